@@ -1,0 +1,5 @@
+//! The `hermetic` command's library: the subcommands, kept testable.
+
+#![forbid(unsafe_code)]
+
+pub mod simulate;

@@ -1,0 +1,1 @@
+//! Policy validation like IAM Access Analyzer's ValidatePolicy (being written).
