@@ -10,6 +10,7 @@ use crate::ast::ConditionValue;
 use crate::pattern::{Glob, Template};
 use crate::request::Context;
 use crate::value::{cmp_numbers, decode_base64, parse_bool, parse_number, IpNet, Timestamp};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// The base operators, without qualifier or `IfExists`.
@@ -331,19 +332,23 @@ pub fn evaluate(
 }
 
 /// A policy value ready to compare.
-enum Resolved {
-    Pattern(Glob),
-    Typed(Typed),
+enum Resolved<'a> {
+    Pattern(Cow<'a, Glob>),
+    Typed(Cow<'a, Typed>),
 }
 
-fn resolve_value(kind: OpKind, v: &ConditionValue, context: &Context) -> Option<Resolved> {
+fn resolve_value<'a>(
+    kind: OpKind,
+    v: &'a ConditionValue,
+    context: &Context,
+) -> Option<Resolved<'a>> {
     match kind.value_type() {
         ValueType::String | ValueType::Arn => v.template.resolve(context).map(Resolved::Pattern),
         _ if v.template.has_variables() => {
             let text = resolve_text(&v.template, context)?;
-            Some(Resolved::Typed(Typed::parse(kind, &text)))
+            Some(Resolved::Typed(Cow::Owned(Typed::parse(kind, &text))))
         }
-        _ => Some(Resolved::Typed(v.typed.clone())),
+        _ => Some(Resolved::Typed(Cow::Borrowed(&v.typed))),
     }
 }
 
@@ -374,7 +379,7 @@ fn value_matches(kind: OpKind, request: &str, policy: &Resolved) -> Result<bool,
                 _ => glob.matches(request),
             })
         }
-        Resolved::Typed(t) => t,
+        Resolved::Typed(t) => t.as_ref(),
     };
     let bad = |what: &str| Err(format!("request value `{request}` is not {what}"));
     match (kind.value_type(), typed) {

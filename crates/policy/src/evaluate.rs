@@ -253,9 +253,7 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
     let session_ok = session.iter().all(|s| !s.allows.is_empty());
     let identity_ok = is_root || !identity.allows.is_empty();
     // Which policy type the identity path lacks, if any.
-    let identity_gap = if !iam_principal {
-        Some(PolicyType::Identity)
-    } else if !identity_ok {
+    let identity_gap = if !iam_principal || !identity_ok {
         Some(PolicyType::Identity)
     } else if !boundary_ok {
         Some(PolicyType::PermissionsBoundary)
@@ -345,7 +343,9 @@ fn check_policy(
     out: &mut Verdicts,
 ) {
     let policy = named.policy;
-    for i in policy.index.candidates(&request.action_lower, request.service()) {
+    let candidates =
+        policy.index.candidates(&request.action_lower, request.service(), request.service_bit);
+    for &i in candidates.as_slice() {
         let Some(st) = policy.statements.get(i) else { continue };
         let reference = || StatementRef {
             policy_type: ptype,
@@ -389,12 +389,11 @@ fn statement_matches(st: &Statement, request: &Request, resource_side: bool) -> 
         let mut hit = false;
         for r in &clause.resources {
             match r.template.resolve(&request.context) {
-                Some(glob) => {
-                    if glob.matches_resource(&request.resource) {
-                        hit = true;
-                        break;
-                    }
+                Some(glob) if glob.matches_resource(&request.resource) => {
+                    hit = true;
+                    break;
                 }
+                Some(_) => {}
                 // An unresolvable variable in NotResource would widen the statement: skip it whole.
                 None if clause.negated => return Match::No,
                 None => {}

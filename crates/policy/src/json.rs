@@ -356,7 +356,7 @@ mod tests {
         assert_eq!(members[0].name_pos, Position { line: 2, column: 3 });
         assert_eq!(members[1].value.pos, Position { line: 3, column: 8 });
         let JsonValue::Array(items) = &members[0].value.value else { panic!("array") };
-        assert_eq!(items[1].pos, Position { line: 2, column: 13 });
+        assert_eq!(items[1].pos, Position { line: 2, column: 12 });
     }
 
     #[test]

@@ -6,10 +6,14 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "arbitrary")]
+pub mod arb;
+
 pub mod ast;
 pub mod condition;
 pub mod evaluate;
 pub mod explain;
+pub mod fasthash;
 pub mod index;
 pub mod json;
 pub mod parse;

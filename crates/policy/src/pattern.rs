@@ -5,6 +5,8 @@
 //! variables and the escapes `${*}`, `${?}` and `${$}`; substituted values and escapes are always
 //! literal, so a request value can never inject a wildcard.
 
+use std::borrow::Cow;
+
 /// One element of a compiled pattern.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -97,12 +99,20 @@ impl Glob {
         if self.is_match_all() {
             return true;
         }
-        let parts = split_toks(&self.toks);
-        if parts.len() != 6 {
-            return false;
+        let mut pattern = self.toks.as_slice();
+        let mut value = text;
+        for _ in 0..5 {
+            let Some(p) = pattern.iter().position(|t| *t == Tok::Char(':')) else { return false };
+            let Some(v) = value.find(':') else { return false };
+            let (p_head, p_tail) = pattern.split_at(p);
+            let (v_head, v_tail) = value.split_at(v);
+            if !toks_match(p_head, v_head) {
+                return false;
+            }
+            pattern = p_tail.get(1..).unwrap_or_default();
+            value = v_tail.get(1..).unwrap_or_default();
         }
-        let values: Vec<&str> = text.splitn(6, ':').collect();
-        values.len() == 6 && parts.iter().zip(values).all(|(p, v)| toks_match(p, v))
+        toks_match(pattern, value)
     }
 
     /// Resource-element matching: ARN-wise when the pattern has six parts, otherwise whole text.
@@ -110,30 +120,12 @@ impl Glob {
         if self.literal.is_some() || self.is_match_all() {
             return self.matches(text);
         }
-        if split_toks(&self.toks).len() == 6 {
+        if self.toks.iter().filter(|t| **t == Tok::Char(':')).nth(4).is_some() {
             self.matches_arn(text)
         } else {
             self.matches(text)
         }
     }
-}
-
-/// Splits tokens at the first five literal colons.
-fn split_toks(toks: &[Tok]) -> Vec<&[Tok]> {
-    let mut parts = Vec::with_capacity(6);
-    let mut rest = toks;
-    while parts.len() < 5 {
-        match rest.iter().position(|t| *t == Tok::Char(':')) {
-            Some(i) => {
-                let (head, tail) = rest.split_at(i);
-                parts.push(head);
-                rest = tail.get(1..).unwrap_or_default();
-            }
-            None => break,
-        }
-    }
-    parts.push(rest);
-    parts
 }
 
 /// Iterative wildcard matching with single-star backtracking: linear in practice, O(n·m) worst.
@@ -291,9 +283,9 @@ impl Template {
 
     /// Substitutes variables; `None` when one cannot be resolved (the element then matches
     /// nothing, as IAM does).
-    pub fn resolve(&self, vars: &dyn Variables) -> Option<Glob> {
+    pub fn resolve(&self, vars: &dyn Variables) -> Option<Cow<'_, Glob>> {
         if let Some(g) = &self.fixed {
-            return Some(g.clone());
+            return Some(Cow::Borrowed(g));
         }
         let mut toks = Vec::new();
         for piece in &self.pieces {
@@ -306,7 +298,7 @@ impl Template {
                 Piece::Invalid(_) => return None,
             }
         }
-        Some(Glob::from_toks(toks))
+        Some(Cow::Owned(Glob::from_toks(toks)))
     }
 
     /// The keys of the variables used, as written.
@@ -339,7 +331,7 @@ fn parse_variable(text: &str) -> Option<(VarSyntax, usize)> {
     let mut key = String::new();
     // Key: up to `,` or `}`; no spaces inside the key itself.
     let mut end_of_key = None;
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in chars.by_ref() {
         match c {
             '}' | ',' => {
                 end_of_key = Some((i, c));

@@ -1,8 +1,8 @@
 //! The request being authorized: who (a principal derived from its ARN), what (action), on what
 //! (resource and the account that owns it), and the request context (condition keys).
 
+use crate::fasthash::FastMap as HashMap;
 use crate::pattern::Variables;
-use std::collections::HashMap;
 use std::fmt;
 
 /// The value of one context key.
@@ -244,6 +244,8 @@ pub struct Request {
     pub action: String,
     /// The action lowercased, for case-insensitive matching.
     pub action_lower: String,
+    /// The action's service in the policy indexes' service masks.
+    pub service_bit: u64,
     /// The resource ARN (or `*` for actions without a resource).
     pub resource: String,
     /// The account that owns the resource.
@@ -269,7 +271,7 @@ impl Request {
             .map(str::to_string)
             .or_else(|| {
                 resource
-                    .splitn(6, ':')
+                    .split(':')
                     .nth(4)
                     .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
                     .map(str::to_string)
@@ -310,8 +312,12 @@ impl Request {
         if let Some(account) = &resource_account {
             context.set_default("aws:ResourceAccount", account.clone());
         }
+        let action_lower = action.to_lowercase();
         Request {
-            action_lower: action.to_lowercase(),
+            service_bit: crate::index::service_bit(
+                action_lower.split(':').next().unwrap_or_default(),
+            ),
+            action_lower,
             action: action.to_string(),
             resource: resource.to_string(),
             resource_account,
