@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, clippy (warnings are errors), every test, and a
+# short fuzz smoke run of each fuzz target. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n==> %s\n' "$*"; }
+
+section "toolchain"
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+cargo --version
+
+section "format"
+cargo fmt --all -- --check
+
+section "clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+section "tests"
+cargo test --workspace --all-features
+
+section "fuzz smoke"
+# cargo-fuzz needs nightly; use the installed nightly, or let stable accept -Z flags.
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+    fuzz=(cargo +nightly fuzz)
+else
+    export RUSTC_BOOTSTRAP=1
+    fuzz=(cargo fuzz)
+fi
+secs="${FUZZ_SECONDS:-30}"
+for target in $(cd fuzz && "${fuzz[@]}" list); do
+    mkdir -p "fuzz/corpus/$target"
+    cp examples/*.json "fuzz/corpus/$target/" 2>/dev/null || true
+    (cd fuzz && "${fuzz[@]}" run "$target" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 2)
+done
+
+section "done"
