@@ -114,15 +114,18 @@ pub fn canonical_query(query: &str, skip: &[&str]) -> String {
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(
-            char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')).to_ascii_lowercase(),
-        );
-        out.push(
-            char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')).to_ascii_lowercase(),
-        );
-    }
+    hex_into(bytes, &mut out);
     out
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends lowercase hex to `out`.
+pub fn hex_into(bytes: &[u8], out: &mut String) {
+    for b in bytes {
+        out.push(char::from(HEX_LOWER.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        out.push(char::from(HEX_LOWER.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+    }
 }
 
 /// Decodes exactly 64 lowercase-or-uppercase hex digits into 32 bytes.

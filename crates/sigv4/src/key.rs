@@ -97,7 +97,7 @@ pub fn signatures_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// A small cache of signing keys keyed by (secret fingerprint, date, region, service), so a
+/// A small cache of signing keys keyed by (secret, date, region, service), so a
 /// busy client's requests cost one HMAC chain per day instead of five HMACs per request.
 /// The caller owns it (one per worker); it holds at most `capacity` keys, evicting the oldest.
 #[derive(Debug)]
@@ -107,9 +107,11 @@ pub struct KeyCache {
     next: usize,
 }
 
-#[derive(PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// The secret is kept (zeroized on drop) and compared in constant time, so a lookup costs no
+/// hashing.
+#[derive(PartialEq, Eq)]
 struct CacheKey {
-    fingerprint: [u8; 32],
+    secret: Secret,
     scope: String,
 }
 
@@ -127,16 +129,17 @@ impl KeyCache {
 
     /// The signing key for the scope, derived on a miss.
     pub fn get(&mut self, secret: &Secret, date: &str, region: &str, service: &str) -> SigningKey {
-        let mut fingerprint_input = Zeroizing::new(Vec::with_capacity(secret.expose().len() + 17));
-        fingerprint_input.extend_from_slice(b"hermetic-keycache");
-        fingerprint_input.extend_from_slice(secret.expose());
-        let key = CacheKey {
-            fingerprint: sha256(&fingerprint_input),
-            scope: format!("{date}/{region}/{service}"),
-        };
-        if let Some((_, k)) = self.entries.iter().find(|(c, _)| *c == key) {
+        let hit = self.entries.iter().find(|(c, _)| {
+            let mut parts = c.scope.splitn(3, '/');
+            parts.next() == Some(date)
+                && parts.next() == Some(region)
+                && parts.next() == Some(service)
+                && c.secret == *secret
+        });
+        if let Some((_, k)) = hit {
             return k.clone();
         }
+        let key = CacheKey { secret: secret.clone(), scope: format!("{date}/{region}/{service}") };
         let derived = SigningKey::derive(secret, date, region, service);
         if self.entries.len() < self.capacity {
             self.entries.push((key, derived.clone()));

@@ -4,7 +4,9 @@
 //! scope without any secret; [`Unverified::verify`] takes the secret (looked up by the caller),
 //! the current time and the payload, and returns the verified identity facts or an error.
 
-use crate::encode::{canonical_query, hex, normalize_path, percent_decode, unhex32, uri_encode};
+use crate::encode::{
+    canonical_query, hex, hex_into, normalize_path, percent_decode, unhex32, uri_encode,
+};
 use crate::error::Error;
 use crate::key::{sha256, signatures_equal, KeyCache, Secret, SigningKey};
 use crate::time::{parse_amz_date, parse_http_date};
@@ -382,7 +384,7 @@ impl<'a> Unverified<'a> {
         skip_token: bool,
     ) -> String {
         let r = &self.request;
-        let mut out = String::with_capacity(256);
+        let mut out = String::with_capacity(512);
         out.push_str(r.method);
         out.push('\n');
         let path = if r.path.is_empty() { "/" } else { r.path };
@@ -434,12 +436,17 @@ impl<'a> Unverified<'a> {
 
     /// The string to sign for a canonical request.
     pub fn string_to_sign(&self, canonical_request: &str) -> String {
-        format!(
-            "{ALGORITHM}\n{}\n{}\n{}",
-            self.amz_date,
-            self.credential.scope(),
-            hex(&sha256(canonical_request.as_bytes()))
-        )
+        let c = &self.credential;
+        let mut out = String::with_capacity(160);
+        out.push_str(ALGORITHM);
+        out.push('\n');
+        out.push_str(&self.amz_date);
+        out.push('\n');
+        for part in [c.date.as_str(), "/", &c.region, "/", &c.service, "/aws4_request\n"] {
+            out.push_str(part);
+        }
+        hex_into(&sha256(canonical_request.as_bytes()), &mut out);
+        out
     }
 
     /// Verifies with the default canonicalization of the signing service.
@@ -551,14 +558,14 @@ impl<'a> Unverified<'a> {
             return Err(Error::UnsignedHeader("host".into()));
         }
         for (name, _) in self.request.headers {
-            let lower = name.to_ascii_lowercase();
-            if !lower.starts_with("x-amz-") || signed(&lower) {
+            let amz = name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
+            if !amz || self.signed_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
                 continue;
             }
-            if !self.is_s3() && lower == "x-amz-security-token" {
+            if !self.is_s3() && name.eq_ignore_ascii_case("x-amz-security-token") {
                 continue;
             }
-            return Err(Error::UnsignedHeader(lower));
+            return Err(Error::UnsignedHeader(name.to_ascii_lowercase()));
         }
         Ok(())
     }
