@@ -451,24 +451,19 @@ impl<'a> Unverified<'a> {
 
     /// Verifies with the default canonicalization of the signing service.
     pub fn verify(
-        &self,
+        self,
         secret: &Secret,
         now: i64,
         payload: Payload<'_>,
         cache: &mut KeyCache,
     ) -> Result<Verified, Error> {
-        self.verify_with(
-            secret,
-            now,
-            payload,
-            cache,
-            Canonicalization::for_service(&self.credential.service),
-        )
+        let rules = Canonicalization::for_service(&self.credential.service);
+        self.verify_with(secret, now, payload, cache, rules)
     }
 
     /// Verifies with explicit canonicalization rules.
     pub fn verify_with(
-        &self,
+        self,
         secret: &Secret,
         now: i64,
         payload: Payload<'_>,
@@ -489,6 +484,7 @@ impl<'a> Unverified<'a> {
         let c = &self.credential;
         let key = cache.get(secret, &c.date, &c.region, &c.service);
         let expected = key.sign(to_sign.as_bytes());
+        drop((canonical, to_sign));
         let mut token_signed = self.session_token.is_some();
         if !signatures_equal(&expected, &self.signature) {
             // Outside S3, a presigned URL's session token may be appended after signing (the
@@ -506,26 +502,27 @@ impl<'a> Unverified<'a> {
             }
             token_signed = false;
         }
+        let session_token_signed = match self.form {
+            Form::Header => self.signed_headers.iter().any(|h| h == "x-amz-security-token"),
+            Form::Presigned { .. } => token_signed,
+        };
         let payload = match mode {
             Mode::Done(m) => m,
             Mode::Chunks { trailer } => PayloadMode::SignedChunks(crate::chunked::ChunkSeed {
                 key,
-                amz_date: self.amz_date.clone(),
-                scope: c.scope(),
+                scope: self.credential.scope(),
+                amz_date: self.amz_date,
                 seed_signature: self.signature,
                 trailer,
             }),
         };
         Ok(Verified {
-            credential: c.clone(),
+            credential: self.credential,
             form: self.form,
-            signed_headers: self.signed_headers.clone(),
+            signed_headers: self.signed_headers,
             timestamp: self.timestamp,
-            session_token: self.session_token.clone(),
-            session_token_signed: match self.form {
-                Form::Header => self.signed_headers.iter().any(|h| h == "x-amz-security-token"),
-                Form::Presigned { .. } => token_signed,
-            },
+            session_token: self.session_token,
+            session_token_signed,
             payload,
         })
     }

@@ -40,11 +40,13 @@ fn published_s3_requests_verify_and_tampering_fails() {
         let unverified = parse(&request).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(unverified.is_s3());
         let verified = unverified
+            .clone()
             .verify(&secret, now(&d), Payload::Bytes(body), &mut cache)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(verified.credential.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         // Deferred payloads leave the body check to the caller.
-        let deferred = unverified.verify(&secret, now(&d), Payload::Deferred, &mut cache).unwrap();
+        let deferred =
+            unverified.clone().verify(&secret, now(&d), Payload::Deferred, &mut cache).unwrap();
         if name == "presigned-get-object" {
             assert_eq!(deferred.payload, PayloadMode::Unsigned);
             let late = now(&d) + 86_401;
@@ -56,7 +58,12 @@ fn published_s3_requests_verify_and_tampering_fails() {
             assert!(matches!(deferred.payload, PayloadMode::Sha256(_)), "{name}");
             // A body that does not match x-amz-content-sha256 is refused.
             assert_eq!(
-                unverified.verify(&secret, now(&d), Payload::Bytes(b"tampered"), &mut cache),
+                unverified.clone().verify(
+                    &secret,
+                    now(&d),
+                    Payload::Bytes(b"tampered"),
+                    &mut cache
+                ),
                 Err(Error::ContentSha256Mismatch),
                 "{name}"
             );

@@ -118,7 +118,7 @@ fn verify(raw: &Raw, dir: &Path, ctx: &Context) -> Result<(String, String), sigv
         eprintln!("{}\n---\n{canonical}\n---\n{to_sign}", dir.display());
     }
     let mut cache = KeyCache::default();
-    unverified.verify_with(
+    unverified.clone().verify_with(
         &Secret::new(ctx.secret.clone()),
         ctx.now,
         Payload::Bytes(&raw.body),
