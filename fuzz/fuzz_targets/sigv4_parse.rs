@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let without_auth = sigv4::HttpRequest { method: "GET", path, query, headers: &headers[..1] };
     for request in [with_auth, without_auth] {
         if let Ok(unverified) = sigv4::parse(&request) {
-            let _ = unverified.canonical_request("UNSIGNED-PAYLOAD", sigv4::Canonicalization::for_service("s3"));
+            let _ = unverified
+                .canonical_request("UNSIGNED-PAYLOAD", sigv4::Canonicalization::for_service("s3"));
             let result = unverified.verify(
                 &sigv4::Secret::new("secret"),
                 1_700_000_000,

@@ -2,6 +2,7 @@
 //! (seed signature → chunk 1 → ... → the final empty chunk → the trailer signature) before its
 //! data is released, so at most one chunk is buffered and a bad chunk stops the stream at once.
 
+use crate::checksum::Checksum;
 use crate::encode::{hex, unhex32};
 use crate::error::Error;
 use crate::key::{sha256, signatures_equal, SigningKey};
@@ -46,6 +47,7 @@ pub struct ChunkDecoder {
     state: State,
     trailers: Vec<(String, String)>,
     trailer_expected: bool,
+    checksum: Option<Checksum>,
 }
 
 impl ChunkDecoder {
@@ -58,6 +60,7 @@ impl ChunkDecoder {
             pending: Vec::new(),
             state: State::Header,
             trailers: Vec::new(),
+            checksum: None,
         }
     }
 
@@ -70,7 +73,18 @@ impl ChunkDecoder {
             state: State::Header,
             trailers: Vec::new(),
             trailer_expected: true,
+            checksum: None,
         }
+    }
+
+    /// Checks the trailing checksum named by the request's `x-amz-trailer` header
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-sha1` or `-sha256`) against the decoded body.
+    pub fn expect_checksum(mut self, trailer_name: &str) -> Result<ChunkDecoder, Error> {
+        let checksum = Checksum::for_header(trailer_name).ok_or_else(|| {
+            Error::Chunk(format!("unsupported trailing checksum `{trailer_name}`"))
+        })?;
+        self.checksum = Some(checksum);
+        Ok(self)
     }
 
     /// Feeds bytes; verified chunk data is appended to `out`. Fails on the first bad chunk, and
@@ -165,6 +179,9 @@ impl ChunkDecoder {
                         }
                         self.previous = sig;
                     }
+                    if let Some(c) = &mut self.checksum {
+                        c.update(data);
+                    }
                     out.extend_from_slice(data);
                     *at += size + tail;
                     self.state = if !last {
@@ -228,6 +245,19 @@ impl ChunkDecoder {
                 ))
             }
             (None, None) => {}
+        }
+        if let Some(c) = &self.checksum {
+            let name = c.header_name();
+            let sent = self.trailers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            match sent {
+                Some(v) if v == c.finish_base64() => {}
+                Some(_) => {
+                    return Err(Error::Chunk(format!(
+                        "the `{name}` trailer does not match the body"
+                    )))
+                }
+                None => return Err(Error::Chunk(format!("the `{name}` trailer is missing"))),
+            }
         }
         self.state = State::Done;
         Ok(())

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checksum;
 pub mod chunked;
 pub mod encode;
 pub mod error;

@@ -31,7 +31,8 @@ fn botocore_signed_requests_verify() {
             .iter()
             .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string()))
             .collect();
-        let refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let refs: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let body: Vec<u8> = r["body"].as_str().unwrap().chars().map(|c| c as u8).collect();
         let request = sigv4::HttpRequest {
             method: r["method"].as_str().unwrap(),
@@ -47,7 +48,9 @@ fn botocore_signed_requests_verify() {
             .clone()
             .verify(&secret, now, Payload::Bytes(&body), &mut cache)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        if name.contains("unsigned-payload") || name.contains("presigned-get") && name.starts_with("s3") {
+        if name.contains("unsigned-payload")
+            || name.contains("presigned-get") && name.starts_with("s3")
+        {
             assert_eq!(verified.payload, PayloadMode::Unsigned, "{name}");
         } else {
             assert_eq!(verified.payload, PayloadMode::Verified, "{name}");
@@ -57,6 +60,9 @@ fn botocore_signed_requests_verify() {
         }
         // The wrong secret fails.
         let wrong = Secret::new("not-the-secret");
-        assert!(unverified.verify(&wrong, now, Payload::Bytes(&body), &mut cache).is_err(), "{name}");
+        assert!(
+            unverified.verify(&wrong, now, Payload::Bytes(&body), &mut cache).is_err(),
+            "{name}"
+        );
     }
 }
