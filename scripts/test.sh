@@ -14,6 +14,15 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 cargo --version
 
+section "python clients (boto3/botocore in .venv)"
+if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq python3-venv
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check boto3 botocore awscli
+export HERMETIC_PYTHON="$PWD/.venv/bin/python"
+"$HERMETIC_PYTHON" -c "import botocore; print('botocore', botocore.__version__)"
+
 section "format"
 cargo fmt --all -- --check
 
