@@ -170,16 +170,19 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
     let iam_principal = principal.has_identity_policies();
     let is_root = principal.kind == PrincipalType::Root;
     let scps_apply = iam_principal && !policies.service_control.is_empty();
-    let rcps_apply =
-        principal.kind != PrincipalType::Service && !policies.resource_control.is_empty();
+    // RCPs bind every caller, services included (AWS's data-perimeter RCPs exempt services with
+    // an `aws:PrincipalIsAWSService` condition, which only makes sense if they apply).
+    let rcps_apply = !policies.resource_control.is_empty();
 
+    // Whether the principal has a permissions boundary (changes how NotPrincipal applies).
+    let bounded = iam_principal && !is_root && !policies.boundaries.is_empty();
     let mut errors = Vec::new();
     let mut denies = Vec::new();
 
     let mut run = |ptype: PolicyType, list: &[NamedPolicy<'_>], org: Option<&str>| -> Verdicts {
         let mut v = Verdicts::default();
         for named in list {
-            check_policy(request, ptype, named, org, &mut v);
+            check_policy(request, ptype, named, org, bounded, &mut v);
         }
         errors.extend(v.errors.iter().cloned());
         denies.extend(v.denies.iter().cloned());
@@ -340,6 +343,7 @@ fn check_policy(
     ptype: PolicyType,
     named: &NamedPolicy<'_>,
     org: Option<&str>,
+    bounded: bool,
     out: &mut Verdicts,
 ) {
     let policy = named.policy;
@@ -356,7 +360,7 @@ fn check_policy(
             effect: st.effect,
         };
         let resource_side = matches!(ptype, PolicyType::Resource | PolicyType::ResourceControl);
-        match statement_matches(st, request, resource_side) {
+        match statement_matches(st, request, resource_side, bounded) {
             Match::No => {}
             Match::Yes(named_as) => match st.effect {
                 Effect::Allow => out.allows.push((reference(), named_as)),
@@ -378,7 +382,12 @@ fn check_policy(
     }
 }
 
-fn statement_matches(st: &Statement, request: &Request, resource_side: bool) -> Match {
+fn statement_matches(
+    st: &Statement,
+    request: &Request,
+    resource_side: bool,
+    bounded: bool,
+) -> Match {
     // Action.
     let action_hit = st.action.actions.iter().any(|a| a.pattern.matches(&request.action_lower));
     if action_hit == st.action.negated {
@@ -411,8 +420,11 @@ fn statement_matches(st: &Statement, request: &Request, resource_side: bool) -> 
             Some(n) if !clause.negated => n,
             None if !clause.negated => return Match::No,
             _ => {
-                // NotPrincipal applies unless every identity of the caller is listed.
-                if every_identity_listed(&clause.set, request) {
+                // NotPrincipal applies unless every identity of the caller is listed. A Deny
+                // with NotPrincipal always applies to a principal with a permissions boundary
+                // (IAM user guide, NotPrincipal).
+                let always = bounded && st.effect == Effect::Deny && resource_side;
+                if !always && every_identity_listed(&clause.set, request) {
                     return Match::No;
                 }
                 Named::Direct

@@ -94,7 +94,9 @@ impl Glob {
     }
 
     /// ARN matching: the six colon-separated parts are matched one by one, so a wildcard never
-    /// spans a separator of the first five. Patterns with fewer than six parts never match.
+    /// spans a separator of the first five. When the pattern has fewer parts, its last part is
+    /// matched against the rest of the text (`arn:aws:s3:*` covers every S3 ARN, while
+    /// `arn:aws:sqs:u*1:orders` cannot stretch `u*1` over the region and account).
     pub fn matches_arn(&self, text: &str) -> bool {
         if self.is_match_all() {
             return true;
@@ -102,7 +104,8 @@ impl Glob {
         let mut pattern = self.toks.as_slice();
         let mut value = text;
         for _ in 0..5 {
-            let Some(p) = pattern.iter().position(|t| *t == Tok::Char(':')) else { return false };
+            // A pattern with fewer than six parts: its last part matches the rest of the text.
+            let Some(p) = pattern.iter().position(|t| *t == Tok::Char(':')) else { break };
             let Some(v) = value.find(':') else { return false };
             let (p_head, p_tail) = pattern.split_at(p);
             let (v_head, v_tail) = value.split_at(v);
@@ -115,12 +118,13 @@ impl Glob {
         toks_match(pattern, value)
     }
 
-    /// Resource-element matching: ARN-wise when the pattern has six parts, otherwise whole text.
+    /// Resource-element matching: part by part for ARN patterns, otherwise the whole text.
     pub fn matches_resource(&self, text: &str) -> bool {
         if self.literal.is_some() || self.is_match_all() {
             return self.matches(text);
         }
-        if self.toks.iter().filter(|t| **t == Tok::Char(':')).nth(4).is_some() {
+        let arn_prefix = [Tok::Char('a'), Tok::Char('r'), Tok::Char('n'), Tok::Char(':')];
+        if self.toks.starts_with(&arn_prefix) {
             self.matches_arn(text)
         } else {
             self.matches(text)
@@ -412,8 +416,10 @@ mod tests {
         assert!(!g.matches_arn("arn:aws:iam::1:2:role/x"));
         let g = Glob::new("arn:aws:s3:::bucket/*", true);
         assert!(g.matches_arn("arn:aws:s3:::bucket/a:b/c"));
-        assert!(!Glob::new("arn:aws:*", true).matches_arn("arn:aws:s3:::b"));
-        assert!(Glob::new("arn:aws:*", true).matches_resource("arn:aws:s3:::b"));
+        assert!(Glob::new("arn:aws:*", true).matches_arn("arn:aws:s3:::b"));
+        assert!(Glob::new("arn:aws:s3:*", true).matches_resource("arn:aws:s3:::b/k"));
+        assert!(!Glob::new("arn:aws:sqs:u*1:orders", true)
+            .matches_resource("arn:aws:sqs:us-east-1:1:orders"));
     }
 
     #[test]
