@@ -4,4 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
-cargo run --quiet --release -p hermetic -- policy simulate examples/cases.json --check
+cargo build --quiet --release -p hermetic
+hermetic() { cargo run --quiet --release -p hermetic -- "$@"; }
+echo "== hermetic policy simulate examples/cases.json --check"
+hermetic policy simulate examples/cases.json --check
+echo
+echo "== hermetic policy validate examples/policies/*.json"
+# Validation findings are the point here; warnings do not fail the run.
+hermetic policy validate examples/policies/*.json

@@ -8,7 +8,8 @@ section() { printf '\n==> %s\n' "$*"; }
 
 section "toolchain"
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
