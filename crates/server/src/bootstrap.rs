@@ -1,0 +1,132 @@
+//! First start: the data directory, the root key, and the operator's credentials.
+
+use crate::identity::{Caller, KeyEntry, OPERATOR_ACCOUNT};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Why the data directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// File system trouble.
+    #[error("data directory `{path}`: {source}")]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        source: std::io::Error,
+    },
+    /// The root key file is unusable.
+    #[error(transparent)]
+    RootKey(#[from] crypto::root::KeyFileError),
+    /// The operator credentials file is not what we wrote.
+    #[error("operator credentials file `{0}` is malformed")]
+    Credentials(PathBuf),
+}
+
+/// The operator's access key, as stored in the credentials file.
+#[derive(Debug)]
+pub struct OperatorCredentials {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret: sigv4::Secret,
+    /// The file they are in.
+    pub path: PathBuf,
+    /// Whether this start created them.
+    pub created: bool,
+}
+
+/// The name of the operator credentials file in the data directory.
+pub const OPERATOR_CREDENTIALS_FILE: &str = "operator-credentials.json";
+
+const KEY_ID_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Random text from an alphabet of 32 or 64 symbols (unbiased: both divide 256).
+pub fn random_text(alphabet: &[u8], len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    let n = alphabet.len().max(1);
+    bytes
+        .iter()
+        .map(|b| char::from(alphabet.get(usize::from(*b) % n).copied().unwrap_or(b'A')))
+        .collect()
+}
+
+/// A new access key id (`AKIA` + 16 characters) and secret (40 characters).
+pub fn new_access_key(prefix: &str) -> (String, sigv4::Secret) {
+    (
+        format!("{prefix}{}", random_text(KEY_ID_ALPHABET, 16)),
+        sigv4::Secret::new(random_text(SECRET_ALPHABET, 40)),
+    )
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
+    move |source| BootstrapError::Io { path: path.to_path_buf(), source }
+}
+
+/// Creates the data directory (mode 0700) and root key on first start, and loads or creates the
+/// operator credentials (mode 0600). Returns the root key and the credentials.
+pub fn init(data_dir: &Path) -> Result<(crypto::RootKey, OperatorCredentials), BootstrapError> {
+    if !data_dir.exists() {
+        std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(data_dir))?;
+        }
+    }
+    let root = crypto::LocalKeyFile::load_or_create(&data_dir.join("root.key"))?;
+    let path = data_dir.join(OPERATOR_CREDENTIALS_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| BootstrapError::Credentials(path.clone()))?;
+        let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let (Some(id), Some(secret)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
+            return Err(BootstrapError::Credentials(path));
+        };
+        return Ok((
+            root,
+            OperatorCredentials {
+                access_key_id: id,
+                secret: sigv4::Secret::new(secret),
+                path,
+                created: false,
+            },
+        ));
+    }
+    let (id, secret) = new_access_key("AKIA");
+    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+    let doc = json!({ "AccessKeyId": id, "SecretAccessKey": secret_text });
+    write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;
+    Ok((root, OperatorCredentials { access_key_id: id, secret, path, created: true }))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+/// The key entry of the operator.
+pub fn operator_key(creds: &OperatorCredentials) -> KeyEntry {
+    KeyEntry {
+        secret: creds.secret.clone(),
+        caller: Caller {
+            account: OPERATOR_ACCOUNT.into(),
+            arn: format!("arn:aws:iam::{OPERATOR_ACCOUNT}:user/operator"),
+            user_id: creds.access_key_id.clone(),
+        },
+    }
+}

@@ -1,0 +1,25 @@
+//! Server settings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the server listens and keeps its data.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address (default `127.0.0.1:4566`).
+    pub listen: SocketAddr,
+    /// Data directory (default `./hermetic-data`).
+    pub data_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            data_dir: PathBuf::from("hermetic-data"),
+            max_body: 1024 * 1024,
+        }
+    }
+}

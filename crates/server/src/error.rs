@@ -1,0 +1,36 @@
+//! The one place errors become AWS error codes and HTTP statuses.
+
+/// An error a request ends with, as the client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// AWS error code (`SignatureDoesNotMatch`, `InvalidAction`, ...).
+    pub code: String,
+    /// Lowercase-free AWS-style message; never contains secrets.
+    pub message: String,
+    /// Whether the client (`Sender`) or the service (`Receiver`) is at fault.
+    pub sender_fault: bool,
+}
+
+impl ApiError {
+    /// A client error.
+    pub fn sender(status: u16, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.into(), message: message.into(), sender_fault: true }
+    }
+
+    /// A service-side error.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 500,
+            code: "InternalFailure".into(),
+            message: message.into(),
+            sender_fault: false,
+        }
+    }
+
+    /// From a signature verification failure.
+    pub fn from_sigv4(e: &sigv4::Error, s3: bool) -> ApiError {
+        ApiError::sender(e.http_status(), e.aws_code(s3), e.to_string())
+    }
+}

@@ -1,0 +1,16 @@
+//! Hermetic's HTTP front: one endpoint for every service, routed by the SigV4 credential
+//! scope's service name, through one pipeline (decode → authenticate → authorize → handle →
+//! audit → encode). The only async crate of the workspace.
+
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod query;
+pub mod sts;
+
+pub use config::Config;
+pub use http::{run, serve};
