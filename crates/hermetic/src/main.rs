@@ -18,6 +18,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service (IAM, STS, ... on one endpoint).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: std::net::SocketAddr,
+        /// Data directory (created on first start).
+        #[arg(long, default_value = "hermetic-data")]
+        data_dir: std::path::PathBuf,
+    },
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -25,6 +34,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
+    /// Check policies like IAM Access Analyzer's ValidatePolicy; exits non-zero on an ERROR.
+    Validate {
+        /// Policy JSON files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The policy type: identity, resource, scp, rcp, boundary or trust.
+        #[arg(long = "type", default_value = "identity")]
+        kind: String,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Evaluate the requests of a cases file against its policies and explain each decision.
     Simulate {
         /// A JSON array of cases.
@@ -38,7 +59,20 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve { listen, data_dir } => {
+            let config = server::Config { listen, data_dir, ..server::Config::default() };
+            match server::serve(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
+        Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
+            validate(&files, &kind, json)
+        }
     }
 }
 
@@ -69,6 +103,38 @@ fn simulate(path: &std::path::Path, check: bool) -> ExitCode {
         println!("{} passed, {} failed", report.passed, report.failed);
     }
     if report.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn validate(files: &[std::path::PathBuf], kind: &str, json: bool) -> ExitCode {
+    let kind: policy::validate::PolicyKind = match kind.parse() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut reports = Vec::new();
+    for path in files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        reports.push(hermetic::validate::validate_file(&path.display().to_string(), &text, kind));
+    }
+    if json {
+        let doc = hermetic::validate::render_json(&reports);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", hermetic::validate::render_text(&reports));
+    }
+    if reports.iter().any(hermetic::validate::FileReport::has_error) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
