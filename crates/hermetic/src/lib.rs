@@ -2,5 +2,6 @@
 
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod simulate;
 pub mod validate;

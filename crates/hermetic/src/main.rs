@@ -27,9 +27,55 @@ enum Command {
         #[arg(long, default_value = "hermetic-data")]
         data_dir: std::path::PathBuf,
     },
+    /// Manage tenant accounts (operator only).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(clap::Args)]
+struct OperatorArgs {
+    /// The server's endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:4566")]
+    endpoint: String,
+    /// The server's data directory (where the operator credentials are).
+    #[arg(long, default_value = "hermetic-data")]
+    data_dir: std::path::PathBuf,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create a tenant account and print its root access key (shown once).
+    Create {
+        /// Account name: lowercase letters, digits and hyphens.
+        name: String,
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
+    /// List the tenant accounts.
+    List {
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
+    /// Suspend an account: its credentials stop working.
+    Suspend {
+        /// The 12-digit account id.
+        account_id: String,
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
+    /// Reactivate a suspended account.
+    Reactivate {
+        /// The 12-digit account id.
+        account_id: String,
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +115,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Account(cmd) => account(cmd),
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
             validate(&files, &kind, json)
@@ -138,5 +185,49 @@ fn validate(files: &[std::path::PathBuf], kind: &str, json: bool) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn account(cmd: AccountCommand) -> ExitCode {
+    use serde_json::json;
+    let (operation, input, operator) = match cmd {
+        AccountCommand::Create { name, operator } => {
+            ("CreateAccount", json!({ "AccountName": name }), operator)
+        }
+        AccountCommand::List { operator } => ("ListAccounts", json!({}), operator),
+        AccountCommand::Suspend { account_id, operator } => {
+            ("SuspendAccount", json!({ "AccountId": account_id }), operator)
+        }
+        AccountCommand::Reactivate { account_id, operator } => {
+            ("ReactivateAccount", json!({ "AccountId": account_id }), operator)
+        }
+    };
+    match hermetic::client::call(&operator.endpoint, &operator.data_dir, operation, &input) {
+        Ok(answer) => {
+            let field =
+                |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            if operator.json && operation == "CreateAccount" {
+                // Exactly these three keys, in this order.
+                let q = |k: &str| serde_json::Value::String(field(k));
+                println!(
+                    "{{\"AccountId\": {}, \"AccessKeyId\": {}, \"SecretAccessKey\": {}}}",
+                    q("AccountId"),
+                    q("AccessKeyId"),
+                    q("SecretAccessKey")
+                );
+            } else if operator.json || operation != "CreateAccount" {
+                println!("{answer}");
+            } else {
+                println!("account {} created", field("AccountId"));
+                println!("root access key id:     {}", field("AccessKeyId"));
+                println!("root secret access key: {}", field("SecretAccessKey"));
+                println!("(the secret is shown only now; store it safely)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

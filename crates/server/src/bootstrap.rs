@@ -54,6 +54,19 @@ pub fn random_text(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// A random version-4-style UUID (request and event ids).
+pub fn uuid() -> String {
+    let t = random_text(b"0123456789abcdef0123456789abcdef", 32);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        t.get(0..8).unwrap_or(""),
+        t.get(8..12).unwrap_or(""),
+        t.get(13..16).unwrap_or(""),
+        t.get(17..20).unwrap_or(""),
+        t.get(20..32).unwrap_or("")
+    )
+}
+
 /// A new access key id (`AKIA` + 16 characters) and secret (40 characters).
 pub fn new_access_key(prefix: &str) -> (String, sigv4::Secret) {
     (

@@ -29,6 +29,16 @@ impl ApiError {
         }
     }
 
+    /// The service cannot complete the request safely (the audit log is unavailable).
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 503,
+            code: "ServiceUnavailable".into(),
+            message: message.into(),
+            sender_fault: false,
+        }
+    }
+
     /// From a signature verification failure.
     pub fn from_sigv4(e: &sigv4::Error, s3: bool) -> ApiError {
         ApiError::sender(e.http_status(), e.aws_code(s3), e.to_string())

@@ -3,7 +3,8 @@
 use crate::bootstrap;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::identity::{KeyEntry, Keys};
+use crate::identity::{Caller, KeyEntry, Keys, OPERATOR_ACCOUNT};
+use crate::{accounts, audit_trail};
 use crate::{query, sts};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -14,12 +15,21 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Shared server state.
-#[derive(Debug)]
 pub struct State {
     /// Settings.
     pub config: Config,
-    /// Known access keys.
+    /// The operator's key (held in memory, never in the store).
     pub keys: Keys,
+    /// Persistence: accounts, keys, records, audit logs.
+    pub store: Box<dyn store::Store>,
+    /// The root of trust that wraps stored secrets.
+    pub root: crypto::RootKey,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State").field("config", &self.config).finish_non_exhaustive()
+    }
 }
 
 /// Why the server could not start.
@@ -28,6 +38,9 @@ pub enum ServeError {
     /// Data directory trouble.
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] store::StoreError),
     /// Listening failed.
     #[error("cannot listen on `{addr}`: {source}")]
     Listen {
@@ -38,47 +51,63 @@ pub enum ServeError {
     },
 }
 
-fn request_id() -> String {
-    let t = bootstrap::random_text(b"0123456789abcdef0123456789abcdef", 32);
-    format!(
-        "{}-{}-{}-{}-{}",
-        t.get(0..8).unwrap_or(""),
-        t.get(8..12).unwrap_or(""),
-        t.get(12..16).unwrap_or(""),
-        t.get(16..20).unwrap_or(""),
-        t.get(20..32).unwrap_or("")
-    )
-}
-
-fn now() -> i64 {
+fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
 
-fn xml(status: u16, body: String, request_id: &str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+/// A response body with its protocol.
+struct Reply {
+    status: u16,
+    json: bool,
+    body: String,
+}
+
+fn respond(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(reply.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
+    let content_type = if reply.json { "application/x-amz-json-1.1" } else { "text/xml" };
     headers
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
     if let Ok(v) = hyper::header::HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", v);
     }
     resp
 }
 
-/// Runs one request through the pipeline.
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let id = request_id();
-    match pipeline(&state, req, &id).await {
-        Ok(body) => xml(200, body, &id),
-        Err(e) => xml(e.status, query::error_response(&e, sts::NAMESPACE, &id), &id),
-    }
+fn error_reply(e: &ApiError, json: bool, request_id: &str) -> Reply {
+    let body = if json {
+        serde_json::json!({ "__type": e.code, "message": e.message }).to_string()
+    } else {
+        query::error_response(e, sts::NAMESPACE, request_id)
+    };
+    Reply { status: e.status, json, body }
 }
 
-async fn pipeline(state: &State, req: Request<Incoming>, id: &str) -> Result<String, ApiError> {
+/// Runs one request through the pipeline.
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    peer: std::net::SocketAddr,
+) -> Response<Full<Bytes>> {
+    let id = bootstrap::uuid();
+    let json = req.headers().contains_key("x-amz-target");
+    let reply = match pipeline(&state, req, &id, peer).await {
+        Ok(reply) => reply,
+        Err(e) => error_reply(&e, json, &id),
+    };
+    respond(reply, &id)
+}
+
+async fn pipeline(
+    state: &State,
+    req: Request<Incoming>,
+    id: &str,
+    peer: std::net::SocketAddr,
+) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
     let body = Limited::new(body, state.config.max_body)
         .collect()
@@ -92,43 +121,227 @@ async fn pipeline(state: &State, req: Request<Incoming>, id: &str) -> Result<Str
         .iter()
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
+    let query_text = parts.uri.query().unwrap_or("").to_string();
+    let path = parts.uri.path().to_string();
+    let method = parts.method.as_str().to_string();
+    // Store work is synchronous: run the rest on this worker, allowing it to block.
+    tokio::task::block_in_place(|| {
+        decide(state, &method, &path, &query_text, &headers, &body, id, peer)
+    })
+}
+
+/// Authenticate, handle, audit: the synchronous part of the pipeline.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    state: &State,
+    method: &str,
+    path: &str,
+    query_text: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    id: &str,
+    peer: std::net::SocketAddr,
+) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let path = parts.uri.path();
-    let query_text = parts.uri.query().unwrap_or("");
-    let signed = sigv4::HttpRequest {
-        method: parts.method.as_str(),
-        path,
-        query: query_text,
-        headers: &header_refs,
-    };
-    let unverified = sigv4::parse(&signed).map_err(|e| ApiError::from_sigv4(&e, false))?;
-    let service = unverified.credential.service.clone();
-    let Some(KeyEntry { secret, caller }) = state.keys.get(unverified.access_key_id()) else {
-        return Err(ApiError::sender(
-            403,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        ));
-    };
-    let mut cache = sigv4::KeyCache::new(1);
-    unverified
-        .verify(&secret, now(), sigv4::Payload::Bytes(&body), &mut cache)
-        .map_err(|e| ApiError::from_sigv4(&e, false))?;
-    let form_text = if parts.method == hyper::Method::POST {
-        String::from_utf8_lossy(&body).into_owned()
+    let target = header_refs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"))
+        .map(|(_, v)| v.to_string());
+    let json = target.is_some();
+    let form_text = if method == "POST" && !json {
+        String::from_utf8_lossy(body).into_owned()
     } else {
         query_text.to_string()
     };
     let params = query::parse_form(&form_text);
-    match service.as_str() {
-        "sts" => sts::handle(&caller, &params, id),
-        other => Err(ApiError::sender(
-            400,
-            "UnknownService",
-            format!("the service `{other}` is not served here yet"),
-        )),
+    let now = now_ms();
+    let mut facts = audit_trail::RequestFacts {
+        request_id: id.to_string(),
+        source_ip: peer.ip().to_string(),
+        user_agent: header_refs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+            .map(|(_, v)| v.to_string()),
+        time_ms: now,
+        region: "us-east-1".into(),
+        ..Default::default()
+    };
+    let signed = sigv4::HttpRequest { method, path, query: query_text, headers: &header_refs };
+
+    // Authenticate. Failures are audited too, in the account the credential names when known.
+    let auth = authenticate(state, &signed, body, now);
+    let (caller, service) = match auth {
+        Ok((caller, service, region, key)) => {
+            facts.region = region;
+            facts.access_key_id = Some(key);
+            (caller, service)
+        }
+        Err(failure) => {
+            let (e, account, key, service) = *failure;
+            facts.access_key_id = key;
+            facts.event_source =
+                format!("{}.amazonaws.com", service.as_deref().unwrap_or("unknown"));
+            facts.event_name = operation_name(&target, &params);
+            let event = audit_trail::event(
+                &facts,
+                None,
+                account.as_deref().unwrap_or(OPERATOR_ACCOUNT),
+                None,
+                None,
+                Some(&e),
+            )?;
+            audit_trail::record(state.store.as_ref(), account.as_deref(), &event)?;
+            return Err(e);
+        }
+    };
+    facts.event_source = format!("{service}.amazonaws.com");
+    facts.event_name = operation_name(&target, &params);
+
+    match (service.as_str(), &target) {
+        ("hermetic", Some(t)) => {
+            let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
+            let input: serde_json::Value = if body.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::from_slice(body).map_err(|_| {
+                    ApiError::sender(
+                        400,
+                        "SerializationException",
+                        "the request body is not valid JSON",
+                    )
+                })?
+            };
+            facts.read_only = operation.starts_with("List") || operation.starts_with("Describe");
+            match accounts::handle(
+                state.store.as_ref(),
+                &state.root,
+                &caller,
+                &operation,
+                &input,
+                &facts,
+            ) {
+                Ok(output) => Ok(Reply { status: 200, json: true, body: output.to_string() }),
+                Err(e) => {
+                    let event = audit_trail::event(
+                        &facts,
+                        Some(&caller),
+                        &caller.account,
+                        Some(input),
+                        None,
+                        Some(&e),
+                    )?;
+                    audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+                    Err(e)
+                }
+            }
+        }
+        ("sts", None) => {
+            facts.read_only = true;
+            let result = sts::handle(&caller, &params, id);
+            let error = result.as_ref().err();
+            let event = audit_trail::event(
+                &facts,
+                Some(&caller),
+                &caller.account,
+                Some(serde_json::json!({})),
+                None,
+                error,
+            )?;
+            audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+            result.map(|body| Reply { status: 200, json: false, body })
+        }
+        (other, _) => {
+            let e = ApiError::sender(
+                400,
+                "UnknownService",
+                format!("the service `{other}` is not served here yet"),
+            );
+            let event =
+                audit_trail::event(&facts, Some(&caller), &caller.account, None, None, Some(&e))?;
+            audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+            Err(e)
+        }
     }
+}
+
+fn operation_name(target: &Option<String>, params: &[(String, String)]) -> String {
+    match target {
+        Some(t) => t.rsplit('.').next().unwrap_or(t).to_string(),
+        None => query::param(params, "Action").unwrap_or("Unknown").to_string(),
+    }
+}
+
+type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
+
+/// Verifies the signature and finds the caller: (caller, service, region, access key id), or
+/// the error with the account and key it names when known.
+fn authenticate(
+    state: &State,
+    signed: &sigv4::HttpRequest<'_>,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(Caller, String, String, String), AuthFailure> {
+    let unverified = sigv4::parse(signed)
+        .map_err(|e| Box::new((ApiError::from_sigv4(&e, false), None, None, None)))?;
+    let service = unverified.credential.service.clone();
+    let region = unverified.credential.region.clone();
+    let key_id = unverified.access_key_id().to_string();
+    let fail = |e: ApiError, account: Option<String>| {
+        Box::new((e, account, Some(key_id.clone()), Some(service.clone())))
+    };
+    let invalid = || {
+        ApiError::sender(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    };
+    let (secret, caller) = match state.keys.get(&key_id) {
+        Some(KeyEntry { secret, caller }) => (secret, caller),
+        None => {
+            let mut tx = state
+                .store
+                .read()
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?;
+            let key = tx
+                .get_access_key(&key_id)
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .ok_or_else(|| fail(invalid(), None))?;
+            let account = tx
+                .get_account(&key.account)
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .ok_or_else(|| fail(invalid(), None))?;
+            if key.status != store::AccessKeyStatus::Active
+                || account.status != store::AccountStatus::Active
+            {
+                return Err(fail(invalid(), Some(key.account.clone())));
+            }
+            let secret = crypto::RootOfTrust::unwrap(
+                &state.root,
+                &accounts::secret_context(&key_id),
+                &key.secret_wrapped,
+            )
+            .map_err(|_| {
+                fail(
+                    ApiError::unavailable("the root of trust cannot open the key"),
+                    Some(key.account.clone()),
+                )
+            })?;
+            let caller = Caller {
+                arn: format!("arn:aws:iam::{}:root", key.account),
+                user_id: key.account.clone(),
+                account: key.account.clone(),
+            };
+            (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)
+        }
+    };
+    let account = Some(caller.account.clone());
+    let mut cache = sigv4::KeyCache::new(1);
+    unverified
+        .verify(&secret, now_ms / 1000, sigv4::Payload::Bytes(body), &mut cache)
+        .map_err(|e| fail(ApiError::from_sigv4(&e, false), account))?;
+    Ok((caller, service, region, key_id))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
@@ -137,9 +350,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<(), ServeError> {
-    let (_root, creds) = bootstrap::init(&config.data_dir)?;
+    let (root, creds) = bootstrap::init(&config.data_dir)?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
+    let store: Box<dyn store::Store> =
+        Box::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
@@ -147,17 +362,17 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State { config, keys });
+    let state = Arc::new(State { config, keys, store, root });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let state = state.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
+                    async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer).await) }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service);

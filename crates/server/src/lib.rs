@@ -4,6 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod audit_trail;
 pub mod bootstrap;
 pub mod config;
 pub mod error;

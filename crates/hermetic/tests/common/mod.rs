@@ -1,0 +1,105 @@
+//! Starting the real `hermetic serve` and driving it with aws-cli and boto3.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running server in a fresh data directory; killed and cleaned up on drop.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn unique_dir(tag: &str) -> PathBuf {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::env::temp_dir().join(format!("hermetic-{tag}-{}-{nanos}", std::process::id()))
+}
+
+/// Starts `hermetic serve` on a free port; returns once it listens.
+pub fn start_in(dir: &Path) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("hermetic listening on ").unwrap().to_string();
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.starts_with("operator credentials: "), "{second}");
+    (child, url, second)
+}
+
+pub fn start(tag: &str) -> Server {
+    let dir = unique_dir(tag);
+    let (child, url, _) = start_in(&dir);
+    Server { child, url, dir }
+}
+
+pub fn python() -> String {
+    std::env::var("HERMETIC_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+pub fn aws_cli() -> PathBuf {
+    let py = PathBuf::from(python());
+    match py.parent() {
+        Some(bin) if bin.join("aws").exists() => bin.join("aws"),
+        _ => PathBuf::from("aws"),
+    }
+}
+
+pub fn operator_creds(dir: &Path) -> (String, String) {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("operator-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    (doc["AccessKeyId"].as_str().unwrap().into(), doc["SecretAccessKey"].as_str().unwrap().into())
+}
+
+/// Runs aws-cli with the given credentials: (success, stdout, stderr).
+pub fn aws(url: &str, key: &str, secret: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(aws_cli())
+        .args(["--endpoint-url", url, "--region", "us-east-1", "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("aws-cli runs (./scripts/test.sh installs it into .venv)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// Runs `hermetic ARGS` (for `account ...`): (success, stdout, stderr).
+pub fn hermetic(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hermetic")).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}

@@ -1,0 +1,115 @@
+//! Building the CloudTrail event every request yields, and appending it to the affected
+//! account's log. Fail closed: if the event cannot be appended, the request fails.
+
+use crate::error::ApiError;
+use crate::identity::{Caller, OPERATOR_ACCOUNT};
+use audit::event::{
+    EventCategory, EventRecord, EventTime, EventType, IdentityType, Redacted, UserIdentity,
+};
+use serde_json::Value;
+
+/// What the pipeline knows about a request when it records it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestFacts {
+    /// The request id.
+    pub request_id: String,
+    /// `iam.amazonaws.com`, `sts.amazonaws.com`, ...
+    pub event_source: String,
+    /// The action (`GetCallerIdentity`).
+    pub event_name: String,
+    /// The signed region.
+    pub region: String,
+    /// The client's address.
+    pub source_ip: String,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// The access key the request was signed with.
+    pub access_key_id: Option<String>,
+    /// Whether the action only reads.
+    pub read_only: bool,
+    /// Time of the request, ms since the epoch.
+    pub time_ms: i64,
+}
+
+fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {
+    let kind = match caller {
+        None => IdentityType::Unknown,
+        Some(c) if c.arn.ends_with(":root") => IdentityType::Root,
+        Some(_) => IdentityType::IamUser,
+    };
+    UserIdentity {
+        identity_type: kind,
+        principal_id: caller.map(|c| c.user_id.clone()),
+        arn: caller.map(|c| c.arn.clone()),
+        account_id: caller.map(|c| c.account.clone()),
+        access_key_id: access_key_id.map(str::to_string),
+        user_name: caller.and_then(|c| c.arn.rsplit_once(":user/").map(|(_, n)| n.to_string())),
+        session_context: None,
+        invoked_by: None,
+    }
+}
+
+/// The event of one request; `error` is the AWS error it ended with, if any.
+pub fn event(
+    facts: &RequestFacts,
+    caller: Option<&Caller>,
+    recipient_account: &str,
+    request_parameters: Option<Value>,
+    response_elements: Option<Value>,
+    error: Option<&ApiError>,
+) -> Result<EventRecord, ApiError> {
+    let secs = u64::try_from(facts.time_ms / 1000).unwrap_or(0);
+    let event_time = EventTime::from_unix_seconds(secs)
+        .map_err(|_| ApiError::unavailable("the audit event time is out of range"))?;
+    Ok(EventRecord {
+        event_version: "1.11".into(),
+        user_identity: identity(caller, facts.access_key_id.as_deref()),
+        event_time,
+        event_source: facts.event_source.clone(),
+        event_name: facts.event_name.clone(),
+        aws_region: facts.region.clone(),
+        source_ip_address: facts.source_ip.clone(),
+        user_agent: facts.user_agent.clone(),
+        error_code: error.map(|e| e.code.clone()),
+        error_message: error.map(|e| e.message.clone()),
+        request_parameters: request_parameters.map(Redacted::new),
+        response_elements: response_elements.map(Redacted::new),
+        additional_event_data: None,
+        request_id: Some(facts.request_id.clone()),
+        event_id: crate::bootstrap::uuid(),
+        read_only: Some(facts.read_only),
+        resources: None,
+        event_type: EventType::AwsApiCall,
+        api_version: None,
+        management_event: true,
+        recipient_account_id: recipient_account.to_string(),
+        shared_event_id: None,
+        vpc_endpoint_id: None,
+        event_category: EventCategory::Management,
+        tls_details: None,
+    })
+}
+
+/// Appends `event` to `account`'s log inside `tx`.
+pub fn append(tx: &mut dyn store::Tx, account: &str, event: &EventRecord) -> Result<u64, ApiError> {
+    let bytes = event
+        .canonical_bytes()
+        .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
+    let leaf = audit::merkle::leaf_hash(&bytes);
+    tx.append_event(account, &bytes, &leaf)
+        .map_err(|_| ApiError::unavailable("the audit log could not be written"))
+}
+
+/// Records a request that has no effect of its own (reads, denials, failed authentication) in
+/// its own transaction.
+pub fn record(
+    store: &dyn store::Store,
+    account: Option<&str>,
+    event: &EventRecord,
+) -> Result<(), ApiError> {
+    let account = account.unwrap_or(OPERATOR_ACCOUNT);
+    let mut tx =
+        store.begin().map_err(|_| ApiError::unavailable("the audit log is unavailable"))?;
+    append(tx.as_mut(), account, event)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the audit log could not be committed"))
+}

@@ -1,0 +1,421 @@
+//! Hermetic's persistence: accounts, access keys, versioned JSON records and each account's
+//! RFC 6962 audit log, in SQLite (the embedded default) or PostgreSQL (several servers on one
+//! database), behind one synchronous trait.
+//!
+//! The unit of work is a transaction that carries an effect **and** its audit event:
+//!
+//! ```no_run
+//! # fn demo(store: &dyn store::Store, record: &store::Record, event: &[u8]) -> Result<(), store::StoreError> {
+//! let leaf = audit::merkle::leaf_hash(event);
+//! let mut tx = store.begin()?;
+//! tx.put_record(record, store::PutMode::Create)?;
+//! tx.append_event(&record.account, event, &leaf)?;
+//! tx.commit()?; // both or neither; dropping `tx` instead rolls both back
+//! # Ok(()) }
+//! ```
+//!
+//! The store is synchronous (the async server calls it on a blocking pool). It holds no secrets
+//! in plaintext: access-key secrets arrive wrapped, events and record bodies are opaque to it.
+//! Schema changes are forward migrations, one version at a time, applied when a store opens
+//! ([`SqliteStore::open`], [`PostgresStore::connect`]). Every stored value carries a version:
+//! typed columns that of the schema, record bodies their own `format_version`, wrapped secrets,
+//! events and checkpoint notes the version inside their own formats.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod audit_log;
+mod error;
+mod model;
+mod postgres;
+mod slots;
+mod sqlite;
+
+use std::ops::Range;
+
+pub use error::StoreError;
+pub use model::{
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
+    Page, PutMode, Record, RecordQuery,
+};
+pub use postgres::{PostgresOptions, PostgresStore};
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+/// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
+/// transaction takes one connection for its lifetime.
+pub trait Store: Send + Sync {
+    /// Starts a read-write transaction. Appends to one account's audit log take that log's
+    /// head row, so sequence numbers are linear across every store on the database.
+    ///
+    /// Waits for a free connection when all are taken: a thread must not hold a transaction
+    /// while it begins another on a store with a single connection.
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] if another process held SQLite's write lock past the busy timeout;
+    /// [`StoreError::Backend`] if the database is unreachable.
+    fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError>;
+
+    /// Starts a read-only transaction that sees one consistent snapshot.
+    ///
+    /// # Errors
+    /// As [`Store::begin`].
+    fn read(&self) -> Result<Box<dyn ReadTx + '_>, StoreError>;
+
+    /// The schema version recorded in the database.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if it cannot be read.
+    fn schema_version(&self) -> Result<u32, StoreError>;
+
+    /// Which backend this is: `"sqlite"` or `"postgres"` (for logs and metrics).
+    fn backend(&self) -> &'static str;
+}
+
+/// Reads, inside a transaction. A `Tx` reads its own writes.
+///
+/// Every method fails with [`StoreError::Backend`] on a database fault, [`StoreError::Corrupt`]
+/// when a stored value cannot be decoded, and [`StoreError::Conflict`] / [`StoreError::Busy`]
+/// when the transaction lost a race.
+pub trait ReadTx {
+    /// The account with this id, if any.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError>;
+
+    /// The account with this name, if any.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_account_by_name(&mut self, name: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Accounts in id order, those after `after` only, at most `limit`.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn list_accounts(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Account>, StoreError>;
+
+    /// The access key with this id, if any.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError>;
+
+    /// The access keys of one owner in `account`, oldest first.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn list_access_keys(
+        &mut self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+    ) -> Result<Vec<AccessKey>, StoreError>;
+
+    /// The record `(account, kind, key)`, if any.
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::Corrupt`] if the stored body is not JSON.
+    fn get_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError>;
+
+    /// Records of a kind in key order, filtered and paged by `query`.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError>;
+
+    /// The size and root of `account`'s audit log (size 0 and `SHA-256("")` if it has none).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError>;
+
+    /// The events of `account` whose sequence numbers lie in `seqs`, in order.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn audit_events(
+        &mut self,
+        account: &str,
+        seqs: Range<u64>,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// The hash of the perfect subtree `(level, index)` of `account`'s log (level 0: a leaf),
+    /// if that subtree is complete.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn audit_subtree(
+        &mut self,
+        account: &str,
+        level: u8,
+        index: u64,
+    ) -> Result<Option<Hash>, StoreError>;
+
+    /// Checkpoints of `account` with size at least `from_size`, by size then time, at most
+    /// `limit`.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn list_checkpoints(
+        &mut self,
+        account: &str,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Page<Checkpoint>, StoreError>;
+
+    /// The latest checkpoint of `account` (largest size, then latest time), if any.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// The root of the first `size` events of `account`'s log, from at most 64 stored subtrees.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] if `size` exceeds the log; [`StoreError::Corrupt`] if a
+    /// subtree is missing.
+    fn audit_root_at(&mut self, account: &str, size: u64) -> Result<Hash, StoreError> {
+        let head = self.audit_head(account)?;
+        if size > head.size {
+            return Err(StoreError::InvalidInput(format!(
+                "size {size} exceeds the log's {}",
+                head.size
+            )));
+        }
+        if size == head.size {
+            return Ok(head.root);
+        }
+        let mut failure = None;
+        let root = audit::merkle::root_from_store(size, |level, index| {
+            lookup(self, account, level, index, &mut failure)
+        });
+        finish_lookup(root, failure)
+    }
+
+    /// The RFC 6962 inclusion proof of event `index` in the first `size` events.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] if `index >= size` or `size` exceeds the log.
+    fn audit_inclusion_proof(
+        &mut self,
+        account: &str,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, StoreError> {
+        check_size(self, account, size)?;
+        let mut failure = None;
+        let proof = audit::merkle::inclusion_proof_from_store(index, size, |level, i| {
+            lookup(self, account, level, i, &mut failure)
+        });
+        finish_lookup(proof, failure)
+    }
+
+    /// The RFC 6962 consistency proof from the first `old_size` events to the first `new_size`.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] if `old_size > new_size` or `new_size` exceeds the log.
+    fn audit_consistency_proof(
+        &mut self,
+        account: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, StoreError> {
+        check_size(self, account, new_size)?;
+        let mut failure = None;
+        let proof = audit::merkle::consistency_proof_from_store(old_size, new_size, |level, i| {
+            lookup(self, account, level, i, &mut failure)
+        });
+        finish_lookup(proof, failure)
+    }
+}
+
+/// Writes, inside a transaction. Nothing is visible to others until [`Tx::commit`]; dropping a
+/// `Tx` without committing rolls everything back.
+pub trait Tx: ReadTx {
+    /// Reads a record and holds it against concurrent writers until this transaction ends: the
+    /// read of a read-modify-write (PostgreSQL: `SELECT ... FOR UPDATE`; SQLite: its single
+    /// writer already excludes them). A plain [`ReadTx::get_record`] followed by a write may
+    /// lose a concurrent update on PostgreSQL.
+    ///
+    /// # Errors
+    /// As [`ReadTx::get_record`].
+    fn get_record_for_update(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError>;
+
+    /// Creates an account.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] if the id or the name is taken;
+    /// [`StoreError::InvalidInput`] if the id is not twelve digits or the name is empty.
+    fn create_account(&mut self, account: &Account) -> Result<(), StoreError>;
+
+    /// Sets an account's status.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such account.
+    fn set_account_status(&mut self, id: &str, status: AccountStatus) -> Result<(), StoreError>;
+
+    /// Stores a new access key.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] if the id is taken; [`StoreError::InvalidInput`] if the id
+    /// is empty.
+    fn insert_access_key(&mut self, key: &AccessKey) -> Result<(), StoreError>;
+
+    /// Sets an access key's status.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such key.
+    fn set_access_key_status(
+        &mut self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<(), StoreError>;
+
+    /// Records when an access key was last used.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such key.
+    fn set_access_key_last_used(
+        &mut self,
+        access_key_id: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes an access key.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such key.
+    fn delete_access_key(&mut self, access_key_id: &str) -> Result<(), StoreError>;
+
+    /// Writes a record as `mode` says.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] (create-only, key taken); [`StoreError::NotFound`]
+    /// (update-only, no such record); [`StoreError::InvalidInput`] if kind or key is empty.
+    fn put_record(&mut self, record: &Record, mode: PutMode) -> Result<(), StoreError>;
+
+    /// Deletes a record.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such record.
+    fn delete_record(&mut self, account: &str, kind: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Appends an event to `account`'s audit log and returns its sequence number: the log's
+    /// size before the append, so numbers run 0, 1, 2, ... without gaps. Stores the event and
+    /// `leaf_hash` (which the caller computed, as RFC 6962's `SHA-256(0x00 || entry)` of the
+    /// entry it chose), every perfect subtree the leaf completes, and the new head.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] / [`StoreError::Busy`] if the head row could not be had;
+    /// [`StoreError::Corrupt`] if the stored head is malformed.
+    fn append_event(
+        &mut self,
+        account: &str,
+        event: &[u8],
+        leaf_hash: &Hash,
+    ) -> Result<u64, StoreError>;
+
+    /// Stores a checkpoint of `account`'s log.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] if its size exceeds the log or its root is not the log's
+    /// root at that size; [`StoreError::AlreadyExists`] if one with the same size and time is
+    /// stored.
+    fn insert_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// Commits: every write of the transaction becomes visible, durably, or none does.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] / [`StoreError::Busy`] (retryable, nothing committed);
+    /// [`StoreError::Backend`] otherwise (for a lost connection the outcome is unknown).
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Runs `work` in a transaction and commits it, starting over (up to `attempts` times in all)
+/// when the transaction fails with a retryable error.
+///
+/// # Errors
+/// The last error of `work` or of the commit.
+pub fn with_retries<T, F>(store: &dyn Store, attempts: u32, mut work: F) -> Result<T, StoreError>
+where
+    F: FnMut(&mut dyn Tx) -> Result<T, StoreError>,
+{
+    let mut left = attempts.max(1);
+    loop {
+        left -= 1;
+        let outcome = store.begin().and_then(|mut tx| {
+            let value = work(&mut *tx)?;
+            tx.commit()?;
+            Ok(value)
+        });
+        match outcome {
+            Err(e) if e.is_retryable() && left > 0 => continue,
+            other => return other,
+        }
+    }
+}
+
+/// A subtree lookup for `audit::merkle`'s `*_from_store` functions, which take infallible
+/// closures: a store failure is kept in `failure` and reported by [`finish_lookup`].
+fn lookup<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    account: &str,
+    level: u8,
+    index: u64,
+    failure: &mut Option<StoreError>,
+) -> Option<Hash> {
+    if failure.is_some() {
+        return None;
+    }
+    match tx.audit_subtree(account, level, index) {
+        Ok(found) => found,
+        Err(e) => {
+            *failure = Some(e);
+            None
+        }
+    }
+}
+
+fn finish_lookup<T>(
+    result: Result<T, audit::merkle::MerkleError>,
+    failure: Option<StoreError>,
+) -> Result<T, StoreError> {
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    result.map_err(|e| match e {
+        audit::merkle::MerkleError::MissingNode { .. } => {
+            StoreError::Corrupt(format!("audit log: {e}"))
+        }
+        other => StoreError::InvalidInput(format!("audit log: {other}")),
+    })
+}
+
+fn check_size<T: ReadTx + ?Sized>(tx: &mut T, account: &str, size: u64) -> Result<(), StoreError> {
+    let head = tx.audit_head(account)?;
+    if size > head.size {
+        return Err(StoreError::InvalidInput(format!(
+            "size {size} exceeds the log's {}",
+            head.size
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,573 @@
+//! A transaction on one PostgreSQL connection, held for its lifetime; `ROLLBACK` on drop unless
+//! committed. Statements are prepared once per connection.
+
+use std::ops::Range;
+use std::sync::MutexGuard;
+
+use postgres::types::{FromSql, ToSql};
+use postgres::Row;
+
+use super::{pg_err, PgConn};
+use crate::audit_log::{empty_root, plan_append, EMPTY_FRONTIER};
+use crate::model::{
+    check_text, from_i64, hash_from_bytes, into_page, limit_plus_one, prefix_upper_bound, to_i64,
+};
+use crate::{
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
+    Page, PutMode, ReadTx, Record, RecordQuery, StoreError, Tx,
+};
+
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+/// A transaction that owns its connection until it ends.
+pub(super) struct PgTx<'a> {
+    conn: MutexGuard<'a, PgConn>,
+    open: bool,
+    /// A statement failed: PostgreSQL has aborted the transaction, and `COMMIT` would silently
+    /// roll back, so [`Tx::commit`] refuses.
+    failed: bool,
+}
+
+impl<'a> PgTx<'a> {
+    pub(super) fn begin(mut conn: MutexGuard<'a, PgConn>, write: bool) -> Result<Self, StoreError> {
+        let sql = if write {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        };
+        if let Err(e) = conn.client.batch_execute(sql) {
+            conn.broken = true;
+            return Err(pg_err(e));
+        }
+        Ok(Self { conn, open: true, failed: false })
+    }
+
+    fn fail(&mut self, e: postgres::Error) -> StoreError {
+        self.failed = true;
+        pg_err(e)
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failed {
+            return Err(StoreError::Backend(
+                "the transaction was rolled back by an earlier error".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        self.check()?;
+        let conn = &mut *self.conn;
+        let result = match conn.statements.get(sql) {
+            Some(stmt) => conn.client.query(stmt, params),
+            None => conn.client.prepare(sql).and_then(|stmt| {
+                let rows = conn.client.query(&stmt, params);
+                conn.statements.insert(sql, stmt);
+                rows
+            }),
+        };
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
+        self.check()?;
+        let conn = &mut *self.conn;
+        let result = match conn.statements.get(sql) {
+            Some(stmt) => conn.client.execute(stmt, params),
+            None => conn.client.prepare(sql).and_then(|stmt| {
+                let n = conn.client.execute(&stmt, params);
+                conn.statements.insert(sql, stmt);
+                n
+            }),
+        };
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn query_all<T>(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+        decode: fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.rows(sql, params)?.iter().map(decode).collect()
+    }
+
+    fn query_opt<T>(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+        decode: fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.rows(sql, params)?.first().map(decode).transpose()
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open && self.conn.client.batch_execute("ROLLBACK").is_err() {
+            // State unknown: the store replaces the connection before its next use.
+            self.conn.broken = true;
+        }
+    }
+}
+
+fn col<'r, T: FromSql<'r>>(row: &'r Row, i: usize) -> Result<T, StoreError> {
+    row.try_get(i).map_err(pg_err)
+}
+
+fn exactly_one(n: u64) -> Result<(), StoreError> {
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+fn created(n: u64) -> Result<(), StoreError> {
+    if n == 0 {
+        Err(StoreError::AlreadyExists)
+    } else {
+        Ok(())
+    }
+}
+
+fn account_row(row: &Row) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: col(row, 0)?,
+        name: col(row, 1)?,
+        status: AccountStatus::from_stored(col(row, 2)?)?,
+        created_at_ms: col(row, 3)?,
+    })
+}
+
+fn access_key_row(row: &Row) -> Result<AccessKey, StoreError> {
+    Ok(AccessKey {
+        access_key_id: col(row, 0)?,
+        account: col(row, 1)?,
+        owner_kind: col(row, 2)?,
+        owner_key: col(row, 3)?,
+        status: AccessKeyStatus::from_stored(col(row, 4)?)?,
+        secret_wrapped: col(row, 5)?,
+        created_at_ms: col(row, 6)?,
+        last_used_at_ms: col(row, 7)?,
+    })
+}
+
+fn record_row(row: &Row) -> Result<Record, StoreError> {
+    let version: i64 = col(row, 3)?;
+    let body: &str = col(row, 4)?;
+    Ok(Record {
+        account: col(row, 0)?,
+        kind: col(row, 1)?,
+        key: col(row, 2)?,
+        format_version: u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("record format version {version}")))?,
+        body: serde_json::from_str(body)
+            .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
+        updated_at_ms: col(row, 5)?,
+    })
+}
+
+fn event_row(row: &Row) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        seq: from_i64("sequence number", col(row, 0)?)?,
+        leaf_hash: hash_from_bytes(col(row, 1)?)?,
+        event: col(row, 2)?,
+    })
+}
+
+fn checkpoint_row(row: &Row) -> Result<Checkpoint, StoreError> {
+    Ok(Checkpoint {
+        account: col(row, 0)?,
+        size: from_i64("checkpoint size", col(row, 1)?)?,
+        time_ms: col(row, 2)?,
+        root: hash_from_bytes(col(row, 3)?)?,
+        note: col(row, 4)?,
+    })
+}
+
+fn hash_row(row: &Row) -> Result<Hash, StoreError> {
+    hash_from_bytes(col(row, 0)?)
+}
+
+fn head_row(row: &Row) -> Result<(u64, Vec<u8>, Hash), StoreError> {
+    Ok((from_i64("audit log size", col(row, 0)?)?, col(row, 1)?, hash_from_bytes(col(row, 2)?)?))
+}
+
+macro_rules! account_cols {
+    () => {
+        "id, name, status, created_at"
+    };
+}
+macro_rules! key_cols {
+    () => {
+        "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, created_at, \
+         last_used_at"
+    };
+}
+macro_rules! record_cols {
+    () => {
+        "account, kind, key, format_version, body, updated_at"
+    };
+}
+
+impl ReadTx for PgTx<'_> {
+    fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.query_opt(
+            concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = $1"),
+            &[&id],
+            account_row,
+        )
+    }
+
+    fn get_account_by_name(&mut self, name: &str) -> Result<Option<Account>, StoreError> {
+        self.query_opt(
+            concat!("SELECT ", account_cols!(), " FROM accounts WHERE name = $1"),
+            &[&name],
+            account_row,
+        )
+    }
+
+    fn list_accounts(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Account>, StoreError> {
+        let rows = self.query_all(
+            concat!(
+                "SELECT ",
+                account_cols!(),
+                " FROM accounts WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2"
+            ),
+            &[&after, &limit_plus_one(limit)],
+            account_row,
+        )?;
+        Ok(into_page(rows, limit))
+    }
+
+    fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        self.query_opt(
+            concat!("SELECT ", key_cols!(), " FROM access_keys WHERE access_key_id = $1"),
+            &[&access_key_id],
+            access_key_row,
+        )
+    }
+
+    fn list_access_keys(
+        &mut self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.query_all(
+            concat!(
+                "SELECT ",
+                key_cols!(),
+                " FROM access_keys WHERE account = $1 AND owner_kind = $2 AND owner_key = $3
+                  ORDER BY created_at, access_key_id"
+            ),
+            &[&account, &owner_kind, &owner_key],
+            access_key_row,
+        )
+    }
+
+    fn get_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.query_opt(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3"
+            ),
+            &[&account, &kind, &key],
+            record_row,
+        )
+    }
+
+    fn list_records(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
+        let upper = prefix_upper_bound(q.prefix);
+        let rows = self.query_all(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key >= $3
+                   AND ($4::text IS NULL OR key < $4) AND ($5::text IS NULL OR key > $5)
+                  ORDER BY key LIMIT $6"
+            ),
+            &[&q.account, &q.kind, &q.prefix, &upper, &q.after, &limit_plus_one(q.limit)],
+            record_row,
+        )?;
+        Ok(into_page(rows, q.limit))
+    }
+
+    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
+        let head = self.query_opt(
+            "SELECT size, frontier, root FROM audit_heads WHERE account = $1",
+            &[&account],
+            head_row,
+        )?;
+        Ok(match head {
+            Some((size, _, root)) => AuditHead { size, root },
+            None => AuditHead { size: 0, root: empty_root() },
+        })
+    }
+
+    fn audit_events(
+        &mut self,
+        account: &str,
+        seqs: Range<u64>,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let start = i64::try_from(seqs.start).unwrap_or(i64::MAX);
+        let end = i64::try_from(seqs.end).unwrap_or(i64::MAX);
+        self.query_all(
+            "SELECT seq, leaf_hash, event FROM audit_events
+             WHERE account = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+            &[&account, &start, &end],
+            event_row,
+        )
+    }
+
+    fn audit_subtree(
+        &mut self,
+        account: &str,
+        level: u8,
+        index: u64,
+    ) -> Result<Option<Hash>, StoreError> {
+        let Ok(index) = i64::try_from(index) else {
+            return Ok(None);
+        };
+        if level == 0 {
+            self.query_opt(
+                "SELECT leaf_hash FROM audit_events WHERE account = $1 AND seq = $2",
+                &[&account, &index],
+                hash_row,
+            )
+        } else {
+            self.query_opt(
+                "SELECT hash FROM audit_nodes WHERE account = $1 AND level = $2 AND idx = $3",
+                &[&account, &i16::from(level), &index],
+                hash_row,
+            )
+        }
+    }
+
+    fn list_checkpoints(
+        &mut self,
+        account: &str,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Page<Checkpoint>, StoreError> {
+        let from = i64::try_from(from_size).unwrap_or(i64::MAX);
+        let rows = self.query_all(
+            "SELECT account, size, time_ms, root, note FROM audit_checkpoints
+             WHERE account = $1 AND size >= $2 ORDER BY size, time_ms LIMIT $3",
+            &[&account, &from, &limit_plus_one(limit)],
+            checkpoint_row,
+        )?;
+        Ok(into_page(rows, limit))
+    }
+
+    fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
+        self.query_opt(
+            "SELECT account, size, time_ms, root, note FROM audit_checkpoints
+             WHERE account = $1 ORDER BY size DESC, time_ms DESC LIMIT 1",
+            &[&account],
+            checkpoint_row,
+        )
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn get_record_for_update(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.query_opt(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE"
+            ),
+            &[&account, &kind, &key],
+            record_row,
+        )
+    }
+
+    fn create_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        a.validate()?;
+        created(self.exec(
+            "INSERT INTO accounts (id, name, status, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&a.id, &a.name, &a.status.as_str(), &a.created_at_ms],
+        )?)
+    }
+
+    fn set_account_status(&mut self, id: &str, status: AccountStatus) -> Result<(), StoreError> {
+        exactly_one(
+            self.exec("UPDATE accounts SET status = $2 WHERE id = $1", &[&id, &status.as_str()])?,
+        )
+    }
+
+    fn insert_access_key(&mut self, k: &AccessKey) -> Result<(), StoreError> {
+        k.validate()?;
+        created(self.exec(
+            "INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
+                                      secret_wrapped, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            &[
+                &k.access_key_id,
+                &k.account,
+                &k.owner_kind,
+                &k.owner_key,
+                &k.status.as_str(),
+                &k.secret_wrapped,
+                &k.created_at_ms,
+                &k.last_used_at_ms,
+            ],
+        )?)
+    }
+
+    fn set_access_key_status(
+        &mut self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<(), StoreError> {
+        exactly_one(self.exec(
+            "UPDATE access_keys SET status = $2 WHERE access_key_id = $1",
+            &[&access_key_id, &status.as_str()],
+        )?)
+    }
+
+    fn set_access_key_last_used(
+        &mut self,
+        access_key_id: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        exactly_one(self.exec(
+            "UPDATE access_keys SET last_used_at = $2 WHERE access_key_id = $1",
+            &[&access_key_id, &at_ms],
+        )?)
+    }
+
+    fn delete_access_key(&mut self, access_key_id: &str) -> Result<(), StoreError> {
+        exactly_one(
+            self.exec("DELETE FROM access_keys WHERE access_key_id = $1", &[&access_key_id])?,
+        )
+    }
+
+    fn put_record(&mut self, r: &Record, mode: PutMode) -> Result<(), StoreError> {
+        r.validate()?;
+        let body = serde_json::to_string(&r.body)
+            .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
+        let version = i64::from(r.format_version);
+        let p: Params<'_> = &[&r.account, &r.kind, &r.key, &version, &body, &r.updated_at_ms];
+        match mode {
+            PutMode::Create => created(self.exec(
+                concat!(
+                    "INSERT INTO records (",
+                    record_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+                ),
+                p,
+            )?),
+            PutMode::Update => exactly_one(self.exec(
+                "UPDATE records SET format_version = $4, body = $5, updated_at = $6
+                 WHERE account = $1 AND kind = $2 AND key = $3",
+                p,
+            )?),
+            PutMode::Upsert => self
+                .exec(
+                    concat!(
+                        "INSERT INTO records (",
+                        record_cols!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (account, kind, key) DO UPDATE SET
+                           format_version = excluded.format_version, body = excluded.body,
+                           updated_at = excluded.updated_at"
+                    ),
+                    p,
+                )
+                .map(drop),
+        }
+    }
+
+    fn delete_record(&mut self, account: &str, kind: &str, key: &str) -> Result<(), StoreError> {
+        exactly_one(self.exec(
+            "DELETE FROM records WHERE account = $1 AND kind = $2 AND key = $3",
+            &[&account, &kind, &key],
+        )?)
+    }
+
+    fn append_event(
+        &mut self,
+        account: &str,
+        event: &[u8],
+        leaf_hash: &Hash,
+    ) -> Result<u64, StoreError> {
+        check_text("account", account)?;
+        const LOCK_HEAD: &str =
+            "SELECT size, frontier, root FROM audit_heads WHERE account = $1 FOR UPDATE";
+        // Lock the head row: appenders on other connections (other servers) wait here until
+        // this transaction ends, then read the head it wrote (READ COMMITTED re-reads the
+        // locked row's latest version). The first append of an account creates the row; a
+        // racing creator waits on the insert and then does nothing.
+        let mut head = self.query_opt(LOCK_HEAD, &[&account], head_row)?;
+        if head.is_none() {
+            self.exec(
+                "INSERT INTO audit_heads (account, size, root, frontier) VALUES ($1, 0, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&account, &&empty_root()[..], &EMPTY_FRONTIER],
+            )?;
+            head = self.query_opt(LOCK_HEAD, &[&account], head_row)?;
+        }
+        let (size, frontier, _) = head.ok_or_else(|| {
+            StoreError::Backend("the audit head row vanished after its creation".into())
+        })?;
+        let plan = plan_append(size, &frontier, leaf_hash)?;
+        let seq = to_i64("sequence number", plan.seq)?;
+        self.exec(
+            "INSERT INTO audit_events (account, seq, leaf_hash, event) VALUES ($1, $2, $3, $4)",
+            &[&account, &seq, &&leaf_hash[..], &event],
+        )?;
+        for (level, index, hash) in &plan.nodes {
+            self.exec(
+                "INSERT INTO audit_nodes (account, level, idx, hash) VALUES ($1, $2, $3, $4)",
+                &[&account, &i16::from(*level), &to_i64("node index", *index)?, &&hash[..]],
+            )?;
+        }
+        self.exec(
+            "UPDATE audit_heads SET size = $2, root = $3, frontier = $4 WHERE account = $1",
+            &[&account, &to_i64("audit log size", plan.size)?, &&plan.root[..], &plan.frontier],
+        )?;
+        Ok(plan.seq)
+    }
+
+    fn insert_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
+        c.validate()?;
+        if self.audit_root_at(&c.account, c.size)? != c.root {
+            return Err(StoreError::InvalidInput(format!(
+                "checkpoint root does not match the log at size {}",
+                c.size
+            )));
+        }
+        created(self.exec(
+            "INSERT INTO audit_checkpoints (account, size, time_ms, root, note)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&c.account, &to_i64("checkpoint size", c.size)?, &c.time_ms, &&c.root[..], &c.note],
+        )?)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.check()?;
+        self.conn.client.batch_execute("COMMIT").map_err(pg_err)?;
+        self.open = false;
+        Ok(())
+    }
+}

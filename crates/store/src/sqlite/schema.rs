@@ -1,0 +1,77 @@
+//! The SQLite schema, as forward migrations: `MIGRATIONS[i]` takes the database from version `i`
+//! to version `i + 1`. A migration, once released, never changes; a change is a new one.
+
+/// The table that records the schema version: one row, `id = 1`.
+pub(super) const VERSION_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS schema_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+) STRICT;
+";
+
+/// Version 1: accounts, access keys, records, the audit log and its checkpoints (ADR 004).
+const V1: &str = "
+CREATE TABLE accounts (
+    id         TEXT PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL UNIQUE,
+    status     TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE access_keys (
+    access_key_id  TEXT PRIMARY KEY NOT NULL,
+    account        TEXT NOT NULL,
+    owner_kind     TEXT NOT NULL,
+    owner_key      TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+    secret_wrapped BLOB NOT NULL,
+    created_at     INTEGER NOT NULL,
+    last_used_at   INTEGER
+) STRICT;
+CREATE INDEX access_keys_by_owner ON access_keys (account, owner_kind, owner_key, created_at);
+
+CREATE TABLE records (
+    account        TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    format_version INTEGER NOT NULL,
+    body           TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (account, kind, key)
+) STRICT;
+
+CREATE TABLE audit_events (
+    account   TEXT NOT NULL,
+    seq       INTEGER NOT NULL CHECK (seq >= 0),
+    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+    event     BLOB NOT NULL,
+    PRIMARY KEY (account, seq)
+) STRICT;
+
+CREATE TABLE audit_nodes (
+    account TEXT NOT NULL,
+    level   INTEGER NOT NULL CHECK (level BETWEEN 1 AND 63),
+    idx     INTEGER NOT NULL CHECK (idx >= 0),
+    hash    BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (account, level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_heads (
+    account  TEXT PRIMARY KEY NOT NULL,
+    size     INTEGER NOT NULL CHECK (size >= 0),
+    root     BLOB NOT NULL CHECK (length(root) = 32),
+    frontier BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE audit_checkpoints (
+    account TEXT NOT NULL,
+    size    INTEGER NOT NULL CHECK (size >= 0),
+    time_ms INTEGER NOT NULL,
+    root    BLOB NOT NULL CHECK (length(root) = 32),
+    note    TEXT NOT NULL,
+    PRIMARY KEY (account, size, time_ms)
+) STRICT;
+";
+
+/// Every migration, in order.
+pub(super) const MIGRATIONS: &[&str] = &[V1];

@@ -1,0 +1,139 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The conformance suite on a real PostgreSQL server (`HERMETIC_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`): each test gets a schema of its own, created
+//! before and dropped after. Plus the migration runner.
+
+#[macro_use]
+mod conformance;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use conformance::{account, Harness};
+use store::{PostgresOptions, PostgresStore, Store, StoreError, SCHEMA_VERSION};
+
+fn url() -> String {
+    std::env::var("HERMETIC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&url(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("PostgreSQL at HERMETIC_TEST_POSTGRES_URL is required: {e}"))
+}
+
+/// A schema of its own, dropped with everything in it at the end of the test.
+struct PgHarness {
+    schema: String,
+}
+
+impl PgHarness {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+        let schema = format!(
+            "store_test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        admin().batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        Self { schema }
+    }
+
+    fn options(&self) -> PostgresOptions {
+        PostgresOptions {
+            schema: Some(self.schema.clone()),
+            connections: 2,
+            ..PostgresOptions::new(url())
+        }
+    }
+}
+
+impl Drop for PgHarness {
+    fn drop(&mut self) {
+        let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+impl Harness for PgHarness {
+    fn open(&self) -> Box<dyn Store> {
+        Box::new(PostgresStore::connect_with(&self.options()).unwrap())
+    }
+
+    fn drop_table(&self, table: &str) {
+        admin().batch_execute(&format!("DROP TABLE {}.{table}", self.schema)).unwrap();
+    }
+}
+
+conformance_tests!(PgHarness::new());
+
+#[test]
+fn migrations_are_idempotent() {
+    let h = PgHarness::new();
+    let a = account(1);
+    let store = PostgresStore::connect_with(&h.options()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(store.migrate().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.migrate().unwrap(), SCHEMA_VERSION);
+    drop(store);
+
+    // Several servers starting at once on a v1 database: each finds nothing to do.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let store = PostgresStore::connect_with(&h.options()).unwrap();
+                assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+            });
+        }
+    });
+    let store = PostgresStore::connect_with(&h.options()).unwrap();
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
+    let mut admin = admin();
+    let rows: i64 = admin
+        .query_one(&format!("SELECT count(*) FROM {}.schema_version", h.schema), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1);
+    // The tables went into the test's schema, not `public`.
+    let here: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+            &[&h.schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(here, 8);
+}
+
+#[test]
+fn concurrent_first_migrations_apply_once() {
+    let h = PgHarness::new();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let store = PostgresStore::connect_with(&h.options()).unwrap();
+                assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+            });
+        }
+    });
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let h = PgHarness::new();
+    drop(PostgresStore::connect_with(&h.options()).unwrap());
+    admin().batch_execute(&format!("UPDATE {}.schema_version SET version = 99", h.schema)).unwrap();
+    let err = PostgresStore::connect_with(&h.options()).unwrap_err();
+    assert_eq!(err, StoreError::SchemaTooNew { found: 99, supported: SCHEMA_VERSION });
+}
+
+#[test]
+fn bad_options_are_refused() {
+    let mut o = PostgresOptions::new(url());
+    o.schema = Some("x; DROP TABLE y".into());
+    assert!(matches!(PostgresStore::connect_with(&o), Err(StoreError::InvalidInput(_))));
+    assert!(matches!(PostgresStore::connect("postgres://[bad"), Err(StoreError::InvalidInput(_))));
+}
