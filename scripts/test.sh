@@ -24,6 +24,15 @@ fi
 export HERMETIC_PYTHON="$PWD/.venv/bin/python"
 "$HERMETIC_PYTHON" -c "import botocore; print('botocore', botocore.__version__)"
 
+section "postgresql (127.0.0.1:5432, database test)"
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+    if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq postgresql
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+fi
+pg_isready -h 127.0.0.1 -p 5432
+
 section "format"
 cargo fmt --all -- --check
 
