@@ -2,7 +2,7 @@
 //! account's log. Fail closed: if the event cannot be appended, the request fails.
 
 use crate::error::ApiError;
-use crate::identity::{Caller, OPERATOR_ACCOUNT};
+use crate::identity::Caller;
 use audit::event::{
     EventCategory, EventRecord, EventTime, EventType, IdentityType, Redacted, UserIdentity,
 };
@@ -98,18 +98,4 @@ pub fn append(tx: &mut dyn store::Tx, account: &str, event: &EventRecord) -> Res
     let leaf = audit::merkle::leaf_hash(&bytes);
     tx.append_event(account, &bytes, &leaf)
         .map_err(|_| ApiError::unavailable("the audit log could not be written"))
-}
-
-/// Records a request that has no effect of its own (reads, denials, failed authentication) in
-/// its own transaction.
-pub fn record(
-    store: &dyn store::Store,
-    account: Option<&str>,
-    event: &EventRecord,
-) -> Result<(), ApiError> {
-    let account = account.unwrap_or(OPERATOR_ACCOUNT);
-    let mut tx =
-        store.begin().map_err(|_| ApiError::unavailable("the audit log is unavailable"))?;
-    append(tx.as_mut(), account, event)?;
-    tx.commit().map_err(|_| ApiError::unavailable("the audit log could not be committed"))
 }

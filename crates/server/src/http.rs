@@ -21,7 +21,9 @@ pub struct State {
     /// The operator's key (held in memory, never in the store).
     pub keys: Keys,
     /// Persistence: accounts, keys, records, audit logs.
-    pub store: Box<dyn store::Store>,
+    pub store: Arc<dyn store::Store>,
+    /// Group commit for audit-only appends.
+    pub audit: crate::group_commit::AuditWriter,
     /// The root of trust that wraps stored secrets.
     pub root: crypto::RootKey,
 }
@@ -125,9 +127,18 @@ async fn pipeline(
     let path = parts.uri.path().to_string();
     let method = parts.method.as_str().to_string();
     // Store work is synchronous: run the rest on this worker, allowing it to block.
-    tokio::task::block_in_place(|| {
-        decide(state, &method, &path, &query_text, &headers, &body, id, peer)
-    })
+    let mut pending = None;
+    let result = tokio::task::block_in_place(|| {
+        decide(state, &method, &path, &query_text, &headers, &body, id, peer, &mut pending)
+    });
+    // The request's own event, if it had no transaction of its own, commits (in a batch with
+    // other requests' events) before anyone sees the answer. Fail closed.
+    if let Some((account, event)) = pending {
+        let bytes = audit::event::EventRecord::canonical_bytes(&event)
+            .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
+        state.audit.append(&account, bytes).await?;
+    }
+    result
 }
 
 /// Authenticate, handle, audit: the synchronous part of the pipeline.
@@ -141,6 +152,7 @@ fn decide(
     body: &[u8],
     id: &str,
     peer: std::net::SocketAddr,
+    pending: &mut Option<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -191,7 +203,7 @@ fn decide(
                 None,
                 Some(&e),
             )?;
-            audit_trail::record(state.store.as_ref(), account.as_deref(), &event)?;
+            *pending = Some((account.unwrap_or_else(|| OPERATOR_ACCOUNT.to_string()), event));
             return Err(e);
         }
     };
@@ -231,7 +243,7 @@ fn decide(
                         None,
                         Some(&e),
                     )?;
-                    audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+                    *pending = Some((caller.account.clone(), event));
                     Err(e)
                 }
             }
@@ -248,7 +260,7 @@ fn decide(
                 None,
                 error,
             )?;
-            audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+            *pending = Some((caller.account.clone(), event));
             result.map(|body| Reply { status: 200, json: false, body })
         }
         (other, _) => {
@@ -259,7 +271,7 @@ fn decide(
             );
             let event =
                 audit_trail::event(&facts, Some(&caller), &caller.account, None, None, Some(&e))?;
-            audit_trail::record(state.store.as_ref(), Some(&caller.account), &event)?;
+            *pending = Some((caller.account.clone(), event));
             Err(e)
         }
     }
@@ -353,8 +365,9 @@ pub async fn run(
     let (root, creds) = bootstrap::init(&config.data_dir)?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
-    let store: Box<dyn store::Store> =
-        Box::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?);
+    let store: Arc<dyn store::Store> =
+        Arc::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?);
+    let audit = crate::group_commit::AuditWriter::start(store.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
@@ -362,7 +375,7 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State { config, keys, store, root });
+    let state = Arc::new(State { config, keys, store, root, audit });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

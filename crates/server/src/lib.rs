@@ -9,6 +9,7 @@ pub mod audit_trail;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod group_commit;
 pub mod http;
 pub mod identity;
 pub mod query;
