@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{Caller, KeyEntry, Keys, OPERATOR_ACCOUNT};
 use crate::{accounts, audit_trail};
-use crate::{query, sts};
+use crate::{iam, query, sts};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -248,6 +248,28 @@ fn decide(
                 }
             }
         }
+        ("iam", None) => {
+            let (action, resource) = iam::action_and_resource(&caller, &params);
+            facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
+            let result = authorize(state, &caller, &action, &resource, &facts).and_then(|()| {
+                iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
+            });
+            match result {
+                Ok(body) => Ok(Reply { status: 200, json: false, body }),
+                Err(e) => {
+                    let event = audit_trail::event(
+                        &facts,
+                        Some(&caller),
+                        &caller.account,
+                        None,
+                        None,
+                        Some(&e),
+                    )?;
+                    *pending = Some((caller.account.clone(), event));
+                    Err(e)
+                }
+            }
+        }
         ("sts", None) => {
             facts.read_only = true;
             let result = sts::handle(&caller, &params, id);
@@ -274,6 +296,59 @@ fn decide(
             *pending = Some((caller.account.clone(), event));
             Err(e)
         }
+    }
+}
+
+/// Authorizes `action` on `resource` for `caller` with `policy::evaluate`: the caller's
+/// identity policies (a user's inline policies; the root user needs none). Fail closed.
+fn authorize(
+    state: &State,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+    facts: &audit_trail::RequestFacts,
+) -> Result<(), ApiError> {
+    let principal = policy::Principal::parse(&caller.arn)
+        .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
+    let mut context = policy::Context::new();
+    context.set("aws:SourceIp", facts.source_ip.clone());
+    context.set("aws:SecureTransport", "false");
+    context.set("aws:RequestedRegion", facts.region.clone());
+    context.set("aws:EpochTime", (facts.time_ms / 1000).to_string());
+    if let Ok(t) =
+        audit::event::EventTime::from_unix_millis(u64::try_from(facts.time_ms).unwrap_or(0))
+    {
+        context.set("aws:CurrentTime", t.to_string());
+    }
+    context.set("aws:userid", caller.user_id.clone());
+    let request = policy::Request::new(principal, action, resource, Some(&caller.account), context);
+    let documents = match caller.arn.rsplit_once(":user/") {
+        Some((_, path_and_name)) => {
+            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+            let mut tx = state
+                .store
+                .read()
+                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+            iam::user_policies(tx.as_mut(), &caller.account, name)?
+        }
+        None => Vec::new(),
+    };
+    // A stored policy that no longer parses could hide a Deny: refuse rather than skip it.
+    let mut parsed: Vec<(String, policy::Policy)> = Vec::with_capacity(documents.len());
+    for (name, document) in documents {
+        let p = policy::parse_policy(&document)
+            .map_err(|_| ApiError::unavailable("a stored policy could not be read"))?;
+        parsed.push((name, p));
+    }
+    let set = policy::PolicySet {
+        identity: parsed.iter().map(|(n, p)| policy::NamedPolicy { name: n, policy: p }).collect(),
+        ..policy::PolicySet::default()
+    };
+    let evaluation = policy::evaluate(&request, &set);
+    if evaluation.decision == policy::Decision::Allowed {
+        Ok(())
+    } else {
+        Err(ApiError::sender(403, "AccessDenied", evaluation.access_denied_message(&request)))
     }
 }
 
@@ -340,10 +415,30 @@ fn authenticate(
                     Some(key.account.clone()),
                 )
             })?;
-            let caller = Caller {
-                arn: format!("arn:aws:iam::{}:root", key.account),
-                user_id: key.account.clone(),
-                account: key.account.clone(),
+            let caller = match key.owner_kind.as_str() {
+                "user" => {
+                    let user = tx
+                        .get_record(&key.account, "user", &key.owner_key)
+                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                        .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
+                    let field = |k: &str| {
+                        user.body
+                            .get(k)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    Caller {
+                        arn: field("Arn"),
+                        user_id: field("UserId"),
+                        account: key.account.clone(),
+                    }
+                }
+                _ => Caller {
+                    arn: format!("arn:aws:iam::{}:root", key.account),
+                    user_id: key.account.clone(),
+                    account: key.account.clone(),
+                },
             };
             (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)
         }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod group_commit;
 pub mod http;
+pub mod iam;
 pub mod identity;
 pub mod query;
 pub mod sts;

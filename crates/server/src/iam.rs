@@ -1,0 +1,379 @@
+//! IAM (query protocol, namespace `https://iam.amazonaws.com/doc/2010-05-08/`): users, their
+//! access keys and inline policies. Each operation runs in one store transaction together with
+//! its audit event.
+
+use crate::audit_trail::{self, RequestFacts};
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::query::{param, xml_escape};
+use audit::event::EventTime;
+use crypto::RootOfTrust;
+use serde_json::{json, Value};
+use store::{AccessKey, AccessKeyStatus, PutMode, Record, RecordQuery, StoreError, Tx};
+
+/// The IAM XML namespace.
+pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+/// Access keys a user may have at once (AWS's quota).
+pub const MAX_KEYS_PER_USER: usize = 2;
+
+fn no_such(what: &str) -> ApiError {
+    ApiError::sender(404, "NoSuchEntity", what.to_string())
+}
+
+fn db(_: StoreError) -> ApiError {
+    ApiError::unavailable("the store is unavailable")
+}
+
+fn date(ms: i64) -> String {
+    EventTime::from_unix_millis(u64::try_from(ms).unwrap_or(0))
+        .map_or_else(|_| String::new(), |t| t.to_string())
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, ApiError> {
+    param(params, name).filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::sender(400, "ValidationError", format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
+    })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// IAM names: 1–64 of `[A-Za-z0-9+=,.@_-]` (AWS's pattern for user and policy names).
+fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::sender(400, "ValidationError", format!("The specified value for {what} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-")))
+    }
+}
+
+/// The action and resource ARN an IAM request is authorized as.
+pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (String, String) {
+    let action = param(params, "Action").unwrap_or("Unknown").to_string();
+    let user = param(params, "UserName")
+        .map(str::to_string)
+        .or_else(|| caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()));
+    let resource = match (action.as_str(), user) {
+        ("ListUsers", _) => format!("arn:aws:iam::{}:user/", caller.account),
+        (_, Some(u)) => format!("arn:aws:iam::{}:user/{u}", caller.account),
+        _ => "*".to_string(),
+    };
+    (format!("iam:{action}"), resource)
+}
+
+fn user_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    format!(
+        "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
+        f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate")
+    )
+}
+
+fn wrap(action: &str, result: Option<String>, request_id: &str) -> String {
+    let result =
+        result.map(|r| format!("<{action}Result>{r}</{action}Result>")).unwrap_or_default();
+    format!(
+        "<{action}Response xmlns=\"{NAMESPACE}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Record, ApiError> {
+    tx.get_record(account, "user", name)
+        .map_err(db)?
+        .ok_or_else(|| no_such(&format!("The user with name {name} cannot be found.")))
+}
+
+/// The inline policies of a user, as (name, document) pairs: the identity policies its requests
+/// are evaluated against.
+pub fn user_policies(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    user: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let prefix = format!("{user}/");
+    let page = tx
+        .list_records(&RecordQuery {
+            account,
+            kind: "user_policy",
+            prefix: &prefix,
+            after: None,
+            limit: 1000,
+        })
+        .map_err(db)?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|r| {
+            let name = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
+            let doc = r
+                .body
+                .get("PolicyDocument")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            (name, doc)
+        })
+        .collect())
+}
+
+/// Runs one IAM action for an authorized caller; the effect and its audit event commit
+/// together. Returns the XML body.
+pub fn handle(
+    store: &dyn store::Store,
+    root: &dyn RootOfTrust,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &RequestFacts,
+) -> Result<String, ApiError> {
+    let action = param(params, "Action").unwrap_or_default().to_string();
+    let account = caller.account.clone();
+    let now = facts.time_ms;
+    let mut tx = store.begin().map_err(db)?;
+    let mut secret_out: Option<String> = None;
+    let result: Option<String> = match action.as_str() {
+        "CreateUser" => {
+            let name = required(params, "UserName")?;
+            check_name(name, "userName")?;
+            let path = param(params, "Path").unwrap_or("/");
+            let id = format!(
+                "AIDA{}",
+                crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+            );
+            let body = json!({
+                "UserName": name, "UserId": id, "Path": path,
+                "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": date(now),
+            });
+            let record = Record {
+                account: account.clone(),
+                kind: "user".into(),
+                key: name.into(),
+                format_version: 1,
+                body: body.clone(),
+                updated_at_ms: now,
+            };
+            tx.put_record(&record, PutMode::Create).map_err(|e| match e {
+                StoreError::AlreadyExists => ApiError::sender(
+                    409,
+                    "EntityAlreadyExists",
+                    format!("User with name {name} already exists."),
+                ),
+                other => db(other),
+            })?;
+            Some(format!("<User>{}</User>", user_xml(&body)))
+        }
+        "GetUser" => {
+            let name = match param(params, "UserName") {
+                Some(n) => n.to_string(),
+                None => caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).ok_or_else(
+                    || {
+                        ApiError::sender(
+                            400,
+                            "ValidationError",
+                            "Must specify userName when calling with non-User credentials",
+                        )
+                    },
+                )?,
+            };
+            let user = get_user(tx.as_mut(), &account, &name)?;
+            Some(format!("<User>{}</User>", user_xml(&user.body)))
+        }
+        "ListUsers" => {
+            let page = tx
+                .list_records(&RecordQuery {
+                    account: &account,
+                    kind: "user",
+                    prefix: "",
+                    after: None,
+                    limit: 1000,
+                })
+                .map_err(db)?;
+            let members: String = page
+                .items
+                .iter()
+                .map(|r| format!("<member>{}</member>", user_xml(&r.body)))
+                .collect();
+            Some(format!("<IsTruncated>false</IsTruncated><Users>{members}</Users>"))
+        }
+        "DeleteUser" => {
+            let name = required(params, "UserName")?;
+            get_user(tx.as_mut(), &account, name)?;
+            let keys = tx.list_access_keys(&account, "user", name).map_err(db)?;
+            let policies = user_policies(tx.as_mut(), &account, name)?;
+            if !keys.is_empty() || !policies.is_empty() {
+                return Err(ApiError::sender(
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies and access keys first.",
+                ));
+            }
+            tx.delete_record(&account, "user", name).map_err(db)?;
+            None
+        }
+        "CreateAccessKey" => {
+            let name = match param(params, "UserName") {
+                Some(n) => n.to_string(),
+                None => caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).ok_or_else(
+                    || {
+                        ApiError::sender(
+                            400,
+                            "ValidationError",
+                            "Must specify userName when calling with non-User credentials",
+                        )
+                    },
+                )?,
+            };
+            get_user(tx.as_mut(), &account, &name)?;
+            if tx.list_access_keys(&account, "user", &name).map_err(db)?.len() >= MAX_KEYS_PER_USER
+            {
+                return Err(ApiError::sender(
+                    409,
+                    "LimitExceeded",
+                    format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
+                ));
+            }
+            let (key_id, secret) = crate::bootstrap::new_access_key("AKIA");
+            let wrapped = root
+                .wrap(&crate::accounts::secret_context(&key_id), secret.expose())
+                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+            tx.insert_access_key(&AccessKey {
+                access_key_id: key_id.clone(),
+                account: account.clone(),
+                owner_kind: "user".into(),
+                owner_key: name.clone(),
+                status: AccessKeyStatus::Active,
+                secret_wrapped: wrapped,
+                created_at_ms: now,
+                last_used_at_ms: None,
+            })
+            .map_err(db)?;
+            let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+            let xml = format!(
+                "<AccessKey><UserName>{}</UserName><AccessKeyId>{key_id}</AccessKeyId><Status>Active</Status><SecretAccessKey>{}</SecretAccessKey><CreateDate>{}</CreateDate></AccessKey>",
+                xml_escape(&name), xml_escape(&secret_text), date(now)
+            );
+            secret_out = Some(key_id);
+            Some(xml)
+        }
+        "ListAccessKeys" => {
+            let name = match param(params, "UserName") {
+                Some(n) => n.to_string(),
+                None => {
+                    caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).unwrap_or_default()
+                }
+            };
+            get_user(tx.as_mut(), &account, &name)?;
+            let keys = tx.list_access_keys(&account, "user", &name).map_err(db)?;
+            let members: String = keys
+                .iter()
+                .map(|k| format!(
+                    "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>{}</Status><CreateDate>{}</CreateDate></member>",
+                    xml_escape(&name), k.access_key_id,
+                    if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, date(k.created_at_ms)
+                ))
+                .collect();
+            Some(format!(
+                "<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "DeleteAccessKey" => {
+            let key_id = required(params, "AccessKeyId")?;
+            let found = tx.get_access_key(key_id).map_err(db)?.filter(|k| k.account == account);
+            if found.is_none() {
+                return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
+            }
+            tx.delete_access_key(key_id).map_err(db)?;
+            None
+        }
+        "PutUserPolicy" => {
+            let name = required(params, "UserName")?;
+            let policy_name = required(params, "PolicyName")?;
+            check_name(policy_name, "policyName")?;
+            let document = required(params, "PolicyDocument")?;
+            get_user(tx.as_mut(), &account, name)?;
+            let findings =
+                policy::validate::validate(document, policy::validate::PolicyKind::Identity);
+            if let Some(err) =
+                findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
+            {
+                return Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone()));
+            }
+            let record = Record {
+                account: account.clone(),
+                kind: "user_policy".into(),
+                key: format!("{name}/{policy_name}"),
+                format_version: 1,
+                body: json!({ "PolicyDocument": document }),
+                updated_at_ms: now,
+            };
+            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+            None
+        }
+        "GetUserPolicy" => {
+            let name = required(params, "UserName")?;
+            let policy_name = required(params, "PolicyName")?;
+            let record = tx
+                .get_record(&account, "user_policy", &format!("{name}/{policy_name}"))
+                .map_err(db)?
+                .ok_or_else(|| {
+                    no_such(&format!("The user policy with name {policy_name} cannot be found."))
+                })?;
+            let doc = record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
+            Some(format!(
+                "<UserName>{}</UserName><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                xml_escape(name), xml_escape(policy_name), xml_escape(&sigv4::encode::uri_encode(doc, false))
+            ))
+        }
+        "ListUserPolicies" => {
+            let name = required(params, "UserName")?;
+            get_user(tx.as_mut(), &account, name)?;
+            let members: String = user_policies(tx.as_mut(), &account, name)?
+                .iter()
+                .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
+                .collect();
+            Some(format!("<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>"))
+        }
+        "DeleteUserPolicy" => {
+            let name = required(params, "UserName")?;
+            let policy_name = required(params, "PolicyName")?;
+            let key = format!("{name}/{policy_name}");
+            if tx.get_record(&account, "user_policy", &key).map_err(db)?.is_none() {
+                return Err(no_such(&format!(
+                    "The user policy with name {policy_name} cannot be found."
+                )));
+            }
+            tx.delete_record(&account, "user_policy", &key).map_err(db)?;
+            None
+        }
+        other => {
+            return Err(ApiError::sender(
+                400,
+                "InvalidAction",
+                format!("The action {other} is not valid for this web service."),
+            ))
+        }
+    };
+    // Parameters minus secrets and policy text; response elements without the secret.
+    let mut request_parameters = serde_json::Map::new();
+    for (k, v) in params {
+        if k != "Action" && k != "Version" && k != "PolicyDocument" {
+            request_parameters.insert(lower_first(k), Value::String(v.clone()));
+        }
+    }
+    let response =
+        secret_out.map(|id| json!({ "accessKey": { "accessKeyId": id, "status": "Active" } }));
+    let event = audit_trail::event(
+        facts,
+        Some(caller),
+        &account,
+        Some(Value::Object(request_parameters)),
+        response,
+        None,
+    )?;
+    audit_trail::append(tx.as_mut(), &account, &event)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    Ok(wrap(&action, result, &facts.request_id))
+}
