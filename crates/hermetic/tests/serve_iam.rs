@@ -12,12 +12,23 @@ fn users_keys_and_inline_policies_are_enforced_end_to_end() {
     let server = start("iam");
     let url = server.url.clone();
     let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) =
-        hermetic(&["account", "create", "acme", "--json", "--endpoint", &url, "--data-dir", &data_dir]);
+    let (ok, stdout, stderr) = hermetic(&[
+        "account",
+        "create",
+        "acme",
+        "--json",
+        "--endpoint",
+        &url,
+        "--data-dir",
+        &data_dir,
+    ]);
     assert!(ok, "{stderr}");
     let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let account = created["AccountId"].as_str().unwrap().to_string();
-    let (rk, rs) = (created["AccessKeyId"].as_str().unwrap().to_string(), created["SecretAccessKey"].as_str().unwrap().to_string());
+    let (rk, rs) = (
+        created["AccessKeyId"].as_str().unwrap().to_string(),
+        created["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
     let root = |args: &[&str]| aws(&url, &rk, &rs, args);
 
     // The root user creates a user and a key for it.
@@ -30,7 +41,10 @@ fn users_keys_and_inline_policies_are_enforced_end_to_end() {
     let (ok, out, err) = root(&["iam", "create-access-key", "--user-name", "alice"]);
     assert!(ok, "{err}");
     let key: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let (ak, sk) = (key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(), key["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string());
+    let (ak, sk) = (
+        key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        key["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
     let alice = |args: &[&str]| aws(&url, &ak, &sk, args);
 
     // Alice authenticates (GetCallerIdentity needs no permission) but may do nothing else yet.
@@ -40,35 +54,62 @@ fn users_keys_and_inline_policies_are_enforced_end_to_end() {
     let (ok, _, err) = alice(&["iam", "list-users"]);
     assert!(!ok);
     assert!(err.contains("AccessDenied"), "{err}");
-    assert!(err.contains("because no identity-based policy allows the iam:ListUsers action"), "{err}");
+    assert!(
+        err.contains("because no identity-based policy allows the iam:ListUsers action"),
+        "{err}"
+    );
 
     // An inline policy grants exactly what it says.
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetUser"],"Resource":"*"},{"Effect":"Deny","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/admin*"}]}"#;
-    let (ok, _, err) = root(&["iam", "put-user-policy", "--user-name", "alice", "--policy-name", "read", "--policy-document", policy]);
+    let (ok, _, err) = root(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "read",
+        "--policy-document",
+        policy,
+    ]);
     assert!(ok, "{err}");
     let (ok, out, err) = alice(&["iam", "list-users"]);
     assert!(ok, "{err}");
     assert!(out.contains("\"UserName\": \"alice\""), "{out}");
     let (ok, _, err) = alice(&["iam", "create-user", "--user-name", "mallory"]);
-    assert!(!ok && err.contains("no identity-based policy allows the iam:CreateUser action"), "{err}");
+    assert!(
+        !ok && err.contains("no identity-based policy allows the iam:CreateUser action"),
+        "{err}"
+    );
     assert!(root(&["iam", "create-user", "--user-name", "admin-bob"]).0);
     let (ok, _, err) = alice(&["iam", "get-user", "--user-name", "admin-bob"]);
     assert!(!ok && err.contains("with an explicit deny in an identity-based policy"), "{err}");
     assert!(alice(&["iam", "get-user"]).0, "alice reads herself");
 
     // A malformed policy is refused with AWS's code and changes nothing.
-    let (ok, _, err) = root(&["iam", "put-user-policy", "--user-name", "alice", "--policy-name", "bad", "--policy-document", "{\"Statement\":{\"Effect\":\"Maybe\"}}"]);
+    let (ok, _, err) = root(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "bad",
+        "--policy-document",
+        "{\"Statement\":{\"Effect\":\"Maybe\"}}",
+    ]);
     assert!(!ok && err.contains("MalformedPolicyDocument"), "{err}");
     let (ok, out, _) = root(&["iam", "list-user-policies", "--user-name", "alice"]);
     assert!(ok);
     assert!(out.contains("read") && !out.contains("bad"), "{out}");
-    let (ok, out, _) = root(&["iam", "get-user-policy", "--user-name", "alice", "--policy-name", "read"]);
+    let (ok, out, _) =
+        root(&["iam", "get-user-policy", "--user-name", "alice", "--policy-name", "read"]);
     assert!(ok && out.contains("iam:ListUsers"), "{out}");
 
     // Deleting a user with keys and policies conflicts; cleaning up first works.
     let (ok, _, err) = root(&["iam", "delete-user", "--user-name", "alice"]);
     assert!(!ok && err.contains("DeleteConflict"), "{err}");
-    assert!(root(&["iam", "delete-user-policy", "--user-name", "alice", "--policy-name", "read"]).0);
+    assert!(
+        root(&["iam", "delete-user-policy", "--user-name", "alice", "--policy-name", "read"]).0
+    );
     assert!(root(&["iam", "delete-access-key", "--user-name", "alice", "--access-key-id", &ak]).0);
     assert!(root(&["iam", "delete-user", "--user-name", "alice"]).0);
     let (ok, _, err) = root(&["iam", "get-user", "--user-name", "alice"]);
