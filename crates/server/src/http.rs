@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{Caller, KeyEntry, Keys, OPERATOR_ACCOUNT};
 use crate::{accounts, audit_trail};
-use crate::{iam, query, sts};
+use crate::{cloudtrail, iam, query, sts};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -247,6 +247,43 @@ fn decide(
                     Err(e)
                 }
             }
+        }
+        ("cloudtrail", Some(t)) => {
+            facts.read_only = true;
+            let input: serde_json::Value = if body.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::from_slice(body).map_err(|_| {
+                    ApiError::sender(
+                        400,
+                        "SerializationException",
+                        "the request body is not valid JSON",
+                    )
+                })?
+            };
+            let operation = t.rsplit('.').next().unwrap_or(t).to_string();
+            let result = authorize(state, &caller, &format!("cloudtrail:{operation}"), "*", &facts)
+                .and_then(|()| match operation.as_str() {
+                    "LookupEvents" => {
+                        cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
+                    }
+                    other => Err(ApiError::sender(
+                        400,
+                        "UnknownOperationException",
+                        format!("unknown operation `{other}`"),
+                    )),
+                });
+            let error = result.as_ref().err();
+            let event = audit_trail::event(
+                &facts,
+                Some(&caller),
+                &caller.account,
+                Some(input.clone()),
+                None,
+                error,
+            )?;
+            *pending = Some((caller.account.clone(), event));
+            result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
         }
         ("iam", None) => {
             let (action, resource) = iam::action_and_resource(&caller, &params);

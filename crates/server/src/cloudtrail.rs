@@ -1,0 +1,157 @@
+//! CloudTrail `LookupEvents` (JSON 1.1, target `CloudTrail_20131101.LookupEvents`): an
+//! account's management events, newest first, filtered by one lookup attribute and a time range.
+
+use crate::error::ApiError;
+use audit::event::EventRecord;
+use serde_json::{json, Value};
+
+/// Most events per page (AWS's limit).
+pub const MAX_RESULTS: usize = 50;
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::sender(400, "InvalidLookupAttributesException", message.to_string())
+}
+
+fn matches(event: &EventRecord, key: &str, value: &str) -> Result<bool, ApiError> {
+    let user_name = event.user_identity.user_name.clone().or_else(|| {
+        event
+            .user_identity
+            .arn
+            .as_ref()
+            .filter(|a| a.ends_with(":root"))
+            .map(|_| "root".to_string())
+    });
+    Ok(match key {
+        "EventName" => event.event_name == value,
+        "EventId" => event.event_id == value,
+        "EventSource" => event.event_source == value,
+        "ReadOnly" => event.read_only.map(|r| r.to_string()).as_deref() == Some(value),
+        "Username" => user_name.as_deref() == Some(value),
+        "AccessKeyId" => event.user_identity.access_key_id.as_deref() == Some(value),
+        "ResourceType" | "ResourceName" => false,
+        other => return Err(invalid(&format!("lookup attribute key `{other}` is not supported"))),
+    })
+}
+
+fn seconds(v: Option<&Value>) -> Result<Option<f64>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(_) => {
+            Err(ApiError::sender(400, "InvalidTimeRangeException", "times must be epoch seconds"))
+        }
+    }
+}
+
+/// Answers `LookupEvents` for `account`.
+pub fn lookup_events(
+    store: &dyn store::Store,
+    account: &str,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let attributes =
+        input.get("LookupAttributes").and_then(Value::as_array).cloned().unwrap_or_default();
+    if attributes.len() > 1 {
+        return Err(invalid("only one lookup attribute may be given"));
+    }
+    let filter = match attributes.first() {
+        Some(a) => {
+            let key = a
+                .get("AttributeKey")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("AttributeKey is required"))?;
+            let value = a
+                .get("AttributeValue")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("AttributeValue is required"))?;
+            Some((key.to_string(), value.to_string()))
+        }
+        None => None,
+    };
+    let start = seconds(input.get("StartTime"))?;
+    let end = seconds(input.get("EndTime"))?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if s > e {
+            return Err(ApiError::sender(
+                400,
+                "InvalidTimeRangeException",
+                "StartTime must be before EndTime",
+            ));
+        }
+    }
+    let limit = match input.get("MaxResults").and_then(Value::as_u64) {
+        Some(n) if (1..=MAX_RESULTS as u64).contains(&n) => {
+            usize::try_from(n).unwrap_or(MAX_RESULTS)
+        }
+        Some(_) => {
+            return Err(ApiError::sender(
+                400,
+                "InvalidMaxResultsException",
+                "MaxResults must be between 1 and 50",
+            ))
+        }
+        None => MAX_RESULTS,
+    };
+    let mut tx = store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let head =
+        tx.audit_head(account).map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    // NextToken is the sequence number to continue below (newest first).
+    let mut cursor = match input.get("NextToken").and_then(Value::as_str) {
+        Some(t) => t.parse::<u64>().ok().filter(|n| *n <= head.size).ok_or_else(|| {
+            ApiError::sender(400, "InvalidNextTokenException", "invalid NextToken")
+        })?,
+        None => head.size,
+    };
+    let mut out = Vec::new();
+    // Where the next page continues (below this sequence number), when this one is full.
+    let mut next: Option<u64> = None;
+    const BATCH: u64 = 256;
+    'pages: while cursor > 0 {
+        let from = cursor.saturating_sub(BATCH);
+        let events = tx
+            .audit_events(account, from..cursor)
+            .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        for stored in events.iter().rev() {
+            let Ok(event) = EventRecord::from_canonical_bytes(&stored.event) else { continue };
+            let t = event.event_time.unix_seconds() as f64;
+            if start.is_some_and(|s| t < s) || end.is_some_and(|e| t > e) || !event.management_event
+            {
+                continue;
+            }
+            if let Some((k, v)) = &filter {
+                if !matches(&event, k, v)? {
+                    continue;
+                }
+            }
+            if out.len() == limit {
+                next = Some(stored.seq + 1);
+                break 'pages;
+            }
+            let user_name = event.user_identity.user_name.clone().or_else(|| {
+                event
+                    .user_identity
+                    .arn
+                    .as_ref()
+                    .filter(|a| a.ends_with(":root"))
+                    .map(|_| "root".to_string())
+            });
+            out.push(json!({
+                "EventId": event.event_id,
+                "EventName": event.event_name,
+                "ReadOnly": event.read_only.map(|r| r.to_string()),
+                "AccessKeyId": event.user_identity.access_key_id,
+                "EventTime": event.event_time.unix_seconds(),
+                "EventSource": event.event_source,
+                "Username": user_name,
+                "Resources": [],
+                "CloudTrailEvent": String::from_utf8_lossy(&stored.event),
+            }));
+        }
+        cursor = from;
+    }
+    let mut answer = json!({ "Events": out });
+    if let (Some(n), Some(obj)) = (next, answer.as_object_mut()) {
+        obj.insert("NextToken".into(), Value::String(n.to_string()));
+    }
+    Ok(answer)
+}
