@@ -26,7 +26,13 @@ enum Command {
         /// Data directory (created on first start).
         #[arg(long, default_value = "hermetic-data")]
         data_dir: std::path::PathBuf,
+        /// Seconds between signed checkpoints of the audit logs.
+        #[arg(long, default_value_t = 60)]
+        checkpoint_interval_secs: u64,
     },
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Trail(TrailCommand),
     /// Manage tenant accounts (operator only).
     #[command(subcommand)]
     Account(AccountCommand),
@@ -46,6 +52,17 @@ struct OperatorArgs {
     /// Print the answer as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum TrailCommand {
+    /// Check every account's stored audit log against its signed checkpoints: leaf hashes,
+    /// roots, checkpoint signatures, consistency between checkpoints, inclusion of every event.
+    Verify {
+        /// The server's data directory.
+        #[arg(long, default_value = "hermetic-data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,8 +122,15 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir } => {
-            let config = server::Config { listen, data_dir, ..server::Config::default() };
+        Command::Serve { listen, data_dir, checkpoint_interval_secs } => {
+            let config = server::Config {
+                listen,
+                data_dir,
+                checkpoint_interval: std::time::Duration::from_secs(
+                    checkpoint_interval_secs.max(1),
+                ),
+                ..server::Config::default()
+            };
             match server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -116,6 +140,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Account(cmd) => account(cmd),
+        Command::Trail(TrailCommand::Verify { data_dir }) => trail_verify(&data_dir),
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
             validate(&files, &kind, json)
@@ -224,6 +249,59 @@ fn account(cmd: AccountCommand) -> ExitCode {
                 println!("(the secret is shown only now; store it safely)");
             }
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn trail_verify(data_dir: &std::path::Path) -> ExitCode {
+    let public = data_dir.join(server::trail::PUBLIC_FILE);
+    let verifier = match std::fs::read_to_string(&public)
+        .map_err(|e| e.to_string())
+        .and_then(|t| audit::note::VerifierKey::parse(t.trim()).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: cannot read the checkpoint public key `{}`: {e}", public.display());
+            return ExitCode::from(2);
+        }
+    };
+    let store = match store::SqliteStore::open(data_dir.join("hermetic.db")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the store: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match server::trail::verify(&store, &verifier) {
+        Ok(reports) => {
+            let mut failed = 0;
+            for r in &reports {
+                if r.problems.is_empty() {
+                    println!(
+                        "{}: {} events, {} checkpoints: ok",
+                        r.account, r.events, r.checkpoints
+                    );
+                } else {
+                    failed += 1;
+                    println!(
+                        "{}: {} events, {} checkpoints: FAILED",
+                        r.account, r.events, r.checkpoints
+                    );
+                    for p in &r.problems {
+                        println!("  {p}");
+                    }
+                }
+            }
+            println!("{} passed, {failed} failed", reports.len() - failed);
+            if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

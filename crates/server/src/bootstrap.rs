@@ -18,6 +18,9 @@ pub enum BootstrapError {
     /// The root key file is unusable.
     #[error(transparent)]
     RootKey(#[from] crypto::root::KeyFileError),
+    /// The checkpoint signing key is unusable.
+    #[error("checkpoint key: {0}")]
+    CheckpointKey(String),
     /// The operator credentials file is not what we wrote.
     #[error("operator credentials file `{0}` is malformed")]
     Credentials(PathBuf),
@@ -118,8 +121,9 @@ pub fn init(data_dir: &Path) -> Result<(crypto::RootKey, OperatorCredentials), B
     Ok((root, OperatorCredentials { access_key_id: id, secret, path, created: true }))
 }
 
+/// Writes a new file readable only by its owner (mode 0600), synced.
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
@@ -127,8 +131,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Writes a new file (no permission model off Unix).
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 

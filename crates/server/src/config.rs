@@ -12,6 +12,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
+    /// How often every grown audit log gets a signed checkpoint.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 impl Default for Config {
@@ -20,6 +22,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
             data_dir: PathBuf::from("hermetic-data"),
             max_body: 1024 * 1024,
+            checkpoint_interval: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -500,6 +500,26 @@ pub async fn run(
     let store: Arc<dyn store::Store> =
         Arc::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?);
     let audit = crate::group_commit::AuditWriter::start(store.clone());
+    let checkpoint_key =
+        Arc::new(crate::trail::load_or_create_key(&config.data_dir).map_err(|e| {
+            ServeError::Bootstrap(bootstrap::BootstrapError::Credentials(e.into()))
+        })?);
+    {
+        // Signed checkpoints at least once per interval.
+        let (store, key, every) =
+            (store.clone(), checkpoint_key.clone(), config.checkpoint_interval);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let (store, key) = (store.clone(), key.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    crate::trail::checkpoint_all(store.as_ref(), &key, now_ms())
+                })
+                .await;
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
@@ -530,6 +550,12 @@ pub async fn run(
         }
     }
     graceful.shutdown().await;
+    // A last checkpoint covers everything answered before shutdown.
+    let (store, key) = (state.store.clone(), checkpoint_key.clone());
+    let _ = tokio::task::spawn_blocking(move || {
+        crate::trail::checkpoint_all(store.as_ref(), &key, now_ms())
+    })
+    .await;
     Ok(())
 }
 

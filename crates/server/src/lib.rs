@@ -16,6 +16,7 @@ pub mod iam;
 pub mod identity;
 pub mod query;
 pub mod sts;
+pub mod trail;
 
 pub use config::Config;
 pub use http::{run, serve};

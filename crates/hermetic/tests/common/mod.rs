@@ -34,9 +34,15 @@ pub fn unique_dir(tag: &str) -> PathBuf {
 
 /// Starts `hermetic serve` on a free port; returns once it listens.
 pub fn start_in(dir: &Path) -> (Child, String, String) {
+    start_with(dir, &[])
+}
+
+/// Starts `hermetic serve` with extra arguments.
+pub fn start_with(dir: &Path, extra: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
