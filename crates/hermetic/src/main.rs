@@ -29,6 +29,13 @@ enum Command {
         /// Seconds between signed checkpoints of the audit logs.
         #[arg(long, default_value_t = 60)]
         checkpoint_interval_secs: u64,
+        /// Keep metadata and audit logs in PostgreSQL (`postgres://user@host:5432/db`) instead
+        /// of the embedded SQLite database.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// PostgreSQL schema (created if missing).
+        #[arg(long, requires = "database_url")]
+        database_schema: Option<String>,
     },
     /// Work with the audit trail.
     #[command(subcommand)]
@@ -59,9 +66,16 @@ enum TrailCommand {
     /// Check every account's stored audit log against its signed checkpoints: leaf hashes,
     /// roots, checkpoint signatures, consistency between checkpoints, inclusion of every event.
     Verify {
-        /// The server's data directory.
+        /// The server's data directory (holds the checkpoint public key, and the SQLite
+        /// database unless `--database-url` is given).
         #[arg(long, default_value = "hermetic-data")]
         data_dir: std::path::PathBuf,
+        /// The PostgreSQL database the server used, if any.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Its schema.
+        #[arg(long, requires = "database_url")]
+        database_schema: Option<String>,
     },
 }
 
@@ -122,10 +136,18 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, checkpoint_interval_secs } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            checkpoint_interval_secs,
+            database_url,
+            database_schema,
+        } => {
             let config = server::Config {
                 listen,
                 data_dir,
+                database_url,
+                database_schema,
                 checkpoint_interval: std::time::Duration::from_secs(
                     checkpoint_interval_secs.max(1),
                 ),
@@ -140,7 +162,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Account(cmd) => account(cmd),
-        Command::Trail(TrailCommand::Verify { data_dir }) => trail_verify(&data_dir),
+        Command::Trail(TrailCommand::Verify { data_dir, database_url, database_schema }) => {
+            trail_verify(&data_dir, database_url, database_schema)
+        }
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
             validate(&files, &kind, json)
@@ -257,7 +281,11 @@ fn account(cmd: AccountCommand) -> ExitCode {
     }
 }
 
-fn trail_verify(data_dir: &std::path::Path) -> ExitCode {
+fn trail_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<String>,
+    database_schema: Option<String>,
+) -> ExitCode {
     let public = data_dir.join(server::trail::PUBLIC_FILE);
     let verifier = match std::fs::read_to_string(&public)
         .map_err(|e| e.to_string())
@@ -269,14 +297,24 @@ fn trail_verify(data_dir: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = match store::SqliteStore::open(data_dir.join("hermetic.db")) {
+    let opened: Result<Box<dyn store::Store>, store::StoreError> = match database_url {
+        Some(url) => store::PostgresStore::connect_with(&store::PostgresOptions {
+            url,
+            schema: database_schema,
+            connections: 2,
+        })
+        .map(|s| Box::new(s) as Box<dyn store::Store>),
+        None => store::SqliteStore::open(data_dir.join("hermetic.db"))
+            .map(|s| Box::new(s) as Box<dyn store::Store>),
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot open the store: {e}");
             return ExitCode::from(2);
         }
     };
-    match server::trail::verify(&store, &verifier) {
+    match server::trail::verify(store.as_ref(), &verifier) {
         Ok(reports) => {
             let mut failed = 0;
             for r in &reports {

@@ -5,12 +5,20 @@
 
 mod common;
 
-use common::{aws, hermetic, start};
-use store::Store;
+use common::{aws, hermetic, start_on, Backend};
 
 #[test]
-fn account_lifecycle_with_aws_cli_and_audit() {
-    let server = start("accounts");
+fn account_lifecycle_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn account_lifecycle_on_postgres() {
+    scenario(Backend::Postgres);
+}
+
+fn scenario(backend: Backend) {
+    let server = start_on("accounts", backend, &[]);
     let endpoint = server.url.clone();
     let data_dir = server.dir.display().to_string();
     let op = |args: &[&str]| {
@@ -79,13 +87,26 @@ fn account_lifecycle_with_aws_cli_and_audit() {
 }
 
 fn check_audit_and_stop(server: common::Server, account: &str, secret: &str) {
-    let db = server.dir.join("hermetic.db");
-    let bytes = std::fs::read(&db).unwrap();
-    assert!(
-        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-        "a secret reached the database"
-    );
-    let store = store::SqliteStore::open(&db).unwrap();
+    if server.schema.is_none() {
+        let bytes = std::fs::read(server.dir.join("hermetic.db")).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a secret reached the database"
+        );
+    } else {
+        let schema = server.schema.clone().unwrap();
+        let out = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-At", "-c"])
+            .arg(format!("select count(*) from {schema}.access_keys where position(convert_to('{secret}', 'UTF8') in secret_wrapped) > 0"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "0",
+            "a secret reached the database"
+        );
+    }
+    let store = common::open_store(&server);
     let mut tx = store.read().unwrap();
     // Tenant: create, 3 GetCallerIdentity (one refused), suspend, reactivate, the denied call.
     // Operator: create, the duplicate create, list, suspend, reactivate.

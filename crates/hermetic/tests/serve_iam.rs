@@ -5,11 +5,20 @@
 
 mod common;
 
-use common::{aws, hermetic, start};
+use common::{aws, hermetic, start_on, Backend};
 
 #[test]
-fn users_keys_and_inline_policies_are_enforced_end_to_end() {
-    let server = start("iam");
+fn users_keys_and_inline_policies_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn users_keys_and_inline_policies_on_postgres() {
+    scenario(Backend::Postgres);
+}
+
+fn scenario(backend: Backend) {
+    let server = start_on("iam", backend, &[]);
     let url = server.url.clone();
     let data_dir = server.dir.display().to_string();
     let (ok, stdout, stderr) = hermetic(&[

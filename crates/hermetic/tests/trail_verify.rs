@@ -5,13 +5,23 @@
 
 mod common;
 
-use common::{aws, hermetic, operator_creds, start_with, unique_dir};
+use common::{aws, hermetic, operator_creds, start_on, Backend};
 use std::process::Command;
 
 #[test]
-fn checkpoints_verify_and_tampering_is_detected() {
-    let dir = unique_dir("trail");
-    let (mut child, url, _) = start_with(&dir, &["--checkpoint-interval-secs", "1"]);
+fn checkpoints_verify_and_tampering_is_detected_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn checkpoints_verify_and_tampering_is_detected_on_postgres() {
+    scenario(Backend::Postgres);
+}
+
+fn scenario(backend: Backend) {
+    let mut server = start_on("trail", backend, &["--checkpoint-interval-secs", "1"]);
+    let url = server.url.clone();
+    let dir = server.dir.clone();
     let data_dir = dir.display().to_string();
     let (ok, stdout, stderr) = hermetic(&[
         "account",
@@ -38,10 +48,12 @@ fn checkpoints_verify_and_tampering_is_detected() {
     assert!(aws(&url, &ok_key, &ok_secret, &["sts", "get-caller-identity"]).0);
     std::thread::sleep(std::time::Duration::from_millis(1600));
     // Graceful stop writes a final checkpoint too; a kill is enough here (the timer ran).
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut verify_args = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
+    verify_args.extend(server.db_args.iter().map(String::as_str));
 
-    let (ok, out, err) = hermetic(&["trail", "verify", "--data-dir", &data_dir]);
+    let (ok, out, err) = hermetic(&verify_args);
     assert!(ok, "{out}{err}");
     let account = created["AccountId"].as_str().unwrap();
     let line = out.lines().find(|l| l.starts_with(account)).unwrap();
@@ -52,21 +64,20 @@ fn checkpoints_verify_and_tampering_is_detected() {
     assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
 
     // Tamper with one stored event (a byte of its JSON): verification fails.
-    let db = dir.join("hermetic.db");
-    let python = common::python();
-    let tamper = |sql: &str| {
-        let script = format!(
-            "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"{sql}\"); c.commit()",
-            db.display()
-        );
-        let out = Command::new(&python).arg("-c").arg(script).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
-    tamper(&format!(
-        "update audit_events set event = cast(replace(cast(event as text), 'GetCallerIdentity', 'GetCallerIdentitz') as blob) where account = '{account}' and seq = 1"
-    ));
-    let (ok, out, _) = hermetic(&["trail", "verify", "--data-dir", &data_dir]);
+    match &server.schema {
+        None => {
+            let script = format!(
+                "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"update audit_events set event = cast(replace(cast(event as text), 'GetCallerIdentity', 'GetCallerIdentitz') as blob) where account = '{account}' and seq = 1\"); c.commit()",
+                dir.join("hermetic.db").display()
+            );
+            let out = Command::new(common::python()).arg("-c").arg(script).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Some(schema) => common::psql(&format!(
+            "update {schema}.audit_events set event = convert_to(replace(convert_from(event, 'UTF8'), 'GetCallerIdentity', 'GetCallerIdentitz'), 'UTF8') where account = '{account}' and seq = 1"
+        )),
+    }
+    let (ok, out, _) = hermetic(&verify_args);
     assert!(!ok, "{out}");
     assert!(out.contains("event 1: stored leaf hash does not match the event"), "{out}");
-    std::fs::remove_dir_all(&dir).ok();
 }

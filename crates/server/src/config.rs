@@ -14,6 +14,11 @@ pub struct Config {
     pub max_body: usize,
     /// How often every grown audit log gets a signed checkpoint.
     pub checkpoint_interval: std::time::Duration,
+    /// `postgres://...` to keep metadata and audit logs in PostgreSQL (several servers may share
+    /// it); `None` for the embedded SQLite database in the data directory.
+    pub database_url: Option<String>,
+    /// The PostgreSQL schema to use (created if missing); `None` for the default search path.
+    pub database_schema: Option<String>,
 }
 
 impl Default for Config {
@@ -23,6 +28,8 @@ impl Default for Config {
             data_dir: PathBuf::from("hermetic-data"),
             max_body: 1024 * 1024,
             checkpoint_interval: std::time::Duration::from_secs(60),
+            database_url: None,
+            database_schema: None,
         }
     }
 }

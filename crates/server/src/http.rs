@@ -24,6 +24,8 @@ pub struct State {
     pub store: Arc<dyn store::Store>,
     /// Group commit for audit-only appends.
     pub audit: crate::group_commit::AuditWriter,
+    /// Threads for store work.
+    pub pool: crate::pool::Pool,
     /// The root of trust that wraps stored secrets.
     pub root: crypto::RootKey,
 }
@@ -105,7 +107,7 @@ async fn handle(
 }
 
 async fn pipeline(
-    state: &State,
+    state: &Arc<State>,
     req: Request<Incoming>,
     id: &str,
     peer: std::net::SocketAddr,
@@ -127,10 +129,29 @@ async fn pipeline(
     let path = parts.uri.path().to_string();
     let method = parts.method.as_str().to_string();
     // Store work is synchronous: run the rest on this worker, allowing it to block.
-    let mut pending = None;
-    let result = tokio::task::block_in_place(|| {
-        decide(state, &method, &path, &query_text, &headers, &body, id, peer, &mut pending)
-    });
+    let (result, pending) = {
+        let state2 = state.clone();
+        let id = id.to_string();
+        state
+            .pool
+            .run(move || {
+                let mut pending = None;
+                let result = decide(
+                    &state2,
+                    &method,
+                    &path,
+                    &query_text,
+                    &headers,
+                    &body,
+                    &id,
+                    peer,
+                    &mut pending,
+                );
+                (result, pending)
+            })
+            .await
+            .unwrap_or_else(|| (Err(ApiError::unavailable("the store is unavailable")), None))
+    };
     // The request's own event, if it had no transaction of its own, commits (in a batch with
     // other requests' events) before anyone sees the answer. Fail closed.
     if let Some((account, event)) = pending {
@@ -497,26 +518,46 @@ pub async fn run(
     let (root, creds) = bootstrap::init(&config.data_dir)?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
-    let store: Arc<dyn store::Store> =
-        Arc::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?);
+    let pool = crate::pool::Pool::new(16);
+    let (url, schema, sqlite_path) = (
+        config.database_url.clone(),
+        config.database_schema.clone(),
+        config.data_dir.join("hermetic.db"),
+    );
+    let store: Arc<dyn store::Store> = pool
+        .run(move || -> Result<Arc<dyn store::Store>, store::StoreError> {
+            Ok(match url {
+                Some(url) => {
+                    Arc::new(store::PostgresStore::connect_with(&store::PostgresOptions {
+                        url,
+                        schema,
+                        connections: 8,
+                    })?)
+                }
+                None => Arc::new(store::SqliteStore::open(sqlite_path)?),
+            })
+        })
+        .await
+        .ok_or_else(|| {
+            ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
+        })??;
     let audit = crate::group_commit::AuditWriter::start(store.clone());
-    let checkpoint_key =
-        Arc::new(crate::trail::load_or_create_key(&config.data_dir).map_err(|e| {
-            ServeError::Bootstrap(bootstrap::BootstrapError::Credentials(e.into()))
-        })?);
+    let checkpoint_key = Arc::new(
+        crate::trail::load_or_create_key(&config.data_dir)
+            .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
+    );
     {
         // Signed checkpoints at least once per interval.
-        let (store, key, every) =
-            (store.clone(), checkpoint_key.clone(), config.checkpoint_interval);
+        let (store, key, every, pool) =
+            (store.clone(), checkpoint_key.clone(), config.checkpoint_interval, pool.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let (store, key) = (store.clone(), key.clone());
-                let _ = tokio::task::spawn_blocking(move || {
-                    crate::trail::checkpoint_all(store.as_ref(), &key, now_ms())
-                })
-                .await;
+                let _ = pool
+                    .run(move || crate::trail::checkpoint_all(store.as_ref(), &key, now_ms()))
+                    .await;
             }
         });
     }
@@ -527,7 +568,7 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State { config, keys, store, root, audit });
+    let state = Arc::new(State { config, keys, store, root, audit, pool });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -552,10 +593,8 @@ pub async fn run(
     graceful.shutdown().await;
     // A last checkpoint covers everything answered before shutdown.
     let (store, key) = (state.store.clone(), checkpoint_key.clone());
-    let _ = tokio::task::spawn_blocking(move || {
-        crate::trail::checkpoint_all(store.as_ref(), &key, now_ms())
-    })
-    .await;
+    let _ =
+        state.pool.run(move || crate::trail::checkpoint_all(store.as_ref(), &key, now_ms())).await;
     Ok(())
 }
 

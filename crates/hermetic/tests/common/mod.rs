@@ -11,11 +11,26 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// Where a test server keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite database in the data directory.
+    Sqlite,
+    /// The machine's PostgreSQL (127.0.0.1:5432, database `test`), in a schema of its own.
+    Postgres,
+}
+
+/// The PostgreSQL URL tests use.
+pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
 /// A running server in a fresh data directory; killed and cleaned up on drop.
 pub struct Server {
     pub child: Child,
     pub url: String,
     pub dir: PathBuf,
+    /// `--database-url ... --database-schema ...` when on PostgreSQL.
+    pub db_args: Vec<String>,
+    pub schema: Option<String>,
 }
 
 impl Drop for Server {
@@ -23,6 +38,69 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(schema) = &self.schema {
+            psql(&format!("drop schema if exists {schema} cascade"));
+        }
+    }
+}
+
+/// Runs one SQL statement on the test PostgreSQL database.
+pub fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "test",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Starts a server on `backend` with extra `serve` arguments.
+pub fn start_on(tag: &str, backend: Backend, extra: &[&str]) -> Server {
+    let dir = unique_dir(tag);
+    let (db_args, schema) = match backend {
+        Backend::Sqlite => (Vec::new(), None),
+        Backend::Postgres => {
+            let schema =
+                format!("t_{}", dir.file_name().unwrap().to_string_lossy().replace('-', "_"));
+            (
+                vec![
+                    "--database-url".to_string(),
+                    POSTGRES_URL.to_string(),
+                    "--database-schema".to_string(),
+                    schema.clone(),
+                ],
+                Some(schema),
+            )
+        }
+    };
+    let mut args: Vec<&str> = db_args.iter().map(String::as_str).collect();
+    args.extend_from_slice(extra);
+    let (child, url, _) = start_with(&dir, &args);
+    Server { child, url, dir, db_args, schema }
+}
+
+/// Opens the store a server used (after it stopped, or alongside it).
+pub fn open_store(server: &Server) -> Box<dyn store::Store> {
+    match &server.schema {
+        Some(schema) => Box::new(
+            store::PostgresStore::connect_with(&store::PostgresOptions {
+                url: POSTGRES_URL.to_string(),
+                schema: Some(schema.clone()),
+                connections: 2,
+            })
+            .unwrap(),
+        ),
+        None => Box::new(store::SqliteStore::open(server.dir.join("hermetic.db")).unwrap()),
     }
 }
 
@@ -56,9 +134,7 @@ pub fn start_with(dir: &Path, extra: &[&str]) -> (Child, String, String) {
 }
 
 pub fn start(tag: &str) -> Server {
-    let dir = unique_dir(tag);
-    let (child, url, _) = start_in(&dir);
-    Server { child, url, dir }
+    start_on(tag, Backend::Sqlite, &[])
 }
 
 pub fn python() -> String {

@@ -30,7 +30,7 @@ const MIGRATION_LOCK: i64 = 0x4865_726d_6574_6963;
 pub struct PostgresOptions {
     /// A libpq-style URL or key-value string: `postgres://user@host:5432/db`.
     pub url: String,
-    /// The schema to keep the tables in (it must exist); `None`: the server's default
+    /// The schema to keep the tables in (created if missing); `None`: the server's default
     /// `search_path`.
     pub schema: Option<String>,
     /// How many connections the store keeps open (at least one). Read and write transactions
@@ -108,6 +108,15 @@ impl PostgresStore {
         config.connect_timeout(Duration::from_secs(10));
         if let Some(schema) = &options.schema {
             check_identifier(schema)?;
+            // Create the schema if it is missing (several servers may race: tolerate that).
+            let mut client = config.connect(NoTls).map_err(pg_err)?;
+            if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")) {
+                let exists = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                    || e.code() == Some(&SqlState::DUPLICATE_SCHEMA);
+                if !exists {
+                    return Err(pg_err(e));
+                }
+            }
             config.options(&format!("-c search_path={schema}"));
         }
         let slots = Slots::open(options.connections, || PgConn::open(&config))?;
