@@ -113,13 +113,28 @@ async fn pipeline(
     peer: std::net::SocketAddr,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
-    let body = Limited::new(body, state.config.max_body)
-        .collect()
-        .await
-        .map_err(|_| {
-            ApiError::sender(413, "RequestEntityTooLarge", "the request body is too large")
-        })?
-        .to_bytes();
+    let body = match Limited::new(body, state.config.max_body).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            // Unread, so unauthenticated: recorded in the operator realm's log.
+            let e = ApiError::sender(413, "RequestEntityTooLarge", "the request body is too large");
+            let facts = audit_trail::RequestFacts {
+                request_id: id.to_string(),
+                event_source: "hermetic.amazonaws.com".into(),
+                event_name: "Unknown".into(),
+                region: "us-east-1".into(),
+                source_ip: peer.ip().to_string(),
+                time_ms: now_ms(),
+                ..Default::default()
+            };
+            let event = audit_trail::event(&facts, None, OPERATOR_ACCOUNT, None, None, Some(&e))?;
+            let bytes = event
+                .canonical_bytes()
+                .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
+            state.audit.append(OPERATOR_ACCOUNT, bytes).await?;
+            return Err(e);
+        }
+    };
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -231,130 +246,150 @@ fn decide(
     facts.event_source = format!("{service}.amazonaws.com");
     facts.event_name = operation_name(&target, &params);
 
-    match (service.as_str(), &target) {
-        ("hermetic", Some(t)) => {
-            let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
-            let input: serde_json::Value = if body.is_empty() {
-                serde_json::json!({})
-            } else {
-                serde_json::from_slice(body).map_err(|_| {
-                    ApiError::sender(
-                        400,
-                        "SerializationException",
-                        "the request body is not valid JSON",
-                    )
-                })?
-            };
-            facts.read_only = operation.starts_with("List") || operation.starts_with("Describe");
-            match accounts::handle(
-                state.store.as_ref(),
-                &state.root,
-                &caller,
-                &operation,
-                &input,
-                &facts,
-            ) {
-                Ok(output) => Ok(Reply { status: 200, json: true, body: output.to_string() }),
-                Err(e) => {
-                    let event = audit_trail::event(
-                        &facts,
-                        Some(&caller),
-                        &caller.account,
-                        Some(input),
-                        None,
-                        Some(&e),
-                    )?;
-                    *pending = Some((caller.account.clone(), event));
-                    Err(e)
-                }
-            }
-        }
-        ("cloudtrail", Some(t)) => {
-            facts.read_only = true;
-            let input: serde_json::Value = if body.is_empty() {
-                serde_json::json!({})
-            } else {
-                serde_json::from_slice(body).map_err(|_| {
-                    ApiError::sender(
-                        400,
-                        "SerializationException",
-                        "the request body is not valid JSON",
-                    )
-                })?
-            };
-            let operation = t.rsplit('.').next().unwrap_or(t).to_string();
-            let result = authorize(state, &caller, &format!("cloudtrail:{operation}"), "*", &facts)
-                .and_then(|()| match operation.as_str() {
-                    "LookupEvents" => {
-                        cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
+    let mut outcome = || -> Result<Reply, ApiError> {
+        match (service.as_str(), &target) {
+            ("hermetic", Some(t)) => {
+                let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
+                let input: serde_json::Value = if body.is_empty() {
+                    serde_json::json!({})
+                } else {
+                    serde_json::from_slice(body).map_err(|_| {
+                        ApiError::sender(
+                            400,
+                            "SerializationException",
+                            "the request body is not valid JSON",
+                        )
+                    })?
+                };
+                facts.read_only =
+                    operation.starts_with("List") || operation.starts_with("Describe");
+                match accounts::handle(
+                    state.store.as_ref(),
+                    &state.root,
+                    &caller,
+                    &operation,
+                    &input,
+                    &facts,
+                ) {
+                    Ok(output) => Ok(Reply { status: 200, json: true, body: output.to_string() }),
+                    Err(e) => {
+                        let event = audit_trail::event(
+                            &facts,
+                            Some(&caller),
+                            &caller.account,
+                            Some(input),
+                            None,
+                            Some(&e),
+                        )?;
+                        *pending = Some((caller.account.clone(), event));
+                        Err(e)
                     }
-                    other => Err(ApiError::sender(
-                        400,
-                        "UnknownOperationException",
-                        format!("unknown operation `{other}`"),
-                    )),
-                });
-            let error = result.as_ref().err();
-            let event = audit_trail::event(
-                &facts,
-                Some(&caller),
-                &caller.account,
-                Some(input.clone()),
-                None,
-                error,
-            )?;
-            *pending = Some((caller.account.clone(), event));
-            result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
-        }
-        ("iam", None) => {
-            let (action, resource) = iam::action_and_resource(&caller, &params);
-            facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
-            let result = authorize(state, &caller, &action, &resource, &facts).and_then(|()| {
-                iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
-            });
-            match result {
-                Ok(body) => Ok(Reply { status: 200, json: false, body }),
-                Err(e) => {
-                    let event = audit_trail::event(
-                        &facts,
-                        Some(&caller),
-                        &caller.account,
-                        None,
-                        None,
-                        Some(&e),
-                    )?;
-                    *pending = Some((caller.account.clone(), event));
-                    Err(e)
                 }
             }
+            ("cloudtrail", Some(t)) => {
+                facts.read_only = true;
+                let input: serde_json::Value = if body.is_empty() {
+                    serde_json::json!({})
+                } else {
+                    serde_json::from_slice(body).map_err(|_| {
+                        ApiError::sender(
+                            400,
+                            "SerializationException",
+                            "the request body is not valid JSON",
+                        )
+                    })?
+                };
+                let operation = t.rsplit('.').next().unwrap_or(t).to_string();
+                let result =
+                    authorize(state, &caller, &format!("cloudtrail:{operation}"), "*", &facts)
+                        .and_then(|()| match operation.as_str() {
+                            "LookupEvents" => cloudtrail::lookup_events(
+                                state.store.as_ref(),
+                                &caller.account,
+                                &input,
+                            ),
+                            other => Err(ApiError::sender(
+                                400,
+                                "UnknownOperationException",
+                                format!("unknown operation `{other}`"),
+                            )),
+                        });
+                let error = result.as_ref().err();
+                let event = audit_trail::event(
+                    &facts,
+                    Some(&caller),
+                    &caller.account,
+                    Some(input.clone()),
+                    None,
+                    error,
+                )?;
+                *pending = Some((caller.account.clone(), event));
+                result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
+            }
+            ("iam", None) => {
+                let (action, resource) = iam::action_and_resource(&caller, &params);
+                facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
+                let result = authorize(state, &caller, &action, &resource, &facts).and_then(|()| {
+                    iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
+                });
+                match result {
+                    Ok(body) => Ok(Reply { status: 200, json: false, body }),
+                    Err(e) => {
+                        let event = audit_trail::event(
+                            &facts,
+                            Some(&caller),
+                            &caller.account,
+                            None,
+                            None,
+                            Some(&e),
+                        )?;
+                        *pending = Some((caller.account.clone(), event));
+                        Err(e)
+                    }
+                }
+            }
+            ("sts", None) => {
+                facts.read_only = true;
+                let result = sts::handle(&caller, &params, id);
+                let error = result.as_ref().err();
+                let event = audit_trail::event(
+                    &facts,
+                    Some(&caller),
+                    &caller.account,
+                    Some(serde_json::json!({})),
+                    None,
+                    error,
+                )?;
+                *pending = Some((caller.account.clone(), event));
+                result.map(|body| Reply { status: 200, json: false, body })
+            }
+            (other, _) => {
+                let e = ApiError::sender(
+                    400,
+                    "UnknownService",
+                    format!("the service `{other}` is not served here yet"),
+                );
+                let event = audit_trail::event(
+                    &facts,
+                    Some(&caller),
+                    &caller.account,
+                    None,
+                    None,
+                    Some(&e),
+                )?;
+                *pending = Some((caller.account.clone(), event));
+                Err(e)
+            }
         }
-        ("sts", None) => {
-            facts.read_only = true;
-            let result = sts::handle(&caller, &params, id);
-            let error = result.as_ref().err();
-            let event = audit_trail::event(
-                &facts,
-                Some(&caller),
-                &caller.account,
-                Some(serde_json::json!({})),
-                None,
-                error,
-            )?;
-            *pending = Some((caller.account.clone(), event));
-            result.map(|body| Reply { status: 200, json: false, body })
-        }
-        (other, _) => {
-            let e = ApiError::sender(
-                400,
-                "UnknownService",
-                format!("the service `{other}` is not served here yet"),
-            );
-            let event =
-                audit_trail::event(&facts, Some(&caller), &caller.account, None, None, Some(&e))?;
-            *pending = Some((caller.account.clone(), event));
-            Err(e)
-        }
+    };
+    let result = outcome();
+    // Whatever refused the request (malformed input included) is recorded too.
+    if let (Err(e), None) = (&result, pending.as_ref()) {
+        let event =
+            audit_trail::event(&facts, Some(&caller), &caller.account, None, None, Some(e))?;
+        *pending = Some((caller.account.clone(), event));
     }
+    result
 }
 
 /// Authorizes `action` on `resource` for `caller` with `policy::evaluate`: the caller's
