@@ -6,7 +6,6 @@ mod common;
 
 use common::{hermetic, start};
 use std::process::Command;
-use store::Store;
 
 /// Sends signed (or deliberately broken) raw requests with botocore and prints
 /// `status|body` per request.
