@@ -300,20 +300,24 @@ fn decide(
                     })?
                 };
                 let operation = t.rsplit('.').next().unwrap_or(t).to_string();
-                let result =
-                    authorize(state, &caller, &format!("cloudtrail:{operation}"), "*", &facts)
-                        .and_then(|()| match operation.as_str() {
-                            "LookupEvents" => cloudtrail::lookup_events(
-                                state.store.as_ref(),
-                                &caller.account,
-                                &input,
-                            ),
-                            other => Err(ApiError::sender(
-                                400,
-                                "UnknownOperationException",
-                                format!("unknown operation `{other}`"),
-                            )),
-                        });
+                let result = authorize(
+                    state,
+                    &caller,
+                    &format!("cloudtrail:{operation}"),
+                    "*",
+                    &facts,
+                    &AuthzExtra::default(),
+                )
+                .and_then(|()| match operation.as_str() {
+                    "LookupEvents" => {
+                        cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
+                    }
+                    other => Err(ApiError::sender(
+                        400,
+                        "UnknownOperationException",
+                        format!("unknown operation `{other}`"),
+                    )),
+                });
                 let error = result.as_ref().err();
                 let event = audit_trail::event(
                     &facts,
@@ -329,9 +333,11 @@ fn decide(
             ("iam", None) => {
                 let (action, resource) = iam::action_and_resource(&caller, &params);
                 facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
-                let result = authorize(state, &caller, &action, &resource, &facts).and_then(|()| {
-                    iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
-                });
+                let result =
+                    authorize(state, &caller, &action, &resource, &facts, &AuthzExtra::default())
+                        .and_then(|()| {
+                            iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
+                        });
                 match result {
                     Ok(body) => Ok(Reply { status: 200, json: false, body }),
                     Err(e) => {
@@ -347,6 +353,14 @@ fn decide(
                         Err(e)
                     }
                 }
+            }
+            ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
+                facts.read_only = false;
+                assume_role(state, &caller, &params, &facts).map(|body| Reply {
+                    status: 200,
+                    json: false,
+                    body,
+                })
             }
             ("sts", None) => {
                 facts.read_only = true;
@@ -392,14 +406,34 @@ fn decide(
     result
 }
 
+/// What else a decision needs besides the caller's identity policies.
+#[derive(Debug, Default)]
+pub struct AuthzExtra<'a> {
+    /// The account that owns the resource (the caller's when `None`).
+    pub resource_account: Option<&'a str>,
+    /// The resource's own policy (a role's trust policy), if any.
+    pub resource_policy: Option<&'a str>,
+    /// Service-specific condition keys (`sts:ExternalId`, ...).
+    pub context: Vec<(String, String)>,
+}
+
+fn parse_stored(name: &str, document: &str) -> Result<(String, policy::Policy), ApiError> {
+    // A stored policy that no longer parses could hide a Deny: refuse rather than skip it.
+    policy::parse_policy(document)
+        .map(|p| (name.to_string(), p))
+        .map_err(|_| ApiError::unavailable("a stored policy could not be read"))
+}
+
 /// Authorizes `action` on `resource` for `caller` with `policy::evaluate`: the caller's
-/// identity policies (a user's inline policies; the root user needs none). Fail closed.
+/// identity policies (a user's or a role session's inline policies; the root user needs none),
+/// its session policy, and the resource's policy. Fail closed.
 fn authorize(
     state: &State,
     caller: &Caller,
     action: &str,
     resource: &str,
     facts: &audit_trail::RequestFacts,
+    extra: &AuthzExtra<'_>,
 ) -> Result<(), ApiError> {
     let principal = policy::Principal::parse(&caller.arn)
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
@@ -414,27 +448,40 @@ fn authorize(
         context.set("aws:CurrentTime", t.to_string());
     }
     context.set("aws:userid", caller.user_id.clone());
-    let request = policy::Request::new(principal, action, resource, Some(&caller.account), context);
-    let documents = match caller.arn.rsplit_once(":user/") {
-        Some((_, path_and_name)) => {
-            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-            let mut tx = state
-                .store
-                .read()
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-            iam::user_policies(tx.as_mut(), &caller.account, name)?
-        }
+    for (k, v) in &extra.context {
+        context.set(k, v.clone());
+    }
+    let resource_account = extra.resource_account.unwrap_or(&caller.account);
+    let request =
+        policy::Request::new(principal, action, resource, Some(resource_account), context);
+    let mut tx =
+        state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let documents = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
+        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+        iam::user_policies(tx.as_mut(), &caller.account, name)?
+    } else if let Some((_, rest)) = caller.arn.split_once(":assumed-role/") {
+        let role = rest.split('/').next().unwrap_or_default();
+        crate::roles::role_policies(tx.as_mut(), &caller.account, role)?
+    } else {
+        Vec::new()
+    };
+    let identity: Vec<(String, policy::Policy)> =
+        documents.iter().map(|(n, d)| parse_stored(n, d)).collect::<Result<_, _>>()?;
+    let session: Vec<(String, policy::Policy)> = match &caller.session_policy {
+        Some(d) => vec![parse_stored("session policy", d)?],
         None => Vec::new(),
     };
-    // A stored policy that no longer parses could hide a Deny: refuse rather than skip it.
-    let mut parsed: Vec<(String, policy::Policy)> = Vec::with_capacity(documents.len());
-    for (name, document) in documents {
-        let p = policy::parse_policy(&document)
-            .map_err(|_| ApiError::unavailable("a stored policy could not be read"))?;
-        parsed.push((name, p));
+    let resource_policy = match extra.resource_policy {
+        Some(d) => Some(parse_stored("resource policy", d)?),
+        None => None,
+    };
+    fn named((n, p): &(String, policy::Policy)) -> policy::NamedPolicy<'_> {
+        policy::NamedPolicy { name: n.as_str(), policy: p }
     }
     let set = policy::PolicySet {
-        identity: parsed.iter().map(|(n, p)| policy::NamedPolicy { name: n, policy: p }).collect(),
+        identity: identity.iter().map(named).collect(),
+        session: session.iter().map(named).collect(),
+        resource: resource_policy.as_ref().map(named),
         ..policy::PolicySet::default()
     };
     let evaluation = policy::evaluate(&request, &set);
@@ -443,6 +490,171 @@ fn authorize(
     } else {
         Err(ApiError::sender(403, "AccessDenied", evaluation.access_denied_message(&request)))
     }
+}
+
+/// `sts:AssumeRole`: the caller's identity policies and the role's trust policy must allow it;
+/// the session's credentials, its record and the audit event commit together.
+fn assume_role(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &audit_trail::RequestFacts,
+) -> Result<String, ApiError> {
+    let role_arn = crate::iam::required(params, "RoleArn")?;
+    let session_name = crate::iam::required(params, "RoleSessionName")?;
+    let valid_session = (2..=64).contains(&session_name.len())
+        && session_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !valid_session {
+        return Err(ApiError::sender(
+            400,
+            "ValidationError",
+            "RoleSessionName must be 2 to 64 characters of [\\w+=,.@-]",
+        ));
+    }
+    let denied = || {
+        ApiError::sender(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            ),
+        )
+    };
+    // arn:aws:iam::ACCOUNT:role/PATH/NAME
+    let mut parts = role_arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4).unwrap_or_default(), parts.next().unwrap_or_default());
+    let role_name =
+        resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next()).ok_or_else(denied)?;
+    let role = {
+        let mut tx =
+            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        // A role that does not exist is refused like one that does not trust the caller.
+        crate::roles::get_role(tx.as_mut(), account, role_name).map_err(|_| denied())?
+    };
+    let text = |k: &str| {
+        role.body.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
+    };
+    let max =
+        role.body.get("MaxSessionDuration").and_then(serde_json::Value::as_i64).unwrap_or(3600);
+    let duration = match query::param(params, "DurationSeconds") {
+        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
+            ApiError::sender(400, "ValidationError", format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({max})."))
+        })?,
+        None => 3600.min(max),
+    };
+    let session_policy = query::param(params, "Policy").map(str::to_string);
+    if let Some(p) = &session_policy {
+        let findings = policy::validate::validate(p, policy::validate::PolicyKind::Identity);
+        if let Some(err) = findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
+        {
+            return Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone()));
+        }
+        if p.chars().filter(|c| !c.is_whitespace()).count() > 2048 {
+            return Err(ApiError::sender(
+                400,
+                "PackedPolicyTooLarge",
+                "The session policy is larger than 2048 characters.",
+            ));
+        }
+    }
+    let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
+    if let Some(e) = query::param(params, "ExternalId") {
+        context.push(("sts:ExternalId".to_string(), e.to_string()));
+    }
+    let trust = text("AssumeRolePolicyDocument");
+    authorize(
+        state,
+        caller,
+        "sts:AssumeRole",
+        &text("Arn"),
+        facts,
+        &AuthzExtra { resource_account: Some(account), resource_policy: Some(&trust), context },
+    )?;
+
+    let (key_id, secret) = bootstrap::new_access_key("ASIA");
+    let token = bootstrap::random_text(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        160,
+    );
+    let expires_ms = facts.time_ms + duration * 1000;
+    let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}");
+    let role_id = text("RoleId");
+    let wrapped =
+        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
+            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let mut tx =
+        state.store.begin().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    tx.insert_access_key(&store::AccessKey {
+        access_key_id: key_id.clone(),
+        account: account.to_string(),
+        owner_kind: "session".into(),
+        owner_key: key_id.clone(),
+        status: store::AccessKeyStatus::Active,
+        secret_wrapped: wrapped,
+        created_at_ms: facts.time_ms,
+        last_used_at_ms: None,
+    })
+    .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    tx.put_record(
+        &store::Record {
+            account: account.to_string(),
+            kind: "session".into(),
+            key: key_id.clone(),
+            format_version: 1,
+            body: serde_json::json!({
+                "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
+                "SessionName": session_name, "AssumedRoleArn": assumed_arn,
+                "ExpirationMs": expires_ms,
+                "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
+                "SessionPolicy": session_policy,
+            }),
+            updated_at_ms: facts.time_ms,
+        },
+        store::PutMode::Create,
+    )
+    .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let expiration =
+        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+    let request_parameters = serde_json::json!({
+        "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
+    });
+    let response = serde_json::json!({
+        "assumedRoleUser": { "arn": assumed_arn, "assumedRoleId": format!("{role_id}:{session_name}") },
+        "credentials": { "accessKeyId": key_id, "expiration": expiration },
+    });
+    for log in [account, caller.account.as_str()] {
+        let event = audit_trail::event(
+            facts,
+            Some(caller),
+            log,
+            Some(request_parameters.clone()),
+            Some(response.clone()),
+            None,
+        )?;
+        audit_trail::append(tx.as_mut(), log, &event)?;
+        if log == caller.account {
+            break;
+        }
+    }
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+    Ok(query::response(
+        "AssumeRole",
+        sts::NAMESPACE,
+        &format!(
+            "<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+             <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
+             <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+            query::xml_escape(&secret_text),
+            query::xml_escape(&token),
+            query::xml_escape(&format!("{role_id}:{session_name}")),
+            query::xml_escape(&assumed_arn)
+        ),
+        &facts.request_id,
+    ))
 }
 
 fn operation_name(target: &Option<String>, params: &[(String, String)]) -> String {
@@ -525,12 +737,62 @@ fn authenticate(
                         arn: field("Arn"),
                         user_id: field("UserId"),
                         account: key.account.clone(),
+                        session_policy: None,
+                    }
+                }
+                "session" => {
+                    // Temporary credentials: the session must exist, be unexpired, and the
+                    // request must carry its token.
+                    let session = tx
+                        .get_record(&key.account, "session", &key_id)
+                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                        .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
+                    let body = &session.body;
+                    let text = |k: &str| {
+                        body.get(k)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    let expires =
+                        body.get("ExpirationMs").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    if now_ms >= expires {
+                        return Err(fail(
+                            ApiError::sender(
+                                403,
+                                "ExpiredToken",
+                                "The security token included in the request is expired",
+                            ),
+                            Some(key.account.clone()),
+                        ));
+                    }
+                    let presented = unverified.session_token.clone().unwrap_or_default();
+                    let presented_hash =
+                        sigv4::encode::hex(&sigv4::key::sha256(presented.as_bytes()));
+                    let stored_hash = text("TokenSha256");
+                    let matches: bool = subtle::ConstantTimeEq::ct_eq(
+                        presented_hash.as_bytes(),
+                        stored_hash.as_bytes(),
+                    )
+                    .into();
+                    if presented.is_empty() || !matches {
+                        return Err(fail(invalid(), Some(key.account.clone())));
+                    }
+                    Caller {
+                        arn: text("AssumedRoleArn"),
+                        user_id: format!("{}:{}", text("RoleId"), text("SessionName")),
+                        account: key.account.clone(),
+                        session_policy: body
+                            .get("SessionPolicy")
+                            .and_then(serde_json::Value::as_str)
+                            .map(str::to_string),
                     }
                 }
                 _ => Caller {
                     arn: format!("arn:aws:iam::{}:root", key.account),
                     user_id: key.account.clone(),
                     account: key.account.clone(),
+                    session_policy: None,
                 },
             };
             (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)

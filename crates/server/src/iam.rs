@@ -16,20 +16,23 @@ pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 /// Access keys a user may have at once (AWS's quota).
 pub const MAX_KEYS_PER_USER: usize = 2;
 
-fn no_such(what: &str) -> ApiError {
+pub(crate) fn no_such(what: &str) -> ApiError {
     ApiError::sender(404, "NoSuchEntity", what.to_string())
 }
 
-fn db(_: StoreError) -> ApiError {
+pub(crate) fn db(_: StoreError) -> ApiError {
     ApiError::unavailable("the store is unavailable")
 }
 
-fn date(ms: i64) -> String {
+pub(crate) fn date(ms: i64) -> String {
     EventTime::from_unix_millis(u64::try_from(ms).unwrap_or(0))
         .map_or_else(|_| String::new(), |t| t.to_string())
 }
 
-fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<&'a str, ApiError> {
     param(params, name).filter(|v| !v.is_empty()).ok_or_else(|| {
         ApiError::sender(400, "ValidationError", format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
     })
@@ -41,7 +44,7 @@ fn lower_first(s: &str) -> String {
 }
 
 /// IAM names: 1–64 of `[A-Za-z0-9+=,.@_-]` (AWS's pattern for user and policy names).
-fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
     if ok {
@@ -57,8 +60,12 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     let user = param(params, "UserName")
         .map(str::to_string)
         .or_else(|| caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()));
+    if let Some(role) = param(params, "RoleName") {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
+    }
     let resource = match (action.as_str(), user) {
         ("ListUsers", _) => format!("arn:aws:iam::{}:user/", caller.account),
+        ("ListRoles", _) => format!("arn:aws:iam::{}:role/", caller.account),
         (_, Some(u)) => format!("arn:aws:iam::{}:user/{u}", caller.account),
         _ => "*".to_string(),
     };
@@ -348,13 +355,16 @@ pub fn handle(
             tx.delete_record(&account, "user_policy", &key).map_err(db)?;
             None
         }
-        other => {
-            return Err(ApiError::sender(
-                400,
-                "InvalidAction",
-                format!("The action {other} is not valid for this web service."),
-            ))
-        }
+        other => match crate::roles::handle(other, tx.as_mut(), &account, params, now) {
+            Some(result) => result?,
+            None => {
+                return Err(ApiError::sender(
+                    400,
+                    "InvalidAction",
+                    format!("The action {other} is not valid for this web service."),
+                ))
+            }
+        },
     };
     // Parameters minus secrets and policy text; response elements without the secret.
     let mut request_parameters = serde_json::Map::new();

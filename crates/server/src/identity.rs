@@ -12,6 +12,8 @@ pub struct Caller {
     pub arn: String,
     /// The unique id AWS reports as `UserId`.
     pub user_id: String,
+    /// For a role session, the inline session policy it was created with.
+    pub session_policy: Option<String>,
 }
 
 /// The operator realm's account id: reserved, never a tenant.

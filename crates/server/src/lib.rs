@@ -16,6 +16,7 @@ pub mod iam;
 pub mod identity;
 pub mod pool;
 pub mod query;
+pub mod roles;
 pub mod sts;
 pub mod trail;
 

@@ -159,12 +159,28 @@ pub fn operator_creds(dir: &Path) -> (String, String) {
 
 /// Runs aws-cli with the given credentials: (success, stdout, stderr).
 pub fn aws(url: &str, key: &str, secret: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(aws_cli())
+    aws_session(url, key, secret, None, args)
+}
+
+/// Runs aws-cli with temporary credentials (a session token).
+pub fn aws_session(
+    url: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+    args: &[&str],
+) -> (bool, String, String) {
+    let mut cmd = Command::new(aws_cli());
+    if let Some(t) = token {
+        cmd.env("AWS_SESSION_TOKEN", t);
+    } else {
+        cmd.env_remove("AWS_SESSION_TOKEN");
+    }
+    let out = cmd
         .args(["--endpoint-url", url, "--region", "us-east-1", "--output", "json"])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", key)
         .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env_remove("AWS_SESSION_TOKEN")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()

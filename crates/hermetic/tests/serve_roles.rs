@@ -1,0 +1,223 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Roles and STS AssumeRole through aws-cli, on both stores: the trust policy and the caller's
+//! identity policies must both allow; the session acts with the role's policies intersected with
+//! its session policy; temporary credentials need their session token.
+
+mod common;
+
+use common::{aws, aws_session, hermetic, start_on, Backend};
+
+#[test]
+fn assume_role_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn assume_role_on_postgres() {
+    scenario(Backend::Postgres);
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap()
+}
+
+fn scenario(backend: Backend) {
+    let server = start_on("roles", backend, &[]);
+    let url = server.url.clone();
+    let data_dir = server.dir.display().to_string();
+    let (ok, stdout, stderr) = hermetic(&[
+        "account",
+        "create",
+        "acme",
+        "--json",
+        "--endpoint",
+        &url,
+        "--data-dir",
+        &data_dir,
+    ]);
+    assert!(ok, "{stderr}");
+    let created = json(&stdout);
+    let account = created["AccountId"].as_str().unwrap().to_string();
+    let (rk, rs) = (
+        created["AccessKeyId"].as_str().unwrap().to_string(),
+        created["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let root = |args: &[&str]| aws(&url, &rk, &rs, args);
+
+    // A role trusting the account (delegation to identity policies) with an external id, allowed
+    // to read users.
+    assert!(root(&["iam", "create-user", "--user-name", "bob"]).0);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"tenant-42"}}}}}}}}"#
+    );
+    let (ok, out, err) = root(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "reader",
+        "--assume-role-policy-document",
+        &trust,
+    ]);
+    assert!(ok, "{err}");
+    let role_arn = json(&out)["Role"]["Arn"].as_str().unwrap().to_string();
+    assert!(root(&["iam", "put-role-policy", "--role-name", "reader", "--policy-name", "read", "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["iam:ListUsers","iam:GetRole"],"Resource":"*"}}"#]).0);
+    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "bob"]);
+    assert!(ok);
+    let k = json(&out);
+    let (bk, bs) = (
+        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        k["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let bob = |args: &[&str]| aws(&url, &bk, &bs, args);
+
+    // Bob's identity policy must allow sts:AssumeRole, and the trust policy's condition hold.
+    let assume = [
+        "sts",
+        "assume-role",
+        "--role-arn",
+        role_arn.as_str(),
+        "--role-session-name",
+        "bob-session",
+        "--external-id",
+        "tenant-42",
+    ];
+    let (ok, _, err) = bob(&assume);
+    assert!(
+        !ok && err.contains("no identity-based policy allows the sts:AssumeRole action"),
+        "{err}"
+    );
+    assert!(root(&["iam", "put-user-policy", "--user-name", "bob", "--policy-name", "assume", "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#]).0);
+    let (ok, _, err) =
+        bob(&["sts", "assume-role", "--role-arn", &role_arn, "--role-session-name", "s1"]);
+    assert!(!ok && err.contains("AccessDenied"), "no external id: {err}");
+    // A role whose trust policy names only bob: the root user is refused by it.
+    let bob_only = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:user/bob"}},"Action":"sts:AssumeRole"}}}}"#
+    );
+    let (ok, out, err) = root(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "bob-only",
+        "--assume-role-policy-document",
+        &bob_only,
+    ]);
+    assert!(ok, "{err}");
+    let bob_only_arn = json(&out)["Role"]["Arn"].as_str().unwrap().to_string();
+    let (ok, _, err) =
+        root(&["sts", "assume-role", "--role-arn", &bob_only_arn, "--role-session-name", "rt"]);
+    assert!(
+        !ok && err.contains("no resource-based policy allows the sts:AssumeRole action"),
+        "{err}"
+    );
+    // A role that does not exist is refused the same way as one that does not trust the caller.
+    let (ok, _, err) = bob(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &format!("arn:aws:iam::{account}:role/nope"),
+        "--role-session-name",
+        "s2",
+    ]);
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+
+    let (ok, out, err) = bob(&assume);
+    assert!(ok, "{err}");
+    let creds = json(&out);
+    let (sk, ss, st) = (
+        creds["Credentials"]["AccessKeyId"].as_str().unwrap().to_string(),
+        creds["Credentials"]["SecretAccessKey"].as_str().unwrap().to_string(),
+        creds["Credentials"]["SessionToken"].as_str().unwrap().to_string(),
+    );
+    assert!(sk.starts_with("ASIA"));
+    assert_eq!(
+        creds["AssumedRoleUser"]["Arn"],
+        format!("arn:aws:sts::{account}:assumed-role/reader/bob-session")
+    );
+    let session = |args: &[&str]| aws_session(&url, &sk, &ss, Some(&st), args);
+
+    let (ok, out, err) = session(&["sts", "get-caller-identity"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        json(&out)["Arn"],
+        format!("arn:aws:sts::{account}:assumed-role/reader/bob-session")
+    );
+    assert!(session(&["iam", "list-users"]).0, "the role's policy allows it");
+    let (ok, _, err) = session(&["iam", "create-user", "--user-name", "x"]);
+    assert!(
+        !ok && err.contains("no identity-based policy allows the iam:CreateUser action"),
+        "{err}"
+    );
+    // Without its token, or with another, the temporary key is refused.
+    let (ok, _, err) = aws_session(&url, &sk, &ss, None, &["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("InvalidClientTokenId"), "{err}");
+    let (ok, _, err) = aws_session(&url, &sk, &ss, Some("forged"), &["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("InvalidClientTokenId"), "{err}");
+
+    // A session policy narrows the session: the role allows ListUsers, the session does not.
+    let (ok, out, err) = bob(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &role_arn,
+        "--role-session-name",
+        "narrow",
+        "--external-id",
+        "tenant-42",
+        "--policy",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    let c = json(&out);
+    let narrow = |args: &[&str]| {
+        aws_session(
+            &url,
+            c["Credentials"]["AccessKeyId"].as_str().unwrap(),
+            c["Credentials"]["SecretAccessKey"].as_str().unwrap(),
+            c["Credentials"]["SessionToken"].as_str(),
+            args,
+        )
+    };
+    let (ok, _, err) = narrow(&["iam", "list-users"]);
+    assert!(!ok && err.contains("no session policy allows the iam:ListUsers action"), "{err}");
+    assert!(narrow(&["iam", "get-role", "--role-name", "reader"]).0);
+
+    // Durations beyond the role's maximum are refused.
+    let (ok, _, err) = bob(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &role_arn,
+        "--role-session-name",
+        "long",
+        "--external-id",
+        "tenant-42",
+        "--duration-seconds",
+        "7200",
+    ]);
+    assert!(!ok && err.contains("ValidationError"), "{err}");
+
+    // The audit log shows the AssumeRole calls, who made them, and the session's own calls.
+    let (ok, out, _) = root(&[
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        "AttributeKey=EventName,AttributeValue=AssumeRole",
+    ]);
+    assert!(ok);
+    let events = json(&out)["Events"].as_array().unwrap().clone();
+    // Denied: bob without permission, bob without external id, root on bob-only, the missing
+    // role, the too-long duration; granted: bob-session and narrow.
+    assert_eq!(events.len(), 7, "{out}");
+    let granted = events
+        .iter()
+        .filter(|e| !e["CloudTrailEvent"].as_str().unwrap().contains("errorCode"))
+        .count();
+    assert_eq!(granted, 2);
+    assert!(
+        events.iter().all(|e| !e["CloudTrailEvent"].as_str().unwrap().contains(&ss)),
+        "no secret in the trail"
+    );
+}

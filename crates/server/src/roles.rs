@@ -1,0 +1,254 @@
+//! IAM roles: trust policies, inline role policies, and the lookups STS needs to assume them.
+
+use crate::error::ApiError;
+use crate::iam::{check_name, date, db, no_such, required};
+use crate::query::{param, xml_escape};
+use serde_json::{json, Value};
+use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+
+/// Longest session a role allows unless it says otherwise (seconds).
+pub const DEFAULT_MAX_SESSION: i64 = 3600;
+
+fn role_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    let max = body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(DEFAULT_MAX_SESSION);
+    format!(
+        "<Path>{}</Path><RoleName>{}</RoleName><RoleId>{}</RoleId><Arn>{}</Arn><CreateDate>{}</CreateDate>\
+         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{max}</MaxSessionDuration>",
+        f("Path"),
+        f("RoleName"),
+        f("RoleId"),
+        f("Arn"),
+        f("CreateDate"),
+        xml_escape(&sigv4::encode::uri_encode(
+            body.get("AssumeRolePolicyDocument").and_then(Value::as_str).unwrap_or_default(),
+            false
+        ))
+    )
+}
+
+/// A role's record.
+pub fn get_role(tx: &mut dyn store::ReadTx, account: &str, name: &str) -> Result<Record, ApiError> {
+    tx.get_record(account, "role", name)
+        .map_err(db)?
+        .ok_or_else(|| no_such(&format!("The role with name {name} cannot be found.")))
+}
+
+/// The inline policies of a role, as (name, document) pairs.
+pub fn role_policies(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    role: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let prefix = format!("{role}/");
+    let page = tx
+        .list_records(&RecordQuery {
+            account,
+            kind: "role_policy",
+            prefix: &prefix,
+            after: None,
+            limit: 1000,
+        })
+        .map_err(db)?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|r| {
+            let name = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
+            let doc = r
+                .body
+                .get("PolicyDocument")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            (name, doc)
+        })
+        .collect())
+}
+
+fn check_policy(document: &str, kind: policy::validate::PolicyKind) -> Result<(), ApiError> {
+    let findings = policy::validate::validate(document, kind);
+    match findings.iter().find(|f| f.severity == policy::validate::Severity::Error) {
+        Some(err) => Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Runs a role action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    let run = || -> Result<Option<String>, ApiError> {
+        Ok(match action {
+            "CreateRole" => {
+                let name = required(params, "RoleName")?;
+                check_name(name, "roleName")?;
+                let trust = required(params, "AssumeRolePolicyDocument")?;
+                check_policy(trust, policy::validate::PolicyKind::Trust)?;
+                let path = param(params, "Path").unwrap_or("/");
+                let max = match param(params, "MaxSessionDuration") {
+                    Some(v) => {
+                        v.parse::<i64>().ok().filter(|m| (3600..=43_200).contains(m)).ok_or_else(
+                            || {
+                                ApiError::sender(
+                                    400,
+                                    "ValidationError",
+                                    "MaxSessionDuration must be between 3600 and 43200 seconds",
+                                )
+                            },
+                        )?
+                    }
+                    None => DEFAULT_MAX_SESSION,
+                };
+                let id = format!(
+                    "AROA{}",
+                    crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+                );
+                let body = json!({
+                    "RoleName": name, "RoleId": id, "Path": path,
+                    "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": date(now),
+                    "AssumeRolePolicyDocument": trust, "MaxSessionDuration": max,
+                });
+                let record = Record {
+                    account: account.into(),
+                    kind: "role".into(),
+                    key: name.into(),
+                    format_version: 1,
+                    body: body.clone(),
+                    updated_at_ms: now,
+                };
+                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
+                    StoreError::AlreadyExists => ApiError::sender(
+                        409,
+                        "EntityAlreadyExists",
+                        format!("Role with name {name} already exists."),
+                    ),
+                    other => db(other),
+                })?;
+                Some(format!("<Role>{}</Role>", role_xml(&body)))
+            }
+            "GetRole" => {
+                let role = get_role(tx, account, required(params, "RoleName")?)?;
+                Some(format!("<Role>{}</Role>", role_xml(&role.body)))
+            }
+            "ListRoles" => {
+                let page = tx
+                    .list_records(&RecordQuery {
+                        account,
+                        kind: "role",
+                        prefix: "",
+                        after: None,
+                        limit: 1000,
+                    })
+                    .map_err(db)?;
+                let members: String = page
+                    .items
+                    .iter()
+                    .map(|r| format!("<member>{}</member>", role_xml(&r.body)))
+                    .collect();
+                Some(format!("<IsTruncated>false</IsTruncated><Roles>{members}</Roles>"))
+            }
+            "DeleteRole" => {
+                let name = required(params, "RoleName")?;
+                get_role(tx, account, name)?;
+                if !role_policies(tx, account, name)?.is_empty() {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete entity, must delete policies first.",
+                    ));
+                }
+                tx.delete_record(account, "role", name).map_err(db)?;
+                None
+            }
+            "UpdateAssumeRolePolicy" => {
+                let name = required(params, "RoleName")?;
+                let trust = required(params, "PolicyDocument")?;
+                check_policy(trust, policy::validate::PolicyKind::Trust)?;
+                let mut role = get_role(tx, account, name)?;
+                if let Some(obj) = role.body.as_object_mut() {
+                    obj.insert("AssumeRolePolicyDocument".into(), Value::String(trust.into()));
+                }
+                role.updated_at_ms = now;
+                tx.put_record(&role, PutMode::Update).map_err(db)?;
+                None
+            }
+            "PutRolePolicy" => {
+                let name = required(params, "RoleName")?;
+                let policy_name = required(params, "PolicyName")?;
+                check_name(policy_name, "policyName")?;
+                let document = required(params, "PolicyDocument")?;
+                get_role(tx, account, name)?;
+                check_policy(document, policy::validate::PolicyKind::Identity)?;
+                let record = Record {
+                    account: account.into(),
+                    kind: "role_policy".into(),
+                    key: format!("{name}/{policy_name}"),
+                    format_version: 1,
+                    body: json!({ "PolicyDocument": document }),
+                    updated_at_ms: now,
+                };
+                tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+                None
+            }
+            "GetRolePolicy" => {
+                let name = required(params, "RoleName")?;
+                let policy_name = required(params, "PolicyName")?;
+                let record = tx
+                    .get_record(account, "role_policy", &format!("{name}/{policy_name}"))
+                    .map_err(db)?
+                    .ok_or_else(|| {
+                        no_such(&format!(
+                            "The role policy with name {policy_name} cannot be found."
+                        ))
+                    })?;
+                let doc =
+                    record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
+                Some(format!(
+                    "<RoleName>{}</RoleName><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                    xml_escape(name), xml_escape(policy_name), xml_escape(&sigv4::encode::uri_encode(doc, false))
+                ))
+            }
+            "ListRolePolicies" => {
+                let name = required(params, "RoleName")?;
+                get_role(tx, account, name)?;
+                let members: String = role_policies(tx, account, name)?
+                    .iter()
+                    .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
+                    .collect();
+                Some(format!(
+                    "<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>"
+                ))
+            }
+            "DeleteRolePolicy" => {
+                let name = required(params, "RoleName")?;
+                let policy_name = required(params, "PolicyName")?;
+                let key = format!("{name}/{policy_name}");
+                if tx.get_record(account, "role_policy", &key).map_err(db)?.is_none() {
+                    return Err(no_such(&format!(
+                        "The role policy with name {policy_name} cannot be found."
+                    )));
+                }
+                tx.delete_record(account, "role_policy", &key).map_err(db)?;
+                None
+            }
+            other => return Err(ApiError::internal(format!("`{other}` is not a role action"))),
+        })
+    };
+    const ROLE_ACTIONS: &[&str] = &[
+        "CreateRole",
+        "GetRole",
+        "ListRoles",
+        "DeleteRole",
+        "UpdateAssumeRolePolicy",
+        "PutRolePolicy",
+        "GetRolePolicy",
+        "ListRolePolicies",
+        "DeleteRolePolicy",
+    ];
+    ROLE_ACTIONS.contains(&action).then(run)
+}
