@@ -199,6 +199,27 @@ fn scenario(backend: Backend) {
     ]);
     assert!(!ok && err.contains("ValidationError"), "{err}");
 
+    // The operator guardrail: a role trusting everyone still cannot be assumed by the operator.
+    let open_trust = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}"#;
+    let (ok, out, err) = root(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "open",
+        "--assume-role-policy-document",
+        open_trust,
+    ]);
+    assert!(ok, "{err}");
+    let open_arn = json(&out)["Role"]["Arn"].as_str().unwrap().to_string();
+    let (ok_key, ok_secret) = common::operator_creds(&server.dir);
+    let (ok, _, err) = aws(
+        &url,
+        &ok_key,
+        &ok_secret,
+        &["sts", "assume-role", "--role-arn", &open_arn, "--role-session-name", "peek"],
+    );
+    assert!(!ok && err.contains("explicit deny in the Hermetic operator guardrail"), "{err}");
+
     // The audit log shows the AssumeRole calls, who made them, and the session's own calls.
     let (ok, out, _) = root(&[
         "cloudtrail",
@@ -209,8 +230,15 @@ fn scenario(backend: Backend) {
     assert!(ok);
     let events = json(&out)["Events"].as_array().unwrap().clone();
     // Denied: bob without permission, bob without external id, root on bob-only, the missing
-    // role, the too-long duration; granted: bob-session and narrow.
-    assert_eq!(events.len(), 7, "{out}");
+    // role, the too-long duration, the operator's attempt; granted: bob-session and narrow.
+    assert_eq!(events.len(), 8, "{out}");
+    assert!(
+        events.iter().any(|e| e["CloudTrailEvent"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:iam::000000000000:user/operator")),
+        "the operator's refused attempt is in the tenant's own log: {out}"
+    );
     let granted = events
         .iter()
         .filter(|e| !e["CloudTrailEvent"].as_str().unwrap().contains("errorCode"))

@@ -150,7 +150,7 @@ async fn pipeline(
         state
             .pool
             .run(move || {
-                let mut pending = None;
+                let mut pending = Vec::new();
                 let result = decide(
                     &state2,
                     &method,
@@ -165,11 +165,11 @@ async fn pipeline(
                 (result, pending)
             })
             .await
-            .unwrap_or_else(|| (Err(ApiError::unavailable("the store is unavailable")), None))
+            .unwrap_or_else(|| (Err(ApiError::unavailable("the store is unavailable")), Vec::new()))
     };
     // The request's own event, if it had no transaction of its own, commits (in a batch with
     // other requests' events) before anyone sees the answer. Fail closed.
-    if let Some((account, event)) = pending {
+    for (account, event) in pending {
         let bytes = audit::event::EventRecord::canonical_bytes(&event)
             .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
         state.audit.append(&account, bytes).await?;
@@ -188,7 +188,7 @@ fn decide(
     body: &[u8],
     id: &str,
     peer: std::net::SocketAddr,
-    pending: &mut Option<(String, audit::event::EventRecord)>,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -239,7 +239,7 @@ fn decide(
                 None,
                 Some(&e),
             )?;
-            *pending = Some((account.unwrap_or_else(|| OPERATOR_ACCOUNT.to_string()), event));
+            pending.push((account.unwrap_or_else(|| OPERATOR_ACCOUNT.to_string()), event));
             return Err(e);
         }
     };
@@ -281,7 +281,7 @@ fn decide(
                             None,
                             Some(&e),
                         )?;
-                        *pending = Some((caller.account.clone(), event));
+                        pending.push((caller.account.clone(), event));
                         Err(e)
                     }
                 }
@@ -327,7 +327,7 @@ fn decide(
                     None,
                     error,
                 )?;
-                *pending = Some((caller.account.clone(), event));
+                pending.push((caller.account.clone(), event));
                 result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
             }
             ("iam", None) => {
@@ -349,14 +349,14 @@ fn decide(
                             None,
                             Some(&e),
                         )?;
-                        *pending = Some((caller.account.clone(), event));
+                        pending.push((caller.account.clone(), event));
                         Err(e)
                     }
                 }
             }
             ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
                 facts.read_only = false;
-                assume_role(state, &caller, &params, &facts).map(|body| Reply {
+                assume_role(state, &caller, &params, &facts, pending).map(|body| Reply {
                     status: 200,
                     json: false,
                     body,
@@ -374,7 +374,7 @@ fn decide(
                     None,
                     error,
                 )?;
-                *pending = Some((caller.account.clone(), event));
+                pending.push((caller.account.clone(), event));
                 result.map(|body| Reply { status: 200, json: false, body })
             }
             (other, _) => {
@@ -391,17 +391,17 @@ fn decide(
                     None,
                     Some(&e),
                 )?;
-                *pending = Some((caller.account.clone(), event));
+                pending.push((caller.account.clone(), event));
                 Err(e)
             }
         }
     };
     let result = outcome();
     // Whatever refused the request (malformed input included) is recorded too.
-    if let (Err(e), None) = (&result, pending.as_ref()) {
+    if let (Err(e), true) = (&result, pending.is_empty()) {
         let event =
             audit_trail::event(&facts, Some(&caller), &caller.account, None, None, Some(e))?;
-        *pending = Some((caller.account.clone(), event));
+        pending.push((caller.account.clone(), event));
     }
     result
 }
@@ -435,6 +435,19 @@ fn authorize(
     facts: &audit_trail::RequestFacts,
     extra: &AuthzExtra<'_>,
 ) -> Result<(), ApiError> {
+    let resource_account = extra.resource_account.unwrap_or(&caller.account);
+    // The operator guardrail, before any policy: operator principals have no access to tenant
+    // resources, whatever a tenant's policies say.
+    if caller.account == OPERATOR_ACCOUNT && resource_account != OPERATOR_ACCOUNT {
+        return Err(ApiError::sender(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in the Hermetic operator guardrail",
+                caller.arn
+            ),
+        ));
+    }
     let principal = policy::Principal::parse(&caller.arn)
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
     let mut context = policy::Context::new();
@@ -499,6 +512,7 @@ fn assume_role(
     caller: &Caller,
     params: &[(String, String)],
     facts: &audit_trail::RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<String, ApiError> {
     let role_arn = crate::iam::required(params, "RoleArn")?;
     let session_name = crate::iam::required(params, "RoleSessionName")?;
@@ -563,14 +577,35 @@ fn assume_role(
         context.push(("sts:ExternalId".to_string(), e.to_string()));
     }
     let trust = text("AssumeRolePolicyDocument");
-    authorize(
+    let decision = authorize(
         state,
         caller,
         "sts:AssumeRole",
         &text("Arn"),
         facts,
         &AuthzExtra { resource_account: Some(account), resource_policy: Some(&trust), context },
-    )?;
+    );
+    if let Err(e) = decision {
+        // A refused attempt on another account's role is that account's business too (the
+        // operator's attempts above all).
+        let request_parameters =
+            serde_json::json!({ "roleArn": role_arn, "roleSessionName": session_name });
+        for log in [caller.account.as_str(), account] {
+            let event = audit_trail::event(
+                facts,
+                Some(caller),
+                log,
+                Some(request_parameters.clone()),
+                None,
+                Some(&e),
+            )?;
+            pending.push((log.to_string(), event));
+            if account == caller.account {
+                break;
+            }
+        }
+        return Err(e);
+    }
 
     let (key_id, secret) = bootstrap::new_access_key("ASIA");
     let token = bootstrap::random_text(
