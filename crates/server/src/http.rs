@@ -823,12 +823,14 @@ fn authenticate(
                             .map(str::to_string),
                     }
                 }
-                _ => Caller {
+                "root" if key.owner_key == key.account => Caller {
                     arn: format!("arn:aws:iam::{}:root", key.account),
                     user_id: key.account.clone(),
                     account: key.account.clone(),
                     session_policy: None,
                 },
+                // Any other owner is not a principal this server knows: refuse (fail closed).
+                _ => return Err(fail(invalid(), Some(key.account.clone()))),
             };
             (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)
         }
