@@ -36,6 +36,12 @@ enum Command {
         /// PostgreSQL schema (created if missing).
         #[arg(long, requires = "database_url")]
         database_schema: Option<String>,
+        /// PEM certificate chain: serve HTTPS (with `--tls-key`).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// PEM private key for `--tls-cert`.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Work with the audit trail.
     #[command(subcommand)]
@@ -142,12 +148,15 @@ fn main() -> ExitCode {
             checkpoint_interval_secs,
             database_url,
             database_schema,
+            tls_cert,
+            tls_key,
         } => {
             let config = server::Config {
                 listen,
                 data_dir,
                 database_url,
                 database_schema,
+                tls: tls_cert.zip(tls_key),
                 checkpoint_interval: std::time::Duration::from_secs(
                     checkpoint_interval_secs.max(1),
                 ),

@@ -29,6 +29,8 @@ pub struct RequestFacts {
     pub read_only: bool,
     /// Time of the request, ms since the epoch.
     pub time_ms: i64,
+    /// Whether the request came over TLS.
+    pub secure: bool,
 }
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {

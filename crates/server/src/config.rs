@@ -19,6 +19,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The PostgreSQL schema to use (created if missing); `None` for the default search path.
     pub database_schema: Option<String>,
+    /// PEM certificate chain and private key: serve HTTPS (rustls) instead of HTTP.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Config {
@@ -30,6 +32,7 @@ impl Default for Config {
             checkpoint_interval: std::time::Duration::from_secs(60),
             database_url: None,
             database_schema: None,
+            tls: None,
         }
     }
 }

@@ -45,6 +45,9 @@ pub enum ServeError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] store::StoreError),
+    /// The TLS certificate or key cannot be used.
+    #[error("tls: {0}")]
+    Tls(String),
     /// Listening failed.
     #[error("cannot listen on `{addr}`: {source}")]
     Listen {
@@ -96,10 +99,11 @@ async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
     peer: std::net::SocketAddr,
+    secure: bool,
 ) -> Response<Full<Bytes>> {
     let id = bootstrap::uuid();
     let json = req.headers().contains_key("x-amz-target");
-    let reply = match pipeline(&state, req, &id, peer).await {
+    let reply = match pipeline(&state, req, &id, peer, secure).await {
         Ok(reply) => reply,
         Err(e) => error_reply(&e, json, &id),
     };
@@ -111,6 +115,7 @@ async fn pipeline(
     req: Request<Incoming>,
     id: &str,
     peer: std::net::SocketAddr,
+    secure: bool,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, state.config.max_body).collect().await {
@@ -159,7 +164,7 @@ async fn pipeline(
                     &headers,
                     &body,
                     &id,
-                    peer,
+                    (peer, secure),
                     &mut pending,
                 );
                 (result, pending)
@@ -187,7 +192,7 @@ fn decide(
     headers: &[(String, String)],
     body: &[u8],
     id: &str,
-    peer: std::net::SocketAddr,
+    (peer, secure): (std::net::SocketAddr, bool),
     pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
@@ -213,6 +218,7 @@ fn decide(
             .map(|(_, v)| v.to_string()),
         time_ms: now,
         region: "us-east-1".into(),
+        secure,
         ..Default::default()
     };
     let signed = sigv4::HttpRequest { method, path, query: query_text, headers: &header_refs };
@@ -452,7 +458,7 @@ fn authorize(
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
     let mut context = policy::Context::new();
     context.set("aws:SourceIp", facts.source_ip.clone());
-    context.set("aws:SecureTransport", "false");
+    context.set("aws:SecureTransport", if facts.secure { "true" } else { "false" });
     context.set("aws:RequestedRegion", facts.region.clone());
     context.set("aws:EpochTime", (facts.time_ms / 1000).to_string());
     if let Ok(t) =
@@ -895,6 +901,10 @@ pub async fn run(
             }
         });
     }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
@@ -910,16 +920,30 @@ pub async fn run(
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let state = state.clone();
+                let secure = tls.is_some();
                 let service = hyper::service::service_fn(move |req| {
                     let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer).await) }
+                    async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer, secure).await) }
                 });
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                let watcher = graceful.watcher();
+                match tls.clone() {
+                    None => {
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                        tokio::spawn(async move {
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                    Some(acceptor) => {
+                        tokio::spawn(async move {
+                            // A failed handshake is the client's problem; nothing was requested.
+                            let Ok(stream) = acceptor.accept(stream).await else { return };
+                            let conn = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }
@@ -932,6 +956,32 @@ pub async fn run(
     Ok(())
 }
 
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    let bad = |what: String| ServeError::Tls(what);
+    let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert).map_err(|e| bad(format!("{}: {e}", cert.display())))?,
+    ))
+    .collect::<Result<_, _>>()
+    .map_err(|e| bad(format!("{}: {e}", cert.display())))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key).map_err(|e| bad(format!("{}: {e}", key.display())))?,
+    ))
+    .map_err(|e| bad(format!("{}: {e}", key.display())))?
+    .ok_or_else(|| bad(format!("{}: no private key", key.display())))?;
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| bad(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
 /// Serves until SIGINT or SIGTERM, printing where it listens and where the operator's
 /// credentials are (never the secret itself).
 pub fn serve(config: Config) -> Result<(), ServeError> {
@@ -939,8 +989,9 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         .enable_all()
         .build()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     runtime.block_on(run(config, shutdown_signal(), |addr, creds| {
-        println!("hermetic listening on http://{addr}");
+        println!("hermetic listening on {scheme}://{addr}");
         println!(
             "operator credentials: {} ({})",
             creds.path.display(),

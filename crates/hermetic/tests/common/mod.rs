@@ -128,6 +128,7 @@ pub fn start_with(dir: &Path, extra: &[&str]) -> (Child, String, String) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let url = first.strip_prefix("hermetic listening on ").unwrap().to_string();
+    assert!(url.starts_with("http://") || url.starts_with("https://"), "{url}");
     let second = lines.next().unwrap().unwrap();
     assert!(second.starts_with("operator credentials: "), "{second}");
     (child, url, second)
