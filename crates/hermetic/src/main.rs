@@ -19,30 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service (IAM, STS, ... on one endpoint).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:4566")]
-        listen: std::net::SocketAddr,
-        /// Data directory (created on first start).
-        #[arg(long, default_value = "hermetic-data")]
-        data_dir: std::path::PathBuf,
-        /// Seconds between signed checkpoints of the audit logs.
-        #[arg(long, default_value_t = 60)]
-        checkpoint_interval_secs: u64,
-        /// Keep metadata and audit logs in PostgreSQL (`postgres://user@host:5432/db`) instead
-        /// of the embedded SQLite database.
-        #[arg(long)]
-        database_url: Option<String>,
-        /// PostgreSQL schema (created if missing).
-        #[arg(long, requires = "database_url")]
-        database_schema: Option<String>,
-        /// PEM certificate chain: serve HTTPS (with `--tls-key`).
-        #[arg(long, requires = "tls_key")]
-        tls_cert: Option<std::path::PathBuf>,
-        /// PEM private key for `--tls-cert`.
-        #[arg(long, requires = "tls_cert")]
-        tls_key: Option<std::path::PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Work with the audit trail.
     #[command(subcommand)]
     Trail(TrailCommand),
@@ -52,6 +29,77 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// `hermetic serve` settings: flags override the config file, which overrides the defaults.
+#[derive(clap::Args, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeArgs {
+    /// A TOML file with any of these settings (keys as the flags, with underscores).
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<std::path::PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:4566].
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Data directory, created on first start [default: hermetic-data].
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Seconds between signed checkpoints of the audit logs [default: 60].
+    #[arg(long)]
+    checkpoint_interval_secs: Option<u64>,
+    /// Keep metadata and audit logs in PostgreSQL (`postgres://user@host:5432/db`) instead
+    /// of the embedded SQLite database.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// PostgreSQL schema (created if missing).
+    #[arg(long)]
+    database_schema: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with `--tls-key`).
+    #[arg(long)]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for `--tls-cert`.
+    #[arg(long)]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+impl ServeArgs {
+    /// Flags first, then the config file, then the defaults.
+    fn resolve(self) -> Result<server::Config, String> {
+        let file: ServeArgs = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?
+            }
+            None => ServeArgs::default(),
+        };
+        let defaults = server::Config::default();
+        let tls = match (self.tls_cert.or(file.tls_cert), self.tls_key.or(file.tls_key)) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => return Err("`tls_cert` and `tls_key` go together".into()),
+        };
+        let database_url = self.database_url.or(file.database_url);
+        let database_schema = self.database_schema.or(file.database_schema);
+        if database_schema.is_some() && database_url.is_none() {
+            return Err("`database_schema` needs `database_url`".into());
+        }
+        Ok(server::Config {
+            listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
+            data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
+            checkpoint_interval: std::time::Duration::from_secs(
+                self.checkpoint_interval_secs
+                    .or(file.checkpoint_interval_secs)
+                    .unwrap_or(60)
+                    .max(1),
+            ),
+            database_url,
+            database_schema,
+            tls,
+            ..defaults
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -142,25 +190,13 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            checkpoint_interval_secs,
-            database_url,
-            database_schema,
-            tls_cert,
-            tls_key,
-        } => {
-            let config = server::Config {
-                listen,
-                data_dir,
-                database_url,
-                database_schema,
-                tls: tls_cert.zip(tls_key),
-                checkpoint_interval: std::time::Duration::from_secs(
-                    checkpoint_interval_secs.max(1),
-                ),
-                ..server::Config::default()
+        Command::Serve(args) => {
+            let config = match args.resolve() {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
             };
             match server::serve(config) {
                 Ok(()) => ExitCode::SUCCESS,

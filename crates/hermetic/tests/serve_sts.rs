@@ -66,3 +66,57 @@ fn restart_keeps_operator_credentials() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn config_file_settings_and_flag_precedence() {
+    use std::io::BufRead;
+    let dir = common::unique_dir("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("from-file");
+    let config = dir.join("hermetic.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ncheckpoint_interval_secs = 5\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("hermetic listening on ").unwrap().to_string();
+    let (key, secret) = creds(&data);
+    assert!(
+        aws(&url, &key, &secret, &["sts", "get-caller-identity"]).0,
+        "the file's data_dir is used"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    // Unknown settings and half a TLS pair are refused before anything starts.
+    std::fs::write(&config, "listn = \"127.0.0.1:0\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("listn"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&config, "tls_cert = \"/nope.pem\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
