@@ -199,6 +199,34 @@ fn scenario(backend: Backend) {
     ]);
     assert!(!ok && err.contains("ValidationError"), "{err}");
 
+    // GetSessionToken: temporary credentials with exactly bob's own permissions.
+    let (ok, out, err) = bob(&["sts", "get-session-token", "--duration-seconds", "900"]);
+    assert!(ok, "{err}");
+    let t = json(&out);
+    let temp = |args: &[&str]| {
+        aws_session(
+            &url,
+            t["Credentials"]["AccessKeyId"].as_str().unwrap(),
+            t["Credentials"]["SecretAccessKey"].as_str().unwrap(),
+            t["Credentials"]["SessionToken"].as_str(),
+            args,
+        )
+    };
+    let (ok, out, err) = temp(&["sts", "get-caller-identity"]);
+    assert!(ok, "{err}");
+    assert_eq!(json(&out)["Arn"], format!("arn:aws:iam::{account}:user/bob"));
+    let (ok, _, err) = temp(&["iam", "list-users"]);
+    assert!(
+        !ok && err.contains("no identity-based policy allows the iam:ListUsers action"),
+        "{err}"
+    );
+    let (ok, _, err) = temp(&["sts", "get-session-token"]);
+    assert!(!ok && err.contains("AccessDenied"), "not from session credentials: {err}");
+    // GetAccessKeyInfo names the account of a key.
+    let (ok, out, _) = root(&["sts", "get-access-key-info", "--access-key-id", &bk]);
+    assert!(ok);
+    assert_eq!(json(&out)["Account"], account.as_str());
+
     // The operator guardrail: a role trusting everyone still cannot be assumed by the operator.
     let open_trust = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}"#;
     let (ok, out, err) = root(&[

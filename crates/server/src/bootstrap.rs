@@ -146,6 +146,7 @@ pub fn operator_key(creds: &OperatorCredentials) -> KeyEntry {
             arn: format!("arn:aws:iam::{OPERATOR_ACCOUNT}:user/operator"),
             user_id: creds.access_key_id.clone(),
             session_policy: None,
+            temporary: false,
         },
     }
 }

@@ -360,6 +360,14 @@ fn decide(
                     }
                 }
             }
+            ("sts", None) if query::param(&params, "Action") == Some("GetSessionToken") => {
+                facts.read_only = false;
+                get_session_token(state, &caller, &params, &facts).map(|body| Reply {
+                    status: 200,
+                    json: false,
+                    body,
+                })
+            }
             ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
                 facts.read_only = false;
                 assume_role(state, &caller, &params, &facts, pending).map(|body| Reply {
@@ -370,7 +378,11 @@ fn decide(
             }
             ("sts", None) => {
                 facts.read_only = true;
-                let result = sts::handle(&caller, &params, id);
+                let lookup = |key: &str| -> Option<String> {
+                    let mut tx = state.store.read().ok()?;
+                    tx.get_access_key(key).ok().flatten().map(|k| k.account)
+                };
+                let result = sts::handle(&caller, &params, id, &lookup);
                 let error = result.as_ref().err();
                 let event = audit_trail::event(
                     &facts,
@@ -645,7 +657,8 @@ fn assume_role(
             format_version: 1,
             body: serde_json::json!({
                 "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
-                "SessionName": session_name, "AssumedRoleArn": assumed_arn,
+                "SessionName": session_name, "Arn": assumed_arn,
+                "UserId": format!("{role_id}:{session_name}"),
                 "ExpirationMs": expires_ms,
                 "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
                 "SessionPolicy": session_policy,
@@ -693,6 +706,102 @@ fn assume_role(
             query::xml_escape(&token),
             query::xml_escape(&format!("{role_id}:{session_name}")),
             query::xml_escape(&assumed_arn)
+        ),
+        &facts.request_id,
+    ))
+}
+
+/// `sts:GetSessionToken`: temporary credentials with the caller's own permissions (IAM users
+/// and the root user; not role sessions, as AWS).
+fn get_session_token(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &audit_trail::RequestFacts,
+) -> Result<String, ApiError> {
+    if caller.temporary {
+        return Err(ApiError::sender(
+            403,
+            "AccessDenied",
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let is_root = caller.arn.ends_with(":root");
+    let max = if is_root { 3600 } else { 129_600 };
+    let duration = match query::param(params, "DurationSeconds") {
+        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
+            ApiError::sender(
+                400,
+                "ValidationError",
+                format!("DurationSeconds must be between 900 and {max}"),
+            )
+        })?,
+        None => 43_200.min(max),
+    };
+    // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
+    let (key_id, secret) = bootstrap::new_access_key("ASIA");
+    let token = bootstrap::random_text(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        160,
+    );
+    let expires_ms = facts.time_ms + duration * 1000;
+    let wrapped =
+        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
+            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let unavailable = |_| ApiError::unavailable("the store is unavailable");
+    let mut tx = state.store.begin().map_err(unavailable)?;
+    tx.insert_access_key(&store::AccessKey {
+        access_key_id: key_id.clone(),
+        account: caller.account.clone(),
+        owner_kind: "session".into(),
+        owner_key: key_id.clone(),
+        status: store::AccessKeyStatus::Active,
+        secret_wrapped: wrapped,
+        created_at_ms: facts.time_ms,
+        last_used_at_ms: None,
+    })
+    .map_err(unavailable)?;
+    tx.put_record(
+        &store::Record {
+            account: caller.account.clone(),
+            kind: "session".into(),
+            key: key_id.clone(),
+            format_version: 1,
+            body: serde_json::json!({
+                "Arn": caller.arn, "UserId": caller.user_id, "ExpirationMs": expires_ms,
+                "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
+                "SessionPolicy": null,
+            }),
+            updated_at_ms: facts.time_ms,
+        },
+        store::PutMode::Create,
+    )
+    .map_err(unavailable)?;
+    let expiration =
+        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+    let event = audit_trail::event(
+        facts,
+        Some(caller),
+        &caller.account,
+        Some(serde_json::json!({ "durationSeconds": duration })),
+        Some(
+            serde_json::json!({ "credentials": { "accessKeyId": key_id, "expiration": expiration } }),
+        ),
+        None,
+    )?;
+    audit_trail::append(tx.as_mut(), &caller.account, &event)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+    Ok(query::response(
+        "GetSessionToken",
+        sts::NAMESPACE,
+        &format!(
+            "<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+             <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>",
+            query::xml_escape(&secret_text),
+            query::xml_escape(&token)
         ),
         &facts.request_id,
     ))
@@ -779,6 +888,7 @@ fn authenticate(
                         user_id: field("UserId"),
                         account: key.account.clone(),
                         session_policy: None,
+                        temporary: false,
                     }
                 }
                 "session" => {
@@ -820,13 +930,14 @@ fn authenticate(
                         return Err(fail(invalid(), Some(key.account.clone())));
                     }
                     Caller {
-                        arn: text("AssumedRoleArn"),
-                        user_id: format!("{}:{}", text("RoleId"), text("SessionName")),
+                        arn: text("Arn"),
+                        user_id: text("UserId"),
                         account: key.account.clone(),
                         session_policy: body
                             .get("SessionPolicy")
                             .and_then(serde_json::Value::as_str)
                             .map(str::to_string),
+                        temporary: true,
                     }
                 }
                 "root" if key.owner_key == key.account => Caller {
@@ -834,6 +945,7 @@ fn authenticate(
                     user_id: key.account.clone(),
                     account: key.account.clone(),
                     session_policy: None,
+                    temporary: false,
                 },
                 // Any other owner is not a principal this server knows: refuse (fail closed).
                 _ => return Err(fail(invalid(), Some(key.account.clone()))),

@@ -14,6 +14,8 @@ pub struct Caller {
     pub user_id: String,
     /// For a role session, the inline session policy it was created with.
     pub session_policy: Option<String>,
+    /// Whether the request was signed with temporary credentials (a session).
+    pub temporary: bool,
 }
 
 /// The operator realm's account id: reserved, never a tenant.
