@@ -625,53 +625,20 @@ fn assume_role(
         return Err(e);
     }
 
-    let (key_id, secret) = bootstrap::new_access_key("ASIA");
-    let token = bootstrap::random_text(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        160,
-    );
-    let expires_ms = facts.time_ms + duration * 1000;
     let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}");
     let role_id = text("RoleId");
-    let wrapped =
-        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
-            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-    let mut tx =
-        state.store.begin().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    tx.insert_access_key(&store::AccessKey {
-        access_key_id: key_id.clone(),
-        account: account.to_string(),
-        owner_kind: "session".into(),
-        owner_key: key_id.clone(),
-        status: store::AccessKeyStatus::Active,
-        secret_wrapped: wrapped,
-        created_at_ms: facts.time_ms,
-        last_used_at_ms: None,
-    })
-    .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    tx.put_record(
-        &store::Record {
-            account: account.to_string(),
-            kind: "session".into(),
-            key: key_id.clone(),
-            format_version: 1,
-            body: serde_json::json!({
-                "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
-                "SessionName": session_name, "Arn": assumed_arn,
-                "UserId": format!("{role_id}:{session_name}"),
-                "ExpirationMs": expires_ms,
-                "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
-                "SessionPolicy": session_policy,
-            }),
-            updated_at_ms: facts.time_ms,
-        },
-        store::PutMode::Create,
-    )
-    .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    let expiration =
-        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
-            .map(|t| t.to_string())
-            .unwrap_or_default();
+    let (mut tx, issued) = issue_session(
+        state,
+        account,
+        serde_json::json!({
+            "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
+            "SessionName": session_name, "Arn": assumed_arn,
+            "UserId": format!("{role_id}:{session_name}"), "SessionPolicy": session_policy,
+        }),
+        duration,
+        facts,
+    )?;
+    let (key_id, expiration) = (issued.key_id.clone(), issued.expiration.clone());
     let request_parameters = serde_json::json!({
         "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
     });
@@ -694,16 +661,12 @@ fn assume_role(
         }
     }
     tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
     Ok(query::response(
         "AssumeRole",
         sts::NAMESPACE,
         &format!(
-            "<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-             <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
-             <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
-            query::xml_escape(&secret_text),
-            query::xml_escape(&token),
+            "{}<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+            issued.credentials_xml(),
             query::xml_escape(&format!("{role_id}:{session_name}")),
             query::xml_escape(&assumed_arn)
         ),
@@ -711,8 +674,88 @@ fn assume_role(
     ))
 }
 
-/// `sts:GetSessionToken`: temporary credentials with the caller's own permissions (IAM users
-/// and the root user; not role sessions, as AWS).
+/// Temporary credentials just created, inside the transaction that records them.
+struct Issued {
+    key_id: String,
+    secret: String,
+    token: String,
+    expiration: String,
+}
+
+impl Issued {
+    /// The `<Credentials>` element STS answers with.
+    fn credentials_xml(&self) -> String {
+        format!(
+            "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+             <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+            self.key_id,
+            query::xml_escape(&self.secret),
+            query::xml_escape(&self.token),
+            self.expiration
+        )
+    }
+}
+
+/// Creates temporary credentials in `account`: an `ASIA` key whose secret is wrapped by the root
+/// key, and a session record (`session` fields plus expiry and the token's SHA-256), in a
+/// transaction the caller finishes with its audit events.
+fn issue_session<'s>(
+    state: &'s State,
+    account: &str,
+    session: serde_json::Value,
+    duration_secs: i64,
+    facts: &audit_trail::RequestFacts,
+) -> Result<(Box<dyn store::Tx + 's>, Issued), ApiError> {
+    let unavailable = |_| ApiError::unavailable("the store is unavailable");
+    let (key_id, secret) = bootstrap::new_access_key("ASIA");
+    let token = bootstrap::random_text(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        160,
+    );
+    let expires_ms = facts.time_ms + duration_secs * 1000;
+    let wrapped =
+        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
+            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let mut body = session;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("ExpirationMs".into(), expires_ms.into());
+        obj.insert(
+            "TokenSha256".into(),
+            sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())).into(),
+        );
+    }
+    let mut tx = state.store.begin().map_err(unavailable)?;
+    tx.insert_access_key(&store::AccessKey {
+        access_key_id: key_id.clone(),
+        account: account.to_string(),
+        owner_kind: "session".into(),
+        owner_key: key_id.clone(),
+        status: store::AccessKeyStatus::Active,
+        secret_wrapped: wrapped,
+        created_at_ms: facts.time_ms,
+        last_used_at_ms: None,
+    })
+    .map_err(unavailable)?;
+    tx.put_record(
+        &store::Record {
+            account: account.to_string(),
+            kind: "session".into(),
+            key: key_id.clone(),
+            format_version: 1,
+            body,
+            updated_at_ms: facts.time_ms,
+        },
+        store::PutMode::Create,
+    )
+    .map_err(unavailable)?;
+    let expiration =
+        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+    let secret = String::from_utf8_lossy(secret.expose()).into_owned();
+    Ok((tx, Issued { key_id, secret, token, expiration }))
+}
+
 fn get_session_token(
     state: &State,
     caller: &Caller,
@@ -739,70 +782,29 @@ fn get_session_token(
         None => 43_200.min(max),
     };
     // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
-    let (key_id, secret) = bootstrap::new_access_key("ASIA");
-    let token = bootstrap::random_text(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        160,
-    );
-    let expires_ms = facts.time_ms + duration * 1000;
-    let wrapped =
-        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
-            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-    let unavailable = |_| ApiError::unavailable("the store is unavailable");
-    let mut tx = state.store.begin().map_err(unavailable)?;
-    tx.insert_access_key(&store::AccessKey {
-        access_key_id: key_id.clone(),
-        account: caller.account.clone(),
-        owner_kind: "session".into(),
-        owner_key: key_id.clone(),
-        status: store::AccessKeyStatus::Active,
-        secret_wrapped: wrapped,
-        created_at_ms: facts.time_ms,
-        last_used_at_ms: None,
-    })
-    .map_err(unavailable)?;
-    tx.put_record(
-        &store::Record {
-            account: caller.account.clone(),
-            kind: "session".into(),
-            key: key_id.clone(),
-            format_version: 1,
-            body: serde_json::json!({
-                "Arn": caller.arn, "UserId": caller.user_id, "ExpirationMs": expires_ms,
-                "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
-                "SessionPolicy": null,
-            }),
-            updated_at_ms: facts.time_ms,
-        },
-        store::PutMode::Create,
-    )
-    .map_err(unavailable)?;
-    let expiration =
-        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
-            .map(|t| t.to_string())
-            .unwrap_or_default();
+    let (mut tx, issued) = issue_session(
+        state,
+        &caller.account,
+        serde_json::json!({ "Arn": caller.arn, "UserId": caller.user_id, "SessionPolicy": null }),
+        duration,
+        facts,
+    )?;
     let event = audit_trail::event(
         facts,
         Some(caller),
         &caller.account,
         Some(serde_json::json!({ "durationSeconds": duration })),
-        Some(
-            serde_json::json!({ "credentials": { "accessKeyId": key_id, "expiration": expiration } }),
-        ),
+        Some(serde_json::json!({
+            "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
+        })),
         None,
     )?;
     audit_trail::append(tx.as_mut(), &caller.account, &event)?;
     tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
     Ok(query::response(
         "GetSessionToken",
         sts::NAMESPACE,
-        &format!(
-            "<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-             <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>",
-            query::xml_escape(&secret_text),
-            query::xml_escape(&token)
-        ),
+        &issued.credentials_xml(),
         &facts.request_id,
     ))
 }

@@ -101,30 +101,7 @@ pub fn user_policies(
     account: &str,
     user: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let prefix = format!("{user}/");
-    let page = tx
-        .list_records(&RecordQuery {
-            account,
-            kind: "user_policy",
-            prefix: &prefix,
-            after: None,
-            limit: 1000,
-        })
-        .map_err(db)?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|r| {
-            let name = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
-            let doc = r
-                .body
-                .get("PolicyDocument")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            (name, doc)
-        })
-        .collect())
+    crate::inline::list(tx, account, crate::inline::Owner::User, user)
 }
 
 /// Runs one IAM action for an authorized caller; the effect and its audit event commit
@@ -295,67 +272,9 @@ pub fn handle(
             tx.delete_access_key(key_id).map_err(db)?;
             None
         }
-        "PutUserPolicy" => {
-            let name = required(params, "UserName")?;
-            let policy_name = required(params, "PolicyName")?;
-            check_name(policy_name, "policyName")?;
-            let document = required(params, "PolicyDocument")?;
-            get_user(tx.as_mut(), &account, name)?;
-            let findings =
-                policy::validate::validate(document, policy::validate::PolicyKind::Identity);
-            if let Some(err) =
-                findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
-            {
-                return Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone()));
-            }
-            let record = Record {
-                account: account.clone(),
-                kind: "user_policy".into(),
-                key: format!("{name}/{policy_name}"),
-                format_version: 1,
-                body: json!({ "PolicyDocument": document }),
-                updated_at_ms: now,
-            };
-            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
-            None
-        }
-        "GetUserPolicy" => {
-            let name = required(params, "UserName")?;
-            let policy_name = required(params, "PolicyName")?;
-            let record = tx
-                .get_record(&account, "user_policy", &format!("{name}/{policy_name}"))
-                .map_err(db)?
-                .ok_or_else(|| {
-                    no_such(&format!("The user policy with name {policy_name} cannot be found."))
-                })?;
-            let doc = record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
-            Some(format!(
-                "<UserName>{}</UserName><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
-                xml_escape(name), xml_escape(policy_name), xml_escape(&sigv4::encode::uri_encode(doc, false))
-            ))
-        }
-        "ListUserPolicies" => {
-            let name = required(params, "UserName")?;
-            get_user(tx.as_mut(), &account, name)?;
-            let members: String = user_policies(tx.as_mut(), &account, name)?
-                .iter()
-                .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
-                .collect();
-            Some(format!("<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>"))
-        }
-        "DeleteUserPolicy" => {
-            let name = required(params, "UserName")?;
-            let policy_name = required(params, "PolicyName")?;
-            let key = format!("{name}/{policy_name}");
-            if tx.get_record(&account, "user_policy", &key).map_err(db)?.is_none() {
-                return Err(no_such(&format!(
-                    "The user policy with name {policy_name} cannot be found."
-                )));
-            }
-            tx.delete_record(&account, "user_policy", &key).map_err(db)?;
-            None
-        }
-        other => match crate::roles::handle(other, tx.as_mut(), &account, params, now) {
+        other => match crate::inline::handle(other, tx.as_mut(), &account, params, now)
+            .or_else(|| crate::roles::handle(other, tx.as_mut(), &account, params, now))
+        {
             Some(result) => result?,
             None => {
                 return Err(ApiError::sender(

@@ -14,6 +14,7 @@ pub mod group_commit;
 pub mod http;
 pub mod iam;
 pub mod identity;
+pub mod inline;
 pub mod pool;
 pub mod query;
 pub mod roles;

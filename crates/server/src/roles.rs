@@ -40,38 +40,7 @@ pub fn role_policies(
     account: &str,
     role: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let prefix = format!("{role}/");
-    let page = tx
-        .list_records(&RecordQuery {
-            account,
-            kind: "role_policy",
-            prefix: &prefix,
-            after: None,
-            limit: 1000,
-        })
-        .map_err(db)?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|r| {
-            let name = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
-            let doc = r
-                .body
-                .get("PolicyDocument")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            (name, doc)
-        })
-        .collect())
-}
-
-fn check_policy(document: &str, kind: policy::validate::PolicyKind) -> Result<(), ApiError> {
-    let findings = policy::validate::validate(document, kind);
-    match findings.iter().find(|f| f.severity == policy::validate::Severity::Error) {
-        Some(err) => Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone())),
-        None => Ok(()),
-    }
+    crate::inline::list(tx, account, crate::inline::Owner::Role, role)
 }
 
 /// Runs a role action; `None` when `action` is not one.
@@ -88,7 +57,7 @@ pub fn handle(
                 let name = required(params, "RoleName")?;
                 check_name(name, "roleName")?;
                 let trust = required(params, "AssumeRolePolicyDocument")?;
-                check_policy(trust, policy::validate::PolicyKind::Trust)?;
+                crate::inline::check_document(trust, policy::validate::PolicyKind::Trust)?;
                 let path = param(params, "Path").unwrap_or("/");
                 let max = match param(params, "MaxSessionDuration") {
                     Some(v) => {
@@ -168,7 +137,7 @@ pub fn handle(
             "UpdateAssumeRolePolicy" => {
                 let name = required(params, "RoleName")?;
                 let trust = required(params, "PolicyDocument")?;
-                check_policy(trust, policy::validate::PolicyKind::Trust)?;
+                crate::inline::check_document(trust, policy::validate::PolicyKind::Trust)?;
                 let mut role = get_role(tx, account, name)?;
                 if let Some(obj) = role.body.as_object_mut() {
                     obj.insert("AssumeRolePolicyDocument".into(), Value::String(trust.into()));
@@ -177,78 +146,10 @@ pub fn handle(
                 tx.put_record(&role, PutMode::Update).map_err(db)?;
                 None
             }
-            "PutRolePolicy" => {
-                let name = required(params, "RoleName")?;
-                let policy_name = required(params, "PolicyName")?;
-                check_name(policy_name, "policyName")?;
-                let document = required(params, "PolicyDocument")?;
-                get_role(tx, account, name)?;
-                check_policy(document, policy::validate::PolicyKind::Identity)?;
-                let record = Record {
-                    account: account.into(),
-                    kind: "role_policy".into(),
-                    key: format!("{name}/{policy_name}"),
-                    format_version: 1,
-                    body: json!({ "PolicyDocument": document }),
-                    updated_at_ms: now,
-                };
-                tx.put_record(&record, PutMode::Upsert).map_err(db)?;
-                None
-            }
-            "GetRolePolicy" => {
-                let name = required(params, "RoleName")?;
-                let policy_name = required(params, "PolicyName")?;
-                let record = tx
-                    .get_record(account, "role_policy", &format!("{name}/{policy_name}"))
-                    .map_err(db)?
-                    .ok_or_else(|| {
-                        no_such(&format!(
-                            "The role policy with name {policy_name} cannot be found."
-                        ))
-                    })?;
-                let doc =
-                    record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
-                Some(format!(
-                    "<RoleName>{}</RoleName><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
-                    xml_escape(name), xml_escape(policy_name), xml_escape(&sigv4::encode::uri_encode(doc, false))
-                ))
-            }
-            "ListRolePolicies" => {
-                let name = required(params, "RoleName")?;
-                get_role(tx, account, name)?;
-                let members: String = role_policies(tx, account, name)?
-                    .iter()
-                    .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
-                    .collect();
-                Some(format!(
-                    "<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>"
-                ))
-            }
-            "DeleteRolePolicy" => {
-                let name = required(params, "RoleName")?;
-                let policy_name = required(params, "PolicyName")?;
-                let key = format!("{name}/{policy_name}");
-                if tx.get_record(account, "role_policy", &key).map_err(db)?.is_none() {
-                    return Err(no_such(&format!(
-                        "The role policy with name {policy_name} cannot be found."
-                    )));
-                }
-                tx.delete_record(account, "role_policy", &key).map_err(db)?;
-                None
-            }
             other => return Err(ApiError::internal(format!("`{other}` is not a role action"))),
         })
     };
-    const ROLE_ACTIONS: &[&str] = &[
-        "CreateRole",
-        "GetRole",
-        "ListRoles",
-        "DeleteRole",
-        "UpdateAssumeRolePolicy",
-        "PutRolePolicy",
-        "GetRolePolicy",
-        "ListRolePolicies",
-        "DeleteRolePolicy",
-    ];
+    const ROLE_ACTIONS: &[&str] =
+        &["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy"];
     ROLE_ACTIONS.contains(&action).then(run)
 }
