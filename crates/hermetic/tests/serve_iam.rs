@@ -94,6 +94,39 @@ fn scenario(backend: Backend) {
     assert!(!ok && err.contains("with an explicit deny in an identity-based policy"), "{err}");
     assert!(alice(&["iam", "get-user"]).0, "alice reads herself");
 
+    // An inactive key stops working until it is made active again.
+    assert!(
+        root(&[
+            "iam",
+            "update-access-key",
+            "--user-name",
+            "alice",
+            "--access-key-id",
+            &ak,
+            "--status",
+            "Inactive"
+        ])
+        .0
+    );
+    let (ok, _, err) = alice(&["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("InvalidClientTokenId"), "{err}");
+    let (ok, out, _) = root(&["iam", "list-access-keys", "--user-name", "alice"]);
+    assert!(ok && out.contains("\"Inactive\""), "{out}");
+    assert!(
+        root(&[
+            "iam",
+            "update-access-key",
+            "--user-name",
+            "alice",
+            "--access-key-id",
+            &ak,
+            "--status",
+            "Active"
+        ])
+        .0
+    );
+    assert!(alice(&["sts", "get-caller-identity"]).0);
+
     // A malformed policy is refused with AWS's code and changes nothing.
     let (ok, _, err) = root(&[
         "iam",
@@ -166,9 +199,9 @@ fn scenario(backend: Backend) {
         .iter()
         .map(|e| e["EventTime"].as_f64().unwrap() as i64)
         .collect();
-    // 20 calls in the account (the last GetCallerIdentity with a deleted key names no account
+    // 25 calls in the account (the last GetCallerIdentity with a deleted key names no account
     // and goes to the operator realm's log) and the two lookups before this one.
-    assert_eq!(times.len(), 22);
+    assert_eq!(times.len(), 27);
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
     let ids: std::collections::HashSet<&str> =
         all["Events"].as_array().unwrap().iter().map(|e| e["EventId"].as_str().unwrap()).collect();

@@ -263,13 +263,32 @@ pub fn handle(
                 "<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"
             ))
         }
-        "DeleteAccessKey" => {
+        "DeleteAccessKey" | "UpdateAccessKey" => {
             let key_id = required(params, "AccessKeyId")?;
-            let found = tx.get_access_key(key_id).map_err(db)?.filter(|k| k.account == account);
+            // Only a user's own keys, in this account (root keys are the operator's business).
+            let found = tx
+                .get_access_key(key_id)
+                .map_err(db)?
+                .filter(|k| k.account == account && k.owner_kind == "user");
             if found.is_none() {
                 return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
             }
-            tx.delete_access_key(key_id).map_err(db)?;
+            if action == "DeleteAccessKey" {
+                tx.delete_access_key(key_id).map_err(db)?;
+            } else {
+                let status = match required(params, "Status")? {
+                    "Active" => AccessKeyStatus::Active,
+                    "Inactive" => AccessKeyStatus::Inactive,
+                    other => {
+                        return Err(ApiError::sender(
+                            400,
+                            "ValidationError",
+                            format!("Value '{other}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"),
+                        ))
+                    }
+                };
+                tx.set_access_key_status(key_id, status).map_err(db)?;
+            }
             None
         }
         other => match crate::inline::handle(other, tx.as_mut(), &account, params, now)
