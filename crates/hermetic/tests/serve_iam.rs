@@ -206,4 +206,47 @@ fn scenario(backend: Backend) {
     let ids: std::collections::HashSet<&str> =
         all["Events"].as_array().unwrap().iter().map(|e| e["EventId"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), times.len(), "no event repeated across pages");
+
+    // Groups: a group's policies apply to its members, and only while they are members.
+    assert!(root(&["iam", "create-user", "--user-name", "gina"]).0);
+    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "gina"]);
+    assert!(ok);
+    let g: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (gk, gs) = (
+        g["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        g["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let gina = |args: &[&str]| aws(&url, &gk, &gs, args);
+    assert!(root(&["iam", "create-group", "--group-name", "readers"]).0);
+    assert!(root(&["iam", "put-group-policy", "--group-name", "readers", "--policy-name", "list", "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*"}}"#]).0);
+    let (ok, _, err) = gina(&["iam", "list-groups"]);
+    assert!(
+        !ok && err.contains("no identity-based policy allows the iam:ListGroups action"),
+        "{err}"
+    );
+    assert!(
+        root(&["iam", "add-user-to-group", "--group-name", "readers", "--user-name", "gina"]).0
+    );
+    let (ok, out, err) = gina(&["iam", "list-groups"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"GroupName\": \"readers\""), "{out}");
+    let (ok, out, _) = root(&["iam", "get-group", "--group-name", "readers"]);
+    assert!(ok && out.contains("\"UserName\": \"gina\""), "{out}");
+    let (ok, out, _) = root(&["iam", "list-groups-for-user", "--user-name", "gina"]);
+    assert!(ok && out.contains("readers"), "{out}");
+    let (ok, _, err) = root(&["iam", "delete-group", "--group-name", "readers"]);
+    assert!(!ok && err.contains("DeleteConflict"), "{err}");
+    let (ok, _, err) = root(&["iam", "delete-user", "--user-name", "gina"]);
+    assert!(!ok && err.contains("DeleteConflict"), "a member cannot be deleted: {err}");
+    assert!(
+        root(&["iam", "remove-user-from-group", "--group-name", "readers", "--user-name", "gina"])
+            .0
+    );
+    let (ok, _, err) = gina(&["iam", "list-groups"]);
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    assert!(
+        root(&["iam", "delete-group-policy", "--group-name", "readers", "--policy-name", "list"]).0
+    );
+    assert!(root(&["iam", "delete-group", "--group-name", "readers"]).0);
 }

@@ -63,6 +63,9 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     if let Some(role) = param(params, "RoleName") {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
     }
+    if let (Some(group), false) = (param(params, "GroupName"), action.ends_with("User")) {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/{group}", caller.account));
+    }
     let resource = match (action.as_str(), user) {
         ("ListUsers", _) => format!("arn:aws:iam::{}:user/", caller.account),
         ("ListRoles", _) => format!("arn:aws:iam::{}:role/", caller.account),
@@ -94,14 +97,20 @@ fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Record, ApiErr
         .ok_or_else(|| no_such(&format!("The user with name {name} cannot be found.")))
 }
 
-/// The inline policies of a user, as (name, document) pairs: the identity policies its requests
-/// are evaluated against.
+/// The identity policies a user's requests are evaluated against, as (name, document) pairs:
+/// its inline policies and those of every group it belongs to.
 pub fn user_policies(
     tx: &mut dyn store::ReadTx,
     account: &str,
     user: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    crate::inline::list(tx, account, crate::inline::Owner::User, user)
+    let mut out = crate::inline::list(tx, account, crate::inline::Owner::User, user)?;
+    for group in crate::groups::groups_of(tx, account, user)? {
+        for (name, doc) in crate::inline::list(tx, account, crate::inline::Owner::Group, &group)? {
+            out.push((format!("group {group}: {name}"), doc));
+        }
+    }
+    Ok(out)
 }
 
 /// Runs one IAM action for an authorized caller; the effect and its audit event commit
@@ -187,7 +196,8 @@ pub fn handle(
             get_user(tx.as_mut(), &account, name)?;
             let keys = tx.list_access_keys(&account, "user", name).map_err(db)?;
             let policies = user_policies(tx.as_mut(), &account, name)?;
-            if !keys.is_empty() || !policies.is_empty() {
+            let groups = crate::groups::groups_of(tx.as_mut(), &account, name)?;
+            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() {
                 return Err(ApiError::sender(
                     409,
                     "DeleteConflict",
@@ -293,6 +303,7 @@ pub fn handle(
         }
         other => match crate::inline::handle(other, tx.as_mut(), &account, params, now)
             .or_else(|| crate::roles::handle(other, tx.as_mut(), &account, params, now))
+            .or_else(|| crate::groups::handle(other, tx.as_mut(), &account, params, now))
         {
             Some(result) => result?,
             None => {

@@ -14,6 +14,8 @@ pub enum Owner {
     User,
     /// An IAM role (`RoleName`).
     Role,
+    /// An IAM group (`GroupName`).
+    Group,
 }
 
 impl Owner {
@@ -21,6 +23,7 @@ impl Owner {
         match self {
             Owner::User => "user_policy",
             Owner::Role => "role_policy",
+            Owner::Group => "group_policy",
         }
     }
 
@@ -28,6 +31,7 @@ impl Owner {
         match self {
             Owner::User => "user",
             Owner::Role => "role",
+            Owner::Group => "group",
         }
     }
 
@@ -35,6 +39,7 @@ impl Owner {
         match self {
             Owner::User => "UserName",
             Owner::Role => "RoleName",
+            Owner::Group => "GroupName",
         }
     }
 }
@@ -106,6 +111,10 @@ pub fn handle(
         "GetRolePolicy" => (Owner::Role, "Get"),
         "ListRolePolicies" => (Owner::Role, "List"),
         "DeleteRolePolicy" => (Owner::Role, "Delete"),
+        "PutGroupPolicy" => (Owner::Group, "Put"),
+        "GetGroupPolicy" => (Owner::Group, "Get"),
+        "ListGroupPolicies" => (Owner::Group, "List"),
+        "DeleteGroupPolicy" => (Owner::Group, "Delete"),
         _ => return None,
     };
     let mut run = || -> Result<Option<String>, ApiError> {

@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod config;
 pub mod error;
 pub mod group_commit;
+pub mod groups;
 pub mod http;
 pub mod iam;
 pub mod identity;

@@ -1,0 +1,218 @@
+//! IAM groups: membership, and (through `inline`) group policies, which apply to every member.
+
+use crate::error::ApiError;
+use crate::iam::{check_name, date, db, no_such, required};
+use crate::query::{param, xml_escape};
+use serde_json::{json, Value};
+use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+
+fn group_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    format!(
+        "<Path>{}</Path><GroupName>{}</GroupName><GroupId>{}</GroupId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
+        f("Path"),
+        f("GroupName"),
+        f("GroupId"),
+        f("Arn"),
+        f("CreateDate")
+    )
+}
+
+fn keys_with_prefix(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    kind: &str,
+    owner: &str,
+) -> Result<Vec<String>, ApiError> {
+    let prefix = format!("{owner}/");
+    let page = tx
+        .list_records(&RecordQuery { account, kind, prefix: &prefix, after: None, limit: 1000 })
+        .map_err(db)?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|r| r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string())
+        .collect())
+}
+
+/// The groups a user belongs to.
+pub fn groups_of(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    user: &str,
+) -> Result<Vec<String>, ApiError> {
+    keys_with_prefix(tx, account, "user_group", user)
+}
+
+fn get(tx: &mut dyn Tx, account: &str, kind: &str, name: &str) -> Result<Record, ApiError> {
+    tx.get_record(account, kind, name)
+        .map_err(db)?
+        .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))
+}
+
+fn membership(account: &str, kind: &str, key: String, now: i64) -> Record {
+    Record {
+        account: account.into(),
+        kind: kind.into(),
+        key,
+        format_version: 1,
+        body: json!({}),
+        updated_at_ms: now,
+    }
+}
+
+/// Runs a group action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    const ACTIONS: &[&str] = &[
+        "CreateGroup",
+        "GetGroup",
+        "ListGroups",
+        "DeleteGroup",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+        "ListGroupsForUser",
+    ];
+    if !ACTIONS.contains(&action) {
+        return None;
+    }
+    let mut run = || -> Result<Option<String>, ApiError> {
+        Ok(match action {
+            "CreateGroup" => {
+                let name = required(params, "GroupName")?;
+                check_name(name, "groupName")?;
+                let path = param(params, "Path").unwrap_or("/");
+                let id = format!(
+                    "AGPA{}",
+                    crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+                );
+                let body = json!({
+                    "GroupName": name, "GroupId": id, "Path": path,
+                    "Arn": format!("arn:aws:iam::{account}:group{path}{name}"), "CreateDate": date(now),
+                });
+                let record = Record {
+                    account: account.into(),
+                    kind: "group".into(),
+                    key: name.into(),
+                    format_version: 1,
+                    body: body.clone(),
+                    updated_at_ms: now,
+                };
+                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
+                    StoreError::AlreadyExists => ApiError::sender(
+                        409,
+                        "EntityAlreadyExists",
+                        format!("Group with name {name} already exists."),
+                    ),
+                    other => db(other),
+                })?;
+                Some(format!("<Group>{}</Group>", group_xml(&body)))
+            }
+            "GetGroup" => {
+                let name = required(params, "GroupName")?;
+                let group = get(tx, account, "group", name)?;
+                let mut users = String::new();
+                for user in keys_with_prefix(tx, account, "group_member", name)? {
+                    if let Some(u) = tx.get_record(account, "user", &user).map_err(db)? {
+                        let f = |k: &str| {
+                            xml_escape(u.body.get(k).and_then(Value::as_str).unwrap_or_default())
+                        };
+                        users.push_str(&format!(
+                            "<member><Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate></member>",
+                            f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate")
+                        ));
+                    }
+                }
+                Some(format!(
+                    "<Group>{}</Group><Users>{users}</Users><IsTruncated>false</IsTruncated>",
+                    group_xml(&group.body)
+                ))
+            }
+            "ListGroups" => {
+                let page = tx
+                    .list_records(&RecordQuery {
+                        account,
+                        kind: "group",
+                        prefix: "",
+                        after: None,
+                        limit: 1000,
+                    })
+                    .map_err(db)?;
+                let members: String = page
+                    .items
+                    .iter()
+                    .map(|r| format!("<member>{}</member>", group_xml(&r.body)))
+                    .collect();
+                Some(format!("<Groups>{members}</Groups><IsTruncated>false</IsTruncated>"))
+            }
+            "DeleteGroup" => {
+                let name = required(params, "GroupName")?;
+                get(tx, account, "group", name)?;
+                let has_members = !keys_with_prefix(tx, account, "group_member", name)?.is_empty();
+                let has_policies =
+                    !crate::inline::list(tx, account, crate::inline::Owner::Group, name)?
+                        .is_empty();
+                if has_members || has_policies {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete entity, must remove users and policies from group first.",
+                    ));
+                }
+                tx.delete_record(account, "group", name).map_err(db)?;
+                None
+            }
+            "AddUserToGroup" | "RemoveUserFromGroup" => {
+                let group = required(params, "GroupName")?;
+                let user = required(params, "UserName")?;
+                get(tx, account, "group", group)?;
+                get(tx, account, "user", user)?;
+                if action == "AddUserToGroup" {
+                    tx.put_record(
+                        &membership(account, "group_member", format!("{group}/{user}"), now),
+                        PutMode::Upsert,
+                    )
+                    .map_err(db)?;
+                    tx.put_record(
+                        &membership(account, "user_group", format!("{user}/{group}"), now),
+                        PutMode::Upsert,
+                    )
+                    .map_err(db)?;
+                } else {
+                    if tx
+                        .get_record(account, "group_member", &format!("{group}/{user}"))
+                        .map_err(db)?
+                        .is_none()
+                    {
+                        return Err(no_such(&format!(
+                            "The user with name {user} is not in group {group}."
+                        )));
+                    }
+                    tx.delete_record(account, "group_member", &format!("{group}/{user}"))
+                        .map_err(db)?;
+                    tx.delete_record(account, "user_group", &format!("{user}/{group}"))
+                        .map_err(db)?;
+                }
+                None
+            }
+            _ => {
+                // ListGroupsForUser
+                let user = required(params, "UserName")?;
+                get(tx, account, "user", user)?;
+                let mut members = String::new();
+                for group in groups_of(tx, account, user)? {
+                    if let Some(g) = tx.get_record(account, "group", &group).map_err(db)? {
+                        members.push_str(&format!("<member>{}</member>", group_xml(&g.body)));
+                    }
+                }
+                Some(format!("<Groups>{members}</Groups><IsTruncated>false</IsTruncated>"))
+            }
+        })
+    };
+    Some(run())
+}
