@@ -156,7 +156,8 @@ pub fn handle(
                 let has_members = !keys_with_prefix(tx, account, "group_member", name)?.is_empty();
                 let has_policies =
                     !crate::inline::list(tx, account, crate::inline::Owner::Group, name)?
-                        .is_empty();
+                        .is_empty()
+                        || !crate::managed::attached(tx, account, "group", name)?.is_empty();
                 if has_members || has_policies {
                     return Err(ApiError::sender(
                         409,

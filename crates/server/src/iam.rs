@@ -60,6 +60,15 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     let user = param(params, "UserName")
         .map(str::to_string)
         .or_else(|| caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()));
+    if let (Some(arn), true) = (
+        param(params, "PolicyArn"),
+        action.contains("Polic") && !action.starts_with("Attach") && !action.starts_with("Detach"),
+    ) {
+        return (format!("iam:{action}"), arn.to_string());
+    }
+    if let (Some(name), "CreatePolicy") = (param(params, "PolicyName"), action.as_str()) {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:policy/{name}", caller.account));
+    }
     if let Some(role) = param(params, "RoleName") {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
     }
@@ -105,10 +114,12 @@ pub fn user_policies(
     user: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = crate::inline::list(tx, account, crate::inline::Owner::User, user)?;
+    out.extend(crate::managed::attached(tx, account, "user", user)?);
     for group in crate::groups::groups_of(tx, account, user)? {
         for (name, doc) in crate::inline::list(tx, account, crate::inline::Owner::Group, &group)? {
             out.push((format!("group {group}: {name}"), doc));
         }
+        out.extend(crate::managed::attached(tx, account, "group", &group)?);
     }
     Ok(out)
 }
@@ -304,6 +315,7 @@ pub fn handle(
         other => match crate::inline::handle(other, tx.as_mut(), &account, params, now)
             .or_else(|| crate::roles::handle(other, tx.as_mut(), &account, params, now))
             .or_else(|| crate::groups::handle(other, tx.as_mut(), &account, params, now))
+            .or_else(|| crate::managed::handle(other, tx.as_mut(), &account, params, now))
         {
             Some(result) => result?,
             None => {

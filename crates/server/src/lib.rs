@@ -16,6 +16,7 @@ pub mod http;
 pub mod iam;
 pub mod identity;
 pub mod inline;
+pub mod managed;
 pub mod pool;
 pub mod query;
 pub mod roles;

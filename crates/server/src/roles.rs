@@ -40,7 +40,9 @@ pub fn role_policies(
     account: &str,
     role: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    crate::inline::list(tx, account, crate::inline::Owner::Role, role)
+    let mut out = crate::inline::list(tx, account, crate::inline::Owner::Role, role)?;
+    out.extend(crate::managed::attached(tx, account, "role", role)?);
+    Ok(out)
 }
 
 /// Runs a role action; `None` when `action` is not one.

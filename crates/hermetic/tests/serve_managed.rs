@@ -1,0 +1,151 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Managed policies through aws-cli: versions (at most five, a default), attachment to users,
+//! groups and roles, AWS-managed job-function policies, and enforcement of the default version.
+
+mod common;
+
+use common::{aws, hermetic, start_on, Backend};
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap()
+}
+
+#[test]
+fn managed_policies_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn managed_policies_on_postgres() {
+    scenario(Backend::Postgres);
+}
+
+fn scenario(backend: Backend) {
+    let server = start_on("managed", backend, &[]);
+    let url = server.url.clone();
+    let data_dir = server.dir.display().to_string();
+    let (ok, stdout, stderr) = hermetic(&[
+        "account",
+        "create",
+        "acme",
+        "--json",
+        "--endpoint",
+        &url,
+        "--data-dir",
+        &data_dir,
+    ]);
+    assert!(ok, "{stderr}");
+    let created = json(&stdout);
+    let (rk, rs) = (
+        created["AccessKeyId"].as_str().unwrap().to_string(),
+        created["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let root = |args: &[&str]| aws(&url, &rk, &rs, args);
+
+    assert!(root(&["iam", "create-user", "--user-name", "dana"]).0);
+    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "dana"]);
+    assert!(ok);
+    let k = json(&out);
+    let (dk, ds) = (
+        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        k["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let dana = |args: &[&str]| aws(&url, &dk, &ds, args);
+
+    // A customer-managed policy: v1 allows ListUsers.
+    let (ok, out, err) = root(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "lister",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    let arn = json(&out)["Policy"]["Arn"].as_str().unwrap().to_string();
+    assert!(!dana(&["iam", "list-users"]).0);
+    assert!(root(&["iam", "attach-user-policy", "--user-name", "dana", "--policy-arn", &arn]).0);
+    assert!(dana(&["iam", "list-users"]).0, "attached v1 allows");
+    let (ok, out, _) = root(&["iam", "get-policy", "--policy-arn", &arn]);
+    assert!(ok && json(&out)["Policy"]["AttachmentCount"] == 1, "{out}");
+
+    // v2 (default) allows ListRoles instead: the default version is what counts.
+    let (ok, _, err) = root(&[
+        "iam",
+        "create-policy-version",
+        "--policy-arn",
+        &arn,
+        "--set-as-default",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    assert!(!dana(&["iam", "list-users"]).0, "v1 no longer applies");
+    assert!(dana(&["iam", "list-roles"]).0);
+    assert!(
+        root(&["iam", "set-default-policy-version", "--policy-arn", &arn, "--version-id", "v1"]).0
+    );
+    assert!(dana(&["iam", "list-users"]).0, "back to v1");
+    let (ok, _, err) =
+        root(&["iam", "delete-policy-version", "--policy-arn", &arn, "--version-id", "v1"]);
+    assert!(!ok && err.contains("DeleteConflict"), "the default version stays: {err}");
+    // At most five versions.
+    for _ in 0..3 {
+        assert!(root(&["iam", "create-policy-version", "--policy-arn", &arn, "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}"#]).0);
+    }
+    let (ok, _, err) = root(&[
+        "iam",
+        "create-policy-version",
+        "--policy-arn",
+        &arn,
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}"#,
+    ]);
+    assert!(!ok && err.contains("LimitExceeded"), "{err}");
+    let (ok, out, _) = root(&["iam", "list-policy-versions", "--policy-arn", &arn]);
+    assert!(ok && json(&out)["Versions"].as_array().unwrap().len() == 5, "{out}");
+    let (ok, _, err) = root(&["iam", "delete-policy", "--policy-arn", &arn]);
+    assert!(!ok && err.contains("DeleteConflict"), "attached: {err}");
+
+    // AWS-managed job-function policies exist and work: ReadOnlyAccess via a group, on a role.
+    let (ok, out, _) = root(&["iam", "list-policies", "--scope", "AWS"]);
+    assert!(
+        ok && out.contains("arn:aws:iam::aws:policy/ReadOnlyAccess")
+            && out.contains("AdministratorAccess"),
+        "{out}"
+    );
+    assert!(root(&["iam", "create-group", "--group-name", "auditors"]).0);
+    assert!(
+        root(&[
+            "iam",
+            "attach-group-policy",
+            "--group-name",
+            "auditors",
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        ])
+        .0
+    );
+    assert!(root(&["iam", "detach-user-policy", "--user-name", "dana", "--policy-arn", &arn]).0);
+    assert!(!dana(&["iam", "list-groups"]).0);
+    assert!(
+        root(&["iam", "add-user-to-group", "--group-name", "auditors", "--user-name", "dana"]).0
+    );
+    assert!(dana(&["iam", "list-groups"]).0, "ReadOnlyAccess through the group");
+    let (ok, _, err) = dana(&["iam", "create-user", "--user-name", "nope"]);
+    assert!(!ok && err.contains("AccessDenied"), "read-only: {err}");
+    let (ok, out, _) = root(&["iam", "list-attached-group-policies", "--group-name", "auditors"]);
+    assert!(ok && out.contains("ReadOnlyAccess"), "{out}");
+
+    // Detached and with one version left, the policy can go.
+    for v in ["v2", "v3", "v4", "v5"] {
+        assert!(
+            root(&["iam", "delete-policy-version", "--policy-arn", &arn, "--version-id", v]).0,
+            "{v}"
+        );
+    }
+    assert!(root(&["iam", "delete-policy", "--policy-arn", &arn]).0);
+    let (ok, _, err) = root(&["iam", "get-policy", "--policy-arn", &arn]);
+    assert!(!ok && err.contains("NoSuchEntity"), "{err}");
+}

@@ -1,0 +1,496 @@
+//! Managed policies: customer-managed policies with up to five versions, the AWS-managed
+//! job-function policies (for the services Hermetic has), and their attachment to users, groups
+//! and roles.
+
+use crate::error::ApiError;
+use crate::iam::{check_name, date, db, no_such, required};
+use crate::query::{param, xml_escape};
+use serde_json::{json, Value};
+use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+
+/// Most versions a managed policy keeps (AWS's quota).
+pub const MAX_VERSIONS: usize = 5;
+/// Most managed policies attached to one user, group or role (AWS's default quota).
+pub const MAX_ATTACHED: usize = 10;
+
+/// AWS-managed policies Hermetic provides, with their documents (for the services it serves).
+pub const AWS_MANAGED: &[(&str, &str)] = &[
+    (
+        "AdministratorAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "PowerUserAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Generate*","iam:Simulate*","sts:GetCallerIdentity","sts:GetAccessKeyInfo","cloudtrail:LookupEvents","cloudtrail:Get*","cloudtrail:Describe*","cloudtrail:List*","kms:Describe*","kms:Get*","kms:List*","s3:Get*","s3:List*","access-analyzer:Get*","access-analyzer:List*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "ViewOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:List*","iam:GetAccountSummary","iam:GetLoginProfile","cloudtrail:DescribeTrails","cloudtrail:LookupEvents","kms:List*","kms:DescribeKey","s3:ListAllMyBuckets","s3:ListBucket","s3:GetBucketLocation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "SecurityAudit",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy","cloudtrail:DescribeTrails","cloudtrail:GetTrailStatus","cloudtrail:GetEventSelectors","cloudtrail:ListTags","cloudtrail:LookupEvents","kms:Describe*","kms:Get*","kms:List*","s3:GetBucket*","s3:GetAccountPublicAccessBlock","s3:ListAllMyBuckets","s3:ListBucket","access-analyzer:Get*","access-analyzer:List*","access-analyzer:ValidatePolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "IAMFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "IAMReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+];
+
+fn aws_managed(arn: &str) -> Option<&'static str> {
+    let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
+    let name = name.rsplit('/').next()?;
+    AWS_MANAGED.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+}
+
+/// A customer policy's name from its ARN, when it is in `account`.
+fn local_name<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
+    let rest = arn.strip_prefix(&format!("arn:aws:iam::{account}:policy/"))?;
+    rest.rsplit('/').next()
+}
+
+fn policy_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    let n = |k: &str| body.get(k).and_then(Value::as_i64).unwrap_or(0);
+    format!(
+        "<PolicyName>{}</PolicyName><PolicyId>{}</PolicyId><Arn>{}</Arn><Path>{}</Path><DefaultVersionId>{}</DefaultVersionId>\
+         <AttachmentCount>{}</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>{}</CreateDate><UpdateDate>{}</UpdateDate>",
+        f("PolicyName"), f("PolicyId"), f("Arn"), f("Path"), f("DefaultVersionId"), n("AttachmentCount"), f("CreateDate"), f("UpdateDate")
+    )
+}
+
+fn aws_policy_xml(name: &str) -> String {
+    format!(
+        "<PolicyName>{name}</PolicyName><PolicyId>ANPAHERMETIC{}</PolicyId><Arn>arn:aws:iam::aws:policy/{name}</Arn><Path>/</Path>\
+         <DefaultVersionId>v1</DefaultVersionId><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>\
+         <CreateDate>2015-02-06T18:39:46Z</CreateDate><UpdateDate>2015-02-06T18:39:46Z</UpdateDate>",
+        name.len()
+    )
+}
+
+fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Record, ApiError> {
+    let missing = || no_such(&format!("Policy {arn} does not exist or is not attachable."));
+    let name = local_name(account, arn).ok_or_else(missing)?;
+    tx.get_record(account, "policy", name).map_err(db)?.ok_or_else(missing)
+}
+
+fn versions(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    name: &str,
+) -> Result<Vec<Record>, ApiError> {
+    let prefix = format!("{name}/");
+    Ok(tx
+        .list_records(&RecordQuery {
+            account,
+            kind: "policy_version",
+            prefix: &prefix,
+            after: None,
+            limit: 100,
+        })
+        .map_err(db)?
+        .items)
+}
+
+/// The documents of the managed policies attached to an owner (`user`, `group` or `role`), as
+/// (name, document) pairs, each its default version.
+pub fn attached(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner_kind: &str,
+    owner: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let prefix = format!("{owner}/");
+    let links = tx
+        .list_records(&RecordQuery {
+            account,
+            kind: &format!("attached_{owner_kind}"),
+            prefix: &prefix,
+            after: None,
+            limit: 100,
+        })
+        .map_err(db)?
+        .items;
+    let mut out = Vec::new();
+    for link in links {
+        let arn =
+            link.body.get("PolicyArn").and_then(Value::as_str).unwrap_or_default().to_string();
+        if let Some(doc) = aws_managed(&arn) {
+            out.push((arn, doc.to_string()));
+            continue;
+        }
+        // A dangling attachment denies rather than silently dropping a policy.
+        let policy = get_policy(tx, account, &arn)
+            .map_err(|_| ApiError::unavailable("an attached policy could not be read"))?;
+        let name = policy.body.get("PolicyName").and_then(Value::as_str).unwrap_or_default();
+        let default =
+            policy.body.get("DefaultVersionId").and_then(Value::as_str).unwrap_or_default();
+        let version = tx
+            .get_record(account, "policy_version", &format!("{name}/{default}"))
+            .map_err(db)?
+            .ok_or_else(|| ApiError::unavailable("an attached policy could not be read"))?;
+        out.push((
+            arn,
+            version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64) -> Record {
+    Record {
+        account: account.into(),
+        kind: "policy_version".into(),
+        key: format!("{name}/{id}"),
+        format_version: 1,
+        body: json!({ "VersionId": id, "Document": document, "CreateDate": date(now) }),
+        updated_at_ms: now,
+    }
+}
+
+fn set_count(
+    tx: &mut dyn Tx,
+    account: &str,
+    arn: &str,
+    delta: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    if aws_managed(arn).is_some() {
+        return Ok(());
+    }
+    let mut policy = get_policy(tx, account, arn)?;
+    let count = policy.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) + delta;
+    if let Some(obj) = policy.body.as_object_mut() {
+        obj.insert("AttachmentCount".into(), count.max(0).into());
+    }
+    policy.updated_at_ms = now;
+    tx.put_record(&policy, PutMode::Update).map_err(db)
+}
+
+/// Runs a managed-policy action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    const ACTIONS: &[&str] = &[
+        "CreatePolicy",
+        "GetPolicy",
+        "ListPolicies",
+        "DeletePolicy",
+        "CreatePolicyVersion",
+        "GetPolicyVersion",
+        "ListPolicyVersions",
+        "SetDefaultPolicyVersion",
+        "DeletePolicyVersion",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "ListAttachedUserPolicies",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+        "ListAttachedGroupPolicies",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "ListAttachedRolePolicies",
+    ];
+    if !ACTIONS.contains(&action) {
+        return None;
+    }
+    let mut run = || -> Result<Option<String>, ApiError> {
+        Ok(match action {
+            "CreatePolicy" => {
+                let name = required(params, "PolicyName")?;
+                check_name(name, "policyName")?;
+                let document = required(params, "PolicyDocument")?;
+                crate::inline::check_document(document, policy::validate::PolicyKind::Identity)?;
+                let path = param(params, "Path").unwrap_or("/");
+                let id = format!(
+                    "ANPA{}",
+                    crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+                );
+                let body = json!({
+                    "PolicyName": name, "PolicyId": id, "Path": path, "DefaultVersionId": "v1",
+                    "Arn": format!("arn:aws:iam::{account}:policy{path}{name}"), "AttachmentCount": 0,
+                    "CreateDate": date(now), "UpdateDate": date(now), "NextVersion": 2,
+                });
+                let record = Record {
+                    account: account.into(),
+                    kind: "policy".into(),
+                    key: name.into(),
+                    format_version: 1,
+                    body: body.clone(),
+                    updated_at_ms: now,
+                };
+                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
+                    StoreError::AlreadyExists => ApiError::sender(409, "EntityAlreadyExists", format!("A policy called {name} already exists. Duplicate names are not allowed.")),
+                    other => db(other),
+                })?;
+                tx.put_record(&version_record(account, name, "v1", document, now), PutMode::Create)
+                    .map_err(db)?;
+                Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
+            }
+            "GetPolicy" => {
+                let arn = required(params, "PolicyArn")?;
+                if aws_managed(arn).is_some() {
+                    let name = arn.rsplit('/').next().unwrap_or_default();
+                    Some(format!("<Policy>{}</Policy>", aws_policy_xml(name)))
+                } else {
+                    Some(format!(
+                        "<Policy>{}</Policy>",
+                        policy_xml(&get_policy(tx, account, arn)?.body)
+                    ))
+                }
+            }
+            "ListPolicies" => {
+                let scope = param(params, "Scope").unwrap_or("All");
+                let mut members = String::new();
+                if scope == "All" || scope == "AWS" {
+                    for (name, _) in AWS_MANAGED {
+                        members.push_str(&format!("<member>{}</member>", aws_policy_xml(name)));
+                    }
+                }
+                if scope == "All" || scope == "Local" {
+                    let page = tx
+                        .list_records(&RecordQuery {
+                            account,
+                            kind: "policy",
+                            prefix: "",
+                            after: None,
+                            limit: 1000,
+                        })
+                        .map_err(db)?;
+                    for r in page.items {
+                        members.push_str(&format!("<member>{}</member>", policy_xml(&r.body)));
+                    }
+                }
+                Some(format!("<Policies>{members}</Policies><IsTruncated>false</IsTruncated>"))
+            }
+            "DeletePolicy" => {
+                let arn = required(params, "PolicyArn")?;
+                let policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                if policy.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) > 0 {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete a policy attached to entities.",
+                    ));
+                }
+                if versions(tx, account, &name)?.len() > 1 {
+                    return Err(ApiError::sender(409, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy."));
+                }
+                for v in versions(tx, account, &name)? {
+                    tx.delete_record(account, "policy_version", &v.key).map_err(db)?;
+                }
+                tx.delete_record(account, "policy", &name).map_err(db)?;
+                None
+            }
+            "CreatePolicyVersion" => {
+                let arn = required(params, "PolicyArn")?;
+                let document = required(params, "PolicyDocument")?;
+                crate::inline::check_document(document, policy::validate::PolicyKind::Identity)?;
+                let mut policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                if versions(tx, account, &name)?.len() >= MAX_VERSIONS {
+                    return Err(ApiError::sender(409, "LimitExceeded", format!("A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.")));
+                }
+                let next = policy.body.get("NextVersion").and_then(Value::as_i64).unwrap_or(2);
+                let id = format!("v{next}");
+                tx.put_record(&version_record(account, &name, &id, document, now), PutMode::Create)
+                    .map_err(db)?;
+                let set_default =
+                    param(params, "SetAsDefault").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                if let Some(obj) = policy.body.as_object_mut() {
+                    obj.insert("NextVersion".into(), (next + 1).into());
+                    obj.insert("UpdateDate".into(), date(now).into());
+                    if set_default {
+                        obj.insert("DefaultVersionId".into(), id.clone().into());
+                    }
+                }
+                policy.updated_at_ms = now;
+                tx.put_record(&policy, PutMode::Update).map_err(db)?;
+                Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", date(now)))
+            }
+            "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
+                let arn = required(params, "PolicyArn")?;
+                let id = required(params, "VersionId")?;
+                let mut policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                let default = policy
+                    .body
+                    .get("DefaultVersionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let version = tx
+                    .get_record(account, "policy_version", &format!("{name}/{id}"))
+                    .map_err(db)?
+                    .ok_or_else(|| {
+                        no_such(&format!(
+                            "Policy {arn} version {id} does not exist or is not attachable."
+                        ))
+                    })?;
+                match action {
+                    "GetPolicyVersion" => {
+                        let doc = version
+                            .body
+                            .get("Document")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        Some(format!(
+                            "<PolicyVersion><Document>{}</Document><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>",
+                            xml_escape(&sigv4::encode::uri_encode(doc, false)),
+                            id == default,
+                            xml_escape(version.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default())
+                        ))
+                    }
+                    "DeletePolicyVersion" => {
+                        if id == default {
+                            return Err(ApiError::sender(
+                                409,
+                                "DeleteConflict",
+                                "Cannot delete the default version of a policy.",
+                            ));
+                        }
+                        tx.delete_record(account, "policy_version", &version.key).map_err(db)?;
+                        None
+                    }
+                    _ => {
+                        if let Some(obj) = policy.body.as_object_mut() {
+                            obj.insert("DefaultVersionId".into(), id.into());
+                            obj.insert("UpdateDate".into(), date(now).into());
+                        }
+                        policy.updated_at_ms = now;
+                        tx.put_record(&policy, PutMode::Update).map_err(db)?;
+                        None
+                    }
+                }
+            }
+            "ListPolicyVersions" => {
+                let arn = required(params, "PolicyArn")?;
+                let policy = get_policy(tx, account, arn)?;
+                let default = policy
+                    .body
+                    .get("DefaultVersionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let members: String = versions(tx, account, &policy.key)?
+                    .iter()
+                    .map(|v| {
+                        let id = v.body.get("VersionId").and_then(Value::as_str).unwrap_or_default();
+                        format!("<member><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></member>",
+                            id == default, xml_escape(v.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default()))
+                    })
+                    .collect();
+                Some(format!("<Versions>{members}</Versions><IsTruncated>false</IsTruncated>"))
+            }
+            _ => {
+                // Attach/Detach/ListAttached for users, groups and roles.
+                let (owner_kind, owner_param) = if action.contains("User") {
+                    ("user", "UserName")
+                } else if action.contains("Group") {
+                    ("group", "GroupName")
+                } else {
+                    ("role", "RoleName")
+                };
+                let owner = required(params, owner_param)?;
+                if tx.get_record(account, owner_kind, owner).map_err(db)?.is_none() {
+                    return Err(no_such(&format!(
+                        "The {owner_kind} with name {owner} cannot be found."
+                    )));
+                }
+                let kind = format!("attached_{owner_kind}");
+                if action.starts_with("ListAttached") {
+                    let prefix = format!("{owner}/");
+                    let links = tx
+                        .list_records(&RecordQuery {
+                            account,
+                            kind: &kind,
+                            prefix: &prefix,
+                            after: None,
+                            limit: 100,
+                        })
+                        .map_err(db)?
+                        .items;
+                    let members: String = links
+                        .iter()
+                        .map(|l| {
+                            let f = |k: &str| xml_escape(l.body.get(k).and_then(Value::as_str).unwrap_or_default());
+                            format!("<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>", f("PolicyName"), f("PolicyArn"))
+                        })
+                        .collect();
+                    return Ok(Some(format!("<AttachedPolicies>{members}</AttachedPolicies><IsTruncated>false</IsTruncated>")));
+                }
+                let arn = required(params, "PolicyArn")?;
+                let policy_name = if aws_managed(arn).is_some() {
+                    arn.rsplit('/').next().unwrap_or_default().to_string()
+                } else {
+                    get_policy(tx, account, arn)?.key
+                };
+                let key = format!("{owner}/{arn}");
+                let linked = tx.get_record(account, &kind, &key).map_err(db)?.is_some();
+                if action.starts_with("Attach") {
+                    if !linked {
+                        let prefix = format!("{owner}/");
+                        let count = tx
+                            .list_records(&RecordQuery {
+                                account,
+                                kind: &kind,
+                                prefix: &prefix,
+                                after: None,
+                                limit: 100,
+                            })
+                            .map_err(db)?
+                            .items
+                            .len();
+                        if count >= MAX_ATTACHED {
+                            return Err(ApiError::sender(
+                                409,
+                                "LimitExceeded",
+                                format!(
+                                    "Cannot exceed quota for PoliciesPer{}: {MAX_ATTACHED}",
+                                    if owner_kind == "user" {
+                                        "User"
+                                    } else if owner_kind == "group" {
+                                        "Group"
+                                    } else {
+                                        "Role"
+                                    }
+                                ),
+                            ));
+                        }
+                        let link = Record {
+                            account: account.into(),
+                            kind: kind.clone(),
+                            key,
+                            format_version: 1,
+                            body: json!({ "PolicyArn": arn, "PolicyName": policy_name }),
+                            updated_at_ms: now,
+                        };
+                        tx.put_record(&link, PutMode::Create).map_err(db)?;
+                        set_count(tx, account, arn, 1, now)?;
+                    }
+                } else {
+                    if !linked {
+                        return Err(no_such(&format!("Policy {arn} was not found.")));
+                    }
+                    tx.delete_record(account, &kind, &key).map_err(db)?;
+                    set_count(tx, account, arn, -1, now)?;
+                }
+                None
+            }
+        })
+    };
+    Some(run())
+}
