@@ -138,6 +138,52 @@ fn scenario(backend: Backend) {
     let (ok, out, _) = root(&["iam", "list-attached-group-policies", "--group-name", "auditors"]);
     assert!(ok && out.contains("ReadOnlyAccess"), "{out}");
 
+    // A permissions boundary caps what dana's policies grant: ReadOnlyAccess (via the group)
+    // allows ListGroups, a boundary allowing only ListUsers takes it away.
+    let (ok, out, err) = root(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "cap",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    let cap = json(&out)["Policy"]["Arn"].as_str().unwrap().to_string();
+    assert!(
+        root(&[
+            "iam",
+            "put-user-permissions-boundary",
+            "--user-name",
+            "dana",
+            "--permissions-boundary",
+            &cap
+        ])
+        .0
+    );
+    let (ok, out, _) = root(&["iam", "get-user", "--user-name", "dana"]);
+    assert!(
+        ok && json(&out)["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == cap.as_str(),
+        "{out}"
+    );
+    let (ok, _, err) = dana(&["iam", "list-groups"]);
+    assert!(
+        !ok && err.contains("no permissions boundary allows the iam:ListGroups action"),
+        "{err}"
+    );
+    assert!(dana(&["iam", "list-users"]).0, "allowed by both the group policy and the boundary");
+    let (ok, _, err) = root(&[
+        "iam",
+        "put-user-permissions-boundary",
+        "--user-name",
+        "dana",
+        "--permissions-boundary",
+        "arn:aws:iam::aws:policy/NoSuchPolicy",
+    ]);
+    assert!(!ok && err.contains("InvalidInput"), "{err}");
+    assert!(root(&["iam", "delete-user-permissions-boundary", "--user-name", "dana"]).0);
+    assert!(dana(&["iam", "list-groups"]).0, "without the boundary");
+
     // Detached and with one version left, the policy can go.
     for v in ["v2", "v3", "v4", "v5"] {
         assert!(

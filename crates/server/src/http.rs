@@ -498,6 +498,24 @@ fn authorize(
     };
     let identity: Vec<(String, policy::Policy)> =
         documents.iter().map(|(n, d)| parse_stored(n, d)).collect::<Result<_, _>>()?;
+    // The permissions boundary of the user, or of the role behind a session.
+    let boundary_owner = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
+        Some(("user", path_and_name.rsplit('/').next().unwrap_or(path_and_name)))
+    } else {
+        caller
+            .arn
+            .split_once(":assumed-role/")
+            .map(|(_, rest)| ("role", rest.split('/').next().unwrap_or_default()))
+    };
+    let boundaries: Vec<(String, policy::Policy)> = match boundary_owner {
+        Some((kind, name)) => {
+            match crate::managed::boundary_of(tx.as_mut(), &caller.account, kind, name)? {
+                Some((arn, doc)) => vec![parse_stored(&arn, &doc)?],
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
     let session: Vec<(String, policy::Policy)> = match &caller.session_policy {
         Some(d) => vec![parse_stored("session policy", d)?],
         None => Vec::new(),
@@ -511,6 +529,7 @@ fn authorize(
     }
     let set = policy::PolicySet {
         identity: identity.iter().map(named).collect(),
+        boundaries: boundaries.iter().map(named).collect(),
         session: session.iter().map(named).collect(),
         resource: resource_policy.as_ref().map(named),
         ..policy::PolicySet::default()

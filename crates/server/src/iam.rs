@@ -87,8 +87,8 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
 fn user_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
     format!(
-        "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
-        f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate")
+        "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>{}",
+        f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate"), crate::managed::boundary_xml(body)
     )
 }
 

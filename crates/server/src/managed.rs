@@ -123,26 +123,58 @@ pub fn attached(
     for link in links {
         let arn =
             link.body.get("PolicyArn").and_then(Value::as_str).unwrap_or_default().to_string();
-        if let Some(doc) = aws_managed(&arn) {
-            out.push((arn, doc.to_string()));
-            continue;
-        }
-        // A dangling attachment denies rather than silently dropping a policy.
-        let policy = get_policy(tx, account, &arn)
-            .map_err(|_| ApiError::unavailable("an attached policy could not be read"))?;
-        let name = policy.body.get("PolicyName").and_then(Value::as_str).unwrap_or_default();
-        let default =
-            policy.body.get("DefaultVersionId").and_then(Value::as_str).unwrap_or_default();
-        let version = tx
-            .get_record(account, "policy_version", &format!("{name}/{default}"))
-            .map_err(db)?
-            .ok_or_else(|| ApiError::unavailable("an attached policy could not be read"))?;
-        out.push((
-            arn,
-            version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string(),
-        ));
+        let doc = default_document(tx, account, &arn)?;
+        out.push((arn, doc));
     }
     Ok(out)
+}
+
+/// The default version's document of a managed policy (AWS-managed or this account's). A
+/// dangling reference denies rather than silently dropping a policy.
+pub fn default_document(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    arn: &str,
+) -> Result<String, ApiError> {
+    if let Some(doc) = aws_managed(arn) {
+        return Ok(doc.to_string());
+    }
+    let unreadable = || ApiError::unavailable("an attached policy could not be read");
+    let policy = get_policy(tx, account, arn).map_err(|_| unreadable())?;
+    let name = policy.body.get("PolicyName").and_then(Value::as_str).unwrap_or_default();
+    let default = policy.body.get("DefaultVersionId").and_then(Value::as_str).unwrap_or_default();
+    let version = tx
+        .get_record(account, "policy_version", &format!("{name}/{default}"))
+        .map_err(db)?
+        .ok_or_else(unreadable)?;
+    Ok(version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string())
+}
+
+/// The permissions boundary of a user or role, as (ARN, document), if it has one.
+pub fn boundary_of(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner_kind: &str,
+    name: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    let Some(record) = tx.get_record(account, owner_kind, name).map_err(db)? else {
+        return Ok(None);
+    };
+    match record.body.get("PermissionsBoundaryArn").and_then(Value::as_str) {
+        Some(arn) => Ok(Some((arn.to_string(), default_document(tx, account, arn)?))),
+        None => Ok(None),
+    }
+}
+
+/// The `<PermissionsBoundary>` element of a user or role, empty when it has none.
+pub fn boundary_xml(body: &Value) -> String {
+    match body.get("PermissionsBoundaryArn").and_then(Value::as_str) {
+        Some(arn) => format!(
+            "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>{}</PermissionsBoundaryArn></PermissionsBoundary>",
+            xml_escape(arn)
+        ),
+        None => String::new(),
+    }
 }
 
 fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64) -> Record {
@@ -202,6 +234,10 @@ pub fn handle(
         "AttachRolePolicy",
         "DetachRolePolicy",
         "ListAttachedRolePolicies",
+        "PutUserPermissionsBoundary",
+        "DeleteUserPermissionsBoundary",
+        "PutRolePermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
     ];
     if !ACTIONS.contains(&action) {
         return None;
@@ -394,6 +430,40 @@ pub fn handle(
                     })
                     .collect();
                 Some(format!("<Versions>{members}</Versions><IsTruncated>false</IsTruncated>"))
+            }
+            "PutUserPermissionsBoundary"
+            | "DeleteUserPermissionsBoundary"
+            | "PutRolePermissionsBoundary"
+            | "DeleteRolePermissionsBoundary" => {
+                let (kind, owner_param) = if action.contains("User") {
+                    ("user", "UserName")
+                } else {
+                    ("role", "RoleName")
+                };
+                let owner = required(params, owner_param)?;
+                let mut record =
+                    tx.get_record(account, kind, owner).map_err(db)?.ok_or_else(|| {
+                        no_such(&format!("The {kind} with name {owner} cannot be found."))
+                    })?;
+                let obj = record
+                    .body
+                    .as_object_mut()
+                    .ok_or_else(|| ApiError::unavailable("a stored record is malformed"))?;
+                if action.starts_with("Put") {
+                    let arn = required(params, "PermissionsBoundary")?;
+                    // The boundary must be a managed policy that exists.
+                    default_document(tx, account, arn).map_err(|_| {
+                        ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
+                    })?;
+                    obj.insert("PermissionsBoundaryArn".into(), Value::String(arn.to_string()));
+                } else if obj.remove("PermissionsBoundaryArn").is_none() {
+                    return Err(no_such(&format!(
+                        "The {kind} {owner} has no permissions boundary."
+                    )));
+                }
+                record.updated_at_ms = now;
+                tx.put_record(&record, PutMode::Update).map_err(db)?;
+                None
             }
             _ => {
                 // Attach/Detach/ListAttached for users, groups and roles.

@@ -14,7 +14,7 @@ fn role_xml(body: &Value) -> String {
     let max = body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(DEFAULT_MAX_SESSION);
     format!(
         "<Path>{}</Path><RoleName>{}</RoleName><RoleId>{}</RoleId><Arn>{}</Arn><CreateDate>{}</CreateDate>\
-         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{max}</MaxSessionDuration>",
+         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{max}</MaxSessionDuration>{}",
         f("Path"),
         f("RoleName"),
         f("RoleId"),
@@ -23,7 +23,8 @@ fn role_xml(body: &Value) -> String {
         xml_escape(&sigv4::encode::uri_encode(
             body.get("AssumeRolePolicyDocument").and_then(Value::as_str).unwrap_or_default(),
             false
-        ))
+        )),
+        crate::managed::boundary_xml(body)
     )
 }
 
