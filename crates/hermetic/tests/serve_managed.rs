@@ -184,6 +184,69 @@ fn scenario(backend: Backend) {
     assert!(root(&["iam", "delete-user-permissions-boundary", "--user-name", "dana"]).0);
     assert!(dana(&["iam", "list-groups"]).0, "without the boundary");
 
+    // Tags and attribute-based access: eve may read users of her own team, and tag users only
+    // with her team.
+    let (ok, _, err) =
+        root(&["iam", "create-user", "--user-name", "eve", "--tags", "Key=team,Value=blue"]);
+    assert!(ok, "{err}");
+    assert!(
+        root(&["iam", "create-user", "--user-name", "blue1", "--tags", "Key=team,Value=blue"]).0
+    );
+    assert!(root(&["iam", "create-user", "--user-name", "red1"]).0);
+    assert!(
+        root(&[
+            "iam",
+            "tag-user",
+            "--user-name",
+            "red1",
+            "--tags",
+            "Key=team,Value=red",
+            "Key=env,Value=prod"
+        ])
+        .0
+    );
+    let (ok, out, _) = root(&["iam", "list-user-tags", "--user-name", "red1"]);
+    assert!(ok && out.contains("\"env\"") && out.contains("\"red\""), "{out}");
+    assert!(root(&["iam", "untag-user", "--user-name", "red1", "--tag-keys", "env"]).0);
+    let (ok, out, _) = root(&["iam", "list-user-tags", "--user-name", "red1"]);
+    assert!(ok && !out.contains("\"env\""), "{out}");
+    assert!(root(&["iam", "put-user-policy", "--user-name", "eve", "--policy-name", "abac", "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"iam:GetUser","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}},
+            {"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"${aws:PrincipalTag/team}"},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}}]}"#]).0);
+    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "eve"]);
+    assert!(ok);
+    let ek = json(&out);
+    let eve = |args: &[&str]| {
+        aws(
+            &url,
+            ek["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+            ek["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
+            args,
+        )
+    };
+    assert!(eve(&["iam", "get-user", "--user-name", "blue1"]).0, "same team");
+    let (ok, _, err) = eve(&["iam", "get-user", "--user-name", "red1"]);
+    assert!(!ok && err.contains("AccessDenied"), "other team: {err}");
+    assert!(
+        eve(&["iam", "tag-user", "--user-name", "red1", "--tags", "Key=team,Value=blue"]).0,
+        "her team's tag"
+    );
+    let (ok, _, err) =
+        eve(&["iam", "tag-user", "--user-name", "red1", "--tags", "Key=team,Value=green"]);
+    assert!(!ok && err.contains("AccessDenied"), "another team's tag: {err}");
+    let (ok, _, err) = eve(&[
+        "iam",
+        "tag-user",
+        "--user-name",
+        "red1",
+        "--tags",
+        "Key=team,Value=blue",
+        "Key=cost,Value=1",
+    ]);
+    assert!(!ok && err.contains("AccessDenied"), "a key outside the allowed set: {err}");
+    assert!(eve(&["iam", "get-user", "--user-name", "red1"]).0, "red1 is blue now");
+
     // Detached and with one version left, the policy can go.
     for v in ["v2", "v3", "v4", "v5"] {
         assert!(

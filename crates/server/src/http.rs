@@ -339,11 +339,11 @@ fn decide(
             ("iam", None) => {
                 let (action, resource) = iam::action_and_resource(&caller, &params);
                 facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
-                let result =
-                    authorize(state, &caller, &action, &resource, &facts, &AuthzExtra::default())
-                        .and_then(|()| {
-                            iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
-                        });
+                let result = iam_tag_context(state, &caller, &params, &resource)
+                    .and_then(|extra| authorize(state, &caller, &action, &resource, &facts, &extra))
+                    .and_then(|()| {
+                        iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
+                    });
                 match result {
                     Ok(body) => Ok(Reply { status: 200, json: false, body }),
                     Err(e) => {
@@ -433,6 +433,51 @@ pub struct AuthzExtra<'a> {
     pub resource_policy: Option<&'a str>,
     /// Service-specific condition keys (`sts:ExternalId`, ...).
     pub context: Vec<(String, String)>,
+    /// Multivalued condition keys (`aws:TagKeys`).
+    pub multi: Vec<(String, Vec<String>)>,
+}
+
+/// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
+/// request, `aws:ResourceTag/*` from the user or role it acts on.
+fn iam_tag_context<'a>(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    resource: &str,
+) -> Result<AuthzExtra<'a>, ApiError> {
+    let mut extra = AuthzExtra::default();
+    let tags = crate::tags::request_tags(params)?;
+    let mut keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
+    keys.extend(crate::tags::request_tag_keys(params));
+    for (k, v) in &tags {
+        extra.context.push((format!("aws:RequestTag/{k}"), v.clone()));
+    }
+    if !keys.is_empty() {
+        extra.multi.push(("aws:TagKeys".into(), keys));
+    }
+    let prefix = format!("arn:aws:iam::{}:", caller.account);
+    if let Some(rest) = resource.strip_prefix(&prefix) {
+        let target = rest
+            .strip_prefix("user/")
+            .map(|r| ("user", r))
+            .or_else(|| rest.strip_prefix("role/").map(|r| ("role", r)));
+        if let Some((kind, path_and_name)) = target {
+            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+            let mut tx = state
+                .store
+                .read()
+                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+            if let Some(record) = tx
+                .get_record(&caller.account, kind, name)
+                .map_err(|_| ApiError::unavailable("the store is unavailable"))?
+            {
+                for (k, v) in crate::tags::of(&record.body) {
+                    extra.context.push((format!("aws:ResourceTag/{k}"), v));
+                }
+            }
+        }
+    }
+    Ok(extra)
 }
 
 fn parse_stored(name: &str, document: &str) -> Result<(String, policy::Policy), ApiError> {
@@ -482,11 +527,31 @@ fn authorize(
     for (k, v) in &extra.context {
         context.set(k, v.clone());
     }
-    let resource_account = extra.resource_account.unwrap_or(&caller.account);
-    let request =
-        policy::Request::new(principal, action, resource, Some(resource_account), context);
+    for (k, v) in &extra.multi {
+        context.set_multi(k, v.clone());
+    }
     let mut tx =
         state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let principal_record = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
+        Some(("user", path_and_name.rsplit('/').next().unwrap_or(path_and_name).to_string()))
+    } else {
+        caller
+            .arn
+            .split_once(":assumed-role/")
+            .map(|(_, rest)| ("role", rest.split('/').next().unwrap_or_default().to_string()))
+    };
+    if let Some((kind, name)) = &principal_record {
+        if let Some(record) = tx
+            .get_record(&caller.account, kind, name)
+            .map_err(|_| ApiError::unavailable("the store is unavailable"))?
+        {
+            for (k, v) in crate::tags::of(&record.body) {
+                context.set(&format!("aws:PrincipalTag/{k}"), v);
+            }
+        }
+    }
+    let request =
+        policy::Request::new(principal, action, resource, Some(resource_account), context);
     let documents = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
         let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
         iam::user_policies(tx.as_mut(), &caller.account, name)?
@@ -620,7 +685,12 @@ fn assume_role(
         "sts:AssumeRole",
         &text("Arn"),
         facts,
-        &AuthzExtra { resource_account: Some(account), resource_policy: Some(&trust), context },
+        &AuthzExtra {
+            resource_account: Some(account),
+            resource_policy: Some(&trust),
+            context,
+            multi: Vec::new(),
+        },
     );
     if let Err(e) = decision {
         // A refused attempt on another account's role is that account's business too (the

@@ -151,6 +151,8 @@ pub fn handle(
                 "UserName": name, "UserId": id, "Path": path,
                 "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": date(now),
             });
+            let mut body = body;
+            crate::tags::merge(&mut body, &crate::tags::request_tags(params)?)?;
             let record = Record {
                 account: account.clone(),
                 kind: "user".into(),
@@ -316,6 +318,7 @@ pub fn handle(
             .or_else(|| crate::roles::handle(other, tx.as_mut(), &account, params, now))
             .or_else(|| crate::groups::handle(other, tx.as_mut(), &account, params, now))
             .or_else(|| crate::managed::handle(other, tx.as_mut(), &account, params, now))
+            .or_else(|| crate::tags::handle(other, tx.as_mut(), &account, params, now))
         {
             Some(result) => result?,
             None => {

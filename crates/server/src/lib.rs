@@ -21,6 +21,7 @@ pub mod pool;
 pub mod query;
 pub mod roles;
 pub mod sts;
+pub mod tags;
 pub mod trail;
 
 pub use config::Config;

@@ -85,6 +85,8 @@ pub fn handle(
                     "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": date(now),
                     "AssumeRolePolicyDocument": trust, "MaxSessionDuration": max,
                 });
+                let mut body = body;
+                crate::tags::merge(&mut body, &crate::tags::request_tags(params)?)?;
                 let record = Record {
                     account: account.into(),
                     kind: "role".into(),
