@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{aws, hermetic, start_on, Backend};
+use common::{aws, start_on, Backend};
 
 #[test]
 fn users_keys_and_inline_policies_on_sqlite() {
@@ -20,24 +20,9 @@ fn users_keys_and_inline_policies_on_postgres() {
 fn scenario(backend: Backend) {
     let server = start_on("iam", backend, &[]);
     let url = server.url.clone();
-    let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let account = created["AccountId"].as_str().unwrap().to_string();
-    let (rk, rs) = (
-        created["AccessKeyId"].as_str().unwrap().to_string(),
-        created["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let tenant = common::create_tenant(&server, "acme");
+    let account = tenant.account.clone();
+    let (rk, rs) = (tenant.key.clone(), tenant.secret.clone());
     let root = |args: &[&str]| aws(&url, &rk, &rs, args);
 
     // The root user creates a user and a key for it.
@@ -47,13 +32,7 @@ fn scenario(backend: Backend) {
     assert_eq!(user["User"]["Arn"], format!("arn:aws:iam::{account}:user/alice"));
     let (ok, _, err) = root(&["iam", "create-user", "--user-name", "alice"]);
     assert!(!ok && err.contains("EntityAlreadyExists"), "{err}");
-    let (ok, out, err) = root(&["iam", "create-access-key", "--user-name", "alice"]);
-    assert!(ok, "{err}");
-    let key: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let (ak, sk) = (
-        key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        key["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let (ak, sk) = common::create_user_key(&url, &rk, &rs, "alice");
     let alice = |args: &[&str]| aws(&url, &ak, &sk, args);
 
     // Alice authenticates (GetCallerIdentity needs no permission) but may do nothing else yet.
@@ -209,13 +188,7 @@ fn scenario(backend: Backend) {
 
     // Groups: a group's policies apply to its members, and only while they are members.
     assert!(root(&["iam", "create-user", "--user-name", "gina"]).0);
-    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "gina"]);
-    assert!(ok);
-    let g: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let (gk, gs) = (
-        g["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        g["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let (gk, gs) = common::create_user_key(&url, &rk, &rs, "gina");
     let gina = |args: &[&str]| aws(&url, &gk, &gs, args);
     assert!(root(&["iam", "create-group", "--group-name", "readers"]).0);
     assert!(root(&["iam", "put-group-policy", "--group-name", "readers", "--policy-name", "list", "--policy-document",

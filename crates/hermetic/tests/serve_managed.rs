@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{aws, hermetic, start_on, Backend};
+use common::{aws, start_on, Backend};
 
 fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap()
@@ -23,33 +23,12 @@ fn managed_policies_on_postgres() {
 fn scenario(backend: Backend) {
     let server = start_on("managed", backend, &[]);
     let url = server.url.clone();
-    let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created = json(&stdout);
-    let (rk, rs) = (
-        created["AccessKeyId"].as_str().unwrap().to_string(),
-        created["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let tenant = common::create_tenant(&server, "acme");
+    let (rk, rs) = (tenant.key.clone(), tenant.secret.clone());
     let root = |args: &[&str]| aws(&url, &rk, &rs, args);
 
     assert!(root(&["iam", "create-user", "--user-name", "dana"]).0);
-    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "dana"]);
-    assert!(ok);
-    let k = json(&out);
-    let (dk, ds) = (
-        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        k["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let (dk, ds) = common::create_user_key(&url, &rk, &rs, "dana");
     let dana = |args: &[&str]| aws(&url, &dk, &ds, args);
 
     // A customer-managed policy: v1 allows ListUsers.
@@ -214,17 +193,8 @@ fn scenario(backend: Backend) {
         r#"{"Version":"2012-10-17","Statement":[
             {"Effect":"Allow","Action":"iam:GetUser","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}},
             {"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"${aws:PrincipalTag/team}"},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}}]}"#]).0);
-    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "eve"]);
-    assert!(ok);
-    let ek = json(&out);
-    let eve = |args: &[&str]| {
-        aws(
-            &url,
-            ek["AccessKey"]["AccessKeyId"].as_str().unwrap(),
-            ek["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
-            args,
-        )
-    };
+    let (ek, es) = common::create_user_key(&url, &rk, &rs, "eve");
+    let eve = |args: &[&str]| aws(&url, &ek, &es, args);
     assert!(eve(&["iam", "get-user", "--user-name", "blue1"]).0, "same team");
     let (ok, _, err) = eve(&["iam", "get-user", "--user-name", "red1"]);
     assert!(!ok && err.contains("AccessDenied"), "other team: {err}");

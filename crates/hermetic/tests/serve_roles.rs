@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{aws, aws_session, hermetic, start_on, Backend};
+use common::{aws, aws_session, start_on, Backend};
 
 #[test]
 fn assume_role_on_sqlite() {
@@ -24,24 +24,9 @@ fn json(out: &str) -> serde_json::Value {
 fn scenario(backend: Backend) {
     let server = start_on("roles", backend, &[]);
     let url = server.url.clone();
-    let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created = json(&stdout);
-    let account = created["AccountId"].as_str().unwrap().to_string();
-    let (rk, rs) = (
-        created["AccessKeyId"].as_str().unwrap().to_string(),
-        created["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let tenant = common::create_tenant(&server, "acme");
+    let account = tenant.account.clone();
+    let (rk, rs) = (tenant.key.clone(), tenant.secret.clone());
     let root = |args: &[&str]| aws(&url, &rk, &rs, args);
 
     // A role trusting the account (delegation to identity policies) with an external id, allowed
@@ -62,13 +47,7 @@ fn scenario(backend: Backend) {
     let role_arn = json(&out)["Role"]["Arn"].as_str().unwrap().to_string();
     assert!(root(&["iam", "put-role-policy", "--role-name", "reader", "--policy-name", "read", "--policy-document",
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["iam:ListUsers","iam:GetRole"],"Resource":"*"}}"#]).0);
-    let (ok, out, _) = root(&["iam", "create-access-key", "--user-name", "bob"]);
-    assert!(ok);
-    let k = json(&out);
-    let (bk, bs) = (
-        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        k["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    );
+    let (bk, bs) = common::create_user_key(&url, &rk, &rs, "bob");
     let bob = |args: &[&str]| aws(&url, &bk, &bs, args);
 
     // Bob's identity policy must allow sts:AssumeRole, and the trust policy's condition hold.

@@ -45,7 +45,7 @@ fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentit
         arn: caller.map(|c| c.arn.clone()),
         account_id: caller.map(|c| c.account.clone()),
         access_key_id: access_key_id.map(str::to_string),
-        user_name: caller.and_then(|c| c.arn.rsplit_once(":user/").map(|(_, n)| n.to_string())),
+        user_name: caller.and_then(crate::iam::caller_user_name),
         session_context: None,
         invoked_by: None,
     }

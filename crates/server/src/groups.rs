@@ -1,10 +1,10 @@
 //! IAM groups: membership, and (through `inline`) group policies, which apply to every member.
 
 use crate::error::ApiError;
-use crate::iam::{check_name, date, db, no_such, required};
+use crate::iam::{check_name, create_entity, date, db, members, no_such, records, required};
 use crate::query::{param, xml_escape};
 use serde_json::{json, Value};
-use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+use store::{PutMode, Record, Tx};
 
 fn group_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
@@ -25,11 +25,7 @@ fn keys_with_prefix(
     owner: &str,
 ) -> Result<Vec<String>, ApiError> {
     let prefix = format!("{owner}/");
-    let page = tx
-        .list_records(&RecordQuery { account, kind, prefix: &prefix, after: None, limit: 1000 })
-        .map_err(db)?;
-    Ok(page
-        .items
+    Ok(records(tx, account, kind, &prefix, 1000)?
         .into_iter()
         .map(|r| r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string())
         .collect())
@@ -103,52 +99,28 @@ pub fn handle(
                     body: body.clone(),
                     updated_at_ms: now,
                 };
-                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
-                    StoreError::AlreadyExists => ApiError::sender(
-                        409,
-                        "EntityAlreadyExists",
-                        format!("Group with name {name} already exists."),
-                    ),
-                    other => db(other),
-                })?;
+                create_entity(tx, &record, format!("Group with name {name} already exists."))?;
                 Some(format!("<Group>{}</Group>", group_xml(&body)))
             }
             "GetGroup" => {
                 let name = required(params, "GroupName")?;
                 let group = get(tx, account, "group", name)?;
-                let mut users = String::new();
+                let mut users = Vec::new();
                 for user in keys_with_prefix(tx, account, "group_member", name)? {
-                    if let Some(u) = tx.get_record(account, "user", &user).map_err(db)? {
-                        let f = |k: &str| {
-                            xml_escape(u.body.get(k).and_then(Value::as_str).unwrap_or_default())
-                        };
-                        users.push_str(&format!(
-                            "<member><Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate></member>",
-                            f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate")
-                        ));
-                    }
+                    users.extend(tx.get_record(account, "user", &user).map_err(db)?);
                 }
+                let users = members(&users, crate::iam::user_xml);
                 Some(format!(
                     "<Group>{}</Group><Users>{users}</Users><IsTruncated>false</IsTruncated>",
                     group_xml(&group.body)
                 ))
             }
             "ListGroups" => {
-                let page = tx
-                    .list_records(&RecordQuery {
-                        account,
-                        kind: "group",
-                        prefix: "",
-                        after: None,
-                        limit: 1000,
-                    })
-                    .map_err(db)?;
-                let members: String = page
-                    .items
-                    .iter()
-                    .map(|r| format!("<member>{}</member>", group_xml(&r.body)))
-                    .collect();
-                Some(format!("<Groups>{members}</Groups><IsTruncated>false</IsTruncated>"))
+                let groups = records(tx, account, "group", "", 1000)?;
+                Some(format!(
+                    "<Groups>{}</Groups><IsTruncated>false</IsTruncated>",
+                    members(&groups, group_xml)
+                ))
             }
             "DeleteGroup" => {
                 let name = required(params, "GroupName")?;

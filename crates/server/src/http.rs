@@ -256,17 +256,7 @@ fn decide(
         match (service.as_str(), &target) {
             ("hermetic", Some(t)) => {
                 let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
-                let input: serde_json::Value = if body.is_empty() {
-                    serde_json::json!({})
-                } else {
-                    serde_json::from_slice(body).map_err(|_| {
-                        ApiError::sender(
-                            400,
-                            "SerializationException",
-                            "the request body is not valid JSON",
-                        )
-                    })?
-                };
+                let input = json_input(body)?;
                 facts.read_only =
                     operation.starts_with("List") || operation.starts_with("Describe");
                 match accounts::handle(
@@ -294,17 +284,7 @@ fn decide(
             }
             ("cloudtrail", Some(t)) => {
                 facts.read_only = true;
-                let input: serde_json::Value = if body.is_empty() {
-                    serde_json::json!({})
-                } else {
-                    serde_json::from_slice(body).map_err(|_| {
-                        ApiError::sender(
-                            400,
-                            "SerializationException",
-                            "the request body is not valid JSON",
-                        )
-                    })?
-                };
+                let input = json_input(body)?;
                 let operation = t.rsplit('.').next().unwrap_or(t).to_string();
                 let result = authorize(
                     state,
@@ -532,55 +512,40 @@ fn authorize(
     }
     let mut tx =
         state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    let principal_record = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
-        Some(("user", path_and_name.rsplit('/').next().unwrap_or(path_and_name).to_string()))
-    } else {
-        caller
-            .arn
-            .split_once(":assumed-role/")
-            .map(|(_, rest)| ("role", rest.split('/').next().unwrap_or_default().to_string()))
-    };
-    if let Some((kind, name)) = &principal_record {
-        if let Some(record) = tx
-            .get_record(&caller.account, kind, name)
-            .map_err(|_| ApiError::unavailable("the store is unavailable"))?
-        {
-            for (k, v) in crate::tags::of(&record.body) {
+    // The user, or the role behind a session: its tags, its policies and its boundary.
+    let (documents, boundary) = match iam::caller_entity(caller) {
+        Some((kind, name)) => {
+            let record = tx
+                .get_record(&caller.account, kind, &name)
+                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+            for (k, v) in record.as_ref().map(|r| crate::tags::of(&r.body)).unwrap_or_default() {
                 context.set(&format!("aws:PrincipalTag/{k}"), v);
             }
+            let documents = if kind == "user" {
+                iam::user_policies(tx.as_mut(), &caller.account, &name)?
+            } else {
+                crate::roles::role_policies(tx.as_mut(), &caller.account, &name)?
+            };
+            let boundary_arn = record.as_ref().and_then(|r| {
+                r.body.get("PermissionsBoundaryArn").and_then(serde_json::Value::as_str)
+            });
+            let boundary = match boundary_arn {
+                Some(arn) => Some((
+                    arn.to_string(),
+                    crate::managed::default_document(tx.as_mut(), &caller.account, arn)?,
+                )),
+                None => None,
+            };
+            (documents, boundary)
         }
-    }
+        None => (Vec::new(), None),
+    };
     let request =
         policy::Request::new(principal, action, resource, Some(resource_account), context);
-    let documents = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
-        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-        iam::user_policies(tx.as_mut(), &caller.account, name)?
-    } else if let Some((_, rest)) = caller.arn.split_once(":assumed-role/") {
-        let role = rest.split('/').next().unwrap_or_default();
-        crate::roles::role_policies(tx.as_mut(), &caller.account, role)?
-    } else {
-        Vec::new()
-    };
     let identity: Vec<(String, policy::Policy)> =
         documents.iter().map(|(n, d)| parse_stored(n, d)).collect::<Result<_, _>>()?;
-    // The permissions boundary of the user, or of the role behind a session.
-    let boundary_owner = if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
-        Some(("user", path_and_name.rsplit('/').next().unwrap_or(path_and_name)))
-    } else {
-        caller
-            .arn
-            .split_once(":assumed-role/")
-            .map(|(_, rest)| ("role", rest.split('/').next().unwrap_or_default()))
-    };
-    let boundaries: Vec<(String, policy::Policy)> = match boundary_owner {
-        Some((kind, name)) => {
-            match crate::managed::boundary_of(tx.as_mut(), &caller.account, kind, name)? {
-                Some((arn, doc)) => vec![parse_stored(&arn, &doc)?],
-                None => Vec::new(),
-            }
-        }
-        None => Vec::new(),
-    };
+    let boundaries: Vec<(String, policy::Policy)> =
+        boundary.iter().map(|(arn, doc)| parse_stored(arn, doc)).collect::<Result<_, _>>()?;
     let session: Vec<(String, policy::Policy)> = match &caller.session_policy {
         Some(d) => vec![parse_stored("session policy", d)?],
         None => Vec::new(),
@@ -896,6 +861,16 @@ fn get_session_token(
         &issued.credentials_xml(),
         &facts.request_id,
     ))
+}
+
+/// A JSON-protocol request body (empty means `{}`).
+fn json_input(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    if body.is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        ApiError::sender(400, "SerializationException", "the request body is not valid JSON")
+    })
 }
 
 fn operation_name(target: &Option<String>, params: &[(String, String)]) -> String {

@@ -54,12 +54,72 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The records of `kind` in `account` whose keys start with `prefix`, in key order (at most
+/// `limit`: listings are one page for now).
+pub(crate) fn records(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<Record>, ApiError> {
+    Ok(tx
+        .list_records(&RecordQuery { account, kind, prefix, after: None, limit })
+        .map_err(db)?
+        .items)
+}
+
+/// `<member>` elements, one per record, rendered by `xml`.
+pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> String {
+    records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+}
+
+/// Creates a new user, role, group or policy; one that exists already is IAM's
+/// `EntityAlreadyExists` (409) with `exists_message`.
+pub(crate) fn create_entity(
+    tx: &mut dyn Tx,
+    record: &Record,
+    exists_message: String,
+) -> Result<(), ApiError> {
+    tx.put_record(record, PutMode::Create).map_err(|e| match e {
+        StoreError::AlreadyExists => ApiError::sender(409, "EntityAlreadyExists", exists_message),
+        other => db(other),
+    })
+}
+
+/// The IAM entity behind the caller: `("user", name)` for a user, `("role", name)` for a role
+/// session; names without their path.
+pub(crate) fn caller_entity(caller: &Caller) -> Option<(&'static str, String)> {
+    if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
+        return path_and_name.rsplit('/').next().map(|n| ("user", n.to_string()));
+    }
+    let (_, rest) = caller.arn.split_once(":assumed-role/")?;
+    rest.split('/').next().map(|n| ("role", n.to_string()))
+}
+
+/// The name of the calling IAM user, if the caller is one.
+pub(crate) fn caller_user_name(caller: &Caller) -> Option<String> {
+    caller_entity(caller).filter(|(kind, _)| *kind == "user").map(|(_, name)| name)
+}
+
+/// `UserName`, or the calling user's own name, as IAM defaults it.
+fn user_name_or_caller(params: &[(String, String)], caller: &Caller) -> Result<String, ApiError> {
+    match param(params, "UserName") {
+        Some(n) => Ok(n.to_string()),
+        None => caller_user_name(caller).ok_or_else(|| {
+            ApiError::sender(
+                400,
+                "ValidationError",
+                "Must specify userName when calling with non-User credentials",
+            )
+        }),
+    }
+}
+
 /// The action and resource ARN an IAM request is authorized as.
 pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (String, String) {
     let action = param(params, "Action").unwrap_or("Unknown").to_string();
-    let user = param(params, "UserName")
-        .map(str::to_string)
-        .or_else(|| caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()));
+    let user = param(params, "UserName").map(str::to_string).or_else(|| caller_user_name(caller));
     if let (Some(arn), true) = (
         param(params, "PolicyArn"),
         action.contains("Polic") && !action.starts_with("Attach") && !action.starts_with("Detach"),
@@ -84,7 +144,7 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     (format!("iam:{action}"), resource)
 }
 
-fn user_xml(body: &Value) -> String {
+pub(crate) fn user_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
     format!(
         "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>{}",
@@ -147,11 +207,10 @@ pub fn handle(
                 "AIDA{}",
                 crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
             );
-            let body = json!({
+            let mut body = json!({
                 "UserName": name, "UserId": id, "Path": path,
                 "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": date(now),
             });
-            let mut body = body;
             crate::tags::merge(&mut body, &crate::tags::request_tags(params)?)?;
             let record = Record {
                 account: account.clone(),
@@ -161,48 +220,20 @@ pub fn handle(
                 body: body.clone(),
                 updated_at_ms: now,
             };
-            tx.put_record(&record, PutMode::Create).map_err(|e| match e {
-                StoreError::AlreadyExists => ApiError::sender(
-                    409,
-                    "EntityAlreadyExists",
-                    format!("User with name {name} already exists."),
-                ),
-                other => db(other),
-            })?;
+            create_entity(tx.as_mut(), &record, format!("User with name {name} already exists."))?;
             Some(format!("<User>{}</User>", user_xml(&body)))
         }
         "GetUser" => {
-            let name = match param(params, "UserName") {
-                Some(n) => n.to_string(),
-                None => caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).ok_or_else(
-                    || {
-                        ApiError::sender(
-                            400,
-                            "ValidationError",
-                            "Must specify userName when calling with non-User credentials",
-                        )
-                    },
-                )?,
-            };
+            let name = user_name_or_caller(params, caller)?;
             let user = get_user(tx.as_mut(), &account, &name)?;
             Some(format!("<User>{}</User>", user_xml(&user.body)))
         }
         "ListUsers" => {
-            let page = tx
-                .list_records(&RecordQuery {
-                    account: &account,
-                    kind: "user",
-                    prefix: "",
-                    after: None,
-                    limit: 1000,
-                })
-                .map_err(db)?;
-            let members: String = page
-                .items
-                .iter()
-                .map(|r| format!("<member>{}</member>", user_xml(&r.body)))
-                .collect();
-            Some(format!("<IsTruncated>false</IsTruncated><Users>{members}</Users>"))
+            let users = records(tx.as_mut(), &account, "user", "", 1000)?;
+            Some(format!(
+                "<IsTruncated>false</IsTruncated><Users>{}</Users>",
+                members(&users, user_xml)
+            ))
         }
         "DeleteUser" => {
             let name = required(params, "UserName")?;
@@ -221,18 +252,7 @@ pub fn handle(
             None
         }
         "CreateAccessKey" => {
-            let name = match param(params, "UserName") {
-                Some(n) => n.to_string(),
-                None => caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).ok_or_else(
-                    || {
-                        ApiError::sender(
-                            400,
-                            "ValidationError",
-                            "Must specify userName when calling with non-User credentials",
-                        )
-                    },
-                )?,
-            };
+            let name = user_name_or_caller(params, caller)?;
             get_user(tx.as_mut(), &account, &name)?;
             if tx.list_access_keys(&account, "user", &name).map_err(db)?.len() >= MAX_KEYS_PER_USER
             {
@@ -268,9 +288,7 @@ pub fn handle(
         "ListAccessKeys" => {
             let name = match param(params, "UserName") {
                 Some(n) => n.to_string(),
-                None => {
-                    caller.arn.rsplit_once(":user/").map(|(_, n)| n.to_string()).unwrap_or_default()
-                }
+                None => caller_user_name(caller).unwrap_or_default(),
             };
             get_user(tx.as_mut(), &account, &name)?;
             let keys = tx.list_access_keys(&account, "user", &name).map_err(db)?;

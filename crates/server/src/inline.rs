@@ -2,10 +2,10 @@
 //! implementation for both owners.
 
 use crate::error::ApiError;
-use crate::iam::{check_name, db, no_such, required};
+use crate::iam::{check_name, db, no_such, records, required};
 use crate::query::xml_escape;
 use serde_json::{json, Value};
-use store::{PutMode, Record, RecordQuery, Tx};
+use store::{PutMode, Record, Tx};
 
 /// Whose inline policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,17 +62,7 @@ pub fn list(
     name: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let prefix = format!("{name}/");
-    let page = tx
-        .list_records(&RecordQuery {
-            account,
-            kind: owner.kind(),
-            prefix: &prefix,
-            after: None,
-            limit: 1000,
-        })
-        .map_err(db)?;
-    Ok(page
-        .items
+    Ok(records(tx, account, owner.kind(), &prefix, 1000)?
         .into_iter()
         .map(|r| {
             let policy = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();

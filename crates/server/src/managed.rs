@@ -3,10 +3,10 @@
 //! and roles.
 
 use crate::error::ApiError;
-use crate::iam::{check_name, date, db, no_such, required};
+use crate::iam::{check_name, create_entity, date, db, no_such, records, required};
 use crate::query::{param, xml_escape};
 use serde_json::{json, Value};
-use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+use store::{PutMode, Record, Tx};
 
 /// Most versions a managed policy keeps (AWS's quota).
 pub const MAX_VERSIONS: usize = 5;
@@ -87,17 +87,17 @@ fn versions(
     account: &str,
     name: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    let prefix = format!("{name}/");
-    Ok(tx
-        .list_records(&RecordQuery {
-            account,
-            kind: "policy_version",
-            prefix: &prefix,
-            after: None,
-            limit: 100,
-        })
-        .map_err(db)?
-        .items)
+    records(tx, account, "policy_version", &format!("{name}/"), 100)
+}
+
+/// The attachment records of an owner (`user`, `group` or `role`).
+fn attachments(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner_kind: &str,
+    owner: &str,
+) -> Result<Vec<Record>, ApiError> {
+    records(tx, account, &format!("attached_{owner_kind}"), &format!("{owner}/"), 100)
 }
 
 /// The documents of the managed policies attached to an owner (`user`, `group` or `role`), as
@@ -108,17 +108,7 @@ pub fn attached(
     owner_kind: &str,
     owner: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let prefix = format!("{owner}/");
-    let links = tx
-        .list_records(&RecordQuery {
-            account,
-            kind: &format!("attached_{owner_kind}"),
-            prefix: &prefix,
-            after: None,
-            limit: 100,
-        })
-        .map_err(db)?
-        .items;
+    let links = attachments(tx, account, owner_kind, owner)?;
     let mut out = Vec::new();
     for link in links {
         let arn =
@@ -148,22 +138,6 @@ pub fn default_document(
         .map_err(db)?
         .ok_or_else(unreadable)?;
     Ok(version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string())
-}
-
-/// The permissions boundary of a user or role, as (ARN, document), if it has one.
-pub fn boundary_of(
-    tx: &mut dyn store::ReadTx,
-    account: &str,
-    owner_kind: &str,
-    name: &str,
-) -> Result<Option<(String, String)>, ApiError> {
-    let Some(record) = tx.get_record(account, owner_kind, name).map_err(db)? else {
-        return Ok(None);
-    };
-    match record.body.get("PermissionsBoundaryArn").and_then(Value::as_str) {
-        Some(arn) => Ok(Some((arn.to_string(), default_document(tx, account, arn)?))),
-        None => Ok(None),
-    }
 }
 
 /// The `<PermissionsBoundary>` element of a user or role, empty when it has none.
@@ -267,10 +241,13 @@ pub fn handle(
                     body: body.clone(),
                     updated_at_ms: now,
                 };
-                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
-                    StoreError::AlreadyExists => ApiError::sender(409, "EntityAlreadyExists", format!("A policy called {name} already exists. Duplicate names are not allowed.")),
-                    other => db(other),
-                })?;
+                create_entity(
+                    tx,
+                    &record,
+                    format!(
+                        "A policy called {name} already exists. Duplicate names are not allowed."
+                    ),
+                )?;
                 tx.put_record(&version_record(account, name, "v1", document, now), PutMode::Create)
                     .map_err(db)?;
                 Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
@@ -296,18 +273,10 @@ pub fn handle(
                     }
                 }
                 if scope == "All" || scope == "Local" {
-                    let page = tx
-                        .list_records(&RecordQuery {
-                            account,
-                            kind: "policy",
-                            prefix: "",
-                            after: None,
-                            limit: 1000,
-                        })
-                        .map_err(db)?;
-                    for r in page.items {
-                        members.push_str(&format!("<member>{}</member>", policy_xml(&r.body)));
-                    }
+                    members.push_str(&crate::iam::members(
+                        &records(tx, account, "policy", "", 1000)?,
+                        policy_xml,
+                    ));
                 }
                 Some(format!("<Policies>{members}</Policies><IsTruncated>false</IsTruncated>"))
             }
@@ -482,17 +451,7 @@ pub fn handle(
                 }
                 let kind = format!("attached_{owner_kind}");
                 if action.starts_with("ListAttached") {
-                    let prefix = format!("{owner}/");
-                    let links = tx
-                        .list_records(&RecordQuery {
-                            account,
-                            kind: &kind,
-                            prefix: &prefix,
-                            after: None,
-                            limit: 100,
-                        })
-                        .map_err(db)?
-                        .items;
+                    let links = attachments(tx, account, owner_kind, owner)?;
                     let members: String = links
                         .iter()
                         .map(|l| {
@@ -512,18 +471,7 @@ pub fn handle(
                 let linked = tx.get_record(account, &kind, &key).map_err(db)?.is_some();
                 if action.starts_with("Attach") {
                     if !linked {
-                        let prefix = format!("{owner}/");
-                        let count = tx
-                            .list_records(&RecordQuery {
-                                account,
-                                kind: &kind,
-                                prefix: &prefix,
-                                after: None,
-                                limit: 100,
-                            })
-                            .map_err(db)?
-                            .items
-                            .len();
+                        let count = attachments(tx, account, owner_kind, owner)?.len();
                         if count >= MAX_ATTACHED {
                             return Err(ApiError::sender(
                                 409,

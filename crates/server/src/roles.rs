@@ -1,10 +1,10 @@
 //! IAM roles: trust policies, inline role policies, and the lookups STS needs to assume them.
 
 use crate::error::ApiError;
-use crate::iam::{check_name, date, db, no_such, required};
+use crate::iam::{check_name, create_entity, date, db, members, no_such, records, required};
 use crate::query::{param, xml_escape};
 use serde_json::{json, Value};
-use store::{PutMode, Record, RecordQuery, StoreError, Tx};
+use store::{PutMode, Record, Tx};
 
 /// Longest session a role allows unless it says otherwise (seconds).
 pub const DEFAULT_MAX_SESSION: i64 = 3600;
@@ -80,12 +80,11 @@ pub fn handle(
                     "AROA{}",
                     crate::bootstrap::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
                 );
-                let body = json!({
+                let mut body = json!({
                     "RoleName": name, "RoleId": id, "Path": path,
                     "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": date(now),
                     "AssumeRolePolicyDocument": trust, "MaxSessionDuration": max,
                 });
-                let mut body = body;
                 crate::tags::merge(&mut body, &crate::tags::request_tags(params)?)?;
                 let record = Record {
                     account: account.into(),
@@ -95,14 +94,7 @@ pub fn handle(
                     body: body.clone(),
                     updated_at_ms: now,
                 };
-                tx.put_record(&record, PutMode::Create).map_err(|e| match e {
-                    StoreError::AlreadyExists => ApiError::sender(
-                        409,
-                        "EntityAlreadyExists",
-                        format!("Role with name {name} already exists."),
-                    ),
-                    other => db(other),
-                })?;
+                create_entity(tx, &record, format!("Role with name {name} already exists."))?;
                 Some(format!("<Role>{}</Role>", role_xml(&body)))
             }
             "GetRole" => {
@@ -110,21 +102,11 @@ pub fn handle(
                 Some(format!("<Role>{}</Role>", role_xml(&role.body)))
             }
             "ListRoles" => {
-                let page = tx
-                    .list_records(&RecordQuery {
-                        account,
-                        kind: "role",
-                        prefix: "",
-                        after: None,
-                        limit: 1000,
-                    })
-                    .map_err(db)?;
-                let members: String = page
-                    .items
-                    .iter()
-                    .map(|r| format!("<member>{}</member>", role_xml(&r.body)))
-                    .collect();
-                Some(format!("<IsTruncated>false</IsTruncated><Roles>{members}</Roles>"))
+                let roles = records(tx, account, "role", "", 1000)?;
+                Some(format!(
+                    "<IsTruncated>false</IsTruncated><Roles>{}</Roles>",
+                    members(&roles, role_xml)
+                ))
             }
             "DeleteRole" => {
                 let name = required(params, "RoleName")?;

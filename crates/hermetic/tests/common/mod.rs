@@ -202,3 +202,42 @@ pub fn hermetic(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into(),
     )
 }
+
+/// A tenant account made with `hermetic account create NAME --json`.
+pub struct Tenant {
+    pub account: String,
+    pub key: String,
+    pub secret: String,
+}
+
+/// Creates a tenant account through the operator CLI.
+pub fn create_tenant(server: &Server, name: &str) -> Tenant {
+    let data_dir = server.dir.display().to_string();
+    let (ok, stdout, stderr) = hermetic(&[
+        "account",
+        "create",
+        name,
+        "--json",
+        "--endpoint",
+        &server.url,
+        "--data-dir",
+        &data_dir,
+    ]);
+    assert!(ok, "{stderr}");
+    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let field = |k: &str| created[k].as_str().unwrap().to_string();
+    Tenant {
+        account: field("AccountId"),
+        key: field("AccessKeyId"),
+        secret: field("SecretAccessKey"),
+    }
+}
+
+/// `aws iam create-access-key --user-name USER` with the given credentials: (key id, secret).
+pub fn create_user_key(url: &str, key: &str, secret: &str, user: &str) -> (String, String) {
+    let (ok, out, err) = aws(url, key, secret, &["iam", "create-access-key", "--user-name", user]);
+    assert!(ok, "{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let field = |k: &str| created["AccessKey"][k].as_str().unwrap().to_string();
+    (field("AccessKeyId"), field("SecretAccessKey"))
+}
