@@ -211,17 +211,8 @@ fn every_payload_mode_and_location_verifies() {
     }
 }
 
-#[test]
-fn signed_chunks_chained_with_the_sdk_signing_key_verify() {
-    let seed_request = sign_with(
-        "s3",
-        "PUT",
-        "https://s3.us-east-1.amazonaws.com/bucket/chunked",
-        &[("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "70000")],
-        SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into()),
-        SignatureLocation::Headers,
-        None,
-    );
+/// Verifies a streaming request's seed signature and returns what the chunk decoder needs.
+fn chunk_seed(seed_request: &Signed) -> sigv4::ChunkSeed {
     let refs: Vec<(&str, &str)> =
         seed_request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let request =
@@ -233,10 +224,30 @@ fn signed_chunks_chained_with_the_sdk_signing_key_verify() {
     let PayloadMode::SignedChunks(seed) = verified.payload else {
         panic!("expected signed chunks")
     };
-    // Chunk signatures computed with the SDK's own key derivation and HMAC.
+    seed
+}
+
+/// The S3 signing key of the test scope, derived by the SDK itself.
+fn sdk_signing_key() -> Vec<u8> {
     let key =
         v4::generate_signing_key(SECRET, UNIX_EPOCH + Duration::from_secs(NOW), "us-east-1", "s3");
-    let key: Vec<u8> = key.as_ref().to_vec();
+    key.as_ref().to_vec()
+}
+
+#[test]
+fn signed_chunks_chained_with_the_sdk_signing_key_verify() {
+    let seed_request = sign_with(
+        "s3",
+        "PUT",
+        "https://s3.us-east-1.amazonaws.com/bucket/chunked",
+        &[("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "70000")],
+        SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into()),
+        SignatureLocation::Headers,
+        None,
+    );
+    let seed = chunk_seed(&seed_request);
+    // Chunk signatures computed with the SDK's own key derivation and HMAC.
+    let key = sdk_signing_key();
     let date = seed.amz_date.clone();
     let scope = seed.scope.clone();
     let mut previous = sigv4::encode::hex(&seed.seed_signature);
@@ -282,21 +293,9 @@ fn signed_chunks_with_a_signed_checksum_trailer_verify() {
         SignatureLocation::Headers,
         None,
     );
-    let refs: Vec<(&str, &str)> =
-        seed_request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let request =
-        sigv4::HttpRequest { method: "PUT", path: &seed_request.path, query: "", headers: &refs };
-    let verified = parse(&request)
-        .unwrap()
-        .verify(&Secret::new(SECRET), NOW as i64, Payload::Deferred, &mut KeyCache::default())
-        .unwrap();
-    let PayloadMode::SignedChunks(seed) = verified.payload else {
-        panic!("expected signed chunks")
-    };
+    let seed = chunk_seed(&seed_request);
     assert!(seed.trailer);
-    let key =
-        v4::generate_signing_key(SECRET, UNIX_EPOCH + Duration::from_secs(NOW), "us-east-1", "s3");
-    let key: Vec<u8> = key.as_ref().to_vec();
+    let key = sdk_signing_key();
     let data = b"hello trailing checksum".repeat(100);
     let build = |checksum: &str, tamper_trailer_sig: bool| {
         let mut previous = sigv4::encode::hex(&seed.seed_signature);
