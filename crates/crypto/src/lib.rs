@@ -10,6 +10,7 @@
 pub mod envelope;
 pub mod root;
 pub mod secret;
+pub mod totp;
 
 pub use envelope::{open, seal, seal_with_nonce, EnvelopeError, KeyId, NONCE_LEN};
 pub use root::{LocalKeyFile, RootKey, RootOfTrust};
