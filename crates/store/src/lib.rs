@@ -42,7 +42,7 @@ pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
 /// transaction takes one connection for its lifetime.
@@ -297,6 +297,8 @@ pub trait Tx: ReadTx {
         &mut self,
         access_key_id: &str,
         at_ms: i64,
+        service: &str,
+        region: &str,
     ) -> Result<(), StoreError>;
 
     /// Deletes an access key.

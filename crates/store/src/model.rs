@@ -98,6 +98,10 @@ pub struct AccessKey {
     pub created_at_ms: i64,
     /// When the key last signed an accepted request, if ever.
     pub last_used_at_ms: Option<i64>,
+    /// The service (`iam`, `sts`, ...) of that request.
+    pub last_used_service: Option<String>,
+    /// The region that request was signed for.
+    pub last_used_region: Option<String>,
 }
 
 impl fmt::Debug for AccessKey {
@@ -111,6 +115,8 @@ impl fmt::Debug for AccessKey {
             .field("secret_wrapped", &format_args!("[{} bytes]", self.secret_wrapped.len()))
             .field("created_at_ms", &self.created_at_ms)
             .field("last_used_at_ms", &self.last_used_at_ms)
+            .field("last_used_service", &self.last_used_service)
+            .field("last_used_region", &self.last_used_region)
             .finish()
     }
 }
@@ -349,6 +355,8 @@ mod tests {
             secret_wrapped: vec![0xAB; 40],
             created_at_ms: 0,
             last_used_at_ms: None,
+            last_used_service: None,
+            last_used_region: None,
         };
         let s = format!("{k:?}");
         assert!(s.contains("[40 bytes]"));

@@ -137,3 +137,38 @@ fn bad_options_are_refused() {
     assert!(matches!(PostgresStore::connect_with(&o), Err(StoreError::InvalidInput(_))));
     assert!(matches!(PostgresStore::connect("postgres://[bad"), Err(StoreError::InvalidInput(_))));
 }
+
+#[test]
+fn a_version_1_database_migrates_forward_keeping_its_data() {
+    let h = PgHarness::new();
+    {
+        let store = PostgresStore::connect_with(&h.options()).unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.create_account(&account(1)).unwrap();
+        tx.commit().unwrap();
+    }
+    // Back to version 1 (version 2 only added the last-used columns).
+    let mut client = admin();
+    client
+        .batch_execute(&format!(
+            "SET search_path = {s};
+             ALTER TABLE access_keys DROP COLUMN last_used_service, DROP COLUMN last_used_region;
+             UPDATE schema_version SET version = 1;
+             INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
+                                      secret_wrapped, created_at, last_used_at)
+                 VALUES ('AKIAOLDOLDOLDOLDOLD1', '{a}', 'root', '{a}',
+                         'active', '\\x00', 1, 5);",
+            s = h.schema,
+            a = conformance::account_id(1)
+        ))
+        .unwrap();
+    let store = PostgresStore::connect_with(&h.options()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mut tx = store.begin().unwrap();
+    let key = tx.get_access_key("AKIAOLDOLDOLDOLDOLD1").unwrap().unwrap();
+    assert_eq!((key.last_used_at_ms, key.last_used_service), (Some(5), None));
+    tx.set_access_key_last_used("AKIAOLDOLDOLDOLDOLD1", 9, "sts", "eu-west-1").unwrap();
+    tx.commit().unwrap();
+    let key = store.read().unwrap().get_access_key("AKIAOLDOLDOLDOLDOLD1").unwrap().unwrap();
+    assert_eq!(key.last_used_region.as_deref(), Some("eu-west-1"));
+}

@@ -78,4 +78,11 @@ CREATE TABLE audit_checkpoints (
 "#;
 
 /// Every migration, in order.
-pub(super) const MIGRATIONS: &[&str] = &[V1];
+/// Version 2: where an access key was last used (IAM's `GetAccessKeyLastUsed`).
+const V2: &str = "
+ALTER TABLE access_keys ADD COLUMN last_used_service TEXT;
+ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
+";
+
+/// Every migration, in order.
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];

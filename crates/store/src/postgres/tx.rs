@@ -151,6 +151,8 @@ fn access_key_row(row: &Row) -> Result<AccessKey, StoreError> {
         secret_wrapped: col(row, 5)?,
         created_at_ms: col(row, 6)?,
         last_used_at_ms: col(row, 7)?,
+        last_used_service: col(row, 8)?,
+        last_used_region: col(row, 9)?,
     })
 }
 
@@ -203,7 +205,7 @@ macro_rules! account_cols {
 macro_rules! key_cols {
     () => {
         "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, created_at, \
-         last_used_at"
+         last_used_at, last_used_service, last_used_region"
     };
 }
 macro_rules! record_cols {
@@ -419,8 +421,9 @@ impl Tx for PgTx<'_> {
         k.validate()?;
         created(self.exec(
             "INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
-                                      secret_wrapped, created_at, last_used_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                                      secret_wrapped, created_at, last_used_at,
+                                      last_used_service, last_used_region)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
             &[
                 &k.access_key_id,
                 &k.account,
@@ -430,6 +433,8 @@ impl Tx for PgTx<'_> {
                 &k.secret_wrapped,
                 &k.created_at_ms,
                 &k.last_used_at_ms,
+                &k.last_used_service,
+                &k.last_used_region,
             ],
         )?)
     }
@@ -449,10 +454,14 @@ impl Tx for PgTx<'_> {
         &mut self,
         access_key_id: &str,
         at_ms: i64,
+        service: &str,
+        region: &str,
     ) -> Result<(), StoreError> {
         exactly_one(self.exec(
-            "UPDATE access_keys SET last_used_at = $2 WHERE access_key_id = $1",
-            &[&access_key_id, &at_ms],
+            "UPDATE access_keys SET last_used_at = $2, last_used_service = $3,
+                                    last_used_region = $4
+             WHERE access_key_id = $1",
+            &[&access_key_id, &at_ms, &service, &region],
         )?)
     }
 

@@ -200,6 +200,36 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_database_migrates_forward_keeping_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema::VERSION_TABLE).unwrap();
+            conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO schema_version (id, version) VALUES (1, 1);
+                 INSERT INTO accounts (id, name, status, created_at)
+                     VALUES ('123456789012', 'acme', 'active', 1);
+                 INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
+                                          secret_wrapped, created_at, last_used_at)
+                     VALUES ('AKIAOLDOLDOLDOLDOLD1', '123456789012', 'root', '123456789012',
+                             'active', x'00', 1, 5);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mut tx = store.begin().unwrap();
+        let key = tx.get_access_key("AKIAOLDOLDOLDOLDOLD1").unwrap().unwrap();
+        assert_eq!((key.last_used_at_ms, key.last_used_service), (Some(5), None));
+        tx.set_access_key_last_used("AKIAOLDOLDOLDOLDOLD1", 9, "sts", "eu-west-1").unwrap();
+        tx.commit().unwrap();
+        let key = store.read().unwrap().get_access_key("AKIAOLDOLDOLDOLDOLD1").unwrap().unwrap();
+        assert_eq!(key.last_used_region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
     fn opens_in_wal_with_full_sync() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("h.db")).unwrap();

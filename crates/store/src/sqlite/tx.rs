@@ -144,6 +144,8 @@ fn access_key_row(row: &Row<'_>) -> Result<AccessKey, StoreError> {
         secret_wrapped: col(row, 5)?,
         created_at_ms: col(row, 6)?,
         last_used_at_ms: col(row, 7)?,
+        last_used_service: col(row, 8)?,
+        last_used_region: col(row, 9)?,
     })
 }
 
@@ -194,7 +196,7 @@ fn head_row(row: &Row<'_>) -> Result<(u64, Vec<u8>, Hash), StoreError> {
 
 const ACCOUNT_COLS: &str = "id, name, status, created_at";
 const KEY_COLS: &str = "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, \
-                        created_at, last_used_at";
+                        created_at, last_used_at, last_used_service, last_used_region";
 
 impl ReadTx for SqliteTx<'_> {
     fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
@@ -376,8 +378,9 @@ impl Tx for SqliteTx<'_> {
         k.validate()?;
         let n = self.exec(
             "INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
-                                      secret_wrapped, created_at, last_used_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                                      secret_wrapped, created_at, last_used_at,
+                                      last_used_service, last_used_region)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
             params![
                 k.access_key_id,
                 k.account,
@@ -386,7 +389,9 @@ impl Tx for SqliteTx<'_> {
                 k.status.as_str(),
                 k.secret_wrapped,
                 k.created_at_ms,
-                k.last_used_at_ms
+                k.last_used_at_ms,
+                k.last_used_service,
+                k.last_used_region
             ],
         )?;
         if n == 0 {
@@ -410,10 +415,14 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         access_key_id: &str,
         at_ms: i64,
+        service: &str,
+        region: &str,
     ) -> Result<(), StoreError> {
         exactly_one(self.exec(
-            "UPDATE access_keys SET last_used_at = ?2 WHERE access_key_id = ?1",
-            params![access_key_id, at_ms],
+            "UPDATE access_keys SET last_used_at = ?2, last_used_service = ?3,
+                                    last_used_region = ?4
+             WHERE access_key_id = ?1",
+            params![access_key_id, at_ms, service, region],
         )?)
     }
 

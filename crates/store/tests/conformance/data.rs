@@ -88,6 +88,8 @@ fn key(id: &str, owner: &str, created_at_ms: i64) -> AccessKey {
         secret_wrapped: (0..=255u8).chain([0, 0, 1]).collect(),
         created_at_ms,
         last_used_at_ms: None,
+        last_used_service: None,
+        last_used_region: None,
     }
 }
 
@@ -120,20 +122,25 @@ pub fn access_keys_crud(store: &dyn Store) {
 
     let mut tx = store.begin().unwrap();
     tx.set_access_key_status(&k1.access_key_id, AccessKeyStatus::Inactive).unwrap();
-    tx.set_access_key_last_used(&k1.access_key_id, 99).unwrap();
+    tx.set_access_key_last_used(&k1.access_key_id, 99, "iam", "us-east-1").unwrap();
     tx.delete_access_key(&k3.access_key_id).unwrap();
     assert_eq!(tx.delete_access_key(&k3.access_key_id), Err(StoreError::NotFound));
     assert_eq!(
         tx.set_access_key_status("AKIANOPE", AccessKeyStatus::Active),
         Err(StoreError::NotFound)
     );
-    assert_eq!(tx.set_access_key_last_used("AKIANOPE", 1), Err(StoreError::NotFound));
+    assert_eq!(
+        tx.set_access_key_last_used("AKIANOPE", 1, "iam", "us-east-1"),
+        Err(StoreError::NotFound)
+    );
     tx.commit().unwrap();
 
     let mut r = store.read().unwrap();
     let got = r.get_access_key(&k1.access_key_id).unwrap().unwrap();
     assert_eq!(got.status, AccessKeyStatus::Inactive);
     assert_eq!(got.last_used_at_ms, Some(99));
+    assert_eq!(got.last_used_service.as_deref(), Some("iam"));
+    assert_eq!(got.last_used_region.as_deref(), Some("us-east-1"));
     assert_eq!(got.secret_wrapped, k1.secret_wrapped);
     assert_eq!(r.get_access_key(&k3.access_key_id).unwrap(), None);
 }
