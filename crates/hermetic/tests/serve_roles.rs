@@ -194,11 +194,9 @@ fn scenario(backend: Backend) {
     let (ok, out, err) = temp(&["sts", "get-caller-identity"]);
     assert!(ok, "{err}");
     assert_eq!(json(&out)["Arn"], format!("arn:aws:iam::{account}:user/bob"));
-    let (ok, _, err) = temp(&["iam", "list-users"]);
-    assert!(
-        !ok && err.contains("no identity-based policy allows the iam:ListUsers action"),
-        "{err}"
-    );
+    // As in AWS, GetSessionToken credentials without MFA cannot call IAM at all.
+    let (ok, _, err) = temp(&["iam", "get-user"]);
+    assert!(!ok && err.contains("GetSessionToken credentials need MFA to call IAM"), "{err}");
     let (ok, _, err) = temp(&["sts", "get-session-token"]);
     assert!(!ok && err.contains("AccessDenied"), "not from session credentials: {err}");
     // GetAccessKeyInfo names the account of a key.

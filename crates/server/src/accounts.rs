@@ -107,6 +107,8 @@ pub fn handle(
                 secret_wrapped: wrapped,
                 created_at_ms: now,
                 last_used_at_ms: None,
+                last_used_service: None,
+                last_used_region: None,
             })
             .map_err(store_error)?;
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();

@@ -4,7 +4,8 @@
 use crate::error::ApiError;
 use crate::identity::Caller;
 use audit::event::{
-    EventCategory, EventRecord, EventTime, EventType, IdentityType, Redacted, UserIdentity,
+    EventCategory, EventRecord, EventTime, EventType, IdentityType, Redacted, SessionAttributes,
+    SessionContext, SessionIssuer, TlsDetails, UserIdentity,
 };
 use serde_json::Value;
 
@@ -31,14 +32,35 @@ pub struct RequestFacts {
     pub time_ms: i64,
     /// Whether the request came over TLS.
     pub secure: bool,
+    /// For TLS: (version, cipher suite, Host header), CloudTrail's `tlsDetails`.
+    pub tls: Option<(String, String, String)>,
 }
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {
-    let kind = match caller {
-        None => IdentityType::Unknown,
-        Some(c) if c.arn.ends_with(":root") => IdentityType::Root,
-        Some(_) => IdentityType::IamUser,
+    let session = caller.and_then(|c| c.session.as_ref());
+    let kind = match (caller, session) {
+        (None, _) => IdentityType::Unknown,
+        (Some(_), Some(s)) if s.role.is_some() => IdentityType::AssumedRole,
+        (Some(c), _) if c.arn.ends_with(":root") => IdentityType::Root,
+        (Some(_), _) => IdentityType::IamUser,
     };
+    let session_context = session.map(|s| SessionContext {
+        session_issuer: s.role.as_ref().map(|(arn, id)| SessionIssuer {
+            issuer_type: Some("Role".into()),
+            principal_id: Some(id.clone()),
+            arn: Some(arn.clone()),
+            account_id: caller.map(|c| c.account.clone()),
+            user_name: arn.rsplit('/').next().map(str::to_string),
+        }),
+        web_id_federation_data: None,
+        attributes: EventTime::from_unix_millis(u64::try_from(s.issued_ms).unwrap_or(0)).ok().map(
+            |creation_date| SessionAttributes {
+                creation_date,
+                mfa_authenticated: s.mfa_ms.is_some(),
+            },
+        ),
+        source_identity: s.source_identity.clone(),
+    });
     UserIdentity {
         identity_type: kind,
         principal_id: caller.map(|c| c.user_id.clone()),
@@ -46,7 +68,7 @@ fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentit
         account_id: caller.map(|c| c.account.clone()),
         access_key_id: access_key_id.map(str::to_string),
         user_name: caller.and_then(crate::iam::caller_user_name),
-        session_context: None,
+        session_context,
         invoked_by: None,
     }
 }
@@ -88,7 +110,11 @@ pub fn event(
         shared_event_id: None,
         vpc_endpoint_id: None,
         event_category: EventCategory::Management,
-        tls_details: None,
+        tls_details: facts.tls.as_ref().map(|(version, suite, host)| TlsDetails {
+            tls_version: version.clone(),
+            cipher_suite: suite.clone(),
+            client_provided_host_header: host.clone(),
+        }),
     })
 }
 

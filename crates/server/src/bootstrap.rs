@@ -145,8 +145,7 @@ pub fn operator_key(creds: &OperatorCredentials) -> KeyEntry {
             account: OPERATOR_ACCOUNT.into(),
             arn: format!("arn:aws:iam::{OPERATOR_ACCOUNT}:user/operator"),
             user_id: creds.access_key_id.clone(),
-            session_policy: None,
-            temporary: false,
+            session: None,
         },
     }
 }

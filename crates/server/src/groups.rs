@@ -6,7 +6,7 @@ use crate::query::{param, xml_escape};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
 
-fn group_xml(body: &Value) -> String {
+pub(crate) fn group_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
     format!(
         "<Path>{}</Path><GroupName>{}</GroupName><GroupId>{}</GroupId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
@@ -111,16 +111,14 @@ pub fn handle(
                 }
                 let users = members(&users, crate::iam::user_xml);
                 Some(format!(
-                    "<Group>{}</Group><Users>{users}</Users><IsTruncated>false</IsTruncated>",
-                    group_xml(&group.body)
+                    "<Group>{}</Group>{}",
+                    group_xml(&group.body),
+                    crate::iam::paged(params, "Users", users)?
                 ))
             }
             "ListGroups" => {
-                let groups = records(tx, account, "group", "", 1000)?;
-                Some(format!(
-                    "<Groups>{}</Groups><IsTruncated>false</IsTruncated>",
-                    members(&groups, group_xml)
-                ))
+                let groups = records(tx, account, "group", "", 100_000)?;
+                Some(crate::iam::paged(params, "Groups", members(&groups, group_xml))?)
             }
             "DeleteGroup" => {
                 let name = required(params, "GroupName")?;
@@ -177,13 +175,13 @@ pub fn handle(
                 // ListGroupsForUser
                 let user = required(params, "UserName")?;
                 get(tx, account, "user", user)?;
-                let mut members = String::new();
+                let mut members = Vec::new();
                 for group in groups_of(tx, account, user)? {
                     if let Some(g) = tx.get_record(account, "group", &group).map_err(db)? {
-                        members.push_str(&format!("<member>{}</member>", group_xml(&g.body)));
+                        members.push(format!("<member>{}</member>", group_xml(&g.body)));
                     }
                 }
-                Some(format!("<Groups>{members}</Groups><IsTruncated>false</IsTruncated>"))
+                Some(crate::iam::paged(params, "Groups", members)?)
             }
         })
     };

@@ -1,10 +1,11 @@
 //! The listener and the request pipeline.
 
+use crate::authz::{authorize, iam_tag_context, AuthzExtra};
 use crate::bootstrap;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{Caller, KeyEntry, Keys, OPERATOR_ACCOUNT};
-use crate::{accounts, audit_trail};
+use crate::{accounts, audit_trail, sessions};
 use crate::{cloudtrail, iam, query, sts};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -94,16 +95,25 @@ fn error_reply(e: &ApiError, json: bool, request_id: &str) -> Reply {
     Reply { status: e.status, json, body }
 }
 
+/// What a TLS connection negotiated (CloudTrail's `tlsDetails`).
+#[derive(Clone, Debug, Default)]
+pub struct TlsSession {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub version: String,
+    /// The IANA name of the cipher suite.
+    pub cipher_suite: String,
+}
+
 /// Runs one request through the pipeline.
 async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
     peer: std::net::SocketAddr,
-    secure: bool,
+    tls: Option<Arc<TlsSession>>,
 ) -> Response<Full<Bytes>> {
     let id = bootstrap::uuid();
     let json = req.headers().contains_key("x-amz-target");
-    let reply = match pipeline(&state, req, &id, peer, secure).await {
+    let reply = match pipeline(&state, req, &id, peer, tls).await {
         Ok(reply) => reply,
         Err(e) => error_reply(&e, json, &id),
     };
@@ -115,7 +125,7 @@ async fn pipeline(
     req: Request<Incoming>,
     id: &str,
     peer: std::net::SocketAddr,
-    secure: bool,
+    tls: Option<Arc<TlsSession>>,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, state.config.max_body).collect().await {
@@ -164,7 +174,7 @@ async fn pipeline(
                     &headers,
                     &body,
                     &id,
-                    (peer, secure),
+                    (peer, tls),
                     &mut pending,
                 );
                 (result, pending)
@@ -192,7 +202,7 @@ fn decide(
     headers: &[(String, String)],
     body: &[u8],
     id: &str,
-    (peer, secure): (std::net::SocketAddr, bool),
+    (peer, tls): (std::net::SocketAddr, Option<Arc<TlsSession>>),
     pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
@@ -218,7 +228,15 @@ fn decide(
             .map(|(_, v)| v.to_string()),
         time_ms: now,
         region: "us-east-1".into(),
-        secure,
+        secure: tls.is_some(),
+        tls: tls.map(|t| {
+            let host = header_refs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default();
+            (t.version.clone(), t.cipher_suite.clone(), host)
+        }),
         ..Default::default()
     };
     let signed = sigv4::HttpRequest { method, path, query: query_text, headers: &header_refs };
@@ -317,7 +335,27 @@ fn decide(
                 result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
             }
             ("iam", None) => {
-                let (action, resource) = iam::action_and_resource(&caller, &params);
+                let (action, mut resource) = iam::action_and_resource(&caller, &params);
+                if action == "iam:GetAccessKeyLastUsed" {
+                    // The key's owner is the resource.
+                    let owner = query::param(&params, "AccessKeyId").and_then(|k| {
+                        let mut tx = state.store.read().ok()?;
+                        tx.get_access_key(k).ok().flatten()
+                    });
+                    if let Some(k) =
+                        owner.filter(|k| k.account == caller.account && k.owner_kind == "user")
+                    {
+                        resource = format!("arn:aws:iam::{}:user/{}", caller.account, k.owner_key);
+                    }
+                }
+                // As in AWS, GetSessionToken credentials reach IAM only with MFA.
+                if caller.session.as_ref().is_some_and(|s| s.role.is_none() && s.mfa_ms.is_none()) {
+                    return Err(ApiError::sender(
+                        403,
+                        "AccessDenied",
+                        format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
+                    ));
+                }
                 facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
                 let result = iam_tag_context(state, &caller, &params, &resource)
                     .and_then(|extra| authorize(state, &caller, &action, &resource, &facts, &extra))
@@ -342,7 +380,7 @@ fn decide(
             }
             ("sts", None) if query::param(&params, "Action") == Some("GetSessionToken") => {
                 facts.read_only = false;
-                get_session_token(state, &caller, &params, &facts).map(|body| Reply {
+                sessions::get_session_token(state, &caller, &params, &facts).map(|body| Reply {
                     status: 200,
                     json: false,
                     body,
@@ -350,10 +388,50 @@ fn decide(
             }
             ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
                 facts.read_only = false;
-                assume_role(state, &caller, &params, &facts, pending).map(|body| Reply {
+                sessions::assume_role(state, &caller, &params, &facts, pending).map(|body| Reply {
                     status: 200,
                     json: false,
                     body,
+                })
+            }
+            ("sts", None)
+                if query::param(&params, "Action") == Some("DecodeAuthorizationMessage") =>
+            {
+                facts.read_only = true;
+                let result = authorize(
+                    state,
+                    &caller,
+                    "sts:DecodeAuthorizationMessage",
+                    "*",
+                    &facts,
+                    &AuthzExtra::default(),
+                )
+                .and_then(|()| {
+                    let encoded = iam::required(&params, "EncodedMessage")?;
+                    crate::authz::decode_message(state, &caller.account, encoded)
+                });
+                let error = result.as_ref().err();
+                let event = audit_trail::event(
+                    &facts,
+                    Some(&caller),
+                    &caller.account,
+                    Some(serde_json::json!({})),
+                    None,
+                    error,
+                )?;
+                pending.push((caller.account.clone(), event));
+                result.map(|decoded| Reply {
+                    status: 200,
+                    json: false,
+                    body: query::response(
+                        "DecodeAuthorizationMessage",
+                        sts::NAMESPACE,
+                        &format!(
+                            "<DecodedMessage>{}</DecodedMessage>",
+                            query::xml_escape(&decoded)
+                        ),
+                        id,
+                    ),
                 })
             }
             ("sts", None) => {
@@ -404,465 +482,6 @@ fn decide(
     result
 }
 
-/// What else a decision needs besides the caller's identity policies.
-#[derive(Debug, Default)]
-pub struct AuthzExtra<'a> {
-    /// The account that owns the resource (the caller's when `None`).
-    pub resource_account: Option<&'a str>,
-    /// The resource's own policy (a role's trust policy), if any.
-    pub resource_policy: Option<&'a str>,
-    /// Service-specific condition keys (`sts:ExternalId`, ...).
-    pub context: Vec<(String, String)>,
-    /// Multivalued condition keys (`aws:TagKeys`).
-    pub multi: Vec<(String, Vec<String>)>,
-}
-
-/// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
-/// request, `aws:ResourceTag/*` from the user or role it acts on.
-fn iam_tag_context<'a>(
-    state: &State,
-    caller: &Caller,
-    params: &[(String, String)],
-    resource: &str,
-) -> Result<AuthzExtra<'a>, ApiError> {
-    let mut extra = AuthzExtra::default();
-    let tags = crate::tags::request_tags(params)?;
-    let mut keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
-    keys.extend(crate::tags::request_tag_keys(params));
-    for (k, v) in &tags {
-        extra.context.push((format!("aws:RequestTag/{k}"), v.clone()));
-    }
-    if !keys.is_empty() {
-        extra.multi.push(("aws:TagKeys".into(), keys));
-    }
-    let prefix = format!("arn:aws:iam::{}:", caller.account);
-    if let Some(rest) = resource.strip_prefix(&prefix) {
-        let target = rest
-            .strip_prefix("user/")
-            .map(|r| ("user", r))
-            .or_else(|| rest.strip_prefix("role/").map(|r| ("role", r)));
-        if let Some((kind, path_and_name)) = target {
-            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-            let mut tx = state
-                .store
-                .read()
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-            if let Some(record) = tx
-                .get_record(&caller.account, kind, name)
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?
-            {
-                for (k, v) in crate::tags::of(&record.body) {
-                    extra.context.push((format!("aws:ResourceTag/{k}"), v));
-                }
-            }
-        }
-    }
-    Ok(extra)
-}
-
-fn parse_stored(name: &str, document: &str) -> Result<(String, policy::Policy), ApiError> {
-    // A stored policy that no longer parses could hide a Deny: refuse rather than skip it.
-    policy::parse_policy(document)
-        .map(|p| (name.to_string(), p))
-        .map_err(|_| ApiError::unavailable("a stored policy could not be read"))
-}
-
-/// Authorizes `action` on `resource` for `caller` with `policy::evaluate`: the caller's
-/// identity policies (a user's or a role session's inline policies; the root user needs none),
-/// its session policy, and the resource's policy. Fail closed.
-fn authorize(
-    state: &State,
-    caller: &Caller,
-    action: &str,
-    resource: &str,
-    facts: &audit_trail::RequestFacts,
-    extra: &AuthzExtra<'_>,
-) -> Result<(), ApiError> {
-    let resource_account = extra.resource_account.unwrap_or(&caller.account);
-    // The operator guardrail, before any policy: operator principals have no access to tenant
-    // resources, whatever a tenant's policies say.
-    if caller.account == OPERATOR_ACCOUNT && resource_account != OPERATOR_ACCOUNT {
-        return Err(ApiError::sender(
-            403,
-            "AccessDenied",
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in the Hermetic operator guardrail",
-                caller.arn
-            ),
-        ));
-    }
-    let principal = policy::Principal::parse(&caller.arn)
-        .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
-    let mut context = policy::Context::new();
-    context.set("aws:SourceIp", facts.source_ip.clone());
-    context.set("aws:SecureTransport", if facts.secure { "true" } else { "false" });
-    context.set("aws:RequestedRegion", facts.region.clone());
-    context.set("aws:EpochTime", (facts.time_ms / 1000).to_string());
-    if let Ok(t) =
-        audit::event::EventTime::from_unix_millis(u64::try_from(facts.time_ms).unwrap_or(0))
-    {
-        context.set("aws:CurrentTime", t.to_string());
-    }
-    context.set("aws:userid", caller.user_id.clone());
-    for (k, v) in &extra.context {
-        context.set(k, v.clone());
-    }
-    for (k, v) in &extra.multi {
-        context.set_multi(k, v.clone());
-    }
-    let mut tx =
-        state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    // The user, or the role behind a session: its tags, its policies and its boundary.
-    let (documents, boundary) = match iam::caller_entity(caller) {
-        Some((kind, name)) => {
-            let record = tx
-                .get_record(&caller.account, kind, &name)
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-            for (k, v) in record.as_ref().map(|r| crate::tags::of(&r.body)).unwrap_or_default() {
-                context.set(&format!("aws:PrincipalTag/{k}"), v);
-            }
-            let documents = if kind == "user" {
-                iam::user_policies(tx.as_mut(), &caller.account, &name)?
-            } else {
-                crate::roles::role_policies(tx.as_mut(), &caller.account, &name)?
-            };
-            let boundary_arn = record.as_ref().and_then(|r| {
-                r.body.get("PermissionsBoundaryArn").and_then(serde_json::Value::as_str)
-            });
-            let boundary = match boundary_arn {
-                Some(arn) => Some((
-                    arn.to_string(),
-                    crate::managed::default_document(tx.as_mut(), &caller.account, arn)?,
-                )),
-                None => None,
-            };
-            (documents, boundary)
-        }
-        None => (Vec::new(), None),
-    };
-    let request =
-        policy::Request::new(principal, action, resource, Some(resource_account), context);
-    let identity: Vec<(String, policy::Policy)> =
-        documents.iter().map(|(n, d)| parse_stored(n, d)).collect::<Result<_, _>>()?;
-    let boundaries: Vec<(String, policy::Policy)> =
-        boundary.iter().map(|(arn, doc)| parse_stored(arn, doc)).collect::<Result<_, _>>()?;
-    let session: Vec<(String, policy::Policy)> = match &caller.session_policy {
-        Some(d) => vec![parse_stored("session policy", d)?],
-        None => Vec::new(),
-    };
-    let resource_policy = match extra.resource_policy {
-        Some(d) => Some(parse_stored("resource policy", d)?),
-        None => None,
-    };
-    fn named((n, p): &(String, policy::Policy)) -> policy::NamedPolicy<'_> {
-        policy::NamedPolicy { name: n.as_str(), policy: p }
-    }
-    let set = policy::PolicySet {
-        identity: identity.iter().map(named).collect(),
-        boundaries: boundaries.iter().map(named).collect(),
-        session: session.iter().map(named).collect(),
-        resource: resource_policy.as_ref().map(named),
-        ..policy::PolicySet::default()
-    };
-    let evaluation = policy::evaluate(&request, &set);
-    if evaluation.decision == policy::Decision::Allowed {
-        Ok(())
-    } else {
-        Err(ApiError::sender(403, "AccessDenied", evaluation.access_denied_message(&request)))
-    }
-}
-
-/// `sts:AssumeRole`: the caller's identity policies and the role's trust policy must allow it;
-/// the session's credentials, its record and the audit event commit together.
-fn assume_role(
-    state: &State,
-    caller: &Caller,
-    params: &[(String, String)],
-    facts: &audit_trail::RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
-) -> Result<String, ApiError> {
-    let role_arn = crate::iam::required(params, "RoleArn")?;
-    let session_name = crate::iam::required(params, "RoleSessionName")?;
-    let valid_session = (2..=64).contains(&session_name.len())
-        && session_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if !valid_session {
-        return Err(ApiError::sender(
-            400,
-            "ValidationError",
-            "RoleSessionName must be 2 to 64 characters of [\\w+=,.@-]",
-        ));
-    }
-    let denied = || {
-        ApiError::sender(
-            403,
-            "AccessDenied",
-            format!(
-                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                caller.arn
-            ),
-        )
-    };
-    // arn:aws:iam::ACCOUNT:role/PATH/NAME
-    let mut parts = role_arn.splitn(6, ':');
-    let (account, resource) = (parts.nth(4).unwrap_or_default(), parts.next().unwrap_or_default());
-    let role_name =
-        resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next()).ok_or_else(denied)?;
-    let role = {
-        let mut tx =
-            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-        // A role that does not exist is refused like one that does not trust the caller.
-        crate::roles::get_role(tx.as_mut(), account, role_name).map_err(|_| denied())?
-    };
-    let text = |k: &str| {
-        role.body.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
-    };
-    let max =
-        role.body.get("MaxSessionDuration").and_then(serde_json::Value::as_i64).unwrap_or(3600);
-    let duration = match query::param(params, "DurationSeconds") {
-        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
-            ApiError::sender(400, "ValidationError", format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({max})."))
-        })?,
-        None => 3600.min(max),
-    };
-    let session_policy = query::param(params, "Policy").map(str::to_string);
-    if let Some(p) = &session_policy {
-        let findings = policy::validate::validate(p, policy::validate::PolicyKind::Identity);
-        if let Some(err) = findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
-        {
-            return Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone()));
-        }
-        if p.chars().filter(|c| !c.is_whitespace()).count() > 2048 {
-            return Err(ApiError::sender(
-                400,
-                "PackedPolicyTooLarge",
-                "The session policy is larger than 2048 characters.",
-            ));
-        }
-    }
-    let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
-    if let Some(e) = query::param(params, "ExternalId") {
-        context.push(("sts:ExternalId".to_string(), e.to_string()));
-    }
-    let trust = text("AssumeRolePolicyDocument");
-    let decision = authorize(
-        state,
-        caller,
-        "sts:AssumeRole",
-        &text("Arn"),
-        facts,
-        &AuthzExtra {
-            resource_account: Some(account),
-            resource_policy: Some(&trust),
-            context,
-            multi: Vec::new(),
-        },
-    );
-    if let Err(e) = decision {
-        // A refused attempt on another account's role is that account's business too (the
-        // operator's attempts above all).
-        let request_parameters =
-            serde_json::json!({ "roleArn": role_arn, "roleSessionName": session_name });
-        for log in [caller.account.as_str(), account] {
-            let event = audit_trail::event(
-                facts,
-                Some(caller),
-                log,
-                Some(request_parameters.clone()),
-                None,
-                Some(&e),
-            )?;
-            pending.push((log.to_string(), event));
-            if account == caller.account {
-                break;
-            }
-        }
-        return Err(e);
-    }
-
-    let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}");
-    let role_id = text("RoleId");
-    let (mut tx, issued) = issue_session(
-        state,
-        account,
-        serde_json::json!({
-            "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
-            "SessionName": session_name, "Arn": assumed_arn,
-            "UserId": format!("{role_id}:{session_name}"), "SessionPolicy": session_policy,
-        }),
-        duration,
-        facts,
-    )?;
-    let (key_id, expiration) = (issued.key_id.clone(), issued.expiration.clone());
-    let request_parameters = serde_json::json!({
-        "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
-    });
-    let response = serde_json::json!({
-        "assumedRoleUser": { "arn": assumed_arn, "assumedRoleId": format!("{role_id}:{session_name}") },
-        "credentials": { "accessKeyId": key_id, "expiration": expiration },
-    });
-    for log in [account, caller.account.as_str()] {
-        let event = audit_trail::event(
-            facts,
-            Some(caller),
-            log,
-            Some(request_parameters.clone()),
-            Some(response.clone()),
-            None,
-        )?;
-        audit_trail::append(tx.as_mut(), log, &event)?;
-        if log == caller.account {
-            break;
-        }
-    }
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    Ok(query::response(
-        "AssumeRole",
-        sts::NAMESPACE,
-        &format!(
-            "{}<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
-            issued.credentials_xml(),
-            query::xml_escape(&format!("{role_id}:{session_name}")),
-            query::xml_escape(&assumed_arn)
-        ),
-        &facts.request_id,
-    ))
-}
-
-/// Temporary credentials just created, inside the transaction that records them.
-struct Issued {
-    key_id: String,
-    secret: String,
-    token: String,
-    expiration: String,
-}
-
-impl Issued {
-    /// The `<Credentials>` element STS answers with.
-    fn credentials_xml(&self) -> String {
-        format!(
-            "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-             <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
-            self.key_id,
-            query::xml_escape(&self.secret),
-            query::xml_escape(&self.token),
-            self.expiration
-        )
-    }
-}
-
-/// Creates temporary credentials in `account`: an `ASIA` key whose secret is wrapped by the root
-/// key, and a session record (`session` fields plus expiry and the token's SHA-256), in a
-/// transaction the caller finishes with its audit events.
-fn issue_session<'s>(
-    state: &'s State,
-    account: &str,
-    session: serde_json::Value,
-    duration_secs: i64,
-    facts: &audit_trail::RequestFacts,
-) -> Result<(Box<dyn store::Tx + 's>, Issued), ApiError> {
-    let unavailable = |_| ApiError::unavailable("the store is unavailable");
-    let (key_id, secret) = bootstrap::new_access_key("ASIA");
-    let token = bootstrap::random_text(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        160,
-    );
-    let expires_ms = facts.time_ms + duration_secs * 1000;
-    let wrapped =
-        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
-            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-    let mut body = session;
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("ExpirationMs".into(), expires_ms.into());
-        obj.insert(
-            "TokenSha256".into(),
-            sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())).into(),
-        );
-    }
-    let mut tx = state.store.begin().map_err(unavailable)?;
-    tx.insert_access_key(&store::AccessKey {
-        access_key_id: key_id.clone(),
-        account: account.to_string(),
-        owner_kind: "session".into(),
-        owner_key: key_id.clone(),
-        status: store::AccessKeyStatus::Active,
-        secret_wrapped: wrapped,
-        created_at_ms: facts.time_ms,
-        last_used_at_ms: None,
-    })
-    .map_err(unavailable)?;
-    tx.put_record(
-        &store::Record {
-            account: account.to_string(),
-            kind: "session".into(),
-            key: key_id.clone(),
-            format_version: 1,
-            body,
-            updated_at_ms: facts.time_ms,
-        },
-        store::PutMode::Create,
-    )
-    .map_err(unavailable)?;
-    let expiration =
-        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-    let secret = String::from_utf8_lossy(secret.expose()).into_owned();
-    Ok((tx, Issued { key_id, secret, token, expiration }))
-}
-
-fn get_session_token(
-    state: &State,
-    caller: &Caller,
-    params: &[(String, String)],
-    facts: &audit_trail::RequestFacts,
-) -> Result<String, ApiError> {
-    if caller.temporary {
-        return Err(ApiError::sender(
-            403,
-            "AccessDenied",
-            "Cannot call GetSessionToken with session credentials",
-        ));
-    }
-    let is_root = caller.arn.ends_with(":root");
-    let max = if is_root { 3600 } else { 129_600 };
-    let duration = match query::param(params, "DurationSeconds") {
-        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
-            ApiError::sender(
-                400,
-                "ValidationError",
-                format!("DurationSeconds must be between 900 and {max}"),
-            )
-        })?,
-        None => 43_200.min(max),
-    };
-    // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
-    let (mut tx, issued) = issue_session(
-        state,
-        &caller.account,
-        serde_json::json!({ "Arn": caller.arn, "UserId": caller.user_id, "SessionPolicy": null }),
-        duration,
-        facts,
-    )?;
-    let event = audit_trail::event(
-        facts,
-        Some(caller),
-        &caller.account,
-        Some(serde_json::json!({ "durationSeconds": duration })),
-        Some(serde_json::json!({
-            "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
-        })),
-        None,
-    )?;
-    audit_trail::append(tx.as_mut(), &caller.account, &event)?;
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    Ok(query::response(
-        "GetSessionToken",
-        sts::NAMESPACE,
-        &issued.credentials_xml(),
-        &facts.request_id,
-    ))
-}
-
 /// A JSON-protocol request body (empty means `{}`).
 fn json_input(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     if body.is_empty() {
@@ -879,6 +498,9 @@ fn operation_name(target: &Option<String>, params: &[(String, String)]) -> Strin
         None => query::param(params, "Action").unwrap_or("Unknown").to_string(),
     }
 }
+
+/// How fresh an access key's last-used time is kept (IAM reports it to the minute or so).
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
 
@@ -905,6 +527,8 @@ fn authenticate(
             "The security token included in the request is invalid.",
         )
     };
+    // For keys from the store: when the key was last used (refreshed at most once a minute).
+    let mut last_used: Option<Option<i64>> = None;
     let (secret, caller) = match state.keys.get(&key_id) {
         Some(KeyEntry { secret, caller }) => (secret, caller),
         None => {
@@ -925,6 +549,7 @@ fn authenticate(
             {
                 return Err(fail(invalid(), Some(key.account.clone())));
             }
+            last_used = Some(key.last_used_at_ms);
             let secret = crypto::RootOfTrust::unwrap(
                 &state.root,
                 &accounts::secret_context(&key_id),
@@ -953,8 +578,7 @@ fn authenticate(
                         arn: field("Arn"),
                         user_id: field("UserId"),
                         account: key.account.clone(),
-                        session_policy: None,
-                        temporary: false,
+                        session: None,
                     }
                 }
                 "session" => {
@@ -999,19 +623,14 @@ fn authenticate(
                         arn: text("Arn"),
                         user_id: text("UserId"),
                         account: key.account.clone(),
-                        session_policy: body
-                            .get("SessionPolicy")
-                            .and_then(serde_json::Value::as_str)
-                            .map(str::to_string),
-                        temporary: true,
+                        session: Some(sessions::session_of(body)),
                     }
                 }
                 "root" if key.owner_key == key.account => Caller {
                     arn: format!("arn:aws:iam::{}:root", key.account),
                     user_id: key.account.clone(),
                     account: key.account.clone(),
-                    session_policy: None,
-                    temporary: false,
+                    session: None,
                 },
                 // Any other owner is not a principal this server knows: refuse (fail closed).
                 _ => return Err(fail(invalid(), Some(key.account.clone()))),
@@ -1024,6 +643,16 @@ fn authenticate(
     unverified
         .verify(&secret, now_ms / 1000, sigv4::Payload::Bytes(body), &mut cache)
         .map_err(|e| fail(ApiError::from_sigv4(&e, false), account))?;
+    if let Some(previous) = last_used {
+        if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
+            // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
+            if let Ok(mut tx) = state.store.begin() {
+                if tx.set_access_key_last_used(&key_id, now_ms, &service, &region).is_ok() {
+                    let _ = tx.commit();
+                }
+            }
+        }
+    }
     Ok((caller, service, region, key_id))
 }
 
@@ -1098,16 +727,19 @@ pub async fn run(
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let state = state.clone();
-                let secure = tls.is_some();
-                let service = hyper::service::service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer, secure).await) }
-                });
+                let service = move |session: Option<Arc<TlsSession>>| {
+                    hyper::service::service_fn(move |req| {
+                        let (state, session) = (state.clone(), session.clone());
+                        async move {
+                            Ok::<_, std::convert::Infallible>(handle(state, req, peer, session).await)
+                        }
+                    })
+                };
                 let watcher = graceful.watcher();
                 match tls.clone() {
                     None => {
                         let conn = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service(None));
                         tokio::spawn(async move {
                             let _ = watcher.watch(conn).await;
                         });
@@ -1116,8 +748,24 @@ pub async fn run(
                         tokio::spawn(async move {
                             // A failed handshake is the client's problem; nothing was requested.
                             let Ok(stream) = acceptor.accept(stream).await else { return };
-                            let conn = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                            let (_, connection) = stream.get_ref();
+                            let session = TlsSession {
+                                version: match connection.protocol_version() {
+                                    Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".into(),
+                                    Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".into(),
+                                    Some(other) => format!("{other:?}"),
+                                    None => String::new(),
+                                },
+                                cipher_suite: connection
+                                    .negotiated_cipher_suite()
+                                    .and_then(|c| c.suite().as_str())
+                                    .unwrap_or_default()
+                                    .to_string(),
+                            };
+                            let conn = hyper::server::conn::http1::Builder::new().serve_connection(
+                                hyper_util::rt::TokioIo::new(stream),
+                                service(Some(Arc::new(session))),
+                            );
                             let _ = watcher.watch(conn).await;
                         });
                     }

@@ -70,8 +70,56 @@ pub(crate) fn records(
 }
 
 /// `<member>` elements, one per record, rendered by `xml`.
-pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> String {
+pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> Vec<String> {
     records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+}
+
+/// Most items one page holds (IAM's `MaxItems` bound) and the default page size.
+pub const MAX_ITEMS: usize = 1000;
+const DEFAULT_ITEMS: usize = 100;
+
+/// The window a list request asks for: from its `Marker` (an offset this server handed out)
+/// and `MaxItems` (1 to 1000, default 100).
+pub(crate) fn page_window(params: &[(String, String)]) -> Result<(usize, usize), ApiError> {
+    let limit =
+        match param(params, "MaxItems") {
+            Some(m) => m.parse::<usize>().ok().filter(|m| (1..=MAX_ITEMS).contains(m)).ok_or_else(
+                || ApiError::sender(400, "ValidationError", "MaxItems must be between 1 and 1000"),
+            )?,
+            None => DEFAULT_ITEMS,
+        };
+    let start = match param(params, "Marker") {
+        Some(m) => {
+            m.strip_prefix("hm1.").and_then(|n| n.parse::<usize>().ok()).ok_or_else(|| {
+                ApiError::sender(400, "ValidationError", "Marker is not one this service returned")
+            })?
+        }
+        None => 0,
+    };
+    Ok((start, limit))
+}
+
+/// One page of `items` (each a `<member>`), in `<{wrapper}>`, followed by `IsTruncated` and,
+/// when more follow, the `Marker` that fetches them.
+pub(crate) fn paged(
+    params: &[(String, String)],
+    wrapper: &str,
+    items: Vec<String>,
+) -> Result<String, ApiError> {
+    let (start, limit) = page_window(params)?;
+    let total = items.len();
+    let page: String = items.into_iter().skip(start).take(limit).collect();
+    Ok(format!("<{wrapper}>{page}</{wrapper}>{}", page_tail(start, limit, total)))
+}
+
+/// `IsTruncated`, and the `Marker` of the next page when there is one.
+pub(crate) fn page_tail(start: usize, limit: usize, total: usize) -> String {
+    let next = start.saturating_add(limit);
+    if next < total {
+        format!("<IsTruncated>true</IsTruncated><Marker>hm1.{next}</Marker>")
+    } else {
+        "<IsTruncated>false</IsTruncated>".into()
+    }
 }
 
 /// Creates a new user, role, group or policy; one that exists already is IAM's
@@ -128,6 +176,40 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     }
     if let (Some(name), "CreatePolicy") = (param(params, "PolicyName"), action.as_str()) {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:policy/{name}", caller.account));
+    }
+    if let ("CreateVirtualMFADevice", Some(name)) =
+        (action.as_str(), param(params, "VirtualMFADeviceName"))
+    {
+        let path = param(params, "Path").unwrap_or("/");
+        return (
+            format!("iam:{action}"),
+            format!("arn:aws:iam::{}:mfa{path}{name}", caller.account),
+        );
+    }
+    if let ("DeleteVirtualMFADevice", Some(serial)) =
+        (action.as_str(), param(params, "SerialNumber"))
+    {
+        return (format!("iam:{action}"), serial.to_string());
+    }
+    if let ("SimulatePrincipalPolicy", Some(source)) =
+        (action.as_str(), param(params, "PolicySourceArn"))
+    {
+        return (format!("iam:{action}"), source.to_string());
+    }
+    const ACCOUNT_WIDE: &[&str] = &[
+        "GetAccountSummary",
+        "GetAccountAuthorizationDetails",
+        "SimulateCustomPolicy",
+        "ListPolicies",
+    ];
+    if ACCOUNT_WIDE.contains(&action.as_str()) {
+        return (format!("iam:{action}"), "*".into());
+    }
+    if action == "ListGroups" {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/", caller.account));
+    }
+    if action == "ListVirtualMFADevices" {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:mfa/", caller.account));
     }
     if let Some(role) = param(params, "RoleName") {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
@@ -229,11 +311,14 @@ pub fn handle(
             Some(format!("<User>{}</User>", user_xml(&user.body)))
         }
         "ListUsers" => {
-            let users = records(tx.as_mut(), &account, "user", "", 1000)?;
-            Some(format!(
-                "<IsTruncated>false</IsTruncated><Users>{}</Users>",
-                members(&users, user_xml)
-            ))
+            let prefix = param(params, "PathPrefix").unwrap_or("/");
+            let users: Vec<Record> = records(tx.as_mut(), &account, "user", "", 100_000)?
+                .into_iter()
+                .filter(|r| {
+                    r.body.get("Path").and_then(Value::as_str).unwrap_or("/").starts_with(prefix)
+                })
+                .collect();
+            Some(paged(params, "Users", members(&users, user_xml))?)
         }
         "DeleteUser" => {
             let name = required(params, "UserName")?;
@@ -241,7 +326,9 @@ pub fn handle(
             let keys = tx.list_access_keys(&account, "user", name).map_err(db)?;
             let policies = user_policies(tx.as_mut(), &account, name)?;
             let groups = crate::groups::groups_of(tx.as_mut(), &account, name)?;
-            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() {
+            let devices = crate::mfa::devices_of(tx.as_mut(), &account, name)?;
+            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() || !devices.is_empty()
+            {
                 return Err(ApiError::sender(
                     409,
                     "DeleteConflict",
@@ -275,6 +362,8 @@ pub fn handle(
                 secret_wrapped: wrapped,
                 created_at_ms: now,
                 last_used_at_ms: None,
+                last_used_service: None,
+                last_used_region: None,
             })
             .map_err(db)?;
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
@@ -285,6 +374,29 @@ pub fn handle(
             secret_out = Some(key_id);
             Some(xml)
         }
+        "GetAccessKeyLastUsed" => {
+            let key_id = required(params, "AccessKeyId")?;
+            let key = tx
+                .get_access_key(key_id)
+                .map_err(db)?
+                .filter(|k| k.account == account && k.owner_kind == "user")
+                .ok_or_else(|| {
+                    no_such(&format!("The Access Key with id {key_id} cannot be found."))
+                })?;
+            let used = match key.last_used_at_ms {
+                Some(at) => format!(
+                    "<LastUsedDate>{}</LastUsedDate><ServiceName>{}</ServiceName><Region>{}</Region>",
+                    date(at),
+                    xml_escape(key.last_used_service.as_deref().unwrap_or("N/A")),
+                    xml_escape(key.last_used_region.as_deref().unwrap_or("N/A"))
+                ),
+                None => "<ServiceName>N/A</ServiceName><Region>N/A</Region>".into(),
+            };
+            Some(format!(
+                "<UserName>{}</UserName><AccessKeyLastUsed>{used}</AccessKeyLastUsed>",
+                xml_escape(&key.owner_key)
+            ))
+        }
         "ListAccessKeys" => {
             let name = match param(params, "UserName") {
                 Some(n) => n.to_string(),
@@ -292,7 +404,7 @@ pub fn handle(
             };
             get_user(tx.as_mut(), &account, &name)?;
             let keys = tx.list_access_keys(&account, "user", &name).map_err(db)?;
-            let members: String = keys
+            let items: Vec<String> = keys
                 .iter()
                 .map(|k| format!(
                     "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>{}</Status><CreateDate>{}</CreateDate></member>",
@@ -300,9 +412,7 @@ pub fn handle(
                     if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, date(k.created_at_ms)
                 ))
                 .collect();
-            Some(format!(
-                "<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"
-            ))
+            Some(paged(params, "AccessKeyMetadata", items)?)
         }
         "DeleteAccessKey" | "UpdateAccessKey" => {
             let key_id = required(params, "AccessKeyId")?;
@@ -337,7 +447,11 @@ pub fn handle(
             .or_else(|| crate::groups::handle(other, tx.as_mut(), &account, params, now))
             .or_else(|| crate::managed::handle(other, tx.as_mut(), &account, params, now))
             .or_else(|| crate::tags::handle(other, tx.as_mut(), &account, params, now))
-        {
+            .or_else(|| crate::mfa::handle(other, tx.as_mut(), root, &account, params, now))
+            .or_else(|| crate::reports::handle(other, tx.as_mut(), &account, params))
+            .or_else(|| {
+                crate::simulate::handle(other, tx.as_mut(), &account, params).map(|r| r.map(Some))
+            }) {
             Some(result) => result?,
             None => {
                 return Err(ApiError::sender(

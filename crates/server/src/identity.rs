@@ -12,10 +12,35 @@ pub struct Caller {
     pub arn: String,
     /// The unique id AWS reports as `UserId`.
     pub user_id: String,
-    /// For a role session, the inline session policy it was created with.
-    pub session_policy: Option<String>,
-    /// Whether the request was signed with temporary credentials (a session).
-    pub temporary: bool,
+    /// The session behind temporary credentials; `None` for long-term keys.
+    pub session: Option<Session>,
+}
+
+impl Caller {
+    /// Whether the request was signed with temporary credentials.
+    pub fn temporary(&self) -> bool {
+        self.session.is_some()
+    }
+}
+
+/// What temporary credentials carry from the call that issued them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    /// When the credentials were issued (ms since the epoch): `aws:TokenIssueTime`.
+    pub issued_ms: i64,
+    /// When MFA was last proven for them (ms), if it was: `aws:MultiFactorAuth*`.
+    pub mfa_ms: Option<i64>,
+    /// For a role session, the session policies it was created with (name, document): the
+    /// inline one and the managed ones' documents as they were then.
+    pub policies: Vec<(String, String)>,
+    /// For a role session, the role (ARN, unique id).
+    pub role: Option<(String, String)>,
+    /// Session tags (`aws:PrincipalTag/*`, over the role's own tags).
+    pub tags: Vec<(String, String)>,
+    /// Keys of the session tags that pass on to chained role sessions.
+    pub transitive_keys: Vec<String>,
+    /// The source identity set when the role was assumed (`aws:SourceIdentity`).
+    pub source_identity: Option<String>,
 }
 
 /// The operator realm's account id: reserved, never a tenant.

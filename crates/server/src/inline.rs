@@ -111,13 +111,11 @@ pub fn handle(
         let name = required(params, owner.param())?;
         if verb == "List" {
             owner_exists(tx, account, owner, name)?;
-            let members: String = list(tx, account, owner, name)?
+            let members: Vec<String> = list(tx, account, owner, name)?
                 .iter()
                 .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
                 .collect();
-            return Ok(Some(format!(
-                "<PolicyNames>{members}</PolicyNames><IsTruncated>false</IsTruncated>"
-            )));
+            return Ok(Some(crate::iam::paged(params, "PolicyNames", members)?));
         }
         let policy_name = required(params, "PolicyName")?;
         let key = format!("{name}/{policy_name}");

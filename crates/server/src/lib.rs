@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit_trail;
+pub mod authz;
 pub mod bootstrap;
 pub mod cloudtrail;
 pub mod config;
@@ -17,9 +18,13 @@ pub mod iam;
 pub mod identity;
 pub mod inline;
 pub mod managed;
+pub mod mfa;
 pub mod pool;
 pub mod query;
+pub mod reports;
 pub mod roles;
+pub mod sessions;
+pub mod simulate;
 pub mod sts;
 pub mod tags;
 pub mod trail;

@@ -57,7 +57,7 @@ fn local_name<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
     rest.rsplit('/').next()
 }
 
-fn policy_xml(body: &Value) -> String {
+pub(crate) fn policy_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
     let n = |k: &str| body.get(k).and_then(Value::as_i64).unwrap_or(0);
     format!(
@@ -67,7 +67,7 @@ fn policy_xml(body: &Value) -> String {
     )
 }
 
-fn aws_policy_xml(name: &str) -> String {
+pub(crate) fn aws_policy_xml(name: &str) -> String {
     format!(
         "<PolicyName>{name}</PolicyName><PolicyId>ANPAHERMETIC{}</PolicyId><Arn>arn:aws:iam::aws:policy/{name}</Arn><Path>/</Path>\
          <DefaultVersionId>v1</DefaultVersionId><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>\
@@ -82,7 +82,7 @@ fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Re
     tx.get_record(account, "policy", name).map_err(db)?.ok_or_else(missing)
 }
 
-fn versions(
+pub(crate) fn versions(
     tx: &mut dyn store::ReadTx,
     account: &str,
     name: &str,
@@ -91,7 +91,7 @@ fn versions(
 }
 
 /// The attachment records of an owner (`user`, `group` or `role`).
-fn attachments(
+pub(crate) fn attachments(
     tx: &mut dyn store::ReadTx,
     account: &str,
     owner_kind: &str,
@@ -266,19 +266,33 @@ pub fn handle(
             }
             "ListPolicies" => {
                 let scope = param(params, "Scope").unwrap_or("All");
-                let mut members = String::new();
-                if scope == "All" || scope == "AWS" {
+                if !["All", "AWS", "Local"].contains(&scope) {
+                    return Err(ApiError::sender(
+                        400,
+                        "ValidationError",
+                        "Scope must be one of All, AWS, Local",
+                    ));
+                }
+                let only_attached = param(params, "OnlyAttached") == Some("true");
+                let prefix = param(params, "PathPrefix").unwrap_or("/");
+                let mut members = Vec::new();
+                if (scope == "All" || scope == "AWS") && !only_attached && prefix == "/" {
                     for (name, _) in AWS_MANAGED {
-                        members.push_str(&format!("<member>{}</member>", aws_policy_xml(name)));
+                        members.push(format!("<member>{}</member>", aws_policy_xml(name)));
                     }
                 }
                 if scope == "All" || scope == "Local" {
-                    members.push_str(&crate::iam::members(
-                        &records(tx, account, "policy", "", 1000)?,
-                        policy_xml,
-                    ));
+                    let local: Vec<Record> = records(tx, account, "policy", "", 100_000)?
+                        .into_iter()
+                        .filter(|r| {
+                            let count = r.body.get("AttachmentCount").and_then(Value::as_i64);
+                            let path = r.body.get("Path").and_then(Value::as_str).unwrap_or("/");
+                            path.starts_with(prefix) && (!only_attached || count.unwrap_or(0) > 0)
+                        })
+                        .collect();
+                    members.extend(crate::iam::members(&local, policy_xml));
                 }
-                Some(format!("<Policies>{members}</Policies><IsTruncated>false</IsTruncated>"))
+                Some(crate::iam::paged(params, "Policies", members)?)
             }
             "DeletePolicy" => {
                 let arn = required(params, "PolicyArn")?;
@@ -390,7 +404,7 @@ pub fn handle(
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let members: String = versions(tx, account, &policy.key)?
+                let members: Vec<String> = versions(tx, account, &policy.key)?
                     .iter()
                     .map(|v| {
                         let id = v.body.get("VersionId").and_then(Value::as_str).unwrap_or_default();
@@ -398,7 +412,7 @@ pub fn handle(
                             id == default, xml_escape(v.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default()))
                     })
                     .collect();
-                Some(format!("<Versions>{members}</Versions><IsTruncated>false</IsTruncated>"))
+                Some(crate::iam::paged(params, "Versions", members)?)
             }
             "PutUserPermissionsBoundary"
             | "DeleteUserPermissionsBoundary"
@@ -452,14 +466,14 @@ pub fn handle(
                 let kind = format!("attached_{owner_kind}");
                 if action.starts_with("ListAttached") {
                     let links = attachments(tx, account, owner_kind, owner)?;
-                    let members: String = links
+                    let members: Vec<String> = links
                         .iter()
                         .map(|l| {
                             let f = |k: &str| xml_escape(l.body.get(k).and_then(Value::as_str).unwrap_or_default());
                             format!("<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>", f("PolicyName"), f("PolicyArn"))
                         })
                         .collect();
-                    return Ok(Some(format!("<AttachedPolicies>{members}</AttachedPolicies><IsTruncated>false</IsTruncated>")));
+                    return Ok(Some(crate::iam::paged(params, "AttachedPolicies", members)?));
                 }
                 let arn = required(params, "PolicyArn")?;
                 let policy_name = if aws_managed(arn).is_some() {

@@ -9,7 +9,7 @@ use store::{PutMode, Record, Tx};
 /// Longest session a role allows unless it says otherwise (seconds).
 pub const DEFAULT_MAX_SESSION: i64 = 3600;
 
-fn role_xml(body: &Value) -> String {
+pub(crate) fn role_xml(body: &Value) -> String {
     let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
     let max = body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(DEFAULT_MAX_SESSION);
     format!(
@@ -102,11 +102,18 @@ pub fn handle(
                 Some(format!("<Role>{}</Role>", role_xml(&role.body)))
             }
             "ListRoles" => {
-                let roles = records(tx, account, "role", "", 1000)?;
-                Some(format!(
-                    "<IsTruncated>false</IsTruncated><Roles>{}</Roles>",
-                    members(&roles, role_xml)
-                ))
+                let prefix = param(params, "PathPrefix").unwrap_or("/");
+                let roles: Vec<Record> = records(tx, account, "role", "", 100_000)?
+                    .into_iter()
+                    .filter(|r| {
+                        r.body
+                            .get("Path")
+                            .and_then(Value::as_str)
+                            .unwrap_or("/")
+                            .starts_with(prefix)
+                    })
+                    .collect();
+                Some(crate::iam::paged(params, "Roles", members(&roles, role_xml))?)
             }
             "DeleteRole" => {
                 let name = required(params, "RoleName")?;

@@ -123,7 +123,7 @@ pub fn handle(
             .map_err(db)?
             .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
         if action.starts_with("List") {
-            let members: String = of(&record.body)
+            let members: Vec<String> = of(&record.body)
                 .iter()
                 .map(|(k, v)| {
                     format!(
@@ -133,7 +133,7 @@ pub fn handle(
                     )
                 })
                 .collect();
-            return Ok(Some(format!("<Tags>{members}</Tags><IsTruncated>false</IsTruncated>")));
+            return Ok(Some(crate::iam::paged(params, "Tags", members)?));
         }
         if action.starts_with("Tag") {
             merge(&mut record.body, &request_tags(params)?)?;

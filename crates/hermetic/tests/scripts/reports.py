@@ -1,0 +1,170 @@
+"""GetAccountSummary, GetAccountAuthorizationDetails, SimulatePrincipalPolicy,
+SimulateCustomPolicy and list pagination, driven by boto3 against a running `hermetic serve`.
+
+Usage: reports.py URL ACCOUNT ROOT_KEY ROOT_SECRET.
+"""
+
+import json
+import sys
+import urllib.parse
+
+import boto3
+import botocore.exceptions
+
+URL, ACCOUNT, ROOT_KEY, ROOT_SECRET = sys.argv[1:5]
+iam = boto3.client(
+    "iam",
+    endpoint_url=URL,
+    region_name="us-east-1",
+    aws_access_key_id=ROOT_KEY,
+    aws_secret_access_key=ROOT_SECRET,
+)
+
+
+def fails(code, call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == code, e
+        return
+    raise AssertionError(f"expected {code}")
+
+
+read_users = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUsers"], "Resource": "*"},
+        {
+            "Sid": "MfaDelete",
+            "Effect": "Allow",
+            "Action": "iam:DeleteUser",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        },
+    ],
+}
+for n in range(7):
+    iam.create_user(UserName=f"user{n}", Path="/staff/" if n % 2 else "/")
+iam.create_group(GroupName="readers")
+iam.add_user_to_group(GroupName="readers", UserName="user1")
+iam.put_group_policy(GroupName="readers", PolicyName="read", PolicyDocument=json.dumps(read_users))
+arn = iam.create_policy(
+    PolicyName="deny-delete",
+    PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:Delete*", "Resource": "*"}]}
+    ),
+)["Policy"]["Arn"]
+iam.attach_user_policy(UserName="user2", PolicyArn=arn)
+iam.attach_user_policy(UserName="user2", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+trust = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
+}
+iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(trust), Tags=[{"Key": "tier", "Value": "1"}])
+
+# Pagination: pages of two, markers followed to the end, by boto3's paginator and by hand.
+pages = list(iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2}))
+assert len(pages) == 4, [len(p["Users"]) for p in pages]
+assert [u["UserName"] for p in pages for u in p["Users"]] == [f"user{n}" for n in range(7)]
+first = iam.list_users(MaxItems=3)
+assert first["IsTruncated"] and len(first["Users"]) == 3, first
+rest = iam.list_users(Marker=first["Marker"])
+assert not rest["IsTruncated"] and len(rest["Users"]) == 4, rest
+staff = iam.list_users(PathPrefix="/staff/")["Users"]
+assert [u["UserName"] for u in staff] == ["user1", "user3", "user5"], staff
+fails("ValidationError", iam.list_users, Marker="not-a-marker")
+local = iam.list_policies(Scope="Local", OnlyAttached=True)["Policies"]
+assert [p["PolicyName"] for p in local] == ["deny-delete"], local
+
+# The account summary counts what exists.
+summary = iam.get_account_summary()["SummaryMap"]
+assert summary["Users"] == 7 and summary["Groups"] == 1 and summary["Roles"] == 1, summary
+assert summary["Policies"] == 1 and summary["UsersQuota"] == 5000, summary
+assert summary["AccessKeysPerUserQuota"] == 2 and summary["AccountAccessKeysPresent"] == 1
+
+# Authorization details: everything, with documents; a filter; pages.
+details = iam.get_account_authorization_details()
+users = {u["UserName"]: u for u in details["UserDetailList"]}
+assert users["user1"]["GroupList"] == ["readers"], users["user1"]
+attached = {p["PolicyArn"] for p in users["user2"]["AttachedManagedPolicies"]}
+assert attached == {arn, "arn:aws:iam::aws:policy/ReadOnlyAccess"}, attached
+group = details["GroupDetailList"][0]
+doc = group["GroupPolicyList"][0]["PolicyDocument"]
+doc = json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+assert doc == read_users, doc
+role = details["RoleDetailList"][0]
+assert role["RoleName"] == "ops" and role["Tags"] == [{"Key": "tier", "Value": "1"}], role
+names = sorted(p["PolicyName"] for p in details["Policies"])
+assert names == ["ReadOnlyAccess", "deny-delete"], names
+only_roles = iam.get_account_authorization_details(Filter=["Role"])
+assert only_roles["UserDetailList"] == [] and len(only_roles["RoleDetailList"]) == 1
+collected = []
+for page in iam.get_paginator("get_account_authorization_details").paginate(
+    PaginationConfig={"PageSize": 3}
+):
+    collected.extend(u["UserName"] for u in page["UserDetailList"])
+assert collected == [f"user{n}" for n in range(7)], collected
+fails("ValidationError", iam.get_account_authorization_details, Filter=["Nope"])
+
+# Simulation of a principal: its group's policy and its managed policies.
+user1 = f"arn:aws:iam::{ACCOUNT}:user/staff/user1"
+results = iam.simulate_principal_policy(
+    PolicySourceArn=user1, ActionNames=["iam:GetUser", "iam:DeleteUser", "iam:CreateUser"]
+)["EvaluationResults"]
+decisions = {r["EvalActionName"]: r for r in results}
+assert decisions["iam:GetUser"]["EvalDecision"] == "allowed", decisions
+matched = decisions["iam:GetUser"]["MatchedStatements"][0]
+assert matched["SourcePolicyType"] == "group", matched
+assert matched["StartPosition"]["Line"] >= 1, matched
+assert decisions["iam:DeleteUser"]["EvalDecision"] == "implicitDeny", decisions
+assert decisions["iam:DeleteUser"]["MissingContextValues"] == ["aws:MultiFactorAuthPresent"]
+assert decisions["iam:CreateUser"]["EvalDecision"] == "implicitDeny"
+with_mfa = iam.simulate_principal_policy(
+    PolicySourceArn=user1,
+    ActionNames=["iam:DeleteUser"],
+    ContextEntries=[
+        {"ContextKeyName": "aws:MultiFactorAuthPresent", "ContextKeyValues": ["true"], "ContextKeyType": "boolean"}
+    ],
+)["EvaluationResults"][0]
+assert with_mfa["EvalDecision"] == "allowed", with_mfa
+user2 = iam.simulate_principal_policy(
+    PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/user2",
+    ActionNames=["iam:DeleteRole", "iam:GetRole"],
+    ResourceArns=[f"arn:aws:iam::{ACCOUNT}:role/ops"],
+)["EvaluationResults"]
+assert [r["EvalDecision"] for r in user2] == ["explicitDeny", "allowed"], user2
+assert user2[0]["MatchedStatements"][0]["SourcePolicyType"] == "user-managed", user2
+assert user2[1]["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed", user2
+fails(
+    "NoSuchEntity",
+    iam.simulate_principal_policy,
+    PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/nobody",
+    ActionNames=["iam:GetUser"],
+)
+
+# Custom policies, with a resource policy and a boundary; pages of results.
+custom = iam.simulate_custom_policy(
+    PolicyInputList=[json.dumps(read_users)],
+    PermissionsBoundaryPolicyInputList=[
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    ],
+    ActionNames=["iam:GetUser", "iam:ListUsers"],
+)["EvaluationResults"]
+assert [r["EvalDecision"] for r in custom] == ["allowed", "implicitDeny"], custom
+assert custom[1]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"] is False
+paged = list(
+    iam.get_paginator("simulate_custom_policy").paginate(
+        PolicyInputList=[json.dumps(read_users)],
+        ActionNames=["iam:GetUser", "iam:ListUsers", "iam:DeleteUser"],
+        ResourceArns=["arn:aws:iam::111122223333:user/a", "arn:aws:iam::111122223333:user/b"],
+        PaginationConfig={"PageSize": 4},
+    )
+)
+assert [len(p["EvaluationResults"]) for p in paged] == [4, 2], paged
+fails(
+    "MalformedPolicyDocument",
+    iam.simulate_custom_policy,
+    PolicyInputList=["{not json"],
+    ActionNames=["iam:GetUser"],
+)
+print("ok")
