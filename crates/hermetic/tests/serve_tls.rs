@@ -86,6 +86,21 @@ fn https_with_a_verified_certificate_and_secure_transport() {
         &["--ca-bundle", ca, "iam", "list-users"],
     );
     assert!(ok, "{err}");
+    // The trail records how each request was protected (CloudTrail's tlsDetails).
+    let (ok, out, err) = with_ca(&[
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        "AttributeKey=EventName,AttributeValue=ListUsers",
+    ]);
+    assert!(ok, "{err}");
+    let events: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(events["Events"][0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    let tls = &record["tlsDetails"];
+    assert!(matches!(tls["tlsVersion"].as_str(), Some("TLSv1.3" | "TLSv1.2")), "{record}");
+    assert!(tls["cipherSuite"].as_str().unwrap().starts_with("TLS"), "{record}");
+    assert_eq!(tls["clientProvidedHostHeader"], url.trim_start_matches("https://"), "{record}");
     // Without trusting the certificate, the client refuses the connection.
     let (ok, _, err) = aws(&url, k, s, &["sts", "get-caller-identity"]);
     assert!(!ok && err.to_lowercase().contains("ssl"), "{err}");

@@ -352,3 +352,31 @@ pub(crate) fn decode_message(
         .map_err(|_| invalid())?;
     String::from_utf8(opened.expose().to_vec()).map_err(|_| invalid())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_policies_act_as_one() {
+        let inline = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}"#;
+        let managed = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}"#;
+        let one = merge_session_policies(&[("a".into(), inline.into())]).unwrap();
+        assert_eq!(one, inline);
+        let both =
+            merge_session_policies(&[("a".into(), inline.into()), ("b".into(), managed.into())])
+                .unwrap();
+        let parsed = policy::parse_policy(&both).unwrap();
+        assert_eq!(parsed.statements.len(), 2);
+        assert_eq!(parsed.version, policy::Version::V2012_10_17);
+        // Without a 2012 version everywhere, the merged policy keeps 2008 semantics.
+        let old = r#"{"Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}"#;
+        let mixed =
+            merge_session_policies(&[("a".into(), old.into()), ("b".into(), managed.into())])
+                .unwrap();
+        assert!(!mixed.contains("2012-10-17"), "{mixed}");
+        assert!(
+            merge_session_policies(&[("a".into(), "{".into()), ("b".into(), old.into())]).is_err()
+        );
+    }
+}

@@ -356,11 +356,19 @@ fn decide(
                         format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
                     ));
                 }
-                facts.read_only = ["Get", "List"].iter().any(|p| facts.event_name.starts_with(p));
+                facts.read_only =
+                    ["Get", "List", "Simulate"].iter().any(|p| facts.event_name.starts_with(p));
                 let result = iam_tag_context(state, &caller, &params, &resource)
                     .and_then(|extra| authorize(state, &caller, &action, &resource, &facts, &extra))
                     .and_then(|()| {
-                        iam::handle(state.store.as_ref(), &state.root, &caller, &params, &facts)
+                        iam::handle(
+                            state.store.as_ref(),
+                            &state.root,
+                            &caller,
+                            &params,
+                            &facts,
+                            pending,
+                        )
                     });
                 match result {
                     Ok(body) => Ok(Reply { status: 200, json: false, body }),
@@ -394,53 +402,39 @@ fn decide(
                     body,
                 })
             }
-            ("sts", None)
-                if query::param(&params, "Action") == Some("DecodeAuthorizationMessage") =>
-            {
-                facts.read_only = true;
-                let result = authorize(
-                    state,
-                    &caller,
-                    "sts:DecodeAuthorizationMessage",
-                    "*",
-                    &facts,
-                    &AuthzExtra::default(),
-                )
-                .and_then(|()| {
-                    let encoded = iam::required(&params, "EncodedMessage")?;
-                    crate::authz::decode_message(state, &caller.account, encoded)
-                });
-                let error = result.as_ref().err();
-                let event = audit_trail::event(
-                    &facts,
-                    Some(&caller),
-                    &caller.account,
-                    Some(serde_json::json!({})),
-                    None,
-                    error,
-                )?;
-                pending.push((caller.account.clone(), event));
-                result.map(|decoded| Reply {
-                    status: 200,
-                    json: false,
-                    body: query::response(
-                        "DecodeAuthorizationMessage",
-                        sts::NAMESPACE,
-                        &format!(
-                            "<DecodedMessage>{}</DecodedMessage>",
-                            query::xml_escape(&decoded)
-                        ),
-                        id,
-                    ),
-                })
-            }
             ("sts", None) => {
                 facts.read_only = true;
-                let lookup = |key: &str| -> Option<String> {
-                    let mut tx = state.store.read().ok()?;
-                    tx.get_access_key(key).ok().flatten().map(|k| k.account)
-                };
-                let result = sts::handle(&caller, &params, id, &lookup);
+                let result =
+                    if query::param(&params, "Action") == Some("DecodeAuthorizationMessage") {
+                        authorize(
+                            state,
+                            &caller,
+                            "sts:DecodeAuthorizationMessage",
+                            "*",
+                            &facts,
+                            &AuthzExtra::default(),
+                        )
+                        .and_then(|()| {
+                            let encoded = iam::required(&params, "EncodedMessage")?;
+                            let decoded =
+                                crate::authz::decode_message(state, &caller.account, encoded)?;
+                            Ok(query::response(
+                                "DecodeAuthorizationMessage",
+                                sts::NAMESPACE,
+                                &format!(
+                                    "<DecodedMessage>{}</DecodedMessage>",
+                                    query::xml_escape(&decoded)
+                                ),
+                                id,
+                            ))
+                        })
+                    } else {
+                        let lookup = |key: &str| -> Option<String> {
+                            let mut tx = state.store.read().ok()?;
+                            tx.get_access_key(key).ok().flatten().map(|k| k.account)
+                        };
+                        sts::handle(&caller, &params, id, &lookup)
+                    };
                 let error = result.as_ref().err();
                 let event = audit_trail::event(
                     &facts,

@@ -274,11 +274,17 @@ pub fn handle(
     caller: &Caller,
     params: &[(String, String)],
     facts: &RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<String, ApiError> {
     let action = param(params, "Action").unwrap_or_default().to_string();
     let account = caller.account.clone();
     let now = facts.time_ms;
-    let mut tx = store.begin().map_err(db)?;
+    // Reads run on a snapshot, without the write lock; their event joins the group commit.
+    let mut tx: Box<dyn Tx + '_> = if facts.read_only {
+        Box::new(store::ReadOnly(store.read().map_err(db)?))
+    } else {
+        store.begin().map_err(db)?
+    };
     let mut secret_out: Option<String> = None;
     let result: Option<String> = match action.as_str() {
         "CreateUser" => {
@@ -465,7 +471,12 @@ pub fn handle(
     // Parameters minus secrets and policy text; response elements without the secret.
     let mut request_parameters = serde_json::Map::new();
     for (k, v) in params {
-        if k != "Action" && k != "Version" && k != "PolicyDocument" {
+        // Not the policy texts (documents, simulation inputs) nor MFA codes.
+        let omitted = ["Action", "Version", "PolicyDocument", "ResourcePolicy"]
+            .contains(&k.as_str())
+            || k.starts_with("AuthenticationCode")
+            || k.contains("PolicyInputList");
+        if !omitted {
             request_parameters.insert(lower_first(k), Value::String(v.clone()));
         }
     }
@@ -479,7 +490,72 @@ pub fn handle(
         response,
         None,
     )?;
-    audit_trail::append(tx.as_mut(), &account, &event)?;
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    if facts.read_only {
+        drop(tx);
+        pending.push((account, event));
+    } else {
+        audit_trail::append(tx.as_mut(), &account, &event)?;
+        tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    }
     Ok(wrap(&action, result, &facts.request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    }
+
+    #[test]
+    fn pages_follow_markers_to_the_end() {
+        let items: Vec<String> = (0..5).map(|i| format!("<member>{i}</member>")).collect();
+        let first = paged(&p(&[("MaxItems", "2")]), "L", items.clone()).unwrap();
+        assert_eq!(
+            first,
+            "<L><member>0</member><member>1</member></L><IsTruncated>true</IsTruncated><Marker>hm1.2</Marker>"
+        );
+        let last =
+            paged(&p(&[("MaxItems", "3"), ("Marker", "hm1.2")]), "L", items.clone()).unwrap();
+        assert_eq!(
+            last,
+            "<L><member>2</member><member>3</member><member>4</member></L><IsTruncated>false</IsTruncated>"
+        );
+        assert!(paged(&[], "L", items.clone())
+            .unwrap()
+            .ends_with("<IsTruncated>false</IsTruncated>"));
+        for bad in [("MaxItems", "0"), ("MaxItems", "1001"), ("MaxItems", "x"), ("Marker", "2")] {
+            let e = paged(&p(&[bad]), "L", items.clone()).unwrap_err();
+            assert_eq!(e.code, "ValidationError", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mfa_devices_are_authorized_on_their_own_arn() {
+        let caller = Caller {
+            account: "111122223333".into(),
+            arn: "arn:aws:iam::111122223333:user/alice".into(),
+            user_id: "AIDA".into(),
+            session: None,
+        };
+        let (action, resource) = action_and_resource(
+            &caller,
+            &p(&[("Action", "CreateVirtualMFADevice"), ("VirtualMFADeviceName", "phone")]),
+        );
+        assert_eq!(
+            (action.as_str(), resource.as_str()),
+            ("iam:CreateVirtualMFADevice", "arn:aws:iam::111122223333:mfa/phone")
+        );
+        let (_, resource) = action_and_resource(&caller, &p(&[("Action", "GetAccountSummary")]));
+        assert_eq!(resource, "*");
+        let (_, resource) = action_and_resource(
+            &caller,
+            &p(&[
+                ("Action", "SimulatePrincipalPolicy"),
+                ("PolicySourceArn", "arn:aws:iam::111122223333:user/bob"),
+            ]),
+        );
+        assert_eq!(resource, "arn:aws:iam::111122223333:user/bob");
+    }
 }

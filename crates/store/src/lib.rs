@@ -28,6 +28,7 @@ mod audit_log;
 mod error;
 mod model;
 mod postgres;
+mod read_only;
 mod slots;
 mod sqlite;
 
@@ -39,6 +40,7 @@ pub use model::{
     Page, PutMode, Record, RecordQuery,
 };
 pub use postgres::{PostgresOptions, PostgresStore};
+pub use read_only::ReadOnly;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
