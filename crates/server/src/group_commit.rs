@@ -75,8 +75,20 @@ fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>) {
 fn commit(store: &dyn store::Store, batch: &[Job]) -> Result<(), ApiError> {
     let unavailable = |_| ApiError::unavailable("the audit log could not be written");
     let mut tx = store.begin().map_err(unavailable)?;
+    // Per account, in arrival order (accounts' logs are independent).
+    let mut accounts: Vec<&str> = Vec::new();
     for job in batch {
-        tx.append_event(&job.account, &job.event, &job.leaf).map_err(unavailable)?;
+        if !accounts.contains(&job.account.as_str()) {
+            accounts.push(&job.account);
+        }
+    }
+    for account in accounts {
+        let events: Vec<(&[u8], audit::merkle::Hash)> = batch
+            .iter()
+            .filter(|j| j.account == account)
+            .map(|j| (j.event.as_slice(), j.leaf))
+            .collect();
+        tx.append_events(account, &events).map_err(unavailable)?;
     }
     tx.commit().map_err(unavailable)
 }

@@ -337,6 +337,25 @@ pub trait Tx: ReadTx {
         leaf_hash: &Hash,
     ) -> Result<u64, StoreError>;
 
+    /// Appends `events` (each with its leaf hash) to `account`'s log in order, as
+    /// [`Tx::append_event`] one after the other would; returns the first one's sequence number.
+    /// Backends may do it in fewer round trips.
+    ///
+    /// # Errors
+    /// As [`Tx::append_event`].
+    fn append_events(
+        &mut self,
+        account: &str,
+        events: &[(&[u8], Hash)],
+    ) -> Result<u64, StoreError> {
+        let mut first = None;
+        for (event, leaf) in events {
+            let seq = self.append_event(account, event, leaf)?;
+            first.get_or_insert(seq);
+        }
+        first.map_or_else(|| self.audit_head(account).map(|h| h.size), Ok)
+    }
+
     /// Stores a checkpoint of `account`'s log.
     ///
     /// # Errors

@@ -162,6 +162,37 @@ pub fn roots_match_recomputation(store: &dyn Store) {
     assert!(matches!(r.audit_inclusion_proof(&acct, 0, 71), Err(StoreError::InvalidInput(_))));
 }
 
+pub fn batched_appends_match_single_ones(store: &dyn Store) {
+    let acct = account_id(9);
+    let mut leaves: Vec<Hash> = Vec::new();
+    // Batches of 0, 1, 2, ... events, interleaved with single appends, up to 60 events.
+    let mut batch_len = 0usize;
+    while leaves.len() < 60 {
+        let mut tx = store.begin().unwrap();
+        let start = leaves.len();
+        let events: Vec<Vec<u8>> = (start..start + batch_len).map(event).collect();
+        let batch: Vec<(&[u8], Hash)> = events.iter().map(|e| (e.as_slice(), leaf(e))).collect();
+        assert_eq!(tx.append_events(&acct, &batch).unwrap(), start as u64);
+        leaves.extend(batch.iter().map(|(_, l)| *l));
+        let single = event(leaves.len());
+        assert_eq!(tx.append_event(&acct, &single, &leaf(&single)).unwrap(), leaves.len() as u64);
+        leaves.push(leaf(&single));
+        tx.commit().unwrap();
+        batch_len += 1;
+    }
+    let mut r = store.read().unwrap();
+    let size = leaves.len();
+    let head = r.audit_head(&acct).unwrap();
+    assert_eq!((head.size, head.root), (size as u64, mth(&leaves)));
+    for s in 0..=size {
+        assert_eq!(r.audit_root_at(&acct, s as u64).unwrap(), mth(&leaves[..s]), "{s}");
+    }
+    let stored = r.audit_events(&acct, 0..size as u64).unwrap();
+    for (i, e) in stored.iter().enumerate() {
+        assert_eq!((e.seq, &e.event, e.leaf_hash), (i as u64, &event(i), leaves[i]));
+    }
+}
+
 pub fn logs_are_per_account(store: &dyn Store) {
     let (a, b) = (account_id(1), account_id(2));
     let mut tx = store.begin().unwrap();

@@ -33,6 +33,7 @@ macro_rules! conformance_tests {
             data::nul_characters_are_refused,
             audit::effect_and_event_are_atomic,
             audit::roots_match_recomputation,
+            audit::batched_appends_match_single_ones,
             audit::logs_are_per_account,
             audit::checkpoints,
         );
