@@ -82,6 +82,13 @@ pub fn handle(
             "CreateGroup" => {
                 let name = required(params, "GroupName")?;
                 check_name(name, "groupName")?;
+                crate::quotas::check_count(
+                    tx,
+                    account,
+                    "group",
+                    crate::quotas::GROUPS,
+                    "GroupsPerAccount",
+                )?;
                 let path = param(params, "Path").unwrap_or("/");
                 let id = format!(
                     "AGPA{}",
@@ -144,6 +151,19 @@ pub fn handle(
                 get(tx, account, "group", group)?;
                 get(tx, account, "user", user)?;
                 if action == "AddUserToGroup" {
+                    let groups = groups_of(tx, account, user)?;
+                    if !groups.iter().any(|g| g == group)
+                        && groups.len() >= crate::quotas::GROUPS_PER_USER
+                    {
+                        return Err(ApiError::sender(
+                            409,
+                            "LimitExceeded",
+                            format!(
+                                "Cannot exceed quota for GroupsPerUser: {}",
+                                crate::quotas::GROUPS_PER_USER
+                            ),
+                        ));
+                    }
                     tx.put_record(
                         &membership(account, "group_member", format!("{group}/{user}"), now),
                         PutMode::Upsert,

@@ -290,6 +290,13 @@ pub fn handle(
         "CreateUser" => {
             let name = required(params, "UserName")?;
             check_name(name, "userName")?;
+            crate::quotas::check_count(
+                tx.as_mut(),
+                &account,
+                "user",
+                crate::quotas::USERS,
+                "UsersPerAccount",
+            )?;
             let path = param(params, "Path").unwrap_or("/");
             let id = format!(
                 "AIDA{}",

@@ -131,6 +131,16 @@ pub fn handle(
                 let document = required(params, "PolicyDocument")?;
                 owner_exists(tx, account, owner, name)?;
                 check_document(document, policy::validate::PolicyKind::Identity)?;
+                let others: Vec<(String, String)> = list(tx, account, owner, name)?
+                    .into_iter()
+                    .filter(|(n, _)| n != policy_name)
+                    .collect();
+                let quota = match owner {
+                    Owner::User => crate::quotas::USER_POLICY_SIZE,
+                    Owner::Group => crate::quotas::GROUP_POLICY_SIZE,
+                    Owner::Role => crate::quotas::ROLE_POLICY_SIZE,
+                };
+                crate::quotas::check_aggregate(&others, document, quota, owner.noun(), name)?;
                 let record = Record {
                     account: account.into(),
                     kind: owner.kind().into(),

@@ -21,6 +21,7 @@ pub mod managed;
 pub mod mfa;
 pub mod pool;
 pub mod query;
+pub mod quotas;
 pub mod reports;
 pub mod roles;
 pub mod sessions;

@@ -223,6 +223,14 @@ pub fn handle(
                 check_name(name, "policyName")?;
                 let document = required(params, "PolicyDocument")?;
                 crate::inline::check_document(document, policy::validate::PolicyKind::Identity)?;
+                crate::quotas::check_size(document, crate::quotas::POLICY_SIZE, "PolicySize")?;
+                crate::quotas::check_count(
+                    tx,
+                    account,
+                    "policy",
+                    crate::quotas::POLICIES,
+                    "PoliciesPerAccount",
+                )?;
                 let path = param(params, "Path").unwrap_or("/");
                 let id = format!(
                     "ANPA{}",
@@ -318,6 +326,7 @@ pub fn handle(
                 let arn = required(params, "PolicyArn")?;
                 let document = required(params, "PolicyDocument")?;
                 crate::inline::check_document(document, policy::validate::PolicyKind::Identity)?;
+                crate::quotas::check_size(document, crate::quotas::POLICY_SIZE, "PolicySize")?;
                 let mut policy = get_policy(tx, account, arn)?;
                 let name = policy.key.clone();
                 if versions(tx, account, &name)?.len() >= MAX_VERSIONS {

@@ -6,22 +6,23 @@ use crate::error::ApiError;
 use crate::iam::{db, records};
 use crate::inline::Owner;
 use crate::query::xml_escape;
+use crate::quotas;
 use serde_json::Value;
 
 /// IAM's default quotas, as `GetAccountSummary` reports them.
 const QUOTAS: &[(&str, usize)] = &[
-    ("UsersQuota", 5000),
-    ("GroupsQuota", 300),
-    ("RolesQuota", 1000),
-    ("PoliciesQuota", 1500),
+    ("UsersQuota", quotas::USERS),
+    ("GroupsQuota", quotas::GROUPS),
+    ("RolesQuota", quotas::ROLES),
+    ("PoliciesQuota", quotas::POLICIES),
     ("ServerCertificatesQuota", 20),
     ("InstanceProfilesQuota", 1000),
-    ("UserPolicySizeQuota", 2048),
-    ("GroupPolicySizeQuota", 5120),
-    ("RolePolicySizeQuota", 10240),
-    ("PolicySizeQuota", 6144),
-    ("AssumeRolePolicySizeQuota", 2048),
-    ("GroupsPerUserQuota", 10),
+    ("UserPolicySizeQuota", quotas::USER_POLICY_SIZE),
+    ("GroupPolicySizeQuota", quotas::GROUP_POLICY_SIZE),
+    ("RolePolicySizeQuota", quotas::ROLE_POLICY_SIZE),
+    ("PolicySizeQuota", quotas::POLICY_SIZE),
+    ("AssumeRolePolicySizeQuota", quotas::TRUST_POLICY_SIZE),
+    ("GroupsPerUserQuota", quotas::GROUPS_PER_USER),
     ("SigningCertificatesPerUserQuota", 2),
     ("AccessKeysPerUserQuota", crate::iam::MAX_KEYS_PER_USER),
     ("AttachedPoliciesPerUserQuota", crate::managed::MAX_ATTACHED),

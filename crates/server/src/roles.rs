@@ -61,6 +61,18 @@ pub fn handle(
                 check_name(name, "roleName")?;
                 let trust = required(params, "AssumeRolePolicyDocument")?;
                 crate::inline::check_document(trust, policy::validate::PolicyKind::Trust)?;
+                crate::quotas::check_size(
+                    trust,
+                    crate::quotas::TRUST_POLICY_SIZE,
+                    "ACLSizePerRole",
+                )?;
+                crate::quotas::check_count(
+                    tx,
+                    account,
+                    "role",
+                    crate::quotas::ROLES,
+                    "RolesPerAccount",
+                )?;
                 let path = param(params, "Path").unwrap_or("/");
                 let max = match param(params, "MaxSessionDuration") {
                     Some(v) => {
@@ -132,6 +144,11 @@ pub fn handle(
                 let name = required(params, "RoleName")?;
                 let trust = required(params, "PolicyDocument")?;
                 crate::inline::check_document(trust, policy::validate::PolicyKind::Trust)?;
+                crate::quotas::check_size(
+                    trust,
+                    crate::quotas::TRUST_POLICY_SIZE,
+                    "ACLSizePerRole",
+                )?;
                 let mut role = get_role(tx, account, name)?;
                 if let Some(obj) = role.body.as_object_mut() {
                     obj.insert("AssumeRolePolicyDocument".into(), Value::String(trust.into()));

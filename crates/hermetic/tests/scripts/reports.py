@@ -167,4 +167,30 @@ fails(
     PolicyInputList=["{not json"],
     ActionNames=["iam:GetUser"],
 )
+# Quotas as AWS's: a user's inline policies together hold at most 2,048 characters (replacing
+# one counts only the new text); a user is in at most 10 groups.
+names = ["u%04d" % i for i in range(130)]
+big = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "iam:GetUser",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:username": names}},
+            }
+        ],
+    }
+)
+iam.put_user_policy(UserName="user3", PolicyName="one", PolicyDocument=big)
+fails("LimitExceeded", iam.put_user_policy, UserName="user3", PolicyName="two", PolicyDocument=big)
+iam.put_user_policy(UserName="user3", PolicyName="one", PolicyDocument=big)
+assert iam.list_user_policies(UserName="user3")["PolicyNames"] == ["one"]
+for g in range(11):
+    iam.create_group(GroupName=f"g{g}")
+for g in range(10):
+    iam.add_user_to_group(GroupName=f"g{g}", UserName="user4")
+iam.add_user_to_group(GroupName="g0", UserName="user4")
+fails("LimitExceeded", iam.add_user_to_group, GroupName="g10", UserName="user4")
 print("ok")
