@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 pub mod envelope;
+pub mod kms;
+pub mod pkcs11;
 pub mod root;
 pub mod secret;
 pub mod totp;

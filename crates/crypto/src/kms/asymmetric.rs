@@ -1,0 +1,1 @@
+//! Asymmetric KMS keys (RSA, ECC NIST): generation, public keys, signing, RSA-OAEP.

@@ -1,0 +1,1 @@
+//! HMAC KMS keys: generation, GenerateMac, VerifyMac.

@@ -1,0 +1,1 @@
+//! The PKCS#11 root of trust (an HSM; tested against SoftHSM2).
