@@ -17,6 +17,17 @@ pub trait RootOfTrust: Send + Sync {
     fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError>;
 }
 
+/// A boxed provider is a provider (so the server can hold whichever one is configured).
+impl<T: RootOfTrust + ?Sized> RootOfTrust for Box<T> {
+    fn wrap(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        (**self).wrap(context, plaintext)
+    }
+
+    fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError> {
+        (**self).unwrap(context, wrapped)
+    }
+}
+
 /// A 256-bit root key held in memory.
 #[derive(Debug)]
 pub struct RootKey {
