@@ -20,9 +20,15 @@ if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq python3-venv
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check boto3 botocore awscli
+.venv/bin/python -m pip install --quiet --disable-pip-version-check boto3 botocore awscli \
+    aws-encryption-sdk aws-cryptographic-material-providers
 export HERMETIC_PYTHON="$PWD/.venv/bin/python"
 "$HERMETIC_PYTHON" -c "import botocore; print('botocore', botocore.__version__)"
+
+section "softhsm2 (the PKCS#11 root of trust's tests)"
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq softhsm2
+fi
 
 section "postgresql (127.0.0.1:5432, database test)"
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then

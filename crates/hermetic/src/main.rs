@@ -61,6 +61,19 @@ struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long)]
     tls_key: Option<std::path::PathBuf>,
+    /// Keep the root of trust in an HSM: the PKCS#11 module (e.g.
+    /// /usr/lib/softhsm/libsofthsm2.so) instead of the development key file.
+    #[arg(long)]
+    pkcs11_module: Option<std::path::PathBuf>,
+    /// The HSM token's label (with `--pkcs11-module`).
+    #[arg(long)]
+    pkcs11_token_label: Option<String>,
+    /// The label of the root key in the token, created if missing [default: hermetic-root].
+    #[arg(long)]
+    pkcs11_key_label: Option<String>,
+    /// A file holding the token's user PIN; without it, HERMETIC_PKCS11_PIN.
+    #[arg(long)]
+    pkcs11_pin_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -80,6 +93,22 @@ impl ServeArgs {
             (None, None) => None,
             _ => return Err("`tls_cert` and `tls_key` go together".into()),
         };
+        let pkcs11 = match (
+            self.pkcs11_module.or(file.pkcs11_module),
+            self.pkcs11_token_label.or(file.pkcs11_token_label),
+        ) {
+            (Some(module), Some(token_label)) => Some(server::config::Pkcs11Settings {
+                module,
+                token_label,
+                key_label: self
+                    .pkcs11_key_label
+                    .or(file.pkcs11_key_label)
+                    .unwrap_or_else(|| "hermetic-root".into()),
+                pin_file: self.pkcs11_pin_file.or(file.pkcs11_pin_file),
+            }),
+            (None, None) => None,
+            _ => return Err("`pkcs11_module` and `pkcs11_token_label` go together".into()),
+        };
         let database_url = self.database_url.or(file.database_url);
         let database_schema = self.database_schema.or(file.database_schema);
         if database_schema.is_some() && database_url.is_none() {
@@ -97,6 +126,7 @@ impl ServeArgs {
             database_url,
             database_schema,
             tls,
+            pkcs11,
             ..defaults
         })
     }

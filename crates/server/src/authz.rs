@@ -18,6 +18,9 @@ pub struct AuthzExtra<'a> {
     pub context: Vec<(String, String)>,
     /// Multivalued condition keys (`aws:TagKeys`).
     pub multi: Vec<(String, Vec<String>)>,
+    /// A KMS grant allows the request: an implicit deny becomes an allow (an explicit deny
+    /// still wins).
+    pub granted: bool,
 }
 
 /// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
@@ -226,7 +229,9 @@ pub(crate) fn authorize(
         ..policy::PolicySet::default()
     };
     let evaluation = policy::evaluate(&request, &set);
-    if evaluation.decision == policy::Decision::Allowed {
+    if evaluation.decision == policy::Decision::Allowed
+        || (extra.granted && evaluation.decision == policy::Decision::ImplicitlyDenied)
+    {
         return Ok(());
     }
     let message = evaluation.access_denied_message(&request);

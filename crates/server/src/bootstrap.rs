@@ -18,6 +18,9 @@ pub enum BootstrapError {
     /// The root key file is unusable.
     #[error(transparent)]
     RootKey(#[from] crypto::root::KeyFileError),
+    /// The HSM cannot be used as the root of trust.
+    #[error("pkcs11 root of trust: {0}")]
+    Pkcs11(String),
     /// The checkpoint signing key is unusable.
     #[error("checkpoint key: {0}")]
     CheckpointKey(String),
@@ -84,7 +87,71 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
 
 /// Creates the data directory (mode 0700) and root key on first start, and loads or creates the
 /// operator credentials (mode 0600). Returns the root key and the credentials.
-pub fn init(data_dir: &Path) -> Result<(crypto::RootKey, OperatorCredentials), BootstrapError> {
+/// The root of trust the server holds: whichever provider is configured.
+pub type Root = Box<dyn crypto::RootOfTrust>;
+
+/// Opens the configured root of trust: the HSM when PKCS#11 is configured, else the
+/// development key file in the data directory (with a loud warning).
+pub fn open_root(
+    data_dir: &Path,
+    pkcs11: Option<&crate::config::Pkcs11Settings>,
+) -> Result<Root, BootstrapError> {
+    match pkcs11 {
+        Some(settings) => {
+            let pin = match &settings.pin_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(io(path))?
+                    .trim_end_matches(['\r', '\n'])
+                    .as_bytes()
+                    .to_vec(),
+                None => std::env::var("HERMETIC_PKCS11_PIN")
+                    .map_err(|_| {
+                        BootstrapError::Pkcs11(
+                            "no PIN: set `pkcs11_pin_file` or HERMETIC_PKCS11_PIN".into(),
+                        )
+                    })?
+                    .into_bytes(),
+            };
+            let config = crypto::pkcs11::Pkcs11Config {
+                module: settings.module.clone(),
+                token_label: settings.token_label.clone(),
+                pin: crypto::SecretBytes::new(pin),
+                key_label: settings.key_label.clone(),
+            };
+            let root = crypto::pkcs11::Pkcs11Root::open(&config)
+                .map_err(|e| BootstrapError::Pkcs11(e.to_string()))?;
+            Ok(Box::new(root))
+        }
+        None => {
+            let path = data_dir.join("root.key");
+            let root = crypto::LocalKeyFile::load_or_create(&path)?;
+            eprintln!(
+                "WARNING: the root of trust is the key file {} (for development only): whoever can \
+                 read it can open every stored secret. Use an HSM (--pkcs11-module) in production.",
+                path.display()
+            );
+            Ok(Box::new(root))
+        }
+    }
+}
+
+/// Creates the data directory if needed, opens the configured root of trust, and loads (or
+/// creates, once) the operator's credentials.
+pub fn init_with(
+    data_dir: &Path,
+    pkcs11: Option<&crate::config::Pkcs11Settings>,
+) -> Result<(Root, OperatorCredentials), BootstrapError> {
+    prepare(data_dir)?;
+    let root = open_root(data_dir, pkcs11)?;
+    Ok((root, credentials(data_dir)?))
+}
+
+/// `init_with` for the development key file.
+pub fn init(data_dir: &Path) -> Result<(Root, OperatorCredentials), BootstrapError> {
+    init_with(data_dir, None)
+}
+
+fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
     if !data_dir.exists() {
         std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
         #[cfg(unix)]
@@ -94,7 +161,10 @@ pub fn init(data_dir: &Path) -> Result<(crypto::RootKey, OperatorCredentials), B
                 .map_err(io(data_dir))?;
         }
     }
-    let root = crypto::LocalKeyFile::load_or_create(&data_dir.join("root.key"))?;
+    Ok(())
+}
+
+fn credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
     let path = data_dir.join(OPERATOR_CREDENTIALS_FILE);
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
@@ -104,21 +174,18 @@ pub fn init(data_dir: &Path) -> Result<(crypto::RootKey, OperatorCredentials), B
         let (Some(id), Some(secret)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
             return Err(BootstrapError::Credentials(path));
         };
-        return Ok((
-            root,
-            OperatorCredentials {
-                access_key_id: id,
-                secret: sigv4::Secret::new(secret),
-                path,
-                created: false,
-            },
-        ));
+        return Ok(OperatorCredentials {
+            access_key_id: id,
+            secret: sigv4::Secret::new(secret),
+            path,
+            created: false,
+        });
     }
     let (id, secret) = new_access_key("AKIA");
     let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
     let doc = json!({ "AccessKeyId": id, "SecretAccessKey": secret_text });
     write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;
-    Ok((root, OperatorCredentials { access_key_id: id, secret, path, created: true }))
+    Ok(OperatorCredentials { access_key_id: id, secret, path, created: true })
 }
 
 /// Writes a new file readable only by its owner (mode 0600), synced.

@@ -21,6 +21,22 @@ pub struct Config {
     pub database_schema: Option<String>,
     /// PEM certificate chain and private key: serve HTTPS (rustls) instead of HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The root of trust in an HSM (PKCS#11) instead of the development key file.
+    pub pkcs11: Option<Pkcs11Settings>,
+}
+
+/// Where the PKCS#11 root of trust lives.
+#[derive(Clone, Debug)]
+pub struct Pkcs11Settings {
+    /// The PKCS#11 module (`/usr/lib/softhsm/libsofthsm2.so`, a vendor's library).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token_label: String,
+    /// The label of the AES key in the token (created if missing).
+    pub key_label: String,
+    /// A file holding the user PIN (readable only by its owner); without it, the
+    /// `HERMETIC_PKCS11_PIN` environment variable.
+    pub pin_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -33,6 +49,7 @@ impl Default for Config {
             database_url: None,
             database_schema: None,
             tls: None,
+            pkcs11: None,
         }
     }
 }

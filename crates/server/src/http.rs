@@ -28,7 +28,7 @@ pub struct State {
     /// Threads for store work.
     pub pool: crate::pool::Pool,
     /// The root of trust that wraps stored secrets.
-    pub root: crypto::RootKey,
+    pub root: bootstrap::Root,
 }
 
 impl std::fmt::Debug for State {
@@ -299,6 +299,12 @@ fn decide(
                         Err(e)
                     }
                 }
+            }
+            ("kms", Some(t)) => {
+                let operation = t.strip_prefix(crate::kms::TARGET_PREFIX).unwrap_or(t).to_string();
+                let input = json_input(body)?;
+                crate::kms::handle(state, &caller, &operation, &input, &mut facts, pending)
+                    .map(|v| Reply { status: 200, json: true, body: v.to_string() })
             }
             ("cloudtrail", Some(t)) => {
                 facts.read_only = true;
@@ -656,7 +662,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<(), ServeError> {
-    let (root, creds) = bootstrap::init(&config.data_dir)?;
+    let (root, creds) = bootstrap::init_with(&config.data_dir, config.pkcs11.as_ref())?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let pool = crate::pool::Pool::new(16);
@@ -714,6 +720,18 @@ pub async fn run(
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
     let state = Arc::new(State { config, keys, store, root, audit, pool });
+    {
+        // KMS keys due for automatic rotation, checked as often as checkpoints are written.
+        let (state, every) = (state.clone(), state.config.checkpoint_interval);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let inner = state.clone();
+                let _ = state.pool.run(move || crate::kms::rotate_due(&inner, now_ms())).await;
+            }
+        });
+    }
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -17,6 +17,7 @@ pub mod http;
 pub mod iam;
 pub mod identity;
 pub mod inline;
+pub mod kms;
 pub mod managed;
 pub mod mfa;
 pub mod pool;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Load run (not a test): KMS Encrypt, Decrypt and GenerateDataKey as a tenant against a running
+# `hermetic serve`, audit on. Creates a tenant account and a symmetric key, signs one request per
+# operation with botocore (valid for the 15-minute SigV4 window) and replays each with wrk; the
+# server verifies, authorizes (IAM and the key policy), opens the key material through the root
+# of trust, does the AES-GCM work and audits every copy.
+# Usage: bench/kms-load.sh [URL] [DATA_DIR] [SECONDS] [CONNECTIONS]
+set -euo pipefail
+url="${1:-http://127.0.0.1:4566}"
+data_dir="${2:-hermetic-data}"
+secs="${3:-15}"
+conns="${4:-32}"
+python="${HERMETIC_PYTHON:-.venv/bin/python}"
+hermetic="${HERMETIC_BIN:-target/release/hermetic}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+tenant=$("$hermetic" account create "kms-load-$(date +%s%N)" --json --endpoint "$url" --data-dir "$data_dir")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$python" - "$url" "$tenant" "$work" <<'PY'
+import base64, json, sys
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, tenant, work = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+creds = Credentials(tenant["AccessKeyId"], tenant["SecretAccessKey"])
+kms = boto3.client("kms", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key)
+key = kms.create_key()["KeyMetadata"]["KeyId"]
+ctx = {"purpose": "load"}
+blob = kms.encrypt(KeyId=key, Plaintext=b"x" * 32, EncryptionContext=ctx)["CiphertextBlob"]
+ops = {
+    "encrypt": ("Encrypt", {"KeyId": key, "Plaintext": base64.b64encode(b"x" * 32).decode(), "EncryptionContext": ctx}),
+    "decrypt": ("Decrypt", {"CiphertextBlob": base64.b64encode(blob).decode(), "EncryptionContext": ctx}),
+    "generate-data-key": ("GenerateDataKey", {"KeyId": key, "KeySpec": "AES_256", "EncryptionContext": ctx}),
+}
+for name, (target, payload) in ops.items():
+    body = json.dumps(payload)
+    req = AWSRequest(method="POST", url=url + "/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService." + target})
+    SigV4Auth(creds, "kms", "us-east-1").add_auth(req)
+    with open(f"{work}/{name}.lua", "w") as f:
+        f.write('wrk.method = "POST"\n')
+        f.write("wrk.body = %s\n" % json.dumps(body))
+        for k, v in req.headers.items():
+            if k.lower() != "host":
+                v = v if isinstance(v, str) else v.decode()
+                f.write("wrk.headers[%s] = %s\n" % (json.dumps(k), json.dumps(v)))
+        f.write('''
+done = function(summary, latency, requests)
+  io.write(string.format("requests/s: %.0f\\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("p50: %.3f ms, p99: %.3f ms\\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("non-2xx: %d, errors: %d\\n", summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+''')
+PY
+for op in encrypt decrypt generate-data-key; do
+    echo "== $op ($conns connections, ${secs}s)"
+    wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/$op.lua" "$url/" | tail -n 3
+done
