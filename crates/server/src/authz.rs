@@ -7,8 +7,11 @@ use crate::http::State;
 use crate::iam;
 use crate::identity::{Caller, OPERATOR_ACCOUNT};
 
+/// A further allow consulted only when policies deny implicitly (KMS grants).
+pub type Grant<'a> = &'a dyn Fn() -> Result<bool, ApiError>;
+
 /// What else a decision needs besides the caller's identity policies.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct AuthzExtra<'a> {
     /// The account that owns the resource (the caller's when `None`).
     pub resource_account: Option<&'a str>,
@@ -18,9 +21,20 @@ pub struct AuthzExtra<'a> {
     pub context: Vec<(String, String)>,
     /// Multivalued condition keys (`aws:TagKeys`).
     pub multi: Vec<(String, Vec<String>)>,
-    /// A KMS grant allows the request: an implicit deny becomes an allow (an explicit deny
-    /// still wins).
-    pub granted: bool,
+    /// Whether a KMS grant allows the request, asked only after an implicit deny (an explicit
+    /// deny still wins).
+    pub granted: Option<Grant<'a>>,
+}
+
+impl std::fmt::Debug for AuthzExtra<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzExtra")
+            .field("resource_account", &self.resource_account)
+            .field("context", &self.context)
+            .field("multi", &self.multi)
+            .field("granted", &self.granted.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
@@ -181,14 +195,17 @@ pub(crate) fn authorize(
     let principal = policy::Principal::parse(&caller.arn)
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
     let mut context = base_context(caller, facts);
-    let mut tx =
-        state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
     // The user, or the role behind a session: its tags, its policies and its boundary.
     let loaded = match iam::caller_entity(caller) {
-        Some((kind, name)) => load_entity(tx.as_mut(), &caller.account, kind, &name)?,
+        Some((kind, name)) => {
+            let mut tx = state
+                .store
+                .read()
+                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+            load_entity(tx.as_mut(), &caller.account, kind, &name)?
+        }
         None => Loaded::default(),
     };
-    drop(tx);
     for (k, v) in &loaded.tags {
         context.set(&format!("aws:PrincipalTag/{k}"), v.clone());
     }
@@ -229,10 +246,14 @@ pub(crate) fn authorize(
         ..policy::PolicySet::default()
     };
     let evaluation = policy::evaluate(&request, &set);
-    if evaluation.decision == policy::Decision::Allowed
-        || (extra.granted && evaluation.decision == policy::Decision::ImplicitlyDenied)
-    {
+    if evaluation.decision == policy::Decision::Allowed {
         return Ok(());
+    }
+    if let (policy::Decision::ImplicitlyDenied, Some(grant)) = (evaluation.decision, extra.granted)
+    {
+        if grant()? {
+            return Ok(());
+        }
     }
     let message = evaluation.access_denied_message(&request);
     let encoded = encode_message(state, &caller.account, &evaluation, &request)?;

@@ -288,7 +288,7 @@ pub(crate) fn assume_role(
         resource_policy: Some(&trust),
         context,
         multi,
-        granted: false,
+        granted: None,
     };
     let mut actions = vec!["sts:AssumeRole"];
     if !request_tags.is_empty() {

@@ -52,6 +52,8 @@ assert key_arn == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}", created
 assert created["KeyState"] == "Enabled" and created["KeySpec"] == "SYMMETRIC_DEFAULT", created
 assert created["EncryptionAlgorithms"] == ["SYMMETRIC_DEFAULT"], created
 assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "orders"
+kms.update_key_description(KeyId=key_id, Description="orders, card data")
+assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "orders, card data"
 assert key_id in [k["KeyId"] for k in kms.list_keys()["Keys"]]
 policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
 assert policy["Statement"][0]["Principal"]["AWS"] == root_arn, policy
@@ -152,6 +154,10 @@ g_blob = bob.encrypt(KeyId=strict_key, Plaintext=b"granted", EncryptionContext={
 assert bob.decrypt(CiphertextBlob=g_blob, EncryptionContext={"app": "x", "n": "1"})["Plaintext"] == b"granted"
 fails("AccessDeniedException", bob.encrypt, KeyId=strict_key, Plaintext=b"x", EncryptionContext={"app": "y"})
 fails("AccessDeniedException", bob.generate_data_key, KeyId=strict_key, KeySpec="AES_256", EncryptionContext={"app": "x"})
+kms.create_grant(KeyId=strict_key, GranteePrincipal=bob_arn, RetiringPrincipal=root_arn, Operations=["DescribeKey"], Name="retirable")
+retirable = kms.list_retirable_grants(RetiringPrincipal=root_arn)["Grants"]
+assert [g["Name"] for g in retirable] == ["retirable"], retirable
+kms.retire_grant(KeyId=strict_key, GrantId=retirable[0]["GrantId"])
 grants = kms.list_grants(KeyId=strict_key)["Grants"]
 assert [g["GranteePrincipal"] for g in grants] == [bob_arn], grants
 bob.retire_grant(GrantToken=grant["GrantToken"])

@@ -232,7 +232,7 @@ pub(crate) fn check(
             for (k, v) in keys::tags_of(body) {
                 context.push((format!("aws:ResourceTag/{k}"), v));
             }
-            let granted = grants::allows(state, caller, key, operation, check.encryption_context)?;
+            let grant = || grants::allows(state, caller, key, operation, check.encryption_context);
             let policy = keys::str_of(body, "Policy");
             authorize(
                 state,
@@ -245,7 +245,7 @@ pub(crate) fn check(
                     resource_policy: Some(&policy),
                     context,
                     multi,
-                    granted,
+                    granted: Some(&grant),
                 },
             )
         }
