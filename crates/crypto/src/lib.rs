@@ -9,6 +9,7 @@
 
 pub mod envelope;
 pub mod kms;
+pub mod object;
 pub mod pkcs11;
 pub mod root;
 pub mod secret;

@@ -66,33 +66,78 @@ fn now_ms() -> i64 {
 }
 
 /// A response body with its protocol.
-struct Reply {
-    status: u16,
-    json: bool,
-    body: String,
+#[derive(Default)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub json: bool,
+    pub body: String,
+    /// A raw body (S3 objects) instead of `body`, with its own headers.
+    pub raw: Option<Vec<u8>>,
+    /// Extra response headers (S3: ETag, Content-Type, x-amz-*).
+    pub headers: Vec<(String, String)>,
 }
 
 fn respond(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+    let has_raw = reply.raw.is_some();
+    let body = match reply.raw {
+        Some(raw) => Bytes::from(raw),
+        None => Bytes::from(reply.body),
+    };
+    let mut resp = Response::new(Full::new(body));
     *resp.status_mut() = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
-    let content_type = if reply.json { "application/x-amz-json-1.1" } else { "text/xml" };
-    headers
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+    if !has_raw {
+        let content_type = if reply.json { "application/x-amz-json-1.1" } else { "text/xml" };
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static(content_type),
+        );
+    }
+    for (name, value) in &reply.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
     if let Ok(v) = hyper::header::HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", v);
+        headers.insert("x-amzn-requestid", v.clone());
+        headers.insert("x-amz-request-id", v);
     }
     resp
 }
 
-fn error_reply(e: &ApiError, json: bool, request_id: &str) -> Reply {
+fn error_reply(e: &ApiError, json: bool, s3: bool, request_id: &str) -> Reply {
     let body = if json {
         serde_json::json!({ "__type": e.code, "message": e.message }).to_string()
+    } else if s3 {
+        crate::s3::error_xml(e, request_id)
     } else {
         query::error_response(e, sts::NAMESPACE, request_id)
     };
-    Reply { status: e.status, json, body }
+    Reply { status: e.status, json, body, ..Default::default() }
+}
+
+/// The service a request is signed for, read from its credential scope before the body is
+/// read (S3 takes larger bodies and answers errors in its own XML).
+fn signing_service(req: &Request<Incoming>) -> Option<String> {
+    let scope = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(|c| c.split([',', ' ']).next().unwrap_or_default().to_string())
+        .or_else(|| {
+            req.uri().query().and_then(|q| {
+                q.split('&').find_map(|p| {
+                    p.strip_prefix("X-Amz-Credential=")
+                        .map(|c| sigv4::encode::percent_decode(c).into_owned())
+                })
+            })
+        })?;
+    scope.split('/').nth(3).map(str::to_string)
 }
 
 /// What a TLS connection negotiated (CloudTrail's `tlsDetails`).
@@ -113,9 +158,19 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let id = bootstrap::uuid();
     let json = req.headers().contains_key("x-amz-target");
-    let reply = match pipeline(&state, req, &id, peer, tls).await {
+    let service = signing_service(&req);
+    let s3 =
+        service.as_deref() == Some("s3") || (service.is_none() && !json && req.uri().path() != "/");
+    let head = req.method() == hyper::Method::HEAD;
+    let reply = match pipeline(&state, req, &id, peer, tls, s3).await {
         Ok(reply) => reply,
-        Err(e) => error_reply(&e, json, &id),
+        Err(e) => {
+            let mut r = error_reply(&e, json, s3, &id);
+            if head {
+                r.raw = Some(Vec::new());
+            }
+            r
+        }
     };
     respond(reply, &id)
 }
@@ -126,9 +181,11 @@ async fn pipeline(
     id: &str,
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
+    s3: bool,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, state.config.max_body).collect().await {
+    let limit = if s3 { crate::s3::MAX_BODY } else { state.config.max_body };
+    let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             // Unread, so unauthenticated: recorded in the operator realm's log.
@@ -243,11 +300,11 @@ fn decide(
 
     // Authenticate. Failures are audited too, in the account the credential names when known.
     let auth = authenticate(state, &signed, body, now);
-    let (caller, service) = match auth {
-        Ok((caller, service, region, key)) => {
+    let (caller, service, payload) = match auth {
+        Ok((caller, service, region, key, payload)) => {
             facts.region = region;
             facts.access_key_id = Some(key);
-            (caller, service)
+            (caller, service, payload)
         }
         Err(failure) => {
             let (e, account, key, service) = *failure;
@@ -270,7 +327,7 @@ fn decide(
     facts.event_source = format!("{service}.amazonaws.com");
     facts.event_name = operation_name(&target, &params);
 
-    let mut outcome = || -> Result<Reply, ApiError> {
+    let outcome = || -> Result<Reply, ApiError> {
         match (service.as_str(), &target) {
             ("hermetic", Some(t)) => {
                 let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
@@ -285,7 +342,12 @@ fn decide(
                     &input,
                     &facts,
                 ) {
-                    Ok(output) => Ok(Reply { status: 200, json: true, body: output.to_string() }),
+                    Ok(output) => Ok(Reply {
+                        status: 200,
+                        json: true,
+                        body: output.to_string(),
+                        ..Default::default()
+                    }),
                     Err(e) => {
                         let event = audit_trail::event(
                             &facts,
@@ -300,11 +362,31 @@ fn decide(
                     }
                 }
             }
+            ("s3", _) => {
+                let content = decode_payload(payload, &header_refs, body)?;
+                crate::s3::handle(
+                    state,
+                    &caller,
+                    method,
+                    path,
+                    query_text,
+                    &header_refs,
+                    content,
+                    &mut facts,
+                    pending,
+                )
+            }
             ("kms", Some(t)) => {
                 let operation = t.strip_prefix(crate::kms::TARGET_PREFIX).unwrap_or(t).to_string();
                 let input = json_input(body)?;
-                crate::kms::handle(state, &caller, &operation, &input, &mut facts, pending)
-                    .map(|v| Reply { status: 200, json: true, body: v.to_string() })
+                crate::kms::handle(state, &caller, &operation, &input, &mut facts, pending).map(
+                    |v| Reply {
+                        status: 200,
+                        json: true,
+                        body: v.to_string(),
+                        ..Default::default()
+                    },
+                )
             }
             ("cloudtrail", Some(t)) => {
                 facts.read_only = true;
@@ -338,7 +420,12 @@ fn decide(
                     error,
                 )?;
                 pending.push((caller.account.clone(), event));
-                result.map(|v| Reply { status: 200, json: true, body: v.to_string() })
+                result.map(|v| Reply {
+                    status: 200,
+                    json: true,
+                    body: v.to_string(),
+                    ..Default::default()
+                })
             }
             ("iam", None) => {
                 let (action, mut resource) = iam::action_and_resource(&caller, &params);
@@ -377,7 +464,7 @@ fn decide(
                         )
                     });
                 match result {
-                    Ok(body) => Ok(Reply { status: 200, json: false, body }),
+                    Ok(body) => Ok(Reply { status: 200, json: false, body, ..Default::default() }),
                     Err(e) => {
                         let event = audit_trail::event(
                             &facts,
@@ -398,6 +485,7 @@ fn decide(
                     status: 200,
                     json: false,
                     body,
+                    ..Default::default()
                 })
             }
             ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
@@ -406,6 +494,7 @@ fn decide(
                     status: 200,
                     json: false,
                     body,
+                    ..Default::default()
                 })
             }
             ("sts", None) => {
@@ -451,7 +540,7 @@ fn decide(
                     error,
                 )?;
                 pending.push((caller.account.clone(), event));
-                result.map(|body| Reply { status: 200, json: false, body })
+                result.map(|body| Reply { status: 200, json: false, body, ..Default::default() })
             }
             (other, _) => {
                 let e = ApiError::sender(
@@ -502,6 +591,42 @@ fn operation_name(target: &Option<String>, params: &[(String, String)]) -> Strin
 /// How fresh an access key's last-used time is kept (IAM reports it to the minute or so).
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
+/// The object bytes of a request body: as sent, or decoded from `aws-chunked` (chunk
+/// signatures and any trailing checksum verified).
+fn decode_payload(
+    payload: sigv4::PayloadMode,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let trailer = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-trailer"))
+        .map(|(_, v)| v.trim().to_ascii_lowercase());
+    let mut decoder = match payload {
+        sigv4::PayloadMode::SignedChunks(seed) => sigv4::ChunkDecoder::signed(seed),
+        sigv4::PayloadMode::UnsignedChunks => sigv4::ChunkDecoder::unsigned_trailer(),
+        sigv4::PayloadMode::Sha256(expected) => {
+            if sigv4::key::sha256(body) != expected {
+                return Err(ApiError::sender(
+                    400,
+                    "XAmzContentSHA256Mismatch",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ));
+            }
+            return Ok(body.to_vec());
+        }
+        _ => return Ok(body.to_vec()),
+    };
+    let bad = |e: sigv4::Error| ApiError::from_sigv4(&e, true);
+    if let Some(name) = trailer {
+        decoder = decoder.expect_checksum(&name).map_err(bad)?;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    decoder.push(body, &mut out).map_err(bad)?;
+    decoder.finish().map_err(bad)?;
+    Ok(out)
+}
+
 type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
 
 /// Verifies the signature and finds the caller: (caller, service, region, access key id), or
@@ -511,7 +636,7 @@ fn authenticate(
     signed: &sigv4::HttpRequest<'_>,
     body: &[u8],
     now_ms: i64,
-) -> Result<(Caller, String, String, String), AuthFailure> {
+) -> Result<(Caller, String, String, String, sigv4::PayloadMode), AuthFailure> {
     let unverified = sigv4::parse(signed)
         .map_err(|e| Box::new((ApiError::from_sigv4(&e, false), None, None, None)))?;
     let service = unverified.credential.service.clone();
@@ -640,9 +765,10 @@ fn authenticate(
     };
     let account = Some(caller.account.clone());
     let mut cache = sigv4::KeyCache::new(1);
-    unverified
+    let s3 = service == "s3";
+    let verified = unverified
         .verify(&secret, now_ms / 1000, sigv4::Payload::Bytes(body), &mut cache)
-        .map_err(|e| fail(ApiError::from_sigv4(&e, false), account))?;
+        .map_err(|e| fail(ApiError::from_sigv4(&e, s3), account))?;
     if let Some(previous) = last_used {
         if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
             // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
@@ -653,7 +779,7 @@ fn authenticate(
             }
         }
     }
-    Ok((caller, service, region, key_id))
+    Ok((caller, service, region, key_id, verified.payload))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.

@@ -25,6 +25,7 @@ pub mod query;
 pub mod quotas;
 pub mod reports;
 pub mod roles;
+pub mod s3;
 pub mod sessions;
 pub mod simulate;
 pub mod sts;

@@ -455,3 +455,171 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
         }
     }
 }
+
+/// The alias of each account's default key for S3 (AWS's managed key `aws/s3`).
+pub const S3_DEFAULT_ALIAS: &str = "alias/aws/s3";
+
+/// The ARN of the account's default S3 key, created (with AWS's managed-key policy: usable by
+/// any principal of the account through S3 only) the first time it is needed.
+pub fn s3_default_key(
+    state: &State,
+    account: &str,
+    region: &str,
+    now_ms: i64,
+) -> Result<String, ApiError> {
+    {
+        let mut tx = state.store.read().map_err(db)?;
+        if let Some(alias) = tx.get_record(account, "kms_alias", S3_DEFAULT_ALIAS).map_err(db)? {
+            let id = keys::str_of(&alias.body, "TargetKeyId");
+            return Ok(format!("arn:aws:kms:{region}:{account}:key/{id}"));
+        }
+    }
+    let key_id = crate::bootstrap::uuid();
+    let arn = format!("arn:aws:kms:{region}:{account}:key/{key_id}");
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Id": "auto-s3-2",
+        "Statement": [
+            {
+                "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+                "Effect": "Allow", "Principal": { "AWS": "*" },
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": { "StringEquals": {
+                    "kms:CallerAccount": account, "kms:ViaService": format!("s3.{region}.amazonaws.com"),
+                } },
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*",
+            },
+        ],
+    })
+    .to_string();
+    let mut material = vec![0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut material);
+    let sealed = keys::seal_material(&state.root, &arn, 1, &material)?;
+    let record = Record {
+        account: account.to_string(),
+        kind: "kms_key".into(),
+        key: key_id.clone(),
+        format_version: 1,
+        body: json!({
+            "KeyId": key_id, "Arn": arn, "CreationDate": epoch(now_ms), "CreationMs": now_ms,
+            "Description": "Default key that protects my S3 objects when no other key is defined",
+            "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT", "Origin": "AWS_KMS",
+            "KeyManager": "AWS", "KeyState": "Enabled", "Policy": policy,
+            "Versions": [{ "Version": 1, "CreatedMs": now_ms, "Sealed": sealed, "Type": "INITIAL" }],
+            "Aliases": [S3_DEFAULT_ALIAS], "Tags": [],
+        }),
+        updated_at_ms: now_ms,
+    };
+    let alias = Record {
+        account: account.to_string(),
+        kind: "kms_alias".into(),
+        key: S3_DEFAULT_ALIAS.into(),
+        format_version: 1,
+        body: json!({
+            "AliasName": S3_DEFAULT_ALIAS, "AliasArn": format!("arn:aws:kms:{region}:{account}:{S3_DEFAULT_ALIAS}"),
+            "TargetKeyId": key_id, "CreationDate": epoch(now_ms), "LastUpdatedDate": epoch(now_ms),
+        }),
+        updated_at_ms: now_ms,
+    };
+    let mut tx = state.store.begin().map_err(db)?;
+    match tx.put_record(&alias, store::PutMode::Create) {
+        Ok(()) => {}
+        // Another request created it meanwhile: use that one.
+        Err(store::StoreError::AlreadyExists) => {
+            drop(tx);
+            return s3_default_key(state, account, region, now_ms);
+        }
+        Err(e) => return Err(db(e)),
+    }
+    tx.put_record(&record, store::PutMode::Create).map_err(db)?;
+    let facts = RequestFacts {
+        request_id: crate::bootstrap::uuid(),
+        event_source: "kms.amazonaws.com".into(),
+        event_name: "CreateKey".into(),
+        region: region.to_string(),
+        source_ip: "s3.amazonaws.com".into(),
+        time_ms: now_ms,
+        ..RequestFacts::default()
+    };
+    let mut event = audit_trail::event(&facts, None, account, None, None, None)?;
+    event.user_identity.identity_type = audit::event::IdentityType::AwsService;
+    event.user_identity.invoked_by = Some("s3.amazonaws.com".into());
+    audit_trail::append(tx.as_mut(), account, &event)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the default S3 key could not be created"))?;
+    Ok(arn)
+}
+
+/// S3 calling KMS as the caller (a forward access session): a data key for an object under
+/// `key_id`, authorized as `kms:GenerateDataKey` with `kms:ViaService`. Returns (plaintext data
+/// key, its KMS ciphertext, the key's ARN).
+pub fn data_key_for(
+    state: &State,
+    caller: &Caller,
+    key_id: &str,
+    context: &[(String, String)],
+    via_service: &str,
+    facts: &RequestFacts,
+) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
+    let mut outcome = Outcome::default();
+    let mut tx = state.store.read().map_err(db)?;
+    let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
+    let record = load(tx.as_mut(), &key_ref, facts.time_ms)?;
+    drop(tx);
+    outcome.key(&record);
+    keys::usable(&record, facts.time_ms)?;
+    let extra = Check {
+        key: Some(&record),
+        key_ref: Some(&key_ref),
+        context: vec![("kms:ViaService".into(), via_service.to_string())],
+        encryption_context: Some(context),
+        ..Check::default()
+    };
+    check(state, caller, "GenerateDataKey", facts, &extra)?;
+    let data_key = crypto::object::new_data_key();
+    let version = keys::current_version(&record.body)
+        .ok_or_else(|| err("KMSInvalidStateException", "The key has no key material."))?;
+    let material = keys::material(&state.root, &record, version)?;
+    let header = crypto::kms::blob::Header {
+        account: record.account.clone(),
+        key_id: record.key.clone(),
+        version,
+    };
+    let wrapped = crypto::kms::blob::seal(&material, &header, context, data_key.expose())
+        .map_err(|_| ApiError::internal("the data key could not be sealed"))?;
+    Ok((data_key, wrapped, keys::str_of(&record.body, "Arn")))
+}
+
+/// S3 calling KMS as the caller to open an object's data key (`kms:Decrypt` with
+/// `kms:ViaService`).
+pub fn decrypt_for(
+    state: &State,
+    caller: &Caller,
+    wrapped: &[u8],
+    context: &[(String, String)],
+    via_service: &str,
+    facts: &RequestFacts,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let invalid = || ApiError::internal("an object's data key cannot be opened");
+    let header = crypto::kms::blob::parse_header(wrapped).map_err(|_| invalid())?;
+    let key_ref =
+        KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
+    let mut tx = state.store.read().map_err(db)?;
+    let record = load(tx.as_mut(), &key_ref, facts.time_ms)?;
+    drop(tx);
+    keys::usable(&record, facts.time_ms)?;
+    let extra = Check {
+        key: Some(&record),
+        key_ref: Some(&key_ref),
+        context: vec![("kms:ViaService".into(), via_service.to_string())],
+        encryption_context: Some(context),
+        ..Check::default()
+    };
+    check(state, caller, "Decrypt", facts, &extra)?;
+    let material = keys::material(&state.root, &record, header.version)?;
+    crypto::kms::blob::open(&material, wrapped, context).map_err(|_| invalid())
+}

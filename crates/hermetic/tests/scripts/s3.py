@@ -1,0 +1,180 @@
+"""S3 through boto3 against a running `hermetic serve`: buckets, objects (0 B, 1 B, 5 MiB + 1
+multipart, ranges, conditions, metadata, checksums, copy, tagging, batch delete), listing with
+prefixes, delimiters and pages, bucket policies, default encryption, KMS as the caller,
+cross-account access, the operator's refusal, and the trail.
+
+Usage: s3.py URL ACCOUNT KEY SECRET OTHER_ACCOUNT OTHER_KEY OTHER_SECRET OP_KEY OP_SECRET
+"""
+
+import hashlib
+import io
+import json
+import os
+import sys
+
+import boto3
+import botocore.exceptions
+from boto3.s3.transfer import TransferConfig
+
+URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
+
+
+def client(service, key, secret):
+    return boto3.client(service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def fails(code, call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except botocore.exceptions.ClientError as e:
+        got = e.response["Error"]["Code"]
+        assert got == code, f"expected {code}, got {got}: {e}"
+        return e.response
+    raise AssertionError(f"expected {code}, the call succeeded")
+
+
+s3 = client("s3", KEY, SECRET)
+other = client("s3", OTHER_KEY, OTHER_SECRET)
+operator = client("s3", OP_KEY, OP_SECRET)
+kms = client("kms", KEY, SECRET)
+iam = client("iam", KEY, SECRET)
+
+# --- buckets
+s3.create_bucket(Bucket="acme-data")
+fails("BucketAlreadyOwnedByYou", s3.create_bucket, Bucket="acme-data")
+fails("BucketAlreadyExists", other.create_bucket, Bucket="acme-data")
+fails("InvalidBucketName", s3.create_bucket, Bucket="Bad_Name")
+assert "acme-data" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+s3.head_bucket(Bucket="acme-data")
+fails("404", s3.head_bucket, Bucket="no-such-bucket-here")
+assert s3.get_bucket_location(Bucket="acme-data")["LocationConstraint"] is None
+
+# --- objects of several sizes, read back whole and in ranges
+sizes = {"empty": 0, "one": 1, "small": 1000, "segments": 3 * 65536 + 7}
+payloads = {name: os.urandom(n) for name, n in sizes.items()}
+for name, data in payloads.items():
+    put = s3.put_object(Bucket="acme-data", Key=f"objects/{name}", Body=data, Metadata={"owner": "acme"}, ContentType="application/x-test")
+    assert put["ETag"] == '"%s"' % hashlib.md5(data).hexdigest(), put
+    assert put["ServerSideEncryption"] == "aws:kms", put
+for name, data in payloads.items():
+    got = s3.get_object(Bucket="acme-data", Key=f"objects/{name}")
+    assert got["Body"].read() == data, name
+    assert got["Metadata"] == {"owner": "acme"} and got["ContentType"] == "application/x-test", got
+    assert got["ContentLength"] == len(data)
+big = payloads["segments"]
+for first, last in [(0, 0), (65530, 65545), (100, 150000), (len(big) - 10, len(big) - 1)]:
+    part = s3.get_object(Bucket="acme-data", Key="objects/segments", Range=f"bytes={first}-{last}")
+    assert part["Body"].read() == big[first:last + 1], (first, last)
+    assert part["ContentRange"] == f"bytes {first}-{last}/{len(big)}", part["ContentRange"]
+assert s3.get_object(Bucket="acme-data", Key="objects/segments", Range="bytes=-5")["Body"].read() == big[-5:]
+fails("InvalidRange", s3.get_object, Bucket="acme-data", Key="objects/small", Range="bytes=5000-6000")
+head = s3.head_object(Bucket="acme-data", Key="objects/small")
+assert head["ContentLength"] == 1000 and head["ETag"] == '"%s"' % hashlib.md5(payloads["small"]).hexdigest()
+fails("404", s3.head_object, Bucket="acme-data", Key="objects/none")
+fails("NoSuchKey", s3.get_object, Bucket="acme-data", Key="objects/none")
+fails("304", s3.get_object, Bucket="acme-data", Key="objects/small", IfNoneMatch=head["ETag"])
+fails("PreconditionFailed", s3.get_object, Bucket="acme-data", Key="objects/small", IfMatch='"0000"')
+# Checksums (botocore sends a CRC32 trailer by default; these are explicit).
+s3.put_object(Bucket="acme-data", Key="sum", Body=b"checked", ChecksumAlgorithm="SHA256")
+s3.put_object(Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5="Y2hlY2tlZCBub3Q=".replace("Y2hlY2tlZCBub3Q=", __import__("base64").b64encode(hashlib.md5(b"checked").digest()).decode()))
+fails("BadDigest", s3.put_object, Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5=__import__("base64").b64encode(hashlib.md5(b"other").digest()).decode())
+
+# --- multipart: 5 MiB + 1 through boto3's transfer manager (two parts)
+data = os.urandom(5 * 1024 * 1024 + 1)
+s3.upload_fileobj(io.BytesIO(data), "acme-data", "multi/big", Config=TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024))
+head = s3.head_object(Bucket="acme-data", Key="multi/big")
+assert head["ContentLength"] == len(data) and head["ETag"].endswith('-2"'), head
+assert s3.get_object(Bucket="acme-data", Key="multi/big")["Body"].read() == data
+assert s3.get_object(Bucket="acme-data", Key="multi/big", Range="bytes=5242870-5242890")["Body"].read() == data[5242870:5242891]
+upload = s3.create_multipart_upload(Bucket="acme-data", Key="multi/aborted")
+s3.upload_part(Bucket="acme-data", Key="multi/aborted", UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 10)
+assert [u["Key"] for u in s3.list_multipart_uploads(Bucket="acme-data")["Uploads"]] == ["multi/aborted"]
+assert len(s3.list_parts(Bucket="acme-data", Key="multi/aborted", UploadId=upload["UploadId"])["Parts"]) == 1
+s3.abort_multipart_upload(Bucket="acme-data", Key="multi/aborted", UploadId=upload["UploadId"])
+fails("NoSuchUpload", s3.list_parts, Bucket="acme-data", Key="multi/aborted", UploadId=upload["UploadId"])
+small = s3.create_multipart_upload(Bucket="acme-data", Key="multi/small")
+e1 = s3.upload_part(Bucket="acme-data", Key="multi/small", UploadId=small["UploadId"], PartNumber=1, Body=b"a" * 10)["ETag"]
+e2 = s3.upload_part(Bucket="acme-data", Key="multi/small", UploadId=small["UploadId"], PartNumber=2, Body=b"b" * 10)["ETag"]
+fails("EntityTooSmall", s3.complete_multipart_upload, Bucket="acme-data", Key="multi/small", UploadId=small["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+s3.complete_multipart_upload(Bucket="acme-data", Key="multi/small", UploadId=small["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}]})
+assert s3.get_object(Bucket="acme-data", Key="multi/small")["Body"].read() == b"b" * 10
+
+# --- copy, tagging, delete
+s3.copy_object(Bucket="acme-data", Key="copies/small", CopySource={"Bucket": "acme-data", "Key": "objects/small"})
+copied = s3.get_object(Bucket="acme-data", Key="copies/small")
+assert copied["Body"].read() == payloads["small"] and copied["Metadata"] == {"owner": "acme"}
+s3.put_object_tagging(Bucket="acme-data", Key="copies/small", Tagging={"TagSet": [{"Key": "class", "Value": "secret"}]})
+assert s3.get_object_tagging(Bucket="acme-data", Key="copies/small")["TagSet"] == [{"Key": "class", "Value": "secret"}]
+s3.delete_object(Bucket="acme-data", Key="copies/small")
+fails("NoSuchKey", s3.get_object, Bucket="acme-data", Key="copies/small")
+
+# --- listing: prefixes, delimiters, pages
+for i in range(1100):
+    s3.put_object(Bucket="acme-data", Key=f"many/{i:05d}", Body=b"")
+keys = []
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket="acme-data", Prefix="many/"):
+    keys.extend(o["Key"] for o in page.get("Contents", []))
+assert keys == [f"many/{i:05d}" for i in range(1100)], len(keys)
+first = s3.list_objects_v2(Bucket="acme-data", Prefix="many/", MaxKeys=10)
+assert first["IsTruncated"] and first["KeyCount"] == 10 and "NextContinuationToken" in first
+top = s3.list_objects_v2(Bucket="acme-data", Delimiter="/")
+assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["many/", "multi/", "objects/"], top.get("CommonPrefixes")
+assert [o["Key"] for o in top["Contents"]] == ["md5", "sum"], top["Contents"]
+v1 = s3.list_objects(Bucket="acme-data", Prefix="objects/")
+assert [o["Key"] for o in v1["Contents"]] == ["objects/empty", "objects/one", "objects/segments", "objects/small"]
+deleted = s3.delete_objects(Bucket="acme-data", Delete={"Objects": [{"Key": f"many/{i:05d}"} for i in range(1000)]})
+assert len(deleted["Deleted"]) == 1000
+assert len(s3.list_objects_v2(Bucket="acme-data", Prefix="many/")["Contents"]) == 100
+fails("BucketNotEmpty", s3.delete_bucket, Bucket="acme-data")
+
+# --- KMS as the caller: a bucket whose key admits only the account's root user
+iam.create_user(UserName="bob")
+iam.put_user_policy(UserName="bob", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}]}))
+bk = iam.create_access_key(UserName="bob")["AccessKey"]
+bob = client("s3", bk["AccessKeyId"], bk["SecretAccessKey"])
+assert bob.get_object(Bucket="acme-data", Key="objects/one")["Body"].read() == payloads["one"]  # the aws/s3 key admits the account through S3
+strict = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}]}))["KeyMetadata"]["Arn"]
+s3.create_bucket(Bucket="acme-strict")
+s3.put_bucket_encryption(Bucket="acme-strict", ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": strict}}]})
+enc = s3.get_bucket_encryption(Bucket="acme-strict")["ServerSideEncryptionConfiguration"]["Rules"][0]
+assert enc["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == strict, enc
+put = s3.put_object(Bucket="acme-strict", Key="k", Body=b"root only")
+assert put["SSEKMSKeyId"] == strict, put
+fails("AccessDenied", bob.get_object, Bucket="acme-strict", Key="k")   # no kms:Decrypt on the bucket key
+fails("AccessDenied", bob.put_object, Bucket="acme-strict", Key="k2", Body=b"x")  # no kms:GenerateDataKey
+bob.head_object(Bucket="acme-strict", Key="k")  # metadata needs no key
+
+# --- bucket policies: an explicit deny, cross-account access
+s3.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/objects/*"}]}))
+fails("AccessDenied", bob.get_object, Bucket="acme-data", Key="objects/one")
+assert json.loads(s3.get_bucket_policy(Bucket="acme-data")["Policy"])["Statement"][0]["Effect"] == "Deny"
+fails("MalformedPolicy", s3.put_bucket_policy, Bucket="acme-data", Policy="{not json")
+s3.delete_bucket_policy(Bucket="acme-data")
+fails("NoSuchBucketPolicy", s3.get_bucket_policy, Bucket="acme-data")
+fails("AccessDenied", other.get_object, Bucket="acme-data", Key="objects/one")  # no bucket policy
+shared = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}]}))["KeyMetadata"]["Arn"]
+s3.create_bucket(Bucket="acme-shared")
+s3.put_bucket_encryption(Bucket="acme-shared", ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": shared}}]})
+s3.put_object(Bucket="acme-shared", Key="report", Body=b"for globex")
+fails("AccessDenied", other.get_object, Bucket="acme-shared", Key="report")
+s3.put_bucket_policy(Bucket="acme-shared", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::acme-shared", "arn:aws:s3:::acme-shared/*"]}]}))
+assert other.get_object(Bucket="acme-shared", Key="report")["Body"].read() == b"for globex"
+assert [o["Key"] for o in other.list_objects_v2(Bucket="acme-shared")["Contents"]] == ["report"]
+fails("AccessDenied", other.put_object, Bucket="acme-shared", Key="x", Body=b"x")
+fails("AccessDenied", other.get_object, Bucket="acme-data", Key="objects/one")
+
+# --- the operator is refused everything
+fails("AccessDenied", operator.list_buckets)
+fails("AccessDenied", operator.get_object, Bucket="acme-data", Key="objects/one")
+
+# --- the trail: bucket management is in LookupEvents; object (data) events are not, as in AWS
+trail = client("cloudtrail", KEY, SECRET)
+records = []
+for page in trail.get_paginator("lookup_events").paginate():
+    records.extend(json.loads(e["CloudTrailEvent"]) for e in page["Events"])
+names = {r["eventName"] for r in records}
+assert {"CreateBucket", "PutBucketPolicy", "PutBucketEncryption"} <= names, names
+assert "GetObject" not in names and "PutObject" not in names, names
+print("ok")

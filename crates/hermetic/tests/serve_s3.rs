@@ -1,0 +1,128 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! S3 driven by boto3 and aws-cli against `hermetic serve`, on both stores
+//! (`scripts/s3.py`): then the zero-plaintext check (no file under the data directory and no
+//! database row holds uploaded content) and the data events in the audit log.
+
+mod common;
+
+use common::{python, start_on, Backend};
+use std::process::Command;
+
+fn scenario(backend: Backend) {
+    let mut server = start_on("s3", backend, &["--checkpoint-interval-secs", "1"]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    let (op_key, op_secret) = common::operator_creds(&server.dir);
+    let path = format!("{}/tests/scripts/s3.py", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python())
+        .arg(&path)
+        .args([
+            &server.url,
+            &a.account,
+            &a.key,
+            &a.secret,
+            &b.account,
+            &b.key,
+            &b.secret,
+            &op_key,
+            &op_secret,
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
+
+    // aws-cli's high-level commands: cp (multipart above 8 MiB), ls, sync.
+    let work = common::unique_dir("s3cli");
+    std::fs::create_dir_all(work.join("up")).unwrap();
+    let marker = b"ZERO-PLAINTEXT-MARKER-7f3a9c1e-known-content-";
+    let mut content = Vec::new();
+    while content.len() < 9 * 1024 * 1024 {
+        content.extend_from_slice(marker);
+    }
+    std::fs::write(work.join("up/big.bin"), &content).unwrap();
+    std::fs::write(work.join("up/small.txt"), marker).unwrap();
+    let aws = |args: &[&str]| common::aws(&server.url, &a.key, &a.secret, args);
+    let (ok, _, err) = aws(&["s3", "mb", "s3://acme-cli"]);
+    assert!(ok, "{err}");
+    let up = work.join("up").display().to_string();
+    let (ok, _, err) = aws(&["s3", "sync", &up, "s3://acme-cli/synced"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = aws(&["s3", "ls", "s3://acme-cli/synced/"]);
+    assert!(ok && out.contains("big.bin") && out.contains("small.txt"), "{out}{err}");
+    let down = work.join("down.bin").display().to_string();
+    let (ok, _, err) = aws(&["s3", "cp", "s3://acme-cli/synced/big.bin", &down]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(work.join("down.bin")).unwrap(), content);
+
+    // Zero plaintext: the marker is nowhere in the data directory (blobs, SQLite files) nor in
+    // any PostgreSQL row.
+    fn walk(dir: &std::path::Path, marker: &[u8]) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, marker);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !bytes.windows(marker.len()).any(|w| w == marker),
+                    "plaintext found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    walk(&server.dir, marker);
+    if let Some(schema) = &server.schema {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc"])
+            .arg(format!(
+                "select count(*) from {schema}.records where body::text like '%ZERO-PLAINTEXT-MARKER%'"
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    }
+
+    // Data events: in the log (not in LookupEvents), category Data, with their resources.
+    let store = common::open_store(&server);
+    let mut tx = store.read().unwrap();
+    let head = tx.audit_head(&a.account).unwrap();
+    let events: Vec<audit::event::EventRecord> = tx
+        .audit_events(&a.account, 0..head.size)
+        .unwrap()
+        .iter()
+        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .collect();
+    let get = events
+        .iter()
+        .find(|e| e.event_name == "GetObject" && e.error_code.is_none())
+        .expect("a GetObject event");
+    assert_eq!(get.event_category, audit::event::EventCategory::Data);
+    assert!(!get.management_event);
+    let resources = get.resources.as_ref().unwrap();
+    assert!(resources.iter().any(|r| r.resource_type.as_deref() == Some("AWS::S3::Object")));
+    assert!(events.iter().any(|e| e.event_name == "GetObject"
+        && e.user_identity.account_id.as_deref() == Some(b.account.as_str())));
+    drop(tx);
+
+    std::thread::sleep(std::time::Duration::from_millis(1600));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let data_dir = server.dir.display().to_string();
+    let mut verify = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
+    verify.extend(server.db_args.iter().map(String::as_str));
+    let (ok, out, err) = common::hermetic(&verify);
+    assert!(ok, "{out}{err}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn s3_on_sqlite() {
+    scenario(Backend::Sqlite);
+}
+
+#[test]
+fn s3_on_postgres() {
+    scenario(Backend::Postgres);
+}

@@ -1,0 +1,620 @@
+//! S3 (REST, path-style and virtual-hosted-style): buckets and objects that exist only as
+//! ciphertext. Every object gets a fresh data key from KMS, asked **as the caller** (a forward
+//! access session: `kms:ViaService` is `s3.REGION.amazonaws.com` and the encryption context is
+//! `aws:s3:arn`), so a caller who may not decrypt with the bucket's key cannot read the object.
+//! Object data is sealed in segments (`crypto::object`) in blob files under the data
+//! directory; metadata and the audit event commit together, after the blob is durable, so a
+//! crash leaves no partial object.
+
+mod objects;
+mod xml;
+
+use crate::audit_trail::{self, RequestFacts};
+use crate::authz::{authorize, AuthzExtra};
+use crate::error::ApiError;
+use crate::http::{Reply, State};
+use crate::identity::{Caller, OPERATOR_ACCOUNT};
+use serde_json::{json, Value};
+use store::{PutMode, Record};
+
+/// The largest request body S3 accepts in one request (larger objects use multipart upload).
+pub const MAX_BODY: usize = 256 * 1024 * 1024;
+
+/// An S3 error as its XML.
+pub fn error_xml(e: &ApiError, request_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message><RequestId>{request_id}</RequestId></Error>",
+        xml::escape(&e.code),
+        xml::escape(&e.message)
+    )
+}
+
+pub(crate) fn s3err(status: u16, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::sender(status, code, message)
+}
+
+pub(crate) fn db(_: store::StoreError) -> ApiError {
+    ApiError::unavailable("the store is unavailable")
+}
+
+/// One S3 request, decoded.
+pub(crate) struct S3Request<'a> {
+    pub method: &'a str,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub query: Vec<(String, String)>,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Vec<u8>,
+}
+
+impl S3Request<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The bucket's record, found through the global name index.
+pub(crate) fn bucket(state: &State, name: &str) -> Result<Record, ApiError> {
+    let mut tx = state.store.read().map_err(db)?;
+    let missing =
+        || s3err(404, "NoSuchBucket", format!("The specified bucket does not exist: {name}"));
+    let index =
+        tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", name).map_err(db)?.ok_or_else(missing)?;
+    let owner = index.body.get("Account").and_then(Value::as_str).unwrap_or_default().to_string();
+    tx.get_record(&owner, "s3_bucket", name).map_err(db)?.ok_or_else(missing)
+}
+
+fn valid_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !name.contains("..")
+        && !name.split('.').all(|p| p.parse::<u8>().is_ok())
+}
+
+/// The S3 operation a request is, by method, path and sub-resource.
+fn operation(req: &S3Request<'_>) -> Result<&'static str, ApiError> {
+    let copy = req.header("x-amz-copy-source").is_some();
+    Ok(match (req.method, req.bucket.is_some(), req.key.is_some()) {
+        ("GET", false, false) => "ListBuckets",
+        ("PUT", true, false) if req.has("policy") => "PutBucketPolicy",
+        ("GET", true, false) if req.has("policy") => "GetBucketPolicy",
+        ("DELETE", true, false) if req.has("policy") => "DeleteBucketPolicy",
+        ("PUT", true, false) if req.has("encryption") => "PutBucketEncryption",
+        ("GET", true, false) if req.has("encryption") => "GetBucketEncryption",
+        ("DELETE", true, false) if req.has("encryption") => "DeleteBucketEncryption",
+        ("GET", true, false) if req.has("location") => "GetBucketLocation",
+        ("GET", true, false) if req.has("versioning") => "GetBucketVersioning",
+        ("GET", true, false) if req.has("uploads") => "ListMultipartUploads",
+        ("POST", true, false) if req.has("delete") => "DeleteObjects",
+        ("GET", true, false) if req.param("list-type") == Some("2") => "ListObjectsV2",
+        ("GET", true, false) => "ListObjects",
+        ("PUT", true, false) => "CreateBucket",
+        ("HEAD", true, false) => "HeadBucket",
+        ("DELETE", true, false) => "DeleteBucket",
+        ("PUT", true, true) if req.has("tagging") => "PutObjectTagging",
+        ("GET", true, true) if req.has("tagging") => "GetObjectTagging",
+        ("DELETE", true, true) if req.has("tagging") => "DeleteObjectTagging",
+        ("PUT", true, true) if req.has("partNumber") && copy => "UploadPartCopy",
+        ("PUT", true, true) if req.has("partNumber") => "UploadPart",
+        ("PUT", true, true) if copy => "CopyObject",
+        ("PUT", true, true) => "PutObject",
+        ("GET", true, true) if req.has("uploadId") => "ListParts",
+        ("GET", true, true) => "GetObject",
+        ("HEAD", true, true) => "HeadObject",
+        ("DELETE", true, true) if req.has("uploadId") => "AbortMultipartUpload",
+        ("DELETE", true, true) => "DeleteObject",
+        ("POST", true, true) if req.has("uploads") => "CreateMultipartUpload",
+        ("POST", true, true) if req.has("uploadId") => "CompleteMultipartUpload",
+        _ => {
+            return Err(s3err(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            ))
+        }
+    })
+}
+
+/// The IAM action an operation is authorized as.
+fn action(operation: &str) -> &'static str {
+    match operation {
+        "ListBuckets" => "s3:ListAllMyBuckets",
+        "ListObjects" | "ListObjectsV2" | "HeadBucket" => "s3:ListBucket",
+        "CreateBucket" => "s3:CreateBucket",
+        "DeleteBucket" => "s3:DeleteBucket",
+        "GetBucketLocation" => "s3:GetBucketLocation",
+        "GetBucketVersioning" => "s3:GetBucketVersioning",
+        "PutBucketPolicy" => "s3:PutBucketPolicy",
+        "GetBucketPolicy" => "s3:GetBucketPolicy",
+        "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
+        "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
+        "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
+        "GetObject" | "HeadObject" => "s3:GetObject",
+        "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
+        "AbortMultipartUpload" => "s3:AbortMultipartUpload",
+        "ListParts" => "s3:ListMultipartUploadParts",
+        "PutObjectTagging" => "s3:PutObjectTagging",
+        "GetObjectTagging" => "s3:GetObjectTagging",
+        "DeleteObjectTagging" => "s3:DeleteObjectTagging",
+        _ => "s3:PutObject",
+    }
+}
+
+/// Object-level operations are CloudTrail data events.
+fn is_data_event(operation: &str) -> bool {
+    !matches!(
+        operation,
+        "ListBuckets"
+            | "CreateBucket"
+            | "DeleteBucket"
+            | "GetBucketLocation"
+            | "GetBucketVersioning"
+            | "PutBucketPolicy"
+            | "GetBucketPolicy"
+            | "DeleteBucketPolicy"
+            | "PutBucketEncryption"
+            | "GetBucketEncryption"
+            | "DeleteBucketEncryption"
+            | "HeadBucket"
+    )
+}
+
+fn is_read(operation: &str) -> bool {
+    operation.starts_with("Get") || operation.starts_with("List") || operation.starts_with("Head")
+}
+
+/// Authorizes `action` on `resource` for the caller against the bucket's policy; `extra`
+/// condition keys join the S3 ones every request has.
+pub(crate) fn check(
+    state: &State,
+    caller: &Caller,
+    facts: &RequestFacts,
+    action: &str,
+    resource: &str,
+    bucket: Option<&Record>,
+    mut context: Vec<(String, String)>,
+) -> Result<(), ApiError> {
+    let owner = bucket.map(|b| b.account.clone());
+    context.push(("s3:signatureversion".into(), "AWS4-HMAC-SHA256".into()));
+    context.push(("s3:authType".into(), "REST-HEADER".into()));
+    if let Some((version, _, _)) = &facts.tls {
+        context.push(("s3:TlsVersion".into(), version.trim_start_matches("TLSv").to_string()));
+    }
+    if let Some(o) = &owner {
+        context.push(("s3:ResourceAccount".into(), o.clone()));
+    }
+    let policy =
+        bucket.and_then(|b| b.body.get("Policy")).and_then(Value::as_str).map(str::to_string);
+    authorize(
+        state,
+        caller,
+        action,
+        resource,
+        facts,
+        &AuthzExtra {
+            resource_account: owner.as_deref(),
+            resource_policy: policy.as_deref(),
+            context,
+            ..AuthzExtra::default()
+        },
+    )
+}
+
+/// Handles one S3 request; its event is appended with the effect or through the group commit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn handle(
+    state: &State,
+    caller: &Caller,
+    method: &str,
+    path: &str,
+    query_text: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    facts: &mut RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
+) -> Result<Reply, ApiError> {
+    let decoded = sigv4::encode::percent_decode(path).into_owned();
+    let trimmed = decoded.strip_prefix('/').unwrap_or(&decoded);
+    // Virtual-hosted style: `BUCKET.s3.HOST` or `BUCKET.localhost`.
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.split(':').next().unwrap_or_default())
+        .unwrap_or_default();
+    let virtual_bucket = host
+        .split_once(".s3.")
+        .map(|(b, _)| b)
+        .or_else(|| host.strip_suffix(".localhost"))
+        .filter(|b| !b.is_empty())
+        .map(str::to_string);
+    let (bucket, key) = match virtual_bucket {
+        Some(b) => (Some(b), Some(trimmed.to_string()).filter(|k| !k.is_empty())),
+        None => match trimmed.split_once('/') {
+            Some((b, k)) => (Some(b.to_string()), Some(k.to_string()).filter(|k| !k.is_empty())),
+            None => (Some(trimmed.to_string()).filter(|b| !b.is_empty()), None),
+        },
+    };
+    let req = S3Request {
+        method,
+        bucket,
+        key,
+        query: crate::query::parse_form(query_text),
+        headers,
+        body,
+    };
+    let operation = operation(&req)?;
+    facts.event_name = operation.to_string();
+    facts.read_only = is_read(operation);
+    let mut effect = Effect::default();
+    let result = if caller.account == OPERATOR_ACCOUNT {
+        Err(s3err(403, "AccessDenied", format!("User: {} is not authorized to perform: {} with an explicit deny in the Hermetic operator guardrail", caller.arn, action(operation))))
+    } else {
+        run(state, caller, operation, &req, facts, &mut effect)
+    };
+    // The event: request parameters as CloudTrail writes them for S3.
+    let mut params = serde_json::Map::new();
+    if let Some(b) = &req.bucket {
+        params.insert("bucketName".into(), json!(b));
+        params.insert("Host".into(), json!(host));
+    }
+    if let Some(k) = &req.key {
+        params.insert("key".into(), json!(k));
+    }
+    for (k, v) in &req.query {
+        if !k.starts_with("X-Amz-") {
+            params.insert(k.clone(), json!(v));
+        }
+    }
+    let error = result.as_ref().err();
+    let mut event = audit_trail::event(
+        facts,
+        Some(caller),
+        effect.log.as_deref().unwrap_or(&caller.account),
+        Some(Value::Object(params)),
+        effect.response.clone(),
+        error,
+    )?;
+    if is_data_event(operation) {
+        event.event_category = audit::event::EventCategory::Data;
+        event.management_event = false;
+    }
+    let mut resources = Vec::new();
+    if let (Some(b), Some(k)) = (&req.bucket, &req.key) {
+        resources.push(audit::event::Resource {
+            account_id: None,
+            resource_type: Some("AWS::S3::Object".into()),
+            arn: Some(format!("arn:aws:s3:::{b}/{k}")),
+        });
+    }
+    if let Some(b) = &req.bucket {
+        resources.push(audit::event::Resource {
+            account_id: effect.log.clone(),
+            resource_type: Some("AWS::S3::Bucket".into()),
+            arn: Some(format!("arn:aws:s3:::{b}")),
+        });
+    }
+    if !resources.is_empty() {
+        event.resources = Some(resources);
+    }
+    let mut logs = vec![caller.account.clone()];
+    if let Some(owner) = &effect.log {
+        if owner != &caller.account {
+            logs.push(owner.clone());
+        }
+    }
+    match (effect.tx.take(), error) {
+        (Some(mut tx), None) => {
+            for log in &logs {
+                let mut e = event.clone();
+                e.recipient_account_id = log.clone();
+                audit_trail::append(tx.as_mut(), log, &e)?;
+            }
+            tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+        }
+        _ => {
+            for log in logs {
+                let mut e = event.clone();
+                e.recipient_account_id = log.clone();
+                pending.push((log, e));
+            }
+        }
+    }
+    result
+}
+
+/// What an operation leaves for its event.
+#[derive(Default)]
+pub(crate) struct Effect<'s> {
+    /// The transaction holding a mutation (committed with the event).
+    pub tx: Option<Box<dyn store::Tx + 's>>,
+    /// The bucket owner's account, whose log gets the event too.
+    pub log: Option<String>,
+    /// CloudTrail's `responseElements`.
+    pub response: Option<Value>,
+}
+
+pub(crate) fn xml_reply(status: u16, body: String) -> Reply {
+    Reply {
+        status,
+        body: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}"),
+        headers: vec![("content-type".into(), "application/xml".into())],
+        raw: None,
+        json: false,
+    }
+}
+
+pub(crate) fn empty(status: u16, headers: Vec<(String, String)>) -> Reply {
+    Reply { status, raw: Some(Vec::new()), headers, ..Reply::default() }
+}
+
+fn run<'s>(
+    state: &'s State,
+    caller: &Caller,
+    operation: &str,
+    req: &S3Request<'_>,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let now = facts.time_ms;
+    if operation == "ListBuckets" {
+        check(state, caller, facts, "s3:ListAllMyBuckets", "*", None, Vec::new())?;
+        let mut tx = state.store.read().map_err(db)?;
+        let buckets = crate::iam::records(tx.as_mut(), &caller.account, "s3_bucket", "", 100_000)?;
+        let items: String = buckets
+            .iter()
+            .map(|b| {
+                format!(
+                    "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
+                    xml::escape(&b.key),
+                    crate::iam::date(b.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0))
+                )
+            })
+            .collect();
+        return Ok(xml_reply(200, format!(
+            "<ListAllMyBucketsResult xmlns=\"{}\"><Owner><ID>{}</ID></Owner><Buckets>{items}</Buckets></ListAllMyBucketsResult>",
+            xml::NS, caller.account
+        )));
+    }
+    let name = req.bucket.clone().unwrap_or_default();
+    let bucket_arn = format!("arn:aws:s3:::{name}");
+    if operation == "CreateBucket" {
+        if !valid_bucket_name(&name) {
+            return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
+        }
+        let region = match xml::element(&req.body, "LocationConstraint") {
+            Some(r) if !r.is_empty() => r,
+            _ => facts.region.clone(),
+        };
+        check(state, caller, facts, "s3:CreateBucket", &bucket_arn, None, Vec::new())?;
+        let mut tx = state.store.begin().map_err(db)?;
+        if let Some(existing) =
+            tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name).map_err(db)?
+        {
+            let owner = existing.body.get("Account").and_then(Value::as_str).unwrap_or_default();
+            return Err(if owner == caller.account {
+                s3err(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
+            } else {
+                s3err(409, "BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+            });
+        }
+        let index = Record {
+            account: OPERATOR_ACCOUNT.into(),
+            kind: "s3_bucket_name".into(),
+            key: name.clone(),
+            format_version: 1,
+            body: json!({ "Account": caller.account }),
+            updated_at_ms: now,
+        };
+        tx.put_record(&index, PutMode::Create).map_err(|e| match e {
+            store::StoreError::AlreadyExists => {
+                s3err(409, "BucketAlreadyExists", "The requested bucket name is not available.")
+            }
+            other => db(other),
+        })?;
+        let record = Record {
+            account: caller.account.clone(),
+            kind: "s3_bucket".into(),
+            key: name.clone(),
+            format_version: 1,
+            body: json!({ "Name": name, "Region": region, "CreatedMs": now, "ObjectOwnership": "BucketOwnerEnforced" }),
+            updated_at_ms: now,
+        };
+        tx.put_record(&record, PutMode::Create).map_err(db)?;
+        effect.tx = Some(tx);
+        effect.log = Some(caller.account.clone());
+        return Ok(empty(200, vec![("location".into(), format!("/{name}"))]));
+    }
+    let bucket = bucket(state, &name)?;
+    effect.log = Some(bucket.account.clone());
+    match operation {
+        "HeadBucket" => {
+            check(state, caller, facts, "s3:ListBucket", &bucket_arn, Some(&bucket), Vec::new())?;
+            let region = bucket
+                .body
+                .get("Region")
+                .and_then(Value::as_str)
+                .unwrap_or("us-east-1")
+                .to_string();
+            Ok(empty(200, vec![("x-amz-bucket-region".into(), region)]))
+        }
+        "GetBucketLocation" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:GetBucketLocation",
+                &bucket_arn,
+                Some(&bucket),
+                Vec::new(),
+            )?;
+            let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+            let region = if region == "us-east-1" { "" } else { region };
+            Ok(xml_reply(
+                200,
+                format!("<LocationConstraint xmlns=\"{}\">{region}</LocationConstraint>", xml::NS),
+            ))
+        }
+        "GetBucketVersioning" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:GetBucketVersioning",
+                &bucket_arn,
+                Some(&bucket),
+                Vec::new(),
+            )?;
+            Ok(xml_reply(200, format!("<VersioningConfiguration xmlns=\"{}\"/>", xml::NS)))
+        }
+        "DeleteBucket" => {
+            check(state, caller, facts, "s3:DeleteBucket", &bucket_arn, Some(&bucket), Vec::new())?;
+            let mut tx = state.store.begin().map_err(db)?;
+            let objects = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_object",
+                &format!("{name}/"),
+                1,
+            )?;
+            let uploads = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_upload",
+                &format!("{name}/"),
+                1,
+            )?;
+            if !objects.is_empty() || !uploads.is_empty() {
+                return Err(s3err(
+                    409,
+                    "BucketNotEmpty",
+                    "The bucket you tried to delete is not empty",
+                ));
+            }
+            tx.delete_record(&bucket.account, "s3_bucket", &name).map_err(db)?;
+            tx.delete_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name).map_err(db)?;
+            effect.tx = Some(tx);
+            Ok(empty(204, Vec::new()))
+        }
+        "GetBucketPolicy"
+        | "PutBucketPolicy"
+        | "DeleteBucketPolicy"
+        | "GetBucketEncryption"
+        | "PutBucketEncryption"
+        | "DeleteBucketEncryption" => {
+            check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
+            // Bucket configuration is the owner's alone.
+            if bucket.account != caller.account {
+                return Err(s3err(
+                    403,
+                    "AccessDenied",
+                    "Bucket configuration belongs to the bucket owner.",
+                ));
+            }
+            bucket_config(state, operation, req, bucket, now, effect)
+        }
+        _ => objects::handle(state, caller, operation, req, &bucket, facts, effect),
+    }
+}
+
+fn bucket_config<'s>(
+    state: &'s State,
+    operation: &str,
+    req: &S3Request<'_>,
+    mut bucket: Record,
+    now: i64,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    match operation {
+        "GetBucketPolicy" => match bucket.body.get("Policy").and_then(Value::as_str) {
+            Some(p) => Ok(Reply {
+                status: 200,
+                raw: Some(p.as_bytes().to_vec()),
+                headers: vec![("content-type".into(), "application/json".into())],
+                ..Reply::default()
+            }),
+            None => Err(s3err(404, "NoSuchBucketPolicy", "The bucket policy does not exist")),
+        },
+        "GetBucketEncryption" => {
+            let key = bucket.body.get("KmsKeyId").and_then(Value::as_str);
+            let key_xml = key
+                .map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", xml::escape(k)))
+                .unwrap_or_default();
+            Ok(xml_reply(200, format!(
+                "<ServerSideEncryptionConfiguration xmlns=\"{}\"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>{key_xml}</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>",
+                xml::NS
+            )))
+        }
+        _ => {
+            let obj = bucket
+                .body
+                .as_object_mut()
+                .ok_or_else(|| ApiError::internal("a bucket record is malformed"))?;
+            match operation {
+                "PutBucketPolicy" => {
+                    let text = String::from_utf8(req.body.clone()).map_err(|_| {
+                        s3err(400, "MalformedPolicy", "Policies must be UTF-8 JSON")
+                    })?;
+                    let findings =
+                        policy::validate::validate(&text, policy::validate::PolicyKind::Resource);
+                    if let Some(e) =
+                        findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
+                    {
+                        return Err(s3err(400, "MalformedPolicy", e.message.clone()));
+                    }
+                    if text.len() > 20 * 1024 {
+                        return Err(s3err(
+                            400,
+                            "PolicyTooLarge",
+                            "Bucket policies are at most 20 KB.",
+                        ));
+                    }
+                    obj.insert("Policy".into(), json!(text));
+                }
+                "DeleteBucketPolicy" => {
+                    obj.remove("Policy");
+                }
+                "PutBucketEncryption" => {
+                    let algorithm = xml::element(&req.body, "SSEAlgorithm").unwrap_or_default();
+                    if algorithm != "aws:kms"
+                        && algorithm != "AES256"
+                        && algorithm != "aws:kms:dsse"
+                    {
+                        return Err(s3err(
+                            400,
+                            "MalformedXML",
+                            "SSEAlgorithm must be AES256 or aws:kms",
+                        ));
+                    }
+                    match xml::element(&req.body, "KMSMasterKeyID")
+                        .filter(|k| !k.is_empty() && algorithm != "AES256")
+                    {
+                        Some(k) => obj.insert("KmsKeyId".into(), json!(k)),
+                        None => obj.remove("KmsKeyId"),
+                    };
+                }
+                _ => {
+                    obj.remove("KmsKeyId");
+                }
+            }
+            bucket.updated_at_ms = now;
+            let mut tx = state.store.begin().map_err(db)?;
+            tx.put_record(&bucket, PutMode::Update).map_err(db)?;
+            effect.tx = Some(tx);
+            Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
+        }
+    }
+}

@@ -1,0 +1,1272 @@
+//! S3 objects: put, get (ranges, conditions), head, delete (one and many), copy, list (v1 and
+//! v2), multipart uploads, tagging. An object is one or more sealed parts (`crypto::object`),
+//! each a blob file, under one data key KMS issued for it as the caller.
+
+use super::{check, db, empty, s3err, xml, xml_reply, Effect, S3Request};
+use crate::audit_trail::RequestFacts;
+use crate::error::ApiError;
+use crate::http::{Reply, State};
+use crate::identity::Caller;
+use base64::Engine;
+use md5::{Digest, Md5};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use store::{PutMode, Record};
+
+/// Smallest part but the last (AWS's 5 MiB).
+pub const MIN_PART: u64 = 5 * 1024 * 1024;
+/// Most parts in one upload.
+pub const MAX_PARTS: u32 = 10_000;
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn via(region: &str) -> String {
+    format!("s3.{region}.amazonaws.com")
+}
+
+fn s3_context(bucket: &str, key: &str) -> Vec<(String, String)> {
+    vec![("aws:s3:arn".to_string(), format!("arn:aws:s3:::{bucket}/{key}"))]
+}
+
+/// KMS refusals reach the S3 caller as `AccessDenied`.
+fn kms_denied(mut e: ApiError) -> ApiError {
+    if e.code == "AccessDeniedException" {
+        s3err(403, "AccessDenied", e.message)
+    } else if e.status == 400 {
+        e.code = format!("KMS.{}", e.code);
+        e
+    } else {
+        e
+    }
+}
+
+fn blob_dir(state: &State, account: &str) -> PathBuf {
+    state.config.data_dir.join("blobs").join(account)
+}
+
+/// Writes a blob durably (temporary file, fsync, rename, directory fsync); returns its name.
+fn write_blob(state: &State, account: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    use std::io::Write;
+    let fail = |_| ApiError::unavailable("the object could not be stored");
+    let dir = blob_dir(state, account);
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let name = crate::bootstrap::uuid();
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    std::fs::rename(&tmp, dir.join(&name)).map_err(fail)?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(name)
+}
+
+fn read_blob(state: &State, account: &str, name: &str) -> Result<Vec<u8>, ApiError> {
+    std::fs::read(blob_dir(state, account).join(name))
+        .map_err(|_| ApiError::internal("an object's data is missing"))
+}
+
+fn remove_blobs(state: &State, account: &str, body: &Value) {
+    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(name) = part.get("Blob").and_then(Value::as_str) {
+            let _ = std::fs::remove_file(blob_dir(state, account).join(name));
+        }
+    }
+}
+
+/// The sealed part a part record holds.
+fn part_of(body: &Value) -> &Value {
+    body.get("Part").unwrap_or(&Value::Null)
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> &'a str {
+    body.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// RFC 7231 date for `Last-Modified`.
+pub(crate) fn http_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let months =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let wd = weekday.get(usize::try_from(days.rem_euclid(7)).unwrap_or(0)).unwrap_or(&"Thu");
+    let mon = months.get(usize::try_from(m - 1).unwrap_or(0)).unwrap_or(&"Jan");
+    format!("{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn parse_http_date(text: &str) -> Option<i64> {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, mon, year, time, _] = parts.as_slice() else { return None };
+    let months =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let m = i64::try_from(months.iter().position(|x| x == mon)? + 1).ok()?;
+    let (d, y): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
+    let [h, mi, s] = hms.as_slice() else { return None };
+    let (yy, mm) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + s) * 1000)
+}
+
+fn metadata_headers(body: &Value) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("etag".to_string(), text(body, "ETag").to_string()),
+        (
+            "last-modified".to_string(),
+            http_date(body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
+        ),
+        (
+            "content-type".to_string(),
+            Some(text(body, "ContentType"))
+                .filter(|c| !c.is_empty())
+                .unwrap_or("binary/octet-stream")
+                .to_string(),
+        ),
+        ("accept-ranges".to_string(), "bytes".to_string()),
+        ("x-amz-server-side-encryption".to_string(), "aws:kms".to_string()),
+        (
+            "x-amz-server-side-encryption-aws-kms-key-id".to_string(),
+            text(body, "KmsKeyArn").to_string(),
+        ),
+    ];
+    for (k, v) in body.get("Metadata").and_then(Value::as_object).into_iter().flatten() {
+        out.push((format!("x-amz-meta-{k}"), v.as_str().unwrap_or_default().to_string()));
+    }
+    for name in ["CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage"] {
+        let v = text(body, name);
+        if !v.is_empty() {
+            let header = match name {
+                "CacheControl" => "cache-control",
+                "ContentDisposition" => "content-disposition",
+                "ContentEncoding" => "content-encoding",
+                _ => "content-language",
+            };
+            out.push((header.into(), v.to_string()));
+        }
+    }
+    let tags = body.get("Tags").and_then(Value::as_object).map_or(0, serde_json::Map::len);
+    if tags > 0 {
+        out.push(("x-amz-tagging-count".into(), tags.to_string()));
+    }
+    out
+}
+
+/// The object's record, if it exists.
+fn object(state: &State, bucket: &Record, key: &str) -> Result<Option<Record>, ApiError> {
+    let mut tx = state.store.read().map_err(db)?;
+    tx.get_record(&bucket.account, "s3_object", &format!("{}/{key}", bucket.key)).map_err(db)
+}
+
+fn no_such_key(key: &str) -> ApiError {
+    s3err(404, "NoSuchKey", format!("The specified key does not exist: {key}"))
+}
+
+/// Checks `Content-MD5` and `x-amz-checksum-*` headers against the body.
+fn check_integrity(req: &S3Request<'_>, body: &[u8]) -> Result<String, ApiError> {
+    let md5 = Md5::digest(body);
+    if let Some(given) = req.header("content-md5") {
+        let expected = b64().decode(given.trim()).map_err(|_| {
+            s3err(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+        })?;
+        if expected.as_slice() != md5.as_slice() {
+            return Err(s3err(
+                400,
+                "BadDigest",
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+    }
+    for (name, value) in req.headers {
+        let lower = name.to_ascii_lowercase();
+        if let Some(mut sum) = sigv4::checksum::Checksum::for_header(&lower) {
+            sum.update(body);
+            if sum.finish_base64() != value.trim() {
+                return Err(s3err(
+                    400,
+                    "BadDigest",
+                    format!("The {lower} you specified did not match the calculated checksum."),
+                ));
+            }
+        }
+    }
+    Ok(sigv4::encode::hex(md5.as_slice()))
+}
+
+/// The bucket key for new objects: the request's, the bucket's default, or the account's
+/// `aws/s3` key.
+fn bucket_key(
+    state: &State,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    facts: &RequestFacts,
+) -> Result<String, ApiError> {
+    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
+        return Ok(k.to_string());
+    }
+    if let Some(k) = bucket.body.get("KmsKeyId").and_then(Value::as_str) {
+        return Ok(k.to_string());
+    }
+    let region =
+        bucket.body.get("Region").and_then(Value::as_str).unwrap_or(&facts.region).to_string();
+    crate::kms::s3_default_key(state, &bucket.account, &region, facts.time_ms)
+}
+
+fn sse_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    match req.header("x-amz-server-side-encryption") {
+        None | Some("aws:kms") | Some("AES256") | Some("aws:kms:dsse") => {}
+        Some(other) => {
+            return Err(s3err(
+                400,
+                "InvalidArgument",
+                format!("Server Side Encryption with {other} is not supported."),
+            ))
+        }
+    }
+    if req.header("x-amz-server-side-encryption-customer-algorithm").is_some() {
+        return Err(s3err(400, "NotImplemented", "SSE-C is not supported yet."));
+    }
+    out.push((
+        "s3:x-amz-server-side-encryption".into(),
+        req.header("x-amz-server-side-encryption").unwrap_or("aws:kms").to_string(),
+    ));
+    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
+        out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.to_string()));
+    }
+    Ok(out)
+}
+
+fn user_metadata(req: &S3Request<'_>) -> Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in req.headers {
+        let lower = name.to_ascii_lowercase();
+        if let Some(k) = lower.strip_prefix("x-amz-meta-") {
+            map.insert(k.to_string(), json!(value));
+        }
+    }
+    Value::Object(map)
+}
+
+fn tags_from_query(text: &str) -> serde_json::Map<String, Value> {
+    crate::query::parse_form(text).into_iter().map(|(k, v)| (k, json!(v))).collect()
+}
+
+/// Seals `plaintext` as one part under `data_key`; returns its part entry.
+fn seal_part(
+    state: &State,
+    account: &str,
+    data_key: &crypto::SecretBytes,
+    identity: &str,
+    plaintext: &[u8],
+    md5: &str,
+) -> Result<Value, ApiError> {
+    let sealed = crypto::object::encrypt(data_key, identity.as_bytes(), plaintext)
+        .map_err(|_| ApiError::internal("the object could not be encrypted"))?;
+    let blob = write_blob(state, account, &sealed)?;
+    Ok(json!({ "Blob": blob, "Size": plaintext.len(), "Identity": identity, "MD5": md5 }))
+}
+
+/// Opens an object's data key as the caller.
+fn open_key(
+    state: &State,
+    caller: &Caller,
+    body: &Value,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let wrapped = b64()
+        .decode(text(body, "WrappedKey"))
+        .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
+    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+    let context = match body.get("KeyContext").and_then(Value::as_str) {
+        Some(arn) => vec![("aws:s3:arn".to_string(), arn.to_string())],
+        None => s3_context(&bucket.key, key),
+    };
+    crate::kms::decrypt_for(state, caller, &wrapped, &context, &via(region), facts)
+        .map_err(kms_denied)
+}
+
+/// Plaintext bytes `first..=last` of an object.
+fn read_range(
+    state: &State,
+    account: &str,
+    body: &Value,
+    data_key: &crypto::SecretBytes,
+    first: u64,
+    last: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
+        let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
+        let (start, end) = (offset, offset + size);
+        offset = end;
+        if size == 0 || end <= first || start > last {
+            continue;
+        }
+        let sealed = read_blob(state, account, text(part, "Blob"))?;
+        let from = first.max(start) - start;
+        let to = last.min(end - 1) - start;
+        let bytes = crypto::object::decrypt_range(
+            data_key,
+            text(part, "Identity").as_bytes(),
+            &sealed,
+            from,
+            to,
+        )
+        .map_err(|_| ApiError::internal("an object failed authentication"))?;
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+fn parse_range(header: &str, size: u64) -> Result<(u64, u64), ApiError> {
+    let unsatisfiable = || s3err(416, "InvalidRange", "The requested range is not satisfiable");
+    let spec = header.trim().strip_prefix("bytes=").ok_or_else(unsatisfiable)?;
+    let (a, b) = spec.split_once('-').ok_or_else(unsatisfiable)?;
+    let (first, last) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| unsatisfiable())?;
+            if n == 0 {
+                return Err(unsatisfiable());
+            }
+            (size.saturating_sub(n), size.saturating_sub(1))
+        }
+        (start, "") => (start.parse().map_err(|_| unsatisfiable())?, size.saturating_sub(1)),
+        (start, end) => {
+            let (s, e): (u64, u64) = (
+                start.parse().map_err(|_| unsatisfiable())?,
+                end.parse().map_err(|_| unsatisfiable())?,
+            );
+            (s, e.min(size.saturating_sub(1)))
+        }
+    };
+    if size == 0 || first >= size || first > last {
+        return Err(unsatisfiable());
+    }
+    Ok((first, last))
+}
+
+/// `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`.
+fn conditions(req: &S3Request<'_>, body: &Value) -> Result<(), ApiError> {
+    let etag = text(body, "ETag");
+    let modified = body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0) / 1000 * 1000;
+    let matches = |list: &str| list.split(',').any(|t| t.trim() == "*" || t.trim() == etag);
+    if let Some(m) = req.header("if-match") {
+        if !matches(m) {
+            return Err(s3err(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            ));
+        }
+    } else if let Some(t) = req.header("if-unmodified-since").and_then(parse_http_date) {
+        if modified > t {
+            return Err(s3err(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            ));
+        }
+    }
+    if let Some(m) = req.header("if-none-match") {
+        if matches(m) {
+            return Err(s3err(304, "NotModified", "Not Modified"));
+        }
+    } else if let Some(t) = req.header("if-modified-since").and_then(parse_http_date) {
+        if modified <= t {
+            return Err(s3err(304, "NotModified", "Not Modified"));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn handle<'s>(
+    state: &'s State,
+    caller: &Caller,
+    operation: &str,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let name = bucket.key.clone();
+    let bucket_arn = format!("arn:aws:s3:::{name}");
+    let now = facts.time_ms;
+    match operation {
+        "ListObjects" | "ListObjectsV2" => list(state, caller, operation, req, bucket, facts),
+        "ListMultipartUploads" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:ListBucketMultipartUploads",
+                &bucket_arn,
+                Some(bucket),
+                Vec::new(),
+            )?;
+            let mut tx = state.store.read().map_err(db)?;
+            let uploads = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_upload",
+                &format!("{name}/"),
+                10_000,
+            )?;
+            let items: String = uploads
+                .iter()
+                .map(|u| format!("<Upload><Key>{}</Key><UploadId>{}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>", xml::escape(text(&u.body, "Key")), xml::escape(text(&u.body, "UploadId")), crate::iam::date(u.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0))))
+                .collect();
+            Ok(xml_reply(200, format!("<ListMultipartUploadsResult xmlns=\"{}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>", xml::NS, xml::escape(&name))))
+        }
+        "DeleteObjects" => delete_objects(state, caller, req, bucket, facts, effect),
+        _ => {
+            let key = req.key.clone().unwrap_or_default();
+            if key.len() > 1024 {
+                return Err(s3err(400, "KeyTooLongError", "Your key is too long"));
+            }
+            let object_arn = format!("arn:aws:s3:::{name}/{key}");
+            match operation {
+                "PutObject" => put(state, caller, req, bucket, &key, facts, effect),
+                "CopyObject" => copy(state, caller, req, bucket, &key, facts, effect),
+                "GetObject" | "HeadObject" => {
+                    check(
+                        state,
+                        caller,
+                        facts,
+                        "s3:GetObject",
+                        &object_arn,
+                        Some(bucket),
+                        Vec::new(),
+                    )?;
+                    let record = object(state, bucket, &key)?.ok_or_else(|| no_such_key(&key))?;
+                    conditions(req, &record.body)?;
+                    let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
+                    let mut headers = metadata_headers(&record.body);
+                    let range = match req.header("range") {
+                        Some(r) => Some(parse_range(r, size)?),
+                        None => None,
+                    };
+                    if operation == "HeadObject" {
+                        headers.push(("content-length".into(), size.to_string()));
+                        return Ok(empty(200, headers));
+                    }
+                    let data_key = open_key(state, caller, &record.body, bucket, &key, facts)?;
+                    let (status, first, last) = match range {
+                        Some((f, l)) => {
+                            headers.push(("content-range".into(), format!("bytes {f}-{l}/{size}")));
+                            (206, f, l)
+                        }
+                        None => (200, 0, size.saturating_sub(1)),
+                    };
+                    let bytes = if size == 0 {
+                        Vec::new()
+                    } else {
+                        read_range(state, &bucket.account, &record.body, &data_key, first, last)?
+                    };
+                    Ok(Reply { status, raw: Some(bytes), headers, ..Reply::default() })
+                }
+                "DeleteObject" => {
+                    check(
+                        state,
+                        caller,
+                        facts,
+                        "s3:DeleteObject",
+                        &object_arn,
+                        Some(bucket),
+                        Vec::new(),
+                    )?;
+                    let mut tx = state.store.begin().map_err(db)?;
+                    let k = format!("{name}/{key}");
+                    if let Some(old) =
+                        tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
+                    {
+                        tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                        effect.tx = Some(tx);
+                        remove_blobs(state, &bucket.account, &old.body);
+                    } else {
+                        effect.tx = Some(tx);
+                    }
+                    Ok(empty(204, Vec::new()))
+                }
+                "GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging" => {
+                    let action = match operation {
+                        "GetObjectTagging" => "s3:GetObjectTagging",
+                        "PutObjectTagging" => "s3:PutObjectTagging",
+                        _ => "s3:DeleteObjectTagging",
+                    };
+                    check(state, caller, facts, action, &object_arn, Some(bucket), Vec::new())?;
+                    let mut tx = state.store.begin().map_err(db)?;
+                    let k = format!("{name}/{key}");
+                    let mut record = tx
+                        .get_record_for_update(&bucket.account, "s3_object", &k)
+                        .map_err(db)?
+                        .ok_or_else(|| no_such_key(&key))?;
+                    if operation == "GetObjectTagging" {
+                        let tags: String = record
+                            .body
+                            .get("Tags")
+                            .and_then(Value::as_object)
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| {
+                                format!(
+                                    "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+                                    xml::escape(k),
+                                    xml::escape(v.as_str().unwrap_or_default())
+                                )
+                            })
+                            .collect();
+                        return Ok(xml_reply(
+                            200,
+                            format!(
+                                "<Tagging xmlns=\"{}\"><TagSet>{tags}</TagSet></Tagging>",
+                                xml::NS
+                            ),
+                        ));
+                    }
+                    let tags: serde_json::Map<String, Value> = if operation == "PutObjectTagging" {
+                        let keys = xml::elements(&req.body, "Key");
+                        let values = xml::elements(&req.body, "Value");
+                        if keys.len() > 10 {
+                            return Err(s3err(
+                                400,
+                                "BadRequest",
+                                "Object tags cannot be greater than 10",
+                            ));
+                        }
+                        keys.into_iter().zip(values).map(|(k, v)| (k, json!(v))).collect()
+                    } else {
+                        serde_json::Map::new()
+                    };
+                    if let Some(obj) = record.body.as_object_mut() {
+                        obj.insert("Tags".into(), Value::Object(tags));
+                    }
+                    record.updated_at_ms = now;
+                    tx.put_record(&record, PutMode::Update).map_err(db)?;
+                    effect.tx = Some(tx);
+                    Ok(empty(
+                        if operation == "DeleteObjectTagging" { 204 } else { 200 },
+                        Vec::new(),
+                    ))
+                }
+                _ => multipart(state, caller, operation, req, bucket, &key, facts, effect),
+            }
+        }
+    }
+}
+
+fn put<'s>(
+    state: &'s State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let name = &bucket.key;
+    let object_arn = format!("arn:aws:s3:::{name}/{key}");
+    let mut context = sse_context(req)?;
+    let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
+    for (k, v) in &tags {
+        context
+            .push((format!("s3:RequestObjectTag/{k}"), v.as_str().unwrap_or_default().to_string()));
+    }
+    check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
+    let md5 = check_integrity(req, &req.body)?;
+    let key_id = bucket_key(state, req, bucket, facts)?;
+    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+    let (data_key, wrapped, key_arn) = crate::kms::data_key_for(
+        state,
+        caller,
+        &key_id,
+        &s3_context(name, key),
+        &via(region),
+        facts,
+    )
+    .map_err(kms_denied)?;
+    let identity = format!("{object_arn}|{}|1", crate::bootstrap::uuid());
+    let part = seal_part(state, &bucket.account, &data_key, &identity, &req.body, &md5)?;
+    let etag = format!("\"{md5}\"");
+    let body = json!({
+        "Key": key, "Size": req.body.len(), "ETag": etag, "LastModifiedMs": facts.time_ms,
+        "ContentType": req.header("content-type").unwrap_or_default(),
+        "CacheControl": req.header("cache-control").unwrap_or_default(),
+        "ContentDisposition": req.header("content-disposition").unwrap_or_default(),
+        "ContentEncoding": req.header("content-encoding").filter(|e| *e != "aws-chunked").unwrap_or_default(),
+        "ContentLanguage": req.header("content-language").unwrap_or_default(),
+        "Metadata": user_metadata(req), "Tags": Value::Object(tags),
+        "WrappedKey": b64().encode(wrapped), "KmsKeyArn": key_arn, "Parts": [part],
+    });
+    commit_object(state, bucket, key, body, facts, effect)?;
+    Ok(empty(
+        200,
+        vec![
+            ("etag".into(), etag),
+            ("x-amz-server-side-encryption".into(), "aws:kms".into()),
+            ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn),
+        ],
+    ))
+}
+
+/// Writes an object's record in the transaction the event joins. The blobs of an object it
+/// replaces become unreachable when it commits (they are left for a later sweep: removing them
+/// first would lose the old object if the commit failed).
+fn commit_object<'s>(
+    state: &'s State,
+    bucket: &Record,
+    key: &str,
+    body: Value,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<(), ApiError> {
+    let mut tx = state.store.begin().map_err(db)?;
+    let record = Record {
+        account: bucket.account.clone(),
+        kind: "s3_object".into(),
+        key: format!("{}/{key}", bucket.key),
+        format_version: 1,
+        body,
+        updated_at_ms: facts.time_ms,
+    };
+    tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    effect.tx = Some(tx);
+    Ok(())
+}
+
+fn copy<'s>(
+    state: &'s State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let source = req.header("x-amz-copy-source").unwrap_or_default();
+    let source = sigv4::encode::percent_decode(source.trim_start_matches('/')).into_owned();
+    let (src_bucket, src_key) = source.split_once('/').ok_or_else(|| {
+        s3err(
+            400,
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+    })?;
+    let src_key = src_key.split("?versionId=").next().unwrap_or(src_key);
+    let src = super::bucket(state, src_bucket)?;
+    check(
+        state,
+        caller,
+        facts,
+        "s3:GetObject",
+        &format!("arn:aws:s3:::{src_bucket}/{src_key}"),
+        Some(&src),
+        Vec::new(),
+    )?;
+    let record = object(state, &src, src_key)?.ok_or_else(|| no_such_key(src_key))?;
+    let data_key = open_key(state, caller, &record.body, &src, src_key, facts)?;
+    let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
+    let plaintext = if size == 0 {
+        Vec::new()
+    } else {
+        read_range(state, &src.account, &record.body, &data_key, 0, size - 1)?
+    };
+    let mut copy_req = S3Request {
+        method: "PUT",
+        bucket: req.bucket.clone(),
+        key: req.key.clone(),
+        query: Vec::new(),
+        headers: req.headers,
+        body: plaintext,
+    };
+    let replace = req.header("x-amz-metadata-directive") == Some("REPLACE");
+    if !replace {
+        // Keep the source's metadata: the new record copies it after `put`.
+        copy_req.query.push(("copy-metadata".into(), String::new()));
+    }
+    put(state, caller, &copy_req, bucket, key, facts, effect)?;
+    if !replace {
+        if let Some(tx) = effect.tx.as_mut() {
+            let k = format!("{}/{key}", bucket.key);
+            if let Some(mut new) =
+                tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
+            {
+                if let Some(obj) = new.body.as_object_mut() {
+                    for field in [
+                        "ContentType",
+                        "Metadata",
+                        "CacheControl",
+                        "ContentDisposition",
+                        "ContentEncoding",
+                        "ContentLanguage",
+                    ] {
+                        if let Some(v) = record.body.get(field) {
+                            obj.insert(field.into(), v.clone());
+                        }
+                    }
+                }
+                tx.put_record(&new, PutMode::Update).map_err(db)?;
+            }
+        }
+    }
+    let etag = text(&record.body, "ETag").to_string();
+    Ok(xml_reply(200, format!(
+        "<CopyObjectResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
+        xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag)
+    )))
+}
+
+fn delete_objects<'s>(
+    state: &'s State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let keys = xml::elements(&req.body, "Key");
+    if keys.len() > 1000 {
+        return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
+    }
+    let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
+    let mut tx = state.store.begin().map_err(db)?;
+    let mut out = String::new();
+    let mut removed = Vec::new();
+    for key in keys {
+        let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
+        match check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new()) {
+            Ok(()) => {
+                let k = format!("{}/{key}", bucket.key);
+                if let Some(old) =
+                    tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
+                {
+                    tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                    removed.push(old);
+                }
+                if !quiet {
+                    out.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", xml::escape(&key)));
+                }
+            }
+            Err(e) => out.push_str(&format!(
+                "<Error><Key>{}</Key><Code>{}</Code><Message>{}</Message></Error>",
+                xml::escape(&key),
+                xml::escape(&e.code),
+                xml::escape(&e.message)
+            )),
+        }
+    }
+    effect.tx = Some(tx);
+    for old in removed {
+        remove_blobs(state, &bucket.account, &old.body);
+    }
+    Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
+}
+
+fn list(
+    state: &State,
+    caller: &Caller,
+    operation: &str,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    facts: &RequestFacts,
+) -> Result<Reply, ApiError> {
+    let name = &bucket.key;
+    let prefix = req.param("prefix").unwrap_or_default().to_string();
+    let delimiter = req.param("delimiter").unwrap_or_default().to_string();
+    let max_keys: usize = match req.param("max-keys") {
+        Some(m) => {
+            m.parse().map_err(|_| s3err(400, "InvalidArgument", "max-keys must be an integer"))?
+        }
+        None => 1000,
+    };
+    let max_keys = max_keys.min(1000);
+    let mut context = vec![
+        ("s3:prefix".to_string(), prefix.clone()),
+        ("s3:max-keys".to_string(), max_keys.to_string()),
+    ];
+    if !delimiter.is_empty() {
+        context.push(("s3:delimiter".into(), delimiter.clone()));
+    }
+    check(
+        state,
+        caller,
+        facts,
+        "s3:ListBucket",
+        &format!("arn:aws:s3:::{name}"),
+        Some(bucket),
+        context,
+    )?;
+    let v2 = operation == "ListObjectsV2";
+    let start_after = if v2 {
+        match req.param("continuation-token") {
+            Some(t) => Some(
+                String::from_utf8(b64().decode(t).map_err(|_| {
+                    s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
+                })?)
+                .map_err(|_| {
+                    s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
+                })?,
+            ),
+            None => req.param("start-after").map(str::to_string),
+        }
+    } else {
+        req.param("marker").map(str::to_string)
+    };
+    let mut contents: Vec<Record> = Vec::new();
+    let mut common: Vec<String> = Vec::new();
+    let mut after = start_after.clone().map(|s| format!("{name}/{s}"));
+    let full_prefix = format!("{name}/{prefix}");
+    let mut truncated = false;
+    let mut last_seen: Option<String> = None;
+    'outer: loop {
+        let page = {
+            let mut tx = state.store.read().map_err(db)?;
+            tx.list_records(&store::RecordQuery {
+                account: &bucket.account,
+                kind: "s3_object",
+                prefix: &full_prefix,
+                after: after.as_deref(),
+                limit: 1000,
+            })
+            .map_err(db)?
+        };
+        for record in &page.items {
+            let key =
+                record.key.strip_prefix(&format!("{name}/")).unwrap_or(&record.key).to_string();
+            if contents.len() + common.len() >= max_keys {
+                truncated = true;
+                break 'outer;
+            }
+            if !delimiter.is_empty() {
+                if let Some(pos) = key.get(prefix.len()..).and_then(|rest| rest.find(&delimiter)) {
+                    let cp =
+                        key.get(..prefix.len() + pos + delimiter.len()).unwrap_or(&key).to_string();
+                    if common.last() != Some(&cp) {
+                        common.push(cp.clone());
+                    }
+                    last_seen = Some(cp.clone());
+                    // Skip every key under this common prefix.
+                    after = Some(format!("{name}/{cp}\u{10FFFF}"));
+                    continue 'outer;
+                }
+            }
+            last_seen = Some(key.clone());
+            contents.push(record.clone());
+        }
+        if !page.truncated {
+            break;
+        }
+        after = page.items.last().map(|r| r.key.clone());
+    }
+    let entries: String = contents
+        .iter()
+        .map(|r| {
+            format!(
+                "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+                xml::escape(text(&r.body, "Key")),
+                crate::iam::date(r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
+                xml::escape(text(&r.body, "ETag")),
+                r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
+            )
+        })
+        .collect();
+    let prefixes: String = common
+        .iter()
+        .map(|p| format!("<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>", xml::escape(p)))
+        .collect();
+    let delim = if delimiter.is_empty() {
+        String::new()
+    } else {
+        format!("<Delimiter>{}</Delimiter>", xml::escape(&delimiter))
+    };
+    let body = if v2 {
+        let token = req
+            .param("continuation-token")
+            .map(|t| format!("<ContinuationToken>{}</ContinuationToken>", xml::escape(t)))
+            .unwrap_or_default();
+        let next = match (truncated, &last_seen) {
+            (true, Some(l)) => {
+                format!("<NextContinuationToken>{}</NextContinuationToken>", b64().encode(l))
+            }
+            _ => String::new(),
+        };
+        let start = req
+            .param("start-after")
+            .map(|s| format!("<StartAfter>{}</StartAfter>", xml::escape(s)))
+            .unwrap_or_default();
+        format!(
+            "<ListBucketResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{delim}<MaxKeys>{max_keys}</MaxKeys><KeyCount>{}</KeyCount><IsTruncated>{truncated}</IsTruncated>{token}{next}{start}{entries}{prefixes}</ListBucketResult>",
+            xml::NS, xml::escape(name), xml::escape(&prefix), contents.len() + common.len()
+        )
+    } else {
+        let marker = req.param("marker").unwrap_or_default();
+        let next = match (truncated, &last_seen) {
+            (true, Some(l)) => format!("<NextMarker>{}</NextMarker>", xml::escape(l)),
+            _ => String::new(),
+        };
+        format!(
+            "<ListBucketResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix><Marker>{}</Marker>{delim}<MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{entries}{prefixes}</ListBucketResult>",
+            xml::NS, xml::escape(name), xml::escape(&prefix), xml::escape(marker)
+        )
+    };
+    Ok(xml_reply(200, body))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn multipart<'s>(
+    state: &'s State,
+    caller: &Caller,
+    operation: &str,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let name = &bucket.key;
+    let object_arn = format!("arn:aws:s3:::{name}/{key}");
+    let upload_id = req.param("uploadId").unwrap_or_default().to_string();
+    let upload_key = format!("{name}/{key}/{upload_id}");
+    let no_upload = || {
+        s3err(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+    };
+    let load_upload = || -> Result<Record, ApiError> {
+        let mut tx = state.store.read().map_err(db)?;
+        tx.get_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?.ok_or_else(no_upload)
+    };
+    match operation {
+        "CreateMultipartUpload" => {
+            let context = sse_context(req)?;
+            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
+            let key_id = bucket_key(state, req, bucket, facts)?;
+            let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+            let (_, wrapped, key_arn) = crate::kms::data_key_for(
+                state,
+                caller,
+                &key_id,
+                &s3_context(name, key),
+                &via(region),
+                facts,
+            )
+            .map_err(kms_denied)?;
+            let id = sigv4::encode::hex(&sigv4::key::sha256(crate::bootstrap::uuid().as_bytes()));
+            let record = Record {
+                account: bucket.account.clone(),
+                kind: "s3_upload".into(),
+                key: format!("{name}/{key}/{id}"),
+                format_version: 1,
+                body: json!({
+                    "Key": key, "UploadId": id, "CreatedMs": facts.time_ms,
+                    "ContentType": req.header("content-type").unwrap_or_default(),
+                    "Metadata": user_metadata(req), "WrappedKey": b64().encode(wrapped), "KmsKeyArn": key_arn,
+                    "Tags": Value::Object(req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default()),
+                }),
+                updated_at_ms: facts.time_ms,
+            };
+            let mut tx = state.store.begin().map_err(db)?;
+            tx.put_record(&record, PutMode::Create).map_err(db)?;
+            effect.tx = Some(tx);
+            let mut reply = xml_reply(200, format!(
+                "<InitiateMultipartUploadResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
+                xml::NS, xml::escape(name), xml::escape(key)
+            ));
+            reply.headers.push(("x-amz-server-side-encryption".into(), "aws:kms".into()));
+            Ok(reply)
+        }
+        "UploadPart" | "UploadPartCopy" => {
+            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), Vec::new())?;
+            let upload = load_upload()?;
+            let number: u32 = req
+                .param("partNumber")
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=MAX_PARTS).contains(n))
+                .ok_or_else(|| {
+                    s3err(
+                        400,
+                        "InvalidArgument",
+                        "Part number must be an integer between 1 and 10000, inclusive",
+                    )
+                })?;
+            let plaintext = if operation == "UploadPartCopy" {
+                let source = sigv4::encode::percent_decode(
+                    req.header("x-amz-copy-source").unwrap_or_default().trim_start_matches('/'),
+                )
+                .into_owned();
+                let (sb, sk) = source.split_once('/').ok_or_else(|| {
+                    s3err(
+                        400,
+                        "InvalidArgument",
+                        "Copy Source must mention the source bucket and key",
+                    )
+                })?;
+                let src = super::bucket(state, sb)?;
+                check(
+                    state,
+                    caller,
+                    facts,
+                    "s3:GetObject",
+                    &format!("arn:aws:s3:::{sb}/{sk}"),
+                    Some(&src),
+                    Vec::new(),
+                )?;
+                let record = object(state, &src, sk)?.ok_or_else(|| no_such_key(sk))?;
+                let dk = open_key(state, caller, &record.body, &src, sk, facts)?;
+                let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
+                let (first, last) = match req.header("x-amz-copy-source-range") {
+                    Some(r) => parse_range(r, size)?,
+                    None => (0, size.saturating_sub(1)),
+                };
+                if size == 0 {
+                    Vec::new()
+                } else {
+                    read_range(state, &src.account, &record.body, &dk, first, last)?
+                }
+            } else {
+                req.body.clone()
+            };
+            let md5 = check_integrity(req, &plaintext)?;
+            let data_key = open_upload_key(state, caller, &upload, bucket, key, facts)?;
+            let identity = format!("{object_arn}|{upload_id}|{number}");
+            let part = seal_part(state, &bucket.account, &data_key, &identity, &plaintext, &md5)?;
+            let record = Record {
+                account: bucket.account.clone(),
+                kind: "s3_part".into(),
+                key: format!("{upload_key}/{number:05}"),
+                format_version: 1,
+                body: json!({ "PartNumber": number, "Part": part, "LastModifiedMs": facts.time_ms }),
+                updated_at_ms: facts.time_ms,
+            };
+            let mut tx = state.store.begin().map_err(db)?;
+            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+            effect.tx = Some(tx);
+            let etag = format!("\"{md5}\"");
+            if operation == "UploadPartCopy" {
+                return Ok(xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag))));
+            }
+            Ok(empty(200, vec![("etag".into(), etag)]))
+        }
+        "ListParts" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:ListMultipartUploadParts",
+                &object_arn,
+                Some(bucket),
+                Vec::new(),
+            )?;
+            load_upload()?;
+            let mut tx = state.store.read().map_err(db)?;
+            let parts = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_part",
+                &format!("{upload_key}/"),
+                10_000,
+            )?;
+            let items: String = parts.iter().map(|p| format!(
+                "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>\"{}\"</ETag><Size>{}</Size></Part>",
+                p.body.get("PartNumber").and_then(Value::as_u64).unwrap_or(0),
+                crate::iam::date(p.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
+                text(part_of(&p.body), "MD5"),
+                part_of(&p.body).get("Size").and_then(Value::as_u64).unwrap_or(0)
+            )).collect();
+            Ok(xml_reply(200, format!("<ListPartsResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId><IsTruncated>false</IsTruncated>{items}</ListPartsResult>", xml::NS, xml::escape(name), xml::escape(key), xml::escape(&upload_id))))
+        }
+        "AbortMultipartUpload" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:AbortMultipartUpload",
+                &object_arn,
+                Some(bucket),
+                Vec::new(),
+            )?;
+            load_upload()?;
+            let mut tx = state.store.begin().map_err(db)?;
+            let parts = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_part",
+                &format!("{upload_key}/"),
+                10_000,
+            )?;
+            for p in &parts {
+                tx.delete_record(&bucket.account, "s3_part", &p.key).map_err(db)?;
+            }
+            tx.delete_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?;
+            effect.tx = Some(tx);
+            for p in parts {
+                let _ = std::fs::remove_file(
+                    blob_dir(state, &bucket.account).join(text(part_of(&p.body), "Blob")),
+                );
+            }
+            Ok(empty(204, Vec::new()))
+        }
+        _ => {
+            // CompleteMultipartUpload
+            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), Vec::new())?;
+            let upload = load_upload()?;
+            let numbers: Vec<u32> = xml::elements(&req.body, "PartNumber")
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            let etags = xml::elements(&req.body, "ETag");
+            if numbers.is_empty() || numbers.len() != etags.len() {
+                return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
+            }
+            if numbers.windows(2).any(|w| w.first() >= w.get(1)) {
+                return Err(s3err(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
+            }
+            let mut tx = state.store.begin().map_err(db)?;
+            let mut parts = Vec::new();
+            let mut md5s = Vec::new();
+            let mut size = 0u64;
+            let count = numbers.len();
+            for (i, (n, etag)) in numbers.iter().zip(&etags).enumerate() {
+                let rec = tx
+                    .get_record_for_update(
+                        &bucket.account,
+                        "s3_part",
+                        &format!("{upload_key}/{n:05}"),
+                    )
+                    .map_err(db)?
+                    .ok_or_else(|| {
+                        s3err(
+                            400,
+                            "InvalidPart",
+                            format!(
+                                "One or more of the specified parts could not be found: part {n}"
+                            ),
+                        )
+                    })?;
+                let part = rec.body.get("Part").cloned().unwrap_or(Value::Null);
+                let md5 = text(&part, "MD5").to_string();
+                if etag.trim_matches('"') != md5 {
+                    return Err(s3err(
+                        400,
+                        "InvalidPart",
+                        format!("The ETag of part {n} does not match."),
+                    ));
+                }
+                let psize = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
+                if i + 1 < count && psize < MIN_PART {
+                    return Err(s3err(
+                        400,
+                        "EntityTooSmall",
+                        "Your proposed upload is smaller than the minimum allowed object size.",
+                    ));
+                }
+                size += psize;
+                md5s.extend(hex_bytes(&md5));
+                parts.push(part);
+                tx.delete_record(&bucket.account, "s3_part", &rec.key).map_err(db)?;
+            }
+            // Parts uploaded but not named are discarded.
+            let leftovers = crate::iam::records(
+                tx.as_mut(),
+                &bucket.account,
+                "s3_part",
+                &format!("{upload_key}/"),
+                10_000,
+            )?;
+            for p in &leftovers {
+                tx.delete_record(&bucket.account, "s3_part", &p.key).map_err(db)?;
+            }
+            tx.delete_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?;
+            let etag = format!("\"{}-{count}\"", sigv4::encode::hex(Md5::digest(&md5s).as_slice()));
+            let k = format!("{name}/{key}");
+            let record = Record {
+                account: bucket.account.clone(),
+                kind: "s3_object".into(),
+                key: k,
+                format_version: 1,
+                body: json!({
+                    "Key": key, "Size": size, "ETag": etag, "LastModifiedMs": facts.time_ms,
+                    "ContentType": text(&upload.body, "ContentType"), "Metadata": upload.body.get("Metadata").cloned().unwrap_or(json!({})),
+                    "Tags": upload.body.get("Tags").cloned().unwrap_or(json!({})),
+                    "WrappedKey": text(&upload.body, "WrappedKey"), "KmsKeyArn": text(&upload.body, "KmsKeyArn"), "Parts": parts,
+                }),
+                updated_at_ms: facts.time_ms,
+            };
+            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+            effect.tx = Some(tx);
+            for p in leftovers {
+                let _ = std::fs::remove_file(
+                    blob_dir(state, &bucket.account).join(text(part_of(&p.body), "Blob")),
+                );
+            }
+            Ok(xml_reply(200, format!(
+                "<CompleteMultipartUploadResult xmlns=\"{}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
+                xml::NS, xml::escape(name), xml::escape(key), xml::escape(name), xml::escape(key), xml::escape(&etag)
+            )))
+        }
+    }
+}
+
+fn open_upload_key(
+    state: &State,
+    caller: &Caller,
+    upload: &Record,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+) -> Result<crypto::SecretBytes, ApiError> {
+    open_key(state, caller, &upload.body, bucket, key, facts)
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks_exact(2)
+        .filter_map(|pair| {
+            std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_round_trip() {
+        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(parse_http_date("nonsense"), None);
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), (0, 9));
+        assert_eq!(parse_range("bytes=90-", 100).unwrap(), (90, 99));
+        assert_eq!(parse_range("bytes=-10", 100).unwrap(), (90, 99));
+        assert_eq!(parse_range("bytes=95-200", 100).unwrap(), (95, 99));
+        assert!(parse_range("bytes=100-", 100).is_err());
+        assert!(parse_range("bytes=5-1", 100).is_err());
+        assert!(parse_range("items=0-1", 100).is_err());
+    }
+}
