@@ -43,6 +43,7 @@ with open(f"{work}/sizes", "w") as f:
             S3SigV4Auth(creds, "s3", "us-east-1").add_auth(req)
             with open(f"{work}/{op}-{name}.lua", "w") as l:
                 l.write(f'wrk.method = "{method}"\n')
+                l.write(f'wrk.path = "/{bucket}/obj-{name}"\n')
                 if op == "put":
                     l.write(f'local f = io.open("{work}/{name}.bin", "rb"); wrk.body = f:read("*all"); f:close()\n')
                 for k, v in req.headers.items():
