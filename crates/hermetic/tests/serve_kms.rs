@@ -220,12 +220,15 @@ fn root_of_trust_in_softhsm() {
             .args(args)
             .env("SOFTHSM2_CONF", &conf)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
             .spawn()
             .unwrap();
         use std::io::BufRead;
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
+        // The server prints two lines; read both before the pipe closes.
+        let second = lines.next().unwrap().unwrap();
+        assert!(second.starts_with("operator credentials: "), "{second}");
         let url = first.strip_prefix("hermetic listening on ").unwrap().to_string();
         (child, url)
     };

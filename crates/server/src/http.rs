@@ -955,12 +955,17 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     runtime.block_on(run(config, shutdown_signal(), |addr, creds| {
-        println!("hermetic listening on {scheme}://{addr}");
-        println!(
+        // A closed stdout (the reader went away) must not stop the server.
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "hermetic listening on {scheme}://{addr}");
+        let _ = writeln!(
+            out,
             "operator credentials: {} ({})",
             creds.path.display(),
             if creds.created { "created" } else { "existing" }
         );
+        let _ = out.flush();
     }))
 }
 
