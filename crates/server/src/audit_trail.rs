@@ -38,6 +38,18 @@ pub struct RequestFacts {
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {
     let session = caller.and_then(|c| c.session.as_ref());
+    if caller.is_some_and(Caller::is_anonymous) {
+        return UserIdentity {
+            identity_type: IdentityType::AwsAccount,
+            principal_id: Some(String::new()),
+            arn: None,
+            account_id: Some("ANONYMOUS_PRINCIPAL".into()),
+            access_key_id: None,
+            user_name: None,
+            session_context: None,
+            invoked_by: None,
+        };
+    }
     let kind = match (caller, session) {
         (None, _) => IdentityType::Unknown,
         (Some(_), Some(s)) if s.role.is_some() => IdentityType::AssumedRole,

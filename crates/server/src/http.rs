@@ -232,6 +232,7 @@ async fn pipeline(
                     &body,
                     &id,
                     (peer, tls),
+                    s3,
                     &mut pending,
                 );
                 (result, pending)
@@ -260,6 +261,7 @@ fn decide(
     body: &[u8],
     id: &str,
     (peer, tls): (std::net::SocketAddr, Option<Arc<TlsSession>>),
+    s3: bool,
     pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
@@ -305,6 +307,13 @@ fn decide(
             facts.region = region;
             facts.access_key_id = Some(key);
             (caller, service, payload)
+        }
+        // S3 serves unsigned requests as the anonymous principal: only a bucket policy that
+        // grants to everyone (and that Block Public Access lets through) can allow them.
+        Err(failure)
+            if s3 && failure.0.code == "MissingAuthenticationToken" && failure.2.is_none() =>
+        {
+            (crate::identity::Caller::anonymous(), "s3".to_string(), sigv4::PayloadMode::Unsigned)
         }
         Err(failure) => {
             let (e, account, key, service) = *failure;

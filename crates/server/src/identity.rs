@@ -17,6 +17,21 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The anonymous principal of unsigned S3 requests (no account).
+    pub fn anonymous() -> Caller {
+        Caller {
+            account: String::new(),
+            arn: "anonymous".into(),
+            user_id: "anonymous".into(),
+            session: None,
+        }
+    }
+
+    /// Whether this is the anonymous principal.
+    pub fn is_anonymous(&self) -> bool {
+        self.account.is_empty() && self.arn == "anonymous"
+    }
+
     /// Whether the request was signed with temporary credentials.
     pub fn temporary(&self) -> bool {
         self.session.is_some()

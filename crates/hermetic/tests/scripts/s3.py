@@ -79,6 +79,25 @@ s3.put_object(Bucket="acme-data", Key="sum", Body=b"checked", ChecksumAlgorithm=
 s3.put_object(Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5="Y2hlY2tlZCBub3Q=".replace("Y2hlY2tlZCBub3Q=", __import__("base64").b64encode(hashlib.md5(b"checked").digest()).decode()))
 fails("BadDigest", s3.put_object, Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5=__import__("base64").b64encode(hashlib.md5(b"other").digest()).decode())
 
+# --- presigned URLs (query-string SigV4): GET and PUT without the SDK
+import urllib.request  # noqa: E402
+
+from botocore.config import Config as _Config  # noqa: E402
+
+presigner = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET, config=_Config(signature_version="s3v4"))
+url = presigner.generate_presigned_url("get_object", Params={"Bucket": "acme-data", "Key": "objects/small"}, ExpiresIn=300)
+assert "X-Amz-Signature=" in url
+assert urllib.request.urlopen(url).read() == payloads["small"]
+put_url = presigner.generate_presigned_url("put_object", Params={"Bucket": "acme-data", "Key": "presigned"}, ExpiresIn=300)
+urllib.request.urlopen(urllib.request.Request(put_url, data=b"via a presigned URL", method="PUT")).read()
+assert s3.get_object(Bucket="acme-data", Key="presigned")["Body"].read() == b"via a presigned URL"
+tampered = url.replace("objects/small", "objects/one")
+try:
+    urllib.request.urlopen(tampered)
+    raise AssertionError("a presigned URL must not open another key")
+except urllib.error.HTTPError as e:
+    assert e.code == 403, e.code
+
 # --- multipart: 5 MiB + 1 through boto3's transfer manager (two parts)
 data = os.urandom(5 * 1024 * 1024 + 1)
 s3.upload_fileobj(io.BytesIO(data), "acme-data", "multi/big", Config=TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024))
@@ -119,7 +138,7 @@ first = s3.list_objects_v2(Bucket="acme-data", Prefix="many/", MaxKeys=10)
 assert first["IsTruncated"] and first["KeyCount"] == 10 and "NextContinuationToken" in first
 top = s3.list_objects_v2(Bucket="acme-data", Delimiter="/")
 assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["many/", "multi/", "objects/"], top.get("CommonPrefixes")
-assert [o["Key"] for o in top["Contents"]] == ["md5", "sum"], top["Contents"]
+assert [o["Key"] for o in top["Contents"]] == ["md5", "presigned", "sum"], top["Contents"]
 v1 = s3.list_objects(Bucket="acme-data", Prefix="objects/")
 assert [o["Key"] for o in v1["Contents"]] == ["objects/empty", "objects/one", "objects/segments", "objects/small"]
 deleted = s3.delete_objects(Bucket="acme-data", Delete={"Objects": [{"Key": f"many/{i:05d}"} for i in range(1000)]})
@@ -164,6 +183,46 @@ assert other.get_object(Bucket="acme-shared", Key="report")["Body"].read() == b"
 assert [o["Key"] for o in other.list_objects_v2(Bucket="acme-shared")["Contents"]] == ["report"]
 fails("AccessDenied", other.put_object, Bucket="acme-shared", Key="x", Body=b"x")
 fails("AccessDenied", other.get_object, Bucket="acme-data", Key="objects/one")
+
+# --- Block Public Access (on by default for new buckets) and anonymous requests
+from botocore import UNSIGNED  # noqa: E402
+from botocore.auth import S3SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+
+anon = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", config=Config(signature_version=UNSIGNED))
+s3.create_bucket(Bucket="acme-public")
+public_policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": ["arn:aws:s3:::acme-public", "arn:aws:s3:::acme-public/*"]}]})
+assert s3.get_public_access_block(Bucket="acme-public")["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+fails("AccessDenied", s3.put_bucket_policy, Bucket="acme-public", Policy=public_policy)
+fails("AccessDenied", anon.list_objects_v2, Bucket="acme-public")
+s3.put_public_access_block(Bucket="acme-public", PublicAccessBlockConfiguration={"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+s3.put_bucket_policy(Bucket="acme-public", Policy=public_policy)
+s3.put_object(Bucket="acme-public", Key="hello", Body=b"hi")
+assert [o["Key"] for o in anon.list_objects_v2(Bucket="acme-public")["Contents"]] == ["hello"]
+fails("AccessDenied", anon.get_object, Bucket="acme-public", Key="hello")  # SSE-KMS: no key for anonymous callers
+fails("AccessDenied", anon.put_object, Bucket="acme-data", Key="x", Body=b"x")
+fails("AccessDenied", anon.list_objects_v2, Bucket="acme-data")
+
+
+def control(method, body=b""):
+    req = AWSRequest(method=method, url=f"{URL}/v20180820/configuration/publicAccessBlock", data=body, headers={"x-amz-account-id": ACCOUNT})
+    S3SigV4Auth(Credentials(KEY, SECRET), "s3", "us-east-1").add_auth(req)
+    r = urllib.request.Request(req.url, data=body or None, headers=dict(req.headers.items()), method=method)
+    try:
+        return urllib.request.urlopen(r).status, b""
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+# Account-level Block Public Access (S3 Control) restricts the public bucket again.
+status, _ = control("PUT", b'<PublicAccessBlockConfiguration xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/"><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>')
+assert status == 200, status
+fails("AccessDenied", anon.list_objects_v2, Bucket="acme-public")
+assert control("GET")[0] == 200
+assert control("DELETE")[0] == 204
+assert [o["Key"] for o in anon.list_objects_v2(Bucket="acme-public")["Contents"]] == ["hello"]
 
 # --- the operator is refused everything
 fails("AccessDenied", operator.list_buckets)

@@ -6,6 +6,7 @@
 //! directory; metadata and the audit event commit together, after the blob is durable, so a
 //! crash leaves no partial object.
 
+mod bpa;
 mod objects;
 mod xml;
 
@@ -92,6 +93,9 @@ fn operation(req: &S3Request<'_>) -> Result<&'static str, ApiError> {
         ("PUT", true, false) if req.has("policy") => "PutBucketPolicy",
         ("GET", true, false) if req.has("policy") => "GetBucketPolicy",
         ("DELETE", true, false) if req.has("policy") => "DeleteBucketPolicy",
+        ("PUT", true, false) if req.has("publicAccessBlock") => "PutPublicAccessBlock",
+        ("GET", true, false) if req.has("publicAccessBlock") => "GetPublicAccessBlock",
+        ("DELETE", true, false) if req.has("publicAccessBlock") => "DeletePublicAccessBlock",
         ("PUT", true, false) if req.has("encryption") => "PutBucketEncryption",
         ("GET", true, false) if req.has("encryption") => "GetBucketEncryption",
         ("DELETE", true, false) if req.has("encryption") => "DeleteBucketEncryption",
@@ -142,6 +146,8 @@ fn action(operation: &str) -> &'static str {
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
         "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
+        "GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
         "GetObject" | "HeadObject" => "s3:GetObject",
         "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
@@ -169,6 +175,9 @@ fn is_data_event(operation: &str) -> bool {
             | "PutBucketEncryption"
             | "GetBucketEncryption"
             | "DeleteBucketEncryption"
+            | "PutPublicAccessBlock"
+            | "GetPublicAccessBlock"
+            | "DeletePublicAccessBlock"
             | "HeadBucket"
     )
 }
@@ -188,6 +197,9 @@ pub(crate) fn check(
     bucket: Option<&Record>,
     mut context: Vec<(String, String)>,
 ) -> Result<(), ApiError> {
+    if let Some(b) = bucket {
+        bpa::restrict(state, caller, b)?;
+    }
     let owner = bucket.map(|b| b.account.clone());
     context.push(("s3:signatureversion".into(), "AWS4-HMAC-SHA256".into()));
     context.push(("s3:authType".into(), "REST-HEADER".into()));
@@ -227,6 +239,47 @@ pub(crate) fn handle(
     facts: &mut RequestFacts,
     pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
+    if path == bpa::ACCOUNT_PATH {
+        let req = S3Request { method, bucket: None, key: None, query: Vec::new(), headers, body };
+        facts.event_name = format!(
+            "{}PublicAccessBlock",
+            match method {
+                "GET" => "Get",
+                "PUT" => "Put",
+                _ => "Delete",
+            }
+        );
+        facts.event_source = "s3-control.amazonaws.com".into();
+        facts.read_only = method == "GET";
+        let mut effect = Effect::default();
+        let result = if caller.account == OPERATOR_ACCOUNT || caller.is_anonymous() {
+            Err(s3err(403, "AccessDenied", "Access Denied"))
+        } else {
+            bpa::account_config(state, caller, &req, facts, &mut effect)
+        };
+        let log = if caller.is_anonymous() {
+            OPERATOR_ACCOUNT.to_string()
+        } else {
+            caller.account.clone()
+        };
+        let event = audit_trail::event(
+            facts,
+            Some(caller),
+            &log,
+            Some(json!({ "accountId": req.header("x-amz-account-id") })),
+            None,
+            result.as_ref().err(),
+        )?;
+        match (effect.tx.take(), result.is_ok()) {
+            (Some(mut tx), true) => {
+                audit_trail::append(tx.as_mut(), &log, &event)?;
+                tx.commit()
+                    .map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+            }
+            _ => pending.push((log, event)),
+        }
+        return result;
+    }
     let decoded = sigv4::encode::percent_decode(path).into_owned();
     let trimmed = decoded.strip_prefix('/').unwrap_or(&decoded);
     // Virtual-hosted style: `BUCKET.s3.HOST` or `BUCKET.localhost`.
@@ -310,11 +363,18 @@ pub(crate) fn handle(
     if !resources.is_empty() {
         event.resources = Some(resources);
     }
-    let mut logs = vec![caller.account.clone()];
+    let mut logs = Vec::new();
+    if !caller.is_anonymous() {
+        logs.push(caller.account.clone());
+    }
     if let Some(owner) = &effect.log {
         if owner != &caller.account {
             logs.push(owner.clone());
         }
+    }
+    if logs.is_empty() {
+        // An anonymous request that names no bucket is the operator realm's record.
+        logs.push(OPERATOR_ACCOUNT.to_string());
     }
     match (effect.tx.take(), error) {
         (Some(mut tx), None) => {
@@ -430,7 +490,10 @@ fn run<'s>(
             kind: "s3_bucket".into(),
             key: name.clone(),
             format_version: 1,
-            body: json!({ "Name": name, "Region": region, "CreatedMs": now, "ObjectOwnership": "BucketOwnerEnforced" }),
+            body: json!({
+                "Name": name, "Region": region, "CreatedMs": now,
+                "ObjectOwnership": "BucketOwnerEnforced", "PublicAccessBlock": bpa::new_bucket_default(),
+            }),
             updated_at_ms: now,
         };
         tx.put_record(&record, PutMode::Create).map_err(db)?;
@@ -509,6 +572,17 @@ fn run<'s>(
             effect.tx = Some(tx);
             Ok(empty(204, Vec::new()))
         }
+        "GetPublicAccessBlock" | "PutPublicAccessBlock" | "DeletePublicAccessBlock" => {
+            check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
+            if bucket.account != caller.account {
+                return Err(s3err(
+                    403,
+                    "AccessDenied",
+                    "Bucket configuration belongs to the bucket owner.",
+                ));
+            }
+            bpa::bucket_config(state, operation, req, bucket, now, effect)
+        }
         "GetBucketPolicy"
         | "PutBucketPolicy"
         | "DeleteBucketPolicy"
@@ -559,6 +633,9 @@ fn bucket_config<'s>(
             )))
         }
         _ => {
+            if operation == "PutBucketPolicy" {
+                bpa::check_policy(state, &bucket, &String::from_utf8_lossy(&req.body))?;
+            }
             let obj = bucket
                 .body
                 .as_object_mut()
