@@ -184,6 +184,32 @@ assert [o["Key"] for o in other.list_objects_v2(Bucket="acme-shared")["Contents"
 fails("AccessDenied", other.put_object, Bucket="acme-shared", Key="x", Body=b"x")
 fails("AccessDenied", other.get_object, Bucket="acme-data", Key="objects/one")
 
+# --- versioning: every version kept, delete markers, reads and deletes by version id
+s3.create_bucket(Bucket="acme-versions")
+assert "Status" not in s3.get_bucket_versioning(Bucket="acme-versions")
+s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Enabled"})
+assert s3.get_bucket_versioning(Bucket="acme-versions")["Status"] == "Enabled"
+v1 = s3.put_object(Bucket="acme-versions", Key="doc", Body=b"first")["VersionId"]
+v2 = s3.put_object(Bucket="acme-versions", Key="doc", Body=b"second")["VersionId"]
+assert v1 != v2
+assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"second"
+assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId=v1)["Body"].read() == b"first"
+marker = s3.delete_object(Bucket="acme-versions", Key="doc")
+assert marker["DeleteMarker"] is True, marker
+fails("NoSuchKey", s3.get_object, Bucket="acme-versions", Key="doc")
+assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId=v2)["Body"].read() == b"second"
+listed = s3.list_object_versions(Bucket="acme-versions")
+assert [v["VersionId"] for v in listed["Versions"]] == [v2, v1], listed
+assert listed["DeleteMarkers"][0]["IsLatest"] is True, listed
+s3.delete_object(Bucket="acme-versions", Key="doc", VersionId=marker["VersionId"])
+assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"second"
+s3.delete_object(Bucket="acme-versions", Key="doc", VersionId=v2)
+assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"first"
+fails("NoSuchVersion", s3.get_object, Bucket="acme-versions", Key="doc", VersionId=v2)
+s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Suspended"})
+assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") == "null"
+fails("BucketNotEmpty", s3.delete_bucket, Bucket="acme-versions")
+
 # --- Block Public Access (on by default for new buckets) and anonymous requests
 from botocore import UNSIGNED  # noqa: E402
 from botocore.auth import S3SigV4Auth  # noqa: E402

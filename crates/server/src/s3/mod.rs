@@ -8,6 +8,7 @@
 
 mod bpa;
 mod objects;
+mod versions;
 mod xml;
 
 use crate::audit_trail::{self, RequestFacts};
@@ -101,6 +102,8 @@ fn operation(req: &S3Request<'_>) -> Result<&'static str, ApiError> {
         ("DELETE", true, false) if req.has("encryption") => "DeleteBucketEncryption",
         ("GET", true, false) if req.has("location") => "GetBucketLocation",
         ("GET", true, false) if req.has("versioning") => "GetBucketVersioning",
+        ("PUT", true, false) if req.has("versioning") => "PutBucketVersioning",
+        ("GET", true, false) if req.has("versions") => "ListObjectVersions",
         ("GET", true, false) if req.has("uploads") => "ListMultipartUploads",
         ("POST", true, false) if req.has("delete") => "DeleteObjects",
         ("GET", true, false) if req.param("list-type") == Some("2") => "ListObjectsV2",
@@ -141,6 +144,8 @@ fn action(operation: &str) -> &'static str {
         "DeleteBucket" => "s3:DeleteBucket",
         "GetBucketLocation" => "s3:GetBucketLocation",
         "GetBucketVersioning" => "s3:GetBucketVersioning",
+        "PutBucketVersioning" => "s3:PutBucketVersioning",
+        "ListObjectVersions" => "s3:ListBucketVersions",
         "PutBucketPolicy" => "s3:PutBucketPolicy",
         "GetBucketPolicy" => "s3:GetBucketPolicy",
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
@@ -169,6 +174,7 @@ fn is_data_event(operation: &str) -> bool {
             | "DeleteBucket"
             | "GetBucketLocation"
             | "GetBucketVersioning"
+            | "PutBucketVersioning"
             | "PutBucketPolicy"
             | "GetBucketPolicy"
             | "DeleteBucketPolicy"
@@ -541,7 +547,70 @@ fn run<'s>(
                 Some(&bucket),
                 Vec::new(),
             )?;
-            Ok(xml_reply(200, format!("<VersioningConfiguration xmlns=\"{}\"/>", xml::NS)))
+            let status = versions::status(&bucket)
+                .map(|s| format!("<Status>{s}</Status>"))
+                .unwrap_or_default();
+            Ok(xml_reply(
+                200,
+                format!(
+                    "<VersioningConfiguration xmlns=\"{}\">{status}</VersioningConfiguration>",
+                    xml::NS
+                ),
+            ))
+        }
+        "PutBucketVersioning" => {
+            check(
+                state,
+                caller,
+                facts,
+                "s3:PutBucketVersioning",
+                &bucket_arn,
+                Some(&bucket),
+                Vec::new(),
+            )?;
+            if bucket.account != caller.account {
+                return Err(s3err(
+                    403,
+                    "AccessDenied",
+                    "Bucket configuration belongs to the bucket owner.",
+                ));
+            }
+            let status = xml::element(&req.body, "Status").unwrap_or_default();
+            if status != "Enabled" && status != "Suspended" {
+                return Err(s3err(
+                    400,
+                    "MalformedXML",
+                    "Versioning Status must be Enabled or Suspended",
+                ));
+            }
+            let mut bucket = bucket;
+            if let Some(obj) = bucket.body.as_object_mut() {
+                obj.insert("Versioning".into(), json!(status));
+            }
+            bucket.updated_at_ms = now;
+            let mut tx = state.store.begin().map_err(db)?;
+            tx.put_record(&bucket, PutMode::Update).map_err(db)?;
+            effect.tx = Some(tx);
+            Ok(empty(200, Vec::new()))
+        }
+        "ListObjectVersions" => {
+            let prefix = req.param("prefix").unwrap_or_default().to_string();
+            check(
+                state,
+                caller,
+                facts,
+                "s3:ListBucketVersions",
+                &bucket_arn,
+                Some(&bucket),
+                vec![("s3:prefix".into(), prefix.clone())],
+            )?;
+            let max_keys = req
+                .param("max-keys")
+                .and_then(|m| m.parse::<usize>().ok())
+                .unwrap_or(1000)
+                .min(1000);
+            let mut tx = state.store.read().map_err(db)?;
+            versions::list(tx.as_mut(), &bucket, &prefix, max_keys)
         }
         "DeleteBucket" => {
             check(state, caller, facts, "s3:DeleteBucket", &bucket_arn, Some(&bucket), Vec::new())?;
@@ -560,7 +629,7 @@ fn run<'s>(
                 &format!("{name}/"),
                 1,
             )?;
-            if !objects.is_empty() || !uploads.is_empty() {
+            if !objects.is_empty() || !uploads.is_empty() || versions::any(tx.as_mut(), &bucket)? {
                 return Err(s3err(
                     409,
                     "BucketNotEmpty",

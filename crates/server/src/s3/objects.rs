@@ -460,10 +460,44 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         Vec::new(),
                     )?;
-                    let record = object(state, bucket, &key)?.ok_or_else(|| no_such_key(&key))?;
+                    let record = match req.param("versionId") {
+                        Some(v) => {
+                            check(
+                                state,
+                                caller,
+                                facts,
+                                "s3:GetObjectVersion",
+                                &object_arn,
+                                Some(bucket),
+                                vec![("s3:VersionId".into(), v.to_string())],
+                            )?;
+                            let mut tx = state.store.read().map_err(db)?;
+                            let found = super::versions::find(tx.as_mut(), bucket, &key, v)?
+                                .ok_or_else(|| {
+                                    s3err(
+                                        404,
+                                        "NoSuchVersion",
+                                        "The specified version does not exist.",
+                                    )
+                                })?;
+                            if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true)
+                            {
+                                return Err(s3err(
+                                    405,
+                                    "MethodNotAllowed",
+                                    "The specified method is not allowed against a delete marker.",
+                                ));
+                            }
+                            found
+                        }
+                        None => object(state, bucket, &key)?.ok_or_else(|| no_such_key(&key))?,
+                    };
                     conditions(req, &record.body)?;
                     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
                     let mut headers = metadata_headers(&record.body);
+                    if let Some(v) = record.body.get("VersionId").and_then(Value::as_str) {
+                        headers.push(("x-amz-version-id".into(), v.to_string()));
+                    }
                     let range = match req.header("range") {
                         Some(r) => Some(parse_range(r, size)?),
                         None => None,
@@ -499,6 +533,82 @@ pub(crate) fn handle<'s>(
                     )?;
                     let mut tx = state.store.begin().map_err(db)?;
                     let k = format!("{name}/{key}");
+                    if let Some(v) = req.param("versionId") {
+                        // One version goes for good; the current object follows the newest
+                        // remaining version.
+                        check(
+                            state,
+                            caller,
+                            facts,
+                            "s3:DeleteObjectVersion",
+                            &object_arn,
+                            Some(bucket),
+                            vec![("s3:VersionId".into(), v.to_string())],
+                        )?;
+                        let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
+                        if let Some(found) = super::versions::find(tx.as_mut(), bucket, &key, v)? {
+                            tx.delete_record(&bucket.account, "s3_version", &found.key)
+                                .map_err(db)?;
+                            match super::versions::of_key(tx.as_mut(), bucket, &key)?
+                                .into_iter()
+                                .next()
+                            {
+                                Some(newest)
+                                    if newest.body.get("DeleteMarker").and_then(Value::as_bool)
+                                        != Some(true) =>
+                                {
+                                    let current = Record {
+                                        account: bucket.account.clone(),
+                                        kind: "s3_object".into(),
+                                        key: k.clone(),
+                                        format_version: 1,
+                                        body: newest.body,
+                                        updated_at_ms: facts.time_ms,
+                                    };
+                                    tx.put_record(&current, PutMode::Upsert).map_err(db)?;
+                                }
+                                _ => {
+                                    if tx
+                                        .get_record(&bucket.account, "s3_object", &k)
+                                        .map_err(db)?
+                                        .is_some()
+                                    {
+                                        tx.delete_record(&bucket.account, "s3_object", &k)
+                                            .map_err(db)?;
+                                    }
+                                }
+                            }
+                            if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true)
+                            {
+                                headers.push(("x-amz-delete-marker".into(), "true".into()));
+                            }
+                            effect.tx = Some(tx);
+                            remove_blobs(state, &bucket.account, &found.body);
+                        } else {
+                            effect.tx = Some(tx);
+                        }
+                        return Ok(empty(204, headers));
+                    }
+                    if let Some(marker_id) = super::versions::new_id(bucket) {
+                        // Versioned: a delete marker becomes the newest version; data stays.
+                        let marker = json!({ "Key": key, "VersionId": marker_id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
+                        super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
+                        if tx
+                            .get_record_for_update(&bucket.account, "s3_object", &k)
+                            .map_err(db)?
+                            .is_some()
+                        {
+                            tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                        }
+                        effect.tx = Some(tx);
+                        return Ok(empty(
+                            204,
+                            vec![
+                                ("x-amz-delete-marker".into(), "true".into()),
+                                ("x-amz-version-id".into(), marker_id),
+                            ],
+                        ));
+                    }
                     if let Some(old) =
                         tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
                     {
@@ -620,15 +730,20 @@ fn put<'s>(
         "Metadata": user_metadata(req), "Tags": Value::Object(tags),
         "WrappedKey": b64().encode(wrapped), "KmsKeyArn": key_arn, "Parts": [part],
     });
+    let version = super::versions::new_id(bucket);
+    let mut body = body;
+    if let (Some(v), Some(obj)) = (&version, body.as_object_mut()) {
+        obj.insert("VersionId".into(), json!(v));
+    }
     commit_object(state, bucket, key, body, facts, effect)?;
-    Ok(empty(
-        200,
-        vec![
-            ("etag".into(), etag),
-            ("x-amz-server-side-encryption".into(), "aws:kms".into()),
-            ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn),
-        ],
-    ))
+    let mut headers: Vec<(String, String)> =
+        version.map(|v| vec![("x-amz-version-id".to_string(), v)]).unwrap_or_default();
+    headers.extend(vec![
+        ("etag".into(), etag),
+        ("x-amz-server-side-encryption".into(), "aws:kms".into()),
+        ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn),
+    ]);
+    Ok(empty(200, headers))
 }
 
 /// Writes an object's record in the transaction the event joins. The blobs of an object it
@@ -643,6 +758,9 @@ fn commit_object<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
     let mut tx = state.store.begin().map_err(db)?;
+    if body.get("VersionId").is_some() {
+        super::versions::record(tx.as_mut(), bucket, key, &body, facts.time_ms)?;
+    }
     let record = Record {
         account: bucket.account.clone(),
         kind: "s3_object".into(),
@@ -759,11 +877,19 @@ fn delete_objects<'s>(
         match check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new()) {
             Ok(()) => {
                 let k = format!("{}/{key}", bucket.key);
+                let marker_id = super::versions::new_id(bucket);
+                if let Some(id) = &marker_id {
+                    // Versioned: a delete marker; the data stays with its version.
+                    let marker = json!({ "Key": key, "VersionId": id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
+                    super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
+                }
                 if let Some(old) =
                     tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
                 {
                     tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
-                    removed.push(old);
+                    if marker_id.is_none() {
+                        removed.push(old);
+                    }
                 }
                 if !quiet {
                     out.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", xml::escape(&key)));
@@ -1212,6 +1338,15 @@ pub(crate) fn multipart<'s>(
                 }),
                 updated_at_ms: facts.time_ms,
             };
+            let mut record = record;
+            if let (Some(v), Some(obj)) =
+                (super::versions::new_id(bucket), record.body.as_object_mut())
+            {
+                obj.insert("VersionId".into(), json!(v));
+            }
+            if record.body.get("VersionId").is_some() {
+                super::versions::record(tx.as_mut(), bucket, key, &record.body, facts.time_ms)?;
+            }
             tx.put_record(&record, PutMode::Upsert).map_err(db)?;
             effect.tx = Some(tx);
             for p in leftovers {
