@@ -106,9 +106,8 @@ pub fn list(
     )?;
     let mut out = String::new();
     let mut previous_key: Option<String> = None;
-    let mut count = 0;
     let mut truncated = false;
-    for r in &all {
+    for (count, r) in all.iter().enumerate() {
         if count >= max_keys {
             truncated = true;
             break;
@@ -132,7 +131,6 @@ pub fn list(
                 r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
             ));
         }
-        count += 1;
     }
     Ok(xml_reply(200, format!(
         "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{out}</ListVersionsResult>",
