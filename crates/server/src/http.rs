@@ -66,6 +66,30 @@ fn now_ms() -> i64 {
 }
 
 /// A response body with its protocol.
+/// Produces a streamed response body on a store thread: it hands each chunk to the sender,
+/// and stops when the sender says the client has gone.
+pub(crate) type Producer = Box<dyn FnOnce(&mut dyn FnMut(Vec<u8>) -> bool) + Send>;
+
+/// A response body: whole, or streamed from a [`Producer`].
+pub(crate) type Body = http_body_util::Either<Full<Bytes>, ChannelBody>;
+
+/// The streamed half of [`Body`]: chunks from a channel.
+pub(crate) struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+}
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.rx.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Reply {
     pub status: u16,
@@ -75,15 +99,35 @@ pub(crate) struct Reply {
     pub raw: Option<Vec<u8>>,
     /// Extra response headers (S3: ETag, Content-Type, x-amz-*).
     pub headers: Vec<(String, String)>,
+    /// A body produced while it is sent (large S3 objects), instead of `raw`.
+    pub stream: Option<Producer>,
 }
 
-fn respond(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
-    let has_raw = reply.raw.is_some();
-    let body = match reply.raw {
-        Some(raw) => Bytes::from(raw),
-        None => Bytes::from(reply.body),
+fn respond(state: &Arc<State>, mut reply: Reply, request_id: &str) -> Response<Body> {
+    let has_raw = reply.raw.is_some() || reply.stream.is_some();
+    let body = match reply.stream.take() {
+        Some(producer) => {
+            // The producer runs on a store thread; a full channel holds it back until the
+            // client reads (at most four chunks in flight).
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+            let pool = state.pool.clone();
+            tokio::spawn(async move {
+                let _ = pool
+                    .run(move || {
+                        let mut send =
+                            |chunk: Vec<u8>| tx.blocking_send(Bytes::from(chunk)).is_ok();
+                        producer(&mut send);
+                    })
+                    .await;
+            });
+            http_body_util::Either::Right(ChannelBody { rx })
+        }
+        None => http_body_util::Either::Left(Full::new(match reply.raw.take() {
+            Some(raw) => Bytes::from(raw),
+            None => Bytes::from(std::mem::take(&mut reply.body)),
+        })),
     };
-    let mut resp = Response::new(Full::new(body));
+    let mut resp = Response::new(body);
     *resp.status_mut() = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
@@ -155,7 +199,7 @@ async fn handle(
     req: Request<Incoming>,
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let id = bootstrap::uuid();
     let json = req.headers().contains_key("x-amz-target");
     let service = signing_service(&req);
@@ -172,7 +216,7 @@ async fn handle(
             r
         }
     };
-    respond(reply, &id)
+    respond(&state, reply, &id)
 }
 
 async fn pipeline(

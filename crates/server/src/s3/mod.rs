@@ -420,6 +420,7 @@ pub(crate) fn xml_reply(status: u16, body: String) -> Reply {
         headers: vec![("content-type".into(), "application/xml".into())],
         raw: None,
         json: false,
+        stream: None,
     }
 }
 
