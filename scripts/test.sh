@@ -25,9 +25,9 @@ fi
 export HERMETIC_PYTHON="$PWD/.venv/bin/python"
 "$HERMETIC_PYTHON" -c "import botocore; print('botocore', botocore.__version__)"
 
-section "softhsm2 (the PKCS#11 root of trust's tests)"
-if ! command -v softhsm2-util >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq softhsm2
+section "softhsm2 (the PKCS#11 root of trust's tests) and rclone (an S3 client)"
+if ! command -v softhsm2-util >/dev/null 2>&1 || ! command -v rclone >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq softhsm2 rclone
 fi
 
 section "postgresql (127.0.0.1:5432, database test)"

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-//! S3 driven by boto3 and aws-cli against `hermetic serve`, on both stores
+//! S3 driven by boto3, aws-cli and rclone against `hermetic serve`, on both stores
 //! (`scripts/s3.py`): then the zero-plaintext check (no file under the data directory and no
 //! database row holds uploaded content) and the data events in the audit log.
 
@@ -55,6 +55,37 @@ fn scenario(backend: Backend) {
     let (ok, _, err) = aws(&["s3", "cp", "s3://acme-cli/synced/big.bin", &down]);
     assert!(ok, "{err}");
     assert_eq!(std::fs::read(work.join("down.bin")).unwrap(), content);
+
+    // rclone (Debian's package) as a third client: make a bucket, copy, list, read, check.
+    let rclone = |args: &[&str]| {
+        let out = Command::new("rclone")
+            .args(["-q", "--config", "/dev/null"])
+            .args(args)
+            .env("RCLONE_CONFIG_H_TYPE", "s3")
+            .env("RCLONE_CONFIG_H_PROVIDER", "Other")
+            .env("RCLONE_CONFIG_H_ENDPOINT", &server.url)
+            .env("RCLONE_CONFIG_H_REGION", "us-east-1")
+            .env("RCLONE_CONFIG_H_ACCESS_KEY_ID", &a.key)
+            .env("RCLONE_CONFIG_H_SECRET_ACCESS_KEY", &a.secret)
+            .env_remove("AWS_CA_BUNDLE")
+            .output()
+            .expect("rclone runs (apt-get install rclone; ./scripts/test.sh installs it)");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = rclone(&["mkdir", "h:acme-rclone"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = rclone(&["copy", &up, "h:acme-rclone/dir"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = rclone(&["ls", "h:acme-rclone"]);
+    assert!(ok && out.contains("dir/big.bin") && out.contains("dir/small.txt"), "{out}{err}");
+    let (ok, out, err) = rclone(&["cat", "h:acme-rclone/dir/small.txt"]);
+    assert!(ok && out.as_bytes() == marker, "{out}{err}");
+    let (ok, _, err) = rclone(&["check", &up, "h:acme-rclone/dir"]);
+    assert!(ok, "{err}");
 
     // Zero plaintext: the marker is nowhere in the data directory (blobs, SQLite files) nor in
     // any PostgreSQL row.
