@@ -34,6 +34,10 @@ pub struct RequestFacts {
     pub secure: bool,
     /// For TLS: (version, cipher suite, Host header), CloudTrail's `tlsDetails`.
     pub tls: Option<(String, String, String)>,
+    /// Whether the request was signed in its query string (a presigned URL).
+    pub presigned: bool,
+    /// How old the signature was when the request arrived, in milliseconds.
+    pub signature_age_ms: Option<i64>,
 }
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {

@@ -379,6 +379,15 @@ fn decide(
     };
     facts.event_source = format!("{service}.amazonaws.com");
     facts.event_name = operation_name(&target, &params);
+    facts.presigned = query::param(&query::parse_form(query_text), "X-Amz-Signature").is_some();
+    let amz_date = header_refs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-date"))
+        .map(|(_, v)| v.to_string())
+        .or_else(|| query::param(&query::parse_form(query_text), "X-Amz-Date").map(str::to_string));
+    facts.signature_age_ms = amz_date
+        .and_then(|d| sigv4::time::parse_amz_date(&d))
+        .map(|secs| (now - secs * 1000).max(0));
 
     let outcome = || -> Result<Reply, ApiError> {
         match (service.as_str(), &target) {

@@ -137,7 +137,7 @@ assert keys == [f"many/{i:05d}" for i in range(1100)], len(keys)
 first = s3.list_objects_v2(Bucket="acme-data", Prefix="many/", MaxKeys=10)
 assert first["IsTruncated"] and first["KeyCount"] == 10 and "NextContinuationToken" in first
 top = s3.list_objects_v2(Bucket="acme-data", Delimiter="/")
-assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["many/", "multi/", "objects/"], top.get("CommonPrefixes")
+assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["many/", "multi/", "objects/"], top.get("CommonPrefixes")  # before tagged/ exists
 assert [o["Key"] for o in top["Contents"]] == ["md5", "presigned", "sum"], top["Contents"]
 v1 = s3.list_objects(Bucket="acme-data", Prefix="objects/")
 assert [o["Key"] for o in v1["Contents"]] == ["objects/empty", "objects/one", "objects/segments", "objects/small"]
@@ -164,8 +164,21 @@ fails("AccessDenied", bob.put_object, Bucket="acme-strict", Key="k2", Body=b"x")
 bob.head_object(Bucket="acme-strict", Key="k")  # metadata needs no key
 
 # --- bucket policies: an explicit deny, cross-account access
-s3.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/objects/*"}]}))
+s3.put_object(Bucket="acme-data", Key="tagged/secret", Body=b"classified", Tagging="class=secret")
+s3.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/objects/*"},
+    {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/*", "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "secret"}}},
+    {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/multi/*", "Condition": {"StringEquals": {"s3:authType": "REST-QUERY-STRING"}}},
+]}))
 fails("AccessDenied", bob.get_object, Bucket="acme-data", Key="objects/one")
+fails("AccessDenied", bob.get_object, Bucket="acme-data", Key="tagged/secret")  # s3:ExistingObjectTag
+assert bob.get_object(Bucket="acme-data", Key="multi/small")["Body"].read() == b"b" * 10
+bob_presigner = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=bk["AccessKeyId"], aws_secret_access_key=bk["SecretAccessKey"], config=_Config(signature_version="s3v4"))
+try:
+    urllib.request.urlopen(bob_presigner.generate_presigned_url("get_object", Params={"Bucket": "acme-data", "Key": "multi/small"}, ExpiresIn=60))
+    raise AssertionError("s3:authType REST-QUERY-STRING must be denied")
+except urllib.error.HTTPError as e:
+    assert e.code == 403, e.code
 assert json.loads(s3.get_bucket_policy(Bucket="acme-data")["Policy"])["Statement"][0]["Effect"] == "Deny"
 fails("MalformedPolicy", s3.put_bucket_policy, Bucket="acme-data", Policy="{not json")
 s3.delete_bucket_policy(Bucket="acme-data")

@@ -208,7 +208,11 @@ pub(crate) fn check(
     }
     let owner = bucket.map(|b| b.account.clone());
     context.push(("s3:signatureversion".into(), "AWS4-HMAC-SHA256".into()));
-    context.push(("s3:authType".into(), "REST-HEADER".into()));
+    let auth_type = if facts.presigned { "REST-QUERY-STRING" } else { "REST-HEADER" };
+    context.push(("s3:authType".into(), auth_type.into()));
+    if let Some(age) = facts.signature_age_ms {
+        context.push(("s3:signatureAge".into(), age.to_string()));
+    }
     if let Some((version, _, _)) = &facts.tls {
         context.push(("s3:TlsVersion".into(), version.trim_start_matches("TLSv").to_string()));
     }

@@ -171,6 +171,27 @@ fn metadata_headers(body: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// `s3:ExistingObjectTag/*` of an object, if it exists (empty otherwise).
+fn existing_tags(
+    state: &State,
+    bucket: &Record,
+    key: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(object(state, bucket, key)?
+        .and_then(|r| r.body.get("Tags").and_then(Value::as_object).cloned())
+        .map(|tags| {
+            tags.iter()
+                .map(|(k, v)| {
+                    (
+                        format!("s3:ExistingObjectTag/{k}"),
+                        v.as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// The object's record, if it exists.
 fn object(state: &State, bucket: &Record, key: &str) -> Result<Option<Record>, ApiError> {
     let mut tx = state.store.read().map_err(db)?;
@@ -497,7 +518,7 @@ pub(crate) fn handle<'s>(
                         "s3:GetObject",
                         &object_arn,
                         Some(bucket),
-                        Vec::new(),
+                        existing_tags(state, bucket, &key)?,
                     )?;
                     let record = match req.param("versionId") {
                         Some(v) => {
@@ -688,7 +709,15 @@ pub(crate) fn handle<'s>(
                         "PutObjectTagging" => "s3:PutObjectTagging",
                         _ => "s3:DeleteObjectTagging",
                     };
-                    check(state, caller, facts, action, &object_arn, Some(bucket), Vec::new())?;
+                    check(
+                        state,
+                        caller,
+                        facts,
+                        action,
+                        &object_arn,
+                        Some(bucket),
+                        existing_tags(state, bucket, &key)?,
+                    )?;
                     let mut tx = state.store.begin().map_err(db)?;
                     let k = format!("{name}/{key}");
                     let mut record = tx
