@@ -563,41 +563,6 @@ fn run<'s>(
                 ),
             ))
         }
-        "PutBucketVersioning" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:PutBucketVersioning",
-                &bucket_arn,
-                Some(&bucket),
-                Vec::new(),
-            )?;
-            if bucket.account != caller.account {
-                return Err(s3err(
-                    403,
-                    "AccessDenied",
-                    "Bucket configuration belongs to the bucket owner.",
-                ));
-            }
-            let status = xml::element(&req.body, "Status").unwrap_or_default();
-            if status != "Enabled" && status != "Suspended" {
-                return Err(s3err(
-                    400,
-                    "MalformedXML",
-                    "Versioning Status must be Enabled or Suspended",
-                ));
-            }
-            let mut bucket = bucket;
-            if let Some(obj) = bucket.body.as_object_mut() {
-                obj.insert("Versioning".into(), json!(status));
-            }
-            bucket.updated_at_ms = now;
-            let mut tx = state.store.begin().map_err(db)?;
-            tx.put_record(&bucket, PutMode::Update).map_err(db)?;
-            effect.tx = Some(tx);
-            Ok(empty(200, Vec::new()))
-        }
         "ListObjectVersions" => {
             let prefix = req.param("prefix").unwrap_or_default().to_string();
             check(
@@ -646,23 +611,16 @@ fn run<'s>(
             effect.tx = Some(tx);
             Ok(empty(204, Vec::new()))
         }
-        "GetPublicAccessBlock" | "PutPublicAccessBlock" | "DeletePublicAccessBlock" => {
-            check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
-            if bucket.account != caller.account {
-                return Err(s3err(
-                    403,
-                    "AccessDenied",
-                    "Bucket configuration belongs to the bucket owner.",
-                ));
-            }
-            bpa::bucket_config(state, operation, req, bucket, now, effect)
-        }
         "GetBucketPolicy"
         | "PutBucketPolicy"
         | "DeleteBucketPolicy"
         | "GetBucketEncryption"
         | "PutBucketEncryption"
-        | "DeleteBucketEncryption" => {
+        | "DeleteBucketEncryption"
+        | "PutBucketVersioning"
+        | "GetPublicAccessBlock"
+        | "PutPublicAccessBlock"
+        | "DeletePublicAccessBlock" => {
             check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
@@ -672,7 +630,11 @@ fn run<'s>(
                     "Bucket configuration belongs to the bucket owner.",
                 ));
             }
-            bucket_config(state, operation, req, bucket, now, effect)
+            if operation.ends_with("PublicAccessBlock") {
+                bpa::bucket_config(state, operation, req, bucket, now, effect)
+            } else {
+                bucket_config(state, operation, req, bucket, now, effect)
+            }
         }
         _ => objects::handle(state, caller, operation, req, &bucket, facts, effect),
     }
@@ -737,6 +699,17 @@ fn bucket_config<'s>(
                 }
                 "DeleteBucketPolicy" => {
                     obj.remove("Policy");
+                }
+                "PutBucketVersioning" => {
+                    let status = xml::element(&req.body, "Status").unwrap_or_default();
+                    if status != "Enabled" && status != "Suspended" {
+                        return Err(s3err(
+                            400,
+                            "MalformedXML",
+                            "Versioning Status must be Enabled or Suspended",
+                        ));
+                    }
+                    obj.insert("Versioning".into(), json!(status));
                 }
                 "PutBucketEncryption" => {
                     let algorithm = xml::element(&req.body, "SSEAlgorithm").unwrap_or_default();
