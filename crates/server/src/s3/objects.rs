@@ -71,10 +71,39 @@ fn read_blob(state: &State, account: &str, name: &str) -> Result<Vec<u8>, ApiErr
 
 fn remove_blobs(state: &State, account: &str, body: &Value) {
     for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(name) = part.get("Blob").and_then(Value::as_str) {
-            let _ = std::fs::remove_file(blob_dir(state, account).join(name));
-        }
+        remove_blob(state, account, part);
     }
+}
+
+/// Removes the blob of one sealed part (an entry of an object's `Parts`).
+fn remove_blob(state: &State, account: &str, part: &Value) {
+    if let Some(name) = part.get("Blob").and_then(Value::as_str) {
+        let _ = std::fs::remove_file(blob_dir(state, account).join(name));
+    }
+}
+
+/// The part records of an upload, in part-number order.
+fn upload_parts(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    upload_key: &str,
+) -> Result<Vec<Record>, ApiError> {
+    crate::iam::records(tx, account, "s3_part", &format!("{upload_key}/"), MAX_PARTS as usize)
+}
+
+/// Deletes an upload's remaining part records and the upload itself in `tx`; returns the part
+/// records, whose blobs go once the transaction has committed.
+fn drop_upload(
+    tx: &mut dyn store::Tx,
+    account: &str,
+    upload_key: &str,
+) -> Result<Vec<Record>, ApiError> {
+    let parts = upload_parts(tx, account, upload_key)?;
+    for p in &parts {
+        tx.delete_record(account, "s3_part", &p.key).map_err(db)?;
+    }
+    tx.delete_record(account, "s3_upload", upload_key).map_err(db)?;
+    Ok(parts)
 }
 
 /// The sealed part a part record holds.
@@ -1264,7 +1293,7 @@ pub(crate) fn multipart<'s>(
                 req.body.clone()
             };
             let md5 = check_integrity(req, &plaintext)?;
-            let data_key = open_upload_key(state, caller, &upload, bucket, key, facts)?;
+            let data_key = open_key(state, caller, &upload.body, bucket, key, facts)?;
             let identity = format!("{object_arn}|{upload_id}|{number}");
             let part = seal_part(state, &bucket.account, &data_key, &identity, &plaintext, &md5)?;
             let record = Record {
@@ -1296,13 +1325,7 @@ pub(crate) fn multipart<'s>(
             )?;
             load_upload()?;
             let mut tx = state.store.read().map_err(db)?;
-            let parts = crate::iam::records(
-                tx.as_mut(),
-                &bucket.account,
-                "s3_part",
-                &format!("{upload_key}/"),
-                10_000,
-            )?;
+            let parts = upload_parts(tx.as_mut(), &bucket.account, &upload_key)?;
             let items: String = parts.iter().map(|p| format!(
                 "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>\"{}\"</ETag><Size>{}</Size></Part>",
                 p.body.get("PartNumber").and_then(Value::as_u64).unwrap_or(0),
@@ -1324,22 +1347,10 @@ pub(crate) fn multipart<'s>(
             )?;
             load_upload()?;
             let mut tx = state.store.begin().map_err(db)?;
-            let parts = crate::iam::records(
-                tx.as_mut(),
-                &bucket.account,
-                "s3_part",
-                &format!("{upload_key}/"),
-                10_000,
-            )?;
-            for p in &parts {
-                tx.delete_record(&bucket.account, "s3_part", &p.key).map_err(db)?;
-            }
-            tx.delete_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?;
+            let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
             for p in parts {
-                let _ = std::fs::remove_file(
-                    blob_dir(state, &bucket.account).join(text(part_of(&p.body), "Blob")),
-                );
+                remove_blob(state, &bucket.account, part_of(&p.body));
             }
             Ok(empty(204, Vec::new()))
         }
@@ -1403,17 +1414,7 @@ pub(crate) fn multipart<'s>(
                 tx.delete_record(&bucket.account, "s3_part", &rec.key).map_err(db)?;
             }
             // Parts uploaded but not named are discarded.
-            let leftovers = crate::iam::records(
-                tx.as_mut(),
-                &bucket.account,
-                "s3_part",
-                &format!("{upload_key}/"),
-                10_000,
-            )?;
-            for p in &leftovers {
-                tx.delete_record(&bucket.account, "s3_part", &p.key).map_err(db)?;
-            }
-            tx.delete_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?;
+            let leftovers = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             let etag = format!("\"{}-{count}\"", sigv4::encode::hex(Md5::digest(&md5s).as_slice()));
             let k = format!("{name}/{key}");
             let record = Record {
@@ -1441,9 +1442,7 @@ pub(crate) fn multipart<'s>(
             tx.put_record(&record, PutMode::Upsert).map_err(db)?;
             effect.tx = Some(tx);
             for p in leftovers {
-                let _ = std::fs::remove_file(
-                    blob_dir(state, &bucket.account).join(text(part_of(&p.body), "Blob")),
-                );
+                remove_blob(state, &bucket.account, part_of(&p.body));
             }
             Ok(xml_reply(200, format!(
                 "<CompleteMultipartUploadResult xmlns=\"{}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
@@ -1451,17 +1450,6 @@ pub(crate) fn multipart<'s>(
             )))
         }
     }
-}
-
-fn open_upload_key(
-    state: &State,
-    caller: &Caller,
-    upload: &Record,
-    bucket: &Record,
-    key: &str,
-    facts: &RequestFacts,
-) -> Result<crypto::SecretBytes, ApiError> {
-    open_key(state, caller, &upload.body, bucket, key, facts)
 }
 
 fn hex_bytes(hex: &str) -> Vec<u8> {
