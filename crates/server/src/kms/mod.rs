@@ -566,11 +566,7 @@ pub fn data_key_for(
     facts: &RequestFacts,
 ) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
     let mut outcome = Outcome::default();
-    let mut tx = state.store.read().map_err(db)?;
-    let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
-    let record = load(tx.as_mut(), &key_ref, facts.time_ms)?;
-    drop(tx);
-    outcome.key(&record);
+    let (key_ref, record) = ops::use_key(state, caller, key_id, facts.time_ms, &mut outcome)?;
     keys::usable(&record, facts.time_ms)?;
     let extra = Check {
         key: Some(&record),
@@ -581,16 +577,7 @@ pub fn data_key_for(
     };
     check(state, caller, "GenerateDataKey", facts, &extra)?;
     let data_key = crypto::object::new_data_key();
-    let version = keys::current_version(&record.body)
-        .ok_or_else(|| err("KMSInvalidStateException", "The key has no key material."))?;
-    let material = keys::material(&state.root, &record, version)?;
-    let header = crypto::kms::blob::Header {
-        account: record.account.clone(),
-        key_id: record.key.clone(),
-        version,
-    };
-    let wrapped = crypto::kms::blob::seal(&material, &header, context, data_key.expose())
-        .map_err(|_| ApiError::internal("the data key could not be sealed"))?;
+    let wrapped = ops::seal_with(state, &record, context, data_key.expose())?;
     Ok((data_key, wrapped, keys::str_of(&record.body, "Arn")))
 }
 

@@ -80,7 +80,7 @@ fn random(n: usize) -> crypto::SecretBytes {
 }
 
 /// A key for a cryptographic operation: resolved (any account), loaded and usable.
-fn use_key(
+pub(super) fn use_key(
     state: &State,
     caller: &Caller,
     key_id: &str,
@@ -95,7 +95,7 @@ fn use_key(
 }
 
 /// Seals `plaintext` under a symmetric key's current version.
-fn seal_with(
+pub(super) fn seal_with(
     state: &State,
     record: &Record,
     context: &[(String, String)],
