@@ -63,15 +63,18 @@ pub fn request_tag_keys(params: &[(String, String)]) -> Vec<String> {
 
 /// The tags stored on a record body.
 pub fn of(body: &Value) -> Vec<(String, String)> {
+    pairs(body, "Key", "Value")
+}
+
+/// The `Tags` list of a record body, with its key and value members named as the service
+/// names them (IAM `Key`/`Value`, KMS `TagKey`/`TagValue`).
+pub fn pairs(body: &Value, key: &str, value: &str) -> Vec<(String, String)> {
     body.get("Tags")
         .and_then(Value::as_array)
         .map(|tags| {
             tags.iter()
                 .filter_map(|t| {
-                    Some((
-                        t.get("Key")?.as_str()?.to_string(),
-                        t.get("Value")?.as_str()?.to_string(),
-                    ))
+                    Some((t.get(key)?.as_str()?.to_string(), t.get(value)?.as_str()?.to_string()))
                 })
                 .collect()
         })

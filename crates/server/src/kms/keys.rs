@@ -79,19 +79,7 @@ pub(crate) fn aliases_of(body: &Value) -> Vec<String> {
 
 /// A key's tags (`TagKey`/`TagValue`, as KMS spells them).
 pub(crate) fn tags_of(body: &Value) -> Vec<(String, String)> {
-    body.get("Tags")
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|t| {
-                    Some((
-                        t.get("TagKey")?.as_str()?.to_string(),
-                        t.get("TagValue")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::tags::pairs(body, "TagKey", "TagValue")
 }
 
 /// The algorithms a key spec and usage allow, as `KeyMetadata` lists them.
