@@ -73,14 +73,7 @@ fn two_servers_on_one_postgres_database() {
     assert_eq!(refused, 1, "the losing `shared` is recorded as refused");
     drop(tx);
 
-    std::thread::sleep(std::time::Duration::from_millis(1600));
     let _ = b_child.kill();
     let _ = b_child.wait();
-    let _ = a.child.kill();
-    let _ = a.child.wait();
-    let data_dir = a.dir.display().to_string();
-    let mut verify = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
-    verify.extend(a.db_args.iter().map(String::as_str));
-    let (ok, out, err) = common::hermetic(&verify);
-    assert!(ok, "{out}{err}");
+    common::stop_and_verify_trail(&mut a);
 }

@@ -146,14 +146,7 @@ fn scenario(backend: Backend) {
     );
     assert!(ok, "{err}");
 
-    std::thread::sleep(std::time::Duration::from_millis(1600));
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let data_dir = server.dir.display().to_string();
-    let mut verify = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
-    verify.extend(server.db_args.iter().map(String::as_str));
-    let (ok, out, err) = common::hermetic(&verify);
-    assert!(ok, "{out}{err}");
+    common::stop_and_verify_trail(&mut server);
 }
 
 #[test]

@@ -21,14 +21,7 @@ fn run_script(script: &str, backend: Backend) {
         (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && stdout.trim() == "ok", "{stdout}\n{stderr}");
     // Everything that happened is in a log that verifies against its checkpoints.
-    std::thread::sleep(std::time::Duration::from_millis(1600));
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let data_dir = server.dir.display().to_string();
-    let mut verify = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
-    verify.extend(server.db_args.iter().map(String::as_str));
-    let (ok, stdout, stderr) = common::hermetic(&verify);
-    assert!(ok, "{stdout}\n{stderr}");
+    common::stop_and_verify_trail(&mut server);
 }
 
 #[test]

@@ -241,3 +241,16 @@ pub fn create_user_key(url: &str, key: &str, secret: &str, user: &str) -> (Strin
     let field = |k: &str| created["AccessKey"][k].as_str().unwrap().to_string();
     (field("AccessKeyId"), field("SecretAccessKey"))
 }
+
+/// Lets the 1-second checkpoint timer run once more, kills the server, and checks that
+/// `hermetic trail verify` proves every stored event against the checkpoints.
+pub fn stop_and_verify_trail(server: &mut Server) {
+    std::thread::sleep(std::time::Duration::from_millis(1600));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let data_dir = server.dir.display().to_string();
+    let mut verify = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
+    verify.extend(server.db_args.iter().map(String::as_str));
+    let (ok, out, err) = hermetic(&verify);
+    assert!(ok, "{out}\n{err}");
+}
