@@ -27,9 +27,8 @@
 //! random 64-bit prefix keeps nonces distinct even if a key is reused for a few objects.
 
 use crate::secret::SecretBytes;
-use aes_gcm::aead::{consts::U12, AeadInPlace};
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use rand_core::{OsRng, RngCore};
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -295,32 +294,130 @@ fn decrypt_range_with(
     last: u64,
     segment: usize,
 ) -> Result<Vec<u8>, ObjectError> {
-    let cipher = cipher(key)?;
-    let (layout, header) = parse(ciphertext, segment)?;
-    if first > last || first >= layout.len {
-        return Err(ObjectError::RangeNotSatisfiable);
+    let stored = u64::try_from(ciphertext.len()).map_err(|_| ObjectError::Malformed)?;
+    let mut opener = Opener::with_segment(key, identity, ciphertext, stored, segment)?;
+    let (offset, len) = opener.span(first, last)?;
+    let start = to_usize(offset)?;
+    let end = to_usize(offset.saturating_add(len))?;
+    let mut buf = ciphertext.get(start..end).ok_or(ObjectError::Malformed)?.to_vec();
+    opener.open(first, last, &mut buf)?;
+    Ok(buf)
+}
+
+/// Decrypts byte ranges of a stored object that is read piecemeal (from a file), so that a
+/// large read never holds the whole object: built from the object's header and stored length,
+/// it names the stored bytes a range needs ([`Opener::span`]) and opens them in place
+/// ([`Opener::open`]). Only the segments read are authenticated, as with [`decrypt_range`].
+pub struct Opener {
+    key: SecretBytes,
+    layout: Layout,
+    segments: Segments,
+}
+
+impl Opener {
+    /// Checks the header (the object's first [`HEADER_LEN`] bytes; more are ignored) against the
+    /// object's stored length.
+    pub fn new(
+        key: &SecretBytes,
+        identity: &[u8],
+        header: &[u8],
+        stored_len: u64,
+    ) -> Result<Opener, ObjectError> {
+        Opener::with_segment(key, identity, header, stored_len, SEGMENT)
     }
-    // `first < len`, so `len >= 1`.
-    let last = last.min(layout.len.saturating_sub(1));
-    let mut segments = Segments::new(&header, identity);
-    let mut out = Vec::with_capacity(to_usize(last.saturating_sub(first).saturating_add(1))?);
-    let mut scratch = Zeroizing::new(Vec::with_capacity(segment));
-    for index in first / layout.segment..=last / layout.segment {
-        let start = layout.offset(index);
-        let end = start.saturating_add(layout.plain_len(index).saturating_add(TAG_LEN as u64));
-        let chunk =
-            ciphertext.get(to_usize(start)?..to_usize(end)?).ok_or(ObjectError::Malformed)?;
-        scratch.clear();
-        segments.open(&cipher, index, layout.is_final(index), chunk, &mut scratch)?;
-        // The part of the range in this segment, relative to its start. Every segment read
-        // holds at least one byte of the range, so `plain_len >= 1`.
-        let base = index.saturating_mul(layout.segment);
-        let end = base.saturating_add(layout.plain_len(index).saturating_sub(1));
-        let from = to_usize(first.max(base).saturating_sub(base))?;
-        let to = to_usize(last.min(end).saturating_sub(base))?;
-        out.extend_from_slice(scratch.get(from..=to).ok_or(ObjectError::Malformed)?);
+
+    fn with_segment(
+        key: &SecretBytes,
+        identity: &[u8],
+        header: &[u8],
+        stored_len: u64,
+        segment: usize,
+    ) -> Result<Opener, ObjectError> {
+        cipher(key)?;
+        let (layout, header) = parse_header(header, stored_len, segment)?;
+        Ok(Opener { key: key.clone(), layout, segments: Segments::new(&header, identity) })
     }
-    Ok(out)
+
+    /// The object's plaintext length.
+    pub fn len(&self) -> u64 {
+        self.layout.len
+    }
+
+    /// Whether the object is empty.
+    pub fn is_empty(&self) -> bool {
+        self.layout.len == 0
+    }
+
+    /// The stored bytes, as `(offset, length)`, that hold plaintext bytes `first..=last`: the
+    /// whole segments they lie in. Ranges are as in [`decrypt_range`].
+    pub fn span(&self, first: u64, last: u64) -> Result<(u64, u64), ObjectError> {
+        let (from, to) = self.segment_range(first, last)?;
+        let start = self.layout.offset(from);
+        let end = self.layout.offset(to).saturating_add(self.layout.plain_len(to));
+        Ok((start, end.saturating_add(TAG_LEN as u64).saturating_sub(start)))
+    }
+
+    /// Opens `buf`, which holds exactly the stored bytes of [`Opener::span`] for the same range,
+    /// in place: on success it holds plaintext bytes `first..=last`; on failure it is emptied.
+    pub fn open(&mut self, first: u64, last: u64, buf: &mut Vec<u8>) -> Result<(), ObjectError> {
+        let result = self.open_in_place(first, last, buf);
+        if result.is_err() {
+            buf.clear();
+        }
+        result
+    }
+
+    fn open_in_place(
+        &mut self,
+        first: u64,
+        last: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), ObjectError> {
+        // A cipher per call, so that no unzeroized key schedule outlives it.
+        let cipher = cipher(&self.key)?;
+        let (from, to) = self.segment_range(first, last)?;
+        let last = last.min(self.layout.len.saturating_sub(1));
+        let (mut read, mut write) = (0usize, 0usize);
+        for index in from..=to {
+            let plain = to_usize(self.layout.plain_len(index))?;
+            let end = read.saturating_add(plain);
+            let tag = buf.get(end..end.saturating_add(TAG_LEN)).ok_or(ObjectError::Malformed)?;
+            let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| ObjectError::Malformed)?;
+            let (nonce, aad) = self.segments.bind(index, self.layout.is_final(index))?;
+            let segment = buf.get_mut(read..end).ok_or(ObjectError::Malformed)?;
+            cipher.open(nonce, aad, segment, tag)?;
+            // The part of the range in this segment, moved down over the tags before it. Every
+            // segment opened holds at least one byte of the range, so `plain >= 1`.
+            let base = index.saturating_mul(self.layout.segment);
+            let keep_from = to_usize(first.max(base).saturating_sub(base))?;
+            let keep_to = to_usize(last.min(base.saturating_add(plain as u64 - 1)) - base)?;
+            let span = read.saturating_add(keep_from)..=read.saturating_add(keep_to);
+            buf.copy_within(span, write);
+            write = write.saturating_add(keep_to - keep_from + 1);
+            read = end.saturating_add(TAG_LEN);
+        }
+        if read != buf.len() {
+            return Err(ObjectError::Malformed);
+        }
+        buf.truncate(write);
+        Ok(())
+    }
+
+    /// The first and last segment holding plaintext bytes `first..=last`.
+    fn segment_range(&self, first: u64, last: u64) -> Result<(u64, u64), ObjectError> {
+        if first > last || first >= self.layout.len {
+            return Err(ObjectError::RangeNotSatisfiable);
+        }
+        // `first < len`, so `len >= 1`.
+        let last = last.min(self.layout.len.saturating_sub(1));
+        Ok((first / self.layout.segment, last / self.layout.segment))
+    }
+}
+
+impl fmt::Debug for Opener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opener").field("len", &self.layout.len).finish_non_exhaustive()
+    }
 }
 
 /// Where an object's segments lie, from its plaintext length and segment size.
@@ -380,7 +477,18 @@ fn header(prefix: [u8; PREFIX_LEN], len: u64) -> [u8; HEADER_LEN] {
 
 /// Checks the version and that the total length matches the header's plaintext length.
 fn parse(ciphertext: &[u8], segment: usize) -> Result<(Layout, [u8; HEADER_LEN]), ObjectError> {
-    let header: [u8; HEADER_LEN] = ciphertext
+    let stored = u64::try_from(ciphertext.len()).map_err(|_| ObjectError::Malformed)?;
+    parse_header(ciphertext, stored, segment)
+}
+
+/// Checks the version in the first [`HEADER_LEN`] bytes of `bytes` and that the object's stored
+/// length matches the header's plaintext length.
+fn parse_header(
+    bytes: &[u8],
+    stored: u64,
+    segment: usize,
+) -> Result<(Layout, [u8; HEADER_LEN]), ObjectError> {
+    let header: [u8; HEADER_LEN] = bytes
         .get(..HEADER_LEN)
         .and_then(|header| header.try_into().ok())
         .ok_or(ObjectError::Malformed)?;
@@ -390,7 +498,6 @@ fn parse(ciphertext: &[u8], segment: usize) -> Result<(Layout, [u8; HEADER_LEN])
         .map(u64::from_be_bytes)
         .ok_or(ObjectError::Malformed)?;
     let layout = Layout::new(len, segment)?;
-    let stored = u64::try_from(ciphertext.len()).map_err(|_| ObjectError::Malformed)?;
     if stored != total_len(len, layout.segment) {
         return Err(ObjectError::Malformed);
     }
@@ -417,9 +524,9 @@ impl Segments {
     }
 
     /// The nonce and associated data of segment `index`.
-    fn bind(&mut self, index: u64, last: bool) -> Result<(Nonce<U12>, &[u8]), ObjectError> {
+    fn bind(&mut self, index: u64, last: bool) -> Result<([u8; 12], &[u8]), ObjectError> {
         let counter = u32::try_from(index).map_err(|_| ObjectError::Malformed)?;
-        let mut nonce = Nonce::default();
+        let mut nonce = [0u8; 12];
         nonce
             .iter_mut()
             .zip(self.prefix.into_iter().chain(counter.to_be_bytes()))
@@ -433,7 +540,7 @@ impl Segments {
     /// Appends the sealed segment (ciphertext and tag) to `out`.
     fn seal(
         &mut self,
-        cipher: &Aes256Gcm,
+        cipher: &Cipher,
         index: u64,
         last: bool,
         plaintext: &[u8],
@@ -443,17 +550,15 @@ impl Segments {
         let start = out.len();
         out.extend_from_slice(plaintext);
         let buffer = out.get_mut(start..).ok_or(ObjectError::Malformed)?;
-        let tag = cipher
-            .encrypt_in_place_detached(&nonce, aad, buffer)
-            .map_err(|_| ObjectError::Malformed)?;
-        out.extend_from_slice(&tag);
+        let tag = cipher.seal(nonce, aad, buffer)?;
+        out.extend_from_slice(tag.as_ref());
         Ok(())
     }
 
     /// Authenticates the sealed segment and appends its plaintext to `out`.
     fn open(
         &mut self,
-        cipher: &Aes256Gcm,
+        cipher: &Cipher,
         index: u64,
         last: bool,
         sealed: &[u8],
@@ -469,17 +574,43 @@ impl Segments {
         let start = out.len();
         out.extend_from_slice(ciphertext);
         let buffer = out.get_mut(start..).ok_or(ObjectError::Malformed)?;
-        // The tag is checked before anything is decrypted, so a failure leaves ciphertext.
-        let result = cipher.decrypt_in_place_detached(&nonce, aad, buffer, &Tag::from(tag));
-        result.map_err(|_| {
-            out.truncate(start);
-            ObjectError::Unauthentic
-        })
+        cipher.open(nonce, aad, buffer, tag).inspect_err(|_| out.truncate(start))
     }
 }
 
-fn cipher(key: &SecretBytes) -> Result<Aes256Gcm, ObjectError> {
-    Aes256Gcm::new_from_slice(key.expose()).map_err(|_| ObjectError::BadKey)
+/// AES-256-GCM over one data key (ring's implementation, which uses the CPU's AES and carry-less
+/// multiplication instructions, including their vector forms where present).
+struct Cipher(LessSafeKey);
+
+impl Cipher {
+    /// Encrypts `buffer` in place; returns the tag.
+    fn seal(&self, nonce: [u8; 12], aad: &[u8], buffer: &mut [u8]) -> Result<Tag, ObjectError> {
+        let nonce = Nonce::assume_unique_for_key(nonce);
+        self.0
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), buffer)
+            .map_err(|_| ObjectError::Malformed)
+    }
+
+    /// Authenticates and decrypts `buffer` in place. On failure `buffer` holds no plaintext
+    /// that could be taken for authentic (callers discard it).
+    fn open(
+        &self,
+        nonce: [u8; 12],
+        aad: &[u8],
+        buffer: &mut [u8],
+        tag: [u8; TAG_LEN],
+    ) -> Result<(), ObjectError> {
+        let nonce = Nonce::assume_unique_for_key(nonce);
+        self.0
+            .open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(tag), buffer, 0..)
+            .map(|_| ())
+            .map_err(|_| ObjectError::Unauthentic)
+    }
+}
+
+fn cipher(key: &SecretBytes) -> Result<Cipher, ObjectError> {
+    let key = UnboundKey::new(&AES_256_GCM, key.expose()).map_err(|_| ObjectError::BadKey)?;
+    Ok(Cipher(LessSafeKey::new(key)))
 }
 
 fn to_usize(n: u64) -> Result<usize, ObjectError> {
@@ -525,6 +656,39 @@ mod tests {
             assert_eq!(ciphertext[0], VERSION);
             let opened = decrypt(&key, ID, &ciphertext).unwrap();
             assert_eq!(opened.expose(), &plaintext[..], "{len}");
+        }
+    }
+
+    /// The format as documented, checked with an independent AES-GCM implementation: objects
+    /// sealed before and after a change of implementation must stay readable.
+    #[test]
+    fn segments_are_standard_aes_gcm_as_documented() {
+        use aes_gcm::aead::AeadInPlace;
+        use aes_gcm::{Aes256Gcm, KeyInit};
+        let key = new_data_key();
+        let plaintext = data(SEGMENT + 5);
+        let ciphertext = encrypt(&key, ID, &plaintext).unwrap();
+        let header = &ciphertext[..HEADER_LEN];
+        let independent = Aes256Gcm::new_from_slice(key.expose()).unwrap();
+        for (index, range) in [(0u64, 0..SEGMENT), (1, SEGMENT..SEGMENT + 5)] {
+            let mut nonce = header[1..9].to_vec();
+            nonce.extend_from_slice(&(index as u32).to_be_bytes());
+            let mut aad = header.to_vec();
+            aad.extend_from_slice(ID);
+            aad.extend_from_slice(&index.to_be_bytes());
+            aad.push(u8::from(index == 1));
+            let sealed = &ciphertext[segment_at(plaintext.len() as u64, SEGMENT, index)];
+            let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+            let mut buffer = body.to_vec();
+            independent
+                .decrypt_in_place_detached(
+                    aes_gcm::Nonce::from_slice(&nonce),
+                    &aad,
+                    &mut buffer,
+                    aes_gcm::Tag::from_slice(tag),
+                )
+                .unwrap();
+            assert_eq!(buffer, &plaintext[range], "segment {index}");
         }
     }
 
@@ -611,6 +775,94 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Reads `first..=last` through an [`Opener`] as a server does from a file.
+    fn open_piecemeal(
+        key: &SecretBytes,
+        ciphertext: &[u8],
+        first: u64,
+        last: u64,
+        segment: usize,
+    ) -> Result<Vec<u8>, ObjectError> {
+        let stored = ciphertext.len() as u64;
+        let mut opener = Opener::with_segment(key, ID, &ciphertext[..HEADER_LEN], stored, segment)?;
+        let (offset, len) = opener.span(first, last)?;
+        let mut buf = ciphertext[offset as usize..(offset + len) as usize].to_vec();
+        opener.open(first, last, &mut buf)?;
+        Ok(buf)
+    }
+
+    #[test]
+    fn opener_reads_ranges_piecemeal() {
+        let key = new_data_key();
+        for len in [1, SMALL - 1, SMALL, SMALL + 1, 3 * SMALL, 3 * SMALL + 7] {
+            let plaintext = data(len);
+            let ciphertext = encrypt_with(&key, ID, &plaintext, SMALL).unwrap();
+            for first in 0..len as u64 {
+                for last in first..len as u64 + 2 {
+                    let got = open_piecemeal(&key, &ciphertext, first, last, SMALL).unwrap();
+                    let end = last.min(len as u64 - 1) as usize;
+                    assert_eq!(got, &plaintext[first as usize..=end], "{len}: {first}-{last}");
+                }
+            }
+        }
+        // With full-size segments, consecutive 1 MiB reads rebuild the object.
+        let plaintext = data(3 * 1024 * 1024 + 12345);
+        let ciphertext = encrypt(&key, ID, &plaintext).unwrap();
+        let opener = Opener::new(&key, ID, &ciphertext, ciphertext.len() as u64).unwrap();
+        assert_eq!(opener.len(), plaintext.len() as u64);
+        let mut rebuilt = Vec::new();
+        let mut first = 0u64;
+        while first < opener.len() {
+            let last = (first + (1 << 20) - 1).min(opener.len() - 1);
+            rebuilt.extend(open_piecemeal(&key, &ciphertext, first, last, SEGMENT).unwrap());
+            first = last + 1;
+        }
+        assert_eq!(rebuilt, plaintext);
+    }
+
+    #[test]
+    fn opener_refuses_bad_input() {
+        let key = new_data_key();
+        let plaintext = data(3 * SMALL + 7);
+        let ciphertext = encrypt_with(&key, ID, &plaintext, SMALL).unwrap();
+        let stored = ciphertext.len() as u64;
+        let header = &ciphertext[..HEADER_LEN];
+        // A stored length that does not match the header, a short header, a wrong key size.
+        for wrong in [stored - 1, stored + 1, 0] {
+            let result = Opener::with_segment(&key, ID, header, wrong, SMALL);
+            assert_eq!(result.err(), Some(ObjectError::Malformed), "{wrong}");
+        }
+        let result = Opener::with_segment(&key, ID, &header[..16], stored, SMALL);
+        assert_eq!(result.err(), Some(ObjectError::Malformed));
+        let short_key = SecretBytes::new(vec![0u8; 16]);
+        let result = Opener::with_segment(&short_key, ID, header, stored, SMALL);
+        assert_eq!(result.err(), Some(ObjectError::BadKey));
+        let mut opener = Opener::with_segment(&key, ID, header, stored, SMALL).unwrap();
+        let n = plaintext.len() as u64;
+        assert_eq!(opener.span(n, n), Err(ObjectError::RangeNotSatisfiable));
+        assert_eq!(opener.span(5, 4), Err(ObjectError::RangeNotSatisfiable));
+        // A span one byte short or long, every flipped bit of a span, and another identity.
+        let (offset, len) = opener.span(SMALL as u64 - 3, 2 * SMALL as u64 + 1).unwrap();
+        let span = &ciphertext[offset as usize..(offset + len) as usize];
+        for wrong in [&span[..span.len() - 1], &[span, &[0u8][..]].concat()[..]] {
+            let mut buf = wrong.to_vec();
+            let result = opener.open(SMALL as u64 - 3, 2 * SMALL as u64 + 1, &mut buf);
+            assert_eq!(result, Err(ObjectError::Malformed));
+            assert!(buf.is_empty());
+        }
+        for bit in 0..span.len() * 8 {
+            let mut buf = span.to_vec();
+            buf[bit / 8] ^= 1 << (bit % 8);
+            let result = opener.open(SMALL as u64 - 3, 2 * SMALL as u64 + 1, &mut buf);
+            assert_eq!(result, Err(ObjectError::Unauthentic), "bit {bit}");
+            assert!(buf.is_empty(), "bit {bit}");
+        }
+        let mut other = Opener::with_segment(&key, b"other", header, stored, SMALL).unwrap();
+        let mut buf = span.to_vec();
+        let result = other.open(SMALL as u64 - 3, 2 * SMALL as u64 + 1, &mut buf);
+        assert_eq!(result, Err(ObjectError::Unauthentic));
     }
 
     #[test]

@@ -64,11 +64,6 @@ fn write_blob(state: &State, account: &str, bytes: &[u8]) -> Result<String, ApiE
     Ok(name)
 }
 
-fn read_blob(state: &State, account: &str, name: &str) -> Result<Vec<u8>, ApiError> {
-    std::fs::read(blob_dir(state, account).join(name))
-        .map_err(|_| ApiError::internal("an object's data is missing"))
-}
-
 fn remove_blobs(state: &State, account: &str, body: &Value) {
     for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
         remove_blob(state, account, part);
@@ -357,7 +352,7 @@ fn open_key(
         .map_err(kms_denied)
 }
 
-/// Plaintext bytes `first..=last` of an object.
+/// Plaintext bytes `first..=last` of an object, in memory (small reads and copies).
 fn read_range(
     state: &State,
     account: &str,
@@ -367,42 +362,31 @@ fn read_range(
     last: u64,
 ) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
-    let mut offset = 0u64;
-    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
-        let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
-        let (start, end) = (offset, offset + size);
-        offset = end;
-        if size == 0 || end <= first || start > last {
-            continue;
-        }
-        let sealed = read_blob(state, account, text(part, "Blob"))?;
-        let from = first.max(start) - start;
-        let to = last.min(end - 1) - start;
-        let bytes = crypto::object::decrypt_range(
-            data_key,
-            text(part, "Identity").as_bytes(),
-            &sealed,
-            from,
-            to,
-        )
-        .map_err(|_| ApiError::internal("an object failed authentication"))?;
+    let parts = body.get("Parts").unwrap_or(&Value::Null);
+    each_chunk(&blob_dir(state, account), parts, data_key, first, last, &mut |bytes| {
         out.extend_from_slice(&bytes);
-    }
+        true
+    })?;
     Ok(out)
 }
 
-/// Plaintext bytes per streamed chunk (16 segments).
+/// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET.
 const STREAM_CHUNK: u64 = 1024 * 1024;
 
-/// Streams plaintext bytes `first..=last` of an object's parts to `send`, one chunk at a time.
-fn stream_range(
+/// Reads plaintext bytes `first..=last` of an object's parts and hands them to `send` a chunk at
+/// a time, reading from each part's blob only the segments a chunk needs; stops early when
+/// `send` returns false. A missing, malformed or unauthentic blob is an internal error.
+fn each_chunk(
     dir: &std::path::Path,
     parts: &Value,
     data_key: &crypto::SecretBytes,
     first: u64,
     last: u64,
     send: &mut dyn FnMut(Vec<u8>) -> bool,
-) {
+) -> Result<(), ApiError> {
+    use std::os::unix::fs::FileExt;
+    let missing = |_| ApiError::internal("an object's data is missing");
+    let corrupt = |_| ApiError::internal("an object failed authentication");
     let mut offset = 0u64;
     for part in parts.as_array().into_iter().flatten() {
         let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
@@ -411,23 +395,33 @@ fn stream_range(
         if size == 0 || end <= first || start > last {
             continue;
         }
-        let Ok(sealed) = std::fs::read(dir.join(text(part, "Blob"))) else { return };
+        let file = std::fs::File::open(dir.join(text(part, "Blob"))).map_err(missing)?;
+        let stored = file.metadata().map_err(missing)?.len();
+        let mut header = [0u8; crypto::object::HEADER_LEN];
+        file.read_exact_at(&mut header, 0).map_err(missing)?;
         let identity = text(part, "Identity").as_bytes();
+        let mut opener =
+            crypto::object::Opener::new(data_key, identity, &header, stored).map_err(corrupt)?;
         let mut from = first.max(start) - start;
         let to = last.min(end - 1) - start;
         while from <= to {
             let chunk_end = (from + STREAM_CHUNK - 1).min(to);
-            match crypto::object::decrypt_range(data_key, identity, &sealed, from, chunk_end) {
-                Ok(bytes) => {
-                    if !send(bytes) {
-                        return;
-                    }
-                }
-                Err(_) => return,
+            let (at, len) = opener.span(from, chunk_end).map_err(corrupt)?;
+            let mut buf = vec![
+                0u8;
+                usize::try_from(len).map_err(|_| ApiError::internal(
+                    "an object is too large to read"
+                ))?
+            ];
+            file.read_exact_at(&mut buf, at).map_err(missing)?;
+            opener.open(from, chunk_end, &mut buf).map_err(corrupt)?;
+            if !send(buf) {
+                return Ok(());
             }
             from = chunk_end + 1;
         }
     }
+    Ok(())
 }
 
 fn parse_range(header: &str, size: u64) -> Result<(u64, u64), ApiError> {
@@ -629,7 +623,7 @@ pub(crate) fn handle<'s>(
                     let dir = blob_dir(state, &bucket.account);
                     let parts = record.body.get("Parts").cloned().unwrap_or(Value::Null);
                     let producer: crate::http::Producer = Box::new(move |send| {
-                        stream_range(&dir, &parts, &data_key, first, last, send);
+                        let _ = each_chunk(&dir, &parts, &data_key, first, last, send);
                     });
                     Ok(Reply { status, headers, stream: Some(producer), ..Reply::default() })
                 }
