@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service (IAM, STS, ... on one endpoint).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work with the audit trail.
     #[command(subcommand)]
     Trail(TrailCommand),
@@ -74,6 +74,10 @@ struct ServeArgs {
     /// A file holding the token's user PIN; without it, HERMETIC_PKCS11_PIN.
     #[arg(long)]
     pkcs11_pin_file: Option<std::path::PathBuf>,
+    /// Seconds an S3 blob no record names is kept before the sweeper removes it (what a crash
+    /// mid-upload leaves) [default: 3600].
+    #[arg(long)]
+    blob_grace_secs: Option<u64>,
 }
 
 impl ServeArgs {
@@ -127,6 +131,10 @@ impl ServeArgs {
             database_schema,
             tls,
             pkcs11,
+            blob_grace: self
+                .blob_grace_secs
+                .or(file.blob_grace_secs)
+                .map_or(defaults.blob_grace, std::time::Duration::from_secs),
             ..defaults
         })
     }

@@ -87,6 +87,11 @@ fn scenario(backend: Backend) {
     let (ok, _, err) = rclone(&["check", &up, "h:acme-rclone/dir"]);
     assert!(ok, "{err}");
 
+    // Deletes, overwrites, aborted uploads and completed ones removed the blobs they dropped
+    // once they committed (the sweeper's grace period, an hour, has not passed).
+    let unnamed = common::unnamed_blobs(&server);
+    assert!(unnamed.is_empty(), "blobs no record names: {unnamed:?}");
+
     // Zero plaintext: the marker is nowhere in the data directory (blobs, SQLite files) nor in
     // any PostgreSQL row.
     fn walk(dir: &std::path::Path, marker: &[u8]) {

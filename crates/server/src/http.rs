@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Shared server state.
 pub struct State {
@@ -917,6 +917,22 @@ pub async fn run(
                 tick.tick().await;
                 let inner = state.clone();
                 let _ = state.pool.run(move || crate::kms::rotate_due(&inner, now_ms())).await;
+            }
+        });
+    }
+    {
+        // Blobs no record names (a crash mid-upload), swept at start and then every half
+        // grace period (at most hourly).
+        let grace = state.config.blob_grace;
+        let every = (grace / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let inner = state.clone();
+                let now = std::time::SystemTime::now();
+                let _ = state.pool.run(move || crate::s3::sweep::sweep(&inner, now, grace)).await;
             }
         });
     }

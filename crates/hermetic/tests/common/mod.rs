@@ -254,3 +254,38 @@ pub fn stop_and_verify_trail(server: &mut Server) {
     let (ok, out, err) = hermetic(&verify);
     assert!(ok, "{out}\n{err}");
 }
+
+/// Blob files under the data directory that no S3 record names (objects, versions, parts).
+pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
+    let store = open_store(server);
+    let mut tx = store.read().unwrap();
+    let mut unnamed = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(server.dir.join("blobs")) else { return unnamed };
+    for dir in dirs.map(Result::unwrap) {
+        let account = dir.file_name().to_string_lossy().into_owned();
+        let mut named = std::collections::HashSet::new();
+        for kind in ["s3_object", "s3_version", "s3_part"] {
+            let query = store::RecordQuery {
+                account: &account,
+                kind,
+                prefix: "",
+                after: None,
+                limit: usize::MAX,
+            };
+            for record in tx.list_records(&query).unwrap().items {
+                let parts = record.body["Parts"].as_array().cloned().unwrap_or_default();
+                for entry in parts.iter().chain(std::iter::once(&record.body["Part"])) {
+                    if let Some(blob) = entry["Blob"].as_str() {
+                        named.insert(blob.to_string());
+                    }
+                }
+            }
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap().map(Result::unwrap) {
+            if !named.contains(&*file.file_name().to_string_lossy()) {
+                unnamed.push(file.path());
+            }
+        }
+    }
+    unnamed
+}

@@ -221,6 +221,13 @@ assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"firs
 fails("NoSuchVersion", s3.get_object, Bucket="acme-versions", Key="doc", VersionId=v2)
 s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Suspended"})
 assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") == "null"
+# A second write while suspended replaces the null version (whose data goes); the versions
+# from before suspension stay.
+assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null two").get("VersionId") == "null"
+assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId="null")["Body"].read() == b"null two"
+assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId=v1)["Body"].read() == b"first"
+nulls = [v for v in s3.list_object_versions(Bucket="acme-versions", Prefix="doc")["Versions"] if v["VersionId"] == "null"]
+assert len(nulls) == 1, nulls
 fails("BucketNotEmpty", s3.delete_bucket, Bucket="acme-versions")
 
 # --- Block Public Access (on by default for new buckets) and anonymous requests

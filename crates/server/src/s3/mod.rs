@@ -8,6 +8,7 @@
 
 mod bpa;
 mod objects;
+pub(crate) mod sweep;
 mod versions;
 mod xml;
 
@@ -285,6 +286,7 @@ pub(crate) fn handle(
                 audit_trail::append(tx.as_mut(), &log, &event)?;
                 tx.commit()
                     .map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+                effect.committed();
             }
             _ => pending.push((log, event)),
         }
@@ -394,6 +396,7 @@ pub(crate) fn handle(
                 audit_trail::append(tx.as_mut(), log, &e)?;
             }
             tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+            effect.committed();
         }
         _ => {
             for log in logs {
@@ -415,6 +418,19 @@ pub(crate) struct Effect<'s> {
     pub log: Option<String>,
     /// CloudTrail's `responseElements`.
     pub response: Option<Value>,
+    /// Blob files no record names once `tx` has committed: removed after the commit, never
+    /// before (a failed commit must leave every object readable). Blobs a crash leaves behind
+    /// are the sweeper's ([`sweep`]).
+    pub garbage: Vec<std::path::PathBuf>,
+}
+
+impl Effect<'_> {
+    /// Removes the garbage of a committed transaction.
+    fn committed(&mut self) {
+        for file in self.garbage.drain(..) {
+            let _ = std::fs::remove_file(file);
+        }
+    }
 }
 
 pub(crate) fn xml_reply(status: u16, body: String) -> Reply {

@@ -64,17 +64,20 @@ fn write_blob(state: &State, account: &str, bytes: &[u8]) -> Result<String, ApiE
     Ok(name)
 }
 
-fn remove_blobs(state: &State, account: &str, body: &Value) {
-    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
-        remove_blob(state, account, part);
-    }
+/// The blob files of an object's parts, to be removed once the transaction that drops the last
+/// record naming them has committed (see [`super::Effect::garbage`]).
+fn blob_files(state: &State, account: &str, body: &Value) -> Vec<PathBuf> {
+    body.get("Parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|part| part_file(state, account, part))
+        .collect()
 }
 
-/// Removes the blob of one sealed part (an entry of an object's `Parts`).
-fn remove_blob(state: &State, account: &str, part: &Value) {
-    if let Some(name) = part.get("Blob").and_then(Value::as_str) {
-        let _ = std::fs::remove_file(blob_dir(state, account).join(name));
-    }
+/// The blob file of one sealed part (an entry of an object's `Parts`).
+fn part_file(state: &State, account: &str, part: &Value) -> Option<PathBuf> {
+    part.get("Blob").and_then(Value::as_str).map(|name| blob_dir(state, account).join(name))
 }
 
 /// The part records of an upload, in part-number order.
@@ -689,7 +692,7 @@ pub(crate) fn handle<'s>(
                                 headers.push(("x-amz-delete-marker".into(), "true".into()));
                             }
                             effect.tx = Some(tx);
-                            remove_blobs(state, &bucket.account, &found.body);
+                            effect.garbage = blob_files(state, &bucket.account, &found.body);
                         } else {
                             effect.tx = Some(tx);
                         }
@@ -698,7 +701,16 @@ pub(crate) fn handle<'s>(
                     if let Some(marker_id) = super::versions::new_id(bucket) {
                         // Versioned: a delete marker becomes the newest version; data stays.
                         let marker = json!({ "Key": key, "VersionId": marker_id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
-                        super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
+                        let replaced = super::versions::record(
+                            tx.as_mut(),
+                            bucket,
+                            &key,
+                            &marker,
+                            facts.time_ms,
+                        )?;
+                        effect.garbage = replaced
+                            .map(|r| blob_files(state, &bucket.account, &r.body))
+                            .unwrap_or_default();
                         if tx
                             .get_record_for_update(&bucket.account, "s3_object", &k)
                             .map_err(db)?
@@ -720,7 +732,7 @@ pub(crate) fn handle<'s>(
                     {
                         tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
                         effect.tx = Some(tx);
-                        remove_blobs(state, &bucket.account, &old.body);
+                        effect.garbage = blob_files(state, &bucket.account, &old.body);
                     } else {
                         effect.tx = Some(tx);
                     }
@@ -860,9 +872,25 @@ fn put<'s>(
     Ok(empty(200, headers))
 }
 
+/// The blobs of the current object a write to `record_key` replaces in a bucket without
+/// versioning (with versioning, they stay with the object's version; a suspended bucket's
+/// replaced `null` version is left to the sweeper).
+fn replaced_blobs(
+    state: &State,
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    record_key: &str,
+) -> Result<Vec<PathBuf>, ApiError> {
+    if super::versions::status(bucket).is_some() {
+        return Ok(Vec::new());
+    }
+    let old = tx.get_record_for_update(&bucket.account, "s3_object", record_key).map_err(db)?;
+    Ok(old.map(|old| blob_files(state, &bucket.account, &old.body)).unwrap_or_default())
+}
+
 /// Writes an object's record in the transaction the event joins. The blobs of an object it
-/// replaces become unreachable when it commits (they are left for a later sweep: removing them
-/// first would lose the old object if the commit failed).
+/// replaces go once it has committed (removing them first would lose the old object if the
+/// commit failed).
 fn commit_object<'s>(
     state: &'s State,
     bucket: &Record,
@@ -873,7 +901,10 @@ fn commit_object<'s>(
 ) -> Result<(), ApiError> {
     let mut tx = state.store.begin().map_err(db)?;
     if body.get("VersionId").is_some() {
-        super::versions::record(tx.as_mut(), bucket, key, &body, facts.time_ms)?;
+        let replaced = super::versions::record(tx.as_mut(), bucket, key, &body, facts.time_ms)?;
+        effect.garbage.extend(
+            replaced.map(|r| blob_files(state, &bucket.account, &r.body)).unwrap_or_default(),
+        );
     }
     let record = Record {
         account: bucket.account.clone(),
@@ -883,6 +914,7 @@ fn commit_object<'s>(
         body,
         updated_at_ms: facts.time_ms,
     };
+    effect.garbage.extend(replaced_blobs(state, tx.as_mut(), bucket, &record.key)?);
     tx.put_record(&record, PutMode::Upsert).map_err(db)?;
     effect.tx = Some(tx);
     Ok(())
@@ -995,7 +1027,9 @@ fn delete_objects<'s>(
                 if let Some(id) = &marker_id {
                     // Versioned: a delete marker; the data stays with its version.
                     let marker = json!({ "Key": key, "VersionId": id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
-                    super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
+                    let replaced =
+                        super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
+                    removed.extend(replaced);
                 }
                 if let Some(old) =
                     tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
@@ -1019,7 +1053,7 @@ fn delete_objects<'s>(
     }
     effect.tx = Some(tx);
     for old in removed {
-        remove_blobs(state, &bucket.account, &old.body);
+        effect.garbage.extend(blob_files(state, &bucket.account, &old.body));
     }
     Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
 }
@@ -1343,9 +1377,10 @@ pub(crate) fn multipart<'s>(
             let mut tx = state.store.begin().map_err(db)?;
             let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
-            for p in parts {
-                remove_blob(state, &bucket.account, part_of(&p.body));
-            }
+            effect.garbage = parts
+                .iter()
+                .filter_map(|p| part_file(state, &bucket.account, part_of(&p.body)))
+                .collect();
             Ok(empty(204, Vec::new()))
         }
         _ => {
@@ -1430,14 +1465,21 @@ pub(crate) fn multipart<'s>(
             {
                 obj.insert("VersionId".into(), json!(v));
             }
+            let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record.key)?;
             if record.body.get("VersionId").is_some() {
-                super::versions::record(tx.as_mut(), bucket, key, &record.body, facts.time_ms)?;
+                let null =
+                    super::versions::record(tx.as_mut(), bucket, key, &record.body, facts.time_ms)?;
+                replaced.extend(
+                    null.map(|r| blob_files(state, &bucket.account, &r.body)).unwrap_or_default(),
+                );
             }
             tx.put_record(&record, PutMode::Upsert).map_err(db)?;
             effect.tx = Some(tx);
-            for p in leftovers {
-                remove_blob(state, &bucket.account, part_of(&p.body));
-            }
+            effect.garbage = leftovers
+                .iter()
+                .filter_map(|p| part_file(state, &bucket.account, part_of(&p.body)))
+                .chain(replaced)
+                .collect();
             Ok(xml_reply(200, format!(
                 "<CompleteMultipartUploadResult xmlns=\"{}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
                 xml::NS, xml::escape(name), xml::escape(key), xml::escape(name), xml::escape(key), xml::escape(&etag)

@@ -58,18 +58,21 @@ pub fn find(
 }
 
 /// Records `body` (which carries its `VersionId`) as the newest version of `key`; a `null`
-/// version replaces the previous `null` version.
+/// version replaces the previous `null` version, which is returned (its blobs go once the
+/// transaction commits).
 pub fn record(
     tx: &mut dyn store::Tx,
     bucket: &Record,
     key: &str,
     body: &Value,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<Option<Record>, ApiError> {
     let id = body.get("VersionId").and_then(Value::as_str).unwrap_or("null").to_string();
+    let mut replaced = None;
     if id == "null" {
         if let Some(old) = find(tx, bucket, key, "null")? {
             tx.delete_record(&bucket.account, "s3_version", &old.key).map_err(db)?;
+            replaced = Some(old);
         }
     }
     let order = i64::MAX - now;
@@ -81,7 +84,8 @@ pub fn record(
         body: body.clone(),
         updated_at_ms: now,
     };
-    tx.put_record(&record, PutMode::Upsert).map_err(db)
+    tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    Ok(replaced)
 }
 
 /// Whether the bucket holds any version.
