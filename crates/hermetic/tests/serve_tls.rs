@@ -5,61 +5,19 @@
 mod common;
 
 use common::{aws, start_with, unique_dir};
-use std::process::Command;
 
 #[test]
 fn https_with_a_verified_certificate_and_secure_transport() {
     let dir = unique_dir("tls");
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (cert, key) = common::self_signed_cert(&dir);
     let data = dir.join("data");
     let (mut child, url, _) = start_with(
         &data,
         &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
     );
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-    // `hermetic account` speaks plain HTTP to the local endpoint; over TLS, sign the operator
-    // call with botocore and verify the server's certificate.
-    let (ok_key, ok_secret) = common::operator_creds(&data);
-    let script = format!(
-        "import botocore.session, json\n\
-         from botocore.auth import SigV4Auth\n\
-         from botocore.awsrequest import AWSRequest\n\
-         from botocore.credentials import Credentials\n\
-         import urllib.request, ssl\n\
-         ctx = ssl.create_default_context(cafile='{cert}')\n\
-         req = AWSRequest(method='POST', url='{url}/', data=b'{{\"AccountName\": \"tls\"}}', headers={{'X-Amz-Target': 'HermeticOperator.CreateAccount', 'Content-Type': 'application/x-amz-json-1.1'}})\n\
-         SigV4Auth(Credentials('{ok_key}', '{ok_secret}'), 'hermetic', 'us-east-1').add_auth(req)\n\
-         r = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers.items()), method='POST')\n\
-         print(urllib.request.urlopen(r, context=ctx).read().decode())\n",
-        cert = cert.display()
-    );
-    let out = Command::new(common::python()).arg("-c").arg(script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = common::create_account_over_tls(&url, &cert, &data, "tls");
     let (k, s) =
         (created["AccessKeyId"].as_str().unwrap(), created["SecretAccessKey"].as_str().unwrap());
 

@@ -289,3 +289,47 @@ pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
     }
     unnamed
 }
+
+/// A self-signed P-256 certificate for 127.0.0.1 in `dir`: (cert.pem, key.pem).
+pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (cert, key)
+}
+
+/// Creates a tenant account on an HTTPS server (`hermetic account` speaks plain HTTP to the
+/// local endpoint): the operator call signed with botocore, the certificate verified. Returns
+/// `{"AccountId", "AccessKeyId", "SecretAccessKey"}`.
+pub fn create_account_over_tls(
+    url: &str,
+    cert: &Path,
+    data_dir: &Path,
+    name: &str,
+) -> serde_json::Value {
+    let (key, secret) = operator_creds(data_dir);
+    let script = format!(
+        "import json, ssl, urllib.request\n\
+         from botocore.auth import SigV4Auth\n\
+         from botocore.awsrequest import AWSRequest\n\
+         from botocore.credentials import Credentials\n\
+         ctx = ssl.create_default_context(cafile='{cert}')\n\
+         req = AWSRequest(method='POST', url='{url}/', data=json.dumps({{'AccountName': '{name}'}}).encode(), headers={{'X-Amz-Target': 'HermeticOperator.CreateAccount', 'Content-Type': 'application/x-amz-json-1.1'}})\n\
+         SigV4Auth(Credentials('{key}', '{secret}'), 'hermetic', 'us-east-1').add_auth(req)\n\
+         r = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers.items()), method='POST')\n\
+         print(urllib.request.urlopen(r, context=ctx).read().decode())\n",
+        cert = cert.display()
+    );
+    let out = Command::new(python()).arg("-c").arg(script).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -79,6 +79,9 @@ s3.put_object(Bucket="acme-data", Key="sum", Body=b"checked", ChecksumAlgorithm=
 s3.put_object(Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5="Y2hlY2tlZCBub3Q=".replace("Y2hlY2tlZCBub3Q=", __import__("base64").b64encode(hashlib.md5(b"checked").digest()).decode()))
 fails("BadDigest", s3.put_object, Bucket="acme-data", Key="md5", Body=b"checked", ContentMD5=__import__("base64").b64encode(hashlib.md5(b"other").digest()).decode())
 
+# SSE-C is refused over plain HTTP (serve_s3_sse_c.rs covers it over TLS).
+fails("InvalidRequest", s3.put_object, Bucket="acme-data", Key="sse-c", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=os.urandom(32))
+
 # --- presigned URLs (query-string SigV4): GET and PUT without the SDK
 import urllib.request  # noqa: E402
 
@@ -219,6 +222,15 @@ assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"seco
 s3.delete_object(Bucket="acme-versions", Key="doc", VersionId=v2)
 assert s3.get_object(Bucket="acme-versions", Key="doc")["Body"].read() == b"first"
 fails("NoSuchVersion", s3.get_object, Bucket="acme-versions", Key="doc", VersionId=v2)
+# Copies from a version (CopyObject and UploadPartCopy), which name it in their answer.
+copied = s3.copy_object(Bucket="acme-versions", Key="doc-v1", CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": v1})
+assert copied["CopySourceVersionId"] == v1, copied
+assert s3.get_object(Bucket="acme-versions", Key="doc-v1")["Body"].read() == b"first"
+fails("NoSuchVersion", s3.copy_object, Bucket="acme-versions", Key="doc-x", CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": "0" * 32})
+mp = s3.create_multipart_upload(Bucket="acme-versions", Key="doc-parts")
+pc = s3.upload_part_copy(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], PartNumber=1, CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": v1})
+s3.complete_multipart_upload(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pc["CopyPartResult"]["ETag"]}]})
+assert s3.get_object(Bucket="acme-versions", Key="doc-parts")["Body"].read() == b"first"
 s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Suspended"})
 assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") == "null"
 # A second write while suspended replaces the null version (whose data goes); the versions

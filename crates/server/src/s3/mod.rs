@@ -8,6 +8,7 @@
 
 mod bpa;
 mod objects;
+mod sse;
 pub(crate) mod sweep;
 mod versions;
 mod xml;

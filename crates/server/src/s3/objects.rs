@@ -2,6 +2,7 @@
 //! v2), multipart uploads, tagging. An object is one or more sealed parts (`crypto::object`),
 //! each a blob file, under one data key KMS issued for it as the caller.
 
+use super::sse::{self, COPY_SOURCE, CUSTOMER};
 use super::{check, db, empty, s3err, xml, xml_reply, Effect, S3Request};
 use crate::audit_trail::RequestFacts;
 use crate::error::ApiError;
@@ -20,26 +21,6 @@ pub const MAX_PARTS: u32 = 10_000;
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-fn via(region: &str) -> String {
-    format!("s3.{region}.amazonaws.com")
-}
-
-fn s3_context(bucket: &str, key: &str) -> Vec<(String, String)> {
-    vec![("aws:s3:arn".to_string(), format!("arn:aws:s3:::{bucket}/{key}"))]
-}
-
-/// KMS refusals reach the S3 caller as `AccessDenied`.
-fn kms_denied(mut e: ApiError) -> ApiError {
-    if e.code == "AccessDeniedException" {
-        s3err(403, "AccessDenied", e.message)
-    } else if e.status == 400 {
-        e.code = format!("KMS.{}", e.code);
-        e
-    } else {
-        e
-    }
 }
 
 fn blob_dir(state: &State, account: &str) -> PathBuf {
@@ -170,11 +151,6 @@ fn metadata_headers(body: &Value) -> Vec<(String, String)> {
                 .to_string(),
         ),
         ("accept-ranges".to_string(), "bytes".to_string()),
-        ("x-amz-server-side-encryption".to_string(), "aws:kms".to_string()),
-        (
-            "x-amz-server-side-encryption-aws-kms-key-id".to_string(),
-            text(body, "KmsKeyArn").to_string(),
-        ),
     ];
     for (k, v) in body.get("Metadata").and_then(Value::as_object).into_iter().flatten() {
         out.push((format!("x-amz-meta-{k}"), v.as_str().unwrap_or_default().to_string()));
@@ -260,50 +236,6 @@ fn check_integrity(req: &S3Request<'_>, body: &[u8]) -> Result<String, ApiError>
     Ok(sigv4::encode::hex(md5.as_slice()))
 }
 
-/// The bucket key for new objects: the request's, the bucket's default, or the account's
-/// `aws/s3` key.
-fn bucket_key(
-    state: &State,
-    req: &S3Request<'_>,
-    bucket: &Record,
-    facts: &RequestFacts,
-) -> Result<String, ApiError> {
-    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
-        return Ok(k.to_string());
-    }
-    if let Some(k) = bucket.body.get("KmsKeyId").and_then(Value::as_str) {
-        return Ok(k.to_string());
-    }
-    let region =
-        bucket.body.get("Region").and_then(Value::as_str).unwrap_or(&facts.region).to_string();
-    crate::kms::s3_default_key(state, &bucket.account, &region, facts.time_ms)
-}
-
-fn sse_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let mut out = Vec::new();
-    match req.header("x-amz-server-side-encryption") {
-        None | Some("aws:kms") | Some("AES256") | Some("aws:kms:dsse") => {}
-        Some(other) => {
-            return Err(s3err(
-                400,
-                "InvalidArgument",
-                format!("Server Side Encryption with {other} is not supported."),
-            ))
-        }
-    }
-    if req.header("x-amz-server-side-encryption-customer-algorithm").is_some() {
-        return Err(s3err(400, "NotImplemented", "SSE-C is not supported yet."));
-    }
-    out.push((
-        "s3:x-amz-server-side-encryption".into(),
-        req.header("x-amz-server-side-encryption").unwrap_or("aws:kms").to_string(),
-    ));
-    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
-        out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.to_string()));
-    }
-    Ok(out)
-}
-
 fn user_metadata(req: &S3Request<'_>) -> Value {
     let mut map = serde_json::Map::new();
     for (name, value) in req.headers {
@@ -332,27 +264,6 @@ fn seal_part(
         .map_err(|_| ApiError::internal("the object could not be encrypted"))?;
     let blob = write_blob(state, account, &sealed)?;
     Ok(json!({ "Blob": blob, "Size": plaintext.len(), "Identity": identity, "MD5": md5 }))
-}
-
-/// Opens an object's data key as the caller.
-fn open_key(
-    state: &State,
-    caller: &Caller,
-    body: &Value,
-    bucket: &Record,
-    key: &str,
-    facts: &RequestFacts,
-) -> Result<crypto::SecretBytes, ApiError> {
-    let wrapped = b64()
-        .decode(text(body, "WrappedKey"))
-        .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
-    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
-    let context = match body.get("KeyContext").and_then(Value::as_str) {
-        Some(arn) => vec![("aws:s3:arn".to_string(), arn.to_string())],
-        None => s3_context(&bucket.key, key),
-    };
-    crate::kms::decrypt_for(state, caller, &wrapped, &context, &via(region), facts)
-        .map_err(kms_denied)
 }
 
 /// Plaintext bytes `first..=last` of an object, in memory (small reads and copies).
@@ -546,38 +457,8 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         existing_tags(state, bucket, &key)?,
                     )?;
-                    let record = match req.param("versionId") {
-                        Some(v) => {
-                            check(
-                                state,
-                                caller,
-                                facts,
-                                "s3:GetObjectVersion",
-                                &object_arn,
-                                Some(bucket),
-                                vec![("s3:VersionId".into(), v.to_string())],
-                            )?;
-                            let mut tx = state.store.read().map_err(db)?;
-                            let found = super::versions::find(tx.as_mut(), bucket, &key, v)?
-                                .ok_or_else(|| {
-                                    s3err(
-                                        404,
-                                        "NoSuchVersion",
-                                        "The specified version does not exist.",
-                                    )
-                                })?;
-                            if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true)
-                            {
-                                return Err(s3err(
-                                    405,
-                                    "MethodNotAllowed",
-                                    "The specified method is not allowed against a delete marker.",
-                                ));
-                            }
-                            found
-                        }
-                        None => object(state, bucket, &key)?.ok_or_else(|| no_such_key(&key))?,
-                    };
+                    let record =
+                        read_target(state, caller, facts, bucket, &key, req.param("versionId"))?;
                     conditions(req, &record.body)?;
                     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
                     let mut headers = metadata_headers(&record.body);
@@ -588,11 +469,26 @@ pub(crate) fn handle<'s>(
                         Some(r) => Some(parse_range(r, size)?),
                         None => None,
                     };
+                    if operation == "HeadObject" && !sse::is_customer(&record.body) {
+                        let arn = text(&record.body, "KmsKeyArn");
+                        headers.extend(sse::kms_headers(arn));
+                        headers.push(("content-length".into(), size.to_string()));
+                        return Ok(empty(200, headers));
+                    }
+                    let (data_key, sse_headers) = sse::open_key(
+                        state,
+                        caller,
+                        sse::customer_key(req, CUSTOMER, facts)?,
+                        &record.body,
+                        bucket,
+                        &key,
+                        facts,
+                    )?;
+                    headers.extend(sse_headers);
                     if operation == "HeadObject" {
                         headers.push(("content-length".into(), size.to_string()));
                         return Ok(empty(200, headers));
                     }
-                    let data_key = open_key(state, caller, &record.body, bucket, &key, facts)?;
                     let (status, first, last) = match range {
                         Some((f, l)) => {
                             headers.push(("content-range".into(), format!("bytes {f}-{l}/{size}")));
@@ -824,7 +720,7 @@ fn put<'s>(
 ) -> Result<Reply, ApiError> {
     let name = &bucket.key;
     let object_arn = format!("arn:aws:s3:::{name}/{key}");
-    let mut context = sse_context(req)?;
+    let mut context = sse::context(req)?;
     let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
     for (k, v) in &tags {
         context
@@ -832,19 +728,9 @@ fn put<'s>(
     }
     check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
     let md5 = check_integrity(req, &req.body)?;
-    let key_id = bucket_key(state, req, bucket, facts)?;
-    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
-    let (data_key, wrapped, key_arn) = crate::kms::data_key_for(
-        state,
-        caller,
-        &key_id,
-        &s3_context(name, key),
-        &via(region),
-        facts,
-    )
-    .map_err(kms_denied)?;
+    let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
     let identity = format!("{object_arn}|{}|1", crate::bootstrap::uuid());
-    let part = seal_part(state, &bucket.account, &data_key, &identity, &req.body, &md5)?;
+    let part = seal_part(state, &bucket.account, &sealing.data_key, &identity, &req.body, &md5)?;
     let etag = format!("\"{md5}\"");
     let body = json!({
         "Key": key, "Size": req.body.len(), "ETag": etag, "LastModifiedMs": facts.time_ms,
@@ -854,21 +740,21 @@ fn put<'s>(
         "ContentEncoding": req.header("content-encoding").filter(|e| *e != "aws-chunked").unwrap_or_default(),
         "ContentLanguage": req.header("content-language").unwrap_or_default(),
         "Metadata": user_metadata(req), "Tags": Value::Object(tags),
-        "WrappedKey": b64().encode(wrapped), "KmsKeyArn": key_arn, "Parts": [part],
+        "Parts": [part],
     });
     let version = super::versions::new_id(bucket);
     let mut body = body;
-    if let (Some(v), Some(obj)) = (&version, body.as_object_mut()) {
-        obj.insert("VersionId".into(), json!(v));
+    if let Some(obj) = body.as_object_mut() {
+        obj.extend(sealing.fields);
+        if let Some(v) = &version {
+            obj.insert("VersionId".into(), json!(v));
+        }
     }
     commit_object(state, bucket, key, body, facts, effect)?;
     let mut headers: Vec<(String, String)> =
         version.map(|v| vec![("x-amz-version-id".to_string(), v)]).unwrap_or_default();
-    headers.extend(vec![
-        ("etag".into(), etag),
-        ("x-amz-server-side-encryption".into(), "aws:kms".into()),
-        ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn),
-    ]);
+    headers.push(("etag".into(), etag));
+    headers.extend(sealing.headers);
     Ok(empty(200, headers))
 }
 
@@ -920,6 +806,93 @@ fn commit_object<'s>(
     Ok(())
 }
 
+/// The object a read names: the version `version_id` (which needs `s3:GetObjectVersion` too,
+/// and is not a delete marker), else the current object.
+fn read_target(
+    state: &State,
+    caller: &Caller,
+    facts: &RequestFacts,
+    bucket: &Record,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Record, ApiError> {
+    let Some(v) = version_id else {
+        return object(state, bucket, key)?.ok_or_else(|| no_such_key(key));
+    };
+    let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
+    let context = vec![("s3:VersionId".into(), v.to_string())];
+    check(state, caller, facts, "s3:GetObjectVersion", &arn, Some(bucket), context)?;
+    let mut tx = state.store.read().map_err(db)?;
+    let found = super::versions::find(tx.as_mut(), bucket, key, v)?
+        .ok_or_else(|| s3err(404, "NoSuchVersion", "The specified version does not exist."))?;
+    if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
+        return Err(s3err(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against a delete marker.",
+        ));
+    }
+    Ok(found)
+}
+
+/// A copy's source, read with the caller's permissions, and its opened data key.
+struct CopySource {
+    bucket: Record,
+    record: Record,
+    data_key: crypto::SecretBytes,
+}
+
+impl CopySource {
+    /// `x-amz-copy-source-version-id` when the source is a version.
+    fn version_header(&self) -> Vec<(String, String)> {
+        self.record
+            .body
+            .get("VersionId")
+            .and_then(Value::as_str)
+            .map(|v| vec![("x-amz-copy-source-version-id".to_string(), v.to_string())])
+            .unwrap_or_default()
+    }
+}
+
+/// Resolves `x-amz-copy-source` (`[/]bucket/key`, URL-encoded, optionally `?versionId=ID`):
+/// checks `s3:GetObject` (and `s3:GetObjectVersion` for a version) on it and opens its data
+/// key (with the `x-amz-copy-source-server-side-encryption-customer-*` key for SSE-C).
+fn copy_source(
+    state: &State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    facts: &RequestFacts,
+) -> Result<CopySource, ApiError> {
+    let header = req.header("x-amz-copy-source").unwrap_or_default();
+    let (path, version_id) = match header.split_once("?versionId=") {
+        Some((path, v)) => (path, Some(sigv4::encode::percent_decode(v).into_owned())),
+        None => (header, None),
+    };
+    let path = sigv4::encode::percent_decode(path.trim_start_matches('/')).into_owned();
+    let (src_bucket, src_key) =
+        path.split_once('/').filter(|(_, k)| !k.is_empty()).ok_or_else(|| {
+            s3err(
+                400,
+                "InvalidArgument",
+                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            )
+        })?;
+    let bucket = super::bucket(state, src_bucket)?;
+    let arn = format!("arn:aws:s3:::{src_bucket}/{src_key}");
+    check(state, caller, facts, "s3:GetObject", &arn, Some(&bucket), Vec::new())?;
+    let record = read_target(state, caller, facts, &bucket, src_key, version_id.as_deref())?;
+    let (data_key, _) = sse::open_key(
+        state,
+        caller,
+        sse::customer_key(req, COPY_SOURCE, facts)?,
+        &record.body,
+        &bucket,
+        src_key,
+        facts,
+    )?;
+    Ok(CopySource { bucket, record, data_key })
+}
+
 fn copy<'s>(
     state: &'s State,
     caller: &Caller,
@@ -929,33 +902,13 @@ fn copy<'s>(
     facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
-    let source = req.header("x-amz-copy-source").unwrap_or_default();
-    let source = sigv4::encode::percent_decode(source.trim_start_matches('/')).into_owned();
-    let (src_bucket, src_key) = source.split_once('/').ok_or_else(|| {
-        s3err(
-            400,
-            "InvalidArgument",
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-        )
-    })?;
-    let src_key = src_key.split("?versionId=").next().unwrap_or(src_key);
-    let src = super::bucket(state, src_bucket)?;
-    check(
-        state,
-        caller,
-        facts,
-        "s3:GetObject",
-        &format!("arn:aws:s3:::{src_bucket}/{src_key}"),
-        Some(&src),
-        Vec::new(),
-    )?;
-    let record = object(state, &src, src_key)?.ok_or_else(|| no_such_key(src_key))?;
-    let data_key = open_key(state, caller, &record.body, &src, src_key, facts)?;
+    let source = copy_source(state, caller, req, facts)?;
+    let record = &source.record;
     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
     let plaintext = if size == 0 {
         Vec::new()
     } else {
-        read_range(state, &src.account, &record.body, &data_key, 0, size - 1)?
+        read_range(state, &source.bucket.account, &record.body, &source.data_key, 0, size - 1)?
     };
     let mut copy_req = S3Request {
         method: "PUT",
@@ -970,7 +923,7 @@ fn copy<'s>(
         // Keep the source's metadata: the new record copies it after `put`.
         copy_req.query.push(("copy-metadata".into(), String::new()));
     }
-    put(state, caller, &copy_req, bucket, key, facts, effect)?;
+    let written = put(state, caller, &copy_req, bucket, key, facts, effect)?;
     if !replace {
         if let Some(tx) = effect.tx.as_mut() {
             let k = format!("{}/{key}", bucket.key);
@@ -996,10 +949,14 @@ fn copy<'s>(
         }
     }
     let etag = text(&record.body, "ETag").to_string();
-    Ok(xml_reply(200, format!(
+    let mut reply = xml_reply(200, format!(
         "<CopyObjectResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
         xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag)
-    )))
+    ));
+    // How the copy is sealed, and its version and its source's.
+    reply.headers.extend(written.headers.into_iter().filter(|(name, _)| name != "etag"));
+    reply.headers.extend(source.version_header());
+    Ok(reply)
 }
 
 fn delete_objects<'s>(
@@ -1232,19 +1189,9 @@ pub(crate) fn multipart<'s>(
     };
     match operation {
         "CreateMultipartUpload" => {
-            let context = sse_context(req)?;
+            let context = sse::context(req)?;
             check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
-            let key_id = bucket_key(state, req, bucket, facts)?;
-            let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
-            let (_, wrapped, key_arn) = crate::kms::data_key_for(
-                state,
-                caller,
-                &key_id,
-                &s3_context(name, key),
-                &via(region),
-                facts,
-            )
-            .map_err(kms_denied)?;
+            let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
             let id = sigv4::encode::hex(&sigv4::key::sha256(crate::bootstrap::uuid().as_bytes()));
             let record = Record {
                 account: bucket.account.clone(),
@@ -1254,11 +1201,15 @@ pub(crate) fn multipart<'s>(
                 body: json!({
                     "Key": key, "UploadId": id, "CreatedMs": facts.time_ms,
                     "ContentType": req.header("content-type").unwrap_or_default(),
-                    "Metadata": user_metadata(req), "WrappedKey": b64().encode(wrapped), "KmsKeyArn": key_arn,
+                    "Metadata": user_metadata(req),
                     "Tags": Value::Object(req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default()),
                 }),
                 updated_at_ms: facts.time_ms,
             };
+            let mut record = record;
+            if let Some(obj) = record.body.as_object_mut() {
+                obj.extend(sealing.fields);
+            }
             let mut tx = state.store.begin().map_err(db)?;
             tx.put_record(&record, PutMode::Create).map_err(db)?;
             effect.tx = Some(tx);
@@ -1266,7 +1217,7 @@ pub(crate) fn multipart<'s>(
                 "<InitiateMultipartUploadResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
                 xml::NS, xml::escape(name), xml::escape(key)
             ));
-            reply.headers.push(("x-amz-server-side-encryption".into(), "aws:kms".into()));
+            reply.headers.extend(sealing.headers);
             Ok(reply)
         }
         "UploadPart" | "UploadPartCopy" => {
@@ -1284,29 +1235,8 @@ pub(crate) fn multipart<'s>(
                     )
                 })?;
             let plaintext = if operation == "UploadPartCopy" {
-                let source = sigv4::encode::percent_decode(
-                    req.header("x-amz-copy-source").unwrap_or_default().trim_start_matches('/'),
-                )
-                .into_owned();
-                let (sb, sk) = source.split_once('/').ok_or_else(|| {
-                    s3err(
-                        400,
-                        "InvalidArgument",
-                        "Copy Source must mention the source bucket and key",
-                    )
-                })?;
-                let src = super::bucket(state, sb)?;
-                check(
-                    state,
-                    caller,
-                    facts,
-                    "s3:GetObject",
-                    &format!("arn:aws:s3:::{sb}/{sk}"),
-                    Some(&src),
-                    Vec::new(),
-                )?;
-                let record = object(state, &src, sk)?.ok_or_else(|| no_such_key(sk))?;
-                let dk = open_key(state, caller, &record.body, &src, sk, facts)?;
+                let source = copy_source(state, caller, req, facts)?;
+                let record = &source.record;
                 let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
                 let (first, last) = match req.header("x-amz-copy-source-range") {
                     Some(r) => parse_range(r, size)?,
@@ -1315,13 +1245,28 @@ pub(crate) fn multipart<'s>(
                 if size == 0 {
                     Vec::new()
                 } else {
-                    read_range(state, &src.account, &record.body, &dk, first, last)?
+                    read_range(
+                        state,
+                        &source.bucket.account,
+                        &record.body,
+                        &source.data_key,
+                        first,
+                        last,
+                    )?
                 }
             } else {
                 req.body.clone()
             };
             let md5 = check_integrity(req, &plaintext)?;
-            let data_key = open_key(state, caller, &upload.body, bucket, key, facts)?;
+            let (data_key, sse_headers) = sse::open_key(
+                state,
+                caller,
+                sse::customer_key(req, CUSTOMER, facts)?,
+                &upload.body,
+                bucket,
+                key,
+                facts,
+            )?;
             let identity = format!("{object_arn}|{upload_id}|{number}");
             let part = seal_part(state, &bucket.account, &data_key, &identity, &plaintext, &md5)?;
             let record = Record {
@@ -1337,9 +1282,13 @@ pub(crate) fn multipart<'s>(
             effect.tx = Some(tx);
             let etag = format!("\"{md5}\"");
             if operation == "UploadPartCopy" {
-                return Ok(xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag))));
+                let mut reply = xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag)));
+                reply.headers.extend(sse_headers);
+                return Ok(reply);
             }
-            Ok(empty(200, vec![("etag".into(), etag)]))
+            let mut headers = vec![("etag".into(), etag)];
+            headers.extend(sse_headers);
+            Ok(empty(200, headers))
         }
         "ListParts" => {
             check(
@@ -1455,15 +1404,21 @@ pub(crate) fn multipart<'s>(
                     "Key": key, "Size": size, "ETag": etag, "LastModifiedMs": facts.time_ms,
                     "ContentType": text(&upload.body, "ContentType"), "Metadata": upload.body.get("Metadata").cloned().unwrap_or(json!({})),
                     "Tags": upload.body.get("Tags").cloned().unwrap_or(json!({})),
-                    "WrappedKey": text(&upload.body, "WrappedKey"), "KmsKeyArn": text(&upload.body, "KmsKeyArn"), "Parts": parts,
+                    "Parts": parts,
                 }),
                 updated_at_ms: facts.time_ms,
             };
             let mut record = record;
-            if let (Some(v), Some(obj)) =
-                (super::versions::new_id(bucket), record.body.as_object_mut())
-            {
-                obj.insert("VersionId".into(), json!(v));
+            if let Some(obj) = record.body.as_object_mut() {
+                // The upload's data key (sealed by KMS or the customer's key) is the object's.
+                for field in ["WrappedKey", "KmsKeyArn", "CustomerWrappedKey"] {
+                    if let Some(v) = upload.body.get(field) {
+                        obj.insert(field.into(), v.clone());
+                    }
+                }
+                if let Some(v) = super::versions::new_id(bucket) {
+                    obj.insert("VersionId".into(), json!(v));
+                }
             }
             let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record.key)?;
             if record.body.get("VersionId").is_some() {
