@@ -231,6 +231,31 @@ mp = s3.create_multipart_upload(Bucket="acme-versions", Key="doc-parts")
 pc = s3.upload_part_copy(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], PartNumber=1, CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": v1})
 s3.complete_multipart_upload(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pc["CopyPartResult"]["ETag"]}]})
 assert s3.get_object(Bucket="acme-versions", Key="doc-parts")["Body"].read() == b"first"
+# ListObjectVersions pages (key and version-id markers) and delimiters.
+for name in ["pages/a", "pages/b", "pages/dir/c", "pages/dir/d", "pages/e"]:
+    for n in range(3):
+        s3.put_object(Bucket="acme-versions", Key=name, Body=f"{name} {n}".encode())
+s3.delete_object(Bucket="acme-versions", Key="pages/b")
+whole = s3.list_object_versions(Bucket="acme-versions", Prefix="pages/")
+assert not whole["IsTruncated"] and len(whole["Versions"]) == 15 and len(whole["DeleteMarkers"]) == 1, whole
+paged_versions, paged_markers = [], []
+for page in s3.get_paginator("list_object_versions").paginate(Bucket="acme-versions", Prefix="pages/", PaginationConfig={"PageSize": 2}):
+    assert len(page.get("Versions", [])) + len(page.get("DeleteMarkers", [])) <= 2, page
+    paged_versions += page.get("Versions", [])
+    paged_markers += page.get("DeleteMarkers", [])
+ids = lambda entries: [(e["Key"], e["VersionId"], e["IsLatest"]) for e in entries]
+assert ids(paged_versions) == ids(whole["Versions"]), (ids(paged_versions), ids(whole["Versions"]))
+assert ids(paged_markers) == ids(whole["DeleteMarkers"])
+assert sum(e["IsLatest"] for e in whole["Versions"]) == 4  # pages/b's latest is its delete marker
+# Newest first within a key, even for writes in the same millisecond.
+a_versions = [v for v in whole["Versions"] if v["Key"] == "pages/a"]
+bodies = [s3.get_object(Bucket="acme-versions", Key="pages/a", VersionId=v["VersionId"])["Body"].read() for v in a_versions]
+assert bodies == [b"pages/a 2", b"pages/a 1", b"pages/a 0"], bodies
+assert a_versions[0]["IsLatest"] and s3.get_object(Bucket="acme-versions", Key="pages/a")["Body"].read() == b"pages/a 2"
+rolled = s3.list_object_versions(Bucket="acme-versions", Prefix="pages/", Delimiter="/")
+assert [p["Prefix"] for p in rolled["CommonPrefixes"]] == ["pages/dir/"], rolled
+assert {v["Key"] for v in rolled["Versions"]} == {"pages/a", "pages/b", "pages/e"}
+fails("InvalidArgument", s3.list_object_versions, Bucket="acme-versions", VersionIdMarker="x")
 s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Suspended"})
 assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") == "null"
 # A second write while suspended replaces the null version (whose data goes); the versions

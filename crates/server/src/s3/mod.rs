@@ -596,8 +596,24 @@ fn run<'s>(
                 .and_then(|m| m.parse::<usize>().ok())
                 .unwrap_or(1000)
                 .min(1000);
+            if req.param("version-id-marker").is_some_and(|m| !m.is_empty())
+                && req.param("key-marker").is_none_or(str::is_empty)
+            {
+                return Err(s3err(
+                    400,
+                    "InvalidArgument",
+                    "A version-id marker cannot be specified without a key marker.",
+                ));
+            }
             let mut tx = state.store.read().map_err(db)?;
-            versions::list(tx.as_mut(), &bucket, &prefix, max_keys)
+            let listing = versions::Listing {
+                prefix: &prefix,
+                delimiter: req.param("delimiter"),
+                key_marker: req.param("key-marker").filter(|m| !m.is_empty()),
+                version_id_marker: req.param("version-id-marker").filter(|m| !m.is_empty()),
+                max_keys,
+            };
+            versions::list(tx.as_mut(), &bucket, &listing)
         }
         "DeleteBucket" => {
             check(state, caller, facts, "s3:DeleteBucket", &bucket_arn, Some(&bucket), Vec::new())?;

@@ -75,11 +75,26 @@ pub fn record(
             replaced = Some(old);
         }
     }
-    let order = i64::MAX - now;
+    // Newest first: the order falls with time, and below the key's newest version even within
+    // one millisecond (the `null` version just removed aside).
+    let mut order = i64::MAX - now;
+    let prefix = prefix(&bucket.key, key);
+    if let Some(newest) =
+        crate::iam::records(tx, &bucket.account, "s3_version", &prefix, 1)?.first()
+    {
+        let newest_order = newest
+            .key
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.get(..19))
+            .and_then(|digits| digits.parse::<i64>().ok());
+        if let Some(n) = newest_order {
+            order = order.min(n.saturating_sub(1));
+        }
+    }
     let record = Record {
         account: bucket.account.clone(),
         kind: "s3_version".into(),
-        key: format!("{}{order:019}{id}", prefix(&bucket.key, key)),
+        key: format!("{prefix}{order:019}{id}"),
         format_version: 1,
         body: body.clone(),
         updated_at_ms: now,
@@ -94,52 +109,139 @@ pub fn any(tx: &mut dyn store::ReadTx, bucket: &Record) -> Result<bool, ApiError
         .is_empty())
 }
 
-/// `ListObjectVersions` (prefix; one page of up to `max-keys`).
+/// What a `ListObjectVersions` request asks for.
+pub struct Listing<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    pub key_marker: Option<&'a str>,
+    pub version_id_marker: Option<&'a str>,
+    pub max_keys: usize,
+}
+
+/// One entry of a version listing: a version or delete marker, or a common prefix.
+enum Entry<'r> {
+    Version { record: &'r Record, key: String, latest: bool },
+    Prefix(String),
+}
+
+/// `ListObjectVersions`: versions and delete markers in key order, newest first within a key,
+/// after the key (and version id) marker; keys past `prefix` that contain `delimiter` roll up
+/// into common prefixes. Each version, marker or prefix counts against `max-keys`; a truncated
+/// page names where the next one starts (`NextKeyMarker`, `NextVersionIdMarker`).
 pub fn list(
     tx: &mut dyn store::ReadTx,
     bucket: &Record,
-    prefix_text: &str,
-    max_keys: usize,
+    q: &Listing<'_>,
 ) -> Result<Reply, ApiError> {
     let all = crate::iam::records(
         tx,
         &bucket.account,
         "s3_version",
-        &format!("{}{SEP}{prefix_text}", bucket.key),
-        100_000,
+        &format!("{}{SEP}{}", bucket.key, q.prefix),
+        usize::MAX,
     )?;
-    let mut out = String::new();
+    let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut previous_key: Option<String> = None;
-    let mut truncated = false;
-    for (count, r) in all.iter().enumerate() {
-        if count >= max_keys {
-            truncated = true;
-            break;
-        }
+    // With a version id marker, the marker key's versions up to and including it are skipped.
+    let mut passed_version = false;
+    for r in &all {
         let key = r.body.get("Key").and_then(Value::as_str).unwrap_or_default().to_string();
         let latest = previous_key.as_deref() != Some(key.as_str());
         previous_key = Some(key.clone());
+        if let Some(marker) = q.key_marker {
+            if key.as_str() < marker {
+                continue;
+            }
+            if key == marker {
+                // Without a version id marker the marker key is done; with one, its versions
+                // up to and including that one are.
+                let Some(version_marker) = q.version_id_marker else { continue };
+                if !passed_version {
+                    let id = r.body.get("VersionId").and_then(Value::as_str);
+                    passed_version = id == Some(version_marker);
+                    continue;
+                }
+            }
+        }
+        let rolled = q.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rest = key.get(q.prefix.len()..)?;
+            let at = rest.find(d)?;
+            rest.get(..at + d.len()).map(|head| format!("{}{head}", q.prefix))
+        });
+        match rolled {
+            Some(cp) => {
+                if q.key_marker.is_some_and(|m| m.starts_with(&cp)) {
+                    continue;
+                }
+                if !matches!(entries.last(), Some(Entry::Prefix(last)) if *last == cp) {
+                    entries.push(Entry::Prefix(cp));
+                }
+            }
+            None => entries.push(Entry::Version { record: r, key, latest }),
+        }
+    }
+    let truncated = entries.len() > q.max_keys;
+    entries.truncate(q.max_keys);
+    let mut out = String::new();
+    let mut next = String::new();
+    if truncated {
+        match entries.last() {
+            Some(Entry::Version { record, key, .. }) => {
+                let id = record.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
+                next = format!(
+                    "<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>{}</NextVersionIdMarker>",
+                    xml::escape(key),
+                    xml::escape(id)
+                );
+            }
+            Some(Entry::Prefix(cp)) => {
+                next = format!("<NextKeyMarker>{}</NextKeyMarker>", xml::escape(cp));
+            }
+            None => {}
+        }
+    }
+    for entry in &entries {
+        let (r, key, latest) = match entry {
+            Entry::Prefix(cp) => {
+                out.push_str(&format!(
+                    "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                    xml::escape(cp)
+                ));
+                continue;
+            }
+            Entry::Version { record, key, latest } => (record, key, latest),
+        };
         let id = r.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
         let modified =
             crate::iam::date(r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0));
         if r.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
             out.push_str(&format!(
                 "<DeleteMarker><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified></DeleteMarker>",
-                xml::escape(&key)
+                xml::escape(key)
             ));
         } else {
             out.push_str(&format!(
                 "<Version><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Version>",
-                xml::escape(&key),
+                xml::escape(key),
                 xml::escape(r.body.get("ETag").and_then(Value::as_str).unwrap_or_default()),
                 r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
             ));
         }
     }
+    let markers = format!(
+        "<KeyMarker>{}</KeyMarker><VersionIdMarker>{}</VersionIdMarker>",
+        xml::escape(q.key_marker.unwrap_or_default()),
+        xml::escape(q.version_id_marker.unwrap_or_default())
+    );
+    let delimiter = q
+        .delimiter
+        .map(|d| format!("<Delimiter>{}</Delimiter>", xml::escape(d)))
+        .unwrap_or_default();
     Ok(xml_reply(200, format!(
-        "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{out}</ListVersionsResult>",
+        "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{markers}{delimiter}<MaxKeys>{}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{out}</ListVersionsResult>",
         xml::NS,
         xml::escape(&bucket.key),
-        xml::escape(prefix_text)
+        xml::escape(q.prefix),
+        q.max_keys
     )))
 }
