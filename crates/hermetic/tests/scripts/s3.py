@@ -121,6 +121,26 @@ fails("EntityTooSmall", s3.complete_multipart_upload, Bucket="acme-data", Key="m
 s3.complete_multipart_upload(Bucket="acme-data", Key="multi/small", UploadId=small["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}]})
 assert s3.get_object(Bucket="acme-data", Key="multi/small")["Body"].read() == b"b" * 10
 
+# --- Object Ownership is BucketOwnerEnforced: ACLs read as the owner's, cannot grant more
+acl = s3.get_bucket_acl(Bucket="acme-data")
+assert acl["Owner"]["ID"] == ACCOUNT and [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"], acl
+assert s3.get_bucket_ownership_controls(Bucket="acme-data")["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+fails("InvalidRequest", s3.put_bucket_ownership_controls, Bucket="acme-data", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+fails("AccessControlListNotSupported", s3.put_bucket_acl, Bucket="acme-data", ACL="public-read")
+fails("AccessControlListNotSupported", s3.put_object, Bucket="acme-data", Key="acl", Body=b"x", ACL="public-read")
+fails("AccessControlListNotSupported", s3.put_object, Bucket="acme-data", Key="acl", Body=b"x", GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+s3.put_object(Bucket="acme-data", Key="acl", Body=b"x", ACL="bucket-owner-full-control")
+assert [g["Permission"] for g in s3.get_object_acl(Bucket="acme-data", Key="acl")["Grants"]] == ["FULL_CONTROL"]
+fails("AccessControlListNotSupported", s3.put_object_acl, Bucket="acme-data", Key="acl", ACL="public-read")
+fails("NoSuchKey", s3.get_object_acl, Bucket="acme-data", Key="no-such-key")
+s3.delete_object(Bucket="acme-data", Key="acl")
+fails("InvalidBucketAclWithObjectOwnership", s3.create_bucket, Bucket="acme-acl", ACL="public-read")
+# Sub-resources this server does not implement are refused, never taken for another operation.
+fails("NotImplemented", s3.delete_bucket_cors, Bucket="acme-data")
+fails("NotImplemented", s3.delete_bucket_lifecycle, Bucket="acme-data")
+fails("NotImplemented", s3.delete_bucket_tagging, Bucket="acme-data")
+s3.head_bucket(Bucket="acme-data")
+
 # --- copy, tagging, delete
 s3.copy_object(Bucket="acme-data", Key="copies/small", CopySource={"Bucket": "acme-data", "Key": "objects/small"})
 copied = s3.get_object(Bucket="acme-data", Key="copies/small")

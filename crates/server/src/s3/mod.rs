@@ -88,11 +88,68 @@ fn valid_bucket_name(name: &str) -> bool {
         && !name.split('.').all(|p| p.parse::<u8>().is_ok())
 }
 
+/// S3 sub-resources this server does not implement: a request naming one is refused with
+/// `NotImplemented` rather than taken for the plain bucket or object operation (a `DELETE
+/// /bucket?cors` must never delete the bucket).
+const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
+    "accelerate",
+    "analytics",
+    "attributes",
+    "cors",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metadataTable",
+    "metrics",
+    "notification",
+    "object-lock",
+    "policyStatus",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "session",
+    "torrent",
+    "website",
+];
+
 /// The S3 operation a request is, by method, path and sub-resource.
 fn operation(req: &S3Request<'_>) -> Result<&'static str, ApiError> {
     let copy = req.header("x-amz-copy-source").is_some();
+    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().find(|sub| req.has(sub)) {
+        return Err(s3err(
+            501,
+            "NotImplemented",
+            format!("A header or query you provided implies functionality that is not implemented: ?{sub}."),
+        ));
+    }
+    let bucket_tagging = req.key.is_none() && req.has("tagging");
+    if bucket_tagging {
+        return Err(s3err(
+            501,
+            "NotImplemented",
+            "A header or query you provided implies functionality that is not implemented: bucket ?tagging.",
+        ));
+    }
     Ok(match (req.method, req.bucket.is_some(), req.key.is_some()) {
         ("GET", false, false) => "ListBuckets",
+        ("GET", true, false) if req.has("acl") => "GetBucketAcl",
+        ("PUT", true, false) if req.has("acl") => "PutBucketAcl",
+        ("GET", true, true) if req.has("acl") => "GetObjectAcl",
+        ("PUT", true, true) if req.has("acl") => "PutObjectAcl",
+        ("GET", true, false) if req.has("ownershipControls") => "GetBucketOwnershipControls",
+        ("PUT", true, false) if req.has("ownershipControls") => "PutBucketOwnershipControls",
+        ("DELETE", true, false) if req.has("ownershipControls") => "DeleteBucketOwnershipControls",
+        (_, _, _) if req.has("acl") || req.has("ownershipControls") => {
+            return Err(s3err(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            ))
+        }
         ("PUT", true, false) if req.has("policy") => "PutBucketPolicy",
         ("GET", true, false) if req.has("policy") => "GetBucketPolicy",
         ("DELETE", true, false) if req.has("policy") => "DeleteBucketPolicy",
@@ -153,6 +210,14 @@ fn action(operation: &str) -> &'static str {
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
         "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "GetBucketAcl" => "s3:GetBucketAcl",
+        "PutBucketAcl" => "s3:PutBucketAcl",
+        "GetObjectAcl" => "s3:GetObjectAcl",
+        "PutObjectAcl" => "s3:PutObjectAcl",
+        "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
+        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
+            "s3:PutBucketOwnershipControls"
+        }
         "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
@@ -187,6 +252,11 @@ fn is_data_event(operation: &str) -> bool {
             | "GetPublicAccessBlock"
             | "DeletePublicAccessBlock"
             | "HeadBucket"
+            | "GetBucketAcl"
+            | "PutBucketAcl"
+            | "GetBucketOwnershipControls"
+            | "PutBucketOwnershipControls"
+            | "DeleteBucketOwnershipControls"
     )
 }
 
@@ -483,6 +553,16 @@ fn run<'s>(
         if !valid_bucket_name(&name) {
             return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
         }
+        let acl = req.header("x-amz-acl").filter(|a| *a != "private");
+        let grants =
+            req.headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("x-amz-grant-"));
+        if acl.is_some() || grants {
+            return Err(s3err(
+                400,
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            ));
+        }
         let region = match xml::element(&req.body, "LocationConstraint") {
             Some(r) if !r.is_empty() => r,
             _ => facts.region.clone(),
@@ -653,7 +733,12 @@ fn run<'s>(
         | "PutBucketVersioning"
         | "GetPublicAccessBlock"
         | "PutPublicAccessBlock"
-        | "DeletePublicAccessBlock" => {
+        | "DeletePublicAccessBlock"
+        | "GetBucketAcl"
+        | "PutBucketAcl"
+        | "GetBucketOwnershipControls"
+        | "PutBucketOwnershipControls"
+        | "DeleteBucketOwnershipControls" => {
             check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
@@ -665,12 +750,95 @@ fn run<'s>(
             }
             if operation.ends_with("PublicAccessBlock") {
                 bpa::bucket_config(state, operation, req, bucket, now, effect)
+            } else if operation.ends_with("Acl") || operation.ends_with("OwnershipControls") {
+                acls_disabled(operation, req, &bucket)
             } else {
                 bucket_config(state, operation, req, bucket, now, effect)
             }
         }
+        "GetObjectAcl" | "PutObjectAcl" => {
+            let key = req.key.clone().unwrap_or_default();
+            let arn = format!("{bucket_arn}/{key}");
+            check(state, caller, facts, action(operation), &arn, Some(&bucket), Vec::new())?;
+            let mut tx = state.store.read().map_err(db)?;
+            let k = format!("{name}/{key}");
+            if tx.get_record(&bucket.account, "s3_object", &k).map_err(db)?.is_none() {
+                return Err(s3err(404, "NoSuchKey", "The specified key does not exist."));
+            }
+            acls_disabled(operation, req, &bucket)
+        }
         _ => objects::handle(state, caller, operation, req, &bucket, facts, effect),
     }
+}
+
+/// ACLs are disabled on every bucket (Object Ownership `BucketOwnerEnforced`, as for new AWS
+/// buckets): ACLs read as the owner's full control, and only ACLs that say as much are accepted.
+/// The owner cannot turn ACLs on (a difference from AWS, where it may).
+fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Record) -> Result<Reply, ApiError> {
+    match operation {
+        "GetBucketAcl" | "GetObjectAcl" => Ok(xml_reply(200, owner_acl(&bucket.account))),
+        "PutBucketAcl" | "PutObjectAcl" => {
+            refuse_acls(req)?;
+            let body = String::from_utf8_lossy(&req.body);
+            if body.contains("<Grant>") && !grants_only_owner(&body, &bucket.account) {
+                return Err(acl_not_supported());
+            }
+            Ok(empty(200, Vec::new()))
+        }
+        "GetBucketOwnershipControls" => Ok(xml_reply(200, format!(
+            "<OwnershipControls xmlns=\"{}\"><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>",
+            xml::NS
+        ))),
+        "PutBucketOwnershipControls"
+            if xml::element(&req.body, "ObjectOwnership").as_deref()
+                == Some("BucketOwnerEnforced") =>
+        {
+            Ok(empty(200, Vec::new()))
+        }
+        _ => Err(s3err(
+            400,
+            "InvalidRequest",
+            "Object Ownership is always BucketOwnerEnforced here: ACLs stay disabled.",
+        )),
+    }
+}
+
+fn acl_not_supported() -> ApiError {
+    s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+}
+
+/// Refuses a write that sets an ACL granting anyone but the owner (an `x-amz-acl` other than
+/// `private` or `bucket-owner-full-control`, which say the same here, or any `x-amz-grant-*`
+/// header), as S3 does when ACLs are disabled. (rclone sends `private` by default.)
+pub(crate) fn refuse_acls(req: &S3Request<'_>) -> Result<(), ApiError> {
+    if req
+        .header("x-amz-acl")
+        .is_some_and(|acl| acl != "bucket-owner-full-control" && acl != "private")
+    {
+        return Err(acl_not_supported());
+    }
+    if req.headers.iter().any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-grant-")) {
+        return Err(acl_not_supported());
+    }
+    Ok(())
+}
+
+/// Whether an `AccessControlPolicy` grants only the owner (by canonical id, which is the
+/// account id here) full control.
+fn grants_only_owner(body: &str, owner: &str) -> bool {
+    let grants = body.matches("<Grant>").count();
+    grants == 1
+        && body.contains("<Permission>FULL_CONTROL</Permission>")
+        && xml::elements(body.as_bytes(), "ID").iter().all(|id| id == owner)
+}
+
+/// The ACL every bucket and object has: the owner's full control.
+fn owner_acl(owner: &str) -> String {
+    format!(
+        "<AccessControlPolicy xmlns=\"{ns}\"><Owner><ID>{owner}</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>{owner}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>",
+        ns = xml::NS,
+        owner = xml::escape(owner)
+    )
 }
 
 fn bucket_config<'s>(

@@ -720,6 +720,7 @@ fn put<'s>(
 ) -> Result<Reply, ApiError> {
     let name = &bucket.key;
     let object_arn = format!("arn:aws:s3:::{name}/{key}");
+    super::refuse_acls(req)?;
     let mut context = sse::context(req)?;
     let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
     for (k, v) in &tags {
@@ -1189,6 +1190,7 @@ pub(crate) fn multipart<'s>(
     };
     match operation {
         "CreateMultipartUpload" => {
+            super::refuse_acls(req)?;
             let context = sse::context(req)?;
             check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
             let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
