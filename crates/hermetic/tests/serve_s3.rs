@@ -158,7 +158,7 @@ fn s3_on_postgres() {
 
 /// A 1 GiB object through aws-cli's multipart upload (128 parts of 8 MiB, ten at a time) and
 /// its parallel ranged download; both files compared byte for byte, and a range across a part
-/// boundary read back.
+/// boundary read back. Then one 300 MiB PUT, which streams.
 #[test]
 fn one_gib_multipart_round_trip() {
     const MIB: usize = 1 << 20;
@@ -208,6 +208,31 @@ fn one_gib_multipart_round_trip() {
             assert!(bx == by, "chunk {chunk} differs");
         }
     }
+    // One PUT above the old 256 MiB buffer: 300 MiB, streamed to its blob as it arrives.
+    let single = work.join("single.bin");
+    {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(300 * MIB);
+        std::fs::File::open(&up).unwrap().take(300 * MIB as u64).read_to_end(&mut head).unwrap();
+        std::fs::write(&single, &head).unwrap();
+    }
+    let (ok, _, err) = aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "acme-gib",
+        "--key",
+        "single.bin",
+        "--body",
+        single.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let single_down = work.join("single-down.bin");
+    let (ok, _, err) =
+        aws(&["s3", "cp", "s3://acme-gib/single.bin", single_down.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(std::fs::read(&single).unwrap() == std::fs::read(&single_down).unwrap());
+
     let range = work.join("range.bin");
     let (ok, _, err) = aws(&[
         "s3api",

@@ -219,20 +219,18 @@ async fn handle(
     respond(&state, reply, &id)
 }
 
-async fn pipeline(
+/// Reads a whole request body of at most `limit` bytes. A longer one is refused (and, unread
+/// and so unauthenticated, recorded in the operator realm's log).
+async fn collect_body(
     state: &Arc<State>,
-    req: Request<Incoming>,
+    body: Incoming,
+    limit: usize,
     id: &str,
     peer: std::net::SocketAddr,
-    tls: Option<Arc<TlsSession>>,
-    s3: bool,
-) -> Result<Reply, ApiError> {
-    let (parts, body) = req.into_parts();
-    let limit = if s3 { crate::s3::MAX_BODY } else { state.config.max_body };
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
+) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(_) => {
-            // Unread, so unauthenticated: recorded in the operator realm's log.
             let e = ApiError::sender(413, "RequestEntityTooLarge", "the request body is too large");
             let facts = audit_trail::RequestFacts {
                 request_id: id.to_string(),
@@ -248,8 +246,36 @@ async fn pipeline(
                 .canonical_bytes()
                 .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
             state.audit.append(OPERATOR_ACCOUNT, bytes).await?;
-            return Err(e);
+            Err(e)
         }
+    }
+}
+
+async fn pipeline(
+    state: &Arc<State>,
+    req: Request<Incoming>,
+    id: &str,
+    peer: std::net::SocketAddr,
+    tls: Option<Arc<TlsSession>>,
+    s3: bool,
+) -> Result<Reply, ApiError> {
+    let (parts, body) = req.into_parts();
+    // A large S3 PUT streams: its bytes go to the store thread as they arrive, decoded and
+    // verified there, and are never held whole.
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let streamed = s3
+        && parts.method == hyper::Method::PUT
+        && !parts.headers.contains_key("x-amz-copy-source")
+        && declared.is_some_and(|n| n > crate::s3::STREAM_ABOVE);
+    let (body, stream) = if streamed {
+        (Bytes::new(), Some(crate::body::BodyStream::spawn(body, 8)))
+    } else {
+        let limit = if s3 { crate::s3::MAX_BODY } else { state.config.max_body };
+        (collect_body(state, body, limit, id, peer).await?, None)
     };
     let headers: Vec<(String, String)> = parts
         .headers
@@ -273,7 +299,7 @@ async fn pipeline(
                     &path,
                     &query_text,
                     &headers,
-                    &body,
+                    (&body, stream),
                     &id,
                     (peer, tls),
                     s3,
@@ -302,7 +328,7 @@ fn decide(
     path: &str,
     query_text: &str,
     headers: &[(String, String)],
-    body: &[u8],
+    (body, stream): (&[u8], Option<crate::body::BodyStream>),
     id: &str,
     (peer, tls): (std::net::SocketAddr, Option<Arc<TlsSession>>),
     s3: bool,
@@ -345,7 +371,9 @@ fn decide(
     let signed = sigv4::HttpRequest { method, path, query: query_text, headers: &header_refs };
 
     // Authenticate. Failures are audited too, in the account the credential names when known.
-    let auth = authenticate(state, &signed, body, now);
+    let payload_given =
+        if stream.is_some() { sigv4::Payload::Deferred } else { sigv4::Payload::Bytes(body) };
+    let auth = authenticate(state, &signed, payload_given, now);
     let (caller, service, payload) = match auth {
         Ok((caller, service, region, key, payload)) => {
             facts.region = region;
@@ -425,7 +453,13 @@ fn decide(
                 }
             }
             ("s3", _) => {
-                let content = decode_payload(payload, &header_refs, body)?;
+                let (content, reader) = match stream {
+                    Some(stream) => (
+                        Vec::new(),
+                        Some(crate::body::PayloadReader::new(stream, payload, &header_refs)?),
+                    ),
+                    None => (decode_payload(payload, &header_refs, body)?, None),
+                };
                 crate::s3::handle(
                     state,
                     &caller,
@@ -433,7 +467,7 @@ fn decide(
                     path,
                     query_text,
                     &header_refs,
-                    content,
+                    (content, reader),
                     &mut facts,
                     pending,
                 )
@@ -696,7 +730,7 @@ type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>
 fn authenticate(
     state: &State,
     signed: &sigv4::HttpRequest<'_>,
-    body: &[u8],
+    body: sigv4::Payload<'_>,
     now_ms: i64,
 ) -> Result<(Caller, String, String, String, sigv4::PayloadMode), AuthFailure> {
     let unverified = sigv4::parse(signed)
@@ -829,7 +863,7 @@ fn authenticate(
     let mut cache = sigv4::KeyCache::new(1);
     let s3 = service == "s3";
     let verified = unverified
-        .verify(&secret, now_ms / 1000, sigv4::Payload::Bytes(body), &mut cache)
+        .verify(&secret, now_ms / 1000, body, &mut cache)
         .map_err(|e| fail(ApiError::from_sigv4(&e, s3), account))?;
     if let Some(previous) = last_used {
         if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {

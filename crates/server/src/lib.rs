@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit_trail;
 pub mod authz;
+pub mod body;
 pub mod bootstrap;
 pub mod cloudtrail;
 pub mod config;

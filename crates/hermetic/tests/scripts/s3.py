@@ -101,6 +101,30 @@ try:
 except urllib.error.HTTPError as e:
     assert e.code == 403, e.code
 
+# --- streamed bodies (over 1 MiB): verified as they arrive, nothing stored unless all is right
+from botocore.auth import S3SigV4Auth as _Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest as _Request  # noqa: E402
+from botocore.credentials import Credentials as _Creds  # noqa: E402
+
+big = os.urandom(3 * 1024 * 1024 + 5)
+s3.put_object(Bucket="acme-data", Key="streamed/ok", Body=big)
+assert s3.get_object(Bucket="acme-data", Key="streamed/ok")["Body"].read() == big
+assert s3.get_object(Bucket="acme-data", Key="streamed/ok", Range="bytes=1048570-2097160")["Body"].read() == big[1048570:2097161]
+import base64 as _b64  # noqa: E402
+fails("BadDigest", s3.put_object, Bucket="acme-data", Key="streamed/bad-md5", Body=big, ContentMD5=_b64.b64encode(hashlib.md5(b"other").digest()).decode())
+fails("NoSuchKey", s3.get_object, Bucket="acme-data", Key="streamed/bad-md5")
+# Signed for one body, sent with another of the same length: the payload hash fails at the end.
+signed = _Request(method="PUT", url=f"{URL}/acme-data/streamed/swapped", data=big, headers={"x-amz-content-sha256": hashlib.sha256(big).hexdigest()})
+_Auth(_Creds(KEY, SECRET), "s3", "us-east-1").add_auth(signed)
+swapped = bytes(reversed(big))
+try:
+    urllib.request.urlopen(urllib.request.Request(signed.url, data=swapped, headers=dict(signed.headers.items()), method="PUT"))
+    raise AssertionError("a body that does not match its signed hash must be refused")
+except urllib.error.HTTPError as e:
+    assert e.code == 400 and b"XAmzContentSHA256Mismatch" in e.read()
+fails("NoSuchKey", s3.get_object, Bucket="acme-data", Key="streamed/swapped")
+s3.delete_object(Bucket="acme-data", Key="streamed/ok")
+
 # --- multipart: 5 MiB + 1 through boto3's transfer manager (two parts)
 data = os.urandom(5 * 1024 * 1024 + 1)
 s3.upload_fileobj(io.BytesIO(data), "acme-data", "multi/big", Config=TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024))

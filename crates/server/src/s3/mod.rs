@@ -21,8 +21,13 @@ use crate::identity::{Caller, OPERATOR_ACCOUNT};
 use serde_json::{json, Value};
 use store::{PutMode, Record};
 
-/// The largest request body S3 accepts in one request (larger objects use multipart upload).
-pub const MAX_BODY: usize = 256 * 1024 * 1024;
+/// The largest request body read whole (bucket configuration, small objects and parts); an
+/// object or part body above [`STREAM_ABOVE`] bytes streams instead.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Object and part bodies longer than this stream to their blob as they arrive.
+pub const STREAM_ABOVE: u64 = 1024 * 1024;
+/// The largest object one PUT (or one part) may hold, as in S3: 5 GiB.
+pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 /// An S3 error as its XML.
 pub fn error_xml(e: &ApiError, request_id: &str) -> String {
@@ -31,6 +36,11 @@ pub fn error_xml(e: &ApiError, request_id: &str) -> String {
         xml::escape(&e.code),
         xml::escape(&e.message)
     )
+}
+
+/// A body too large for an operation that reads it whole.
+fn too_big() -> ApiError {
+    s3err(400, "MaxMessageLengthExceeded", "Your request was too big.")
 }
 
 pub(crate) fn s3err(status: u16, code: &str, message: impl Into<String>) -> ApiError {
@@ -49,6 +59,9 @@ pub(crate) struct S3Request<'a> {
     pub query: Vec<(String, String)>,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: Vec<u8>,
+    /// A large PutObject or UploadPart body, not read yet (then `body` is empty); taken by the
+    /// operation that consumes it.
+    pub stream: std::cell::RefCell<Option<crate::body::PayloadReader>>,
 }
 
 impl S3Request<'_> {
@@ -317,12 +330,17 @@ pub(crate) fn handle(
     path: &str,
     query_text: &str,
     headers: &[(&str, &str)],
-    body: Vec<u8>,
+    (body, stream): (Vec<u8>, Option<crate::body::PayloadReader>),
     facts: &mut RequestFacts,
     pending: &mut Vec<(String, audit::event::EventRecord)>,
 ) -> Result<Reply, ApiError> {
     if path == bpa::ACCOUNT_PATH {
-        let req = S3Request { method, bucket: None, key: None, query: Vec::new(), headers, body };
+        if stream.is_some() {
+            return Err(too_big());
+        }
+        let stream = std::cell::RefCell::new(None);
+        let req =
+            S3Request { method, bucket: None, key: None, query: Vec::new(), headers, body, stream };
         facts.event_name = format!(
             "{}PublicAccessBlock",
             match method {
@@ -391,8 +409,12 @@ pub(crate) fn handle(
         query: crate::query::parse_form(query_text),
         headers,
         body,
+        stream: std::cell::RefCell::new(stream),
     };
     let operation = operation(&req)?;
+    if req.stream.borrow().is_some() && !matches!(operation, "PutObject" | "UploadPart") {
+        return Err(too_big());
+    }
     facts.event_name = operation.to_string();
     facts.read_only = is_read(operation);
     let mut effect = Effect::default();

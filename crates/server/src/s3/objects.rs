@@ -27,22 +27,56 @@ fn blob_dir(state: &State, account: &str) -> PathBuf {
     state.config.data_dir.join("blobs").join(account)
 }
 
-/// Writes a blob durably (temporary file, fsync, rename, directory fsync); returns its name.
-fn write_blob(state: &State, account: &str, bytes: &[u8]) -> Result<String, ApiError> {
-    use std::io::Write;
-    let fail = |_| ApiError::unavailable("the object could not be stored");
-    let dir = blob_dir(state, account);
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let name = crate::bootstrap::uuid();
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    std::fs::rename(&tmp, dir.join(&name)).map_err(fail)?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+/// A blob being written: a temporary file that becomes the blob on [`BlobWriter::commit`]
+/// (fsync, rename, directory fsync) and is removed if dropped before.
+struct BlobWriter {
+    dir: PathBuf,
+    name: String,
+    file: Option<std::fs::File>,
+}
+
+fn store_failed<E>(_: E) -> ApiError {
+    ApiError::unavailable("the object could not be stored")
+}
+
+impl BlobWriter {
+    fn create(state: &State, account: &str) -> Result<BlobWriter, ApiError> {
+        let dir = blob_dir(state, account);
+        std::fs::create_dir_all(&dir).map_err(store_failed)?;
+        let name = crate::bootstrap::uuid();
+        let file = std::fs::File::create(dir.join(format!("{name}.tmp"))).map_err(store_failed)?;
+        Ok(BlobWriter { dir, name, file: Some(file) })
     }
-    Ok(name)
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ApiError> {
+        use std::io::Write;
+        let file = self.file.as_mut().ok_or_else(|| store_failed(()))?;
+        file.write_all(bytes).map_err(store_failed)
+    }
+
+    /// Makes the blob durable under its name; returns the name.
+    fn commit(mut self) -> Result<String, ApiError> {
+        let file = self.file.take().ok_or_else(|| store_failed(()))?;
+        let tmp = self.dir.join(format!("{}.tmp", self.name));
+        let durable =
+            file.sync_all().and_then(|()| std::fs::rename(&tmp, self.dir.join(&self.name)));
+        if let Err(e) = durable {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(store_failed(e));
+        }
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(std::mem::take(&mut self.name))
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(self.dir.join(format!("{}.tmp", self.name)));
+        }
+    }
 }
 
 /// The blob files of an object's parts, to be removed once the transaction that drops the last
@@ -205,35 +239,62 @@ fn no_such_key(key: &str) -> ApiError {
     s3err(404, "NoSuchKey", format!("The specified key does not exist: {key}"))
 }
 
-/// Checks `Content-MD5` and `x-amz-checksum-*` headers against the body.
-fn check_integrity(req: &S3Request<'_>, body: &[u8]) -> Result<String, ApiError> {
-    let md5 = Md5::digest(body);
-    if let Some(given) = req.header("content-md5") {
-        let expected = b64().decode(given.trim()).map_err(|_| {
-            s3err(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
-        })?;
-        if expected.as_slice() != md5.as_slice() {
-            return Err(s3err(
-                400,
-                "BadDigest",
-                "The Content-MD5 you specified did not match what we received.",
-            ));
+/// `Content-MD5`, the `x-amz-checksum-*` headers and the ETag's MD5, computed as the body goes
+/// by and checked at the end.
+struct Integrity {
+    md5: Md5,
+    content_md5: Option<String>,
+    sums: Vec<(String, String, sigv4::checksum::Checksum)>,
+}
+
+impl Integrity {
+    fn new(req: &S3Request<'_>) -> Integrity {
+        let sums = req
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let sum = sigv4::checksum::Checksum::for_header(&lower)?;
+                Some((lower, value.trim().to_string(), sum))
+            })
+            .collect();
+        let content_md5 = req.header("content-md5").map(|m| m.trim().to_string());
+        Integrity { md5: Md5::new(), content_md5, sums }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        for (_, _, sum) in &mut self.sums {
+            sum.update(bytes);
         }
     }
-    for (name, value) in req.headers {
-        let lower = name.to_ascii_lowercase();
-        if let Some(mut sum) = sigv4::checksum::Checksum::for_header(&lower) {
-            sum.update(body);
-            if sum.finish_base64() != value.trim() {
+
+    /// Checks the declared digests; returns the body's MD5 (hex), its ETag.
+    fn finish(self) -> Result<String, ApiError> {
+        let md5 = self.md5.finalize();
+        if let Some(given) = &self.content_md5 {
+            let expected = b64().decode(given).map_err(|_| {
+                s3err(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+            })?;
+            if expected.as_slice() != md5.as_slice() {
                 return Err(s3err(
                     400,
                     "BadDigest",
-                    format!("The {lower} you specified did not match the calculated checksum."),
+                    "The Content-MD5 you specified did not match what we received.",
                 ));
             }
         }
+        for (name, expected, sum) in &self.sums {
+            if sum.finish_base64() != *expected {
+                return Err(s3err(
+                    400,
+                    "BadDigest",
+                    format!("The {name} you specified did not match the calculated checksum."),
+                ));
+            }
+        }
+        Ok(sigv4::encode::hex(md5.as_slice()))
     }
-    Ok(sigv4::encode::hex(md5.as_slice()))
 }
 
 fn user_metadata(req: &S3Request<'_>) -> Value {
@@ -251,19 +312,88 @@ fn tags_from_query(text: &str) -> serde_json::Map<String, Value> {
     crate::query::parse_form(text).into_iter().map(|(k, v)| (k, json!(v))).collect()
 }
 
-/// Seals `plaintext` as one part under `data_key`; returns its part entry.
-fn seal_part(
+/// Seals a request's body as one part under `data_key`: the streamed body if the request has
+/// one, else `plaintext` (its buffered body, or a copy's bytes). Checks the body's digests and
+/// writes its blob durably; returns the part entry (`Blob`, `Size`, `Identity`, `MD5`).
+fn seal_body(
     state: &State,
+    req: &S3Request<'_>,
     account: &str,
     data_key: &crypto::SecretBytes,
     identity: &str,
     plaintext: &[u8],
-    md5: &str,
 ) -> Result<Value, ApiError> {
-    let sealed = crypto::object::encrypt(data_key, identity.as_bytes(), plaintext)
-        .map_err(|_| ApiError::internal("the object could not be encrypted"))?;
-    let blob = write_blob(state, account, &sealed)?;
-    Ok(json!({ "Blob": blob, "Size": plaintext.len(), "Identity": identity, "MD5": md5 }))
+    let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
+    let mut integrity = Integrity::new(req);
+    let mut blob = BlobWriter::create(state, account)?;
+    let size = match req.stream.borrow_mut().take() {
+        None => {
+            integrity.update(plaintext);
+            let md5 = integrity.finish()?;
+            let sealed = crypto::object::encrypt(data_key, identity.as_bytes(), plaintext)
+                .map_err(sealing_failed)?;
+            blob.write(&sealed)?;
+            let size = plaintext.len() as u64;
+            return Ok(
+                json!({ "Blob": blob.commit()?, "Size": size, "Identity": identity, "MD5": md5 }),
+            );
+        }
+        Some(mut reader) => {
+            let len = declared_length(req)?;
+            let (mut encryptor, header) =
+                crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
+                    .map_err(sealing_failed)?;
+            blob.write(&header)?;
+            let mut out = Vec::with_capacity(2 * crypto::object::SEGMENT);
+            let mut total = 0u64;
+            while let Some(bytes) = reader.read()? {
+                total = total.saturating_add(bytes.len() as u64);
+                if total > len {
+                    return Err(length_mismatch());
+                }
+                integrity.update(&bytes);
+                encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
+                blob.write(&out)?;
+                out.clear();
+            }
+            if total != len {
+                return Err(length_mismatch());
+            }
+            encryptor.finish(&mut out).map_err(sealing_failed)?;
+            blob.write(&out)?;
+            len
+        }
+    };
+    let md5 = integrity.finish()?;
+    Ok(json!({ "Blob": blob.commit()?, "Size": size, "Identity": identity, "MD5": md5 }))
+}
+
+fn length_mismatch() -> ApiError {
+    s3err(
+        400,
+        "IncompleteBody",
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    )
+}
+
+/// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
+/// `aws-chunked` bodies, else `Content-Length`; at most 5 GiB, as in S3.
+fn declared_length(req: &S3Request<'_>) -> Result<u64, ApiError> {
+    let len = req
+        .header("x-amz-decoded-content-length")
+        .or_else(|| req.header("content-length"))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            s3err(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+        })?;
+    if len > super::MAX_PUT {
+        return Err(s3err(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ));
+    }
+    Ok(len)
 }
 
 /// Plaintext bytes `first..=last` of an object, in memory (small reads and copies).
@@ -728,13 +858,13 @@ fn put<'s>(
             .push((format!("s3:RequestObjectTag/{k}"), v.as_str().unwrap_or_default().to_string()));
     }
     check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
-    let md5 = check_integrity(req, &req.body)?;
     let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
     let identity = format!("{object_arn}|{}|1", crate::bootstrap::uuid());
-    let part = seal_part(state, &bucket.account, &sealing.data_key, &identity, &req.body, &md5)?;
-    let etag = format!("\"{md5}\"");
+    let part = seal_body(state, req, &bucket.account, &sealing.data_key, &identity, &req.body)?;
+    let etag = format!("\"{}\"", text(&part, "MD5"));
+    let size = part.get("Size").cloned().unwrap_or(json!(0));
     let body = json!({
-        "Key": key, "Size": req.body.len(), "ETag": etag, "LastModifiedMs": facts.time_ms,
+        "Key": key, "Size": size, "ETag": etag, "LastModifiedMs": facts.time_ms,
         "ContentType": req.header("content-type").unwrap_or_default(),
         "CacheControl": req.header("cache-control").unwrap_or_default(),
         "ContentDisposition": req.header("content-disposition").unwrap_or_default(),
@@ -918,6 +1048,7 @@ fn copy<'s>(
         query: Vec::new(),
         headers: req.headers,
         body: plaintext,
+        stream: std::cell::RefCell::new(None),
     };
     let replace = req.header("x-amz-metadata-directive") == Some("REPLACE");
     if !replace {
@@ -1259,7 +1390,6 @@ pub(crate) fn multipart<'s>(
             } else {
                 req.body.clone()
             };
-            let md5 = check_integrity(req, &plaintext)?;
             let (data_key, sse_headers) = sse::open_key(
                 state,
                 caller,
@@ -1270,7 +1400,8 @@ pub(crate) fn multipart<'s>(
                 facts,
             )?;
             let identity = format!("{object_arn}|{upload_id}|{number}");
-            let part = seal_part(state, &bucket.account, &data_key, &identity, &plaintext, &md5)?;
+            let part = seal_body(state, req, &bucket.account, &data_key, &identity, &plaintext)?;
+            let md5 = text(&part, "MD5").to_string();
             let record = Record {
                 account: bucket.account.clone(),
                 kind: "s3_part".into(),
