@@ -230,7 +230,7 @@ impl Encryptor {
 
     /// Seals `plaintext` as segment `index` and moves on to the next.
     fn seal(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), ObjectError> {
-        // A cipher per segment, so that no unzeroized key schedule outlives a call.
+        // A cipher per segment: its key schedule (which ring does not zeroize) lives only as long.
         let cipher = cipher(&self.key)?;
         let last = self.layout.is_final(self.index);
         self.segments.seal(&cipher, self.index, last, plaintext, out)?;
@@ -373,7 +373,7 @@ impl Opener {
         last: u64,
         buf: &mut Vec<u8>,
     ) -> Result<(), ObjectError> {
-        // A cipher per call, so that no unzeroized key schedule outlives it.
+        // A cipher per call: its key schedule (which ring does not zeroize) lives only as long.
         let cipher = cipher(&self.key)?;
         let (from, to) = self.segment_range(first, last)?;
         let last = last.min(self.layout.len.saturating_sub(1));

@@ -75,10 +75,13 @@ struct ServeArgs {
     #[arg(long)]
     pkcs11_pin_file: Option<std::path::PathBuf>,
     /// Seconds an S3 blob no record names is kept before the sweeper removes it (what a crash
-    /// mid-upload leaves) [default: 3600].
+    /// mid-upload leaves); at least 600 [default: 3600].
     #[arg(long)]
     blob_grace_secs: Option<u64>,
 }
+
+/// The shortest grace period the blob sweeper may be given (ten minutes).
+const MIN_BLOB_GRACE_SECS: u64 = 600;
 
 impl ServeArgs {
     /// Flags first, then the config file, then the defaults.
@@ -131,10 +134,15 @@ impl ServeArgs {
             database_schema,
             tls,
             pkcs11,
-            blob_grace: self
-                .blob_grace_secs
-                .or(file.blob_grace_secs)
-                .map_or(defaults.blob_grace, std::time::Duration::from_secs),
+            blob_grace: match self.blob_grace_secs.or(file.blob_grace_secs) {
+                None => defaults.blob_grace,
+                // Shorter than an upload may stall for, the sweeper could take a blob whose
+                // record is about to commit.
+                Some(secs) if secs < MIN_BLOB_GRACE_SECS => {
+                    return Err(format!("`blob_grace_secs` must be at least {MIN_BLOB_GRACE_SECS}"))
+                }
+                Some(secs) => std::time::Duration::from_secs(secs),
+            },
             ..defaults
         })
     }

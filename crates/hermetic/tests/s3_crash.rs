@@ -43,12 +43,25 @@ fn scenario(backend: Backend) {
     acknowledged.extend(rx.try_iter());
 
     // Blobs no record names, as a crash between writing a blob and committing leaves them: the
-    // sweeper removes them (after a 1-second grace period here) and nothing else.
+    // sweeper removes them once they are older than its grace period (an hour by default) and
+    // nothing else. Every blob file is made two hours old, as if the restart came that late.
     let account_blobs = server.dir.join("blobs").join(&tenant.account);
     std::fs::write(account_blobs.join("orphan-of-a-crash"), b"sealed bytes").unwrap();
     std::fs::write(account_blobs.join("cut-off.tmp"), b"sealed by").unwrap();
-    let mut extra: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
-    extra.extend(["--blob-grace-secs", "1"]);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for file in std::fs::read_dir(&account_blobs).unwrap() {
+        let file = std::fs::File::options().write(true).open(file.unwrap().path()).unwrap();
+        file.set_modified(two_hours_ago).unwrap();
+    }
+    let extra: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
+    let (ok, _, err) = common::hermetic(&[
+        "serve",
+        "--data-dir",
+        server.dir.to_str().unwrap(),
+        "--blob-grace-secs",
+        "60",
+    ]);
+    assert!(!ok && err.contains("at least 600"), "{err}");
     let (child, url, _) = start_with(&server.dir, &extra);
     server.child = child;
     server.url = url.clone();

@@ -255,5 +255,17 @@ fn one_gib_multipart_round_trip() {
         b
     };
     assert_eq!(std::fs::read(&range).unwrap(), whole);
+    // Stalled streamed uploads: at most eight stream at once (the ninth waits for a slot), each
+    // is cut off after 20 idle seconds (RequestTimeout) and stores nothing.
+    let script = format!("{}/tests/scripts/s3_stalled.py", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(python())
+        .args([&script, &server.url, &a.key, &a.secret, "acme-gib"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
+    let unnamed = common::unnamed_blobs(&server);
+    assert!(unnamed.is_empty(), "blobs no record names: {unnamed:?}");
     let _ = std::fs::remove_dir_all(&work);
 }

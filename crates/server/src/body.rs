@@ -9,25 +9,54 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
+/// Most bodies streaming at once: each holds a store thread while it lasts, so they may take
+/// at most half of the pool. A request past that waits (without a thread) for a slot, up to
+/// [`QUEUE_WAIT`], then is refused with `SlowDown`, as S3 does under load.
+pub const MAX_STREAMS: usize = 8;
+/// How long a streaming request may wait for a slot.
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a streaming body may send nothing before it is cut off (`RequestTimeout`, as S3
+/// closes idle uploads).
+pub const IDLE: std::time::Duration = std::time::Duration::from_secs(20);
+
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_STREAMS);
+
+/// Why a body stopped early.
+#[derive(Debug)]
+enum Cut {
+    /// The connection failed or closed mid-body.
+    Broken,
+    /// Nothing arrived for [`IDLE`].
+    Idle,
+}
+
 /// Frames of a request body, forwarded from the connection's task.
 pub struct BodyStream {
-    frames: tokio::sync::mpsc::Receiver<Result<Bytes, ()>>,
+    frames: tokio::sync::mpsc::Receiver<Result<Bytes, Cut>>,
+    /// One of [`MAX_STREAMS`] slots, given back when the stream is dropped.
+    _slot: tokio::sync::SemaphorePermit<'static>,
 }
 
 impl BodyStream {
-    /// Starts forwarding `body`'s data frames (at most `depth` waiting) to a new stream.
-    pub fn spawn(body: hyper::body::Incoming, depth: usize) -> BodyStream {
+    /// Waits for a streaming slot, then starts forwarding `body`'s data frames (at most `depth`
+    /// waiting) to a new stream.
+    pub async fn start(body: hyper::body::Incoming, depth: usize) -> Result<BodyStream, ApiError> {
+        let slot = match tokio::time::timeout(QUEUE_WAIT, SLOTS.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            _ => return Err(ApiError::sender(503, "SlowDown", "Please reduce your request rate.")),
+        };
         let (tx, frames) = tokio::sync::mpsc::channel(depth.max(1));
         tokio::spawn(async move {
             let mut body = body;
             loop {
-                let item = match body.frame().await {
-                    None => break,
-                    Some(Ok(frame)) => match frame.into_data() {
+                let item = match tokio::time::timeout(IDLE, body.frame()).await {
+                    Err(_) => Err(Cut::Idle),
+                    Ok(None) => break,
+                    Ok(Some(Ok(frame))) => match frame.into_data() {
                         Ok(data) => Ok(data),
                         Err(_) => continue, // HTTP trailers: not used by S3 clients.
                     },
-                    Some(Err(_)) => Err(()),
+                    Ok(Some(Err(_))) => Err(Cut::Broken),
                 };
                 let failed = item.is_err();
                 if tx.send(item).await.is_err() || failed {
@@ -35,7 +64,7 @@ impl BodyStream {
                 }
             }
         });
-        BodyStream { frames }
+        Ok(BodyStream { frames, _slot: slot })
     }
 
     /// The next frame (blocking the calling thread, which must not be a runtime thread), or
@@ -43,7 +72,12 @@ impl BodyStream {
     fn next(&mut self) -> Result<Option<Bytes>, ApiError> {
         match self.frames.blocking_recv() {
             Some(Ok(data)) => Ok(Some(data)),
-            Some(Err(())) => Err(incomplete()),
+            Some(Err(Cut::Broken)) => Err(incomplete()),
+            Some(Err(Cut::Idle)) => Err(ApiError::sender(
+                400,
+                "RequestTimeout",
+                "Your socket connection to the server was not read from or written to within the timeout period.",
+            )),
             None => Ok(None),
         }
     }
@@ -55,7 +89,8 @@ impl std::fmt::Debug for BodyStream {
     }
 }
 
-fn incomplete() -> ApiError {
+/// A body shorter than it said it would be.
+pub fn incomplete() -> ApiError {
     ApiError::sender(
         400,
         "IncompleteBody",

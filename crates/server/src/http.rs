@@ -232,22 +232,39 @@ async fn collect_body(
         Ok(collected) => Ok(collected.to_bytes()),
         Err(_) => {
             let e = ApiError::sender(413, "RequestEntityTooLarge", "the request body is too large");
-            let facts = audit_trail::RequestFacts {
-                request_id: id.to_string(),
-                event_source: "hermetic.amazonaws.com".into(),
-                event_name: "Unknown".into(),
-                region: "us-east-1".into(),
-                source_ip: peer.ip().to_string(),
-                time_ms: now_ms(),
-                ..Default::default()
-            };
-            let event = audit_trail::event(&facts, None, OPERATOR_ACCOUNT, None, None, Some(&e))?;
-            let bytes = event
-                .canonical_bytes()
-                .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
-            state.audit.append(OPERATOR_ACCOUNT, bytes).await?;
-            Err(e)
+            Err(refused_unread(state, e, id, peer).await)
         }
+    }
+}
+
+/// Records a request refused before it was read (so unauthenticated) in the operator realm's
+/// log and returns the refusal, or the audit failure (fail closed).
+async fn refused_unread(
+    state: &Arc<State>,
+    e: ApiError,
+    id: &str,
+    peer: std::net::SocketAddr,
+) -> ApiError {
+    let facts = audit_trail::RequestFacts {
+        request_id: id.to_string(),
+        event_source: "hermetic.amazonaws.com".into(),
+        event_name: "Unknown".into(),
+        region: "us-east-1".into(),
+        source_ip: peer.ip().to_string(),
+        time_ms: now_ms(),
+        ..Default::default()
+    };
+    let event = match audit_trail::event(&facts, None, OPERATOR_ACCOUNT, None, None, Some(&e)) {
+        Ok(event) => event,
+        Err(failure) => return failure,
+    };
+    let bytes = match event.canonical_bytes() {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::unavailable("the audit event could not be encoded"),
+    };
+    match state.audit.append(OPERATOR_ACCOUNT, bytes).await {
+        Ok(()) => e,
+        Err(failure) => failure,
     }
 }
 
@@ -272,7 +289,10 @@ async fn pipeline(
         && !parts.headers.contains_key("x-amz-copy-source")
         && declared.is_some_and(|n| n > crate::s3::STREAM_ABOVE);
     let (body, stream) = if streamed {
-        (Bytes::new(), Some(crate::body::BodyStream::spawn(body, 8)))
+        match crate::body::BodyStream::start(body, 8).await {
+            Ok(stream) => (Bytes::new(), Some(stream)),
+            Err(e) => return Err(refused_unread(state, e, id, peer).await),
+        }
     } else {
         let limit = if s3 { crate::s3::MAX_BODY } else { state.config.max_body };
         (collect_body(state, body, limit, id, peer).await?, None)

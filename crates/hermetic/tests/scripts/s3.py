@@ -279,6 +279,22 @@ mp = s3.create_multipart_upload(Bucket="acme-versions", Key="doc-parts")
 pc = s3.upload_part_copy(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], PartNumber=1, CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": v1})
 s3.complete_multipart_upload(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pc["CopyPartResult"]["ETag"]}]})
 assert s3.get_object(Bucket="acme-versions", Key="doc-parts")["Body"].read() == b"first"
+# An object written before versioning was enabled survives as the null version when it is
+# overwritten or deleted afterwards.
+s3.create_bucket(Bucket="acme-late-versions")
+s3.put_object(Bucket="acme-late-versions", Key="k", Body=b"before")
+s3.put_object(Bucket="acme-late-versions", Key="gone", Body=b"kept too")
+s3.put_bucket_versioning(Bucket="acme-late-versions", VersioningConfiguration={"Status": "Enabled"})
+after = s3.put_object(Bucket="acme-late-versions", Key="k", Body=b"after")
+s3.delete_object(Bucket="acme-late-versions", Key="gone")
+assert s3.get_object(Bucket="acme-late-versions", Key="k")["Body"].read() == b"after"
+assert s3.get_object(Bucket="acme-late-versions", Key="k", VersionId="null")["Body"].read() == b"before"
+assert s3.get_object(Bucket="acme-late-versions", Key="gone", VersionId="null")["Body"].read() == b"kept too"
+late = s3.list_object_versions(Bucket="acme-late-versions")
+assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in late["Versions"]] == [("gone", "null", False), ("k", after["VersionId"], True), ("k", "null", False)], late["Versions"]
+fails("InvalidArgument", s3.list_object_versions, Bucket="acme-late-versions", KeyMarker="k", VersionIdMarker="no-such-version")
+assert not s3.list_object_versions(Bucket="acme-late-versions", MaxKeys=0)["IsTruncated"]
+
 # ListObjectVersions pages (key and version-id markers) and delimiters.
 for name in ["pages/a", "pages/b", "pages/dir/c", "pages/dir/d", "pages/e"]:
     for n in range(3):

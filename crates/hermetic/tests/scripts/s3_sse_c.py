@@ -51,6 +51,12 @@ body = os.urandom(200_000)
 put = s3.put_object(Bucket="sse-c", Key="secret", Body=body, **c1)
 assert put["SSECustomerAlgorithm"] == "AES256" and put["SSECustomerKeyMD5"] == md5_1, put
 assert "ServerSideEncryption" not in put, put
+# The ETag is not the plaintext's MD5 (nothing stored hashes it without a key), and without the
+# key not even a precondition is answered.
+assert put["ETag"].strip('"') != hashlib.md5(body).hexdigest(), put
+fails("InvalidRequest", s3.get_object, Bucket="sse-c", Key="secret", IfMatch='"0000"')
+fails("PreconditionFailed", s3.get_object, Bucket="sse-c", Key="secret", IfMatch='"0000"', **c1)
+assert s3.get_object(Bucket="sse-c", Key="secret", IfMatch=put["ETag"], **c1)["ETag"] == put["ETag"]
 got = s3.get_object(Bucket="sse-c", Key="secret", **c1)
 assert got["Body"].read() == body
 assert got["SSECustomerAlgorithm"] == "AES256" and got["SSECustomerKeyMD5"] == md5_1

@@ -850,6 +850,8 @@ pub(crate) fn refuse_acls(req: &S3Request<'_>) -> Result<(), ApiError> {
 fn grants_only_owner(body: &str, owner: &str) -> bool {
     let grants = body.matches("<Grant>").count();
     grants == 1
+        && !body.contains("<URI>")
+        && !body.contains("<EmailAddress>")
         && body.contains("<Permission>FULL_CONTROL</Permission>")
         && xml::elements(body.as_bytes(), "ID").iter().all(|id| id == owner)
 }

@@ -323,6 +323,30 @@ fn seal_body(
     identity: &str,
     plaintext: &[u8],
 ) -> Result<Value, ApiError> {
+    let mut part = seal_body_with_md5(state, req, account, data_key, identity, plaintext)?;
+    // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
+    if req.header(&format!("{CUSTOMER}algorithm")).is_some() {
+        // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
+        // plaintext without a key: an HMAC of the MD5 under the object's data key.
+        if let Some(obj) = part.as_object_mut() {
+            let md5 = obj.get("MD5").and_then(Value::as_str).unwrap_or_default().to_string();
+            let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
+            let etag = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
+            obj.insert("MD5".into(), json!(etag));
+        }
+    }
+    Ok(part)
+}
+
+/// [`seal_body`] before the SSE-C ETag: the part entry with the body's MD5.
+fn seal_body_with_md5(
+    state: &State,
+    req: &S3Request<'_>,
+    account: &str,
+    data_key: &crypto::SecretBytes,
+    identity: &str,
+    plaintext: &[u8],
+) -> Result<Value, ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     let mut integrity = Integrity::new(req);
     let mut blob = BlobWriter::create(state, account)?;
@@ -349,7 +373,7 @@ fn seal_body(
             while let Some(bytes) = reader.read()? {
                 total = total.saturating_add(bytes.len() as u64);
                 if total > len {
-                    return Err(length_mismatch());
+                    return Err(crate::body::incomplete());
                 }
                 integrity.update(&bytes);
                 encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
@@ -357,7 +381,7 @@ fn seal_body(
                 out.clear();
             }
             if total != len {
-                return Err(length_mismatch());
+                return Err(crate::body::incomplete());
             }
             encryptor.finish(&mut out).map_err(sealing_failed)?;
             blob.write(&out)?;
@@ -366,14 +390,6 @@ fn seal_body(
     };
     let md5 = integrity.finish()?;
     Ok(json!({ "Blob": blob.commit()?, "Size": size, "Identity": identity, "MD5": md5 }))
-}
-
-fn length_mismatch() -> ApiError {
-    s3err(
-        400,
-        "IncompleteBody",
-        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-    )
 }
 
 /// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
@@ -406,8 +422,8 @@ fn read_range(
     last: u64,
 ) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
-    let parts = body.get("Parts").unwrap_or(&Value::Null);
-    each_chunk(&blob_dir(state, account), parts, data_key, first, last, &mut |bytes| {
+    let parts = open_parts(state, account, body, first, last)?;
+    each_chunk(&parts, data_key, first, last, &mut |bytes| {
         out.extend_from_slice(&bytes);
         true
     })?;
@@ -417,12 +433,48 @@ fn read_range(
 /// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET.
 const STREAM_CHUNK: u64 = 1024 * 1024;
 
-/// Reads plaintext bytes `first..=last` of an object's parts and hands them to `send` a chunk at
-/// a time, reading from each part's blob only the segments a chunk needs; stops early when
-/// `send` returns false. A missing, malformed or unauthentic blob is an internal error.
+/// A part's blob, opened, and where the part lies in its object's plaintext.
+struct OpenPart {
+    file: std::fs::File,
+    /// The part's first plaintext byte in the object.
+    start: u64,
+    size: u64,
+    identity: String,
+}
+
+/// Opens the blobs of the parts that hold plaintext bytes `first..=last`, all before anything is
+/// read: an overwrite or delete that commits meanwhile removes blob files, and an open file stays
+/// readable, so a read that has begun always finishes.
+fn open_parts(
+    state: &State,
+    account: &str,
+    body: &Value,
+    first: u64,
+    last: u64,
+) -> Result<Vec<OpenPart>, ApiError> {
+    let dir = blob_dir(state, account);
+    let mut out = Vec::new();
+    let mut start = 0u64;
+    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
+        let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
+        let end = start
+            .checked_add(size)
+            .ok_or_else(|| ApiError::internal("an object's record is malformed"))?;
+        if size > 0 && end > first && start <= last {
+            let file = std::fs::File::open(dir.join(text(part, "Blob")))
+                .map_err(|_| ApiError::internal("an object's data is missing"))?;
+            out.push(OpenPart { file, start, size, identity: text(part, "Identity").to_string() });
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Reads plaintext bytes `first..=last` of an object from its opened parts and hands them to
+/// `send` a chunk at a time, reading from each blob only the segments a chunk needs; stops early
+/// when `send` returns false. A malformed or unauthentic blob is an internal error.
 fn each_chunk(
-    dir: &std::path::Path,
-    parts: &Value,
+    parts: &[OpenPart],
     data_key: &crypto::SecretBytes,
     first: u64,
     last: u64,
@@ -431,33 +483,23 @@ fn each_chunk(
     use std::os::unix::fs::FileExt;
     let missing = |_| ApiError::internal("an object's data is missing");
     let corrupt = |_| ApiError::internal("an object failed authentication");
-    let mut offset = 0u64;
-    for part in parts.as_array().into_iter().flatten() {
-        let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
-        let (start, end) = (offset, offset + size);
-        offset = end;
-        if size == 0 || end <= first || start > last {
-            continue;
-        }
-        let file = std::fs::File::open(dir.join(text(part, "Blob"))).map_err(missing)?;
-        let stored = file.metadata().map_err(missing)?.len();
+    for part in parts {
+        let stored = part.file.metadata().map_err(missing)?.len();
         let mut header = [0u8; crypto::object::HEADER_LEN];
-        file.read_exact_at(&mut header, 0).map_err(missing)?;
-        let identity = text(part, "Identity").as_bytes();
+        part.file.read_exact_at(&mut header, 0).map_err(missing)?;
         let mut opener =
-            crypto::object::Opener::new(data_key, identity, &header, stored).map_err(corrupt)?;
-        let mut from = first.max(start) - start;
-        let to = last.min(end - 1) - start;
+            crypto::object::Opener::new(data_key, part.identity.as_bytes(), &header, stored)
+                .map_err(corrupt)?;
+        // `open_parts` kept only parts that overlap the range, and `size >= 1`.
+        let mut from = first.saturating_sub(part.start);
+        let to = last.min(part.start + part.size - 1) - part.start;
         while from <= to {
-            let chunk_end = (from + STREAM_CHUNK - 1).min(to);
+            let chunk_end = from.saturating_add(STREAM_CHUNK - 1).min(to);
             let (at, len) = opener.span(from, chunk_end).map_err(corrupt)?;
-            let mut buf = vec![
-                0u8;
-                usize::try_from(len).map_err(|_| ApiError::internal(
-                    "an object is too large to read"
-                ))?
-            ];
-            file.read_exact_at(&mut buf, at).map_err(missing)?;
+            let len = usize::try_from(len)
+                .map_err(|_| ApiError::internal("an object is too large to read"))?;
+            let mut buf = vec![0u8; len];
+            part.file.read_exact_at(&mut buf, at).map_err(missing)?;
             opener.open(from, chunk_end, &mut buf).map_err(corrupt)?;
             if !send(buf) {
                 return Ok(());
@@ -589,6 +631,20 @@ pub(crate) fn handle<'s>(
                     )?;
                     let record =
                         read_target(state, caller, facts, bucket, &key, req.param("versionId"))?;
+                    let open = || {
+                        sse::open_key(
+                            state,
+                            caller,
+                            sse::customer_key(req, CUSTOMER, facts)?,
+                            &record.body,
+                            bucket,
+                            &key,
+                            facts,
+                        )
+                    };
+                    // An SSE-C object answers nothing, not even a precondition, without its key.
+                    let customer_opened =
+                        if sse::is_customer(&record.body) { Some(open()?) } else { None };
                     conditions(req, &record.body)?;
                     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
                     let mut headers = metadata_headers(&record.body);
@@ -599,21 +655,16 @@ pub(crate) fn handle<'s>(
                         Some(r) => Some(parse_range(r, size)?),
                         None => None,
                     };
-                    if operation == "HeadObject" && !sse::is_customer(&record.body) {
+                    if operation == "HeadObject" && customer_opened.is_none() {
                         let arn = text(&record.body, "KmsKeyArn");
                         headers.extend(sse::kms_headers(arn));
                         headers.push(("content-length".into(), size.to_string()));
                         return Ok(empty(200, headers));
                     }
-                    let (data_key, sse_headers) = sse::open_key(
-                        state,
-                        caller,
-                        sse::customer_key(req, CUSTOMER, facts)?,
-                        &record.body,
-                        bucket,
-                        &key,
-                        facts,
-                    )?;
+                    let (data_key, sse_headers) = match customer_opened {
+                        Some(opened) => opened,
+                        None => open()?,
+                    };
                     headers.extend(sse_headers);
                     if operation == "HeadObject" {
                         headers.push(("content-length".into(), size.to_string()));
@@ -649,10 +700,9 @@ pub(crate) fn handle<'s>(
                     // is being sent. An error mid-stream ends the body short (the client sees a
                     // length mismatch), as a storage fault mid-response does in S3.
                     headers.push(("content-length".into(), (last - first + 1).to_string()));
-                    let dir = blob_dir(state, &bucket.account);
-                    let parts = record.body.get("Parts").cloned().unwrap_or(Value::Null);
+                    let parts = open_parts(state, &bucket.account, &record.body, first, last)?;
                     let producer: crate::http::Producer = Box::new(move |send| {
-                        let _ = each_chunk(&dir, &parts, &data_key, first, last, send);
+                        let _ = each_chunk(&parts, &data_key, first, last, send);
                     });
                     Ok(Reply { status, headers, stream: Some(producer), ..Reply::default() })
                 }
@@ -891,7 +941,7 @@ fn put<'s>(
 
 /// The blobs of the current object a write to `record_key` replaces in a bucket without
 /// versioning (with versioning, they stay with the object's version; a suspended bucket's
-/// replaced `null` version is left to the sweeper).
+/// replaced `null` version is what `versions::record` returns).
 fn replaced_blobs(
     state: &State,
     tx: &mut dyn store::Tx,
@@ -966,6 +1016,21 @@ fn read_target(
     Ok(found)
 }
 
+/// Copies read their source whole (at most 5 GiB, S3's limit for one copy).
+fn copy_size_allowed(size: u64) -> Result<(), ApiError> {
+    if size > super::MAX_PUT {
+        return Err(s3err(
+            400,
+            "InvalidRequest",
+            format!(
+                "The specified copy source is larger than the maximum allowable size for a copy source: {}",
+                super::MAX_PUT
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A copy's source, read with the caller's permissions, and its opened data key.
 struct CopySource {
     bucket: Record,
@@ -1036,6 +1101,7 @@ fn copy<'s>(
     let source = copy_source(state, caller, req, facts)?;
     let record = &source.record;
     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
+    copy_size_allowed(size)?;
     let plaintext = if size == 0 {
         Vec::new()
     } else {
@@ -1375,6 +1441,7 @@ pub(crate) fn multipart<'s>(
                     Some(r) => parse_range(r, size)?,
                     None => (0, size.saturating_sub(1)),
                 };
+                copy_size_allowed(if size == 0 { 0 } else { last - first + 1 })?;
                 if size == 0 {
                     Vec::new()
                 } else {

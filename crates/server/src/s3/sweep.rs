@@ -1,7 +1,7 @@
 //! The blob sweeper: removes blob files that no record names. They are what a crash leaves
 //! between writing a blob and committing the record that names it (and `.tmp` files cut off
-//! mid-write), a part uploaded again under the same number, and a suspended bucket's replaced
-//! `null` version. Deletes and overwrites remove their blobs themselves once they commit.
+//! mid-write), and a part uploaded again under the same number. Deletes, overwrites and
+//! replaced `null` versions remove their blobs themselves once they commit.
 //!
 //! A blob is only a candidate once it is older than the grace period: a request in flight may
 //! have written its blob and not yet committed. The records consulted are read in one snapshot,

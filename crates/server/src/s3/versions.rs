@@ -59,8 +59,34 @@ pub fn find(
 
 /// Records `body` (which carries its `VersionId`) as the newest version of `key`; a `null`
 /// version replaces the previous `null` version, which is returned (its blobs go once the
-/// transaction commits).
+/// transaction commits). Call it before the current object record changes: an object written
+/// before versioning was enabled (it has no version id) first becomes the `null` version, as S3
+/// keeps it, so that the new version does not drop the only record naming its data.
 pub fn record(
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    key: &str,
+    body: &Value,
+    now: i64,
+) -> Result<Option<Record>, ApiError> {
+    let current_key = format!("{}/{key}", bucket.key);
+    if let Some(current) =
+        tx.get_record_for_update(&bucket.account, "s3_object", &current_key).map_err(db)?
+    {
+        if current.body.get("VersionId").is_none() {
+            let mut kept = current.body.clone();
+            if let Some(obj) = kept.as_object_mut() {
+                obj.insert("VersionId".into(), Value::from("null"));
+            }
+            let at = kept.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(now);
+            insert(tx, bucket, key, &kept, at.min(now))?;
+        }
+    }
+    insert(tx, bucket, key, body, now)
+}
+
+/// Adds a version record (see [`record`]).
+fn insert(
     tx: &mut dyn store::Tx,
     bucket: &Record,
     key: &str,
@@ -180,7 +206,10 @@ pub fn list(
             None => entries.push(Entry::Version { record: r, key, latest }),
         }
     }
-    let truncated = entries.len() > q.max_keys;
+    if q.version_id_marker.is_some() && !passed_version {
+        return Err(super::s3err(400, "InvalidArgument", "Invalid version id specified"));
+    }
+    let truncated = q.max_keys > 0 && entries.len() > q.max_keys;
     entries.truncate(q.max_keys);
     let mut out = String::new();
     let mut next = String::new();
