@@ -105,26 +105,24 @@ enum Decoding {
     Chunked(Box<sigv4::ChunkDecoder>),
 }
 
-/// A streamed body decoded and verified as the signature says it must be.
-pub struct PayloadReader {
-    stream: BodyStream,
+/// Decodes and verifies a body, whole or a piece at a time, as the signature says it must be.
+pub struct Decoder {
     decoding: Decoding,
-    done: bool,
 }
 
-impl PayloadReader {
-    /// Reads `stream` as `payload` (what signature verification said about the body) with the
-    /// request's headers (for `x-amz-trailer`).
+impl Decoder {
+    /// A decoder for a body sent as `payload` (what signature verification said about it) with
+    /// the request's headers (for `x-amz-trailer`). `Verified` (the hash already checked over
+    /// the whole body) is accepted only for a body given `whole`.
     pub fn new(
-        stream: BodyStream,
         payload: sigv4::PayloadMode,
         headers: &[(&str, &str)],
-    ) -> Result<PayloadReader, ApiError> {
+        whole: bool,
+    ) -> Result<Decoder, ApiError> {
         let trailer = headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-trailer"))
             .map(|(_, v)| v.trim().to_ascii_lowercase());
-        let bad = |e: sigv4::Error| ApiError::from_sigv4(&e, true);
         let chunked = |mut decoder: sigv4::ChunkDecoder| -> Result<Decoding, ApiError> {
             if let Some(name) = &trailer {
                 decoder = decoder.expect_checksum(name).map_err(bad)?;
@@ -137,16 +135,87 @@ impl PayloadReader {
             sigv4::PayloadMode::Sha256(expected) => {
                 Decoding::Plain { expected: Some(expected), hash: Box::default() }
             }
-            // `Verified` needs the whole body, which a stream never is: refuse rather than
-            // pass unverified bytes (fail closed).
-            sigv4::PayloadMode::Verified => {
+            // A streamed body is never whole: refuse rather than pass unverified bytes.
+            sigv4::PayloadMode::Verified if !whole => {
                 return Err(ApiError::internal("a streamed body cannot be verified as a whole"))
             }
-            sigv4::PayloadMode::Unsigned => {
+            sigv4::PayloadMode::Verified | sigv4::PayloadMode::Unsigned => {
                 Decoding::Plain { expected: None, hash: Box::default() }
             }
         };
-        Ok(PayloadReader { stream, decoding, done: false })
+        Ok(Decoder { decoding })
+    }
+
+    /// Decodes the next piece of the body.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+        match &mut self.decoding {
+            Decoding::Plain { expected, hash } => {
+                if expected.is_some() {
+                    hash.update(bytes);
+                }
+                Ok(bytes.to_vec())
+            }
+            Decoding::Chunked(decoder) => {
+                let mut out = Vec::with_capacity(bytes.len());
+                decoder.push(bytes, &mut out).map_err(bad)?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Checks what can only be checked at the end: the payload hash, the final chunk and the
+    /// trailers.
+    pub fn finish(&mut self) -> Result<(), ApiError> {
+        match &mut self.decoding {
+            Decoding::Plain { expected: Some(expected), hash } => {
+                let got: [u8; 32] = std::mem::take(hash.as_mut()).finalize().into();
+                if got != *expected {
+                    return Err(ApiError::sender(
+                        400,
+                        "XAmzContentSHA256Mismatch",
+                        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                    ));
+                }
+                Ok(())
+            }
+            Decoding::Plain { expected: None, .. } => Ok(()),
+            Decoding::Chunked(decoder) => decoder.finish().map(|_| ()).map_err(bad),
+        }
+    }
+}
+
+fn bad(e: sigv4::Error) -> ApiError {
+    ApiError::from_sigv4(&e, true)
+}
+
+/// The object bytes of a whole request body: as sent, or decoded from `aws-chunked` (chunk
+/// signatures and any trailing checksum verified), its payload hash checked.
+pub fn decode_whole(
+    payload: sigv4::PayloadMode,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let mut decoder = Decoder::new(payload, headers, true)?;
+    let out = decoder.push(body)?;
+    decoder.finish()?;
+    Ok(out)
+}
+
+/// A streamed body decoded and verified as the signature says it must be.
+pub struct PayloadReader {
+    stream: BodyStream,
+    decoder: Decoder,
+    done: bool,
+}
+
+impl PayloadReader {
+    /// Reads `stream` as `payload` with the request's headers (see [`Decoder::new`]).
+    pub fn new(
+        stream: BodyStream,
+        payload: sigv4::PayloadMode,
+        headers: &[(&str, &str)],
+    ) -> Result<PayloadReader, ApiError> {
+        Ok(PayloadReader { stream, decoder: Decoder::new(payload, headers, false)?, done: false })
     }
 
     /// The next decoded bytes (possibly empty), or `None` once the body has ended and been
@@ -156,36 +225,10 @@ impl PayloadReader {
         if self.done {
             return Ok(None);
         }
-        let bad = |e: sigv4::Error| ApiError::from_sigv4(&e, true);
         match self.stream.next()? {
-            Some(frame) => match &mut self.decoding {
-                Decoding::Plain { hash, .. } => {
-                    hash.update(&frame);
-                    Ok(Some(frame.to_vec()))
-                }
-                Decoding::Chunked(decoder) => {
-                    let mut out = Vec::with_capacity(frame.len());
-                    decoder.push(&frame, &mut out).map_err(bad)?;
-                    Ok(Some(out))
-                }
-            },
+            Some(frame) => self.decoder.push(&frame).map(Some),
             None => {
-                match &mut self.decoding {
-                    Decoding::Plain { expected: Some(expected), hash } => {
-                        let got: [u8; 32] = std::mem::take(hash.as_mut()).finalize().into();
-                        if got != *expected {
-                            return Err(ApiError::sender(
-                                400,
-                                "XAmzContentSHA256Mismatch",
-                                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                            ));
-                        }
-                    }
-                    Decoding::Plain { expected: None, .. } => {}
-                    Decoding::Chunked(decoder) => {
-                        decoder.finish().map_err(bad)?;
-                    }
-                }
+                self.decoder.finish()?;
                 self.done = true;
                 Ok(None)
             }
@@ -196,5 +239,50 @@ impl PayloadReader {
 impl std::fmt::Debug for PayloadReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PayloadReader").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn sha(bytes: &[u8]) -> [u8; 32] {
+        Sha256::digest(bytes).into()
+    }
+
+    #[test]
+    fn a_signed_payload_hash_is_checked_at_the_end() {
+        let mode = sigv4::PayloadMode::Sha256(sha(b"hello world"));
+        let mut d = Decoder::new(mode.clone(), &[], false).unwrap();
+        assert_eq!(d.push(b"hello ").unwrap(), b"hello ");
+        assert_eq!(d.push(b"world").unwrap(), b"world");
+        assert!(d.finish().is_ok());
+        let mut d = Decoder::new(mode.clone(), &[], false).unwrap();
+        d.push(b"hello there").unwrap();
+        assert_eq!(d.finish().unwrap_err().code, "XAmzContentSHA256Mismatch");
+        assert_eq!(decode_whole(mode, &[], b"hello world").unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn a_stream_is_never_taken_as_verified_whole() {
+        assert!(Decoder::new(sigv4::PayloadMode::Verified, &[], false).is_err());
+        assert_eq!(decode_whole(sigv4::PayloadMode::Verified, &[], b"x").unwrap(), b"x");
+        assert_eq!(decode_whole(sigv4::PayloadMode::Unsigned, &[], b"y").unwrap(), b"y");
+    }
+
+    #[test]
+    fn unsigned_chunks_decode_piecewise_and_need_their_end() {
+        let body = b"5\r\nhello\r\n0\r\n\r\n";
+        let mut d = Decoder::new(sigv4::PayloadMode::UnsignedChunks, &[], false).unwrap();
+        let mut out = Vec::new();
+        for piece in body.chunks(3) {
+            out.extend(d.push(piece).unwrap());
+        }
+        assert_eq!(out, b"hello");
+        assert!(d.finish().is_ok());
+        let mut d = Decoder::new(sigv4::PayloadMode::UnsignedChunks, &[], false).unwrap();
+        d.push(b"5\r\nhel").unwrap();
+        assert!(d.finish().is_err());
     }
 }

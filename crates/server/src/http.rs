@@ -478,7 +478,7 @@ fn decide(
                         Vec::new(),
                         Some(crate::body::PayloadReader::new(stream, payload, &header_refs)?),
                     ),
-                    None => (decode_payload(payload, &header_refs, body)?, None),
+                    None => (crate::body::decode_whole(payload, &header_refs, body)?, None),
                 };
                 crate::s3::handle(
                     state,
@@ -706,42 +706,6 @@ fn operation_name(target: &Option<String>, params: &[(String, String)]) -> Strin
 
 /// How fresh an access key's last-used time is kept (IAM reports it to the minute or so).
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
-
-/// The object bytes of a request body: as sent, or decoded from `aws-chunked` (chunk
-/// signatures and any trailing checksum verified).
-fn decode_payload(
-    payload: sigv4::PayloadMode,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<Vec<u8>, ApiError> {
-    let trailer = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-trailer"))
-        .map(|(_, v)| v.trim().to_ascii_lowercase());
-    let mut decoder = match payload {
-        sigv4::PayloadMode::SignedChunks(seed) => sigv4::ChunkDecoder::signed(seed),
-        sigv4::PayloadMode::UnsignedChunks => sigv4::ChunkDecoder::unsigned_trailer(),
-        sigv4::PayloadMode::Sha256(expected) => {
-            if sigv4::key::sha256(body) != expected {
-                return Err(ApiError::sender(
-                    400,
-                    "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                ));
-            }
-            return Ok(body.to_vec());
-        }
-        _ => return Ok(body.to_vec()),
-    };
-    let bad = |e: sigv4::Error| ApiError::from_sigv4(&e, true);
-    if let Some(name) = trailer {
-        decoder = decoder.expect_checksum(&name).map_err(bad)?;
-    }
-    let mut out = Vec::with_capacity(body.len());
-    decoder.push(body, &mut out).map_err(bad)?;
-    decoder.finish().map_err(bad)?;
-    Ok(out)
-}
 
 type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
 

@@ -171,6 +171,21 @@ copied = s3.get_object(Bucket="acme-data", Key="copies/small")
 assert copied["Body"].read() == payloads["small"] and copied["Metadata"] == {"owner": "acme"}
 s3.put_object_tagging(Bucket="acme-data", Key="copies/small", Tagging={"TagSet": [{"Key": "class", "Value": "secret"}]})
 assert s3.get_object_tagging(Bucket="acme-data", Key="copies/small")["TagSet"] == [{"Key": "class", "Value": "secret"}]
+# A copy keeps the source's metadata and tags unless told to replace them; its ETag is its own.
+s3.put_object(Bucket="acme-data", Key="copies/src", Body=b"tagged", ContentType="text/plain", Metadata={"k": "v"}, Tagging="a=1&b=two%20words")
+kept = s3.copy_object(Bucket="acme-data", Key="copies/kept", CopySource={"Bucket": "acme-data", "Key": "copies/src"})
+assert kept["CopyObjectResult"]["ETag"] == '"' + hashlib.md5(b"tagged").hexdigest() + '"', kept
+head = s3.head_object(Bucket="acme-data", Key="copies/kept")
+assert head["ContentType"] == "text/plain" and head["Metadata"] == {"k": "v"}, head
+assert sorted((t["Key"], t["Value"]) for t in s3.get_object_tagging(Bucket="acme-data", Key="copies/kept")["TagSet"]) == [("a", "1"), ("b", "two words")]
+s3.copy_object(Bucket="acme-data", Key="copies/replaced", CopySource={"Bucket": "acme-data", "Key": "copies/src"},
+               MetadataDirective="REPLACE", Metadata={"new": "yes"}, TaggingDirective="REPLACE", Tagging="c=3")
+head = s3.head_object(Bucket="acme-data", Key="copies/replaced")
+assert head["Metadata"] == {"new": "yes"} and head["ContentType"] != "text/plain", head
+assert s3.get_object_tagging(Bucket="acme-data", Key="copies/replaced")["TagSet"] == [{"Key": "c", "Value": "3"}]
+# The request's own digests describe no body of a copy and are not held against it.
+s3.copy_object(Bucket="acme-data", Key="copies/digest", CopySource={"Bucket": "acme-data", "Key": "copies/src"}, ChecksumAlgorithm="SHA256")
+s3.delete_objects(Bucket="acme-data", Delete={"Objects": [{"Key": k} for k in ["copies/src", "copies/kept", "copies/replaced", "copies/digest"]]})
 s3.delete_object(Bucket="acme-data", Key="copies/small")
 fails("NoSuchKey", s3.get_object, Bucket="acme-data", Key="copies/small")
 
@@ -293,6 +308,15 @@ assert s3.get_object(Bucket="acme-late-versions", Key="gone", VersionId="null")[
 late = s3.list_object_versions(Bucket="acme-late-versions")
 assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in late["Versions"]] == [("gone", "null", False), ("k", after["VersionId"], True), ("k", "null", False)], late["Versions"]
 fails("InvalidArgument", s3.list_object_versions, Bucket="acme-late-versions", KeyMarker="k", VersionIdMarker="no-such-version")
+# DeleteObjects with version ids deletes those versions for good (the current object follows).
+deleted = s3.delete_objects(Bucket="acme-late-versions", Delete={"Objects": [{"Key": "k", "VersionId": after["VersionId"]}]})
+assert deleted["Deleted"] == [{"Key": "k", "VersionId": after["VersionId"]}], deleted
+assert s3.get_object(Bucket="acme-late-versions", Key="k")["Body"].read() == b"before"
+marked = s3.delete_objects(Bucket="acme-late-versions", Delete={"Objects": [{"Key": "k"}]})["Deleted"][0]
+assert marked["DeleteMarker"] and marked["DeleteMarkerVersionId"], marked
+unmarked = s3.delete_objects(Bucket="acme-late-versions", Delete={"Objects": [{"Key": "k", "VersionId": marked["DeleteMarkerVersionId"]}]})["Deleted"][0]
+assert unmarked["DeleteMarker"], unmarked
+assert s3.get_object(Bucket="acme-late-versions", Key="k")["Body"].read() == b"before"
 assert not s3.list_object_versions(Bucket="acme-late-versions", MaxKeys=0)["IsTruncated"]
 
 # ListObjectVersions pages (key and version-id markers) and delimiters.

@@ -731,46 +731,13 @@ pub(crate) fn handle<'s>(
                             vec![("s3:VersionId".into(), v.to_string())],
                         )?;
                         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
-                        if let Some(found) = super::versions::find(tx.as_mut(), bucket, &key, v)? {
-                            tx.delete_record(&bucket.account, "s3_version", &found.key)
-                                .map_err(db)?;
-                            match super::versions::of_key(tx.as_mut(), bucket, &key)?
-                                .into_iter()
-                                .next()
-                            {
-                                Some(newest)
-                                    if newest.body.get("DeleteMarker").and_then(Value::as_bool)
-                                        != Some(true) =>
-                                {
-                                    let current = Record {
-                                        account: bucket.account.clone(),
-                                        kind: "s3_object".into(),
-                                        key: k.clone(),
-                                        format_version: 1,
-                                        body: newest.body,
-                                        updated_at_ms: facts.time_ms,
-                                    };
-                                    tx.put_record(&current, PutMode::Upsert).map_err(db)?;
-                                }
-                                _ => {
-                                    if tx
-                                        .get_record(&bucket.account, "s3_object", &k)
-                                        .map_err(db)?
-                                        .is_some()
-                                    {
-                                        tx.delete_record(&bucket.account, "s3_object", &k)
-                                            .map_err(db)?;
-                                    }
-                                }
-                            }
-                            if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true)
-                            {
+                        let deleted = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
+                        effect.tx = Some(tx);
+                        if let Some((marker, garbage)) = deleted {
+                            if marker {
                                 headers.push(("x-amz-delete-marker".into(), "true".into()));
                             }
-                            effect.tx = Some(tx);
-                            effect.garbage = blob_files(state, &bucket.account, &found.body);
-                        } else {
-                            effect.tx = Some(tx);
+                            effect.garbage = garbage;
                         }
                         return Ok(empty(204, headers));
                     }
@@ -1107,46 +1074,80 @@ fn copy<'s>(
     } else {
         read_range(state, &source.bucket.account, &record.body, &source.data_key, 0, size - 1)?
     };
-    let mut copy_req = S3Request {
+    // The new object's headers: the request's, with the source's metadata and tags unless the
+    // directives say REPLACE, and without the request's digests (they do not describe the copy).
+    let replace_metadata = req.header("x-amz-metadata-directive") == Some("REPLACE");
+    let replace_tags = req.header("x-amz-tagging-directive") == Some("REPLACE");
+    const METADATA_HEADERS: [(&str, &str); 5] = [
+        ("content-type", "ContentType"),
+        ("cache-control", "CacheControl"),
+        ("content-disposition", "ContentDisposition"),
+        ("content-encoding", "ContentEncoding"),
+        ("content-language", "ContentLanguage"),
+    ];
+    let mut headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+        .filter(|(n, _)| {
+            let metadata =
+                n.starts_with("x-amz-meta-") || METADATA_HEADERS.iter().any(|(h, _)| h == n);
+            !(n == "content-md5"
+                || n == "content-length"
+                || n.starts_with("x-amz-checksum-")
+                || (metadata && !replace_metadata)
+                || (n == "x-amz-tagging" && !replace_tags))
+        })
+        .collect();
+    if !replace_metadata {
+        for (header, field) in METADATA_HEADERS {
+            let value = text(&record.body, field);
+            if !value.is_empty() {
+                headers.push((header.to_string(), value.to_string()));
+            }
+        }
+        for (k, v) in record.body.get("Metadata").and_then(Value::as_object).into_iter().flatten() {
+            headers.push((format!("x-amz-meta-{k}"), v.as_str().unwrap_or_default().to_string()));
+        }
+    }
+    if !replace_tags {
+        let tags: Vec<String> = record
+            .body
+            .get("Tags")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                let v = v.as_str().unwrap_or_default();
+                format!(
+                    "{}={}",
+                    sigv4::encode::uri_encode(k, false),
+                    sigv4::encode::uri_encode(v, false)
+                )
+            })
+            .collect();
+        if !tags.is_empty() {
+            headers.push(("x-amz-tagging".into(), tags.join("&")));
+        }
+    }
+    let header_refs: Vec<(&str, &str)> =
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let copy_req = S3Request {
         method: "PUT",
         bucket: req.bucket.clone(),
         key: req.key.clone(),
         query: Vec::new(),
-        headers: req.headers,
+        headers: &header_refs,
         body: plaintext,
         stream: std::cell::RefCell::new(None),
     };
-    let replace = req.header("x-amz-metadata-directive") == Some("REPLACE");
-    if !replace {
-        // Keep the source's metadata: the new record copies it after `put`.
-        copy_req.query.push(("copy-metadata".into(), String::new()));
-    }
     let written = put(state, caller, &copy_req, bucket, key, facts, effect)?;
-    if !replace {
-        if let Some(tx) = effect.tx.as_mut() {
-            let k = format!("{}/{key}", bucket.key);
-            if let Some(mut new) =
-                tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
-            {
-                if let Some(obj) = new.body.as_object_mut() {
-                    for field in [
-                        "ContentType",
-                        "Metadata",
-                        "CacheControl",
-                        "ContentDisposition",
-                        "ContentEncoding",
-                        "ContentLanguage",
-                    ] {
-                        if let Some(v) = record.body.get(field) {
-                            obj.insert(field.into(), v.clone());
-                        }
-                    }
-                }
-                tx.put_record(&new, PutMode::Update).map_err(db)?;
-            }
-        }
-    }
-    let etag = text(&record.body, "ETag").to_string();
+    let etag = written
+        .headers
+        .iter()
+        .find(|(n, _)| n == "etag")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     let mut reply = xml_reply(200, format!(
         "<CopyObjectResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
         xml::NS, crate::iam::date(facts.time_ms), xml::escape(&etag)
@@ -1157,6 +1158,44 @@ fn copy<'s>(
     Ok(reply)
 }
 
+/// Deletes version `version_id` of `key` for good in `tx`; the current object becomes the newest
+/// remaining version (none if that is a delete marker). Returns whether it was a delete marker
+/// and the blobs to remove once `tx` commits, or `None` if there is no such version.
+fn delete_version(
+    state: &State,
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    key: &str,
+    version_id: &str,
+    facts: &RequestFacts,
+) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
+    let Some(found) = super::versions::find(tx, bucket, key, version_id)? else {
+        return Ok(None);
+    };
+    tx.delete_record(&bucket.account, "s3_version", &found.key).map_err(db)?;
+    let k = format!("{}/{key}", bucket.key);
+    match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
+        Some(newest) if newest.body.get("DeleteMarker").and_then(Value::as_bool) != Some(true) => {
+            let current = Record {
+                account: bucket.account.clone(),
+                kind: "s3_object".into(),
+                key: k,
+                format_version: 1,
+                body: newest.body,
+                updated_at_ms: facts.time_ms,
+            };
+            tx.put_record(&current, PutMode::Upsert).map_err(db)?;
+        }
+        _ => {
+            if tx.get_record(&bucket.account, "s3_object", &k).map_err(db)?.is_some() {
+                tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+            }
+        }
+    }
+    let marker = found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true);
+    Ok(Some((marker, blob_files(state, &bucket.account, &found.body))))
+}
+
 fn delete_objects<'s>(
     state: &'s State,
     caller: &Caller,
@@ -1165,51 +1204,91 @@ fn delete_objects<'s>(
     facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
-    let keys = xml::elements(&req.body, "Key");
-    if keys.len() > 1000 {
+    let objects = xml::delete_objects(&req.body);
+    if objects.len() > 1000 {
         return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
     }
     let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
     let mut tx = state.store.begin().map_err(db)?;
     let mut out = String::new();
-    let mut removed = Vec::new();
-    for key in keys {
+    let mut garbage = Vec::new();
+    for (key, version_id) in objects {
         let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-        match check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new()) {
-            Ok(()) => {
-                let k = format!("{}/{key}", bucket.key);
-                let marker_id = super::versions::new_id(bucket);
-                if let Some(id) = &marker_id {
-                    // Versioned: a delete marker; the data stays with its version.
-                    let marker = json!({ "Key": key, "VersionId": id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
-                    let replaced =
-                        super::versions::record(tx.as_mut(), bucket, &key, &marker, facts.time_ms)?;
-                    removed.extend(replaced);
+        let deleted = check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
+            .and_then(|()| match &version_id {
+                // One version, for good (as DeleteObject with a versionId).
+                Some(v) => {
+                    let context = vec![("s3:VersionId".into(), v.clone())];
+                    check(state, caller, facts, "s3:DeleteObjectVersion", &arn, Some(bucket), context)?;
+                    let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
+                    let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
+                    garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
+                    Ok(format!(
+                        "<VersionId>{}</VersionId>{}",
+                        xml::escape(v),
+                        if marker { "<DeleteMarker>true</DeleteMarker>" } else { "" }
+                    ))
                 }
-                if let Some(old) =
-                    tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
-                {
-                    tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
-                    if marker_id.is_none() {
-                        removed.push(old);
+                None => {
+                    let k = format!("{}/{key}", bucket.key);
+                    let marker_id = super::versions::new_id(bucket);
+                    if let Some(id) = &marker_id {
+                        // Versioned: a delete marker; the data stays with its version.
+                        let marker = json!({ "Key": key, "VersionId": id, "DeleteMarker": true, "LastModifiedMs": facts.time_ms });
+                        let replaced = super::versions::record(
+                            tx.as_mut(),
+                            bucket,
+                            &key,
+                            &marker,
+                            facts.time_ms,
+                        )?;
+                        if let Some(old) = replaced {
+                            garbage.extend(blob_files(state, &bucket.account, &old.body));
+                        }
                     }
+                    if let Some(old) =
+                        tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
+                    {
+                        tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                        if marker_id.is_none() {
+                            garbage.extend(blob_files(state, &bucket.account, &old.body));
+                        }
+                    }
+                    Ok(marker_id
+                        .map(|id| {
+                            format!(
+                                "<DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>{}</DeleteMarkerVersionId>",
+                                xml::escape(&id)
+                            )
+                        })
+                        .unwrap_or_default())
                 }
+            });
+        match deleted {
+            Ok(details) => {
                 if !quiet {
-                    out.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", xml::escape(&key)));
+                    out.push_str(&format!(
+                        "<Deleted><Key>{}</Key>{details}</Deleted>",
+                        xml::escape(&key)
+                    ));
                 }
             }
+            // A store failure fails the whole request (the transaction is not committed).
+            Err(e) if e.status >= 500 => return Err(e),
             Err(e) => out.push_str(&format!(
-                "<Error><Key>{}</Key><Code>{}</Code><Message>{}</Message></Error>",
+                "<Error><Key>{}</Key>{}<Code>{}</Code><Message>{}</Message></Error>",
                 xml::escape(&key),
+                version_id
+                    .as_ref()
+                    .map(|v| format!("<VersionId>{}</VersionId>", xml::escape(v)))
+                    .unwrap_or_default(),
                 xml::escape(&e.code),
                 xml::escape(&e.message)
             )),
         }
     }
     effect.tx = Some(tx);
-    for old in removed {
-        effect.garbage.extend(blob_files(state, &bucket.account, &old.body));
-    }
+    effect.garbage = garbage;
     Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
 }
 
