@@ -30,6 +30,11 @@ if ! command -v softhsm2-util >/dev/null 2>&1 || ! command -v rclone >/dev/null 
     apt-get update -qq && apt-get install -y -qq softhsm2 rclone
 fi
 
+section "libz3-dev and libclang-dev (the reason crate's Z3 binding runs bindgen)"
+if ! dpkg -s libz3-dev libclang-dev >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq libz3-dev libclang-dev clang
+fi
+
 section "postgresql (127.0.0.1:5432, database test)"
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     if ! command -v pg_ctlcluster >/dev/null 2>&1; then

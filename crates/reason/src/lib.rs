@@ -1,0 +1,1 @@
+//! Automated reasoning over IAM policies (issue 7; design in docs/decisions/006).
