@@ -158,7 +158,7 @@ fn s3_on_postgres() {
 
 /// A 1 GiB object through aws-cli's multipart upload (128 parts of 8 MiB, ten at a time) and
 /// its parallel ranged download; both files compared byte for byte, and a range across a part
-/// boundary read back. Then one 300 MiB PUT, which streams.
+/// boundary read back. Then one 300 MiB PUT, which streams, and server-side copies of both.
 #[test]
 fn one_gib_multipart_round_trip() {
     const MIB: usize = 1 << 20;
@@ -233,6 +233,28 @@ fn one_gib_multipart_round_trip() {
     assert!(ok, "{err}");
     assert!(std::fs::read(&single).unwrap() == std::fs::read(&single_down).unwrap());
 
+    // A server-side copy of the 1 GiB object (aws-cli: UploadPartCopy of 8 MiB ranges) and of
+    // the 300 MiB one (CopyObject), both streamed from blob to blob.
+    let (ok, _, err) = aws(&["s3", "cp", "s3://acme-gib/one.gib", "s3://acme-gib/one-copy.gib"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = aws(&[
+        "s3api",
+        "copy-object",
+        "--bucket",
+        "acme-gib",
+        "--key",
+        "single-copy.bin",
+        "--copy-source",
+        "acme-gib/single.bin",
+    ]);
+    assert!(ok, "{err}");
+    for (key, size) in [("one-copy.gib", 1u64 << 30), ("single-copy.bin", 300 << 20)] {
+        let (ok, out, err) = aws(&["s3api", "head-object", "--bucket", "acme-gib", "--key", key]);
+        assert!(ok, "{err}");
+        let head: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(head["ContentLength"], size, "{key}: {head}");
+    }
+
     let range = work.join("range.bin");
     let (ok, _, err) = aws(&[
         "s3api",
@@ -255,6 +277,21 @@ fn one_gib_multipart_round_trip() {
         b
     };
     assert_eq!(std::fs::read(&range).unwrap(), whole);
+    for key in ["one-copy.gib", "single-copy.bin"] {
+        let (ok, _, err) = aws(&[
+            "s3api",
+            "get-object",
+            "--bucket",
+            "acme-gib",
+            "--key",
+            key,
+            "--range",
+            "bytes=8388000-8389000",
+            range.to_str().unwrap(),
+        ]);
+        assert!(ok, "{err}");
+        assert_eq!(std::fs::read(&range).unwrap(), whole, "{key}");
+    }
     // Stalled streamed uploads: at most eight stream at once (the ninth waits for a slot), each
     // is cut off after 20 idle seconds (RequestTimeout) and stores nothing.
     let script = format!("{}/tests/scripts/s3_stalled.py", env!("CARGO_MANIFEST_DIR"));

@@ -61,7 +61,7 @@ pub(crate) struct S3Request<'a> {
     pub body: Vec<u8>,
     /// A large PutObject or UploadPart body, not read yet (then `body` is empty); taken by the
     /// operation that consumes it.
-    pub stream: std::cell::RefCell<Option<crate::body::PayloadReader>>,
+    pub stream: std::cell::RefCell<Option<objects::Source>>,
 }
 
 impl S3Request<'_> {
@@ -409,7 +409,7 @@ pub(crate) fn handle(
         query: crate::query::parse_form(query_text),
         headers,
         body,
-        stream: std::cell::RefCell::new(stream),
+        stream: std::cell::RefCell::new(stream.map(objects::Source::Upload)),
     };
     let operation = operation(&req)?;
     if req.stream.borrow().is_some() && !matches!(operation, "PutObject" | "UploadPart") {

@@ -262,6 +262,11 @@ impl Integrity {
         Integrity { md5: Md5::new(), content_md5, sums }
     }
 
+    /// Only the MD5 (the ETag), no declared digest to check.
+    fn none() -> Integrity {
+        Integrity { md5: Md5::new(), content_md5: None, sums: Vec::new() }
+    }
+
     fn update(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
         for (_, _, sum) in &mut self.sums {
@@ -348,48 +353,43 @@ fn seal_body_with_md5(
     plaintext: &[u8],
 ) -> Result<Value, ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
-    let mut integrity = Integrity::new(req);
-    let mut blob = BlobWriter::create(state, account)?;
-    let size = match req.stream.borrow_mut().take() {
-        None => {
-            integrity.update(plaintext);
-            let md5 = integrity.finish()?;
-            let sealed = crypto::object::encrypt(data_key, identity.as_bytes(), plaintext)
-                .map_err(sealing_failed)?;
-            blob.write(&sealed)?;
-            let size = plaintext.len() as u64;
-            return Ok(
-                json!({ "Blob": blob.commit()?, "Size": size, "Identity": identity, "MD5": md5 }),
-            );
-        }
-        Some(mut reader) => {
-            let len = declared_length(req)?;
-            let (mut encryptor, header) =
-                crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
-                    .map_err(sealing_failed)?;
-            blob.write(&header)?;
-            let mut out = Vec::with_capacity(2 * crypto::object::SEGMENT);
-            let mut total = 0u64;
-            while let Some(bytes) = reader.read()? {
-                total = total.saturating_add(bytes.len() as u64);
-                if total > len {
-                    return Err(crate::body::incomplete());
-                }
-                integrity.update(&bytes);
-                encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
-                blob.write(&out)?;
-                out.clear();
-            }
-            if total != len {
-                return Err(crate::body::incomplete());
-            }
-            encryptor.finish(&mut out).map_err(sealing_failed)?;
-            blob.write(&out)?;
-            len
-        }
+    // A copy's bytes are another object's: the request's digests do not describe them.
+    let source = req.stream.borrow_mut().take();
+    let mut integrity = if matches!(source, Some(Source::Copy(_))) {
+        Integrity::none()
+    } else {
+        Integrity::new(req)
     };
+    let (len, mut source) = match source {
+        None => (plaintext.len() as u64, Source::Whole(Some(plaintext.to_vec()))),
+        Some(Source::Upload(reader)) => (declared_length(req)?, Source::Upload(reader)),
+        Some(Source::Copy(reader)) => (reader.len, Source::Copy(reader)),
+        Some(whole @ Source::Whole(_)) => (whole.len(), whole),
+    };
+    let mut blob = BlobWriter::create(state, account)?;
+    let (mut encryptor, header) =
+        crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
+            .map_err(sealing_failed)?;
+    blob.write(&header)?;
+    let mut out = Vec::with_capacity(2 * crypto::object::SEGMENT);
+    let mut total = 0u64;
+    while let Some(bytes) = source.read()? {
+        total = total.saturating_add(bytes.len() as u64);
+        if total > len {
+            return Err(crate::body::incomplete());
+        }
+        integrity.update(&bytes);
+        encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
+        blob.write(&out)?;
+        out.clear();
+    }
+    if total != len {
+        return Err(crate::body::incomplete());
+    }
+    encryptor.finish(&mut out).map_err(sealing_failed)?;
+    blob.write(&out)?;
     let md5 = integrity.finish()?;
-    Ok(json!({ "Blob": blob.commit()?, "Size": size, "Identity": identity, "MD5": md5 }))
+    Ok(json!({ "Blob": blob.commit()?, "Size": len, "Identity": identity, "MD5": md5 }))
 }
 
 /// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
@@ -412,7 +412,7 @@ fn declared_length(req: &S3Request<'_>) -> Result<u64, ApiError> {
     Ok(len)
 }
 
-/// Plaintext bytes `first..=last` of an object, in memory (small reads and copies).
+/// Plaintext bytes `first..=last` of an object, in memory (small reads).
 fn read_range(
     state: &State,
     account: &str,
@@ -421,16 +421,15 @@ fn read_range(
     first: u64,
     last: u64,
 ) -> Result<Vec<u8>, ApiError> {
+    let mut reader = ObjectReader::open(state, account, body, data_key, first, last)?;
     let mut out = Vec::new();
-    let parts = open_parts(state, account, body, first, last)?;
-    each_chunk(&parts, data_key, first, last, &mut |bytes| {
+    while let Some(bytes) = reader.read()? {
         out.extend_from_slice(&bytes);
-        true
-    })?;
+    }
     Ok(out)
 }
 
-/// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET.
+/// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET or copy.
 const STREAM_CHUNK: u64 = 1024 * 1024;
 
 /// A part's blob, opened, and where the part lies in its object's plaintext.
@@ -442,72 +441,122 @@ struct OpenPart {
     identity: String,
 }
 
-/// Opens the blobs of the parts that hold plaintext bytes `first..=last`, all before anything is
-/// read: an overwrite or delete that commits meanwhile removes blob files, and an open file stays
-/// readable, so a read that has begun always finishes.
-fn open_parts(
-    state: &State,
-    account: &str,
-    body: &Value,
+/// Reads plaintext bytes `first..=last` of an object a chunk at a time, reading from each
+/// part's blob only the segments a chunk needs. Every blob is opened when the reader is made:
+/// an overwrite or delete that commits meanwhile removes blob files, and an open file stays
+/// readable, so a read that has begun always finishes. A malformed or unauthentic blob is an
+/// internal error.
+pub(crate) struct ObjectReader {
+    parts: std::vec::IntoIter<OpenPart>,
+    data_key: crypto::SecretBytes,
     first: u64,
     last: u64,
-) -> Result<Vec<OpenPart>, ApiError> {
-    let dir = blob_dir(state, account);
-    let mut out = Vec::new();
-    let mut start = 0u64;
-    for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
-        let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
-        let end = start
-            .checked_add(size)
-            .ok_or_else(|| ApiError::internal("an object's record is malformed"))?;
-        if size > 0 && end > first && start <= last {
-            let file = std::fs::File::open(dir.join(text(part, "Blob")))
-                .map_err(|_| ApiError::internal("an object's data is missing"))?;
-            out.push(OpenPart { file, start, size, identity: text(part, "Identity").to_string() });
-        }
-        start = end;
-    }
-    Ok(out)
+    /// The part being read, its opener and the next and last part-relative bytes to read.
+    current: Option<(OpenPart, crypto::object::Opener, u64, u64)>,
+    /// Plaintext bytes the reader yields in all.
+    len: u64,
 }
 
-/// Reads plaintext bytes `first..=last` of an object from its opened parts and hands them to
-/// `send` a chunk at a time, reading from each blob only the segments a chunk needs; stops early
-/// when `send` returns false. A malformed or unauthentic blob is an internal error.
-fn each_chunk(
-    parts: &[OpenPart],
-    data_key: &crypto::SecretBytes,
-    first: u64,
-    last: u64,
-    send: &mut dyn FnMut(Vec<u8>) -> bool,
-) -> Result<(), ApiError> {
-    use std::os::unix::fs::FileExt;
-    let missing = |_| ApiError::internal("an object's data is missing");
-    let corrupt = |_| ApiError::internal("an object failed authentication");
-    for part in parts {
-        let stored = part.file.metadata().map_err(missing)?.len();
-        let mut header = [0u8; crypto::object::HEADER_LEN];
-        part.file.read_exact_at(&mut header, 0).map_err(missing)?;
-        let mut opener =
-            crypto::object::Opener::new(data_key, part.identity.as_bytes(), &header, stored)
-                .map_err(corrupt)?;
-        // `open_parts` kept only parts that overlap the range, and `size >= 1`.
-        let mut from = first.saturating_sub(part.start);
-        let to = last.min(part.start + part.size - 1) - part.start;
-        while from <= to {
-            let chunk_end = from.saturating_add(STREAM_CHUNK - 1).min(to);
-            let (at, len) = opener.span(from, chunk_end).map_err(corrupt)?;
-            let len = usize::try_from(len)
-                .map_err(|_| ApiError::internal("an object is too large to read"))?;
-            let mut buf = vec![0u8; len];
-            part.file.read_exact_at(&mut buf, at).map_err(missing)?;
-            opener.open(from, chunk_end, &mut buf).map_err(corrupt)?;
-            if !send(buf) {
-                return Ok(());
+impl ObjectReader {
+    fn open(
+        state: &State,
+        account: &str,
+        body: &Value,
+        data_key: &crypto::SecretBytes,
+        first: u64,
+        last: u64,
+    ) -> Result<ObjectReader, ApiError> {
+        let dir = blob_dir(state, account);
+        let mut parts = Vec::new();
+        let mut start = 0u64;
+        for part in body.get("Parts").and_then(Value::as_array).into_iter().flatten() {
+            let size = part.get("Size").and_then(Value::as_u64).unwrap_or(0);
+            let end = start
+                .checked_add(size)
+                .ok_or_else(|| ApiError::internal("an object's record is malformed"))?;
+            if size > 0 && end > first && start <= last {
+                let file = std::fs::File::open(dir.join(text(part, "Blob")))
+                    .map_err(|_| ApiError::internal("an object's data is missing"))?;
+                let identity = text(part, "Identity").to_string();
+                parts.push(OpenPart { file, start, size, identity });
             }
-            from = chunk_end + 1;
+            start = end;
+        }
+        let len = if first > last || first >= start { 0 } else { last.min(start - 1) - first + 1 };
+        Ok(ObjectReader {
+            parts: parts.into_iter(),
+            data_key: data_key.clone(),
+            first,
+            last,
+            current: None,
+            len,
+        })
+    }
+
+    /// The next chunk of plaintext, or `None` at the end of the range.
+    fn read(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        use std::os::unix::fs::FileExt;
+        let missing = |_| ApiError::internal("an object's data is missing");
+        let corrupt = |_| ApiError::internal("an object failed authentication");
+        loop {
+            if let Some((part, opener, from, to)) = &mut self.current {
+                if *from <= *to {
+                    let chunk_end = from.saturating_add(STREAM_CHUNK - 1).min(*to);
+                    let (at, len) = opener.span(*from, chunk_end).map_err(corrupt)?;
+                    let len = usize::try_from(len)
+                        .map_err(|_| ApiError::internal("an object is too large to read"))?;
+                    let mut buf = vec![0u8; len];
+                    part.file.read_exact_at(&mut buf, at).map_err(missing)?;
+                    opener.open(*from, chunk_end, &mut buf).map_err(corrupt)?;
+                    *from = chunk_end + 1;
+                    return Ok(Some(buf));
+                }
+            }
+            let Some(part) = self.parts.next() else { return Ok(None) };
+            let stored = part.file.metadata().map_err(missing)?.len();
+            let mut header = [0u8; crypto::object::HEADER_LEN];
+            part.file.read_exact_at(&mut header, 0).map_err(missing)?;
+            let opener = crypto::object::Opener::new(
+                &self.data_key,
+                part.identity.as_bytes(),
+                &header,
+                stored,
+            )
+            .map_err(corrupt)?;
+            // `open` kept only parts that overlap the range, with `size >= 1`.
+            let from = self.first.saturating_sub(part.start);
+            let to = self.last.min(part.start + part.size - 1) - part.start;
+            self.current = Some((part, opener, from, to));
         }
     }
-    Ok(())
+}
+
+/// Where a part's bytes come from.
+pub(crate) enum Source {
+    /// A request body, decoded and verified as it arrives.
+    Upload(crate::body::PayloadReader),
+    /// Another object's plaintext (CopyObject, UploadPartCopy).
+    Copy(ObjectReader),
+    /// A body read whole, handed over once.
+    Whole(Option<Vec<u8>>),
+}
+
+impl Source {
+    fn read(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        match self {
+            Source::Upload(reader) => reader.read(),
+            Source::Copy(reader) => reader.read(),
+            Source::Whole(bytes) => Ok(bytes.take()),
+        }
+    }
+
+    /// The length of a whole body (not yet handed over).
+    fn len(&self) -> u64 {
+        match self {
+            Source::Whole(Some(bytes)) => bytes.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 fn parse_range(header: &str, size: u64) -> Result<(u64, u64), ApiError> {
@@ -700,9 +749,20 @@ pub(crate) fn handle<'s>(
                     // is being sent. An error mid-stream ends the body short (the client sees a
                     // length mismatch), as a storage fault mid-response does in S3.
                     headers.push(("content-length".into(), (last - first + 1).to_string()));
-                    let parts = open_parts(state, &bucket.account, &record.body, first, last)?;
+                    let mut reader = ObjectReader::open(
+                        state,
+                        &bucket.account,
+                        &record.body,
+                        &data_key,
+                        first,
+                        last,
+                    )?;
                     let producer: crate::http::Producer = Box::new(move |send| {
-                        let _ = each_chunk(&parts, &data_key, first, last, send);
+                        while let Ok(Some(bytes)) = reader.read() {
+                            if !send(bytes) {
+                                break;
+                            }
+                        }
                     });
                     Ok(Reply { status, headers, stream: Some(producer), ..Reply::default() })
                 }
@@ -1069,11 +1129,15 @@ fn copy<'s>(
     let record = &source.record;
     let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
     copy_size_allowed(size)?;
-    let plaintext = if size == 0 {
-        Vec::new()
-    } else {
-        read_range(state, &source.bucket.account, &record.body, &source.data_key, 0, size - 1)?
-    };
+    // Streamed from the source's blobs into the new object's, a chunk at a time.
+    let reader = ObjectReader::open(
+        state,
+        &source.bucket.account,
+        &record.body,
+        &source.data_key,
+        0,
+        size.saturating_sub(1),
+    )?;
     // The new object's headers: the request's, with the source's metadata and tags unless the
     // directives say REPLACE, and without the request's digests (they do not describe the copy).
     let replace_metadata = req.header("x-amz-metadata-directive") == Some("REPLACE");
@@ -1138,8 +1202,8 @@ fn copy<'s>(
         key: req.key.clone(),
         query: Vec::new(),
         headers: &header_refs,
-        body: plaintext,
-        stream: std::cell::RefCell::new(None),
+        body: Vec::new(),
+        stream: std::cell::RefCell::new(Some(Source::Copy(reader))),
     };
     let written = put(state, caller, &copy_req, bucket, key, facts, effect)?;
     let etag = written
@@ -1521,18 +1585,16 @@ pub(crate) fn multipart<'s>(
                     None => (0, size.saturating_sub(1)),
                 };
                 copy_size_allowed(if size == 0 { 0 } else { last - first + 1 })?;
-                if size == 0 {
-                    Vec::new()
-                } else {
-                    read_range(
-                        state,
-                        &source.bucket.account,
-                        &record.body,
-                        &source.data_key,
-                        first,
-                        last,
-                    )?
-                }
+                let reader = ObjectReader::open(
+                    state,
+                    &source.bucket.account,
+                    &record.body,
+                    &source.data_key,
+                    first,
+                    last,
+                )?;
+                *req.stream.borrow_mut() = Some(Source::Copy(reader));
+                Vec::new()
             } else {
                 req.body.clone()
             };
