@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod client;
 pub mod simulate;
 pub mod validate;

@@ -29,6 +29,10 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Prove things about policies (automated reasoning with Z3). Exit codes: 0 answered or
+    /// PASS, 1 FAIL, 3 unknown, 4 a witness that did not replay (a bug), 2 bad input.
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
 }
 
 /// `hermetic serve` settings: flags override the config file, which overrides the defaults.
@@ -233,6 +237,65 @@ enum PolicyCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AnalyzeCommand {
+    /// Is identity policy A more permissive than B, less, equivalent, or incomparable?
+    Compare {
+        a: std::path::PathBuf,
+        b: std::path::PathBuf,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// PASS unless NEW allows a request that the reference policy does not.
+    CheckNoNewAccess {
+        new: std::path::PathBuf,
+        #[arg(long)]
+        reference: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// PASS unless the policy allows one of the actions on one of the resources.
+    CheckAccessNotGranted {
+        policy: std::path::PathBuf,
+        /// Actions (IAM patterns), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        actions: Vec<String>,
+        /// Resources (ARN patterns), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        resources: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn analyze(command: AnalyzeCommand) -> ExitCode {
+    use hermetic::analyze;
+    let (report, json) = match command {
+        AnalyzeCommand::Compare { a, b, json } => (analyze::compare(&a, &b), json),
+        AnalyzeCommand::CheckNoNewAccess { new, reference, json } => {
+            (analyze::check_no_new_access(&new, &reference), json)
+        }
+        AnalyzeCommand::CheckAccessNotGranted { policy, actions, resources, json } => {
+            (analyze::check_access_not_granted(&policy, &actions, &resources), json)
+        }
+    };
+    match report {
+        Ok(r) => {
+            if json {
+                println!("{}", r.json);
+            } else {
+                print!("{}", r.text);
+            }
+            ExitCode::from(r.code)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -256,6 +319,7 @@ fn main() -> ExitCode {
         Command::Trail(TrailCommand::Verify { data_dir, database_url, database_schema }) => {
             trail_verify(&data_dir, database_url, database_schema)
         }
+        Command::Analyze(command) => analyze(command),
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
             validate(&files, &kind, json)
