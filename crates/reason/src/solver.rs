@@ -64,8 +64,13 @@ impl Z3 {
         let mut unknown: Option<String> = None;
         let mut tried: Vec<String> = Vec::new();
         for class in 0..classes {
+            // With the action fixed, many formulas fold to `false`: no query for those.
+            let specialized = specialize(formula, class);
+            if specialized == Formula::False {
+                continue;
+            }
             let mut re = String::new();
-            write_resource_re(formula, class, &mut re);
+            write_resource_re(&specialized, class, &mut re);
             if tried.contains(&re) {
                 continue;
             }
@@ -102,6 +107,23 @@ fn member(ctx: &z3::Context, re: &str) -> Sat {
                 None => Sat::Unknown("the model could not be read".into()),
             }
         }
+    }
+}
+
+/// `f` with the action fixed to `class`, folded.
+fn specialize(f: &Formula, class: usize) -> Formula {
+    match f {
+        Formula::ActionIn(classes) => {
+            if classes.contains(&class) {
+                Formula::True
+            } else {
+                Formula::False
+            }
+        }
+        Formula::Not(inner) => specialize(inner, class).negate(),
+        Formula::And(parts) => Formula::and(parts.iter().map(|p| specialize(p, class)).collect()),
+        Formula::Or(parts) => Formula::or(parts.iter().map(|p| specialize(p, class)).collect()),
+        other => other.clone(),
     }
 }
 

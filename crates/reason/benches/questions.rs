@@ -1,0 +1,79 @@
+//! The analyzer's hot paths (issue 7's figures): one check on a 10-statement identity policy
+//! (`grants`, Access Analyzer's CheckAccessNotGranted) and a `compare` of two 50-statement
+//! policies that differ in one statement, both proved by Z3 and replayed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use reason::{compare, grants, Answer, Verdict, Z3};
+
+const ACTIONS: [&str; 6] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "sqs:SendMessage",
+    "dynamodb:GetItem",
+    "kms:Decrypt",
+    "s3:List*",
+];
+
+/// `n` statements over distinct resources of several services, every fifth a Deny.
+fn statements(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let action = ACTIONS[i % ACTIONS.len()];
+            let resource = match action.split(':').next().unwrap() {
+                "s3" => format!("arn:aws:s3:::bucket-{i}/*"),
+                "sqs" => format!("arn:aws:sqs:us-*-1:*:queue-{i}"),
+                "dynamodb" => format!("arn:aws:dynamodb:*:*:table/t{i}"),
+                _ => format!("arn:aws:kms:*:111122223333:key/k{i}-*"),
+            };
+            let effect = if i % 5 == 4 { "Deny" } else { "Allow" };
+            format!(r#"{{"Effect":"{effect}","Action":"{action}","Resource":"{resource}"}}"#)
+        })
+        .collect()
+}
+
+fn policy(statements: &[String]) -> policy::Policy {
+    policy::parse_policy(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    ))
+    .unwrap()
+}
+
+fn questions(c: &mut Criterion) {
+    let ten = policy(&statements(10));
+    c.bench_function("reason/grants_10_statements", |b| {
+        b.iter(|| {
+            let answer = grants(
+                &ten,
+                &["s3:DeleteObject"],
+                &["arn:aws:s3:::bucket-*/*"],
+                &mut Z3::default(),
+            );
+            assert_eq!(answer, Answer::No);
+        })
+    });
+    // The part of a query before Z3: classifying the catalog's actions by the patterns.
+    c.bench_function("reason/action_classes_10_statements", |b| {
+        b.iter(|| reason::encode::Actions::new(&[&ten], &[]).classes.len())
+    });
+    let fifty = statements(50);
+    let mut widened = fifty.clone();
+    widened[7] =
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket-7/*"}"#.into();
+    let (a, b) = (policy(&widened), policy(&fifty));
+    c.bench_function("reason/compare_50_statements", |bench| {
+        bench.iter(|| {
+            let verdict = compare(&a, &b, &mut Z3::default()).verdict();
+            assert_eq!(verdict, Verdict::MorePermissive);
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = questions
+}
+criterion_main!(benches);
