@@ -54,6 +54,15 @@ fn questions(c: &mut Criterion) {
             assert_eq!(answer, Answer::No);
         })
     });
+    // The same check where the resources decide, so Z3 must prove it (the one above folds to
+    // `false` before any solver call: no statement allows s3:DeleteObject).
+    c.bench_function("reason/grants_10_statements_solved", |b| {
+        b.iter(|| {
+            let answer =
+                grants(&ten, &["s3:GetObject"], &["arn:aws:s3:::other-*/*"], &mut Z3::default());
+            assert_eq!(answer, Answer::No);
+        })
+    });
     // The part of a query before Z3: classifying the catalog's actions by the patterns.
     c.bench_function("reason/action_classes_10_statements", |b| {
         b.iter(|| reason::encode::Actions::new(&[&ten], &[]).classes.len())

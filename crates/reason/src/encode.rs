@@ -5,7 +5,7 @@
 use crate::ir::{Formula, Re};
 use policy::pattern::{Glob, Tok};
 use policy::{Effect, Policy, Statement};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Why a policy cannot be encoded (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub struct Unsupported(pub String);
 pub struct Actions {
     patterns: Vec<Glob>,
     /// Per class: its members (lowercase `service:action`), the first one its representative.
+    /// The last class of actions no pattern matches lists only its representative.
     pub classes: Vec<Vec<String>>,
 }
 
@@ -38,18 +39,48 @@ impl Actions {
                 patterns.push(g.clone());
             }
         }
-        let mut candidates: Vec<String> = catalog_actions().to_vec();
-        for g in &patterns {
-            if let Some(lit) = g.literal() {
-                candidates.push(lit.to_lowercase());
+        // Only actions some pattern matches need a signature; a pattern can only match actions
+        // that start with its text before the first wildcard (a range of the sorted catalog).
+        let catalog = catalog_actions();
+        let n = patterns.len();
+        let mut signatures: HashMap<String, Vec<bool>> = HashMap::new();
+        for (i, g) in patterns.iter().enumerate() {
+            let prefix: String = g
+                .toks()
+                .iter()
+                .map_while(|t| if let Tok::Char(c) = t { Some(*c) } else { None })
+                .collect();
+            let start = catalog.partition_point(|a| a.as_str() < prefix.as_str());
+            for action in catalog.get(start..).unwrap_or_default() {
+                if !action.starts_with(&prefix) {
+                    break;
+                }
+                if g.matches(action) {
+                    if let Some(bit) = signatures
+                        .entry(action.clone())
+                        .or_insert_with(|| vec![false; n])
+                        .get_mut(i)
+                    {
+                        *bit = true;
+                    }
+                }
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        candidates.retain(|a| seen.insert(a.clone()));
+        // Action names the policies spell out that the catalog does not know.
+        for g in &patterns {
+            if let Some(lit) = g.literal() {
+                let lit = lit.to_lowercase();
+                if let std::collections::hash_map::Entry::Vacant(slot) = signatures.entry(lit) {
+                    let signature = patterns.iter().map(|p| p.matches(slot.key())).collect();
+                    slot.insert(signature);
+                }
+            }
+        }
+        let mut named: Vec<(String, Vec<bool>)> = signatures.into_iter().collect();
+        named.sort();
         let mut by_signature: BTreeMap<Vec<bool>, Vec<String>> = BTreeMap::new();
         let mut order: Vec<Vec<bool>> = Vec::new();
-        for action in candidates {
-            let signature: Vec<bool> = patterns.iter().map(|g| g.matches(&action)).collect();
+        for (action, signature) in named {
             by_signature
                 .entry(signature.clone())
                 .or_insert_with(|| {
@@ -58,7 +89,14 @@ impl Actions {
                 })
                 .push(action);
         }
-        let classes = order.into_iter().filter_map(|s| by_signature.remove(&s)).collect();
+        let mut classes: Vec<Vec<String>> =
+            order.into_iter().filter_map(|s| by_signature.remove(&s)).collect();
+        // Every other catalog action matches no pattern: one class, its first action standing
+        // for all of them.
+        let matched: std::collections::HashSet<&String> = classes.iter().flatten().collect();
+        if let Some(other) = catalog.iter().find(|a| !matched.contains(a)) {
+            classes.push(vec![other.clone()]);
+        }
         Actions { patterns, classes }
     }
 
@@ -78,7 +116,7 @@ impl Actions {
     }
 }
 
-/// Every catalog action, lowercase `service:action`, in catalog order.
+/// Every catalog action, lowercase `service:action`, sorted, once.
 fn catalog_actions() -> &'static [String] {
     static ACTIONS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     ACTIONS.get_or_init(|| {
@@ -88,6 +126,8 @@ fn catalog_actions() -> &'static [String] {
                 all.push(format!("{}:{}", service.prefix(), action.name()).to_lowercase());
             }
         }
+        all.sort();
+        all.dedup();
         all
     })
 }
