@@ -95,3 +95,112 @@ fn analyze_answers_ci_gates() {
     assert_eq!(code, 2, "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The same checks served as IAM Access Analyzer's API, driven by aws-cli.
+#[test]
+fn access_analyzer_api_from_aws_cli() {
+    let server = common::start("analyzer");
+    let t = common::create_tenant(&server, "acme");
+    let aws = |args: &[&str]| common::aws(&server.url, &t.key, &t.secret, args);
+    let reader = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}"#;
+    let writer = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"},{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}]}"#;
+    let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
+
+    let (ok, out, err) = aws(&[
+        "accessanalyzer",
+        "check-no-new-access",
+        "--new-policy-document",
+        writer,
+        "--existing-policy-document",
+        reader,
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(ok, "{err}");
+    let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["result"], "FAIL", "{answer}");
+    assert_eq!(answer["reasons"][0]["statementIndex"], 1, "{answer}");
+    assert_eq!(answer["reasons"][0]["statementId"], "Write", "{answer}");
+    let (ok, out, err) = aws(&[
+        "accessanalyzer",
+        "check-no-new-access",
+        "--new-policy-document",
+        reader,
+        "--existing-policy-document",
+        writer,
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"PASS\""), "{out}");
+
+    let (ok, out, err) = aws(&[
+        "accessanalyzer",
+        "check-access-not-granted",
+        "--policy-document",
+        reader,
+        "--access",
+        "actions=s3:PutObject,s3:DeleteObject",
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"PASS\""), "{out}");
+    let (ok, out, err) = aws(&[
+        "accessanalyzer",
+        "check-access-not-granted",
+        "--policy-document",
+        writer,
+        "--access",
+        "actions=s3:PutObject,resources=arn:aws:s3:::data/reports/*",
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"FAIL\""), "{out}");
+
+    // Not yet analyzable: refused, never guessed; bad input: a validation error.
+    let (ok, _, err) = aws(&[
+        "accessanalyzer",
+        "check-no-new-access",
+        "--new-policy-document",
+        conditional,
+        "--existing-policy-document",
+        reader,
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(!ok && err.contains("UnprocessableEntityException"), "{err}");
+    let (ok, _, err) = aws(&[
+        "accessanalyzer",
+        "check-no-new-access",
+        "--new-policy-document",
+        "{not json",
+        "--existing-policy-document",
+        reader,
+        "--policy-type",
+        "IDENTITY_POLICY",
+    ]);
+    assert!(!ok && err.contains("ValidationException"), "{err}");
+
+    // Authorized like any action: a user without access-analyzer permissions is refused.
+    let (ok, _, err) = aws(&["iam", "create-user", "--user-name", "nobody"]);
+    assert!(ok, "{err}");
+    let (k, s) = common::create_user_key(&server.url, &t.key, &t.secret, "nobody");
+    let (ok, _, err) = common::aws(
+        &server.url,
+        &k,
+        &s,
+        &[
+            "accessanalyzer",
+            "check-access-not-granted",
+            "--policy-document",
+            reader,
+            "--access",
+            "actions=s3:PutObject",
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ],
+    );
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+}

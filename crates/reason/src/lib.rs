@@ -185,9 +185,28 @@ fn solve(
     }
 }
 
+/// The `Allow` statements of `p` (index and `Sid`) that let the witness through in the
+/// identity view: the reasons a check names.
+pub fn allowing_statements(p: &Policy, witness: &Witness) -> Vec<(usize, Option<String>)> {
+    identity_view(p, witness)
+        .map(|evaluation| {
+            evaluation
+                .statements
+                .iter()
+                .filter(|s| s.policy == "policy" && s.effect == policy::Effect::Allow)
+                .map(|s| (s.index, s.sid.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The evaluator's decision for `witness` with `p` as the principal's only identity policy and
 /// a resource policy that delegates to the account (so the identity policy decides).
 pub fn identity_view_allows(p: &Policy, witness: &Witness) -> Result<bool, String> {
+    identity_view(p, witness).map(|evaluation| evaluation.decision == Decision::Allowed)
+}
+
+fn identity_view(p: &Policy, witness: &Witness) -> Result<policy::Evaluation, String> {
     let delegate = policy::parse_policy(&format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"*","Resource":"*"}}]}}"#
     ))
@@ -206,5 +225,5 @@ pub fn identity_view_allows(p: &Policy, witness: &Witness) -> Result<bool, Strin
         resource: Some(NamedPolicy { name: "delegation", policy: &delegate }),
         ..PolicySet::default()
     };
-    Ok(policy::evaluate(&request, &set).decision == Decision::Allowed)
+    Ok(policy::evaluate(&request, &set))
 }

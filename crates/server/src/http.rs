@@ -201,8 +201,10 @@ async fn handle(
     tls: Option<Arc<TlsSession>>,
 ) -> Response<Body> {
     let id = bootstrap::uuid();
-    let json = req.headers().contains_key("x-amz-target");
     let service = signing_service(&req);
+    // JSON errors: the JSON protocols (X-Amz-Target) and rest-json services.
+    let json =
+        req.headers().contains_key("x-amz-target") || service.as_deref() == Some("access-analyzer");
     let s3 =
         service.as_deref() == Some("s3") || (service.is_none() && !json && req.uri().path() != "/");
     let head = req.method() == hyper::Method::HEAD;
@@ -503,6 +505,45 @@ fn decide(
                         ..Default::default()
                     },
                 )
+            }
+            ("access-analyzer", None) => {
+                facts.read_only = true;
+                let operation = crate::analyzer::operation(method, path);
+                facts.event_name = operation.unwrap_or("Unknown").to_string();
+                let input = json_input(body)?;
+                let result = match operation {
+                    None => Err(ApiError::sender(
+                        404,
+                        "UnknownOperationException",
+                        format!("`{method} {path}` is not an operation served here"),
+                    )),
+                    Some(operation) => authorize(
+                        state,
+                        &caller,
+                        &format!("access-analyzer:{operation}"),
+                        "*",
+                        &facts,
+                        &AuthzExtra::default(),
+                    )
+                    .and_then(|()| crate::analyzer::handle(operation, &input)),
+                };
+                // The policies a check reads are the caller's data: the event names the
+                // operation, not the documents.
+                let event = audit_trail::event(
+                    &facts,
+                    Some(&caller),
+                    &caller.account,
+                    None,
+                    None,
+                    result.as_ref().err(),
+                )?;
+                pending.push((caller.account.clone(), event));
+                result.map(|v| Reply {
+                    status: 200,
+                    json: true,
+                    body: v.to_string(),
+                    ..Default::default()
+                })
             }
             ("cloudtrail", Some(t)) => {
                 facts.read_only = true;

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod analyzer;
 pub mod audit_trail;
 pub mod authz;
 pub mod body;

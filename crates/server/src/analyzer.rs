@@ -1,0 +1,140 @@
+//! IAM Access Analyzer's custom policy checks (`access-analyzer`, rest-json):
+//! CheckNoNewAccess and CheckAccessNotGranted on identity policies, answered by the `reason`
+//! crate (Z3), each FAIL with a witness that replayed through the policy engine. What the
+//! analyzer cannot reason about yet (conditions, policy variables, resource policies) is
+//! refused with `UnprocessableEntityException` rather than guessed.
+
+use crate::error::ApiError;
+use reason::{Answer, Z3};
+use serde_json::{json, Value};
+
+/// The operation a request path names.
+pub fn operation(method: &str, path: &str) -> Option<&'static str> {
+    match (method, path) {
+        ("POST", "/policy/check-no-new-access") => Some("CheckNoNewAccess"),
+        ("POST", "/policy/check-access-not-granted") => Some("CheckAccessNotGranted"),
+        _ => None,
+    }
+}
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::sender(400, "ValidationException", message)
+}
+
+fn unprocessable(message: impl Into<String>) -> ApiError {
+    ApiError::sender(422, "UnprocessableEntityException", message)
+}
+
+fn document(input: &Value, field: &str) -> Result<policy::Policy, ApiError> {
+    let text = input
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| validation(format!("{field} is required")))?;
+    policy::parse_policy(text).map_err(|e| {
+        let first = e.0.first().map(|e| e.message.clone()).unwrap_or_default();
+        validation(format!("{field} is not a valid policy: {first}"))
+    })
+}
+
+fn identity_only(input: &Value) -> Result<(), ApiError> {
+    match input.get("policyType").and_then(Value::as_str) {
+        Some("IDENTITY_POLICY") => Ok(()),
+        Some("RESOURCE_POLICY") => {
+            Err(unprocessable("RESOURCE_POLICY checks are not supported yet; IDENTITY_POLICY is."))
+        }
+        _ => Err(validation("policyType must be IDENTITY_POLICY or RESOURCE_POLICY")),
+    }
+}
+
+/// PASS, or FAIL with the statements that let the witness through.
+fn result(answer: Answer, p: &policy::Policy, pass: &str, fail: &str) -> Result<Value, ApiError> {
+    match answer {
+        Answer::No => Ok(json!({ "result": "PASS", "message": pass })),
+        Answer::Yes(w) => {
+            let reasons: Vec<Value> = reason::allowing_statements(p, &w)
+                .into_iter()
+                .map(|(index, sid)| {
+                    let mut r = json!({
+                        "description": format!("The statement allows {} on {}.", w.action, w.resource),
+                        "statementIndex": index,
+                    });
+                    if let (Some(sid), Some(obj)) = (sid, r.as_object_mut()) {
+                        obj.insert("statementId".into(), json!(sid));
+                    }
+                    r
+                })
+                .collect();
+            Ok(json!({ "result": "FAIL", "message": fail, "reasons": reasons }))
+        }
+        Answer::Unknown(why) => {
+            Err(unprocessable(format!("The policy cannot be analyzed: {why}.")))
+        }
+        Answer::Bug(_) => Err(ApiError::internal("the analyzer could not confirm its answer")),
+    }
+}
+
+/// Runs one check.
+pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
+    identity_only(input)?;
+    match operation {
+        "CheckNoNewAccess" => {
+            let new = document(input, "newPolicyDocument")?;
+            let existing = document(input, "existingPolicyDocument")?;
+            let c = reason::compare(&new, &existing, &mut Z3::default());
+            result(
+                c.a_not_b,
+                &new,
+                "The updated policy does not grant new access.",
+                "The updated policy grants new access.",
+            )
+        }
+        "CheckAccessNotGranted" => {
+            let p = document(input, "policyDocument")?;
+            let access = input
+                .get("access")
+                .and_then(Value::as_array)
+                .ok_or_else(|| validation("access is required"))?;
+            if access.is_empty() {
+                return Err(validation("access must list at least one entry"));
+            }
+            let strings = |entry: &Value, field: &str| -> Vec<String> {
+                entry
+                    .get(field)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            };
+            for entry in access {
+                let (actions, resources) = (strings(entry, "actions"), strings(entry, "resources"));
+                if actions.is_empty() && resources.is_empty() {
+                    return Err(validation("an access entry needs actions, resources or both"));
+                }
+                let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+                let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+                let answer = reason::grants(&p, &actions, &resources, &mut Z3::default());
+                if answer != Answer::No {
+                    return result(
+                        answer,
+                        &p,
+                        "",
+                        "The policy document grants access to perform one or more of the listed actions or resources.",
+                    );
+                }
+            }
+            result(
+                Answer::No,
+                &p,
+                "The policy document does not grant access to perform the listed actions or resources.",
+                "",
+            )
+        }
+        other => Err(ApiError::sender(
+            404,
+            "UnknownOperationException",
+            format!("unknown operation `{other}`"),
+        )),
+    }
+}
