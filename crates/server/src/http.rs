@@ -508,81 +508,45 @@ fn decide(
             }
             ("access-analyzer", None) => {
                 facts.read_only = true;
-                let operation = crate::analyzer::operation(method, path);
-                facts.event_name = operation.unwrap_or("Unknown").to_string();
                 let input = json_input(body)?;
-                let result = match operation {
-                    None => Err(ApiError::sender(
+                // An unknown operation is refused (and recorded by the catch-all below).
+                let Some(operation) = crate::analyzer::operation(method, path) else {
+                    return Err(ApiError::sender(
                         404,
                         "UnknownOperationException",
                         format!("`{method} {path}` is not an operation served here"),
-                    )),
-                    Some(operation) => authorize(
-                        state,
-                        &caller,
-                        &format!("access-analyzer:{operation}"),
-                        "*",
-                        &facts,
-                        &AuthzExtra::default(),
-                    )
-                    .and_then(|()| crate::analyzer::handle(operation, &input)),
+                    ));
                 };
+                facts.event_name = operation.to_string();
                 // The policies a check reads are the caller's data: the event names the
                 // operation, not the documents.
-                let event = audit_trail::event(
-                    &facts,
-                    Some(&caller),
-                    &caller.account,
-                    None,
-                    None,
-                    result.as_ref().err(),
-                )?;
-                pending.push((caller.account.clone(), event));
-                result.map(|v| Reply {
-                    status: 200,
-                    json: true,
-                    body: v.to_string(),
-                    ..Default::default()
+                read_only_json(state, &caller, &facts, pending, "access-analyzer", None, || {
+                    crate::analyzer::handle(operation, &input)
                 })
             }
             ("cloudtrail", Some(t)) => {
                 facts.read_only = true;
                 let input = json_input(body)?;
+                // `facts.event_name` is this operation's name already (`operation_name`).
                 let operation = t.rsplit('.').next().unwrap_or(t).to_string();
-                let result = authorize(
+                read_only_json(
                     state,
                     &caller,
-                    &format!("cloudtrail:{operation}"),
-                    "*",
                     &facts,
-                    &AuthzExtra::default(),
-                )
-                .and_then(|()| match operation.as_str() {
-                    "LookupEvents" => {
-                        cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
-                    }
-                    other => Err(ApiError::sender(
-                        400,
-                        "UnknownOperationException",
-                        format!("unknown operation `{other}`"),
-                    )),
-                });
-                let error = result.as_ref().err();
-                let event = audit_trail::event(
-                    &facts,
-                    Some(&caller),
-                    &caller.account,
+                    pending,
+                    "cloudtrail",
                     Some(input.clone()),
-                    None,
-                    error,
-                )?;
-                pending.push((caller.account.clone(), event));
-                result.map(|v| Reply {
-                    status: 200,
-                    json: true,
-                    body: v.to_string(),
-                    ..Default::default()
-                })
+                    || match operation.as_str() {
+                        "LookupEvents" => {
+                            cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
+                        }
+                        other => Err(ApiError::sender(
+                            400,
+                            "UnknownOperationException",
+                            format!("unknown operation `{other}`"),
+                        )),
+                    },
+                )
             }
             ("iam", None) => {
                 let (action, mut resource) = iam::action_and_resource(&caller, &params);
@@ -726,6 +690,33 @@ fn decide(
         pending.push((caller.account.clone(), event));
     }
     result
+}
+
+/// A call of a JSON service that reads (the caller has marked `facts` read-only): authorized as
+/// `service:<facts.event_name>` on `*`, run, audited in the caller's log (with `parameters` as
+/// the event's request parameters), and answered as JSON.
+fn read_only_json(
+    state: &State,
+    caller: &Caller,
+    facts: &audit_trail::RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
+    service: &str,
+    parameters: Option<serde_json::Value>,
+    run: impl FnOnce() -> Result<serde_json::Value, ApiError>,
+) -> Result<Reply, ApiError> {
+    let action = format!("{service}:{}", facts.event_name);
+    let result =
+        authorize(state, caller, &action, "*", facts, &AuthzExtra::default()).and_then(|()| run());
+    let event = audit_trail::event(
+        facts,
+        Some(caller),
+        &caller.account,
+        parameters,
+        None,
+        result.as_ref().err(),
+    )?;
+    pending.push((caller.account.clone(), event));
+    result.map(|v| Reply { status: 200, json: true, body: v.to_string(), ..Default::default() })
 }
 
 /// A JSON-protocol request body (empty means `{}`).

@@ -412,23 +412,6 @@ fn declared_length(req: &S3Request<'_>) -> Result<u64, ApiError> {
     Ok(len)
 }
 
-/// Plaintext bytes `first..=last` of an object, in memory (small reads).
-fn read_range(
-    state: &State,
-    account: &str,
-    body: &Value,
-    data_key: &crypto::SecretBytes,
-    first: u64,
-    last: u64,
-) -> Result<Vec<u8>, ApiError> {
-    let mut reader = ObjectReader::open(state, account, body, data_key, first, last)?;
-    let mut out = Vec::new();
-    while let Some(bytes) = reader.read()? {
-        out.extend_from_slice(&bytes);
-    }
-    Ok(out)
-}
-
 /// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET or copy.
 const STREAM_CHUNK: u64 = 1024 * 1024;
 
@@ -726,29 +709,6 @@ pub(crate) fn handle<'s>(
                         }
                         None => (200, 0, size.saturating_sub(1)),
                     };
-                    if size == 0 {
-                        return Ok(Reply {
-                            status,
-                            raw: Some(Vec::new()),
-                            headers,
-                            ..Reply::default()
-                        });
-                    }
-                    if last - first < STREAM_CHUNK {
-                        let bytes = read_range(
-                            state,
-                            &bucket.account,
-                            &record.body,
-                            &data_key,
-                            first,
-                            last,
-                        )?;
-                        return Ok(Reply { status, raw: Some(bytes), headers, ..Reply::default() });
-                    }
-                    // Large reads stream: decrypted a chunk at a time while the previous chunk
-                    // is being sent. An error mid-stream ends the body short (the client sees a
-                    // length mismatch), as a storage fault mid-response does in S3.
-                    headers.push(("content-length".into(), (last - first + 1).to_string()));
                     let mut reader = ObjectReader::open(
                         state,
                         &bucket.account,
@@ -757,6 +717,18 @@ pub(crate) fn handle<'s>(
                         first,
                         last,
                     )?;
+                    if reader.len <= STREAM_CHUNK {
+                        // Small reads (an empty object too) answer whole.
+                        let mut bytes = Vec::new();
+                        while let Some(chunk) = reader.read()? {
+                            bytes.extend_from_slice(&chunk);
+                        }
+                        return Ok(Reply { status, raw: Some(bytes), headers, ..Reply::default() });
+                    }
+                    // Large reads stream: decrypted a chunk at a time while the previous chunk
+                    // is being sent. An error mid-stream ends the body short (the client sees a
+                    // length mismatch), as a storage fault mid-response does in S3.
+                    headers.push(("content-length".into(), reader.len.to_string()));
                     let producer: crate::http::Producer = Box::new(move |send| {
                         while let Ok(Some(bytes)) = reader.read() {
                             if !send(bytes) {
