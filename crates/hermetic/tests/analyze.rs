@@ -106,101 +106,65 @@ fn access_analyzer_api_from_aws_cli() {
     let writer = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"},{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
 
-    let (ok, out, err) = aws(&[
-        "accessanalyzer",
-        "check-no-new-access",
-        "--new-policy-document",
-        writer,
-        "--existing-policy-document",
-        reader,
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let no_new_access = |new: &str, existing: &str| {
+        aws(&[
+            "accessanalyzer",
+            "check-no-new-access",
+            "--new-policy-document",
+            new,
+            "--existing-policy-document",
+            existing,
+            "--policy-type",
+            "IDENTITY_POLICY",
+        ])
+    };
+    let not_granted = |key: &str, secret: &str, policy: &str, access: &str| {
+        common::aws(
+            &server.url,
+            key,
+            secret,
+            &[
+                "accessanalyzer",
+                "check-access-not-granted",
+                "--policy-document",
+                policy,
+                "--access",
+                access,
+                "--policy-type",
+                "IDENTITY_POLICY",
+            ],
+        )
+    };
+
+    let (ok, out, err) = no_new_access(writer, reader);
     assert!(ok, "{err}");
     let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(answer["result"], "FAIL", "{answer}");
     assert_eq!(answer["reasons"][0]["statementIndex"], 1, "{answer}");
     assert_eq!(answer["reasons"][0]["statementId"], "Write", "{answer}");
-    let (ok, out, err) = aws(&[
-        "accessanalyzer",
-        "check-no-new-access",
-        "--new-policy-document",
-        reader,
-        "--existing-policy-document",
-        writer,
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let (ok, out, err) = no_new_access(reader, writer);
     assert!(ok, "{err}");
     assert!(out.contains("\"PASS\""), "{out}");
 
-    let (ok, out, err) = aws(&[
-        "accessanalyzer",
-        "check-access-not-granted",
-        "--policy-document",
-        reader,
-        "--access",
-        "actions=s3:PutObject,s3:DeleteObject",
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let (ok, out, err) =
+        not_granted(&t.key, &t.secret, reader, "actions=s3:PutObject,s3:DeleteObject");
     assert!(ok, "{err}");
     assert!(out.contains("\"PASS\""), "{out}");
-    let (ok, out, err) = aws(&[
-        "accessanalyzer",
-        "check-access-not-granted",
-        "--policy-document",
-        writer,
-        "--access",
-        "actions=s3:PutObject,resources=arn:aws:s3:::data/reports/*",
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let access = "actions=s3:PutObject,resources=arn:aws:s3:::data/reports/*";
+    let (ok, out, err) = not_granted(&t.key, &t.secret, writer, access);
     assert!(ok, "{err}");
     assert!(out.contains("\"FAIL\""), "{out}");
 
     // Not yet analyzable: refused, never guessed; bad input: a validation error.
-    let (ok, _, err) = aws(&[
-        "accessanalyzer",
-        "check-no-new-access",
-        "--new-policy-document",
-        conditional,
-        "--existing-policy-document",
-        reader,
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let (ok, _, err) = no_new_access(conditional, reader);
     assert!(!ok && err.contains("UnprocessableEntityException"), "{err}");
-    let (ok, _, err) = aws(&[
-        "accessanalyzer",
-        "check-no-new-access",
-        "--new-policy-document",
-        "{not json",
-        "--existing-policy-document",
-        reader,
-        "--policy-type",
-        "IDENTITY_POLICY",
-    ]);
+    let (ok, _, err) = no_new_access("{not json", reader);
     assert!(!ok && err.contains("ValidationException"), "{err}");
 
     // Authorized like any action: a user without access-analyzer permissions is refused.
     let (ok, _, err) = aws(&["iam", "create-user", "--user-name", "nobody"]);
     assert!(ok, "{err}");
     let (k, s) = common::create_user_key(&server.url, &t.key, &t.secret, "nobody");
-    let (ok, _, err) = common::aws(
-        &server.url,
-        &k,
-        &s,
-        &[
-            "accessanalyzer",
-            "check-access-not-granted",
-            "--policy-document",
-            reader,
-            "--access",
-            "actions=s3:PutObject",
-            "--policy-type",
-            "IDENTITY_POLICY",
-        ],
-    );
+    let (ok, _, err) = not_granted(&k, &s, reader, "actions=s3:PutObject");
     assert!(!ok && err.contains("AccessDenied"), "{err}");
 }

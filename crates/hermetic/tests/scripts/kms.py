@@ -13,9 +13,9 @@ import sys
 import time
 
 import boto3
-import botocore.exceptions
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
+from checks import fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
 
@@ -25,16 +25,6 @@ def client(service, key, secret):
         service, endpoint_url=URL, region_name="us-east-1",
         aws_access_key_id=key, aws_secret_access_key=secret,
     )
-
-
-def fails(code, call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e}"
-        return e.response["Error"]["Message"]
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 kms = client("kms", KEY, SECRET)
@@ -135,7 +125,7 @@ strict = {
     }],
 }
 strict_key = kms.create_key(Policy=json.dumps(strict))["KeyMetadata"]["KeyId"]
-message = fails("AccessDeniedException", bob.encrypt, KeyId=strict_key, Plaintext=b"x")
+message = fails("AccessDeniedException", bob.encrypt, KeyId=strict_key, Plaintext=b"x")["Error"]["Message"]
 assert "kms:Encrypt" in message, message
 # A policy that would lock the caller out is refused unless the check is bypassed.
 lockout = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": bob_arn}, "Action": "kms:Encrypt", "Resource": "*"}]}

@@ -15,7 +15,7 @@ import sys
 import time
 
 import boto3
-import botocore.exceptions
+from checks import fails
 
 URL, ACCOUNT, ROOT_KEY, ROOT_SECRET = sys.argv[1:5]
 
@@ -34,16 +34,6 @@ def client(service, key, secret, token=None):
 def creds_of(response):
     c = response["Credentials"]
     return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
-
-
-def fails(code, call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e}"
-        return e.response["Error"]["Message"]
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 def totp(seed, step):
@@ -114,7 +104,7 @@ assert assigned[0]["User"]["UserName"] == "alice", assigned
 assert iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"] == []
 
 # Long-term keys carry no MFA: the conditional allow does not apply.
-message = fails("AccessDenied", alice_iam.list_users)
+message = fails("AccessDenied", alice_iam.list_users)["Error"]["Message"]
 assert "because no identity-based policy allows the iam:ListUsers action" in message, message
 encoded = message.split("Encoded authorization failure message: ")[1]
 decoded = json.loads(sts_root.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])

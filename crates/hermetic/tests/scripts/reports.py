@@ -9,7 +9,7 @@ import sys
 import urllib.parse
 
 import boto3
-import botocore.exceptions
+from checks import fails
 
 URL, ACCOUNT, ROOT_KEY, ROOT_SECRET = sys.argv[1:5]
 iam = boto3.client(
@@ -19,15 +19,6 @@ iam = boto3.client(
     aws_access_key_id=ROOT_KEY,
     aws_secret_access_key=ROOT_SECRET,
 )
-
-
-def fails(code, call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        assert e.response["Error"]["Code"] == code, e
-        return
-    raise AssertionError(f"expected {code}")
 
 
 read_users = {

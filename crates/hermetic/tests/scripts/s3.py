@@ -13,24 +13,14 @@ import os
 import sys
 
 import boto3
-import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
+from checks import fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
 
 
 def client(service, key, secret):
     return boto3.client(service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
-
-
-def fails(code, call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e}"
-        return e.response
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 s3 = client("s3", KEY, SECRET)

@@ -15,7 +15,7 @@ import os
 import sys
 
 import boto3
-import botocore.exceptions
+from checks import fails
 
 URL, CA, KEY, SECRET = sys.argv[1:5]
 
@@ -23,16 +23,6 @@ URL, CA, KEY, SECRET = sys.argv[1:5]
 def client(service, key, secret):
     return boto3.client(service, endpoint_url=URL, region_name="us-east-1", verify=CA,
                         aws_access_key_id=key, aws_secret_access_key=secret)
-
-
-def fails(code, call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e}"
-        return e.response
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 def b64(data):
