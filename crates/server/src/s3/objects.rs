@@ -360,12 +360,8 @@ fn seal_body_with_md5(
     } else {
         Integrity::new(req)
     };
-    let (len, mut source) = match source {
-        None => (plaintext.len() as u64, Source::Whole(Some(plaintext.to_vec()))),
-        Some(Source::Upload(reader)) => (declared_length(req)?, Source::Upload(reader)),
-        Some(Source::Copy(reader)) => (reader.len, Source::Copy(reader)),
-        Some(whole @ Source::Whole(_)) => (whole.len(), whole),
-    };
+    let mut source = source.unwrap_or_else(|| Source::Whole(Some(plaintext.to_vec())));
+    let len = source.len(req)?;
     let mut blob = BlobWriter::create(state, account)?;
     let (mut encryptor, header) =
         crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
@@ -533,11 +529,13 @@ impl Source {
         }
     }
 
-    /// The length of a whole body (not yet handed over).
-    fn len(&self) -> u64 {
+    /// The plaintext bytes the source holds in all (before any is read): what an upload
+    /// declares, a copy's range, a whole body's length.
+    fn len(&self, req: &S3Request<'_>) -> Result<u64, ApiError> {
         match self {
-            Source::Whole(Some(bytes)) => bytes.len() as u64,
-            _ => 0,
+            Source::Upload(_) => declared_length(req),
+            Source::Copy(reader) => Ok(reader.len),
+            Source::Whole(bytes) => Ok(bytes.as_ref().map_or(0, |b| b.len() as u64)),
         }
     }
 }
