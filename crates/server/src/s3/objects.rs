@@ -328,30 +328,6 @@ fn seal_body(
     identity: &str,
     plaintext: &[u8],
 ) -> Result<Value, ApiError> {
-    let mut part = seal_body_with_md5(state, req, account, data_key, identity, plaintext)?;
-    // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
-    if req.header(&format!("{CUSTOMER}algorithm")).is_some() {
-        // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
-        // plaintext without a key: an HMAC of the MD5 under the object's data key.
-        if let Some(obj) = part.as_object_mut() {
-            let md5 = obj.get("MD5").and_then(Value::as_str).unwrap_or_default().to_string();
-            let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
-            let etag = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
-            obj.insert("MD5".into(), json!(etag));
-        }
-    }
-    Ok(part)
-}
-
-/// [`seal_body`] before the SSE-C ETag: the part entry with the body's MD5.
-fn seal_body_with_md5(
-    state: &State,
-    req: &S3Request<'_>,
-    account: &str,
-    data_key: &crypto::SecretBytes,
-    identity: &str,
-    plaintext: &[u8],
-) -> Result<Value, ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     // A copy's bytes are another object's: the request's digests do not describe them.
     let source = req.stream.borrow_mut().take();
@@ -384,7 +360,14 @@ fn seal_body_with_md5(
     }
     encryptor.finish(&mut out).map_err(sealing_failed)?;
     blob.write(&out)?;
-    let md5 = integrity.finish()?;
+    let mut md5 = integrity.finish()?;
+    // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
+    if req.header(&format!("{CUSTOMER}algorithm")).is_some() {
+        // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
+        // plaintext without a key: an HMAC of the MD5 under the object's data key.
+        let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
+        md5 = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
+    }
     Ok(json!({ "Blob": blob.commit()?, "Size": len, "Identity": identity, "MD5": md5 }))
 }
 
