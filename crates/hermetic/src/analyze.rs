@@ -24,17 +24,29 @@ fn read_policy(path: &std::path::Path) -> Result<policy::Policy, String> {
 
 fn answer_json(answer: &Answer) -> Value {
     match answer {
-        Answer::Yes(w) => json!({ "answer": "yes", "witness": {
-            "principal": w.principal, "action": w.action, "resource": w.resource } }),
+        Answer::Yes(w) => json!({ "answer": "yes", "witness": witness_json(w) }),
         Answer::No => json!({ "answer": "no" }),
         Answer::Unknown(why) => json!({ "answer": "unknown", "reason": why }),
         Answer::Bug(why) => json!({ "answer": "bug", "reason": why }),
     }
 }
 
+/// A witness as JSON: the request and its context (multivalued keys as arrays).
+fn witness_json(w: &reason::Witness) -> Value {
+    let context: serde_json::Map<String, Value> = w
+        .context
+        .iter()
+        .map(|(key, values, multi)| {
+            let value = if *multi { json!(values) } else { json!(values.first()) };
+            (key.clone(), value)
+        })
+        .collect();
+    json!({ "principal": w.principal, "action": w.action, "resource": w.resource, "context": context })
+}
+
 fn answer_text(answer: &Answer) -> String {
     match answer {
-        Answer::Yes(w) => format!("yes: {} may {} on {}", w.principal, w.action, w.resource),
+        Answer::Yes(w) => format!("yes: {}", w.describe()),
         Answer::No => "no (proved)".into(),
         Answer::Unknown(why) => format!("unknown: {why}"),
         Answer::Bug(why) => format!("BUG (a witness did not replay; please report): {why}"),
@@ -118,7 +130,7 @@ fn check_report(failure: &Answer, description: &str) -> Report {
             text.push_str(&format!("  {description}: {}\n", answer_text(failure)));
             json!({ "result": result, "message": description, "reasons": [{
                 "description": description,
-                "witness": { "principal": w.principal, "action": w.action, "resource": w.resource },
+                "witness": witness_json(w),
             }] })
         }
         Answer::No => json!({ "result": result, "message": "proved: no request does this" }),

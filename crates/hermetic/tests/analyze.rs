@@ -46,6 +46,11 @@ fn analyze_answers_ci_gates() {
         "conditional.json",
         r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#,
     );
+    let binary = write(
+        &dir,
+        "binary.json",
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"x:k":"QUJD"}}}"#,
+    );
 
     let (code, json, out) = analyze(&["compare", &writer, &reader, "--json"]);
     assert_eq!(code, 0, "{out}");
@@ -84,11 +89,16 @@ fn analyze_answers_ci_gates() {
         .unwrap()
         .starts_with("arn:aws:s3:::data/"));
 
-    // Not yet encodable: unknown with the reason, never a guess.
+    // Conditions: the witness carries the context that lets it through.
     let (code, json, _) =
         analyze(&["check-no-new-access", &conditional, "--reference", &reader, "--json"]);
+    assert_eq!((code, json["result"].as_str()), (1, Some("FAIL")), "{json}");
+    assert_eq!(json["reasons"][0]["witness"]["context"]["aws:securetransport"], "true", "{json}");
+    // Not yet encodable: unknown with the reason, never a guess.
+    let (code, json, _) =
+        analyze(&["check-no-new-access", &binary, "--reference", &reader, "--json"]);
     assert_eq!(code, 3, "{json}");
-    assert!(json["reason"].as_str().unwrap().contains("conditions"), "{json}");
+    assert!(json["reason"].as_str().unwrap().contains("BinaryEquals"), "{json}");
     // Bad input.
     let (code, _, out) =
         analyze(&["compare", &reader, &dir.join("missing.json").display().to_string()]);
@@ -105,6 +115,7 @@ fn access_analyzer_api_from_aws_cli() {
     let reader = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     let writer = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"},{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
+    let binary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"x:k":"QUJD"}}}]}"#;
 
     let no_new_access = |new: &str, existing: &str| {
         aws(&[
@@ -155,8 +166,12 @@ fn access_analyzer_api_from_aws_cli() {
     assert!(ok, "{err}");
     assert!(out.contains("\"FAIL\""), "{out}");
 
+    // Conditions are analyzed; the reason names the context of the witness.
+    let (ok, out, err) = no_new_access(conditional, reader);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"FAIL\"") && out.contains("aws:securetransport"), "{out}");
     // Not yet analyzable: refused, never guessed; bad input: a validation error.
-    let (ok, _, err) = no_new_access(conditional, reader);
+    let (ok, _, err) = no_new_access(binary, reader);
     assert!(!ok && err.contains("UnprocessableEntityException"), "{err}");
     let (ok, _, err) = no_new_access("{not json", reader);
     assert!(!ok && err.contains("ValidationException"), "{err}");

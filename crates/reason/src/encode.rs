@@ -1,15 +1,23 @@
-//! Policies as [`Formula`]s: the identity view of decision 006 (§5) for policies whose
-//! statements have no conditions and no policy variables. Anything else is refused with the
-//! reason, which the caller reports as an unknown answer.
+//! Policies as [`Formula`]s in the identity view of decision 006 (§5): the caller is an IAM user
+//! of [`ACCOUNT`](crate::ACCOUNT) with a symbolic name, acting on its own account's resources;
+//! the request context is symbolic for every key the policies mention (§4.5–4.6). Constructs not
+//! encoded yet are refused with the reason, which the caller reports as an unknown answer.
 
-use crate::ir::{Formula, Re};
-use policy::pattern::{Glob, Tok};
+use crate::ir::{Cmp, Formula, Re, Sort, Term, Var, Vars};
+use crate::solver::Model;
+use policy::condition::{OpKind, Outcome, SetQualifier, Typed, ValueType};
+use policy::pattern::{Glob, Piece, Tok};
+use policy::value::IpNet;
 use policy::{Effect, Policy, Statement};
 use std::collections::{BTreeMap, HashMap};
 
 /// Why a policy cannot be encoded (yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsupported(pub String);
+
+fn unsupported<T>(why: impl Into<String>) -> Result<T, Unsupported> {
+    Err(Unsupported(why.into()))
+}
 
 /// The actions a query ranges over, grouped into classes of actions every pattern of the query
 /// treats alike: catalog actions and the action names the policies spell out.
@@ -133,7 +141,7 @@ fn catalog_actions() -> &'static [String] {
 }
 
 /// A glob as a regular language; `arn` applies ARN matching (wildcards in the first five parts
-/// never cross a `:`), as `Glob::matches_resource` does for patterns that start with `arn:`.
+/// never cross a `:`), as `Glob::matches_arn` does.
 pub fn glob_re(glob: &Glob, arn: bool) -> Re {
     if let Some(lit) = glob.literal() {
         return Re::Lit(lit.to_string());
@@ -141,12 +149,18 @@ pub fn glob_re(glob: &Glob, arn: bool) -> Re {
     if glob.is_match_all() {
         return Re::all();
     }
-    let colons = glob.toks().iter().filter(|t| **t == Tok::Char(':')).count();
-    let restricted = if arn { colons.min(5) } else { 0 };
+    toks_re(glob.toks(), if arn { 5 } else { 0 })
+}
+
+/// Tokens as a regular language; wildcards before the `restricted`-th colon (at most as many
+/// as the tokens have) do not match `:`.
+fn toks_re(toks: &[Tok], restricted: usize) -> Re {
+    let colons = toks.iter().filter(|t| **t == Tok::Char(':')).count();
+    let restricted = restricted.min(colons);
     let mut seen = 0;
     let mut parts = Vec::new();
     let mut text = String::new();
-    for tok in glob.toks() {
+    for tok in toks {
         match tok {
             Tok::Char(c) => {
                 if *c == ':' {
@@ -170,57 +184,865 @@ pub fn glob_re(glob: &Glob, arn: bool) -> Re {
 }
 
 /// Whether `Resource`/`NotResource` pattern text takes ARN matching.
-fn is_arn_pattern(glob: &Glob) -> bool {
-    let prefix = [Tok::Char('a'), Tok::Char('r'), Tok::Char('n'), Tok::Char(':')];
-    glob.toks().starts_with(&prefix)
+pub fn is_arn_pattern(glob: &Glob) -> bool {
+    starts_arn(glob.toks())
 }
 
-/// When a statement applies to the request (its action and resource; no conditions).
-pub fn statement(s: &Statement, actions: &Actions) -> Result<Formula, Unsupported> {
-    if !s.conditions.is_empty() {
-        return Err(Unsupported("conditions are not encoded yet".into()));
-    }
-    if s.principal.is_some() {
-        return Err(Unsupported("Principal in an identity policy".into()));
-    }
-    let mut classes: Vec<usize> = Vec::new();
-    for a in &s.action.actions {
-        for c in actions.matching(&a.pattern) {
-            if !classes.contains(&c) {
-                classes.push(c);
+fn starts_arn(toks: &[Tok]) -> bool {
+    toks.starts_with(&[Tok::Char('a'), Tok::Char('r'), Tok::Char('n'), Tok::Char(':')])
+}
+
+/// How a resource element matches, as `Glob::matches_resource`.
+pub fn resource_re(glob: &Glob) -> Re {
+    glob_re(glob, is_arn_pattern(glob))
+}
+
+/// The value type a context key is modelled with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    /// Text (String and ARN operators, or only `Null` and policy variables).
+    Str,
+    /// Numbers as integers scaled by `10^scale`.
+    Num {
+        scale: u32,
+    },
+    /// Dates as integer seconds, or nanoseconds when a constant has a fraction.
+    Date {
+        nanos: bool,
+    },
+    Bool,
+    Ip,
+}
+
+/// A context key of the query: a count of values and that many slots.
+#[derive(Clone, Debug)]
+struct Key {
+    family: Family,
+    multi: bool,
+    count: Var,
+    /// Per slot: the value, and for typed families whether it is malformed.
+    slots: Vec<(Var, Option<Var>)>,
+}
+
+/// The account and the caller's ARN prefix in the identity view.
+const USER_PREFIX: &str = "arn:aws:iam::111122223333:user/";
+
+/// The request vocabulary of one question: action classes, variables, context keys.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub actions: Actions,
+    pub vars: Vars,
+    /// The resource.
+    pub resource: Var,
+    /// The calling user's name.
+    pub user: Var,
+    keys: BTreeMap<String, Key>,
+}
+
+/// Most values a multivalued key gets in a model.
+const MAX_SLOTS: usize = 6;
+
+impl Query {
+    /// The vocabulary of `policies` plus a question's own action patterns.
+    pub fn new(policies: &[&Policy], extra: &[Glob]) -> Result<Query, Unsupported> {
+        let actions = Actions::new(policies, extra);
+        let mut vars = Vars::default();
+        let resource = vars.add("resource", Sort::Str);
+        let user = vars.add("aws:username", Sort::Str);
+        // Per key: the operator families used, whether a set qualifier is, how many entries.
+        #[derive(Default)]
+        struct Use {
+            types: Vec<ValueType>,
+            qualified: bool,
+            entries: usize,
+            fraction_digits: usize,
+            fractional_dates: bool,
+        }
+        let mut uses: BTreeMap<String, Use> = BTreeMap::new();
+        for p in policies {
+            for s in &p.statements {
+                for c in &s.conditions {
+                    if derived(&c.key_lower).is_some() {
+                        continue;
+                    }
+                    let u = uses.entry(c.key_lower.clone()).or_default();
+                    let t = c.operator.kind.value_type();
+                    if !u.types.contains(&t) {
+                        u.types.push(t);
+                    }
+                    u.qualified |= c.operator.qualifier != SetQualifier::Single;
+                    u.entries += 1;
+                    for v in &c.values {
+                        match &v.typed {
+                            Typed::Number(_) => {
+                                let digits =
+                                    v.raw.trim().split_once('.').map_or(0, |(_, f)| f.len());
+                                u.fraction_digits = u.fraction_digits.max(digits);
+                            }
+                            Typed::Date(ts) => u.fractional_dates |= ts.nanos != 0,
+                            _ => {}
+                        }
+                    }
+                }
+                for r in s.resource.iter().flat_map(|c| c.resources.iter()) {
+                    for piece in r.template.pieces() {
+                        if let Piece::Var { key_lower, .. } = piece {
+                            if derived(key_lower).is_none() {
+                                uses.entry(key_lower.clone()).or_default();
+                            }
+                        }
+                    }
+                }
             }
         }
+        let mut keys = BTreeMap::new();
+        for (name, u) in uses {
+            let mut families: Vec<Family> = Vec::new();
+            for t in &u.types {
+                let f = match t {
+                    ValueType::String | ValueType::Arn => Family::Str,
+                    ValueType::Numeric => {
+                        let scale = u32::try_from(u.fraction_digits + 1).unwrap_or(u32::MAX);
+                        if scale > 18 {
+                            return unsupported(format!(
+                                "numbers with too many digits on `{name}`"
+                            ));
+                        }
+                        Family::Num { scale }
+                    }
+                    ValueType::Date => Family::Date { nanos: u.fractional_dates },
+                    ValueType::Bool => Family::Bool,
+                    ValueType::Ip => Family::Ip,
+                    ValueType::Binary => return unsupported("BinaryEquals is not encoded yet"),
+                    ValueType::Null => continue,
+                };
+                if !families.contains(&f) {
+                    families.push(f);
+                }
+            }
+            let family = match families.as_slice() {
+                [] => Family::Str,
+                [one] => *one,
+                _ => {
+                    return unsupported(format!(
+                        "the key `{name}` is compared as more than one type of value"
+                    ))
+                }
+            };
+            let catalog_array = policy::catalog::catalog()
+                .condition_key(&name)
+                .is_some_and(|info| info.kind.is_array());
+            let multi = catalog_array || u.qualified;
+            let slots = if multi { (u.entries + 1).min(MAX_SLOTS) } else { 1 };
+            let count = vars.add(format!("{name}#count"), Sort::Int);
+            let mut list = Vec::new();
+            for i in 0..slots {
+                let sort = match family {
+                    Family::Str => Sort::Str,
+                    Family::Num { .. } | Family::Date { .. } => Sort::Int,
+                    Family::Bool => Sort::Bool,
+                    Family::Ip => Sort::Bv,
+                };
+                let value = vars.add(format!("{name}#{i}"), sort);
+                let bad = (family != Family::Str)
+                    .then(|| vars.add(format!("{name}#{i}!bad"), Sort::Bool));
+                list.push((value, bad));
+            }
+            keys.insert(name, Key { family, multi, count, slots: list });
+        }
+        Ok(Query { actions, vars, resource, user, keys })
     }
-    let action = if s.action.negated {
-        let all: Vec<usize> = (0..actions.classes.len()).filter(|c| !classes.contains(c)).collect();
-        Formula::ActionIn(all)
-    } else {
-        Formula::ActionIn(classes)
-    };
-    let Some(clause) = &s.resource else {
-        return Err(Unsupported("a statement without Resource".into()));
-    };
-    let mut any = Vec::new();
-    for r in &clause.resources {
-        let glob = r.template.fixed().ok_or_else(|| {
-            Unsupported(format!("policy variables are not encoded yet ({})", r.raw))
-        })?;
-        any.push(Formula::ResourceIn(glob_re(glob, is_arn_pattern(glob))));
+
+    /// The requests a question ranges over (decision 006, §3): the resource is `*` or
+    /// ARN-shaped, the user's name is an IAM user name, keys hold 0 up to their slot count of
+    /// values, dates and numbers stay where their text round-trips.
+    pub fn space(&self) -> Formula {
+        let no_colon = || Re::Star(Box::new(Re::NoColon));
+        let arn = Re::Concat(vec![
+            Re::Lit("arn:".into()),
+            no_colon(),
+            Re::Lit(":".into()),
+            no_colon(),
+            Re::Lit(":".into()),
+            no_colon(),
+            Re::Lit(":".into()),
+            no_colon(),
+            Re::Lit(":".into()),
+            Re::all(),
+        ]);
+        let name_char = Re::Union(vec![
+            Re::Range('a', 'z'),
+            Re::Range('A', 'Z'),
+            Re::Range('0', '9'),
+            Re::Lit("+".into()),
+            Re::Lit("=".into()),
+            Re::Lit(",".into()),
+            Re::Lit(".".into()),
+            Re::Lit("@".into()),
+            Re::Lit("_".into()),
+            Re::Lit("-".into()),
+        ]);
+        let mut parts = vec![
+            Formula::In(self.resource, Re::Union(vec![Re::Lit("*".into()), arn])),
+            Formula::In(
+                self.user,
+                Re::Concat(vec![name_char.clone(), Re::Star(Box::new(name_char))]),
+            ),
+        ];
+        for key in self.keys.values() {
+            let slots = i128::try_from(key.slots.len()).unwrap_or(1);
+            parts.push(Formula::Int(key.count, Cmp::Ge, 0));
+            parts.push(Formula::Int(key.count, Cmp::Le, slots));
+            let (lo, hi) = match key.family {
+                // Whole seconds render as epoch seconds; with nanoseconds, years 0000–9999.
+                Family::Date { nanos: false } => (-(1i128 << 62), 1i128 << 62),
+                Family::Date { nanos: true } => (-62_167_219_200 * NANOS, 253_402_300_799 * NANOS),
+                Family::Num { scale } => {
+                    let bound = 10i128.pow(scale + 15);
+                    (-bound, bound)
+                }
+                _ => continue,
+            };
+            for (value, _) in &key.slots {
+                parts.push(Formula::Int(*value, Cmp::Ge, lo));
+                parts.push(Formula::Int(*value, Cmp::Le, hi));
+            }
+        }
+        Formula::and(parts)
     }
-    let resource = if clause.negated { Formula::or(any).negate() } else { Formula::or(any) };
-    Ok(Formula::and(vec![action, resource]))
+
+    /// When a statement matches the request, and when evaluating it raises an error (a
+    /// malformed context value), in the identity view.
+    pub fn statement(&self, s: &Statement) -> Result<(Formula, Formula), Unsupported> {
+        if s.principal.is_some() {
+            return unsupported("Principal in an identity policy");
+        }
+        let mut classes: Vec<usize> = Vec::new();
+        for a in &s.action.actions {
+            for c in self.actions.matching(&a.pattern) {
+                if !classes.contains(&c) {
+                    classes.push(c);
+                }
+            }
+        }
+        let action = if s.action.negated {
+            let all: Vec<usize> =
+                (0..self.actions.classes.len()).filter(|c| !classes.contains(c)).collect();
+            Formula::ActionIn(all)
+        } else {
+            Formula::ActionIn(classes)
+        };
+        let Some(clause) = &s.resource else {
+            return unsupported("a statement without Resource");
+        };
+        let mut per_pattern = Vec::new();
+        for r in &clause.resources {
+            per_pattern.push(match r.template.fixed() {
+                Some(glob) => (Formula::True, Formula::In(self.resource, resource_re(glob))),
+                None => self.template(r.template.pieces(), &r.raw)?,
+            });
+        }
+        let resource = if clause.negated {
+            // An unresolvable pattern voids a NotResource statement.
+            Formula::and(
+                per_pattern
+                    .into_iter()
+                    .map(|(ok, hit)| Formula::and(vec![ok, hit.negate()]))
+                    .collect(),
+            )
+        } else {
+            Formula::or(
+                per_pattern.into_iter().map(|(ok, hit)| Formula::and(vec![ok, hit])).collect(),
+            )
+        };
+        let base = Formula::and(vec![action, resource]);
+        // Conditions run in order; the first false, unresolved or failing one stops.
+        let mut holds = Vec::new();
+        let mut fails = Vec::new();
+        for c in &s.conditions {
+            let (t, x) = self.condition(c)?;
+            let mut before = holds.clone();
+            before.push(x);
+            fails.push(Formula::and(before));
+            holds.push(t);
+        }
+        let mut matched = vec![base.clone()];
+        matched.extend(holds);
+        Ok((Formula::and(matched), Formula::and(vec![base, Formula::or(fails)])))
+    }
+
+    /// A resource pattern with policy variables: (resolved, matches).
+    fn template(&self, pieces: &[Piece], raw: &str) -> Result<(Formula, Formula), Unsupported> {
+        // Each variable resolves to the key's value or, absent, to its default.
+        let mut choices: Vec<Vec<(Formula, Term)>> = Vec::new();
+        let mut last_var = None;
+        for (i, piece) in pieces.iter().enumerate() {
+            match piece {
+                Piece::Invalid(_) => return Ok((Formula::False, Formula::False)),
+                Piece::Toks(_) => {}
+                Piece::Var { key_lower, default, .. } => {
+                    last_var = Some(i);
+                    let mut options = Vec::new();
+                    match (derived(key_lower), self.keys.get(key_lower)) {
+                        (Some(Derived::Fixed(text)), _) => {
+                            options.push((Formula::True, Term::Lit(text)))
+                        }
+                        (Some(Derived::User(prefix)), _) if prefix.is_empty() => {
+                            options.push((Formula::True, Term::Var(self.user)))
+                        }
+                        (Some(Derived::User(_)), _) => {
+                            return unsupported(format!(
+                                "a principal ARN variable in a resource ({raw})"
+                            ))
+                        }
+                        (None, Some(key)) => {
+                            if key.family != Family::Str {
+                                return unsupported(format!(
+                                    "a typed key as a policy variable ({raw})"
+                                ));
+                            }
+                            let present = Formula::Int(key.count, Cmp::Ge, 1);
+                            if !key.multi {
+                                if let Some((value, _)) = key.slots.first() {
+                                    options.push((present.clone(), Term::Var(*value)));
+                                }
+                            }
+                            if let Some(d) = default {
+                                let absent =
+                                    if key.multi { Formula::True } else { present.negate() };
+                                options.push((absent, Term::Lit(d.clone())));
+                            }
+                        }
+                        (None, None) => {
+                            return unsupported(format!("an unknown variable in {raw}"))
+                        }
+                    }
+                    choices.push(options);
+                }
+            }
+        }
+        let Some(last_var) = last_var else { return Ok((Formula::False, Formula::False)) };
+        // The text before the last variable must be literal.
+        let mut head_toks: Vec<Vec<Tok>> = Vec::new();
+        for piece in pieces.iter().take(last_var) {
+            if let Piece::Toks(t) = piece {
+                if t.iter().all(|t| matches!(t, Tok::Char(_))) {
+                    head_toks.push(t.clone());
+                } else {
+                    return unsupported(format!("a wildcard before a policy variable ({raw})"));
+                }
+            }
+        }
+        let tail: Vec<Tok> = match pieces.get(last_var + 1) {
+            Some(Piece::Toks(t)) => t.clone(),
+            _ => Vec::new(),
+        };
+        let first_text: String = match pieces.first() {
+            Some(Piece::Toks(t)) => {
+                t.iter().map_while(|t| if let Tok::Char(c) = t { Some(*c) } else { None }).collect()
+            }
+            _ => String::new(),
+        };
+        let arn = first_text.starts_with("arn:");
+        if !arn && "arn:".starts_with(first_text.as_str()) {
+            return unsupported(format!("a policy variable at the start of a resource ({raw})"));
+        }
+        let head_colons: usize =
+            head_toks.iter().flatten().filter(|t| **t == Tok::Char(':')).count();
+        let tail_wild = tail.iter().any(|t| !matches!(t, Tok::Char(_)));
+        if arn && head_colons < 5 && tail_wild {
+            return unsupported(format!(
+                "a policy variable within an ARN's first five parts ({raw})"
+            ));
+        }
+        let tail_re = toks_re(&tail, 0);
+        // Every combination of the variables' options.
+        let mut combos: Vec<(Vec<Formula>, Vec<Term>)> = vec![(Vec::new(), Vec::new())];
+        let mut var_index = 0;
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > last_var {
+                break;
+            }
+            match piece {
+                Piece::Toks(t) => {
+                    let text: String = t
+                        .iter()
+                        .filter_map(|t| if let Tok::Char(c) = t { Some(*c) } else { None })
+                        .collect();
+                    for (_, terms) in &mut combos {
+                        terms.push(Term::Lit(text.clone()));
+                    }
+                }
+                Piece::Var { .. } => {
+                    let options = choices.get(var_index).cloned().unwrap_or_default();
+                    var_index += 1;
+                    let mut next = Vec::new();
+                    for (conds, terms) in &combos {
+                        for (cond, term) in &options {
+                            let mut c = conds.clone();
+                            c.push(cond.clone());
+                            let mut t = terms.clone();
+                            t.push(term.clone());
+                            next.push((c, t));
+                        }
+                    }
+                    combos = next;
+                }
+                Piece::Invalid(_) => {}
+            }
+        }
+        if combos.len() > 64 {
+            return unsupported(format!("too many policy variables in one resource ({raw})"));
+        }
+        let mut resolved = Vec::new();
+        let mut matches = Vec::new();
+        for (conds, terms) in combos {
+            let when = Formula::and(conds);
+            resolved.push(when.clone());
+            let head = merge_literals(terms);
+            let hit = match head.as_slice() {
+                // Every variable resolved to fixed text: the resolved pattern, matched as is.
+                [] | [Term::Lit(_)] => {
+                    let text = match head.first() {
+                        Some(Term::Lit(t)) => t.clone(),
+                        _ => String::new(),
+                    };
+                    let mut toks: Vec<Tok> = text.chars().map(Tok::Char).collect();
+                    toks.extend(tail.iter().cloned());
+                    Formula::In(self.resource, resource_re(&Glob::from_toks(toks)))
+                }
+                _ => Formula::Split { var: self.resource, head, tail: tail_re.clone() },
+            };
+            matches.push(Formula::and(vec![when, hit]));
+        }
+        Ok((Formula::or(resolved), Formula::or(matches)))
+    }
+
+    /// One condition entry: (true, error) as `condition::evaluate` decides them.
+    fn condition(&self, c: &policy::ast::Condition) -> Result<(Formula, Formula), Unsupported> {
+        if c.values.iter().any(|v| v.template.has_variables()) {
+            return unsupported(format!("a policy variable in a condition value on `{}`", c.key));
+        }
+        let op = c.operator;
+        let negated = op.kind.is_negated();
+        match derived(&c.key_lower) {
+            Some(Derived::Fixed(text)) => return Ok(static_outcome(c, Some(&text))),
+            Some(Derived::User(prefix)) => {
+                if matches!(op.kind.value_type(), ValueType::Null) {
+                    return Ok(static_outcome(c, Some("x")));
+                }
+                if !matches!(op.kind.value_type(), ValueType::String | ValueType::Arn) {
+                    return unsupported(format!("a typed comparison of `{}`", c.key));
+                }
+                let re = Re::union(
+                    c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
+                );
+                let m = Formula::In(self.user, re.after(&prefix));
+                return Ok((Formula::xor(m, bool_formula(negated)), Formula::False));
+            }
+            None => {}
+        }
+        let Some(key) = self.keys.get(&c.key_lower) else {
+            return unsupported(format!("the key `{}` has no model", c.key));
+        };
+        let present = Formula::Int(key.count, Cmp::Ge, 1);
+        if op.kind == OpKind::Null {
+            let mut any = Vec::new();
+            for v in &c.values {
+                match v.typed {
+                    Typed::Bool(absent) => {
+                        any.push(if absent { present.clone().negate() } else { present.clone() })
+                    }
+                    _ => return Ok((Formula::False, Formula::True)),
+                }
+            }
+            return Ok((Formula::or(any), Formula::False));
+        }
+        let when_absent = op.if_exists
+            || match op.qualifier {
+                SetQualifier::ForAllValues => true,
+                SetQualifier::ForAnyValue => false,
+                SetQualifier::Single => negated,
+            };
+        let mut has_valid = false;
+        let mut tests: Vec<Box<dyn Fn(Var) -> Formula>> = Vec::new();
+        match key.family {
+            Family::Str => {
+                let re = Re::union(
+                    c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
+                );
+                tests.push(Box::new(move |e| Formula::In(e, re.clone())));
+            }
+            family => {
+                for v in &c.values {
+                    let test: Option<Box<dyn Fn(Var) -> Formula>> = match (&v.typed, family) {
+                        (Typed::Invalid, _) => None,
+                        (Typed::Number(_), Family::Num { scale }) => {
+                            let n = scaled(&v.raw, scale).ok_or_else(|| {
+                                Unsupported(format!("the number `{}` is out of range", v.raw))
+                            })?;
+                            let kind = op.kind;
+                            Some(Box::new(move |e| ordering(kind, e, n)))
+                        }
+                        (Typed::Date(ts), Family::Date { nanos }) => {
+                            let t = i128::from(ts.secs) * if nanos { NANOS } else { 1 }
+                                + if nanos { i128::from(ts.nanos) } else { 0 };
+                            let kind = op.kind;
+                            Some(Box::new(move |e| ordering(kind, e, t)))
+                        }
+                        (Typed::Bool(b), Family::Bool) => {
+                            let b = *b;
+                            Some(Box::new(move |e| {
+                                if b {
+                                    Formula::Bool(e)
+                                } else {
+                                    Formula::Bool(e).negate()
+                                }
+                            }))
+                        }
+                        (Typed::Ip(net), Family::Ip) => {
+                            let (bits, value) = ip_prefix(*net);
+                            Some(Box::new(move |e| Formula::BvTop { var: e, bits, value }))
+                        }
+                        _ => return unsupported(format!("a mixed comparison on `{}`", c.key)),
+                    };
+                    if let Some(t) = test {
+                        has_valid = true;
+                        tests.push(t);
+                    }
+                }
+            }
+        }
+        let m = |e: Var| Formula::or(tests.iter().map(|t| t(e)).collect());
+        let mut active_bad = Vec::new();
+        let mut any_match = Vec::new();
+        let mut any_flip = Vec::new();
+        let mut all_flip = Vec::new();
+        for (i, (value, bad)) in key.slots.iter().enumerate() {
+            let active =
+                Formula::Int(key.count, Cmp::Ge, i128::try_from(i + 1).unwrap_or(i128::MAX));
+            if let Some(bad) = bad {
+                active_bad.push(Formula::and(vec![active.clone(), Formula::Bool(*bad)]));
+            }
+            any_match.push(Formula::and(vec![active.clone(), m(*value)]));
+            let flip = Formula::xor(m(*value), bool_formula(negated));
+            any_flip.push(Formula::and(vec![active.clone(), flip.clone()]));
+            all_flip.push(Formula::or(vec![active.negate(), flip]));
+        }
+        let error = if has_valid {
+            Formula::and(vec![present.clone(), Formula::or(active_bad)])
+        } else {
+            Formula::False
+        };
+        let logic = match op.qualifier {
+            SetQualifier::Single => Formula::xor(Formula::or(any_match), bool_formula(negated)),
+            SetQualifier::ForAnyValue => Formula::or(any_flip),
+            SetQualifier::ForAllValues => Formula::and(all_flip),
+        };
+        let holds = Formula::or(vec![
+            Formula::and(vec![present.clone().negate(), bool_formula(when_absent)]),
+            Formula::and(vec![present, error.clone().negate(), logic]),
+        ]);
+        Ok((holds, error))
+    }
+
+    /// When an identity policy allows the request: no Deny applies (or fails) and an Allow
+    /// matches.
+    pub fn allows(&self, p: &Policy) -> Result<Formula, Unsupported> {
+        let mut allow = Vec::new();
+        let mut deny = Vec::new();
+        for s in &p.statements {
+            let (matched, failed) = self.statement(s)?;
+            match s.effect {
+                Effect::Allow => allow.push(matched),
+                Effect::Deny => deny.push(Formula::or(vec![matched, failed])),
+            }
+        }
+        Ok(Formula::and(vec![Formula::or(deny).negate(), Formula::or(allow)]))
+    }
+
+    /// The request a model describes (`None` if its action class does not exist).
+    pub fn decode(&self, model: &Model) -> Option<crate::Witness> {
+        let action = self.actions.classes.get(model.action_class)?.first()?.clone();
+        let principal = format!("{USER_PREFIX}{}", model.string(self.user));
+        let mut context = Vec::new();
+        for (name, key) in &self.keys {
+            let n = usize::try_from(model.int(key.count).max(0)).unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let mut values = Vec::new();
+            for (value, bad) in key.slots.iter().take(n) {
+                if bad.is_some_and(|b| model.bool(b)) {
+                    values.push("x".to_string());
+                    continue;
+                }
+                values.push(match key.family {
+                    Family::Str => model.string(*value),
+                    Family::Num { scale } => render_scaled(model.int(*value), scale),
+                    Family::Date { nanos } => render_date(model.int(*value), nanos),
+                    Family::Bool => model.bool(*value).to_string(),
+                    Family::Ip => render_ip(model.bv(*value)),
+                });
+            }
+            context.push((name.clone(), values, key.multi));
+        }
+        Some(crate::Witness { principal, action, resource: model.string(self.resource), context })
+    }
 }
 
-/// When an identity policy allows the request: no Deny applies and some Allow does.
-pub fn allows(p: &Policy, actions: &Actions) -> Result<Formula, Unsupported> {
-    let mut allow = Vec::new();
-    let mut deny = Vec::new();
-    for s in &p.statements {
-        let applies = statement(s, actions)?;
-        match s.effect {
-            Effect::Allow => allow.push(applies),
-            Effect::Deny => deny.push(applies),
+const NANOS: i128 = 1_000_000_000;
+
+/// Keys the identity view derives from the caller (never free in the context).
+enum Derived {
+    /// Always this text.
+    Fixed(String),
+    /// This text followed by the user's name.
+    User(String),
+}
+
+fn derived(key_lower: &str) -> Option<Derived> {
+    Some(match key_lower {
+        "aws:username" => Derived::User(String::new()),
+        "aws:principalarn" => Derived::User(USER_PREFIX.into()),
+        "aws:principaltype" => Derived::Fixed("User".into()),
+        "aws:principalaccount" | "aws:resourceaccount" => Derived::Fixed(crate::ACCOUNT.into()),
+        "aws:principalisawsservice" => Derived::Fixed("false".into()),
+        _ => return None,
+    })
+}
+
+fn bool_formula(b: bool) -> Formula {
+    if b {
+        Formula::True
+    } else {
+        Formula::False
+    }
+}
+
+/// A condition on a key whose value is fixed, decided by the evaluator itself.
+fn static_outcome(c: &policy::ast::Condition, value: Option<&str>) -> (Formula, Formula) {
+    let mut context = policy::Context::new();
+    if let Some(v) = value {
+        context.set(&c.key_lower, v);
+    }
+    match policy::condition::evaluate(c.operator, &c.key_lower, &c.values, &context) {
+        Outcome::True => (Formula::True, Formula::False),
+        Outcome::False | Outcome::Unresolved => (Formula::False, Formula::False),
+        Outcome::Error(_) => (Formula::False, Formula::True),
+    }
+}
+
+/// The request texts a String or ARN operator's value matches (positively).
+fn string_re(kind: OpKind, v: &policy::ast::ConditionValue) -> Result<Re, Unsupported> {
+    let Some(glob) = v.template.fixed() else {
+        return unsupported("a policy variable in a condition value");
+    };
+    Ok(match kind {
+        OpKind::StringEqualsIgnoreCase | OpKind::StringNotEqualsIgnoreCase => {
+            let lower = glob.to_lowercase();
+            let text: String = lower
+                .toks()
+                .iter()
+                .map(|t| match t {
+                    Tok::Char(c) => *c,
+                    Tok::Star => '*',
+                    Tok::One => '?',
+                })
+                .collect();
+            ignore_case_re(&text)?
+        }
+        OpKind::ArnEquals | OpKind::ArnLike | OpKind::ArnNotEquals | OpKind::ArnNotLike => {
+            glob_re(glob, true)
+        }
+        _ => glob_re(glob, false),
+    })
+}
+
+/// The texts whose lowercase is `lower` (already lowercase), character by character.
+fn ignore_case_re(lower: &str) -> Result<Re, Unsupported> {
+    // Characters whose lowercase is longer than one character (U+0130) and the context-dependent
+    // final sigma do not map character by character.
+    if lower.chars().any(|c| matches!(c, '\u{307}' | 'σ' | 'ς')) {
+        return unsupported("a case-insensitive value with İ or σ");
+    }
+    let mut parts = Vec::new();
+    for c in lower.chars() {
+        let mut options = vec![Re::Lit(c.to_string())];
+        for u in uppercase_of(c) {
+            options.push(Re::Lit(u.to_string()));
+        }
+        parts.push(Re::union(options));
+    }
+    Ok(Re::concat(parts))
+}
+
+/// Every character other than `c` whose lowercase is exactly `c`.
+fn uppercase_of(c: char) -> Vec<char> {
+    static TABLE: std::sync::OnceLock<HashMap<char, Vec<char>>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t: HashMap<char, Vec<char>> = HashMap::new();
+        for x in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            let mut lower = x.to_lowercase();
+            if let (Some(l), None) = (lower.next(), lower.next()) {
+                if l != x {
+                    t.entry(l).or_default().push(x);
+                }
+            }
+        }
+        t
+    });
+    table.get(&c).cloned().unwrap_or_default()
+}
+
+/// The positive form of a Numeric or Date operator on an integer.
+fn ordering(kind: OpKind, e: Var, c: i128) -> Formula {
+    use OpKind::*;
+    match kind {
+        NumericLessThan | DateLessThan => Formula::Int(e, Cmp::Lt, c),
+        NumericLessThanEquals | DateLessThanEquals => Formula::Int(e, Cmp::Le, c),
+        NumericGreaterThan | DateGreaterThan => Formula::Int(e, Cmp::Gt, c),
+        NumericGreaterThanEquals | DateGreaterThanEquals => Formula::Int(e, Cmp::Ge, c),
+        _ => Formula::Int(e, Cmp::Eq, c),
+    }
+}
+
+/// An IP network as the top bits of an IPv6 address (IPv4 as IPv4-mapped, `::ffff:a.b.c.d`),
+/// which is how `IpNet::contains` treats an address of either family.
+fn ip_prefix(net: IpNet) -> (u8, u128) {
+    match net {
+        IpNet::V4(addr, p) => (96 + p, (0xffff_u128 << 32) | u128::from(addr)),
+        IpNet::V6(addr, p) => (p, addr),
+    }
+}
+
+fn render_ip(x: u128) -> String {
+    if x >> 32 == 0xffff {
+        std::net::Ipv4Addr::from(u32::try_from(x & 0xffff_ffff).unwrap_or(0)).to_string()
+    } else {
+        std::net::Ipv6Addr::from(x).to_string()
+    }
+}
+
+/// A decimal as an integer scaled by `10^scale`; `None` if it does not fit.
+fn scaled(raw: &str, scale: u32) -> Option<i128> {
+    let t = raw.trim();
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let scale_usize = usize::try_from(scale).ok()?;
+    if frac.len() > scale_usize {
+        return None;
+    }
+    let mut digits = String::from(int);
+    digits.push_str(frac);
+    digits.extend(std::iter::repeat_n('0', scale_usize - frac.len()));
+    let digits = digits.trim_start_matches('0');
+    let n: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    Some(if negative { -n } else { n })
+}
+
+fn render_scaled(n: i128, scale: u32) -> String {
+    let unit = 10i128.pow(scale);
+    let int = n.unsigned_abs() / unit.unsigned_abs();
+    let frac = n.unsigned_abs() % unit.unsigned_abs();
+    let sign = if n < 0 { "-" } else { "" };
+    let width = usize::try_from(scale).unwrap_or(0);
+    let frac = format!("{frac:0width$}");
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// A date as text `Timestamp::parse` reads back: epoch seconds, or ISO 8601 with nanoseconds.
+fn render_date(t: i128, nanos: bool) -> String {
+    if !nanos {
+        return t.to_string();
+    }
+    let secs = t.div_euclid(NANOS);
+    let frac = t.rem_euclid(NANOS);
+    if frac == 0 {
+        return secs.to_string();
+    }
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i128) -> (i128, i128, i128) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Adjacent literal terms joined.
+fn merge_literals(terms: Vec<Term>) -> Vec<Term> {
+    let mut out: Vec<Term> = Vec::new();
+    for t in terms {
+        match (out.last_mut(), t) {
+            (Some(Term::Lit(a)), Term::Lit(b)) => a.push_str(&b),
+            (_, Term::Lit(b)) if b.is_empty() => {}
+            (_, t) => out.push(t),
         }
     }
-    Ok(Formula::and(vec![Formula::or(deny).negate(), Formula::or(allow)]))
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_scale_and_render() {
+        assert_eq!(scaled("1.5", 2), Some(150));
+        assert_eq!(scaled("-0.25", 3), Some(-250));
+        assert_eq!(scaled(" +7 ", 1), Some(70));
+        assert_eq!(render_scaled(150, 2), "1.5");
+        assert_eq!(render_scaled(-250, 3), "-0.25");
+        assert_eq!(render_scaled(70, 1), "7");
+    }
+
+    #[test]
+    fn dates_render_as_the_parser_reads() {
+        for t in
+            [0i128, 1_706_702_400 * NANOS + 500_000_000, -NANOS / 2, 253_402_300_799 * NANOS + 1]
+        {
+            let text = render_date(t, true);
+            let back = policy::value::Timestamp::parse(&text).unwrap();
+            assert_eq!(i128::from(back.secs) * NANOS + i128::from(back.nanos), t, "{text}");
+        }
+        assert_eq!(render_date(-5, false), "-5");
+    }
+
+    #[test]
+    fn addresses_render_by_family() {
+        assert_eq!(render_ip((0xffff << 32) | 0x0a00_0001), "10.0.0.1");
+        assert_eq!(render_ip(1), "::1");
+    }
+
+    #[test]
+    fn case_folding_classes() {
+        assert!(uppercase_of('k').contains(&'K'));
+        assert!(uppercase_of('k').contains(&'\u{212a}'));
+        assert!(ignore_case_re("σ").is_err());
+    }
 }

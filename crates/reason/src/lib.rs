@@ -4,23 +4,22 @@
 //! `policy::evaluate`** before it is reported. A model that does not replay is reported as a
 //! bug, never as a finding.
 //!
-//! This first slice answers questions about identity policies in the identity view (an IAM user
-//! of one account acting on its own account's resources) for policies without conditions and
-//! without policy variables; anything else is answered [`Answer::Unknown`] with the reason.
+//! Questions about identity policies are answered in the identity view (an IAM user of one
+//! account, with any name, acting on its own account's resources, with any request context);
+//! constructs not encoded yet are answered [`Answer::Unknown`] with the reason.
 
 pub mod encode;
 pub mod ir;
 pub mod solver;
 
-use encode::{Actions, Unsupported};
-use ir::{Formula, Re};
+use encode::{Query, Unsupported};
+use ir::Formula;
 use policy::pattern::Glob;
 use policy::{Decision, NamedPolicy, Policy, PolicySet, Principal, Request};
 pub use solver::{Sat, Solver, Z3};
 
-/// The account of the identity view, and its principal.
+/// The account of the identity view.
 pub const ACCOUNT: &str = "111122223333";
-const PRINCIPAL: &str = "arn:aws:iam::111122223333:user/analyst";
 
 /// A concrete request that shows an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +27,37 @@ pub struct Witness {
     pub principal: String,
     pub action: String,
     pub resource: String,
+    /// Context keys (lowercase) with their values, and whether the key is multivalued.
+    pub context: Vec<(String, Vec<String>, bool)>,
+}
+
+impl Witness {
+    /// The request context.
+    pub fn context(&self) -> policy::Context {
+        let mut context = policy::Context::new();
+        for (key, values, multi) in &self.context {
+            if *multi {
+                context.set_multi(key, values.clone());
+            } else if let Some(v) = values.first() {
+                context.set(key, v.clone());
+            }
+        }
+        context
+    }
+
+    /// One line: who does what on which resource, and with which context.
+    pub fn describe(&self) -> String {
+        let mut out = format!("{} may {} on {}", self.principal, self.action, self.resource);
+        for (i, (key, values, multi)) in self.context.iter().enumerate() {
+            out.push_str(if i == 0 { " with " } else { ", " });
+            if *multi {
+                out.push_str(&format!("{key} = {values:?}"));
+            } else {
+                out.push_str(&format!("{key} = {:?}", values.first().map_or("", String::as_str)));
+            }
+        }
+        out
+    }
 }
 
 /// An answer: yes (with a witness that replayed), no (proved), unknown (with the reason), or a
@@ -75,13 +105,21 @@ impl Comparison {
 /// Compares two identity policies: is there a request one allows and the other does not, in
 /// each direction?
 pub fn compare(a: &Policy, b: &Policy, solver: &mut dyn Solver) -> Comparison {
-    let actions = Actions::new(&[a, b], &[]);
+    let query = match Query::new(&[a, b], &[]) {
+        Ok(q) => q,
+        Err(Unsupported(why)) => {
+            return Comparison {
+                a_not_b: Answer::Unknown(why.clone()),
+                b_not_a: Answer::Unknown(why),
+            }
+        }
+    };
     let one_way = |x: &Policy, y: &Policy, solver: &mut dyn Solver| -> Answer {
-        let formula = match (encode::allows(x, &actions), encode::allows(y, &actions)) {
+        let formula = match (query.allows(x), query.allows(y)) {
             (Ok(fx), Ok(fy)) => Formula::and(vec![fx, fy.negate()]),
             (Err(Unsupported(why)), _) | (_, Err(Unsupported(why))) => return Answer::Unknown(why),
         };
-        solve(solver, &formula, &actions, &[(x, true), (y, false)])
+        solve(solver, &formula, &query, &[(x, true), (y, false)])
     };
     Comparison { a_not_b: one_way(a, b, solver), b_not_a: one_way(b, a, solver) }
 }
@@ -93,8 +131,11 @@ pub fn grants(p: &Policy, actions: &[&str], resources: &[&str], solver: &mut dyn
     let action_globs: Vec<Glob> =
         actions.iter().map(|a| Glob::new(&a.to_lowercase(), true)).collect();
     let resource_globs: Vec<Glob> = resources.iter().map(|r| Glob::new(r, true)).collect();
-    let classes = Actions::new(&[p], &action_globs);
-    let allowed = match encode::allows(p, &classes) {
+    let query = match Query::new(&[p], &action_globs) {
+        Ok(q) => q,
+        Err(Unsupported(why)) => return Answer::Unknown(why),
+    };
+    let allowed = match query.allows(p) {
         Ok(f) => f,
         Err(Unsupported(why)) => return Answer::Unknown(why),
     };
@@ -103,7 +144,7 @@ pub fn grants(p: &Policy, actions: &[&str], resources: &[&str], solver: &mut dyn
     } else {
         let mut all = Vec::new();
         for g in &action_globs {
-            for c in classes.matching(g) {
+            for c in query.actions.matching(g) {
                 if !all.contains(&c) {
                     all.push(c);
                 }
@@ -117,57 +158,29 @@ pub fn grants(p: &Policy, actions: &[&str], resources: &[&str], solver: &mut dyn
         Formula::or(
             resource_globs
                 .iter()
-                .map(|g| {
-                    let arn = g.toks().starts_with(&[
-                        policy::pattern::Tok::Char('a'),
-                        policy::pattern::Tok::Char('r'),
-                        policy::pattern::Tok::Char('n'),
-                        policy::pattern::Tok::Char(':'),
-                    ]);
-                    Formula::ResourceIn(encode::glob_re(g, arn))
-                })
+                .map(|g| Formula::In(query.resource, encode::resource_re(g)))
                 .collect(),
         )
     };
     let formula = Formula::and(vec![allowed, action_in, resource_in]);
-    solve(solver, &formula, &classes, &[(p, true)])
+    solve(solver, &formula, &query, &[(p, true)])
 }
 
-/// Solves `formula` and replays a model against `expected`: each policy's identity-view
-/// decision must be `Allowed` exactly when its flag says so.
+/// Solves `formula` within the request space and replays a model against `expected`: each
+/// policy's identity-view decision must be `Allowed` exactly when its flag says so.
 fn solve(
     solver: &mut dyn Solver,
     formula: &Formula,
-    actions: &Actions,
+    query: &Query,
     expected: &[(&Policy, bool)],
 ) -> Answer {
-    // The request space: a resource is `*` or ARN-shaped (decision 006, §3).
-    let arn_shaped = Re::Concat(vec![
-        Re::Lit("arn:".into()),
-        Re::Star(Box::new(Re::NoColon)),
-        Re::Lit(":".into()),
-        Re::Star(Box::new(Re::NoColon)),
-        Re::Lit(":".into()),
-        Re::Star(Box::new(Re::NoColon)),
-        Re::Lit(":".into()),
-        Re::Star(Box::new(Re::NoColon)),
-        Re::Lit(":".into()),
-        Re::all(),
-    ]);
-    let space = Formula::ResourceIn(Re::Union(vec![Re::Lit("*".into()), arn_shaped]));
-    let query = Formula::and(vec![space, formula.clone()]);
-    match solver.check(&query, actions.classes.len()) {
+    let full = Formula::and(vec![query.space(), formula.clone()]);
+    match solver.check(&full, &query.vars, query.actions.classes.len()) {
         Sat::No => Answer::No,
         Sat::Unknown(why) => Answer::Unknown(why),
         Sat::Yes(model) => {
-            let Some(action) = actions.classes.get(model.action_class).and_then(|c| c.first())
-            else {
+            let Some(witness) = query.decode(&model) else {
                 return Answer::Bug(format!("action class {} out of range", model.action_class));
-            };
-            let witness = Witness {
-                principal: PRINCIPAL.to_string(),
-                action: action.clone(),
-                resource: model.resource,
             };
             for (p, allowed) in expected {
                 match identity_view_allows(p, &witness) {
@@ -218,7 +231,7 @@ fn identity_view(p: &Policy, witness: &Witness) -> Result<policy::Evaluation, St
         &witness.action,
         &witness.resource,
         Some(ACCOUNT),
-        policy::Context::new(),
+        witness.context(),
     );
     let set = PolicySet {
         identity: vec![NamedPolicy { name: "policy", policy: p }],

@@ -1,13 +1,54 @@
 //! Satisfiability of [`Formula`]s behind a trait, with Z3 as the backend.
 
-use crate::ir::{Formula, Re};
-use z3::ast::String as ZString;
+use crate::ir::{Cmp, Formula, Re, Sort, Term, Var, Vars};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use z3::ast::{Bool as ZBool, Int as ZInt, String as ZString, BV};
 
-/// A satisfying assignment: the request's resource and action class.
+/// The value of one variable in a model.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Int(i128),
+    Bool(bool),
+    Bv(u128),
+}
+
+/// A satisfying assignment: the action class and every variable's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Model {
-    pub resource: String,
     pub action_class: usize,
+    pub values: BTreeMap<Var, Value>,
+}
+
+impl Model {
+    /// The string value of `v` (empty when the formula left it free).
+    pub fn string(&self, v: Var) -> String {
+        match self.values.get(&v) {
+            Some(Value::Str(s)) => s.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The integer value of `v` (0 when free).
+    pub fn int(&self, v: Var) -> i128 {
+        match self.values.get(&v) {
+            Some(Value::Int(i)) => *i,
+            _ => 0,
+        }
+    }
+
+    /// The boolean value of `v` (false when free).
+    pub fn bool(&self, v: Var) -> bool {
+        matches!(self.values.get(&v), Some(Value::Bool(true)))
+    }
+
+    /// The bit-vector value of `v` (0 when free).
+    pub fn bv(&self, v: Var) -> u128 {
+        match self.values.get(&v) {
+            Some(Value::Bv(b)) => *b,
+            _ => 0,
+        }
+    }
 }
 
 /// What a solver says about a formula.
@@ -21,93 +62,416 @@ pub enum Sat {
     Unknown(String),
 }
 
-/// Decides formulas over the request variables.
+/// Decides formulas over a query's variables.
 pub trait Solver {
-    /// Whether `formula` holds for some resource (any string) and some action class below
-    /// `classes`.
-    fn check(&mut self, formula: &Formula, classes: usize) -> Sat;
+    /// Whether `formula` holds for some action class below `classes` and some values of `vars`.
+    fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat;
 }
 
-/// Z3 (the system's libz3) with a per-query timeout. The query goes to Z3 as SMT-LIB 2 text
+/// Z3 (the system's libz3) with a per-query timeout. Queries go to Z3 as SMT-LIB 2 text
 /// (`Solver::from_string`): the binding for bookworm's Z3 lacks `re.allchar` and friends, the
-/// parser has them, and Z3 proves regex inclusions fast in this form.
+/// parser has them.
+///
+/// Z3 4.8.12 decides one regex membership per string quickly, but often times out on several
+/// memberships of one string (`r ∈ A ∧ ¬(r ∈ B)`). So string constraints never reach it side by
+/// side with the rest: the action is fixed class by class; a formula over one string only goes
+/// as one membership in a regex built with intersection, union and complement; anything else
+/// is solved lazily: Z3 chooses truth values for the string atoms (as fresh booleans) together
+/// with the numbers, booleans and addresses, then each group of related strings is checked with
+/// one membership per string, and a conflict is blocked (minimised first) and Z3 asked again.
 #[derive(Clone, Debug)]
 pub struct Z3 {
     pub timeout_ms: u32,
+    /// How many conflicts one action class may block before the answer is unknown.
+    pub max_rounds: usize,
 }
 
 impl Default for Z3 {
     fn default() -> Z3 {
-        Z3 { timeout_ms: 10_000 }
+        Z3 { timeout_ms: 10_000, max_rounds: 2_000 }
     }
 }
 
 impl Solver for Z3 {
-    fn check(&mut self, formula: &Formula, classes: usize) -> Sat {
+    fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
         // The binding panics on a Z3 error: an error is an unknown answer, never a crash.
-        let run = std::panic::AssertUnwindSafe(|| self.run(formula, classes));
+        let run = std::panic::AssertUnwindSafe(|| self.run(formula, vars, classes));
         std::panic::catch_unwind(run)
             .unwrap_or_else(|_| Sat::Unknown("the solver failed on this query".into()))
     }
 }
 
 impl Z3 {
-    /// One query per action class: with the action fixed, what is left is a boolean
-    /// combination of the resource's regex memberships, which goes to Z3 as **one** membership
-    /// in a regex built with intersection, union and complement. Z3 4.8.12 decides that form
-    /// quickly; the same constraints as separate assertions often time out.
-    fn run(&self, formula: &Formula, classes: usize) -> Sat {
+    fn run(&self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
         let mut cfg = z3::Config::new();
         cfg.set_model_generation(true);
         cfg.set_timeout_msec(u64::from(self.timeout_ms));
         let ctx = z3::Context::new(&cfg);
         let mut unknown: Option<String> = None;
-        let mut tried: Vec<String> = Vec::new();
+        let mut tried: HashSet<Formula> = HashSet::new();
         for class in 0..classes {
             // With the action fixed, many formulas fold to `false`: no query for those.
             let specialized = specialize(formula, class);
-            if specialized == Formula::False {
+            if specialized == Formula::False || !tried.insert(specialized.clone()) {
                 continue;
             }
-            let mut re = String::new();
-            write_resource_re(&specialized, class, &mut re);
-            if tried.contains(&re) {
-                continue;
-            }
-            match member(&ctx, &re) {
+            match self.solve(&ctx, &specialized, vars) {
                 Sat::Yes(model) => return Sat::Yes(Model { action_class: class, ..model }),
                 Sat::No => {}
                 Sat::Unknown(why) => unknown = Some(why),
             }
-            tried.push(re);
         }
         unknown.map_or(Sat::No, Sat::Unknown)
     }
-}
 
-/// Whether some resource is in the regex (SMT-LIB text), in a fresh solver of `ctx`.
-fn member(ctx: &z3::Context, re: &str) -> Sat {
-    let solver = z3::Solver::new(ctx);
-    solver.from_string(format!(
-        "(declare-const resource String)\n(assert (str.in_re resource {re}))\n"
-    ));
-    let resource = ZString::new_const(ctx, "resource");
-    match solver.check() {
-        z3::SatResult::Unsat => Sat::No,
-        z3::SatResult::Unknown => {
-            Sat::Unknown(solver.get_reason_unknown().unwrap_or_else(|| "unknown".into()))
-        }
-        z3::SatResult::Sat => {
-            let text = solver
-                .get_model()
-                .and_then(|m| m.eval(&resource, true))
-                .and_then(|v| v.as_string());
-            match text {
-                Some(text) => Sat::Yes(Model { resource: unescape(&text), action_class: 0 }),
-                None => Sat::Unknown("the model could not be read".into()),
+    /// Solves an action-free formula. Top-level conjuncts over one string variable that nothing
+    /// else mentions are solved on their own, as one membership.
+    fn solve(&self, ctx: &z3::Context, f: &Formula, vars: &Vars) -> Sat {
+        let conjuncts: Vec<&Formula> = match f {
+            Formula::And(parts) => parts.iter().collect(),
+            other => vec![other],
+        };
+        let mentions: Vec<(Vec<Var>, bool)> = conjuncts.iter().map(|c| mentioned(c)).collect();
+        let pure = |m: &(Vec<Var>, bool), v: Var| !m.1 && m.0.as_slice() == [v];
+        let mut alone: BTreeMap<Var, Vec<&Formula>> = BTreeMap::new();
+        let mut rest: Vec<Formula> = Vec::new();
+        for (c, m) in conjuncts.iter().zip(&mentions) {
+            let single = match m.0.as_slice() {
+                [v] if pure(m, *v) && mentions.iter().all(|o| !o.0.contains(v) || pure(o, *v)) => {
+                    Some(*v)
+                }
+                _ => None,
+            };
+            match single {
+                Some(v) => alone.entry(v).or_default().push(c),
+                None => rest.push((*c).clone()),
             }
         }
+        let mut values = BTreeMap::new();
+        for (v, parts) in alone {
+            let mut re = String::from("(re.inter re.all");
+            for p in parts {
+                re.push(' ');
+                write_as_re(p, &mut re);
+            }
+            re.push(')');
+            match strings(ctx, &format!("(assert (str.in_re x{v} {re}))\n"), &[v]) {
+                Sat::Yes(m) => values.extend(m.values),
+                other => return other,
+            }
+        }
+        if rest.is_empty() {
+            return Sat::Yes(Model { action_class: 0, values });
+        }
+        let f = Formula::and(rest);
+        let mut atoms: Vec<Formula> = Vec::new();
+        let mut natives = false;
+        collect_atoms(&f, &mut atoms, &mut natives);
+        match self.lazily(ctx, &f, vars, &atoms) {
+            Sat::Yes(mut m) => {
+                m.values.extend(values);
+                Sat::Yes(m)
+            }
+            other => other,
+        }
     }
+
+    /// The lazy loop: Z3 picks truth values for the string atoms, the strings are checked group
+    /// by group, conflicts are blocked.
+    fn lazily(&self, ctx: &z3::Context, f: &Formula, vars: &Vars, atoms: &[Formula]) -> Sat {
+        let index: HashMap<&Formula, usize> =
+            atoms.iter().enumerate().map(|(i, a)| (a, i)).collect();
+        let mut decls = String::new();
+        for v in 0..vars.len() {
+            match vars.sort(v) {
+                Sort::Str => {}
+                Sort::Int => decls.push_str(&format!("(declare-const x{v} Int)\n")),
+                Sort::Bool => decls.push_str(&format!("(declare-const x{v} Bool)\n")),
+                Sort::Bv => decls.push_str(&format!("(declare-const x{v} (_ BitVec 128))\n")),
+            }
+        }
+        for i in 0..atoms.len() {
+            decls.push_str(&format!("(declare-const p{i} Bool)\n"));
+        }
+        let mut text = decls.clone();
+        text.push_str("(assert ");
+        write_formula(f, &index, &mut text);
+        text.push_str(")\n");
+        let skeleton = z3::Solver::new(ctx);
+        skeleton.from_string(text);
+        let groups = groups(atoms);
+        for _ in 0..self.max_rounds {
+            match skeleton.check() {
+                z3::SatResult::Unsat => return Sat::No,
+                z3::SatResult::Unknown => return Sat::Unknown(reason(&skeleton)),
+                z3::SatResult::Sat => {}
+            }
+            let Some(model) = skeleton.get_model() else {
+                return Sat::Unknown("the model could not be read".into());
+            };
+            let truth: Vec<bool> = (0..atoms.len())
+                .map(|i| {
+                    model
+                        .eval(&ZBool::new_const(ctx, format!("p{i}")), true)
+                        .and_then(|b| b.as_bool())
+                        .unwrap_or(false)
+                })
+                .collect();
+            let mut values = BTreeMap::new();
+            let mut conflict = None;
+            for (members, group_vars) in &groups {
+                let literals: Vec<(usize, bool)> =
+                    members.iter().map(|i| (*i, truth.get(*i).copied().unwrap_or(false))).collect();
+                match strings(ctx, &string_query(atoms, &literals), group_vars) {
+                    Sat::Yes(m) => values.extend(m.values),
+                    Sat::Unknown(why) => return Sat::Unknown(why),
+                    Sat::No => {
+                        conflict = Some(minimise(ctx, atoms, literals, group_vars));
+                        break;
+                    }
+                }
+            }
+            match conflict {
+                Some(core) => {
+                    let mut block = decls.clone();
+                    block.push_str("(assert (not (and true");
+                    for (i, polarity) in core {
+                        block.push_str(&if polarity {
+                            format!(" p{i}")
+                        } else {
+                            format!(" (not p{i})")
+                        });
+                    }
+                    block.push_str(")))\n");
+                    skeleton.from_string(block);
+                }
+                None => {
+                    for v in 0..vars.len() {
+                        let name = format!("x{v}");
+                        let value = match vars.sort(v) {
+                            Sort::Str => continue,
+                            Sort::Bool => model
+                                .eval(&ZBool::new_const(ctx, name), true)
+                                .and_then(|b| b.as_bool())
+                                .map(Value::Bool),
+                            Sort::Int => model
+                                .eval(&ZInt::new_const(ctx, name), true)
+                                .and_then(|i| parse_int(&i.to_string()))
+                                .map(Value::Int),
+                            Sort::Bv => model
+                                .eval(&BV::new_const(ctx, name, 128), true)
+                                .and_then(|b| parse_bv(&b.to_string()))
+                                .map(Value::Bv),
+                        };
+                        match value {
+                            Some(value) => {
+                                values.insert(v, value);
+                            }
+                            None => return Sat::Unknown("the model could not be read".into()),
+                        }
+                    }
+                    return Sat::Yes(Model { action_class: 0, values });
+                }
+            }
+        }
+        Sat::Unknown(format!("more than {} string conflicts", self.max_rounds))
+    }
+}
+
+fn reason(s: &z3::Solver<'_>) -> String {
+    s.get_reason_unknown().unwrap_or_else(|| "unknown".into())
+}
+
+/// Drops literals of an unsatisfiable string group while it stays unsatisfiable, so the
+/// blocking clause rules out more than one assignment.
+fn minimise(
+    ctx: &z3::Context,
+    atoms: &[Formula],
+    mut literals: Vec<(usize, bool)>,
+    vars: &[Var],
+) -> Vec<(usize, bool)> {
+    if literals.len() > 24 {
+        return literals;
+    }
+    let mut i = 0;
+    while i < literals.len() {
+        let mut without = literals.clone();
+        without.remove(i);
+        if strings(ctx, &string_query(atoms, &without), vars) == Sat::No {
+            literals = without;
+        } else {
+            i += 1;
+        }
+    }
+    literals
+}
+
+/// The string atoms with their truth values as assertions: one membership per variable (the
+/// intersection of its literals' languages and complements), and the splits as they are.
+fn string_query(atoms: &[Formula], literals: &[(usize, bool)]) -> String {
+    let mut per_var: BTreeMap<Var, Vec<String>> = BTreeMap::new();
+    let mut out = String::new();
+    for (i, polarity) in literals {
+        match atoms.get(*i) {
+            Some(Formula::In(v, re)) => {
+                let mut text = String::new();
+                write_re(re, &mut text);
+                if !polarity {
+                    text = format!("(re.comp {text})");
+                }
+                per_var.entry(*v).or_default().push(text);
+            }
+            Some(Formula::Split { var, head, tail }) => {
+                let mut h = String::from("(str.++ \"\"");
+                for t in head {
+                    match t {
+                        Term::Lit(text) => h.push_str(&format!(" \"{}\"", escape(text))),
+                        Term::Var(v) => h.push_str(&format!(" x{v}")),
+                    }
+                }
+                h.push(')');
+                let mut t = String::new();
+                write_re(tail, &mut t);
+                let split = format!(
+                    "(and (str.prefixof {h} x{var}) (str.in_re (str.substr x{var} (str.len {h}) (str.len x{var})) {t}))"
+                );
+                if *polarity {
+                    out.push_str(&format!("(assert {split})\n"));
+                } else {
+                    out.push_str(&format!("(assert (not {split}))\n"));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (v, res) in per_var {
+        let re = match res.len() {
+            1 => res.concat(),
+            _ => format!("(re.inter {})", res.join(" ")),
+        };
+        out.push_str(&format!("(assert (str.in_re x{v} {re}))\n"));
+    }
+    out
+}
+
+/// Checks string assertions over `vars` in a fresh solver and reads their values.
+fn strings(ctx: &z3::Context, assertions: &str, vars: &[Var]) -> Sat {
+    let solver = z3::Solver::new(ctx);
+    let mut text = String::new();
+    for v in vars {
+        text.push_str(&format!("(declare-const x{v} String)\n"));
+    }
+    text.push_str(assertions);
+    solver.from_string(text);
+    match solver.check() {
+        z3::SatResult::Unsat => Sat::No,
+        z3::SatResult::Unknown => Sat::Unknown(reason(&solver)),
+        z3::SatResult::Sat => {
+            let Some(model) = solver.get_model() else {
+                return Sat::Unknown("the model could not be read".into());
+            };
+            let mut values = BTreeMap::new();
+            for v in vars {
+                let text = model
+                    .eval(&ZString::new_const(ctx, format!("x{v}")), true)
+                    .and_then(|s| s.as_string());
+                match text {
+                    Some(text) => {
+                        values.insert(*v, Value::Str(unescape(&text)));
+                    }
+                    None => return Sat::Unknown("the model could not be read".into()),
+                }
+            }
+            Sat::Yes(Model { action_class: 0, values })
+        }
+    }
+}
+
+/// The string variables `f` mentions, and whether it mentions anything else (numbers,
+/// booleans, addresses).
+fn mentioned(f: &Formula) -> (Vec<Var>, bool) {
+    fn walk(f: &Formula, out: &mut (Vec<Var>, bool)) {
+        let mut add = |v: Var| {
+            if !out.0.contains(&v) {
+                out.0.push(v);
+            }
+        };
+        match f {
+            Formula::True | Formula::False | Formula::ActionIn(_) => {}
+            Formula::Not(inner) => walk(inner, out),
+            Formula::And(parts) | Formula::Or(parts) => parts.iter().for_each(|p| walk(p, out)),
+            Formula::In(v, _) => add(*v),
+            Formula::Split { var, head, .. } => {
+                add(*var);
+                for t in head {
+                    if let Term::Var(v) = t {
+                        add(*v);
+                    }
+                }
+                // A split is not a membership: it never goes alone.
+                out.1 = true;
+            }
+            Formula::Int(..) | Formula::Bool(_) | Formula::BvTop { .. } => out.1 = true,
+        }
+    }
+    let mut out = (Vec::new(), false);
+    walk(f, &mut out);
+    out
+}
+
+/// The string atoms (`In`, `Split`) of `f`, each once; `natives` says whether it has others.
+fn collect_atoms(f: &Formula, atoms: &mut Vec<Formula>, natives: &mut bool) {
+    match f {
+        Formula::True | Formula::False | Formula::ActionIn(_) => {}
+        Formula::Not(inner) => collect_atoms(inner, atoms, natives),
+        Formula::And(parts) | Formula::Or(parts) => {
+            parts.iter().for_each(|p| collect_atoms(p, atoms, natives))
+        }
+        Formula::In(..) | Formula::Split { .. } => {
+            if !atoms.contains(f) {
+                atoms.push(f.clone());
+            }
+        }
+        Formula::Int(..) | Formula::Bool(_) | Formula::BvTop { .. } => *natives = true,
+    }
+}
+
+/// The string atoms grouped by shared variables: (atom indexes, variables) per group.
+fn groups(atoms: &[Formula]) -> Vec<(Vec<usize>, Vec<Var>)> {
+    let mut out: Vec<(Vec<usize>, Vec<Var>)> = Vec::new();
+    for (i, atom) in atoms.iter().enumerate() {
+        let mut mine: Vec<Var> = match atom {
+            Formula::In(v, _) => vec![*v],
+            Formula::Split { var, head, .. } => {
+                let mut vs = vec![*var];
+                vs.extend(head.iter().filter_map(|t| match t {
+                    Term::Var(v) => Some(*v),
+                    Term::Lit(_) => None,
+                }));
+                vs
+            }
+            _ => continue,
+        };
+        let mut members = vec![i];
+        // Merge every group that shares a variable with this atom.
+        let mut k = 0;
+        while k < out.len() {
+            if out.get(k).is_some_and(|(_, vs)| vs.iter().any(|v| mine.contains(v))) {
+                let (m, vs) = out.remove(k);
+                members.extend(m);
+                for v in vs {
+                    if !mine.contains(&v) {
+                        mine.push(v);
+                    }
+                }
+            } else {
+                k += 1;
+            }
+        }
+        members.sort_unstable();
+        out.push((members, mine));
+    }
+    out
 }
 
 /// `f` with the action fixed to `class`, folded.
@@ -127,39 +491,87 @@ fn specialize(f: &Formula, class: usize) -> Formula {
     }
 }
 
-/// The resources for which `f` holds when the action is `class`, as one SMT-LIB regex.
-fn write_resource_re(f: &Formula, class: usize, out: &mut String) {
-    let list = |op: &str, empty: &str, parts: &[Formula], out: &mut String| {
-        if parts.is_empty() {
-            out.push_str(empty);
-            return;
-        }
+/// An SMT-LIB boolean term for `f`, string atoms as their proxies `p<index>`.
+fn write_formula(f: &Formula, index: &HashMap<&Formula, usize>, out: &mut String) {
+    let list = |op: &str, unit: &str, parts: &[Formula], out: &mut String| {
         out.push('(');
         out.push_str(op);
+        out.push(' ');
+        out.push_str(unit);
         for p in parts {
             out.push(' ');
-            write_resource_re(p, class, out);
+            write_formula(p, index, out);
         }
-        if parts.len() == 1 {
-            // `re.inter`/`re.union` take two or more operands.
-            out.push_str(if op == "re.inter" { " re.all" } else { " re.none" });
+        out.push(')');
+    };
+    match f {
+        Formula::True => out.push_str("true"),
+        // Never reached after `specialize`; false is the closed answer.
+        Formula::False | Formula::ActionIn(_) => out.push_str("false"),
+        Formula::Not(inner) => {
+            out.push_str("(not ");
+            write_formula(inner, index, out);
+            out.push(')');
+        }
+        Formula::And(parts) => list("and", "true", parts, out),
+        Formula::Or(parts) => list("or", "false", parts, out),
+        Formula::In(..) | Formula::Split { .. } => match index.get(f) {
+            Some(i) => out.push_str(&format!("p{i}")),
+            None => out.push_str("false"),
+        },
+        Formula::Int(v, cmp, c) => {
+            let op = match cmp {
+                Cmp::Eq => "=",
+                Cmp::Lt => "<",
+                Cmp::Le => "<=",
+                Cmp::Gt => ">",
+                Cmp::Ge => ">=",
+            };
+            let c = if *c < 0 { format!("(- {})", c.unsigned_abs()) } else { c.to_string() };
+            out.push_str(&format!("({op} x{v} {c})"));
+        }
+        Formula::Bool(v) => out.push_str(&format!("x{v}")),
+        Formula::BvTop { var, bits, value } => {
+            if *bits == 0 {
+                out.push_str("true");
+            } else {
+                let bits = (*bits).min(128);
+                let top: String = (0..bits)
+                    .map(|i| if (value >> (127 - i)) & 1 == 1 { '1' } else { '0' })
+                    .collect();
+                out.push_str(&format!(
+                    "(= ((_ extract 127 {}) x{var}) #b{top})",
+                    128 - u32::from(bits)
+                ));
+            }
+        }
+    }
+}
+
+/// The strings for which `f` (over one string variable only) holds, as one SMT-LIB regex.
+fn write_as_re(f: &Formula, out: &mut String) {
+    let list = |op: &str, unit: &str, parts: &[Formula], out: &mut String| {
+        out.push('(');
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(unit);
+        for p in parts {
+            out.push(' ');
+            write_as_re(p, out);
         }
         out.push(')');
     };
     match f {
         Formula::True => out.push_str("re.all"),
-        Formula::False => out.push_str("re.none"),
         Formula::Not(inner) => {
             out.push_str("(re.comp ");
-            write_resource_re(inner, class, out);
+            write_as_re(inner, out);
             out.push(')');
         }
         Formula::And(parts) => list("re.inter", "re.all", parts, out),
         Formula::Or(parts) => list("re.union", "re.none", parts, out),
-        Formula::ResourceIn(re) => write_re(re, out),
-        Formula::ActionIn(classes) => {
-            out.push_str(if classes.contains(&class) { "re.all" } else { "re.none" })
-        }
+        Formula::In(_, re) => write_re(re, out),
+        _ => out.push_str("re.none"),
     }
 }
 
@@ -172,6 +584,11 @@ fn write_re(re: &Re, out: &mut String) {
         }
         Re::AnyChar => out.push_str("re.allchar"),
         Re::NoColon => out.push_str("(re.inter re.allchar (re.comp (str.to_re \":\")))"),
+        Re::Range(lo, hi) => out.push_str(&format!(
+            "(re.range \"{}\" \"{}\")",
+            escape(&lo.to_string()),
+            escape(&hi.to_string())
+        )),
         Re::Star(inner) if **inner == Re::AnyChar => out.push_str("re.all"),
         Re::Star(inner) => {
             out.push_str("(re.* ");
@@ -198,6 +615,27 @@ fn write_re(re: &Re, out: &mut String) {
             }
             out.push(')');
         }
+    }
+}
+
+/// An SMT-LIB integer as Z3 prints it: `12` or `(- 12)`.
+fn parse_int(text: &str) -> Option<i128> {
+    let t = text.trim();
+    match t.strip_prefix("(-").and_then(|r| r.strip_suffix(')')) {
+        Some(inner) => inner.trim().parse::<i128>().ok().map(|n| -n),
+        None => t.parse().ok(),
+    }
+}
+
+/// An SMT-LIB bit-vector literal: `#x…` or `#b…`.
+fn parse_bv(text: &str) -> Option<u128> {
+    let t = text.trim();
+    if let Some(hex) = t.strip_prefix("#x") {
+        u128::from_str_radix(hex, 16).ok()
+    } else if let Some(bin) = t.strip_prefix("#b") {
+        u128::from_str_radix(bin, 2).ok()
+    } else {
+        None
     }
 }
 
@@ -255,5 +693,42 @@ mod tests {
             assert_eq!(unescape(&escape(text)), text);
         }
         assert_eq!(unescape("\\u00e9"), "é");
+    }
+
+    #[test]
+    fn literals_parse() {
+        assert_eq!(parse_int("(- 12)"), Some(-12));
+        assert_eq!(parse_int("7"), Some(7));
+        assert_eq!(parse_bv("#x00ff"), Some(255));
+        assert_eq!(parse_bv("#b101"), Some(5));
+    }
+
+    #[test]
+    fn strings_numbers_and_addresses_together() {
+        let mut vars = Vars::default();
+        let r = vars.add("resource", Sort::Str);
+        let n = vars.add("n", Sort::Int);
+        let ip = vars.add("ip", Sort::Bv);
+        let bucket = Re::Concat(vec![Re::Lit("arn:aws:s3:::b/".into()), Re::all()]);
+        let public = Re::Concat(vec![Re::Lit("arn:aws:s3:::b/public/".into()), Re::all()]);
+        // In the bucket, outside public/, n ≥ 5 only outside public/, ip in 10.0.0.0/8 (mapped).
+        let f = Formula::and(vec![
+            Formula::In(r, bucket.clone()),
+            Formula::In(r, public.clone()).negate(),
+            Formula::Or(vec![Formula::In(r, public), Formula::Int(n, Cmp::Ge, 5)]),
+            Formula::BvTop { var: ip, bits: 104, value: (0xffffu128 << 32) | (10u128 << 24) },
+        ]);
+        let Sat::Yes(m) = Z3::default().check(&f, &vars, 1) else { panic!("expected sat") };
+        assert!(m.string(r).starts_with("arn:aws:s3:::b/"), "{m:?}");
+        assert!(!m.string(r).starts_with("arn:aws:s3:::b/public/"), "{m:?}");
+        assert!(m.int(n) >= 5);
+        assert_eq!(m.bv(ip) >> 24, (0xffffu128 << 8) | 10);
+        // Contradictory string atoms come back unsatisfiable through the lazy loop.
+        let g = Formula::and(vec![
+            Formula::In(r, bucket.clone()),
+            Formula::In(r, Re::Lit("x".into())),
+            Formula::Int(n, Cmp::Ge, 5),
+        ]);
+        assert_eq!(Z3::default().check(&g, &vars, 1), Sat::No);
     }
 }

@@ -55,7 +55,7 @@ fn result(answer: Answer, p: &policy::Policy, pass: &str, fail: &str) -> Result<
                 .into_iter()
                 .map(|(index, sid)| {
                     let mut r = json!({
-                        "description": format!("The statement allows {} on {}.", w.action, w.resource),
+                        "description": format!("The statement allows a request such as: {}.", w.describe()),
                         "statementIndex": index,
                     });
                     if let (Some(sid), Some(obj)) = (sid, r.as_object_mut()) {
