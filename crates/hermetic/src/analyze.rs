@@ -2,7 +2,7 @@
 //! (text) and for CI gates (`--json`, exit codes: 0 answered or PASS, 1 FAIL, 3 unknown,
 //! 4 a witness that did not replay, 2 bad input).
 
-use reason::{Answer, Comparison, Verdict, Z3};
+use reason::{Answer, Comparison, Verdict, View, Z3};
 use serde_json::{json, Value};
 
 /// An answer for the terminal and its exit code.
@@ -61,10 +61,26 @@ fn trouble(answers: &[&Answer]) -> Option<u8> {
     answers.iter().any(|a| matches!(a, Answer::Unknown(_))).then_some(3)
 }
 
+/// Which side a policy is read from: `None` for an identity policy, else a resource policy of
+/// a resource in this account (the one its resources name when not given).
+fn view(resource: bool, owner: Option<&str>, p: &policy::Policy) -> View {
+    if resource {
+        View::Resource { owner: owner.map_or_else(|| reason::owner_of(p), str::to_string) }
+    } else {
+        View::Identity
+    }
+}
+
 /// `compare A B`: is A more permissive than B, less, equivalent, or incomparable?
-pub fn compare(a: &std::path::Path, b: &std::path::Path) -> Result<Report, String> {
+pub fn compare(
+    a: &std::path::Path,
+    b: &std::path::Path,
+    resource: bool,
+    owner: Option<&str>,
+) -> Result<Report, String> {
     let (pa, pb) = (read_policy(a)?, read_policy(b)?);
-    let c: Comparison = reason::compare(&pa, &pb, &mut Z3::default());
+    let c: Comparison =
+        reason::compare_in(&view(resource, owner, &pa), &pa, &pb, &mut Z3::default());
     let verdict = match c.verdict() {
         Verdict::Equivalent => "equivalent",
         Verdict::MorePermissive => "more permissive",
@@ -93,9 +109,11 @@ pub fn compare(a: &std::path::Path, b: &std::path::Path) -> Result<Report, Strin
 pub fn check_no_new_access(
     new: &std::path::Path,
     reference: &std::path::Path,
+    resource: bool,
+    owner: Option<&str>,
 ) -> Result<Report, String> {
     let (pn, po) = (read_policy(new)?, read_policy(reference)?);
-    let c = reason::compare(&pn, &po, &mut Z3::default());
+    let c = reason::compare_in(&view(resource, owner, &pn), &pn, &po, &mut Z3::default());
     Ok(check_report(&c.a_not_b, "the policy grants access the reference does not"))
 }
 
@@ -105,6 +123,8 @@ pub fn check_access_not_granted(
     path: &std::path::Path,
     actions: &[String],
     resources: &[String],
+    resource: bool,
+    owner: Option<&str>,
 ) -> Result<Report, String> {
     if actions.is_empty() && resources.is_empty() {
         return Err("give --actions, --resources or both".into());
@@ -112,8 +132,201 @@ pub fn check_access_not_granted(
     let p = read_policy(path)?;
     let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let answer = reason::grants(&p, &actions, &resources, &mut Z3::default());
+    let answer =
+        reason::grants_in(&view(resource, owner, &p), &p, &actions, &resources, &mut Z3::default());
     Ok(check_report(&answer, "the policy grants a listed action on a listed resource"))
+}
+
+/// `public POLICY`: does the resource policy grant access to anyone (an anonymous caller, or
+/// any caller of an account it does not name, with no fixing condition key pinned)?
+pub fn public(
+    path: &std::path::Path,
+    owner: Option<&str>,
+    actions: &[String],
+    resources: &[String],
+) -> Result<Report, String> {
+    let p = read_policy(path)?;
+    let owner = owner.map_or_else(|| reason::owner_of(&p), str::to_string);
+    let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let answer = reason::public(&p, &owner, &actions, &resources, &mut Z3::default());
+    let text = format!("public: {}\n", answer_text(&answer));
+    let json = json!({ "public": answer_json(&answer) });
+    let code = match answer {
+        Answer::Yes(_) | Answer::No => 0,
+        Answer::Unknown(_) => 3,
+        Answer::Bug(_) => 4,
+    };
+    Ok(Report { json, text, code })
+}
+
+/// `external POLICY`: which callers outside the zone of trust (the owner and `trust`) the
+/// resource policy lets in, as Access Analyzer findings.
+pub fn external(
+    path: &std::path::Path,
+    owner: Option<&str>,
+    trust: &[String],
+) -> Result<Report, String> {
+    let p = read_policy(path)?;
+    let owner = owner.map_or_else(|| reason::owner_of(&p), str::to_string);
+    match reason::external::external(&p, &owner, trust, &mut Z3::default()) {
+        Ok(findings) => {
+            let mut text = format!("{} finding(s) for a resource of {owner}\n", findings.len());
+            let mut list = Vec::new();
+            for f in &findings {
+                let condition: serde_json::Map<String, Value> =
+                    f.condition.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                text.push_str(&format!(
+                    "  {} {}{}: {}{}\n",
+                    f.principal.0,
+                    f.principal.1,
+                    if f.is_public { " (public)" } else { "" },
+                    f.actions.join(", "),
+                    if f.condition.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" when {}", Value::Object(condition.clone()))
+                    }
+                ));
+                list.push(json!({
+                    "principal": { f.principal.0.clone(): f.principal.1 },
+                    "isPublic": f.is_public,
+                    "action": f.actions,
+                    "condition": condition,
+                    "witness": witness_json(&f.witness),
+                }));
+            }
+            Ok(Report { json: json!({ "findings": list }), text, code: 0 })
+        }
+        Err(why) => {
+            let bug = why.starts_with("bug:");
+            Ok(Report {
+                json: json!({ "answer": if bug { "bug" } else { "unknown" }, "reason": why }),
+                text: format!("unknown: {why}\n"),
+                code: if bug { 4 } else { 3 },
+            })
+        }
+    }
+}
+
+/// A scenario file: the keys of a `policy simulate` case without `request` and `expected`
+/// (`identityPolicies`, `resourcePolicy`, `permissionBoundaries`, `sessionPolicy`,
+/// `serviceControlPolicies`, `resourceControlPolicies`).
+fn load_scenario(path: &std::path::Path, principal: &str) -> Result<crate::simulate::Case, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let mut doc: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not JSON: {e}", path.display()))?;
+    let Some(object) = doc.as_object_mut() else {
+        return Err(format!("`{}` must hold a JSON object of policies", path.display()));
+    };
+    object.insert(
+        "request".into(),
+        json!({ "principal": principal, "action": "x:y", "resource": "*" }),
+    );
+    let mut cases = crate::simulate::load_cases(&Value::Array(vec![doc]).to_string())
+        .map_err(|e| e.to_string())?;
+    match cases.pop() {
+        Some(case) => case.map_err(|e| e.to_string()),
+        None => Err("the scenario is empty".into()),
+    }
+}
+
+/// `can-access`: can the principal perform the action on the resource under the scenario, in
+/// some context (or, with `all`, in every context)?
+pub fn can_access(
+    scenario: &std::path::Path,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    account: Option<&str>,
+    all: bool,
+) -> Result<Report, String> {
+    let case = load_scenario(scenario, principal)?;
+    let set = case.policy_set();
+    let who = case.request.principal.clone();
+    let answer =
+        reason::scenario::decide(&set, &who, action, resource, account, !all, &mut Z3::default());
+    let (verdict, code) = match (&answer, all) {
+        (Answer::Yes(_), false) | (Answer::No, true) => ("yes", 0),
+        (Answer::No, false) | (Answer::Yes(_), true) => ("no", 1),
+        (Answer::Unknown(_), _) => ("unknown", 3),
+        (Answer::Bug(_), _) => ("unknown", 4),
+    };
+    let scope = if all { "under every context" } else { "under some context" };
+    let mut text = format!("{verdict} ({scope})\n");
+    let mut json = json!({ "answer": verdict, "contexts": if all { "all" } else { "some" } });
+    match &answer {
+        Answer::Yes(w) => {
+            let role = if all { "denied" } else { "allowed" };
+            text.push_str(&format!("  {role}, for example: {}\n", w.describe()));
+            if let Some(o) = json.as_object_mut() {
+                o.insert("witness".into(), witness_json(w));
+            }
+        }
+        Answer::No => text.push_str("  proved\n"),
+        Answer::Unknown(why) | Answer::Bug(why) => {
+            text.push_str(&format!("  {}\n", answer_text(&answer)));
+            if let Some(o) = json.as_object_mut() {
+                o.insert("reason".into(), json!(why));
+            }
+        }
+    }
+    Ok(Report { json, text, code })
+}
+
+/// `effective`: what the principal can do on resources matching the pattern under the
+/// scenario, as a minimal policy (allowed always, allowed in some contexts only).
+pub fn effective(
+    scenario: &std::path::Path,
+    principal: &str,
+    pattern: &str,
+    account: Option<&str>,
+) -> Result<Report, String> {
+    let case = load_scenario(scenario, principal)?;
+    let set = case.policy_set();
+    let who = case.request.principal.clone();
+    match reason::scenario::effective(&set, &who, pattern, account, &mut Z3::default()) {
+        Ok(e) => {
+            let policy = e.policy(pattern);
+            let witnesses: Vec<Value> = e
+                .sometimes
+                .iter()
+                .map(|(actions, w)| json!({ "actions": actions, "witness": witness_json(w) }))
+                .collect();
+            let text = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&policy).unwrap_or_else(|_| policy.to_string())
+            );
+            Ok(Report {
+                json: json!({ "policy": policy, "conditional": witnesses }),
+                text,
+                code: 0,
+            })
+        }
+        Err(why) => {
+            let bug = why.starts_with("bug:");
+            Ok(Report {
+                json: json!({ "answer": if bug { "bug" } else { "unknown" }, "reason": why }),
+                text: format!("unknown: {why}\n"),
+                code: if bug { 4 } else { 3 },
+            })
+        }
+    }
+}
+
+/// `check-no-public-access POLICY --resource-type T`: PASS unless the resource policy grants
+/// public access to a resource of the type (Access Analyzer's resource types).
+pub fn check_no_public_access(
+    path: &std::path::Path,
+    resource_type: &str,
+) -> Result<Report, String> {
+    let p = read_policy(path)?;
+    let Some((actions, resources)) = reason::resource_type_scope(resource_type) else {
+        return Err(format!("resource type `{resource_type}` is not supported"));
+    };
+    let answer = reason::public(&p, &reason::owner_of(&p), actions, resources, &mut Z3::default());
+    Ok(check_report(&answer, "the policy grants public access"))
 }
 
 /// PASS when `failure` is proved impossible, FAIL with its witness when it is possible.

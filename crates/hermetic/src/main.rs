@@ -237,23 +237,45 @@ enum PolicyCommand {
     },
 }
 
+/// Which side policies are read from.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PolicyKindArg {
+    /// Identity policies of an IAM user acting in its own account.
+    Identity,
+    /// Resource policies facing every kind of caller.
+    Resource,
+}
+
+/// The view options shared by the policy questions.
+#[derive(clap::Args)]
+struct ViewArgs {
+    /// Whether the policies are identity or resource policies.
+    #[arg(long = "type", value_enum, default_value = "identity")]
+    kind: PolicyKindArg,
+    /// The account owning the resource (resource policies; default: the one their ARNs name).
+    #[arg(long)]
+    owner: Option<String>,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum AnalyzeCommand {
-    /// Is identity policy A more permissive than B, less, equivalent, or incomparable?
+    /// Is policy A more permissive than B, less, equivalent, or incomparable?
     Compare {
         a: std::path::PathBuf,
         b: std::path::PathBuf,
-        /// Print the answer as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        view: ViewArgs,
     },
     /// PASS unless NEW allows a request that the reference policy does not.
     CheckNoNewAccess {
         new: std::path::PathBuf,
         #[arg(long)]
         reference: std::path::PathBuf,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        view: ViewArgs,
     },
     /// PASS unless the policy allows one of the actions on one of the resources.
     CheckAccessNotGranted {
@@ -264,6 +286,78 @@ enum AnalyzeCommand {
         /// Resources (ARN patterns), comma-separated.
         #[arg(long, value_delimiter = ',')]
         resources: Vec<String>,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// Does a resource policy grant access to anyone outside the accounts it names?
+    Public {
+        policy: std::path::PathBuf,
+        /// The account owning the resource (default: the one its ARNs name).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only these actions (IAM patterns), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        actions: Vec<String>,
+        /// Only these resources (ARN patterns), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        resources: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Can the principal perform the action on the resource under a scenario of policies?
+    CanAccess {
+        /// Scenario: identityPolicies, resourcePolicy, permissionBoundaries, sessionPolicy,
+        /// serviceControlPolicies, resourceControlPolicies (as in `policy simulate`).
+        #[arg(long)]
+        policies: std::path::PathBuf,
+        #[arg(long)]
+        principal: String,
+        #[arg(long)]
+        action: String,
+        /// A resource ARN (or an ARN pattern: some matching resource).
+        #[arg(long)]
+        resource: String,
+        /// The account owning the resource (default: from its ARN, else the principal's).
+        #[arg(long)]
+        resource_account: Option<String>,
+        /// Ask whether it is allowed under every context (default: under some context).
+        #[arg(long)]
+        all_contexts: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the principal can do on resources matching a pattern, as a minimal policy.
+    Effective {
+        #[arg(long)]
+        policies: std::path::PathBuf,
+        #[arg(long)]
+        principal: String,
+        /// A resource ARN pattern.
+        #[arg(long)]
+        resource: String,
+        #[arg(long)]
+        resource_account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which callers outside the zone of trust a resource policy lets in (findings).
+    External {
+        policy: std::path::PathBuf,
+        /// The account owning the resource (default: the one its ARNs name).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Other accounts of the zone of trust, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        trust: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// PASS unless a resource policy grants public access to a resource of the type.
+    CheckNoPublicAccess {
+        policy: std::path::PathBuf,
+        /// An Access Analyzer resource type, such as AWS::S3::Bucket or AWS::KMS::Key.
+        #[arg(long)]
+        resource_type: String,
         #[arg(long)]
         json: bool,
     },
@@ -272,12 +366,54 @@ enum AnalyzeCommand {
 fn analyze(command: AnalyzeCommand) -> ExitCode {
     use hermetic::analyze;
     let (report, json) = match command {
-        AnalyzeCommand::Compare { a, b, json } => (analyze::compare(&a, &b), json),
-        AnalyzeCommand::CheckNoNewAccess { new, reference, json } => {
-            (analyze::check_no_new_access(&new, &reference), json)
+        AnalyzeCommand::Compare { a, b, view } => {
+            let resource = view.kind == PolicyKindArg::Resource;
+            (analyze::compare(&a, &b, resource, view.owner.as_deref()), view.json)
         }
-        AnalyzeCommand::CheckAccessNotGranted { policy, actions, resources, json } => {
-            (analyze::check_access_not_granted(&policy, &actions, &resources), json)
+        AnalyzeCommand::CheckNoNewAccess { new, reference, view } => {
+            let resource = view.kind == PolicyKindArg::Resource;
+            let owner = view.owner.as_deref();
+            (analyze::check_no_new_access(&new, &reference, resource, owner), view.json)
+        }
+        AnalyzeCommand::CheckAccessNotGranted { policy, actions, resources, view } => {
+            let resource = view.kind == PolicyKindArg::Resource;
+            let owner = view.owner.as_deref();
+            let report =
+                analyze::check_access_not_granted(&policy, &actions, &resources, resource, owner);
+            (report, view.json)
+        }
+        AnalyzeCommand::Public { policy, owner, actions, resources, json } => {
+            (analyze::public(&policy, owner.as_deref(), &actions, &resources), json)
+        }
+        AnalyzeCommand::CanAccess {
+            policies,
+            principal,
+            action,
+            resource,
+            resource_account,
+            all_contexts,
+            json,
+        } => {
+            let account = resource_account.as_deref();
+            let report = analyze::can_access(
+                &policies,
+                &principal,
+                &action,
+                &resource,
+                account,
+                all_contexts,
+            );
+            (report, json)
+        }
+        AnalyzeCommand::Effective { policies, principal, resource, resource_account, json } => {
+            let account = resource_account.as_deref();
+            (analyze::effective(&policies, &principal, &resource, account), json)
+        }
+        AnalyzeCommand::External { policy, owner, trust, json } => {
+            (analyze::external(&policy, owner.as_deref(), &trust), json)
+        }
+        AnalyzeCommand::CheckNoPublicAccess { policy, resource_type, json } => {
+            (analyze::check_no_public_access(&policy, &resource_type), json)
         }
     };
     match report {

@@ -215,7 +215,12 @@ fn org_levels(levels: &[CaseLevel]) -> Vec<OrgLevel<'_>> {
 impl Case {
     /// Evaluates the case.
     pub fn run(&self) -> Evaluation {
-        let set = PolicySet {
+        evaluate(&self.request, &self.policy_set())
+    }
+
+    /// The case's policies as the evaluator takes them.
+    pub fn policy_set(&self) -> PolicySet<'_> {
+        PolicySet {
             identity: named(&self.identity),
             resource: self
                 .resource
@@ -225,8 +230,7 @@ impl Case {
             session: named(self.session.as_slice()),
             service_control: org_levels(&self.scps),
             resource_control: org_levels(&self.rcps),
-        };
-        evaluate(&self.request, &set)
+        }
     }
 }
 

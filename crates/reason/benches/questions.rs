@@ -80,9 +80,83 @@ fn questions(c: &mut Criterion) {
     });
 }
 
+/// A bucket policy of `n` statements: grants to accounts, roles and `*` under organisation,
+/// network and transport conditions, every seventh a Deny.
+fn resource_statements(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let (principal, condition) = match i % 4 {
+                0 => (format!(r#"{{"AWS":"4444555{i:05}"}}"#), String::new()),
+                1 => (
+                    format!(r#"{{"AWS":"arn:aws:iam::5555666{i:05}:role/r{i}"}}"#),
+                    r#","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#.to_string(),
+                ),
+                2 => (
+                    r#""*""#.to_string(),
+                    format!(r#","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"o-{i}"}}}}"#),
+                ),
+                _ => (
+                    r#""*""#.to_string(),
+                    format!(r#","Condition":{{"IpAddress":{{"aws:SourceIp":"10.{i}.0.0/16"}}}}"#),
+                ),
+            };
+            let action = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:Get*"][i % 4];
+            let effect = if i % 7 == 6 { "Deny" } else { "Allow" };
+            format!(
+                r#"{{"Effect":"{effect}","Principal":{principal},"Action":"{action}","Resource":"arn:aws:s3:::bucket/p{i}/*"{condition}}}"#
+            )
+        })
+        .collect()
+}
+
+fn resource_questions(c: &mut Criterion) {
+    // A conditional identity check: 10 statements, half of them under conditions.
+    let conditional: Vec<String> = statements(10)
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if i % 2 == 0 {
+                s.replace(
+                    r#""}"#,
+                    r#"","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"},"Bool":{"aws:MultiFactorAuthPresent":"true"}}}"#,
+                )
+            } else {
+                s
+            }
+        })
+        .collect();
+    let conditional = policy(&conditional);
+    c.bench_function("reason/grants_10_statements_conditional", |b| {
+        b.iter(|| {
+            let answer = grants(
+                &conditional,
+                &["s3:GetObject"],
+                &["arn:aws:s3:::other-*/*"],
+                &mut Z3::default(),
+            );
+            assert_eq!(answer, Answer::No);
+        })
+    });
+    let hundred = policy(&resource_statements(100));
+    c.bench_function("reason/public_100_statements", |b| {
+        b.iter(|| {
+            let answer = reason::public(&hundred, "111122223333", &[], &[], &mut Z3::default());
+            assert_eq!(answer, Answer::No);
+        })
+    });
+    c.bench_function("reason/external_100_statements", |b| {
+        b.iter(|| {
+            let findings =
+                reason::external::external(&hundred, "111122223333", &[], &mut Z3::default())
+                    .unwrap();
+            assert!(findings.len() >= 50, "{}", findings.len());
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = questions
+    targets = questions, resource_questions
 }
 criterion_main!(benches);

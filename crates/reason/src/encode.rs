@@ -4,6 +4,7 @@
 //! encoded yet are refused with the reason, which the caller reports as an unknown answer.
 
 use crate::ir::{Cmp, Formula, Re, Sort, Term, Var, Vars};
+use crate::principal::{self, Kind, Wrap};
 use crate::solver::Model;
 use policy::condition::{OpKind, Outcome, SetQualifier, Typed, ValueType};
 use policy::pattern::{Glob, Piece, Tok};
@@ -122,6 +123,24 @@ impl Actions {
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
+
+    /// Every action of class `k`: its members, or for the class of actions no pattern names,
+    /// every such catalog action.
+    pub fn members(&self, k: usize) -> Vec<String> {
+        let Some(class) = self.classes.get(k) else { return Vec::new() };
+        let unnamed = class.first().is_some_and(|a| !self.patterns.iter().any(|p| p.matches(a)));
+        if !unnamed {
+            return class.clone();
+        }
+        let named: std::collections::HashSet<&String> = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != k)
+            .flat_map(|(_, c)| c.iter())
+            .collect();
+        catalog_actions().iter().filter(|a| !named.contains(a)).cloned().collect()
+    }
 }
 
 /// Every catalog action, lowercase `service:action`, sorted, once.
@@ -227,16 +246,48 @@ struct Key {
 /// The account and the caller's ARN prefix in the identity view.
 const USER_PREFIX: &str = "arn:aws:iam::111122223333:user/";
 
+/// Whose side a lone policy is read from (decision 006, §5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum View {
+    /// An identity policy of an IAM user of [`ACCOUNT`](crate::ACCOUNT) acting on its own
+    /// account's resources (a resource policy that delegates to the account).
+    Identity,
+    /// A resource policy of a resource in account `owner`, facing every kind of caller; a
+    /// caller from another account is assumed to be allowed by its own identity policies.
+    Resource { owner: String },
+    /// A whole scenario (identity policies, boundaries, session policies, a resource policy,
+    /// SCPs, RCPs) for one given caller on resources of account `owner`.
+    Caller { owner: String, principal: policy::Principal },
+}
+
 /// The request vocabulary of one question: action classes, variables, context keys.
 #[derive(Clone, Debug)]
 pub struct Query {
+    pub view: View,
     pub actions: Actions,
     pub vars: Vars,
     /// The resource.
     pub resource: Var,
-    /// The calling user's name.
+    /// The calling user's name (identity view).
     pub user: Var,
+    /// The caller (resource view): its ARN, its role's ARN for a session, or its name.
+    pub principal: Var,
+    /// A role session's name (resource view).
+    pub session: Var,
     keys: BTreeMap<String, Key>,
+    /// Service principals the policies name.
+    services: Vec<String>,
+}
+
+/// One statement as formulas: when it matches, when it fails (an error), and for a
+/// resource-side statement how its principal element names the caller.
+#[derive(Clone, Debug)]
+pub struct Applies {
+    pub matched: Formula,
+    pub failed: Formula,
+    pub direct: Formula,
+    pub role: Formula,
+    pub account: Formula,
 }
 
 /// Most values a multivalued key gets in a model.
@@ -244,11 +295,34 @@ const MAX_SLOTS: usize = 6;
 
 impl Query {
     /// The vocabulary of `policies` plus a question's own action patterns.
-    pub fn new(policies: &[&Policy], extra: &[Glob]) -> Result<Query, Unsupported> {
-        let actions = Actions::new(policies, extra);
+    pub fn new(policies: &[&Policy], extra: &[Glob], view: View) -> Result<Query, Unsupported> {
+        let mut extra = extra.to_vec();
+        if view != View::Identity {
+            // Trust policies decide alone for these (`resource_policy_required`).
+            extra.push(Glob::new("sts:assumerole*", true));
+        }
+        let actions = Actions::new(policies, &extra);
         let mut vars = Vars::default();
         let resource = vars.add("resource", Sort::Str);
         let user = vars.add("aws:username", Sort::Str);
+        let principal = vars.add("principal", Sort::Str);
+        let session = vars.add("session", Sort::Str);
+        let mut services = Vec::new();
+        for p in policies {
+            for s in &p.statements {
+                if let Some(policy::ast::PrincipalSet::Named(entries)) =
+                    s.principal.as_ref().map(|c| &c.set)
+                {
+                    for e in entries {
+                        if e.kind == policy::ast::PrincipalKind::Service
+                            && !services.contains(&e.value)
+                        {
+                            services.push(e.value.clone());
+                        }
+                    }
+                }
+            }
+        }
         // Per key: the operator families used, whether a set qualifier is, how many entries.
         #[derive(Default)]
         struct Use {
@@ -262,7 +336,7 @@ impl Query {
         for p in policies {
             for s in &p.statements {
                 for c in &s.conditions {
-                    if derived(&c.key_lower).is_some() {
+                    if always_derived(&view, &c.key_lower) {
                         continue;
                     }
                     let u = uses.entry(c.key_lower.clone()).or_default();
@@ -287,7 +361,7 @@ impl Query {
                 for r in s.resource.iter().flat_map(|c| c.resources.iter()) {
                     for piece in r.template.pieces() {
                         if let Piece::Var { key_lower, .. } = piece {
-                            if derived(key_lower).is_none() {
+                            if !always_derived(&view, key_lower) {
                                 uses.entry(key_lower.clone()).or_default();
                             }
                         }
@@ -350,13 +424,14 @@ impl Query {
             }
             keys.insert(name, Key { family, multi, count, slots: list });
         }
-        Ok(Query { actions, vars, resource, user, keys })
+        Ok(Query { view, actions, vars, resource, user, principal, session, keys, services })
     }
 
     /// The requests a question ranges over (decision 006, §3): the resource is `*` or
-    /// ARN-shaped, the user's name is an IAM user name, keys hold 0 up to their slot count of
-    /// values, dates and numbers stay where their text round-trips.
-    pub fn space(&self) -> Formula {
+    /// ARN-shaped, the caller has the shape of its kind (`None`: the identity view's user),
+    /// keys hold 0 up to their slot count of values, dates and numbers stay where their text
+    /// round-trips.
+    pub fn space(&self, kind: Option<Kind>) -> Formula {
         let no_colon = || Re::Star(Box::new(Re::NoColon));
         let arn = Re::Concat(vec![
             Re::Lit("arn:".into()),
@@ -389,6 +464,9 @@ impl Query {
                 Re::Concat(vec![name_char.clone(), Re::Star(Box::new(name_char))]),
             ),
         ];
+        if let Some(kind) = kind {
+            parts.push(principal::shape(kind, self.principal, self.session, &self.services));
+        }
         for key in self.keys.values() {
             let slots = i128::try_from(key.slots.len()).unwrap_or(1);
             parts.push(Formula::Int(key.count, Cmp::Ge, 0));
@@ -411,12 +489,37 @@ impl Query {
         Formula::and(parts)
     }
 
-    /// When a statement matches the request, and when evaluating it raises an error (a
-    /// malformed context value), in the identity view.
-    pub fn statement(&self, s: &Statement) -> Result<(Formula, Formula), Unsupported> {
-        if s.principal.is_some() {
-            return unsupported("Principal in an identity policy");
-        }
+    /// When a statement matches the request, when evaluating it raises an error (a malformed
+    /// context value), and how it names the caller: in the identity view (`kind` `None`) or,
+    /// for a resource-side statement, facing a caller of `kind`.
+    pub fn statement(&self, s: &Statement, kind: Option<Kind>) -> Result<Applies, Unsupported> {
+        self.statement_in(s, kind, kind.is_some(), false)
+    }
+
+    /// [`Query::statement`] for a statement of a resource-side policy (`resource_side`) or
+    /// not, with `bounded` saying whether the caller has a permissions boundary.
+    pub fn statement_in(
+        &self,
+        s: &Statement,
+        kind: Option<Kind>,
+        resource_side: bool,
+        bounded: bool,
+    ) -> Result<Applies, Unsupported> {
+        let (direct, role, account) = match (kind, &s.principal) {
+            (None, Some(_)) => return unsupported("Principal in an identity policy"),
+            (_, None) if !resource_side => (Formula::True, Formula::False, Formula::False),
+            // A resource-side statement without a principal matches nothing.
+            (_, None) => (Formula::False, Formula::False, Formula::False),
+            (Some(kind), Some(clause)) => {
+                // A Deny with NotPrincipal always applies to a bounded caller.
+                if clause.negated && bounded && resource_side && s.effect == Effect::Deny {
+                    (Formula::True, Formula::False, Formula::False)
+                } else {
+                    self.principal_levels(kind, s, clause)
+                }
+            }
+        };
+        let named = Formula::or(vec![direct.clone(), role.clone(), account.clone()]);
         let mut classes: Vec<usize> = Vec::new();
         for a in &s.action.actions {
             for c in self.actions.matching(&a.pattern) {
@@ -432,14 +535,44 @@ impl Query {
         } else {
             Formula::ActionIn(classes)
         };
-        let Some(clause) = &s.resource else {
-            return unsupported("a statement without Resource");
+        let resource = match &s.resource {
+            Some(clause) => self.resource_clause(clause, kind)?,
+            // Without a Resource element (a trust policy) a statement applies to any resource.
+            None => Formula::True,
         };
+        let base = Formula::and(vec![action, resource, named]);
+        // Conditions run in order; the first false, unresolved or failing one stops.
+        let mut holds = Vec::new();
+        let mut fails = Vec::new();
+        for c in &s.conditions {
+            let (t, x) = self.condition(c, kind)?;
+            let mut before = holds.clone();
+            before.push(x);
+            fails.push(Formula::and(before));
+            holds.push(t);
+        }
+        let mut matched = vec![base.clone()];
+        matched.extend(holds);
+        Ok(Applies {
+            matched: Formula::and(matched),
+            failed: Formula::and(vec![base, Formula::or(fails)]),
+            direct,
+            role,
+            account,
+        })
+    }
+
+    /// When a Resource or NotResource element matches.
+    fn resource_clause(
+        &self,
+        clause: &policy::ast::ResourceClause,
+        kind: Option<Kind>,
+    ) -> Result<Formula, Unsupported> {
         let mut per_pattern = Vec::new();
         for r in &clause.resources {
             per_pattern.push(match r.template.fixed() {
                 Some(glob) => (Formula::True, Formula::In(self.resource, resource_re(glob))),
-                None => self.template(r.template.pieces(), &r.raw)?,
+                None => self.template(r.template.pieces(), &r.raw, kind)?,
             });
         }
         let resource = if clause.negated {
@@ -455,24 +588,53 @@ impl Query {
                 per_pattern.into_iter().map(|(ok, hit)| Formula::and(vec![ok, hit])).collect(),
             )
         };
-        let base = Formula::and(vec![action, resource]);
-        // Conditions run in order; the first false, unresolved or failing one stops.
-        let mut holds = Vec::new();
-        let mut fails = Vec::new();
-        for c in &s.conditions {
-            let (t, x) = self.condition(c)?;
-            let mut before = holds.clone();
-            before.push(x);
-            fails.push(Formula::and(before));
-            holds.push(t);
+        Ok(resource)
+    }
+
+    /// How a `Principal`/`NotPrincipal` element names a caller of `kind`: (direct, role,
+    /// account), as `statement_matches` decides (no permissions boundary in this view).
+    fn principal_levels(
+        &self,
+        kind: Kind,
+        _s: &Statement,
+        clause: &policy::ast::PrincipalClause,
+    ) -> (Formula, Formula, Formula) {
+        let entries: Vec<[Formula; 3]> = match &clause.set {
+            policy::ast::PrincipalSet::Any => vec![[Formula::True, Formula::False, Formula::False]],
+            policy::ast::PrincipalSet::Named(entries) => entries
+                .iter()
+                .map(|e| principal::entry(kind, self.principal, self.session, e.kind, &e.value))
+                .collect(),
+        };
+        let level = |i: usize| {
+            Formula::or(entries.iter().filter_map(|e| e.get(i).cloned()).collect::<Vec<_>>())
+        };
+        let (d, r, a) = (level(0), level(1), level(2));
+        if !clause.negated {
+            return (d, r, a);
         }
-        let mut matched = vec![base.clone()];
-        matched.extend(holds);
-        Ok((Formula::and(matched), Formula::and(vec![base, Formula::or(fails)])))
+        // NotPrincipal applies (naming the caller directly) unless every identity of the
+        // caller is listed.
+        let listed = match kind {
+            Kind::Anonymous => Formula::False,
+            Kind::Service | Kind::WebIdentity | Kind::Root => d,
+            Kind::AssumedRole => Formula::and(vec![d, r, a]),
+            Kind::User | Kind::FederatedUser => Formula::and(vec![d, a]),
+        };
+        let star = matches!(clause.set, policy::ast::PrincipalSet::Any)
+            || matches!(&clause.set, policy::ast::PrincipalSet::Named(e)
+                if e.iter().any(|e| e.kind == policy::ast::PrincipalKind::Aws && e.value == "*"));
+        let listed = if star { Formula::True } else { listed };
+        (listed.negate(), Formula::False, Formula::False)
     }
 
     /// A resource pattern with policy variables: (resolved, matches).
-    fn template(&self, pieces: &[Piece], raw: &str) -> Result<(Formula, Formula), Unsupported> {
+    fn template(
+        &self,
+        pieces: &[Piece],
+        raw: &str,
+        kind: Option<Kind>,
+    ) -> Result<(Formula, Formula), Unsupported> {
         // Each variable resolves to the key's value or, absent, to its default.
         let mut choices: Vec<Vec<(Formula, Term)>> = Vec::new();
         let mut last_var = None;
@@ -483,16 +645,16 @@ impl Query {
                 Piece::Var { key_lower, default, .. } => {
                     last_var = Some(i);
                     let mut options = Vec::new();
-                    match (derived(key_lower), self.keys.get(key_lower)) {
+                    match (self.derived(kind, key_lower), self.keys.get(key_lower)) {
                         (Some(Derived::Fixed(text)), _) => {
                             options.push((Formula::True, Term::Lit(text)))
                         }
-                        (Some(Derived::User(prefix)), _) if prefix.is_empty() => {
+                        (Some(Derived::Name(prefix)), _) if prefix.is_empty() => {
                             options.push((Formula::True, Term::Var(self.user)))
                         }
-                        (Some(Derived::User(_)), _) => {
+                        (Some(_), _) => {
                             return unsupported(format!(
-                                "a principal ARN variable in a resource ({raw})"
+                                "a variable naming the caller in a resource ({raw})"
                             ))
                         }
                         (None, Some(key)) => {
@@ -619,28 +781,38 @@ impl Query {
     }
 
     /// One condition entry: (true, error) as `condition::evaluate` decides them.
-    fn condition(&self, c: &policy::ast::Condition) -> Result<(Formula, Formula), Unsupported> {
+    fn condition(
+        &self,
+        c: &policy::ast::Condition,
+        kind: Option<Kind>,
+    ) -> Result<(Formula, Formula), Unsupported> {
         if c.values.iter().any(|v| v.template.has_variables()) {
             return unsupported(format!("a policy variable in a condition value on `{}`", c.key));
         }
         let op = c.operator;
         let negated = op.kind.is_negated();
-        match derived(&c.key_lower) {
+        let on = match self.derived(kind, &c.key_lower) {
             Some(Derived::Fixed(text)) => return Ok(static_outcome(c, Some(&text))),
-            Some(Derived::User(prefix)) => {
-                if matches!(op.kind.value_type(), ValueType::Null) {
-                    return Ok(static_outcome(c, Some("x")));
-                }
-                if !matches!(op.kind.value_type(), ValueType::String | ValueType::Arn) {
-                    return unsupported(format!("a typed comparison of `{}`", c.key));
-                }
-                let re = Re::union(
-                    c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
-                );
-                let m = Formula::In(self.user, re.after(&prefix));
-                return Ok((Formula::xor(m, bool_formula(negated)), Formula::False));
+            Some(Derived::Refused(why)) => return unsupported(why),
+            Some(Derived::Name(prefix)) => Some((self.user, prefix, None)),
+            Some(Derived::On(var, wrap)) => Some((var, String::new(), Some(wrap))),
+            None => None,
+        };
+        if let Some((var, prefix, wrap)) = on {
+            if matches!(op.kind.value_type(), ValueType::Null) {
+                return Ok(static_outcome(c, Some("x")));
             }
-            None => {}
+            if !matches!(op.kind.value_type(), ValueType::String | ValueType::Arn) {
+                return unsupported(format!("a typed comparison of `{}`", c.key));
+            }
+            let re = Re::union(
+                c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
+            );
+            let re = match wrap {
+                Some(w) => w.apply(re),
+                None => re.after(&prefix),
+            };
+            return Ok((Formula::xor(Formula::In(var, re), bool_formula(negated)), Formula::False));
         }
         let Some(key) = self.keys.get(&c.key_lower) else {
             return unsupported(format!("the key `{}` has no model", c.key));
@@ -752,21 +924,230 @@ impl Query {
         let mut allow = Vec::new();
         let mut deny = Vec::new();
         for s in &p.statements {
-            let (matched, failed) = self.statement(s)?;
+            let a = self.statement(s, None)?;
             match s.effect {
-                Effect::Allow => allow.push(matched),
-                Effect::Deny => deny.push(Formula::or(vec![matched, failed])),
+                Effect::Allow => allow.push(a.matched),
+                Effect::Deny => deny.push(Formula::or(vec![a.matched, a.failed])),
             }
         }
         Ok(Formula::and(vec![Formula::or(deny).negate(), Formula::or(allow)]))
     }
 
+    /// When a resource policy (resource view, owner account from the view) allows a caller of
+    /// `kind`, as `policy::evaluate` decides with no identity policies for callers of the
+    /// owner account and an allow-all identity policy for callers of other accounts.
+    pub fn resource_allows(&self, p: &Policy, kind: Kind) -> Result<Formula, Unsupported> {
+        let View::Resource { owner } = &self.view else {
+            return unsupported("a resource policy question in the identity view");
+        };
+        let mut deny = Vec::new();
+        let (mut direct, mut role, mut account) = (Vec::new(), Vec::new(), Vec::new());
+        for s in &p.statements {
+            let a = self.statement(s, Some(kind))?;
+            match s.effect {
+                Effect::Deny => deny.push(Formula::or(vec![a.matched, a.failed])),
+                Effect::Allow => {
+                    direct.push(Formula::and(vec![a.matched.clone(), a.direct]));
+                    role.push(Formula::and(vec![a.matched.clone(), a.role]));
+                    account.push(Formula::and(vec![a.matched, a.account]));
+                }
+            }
+        }
+        let (d, r, a) = (Formula::or(direct), Formula::or(role), Formula::or(account));
+        let any = Formula::or(vec![d.clone(), r.clone(), a]);
+        let allowed = if !kind.is_iam() {
+            d
+        } else {
+            let same = principal::in_account(kind, self.principal, owner);
+            // Same account: named directly or as the role; otherwise the (empty) identity
+            // policies decide, which only lets the root user through, and not where the
+            // resource policy must allow.
+            let root_path = if kind == Kind::Root {
+                Formula::and(vec![self.must_resource_allow(), any.clone().negate()]).negate()
+            } else {
+                Formula::False
+            };
+            Formula::ite(same, Formula::or(vec![d, r, root_path]), any)
+        };
+        Ok(Formula::and(vec![Formula::or(deny).negate(), allowed]))
+    }
+
+    /// `policy::evaluate::resource_policy_required`: `sts:AssumeRole*` on a role, or any action
+    /// on a KMS key.
+    pub(crate) fn must_resource_allow(&self) -> Formula {
+        let nc = || Re::Star(Box::new(Re::NoColon));
+        let part = |service: &str, resource: &str| {
+            // `splitn(6, ':')`: the third part is the service, the sixth the resource.
+            Re::Concat(vec![
+                nc(),
+                Re::Lit(":".into()),
+                nc(),
+                Re::Lit(format!(":{service}:")),
+                nc(),
+                Re::Lit(":".into()),
+                nc(),
+                Re::Lit(format!(":{resource}")),
+                Re::all(),
+            ])
+        };
+        let assume = self.actions.matching(&Glob::new("sts:assumerole*", true));
+        Formula::or(vec![
+            Formula::and(vec![
+                Formula::ActionIn(assume),
+                Formula::In(self.resource, part("iam", "role/")),
+            ]),
+            Formula::In(self.resource, part("kms", "key/")),
+        ])
+    }
+
+    /// The context keys AWS derives for a caller of `kind` (`None`: the identity view's user).
+    fn derived(&self, kind: Option<Kind>, key_lower: &str) -> Option<Derived> {
+        let Some(kind) = kind else { return identity_derived(key_lower) };
+        let owner = match &self.view {
+            View::Resource { owner } => owner.clone(),
+            View::Identity => crate::ACCOUNT.to_string(),
+            View::Caller { owner, principal } => {
+                return caller_derived(owner, principal, key_lower).map(Derived::Fixed)
+            }
+        };
+        let p = self.principal;
+        Some(match (kind, key_lower) {
+            (_, "aws:resourceaccount") => Derived::Fixed(owner),
+            (Kind::Anonymous, "aws:principaltype") => Derived::Fixed("Anonymous".into()),
+            (Kind::Anonymous, _) => return None,
+            (Kind::Service, "aws:principalisawsservice") => Derived::Fixed("true".into()),
+            (Kind::Service, "aws:principalservicename") => Derived::On(p, Wrap::Whole),
+            (Kind::Service, _) => return None,
+            (_, "aws:principalisawsservice") => Derived::Fixed("false".into()),
+            (_, "aws:principalarn") => Derived::On(p, Wrap::Whole),
+            (_, "aws:principaltype") => Derived::Fixed(kind.type_name().into()),
+            (Kind::WebIdentity, _) => return None,
+            (_, "aws:principalaccount") => match kind.arn_prefix() {
+                Some(prefix) => Derived::On(p, Wrap::Account(prefix)),
+                None => return None,
+            },
+            (Kind::User, "aws:username") => Derived::On(p, Wrap::LastSegment),
+            (Kind::Root, "aws:userid") => Derived::On(p, Wrap::Account("arn:aws:iam::")),
+            (Kind::FederatedUser, "aws:userid") => {
+                Derived::Refused("aws:userid of a federated user".into())
+            }
+            _ => return None,
+        })
+    }
+
+    /// The fresh-account condition of `public`: the caller's account is none of `accounts`.
+    pub fn account_outside(&self, kind: Kind, accounts: &[String]) -> Formula {
+        if !kind.is_iam() {
+            return Formula::True;
+        }
+        let listed = Re::union(accounts.iter().map(|a| Re::Lit(a.clone())).collect());
+        match kind.arn_prefix() {
+            Some(prefix) => {
+                Formula::In(self.principal, Wrap::Account(prefix).apply(Re::comp(listed)))
+            }
+            None => Formula::True,
+        }
+    }
+
+    /// The fixing keys (of `keys`) the policies compare for a caller of `kind`, each with the
+    /// literal (wildcard-free) texts and the IP ranges they are compared with.
+    pub fn fixing_values(
+        &self,
+        kind: Kind,
+        keys: &[&str],
+        policies: &[&Policy],
+    ) -> Vec<(String, Vec<Pin>)> {
+        let mut out = Vec::new();
+        for wanted in keys {
+            let lower = wanted.to_lowercase();
+            if self.derived(Some(kind), &lower).is_some() || !self.keys.contains_key(&lower) {
+                continue;
+            }
+            let mut pins: Vec<Pin> = Vec::new();
+            for p in policies {
+                for s in &p.statements {
+                    for c in s.conditions.iter().filter(|c| c.key_lower == lower) {
+                        let text_op = matches!(
+                            c.operator.kind.value_type(),
+                            ValueType::String | ValueType::Arn
+                        );
+                        for v in &c.values {
+                            let pin = match (&v.typed, v.template.fixed()) {
+                                (Typed::Ip(net), _) => Some(Pin::Net(*net)),
+                                (_, Some(g)) if text_op => {
+                                    g.literal().map(|l| Pin::Text(l.to_string()))
+                                }
+                                _ => None,
+                            };
+                            if let Some(pin) = pin.filter(|p| !pins.contains(p)) {
+                                pins.push(pin);
+                            }
+                        }
+                    }
+                }
+            }
+            out.push((lower, pins));
+        }
+        out
+    }
+
+    /// Every fixing key absent or fresh (a text no policy names, an address outside every
+    /// range but `/0`), except the `pinned` ones, which hold their value.
+    pub fn fresh_keys(&self, fixing: &[(String, Vec<Pin>)], pinned: &[(String, Pin)]) -> Formula {
+        let mut parts = Vec::new();
+        for (name, pins) in fixing {
+            let Some(key) = self.keys.get(name) else { continue };
+            let active = |i: usize| {
+                Formula::Int(key.count, Cmp::Ge, i128::try_from(i + 1).unwrap_or(i128::MAX))
+            };
+            let holds = |pin: &Pin, value: Var| match (pin, key.family) {
+                (Pin::Text(t), Family::Str) => Formula::In(value, Re::Lit(t.clone())),
+                (Pin::Net(n), Family::Ip) => {
+                    let (bits, v) = ip_prefix(*n);
+                    Formula::BvTop { var: value, bits, value: v }
+                }
+                _ => Formula::False,
+            };
+            let mine: Vec<&Pin> =
+                pinned.iter().filter(|(k, _)| k == name).map(|(_, p)| p).collect();
+            if !mine.is_empty() {
+                for pin in mine {
+                    parts.push(Formula::or(
+                        key.slots
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (value, _))| {
+                                Formula::and(vec![active(i), holds(pin, *value)])
+                            })
+                            .collect(),
+                    ));
+                }
+                continue;
+            }
+            for (i, (value, _)) in key.slots.iter().enumerate() {
+                let named = pins
+                    .iter()
+                    .filter(|p| !matches!(p, Pin::Net(IpNet::V4(_, 0) | IpNet::V6(_, 0))))
+                    .map(|p| holds(p, *value))
+                    .collect();
+                parts.push(Formula::or(vec![active(i).negate(), Formula::or(named).negate()]));
+            }
+        }
+        Formula::and(parts)
+    }
+
     /// The request a model describes (`None` if its action class does not exist).
-    pub fn decode(&self, model: &Model) -> Option<crate::Witness> {
+    pub fn decode(&self, model: &Model, kind: Option<Kind>) -> Option<crate::Witness> {
         let action = self.actions.classes.get(model.action_class)?.first()?.clone();
-        let principal = format!("{USER_PREFIX}{}", model.string(self.user));
+        let principal = match kind {
+            None => format!("{USER_PREFIX}{}", model.string(self.user)),
+            Some(kind) => principal::render(kind, model, self.principal, self.session),
+        };
         let mut context = Vec::new();
         for (name, key) in &self.keys {
+            if self.derived(kind, name).is_some() {
+                continue;
+            }
             let n = usize::try_from(model.int(key.count).max(0)).unwrap_or(0);
             if n == 0 {
                 continue;
@@ -793,18 +1174,59 @@ impl Query {
 
 const NANOS: i128 = 1_000_000_000;
 
-/// Keys the identity view derives from the caller (never free in the context).
+/// A context key AWS derives from the caller (never free in the context).
 enum Derived {
     /// Always this text.
     Fixed(String),
-    /// This text followed by the user's name.
-    User(String),
+    /// This text followed by the identity view's user name.
+    Name(String),
+    /// Part of a caller variable.
+    On(Var, Wrap),
+    /// Derived in a way not encoded.
+    Refused(String),
 }
 
-fn derived(key_lower: &str) -> Option<Derived> {
+/// A value a fixing key can be pinned to in a finding's condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pin {
+    Text(String),
+    Net(IpNet),
+}
+
+impl Pin {
+    /// As the policy writes it.
+    pub fn text(&self) -> String {
+        match self {
+            Pin::Text(t) => t.clone(),
+            Pin::Net(IpNet::V4(a, p)) => format!("{}/{p}", std::net::Ipv4Addr::from(*a)),
+            Pin::Net(IpNet::V6(a, p)) => format!("{}/{p}", std::net::Ipv6Addr::from(*a)),
+        }
+    }
+}
+
+/// Keys no caller of the view leaves free: the identity view derives the caller's; every view
+/// derives `aws:ResourceAccount`.
+fn always_derived(view: &View, key_lower: &str) -> bool {
+    match view {
+        View::Identity => {
+            key_lower == "aws:resourceaccount" || identity_derived(key_lower).is_some()
+        }
+        View::Resource { .. } => key_lower == "aws:resourceaccount",
+        View::Caller { owner, principal } => caller_derived(owner, principal, key_lower).is_some(),
+    }
+}
+
+/// The value `Request::new` derives for `key_lower` for this caller on a resource of `owner`.
+fn caller_derived(owner: &str, principal: &policy::Principal, key_lower: &str) -> Option<String> {
+    let request =
+        policy::Request::new(principal.clone(), "x:y", "*", Some(owner), policy::Context::new());
+    request.context.get(key_lower).and_then(|v| v.values.first().cloned())
+}
+
+fn identity_derived(key_lower: &str) -> Option<Derived> {
     Some(match key_lower {
-        "aws:username" => Derived::User(String::new()),
-        "aws:principalarn" => Derived::User(USER_PREFIX.into()),
+        "aws:username" => Derived::Name(String::new()),
+        "aws:principalarn" => Derived::Name(USER_PREFIX.into()),
         "aws:principaltype" => Derived::Fixed("User".into()),
         "aws:principalaccount" | "aws:resourceaccount" => Derived::Fixed(crate::ACCOUNT.into()),
         "aws:principalisawsservice" => Derived::Fixed("false".into()),

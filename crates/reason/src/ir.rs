@@ -4,7 +4,7 @@
 //! dates, scaled), booleans, and 128-bit vectors (IP addresses).
 
 /// A regular language.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Re {
     /// Exactly this text.
     Lit(String),
@@ -20,6 +20,10 @@ pub enum Re {
     Concat(Vec<Re>),
     /// Either (no alternatives: the empty language).
     Union(Vec<Re>),
+    /// Both.
+    Inter(Vec<Re>),
+    /// Everything but.
+    Comp(Box<Re>),
 }
 
 impl Re {
@@ -41,6 +45,8 @@ impl Re {
             Re::Star(_) => true,
             Re::Concat(parts) => parts.iter().all(Re::nullable),
             Re::Union(parts) => parts.iter().any(Re::nullable),
+            Re::Inter(parts) => parts.iter().all(Re::nullable),
+            Re::Comp(inner) => !inner.nullable(),
         }
     }
 
@@ -51,7 +57,7 @@ impl Re {
     }
 
     /// The Brzozowski derivative by one character.
-    fn derive(&self, c: char) -> Re {
+    pub(crate) fn derive(&self, c: char) -> Re {
         match self {
             Re::Lit(text) => match text.strip_prefix(c) {
                 Some(rest) => Re::Lit(rest.to_string()),
@@ -75,6 +81,8 @@ impl Re {
                 Re::union(options)
             }
             Re::Union(parts) => Re::union(parts.iter().map(|p| p.derive(c)).collect()),
+            Re::Inter(parts) => Re::inter(parts.iter().map(|p| p.derive(c)).collect()),
+            Re::Comp(inner) => Re::comp(inner.derive(c)),
         }
     }
 
@@ -100,7 +108,8 @@ impl Re {
         }
     }
 
-    /// A union, simplified: empty languages and repeats vanish.
+    /// A union, simplified: empty languages and repeats vanish, the rest in a canonical order
+    /// (so derivatives stay finitely many).
     pub fn union(parts: Vec<Re>) -> Re {
         let mut kept: Vec<Re> = Vec::new();
         for part in parts {
@@ -109,18 +118,199 @@ impl Re {
                 p => vec![p],
             };
             for p in flat {
-                if !p.is_none() && !kept.contains(&p) {
+                if p == Re::all() {
+                    return Re::all();
+                }
+                if !p.is_none() {
                     kept.push(p);
                 }
             }
         }
+        kept.sort();
+        kept.dedup();
         if kept.len() == 1 {
             kept.pop().unwrap_or_else(Re::none)
         } else {
             Re::Union(kept)
         }
     }
+
+    /// An intersection, simplified like [`Re::union`].
+    pub fn inter(parts: Vec<Re>) -> Re {
+        let mut kept: Vec<Re> = Vec::new();
+        for part in parts {
+            let flat = match part {
+                Re::Inter(inner) => inner,
+                p => vec![p],
+            };
+            for p in flat {
+                if p.is_none() {
+                    return Re::none();
+                }
+                if p != Re::all() {
+                    kept.push(p);
+                }
+            }
+        }
+        kept.sort();
+        kept.dedup();
+        // One word: it, if every other part has it.
+        if let Some(Re::Lit(word)) = kept.iter().find(|p| matches!(p, Re::Lit(_))) {
+            let word = word.clone();
+            let all = kept.iter().all(|p| p.after(&word).nullable());
+            return if all { Re::Lit(word) } else { Re::none() };
+        }
+        match kept.len() {
+            0 => Re::all(),
+            1 => kept.pop().unwrap_or_else(Re::all),
+            _ => Re::Inter(kept),
+        }
+    }
+
+    /// A complement, simplified.
+    pub fn comp(inner: Re) -> Re {
+        match inner {
+            Re::Comp(x) => *x,
+            x if x.is_none() => Re::all(),
+            x if x == Re::all() => Re::none(),
+            x => Re::Comp(Box::new(x)),
+        }
+    }
+
+    /// A shortest word of the language, found by breadth-first search over derivatives (one
+    /// character per class of characters the language treats alike); `Ok(None)` if the
+    /// language is empty, `Err` if more than `limit` derivatives were needed.
+    pub fn witness(&self, limit: usize) -> Result<Option<String>, TooManyStates> {
+        let start = Re::union(vec![self.clone()]);
+        let mut seen: std::collections::HashMap<Re, usize> = std::collections::HashMap::new();
+        let mut states: Vec<(Re, Option<(usize, char)>)> = Vec::new();
+        seen.insert(start.clone(), 0);
+        states.push((start, None));
+        let mut next = 0;
+        while let Some((state, _)) = states.get(next) {
+            if state.nullable() {
+                let mut word = Vec::new();
+                let mut at = next;
+                while let Some((_, Some((parent, c)))) = states.get(at) {
+                    word.push(*c);
+                    at = *parent;
+                }
+                return Ok(Some(word.into_iter().rev().collect()));
+            }
+            let state = state.clone();
+            for c in &state.classes() {
+                let d = state.derive(*c);
+                if d.is_none() || seen.contains_key(&d) {
+                    continue;
+                }
+                if states.len() >= limit {
+                    return Err(TooManyStates);
+                }
+                seen.insert(d.clone(), states.len());
+                states.push((d, Some((next, *c))));
+            }
+            next += 1;
+        }
+        Ok(None)
+    }
+
+    /// The text every word of the language starts with, and whether that text is the only
+    /// word.
+    pub fn prefix(&self) -> (String, bool) {
+        match self {
+            Re::Lit(t) => (t.clone(), true),
+            Re::Concat(parts) => {
+                let mut text = String::new();
+                for p in parts {
+                    let (more, exact) = p.prefix();
+                    text.push_str(&more);
+                    if !exact {
+                        return (text, false);
+                    }
+                }
+                (text, true)
+            }
+            Re::Inter(parts) => {
+                // The longest prefix of the parts holds for the intersection.
+                let mut best = (String::new(), false);
+                for p in parts {
+                    let (t, e) = p.prefix();
+                    if t.len() > best.0.len() || e {
+                        best = (t, e);
+                    }
+                }
+                (best.0, best.1 && parts.len() == 1)
+            }
+            _ => (String::new(), false),
+        }
+    }
+
+    /// Whether the two languages are disjoint by their prefixes alone (a quick, incomplete
+    /// test: `false` means "not shown").
+    pub fn disjoint_by_prefix(&self, other: &Re) -> bool {
+        let ((a, ea), (b, eb)) = (self.prefix(), other.prefix());
+        if !a.starts_with(&b) && !b.starts_with(&a) {
+            return true;
+        }
+        (ea && b.len() > a.len()) || (eb && a.len() > b.len()) || (ea && eb && a != b)
+    }
+
+    /// One character of each class of characters the language's derivatives cannot tell apart
+    /// (a readable one where the class has it): only the characters a word can start with
+    /// split the alphabet.
+    fn classes(&self) -> Vec<char> {
+        let mut cuts: Vec<u32> = vec![0, 0x11_0000];
+        self.front(&mut cuts);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out = Vec::new();
+        for pair in cuts.windows(2) {
+            let (lo, hi) = match pair {
+                [lo, hi] => (*lo, *hi),
+                _ => continue,
+            };
+            let nice = ['a', 'x', '0', 'A', '-', ' ']
+                .into_iter()
+                .find(|c| (lo..hi).contains(&u32::from(*c)))
+                .or_else(|| (lo..hi).find_map(char::from_u32));
+            if let Some(c) = nice {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The class boundaries of the characters a word can start with.
+    fn front(&self, out: &mut Vec<u32>) {
+        let mut char_cut = |c: char| {
+            out.push(u32::from(c));
+            out.push(u32::from(c) + 1);
+        };
+        match self {
+            Re::Lit(text) => text.chars().take(1).for_each(&mut char_cut),
+            Re::NoColon => char_cut(':'),
+            Re::Range(lo, hi) => {
+                out.push(u32::from(*lo));
+                out.push(u32::from(*hi) + 1);
+            }
+            Re::AnyChar => {}
+            Re::Star(inner) | Re::Comp(inner) => inner.front(out),
+            Re::Union(parts) | Re::Inter(parts) => parts.iter().for_each(|p| p.front(out)),
+            Re::Concat(parts) => {
+                for p in parts {
+                    p.front(out);
+                    if !p.nullable() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
+
+/// A language whose search needed more derivatives than allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyStates;
 
 /// A variable of a query: an index into its [`Vars`].
 pub type Var = usize;
@@ -217,6 +407,16 @@ pub enum Formula {
     },
 }
 
+impl From<bool> for Formula {
+    fn from(b: bool) -> Formula {
+        if b {
+            Formula::True
+        } else {
+            Formula::False
+        }
+    }
+}
+
 impl Formula {
     /// Negation.
     pub fn negate(self) -> Formula {
@@ -303,5 +503,20 @@ mod tests {
         assert!(matches(&name.after("ab"), "c"));
         assert!(matches(&name.after("ab"), ""));
         assert!(!matches(&name.after("aB"), ""));
+    }
+
+    #[test]
+    fn witnesses_and_emptiness() {
+        let bucket = Re::Concat(vec![Re::Lit("arn:aws:s3:::bucket/".into()), Re::all()]);
+        let public = Re::Concat(vec![Re::Lit("arn:aws:s3:::bucket/public/".into()), Re::all()]);
+        let outside = Re::inter(vec![bucket.clone(), Re::comp(public.clone())]);
+        let w = outside.witness(10_000).unwrap().unwrap();
+        assert!(matches(&bucket, &w) && !matches(&public, &w), "{w}");
+        let none = Re::inter(vec![public, Re::comp(bucket)]);
+        assert_eq!(none.witness(10_000), Ok(None));
+        let digits = Re::Concat(vec![Re::Range('0', '9'); 3]);
+        let not_123 = Re::inter(vec![digits, Re::comp(Re::Lit("123".into()))]);
+        let w = not_123.witness(10_000).unwrap().unwrap();
+        assert!(w.len() == 3 && w != "123", "{w}");
     }
 }

@@ -68,17 +68,18 @@ pub trait Solver {
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat;
 }
 
-/// Z3 (the system's libz3) with a per-query timeout. Queries go to Z3 as SMT-LIB 2 text
-/// (`Solver::from_string`): the binding for bookworm's Z3 lacks `re.allchar` and friends, the
-/// parser has them.
+/// Z3 (the system's libz3) with a per-query timeout, and our own regular-expression
+/// procedure. Queries go to Z3 as SMT-LIB 2 text (`Solver::from_string`): the binding for
+/// bookworm's Z3 lacks `re.allchar` and friends, the parser has them.
 ///
-/// Z3 4.8.12 decides one regex membership per string quickly, but often times out on several
-/// memberships of one string (`r ∈ A ∧ ¬(r ∈ B)`). So string constraints never reach it side by
-/// side with the rest: the action is fixed class by class; a formula over one string only goes
-/// as one membership in a regex built with intersection, union and complement; anything else
-/// is solved lazily: Z3 chooses truth values for the string atoms (as fresh booleans) together
-/// with the numbers, booleans and addresses, then each group of related strings is checked with
-/// one membership per string, and a conflict is blocked (minimised first) and Z3 asked again.
+/// Z3 4.8.12 is slow on regular-expression intersections and often times out on several
+/// memberships of one string (`r ∈ A ∧ ¬(r ∈ B)`), so string memberships never reach it: the
+/// action is fixed class by class; conjuncts over one string alone are decided by derivatives
+/// ([`Re::witness`]); anything else is solved lazily: Z3 chooses truth values for the string
+/// atoms (as fresh booleans) together with the numbers, booleans and addresses, each group of
+/// related strings is then checked (one intersection per string by derivatives, or Z3 when a
+/// policy-variable split relates two strings), and a conflict is minimised, blocked and Z3
+/// asked again.
 #[derive(Clone, Debug)]
 pub struct Z3 {
     pub timeout_ms: u32,
@@ -109,13 +110,14 @@ impl Z3 {
         let ctx = z3::Context::new(&cfg);
         let mut unknown: Option<String> = None;
         let mut tried: HashSet<Formula> = HashSet::new();
+        let mut memo = Memo::new();
         for class in 0..classes {
             // With the action fixed, many formulas fold to `false`: no query for those.
             let specialized = specialize(formula, class);
             if specialized == Formula::False || !tried.insert(specialized.clone()) {
                 continue;
             }
-            match self.solve(&ctx, &specialized, vars) {
+            match self.solve(&ctx, &mut memo, &specialized, vars) {
                 Sat::Yes(model) => return Sat::Yes(Model { action_class: class, ..model }),
                 Sat::No => {}
                 Sat::Unknown(why) => unknown = Some(why),
@@ -126,7 +128,7 @@ impl Z3 {
 
     /// Solves an action-free formula. Top-level conjuncts over one string variable that nothing
     /// else mentions are solved on their own, as one membership.
-    fn solve(&self, ctx: &z3::Context, f: &Formula, vars: &Vars) -> Sat {
+    fn solve(&self, ctx: &z3::Context, memo: &mut Memo, f: &Formula, vars: &Vars) -> Sat {
         let conjuncts: Vec<&Formula> = match f {
             Formula::And(parts) => parts.iter().collect(),
             other => vec![other],
@@ -149,14 +151,11 @@ impl Z3 {
         }
         let mut values = BTreeMap::new();
         for (v, parts) in alone {
-            let mut re = String::from("(re.inter re.all");
-            for p in parts {
-                re.push(' ');
-                write_as_re(p, &mut re);
-            }
-            re.push(')');
-            match strings(ctx, &format!("(assert (str.in_re x{v} {re}))\n"), &[v]) {
-                Sat::Yes(m) => values.extend(m.values),
+            let re = Re::inter(parts.into_iter().map(as_re).collect());
+            match member_memo(memo, re) {
+                Sat::Yes(word) => {
+                    values.insert(v, Value::Str(word.string(0)));
+                }
                 other => return other,
             }
         }
@@ -167,7 +166,7 @@ impl Z3 {
         let mut atoms: Vec<Formula> = Vec::new();
         let mut natives = false;
         collect_atoms(&f, &mut atoms, &mut natives);
-        match self.lazily(ctx, &f, vars, &atoms) {
+        match self.lazily(ctx, memo, &f, vars, &atoms) {
             Sat::Yes(mut m) => {
                 m.values.extend(values);
                 Sat::Yes(m)
@@ -178,7 +177,14 @@ impl Z3 {
 
     /// The lazy loop: Z3 picks truth values for the string atoms, the strings are checked group
     /// by group, conflicts are blocked.
-    fn lazily(&self, ctx: &z3::Context, f: &Formula, vars: &Vars, atoms: &[Formula]) -> Sat {
+    fn lazily(
+        &self,
+        ctx: &z3::Context,
+        memo: &mut Memo,
+        f: &Formula,
+        vars: &Vars,
+        atoms: &[Formula],
+    ) -> Sat {
         let index: HashMap<&Formula, usize> =
             atoms.iter().enumerate().map(|(i, a)| (a, i)).collect();
         let mut decls = String::new();
@@ -200,7 +206,13 @@ impl Z3 {
         let skeleton = z3::Solver::new(ctx);
         skeleton.from_string(text);
         let groups = groups(atoms);
-        for _ in 0..self.max_rounds {
+        for round in 0..self.max_rounds {
+            // Many conflicts: tell Z3 how the memberships relate, once.
+            if round == RELATE_AFTER || (round == 0 && atoms.len() >= RELATE_EARLY) {
+                let mut clauses = decls.clone();
+                clauses.push_str(&relations(memo, atoms));
+                skeleton.from_string(clauses);
+            }
             match skeleton.check() {
                 z3::SatResult::Unsat => return Sat::No,
                 z3::SatResult::Unknown => return Sat::Unknown(reason(&skeleton)),
@@ -222,11 +234,11 @@ impl Z3 {
             for (members, group_vars) in &groups {
                 let literals: Vec<(usize, bool)> =
                     members.iter().map(|i| (*i, truth.get(*i).copied().unwrap_or(false))).collect();
-                match strings(ctx, &string_query(atoms, &literals), group_vars) {
+                match check_group(ctx, memo, atoms, &literals, group_vars) {
                     Sat::Yes(m) => values.extend(m.values),
                     Sat::Unknown(why) => return Sat::Unknown(why),
                     Sat::No => {
-                        conflict = Some(minimise(ctx, atoms, literals, group_vars));
+                        conflict = Some(minimise(ctx, memo, atoms, literals, group_vars));
                         break;
                     }
                 }
@@ -282,14 +294,137 @@ fn reason(s: &z3::Solver<'_>) -> String {
     s.get_reason_unknown().unwrap_or_else(|| "unknown".into())
 }
 
+/// Membership answers already worked out in one query (the lazy loop asks the same again).
+type Memo = HashMap<Re, Sat>;
+
+fn member_memo(memo: &mut Memo, re: Re) -> Sat {
+    if let Some(known) = memo.get(&re) {
+        return known.clone();
+    }
+    let answer = member(&re);
+    memo.insert(re, answer.clone());
+    answer
+}
+
+/// Whether some string is in `re`, decided by derivatives (Z3 4.8.12 is slow on regex
+/// intersections); the model holds the word as variable 0.
+fn member(re: &Re) -> Sat {
+    match re.witness(MAX_STATES) {
+        Ok(Some(word)) => {
+            Sat::Yes(Model { action_class: 0, values: BTreeMap::from([(0, Value::Str(word))]) })
+        }
+        Ok(None) => Sat::No,
+        Err(_) => {
+            Sat::Unknown(format!("a regular expression needed more than {MAX_STATES} states"))
+        }
+    }
+}
+
+/// Most derivatives one membership check may visit.
+const MAX_STATES: usize = 50_000;
+
+/// The language of a formula over one string variable's memberships.
+fn as_re(f: &Formula) -> Re {
+    match f {
+        Formula::True => Re::all(),
+        Formula::Not(inner) => Re::comp(as_re(inner)),
+        Formula::And(parts) => Re::inter(parts.iter().map(as_re).collect()),
+        Formula::Or(parts) => Re::union(parts.iter().map(as_re).collect()),
+        Formula::In(_, re) => re.clone(),
+        _ => Re::none(),
+    }
+}
+
+/// Conflicts after which [`relations`] are worked out.
+const RELATE_AFTER: usize = 16;
+
+/// String atoms from which [`relations`] are worked out before the first round.
+const RELATE_EARLY: usize = 24;
+
+/// What the languages of memberships on the same string say about each other, as clauses
+/// over their proxies: an empty or universal language fixes its atom; disjoint languages
+/// exclude each other; a language inside another implies it. Telling Z3 up front saves a
+/// conflict round per pair (a policy's resource patterns are mostly disjoint).
+fn relations(memo: &mut Memo, atoms: &[Formula]) -> String {
+    /// Pairs beyond this many atoms on one variable are left to the lazy loop.
+    const MAX_ATOMS: usize = 400;
+    let mut per_var: BTreeMap<Var, Vec<(usize, &Re)>> = BTreeMap::new();
+    for (i, a) in atoms.iter().enumerate() {
+        if let Formula::In(v, re) = a {
+            per_var.entry(*v).or_default().push((i, re));
+        }
+    }
+    let mut empty = |re: Re| member_memo(memo, re) == Sat::No;
+    let mut out = String::new();
+    for list in per_var.values().filter(|l| l.len() <= MAX_ATOMS) {
+        for (i, a) in list {
+            if empty((*a).clone()) {
+                out.push_str(&format!("(assert (not p{i}))\n"));
+            } else if empty(Re::comp((*a).clone())) {
+                out.push_str(&format!("(assert p{i})\n"));
+            }
+        }
+        for (n, (i, a)) in list.iter().enumerate() {
+            for (j, b) in list.iter().skip(n + 1) {
+                if a.disjoint_by_prefix(b) || empty(Re::inter(vec![(*a).clone(), (*b).clone()])) {
+                    out.push_str(&format!("(assert (or (not p{i}) (not p{j})))\n"));
+                    continue;
+                }
+                if empty(Re::inter(vec![(*a).clone(), Re::comp((*b).clone())])) {
+                    out.push_str(&format!("(assert (or (not p{i}) p{j}))\n"));
+                }
+                if empty(Re::inter(vec![(*b).clone(), Re::comp((*a).clone())])) {
+                    out.push_str(&format!("(assert (or (not p{j}) p{i}))\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Drops literals of an unsatisfiable string group while it stays unsatisfiable, so the
 /// blocking clause rules out more than one assignment.
 fn minimise(
     ctx: &z3::Context,
+    memo: &mut Memo,
     atoms: &[Formula],
-    mut literals: Vec<(usize, bool)>,
+    literals: Vec<(usize, bool)>,
     vars: &[Var],
 ) -> Vec<(usize, bool)> {
+    let memberships = literals.iter().all(|(i, _)| matches!(atoms.get(*i), Some(Formula::In(..))));
+    let mut literals = if memberships { prune(atoms, &literals) } else { literals };
+    if memberships {
+        // A conflict of one or two memberships is the usual case: look for it first.
+        let re = |(i, polarity): &(usize, bool)| match atoms.get(*i) {
+            Some(Formula::In(v, re)) => {
+                Some((*v, if *polarity { re.clone() } else { Re::comp(re.clone()) }))
+            }
+            _ => None,
+        };
+        let langs: Vec<Option<(Var, Re)>> = literals.iter().map(re).collect();
+        for (n, a) in langs.iter().enumerate() {
+            let Some((va, ra)) = a else { continue };
+            if member_memo(memo, ra.clone()) == Sat::No {
+                return literals.get(n).into_iter().copied().collect();
+            }
+            for (m, b) in langs.iter().enumerate().skip(n + 1) {
+                let Some((vb, rb)) = b else { continue };
+                if va != vb {
+                    continue;
+                }
+                let disjoint = ra.disjoint_by_prefix(rb)
+                    || (literals.len() <= 64
+                        && member_memo(memo, Re::inter(vec![ra.clone(), rb.clone()])) == Sat::No);
+                if disjoint {
+                    return [literals.get(n), literals.get(m)]
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .collect();
+                }
+            }
+        }
+    }
     if literals.len() > 24 {
         return literals;
     }
@@ -297,13 +432,35 @@ fn minimise(
     while i < literals.len() {
         let mut without = literals.clone();
         without.remove(i);
-        if strings(ctx, &string_query(atoms, &without), vars) == Sat::No {
+        if check_group(ctx, memo, atoms, &without, vars) == Sat::No {
             literals = without;
         } else {
             i += 1;
         }
     }
     literals
+}
+
+/// Membership literals without the negative ones a positive one on the same variable already
+/// implies (their languages are disjoint by prefix): they change nothing.
+fn prune(atoms: &[Formula], literals: &[(usize, bool)]) -> Vec<(usize, bool)> {
+    let positives: Vec<(Var, &Re)> = literals
+        .iter()
+        .filter(|(_, p)| *p)
+        .filter_map(|(i, _)| match atoms.get(*i) {
+            Some(Formula::In(v, re)) => Some((*v, re)),
+            _ => None,
+        })
+        .collect();
+    literals
+        .iter()
+        .filter(|(i, polarity)| {
+            *polarity
+                || !matches!(atoms.get(*i), Some(Formula::In(v, re))
+                    if positives.iter().any(|(pv, p)| pv == v && p.disjoint_by_prefix(re)))
+        })
+        .copied()
+        .collect()
 }
 
 /// The string atoms with their truth values as assertions: one membership per variable (the
@@ -352,6 +509,41 @@ fn string_query(atoms: &[Formula], literals: &[(usize, bool)]) -> String {
         out.push_str(&format!("(assert (str.in_re x{v} {re}))\n"));
     }
     out
+}
+
+/// Checks a group's literals: one membership per variable by derivatives when the group has
+/// only memberships, else Z3.
+fn check_group(
+    ctx: &z3::Context,
+    memo: &mut Memo,
+    atoms: &[Formula],
+    literals: &[(usize, bool)],
+    vars: &[Var],
+) -> Sat {
+    let splits = literals.iter().any(|(i, _)| matches!(atoms.get(*i), Some(Formula::Split { .. })));
+    if splits {
+        return strings(ctx, &string_query(atoms, literals), vars);
+    }
+    let mut per_var: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
+    for (i, polarity) in &prune(atoms, literals) {
+        if let Some(Formula::In(v, re)) = atoms.get(*i) {
+            per_var.entry(*v).or_default().push(if *polarity {
+                re.clone()
+            } else {
+                Re::comp(re.clone())
+            });
+        }
+    }
+    let mut values = BTreeMap::new();
+    for (v, res) in per_var {
+        match member_memo(memo, Re::inter(res)) {
+            Sat::Yes(m) => {
+                values.insert(v, Value::Str(m.string(0)));
+            }
+            other => return other,
+        }
+    }
+    Sat::Yes(Model { action_class: 0, values })
 }
 
 /// Checks string assertions over `vars` in a fresh solver and reads their values.
@@ -548,33 +740,6 @@ fn write_formula(f: &Formula, index: &HashMap<&Formula, usize>, out: &mut String
     }
 }
 
-/// The strings for which `f` (over one string variable only) holds, as one SMT-LIB regex.
-fn write_as_re(f: &Formula, out: &mut String) {
-    let list = |op: &str, unit: &str, parts: &[Formula], out: &mut String| {
-        out.push('(');
-        out.push_str(op);
-        out.push(' ');
-        out.push_str(unit);
-        for p in parts {
-            out.push(' ');
-            write_as_re(p, out);
-        }
-        out.push(')');
-    };
-    match f {
-        Formula::True => out.push_str("re.all"),
-        Formula::Not(inner) => {
-            out.push_str("(re.comp ");
-            write_as_re(inner, out);
-            out.push(')');
-        }
-        Formula::And(parts) => list("re.inter", "re.all", parts, out),
-        Formula::Or(parts) => list("re.union", "re.none", parts, out),
-        Formula::In(_, re) => write_re(re, out),
-        _ => out.push_str("re.none"),
-    }
-}
-
 fn write_re(re: &Re, out: &mut String) {
     match re {
         Re::Lit(text) => {
@@ -603,6 +768,19 @@ fn write_re(re: &Re, out: &mut String) {
                 out.push(' ');
                 write_re(p, out);
             }
+            out.push(')');
+        }
+        Re::Inter(parts) => {
+            out.push_str("(re.inter re.all");
+            for p in parts {
+                out.push(' ');
+                write_re(p, out);
+            }
+            out.push(')');
+        }
+        Re::Comp(inner) => {
+            out.push_str("(re.comp ");
+            write_re(inner, out);
             out.push(')');
         }
         Re::Union(parts) if parts.is_empty() => out.push_str("re.none"),

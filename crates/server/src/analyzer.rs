@@ -1,11 +1,11 @@
 //! IAM Access Analyzer's custom policy checks (`access-analyzer`, rest-json):
-//! CheckNoNewAccess and CheckAccessNotGranted on identity policies, answered by the `reason`
-//! crate (Z3), each FAIL with a witness that replayed through the policy engine. What the
-//! analyzer cannot reason about yet (conditions, policy variables, resource policies) is
-//! refused with `UnprocessableEntityException` rather than guessed.
+//! CheckNoNewAccess, CheckAccessNotGranted (identity and resource policies) and
+//! CheckNoPublicAccess, answered by the `reason` crate (Z3), each FAIL with a witness that
+//! replayed through the policy engine. What the analyzer cannot reason about yet is refused
+//! with `UnprocessableEntityException` rather than guessed.
 
 use crate::error::ApiError;
-use reason::{Answer, Z3};
+use reason::{Answer, View, Z3};
 use serde_json::{json, Value};
 
 /// The operation a request path names.
@@ -13,7 +13,22 @@ pub fn operation(method: &str, path: &str) -> Option<&'static str> {
     match (method, path) {
         ("POST", "/policy/check-no-new-access") => Some("CheckNoNewAccess"),
         ("POST", "/policy/check-access-not-granted") => Some("CheckAccessNotGranted"),
+        ("POST", "/policy/check-no-public-access") => Some("CheckNoPublicAccess"),
+        ("POST", "/policy/validation") => Some("ValidatePolicy"),
         _ => None,
+    }
+}
+
+/// Answers one operation: ValidatePolicy (which also reads the query string's paging
+/// parameters) in [`crate::analyzer_validate`], the checks in [`handle`].
+pub fn respond(
+    operation: &str,
+    input: &Value,
+    query: &[(String, String)],
+) -> Result<Value, ApiError> {
+    match operation {
+        "ValidatePolicy" => crate::analyzer_validate::validate_policy(input, query),
+        other => handle(other, input),
     }
 }
 
@@ -36,22 +51,28 @@ fn document(input: &Value, field: &str) -> Result<policy::Policy, ApiError> {
     })
 }
 
-fn identity_only(input: &Value) -> Result<(), ApiError> {
+/// The side `policyType` reads a policy from: an identity policy of a user acting in its own
+/// account, or a resource policy of a resource in the account its ARNs name.
+fn view_of(input: &Value, p: &policy::Policy) -> Result<View, ApiError> {
     match input.get("policyType").and_then(Value::as_str) {
-        Some("IDENTITY_POLICY") => Ok(()),
-        Some("RESOURCE_POLICY") => {
-            Err(unprocessable("RESOURCE_POLICY checks are not supported yet; IDENTITY_POLICY is."))
-        }
+        Some("IDENTITY_POLICY") => Ok(View::Identity),
+        Some("RESOURCE_POLICY") => Ok(View::Resource { owner: reason::owner_of(p) }),
         _ => Err(validation("policyType must be IDENTITY_POLICY or RESOURCE_POLICY")),
     }
 }
 
 /// PASS, or FAIL with the statements that let the witness through.
-fn result(answer: Answer, p: &policy::Policy, pass: &str, fail: &str) -> Result<Value, ApiError> {
+fn result(
+    answer: Answer,
+    view: &View,
+    p: &policy::Policy,
+    pass: &str,
+    fail: &str,
+) -> Result<Value, ApiError> {
     match answer {
         Answer::No => Ok(json!({ "result": "PASS", "message": pass })),
         Answer::Yes(w) => {
-            let reasons: Vec<Value> = reason::allowing_statements(p, &w)
+            let reasons: Vec<Value> = reason::allowing_statements(view, p, &w)
                 .into_iter()
                 .map(|(index, sid)| {
                     let mut r = json!({
@@ -75,14 +96,15 @@ fn result(answer: Answer, p: &policy::Policy, pass: &str, fail: &str) -> Result<
 
 /// Runs one check.
 pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
-    identity_only(input)?;
     match operation {
         "CheckNoNewAccess" => {
             let new = document(input, "newPolicyDocument")?;
             let existing = document(input, "existingPolicyDocument")?;
-            let c = reason::compare(&new, &existing, &mut Z3::default());
+            let view = view_of(input, &new)?;
+            let c = reason::compare_in(&view, &new, &existing, &mut Z3::default());
             result(
                 c.a_not_b,
+                &view,
                 &new,
                 "The updated policy does not grant new access.",
                 "The updated policy grants new access.",
@@ -90,6 +112,7 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
         }
         "CheckAccessNotGranted" => {
             let p = document(input, "policyDocument")?;
+            let view = view_of(input, &p)?;
             let access = input
                 .get("access")
                 .and_then(Value::as_array)
@@ -114,10 +137,11 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 }
                 let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
                 let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-                let answer = reason::grants(&p, &actions, &resources, &mut Z3::default());
+                let answer = reason::grants_in(&view, &p, &actions, &resources, &mut Z3::default());
                 if answer != Answer::No {
                     return result(
                         answer,
+                        &view,
                         &p,
                         "",
                         "The policy document grants access to perform one or more of the listed actions or resources.",
@@ -126,9 +150,33 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
             }
             result(
                 Answer::No,
+                &view,
                 &p,
                 "The policy document does not grant access to perform the listed actions or resources.",
                 "",
+            )
+        }
+        "CheckNoPublicAccess" => {
+            let p = document(input, "policyDocument")?;
+            let resource_type = input
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .ok_or_else(|| validation("resourceType is required"))?;
+            let Some((actions, resources)) = reason::resource_type_scope(resource_type) else {
+                return Err(ApiError::sender(
+                    400,
+                    "ValidationException",
+                    format!("resourceType {resource_type} is not supported"),
+                ));
+            };
+            let owner = reason::owner_of(&p);
+            let answer = reason::public(&p, &owner, actions, resources, &mut Z3::default());
+            result(
+                answer,
+                &View::Resource { owner },
+                &p,
+                "The resource policy does not grant public access for the given resource type.",
+                "The resource policy grants public access for the given resource type.",
             )
         }
         other => Err(ApiError::sender(

@@ -520,8 +520,9 @@ fn decide(
                 facts.event_name = operation.to_string();
                 // The policies a check reads are the caller's data: the event names the
                 // operation, not the documents.
+                let query = query::parse_form(query_text);
                 read_only_json(state, &caller, &facts, pending, "access-analyzer", None, || {
-                    crate::analyzer::handle(operation, &input)
+                    crate::analyzer::respond(operation, &input, &query)
                 })
             }
             ("cloudtrail", Some(t)) => {

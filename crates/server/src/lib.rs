@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod analyzer;
+pub mod analyzer_validate;
 pub mod audit_trail;
 pub mod authz;
 pub mod body;
