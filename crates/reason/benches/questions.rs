@@ -144,12 +144,15 @@ fn resource_questions(c: &mut Criterion) {
             assert_eq!(answer, Answer::No);
         })
     });
-    c.bench_function("reason/external_100_statements", |b| {
+    // `external` asks one question per stratum of conditions per principal: at 100 statements
+    // one run takes tens of seconds (docs/PERFORMANCE.md), so the bench runs 20.
+    let twenty = policy(&resource_statements(20));
+    c.bench_function("reason/external_20_statements", |b| {
         b.iter(|| {
             let findings =
-                reason::external::external(&hundred, "111122223333", &[], &mut Z3::default())
+                reason::external::external(&twenty, "111122223333", &[], &mut Z3::default())
                     .unwrap();
-            assert!(findings.len() >= 50, "{}", findings.len());
+            assert!(findings.len() >= 10, "{}", findings.len());
         })
     });
 }

@@ -85,17 +85,24 @@ pub struct Z3 {
     pub timeout_ms: u32,
     /// How many conflicts one action class may block before the answer is unknown.
     pub max_rounds: usize,
+    /// Membership answers, kept across the checks of one solver (a question's queries repeat
+    /// the same intersections).
+    memo: Memo,
 }
 
 impl Default for Z3 {
     fn default() -> Z3 {
-        Z3 { timeout_ms: 10_000, max_rounds: 2_000 }
+        Z3 { timeout_ms: 10_000, max_rounds: 2_000, memo: Memo::new() }
     }
 }
 
 impl Solver for Z3 {
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
         // The binding panics on a Z3 error: an error is an unknown answer, never a crash.
+        // Bounded memory: a long-lived solver forgets what it knew past this many answers.
+        if self.memo.len() > 200_000 {
+            self.memo.clear();
+        }
         let run = std::panic::AssertUnwindSafe(|| self.run(formula, vars, classes));
         std::panic::catch_unwind(run)
             .unwrap_or_else(|_| Sat::Unknown("the solver failed on this query".into()))
@@ -103,21 +110,27 @@ impl Solver for Z3 {
 }
 
 impl Z3 {
-    fn run(&self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
+    fn run(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
+        let mut memo = std::mem::take(&mut self.memo);
+        let answer = self.each_class(&mut memo, formula, vars, classes);
+        self.memo = memo;
+        answer
+    }
+
+    fn each_class(&self, memo: &mut Memo, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
         let mut cfg = z3::Config::new();
         cfg.set_model_generation(true);
         cfg.set_timeout_msec(u64::from(self.timeout_ms));
         let ctx = z3::Context::new(&cfg);
         let mut unknown: Option<String> = None;
         let mut tried: HashSet<Formula> = HashSet::new();
-        let mut memo = Memo::new();
         for class in 0..classes {
             // With the action fixed, many formulas fold to `false`: no query for those.
             let specialized = specialize(formula, class);
             if specialized == Formula::False || !tried.insert(specialized.clone()) {
                 continue;
             }
-            match self.solve(&ctx, &mut memo, &specialized, vars) {
+            match self.solve(&ctx, memo, &specialized, vars) {
                 Sat::Yes(model) => return Sat::Yes(Model { action_class: class, ..model }),
                 Sat::No => {}
                 Sat::Unknown(why) => unknown = Some(why),
