@@ -75,9 +75,20 @@ impl Actions {
                 }
             }
         }
-        // Action names the policies spell out that the catalog does not know.
+        // Action names the policies spell out that the catalog does not know, and for every
+        // wildcard pattern one name it matches (wildcards filled in): an action of a service or
+        // name the catalog does not have is still an action a pattern may allow.
         for g in &patterns {
-            if let Some(lit) = g.literal() {
+            let instance: String = g
+                .toks()
+                .iter()
+                .map(|t| match t {
+                    Tok::Char(c) => c.to_string(),
+                    Tok::Star => "zz".to_string(),
+                    Tok::One => "z".to_string(),
+                })
+                .collect();
+            if let Some(lit) = g.literal().map(str::to_string).or(Some(instance)) {
                 let lit = lit.to_lowercase();
                 if let std::collections::hash_map::Entry::Vacant(slot) = signatures.entry(lit) {
                     let signature = patterns.iter().map(|p| p.matches(slot.key())).collect();
@@ -130,7 +141,18 @@ impl Actions {
         let Some(class) = self.classes.get(k) else { return Vec::new() };
         let unnamed = class.first().is_some_and(|a| !self.patterns.iter().any(|p| p.matches(a)));
         if !unnamed {
-            return class.clone();
+            // Names only a filled-in wildcard produced stand for actions the catalog does not
+            // know; they are listed only when the class has nothing else.
+            let catalog = catalog_actions();
+            let known: Vec<String> = class
+                .iter()
+                .filter(|a| {
+                    catalog.binary_search(a).is_ok()
+                        || self.patterns.iter().any(|p| p.literal() == Some(a.as_str()))
+                })
+                .cloned()
+                .collect();
+            return if known.is_empty() { class.clone() } else { known };
         }
         let named: std::collections::HashSet<&String> = self
             .classes
@@ -237,6 +259,8 @@ enum Family {
 #[derive(Clone, Debug)]
 struct Key {
     family: Family,
+    /// The least and greatest value of a number or date (scaled), covering every constant.
+    bounds: (i128, i128),
     multi: bool,
     count: Var,
     /// Per slot: the value, and for typed families whether it is malformed.
@@ -277,6 +301,8 @@ pub struct Query {
     keys: BTreeMap<String, Key>,
     /// Service principals the policies name.
     services: Vec<String>,
+    /// SAML and OIDC providers (`Federated` ARNs) the policies name.
+    providers: Vec<String>,
 }
 
 /// One statement as formulas: when it matches, when it fails (an error), and for a
@@ -308,6 +334,7 @@ impl Query {
         let principal = vars.add("principal", Sort::Str);
         let session = vars.add("session", Sort::Str);
         let mut services = Vec::new();
+        let mut providers: Vec<String> = Vec::new();
         for p in policies {
             for s in &p.statements {
                 if let Some(policy::ast::PrincipalSet::Named(entries)) =
@@ -318,6 +345,12 @@ impl Query {
                             && !services.contains(&e.value)
                         {
                             services.push(e.value.clone());
+                        }
+                        if e.kind == policy::ast::PrincipalKind::Federated
+                            && e.value.starts_with("arn:aws:iam::")
+                            && !providers.contains(&e.value)
+                        {
+                            providers.push(e.value.clone());
                         }
                     }
                 }
@@ -331,6 +364,8 @@ impl Query {
             entries: usize,
             fraction_digits: usize,
             fractional_dates: bool,
+            numbers: Vec<String>,
+            dates: Vec<policy::value::Timestamp>,
         }
         let mut uses: BTreeMap<String, Use> = BTreeMap::new();
         for p in policies {
@@ -352,8 +387,12 @@ impl Query {
                                 let digits =
                                     v.raw.trim().split_once('.').map_or(0, |(_, f)| f.len());
                                 u.fraction_digits = u.fraction_digits.max(digits);
+                                u.numbers.push(v.raw.clone());
                             }
-                            Typed::Date(ts) => u.fractional_dates |= ts.nanos != 0,
+                            Typed::Date(ts) => {
+                                u.fractional_dates |= ts.nanos != 0;
+                                u.dates.push(*ts);
+                            }
                             _ => {}
                         }
                     }
@@ -407,7 +446,53 @@ impl Query {
                 .condition_key(&name)
                 .is_some_and(|info| info.kind.is_array());
             let multi = catalog_array || u.qualified;
-            let slots = if multi { (u.entries + 1).min(MAX_SLOTS) } else { 1 };
+            let slots = if multi { u.entries + 1 } else { 1 };
+            if slots > MAX_SLOTS {
+                return unsupported(format!(
+                    "more than {} conditions on the multivalued key `{name}`",
+                    MAX_SLOTS - 1
+                ));
+            }
+            let bounds = match family {
+                Family::Num { scale } => {
+                    // Exact decimals against the evaluator's f64: refuse constants f64 confuses.
+                    let mut seen: Vec<(i128, f64)> = Vec::new();
+                    for raw in &u.numbers {
+                        let n = scaled(raw, scale).ok_or_else(|| {
+                            Unsupported(format!("the number `{raw}` is out of range"))
+                        })?;
+                        let f = policy::value::parse_number(raw).unwrap_or(f64::NAN);
+                        if seen.iter().any(|(m, g)| *m != n && *g == f) {
+                            return unsupported(format!(
+                                "numbers on `{name}` that differ only beyond f64 precision"
+                            ));
+                        }
+                        seen.push((n, f));
+                    }
+                    let widest = seen.iter().map(|(n, _)| n.unsigned_abs()).max().unwrap_or(0);
+                    let bound = i128::try_from(widest)
+                        .unwrap_or(i128::MAX / 4)
+                        .saturating_add(10i128.pow(scale))
+                        .max(10i128.pow(scale + 15));
+                    (-bound, bound)
+                }
+                // Whole seconds render as epoch seconds, which the parser reads as any i64.
+                Family::Date { nanos: false } => (i128::from(i64::MIN), i128::from(i64::MAX)),
+                // With nanoseconds the text is ISO 8601: years 0000–9999.
+                Family::Date { nanos: true } => {
+                    let range = (-62_167_219_200i128, 253_402_300_799i128);
+                    if u.dates
+                        .iter()
+                        .any(|t| i128::from(t.secs) <= range.0 || i128::from(t.secs) >= range.1)
+                    {
+                        return unsupported(format!(
+                            "a date with a fraction of a second outside years 0000-9999 on `{name}`"
+                        ));
+                    }
+                    (range.0 * NANOS, range.1 * NANOS)
+                }
+                _ => (0, 0),
+            };
             let count = vars.add(format!("{name}#count"), Sort::Int);
             let mut list = Vec::new();
             for i in 0..slots {
@@ -422,9 +507,20 @@ impl Query {
                     .then(|| vars.add(format!("{name}#{i}!bad"), Sort::Bool));
                 list.push((value, bad));
             }
-            keys.insert(name, Key { family, multi, count, slots: list });
+            keys.insert(name, Key { family, bounds, multi, count, slots: list });
         }
-        Ok(Query { view, actions, vars, resource, user, principal, session, keys, services })
+        Ok(Query {
+            view,
+            actions,
+            vars,
+            resource,
+            user,
+            principal,
+            session,
+            keys,
+            services,
+            providers,
+        })
     }
 
     /// The requests a question ranges over (decision 006, §3): the resource is `*` or
@@ -464,21 +560,23 @@ impl Query {
                 Re::Concat(vec![name_char.clone(), Re::Star(Box::new(name_char))]),
             ),
         ];
-        if let Some(kind) = kind {
-            parts.push(principal::shape(kind, self.principal, self.session, &self.services));
+        // In a scenario the caller is a given constant (pinned by the question), whatever its
+        // shape.
+        if let (Some(kind), false) = (kind, matches!(self.view, View::Caller { .. })) {
+            parts.push(principal::shape(
+                kind,
+                self.principal,
+                self.session,
+                &self.services,
+                &self.providers,
+            ));
         }
         for key in self.keys.values() {
             let slots = i128::try_from(key.slots.len()).unwrap_or(1);
             parts.push(Formula::Int(key.count, Cmp::Ge, 0));
             parts.push(Formula::Int(key.count, Cmp::Le, slots));
             let (lo, hi) = match key.family {
-                // Whole seconds render as epoch seconds; with nanoseconds, years 0000–9999.
-                Family::Date { nanos: false } => (-(1i128 << 62), 1i128 << 62),
-                Family::Date { nanos: true } => (-62_167_219_200 * NANOS, 253_402_300_799 * NANOS),
-                Family::Num { scale } => {
-                    let bound = 10i128.pow(scale + 15);
-                    (-bound, bound)
-                }
+                Family::Date { .. } | Family::Num { .. } => key.bounds,
                 _ => continue,
             };
             for (value, _) in &key.slots {
@@ -792,10 +890,41 @@ impl Query {
         let op = c.operator;
         let negated = op.kind.is_negated();
         let on = match self.derived(kind, &c.key_lower) {
-            Some(Derived::Fixed(text)) => return Ok(static_outcome(c, Some(&text))),
+            Some(Derived::Fixed(text)) => {
+                if kind.is_none() && names_other_account(c) {
+                    return unsupported(format!(
+                        "a condition naming an account on `{}` in an identity policy (the identity view's account is fixed)",
+                        c.key
+                    ));
+                }
+                return Ok(static_outcome(c, Some(&text)));
+            }
             Some(Derived::Refused(why)) => return unsupported(why),
             Some(Derived::Name(prefix)) => Some((self.user, prefix, None)),
             Some(Derived::On(var, wrap)) => Some((var, String::new(), Some(wrap))),
+            Some(Derived::OnIf { var, wrap, present }) => {
+                if matches!(op.kind.value_type(), ValueType::Null)
+                    || !matches!(op.kind.value_type(), ValueType::String | ValueType::Arn)
+                {
+                    return unsupported(format!("a typed or Null test of `{}`", c.key));
+                }
+                let re = Re::union(
+                    c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
+                );
+                let when_absent = op.if_exists
+                    || match op.qualifier {
+                        SetQualifier::ForAllValues => true,
+                        SetQualifier::ForAnyValue => false,
+                        SetQualifier::Single => negated,
+                    };
+                let here = Formula::In(var, present);
+                let holds = Formula::ite(
+                    here,
+                    Formula::xor(Formula::In(var, wrap.apply(re)), bool_formula(negated)),
+                    bool_formula(when_absent),
+                );
+                return Ok((holds, Formula::False));
+            }
             None => None,
         };
         if let Some((var, prefix, wrap)) = on {
@@ -808,6 +937,18 @@ impl Query {
             let re = Re::union(
                 c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
             );
+            if wrap.is_none() && !prefix.is_empty() {
+                // The identity view's caller has the view's account and no path: a pattern that
+                // names another account or a path says something the view cannot.
+                let path = Re::Concat(vec![Re::all(), Re::Lit("/".into()), Re::all()]);
+                let with_path = Re::inter(vec![re.after(&prefix), path]);
+                if names_other_account(c) || !matches!(with_path.witness(50_000), Ok(None)) {
+                    return unsupported(format!(
+                        "a condition on `{}` naming another account or a user path in an identity policy",
+                        c.key
+                    ));
+                }
+            }
             let re = match wrap {
                 Some(w) => w.apply(re),
                 None => re.after(&prefix),
@@ -1021,6 +1162,13 @@ impl Query {
             (_, "aws:principalisawsservice") => Derived::Fixed("false".into()),
             (_, "aws:principalarn") => Derived::On(p, Wrap::Whole),
             (_, "aws:principaltype") => Derived::Fixed(kind.type_name().into()),
+            // A SAML/OIDC provider ARN carries an account that `Request::new` derives; the
+            // well-known providers do not.
+            (Kind::WebIdentity, "aws:principalaccount") => Derived::OnIf {
+                var: p,
+                wrap: Wrap::Account("arn:aws:iam::"),
+                present: Re::Concat(vec![Re::Lit("arn:".into()), Re::all()]),
+            },
             (Kind::WebIdentity, _) => return None,
             (_, "aws:principalaccount") => match kind.arn_prefix() {
                 Some(prefix) => Derived::On(p, Wrap::Account(prefix)),
@@ -1182,6 +1330,8 @@ enum Derived {
     Name(String),
     /// Part of a caller variable.
     On(Var, Wrap),
+    /// Part of a caller variable when the variable is in `present`; absent otherwise.
+    OnIf { var: Var, wrap: Wrap, present: Re },
     /// Derived in a way not encoded.
     Refused(String),
 }
@@ -1231,6 +1381,15 @@ fn identity_derived(key_lower: &str) -> Option<Derived> {
         "aws:principalaccount" | "aws:resourceaccount" => Derived::Fixed(crate::ACCOUNT.into()),
         "aws:principalisawsservice" => Derived::Fixed("false".into()),
         _ => return None,
+    })
+}
+
+/// Whether a condition's values name a 12-digit account other than the identity view's.
+fn names_other_account(c: &policy::ast::Condition) -> bool {
+    c.values.iter().any(|v| {
+        v.raw
+            .split(|ch: char| !ch.is_ascii_digit())
+            .any(|run| run.len() == 12 && run != crate::ACCOUNT)
     })
 }
 

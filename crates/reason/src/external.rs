@@ -195,23 +195,34 @@ impl Run<'_, '_> {
                 found.insert(at, classes);
             }
         }
-        // Deeper: the fixing keys free; the condition is what the witness holds.
-        let mut exclude = subsumed(general, &None);
+        // Deeper: the fixing keys free; the condition is what the witness holds. Only what a
+        // more general principal gets unconditionally subsumes it.
+        let mut exclude = subsumed(general, &Some(Vec::new()));
         exclude.extend(subsumed(&found, &None));
         exclude.extend(outside.iter().copied());
         if (0..all).all(|c| exclude.contains(&c)) {
             return Ok(found);
         }
-        let (classes, witness) = self.actions(who, None, &exclude)?;
+        let (mut classes, witness) = self.actions(who, None, &exclude)?;
         if let Some(witness) = witness {
             let keys: Vec<String> = pins.iter().map(|(k, _)| k.clone()).collect();
-            let condition = witness
+            let condition: Vec<(String, Vec<String>)> = witness
                 .context
                 .iter()
                 .filter(|(k, _, _)| keys.contains(k))
                 .map(|(k, v, _)| (k.clone(), v.clone()))
                 .collect();
-            self.push(principal, is_public, &classes, condition, witness);
+            // What a more general principal gets under a subset of these values is no news.
+            let mut at: Vec<String> = condition
+                .iter()
+                .flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}")))
+                .collect();
+            at.sort();
+            let covered = subsumed(general, &Some(at));
+            classes.retain(|c| !covered.contains(c));
+            if !classes.is_empty() {
+                self.push(principal, is_public, &classes, condition, witness);
+            }
         }
         found.insert(None, classes);
         Ok(found)

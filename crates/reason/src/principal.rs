@@ -121,7 +121,7 @@ impl Wrap {
 
 /// The values the caller's variables take for `kind`; `services` are the service principals
 /// the policies name (a fresh one is also possible).
-pub fn shape(kind: Kind, p: Var, s: Var, services: &[String]) -> Formula {
+pub fn shape(kind: Kind, p: Var, s: Var, services: &[String], providers: &[String]) -> Formula {
     let lit = |t: &str| Re::Lit(t.into());
     let re = match kind {
         Kind::User => Re::Concat(vec![
@@ -146,7 +146,21 @@ pub fn shape(kind: Kind, p: Var, s: Var, services: &[String]) -> Formula {
             options.push(Re::Concat(vec![name(), lit(".amazonaws.com")]));
             Re::union(options)
         }
-        Kind::WebIdentity => Re::union(PROVIDERS.iter().map(|p| lit(p)).collect()),
+        Kind::WebIdentity => {
+            // The well-known providers, the SAML and OIDC providers the policies name, and a
+            // fresh one of each.
+            let mut options: Vec<Re> = PROVIDERS.iter().map(|p| lit(p)).collect();
+            options.extend(providers.iter().map(|p| lit(p)));
+            for kind in [":saml-provider/", ":oidc-provider/"] {
+                options.push(Re::Concat(vec![
+                    lit("arn:aws:iam::"),
+                    account_digits(),
+                    lit(kind),
+                    name(),
+                ]));
+            }
+            Re::union(options)
+        }
         Kind::Anonymous => Re::all(),
     };
     let mut parts = vec![Formula::In(p, re)];
@@ -173,7 +187,25 @@ pub fn entry(kind: Kind, p: Var, s: Var, entry: PrincipalKind, value: &str) -> [
             if value == "*" {
                 return [Formula::True, Formula::False, Formula::False];
             }
-            if matches!(kind, Kind::Service | Kind::WebIdentity | Kind::Anonymous) {
+            if kind == Kind::WebIdentity {
+                // A SAML or OIDC provider has an account: an account entry names it (at account
+                // level); its own ARN in an AWS entry does not (`entry_names`).
+                return match account_of(value) {
+                    Some(account) => [
+                        Formula::False,
+                        Formula::False,
+                        Formula::In(
+                            p,
+                            Re::Concat(vec![
+                                Re::Lit(format!("arn:aws:iam::{account}:")),
+                                Re::all(),
+                            ]),
+                        ),
+                    ],
+                    None => none(),
+                };
+            }
+            if matches!(kind, Kind::Service | Kind::Anonymous) {
                 return none();
             }
             // The caller's own ARN.

@@ -58,6 +58,12 @@ impl<'a> Setup<'a> {
         extra: &[Glob],
     ) -> Result<Setup<'a>, Unsupported> {
         let kind = kind_of(principal)?;
+        if principal.partition != "aws" {
+            return Err(Unsupported(format!(
+                "a caller in the `{}` partition",
+                principal.partition
+            )));
+        }
         let view = View::Caller { owner: owner.to_string(), principal: principal.clone() };
         let query = Query::new(&policies(set), extra, view)?;
         Ok(Setup { query, kind, principal, owner: owner.to_string(), set })

@@ -118,6 +118,15 @@ fn unsupported_conditions_are_unknown() {
         allow_if("s3:*", "*", r#"{"StringEquals":{"s3:prefix":"home/${aws:username}"}}"#);
     let (v, c) = verdict(&variable, &allow("s3:*", "*"));
     assert_eq!(v, Verdict::Unknown, "{c:?}");
+    // The identity view's caller has a fixed account and no path: conditions that name another
+    // account or match paths are refused rather than decided for that one caller.
+    for condition in [
+        r#"{"StringEquals":{"aws:ResourceAccount":"123456789012"}}"#,
+        r#"{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/admins/*"}}"#,
+    ] {
+        let (v, c) = verdict(&allow_if("s3:*", "*", condition), &allow("s3:ListAllMyBuckets", "*"));
+        assert_eq!(v, Verdict::Unknown, "{c:?}");
+    }
 }
 
 /// Groups of policies over shared keys; every ordered pair within a group is compared.
@@ -180,14 +189,14 @@ fn corpus() -> Vec<Vec<String>> {
         allow_if(
             "s3:GetObject",
             "*",
-            r#"{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/a*"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/analyst"}}"#,
         ),
         allow_if("s3:GetObject", "*", r#"{"StringEquals":{"aws:username":"analyst"}}"#),
         allow("s3:GetObject", "arn:aws:s3:::bucket/home/${aws:PrincipalTag/team, 'none'}/*"),
         allow_if(
             "s3:GetObject",
             "*",
-            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/*"},"StringEquals":{"aws:PrincipalType":"User"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/bob"},"StringEquals":{"aws:PrincipalType":"User"}}"#,
         ),
     ];
     let arns = vec![

@@ -243,3 +243,70 @@ fn external_access_findings() {
     .unwrap();
     assert_eq!(trusted.len(), 2, "{trusted:#?}");
 }
+
+/// Regressions from review: SAML/OIDC providers are callers; the caller of a scenario keeps
+/// whatever shape it has; numbers beyond 10^15; actions the catalog does not know.
+#[test]
+fn review_regressions() {
+    let view = View::Resource { owner: OWNER.into() };
+    let trust = |condition: &str| {
+        policy(&format!(
+            r#"{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::{OWNER}:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}"#
+        ))
+    };
+    let main = trust(
+        r#"{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}"#,
+    );
+    let any = trust(r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}"#);
+    let c = compare_in(&view, &any, &main, &mut Z3::default());
+    assert_eq!(c.verdict(), reason::Verdict::MorePermissive, "{c:?}");
+
+    let big = |op: &str| {
+        policy(&format!(
+            r#"{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{{"{op}":{{"s3:max-keys":"1000000000000000"}}}}}}"#
+        ))
+    };
+    let c = compare_in(
+        &view,
+        &big("NumericGreaterThan"),
+        &big("NumericGreaterThanEquals"),
+        &mut Z3::default(),
+    );
+    assert_eq!(c.verdict(), reason::Verdict::LessPermissive, "{c:?}");
+    let nothing = policy(r#"{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#);
+    let c = compare_in(&view, &big("NumericGreaterThan"), &nothing, &mut Z3::default());
+    assert_eq!(c.verdict(), reason::Verdict::MorePermissive, "{c:?}");
+
+    let unknown_service = policy(r#"{"Effect":"Allow","Action":"newsvc:*","Resource":"*"}"#);
+    let get = policy(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#);
+    let c = reason::compare(&unknown_service, &get, &mut Z3::default());
+    assert_eq!(c.verdict(), reason::Verdict::Incomparable, "{c:?}");
+
+    let id = policy(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
+    let set = policy::PolicySet {
+        identity: vec![policy::NamedPolicy { name: "id", policy: &id }],
+        ..Default::default()
+    };
+    let odd = policy::Principal::parse("arn:aws:iam::111122223333:user/dev!ops/alice").unwrap();
+    let answer = reason::scenario::decide(
+        &set,
+        &odd,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        None,
+        true,
+        &mut Z3::default(),
+    );
+    assert!(matches!(answer, Answer::Yes(_)), "{answer:?}");
+    let gov = policy::Principal::parse("arn:aws-us-gov:iam::111122223333:user/alice").unwrap();
+    let answer = reason::scenario::decide(
+        &set,
+        &gov,
+        "s3:GetObject",
+        "arn:aws-us-gov:s3:::b/k",
+        None,
+        true,
+        &mut Z3::default(),
+    );
+    assert!(matches!(answer, Answer::Unknown(_)), "{answer:?}");
+}
