@@ -53,6 +53,16 @@ fn answer_text(answer: &Answer) -> String {
     }
 }
 
+/// The report of a question that ended unknown (or, with a `bug:` reason, in a replay bug).
+fn unanswered(why: &str) -> Report {
+    let bug = why.starts_with("bug:");
+    Report {
+        json: json!({ "answer": if bug { "bug" } else { "unknown" }, "reason": why }),
+        text: format!("unknown: {why}\n"),
+        code: if bug { 4 } else { 3 },
+    }
+}
+
 /// The exit code an unanswered comparison direction forces, if any.
 fn trouble(answers: &[&Answer]) -> Option<u8> {
     if answers.iter().any(|a| matches!(a, Answer::Bug(_))) {
@@ -198,14 +208,7 @@ pub fn external(
             }
             Ok(Report { json: json!({ "findings": list }), text, code: 0 })
         }
-        Err(why) => {
-            let bug = why.starts_with("bug:");
-            Ok(Report {
-                json: json!({ "answer": if bug { "bug" } else { "unknown" }, "reason": why }),
-                text: format!("unknown: {why}\n"),
-                code: if bug { 4 } else { 3 },
-            })
-        }
+        Err(why) => Ok(unanswered(&why)),
     }
 }
 
@@ -304,14 +307,7 @@ pub fn effective(
                 code: 0,
             })
         }
-        Err(why) => {
-            let bug = why.starts_with("bug:");
-            Ok(Report {
-                json: json!({ "answer": if bug { "bug" } else { "unknown" }, "reason": why }),
-                text: format!("unknown: {why}\n"),
-                code: if bug { 4 } else { 3 },
-            })
-        }
+        Err(why) => Ok(unanswered(&why)),
     }
 }
 

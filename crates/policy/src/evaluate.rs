@@ -493,7 +493,7 @@ fn entry_names(kind: PrincipalKind, value: &str, request: &Request) -> Option<Na
 }
 
 /// The account a principal value names as a whole: a 12-digit id or `arn:PARTITION:iam::ID:root`.
-fn account_of(value: &str) -> Option<&str> {
+pub fn account_of(value: &str) -> Option<&str> {
     let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
     if is_id(value) {
         return Some(value);

@@ -89,7 +89,7 @@ pub enum PrincipalType {
 }
 
 /// Hosts of well-known web identity providers (named in `Federated` principals).
-const WEB_IDENTITY_PROVIDERS: &[&str] = &[
+pub const WEB_IDENTITY_PROVIDERS: &[&str] = &[
     "cognito-identity.amazonaws.com",
     "accounts.google.com",
     "graph.facebook.com",
@@ -235,6 +235,11 @@ impl fmt::Display for Principal {
     }
 }
 
+/// The 12-digit account part of an ARN (its fifth `:`-separated part), if it has one.
+pub fn account_in_arn(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A request to authorize.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -268,14 +273,8 @@ impl Request {
         mut context: Context,
     ) -> Request {
         let resource_account = resource_account
+            .or_else(|| account_in_arn(resource))
             .map(str::to_string)
-            .or_else(|| {
-                resource
-                    .split(':')
-                    .nth(4)
-                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                    .map(str::to_string)
-            })
             .or_else(|| principal.account.clone());
         match principal.kind {
             PrincipalType::Service => {

@@ -6,6 +6,7 @@
 use crate::ir::{Cmp, Formula, Re, Sort, Term, Var, Vars};
 use crate::principal::{self, Kind, Wrap};
 use crate::solver::Model;
+use policy::ast::PrincipalKind;
 use policy::condition::{OpKind, Outcome, SetQualifier, Typed, ValueType};
 use policy::pattern::{Glob, Piece, Tok};
 use policy::value::IpNet;
@@ -333,29 +334,10 @@ impl Query {
         let user = vars.add("aws:username", Sort::Str);
         let principal = vars.add("principal", Sort::Str);
         let session = vars.add("session", Sort::Str);
-        let mut services = Vec::new();
-        let mut providers: Vec<String> = Vec::new();
-        for p in policies {
-            for s in &p.statements {
-                if let Some(policy::ast::PrincipalSet::Named(entries)) =
-                    s.principal.as_ref().map(|c| &c.set)
-                {
-                    for e in entries {
-                        if e.kind == policy::ast::PrincipalKind::Service
-                            && !services.contains(&e.value)
-                        {
-                            services.push(e.value.clone());
-                        }
-                        if e.kind == policy::ast::PrincipalKind::Federated
-                            && e.value.starts_with("arn:aws:iam::")
-                            && !providers.contains(&e.value)
-                        {
-                            providers.push(e.value.clone());
-                        }
-                    }
-                }
-            }
-        }
+        let services = principal::named(policies, PrincipalKind::Service, |_| true);
+        let providers = principal::named(policies, PrincipalKind::Federated, |v| {
+            v.starts_with("arn:aws:iam::")
+        });
         // Per key: the operator families used, whether a set qualifier is, how many entries.
         #[derive(Default)]
         struct Use {
@@ -541,24 +523,9 @@ impl Query {
             Re::Lit(":".into()),
             Re::all(),
         ]);
-        let name_char = Re::Union(vec![
-            Re::Range('a', 'z'),
-            Re::Range('A', 'Z'),
-            Re::Range('0', '9'),
-            Re::Lit("+".into()),
-            Re::Lit("=".into()),
-            Re::Lit(",".into()),
-            Re::Lit(".".into()),
-            Re::Lit("@".into()),
-            Re::Lit("_".into()),
-            Re::Lit("-".into()),
-        ]);
         let mut parts = vec![
             Formula::In(self.resource, Re::Union(vec![Re::Lit("*".into()), arn])),
-            Formula::In(
-                self.user,
-                Re::Concat(vec![name_char.clone(), Re::Star(Box::new(name_char))]),
-            ),
+            Formula::In(self.user, principal::name()),
         ];
         // In a scenario the caller is a given constant (pinned by the question), whatever its
         // shape.
@@ -1386,11 +1353,7 @@ fn identity_derived(key_lower: &str) -> Option<Derived> {
 
 /// Whether a condition's values name a 12-digit account other than the identity view's.
 fn names_other_account(c: &policy::ast::Condition) -> bool {
-    c.values.iter().any(|v| {
-        v.raw
-            .split(|ch: char| !ch.is_ascii_digit())
-            .any(|run| run.len() == 12 && run != crate::ACCOUNT)
-    })
+    c.values.iter().any(|v| principal::account_runs(&v.raw).any(|run| run != crate::ACCOUNT))
 }
 
 fn bool_formula(b: bool) -> Formula {

@@ -10,7 +10,7 @@ use crate::encode::{Pin, Query, Unsupported, View};
 use crate::ir::Formula;
 use crate::principal::{self, Kind};
 use crate::{accounts_in, search, Answer, Solver, Witness, FIXING_KEYS};
-use policy::ast::{PrincipalKind, PrincipalSet};
+use policy::ast::PrincipalKind;
 use policy::Policy;
 
 /// One way in for callers outside the zone of trust.
@@ -73,7 +73,16 @@ pub fn external(
     let accounts = accounts_in(p);
     let mut known = accounts.clone();
     known.extend(zone.iter().cloned());
-    let named = principal_values(p);
+    // The `AWS` principal ARNs the policy names (not `*` or accounts).
+    let named = principal::named(&[p], PrincipalKind::Aws, |v| {
+        v.starts_with("arn:") && !v.ends_with(":root")
+    });
+    // Whether a caller of `kind` is the principal `value` names (directly or as its role).
+    let is = |kind: Kind, value: &str| {
+        let [d, r, _] =
+            principal::entry(kind, query.principal, query.session, PrincipalKind::Aws, value);
+        Formula::or(vec![d, r])
+    };
     let mut run = Run { query: &query, policy: p, solver, findings: Vec::new() };
 
     // 1. Anyone: an anonymous caller or any caller of an account the policy does not name.
@@ -93,14 +102,7 @@ pub fn external(
             }
             let mut parts = vec![principal::in_account(kind, query.principal, account)];
             for value in &named {
-                let [d, r, _] = principal::entry(
-                    kind,
-                    query.principal,
-                    query.session,
-                    PrincipalKind::Aws,
-                    value,
-                );
-                parts.push(Formula::or(vec![d, r]).negate());
+                parts.push(is(kind, value).negate());
             }
             Formula::and(parts)
         });
@@ -110,21 +112,12 @@ pub fn external(
             exclude.entry(stratum).or_default().extend(classes);
         }
         for value in named.iter().filter(|v| v.contains(account.as_str())) {
-            let this: Who = Box::new(|kind| {
-                let [d, r, _] = principal::entry(
-                    kind,
-                    query.principal,
-                    query.session,
-                    PrincipalKind::Aws,
-                    value,
-                );
-                Formula::or(vec![d, r])
-            });
+            let this: Who = Box::new(|kind| is(kind, value));
             run.principal(("AWS", value), false, &this, &exclude)?;
         }
     }
     // 3. Identity providers the policy names.
-    for provider in providers(p) {
+    for provider in principal::named(&[p], PrincipalKind::Federated, |_| true) {
         let this: Who = Box::new(|kind| {
             if kind == Kind::WebIdentity {
                 Formula::In(query.principal, crate::ir::Re::Lit(provider.clone()))
@@ -308,38 +301,4 @@ impl Run<'_, '_> {
             witness,
         });
     }
-}
-
-/// The `AWS` principal values the policy names (ARNs, not `*` or accounts).
-fn principal_values(p: &Policy) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in &p.statements {
-        if let Some(PrincipalSet::Named(entries)) = s.principal.as_ref().map(|c| &c.set) {
-            for e in entries {
-                if e.kind == PrincipalKind::Aws
-                    && e.value.starts_with("arn:")
-                    && !e.value.ends_with(":root")
-                    && !out.contains(&e.value)
-                {
-                    out.push(e.value.clone());
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The identity providers `Federated` entries name.
-fn providers(p: &Policy) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in &p.statements {
-        if let Some(PrincipalSet::Named(entries)) = s.principal.as_ref().map(|c| &c.set) {
-            for e in entries {
-                if e.kind == PrincipalKind::Federated && !out.contains(&e.value) {
-                    out.push(e.value.clone());
-                }
-            }
-        }
-    }
-    out
 }

@@ -290,22 +290,15 @@ fn public_kind(kind: Kind) -> bool {
 
 /// Every 12-digit run in the policy's principals, resources and condition values.
 pub fn accounts_in(p: &Policy) -> Vec<String> {
-    let mut texts: Vec<&str> = Vec::new();
+    let mut texts: Vec<&str> = principal::entries(&[p]).map(|e| e.value.as_str()).collect();
     for s in &p.statements {
-        if let Some(policy::ast::PrincipalSet::Named(entries)) =
-            s.principal.as_ref().map(|c| &c.set)
-        {
-            texts.extend(entries.iter().map(|e| e.value.as_str()));
-        }
         texts.extend(s.resource.iter().flat_map(|c| c.resources.iter()).map(|r| r.raw.as_str()));
         texts.extend(s.conditions.iter().flat_map(|c| c.values.iter()).map(|v| v.raw.as_str()));
     }
     let mut out: Vec<String> = Vec::new();
-    for t in texts {
-        for run in t.split(|c: char| !c.is_ascii_digit()) {
-            if run.len() == 12 && !out.iter().any(|o| o == run) {
-                out.push(run.to_string());
-            }
+    for run in texts.into_iter().flat_map(principal::account_runs) {
+        if !out.iter().any(|o| o == run) {
+            out.push(run.to_string());
         }
     }
     out
@@ -315,7 +308,7 @@ pub fn accounts_in(p: &Policy) -> Vec<String> {
 pub fn owner_of(p: &Policy) -> String {
     let mut owners: Vec<String> = Vec::new();
     for r in p.statements.iter().flat_map(|s| s.resource.iter()).flat_map(|c| &c.resources) {
-        if let Some(a) = r.raw.split(':').nth(4).filter(|a| a.len() == 12) {
+        if let Some(a) = policy::request::account_in_arn(&r.raw) {
             if !owners.iter().any(|o| o == a) {
                 owners.push(a.to_string());
             }

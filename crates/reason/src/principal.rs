@@ -6,7 +6,9 @@
 
 use crate::ir::{Formula, Re, Var};
 use crate::solver::Model;
-use policy::ast::PrincipalKind;
+use policy::ast::{PrincipalEntry, PrincipalKind, PrincipalSet};
+use policy::evaluate::account_of;
+use policy::Policy;
 
 /// The kinds of caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,13 +62,35 @@ impl Kind {
     }
 }
 
-/// Identity providers a web identity caller can be (those `Principal::parse` recognises).
-pub const PROVIDERS: [&str; 4] = [
-    "cognito-identity.amazonaws.com",
-    "accounts.google.com",
-    "graph.facebook.com",
-    "www.amazon.com",
-];
+/// Every named entry of the policies' `Principal`/`NotPrincipal` elements.
+pub fn entries<'a>(policies: &[&'a Policy]) -> impl Iterator<Item = &'a PrincipalEntry> + 'a {
+    let statements: Vec<&'a policy::Statement> =
+        policies.iter().flat_map(|p| p.statements.iter()).collect();
+    statements.into_iter().flat_map(|s| match s.principal.as_ref().map(|c| &c.set) {
+        Some(PrincipalSet::Named(entries)) => entries.iter(),
+        _ => [].iter(),
+    })
+}
+
+/// The values of the entries of `kind` that `keep` accepts, each once, in order.
+pub fn named(
+    policies: &[&Policy],
+    kind: PrincipalKind,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in entries(policies) {
+        if e.kind == kind && keep(&e.value) && !out.contains(&e.value) {
+            out.push(e.value.clone());
+        }
+    }
+    out
+}
+
+/// The 12-digit runs of a text (the account ids it may name).
+pub fn account_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|run| run.len() == 12)
+}
 
 /// Twelve digits.
 pub fn account_digits() -> Re {
@@ -149,7 +173,8 @@ pub fn shape(kind: Kind, p: Var, s: Var, services: &[String], providers: &[Strin
         Kind::WebIdentity => {
             // The well-known providers, the SAML and OIDC providers the policies name, and a
             // fresh one of each.
-            let mut options: Vec<Re> = PROVIDERS.iter().map(|p| lit(p)).collect();
+            let mut options: Vec<Re> =
+                policy::request::WEB_IDENTITY_PROVIDERS.iter().map(|p| lit(p)).collect();
             options.extend(providers.iter().map(|p| lit(p)));
             for kind in [":saml-provider/", ":oidc-provider/"] {
                 options.push(Re::Concat(vec![
@@ -221,7 +246,7 @@ pub fn entry(kind: Kind, p: Var, s: Var, entry: PrincipalKind, value: &str) -> [
                 _ => Formula::In(p, Re::Lit(value.into())),
             };
             if let Some(account) = account_of(value) {
-                let here = in_account(kind, p, &account);
+                let here = in_account(kind, p, account);
                 return if kind == Kind::Root {
                     [Formula::or(vec![direct, here]), Formula::False, Formula::False]
                 } else {
@@ -252,19 +277,6 @@ fn session_arn(value: &str) -> Option<(String, String)> {
     let rest = rest.strip_prefix("assumed-role/")?;
     let (role, session) = rest.split_once('/')?;
     Some((format!("arn:aws:iam::{account}:role/{role}"), session.to_string()))
-}
-
-/// The account a value names as a whole (a 12-digit id or an account root ARN).
-fn account_of(value: &str) -> Option<String> {
-    let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
-    if is_id(value) {
-        return Some(value.to_string());
-    }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam", "", account, "root"] if is_id(account) => Some((*account).to_string()),
-        _ => None,
-    }
 }
 
 /// The session-ARN form of a role a value names (`arn:aws:iam::A:role/path/NAME` →
@@ -303,9 +315,6 @@ mod tests {
 
     #[test]
     fn values_are_read_as_the_evaluator_reads_them() {
-        assert_eq!(account_of("111122223333"), Some("111122223333".into()));
-        assert_eq!(account_of("arn:aws:iam::111122223333:root"), Some("111122223333".into()));
-        assert_eq!(account_of("arn:aws:iam::111122223333:user/x"), None);
         assert_eq!(
             role_of("arn:aws:iam::111122223333:role/path/admin"),
             Some("arn:aws:iam::111122223333:role/admin".into())

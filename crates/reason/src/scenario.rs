@@ -236,14 +236,8 @@ impl<'a> Setup<'a> {
 /// else the caller's (as `Request::new` defaults it).
 fn owner_for(principal: &Principal, resource: &str, owner: Option<&str>) -> String {
     owner
+        .or_else(|| policy::request::account_in_arn(resource))
         .map(str::to_string)
-        .or_else(|| {
-            resource
-                .split(':')
-                .nth(4)
-                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                .map(str::to_string)
-        })
         .or_else(|| principal.account.clone())
         .unwrap_or_else(|| crate::ACCOUNT.to_string())
 }
