@@ -90,7 +90,7 @@ pub fn compare(
 ) -> Result<Report, String> {
     let (pa, pb) = (read_policy(a)?, read_policy(b)?);
     let c: Comparison =
-        reason::compare_in(&view(resource, owner, &pa), &pa, &pb, &mut Z3::default());
+        Z3::default().session(|s| reason::compare_in(&view(resource, owner, &pa), &pa, &pb, s));
     let verdict = match c.verdict() {
         Verdict::Equivalent => "equivalent",
         Verdict::MorePermissive => "more permissive",
@@ -123,7 +123,7 @@ pub fn check_no_new_access(
     owner: Option<&str>,
 ) -> Result<Report, String> {
     let (pn, po) = (read_policy(new)?, read_policy(reference)?);
-    let c = reason::compare_in(&view(resource, owner, &pn), &pn, &po, &mut Z3::default());
+    let c = Z3::default().session(|s| reason::compare_in(&view(resource, owner, &pn), &pn, &po, s));
     Ok(check_report(&c.a_not_b, "the policy grants access the reference does not"))
 }
 
@@ -142,8 +142,8 @@ pub fn check_access_not_granted(
     let p = read_policy(path)?;
     let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let answer =
-        reason::grants_in(&view(resource, owner, &p), &p, &actions, &resources, &mut Z3::default());
+    let answer = Z3::default()
+        .session(|s| reason::grants_in(&view(resource, owner, &p), &p, &actions, &resources, s));
     Ok(check_report(&answer, "the policy grants a listed action on a listed resource"))
 }
 
@@ -159,7 +159,7 @@ pub fn public(
     let owner = owner.map_or_else(|| reason::owner_of(&p), str::to_string);
     let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let answer = reason::public(&p, &owner, &actions, &resources, &mut Z3::default());
+    let answer = Z3::default().session(|s| reason::public(&p, &owner, &actions, &resources, s));
     let text = format!("public: {}\n", answer_text(&answer));
     let json = json!({ "public": answer_json(&answer) });
     let code = match answer {
@@ -179,7 +179,7 @@ pub fn external(
 ) -> Result<Report, String> {
     let p = read_policy(path)?;
     let owner = owner.map_or_else(|| reason::owner_of(&p), str::to_string);
-    match reason::external::external(&p, &owner, trust, &mut Z3::default()) {
+    match Z3::default().session(|s| reason::external::external(&p, &owner, trust, s)) {
         Ok(findings) => {
             let mut text = format!("{} finding(s) for a resource of {owner}\n", findings.len());
             let mut list = Vec::new();
@@ -248,8 +248,8 @@ pub fn can_access(
     let case = load_scenario(scenario, principal)?;
     let set = case.policy_set();
     let who = case.request.principal.clone();
-    let answer =
-        reason::scenario::decide(&set, &who, action, resource, account, !all, &mut Z3::default());
+    let answer = Z3::default()
+        .session(|s| reason::scenario::decide(&set, &who, action, resource, account, !all, s));
     let (verdict, code) = match (&answer, all) {
         (Answer::Yes(_), false) | (Answer::No, true) => ("yes", 0),
         (Answer::No, false) | (Answer::Yes(_), true) => ("no", 1),
@@ -289,7 +289,7 @@ pub fn effective(
     let case = load_scenario(scenario, principal)?;
     let set = case.policy_set();
     let who = case.request.principal.clone();
-    match reason::scenario::effective(&set, &who, pattern, account, &mut Z3::default()) {
+    match Z3::default().session(|s| reason::scenario::effective(&set, &who, pattern, account, s)) {
         Ok(e) => {
             let policy = e.policy(pattern);
             let witnesses: Vec<Value> = e
@@ -321,7 +321,8 @@ pub fn check_no_public_access(
     let Some((actions, resources)) = reason::resource_type_scope(resource_type) else {
         return Err(format!("resource type `{resource_type}` is not supported"));
     };
-    let answer = reason::public(&p, &reason::owner_of(&p), actions, resources, &mut Z3::default());
+    let answer =
+        Z3::default().session(|s| reason::public(&p, &reason::owner_of(&p), actions, resources, s));
     Ok(check_report(&answer, "the policy grants public access"))
 }
 

@@ -138,6 +138,23 @@ impl Actions {
 
     /// Every action of class `k`: its members, or for the class of actions no pattern names,
     /// every such catalog action.
+    /// The classes an `Action` or `NotAction` element matches.
+    pub fn of_clause(&self, clause: &policy::ast::ActionClause) -> Vec<usize> {
+        let mut classes: Vec<usize> = Vec::new();
+        for a in &clause.actions {
+            for c in self.matching(&a.pattern) {
+                if !classes.contains(&c) {
+                    classes.push(c);
+                }
+            }
+        }
+        if clause.negated {
+            (0..self.classes.len()).filter(|c| !classes.contains(c)).collect()
+        } else {
+            classes
+        }
+    }
+
     pub fn members(&self, k: usize) -> Vec<String> {
         let Some(class) = self.classes.get(k) else { return Vec::new() };
         let unnamed = class.first().is_some_and(|a| !self.patterns.iter().any(|p| p.matches(a)));
@@ -585,21 +602,7 @@ impl Query {
             }
         };
         let named = Formula::or(vec![direct.clone(), role.clone(), account.clone()]);
-        let mut classes: Vec<usize> = Vec::new();
-        for a in &s.action.actions {
-            for c in self.actions.matching(&a.pattern) {
-                if !classes.contains(&c) {
-                    classes.push(c);
-                }
-            }
-        }
-        let action = if s.action.negated {
-            let all: Vec<usize> =
-                (0..self.actions.classes.len()).filter(|c| !classes.contains(c)).collect();
-            Formula::ActionIn(all)
-        } else {
-            Formula::ActionIn(classes)
-        };
+        let action = Formula::ActionIn(self.actions.of_clause(&s.action));
         let resource = match &s.resource {
             Some(clause) => self.resource_clause(clause, kind)?,
             // Without a Resource element (a trust policy) a statement applies to any resource.
@@ -1172,6 +1175,17 @@ impl Query {
         keys: &[&str],
         policies: &[&Policy],
     ) -> Vec<(String, Vec<Pin>)> {
+        let statements: Vec<&Statement> = policies.iter().flat_map(|p| &p.statements).collect();
+        self.fixing_values_of(kind, keys, &statements)
+    }
+
+    /// [`Query::fixing_values`] for some statements.
+    pub fn fixing_values_of(
+        &self,
+        kind: Kind,
+        keys: &[&str],
+        statements: &[&Statement],
+    ) -> Vec<(String, Vec<Pin>)> {
         let mut out = Vec::new();
         for wanted in keys {
             let lower = wanted.to_lowercase();
@@ -1179,8 +1193,8 @@ impl Query {
                 continue;
             }
             let mut pins: Vec<Pin> = Vec::new();
-            for p in policies {
-                for s in &p.statements {
+            for s in statements {
+                {
                     for c in s.conditions.iter().filter(|c| c.key_lower == lower) {
                         let text_op = matches!(
                             c.operator.kind.value_type(),

@@ -1,17 +1,24 @@
 //! `external` (decision 006, §5): which callers outside a zone of trust a resource policy lets
 //! in, summarised as Access Analyzer findings: the principal (`*`, an account, an ARN or an
-//! identity provider), the actions, and the condition under which, found by increasingly
-//! specific queries (anyone, then each account the policy names, then each principal it
-//! names; first with every fixing key absent or fresh, then with one key pinned to a value the
-//! policy names, then two, then with the keys free). Actions a more general finding already
+//! identity provider), the actions, and the condition under which, found from general to
+//! specific: anyone, then each account the policy names, then each principal it names; for
+//! each, first with every fixing key absent or fresh, then with the fixing values one of the
+//! policy's statements names pinned (and, where a `Deny` still stands in the way, one value a
+//! `Deny` names as well), then with the keys free. Actions a more general finding already
 //! grants are not repeated in a more specific one.
+//!
+//! The candidates come from the statements, not from every combination of the policy's values:
+//! a principal is asked only about the classes of actions the `Allow` statements that may name
+//! it grant, under the values those statements name. The policy is encoded once per caller
+//! kind for the whole run.
 
 use crate::encode::{Pin, Query, Unsupported, View};
 use crate::ir::Formula;
 use crate::principal::{self, Kind};
-use crate::{accounts_in, search, Answer, Solver, Witness, FIXING_KEYS};
-use policy::ast::PrincipalKind;
-use policy::Policy;
+use crate::{accounts_in, encode_expected, search_encoded, Answer, Solver, Witness, FIXING_KEYS};
+use policy::ast::{PrincipalKind, PrincipalSet};
+use policy::{Effect, Policy, Statement};
+use std::collections::BTreeMap;
 
 /// One way in for callers outside the zone of trust.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +40,7 @@ type Who<'a> = Box<dyn Fn(Kind) -> Formula + 'a>;
 
 /// Action classes found per stratum of conditions (its pins as `key=value`, sorted; `None`
 /// for the stratum with the fixing keys free).
-type Found = std::collections::BTreeMap<Option<Vec<String>>, Vec<usize>>;
+type Found = BTreeMap<Option<Vec<String>>, Vec<usize>>;
 
 fn stratum(pinned: Option<&[(String, Pin)]>) -> Option<Vec<String>> {
     pinned.map(|p| {
@@ -55,6 +62,49 @@ fn subsumed(general: &Found, at: &Option<Vec<String>>) -> Vec<usize> {
         })
         .flat_map(|(_, c)| c.iter().copied())
         .collect()
+}
+
+/// Who a stratum asks about, for the static test of which statements may name it.
+#[derive(Clone, Copy, Debug)]
+enum Target<'a> {
+    /// Anonymous callers and callers of accounts outside `known`.
+    Anyone { known: &'a [String] },
+    /// Callers of an account.
+    Account(&'a str),
+    /// One principal (an ARN) or identity provider.
+    Named(&'a str),
+}
+
+/// Whether statement `s`'s principal element may name callers of `target`: `false` is certain
+/// (every entry is a literal naming other accounts or providers), `true` is for the solver to
+/// confirm.
+fn may_name(s: &Statement, target: Target<'_>) -> bool {
+    let Some(clause) = &s.principal else { return false };
+    let entries = match &clause.set {
+        _ if clause.negated => return true,
+        PrincipalSet::Any => return true,
+        PrincipalSet::Named(entries) => entries,
+    };
+    entries.iter().any(|e| {
+        let value = e.value.as_str();
+        if value.contains(['*', '?']) || e.kind == PrincipalKind::CanonicalUser {
+            return true;
+        }
+        let runs: Vec<&str> = principal::account_runs(value).collect();
+        match (target, e.kind) {
+            (_, PrincipalKind::Service) => false,
+            (Target::Anyone { .. }, PrincipalKind::Federated) => false,
+            (Target::Anyone { known }, _) => {
+                runs.is_empty() || runs.iter().any(|r| !known.iter().any(|k| k == r))
+            }
+            (Target::Account(account), _) => runs.is_empty() || runs.contains(&account),
+            (Target::Named(name), _) => {
+                value == name
+                    || runs.is_empty()
+                    || principal::account_runs(name).any(|r| runs.contains(&r))
+            }
+        }
+    })
 }
 
 /// The findings for resource policy `p` of a resource in `owner`, with `trust` the accounts
@@ -83,7 +133,7 @@ pub fn external(
             principal::entry(kind, query.principal, query.session, PrincipalKind::Aws, value);
         Formula::or(vec![d, r])
     };
-    let mut run = Run { query: &query, policy: p, solver, findings: Vec::new() };
+    let mut run = Run::new(&query, p, solver)?;
 
     // 1. Anyone: an anonymous caller or any caller of an account the policy does not name.
     let anyone: Who = Box::new(|kind| {
@@ -93,7 +143,8 @@ pub fn external(
             query.account_outside(kind, &known)
         }
     });
-    let public = run.principal(("AWS", "*"), true, &anyone, &Found::new())?;
+    let everyone = Target::Anyone { known: &known };
+    let public = run.principal(("AWS", "*"), true, everyone, &anyone, &Found::new())?;
     // 2. Each outside account the policy names, then each principal of it the policy names.
     for account in accounts.iter().filter(|a| !zone.contains(a)) {
         let in_account: Who = Box::new(|kind| {
@@ -106,14 +157,15 @@ pub fn external(
             }
             Formula::and(parts)
         });
-        let granted = run.principal(("AWS", account), false, &in_account, &public)?;
+        let target = Target::Account(account);
+        let granted = run.principal(("AWS", account), false, target, &in_account, &public)?;
         let mut exclude = public.clone();
         for (stratum, classes) in granted {
             exclude.entry(stratum).or_default().extend(classes);
         }
         for value in named.iter().filter(|v| v.contains(account.as_str())) {
             let this: Who = Box::new(|kind| is(kind, value));
-            run.principal(("AWS", value), false, &this, &exclude)?;
+            run.principal(("AWS", value), false, Target::Named(value), &this, &exclude)?;
         }
     }
     // 3. Identity providers the policy names.
@@ -125,80 +177,167 @@ pub fn external(
                 Formula::False
             }
         });
-        run.principal(("Federated", &provider), false, &this, &public)?;
+        let target = Target::Named(&provider);
+        run.principal(("Federated", &provider), false, target, &this, &public)?;
     }
     Ok(run.findings)
 }
+
+/// Most pin sets one statement contributes (the product of the values it names per key);
+/// beyond, its values are left to the stratum with the keys free.
+const MAX_PIN_SETS: usize = 32;
+
+/// A set of fixing keys pinned to values.
+type Pins = Vec<(String, Pin)>;
+
+/// The fixing keys a policy compares, each with the values it names.
+type Fixing = Vec<(String, Vec<Pin>)>;
 
 struct Run<'a, 's> {
     query: &'a Query,
     policy: &'a Policy,
     solver: &'s mut dyn Solver,
     findings: Vec<Finding>,
+    /// The request space and the policy's formula, per caller kind.
+    encoded: Vec<(Kind, Formula)>,
+    /// The fixing keys and values the policy names, per caller kind.
+    fixing: Vec<(Kind, Fixing)>,
+    /// Per statement: its action classes and the pin sets its conditions name.
+    statements: Vec<(Vec<usize>, Vec<Pins>)>,
+    /// The values the `Deny` statements name.
+    deny_pins: Pins,
 }
 
-impl Run<'_, '_> {
+impl<'a, 's> Run<'a, 's> {
+    fn new(
+        query: &'a Query,
+        policy: &'a Policy,
+        solver: &'s mut dyn Solver,
+    ) -> Result<Self, String> {
+        let mut encoded = Vec::new();
+        let mut fixing = Vec::new();
+        for kind in Kind::ALL {
+            let f = encode_expected(query, &[(policy, true)], Some(kind))
+                .map_err(|Unsupported(why)| why)?;
+            encoded.push((kind, f));
+            fixing.push((kind, query.fixing_values(kind, FIXING_KEYS, &[policy])));
+        }
+        let statements = policy
+            .statements
+            .iter()
+            .map(|s| (query.actions.of_clause(&s.action), pin_sets(query, s)))
+            .collect();
+        // A `Deny` whose negated condition names a value is escaped by holding that value.
+        let denies: Vec<Statement> = policy
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Deny)
+            .map(|s| {
+                let mut negated = s.clone();
+                negated.conditions.retain(|c| c.operator.kind.is_negated());
+                negated
+            })
+            .collect();
+        let denies: Vec<&Statement> = denies.iter().collect();
+        let deny_pins = query
+            .fixing_values_of(Kind::Anonymous, FIXING_KEYS, &denies)
+            .into_iter()
+            .flat_map(|(k, pins)| pins.into_iter().map(move |p| (k.clone(), p)))
+            .collect();
+        Ok(Run {
+            query,
+            policy,
+            solver,
+            findings: Vec::new(),
+            encoded,
+            fixing,
+            statements,
+            deny_pins,
+        })
+    }
+
     /// Every stratum of conditions for one principal, skipping what `general` (findings for
     /// more general principals) covers; returns what it found per stratum.
     fn principal(
         &mut self,
         principal: (&str, &str),
         is_public: bool,
+        target: Target<'_>,
         who: &Who,
         general: &Found,
     ) -> Result<Found, String> {
         let mut found = Found::new();
-        // What the principal reaches at all (the fixing keys free) beyond what a more general
-        // principal gets unconditionally: nothing, and no stratum needs asking.
+        // The classes and pin sets of the `Allow` statements that may name the principal.
+        let mut reach: Vec<usize> = Vec::new();
+        let mut levels: BTreeMap<usize, Vec<(Pins, Vec<usize>)>> = BTreeMap::new();
+        for (s, (classes, pin_sets)) in self.policy.statements.iter().zip(&self.statements) {
+            if s.effect != Effect::Allow || !may_name(s, target) {
+                continue;
+            }
+            reach
+                .extend(classes.iter().filter(|c| !reach.contains(c)).copied().collect::<Vec<_>>());
+            let mut sets: Vec<Pins> = pin_sets.iter().filter(|p| !p.is_empty()).cloned().collect();
+            if may_hold_fresh(s) {
+                sets.push(Vec::new());
+            }
+            for pins in sets {
+                add_candidate(&mut levels, pins, classes);
+            }
+        }
+        // Nothing beyond what a more general principal gets unconditionally: no news.
         let unconditional = subsumed(general, &Some(Vec::new()));
-        let (reachable, _) = self.actions(who, None, &unconditional)?;
-        if reachable.is_empty() {
+        if reach.iter().all(|c| unconditional.contains(c)) {
             return Ok(found);
         }
-        let all = self.query.actions.classes.len();
-        let outside: Vec<usize> = (0..all).filter(|c| !reachable.contains(c)).collect();
-        let pins = self.pins();
-        let singles: Vec<Vec<(String, Pin)>> =
-            std::iter::once(Vec::new()).chain(pins.iter().map(|p| vec![p.clone()])).collect();
-        let mut pairs: Vec<Vec<(String, Pin)>> = Vec::new();
-        for (i, a) in pins.iter().enumerate() {
-            for b in pins.iter().skip(i + 1).filter(|b| b.0 != a.0) {
-                pairs.push(vec![a.clone(), b.clone()]);
-            }
-        }
-        for (level, strata) in [singles, pairs].into_iter().enumerate() {
-            let explained: Vec<usize> = found.values().flatten().copied().collect();
-            if level > 0 && reachable.iter().all(|c| explained.contains(c)) {
-                break;
-            }
-            for pinned in &strata {
-                let at = stratum(Some(pinned));
+        // The policy with the principal's own constraint, simplified once for its queries
+        // (when there are any).
+        let mut base: Option<Vec<(Kind, Formula)>> = None;
+        while let Some((_, candidates)) = levels.pop_first() {
+            for (pinned, classes) in candidates {
+                let at = stratum(Some(&pinned));
                 let mut exclude = subsumed(general, &at);
                 exclude.extend(subsumed(&found, &at));
-                exclude.extend(outside.iter().copied());
-                if (0..all).all(|c| exclude.contains(&c)) {
+                let wanted: Vec<usize> =
+                    classes.iter().filter(|c| !exclude.contains(c)).copied().collect();
+                if wanted.is_empty() {
                     continue;
                 }
-                let (classes, witness) = self.actions(who, Some(pinned), &exclude)?;
+                self.base(&mut base, who);
+                let (got, witness) =
+                    self.actions(base.as_deref().unwrap_or_default(), Some(&pinned), &wanted)?;
                 if let Some(witness) = witness {
                     let condition =
                         pinned.iter().map(|(k, p)| (k.clone(), vec![p.text()])).collect();
-                    self.push(principal, is_public, &classes, condition, witness);
+                    self.push(principal, is_public, &got, condition, witness);
                 }
-                found.insert(at, classes);
+                // What a `Deny` keeps out may come in with one of its values as well.
+                let missing: Vec<usize> =
+                    wanted.iter().filter(|c| !got.contains(c)).copied().collect();
+                if !missing.is_empty() {
+                    for extra in &self.deny_pins {
+                        if pinned.iter().all(|(k, _)| *k != extra.0) {
+                            let mut more = pinned.clone();
+                            more.push(extra.clone());
+                            add_candidate(&mut levels, more, &missing);
+                        }
+                    }
+                }
+                found.entry(at).or_default().extend(got);
             }
         }
         // Deeper: the fixing keys free; the condition is what the witness holds. Only what a
         // more general principal gets unconditionally subsumes it.
         let mut exclude = subsumed(general, &Some(Vec::new()));
         exclude.extend(subsumed(&found, &None));
-        exclude.extend(outside.iter().copied());
-        if (0..all).all(|c| exclude.contains(&c)) {
+        let wanted: Vec<usize> = reach.iter().filter(|c| !exclude.contains(c)).copied().collect();
+        if wanted.is_empty() {
             return Ok(found);
         }
-        let (mut classes, witness) = self.actions(who, None, &exclude)?;
+        self.base(&mut base, who);
+        let (mut classes, witness) =
+            self.actions(base.as_deref().unwrap_or_default(), None, &wanted)?;
         if let Some(witness) = witness {
-            let keys: Vec<String> = pins.iter().map(|(k, _)| k.clone()).collect();
+            let keys: Vec<String> = FIXING_KEYS.iter().map(|k| k.to_lowercase()).collect();
             let condition: Vec<(String, Vec<String>)> = witness
                 .context
                 .iter()
@@ -221,43 +360,58 @@ impl Run<'_, '_> {
         Ok(found)
     }
 
-    /// The fixing keys and values the policy names (for any caller kind).
-    fn pins(&self) -> Vec<(String, Pin)> {
-        self.query
-            .fixing_values(Kind::Anonymous, FIXING_KEYS, &[self.policy])
-            .into_iter()
-            .flat_map(|(k, pins)| pins.into_iter().map(move |p| (k.clone(), p)))
-            .collect()
+    /// Per caller kind: the policy allows and the caller is `who`, simplified (once: `cache`).
+    fn base(&mut self, cache: &mut Option<Vec<(Kind, Formula)>>, who: &Who) {
+        if cache.is_some() {
+            return;
+        }
+        let mut out = Vec::new();
+        for (kind, f) in &self.encoded {
+            let own = who(*kind);
+            if own != Formula::False {
+                out.push((*kind, self.solver.simplify(&Formula::and(vec![f.clone(), own]))));
+            }
+        }
+        *cache = Some(out);
     }
 
-    /// The action classes (outside `exclude`) callers of `who` get, with the fixing keys fresh
-    /// but `pinned` (or free when `None`), and the first witness.
+    /// The classes of `wanted` the callers `base` holds for (per kind: the policy allows and
+    /// the caller is the principal asked about) get, with the fixing keys fresh but `pinned`
+    /// (or free when `None`), and the first witness.
     fn actions(
         &mut self,
-        who: &Who,
+        base: &[(Kind, Formula)],
         pinned: Option<&[(String, Pin)]>,
-        exclude: &[usize],
+        wanted: &[usize],
     ) -> Result<(Vec<usize>, Option<Witness>), String> {
-        let classes = self.query.actions.classes.len();
         let mut found: Vec<usize> = Vec::new();
         let mut first = None;
         loop {
             let remaining: Vec<usize> =
-                (0..classes).filter(|c| !found.contains(c) && !exclude.contains(c)).collect();
+                wanted.iter().filter(|c| !found.contains(c)).copied().collect();
             if remaining.is_empty() {
                 break;
             }
-            let query = self.query;
-            let policy = self.policy;
-            let answer = search(self.solver, query, &[(policy, true)], |kind| {
+            let (query, policy, fixing) = (self.query, self.policy, &self.fixing);
+            let cached = |kind: Option<Kind>| {
+                Ok(base
+                    .iter()
+                    .find(|(k, _)| Some(*k) == kind)
+                    .map_or(Formula::False, |(_, f)| f.clone()))
+            };
+            let answer = search_encoded(self.solver, query, &[(policy, true)], cached, |kind| {
                 let Some(kind) = kind else { return Ok(Formula::False) };
+                if !base.iter().any(|(k, _)| *k == kind) {
+                    return Ok(Formula::False);
+                }
                 let keys = match pinned {
                     Some(pinned) => {
-                        query.fresh_keys(&query.fixing_values(kind, FIXING_KEYS, &[policy]), pinned)
+                        let values = fixing.iter().find(|(k, _)| *k == kind).map(|(_, v)| v);
+                        query.fresh_keys(values.map_or(&[][..], |v| v.as_slice()), pinned)
                     }
                     None => Formula::True,
                 };
-                Ok(Formula::and(vec![who(kind), keys, Formula::ActionIn(remaining.clone())]))
+                Ok(Formula::and(vec![keys, Formula::ActionIn(remaining.clone())]))
             });
             match answer {
                 Answer::Yes(w) => {
@@ -270,6 +424,9 @@ impl Run<'_, '_> {
                     else {
                         return Err(format!("the witness action {} has no class", w.action));
                     };
+                    if !remaining.contains(&class) {
+                        return Err(format!("bug: the witness action {} was not asked", w.action));
+                    }
                     found.push(class);
                     first.get_or_insert(w);
                 }
@@ -301,4 +458,67 @@ impl Run<'_, '_> {
             witness,
         });
     }
+}
+
+/// Whether statement `s` may hold with every fixing key absent or fresh: unless one of its
+/// conditions on a fixing key needs a value the policy names (a positive comparison with
+/// literal texts or address ranges, without `IfExists` or `ForAllValues`). A `false` here only
+/// moves a finding to the stratum with the keys free.
+fn may_hold_fresh(s: &Statement) -> bool {
+    use policy::condition::{SetQualifier, ValueType};
+    !s.conditions.iter().any(|c| {
+        let fixing = FIXING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(&c.key));
+        let positive = !c.operator.kind.is_negated()
+            && !c.operator.if_exists
+            && c.operator.qualifier != SetQualifier::ForAllValues;
+        let literal = match c.operator.kind.value_type() {
+            ValueType::Ip => true,
+            ValueType::String | ValueType::Arn => {
+                !c.operator.kind.has_wildcards()
+                    || c.values.iter().all(|v| !v.raw.contains(['*', '?']))
+            }
+            _ => false,
+        };
+        fixing && positive && literal && !c.values.is_empty()
+    })
+}
+
+/// Adds `classes` under `pins` to the candidates, one level per number of keys pinned.
+fn add_candidate(
+    levels: &mut BTreeMap<usize, Vec<(Pins, Vec<usize>)>>,
+    mut pins: Pins,
+    classes: &[usize],
+) {
+    pins.sort_by_key(|(k, p)| (k.clone(), p.text()));
+    let level = levels.entry(pins.len()).or_default();
+    match level.iter_mut().find(|(p, _)| *p == pins) {
+        Some((_, known)) => {
+            known.extend(classes.iter().filter(|c| !known.contains(c)).copied().collect::<Vec<_>>())
+        }
+        None => level.push((pins, classes.to_vec())),
+    }
+}
+
+/// The pin sets statement `s`'s conditions name: one value per fixing key it compares, every
+/// combination (none when there are more than [`MAX_PIN_SETS`]).
+fn pin_sets(query: &Query, s: &Statement) -> Vec<Pins> {
+    let mut sets: Vec<Pins> = vec![Vec::new()];
+    for (key, pins) in query.fixing_values_of(Kind::Anonymous, FIXING_KEYS, &[s]) {
+        if pins.is_empty() {
+            continue;
+        }
+        let mut next = Vec::new();
+        for set in &sets {
+            for pin in &pins {
+                let mut more = set.clone();
+                more.push((key.clone(), pin.clone()));
+                next.push(more);
+            }
+        }
+        if next.len() > MAX_PIN_SETS {
+            return Vec::new();
+        }
+        sets = next;
+    }
+    sets
 }

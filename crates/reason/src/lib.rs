@@ -329,6 +329,36 @@ pub(crate) fn search(
     expected: &[(&Policy, bool)],
     extra: impl Fn(Option<Kind>) -> Result<Formula, Unsupported>,
 ) -> Answer {
+    let encode = |kind: Option<Kind>| encode_expected(query, expected, kind);
+    search_encoded(solver, query, expected, encode, extra)
+}
+
+/// The space of requests of caller `kind` and each `(policy, allowed)` pair's formula.
+pub(crate) fn encode_expected(
+    query: &Query,
+    expected: &[(&Policy, bool)],
+    kind: Option<Kind>,
+) -> Result<Formula, Unsupported> {
+    let mut parts = vec![query.space(kind)];
+    for (p, allowed) in expected {
+        let f = match kind {
+            None => query.allows(p)?,
+            Some(k) => query.resource_allows(p, k)?,
+        };
+        parts.push(if *allowed { f } else { f.negate() });
+    }
+    Ok(Formula::and(parts))
+}
+
+/// [`search`] with the policies already encoded per caller kind by `encoded` (a question that
+/// asks many times encodes once, [`encode_expected`]).
+pub(crate) fn search_encoded(
+    solver: &mut dyn Solver,
+    query: &Query,
+    expected: &[(&Policy, bool)],
+    encoded: impl Fn(Option<Kind>) -> Result<Formula, Unsupported>,
+    extra: impl Fn(Option<Kind>) -> Result<Formula, Unsupported>,
+) -> Answer {
     let kinds: Vec<Option<Kind>> = match query.view {
         View::Identity => vec![None],
         View::Resource { .. } => Kind::ALL.iter().map(|k| Some(*k)).collect(),
@@ -344,18 +374,10 @@ pub(crate) fn search(
             Ok(f) => f,
             Err(Unsupported(why)) => return Answer::Unknown(why),
         };
-        let mut parts = vec![query.space(kind), own];
-        for (p, allowed) in expected {
-            let f = match kind {
-                None => query.allows(p),
-                Some(k) => query.resource_allows(p, k),
-            };
-            match f {
-                Ok(f) => parts.push(if *allowed { f } else { f.negate() }),
-                Err(Unsupported(why)) => return Answer::Unknown(why),
-            }
-        }
-        let formula = Formula::and(parts);
+        let formula = match encoded(kind) {
+            Ok(f) => Formula::and(vec![f, own]),
+            Err(Unsupported(why)) => return Answer::Unknown(why),
+        };
         if formula == Formula::False {
             continue;
         }

@@ -66,6 +66,12 @@ pub enum Sat {
 pub trait Solver {
     /// Whether `formula` holds for some action class below `classes` and some values of `vars`.
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat;
+
+    /// An equivalent formula, possibly smaller (a question that asks many times about one
+    /// part simplifies it once).
+    fn simplify(&mut self, formula: &Formula) -> Formula {
+        formula.clone()
+    }
 }
 
 /// Z3 (the system's libz3) with a per-query timeout, and our own regular-expression
@@ -97,225 +103,393 @@ impl Default for Z3 {
 }
 
 impl Solver for Z3 {
+    /// One check in a session of its own (a question that asks several should run them in
+    /// one [`Z3::session`]: setting Z3 up costs more than most checks).
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
-        // The binding panics on a Z3 error: an error is an unknown answer, never a crash.
-        // Bounded memory: a long-lived solver forgets what it knew past this many answers.
-        if self.memo.len() > 200_000 {
-            self.memo.clear();
-        }
-        let run = std::panic::AssertUnwindSafe(|| self.run(formula, vars, classes));
-        std::panic::catch_unwind(run)
-            .unwrap_or_else(|_| Sat::Unknown("the solver failed on this query".into()))
+        self.session(|s| s.check(formula, vars, classes))
     }
 }
 
 impl Z3 {
-    fn run(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
-        let mut memo = std::mem::take(&mut self.memo);
-        let answer = self.each_class(&mut memo, formula, vars, classes);
-        self.memo = memo;
-        answer
-    }
-
-    fn each_class(&self, memo: &mut Memo, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
+    /// Runs `f` with one Z3 context and two incremental solvers (the skeleton and the string
+    /// groups) for all its checks: each check pushes a scope and pops it, so Z3's set-up
+    /// (several milliseconds per solver) is paid once per session instead of per check.
+    pub fn session<R>(&mut self, f: impl FnOnce(&mut dyn Solver) -> R) -> R {
         let mut cfg = z3::Config::new();
         cfg.set_model_generation(true);
         cfg.set_timeout_msec(u64::from(self.timeout_ms));
         let ctx = z3::Context::new(&cfg);
-        let mut unknown: Option<String> = None;
-        let mut tried: HashSet<Formula> = HashSet::new();
-        for class in 0..classes {
-            // With the action fixed, many formulas fold to `false`: no query for those.
-            let specialized = specialize(formula, class);
-            if specialized == Formula::False || !tried.insert(specialized.clone()) {
-                continue;
-            }
-            match self.solve(&ctx, memo, &specialized, vars) {
-                Sat::Yes(model) => return Sat::Yes(Model { action_class: class, ..model }),
-                Sat::No => {}
-                Sat::Unknown(why) => unknown = Some(why),
-            }
-        }
-        unknown.map_or(Sat::No, Sat::Unknown)
-    }
-
-    /// Solves an action-free formula. Top-level conjuncts over one string variable that nothing
-    /// else mentions are solved on their own, as one membership.
-    fn solve(&self, ctx: &z3::Context, memo: &mut Memo, f: &Formula, vars: &Vars) -> Sat {
-        let conjuncts: Vec<&Formula> = match f {
-            Formula::And(parts) => parts.iter().collect(),
-            other => vec![other],
+        let backend =
+            Backend { ctx: &ctx, skeleton: z3::Solver::new(&ctx), strings: z3::Solver::new(&ctx) };
+        let mut session = Session {
+            max_rounds: self.max_rounds,
+            backend,
+            memo: std::mem::take(&mut self.memo),
+            dirty: false,
         };
-        let mentions: Vec<(Vec<Var>, bool)> = conjuncts.iter().map(|c| mentioned(c)).collect();
-        let pure = |m: &(Vec<Var>, bool), v: Var| !m.1 && m.0.as_slice() == [v];
-        let mut alone: BTreeMap<Var, Vec<&Formula>> = BTreeMap::new();
-        let mut rest: Vec<Formula> = Vec::new();
-        for (c, m) in conjuncts.iter().zip(&mentions) {
-            let single = match m.0.as_slice() {
-                [v] if pure(m, *v) && mentions.iter().all(|o| !o.0.contains(v) || pure(o, *v)) => {
-                    Some(*v)
-                }
-                _ => None,
-            };
-            match single {
-                Some(v) => alone.entry(v).or_default().push(c),
-                None => rest.push((*c).clone()),
-            }
-        }
-        let mut values = BTreeMap::new();
-        for (v, parts) in alone {
-            let re = Re::inter(parts.into_iter().map(as_re).collect());
-            match member_memo(memo, re) {
-                Sat::Yes(word) => {
-                    values.insert(v, Value::Str(word.string(0)));
-                }
-                other => return other,
-            }
-        }
-        if rest.is_empty() {
-            return Sat::Yes(Model { action_class: 0, values });
-        }
-        let f = Formula::and(rest);
-        let mut atoms: Vec<Formula> = Vec::new();
-        let mut natives = false;
-        collect_atoms(&f, &mut atoms, &mut natives);
-        match self.lazily(ctx, memo, &f, vars, &atoms) {
-            Sat::Yes(mut m) => {
-                m.values.extend(values);
-                Sat::Yes(m)
-            }
-            other => other,
-        }
+        let answer = f(&mut session);
+        self.memo = session.memo;
+        answer
+    }
+}
+
+/// Z3's context and the two solvers a session reuses.
+struct Backend<'ctx> {
+    ctx: &'ctx z3::Context,
+    /// The lazy loop's boolean, integer and bit-vector skeleton.
+    skeleton: z3::Solver<'ctx>,
+    /// String groups with policy-variable splits.
+    strings: z3::Solver<'ctx>,
+}
+
+impl<'ctx> Backend<'ctx> {
+    /// `solver` with a scope pushed for the duration of `f`.
+    fn scoped<R>(solver: &z3::Solver<'ctx>, f: impl FnOnce(&z3::Solver<'ctx>) -> R) -> R {
+        solver.push();
+        let answer = f(solver);
+        solver.pop(1);
+        answer
+    }
+}
+
+/// The checks of one [`Z3::session`].
+struct Session<'ctx> {
+    max_rounds: usize,
+    backend: Backend<'ctx>,
+    memo: Memo,
+    /// A check panicked between a push and its pop: the solvers are reset before the next.
+    dirty: bool,
+}
+
+impl Solver for Session<'_> {
+    fn simplify(&mut self, formula: &Formula) -> Formula {
+        propagate(&mut self.memo, formula)
     }
 
-    /// The lazy loop: Z3 picks truth values for the string atoms, the strings are checked group
-    /// by group, conflicts are blocked.
-    fn lazily(
-        &self,
-        ctx: &z3::Context,
-        memo: &mut Memo,
-        f: &Formula,
-        vars: &Vars,
-        atoms: &[Formula],
-    ) -> Sat {
-        let index: HashMap<&Formula, usize> =
-            atoms.iter().enumerate().map(|(i, a)| (a, i)).collect();
-        let mut decls = String::new();
-        for v in 0..vars.len() {
-            match vars.sort(v) {
-                Sort::Str => {}
-                Sort::Int => decls.push_str(&format!("(declare-const x{v} Int)\n")),
-                Sort::Bool => decls.push_str(&format!("(declare-const x{v} Bool)\n")),
-                Sort::Bv => decls.push_str(&format!("(declare-const x{v} (_ BitVec 128))\n")),
-            }
+    fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
+        // Bounded memory: a long-lived solver forgets what it knew past this many answers.
+        if self.memo.len() > 200_000 {
+            self.memo.clear();
         }
-        for i in 0..atoms.len() {
-            decls.push_str(&format!("(declare-const p{i} Bool)\n"));
+        if self.dirty {
+            self.backend.skeleton.reset();
+            self.backend.strings.reset();
+            self.dirty = false;
         }
-        let mut text = decls.clone();
-        text.push_str("(assert ");
-        write_formula(f, &index, &mut text);
-        text.push_str(")\n");
-        let skeleton = z3::Solver::new(ctx);
-        skeleton.from_string(text);
-        let groups = groups(atoms);
-        for round in 0..self.max_rounds {
-            // Many conflicts: tell Z3 how the memberships relate, once.
-            if round == RELATE_AFTER || (round == 0 && atoms.len() >= RELATE_EARLY) {
-                let mut clauses = decls.clone();
-                clauses.push_str(&relations(memo, atoms));
-                skeleton.from_string(clauses);
-            }
-            match skeleton.check() {
-                z3::SatResult::Unsat => return Sat::No,
-                z3::SatResult::Unknown => return Sat::Unknown(reason(&skeleton)),
-                z3::SatResult::Sat => {}
-            }
-            let Some(model) = skeleton.get_model() else {
-                return Sat::Unknown("the model could not be read".into());
-            };
-            let truth: Vec<bool> = (0..atoms.len())
-                .map(|i| {
-                    model
-                        .eval(&ZBool::new_const(ctx, format!("p{i}")), true)
-                        .and_then(|b| b.as_bool())
-                        .unwrap_or(false)
-                })
-                .collect();
-            let mut values = BTreeMap::new();
-            let mut conflict = None;
-            for (members, group_vars) in &groups {
-                let literals: Vec<(usize, bool)> =
-                    members.iter().map(|i| (*i, truth.get(*i).copied().unwrap_or(false))).collect();
-                match check_group(ctx, memo, atoms, &literals, group_vars) {
-                    Sat::Yes(m) => values.extend(m.values),
-                    Sat::Unknown(why) => return Sat::Unknown(why),
-                    Sat::No => {
-                        conflict = Some(minimise(ctx, memo, atoms, literals, group_vars));
-                        break;
-                    }
-                }
-            }
-            match conflict {
-                Some(core) => {
-                    let mut block = decls.clone();
-                    block.push_str("(assert (not (and true");
-                    for (i, polarity) in core {
-                        block.push_str(&if polarity {
-                            format!(" p{i}")
-                        } else {
-                            format!(" (not p{i})")
-                        });
-                    }
-                    block.push_str(")))\n");
-                    skeleton.from_string(block);
-                }
-                None => {
-                    for v in 0..vars.len() {
-                        let name = format!("x{v}");
-                        let value = match vars.sort(v) {
-                            Sort::Str => continue,
-                            Sort::Bool => model
-                                .eval(&ZBool::new_const(ctx, name), true)
-                                .and_then(|b| b.as_bool())
-                                .map(Value::Bool),
-                            Sort::Int => model
-                                .eval(&ZInt::new_const(ctx, name), true)
-                                .and_then(|i| parse_int(&i.to_string()))
-                                .map(Value::Int),
-                            Sort::Bv => model
-                                .eval(&BV::new_const(ctx, name, 128), true)
-                                .and_then(|b| parse_bv(&b.to_string()))
-                                .map(Value::Bv),
-                        };
-                        match value {
-                            Some(value) => {
-                                values.insert(v, value);
-                            }
-                            None => return Sat::Unknown("the model could not be read".into()),
-                        }
-                    }
-                    return Sat::Yes(Model { action_class: 0, values });
-                }
-            }
+        // The binding panics on a Z3 error: an error is an unknown answer, never a crash.
+        self.dirty = true;
+        let mut memo = std::mem::take(&mut self.memo);
+        let run = std::panic::AssertUnwindSafe(|| {
+            each_class(self.max_rounds, &self.backend, &mut memo, formula, vars, classes)
+        });
+        let answer = std::panic::catch_unwind(run)
+            .unwrap_or_else(|_| Sat::Unknown("the solver failed on this query".into()));
+        self.memo = memo;
+        if !matches!(answer, Sat::Unknown(_)) {
+            self.dirty = false;
         }
-        Sat::Unknown(format!("more than {} string conflicts", self.max_rounds))
+        answer
     }
+}
+
+fn each_class(
+    max_rounds: usize,
+    z: &Backend<'_>,
+    memo: &mut Memo,
+    formula: &Formula,
+    vars: &Vars,
+    classes: usize,
+) -> Sat {
+    let mut unknown: Option<String> = None;
+    let mut tried: HashSet<Formula> = HashSet::new();
+    for class in 0..classes {
+        // With the action fixed, many formulas fold to `false`: no query for those.
+        let specialized = specialize(formula, class);
+        if specialized == Formula::False || !tried.insert(specialized.clone()) {
+            continue;
+        }
+        match solve(max_rounds, z, memo, &specialized, vars) {
+            Sat::Yes(model) => return Sat::Yes(Model { action_class: class, ..model }),
+            Sat::No => {}
+            Sat::Unknown(why) => unknown = Some(why),
+        }
+    }
+    unknown.map_or(Sat::No, Sat::Unknown)
+}
+
+/// Solves an action-free formula. Top-level conjuncts over one string variable that nothing
+/// else mentions are solved on their own, as one membership.
+fn solve(max_rounds: usize, z: &Backend<'_>, memo: &mut Memo, f: &Formula, vars: &Vars) -> Sat {
+    let f = &propagate(memo, f);
+    if *f == Formula::False {
+        return Sat::No;
+    }
+    let conjuncts: Vec<&Formula> = match f {
+        Formula::And(parts) => parts.iter().collect(),
+        other => vec![other],
+    };
+    let mentions: Vec<(Vec<Var>, bool)> = conjuncts.iter().map(|c| mentioned(c)).collect();
+    let pure = |m: &(Vec<Var>, bool), v: Var| !m.1 && m.0.as_slice() == [v];
+    let mut alone: BTreeMap<Var, Vec<&Formula>> = BTreeMap::new();
+    let mut rest: Vec<Formula> = Vec::new();
+    for (c, m) in conjuncts.iter().zip(&mentions) {
+        let single = match m.0.as_slice() {
+            [v] if pure(m, *v) && mentions.iter().all(|o| !o.0.contains(v) || pure(o, *v)) => {
+                Some(*v)
+            }
+            _ => None,
+        };
+        match single {
+            Some(v) => alone.entry(v).or_default().push(c),
+            None => rest.push((*c).clone()),
+        }
+    }
+    let mut values = BTreeMap::new();
+    for (v, parts) in alone {
+        let re = Re::inter(parts.into_iter().map(as_re).collect());
+        match member_memo(memo, re) {
+            Sat::Yes(word) => {
+                values.insert(v, Value::Str(word.string(0)));
+            }
+            other => return other,
+        }
+    }
+    if rest.is_empty() {
+        return Sat::Yes(Model { action_class: 0, values });
+    }
+    let f = Formula::and(rest);
+    let mut atoms: Vec<Formula> = Vec::new();
+    let mut natives = false;
+    collect_atoms(&f, &mut atoms, &mut natives);
+    let lazy = |skeleton: &z3::Solver<'_>| lazily(max_rounds, z, skeleton, memo, &f, vars, &atoms);
+    match Backend::scoped(&z.skeleton, lazy) {
+        Sat::Yes(mut m) => {
+            m.values.extend(values);
+            Sat::Yes(m)
+        }
+        other => other,
+    }
+}
+
+/// `f` with the memberships the top-level ones decide folded: where the language a variable
+/// is confined to (the intersection of its top-level memberships) is disjoint from an atom's,
+/// the atom is false; where it lies inside, true. Most of a large policy's statements name
+/// principals, resources or values the question has already ruled out; Z3 never sees them.
+fn propagate(memo: &mut Memo, f: &Formula) -> Formula {
+    let Formula::And(conjuncts) = f else { return f.clone() };
+    let unit = |c: &Formula| match c {
+        Formula::In(v, re) => Some((*v, re.clone())),
+        Formula::Not(inner) => match inner.as_ref() {
+            Formula::In(v, re) => Some((*v, Re::comp(re.clone()))),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut units: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
+    for (v, re) in conjuncts.iter().filter_map(unit) {
+        units.entry(v).or_default().push(re);
+    }
+    if units.is_empty() {
+        return f.clone();
+    }
+    // Per variable: its language and what is known of atoms against it (taken out of the
+    // memo for the walk: hashing a large language once, not per atom).
+    let mut langs: BTreeMap<Var, (Re, HashMap<Re, Option<bool>>)> = units
+        .into_iter()
+        .map(|(v, res)| {
+            let lang = Re::inter(res);
+            let known = memo.decided.remove(&lang).unwrap_or_default();
+            (v, (lang, known))
+        })
+        .collect();
+    let mut parts = Vec::with_capacity(conjuncts.len());
+    for c in conjuncts {
+        if unit(c).is_some() {
+            parts.push(c.clone());
+            continue;
+        }
+        parts.push(fold_atoms(c, &mut |v, re| {
+            let (lang, known) = langs.get_mut(&v)?;
+            if let Some(answer) = known.get(re) {
+                return *answer;
+            }
+            let disjoint = Re::inter(vec![lang.clone(), re.clone()]);
+            let inside = Re::inter(vec![lang.clone(), Re::comp(re.clone())]);
+            let answer = if lang.disjoint_by_prefix(re) || member_memo(memo, disjoint) == Sat::No {
+                Some(false)
+            } else if member_memo(memo, inside) == Sat::No {
+                Some(true)
+            } else {
+                None
+            };
+            known.insert(re.clone(), answer);
+            answer
+        }));
+    }
+    for (lang, known) in langs.into_values() {
+        memo.decided.insert(lang, known);
+    }
+    Formula::and(parts)
+}
+
+/// `f` with each membership `decide` settles replaced by its truth value, folded.
+fn fold_atoms(f: &Formula, decide: &mut dyn FnMut(Var, &Re) -> Option<bool>) -> Formula {
+    match f {
+        Formula::In(v, re) => decide(*v, re).map_or_else(|| f.clone(), Formula::from),
+        Formula::Not(inner) => fold_atoms(inner, decide).negate(),
+        Formula::And(parts) => Formula::and(parts.iter().map(|p| fold_atoms(p, decide)).collect()),
+        Formula::Or(parts) => Formula::or(parts.iter().map(|p| fold_atoms(p, decide)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The lazy loop: Z3 picks truth values for the string atoms, the strings are checked group
+/// by group, conflicts are blocked.
+fn lazily<'ctx>(
+    max_rounds: usize,
+    z: &Backend<'ctx>,
+    skeleton: &z3::Solver<'ctx>,
+    memo: &mut Memo,
+    f: &Formula,
+    vars: &Vars,
+    atoms: &[Formula],
+) -> Sat {
+    let index: HashMap<&Formula, usize> = atoms.iter().enumerate().map(|(i, a)| (a, i)).collect();
+    let mut decls = String::new();
+    for v in 0..vars.len() {
+        match vars.sort(v) {
+            Sort::Str => {}
+            Sort::Int => decls.push_str(&format!("(declare-const x{v} Int)\n")),
+            Sort::Bool => decls.push_str(&format!("(declare-const x{v} Bool)\n")),
+            Sort::Bv => decls.push_str(&format!("(declare-const x{v} (_ BitVec 128))\n")),
+        }
+    }
+    for i in 0..atoms.len() {
+        decls.push_str(&format!("(declare-const p{i} Bool)\n"));
+    }
+    let mut text = decls.clone();
+    text.push_str("(assert ");
+    write_formula(f, &index, &mut text);
+    text.push_str(")\n");
+    let ctx = z.ctx;
+    skeleton.from_string(text);
+    let groups = groups(atoms);
+    for round in 0..max_rounds {
+        // Many conflicts: tell Z3 how the memberships relate, once.
+        if round == RELATE_AFTER || (round == 0 && atoms.len() >= RELATE_EARLY) {
+            let mut clauses = decls.clone();
+            clauses.push_str(&relations(memo, atoms));
+            skeleton.from_string(clauses);
+        }
+        match skeleton.check() {
+            z3::SatResult::Unsat => return Sat::No,
+            z3::SatResult::Unknown => return Sat::Unknown(reason(skeleton)),
+            z3::SatResult::Sat => {}
+        }
+        let Some(model) = skeleton.get_model() else {
+            return Sat::Unknown("the model could not be read".into());
+        };
+        let truth: Vec<bool> = (0..atoms.len())
+            .map(|i| {
+                model
+                    .eval(&ZBool::new_const(ctx, format!("p{i}")), true)
+                    .and_then(|b| b.as_bool())
+                    .unwrap_or(false)
+            })
+            .collect();
+        let mut values = BTreeMap::new();
+        let mut conflict = None;
+        for (members, group_vars) in &groups {
+            let literals: Vec<(usize, bool)> =
+                members.iter().map(|i| (*i, truth.get(*i).copied().unwrap_or(false))).collect();
+            match check_group(z, memo, atoms, &literals, group_vars) {
+                Sat::Yes(m) => values.extend(m.values),
+                Sat::Unknown(why) => return Sat::Unknown(why),
+                Sat::No => {
+                    conflict = Some(minimise(z, memo, atoms, literals, group_vars));
+                    break;
+                }
+            }
+        }
+        match conflict {
+            Some(core) => {
+                let mut block = decls.clone();
+                block.push_str("(assert (not (and true");
+                for (i, polarity) in core {
+                    block.push_str(&if polarity {
+                        format!(" p{i}")
+                    } else {
+                        format!(" (not p{i})")
+                    });
+                }
+                block.push_str(")))\n");
+                skeleton.from_string(block);
+            }
+            None => {
+                for v in 0..vars.len() {
+                    let name = format!("x{v}");
+                    let value = match vars.sort(v) {
+                        Sort::Str => continue,
+                        Sort::Bool => model
+                            .eval(&ZBool::new_const(ctx, name), true)
+                            .and_then(|b| b.as_bool())
+                            .map(Value::Bool),
+                        Sort::Int => model
+                            .eval(&ZInt::new_const(ctx, name), true)
+                            .and_then(|i| parse_int(&i.to_string()))
+                            .map(Value::Int),
+                        Sort::Bv => model
+                            .eval(&BV::new_const(ctx, name, 128), true)
+                            .and_then(|b| parse_bv(&b.to_string()))
+                            .map(Value::Bv),
+                    };
+                    match value {
+                        Some(value) => {
+                            values.insert(v, value);
+                        }
+                        None => return Sat::Unknown("the model could not be read".into()),
+                    }
+                }
+                return Sat::Yes(Model { action_class: 0, values });
+            }
+        }
+    }
+    Sat::Unknown(format!("more than {max_rounds} string conflicts"))
 }
 
 fn reason(s: &z3::Solver<'_>) -> String {
     s.get_reason_unknown().unwrap_or_else(|| "unknown".into())
 }
 
-/// Membership answers already worked out in one query (the lazy loop asks the same again).
-type Memo = HashMap<Re, Sat>;
+/// Membership answers already worked out (the lazy loop and a question's queries ask the same
+/// again), and [`propagate`]'s decisions per confining language and atom.
+#[derive(Clone, Debug, Default)]
+struct Memo {
+    answers: HashMap<Re, Sat>,
+    decided: HashMap<Re, HashMap<Re, Option<bool>>>,
+}
+
+impl Memo {
+    fn new() -> Memo {
+        Memo::default()
+    }
+
+    fn len(&self) -> usize {
+        self.answers.len() + self.decided.values().map(HashMap::len).sum::<usize>()
+    }
+
+    fn clear(&mut self) {
+        self.answers.clear();
+        self.decided.clear();
+    }
+}
 
 fn member_memo(memo: &mut Memo, re: Re) -> Sat {
-    if let Some(known) = memo.get(&re) {
+    if let Some(known) = memo.answers.get(&re) {
         return known.clone();
     }
     let answer = member(&re);
-    memo.insert(re, answer.clone());
+    memo.answers.insert(re, answer.clone());
     answer
 }
 
@@ -398,7 +572,7 @@ fn relations(memo: &mut Memo, atoms: &[Formula]) -> String {
 /// Drops literals of an unsatisfiable string group while it stays unsatisfiable, so the
 /// blocking clause rules out more than one assignment.
 fn minimise(
-    ctx: &z3::Context,
+    z: &Backend<'_>,
     memo: &mut Memo,
     atoms: &[Formula],
     literals: Vec<(usize, bool)>,
@@ -445,7 +619,7 @@ fn minimise(
     while i < literals.len() {
         let mut without = literals.clone();
         without.remove(i);
-        if check_group(ctx, memo, atoms, &without, vars) == Sat::No {
+        if check_group(z, memo, atoms, &without, vars) == Sat::No {
             literals = without;
         } else {
             i += 1;
@@ -527,7 +701,7 @@ fn string_query(atoms: &[Formula], literals: &[(usize, bool)]) -> String {
 /// Checks a group's literals: one membership per variable by derivatives when the group has
 /// only memberships, else Z3.
 fn check_group(
-    ctx: &z3::Context,
+    z: &Backend<'_>,
     memo: &mut Memo,
     atoms: &[Formula],
     literals: &[(usize, bool)],
@@ -535,7 +709,9 @@ fn check_group(
 ) -> Sat {
     let splits = literals.iter().any(|(i, _)| matches!(atoms.get(*i), Some(Formula::Split { .. })));
     if splits {
-        return strings(ctx, &string_query(atoms, literals), vars);
+        return Backend::scoped(&z.strings, |solver| {
+            strings(z.ctx, solver, &string_query(atoms, literals), vars)
+        });
     }
     let mut per_var: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
     for (i, polarity) in &prune(atoms, literals) {
@@ -559,9 +735,13 @@ fn check_group(
     Sat::Yes(Model { action_class: 0, values })
 }
 
-/// Checks string assertions over `vars` in a fresh solver and reads their values.
-fn strings(ctx: &z3::Context, assertions: &str, vars: &[Var]) -> Sat {
-    let solver = z3::Solver::new(ctx);
+/// Checks string assertions over `vars` in `solver` and reads their values.
+fn strings<'ctx>(
+    ctx: &'ctx z3::Context,
+    solver: &z3::Solver<'ctx>,
+    assertions: &str,
+    vars: &[Var],
+) -> Sat {
     let mut text = String::new();
     for v in vars {
         text.push_str(&format!("(declare-const x{v} String)\n"));
@@ -570,7 +750,7 @@ fn strings(ctx: &z3::Context, assertions: &str, vars: &[Var]) -> Sat {
     solver.from_string(text);
     match solver.check() {
         z3::SatResult::Unsat => Sat::No,
-        z3::SatResult::Unknown => Sat::Unknown(reason(&solver)),
+        z3::SatResult::Unknown => Sat::Unknown(reason(solver)),
         z3::SatResult::Sat => {
             let Some(model) = solver.get_model() else {
                 return Sat::Unknown("the model could not be read".into());

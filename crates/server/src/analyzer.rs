@@ -101,7 +101,7 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
             let new = document(input, "newPolicyDocument")?;
             let existing = document(input, "existingPolicyDocument")?;
             let view = view_of(input, &new)?;
-            let c = reason::compare_in(&view, &new, &existing, &mut Z3::default());
+            let c = Z3::default().session(|s| reason::compare_in(&view, &new, &existing, s));
             result(
                 c.a_not_b,
                 &view,
@@ -137,7 +137,8 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 }
                 let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
                 let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-                let answer = reason::grants_in(&view, &p, &actions, &resources, &mut Z3::default());
+                let answer = Z3::default()
+                    .session(|s| reason::grants_in(&view, &p, &actions, &resources, s));
                 if answer != Answer::No {
                     return result(
                         answer,
@@ -170,7 +171,8 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 ));
             };
             let owner = reason::owner_of(&p);
-            let answer = reason::public(&p, &owner, actions, resources, &mut Z3::default());
+            let answer =
+                Z3::default().session(|s| reason::public(&p, &owner, actions, resources, s));
             result(
                 answer,
                 &View::Resource { owner },
