@@ -180,6 +180,18 @@ impl Re {
     /// A shortest word of the language, found by breadth-first search over derivatives (one
     /// character per class of characters the language treats alike); `Ok(None)` if the
     /// language is empty, `Err` if more than `limit` derivatives were needed.
+    /// Whether the language has `text`, by one derivative per character.
+    pub fn accepts(&self, text: &str) -> bool {
+        let mut re = self.clone();
+        for c in text.chars() {
+            re = re.derive(c);
+            if re == Re::none() {
+                return false;
+            }
+        }
+        re.nullable()
+    }
+
     pub fn witness(&self, limit: usize) -> Result<Option<String>, TooManyStates> {
         let start = Re::union(vec![self.clone()]);
         let mut seen: std::collections::HashMap<Re, usize> = std::collections::HashMap::new();
@@ -484,7 +496,9 @@ mod tests {
     use super::*;
 
     fn matches(re: &Re, text: &str) -> bool {
-        text.chars().fold(re.clone(), |r, c| r.derive(c)).nullable()
+        let by_fold = text.chars().fold(re.clone(), |r, c| r.derive(c)).nullable();
+        assert_eq!(re.accepts(text), by_fold, "{re:?} {text}");
+        by_fold
     }
 
     #[test]

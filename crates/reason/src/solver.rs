@@ -115,12 +115,14 @@ impl Z3 {
     /// groups) for all its checks: each check pushes a scope and pops it, so Z3's set-up
     /// (several milliseconds per solver) is paid once per session instead of per check.
     pub fn session<R>(&mut self, f: impl FnOnce(&mut dyn Solver) -> R) -> R {
-        let mut cfg = z3::Config::new();
-        cfg.set_model_generation(true);
-        cfg.set_timeout_msec(u64::from(self.timeout_ms));
-        let ctx = z3::Context::new(&cfg);
-        let backend =
-            Backend { ctx: &ctx, skeleton: z3::Solver::new(&ctx), strings: z3::Solver::new(&ctx) };
+        // Made on first use: many questions are answered without Z3.
+        let ctx = std::cell::OnceCell::new();
+        let backend = Backend {
+            timeout_ms: self.timeout_ms,
+            ctx: &ctx,
+            skeleton: std::cell::OnceCell::new(),
+            strings: std::cell::OnceCell::new(),
+        };
         let mut session = Session {
             max_rounds: self.max_rounds,
             backend,
@@ -133,16 +135,44 @@ impl Z3 {
     }
 }
 
-/// Z3's context and the two solvers a session reuses.
+/// Z3's context and the two solvers a session reuses, each made on first use.
 struct Backend<'ctx> {
-    ctx: &'ctx z3::Context,
+    timeout_ms: u32,
+    ctx: &'ctx std::cell::OnceCell<z3::Context>,
     /// The lazy loop's boolean, integer and bit-vector skeleton.
-    skeleton: z3::Solver<'ctx>,
+    skeleton: std::cell::OnceCell<z3::Solver<'ctx>>,
     /// String groups with policy-variable splits.
-    strings: z3::Solver<'ctx>,
+    strings: std::cell::OnceCell<z3::Solver<'ctx>>,
 }
 
 impl<'ctx> Backend<'ctx> {
+    fn ctx(&self) -> &'ctx z3::Context {
+        self.ctx.get_or_init(|| {
+            let mut cfg = z3::Config::new();
+            cfg.set_model_generation(true);
+            cfg.set_timeout_msec(u64::from(self.timeout_ms));
+            z3::Context::new(&cfg)
+        })
+    }
+
+    fn skeleton(&self) -> &z3::Solver<'ctx> {
+        self.skeleton.get_or_init(|| z3::Solver::new(self.ctx()))
+    }
+
+    fn strings(&self) -> &z3::Solver<'ctx> {
+        self.strings.get_or_init(|| z3::Solver::new(self.ctx()))
+    }
+
+    /// Forgets every assertion (after a check that may have left a scope pushed).
+    fn reset(&self) {
+        if let Some(s) = self.skeleton.get() {
+            s.reset();
+        }
+        if let Some(s) = self.strings.get() {
+            s.reset();
+        }
+    }
+
     /// `solver` with a scope pushed for the duration of `f`.
     fn scoped<R>(solver: &z3::Solver<'ctx>, f: impl FnOnce(&z3::Solver<'ctx>) -> R) -> R {
         solver.push();
@@ -163,7 +193,7 @@ struct Session<'ctx> {
 
 impl Solver for Session<'_> {
     fn simplify(&mut self, formula: &Formula) -> Formula {
-        propagate(&mut self.memo, formula)
+        propagate(&mut self.memo, formula, true)
     }
 
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
@@ -172,8 +202,7 @@ impl Solver for Session<'_> {
             self.memo.clear();
         }
         if self.dirty {
-            self.backend.skeleton.reset();
-            self.backend.strings.reset();
+            self.backend.reset();
             self.dirty = false;
         }
         // The binding panics on a Z3 error: an error is an unknown answer, never a crash.
@@ -219,8 +248,14 @@ fn each_class(
 
 /// Solves an action-free formula. Top-level conjuncts over one string variable that nothing
 /// else mentions are solved on their own, as one membership.
-fn solve(max_rounds: usize, z: &Backend<'_>, memo: &mut Memo, f: &Formula, vars: &Vars) -> Sat {
-    let f = &propagate(memo, f);
+fn solve<'ctx>(
+    max_rounds: usize,
+    z: &Backend<'ctx>,
+    memo: &mut Memo,
+    f: &Formula,
+    vars: &Vars,
+) -> Sat {
+    let f = &propagate(memo, f, false);
     if *f == Formula::False {
         return Sat::No;
     }
@@ -261,8 +296,9 @@ fn solve(max_rounds: usize, z: &Backend<'_>, memo: &mut Memo, f: &Formula, vars:
     let mut atoms: Vec<Formula> = Vec::new();
     let mut natives = false;
     collect_atoms(&f, &mut atoms, &mut natives);
-    let lazy = |skeleton: &z3::Solver<'_>| lazily(max_rounds, z, skeleton, memo, &f, vars, &atoms);
-    match Backend::scoped(&z.skeleton, lazy) {
+    let lazy =
+        |skeleton: &z3::Solver<'ctx>| lazily(max_rounds, z, skeleton, memo, &f, vars, &atoms);
+    match Backend::scoped(z.skeleton(), lazy) {
         Sat::Yes(mut m) => {
             m.values.extend(values);
             Sat::Yes(m)
@@ -271,11 +307,14 @@ fn solve(max_rounds: usize, z: &Backend<'_>, memo: &mut Memo, f: &Formula, vars:
     }
 }
 
-/// `f` with the memberships the top-level ones decide folded: where the language a variable
-/// is confined to (the intersection of its top-level memberships) is disjoint from an atom's,
-/// the atom is false; where it lies inside, true. Most of a large policy's statements name
-/// principals, resources or values the question has already ruled out; Z3 never sees them.
-fn propagate(memo: &mut Memo, f: &Formula) -> Formula {
+/// `f` with the atoms its top-level literals decide folded: where the language a string
+/// variable is confined to (the intersection of its top-level memberships) is disjoint from an
+/// atom's, the atom is false; where it lies inside, true; likewise for address ranges and
+/// booleans. Most of a large policy's statements name principals, resources or values the
+/// question has already ruled out; Z3 never sees them. Without `thorough` only the cheap tests
+/// run (literal prefixes, one word against a language); with it, intersections are searched
+/// too (for a part a question simplifies once and asks about many times).
+fn propagate(memo: &mut Memo, f: &Formula, thorough: bool) -> Formula {
     let Formula::And(conjuncts) = f else { return f.clone() };
     let unit = |c: &Formula| match c {
         Formula::In(v, re) => Some((*v, re.clone())),
@@ -286,10 +325,21 @@ fn propagate(memo: &mut Memo, f: &Formula) -> Formula {
         _ => None,
     };
     let mut units: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
-    for (v, re) in conjuncts.iter().filter_map(unit) {
-        units.entry(v).or_default().push(re);
+    let mut natives: Vec<(&Formula, bool)> = Vec::new();
+    for c in conjuncts {
+        if let Some((v, re)) = unit(c) {
+            units.entry(v).or_default().push(re);
+            continue;
+        }
+        match c {
+            Formula::Bool(_) | Formula::BvTop { .. } => natives.push((c, true)),
+            Formula::Not(inner) if matches!(**inner, Formula::Bool(_) | Formula::BvTop { .. }) => {
+                natives.push((inner, false))
+            }
+            _ => {}
+        }
     }
-    if units.is_empty() {
+    if units.is_empty() && natives.is_empty() {
         return f.clone();
     }
     // Per variable: its language and what is known of atoms against it (taken out of the
@@ -304,26 +354,44 @@ fn propagate(memo: &mut Memo, f: &Formula) -> Formula {
         .collect();
     let mut parts = Vec::with_capacity(conjuncts.len());
     for c in conjuncts {
-        if unit(c).is_some() {
+        let is_unit = unit(c).is_some()
+            || matches!(c, Formula::Bool(_) | Formula::BvTop { .. })
+            || matches!(c, Formula::Not(inner) if matches!(**inner, Formula::Bool(_) | Formula::BvTop { .. }));
+        if is_unit {
             parts.push(c.clone());
             continue;
         }
-        parts.push(fold_atoms(c, &mut |v, re| {
-            let (lang, known) = langs.get_mut(&v)?;
-            if let Some(answer) = known.get(re) {
-                return *answer;
+        parts.push(fold_atoms(c, &mut |atom| match atom {
+            Formula::In(v, re) => {
+                let (lang, known) = langs.get_mut(v)?;
+                if let Some(answer) = known.get(re) {
+                    return *answer;
+                }
+                let disjoint = Re::inter(vec![lang.clone(), re.clone()]);
+                let inside = Re::inter(vec![lang.clone(), Re::comp(re.clone())]);
+                let answer = if lang.disjoint_by_prefix(re) {
+                    Some(false)
+                } else if let Re::Lit(text) = re {
+                    // One word: outside the language, the atom is false; inside, the variable
+                    // may still hold another word.
+                    if lang.accepts(text) {
+                        None
+                    } else {
+                        Some(false)
+                    }
+                } else if !thorough {
+                    None
+                } else if member_memo(memo, disjoint) == Sat::No {
+                    Some(false)
+                } else if member_memo(memo, inside) == Sat::No {
+                    Some(true)
+                } else {
+                    None
+                };
+                known.insert(re.clone(), answer);
+                answer
             }
-            let disjoint = Re::inter(vec![lang.clone(), re.clone()]);
-            let inside = Re::inter(vec![lang.clone(), Re::comp(re.clone())]);
-            let answer = if lang.disjoint_by_prefix(re) || member_memo(memo, disjoint) == Sat::No {
-                Some(false)
-            } else if member_memo(memo, inside) == Sat::No {
-                Some(true)
-            } else {
-                None
-            };
-            known.insert(re.clone(), answer);
-            answer
+            other => natives.iter().find_map(|(u, holds)| native_implies(u, *holds, other)),
         }));
     }
     for (lang, known) in langs.into_values() {
@@ -332,10 +400,44 @@ fn propagate(memo: &mut Memo, f: &Formula) -> Formula {
     Formula::and(parts)
 }
 
-/// `f` with each membership `decide` settles replaced by its truth value, folded.
-fn fold_atoms(f: &Formula, decide: &mut dyn FnMut(Var, &Re) -> Option<bool>) -> Formula {
+/// What a top-level boolean or address-range literal (`unit` holding iff `holds`) says of
+/// `atom`, if anything.
+fn native_implies(unit: &Formula, holds: bool, atom: &Formula) -> Option<bool> {
+    // The top `k` bits of `x`.
+    let top = |x: u128, k: u8| if k == 0 { 0 } else { x >> (128 - u32::from(k.min(128))) };
+    match (unit, atom) {
+        (Formula::Bool(u), Formula::Bool(a)) if u == a => Some(holds),
+        (
+            Formula::BvTop { var: u, bits: ub, value: uv },
+            Formula::BvTop { var: a, bits: ab, value: av },
+        ) if u == a => {
+            let shared = (*ub).min(*ab);
+            if holds {
+                // Inside the unit's range: an overlapping range is entered by it...
+                if top(*uv, shared) != top(*av, shared) {
+                    Some(false)
+                } else if ab <= ub {
+                    Some(true)
+                } else {
+                    None
+                }
+            } else if ab >= ub && top(*uv, *ub) == top(*av, *ub) {
+                // Outside the unit's range: never inside a range within it.
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `f` with each atom `decide` settles replaced by its truth value, folded.
+fn fold_atoms(f: &Formula, decide: &mut dyn FnMut(&Formula) -> Option<bool>) -> Formula {
     match f {
-        Formula::In(v, re) => decide(*v, re).map_or_else(|| f.clone(), Formula::from),
+        Formula::In(..) | Formula::Bool(_) | Formula::BvTop { .. } => {
+            decide(f).map_or_else(|| f.clone(), Formula::from)
+        }
         Formula::Not(inner) => fold_atoms(inner, decide).negate(),
         Formula::And(parts) => Formula::and(parts.iter().map(|p| fold_atoms(p, decide)).collect()),
         Formula::Or(parts) => Formula::or(parts.iter().map(|p| fold_atoms(p, decide)).collect()),
@@ -371,7 +473,7 @@ fn lazily<'ctx>(
     text.push_str("(assert ");
     write_formula(f, &index, &mut text);
     text.push_str(")\n");
-    let ctx = z.ctx;
+    let ctx = z.ctx();
     skeleton.from_string(text);
     let groups = groups(atoms);
     for round in 0..max_rounds {
@@ -709,8 +811,8 @@ fn check_group(
 ) -> Sat {
     let splits = literals.iter().any(|(i, _)| matches!(atoms.get(*i), Some(Formula::Split { .. })));
     if splits {
-        return Backend::scoped(&z.strings, |solver| {
-            strings(z.ctx, solver, &string_query(atoms, literals), vars)
+        return Backend::scoped(z.strings(), |solver| {
+            strings(z.ctx(), solver, &string_query(atoms, literals), vars)
         });
     }
     let mut per_var: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
