@@ -256,6 +256,17 @@ pub fn resource_re(glob: &Glob) -> Re {
     glob_re(glob, is_arn_pattern(glob))
 }
 
+/// How a template's resolved pattern matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Matching {
+    /// As a resource element (`Glob::matches_resource`).
+    Resource,
+    /// As an ARN operator's value (`Glob::matches_arn`).
+    Arn,
+    /// As a string operator's value (`Glob::matches`).
+    Glob,
+}
+
 /// The value type a context key is modelled with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Family {
@@ -367,6 +378,8 @@ impl Query {
             dates: Vec<policy::value::Timestamp>,
         }
         let mut uses: BTreeMap<String, Use> = BTreeMap::new();
+        // Keys condition values name as variables.
+        let mut variables: Vec<String> = Vec::new();
         for p in policies {
             for s in &p.statements {
                 for c in &s.conditions {
@@ -381,6 +394,13 @@ impl Query {
                     u.qualified |= c.operator.qualifier != SetQualifier::Single;
                     u.entries += 1;
                     for v in &c.values {
+                        for piece in v.template.pieces() {
+                            if let Piece::Var { key_lower, .. } = piece {
+                                if !always_derived(&view, key_lower) {
+                                    variables.push(key_lower.clone());
+                                }
+                            }
+                        }
                         match &v.typed {
                             Typed::Number(_) => {
                                 let digits =
@@ -407,6 +427,9 @@ impl Query {
                 }
             }
         }
+        for key in variables {
+            uses.entry(key).or_default();
+        }
         let mut keys = BTreeMap::new();
         for (name, u) in uses {
             let mut families: Vec<Family> = Vec::new();
@@ -425,7 +448,8 @@ impl Query {
                     ValueType::Date => Family::Date { nanos: u.fractional_dates },
                     ValueType::Bool => Family::Bool,
                     ValueType::Ip => Family::Ip,
-                    ValueType::Binary => return unsupported("BinaryEquals is not encoded yet"),
+                    // The request's text, decoded by the operator: a string like any other.
+                    ValueType::Binary => Family::Str,
                     ValueType::Null => continue,
                 };
                 if !families.contains(&f) {
@@ -703,6 +727,19 @@ impl Query {
         raw: &str,
         kind: Option<Kind>,
     ) -> Result<(Formula, Formula), Unsupported> {
+        self.template_on(pieces, raw, kind, self.resource, Matching::Resource)
+    }
+
+    /// A template matched against `target`: when every variable resolves, and when the
+    /// resolved pattern matches.
+    fn template_on(
+        &self,
+        pieces: &[Piece],
+        raw: &str,
+        kind: Option<Kind>,
+        target: Var,
+        matching: Matching,
+    ) -> Result<(Formula, Formula), Unsupported> {
         // Each variable resolves to the key's value or, absent, to its default.
         let mut choices: Vec<Vec<(Formula, Term)>> = Vec::new();
         let mut last_var = None;
@@ -774,16 +811,18 @@ impl Query {
             _ => String::new(),
         };
         let arn = first_text.starts_with("arn:");
-        if !arn && "arn:".starts_with(first_text.as_str()) {
-            return unsupported(format!("a policy variable at the start of a resource ({raw})"));
-        }
-        let head_colons: usize =
-            head_toks.iter().flatten().filter(|t| **t == Tok::Char(':')).count();
-        let tail_wild = tail.iter().any(|t| !matches!(t, Tok::Char(_)));
-        if arn && head_colons < 5 && tail_wild {
-            return unsupported(format!(
-                "a policy variable within an ARN's first five parts ({raw})"
-            ));
+        if matching != Matching::Glob {
+            if !arn && "arn:".starts_with(first_text.as_str()) {
+                return unsupported(format!("a policy variable at the start of an ARN ({raw})"));
+            }
+            let head_colons: usize =
+                head_toks.iter().flatten().filter(|t| **t == Tok::Char(':')).count();
+            let tail_wild = tail.iter().any(|t| !matches!(t, Tok::Char(_)));
+            if (arn || matching == Matching::Arn) && head_colons < 5 && tail_wild {
+                return unsupported(format!(
+                    "a policy variable within an ARN's first five parts ({raw})"
+                ));
+            }
         }
         let tail_re = toks_re(&tail, 0);
         // Every combination of the variables' options.
@@ -822,7 +861,7 @@ impl Query {
             }
         }
         if combos.len() > 64 {
-            return unsupported(format!("too many policy variables in one resource ({raw})"));
+            return unsupported(format!("too many policy variables in one value ({raw})"));
         }
         let mut resolved = Vec::new();
         let mut matches = Vec::new();
@@ -839,9 +878,17 @@ impl Query {
                     };
                     let mut toks: Vec<Tok> = text.chars().map(Tok::Char).collect();
                     toks.extend(tail.iter().cloned());
-                    Formula::In(self.resource, resource_re(&Glob::from_toks(toks)))
+                    let glob = Glob::from_toks(toks);
+                    Formula::In(
+                        target,
+                        match matching {
+                            Matching::Resource => resource_re(&glob),
+                            Matching::Arn => glob_re(&glob, true),
+                            Matching::Glob => glob_re(&glob, false),
+                        },
+                    )
                 }
-                _ => Formula::Split { var: self.resource, head, tail: tail_re.clone() },
+                _ => Formula::Split { var: target, head, tail: tail_re.clone() },
             };
             matches.push(Formula::and(vec![when, hit]));
         }
@@ -854,10 +901,16 @@ impl Query {
         c: &policy::ast::Condition,
         kind: Option<Kind>,
     ) -> Result<(Formula, Formula), Unsupported> {
-        if c.values.iter().any(|v| v.template.has_variables()) {
+        let op = c.operator;
+        let variables = c.values.iter().any(|v| v.template.has_variables());
+        let textual = matches!(op.kind.value_type(), ValueType::String | ValueType::Arn)
+            && !matches!(
+                op.kind,
+                OpKind::StringEqualsIgnoreCase | OpKind::StringNotEqualsIgnoreCase
+            );
+        if variables && (!textual || self.derived(kind, &c.key_lower).is_some()) {
             return unsupported(format!("a policy variable in a condition value on `{}`", c.key));
         }
-        let op = c.operator;
         let negated = op.kind.is_negated();
         let on = match self.derived(kind, &c.key_lower) {
             Some(Derived::Fixed(text)) => {
@@ -949,7 +1002,56 @@ impl Query {
             };
         let mut has_valid = false;
         let mut tests: Vec<Box<dyn Fn(Var) -> Formula>> = Vec::new();
+        // When every value's variables resolve (otherwise the condition cannot match).
+        let mut resolved: Vec<Formula> = Vec::new();
+        // BinaryEquals: request texts that do not decode are errors (against a valid value).
+        let mut undecodable: Option<Re> = None;
         match key.family {
+            Family::Str if op.kind.value_type() == ValueType::Binary => {
+                let decoding: Vec<Re> = c
+                    .values
+                    .iter()
+                    .filter_map(|v| match &v.typed {
+                        Typed::Binary(bytes) => Some(base64_of(bytes)),
+                        _ => None,
+                    })
+                    .collect();
+                if !decoding.is_empty() {
+                    has_valid = true;
+                    undecodable = Some(Re::comp(base64_text()));
+                }
+                let re = Re::union(decoding);
+                tests.push(Box::new(move |e| Formula::In(e, re.clone())));
+            }
+            Family::Str if variables => {
+                // Each slot against each value resolved from the request: a relation between
+                // strings (a split) where a variable takes another key's value.
+                let matching = if op.kind.value_type() == ValueType::Arn {
+                    Matching::Arn
+                } else {
+                    Matching::Glob
+                };
+                let mut per_slot: Vec<(Var, Formula)> = Vec::new();
+                for (slot, _) in &key.slots {
+                    let mut hits = Vec::new();
+                    for v in &c.values {
+                        let (when, hit) = if v.template.has_variables() {
+                            self.template_on(v.template.pieces(), &v.raw, kind, *slot, matching)?
+                        } else {
+                            (Formula::True, Formula::In(*slot, string_re(op.kind, v)?))
+                        };
+                        resolved.push(when);
+                        hits.push(hit);
+                    }
+                    per_slot.push((*slot, Formula::or(hits)));
+                }
+                tests.push(Box::new(move |e| {
+                    per_slot
+                        .iter()
+                        .find(|(s, _)| *s == e)
+                        .map_or(Formula::False, |(_, f)| f.clone())
+                }));
+            }
             Family::Str => {
                 let re = Re::union(
                     c.values.iter().map(|v| string_re(op.kind, v)).collect::<Result<_, _>>()?,
@@ -1007,6 +1109,12 @@ impl Query {
             if let Some(bad) = bad {
                 active_bad.push(Formula::and(vec![active.clone(), Formula::Bool(*bad)]));
             }
+            if let Some(undecodable) = &undecodable {
+                active_bad.push(Formula::and(vec![
+                    active.clone(),
+                    Formula::In(*value, undecodable.clone()),
+                ]));
+            }
             any_match.push(Formula::and(vec![active.clone(), m(*value)]));
             let flip = Formula::xor(m(*value), bool_formula(negated));
             any_flip.push(Formula::and(vec![active.clone(), flip.clone()]));
@@ -1024,7 +1132,7 @@ impl Query {
         };
         let holds = Formula::or(vec![
             Formula::and(vec![present.clone().negate(), bool_formula(when_absent)]),
-            Formula::and(vec![present, error.clone().negate(), logic]),
+            Formula::and(vec![present, Formula::and(resolved), error.clone().negate(), logic]),
         ]);
         Ok((holds, error))
     }
@@ -1415,6 +1523,77 @@ fn string_re(kind: OpKind, v: &policy::ast::ConditionValue) -> Result<Re, Unsupp
         }
         _ => glob_re(glob, false),
     })
+}
+
+/// One base64 character (the evaluator's decoder takes both alphabets: `+/` and `-_`).
+fn base64_char() -> Re {
+    Re::union(vec![
+        Re::Range('A', 'Z'),
+        Re::Range('a', 'z'),
+        Re::Range('0', '9'),
+        Re::Lit("+".into()),
+        Re::Lit("-".into()),
+        Re::Lit("/".into()),
+        Re::Lit("_".into()),
+    ])
+}
+
+/// Up to two `=`.
+fn base64_padding() -> Re {
+    Re::union(vec![Re::Lit(String::new()), Re::Lit("=".into()), Re::Lit("==".into())])
+}
+
+/// The texts `policy::value::decode_base64` decodes: base64 characters whose number is not one
+/// more than a multiple of four, then at most two `=`.
+fn base64_text() -> Re {
+    let c = base64_char;
+    Re::concat(vec![
+        Re::Star(Box::new(Re::concat(vec![c(), c(), c(), c()]))),
+        Re::union(vec![
+            Re::Lit(String::new()),
+            Re::concat(vec![c(), c()]),
+            Re::concat(vec![c(), c(), c()]),
+        ]),
+        base64_padding(),
+    ])
+}
+
+/// The texts that decode to `bytes`: one character per six bits (the last one's unused low
+/// bits free), then at most two `=`.
+fn base64_of(bytes: &[u8]) -> Re {
+    let bits = bytes.len() * 8;
+    let bit = |i: usize| bytes.get(i / 8).is_some_and(|b| (b >> (7 - i % 8)) & 1 == 1);
+    let value = |ch: char| -> Option<u8> {
+        let v = match ch {
+            'A'..='Z' => u32::from(ch) - u32::from('A'),
+            'a'..='z' => u32::from(ch) - u32::from('a') + 26,
+            '0'..='9' => u32::from(ch) - u32::from('0') + 52,
+            '+' | '-' => 62,
+            '/' | '_' => 63,
+            _ => return None,
+        };
+        u8::try_from(v).ok()
+    };
+    let alphabet: Vec<char> =
+        ('A'..='Z').chain('a'..='z').chain('0'..='9').chain(['+', '-', '/', '_']).collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < bits {
+        let known = (bits - start).min(6);
+        let mut wanted = 0u8;
+        for i in 0..known {
+            wanted = (wanted << 1) | u8::from(bit(start + i));
+        }
+        let choices: Vec<Re> = alphabet
+            .iter()
+            .filter(|ch| value(**ch).is_some_and(|v| v >> (6 - known) == wanted))
+            .map(|ch| Re::Lit(ch.to_string()))
+            .collect();
+        parts.push(Re::union(choices));
+        start += 6;
+    }
+    parts.push(base64_padding());
+    Re::concat(parts)
 }
 
 /// The texts whose lowercase is `lower` (already lowercase), character by character.

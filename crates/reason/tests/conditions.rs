@@ -109,13 +109,62 @@ fn ip_ranges_nest() {
 }
 
 #[test]
+fn binary_values_compare_decoded() {
+    // `QQ==` and `QR` both decode to the byte `A` (the last character's low bits are unused).
+    let padded = allow_if("s3:*", "*", r#"{"BinaryEquals":{"x:blob":"QQ=="}}"#);
+    let bare = allow_if("s3:*", "*", r#"{"BinaryEquals":{"x:blob":"QR"}}"#);
+    let (v, c) = verdict(&padded, &bare);
+    assert_eq!(v, Verdict::Equivalent, "{c:?}");
+    // As text they differ.
+    let text = allow_if("s3:*", "*", r#"{"StringEquals":{"x:blob":"QQ=="}}"#);
+    let (v, c) = verdict(&padded, &text);
+    assert_eq!(v, Verdict::MorePermissive, "{c:?}");
+    let Answer::Yes(w) = &c.a_not_b else { panic!("{c:?}") };
+    let value = &w.context.iter().find(|(k, _, _)| k == "x:blob").unwrap().1[0];
+    assert_ne!(value, "QQ==", "{w:?}");
+    assert_eq!(policy::value::decode_base64(value), Some(b"A".to_vec()), "{w:?}");
+}
+
+#[test]
+fn variables_in_condition_values_relate_keys() {
+    // A home prefix per user is narrower than any prefix under home/.
+    let own =
+        allow_if("s3:ListBucket", "*", r#"{"StringLike":{"s3:prefix":"home/${aws:username}/*"}}"#);
+    let any = allow_if("s3:ListBucket", "*", r#"{"StringLike":{"s3:prefix":"home/*"}}"#);
+    let (v, c) = verdict(&own, &any);
+    assert_eq!(v, Verdict::LessPermissive, "{c:?}");
+    let Answer::Yes(w) = &c.b_not_a else { panic!("{c:?}") };
+    let user = w.principal.rsplit('/').next().unwrap();
+    let prefix = &w.context.iter().find(|(k, _, _)| k == "s3:prefix").unwrap().1[0];
+    assert!(!prefix.starts_with(&format!("home/{user}/")), "{w:?}");
+    // ABAC: the resource's team tag must equal the caller's.
+    let abac = allow_if(
+        "s3:ListBucket",
+        "*",
+        r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#,
+    );
+    let (v, c) = verdict(&abac, &allow("s3:ListBucket", "*"));
+    assert_eq!(v, Verdict::LessPermissive, "{c:?}");
+    let Answer::Yes(w) = &c.b_not_a else { panic!("{c:?}") };
+    let tag = |k: &str| w.context.iter().find(|(key, _, _)| key == k).map(|(_, v, _)| v.clone());
+    let resource_tag = tag("aws:resourcetag/team");
+    assert!(resource_tag.is_none() || resource_tag != tag("aws:principaltag/team"), "{w:?}");
+    // With both tags present and equal it is allowed.
+    let same = Witness {
+        context: vec![
+            ("aws:resourcetag/team".into(), vec!["red".into()], false),
+            ("aws:principaltag/team".into(), vec!["red".into()], false),
+        ],
+        ..w.clone()
+    };
+    assert!(identity_view_allows(&policy(&abac), &same).unwrap());
+}
+
+#[test]
 fn unsupported_conditions_are_unknown() {
-    let binary = allow_if("s3:*", "*", r#"{"BinaryEquals":{"x:k":"QUJD"}}"#);
-    let (v, c) = verdict(&binary, &allow("s3:*", "*"));
-    assert_eq!(v, Verdict::Unknown, "{c:?}");
-    let variable =
-        allow_if("s3:*", "*", r#"{"StringEquals":{"s3:prefix":"home/${aws:username}"}}"#);
-    let (v, c) = verdict(&variable, &allow("s3:*", "*"));
+    let typed_variable =
+        allow_if("s3:*", "*", r#"{"NumericLessThan":{"s3:max-keys":"${aws:PrincipalTag/n}"}}"#);
+    let (v, c) = verdict(&typed_variable, &allow("s3:*", "*"));
     assert_eq!(v, Verdict::Unknown, "{c:?}");
     // The identity view's caller has a fixed account and no path: conditions that name another
     // account or match paths are refused rather than decided for that one caller.
@@ -208,7 +257,30 @@ fn corpus() -> Vec<Vec<String>> {
         ),
         allow_if("sqs:*", "*", r#"{"ArnNotLike":{"aws:SourceArn":"arn:aws:sqs:*:*:o*"}}"#),
     ];
-    vec![strings, typed, sets, callers, arns]
+    let b = |cond: &str| allow_if("s3:GetObject", "*", cond);
+    let binary = vec![
+        b(r#"{"BinaryEquals":{"x:blob":"QUJD"}}"#),
+        b(r#"{"BinaryEquals":{"x:blob":["QUJD","QUJE"]}}"#),
+        b(r#"{"BinaryEqualsIfExists":{"x:blob":"QUI="}}"#),
+        b(r#"{"StringEquals":{"x:blob":"QUJD"}}"#),
+        allow("s3:GetObject", "*"),
+        format!(
+            "{},{}",
+            allow("s3:GetObject", "*"),
+            deny_if("s3:*", "*", r#"{"BinaryEquals":{"x:blob":"QUJE"}}"#)
+        ),
+    ];
+    let v = |cond: &str| allow_if("s3:ListBucket", "*", cond);
+    let variables = vec![
+        v(r#"{"StringEquals":{"s3:prefix":"home/${aws:username}"}}"#),
+        v(r#"{"StringLike":{"s3:prefix":"home/${aws:username}/*"}}"#),
+        v(r#"{"StringLike":{"s3:prefix":["home/*","${aws:username}"]}}"#),
+        v(r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#),
+        v(r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team, 'none'}"}}"#),
+        v(r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#),
+        allow("s3:ListBucket", "*"),
+    ];
+    vec![strings, typed, sets, callers, arns, binary, variables]
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub fn requests(
     let mut keys: BTreeMap<String, (Vec<String>, bool)> = BTreeMap::new();
     let mut resources = vec!["*".to_string(), "arn:aws:s3:::other/x".to_string()];
     let mut patterns: Vec<Vec<Piece>> = Vec::new();
+    // Condition values with variables: (key, operator, pieces).
+    let mut templated: Vec<(String, OpKind, Vec<Piece>)> = Vec::new();
     for p in policies {
         for s in &p.statements {
             for r in s.resource.iter().flat_map(|c| c.resources.iter()) {
@@ -55,6 +57,15 @@ pub fn requests(
                 let entry = keys.entry(c.key_lower.clone()).or_insert((Vec::new(), multi));
                 entry.1 |= multi;
                 for v in &c.values {
+                    if v.template.has_variables() {
+                        // Filled in later, with the users and the tag values.
+                        templated.push((
+                            c.key_lower.clone(),
+                            c.operator.kind,
+                            v.template.pieces().to_vec(),
+                        ));
+                        continue;
+                    }
                     let values = domain(c.operator.kind, &v.raw, &v.typed);
                     if c.key_lower == "aws:username" {
                         users.extend(
@@ -68,20 +79,43 @@ pub fn requests(
     }
     // Variables draw from the users and a few values of their keys.
     let team_values = ["analyst", "none", "t"];
+    let fill = |pieces: &[Piece], user: &str, team: &str| -> Vec<Tok> {
+        let mut text = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Toks(t) => text.extend(t.iter().cloned()),
+                Piece::Var { key_lower, .. } => {
+                    let v = if key_lower == "aws:username" { user } else { team };
+                    text.extend(v.chars().map(Tok::Char));
+                }
+                Piece::Invalid(_) => {}
+            }
+        }
+        text
+    };
+    for (key, kind, pieces) in &templated {
+        let mut values = Vec::new();
+        for user in &users {
+            for team in team_values {
+                let text: String = fill(pieces, user, team)
+                    .iter()
+                    .map(|t| match t {
+                        Tok::Char(c) => *c,
+                        Tok::Star => '*',
+                        Tok::One => '?',
+                    })
+                    .collect();
+                values.extend(domain(*kind, &text, &Typed::Text));
+            }
+        }
+        if let Some(entry) = keys.get_mut(key) {
+            entry.0.extend(values);
+        }
+    }
     for pieces in &patterns {
         for user in &users {
             for team in team_values {
-                let mut text = Vec::new();
-                for piece in pieces {
-                    match piece {
-                        Piece::Toks(t) => text.extend(t.iter().cloned()),
-                        Piece::Var { key_lower, .. } => {
-                            let v = if key_lower == "aws:username" { user.as_str() } else { team };
-                            text.extend(v.chars().map(Tok::Char));
-                        }
-                        Piece::Invalid(_) => {}
-                    }
-                }
+                let text = fill(pieces, user, team);
                 resources.extend(instantiate(&text));
             }
         }
@@ -108,8 +142,10 @@ pub fn requests(
         .collect();
     if patterns
         .iter()
+        .chain(templated.iter().map(|(_, _, p)| p))
         .flatten()
         .any(|p| matches!(p, Piece::Var { key_lower, .. } if key_lower == "aws:principaltag/team"))
+        && !all_keys.iter().any(|(k, _, _)| k == "aws:principaltag/team")
     {
         all_keys.push(team_key);
     }
@@ -211,6 +247,16 @@ pub fn domain(kind: OpKind, raw: &str, typed: &Typed) -> Vec<String> {
             }
         }
         Typed::Bool(_) => out.extend(["true".to_string(), "false".to_string()]),
+        Typed::Binary(_) => {
+            // The value, padded and bare, its other case (other bytes), and its last character
+            // changed (the same bytes when only unused bits change).
+            let bare = raw.trim_end_matches('=');
+            out.extend([raw.to_string(), bare.to_string(), format!("{bare}="), raw.to_lowercase()]);
+            if let Some(last) = bare.chars().last() {
+                let next = char::from_u32(u32::from(last) + 1).unwrap_or(last);
+                out.push(format!("{}{next}", &bare[..bare.len() - last.len_utf8()]));
+            }
+        }
         Typed::Ip(net) => match net {
             IpNet::V4(a, p) => {
                 let last = a | (u32::MAX.checked_shr(u32::from(*p)).unwrap_or(0));
