@@ -91,6 +91,9 @@ pub struct Z3 {
     pub timeout_ms: u32,
     /// How many conflicts one action class may block before the answer is unknown.
     pub max_rounds: usize,
+    /// When set, checks after this instant are answered unknown (a server's budget per
+    /// request: an analysis never holds a worker longer, give or take one Z3 timeout).
+    pub deadline: Option<std::time::Instant>,
     /// Membership answers, kept across the checks of one solver (a question's queries repeat
     /// the same intersections).
     memo: Memo,
@@ -98,7 +101,7 @@ pub struct Z3 {
 
 impl Default for Z3 {
     fn default() -> Z3 {
-        Z3 { timeout_ms: 10_000, max_rounds: 2_000, memo: Memo::new() }
+        Z3 { timeout_ms: 10_000, max_rounds: 2_000, deadline: None, memo: Memo::new() }
     }
 }
 
@@ -111,6 +114,14 @@ impl Solver for Z3 {
 }
 
 impl Z3 {
+    /// A solver whose checks stop being answered after `budget` from now.
+    pub fn with_budget(budget: std::time::Duration) -> Z3 {
+        let deadline = std::time::Instant::now().checked_add(budget);
+        // Z3's own timeout never outlasts the budget.
+        let timeout_ms = u32::try_from(budget.as_millis()).unwrap_or(u32::MAX).clamp(1, 10_000);
+        Z3 { timeout_ms, deadline, ..Z3::default() }
+    }
+
     /// Runs `f` with one Z3 context and two incremental solvers (the skeleton and the string
     /// groups) for all its checks: each check pushes a scope and pops it, so Z3's set-up
     /// (several milliseconds per solver) is paid once per session instead of per check.
@@ -125,6 +136,7 @@ impl Z3 {
         };
         let mut session = Session {
             max_rounds: self.max_rounds,
+            deadline: self.deadline,
             backend,
             memo: std::mem::take(&mut self.memo),
             dirty: false,
@@ -185,6 +197,7 @@ impl<'ctx> Backend<'ctx> {
 /// The checks of one [`Z3::session`].
 struct Session<'ctx> {
     max_rounds: usize,
+    deadline: Option<std::time::Instant>,
     backend: Backend<'ctx>,
     memo: Memo,
     /// A check panicked between a push and its pop: the solvers are reset before the next.
@@ -197,6 +210,9 @@ impl Solver for Session<'_> {
     }
 
     fn check(&mut self, formula: &Formula, vars: &Vars, classes: usize) -> Sat {
+        if self.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Sat::Unknown("the analysis ran out of its time budget".into());
+        }
         // Bounded memory: a long-lived solver forgets what it knew past this many answers.
         if self.memo.len() > 200_000 {
             self.memo.clear();

@@ -51,3 +51,21 @@ fn a_unicode_escape_is_one_character() {
     solver.assert(&backslash.prefix(&escaped));
     assert_eq!(solver.check(), SatResult::Unsat, "\\u{{e9}} is read as the text written");
 }
+
+/// A solver past its budget answers unknown, with the reason, and never a wrong `no`.
+#[test]
+fn a_spent_budget_is_unknown() {
+    let p = policy::parse_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    )
+    .unwrap();
+    let mut spent = reason::Z3::with_budget(std::time::Duration::ZERO);
+    let answer = spent.session(|s| reason::grants(&p, &["s3:GetObject"], &["arn:aws:s3:::c/*"], s));
+    assert!(
+        matches!(&answer, reason::Answer::Unknown(why) if why.contains("time budget")),
+        "{answer:?}"
+    );
+    let mut ample = reason::Z3::with_budget(std::time::Duration::from_secs(60));
+    let answer = ample.session(|s| reason::grants(&p, &["s3:GetObject"], &["arn:aws:s3:::c/*"], s));
+    assert_eq!(answer, reason::Answer::No);
+}

@@ -94,6 +94,10 @@ fn result(
     }
 }
 
+/// The most time one request's analysis may take (a check past it is answered as one the
+/// analyzer cannot decide): a policy crafted to be hard holds a worker no longer.
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Runs one check.
 pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
     match operation {
@@ -101,7 +105,8 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
             let new = document(input, "newPolicyDocument")?;
             let existing = document(input, "existingPolicyDocument")?;
             let view = view_of(input, &new)?;
-            let c = Z3::default().session(|s| reason::compare_in(&view, &new, &existing, s));
+            let c =
+                Z3::with_budget(BUDGET).session(|s| reason::compare_in(&view, &new, &existing, s));
             result(
                 c.a_not_b,
                 &view,
@@ -130,6 +135,8 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                     .map(str::to_string)
                     .collect()
             };
+            // One budget for the whole request.
+            let mut z3 = Z3::with_budget(BUDGET);
             for entry in access {
                 let (actions, resources) = (strings(entry, "actions"), strings(entry, "resources"));
                 if actions.is_empty() && resources.is_empty() {
@@ -137,8 +144,7 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 }
                 let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
                 let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-                let answer = Z3::default()
-                    .session(|s| reason::grants_in(&view, &p, &actions, &resources, s));
+                let answer = z3.session(|s| reason::grants_in(&view, &p, &actions, &resources, s));
                 if answer != Answer::No {
                     return result(
                         answer,
@@ -171,8 +177,8 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 ));
             };
             let owner = reason::owner_of(&p);
-            let answer =
-                Z3::default().session(|s| reason::public(&p, &owner, actions, resources, s));
+            let answer = Z3::with_budget(BUDGET)
+                .session(|s| reason::public(&p, &owner, actions, resources, s));
             result(
                 answer,
                 &View::Resource { owner },
