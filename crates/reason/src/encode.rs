@@ -136,8 +136,6 @@ impl Actions {
         self.patterns.len()
     }
 
-    /// Every action of class `k`: its members, or for the class of actions no pattern names,
-    /// every such catalog action.
     /// The classes an `Action` or `NotAction` element matches.
     pub fn of_clause(&self, clause: &policy::ast::ActionClause) -> Vec<usize> {
         let mut classes: Vec<usize> = Vec::new();
@@ -155,6 +153,8 @@ impl Actions {
         }
     }
 
+    /// Every action of class `k`: its members, or for the class of actions no pattern names,
+    /// every such catalog action.
     pub fn members(&self, k: usize) -> Vec<String> {
         let Some(class) = self.classes.get(k) else { return Vec::new() };
         let unnamed = class.first().is_some_and(|a| !self.patterns.iter().any(|p| p.matches(a)));

@@ -163,7 +163,9 @@ pub fn external(
         for (stratum, classes) in granted {
             exclude.entry(stratum).or_default().extend(classes);
         }
-        for value in named.iter().filter(|v| v.contains(account.as_str())) {
+        for value in
+            named.iter().filter(|v| policy::request::account_in_arn(v) == Some(account.as_str()))
+        {
             let this: Who = Box::new(|kind| is(kind, value));
             run.principal(("AWS", value), false, Target::Named(value), &this, &exclude)?;
         }
@@ -187,6 +189,9 @@ pub fn external(
 /// beyond, its values are left to the stratum with the keys free.
 const MAX_PIN_SETS: usize = 32;
 
+/// Candidates from which a principal's formula is simplified once before its queries.
+const THOROUGH_FROM: usize = 4;
+
 /// A set of fixing keys pinned to values.
 type Pins = Vec<(String, Pin)>;
 
@@ -198,14 +203,16 @@ struct Run<'a, 's> {
     policy: &'a Policy,
     solver: &'s mut dyn Solver,
     findings: Vec<Finding>,
-    /// The request space and the policy's formula, per caller kind.
-    encoded: Vec<(Kind, Formula)>,
+    /// The request space and the policy's formula, per caller kind (or why the kind cannot
+    /// be encoded: an error only if a principal asks about callers of that kind).
+    encoded: Vec<(Kind, Result<Formula, String>)>,
     /// The fixing keys and values the policy names, per caller kind.
     fixing: Vec<(Kind, Fixing)>,
     /// Per statement: its action classes and the pin sets its conditions name.
     statements: Vec<(Vec<usize>, Vec<Pins>)>,
-    /// The values the `Deny` statements name.
-    deny_pins: Pins,
+    /// Per `Deny` statement with negated conditions: its action classes and the values those
+    /// conditions name (holding one escapes the `Deny`).
+    deny_pins: Vec<(Vec<usize>, Pins)>,
 }
 
 impl<'a, 's> Run<'a, 's> {
@@ -218,7 +225,7 @@ impl<'a, 's> Run<'a, 's> {
         let mut fixing = Vec::new();
         for kind in Kind::ALL {
             let f = encode_expected(query, &[(policy, true)], Some(kind))
-                .map_err(|Unsupported(why)| why)?;
+                .map_err(|Unsupported(why)| why);
             encoded.push((kind, f));
             fixing.push((kind, query.fixing_values(kind, FIXING_KEYS, &[policy])));
         }
@@ -228,22 +235,19 @@ impl<'a, 's> Run<'a, 's> {
             .map(|s| (query.actions.of_clause(&s.action), pin_sets(query, s)))
             .collect();
         // A `Deny` whose negated condition names a value is escaped by holding that value.
-        let denies: Vec<Statement> = policy
-            .statements
-            .iter()
-            .filter(|s| s.effect == Effect::Deny)
-            .map(|s| {
-                let mut negated = s.clone();
-                negated.conditions.retain(|c| c.operator.kind.is_negated());
-                negated
-            })
-            .collect();
-        let denies: Vec<&Statement> = denies.iter().collect();
-        let deny_pins = query
-            .fixing_values_of(Kind::Anonymous, FIXING_KEYS, &denies)
-            .into_iter()
-            .flat_map(|(k, pins)| pins.into_iter().map(move |p| (k.clone(), p)))
-            .collect();
+        let mut deny_pins = Vec::new();
+        for s in policy.statements.iter().filter(|s| s.effect == Effect::Deny) {
+            let mut negated = s.clone();
+            negated.conditions.retain(|c| c.operator.kind.is_negated());
+            let pins: Pins = query
+                .fixing_values_of(Kind::Anonymous, FIXING_KEYS, &[&negated])
+                .into_iter()
+                .flat_map(|(k, pins)| pins.into_iter().map(move |p| (k.clone(), p)))
+                .collect();
+            if !pins.is_empty() {
+                deny_pins.push((query.actions.of_clause(&s.action), pins));
+            }
+        }
         Ok(Run {
             query,
             policy,
@@ -292,6 +296,10 @@ impl<'a, 's> Run<'a, 's> {
         // The policy with the principal's own constraint, simplified once for its queries
         // (when there are any).
         let mut base: Option<Vec<(Kind, Formula)>> = None;
+        // Candidates a `Deny`'s value was added to (not extended again).
+        let mut extended: Vec<Pins> = Vec::new();
+        // Simplifying pays only for a principal asked about many times.
+        let thorough = levels.values().map(Vec::len).sum::<usize>() >= THOROUGH_FROM;
         while let Some((_, candidates)) = levels.pop_first() {
             for (pinned, classes) in candidates {
                 let at = stratum(Some(&pinned));
@@ -302,7 +310,7 @@ impl<'a, 's> Run<'a, 's> {
                 if wanted.is_empty() {
                     continue;
                 }
-                self.base(&mut base, who);
+                self.base(&mut base, who, thorough)?;
                 let (got, witness) =
                     self.actions(base.as_deref().unwrap_or_default(), Some(&pinned), &wanted)?;
                 if let Some(witness) = witness {
@@ -310,14 +318,21 @@ impl<'a, 's> Run<'a, 's> {
                         pinned.iter().map(|(k, p)| (k.clone(), vec![p.text()])).collect();
                     self.push(principal, is_public, &got, condition, witness);
                 }
-                // What a `Deny` keeps out may come in with one of its values as well.
+                // What a `Deny` keeps out may come in with one of its values as well (one
+                // level deep: anything deeper is left to the stratum with the keys free).
                 let missing: Vec<usize> =
                     wanted.iter().filter(|c| !got.contains(c)).copied().collect();
-                if !missing.is_empty() {
-                    for extra in &self.deny_pins {
-                        if pinned.iter().all(|(k, _)| *k != extra.0) {
+                if !missing.is_empty() && !extended.contains(&pinned) {
+                    for (classes, pins) in &self.deny_pins {
+                        if !classes.iter().any(|c| missing.contains(c)) {
+                            continue;
+                        }
+                        for extra in pins.iter().filter(|(k, _)| pinned.iter().all(|(p, _)| p != k))
+                        {
                             let mut more = pinned.clone();
                             more.push(extra.clone());
+                            more.sort_by_key(|(k, p)| (k.clone(), p.text()));
+                            extended.push(more.clone());
                             add_candidate(&mut levels, more, &missing);
                         }
                     }
@@ -333,7 +348,7 @@ impl<'a, 's> Run<'a, 's> {
         if wanted.is_empty() {
             return Ok(found);
         }
-        self.base(&mut base, who);
+        self.base(&mut base, who, thorough)?;
         let (mut classes, witness) =
             self.actions(base.as_deref().unwrap_or_default(), None, &wanted)?;
         if let Some(witness) = witness {
@@ -361,18 +376,25 @@ impl<'a, 's> Run<'a, 's> {
     }
 
     /// Per caller kind: the policy allows and the caller is `who`, simplified (once: `cache`).
-    fn base(&mut self, cache: &mut Option<Vec<(Kind, Formula)>>, who: &Who) {
+    fn base(
+        &mut self,
+        cache: &mut Option<Vec<(Kind, Formula)>>,
+        who: &Who,
+        thorough: bool,
+    ) -> Result<(), String> {
         if cache.is_some() {
-            return;
+            return Ok(());
         }
         let mut out = Vec::new();
         for (kind, f) in &self.encoded {
             let own = who(*kind);
             if own != Formula::False {
-                out.push((*kind, self.solver.simplify(&Formula::and(vec![f.clone(), own]))));
+                let f = Formula::and(vec![f.clone()?, own]);
+                out.push((*kind, if thorough { self.solver.simplify(&f) } else { f }));
             }
         }
         *cache = Some(out);
+        Ok(())
     }
 
     /// The classes of `wanted` the callers `base` holds for (per kind: the policy allows and
@@ -465,14 +487,18 @@ impl<'a, 's> Run<'a, 's> {
 /// literal texts or address ranges, without `IfExists` or `ForAllValues`). A `false` here only
 /// moves a finding to the stratum with the keys free.
 fn may_hold_fresh(s: &Statement) -> bool {
-    use policy::condition::{SetQualifier, ValueType};
+    use policy::condition::{SetQualifier, Typed, ValueType};
+    use policy::value::IpNet;
     !s.conditions.iter().any(|c| {
         let fixing = FIXING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(&c.key));
         let positive = !c.operator.kind.is_negated()
             && !c.operator.if_exists
             && c.operator.qualifier != SetQualifier::ForAllValues;
         let literal = match c.operator.kind.value_type() {
-            ValueType::Ip => true,
+            // `/0` holds for every address, fresh ones too.
+            ValueType::Ip => !c.values.iter().any(|v| {
+                matches!(v.typed, Typed::Ip(IpNet::V4(_, 0)) | Typed::Ip(IpNet::V6(_, 0)))
+            }),
             ValueType::String | ValueType::Arn => {
                 !c.operator.kind.has_wildcards()
                     || c.values.iter().all(|v| !v.raw.contains(['*', '?']))

@@ -177,9 +177,6 @@ impl Re {
         }
     }
 
-    /// A shortest word of the language, found by breadth-first search over derivatives (one
-    /// character per class of characters the language treats alike); `Ok(None)` if the
-    /// language is empty, `Err` if more than `limit` derivatives were needed.
     /// Whether the language has `text`, by one derivative per character.
     pub fn accepts(&self, text: &str) -> bool {
         let mut re = self.clone();
@@ -192,6 +189,9 @@ impl Re {
         re.nullable()
     }
 
+    /// A shortest word of the language, found by breadth-first search over derivatives (one
+    /// character per class of characters the language treats alike); `Ok(None)` if the
+    /// language is empty, `Err` if more than `limit` derivatives were needed.
     pub fn witness(&self, limit: usize) -> Result<Option<String>, TooManyStates> {
         let start = Re::union(vec![self.clone()]);
         let mut seen: std::collections::HashMap<Re, usize> = std::collections::HashMap::new();

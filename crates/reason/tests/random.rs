@@ -140,7 +140,8 @@ enum Outcome {
 
 /// Compares `a` and `b` in `view` and checks both answers against the evaluator.
 fn check_pair(view: &View, a: &policy::Policy, b: &policy::Policy) -> Outcome {
-    let c = compare_in(view, a, b, &mut Z3::default());
+    // One session, as the CLI and the server run a question: checks reuse Z3's solvers.
+    let c = Z3::default().session(|s| compare_in(view, a, b, s));
     let callers = callers();
     let mut checked = 0;
     for (x, y, answer) in [(a, b, &c.a_not_b), (b, a, &c.b_not_a)] {
@@ -264,7 +265,7 @@ fn covers(finding: &reason::external::Finding, caller: &str) -> bool {
 /// account is covered by a finding for that caller (or its account, or anyone) that lists the
 /// action.
 fn check_external(p: &policy::Policy) -> Outcome {
-    let findings = match reason::external::external(p, OWNER, &[], &mut Z3::default()) {
+    let findings = match Z3::default().session(|s| reason::external::external(p, OWNER, &[], s)) {
         Ok(f) => f,
         Err(why) if why.starts_with("bug") => panic!("{why}\n{p:?}"),
         Err(why) => return Outcome::Skipped(why),
@@ -311,7 +312,7 @@ proptest! {
 fn random_external_checks_are_mostly_decided() {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut decided, mut skipped) = (0, 0);
-    for _ in 0..24 {
+    for _ in 0..16 {
         let bytes: Vec<u8> = (0..160)
             .map(|_| {
                 state ^= state << 13;
@@ -330,5 +331,5 @@ fn random_external_checks_are_mostly_decided() {
         }
     }
     eprintln!("external: {decided} decided, {skipped} skipped");
-    assert!(decided >= 10, "{decided} decided, {skipped} skipped");
+    assert!(decided >= 7, "{decided} decided, {skipped} skipped");
 }

@@ -310,3 +310,48 @@ fn review_regressions() {
     );
     assert!(matches!(answer, Answer::Unknown(_)), "{answer:?}");
 }
+
+/// Regressions from the review of the statement-driven `external`: a condition only some
+/// caller kinds cannot be encoded for; `0.0.0.0/0` holds for everyone; escaping several
+/// `Deny`s stays bounded.
+#[test]
+fn external_review_regressions() {
+    let run = |statements: &str| {
+        Z3::default().session(|s| reason::external::external(&policy(statements), OWNER, &[], s))
+    };
+    // A Null test on aws:PrincipalAccount cannot be encoded for web identities, which this
+    // policy never lets in: the answer stands.
+    let findings = run(
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"Null":{"aws:PrincipalAccount":"false"}}}"#,
+    )
+    .unwrap();
+    assert!(findings.iter().any(|f| f.principal == ("AWS".into(), "*".into())), "{findings:#?}");
+    // Everywhere is unconditional, and subsumes an account's grant of the same action.
+    let findings = run(&format!(
+        "{},{}",
+        bucket(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}"#),
+        bucket(r#"{"AWS":"222222222222"}"#, "")
+    ))
+    .unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(findings[0].is_public && findings[0].condition.is_empty(), "{findings:#?}");
+    // Three Denies unless one of four values each: bounded findings.
+    let findings = run(
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
+           {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringNotEquals":{"aws:SourceVpce":["vpce-1","vpce-2","vpce-3","vpce-4"]}}},
+           {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","203.0.113.0/24"]}}},
+           {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":["o-1","o-2","o-3","o-4"]}}}"#,
+    )
+    .unwrap();
+    assert!(!findings.is_empty() && findings.len() <= 17, "{findings:#?}");
+    // A principal ARN of the owner's account that names another account's id elsewhere is
+    // inside the zone of trust.
+    let findings = run(
+        r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:user/444455556666","444455556666"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#,
+    )
+    .unwrap();
+    assert!(
+        findings.iter().all(|f| f.principal.1 != "arn:aws:iam::111122223333:user/444455556666"),
+        "{findings:#?}"
+    );
+}
