@@ -16,7 +16,8 @@ use crate::encode::{Pin, Query, Unsupported, View};
 use crate::ir::Formula;
 use crate::principal::{self, Kind};
 use crate::{accounts_in, encode_expected, search_encoded, Answer, Solver, Witness, FIXING_KEYS};
-use policy::ast::{PrincipalKind, PrincipalSet};
+use policy::ast::{PrincipalEntry, PrincipalKind, PrincipalSet};
+use policy::request::account_in_arn;
 use policy::{Effect, Policy, Statement};
 use std::collections::BTreeMap;
 
@@ -85,25 +86,90 @@ fn may_name(s: &Statement, target: Target<'_>) -> bool {
         PrincipalSet::Any => return true,
         PrincipalSet::Named(entries) => entries,
     };
-    entries.iter().any(|e| {
-        let value = e.value.as_str();
-        if value.contains(['*', '?']) || e.kind == PrincipalKind::CanonicalUser {
-            return true;
+    entries.iter().any(|e| entry_may_name(e, target))
+}
+
+/// [`may_name`] for one entry of a `Principal` map.
+fn entry_may_name(e: &PrincipalEntry, target: Target<'_>) -> bool {
+    let value = e.value.as_str();
+    if value.contains(['*', '?']) || e.kind == PrincipalKind::CanonicalUser {
+        return true;
+    }
+    let runs: Vec<&str> = principal::account_runs(value).collect();
+    match (target, e.kind) {
+        (_, PrincipalKind::Service) => false,
+        (Target::Anyone { .. }, PrincipalKind::Federated) => false,
+        (Target::Anyone { known }, _) => {
+            runs.is_empty() || runs.iter().any(|r| !known.iter().any(|k| k == r))
         }
-        let runs: Vec<&str> = principal::account_runs(value).collect();
-        match (target, e.kind) {
-            (_, PrincipalKind::Service) => false,
-            (Target::Anyone { .. }, PrincipalKind::Federated) => false,
-            (Target::Anyone { known }, _) => {
-                runs.is_empty() || runs.iter().any(|r| !known.iter().any(|k| k == r))
-            }
-            (Target::Account(account), _) => runs.is_empty() || runs.contains(&account),
-            (Target::Named(name), _) => {
-                value == name
-                    || runs.is_empty()
-                    || principal::account_runs(name).any(|r| runs.contains(&r))
-            }
+        // A principal's own ARN is its own target: the account's callers exclude it.
+        (Target::Account(_), PrincipalKind::Aws)
+            if value.starts_with("arn:") && !value.ends_with(":root") =>
+        {
+            false
         }
+        (Target::Account(account), _) => runs.is_empty() || runs.contains(&account),
+        (Target::Named(name), _) => {
+            value == name
+                || runs.is_empty()
+                || principal::account_runs(name).any(|r| runs.contains(&r))
+        }
+    }
+}
+
+/// Whether statement `s` may name `target` otherwise than as one of everyone (`"*"`): its
+/// other statements treat the target's callers as those of any account the policy does not
+/// name, which the more general principal's findings cover (see [`treats_apart`]).
+fn names_in_particular(s: &Statement, target: Target<'_>) -> bool {
+    let Some(clause) = &s.principal else { return false };
+    match &clause.set {
+        _ if clause.negated => true,
+        PrincipalSet::Any => false,
+        PrincipalSet::Named(entries) => entries.iter().any(|e| {
+            !(e.kind == PrincipalKind::Aws && e.value == "*") && entry_may_name(e, target)
+        }),
+    }
+}
+
+/// Keys whose values name accounts or principals: a condition on one may single out callers a
+/// `Principal` element does not.
+const IDENTIFYING_KEYS: &[&str] = &[
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgpaths",
+    "aws:userid",
+    "aws:username",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+];
+
+/// Whether policy `p` may treat callers of `target` unlike those of an account it does not
+/// name, beyond the statements that name the target in particular: a condition on an
+/// identifying key anywhere, a `NotPrincipal`, or the target's account (or ARN) written in
+/// the resources or condition values of any other statement (in a `Principal` element it
+/// names a principal with findings of its own). When it does not, what the target's callers
+/// get from the other statements is what everyone gets; a `Deny` that names the target only
+/// takes away.
+fn treats_apart(p: &Policy, target: Target<'_>) -> bool {
+    let texts: Vec<&str> = match target {
+        Target::Anyone { .. } => return true,
+        Target::Account(account) => vec![account],
+        Target::Named(name) => {
+            let mut t = vec![name];
+            t.extend(principal::account_runs(name));
+            t
+        }
+    };
+    p.statements.iter().any(|s| {
+        let negated = s.principal.as_ref().is_some_and(|c| c.negated);
+        let identifying =
+            s.conditions.iter().any(|c| IDENTIFYING_KEYS.contains(&c.key_lower.as_str()));
+        let mentions = |text: &str| texts.iter().any(|t| text.contains(t));
+        let elsewhere = !names_in_particular(s, target)
+            && (s.resource.iter().flat_map(|c| &c.resources).any(|r| mentions(&r.raw))
+                || s.conditions.iter().flat_map(|c| &c.values).any(|v| mentions(&v.raw)));
+        negated || identifying || elsewhere
     })
 }
 
@@ -152,7 +218,8 @@ pub fn external(
                 return Formula::False;
             }
             let mut parts = vec![principal::in_account(kind, query.principal, account)];
-            for value in &named {
+            // Its principals the policy names have findings of their own.
+            for value in named.iter().filter(|v| account_in_arn(v) == Some(account.as_str())) {
                 parts.push(is(kind, value).negate());
             }
             Formula::and(parts)
@@ -188,9 +255,6 @@ pub fn external(
 /// Most pin sets one statement contributes (the product of the values it names per key);
 /// beyond, its values are left to the stratum with the keys free.
 const MAX_PIN_SETS: usize = 32;
-
-/// Candidates from which a principal's formula is simplified once before its queries.
-const THOROUGH_FROM: usize = 4;
 
 /// A set of fixing keys pinned to values.
 type Pins = Vec<(String, Pin)>;
@@ -273,6 +337,8 @@ impl<'a, 's> Run<'a, 's> {
         let mut found = Found::new();
         // The classes and pin sets of the `Allow` statements that may name the principal.
         let mut reach: Vec<usize> = Vec::new();
+        // The classes of those that name it in particular.
+        let mut particular: Vec<usize> = Vec::new();
         let mut levels: BTreeMap<usize, Vec<(Pins, Vec<usize>)>> = BTreeMap::new();
         for (s, (classes, pin_sets)) in self.policy.statements.iter().zip(&self.statements) {
             if s.effect != Effect::Allow || !may_name(s, target) {
@@ -280,6 +346,11 @@ impl<'a, 's> Run<'a, 's> {
             }
             reach
                 .extend(classes.iter().filter(|c| !reach.contains(c)).copied().collect::<Vec<_>>());
+            if names_in_particular(s, target) {
+                particular.extend(
+                    classes.iter().filter(|c| !particular.contains(c)).copied().collect::<Vec<_>>(),
+                );
+            }
             let mut sets: Vec<Pins> = pin_sets.iter().filter(|p| !p.is_empty()).cloned().collect();
             if may_hold_fresh(s) {
                 sets.push(Vec::new());
@@ -298,8 +369,6 @@ impl<'a, 's> Run<'a, 's> {
         let mut base: Option<Vec<(Kind, Formula)>> = None;
         // Candidates a `Deny`'s value was added to (not extended again).
         let mut extended: Vec<Pins> = Vec::new();
-        // Simplifying pays only for a principal asked about many times.
-        let thorough = levels.values().map(Vec::len).sum::<usize>() >= THOROUGH_FROM;
         while let Some((_, candidates)) = levels.pop_first() {
             for (pinned, classes) in candidates {
                 let at = stratum(Some(&pinned));
@@ -310,7 +379,7 @@ impl<'a, 's> Run<'a, 's> {
                 if wanted.is_empty() {
                     continue;
                 }
-                self.base(&mut base, who, thorough)?;
+                self.base(&mut base, who)?;
                 let (got, witness) =
                     self.actions(base.as_deref().unwrap_or_default(), Some(&pinned), &wanted)?;
                 if let Some(witness) = witness {
@@ -344,11 +413,14 @@ impl<'a, 's> Run<'a, 's> {
         // more general principal gets unconditionally subsumes it.
         let mut exclude = subsumed(general, &Some(Vec::new()));
         exclude.extend(subsumed(&found, &None));
-        let wanted: Vec<usize> = reach.iter().filter(|c| !exclude.contains(c)).copied().collect();
+        // Unless the policy treats the principal apart, the statements that name it only as
+        // one of everyone give it what the more general principal's findings say.
+        let scope = if treats_apart(self.policy, target) { &reach } else { &particular };
+        let wanted: Vec<usize> = scope.iter().filter(|c| !exclude.contains(c)).copied().collect();
         if wanted.is_empty() {
             return Ok(found);
         }
-        self.base(&mut base, who, thorough)?;
+        self.base(&mut base, who)?;
         let (mut classes, witness) =
             self.actions(base.as_deref().unwrap_or_default(), None, &wanted)?;
         if let Some(witness) = witness {
@@ -376,12 +448,7 @@ impl<'a, 's> Run<'a, 's> {
     }
 
     /// Per caller kind: the policy allows and the caller is `who`, simplified (once: `cache`).
-    fn base(
-        &mut self,
-        cache: &mut Option<Vec<(Kind, Formula)>>,
-        who: &Who,
-        thorough: bool,
-    ) -> Result<(), String> {
+    fn base(&mut self, cache: &mut Option<Vec<(Kind, Formula)>>, who: &Who) -> Result<(), String> {
         if cache.is_some() {
             return Ok(());
         }
@@ -390,7 +457,7 @@ impl<'a, 's> Run<'a, 's> {
             let own = who(*kind);
             if own != Formula::False {
                 let f = Formula::and(vec![f.clone()?, own]);
-                out.push((*kind, if thorough { self.solver.simplify(&f) } else { f }));
+                out.push((*kind, self.solver.simplify(&f)));
             }
         }
         *cache = Some(out);

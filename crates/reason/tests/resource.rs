@@ -344,6 +344,23 @@ fn external_review_regressions() {
     )
     .unwrap();
     assert!(!findings.is_empty() && findings.len() <= 17, "{findings:#?}");
+    // Everyone's statement reaches one account only: through a NotPrincipal Deny, or a
+    // condition on the caller's account. That account gets a finding of its own.
+    for statements in [
+        format!(
+            "{},{}",
+            bucket(r#""*""#, ""),
+            r#"{"Effect":"Deny","NotPrincipal":{"AWS":"222222222222"},"Action":"s3:GetObject","Resource":"*"}"#
+        ),
+        bucket(r#""*""#, r#"{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}"#),
+    ] {
+        let findings = run(&statements).unwrap();
+        assert!(
+            findings.iter().any(|f| f.principal.1 == "222222222222"
+                && f.actions.contains(&"s3:getobject".to_string())),
+            "{findings:#?}"
+        );
+    }
     // A principal ARN of the owner's account that names another account's id elsewhere is
     // inside the zone of trust.
     let findings = run(
