@@ -256,6 +256,30 @@ pub fn resource_re(glob: &Glob) -> Re {
     glob_re(glob, is_arn_pattern(glob))
 }
 
+/// Whether the address ranges `(bits, value)` (top bits of a 128-bit value) cover every
+/// address that starts with the top `depth` bits of `prefix`.
+fn covers_every_address(ranges: &[(u8, u128)], depth: u32, prefix: u128) -> bool {
+    let top = |x: u128, k: u32| if k == 0 { 0 } else { x >> (128 - k) };
+    let mut deeper = false;
+    for (bits, value) in ranges {
+        let bits = u32::from(*bits).min(128);
+        let shared = bits.min(depth);
+        if top(*value, shared) != top(prefix, shared) {
+            continue;
+        }
+        if bits <= depth {
+            return true;
+        }
+        deeper = true;
+    }
+    if !deeper || depth >= 128 {
+        return false;
+    }
+    let bit = 1u128 << (127 - depth);
+    covers_every_address(ranges, depth + 1, prefix)
+        && covers_every_address(ranges, depth + 1, prefix | bit)
+}
+
 /// How a template's resolved pattern matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Matching {
@@ -1361,13 +1385,28 @@ impl Query {
                 }
                 continue;
             }
+            let named: Vec<&Pin> = pins
+                .iter()
+                .filter(|p| !matches!(p, Pin::Net(IpNet::V4(_, 0) | IpNet::V6(_, 0))))
+                .collect();
+            // A slot past the key's count is never read: it may as well be fresh too, which
+            // makes the constraint a unit that folds the statements naming these values
+            // before Z3 — unless no value is fresh (ranges covering every address).
+            let ranges: Vec<(u8, u128)> = named
+                .iter()
+                .filter_map(|p| match p {
+                    Pin::Net(n) => Some(ip_prefix(*n)),
+                    Pin::Text(_) => None,
+                })
+                .collect();
+            let unguarded = !covers_every_address(&ranges, 0, 0);
             for (i, (value, _)) in key.slots.iter().enumerate() {
-                let named = pins
-                    .iter()
-                    .filter(|p| !matches!(p, Pin::Net(IpNet::V4(_, 0) | IpNet::V6(_, 0))))
-                    .map(|p| holds(p, *value))
-                    .collect();
-                parts.push(Formula::or(vec![active(i).negate(), Formula::or(named).negate()]));
+                let fresh = Formula::or(named.iter().map(|p| holds(p, *value)).collect()).negate();
+                parts.push(if unguarded {
+                    fresh
+                } else {
+                    Formula::or(vec![active(i).negate(), fresh])
+                });
             }
         }
         Formula::and(parts)
@@ -1781,5 +1820,19 @@ mod tests {
         assert!(uppercase_of('k').contains(&'K'));
         assert!(uppercase_of('k').contains(&'\u{212a}'));
         assert!(ignore_case_re("σ").is_err());
+    }
+
+    #[test]
+    fn address_coverage() {
+        let half = 1u128 << 127;
+        assert!(covers_every_address(&[(0, 0)], 0, 0));
+        assert!(covers_every_address(&[(1, 0), (1, half)], 0, 0));
+        assert!(!covers_every_address(&[(1, 0)], 0, 0));
+        assert!(!covers_every_address(&[(104, 0xffff_0a00_0000u128 << 16)], 0, 0));
+        assert!(!covers_every_address(&[], 0, 0));
+        // Two halves of the lower half and the upper half.
+        assert!(covers_every_address(&[(2, 0), (2, half >> 1), (1, half)], 0, 0));
+        assert!(!covers_every_address(&[(2, 0), (1, half)], 0, 0));
+        assert!(!covers_every_address(&[(128, 5), (128, 6)], 0, 0));
     }
 }

@@ -48,6 +48,15 @@ fn source_ranges_and_accounts() {
     assert!(matches!(is_public(&bucket(r#""*""#, everywhere)), Answer::Yes(_)));
     let office = r#"{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#;
     assert_eq!(is_public(&bucket(r#""*""#, office)), Answer::No);
+    // Ranges that cover every address leave no fresh one: the key is absent instead, and an
+    // unconditional grant beside them is still public.
+    let halves = format!(
+        "{},{}",
+        bucket(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":["::/1","8000::/1"]}}"#)
+            .replace("GetObject", "PutObject"),
+        bucket(r#""*""#, "")
+    );
+    assert!(matches!(is_public(&halves), Answer::Yes(_)));
     let outside_office = r#"{"NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#;
     assert!(matches!(is_public(&bucket(r#""*""#, outside_office)), Answer::Yes(_)));
     let account = r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#;
