@@ -72,8 +72,10 @@ enum Target<'a> {
     Anyone { known: &'a [String] },
     /// Callers of an account.
     Account(&'a str),
-    /// One principal (an ARN) or identity provider.
+    /// One principal (an ARN).
     Named(&'a str),
+    /// An identity provider's web-identity callers (never among anyone's callers).
+    Provider(&'a str),
 }
 
 /// Whether statement `s`'s principal element may name callers of `target`: `false` is certain
@@ -109,7 +111,7 @@ fn entry_may_name(e: &PrincipalEntry, target: Target<'_>) -> bool {
             false
         }
         (Target::Account(account), _) => runs.is_empty() || runs.contains(&account),
-        (Target::Named(name), _) => {
+        (Target::Named(name) | Target::Provider(name), _) => {
             value == name
                 || runs.is_empty()
                 || principal::account_runs(name).any(|r| runs.contains(&r))
@@ -153,7 +155,8 @@ const IDENTIFYING_KEYS: &[&str] = &[
 /// takes away.
 fn treats_apart(p: &Policy, target: Target<'_>) -> bool {
     let texts: Vec<&str> = match target {
-        Target::Anyone { .. } => return true,
+        // Anyone's callers are not web identities: nothing else covers a provider's.
+        Target::Anyone { .. } | Target::Provider(_) => return true,
         Target::Account(account) => vec![account],
         Target::Named(name) => {
             let mut t = vec![name];
@@ -246,7 +249,7 @@ pub fn external(
                 Formula::False
             }
         });
-        let target = Target::Named(&provider);
+        let target = Target::Provider(&provider);
         run.principal(("Federated", &provider), false, target, &this, &public)?;
     }
     Ok(run.findings)

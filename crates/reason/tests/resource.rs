@@ -370,6 +370,21 @@ fn external_review_regressions() {
             "{findings:#?}"
         );
     }
+    // A provider's callers get what everyone's statement gives web identities only: the
+    // provider's finding lists it (anyone's callers are never web identities).
+    let findings = run(
+        r#"{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"s3:ListBucket","Resource":"*"},
+           {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"WebIdentityUser"}}},
+           {"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}},
+           {"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+    )
+    .unwrap();
+    assert!(
+        findings.iter().any(
+            |f| f.principal.0 == "Federated" && f.actions.contains(&"s3:getobject".to_string())
+        ),
+        "{findings:#?}"
+    );
     // A principal ARN of the owner's account that names another account's id elsewhere is
     // inside the zone of trust.
     let findings = run(
