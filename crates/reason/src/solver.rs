@@ -130,6 +130,7 @@ impl Z3 {
         let ctx = std::cell::OnceCell::new();
         let backend = Backend {
             timeout_ms: self.timeout_ms,
+            deadline: self.deadline,
             ctx: &ctx,
             skeleton: std::cell::OnceCell::new(),
             strings: std::cell::OnceCell::new(),
@@ -150,6 +151,8 @@ impl Z3 {
 /// Z3's context and the two solvers a session reuses, each made on first use.
 struct Backend<'ctx> {
     timeout_ms: u32,
+    /// The session's deadline, also checked between rounds of the lazy loop.
+    deadline: Option<std::time::Instant>,
     ctx: &'ctx std::cell::OnceCell<z3::Context>,
     /// The lazy loop's boolean, integer and bit-vector skeleton.
     skeleton: std::cell::OnceCell<z3::Solver<'ctx>>,
@@ -496,6 +499,9 @@ fn lazily<'ctx>(
     skeleton.from_string(text);
     let groups = groups(atoms);
     for round in 0..max_rounds {
+        if z.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Sat::Unknown("the analysis ran out of its time budget".into());
+        }
         // Many conflicts: tell Z3 how the memberships relate, once.
         if round == RELATE_AFTER || (round == 0 && atoms.len() >= RELATE_EARLY) {
             let mut clauses = decls.clone();
