@@ -46,10 +46,10 @@ fn analyze_answers_ci_gates() {
         "conditional.json",
         r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#,
     );
-    let binary = write(
+    let unencodable = write(
         &dir,
-        "binary.json",
-        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"x:k":"QUJD"}}}"#,
+        "unencodable.json",
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"${aws:PrincipalTag/n}"}}}"#,
     );
 
     let (code, json, out) = analyze(&["compare", &writer, &reader, "--json"]);
@@ -96,9 +96,9 @@ fn analyze_answers_ci_gates() {
     assert_eq!(json["reasons"][0]["witness"]["context"]["aws:securetransport"], "true", "{json}");
     // Not yet encodable: unknown with the reason, never a guess.
     let (code, json, _) =
-        analyze(&["check-no-new-access", &binary, "--reference", &reader, "--json"]);
+        analyze(&["check-no-new-access", &unencodable, "--reference", &reader, "--json"]);
     assert_eq!(code, 3, "{json}");
-    assert!(json["reason"].as_str().unwrap().contains("BinaryEquals"), "{json}");
+    assert!(json["reason"].as_str().unwrap().contains("policy variable"), "{json}");
     // Bad input.
     let (code, _, out) =
         analyze(&["compare", &reader, &dir.join("missing.json").display().to_string()]);
@@ -221,7 +221,7 @@ fn access_analyzer_api_from_aws_cli() {
     let reader = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     let writer = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"},{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
-    let binary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"x:k":"QUJD"}}}]}"#;
+    let unencodable = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"${aws:PrincipalTag/n}"}}}]}"#;
 
     let no_new_access = |new: &str, existing: &str| {
         aws(&[
@@ -319,7 +319,7 @@ fn access_analyzer_api_from_aws_cli() {
     assert!(!ok && err.contains("ValidationException"), "{err}");
 
     // Not yet analyzable: refused, never guessed; bad input: a validation error.
-    let (ok, _, err) = no_new_access(binary, reader);
+    let (ok, _, err) = no_new_access(unencodable, reader);
     assert!(!ok && err.contains("UnprocessableEntityException"), "{err}");
     let (ok, _, err) = no_new_access("{not json", reader);
     assert!(!ok && err.contains("ValidationException"), "{err}");
