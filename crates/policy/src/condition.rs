@@ -353,17 +353,7 @@ fn resolve_value<'a>(
 }
 
 fn resolve_text(t: &Template, context: &Context) -> Option<String> {
-    let glob = t.resolve(context)?;
-    Some(
-        glob.toks()
-            .iter()
-            .map(|tok| match tok {
-                crate::pattern::Tok::Char(c) => *c,
-                crate::pattern::Tok::Star => '*',
-                crate::pattern::Tok::One => '?',
-            })
-            .collect(),
-    )
+    Some(t.resolve(context)?.text())
 }
 
 /// The positive form of the operator applied to one request value and one policy value.

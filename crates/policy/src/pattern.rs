@@ -70,6 +70,18 @@ impl Glob {
         &self.toks
     }
 
+    /// The pattern written out: characters as themselves, wildcards as `*` and `?`.
+    pub fn text(&self) -> String {
+        self.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Char(c) => *c,
+                Tok::Star => '*',
+                Tok::One => '?',
+            })
+            .collect()
+    }
+
     /// The literal text when the pattern has no wildcard.
     pub fn literal(&self) -> Option<&str> {
         self.literal.as_deref()

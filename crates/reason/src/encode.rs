@@ -1545,17 +1545,7 @@ fn string_re(kind: OpKind, v: &policy::ast::ConditionValue) -> Result<Re, Unsupp
     };
     Ok(match kind {
         OpKind::StringEqualsIgnoreCase | OpKind::StringNotEqualsIgnoreCase => {
-            let lower = glob.to_lowercase();
-            let text: String = lower
-                .toks()
-                .iter()
-                .map(|t| match t {
-                    Tok::Char(c) => *c,
-                    Tok::Star => '*',
-                    Tok::One => '?',
-                })
-                .collect();
-            ignore_case_re(&text)?
+            ignore_case_re(&glob.to_lowercase().text())?
         }
         OpKind::ArnEquals | OpKind::ArnLike | OpKind::ArnNotEquals | OpKind::ArnNotLike => {
             glob_re(glob, true)

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use policy::condition::{OpKind, SetQualifier, Typed};
-use policy::pattern::{Piece, Tok};
+use policy::pattern::{Glob, Piece, Tok};
 use policy::value::IpNet;
 use reason::encode::Actions;
 use reason::Witness;
@@ -97,14 +97,7 @@ pub fn requests(
         let mut values = Vec::new();
         for user in &users {
             for team in team_values {
-                let text: String = fill(pieces, user, team)
-                    .iter()
-                    .map(|t| match t {
-                        Tok::Char(c) => *c,
-                        Tok::Star => '*',
-                        Tok::One => '?',
-                    })
-                    .collect();
+                let text = Glob::from_toks(fill(pieces, user, team)).text();
                 values.extend(domain(*kind, &text, &Typed::Text));
             }
         }
