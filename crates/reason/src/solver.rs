@@ -335,28 +335,28 @@ fn solve<'ctx>(
 /// too (for a part a question simplifies once and asks about many times).
 fn propagate(memo: &mut Memo, f: &Formula, thorough: bool) -> Formula {
     let Formula::And(conjuncts) = f else { return f.clone() };
-    let unit = |c: &Formula| match c {
-        Formula::In(v, re) => Some((*v, re.clone())),
-        Formula::Not(inner) => match inner.as_ref() {
-            Formula::In(v, re) => Some((*v, Re::comp(re.clone()))),
-            _ => None,
-        },
-        _ => None,
-    };
+    // The top-level literals: memberships per variable, and address ranges and booleans with
+    // their polarity. They stay as they are; the other conjuncts are folded against them.
     let mut units: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
     let mut natives: Vec<(&Formula, bool)> = Vec::new();
+    let mut is_unit: Vec<bool> = Vec::with_capacity(conjuncts.len());
     for c in conjuncts {
-        if let Some((v, re)) = unit(c) {
-            units.entry(v).or_default().push(re);
-            continue;
-        }
-        match c {
-            Formula::Bool(_) | Formula::BvTop { .. } => natives.push((c, true)),
-            Formula::Not(inner) if matches!(**inner, Formula::Bool(_) | Formula::BvTop { .. }) => {
-                natives.push((inner, false))
+        let (atom, holds) = match c {
+            Formula::Not(inner) => (inner.as_ref(), false),
+            other => (other, true),
+        };
+        match atom {
+            Formula::In(v, re) => {
+                let re = if holds { re.clone() } else { Re::comp(re.clone()) };
+                units.entry(*v).or_default().push(re);
             }
-            _ => {}
+            Formula::Bool(_) | Formula::BvTop { .. } => natives.push((atom, holds)),
+            _ => {
+                is_unit.push(false);
+                continue;
+            }
         }
+        is_unit.push(true);
     }
     if units.is_empty() && natives.is_empty() {
         return f.clone();
@@ -372,11 +372,8 @@ fn propagate(memo: &mut Memo, f: &Formula, thorough: bool) -> Formula {
         })
         .collect();
     let mut parts = Vec::with_capacity(conjuncts.len());
-    for c in conjuncts {
-        let is_unit = unit(c).is_some()
-            || matches!(c, Formula::Bool(_) | Formula::BvTop { .. })
-            || matches!(c, Formula::Not(inner) if matches!(**inner, Formula::Bool(_) | Formula::BvTop { .. }));
-        if is_unit {
+    for (c, unit) in conjuncts.iter().zip(is_unit) {
+        if unit {
             parts.push(c.clone());
             continue;
         }
@@ -386,8 +383,6 @@ fn propagate(memo: &mut Memo, f: &Formula, thorough: bool) -> Formula {
                 if let Some(answer) = known.get(re) {
                     return *answer;
                 }
-                let disjoint = Re::inter(vec![lang.clone(), re.clone()]);
-                let inside = Re::inter(vec![lang.clone(), Re::comp(re.clone())]);
                 let answer = if lang.disjoint_by_prefix(re) {
                     Some(false)
                 } else if let Re::Lit(text) = re {
@@ -400,9 +395,11 @@ fn propagate(memo: &mut Memo, f: &Formula, thorough: bool) -> Formula {
                     }
                 } else if !thorough {
                     None
-                } else if member_memo(memo, disjoint) == Sat::No {
+                } else if member_memo(memo, Re::inter(vec![lang.clone(), re.clone()])) == Sat::No {
                     Some(false)
-                } else if member_memo(memo, inside) == Sat::No {
+                } else if member_memo(memo, Re::inter(vec![lang.clone(), Re::comp(re.clone())]))
+                    == Sat::No
+                {
                     Some(true)
                 } else {
                     None
