@@ -275,7 +275,8 @@ struct Run<'a, 's> {
     encoded: Vec<(Kind, Result<Formula, String>)>,
     /// The fixing keys and values the policy names, per caller kind.
     fixing: Vec<(Kind, Fixing)>,
-    /// Per statement: its action classes and the pin sets its conditions name.
+    /// Per statement: its action classes and the pin sets it is asked under (the values its
+    /// conditions name, and none pinned where it may hold with every fixing key fresh).
     statements: Vec<(Vec<usize>, Vec<Pins>)>,
     /// Per `Deny` statement with negated conditions: its action classes and the values those
     /// conditions name (holding one escapes the `Deny`).
@@ -299,7 +300,14 @@ impl<'a, 's> Run<'a, 's> {
         let statements = policy
             .statements
             .iter()
-            .map(|s| (query.actions.of_clause(&s.action), pin_sets(query, s)))
+            .map(|s| {
+                let mut sets: Vec<Pins> =
+                    pin_sets(query, s).into_iter().filter(|p| !p.is_empty()).collect();
+                if may_hold_fresh(s) {
+                    sets.push(Vec::new());
+                }
+                (query.actions.of_clause(&s.action), sets)
+            })
             .collect();
         // A `Deny` whose negated condition names a value is escaped by holding that value.
         let mut deny_pins = Vec::new();
@@ -347,19 +355,12 @@ impl<'a, 's> Run<'a, 's> {
             if s.effect != Effect::Allow || !may_name(s, target) {
                 continue;
             }
-            reach
-                .extend(classes.iter().filter(|c| !reach.contains(c)).copied().collect::<Vec<_>>());
+            add_classes(&mut reach, classes);
             if names_in_particular(s, target) {
-                particular.extend(
-                    classes.iter().filter(|c| !particular.contains(c)).copied().collect::<Vec<_>>(),
-                );
+                add_classes(&mut particular, classes);
             }
-            let mut sets: Vec<Pins> = pin_sets.iter().filter(|p| !p.is_empty()).cloned().collect();
-            if may_hold_fresh(s) {
-                sets.push(Vec::new());
-            }
-            for pins in sets {
-                add_candidate(&mut levels, pins, classes);
+            for pins in pin_sets {
+                add_candidate(&mut levels, pins.clone(), classes);
             }
         }
         // Nothing beyond what a more general principal gets unconditionally: no news.
@@ -588,10 +589,17 @@ fn add_candidate(
     pins.sort_by_key(|(k, p)| (k.clone(), p.text()));
     let level = levels.entry(pins.len()).or_default();
     match level.iter_mut().find(|(p, _)| *p == pins) {
-        Some((_, known)) => {
-            known.extend(classes.iter().filter(|c| !known.contains(c)).copied().collect::<Vec<_>>())
-        }
+        Some((_, known)) => add_classes(known, classes),
         None => level.push((pins, classes.to_vec())),
+    }
+}
+
+/// Adds the classes `into` does not have yet.
+fn add_classes(into: &mut Vec<usize>, classes: &[usize]) {
+    for c in classes {
+        if !into.contains(c) {
+            into.push(*c);
+        }
     }
 }
 
