@@ -373,9 +373,7 @@ pub(crate) fn handle(
         match (effect.tx.take(), result.is_ok()) {
             (Some(mut tx), true) => {
                 audit_trail::append(tx.as_mut(), &log, &event)?;
-                tx.commit()
-                    .map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-                effect.committed();
+                effect.commit(tx)?;
             }
             _ => pending.push((log, event)),
         }
@@ -488,8 +486,7 @@ pub(crate) fn handle(
                 e.recipient_account_id = log.clone();
                 audit_trail::append(tx.as_mut(), log, &e)?;
             }
-            tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-            effect.committed();
+            effect.commit(tx)?;
         }
         _ => {
             for log in logs {
@@ -515,12 +512,38 @@ pub(crate) struct Effect<'s> {
     /// before (a failed commit must leave every object readable). Blobs a crash leaves behind
     /// are the sweeper's ([`sweep`]).
     pub garbage: Vec<std::path::PathBuf>,
+    /// Blob files this request wrote, which only records in `tx` name: removed when the
+    /// request ends without committing `tx` (an error after the blob was written, or a commit
+    /// that lost a race), kept once it has committed. A commit whose outcome is unknown (a
+    /// lost connection) keeps them: the sweeper removes them later if no record names them.
+    pub fresh: Vec<std::path::PathBuf>,
 }
 
 impl Effect<'_> {
-    /// Removes the garbage of a committed transaction.
-    fn committed(&mut self) {
-        for file in self.garbage.drain(..) {
+    /// Commits `tx`, then removes the garbage it leaves; on failure the request's own blobs go
+    /// (when the store says nothing was committed) and the caller answers 503.
+    fn commit(&mut self, tx: Box<dyn store::Tx + '_>) -> Result<(), ApiError> {
+        match tx.commit() {
+            Ok(()) => {
+                self.fresh.clear();
+                for file in self.garbage.drain(..) {
+                    let _ = std::fs::remove_file(file);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if !e.is_retryable() {
+                    self.fresh.clear();
+                }
+                Err(ApiError::unavailable("the change could not be committed"))
+            }
+        }
+    }
+}
+
+impl Drop for Effect<'_> {
+    fn drop(&mut self) {
+        for file in self.fresh.drain(..) {
             let _ = std::fs::remove_file(file);
         }
     }
@@ -965,5 +988,48 @@ fn bucket_config<'s>(
             effect.tx = Some(tx);
             Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::Effect;
+    use store::Store;
+
+    /// The blobs of a request that did not commit go; a commit keeps them and removes what it
+    /// replaced.
+    #[test]
+    fn a_request_that_does_not_commit_leaves_no_blob() {
+        let dir = std::env::temp_dir().join(format!(
+            "hermetic-effect-{}-{}",
+            std::process::id(),
+            crate::bootstrap::uuid()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, b"sealed").unwrap();
+            path
+        };
+        let store = store::SqliteStore::open(dir.join("hermetic.db")).unwrap();
+
+        // An error after the blob was written: no transaction, or one that is never committed.
+        let lost = file("lost");
+        let mut effect = Effect::default();
+        effect.fresh.push(lost.clone());
+        effect.tx = Some(store.begin().unwrap());
+        drop(effect);
+        assert!(!lost.exists());
+
+        // A commit: the new blob stays, the one it replaced goes.
+        let (new, old) = (file("new"), file("old"));
+        let mut effect = Effect::default();
+        effect.fresh.push(new.clone());
+        effect.garbage.push(old.clone());
+        effect.commit(store.begin().unwrap()).unwrap();
+        drop(effect);
+        assert!(new.exists() && !old.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

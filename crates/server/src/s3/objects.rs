@@ -319,14 +319,15 @@ fn tags_from_query(text: &str) -> serde_json::Map<String, Value> {
 
 /// Seals a request's body as one part under `data_key`: the streamed body if the request has
 /// one, else `plaintext` (its buffered body, or a copy's bytes). Checks the body's digests and
-/// writes its blob durably; returns the part entry (`Blob`, `Size`, `Identity`, `MD5`).
+/// writes its blob durably, listing it in `fresh` (see [`super::Effect::fresh`]); returns the
+/// part entry (`Blob`, `Size`, `Identity`, `MD5`).
 fn seal_body(
     state: &State,
     req: &S3Request<'_>,
-    account: &str,
+    (account, identity): (&str, &str),
     data_key: &crypto::SecretBytes,
-    identity: &str,
     plaintext: &[u8],
+    fresh: &mut Vec<PathBuf>,
 ) -> Result<Value, ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     // A copy's bytes are another object's: the request's digests do not describe them.
@@ -368,7 +369,9 @@ fn seal_body(
         let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
         md5 = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
     }
-    Ok(json!({ "Blob": blob.commit()?, "Size": len, "Identity": identity, "MD5": md5 }))
+    let name = blob.commit()?;
+    fresh.push(blob_dir(state, account).join(&name));
+    Ok(json!({ "Blob": name, "Size": len, "Identity": identity, "MD5": md5 }))
 }
 
 /// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
@@ -890,7 +893,14 @@ fn put<'s>(
     check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
     let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
     let identity = format!("{object_arn}|{}|1", crate::bootstrap::uuid());
-    let part = seal_body(state, req, &bucket.account, &sealing.data_key, &identity, &req.body)?;
+    let part = seal_body(
+        state,
+        req,
+        (&bucket.account, &identity),
+        &sealing.data_key,
+        &req.body,
+        &mut effect.fresh,
+    )?;
     let etag = format!("\"{}\"", text(&part, "MD5"));
     let size = part.get("Size").cloned().unwrap_or(json!(0));
     let body = json!({
@@ -1481,6 +1491,15 @@ pub(crate) fn multipart<'s>(
         let mut tx = state.store.read().map_err(db)?;
         tx.get_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?.ok_or_else(no_upload)
     };
+    // The upload's record, held until `tx` ends: what changes an upload's parts (UploadPart,
+    // Complete, Abort) takes it first, so none of them works on an upload another has ended
+    // (a part committed after a Complete or Abort listed the parts would be named by a record
+    // no upload owns, and its blob kept forever).
+    let lock_upload = |tx: &mut dyn store::Tx| -> Result<Record, ApiError> {
+        tx.get_record_for_update(&bucket.account, "s3_upload", &upload_key)
+            .map_err(db)?
+            .ok_or_else(no_upload)
+    };
     match operation {
         "CreateMultipartUpload" => {
             super::refuse_acls(req)?;
@@ -1561,7 +1580,14 @@ pub(crate) fn multipart<'s>(
                 facts,
             )?;
             let identity = format!("{object_arn}|{upload_id}|{number}");
-            let part = seal_body(state, req, &bucket.account, &data_key, &identity, &plaintext)?;
+            let part = seal_body(
+                state,
+                req,
+                (&bucket.account, &identity),
+                &data_key,
+                &plaintext,
+                &mut effect.fresh,
+            )?;
             let md5 = text(&part, "MD5").to_string();
             let record = Record {
                 account: bucket.account.clone(),
@@ -1572,6 +1598,15 @@ pub(crate) fn multipart<'s>(
                 updated_at_ms: facts.time_ms,
             };
             let mut tx = state.store.begin().map_err(db)?;
+            // The upload may have been completed or aborted while the part was sealed.
+            lock_upload(tx.as_mut())?;
+            // A part uploaded again under its number replaces the earlier one, whose blob
+            // goes once this commits.
+            if let Some(old) =
+                tx.get_record_for_update(&bucket.account, "s3_part", &record.key).map_err(db)?
+            {
+                effect.garbage.extend(part_file(state, &bucket.account, part_of(&old.body)));
+            }
             tx.put_record(&record, PutMode::Upsert).map_err(db)?;
             effect.tx = Some(tx);
             let etag = format!("\"{md5}\"");
@@ -1616,8 +1651,8 @@ pub(crate) fn multipart<'s>(
                 Some(bucket),
                 Vec::new(),
             )?;
-            load_upload()?;
             let mut tx = state.store.begin().map_err(db)?;
+            lock_upload(tx.as_mut())?;
             let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
             effect.garbage = parts
@@ -1629,7 +1664,7 @@ pub(crate) fn multipart<'s>(
         _ => {
             // CompleteMultipartUpload
             check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), Vec::new())?;
-            let upload = load_upload()?;
+            load_upload()?;
             let numbers: Vec<u32> = xml::elements(&req.body, "PartNumber")
                 .iter()
                 .filter_map(|n| n.parse().ok())
@@ -1642,6 +1677,7 @@ pub(crate) fn multipart<'s>(
                 return Err(s3err(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
             }
             let mut tx = state.store.begin().map_err(db)?;
+            let upload = lock_upload(tx.as_mut())?;
             let mut parts = Vec::new();
             let mut md5s = Vec::new();
             let mut size = 0u64;

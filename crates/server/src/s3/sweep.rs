@@ -1,7 +1,8 @@
 //! The blob sweeper: removes blob files that no record names. They are what a crash leaves
 //! between writing a blob and committing the record that names it (and `.tmp` files cut off
-//! mid-write), and a part uploaded again under the same number. Deletes, overwrites and
-//! replaced `null` versions remove their blobs themselves once they commit.
+//! mid-write) or a commit whose outcome the store could not tell. Deletes, overwrites,
+//! replaced `null` versions and parts uploaded again under their number remove the blobs they
+//! drop once they commit; a request that fails after writing its blob removes that blob.
 //!
 //! A blob is only a candidate once it is older than the grace period: a request in flight may
 //! have written its blob and not yet committed. The records consulted are read in one snapshot,
