@@ -98,10 +98,18 @@ pub fn compare(
         Verdict::Incomparable => "incomparable",
         Verdict::Unknown => "unknown",
     };
+    let relation = match c.verdict() {
+        Verdict::Equivalent => format!("{} and {} are equivalent", a.display(), b.display()),
+        Verdict::MorePermissive | Verdict::LessPermissive => {
+            format!("{} is {verdict} than {}", a.display(), b.display())
+        }
+        Verdict::Incomparable => format!("{} and {} are incomparable", a.display(), b.display()),
+        Verdict::Unknown => {
+            format!("how {} relates to {} is unknown", a.display(), b.display())
+        }
+    };
     let text = format!(
-        "{} is {verdict} than {}\n  allowed by {} only: {}\n  allowed by {} only: {}\n",
-        a.display(),
-        b.display(),
+        "{relation}\n  allowed by {} only: {}\n  allowed by {} only: {}\n",
         a.display(),
         answer_text(&c.a_not_b),
         b.display(),

@@ -833,9 +833,15 @@ fn check_group(
 ) -> Sat {
     let splits = literals.iter().any(|(i, _)| matches!(atoms.get(*i), Some(Formula::Split { .. })));
     if splits {
-        return Backend::scoped(z.strings(), |solver| {
+        let answer = Backend::scoped(z.strings(), |solver| {
             strings(z.ctx(), solver, &string_query(atoms, literals), vars)
         });
+        return match answer {
+            Sat::Yes(m) if !satisfies(atoms, literals, &m) => Sat::Unknown(
+                "Z3's strings for a policy variable do not satisfy their constraints".into(),
+            ),
+            other => other,
+        };
     }
     let mut per_var: BTreeMap<Var, Vec<Re>> = BTreeMap::new();
     for (i, polarity) in &prune(atoms, literals) {
@@ -857,6 +863,39 @@ fn check_group(
         }
     }
     Sat::Yes(Model { action_class: 0, values })
+}
+
+/// Whether `model`'s strings make each literal hold as it says, checked here rather than
+/// trusted: a query Z3 could not parse leaves its solver without those assertions, and the
+/// values it then gives mean nothing.
+fn satisfies(atoms: &[Formula], literals: &[(usize, bool)], model: &Model) -> bool {
+    let value = |v: &Var| match model.values.get(v) {
+        Some(Value::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    literals.iter().all(|(i, polarity)| {
+        let holds = match atoms.get(*i) {
+            Some(Formula::In(v, re)) => value(v).map(|text| re.accepts(text)),
+            Some(Formula::Split { var, head, tail }) => {
+                let mut prefix = String::new();
+                let complete = head.iter().all(|t| match t {
+                    Term::Lit(text) => {
+                        prefix.push_str(text);
+                        true
+                    }
+                    Term::Var(v) => value(v).map(|text| prefix.push_str(text)).is_some(),
+                });
+                match value(var) {
+                    Some(text) if complete => Some(
+                        text.strip_prefix(prefix.as_str()).is_some_and(|rest| tail.accepts(rest)),
+                    ),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        holds == Some(*polarity)
+    })
 }
 
 /// Checks string assertions over `vars` in `solver` and reads their values.
@@ -953,10 +992,15 @@ fn groups(atoms: &[Formula]) -> Vec<(Vec<usize>, Vec<Var>)> {
             Formula::In(v, _) => vec![*v],
             Formula::Split { var, head, .. } => {
                 let mut vs = vec![*var];
-                vs.extend(head.iter().filter_map(|t| match t {
-                    Term::Var(v) => Some(*v),
-                    Term::Lit(_) => None,
-                }));
+                for t in head {
+                    // Each variable once: `strings` declares them (a key compared with its own
+                    // variable, `${aws:PrincipalTag/team}`, names one twice).
+                    if let Term::Var(v) = t {
+                        if !vs.contains(v) {
+                            vs.push(*v);
+                        }
+                    }
+                }
                 vs
             }
             _ => continue,
@@ -1293,6 +1337,40 @@ mod tests {
             }
         }
         assert!(checked > 100_000, "{checked}");
+    }
+
+    #[test]
+    fn a_key_compared_with_its_own_variable_is_checked() {
+        // `aws:PrincipalTag/team` (x5) like `${aws:PrincipalTag/team}`, and a resource (x0)
+        // under `bucket/${aws:PrincipalTag/team}/`: one group, each variable declared once.
+        let own = Formula::Split { var: 5, head: vec![Term::Var(5)], tail: Re::concat(vec![]) };
+        let home = Formula::Split {
+            var: 0,
+            head: vec![Term::Lit("bucket/".into()), Term::Var(5)],
+            tail: Re::concat(vec![Re::Lit("/".into()), Re::all()]),
+        };
+        let atoms =
+            vec![own, home, Formula::In(0, Re::concat(vec![Re::Lit("bucket/".into()), Re::all()]))];
+        assert_eq!(groups(&atoms), vec![(vec![0, 1, 2], vec![0, 5])]);
+        // Z3's answer is taken only if it satisfies the literals.
+        let model = |x0: &str, x5: &str| Model {
+            action_class: 0,
+            values: BTreeMap::from([(0, Value::Str(x0.into())), (5, Value::Str(x5.into()))]),
+        };
+        let literals = [(0, true), (1, false), (2, true)];
+        assert!(satisfies(&atoms, &literals, &model("bucket/x", "red")));
+        assert!(!satisfies(&atoms, &literals, &model("bucket/red/x", "red")));
+        assert!(!satisfies(&atoms, &literals, &model("", "")));
+        assert!(!satisfies(&atoms, &[(0, false)], &model("", "")));
+        // The same literals, solved.
+        let mut z = Z3::default();
+        let f = Formula::and(vec![atoms[0].clone(), atoms[1].clone().negate(), atoms[2].clone()]);
+        let mut vars = Vars::default();
+        for v in 0..6 {
+            vars.add(format!("s{v}"), Sort::Str);
+        }
+        let Sat::Yes(m) = z.check(&f, &vars, 1) else { panic!("no model") };
+        assert!(satisfies(&atoms, &literals, &m), "{m:?}");
     }
 
     #[test]

@@ -326,3 +326,22 @@ fn conditions_agree_with_brute_force() {
 fn requests(policies: &[&policy::Policy]) -> Vec<Witness> {
     common::requests(policies, common::Callers::Identity, 400_000).unwrap()
 }
+
+/// Found by `random::identity_answers_agree_with_the_evaluator` in CI: a key compared with a
+/// pattern holding its own variable (`${aws:PrincipalTag/team}`) and a caller-derived one
+/// (`home/${aws:username}/*`).
+#[test]
+fn a_key_compared_with_its_own_variable() {
+    let a = r#"{"Effect":"Deny","Action":["iam:Delete*","ec2:RunInstances"],"Resource":"arn:aws:s3:::b?cket/${*}"},
+      {"Effect":"Allow","Action":["kms:Decrypt","iam:PutObject"],"Resource":"arn:aws:s3:::*",
+       "Condition":{"ForAllValues:StringLike":{"aws:TagKeys":["team-a","a*"]}}}"#;
+    let b = r#"{"Effect":"Deny","Action":["sts:Delete*","ec2:Get*","iam:*"],
+       "Resource":["arn:aws:s3:::b?cket/${*}","arn:aws:s3:::bucket/${aws:PrincipalTag/team, 'none'}/*"],
+       "Condition":{"StringLike":{"aws:PrincipalTag/team":["home/${aws:username}/*","${aws:PrincipalTag/team}"]}}},
+      {"Effect":"Deny","Action":["s?:Get*","s3:PassRole"],
+       "Resource":["arn:aws:kms:us-east-1:111111111111:key/*","arn:aws:iam::111111111111:role/*"]},
+      {"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b?cket/${*}"}"#;
+    let (v, c) = verdict(a, b);
+    assert!(!matches!(c.a_not_b, Answer::Bug(_)) && !matches!(c.b_not_a, Answer::Bug(_)), "{c:?}");
+    assert_eq!(v, Verdict::Incomparable, "{c:?}");
+}
