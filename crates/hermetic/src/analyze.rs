@@ -91,28 +91,23 @@ pub fn compare(
     let (pa, pb) = (read_policy(a)?, read_policy(b)?);
     let c: Comparison =
         Z3::default().session(|s| reason::compare_in(&view(resource, owner, &pa), &pa, &pb, s));
-    let verdict = match c.verdict() {
-        Verdict::Equivalent => "equivalent",
-        Verdict::MorePermissive => "more permissive",
-        Verdict::LessPermissive => "less permissive",
-        Verdict::Incomparable => "incomparable",
-        Verdict::Unknown => "unknown",
-    };
-    let relation = match c.verdict() {
-        Verdict::Equivalent => format!("{} and {} are equivalent", a.display(), b.display()),
-        Verdict::MorePermissive | Verdict::LessPermissive => {
-            format!("{} is {verdict} than {}", a.display(), b.display())
+    let (a_name, b_name) = (a.display(), b.display());
+    let (verdict, relation) = match c.verdict() {
+        Verdict::Equivalent => ("equivalent", format!("{a_name} and {b_name} are equivalent")),
+        Verdict::MorePermissive => {
+            ("more permissive", format!("{a_name} is more permissive than {b_name}"))
         }
-        Verdict::Incomparable => format!("{} and {} are incomparable", a.display(), b.display()),
-        Verdict::Unknown => {
-            format!("how {} relates to {} is unknown", a.display(), b.display())
+        Verdict::LessPermissive => {
+            ("less permissive", format!("{a_name} is less permissive than {b_name}"))
         }
+        Verdict::Incomparable => {
+            ("incomparable", format!("{a_name} and {b_name} are incomparable"))
+        }
+        Verdict::Unknown => ("unknown", format!("how {a_name} relates to {b_name} is unknown")),
     };
     let text = format!(
-        "{relation}\n  allowed by {} only: {}\n  allowed by {} only: {}\n",
-        a.display(),
+        "{relation}\n  allowed by {a_name} only: {}\n  allowed by {b_name} only: {}\n",
         answer_text(&c.a_not_b),
-        b.display(),
         answer_text(&c.b_not_a)
     );
     let json = json!({

@@ -988,21 +988,10 @@ fn collect_atoms(f: &Formula, atoms: &mut Vec<Formula>, natives: &mut bool) {
 fn groups(atoms: &[Formula]) -> Vec<(Vec<usize>, Vec<Var>)> {
     let mut out: Vec<(Vec<usize>, Vec<Var>)> = Vec::new();
     for (i, atom) in atoms.iter().enumerate() {
+        // Each variable once (`mentioned` lists them so): `strings` declares them, and a key
+        // compared with its own variable (`${aws:PrincipalTag/team}`) names one twice.
         let mut mine: Vec<Var> = match atom {
-            Formula::In(v, _) => vec![*v],
-            Formula::Split { var, head, .. } => {
-                let mut vs = vec![*var];
-                for t in head {
-                    // Each variable once: `strings` declares them (a key compared with its own
-                    // variable, `${aws:PrincipalTag/team}`, names one twice).
-                    if let Term::Var(v) = t {
-                        if !vs.contains(v) {
-                            vs.push(*v);
-                        }
-                    }
-                }
-                vs
-            }
+            Formula::In(..) | Formula::Split { .. } => mentioned(atom).0,
             _ => continue,
         };
         let mut members = vec![i];
