@@ -90,7 +90,11 @@ fn scenario(backend: Backend) {
     // Deletes, overwrites, aborted uploads and completed ones removed the blobs they dropped
     // once they committed (the sweeper's grace period, an hour, has not passed).
     let unnamed = common::unnamed_blobs(&server);
-    assert!(unnamed.is_empty(), "blobs no record names: {unnamed:?}");
+    assert!(
+        unnamed.is_empty(),
+        "{}",
+        common::explain_unnamed(&server, &[&a.account, &b.account], &unnamed)
+    );
 
     // Zero plaintext: the marker is nowhere in the data directory (blobs, SQLite files) nor in
     // any PostgreSQL row.
@@ -291,6 +295,6 @@ fn one_gib_multipart_round_trip() {
         (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
     let unnamed = common::unnamed_blobs(&server);
-    assert!(unnamed.is_empty(), "blobs no record names: {unnamed:?}");
+    assert!(unnamed.is_empty(), "{}", common::explain_unnamed(&server, &[&a.account], &unnamed));
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -247,10 +247,12 @@ pub trait ReadTx {
 /// Writes, inside a transaction. Nothing is visible to others until [`Tx::commit`]; dropping a
 /// `Tx` without committing rolls everything back.
 pub trait Tx: ReadTx {
-    /// Reads a record and holds it against concurrent writers until this transaction ends: the
-    /// read of a read-modify-write (PostgreSQL: `SELECT ... FOR UPDATE`; SQLite: its single
-    /// writer already excludes them). A plain [`ReadTx::get_record`] followed by a write may
-    /// lose a concurrent update on PostgreSQL.
+    /// Reads a record and holds its key against concurrent writers until this transaction
+    /// ends, whether or not the record exists: the read of a read-modify-write (PostgreSQL: an
+    /// advisory lock on the key, then `SELECT ... FOR UPDATE`; SQLite: its single writer
+    /// already excludes them). Of two transactions that read an absent record this way, the
+    /// second waits and then finds the record the first wrote. A plain [`ReadTx::get_record`]
+    /// followed by a write may lose a concurrent update on PostgreSQL.
     ///
     /// # Errors
     /// As [`ReadTx::get_record`].

@@ -290,6 +290,44 @@ pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
     unnamed
 }
 
+/// What a test that found `unnamed` blobs reports: each blob's size and age, and the S3
+/// requests in `accounts`' audit logs that failed (a request that wrote a blob and then failed
+/// is where an orphan usually comes from) with their times, so one CI failure says which.
+pub fn explain_unnamed(server: &Server, accounts: &[&str], unnamed: &[PathBuf]) -> String {
+    let now = std::time::SystemTime::now();
+    let mut out = String::from("blobs no record names:\n");
+    for path in unnamed {
+        let meta = std::fs::metadata(path).ok();
+        let size = meta.as_ref().map_or(0, std::fs::Metadata::len);
+        let age = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .map_or(-1.0, |d| d.as_secs_f64());
+        out.push_str(&format!("  {} ({size} bytes, written {age:.1} s ago)\n", path.display()));
+    }
+    out.push_str("failed S3 requests:\n");
+    let store = open_store(server);
+    let mut tx = store.read().unwrap();
+    for account in accounts {
+        let head = tx.audit_head(account).unwrap();
+        for entry in tx.audit_events(account, 0..head.size).unwrap() {
+            let e = audit::event::EventRecord::from_canonical_bytes(&entry.event).unwrap();
+            if e.event_source == "s3.amazonaws.com" && e.error_code.is_some() {
+                let params = e.request_parameters.as_ref().map(|p| p.as_value().to_string());
+                out.push_str(&format!(
+                    "  {:?} {} {:?} {:?} {}\n",
+                    e.event_time,
+                    e.event_name,
+                    e.error_code,
+                    e.error_message,
+                    params.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A self-signed P-256 certificate for 127.0.0.1 in `dir`: (cert.pem, key.pem).
 pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::create_dir_all(dir).unwrap();

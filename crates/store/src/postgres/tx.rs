@@ -19,6 +19,10 @@ use crate::{
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 
+/// The first key of the advisory locks [`Tx::get_record_for_update`] takes on a record's key
+/// ("RECD"); the second is the key's hash.
+const RECORD_LOCKS: i32 = 0x5245_4344;
+
 /// A transaction that owns its connection until it ends.
 pub(super) struct PgTx<'a> {
     conn: MutexGuard<'a, PgConn>,
@@ -391,6 +395,20 @@ impl Tx for PgTx<'_> {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
+        // `FOR UPDATE` locks rows, and an absent record has none: two transactions that both
+        // find it absent would both write it, and the later write would replace the earlier
+        // unseen (an S3 object's blob no record names). So the key itself is locked first, in
+        // the two-int4 advisory lock space (the migration lock is a bigint, a space of its
+        // own); its own statement, so that the read below takes its snapshot after the wait
+        // and sees what the holder committed. Two keys that share a hash only wait for each
+        // other.
+        self.exec(
+            concat!(
+                "SELECT pg_advisory_xact_lock($4::INT4,",
+                " hashtext($1::TEXT || '/' || $2::TEXT || '/' || $3::TEXT))"
+            ),
+            &[&account, &kind, &key, &RECORD_LOCKS],
+        )?;
         self.query_opt(
             concat!(
                 "SELECT ",

@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
         conformance_tests!(@harness_tests $harness;
             concurrency::concurrent_appends_are_linear,
             concurrency::read_modify_write_loses_no_update,
+            concurrency::read_modify_write_of_an_absent_record_loses_no_update,
             data::a_failed_statement_fails_the_commit,
         );
     };
