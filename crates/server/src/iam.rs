@@ -266,6 +266,9 @@ pub fn user_policies(
     Ok(out)
 }
 
+/// The key IAM changes of an account lock ([`handle`]): a kind no record is stored under.
+const IAM_LOCK: (&str, &str) = ("iam_lock", "changes");
+
 /// Runs one IAM action for an authorized caller; the effect and its audit event commit
 /// together. Returns the XML body.
 pub fn handle(
@@ -283,7 +286,15 @@ pub fn handle(
     let mut tx: Box<dyn Tx + '_> = if facts.read_only {
         Box::new(store::ReadOnly(store.read().map_err(db)?))
     } else {
-        store.begin().map_err(db)?
+        let mut tx = store.begin().map_err(db)?;
+        // An account's IAM changes take turns, as on SQLite's single writer: each reads what
+        // it checks (the user still exists, the policy's attachment count, a quota) and
+        // writes what depends on it in one transaction, and on PostgreSQL's READ COMMITTED
+        // two of them would otherwise both act on what the other is changing (an access key
+        // created for a user being deleted, a lost attachment count, a boundary dropped by a
+        // concurrent TagUser). The lock is held on a key no record has.
+        tx.get_record_for_update(&account, IAM_LOCK.0, IAM_LOCK.1).map_err(db)?;
+        tx
     };
     let mut secret_out: Option<String> = None;
     let result: Option<String> = match action.as_str() {

@@ -42,6 +42,14 @@ fn device(tx: &mut dyn store::ReadTx, account: &str, serial: &str) -> Result<Rec
     tx.get_record(account, "mfa", name).map_err(db)?.ok_or_else(missing)
 }
 
+/// [`device`], held against concurrent writers until `tx` ends (STS's [`consume`] advances the
+/// device's `LastStep` under the same lock).
+fn locked_device(tx: &mut dyn Tx, account: &str, serial: &str) -> Result<Record, ApiError> {
+    let missing = || no_such(&format!("MFA device with serial number {serial} not found."));
+    let name = name_of(account, serial).ok_or_else(missing)?;
+    tx.get_record_for_update(account, "mfa", name).map_err(db)?.ok_or_else(missing)
+}
+
 fn seed(
     root: &dyn RootOfTrust,
     account: &str,
@@ -235,7 +243,7 @@ pub fn handle(
             }
             "DeleteVirtualMFADevice" => {
                 let serial = required(params, "SerialNumber")?;
-                let record = device(tx, account, serial)?;
+                let record = locked_device(tx, account, serial)?;
                 if record.body.get("UserName").and_then(Value::as_str).is_some() {
                     return Err(ApiError::sender(
                         409,
@@ -252,7 +260,7 @@ pub fn handle(
                 let code1 = required(params, "AuthenticationCode1")?;
                 let code2 = required(params, "AuthenticationCode2")?;
                 user_exists(tx, account, user)?;
-                let mut record = device(tx, account, serial)?;
+                let mut record = locked_device(tx, account, serial)?;
                 let owner = record.body.get("UserName").and_then(Value::as_str).map(str::to_string);
                 if action == "EnableMFADevice" {
                     if owner.is_some() {
@@ -291,7 +299,7 @@ pub fn handle(
             }
             "DeactivateMFADevice" => {
                 let serial = required(params, "SerialNumber")?;
-                let mut record = device(tx, account, serial)?;
+                let mut record = locked_device(tx, account, serial)?;
                 let owner = record.body.get("UserName").and_then(Value::as_str).map(str::to_string);
                 let named = param(params, "UserName");
                 if owner.is_none() || (named.is_some() && named != owner.as_deref()) {

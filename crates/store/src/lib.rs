@@ -263,6 +263,26 @@ pub trait Tx: ReadTx {
         key: &str,
     ) -> Result<Option<Record>, StoreError>;
 
+    /// Reads a record and holds its key against [`Tx::get_record_for_update`] (but not against
+    /// other shared holders) until this transaction ends, whether or not the record exists:
+    /// for writes that depend on a record they do not change (an S3 object write on its
+    /// bucket's existence and versioning), so that they run side by side and the record's own
+    /// changes wait for them (PostgreSQL: a shared advisory lock on the key, then a read whose
+    /// snapshot is taken after the wait; SQLite: its single writer already excludes them).
+    /// The record stays as read only if every change of it locks it for update first. By
+    /// default the lock is [`Tx::get_record_for_update`]'s, which holds it at least as well.
+    ///
+    /// # Errors
+    /// As [`ReadTx::get_record`].
+    fn get_record_for_share(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.get_record_for_update(account, kind, key)
+    }
+
     /// Creates an account.
     ///
     /// # Errors

@@ -360,6 +360,9 @@ fn create<'s>(
         extra.multi.push(("kms:GrantConstraintType".into(), constraint_types));
     }
     check(state, caller, "CreateGrant", facts, &extra)?;
+    // A key's grants are created one at a time, so the quota and a named grant's idempotency
+    // hold against concurrent CreateGrants (a client's retry racing its first try).
+    tx.get_record_for_update(&key.account, "kms_key", &key.key).map_err(db)?;
     let existing = grants_of(tx.as_mut(), key)?;
     if existing.len() >= MAX_GRANTS_PER_KEY {
         return Err(err("LimitExceededException", "The key has too many grants."));

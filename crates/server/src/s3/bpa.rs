@@ -98,6 +98,13 @@ fn settings_of(body: &Value, field: &str) -> Option<[bool; 4]> {
 
 fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, ApiError> {
     let mut tx = state.store.read().map_err(db)?;
+    account_settings_in(tx.as_mut(), account)
+}
+
+fn account_settings_in(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+) -> Result<Option<[bool; 4]>, ApiError> {
     Ok(tx
         .get_record(account, "s3_account_config", "publicAccessBlock")
         .map_err(db)?
@@ -106,13 +113,17 @@ fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, A
 
 /// The settings in force for a bucket: the account's and the bucket's, either one blocking.
 pub fn effective(state: &State, bucket: &Record) -> Result<[bool; 4], ApiError> {
-    let account = account_settings(state, &bucket.account)?.unwrap_or([false; 4]);
+    Ok(combine(account_settings(state, &bucket.account)?, bucket))
+}
+
+/// The account's settings (if any) and the bucket's, either one blocking.
+fn combine(account: Option<[bool; 4]>, bucket: &Record) -> [bool; 4] {
     let own = settings_of(&bucket.body, "PublicAccessBlock").unwrap_or([false; 4]);
     let mut out = [false; 4];
-    for ((o, a), b) in out.iter_mut().zip(account).zip(own) {
+    for ((o, a), b) in out.iter_mut().zip(account.unwrap_or([false; 4])).zip(own) {
         *o = a || b;
     }
-    Ok(out)
+    out
 }
 
 /// `RestrictPublicBuckets`: while a bucket's policy is public, only principals of the owner's
@@ -128,9 +139,15 @@ pub fn restrict(state: &State, caller: &Caller, bucket: &Record) -> Result<(), A
     Ok(())
 }
 
-/// `BlockPublicPolicy`: a public policy cannot be put on the bucket.
-pub fn check_policy(state: &State, bucket: &Record, policy_text: &str) -> Result<(), ApiError> {
-    if is_public(policy_text) && effective(state, bucket)?.get(2).copied().unwrap_or(false) {
+/// `BlockPublicPolicy`: a public policy cannot be put on the bucket (`bucket` as locked in `tx`,
+/// whose snapshot the account's settings are read in too).
+pub fn check_policy(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Record,
+    policy_text: &str,
+) -> Result<(), ApiError> {
+    let settings = combine(account_settings_in(tx, &bucket.account)?, bucket);
+    if is_public(policy_text) && settings.get(2).copied().unwrap_or(false) {
         return Err(s3err(403, "AccessDenied", "Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting."));
     }
     Ok(())
@@ -166,7 +183,7 @@ pub fn bucket_config<'s>(
     state: &'s State,
     operation: &str,
     req: &S3Request<'_>,
-    mut bucket: Record,
+    bucket: Record,
     now: i64,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
@@ -180,17 +197,21 @@ pub fn bucket_config<'s>(
         })?;
         return Ok(xml_reply(200, config_xml(settings, xml::NS)));
     }
+    let config =
+        if operation == "PutPublicAccessBlock" { Some(parse_config(&req.body)?) } else { None };
+    // The change applies to the bucket as it is now (a concurrent configuration change is
+    // kept).
+    let mut tx = state.store.begin().map_err(db)?;
+    let mut bucket = super::lock_bucket(tx.as_mut(), &bucket)?;
     let obj = bucket
         .body
         .as_object_mut()
         .ok_or_else(|| ApiError::internal("a bucket record is malformed"))?;
-    if operation == "PutPublicAccessBlock" {
-        obj.insert("PublicAccessBlock".into(), parse_config(&req.body)?);
-    } else {
-        obj.remove("PublicAccessBlock");
-    }
+    match config {
+        Some(config) => obj.insert("PublicAccessBlock".into(), config),
+        None => obj.remove("PublicAccessBlock"),
+    };
     bucket.updated_at_ms = now;
-    let mut tx = state.store.begin().map_err(db)?;
     tx.put_record(&bucket, PutMode::Update).map_err(db)?;
     effect.tx = Some(tx);
     Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))

@@ -89,6 +89,41 @@ pub(crate) fn bucket(state: &State, name: &str) -> Result<Record, ApiError> {
     tx.get_record(&owner, "s3_bucket", name).map_err(db)?.ok_or_else(missing)
 }
 
+fn bucket_gone(bucket: &Record) -> ApiError {
+    s3err(404, "NoSuchBucket", format!("The specified bucket does not exist: {}", bucket.key))
+}
+
+/// `bucket` read again in `tx` and locked until `tx` ends against every other transaction
+/// that locks or holds it: what changes the bucket's record (its configuration, DeleteBucket)
+/// works on its latest version and one at a time, and not beside an object write that
+/// [`hold_bucket`]s it. NoSuchBucket if it is gone.
+pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
+    tx.get_record_for_update(&bucket.account, "s3_bucket", &bucket.key)
+        .map_err(db)?
+        .ok_or_else(|| bucket_gone(bucket))
+}
+
+/// Holds `bucket` until `tx` ends against [`lock_bucket`], for a write of its objects or
+/// uploads: such writes run side by side, but a DeleteBucket waits for them (and they for it,
+/// then find the bucket gone), and so does a versioning change. A write prepared under
+/// another versioning status than the bucket's now (the status changed while its body was
+/// sealed) is refused with OperationAborted, which clients retry; NoSuchBucket if the bucket
+/// is gone.
+pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<(), ApiError> {
+    let now = tx
+        .get_record_for_share(&bucket.account, "s3_bucket", &bucket.key)
+        .map_err(db)?
+        .ok_or_else(|| bucket_gone(bucket))?;
+    if versions::status(&now) != versions::status(bucket) {
+        return Err(s3err(
+            409,
+            "OperationAborted",
+            "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+        ));
+    }
+    Ok(())
+}
+
 fn valid_bucket_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (3..=63).contains(&name.len())
@@ -743,6 +778,8 @@ fn run<'s>(
         "DeleteBucket" => {
             check(state, caller, facts, "s3:DeleteBucket", &bucket_arn, Some(&bucket), Vec::new())?;
             let mut tx = state.store.begin().map_err(db)?;
+            // Object writes hold the bucket: they have committed, or will find it gone.
+            lock_bucket(tx.as_mut(), &bucket)?;
             let objects = crate::iam::records(
                 tx.as_mut(),
                 &bucket.account,
@@ -917,8 +954,12 @@ fn bucket_config<'s>(
             )))
         }
         _ => {
+            // The change applies to the bucket as it is now, not as the request found it (a
+            // concurrent PutPublicAccessBlock's setting is kept, and checked against).
+            let mut tx = state.store.begin().map_err(db)?;
+            bucket = lock_bucket(tx.as_mut(), &bucket)?;
             if operation == "PutBucketPolicy" {
-                bpa::check_policy(state, &bucket, &String::from_utf8_lossy(&req.body))?;
+                bpa::check_policy(tx.as_mut(), &bucket, &String::from_utf8_lossy(&req.body))?;
             }
             let obj = bucket
                 .body
@@ -983,7 +1024,6 @@ fn bucket_config<'s>(
                 }
             }
             bucket.updated_at_ms = now;
-            let mut tx = state.store.begin().map_err(db)?;
             tx.put_record(&bucket, PutMode::Update).map_err(db)?;
             effect.tx = Some(tx);
             Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))

@@ -79,6 +79,14 @@ impl Drop for BlobWriter {
     }
 }
 
+/// A write transaction on `bucket`'s objects or uploads, holding the bucket
+/// ([`super::hold_bucket`]): it exists, and has the versioning status the request found.
+fn begin_write<'s>(state: &'s State, bucket: &Record) -> Result<Box<dyn store::Tx + 's>, ApiError> {
+    let mut tx = state.store.begin().map_err(db)?;
+    super::hold_bucket(tx.as_mut(), bucket)?;
+    Ok(tx)
+}
+
 /// The blob files of an object's parts, to be removed once the transaction that drops the last
 /// record naming them has committed (see [`super::Effect::garbage`]).
 fn blob_files(state: &State, account: &str, body: &Value) -> Vec<PathBuf> {
@@ -732,7 +740,7 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         Vec::new(),
                     )?;
-                    let mut tx = state.store.begin().map_err(db)?;
+                    let mut tx = begin_write(state, bucket)?;
                     let k = format!("{name}/{key}");
                     if let Some(v) = req.param("versionId") {
                         // One version goes for good; the current object follows the newest
@@ -812,7 +820,7 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         existing_tags(state, bucket, &key)?,
                     )?;
-                    let mut tx = state.store.begin().map_err(db)?;
+                    let mut tx = begin_write(state, bucket)?;
                     let k = format!("{name}/{key}");
                     let mut record = tx
                         .get_record_for_update(&bucket.account, "s3_object", &k)
@@ -956,7 +964,7 @@ fn commit_object<'s>(
     facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = begin_write(state, bucket)?;
     if body.get("VersionId").is_some() {
         let replaced = super::versions::record(tx.as_mut(), bucket, key, &body, facts.time_ms)?;
         effect.garbage.extend(
@@ -1196,11 +1204,14 @@ fn delete_version(
     version_id: &str,
     facts: &RequestFacts,
 ) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
+    // The key's current object is what every version write locks first (`versions::record`):
+    // two deletes of a key's newest versions, or a delete beside a PUT, take turns.
+    let k = format!("{}/{key}", bucket.key);
+    let current = tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?;
     let Some(found) = super::versions::find(tx, bucket, key, version_id)? else {
         return Ok(None);
     };
     tx.delete_record(&bucket.account, "s3_version", &found.key).map_err(db)?;
-    let k = format!("{}/{key}", bucket.key);
     match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
         Some(newest) if newest.body.get("DeleteMarker").and_then(Value::as_bool) != Some(true) => {
             let current = Record {
@@ -1214,7 +1225,7 @@ fn delete_version(
             tx.put_record(&current, PutMode::Upsert).map_err(db)?;
         }
         _ => {
-            if tx.get_record(&bucket.account, "s3_object", &k).map_err(db)?.is_some() {
+            if current.is_some() {
                 tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
             }
         }
@@ -1236,7 +1247,7 @@ fn delete_objects<'s>(
         return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
     }
     let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = begin_write(state, bucket)?;
     let mut out = String::new();
     let mut garbage = Vec::new();
     for (key, version_id) in objects {
@@ -1524,7 +1535,7 @@ pub(crate) fn multipart<'s>(
             if let Some(obj) = record.body.as_object_mut() {
                 obj.extend(sealing.fields);
             }
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = begin_write(state, bucket)?;
             tx.put_record(&record, PutMode::Create).map_err(db)?;
             effect.tx = Some(tx);
             let mut reply = xml_reply(200, format!(
@@ -1597,7 +1608,7 @@ pub(crate) fn multipart<'s>(
                 body: json!({ "PartNumber": number, "Part": part, "LastModifiedMs": facts.time_ms }),
                 updated_at_ms: facts.time_ms,
             };
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = begin_write(state, bucket)?;
             // The upload may have been completed or aborted while the part was sealed.
             lock_upload(tx.as_mut())?;
             // A part uploaded again under its number replaces the earlier one, whose blob
@@ -1651,7 +1662,7 @@ pub(crate) fn multipart<'s>(
                 Some(bucket),
                 Vec::new(),
             )?;
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = begin_write(state, bucket)?;
             lock_upload(tx.as_mut())?;
             let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
@@ -1676,7 +1687,7 @@ pub(crate) fn multipart<'s>(
             if numbers.windows(2).any(|w| w.first() >= w.get(1)) {
                 return Err(s3err(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
             }
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = begin_write(state, bucket)?;
             let upload = lock_upload(tx.as_mut())?;
             let mut parts = Vec::new();
             let mut md5s = Vec::new();

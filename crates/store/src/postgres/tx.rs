@@ -19,8 +19,11 @@ use crate::{
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 
-/// The first key of the advisory locks [`Tx::get_record_for_update`] takes on a record's key
-/// ("RECD"); the second is the key's hash.
+/// The first key of the advisory locks [`Tx::get_record_for_update`] and
+/// [`Tx::get_record_for_share`] take on a record's key ("RECD"); the second is the key's hash.
+/// They are in the two-int4 space (the migration lock is a bigint, a space of its own), and
+/// each is its own statement, so that the read after it takes its snapshot after the wait and
+/// sees what the holder committed. Two keys that share a hash only wait for each other.
 const RECORD_LOCKS: i32 = 0x5245_4344;
 
 /// A transaction that owns its connection until it ends.
@@ -86,6 +89,29 @@ impl<'a> PgTx<'a> {
             }),
         };
         result.map_err(|e| self.fail(e))
+    }
+
+    /// Takes the advisory lock on a record's key ([`RECORD_LOCKS`]), shared or exclusive, until
+    /// the transaction ends.
+    fn lock_key(
+        &mut self,
+        shared: bool,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let sql = if shared {
+            concat!(
+                "SELECT pg_advisory_xact_lock_shared($4::INT4,",
+                " hashtext($1::TEXT || '/' || $2::TEXT || '/' || $3::TEXT))"
+            )
+        } else {
+            concat!(
+                "SELECT pg_advisory_xact_lock($4::INT4,",
+                " hashtext($1::TEXT || '/' || $2::TEXT || '/' || $3::TEXT))"
+            )
+        };
+        self.exec(sql, &[&account, &kind, &key, &RECORD_LOCKS]).map(drop)
     }
 
     fn query_all<T>(
@@ -397,18 +423,8 @@ impl Tx for PgTx<'_> {
     ) -> Result<Option<Record>, StoreError> {
         // `FOR UPDATE` locks rows, and an absent record has none: two transactions that both
         // find it absent would both write it, and the later write would replace the earlier
-        // unseen (an S3 object's blob no record names). So the key itself is locked first, in
-        // the two-int4 advisory lock space (the migration lock is a bigint, a space of its
-        // own); its own statement, so that the read below takes its snapshot after the wait
-        // and sees what the holder committed. Two keys that share a hash only wait for each
-        // other.
-        self.exec(
-            concat!(
-                "SELECT pg_advisory_xact_lock($4::INT4,",
-                " hashtext($1::TEXT || '/' || $2::TEXT || '/' || $3::TEXT))"
-            ),
-            &[&account, &kind, &key, &RECORD_LOCKS],
-        )?;
+        // unseen (an S3 object's blob no record names). So the key itself is locked first.
+        self.lock_key(false, account, kind, key)?;
         self.query_opt(
             concat!(
                 "SELECT ",
@@ -418,6 +434,18 @@ impl Tx for PgTx<'_> {
             &[&account, &kind, &key],
             record_row,
         )
+    }
+
+    fn get_record_for_share(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        // Every writer of the record holds the exclusive lock (`get_record_for_update`), so
+        // the shared one alone keeps the record as read until this transaction ends.
+        self.lock_key(true, account, kind, key)?;
+        self.get_record(account, kind, key)
     }
 
     fn create_account(&mut self, a: &Account) -> Result<(), StoreError> {

@@ -140,3 +140,39 @@ pub fn read_modify_write_of_an_absent_record_loses_no_update(harness: &dyn Harne
         assert_eq!(got.body, serde_json::json!(THREADS as u64), "k{k:03}");
     }
 }
+
+/// A record read for share is held against writers that lock it for update: the writer waits
+/// until the reader's transaction ends, and then sees what the reader wrote (on PostgreSQL the
+/// reader's lock; on SQLite the single writer). The reader takes its time on purpose, so a
+/// writer that did not wait would find the reader's note missing.
+pub fn a_shared_read_holds_the_record_against_updates(harness: &dyn Harness) {
+    let acct = account_id(1);
+    let (reader, writer) = (harness.open(), harness.open());
+    let mut tx = reader.begin().unwrap();
+    tx.put_record(&record(&acct, "bucket", "b"), PutMode::Create).unwrap();
+    tx.commit().unwrap();
+
+    let (held, wait) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let acct = &acct;
+        let reader = &*reader;
+        s.spawn(move || {
+            let mut tx = reader.begin().unwrap();
+            assert!(tx.get_record_for_share(acct, "bucket", "b").unwrap().is_some());
+            held.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            tx.put_record(&record(acct, "object", "b/o"), PutMode::Create).unwrap();
+            tx.commit().unwrap();
+        });
+        wait.recv().unwrap();
+        with_retries(&*writer, 50, |tx| {
+            tx.get_record_for_update(acct, "bucket", "b")?.unwrap();
+            assert!(
+                tx.get_record(acct, "object", "b/o")?.is_some(),
+                "the update ran while the shared read was held"
+            );
+            tx.delete_record(acct, "bucket", "b")
+        })
+        .unwrap();
+    });
+}

@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             concurrency::concurrent_appends_are_linear,
             concurrency::read_modify_write_loses_no_update,
             concurrency::read_modify_write_of_an_absent_record_loses_no_update,
+            concurrency::a_shared_read_holds_the_record_against_updates,
             data::a_failed_statement_fails_the_commit,
         );
     };
