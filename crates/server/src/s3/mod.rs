@@ -105,16 +105,24 @@ pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Rec
 
 /// Holds `bucket` until `tx` ends against [`lock_bucket`], for a write of its objects or
 /// uploads: such writes run side by side, but a DeleteBucket waits for them (and they for it,
-/// then find the bucket gone), and so does a versioning change. A write prepared under
-/// another versioning status than the bucket's now (the status changed while its body was
-/// sealed) is refused with OperationAborted, which clients retry; NoSuchBucket if the bucket
-/// is gone.
-pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<(), ApiError> {
+/// then find the bucket gone), and so does a configuration change. NoSuchBucket if the bucket
+/// the request found is gone (deleted, or deleted and made again); returns it as it is now.
+pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
     let now = tx
         .get_record_for_share(&bucket.account, "s3_bucket", &bucket.key)
         .map_err(db)?
         .ok_or_else(|| bucket_gone(bucket))?;
-    if versions::status(&now) != versions::status(bucket) {
+    if now.body.get("CreatedMs") != bucket.body.get("CreatedMs") {
+        return Err(bucket_gone(bucket));
+    }
+    Ok(now)
+}
+
+/// Refuses a write prepared under another versioning status than `held`'s (the bucket as
+/// [`hold_bucket`] found it): the status changed while the write's body was sealed. S3 answers
+/// a conflicting operation with OperationAborted, which the client may retry.
+pub(crate) fn same_versioning(held: &Record, bucket: &Record) -> Result<(), ApiError> {
+    if versions::status(held) != versions::status(bucket) {
         return Err(s3err(
             409,
             "OperationAborted",

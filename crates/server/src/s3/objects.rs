@@ -80,10 +80,23 @@ impl Drop for BlobWriter {
 }
 
 /// A write transaction on `bucket`'s objects or uploads, holding the bucket
-/// ([`super::hold_bucket`]): it exists, and has the versioning status the request found.
+/// ([`super::hold_bucket`]).
 fn begin_write<'s>(state: &'s State, bucket: &Record) -> Result<Box<dyn store::Tx + 's>, ApiError> {
     let mut tx = state.store.begin().map_err(db)?;
     super::hold_bucket(tx.as_mut(), bucket)?;
+    Ok(tx)
+}
+
+/// [`begin_write`] for a write that depends on the bucket's versioning (what an object write
+/// or delete leaves behind): the status must still be the one the request found
+/// ([`super::same_versioning`]).
+fn begin_versioned_write<'s>(
+    state: &'s State,
+    bucket: &Record,
+) -> Result<Box<dyn store::Tx + 's>, ApiError> {
+    let mut tx = state.store.begin().map_err(db)?;
+    let held = super::hold_bucket(tx.as_mut(), bucket)?;
+    super::same_versioning(&held, bucket)?;
     Ok(tx)
 }
 
@@ -740,11 +753,7 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         Vec::new(),
                     )?;
-                    let mut tx = begin_write(state, bucket)?;
-                    let k = format!("{name}/{key}");
                     if let Some(v) = req.param("versionId") {
-                        // One version goes for good; the current object follows the newest
-                        // remaining version.
                         check(
                             state,
                             caller,
@@ -754,6 +763,14 @@ pub(crate) fn handle<'s>(
                             Some(bucket),
                             vec![("s3:VersionId".into(), v.to_string())],
                         )?;
+                    }
+                    // Authorized first: authorization reads on connections of its own, which
+                    // must not be waited for while the transaction holds locks.
+                    let mut tx = begin_versioned_write(state, bucket)?;
+                    let k = format!("{name}/{key}");
+                    if let Some(v) = req.param("versionId") {
+                        // One version goes for good; the current object follows the newest
+                        // remaining version.
                         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
                         let deleted = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
                         effect.tx = Some(tx);
@@ -964,7 +981,7 @@ fn commit_object<'s>(
     facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
-    let mut tx = begin_write(state, bucket)?;
+    let mut tx = begin_versioned_write(state, bucket)?;
     if body.get("VersionId").is_some() {
         let replaced = super::versions::record(tx.as_mut(), bucket, key, &body, facts.time_ms)?;
         effect.garbage.extend(
@@ -1247,17 +1264,54 @@ fn delete_objects<'s>(
         return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
     }
     let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
-    let mut tx = begin_write(state, bucket)?;
-    let mut out = String::new();
-    let mut garbage = Vec::new();
+    // Every key is authorized before the transaction begins: authorization reads the store on
+    // connections of its own, which must not be waited for while this one holds locks that
+    // others wait on.
+    let mut allowed = Vec::with_capacity(objects.len());
     for (key, version_id) in objects {
         let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-        let deleted = check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
-            .and_then(|()| match &version_id {
+        let verdict =
+            check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
+                .and_then(|()| match &version_id {
+                    Some(v) => {
+                        let context = vec![("s3:VersionId".into(), v.clone())];
+                        check(
+                            state,
+                            caller,
+                            facts,
+                            "s3:DeleteObjectVersion",
+                            &arn,
+                            Some(bucket),
+                            context,
+                        )
+                    }
+                    None => Ok(()),
+                });
+        match verdict {
+            // A store failure fails the whole request.
+            Err(e) if e.status >= 500 => return Err(e),
+            verdict => allowed.push((key, version_id, verdict)),
+        }
+    }
+    let mut tx = begin_versioned_write(state, bucket)?;
+    // The keys are locked in key order first, so two batches that name the same keys in other
+    // orders take turns instead of deadlocking.
+    let mut keys: Vec<String> = allowed
+        .iter()
+        .filter(|(_, _, verdict)| verdict.is_ok())
+        .map(|(key, _, _)| format!("{}/{key}", bucket.key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for k in &keys {
+        tx.get_record_for_update(&bucket.account, "s3_object", k).map_err(db)?;
+    }
+    let mut out = String::new();
+    let mut garbage = Vec::new();
+    for (key, version_id, verdict) in allowed {
+        let deleted = verdict.and_then(|()| match &version_id {
                 // One version, for good (as DeleteObject with a versionId).
                 Some(v) => {
-                    let context = vec![("s3:VersionId".into(), v.clone())];
-                    check(state, caller, facts, "s3:DeleteObjectVersion", &arn, Some(bucket), context)?;
                     let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
                     let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
                     garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
@@ -1687,7 +1741,7 @@ pub(crate) fn multipart<'s>(
             if numbers.windows(2).any(|w| w.first() >= w.get(1)) {
                 return Err(s3err(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
             }
-            let mut tx = begin_write(state, bucket)?;
+            let mut tx = begin_versioned_write(state, bucket)?;
             let upload = lock_upload(tx.as_mut())?;
             let mut parts = Vec::new();
             let mut md5s = Vec::new();

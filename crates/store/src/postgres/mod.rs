@@ -9,9 +9,9 @@
 mod schema;
 mod tx;
 
+use crate::slots::Slot;
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -166,7 +166,7 @@ impl PostgresStore {
     }
 
     /// Takes a connection, replacing it first if it was closed or left in an unknown state.
-    fn take(&self) -> Result<MutexGuard<'_, PgConn>, StoreError> {
+    fn take(&self) -> Result<Slot<'_, PgConn>, StoreError> {
         let mut conn = self.slots.take()?;
         if conn.broken || conn.client.is_closed() {
             *conn = PgConn::open(&self.config)?;

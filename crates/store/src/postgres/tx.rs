@@ -1,8 +1,8 @@
 //! A transaction on one PostgreSQL connection, held for its lifetime; `ROLLBACK` on drop unless
 //! committed. Statements are prepared once per connection.
 
+use crate::slots::Slot;
 use std::ops::Range;
-use std::sync::MutexGuard;
 
 use postgres::types::{FromSql, ToSql};
 use postgres::Row;
@@ -28,7 +28,7 @@ const RECORD_LOCKS: i32 = 0x5245_4344;
 
 /// A transaction that owns its connection until it ends.
 pub(super) struct PgTx<'a> {
-    conn: MutexGuard<'a, PgConn>,
+    conn: Slot<'a, PgConn>,
     open: bool,
     /// A statement failed: PostgreSQL has aborted the transaction, and `COMMIT` would silently
     /// roll back, so [`Tx::commit`] refuses.
@@ -36,7 +36,7 @@ pub(super) struct PgTx<'a> {
 }
 
 impl<'a> PgTx<'a> {
-    pub(super) fn begin(mut conn: MutexGuard<'a, PgConn>, write: bool) -> Result<Self, StoreError> {
+    pub(super) fn begin(mut conn: Slot<'a, PgConn>, write: bool) -> Result<Self, StoreError> {
         let sql = if write {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         } else {

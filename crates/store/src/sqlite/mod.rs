@@ -1,13 +1,13 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, so a commit that
-//! returned survives a crash or power loss. One writer connection behind a mutex (SQLite has a
-//! single writer anyway, and `BEGIN IMMEDIATE` takes its lock up front, so appends are linear)
-//! and a few read-only connections, each reading one WAL snapshot per transaction.
+//! returned survives a crash or power loss. One writer connection, a pool of one (SQLite has a
+//! single writer anyway, and `BEGIN IMMEDIATE` takes its lock up front, so appends are linear;
+//! a writer waits for it at most the pool's bounded wait), and a few read-only connections,
+//! each reading one WAL snapshot per transaction.
 
 mod schema;
 mod tx;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -36,7 +36,7 @@ impl Default for SqliteOptions {
 /// The SQLite store: `hermetic.db` of the data directory.
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Slots<Connection>,
     readers: Slots<Connection>,
 }
 
@@ -83,7 +83,11 @@ impl SqliteStore {
             configure(&conn, options)?;
             Ok(conn)
         })?;
-        Ok(Self { path, writer: Mutex::new(writer), readers })
+        let mut writer = Some(writer);
+        let writer = Slots::open(1, || {
+            writer.take().ok_or_else(|| StoreError::Backend("one writer connection".into()))
+        })?;
+        Ok(Self { path, writer, readers })
     }
 
     /// Applies any migrations the database lacks and returns its version; running it again
@@ -92,7 +96,7 @@ impl SqliteStore {
     /// # Errors
     /// As [`SqliteStore::open`].
     pub fn migrate(&self) -> Result<u32, StoreError> {
-        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.writer.take()?;
         tx::reset(&conn);
         migrate(&mut conn)
     }
@@ -106,7 +110,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = self.writer.take()?;
         Ok(Box::new(SqliteTx::begin(conn, true)?))
     }
 
@@ -233,7 +237,7 @@ mod tests {
     fn opens_in_wal_with_full_sync() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("h.db")).unwrap();
-        let conn = store.writer.lock().unwrap();
+        let conn = store.writer.take().unwrap();
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");

@@ -2,8 +2,8 @@
 //! (the write lock is taken up front, so no upgrade can deadlock), plain `BEGIN` for readers;
 //! `ROLLBACK` on drop unless committed.
 
+use crate::slots::Slot;
 use std::ops::Range;
-use std::sync::MutexGuard;
 
 use rusqlite::types::FromSql;
 use rusqlite::{params, Connection, Params, Row};
@@ -20,7 +20,7 @@ use crate::{
 
 /// A transaction that owns its connection until it ends.
 pub(super) struct SqliteTx<'a> {
-    conn: MutexGuard<'a, Connection>,
+    conn: Slot<'a, Connection>,
     open: bool,
     failed: bool,
 }
@@ -35,7 +35,7 @@ pub(super) fn reset(conn: &Connection) {
 }
 
 impl<'a> SqliteTx<'a> {
-    pub(super) fn begin(conn: MutexGuard<'a, Connection>, write: bool) -> Result<Self, StoreError> {
+    pub(super) fn begin(conn: Slot<'a, Connection>, write: bool) -> Result<Self, StoreError> {
         reset(&conn);
         conn.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN DEFERRED" })
             .map_err(sql_err)?;
