@@ -158,6 +158,7 @@ pub fn handle(
         Some(response.clone()),
         None,
     )?;
+    // The operator realm's id (all zeros) sorts first: logs in account order, as everywhere.
     audit_trail::append(tx.as_mut(), OPERATOR_ACCOUNT, &event)?;
     if let Some(account) = &account_log {
         let event =

@@ -134,7 +134,11 @@ pub fn event(
     })
 }
 
-/// Appends `event` to `account`'s log inside `tx`.
+/// Appends `event` to `account`'s log inside `tx`, locking the log's head until `tx` ends. A
+/// transaction that appends to several logs does so in account order, as every other one
+/// does, so that two of them never hold each other's heads (on PostgreSQL that was a deadlock:
+/// a cross-account S3 request locked caller then owner, AssumeRole role account then caller,
+/// and the group commit arrival order).
 pub fn append(tx: &mut dyn store::Tx, account: &str, event: &EventRecord) -> Result<u64, ApiError> {
     let bytes = event
         .canonical_bytes()

@@ -361,7 +361,11 @@ pub(crate) fn assume_role(
         "packedPolicySize": packed_percent(&session_policies, &tags),
         "sourceIdentity": source_identity,
     });
-    for log in [account, caller.account.as_str()] {
+    // Audit heads are locked in account order in every transaction (`audit_trail::append`).
+    let mut logs = vec![account, caller.account.as_str()];
+    logs.sort_unstable();
+    logs.dedup();
+    for log in logs {
         let event = audit_trail::event(
             facts,
             Some(caller),
@@ -371,9 +375,6 @@ pub(crate) fn assume_role(
             None,
         )?;
         audit_trail::append(tx.as_mut(), log, &event)?;
-        if log == caller.account {
-            break;
-        }
     }
     tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
     let packed = if session_policies.is_empty() && tags.is_empty() {

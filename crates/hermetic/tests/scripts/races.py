@@ -2,7 +2,7 @@
 starts its requests at once (a barrier), lets each succeed or fail as AWS would, and then checks
 that what was stored is what some order of the requests that succeeded would have left.
 
-Usage: races.py URL KEY SECRET
+Usage: races.py URL KEY SECRET OTHER_KEY OTHER_SECRET (two tenants' root keys)
 """
 
 import json
@@ -13,14 +13,14 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-URL, KEY, SECRET = sys.argv[1:4]
+URL, KEY, SECRET, OTHER_KEY, OTHER_SECRET = sys.argv[1:6]
 ROUNDS = 8
 # No retries: a request that loses a race must fail as itself, not succeed on a later try.
 CONFIG = botocore.config.Config(retries={"total_max_attempts": 1}, max_pool_connections=20)
 
 
-def client(service):
-    return boto3.client(service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET, config=CONFIG)
+def client(service, key=KEY, secret=SECRET):
+    return boto3.client(service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret, config=CONFIG)
 
 
 iam, s3, kms = client("iam"), client("s3"), client("kms")
@@ -178,5 +178,28 @@ for i in range(ROUNDS // 2):
     assert len({r["GrantId"] for r in results}) == 1, results
 named = [g for g in kms.list_grants(KeyId=key_id)["Grants"] if g.get("Name", "").startswith("same-")]
 assert len(named) == ROUNDS // 2, named
+
+# --- Two accounts assume each other's roles at once: each AssumeRole appends to both accounts'
+# logs in one transaction, and on PostgreSQL their heads were locked in opposite orders (role
+# account, then caller), so the two deadlocked and one failed with 503.
+sts_a, iam_b, sts_b = client("sts"), client("iam", OTHER_KEY, OTHER_SECRET), client("sts", OTHER_KEY, OTHER_SECRET)
+a_id, b_id = sts_a.get_caller_identity()["Account"], sts_b.get_caller_identity()["Account"]
+
+
+def trust(account):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]})
+
+
+iam.create_role(RoleName="from-b", AssumeRolePolicyDocument=trust(b_id))
+iam_b.create_role(RoleName="from-a", AssumeRolePolicyDocument=trust(a_id))
+for i in range(ROUNDS):
+    calls = []
+    for _ in range(4):
+        calls.append(lambda: sts_a.assume_role(RoleArn=f"arn:aws:iam::{b_id}:role/from-a", RoleSessionName="a"))
+        calls.append(lambda: sts_b.assume_role(RoleArn=f"arn:aws:iam::{a_id}:role/from-b", RoleSessionName="b"))
+    results = race(*calls)
+    assert not any(isinstance(r, str) for r in results), results
+iam.delete_role(RoleName="from-b")
+iam_b.delete_role(RoleName="from-a")
 
 print("ok")

@@ -295,6 +295,8 @@ pub fn handle(
             logs.push(owner.clone());
         }
     }
+    // Audit heads are locked in account order in every transaction (`audit_trail::append`).
+    logs.sort();
     let resources = outcome.key_arn.as_ref().map(|arn| {
         vec![audit::event::Resource {
             account_id: outcome.key_account.clone(),

@@ -522,6 +522,8 @@ pub(crate) fn handle(
         // An anonymous request that names no bucket is the operator realm's record.
         logs.push(OPERATOR_ACCOUNT.to_string());
     }
+    // Audit heads are locked in account order in every transaction (`audit_trail::append`).
+    logs.sort();
     match (effect.tx.take(), error) {
         (Some(mut tx), None) => {
             for log in &logs {
