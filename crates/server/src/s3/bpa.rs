@@ -98,15 +98,19 @@ fn settings_of(body: &Value, field: &str) -> Option<[bool; 4]> {
 
 fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, ApiError> {
     let mut tx = state.store.read().map_err(db)?;
-    account_settings_in(tx.as_mut(), account)
+    Ok(tx
+        .get_record(account, "s3_account_config", "publicAccessBlock")
+        .map_err(db)?
+        .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
 }
 
-fn account_settings_in(
-    tx: &mut dyn store::ReadTx,
+/// The account's settings, held in `tx` against a concurrent change ([`account_config`]).
+fn held_account_settings(
+    tx: &mut dyn store::Tx,
     account: &str,
 ) -> Result<Option<[bool; 4]>, ApiError> {
     Ok(tx
-        .get_record(account, "s3_account_config", "publicAccessBlock")
+        .get_record_for_share(account, "s3_account_config", "publicAccessBlock")
         .map_err(db)?
         .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
 }
@@ -142,11 +146,11 @@ pub fn restrict(state: &State, caller: &Caller, bucket: &Record) -> Result<(), A
 /// `BlockPublicPolicy`: a public policy cannot be put on the bucket (`bucket` as locked in `tx`,
 /// whose snapshot the account's settings are read in too).
 pub fn check_policy(
-    tx: &mut dyn store::ReadTx,
+    tx: &mut dyn store::Tx,
     bucket: &Record,
     policy_text: &str,
 ) -> Result<(), ApiError> {
-    let settings = combine(account_settings_in(tx, &bucket.account)?, bucket);
+    let settings = combine(held_account_settings(tx, &bucket.account)?, bucket);
     if is_public(policy_text) && settings.get(2).copied().unwrap_or(false) {
         return Err(s3err(403, "AccessDenied", "Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting."));
     }
@@ -258,6 +262,12 @@ pub fn account_config<'s>(
         return Ok(xml_reply(200, format!("<GetPublicAccessBlockOutput xmlns=\"{CONTROL_NS}\">{}</GetPublicAccessBlockOutput>", config_xml(settings, CONTROL_NS))));
     }
     let mut tx = state.store.begin().map_err(db)?;
+    // Locked: a bucket policy being put checks it with a shared lock (`check_policy`), so the
+    // policy commits before the block does (and the block then restricts it) or after (and is
+    // refused), never beside it unchecked.
+    let existing = tx
+        .get_record_for_update(&caller.account, "s3_account_config", "publicAccessBlock")
+        .map_err(db)?;
     if operation == "PutPublicAccessBlock" {
         let record = Record {
             account: caller.account.clone(),
@@ -268,11 +278,7 @@ pub fn account_config<'s>(
             updated_at_ms: facts.time_ms,
         };
         tx.put_record(&record, PutMode::Upsert).map_err(db)?;
-    } else if tx
-        .get_record(&caller.account, "s3_account_config", "publicAccessBlock")
-        .map_err(db)?
-        .is_some()
-    {
+    } else if existing.is_some() {
         tx.delete_record(&caller.account, "s3_account_config", "publicAccessBlock").map_err(db)?;
     }
     effect.tx = Some(tx);
