@@ -186,6 +186,13 @@ fn scenario(backend: Backend) {
     );
     let (ok, out, _) = root(&["iam", "list-user-tags", "--user-name", "red1"]);
     assert!(ok && out.contains("\"env\"") && out.contains("\"red\""), "{out}");
+    // GetUser answers with the user's tags too, as IAM does (ListUsers does not).
+    let (ok, out, _) = root(&["iam", "get-user", "--user-name", "red1"]);
+    let tags = &json(&out)["User"]["Tags"];
+    assert!(ok && tags.as_array().is_some_and(|t| t.len() == 2), "{out}");
+    assert!(tags.as_array().unwrap().contains(&serde_json::json!({"Key": "env", "Value": "prod"})));
+    let (ok, out, _) = root(&["iam", "get-user", "--user-name", "dana"]);
+    assert!(ok && json(&out)["User"].get("Tags").is_none(), "no tags, no Tags: {out}");
     assert!(root(&["iam", "untag-user", "--user-name", "red1", "--tag-keys", "env"]).0);
     let (ok, out, _) = root(&["iam", "list-user-tags", "--user-name", "red1"]);
     assert!(ok && !out.contains("\"env\""), "{out}");

@@ -332,7 +332,7 @@ pub fn handle(
         "GetUser" => {
             let name = user_name_or_caller(params, caller)?;
             let user = get_user(tx.as_mut(), &account, &name)?;
-            Some(format!("<User>{}</User>", user_xml(&user.body)))
+            Some(format!("<User>{}{}</User>", user_xml(&user.body), crate::tags::xml(&user.body)))
         }
         "ListUsers" => {
             let prefix = param(params, "PathPrefix").unwrap_or("/");

@@ -111,7 +111,11 @@ pub fn handle(
             }
             "GetRole" => {
                 let role = get_role(tx, account, required(params, "RoleName")?)?;
-                Some(format!("<Role>{}</Role>", role_xml(&role.body)))
+                Some(format!(
+                    "<Role>{}{}</Role>",
+                    role_xml(&role.body),
+                    crate::tags::xml(&role.body)
+                ))
             }
             "ListRoles" => {
                 let prefix = param(params, "PathPrefix").unwrap_or("/");

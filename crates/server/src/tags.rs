@@ -61,6 +61,27 @@ pub fn request_tag_keys(params: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// A record body's tags as IAM's `member` elements (`ListUserTags`, and `Tags` of `GetUser`).
+fn members(body: &Value) -> Vec<String> {
+    of(body)
+        .iter()
+        .map(|(k, v)| {
+            format!("<member><Key>{}</Key><Value>{}</Value></member>", xml_escape(k), xml_escape(v))
+        })
+        .collect()
+}
+
+/// The `Tags` element of `GetUser` and `GetRole` (none when the entity has no tags, as IAM
+/// leaves it out).
+pub fn xml(body: &Value) -> String {
+    let members = members(body);
+    if members.is_empty() {
+        String::new()
+    } else {
+        format!("<Tags>{}</Tags>", members.concat())
+    }
+}
+
 /// The tags stored on a record body.
 pub fn of(body: &Value) -> Vec<(String, String)> {
     pairs(body, "Key", "Value")
@@ -126,17 +147,7 @@ pub fn handle(
             .map_err(db)?
             .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
         if action.starts_with("List") {
-            let members: Vec<String> = of(&record.body)
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "<member><Key>{}</Key><Value>{}</Value></member>",
-                        xml_escape(k),
-                        xml_escape(v)
-                    )
-                })
-                .collect();
-            return Ok(Some(crate::iam::paged(params, "Tags", members)?));
+            return Ok(Some(crate::iam::paged(params, "Tags", members(&record.body))?));
         }
         if action.starts_with("Tag") {
             merge(&mut record.body, &request_tags(params)?)?;

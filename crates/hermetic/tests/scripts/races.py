@@ -96,7 +96,7 @@ for i in range(ROUNDS):
     assert not any(isinstance(r, str) for r in results), results
     user = iam.get_user(UserName="bounded")["User"]
     assert user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == bound, user
-    assert {"Key": "round", "Value": str(i)} in iam.list_user_tags(UserName="bounded")["Tags"]
+    assert {"Key": "round", "Value": str(i)} in user.get("Tags", []), user
     iam.delete_user_permissions_boundary(UserName="bounded")
 iam.untag_user(UserName="bounded", TagKeys=["round"])
 iam.delete_user(UserName="bounded")
@@ -190,7 +190,8 @@ def trust(account):
     return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]})
 
 
-iam.create_role(RoleName="from-b", AssumeRolePolicyDocument=trust(b_id))
+iam.create_role(RoleName="from-b", AssumeRolePolicyDocument=trust(b_id), Tags=[{"Key": "peer", "Value": b_id}])
+assert iam.get_role(RoleName="from-b")["Role"]["Tags"] == [{"Key": "peer", "Value": b_id}]  # GetRole answers with tags
 iam_b.create_role(RoleName="from-a", AssumeRolePolicyDocument=trust(a_id))
 for i in range(ROUNDS):
     calls = []
