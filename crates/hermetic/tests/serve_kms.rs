@@ -7,16 +7,8 @@
 
 mod common;
 
-use common::{python, start_on, Backend};
+use common::{run_script as run, start_on, Backend};
 use std::process::Command;
-
-fn run(script: &str, args: &[&str]) {
-    let path = format!("{}/tests/scripts/{script}.py", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python()).arg(&path).args(args).output().unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
-}
 
 fn scenario(backend: Backend) {
     let mut server = start_on("kms", backend, &["--checkpoint-interval-secs", "1"]);

@@ -7,24 +7,14 @@
 
 mod common;
 
-use common::{python, start_on, Backend};
-use std::process::Command;
+use common::{start_on, Backend};
 
 fn scenario(backend: Backend) {
     let mut server = start_on("races", backend, &[]);
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
-    let path = format!("{}/tests/scripts/races.py", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python())
-        .arg(&path)
-        .args([&server.url, &a.key, &a.secret, &b.key, &b.secret])
-        .output()
-        .unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
-    let unnamed = common::unnamed_blobs(&server);
-    assert!(unnamed.is_empty(), "{}", common::explain_unnamed(&server, &[&a.account], &unnamed));
+    common::run_script("races", &[&server.url, &a.key, &a.secret, &b.key, &b.secret]);
+    common::assert_no_unnamed_blobs(&server, &[&a.account]);
     common::stop_and_verify_trail(&mut server);
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{python, start_on, Backend};
+use common::{start_on, Backend};
 use std::process::Command;
 
 fn scenario(backend: Backend) {
@@ -13,10 +13,9 @@ fn scenario(backend: Backend) {
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
     let (op_key, op_secret) = common::operator_creds(&server.dir);
-    let path = format!("{}/tests/scripts/s3.py", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python())
-        .arg(&path)
-        .args([
+    common::run_script(
+        "s3",
+        &[
             &server.url,
             &a.account,
             &a.key,
@@ -26,12 +25,8 @@ fn scenario(backend: Backend) {
             &b.secret,
             &op_key,
             &op_secret,
-        ])
-        .output()
-        .unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
+        ],
+    );
 
     // aws-cli's high-level commands: cp (multipart above 8 MiB), ls, sync.
     let work = common::unique_dir("s3cli");
@@ -89,12 +84,7 @@ fn scenario(backend: Backend) {
 
     // Deletes, overwrites, aborted uploads and completed ones removed the blobs they dropped
     // once they committed (the sweeper's grace period, an hour, has not passed).
-    let unnamed = common::unnamed_blobs(&server);
-    assert!(
-        unnamed.is_empty(),
-        "{}",
-        common::explain_unnamed(&server, &[&a.account, &b.account], &unnamed)
-    );
+    common::assert_no_unnamed_blobs(&server, &[&a.account, &b.account]);
 
     // Zero plaintext: the marker is nowhere in the data directory (blobs, SQLite files) nor in
     // any PostgreSQL row.
@@ -286,15 +276,7 @@ fn one_gib_multipart_round_trip() {
     }
     // Stalled streamed uploads: at most eight stream at once (the ninth waits for a slot), each
     // is cut off after 20 idle seconds (RequestTimeout) and stores nothing.
-    let script = format!("{}/tests/scripts/s3_stalled.py", env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(python())
-        .args([&script, &server.url, &a.key, &a.secret, "acme-gib"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
-    let unnamed = common::unnamed_blobs(&server);
-    assert!(unnamed.is_empty(), "{}", common::explain_unnamed(&server, &[&a.account], &unnamed));
+    common::run_script("s3_stalled", &[&server.url, &a.key, &a.secret, "acme-gib"]);
+    common::assert_no_unnamed_blobs(&server, &[&a.account]);
     let _ = std::fs::remove_dir_all(&work);
 }

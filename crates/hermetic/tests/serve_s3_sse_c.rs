@@ -6,8 +6,7 @@
 mod common;
 
 use base64::Engine;
-use common::{python, start_with, unique_dir};
-use std::process::Command;
+use common::{start_with, unique_dir};
 
 #[test]
 fn sse_c_over_tls() {
@@ -24,12 +23,7 @@ fn sse_c_over_tls() {
     let created = common::create_account_over_tls(&url, &cert, &data, "acme");
     let (k, s) =
         (created["AccessKeyId"].as_str().unwrap(), created["SecretAccessKey"].as_str().unwrap());
-    let script = format!("{}/tests/scripts/s3_sse_c.py", env!("CARGO_MANIFEST_DIR"));
-    let out =
-        Command::new(python()).arg(&script).arg(&url).arg(&cert).args([k, s]).output().unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
+    let stdout = common::run_script("s3_sse_c", &[&url, cert.to_str().unwrap(), k, s]);
     let mut keys: Vec<Vec<u8>> = Vec::new();
     for line in stdout.lines().filter(|l| *l != "ok") {
         keys.push(line.as_bytes().to_vec());

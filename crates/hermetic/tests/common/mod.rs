@@ -142,6 +142,17 @@ pub fn python() -> String {
     std::env::var("HERMETIC_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// Runs `tests/scripts/SCRIPT.py` with `args` and checks that it succeeded and printed `ok`
+/// last (its output is the failure's message); returns what it printed.
+pub fn run_script(script: &str, args: &[&str]) -> String {
+    let path = format!("{}/tests/scripts/{script}.py", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python()).arg(&path).args(args).output().unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.trim().ends_with("ok"), "{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
 pub fn aws_cli() -> PathBuf {
     let py = PathBuf::from(python());
     match py.parent() {
@@ -290,10 +301,17 @@ pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
     unnamed
 }
 
+/// Checks that every blob file is named by a record ([`unnamed_blobs`]); if not, the failure
+/// says which blobs and what may have left them ([`explain_unnamed`]).
+pub fn assert_no_unnamed_blobs(server: &Server, accounts: &[&str]) {
+    let unnamed = unnamed_blobs(server);
+    assert!(unnamed.is_empty(), "{}", explain_unnamed(server, accounts, &unnamed));
+}
+
 /// What a test that found `unnamed` blobs reports: each blob's size and age, and the S3
 /// requests in `accounts`' audit logs that failed (a request that wrote a blob and then failed
 /// is where an orphan usually comes from) with their times, so one CI failure says which.
-pub fn explain_unnamed(server: &Server, accounts: &[&str], unnamed: &[PathBuf]) -> String {
+fn explain_unnamed(server: &Server, accounts: &[&str], unnamed: &[PathBuf]) -> String {
     let now = std::time::SystemTime::now();
     let mut out = String::from("blobs no record names:\n");
     for path in unnamed {
