@@ -753,7 +753,8 @@ pub(crate) fn handle<'s>(
                         Some(bucket),
                         Vec::new(),
                     )?;
-                    if let Some(v) = req.param("versionId") {
+                    let version = req.param("versionId");
+                    if let Some(v) = version {
                         check(
                             state,
                             caller,
@@ -768,7 +769,7 @@ pub(crate) fn handle<'s>(
                     // must not be waited for while the transaction holds locks.
                     let mut tx = begin_versioned_write(state, bucket)?;
                     let k = format!("{name}/{key}");
-                    if let Some(v) = req.param("versionId") {
+                    if let Some(v) = version {
                         // One version goes for good; the current object follows the newest
                         // remaining version.
                         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
