@@ -577,7 +577,7 @@ fn trail_verify(
     database_url: Option<String>,
     database_schema: Option<String>,
 ) -> ExitCode {
-    let public = data_dir.join(server::trail::PUBLIC_FILE);
+    let public = data_dir.join(server::checkpoints::PUBLIC_FILE);
     let verifier = match std::fs::read_to_string(&public)
         .map_err(|e| e.to_string())
         .and_then(|t| audit::note::VerifierKey::parse(t.trim()).map_err(|e| e.to_string()))
@@ -605,7 +605,7 @@ fn trail_verify(
             return ExitCode::from(2);
         }
     };
-    match server::trail::verify(store.as_ref(), &verifier) {
+    match server::checkpoints::verify(store.as_ref(), &verifier) {
         Ok(reports) => {
             let mut failed = 0;
             for r in &reports {

@@ -1,6 +1,6 @@
 //! First start: the data directory, the root key, and the operator's credentials.
 
-use crate::identity::{Caller, KeyEntry, OPERATOR_ACCOUNT};
+use crate::pipeline::identity::{Caller, KeyEntry, OPERATOR_ACCOUNT};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -44,42 +44,6 @@ pub struct OperatorCredentials {
 
 /// The name of the operator credentials file in the data directory.
 pub const OPERATOR_CREDENTIALS_FILE: &str = "operator-credentials.json";
-
-const KEY_ID_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Random text from an alphabet of 32 or 64 symbols (unbiased: both divide 256).
-pub fn random_text(alphabet: &[u8], len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-    let n = alphabet.len().max(1);
-    bytes
-        .iter()
-        .map(|b| char::from(alphabet.get(usize::from(*b) % n).copied().unwrap_or(b'A')))
-        .collect()
-}
-
-/// A random version-4-style UUID (request and event ids).
-pub fn uuid() -> String {
-    let t = random_text(b"0123456789abcdef0123456789abcdef", 32);
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        t.get(0..8).unwrap_or(""),
-        t.get(8..12).unwrap_or(""),
-        t.get(13..16).unwrap_or(""),
-        t.get(17..20).unwrap_or(""),
-        t.get(20..32).unwrap_or("")
-    )
-}
-
-/// A new access key id (`AKIA` + 16 characters) and secret (40 characters).
-pub fn new_access_key(prefix: &str) -> (String, sigv4::Secret) {
-    (
-        format!("{prefix}{}", random_text(KEY_ID_ALPHABET, 16)),
-        sigv4::Secret::new(random_text(SECRET_ALPHABET, 40)),
-    )
-}
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
     move |source| BootstrapError::Io { path: path.to_path_buf(), source }
@@ -181,7 +145,7 @@ fn credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
             created: false,
         });
     }
-    let (id, secret) = new_access_key("AKIA");
+    let (id, secret) = crate::support::ids::new_access_key("AKIA");
     let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
     let doc = json!({ "AccessKeyId": id, "SecretAccessKey": secret_text });
     write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;

@@ -1,0 +1,196 @@
+//! Signed checkpoints of every account's audit log, and their offline verification
+//! (`hermetic trail verify`): recompute every leaf and root from the stored events, open every
+//! checkpoint with the public key, and prove each checkpoint consistent with the next and with
+//! the current head.
+
+use crate::pipeline::identity::OPERATOR_ACCOUNT;
+use audit::checkpoint::Checkpoint;
+use audit::note::{SigningKey, VerifierKey};
+use std::path::Path;
+
+/// The signing key's file in the data directory (32-byte Ed25519 seed, mode 0600).
+pub const KEY_FILE: &str = "checkpoint.key";
+/// The verifier key's file (`name+keyid+base64`, public).
+pub const PUBLIC_FILE: &str = "checkpoint.pub";
+/// The key name in signed notes.
+pub const KEY_NAME: &str = "hermetic-checkpoint";
+
+/// The origin line of an account's checkpoints.
+pub fn origin(account: &str) -> String {
+    format!("hermetic/{account}")
+}
+
+/// Loads the checkpoint signing key, creating it (and the public key file) on first start.
+pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, String> {
+    let path = data_dir.join(KEY_FILE);
+    if !path.exists() {
+        let mut seed = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+        crate::bootstrap::write_private(&path, &seed)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        zeroize::Zeroize::zeroize(&mut seed);
+    }
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    );
+    let key =
+        SigningKey::from_slice(KEY_NAME, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let public = data_dir.join(PUBLIC_FILE);
+    if !public.exists() {
+        std::fs::write(&public, format!("{}\n", key.verifier()))
+            .map_err(|e| format!("{}: {e}", public.display()))?;
+    }
+    Ok(key)
+}
+
+fn accounts(tx: &mut dyn store::ReadTx) -> Result<Vec<String>, String> {
+    let mut out = vec![OPERATOR_ACCOUNT.to_string()];
+    let mut after: Option<String> = None;
+    loop {
+        let page = tx.list_accounts(after.as_deref(), 1000).map_err(|e| e.to_string())?;
+        out.extend(page.items.iter().map(|a| a.id.clone()));
+        if !page.truncated {
+            return Ok(out);
+        }
+        after = page.items.last().map(|a| a.id.clone());
+    }
+}
+
+/// Signs and stores a checkpoint for every log that grew since its last one. Returns how many
+/// were written.
+pub fn checkpoint_all(
+    store: &dyn store::Store,
+    key: &SigningKey,
+    now_ms: i64,
+) -> Result<usize, String> {
+    let mut read = store.read().map_err(|e| e.to_string())?;
+    let mut written = 0;
+    for account in accounts(read.as_mut())? {
+        let head = read.audit_head(&account).map_err(|e| e.to_string())?;
+        let last = read.latest_checkpoint(&account).map_err(|e| e.to_string())?;
+        if head.size == 0 || last.as_ref().is_some_and(|c| c.size >= head.size) {
+            continue;
+        }
+        let cp = Checkpoint::new(
+            &origin(&account),
+            head.size,
+            head.root,
+            u64::try_from(now_ms).unwrap_or(0),
+        )
+        .map_err(|e| e.to_string())?;
+        let note = cp.sign(key).map_err(|e| e.to_string())?;
+        let mut tx = store.begin().map_err(|e| e.to_string())?;
+        tx.insert_checkpoint(&store::Checkpoint {
+            account: account.clone(),
+            size: head.size,
+            root: head.root,
+            time_ms: now_ms,
+            note,
+        })
+        .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// What verification found for one account.
+#[derive(Debug)]
+pub struct AccountReport {
+    /// The account.
+    pub account: String,
+    /// Events in its log.
+    pub events: u64,
+    /// Checkpoints verified.
+    pub checkpoints: usize,
+    /// Problems found (empty: the log verifies).
+    pub problems: Vec<String>,
+}
+
+/// Verifies every account's log against its checkpoints.
+pub fn verify(
+    store: &dyn store::Store,
+    verifier: &VerifierKey,
+) -> Result<Vec<AccountReport>, String> {
+    let mut tx = store.read().map_err(|e| e.to_string())?;
+    let mut reports = Vec::new();
+    for account in accounts(tx.as_mut())? {
+        let mut problems = Vec::new();
+        let head = tx.audit_head(&account).map_err(|e| e.to_string())?;
+        let events = tx.audit_events(&account, 0..head.size).map_err(|e| e.to_string())?;
+        let mut leaves = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let leaf = audit::merkle::leaf_hash(&e.event);
+            if leaf != e.leaf_hash {
+                problems.push(format!("event {i}: stored leaf hash does not match the event"));
+            }
+            if audit::event::EventRecord::from_canonical_bytes(&e.event).is_err() {
+                problems.push(format!("event {i}: not a canonical CloudTrail record"));
+            }
+            leaves.push(leaf);
+        }
+        if u64::try_from(leaves.len()).unwrap_or(0) != head.size {
+            problems.push(format!(
+                "the head says {} events but {} are stored",
+                head.size,
+                leaves.len()
+            ));
+        }
+        if audit::merkle::root(&leaves) != head.root {
+            problems.push("the stored head's root is not the root of the stored events".into());
+        }
+        let checkpoints =
+            tx.list_checkpoints(&account, 0, usize::MAX).map_err(|e| e.to_string())?.items;
+        let mut previous: Option<Checkpoint> = None;
+        for c in &checkpoints {
+            let opened = match Checkpoint::open(&c.note, &origin(&account), verifier) {
+                Ok(cp) => cp,
+                Err(e) => {
+                    problems.push(format!("checkpoint at size {}: {e}", c.size));
+                    continue;
+                }
+            };
+            let size = usize::try_from(opened.size()).unwrap_or(usize::MAX);
+            match leaves.get(..size) {
+                Some(prefix) if audit::merkle::root(prefix) == *opened.root() => {}
+                _ => problems.push(format!(
+                    "checkpoint at size {}: root does not match the events",
+                    opened.size()
+                )),
+            }
+            if let Some(prev) = &previous {
+                let proof = tx
+                    .audit_consistency_proof(&account, prev.size(), opened.size())
+                    .map_err(|e| e.to_string())?;
+                if let Err(e) = prev.verify_extended_by(&opened, &proof) {
+                    problems.push(format!("checkpoints {} → {}: {e}", prev.size(), opened.size()));
+                }
+            }
+            previous = Some(opened);
+        }
+        if let Some(last) = &previous {
+            // Every event the last checkpoint covers is provably in it.
+            for (i, leaf) in
+                leaves.iter().enumerate().take(usize::try_from(last.size()).unwrap_or(0))
+            {
+                let index = u64::try_from(i).unwrap_or(0);
+                let proof = tx
+                    .audit_inclusion_proof(&account, index, last.size())
+                    .map_err(|e| e.to_string())?;
+                if last.verify_inclusion(leaf, index, &proof).is_err() {
+                    problems.push(format!(
+                        "event {i} is not included in the checkpoint at size {}",
+                        last.size()
+                    ));
+                }
+            }
+        }
+        reports.push(AccountReport {
+            account,
+            events: head.size,
+            checkpoints: checkpoints.len(),
+            problems,
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,264 @@
+//! The listener: TLS, HTTP/1.1 connections, background tasks, graceful shutdown.
+
+use crate::bootstrap;
+use crate::config::Config;
+use crate::pipeline::identity::Keys;
+use crate::pipeline::{handle, now_ms, State, TlsSession};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Data directory trouble.
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] store::StoreError),
+    /// The TLS certificate or key cannot be used.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// Listening failed.
+    #[error("cannot listen on `{addr}`: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Serves until `shutdown` completes; in-flight requests finish first.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
+) -> Result<(), ServeError> {
+    let (root, creds) = bootstrap::init_with(&config.data_dir, config.pkcs11.as_ref())?;
+    let keys = Keys::default();
+    keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
+    let pool = crate::support::pool::Pool::new(16);
+    let (url, schema, sqlite_path) = (
+        config.database_url.clone(),
+        config.database_schema.clone(),
+        config.data_dir.join("hermetic.db"),
+    );
+    let store: Arc<dyn store::Store> = pool
+        .run(move || -> Result<Arc<dyn store::Store>, store::StoreError> {
+            Ok(match url {
+                Some(url) => {
+                    Arc::new(store::PostgresStore::connect_with(&store::PostgresOptions {
+                        url,
+                        schema,
+                        connections: 8,
+                    })?)
+                }
+                None => Arc::new(store::SqliteStore::open(sqlite_path)?),
+            })
+        })
+        .await
+        .ok_or_else(|| {
+            ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
+        })??;
+    let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
+    let checkpoint_key = Arc::new(
+        crate::checkpoints::load_or_create_key(&config.data_dir)
+            .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
+    );
+    {
+        // Signed checkpoints at least once per interval.
+        let (store, key, every, pool) =
+            (store.clone(), checkpoint_key.clone(), config.checkpoint_interval, pool.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let (store, key) = (store.clone(), key.clone());
+                let _ = pool
+                    .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
+                    .await;
+            }
+        });
+    }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    ready(addr, &creds);
+    let state = Arc::new(State { config, keys, store, root, audit, pool });
+    {
+        // KMS keys due for automatic rotation, checked as often as checkpoints are written.
+        let (state, every) = (state.clone(), state.config.checkpoint_interval);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let inner = state.clone();
+                let _ = state
+                    .pool
+                    .run(move || crate::services::kms::rotate_due(&inner, now_ms()))
+                    .await;
+            }
+        });
+    }
+    {
+        // Blobs no record names (a crash mid-upload), swept at start and then every half
+        // grace period (at most hourly).
+        let grace = state.config.blob_grace;
+        let every = (grace / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let inner = state.clone();
+                let now = std::time::SystemTime::now();
+                let _ = state
+                    .pool
+                    .run(move || crate::services::s3::sweep::sweep(&inner, now, grace))
+                    .await;
+            }
+        });
+    }
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let state = state.clone();
+                let service = move |session: Option<Arc<TlsSession>>| {
+                    hyper::service::service_fn(move |req| {
+                        let (state, session) = (state.clone(), session.clone());
+                        async move {
+                            Ok::<_, std::convert::Infallible>(handle(state, req, peer, session).await)
+                        }
+                    })
+                };
+                let watcher = graceful.watcher();
+                match tls.clone() {
+                    None => {
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service(None));
+                        tokio::spawn(async move {
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                    Some(acceptor) => {
+                        tokio::spawn(async move {
+                            // A failed handshake is the client's problem; nothing was requested.
+                            let Ok(stream) = acceptor.accept(stream).await else { return };
+                            let (_, connection) = stream.get_ref();
+                            let session = TlsSession {
+                                version: match connection.protocol_version() {
+                                    Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".into(),
+                                    Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".into(),
+                                    Some(other) => format!("{other:?}"),
+                                    None => String::new(),
+                                },
+                                cipher_suite: connection
+                                    .negotiated_cipher_suite()
+                                    .and_then(|c| c.suite().as_str())
+                                    .unwrap_or_default()
+                                    .to_string(),
+                            };
+                            let conn = hyper::server::conn::http1::Builder::new().serve_connection(
+                                hyper_util::rt::TokioIo::new(stream),
+                                service(Some(Arc::new(session))),
+                            );
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                }
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    graceful.shutdown().await;
+    // A last checkpoint covers everything answered before shutdown.
+    let (store, key) = (state.store.clone(), checkpoint_key.clone());
+    let _ = state
+        .pool
+        .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
+        .await;
+    Ok(())
+}
+
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    let bad = |what: String| ServeError::Tls(what);
+    let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert).map_err(|e| bad(format!("{}: {e}", cert.display())))?,
+    ))
+    .collect::<Result<_, _>>()
+    .map_err(|e| bad(format!("{}: {e}", cert.display())))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key).map_err(|e| bad(format!("{}: {e}", key.display())))?,
+    ))
+    .map_err(|e| bad(format!("{}: {e}", key.display())))?
+    .ok_or_else(|| bad(format!("{}: no private key", key.display())))?;
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| bad(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
+/// Serves until SIGINT or SIGTERM, printing where it listens and where the operator's
+/// credentials are (never the secret itself).
+pub fn serve(config: Config) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    runtime.block_on(run(config, shutdown_signal(), |addr, creds| {
+        // A closed stdout (the reader went away) must not stop the server.
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "hermetic listening on {scheme}://{addr}");
+        let _ = writeln!(
+            out,
+            "operator credentials: {} ({})",
+            creds.path.display(),
+            if creds.created { "created" } else { "existing" }
+        );
+        let _ = out.flush();
+    }))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,164 @@
+//! Authentication: a SigV4 signature verified against the access key it names.
+
+use super::identity::{Caller, KeyEntry};
+use super::State;
+use crate::error::ApiError;
+use crate::services::{operator as accounts, sts::sessions};
+
+/// How fresh an access key's last-used time is kept (IAM reports it to the minute or so).
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+pub(crate) type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
+
+/// Verifies the signature and finds the caller: (caller, service, region, access key id), or
+/// the error with the account and key it names when known.
+pub(crate) fn authenticate(
+    state: &State,
+    signed: &sigv4::HttpRequest<'_>,
+    body: sigv4::Payload<'_>,
+    now_ms: i64,
+) -> Result<(Caller, String, String, String, sigv4::PayloadMode), AuthFailure> {
+    let unverified = sigv4::parse(signed)
+        .map_err(|e| Box::new((ApiError::from_sigv4(&e, false), None, None, None)))?;
+    let service = unverified.credential.service.clone();
+    let region = unverified.credential.region.clone();
+    let key_id = unverified.access_key_id().to_string();
+    let fail = |e: ApiError, account: Option<String>| {
+        Box::new((e, account, Some(key_id.clone()), Some(service.clone())))
+    };
+    let invalid = || {
+        ApiError::sender(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    };
+    // For keys from the store: when the key was last used (refreshed at most once a minute).
+    let mut last_used: Option<Option<i64>> = None;
+    let (secret, caller) = match state.keys.get(&key_id) {
+        Some(KeyEntry { secret, caller }) => (secret, caller),
+        None => {
+            let mut tx = state
+                .store
+                .read()
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?;
+            let key = tx
+                .get_access_key(&key_id)
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .ok_or_else(|| fail(invalid(), None))?;
+            let account = tx
+                .get_account(&key.account)
+                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .ok_or_else(|| fail(invalid(), None))?;
+            if key.status != store::AccessKeyStatus::Active
+                || account.status != store::AccountStatus::Active
+            {
+                return Err(fail(invalid(), Some(key.account.clone())));
+            }
+            last_used = Some(key.last_used_at_ms);
+            let secret = crypto::RootOfTrust::unwrap(
+                &state.root,
+                &accounts::secret_context(&key_id),
+                &key.secret_wrapped,
+            )
+            .map_err(|_| {
+                fail(
+                    ApiError::unavailable("the root of trust cannot open the key"),
+                    Some(key.account.clone()),
+                )
+            })?;
+            let caller = match key.owner_kind.as_str() {
+                "user" => {
+                    let user = tx
+                        .get_record(&key.account, "user", &key.owner_key)
+                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                        .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
+                    let field = |k: &str| {
+                        user.body
+                            .get(k)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    Caller {
+                        arn: field("Arn"),
+                        user_id: field("UserId"),
+                        account: key.account.clone(),
+                        session: None,
+                    }
+                }
+                "session" => {
+                    // Temporary credentials: the session must exist, be unexpired, and the
+                    // request must carry its token.
+                    let session = tx
+                        .get_record(&key.account, "session", &key_id)
+                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                        .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
+                    let body = &session.body;
+                    let text = |k: &str| {
+                        body.get(k)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    let expires =
+                        body.get("ExpirationMs").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    if now_ms >= expires {
+                        return Err(fail(
+                            ApiError::sender(
+                                403,
+                                "ExpiredToken",
+                                "The security token included in the request is expired",
+                            ),
+                            Some(key.account.clone()),
+                        ));
+                    }
+                    let presented = unverified.session_token.clone().unwrap_or_default();
+                    let presented_hash =
+                        sigv4::encode::hex(&sigv4::key::sha256(presented.as_bytes()));
+                    let stored_hash = text("TokenSha256");
+                    let matches: bool = subtle::ConstantTimeEq::ct_eq(
+                        presented_hash.as_bytes(),
+                        stored_hash.as_bytes(),
+                    )
+                    .into();
+                    if presented.is_empty() || !matches {
+                        return Err(fail(invalid(), Some(key.account.clone())));
+                    }
+                    Caller {
+                        arn: text("Arn"),
+                        user_id: text("UserId"),
+                        account: key.account.clone(),
+                        session: Some(sessions::session_of(body)),
+                    }
+                }
+                "root" if key.owner_key == key.account => Caller {
+                    arn: format!("arn:aws:iam::{}:root", key.account),
+                    user_id: key.account.clone(),
+                    account: key.account.clone(),
+                    session: None,
+                },
+                // Any other owner is not a principal this server knows: refuse (fail closed).
+                _ => return Err(fail(invalid(), Some(key.account.clone()))),
+            };
+            (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)
+        }
+    };
+    let account = Some(caller.account.clone());
+    let mut cache = sigv4::KeyCache::new(1);
+    let s3 = service == "s3";
+    let verified = unverified
+        .verify(&secret, now_ms / 1000, body, &mut cache)
+        .map_err(|e| fail(ApiError::from_sigv4(&e, s3), account))?;
+    if let Some(previous) = last_used {
+        if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
+            // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
+            if let Ok(mut tx) = state.store.begin() {
+                if tx.set_access_key_last_used(&key_id, now_ms, &service, &region).is_ok() {
+                    let _ = tx.commit();
+                }
+            }
+        }
+    }
+    Ok((caller, service, region, key_id, verified.payload))
+}

@@ -1,0 +1,93 @@
+//! Group commit for audit-only appends (reads, denials, failed authentication): requests hand
+//! their event to one writer thread, which appends a batch in one transaction and answers each
+//! request only after the batch has committed. One fsync then covers many requests, and every
+//! request still waits for its own event to be durable (fail closed: a failed batch fails every
+//! request in it).
+
+use crate::error::ApiError;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// Most events in one transaction.
+pub const MAX_BATCH: usize = 256;
+
+struct Job {
+    account: String,
+    event: Vec<u8>,
+    leaf: audit::merkle::Hash,
+    done: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
+}
+
+/// The handle requests use to append their event.
+#[derive(Clone, Debug)]
+pub struct AuditWriter {
+    jobs: mpsc::Sender<JobEnvelope>,
+}
+
+/// Keeps `Job` private while the channel type is public-facing.
+pub struct JobEnvelope(Job);
+
+impl std::fmt::Debug for JobEnvelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobEnvelope")
+    }
+}
+
+impl AuditWriter {
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Arc<dyn store::Store>) -> AuditWriter {
+        let (tx, rx) = mpsc::channel::<JobEnvelope>();
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || writer(store.as_ref(), &rx))
+            .ok();
+        AuditWriter { jobs: tx }
+    }
+
+    /// Appends `event` to `account`'s log; resolves once it is committed.
+    pub async fn append(&self, account: &str, event: Vec<u8>) -> Result<(), ApiError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let leaf = audit::merkle::leaf_hash(&event);
+        let job = Job { account: account.to_string(), event, leaf, done };
+        self.jobs
+            .send(JobEnvelope(job))
+            .map_err(|_| ApiError::unavailable("the audit log is unavailable"))?;
+        wait.await.unwrap_or_else(|_| Err(ApiError::unavailable("the audit log is unavailable")))
+    }
+}
+
+fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>) {
+    while let Ok(JobEnvelope(first)) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(JobEnvelope(job)) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let result = commit(store, &batch);
+        for job in batch {
+            let _ = job.done.send(result.clone());
+        }
+    }
+}
+
+fn commit(store: &dyn store::Store, batch: &[Job]) -> Result<(), ApiError> {
+    let unavailable = |_| ApiError::unavailable("the audit log could not be written");
+    let mut tx = store.begin().map_err(unavailable)?;
+    // Per account (accounts' logs are independent), in account order: every transaction that
+    // appends to several logs locks their heads in that order (`events::append`), so two
+    // of them never wait for each other's heads.
+    let mut accounts: Vec<&str> = batch.iter().map(|job| job.account.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    for account in accounts {
+        let events: Vec<(&[u8], audit::merkle::Hash)> = batch
+            .iter()
+            .filter(|j| j.account == account)
+            .map(|j| (j.event.as_slice(), j.leaf))
+            .collect();
+        tx.append_events(account, &events).map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)
+}

@@ -1,0 +1,216 @@
+//! IAM groups: membership, and (through `inline`) group policies, which apply to every member.
+
+use crate::error::ApiError;
+use crate::protocol::query::{param, xml_escape};
+use crate::services::iam::{
+    check_name, create_entity, date, db, members, no_such, records, required,
+};
+use serde_json::{json, Value};
+use store::{PutMode, Record, Tx};
+
+pub(crate) fn group_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    format!(
+        "<Path>{}</Path><GroupName>{}</GroupName><GroupId>{}</GroupId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
+        f("Path"),
+        f("GroupName"),
+        f("GroupId"),
+        f("Arn"),
+        f("CreateDate")
+    )
+}
+
+fn keys_with_prefix(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    kind: &str,
+    owner: &str,
+) -> Result<Vec<String>, ApiError> {
+    let prefix = format!("{owner}/");
+    Ok(records(tx, account, kind, &prefix, 1000)?
+        .into_iter()
+        .map(|r| r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string())
+        .collect())
+}
+
+/// The groups a user belongs to.
+pub fn groups_of(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    user: &str,
+) -> Result<Vec<String>, ApiError> {
+    keys_with_prefix(tx, account, "user_group", user)
+}
+
+fn get(tx: &mut dyn Tx, account: &str, kind: &str, name: &str) -> Result<Record, ApiError> {
+    tx.get_record(account, kind, name)
+        .map_err(db)?
+        .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))
+}
+
+fn membership(account: &str, kind: &str, key: String, now: i64) -> Record {
+    Record {
+        account: account.into(),
+        kind: kind.into(),
+        key,
+        format_version: 1,
+        body: json!({}),
+        updated_at_ms: now,
+    }
+}
+
+/// Runs a group action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    const ACTIONS: &[&str] = &[
+        "CreateGroup",
+        "GetGroup",
+        "ListGroups",
+        "DeleteGroup",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+        "ListGroupsForUser",
+    ];
+    if !ACTIONS.contains(&action) {
+        return None;
+    }
+    let mut run = || -> Result<Option<String>, ApiError> {
+        Ok(match action {
+            "CreateGroup" => {
+                let name = required(params, "GroupName")?;
+                check_name(name, "groupName")?;
+                crate::services::iam::quotas::check_count(
+                    tx,
+                    account,
+                    "group",
+                    crate::services::iam::quotas::GROUPS,
+                    "GroupsPerAccount",
+                )?;
+                let path = param(params, "Path").unwrap_or("/");
+                let id = format!(
+                    "AGPA{}",
+                    crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+                );
+                let body = json!({
+                    "GroupName": name, "GroupId": id, "Path": path,
+                    "Arn": format!("arn:aws:iam::{account}:group{path}{name}"), "CreateDate": date(now),
+                });
+                let record = Record {
+                    account: account.into(),
+                    kind: "group".into(),
+                    key: name.into(),
+                    format_version: 1,
+                    body: body.clone(),
+                    updated_at_ms: now,
+                };
+                create_entity(tx, &record, format!("Group with name {name} already exists."))?;
+                Some(format!("<Group>{}</Group>", group_xml(&body)))
+            }
+            "GetGroup" => {
+                let name = required(params, "GroupName")?;
+                let group = get(tx, account, "group", name)?;
+                let mut users = Vec::new();
+                for user in keys_with_prefix(tx, account, "group_member", name)? {
+                    users.extend(tx.get_record(account, "user", &user).map_err(db)?);
+                }
+                let users = members(&users, crate::services::iam::user_xml);
+                Some(format!(
+                    "<Group>{}</Group>{}",
+                    group_xml(&group.body),
+                    crate::services::iam::paged(params, "Users", users)?
+                ))
+            }
+            "ListGroups" => {
+                let groups = records(tx, account, "group", "", 100_000)?;
+                Some(crate::services::iam::paged(params, "Groups", members(&groups, group_xml))?)
+            }
+            "DeleteGroup" => {
+                let name = required(params, "GroupName")?;
+                get(tx, account, "group", name)?;
+                let has_members = !keys_with_prefix(tx, account, "group_member", name)?.is_empty();
+                let has_policies = !crate::services::iam::inline::list(
+                    tx,
+                    account,
+                    crate::services::iam::inline::Owner::Group,
+                    name,
+                )?
+                .is_empty()
+                    || !crate::services::iam::managed::attached(tx, account, "group", name)?
+                        .is_empty();
+                if has_members || has_policies {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete entity, must remove users and policies from group first.",
+                    ));
+                }
+                tx.delete_record(account, "group", name).map_err(db)?;
+                None
+            }
+            "AddUserToGroup" | "RemoveUserFromGroup" => {
+                let group = required(params, "GroupName")?;
+                let user = required(params, "UserName")?;
+                get(tx, account, "group", group)?;
+                get(tx, account, "user", user)?;
+                if action == "AddUserToGroup" {
+                    let groups = groups_of(tx, account, user)?;
+                    if !groups.iter().any(|g| g == group)
+                        && groups.len() >= crate::services::iam::quotas::GROUPS_PER_USER
+                    {
+                        return Err(ApiError::sender(
+                            409,
+                            "LimitExceeded",
+                            format!(
+                                "Cannot exceed quota for GroupsPerUser: {}",
+                                crate::services::iam::quotas::GROUPS_PER_USER
+                            ),
+                        ));
+                    }
+                    tx.put_record(
+                        &membership(account, "group_member", format!("{group}/{user}"), now),
+                        PutMode::Upsert,
+                    )
+                    .map_err(db)?;
+                    tx.put_record(
+                        &membership(account, "user_group", format!("{user}/{group}"), now),
+                        PutMode::Upsert,
+                    )
+                    .map_err(db)?;
+                } else {
+                    if tx
+                        .get_record(account, "group_member", &format!("{group}/{user}"))
+                        .map_err(db)?
+                        .is_none()
+                    {
+                        return Err(no_such(&format!(
+                            "The user with name {user} is not in group {group}."
+                        )));
+                    }
+                    tx.delete_record(account, "group_member", &format!("{group}/{user}"))
+                        .map_err(db)?;
+                    tx.delete_record(account, "user_group", &format!("{user}/{group}"))
+                        .map_err(db)?;
+                }
+                None
+            }
+            _ => {
+                // ListGroupsForUser
+                let user = required(params, "UserName")?;
+                get(tx, account, "user", user)?;
+                let mut members = Vec::new();
+                for group in groups_of(tx, account, user)? {
+                    if let Some(g) = tx.get_record(account, "group", &group).map_err(db)? {
+                        members.push(format!("<member>{}</member>", group_xml(&g.body)));
+                    }
+                }
+                Some(crate::services::iam::paged(params, "Groups", members)?)
+            }
+        })
+    };
+    Some(run())
+}

@@ -1,0 +1,184 @@
+//! Inline policies of users and roles (`Put/Get/List/DeleteUserPolicy`, `...RolePolicy`): one
+//! implementation for both owners.
+
+use crate::error::ApiError;
+use crate::protocol::query::xml_escape;
+use crate::services::iam::{check_name, db, no_such, records, required};
+use serde_json::{json, Value};
+use store::{PutMode, Record, Tx};
+
+/// Whose inline policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// An IAM user (`UserName`).
+    User,
+    /// An IAM role (`RoleName`).
+    Role,
+    /// An IAM group (`GroupName`).
+    Group,
+}
+
+impl Owner {
+    fn kind(self) -> &'static str {
+        match self {
+            Owner::User => "user_policy",
+            Owner::Role => "role_policy",
+            Owner::Group => "group_policy",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Owner::User => "user",
+            Owner::Role => "role",
+            Owner::Group => "group",
+        }
+    }
+
+    fn param(self) -> &'static str {
+        match self {
+            Owner::User => "UserName",
+            Owner::Role => "RoleName",
+            Owner::Group => "GroupName",
+        }
+    }
+}
+
+/// Refuses a document the validator finds an ERROR in, with IAM's `MalformedPolicyDocument`.
+pub fn check_document(document: &str, kind: policy::validate::PolicyKind) -> Result<(), ApiError> {
+    let findings = policy::validate::validate(document, kind);
+    match findings.iter().find(|f| f.severity == policy::validate::Severity::Error) {
+        Some(err) => Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone())),
+        None => Ok(()),
+    }
+}
+
+/// The inline policies of a user or role, as (name, document) pairs: identity policies its
+/// requests are evaluated against.
+pub fn list(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner: Owner,
+    name: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let prefix = format!("{name}/");
+    Ok(records(tx, account, owner.kind(), &prefix, 1000)?
+        .into_iter()
+        .map(|r| {
+            let policy = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
+            let doc = r
+                .body
+                .get("PolicyDocument")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            (policy, doc)
+        })
+        .collect())
+}
+
+fn owner_exists(tx: &mut dyn Tx, account: &str, owner: Owner, name: &str) -> Result<(), ApiError> {
+    match tx.get_record(account, owner.noun(), name).map_err(db)? {
+        Some(_) => Ok(()),
+        None => Err(no_such(&format!("The {} with name {name} cannot be found.", owner.noun()))),
+    }
+}
+
+/// Runs an inline-policy action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    let (owner, verb) = match action {
+        "PutUserPolicy" => (Owner::User, "Put"),
+        "GetUserPolicy" => (Owner::User, "Get"),
+        "ListUserPolicies" => (Owner::User, "List"),
+        "DeleteUserPolicy" => (Owner::User, "Delete"),
+        "PutRolePolicy" => (Owner::Role, "Put"),
+        "GetRolePolicy" => (Owner::Role, "Get"),
+        "ListRolePolicies" => (Owner::Role, "List"),
+        "DeleteRolePolicy" => (Owner::Role, "Delete"),
+        "PutGroupPolicy" => (Owner::Group, "Put"),
+        "GetGroupPolicy" => (Owner::Group, "Get"),
+        "ListGroupPolicies" => (Owner::Group, "List"),
+        "DeleteGroupPolicy" => (Owner::Group, "Delete"),
+        _ => return None,
+    };
+    let mut run = || -> Result<Option<String>, ApiError> {
+        let name = required(params, owner.param())?;
+        if verb == "List" {
+            owner_exists(tx, account, owner, name)?;
+            let members: Vec<String> = list(tx, account, owner, name)?
+                .iter()
+                .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
+                .collect();
+            return Ok(Some(crate::services::iam::paged(params, "PolicyNames", members)?));
+        }
+        let policy_name = required(params, "PolicyName")?;
+        let key = format!("{name}/{policy_name}");
+        let missing = || {
+            no_such(&format!(
+                "The {} policy with name {policy_name} cannot be found.",
+                owner.noun()
+            ))
+        };
+        match verb {
+            "Put" => {
+                check_name(policy_name, "policyName")?;
+                let document = required(params, "PolicyDocument")?;
+                owner_exists(tx, account, owner, name)?;
+                check_document(document, policy::validate::PolicyKind::Identity)?;
+                let others: Vec<(String, String)> = list(tx, account, owner, name)?
+                    .into_iter()
+                    .filter(|(n, _)| n != policy_name)
+                    .collect();
+                let quota = match owner {
+                    Owner::User => crate::services::iam::quotas::USER_POLICY_SIZE,
+                    Owner::Group => crate::services::iam::quotas::GROUP_POLICY_SIZE,
+                    Owner::Role => crate::services::iam::quotas::ROLE_POLICY_SIZE,
+                };
+                crate::services::iam::quotas::check_aggregate(
+                    &others,
+                    document,
+                    quota,
+                    owner.noun(),
+                    name,
+                )?;
+                let record = Record {
+                    account: account.into(),
+                    kind: owner.kind().into(),
+                    key,
+                    format_version: 1,
+                    body: json!({ "PolicyDocument": document }),
+                    updated_at_ms: now,
+                };
+                tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+                Ok(None)
+            }
+            "Get" => {
+                let record =
+                    tx.get_record(account, owner.kind(), &key).map_err(db)?.ok_or_else(missing)?;
+                let doc =
+                    record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
+                Ok(Some(format!(
+                    "<{param}>{}</{param}><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                    xml_escape(name),
+                    xml_escape(policy_name),
+                    xml_escape(&sigv4::encode::uri_encode(doc, false)),
+                    param = owner.param()
+                )))
+            }
+            _ => {
+                if tx.get_record(account, owner.kind(), &key).map_err(db)?.is_none() {
+                    return Err(missing());
+                }
+                tx.delete_record(account, owner.kind(), &key).map_err(db)?;
+                Ok(None)
+            }
+        }
+    };
+    Some(run())
+}

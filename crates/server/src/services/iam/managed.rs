@@ -1,0 +1,555 @@
+//! Managed policies: customer-managed policies with up to five versions, the AWS-managed
+//! job-function policies (for the services Hermetic has), and their attachment to users, groups
+//! and roles.
+
+use crate::error::ApiError;
+use crate::protocol::query::{param, xml_escape};
+use crate::services::iam::{check_name, create_entity, date, db, no_such, records, required};
+use serde_json::{json, Value};
+use store::{PutMode, Record, Tx};
+
+/// Most versions a managed policy keeps (AWS's quota).
+pub const MAX_VERSIONS: usize = 5;
+/// Most managed policies attached to one user, group or role (AWS's default quota).
+pub const MAX_ATTACHED: usize = 10;
+
+/// AWS-managed policies Hermetic provides, with their documents (for the services it serves).
+pub const AWS_MANAGED: &[(&str, &str)] = &[
+    (
+        "AdministratorAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "PowerUserAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Generate*","iam:Simulate*","sts:GetCallerIdentity","sts:GetAccessKeyInfo","cloudtrail:LookupEvents","cloudtrail:Get*","cloudtrail:Describe*","cloudtrail:List*","kms:Describe*","kms:Get*","kms:List*","s3:Get*","s3:List*","access-analyzer:Get*","access-analyzer:List*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "ViewOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:List*","iam:GetAccountSummary","iam:GetLoginProfile","cloudtrail:DescribeTrails","cloudtrail:LookupEvents","kms:List*","kms:DescribeKey","s3:ListAllMyBuckets","s3:ListBucket","s3:GetBucketLocation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "SecurityAudit",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy","cloudtrail:DescribeTrails","cloudtrail:GetTrailStatus","cloudtrail:GetEventSelectors","cloudtrail:ListTags","cloudtrail:LookupEvents","kms:Describe*","kms:Get*","kms:List*","s3:GetBucket*","s3:GetAccountPublicAccessBlock","s3:ListAllMyBuckets","s3:ListBucket","access-analyzer:Get*","access-analyzer:List*","access-analyzer:ValidatePolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "IAMFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "IAMReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+];
+
+fn aws_managed(arn: &str) -> Option<&'static str> {
+    let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
+    let name = name.rsplit('/').next()?;
+    AWS_MANAGED.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+}
+
+/// A customer policy's name from its ARN, when it is in `account`.
+fn local_name<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
+    let rest = arn.strip_prefix(&format!("arn:aws:iam::{account}:policy/"))?;
+    rest.rsplit('/').next()
+}
+
+pub(crate) fn policy_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    let n = |k: &str| body.get(k).and_then(Value::as_i64).unwrap_or(0);
+    format!(
+        "<PolicyName>{}</PolicyName><PolicyId>{}</PolicyId><Arn>{}</Arn><Path>{}</Path><DefaultVersionId>{}</DefaultVersionId>\
+         <AttachmentCount>{}</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>{}</CreateDate><UpdateDate>{}</UpdateDate>",
+        f("PolicyName"), f("PolicyId"), f("Arn"), f("Path"), f("DefaultVersionId"), n("AttachmentCount"), f("CreateDate"), f("UpdateDate")
+    )
+}
+
+pub(crate) fn aws_policy_xml(name: &str) -> String {
+    format!(
+        "<PolicyName>{name}</PolicyName><PolicyId>ANPAHERMETIC{}</PolicyId><Arn>arn:aws:iam::aws:policy/{name}</Arn><Path>/</Path>\
+         <DefaultVersionId>v1</DefaultVersionId><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>\
+         <CreateDate>2015-02-06T18:39:46Z</CreateDate><UpdateDate>2015-02-06T18:39:46Z</UpdateDate>",
+        name.len()
+    )
+}
+
+fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Record, ApiError> {
+    let missing = || no_such(&format!("Policy {arn} does not exist or is not attachable."));
+    let name = local_name(account, arn).ok_or_else(missing)?;
+    tx.get_record(account, "policy", name).map_err(db)?.ok_or_else(missing)
+}
+
+pub(crate) fn versions(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    name: &str,
+) -> Result<Vec<Record>, ApiError> {
+    records(tx, account, "policy_version", &format!("{name}/"), 100)
+}
+
+/// The attachment records of an owner (`user`, `group` or `role`).
+pub(crate) fn attachments(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner_kind: &str,
+    owner: &str,
+) -> Result<Vec<Record>, ApiError> {
+    records(tx, account, &format!("attached_{owner_kind}"), &format!("{owner}/"), 100)
+}
+
+/// The documents of the managed policies attached to an owner (`user`, `group` or `role`), as
+/// (name, document) pairs, each its default version.
+pub fn attached(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    owner_kind: &str,
+    owner: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let links = attachments(tx, account, owner_kind, owner)?;
+    let mut out = Vec::new();
+    for link in links {
+        let arn =
+            link.body.get("PolicyArn").and_then(Value::as_str).unwrap_or_default().to_string();
+        let doc = default_document(tx, account, &arn)?;
+        out.push((arn, doc));
+    }
+    Ok(out)
+}
+
+/// The default version's document of a managed policy (AWS-managed or this account's). A
+/// dangling reference denies rather than silently dropping a policy.
+pub fn default_document(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    arn: &str,
+) -> Result<String, ApiError> {
+    if let Some(doc) = aws_managed(arn) {
+        return Ok(doc.to_string());
+    }
+    let unreadable = || ApiError::unavailable("an attached policy could not be read");
+    let policy = get_policy(tx, account, arn).map_err(|_| unreadable())?;
+    let name = policy.body.get("PolicyName").and_then(Value::as_str).unwrap_or_default();
+    let default = policy.body.get("DefaultVersionId").and_then(Value::as_str).unwrap_or_default();
+    let version = tx
+        .get_record(account, "policy_version", &format!("{name}/{default}"))
+        .map_err(db)?
+        .ok_or_else(unreadable)?;
+    Ok(version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string())
+}
+
+/// The `<PermissionsBoundary>` element of a user or role, empty when it has none.
+pub fn boundary_xml(body: &Value) -> String {
+    match body.get("PermissionsBoundaryArn").and_then(Value::as_str) {
+        Some(arn) => format!(
+            "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>{}</PermissionsBoundaryArn></PermissionsBoundary>",
+            xml_escape(arn)
+        ),
+        None => String::new(),
+    }
+}
+
+fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64) -> Record {
+    Record {
+        account: account.into(),
+        kind: "policy_version".into(),
+        key: format!("{name}/{id}"),
+        format_version: 1,
+        body: json!({ "VersionId": id, "Document": document, "CreateDate": date(now) }),
+        updated_at_ms: now,
+    }
+}
+
+fn set_count(
+    tx: &mut dyn Tx,
+    account: &str,
+    arn: &str,
+    delta: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    if aws_managed(arn).is_some() {
+        return Ok(());
+    }
+    let mut policy = get_policy(tx, account, arn)?;
+    let count = policy.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) + delta;
+    if let Some(obj) = policy.body.as_object_mut() {
+        obj.insert("AttachmentCount".into(), count.max(0).into());
+    }
+    policy.updated_at_ms = now;
+    tx.put_record(&policy, PutMode::Update).map_err(db)
+}
+
+/// Runs a managed-policy action; `None` when `action` is not one.
+pub fn handle(
+    action: &str,
+    tx: &mut dyn Tx,
+    account: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Option<Result<Option<String>, ApiError>> {
+    const ACTIONS: &[&str] = &[
+        "CreatePolicy",
+        "GetPolicy",
+        "ListPolicies",
+        "DeletePolicy",
+        "CreatePolicyVersion",
+        "GetPolicyVersion",
+        "ListPolicyVersions",
+        "SetDefaultPolicyVersion",
+        "DeletePolicyVersion",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "ListAttachedUserPolicies",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+        "ListAttachedGroupPolicies",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "ListAttachedRolePolicies",
+        "PutUserPermissionsBoundary",
+        "DeleteUserPermissionsBoundary",
+        "PutRolePermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+    ];
+    if !ACTIONS.contains(&action) {
+        return None;
+    }
+    let mut run = || -> Result<Option<String>, ApiError> {
+        Ok(match action {
+            "CreatePolicy" => {
+                let name = required(params, "PolicyName")?;
+                check_name(name, "policyName")?;
+                let document = required(params, "PolicyDocument")?;
+                crate::services::iam::inline::check_document(
+                    document,
+                    policy::validate::PolicyKind::Identity,
+                )?;
+                crate::services::iam::quotas::check_size(
+                    document,
+                    crate::services::iam::quotas::POLICY_SIZE,
+                    "PolicySize",
+                )?;
+                crate::services::iam::quotas::check_count(
+                    tx,
+                    account,
+                    "policy",
+                    crate::services::iam::quotas::POLICIES,
+                    "PoliciesPerAccount",
+                )?;
+                let path = param(params, "Path").unwrap_or("/");
+                let id = format!(
+                    "ANPA{}",
+                    crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+                );
+                let body = json!({
+                    "PolicyName": name, "PolicyId": id, "Path": path, "DefaultVersionId": "v1",
+                    "Arn": format!("arn:aws:iam::{account}:policy{path}{name}"), "AttachmentCount": 0,
+                    "CreateDate": date(now), "UpdateDate": date(now), "NextVersion": 2,
+                });
+                let record = Record {
+                    account: account.into(),
+                    kind: "policy".into(),
+                    key: name.into(),
+                    format_version: 1,
+                    body: body.clone(),
+                    updated_at_ms: now,
+                };
+                create_entity(
+                    tx,
+                    &record,
+                    format!(
+                        "A policy called {name} already exists. Duplicate names are not allowed."
+                    ),
+                )?;
+                tx.put_record(&version_record(account, name, "v1", document, now), PutMode::Create)
+                    .map_err(db)?;
+                Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
+            }
+            "GetPolicy" => {
+                let arn = required(params, "PolicyArn")?;
+                if aws_managed(arn).is_some() {
+                    let name = arn.rsplit('/').next().unwrap_or_default();
+                    Some(format!("<Policy>{}</Policy>", aws_policy_xml(name)))
+                } else {
+                    Some(format!(
+                        "<Policy>{}</Policy>",
+                        policy_xml(&get_policy(tx, account, arn)?.body)
+                    ))
+                }
+            }
+            "ListPolicies" => {
+                let scope = param(params, "Scope").unwrap_or("All");
+                if !["All", "AWS", "Local"].contains(&scope) {
+                    return Err(ApiError::sender(
+                        400,
+                        "ValidationError",
+                        "Scope must be one of All, AWS, Local",
+                    ));
+                }
+                let only_attached = param(params, "OnlyAttached") == Some("true");
+                let prefix = param(params, "PathPrefix").unwrap_or("/");
+                let mut members = Vec::new();
+                if (scope == "All" || scope == "AWS") && !only_attached && prefix == "/" {
+                    for (name, _) in AWS_MANAGED {
+                        members.push(format!("<member>{}</member>", aws_policy_xml(name)));
+                    }
+                }
+                if scope == "All" || scope == "Local" {
+                    let local: Vec<Record> = records(tx, account, "policy", "", 100_000)?
+                        .into_iter()
+                        .filter(|r| {
+                            let count = r.body.get("AttachmentCount").and_then(Value::as_i64);
+                            let path = r.body.get("Path").and_then(Value::as_str).unwrap_or("/");
+                            path.starts_with(prefix) && (!only_attached || count.unwrap_or(0) > 0)
+                        })
+                        .collect();
+                    members.extend(crate::services::iam::members(&local, policy_xml));
+                }
+                Some(crate::services::iam::paged(params, "Policies", members)?)
+            }
+            "DeletePolicy" => {
+                let arn = required(params, "PolicyArn")?;
+                let policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                if policy.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) > 0 {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete a policy attached to entities.",
+                    ));
+                }
+                if versions(tx, account, &name)?.len() > 1 {
+                    return Err(ApiError::sender(409, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy."));
+                }
+                for v in versions(tx, account, &name)? {
+                    tx.delete_record(account, "policy_version", &v.key).map_err(db)?;
+                }
+                tx.delete_record(account, "policy", &name).map_err(db)?;
+                None
+            }
+            "CreatePolicyVersion" => {
+                let arn = required(params, "PolicyArn")?;
+                let document = required(params, "PolicyDocument")?;
+                crate::services::iam::inline::check_document(
+                    document,
+                    policy::validate::PolicyKind::Identity,
+                )?;
+                crate::services::iam::quotas::check_size(
+                    document,
+                    crate::services::iam::quotas::POLICY_SIZE,
+                    "PolicySize",
+                )?;
+                let mut policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                if versions(tx, account, &name)?.len() >= MAX_VERSIONS {
+                    return Err(ApiError::sender(409, "LimitExceeded", format!("A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.")));
+                }
+                let next = policy.body.get("NextVersion").and_then(Value::as_i64).unwrap_or(2);
+                let id = format!("v{next}");
+                tx.put_record(&version_record(account, &name, &id, document, now), PutMode::Create)
+                    .map_err(db)?;
+                let set_default =
+                    param(params, "SetAsDefault").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                if let Some(obj) = policy.body.as_object_mut() {
+                    obj.insert("NextVersion".into(), (next + 1).into());
+                    obj.insert("UpdateDate".into(), date(now).into());
+                    if set_default {
+                        obj.insert("DefaultVersionId".into(), id.clone().into());
+                    }
+                }
+                policy.updated_at_ms = now;
+                tx.put_record(&policy, PutMode::Update).map_err(db)?;
+                Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", date(now)))
+            }
+            "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
+                let arn = required(params, "PolicyArn")?;
+                let id = required(params, "VersionId")?;
+                let mut policy = get_policy(tx, account, arn)?;
+                let name = policy.key.clone();
+                let default = policy
+                    .body
+                    .get("DefaultVersionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let version = tx
+                    .get_record(account, "policy_version", &format!("{name}/{id}"))
+                    .map_err(db)?
+                    .ok_or_else(|| {
+                        no_such(&format!(
+                            "Policy {arn} version {id} does not exist or is not attachable."
+                        ))
+                    })?;
+                match action {
+                    "GetPolicyVersion" => {
+                        let doc = version
+                            .body
+                            .get("Document")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        Some(format!(
+                            "<PolicyVersion><Document>{}</Document><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>",
+                            xml_escape(&sigv4::encode::uri_encode(doc, false)),
+                            id == default,
+                            xml_escape(version.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default())
+                        ))
+                    }
+                    "DeletePolicyVersion" => {
+                        if id == default {
+                            return Err(ApiError::sender(
+                                409,
+                                "DeleteConflict",
+                                "Cannot delete the default version of a policy.",
+                            ));
+                        }
+                        tx.delete_record(account, "policy_version", &version.key).map_err(db)?;
+                        None
+                    }
+                    _ => {
+                        if let Some(obj) = policy.body.as_object_mut() {
+                            obj.insert("DefaultVersionId".into(), id.into());
+                            obj.insert("UpdateDate".into(), date(now).into());
+                        }
+                        policy.updated_at_ms = now;
+                        tx.put_record(&policy, PutMode::Update).map_err(db)?;
+                        None
+                    }
+                }
+            }
+            "ListPolicyVersions" => {
+                let arn = required(params, "PolicyArn")?;
+                let policy = get_policy(tx, account, arn)?;
+                let default = policy
+                    .body
+                    .get("DefaultVersionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let members: Vec<String> = versions(tx, account, &policy.key)?
+                    .iter()
+                    .map(|v| {
+                        let id = v.body.get("VersionId").and_then(Value::as_str).unwrap_or_default();
+                        format!("<member><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></member>",
+                            id == default, xml_escape(v.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default()))
+                    })
+                    .collect();
+                Some(crate::services::iam::paged(params, "Versions", members)?)
+            }
+            "PutUserPermissionsBoundary"
+            | "DeleteUserPermissionsBoundary"
+            | "PutRolePermissionsBoundary"
+            | "DeleteRolePermissionsBoundary" => {
+                let (kind, owner_param) = if action.contains("User") {
+                    ("user", "UserName")
+                } else {
+                    ("role", "RoleName")
+                };
+                let owner = required(params, owner_param)?;
+                let mut record =
+                    tx.get_record(account, kind, owner).map_err(db)?.ok_or_else(|| {
+                        no_such(&format!("The {kind} with name {owner} cannot be found."))
+                    })?;
+                let obj = record
+                    .body
+                    .as_object_mut()
+                    .ok_or_else(|| ApiError::unavailable("a stored record is malformed"))?;
+                if action.starts_with("Put") {
+                    let arn = required(params, "PermissionsBoundary")?;
+                    // The boundary must be a managed policy that exists.
+                    default_document(tx, account, arn).map_err(|_| {
+                        ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
+                    })?;
+                    obj.insert("PermissionsBoundaryArn".into(), Value::String(arn.to_string()));
+                } else if obj.remove("PermissionsBoundaryArn").is_none() {
+                    return Err(no_such(&format!(
+                        "The {kind} {owner} has no permissions boundary."
+                    )));
+                }
+                record.updated_at_ms = now;
+                tx.put_record(&record, PutMode::Update).map_err(db)?;
+                None
+            }
+            _ => {
+                // Attach/Detach/ListAttached for users, groups and roles.
+                let (owner_kind, owner_param) = if action.contains("User") {
+                    ("user", "UserName")
+                } else if action.contains("Group") {
+                    ("group", "GroupName")
+                } else {
+                    ("role", "RoleName")
+                };
+                let owner = required(params, owner_param)?;
+                if tx.get_record(account, owner_kind, owner).map_err(db)?.is_none() {
+                    return Err(no_such(&format!(
+                        "The {owner_kind} with name {owner} cannot be found."
+                    )));
+                }
+                let kind = format!("attached_{owner_kind}");
+                if action.starts_with("ListAttached") {
+                    let links = attachments(tx, account, owner_kind, owner)?;
+                    let members: Vec<String> = links
+                        .iter()
+                        .map(|l| {
+                            let f = |k: &str| xml_escape(l.body.get(k).and_then(Value::as_str).unwrap_or_default());
+                            format!("<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>", f("PolicyName"), f("PolicyArn"))
+                        })
+                        .collect();
+                    return Ok(Some(crate::services::iam::paged(
+                        params,
+                        "AttachedPolicies",
+                        members,
+                    )?));
+                }
+                let arn = required(params, "PolicyArn")?;
+                let policy_name = if aws_managed(arn).is_some() {
+                    arn.rsplit('/').next().unwrap_or_default().to_string()
+                } else {
+                    get_policy(tx, account, arn)?.key
+                };
+                let key = format!("{owner}/{arn}");
+                let linked = tx.get_record(account, &kind, &key).map_err(db)?.is_some();
+                if action.starts_with("Attach") {
+                    if !linked {
+                        let count = attachments(tx, account, owner_kind, owner)?.len();
+                        if count >= MAX_ATTACHED {
+                            return Err(ApiError::sender(
+                                409,
+                                "LimitExceeded",
+                                format!(
+                                    "Cannot exceed quota for PoliciesPer{}: {MAX_ATTACHED}",
+                                    if owner_kind == "user" {
+                                        "User"
+                                    } else if owner_kind == "group" {
+                                        "Group"
+                                    } else {
+                                        "Role"
+                                    }
+                                ),
+                            ));
+                        }
+                        let link = Record {
+                            account: account.into(),
+                            kind: kind.clone(),
+                            key,
+                            format_version: 1,
+                            body: json!({ "PolicyArn": arn, "PolicyName": policy_name }),
+                            updated_at_ms: now,
+                        };
+                        tx.put_record(&link, PutMode::Create).map_err(db)?;
+                        set_count(tx, account, arn, 1, now)?;
+                    }
+                } else {
+                    if !linked {
+                        return Err(no_such(&format!("Policy {arn} was not found.")));
+                    }
+                    tx.delete_record(account, &kind, &key).map_err(db)?;
+                    set_count(tx, account, arn, -1, now)?;
+                }
+                None
+            }
+        })
+    };
+    Some(run())
+}

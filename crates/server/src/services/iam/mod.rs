@@ -1,0 +1,628 @@
+//! IAM (query protocol, namespace `https://iam.amazonaws.com/doc/2010-05-08/`): users, their
+//! access keys and inline policies. Each operation runs in one store transaction together with
+//! its audit event.
+
+pub(crate) mod groups;
+pub(crate) mod inline;
+pub(crate) mod managed;
+pub(crate) mod mfa;
+pub(crate) mod quotas;
+pub(crate) mod reports;
+pub(crate) mod roles;
+pub(crate) mod simulate;
+pub(crate) mod tags;
+
+use crate::error::ApiError;
+use crate::pipeline::events::{self, RequestFacts};
+use crate::pipeline::identity::Caller;
+use crate::protocol::query::{param, xml_escape};
+use audit::event::EventTime;
+use crypto::RootOfTrust;
+use serde_json::{json, Value};
+use store::{AccessKey, AccessKeyStatus, PutMode, Record, RecordQuery, StoreError, Tx};
+
+/// The IAM XML namespace.
+pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+/// Access keys a user may have at once (AWS's quota).
+pub const MAX_KEYS_PER_USER: usize = 2;
+
+pub(crate) fn no_such(what: &str) -> ApiError {
+    ApiError::sender(404, "NoSuchEntity", what.to_string())
+}
+
+pub(crate) fn db(_: StoreError) -> ApiError {
+    ApiError::unavailable("the store is unavailable")
+}
+
+pub(crate) fn date(ms: i64) -> String {
+    EventTime::from_unix_millis(u64::try_from(ms).unwrap_or(0))
+        .map_or_else(|_| String::new(), |t| t.to_string())
+}
+
+pub(crate) fn required<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<&'a str, ApiError> {
+    param(params, name).filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::sender(400, "ValidationError", format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
+    })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// IAM names: 1–64 of `[A-Za-z0-9+=,.@_-]` (AWS's pattern for user and policy names).
+pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::sender(400, "ValidationError", format!("The specified value for {what} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-")))
+    }
+}
+
+/// The records of `kind` in `account` whose keys start with `prefix`, in key order (at most
+/// `limit`: listings are one page for now).
+pub(crate) fn records(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<Record>, ApiError> {
+    Ok(tx
+        .list_records(&RecordQuery { account, kind, prefix, after: None, limit })
+        .map_err(db)?
+        .items)
+}
+
+/// `<member>` elements, one per record, rendered by `xml`.
+pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> Vec<String> {
+    records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+}
+
+/// Most items one page holds (IAM's `MaxItems` bound) and the default page size.
+pub const MAX_ITEMS: usize = 1000;
+const DEFAULT_ITEMS: usize = 100;
+
+/// The window a list request asks for: from its `Marker` (an offset this server handed out)
+/// and `MaxItems` (1 to 1000, default 100).
+pub(crate) fn page_window(params: &[(String, String)]) -> Result<(usize, usize), ApiError> {
+    let limit =
+        match param(params, "MaxItems") {
+            Some(m) => m.parse::<usize>().ok().filter(|m| (1..=MAX_ITEMS).contains(m)).ok_or_else(
+                || ApiError::sender(400, "ValidationError", "MaxItems must be between 1 and 1000"),
+            )?,
+            None => DEFAULT_ITEMS,
+        };
+    let start = match param(params, "Marker") {
+        Some(m) => {
+            m.strip_prefix("hm1.").and_then(|n| n.parse::<usize>().ok()).ok_or_else(|| {
+                ApiError::sender(400, "ValidationError", "Marker is not one this service returned")
+            })?
+        }
+        None => 0,
+    };
+    Ok((start, limit))
+}
+
+/// One page of `items` (each a `<member>`), in `<{wrapper}>`, followed by `IsTruncated` and,
+/// when more follow, the `Marker` that fetches them.
+pub(crate) fn paged(
+    params: &[(String, String)],
+    wrapper: &str,
+    items: Vec<String>,
+) -> Result<String, ApiError> {
+    let (start, limit) = page_window(params)?;
+    let total = items.len();
+    let page: String = items.into_iter().skip(start).take(limit).collect();
+    Ok(format!("<{wrapper}>{page}</{wrapper}>{}", page_tail(start, limit, total)))
+}
+
+/// `IsTruncated`, and the `Marker` of the next page when there is one.
+pub(crate) fn page_tail(start: usize, limit: usize, total: usize) -> String {
+    let next = start.saturating_add(limit);
+    if next < total {
+        format!("<IsTruncated>true</IsTruncated><Marker>hm1.{next}</Marker>")
+    } else {
+        "<IsTruncated>false</IsTruncated>".into()
+    }
+}
+
+/// Creates a new user, role, group or policy; one that exists already is IAM's
+/// `EntityAlreadyExists` (409) with `exists_message`.
+pub(crate) fn create_entity(
+    tx: &mut dyn Tx,
+    record: &Record,
+    exists_message: String,
+) -> Result<(), ApiError> {
+    tx.put_record(record, PutMode::Create).map_err(|e| match e {
+        StoreError::AlreadyExists => ApiError::sender(409, "EntityAlreadyExists", exists_message),
+        other => db(other),
+    })
+}
+
+/// The IAM entity behind the caller: `("user", name)` for a user, `("role", name)` for a role
+/// session; names without their path.
+pub(crate) fn caller_entity(caller: &Caller) -> Option<(&'static str, String)> {
+    if let Some((_, path_and_name)) = caller.arn.rsplit_once(":user/") {
+        return path_and_name.rsplit('/').next().map(|n| ("user", n.to_string()));
+    }
+    let (_, rest) = caller.arn.split_once(":assumed-role/")?;
+    rest.split('/').next().map(|n| ("role", n.to_string()))
+}
+
+/// The name of the calling IAM user, if the caller is one.
+pub(crate) fn caller_user_name(caller: &Caller) -> Option<String> {
+    caller_entity(caller).filter(|(kind, _)| *kind == "user").map(|(_, name)| name)
+}
+
+/// `UserName`, or the calling user's own name, as IAM defaults it.
+fn user_name_or_caller(params: &[(String, String)], caller: &Caller) -> Result<String, ApiError> {
+    match param(params, "UserName") {
+        Some(n) => Ok(n.to_string()),
+        None => caller_user_name(caller).ok_or_else(|| {
+            ApiError::sender(
+                400,
+                "ValidationError",
+                "Must specify userName when calling with non-User credentials",
+            )
+        }),
+    }
+}
+
+/// The action and resource ARN an IAM request is authorized as.
+pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (String, String) {
+    let action = param(params, "Action").unwrap_or("Unknown").to_string();
+    let user = param(params, "UserName").map(str::to_string).or_else(|| caller_user_name(caller));
+    if let (Some(arn), true) = (
+        param(params, "PolicyArn"),
+        action.contains("Polic") && !action.starts_with("Attach") && !action.starts_with("Detach"),
+    ) {
+        return (format!("iam:{action}"), arn.to_string());
+    }
+    if let (Some(name), "CreatePolicy") = (param(params, "PolicyName"), action.as_str()) {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:policy/{name}", caller.account));
+    }
+    if let ("CreateVirtualMFADevice", Some(name)) =
+        (action.as_str(), param(params, "VirtualMFADeviceName"))
+    {
+        let path = param(params, "Path").unwrap_or("/");
+        return (
+            format!("iam:{action}"),
+            format!("arn:aws:iam::{}:mfa{path}{name}", caller.account),
+        );
+    }
+    if let ("DeleteVirtualMFADevice", Some(serial)) =
+        (action.as_str(), param(params, "SerialNumber"))
+    {
+        return (format!("iam:{action}"), serial.to_string());
+    }
+    if let ("SimulatePrincipalPolicy", Some(source)) =
+        (action.as_str(), param(params, "PolicySourceArn"))
+    {
+        return (format!("iam:{action}"), source.to_string());
+    }
+    const ACCOUNT_WIDE: &[&str] = &[
+        "GetAccountSummary",
+        "GetAccountAuthorizationDetails",
+        "SimulateCustomPolicy",
+        "ListPolicies",
+    ];
+    if ACCOUNT_WIDE.contains(&action.as_str()) {
+        return (format!("iam:{action}"), "*".into());
+    }
+    if action == "ListGroups" {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/", caller.account));
+    }
+    if action == "ListVirtualMFADevices" {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:mfa/", caller.account));
+    }
+    if let Some(role) = param(params, "RoleName") {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
+    }
+    if let (Some(group), false) = (param(params, "GroupName"), action.ends_with("User")) {
+        return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/{group}", caller.account));
+    }
+    let resource = match (action.as_str(), user) {
+        ("ListUsers", _) => format!("arn:aws:iam::{}:user/", caller.account),
+        ("ListRoles", _) => format!("arn:aws:iam::{}:role/", caller.account),
+        (_, Some(u)) => format!("arn:aws:iam::{}:user/{u}", caller.account),
+        _ => "*".to_string(),
+    };
+    (format!("iam:{action}"), resource)
+}
+
+pub(crate) fn user_xml(body: &Value) -> String {
+    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+    format!(
+        "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>{}",
+        f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate"), crate::services::iam::managed::boundary_xml(body)
+    )
+}
+
+fn wrap(action: &str, result: Option<String>, request_id: &str) -> String {
+    let result =
+        result.map(|r| format!("<{action}Result>{r}</{action}Result>")).unwrap_or_default();
+    format!(
+        "<{action}Response xmlns=\"{NAMESPACE}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Record, ApiError> {
+    tx.get_record(account, "user", name)
+        .map_err(db)?
+        .ok_or_else(|| no_such(&format!("The user with name {name} cannot be found.")))
+}
+
+/// The identity policies a user's requests are evaluated against, as (name, document) pairs:
+/// its inline policies and those of every group it belongs to.
+pub fn user_policies(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    user: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = crate::services::iam::inline::list(
+        tx,
+        account,
+        crate::services::iam::inline::Owner::User,
+        user,
+    )?;
+    out.extend(crate::services::iam::managed::attached(tx, account, "user", user)?);
+    for group in crate::services::iam::groups::groups_of(tx, account, user)? {
+        for (name, doc) in crate::services::iam::inline::list(
+            tx,
+            account,
+            crate::services::iam::inline::Owner::Group,
+            &group,
+        )? {
+            out.push((format!("group {group}: {name}"), doc));
+        }
+        out.extend(crate::services::iam::managed::attached(tx, account, "group", &group)?);
+    }
+    Ok(out)
+}
+
+/// The key IAM changes of an account lock ([`handle`]): a kind no record is stored under.
+const IAM_LOCK: (&str, &str) = ("iam_lock", "changes");
+
+/// Runs one IAM action for an authorized caller; the effect and its audit event commit
+/// together. Returns the XML body.
+pub fn handle(
+    store: &dyn store::Store,
+    root: &dyn RootOfTrust,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
+) -> Result<String, ApiError> {
+    let action = param(params, "Action").unwrap_or_default().to_string();
+    let account = caller.account.clone();
+    let now = facts.time_ms;
+    // Reads run on a snapshot, without the write lock; their event joins the group commit.
+    let mut tx: Box<dyn Tx + '_> = if facts.read_only {
+        Box::new(store::ReadOnly(store.read().map_err(db)?))
+    } else {
+        let mut tx = store.begin().map_err(db)?;
+        // An account's IAM changes take turns, as on SQLite's single writer: each reads what
+        // it checks (the user still exists, the policy's attachment count, a quota) and
+        // writes what depends on it in one transaction, and on PostgreSQL's READ COMMITTED
+        // two of them would otherwise both act on what the other is changing (an access key
+        // created for a user being deleted, a lost attachment count, a boundary dropped by a
+        // concurrent TagUser). The lock is held on a key no record has.
+        tx.get_record_for_update(&account, IAM_LOCK.0, IAM_LOCK.1).map_err(db)?;
+        tx
+    };
+    let mut secret_out: Option<String> = None;
+    let result: Option<String> = match action.as_str() {
+        "CreateUser" => {
+            let name = required(params, "UserName")?;
+            check_name(name, "userName")?;
+            crate::services::iam::quotas::check_count(
+                tx.as_mut(),
+                &account,
+                "user",
+                crate::services::iam::quotas::USERS,
+                "UsersPerAccount",
+            )?;
+            let path = param(params, "Path").unwrap_or("/");
+            let id = format!(
+                "AIDA{}",
+                crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+            );
+            let mut body = json!({
+                "UserName": name, "UserId": id, "Path": path,
+                "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": date(now),
+            });
+            crate::services::iam::tags::merge(
+                &mut body,
+                &crate::services::iam::tags::request_tags(params)?,
+            )?;
+            let record = Record {
+                account: account.clone(),
+                kind: "user".into(),
+                key: name.into(),
+                format_version: 1,
+                body: body.clone(),
+                updated_at_ms: now,
+            };
+            create_entity(tx.as_mut(), &record, format!("User with name {name} already exists."))?;
+            Some(format!("<User>{}</User>", user_xml(&body)))
+        }
+        "GetUser" => {
+            let name = user_name_or_caller(params, caller)?;
+            let user = get_user(tx.as_mut(), &account, &name)?;
+            Some(format!(
+                "<User>{}{}</User>",
+                user_xml(&user.body),
+                crate::services::iam::tags::xml(&user.body)
+            ))
+        }
+        "ListUsers" => {
+            let prefix = param(params, "PathPrefix").unwrap_or("/");
+            let users: Vec<Record> = records(tx.as_mut(), &account, "user", "", 100_000)?
+                .into_iter()
+                .filter(|r| {
+                    r.body.get("Path").and_then(Value::as_str).unwrap_or("/").starts_with(prefix)
+                })
+                .collect();
+            Some(paged(params, "Users", members(&users, user_xml))?)
+        }
+        "DeleteUser" => {
+            let name = required(params, "UserName")?;
+            get_user(tx.as_mut(), &account, name)?;
+            let keys = tx.list_access_keys(&account, "user", name).map_err(db)?;
+            let policies = user_policies(tx.as_mut(), &account, name)?;
+            let groups = crate::services::iam::groups::groups_of(tx.as_mut(), &account, name)?;
+            let devices = crate::services::iam::mfa::devices_of(tx.as_mut(), &account, name)?;
+            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() || !devices.is_empty()
+            {
+                return Err(ApiError::sender(
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies and access keys first.",
+                ));
+            }
+            tx.delete_record(&account, "user", name).map_err(db)?;
+            None
+        }
+        "CreateAccessKey" => {
+            let name = user_name_or_caller(params, caller)?;
+            get_user(tx.as_mut(), &account, &name)?;
+            if tx.list_access_keys(&account, "user", &name).map_err(db)?.len() >= MAX_KEYS_PER_USER
+            {
+                return Err(ApiError::sender(
+                    409,
+                    "LimitExceeded",
+                    format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
+                ));
+            }
+            let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
+            let wrapped = root
+                .wrap(&crate::services::operator::secret_context(&key_id), secret.expose())
+                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+            tx.insert_access_key(&AccessKey {
+                access_key_id: key_id.clone(),
+                account: account.clone(),
+                owner_kind: "user".into(),
+                owner_key: name.clone(),
+                status: AccessKeyStatus::Active,
+                secret_wrapped: wrapped,
+                created_at_ms: now,
+                last_used_at_ms: None,
+                last_used_service: None,
+                last_used_region: None,
+            })
+            .map_err(db)?;
+            let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+            let xml = format!(
+                "<AccessKey><UserName>{}</UserName><AccessKeyId>{key_id}</AccessKeyId><Status>Active</Status><SecretAccessKey>{}</SecretAccessKey><CreateDate>{}</CreateDate></AccessKey>",
+                xml_escape(&name), xml_escape(&secret_text), date(now)
+            );
+            secret_out = Some(key_id);
+            Some(xml)
+        }
+        "GetAccessKeyLastUsed" => {
+            let key_id = required(params, "AccessKeyId")?;
+            let key = tx
+                .get_access_key(key_id)
+                .map_err(db)?
+                .filter(|k| k.account == account && k.owner_kind == "user")
+                .ok_or_else(|| {
+                    no_such(&format!("The Access Key with id {key_id} cannot be found."))
+                })?;
+            let used = match key.last_used_at_ms {
+                Some(at) => format!(
+                    "<LastUsedDate>{}</LastUsedDate><ServiceName>{}</ServiceName><Region>{}</Region>",
+                    date(at),
+                    xml_escape(key.last_used_service.as_deref().unwrap_or("N/A")),
+                    xml_escape(key.last_used_region.as_deref().unwrap_or("N/A"))
+                ),
+                None => "<ServiceName>N/A</ServiceName><Region>N/A</Region>".into(),
+            };
+            Some(format!(
+                "<UserName>{}</UserName><AccessKeyLastUsed>{used}</AccessKeyLastUsed>",
+                xml_escape(&key.owner_key)
+            ))
+        }
+        "ListAccessKeys" => {
+            let name = match param(params, "UserName") {
+                Some(n) => n.to_string(),
+                None => caller_user_name(caller).unwrap_or_default(),
+            };
+            get_user(tx.as_mut(), &account, &name)?;
+            let keys = tx.list_access_keys(&account, "user", &name).map_err(db)?;
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| format!(
+                    "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>{}</Status><CreateDate>{}</CreateDate></member>",
+                    xml_escape(&name), k.access_key_id,
+                    if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, date(k.created_at_ms)
+                ))
+                .collect();
+            Some(paged(params, "AccessKeyMetadata", items)?)
+        }
+        "DeleteAccessKey" | "UpdateAccessKey" => {
+            let key_id = required(params, "AccessKeyId")?;
+            // Only a user's own keys, in this account (root keys are the operator's business).
+            let found = tx
+                .get_access_key(key_id)
+                .map_err(db)?
+                .filter(|k| k.account == account && k.owner_kind == "user");
+            if found.is_none() {
+                return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
+            }
+            if action == "DeleteAccessKey" {
+                tx.delete_access_key(key_id).map_err(db)?;
+            } else {
+                let status = match required(params, "Status")? {
+                    "Active" => AccessKeyStatus::Active,
+                    "Inactive" => AccessKeyStatus::Inactive,
+                    other => {
+                        return Err(ApiError::sender(
+                            400,
+                            "ValidationError",
+                            format!("Value '{other}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"),
+                        ))
+                    }
+                };
+                tx.set_access_key_status(key_id, status).map_err(db)?;
+            }
+            None
+        }
+        other => {
+            match crate::services::iam::inline::handle(other, tx.as_mut(), &account, params, now)
+                .or_else(|| {
+                    crate::services::iam::roles::handle(other, tx.as_mut(), &account, params, now)
+                })
+                .or_else(|| {
+                    crate::services::iam::groups::handle(other, tx.as_mut(), &account, params, now)
+                })
+                .or_else(|| {
+                    crate::services::iam::managed::handle(other, tx.as_mut(), &account, params, now)
+                })
+                .or_else(|| {
+                    crate::services::iam::tags::handle(other, tx.as_mut(), &account, params, now)
+                })
+                .or_else(|| {
+                    crate::services::iam::mfa::handle(
+                        other,
+                        tx.as_mut(),
+                        root,
+                        &account,
+                        params,
+                        now,
+                    )
+                })
+                .or_else(|| {
+                    crate::services::iam::reports::handle(other, tx.as_mut(), &account, params)
+                })
+                .or_else(|| {
+                    crate::services::iam::simulate::handle(other, tx.as_mut(), &account, params)
+                        .map(|r| r.map(Some))
+                }) {
+                Some(result) => result?,
+                None => {
+                    return Err(ApiError::sender(
+                        400,
+                        "InvalidAction",
+                        format!("The action {other} is not valid for this web service."),
+                    ))
+                }
+            }
+        }
+    };
+    // Parameters minus secrets and policy text; response elements without the secret.
+    let mut request_parameters = serde_json::Map::new();
+    for (k, v) in params {
+        // Not the policy texts (documents, simulation inputs) nor MFA codes.
+        let omitted = ["Action", "Version", "PolicyDocument", "ResourcePolicy"]
+            .contains(&k.as_str())
+            || k.starts_with("AuthenticationCode")
+            || k.contains("PolicyInputList");
+        if !omitted {
+            request_parameters.insert(lower_first(k), Value::String(v.clone()));
+        }
+    }
+    let response =
+        secret_out.map(|id| json!({ "accessKey": { "accessKeyId": id, "status": "Active" } }));
+    let event = events::event(
+        facts,
+        Some(caller),
+        &account,
+        Some(Value::Object(request_parameters)),
+        response,
+        None,
+    )?;
+    if facts.read_only {
+        drop(tx);
+        pending.push((account, event));
+    } else {
+        events::append(tx.as_mut(), &account, &event)?;
+        tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    }
+    Ok(wrap(&action, result, &facts.request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    }
+
+    #[test]
+    fn pages_follow_markers_to_the_end() {
+        let items: Vec<String> = (0..5).map(|i| format!("<member>{i}</member>")).collect();
+        let first = paged(&p(&[("MaxItems", "2")]), "L", items.clone()).unwrap();
+        assert_eq!(
+            first,
+            "<L><member>0</member><member>1</member></L><IsTruncated>true</IsTruncated><Marker>hm1.2</Marker>"
+        );
+        let last =
+            paged(&p(&[("MaxItems", "3"), ("Marker", "hm1.2")]), "L", items.clone()).unwrap();
+        assert_eq!(
+            last,
+            "<L><member>2</member><member>3</member><member>4</member></L><IsTruncated>false</IsTruncated>"
+        );
+        assert!(paged(&[], "L", items.clone())
+            .unwrap()
+            .ends_with("<IsTruncated>false</IsTruncated>"));
+        for bad in [("MaxItems", "0"), ("MaxItems", "1001"), ("MaxItems", "x"), ("Marker", "2")] {
+            let e = paged(&p(&[bad]), "L", items.clone()).unwrap_err();
+            assert_eq!(e.code, "ValidationError", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mfa_devices_are_authorized_on_their_own_arn() {
+        let caller = Caller {
+            account: "111122223333".into(),
+            arn: "arn:aws:iam::111122223333:user/alice".into(),
+            user_id: "AIDA".into(),
+            session: None,
+        };
+        let (action, resource) = action_and_resource(
+            &caller,
+            &p(&[("Action", "CreateVirtualMFADevice"), ("VirtualMFADeviceName", "phone")]),
+        );
+        assert_eq!(
+            (action.as_str(), resource.as_str()),
+            ("iam:CreateVirtualMFADevice", "arn:aws:iam::111122223333:mfa/phone")
+        );
+        let (_, resource) = action_and_resource(&caller, &p(&[("Action", "GetAccountSummary")]));
+        assert_eq!(resource, "*");
+        let (_, resource) = action_and_resource(
+            &caller,
+            &p(&[
+                ("Action", "SimulatePrincipalPolicy"),
+                ("PolicySourceArn", "arn:aws:iam::111122223333:user/bob"),
+            ]),
+        );
+        assert_eq!(resource, "arn:aws:iam::111122223333:user/bob");
+    }
+}

@@ -1,0 +1,433 @@
+//! KMS grants: a further way to allow key operations, to one grantee, for listed operations,
+//! optionally only with a given encryption context. Grants take effect at once here (the store
+//! is strongly consistent), so grant tokens are accepted but add nothing.
+
+use super::keys::str_of;
+use super::{check, context_of, db, epoch, err, load, required, resolve, text, Check, Outcome};
+use crate::error::ApiError;
+use crate::pipeline::events::RequestFacts;
+use crate::pipeline::identity::Caller;
+use crate::pipeline::State;
+use base64::Engine;
+use serde_json::{json, Value};
+use store::{PutMode, Record};
+
+/// Operations a grant can allow.
+pub const GRANT_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "CreateGrant",
+    "RetireGrant",
+    "DescribeKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateMac",
+    "VerifyMac",
+];
+
+/// Operations that take an encryption context (the only ones a constrained grant may allow).
+const WITH_CONTEXT: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "CreateGrant",
+    "RetireGrant",
+];
+
+/// Grants per key (AWS's quota).
+pub const MAX_GRANTS_PER_KEY: usize = 50_000;
+
+/// Whether `caller` is the grantee principal `grantee`: the same ARN, or a session of the role
+/// it names, or the account's root user when it names the account.
+fn is_principal(caller: &Caller, grantee: &str) -> bool {
+    if grantee.is_empty() {
+        return false;
+    }
+    if caller.arn == grantee {
+        return true;
+    }
+    if let Some((role_arn, _)) = caller.session.as_ref().and_then(|s| s.role.as_ref()) {
+        // A role ARN may carry a path; grants may name the role either way.
+        let bare = |arn: &str| -> String {
+            match arn.split_once(":role/") {
+                Some((prefix, rest)) => {
+                    format!("{prefix}:role/{}", rest.rsplit('/').next().unwrap_or(rest))
+                }
+                None => arn.to_string(),
+            }
+        };
+        if bare(role_arn) == bare(grantee) {
+            return true;
+        }
+    }
+    false
+}
+
+fn constraints_hold(grant: &Value, context: Option<&[(String, String)]>) -> bool {
+    let Some(constraints) = grant.get("Constraints").filter(|c| c.is_object()) else { return true };
+    let ec = context.unwrap_or_default();
+    let pairs = |name: &str| -> Option<Vec<(String, String)>> {
+        constraints.get(name).and_then(Value::as_object).map(|m| {
+            m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+        })
+    };
+    if let Some(mut equals) = pairs("EncryptionContextEquals") {
+        equals.sort();
+        let mut given = ec.to_vec();
+        given.sort();
+        if equals != given {
+            return false;
+        }
+    }
+    if let Some(subset) = pairs("EncryptionContextSubset") {
+        if !subset.iter().all(|p| ec.contains(p)) {
+            return false;
+        }
+    }
+    true
+}
+
+fn grants_of(tx: &mut dyn store::ReadTx, key: &Record) -> Result<Vec<Record>, ApiError> {
+    crate::services::iam::records(
+        tx,
+        &key.account,
+        "kms_grant",
+        &format!("{}/", key.key),
+        MAX_GRANTS_PER_KEY,
+    )
+}
+
+/// Whether a grant on `key` lets `caller` do `operation` with `context`.
+pub(crate) fn allows(
+    state: &State,
+    caller: &Caller,
+    key: &Record,
+    operation: &str,
+    context: Option<&[(String, String)]>,
+) -> Result<bool, ApiError> {
+    if !GRANT_OPERATIONS.contains(&operation) {
+        return Ok(false);
+    }
+    let mut tx = state.store.read().map_err(db)?;
+    Ok(grants_of(tx.as_mut(), key)?.iter().any(|g| {
+        let ops = g.body.get("Operations").and_then(Value::as_array);
+        is_principal(caller, &str_of(&g.body, "GranteePrincipal"))
+            && ops.is_some_and(|o| o.iter().any(|x| x.as_str() == Some(operation)))
+            && constraints_hold(&g.body, context)
+    }))
+}
+
+fn entry(grant: &Record) -> Value {
+    let mut out = grant.body.clone();
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove("TokenSha256");
+    }
+    out
+}
+
+/// Runs a grant operation; `None` when `operation` is not one of them.
+pub fn handle<'s>(
+    state: &'s State,
+    caller: &Caller,
+    operation: &str,
+    input: &Value,
+    facts: &RequestFacts,
+    outcome: &mut Outcome<'s>,
+) -> Option<Result<Value, ApiError>> {
+    const ACTIONS: &[&str] =
+        &["CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant"];
+    if !ACTIONS.contains(&operation) {
+        return None;
+    }
+    Some(run(state, caller, operation, input, facts, outcome))
+}
+
+fn parse_token(token: &str) -> Option<(String, String, String)> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let mut parts = text.split('|');
+    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("hg1"), Some(a), Some(k), Some(g), Some(_)) => Some((a.into(), k.into(), g.into())),
+        _ => None,
+    }
+}
+
+fn run<'s>(
+    state: &'s State,
+    caller: &Caller,
+    operation: &str,
+    input: &Value,
+    facts: &RequestFacts,
+    outcome: &mut Outcome<'s>,
+) -> Result<Value, ApiError> {
+    let now = facts.time_ms;
+    match operation {
+        "ListRetirableGrants" => {
+            let retiring = required(input, "RetiringPrincipal")?;
+            check(state, caller, operation, facts, &Check::default())?;
+            let mut tx = state.store.read().map_err(db)?;
+            let grants: Vec<Value> = crate::services::iam::records(
+                tx.as_mut(),
+                &caller.account,
+                "kms_grant",
+                "",
+                1_000_000,
+            )?
+            .iter()
+            .filter(|g| str_of(&g.body, "RetiringPrincipal") == retiring)
+            .map(entry)
+            .collect();
+            Ok(paged(input, grants)?)
+        }
+        "RetireGrant" => {
+            let (account, key_id, grant_id) =
+                match (text(input, "GrantToken"), text(input, "KeyId"), text(input, "GrantId")) {
+                    (Some(t), _, _) => parse_token(t).ok_or_else(|| {
+                        err("InvalidGrantTokenException", "The grant token is not valid.")
+                    })?,
+                    (None, Some(k), Some(g)) => {
+                        let mut tx = state.store.read().map_err(db)?;
+                        let key_ref = resolve(tx.as_mut(), &caller.account, k)?;
+                        (key_ref.account, key_ref.key_id, g.to_string())
+                    }
+                    _ => {
+                        return Err(err(
+                            "ValidationException",
+                            "Specify GrantToken, or KeyId and GrantId.",
+                        ))
+                    }
+                };
+            let mut tx = state.store.begin().map_err(db)?;
+            let key_ref =
+                super::KeyRef { account: account.clone(), key_id: key_id.clone(), alias: None };
+            let key = load(tx.as_mut(), &key_ref, now)?;
+            outcome.key(&key);
+            let grant = tx
+                .get_record_for_update(&account, "kms_grant", &format!("{key_id}/{grant_id}"))
+                .map_err(db)?
+                .ok_or_else(|| {
+                    err("NotFoundException", format!("Grant ID {grant_id} not found"))
+                })?;
+            if let Some(t) = text(input, "GrantToken") {
+                let presented = sigv4::encode::hex(&sigv4::key::sha256(t.as_bytes()));
+                if presented != str_of(&grant.body, "TokenSha256") {
+                    return Err(err("InvalidGrantTokenException", "The grant token is not valid."));
+                }
+            }
+            let ops = grant.body.get("Operations").and_then(Value::as_array);
+            let may = is_principal(caller, &str_of(&grant.body, "RetiringPrincipal"))
+                || (is_principal(caller, &str_of(&grant.body, "GranteePrincipal"))
+                    && ops.is_some_and(|o| o.iter().any(|x| x.as_str() == Some("RetireGrant"))))
+                || caller.arn == format!("arn:aws:iam::{account}:root");
+            if !may {
+                return Err(err(
+                    "AccessDeniedException",
+                    format!("User: {} is not allowed to retire grant {grant_id}", caller.arn),
+                ));
+            }
+            outcome.param("keyId", json!(str_of(&key.body, "Arn")));
+            outcome.param("grantId", json!(grant_id));
+            tx.delete_record(&account, "kms_grant", &format!("{key_id}/{grant_id}")).map_err(db)?;
+            outcome.tx = Some(tx);
+            Ok(json!({}))
+        }
+        _ => {
+            let key_id = required(input, "KeyId")?;
+            outcome.param("keyId", json!(key_id));
+            let mut tx = state.store.begin().map_err(db)?;
+            let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
+            let key = load(tx.as_mut(), &key_ref, now)?;
+            outcome.key(&key);
+            match operation {
+                "ListGrants" => {
+                    check(
+                        state,
+                        caller,
+                        operation,
+                        facts,
+                        &Check { key: Some(&key), key_ref: Some(&key_ref), ..Check::default() },
+                    )?;
+                    let grant_id = text(input, "GrantId");
+                    let grantee = text(input, "GranteePrincipal");
+                    let grants: Vec<Value> = grants_of(tx.as_mut(), &key)?
+                        .iter()
+                        .filter(|g| grant_id.is_none_or(|id| str_of(&g.body, "GrantId") == id))
+                        .filter(|g| {
+                            grantee.is_none_or(|p| str_of(&g.body, "GranteePrincipal") == p)
+                        })
+                        .map(entry)
+                        .collect();
+                    paged(input, grants)
+                }
+                "RevokeGrant" => {
+                    let grant_id = required(input, "GrantId")?;
+                    outcome.param("grantId", json!(grant_id));
+                    check(
+                        state,
+                        caller,
+                        operation,
+                        facts,
+                        &Check { key: Some(&key), key_ref: Some(&key_ref), ..Check::default() },
+                    )?;
+                    let k = format!("{}/{grant_id}", key.key);
+                    if tx.get_record(&key.account, "kms_grant", &k).map_err(db)?.is_none() {
+                        return Err(err(
+                            "NotFoundException",
+                            format!("Grant ID {grant_id} not found"),
+                        ));
+                    }
+                    tx.delete_record(&key.account, "kms_grant", &k).map_err(db)?;
+                    outcome.tx = Some(tx);
+                    Ok(json!({}))
+                }
+                _ => create(state, caller, input, facts, outcome, tx, &key_ref, &key),
+            }
+        }
+    }
+}
+
+fn paged(input: &Value, grants: Vec<Value>) -> Result<Value, ApiError> {
+    let (items, next) = super::keys::page(input, grants, 50)?;
+    let mut out = json!({ "Grants": items, "Truncated": next.is_some() });
+    if let (Some(m), Some(obj)) = (next, out.as_object_mut()) {
+        obj.insert("NextMarker".into(), json!(m));
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create<'s>(
+    state: &'s State,
+    caller: &Caller,
+    input: &Value,
+    facts: &RequestFacts,
+    outcome: &mut Outcome<'s>,
+    mut tx: Box<dyn store::Tx + 's>,
+    key_ref: &super::KeyRef,
+    key: &Record,
+) -> Result<Value, ApiError> {
+    let now = facts.time_ms;
+    let grantee = text(input, "GranteePrincipal").unwrap_or_default().to_string();
+    if grantee.is_empty() || !grantee.starts_with("arn:aws:") {
+        return Err(err(
+            "ValidationException",
+            "GranteePrincipal must be the ARN of an AWS principal.",
+        ));
+    }
+    let retiring = text(input, "RetiringPrincipal").unwrap_or_default().to_string();
+    let operations: Vec<String> = input
+        .get("Operations")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if operations.is_empty() {
+        return Err(err("ValidationException", "Operations must list at least one operation."));
+    }
+    if let Some(bad) = operations.iter().find(|o| !GRANT_OPERATIONS.contains(&o.as_str())) {
+        return Err(err("ValidationException", format!("{bad} is not a grant operation.")));
+    }
+    let constraints = input.get("Constraints").cloned().filter(|c| !c.is_null());
+    let mut constraint_types = Vec::new();
+    if let Some(c) = &constraints {
+        for name in ["EncryptionContextEquals", "EncryptionContextSubset"] {
+            if c.get(name).is_some() {
+                context_of(c, name)?;
+                constraint_types.push(name.to_string());
+            }
+        }
+        if let Some(op) = operations.iter().find(|o| !WITH_CONTEXT.contains(&o.as_str())) {
+            return Err(err("ValidationException", format!("Grant constraints cannot be used with {op}, which takes no encryption context.")));
+        }
+    }
+    let name = text(input, "Name").unwrap_or_default().to_string();
+    outcome.param("granteePrincipal", json!(grantee));
+    outcome.param("operations", json!(operations));
+    if !retiring.is_empty() {
+        outcome.param("retiringPrincipal", json!(retiring));
+    }
+    if let Some(c) = &constraints {
+        outcome.param("constraints", c.clone());
+    }
+    let mut extra = Check { key: Some(key), key_ref: Some(key_ref), ..Check::default() };
+    extra.multi.push(("kms:GrantOperations".into(), operations.clone()));
+    extra.context.push(("kms:GranteePrincipal".into(), grantee.clone()));
+    if !retiring.is_empty() {
+        extra.context.push(("kms:RetiringPrincipal".into(), retiring.clone()));
+    }
+    extra.context.push(("kms:GrantIsForAWSResource".into(), "false".into()));
+    if !constraint_types.is_empty() {
+        extra.multi.push(("kms:GrantConstraintType".into(), constraint_types));
+    }
+    check(state, caller, "CreateGrant", facts, &extra)?;
+    // A key's grants are created one at a time, so the quota and a named grant's idempotency
+    // hold against concurrent CreateGrants (a client's retry racing its first try).
+    tx.get_record_for_update(&key.account, "kms_key", &key.key).map_err(db)?;
+    let existing = grants_of(tx.as_mut(), key)?;
+    if existing.len() >= MAX_GRANTS_PER_KEY {
+        return Err(err("LimitExceededException", "The key has too many grants."));
+    }
+    // A named grant with the same parameters is the same grant (CreateGrant is idempotent).
+    if !name.is_empty() {
+        if let Some(same) = existing.iter().find(|g| {
+            str_of(&g.body, "Name") == name
+                && str_of(&g.body, "GranteePrincipal") == grantee
+                && g.body.get("Operations") == Some(&json!(operations))
+        }) {
+            let id = str_of(&same.body, "GrantId");
+            return Ok(
+                json!({ "GrantId": id, "GrantToken": reissue(&key.account, &key.key, &id) }),
+            );
+        }
+    }
+    let grant_id = sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
+    let token = reissue(&key.account, &key.key, &grant_id);
+    let mut body = json!({
+        "KeyId": str_of(&key.body, "Arn"), "GrantId": grant_id, "Name": name,
+        "CreationDate": epoch(now), "GranteePrincipal": grantee,
+        "IssuingAccount": format!("arn:aws:iam::{}:root", caller.account),
+        "Operations": operations,
+        "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
+    });
+    if let Some(obj) = body.as_object_mut() {
+        if !retiring.is_empty() {
+            obj.insert("RetiringPrincipal".into(), json!(retiring));
+        }
+        if let Some(c) = constraints {
+            obj.insert("Constraints".into(), c);
+        }
+    }
+    let record = Record {
+        account: key.account.clone(),
+        kind: "kms_grant".into(),
+        key: format!("{}/{grant_id}", key.key),
+        format_version: 1,
+        body,
+        updated_at_ms: now,
+    };
+    tx.put_record(&record, PutMode::Create).map_err(db)?;
+    outcome.tx = Some(tx);
+    outcome.response_elements = Some(json!({ "grantId": grant_id }));
+    Ok(json!({ "GrantId": grant_id, "GrantToken": token }))
+}
+
+/// A grant token names the grant; it is deterministic per grant so that an idempotent
+/// `CreateGrant` can answer with the same token.
+fn reissue(account: &str, key_id: &str, grant_id: &str) -> String {
+    let tag = sigv4::encode::hex(&sigv4::key::sha256(
+        format!("{account}|{key_id}|{grant_id}").as_bytes(),
+    ));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("hg1|{account}|{key_id}|{grant_id}|{}", tag.get(..16).unwrap_or_default()))
+}

@@ -1,0 +1,310 @@
+//! Block Public Access, at account level (the S3 Control API's
+//! `/v20180820/configuration/publicAccessBlock`) and bucket level (`?publicAccessBlock`), and
+//! what "public" means for a bucket policy, as AWS defines it: a statement that allows everyone
+//! (`*`) without a condition that fixes the caller or its network to known values.
+
+use super::{db, empty, s3err, xml, xml_reply, Effect, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::identity::Caller;
+use crate::pipeline::{Reply, State};
+use serde_json::{json, Value};
+use store::{PutMode, Record};
+
+const FIELDS: [&str; 4] =
+    ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+const CONTROL_NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
+
+/// The S3 Control path of the account-level settings.
+pub const ACCOUNT_PATH: &str = "/v20180820/configuration/publicAccessBlock";
+
+/// Condition keys that, fixed to known values, make an allow to `*` not public.
+const FIXING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:userid",
+    "aws:principalservicename",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+];
+
+fn grants_everyone(principal: &Value) -> bool {
+    match principal {
+        Value::String(s) => s == "*",
+        Value::Object(m) => m.get("AWS").is_some_and(|a| match a {
+            Value::String(s) => s == "*",
+            Value::Array(list) => list.iter().any(|v| v.as_str() == Some("*")),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+fn fixed_by_condition(condition: Option<&Value>) -> bool {
+    let Some(Value::Object(operators)) = condition else { return false };
+    operators.iter().any(|(operator, keys)| {
+        let lower = operator.to_ascii_lowercase();
+        let exact = !lower.contains("like")
+            && !lower.contains("not")
+            && !lower.contains("ifexists")
+            && lower != "null";
+        exact
+            && keys.as_object().is_some_and(|keys| {
+                keys.iter().any(|(key, values)| {
+                    let no_wildcards = |v: &Value| {
+                        v.as_str().is_some_and(|s| {
+                            !s.contains('*') && !s.contains('?') && s != "0.0.0.0/0" && s != "::/0"
+                        })
+                    };
+                    FIXING_KEYS.contains(&key.to_ascii_lowercase().as_str())
+                        && match values {
+                            Value::Array(list) => !list.is_empty() && list.iter().all(no_wildcards),
+                            other => no_wildcards(other),
+                        }
+                })
+            })
+    })
+}
+
+/// Whether a bucket policy is public (AWS's definition, above).
+pub fn is_public(policy_text: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(policy_text) else { return false };
+    let statements = match doc.get("Statement") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Principal").is_some_and(grants_everyone)
+            && !fixed_by_condition(s.get("Condition"))
+    })
+}
+
+fn settings_of(body: &Value, field: &str) -> Option<[bool; 4]> {
+    let config = body.get(field)?;
+    let mut out = [false; 4];
+    for (slot, name) in out.iter_mut().zip(FIELDS) {
+        *slot = config.get(name).and_then(Value::as_bool).unwrap_or(false);
+    }
+    Some(out)
+}
+
+fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, ApiError> {
+    let mut tx = state.store.read().map_err(db)?;
+    Ok(tx
+        .get_record(account, "s3_account_config", "publicAccessBlock")
+        .map_err(db)?
+        .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
+}
+
+/// The account's settings, held in `tx` against a concurrent change ([`account_config`]).
+fn held_account_settings(
+    tx: &mut dyn store::Tx,
+    account: &str,
+) -> Result<Option<[bool; 4]>, ApiError> {
+    Ok(tx
+        .get_record_for_share(account, "s3_account_config", "publicAccessBlock")
+        .map_err(db)?
+        .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
+}
+
+/// The settings in force for a bucket: the account's and the bucket's, either one blocking.
+pub fn effective(state: &State, bucket: &Record) -> Result<[bool; 4], ApiError> {
+    Ok(combine(account_settings(state, &bucket.account)?, bucket))
+}
+
+/// The account's settings (if any) and the bucket's, either one blocking.
+fn combine(account: Option<[bool; 4]>, bucket: &Record) -> [bool; 4] {
+    let own = settings_of(&bucket.body, "PublicAccessBlock").unwrap_or([false; 4]);
+    let mut out = [false; 4];
+    for ((o, a), b) in out.iter_mut().zip(account.unwrap_or([false; 4])).zip(own) {
+        *o = a || b;
+    }
+    out
+}
+
+/// `RestrictPublicBuckets`: while a bucket's policy is public, only principals of the owner's
+/// account get access through it.
+pub fn restrict(state: &State, caller: &Caller, bucket: &Record) -> Result<(), ApiError> {
+    let Some(policy) = bucket.body.get("Policy").and_then(Value::as_str) else { return Ok(()) };
+    if caller.account == bucket.account || !is_public(policy) {
+        return Ok(());
+    }
+    if effective(state, bucket)?.get(3).copied().unwrap_or(false) {
+        return Err(s3err(403, "AccessDenied", "Access Denied: the bucket's policy is public and its RestrictPublicBuckets block public access setting is on"));
+    }
+    Ok(())
+}
+
+/// `BlockPublicPolicy`: a public policy cannot be put on the bucket (`bucket` as locked in `tx`,
+/// whose snapshot the account's settings are read in too).
+pub fn check_policy(
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    policy_text: &str,
+) -> Result<(), ApiError> {
+    let settings = combine(held_account_settings(tx, &bucket.account)?, bucket);
+    if is_public(policy_text) && settings.get(2).copied().unwrap_or(false) {
+        return Err(s3err(403, "AccessDenied", "Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting."));
+    }
+    Ok(())
+}
+
+fn parse_config(body: &[u8]) -> Result<Value, ApiError> {
+    if xml::element(body, "PublicAccessBlockConfiguration").is_none() {
+        return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
+    }
+    let mut config = serde_json::Map::new();
+    for name in FIELDS {
+        let on = xml::element(body, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        config.insert(name.into(), json!(on));
+    }
+    Ok(Value::Object(config))
+}
+
+fn config_xml(settings: [bool; 4], ns: &str) -> String {
+    let fields: String =
+        FIELDS.iter().zip(settings).map(|(n, v)| format!("<{n}>{v}</{n}>")).collect();
+    format!(
+        "<PublicAccessBlockConfiguration xmlns=\"{ns}\">{fields}</PublicAccessBlockConfiguration>"
+    )
+}
+
+/// The default of new buckets, as AWS sets it: everything blocked.
+pub fn new_bucket_default() -> Value {
+    Value::Object(FIELDS.iter().map(|n| ((*n).to_string(), json!(true))).collect())
+}
+
+/// Bucket-level `Get/Put/DeletePublicAccessBlock` on the owner's bucket.
+pub fn bucket_config<'s>(
+    state: &'s State,
+    operation: &str,
+    req: &S3Request<'_>,
+    bucket: Record,
+    now: i64,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    if operation == "GetPublicAccessBlock" {
+        let settings = settings_of(&bucket.body, "PublicAccessBlock").ok_or_else(|| {
+            s3err(
+                404,
+                "NoSuchPublicAccessBlockConfiguration",
+                "The public access block configuration was not found",
+            )
+        })?;
+        return Ok(xml_reply(200, config_xml(settings, xml::NS)));
+    }
+    let config =
+        if operation == "PutPublicAccessBlock" { Some(parse_config(&req.body)?) } else { None };
+    // The change applies to the bucket as it is now (a concurrent configuration change is
+    // kept).
+    let mut tx = state.store.begin().map_err(db)?;
+    let mut bucket = super::lock_bucket(tx.as_mut(), &bucket)?;
+    let obj = bucket
+        .body
+        .as_object_mut()
+        .ok_or_else(|| ApiError::internal("a bucket record is malformed"))?;
+    match config {
+        Some(config) => obj.insert("PublicAccessBlock".into(), config),
+        None => obj.remove("PublicAccessBlock"),
+    };
+    bucket.updated_at_ms = now;
+    tx.put_record(&bucket, PutMode::Update).map_err(db)?;
+    effect.tx = Some(tx);
+    Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))
+}
+
+/// Account-level settings (S3 Control): the caller's own account only.
+pub fn account_config<'s>(
+    state: &'s State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    facts: &crate::pipeline::events::RequestFacts,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let named = req.header("x-amz-account-id").unwrap_or_default();
+    if named != caller.account {
+        return Err(s3err(
+            403,
+            "AccessDenied",
+            "Account-level settings can only be read or changed by principals of that account.",
+        ));
+    }
+    let (operation, action) = match req.method {
+        "GET" => ("GetPublicAccessBlock", "s3:GetAccountPublicAccessBlock"),
+        "PUT" => ("PutPublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
+        "DELETE" => ("DeletePublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
+        _ => {
+            return Err(s3err(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            ))
+        }
+    };
+    super::check(state, caller, facts, action, "*", None, Vec::new())?;
+    effect.log = Some(caller.account.clone());
+    if operation == "GetPublicAccessBlock" {
+        let settings = account_settings(state, &caller.account)?.ok_or_else(|| {
+            s3err(
+                404,
+                "NoSuchPublicAccessBlockConfiguration",
+                "The public access block configuration was not found",
+            )
+        })?;
+        return Ok(xml_reply(200, format!("<GetPublicAccessBlockOutput xmlns=\"{CONTROL_NS}\">{}</GetPublicAccessBlockOutput>", config_xml(settings, CONTROL_NS))));
+    }
+    let mut tx = state.store.begin().map_err(db)?;
+    // Locked: a bucket policy being put checks it with a shared lock (`check_policy`), so the
+    // policy commits before the block does (and the block then restricts it) or after (and is
+    // refused), never beside it unchecked.
+    let existing = tx
+        .get_record_for_update(&caller.account, "s3_account_config", "publicAccessBlock")
+        .map_err(db)?;
+    if operation == "PutPublicAccessBlock" {
+        let record = Record {
+            account: caller.account.clone(),
+            kind: "s3_account_config".into(),
+            key: "publicAccessBlock".into(),
+            format_version: 1,
+            body: json!({ "PublicAccessBlock": parse_config(&req.body)? }),
+            updated_at_ms: facts.time_ms,
+        };
+        tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    } else if existing.is_some() {
+        tx.delete_record(&caller.account, "s3_account_config", "publicAccessBlock").map_err(db)?;
+    }
+    effect.tx = Some(tx);
+    Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_as_aws_defines_it() {
+        let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert!(is_public(public));
+        let aws_star = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"s3:*","Resource":"*"}}"#;
+        assert!(is_public(aws_star));
+        let fixed = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}"#;
+        assert!(!is_public(fixed));
+        let wildcard = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"aws:SourceArn":"arn:aws:*"}}}]}"#;
+        assert!(is_public(wildcard));
+        let open_ip = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}"#;
+        assert!(is_public(open_ip));
+        let account = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#;
+        assert!(!is_public(account));
+        let deny =
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        assert!(!is_public(deny));
+    }
+}

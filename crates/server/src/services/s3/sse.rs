@@ -1,0 +1,296 @@
+//! Server-side encryption of objects: which key seals an object's data key, and how a request
+//! gets it back. Every object is sealed under a fresh data key (`crypto::object`); that key is
+//! kept wrapped either
+//!
+//! - by KMS (SSE-KMS, the default; SSE-S3's `AES256` maps to the account's `aws/s3` key), which
+//!   S3 calls **as the caller** with `kms:ViaService` = `s3.<region>.amazonaws.com` and the
+//!   encryption context `aws:s3:arn`, as AWS does; or
+//! - by a key the customer sends with each request (SSE-C, only over TLS): AES-256-GCM with the
+//!   object's ARN as associated data. The server keeps neither the customer's key nor a hash of
+//!   it; the wrapping's tag is what tells a wrong key (403) from the right one.
+
+use super::{s3err, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::events::RequestFacts;
+use crate::pipeline::identity::Caller;
+use crate::pipeline::State;
+use base64::Engine;
+use md5::{Digest, Md5};
+use serde_json::{json, Map, Value};
+use store::Record;
+
+/// The SSE-C request headers for the object itself.
+pub const CUSTOMER: &str = "x-amz-server-side-encryption-customer-";
+/// The SSE-C request headers for a copy's source.
+pub const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer-";
+
+/// The envelope key id for SSE-C wrappings: the customer's key has no id we keep.
+const CUSTOMER_KEY_ID: crypto::KeyId = crypto::KeyId([0; 8]);
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// A customer-provided key (SSE-C), checked against the MD5 the client sent with it.
+pub struct CustomerKey {
+    key: crypto::SecretBytes,
+    /// The client's base64 MD5 of the key, echoed in responses as S3 does.
+    md5: String,
+}
+
+impl CustomerKey {
+    /// The response headers that confirm SSE-C.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        vec![
+            (format!("{CUSTOMER}algorithm"), "AES256".into()),
+            (format!("{CUSTOMER}key-MD5"), self.md5.clone()),
+        ]
+    }
+}
+
+/// The customer key in the headers starting with `prefix` ([`CUSTOMER`] or [`COPY_SOURCE`]),
+/// if the request sends one. SSE-C needs TLS, `AES256`, a 256-bit key and its MD5, as in S3.
+pub fn customer_key(
+    req: &S3Request<'_>,
+    prefix: &str,
+    facts: &RequestFacts,
+) -> Result<Option<CustomerKey>, ApiError> {
+    let header = |name: &str| req.header(&format!("{prefix}{name}"));
+    let (algorithm, key, md5) = (header("algorithm"), header("key"), header("key-MD5"));
+    if algorithm.is_none() && key.is_none() && md5.is_none() {
+        return Ok(None);
+    }
+    let invalid = |message: &str| s3err(400, "InvalidArgument", message);
+    if !facts.secure {
+        return Err(s3err(
+            400,
+            "InvalidRequest",
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
+        ));
+    }
+    match algorithm {
+        Some("AES256") => {}
+        Some(_) => {
+            return Err(s3err(
+                400,
+                "InvalidEncryptionAlgorithmError",
+                "The encryption request you specified is not valid. The valid value is AES256.",
+            ))
+        }
+        None => return Err(invalid("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.")),
+    }
+    let key = key.ok_or_else(|| invalid("Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key."))?;
+    let key = b64()
+        .decode(key.trim())
+        .ok()
+        .filter(|k| k.len() == 32)
+        .map(crypto::SecretBytes::new)
+        .ok_or_else(|| invalid("The secret key was invalid for the specified algorithm."))?;
+    let md5 = md5.ok_or_else(|| invalid("Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key."))?;
+    let given = b64().decode(md5.trim()).unwrap_or_default();
+    if given.as_slice() != Md5::digest(key.expose()).as_slice() {
+        return Err(invalid(
+            "The calculated MD5 hash of the key did not match the hash that was provided.",
+        ));
+    }
+    Ok(Some(CustomerKey { key, md5: md5.trim().to_string() }))
+}
+
+/// The condition keys a write's encryption headers set (`s3:x-amz-server-side-encryption`,
+/// its KMS key id, and `s3:x-amz-server-side-encryption-customer-algorithm`). Refuses
+/// encryption S3 does not know, and SSE-C together with another method.
+pub fn context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
+    let method = req.header("x-amz-server-side-encryption");
+    match method {
+        None | Some("aws:kms") | Some("AES256") | Some("aws:kms:dsse") => {}
+        Some(other) => {
+            return Err(s3err(
+                400,
+                "InvalidArgument",
+                format!("Server Side Encryption with {other} is not supported."),
+            ))
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(algorithm) = req.header(&format!("{CUSTOMER}algorithm")) {
+        if method.is_some() || req.header("x-amz-server-side-encryption-aws-kms-key-id").is_some() {
+            return Err(s3err(
+                400,
+                "InvalidArgument",
+                "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
+            ));
+        }
+        out.push((
+            "s3:x-amz-server-side-encryption-customer-algorithm".into(),
+            algorithm.to_string(),
+        ));
+        return Ok(out);
+    }
+    out.push(("s3:x-amz-server-side-encryption".into(), method.unwrap_or("aws:kms").to_string()));
+    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
+        out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.to_string()));
+    }
+    Ok(out)
+}
+
+/// A new object's data key: the plaintext key, the record fields that keep it wrapped, and
+/// the response headers that say how.
+pub struct Sealing {
+    pub data_key: crypto::SecretBytes,
+    pub fields: Map<String, Value>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// A fresh data key for object `key` of `bucket`, wrapped under the request's customer key
+/// (SSE-C) or else by KMS as the caller under the request's key, the bucket's default key, or
+/// the account's `aws/s3` key.
+pub fn new_key(
+    state: &State,
+    caller: &Caller,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+) -> Result<Sealing, ApiError> {
+    if let Some(customer) = customer_key(req, CUSTOMER, facts)? {
+        let data_key = crypto::object::new_data_key();
+        let wrapped = crypto::seal(
+            &customer.key,
+            CUSTOMER_KEY_ID,
+            object_arn(&bucket.key, key).as_bytes(),
+            data_key.expose(),
+        )
+        .map_err(|_| ApiError::internal("the object's data key could not be sealed"))?;
+        let mut fields = Map::new();
+        fields.insert("CustomerWrappedKey".into(), json!(b64().encode(wrapped)));
+        return Ok(Sealing { data_key, fields, headers: customer.headers() });
+    }
+    let key_id = kms_key(state, req, bucket, facts)?;
+    let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
+        state,
+        caller,
+        &key_id,
+        &kms_context(&bucket.key, key),
+        &via(bucket),
+        facts,
+    )
+    .map_err(kms_denied)?;
+    let mut fields = Map::new();
+    fields.insert("WrappedKey".into(), json!(b64().encode(wrapped)));
+    fields.insert("KmsKeyArn".into(), json!(key_arn));
+    Ok(Sealing { data_key, fields, headers: kms_headers(&key_arn) })
+}
+
+/// Opens the data key of an object (or upload) record `body` of `key` in `bucket`: with the
+/// request's customer key (see [`customer_key`]) if it is an SSE-C object, else by KMS as the
+/// caller. Returns the key and the response headers that say how it was sealed.
+pub fn open_key(
+    state: &State,
+    caller: &Caller,
+    customer: Option<CustomerKey>,
+    body: &Value,
+    bucket: &Record,
+    key: &str,
+    facts: &RequestFacts,
+) -> Result<(crypto::SecretBytes, Vec<(String, String)>), ApiError> {
+    let Some(wrapped) = body.get("CustomerWrappedKey").and_then(Value::as_str) else {
+        if customer.is_some() {
+            return Err(s3err(
+                400,
+                "InvalidRequest",
+                "The encryption parameters are not applicable to this object.",
+            ));
+        }
+        let wrapped = b64()
+            .decode(body.get("WrappedKey").and_then(Value::as_str).unwrap_or_default())
+            .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
+        let data_key = crate::services::kms::decrypt_for(
+            state,
+            caller,
+            &wrapped,
+            &kms_context(&bucket.key, key),
+            &via(bucket),
+            facts,
+        )
+        .map_err(kms_denied)?;
+        let arn = body.get("KmsKeyArn").and_then(Value::as_str).unwrap_or_default();
+        return Ok((data_key, kms_headers(arn)));
+    };
+    let customer = customer.ok_or_else(|| {
+        s3err(
+            400,
+            "InvalidRequest",
+            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+        )
+    })?;
+    let wrapped = b64()
+        .decode(wrapped)
+        .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
+    let data_key = crypto::open(
+        &customer.key,
+        CUSTOMER_KEY_ID,
+        object_arn(&bucket.key, key).as_bytes(),
+        &wrapped,
+    )
+    .map_err(|_| s3err(403, "AccessDenied", "Access Denied"))?;
+    Ok((data_key, customer.headers()))
+}
+
+/// The response headers of an object record without opening its key (HEAD of an SSE-KMS
+/// object; an SSE-C object's HEAD opens the key to check the customer's).
+pub fn kms_headers(key_arn: &str) -> Vec<(String, String)> {
+    vec![
+        ("x-amz-server-side-encryption".into(), "aws:kms".into()),
+        ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn.to_string()),
+    ]
+}
+
+/// Whether the record is an SSE-C object or upload.
+pub fn is_customer(body: &Value) -> bool {
+    body.get("CustomerWrappedKey").is_some()
+}
+
+fn object_arn(bucket: &str, key: &str) -> String {
+    format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+fn via(bucket: &Record) -> String {
+    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+    format!("s3.{region}.amazonaws.com")
+}
+
+fn kms_context(bucket: &str, key: &str) -> Vec<(String, String)> {
+    vec![("aws:s3:arn".to_string(), object_arn(bucket, key))]
+}
+
+/// KMS refusals reach the S3 caller as `AccessDenied`; KMS's other client errors keep their
+/// code under a `KMS.` prefix, as S3 reports them.
+fn kms_denied(mut e: ApiError) -> ApiError {
+    if e.code == "AccessDeniedException" {
+        s3err(403, "AccessDenied", e.message)
+    } else if e.status == 400 {
+        e.code = format!("KMS.{}", e.code);
+        e
+    } else {
+        e
+    }
+}
+
+/// The KMS key for new objects: the request's, the bucket's default, or the account's `aws/s3`
+/// key.
+fn kms_key(
+    state: &State,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    facts: &RequestFacts,
+) -> Result<String, ApiError> {
+    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
+        return Ok(k.to_string());
+    }
+    if let Some(k) = bucket.body.get("KmsKeyId").and_then(Value::as_str) {
+        return Ok(k.to_string());
+    }
+    let region =
+        bucket.body.get("Region").and_then(Value::as_str).unwrap_or(&facts.region).to_string();
+    crate::services::kms::s3_default_key(state, &bucket.account, &region, facts.time_ms)
+}

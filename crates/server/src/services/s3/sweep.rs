@@ -1,0 +1,73 @@
+//! The blob sweeper: removes blob files that no record names. They are what a crash leaves
+//! between writing a blob and committing the record that names it (and `.tmp` files cut off
+//! mid-write) or a commit whose outcome the store could not tell. Deletes, overwrites,
+//! replaced `null` versions and parts uploaded again under their number remove the blobs they
+//! drop once they commit; a request that fails after writing its blob removes that blob.
+//!
+//! A blob is only a candidate once it is older than the grace period: a request in flight may
+//! have written its blob and not yet committed. The records consulted are read in one snapshot,
+//! so a blob that moves from one record to another meanwhile (a part becoming part of a
+//! completed object) is seen in one of them.
+
+use super::db;
+use crate::error::ApiError;
+use crate::pipeline::State;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+/// The record kinds whose bodies name blobs.
+const KINDS: [&str; 3] = ["s3_object", "s3_version", "s3_part"];
+
+/// Sweeps every account's blob directory; returns how many files it removed.
+///
+/// # Errors
+/// A store failure (nothing is removed for the account being swept).
+pub fn sweep(state: &State, now: SystemTime, grace: Duration) -> Result<usize, ApiError> {
+    let root = state.config.data_dir.join("blobs");
+    let Ok(dirs) = std::fs::read_dir(&root) else { return Ok(0) };
+    let cutoff = now.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut removed = 0;
+    for dir in dirs.flatten() {
+        let account = dir.file_name().to_string_lossy().into_owned();
+        // Files old enough first, then the snapshot: a file listed here was written before
+        // the snapshot began, so a record naming it that committed is in the snapshot.
+        let old: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|f| {
+                f.metadata().and_then(|m| m.modified()).is_ok_and(|modified| modified < cutoff)
+            })
+            .map(|f| (f.file_name().to_string_lossy().into_owned(), f.path()))
+            .collect();
+        if old.is_empty() {
+            continue;
+        }
+        let named = named_blobs(state, &account)?;
+        for (name, path) in old {
+            if !named.contains(&name) && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Every blob name the account's records hold, read in one snapshot.
+fn named_blobs(state: &State, account: &str) -> Result<HashSet<String>, ApiError> {
+    let mut tx = state.store.read().map_err(db)?;
+    let mut named = HashSet::new();
+    for kind in KINDS {
+        for record in crate::services::iam::records(tx.as_mut(), account, kind, "", usize::MAX)? {
+            let parts = record.body.get("Parts").and_then(Value::as_array).into_iter().flatten();
+            let part = record.body.get("Part").into_iter();
+            for entry in parts.chain(part) {
+                if let Some(blob) = entry.get("Blob").and_then(Value::as_str) {
+                    named.insert(blob.to_string());
+                }
+            }
+        }
+    }
+    Ok(named)
+}

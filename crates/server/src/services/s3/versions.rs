@@ -1,0 +1,289 @@
+//! S3 versioning: a bucket whose versioning is `Enabled` keeps every version of every object
+//! (and a delete marker for each delete without a version id); `Suspended` writes the `null`
+//! version. Versions are records of kind `s3_version`, keyed so that a key's versions list
+//! newest first; the current version stays the `s3_object` record, as without versioning.
+
+use super::{db, xml, xml_reply};
+use crate::error::ApiError;
+use crate::pipeline::Reply;
+use serde_json::Value;
+use store::{PutMode, Record};
+
+/// Separates bucket, key and order in a version record's key (S3 keys do not contain it in
+/// practice; the record also carries the key itself).
+const SEP: char = '\u{1}';
+
+/// The bucket's versioning status: `Enabled`, `Suspended`, or `None` if never enabled.
+pub fn status(bucket: &Record) -> Option<&str> {
+    bucket.body.get("Versioning").and_then(Value::as_str)
+}
+
+/// A new version id for this write: a random one when enabled, `null` when suspended.
+pub fn new_id(bucket: &Record) -> Option<String> {
+    match status(bucket) {
+        Some("Enabled") => Some(
+            sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()))
+                .chars()
+                .take(32)
+                .collect(),
+        ),
+        Some(_) => Some("null".into()),
+        None => None,
+    }
+}
+
+fn prefix(bucket: &str, key: &str) -> String {
+    format!("{bucket}{SEP}{key}{SEP}")
+}
+
+/// Every version of a key, newest first.
+pub fn of_key(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Record,
+    key: &str,
+) -> Result<Vec<Record>, ApiError> {
+    crate::services::iam::records(
+        tx,
+        &bucket.account,
+        "s3_version",
+        &prefix(&bucket.key, key),
+        100_000,
+    )
+}
+
+/// One version of a key.
+pub fn find(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Record,
+    key: &str,
+    version_id: &str,
+) -> Result<Option<Record>, ApiError> {
+    Ok(of_key(tx, bucket, key)?
+        .into_iter()
+        .find(|r| r.body.get("VersionId").and_then(Value::as_str) == Some(version_id)))
+}
+
+/// Records `body` (which carries its `VersionId`) as the newest version of `key`; a `null`
+/// version replaces the previous `null` version, which is returned (its blobs go once the
+/// transaction commits). Call it before the current object record changes: an object written
+/// before versioning was enabled (it has no version id) first becomes the `null` version, as S3
+/// keeps it, so that the new version does not drop the only record naming its data.
+pub fn record(
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    key: &str,
+    body: &Value,
+    now: i64,
+) -> Result<Option<Record>, ApiError> {
+    let current_key = format!("{}/{key}", bucket.key);
+    if let Some(current) =
+        tx.get_record_for_update(&bucket.account, "s3_object", &current_key).map_err(db)?
+    {
+        if current.body.get("VersionId").is_none() {
+            let mut kept = current.body.clone();
+            if let Some(obj) = kept.as_object_mut() {
+                obj.insert("VersionId".into(), Value::from("null"));
+            }
+            let at = kept.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(now);
+            insert(tx, bucket, key, &kept, at.min(now))?;
+        }
+    }
+    insert(tx, bucket, key, body, now)
+}
+
+/// Adds a version record (see [`record`]).
+fn insert(
+    tx: &mut dyn store::Tx,
+    bucket: &Record,
+    key: &str,
+    body: &Value,
+    now: i64,
+) -> Result<Option<Record>, ApiError> {
+    let id = body.get("VersionId").and_then(Value::as_str).unwrap_or("null").to_string();
+    let mut replaced = None;
+    if id == "null" {
+        if let Some(old) = find(tx, bucket, key, "null")? {
+            tx.delete_record(&bucket.account, "s3_version", &old.key).map_err(db)?;
+            replaced = Some(old);
+        }
+    }
+    // Newest first: the order falls with time, and below the key's newest version even within
+    // one millisecond (the `null` version just removed aside).
+    let mut order = i64::MAX - now;
+    let prefix = prefix(&bucket.key, key);
+    if let Some(newest) =
+        crate::services::iam::records(tx, &bucket.account, "s3_version", &prefix, 1)?.first()
+    {
+        let newest_order = newest
+            .key
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.get(..19))
+            .and_then(|digits| digits.parse::<i64>().ok());
+        if let Some(n) = newest_order {
+            order = order.min(n.saturating_sub(1));
+        }
+    }
+    let record = Record {
+        account: bucket.account.clone(),
+        kind: "s3_version".into(),
+        key: format!("{prefix}{order:019}{id}"),
+        format_version: 1,
+        body: body.clone(),
+        updated_at_ms: now,
+    };
+    tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    Ok(replaced)
+}
+
+/// Whether the bucket holds any version.
+pub fn any(tx: &mut dyn store::ReadTx, bucket: &Record) -> Result<bool, ApiError> {
+    Ok(!crate::services::iam::records(
+        tx,
+        &bucket.account,
+        "s3_version",
+        &format!("{}{SEP}", bucket.key),
+        1,
+    )?
+    .is_empty())
+}
+
+/// What a `ListObjectVersions` request asks for.
+pub struct Listing<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    pub key_marker: Option<&'a str>,
+    pub version_id_marker: Option<&'a str>,
+    pub max_keys: usize,
+}
+
+/// One entry of a version listing: a version or delete marker, or a common prefix.
+enum Entry<'r> {
+    Version { record: &'r Record, key: String, latest: bool },
+    Prefix(String),
+}
+
+/// `ListObjectVersions`: versions and delete markers in key order, newest first within a key,
+/// after the key (and version id) marker; keys past `prefix` that contain `delimiter` roll up
+/// into common prefixes. Each version, marker or prefix counts against `max-keys`; a truncated
+/// page names where the next one starts (`NextKeyMarker`, `NextVersionIdMarker`).
+pub fn list(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Record,
+    q: &Listing<'_>,
+) -> Result<Reply, ApiError> {
+    let all = crate::services::iam::records(
+        tx,
+        &bucket.account,
+        "s3_version",
+        &format!("{}{SEP}{}", bucket.key, q.prefix),
+        usize::MAX,
+    )?;
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut previous_key: Option<String> = None;
+    // With a version id marker, the marker key's versions up to and including it are skipped.
+    let mut passed_version = false;
+    for r in &all {
+        let key = r.body.get("Key").and_then(Value::as_str).unwrap_or_default().to_string();
+        let latest = previous_key.as_deref() != Some(key.as_str());
+        previous_key = Some(key.clone());
+        if let Some(marker) = q.key_marker {
+            if key.as_str() < marker {
+                continue;
+            }
+            if key == marker {
+                // Without a version id marker the marker key is done; with one, its versions
+                // up to and including that one are.
+                let Some(version_marker) = q.version_id_marker else { continue };
+                if !passed_version {
+                    let id = r.body.get("VersionId").and_then(Value::as_str);
+                    passed_version = id == Some(version_marker);
+                    continue;
+                }
+            }
+        }
+        let rolled = q.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rest = key.get(q.prefix.len()..)?;
+            let at = rest.find(d)?;
+            rest.get(..at + d.len()).map(|head| format!("{}{head}", q.prefix))
+        });
+        match rolled {
+            Some(cp) => {
+                if q.key_marker.is_some_and(|m| m.starts_with(&cp)) {
+                    continue;
+                }
+                if !matches!(entries.last(), Some(Entry::Prefix(last)) if *last == cp) {
+                    entries.push(Entry::Prefix(cp));
+                }
+            }
+            None => entries.push(Entry::Version { record: r, key, latest }),
+        }
+    }
+    if q.version_id_marker.is_some() && !passed_version {
+        return Err(super::s3err(400, "InvalidArgument", "Invalid version id specified"));
+    }
+    let truncated = q.max_keys > 0 && entries.len() > q.max_keys;
+    entries.truncate(q.max_keys);
+    let mut out = String::new();
+    let mut next = String::new();
+    if truncated {
+        match entries.last() {
+            Some(Entry::Version { record, key, .. }) => {
+                let id = record.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
+                next = format!(
+                    "<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>{}</NextVersionIdMarker>",
+                    xml::escape(key),
+                    xml::escape(id)
+                );
+            }
+            Some(Entry::Prefix(cp)) => {
+                next = format!("<NextKeyMarker>{}</NextKeyMarker>", xml::escape(cp));
+            }
+            None => {}
+        }
+    }
+    for entry in &entries {
+        let (r, key, latest) = match entry {
+            Entry::Prefix(cp) => {
+                out.push_str(&format!(
+                    "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                    xml::escape(cp)
+                ));
+                continue;
+            }
+            Entry::Version { record, key, latest } => (record, key, latest),
+        };
+        let id = r.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
+        let modified = crate::services::iam::date(
+            r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0),
+        );
+        if r.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
+            out.push_str(&format!(
+                "<DeleteMarker><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified></DeleteMarker>",
+                xml::escape(key)
+            ));
+        } else {
+            out.push_str(&format!(
+                "<Version><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Version>",
+                xml::escape(key),
+                xml::escape(r.body.get("ETag").and_then(Value::as_str).unwrap_or_default()),
+                r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
+            ));
+        }
+    }
+    let markers = format!(
+        "<KeyMarker>{}</KeyMarker><VersionIdMarker>{}</VersionIdMarker>",
+        xml::escape(q.key_marker.unwrap_or_default()),
+        xml::escape(q.version_id_marker.unwrap_or_default())
+    );
+    let delimiter = q
+        .delimiter
+        .map(|d| format!("<Delimiter>{}</Delimiter>", xml::escape(d)))
+        .unwrap_or_default();
+    Ok(xml_reply(200, format!(
+        "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{markers}{delimiter}<MaxKeys>{}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{out}</ListVersionsResult>",
+        xml::NS,
+        xml::escape(&bucket.key),
+        xml::escape(q.prefix),
+        q.max_keys
+    )))
+}

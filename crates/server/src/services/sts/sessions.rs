@@ -1,0 +1,572 @@
+//! STS operations that issue temporary credentials: `AssumeRole` (trust policy, session
+//! policies, session tags with transitive keys, external id, source identity, MFA) and
+//! `GetSessionToken` (MFA), and reading a session back when its credentials sign a request.
+
+use crate::error::ApiError;
+use crate::pipeline::authorize::{authorize, AuthzExtra};
+use crate::pipeline::events;
+use crate::pipeline::identity::{Caller, Session};
+use crate::pipeline::State;
+use crate::protocol::query;
+use crate::services::{operator as accounts, sts};
+use crate::support::ids;
+use serde_json::{json, Value};
+
+/// Most session tags one `AssumeRole` may pass (AWS's limit).
+pub const MAX_SESSION_TAGS: usize = 50;
+/// Most managed session policies (`PolicyArns`).
+pub const MAX_POLICY_ARNS: usize = 10;
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::sender(400, "ValidationError", message)
+}
+
+/// `member.N` values of a list parameter, in order (`PolicyArns.member.N.arn` with `.arn`).
+fn list_param(params: &[(String, String)], prefix: &str, suffix: &str) -> Vec<String> {
+    let mut out: Vec<(usize, String)> = params
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = k.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()?;
+            Some((n, v.clone()))
+        })
+        .collect();
+    out.sort_by_key(|(n, _)| *n);
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+fn check_session_text(value: &str, what: &str) -> Result<(), ApiError> {
+    let ok = (2..=64).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(validation(format!("{what} must be 2 to 64 characters of [\\w+=,.@-]")))
+    }
+}
+
+/// Reads the session behind temporary credentials from its record.
+pub(crate) fn session_of(body: &Value) -> Session {
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let policies = body
+        .get("SessionPolicies")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let role = match (text("RoleArn"), text("RoleId")) {
+        (Some(arn), Some(id)) => Some((arn, id)),
+        _ => None,
+    };
+    Session {
+        issued_ms: body.get("IssuedMs").and_then(Value::as_i64).unwrap_or(0),
+        mfa_ms: body.get("MfaMs").and_then(Value::as_i64),
+        policies,
+        tags: crate::services::iam::tags::of(body),
+        transitive_keys: body
+            .get("TransitiveTagKeys")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        source_identity: text("SourceIdentity"),
+        role,
+    }
+}
+
+/// Checks `SerialNumber` + `TokenCode` when given: the device must be the calling user's and
+/// the code current. Returns the device and the code's time step, consumed when the session is
+/// issued so that a code works once.
+fn mfa_of(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    now_ms: i64,
+) -> Result<Option<(String, u64)>, ApiError> {
+    let serial = query::param(params, "SerialNumber");
+    let code = query::param(params, "TokenCode");
+    let Some(serial) = serial else {
+        return match code {
+            Some(_) => Err(validation("TokenCode requires SerialNumber")),
+            None => Ok(None),
+        };
+    };
+    let code = code.ok_or_else(|| validation("SerialNumber requires TokenCode"))?;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(validation("TokenCode must be 6 digits"));
+    }
+    let user = crate::services::iam::caller_user_name(caller).filter(|_| caller.session.is_none());
+    let mut tx =
+        state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let step = crate::services::iam::mfa::check_code(
+        tx.as_mut(),
+        &state.root,
+        &caller.account,
+        serial,
+        user.as_deref(),
+        code,
+        now_ms,
+    )?;
+    Ok(Some((serial.to_string(), step)))
+}
+
+/// `sts:AssumeRole`: the caller's identity policies and the role's trust policy must allow it
+/// (and `sts:TagSession` / `sts:SetSourceIdentity` when it passes tags or a source identity);
+/// the session's credentials, its record and the audit event commit together.
+pub(crate) fn assume_role(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &events::RequestFacts,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
+) -> Result<String, ApiError> {
+    let role_arn = crate::services::iam::required(params, "RoleArn")?;
+    let session_name = crate::services::iam::required(params, "RoleSessionName")?;
+    check_session_text(session_name, "RoleSessionName")?;
+    let denied = || {
+        ApiError::sender(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            ),
+        )
+    };
+    // arn:aws:iam::ACCOUNT:role/PATH/NAME
+    let mut parts = role_arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4).unwrap_or_default(), parts.next().unwrap_or_default());
+    let role_name =
+        resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next()).ok_or_else(denied)?;
+    let role = {
+        let mut tx =
+            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        // A role that does not exist is refused like one that does not trust the caller.
+        crate::services::iam::roles::get_role(tx.as_mut(), account, role_name)
+            .map_err(|_| denied())?
+    };
+    let text = |k: &str| role.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let max = role.body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(3600);
+    // A chained session (a role session assuming a role) lasts at most an hour.
+    let ceiling =
+        if caller.session.as_ref().is_some_and(|s| s.role.is_some()) { 3600 } else { max };
+    let duration = match query::param(params, "DurationSeconds") {
+        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=ceiling).contains(d)).ok_or_else(|| {
+            validation(format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({ceiling})."))
+        })?,
+        None => 3600.min(ceiling),
+    };
+
+    // Session policies: an inline one and up to ten managed ones, packed into the session.
+    let mut session_policies: Vec<(String, String)> = Vec::new();
+    if let Some(p) = query::param(params, "Policy") {
+        let findings = policy::validate::validate(p, policy::validate::PolicyKind::Identity);
+        if let Some(err) = findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
+        {
+            return Err(ApiError::sender(400, "MalformedPolicyDocument", err.message.clone()));
+        }
+        if p.chars().filter(|c| !c.is_whitespace()).count() > 2048 {
+            return Err(ApiError::sender(
+                400,
+                "PackedPolicyTooLarge",
+                "The session policy is larger than 2048 characters.",
+            ));
+        }
+        session_policies.push(("session policy".into(), p.to_string()));
+    }
+    let policy_arns = list_param(params, "PolicyArns.member.", ".arn");
+    if policy_arns.len() > MAX_POLICY_ARNS {
+        return Err(validation(format!("at most {MAX_POLICY_ARNS} PolicyArns are allowed")));
+    }
+    {
+        let mut tx =
+            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        for arn in &policy_arns {
+            let doc = crate::services::iam::managed::default_document(tx.as_mut(), account, arn)
+                .map_err(|_| {
+                    validation(format!("Policy {arn} does not exist or is not attachable."))
+                })?;
+            session_policies.push((format!("session policy {arn}"), doc));
+        }
+    }
+
+    // Session tags: the request's, plus the caller's transitive ones, which cannot be replaced.
+    let request_tags = crate::services::iam::tags::request_tags(params)?;
+    if request_tags.len() > MAX_SESSION_TAGS {
+        return Err(validation(format!("at most {MAX_SESSION_TAGS} session tags are allowed")));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (k, _) in &request_tags {
+        if seen.contains(&k.to_lowercase()) {
+            return Err(ApiError::sender(
+                400,
+                "InvalidParameterValue",
+                format!("Duplicate tag keys found: {k}"),
+            ));
+        }
+        seen.push(k.to_lowercase());
+    }
+    let transitive_request = list_param(params, "TransitiveTagKeys.member.", "");
+    for key in &transitive_request {
+        if !seen.contains(&key.to_lowercase()) {
+            return Err(ApiError::sender(
+                400,
+                "InvalidParameterValue",
+                format!("The transitive tag key {key} is not one of the session tags."),
+            ));
+        }
+    }
+    let mut tags = request_tags.clone();
+    let mut transitive = transitive_request.clone();
+    if let Some(s) = &caller.session {
+        for key in &s.transitive_keys {
+            if seen.contains(&key.to_lowercase()) {
+                return Err(ApiError::sender(
+                    400,
+                    "InvalidParameterValue",
+                    format!("The transitive session tag {key} cannot be changed."),
+                ));
+            }
+            if let Some((k, v)) = s.tags.iter().find(|(k, _)| k == key) {
+                tags.push((k.clone(), v.clone()));
+                transitive.push(k.clone());
+            }
+        }
+    }
+
+    // Source identity: set once, carried through every chained session.
+    let requested_source = query::param(params, "SourceIdentity");
+    if let Some(si) = requested_source {
+        check_session_text(si, "SourceIdentity")?;
+        if si.to_ascii_lowercase().starts_with("aws:") {
+            return Err(validation("SourceIdentity cannot start with the prefix aws:"));
+        }
+    }
+    let inherited_source = caller.session.as_ref().and_then(|s| s.source_identity.clone());
+    if let (Some(old), Some(new)) = (&inherited_source, requested_source) {
+        if old != new {
+            return Err(ApiError::sender(
+                403,
+                "AccessDenied",
+                "The source identity of a session cannot be changed.",
+            ));
+        }
+    }
+    let source_identity = inherited_source.or(requested_source.map(str::to_string));
+
+    let mfa = mfa_of(state, caller, params, facts.time_ms)?;
+    let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
+    if let Some(e) = query::param(params, "ExternalId") {
+        if !(2..=1224).contains(&e.len()) {
+            return Err(validation("ExternalId must be 2 to 1224 characters"));
+        }
+        context.push(("sts:ExternalId".to_string(), e.to_string()));
+    }
+    if mfa.is_some() {
+        context.push(("aws:MultiFactorAuthPresent".into(), "true".into()));
+        context.push(("aws:MultiFactorAuthAge".into(), "0".into()));
+    }
+    if let Some(si) = requested_source {
+        context.push(("sts:SourceIdentity".into(), si.to_string()));
+    }
+    let mut multi = Vec::new();
+    for (k, v) in &request_tags {
+        context.push((format!("aws:RequestTag/{k}"), v.clone()));
+    }
+    if !request_tags.is_empty() {
+        multi.push((
+            "aws:TagKeys".to_string(),
+            request_tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    if !transitive_request.is_empty() {
+        multi.push(("sts:TransitiveTagKeys".to_string(), transitive_request.clone()));
+    }
+    let trust = text("AssumeRolePolicyDocument");
+    let extra = AuthzExtra {
+        resource_account: Some(account),
+        resource_policy: Some(&trust),
+        context,
+        multi,
+        granted: None,
+    };
+    let mut actions = vec!["sts:AssumeRole"];
+    if !request_tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if requested_source.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    let decision = actions
+        .iter()
+        .try_for_each(|action| authorize(state, caller, action, &text("Arn"), facts, &extra));
+    let request_parameters = json!({
+        "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
+        "serialNumber": mfa.as_ref().map(|(s, _)| s.clone()),
+        "sourceIdentity": requested_source,
+        "tags": request_tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
+        "transitiveTagKeys": transitive_request,
+        "policyArns": policy_arns.iter().map(|a| json!({ "arn": a })).collect::<Vec<_>>(),
+    });
+    if let Err(e) = decision {
+        // A refused attempt on another account's role is that account's business too (the
+        // operator's attempts above all).
+        for log in [caller.account.as_str(), account] {
+            let event = events::event(
+                facts,
+                Some(caller),
+                log,
+                Some(request_parameters.clone()),
+                None,
+                Some(&e),
+            )?;
+            pending.push((log.to_string(), event));
+            if account == caller.account {
+                break;
+            }
+        }
+        return Err(e);
+    }
+
+    let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}");
+    let role_id = text("RoleId");
+    let mfa_ms = match &mfa {
+        Some(_) => Some(facts.time_ms),
+        None => caller.session.as_ref().and_then(|s| s.mfa_ms),
+    };
+    let (mut tx, issued) = issue_session(
+        state,
+        account,
+        json!({
+            "Kind": "role",
+            "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
+            "SessionName": session_name, "Arn": assumed_arn,
+            "UserId": format!("{role_id}:{session_name}"),
+            "SessionPolicies": session_policies.iter().map(|(n, d)| json!([n, d])).collect::<Vec<_>>(),
+            "Tags": tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
+            "TransitiveTagKeys": transitive,
+            "SourceIdentity": source_identity,
+            "MfaMs": mfa_ms,
+        }),
+        duration,
+        facts,
+    )?;
+    if let Some((serial, step)) = &mfa {
+        crate::services::iam::mfa::consume(
+            tx.as_mut(),
+            &caller.account,
+            serial,
+            *step,
+            facts.time_ms,
+        )?;
+    }
+    let (key_id, expiration) = (issued.key_id.clone(), issued.expiration.clone());
+    let response = json!({
+        "assumedRoleUser": { "arn": assumed_arn, "assumedRoleId": format!("{role_id}:{session_name}") },
+        "credentials": { "accessKeyId": key_id, "expiration": expiration },
+        "packedPolicySize": packed_percent(&session_policies, &tags),
+        "sourceIdentity": source_identity,
+    });
+    // Audit heads are locked in account order in every transaction (`events::append`).
+    let mut logs = vec![account, caller.account.as_str()];
+    logs.sort_unstable();
+    logs.dedup();
+    for log in logs {
+        let event = events::event(
+            facts,
+            Some(caller),
+            log,
+            Some(request_parameters.clone()),
+            Some(response.clone()),
+            None,
+        )?;
+        events::append(tx.as_mut(), log, &event)?;
+    }
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    let packed = if session_policies.is_empty() && tags.is_empty() {
+        String::new()
+    } else {
+        format!("<PackedPolicySize>{}</PackedPolicySize>", packed_percent(&session_policies, &tags))
+    };
+    let source = source_identity
+        .as_ref()
+        .map(|s| format!("<SourceIdentity>{}</SourceIdentity>", query::xml_escape(s)))
+        .unwrap_or_default();
+    Ok(query::response(
+        "AssumeRole",
+        sts::NAMESPACE,
+        &format!(
+            "{}<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>{packed}{source}",
+            issued.credentials_xml(),
+            query::xml_escape(&format!("{role_id}:{session_name}")),
+            query::xml_escape(&assumed_arn)
+        ),
+        &facts.request_id,
+    ))
+}
+
+/// How full the packed session data is, as a percentage of what a session may carry (AWS's
+/// `PackedPolicySize`): session policies against 2,048 characters each and tags against the
+/// tag limit, whichever is fuller.
+fn packed_percent(policies: &[(String, String)], tags: &[(String, String)]) -> i64 {
+    let chars: usize =
+        policies.iter().map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count()).sum();
+    let by_policy = chars * 100 / (2048 * (policies.len().max(1)));
+    let by_tags = tags.len() * 100 / MAX_SESSION_TAGS;
+    i64::try_from(by_policy.max(by_tags)).unwrap_or(100)
+}
+
+/// Temporary credentials just created, inside the transaction that records them.
+struct Issued {
+    key_id: String,
+    secret: String,
+    token: String,
+    expiration: String,
+}
+
+impl Issued {
+    /// The `<Credentials>` element STS answers with.
+    fn credentials_xml(&self) -> String {
+        format!(
+            "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+             <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+            self.key_id,
+            query::xml_escape(&self.secret),
+            query::xml_escape(&self.token),
+            self.expiration
+        )
+    }
+}
+
+/// Creates temporary credentials in `account`: an `ASIA` key whose secret is wrapped by the root
+/// key, and a session record (`session` fields plus expiry and the token's SHA-256), in a
+/// transaction the caller finishes with its audit events.
+fn issue_session<'s>(
+    state: &'s State,
+    account: &str,
+    session: serde_json::Value,
+    duration_secs: i64,
+    facts: &events::RequestFacts,
+) -> Result<(Box<dyn store::Tx + 's>, Issued), ApiError> {
+    let unavailable = |_| ApiError::unavailable("the store is unavailable");
+    let (key_id, secret) = ids::new_access_key("ASIA");
+    let token =
+        ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 160);
+    let expires_ms = facts.time_ms + duration_secs * 1000;
+    let wrapped =
+        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
+            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let mut body = session;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("ExpirationMs".into(), expires_ms.into());
+        obj.insert("IssuedMs".into(), facts.time_ms.into());
+        obj.insert(
+            "TokenSha256".into(),
+            sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())).into(),
+        );
+    }
+    let mut tx = state.store.begin().map_err(unavailable)?;
+    tx.insert_access_key(&store::AccessKey {
+        access_key_id: key_id.clone(),
+        account: account.to_string(),
+        owner_kind: "session".into(),
+        owner_key: key_id.clone(),
+        status: store::AccessKeyStatus::Active,
+        secret_wrapped: wrapped,
+        created_at_ms: facts.time_ms,
+        last_used_at_ms: None,
+        last_used_service: None,
+        last_used_region: None,
+    })
+    .map_err(unavailable)?;
+    tx.put_record(
+        &store::Record {
+            account: account.to_string(),
+            kind: "session".into(),
+            key: key_id.clone(),
+            format_version: 1,
+            body,
+            updated_at_ms: facts.time_ms,
+        },
+        store::PutMode::Create,
+    )
+    .map_err(unavailable)?;
+    let expiration =
+        audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+    let secret = String::from_utf8_lossy(secret.expose()).into_owned();
+    Ok((tx, Issued { key_id, secret, token, expiration }))
+}
+
+/// `sts:GetSessionToken`: temporary credentials with exactly the calling user's permissions,
+/// MFA-authenticated when `SerialNumber` and `TokenCode` are given.
+pub(crate) fn get_session_token(
+    state: &State,
+    caller: &Caller,
+    params: &[(String, String)],
+    facts: &events::RequestFacts,
+) -> Result<String, ApiError> {
+    if caller.temporary() {
+        return Err(ApiError::sender(
+            403,
+            "AccessDenied",
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let is_root = caller.arn.ends_with(":root");
+    let max = if is_root { 3600 } else { 129_600 };
+    let duration = match query::param(params, "DurationSeconds") {
+        Some(d) => {
+            d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
+                validation(format!("DurationSeconds must be between 900 and {max}"))
+            })?
+        }
+        None => 43_200.min(max),
+    };
+    let mfa = mfa_of(state, caller, params, facts.time_ms)?;
+    // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
+    let (mut tx, issued) = issue_session(
+        state,
+        &caller.account,
+        json!({
+            "Kind": "user", "Arn": caller.arn, "UserId": caller.user_id,
+            "MfaMs": mfa.as_ref().map(|_| facts.time_ms),
+        }),
+        duration,
+        facts,
+    )?;
+    if let Some((serial, step)) = &mfa {
+        crate::services::iam::mfa::consume(
+            tx.as_mut(),
+            &caller.account,
+            serial,
+            *step,
+            facts.time_ms,
+        )?;
+    }
+    let event = events::event(
+        facts,
+        Some(caller),
+        &caller.account,
+        Some(json!({
+            "durationSeconds": duration,
+            "serialNumber": mfa.as_ref().map(|(s, _)| s.clone()),
+        })),
+        Some(json!({
+            "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
+        })),
+        None,
+    )?;
+    events::append(tx.as_mut(), &caller.account, &event)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    Ok(query::response(
+        "GetSessionToken",
+        sts::NAMESPACE,
+        &issued.credentials_xml(),
+        &facts.request_id,
+    ))
+}

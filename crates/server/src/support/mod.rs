@@ -1,0 +1,4 @@
+//! Small support modules every part of the server uses.
+
+pub mod ids;
+pub mod pool;
