@@ -44,3 +44,12 @@ impl ApiError {
         ApiError::sender(e.http_status(), e.aws_code(s3), e.to_string())
     }
 }
+
+impl From<store::StoreError> for ApiError {
+    /// The one mapping of a store failure: the request cannot be served safely now (503). A
+    /// failure a caller must answer otherwise (a record that exists already) is matched before
+    /// it gets here.
+    fn from(_: store::StoreError) -> ApiError {
+        ApiError::unavailable("the store is unavailable")
+    }
+}

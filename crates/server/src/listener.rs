@@ -3,7 +3,9 @@
 use crate::bootstrap;
 use crate::config::Config;
 use crate::pipeline::identity::Keys;
-use crate::pipeline::{handle, now_ms, State, TlsSession};
+use crate::pipeline::{handle, State, TlsSession};
+use crate::support::time::now_ms;
+use audit::note::SigningKey;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,12 +32,21 @@ pub enum ServeError {
     },
 }
 
-/// Serves until `shutdown` completes; in-flight requests finish first.
-pub async fn run(
+/// What a server is made of, before it listens.
+type Parts = (
+    Config,
+    Keys,
+    Arc<dyn store::Store>,
+    bootstrap::Root,
+    crate::pipeline::group_commit::AuditWriter,
+    crate::support::pool::Pool,
+);
+
+/// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
+/// store, and starts the audit writer: everything a server needs but its listener.
+pub(crate) async fn open(
     config: Config,
-    shutdown: impl Future<Output = ()>,
-    ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
-) -> Result<(), ServeError> {
+) -> Result<(Parts, bootstrap::OperatorCredentials, Arc<SigningKey>), ServeError> {
     let (root, creds) = bootstrap::init_with(&config.data_dir, config.pkcs11.as_ref())?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
@@ -67,6 +78,17 @@ pub async fn run(
         crate::checkpoints::load_or_create_key(&config.data_dir)
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
+    Ok(((config, keys, store, root, audit, pool), creds, checkpoint_key))
+}
+
+/// Serves until `shutdown` completes; in-flight requests finish first.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
+) -> Result<(), ServeError> {
+    let (opened, creds, checkpoint_key) = open(config).await?;
+    let (config, keys, store, root, audit, pool) = opened;
     {
         // Signed checkpoints at least once per interval.
         let (store, key, every, pool) =

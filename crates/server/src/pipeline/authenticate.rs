@@ -3,7 +3,7 @@
 use super::identity::{Caller, KeyEntry};
 use super::State;
 use crate::error::ApiError;
-use crate::services::{operator as accounts, sts::sessions};
+use crate::services::sts::sessions;
 
 /// How fresh an access key's last-used time is kept (IAM reports it to the minute or so).
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
@@ -58,7 +58,7 @@ pub(crate) fn authenticate(
             last_used = Some(key.last_used_at_ms);
             let secret = crypto::RootOfTrust::unwrap(
                 &state.root,
-                &accounts::secret_context(&key_id),
+                &crate::pipeline::identity::secret_context(&key_id),
                 &key.secret_wrapped,
             )
             .map_err(|_| {

@@ -4,56 +4,30 @@
 use crate::error::ApiError;
 use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
+use crate::pipeline::service::Check;
 use crate::pipeline::State;
 use crate::services::iam;
 
-/// A further allow consulted only when policies deny implicitly (KMS grants).
-pub type Grant<'a> = &'a dyn Fn() -> Result<bool, ApiError>;
-
-/// What else a decision needs besides the caller's identity policies.
-#[derive(Default)]
-pub struct AuthzExtra<'a> {
-    /// The account that owns the resource (the caller's when `None`).
-    pub resource_account: Option<&'a str>,
-    /// The resource's own policy (a role's trust policy), if any.
-    pub resource_policy: Option<&'a str>,
-    /// Service-specific condition keys (`sts:ExternalId`, ...).
-    pub context: Vec<(String, String)>,
-    /// Multivalued condition keys (`aws:TagKeys`).
-    pub multi: Vec<(String, Vec<String>)>,
-    /// Whether a KMS grant allows the request, asked only after an implicit deny (an explicit
-    /// deny still wins).
-    pub granted: Option<Grant<'a>>,
-}
-
-impl std::fmt::Debug for AuthzExtra<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthzExtra")
-            .field("resource_account", &self.resource_account)
-            .field("context", &self.context)
-            .field("multi", &self.multi)
-            .field("granted", &self.granted.is_some())
-            .finish_non_exhaustive()
-    }
-}
+/// Condition keys a service adds to a check: single-valued and multivalued.
+pub(crate) type Keys = (Vec<(String, String)>, Vec<(String, Vec<String>)>);
 
 /// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
 /// request, `aws:ResourceTag/*` from the user or role it acts on.
-pub(crate) fn iam_tag_context<'a>(
+pub(crate) fn iam_tag_context(
     state: &State,
     caller: &Caller,
     params: &[(String, String)],
     resource: &str,
-) -> Result<AuthzExtra<'a>, ApiError> {
-    let mut extra = AuthzExtra::default();
+) -> Result<Keys, ApiError> {
+    let (mut context, mut multi) = (Vec::new(), Vec::new());
     let tags = crate::services::iam::tags::request_tags(params)?;
     let mut keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
     keys.extend(crate::services::iam::tags::request_tag_keys(params));
     for (k, v) in &tags {
-        extra.context.push((format!("aws:RequestTag/{k}"), v.clone()));
+        context.push((format!("aws:RequestTag/{k}"), v.clone()));
     }
     if !keys.is_empty() {
-        extra.multi.push(("aws:TagKeys".into(), keys));
+        multi.push(("aws:TagKeys".into(), keys));
     }
     let prefix = format!("arn:aws:iam::{}:", caller.account);
     if let Some(rest) = resource.strip_prefix(&prefix) {
@@ -63,21 +37,15 @@ pub(crate) fn iam_tag_context<'a>(
             .or_else(|| rest.strip_prefix("role/").map(|r| ("role", r)));
         if let Some((kind, path_and_name)) = target {
             let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-            let mut tx = state
-                .store
-                .read()
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-            if let Some(record) = tx
-                .get_record(&caller.account, kind, name)
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?
-            {
+            let mut tx = state.store.read()?;
+            if let Some(record) = tx.get_record(&caller.account, kind, name)? {
                 for (k, v) in crate::services::iam::tags::of(&record.body) {
-                    extra.context.push((format!("aws:ResourceTag/{k}"), v));
+                    context.push((format!("aws:ResourceTag/{k}"), v));
                 }
             }
         }
     }
-    Ok(extra)
+    Ok((context, multi))
 }
 
 pub(crate) fn parse_stored(
@@ -108,7 +76,7 @@ pub(crate) fn load_entity(
     kind: &str,
     name: &str,
 ) -> Result<Loaded, ApiError> {
-    let record = tx.get_record(account, kind, name).map_err(iam::db)?;
+    let record = tx.get_record(account, kind, name)?;
     let Some(record) = record else { return Ok(Loaded::default()) };
     let identity = match kind {
         "user" => iam::user_policies(tx, account, name)?,
@@ -174,31 +142,69 @@ pub(crate) fn base_context(caller: &Caller, facts: &events::RequestFacts) -> pol
     context
 }
 
-/// Authorizes `action` on `resource` for `caller` with `policy::evaluate`: the caller's
-/// identity policies (a user's, or the role's behind a session; the root user needs none), its
-/// boundary and session policy, and the resource's policy. Fail closed. A denial's message
-/// names the policy type, as AWS's do, and carries an encoded message only the account can
-/// decode (`sts:DecodeAuthorizationMessage`).
-pub(crate) fn authorize(
+/// The operator guardrail's refusal: an explicit deny no policy can override.
+pub(crate) fn guardrail_denial(arn: &str, action: &str, resource: Option<&str>) -> ApiError {
+    let on = resource.map(|r| format!(" on resource: {r}")).unwrap_or_default();
+    ApiError::sender(
+        403,
+        "AccessDenied",
+        format!(
+            "User: {arn} is not authorized to perform: {action}{on} with an explicit deny in the Hermetic operator guardrail"
+        ),
+    )
+}
+
+/// Evaluates one [`Check`] for `caller` with `policy::evaluate`: the caller's identity policies
+/// (a user's, or the role's behind a session; the root user needs none), its boundary and
+/// session policy, and the resource's policy, after the operator guardrail. Fail closed. A
+/// denial's message names the policy type, as AWS's do, and carries an encoded message only
+/// the account can decode (`sts:DecodeAuthorizationMessage`).
+pub(crate) fn evaluate(
     state: &State,
     caller: &Caller,
-    action: &str,
-    resource: &str,
     facts: &events::RequestFacts,
-    extra: &AuthzExtra<'_>,
+    check: &Check,
 ) -> Result<(), ApiError> {
-    let resource_account = extra.resource_account.unwrap_or(&caller.account);
+    let grant = check.granted.as_ref().map(|g| move || g(state, caller));
+    decide(
+        state,
+        caller,
+        facts,
+        Question {
+            action: &check.action,
+            resource: &check.resource,
+            owner: check.owner.as_deref(),
+            resource_policy: check.resource_policy.as_deref(),
+            context: &check.context,
+            multi: &check.multi,
+        },
+        grant.as_ref().map(|g| g as &dyn Fn() -> Result<bool, ApiError>),
+    )
+}
+
+/// What one decision is about.
+struct Question<'q> {
+    action: &'q str,
+    resource: &'q str,
+    owner: Option<&'q str>,
+    resource_policy: Option<&'q str>,
+    context: &'q [(String, String)],
+    multi: &'q [(String, Vec<String>)],
+}
+
+fn decide(
+    state: &State,
+    caller: &Caller,
+    facts: &events::RequestFacts,
+    q: Question<'_>,
+    granted: Option<&dyn Fn() -> Result<bool, ApiError>>,
+) -> Result<(), ApiError> {
+    let (action, resource) = (q.action, q.resource);
+    let resource_account = q.owner.unwrap_or(&caller.account);
     // The operator guardrail, before any policy: operator principals have no access to tenant
     // resources, whatever a tenant's policies say.
     if caller.account == OPERATOR_ACCOUNT && resource_account != OPERATOR_ACCOUNT {
-        return Err(ApiError::sender(
-            403,
-            "AccessDenied",
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in the Hermetic operator guardrail",
-                caller.arn
-            ),
-        ));
+        return Err(guardrail_denial(&caller.arn, action, Some(resource)));
     }
     let principal = policy::Principal::parse(&caller.arn)
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
@@ -206,10 +212,7 @@ pub(crate) fn authorize(
     // The user, or the role behind a session: its tags, its policies and its boundary.
     let loaded = match iam::caller_entity(caller) {
         Some((kind, name)) => {
-            let mut tx = state
-                .store
-                .read()
-                .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+            let mut tx = state.store.read()?;
             load_entity(tx.as_mut(), &caller.account, kind, &name)?
         }
         None => Loaded::default(),
@@ -221,10 +224,10 @@ pub(crate) fn authorize(
     for (k, v) in caller.session.iter().flat_map(|s| s.tags.iter()) {
         context.set(&format!("aws:PrincipalTag/{k}"), v.clone());
     }
-    for (k, v) in &extra.context {
+    for (k, v) in q.context {
         context.set(k, v.clone());
     }
-    for (k, v) in &extra.multi {
+    for (k, v) in q.multi {
         context.set_multi(k, v.clone());
     }
     let request =
@@ -242,7 +245,7 @@ pub(crate) fn authorize(
         }
         _ => Vec::new(),
     };
-    let resource_policy = match extra.resource_policy {
+    let resource_policy = match q.resource_policy {
         Some(d) => Some(parse_stored("resource policy", d)?),
         None => None,
     };
@@ -257,8 +260,7 @@ pub(crate) fn authorize(
     if evaluation.decision == policy::Decision::Allowed {
         return Ok(());
     }
-    if let (policy::Decision::ImplicitlyDenied, Some(grant)) = (evaluation.decision, extra.granted)
-    {
+    if let (policy::Decision::ImplicitlyDenied, Some(grant)) = (evaluation.decision, granted) {
         if grant()? {
             return Ok(());
         }

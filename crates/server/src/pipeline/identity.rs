@@ -89,3 +89,8 @@ impl Keys {
         self.keys.read().ok().and_then(|k| k.get(access_key_id).cloned())
     }
 }
+
+/// The context an access key's secret is wrapped for by the root of trust.
+pub fn secret_context(access_key_id: &str) -> Vec<u8> {
+    format!("access-key/{access_key_id}").into_bytes()
+}

@@ -6,6 +6,8 @@ pub mod events;
 pub mod group_commit;
 pub mod identity;
 pub mod reply;
+pub(crate) mod run;
+pub(crate) mod service;
 
 pub(crate) use reply::{Producer, Reply};
 
@@ -13,17 +15,21 @@ use crate::bootstrap;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::protocol::query;
-use crate::services::{cloudtrail, iam, operator as accounts, sts, sts::sessions};
+use crate::services::access_analyzer::AccessAnalyzer;
+use crate::services::cloudtrail::CloudTrail;
+use crate::services::iam::Iam;
+use crate::services::kms::Kms;
+use crate::services::operator::Operator;
+use crate::services::s3::S3;
+use crate::services::sts::Sts;
+use crate::support::time::now_ms;
 use authenticate::authenticate;
-use authorize::{authorize, iam_tag_context, AuthzExtra};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper::{Request, Response};
-use identity::{Caller, Keys, OPERATOR_ACCOUNT};
+use identity::{Keys, OPERATOR_ACCOUNT};
 use reply::{error_reply, respond, Body};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Shared server state.
 pub struct State {
@@ -47,15 +53,9 @@ impl std::fmt::Debug for State {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
-}
-
 /// The service a request is signed for, read from its credential scope before the body is
 /// read (S3 takes larger bodies and answers errors in its own XML).
-fn signing_service(req: &Request<Incoming>) -> Option<String> {
+fn signing_service<B>(req: &Request<B>) -> Option<String> {
     let scope = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -82,10 +82,26 @@ pub struct TlsSession {
     pub cipher_suite: String,
 }
 
+/// A request body the pipeline can read: hyper's, or a whole one (the in-process harness).
+pub(crate) trait RequestBody:
+    http_body::Body<Data = Bytes, Error = Self::Failure> + Send + Unpin + 'static
+{
+    /// The body's error.
+    type Failure: Into<Box<dyn std::error::Error + Send + Sync>>;
+}
+
+impl<B> RequestBody for B
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Failure = B::Error;
+}
+
 /// Runs one request through the pipeline.
-pub(crate) async fn handle(
+pub(crate) async fn handle<B: RequestBody>(
     state: Arc<State>,
-    req: Request<Incoming>,
+    req: Request<B>,
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
 ) -> Response<Body> {
@@ -112,9 +128,9 @@ pub(crate) async fn handle(
 
 /// Reads a whole request body of at most `limit` bytes. A longer one is refused (and, unread
 /// and so unauthenticated, recorded in the operator realm's log).
-async fn collect_body(
+async fn collect_body<B: RequestBody>(
     state: &Arc<State>,
-    body: Incoming,
+    body: B,
     limit: usize,
     id: &str,
     peer: std::net::SocketAddr,
@@ -159,9 +175,9 @@ async fn refused_unread(
     }
 }
 
-async fn pipeline(
+async fn pipeline<B: RequestBody>(
     state: &Arc<State>,
-    req: Request<Incoming>,
+    req: Request<B>,
     id: &str,
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
@@ -332,300 +348,38 @@ fn decide(
         .and_then(|d| sigv4::time::parse_amz_date(&d))
         .map(|secs| (now - secs * 1000).max(0));
 
-    let outcome = || -> Result<Reply, ApiError> {
-        match (service.as_str(), &target) {
-            ("hermetic", Some(t)) => {
-                let operation = t.strip_prefix(accounts::TARGET_PREFIX).unwrap_or(t).to_string();
-                let input = json_input(body)?;
-                facts.read_only =
-                    operation.starts_with("List") || operation.starts_with("Describe");
-                match accounts::handle(
-                    state.store.as_ref(),
-                    &state.root,
-                    &caller,
-                    &operation,
-                    &input,
-                    &facts,
-                ) {
-                    Ok(output) => Ok(Reply {
-                        status: 200,
-                        json: true,
-                        body: output.to_string(),
-                        ..Default::default()
-                    }),
-                    Err(e) => {
-                        let event = events::event(
-                            &facts,
-                            Some(&caller),
-                            &caller.account,
-                            Some(input),
-                            None,
-                            Some(&e),
-                        )?;
-                        pending.push((caller.account.clone(), event));
-                        Err(e)
-                    }
-                }
-            }
-            ("s3", _) => {
-                let (content, reader) = match stream {
-                    Some(stream) => (
-                        Vec::new(),
-                        Some(crate::protocol::payload::PayloadReader::new(
-                            stream,
-                            payload,
-                            &header_refs,
-                        )?),
-                    ),
-                    None => {
-                        (crate::protocol::payload::decode_whole(payload, &header_refs, body)?, None)
-                    }
-                };
-                crate::services::s3::handle(
-                    state,
-                    &caller,
-                    method,
-                    path,
-                    query_text,
-                    &header_refs,
-                    (content, reader),
-                    &mut facts,
-                    pending,
-                )
-            }
-            ("kms", Some(t)) => {
-                let operation =
-                    t.strip_prefix(crate::services::kms::TARGET_PREFIX).unwrap_or(t).to_string();
-                let input = json_input(body)?;
-                crate::services::kms::handle(
-                    state, &caller, &operation, &input, &mut facts, pending,
-                )
-                .map(|v| Reply {
-                    status: 200,
-                    json: true,
-                    body: v.to_string(),
-                    ..Default::default()
-                })
-            }
-            ("access-analyzer", None) => {
-                facts.read_only = true;
-                let input = json_input(body)?;
-                // An unknown operation is refused (and recorded by the catch-all below).
-                let Some(operation) = crate::services::access_analyzer::operation(method, path)
-                else {
-                    return Err(ApiError::sender(
-                        404,
-                        "UnknownOperationException",
-                        format!("`{method} {path}` is not an operation served here"),
-                    ));
-                };
-                facts.event_name = operation.to_string();
-                // The policies a check reads are the caller's data: the event names the
-                // operation, not the documents.
-                let query = query::parse_form(query_text);
-                read_only_json(state, &caller, &facts, pending, "access-analyzer", None, || {
-                    crate::services::access_analyzer::respond(operation, &input, &query)
-                })
-            }
-            ("cloudtrail", Some(t)) => {
-                facts.read_only = true;
-                let input = json_input(body)?;
-                // `facts.event_name` is this operation's name already (`operation_name`).
-                let operation = t.rsplit('.').next().unwrap_or(t).to_string();
-                read_only_json(
-                    state,
-                    &caller,
-                    &facts,
-                    pending,
-                    "cloudtrail",
-                    Some(input.clone()),
-                    || match operation.as_str() {
-                        "LookupEvents" => {
-                            cloudtrail::lookup_events(state.store.as_ref(), &caller.account, &input)
-                        }
-                        other => Err(ApiError::sender(
-                            400,
-                            "UnknownOperationException",
-                            format!("unknown operation `{other}`"),
-                        )),
-                    },
-                )
-            }
-            ("iam", None) => {
-                let (action, mut resource) = iam::action_and_resource(&caller, &params);
-                if action == "iam:GetAccessKeyLastUsed" {
-                    // The key's owner is the resource.
-                    let owner = query::param(&params, "AccessKeyId").and_then(|k| {
-                        let mut tx = state.store.read().ok()?;
-                        tx.get_access_key(k).ok().flatten()
-                    });
-                    if let Some(k) =
-                        owner.filter(|k| k.account == caller.account && k.owner_kind == "user")
-                    {
-                        resource = format!("arn:aws:iam::{}:user/{}", caller.account, k.owner_key);
-                    }
-                }
-                // As in AWS, GetSessionToken credentials reach IAM only with MFA.
-                if caller.session.as_ref().is_some_and(|s| s.role.is_none() && s.mfa_ms.is_none()) {
-                    return Err(ApiError::sender(
-                        403,
-                        "AccessDenied",
-                        format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
-                    ));
-                }
-                facts.read_only =
-                    ["Get", "List", "Simulate"].iter().any(|p| facts.event_name.starts_with(p));
-                let result = iam_tag_context(state, &caller, &params, &resource)
-                    .and_then(|extra| authorize(state, &caller, &action, &resource, &facts, &extra))
-                    .and_then(|()| {
-                        iam::handle(
-                            state.store.as_ref(),
-                            &state.root,
-                            &caller,
-                            &params,
-                            &facts,
-                            pending,
-                        )
-                    });
-                match result {
-                    Ok(body) => Ok(Reply { status: 200, json: false, body, ..Default::default() }),
-                    Err(e) => {
-                        let event = events::event(
-                            &facts,
-                            Some(&caller),
-                            &caller.account,
-                            None,
-                            None,
-                            Some(&e),
-                        )?;
-                        pending.push((caller.account.clone(), event));
-                        Err(e)
-                    }
-                }
-            }
-            ("sts", None) if query::param(&params, "Action") == Some("GetSessionToken") => {
-                facts.read_only = false;
-                sessions::get_session_token(state, &caller, &params, &facts).map(|body| Reply {
-                    status: 200,
-                    json: false,
-                    body,
-                    ..Default::default()
-                })
-            }
-            ("sts", None) if query::param(&params, "Action") == Some("AssumeRole") => {
-                facts.read_only = false;
-                sessions::assume_role(state, &caller, &params, &facts, pending).map(|body| Reply {
-                    status: 200,
-                    json: false,
-                    body,
-                    ..Default::default()
-                })
-            }
-            ("sts", None) => {
-                facts.read_only = true;
-                let result =
-                    if query::param(&params, "Action") == Some("DecodeAuthorizationMessage") {
-                        authorize(
-                            state,
-                            &caller,
-                            "sts:DecodeAuthorizationMessage",
-                            "*",
-                            &facts,
-                            &AuthzExtra::default(),
-                        )
-                        .and_then(|()| {
-                            let encoded = iam::required(&params, "EncodedMessage")?;
-                            let decoded = crate::pipeline::authorize::decode_message(
-                                state,
-                                &caller.account,
-                                encoded,
-                            )?;
-                            Ok(query::response(
-                                "DecodeAuthorizationMessage",
-                                sts::NAMESPACE,
-                                &format!(
-                                    "<DecodedMessage>{}</DecodedMessage>",
-                                    query::xml_escape(&decoded)
-                                ),
-                                id,
-                            ))
-                        })
-                    } else {
-                        let lookup = |key: &str| -> Option<String> {
-                            let mut tx = state.store.read().ok()?;
-                            tx.get_access_key(key).ok().flatten().map(|k| k.account)
-                        };
-                        sts::handle(&caller, &params, id, &lookup)
-                    };
-                let error = result.as_ref().err();
-                let event = events::event(
-                    &facts,
-                    Some(&caller),
-                    &caller.account,
-                    Some(serde_json::json!({})),
-                    None,
-                    error,
-                )?;
-                pending.push((caller.account.clone(), event));
-                result.map(|body| Reply { status: 200, json: false, body, ..Default::default() })
-            }
-            (other, _) => {
-                let e = ApiError::sender(
-                    400,
-                    "UnknownService",
-                    format!("the service `{other}` is not served here yet"),
-                );
-                let event =
-                    events::event(&facts, Some(&caller), &caller.account, None, None, Some(&e))?;
-                pending.push((caller.account.clone(), event));
-                Err(e)
-            }
-        }
+    let query_params = query::parse_form(query_text);
+    let request = service::Request {
+        method,
+        path,
+        headers: &header_refs,
+        target: target.as_deref(),
+        params: params.clone(),
+        query_params,
+        body,
+        payload,
+        stream: std::cell::RefCell::new(stream),
     };
-    let result = outcome();
-    // Whatever refused the request (malformed input included) is recorded too.
-    if let (Err(e), true) = (&result, pending.is_empty()) {
-        let event = events::event(&facts, Some(&caller), &caller.account, None, None, Some(e))?;
-        pending.push((caller.account.clone(), event));
+    // One pipeline for every service: each only routes, names its checks and executes.
+    match (service.as_str(), target.is_some()) {
+        ("s3", _) => run::serve::<S3>(state, &caller, &request, facts, pending),
+        ("kms", true) => run::serve::<Kms>(state, &caller, &request, facts, pending),
+        ("iam", false) => run::serve::<Iam>(state, &caller, &request, facts, pending),
+        ("sts", false) => run::serve::<Sts>(state, &caller, &request, facts, pending),
+        ("hermetic", true) => run::serve::<Operator>(state, &caller, &request, facts, pending),
+        ("cloudtrail", true) => run::serve::<CloudTrail>(state, &caller, &request, facts, pending),
+        ("access-analyzer", false) => {
+            run::serve::<AccessAnalyzer>(state, &caller, &request, facts, pending)
+        }
+        (other, _) => {
+            let e = ApiError::sender(
+                400,
+                "UnknownService",
+                format!("the service `{other}` is not served here yet"),
+            );
+            run::refuse(&caller, &facts, e, pending)
+        }
     }
-    result
-}
-
-/// A call of a JSON service that reads (the caller has marked `facts` read-only): authorized as
-/// `service:<facts.event_name>` on `*`, run, audited in the caller's log (with `parameters` as
-/// the event's request parameters), and answered as JSON.
-fn read_only_json(
-    state: &State,
-    caller: &Caller,
-    facts: &events::RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
-    service: &str,
-    parameters: Option<serde_json::Value>,
-    run: impl FnOnce() -> Result<serde_json::Value, ApiError>,
-) -> Result<Reply, ApiError> {
-    let action = format!("{service}:{}", facts.event_name);
-    let result =
-        authorize(state, caller, &action, "*", facts, &AuthzExtra::default()).and_then(|()| run());
-    let event = events::event(
-        facts,
-        Some(caller),
-        &caller.account,
-        parameters,
-        None,
-        result.as_ref().err(),
-    )?;
-    pending.push((caller.account.clone(), event));
-    result.map(|v| Reply { status: 200, json: true, body: v.to_string(), ..Default::default() })
-}
-
-/// A JSON-protocol request body (empty means `{}`).
-fn json_input(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    if body.is_empty() {
-        return Ok(serde_json::json!({}));
-    }
-    serde_json::from_slice(body).map_err(|_| {
-        ApiError::sender(400, "SerializationException", "the request body is not valid JSON")
-    })
 }
 
 fn operation_name(target: &Option<String>, params: &[(String, String)]) -> String {

@@ -35,6 +35,7 @@ impl http_body::Body for ChannelBody {
     }
 }
 
+/// What a request is answered with, before the protocol's framing.
 #[derive(Default)]
 pub(crate) struct Reply {
     pub status: u16,
@@ -46,6 +47,18 @@ pub(crate) struct Reply {
     pub headers: Vec<(String, String)>,
     /// A body produced while it is sent (large S3 objects), instead of `raw`.
     pub stream: Option<Producer>,
+}
+
+impl Reply {
+    /// A JSON protocol's 200 answer.
+    pub fn json(value: &serde_json::Value) -> Reply {
+        Reply { status: 200, json: true, body: value.to_string(), ..Reply::default() }
+    }
+
+    /// A query protocol's 200 answer (its XML document).
+    pub fn xml(body: String) -> Reply {
+        Reply { status: 200, json: false, body, ..Reply::default() }
+    }
 }
 
 pub(crate) fn respond(state: &Arc<State>, mut reply: Reply, request_id: &str) -> Response<Body> {

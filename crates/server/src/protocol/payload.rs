@@ -40,7 +40,10 @@ pub struct BodyStream {
 impl BodyStream {
     /// Waits for a streaming slot, then starts forwarding `body`'s data frames (at most `depth`
     /// waiting) to a new stream.
-    pub async fn start(body: hyper::body::Incoming, depth: usize) -> Result<BodyStream, ApiError> {
+    pub async fn start<B>(body: B, depth: usize) -> Result<BodyStream, ApiError>
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    {
         let slot = match tokio::time::timeout(QUEUE_WAIT, SLOTS.acquire()).await {
             Ok(Ok(slot)) => slot,
             _ => return Err(ApiError::sender(503, "SlowDown", "Please reduce your request rate.")),

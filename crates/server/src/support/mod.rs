@@ -2,3 +2,5 @@
 
 pub mod ids;
 pub mod pool;
+pub(crate) mod records;
+pub(crate) mod time;

@@ -7,17 +7,97 @@
 pub(crate) mod validate;
 
 use crate::error::ApiError;
+use crate::pipeline::service::{
+    operations, Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+};
+use crate::pipeline::Reply;
 use reason::{Answer, View, Z3};
 use serde_json::{json, Value};
 
-/// The operation a request path names.
-pub fn operation(method: &str, path: &str) -> Option<&'static str> {
-    match (method, path) {
-        ("POST", "/policy/check-no-new-access") => Some("CheckNoNewAccess"),
-        ("POST", "/policy/check-access-not-granted") => Some("CheckAccessNotGranted"),
-        ("POST", "/policy/check-no-public-access") => Some("CheckNoPublicAccess"),
-        ("POST", "/policy/validation") => Some("ValidatePolicy"),
-        _ => None,
+operations! {
+    /// The Access Analyzer operations served here: custom policy checks and validation.
+    AnalyzerOperation {
+        CheckNoNewAccess => "access-analyzer:CheckNoNewAccess", Read;
+        CheckAccessNotGranted => "access-analyzer:CheckAccessNotGranted", Read;
+        CheckNoPublicAccess => "access-analyzer:CheckNoPublicAccess", Read;
+        ValidatePolicy => "access-analyzer:ValidatePolicy", Read;
+    }
+}
+
+impl AnalyzerOperation {
+    /// The operation a request's method and path name (rest-json).
+    fn of(method: &str, path: &str) -> Option<AnalyzerOperation> {
+        match (method, path) {
+            ("POST", "/policy/check-no-new-access") => Some(AnalyzerOperation::CheckNoNewAccess),
+            ("POST", "/policy/check-access-not-granted") => {
+                Some(AnalyzerOperation::CheckAccessNotGranted)
+            }
+            ("POST", "/policy/check-no-public-access") => {
+                Some(AnalyzerOperation::CheckNoPublicAccess)
+            }
+            ("POST", "/policy/validation") => Some(AnalyzerOperation::ValidatePolicy),
+            _ => None,
+        }
+    }
+}
+
+/// IAM Access Analyzer (rest-json).
+pub(crate) struct AccessAnalyzer;
+
+/// An Access Analyzer call: the operation, its JSON body and its query string.
+pub(crate) struct Call {
+    operation: AnalyzerOperation,
+    input: Value,
+}
+
+impl Service for AccessAnalyzer {
+    type Operation = AnalyzerOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "access-analyzer.amazonaws.com";
+    const TENANT_ONLY: bool = false;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<AnalyzerOperation>> {
+        // An unknown operation is refused (and recorded).
+        let operation = AnalyzerOperation::of(req.method, req.path).ok_or_else(|| {
+            Unrouted::unknown(ApiError::sender(
+                404,
+                "UnknownOperationException",
+                format!("`{} {}` is not an operation served here", req.method, req.path),
+            ))
+        })?;
+        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input })
+    }
+
+    fn operation(call: &Call) -> AnalyzerOperation {
+        call.operation
+    }
+
+    fn named(_: &Request<'_>, _: Option<&Call>) -> Vec<Named> {
+        Vec::new()
+    }
+
+    /// The policies a check reads are the caller's data: the event names the operation, not
+    /// the documents.
+    fn parameters(_: &Request<'_>, _: &Call) -> Option<Value> {
+        None
+    }
+
+    fn authorization(
+        _: &Ctx<'_>,
+        _: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        Ok(Authorization::Checks(vec![Check::new(call.operation.action(), "*")]))
+    }
+
+    fn execute<'s>(
+        _: &Ctx<'s>,
+        req: &Request<'_>,
+        call: Call,
+        _: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        respond(call.operation.name(), &call.input, &req.query_params).map(|v| Reply::json(&v))
     }
 }
 

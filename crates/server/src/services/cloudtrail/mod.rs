@@ -2,8 +2,83 @@
 //! account's management events, newest first, filtered by one lookup attribute and a time range.
 
 use crate::error::ApiError;
+use crate::pipeline::service::{
+    operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
+};
+use crate::pipeline::Reply;
 use audit::event::EventRecord;
 use serde_json::{json, Value};
+
+operations! {
+    /// CloudTrail's operations.
+    CloudTrailOperation {
+        LookupEvents => "cloudtrail:LookupEvents", Read;
+    }
+}
+
+/// CloudTrail (JSON 1.1).
+pub(crate) struct CloudTrail;
+
+/// A CloudTrail call: the operation and its input.
+pub(crate) struct Call {
+    operation: CloudTrailOperation,
+    input: Value,
+}
+
+impl Service for CloudTrail {
+    type Operation = CloudTrailOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "cloudtrail.amazonaws.com";
+    const TENANT_ONLY: bool = false;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<CloudTrailOperation>> {
+        let target = req.target.unwrap_or_default();
+        let name = target.rsplit('.').next().unwrap_or(target);
+        let operation = CloudTrailOperation::from_name(name).ok_or_else(|| {
+            Unrouted::unknown(ApiError::sender(
+                400,
+                "UnknownOperationException",
+                format!("unknown operation `{name}`"),
+            ))
+        })?;
+        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input })
+    }
+
+    fn operation(call: &Call) -> CloudTrailOperation {
+        call.operation
+    }
+
+    fn named(_: &Request<'_>, _: Option<&Call>) -> Vec<Named> {
+        Vec::new()
+    }
+
+    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+        Some(call.input.clone())
+    }
+
+    fn authorization(
+        _: &Ctx<'_>,
+        _: &Request<'_>,
+        _: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        Ok(Authorization::Checks(vec![Check::new("cloudtrail:LookupEvents", "*")]))
+    }
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        _: &Request<'_>,
+        call: Call,
+        _: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        match call.operation {
+            CloudTrailOperation::LookupEvents => {
+                lookup_events(ctx.state.store.as_ref(), &ctx.caller.account, &call.input)
+                    .map(|v| Reply::json(&v))
+            }
+        }
+    }
+}
 
 /// Most events per page (AWS's limit).
 pub const MAX_RESULTS: usize = 50;
@@ -92,9 +167,8 @@ pub fn lookup_events(
         }
         None => MAX_RESULTS,
     };
-    let mut tx = store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
-    let head =
-        tx.audit_head(account).map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let mut tx = store.read()?;
+    let head = tx.audit_head(account)?;
     // NextToken is the sequence number to continue below (newest first).
     let mut cursor = match input.get("NextToken").and_then(Value::as_str) {
         Some(t) => t.parse::<u64>().ok().filter(|n| *n <= head.size).ok_or_else(|| {
@@ -108,9 +182,7 @@ pub fn lookup_events(
     const BATCH: u64 = 256;
     'pages: while cursor > 0 {
         let from = cursor.saturating_sub(BATCH);
-        let events = tx
-            .audit_events(account, from..cursor)
-            .map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        let events = tx.audit_events(account, from..cursor)?;
         for stored in events.iter().rev() {
             let Ok(event) = EventRecord::from_canonical_bytes(&stored.event) else { continue };
             let t = event.event_time.unix_seconds() as f64;

@@ -2,9 +2,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::{param, xml_escape};
-use crate::services::iam::{
-    check_name, create_entity, date, db, members, no_such, records, required,
-};
+use crate::services::iam::{check_name, create_entity, members, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
 
@@ -27,7 +25,7 @@ fn keys_with_prefix(
     owner: &str,
 ) -> Result<Vec<String>, ApiError> {
     let prefix = format!("{owner}/");
-    Ok(records(tx, account, kind, &prefix, 1000)?
+    Ok(crate::support::records::list(tx, account, kind, &prefix, 1000)?
         .into_iter()
         .map(|r| r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string())
         .collect())
@@ -43,8 +41,7 @@ pub fn groups_of(
 }
 
 fn get(tx: &mut dyn Tx, account: &str, kind: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, kind, name)
-        .map_err(db)?
+    tx.get_record(account, kind, name)?
         .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))
 }
 
@@ -98,7 +95,7 @@ pub fn handle(
                 );
                 let body = json!({
                     "GroupName": name, "GroupId": id, "Path": path,
-                    "Arn": format!("arn:aws:iam::{account}:group{path}{name}"), "CreateDate": date(now),
+                    "Arn": format!("arn:aws:iam::{account}:group{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
                 });
                 let record = Record {
                     account: account.into(),
@@ -116,7 +113,7 @@ pub fn handle(
                 let group = get(tx, account, "group", name)?;
                 let mut users = Vec::new();
                 for user in keys_with_prefix(tx, account, "group_member", name)? {
-                    users.extend(tx.get_record(account, "user", &user).map_err(db)?);
+                    users.extend(tx.get_record(account, "user", &user)?);
                 }
                 let users = members(&users, crate::services::iam::user_xml);
                 Some(format!(
@@ -126,7 +123,7 @@ pub fn handle(
                 ))
             }
             "ListGroups" => {
-                let groups = records(tx, account, "group", "", 100_000)?;
+                let groups = crate::support::records::list(tx, account, "group", "", 100_000)?;
                 Some(crate::services::iam::paged(params, "Groups", members(&groups, group_xml))?)
             }
             "DeleteGroup" => {
@@ -149,7 +146,7 @@ pub fn handle(
                         "Cannot delete entity, must remove users and policies from group first.",
                     ));
                 }
-                tx.delete_record(account, "group", name).map_err(db)?;
+                tx.delete_record(account, "group", name)?;
                 None
             }
             "AddUserToGroup" | "RemoveUserFromGroup" => {
@@ -174,27 +171,20 @@ pub fn handle(
                     tx.put_record(
                         &membership(account, "group_member", format!("{group}/{user}"), now),
                         PutMode::Upsert,
-                    )
-                    .map_err(db)?;
+                    )?;
                     tx.put_record(
                         &membership(account, "user_group", format!("{user}/{group}"), now),
                         PutMode::Upsert,
-                    )
-                    .map_err(db)?;
+                    )?;
                 } else {
-                    if tx
-                        .get_record(account, "group_member", &format!("{group}/{user}"))
-                        .map_err(db)?
-                        .is_none()
+                    if tx.get_record(account, "group_member", &format!("{group}/{user}"))?.is_none()
                     {
                         return Err(no_such(&format!(
                             "The user with name {user} is not in group {group}."
                         )));
                     }
-                    tx.delete_record(account, "group_member", &format!("{group}/{user}"))
-                        .map_err(db)?;
-                    tx.delete_record(account, "user_group", &format!("{user}/{group}"))
-                        .map_err(db)?;
+                    tx.delete_record(account, "group_member", &format!("{group}/{user}"))?;
+                    tx.delete_record(account, "user_group", &format!("{user}/{group}"))?;
                 }
                 None
             }
@@ -204,7 +194,7 @@ pub fn handle(
                 get(tx, account, "user", user)?;
                 let mut members = Vec::new();
                 for group in groups_of(tx, account, user)? {
-                    if let Some(g) = tx.get_record(account, "group", &group).map_err(db)? {
+                    if let Some(g) = tx.get_record(account, "group", &group)? {
                         members.push(format!("<member>{}</member>", group_xml(&g.body)));
                     }
                 }

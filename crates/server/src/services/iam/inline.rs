@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
-use crate::services::iam::{check_name, db, no_such, records, required};
+use crate::services::iam::{check_name, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
 
@@ -62,7 +62,7 @@ pub fn list(
     name: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let prefix = format!("{name}/");
-    Ok(records(tx, account, owner.kind(), &prefix, 1000)?
+    Ok(crate::support::records::list(tx, account, owner.kind(), &prefix, 1000)?
         .into_iter()
         .map(|r| {
             let policy = r.key.strip_prefix(&prefix).unwrap_or(&r.key).to_string();
@@ -78,7 +78,7 @@ pub fn list(
 }
 
 fn owner_exists(tx: &mut dyn Tx, account: &str, owner: Owner, name: &str) -> Result<(), ApiError> {
-    match tx.get_record(account, owner.noun(), name).map_err(db)? {
+    match tx.get_record(account, owner.noun(), name)? {
         Some(_) => Ok(()),
         None => Err(no_such(&format!("The {} with name {name} cannot be found.", owner.noun()))),
     }
@@ -155,12 +155,11 @@ pub fn handle(
                     body: json!({ "PolicyDocument": document }),
                     updated_at_ms: now,
                 };
-                tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+                tx.put_record(&record, PutMode::Upsert)?;
                 Ok(None)
             }
             "Get" => {
-                let record =
-                    tx.get_record(account, owner.kind(), &key).map_err(db)?.ok_or_else(missing)?;
+                let record = tx.get_record(account, owner.kind(), &key)?.ok_or_else(missing)?;
                 let doc =
                     record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
                 Ok(Some(format!(
@@ -172,10 +171,10 @@ pub fn handle(
                 )))
             }
             _ => {
-                if tx.get_record(account, owner.kind(), &key).map_err(db)?.is_none() {
+                if tx.get_record(account, owner.kind(), &key)?.is_none() {
                     return Err(missing());
                 }
-                tx.delete_record(account, owner.kind(), &key).map_err(db)?;
+                tx.delete_record(account, owner.kind(), &key)?;
                 Ok(None)
             }
         }

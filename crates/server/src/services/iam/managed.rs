@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::{param, xml_escape};
-use crate::services::iam::{check_name, create_entity, date, db, no_such, records, required};
+use crate::services::iam::{check_name, create_entity, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
 
@@ -79,7 +79,7 @@ pub(crate) fn aws_policy_xml(name: &str) -> String {
 fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Record, ApiError> {
     let missing = || no_such(&format!("Policy {arn} does not exist or is not attachable."));
     let name = local_name(account, arn).ok_or_else(missing)?;
-    tx.get_record(account, "policy", name).map_err(db)?.ok_or_else(missing)
+    tx.get_record(account, "policy", name)?.ok_or_else(missing)
 }
 
 pub(crate) fn versions(
@@ -87,7 +87,7 @@ pub(crate) fn versions(
     account: &str,
     name: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    records(tx, account, "policy_version", &format!("{name}/"), 100)
+    crate::support::records::list(tx, account, "policy_version", &format!("{name}/"), 100)
 }
 
 /// The attachment records of an owner (`user`, `group` or `role`).
@@ -97,7 +97,13 @@ pub(crate) fn attachments(
     owner_kind: &str,
     owner: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    records(tx, account, &format!("attached_{owner_kind}"), &format!("{owner}/"), 100)
+    crate::support::records::list(
+        tx,
+        account,
+        &format!("attached_{owner_kind}"),
+        &format!("{owner}/"),
+        100,
+    )
 }
 
 /// The documents of the managed policies attached to an owner (`user`, `group` or `role`), as
@@ -134,8 +140,7 @@ pub fn default_document(
     let name = policy.body.get("PolicyName").and_then(Value::as_str).unwrap_or_default();
     let default = policy.body.get("DefaultVersionId").and_then(Value::as_str).unwrap_or_default();
     let version = tx
-        .get_record(account, "policy_version", &format!("{name}/{default}"))
-        .map_err(db)?
+        .get_record(account, "policy_version", &format!("{name}/{default}"))?
         .ok_or_else(unreadable)?;
     Ok(version.body.get("Document").and_then(Value::as_str).unwrap_or_default().to_string())
 }
@@ -157,7 +162,7 @@ fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64)
         kind: "policy_version".into(),
         key: format!("{name}/{id}"),
         format_version: 1,
-        body: json!({ "VersionId": id, "Document": document, "CreateDate": date(now) }),
+        body: json!({ "VersionId": id, "Document": document, "CreateDate": crate::support::time::iso8601(now) }),
         updated_at_ms: now,
     }
 }
@@ -178,7 +183,7 @@ fn set_count(
         obj.insert("AttachmentCount".into(), count.max(0).into());
     }
     policy.updated_at_ms = now;
-    tx.put_record(&policy, PutMode::Update).map_err(db)
+    tx.put_record(&policy, PutMode::Update).map_err(ApiError::from)
 }
 
 /// Runs a managed-policy action; `None` when `action` is not one.
@@ -246,7 +251,7 @@ pub fn handle(
                 let body = json!({
                     "PolicyName": name, "PolicyId": id, "Path": path, "DefaultVersionId": "v1",
                     "Arn": format!("arn:aws:iam::{account}:policy{path}{name}"), "AttachmentCount": 0,
-                    "CreateDate": date(now), "UpdateDate": date(now), "NextVersion": 2,
+                    "CreateDate": crate::support::time::iso8601(now), "UpdateDate": crate::support::time::iso8601(now), "NextVersion": 2,
                 });
                 let record = Record {
                     account: account.into(),
@@ -263,8 +268,10 @@ pub fn handle(
                         "A policy called {name} already exists. Duplicate names are not allowed."
                     ),
                 )?;
-                tx.put_record(&version_record(account, name, "v1", document, now), PutMode::Create)
-                    .map_err(db)?;
+                tx.put_record(
+                    &version_record(account, name, "v1", document, now),
+                    PutMode::Create,
+                )?;
                 Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
             }
             "GetPolicy" => {
@@ -297,14 +304,17 @@ pub fn handle(
                     }
                 }
                 if scope == "All" || scope == "Local" {
-                    let local: Vec<Record> = records(tx, account, "policy", "", 100_000)?
-                        .into_iter()
-                        .filter(|r| {
-                            let count = r.body.get("AttachmentCount").and_then(Value::as_i64);
-                            let path = r.body.get("Path").and_then(Value::as_str).unwrap_or("/");
-                            path.starts_with(prefix) && (!only_attached || count.unwrap_or(0) > 0)
-                        })
-                        .collect();
+                    let local: Vec<Record> =
+                        crate::support::records::list(tx, account, "policy", "", 100_000)?
+                            .into_iter()
+                            .filter(|r| {
+                                let count = r.body.get("AttachmentCount").and_then(Value::as_i64);
+                                let path =
+                                    r.body.get("Path").and_then(Value::as_str).unwrap_or("/");
+                                path.starts_with(prefix)
+                                    && (!only_attached || count.unwrap_or(0) > 0)
+                            })
+                            .collect();
                     members.extend(crate::services::iam::members(&local, policy_xml));
                 }
                 Some(crate::services::iam::paged(params, "Policies", members)?)
@@ -324,9 +334,9 @@ pub fn handle(
                     return Err(ApiError::sender(409, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy."));
                 }
                 for v in versions(tx, account, &name)? {
-                    tx.delete_record(account, "policy_version", &v.key).map_err(db)?;
+                    tx.delete_record(account, "policy_version", &v.key)?;
                 }
-                tx.delete_record(account, "policy", &name).map_err(db)?;
+                tx.delete_record(account, "policy", &name)?;
                 None
             }
             "CreatePolicyVersion" => {
@@ -348,20 +358,22 @@ pub fn handle(
                 }
                 let next = policy.body.get("NextVersion").and_then(Value::as_i64).unwrap_or(2);
                 let id = format!("v{next}");
-                tx.put_record(&version_record(account, &name, &id, document, now), PutMode::Create)
-                    .map_err(db)?;
+                tx.put_record(
+                    &version_record(account, &name, &id, document, now),
+                    PutMode::Create,
+                )?;
                 let set_default =
                     param(params, "SetAsDefault").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 if let Some(obj) = policy.body.as_object_mut() {
                     obj.insert("NextVersion".into(), (next + 1).into());
-                    obj.insert("UpdateDate".into(), date(now).into());
+                    obj.insert("UpdateDate".into(), crate::support::time::iso8601(now).into());
                     if set_default {
                         obj.insert("DefaultVersionId".into(), id.clone().into());
                     }
                 }
                 policy.updated_at_ms = now;
-                tx.put_record(&policy, PutMode::Update).map_err(db)?;
-                Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", date(now)))
+                tx.put_record(&policy, PutMode::Update)?;
+                Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", crate::support::time::iso8601(now)))
             }
             "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
                 let arn = required(params, "PolicyArn")?;
@@ -375,8 +387,7 @@ pub fn handle(
                     .unwrap_or_default()
                     .to_string();
                 let version = tx
-                    .get_record(account, "policy_version", &format!("{name}/{id}"))
-                    .map_err(db)?
+                    .get_record(account, "policy_version", &format!("{name}/{id}"))?
                     .ok_or_else(|| {
                         no_such(&format!(
                             "Policy {arn} version {id} does not exist or is not attachable."
@@ -404,16 +415,19 @@ pub fn handle(
                                 "Cannot delete the default version of a policy.",
                             ));
                         }
-                        tx.delete_record(account, "policy_version", &version.key).map_err(db)?;
+                        tx.delete_record(account, "policy_version", &version.key)?;
                         None
                     }
                     _ => {
                         if let Some(obj) = policy.body.as_object_mut() {
                             obj.insert("DefaultVersionId".into(), id.into());
-                            obj.insert("UpdateDate".into(), date(now).into());
+                            obj.insert(
+                                "UpdateDate".into(),
+                                crate::support::time::iso8601(now).into(),
+                            );
                         }
                         policy.updated_at_ms = now;
-                        tx.put_record(&policy, PutMode::Update).map_err(db)?;
+                        tx.put_record(&policy, PutMode::Update)?;
                         None
                     }
                 }
@@ -447,10 +461,9 @@ pub fn handle(
                     ("role", "RoleName")
                 };
                 let owner = required(params, owner_param)?;
-                let mut record =
-                    tx.get_record(account, kind, owner).map_err(db)?.ok_or_else(|| {
-                        no_such(&format!("The {kind} with name {owner} cannot be found."))
-                    })?;
+                let mut record = tx.get_record(account, kind, owner)?.ok_or_else(|| {
+                    no_such(&format!("The {kind} with name {owner} cannot be found."))
+                })?;
                 let obj = record
                     .body
                     .as_object_mut()
@@ -468,7 +481,7 @@ pub fn handle(
                     )));
                 }
                 record.updated_at_ms = now;
-                tx.put_record(&record, PutMode::Update).map_err(db)?;
+                tx.put_record(&record, PutMode::Update)?;
                 None
             }
             _ => {
@@ -481,7 +494,7 @@ pub fn handle(
                     ("role", "RoleName")
                 };
                 let owner = required(params, owner_param)?;
-                if tx.get_record(account, owner_kind, owner).map_err(db)?.is_none() {
+                if tx.get_record(account, owner_kind, owner)?.is_none() {
                     return Err(no_such(&format!(
                         "The {owner_kind} with name {owner} cannot be found."
                     )));
@@ -509,7 +522,7 @@ pub fn handle(
                     get_policy(tx, account, arn)?.key
                 };
                 let key = format!("{owner}/{arn}");
-                let linked = tx.get_record(account, &kind, &key).map_err(db)?.is_some();
+                let linked = tx.get_record(account, &kind, &key)?.is_some();
                 if action.starts_with("Attach") {
                     if !linked {
                         let count = attachments(tx, account, owner_kind, owner)?.len();
@@ -537,14 +550,14 @@ pub fn handle(
                             body: json!({ "PolicyArn": arn, "PolicyName": policy_name }),
                             updated_at_ms: now,
                         };
-                        tx.put_record(&link, PutMode::Create).map_err(db)?;
+                        tx.put_record(&link, PutMode::Create)?;
                         set_count(tx, account, arn, 1, now)?;
                     }
                 } else {
                     if !linked {
                         return Err(no_such(&format!("Policy {arn} was not found.")));
                     }
-                    tx.delete_record(account, &kind, &key).map_err(db)?;
+                    tx.delete_record(account, &kind, &key)?;
                     set_count(tx, account, arn, -1, now)?;
                 }
                 None

@@ -5,7 +5,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::{param, xml_escape};
-use crate::services::iam::{create_entity, date, db, no_such, records, required};
+use crate::services::iam::{create_entity, no_such, required};
 use base64::Engine;
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
@@ -39,7 +39,7 @@ fn name_of<'a>(account: &str, serial: &'a str) -> Option<&'a str> {
 fn device(tx: &mut dyn store::ReadTx, account: &str, serial: &str) -> Result<Record, ApiError> {
     let missing = || no_such(&format!("MFA device with serial number {serial} not found."));
     let name = name_of(account, serial).ok_or_else(missing)?;
-    tx.get_record(account, "mfa", name).map_err(db)?.ok_or_else(missing)
+    tx.get_record(account, "mfa", name)?.ok_or_else(missing)
 }
 
 /// [`device`], held against concurrent writers until `tx` ends (STS's [`consume`] advances the
@@ -47,7 +47,7 @@ fn device(tx: &mut dyn store::ReadTx, account: &str, serial: &str) -> Result<Rec
 fn locked_device(tx: &mut dyn Tx, account: &str, serial: &str) -> Result<Record, ApiError> {
     let missing = || no_such(&format!("MFA device with serial number {serial} not found."));
     let name = name_of(account, serial).ok_or_else(missing)?;
-    tx.get_record_for_update(account, "mfa", name).map_err(db)?.ok_or_else(missing)
+    tx.get_record_for_update(account, "mfa", name)?.ok_or_else(missing)
 }
 
 fn seed(
@@ -129,8 +129,7 @@ pub fn consume(
     now_ms: i64,
 ) -> Result<(), ApiError> {
     let name = name_of(account, serial).ok_or_else(invalid_code)?;
-    let mut record =
-        tx.get_record_for_update(account, "mfa", name).map_err(db)?.ok_or_else(invalid_code)?;
+    let mut record = tx.get_record_for_update(account, "mfa", name)?.ok_or_else(invalid_code)?;
     if last_step(&record.body) >= step {
         return Err(ApiError::sender(
             403,
@@ -142,7 +141,7 @@ pub fn consume(
         obj.insert("LastStep".into(), step.into());
     }
     record.updated_at_ms = now_ms;
-    tx.put_record(&record, PutMode::Update).map_err(db)
+    tx.put_record(&record, PutMode::Update).map_err(ApiError::from)
 }
 
 /// The devices enabled for `user`.
@@ -151,15 +150,14 @@ pub fn devices_of(
     account: &str,
     user: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    Ok(records(tx, account, "mfa", "", 10_000)?
+    Ok(crate::support::records::list(tx, account, "mfa", "", 10_000)?
         .into_iter()
         .filter(|r| r.body.get("UserName").and_then(Value::as_str) == Some(user))
         .collect())
 }
 
 fn user_exists(tx: &mut dyn store::ReadTx, account: &str, user: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "user", user)
-        .map_err(db)?
+    tx.get_record(account, "user", user)?
         .ok_or_else(|| no_such(&format!("The user with name {user} cannot be found.")))
 }
 
@@ -216,7 +214,7 @@ pub fn handle(
                 let serial = format!("arn:aws:iam::{account}:mfa{path}{name}");
                 let mut body = json!({
                     "Name": name, "Path": path, "SerialNumber": serial,
-                    "SeedSealed": b64().encode(sealed), "CreateDate": date(now), "LastStep": 0,
+                    "SeedSealed": b64().encode(sealed), "CreateDate": crate::support::time::iso8601(now), "LastStep": 0,
                 });
                 crate::services::iam::tags::merge(
                     &mut body,
@@ -254,7 +252,7 @@ pub fn handle(
                         "MFA device is in use and cannot be deleted: deactivate it first.",
                     ));
                 }
-                tx.delete_record(account, "mfa", &record.key).map_err(db)?;
+                tx.delete_record(account, "mfa", &record.key)?;
                 None
             }
             "EnableMFADevice" | "ResyncMFADevice" => {
@@ -293,11 +291,11 @@ pub fn handle(
                     obj.insert("LastStep".into(), step.into());
                     if action == "EnableMFADevice" {
                         obj.insert("UserName".into(), user.into());
-                        obj.insert("EnableDate".into(), date(now).into());
+                        obj.insert("EnableDate".into(), crate::support::time::iso8601(now).into());
                     }
                 }
                 record.updated_at_ms = now;
-                tx.put_record(&record, PutMode::Update).map_err(db)?;
+                tx.put_record(&record, PutMode::Update)?;
                 None
             }
             "DeactivateMFADevice" => {
@@ -315,7 +313,7 @@ pub fn handle(
                     obj.remove("EnableDate");
                 }
                 record.updated_at_ms = now;
-                tx.put_record(&record, PutMode::Update).map_err(db)?;
+                tx.put_record(&record, PutMode::Update)?;
                 None
             }
             "ListMFADevices" => {
@@ -345,7 +343,7 @@ pub fn handle(
                     ));
                 }
                 let mut out = Vec::new();
-                for r in records(tx, account, "mfa", "", 10_000)? {
+                for r in crate::support::records::list(tx, account, "mfa", "", 10_000)? {
                     let owner = r.body.get("UserName").and_then(Value::as_str);
                     let wanted = match status {
                         "Assigned" => owner.is_some(),

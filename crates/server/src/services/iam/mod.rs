@@ -13,13 +13,18 @@ pub(crate) mod simulate;
 pub(crate) mod tags;
 
 use crate::error::ApiError;
-use crate::pipeline::events::{self, RequestFacts};
+use crate::pipeline::authorize::iam_tag_context;
 use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{
+    operations, Access, Authorization, Check, Ctx, Effect, Named, Operation, Request, Service,
+    Unrouted,
+};
+use crate::pipeline::Reply;
 use crate::protocol::query::{param, xml_escape};
-use audit::event::EventTime;
+
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
-use store::{AccessKey, AccessKeyStatus, PutMode, Record, RecordQuery, StoreError, Tx};
+use store::{AccessKey, AccessKeyStatus, PutMode, Record, StoreError, Tx};
 
 /// The IAM XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -28,15 +33,6 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 
 pub(crate) fn no_such(what: &str) -> ApiError {
     ApiError::sender(404, "NoSuchEntity", what.to_string())
-}
-
-pub(crate) fn db(_: StoreError) -> ApiError {
-    ApiError::unavailable("the store is unavailable")
-}
-
-pub(crate) fn date(ms: i64) -> String {
-    EventTime::from_unix_millis(u64::try_from(ms).unwrap_or(0))
-        .map_or_else(|_| String::new(), |t| t.to_string())
 }
 
 pub(crate) fn required<'a>(
@@ -62,21 +58,6 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::sender(400, "ValidationError", format!("The specified value for {what} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-")))
     }
-}
-
-/// The records of `kind` in `account` whose keys start with `prefix`, in key order (at most
-/// `limit`: listings are one page for now).
-pub(crate) fn records(
-    tx: &mut dyn store::ReadTx,
-    account: &str,
-    kind: &str,
-    prefix: &str,
-    limit: usize,
-) -> Result<Vec<Record>, ApiError> {
-    Ok(tx
-        .list_records(&RecordQuery { account, kind, prefix, after: None, limit })
-        .map_err(db)?
-        .items)
 }
 
 /// `<member>` elements, one per record, rendered by `xml`.
@@ -141,7 +122,7 @@ pub(crate) fn create_entity(
 ) -> Result<(), ApiError> {
     tx.put_record(record, PutMode::Create).map_err(|e| match e {
         StoreError::AlreadyExists => ApiError::sender(409, "EntityAlreadyExists", exists_message),
-        other => db(other),
+        other => ApiError::from(other),
     })
 }
 
@@ -253,8 +234,7 @@ fn wrap(action: &str, result: Option<String>, request_id: &str) -> String {
 }
 
 fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "user", name)
-        .map_err(db)?
+    tx.get_record(account, "user", name)?
         .ok_or_else(|| no_such(&format!("The user with name {name} cannot be found.")))
 }
 
@@ -289,35 +269,213 @@ pub fn user_policies(
 /// The key IAM changes of an account lock ([`handle`]): a kind no record is stored under.
 const IAM_LOCK: (&str, &str) = ("iam_lock", "changes");
 
-/// Runs one IAM action for an authorized caller; the effect and its audit event commit
-/// together. Returns the XML body.
-pub fn handle(
-    store: &dyn store::Store,
-    root: &dyn RootOfTrust,
-    caller: &Caller,
+operations! {
+    /// IAM's operations served here.
+    IamOperation {
+        AddUserToGroup => "iam:AddUserToGroup", Write;
+        AttachGroupPolicy => "iam:AttachGroupPolicy", Write;
+        AttachRolePolicy => "iam:AttachRolePolicy", Write;
+        AttachUserPolicy => "iam:AttachUserPolicy", Write;
+        CreateAccessKey => "iam:CreateAccessKey", Write;
+        CreateGroup => "iam:CreateGroup", Write;
+        CreatePolicy => "iam:CreatePolicy", Write;
+        CreatePolicyVersion => "iam:CreatePolicyVersion", Write;
+        CreateRole => "iam:CreateRole", Write;
+        CreateUser => "iam:CreateUser", Write;
+        CreateVirtualMFADevice => "iam:CreateVirtualMFADevice", Write;
+        DeactivateMFADevice => "iam:DeactivateMFADevice", Write;
+        DeleteAccessKey => "iam:DeleteAccessKey", Write;
+        DeleteGroup => "iam:DeleteGroup", Write;
+        DeleteGroupPolicy => "iam:DeleteGroupPolicy", Write;
+        DeletePolicy => "iam:DeletePolicy", Write;
+        DeletePolicyVersion => "iam:DeletePolicyVersion", Write;
+        DeleteRole => "iam:DeleteRole", Write;
+        DeleteRolePermissionsBoundary => "iam:DeleteRolePermissionsBoundary", Write;
+        DeleteRolePolicy => "iam:DeleteRolePolicy", Write;
+        DeleteUser => "iam:DeleteUser", Write;
+        DeleteUserPermissionsBoundary => "iam:DeleteUserPermissionsBoundary", Write;
+        DeleteUserPolicy => "iam:DeleteUserPolicy", Write;
+        DeleteVirtualMFADevice => "iam:DeleteVirtualMFADevice", Write;
+        DetachGroupPolicy => "iam:DetachGroupPolicy", Write;
+        DetachRolePolicy => "iam:DetachRolePolicy", Write;
+        DetachUserPolicy => "iam:DetachUserPolicy", Write;
+        EnableMFADevice => "iam:EnableMFADevice", Write;
+        GetAccessKeyLastUsed => "iam:GetAccessKeyLastUsed", Read;
+        GetAccountAuthorizationDetails => "iam:GetAccountAuthorizationDetails", Read;
+        GetAccountSummary => "iam:GetAccountSummary", Read;
+        GetGroup => "iam:GetGroup", Read;
+        GetGroupPolicy => "iam:GetGroupPolicy", Read;
+        GetPolicy => "iam:GetPolicy", Read;
+        GetPolicyVersion => "iam:GetPolicyVersion", Read;
+        GetRole => "iam:GetRole", Read;
+        GetRolePolicy => "iam:GetRolePolicy", Read;
+        GetUser => "iam:GetUser", Read;
+        GetUserPolicy => "iam:GetUserPolicy", Read;
+        ListAccessKeys => "iam:ListAccessKeys", Read;
+        ListAttachedGroupPolicies => "iam:ListAttachedGroupPolicies", Read;
+        ListAttachedRolePolicies => "iam:ListAttachedRolePolicies", Read;
+        ListAttachedUserPolicies => "iam:ListAttachedUserPolicies", Read;
+        ListGroupPolicies => "iam:ListGroupPolicies", Read;
+        ListGroups => "iam:ListGroups", Read;
+        ListGroupsForUser => "iam:ListGroupsForUser", Read;
+        ListMFADevices => "iam:ListMFADevices", Read;
+        ListPolicies => "iam:ListPolicies", Read;
+        ListPolicyVersions => "iam:ListPolicyVersions", Read;
+        ListRolePolicies => "iam:ListRolePolicies", Read;
+        ListRoleTags => "iam:ListRoleTags", Read;
+        ListRoles => "iam:ListRoles", Read;
+        ListUserPolicies => "iam:ListUserPolicies", Read;
+        ListUserTags => "iam:ListUserTags", Read;
+        ListUsers => "iam:ListUsers", Read;
+        ListVirtualMFADevices => "iam:ListVirtualMFADevices", Read;
+        PutGroupPolicy => "iam:PutGroupPolicy", Write;
+        PutRolePermissionsBoundary => "iam:PutRolePermissionsBoundary", Write;
+        PutRolePolicy => "iam:PutRolePolicy", Write;
+        PutUserPermissionsBoundary => "iam:PutUserPermissionsBoundary", Write;
+        PutUserPolicy => "iam:PutUserPolicy", Write;
+        RemoveUserFromGroup => "iam:RemoveUserFromGroup", Write;
+        ResyncMFADevice => "iam:ResyncMFADevice", Write;
+        SetDefaultPolicyVersion => "iam:SetDefaultPolicyVersion", Write;
+        SimulateCustomPolicy => "iam:SimulateCustomPolicy", Read;
+        SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy", Read;
+        TagRole => "iam:TagRole", Write;
+        TagUser => "iam:TagUser", Write;
+        UntagRole => "iam:UntagRole", Write;
+        UntagUser => "iam:UntagUser", Write;
+        UpdateAccessKey => "iam:UpdateAccessKey", Write;
+        UpdateAssumeRolePolicy => "iam:UpdateAssumeRolePolicy", Write;
+    }
+}
+
+/// IAM (query protocol).
+pub(crate) struct Iam;
+
+/// An IAM call: the operation and its parameters.
+pub(crate) struct Call {
+    operation: IamOperation,
+    params: Vec<(String, String)>,
+}
+
+impl Service for Iam {
+    type Operation = IamOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "iam.amazonaws.com";
+    const TENANT_ONLY: bool = false;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<IamOperation>> {
+        let name = req.param("Action").unwrap_or_default();
+        let operation = IamOperation::from_name(name).ok_or_else(|| {
+            Unrouted::unknown(ApiError::sender(
+                400,
+                "InvalidAction",
+                format!("The action {name} is not valid for this web service."),
+            ))
+        })?;
+        Ok(Call { operation, params: req.params.clone() })
+    }
+
+    fn operation(call: &Call) -> IamOperation {
+        call.operation
+    }
+
+    /// IAM acts in the caller's own account, but a parameter may name another account's
+    /// principal or policy (`PolicySourceArn`, a policy ARN to attach).
+    fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
+        let Some(call) = call else { return Vec::new() };
+        call.params
+            .iter()
+            .filter_map(|(_, v)| v.strip_prefix("arn:aws:iam::"))
+            .filter_map(|rest| rest.split(':').next())
+            .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+            .map(|account| Named::Account(account.to_string()))
+            .collect()
+    }
+
+    /// Parameters minus secrets and policy text.
+    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+        let mut request_parameters = serde_json::Map::new();
+        for (k, v) in &call.params {
+            // Not the policy texts (documents, simulation inputs) nor MFA codes.
+            let omitted = ["Action", "Version", "PolicyDocument", "ResourcePolicy"]
+                .contains(&k.as_str())
+                || k.starts_with("AuthenticationCode")
+                || k.contains("PolicyInputList");
+            if !omitted {
+                request_parameters.insert(lower_first(k), Value::String(v.clone()));
+            }
+        }
+        Some(Value::Object(request_parameters))
+    }
+
+    fn authorization(
+        ctx: &Ctx<'_>,
+        _: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        let (state, caller, params) = (ctx.state, ctx.caller, &call.params);
+        let (action, mut resource) = action_and_resource(caller, params);
+        if call.operation == IamOperation::GetAccessKeyLastUsed {
+            // The key's owner is the resource.
+            let owner = param(params, "AccessKeyId").and_then(|k| {
+                let mut tx = state.store.read().ok()?;
+                tx.get_access_key(k).ok().flatten()
+            });
+            if let Some(k) = owner.filter(|k| k.account == caller.account && k.owner_kind == "user")
+            {
+                resource = format!("arn:aws:iam::{}:user/{}", caller.account, k.owner_key);
+            }
+        }
+        // As in AWS, GetSessionToken credentials reach IAM only with MFA.
+        if caller.session.as_ref().is_some_and(|s| s.role.is_none() && s.mfa_ms.is_none()) {
+            return Err(ApiError::sender(
+                403,
+                "AccessDenied",
+                format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
+            ));
+        }
+        let (context, multi) = iam_tag_context(state, caller, params, &resource)?;
+        Ok(Authorization::Checks(vec![Check { context, multi, ..Check::new(action, resource) }]))
+    }
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        _: &Request<'_>,
+        call: Call,
+        effect: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        handle(ctx, call.operation, &call.params, effect).map(Reply::xml)
+    }
+}
+
+/// Runs one IAM action for an authorized caller; a change stays in `effect.tx`, to commit with
+/// its audit event. Returns the XML body.
+fn handle<'s>(
+    ctx: &Ctx<'s>,
+    operation: IamOperation,
     params: &[(String, String)],
-    facts: &RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
+    effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
-    let action = param(params, "Action").unwrap_or_default().to_string();
+    let (store, root, caller) = (ctx.state.store.as_ref(), &ctx.state.root, ctx.caller);
+    let action = operation.name();
     let account = caller.account.clone();
-    let now = facts.time_ms;
+    let now = ctx.now();
+    let read_only = operation.access() == Access::Read;
     // Reads run on a snapshot, without the write lock; their event joins the group commit.
-    let mut tx: Box<dyn Tx + '_> = if facts.read_only {
-        Box::new(store::ReadOnly(store.read().map_err(db)?))
+    let mut tx: Box<dyn Tx + '_> = if read_only {
+        Box::new(store::ReadOnly(store.read()?))
     } else {
-        let mut tx = store.begin().map_err(db)?;
+        let mut tx = store.begin()?;
         // An account's IAM changes take turns, as on SQLite's single writer: each reads what
         // it checks (the user still exists, the policy's attachment count, a quota) and
         // writes what depends on it in one transaction, and on PostgreSQL's READ COMMITTED
         // two of them would otherwise both act on what the other is changing (an access key
         // created for a user being deleted, a lost attachment count, a boundary dropped by a
         // concurrent TagUser). The lock is held on a key no record has.
-        tx.get_record_for_update(&account, IAM_LOCK.0, IAM_LOCK.1).map_err(db)?;
+        tx.get_record_for_update(&account, IAM_LOCK.0, IAM_LOCK.1)?;
         tx
     };
     let mut secret_out: Option<String> = None;
-    let result: Option<String> = match action.as_str() {
+    let result: Option<String> = match action {
         "CreateUser" => {
             let name = required(params, "UserName")?;
             check_name(name, "userName")?;
@@ -335,7 +493,7 @@ pub fn handle(
             );
             let mut body = json!({
                 "UserName": name, "UserId": id, "Path": path,
-                "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": date(now),
+                "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
             });
             crate::services::iam::tags::merge(
                 &mut body,
@@ -363,18 +521,23 @@ pub fn handle(
         }
         "ListUsers" => {
             let prefix = param(params, "PathPrefix").unwrap_or("/");
-            let users: Vec<Record> = records(tx.as_mut(), &account, "user", "", 100_000)?
-                .into_iter()
-                .filter(|r| {
-                    r.body.get("Path").and_then(Value::as_str).unwrap_or("/").starts_with(prefix)
-                })
-                .collect();
+            let users: Vec<Record> =
+                crate::support::records::list(tx.as_mut(), &account, "user", "", 100_000)?
+                    .into_iter()
+                    .filter(|r| {
+                        r.body
+                            .get("Path")
+                            .and_then(Value::as_str)
+                            .unwrap_or("/")
+                            .starts_with(prefix)
+                    })
+                    .collect();
             Some(paged(params, "Users", members(&users, user_xml))?)
         }
         "DeleteUser" => {
             let name = required(params, "UserName")?;
             get_user(tx.as_mut(), &account, name)?;
-            let keys = tx.list_access_keys(&account, "user", name).map_err(db)?;
+            let keys = tx.list_access_keys(&account, "user", name)?;
             let policies = user_policies(tx.as_mut(), &account, name)?;
             let groups = crate::services::iam::groups::groups_of(tx.as_mut(), &account, name)?;
             let devices = crate::services::iam::mfa::devices_of(tx.as_mut(), &account, name)?;
@@ -386,14 +549,13 @@ pub fn handle(
                     "Cannot delete entity, must delete policies and access keys first.",
                 ));
             }
-            tx.delete_record(&account, "user", name).map_err(db)?;
+            tx.delete_record(&account, "user", name)?;
             None
         }
         "CreateAccessKey" => {
             let name = user_name_or_caller(params, caller)?;
             get_user(tx.as_mut(), &account, &name)?;
-            if tx.list_access_keys(&account, "user", &name).map_err(db)?.len() >= MAX_KEYS_PER_USER
-            {
+            if tx.list_access_keys(&account, "user", &name)?.len() >= MAX_KEYS_PER_USER {
                 return Err(ApiError::sender(
                     409,
                     "LimitExceeded",
@@ -402,7 +564,7 @@ pub fn handle(
             }
             let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
             let wrapped = root
-                .wrap(&crate::services::operator::secret_context(&key_id), secret.expose())
+                .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
                 .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
             tx.insert_access_key(&AccessKey {
                 access_key_id: key_id.clone(),
@@ -415,12 +577,11 @@ pub fn handle(
                 last_used_at_ms: None,
                 last_used_service: None,
                 last_used_region: None,
-            })
-            .map_err(db)?;
+            })?;
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
             let xml = format!(
                 "<AccessKey><UserName>{}</UserName><AccessKeyId>{key_id}</AccessKeyId><Status>Active</Status><SecretAccessKey>{}</SecretAccessKey><CreateDate>{}</CreateDate></AccessKey>",
-                xml_escape(&name), xml_escape(&secret_text), date(now)
+                xml_escape(&name), xml_escape(&secret_text), crate::support::time::iso8601(now)
             );
             secret_out = Some(key_id);
             Some(xml)
@@ -428,8 +589,7 @@ pub fn handle(
         "GetAccessKeyLastUsed" => {
             let key_id = required(params, "AccessKeyId")?;
             let key = tx
-                .get_access_key(key_id)
-                .map_err(db)?
+                .get_access_key(key_id)?
                 .filter(|k| k.account == account && k.owner_kind == "user")
                 .ok_or_else(|| {
                     no_such(&format!("The Access Key with id {key_id} cannot be found."))
@@ -437,7 +597,7 @@ pub fn handle(
             let used = match key.last_used_at_ms {
                 Some(at) => format!(
                     "<LastUsedDate>{}</LastUsedDate><ServiceName>{}</ServiceName><Region>{}</Region>",
-                    date(at),
+                    crate::support::time::iso8601(at),
                     xml_escape(key.last_used_service.as_deref().unwrap_or("N/A")),
                     xml_escape(key.last_used_region.as_deref().unwrap_or("N/A"))
                 ),
@@ -454,13 +614,13 @@ pub fn handle(
                 None => caller_user_name(caller).unwrap_or_default(),
             };
             get_user(tx.as_mut(), &account, &name)?;
-            let keys = tx.list_access_keys(&account, "user", &name).map_err(db)?;
+            let keys = tx.list_access_keys(&account, "user", &name)?;
             let items: Vec<String> = keys
                 .iter()
                 .map(|k| format!(
                     "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>{}</Status><CreateDate>{}</CreateDate></member>",
                     xml_escape(&name), k.access_key_id,
-                    if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, date(k.created_at_ms)
+                    if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, crate::support::time::iso8601(k.created_at_ms)
                 ))
                 .collect();
             Some(paged(params, "AccessKeyMetadata", items)?)
@@ -469,14 +629,13 @@ pub fn handle(
             let key_id = required(params, "AccessKeyId")?;
             // Only a user's own keys, in this account (root keys are the operator's business).
             let found = tx
-                .get_access_key(key_id)
-                .map_err(db)?
+                .get_access_key(key_id)?
                 .filter(|k| k.account == account && k.owner_kind == "user");
             if found.is_none() {
                 return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
             }
             if action == "DeleteAccessKey" {
-                tx.delete_access_key(key_id).map_err(db)?;
+                tx.delete_access_key(key_id)?;
             } else {
                 let status = match required(params, "Status")? {
                     "Active" => AccessKeyStatus::Active,
@@ -489,7 +648,7 @@ pub fn handle(
                         ))
                     }
                 };
-                tx.set_access_key_status(key_id, status).map_err(db)?;
+                tx.set_access_key_status(key_id, status)?;
             }
             None
         }
@@ -535,36 +694,12 @@ pub fn handle(
             }
         }
     };
-    // Parameters minus secrets and policy text; response elements without the secret.
-    let mut request_parameters = serde_json::Map::new();
-    for (k, v) in params {
-        // Not the policy texts (documents, simulation inputs) nor MFA codes.
-        let omitted = ["Action", "Version", "PolicyDocument", "ResourcePolicy"]
-            .contains(&k.as_str())
-            || k.starts_with("AuthenticationCode")
-            || k.contains("PolicyInputList");
-        if !omitted {
-            request_parameters.insert(lower_first(k), Value::String(v.clone()));
-        }
-    }
-    let response =
+    effect.response =
         secret_out.map(|id| json!({ "accessKey": { "accessKeyId": id, "status": "Active" } }));
-    let event = events::event(
-        facts,
-        Some(caller),
-        &account,
-        Some(Value::Object(request_parameters)),
-        response,
-        None,
-    )?;
-    if facts.read_only {
-        drop(tx);
-        pending.push((account, event));
-    } else {
-        events::append(tx.as_mut(), &account, &event)?;
-        tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    if !read_only {
+        effect.tx = Some(tx);
     }
-    Ok(wrap(&action, result, &facts.request_id))
+    Ok(wrap(action, result, &ctx.facts.request_id))
 }
 
 #[cfg(test)]

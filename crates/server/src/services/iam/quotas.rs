@@ -2,7 +2,6 @@
 //! `LimitExceeded` (409).
 
 use crate::error::ApiError;
-use crate::services::iam::records;
 
 /// Users per account.
 pub const USERS: usize = 5000;
@@ -42,7 +41,7 @@ pub fn check_count(
     quota: usize,
     name: &str,
 ) -> Result<(), ApiError> {
-    if records(tx, account, kind, "", quota)?.len() >= quota {
+    if crate::support::records::list(tx, account, kind, "", quota)?.len() >= quota {
         return Err(exceeded(format!("Cannot exceed quota for {name}: {quota}")));
     }
     Ok(())

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
 use crate::services::iam::inline::Owner;
 use crate::services::iam::quotas;
-use crate::services::iam::{db, records};
+
 use serde_json::Value;
 
 /// IAM's default quotas, as `GetAccountSummary` reports them.
@@ -49,16 +49,16 @@ fn entry(key: &str, value: usize) -> String {
 /// `GetAccountSummary`'s `<SummaryMap>`.
 fn summary(tx: &mut dyn store::ReadTx, account: &str) -> Result<String, ApiError> {
     let count = |tx: &mut dyn store::ReadTx, kind: &str| -> Result<usize, ApiError> {
-        Ok(records(tx, account, kind, "", ALL)?.len())
+        Ok(crate::support::records::list(tx, account, kind, "", ALL)?.len())
     };
-    let policies = records(tx, account, "policy", "", ALL)?;
+    let policies = crate::support::records::list(tx, account, "policy", "", ALL)?;
     let in_use: usize = policies
         .iter()
         .filter(|p| p.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) > 0)
         .count();
-    let devices = records(tx, account, "mfa", "", ALL)?;
+    let devices = crate::support::records::list(tx, account, "mfa", "", ALL)?;
     let devices_in_use = devices.iter().filter(|d| d.body.get("UserName").is_some()).count();
-    let root_keys = tx.list_access_keys(account, "root", account).map_err(db)?.len();
+    let root_keys = tx.list_access_keys(account, "root", account)?.len();
     let mut out = String::new();
     for (key, value) in [
         ("Users", count(tx, "user")?),
@@ -157,7 +157,7 @@ fn details(
     // Every item tagged with its list, so that one page can span the lists in order.
     let mut items: Vec<(u8, String)> = Vec::new();
     let mut attached_aws: Vec<String> = Vec::new();
-    for user in records(tx, account, "user", "", ALL)? {
+    for user in crate::support::records::list(tx, account, "user", "", ALL)? {
         let name = user.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::User, &name)?;
         let groups: String = crate::services::iam::groups::groups_of(tx, account, &name)?
@@ -178,7 +178,7 @@ fn details(
             ));
         }
     }
-    for group in records(tx, account, "group", "", ALL)? {
+    for group in crate::support::records::list(tx, account, "group", "", ALL)? {
         let name = group.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::Group, &name)?;
         let (attached, arns) = attached_list(tx, account, "group", &name)?;
@@ -194,7 +194,7 @@ fn details(
             ));
         }
     }
-    for role in records(tx, account, "role", "", ALL)? {
+    for role in crate::support::records::list(tx, account, "role", "", ALL)? {
         let name = role.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::Role, &name)?;
         let (attached, arns) = attached_list(tx, account, "role", &name)?;
@@ -225,7 +225,7 @@ fn details(
         }
     }
     if wants("LocalManagedPolicy") {
-        for policy in records(tx, account, "policy", "", ALL)? {
+        for policy in crate::support::records::list(tx, account, "policy", "", ALL)? {
             let default = text(&policy.body, "DefaultVersionId").to_string();
             let versions: String = crate::services::iam::managed::versions(tx, account, &policy.key)?
                 .iter()

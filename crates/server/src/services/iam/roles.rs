@@ -2,9 +2,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::{param, xml_escape};
-use crate::services::iam::{
-    check_name, create_entity, date, db, members, no_such, records, required,
-};
+use crate::services::iam::{check_name, create_entity, members, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
 
@@ -32,8 +30,7 @@ pub(crate) fn role_xml(body: &Value) -> String {
 
 /// A role's record.
 pub fn get_role(tx: &mut dyn store::ReadTx, account: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "role", name)
-        .map_err(db)?
+    tx.get_record(account, "role", name)?
         .ok_or_else(|| no_such(&format!("The role with name {name} cannot be found.")))
 }
 
@@ -104,7 +101,7 @@ pub fn handle(
                 );
                 let mut body = json!({
                     "RoleName": name, "RoleId": id, "Path": path,
-                    "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": date(now),
+                    "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
                     "AssumeRolePolicyDocument": trust, "MaxSessionDuration": max,
                 });
                 crate::services::iam::tags::merge(
@@ -132,16 +129,17 @@ pub fn handle(
             }
             "ListRoles" => {
                 let prefix = param(params, "PathPrefix").unwrap_or("/");
-                let roles: Vec<Record> = records(tx, account, "role", "", 100_000)?
-                    .into_iter()
-                    .filter(|r| {
-                        r.body
-                            .get("Path")
-                            .and_then(Value::as_str)
-                            .unwrap_or("/")
-                            .starts_with(prefix)
-                    })
-                    .collect();
+                let roles: Vec<Record> =
+                    crate::support::records::list(tx, account, "role", "", 100_000)?
+                        .into_iter()
+                        .filter(|r| {
+                            r.body
+                                .get("Path")
+                                .and_then(Value::as_str)
+                                .unwrap_or("/")
+                                .starts_with(prefix)
+                        })
+                        .collect();
                 Some(crate::services::iam::paged(params, "Roles", members(&roles, role_xml))?)
             }
             "DeleteRole" => {
@@ -154,7 +152,7 @@ pub fn handle(
                         "Cannot delete entity, must delete policies first.",
                     ));
                 }
-                tx.delete_record(account, "role", name).map_err(db)?;
+                tx.delete_record(account, "role", name)?;
                 None
             }
             "UpdateAssumeRolePolicy" => {
@@ -174,7 +172,7 @@ pub fn handle(
                     obj.insert("AssumeRolePolicyDocument".into(), Value::String(trust.into()));
                 }
                 role.updated_at_ms = now;
-                tx.put_record(&role, PutMode::Update).map_err(db)?;
+                tx.put_record(&role, PutMode::Update)?;
                 None
             }
             other => return Err(ApiError::internal(format!("`{other}` is not a role action"))),

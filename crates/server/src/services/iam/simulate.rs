@@ -275,7 +275,7 @@ pub fn handle(
                 _ => return Err(invalid(format!("{source} is not a user, group or role ARN"))),
             };
             let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-            if tx.get_record(account, kind, name).map_err(crate::services::iam::db)?.is_none() {
+            if tx.get_record(account, kind, name)?.is_none() {
                 return Err(ApiError::sender(
                     404,
                     "NoSuchEntity",

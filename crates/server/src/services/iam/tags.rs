@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
-use crate::services::iam::{db, no_such, required};
+use crate::services::iam::{no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Tx};
 
@@ -143,8 +143,7 @@ pub fn handle(
     let mut run = || -> Result<Option<String>, ApiError> {
         let name = required(params, name_param)?;
         let mut record = tx
-            .get_record(account, kind, name)
-            .map_err(db)?
+            .get_record(account, kind, name)?
             .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
         if action.starts_with("List") {
             return Ok(Some(crate::services::iam::paged(params, "Tags", members(&record.body))?));
@@ -163,7 +162,7 @@ pub fn handle(
             }
         }
         record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update).map_err(db)?;
+        tx.put_record(&record, PutMode::Update)?;
         Ok(None)
     };
     Some(run())

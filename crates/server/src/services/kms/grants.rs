@@ -3,10 +3,10 @@
 //! is strongly consistent), so grant tokens are accepted but add nothing.
 
 use super::keys::str_of;
-use super::{check, context_of, db, epoch, err, load, required, resolve, text, Check, Outcome};
+use super::{context_of, err, load, required, resolve, text, Call};
 use crate::error::ApiError;
-use crate::pipeline::events::RequestFacts;
 use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::State;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -100,11 +100,19 @@ fn constraints_hold(grant: &Value, context: Option<&[(String, String)]>) -> bool
 }
 
 fn grants_of(tx: &mut dyn store::ReadTx, key: &Record) -> Result<Vec<Record>, ApiError> {
-    crate::services::iam::records(
+    grants_in(tx, &key.account, &key.key)
+}
+
+fn grants_in(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    key_id: &str,
+) -> Result<Vec<Record>, ApiError> {
+    crate::support::records::list(
         tx,
-        &key.account,
+        account,
         "kms_grant",
-        &format!("{}/", key.key),
+        &format!("{key_id}/"),
         MAX_GRANTS_PER_KEY,
     )
 }
@@ -113,15 +121,16 @@ fn grants_of(tx: &mut dyn store::ReadTx, key: &Record) -> Result<Vec<Record>, Ap
 pub(crate) fn allows(
     state: &State,
     caller: &Caller,
-    key: &Record,
+    account: &str,
+    key_id: &str,
     operation: &str,
     context: Option<&[(String, String)]>,
 ) -> Result<bool, ApiError> {
     if !GRANT_OPERATIONS.contains(&operation) {
         return Ok(false);
     }
-    let mut tx = state.store.read().map_err(db)?;
-    Ok(grants_of(tx.as_mut(), key)?.iter().any(|g| {
+    let mut tx = state.store.read()?;
+    Ok(grants_in(tx.as_mut(), account, key_id)?.iter().any(|g| {
         let ops = g.body.get("Operations").and_then(Value::as_array);
         is_principal(caller, &str_of(&g.body, "GranteePrincipal"))
             && ops.is_some_and(|o| o.iter().any(|x| x.as_str() == Some(operation)))
@@ -137,23 +146,6 @@ fn entry(grant: &Record) -> Value {
     out
 }
 
-/// Runs a grant operation; `None` when `operation` is not one of them.
-pub fn handle<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
-) -> Option<Result<Value, ApiError>> {
-    const ACTIONS: &[&str] =
-        &["CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant"];
-    if !ACTIONS.contains(&operation) {
-        return None;
-    }
-    Some(run(state, caller, operation, input, facts, outcome))
-}
-
 fn parse_token(token: &str) -> Option<(String, String, String)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
     let text = String::from_utf8(raw).ok()?;
@@ -164,21 +156,21 @@ fn parse_token(token: &str) -> Option<(String, String, String)> {
     }
 }
 
-fn run<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
+/// Runs a grant operation, authorized (its key is in `call.keys`, but for `RetireGrant`, which
+/// the grant itself authorizes).
+pub(super) fn run<'s>(
+    ctx: &Ctx<'s>,
+    call: &Call,
+    effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
+    let (state, caller, input) = (ctx.state, ctx.caller, &call.input);
+    let operation = call.operation.name();
+    let now = ctx.now();
     match operation {
         "ListRetirableGrants" => {
             let retiring = required(input, "RetiringPrincipal")?;
-            check(state, caller, operation, facts, &Check::default())?;
-            let mut tx = state.store.read().map_err(db)?;
-            let grants: Vec<Value> = crate::services::iam::records(
+            let mut tx = state.store.read()?;
+            let grants: Vec<Value> = crate::support::records::list(
                 tx.as_mut(),
                 &caller.account,
                 "kms_grant",
@@ -198,7 +190,7 @@ fn run<'s>(
                         err("InvalidGrantTokenException", "The grant token is not valid.")
                     })?,
                     (None, Some(k), Some(g)) => {
-                        let mut tx = state.store.read().map_err(db)?;
+                        let mut tx = state.store.read()?;
                         let key_ref = resolve(tx.as_mut(), &caller.account, k)?;
                         (key_ref.account, key_ref.key_id, g.to_string())
                     }
@@ -209,14 +201,14 @@ fn run<'s>(
                         ))
                     }
                 };
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = state.store.begin()?;
             let key_ref =
                 super::KeyRef { account: account.clone(), key_id: key_id.clone(), alias: None };
+            ctx.touch(&key_ref.account);
             let key = load(tx.as_mut(), &key_ref, now)?;
-            outcome.key(&key);
+            effect.resources = vec![super::keys::resource(&key)];
             let grant = tx
-                .get_record_for_update(&account, "kms_grant", &format!("{key_id}/{grant_id}"))
-                .map_err(db)?
+                .get_record_for_update(&account, "kms_grant", &format!("{key_id}/{grant_id}"))?
                 .ok_or_else(|| {
                     err("NotFoundException", format!("Grant ID {grant_id} not found"))
                 })?;
@@ -237,31 +229,22 @@ fn run<'s>(
                     format!("User: {} is not allowed to retire grant {grant_id}", caller.arn),
                 ));
             }
-            outcome.param("keyId", json!(str_of(&key.body, "Arn")));
-            outcome.param("grantId", json!(grant_id));
-            tx.delete_record(&account, "kms_grant", &format!("{key_id}/{grant_id}")).map_err(db)?;
-            outcome.tx = Some(tx);
+            effect.param("keyId", json!(str_of(&key.body, "Arn")));
+            effect.param("grantId", json!(grant_id));
+            tx.delete_record(&account, "kms_grant", &format!("{key_id}/{grant_id}"))?;
+            effect.tx = Some(tx);
             Ok(json!({}))
         }
         _ => {
             let key_id = required(input, "KeyId")?;
-            outcome.param("keyId", json!(key_id));
-            let mut tx = state.store.begin().map_err(db)?;
-            let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
-            let key = load(tx.as_mut(), &key_ref, now)?;
-            outcome.key(&key);
+            effect.param("keyId", json!(key_id));
+            let (_, key) = call.key(0)?;
+            let mut tx = state.store.begin()?;
             match operation {
                 "ListGrants" => {
-                    check(
-                        state,
-                        caller,
-                        operation,
-                        facts,
-                        &Check { key: Some(&key), key_ref: Some(&key_ref), ..Check::default() },
-                    )?;
                     let grant_id = text(input, "GrantId");
                     let grantee = text(input, "GranteePrincipal");
-                    let grants: Vec<Value> = grants_of(tx.as_mut(), &key)?
+                    let grants: Vec<Value> = grants_of(tx.as_mut(), key)?
                         .iter()
                         .filter(|g| grant_id.is_none_or(|id| str_of(&g.body, "GrantId") == id))
                         .filter(|g| {
@@ -273,26 +256,19 @@ fn run<'s>(
                 }
                 "RevokeGrant" => {
                     let grant_id = required(input, "GrantId")?;
-                    outcome.param("grantId", json!(grant_id));
-                    check(
-                        state,
-                        caller,
-                        operation,
-                        facts,
-                        &Check { key: Some(&key), key_ref: Some(&key_ref), ..Check::default() },
-                    )?;
+                    effect.param("grantId", json!(grant_id));
                     let k = format!("{}/{grant_id}", key.key);
-                    if tx.get_record(&key.account, "kms_grant", &k).map_err(db)?.is_none() {
+                    if tx.get_record(&key.account, "kms_grant", &k)?.is_none() {
                         return Err(err(
                             "NotFoundException",
                             format!("Grant ID {grant_id} not found"),
                         ));
                     }
-                    tx.delete_record(&key.account, "kms_grant", &k).map_err(db)?;
-                    outcome.tx = Some(tx);
+                    tx.delete_record(&key.account, "kms_grant", &k)?;
+                    effect.tx = Some(tx);
                     Ok(json!({}))
                 }
-                _ => create(state, caller, input, facts, outcome, tx, &key_ref, &key),
+                _ => create(ctx, input, effect, tx, key),
             }
         }
     }
@@ -307,18 +283,14 @@ fn paged(input: &Value, grants: Vec<Value>) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn create<'s>(
-    state: &'s State,
-    caller: &Caller,
+    ctx: &Ctx<'s>,
     input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
+    effect: &mut Effect<'s>,
     mut tx: Box<dyn store::Tx + 's>,
-    key_ref: &super::KeyRef,
     key: &Record,
 ) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
+    let (caller, now) = (ctx.caller, ctx.now());
     let grantee = text(input, "GranteePrincipal").unwrap_or_default().to_string();
     if grantee.is_empty() || !grantee.starts_with("arn:aws:") {
         return Err(err(
@@ -352,28 +324,17 @@ fn create<'s>(
         }
     }
     let name = text(input, "Name").unwrap_or_default().to_string();
-    outcome.param("granteePrincipal", json!(grantee));
-    outcome.param("operations", json!(operations));
+    effect.param("granteePrincipal", json!(grantee));
+    effect.param("operations", json!(operations));
     if !retiring.is_empty() {
-        outcome.param("retiringPrincipal", json!(retiring));
+        effect.param("retiringPrincipal", json!(retiring));
     }
     if let Some(c) = &constraints {
-        outcome.param("constraints", c.clone());
+        effect.param("constraints", c.clone());
     }
-    let mut extra = Check { key: Some(key), key_ref: Some(key_ref), ..Check::default() };
-    extra.multi.push(("kms:GrantOperations".into(), operations.clone()));
-    extra.context.push(("kms:GranteePrincipal".into(), grantee.clone()));
-    if !retiring.is_empty() {
-        extra.context.push(("kms:RetiringPrincipal".into(), retiring.clone()));
-    }
-    extra.context.push(("kms:GrantIsForAWSResource".into(), "false".into()));
-    if !constraint_types.is_empty() {
-        extra.multi.push(("kms:GrantConstraintType".into(), constraint_types));
-    }
-    check(state, caller, "CreateGrant", facts, &extra)?;
     // A key's grants are created one at a time, so the quota and a named grant's idempotency
     // hold against concurrent CreateGrants (a client's retry racing its first try).
-    tx.get_record_for_update(&key.account, "kms_key", &key.key).map_err(db)?;
+    tx.get_record_for_update(&key.account, "kms_key", &key.key)?;
     let existing = grants_of(tx.as_mut(), key)?;
     if existing.len() >= MAX_GRANTS_PER_KEY {
         return Err(err("LimitExceededException", "The key has too many grants."));
@@ -395,7 +356,7 @@ fn create<'s>(
     let token = reissue(&key.account, &key.key, &grant_id);
     let mut body = json!({
         "KeyId": str_of(&key.body, "Arn"), "GrantId": grant_id, "Name": name,
-        "CreationDate": epoch(now), "GranteePrincipal": grantee,
+        "CreationDate": crate::support::time::epoch_seconds(now), "GranteePrincipal": grantee,
         "IssuingAccount": format!("arn:aws:iam::{}:root", caller.account),
         "Operations": operations,
         "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
@@ -416,9 +377,9 @@ fn create<'s>(
         body,
         updated_at_ms: now,
     };
-    tx.put_record(&record, PutMode::Create).map_err(db)?;
-    outcome.tx = Some(tx);
-    outcome.response_elements = Some(json!({ "grantId": grant_id }));
+    tx.put_record(&record, PutMode::Create)?;
+    effect.tx = Some(tx);
+    effect.response = Some(json!({ "grantId": grant_id }));
     Ok(json!({ "GrantId": grant_id, "GrantToken": token }))
 }
 

@@ -2,58 +2,14 @@
 //! and disable, scheduled deletion, aliases, tags, key policies, rotation, public keys, and
 //! importing key material (BYOK).
 
-use super::{b64, check, db, epoch, err, load, required, resolve, text, Check, Outcome};
+use super::{b64, err, plain_check, required, text, Call, KmsOperation};
 use crate::error::ApiError;
-use crate::pipeline::events::RequestFacts;
 use crate::pipeline::identity::Caller;
-use crate::pipeline::State;
+use crate::pipeline::service::{Access, Check, Ctx, Effect, Operation};
 use base64::Engine;
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
 use store::{PutMode, Record};
-
-/// Operations that change nothing.
-pub const READ_ONLY: &[&str] = &[
-    "DescribeKey",
-    "ListKeys",
-    "ListAliases",
-    "ListResourceTags",
-    "GetKeyPolicy",
-    "ListKeyPolicies",
-    "GetKeyRotationStatus",
-    "ListKeyRotations",
-    "GetPublicKey",
-];
-
-const ACTIONS: &[&str] = &[
-    "CreateKey",
-    "DescribeKey",
-    "ListKeys",
-    "EnableKey",
-    "DisableKey",
-    "ScheduleKeyDeletion",
-    "CancelKeyDeletion",
-    "UpdateKeyDescription",
-    "CreateAlias",
-    "UpdateAlias",
-    "DeleteAlias",
-    "ListAliases",
-    "TagResource",
-    "UntagResource",
-    "ListResourceTags",
-    "GetKeyPolicy",
-    "PutKeyPolicy",
-    "ListKeyPolicies",
-    "EnableKeyRotation",
-    "DisableKeyRotation",
-    "GetKeyRotationStatus",
-    "RotateKeyOnDemand",
-    "ListKeyRotations",
-    "GetPublicKey",
-    "GetParametersForImport",
-    "ImportKeyMaterial",
-    "DeleteImportedKeyMaterial",
-];
 
 /// Most on-demand rotations of one key (AWS's quota).
 pub const MAX_ON_DEMAND_ROTATIONS: usize = 10;
@@ -138,7 +94,7 @@ pub(crate) fn metadata(record: &Record) -> Value {
             obj.insert("MacAlgorithms".into(), json!(mac));
         }
         if let Some(d) = b.get("DeletionMs").and_then(Value::as_i64) {
-            obj.insert("DeletionDate".into(), epoch(d));
+            obj.insert("DeletionDate".into(), crate::support::time::epoch_seconds(d));
             obj.insert(
                 "PendingDeletionWindowInDays".into(),
                 b.get("PendingWindowInDays").cloned().unwrap_or(Value::Null),
@@ -151,7 +107,7 @@ pub(crate) fn metadata(record: &Record) -> Value {
                 .unwrap_or("KEY_MATERIAL_DOES_NOT_EXPIRE");
             obj.insert("ExpirationModel".into(), json!(model));
             if let Some(v) = b.get("ValidToMs").and_then(Value::as_i64) {
-                obj.insert("ValidTo".into(), epoch(v));
+                obj.insert("ValidTo".into(), crate::support::time::epoch_seconds(v));
             }
         }
         if let Some(v) = current_version(b) {
@@ -260,12 +216,10 @@ fn default_policy(account: &str) -> String {
 /// A key policy must be a valid resource policy, and (unless the caller bypasses the check)
 /// must still let the caller change it.
 fn check_policy(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     record: &Record,
     policy_text: &str,
     input: &Value,
-    facts: &RequestFacts,
 ) -> Result<(), ApiError> {
     if policy_text.chars().filter(|c| !c.is_whitespace()).count() > 32_768 {
         return Err(err("LimitExceededException", "The key policy is larger than 32 KB."));
@@ -281,13 +235,18 @@ fn check_policy(
     if let Some(obj) = trial.body.as_object_mut() {
         obj.insert("Policy".into(), json!(policy_text));
     }
-    check(state, caller, "PutKeyPolicy", facts, &Check { key: Some(&trial), ..Check::default() })
-        .map_err(|_| {
+    // A question about the new policy, not the request's authorization: it touches no log.
+    let key_ref =
+        super::KeyRef { account: record.account.clone(), key_id: record.key.clone(), alias: None };
+    let question = super::key_check(ctx.caller, "PutKeyPolicy", &trial, &key_ref, Vec::new(), None);
+    crate::pipeline::authorize::evaluate(ctx.state, ctx.caller, ctx.facts, &question).map_err(
+        |_| {
             err(
                 "MalformedPolicyDocumentException",
                 "The new key policy will not allow you to update the key policy in the future.",
             )
-        })
+        },
+    )
 }
 
 fn tags_input(input: &Value) -> Result<Vec<(String, String)>, ApiError> {
@@ -363,7 +322,7 @@ fn paged(name: &str, (items, next): (Vec<Value>, Option<String>)) -> Value {
     out
 }
 
-fn check_alias_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_alias_name(name: &str) -> Result<(), ApiError> {
     let ok = name.starts_with("alias/")
         && name.len() > 6
         && name.len() <= 256
@@ -383,67 +342,32 @@ fn check_alias_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Runs a key operation; `None` when `operation` is not one of them.
-pub fn handle<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
-) -> Option<Result<Value, ApiError>> {
-    if !ACTIONS.contains(&operation) {
-        return None;
-    }
-    Some(run(state, caller, operation, input, facts, outcome))
-}
-
-fn run<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
+/// Runs a key operation, authorized (the keys its checks were about are in `call.keys`).
+pub(super) fn run<'s>(
+    ctx: &Ctx<'s>,
+    call: &Call,
+    effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
-    let account = caller.account.clone();
-    match operation {
-        "CreateKey" => create_key(state, caller, input, facts, outcome),
-        "ListKeys" => {
-            check(state, caller, operation, facts, &Check::default())?;
-            let mut tx = state.store.read().map_err(db)?;
+    use KmsOperation as K;
+    let (state, now, input) = (ctx.state, ctx.now(), &call.input);
+    let account = ctx.caller.account.clone();
+    match call.operation {
+        K::CreateKey => create_key(ctx, input, effect),
+        K::ListKeys => {
+            let mut tx = state.store.read()?;
             let keys: Vec<Value> =
-                crate::services::iam::records(tx.as_mut(), &account, "kms_key", "", 1_000_000)?
+                crate::support::records::list(tx.as_mut(), &account, "kms_key", "", 1_000_000)?
                     .iter()
                     .filter(|r| !deleted(&r.body, now))
                     .map(|r| json!({ "KeyId": r.key, "KeyArn": str_of(&r.body, "Arn") }))
                     .collect();
             Ok(paged("Keys", page(input, keys, 100)?))
         }
-        "ListAliases" => {
-            let mut tx = state.store.read().map_err(db)?;
-            let filter = match text(input, "KeyId") {
-                Some(k) => {
-                    let key_ref = resolve(tx.as_mut(), &account, k)?;
-                    let record = load(tx.as_mut(), &key_ref, now)?;
-                    outcome.key(&record);
-                    check(
-                        state,
-                        caller,
-                        operation,
-                        facts,
-                        &Check { key: Some(&record), key_ref: Some(&key_ref), ..Check::default() },
-                    )?;
-                    Some(key_ref.key_id)
-                }
-                None => {
-                    check(state, caller, operation, facts, &Check::default())?;
-                    None
-                }
-            };
+        K::ListAliases => {
+            let filter = call.keys.first().map(|(key_ref, _)| key_ref.key_id.clone());
+            let mut tx = state.store.read()?;
             let aliases: Vec<Value> =
-                crate::services::iam::records(tx.as_mut(), &account, "kms_alias", "", 1_000_000)?
+                crate::support::records::list(tx.as_mut(), &account, "kms_alias", "", 1_000_000)?
                     .iter()
                     .filter(|r| {
                         filter.as_deref().is_none_or(|k| str_of(&r.body, "TargetKeyId") == k)
@@ -452,22 +376,21 @@ fn run<'s>(
                     .collect();
             Ok(paged("Aliases", page(input, aliases, 50)?))
         }
-        "CreateAlias" | "UpdateAlias" | "DeleteAlias" => {
-            alias_change(state, caller, operation, input, facts, outcome)
-        }
-        _ => key_operation(state, caller, operation, input, facts, outcome),
+        K::CreateAlias | K::UpdateAlias | K::DeleteAlias => alias_change(ctx, call, effect),
+        _ => key_operation(ctx, call, effect),
     }
 }
 
-fn create_key<'s>(
-    state: &'s State,
-    caller: &Caller,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
-) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
-    let account = caller.account.clone();
+/// What `CreateKey` asks for, checked.
+struct KeyPlan {
+    spec: String,
+    usage: String,
+    origin: String,
+    description: String,
+    tags: Vec<(String, String)>,
+}
+
+fn key_plan(input: &Value) -> Result<KeyPlan, ApiError> {
     let spec = text(input, "KeySpec")
         .or_else(|| text(input, "CustomerMasterKeySpec"))
         .unwrap_or("SYMMETRIC_DEFAULT")
@@ -531,23 +454,39 @@ fn create_key<'s>(
         return Err(err("ValidationException", "Description is at most 8192 characters."));
     }
     let tags = tags_input(input)?;
+    Ok(KeyPlan { spec, usage, origin, description, tags })
+}
+
+/// `kms:CreateKey`, by identity policies, with the new key's spec, usage, origin and tags.
+pub(super) fn create_key_check(caller: &Caller, input: &Value) -> Result<Check, ApiError> {
+    let plan = key_plan(input)?;
     let mut context = Vec::new();
     let mut multi = Vec::new();
-    for (k, v) in &tags {
+    for (k, v) in &plan.tags {
         context.push((format!("aws:RequestTag/{k}"), v.clone()));
     }
-    if !tags.is_empty() {
-        multi.push(("aws:TagKeys".to_string(), tags.iter().map(|(k, _)| k.clone()).collect()));
+    if !plan.tags.is_empty() {
+        multi.push(("aws:TagKeys".to_string(), plan.tags.iter().map(|(k, _)| k.clone()).collect()));
     }
-    context.push(("kms:KeySpec".into(), spec.clone()));
-    context.push(("kms:KeyUsage".into(), usage.clone()));
-    context.push(("kms:KeyOrigin".into(), origin.clone()));
-    check(state, caller, "CreateKey", facts, &Check { context, multi, ..Check::default() })?;
+    context.push(("kms:KeySpec".into(), plan.spec));
+    context.push(("kms:KeyUsage".into(), plan.usage));
+    context.push(("kms:KeyOrigin".into(), plan.origin));
+    Ok(plain_check(caller, "CreateKey", context, multi))
+}
 
+fn create_key<'s>(
+    ctx: &Ctx<'s>,
+    input: &Value,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
+    let now = facts.time_ms;
+    let account = caller.account.clone();
+    let KeyPlan { spec, usage, origin, description, tags } = key_plan(input)?;
     let key_id = crate::support::ids::uuid();
     let arn = format!("arn:aws:kms:{}:{account}:key/{key_id}", facts.region);
     let mut body = json!({
-        "KeyId": key_id, "Arn": arn, "CreationDate": epoch(now), "CreationMs": now,
+        "KeyId": key_id, "Arn": arn, "CreationDate": crate::support::time::epoch_seconds(now), "CreationMs": now,
         "Description": description, "KeyUsage": usage, "KeySpec": spec, "Origin": origin,
         "KeyState": if origin == "EXTERNAL" { "PendingImport" } else { "Enabled" },
         "Versions": [], "Aliases": [], "Tags": [],
@@ -563,7 +502,7 @@ fn create_key<'s>(
     };
     let policy_text = match text(input, "Policy") {
         Some(p) => {
-            check_policy(state, caller, &record, p, input, facts)?;
+            check_policy(ctx, &record, p, input)?;
             p.to_string()
         }
         None => default_policy(&account),
@@ -581,16 +520,30 @@ fn create_key<'s>(
             set(&mut record.body, "PublicKey", json!(b64().encode(p)));
         }
     }
-    let mut tx = state.store.begin().map_err(db)?;
-    tx.put_record(&record, PutMode::Create).map_err(db)?;
-    outcome.tx = Some(tx);
-    outcome.key(&record);
-    outcome.param("keySpec", json!(spec));
-    outcome.param("keyUsage", json!(usage));
-    outcome.param("origin", json!(origin));
-    outcome.param("description", json!(str_of(&record.body, "Description")));
-    outcome.response_elements = Some(json!({ "keyMetadata": { "keyId": key_id, "arn": arn } }));
+    let mut tx = state.store.begin()?;
+    tx.put_record(&record, PutMode::Create)?;
+    effect.tx = Some(tx);
+    effect.resources = vec![resource(&record)];
+    effect.param("keySpec", json!(spec));
+    effect.param("keyUsage", json!(usage));
+    effect.param("origin", json!(origin));
+    effect.param("description", json!(str_of(&record.body, "Description")));
+    effect.response = Some(json!({ "keyMetadata": { "keyId": key_id, "arn": arn } }));
     Ok(json!({ "KeyMetadata": metadata(&record) }))
+}
+
+/// CloudTrail's `resources` entry of a key.
+pub(super) fn resource(record: &Record) -> audit::event::Resource {
+    audit::event::Resource {
+        account_id: Some(record.account.clone()),
+        resource_type: Some("AWS::KMS::Key".into()),
+        arn: Some(str_of(&record.body, "Arn")),
+    }
+}
+
+/// An alias's ARN.
+pub(super) fn alias_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:{name}")
 }
 
 /// New key material for a spec: (secret material, public key DER for asymmetric keys).
@@ -612,142 +565,114 @@ fn new_material(spec: &str) -> Result<(crypto::SecretBytes, Option<Vec<u8>>), Ap
 }
 
 fn alias_change<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
+    ctx: &Ctx<'s>,
+    call: &Call,
+    effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
-    let account = caller.account.clone();
+    use KmsOperation as K;
+    let (state, op, input) = (ctx.state, call.operation, &call.input);
+    let now = ctx.now();
+    let account = ctx.caller.account.clone();
     let name = required(input, "AliasName")?.to_string();
-    check_alias_name(&name)?;
-    let alias_arn = format!("arn:aws:kms:{}:{account}:{name}", facts.region);
-    outcome.param("aliasName", json!(name));
-    let mut tx = state.store.begin().map_err(db)?;
-    let existing = tx.get_record_for_update(&account, "kms_alias", &name).map_err(db)?;
-    // The alias itself is authorized by identity policies (on its ARN); each key it touches by
-    // its key policy.
-    let alias_check = |op: &str| {
-        crate::pipeline::authorize::authorize(
-            state,
-            caller,
-            &format!("kms:{op}"),
-            &alias_arn,
-            facts,
-            &crate::pipeline::authorize::AuthzExtra::default(),
-        )
-        .map_err(|e| err("AccessDeniedException", e.message))
+    let alias_arn = alias_arn(&ctx.facts.region, &account, &name);
+    effect.param("aliasName", json!(name));
+    let mut tx = state.store.begin()?;
+    let existing = tx.get_record_for_update(&account, "kms_alias", &name)?;
+    // A key authorization read, read again under its lock.
+    let lock = |tx: &mut dyn store::Tx, key_id: &str| -> Result<Option<Record>, ApiError> {
+        Ok(tx
+            .get_record_for_update(&account, "kms_key", key_id)?
+            .filter(|r| !deleted(&r.body, now)))
     };
-    let load_target =
-        |tx: &mut dyn store::Tx, id: &str| -> Result<(super::KeyRef, Record), ApiError> {
-            let key_ref = resolve(tx, &account, id)?;
-            if key_ref.alias.is_some() || key_ref.account != account {
-                return Err(err(
-                    "ValidationException",
-                    "TargetKeyId must be a key id or key ARN of this account.",
-                ));
-            }
-            let record = tx
-                .get_record_for_update(&key_ref.account, "kms_key", &key_ref.key_id)
-                .map_err(db)?
-                .filter(|r| !deleted(&r.body, now))
-                .ok_or_else(|| err("NotFoundException", format!("Key '{id}' does not exist")))?;
-            Ok((key_ref, record))
-        };
-    let mut touched: Vec<Record> = Vec::new();
-    match operation {
-        "CreateAlias" => {
-            if existing.is_some() {
-                return Err(err(
-                    "AlreadyExistsException",
-                    format!("An alias with the name {alias_arn} already exists"),
-                ));
-            }
-            let target = required(input, "TargetKeyId")?;
-            let (key_ref, record) = load_target(tx.as_mut(), target)?;
-            alias_check(operation)?;
-            check(
-                state,
-                caller,
-                operation,
-                facts,
-                &Check { key: Some(&record), key_ref: Some(&key_ref), ..Check::default() },
-            )?;
-            if str_of(&record.body, "KeyState") == "PendingDeletion" {
-                return Err(err("KMSInvalidStateException", "The key is pending deletion."));
-            }
-            outcome.param("targetKeyId", json!(target));
-            let alias = Record {
-                account: account.clone(),
-                kind: "kms_alias".into(),
-                key: name.clone(),
-                format_version: 1,
-                body: json!({
-                    "AliasName": name, "AliasArn": alias_arn, "TargetKeyId": key_ref.key_id,
-                    "CreationDate": epoch(now), "LastUpdatedDate": epoch(now),
-                }),
-                updated_at_ms: now,
-            };
-            tx.put_record(&alias, PutMode::Create).map_err(db)?;
-            let mut record = record;
-            let mut aliases = aliases_of(&record.body);
-            aliases.push(name.clone());
-            set(&mut record.body, "Aliases", json!(aliases));
-            touched.push(record);
+    // The key an alias pointed at when it was authorized may have changed since (a concurrent
+    // UpdateAlias): the one it points at now is checked too.
+    let recheck = |key: &Record, key_ref: &super::KeyRef| -> Result<(), ApiError> {
+        let authorized = call.keys.iter().any(|(_, r)| r.key == key.key);
+        if authorized {
+            return Ok(());
         }
-        "UpdateAlias" => {
-            let mut alias = existing.ok_or_else(|| {
-                err("NotFoundException", format!("Alias {alias_arn} is not found."))
-            })?;
-            let target = required(input, "TargetKeyId")?;
-            let (key_ref, new_key) = load_target(tx.as_mut(), target)?;
-            let old_ref = super::KeyRef {
-                account: account.clone(),
-                key_id: str_of(&alias.body, "TargetKeyId"),
-                alias: None,
-            };
-            let old_key =
-                tx.get_record_for_update(&account, "kms_key", &old_ref.key_id).map_err(db)?;
-            alias_check(operation)?;
-            check(
-                state,
-                caller,
-                operation,
-                facts,
-                &Check { key: Some(&new_key), key_ref: Some(&key_ref), ..Check::default() },
-            )?;
-            if let Some(old) = &old_key {
-                check(
-                    state,
-                    caller,
-                    operation,
-                    facts,
-                    &Check { key: Some(old), key_ref: Some(&old_ref), ..Check::default() },
-                )?;
-                let same_kind = str_of(&old.body, "KeyUsage") == str_of(&new_key.body, "KeyUsage")
-                    && (str_of(&old.body, "KeySpec") == "SYMMETRIC_DEFAULT")
-                        == (str_of(&new_key.body, "KeySpec") == "SYMMETRIC_DEFAULT");
-                if !same_kind {
+        ctx.authorize(&super::key_check(ctx.caller, op.name(), key, key_ref, Vec::new(), None))
+            .map_err(super::denied)
+    };
+    let mut touched: Vec<Record> = Vec::new();
+    let target = text(input, "TargetKeyId").unwrap_or_default();
+    match op {
+        K::CreateAlias | K::UpdateAlias => {
+            let mut alias = match (op, existing) {
+                (K::CreateAlias, Some(_)) => {
                     return Err(err(
-                        "ValidationException",
-                        "An alias can only move to a key of the same type and usage.",
-                    ));
+                        "AlreadyExistsException",
+                        format!("An alias with the name {alias_arn} already exists"),
+                    ))
+                }
+                (K::CreateAlias, None) => None,
+                (_, Some(alias)) => Some(alias),
+                (_, None) => {
+                    return Err(err(
+                        "NotFoundException",
+                        format!("Alias {alias_arn} is not found."),
+                    ))
+                }
+            };
+            let (key_ref, _) = call.key(0)?;
+            let mut new_key = lock(tx.as_mut(), &key_ref.key_id)?.ok_or_else(|| {
+                err("NotFoundException", format!("Key '{target}' does not exist"))
+            })?;
+            effect.param("targetKeyId", json!(target));
+            match &mut alias {
+                None => {
+                    if str_of(&new_key.body, "KeyState") == "PendingDeletion" {
+                        return Err(err(
+                            "KMSInvalidStateException",
+                            "The key is pending deletion.",
+                        ));
+                    }
+                    let record = Record {
+                        account: account.clone(),
+                        kind: "kms_alias".into(),
+                        key: name.clone(),
+                        format_version: 1,
+                        body: json!({
+                            "AliasName": name, "AliasArn": alias_arn, "TargetKeyId": key_ref.key_id,
+                            "CreationDate": crate::support::time::epoch_seconds(now), "LastUpdatedDate": crate::support::time::epoch_seconds(now),
+                        }),
+                        updated_at_ms: now,
+                    };
+                    tx.put_record(&record, PutMode::Create)?;
+                }
+                Some(alias) => {
+                    let old_ref = super::KeyRef {
+                        account: account.clone(),
+                        key_id: str_of(&alias.body, "TargetKeyId"),
+                        alias: None,
+                    };
+                    if let Some(mut old) = lock(tx.as_mut(), &old_ref.key_id)? {
+                        recheck(&old, &old_ref)?;
+                        let same_kind = str_of(&old.body, "KeyUsage")
+                            == str_of(&new_key.body, "KeyUsage")
+                            && (str_of(&old.body, "KeySpec") == "SYMMETRIC_DEFAULT")
+                                == (str_of(&new_key.body, "KeySpec") == "SYMMETRIC_DEFAULT");
+                        if !same_kind {
+                            return Err(err(
+                                "ValidationException",
+                                "An alias can only move to a key of the same type and usage.",
+                            ));
+                        }
+                        let kept: Vec<String> =
+                            aliases_of(&old.body).into_iter().filter(|a| a != &name).collect();
+                        set(&mut old.body, "Aliases", json!(kept));
+                        touched.push(old);
+                    }
+                    set(&mut alias.body, "TargetKeyId", json!(key_ref.key_id));
+                    set(
+                        &mut alias.body,
+                        "LastUpdatedDate",
+                        crate::support::time::epoch_seconds(now),
+                    );
+                    alias.updated_at_ms = now;
+                    tx.put_record(alias, PutMode::Update)?;
                 }
             }
-            outcome.param("targetKeyId", json!(target));
-            set(&mut alias.body, "TargetKeyId", json!(key_ref.key_id));
-            set(&mut alias.body, "LastUpdatedDate", epoch(now));
-            alias.updated_at_ms = now;
-            tx.put_record(&alias, PutMode::Update).map_err(db)?;
-            if let Some(mut old) = old_key {
-                let kept: Vec<String> =
-                    aliases_of(&old.body).into_iter().filter(|a| a != &name).collect();
-                set(&mut old.body, "Aliases", json!(kept));
-                touched.push(old);
-            }
-            let mut new_key = new_key;
             let mut aliases = aliases_of(&new_key.body);
             aliases.push(name.clone());
             set(&mut new_key.body, "Aliases", json!(aliases));
@@ -762,110 +687,54 @@ fn alias_change<'s>(
                 key_id: str_of(&alias.body, "TargetKeyId"),
                 alias: Some(name.clone()),
             };
-            alias_check(operation)?;
-            if let Some(mut key) =
-                tx.get_record_for_update(&account, "kms_key", &key_ref.key_id).map_err(db)?
-            {
-                check(
-                    state,
-                    caller,
-                    operation,
-                    facts,
-                    &Check { key: Some(&key), key_ref: Some(&key_ref), ..Check::default() },
-                )?;
+            if let Some(mut key) = lock(tx.as_mut(), &key_ref.key_id)? {
+                recheck(&key, &key_ref)?;
                 let kept: Vec<String> =
                     aliases_of(&key.body).into_iter().filter(|a| a != &name).collect();
                 set(&mut key.body, "Aliases", json!(kept));
                 touched.push(key);
             }
-            tx.delete_record(&account, "kms_alias", &name).map_err(db)?;
+            tx.delete_record(&account, "kms_alias", &name)?;
         }
     }
     for mut record in touched {
         record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update).map_err(db)?;
-        outcome.key(&record);
+        tx.put_record(&record, PutMode::Update)?;
+        effect.resources = vec![resource(&record)];
     }
-    outcome.tx = Some(tx);
+    effect.tx = Some(tx);
     Ok(json!({}))
 }
 
 /// Operations on one key named by `KeyId`.
 fn key_operation<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
+    ctx: &Ctx<'s>,
+    call: &Call,
+    effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
+    let (state, facts, input) = (ctx.state, ctx.facts, &call.input);
+    let operation = call.operation.name();
     let now = facts.time_ms;
     let key_id = required(input, "KeyId")?;
-    outcome.param("keyId", json!(key_id));
-    let read_only = READ_ONLY.contains(&operation);
-    let mut tx: Box<dyn store::Tx + 's> = if read_only {
-        Box::new(store::ReadOnly(state.store.read().map_err(db)?))
+    effect.param("keyId", json!(key_id));
+    let read_only = call.operation.access() == Access::Read;
+    let (key_ref, authorized) = call.key(0)?;
+    // A change works on the key as it is now, locked until it commits.
+    let (mut tx, mut record): (Option<Box<dyn store::Tx + 's>>, Record) = if read_only {
+        (None, authorized.clone())
     } else {
-        state.store.begin().map_err(db)?
-    };
-    let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
-    let mut record = load(tx.as_mut(), &key_ref, now)?;
-    if !read_only {
-        record = tx
-            .get_record_for_update(&key_ref.account, "kms_key", &key_ref.key_id)
-            .map_err(db)?
+        let mut tx = state.store.begin()?;
+        let record = tx
+            .get_record_for_update(&key_ref.account, "kms_key", &key_ref.key_id)?
+            .filter(|r| !deleted(&r.body, now))
             .ok_or_else(|| err("NotFoundException", format!("Key '{key_id}' does not exist")))?;
-    }
-    outcome.key(&record);
+        (Some(tx), record)
+    };
     let arn = str_of(&record.body, "Arn");
     let state_now = str_of(&record.body, "KeyState");
     let symmetric = str_of(&record.body, "KeySpec") == "SYMMETRIC_DEFAULT";
     let external = str_of(&record.body, "Origin") == "EXTERNAL";
-    let mut extra = Check { key: Some(&record), key_ref: Some(&key_ref), ..Check::default() };
     let invalid_state = || err("KMSInvalidStateException", format!("{arn} is {state_now}."));
-    // Condition keys some operations add.
-    match operation {
-        "ScheduleKeyDeletion" => {
-            let days = input.get("PendingWindowInDays").and_then(Value::as_i64).unwrap_or(30);
-            extra
-                .context
-                .push(("kms:ScheduleKeyDeletionPendingWindowInDays".into(), days.to_string()));
-        }
-        "EnableKeyRotation" => {
-            let days = input.get("RotationPeriodInDays").and_then(Value::as_i64).unwrap_or(365);
-            extra.context.push(("kms:RotationPeriodInDays".into(), days.to_string()));
-        }
-        "PutKeyPolicy" | "CreateKey" => {
-            let bypass = input
-                .get("BypassPolicyLockoutSafetyCheck")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            extra.context.push(("kms:BypassPolicyLockoutSafetyCheck".into(), bypass.to_string()));
-        }
-        "GetParametersForImport" => {
-            extra.context.push((
-                "kms:WrappingAlgorithm".into(),
-                text(input, "WrappingAlgorithm").unwrap_or_default().to_string(),
-            ));
-            extra.context.push((
-                "kms:WrappingKeySpec".into(),
-                text(input, "WrappingKeySpec").unwrap_or_default().to_string(),
-            ));
-        }
-        "ImportKeyMaterial" => {
-            extra.context.push((
-                "kms:ExpirationModel".into(),
-                text(input, "ExpirationModel").unwrap_or("KEY_MATERIAL_EXPIRES").to_string(),
-            ));
-        }
-        _ => {}
-    }
-    // Cross-account callers may only use keys; management stays with the owner.
-    let cross_allowed = ["DescribeKey", "GetPublicKey", "GetKeyRotationStatus"];
-    if key_ref.account != caller.account && !cross_allowed.contains(&operation) {
-        return Err(err("AccessDeniedException", format!("User: {} is not authorized to perform: kms:{operation} on resource: {arn} because it is in another account", caller.arn)));
-    }
-    check(state, caller, operation, facts, &extra)?;
     let mut body = record.body.clone();
     let mut changed = true;
     let response = match operation {
@@ -902,8 +771,8 @@ fn key_operation<'s>(
             set(&mut body, "KeyState", json!("PendingDeletion"));
             set(&mut body, "DeletionMs", json!(when));
             set(&mut body, "PendingWindowInDays", json!(days));
-            outcome.param("pendingWindowInDays", json!(days));
-            json!({ "KeyId": arn, "DeletionDate": epoch(when), "KeyState": "PendingDeletion", "PendingWindowInDays": days })
+            effect.param("pendingWindowInDays", json!(days));
+            json!({ "KeyId": arn, "DeletionDate": crate::support::time::epoch_seconds(when), "KeyState": "PendingDeletion", "PendingWindowInDays": days })
         }
         "CancelKeyDeletion" => {
             if state_now != "PendingDeletion" {
@@ -972,9 +841,9 @@ fn key_operation<'s>(
                 }
                 _ => {
                     let p = required(input, "Policy")?;
-                    check_policy(state, caller, &record, p, input, facts)?;
+                    check_policy(ctx, &record, p, input)?;
                     set(&mut body, "Policy", json!(p));
-                    outcome.param("policyName", json!("default"));
+                    effect.param("policyName", json!("default"));
                     json!({})
                 }
             }
@@ -999,7 +868,7 @@ fn key_operation<'s>(
                     set(&mut body, "RotationEnabled", json!(true));
                     set(&mut body, "RotationPeriodInDays", json!(days));
                     set(&mut body, "NextRotationMs", json!(now + days * 86_400_000));
-                    outcome.param("rotationPeriodInDays", json!(days));
+                    effect.param("rotationPeriodInDays", json!(days));
                     json!({})
                 }
                 "DisableKeyRotation" => {
@@ -1034,7 +903,7 @@ fn key_operation<'s>(
                     body.get("RotationPeriodInDays").cloned().unwrap_or(Value::Null),
                 );
                 if let Some(n) = body.get("NextRotationMs").and_then(Value::as_i64) {
-                    set(&mut out, "NextRotationDate", epoch(n));
+                    set(&mut out, "NextRotationDate", crate::support::time::epoch_seconds(n));
                 }
             }
             out
@@ -1056,7 +925,7 @@ fn key_operation<'s>(
                 .map(|v| {
                     json!({
                         "KeyId": arn,
-                        "RotationDate": epoch(v.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0)),
+                        "RotationDate": crate::support::time::epoch_seconds(v.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0)),
                         "RotationType": v.get("Type").cloned().unwrap_or(Value::Null),
                     })
                 })
@@ -1097,7 +966,7 @@ fn key_operation<'s>(
                     format!("{arn} does not have EXTERNAL origin."),
                 ));
             }
-            super::ops::import(state, operation, input, &record, &mut body, now, outcome)?
+            super::ops::import(state, operation, input, &record, &mut body, now, effect)?
         }
         other => {
             return Err(err(
@@ -1106,11 +975,11 @@ fn key_operation<'s>(
             ))
         }
     };
-    if changed {
+    if let (true, Some(mut tx)) = (changed, tx.take()) {
         record.body = body;
         record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update).map_err(db)?;
-        outcome.tx = Some(tx);
+        tx.put_record(&record, PutMode::Update)?;
+        effect.tx = Some(tx);
     }
     Ok(response)
 }

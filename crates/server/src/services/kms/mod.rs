@@ -7,18 +7,21 @@
 //! grants as a further allow; the operator is refused every KMS operation before anything else.
 //! Every call is audited with CloudTrail's KMS request parameters, never plaintext.
 
+mod checks;
 mod grants;
 mod keys;
 mod ops;
 
 use crate::error::ApiError;
-use crate::pipeline::authorize::{authorize, AuthzExtra};
 use crate::pipeline::events::{self, RequestFacts};
-use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
-use crate::pipeline::State;
+use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{
+    operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
+};
+use crate::pipeline::{Reply, State};
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use store::{Record, Tx};
+use store::Record;
 
 /// The JSON target prefix of KMS operations.
 pub const TARGET_PREFIX: &str = "TrentService.";
@@ -28,20 +31,8 @@ pub(crate) fn err(code: &str, message: impl Into<String>) -> ApiError {
     ApiError::sender(400, code, message)
 }
 
-pub(crate) fn db(_: store::StoreError) -> ApiError {
-    ApiError::unavailable("the store is unavailable")
-}
-
 pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-/// Seconds since the epoch as KMS's JSON dates (floating point seconds).
-pub(crate) fn epoch(ms: i64) -> Value {
-    // Millisecond precision survives the conversion to f64 for any realistic date.
-    #[allow(clippy::cast_precision_loss)]
-    let secs = ms as f64 / 1000.0;
-    json!(secs)
 }
 
 /// A string member of the request.
@@ -141,7 +132,7 @@ pub(crate) fn resolve(
         return Ok(KeyRef { account, key_id: id.to_ascii_lowercase(), alias: None });
     }
     if rest.starts_with("alias/") {
-        let alias = tx.get_record(&account, "kms_alias", &rest).map_err(db)?.ok_or_else(|| {
+        let alias = tx.get_record(&account, "kms_alias", &rest)?.ok_or_else(|| {
             err(
                 "NotFoundException",
                 format!("Alias arn:aws:kms:us-east-1:{account}:{rest} is not found."),
@@ -160,7 +151,7 @@ pub(crate) fn load(
     key: &KeyRef,
     now_ms: i64,
 ) -> Result<Record, ApiError> {
-    let record = tx.get_record(&key.account, "kms_key", &key.key_id).map_err(db)?;
+    let record = tx.get_record(&key.account, "kms_key", &key.key_id)?;
     match record {
         Some(r) if !keys::deleted(&r.body, now_ms) => Ok(r),
         _ => Err(err(
@@ -173,35 +164,64 @@ pub(crate) fn load(
     }
 }
 
-/// What an operation needs besides the caller: the key it acts on and KMS condition keys.
-#[derive(Default)]
-pub(crate) struct Check<'a> {
-    /// The key's record (its ARN, policy, tags).
-    pub key: Option<&'a Record>,
-    /// How the caller named it.
-    pub key_ref: Option<&'a KeyRef>,
-    /// Single-valued condition keys.
-    pub context: Vec<(String, String)>,
-    /// Multivalued condition keys.
-    pub multi: Vec<(String, Vec<String>)>,
-    /// The encryption context of the request (grants' constraints test it).
-    pub encryption_context: Option<&'a [(String, String)]>,
-}
-
-/// Authorizes `kms:{operation}` for `caller`: on the key (its policy must allow; a grant can
-/// allow too) or, for operations without a key, on `*` by identity policies.
-pub(crate) fn check(
-    state: &State,
+/// The check of `kms:{operation}` on a key: its policy as the resource policy (it must allow,
+/// directly or by delegating to the account's IAM policies), its grants as a further allow,
+/// and the KMS condition keys (the key's spec, usage, origin, aliases and tags, how the caller
+/// named it, and the request's encryption context).
+pub(crate) fn key_check(
     caller: &Caller,
     operation: &str,
-    facts: &RequestFacts,
-    check: &Check<'_>,
-) -> Result<(), ApiError> {
-    let action = format!("kms:{operation}");
-    let mut context = check.context.clone();
+    key: &Record,
+    key_ref: &KeyRef,
+    mut context: Vec<(String, String)>,
+    encryption_context: Option<&[(String, String)]>,
+) -> Check {
+    let body = &key.body;
+    let mut multi = Vec::new();
+    add_request_keys(caller, &mut context, &mut multi, encryption_context);
+    context.push(("kms:KeySpec".into(), keys::str_of(body, "KeySpec")));
+    context.push(("kms:KeyUsage".into(), keys::str_of(body, "KeyUsage")));
+    context.push(("kms:KeyOrigin".into(), keys::str_of(body, "Origin")));
+    if let Some(alias) = &key_ref.alias {
+        context.push(("kms:RequestAlias".into(), alias.clone()));
+    }
+    multi.push(("kms:ResourceAliases".into(), keys::aliases_of(body)));
+    for (k, v) in keys::tags_of(body) {
+        context.push((format!("aws:ResourceTag/{k}"), v));
+    }
+    let (account, key_id, op) = (key.account.clone(), key.key.clone(), operation.to_string());
+    let ec = encryption_context.map(<[(String, String)]>::to_vec);
+    Check {
+        owner: Some(key.account.clone()),
+        resource_policy: Some(keys::str_of(body, "Policy")),
+        context,
+        multi,
+        granted: Some(Box::new(move |state, caller| {
+            grants::allows(state, caller, &account, &key_id, &op, ec.as_deref())
+        })),
+        ..Check::new(format!("kms:{operation}"), keys::str_of(body, "Arn"))
+    }
+}
+
+/// The check of `kms:{operation}` on no key (`*`), by the caller's identity policies.
+pub(crate) fn plain_check(
+    caller: &Caller,
+    operation: &str,
+    mut context: Vec<(String, String)>,
+    mut multi: Vec<(String, Vec<String>)>,
+) -> Check {
+    add_request_keys(caller, &mut context, &mut multi, None);
+    Check { context, multi, ..Check::new(format!("kms:{operation}"), "*") }
+}
+
+fn add_request_keys(
+    caller: &Caller,
+    context: &mut Vec<(String, String)>,
+    multi: &mut Vec<(String, Vec<String>)>,
+    encryption_context: Option<&[(String, String)]>,
+) {
     context.push(("kms:CallerAccount".into(), caller.account.clone()));
-    let mut multi = check.multi.clone();
-    if let Some(ec) = check.encryption_context {
+    if let Some(ec) = encryption_context {
         for (k, v) in ec {
             context.push((format!("kms:EncryptionContext:{k}"), v.clone()));
         }
@@ -210,170 +230,191 @@ pub(crate) fn check(
             ec.iter().map(|(k, _)| k.clone()).collect(),
         ));
     }
-    let result = match check.key {
-        None => authorize(
-            state,
-            caller,
-            &action,
-            "*",
-            facts,
-            &AuthzExtra { context, multi, ..AuthzExtra::default() },
-        ),
-        Some(key) => {
-            let body = &key.body;
-            let arn = body.get("Arn").and_then(Value::as_str).unwrap_or_default();
-            context.push(("kms:KeySpec".into(), keys::str_of(body, "KeySpec")));
-            context.push(("kms:KeyUsage".into(), keys::str_of(body, "KeyUsage")));
-            context.push(("kms:KeyOrigin".into(), keys::str_of(body, "Origin")));
-            if let Some(alias) = check.key_ref.and_then(|k| k.alias.as_ref()) {
-                context.push(("kms:RequestAlias".into(), alias.clone()));
-            }
-            multi.push(("kms:ResourceAliases".into(), keys::aliases_of(body)));
-            for (k, v) in keys::tags_of(body) {
-                context.push((format!("aws:ResourceTag/{k}"), v));
-            }
-            let grant = || grants::allows(state, caller, key, operation, check.encryption_context);
-            let policy = keys::str_of(body, "Policy");
-            authorize(
-                state,
-                caller,
-                &action,
-                arn,
-                facts,
-                &AuthzExtra {
-                    resource_account: Some(&key.account),
-                    resource_policy: Some(&policy),
-                    context,
-                    multi,
-                    granted: Some(&grant),
-                },
-            )
-        }
-    };
-    // KMS names its refusal AccessDeniedException (400).
-    result.map_err(|e| {
-        if e.code == "AccessDenied" {
-            err("AccessDeniedException", e.message)
-        } else {
-            e
-        }
-    })
 }
 
-/// Handles one KMS operation: the effect and its event commit together (reads and refusals
-/// through the group commit), in the caller's log and, across accounts, the key owner's.
-pub fn handle(
-    state: &State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &mut RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
-) -> Result<Value, ApiError> {
-    facts.read_only = ops::READ_ONLY.contains(&operation) || keys::READ_ONLY.contains(&operation);
-    let mut outcome = Outcome::default();
-    let result = if caller.account == OPERATOR_ACCOUNT {
-        // The operator is denied every key operation, always.
-        Err(err(
-            "AccessDeniedException",
-            format!("User: {} is not authorized to perform: kms:{operation} with an explicit deny in the Hermetic operator guardrail", caller.arn),
-        ))
+/// KMS names its refusal `AccessDeniedException` (400).
+pub(crate) fn denied(e: ApiError) -> ApiError {
+    if e.code == "AccessDenied" {
+        err("AccessDeniedException", e.message)
     } else {
-        run(state, caller, operation, input, facts, &mut outcome)
-    };
-    let mut request_parameters = outcome.request_parameters.take().unwrap_or_default();
-    if request_parameters.is_empty() {
-        for name in ["keyId", "KeyId"] {
-            if let Some(v) = text(input, name) {
-                request_parameters.insert("keyId".into(), Value::String(v.to_string()));
-            }
-        }
-    }
-    let mut logs = vec![caller.account.clone()];
-    if let Some(owner) = &outcome.key_account {
-        if owner != &caller.account {
-            logs.push(owner.clone());
-        }
-    }
-    // Audit heads are locked in account order in every transaction (`events::append`).
-    logs.sort();
-    let resources = outcome.key_arn.as_ref().map(|arn| {
-        vec![audit::event::Resource {
-            account_id: outcome.key_account.clone(),
-            resource_type: Some("AWS::KMS::Key".into()),
-            arn: Some(arn.clone()),
-        }]
-    });
-    let error = result.as_ref().err();
-    let mut tx = outcome.tx.take();
-    for log in logs {
-        let mut event = events::event(
-            facts,
-            Some(caller),
-            &log,
-            Some(Value::Object(request_parameters.clone())),
-            outcome.response_elements.clone(),
-            error,
-        )?;
-        event.resources = resources.clone();
-        match (&mut tx, error) {
-            (Some(t), None) => {
-                events::append(t.as_mut(), &log, &event)?;
-            }
-            _ => pending.push((log, event)),
-        }
-    }
-    if let (Some(t), None) = (tx, error) {
-        t.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    }
-    result
-}
-
-/// What an operation leaves for its audit event: the transaction holding its effect (for
-/// mutations), the key it touched, and CloudTrail's request parameters.
-#[derive(Default)]
-pub(crate) struct Outcome<'s> {
-    pub tx: Option<Box<dyn Tx + 's>>,
-    pub key_account: Option<String>,
-    pub key_arn: Option<String>,
-    pub request_parameters: Option<Map<String, Value>>,
-    pub response_elements: Option<Value>,
-}
-
-impl Outcome<'_> {
-    /// Records the key for the event.
-    pub fn key(&mut self, record: &Record) {
-        self.key_account = Some(record.account.clone());
-        self.key_arn = record.body.get("Arn").and_then(Value::as_str).map(str::to_string);
-    }
-
-    /// Sets a request parameter of the event.
-    pub fn param(&mut self, name: &str, value: Value) {
-        self.request_parameters.get_or_insert_with(Map::new).insert(name.into(), value);
+        e
     }
 }
 
-fn run<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
-) -> Result<Value, ApiError> {
-    if let Some(result) = keys::handle(state, caller, operation, input, facts, outcome) {
-        return result;
+operations! {
+    /// KMS's operations served here.
+    KmsOperation {
+        CancelKeyDeletion => "kms:CancelKeyDeletion", Write;
+        CreateAlias => "kms:CreateAlias", Write;
+        CreateGrant => "kms:CreateGrant", Write;
+        CreateKey => "kms:CreateKey", Write;
+        Decrypt => "kms:Decrypt", Read;
+        DeleteAlias => "kms:DeleteAlias", Write;
+        DeleteImportedKeyMaterial => "kms:DeleteImportedKeyMaterial", Write;
+        DescribeKey => "kms:DescribeKey", Read;
+        DisableKey => "kms:DisableKey", Write;
+        DisableKeyRotation => "kms:DisableKeyRotation", Write;
+        EnableKey => "kms:EnableKey", Write;
+        EnableKeyRotation => "kms:EnableKeyRotation", Write;
+        Encrypt => "kms:Encrypt", Read;
+        GenerateDataKey => "kms:GenerateDataKey", Read;
+        GenerateDataKeyPair => "kms:GenerateDataKeyPair", Read;
+        GenerateDataKeyPairWithoutPlaintext => "kms:GenerateDataKeyPairWithoutPlaintext", Read;
+        GenerateDataKeyWithoutPlaintext => "kms:GenerateDataKeyWithoutPlaintext", Read;
+        GenerateMac => "kms:GenerateMac", Read;
+        GenerateRandom => "kms:GenerateRandom", Read;
+        GetKeyPolicy => "kms:GetKeyPolicy", Read;
+        GetKeyRotationStatus => "kms:GetKeyRotationStatus", Read;
+        GetParametersForImport => "kms:GetParametersForImport", Write;
+        GetPublicKey => "kms:GetPublicKey", Read;
+        ImportKeyMaterial => "kms:ImportKeyMaterial", Write;
+        ListAliases => "kms:ListAliases", Read;
+        ListGrants => "kms:ListGrants", Read;
+        ListKeyPolicies => "kms:ListKeyPolicies", Read;
+        ListKeyRotations => "kms:ListKeyRotations", Read;
+        ListKeys => "kms:ListKeys", Read;
+        ListResourceTags => "kms:ListResourceTags", Read;
+        ListRetirableGrants => "kms:ListRetirableGrants", Read;
+        PutKeyPolicy => "kms:PutKeyPolicy", Write;
+        ReEncrypt => "kms:ReEncrypt", Read;
+        RetireGrant => "kms:RetireGrant", Write;
+        RevokeGrant => "kms:RevokeGrant", Write;
+        RotateKeyOnDemand => "kms:RotateKeyOnDemand", Write;
+        ScheduleKeyDeletion => "kms:ScheduleKeyDeletion", Write;
+        Sign => "kms:Sign", Read;
+        TagResource => "kms:TagResource", Write;
+        UntagResource => "kms:UntagResource", Write;
+        UpdateAlias => "kms:UpdateAlias", Write;
+        UpdateKeyDescription => "kms:UpdateKeyDescription", Write;
+        Verify => "kms:Verify", Read;
+        VerifyMac => "kms:VerifyMac", Read;
     }
-    if let Some(result) = ops::handle(state, caller, operation, input, facts, outcome) {
-        return result;
+}
+
+/// KMS (JSON 1.1).
+pub(crate) struct Kms;
+
+/// A KMS call: the operation, its input, and the keys authorizing it found.
+pub(crate) struct Call {
+    pub operation: KmsOperation,
+    pub input: Value,
+    /// The keys the checks were about (read on a snapshot), in the order they were found:
+    /// the key `KeyId` names; for `ReEncrypt` the source, then the destination; for aliases
+    /// the alias's keys.
+    pub keys: Vec<(KeyRef, Record)>,
+}
+
+impl Call {
+    /// The `n`th key authorization found.
+    pub fn key(&self, n: usize) -> Result<&(KeyRef, Record), ApiError> {
+        self.keys.get(n).ok_or_else(|| ApiError::internal("the key was not authorized"))
     }
-    if let Some(result) = grants::handle(state, caller, operation, input, facts, outcome) {
-        return result;
+}
+
+impl Service for Kms {
+    type Operation = KmsOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "kms.amazonaws.com";
+    /// The operator is denied every key operation, always.
+    const TENANT_ONLY: bool = true;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<KmsOperation>> {
+        let target = req.target.unwrap_or_default();
+        let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
+        let operation = KmsOperation::from_name(name).ok_or_else(|| {
+            Unrouted::unknown(err(
+                "UnsupportedOperationException",
+                format!("The operation {name} is not supported."),
+            ))
+        })?;
+        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input, keys: Vec::new() })
     }
-    Err(err(
-        "UnsupportedOperationException",
-        format!("The operation {operation} is not supported."),
-    ))
+
+    fn operation(call: &Call) -> KmsOperation {
+        call.operation
+    }
+
+    /// A key named by its ARN names its account; a ciphertext names the key that made it.
+    fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
+        let Some(call) = call else { return Vec::new() };
+        let mut accounts: Vec<String> = ["KeyId", "DestinationKeyId", "SourceKeyId", "TargetKeyId"]
+            .iter()
+            .filter_map(|name| text(&call.input, name))
+            .filter_map(|id| id.strip_prefix("arn:aws:kms:"))
+            .filter_map(|arn| arn.split(':').nth(1))
+            .map(str::to_string)
+            .collect();
+        let ciphertext = text(&call.input, "CiphertextBlob").and_then(|b| b64().decode(b).ok());
+        if let Some(header) = ciphertext.and_then(|c| crypto::kms::blob::parse_header(&c).ok()) {
+            accounts.push(header.account);
+        }
+        accounts.into_iter().map(Named::Account).collect()
+    }
+
+    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+        let mut params = Map::new();
+        if let Some(v) = text(&call.input, "KeyId") {
+            params.insert("keyId".into(), Value::String(v.to_string()));
+        }
+        Some(Value::Object(params))
+    }
+
+    /// The key the call acts on (for `ReEncrypt`, the destination).
+    fn resources(call: &Call) -> Vec<audit::event::Resource> {
+        call.keys
+            .last()
+            .map(|(_, record)| {
+                vec![audit::event::Resource {
+                    account_id: Some(record.account.clone()),
+                    resource_type: Some("AWS::KMS::Key".into()),
+                    arn: Some(keys::str_of(&record.body, "Arn")),
+                }]
+            })
+            .unwrap_or_default()
+    }
+
+    fn authorization(
+        ctx: &Ctx<'_>,
+        _: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        checks::authorization(ctx, call)
+    }
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        _: &Request<'_>,
+        call: Call,
+        effect: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        use KmsOperation as K;
+        let value = match call.operation {
+            K::Encrypt
+            | K::Decrypt
+            | K::ReEncrypt
+            | K::GenerateDataKey
+            | K::GenerateDataKeyWithoutPlaintext
+            | K::GenerateDataKeyPair
+            | K::GenerateDataKeyPairWithoutPlaintext
+            | K::GenerateRandom
+            | K::Sign
+            | K::Verify
+            | K::GenerateMac
+            | K::VerifyMac => ops::run(ctx, &call, effect),
+            K::CreateGrant
+            | K::ListGrants
+            | K::ListRetirableGrants
+            | K::RetireGrant
+            | K::RevokeGrant => grants::run(ctx, &call, effect),
+            _ => keys::run(ctx, &call, effect),
+        }?;
+        Ok(Reply::json(&value))
+    }
+
+    fn refusal(e: ApiError) -> ApiError {
+        denied(e)
+    }
 }
 
 /// Automatic rotation: every key with rotation enabled whose next rotation date has passed
@@ -384,13 +425,13 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
     let mut after: Option<String> = None;
     loop {
         let page = {
-            let mut tx = state.store.read().map_err(db)?;
-            tx.list_accounts(after.as_deref(), 500).map_err(db)?
+            let mut tx = state.store.read()?;
+            tx.list_accounts(after.as_deref(), 500)?
         };
         for account in &page.items {
             let due: Vec<String> = {
-                let mut tx = state.store.read().map_err(db)?;
-                crate::services::iam::records(tx.as_mut(), &account.id, "kms_key", "", 1_000_000)?
+                let mut tx = state.store.read()?;
+                crate::support::records::list(tx.as_mut(), &account.id, "kms_key", "", 1_000_000)?
                     .iter()
                     .filter(|r| {
                         r.body.get("RotationEnabled").and_then(Value::as_bool) == Some(true)
@@ -405,9 +446,8 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
                     .collect()
             };
             for key_id in due {
-                let mut tx = state.store.begin().map_err(db)?;
-                let Some(mut record) =
-                    tx.get_record_for_update(&account.id, "kms_key", &key_id).map_err(db)?
+                let mut tx = state.store.begin()?;
+                let Some(mut record) = tx.get_record_for_update(&account.id, "kms_key", &key_id)?
                 else {
                     continue;
                 };
@@ -427,7 +467,7 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
                 keys::rotate(&state.root, &record, &mut body, now_ms, "AUTOMATIC")?;
                 record.body = body;
                 record.updated_at_ms = now_ms;
-                tx.put_record(&record, store::PutMode::Update).map_err(db)?;
+                tx.put_record(&record, store::PutMode::Update)?;
                 let facts = RequestFacts {
                     request_id: crate::support::ids::uuid(),
                     event_source: "kms.amazonaws.com".into(),
@@ -470,8 +510,8 @@ pub fn s3_default_key(
     now_ms: i64,
 ) -> Result<String, ApiError> {
     {
-        let mut tx = state.store.read().map_err(db)?;
-        if let Some(alias) = tx.get_record(account, "kms_alias", S3_DEFAULT_ALIAS).map_err(db)? {
+        let mut tx = state.store.read()?;
+        if let Some(alias) = tx.get_record(account, "kms_alias", S3_DEFAULT_ALIAS)? {
             let id = keys::str_of(&alias.body, "TargetKeyId");
             return Ok(format!("arn:aws:kms:{region}:{account}:key/{id}"));
         }
@@ -508,7 +548,7 @@ pub fn s3_default_key(
         key: key_id.clone(),
         format_version: 1,
         body: json!({
-            "KeyId": key_id, "Arn": arn, "CreationDate": epoch(now_ms), "CreationMs": now_ms,
+            "KeyId": key_id, "Arn": arn, "CreationDate": crate::support::time::epoch_seconds(now_ms), "CreationMs": now_ms,
             "Description": "Default key that protects my S3 objects when no other key is defined",
             "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT", "Origin": "AWS_KMS",
             "KeyManager": "AWS", "KeyState": "Enabled", "Policy": policy,
@@ -524,11 +564,11 @@ pub fn s3_default_key(
         format_version: 1,
         body: json!({
             "AliasName": S3_DEFAULT_ALIAS, "AliasArn": format!("arn:aws:kms:{region}:{account}:{S3_DEFAULT_ALIAS}"),
-            "TargetKeyId": key_id, "CreationDate": epoch(now_ms), "LastUpdatedDate": epoch(now_ms),
+            "TargetKeyId": key_id, "CreationDate": crate::support::time::epoch_seconds(now_ms), "LastUpdatedDate": crate::support::time::epoch_seconds(now_ms),
         }),
         updated_at_ms: now_ms,
     };
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = state.store.begin()?;
     match tx.put_record(&alias, store::PutMode::Create) {
         Ok(()) => {}
         // Another request created it meanwhile: use that one.
@@ -536,9 +576,9 @@ pub fn s3_default_key(
             drop(tx);
             return s3_default_key(state, account, region, now_ms);
         }
-        Err(e) => return Err(db(e)),
+        Err(e) => return Err(e.into()),
     }
-    tx.put_record(&record, store::PutMode::Create).map_err(db)?;
+    tx.put_record(&record, store::PutMode::Create)?;
     let facts = RequestFacts {
         request_id: crate::support::ids::uuid(),
         event_source: "kms.amazonaws.com".into(),
@@ -557,58 +597,45 @@ pub fn s3_default_key(
 }
 
 /// S3 calling KMS as the caller (a forward access session): a data key for an object under
-/// `key_id`, authorized as `kms:GenerateDataKey` with `kms:ViaService`. Returns (plaintext data
-/// key, its KMS ciphertext, the key's ARN).
-pub fn data_key_for(
-    state: &State,
-    caller: &Caller,
+/// `key_id`, authorized as `kms:GenerateDataKey` with `kms:ViaService` through the pipeline's
+/// evaluator (the key's owner's log gets the request's event). Returns (plaintext data key,
+/// its KMS ciphertext, the key's ARN).
+pub(crate) fn data_key_for(
+    ctx: &Ctx<'_>,
     key_id: &str,
     context: &[(String, String)],
     via_service: &str,
-    facts: &RequestFacts,
 ) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
-    let mut outcome = Outcome::default();
-    let (key_ref, record) = ops::use_key(state, caller, key_id, facts.time_ms, &mut outcome)?;
-    keys::usable(&record, facts.time_ms)?;
-    let extra = Check {
-        key: Some(&record),
-        key_ref: Some(&key_ref),
-        context: vec![("kms:ViaService".into(), via_service.to_string())],
-        encryption_context: Some(context),
-        ..Check::default()
-    };
-    check(state, caller, "GenerateDataKey", facts, &extra)?;
+    let (key_ref, record) = checks::read_key(ctx, key_id)?;
+    keys::usable(&record, ctx.now())?;
+    let via = vec![("kms:ViaService".into(), via_service.to_string())];
+    let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
+    ctx.authorize(&check).map_err(denied)?;
     let data_key = crypto::object::new_data_key();
-    let wrapped = ops::seal_with(state, &record, context, data_key.expose())?;
+    let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
     Ok((data_key, wrapped, keys::str_of(&record.body, "Arn")))
 }
 
 /// S3 calling KMS as the caller to open an object's data key (`kms:Decrypt` with
-/// `kms:ViaService`).
-pub fn decrypt_for(
-    state: &State,
-    caller: &Caller,
+/// `kms:ViaService`), through the pipeline's evaluator.
+pub(crate) fn decrypt_for(
+    ctx: &Ctx<'_>,
     wrapped: &[u8],
     context: &[(String, String)],
     via_service: &str,
-    facts: &RequestFacts,
 ) -> Result<crypto::SecretBytes, ApiError> {
     let invalid = || ApiError::internal("an object's data key cannot be opened");
     let header = crypto::kms::blob::parse_header(wrapped).map_err(|_| invalid())?;
     let key_ref =
         KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
-    let mut tx = state.store.read().map_err(db)?;
-    let record = load(tx.as_mut(), &key_ref, facts.time_ms)?;
+    ctx.touch(&key_ref.account);
+    let mut tx = ctx.state.store.read()?;
+    let record = load(tx.as_mut(), &key_ref, ctx.now())?;
     drop(tx);
-    keys::usable(&record, facts.time_ms)?;
-    let extra = Check {
-        key: Some(&record),
-        key_ref: Some(&key_ref),
-        context: vec![("kms:ViaService".into(), via_service.to_string())],
-        encryption_context: Some(context),
-        ..Check::default()
-    };
-    check(state, caller, "Decrypt", facts, &extra)?;
-    let material = keys::material(&state.root, &record, header.version)?;
+    keys::usable(&record, ctx.now())?;
+    let via = vec![("kms:ViaService".into(), via_service.to_string())];
+    let check = key_check(ctx.caller, "Decrypt", &record, &key_ref, via, Some(context));
+    ctx.authorize(&check).map_err(denied)?;
+    let material = keys::material(&ctx.state.root, &record, header.version)?;
     crypto::kms::blob::open(&material, wrapped, context).map_err(|_| invalid())
 }

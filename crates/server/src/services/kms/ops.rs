@@ -2,13 +2,11 @@
 //! bytes, Sign/Verify, GenerateMac/VerifyMac, and the import of key material. None of them
 //! changes state, so their events join the group commit; plaintext never enters an event.
 
+use super::checks::Source;
 use super::keys::{current_version, material, str_of, usable};
-use super::{
-    b64, check, context_of, db, epoch, err, load, required, resolve, text, Check, KeyRef, Outcome,
-};
+use super::{b64, context_of, err, required, text, Call};
 use crate::error::ApiError;
-use crate::pipeline::events::RequestFacts;
-use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::State;
 use base64::Engine;
 use crypto::kms::asymmetric::{
@@ -19,22 +17,6 @@ use crypto::kms::mac::{self, MacAlgorithm, MacSpec};
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
 use store::Record;
-
-/// Operations that change nothing.
-pub const READ_ONLY: &[&str] = &[
-    "Encrypt",
-    "Decrypt",
-    "ReEncrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateRandom",
-    "Sign",
-    "Verify",
-    "GenerateMac",
-    "VerifyMac",
-];
 
 fn invalid_usage(arn: &str, usage: &str, operation: &str) -> ApiError {
     err(
@@ -77,21 +59,6 @@ fn random(n: usize) -> crypto::SecretBytes {
     let mut bytes = vec![0u8; n];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     crypto::SecretBytes::new(bytes)
-}
-
-/// A key for a cryptographic operation: resolved (any account), loaded and usable.
-pub(super) fn use_key(
-    state: &State,
-    caller: &Caller,
-    key_id: &str,
-    now: i64,
-    outcome: &mut Outcome<'_>,
-) -> Result<(KeyRef, Record), ApiError> {
-    let mut tx = state.store.read().map_err(db)?;
-    let key_ref = resolve(tx.as_mut(), &caller.account, key_id)?;
-    let record = load(tx.as_mut(), &key_ref, now)?;
-    outcome.key(&record);
-    Ok((key_ref, record))
 }
 
 /// Seals `plaintext` under a symmetric key's current version.
@@ -161,65 +128,29 @@ fn encrypt_with(
     })
 }
 
-/// Decrypts for `Decrypt` and `ReEncrypt`'s source: (key, plaintext, algorithm).
-#[allow(clippy::too_many_arguments)]
+/// Decrypts for `Decrypt` and `ReEncrypt`'s source with the key authorization found:
+/// (plaintext).
 fn decrypt_with(
     state: &State,
-    caller: &Caller,
-    operation: &str,
-    ciphertext: &[u8],
-    key_id: Option<&str>,
-    algorithm: &str,
-    context: &[(String, String)],
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'_>,
-) -> Result<(Record, crypto::SecretBytes), ApiError> {
-    let now = facts.time_ms;
-    let invalid = || {
-        err(
-            "InvalidCiphertextException",
-            "The ciphertext is invalid or was not made for this key and encryption context.",
-        )
-    };
+    record: &Record,
+    input: &Value,
+    source: &Source,
+    now: i64,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let invalid = super::checks::invalid_ciphertext;
+    let ciphertext = super::blob(input, "CiphertextBlob")?
+        .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
+    let algorithm = text(input, source.algorithm).unwrap_or("SYMMETRIC_DEFAULT");
+    usable(record, now)?;
     if algorithm == "SYMMETRIC_DEFAULT" {
-        let header = kblob::parse_header(ciphertext).map_err(|_| invalid())?;
-        let named =
-            KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
-        let mut tx = state.store.read().map_err(db)?;
-        let key_ref = match key_id {
-            Some(k) => {
-                let given = resolve(tx.as_mut(), &caller.account, k)?;
-                if given.key_id != named.key_id || given.account != named.account {
-                    return Err(err("IncorrectKeyException", "The key ID in the request does not identify the key that encrypted the ciphertext."));
-                }
-                given
-            }
-            None => named,
-        };
-        let record = load(tx.as_mut(), &key_ref, now)?;
-        drop(tx);
-        outcome.key(&record);
-        usable(&record, now)?;
-        let extra = Check {
-            key: Some(&record),
-            key_ref: Some(&key_ref),
-            context: vec![("kms:EncryptionAlgorithm".into(), algorithm.to_string())],
-            encryption_context: Some(context),
-            ..Check::default()
-        };
-        check(state, caller, operation, facts, &extra)?;
-        let key = material(&state.root, &record, header.version).map_err(|_| invalid())?;
-        let plain = kblob::open(&key, ciphertext, context).map_err(|_| invalid())?;
-        return Ok((record, plain));
+        let context = context_of(input, source.context)?;
+        let header = kblob::parse_header(&ciphertext).map_err(|_| invalid())?;
+        let key = material(&state.root, record, header.version).map_err(|_| invalid())?;
+        return kblob::open(&key, &ciphertext, &context).map_err(|_| invalid());
     }
     let alg = EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
         err("ValidationException", format!("EncryptionAlgorithm {algorithm} is not valid."))
     })?;
-    let key_id = key_id.ok_or_else(|| {
-        err("ValidationException", "KeyId is required to decrypt with an asymmetric key.")
-    })?;
-    let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-    usable(&record, now)?;
     if str_of(&record.body, "KeyUsage") != "ENCRYPT_DECRYPT"
         || str_of(&record.body, "KeySpec") == "SYMMETRIC_DEFAULT"
     {
@@ -228,51 +159,21 @@ fn decrypt_with(
             format!("{algorithm} is not valid for this key."),
         ));
     }
-    let extra = Check {
-        key: Some(&record),
-        key_ref: Some(&key_ref),
-        context: vec![("kms:EncryptionAlgorithm".into(), algorithm.to_string())],
-        ..Check::default()
-    };
-    check(state, caller, operation, facts, &extra)?;
-    let private = material(&state.root, &record, 1)?;
-    let plain = asymmetric::decrypt(asym_spec(&record)?, private.expose(), alg, ciphertext)
-        .map_err(|_| invalid())?;
-    Ok((record, plain))
+    let private = material(&state.root, record, 1)?;
+    asymmetric::decrypt(asym_spec(record)?, private.expose(), alg, &ciphertext)
+        .map_err(|_| invalid())
 }
 
-/// Runs a cryptographic operation; `None` when `operation` is not one of them.
-pub fn handle<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'s>,
-) -> Option<Result<Value, ApiError>> {
-    if !READ_ONLY.contains(&operation) {
-        return None;
-    }
-    Some(
-        check_grant_tokens(input)
-            .and_then(|()| run(state, caller, operation, input, facts, outcome)),
-    )
-}
-
-fn run(
-    state: &State,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-    outcome: &mut Outcome<'_>,
-) -> Result<Value, ApiError> {
-    let now = facts.time_ms;
+/// Runs a cryptographic operation, authorized (its keys are in `call.keys`).
+pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result<Value, ApiError> {
+    check_grant_tokens(&call.input)?;
+    let (state, input) = (ctx.state, &call.input);
+    let operation = call.operation.name();
+    let now = ctx.now();
     match operation {
         "GenerateRandom" => {
             let n = number_of_bytes(input, "NumberOfBytes", 1024)?.unwrap_or(32);
-            outcome.param("numberOfBytes", json!(n));
-            check(state, caller, operation, facts, &Check::default())?;
+            effect.param("numberOfBytes", json!(n));
             Ok(json!({ "Plaintext": b64().encode(random(n).expose()) }))
         }
         "Encrypt" => {
@@ -280,25 +181,17 @@ fn run(
             let plaintext = super::blob(input, "Plaintext")?.unwrap_or_default();
             let context = context_of(input, "EncryptionContext")?;
             let algorithm = text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
-            outcome.param("keyId", json!(key_id));
-            outcome.param("encryptionAlgorithm", json!(algorithm));
+            effect.param("keyId", json!(key_id));
+            effect.param("encryptionAlgorithm", json!(algorithm));
             if !context.is_empty() {
-                outcome.param("encryptionContext", super::context_json(&context));
+                effect.param("encryptionContext", super::context_json(&context));
             }
             if plaintext.is_empty() || plaintext.len() > kblob::MAX_PLAINTEXT {
                 return Err(err("ValidationException", "Plaintext must be 1 to 4096 bytes."));
             }
-            let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-            usable(&record, now)?;
-            let extra = Check {
-                key: Some(&record),
-                key_ref: Some(&key_ref),
-                context: vec![("kms:EncryptionAlgorithm".into(), algorithm.to_string())],
-                encryption_context: Some(&context),
-                ..Check::default()
-            };
-            check(state, caller, operation, facts, &extra)?;
-            let ciphertext = encrypt_with(state, &record, algorithm, &context, &plaintext)?;
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
+            let ciphertext = encrypt_with(state, record, algorithm, &context, &plaintext)?;
             Ok(json!({
                 "CiphertextBlob": b64().encode(ciphertext),
                 "KeyId": str_of(&record.body, "Arn"),
@@ -310,24 +203,16 @@ fn run(
                 .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
             let context = context_of(input, "EncryptionContext")?;
             let algorithm = text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
-            outcome.param("encryptionAlgorithm", json!(algorithm));
+            effect.param("encryptionAlgorithm", json!(algorithm));
             if let Some(k) = text(input, "KeyId") {
-                outcome.param("keyId", json!(k));
+                effect.param("keyId", json!(k));
             }
             if !context.is_empty() {
-                outcome.param("encryptionContext", super::context_json(&context));
+                effect.param("encryptionContext", super::context_json(&context));
             }
-            let (record, plain) = decrypt_with(
-                state,
-                caller,
-                operation,
-                &ciphertext,
-                text(input, "KeyId"),
-                algorithm,
-                &context,
-                facts,
-                outcome,
-            )?;
+            let _ = ciphertext;
+            let (_, record) = call.key(0)?;
+            let plain = decrypt_with(state, record, input, &Source::DECRYPT, now)?;
             Ok(json!({
                 "KeyId": str_of(&record.body, "Arn"),
                 "Plaintext": b64().encode(plain.expose()),
@@ -344,32 +229,13 @@ fn run(
             let dest_alg =
                 text(input, "DestinationEncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
             let dest_id = required(input, "DestinationKeyId")?;
-            outcome.param("destinationKeyId", json!(dest_id));
-            let (source, plain) = decrypt_with(
-                state,
-                caller,
-                "ReEncryptFrom",
-                &ciphertext,
-                text(input, "SourceKeyId"),
-                source_alg,
-                &source_context,
-                facts,
-                outcome,
-            )?;
-            let (dest_ref, dest) = use_key(state, caller, dest_id, now, outcome)?;
-            usable(&dest, now)?;
-            let extra = Check {
-                key: Some(&dest),
-                key_ref: Some(&dest_ref),
-                context: vec![
-                    ("kms:EncryptionAlgorithm".into(), dest_alg.to_string()),
-                    ("kms:ReEncryptOnSameKey".into(), (source.key == dest.key).to_string()),
-                ],
-                encryption_context: Some(&dest_context),
-                ..Check::default()
-            };
-            check(state, caller, "ReEncryptTo", facts, &extra)?;
-            let out = encrypt_with(state, &dest, dest_alg, &dest_context, plain.expose())?;
+            effect.param("destinationKeyId", json!(dest_id));
+            let _ = (ciphertext, source_context);
+            let (_, source) = call.key(0)?;
+            let plain = decrypt_with(state, source, input, &Source::RE_ENCRYPT, now)?;
+            let (_, dest) = call.key(1)?;
+            usable(dest, now)?;
+            let out = encrypt_with(state, dest, dest_alg, &dest_context, plain.expose())?;
             Ok(json!({
                 "CiphertextBlob": b64().encode(out),
                 "SourceKeyId": str_of(&source.body, "Arn"),
@@ -401,13 +267,13 @@ fn run(
                     return Err(err("ValidationException", "Specify KeySpec or NumberOfBytes."))
                 }
             };
-            outcome.param("keyId", json!(key_id));
-            outcome.param("numberOfBytes", json!(n));
+            effect.param("keyId", json!(key_id));
+            effect.param("numberOfBytes", json!(n));
             if !context.is_empty() {
-                outcome.param("encryptionContext", super::context_json(&context));
+                effect.param("encryptionContext", super::context_json(&context));
             }
-            let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-            usable(&record, now)?;
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
             if str_of(&record.body, "KeySpec") != "SYMMETRIC_DEFAULT" {
                 return Err(invalid_usage(
                     &str_of(&record.body, "Arn"),
@@ -415,15 +281,8 @@ fn run(
                     operation,
                 ));
             }
-            let extra = Check {
-                key: Some(&record),
-                key_ref: Some(&key_ref),
-                encryption_context: Some(&context),
-                ..Check::default()
-            };
-            check(state, caller, operation, facts, &extra)?;
             let data_key = random(n);
-            let ciphertext = seal_with(state, &record, &context, data_key.expose())?;
+            let ciphertext = seal_with(state, record, &context, data_key.expose())?;
             let mut out = json!({ "CiphertextBlob": b64().encode(ciphertext), "KeyId": str_of(&record.body, "Arn") });
             if operation == "GenerateDataKey" {
                 if let Some(obj) = out.as_object_mut() {
@@ -439,10 +298,10 @@ fn run(
             let spec = AsymmetricSpec::parse(pair_spec).ok_or_else(|| {
                 err("ValidationException", format!("KeyPairSpec {pair_spec} is not valid."))
             })?;
-            outcome.param("keyId", json!(key_id));
-            outcome.param("keyPairSpec", json!(pair_spec));
-            let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-            usable(&record, now)?;
+            effect.param("keyId", json!(key_id));
+            effect.param("keyPairSpec", json!(pair_spec));
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
             if str_of(&record.body, "KeySpec") != "SYMMETRIC_DEFAULT" {
                 return Err(invalid_usage(
                     &str_of(&record.body, "Arn"),
@@ -450,17 +309,9 @@ fn run(
                     operation,
                 ));
             }
-            let extra = Check {
-                key: Some(&record),
-                key_ref: Some(&key_ref),
-                context: vec![("kms:DataKeyPairSpec".into(), pair_spec.to_string())],
-                encryption_context: Some(&context),
-                ..Check::default()
-            };
-            check(state, caller, operation, facts, &extra)?;
             let (private, public) = asymmetric::generate_pair(spec)
                 .map_err(|_| ApiError::internal("key pair generation failed"))?;
-            let sealed = seal_with(state, &record, &context, private.expose())?;
+            let sealed = seal_with(state, record, &context, private.expose())?;
             let mut out = json!({
                 "PrivateKeyCiphertextBlob": b64().encode(sealed),
                 "PublicKey": b64().encode(public),
@@ -488,40 +339,27 @@ fn run(
                     ))
                 }
             };
-            outcome.param("keyId", json!(key_id));
-            outcome.param("signingAlgorithm", json!(algorithm));
-            outcome.param("messageType", json!(text(input, "MessageType").unwrap_or("RAW")));
+            effect.param("keyId", json!(key_id));
+            effect.param("signingAlgorithm", json!(algorithm));
+            effect.param("messageType", json!(text(input, "MessageType").unwrap_or("RAW")));
             if message.is_empty() || message.len() > 4096 {
                 return Err(err("ValidationException", "Message must be 1 to 4096 bytes."));
             }
-            let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-            usable(&record, now)?;
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
             let arn = str_of(&record.body, "Arn");
             let usage = str_of(&record.body, "KeyUsage");
             if usage != "SIGN_VERIFY" {
                 return Err(invalid_usage(&arn, &usage, operation));
             }
             let alg = SigningAlgorithm::parse(algorithm)
-                .filter(|a| asym_spec(&record).is_ok_and(|s| s.signing_algorithms().contains(a)))
+                .filter(|a| asym_spec(record).is_ok_and(|s| s.signing_algorithms().contains(a)))
                 .ok_or_else(|| {
                     err("InvalidKeyUsageException", format!("{algorithm} is not valid for {arn}."))
                 })?;
-            let extra = Check {
-                key: Some(&record),
-                key_ref: Some(&key_ref),
-                context: vec![
-                    ("kms:SigningAlgorithm".into(), algorithm.to_string()),
-                    (
-                        "kms:MessageType".into(),
-                        text(input, "MessageType").unwrap_or("RAW").to_string(),
-                    ),
-                ],
-                ..Check::default()
-            };
-            check(state, caller, operation, facts, &extra)?;
-            let spec = asym_spec(&record)?;
+            let spec = asym_spec(record)?;
             if operation == "Sign" {
-                let private = material(&state.root, &record, 1)?;
+                let private = material(&state.root, record, 1)?;
                 let signature = asymmetric::sign(spec, private.expose(), alg, &message, kind)
                     .map_err(|_| {
                         err(
@@ -536,7 +374,7 @@ fn run(
             let signature = super::blob(input, "Signature")?
                 .ok_or_else(|| err("ValidationException", "Signature is required."))?;
             let valid =
-                asymmetric::verify(spec, &public_key(&record)?, alg, &message, kind, &signature)
+                asymmetric::verify(spec, &public_key(record)?, alg, &message, kind, &signature)
                     .unwrap_or(false);
             if !valid {
                 return Err(err("KMSInvalidSignatureException", "The signature is not valid."));
@@ -548,13 +386,13 @@ fn run(
             let key_id = required(input, "KeyId")?;
             let message = super::blob(input, "Message")?.unwrap_or_default();
             let algorithm = required(input, "MacAlgorithm")?;
-            outcome.param("keyId", json!(key_id));
-            outcome.param("macAlgorithm", json!(algorithm));
+            effect.param("keyId", json!(key_id));
+            effect.param("macAlgorithm", json!(algorithm));
             if message.is_empty() || message.len() > 4096 {
                 return Err(err("ValidationException", "Message must be 1 to 4096 bytes."));
             }
-            let (key_ref, record) = use_key(state, caller, key_id, now, outcome)?;
-            usable(&record, now)?;
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
             let arn = str_of(&record.body, "Arn");
             let usage = str_of(&record.body, "KeyUsage");
             let spec = MacSpec::parse(&str_of(&record.body, "KeySpec"));
@@ -568,14 +406,7 @@ fn run(
                     format!("{algorithm} is not valid for {arn}."),
                 ));
             }
-            let extra = Check {
-                key: Some(&record),
-                key_ref: Some(&key_ref),
-                context: vec![("kms:MacAlgorithm".into(), algorithm.to_string())],
-                ..Check::default()
-            };
-            check(state, caller, operation, facts, &extra)?;
-            let key = material(&state.root, &record, 1)?;
+            let key = material(&state.root, record, 1)?;
             if operation == "GenerateMac" {
                 let tag = mac::mac(spec, key.expose(), alg, &message)
                     .map_err(|_| err("ValidationException", "The MAC cannot be computed."))?;
@@ -616,7 +447,7 @@ pub(crate) fn import(
     record: &Record,
     body: &mut Value,
     now: i64,
-    outcome: &mut Outcome<'_>,
+    effect: &mut Effect<'_>,
 ) -> Result<Value, ApiError> {
     let arn = str_of(&record.body, "Arn");
     let key_state = str_of(&record.body, "KeyState");
@@ -634,8 +465,8 @@ pub(crate) fn import(
             if key_state == "PendingDeletion" {
                 return Err(err("KMSInvalidStateException", format!("{arn} is pending deletion.")));
             }
-            outcome.param("wrappingAlgorithm", json!(algorithm));
-            outcome.param("wrappingKeySpec", json!(spec_name));
+            effect.param("wrappingAlgorithm", json!(algorithm));
+            effect.param("wrappingKeySpec", json!(spec_name));
             let (private, public) = asymmetric::generate_pair(spec)
                 .map_err(|_| ApiError::internal("wrapping key generation failed"))?;
             let sealed = state
@@ -656,7 +487,7 @@ pub(crate) fn import(
                 "KeyId": arn,
                 "ImportToken": b64().encode(token.expose()),
                 "PublicKey": b64().encode(public),
-                "ParametersValidTo": epoch(valid_to),
+                "ParametersValidTo": crate::support::time::epoch_seconds(valid_to),
             }))
         }
         "ImportKeyMaterial" => {
@@ -754,7 +585,7 @@ pub(crate) fn import(
                     ))
                 }
             };
-            outcome.param("expirationModel", json!(model));
+            effect.param("expirationModel", json!(model));
             let sealed_material =
                 super::keys::seal_material(&state.root, &arn, 1, material_bytes.expose())?;
             let sealed_digest = state

@@ -4,19 +4,15 @@
 //! root key.
 
 use crate::error::ApiError;
-use crate::pipeline::events::{self, RequestFacts};
-use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
-use crypto::RootOfTrust;
+use crate::pipeline::service::{
+    operations, Authorization, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+};
+use crate::pipeline::Reply;
 use serde_json::{json, Value};
 use store::{AccessKey, AccessKeyStatus, Account, AccountStatus, StoreError};
 
 /// The `X-Amz-Target` prefix of operator operations.
 pub const TARGET_PREFIX: &str = "HermeticOperator.";
-
-/// The context a root access key's secret is wrapped for.
-pub fn secret_context(access_key_id: &str) -> Vec<u8> {
-    format!("access-key/{access_key_id}").into_bytes()
-}
 
 fn store_error(e: StoreError) -> ApiError {
     match e {
@@ -46,125 +42,182 @@ fn new_account_id() -> String {
     }
 }
 
-/// Handles one operator operation; the effect and its audit events commit together.
-pub fn handle(
-    store: &dyn store::Store,
-    root: &dyn RootOfTrust,
-    caller: &Caller,
-    operation: &str,
-    input: &Value,
-    facts: &RequestFacts,
-) -> Result<Value, ApiError> {
-    if caller.account != OPERATOR_ACCOUNT {
-        return Err(ApiError::sender(
-            403,
-            "AccessDenied",
-            format!(
-                "User: {} is not authorized to perform: hermetic:{operation} because only the operator may manage accounts",
-                caller.arn
-            ),
-        ));
+operations! {
+    /// The operator API's operations.
+    OperatorOperation {
+        CreateAccount => "hermetic:CreateAccount", Write;
+        ListAccounts => "hermetic:ListAccounts", Read;
+        SuspendAccount => "hermetic:SuspendAccount", Write;
+        ReactivateAccount => "hermetic:ReactivateAccount", Write;
     }
-    let field = |name: &str| -> Result<&str, ApiError> {
-        input.get(name).and_then(Value::as_str).ok_or_else(|| {
+}
+
+/// The operator API (JSON 1.1, signing service `hermetic`).
+pub(crate) struct Operator;
+
+/// An operator call: the operation and its input.
+pub(crate) struct Call {
+    operation: OperatorOperation,
+    input: Value,
+}
+
+impl Call {
+    fn field(&self, name: &str) -> Result<&str, ApiError> {
+        self.input.get(name).and_then(Value::as_str).ok_or_else(|| {
             ApiError::sender(
                 400,
                 "ValidationException",
                 format!("`{name}` is required and must be a string"),
             )
         })
-    };
-    let now = facts.time_ms;
-    let mut tx = store.begin().map_err(store_error)?;
-    let (output, account_log, params) = match operation {
-        "CreateAccount" => {
-            let name = field("AccountName")?;
-            if !valid_name(name) {
-                return Err(ApiError::sender(
-                    400,
-                    "ValidationException",
-                    "`AccountName` must be 1 to 50 lowercase letters, digits or hyphens",
-                ));
-            }
-            let id = new_account_id();
-            tx.create_account(&Account {
-                id: id.clone(),
-                name: name.to_string(),
-                status: AccountStatus::Active,
-                created_at_ms: now,
-            })
-            .map_err(store_error)?;
-            let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
-            let wrapped = root
-                .wrap(&secret_context(&key_id), secret.expose())
-                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-            tx.insert_access_key(&AccessKey {
-                access_key_id: key_id.clone(),
-                account: id.clone(),
-                owner_kind: "root".into(),
-                owner_key: id.clone(),
-                status: AccessKeyStatus::Active,
-                secret_wrapped: wrapped,
-                created_at_ms: now,
-                last_used_at_ms: None,
-                last_used_service: None,
-                last_used_region: None,
-            })
-            .map_err(store_error)?;
-            let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
-            (
-                json!({ "AccountId": id, "AccessKeyId": key_id, "SecretAccessKey": secret_text }),
-                Some(id),
-                json!({ "accountName": name }),
-            )
-        }
-        "ListAccounts" => {
-            let page = tx.list_accounts(None, 1000).map_err(store_error)?;
-            let accounts: Vec<Value> = page
-                .items
-                .iter()
-                .map(|a| json!({ "Id": a.id, "Name": a.name, "Status": a.status.as_str().to_uppercase(), "CreatedAt": a.created_at_ms / 1000 }))
-                .collect();
-            (json!({ "Accounts": accounts }), None, json!({}))
-        }
-        "SuspendAccount" | "ReactivateAccount" => {
-            let id = field("AccountId")?.to_string();
-            let status = if operation == "SuspendAccount" {
-                AccountStatus::Suspended
-            } else {
-                AccountStatus::Active
-            };
-            tx.set_account_status(&id, status).map_err(store_error)?;
-            (json!({}), Some(id.clone()), json!({ "accountId": id }))
-        }
-        other => {
-            return Err(ApiError::sender(
+    }
+}
+
+impl Service for Operator {
+    type Operation = OperatorOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "hermetic.amazonaws.com";
+    const TENANT_ONLY: bool = false;
+    /// The operator's own API: the accounts it names are what the operator administers.
+    const OPERATOR_API: bool = true;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<OperatorOperation>> {
+        let target = req.target.unwrap_or_default();
+        let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
+        let operation = OperatorOperation::from_name(name).ok_or_else(|| {
+            Unrouted::unknown(ApiError::sender(
                 400,
                 "UnknownOperationException",
-                format!("unknown operation `{other}`"),
+                format!("unknown operation `{name}`"),
             ))
+        })?;
+        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input })
+    }
+
+    fn operation(call: &Call) -> OperatorOperation {
+        call.operation
+    }
+
+    /// The account an operation acts on: its log gets the event even when the call is refused.
+    fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
+        call.and_then(|c| c.input.get("AccountId"))
+            .and_then(Value::as_str)
+            .map(|id| vec![Named::Account(id.to_string())])
+            .unwrap_or_default()
+    }
+
+    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+        Some(match call.operation {
+            OperatorOperation::CreateAccount => {
+                json!({ "accountName": call.input.get("AccountName") })
+            }
+            OperatorOperation::ListAccounts => json!({}),
+            OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
+                json!({ "accountId": call.input.get("AccountId") })
+            }
+        })
+    }
+
+    fn authorization(
+        ctx: &Ctx<'_>,
+        _: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        if !ctx.is_operator() {
+            return Err(ApiError::sender(
+                403,
+                "AccessDenied",
+                format!(
+                    "User: {} is not authorized to perform: {} because only the operator may manage accounts",
+                    ctx.caller.arn,
+                    call.operation.action()
+                ),
+            ));
         }
-    };
-    // The operator's own log, and the affected account's log, in the same transaction.
-    let mut response = output.clone();
-    if let Some(obj) = response.as_object_mut() {
-        obj.remove("SecretAccessKey");
+        Ok(Authorization::Operator)
     }
-    let event = events::event(
-        facts,
-        Some(caller),
-        OPERATOR_ACCOUNT,
-        Some(params.clone()),
-        Some(response.clone()),
-        None,
-    )?;
-    // The operator realm's id (all zeros) sorts first: logs in account order, as everywhere.
-    events::append(tx.as_mut(), OPERATOR_ACCOUNT, &event)?;
-    if let Some(account) = &account_log {
-        let event =
-            events::event(facts, Some(caller), account, Some(params), Some(response), None)?;
-        events::append(tx.as_mut(), account, &event)?;
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        _: &Request<'_>,
+        call: Call,
+        effect: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        let state = ctx.state;
+        let now = ctx.now();
+        let output = match call.operation {
+            OperatorOperation::CreateAccount => {
+                let name = call.field("AccountName")?;
+                if !valid_name(name) {
+                    return Err(ApiError::sender(
+                        400,
+                        "ValidationException",
+                        "`AccountName` must be 1 to 50 lowercase letters, digits or hyphens",
+                    ));
+                }
+                let mut tx = state.store.begin().map_err(store_error)?;
+                let id = new_account_id();
+                tx.create_account(&Account {
+                    id: id.clone(),
+                    name: name.to_string(),
+                    status: AccountStatus::Active,
+                    created_at_ms: now,
+                })
+                .map_err(store_error)?;
+                let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
+                let wrapped = state
+                    .root
+                    .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
+                    .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+                tx.insert_access_key(&AccessKey {
+                    access_key_id: key_id.clone(),
+                    account: id.clone(),
+                    owner_kind: "root".into(),
+                    owner_key: id.clone(),
+                    status: AccessKeyStatus::Active,
+                    secret_wrapped: wrapped,
+                    created_at_ms: now,
+                    last_used_at_ms: None,
+                    last_used_service: None,
+                    last_used_region: None,
+                })
+                .map_err(store_error)?;
+                effect.tx = Some(tx);
+                // The new account's log starts with the event that made it.
+                ctx.touch(&id);
+                effect.response = Some(json!({ "AccountId": id, "AccessKeyId": key_id }));
+                let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+                json!({ "AccountId": id, "AccessKeyId": key_id, "SecretAccessKey": secret_text })
+            }
+            OperatorOperation::ListAccounts => {
+                let mut tx = state.store.read().map_err(store_error)?;
+                let page = tx.list_accounts(None, 1000).map_err(store_error)?;
+                let accounts: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|a| json!({ "Id": a.id, "Name": a.name, "Status": a.status.as_str().to_uppercase(), "CreatedAt": a.created_at_ms / 1000 }))
+                    .collect();
+                json!({ "Accounts": accounts })
+            }
+            OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
+                let id = call.field("AccountId")?.to_string();
+                let status = if call.operation == OperatorOperation::SuspendAccount {
+                    AccountStatus::Suspended
+                } else {
+                    AccountStatus::Active
+                };
+                let mut tx = state.store.begin().map_err(store_error)?;
+                tx.set_account_status(&id, status).map_err(store_error)?;
+                effect.tx = Some(tx);
+                ctx.touch(&id);
+                effect.response = Some(json!({}));
+                json!({})
+            }
+        };
+        if effect.response.is_none() {
+            effect.response = Some(output.clone());
+        }
+        Ok(Reply::json(&output))
     }
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    Ok(output)
 }

@@ -3,9 +3,11 @@
 //! what "public" means for a bucket policy, as AWS defines it: a statement that allows everyone
 //! (`*`) without a condition that fixes the caller or its network to known values.
 
-use super::{db, empty, s3err, xml, xml_reply, Effect, S3Request};
+use super::router::S3Operation;
+use super::{empty, s3err, xml, xml_reply, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
 use serde_json::{json, Value};
 use store::{PutMode, Record};
@@ -97,10 +99,9 @@ fn settings_of(body: &Value, field: &str) -> Option<[bool; 4]> {
 }
 
 fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, ApiError> {
-    let mut tx = state.store.read().map_err(db)?;
+    let mut tx = state.store.read()?;
     Ok(tx
-        .get_record(account, "s3_account_config", "publicAccessBlock")
-        .map_err(db)?
+        .get_record(account, "s3_account_config", "publicAccessBlock")?
         .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
 }
 
@@ -110,8 +111,7 @@ fn held_account_settings(
     account: &str,
 ) -> Result<Option<[bool; 4]>, ApiError> {
     Ok(tx
-        .get_record_for_share(account, "s3_account_config", "publicAccessBlock")
-        .map_err(db)?
+        .get_record_for_share(account, "s3_account_config", "publicAccessBlock")?
         .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
 }
 
@@ -205,7 +205,7 @@ pub fn bucket_config<'s>(
         if operation == "PutPublicAccessBlock" { Some(parse_config(&req.body)?) } else { None };
     // The change applies to the bucket as it is now (a concurrent configuration change is
     // kept).
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = state.store.begin()?;
     let mut bucket = super::lock_bucket(tx.as_mut(), &bucket)?;
     let obj = bucket
         .body
@@ -216,19 +216,19 @@ pub fn bucket_config<'s>(
         None => obj.remove("PublicAccessBlock"),
     };
     bucket.updated_at_ms = now;
-    tx.put_record(&bucket, PutMode::Update).map_err(db)?;
+    tx.put_record(&bucket, PutMode::Update)?;
     effect.tx = Some(tx);
     Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))
 }
 
 /// Account-level settings (S3 Control): the caller's own account only.
 pub fn account_config<'s>(
-    state: &'s State,
-    caller: &Caller,
+    ctx: &Ctx<'s>,
+    op: S3Operation,
     req: &S3Request<'_>,
-    facts: &crate::pipeline::events::RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, caller) = (ctx.state, ctx.caller);
     let named = req.header("x-amz-account-id").unwrap_or_default();
     if named != caller.account {
         return Err(s3err(
@@ -237,21 +237,7 @@ pub fn account_config<'s>(
             "Account-level settings can only be read or changed by principals of that account.",
         ));
     }
-    let (operation, action) = match req.method {
-        "GET" => ("GetPublicAccessBlock", "s3:GetAccountPublicAccessBlock"),
-        "PUT" => ("PutPublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
-        "DELETE" => ("DeletePublicAccessBlock", "s3:PutAccountPublicAccessBlock"),
-        _ => {
-            return Err(s3err(
-                405,
-                "MethodNotAllowed",
-                "The specified method is not allowed against this resource.",
-            ))
-        }
-    };
-    super::check(state, caller, facts, action, "*", None, Vec::new())?;
-    effect.log = Some(caller.account.clone());
-    if operation == "GetPublicAccessBlock" {
+    if op == S3Operation::GetAccountPublicAccessBlock {
         let settings = account_settings(state, &caller.account)?.ok_or_else(|| {
             s3err(
                 404,
@@ -261,28 +247,28 @@ pub fn account_config<'s>(
         })?;
         return Ok(xml_reply(200, format!("<GetPublicAccessBlockOutput xmlns=\"{CONTROL_NS}\">{}</GetPublicAccessBlockOutput>", config_xml(settings, CONTROL_NS))));
     }
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = state.store.begin()?;
     // Locked: a bucket policy being put checks it with a shared lock (`check_policy`), so the
     // policy commits before the block does (and the block then restricts it) or after (and is
     // refused), never beside it unchecked.
-    let existing = tx
-        .get_record_for_update(&caller.account, "s3_account_config", "publicAccessBlock")
-        .map_err(db)?;
-    if operation == "PutPublicAccessBlock" {
+    let existing =
+        tx.get_record_for_update(&caller.account, "s3_account_config", "publicAccessBlock")?;
+    if op == S3Operation::PutAccountPublicAccessBlock {
         let record = Record {
             account: caller.account.clone(),
             kind: "s3_account_config".into(),
             key: "publicAccessBlock".into(),
             format_version: 1,
             body: json!({ "PublicAccessBlock": parse_config(&req.body)? }),
-            updated_at_ms: facts.time_ms,
+            updated_at_ms: ctx.now(),
         };
-        tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+        tx.put_record(&record, PutMode::Upsert)?;
     } else if existing.is_some() {
-        tx.delete_record(&caller.account, "s3_account_config", "publicAccessBlock").map_err(db)?;
+        tx.delete_record(&caller.account, "s3_account_config", "publicAccessBlock")?;
     }
     effect.tx = Some(tx);
-    Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))
+    let status = if op == S3Operation::DeleteAccountPublicAccessBlock { 204 } else { 200 };
+    Ok(empty(status, Vec::new()))
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! crash leaves no partial object.
 
 mod bpa;
+mod checks;
 mod objects;
+pub(crate) mod router;
 mod sse;
 pub(crate) mod sweep;
 mod versions;
@@ -15,10 +17,12 @@ mod versions;
 use crate::protocol::xml;
 
 use crate::error::ApiError;
-use crate::pipeline::authorize::{authorize, AuthzExtra};
-use crate::pipeline::events::{self, RequestFacts};
-use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
+use crate::pipeline::identity::OPERATOR_ACCOUNT;
+use crate::pipeline::service::{
+    Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+};
 use crate::pipeline::{Reply, State};
+use router::S3Operation;
 use serde_json::{json, Value};
 use store::{PutMode, Record};
 
@@ -48,10 +52,6 @@ pub(crate) fn s3err(status: u16, code: &str, message: impl Into<String>) -> ApiE
     ApiError::sender(status, code, message)
 }
 
-pub(crate) fn db(_: store::StoreError) -> ApiError {
-    ApiError::unavailable("the store is unavailable")
-}
-
 /// One S3 request, decoded.
 pub(crate) struct S3Request<'a> {
     pub method: &'a str,
@@ -70,10 +70,6 @@ impl S3Request<'_> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.query.iter().any(|(k, _)| k == name)
-    }
-
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -81,13 +77,12 @@ impl S3Request<'_> {
 
 /// The bucket's record, found through the global name index.
 pub(crate) fn bucket(state: &State, name: &str) -> Result<Record, ApiError> {
-    let mut tx = state.store.read().map_err(db)?;
+    let mut tx = state.store.read()?;
     let missing =
         || s3err(404, "NoSuchBucket", format!("The specified bucket does not exist: {name}"));
-    let index =
-        tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", name).map_err(db)?.ok_or_else(missing)?;
+    let index = tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", name)?.ok_or_else(missing)?;
     let owner = index.body.get("Account").and_then(Value::as_str).unwrap_or_default().to_string();
-    tx.get_record(&owner, "s3_bucket", name).map_err(db)?.ok_or_else(missing)
+    tx.get_record(&owner, "s3_bucket", name)?.ok_or_else(missing)
 }
 
 fn bucket_gone(bucket: &Record) -> ApiError {
@@ -99,8 +94,7 @@ fn bucket_gone(bucket: &Record) -> ApiError {
 /// works on its latest version and one at a time, and not beside an object write that
 /// [`hold_bucket`]s it. NoSuchBucket if it is gone.
 pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
-    tx.get_record_for_update(&bucket.account, "s3_bucket", &bucket.key)
-        .map_err(db)?
+    tx.get_record_for_update(&bucket.account, "s3_bucket", &bucket.key)?
         .ok_or_else(|| bucket_gone(bucket))
 }
 
@@ -110,8 +104,7 @@ pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Rec
 /// the request found is gone (deleted, or deleted and made again); returns it as it is now.
 pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
     let now = tx
-        .get_record_for_share(&bucket.account, "s3_bucket", &bucket.key)
-        .map_err(db)?
+        .get_record_for_share(&bucket.account, "s3_bucket", &bucket.key)?
         .ok_or_else(|| bucket_gone(bucket))?;
     if now.body.get("CreatedMs") != bucket.body.get("CreatedMs") {
         return Err(bucket_gone(bucket));
@@ -145,195 +138,19 @@ fn valid_bucket_name(name: &str) -> bool {
         && !name.split('.').all(|p| p.parse::<u8>().is_ok())
 }
 
-/// S3 sub-resources this server does not implement: a request naming one is refused with
-/// `NotImplemented` rather than taken for the plain bucket or object operation (a `DELETE
-/// /bucket?cors` must never delete the bucket).
-const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
-    "accelerate",
-    "analytics",
-    "attributes",
-    "cors",
-    "intelligent-tiering",
-    "inventory",
-    "legal-hold",
-    "lifecycle",
-    "logging",
-    "metadataTable",
-    "metrics",
-    "notification",
-    "object-lock",
-    "policyStatus",
-    "replication",
-    "requestPayment",
-    "restore",
-    "retention",
-    "select",
-    "session",
-    "torrent",
-    "website",
-];
-
-/// The S3 operation a request is, by method, path and sub-resource.
-fn operation(req: &S3Request<'_>) -> Result<&'static str, ApiError> {
-    let copy = req.header("x-amz-copy-source").is_some();
-    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().find(|sub| req.has(sub)) {
-        return Err(s3err(
-            501,
-            "NotImplemented",
-            format!("A header or query you provided implies functionality that is not implemented: ?{sub}."),
-        ));
-    }
-    let bucket_tagging = req.key.is_none() && req.has("tagging");
-    if bucket_tagging {
-        return Err(s3err(
-            501,
-            "NotImplemented",
-            "A header or query you provided implies functionality that is not implemented: bucket ?tagging.",
-        ));
-    }
-    Ok(match (req.method, req.bucket.is_some(), req.key.is_some()) {
-        ("GET", false, false) => "ListBuckets",
-        ("GET", true, false) if req.has("acl") => "GetBucketAcl",
-        ("PUT", true, false) if req.has("acl") => "PutBucketAcl",
-        ("GET", true, true) if req.has("acl") => "GetObjectAcl",
-        ("PUT", true, true) if req.has("acl") => "PutObjectAcl",
-        ("GET", true, false) if req.has("ownershipControls") => "GetBucketOwnershipControls",
-        ("PUT", true, false) if req.has("ownershipControls") => "PutBucketOwnershipControls",
-        ("DELETE", true, false) if req.has("ownershipControls") => "DeleteBucketOwnershipControls",
-        (_, _, _) if req.has("acl") || req.has("ownershipControls") => {
-            return Err(s3err(
-                405,
-                "MethodNotAllowed",
-                "The specified method is not allowed against this resource.",
-            ))
-        }
-        ("PUT", true, false) if req.has("policy") => "PutBucketPolicy",
-        ("GET", true, false) if req.has("policy") => "GetBucketPolicy",
-        ("DELETE", true, false) if req.has("policy") => "DeleteBucketPolicy",
-        ("PUT", true, false) if req.has("publicAccessBlock") => "PutPublicAccessBlock",
-        ("GET", true, false) if req.has("publicAccessBlock") => "GetPublicAccessBlock",
-        ("DELETE", true, false) if req.has("publicAccessBlock") => "DeletePublicAccessBlock",
-        ("PUT", true, false) if req.has("encryption") => "PutBucketEncryption",
-        ("GET", true, false) if req.has("encryption") => "GetBucketEncryption",
-        ("DELETE", true, false) if req.has("encryption") => "DeleteBucketEncryption",
-        ("GET", true, false) if req.has("location") => "GetBucketLocation",
-        ("GET", true, false) if req.has("versioning") => "GetBucketVersioning",
-        ("PUT", true, false) if req.has("versioning") => "PutBucketVersioning",
-        ("GET", true, false) if req.has("versions") => "ListObjectVersions",
-        ("GET", true, false) if req.has("uploads") => "ListMultipartUploads",
-        ("POST", true, false) if req.has("delete") => "DeleteObjects",
-        ("GET", true, false) if req.param("list-type") == Some("2") => "ListObjectsV2",
-        ("GET", true, false) => "ListObjects",
-        ("PUT", true, false) => "CreateBucket",
-        ("HEAD", true, false) => "HeadBucket",
-        ("DELETE", true, false) => "DeleteBucket",
-        ("PUT", true, true) if req.has("tagging") => "PutObjectTagging",
-        ("GET", true, true) if req.has("tagging") => "GetObjectTagging",
-        ("DELETE", true, true) if req.has("tagging") => "DeleteObjectTagging",
-        ("PUT", true, true) if req.has("partNumber") && copy => "UploadPartCopy",
-        ("PUT", true, true) if req.has("partNumber") => "UploadPart",
-        ("PUT", true, true) if copy => "CopyObject",
-        ("PUT", true, true) => "PutObject",
-        ("GET", true, true) if req.has("uploadId") => "ListParts",
-        ("GET", true, true) => "GetObject",
-        ("HEAD", true, true) => "HeadObject",
-        ("DELETE", true, true) if req.has("uploadId") => "AbortMultipartUpload",
-        ("DELETE", true, true) => "DeleteObject",
-        ("POST", true, true) if req.has("uploads") => "CreateMultipartUpload",
-        ("POST", true, true) if req.has("uploadId") => "CompleteMultipartUpload",
-        _ => {
-            return Err(s3err(
-                405,
-                "MethodNotAllowed",
-                "The specified method is not allowed against this resource.",
-            ))
-        }
-    })
-}
-
-/// The IAM action an operation is authorized as.
-fn action(operation: &str) -> &'static str {
-    match operation {
-        "ListBuckets" => "s3:ListAllMyBuckets",
-        "ListObjects" | "ListObjectsV2" | "HeadBucket" => "s3:ListBucket",
-        "CreateBucket" => "s3:CreateBucket",
-        "DeleteBucket" => "s3:DeleteBucket",
-        "GetBucketLocation" => "s3:GetBucketLocation",
-        "GetBucketVersioning" => "s3:GetBucketVersioning",
-        "PutBucketVersioning" => "s3:PutBucketVersioning",
-        "ListObjectVersions" => "s3:ListBucketVersions",
-        "PutBucketPolicy" => "s3:PutBucketPolicy",
-        "GetBucketPolicy" => "s3:GetBucketPolicy",
-        "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
-        "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
-        "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
-        "GetBucketAcl" => "s3:GetBucketAcl",
-        "PutBucketAcl" => "s3:PutBucketAcl",
-        "GetObjectAcl" => "s3:GetObjectAcl",
-        "PutObjectAcl" => "s3:PutObjectAcl",
-        "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
-        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
-            "s3:PutBucketOwnershipControls"
-        }
-        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
-        "GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
-        "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
-        "GetObject" | "HeadObject" => "s3:GetObject",
-        "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
-        "AbortMultipartUpload" => "s3:AbortMultipartUpload",
-        "ListParts" => "s3:ListMultipartUploadParts",
-        "PutObjectTagging" => "s3:PutObjectTagging",
-        "GetObjectTagging" => "s3:GetObjectTagging",
-        "DeleteObjectTagging" => "s3:DeleteObjectTagging",
-        _ => "s3:PutObject",
-    }
-}
-
-/// Object-level operations are CloudTrail data events.
-fn is_data_event(operation: &str) -> bool {
-    !matches!(
-        operation,
-        "ListBuckets"
-            | "CreateBucket"
-            | "DeleteBucket"
-            | "GetBucketLocation"
-            | "GetBucketVersioning"
-            | "PutBucketVersioning"
-            | "PutBucketPolicy"
-            | "GetBucketPolicy"
-            | "DeleteBucketPolicy"
-            | "PutBucketEncryption"
-            | "GetBucketEncryption"
-            | "DeleteBucketEncryption"
-            | "PutPublicAccessBlock"
-            | "GetPublicAccessBlock"
-            | "DeletePublicAccessBlock"
-            | "HeadBucket"
-            | "GetBucketAcl"
-            | "PutBucketAcl"
-            | "GetBucketOwnershipControls"
-            | "PutBucketOwnershipControls"
-            | "DeleteBucketOwnershipControls"
-    )
-}
-
-fn is_read(operation: &str) -> bool {
-    operation.starts_with("Get") || operation.starts_with("List") || operation.starts_with("Head")
-}
-
-/// Authorizes `action` on `resource` for the caller against the bucket's policy; `extra`
-/// condition keys join the S3 ones every request has.
-pub(crate) fn check(
-    state: &State,
-    caller: &Caller,
-    facts: &RequestFacts,
+/// The check of `action` on `resource` against the bucket's policy; `context` joins the S3
+/// condition keys every request has. Refused outright while the bucket's public policy is
+/// restricted to its own account (`RestrictPublicBuckets`).
+pub(crate) fn s3_check(
+    ctx: &Ctx<'_>,
     action: &str,
     resource: &str,
     bucket: Option<&Record>,
     mut context: Vec<(String, String)>,
-) -> Result<(), ApiError> {
+) -> Result<Check, ApiError> {
+    let facts = ctx.facts;
     if let Some(b) = bucket {
-        bpa::restrict(state, caller, b)?;
+        bpa::restrict(ctx.state, ctx.caller, b)?;
     }
     let owner = bucket.map(|b| b.account.clone());
     context.push(("s3:signatureversion".into(), "AWS4-HMAC-SHA256".into()));
@@ -350,87 +167,62 @@ pub(crate) fn check(
     }
     let policy =
         bucket.and_then(|b| b.body.get("Policy")).and_then(Value::as_str).map(str::to_string);
-    authorize(
-        state,
-        caller,
-        action,
-        resource,
-        facts,
-        &AuthzExtra {
-            resource_account: owner.as_deref(),
-            resource_policy: policy.as_deref(),
-            context,
-            ..AuthzExtra::default()
-        },
-    )
+    Ok(Check { owner, resource_policy: policy, context, ..Check::new(action, resource) })
 }
 
-/// Handles one S3 request; its event is appended with the effect or through the group commit.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn handle(
-    state: &State,
-    caller: &Caller,
-    method: &str,
-    path: &str,
-    query_text: &str,
-    headers: &[(&str, &str)],
-    (body, stream): (Vec<u8>, Option<crate::protocol::payload::PayloadReader>),
-    facts: &mut RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
-) -> Result<Reply, ApiError> {
-    if path == bpa::ACCOUNT_PATH {
-        if stream.is_some() {
-            return Err(too_big());
+/// Evaluates one check now, through the pipeline's evaluator (what execution finds it must
+/// authorize: each key of a DeleteObjects batch).
+pub(crate) fn check_now(
+    ctx: &Ctx<'_>,
+    action: &str,
+    resource: &str,
+    bucket: Option<&Record>,
+    context: Vec<(String, String)>,
+) -> Result<(), ApiError> {
+    ctx.authorize(&s3_check(ctx, action, resource, bucket, context)?)
+}
+
+/// S3 (REST-XML).
+pub(crate) struct S3;
+
+/// An S3 call: the operation, the bucket and key it names, its decoded body, and what
+/// authorization found.
+pub(crate) struct Call {
+    pub operation: S3Operation,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// The `Host` header's name (virtual-hosted style), for the event.
+    pub host: String,
+    /// The decoded body (empty when it streams).
+    pub body: Vec<u8>,
+    /// A large PutObject or UploadPart body, not read yet.
+    pub stream: Option<crate::protocol::payload::PayloadReader>,
+    /// The bucket's record, as authorization read it.
+    pub found: Option<Record>,
+}
+
+impl Call {
+    /// A view of the request for the operation's code.
+    fn view<'r>(&self, req: &'r Request<'r>, body: Vec<u8>) -> S3Request<'r> {
+        S3Request {
+            method: req.method,
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            query: req.query_params.clone(),
+            headers: req.headers,
+            body,
+            stream: std::cell::RefCell::new(None),
         }
-        let stream = std::cell::RefCell::new(None);
-        let req =
-            S3Request { method, bucket: None, key: None, query: Vec::new(), headers, body, stream };
-        facts.event_name = format!(
-            "{}PublicAccessBlock",
-            match method {
-                "GET" => "Get",
-                "PUT" => "Put",
-                _ => "Delete",
-            }
-        );
-        facts.event_source = "s3-control.amazonaws.com".into();
-        facts.read_only = method == "GET";
-        let mut effect = Effect::default();
-        let result = if caller.account == OPERATOR_ACCOUNT || caller.is_anonymous() {
-            Err(s3err(403, "AccessDenied", "Access Denied"))
-        } else {
-            bpa::account_config(state, caller, &req, facts, &mut effect)
-        };
-        let log = if caller.is_anonymous() {
-            OPERATOR_ACCOUNT.to_string()
-        } else {
-            caller.account.clone()
-        };
-        let event = events::event(
-            facts,
-            Some(caller),
-            &log,
-            Some(json!({ "accountId": req.header("x-amz-account-id") })),
-            None,
-            result.as_ref().err(),
-        )?;
-        match (effect.tx.take(), result.is_ok()) {
-            (Some(mut tx), true) => {
-                events::append(tx.as_mut(), &log, &event)?;
-                effect.commit(tx)?;
-            }
-            _ => pending.push((log, event)),
-        }
-        return result;
     }
-    let decoded = sigv4::encode::percent_decode(path).into_owned();
+}
+
+/// The bucket and key a path names, path-style or virtual-hosted style (`BUCKET.s3.HOST`,
+/// `BUCKET.localhost`), and the host.
+fn target(req: &Request<'_>) -> (Option<String>, Option<String>, String) {
+    let decoded = sigv4::encode::percent_decode(req.path).into_owned();
     let trimmed = decoded.strip_prefix('/').unwrap_or(&decoded);
-    // Virtual-hosted style: `BUCKET.s3.HOST` or `BUCKET.localhost`.
-    let host = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
-        .map(|(_, v)| v.split(':').next().unwrap_or_default())
-        .unwrap_or_default();
+    let host =
+        req.header("host").map(|h| h.split(':').next().unwrap_or_default()).unwrap_or_default();
     let virtual_bucket = host
         .split_once(".s3.")
         .map(|(b, _)| b)
@@ -444,154 +236,155 @@ pub(crate) fn handle(
             None => (Some(trimmed.to_string()).filter(|b| !b.is_empty()), None),
         },
     };
-    let req = S3Request {
-        method,
-        bucket,
-        key,
-        query: crate::protocol::query::parse_form(query_text),
-        headers,
-        body,
-        stream: std::cell::RefCell::new(stream.map(objects::Source::Upload)),
-    };
-    let operation = operation(&req)?;
-    if req.stream.borrow().is_some() && !matches!(operation, "PutObject" | "UploadPart") {
-        return Err(too_big());
-    }
-    facts.event_name = operation.to_string();
-    facts.read_only = is_read(operation);
-    let mut effect = Effect::default();
-    let result = if caller.account == OPERATOR_ACCOUNT {
-        Err(s3err(403, "AccessDenied", format!("User: {} is not authorized to perform: {} with an explicit deny in the Hermetic operator guardrail", caller.arn, action(operation))))
-    } else {
-        run(state, caller, operation, &req, facts, &mut effect)
-    };
-    // The event: request parameters as CloudTrail writes them for S3.
-    let mut params = serde_json::Map::new();
-    if let Some(b) = &req.bucket {
-        params.insert("bucketName".into(), json!(b));
-        params.insert("Host".into(), json!(host));
-    }
-    if let Some(k) = &req.key {
-        params.insert("key".into(), json!(k));
-    }
-    for (k, v) in &req.query {
-        if !k.starts_with("X-Amz-") {
-            params.insert(k.clone(), json!(v));
-        }
-    }
-    let error = result.as_ref().err();
-    let mut event = events::event(
-        facts,
-        Some(caller),
-        effect.log.as_deref().unwrap_or(&caller.account),
-        Some(Value::Object(params)),
-        effect.response.clone(),
-        error,
-    )?;
-    if is_data_event(operation) {
-        event.event_category = audit::event::EventCategory::Data;
-        event.management_event = false;
-    }
-    let mut resources = Vec::new();
-    if let (Some(b), Some(k)) = (&req.bucket, &req.key) {
-        resources.push(audit::event::Resource {
-            account_id: None,
-            resource_type: Some("AWS::S3::Object".into()),
-            arn: Some(format!("arn:aws:s3:::{b}/{k}")),
-        });
-    }
-    if let Some(b) = &req.bucket {
-        resources.push(audit::event::Resource {
-            account_id: effect.log.clone(),
-            resource_type: Some("AWS::S3::Bucket".into()),
-            arn: Some(format!("arn:aws:s3:::{b}")),
-        });
-    }
-    if !resources.is_empty() {
-        event.resources = Some(resources);
-    }
-    let mut logs = Vec::new();
-    if !caller.is_anonymous() {
-        logs.push(caller.account.clone());
-    }
-    if let Some(owner) = &effect.log {
-        if owner != &caller.account {
-            logs.push(owner.clone());
-        }
-    }
-    if logs.is_empty() {
-        // An anonymous request that names no bucket is the operator realm's record.
-        logs.push(OPERATOR_ACCOUNT.to_string());
-    }
-    // Audit heads are locked in account order in every transaction (`events::append`).
-    logs.sort();
-    match (effect.tx.take(), error) {
-        (Some(mut tx), None) => {
-            for log in &logs {
-                let mut e = event.clone();
-                e.recipient_account_id = log.clone();
-                events::append(tx.as_mut(), log, &e)?;
-            }
-            effect.commit(tx)?;
-        }
-        _ => {
-            for log in logs {
-                let mut e = event.clone();
-                e.recipient_account_id = log.clone();
-                pending.push((log, e));
-            }
-        }
-    }
-    result
+    (bucket, key, host.to_string())
 }
 
-/// What an operation leaves for its event.
-#[derive(Default)]
-pub(crate) struct Effect<'s> {
-    /// The transaction holding a mutation (committed with the event).
-    pub tx: Option<Box<dyn store::Tx + 's>>,
-    /// The bucket owner's account, whose log gets the event too.
-    pub log: Option<String>,
-    /// CloudTrail's `responseElements`.
-    pub response: Option<Value>,
-    /// Blob files no record names once `tx` has committed: removed after the commit, never
-    /// before (a failed commit must leave every object readable). Blobs a crash leaves behind
-    /// are the sweeper's ([`sweep`]).
-    pub garbage: Vec<std::path::PathBuf>,
-    /// Blob files this request wrote, which only records in `tx` name: removed when the
-    /// request ends without committing `tx` (an error after the blob was written, or a commit
-    /// that lost a race), kept once it has committed. A commit whose outcome is unknown (a
-    /// lost connection) keeps them: the sweeper removes them later if no record names them.
-    pub fresh: Vec<std::path::PathBuf>,
-}
+impl Service for S3 {
+    type Operation = S3Operation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "s3.amazonaws.com";
+    /// The operator is refused everything.
+    const TENANT_ONLY: bool = true;
 
-impl Effect<'_> {
-    /// Commits `tx`, then removes the garbage it leaves; on failure the request's own blobs go
-    /// (when the store says nothing was committed) and the caller answers 503.
-    fn commit(&mut self, tx: Box<dyn store::Tx + '_>) -> Result<(), ApiError> {
-        match tx.commit() {
-            Ok(()) => {
-                self.fresh.clear();
-                for file in self.garbage.drain(..) {
-                    let _ = std::fs::remove_file(file);
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<S3Operation>> {
+        let (bucket, key, host) =
+            if req.path == bpa::ACCOUNT_PATH { (None, None, String::new()) } else { target(req) };
+        let operation = if req.path == bpa::ACCOUNT_PATH {
+            router::account_operation(req.method)
+        } else {
+            router::route(&router::Target {
+                method: req.method,
+                level: match (&bucket, &key) {
+                    (None, _) => None,
+                    (Some(_), None) => Some(router::Level::Bucket),
+                    (Some(_), Some(_)) => Some(router::Level::Object),
+                },
+                query: req.query_params.iter().map(|(k, _)| k.as_str()).collect(),
+                list_type: req
+                    .query_params
+                    .iter()
+                    .find(|(k, _)| k == "list-type")
+                    .map(|(_, v)| v.as_str()),
+                copy: req.header("x-amz-copy-source").is_some(),
+            })
+        }
+        .map_err(|refused| Unrouted {
+            operation: None,
+            name: refused.name,
+            error: refused.error,
+        })?;
+        let refuse = |e| Unrouted::input(operation, e);
+        let (body, stream) = match req.stream.borrow_mut().take() {
+            Some(stream) => {
+                if !matches!(operation, S3Operation::PutObject | S3Operation::UploadPart) {
+                    return Err(refuse(too_big()));
                 }
-                Ok(())
+                let reader = crate::protocol::payload::PayloadReader::new(
+                    stream,
+                    req.payload.clone(),
+                    req.headers,
+                )
+                .map_err(refuse)?;
+                (Vec::new(), Some(reader))
             }
-            Err(e) => {
-                if !e.is_retryable() {
-                    self.fresh.clear();
-                }
-                Err(ApiError::unavailable("the change could not be committed"))
-            }
-        }
+            None => (
+                crate::protocol::payload::decode_whole(req.payload.clone(), req.headers, req.body)
+                    .map_err(refuse)?,
+                None,
+            ),
+        };
+        Ok(Call { operation, bucket, key, host, body, stream, found: None })
     }
-}
 
-impl Drop for Effect<'_> {
-    fn drop(&mut self) {
-        for file in self.fresh.drain(..) {
-            let _ = std::fs::remove_file(file);
+    fn operation(call: &Call) -> S3Operation {
+        call.operation
+    }
+
+    /// The bucket, a copy's source bucket, and the account of a KMS key named by its ARN.
+    fn named(req: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
+        let mut named = Vec::new();
+        let bucket = match call {
+            Some(c) => c.bucket.clone(),
+            None if req.path != bpa::ACCOUNT_PATH => target(req).0,
+            None => None,
+        };
+        named.extend(bucket.map(Named::Bucket));
+        if let Some(source) = req.header("x-amz-copy-source") {
+            let path = sigv4::encode::percent_decode(source.trim_start_matches('/')).into_owned();
+            if let Some((b, _)) = path.split_once('/') {
+                named.push(Named::Bucket(b.to_string()));
+            }
         }
+        let kms_account = req
+            .header("x-amz-server-side-encryption-aws-kms-key-id")
+            .and_then(|k| k.strip_prefix("arn:aws:kms:"))
+            .and_then(|arn| arn.split(':').nth(1));
+        named.extend(kms_account.map(|a| Named::Account(a.to_string())));
+        named
+    }
+
+    /// Request parameters as CloudTrail writes them for S3.
+    fn parameters(req: &Request<'_>, call: &Call) -> Option<Value> {
+        let mut params = serde_json::Map::new();
+        if req.path == bpa::ACCOUNT_PATH {
+            params.insert("accountId".into(), json!(req.header("x-amz-account-id")));
+            return Some(Value::Object(params));
+        }
+        if let Some(b) = &call.bucket {
+            params.insert("bucketName".into(), json!(b));
+            params.insert("Host".into(), json!(call.host));
+        }
+        if let Some(k) = &call.key {
+            params.insert("key".into(), json!(k));
+        }
+        for (k, v) in &req.query_params {
+            if !k.starts_with("X-Amz-") {
+                params.insert(k.clone(), json!(v));
+            }
+        }
+        Some(Value::Object(params))
+    }
+
+    fn resources(call: &Call) -> Vec<audit::event::Resource> {
+        let mut resources = Vec::new();
+        if let (Some(b), Some(k)) = (&call.bucket, &call.key) {
+            resources.push(audit::event::Resource {
+                account_id: None,
+                resource_type: Some("AWS::S3::Object".into()),
+                arn: Some(format!("arn:aws:s3:::{b}/{k}")),
+            });
+        }
+        if let Some(b) = &call.bucket {
+            resources.push(audit::event::Resource {
+                account_id: call.found.as_ref().map(|f| f.account.clone()),
+                resource_type: Some("AWS::S3::Bucket".into()),
+                arn: Some(format!("arn:aws:s3:::{b}")),
+            });
+        }
+        resources
+    }
+
+    fn authorization(
+        ctx: &Ctx<'_>,
+        req: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        let view = call.view(req, Vec::new());
+        let (authorization, found) = checks::authorization(ctx, call.operation, &view)?;
+        call.found = found;
+        Ok(authorization)
+    }
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        req: &Request<'_>,
+        mut call: Call,
+        effect: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        let body = std::mem::take(&mut call.body);
+        let view = call.view(req, body);
+        *view.stream.borrow_mut() = call.stream.take().map(objects::Source::Upload);
+        run(ctx, call.operation, &view, call.found.take(), effect)
     }
 }
 
@@ -610,27 +403,31 @@ pub(crate) fn empty(status: u16, headers: Vec<(String, String)>) -> Reply {
     Reply { status, raw: Some(Vec::new()), headers, ..Reply::default() }
 }
 
+/// Runs an authorized call; `found` is the bucket authorization read.
 fn run<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
+    ctx: &Ctx<'s>,
+    op: S3Operation,
     req: &S3Request<'_>,
-    facts: &RequestFacts,
+    found: Option<Record>,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
+    let operation = op.name();
     let now = facts.time_ms;
-    if operation == "ListBuckets" {
-        check(state, caller, facts, "s3:ListAllMyBuckets", "*", None, Vec::new())?;
-        let mut tx = state.store.read().map_err(db)?;
+    if op.level().is_none() && op != S3Operation::ListBuckets {
+        return bpa::account_config(ctx, op, req, effect);
+    }
+    if op == S3Operation::ListBuckets {
+        let mut tx = state.store.read()?;
         let buckets =
-            crate::services::iam::records(tx.as_mut(), &caller.account, "s3_bucket", "", 100_000)?;
+            crate::support::records::list(tx.as_mut(), &caller.account, "s3_bucket", "", 100_000)?;
         let items: String = buckets
             .iter()
             .map(|b| {
                 format!(
                     "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
                     xml::escape(&b.key),
-                    crate::services::iam::date(
+                    crate::support::time::iso8601(
                         b.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0)
                     )
                 )
@@ -643,29 +440,14 @@ fn run<'s>(
     }
     let name = req.bucket.clone().unwrap_or_default();
     let bucket_arn = format!("arn:aws:s3:::{name}");
-    if operation == "CreateBucket" {
-        if !valid_bucket_name(&name) {
-            return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
-        }
-        let acl = req.header("x-amz-acl").filter(|a| *a != "private");
-        let grants =
-            req.headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("x-amz-grant-"));
-        if acl.is_some() || grants {
-            return Err(s3err(
-                400,
-                "InvalidBucketAclWithObjectOwnership",
-                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
-            ));
-        }
+    if op == S3Operation::CreateBucket {
         let region = match xml::element(&req.body, "LocationConstraint") {
             Some(r) if !r.is_empty() => r,
             _ => facts.region.clone(),
         };
-        check(state, caller, facts, "s3:CreateBucket", &bucket_arn, None, Vec::new())?;
-        let mut tx = state.store.begin().map_err(db)?;
-        if let Some(existing) =
-            tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name).map_err(db)?
-        {
+        let _ = bucket_arn;
+        let mut tx = state.store.begin()?;
+        if let Some(existing) = tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name)? {
             let owner = existing.body.get("Account").and_then(Value::as_str).unwrap_or_default();
             return Err(if owner == caller.account {
                 s3err(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
@@ -685,7 +467,7 @@ fn run<'s>(
             store::StoreError::AlreadyExists => {
                 s3err(409, "BucketAlreadyExists", "The requested bucket name is not available.")
             }
-            other => db(other),
+            other => ApiError::from(other),
         })?;
         let record = Record {
             account: caller.account.clone(),
@@ -698,16 +480,13 @@ fn run<'s>(
             }),
             updated_at_ms: now,
         };
-        tx.put_record(&record, PutMode::Create).map_err(db)?;
+        tx.put_record(&record, PutMode::Create)?;
         effect.tx = Some(tx);
-        effect.log = Some(caller.account.clone());
         return Ok(empty(200, vec![("location".into(), format!("/{name}"))]));
     }
-    let bucket = bucket(state, &name)?;
-    effect.log = Some(bucket.account.clone());
+    let bucket = found.ok_or_else(|| ApiError::internal("the bucket was not authorized"))?;
     match operation {
         "HeadBucket" => {
-            check(state, caller, facts, "s3:ListBucket", &bucket_arn, Some(&bucket), Vec::new())?;
             let region = bucket
                 .body
                 .get("Region")
@@ -717,15 +496,6 @@ fn run<'s>(
             Ok(empty(200, vec![("x-amz-bucket-region".into(), region)]))
         }
         "GetBucketLocation" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:GetBucketLocation",
-                &bucket_arn,
-                Some(&bucket),
-                Vec::new(),
-            )?;
             let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
             let region = if region == "us-east-1" { "" } else { region };
             Ok(xml_reply(
@@ -734,15 +504,6 @@ fn run<'s>(
             ))
         }
         "GetBucketVersioning" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:GetBucketVersioning",
-                &bucket_arn,
-                Some(&bucket),
-                Vec::new(),
-            )?;
             let status = versions::status(&bucket)
                 .map(|s| format!("<Status>{s}</Status>"))
                 .unwrap_or_default();
@@ -756,15 +517,6 @@ fn run<'s>(
         }
         "ListObjectVersions" => {
             let prefix = req.param("prefix").unwrap_or_default().to_string();
-            check(
-                state,
-                caller,
-                facts,
-                "s3:ListBucketVersions",
-                &bucket_arn,
-                Some(&bucket),
-                vec![("s3:prefix".into(), prefix.clone())],
-            )?;
             let max_keys = req
                 .param("max-keys")
                 .and_then(|m| m.parse::<usize>().ok())
@@ -779,7 +531,7 @@ fn run<'s>(
                     "A version-id marker cannot be specified without a key marker.",
                 ));
             }
-            let mut tx = state.store.read().map_err(db)?;
+            let mut tx = state.store.read()?;
             let listing = versions::Listing {
                 prefix: &prefix,
                 delimiter: req.param("delimiter"),
@@ -790,18 +542,17 @@ fn run<'s>(
             versions::list(tx.as_mut(), &bucket, &listing)
         }
         "DeleteBucket" => {
-            check(state, caller, facts, "s3:DeleteBucket", &bucket_arn, Some(&bucket), Vec::new())?;
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = state.store.begin()?;
             // Object writes hold the bucket: they have committed, or will find it gone.
             lock_bucket(tx.as_mut(), &bucket)?;
-            let objects = crate::services::iam::records(
+            let objects = crate::support::records::list(
                 tx.as_mut(),
                 &bucket.account,
                 "s3_object",
                 &format!("{name}/"),
                 1,
             )?;
-            let uploads = crate::services::iam::records(
+            let uploads = crate::support::records::list(
                 tx.as_mut(),
                 &bucket.account,
                 "s3_upload",
@@ -815,8 +566,8 @@ fn run<'s>(
                     "The bucket you tried to delete is not empty",
                 ));
             }
-            tx.delete_record(&bucket.account, "s3_bucket", &name).map_err(db)?;
-            tx.delete_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name).map_err(db)?;
+            tx.delete_record(&bucket.account, "s3_bucket", &name)?;
+            tx.delete_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name)?;
             effect.tx = Some(tx);
             Ok(empty(204, Vec::new()))
         }
@@ -835,7 +586,6 @@ fn run<'s>(
         | "GetBucketOwnershipControls"
         | "PutBucketOwnershipControls"
         | "DeleteBucketOwnershipControls" => {
-            check(state, caller, facts, action(operation), &bucket_arn, Some(&bucket), Vec::new())?;
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
                 return Err(s3err(
@@ -854,16 +604,14 @@ fn run<'s>(
         }
         "GetObjectAcl" | "PutObjectAcl" => {
             let key = req.key.clone().unwrap_or_default();
-            let arn = format!("{bucket_arn}/{key}");
-            check(state, caller, facts, action(operation), &arn, Some(&bucket), Vec::new())?;
-            let mut tx = state.store.read().map_err(db)?;
+            let mut tx = state.store.read()?;
             let k = format!("{name}/{key}");
-            if tx.get_record(&bucket.account, "s3_object", &k).map_err(db)?.is_none() {
+            if tx.get_record(&bucket.account, "s3_object", &k)?.is_none() {
                 return Err(s3err(404, "NoSuchKey", "The specified key does not exist."));
             }
             acls_disabled(operation, req, &bucket)
         }
-        _ => objects::handle(state, caller, operation, req, &bucket, facts, effect),
+        _ => objects::handle(ctx, op, req, &bucket, effect),
     }
 }
 
@@ -970,7 +718,7 @@ fn bucket_config<'s>(
         _ => {
             // The change applies to the bucket as it is now, not as the request found it (a
             // concurrent PutPublicAccessBlock's setting is kept, and checked against).
-            let mut tx = state.store.begin().map_err(db)?;
+            let mut tx = state.store.begin()?;
             bucket = lock_bucket(tx.as_mut(), &bucket)?;
             if operation == "PutBucketPolicy" {
                 bpa::check_policy(tx.as_mut(), &bucket, &String::from_utf8_lossy(&req.body))?;
@@ -1038,7 +786,7 @@ fn bucket_config<'s>(
                 }
             }
             bucket.updated_at_ms = now;
-            tx.put_record(&bucket, PutMode::Update).map_err(db)?;
+            tx.put_record(&bucket, PutMode::Update)?;
             effect.tx = Some(tx);
             Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
         }

@@ -2,11 +2,12 @@
 //! v2), multipart uploads, tagging. An object is one or more sealed parts (`crypto::object`),
 //! each a blob file, under one data key KMS issued for it as the caller.
 
+use super::router::S3Operation;
 use super::sse::{self, COPY_SOURCE, CUSTOMER};
-use super::{check, db, empty, s3err, xml, xml_reply, Effect, S3Request};
+use super::{empty, s3err, xml, xml_reply, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
-use crate::pipeline::identity::Caller;
+use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::{Reply, State};
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -82,7 +83,7 @@ impl Drop for BlobWriter {
 /// A write transaction on `bucket`'s objects or uploads, holding the bucket
 /// ([`super::hold_bucket`]).
 fn begin_write<'s>(state: &'s State, bucket: &Record) -> Result<Box<dyn store::Tx + 's>, ApiError> {
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = state.store.begin()?;
     super::hold_bucket(tx.as_mut(), bucket)?;
     Ok(tx)
 }
@@ -94,7 +95,7 @@ fn begin_versioned_write<'s>(
     state: &'s State,
     bucket: &Record,
 ) -> Result<Box<dyn store::Tx + 's>, ApiError> {
-    let mut tx = state.store.begin().map_err(db)?;
+    let mut tx = state.store.begin()?;
     let held = super::hold_bucket(tx.as_mut(), bucket)?;
     super::same_versioning(&held, bucket)?;
     Ok(tx)
@@ -122,7 +123,7 @@ fn upload_parts(
     account: &str,
     upload_key: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    crate::services::iam::records(
+    crate::support::records::list(
         tx,
         account,
         "s3_part",
@@ -140,9 +141,9 @@ fn drop_upload(
 ) -> Result<Vec<Record>, ApiError> {
     let parts = upload_parts(tx, account, upload_key)?;
     for p in &parts {
-        tx.delete_record(account, "s3_part", &p.key).map_err(db)?;
+        tx.delete_record(account, "s3_part", &p.key)?;
     }
-    tx.delete_record(account, "s3_upload", upload_key).map_err(db)?;
+    tx.delete_record(account, "s3_upload", upload_key)?;
     Ok(parts)
 }
 
@@ -236,7 +237,7 @@ fn metadata_headers(body: &Value) -> Vec<(String, String)> {
 }
 
 /// `s3:ExistingObjectTag/*` of an object, if it exists (empty otherwise).
-fn existing_tags(
+pub(super) fn existing_tags(
     state: &State,
     bucket: &Record,
     key: &str,
@@ -258,8 +259,9 @@ fn existing_tags(
 
 /// The object's record, if it exists.
 fn object(state: &State, bucket: &Record, key: &str) -> Result<Option<Record>, ApiError> {
-    let mut tx = state.store.read().map_err(db)?;
-    tx.get_record(&bucket.account, "s3_object", &format!("{}/{key}", bucket.key)).map_err(db)
+    let mut tx = state.store.read()?;
+    tx.get_record(&bucket.account, "s3_object", &format!("{}/{key}", bucket.key))
+        .map_err(ApiError::from)
 }
 
 fn no_such_key(key: &str) -> ApiError {
@@ -614,32 +616,23 @@ fn conditions(req: &S3Request<'_>, body: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Runs an authorized object (or object listing) operation on `bucket`.
 pub(crate) fn handle<'s>(
-    state: &'s State,
-    caller: &Caller,
-    operation: &str,
+    ctx: &Ctx<'s>,
+    op: S3Operation,
     req: &S3Request<'_>,
     bucket: &Record,
-    facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
+    let operation = op.name();
     let name = bucket.key.clone();
-    let bucket_arn = format!("arn:aws:s3:::{name}");
     let now = facts.time_ms;
     match operation {
-        "ListObjects" | "ListObjectsV2" => list(state, caller, operation, req, bucket, facts),
+        "ListObjects" | "ListObjectsV2" => list(ctx, operation, req, bucket),
         "ListMultipartUploads" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:ListBucketMultipartUploads",
-                &bucket_arn,
-                Some(bucket),
-                Vec::new(),
-            )?;
-            let mut tx = state.store.read().map_err(db)?;
-            let uploads = crate::services::iam::records(
+            let mut tx = state.store.read()?;
+            let uploads = crate::support::records::list(
                 tx.as_mut(),
                 &bucket.account,
                 "s3_upload",
@@ -648,41 +641,28 @@ pub(crate) fn handle<'s>(
             )?;
             let items: String = uploads
                 .iter()
-                .map(|u| format!("<Upload><Key>{}</Key><UploadId>{}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>", xml::escape(text(&u.body, "Key")), xml::escape(text(&u.body, "UploadId")), crate::services::iam::date(u.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0))))
+                .map(|u| format!("<Upload><Key>{}</Key><UploadId>{}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>", xml::escape(text(&u.body, "Key")), xml::escape(text(&u.body, "UploadId")), crate::support::time::iso8601(u.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0))))
                 .collect();
             Ok(xml_reply(200, format!("<ListMultipartUploadsResult xmlns=\"{}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>", xml::NS, xml::escape(&name))))
         }
-        "DeleteObjects" => delete_objects(state, caller, req, bucket, facts, effect),
+        "DeleteObjects" => delete_objects(ctx, req, bucket, effect),
         _ => {
             let key = req.key.clone().unwrap_or_default();
             if key.len() > 1024 {
                 return Err(s3err(400, "KeyTooLongError", "Your key is too long"));
             }
-            let object_arn = format!("arn:aws:s3:::{name}/{key}");
             match operation {
-                "PutObject" => put(state, caller, req, bucket, &key, facts, effect),
-                "CopyObject" => copy(state, caller, req, bucket, &key, facts, effect),
+                "PutObject" => put(ctx, req, bucket, &key, effect),
+                "CopyObject" => copy(ctx, req, bucket, &key, effect),
                 "GetObject" | "HeadObject" => {
-                    check(
-                        state,
-                        caller,
-                        facts,
-                        "s3:GetObject",
-                        &object_arn,
-                        Some(bucket),
-                        existing_tags(state, bucket, &key)?,
-                    )?;
-                    let record =
-                        read_target(state, caller, facts, bucket, &key, req.param("versionId"))?;
+                    let record = read_target(ctx, bucket, &key, req.param("versionId"))?;
                     let open = || {
                         sse::open_key(
-                            state,
-                            caller,
+                            ctx,
                             sse::customer_key(req, CUSTOMER, facts)?,
                             &record.body,
                             bucket,
                             &key,
-                            facts,
                         )
                     };
                     // An SSE-C object answers nothing, not even a precondition, without its key.
@@ -750,28 +730,8 @@ pub(crate) fn handle<'s>(
                     Ok(Reply { status, headers, stream: Some(producer), ..Reply::default() })
                 }
                 "DeleteObject" => {
-                    check(
-                        state,
-                        caller,
-                        facts,
-                        "s3:DeleteObject",
-                        &object_arn,
-                        Some(bucket),
-                        Vec::new(),
-                    )?;
                     let version = req.param("versionId");
-                    if let Some(v) = version {
-                        check(
-                            state,
-                            caller,
-                            facts,
-                            "s3:DeleteObjectVersion",
-                            &object_arn,
-                            Some(bucket),
-                            vec![("s3:VersionId".into(), v.to_string())],
-                        )?;
-                    }
-                    // Authorized first: authorization reads on connections of its own, which
+                    // Authorized before: authorization reads on connections of its own, which
                     // must not be waited for while the transaction holds locks.
                     let mut tx = begin_versioned_write(state, bucket)?;
                     let k = format!("{name}/{key}");
@@ -802,12 +762,8 @@ pub(crate) fn handle<'s>(
                         effect.garbage = replaced
                             .map(|r| blob_files(state, &bucket.account, &r.body))
                             .unwrap_or_default();
-                        if tx
-                            .get_record_for_update(&bucket.account, "s3_object", &k)
-                            .map_err(db)?
-                            .is_some()
-                        {
-                            tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                        if tx.get_record_for_update(&bucket.account, "s3_object", &k)?.is_some() {
+                            tx.delete_record(&bucket.account, "s3_object", &k)?;
                         }
                         effect.tx = Some(tx);
                         return Ok(empty(
@@ -818,10 +774,8 @@ pub(crate) fn handle<'s>(
                             ],
                         ));
                     }
-                    if let Some(old) =
-                        tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
-                    {
-                        tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                    if let Some(old) = tx.get_record_for_update(&bucket.account, "s3_object", &k)? {
+                        tx.delete_record(&bucket.account, "s3_object", &k)?;
                         effect.tx = Some(tx);
                         effect.garbage = blob_files(state, &bucket.account, &old.body);
                     } else {
@@ -830,25 +784,10 @@ pub(crate) fn handle<'s>(
                     Ok(empty(204, Vec::new()))
                 }
                 "GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging" => {
-                    let action = match operation {
-                        "GetObjectTagging" => "s3:GetObjectTagging",
-                        "PutObjectTagging" => "s3:PutObjectTagging",
-                        _ => "s3:DeleteObjectTagging",
-                    };
-                    check(
-                        state,
-                        caller,
-                        facts,
-                        action,
-                        &object_arn,
-                        Some(bucket),
-                        existing_tags(state, bucket, &key)?,
-                    )?;
                     let mut tx = begin_write(state, bucket)?;
                     let k = format!("{name}/{key}");
                     let mut record = tx
-                        .get_record_for_update(&bucket.account, "s3_object", &k)
-                        .map_err(db)?
+                        .get_record_for_update(&bucket.account, "s3_object", &k)?
                         .ok_or_else(|| no_such_key(&key))?;
                     if operation == "GetObjectTagging" {
                         let tags: String = record
@@ -891,39 +830,32 @@ pub(crate) fn handle<'s>(
                         obj.insert("Tags".into(), Value::Object(tags));
                     }
                     record.updated_at_ms = now;
-                    tx.put_record(&record, PutMode::Update).map_err(db)?;
+                    tx.put_record(&record, PutMode::Update)?;
                     effect.tx = Some(tx);
                     Ok(empty(
                         if operation == "DeleteObjectTagging" { 204 } else { 200 },
                         Vec::new(),
                     ))
                 }
-                _ => multipart(state, caller, operation, req, bucket, &key, facts, effect),
+                _ => multipart(ctx, operation, req, bucket, &key, effect),
             }
         }
     }
 }
 
 fn put<'s>(
-    state: &'s State,
-    caller: &Caller,
+    ctx: &Ctx<'s>,
     req: &S3Request<'_>,
     bucket: &Record,
     key: &str,
-    facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
     let name = &bucket.key;
     let object_arn = format!("arn:aws:s3:::{name}/{key}");
     super::refuse_acls(req)?;
-    let mut context = sse::context(req)?;
     let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
-    for (k, v) in &tags {
-        context
-            .push((format!("s3:RequestObjectTag/{k}"), v.as_str().unwrap_or_default().to_string()));
-    }
-    check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
-    let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
+    let sealing = sse::new_key(ctx, req, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
     let part = seal_body(
         state,
@@ -973,7 +905,7 @@ fn replaced_blobs(
     if super::versions::status(bucket).is_some() {
         return Ok(Vec::new());
     }
-    let old = tx.get_record_for_update(&bucket.account, "s3_object", record_key).map_err(db)?;
+    let old = tx.get_record_for_update(&bucket.account, "s3_object", record_key)?;
     Ok(old.map(|old| blob_files(state, &bucket.account, &old.body)).unwrap_or_default())
 }
 
@@ -1004,28 +936,24 @@ fn commit_object<'s>(
         updated_at_ms: facts.time_ms,
     };
     effect.garbage.extend(replaced_blobs(state, tx.as_mut(), bucket, &record.key)?);
-    tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    tx.put_record(&record, PutMode::Upsert)?;
     effect.tx = Some(tx);
     Ok(())
 }
 
-/// The object a read names: the version `version_id` (which needs `s3:GetObjectVersion` too,
-/// and is not a delete marker), else the current object.
+/// The object a read names: the version `version_id` (authorized as `s3:GetObjectVersion`
+/// too, and not a delete marker), else the current object.
 fn read_target(
-    state: &State,
-    caller: &Caller,
-    facts: &RequestFacts,
+    ctx: &Ctx<'_>,
     bucket: &Record,
     key: &str,
     version_id: Option<&str>,
 ) -> Result<Record, ApiError> {
+    let state = ctx.state;
     let Some(v) = version_id else {
         return object(state, bucket, key)?.ok_or_else(|| no_such_key(key));
     };
-    let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-    let context = vec![("s3:VersionId".into(), v.to_string())];
-    check(state, caller, facts, "s3:GetObjectVersion", &arn, Some(bucket), context)?;
-    let mut tx = state.store.read().map_err(db)?;
+    let mut tx = state.store.read()?;
     let found = super::versions::find(tx.as_mut(), bucket, key, v)?
         .ok_or_else(|| s3err(404, "NoSuchVersion", "The specified version does not exist."))?;
     if found.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
@@ -1072,15 +1000,19 @@ impl CopySource {
     }
 }
 
-/// Resolves `x-amz-copy-source` (`[/]bucket/key`, URL-encoded, optionally `?versionId=ID`):
-/// checks `s3:GetObject` (and `s3:GetObjectVersion` for a version) on it and opens its data
-/// key (with the `x-amz-copy-source-server-side-encryption-customer-*` key for SSE-C).
-fn copy_source(
-    state: &State,
-    caller: &Caller,
-    req: &S3Request<'_>,
-    facts: &RequestFacts,
-) -> Result<CopySource, ApiError> {
+/// What `x-amz-copy-source` (`[/]bucket/key`, URL-encoded, optionally `?versionId=ID`) names:
+/// the source bucket (`NoSuchBucket` if it does not exist), the object's ARN and version, and
+/// the object as it is now, if it exists (authorization reads it for the copied tags).
+pub(super) struct SourceRef {
+    pub bucket: Record,
+    pub key: String,
+    pub arn: String,
+    pub version_id: Option<String>,
+    pub record: Option<Record>,
+}
+
+/// Resolves a copy's source (see [`SourceRef`]).
+pub(super) fn copy_source_of(state: &State, req: &S3Request<'_>) -> Result<SourceRef, ApiError> {
     let header = req.header("x-amz-copy-source").unwrap_or_default();
     let (path, version_id) = match header.split_once("?versionId=") {
         Some((path, v)) => (path, Some(sigv4::encode::percent_decode(v).into_owned())),
@@ -1096,45 +1028,42 @@ fn copy_source(
             )
         })?;
     let bucket = super::bucket(state, src_bucket)?;
-    let arn = format!("arn:aws:s3:::{src_bucket}/{src_key}");
-    check(state, caller, facts, "s3:GetObject", &arn, Some(&bucket), Vec::new())?;
-    let record = read_target(state, caller, facts, &bucket, src_key, version_id.as_deref())?;
+    let record = match &version_id {
+        None => object(state, &bucket, src_key)?,
+        Some(v) => {
+            let mut tx = state.store.read()?;
+            super::versions::find(tx.as_mut(), &bucket, src_key, v)?
+        }
+    };
+    Ok(SourceRef {
+        arn: format!("arn:aws:s3:::{src_bucket}/{src_key}"),
+        key: src_key.to_string(),
+        bucket,
+        version_id,
+        record,
+    })
+}
+
+/// A copy's source, read (authorized as `s3:GetObject`, and `s3:GetObjectVersion` for a
+/// version), with its data key opened (with the
+/// `x-amz-copy-source-server-side-encryption-customer-*` key for SSE-C).
+fn copy_source(ctx: &Ctx<'_>, req: &S3Request<'_>) -> Result<CopySource, ApiError> {
+    let named = copy_source_of(ctx.state, req)?;
+    let (bucket, key) = (named.bucket, named.key);
+    let record = read_target(ctx, &bucket, &key, named.version_id.as_deref())?;
     let (data_key, _) = sse::open_key(
-        state,
-        caller,
-        sse::customer_key(req, COPY_SOURCE, facts)?,
+        ctx,
+        sse::customer_key(req, COPY_SOURCE, ctx.facts)?,
         &record.body,
         &bucket,
-        src_key,
-        facts,
+        &key,
     )?;
     Ok(CopySource { bucket, record, data_key })
 }
 
-fn copy<'s>(
-    state: &'s State,
-    caller: &Caller,
-    req: &S3Request<'_>,
-    bucket: &Record,
-    key: &str,
-    facts: &RequestFacts,
-    effect: &mut Effect<'s>,
-) -> Result<Reply, ApiError> {
-    let source = copy_source(state, caller, req, facts)?;
-    let record = &source.record;
-    let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
-    copy_size_allowed(size)?;
-    // Streamed from the source's blobs into the new object's, a chunk at a time.
-    let reader = ObjectReader::open(
-        state,
-        &source.bucket.account,
-        &record.body,
-        &source.data_key,
-        0,
-        size.saturating_sub(1),
-    )?;
-    // The new object's headers: the request's, with the source's metadata and tags unless the
-    // directives say REPLACE, and without the request's digests (they do not describe the copy).
+/// The headers of a copy: the request's, with the source's metadata and tags unless the
+/// directives say REPLACE, and without the request's digests (they do not describe the copy).
+pub(super) fn copy_headers(req: &S3Request<'_>, record: &Record) -> Vec<(String, String)> {
     let replace_metadata = req.header("x-amz-metadata-directive") == Some("REPLACE");
     let replace_tags = req.header("x-amz-tagging-directive") == Some("REPLACE");
     const METADATA_HEADERS: [(&str, &str); 5] = [
@@ -1189,6 +1118,42 @@ fn copy<'s>(
             headers.push(("x-amz-tagging".into(), tags.join("&")));
         }
     }
+    headers
+}
+
+/// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
+pub(super) fn put_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut context = sse::context(req)?;
+    let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
+    for (k, v) in &tags {
+        context
+            .push((format!("s3:RequestObjectTag/{k}"), v.as_str().unwrap_or_default().to_string()));
+    }
+    Ok(context)
+}
+
+fn copy<'s>(
+    ctx: &Ctx<'s>,
+    req: &S3Request<'_>,
+    bucket: &Record,
+    key: &str,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
+    let source = copy_source(ctx, req)?;
+    let record = &source.record;
+    let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
+    copy_size_allowed(size)?;
+    // Streamed from the source's blobs into the new object's, a chunk at a time.
+    let reader = ObjectReader::open(
+        state,
+        &source.bucket.account,
+        &record.body,
+        &source.data_key,
+        0,
+        size.saturating_sub(1),
+    )?;
+    let headers = copy_headers(req, record);
     let header_refs: Vec<(&str, &str)> =
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let copy_req = S3Request {
@@ -1200,7 +1165,7 @@ fn copy<'s>(
         body: Vec::new(),
         stream: std::cell::RefCell::new(Some(Source::Copy(reader))),
     };
-    let written = put(state, caller, &copy_req, bucket, key, facts, effect)?;
+    let written = put(ctx, &copy_req, bucket, key, effect)?;
     let etag = written
         .headers
         .iter()
@@ -1209,7 +1174,7 @@ fn copy<'s>(
         .unwrap_or_default();
     let mut reply = xml_reply(200, format!(
         "<CopyObjectResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
-        xml::NS, crate::services::iam::date(facts.time_ms), xml::escape(&etag)
+        xml::NS, crate::support::time::iso8601(facts.time_ms), xml::escape(&etag)
     ));
     // How the copy is sealed, and its version and its source's.
     reply.headers.extend(written.headers.into_iter().filter(|(name, _)| name != "etag"));
@@ -1231,11 +1196,11 @@ fn delete_version(
     // The key's current object is what every version write locks first (`versions::record`):
     // two deletes of a key's newest versions, or a delete beside a PUT, take turns.
     let k = format!("{}/{key}", bucket.key);
-    let current = tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?;
+    let current = tx.get_record_for_update(&bucket.account, "s3_object", &k)?;
     let Some(found) = super::versions::find(tx, bucket, key, version_id)? else {
         return Ok(None);
     };
-    tx.delete_record(&bucket.account, "s3_version", &found.key).map_err(db)?;
+    tx.delete_record(&bucket.account, "s3_version", &found.key)?;
     match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
         Some(newest) if newest.body.get("DeleteMarker").and_then(Value::as_bool) != Some(true) => {
             let current = Record {
@@ -1246,11 +1211,11 @@ fn delete_version(
                 body: newest.body,
                 updated_at_ms: facts.time_ms,
             };
-            tx.put_record(&current, PutMode::Upsert).map_err(db)?;
+            tx.put_record(&current, PutMode::Upsert)?;
         }
         _ => {
             if current.is_some() {
-                tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                tx.delete_record(&bucket.account, "s3_object", &k)?;
             }
         }
     }
@@ -1259,13 +1224,12 @@ fn delete_version(
 }
 
 fn delete_objects<'s>(
-    state: &'s State,
-    caller: &Caller,
+    ctx: &Ctx<'s>,
     req: &S3Request<'_>,
     bucket: &Record,
-    facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
     let objects = xml::delete_objects(&req.body);
     if objects.len() > 1000 {
         return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
@@ -1277,23 +1241,14 @@ fn delete_objects<'s>(
     let mut allowed = Vec::with_capacity(objects.len());
     for (key, version_id) in objects {
         let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-        let verdict =
-            check(state, caller, facts, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
-                .and_then(|()| match &version_id {
-                    Some(v) => {
-                        let context = vec![("s3:VersionId".into(), v.clone())];
-                        check(
-                            state,
-                            caller,
-                            facts,
-                            "s3:DeleteObjectVersion",
-                            &arn,
-                            Some(bucket),
-                            context,
-                        )
-                    }
-                    None => Ok(()),
-                });
+        let verdict = super::check_now(ctx, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
+            .and_then(|()| match &version_id {
+                Some(v) => {
+                    let context = vec![("s3:VersionId".into(), v.clone())];
+                    super::check_now(ctx, "s3:DeleteObjectVersion", &arn, Some(bucket), context)
+                }
+                None => Ok(()),
+            });
         match verdict {
             // A store failure fails the whole request.
             Err(e) if e.status >= 500 => return Err(e),
@@ -1311,7 +1266,7 @@ fn delete_objects<'s>(
     keys.sort();
     keys.dedup();
     for k in &keys {
-        tx.get_record_for_update(&bucket.account, "s3_object", k).map_err(db)?;
+        tx.get_record_for_update(&bucket.account, "s3_object", k)?;
     }
     let mut out = String::new();
     let mut garbage = Vec::new();
@@ -1346,9 +1301,9 @@ fn delete_objects<'s>(
                         }
                     }
                     if let Some(old) =
-                        tx.get_record_for_update(&bucket.account, "s3_object", &k).map_err(db)?
+                        tx.get_record_for_update(&bucket.account, "s3_object", &k)?
                     {
-                        tx.delete_record(&bucket.account, "s3_object", &k).map_err(db)?;
+                        tx.delete_record(&bucket.account, "s3_object", &k)?;
                         if marker_id.is_none() {
                             garbage.extend(blob_files(state, &bucket.account, &old.body));
                         }
@@ -1391,14 +1346,31 @@ fn delete_objects<'s>(
     Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
 }
 
+/// The condition keys of a listing: `s3:prefix`, `s3:max-keys` and `s3:delimiter`.
+pub(super) fn list_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
+    let max_keys: usize = match req.param("max-keys") {
+        Some(m) => {
+            m.parse().map_err(|_| s3err(400, "InvalidArgument", "max-keys must be an integer"))?
+        }
+        None => 1000,
+    };
+    let mut context = vec![
+        ("s3:prefix".to_string(), req.param("prefix").unwrap_or_default().to_string()),
+        ("s3:max-keys".to_string(), max_keys.min(1000).to_string()),
+    ];
+    if let Some(d) = req.param("delimiter").filter(|d| !d.is_empty()) {
+        context.push(("s3:delimiter".into(), d.to_string()));
+    }
+    Ok(context)
+}
+
 fn list(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     operation: &str,
     req: &S3Request<'_>,
     bucket: &Record,
-    facts: &RequestFacts,
 ) -> Result<Reply, ApiError> {
+    let state = ctx.state;
     let name = &bucket.key;
     let prefix = req.param("prefix").unwrap_or_default().to_string();
     let delimiter = req.param("delimiter").unwrap_or_default().to_string();
@@ -1409,22 +1381,6 @@ fn list(
         None => 1000,
     };
     let max_keys = max_keys.min(1000);
-    let mut context = vec![
-        ("s3:prefix".to_string(), prefix.clone()),
-        ("s3:max-keys".to_string(), max_keys.to_string()),
-    ];
-    if !delimiter.is_empty() {
-        context.push(("s3:delimiter".into(), delimiter.clone()));
-    }
-    check(
-        state,
-        caller,
-        facts,
-        "s3:ListBucket",
-        &format!("arn:aws:s3:::{name}"),
-        Some(bucket),
-        context,
-    )?;
     let v2 = operation == "ListObjectsV2";
     let start_after = if v2 {
         match req.param("continuation-token") {
@@ -1449,15 +1405,14 @@ fn list(
     let mut last_seen: Option<String> = None;
     'outer: loop {
         let page = {
-            let mut tx = state.store.read().map_err(db)?;
+            let mut tx = state.store.read()?;
             tx.list_records(&store::RecordQuery {
                 account: &bucket.account,
                 kind: "s3_object",
                 prefix: &full_prefix,
                 after: after.as_deref(),
                 limit: 1000,
-            })
-            .map_err(db)?
+            })?
         };
         for record in &page.items {
             let key =
@@ -1493,7 +1448,7 @@ fn list(
             format!(
                 "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
                 xml::escape(text(&r.body, "Key")),
-                crate::services::iam::date(r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
+                crate::support::time::iso8601(r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
                 xml::escape(text(&r.body, "ETag")),
                 r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
             )
@@ -1543,15 +1498,14 @@ fn list(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn multipart<'s>(
-    state: &'s State,
-    caller: &Caller,
+    ctx: &Ctx<'s>,
     operation: &str,
     req: &S3Request<'_>,
     bucket: &Record,
     key: &str,
-    facts: &RequestFacts,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
     let name = &bucket.key;
     let object_arn = format!("arn:aws:s3:::{name}/{key}");
     let upload_id = req.param("uploadId").unwrap_or_default().to_string();
@@ -1560,24 +1514,20 @@ pub(crate) fn multipart<'s>(
         s3err(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
     };
     let load_upload = || -> Result<Record, ApiError> {
-        let mut tx = state.store.read().map_err(db)?;
-        tx.get_record(&bucket.account, "s3_upload", &upload_key).map_err(db)?.ok_or_else(no_upload)
+        let mut tx = state.store.read()?;
+        tx.get_record(&bucket.account, "s3_upload", &upload_key)?.ok_or_else(no_upload)
     };
     // The upload's record, held until `tx` ends: what changes an upload's parts (UploadPart,
     // Complete, Abort) takes it first, so none of them works on an upload another has ended
     // (a part committed after a Complete or Abort listed the parts would be named by a record
     // no upload owns, and its blob kept forever).
     let lock_upload = |tx: &mut dyn store::Tx| -> Result<Record, ApiError> {
-        tx.get_record_for_update(&bucket.account, "s3_upload", &upload_key)
-            .map_err(db)?
-            .ok_or_else(no_upload)
+        tx.get_record_for_update(&bucket.account, "s3_upload", &upload_key)?.ok_or_else(no_upload)
     };
     match operation {
         "CreateMultipartUpload" => {
             super::refuse_acls(req)?;
-            let context = sse::context(req)?;
-            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), context)?;
-            let sealing = sse::new_key(state, caller, req, bucket, key, facts)?;
+            let sealing = sse::new_key(ctx, req, bucket, key)?;
             let id =
                 sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
             let record = Record {
@@ -1598,7 +1548,7 @@ pub(crate) fn multipart<'s>(
                 obj.extend(sealing.fields);
             }
             let mut tx = begin_write(state, bucket)?;
-            tx.put_record(&record, PutMode::Create).map_err(db)?;
+            tx.put_record(&record, PutMode::Create)?;
             effect.tx = Some(tx);
             let mut reply = xml_reply(200, format!(
                 "<InitiateMultipartUploadResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
@@ -1608,7 +1558,6 @@ pub(crate) fn multipart<'s>(
             Ok(reply)
         }
         "UploadPart" | "UploadPartCopy" => {
-            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), Vec::new())?;
             let upload = load_upload()?;
             let number: u32 = req
                 .param("partNumber")
@@ -1622,7 +1571,7 @@ pub(crate) fn multipart<'s>(
                     )
                 })?;
             let plaintext = if operation == "UploadPartCopy" {
-                let source = copy_source(state, caller, req, facts)?;
+                let source = copy_source(ctx, req)?;
                 let record = &source.record;
                 let size = record.body.get("Size").and_then(Value::as_u64).unwrap_or(0);
                 let (first, last) = match req.header("x-amz-copy-source-range") {
@@ -1644,13 +1593,11 @@ pub(crate) fn multipart<'s>(
                 req.body.clone()
             };
             let (data_key, sse_headers) = sse::open_key(
-                state,
-                caller,
+                ctx,
                 sse::customer_key(req, CUSTOMER, facts)?,
                 &upload.body,
                 bucket,
                 key,
-                facts,
             )?;
             let identity = format!("{object_arn}|{upload_id}|{number}");
             let part = seal_body(
@@ -1675,16 +1622,14 @@ pub(crate) fn multipart<'s>(
             lock_upload(tx.as_mut())?;
             // A part uploaded again under its number replaces the earlier one, whose blob
             // goes once this commits.
-            if let Some(old) =
-                tx.get_record_for_update(&bucket.account, "s3_part", &record.key).map_err(db)?
-            {
+            if let Some(old) = tx.get_record_for_update(&bucket.account, "s3_part", &record.key)? {
                 effect.garbage.extend(part_file(state, &bucket.account, part_of(&old.body)));
             }
-            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+            tx.put_record(&record, PutMode::Upsert)?;
             effect.tx = Some(tx);
             let etag = format!("\"{md5}\"");
             if operation == "UploadPartCopy" {
-                let mut reply = xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::services::iam::date(facts.time_ms), xml::escape(&etag)));
+                let mut reply = xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::support::time::iso8601(facts.time_ms), xml::escape(&etag)));
                 reply.headers.extend(sse_headers);
                 return Ok(reply);
             }
@@ -1693,37 +1638,19 @@ pub(crate) fn multipart<'s>(
             Ok(empty(200, headers))
         }
         "ListParts" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:ListMultipartUploadParts",
-                &object_arn,
-                Some(bucket),
-                Vec::new(),
-            )?;
             load_upload()?;
-            let mut tx = state.store.read().map_err(db)?;
+            let mut tx = state.store.read()?;
             let parts = upload_parts(tx.as_mut(), &bucket.account, &upload_key)?;
             let items: String = parts.iter().map(|p| format!(
                 "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>\"{}\"</ETag><Size>{}</Size></Part>",
                 p.body.get("PartNumber").and_then(Value::as_u64).unwrap_or(0),
-                crate::services::iam::date(p.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
+                crate::support::time::iso8601(p.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0)),
                 text(part_of(&p.body), "MD5"),
                 part_of(&p.body).get("Size").and_then(Value::as_u64).unwrap_or(0)
             )).collect();
             Ok(xml_reply(200, format!("<ListPartsResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId><IsTruncated>false</IsTruncated>{items}</ListPartsResult>", xml::NS, xml::escape(name), xml::escape(key), xml::escape(&upload_id))))
         }
         "AbortMultipartUpload" => {
-            check(
-                state,
-                caller,
-                facts,
-                "s3:AbortMultipartUpload",
-                &object_arn,
-                Some(bucket),
-                Vec::new(),
-            )?;
             let mut tx = begin_write(state, bucket)?;
             lock_upload(tx.as_mut())?;
             let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
@@ -1736,7 +1663,6 @@ pub(crate) fn multipart<'s>(
         }
         _ => {
             // CompleteMultipartUpload
-            check(state, caller, facts, "s3:PutObject", &object_arn, Some(bucket), Vec::new())?;
             load_upload()?;
             let numbers: Vec<u32> = xml::elements(&req.body, "PartNumber")
                 .iter()
@@ -1761,8 +1687,7 @@ pub(crate) fn multipart<'s>(
                         &bucket.account,
                         "s3_part",
                         &format!("{upload_key}/{n:05}"),
-                    )
-                    .map_err(db)?
+                    )?
                     .ok_or_else(|| {
                         s3err(
                             400,
@@ -1792,7 +1717,7 @@ pub(crate) fn multipart<'s>(
                 size += psize;
                 md5s.extend(hex_bytes(&md5));
                 parts.push(part);
-                tx.delete_record(&bucket.account, "s3_part", &rec.key).map_err(db)?;
+                tx.delete_record(&bucket.account, "s3_part", &rec.key)?;
             }
             // Parts uploaded but not named are discarded.
             let leftovers = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
@@ -1831,7 +1756,7 @@ pub(crate) fn multipart<'s>(
                     null.map(|r| blob_files(state, &bucket.account, &r.body)).unwrap_or_default(),
                 );
             }
-            tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+            tx.put_record(&record, PutMode::Upsert)?;
             effect.tx = Some(tx);
             effect.garbage = leftovers
                 .iter()

@@ -12,7 +12,7 @@
 use super::{s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
-use crate::pipeline::identity::Caller;
+use crate::pipeline::service::Ctx;
 use crate::pipeline::State;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -145,13 +145,12 @@ pub struct Sealing {
 /// (SSE-C) or else by KMS as the caller under the request's key, the bucket's default key, or
 /// the account's `aws/s3` key.
 pub fn new_key(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     req: &S3Request<'_>,
     bucket: &Record,
     key: &str,
-    facts: &RequestFacts,
 ) -> Result<Sealing, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
     if let Some(customer) = customer_key(req, CUSTOMER, facts)? {
         let data_key = crypto::object::new_data_key();
         let wrapped = crypto::seal(
@@ -167,12 +166,10 @@ pub fn new_key(
     }
     let key_id = kms_key(state, req, bucket, facts)?;
     let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
-        state,
-        caller,
+        ctx,
         &key_id,
         &kms_context(&bucket.key, key),
         &via(bucket),
-        facts,
     )
     .map_err(kms_denied)?;
     let mut fields = Map::new();
@@ -185,13 +182,11 @@ pub fn new_key(
 /// request's customer key (see [`customer_key`]) if it is an SSE-C object, else by KMS as the
 /// caller. Returns the key and the response headers that say how it was sealed.
 pub fn open_key(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     customer: Option<CustomerKey>,
     body: &Value,
     bucket: &Record,
     key: &str,
-    facts: &RequestFacts,
 ) -> Result<(crypto::SecretBytes, Vec<(String, String)>), ApiError> {
     let Some(wrapped) = body.get("CustomerWrappedKey").and_then(Value::as_str) else {
         if customer.is_some() {
@@ -205,12 +200,10 @@ pub fn open_key(
             .decode(body.get("WrappedKey").and_then(Value::as_str).unwrap_or_default())
             .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
         let data_key = crate::services::kms::decrypt_for(
-            state,
-            caller,
+            ctx,
             &wrapped,
             &kms_context(&bucket.key, key),
             &via(bucket),
-            facts,
         )
         .map_err(kms_denied)?;
         let arn = body.get("KmsKeyArn").and_then(Value::as_str).unwrap_or_default();

@@ -9,7 +9,6 @@
 //! so a blob that moves from one record to another meanwhile (a part becoming part of a
 //! completed object) is seen in one of them.
 
-use super::db;
 use crate::error::ApiError;
 use crate::pipeline::State;
 use serde_json::Value;
@@ -56,10 +55,10 @@ pub fn sweep(state: &State, now: SystemTime, grace: Duration) -> Result<usize, A
 
 /// Every blob name the account's records hold, read in one snapshot.
 fn named_blobs(state: &State, account: &str) -> Result<HashSet<String>, ApiError> {
-    let mut tx = state.store.read().map_err(db)?;
+    let mut tx = state.store.read()?;
     let mut named = HashSet::new();
     for kind in KINDS {
-        for record in crate::services::iam::records(tx.as_mut(), account, kind, "", usize::MAX)? {
+        for record in crate::support::records::list(tx.as_mut(), account, kind, "", usize::MAX)? {
             let parts = record.body.get("Parts").and_then(Value::as_array).into_iter().flatten();
             let part = record.body.get("Part").into_iter();
             for entry in parts.chain(part) {

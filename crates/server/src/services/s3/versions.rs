@@ -3,7 +3,7 @@
 //! version. Versions are records of kind `s3_version`, keyed so that a key's versions list
 //! newest first; the current version stays the `s3_object` record, as without versioning.
 
-use super::{db, xml, xml_reply};
+use super::{xml, xml_reply};
 use crate::error::ApiError;
 use crate::pipeline::Reply;
 use serde_json::Value;
@@ -42,7 +42,7 @@ pub fn of_key(
     bucket: &Record,
     key: &str,
 ) -> Result<Vec<Record>, ApiError> {
-    crate::services::iam::records(
+    crate::support::records::list(
         tx,
         &bucket.account,
         "s3_version",
@@ -76,9 +76,7 @@ pub fn record(
     now: i64,
 ) -> Result<Option<Record>, ApiError> {
     let current_key = format!("{}/{key}", bucket.key);
-    if let Some(current) =
-        tx.get_record_for_update(&bucket.account, "s3_object", &current_key).map_err(db)?
-    {
+    if let Some(current) = tx.get_record_for_update(&bucket.account, "s3_object", &current_key)? {
         if current.body.get("VersionId").is_none() {
             let mut kept = current.body.clone();
             if let Some(obj) = kept.as_object_mut() {
@@ -103,7 +101,7 @@ fn insert(
     let mut replaced = None;
     if id == "null" {
         if let Some(old) = find(tx, bucket, key, "null")? {
-            tx.delete_record(&bucket.account, "s3_version", &old.key).map_err(db)?;
+            tx.delete_record(&bucket.account, "s3_version", &old.key)?;
             replaced = Some(old);
         }
     }
@@ -112,7 +110,7 @@ fn insert(
     let mut order = i64::MAX - now;
     let prefix = prefix(&bucket.key, key);
     if let Some(newest) =
-        crate::services::iam::records(tx, &bucket.account, "s3_version", &prefix, 1)?.first()
+        crate::support::records::list(tx, &bucket.account, "s3_version", &prefix, 1)?.first()
     {
         let newest_order = newest
             .key
@@ -131,13 +129,13 @@ fn insert(
         body: body.clone(),
         updated_at_ms: now,
     };
-    tx.put_record(&record, PutMode::Upsert).map_err(db)?;
+    tx.put_record(&record, PutMode::Upsert)?;
     Ok(replaced)
 }
 
 /// Whether the bucket holds any version.
 pub fn any(tx: &mut dyn store::ReadTx, bucket: &Record) -> Result<bool, ApiError> {
-    Ok(!crate::services::iam::records(
+    Ok(!crate::support::records::list(
         tx,
         &bucket.account,
         "s3_version",
@@ -171,7 +169,7 @@ pub fn list(
     bucket: &Record,
     q: &Listing<'_>,
 ) -> Result<Reply, ApiError> {
-    let all = crate::services::iam::records(
+    let all = crate::support::records::list(
         tx,
         &bucket.account,
         "s3_version",
@@ -253,7 +251,7 @@ pub fn list(
             Entry::Version { record, key, latest } => (record, key, latest),
         };
         let id = r.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
-        let modified = crate::services::iam::date(
+        let modified = crate::support::time::iso8601(
             r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0),
         );
         if r.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {

@@ -3,12 +3,12 @@
 //! `GetSessionToken` (MFA), and reading a session back when its credentials sign a request.
 
 use crate::error::ApiError;
-use crate::pipeline::authorize::{authorize, AuthzExtra};
 use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, Session};
+use crate::pipeline::service::{Check, Ctx, Effect};
 use crate::pipeline::State;
 use crate::protocol::query;
-use crate::services::{operator as accounts, sts};
+use crate::services::sts;
 use crate::support::ids;
 use serde_json::{json, Value};
 
@@ -99,8 +99,7 @@ fn mfa_of(
         return Err(validation("TokenCode must be 6 digits"));
     }
     let user = crate::services::iam::caller_user_name(caller).filter(|_| caller.session.is_none());
-    let mut tx =
-        state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+    let mut tx = state.store.read()?;
     let step = crate::services::iam::mfa::check_code(
         tx.as_mut(),
         &state.root,
@@ -113,16 +112,40 @@ fn mfa_of(
     Ok(Some((serial.to_string(), step)))
 }
 
-/// `sts:AssumeRole`: the caller's identity policies and the role's trust policy must allow it
-/// (and `sts:TagSession` / `sts:SetSourceIdentity` when it passes tags or a source identity);
-/// the session's credentials, its record and the audit event commit together.
-pub(crate) fn assume_role(
-    state: &State,
-    caller: &Caller,
+/// What `AssumeRole` found and checked before it is authorized, for [`assume_role`] to issue.
+pub(crate) struct Prepared {
+    role: store::Record,
+    role_account: String,
+    role_name: String,
+    session_name: String,
+    duration: i64,
+    session_policies: Vec<(String, String)>,
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+    source_identity: Option<String>,
+    mfa: Option<(String, u64)>,
+    /// CloudTrail's request parameters.
+    pub parameters: Value,
+}
+
+/// The account and name of a role ARN (`arn:aws:iam::ACCOUNT:role/PATH/NAME`).
+pub(crate) fn role_of(role_arn: &str) -> Option<(&str, &str)> {
+    let mut parts = role_arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4)?, parts.next()?);
+    let name = resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next())?;
+    Some((account, name))
+}
+
+/// `sts:AssumeRole`, first half: the role (one that does not exist is refused like one that
+/// does not trust the caller), the session's policies, tags, source identity and MFA, and the
+/// checks: the caller's identity policies and the role's trust policy must allow
+/// `sts:AssumeRole` (and `sts:TagSession` / `sts:SetSourceIdentity` when it passes tags or a
+/// source identity).
+pub(crate) fn prepare_assume_role(
+    ctx: &Ctx<'_>,
     params: &[(String, String)],
-    facts: &events::RequestFacts,
-    pending: &mut Vec<(String, audit::event::EventRecord)>,
-) -> Result<String, ApiError> {
+) -> Result<(Prepared, Vec<Check>), ApiError> {
+    let (state, caller) = (ctx.state, ctx.caller);
     let role_arn = crate::services::iam::required(params, "RoleArn")?;
     let session_name = crate::services::iam::required(params, "RoleSessionName")?;
     check_session_text(session_name, "RoleSessionName")?;
@@ -136,14 +159,9 @@ pub(crate) fn assume_role(
             ),
         )
     };
-    // arn:aws:iam::ACCOUNT:role/PATH/NAME
-    let mut parts = role_arn.splitn(6, ':');
-    let (account, resource) = (parts.nth(4).unwrap_or_default(), parts.next().unwrap_or_default());
-    let role_name =
-        resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next()).ok_or_else(denied)?;
+    let (account, role_name) = role_of(role_arn).ok_or_else(denied)?;
     let role = {
-        let mut tx =
-            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        let mut tx = state.store.read()?;
         // A role that does not exist is refused like one that does not trust the caller.
         crate::services::iam::roles::get_role(tx.as_mut(), account, role_name)
             .map_err(|_| denied())?
@@ -182,8 +200,7 @@ pub(crate) fn assume_role(
         return Err(validation(format!("at most {MAX_POLICY_ARNS} PolicyArns are allowed")));
     }
     {
-        let mut tx =
-            state.store.read().map_err(|_| ApiError::unavailable("the store is unavailable"))?;
+        let mut tx = state.store.read()?;
         for arn in &policy_arns {
             let doc = crate::services::iam::managed::default_document(tx.as_mut(), account, arn)
                 .map_err(|_| {
@@ -257,7 +274,7 @@ pub(crate) fn assume_role(
     }
     let source_identity = inherited_source.or(requested_source.map(str::to_string));
 
-    let mfa = mfa_of(state, caller, params, facts.time_ms)?;
+    let mfa = mfa_of(state, caller, params, ctx.now())?;
     let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
     if let Some(e) = query::param(params, "ExternalId") {
         if !(2..=1224).contains(&e.len()) {
@@ -285,14 +302,6 @@ pub(crate) fn assume_role(
     if !transitive_request.is_empty() {
         multi.push(("sts:TransitiveTagKeys".to_string(), transitive_request.clone()));
     }
-    let trust = text("AssumeRolePolicyDocument");
-    let extra = AuthzExtra {
-        resource_account: Some(account),
-        resource_policy: Some(&trust),
-        context,
-        multi,
-        granted: None,
-    };
     let mut actions = vec!["sts:AssumeRole"];
     if !request_tags.is_empty() {
         actions.push("sts:TagSession");
@@ -300,10 +309,17 @@ pub(crate) fn assume_role(
     if requested_source.is_some() {
         actions.push("sts:SetSourceIdentity");
     }
-    let decision = actions
+    let checks = actions
         .iter()
-        .try_for_each(|action| authorize(state, caller, action, &text("Arn"), facts, &extra));
-    let request_parameters = json!({
+        .map(|action| Check {
+            owner: Some(account.to_string()),
+            resource_policy: Some(text("AssumeRolePolicyDocument")),
+            context: context.clone(),
+            multi: multi.clone(),
+            ..Check::new(*action, text("Arn"))
+        })
+        .collect();
+    let parameters = json!({
         "roleArn": role_arn, "roleSessionName": session_name, "durationSeconds": duration,
         "serialNumber": mfa.as_ref().map(|(s, _)| s.clone()),
         "sourceIdentity": requested_source,
@@ -311,50 +327,57 @@ pub(crate) fn assume_role(
         "transitiveTagKeys": transitive_request,
         "policyArns": policy_arns.iter().map(|a| json!({ "arn": a })).collect::<Vec<_>>(),
     });
-    if let Err(e) = decision {
-        // A refused attempt on another account's role is that account's business too (the
-        // operator's attempts above all).
-        for log in [caller.account.as_str(), account] {
-            let event = events::event(
-                facts,
-                Some(caller),
-                log,
-                Some(request_parameters.clone()),
-                None,
-                Some(&e),
-            )?;
-            pending.push((log.to_string(), event));
-            if account == caller.account {
-                break;
-            }
-        }
-        return Err(e);
-    }
+    let prepared = Prepared {
+        role_account: account.to_string(),
+        role_name: role_name.to_string(),
+        role,
+        session_name: session_name.to_string(),
+        duration,
+        session_policies,
+        tags,
+        transitive,
+        source_identity,
+        mfa,
+        parameters,
+    };
+    Ok((prepared, checks))
+}
 
-    let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}");
+/// `sts:AssumeRole`, second half, once authorized: the session's credentials and record, in
+/// the transaction its events commit with (the role's account's log and the caller's).
+pub(crate) fn assume_role<'s>(
+    ctx: &Ctx<'s>,
+    p: Prepared,
+    effect: &mut Effect<'s>,
+) -> Result<String, ApiError> {
+    let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
+    let text = |k: &str| p.role.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let (role_name, session_name) = (&p.role_name, &p.session_name);
+    let assumed_arn =
+        format!("arn:aws:sts::{}:assumed-role/{role_name}/{session_name}", p.role_account);
     let role_id = text("RoleId");
-    let mfa_ms = match &mfa {
+    let mfa_ms = match &p.mfa {
         Some(_) => Some(facts.time_ms),
         None => caller.session.as_ref().and_then(|s| s.mfa_ms),
     };
     let (mut tx, issued) = issue_session(
         state,
-        account,
+        &p.role_account,
         json!({
             "Kind": "role",
             "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
             "SessionName": session_name, "Arn": assumed_arn,
             "UserId": format!("{role_id}:{session_name}"),
-            "SessionPolicies": session_policies.iter().map(|(n, d)| json!([n, d])).collect::<Vec<_>>(),
-            "Tags": tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
-            "TransitiveTagKeys": transitive,
-            "SourceIdentity": source_identity,
+            "SessionPolicies": p.session_policies.iter().map(|(n, d)| json!([n, d])).collect::<Vec<_>>(),
+            "Tags": p.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
+            "TransitiveTagKeys": p.transitive,
+            "SourceIdentity": p.source_identity,
             "MfaMs": mfa_ms,
         }),
-        duration,
+        p.duration,
         facts,
     )?;
-    if let Some((serial, step)) = &mfa {
+    if let Some((serial, step)) = &p.mfa {
         crate::services::iam::mfa::consume(
             tx.as_mut(),
             &caller.account,
@@ -363,35 +386,22 @@ pub(crate) fn assume_role(
             facts.time_ms,
         )?;
     }
-    let (key_id, expiration) = (issued.key_id.clone(), issued.expiration.clone());
-    let response = json!({
+    effect.tx = Some(tx);
+    ctx.touch(&p.role_account);
+    let packed_size = packed_percent(&p.session_policies, &p.tags);
+    effect.response = Some(json!({
         "assumedRoleUser": { "arn": assumed_arn, "assumedRoleId": format!("{role_id}:{session_name}") },
-        "credentials": { "accessKeyId": key_id, "expiration": expiration },
-        "packedPolicySize": packed_percent(&session_policies, &tags),
-        "sourceIdentity": source_identity,
-    });
-    // Audit heads are locked in account order in every transaction (`events::append`).
-    let mut logs = vec![account, caller.account.as_str()];
-    logs.sort_unstable();
-    logs.dedup();
-    for log in logs {
-        let event = events::event(
-            facts,
-            Some(caller),
-            log,
-            Some(request_parameters.clone()),
-            Some(response.clone()),
-            None,
-        )?;
-        events::append(tx.as_mut(), log, &event)?;
-    }
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
-    let packed = if session_policies.is_empty() && tags.is_empty() {
+        "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration },
+        "packedPolicySize": packed_size,
+        "sourceIdentity": p.source_identity,
+    }));
+    let packed = if p.session_policies.is_empty() && p.tags.is_empty() {
         String::new()
     } else {
-        format!("<PackedPolicySize>{}</PackedPolicySize>", packed_percent(&session_policies, &tags))
+        format!("<PackedPolicySize>{packed_size}</PackedPolicySize>")
     };
-    let source = source_identity
+    let source = p
+        .source_identity
         .as_ref()
         .map(|s| format!("<SourceIdentity>{}</SourceIdentity>", query::xml_escape(s)))
         .unwrap_or_default();
@@ -456,9 +466,12 @@ fn issue_session<'s>(
     let token =
         ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 160);
     let expires_ms = facts.time_ms + duration_secs * 1000;
-    let wrapped =
-        crypto::RootOfTrust::wrap(&state.root, &accounts::secret_context(&key_id), secret.expose())
-            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let wrapped = crypto::RootOfTrust::wrap(
+        &state.root,
+        &crate::pipeline::identity::secret_context(&key_id),
+        secret.expose(),
+    )
+    .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
     let mut body = session;
     if let Some(obj) = body.as_object_mut() {
         obj.insert("ExpirationMs".into(), expires_ms.into());
@@ -504,12 +517,12 @@ fn issue_session<'s>(
 
 /// `sts:GetSessionToken`: temporary credentials with exactly the calling user's permissions,
 /// MFA-authenticated when `SerialNumber` and `TokenCode` are given.
-pub(crate) fn get_session_token(
-    state: &State,
-    caller: &Caller,
+pub(crate) fn get_session_token<'s>(
+    ctx: &Ctx<'s>,
     params: &[(String, String)],
-    facts: &events::RequestFacts,
+    effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
+    let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
     if caller.temporary() {
         return Err(ApiError::sender(
             403,
@@ -548,21 +561,12 @@ pub(crate) fn get_session_token(
             facts.time_ms,
         )?;
     }
-    let event = events::event(
-        facts,
-        Some(caller),
-        &caller.account,
-        Some(json!({
-            "durationSeconds": duration,
-            "serialNumber": mfa.as_ref().map(|(s, _)| s.clone()),
-        })),
-        Some(json!({
-            "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
-        })),
-        None,
-    )?;
-    events::append(tx.as_mut(), &caller.account, &event)?;
-    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    effect.tx = Some(tx);
+    effect.param("durationSeconds", json!(duration));
+    effect.param("serialNumber", json!(mfa.as_ref().map(|(s, _)| s.clone())));
+    effect.response = Some(json!({
+        "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
+    }));
     Ok(query::response(
         "GetSessionToken",
         sts::NAMESPACE,

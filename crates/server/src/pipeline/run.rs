@@ -1,0 +1,214 @@
+//! One authenticated request through a service: route, the operator guardrail, authorize,
+//! execute, and the audit events to every account the request touched (STYLE 13).
+
+use super::events::{self, RequestFacts};
+use super::identity::{Caller, OPERATOR_ACCOUNT};
+use super::service::{
+    Access, Authorization, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+};
+use super::{Reply, State};
+use crate::error::ApiError;
+use audit::event::EventRecord;
+
+/// Events waiting for the group commit: (account, event).
+pub(crate) type Pending = Vec<(String, EventRecord)>;
+
+/// Serves one request of service `S` for an authenticated `caller`. Every outcome, allowed or
+/// refused at any step, is recorded in the caller's log and in the log of every account whose
+/// resource the request named or touched; a change commits together with those events.
+pub(crate) fn serve<S: Service>(
+    state: &State,
+    caller: &Caller,
+    req: &Request<'_>,
+    mut facts: RequestFacts,
+    pending: &mut Pending,
+) -> Result<Reply, ApiError> {
+    facts.event_source = S::EVENT_SOURCE.to_string();
+    let routed = S::route(req);
+    let operation = match &routed {
+        Ok(call) => Some(S::operation(call)),
+        Err(unrouted) => unrouted.operation,
+    };
+    if let Err(Unrouted { name: Some(name), .. }) = &routed {
+        facts.event_name = (*name).to_string();
+    }
+    if let Some(op) = operation {
+        facts.event_name = op.name().to_string();
+        facts.read_only = op.access() == Access::Read;
+        if let Some(source) = op.event_source() {
+            facts.event_source = source.to_string();
+        }
+    }
+    let named = S::named(req, routed.as_ref().ok());
+    let ctx = Ctx::new(state, caller, &facts);
+    let mut effect = Effect::default();
+    let mut parameters = None;
+    let result = match routed {
+        Err(unrouted) => Err(unrouted.error),
+        Ok(mut call) => {
+            let authorized = authorize::<S>(&ctx, req, &named, operation, &mut call);
+            // What authorization found (a role's session parameters, a key) joins the event.
+            parameters = S::parameters(req, &call);
+            effect.resources = S::resources(&call);
+            authorized.and_then(|()| S::execute(&ctx, req, call, &mut effect))
+        }
+    };
+    let data_event = operation.is_some_and(Operation::data_event);
+    finish(&ctx, result, effect, parameters, &named, data_event, pending)
+}
+
+/// The guardrail, then the service's checks, each through the one evaluator.
+fn authorize<S: Service>(
+    ctx: &Ctx<'_>,
+    req: &Request<'_>,
+    named: &[Named],
+    operation: Option<S::Operation>,
+    call: &mut S::Call,
+) -> Result<(), ApiError> {
+    guardrail::<S>(ctx, named, operation)?;
+    match S::authorization(ctx, req, call).map_err(S::refusal)? {
+        Authorization::Checks(checks) if checks.is_empty() => {
+            Err(ApiError::internal("the operation names no authorization"))
+        }
+        Authorization::Checks(checks) => {
+            checks.iter().try_for_each(|check| ctx.authorize(check).map_err(S::refusal))
+        }
+        Authorization::Operator if !ctx.is_operator() => {
+            Err(ApiError::internal("only the operator may call this"))
+        }
+        Authorization::Operator
+        | Authorization::AnyCaller
+        | Authorization::ByResource
+        | Authorization::PerItem => Ok(()),
+    }
+}
+
+/// The operator guardrail, before anything is read: operator principals are refused every
+/// call of a service that serves only tenants (S3, KMS), and every call that names a tenant's
+/// resource, whatever any policy says. [`super::authorize::evaluate`] applies it again to
+/// every check.
+fn guardrail<S: Service>(
+    ctx: &Ctx<'_>,
+    named: &[Named],
+    operation: Option<S::Operation>,
+) -> Result<(), ApiError> {
+    if !ctx.is_operator() || S::OPERATOR_API {
+        return Ok(());
+    }
+    let tenant = S::TENANT_ONLY
+        || named.iter().any(|n| match n {
+            Named::Account(account) => account != OPERATOR_ACCOUNT,
+            Named::Bucket(_) => true,
+        });
+    if !tenant {
+        return Ok(());
+    }
+    let action = operation.map_or("*", Operation::action);
+    Err(S::refusal(super::authorize::guardrail_denial(&ctx.caller.arn, action, None)))
+}
+
+/// The accounts that own what `named` names and exist here (a refused request's event goes to
+/// them; an allowed one's service touched them as it found them).
+fn owners(state: &State, named: &[Named]) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    if named.is_empty() {
+        return Ok(out);
+    }
+    let unavailable = |_| ApiError::unavailable("the store is unavailable");
+    let mut tx = state.store.read().map_err(unavailable)?;
+    for n in named {
+        match n {
+            Named::Account(account) => {
+                if tx.get_account(account).map_err(unavailable)?.is_some() {
+                    out.push(account.clone());
+                }
+            }
+            Named::Bucket(bucket) => {
+                if let Some(index) = tx
+                    .get_record(OPERATOR_ACCOUNT, "s3_bucket_name", bucket)
+                    .map_err(unavailable)?
+                {
+                    if let Some(owner) = index.body.get("Account").and_then(|v| v.as_str()) {
+                        out.push(owner.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Records the request: one event, in account order, to the caller's log and to every
+/// account touched (or, for a refusal, named); committed with the change when there is one,
+/// else through the group commit before the answer. Fail closed: an event that cannot be
+/// recorded fails the request.
+fn finish(
+    ctx: &Ctx<'_>,
+    result: Result<Reply, ApiError>,
+    mut effect: Effect<'_>,
+    parameters: Option<serde_json::Value>,
+    named: &[Named],
+    data_event: bool,
+    pending: &mut Pending,
+) -> Result<Reply, ApiError> {
+    if result.is_err() {
+        for owner in owners(ctx.state, named)? {
+            ctx.touch(&owner);
+        }
+    }
+    let mut accounts = ctx.touched();
+    if !ctx.caller.is_anonymous() {
+        accounts.push(ctx.caller.account.clone());
+    }
+    if accounts.is_empty() {
+        // An anonymous request that names nothing of anyone's is the operator realm's record.
+        accounts.push(OPERATOR_ACCOUNT.to_string());
+    }
+    // Audit heads are locked in account order in every transaction (`events::append`).
+    accounts.sort();
+    accounts.dedup();
+    let error = result.as_ref().err();
+    let parameters = effect.parameters.take().map(serde_json::Value::Object).or(parameters);
+    let mut event =
+        events::event(ctx.facts, Some(ctx.caller), "", parameters, effect.response.take(), error)?;
+    if !effect.resources.is_empty() {
+        event.resources = Some(std::mem::take(&mut effect.resources));
+    }
+    if data_event {
+        event.event_category = audit::event::EventCategory::Data;
+        event.management_event = false;
+    }
+    match (effect.tx.take(), error) {
+        (Some(mut tx), None) => {
+            for account in &accounts {
+                let mut e = event.clone();
+                e.recipient_account_id.clone_from(account);
+                events::append(tx.as_mut(), account, &e)?;
+            }
+            effect.commit(tx)?;
+        }
+        _ => {
+            for account in accounts {
+                let mut e = event.clone();
+                e.recipient_account_id.clone_from(&account);
+                pending.push((account, e));
+            }
+        }
+    }
+    result
+}
+
+/// Records a request refused before any service took it (no such service), in the caller's
+/// log.
+pub(crate) fn refuse(
+    caller: &Caller,
+    facts: &RequestFacts,
+    e: ApiError,
+    pending: &mut Pending,
+) -> Result<Reply, ApiError> {
+    let account =
+        if caller.is_anonymous() { OPERATOR_ACCOUNT.to_string() } else { caller.account.clone() };
+    let event = events::event(facts, Some(caller), &account, None, None, Some(&e))?;
+    pending.push((account, event));
+    Err(e)
+}

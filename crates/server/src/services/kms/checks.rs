@@ -1,0 +1,335 @@
+//! What each KMS operation is authorized as: the keys it names, read on a snapshot before any
+//! transaction begins, and the checks on them, which the pipeline evaluates (STYLE 13). What
+//! authorization read is kept in the call for the execution.
+
+use super::keys::str_of;
+use super::{
+    context_of, err, key_check, keys, load, plain_check, required, resolve, text, Call, KeyRef,
+    KmsOperation,
+};
+use crate::error::ApiError;
+use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
+use crypto::kms::blob as kblob;
+use serde_json::Value;
+use store::Record;
+
+/// The checks of one call (see the module's documentation).
+pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorization, ApiError> {
+    use KmsOperation as K;
+    let caller = ctx.caller;
+    let op = call.operation;
+    let name = op.name();
+    let checks = match op {
+        K::CreateKey => vec![keys::create_key_check(caller, &call.input)?],
+        K::ListKeys | K::GenerateRandom | K::ListRetirableGrants => {
+            vec![plain_check(caller, name, Vec::new(), Vec::new())]
+        }
+        // Who may retire a grant is the grant's to say (its retiring principal, a grantee
+        // allowed `RetireGrant`, or the key's account), not a policy's.
+        K::RetireGrant => return Ok(Authorization::ByResource),
+        K::ListAliases => match text(&call.input, "KeyId") {
+            Some(k) => {
+                let (key_ref, record) = read_key(ctx, k)?;
+                let check = key_check(caller, name, &record, &key_ref, Vec::new(), None);
+                call.keys.push((key_ref, record));
+                vec![check]
+            }
+            None => vec![plain_check(caller, name, Vec::new(), Vec::new())],
+        },
+        K::CreateAlias | K::UpdateAlias | K::DeleteAlias => alias_checks(ctx, call)?,
+        K::Decrypt => {
+            let (key_ref, record, check) = decrypt_check(ctx, &call.input, name, Source::DECRYPT)?;
+            call.keys.push((key_ref, record));
+            vec![check]
+        }
+        K::ReEncrypt => {
+            let (source_ref, source, from) =
+                decrypt_check(ctx, &call.input, "ReEncryptFrom", Source::RE_ENCRYPT)?;
+            let (dest_ref, dest) = read_key(ctx, required(&call.input, "DestinationKeyId")?)?;
+            let algorithm =
+                text(&call.input, "DestinationEncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
+            let context = vec![
+                ("kms:EncryptionAlgorithm".into(), algorithm.to_string()),
+                ("kms:ReEncryptOnSameKey".into(), (source.key == dest.key).to_string()),
+            ];
+            let dest_context = context_of(&call.input, "DestinationEncryptionContext")?;
+            let to =
+                key_check(caller, "ReEncryptTo", &dest, &dest_ref, context, Some(&dest_context));
+            call.keys.push((source_ref, source));
+            call.keys.push((dest_ref, dest));
+            vec![from, to]
+        }
+        _ => {
+            let (key_ref, record) = read_key(ctx, required(&call.input, "KeyId")?)?;
+            // Cross-account callers may only use keys; management stays with the owner.
+            let cross_allowed = [K::DescribeKey, K::GetPublicKey, K::GetKeyRotationStatus];
+            let managing = !matches!(
+                op,
+                K::Encrypt
+                    | K::GenerateDataKey
+                    | K::GenerateDataKeyWithoutPlaintext
+                    | K::GenerateDataKeyPair
+                    | K::GenerateDataKeyPairWithoutPlaintext
+                    | K::Sign
+                    | K::Verify
+                    | K::GenerateMac
+                    | K::VerifyMac
+                    | K::CreateGrant
+                    | K::ListGrants
+                    | K::RevokeGrant
+            );
+            if managing && key_ref.account != caller.account && !cross_allowed.contains(&op) {
+                return Err(err("AccessDeniedException", format!("User: {} is not authorized to perform: kms:{name} on resource: {} because it is in another account", caller.arn, str_of(&record.body, "Arn"))));
+            }
+            let (context, multi, encryption_context) = keyed_context(op, &call.input)?;
+            let mut check =
+                key_check(caller, name, &record, &key_ref, context, encryption_context.as_deref());
+            check.multi.extend(multi);
+            call.keys.push((key_ref, record));
+            vec![check]
+        }
+    };
+    Ok(Authorization::Checks(checks))
+}
+
+/// A key `KeyId` names, resolved (any account) and read on a snapshot; `NotFoundException` if
+/// it does not exist or its deletion date has passed. Its owner's log gets the request's event.
+pub(super) fn read_key(ctx: &Ctx<'_>, key_id: &str) -> Result<(KeyRef, Record), ApiError> {
+    let mut tx = ctx.state.store.read()?;
+    let key_ref = resolve(tx.as_mut(), &ctx.caller.account, key_id)?;
+    ctx.touch(&key_ref.account);
+    let record = load(tx.as_mut(), &key_ref, ctx.now())?;
+    Ok((key_ref, record))
+}
+
+/// The condition keys an operation on one key adds: single-valued, multivalued, and the
+/// encryption context it is made with.
+type Keyed = (Vec<(String, String)>, Vec<(String, Vec<String>)>, Option<Vec<(String, String)>>);
+
+fn keyed_context(op: KmsOperation, input: &Value) -> Result<Keyed, ApiError> {
+    use KmsOperation as K;
+    let ec = || context_of(input, "EncryptionContext").map(Some);
+    let one = |key: &str, value: String| vec![(key.to_string(), value)];
+    Ok(match op {
+        K::Encrypt => (
+            one(
+                "kms:EncryptionAlgorithm",
+                text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT").into(),
+            ),
+            Vec::new(),
+            ec()?,
+        ),
+        K::GenerateDataKey | K::GenerateDataKeyWithoutPlaintext => (Vec::new(), Vec::new(), ec()?),
+        K::GenerateDataKeyPair | K::GenerateDataKeyPairWithoutPlaintext => {
+            (one("kms:DataKeyPairSpec", required(input, "KeyPairSpec")?.into()), Vec::new(), ec()?)
+        }
+        K::Sign | K::Verify => (
+            vec![
+                ("kms:SigningAlgorithm".into(), required(input, "SigningAlgorithm")?.into()),
+                ("kms:MessageType".into(), text(input, "MessageType").unwrap_or("RAW").into()),
+            ],
+            Vec::new(),
+            None,
+        ),
+        K::GenerateMac | K::VerifyMac => {
+            (one("kms:MacAlgorithm", required(input, "MacAlgorithm")?.into()), Vec::new(), None)
+        }
+        K::CreateGrant => {
+            let (context, multi) = grant_keys(input);
+            (context, multi, None)
+        }
+        K::ScheduleKeyDeletion => {
+            let days = input.get("PendingWindowInDays").and_then(Value::as_i64).unwrap_or(30);
+            (one("kms:ScheduleKeyDeletionPendingWindowInDays", days.to_string()), Vec::new(), None)
+        }
+        K::EnableKeyRotation => {
+            let days = input.get("RotationPeriodInDays").and_then(Value::as_i64).unwrap_or(365);
+            (one("kms:RotationPeriodInDays", days.to_string()), Vec::new(), None)
+        }
+        K::PutKeyPolicy => {
+            let bypass = input
+                .get("BypassPolicyLockoutSafetyCheck")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            (one("kms:BypassPolicyLockoutSafetyCheck", bypass.to_string()), Vec::new(), None)
+        }
+        K::GetParametersForImport => (
+            vec![
+                (
+                    "kms:WrappingAlgorithm".into(),
+                    text(input, "WrappingAlgorithm").unwrap_or_default().into(),
+                ),
+                (
+                    "kms:WrappingKeySpec".into(),
+                    text(input, "WrappingKeySpec").unwrap_or_default().into(),
+                ),
+            ],
+            Vec::new(),
+            None,
+        ),
+        K::ImportKeyMaterial => (
+            one(
+                "kms:ExpirationModel",
+                text(input, "ExpirationModel").unwrap_or("KEY_MATERIAL_EXPIRES").into(),
+            ),
+            Vec::new(),
+            None,
+        ),
+        _ => (Vec::new(), Vec::new(), None),
+    })
+}
+
+/// `CreateGrant`'s condition keys: the grant's operations, grantee, retiring principal and
+/// constraint types.
+fn grant_keys(input: &Value) -> crate::pipeline::authorize::Keys {
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let mut context = vec![(
+        "kms:GranteePrincipal".to_string(),
+        text(input, "GranteePrincipal").unwrap_or_default().to_string(),
+    )];
+    let mut multi = vec![("kms:GrantOperations".to_string(), strings(input.get("Operations")))];
+    if let Some(retiring) = text(input, "RetiringPrincipal").filter(|r| !r.is_empty()) {
+        context.push(("kms:RetiringPrincipal".into(), retiring.to_string()));
+    }
+    context.push(("kms:GrantIsForAWSResource".into(), "false".into()));
+    let constraints = input.get("Constraints").filter(|c| !c.is_null());
+    let types: Vec<String> = ["EncryptionContextEquals", "EncryptionContextSubset"]
+        .iter()
+        .filter(|name| constraints.is_some_and(|c| c.get(**name).is_some()))
+        .map(|name| (*name).to_string())
+        .collect();
+    if !types.is_empty() {
+        multi.push(("kms:GrantConstraintType".into(), types));
+    }
+    (context, multi)
+}
+
+/// The input members a decryption reads: `Decrypt`'s or `ReEncrypt`'s source.
+pub(super) struct Source {
+    pub key_id: &'static str,
+    pub algorithm: &'static str,
+    pub context: &'static str,
+}
+
+impl Source {
+    pub const DECRYPT: Source =
+        Source { key_id: "KeyId", algorithm: "EncryptionAlgorithm", context: "EncryptionContext" };
+    pub const RE_ENCRYPT: Source = Source {
+        key_id: "SourceKeyId",
+        algorithm: "SourceEncryptionAlgorithm",
+        context: "SourceEncryptionContext",
+    };
+}
+
+/// The key a ciphertext is decrypted with, and the check of `operation` on it: a symmetric
+/// ciphertext names its key (a `KeyId` given too must be that key); an asymmetric one needs
+/// its `KeyId`.
+fn decrypt_check(
+    ctx: &Ctx<'_>,
+    input: &Value,
+    operation: &str,
+    source: Source,
+) -> Result<(KeyRef, Record, Check), ApiError> {
+    let ciphertext = super::blob(input, "CiphertextBlob")?
+        .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
+    let algorithm = text(input, source.algorithm).unwrap_or("SYMMETRIC_DEFAULT");
+    let algorithm_key = vec![("kms:EncryptionAlgorithm".to_string(), algorithm.to_string())];
+    let key_id = text(input, source.key_id);
+    if algorithm == "SYMMETRIC_DEFAULT" {
+        let context = context_of(input, source.context)?;
+        let header = kblob::parse_header(&ciphertext).map_err(|_| invalid_ciphertext())?;
+        let named =
+            KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
+        let mut tx = ctx.state.store.read()?;
+        let key_ref = match key_id {
+            Some(k) => {
+                let given = resolve(tx.as_mut(), &ctx.caller.account, k)?;
+                if given.key_id != named.key_id || given.account != named.account {
+                    return Err(err("IncorrectKeyException", "The key ID in the request does not identify the key that encrypted the ciphertext."));
+                }
+                given
+            }
+            None => named,
+        };
+        ctx.touch(&key_ref.account);
+        let record = load(tx.as_mut(), &key_ref, ctx.now())?;
+        let check =
+            key_check(ctx.caller, operation, &record, &key_ref, algorithm_key, Some(&context));
+        return Ok((key_ref, record, check));
+    }
+    crypto::kms::asymmetric::EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
+        err("ValidationException", format!("EncryptionAlgorithm {algorithm} is not valid."))
+    })?;
+    let key_id = key_id.ok_or_else(|| {
+        err("ValidationException", "KeyId is required to decrypt with an asymmetric key.")
+    })?;
+    let (key_ref, record) = read_key(ctx, key_id)?;
+    let check = key_check(ctx.caller, operation, &record, &key_ref, algorithm_key, None);
+    Ok((key_ref, record, check))
+}
+
+pub(super) fn invalid_ciphertext() -> ApiError {
+    err(
+        "InvalidCiphertextException",
+        "The ciphertext is invalid or was not made for this key and encryption context.",
+    )
+}
+
+/// An alias change is authorized by identity policies on the alias's ARN, and by the key
+/// policy of each key it touches: the new target, and the old target it leaves.
+fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> {
+    use KmsOperation as K;
+    let (caller, op) = (ctx.caller, call.operation);
+    let account = caller.account.clone();
+    let name = required(&call.input, "AliasName")?.to_string();
+    keys::check_alias_name(&name)?;
+    let alias_arn = keys::alias_arn(&ctx.facts.region, &account, &name);
+    let mut tx = ctx.state.store.read()?;
+    let existing = tx.get_record(&account, "kms_alias", &name)?;
+    let mut checks = Vec::new();
+    if op == K::CreateAlias && existing.is_some() {
+        return Err(err(
+            "AlreadyExistsException",
+            format!("An alias with the name {alias_arn} already exists"),
+        ));
+    }
+    let alias = match (op, existing) {
+        (K::CreateAlias, _) => None,
+        (_, Some(alias)) => Some(alias),
+        (_, None) => {
+            return Err(err("NotFoundException", format!("Alias {alias_arn} is not found.")))
+        }
+    };
+    if op != K::DeleteAlias {
+        let target = required(&call.input, "TargetKeyId")?;
+        let key_ref = resolve(tx.as_mut(), &account, target)?;
+        if key_ref.alias.is_some() || key_ref.account != account {
+            return Err(err(
+                "ValidationException",
+                "TargetKeyId must be a key id or key ARN of this account.",
+            ));
+        }
+        let record = load(tx.as_mut(), &key_ref, ctx.now())
+            .map_err(|_| err("NotFoundException", format!("Key '{target}' does not exist")))?;
+        checks.push(key_check(caller, op.name(), &record, &key_ref, Vec::new(), None));
+        call.keys.push((key_ref, record));
+    }
+    if let Some(alias) = alias {
+        let key_ref = KeyRef {
+            account: account.clone(),
+            key_id: str_of(&alias.body, "TargetKeyId"),
+            alias: (op == K::DeleteAlias).then(|| name.clone()),
+        };
+        if let Some(old) = tx.get_record(&account, "kms_key", &key_ref.key_id)? {
+            checks.push(key_check(caller, op.name(), &old, &key_ref, Vec::new(), None));
+            call.keys.push((key_ref, old));
+        }
+    }
+    // The alias itself first, by identity policies on its ARN.
+    checks.insert(0, Check::new(format!("kms:{}", op.name()), alias_arn));
+    Ok(checks)
+}

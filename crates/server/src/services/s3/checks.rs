@@ -1,0 +1,158 @@
+//! What each S3 operation is authorized as: the bucket (read on a snapshot, its owner's log
+//! touched), the object's tags or a copy's source when the checks depend on them, and the
+//! checks, which the pipeline evaluates (STYLE 13). Checks that depend on what the execution
+//! reads under its locks go through the same evaluator from there: the KMS key of the object
+//! version actually read or written (`kms:ViaService`), and each key of a `DeleteObjects`.
+
+use super::router::{Level, S3Operation};
+use super::{objects, s3_check, s3err, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::identity::OPERATOR_ACCOUNT;
+use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
+use store::Record;
+
+/// The checks of one call, and the bucket it names as authorization read it (see the module's
+/// documentation).
+pub(super) fn authorization(
+    ctx: &Ctx<'_>,
+    op: S3Operation,
+    req: &S3Request<'_>,
+) -> Result<(Authorization, Option<Record>), ApiError> {
+    use S3Operation as Op;
+    let caller = ctx.caller;
+    let name = req.bucket.clone().unwrap_or_default();
+    let bucket_arn = format!("arn:aws:s3:::{name}");
+    let checks = |list: Vec<Check>| Authorization::Checks(list);
+    match op.level() {
+        None if op == Op::ListBuckets => {
+            return Ok((checks(vec![s3_check(ctx, op.action(), "*", None, Vec::new())?]), None));
+        }
+        None => {
+            // The account's own Block Public Access: its principals only.
+            if caller.account == OPERATOR_ACCOUNT || caller.is_anonymous() {
+                return Err(s3err(403, "AccessDenied", "Access Denied"));
+            }
+            return Ok((checks(vec![s3_check(ctx, op.action(), "*", None, Vec::new())?]), None));
+        }
+        Some(_) if op == Op::CreateBucket => {
+            create_bucket_input(req)?;
+            let check = s3_check(ctx, op.action(), &bucket_arn, None, Vec::new())?;
+            return Ok((checks(vec![check]), None));
+        }
+        Some(_) => {}
+    }
+    let bucket = super::bucket(ctx.state, &name)?;
+    ctx.touch(&bucket.account);
+    let b = Some(&bucket);
+    let key = req.key.clone().unwrap_or_default();
+    if op.level() == Some(Level::Object) && key.len() > 1024 {
+        return Err(s3err(400, "KeyTooLongError", "Your key is too long"));
+    }
+    let object_arn = format!("{bucket_arn}/{key}");
+    let list: Vec<Check> = match op {
+        // Each key is authorized as the execution comes to it, refused or not one by one.
+        Op::DeleteObjects => return Ok((Authorization::PerItem, Some(bucket))),
+        Op::ListObjects | Op::ListObjectsV2 => {
+            let context = objects::list_context(req)?;
+            vec![s3_check(ctx, op.action(), &bucket_arn, b, context)?]
+        }
+        Op::ListObjectVersions => {
+            let prefix = req.param("prefix").unwrap_or_default().to_string();
+            vec![s3_check(ctx, op.action(), &bucket_arn, b, vec![("s3:prefix".into(), prefix)])?]
+        }
+        Op::GetObject
+        | Op::HeadObject
+        | Op::GetObjectTagging
+        | Op::PutObjectTagging
+        | Op::DeleteObjectTagging => {
+            let tags = objects::existing_tags(ctx.state, &bucket, &key)?;
+            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, tags)?];
+            if let (Op::GetObject | Op::HeadObject, Some(v)) = (op, req.param("versionId")) {
+                list.push(version_check(ctx, "s3:GetObjectVersion", &object_arn, b, v)?);
+            }
+            list
+        }
+        Op::DeleteObject => {
+            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, Vec::new())?];
+            if let Some(v) = req.param("versionId") {
+                list.push(version_check(ctx, "s3:DeleteObjectVersion", &object_arn, b, v)?);
+            }
+            list
+        }
+        Op::PutObject => {
+            super::refuse_acls(req)?;
+            vec![s3_check(ctx, op.action(), &object_arn, b, objects::put_context(req)?)?]
+        }
+        Op::CreateMultipartUpload => {
+            super::refuse_acls(req)?;
+            vec![s3_check(ctx, op.action(), &object_arn, b, super::sse::context(req)?)?]
+        }
+        Op::CopyObject | Op::UploadPartCopy => {
+            let source = objects::copy_source_of(ctx.state, req)?;
+            ctx.touch(&source.bucket.account);
+            let src = Some(&source.bucket);
+            let mut list = vec![s3_check(ctx, "s3:GetObject", &source.arn, src, Vec::new())?];
+            if let Some(v) = &source.version_id {
+                list.push(version_check(ctx, "s3:GetObjectVersion", &source.arn, src, v)?);
+            }
+            // A copy is a PutObject of the copied headers (the source's metadata and tags
+            // unless the request replaces them).
+            let context = match (op, &source.record) {
+                (Op::CopyObject, Some(record)) => {
+                    let copied = objects::copy_headers(req, record);
+                    let refs: Vec<(&str, &str)> =
+                        copied.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                    let copy_req = S3Request {
+                        method: req.method,
+                        bucket: req.bucket.clone(),
+                        key: req.key.clone(),
+                        query: Vec::new(),
+                        headers: &refs,
+                        body: Vec::new(),
+                        stream: std::cell::RefCell::new(None),
+                    };
+                    objects::put_context(&copy_req)?
+                }
+                _ => Vec::new(),
+            };
+            list.push(s3_check(ctx, "s3:PutObject", &object_arn, b, context)?);
+            list
+        }
+        _ if op.level() == Some(Level::Object) => {
+            vec![s3_check(ctx, op.action(), &object_arn, b, Vec::new())?]
+        }
+        _ => vec![s3_check(ctx, op.action(), &bucket_arn, b, Vec::new())?],
+    };
+    Ok((checks(list), Some(bucket)))
+}
+
+/// `s3:GetObjectVersion` or `s3:DeleteObjectVersion` with `s3:VersionId`.
+fn version_check(
+    ctx: &Ctx<'_>,
+    action: &str,
+    arn: &str,
+    bucket: Option<&Record>,
+    version: &str,
+) -> Result<Check, ApiError> {
+    s3_check(ctx, action, arn, bucket, vec![("s3:VersionId".into(), version.to_string())])
+}
+
+/// `CreateBucket`'s input: a valid name and no ACL (Object Ownership is always
+/// `BucketOwnerEnforced`).
+fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
+    let name = req.bucket.clone().unwrap_or_default();
+    if !super::valid_bucket_name(&name) {
+        return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
+    }
+    let acl = req.header("x-amz-acl").filter(|a| *a != "private");
+    let grants =
+        req.headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("x-amz-grant-"));
+    if acl.is_some() || grants {
+        return Err(s3err(
+            400,
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ));
+    }
+    Ok(())
+}
