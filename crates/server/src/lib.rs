@@ -7,6 +7,7 @@
 //! - [`protocol`]: the wire formats.
 //! - [`services`]: one folder per service.
 //! - [`support`]: ids, the store thread pool.
+//! - [`testing`]: the server in-process, for tests.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod pipeline;
 pub mod protocol;
 pub mod services;
 pub mod support;
+pub mod testing;
 
 pub use config::Config;
 pub use listener::{run, serve};

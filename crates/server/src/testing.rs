@@ -1,0 +1,107 @@
+//! The server in-process, for tests that show a service's behaviour in Rust (STYLE 15): an app
+//! over a data directory and its SQLite store, as `hermetic serve` opens them, driven one
+//! request at a time through the same pipeline a connection's requests take (authentication,
+//! the guardrail, authorization and the audit log included). Nothing listens and nothing is
+//! bypassed: a request must be signed like any other.
+
+use crate::listener::ServeError;
+use crate::pipeline::State;
+use crate::Config;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A server without a listener.
+pub struct App {
+    state: Arc<State>,
+    operator: (String, String),
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+/// A response, whole.
+#[derive(Debug)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers (names lowercase).
+    pub headers: Vec<(String, String)>,
+    /// The body, read to its end.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+impl App {
+    /// Opens an app over `data_dir` (created if missing) with its embedded SQLite store, as
+    /// `hermetic serve --data-dir DATA_DIR` would, and the key-file root of trust.
+    pub async fn open(data_dir: &Path) -> Result<App, ServeError> {
+        let config = Config { data_dir: data_dir.to_path_buf(), ..Config::default() };
+        let ((config, keys, store, root, audit, pool), creds, _) =
+            crate::listener::open(config).await?;
+        let operator = (
+            creds.access_key_id.clone(),
+            String::from_utf8_lossy(creds.secret.expose()).into_owned(),
+        );
+        let state = Arc::new(State { config, keys, store, root, audit, pool });
+        Ok(App { state, operator })
+    }
+
+    /// The operator's access key id and secret.
+    pub fn operator(&self) -> (&str, &str) {
+        (&self.operator.0, &self.operator.1)
+    }
+
+    /// The store behind the app (to look at what a request left).
+    pub fn store(&self) -> &dyn store::Store {
+        self.state.store.as_ref()
+    }
+
+    /// Sends one request through the pipeline, from 127.0.0.1 over plain HTTP.
+    pub async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Response {
+        let mut builder = hyper::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let Ok(request) = builder.body(Full::new(Bytes::from(body))) else {
+            return Response { status: 0, headers: Vec::new(), body: b"bad request".to_vec() };
+        };
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+        let response = crate::pipeline::handle(self.state.clone(), request, peer, None).await;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+            .collect();
+        // A streamed body that ends early reads as what arrived.
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes().to_vec())
+            .unwrap_or_default();
+        Response { status, headers, body }
+    }
+}
