@@ -16,13 +16,13 @@ pub(crate) type Keys = (Vec<(String, String)>, Vec<(String, Vec<String>)>);
 pub(crate) fn iam_tag_context(
     state: &State,
     caller: &Caller,
-    params: &[(String, String)],
+    input: &crate::services::iam::input::Input,
     resource: &str,
 ) -> Result<Keys, ApiError> {
     let (mut context, mut multi) = (Vec::new(), Vec::new());
-    let tags = crate::services::iam::tags::request_tags(params)?;
+    let tags = crate::services::iam::tags::request_tags(input)?;
     let mut keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
-    keys.extend(crate::services::iam::tags::request_tag_keys(params));
+    keys.extend(crate::services::iam::tags::request_tag_keys(input));
     for (k, v) in &tags {
         context.push((format!("aws:RequestTag/{k}"), v.clone()));
     }

@@ -12,6 +12,7 @@ use crate::pipeline::service::{
 };
 use crate::pipeline::Reply;
 use reason::{Answer, View, Z3};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 operations! {
@@ -44,10 +45,79 @@ impl AnalyzerOperation {
 /// IAM Access Analyzer (rest-json).
 pub(crate) struct AccessAnalyzer;
 
-/// An Access Analyzer call: the operation, its JSON body and its query string.
+/// An Access Analyzer call: the operation and its typed input.
 pub(crate) struct Call {
     operation: AnalyzerOperation,
-    input: Value,
+    input: Input,
+}
+
+/// `CheckNoNewAccess`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckNoNewAccess {
+    new_policy_document: String,
+    existing_policy_document: String,
+    policy_type: String,
+}
+
+/// `CheckAccessNotGranted`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckAccessNotGranted {
+    policy_document: String,
+    access: Vec<AccessEntry>,
+    policy_type: String,
+}
+
+/// One entry of `access`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct AccessEntry {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+}
+
+/// `CheckNoPublicAccess`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckNoPublicAccess {
+    policy_document: String,
+    resource_type: String,
+}
+
+/// One operation's input.
+#[derive(Debug)]
+pub(crate) enum Input {
+    CheckNoNewAccess(CheckNoNewAccess),
+    CheckAccessNotGranted(CheckAccessNotGranted),
+    CheckNoPublicAccess(CheckNoPublicAccess),
+    ValidatePolicy(validate::ValidatePolicy),
+}
+
+impl Input {
+    fn parse(operation: AnalyzerOperation, req: &Request<'_>) -> Result<Input, ApiError> {
+        use crate::protocol::input::{parse, Rules, Source};
+        use crate::protocol::model::Api;
+        let body = req.json()?;
+        let source = Source::RestJson(&body, &req.query_params);
+        let name = operation.name();
+        let s = Api::AccessAnalyzer;
+        Ok(match operation {
+            AnalyzerOperation::CheckNoNewAccess => {
+                Input::CheckNoNewAccess(parse(s, name, source, Rules::All)?)
+            }
+            AnalyzerOperation::CheckAccessNotGranted => {
+                Input::CheckAccessNotGranted(parse(s, name, source, Rules::All)?)
+            }
+            AnalyzerOperation::CheckNoPublicAccess => {
+                Input::CheckNoPublicAccess(parse(s, name, source, Rules::All)?)
+            }
+            AnalyzerOperation::ValidatePolicy => {
+                Input::ValidatePolicy(parse(s, name, source, Rules::All)?)
+            }
+        })
+    }
 }
 
 impl Service for AccessAnalyzer {
@@ -65,7 +135,7 @@ impl Service for AccessAnalyzer {
                 format!("`{} {}` is not an operation served here", req.method, req.path),
             ))
         })?;
-        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        let input = Input::parse(operation, req).map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input })
     }
 
@@ -97,22 +167,16 @@ impl Service for AccessAnalyzer {
         call: Call,
         _: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
-        respond(call.operation.name(), &call.input, &req.query_params).map(|v| Reply::json(&v))
+        let _ = req;
+        respond(&call.input).map(|v| Reply::json(&v))
     }
 }
 
-/// Answers one operation: ValidatePolicy (which also reads the query string's paging
-/// parameters) in [`crate::services::access_analyzer::validate`], the checks in [`handle`].
-pub fn respond(
-    operation: &str,
-    input: &Value,
-    query: &[(String, String)],
-) -> Result<Value, ApiError> {
-    match operation {
-        "ValidatePolicy" => {
-            crate::services::access_analyzer::validate::validate_policy(input, query)
-        }
-        other => handle(other, input),
+/// Answers one operation: ValidatePolicy in [`validate`], the checks in [`handle`].
+pub(crate) fn respond(input: &Input) -> Result<Value, ApiError> {
+    match input {
+        Input::ValidatePolicy(i) => validate::validate_policy(i),
+        other => handle(other),
     }
 }
 
@@ -124,11 +188,7 @@ fn unprocessable(message: impl Into<String>) -> ApiError {
     ApiError::sender(422, "UnprocessableEntityException", message)
 }
 
-fn document(input: &Value, field: &str) -> Result<policy::Policy, ApiError> {
-    let text = input
-        .get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| validation(format!("{field} is required")))?;
+fn document(text: &str, field: &str) -> Result<policy::Policy, ApiError> {
     policy::parse_policy(text).map_err(|e| {
         let first = e.0.first().map(|e| e.message.clone()).unwrap_or_default();
         validation(format!("{field} is not a valid policy: {first}"))
@@ -137,10 +197,10 @@ fn document(input: &Value, field: &str) -> Result<policy::Policy, ApiError> {
 
 /// The side `policyType` reads a policy from: an identity policy of a user acting in its own
 /// account, or a resource policy of a resource in the account its ARNs name.
-fn view_of(input: &Value, p: &policy::Policy) -> Result<View, ApiError> {
-    match input.get("policyType").and_then(Value::as_str) {
-        Some("IDENTITY_POLICY") => Ok(View::Identity),
-        Some("RESOURCE_POLICY") => Ok(View::Resource { owner: reason::owner_of(p) }),
+fn view_of(policy_type: &str, p: &policy::Policy) -> Result<View, ApiError> {
+    match policy_type {
+        "IDENTITY_POLICY" => Ok(View::Identity),
+        "RESOURCE_POLICY" => Ok(View::Resource { owner: reason::owner_of(p) }),
         _ => Err(validation("policyType must be IDENTITY_POLICY or RESOURCE_POLICY")),
     }
 }
@@ -183,12 +243,12 @@ fn result(
 const BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Runs one check.
-pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
-    match operation {
-        "CheckNoNewAccess" => {
-            let new = document(input, "newPolicyDocument")?;
-            let existing = document(input, "existingPolicyDocument")?;
-            let view = view_of(input, &new)?;
+pub(crate) fn handle(input: &Input) -> Result<Value, ApiError> {
+    match input {
+        Input::CheckNoNewAccess(input) => {
+            let new = document(&input.new_policy_document, "newPolicyDocument")?;
+            let existing = document(&input.existing_policy_document, "existingPolicyDocument")?;
+            let view = view_of(&input.policy_type, &new)?;
             let c =
                 Z3::with_budget(BUDGET).session(|s| reason::compare_in(&view, &new, &existing, s));
             result(
@@ -199,30 +259,16 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 "The updated policy grants new access.",
             )
         }
-        "CheckAccessNotGranted" => {
-            let p = document(input, "policyDocument")?;
-            let view = view_of(input, &p)?;
-            let access = input
-                .get("access")
-                .and_then(Value::as_array)
-                .ok_or_else(|| validation("access is required"))?;
-            if access.is_empty() {
+        Input::CheckAccessNotGranted(input) => {
+            let p = document(&input.policy_document, "policyDocument")?;
+            let view = view_of(&input.policy_type, &p)?;
+            if input.access.is_empty() {
                 return Err(validation("access must list at least one entry"));
             }
-            let strings = |entry: &Value, field: &str| -> Vec<String> {
-                entry
-                    .get(field)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            };
             // One budget for the whole request.
             let mut z3 = Z3::with_budget(BUDGET);
-            for entry in access {
-                let (actions, resources) = (strings(entry, "actions"), strings(entry, "resources"));
+            for entry in &input.access {
+                let (actions, resources) = (&entry.actions, &entry.resources);
                 if actions.is_empty() && resources.is_empty() {
                     return Err(validation("an access entry needs actions, resources or both"));
                 }
@@ -247,12 +293,9 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 "",
             )
         }
-        "CheckNoPublicAccess" => {
-            let p = document(input, "policyDocument")?;
-            let resource_type = input
-                .get("resourceType")
-                .and_then(Value::as_str)
-                .ok_or_else(|| validation("resourceType is required"))?;
+        Input::CheckNoPublicAccess(input) => {
+            let p = document(&input.policy_document, "policyDocument")?;
+            let resource_type = input.resource_type.as_str();
             let Some((actions, resources)) = reason::resource_type_scope(resource_type) else {
                 return Err(ApiError::sender(
                     400,
@@ -271,10 +314,6 @@ pub fn handle(operation: &str, input: &Value) -> Result<Value, ApiError> {
                 "The resource policy grants public access for the given resource type.",
             )
         }
-        other => Err(ApiError::sender(
-            404,
-            "UnknownOperationException",
-            format!("unknown operation `{other}`"),
-        )),
+        Input::ValidatePolicy(i) => validate::validate_policy(i),
     }
 }

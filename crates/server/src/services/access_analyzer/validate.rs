@@ -24,18 +24,23 @@ fn validation(message: impl Into<String>) -> ApiError {
     ApiError::sender(400, "ValidationException", message)
 }
 
+/// `ValidatePolicy`'s input: the body's members and the query's `maxResults` and
+/// `nextToken`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ValidatePolicy {
+    locale: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    policy_document: String,
+    policy_type: String,
+    validate_policy_resource_type: Option<String>,
+}
+
 /// The rules and quotas a request asks for: its `policyType` and `validatePolicyResourceType`.
-fn kind_and_limits(input: &Value) -> Result<(PolicyKind, Limits), ApiError> {
-    let policy_type = match input.get("policyType") {
-        None | Some(Value::Null) => return Err(validation("policyType is required")),
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(validation("policyType must be a string")),
-    };
-    let resource_type = match input.get("validatePolicyResourceType") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => return Err(validation("validatePolicyResourceType must be a string")),
-    };
+fn kind_and_limits(input: &ValidatePolicy) -> Result<(PolicyKind, Limits), ApiError> {
+    let policy_type = input.policy_type.as_str();
+    let resource_type = input.validate_policy_resource_type.as_deref();
     let kind = match policy_type {
         "IDENTITY_POLICY" => PolicyKind::Identity,
         "RESOURCE_POLICY" => PolicyKind::Resource,
@@ -76,9 +81,8 @@ fn kind_and_limits(input: &Value) -> Result<(PolicyKind, Limits), ApiError> {
 
 /// Which findings a request asks for: from the `nextToken` index, at most `maxResults` of them
 /// (all when absent). Read before validating, so a bad page costs no validation.
-fn page(query: &[(String, String)]) -> Result<(usize, usize), ApiError> {
-    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let start = match param("nextToken") {
+fn page(input: &ValidatePolicy) -> Result<(usize, usize), ApiError> {
+    let start = match input.next_token.as_deref() {
         None => 0,
         Some(token) => token
             .parse::<usize>()
@@ -86,11 +90,9 @@ fn page(query: &[(String, String)]) -> Result<(usize, usize), ApiError> {
             .filter(|_| token.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(bad_token)?,
     };
-    let size = match param("maxResults") {
+    let size = match input.max_results {
         None => usize::MAX,
-        Some(n) => n
-            .parse::<i32>()
-            .ok()
+        Some(n) => Some(n)
             .filter(|n| *n >= 1)
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| validation("maxResults must be a whole number of at least 1"))?,
@@ -104,19 +106,15 @@ fn bad_token() -> ApiError {
 
 /// Answers `ValidatePolicy`: the body's `policyDocument`, `policyType`, `locale` and
 /// `validatePolicyResourceType`, the query's `maxResults` and `nextToken`.
-pub fn validate_policy(input: &Value, query: &[(String, String)]) -> Result<Value, ApiError> {
-    let text = match input.get("policyDocument") {
-        None | Some(Value::Null) => return Err(validation("policyDocument is required")),
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(validation("policyDocument must be a string")),
-    };
+pub(crate) fn validate_policy(input: &ValidatePolicy) -> Result<Value, ApiError> {
+    let text = input.policy_document.as_str();
     let (kind, limits) = kind_and_limits(input)?;
-    match input.get("locale") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(l)) if LOCALES.contains(&l.as_str()) => {}
+    match input.locale.as_deref() {
+        None => {}
+        Some(l) if LOCALES.contains(&l) => {}
         Some(_) => return Err(validation(format!("locale must be one of {}", LOCALES.join(", ")))),
     }
-    let (start, size) = page(query)?;
+    let (start, size) = page(input)?;
     let findings = policy::validate::validate_with(text, kind, &limits);
     if start > findings.len() {
         return Err(bad_token());
@@ -491,6 +489,15 @@ mod tests {
     fn requests_are_checked() {
         let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let validate_policy = |input: &Value, query: &[(String, String)]| {
+            crate::protocol::input::parse::<ValidatePolicy>(
+                crate::protocol::model::Api::AccessAnalyzer,
+                "ValidatePolicy",
+                crate::protocol::input::Source::RestJson(input, query),
+                crate::protocol::input::Rules::All,
+            )
+            .and_then(|i| super::validate_policy(&i))
         };
         let doc = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:NoSuchAction","Resource":"*"}}"#;
         let input = json!({ "policyDocument": doc, "policyType": "IDENTITY_POLICY" });

@@ -2,11 +2,15 @@
 //! account's management events, newest first, filtered by one lookup attribute and a time range.
 
 use crate::error::ApiError;
+use crate::pipeline::service::Operation;
 use crate::pipeline::service::{
     operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
 };
 use crate::pipeline::Reply;
+use crate::protocol::input::{parse, Rules, Source};
+use crate::protocol::model::Api;
 use audit::event::EventRecord;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 operations! {
@@ -22,7 +26,32 @@ pub(crate) struct CloudTrail;
 /// A CloudTrail call: the operation and its input.
 pub(crate) struct Call {
     operation: CloudTrailOperation,
-    input: Value,
+    input: LookupEvents,
+}
+
+/// `LookupEvents`' input. Bounds are CloudTrail's own errors (`InvalidMaxResultsException`,
+/// `InvalidTimeRangeException`), so the model checks only shapes.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LookupEvents {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    lookup_attributes: Vec<LookupAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_time: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_time: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_results: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// One lookup attribute.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LookupAttribute {
+    attribute_key: String,
+    attribute_value: String,
 }
 
 impl Service for CloudTrail {
@@ -41,7 +70,12 @@ impl Service for CloudTrail {
                 format!("unknown operation `{name}`"),
             ))
         })?;
-        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        let input = req
+            .json()
+            .and_then(|body| {
+                parse(Api::CloudTrail, operation.name(), Source::Json(&body), Rules::Shape)
+            })
+            .map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input })
     }
 
@@ -54,7 +88,7 @@ impl Service for CloudTrail {
     }
 
     fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
-        Some(call.input.clone())
+        serde_json::to_value(&call.input).ok()
     }
 
     fn authorization(
@@ -119,32 +153,20 @@ fn seconds(v: Option<&Value>) -> Result<Option<f64>, ApiError> {
 }
 
 /// Answers `LookupEvents` for `account`.
-pub fn lookup_events(
+pub(crate) fn lookup_events(
     store: &dyn store::Store,
     account: &str,
-    input: &Value,
+    input: &LookupEvents,
 ) -> Result<Value, ApiError> {
-    let attributes =
-        input.get("LookupAttributes").and_then(Value::as_array).cloned().unwrap_or_default();
-    if attributes.len() > 1 {
+    if input.lookup_attributes.len() > 1 {
         return Err(invalid("only one lookup attribute may be given"));
     }
-    let filter = match attributes.first() {
-        Some(a) => {
-            let key = a
-                .get("AttributeKey")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("AttributeKey is required"))?;
-            let value = a
-                .get("AttributeValue")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("AttributeValue is required"))?;
-            Some((key.to_string(), value.to_string()))
-        }
-        None => None,
-    };
-    let start = seconds(input.get("StartTime"))?;
-    let end = seconds(input.get("EndTime"))?;
+    let filter = input
+        .lookup_attributes
+        .first()
+        .map(|a| (a.attribute_key.clone(), a.attribute_value.clone()));
+    let start = seconds(input.start_time.as_ref())?;
+    let end = seconds(input.end_time.as_ref())?;
     if let (Some(s), Some(e)) = (start, end) {
         if s > e {
             return Err(ApiError::sender(
@@ -154,8 +176,8 @@ pub fn lookup_events(
             ));
         }
     }
-    let limit = match input.get("MaxResults").and_then(Value::as_u64) {
-        Some(n) if (1..=MAX_RESULTS as u64).contains(&n) => {
+    let limit = match input.max_results {
+        Some(n) if (1..=MAX_RESULTS as i64).contains(&n) => {
             usize::try_from(n).unwrap_or(MAX_RESULTS)
         }
         Some(_) => {
@@ -170,7 +192,7 @@ pub fn lookup_events(
     let mut tx = store.read()?;
     let head = tx.audit_head(account)?;
     // NextToken is the sequence number to continue below (newest first).
-    let mut cursor = match input.get("NextToken").and_then(Value::as_str) {
+    let mut cursor = match input.next_token.as_deref() {
         Some(t) => t.parse::<u64>().ok().filter(|n| *n <= head.size).ok_or_else(|| {
             ApiError::sender(400, "InvalidNextTokenException", "invalid NextToken")
         })?,

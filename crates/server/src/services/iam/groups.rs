@@ -1,7 +1,9 @@
 //! IAM groups: membership, and (through `inline`) group policies, which apply to every member.
 
 use crate::error::ApiError;
-use crate::protocol::query::{param, xml_escape};
+use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, create_entity, members, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
@@ -58,28 +60,16 @@ fn membership(account: &str, kind: &str, key: String, now: i64) -> Record {
 
 /// Runs a group action; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    const ACTIONS: &[&str] = &[
-        "CreateGroup",
-        "GetGroup",
-        "ListGroups",
-        "DeleteGroup",
-        "AddUserToGroup",
-        "RemoveUserFromGroup",
-        "ListGroupsForUser",
-    ];
-    if !ACTIONS.contains(&action) {
-        return None;
-    }
+) -> Result<Option<String>, ApiError> {
     let mut run = || -> Result<Option<String>, ApiError> {
-        Ok(match action {
-            "CreateGroup" => {
-                let name = required(params, "GroupName")?;
+        Ok(match operation {
+            Op::CreateGroup => {
+                let name = required(input, "GroupName")?;
                 check_name(name, "groupName")?;
                 crate::services::iam::quotas::check_count(
                     tx,
@@ -88,7 +78,7 @@ pub fn handle(
                     crate::services::iam::quotas::GROUPS,
                     "GroupsPerAccount",
                 )?;
-                let path = param(params, "Path").unwrap_or("/");
+                let path = input.text("Path").unwrap_or("/");
                 let id = format!(
                     "AGPA{}",
                     crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
@@ -108,8 +98,8 @@ pub fn handle(
                 create_entity(tx, &record, format!("Group with name {name} already exists."))?;
                 Some(format!("<Group>{}</Group>", group_xml(&body)))
             }
-            "GetGroup" => {
-                let name = required(params, "GroupName")?;
+            Op::GetGroup => {
+                let name = required(input, "GroupName")?;
                 let group = get(tx, account, "group", name)?;
                 let mut users = Vec::new();
                 for user in keys_with_prefix(tx, account, "group_member", name)? {
@@ -119,15 +109,15 @@ pub fn handle(
                 Some(format!(
                     "<Group>{}</Group>{}",
                     group_xml(&group.body),
-                    crate::services::iam::paged(params, "Users", users)?
+                    crate::services::iam::paged(input, "Users", users)?
                 ))
             }
-            "ListGroups" => {
+            Op::ListGroups => {
                 let groups = crate::support::records::list(tx, account, "group", "", 100_000)?;
-                Some(crate::services::iam::paged(params, "Groups", members(&groups, group_xml))?)
+                Some(crate::services::iam::paged(input, "Groups", members(&groups, group_xml))?)
             }
-            "DeleteGroup" => {
-                let name = required(params, "GroupName")?;
+            Op::DeleteGroup => {
+                let name = required(input, "GroupName")?;
                 get(tx, account, "group", name)?;
                 let has_members = !keys_with_prefix(tx, account, "group_member", name)?.is_empty();
                 let has_policies = !crate::services::iam::inline::list(
@@ -149,12 +139,12 @@ pub fn handle(
                 tx.delete_record(account, "group", name)?;
                 None
             }
-            "AddUserToGroup" | "RemoveUserFromGroup" => {
-                let group = required(params, "GroupName")?;
-                let user = required(params, "UserName")?;
+            Op::AddUserToGroup | Op::RemoveUserFromGroup => {
+                let group = required(input, "GroupName")?;
+                let user = required(input, "UserName")?;
                 get(tx, account, "group", group)?;
                 get(tx, account, "user", user)?;
-                if action == "AddUserToGroup" {
+                if operation == Op::AddUserToGroup {
                     let groups = groups_of(tx, account, user)?;
                     if !groups.iter().any(|g| g == group)
                         && groups.len() >= crate::services::iam::quotas::GROUPS_PER_USER
@@ -190,7 +180,7 @@ pub fn handle(
             }
             _ => {
                 // ListGroupsForUser
-                let user = required(params, "UserName")?;
+                let user = required(input, "UserName")?;
                 get(tx, account, "user", user)?;
                 let mut members = Vec::new();
                 for group in groups_of(tx, account, user)? {
@@ -198,9 +188,9 @@ pub fn handle(
                         members.push(format!("<member>{}</member>", group_xml(&g.body)));
                     }
                 }
-                Some(crate::services::iam::paged(params, "Groups", members)?)
+                Some(crate::services::iam::paged(input, "Groups", members)?)
             }
         })
     };
-    Some(run())
+    run()
 }

@@ -3,6 +3,8 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
@@ -86,38 +88,38 @@ fn owner_exists(tx: &mut dyn Tx, account: &str, owner: Owner, name: &str) -> Res
 
 /// Runs an inline-policy action; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    let (owner, verb) = match action {
-        "PutUserPolicy" => (Owner::User, "Put"),
-        "GetUserPolicy" => (Owner::User, "Get"),
-        "ListUserPolicies" => (Owner::User, "List"),
-        "DeleteUserPolicy" => (Owner::User, "Delete"),
-        "PutRolePolicy" => (Owner::Role, "Put"),
-        "GetRolePolicy" => (Owner::Role, "Get"),
-        "ListRolePolicies" => (Owner::Role, "List"),
-        "DeleteRolePolicy" => (Owner::Role, "Delete"),
-        "PutGroupPolicy" => (Owner::Group, "Put"),
-        "GetGroupPolicy" => (Owner::Group, "Get"),
-        "ListGroupPolicies" => (Owner::Group, "List"),
-        "DeleteGroupPolicy" => (Owner::Group, "Delete"),
-        _ => return None,
+) -> Result<Option<String>, ApiError> {
+    let (owner, verb) = match operation {
+        Op::PutUserPolicy => (Owner::User, "Put"),
+        Op::GetUserPolicy => (Owner::User, "Get"),
+        Op::ListUserPolicies => (Owner::User, "List"),
+        Op::DeleteUserPolicy => (Owner::User, "Delete"),
+        Op::PutRolePolicy => (Owner::Role, "Put"),
+        Op::GetRolePolicy => (Owner::Role, "Get"),
+        Op::ListRolePolicies => (Owner::Role, "List"),
+        Op::DeleteRolePolicy => (Owner::Role, "Delete"),
+        Op::PutGroupPolicy => (Owner::Group, "Put"),
+        Op::GetGroupPolicy => (Owner::Group, "Get"),
+        Op::ListGroupPolicies => (Owner::Group, "List"),
+        Op::DeleteGroupPolicy => (Owner::Group, "Delete"),
+        _ => return Err(ApiError::internal("not an operation of this family")),
     };
     let mut run = || -> Result<Option<String>, ApiError> {
-        let name = required(params, owner.param())?;
+        let name = required(input, owner.param())?;
         if verb == "List" {
             owner_exists(tx, account, owner, name)?;
             let members: Vec<String> = list(tx, account, owner, name)?
                 .iter()
                 .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
                 .collect();
-            return Ok(Some(crate::services::iam::paged(params, "PolicyNames", members)?));
+            return Ok(Some(crate::services::iam::paged(input, "PolicyNames", members)?));
         }
-        let policy_name = required(params, "PolicyName")?;
+        let policy_name = required(input, "PolicyName")?;
         let key = format!("{name}/{policy_name}");
         let missing = || {
             no_such(&format!(
@@ -128,7 +130,7 @@ pub fn handle(
         match verb {
             "Put" => {
                 check_name(policy_name, "policyName")?;
-                let document = required(params, "PolicyDocument")?;
+                let document = required(input, "PolicyDocument")?;
                 owner_exists(tx, account, owner, name)?;
                 check_document(document, policy::validate::PolicyKind::Identity)?;
                 let others: Vec<(String, String)> = list(tx, account, owner, name)?
@@ -179,5 +181,5 @@ pub fn handle(
             }
         }
     };
-    Some(run())
+    run()
 }

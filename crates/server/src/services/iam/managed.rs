@@ -3,7 +3,10 @@
 //! and roles.
 
 use crate::error::ApiError;
-use crate::protocol::query::{param, xml_escape};
+use crate::pipeline::service::Operation;
+use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, create_entity, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
@@ -188,45 +191,19 @@ fn set_count(
 
 /// Runs a managed-policy action; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    const ACTIONS: &[&str] = &[
-        "CreatePolicy",
-        "GetPolicy",
-        "ListPolicies",
-        "DeletePolicy",
-        "CreatePolicyVersion",
-        "GetPolicyVersion",
-        "ListPolicyVersions",
-        "SetDefaultPolicyVersion",
-        "DeletePolicyVersion",
-        "AttachUserPolicy",
-        "DetachUserPolicy",
-        "ListAttachedUserPolicies",
-        "AttachGroupPolicy",
-        "DetachGroupPolicy",
-        "ListAttachedGroupPolicies",
-        "AttachRolePolicy",
-        "DetachRolePolicy",
-        "ListAttachedRolePolicies",
-        "PutUserPermissionsBoundary",
-        "DeleteUserPermissionsBoundary",
-        "PutRolePermissionsBoundary",
-        "DeleteRolePermissionsBoundary",
-    ];
-    if !ACTIONS.contains(&action) {
-        return None;
-    }
+) -> Result<Option<String>, ApiError> {
+    let action = operation.name();
     let mut run = || -> Result<Option<String>, ApiError> {
-        Ok(match action {
-            "CreatePolicy" => {
-                let name = required(params, "PolicyName")?;
+        Ok(match operation {
+            Op::CreatePolicy => {
+                let name = required(input, "PolicyName")?;
                 check_name(name, "policyName")?;
-                let document = required(params, "PolicyDocument")?;
+                let document = required(input, "PolicyDocument")?;
                 crate::services::iam::inline::check_document(
                     document,
                     policy::validate::PolicyKind::Identity,
@@ -243,7 +220,7 @@ pub fn handle(
                     crate::services::iam::quotas::POLICIES,
                     "PoliciesPerAccount",
                 )?;
-                let path = param(params, "Path").unwrap_or("/");
+                let path = input.text("Path").unwrap_or("/");
                 let id = format!(
                     "ANPA{}",
                     crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
@@ -274,8 +251,8 @@ pub fn handle(
                 )?;
                 Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
             }
-            "GetPolicy" => {
-                let arn = required(params, "PolicyArn")?;
+            Op::GetPolicy => {
+                let arn = required(input, "PolicyArn")?;
                 if aws_managed(arn).is_some() {
                     let name = arn.rsplit('/').next().unwrap_or_default();
                     Some(format!("<Policy>{}</Policy>", aws_policy_xml(name)))
@@ -286,8 +263,8 @@ pub fn handle(
                     ))
                 }
             }
-            "ListPolicies" => {
-                let scope = param(params, "Scope").unwrap_or("All");
+            Op::ListPolicies => {
+                let scope = input.text("Scope").unwrap_or("All");
                 if !["All", "AWS", "Local"].contains(&scope) {
                     return Err(ApiError::sender(
                         400,
@@ -295,8 +272,8 @@ pub fn handle(
                         "Scope must be one of All, AWS, Local",
                     ));
                 }
-                let only_attached = param(params, "OnlyAttached") == Some("true");
-                let prefix = param(params, "PathPrefix").unwrap_or("/");
+                let only_attached = input.flag("OnlyAttached") == Some(true);
+                let prefix = input.text("PathPrefix").unwrap_or("/");
                 let mut members = Vec::new();
                 if (scope == "All" || scope == "AWS") && !only_attached && prefix == "/" {
                     for (name, _) in AWS_MANAGED {
@@ -317,10 +294,10 @@ pub fn handle(
                             .collect();
                     members.extend(crate::services::iam::members(&local, policy_xml));
                 }
-                Some(crate::services::iam::paged(params, "Policies", members)?)
+                Some(crate::services::iam::paged(input, "Policies", members)?)
             }
-            "DeletePolicy" => {
-                let arn = required(params, "PolicyArn")?;
+            Op::DeletePolicy => {
+                let arn = required(input, "PolicyArn")?;
                 let policy = get_policy(tx, account, arn)?;
                 let name = policy.key.clone();
                 if policy.body.get("AttachmentCount").and_then(Value::as_i64).unwrap_or(0) > 0 {
@@ -339,9 +316,9 @@ pub fn handle(
                 tx.delete_record(account, "policy", &name)?;
                 None
             }
-            "CreatePolicyVersion" => {
-                let arn = required(params, "PolicyArn")?;
-                let document = required(params, "PolicyDocument")?;
+            Op::CreatePolicyVersion => {
+                let arn = required(input, "PolicyArn")?;
+                let document = required(input, "PolicyDocument")?;
                 crate::services::iam::inline::check_document(
                     document,
                     policy::validate::PolicyKind::Identity,
@@ -362,8 +339,7 @@ pub fn handle(
                     &version_record(account, &name, &id, document, now),
                     PutMode::Create,
                 )?;
-                let set_default =
-                    param(params, "SetAsDefault").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                let set_default = input.flag("SetAsDefault") == Some(true);
                 if let Some(obj) = policy.body.as_object_mut() {
                     obj.insert("NextVersion".into(), (next + 1).into());
                     obj.insert("UpdateDate".into(), crate::support::time::iso8601(now).into());
@@ -375,9 +351,9 @@ pub fn handle(
                 tx.put_record(&policy, PutMode::Update)?;
                 Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", crate::support::time::iso8601(now)))
             }
-            "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
-                let arn = required(params, "PolicyArn")?;
-                let id = required(params, "VersionId")?;
+            Op::GetPolicyVersion | Op::DeletePolicyVersion | Op::SetDefaultPolicyVersion => {
+                let arn = required(input, "PolicyArn")?;
+                let id = required(input, "VersionId")?;
                 let mut policy = get_policy(tx, account, arn)?;
                 let name = policy.key.clone();
                 let default = policy
@@ -393,8 +369,8 @@ pub fn handle(
                             "Policy {arn} version {id} does not exist or is not attachable."
                         ))
                     })?;
-                match action {
-                    "GetPolicyVersion" => {
+                match operation {
+                    Op::GetPolicyVersion => {
                         let doc = version
                             .body
                             .get("Document")
@@ -407,7 +383,7 @@ pub fn handle(
                             xml_escape(version.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default())
                         ))
                     }
-                    "DeletePolicyVersion" => {
+                    Op::DeletePolicyVersion => {
                         if id == default {
                             return Err(ApiError::sender(
                                 409,
@@ -432,8 +408,8 @@ pub fn handle(
                     }
                 }
             }
-            "ListPolicyVersions" => {
-                let arn = required(params, "PolicyArn")?;
+            Op::ListPolicyVersions => {
+                let arn = required(input, "PolicyArn")?;
                 let policy = get_policy(tx, account, arn)?;
                 let default = policy
                     .body
@@ -449,18 +425,18 @@ pub fn handle(
                             id == default, xml_escape(v.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default()))
                     })
                     .collect();
-                Some(crate::services::iam::paged(params, "Versions", members)?)
+                Some(crate::services::iam::paged(input, "Versions", members)?)
             }
-            "PutUserPermissionsBoundary"
-            | "DeleteUserPermissionsBoundary"
-            | "PutRolePermissionsBoundary"
-            | "DeleteRolePermissionsBoundary" => {
+            Op::PutUserPermissionsBoundary
+            | Op::DeleteUserPermissionsBoundary
+            | Op::PutRolePermissionsBoundary
+            | Op::DeleteRolePermissionsBoundary => {
                 let (kind, owner_param) = if action.contains("User") {
                     ("user", "UserName")
                 } else {
                     ("role", "RoleName")
                 };
-                let owner = required(params, owner_param)?;
+                let owner = required(input, owner_param)?;
                 let mut record = tx.get_record(account, kind, owner)?.ok_or_else(|| {
                     no_such(&format!("The {kind} with name {owner} cannot be found."))
                 })?;
@@ -469,7 +445,7 @@ pub fn handle(
                     .as_object_mut()
                     .ok_or_else(|| ApiError::unavailable("a stored record is malformed"))?;
                 if action.starts_with("Put") {
-                    let arn = required(params, "PermissionsBoundary")?;
+                    let arn = required(input, "PermissionsBoundary")?;
                     // The boundary must be a managed policy that exists.
                     default_document(tx, account, arn).map_err(|_| {
                         ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
@@ -493,7 +469,7 @@ pub fn handle(
                 } else {
                     ("role", "RoleName")
                 };
-                let owner = required(params, owner_param)?;
+                let owner = required(input, owner_param)?;
                 if tx.get_record(account, owner_kind, owner)?.is_none() {
                     return Err(no_such(&format!(
                         "The {owner_kind} with name {owner} cannot be found."
@@ -510,12 +486,12 @@ pub fn handle(
                         })
                         .collect();
                     return Ok(Some(crate::services::iam::paged(
-                        params,
+                        input,
                         "AttachedPolicies",
                         members,
                     )?));
                 }
-                let arn = required(params, "PolicyArn")?;
+                let arn = required(input, "PolicyArn")?;
                 let policy_name = if aws_managed(arn).is_some() {
                     arn.rsplit('/').next().unwrap_or_default().to_string()
                 } else {
@@ -564,5 +540,5 @@ pub fn handle(
             }
         })
     };
-    Some(run())
+    run()
 }

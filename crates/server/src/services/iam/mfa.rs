@@ -4,7 +4,9 @@
 //! `CreateVirtualMFADevice` answer.
 
 use crate::error::ApiError;
-use crate::protocol::query::{param, xml_escape};
+use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{create_entity, no_such, required};
 use base64::Engine;
 use crypto::RootOfTrust;
@@ -167,29 +169,17 @@ fn text<'a>(body: &'a Value, key: &str) -> &'a str {
 
 /// Runs an MFA action; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     root: &dyn RootOfTrust,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    const ACTIONS: &[&str] = &[
-        "CreateVirtualMFADevice",
-        "DeleteVirtualMFADevice",
-        "EnableMFADevice",
-        "ResyncMFADevice",
-        "DeactivateMFADevice",
-        "ListMFADevices",
-        "ListVirtualMFADevices",
-    ];
-    if !ACTIONS.contains(&action) {
-        return None;
-    }
+) -> Result<Option<String>, ApiError> {
     let mut run = || -> Result<Option<String>, ApiError> {
-        Ok(match action {
-            "CreateVirtualMFADevice" => {
-                let name = required(params, "VirtualMFADeviceName")?;
+        Ok(match operation {
+            Op::CreateVirtualMFADevice => {
+                let name = required(input, "VirtualMFADeviceName")?;
                 let ok = (1..=226).contains(&name.len())
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
                 if !ok {
@@ -199,7 +189,7 @@ pub fn handle(
                         "VirtualMFADeviceName must be 1 to 226 characters of [\\w+=,.@-]",
                     ));
                 }
-                let path = param(params, "Path").unwrap_or("/");
+                let path = input.text("Path").unwrap_or("/");
                 if !(path.starts_with('/') && path.ends_with('/') && path.len() <= 512) {
                     return Err(ApiError::sender(
                         400,
@@ -218,7 +208,7 @@ pub fn handle(
                 });
                 crate::services::iam::tags::merge(
                     &mut body,
-                    &crate::services::iam::tags::request_tags(params)?,
+                    &crate::services::iam::tags::request_tags(input)?,
                 )?;
                 let record = Record {
                     account: account.into(),
@@ -242,8 +232,8 @@ pub fn handle(
                     b64().encode(seed_text.as_bytes())
                 ))
             }
-            "DeleteVirtualMFADevice" => {
-                let serial = required(params, "SerialNumber")?;
+            Op::DeleteVirtualMFADevice => {
+                let serial = required(input, "SerialNumber")?;
                 let record = locked_device(tx, account, serial)?;
                 if record.body.get("UserName").and_then(Value::as_str).is_some() {
                     return Err(ApiError::sender(
@@ -255,15 +245,15 @@ pub fn handle(
                 tx.delete_record(account, "mfa", &record.key)?;
                 None
             }
-            "EnableMFADevice" | "ResyncMFADevice" => {
-                let user = required(params, "UserName")?;
-                let serial = required(params, "SerialNumber")?;
-                let code1 = required(params, "AuthenticationCode1")?;
-                let code2 = required(params, "AuthenticationCode2")?;
+            Op::EnableMFADevice | Op::ResyncMFADevice => {
+                let user = required(input, "UserName")?;
+                let serial = required(input, "SerialNumber")?;
+                let code1 = required(input, "AuthenticationCode1")?;
+                let code2 = required(input, "AuthenticationCode2")?;
                 user_exists(tx, account, user)?;
                 let mut record = locked_device(tx, account, serial)?;
                 let owner = record.body.get("UserName").and_then(Value::as_str).map(str::to_string);
-                if action == "EnableMFADevice" {
+                if operation == Op::EnableMFADevice {
                     if owner.is_some() {
                         return Err(ApiError::sender(
                             409,
@@ -289,7 +279,7 @@ pub fn handle(
                 let step = check_pair(secret.expose(), code1, code2, last_step(&record.body), now)?;
                 if let Some(obj) = record.body.as_object_mut() {
                     obj.insert("LastStep".into(), step.into());
-                    if action == "EnableMFADevice" {
+                    if operation == Op::EnableMFADevice {
                         obj.insert("UserName".into(), user.into());
                         obj.insert("EnableDate".into(), crate::support::time::iso8601(now).into());
                     }
@@ -298,11 +288,11 @@ pub fn handle(
                 tx.put_record(&record, PutMode::Update)?;
                 None
             }
-            "DeactivateMFADevice" => {
-                let serial = required(params, "SerialNumber")?;
+            Op::DeactivateMFADevice => {
+                let serial = required(input, "SerialNumber")?;
                 let mut record = locked_device(tx, account, serial)?;
                 let owner = record.body.get("UserName").and_then(Value::as_str).map(str::to_string);
-                let named = param(params, "UserName");
+                let named = input.text("UserName");
                 if owner.is_none() || (named.is_some() && named != owner.as_deref()) {
                     return Err(no_such(&format!(
                         "MFA device with serial number {serial} is not enabled for that user."
@@ -316,8 +306,8 @@ pub fn handle(
                 tx.put_record(&record, PutMode::Update)?;
                 None
             }
-            "ListMFADevices" => {
-                let user = required(params, "UserName")?;
+            Op::ListMFADevices => {
+                let user = required(input, "UserName")?;
                 user_exists(tx, account, user)?;
                 let members: Vec<String> = devices_of(tx, account, user)?
                     .iter()
@@ -330,11 +320,11 @@ pub fn handle(
                         )
                     })
                     .collect();
-                Some(crate::services::iam::paged(params, "MFADevices", members)?)
+                Some(crate::services::iam::paged(input, "MFADevices", members)?)
             }
             _ => {
                 // ListVirtualMFADevices
-                let status = param(params, "AssignmentStatus").unwrap_or("Any");
+                let status = input.text("AssignmentStatus").unwrap_or("Any");
                 if !["Assigned", "Unassigned", "Any"].contains(&status) {
                     return Err(ApiError::sender(
                         400,
@@ -371,9 +361,9 @@ pub fn handle(
                     }
                     out.push(format!("<member>{member}</member>"));
                 }
-                Some(crate::services::iam::paged(params, "VirtualMFADevices", out)?)
+                Some(crate::services::iam::paged(input, "VirtualMFADevices", out)?)
             }
         })
     };
-    Some(run())
+    run()
 }

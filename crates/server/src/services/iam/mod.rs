@@ -4,6 +4,7 @@
 
 pub(crate) mod groups;
 pub(crate) mod inline;
+pub(crate) mod input;
 pub(crate) mod managed;
 pub(crate) mod mfa;
 pub(crate) mod quotas;
@@ -20,7 +21,8 @@ use crate::pipeline::service::{
     Unrouted,
 };
 use crate::pipeline::Reply;
-use crate::protocol::query::{param, xml_escape};
+use crate::protocol::query::xml_escape;
+use input::Input;
 
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
@@ -35,11 +37,8 @@ pub(crate) fn no_such(what: &str) -> ApiError {
     ApiError::sender(404, "NoSuchEntity", what.to_string())
 }
 
-pub(crate) fn required<'a>(
-    params: &'a [(String, String)],
-    name: &str,
-) -> Result<&'a str, ApiError> {
-    param(params, name).filter(|v| !v.is_empty()).ok_or_else(|| {
+pub(crate) fn required<'a>(input: &'a Input, name: &str) -> Result<&'a str, ApiError> {
+    input.text(name).filter(|v| !v.is_empty()).ok_or_else(|| {
         ApiError::sender(400, "ValidationError", format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
     })
 }
@@ -71,15 +70,15 @@ const DEFAULT_ITEMS: usize = 100;
 
 /// The window a list request asks for: from its `Marker` (an offset this server handed out)
 /// and `MaxItems` (1 to 1000, default 100).
-pub(crate) fn page_window(params: &[(String, String)]) -> Result<(usize, usize), ApiError> {
+pub(crate) fn page_window(input: &Input) -> Result<(usize, usize), ApiError> {
     let limit =
-        match param(params, "MaxItems") {
-            Some(m) => m.parse::<usize>().ok().filter(|m| (1..=MAX_ITEMS).contains(m)).ok_or_else(
+        match input.number("MaxItems") {
+            Some(m) => usize::try_from(m).ok().filter(|m| (1..=MAX_ITEMS).contains(m)).ok_or_else(
                 || ApiError::sender(400, "ValidationError", "MaxItems must be between 1 and 1000"),
             )?,
             None => DEFAULT_ITEMS,
         };
-    let start = match param(params, "Marker") {
+    let start = match input.text("Marker") {
         Some(m) => {
             m.strip_prefix("hm1.").and_then(|n| n.parse::<usize>().ok()).ok_or_else(|| {
                 ApiError::sender(400, "ValidationError", "Marker is not one this service returned")
@@ -92,12 +91,8 @@ pub(crate) fn page_window(params: &[(String, String)]) -> Result<(usize, usize),
 
 /// One page of `items` (each a `<member>`), in `<{wrapper}>`, followed by `IsTruncated` and,
 /// when more follow, the `Marker` that fetches them.
-pub(crate) fn paged(
-    params: &[(String, String)],
-    wrapper: &str,
-    items: Vec<String>,
-) -> Result<String, ApiError> {
-    let (start, limit) = page_window(params)?;
+pub(crate) fn paged(input: &Input, wrapper: &str, items: Vec<String>) -> Result<String, ApiError> {
+    let (start, limit) = page_window(input)?;
     let total = items.len();
     let page: String = items.into_iter().skip(start).take(limit).collect();
     Ok(format!("<{wrapper}>{page}</{wrapper}>{}", page_tail(start, limit, total)))
@@ -142,8 +137,8 @@ pub(crate) fn caller_user_name(caller: &Caller) -> Option<String> {
 }
 
 /// `UserName`, or the calling user's own name, as IAM defaults it.
-fn user_name_or_caller(params: &[(String, String)], caller: &Caller) -> Result<String, ApiError> {
-    match param(params, "UserName") {
+fn user_name_or_caller(input: &Input, caller: &Caller) -> Result<String, ApiError> {
+    match input.text("UserName") {
         Some(n) => Ok(n.to_string()),
         None => caller_user_name(caller).ok_or_else(|| {
             ApiError::sender(
@@ -156,34 +151,37 @@ fn user_name_or_caller(params: &[(String, String)], caller: &Caller) -> Result<S
 }
 
 /// The action and resource ARN an IAM request is authorized as.
-pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (String, String) {
-    let action = param(params, "Action").unwrap_or("Unknown").to_string();
-    let user = param(params, "UserName").map(str::to_string).or_else(|| caller_user_name(caller));
+pub(crate) fn action_and_resource(
+    caller: &Caller,
+    operation: IamOperation,
+    input: &Input,
+) -> (String, String) {
+    let action = operation.name().to_string();
+    let user = input.text("UserName").map(str::to_string).or_else(|| caller_user_name(caller));
     if let (Some(arn), true) = (
-        param(params, "PolicyArn"),
+        input.text("PolicyArn"),
         action.contains("Polic") && !action.starts_with("Attach") && !action.starts_with("Detach"),
     ) {
         return (format!("iam:{action}"), arn.to_string());
     }
-    if let (Some(name), "CreatePolicy") = (param(params, "PolicyName"), action.as_str()) {
+    if let (Some(name), "CreatePolicy") = (input.text("PolicyName"), action.as_str()) {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:policy/{name}", caller.account));
     }
     if let ("CreateVirtualMFADevice", Some(name)) =
-        (action.as_str(), param(params, "VirtualMFADeviceName"))
+        (action.as_str(), input.text("VirtualMFADeviceName"))
     {
-        let path = param(params, "Path").unwrap_or("/");
+        let path = input.text("Path").unwrap_or("/");
         return (
             format!("iam:{action}"),
             format!("arn:aws:iam::{}:mfa{path}{name}", caller.account),
         );
     }
-    if let ("DeleteVirtualMFADevice", Some(serial)) =
-        (action.as_str(), param(params, "SerialNumber"))
+    if let ("DeleteVirtualMFADevice", Some(serial)) = (action.as_str(), input.text("SerialNumber"))
     {
         return (format!("iam:{action}"), serial.to_string());
     }
     if let ("SimulatePrincipalPolicy", Some(source)) =
-        (action.as_str(), param(params, "PolicySourceArn"))
+        (action.as_str(), input.text("PolicySourceArn"))
     {
         return (format!("iam:{action}"), source.to_string());
     }
@@ -202,10 +200,10 @@ pub fn action_and_resource(caller: &Caller, params: &[(String, String)]) -> (Str
     if action == "ListVirtualMFADevices" {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:mfa/", caller.account));
     }
-    if let Some(role) = param(params, "RoleName") {
+    if let Some(role) = input.text("RoleName") {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:role/{role}", caller.account));
     }
-    if let (Some(group), false) = (param(params, "GroupName"), action.ends_with("User")) {
+    if let (Some(group), false) = (input.text("GroupName"), action.ends_with("User")) {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/{group}", caller.account));
     }
     let resource = match (action.as_str(), user) {
@@ -350,10 +348,102 @@ operations! {
 /// IAM (query protocol).
 pub(crate) struct Iam;
 
-/// An IAM call: the operation and its parameters.
+/// Which module handles an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Users,
+    Inline,
+    Roles,
+    Groups,
+    Managed,
+    Tags,
+    Mfa,
+    Reports,
+    Simulate,
+}
+
+impl Family {
+    fn of(operation: IamOperation) -> Family {
+        use IamOperation as Op;
+        match operation {
+            Op::CreateUser
+            | Op::GetUser
+            | Op::ListUsers
+            | Op::DeleteUser
+            | Op::CreateAccessKey
+            | Op::GetAccessKeyLastUsed
+            | Op::ListAccessKeys
+            | Op::DeleteAccessKey
+            | Op::UpdateAccessKey => Family::Users,
+            Op::PutUserPolicy
+            | Op::GetUserPolicy
+            | Op::ListUserPolicies
+            | Op::DeleteUserPolicy
+            | Op::PutRolePolicy
+            | Op::GetRolePolicy
+            | Op::ListRolePolicies
+            | Op::DeleteRolePolicy
+            | Op::PutGroupPolicy
+            | Op::GetGroupPolicy
+            | Op::ListGroupPolicies
+            | Op::DeleteGroupPolicy => Family::Inline,
+            Op::CreateRole
+            | Op::GetRole
+            | Op::ListRoles
+            | Op::DeleteRole
+            | Op::UpdateAssumeRolePolicy => Family::Roles,
+            Op::CreateGroup
+            | Op::GetGroup
+            | Op::ListGroups
+            | Op::DeleteGroup
+            | Op::AddUserToGroup
+            | Op::RemoveUserFromGroup
+            | Op::ListGroupsForUser => Family::Groups,
+            Op::CreatePolicy
+            | Op::GetPolicy
+            | Op::ListPolicies
+            | Op::DeletePolicy
+            | Op::CreatePolicyVersion
+            | Op::GetPolicyVersion
+            | Op::ListPolicyVersions
+            | Op::SetDefaultPolicyVersion
+            | Op::DeletePolicyVersion
+            | Op::AttachUserPolicy
+            | Op::DetachUserPolicy
+            | Op::ListAttachedUserPolicies
+            | Op::AttachGroupPolicy
+            | Op::DetachGroupPolicy
+            | Op::ListAttachedGroupPolicies
+            | Op::AttachRolePolicy
+            | Op::DetachRolePolicy
+            | Op::ListAttachedRolePolicies
+            | Op::PutUserPermissionsBoundary
+            | Op::DeleteUserPermissionsBoundary
+            | Op::PutRolePermissionsBoundary
+            | Op::DeleteRolePermissionsBoundary => Family::Managed,
+            Op::TagUser
+            | Op::UntagUser
+            | Op::ListUserTags
+            | Op::TagRole
+            | Op::UntagRole
+            | Op::ListRoleTags => Family::Tags,
+            Op::CreateVirtualMFADevice
+            | Op::DeleteVirtualMFADevice
+            | Op::EnableMFADevice
+            | Op::ResyncMFADevice
+            | Op::DeactivateMFADevice
+            | Op::ListMFADevices
+            | Op::ListVirtualMFADevices => Family::Mfa,
+            Op::GetAccountSummary | Op::GetAccountAuthorizationDetails => Family::Reports,
+            Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => Family::Simulate,
+        }
+    }
+}
+
+/// An IAM call: the operation and its typed input.
 pub(crate) struct Call {
     operation: IamOperation,
-    params: Vec<(String, String)>,
+    input: Input,
 }
 
 impl Service for Iam {
@@ -371,7 +461,9 @@ impl Service for Iam {
                 format!("The action {name} is not valid for this web service."),
             ))
         })?;
-        Ok(Call { operation, params: req.params.clone() })
+        let input = Input::parse(operation, crate::protocol::input::Source::Query(&req.params))
+            .map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input })
     }
 
     fn operation(call: &Call) -> IamOperation {
@@ -382,9 +474,10 @@ impl Service for Iam {
     /// principal or policy (`PolicySourceArn`, a policy ARN to attach).
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
         let Some(call) = call else { return Vec::new() };
-        call.params
+        ["PolicySourceArn", "PolicyArn", "PermissionsBoundary", "CallerArn", "ResourceOwner"]
             .iter()
-            .filter_map(|(_, v)| v.strip_prefix("arn:aws:iam::"))
+            .filter_map(|member| call.input.text(member))
+            .filter_map(|v| v.strip_prefix("arn:aws:iam::"))
             .filter_map(|rest| rest.split(':').next())
             .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
             .map(|account| Named::Account(account.to_string()))
@@ -392,9 +485,10 @@ impl Service for Iam {
     }
 
     /// Parameters minus secrets and policy text.
-    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+    fn parameters(req: &Request<'_>, call: &Call) -> Option<Value> {
+        let _ = &call.input;
         let mut request_parameters = serde_json::Map::new();
-        for (k, v) in &call.params {
+        for (k, v) in &req.params {
             // Not the policy texts (documents, simulation inputs) nor MFA codes.
             let omitted = ["Action", "Version", "PolicyDocument", "ResourcePolicy"]
                 .contains(&k.as_str())
@@ -412,11 +506,11 @@ impl Service for Iam {
         _: &Request<'_>,
         call: &mut Call,
     ) -> Result<Authorization, ApiError> {
-        let (state, caller, params) = (ctx.state, ctx.caller, &call.params);
-        let (action, mut resource) = action_and_resource(caller, params);
+        let (state, caller, input) = (ctx.state, ctx.caller, &call.input);
+        let (action, mut resource) = action_and_resource(caller, call.operation, input);
         if call.operation == IamOperation::GetAccessKeyLastUsed {
             // The key's owner is the resource.
-            let owner = param(params, "AccessKeyId").and_then(|k| {
+            let owner = input.text("AccessKeyId").and_then(|k| {
                 let mut tx = state.store.read().ok()?;
                 tx.get_access_key(k).ok().flatten()
             });
@@ -433,7 +527,7 @@ impl Service for Iam {
                 format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
             ));
         }
-        let (context, multi) = iam_tag_context(state, caller, params, &resource)?;
+        let (context, multi) = iam_tag_context(state, caller, input, &resource)?;
         Ok(Authorization::Checks(vec![Check { context, multi, ..Check::new(action, resource) }]))
     }
 
@@ -443,7 +537,7 @@ impl Service for Iam {
         call: Call,
         effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
-        handle(ctx, call.operation, &call.params, effect).map(Reply::xml)
+        handle(ctx, call.operation, &call.input, effect).map(Reply::xml)
     }
 }
 
@@ -452,7 +546,7 @@ impl Service for Iam {
 fn handle<'s>(
     ctx: &Ctx<'s>,
     operation: IamOperation,
-    params: &[(String, String)],
+    input: &Input,
     effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
     let (store, root, caller) = (ctx.state.store.as_ref(), &ctx.state.root, ctx.caller);
@@ -475,9 +569,9 @@ fn handle<'s>(
         tx
     };
     let mut secret_out: Option<String> = None;
-    let result: Option<String> = match action {
-        "CreateUser" => {
-            let name = required(params, "UserName")?;
+    let result: Option<String> = match operation {
+        IamOperation::CreateUser => {
+            let name = required(input, "UserName")?;
             check_name(name, "userName")?;
             crate::services::iam::quotas::check_count(
                 tx.as_mut(),
@@ -486,7 +580,7 @@ fn handle<'s>(
                 crate::services::iam::quotas::USERS,
                 "UsersPerAccount",
             )?;
-            let path = param(params, "Path").unwrap_or("/");
+            let path = input.text("Path").unwrap_or("/");
             let id = format!(
                 "AIDA{}",
                 crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
@@ -497,7 +591,7 @@ fn handle<'s>(
             });
             crate::services::iam::tags::merge(
                 &mut body,
-                &crate::services::iam::tags::request_tags(params)?,
+                &crate::services::iam::tags::request_tags(input)?,
             )?;
             let record = Record {
                 account: account.clone(),
@@ -510,8 +604,8 @@ fn handle<'s>(
             create_entity(tx.as_mut(), &record, format!("User with name {name} already exists."))?;
             Some(format!("<User>{}</User>", user_xml(&body)))
         }
-        "GetUser" => {
-            let name = user_name_or_caller(params, caller)?;
+        IamOperation::GetUser => {
+            let name = user_name_or_caller(input, caller)?;
             let user = get_user(tx.as_mut(), &account, &name)?;
             Some(format!(
                 "<User>{}{}</User>",
@@ -519,8 +613,8 @@ fn handle<'s>(
                 crate::services::iam::tags::xml(&user.body)
             ))
         }
-        "ListUsers" => {
-            let prefix = param(params, "PathPrefix").unwrap_or("/");
+        IamOperation::ListUsers => {
+            let prefix = input.text("PathPrefix").unwrap_or("/");
             let users: Vec<Record> =
                 crate::support::records::list(tx.as_mut(), &account, "user", "", 100_000)?
                     .into_iter()
@@ -532,10 +626,10 @@ fn handle<'s>(
                             .starts_with(prefix)
                     })
                     .collect();
-            Some(paged(params, "Users", members(&users, user_xml))?)
+            Some(paged(input, "Users", members(&users, user_xml))?)
         }
-        "DeleteUser" => {
-            let name = required(params, "UserName")?;
+        IamOperation::DeleteUser => {
+            let name = required(input, "UserName")?;
             get_user(tx.as_mut(), &account, name)?;
             let keys = tx.list_access_keys(&account, "user", name)?;
             let policies = user_policies(tx.as_mut(), &account, name)?;
@@ -552,8 +646,8 @@ fn handle<'s>(
             tx.delete_record(&account, "user", name)?;
             None
         }
-        "CreateAccessKey" => {
-            let name = user_name_or_caller(params, caller)?;
+        IamOperation::CreateAccessKey => {
+            let name = user_name_or_caller(input, caller)?;
             get_user(tx.as_mut(), &account, &name)?;
             if tx.list_access_keys(&account, "user", &name)?.len() >= MAX_KEYS_PER_USER {
                 return Err(ApiError::sender(
@@ -586,8 +680,8 @@ fn handle<'s>(
             secret_out = Some(key_id);
             Some(xml)
         }
-        "GetAccessKeyLastUsed" => {
-            let key_id = required(params, "AccessKeyId")?;
+        IamOperation::GetAccessKeyLastUsed => {
+            let key_id = required(input, "AccessKeyId")?;
             let key = tx
                 .get_access_key(key_id)?
                 .filter(|k| k.account == account && k.owner_kind == "user")
@@ -608,8 +702,8 @@ fn handle<'s>(
                 xml_escape(&key.owner_key)
             ))
         }
-        "ListAccessKeys" => {
-            let name = match param(params, "UserName") {
+        IamOperation::ListAccessKeys => {
+            let name = match input.text("UserName") {
                 Some(n) => n.to_string(),
                 None => caller_user_name(caller).unwrap_or_default(),
             };
@@ -623,10 +717,10 @@ fn handle<'s>(
                     if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, crate::support::time::iso8601(k.created_at_ms)
                 ))
                 .collect();
-            Some(paged(params, "AccessKeyMetadata", items)?)
+            Some(paged(input, "AccessKeyMetadata", items)?)
         }
-        "DeleteAccessKey" | "UpdateAccessKey" => {
-            let key_id = required(params, "AccessKeyId")?;
+        IamOperation::DeleteAccessKey | IamOperation::UpdateAccessKey => {
+            let key_id = required(input, "AccessKeyId")?;
             // Only a user's own keys, in this account (root keys are the operator's business).
             let found = tx
                 .get_access_key(key_id)?
@@ -634,10 +728,10 @@ fn handle<'s>(
             if found.is_none() {
                 return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
             }
-            if action == "DeleteAccessKey" {
+            if operation == IamOperation::DeleteAccessKey {
                 tx.delete_access_key(key_id)?;
             } else {
-                let status = match required(params, "Status")? {
+                let status = match required(input, "Status")? {
                     "Active" => AccessKeyStatus::Active,
                     "Inactive" => AccessKeyStatus::Inactive,
                     other => {
@@ -652,44 +746,19 @@ fn handle<'s>(
             }
             None
         }
-        other => {
-            match crate::services::iam::inline::handle(other, tx.as_mut(), &account, params, now)
-                .or_else(|| {
-                    crate::services::iam::roles::handle(other, tx.as_mut(), &account, params, now)
-                })
-                .or_else(|| {
-                    crate::services::iam::groups::handle(other, tx.as_mut(), &account, params, now)
-                })
-                .or_else(|| {
-                    crate::services::iam::managed::handle(other, tx.as_mut(), &account, params, now)
-                })
-                .or_else(|| {
-                    crate::services::iam::tags::handle(other, tx.as_mut(), &account, params, now)
-                })
-                .or_else(|| {
-                    crate::services::iam::mfa::handle(
-                        other,
-                        tx.as_mut(),
-                        root,
-                        &account,
-                        params,
-                        now,
-                    )
-                })
-                .or_else(|| {
-                    crate::services::iam::reports::handle(other, tx.as_mut(), &account, params)
-                })
-                .or_else(|| {
-                    crate::services::iam::simulate::handle(other, tx.as_mut(), &account, params)
-                        .map(|r| r.map(Some))
-                }) {
-                Some(result) => result?,
-                None => {
-                    return Err(ApiError::sender(
-                        400,
-                        "InvalidAction",
-                        format!("The action {other} is not valid for this web service."),
-                    ))
+        _ => {
+            let (tx, account) = (tx.as_mut(), account.as_str());
+            match Family::of(operation) {
+                Family::Inline => inline::handle(operation, tx, account, input, now)?,
+                Family::Roles => roles::handle(operation, tx, account, input, now)?,
+                Family::Groups => groups::handle(operation, tx, account, input, now)?,
+                Family::Managed => managed::handle(operation, tx, account, input, now)?,
+                Family::Tags => tags::handle(operation, tx, account, input, now)?,
+                Family::Mfa => mfa::handle(operation, tx, root, account, input, now)?,
+                Family::Reports => reports::handle(operation, tx, account, input)?,
+                Family::Simulate => Some(simulate::handle(operation, tx, account, input)?),
+                Family::Users => {
+                    return Err(ApiError::internal("a user operation was not handled"))
                 }
             }
         }
@@ -705,32 +774,95 @@ fn handle<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::input::Source;
 
-    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    /// `operation`'s input from query parameters.
+    fn input(operation: IamOperation, pairs: &[(&str, &str)]) -> Result<Input, ApiError> {
+        let params: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        Input::parse(operation, Source::Query(&params))
+    }
+
+    /// Every member the handlers read by name (`text`, `number`, `flag`, `list`) is one the
+    /// model gives that kind: reading a boolean as text would find nothing, silently.
+    #[test]
+    fn members_are_read_as_their_kind() {
+        use crate::protocol::model::{Api, Kind};
+        let model = Api::Iam.model().unwrap();
+        let kind_of = |member: &str| -> Vec<Kind> {
+            model
+                .operations
+                .values()
+                .filter_map(|op| op.input.as_ref())
+                .filter_map(|input| model.shapes.get(input))
+                .filter_map(|s| s.members.get(member))
+                .filter_map(|m| model.shapes.get(&m.shape))
+                .map(|s| s.kind)
+                .collect()
+        };
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("groups.rs"),
+            include_str!("inline.rs"),
+            include_str!("managed.rs"),
+            include_str!("mfa.rs"),
+            include_str!("reports.rs"),
+            include_str!("roles.rs"),
+            include_str!("simulate.rs"),
+            include_str!("tags.rs"),
+            include_str!("../../pipeline/authorize.rs"),
+        ];
+        let accessors = [
+            (".text(\"", &[Kind::String][..]),
+            ("required(input, \"", &[Kind::String][..]),
+            (".number(\"", &[Kind::Integer, Kind::Long][..]),
+            (".flag(\"", &[Kind::Boolean][..]),
+            (".list(\"", &[Kind::List][..]),
+        ];
+        let mut checked = 0;
+        for source in sources {
+            for (accessor, kinds) in accessors {
+                for rest in source.split(accessor).skip(1) {
+                    let member = rest.split('"').next().unwrap();
+                    let found = kind_of(member);
+                    assert!(
+                        !found.is_empty() && found.iter().all(|k| kinds.contains(k)),
+                        "{member} is read with {accessor:?} but the model says {found:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
     }
 
     #[test]
     fn pages_follow_markers_to_the_end() {
+        let list = |pairs: &[(&str, &str)]| input(IamOperation::ListUsers, pairs);
         let items: Vec<String> = (0..5).map(|i| format!("<member>{i}</member>")).collect();
-        let first = paged(&p(&[("MaxItems", "2")]), "L", items.clone()).unwrap();
+        let first = paged(&list(&[("MaxItems", "2")]).unwrap(), "L", items.clone()).unwrap();
         assert_eq!(
             first,
             "<L><member>0</member><member>1</member></L><IsTruncated>true</IsTruncated><Marker>hm1.2</Marker>"
         );
         let last =
-            paged(&p(&[("MaxItems", "3"), ("Marker", "hm1.2")]), "L", items.clone()).unwrap();
+            paged(&list(&[("MaxItems", "3"), ("Marker", "hm1.2")]).unwrap(), "L", items.clone())
+                .unwrap();
         assert_eq!(
             last,
             "<L><member>2</member><member>3</member><member>4</member></L><IsTruncated>false</IsTruncated>"
         );
-        assert!(paged(&[], "L", items.clone())
+        assert!(paged(&list(&[]).unwrap(), "L", items.clone())
             .unwrap()
             .ends_with("<IsTruncated>false</IsTruncated>"));
-        for bad in [("MaxItems", "0"), ("MaxItems", "1001"), ("MaxItems", "x"), ("Marker", "2")] {
-            let e = paged(&p(&[bad]), "L", items.clone()).unwrap_err();
+        // Bounds are the model's (checked at parsing); a marker this server did not hand out is
+        // the handler's.
+        for bad in [("MaxItems", "0"), ("MaxItems", "1001"), ("MaxItems", "x")] {
+            let e = list(&[bad]).unwrap_err();
             assert_eq!(e.code, "ValidationError", "{bad:?}");
         }
+        let e = paged(&list(&[("Marker", "2")]).unwrap(), "L", items).unwrap_err();
+        assert_eq!(e.code, "ValidationError");
     }
 
     #[test]
@@ -741,22 +873,31 @@ mod tests {
             user_id: "AIDA".into(),
             session: None,
         };
+        let op = IamOperation::CreateVirtualMFADevice;
         let (action, resource) = action_and_resource(
             &caller,
-            &p(&[("Action", "CreateVirtualMFADevice"), ("VirtualMFADeviceName", "phone")]),
+            op,
+            &input(op, &[("VirtualMFADeviceName", "phone")]).unwrap(),
         );
         assert_eq!(
             (action.as_str(), resource.as_str()),
             ("iam:CreateVirtualMFADevice", "arn:aws:iam::111122223333:mfa/phone")
         );
-        let (_, resource) = action_and_resource(&caller, &p(&[("Action", "GetAccountSummary")]));
+        let op = IamOperation::GetAccountSummary;
+        let (_, resource) = action_and_resource(&caller, op, &input(op, &[]).unwrap());
         assert_eq!(resource, "*");
+        let op = IamOperation::SimulatePrincipalPolicy;
         let (_, resource) = action_and_resource(
             &caller,
-            &p(&[
-                ("Action", "SimulatePrincipalPolicy"),
-                ("PolicySourceArn", "arn:aws:iam::111122223333:user/bob"),
-            ]),
+            op,
+            &input(
+                op,
+                &[
+                    ("PolicySourceArn", "arn:aws:iam::111122223333:user/bob"),
+                    ("ActionNames.member.1", "s3:GetObject"),
+                ],
+            )
+            .unwrap(),
         );
         assert_eq!(resource, "arn:aws:iam::111122223333:user/bob");
     }

@@ -5,7 +5,9 @@
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
 use crate::services::iam::inline::Owner;
+use crate::services::iam::input::Input;
 use crate::services::iam::quotas;
+use crate::services::iam::IamOperation::{self, self as Op};
 
 use serde_json::Value;
 
@@ -132,17 +134,9 @@ fn tags_xml(body: &Value) -> String {
 
 /// `GetAccountAuthorizationDetails`: the entities `Filter` names (all by default), one page of
 /// the users, groups, roles and policies together.
-fn details(
-    tx: &mut dyn store::ReadTx,
-    account: &str,
-    params: &[(String, String)],
-) -> Result<String, ApiError> {
+fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<String, ApiError> {
     const FILTERS: &[&str] = &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
-    let mut filter: Vec<String> = params
-        .iter()
-        .filter(|(k, _)| k.starts_with("Filter.member."))
-        .map(|(_, v)| v.clone())
-        .collect();
+    let mut filter: Vec<String> = input.list("Filter").to_vec();
     if let Some(bad) = filter.iter().find(|f| !FILTERS.contains(&f.as_str())) {
         return Err(ApiError::sender(
             400,
@@ -249,7 +243,7 @@ fn details(
         }
     }
     // One window over all four lists; each list shows its part of the window.
-    let (start, limit) = crate::services::iam::page_window(params)?;
+    let (start, limit) = crate::services::iam::page_window(input)?;
     let window: Vec<&(u8, String)> = items.iter().skip(start).take(limit).collect();
     let list = |n: u8, wrapper: &str| -> String {
         let members: String =
@@ -268,14 +262,14 @@ fn details(
 
 /// Runs a report; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn store::ReadTx,
     account: &str,
-    params: &[(String, String)],
-) -> Option<Result<Option<String>, ApiError>> {
-    match action {
-        "GetAccountSummary" => Some(summary(tx, account).map(Some)),
-        "GetAccountAuthorizationDetails" => Some(details(tx, account, params).map(Some)),
-        _ => None,
+    input: &Input,
+) -> Result<Option<String>, ApiError> {
+    match operation {
+        Op::GetAccountSummary => summary(tx, account).map(Some),
+        Op::GetAccountAuthorizationDetails => details(tx, account, input).map(Some),
+        _ => Err(ApiError::internal("not a report")),
     }
 }

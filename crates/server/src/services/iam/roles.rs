@@ -1,7 +1,9 @@
 //! IAM roles: trust policies, inline role policies, and the lookups STS needs to assume them.
 
 use crate::error::ApiError;
-use crate::protocol::query::{param, xml_escape};
+use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, create_entity, members, no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Record, Tx};
@@ -52,18 +54,18 @@ pub fn role_policies(
 
 /// Runs a role action; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    let run = || -> Result<Option<String>, ApiError> {
-        Ok(match action {
-            "CreateRole" => {
-                let name = required(params, "RoleName")?;
+) -> Result<Option<String>, ApiError> {
+    let mut run = || -> Result<Option<String>, ApiError> {
+        Ok(match operation {
+            Op::CreateRole => {
+                let name = required(input, "RoleName")?;
                 check_name(name, "roleName")?;
-                let trust = required(params, "AssumeRolePolicyDocument")?;
+                let trust = required(input, "AssumeRolePolicyDocument")?;
                 crate::services::iam::inline::check_document(
                     trust,
                     policy::validate::PolicyKind::Trust,
@@ -80,18 +82,16 @@ pub fn handle(
                     crate::services::iam::quotas::ROLES,
                     "RolesPerAccount",
                 )?;
-                let path = param(params, "Path").unwrap_or("/");
-                let max = match param(params, "MaxSessionDuration") {
+                let path = input.text("Path").unwrap_or("/");
+                let max = match input.number("MaxSessionDuration") {
                     Some(v) => {
-                        v.parse::<i64>().ok().filter(|m| (3600..=43_200).contains(m)).ok_or_else(
-                            || {
-                                ApiError::sender(
-                                    400,
-                                    "ValidationError",
-                                    "MaxSessionDuration must be between 3600 and 43200 seconds",
-                                )
-                            },
-                        )?
+                        Some(v).filter(|m| (3600..=43_200).contains(m)).ok_or_else(|| {
+                            ApiError::sender(
+                                400,
+                                "ValidationError",
+                                "MaxSessionDuration must be between 3600 and 43200 seconds",
+                            )
+                        })?
                     }
                     None => DEFAULT_MAX_SESSION,
                 };
@@ -106,7 +106,7 @@ pub fn handle(
                 });
                 crate::services::iam::tags::merge(
                     &mut body,
-                    &crate::services::iam::tags::request_tags(params)?,
+                    &crate::services::iam::tags::request_tags(input)?,
                 )?;
                 let record = Record {
                     account: account.into(),
@@ -119,16 +119,16 @@ pub fn handle(
                 create_entity(tx, &record, format!("Role with name {name} already exists."))?;
                 Some(format!("<Role>{}</Role>", role_xml(&body)))
             }
-            "GetRole" => {
-                let role = get_role(tx, account, required(params, "RoleName")?)?;
+            Op::GetRole => {
+                let role = get_role(tx, account, required(input, "RoleName")?)?;
                 Some(format!(
                     "<Role>{}{}</Role>",
                     role_xml(&role.body),
                     crate::services::iam::tags::xml(&role.body)
                 ))
             }
-            "ListRoles" => {
-                let prefix = param(params, "PathPrefix").unwrap_or("/");
+            Op::ListRoles => {
+                let prefix = input.text("PathPrefix").unwrap_or("/");
                 let roles: Vec<Record> =
                     crate::support::records::list(tx, account, "role", "", 100_000)?
                         .into_iter()
@@ -140,10 +140,10 @@ pub fn handle(
                                 .starts_with(prefix)
                         })
                         .collect();
-                Some(crate::services::iam::paged(params, "Roles", members(&roles, role_xml))?)
+                Some(crate::services::iam::paged(input, "Roles", members(&roles, role_xml))?)
             }
-            "DeleteRole" => {
-                let name = required(params, "RoleName")?;
+            Op::DeleteRole => {
+                let name = required(input, "RoleName")?;
                 get_role(tx, account, name)?;
                 if !role_policies(tx, account, name)?.is_empty() {
                     return Err(ApiError::sender(
@@ -155,9 +155,9 @@ pub fn handle(
                 tx.delete_record(account, "role", name)?;
                 None
             }
-            "UpdateAssumeRolePolicy" => {
-                let name = required(params, "RoleName")?;
-                let trust = required(params, "PolicyDocument")?;
+            Op::UpdateAssumeRolePolicy => {
+                let name = required(input, "RoleName")?;
+                let trust = required(input, "PolicyDocument")?;
                 crate::services::iam::inline::check_document(
                     trust,
                     policy::validate::PolicyKind::Trust,
@@ -175,10 +175,8 @@ pub fn handle(
                 tx.put_record(&role, PutMode::Update)?;
                 None
             }
-            other => return Err(ApiError::internal(format!("`{other}` is not a role action"))),
+            _ => return Err(ApiError::internal("not a role operation")),
         })
     };
-    const ROLE_ACTIONS: &[&str] =
-        &["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy"];
-    ROLE_ACTIONS.contains(&action).then(run)
+    run()
 }

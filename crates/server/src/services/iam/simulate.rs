@@ -4,8 +4,10 @@
 
 use crate::error::ApiError;
 use crate::pipeline::authorize::{load_entity, named, Loaded};
-use crate::protocol::query::{param, xml_escape};
+use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
 use crate::services::iam::required;
+use crate::services::iam::IamOperation::{self, self as Op};
 use policy::{Decision, PolicyType};
 
 /// Most actions or resources one simulation takes (AWS's bounds on the input lists).
@@ -15,24 +17,17 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::sender(400, "InvalidInput", message)
 }
 
-/// `Name.member.N` values, in order.
-fn members(params: &[(String, String)], name: &str) -> Vec<String> {
-    let prefix = format!("{name}.member.");
-    let mut out: Vec<(usize, String)> = params
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.parse().ok()?, v.clone())))
-        .collect();
-    out.sort_by_key(|(n, _)| *n);
-    out.into_iter().map(|(_, v)| v).collect()
-}
-
-/// `ContextEntries.member.N.{ContextKeyName, ContextKeyValues.member.M, ContextKeyType}`.
-fn context_entries(params: &[(String, String)]) -> Result<policy::Context, ApiError> {
+/// `ContextEntries`: each a key, its type and its values.
+fn context_entries(input: &Input) -> Result<policy::Context, ApiError> {
     let mut context = policy::Context::new();
-    let mut n = 1;
-    while let Some(name) = param(params, &format!("ContextEntries.member.{n}.ContextKeyName")) {
-        let kind =
-            param(params, &format!("ContextEntries.member.{n}.ContextKeyType")).unwrap_or("string");
+    let entries = match input {
+        Input::SimulatePrincipalPolicy(i) => i.context_entries.as_slice(),
+        Input::SimulateCustomPolicy(i) => i.context_entries.as_slice(),
+        _ => &[],
+    };
+    for entry in entries {
+        let Some(name) = entry.context_key_name.as_deref() else { continue };
+        let kind = entry.context_key_type.as_deref().unwrap_or("string");
         const KINDS: &[&str] = &[
             "string",
             "stringList",
@@ -50,7 +45,7 @@ fn context_entries(params: &[(String, String)]) -> Result<policy::Context, ApiEr
         if !KINDS.contains(&kind) {
             return Err(invalid(format!("ContextKeyType {kind} is not a valid type")));
         }
-        let values = members(params, &format!("ContextEntries.member.{n}.ContextKeyValues"));
+        let values = entry.context_key_values.clone();
         if kind.ends_with("List") {
             context.set_multi(name, values);
         } else {
@@ -59,7 +54,6 @@ fn context_entries(params: &[(String, String)]) -> Result<policy::Context, ApiEr
             };
             context.set(name, value.clone());
         }
-        n += 1;
     }
     Ok(context)
 }
@@ -127,19 +121,19 @@ struct Simulation {
     resource_owner: Option<String>,
 }
 
-fn run(sim: &Simulation, params: &[(String, String)]) -> Result<String, ApiError> {
-    let actions = members(params, "ActionNames");
+fn run(sim: &Simulation, input: &Input) -> Result<String, ApiError> {
+    let actions = input.list("ActionNames").to_vec();
     if actions.is_empty() || actions.len() > MAX_ITEMS {
         return Err(invalid("ActionNames must list 1 to 1000 actions"));
     }
-    let mut resources = members(params, "ResourceArns");
+    let mut resources = input.list("ResourceArns").to_vec();
     if resources.len() > MAX_ITEMS {
         return Err(invalid("ResourceArns may list at most 1000 resources"));
     }
     if resources.is_empty() {
         resources.push("*".into());
     }
-    let context = context_entries(params)?;
+    let context = context_entries(input)?;
     let principal = policy::Principal::parse(&sim.principal_arn)
         .map_err(|_| invalid(format!("{} is not a principal ARN", sim.principal_arn)))?;
     let set = policy::PolicySet {
@@ -157,7 +151,7 @@ fn run(sim: &Simulation, params: &[(String, String)]) -> Result<String, ApiError
     // Pagination over the (action, resource) pairs.
     let pairs: Vec<(&String, &String)> =
         actions.iter().flat_map(|a| resources.iter().map(move |r| (a, r))).collect();
-    let (start, limit) = crate::services::iam::page_window(params)?;
+    let (start, limit) = crate::services::iam::page_window(input)?;
     // Only the requested page is evaluated; `paged` cuts the same window.
     let mut out = vec![String::new(); pairs.len()];
     for (slot, (action_name, resource)) in out.iter_mut().zip(pairs.iter()).skip(start).take(limit)
@@ -221,14 +215,12 @@ fn run(sim: &Simulation, params: &[(String, String)]) -> Result<String, ApiError
             xml_escape(resource)
         );
     }
-    crate::services::iam::paged(params, "EvaluationResults", out)
+    crate::services::iam::paged(input, "EvaluationResults", out)
 }
 
-fn input_policies(
-    params: &[(String, String)],
-    list: &str,
-) -> Result<Vec<(String, policy::Policy)>, ApiError> {
-    members(params, list)
+fn input_policies(input: &Input, list: &str) -> Result<Vec<(String, policy::Policy)>, ApiError> {
+    input
+        .list(list)
         .iter()
         .enumerate()
         .map(|(i, doc)| parse(&format!("{list}.{}", i + 1), doc))
@@ -236,27 +228,27 @@ fn input_policies(
 }
 
 /// Runs a simulation; the result is the response body up to (not including) the response
-/// metadata, which `iam::handle` adds. `None` when `action` is not a simulation.
+/// metadata, which `iam::handle` adds.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn store::ReadTx,
     account: &str,
-    params: &[(String, String)],
-) -> Option<Result<String, ApiError>> {
+    input: &Input,
+) -> Result<String, ApiError> {
     let mut go = || -> Result<String, ApiError> {
-        let resource_policy = match param(params, "ResourcePolicy") {
+        let resource_policy = match input.text("ResourcePolicy") {
             Some(d) => Some(parse("ResourcePolicy", d)?),
             None => None,
         };
-        let resource_owner = param(params, "ResourceOwner").map(|o| {
+        let resource_owner = input.text("ResourceOwner").map(|o| {
             o.strip_prefix("arn:aws:iam::")
                 .and_then(|r| r.split(':').next())
                 .unwrap_or(o)
                 .to_string()
         });
-        let mut boundaries = input_policies(params, "PermissionsBoundaryPolicyInputList")?;
-        let sim = if action == "SimulatePrincipalPolicy" {
-            let source = required(params, "PolicySourceArn")?;
+        let mut boundaries = input_policies(input, "PermissionsBoundaryPolicyInputList")?;
+        let sim = if operation == Op::SimulatePrincipalPolicy {
+            let source = required(input, "PolicySourceArn")?;
             let prefix = format!("arn:aws:iam::{account}:");
             let rest = source.strip_prefix(&prefix).ok_or_else(|| {
                 ApiError::sender(
@@ -283,19 +275,19 @@ pub fn handle(
                 ));
             }
             let Loaded { identity, boundary, .. } = load_entity(tx, account, kind, name)?;
-            let excluded = members(params, "PolicyExclusionList");
+            let excluded = input.list("PolicyExclusionList").to_vec();
             let mut parsed: Vec<(String, policy::Policy)> = identity
                 .iter()
                 .filter(|(n, _)| !excluded.contains(n))
                 .map(|(n, d)| parse(n, d))
                 .collect::<Result<_, _>>()?;
-            parsed.extend(input_policies(params, "PolicyInputList")?);
+            parsed.extend(input_policies(input, "PolicyInputList")?);
             if boundaries.is_empty() {
                 if let Some((arn, doc)) = boundary {
                     boundaries.push(parse(&arn, &doc)?);
                 }
             }
-            let principal_arn = match param(params, "CallerArn") {
+            let principal_arn = match input.text("CallerArn") {
                 Some(c) => c.to_string(),
                 // A group is simulated as a member of it.
                 None if kind == "group" => format!("arn:aws:iam::{account}:user/{name}-member"),
@@ -311,12 +303,13 @@ pub fn handle(
                 resource_owner,
             }
         } else {
-            let identity = input_policies(params, "PolicyInputList")?;
+            let identity = input_policies(input, "PolicyInputList")?;
             if identity.is_empty() {
                 return Err(invalid("PolicyInputList must hold at least one policy"));
             }
             Simulation {
-                principal_arn: param(params, "CallerArn")
+                principal_arn: input
+                    .text("CallerArn")
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("arn:aws:iam::{account}:user/SimulatedUser")),
                 entity_kind: "none",
@@ -327,10 +320,10 @@ pub fn handle(
                 resource_owner,
             }
         };
-        run(&sim, params)
+        run(&sim, input)
     };
-    match action {
-        "SimulatePrincipalPolicy" | "SimulateCustomPolicy" => Some(go()),
-        _ => None,
+    match operation {
+        Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => go(),
+        _ => Err(ApiError::internal("not a simulation")),
     }
 }

@@ -3,7 +3,10 @@
 //! `aws:ResourceTag/*`.
 
 use crate::error::ApiError;
+use crate::pipeline::service::Operation;
 use crate::protocol::query::xml_escape;
+use crate::services::iam::input::Input;
+use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{no_such, required};
 use serde_json::{json, Value};
 use store::{PutMode, Tx};
@@ -11,54 +14,34 @@ use store::{PutMode, Tx};
 /// Most tags on one user or role (AWS's quota).
 pub const MAX_TAGS: usize = 50;
 
-/// `Tags.member.N.Key` / `Tags.member.N.Value` pairs of a query request, in order.
-pub fn request_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiError> {
-    let mut out: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
-    for (k, v) in params {
-        let Some(rest) = k.strip_prefix("Tags.member.") else { continue };
-        let Some((n, field)) = rest.split_once('.') else { continue };
-        let Ok(n) = n.parse::<usize>() else { continue };
-        let slot = match out.iter_mut().position(|(i, _, _)| *i == n) {
-            Some(p) => p,
-            None => {
-                out.push((n, None, None));
-                out.len() - 1
+/// The tags a request sets (`Tags`), in order.
+pub fn request_tags(input: &Input) -> Result<Vec<(String, String)>, ApiError> {
+    input
+        .tags()
+        .iter()
+        .map(|t| {
+            if !(1..=128).contains(&t.key.chars().count()) {
+                return Err(ApiError::sender(
+                    400,
+                    "ValidationError",
+                    "a tag key must be 1 to 128 characters",
+                ));
             }
-        };
-        if let Some(entry) = out.get_mut(slot) {
-            match field {
-                "Key" => entry.1 = Some(v.clone()),
-                "Value" => entry.2 = Some(v.clone()),
-                _ => {}
-            }
-        }
-    }
-    out.sort_by_key(|(i, _, _)| *i);
-    out.into_iter()
-        .map(|(_, k, v)| {
-            let key = k.filter(|k| (1..=128).contains(&k.chars().count())).ok_or_else(|| {
-                ApiError::sender(400, "ValidationError", "a tag key must be 1 to 128 characters")
-            })?;
-            let value = v.unwrap_or_default();
-            if value.chars().count() > 256 {
+            if t.value.chars().count() > 256 {
                 return Err(ApiError::sender(
                     400,
                     "ValidationError",
                     "a tag value must be at most 256 characters",
                 ));
             }
-            Ok((key, value))
+            Ok((t.key.clone(), t.value.clone()))
         })
         .collect()
 }
 
-/// `TagKeys.member.N` of a query request.
-pub fn request_tag_keys(params: &[(String, String)]) -> Vec<String> {
-    params
-        .iter()
-        .filter(|(k, _)| k.starts_with("TagKeys.member."))
-        .map(|(_, v)| v.clone())
-        .collect()
+/// The tag keys a request names (`TagKeys`).
+pub fn request_tag_keys(input: &Input) -> Vec<String> {
+    input.tag_keys().to_vec()
 }
 
 /// A record body's tags as IAM's `member` elements (`ListUserTags`, and `Tags` of `GetUser`).
@@ -129,29 +112,30 @@ pub fn merge(body: &mut Value, new: &[(String, String)]) -> Result<(), ApiError>
 
 /// Runs a tag action on a user or role; `None` when `action` is not one.
 pub fn handle(
-    action: &str,
+    operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,
-    params: &[(String, String)],
+    input: &Input,
     now: i64,
-) -> Option<Result<Option<String>, ApiError>> {
-    let (kind, name_param) = match action {
-        "TagUser" | "UntagUser" | "ListUserTags" => ("user", "UserName"),
-        "TagRole" | "UntagRole" | "ListRoleTags" => ("role", "RoleName"),
-        _ => return None,
+) -> Result<Option<String>, ApiError> {
+    let action = operation.name();
+    let (kind, name_param) = match operation {
+        Op::TagUser | Op::UntagUser | Op::ListUserTags => ("user", "UserName"),
+        Op::TagRole | Op::UntagRole | Op::ListRoleTags => ("role", "RoleName"),
+        _ => return Err(ApiError::internal("not an operation of this family")),
     };
     let mut run = || -> Result<Option<String>, ApiError> {
-        let name = required(params, name_param)?;
+        let name = required(input, name_param)?;
         let mut record = tx
             .get_record(account, kind, name)?
             .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
         if action.starts_with("List") {
-            return Ok(Some(crate::services::iam::paged(params, "Tags", members(&record.body))?));
+            return Ok(Some(crate::services::iam::paged(input, "Tags", members(&record.body))?));
         }
         if action.starts_with("Tag") {
-            merge(&mut record.body, &request_tags(params)?)?;
+            merge(&mut record.body, &request_tags(input)?)?;
         } else {
-            let remove = request_tag_keys(params);
+            let remove = request_tag_keys(input);
             let kept: Vec<Value> = of(&record.body)
                 .into_iter()
                 .filter(|(k, _)| !remove.contains(k))
@@ -165,5 +149,5 @@ pub fn handle(
         tx.put_record(&record, PutMode::Update)?;
         Ok(None)
     };
-    Some(run())
+    run()
 }

@@ -2,15 +2,13 @@
 //! transaction begins, and the checks on them, which the pipeline evaluates (STYLE 13). What
 //! authorization read is kept in the call for the execution.
 
+use super::input::{pairs, CreateGrant, Input};
 use super::keys::str_of;
-use super::{
-    context_of, err, key_check, keys, load, plain_check, required, resolve, text, Call, KeyRef,
-    KmsOperation,
-};
+use super::ops::Ciphertext;
+use super::{err, key_check, keys, load, plain_check, resolve, Call, KeyRef, KmsOperation};
 use crate::error::ApiError;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
 use crypto::kms::blob as kblob;
-use serde_json::Value;
 use store::Record;
 
 /// The checks of one call (see the module's documentation).
@@ -20,14 +18,17 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
     let op = call.operation;
     let name = op.name();
     let checks = match op {
-        K::CreateKey => vec![keys::create_key_check(caller, &call.input)?],
+        K::CreateKey => match &call.input {
+            Input::CreateKey(input) => vec![keys::create_key_check(caller, input)?],
+            _ => return Err(ApiError::internal("the input is not CreateKey's")),
+        },
         K::ListKeys | K::GenerateRandom | K::ListRetirableGrants => {
             vec![plain_check(caller, name, Vec::new(), Vec::new())]
         }
         // Who may retire a grant is the grant's to say (its retiring principal, a grantee
         // allowed `RetireGrant`, or the key's account), not a policy's.
         K::RetireGrant => return Ok(Authorization::ByResource),
-        K::ListAliases => match text(&call.input, "KeyId") {
+        K::ListAliases => match call.input.key_id() {
             Some(k) => {
                 let (key_ref, record) = read_key(ctx, k)?;
                 let check = key_check(caller, name, &record, &key_ref, Vec::new(), None);
@@ -38,21 +39,28 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
         },
         K::CreateAlias | K::UpdateAlias | K::DeleteAlias => alias_checks(ctx, call)?,
         K::Decrypt => {
-            let (key_ref, record, check) = decrypt_check(ctx, &call.input, name, Source::DECRYPT)?;
+            let Input::Decrypt(input) = &call.input else {
+                return Err(ApiError::internal("the input is not Decrypt's"));
+            };
+            let source = Ciphertext::of_decrypt(input);
+            let (key_ref, record, check) = decrypt_check(ctx, &source, name)?;
             call.keys.push((key_ref, record));
             vec![check]
         }
         K::ReEncrypt => {
-            let (source_ref, source, from) =
-                decrypt_check(ctx, &call.input, "ReEncryptFrom", Source::RE_ENCRYPT)?;
-            let (dest_ref, dest) = read_key(ctx, required(&call.input, "DestinationKeyId")?)?;
+            let Input::ReEncrypt(input) = &call.input else {
+                return Err(ApiError::internal("the input is not ReEncrypt's"));
+            };
+            let from_source = Ciphertext::of_re_encrypt(input);
+            let (source_ref, source, from) = decrypt_check(ctx, &from_source, "ReEncryptFrom")?;
+            let (dest_ref, dest) = read_key(ctx, &input.destination_key_id)?;
             let algorithm =
-                text(&call.input, "DestinationEncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
+                input.destination_encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT");
             let context = vec![
                 ("kms:EncryptionAlgorithm".into(), algorithm.to_string()),
                 ("kms:ReEncryptOnSameKey".into(), (source.key == dest.key).to_string()),
             ];
-            let dest_context = context_of(&call.input, "DestinationEncryptionContext")?;
+            let dest_context = pairs(&input.destination_encryption_context);
             let to =
                 key_check(caller, "ReEncryptTo", &dest, &dest_ref, context, Some(&dest_context));
             call.keys.push((source_ref, source));
@@ -60,7 +68,10 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
             vec![from, to]
         }
         _ => {
-            let (key_ref, record) = read_key(ctx, required(&call.input, "KeyId")?)?;
+            let key_id = call.input.key_id().ok_or_else(|| {
+                err("ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
+            })?;
+            let (key_ref, record) = read_key(ctx, key_id)?;
             // Cross-account callers may only use keys; management stays with the owner.
             let cross_allowed = [K::DescribeKey, K::GetPublicKey, K::GetKeyRotationStatus];
             let managing = !matches!(
@@ -81,7 +92,7 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
             if managing && key_ref.account != caller.account && !cross_allowed.contains(&op) {
                 return Err(err("AccessDeniedException", format!("User: {} is not authorized to perform: kms:{name} on resource: {} because it is in another account", caller.arn, str_of(&record.body, "Arn"))));
             }
-            let (context, multi, encryption_context) = keyed_context(op, &call.input)?;
+            let (context, multi, encryption_context) = keyed_context(&call.input);
             let mut check =
                 key_check(caller, name, &record, &key_ref, context, encryption_context.as_deref());
             check.multi.extend(multi);
@@ -106,123 +117,102 @@ pub(super) fn read_key(ctx: &Ctx<'_>, key_id: &str) -> Result<(KeyRef, Record), 
 /// encryption context it is made with.
 type Keyed = (Vec<(String, String)>, Vec<(String, Vec<String>)>, Option<Vec<(String, String)>>);
 
-fn keyed_context(op: KmsOperation, input: &Value) -> Result<Keyed, ApiError> {
-    use KmsOperation as K;
-    let ec = || context_of(input, "EncryptionContext").map(Some);
+fn keyed_context(input: &Input) -> Keyed {
     let one = |key: &str, value: String| vec![(key.to_string(), value)];
-    Ok(match op {
-        K::Encrypt => (
+    match input {
+        Input::Encrypt(i) => (
             one(
                 "kms:EncryptionAlgorithm",
-                text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT").into(),
+                i.encryption_algorithm.clone().unwrap_or_else(|| "SYMMETRIC_DEFAULT".into()),
             ),
             Vec::new(),
-            ec()?,
+            Some(pairs(&i.encryption_context)),
         ),
-        K::GenerateDataKey | K::GenerateDataKeyWithoutPlaintext => (Vec::new(), Vec::new(), ec()?),
-        K::GenerateDataKeyPair | K::GenerateDataKeyPairWithoutPlaintext => {
-            (one("kms:DataKeyPairSpec", required(input, "KeyPairSpec")?.into()), Vec::new(), ec()?)
-        }
-        K::Sign | K::Verify => (
+        Input::GenerateDataKey(i) => (Vec::new(), Vec::new(), Some(pairs(&i.encryption_context))),
+        Input::GenerateDataKeyPair(i) => (
+            one("kms:DataKeyPairSpec", i.key_pair_spec.clone()),
+            Vec::new(),
+            Some(pairs(&i.encryption_context)),
+        ),
+        Input::SignVerify(i) => (
             vec![
-                ("kms:SigningAlgorithm".into(), required(input, "SigningAlgorithm")?.into()),
-                ("kms:MessageType".into(), text(input, "MessageType").unwrap_or("RAW").into()),
+                ("kms:SigningAlgorithm".into(), i.signing_algorithm.clone()),
+                ("kms:MessageType".into(), i.message_type.clone().unwrap_or_else(|| "RAW".into())),
             ],
             Vec::new(),
             None,
         ),
-        K::GenerateMac | K::VerifyMac => {
-            (one("kms:MacAlgorithm", required(input, "MacAlgorithm")?.into()), Vec::new(), None)
-        }
-        K::CreateGrant => {
-            let (context, multi) = grant_keys(input);
+        Input::Mac(i) => (one("kms:MacAlgorithm", i.mac_algorithm.clone()), Vec::new(), None),
+        Input::CreateGrant(i) => {
+            let (context, multi) = grant_keys(i);
             (context, multi, None)
         }
-        K::ScheduleKeyDeletion => {
-            let days = input.get("PendingWindowInDays").and_then(Value::as_i64).unwrap_or(30);
-            (one("kms:ScheduleKeyDeletionPendingWindowInDays", days.to_string()), Vec::new(), None)
-        }
-        K::EnableKeyRotation => {
-            let days = input.get("RotationPeriodInDays").and_then(Value::as_i64).unwrap_or(365);
-            (one("kms:RotationPeriodInDays", days.to_string()), Vec::new(), None)
-        }
-        K::PutKeyPolicy => {
-            let bypass = input
-                .get("BypassPolicyLockoutSafetyCheck")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            (one("kms:BypassPolicyLockoutSafetyCheck", bypass.to_string()), Vec::new(), None)
-        }
-        K::GetParametersForImport => (
+        Input::ScheduleKeyDeletion(i) => (
+            one(
+                "kms:ScheduleKeyDeletionPendingWindowInDays",
+                i.pending_window_in_days.unwrap_or(30).to_string(),
+            ),
+            Vec::new(),
+            None,
+        ),
+        Input::EnableKeyRotation(i) => (
+            one("kms:RotationPeriodInDays", i.rotation_period_in_days.unwrap_or(365).to_string()),
+            Vec::new(),
+            None,
+        ),
+        Input::KeyPolicy(i) if i.policy.is_some() => (
+            one(
+                "kms:BypassPolicyLockoutSafetyCheck",
+                i.bypass_policy_lockout_safety_check.to_string(),
+            ),
+            Vec::new(),
+            None,
+        ),
+        Input::GetParametersForImport(i) => (
             vec![
-                (
-                    "kms:WrappingAlgorithm".into(),
-                    text(input, "WrappingAlgorithm").unwrap_or_default().into(),
-                ),
-                (
-                    "kms:WrappingKeySpec".into(),
-                    text(input, "WrappingKeySpec").unwrap_or_default().into(),
-                ),
+                ("kms:WrappingAlgorithm".into(), i.wrapping_algorithm.clone()),
+                ("kms:WrappingKeySpec".into(), i.wrapping_key_spec.clone()),
             ],
             Vec::new(),
             None,
         ),
-        K::ImportKeyMaterial => (
+        Input::ImportKeyMaterial(i) => (
             one(
                 "kms:ExpirationModel",
-                text(input, "ExpirationModel").unwrap_or("KEY_MATERIAL_EXPIRES").into(),
+                i.expiration_model.clone().unwrap_or_else(|| "KEY_MATERIAL_EXPIRES".into()),
             ),
             Vec::new(),
             None,
         ),
         _ => (Vec::new(), Vec::new(), None),
-    })
+    }
 }
 
 /// `CreateGrant`'s condition keys: the grant's operations, grantee, retiring principal and
 /// constraint types.
-fn grant_keys(input: &Value) -> crate::pipeline::authorize::Keys {
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
-    };
+fn grant_keys(input: &CreateGrant) -> crate::pipeline::authorize::Keys {
     let mut context = vec![(
         "kms:GranteePrincipal".to_string(),
-        text(input, "GranteePrincipal").unwrap_or_default().to_string(),
+        input.grantee_principal.clone().unwrap_or_default(),
     )];
-    let mut multi = vec![("kms:GrantOperations".to_string(), strings(input.get("Operations")))];
-    if let Some(retiring) = text(input, "RetiringPrincipal").filter(|r| !r.is_empty()) {
+    let mut multi = vec![("kms:GrantOperations".to_string(), input.operations.clone())];
+    if let Some(retiring) = input.retiring_principal.as_deref().filter(|r| !r.is_empty()) {
         context.push(("kms:RetiringPrincipal".into(), retiring.to_string()));
     }
     context.push(("kms:GrantIsForAWSResource".into(), "false".into()));
-    let constraints = input.get("Constraints").filter(|c| !c.is_null());
-    let types: Vec<String> = ["EncryptionContextEquals", "EncryptionContextSubset"]
-        .iter()
-        .filter(|name| constraints.is_some_and(|c| c.get(**name).is_some()))
-        .map(|name| (*name).to_string())
-        .collect();
+    let mut types = Vec::new();
+    if let Some(c) = &input.constraints {
+        if c.encryption_context_equals.is_some() {
+            types.push("EncryptionContextEquals".to_string());
+        }
+        if c.encryption_context_subset.is_some() {
+            types.push("EncryptionContextSubset".to_string());
+        }
+    }
     if !types.is_empty() {
         multi.push(("kms:GrantConstraintType".into(), types));
     }
     (context, multi)
-}
-
-/// The input members a decryption reads: `Decrypt`'s or `ReEncrypt`'s source.
-pub(super) struct Source {
-    pub key_id: &'static str,
-    pub algorithm: &'static str,
-    pub context: &'static str,
-}
-
-impl Source {
-    pub const DECRYPT: Source =
-        Source { key_id: "KeyId", algorithm: "EncryptionAlgorithm", context: "EncryptionContext" };
-    pub const RE_ENCRYPT: Source = Source {
-        key_id: "SourceKeyId",
-        algorithm: "SourceEncryptionAlgorithm",
-        context: "SourceEncryptionContext",
-    };
 }
 
 /// The key a ciphertext is decrypted with, and the check of `operation` on it: a symmetric
@@ -230,22 +220,19 @@ impl Source {
 /// its `KeyId`.
 fn decrypt_check(
     ctx: &Ctx<'_>,
-    input: &Value,
+    source: &Ciphertext<'_>,
     operation: &str,
-    source: Source,
 ) -> Result<(KeyRef, Record, Check), ApiError> {
-    let ciphertext = super::blob(input, "CiphertextBlob")?
-        .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
-    let algorithm = text(input, source.algorithm).unwrap_or("SYMMETRIC_DEFAULT");
+    let ciphertext =
+        source.blob.ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
+    let algorithm = source.algorithm;
     let algorithm_key = vec![("kms:EncryptionAlgorithm".to_string(), algorithm.to_string())];
-    let key_id = text(input, source.key_id);
     if algorithm == "SYMMETRIC_DEFAULT" {
-        let context = context_of(input, source.context)?;
-        let header = kblob::parse_header(&ciphertext).map_err(|_| invalid_ciphertext())?;
+        let header = kblob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
         let named =
             KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
         let mut tx = ctx.state.store.read()?;
-        let key_ref = match key_id {
+        let key_ref = match source.key_id {
             Some(k) => {
                 let given = resolve(tx.as_mut(), &ctx.caller.account, k)?;
                 if given.key_id != named.key_id || given.account != named.account {
@@ -257,14 +244,20 @@ fn decrypt_check(
         };
         ctx.touch(&key_ref.account);
         let record = load(tx.as_mut(), &key_ref, ctx.now())?;
-        let check =
-            key_check(ctx.caller, operation, &record, &key_ref, algorithm_key, Some(&context));
+        let check = key_check(
+            ctx.caller,
+            operation,
+            &record,
+            &key_ref,
+            algorithm_key,
+            Some(&source.context),
+        );
         return Ok((key_ref, record, check));
     }
     crypto::kms::asymmetric::EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
         err("ValidationException", format!("EncryptionAlgorithm {algorithm} is not valid."))
     })?;
-    let key_id = key_id.ok_or_else(|| {
+    let key_id = source.key_id.ok_or_else(|| {
         err("ValidationException", "KeyId is required to decrypt with an asymmetric key.")
     })?;
     let (key_ref, record) = read_key(ctx, key_id)?;
@@ -285,7 +278,10 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
     use KmsOperation as K;
     let (caller, op) = (ctx.caller, call.operation);
     let account = caller.account.clone();
-    let name = required(&call.input, "AliasName")?.to_string();
+    let Input::Alias(input) = &call.input else {
+        return Err(ApiError::internal("the input is not an alias operation's"));
+    };
+    let name = input.alias_name.clone();
     keys::check_alias_name(&name)?;
     let alias_arn = keys::alias_arn(&ctx.facts.region, &account, &name);
     let mut tx = ctx.state.store.read()?;
@@ -305,7 +301,9 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
         }
     };
     if op != K::DeleteAlias {
-        let target = required(&call.input, "TargetKeyId")?;
+        let target = input.target_key_id.as_deref().ok_or_else(|| {
+            err("ValidationException", "1 validation error detected: Value null at 'targetKeyId' failed to satisfy constraint: Member must not be null")
+        })?;
         let key_ref = resolve(tx.as_mut(), &account, target)?;
         if key_ref.alias.is_some() || key_ref.account != account {
             return Err(err(

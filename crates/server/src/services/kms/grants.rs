@@ -2,11 +2,12 @@
 //! optionally only with a given encryption context. Grants take effect at once here (the store
 //! is strongly consistent), so grant tokens are accepted but add nothing.
 
+use super::input::{CreateGrant, Input, Paging};
 use super::keys::str_of;
-use super::{context_of, err, load, required, resolve, text, Call};
+use super::{err, load, resolve, Call};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
-use crate::pipeline::service::{Ctx, Effect, Operation};
+use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::State;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -163,12 +164,13 @@ pub(super) fn run<'s>(
     call: &Call,
     effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
-    let (state, caller, input) = (ctx.state, ctx.caller, &call.input);
-    let operation = call.operation.name();
+    let (state, caller) = (ctx.state, ctx.caller);
     let now = ctx.now();
-    match operation {
-        "ListRetirableGrants" => {
-            let retiring = required(input, "RetiringPrincipal")?;
+    match &call.input {
+        Input::ListRetirableGrants(input) => {
+            let retiring = input.retiring_principal.as_deref().ok_or_else(|| {
+                err("ValidationException", "1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null")
+            })?;
             let mut tx = state.store.read()?;
             let grants: Vec<Value> = crate::support::records::list(
                 tx.as_mut(),
@@ -181,26 +183,29 @@ pub(super) fn run<'s>(
             .filter(|g| str_of(&g.body, "RetiringPrincipal") == retiring)
             .map(entry)
             .collect();
-            Ok(paged(input, grants)?)
+            Ok(paged(&input.paging, grants)?)
         }
-        "RetireGrant" => {
-            let (account, key_id, grant_id) =
-                match (text(input, "GrantToken"), text(input, "KeyId"), text(input, "GrantId")) {
-                    (Some(t), _, _) => parse_token(t).ok_or_else(|| {
-                        err("InvalidGrantTokenException", "The grant token is not valid.")
-                    })?,
-                    (None, Some(k), Some(g)) => {
-                        let mut tx = state.store.read()?;
-                        let key_ref = resolve(tx.as_mut(), &caller.account, k)?;
-                        (key_ref.account, key_ref.key_id, g.to_string())
-                    }
-                    _ => {
-                        return Err(err(
-                            "ValidationException",
-                            "Specify GrantToken, or KeyId and GrantId.",
-                        ))
-                    }
-                };
+        Input::RetireGrant(input) => {
+            let (account, key_id, grant_id) = match (
+                input.grant_token.as_deref(),
+                input.key_id.as_deref(),
+                input.grant_id.as_deref(),
+            ) {
+                (Some(t), _, _) => parse_token(t).ok_or_else(|| {
+                    err("InvalidGrantTokenException", "The grant token is not valid.")
+                })?,
+                (None, Some(k), Some(g)) => {
+                    let mut tx = state.store.read()?;
+                    let key_ref = resolve(tx.as_mut(), &caller.account, k)?;
+                    (key_ref.account, key_ref.key_id, g.to_string())
+                }
+                _ => {
+                    return Err(err(
+                        "ValidationException",
+                        "Specify GrantToken, or KeyId and GrantId.",
+                    ))
+                }
+            };
             let mut tx = state.store.begin()?;
             let key_ref =
                 super::KeyRef { account: account.clone(), key_id: key_id.clone(), alias: None };
@@ -212,7 +217,7 @@ pub(super) fn run<'s>(
                 .ok_or_else(|| {
                     err("NotFoundException", format!("Grant ID {grant_id} not found"))
                 })?;
-            if let Some(t) = text(input, "GrantToken") {
+            if let Some(t) = input.grant_token.as_deref() {
                 let presented = sigv4::encode::hex(&sigv4::key::sha256(t.as_bytes()));
                 if presented != str_of(&grant.body, "TokenSha256") {
                     return Err(err("InvalidGrantTokenException", "The grant token is not valid."));
@@ -235,15 +240,15 @@ pub(super) fn run<'s>(
             effect.tx = Some(tx);
             Ok(json!({}))
         }
-        _ => {
-            let key_id = required(input, "KeyId")?;
+        other => {
+            let key_id = other.key_id().ok_or_else(|| ApiError::internal("no key named"))?;
             effect.param("keyId", json!(key_id));
             let (_, key) = call.key(0)?;
             let mut tx = state.store.begin()?;
-            match operation {
-                "ListGrants" => {
-                    let grant_id = text(input, "GrantId");
-                    let grantee = text(input, "GranteePrincipal");
+            match other {
+                Input::ListGrants(input) => {
+                    let grant_id = input.grant_id.as_deref();
+                    let grantee = input.grantee_principal.as_deref();
                     let grants: Vec<Value> = grants_of(tx.as_mut(), key)?
                         .iter()
                         .filter(|g| grant_id.is_none_or(|id| str_of(&g.body, "GrantId") == id))
@@ -252,10 +257,10 @@ pub(super) fn run<'s>(
                         })
                         .map(entry)
                         .collect();
-                    paged(input, grants)
+                    paged(&input.paging, grants)
                 }
-                "RevokeGrant" => {
-                    let grant_id = required(input, "GrantId")?;
+                Input::RevokeGrant(input) => {
+                    let grant_id = input.grant_id.as_str();
                     effect.param("grantId", json!(grant_id));
                     let k = format!("{}/{grant_id}", key.key);
                     if tx.get_record(&key.account, "kms_grant", &k)?.is_none() {
@@ -268,14 +273,15 @@ pub(super) fn run<'s>(
                     effect.tx = Some(tx);
                     Ok(json!({}))
                 }
-                _ => create(ctx, input, effect, tx, key),
+                Input::CreateGrant(input) => create(ctx, input, effect, tx, key),
+                _ => Err(ApiError::internal("not a grant operation")),
             }
         }
     }
 }
 
-fn paged(input: &Value, grants: Vec<Value>) -> Result<Value, ApiError> {
-    let (items, next) = super::keys::page(input, grants, 50)?;
+fn paged(paging: &Paging, grants: Vec<Value>) -> Result<Value, ApiError> {
+    let (items, next) = super::keys::page(paging, grants, 50)?;
     let mut out = json!({ "Grants": items, "Truncated": next.is_some() });
     if let (Some(m), Some(obj)) = (next, out.as_object_mut()) {
         obj.insert("NextMarker".into(), json!(m));
@@ -285,45 +291,39 @@ fn paged(input: &Value, grants: Vec<Value>) -> Result<Value, ApiError> {
 
 fn create<'s>(
     ctx: &Ctx<'s>,
-    input: &Value,
+    input: &CreateGrant,
     effect: &mut Effect<'s>,
     mut tx: Box<dyn store::Tx + 's>,
     key: &Record,
 ) -> Result<Value, ApiError> {
     let (caller, now) = (ctx.caller, ctx.now());
-    let grantee = text(input, "GranteePrincipal").unwrap_or_default().to_string();
+    let grantee = input.grantee_principal.clone().unwrap_or_default();
     if grantee.is_empty() || !grantee.starts_with("arn:aws:") {
         return Err(err(
             "ValidationException",
             "GranteePrincipal must be the ARN of an AWS principal.",
         ));
     }
-    let retiring = text(input, "RetiringPrincipal").unwrap_or_default().to_string();
-    let operations: Vec<String> = input
-        .get("Operations")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
+    let retiring = input.retiring_principal.clone().unwrap_or_default();
+    let operations = input.operations.clone();
     if operations.is_empty() {
         return Err(err("ValidationException", "Operations must list at least one operation."));
     }
     if let Some(bad) = operations.iter().find(|o| !GRANT_OPERATIONS.contains(&o.as_str())) {
         return Err(err("ValidationException", format!("{bad} is not a grant operation.")));
     }
-    let constraints = input.get("Constraints").cloned().filter(|c| !c.is_null());
-    let mut constraint_types = Vec::new();
-    if let Some(c) = &constraints {
-        for name in ["EncryptionContextEquals", "EncryptionContextSubset"] {
-            if c.get(name).is_some() {
-                context_of(c, name)?;
-                constraint_types.push(name.to_string());
-            }
-        }
+    let constraints = match &input.constraints {
+        Some(c) => Some(
+            serde_json::to_value(c).map_err(|_| ApiError::internal("constraints unwritable"))?,
+        ),
+        None => None,
+    };
+    if constraints.is_some() {
         if let Some(op) = operations.iter().find(|o| !WITH_CONTEXT.contains(&o.as_str())) {
             return Err(err("ValidationException", format!("Grant constraints cannot be used with {op}, which takes no encryption context.")));
         }
     }
-    let name = text(input, "Name").unwrap_or_default().to_string();
+    let name = input.name.clone().unwrap_or_default();
     effect.param("granteePrincipal", json!(grantee));
     effect.param("operations", json!(operations));
     if !retiring.is_empty() {

@@ -2,7 +2,8 @@
 //! and disable, scheduled deletion, aliases, tags, key policies, rotation, public keys, and
 //! importing key material (BYOK).
 
-use super::{b64, err, plain_check, required, text, Call, KmsOperation};
+use super::input::{CreateKey, Input, Paging, Tag};
+use super::{b64, err, plain_check, Call, KmsOperation};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Access, Check, Ctx, Effect, Operation};
@@ -219,7 +220,7 @@ fn check_policy(
     ctx: &Ctx<'_>,
     record: &Record,
     policy_text: &str,
-    input: &Value,
+    bypass: bool,
 ) -> Result<(), ApiError> {
     if policy_text.chars().filter(|c| !c.is_whitespace()).count() > 32_768 {
         return Err(err("LimitExceededException", "The key policy is larger than 32 KB."));
@@ -228,7 +229,7 @@ fn check_policy(
     if let Some(e) = findings.iter().find(|f| f.severity == policy::validate::Severity::Error) {
         return Err(err("MalformedPolicyDocumentException", e.message.clone()));
     }
-    if input.get("BypassPolicyLockoutSafetyCheck").and_then(Value::as_bool) == Some(true) {
+    if bypass {
         return Ok(());
     }
     let mut trial = record.clone();
@@ -249,11 +250,10 @@ fn check_policy(
     )
 }
 
-fn tags_input(input: &Value) -> Result<Vec<(String, String)>, ApiError> {
+fn tags_input(tags: &[Tag]) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
-    for t in input.get("Tags").and_then(Value::as_array).into_iter().flatten() {
-        let k = t.get("TagKey").and_then(Value::as_str).unwrap_or_default();
-        let v = t.get("TagValue").and_then(Value::as_str).unwrap_or_default();
+    for t in tags {
+        let (k, v) = (t.tag_key.as_str(), t.tag_value.as_str());
         if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
             return Err(err(
                 "TagException",
@@ -289,19 +289,18 @@ fn set(body: &mut Value, key: &str, value: Value) {
 
 /// Pages of a KMS list: `Limit` (1 to 1000, default 100 or 50 for aliases) and `Marker`.
 pub(crate) fn page(
-    input: &Value,
+    paging: &Paging,
     items: Vec<Value>,
     default_limit: usize,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
-    let limit = match input.get("Limit") {
-        None | Some(Value::Null) => default_limit,
-        Some(v) => v
-            .as_u64()
-            .and_then(|l| usize::try_from(l).ok())
+    let limit = match paging.limit {
+        None => default_limit,
+        Some(l) => usize::try_from(l)
+            .ok()
             .filter(|l| (1..=1000).contains(l))
             .ok_or_else(|| err("ValidationException", "Limit must be between 1 and 1000"))?,
     };
-    let start = match text(input, "Marker") {
+    let start = match paging.marker.as_deref() {
         None => 0,
         Some(m) => m
             .strip_prefix("hm1.")
@@ -312,6 +311,17 @@ pub(crate) fn page(
     let page: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     let next = (start + limit < total).then(|| format!("hm1.{}", start + limit));
     Ok((page, next))
+}
+
+/// The paging members of an input that has them.
+fn paging_of(input: &Input) -> Paging {
+    match input {
+        Input::KeyPage(i) => i.paging.clone(),
+        Input::KeyPolicy(i) => i.paging.clone(),
+        Input::ListKeys(p) => p.clone(),
+        Input::ListAliases(i) => i.paging.clone(),
+        _ => Paging::default(),
+    }
 }
 
 fn paged(name: &str, (items, next): (Vec<Value>, Option<String>)) -> Value {
@@ -349,10 +359,13 @@ pub(super) fn run<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
     use KmsOperation as K;
-    let (state, now, input) = (ctx.state, ctx.now(), &call.input);
+    let (state, now) = (ctx.state, ctx.now());
     let account = ctx.caller.account.clone();
     match call.operation {
-        K::CreateKey => create_key(ctx, input, effect),
+        K::CreateKey => match &call.input {
+            Input::CreateKey(input) => create_key(ctx, input, effect),
+            _ => Err(ApiError::internal("the input is not CreateKey's")),
+        },
         K::ListKeys => {
             let mut tx = state.store.read()?;
             let keys: Vec<Value> =
@@ -361,7 +374,11 @@ pub(super) fn run<'s>(
                     .filter(|r| !deleted(&r.body, now))
                     .map(|r| json!({ "KeyId": r.key, "KeyArn": str_of(&r.body, "Arn") }))
                     .collect();
-            Ok(paged("Keys", page(input, keys, 100)?))
+            let paging = match &call.input {
+                Input::ListKeys(p) => p.clone(),
+                _ => Paging::default(),
+            };
+            Ok(paged("Keys", page(&paging, keys, 100)?))
         }
         K::ListAliases => {
             let filter = call.keys.first().map(|(key_ref, _)| key_ref.key_id.clone());
@@ -374,7 +391,11 @@ pub(super) fn run<'s>(
                     })
                     .map(|r| r.body.clone())
                     .collect();
-            Ok(paged("Aliases", page(input, aliases, 50)?))
+            let paging = match &call.input {
+                Input::ListAliases(i) => i.paging.clone(),
+                _ => Paging::default(),
+            };
+            Ok(paged("Aliases", page(&paging, aliases, 50)?))
         }
         K::CreateAlias | K::UpdateAlias | K::DeleteAlias => alias_change(ctx, call, effect),
         _ => key_operation(ctx, call, effect),
@@ -390,9 +411,11 @@ struct KeyPlan {
     tags: Vec<(String, String)>,
 }
 
-fn key_plan(input: &Value) -> Result<KeyPlan, ApiError> {
-    let spec = text(input, "KeySpec")
-        .or_else(|| text(input, "CustomerMasterKeySpec"))
+fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
+    let spec = input
+        .key_spec
+        .as_deref()
+        .or(input.customer_master_key_spec.as_deref())
         .unwrap_or("SYMMETRIC_DEFAULT")
         .to_string();
     let default_usage = if spec.starts_with("HMAC_") {
@@ -402,7 +425,7 @@ fn key_plan(input: &Value) -> Result<KeyPlan, ApiError> {
     } else {
         "ENCRYPT_DECRYPT"
     };
-    let usage = text(input, "KeyUsage").unwrap_or(default_usage).to_string();
+    let usage = input.key_usage.as_deref().unwrap_or(default_usage).to_string();
     let valid = match spec.as_str() {
         "SYMMETRIC_DEFAULT" => usage == "ENCRYPT_DECRYPT",
         "RSA_2048" | "RSA_3072" | "RSA_4096" => {
@@ -429,7 +452,7 @@ fn key_plan(input: &Value) -> Result<KeyPlan, ApiError> {
             format!("KeyUsage {usage} is not valid for KeySpec {spec}."),
         ));
     }
-    let origin = text(input, "Origin").unwrap_or("AWS_KMS").to_string();
+    let origin = input.origin.as_deref().unwrap_or("AWS_KMS").to_string();
     match origin.as_str() {
         "AWS_KMS" => {}
         "EXTERNAL" if spec == "SYMMETRIC_DEFAULT" => {}
@@ -446,19 +469,19 @@ fn key_plan(input: &Value) -> Result<KeyPlan, ApiError> {
             ))
         }
     }
-    if input.get("MultiRegion").and_then(Value::as_bool) == Some(true) {
+    if input.multi_region {
         return Err(err("UnsupportedOperationException", "Multi-Region keys are not supported."));
     }
-    let description = text(input, "Description").unwrap_or_default().to_string();
+    let description = input.description.clone().unwrap_or_default();
     if description.chars().count() > 8192 {
         return Err(err("ValidationException", "Description is at most 8192 characters."));
     }
-    let tags = tags_input(input)?;
+    let tags = tags_input(&input.tags)?;
     Ok(KeyPlan { spec, usage, origin, description, tags })
 }
 
 /// `kms:CreateKey`, by identity policies, with the new key's spec, usage, origin and tags.
-pub(super) fn create_key_check(caller: &Caller, input: &Value) -> Result<Check, ApiError> {
+pub(super) fn create_key_check(caller: &Caller, input: &CreateKey) -> Result<Check, ApiError> {
     let plan = key_plan(input)?;
     let mut context = Vec::new();
     let mut multi = Vec::new();
@@ -476,7 +499,7 @@ pub(super) fn create_key_check(caller: &Caller, input: &Value) -> Result<Check, 
 
 fn create_key<'s>(
     ctx: &Ctx<'s>,
-    input: &Value,
+    input: &CreateKey,
     effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
     let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
@@ -500,9 +523,9 @@ fn create_key<'s>(
         body,
         updated_at_ms: now,
     };
-    let policy_text = match text(input, "Policy") {
+    let policy_text = match input.policy.as_deref() {
         Some(p) => {
-            check_policy(ctx, &record, p, input)?;
+            check_policy(ctx, &record, p, input.bypass_policy_lockout_safety_check)?;
             p.to_string()
         }
         None => default_policy(&account),
@@ -570,10 +593,13 @@ fn alias_change<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
     use KmsOperation as K;
-    let (state, op, input) = (ctx.state, call.operation, &call.input);
+    let (state, op) = (ctx.state, call.operation);
+    let Input::Alias(input) = &call.input else {
+        return Err(ApiError::internal("the input is not an alias operation's"));
+    };
     let now = ctx.now();
     let account = ctx.caller.account.clone();
-    let name = required(input, "AliasName")?.to_string();
+    let name = input.alias_name.clone();
     let alias_arn = alias_arn(&ctx.facts.region, &account, &name);
     effect.param("aliasName", json!(name));
     let mut tx = state.store.begin()?;
@@ -595,7 +621,7 @@ fn alias_change<'s>(
             .map_err(super::denied)
     };
     let mut touched: Vec<Record> = Vec::new();
-    let target = text(input, "TargetKeyId").unwrap_or_default();
+    let target = input.target_key_id.as_deref().unwrap_or_default();
     match op {
         K::CreateAlias | K::UpdateAlias => {
             let mut alias = match (op, existing) {
@@ -715,7 +741,7 @@ fn key_operation<'s>(
     let (state, facts, input) = (ctx.state, ctx.facts, &call.input);
     let operation = call.operation.name();
     let now = facts.time_ms;
-    let key_id = required(input, "KeyId")?;
+    let key_id = input.key_id().ok_or_else(|| ApiError::internal("the input names no key"))?;
     effect.param("keyId", json!(key_id));
     let read_only = call.operation.access() == Access::Read;
     let (key_ref, authorized) = call.key(0)?;
@@ -760,7 +786,10 @@ fn key_operation<'s>(
             if state_now == "PendingDeletion" {
                 return Err(invalid_state());
             }
-            let days = input.get("PendingWindowInDays").and_then(Value::as_i64).unwrap_or(30);
+            let days = match input {
+                Input::ScheduleKeyDeletion(i) => i.pending_window_in_days.unwrap_or(30),
+                _ => 30,
+            };
             if !(7..=30).contains(&days) {
                 return Err(err(
                     "ValidationException",
@@ -787,7 +816,10 @@ fn key_operation<'s>(
             json!({ "KeyId": arn })
         }
         "UpdateKeyDescription" => {
-            let d = text(input, "Description").unwrap_or_default();
+            let d = match input {
+                Input::UpdateKeyDescription(i) => i.description.as_str(),
+                _ => "",
+            };
             if d.chars().count() > 8192 {
                 return Err(err("ValidationException", "Description is at most 8192 characters."));
             }
@@ -796,7 +828,11 @@ fn key_operation<'s>(
         }
         "TagResource" => {
             let mut tags = tags_of(&body);
-            for (k, v) in tags_input(input)? {
+            let given = match input {
+                Input::TagResource(i) => i.tags.as_slice(),
+                _ => &[],
+            };
+            for (k, v) in tags_input(given)? {
                 match tags.iter_mut().find(|(key, _)| *key == k) {
                     Some(t) => t.1 = v,
                     None => tags.push((k, v)),
@@ -806,13 +842,10 @@ fn key_operation<'s>(
             json!({})
         }
         "UntagResource" => {
-            let remove: Vec<&str> = input
-                .get("TagKeys")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let remove: Vec<&str> = match input {
+                Input::UntagResource(i) => i.tag_keys.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            };
             let kept: Vec<(String, String)> =
                 tags_of(&body).into_iter().filter(|(k, _)| !remove.contains(&k.as_str())).collect();
             set_tags(&mut body, &kept)?;
@@ -822,10 +855,14 @@ fn key_operation<'s>(
             changed = false;
             let tags: Vec<Value> =
                 tags_of(&body).iter().map(|(k, v)| json!({ "TagKey": k, "TagValue": v })).collect();
-            paged("Tags", page(input, tags, 50)?)
+            paged("Tags", page(&paging_of(input), tags, 50)?)
         }
         "GetKeyPolicy" | "PutKeyPolicy" | "ListKeyPolicies" => {
-            if let Some(name) = text(input, "PolicyName") {
+            let policy_input = match input {
+                Input::KeyPolicy(i) => Some(i),
+                _ => None,
+            };
+            if let Some(name) = policy_input.and_then(|i| i.policy_name.as_deref()) {
                 if name != "default" {
                     return Err(err("NotFoundException", format!("No such policy exists: {name}")));
                 }
@@ -840,8 +877,11 @@ fn key_operation<'s>(
                     json!({ "PolicyNames": ["default"], "Truncated": false })
                 }
                 _ => {
-                    let p = required(input, "Policy")?;
-                    check_policy(ctx, &record, p, input)?;
+                    let i = policy_input.ok_or_else(|| ApiError::internal("no policy input"))?;
+                    let p = i.policy.as_deref().ok_or_else(|| {
+                        err("ValidationException", "1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null")
+                    })?;
+                    check_policy(ctx, &record, p, i.bypass_policy_lockout_safety_check)?;
                     set(&mut body, "Policy", json!(p));
                     effect.param("policyName", json!("default"));
                     json!({})
@@ -857,8 +897,11 @@ fn key_operation<'s>(
             }
             match operation {
                 "EnableKeyRotation" => {
-                    let days =
-                        input.get("RotationPeriodInDays").and_then(Value::as_i64).unwrap_or(365);
+                    let days = match input {
+                        Input::EnableKeyRotation(i) => i.rotation_period_in_days,
+                        _ => None,
+                    }
+                    .unwrap_or(365);
                     if !(90..=2560).contains(&days) {
                         return Err(err(
                             "ValidationException",
@@ -930,7 +973,7 @@ fn key_operation<'s>(
                     })
                 })
                 .collect();
-            paged("Rotations", page(input, rotations, 100)?)
+            paged("Rotations", page(&paging_of(input), rotations, 100)?)
         }
         "GetPublicKey" => {
             changed = false;
@@ -966,7 +1009,7 @@ fn key_operation<'s>(
                     format!("{arn} does not have EXTERNAL origin."),
                 ));
             }
-            super::ops::import(state, operation, input, &record, &mut body, now, effect)?
+            super::ops::import(state, input, &record, &mut body, now, effect)?
         }
         other => {
             return Err(err(

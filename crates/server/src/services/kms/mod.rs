@@ -9,6 +9,7 @@
 
 mod checks;
 mod grants;
+mod input;
 mod keys;
 mod ops;
 
@@ -19,7 +20,7 @@ use crate::pipeline::service::{
     operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
 };
 use crate::pipeline::{Reply, State};
-use base64::Engine;
+
 use serde_json::{json, Map, Value};
 use store::Record;
 
@@ -33,48 +34,6 @@ pub(crate) fn err(code: &str, message: impl Into<String>) -> ApiError {
 
 pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-/// A string member of the request.
-pub(crate) fn text<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
-
-/// A required string member.
-pub(crate) fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
-    text(input, name).filter(|v| !v.is_empty()).ok_or_else(|| {
-        err("ValidationException", format!("1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"))
-    })
-}
-
-/// A base64 blob member, decoded.
-pub(crate) fn blob(input: &Value, name: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    match text(input, name) {
-        None => Ok(None),
-        Some(t) => b64()
-            .decode(t)
-            .map(Some)
-            .map_err(|_| err("ValidationException", format!("{name} is not valid base64"))),
-    }
-}
-
-/// An encryption context member: string to string, sorted by key.
-pub(crate) fn context_of(input: &Value, name: &str) -> Result<Vec<(String, String)>, ApiError> {
-    match input.get(name) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(map)) => {
-            let mut out = Vec::new();
-            for (k, v) in map {
-                let v = v.as_str().ok_or_else(|| {
-                    err("ValidationException", format!("{name} values must be strings"))
-                })?;
-                out.push((k.clone(), v.to_string()));
-            }
-            out.sort();
-            Ok(out)
-        }
-        Some(_) => Err(err("ValidationException", format!("{name} must be a map of strings"))),
-    }
 }
 
 /// An encryption context as the JSON object CloudTrail records.
@@ -294,10 +253,10 @@ operations! {
 /// KMS (JSON 1.1).
 pub(crate) struct Kms;
 
-/// A KMS call: the operation, its input, and the keys authorizing it found.
+/// A KMS call: the operation, its typed input, and the keys authorizing it found.
 pub(crate) struct Call {
     pub operation: KmsOperation,
-    pub input: Value,
+    pub input: input::Input,
     /// The keys the checks were about (read on a snapshot), in the order they were found:
     /// the key `KeyId` names; for `ReEncrypt` the source, then the destination; for aliases
     /// the alias's keys.
@@ -327,7 +286,10 @@ impl Service for Kms {
                 format!("The operation {name} is not supported."),
             ))
         })?;
-        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        let input = req
+            .json()
+            .and_then(|body| input::Input::parse(operation, &body))
+            .map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input, keys: Vec::new() })
     }
 
@@ -338,15 +300,17 @@ impl Service for Kms {
     /// A key named by its ARN names its account; a ciphertext names the key that made it.
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
         let Some(call) = call else { return Vec::new() };
-        let mut accounts: Vec<String> = ["KeyId", "DestinationKeyId", "SourceKeyId", "TargetKeyId"]
-            .iter()
-            .filter_map(|name| text(&call.input, name))
+        let mut accounts: Vec<String> = call
+            .input
+            .key_names()
+            .into_iter()
             .filter_map(|id| id.strip_prefix("arn:aws:kms:"))
             .filter_map(|arn| arn.split(':').nth(1))
             .map(str::to_string)
             .collect();
-        let ciphertext = text(&call.input, "CiphertextBlob").and_then(|b| b64().decode(b).ok());
-        if let Some(header) = ciphertext.and_then(|c| crypto::kms::blob::parse_header(&c).ok()) {
+        if let Some(header) =
+            call.input.ciphertext().and_then(|c| crypto::kms::blob::parse_header(c).ok())
+        {
             accounts.push(header.account);
         }
         accounts.into_iter().map(Named::Account).collect()
@@ -354,7 +318,7 @@ impl Service for Kms {
 
     fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
         let mut params = Map::new();
-        if let Some(v) = text(&call.input, "KeyId") {
+        if let Some(v) = call.input.key_id() {
             params.insert("keyId".into(), Value::String(v.to_string()));
         }
         Some(Value::Object(params))

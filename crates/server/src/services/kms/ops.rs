@@ -2,9 +2,9 @@
 //! bytes, Sign/Verify, GenerateMac/VerifyMac, and the import of key material. None of them
 //! changes state, so their events join the group commit; plaintext never enters an event.
 
-use super::checks::Source;
+use super::input::{pairs, Input};
 use super::keys::{current_version, material, str_of, usable};
-use super::{b64, context_of, err, required, text, Call};
+use super::{b64, err, Call};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::State;
@@ -25,27 +25,10 @@ fn invalid_usage(arn: &str, usage: &str, operation: &str) -> ApiError {
     )
 }
 
-/// `GrantTokens`: at most 10, each 1 to 8192 characters (grants take effect at once here, so
-/// a token adds nothing beyond its grant).
-fn check_grant_tokens(input: &Value) -> Result<(), ApiError> {
-    let Some(tokens) = input.get("GrantTokens") else { return Ok(()) };
-    let list = tokens
-        .as_array()
-        .ok_or_else(|| err("InvalidGrantTokenException", "GrantTokens must be a list."))?;
-    let ok = list.len() <= 10
-        && list.iter().all(|t| t.as_str().is_some_and(|s| (1..=8192).contains(&s.len())));
-    if ok {
-        Ok(())
-    } else {
-        Err(err("InvalidGrantTokenException", "The grant token is not valid."))
-    }
-}
-
-fn number_of_bytes(input: &Value, name: &str, max: u64) -> Result<Option<usize>, ApiError> {
-    match input.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
+fn number_of_bytes(given: Option<i64>, name: &str, max: i64) -> Result<Option<usize>, ApiError> {
+    match given {
+        None => Ok(None),
+        Some(n) => Some(n)
             .filter(|n| (1..=max).contains(n))
             .and_then(|n| usize::try_from(n).ok())
             .map(Some)
@@ -128,25 +111,22 @@ fn encrypt_with(
     })
 }
 
-/// Decrypts for `Decrypt` and `ReEncrypt`'s source with the key authorization found:
-/// (plaintext).
+/// Decrypts for `Decrypt` and `ReEncrypt`'s source with the key authorization found.
 fn decrypt_with(
     state: &State,
     record: &Record,
-    input: &Value,
-    source: &Source,
+    source: &Ciphertext<'_>,
     now: i64,
 ) -> Result<crypto::SecretBytes, ApiError> {
     let invalid = super::checks::invalid_ciphertext;
-    let ciphertext = super::blob(input, "CiphertextBlob")?
-        .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
-    let algorithm = text(input, source.algorithm).unwrap_or("SYMMETRIC_DEFAULT");
+    let ciphertext =
+        source.blob.ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
+    let algorithm = source.algorithm;
     usable(record, now)?;
     if algorithm == "SYMMETRIC_DEFAULT" {
-        let context = context_of(input, source.context)?;
-        let header = kblob::parse_header(&ciphertext).map_err(|_| invalid())?;
+        let header = kblob::parse_header(ciphertext).map_err(|_| invalid())?;
         let key = material(&state.root, record, header.version).map_err(|_| invalid())?;
-        return kblob::open(&key, &ciphertext, &context).map_err(|_| invalid());
+        return kblob::open(&key, ciphertext, &source.context).map_err(|_| invalid());
     }
     let alg = EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
         err("ValidationException", format!("EncryptionAlgorithm {algorithm} is not valid."))
@@ -160,27 +140,28 @@ fn decrypt_with(
         ));
     }
     let private = material(&state.root, record, 1)?;
-    asymmetric::decrypt(asym_spec(record)?, private.expose(), alg, &ciphertext)
+    asymmetric::decrypt(asym_spec(record)?, private.expose(), alg, ciphertext)
         .map_err(|_| invalid())
 }
 
 /// Runs a cryptographic operation, authorized (its keys are in `call.keys`).
 pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result<Value, ApiError> {
-    check_grant_tokens(&call.input)?;
-    let (state, input) = (ctx.state, &call.input);
+    let state = ctx.state;
     let operation = call.operation.name();
     let now = ctx.now();
-    match operation {
-        "GenerateRandom" => {
-            let n = number_of_bytes(input, "NumberOfBytes", 1024)?.unwrap_or(32);
+    let default = |alg: &Option<String>| alg.as_deref().unwrap_or("SYMMETRIC_DEFAULT").to_string();
+    match &call.input {
+        Input::GenerateRandom(i) => {
+            let n = number_of_bytes(i.number_of_bytes, "NumberOfBytes", 1024)?.unwrap_or(32);
             effect.param("numberOfBytes", json!(n));
             Ok(json!({ "Plaintext": b64().encode(random(n).expose()) }))
         }
-        "Encrypt" => {
-            let key_id = required(input, "KeyId")?;
-            let plaintext = super::blob(input, "Plaintext")?.unwrap_or_default();
-            let context = context_of(input, "EncryptionContext")?;
-            let algorithm = text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
+        Input::Encrypt(i) => {
+            let key_id = &i.key_id;
+            let plaintext = &i.plaintext.0;
+            let context = pairs(&i.encryption_context);
+            let algorithm = default(&i.encryption_algorithm);
+            let algorithm = algorithm.as_str();
             effect.param("keyId", json!(key_id));
             effect.param("encryptionAlgorithm", json!(algorithm));
             if !context.is_empty() {
@@ -191,48 +172,40 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             let (_, record) = call.key(0)?;
             usable(record, now)?;
-            let ciphertext = encrypt_with(state, record, algorithm, &context, &plaintext)?;
+            let ciphertext = encrypt_with(state, record, algorithm, &context, plaintext)?;
             Ok(json!({
                 "CiphertextBlob": b64().encode(ciphertext),
                 "KeyId": str_of(&record.body, "Arn"),
                 "EncryptionAlgorithm": algorithm,
             }))
         }
-        "Decrypt" => {
-            let ciphertext = super::blob(input, "CiphertextBlob")?
-                .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
-            let context = context_of(input, "EncryptionContext")?;
-            let algorithm = text(input, "EncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
+        Input::Decrypt(i) => {
+            let source = Ciphertext::of_decrypt(i);
+            let algorithm = source.algorithm;
             effect.param("encryptionAlgorithm", json!(algorithm));
-            if let Some(k) = text(input, "KeyId") {
+            if let Some(k) = &i.key_id {
                 effect.param("keyId", json!(k));
             }
-            if !context.is_empty() {
-                effect.param("encryptionContext", super::context_json(&context));
+            if !source.context.is_empty() {
+                effect.param("encryptionContext", super::context_json(&source.context));
             }
-            let _ = ciphertext;
             let (_, record) = call.key(0)?;
-            let plain = decrypt_with(state, record, input, &Source::DECRYPT, now)?;
+            let plain = decrypt_with(state, record, &source, now)?;
             Ok(json!({
                 "KeyId": str_of(&record.body, "Arn"),
                 "Plaintext": b64().encode(plain.expose()),
                 "EncryptionAlgorithm": algorithm,
             }))
         }
-        "ReEncrypt" => {
-            let ciphertext = super::blob(input, "CiphertextBlob")?
-                .ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
-            let source_context = context_of(input, "SourceEncryptionContext")?;
-            let dest_context = context_of(input, "DestinationEncryptionContext")?;
-            let source_alg =
-                text(input, "SourceEncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
-            let dest_alg =
-                text(input, "DestinationEncryptionAlgorithm").unwrap_or("SYMMETRIC_DEFAULT");
-            let dest_id = required(input, "DestinationKeyId")?;
-            effect.param("destinationKeyId", json!(dest_id));
-            let _ = (ciphertext, source_context);
+        Input::ReEncrypt(i) => {
+            let from = Ciphertext::of_re_encrypt(i);
+            let dest_context = pairs(&i.destination_encryption_context);
+            let source_alg = from.algorithm;
+            let dest_alg = default(&i.destination_encryption_algorithm);
+            let dest_alg = dest_alg.as_str();
+            effect.param("destinationKeyId", json!(i.destination_key_id));
             let (_, source) = call.key(0)?;
-            let plain = decrypt_with(state, source, input, &Source::RE_ENCRYPT, now)?;
+            let plain = decrypt_with(state, source, &from, now)?;
             let (_, dest) = call.key(1)?;
             usable(dest, now)?;
             let out = encrypt_with(state, dest, dest_alg, &dest_context, plain.expose())?;
@@ -244,10 +217,13 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
                 "DestinationEncryptionAlgorithm": dest_alg,
             }))
         }
-        "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
-            let key_id = required(input, "KeyId")?;
-            let context = context_of(input, "EncryptionContext")?;
-            let n = match (number_of_bytes(input, "NumberOfBytes", 1024)?, text(input, "KeySpec")) {
+        Input::GenerateDataKey(i) => {
+            let key_id = &i.key_id;
+            let context = pairs(&i.encryption_context);
+            let n = match (
+                number_of_bytes(i.number_of_bytes, "NumberOfBytes", 1024)?,
+                i.key_spec.as_deref(),
+            ) {
                 (Some(_), Some(_)) => {
                     return Err(err(
                         "ValidationException",
@@ -291,10 +267,10 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             Ok(out)
         }
-        "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" => {
-            let key_id = required(input, "KeyId")?;
-            let context = context_of(input, "EncryptionContext")?;
-            let pair_spec = required(input, "KeyPairSpec")?;
+        Input::GenerateDataKeyPair(i) => {
+            let key_id = &i.key_id;
+            let context = pairs(&i.encryption_context);
+            let pair_spec = i.key_pair_spec.as_str();
             let spec = AsymmetricSpec::parse(pair_spec).ok_or_else(|| {
                 err("ValidationException", format!("KeyPairSpec {pair_spec} is not valid."))
             })?;
@@ -325,11 +301,12 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             Ok(out)
         }
-        "Sign" | "Verify" => {
-            let key_id = required(input, "KeyId")?;
-            let message = super::blob(input, "Message")?.unwrap_or_default();
-            let algorithm = required(input, "SigningAlgorithm")?;
-            let kind = match text(input, "MessageType").unwrap_or("RAW") {
+        Input::SignVerify(i) => {
+            let key_id = &i.key_id;
+            let message = &i.message.0;
+            let algorithm = i.signing_algorithm.as_str();
+            let message_type = i.message_type.as_deref().unwrap_or("RAW");
+            let kind = match message_type {
                 "RAW" => MessageType::Raw,
                 "DIGEST" => MessageType::Digest,
                 other => {
@@ -341,7 +318,7 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             };
             effect.param("keyId", json!(key_id));
             effect.param("signingAlgorithm", json!(algorithm));
-            effect.param("messageType", json!(text(input, "MessageType").unwrap_or("RAW")));
+            effect.param("messageType", json!(message_type));
             if message.is_empty() || message.len() > 4096 {
                 return Err(err("ValidationException", "Message must be 1 to 4096 bytes."));
             }
@@ -360,7 +337,7 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             let spec = asym_spec(record)?;
             if operation == "Sign" {
                 let private = material(&state.root, record, 1)?;
-                let signature = asymmetric::sign(spec, private.expose(), alg, &message, kind)
+                let signature = asymmetric::sign(spec, private.expose(), alg, message, kind)
                     .map_err(|_| {
                         err(
                             "ValidationException",
@@ -371,21 +348,22 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
                     json!({ "KeyId": arn, "Signature": b64().encode(signature), "SigningAlgorithm": algorithm }),
                 );
             }
-            let signature = super::blob(input, "Signature")?
+            let signature = i
+                .signature
+                .as_ref()
                 .ok_or_else(|| err("ValidationException", "Signature is required."))?;
             let valid =
-                asymmetric::verify(spec, &public_key(record)?, alg, &message, kind, &signature)
+                asymmetric::verify(spec, &public_key(record)?, alg, message, kind, &signature.0)
                     .unwrap_or(false);
             if !valid {
                 return Err(err("KMSInvalidSignatureException", "The signature is not valid."));
             }
             Ok(json!({ "KeyId": arn, "SignatureValid": true, "SigningAlgorithm": algorithm }))
         }
-        _ => {
-            // GenerateMac / VerifyMac
-            let key_id = required(input, "KeyId")?;
-            let message = super::blob(input, "Message")?.unwrap_or_default();
-            let algorithm = required(input, "MacAlgorithm")?;
+        Input::Mac(i) => {
+            let key_id = &i.key_id;
+            let message = &i.message.0;
+            let algorithm = i.mac_algorithm.as_str();
             effect.param("keyId", json!(key_id));
             effect.param("macAlgorithm", json!(algorithm));
             if message.is_empty() || message.len() > 4096 {
@@ -408,18 +386,47 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             let key = material(&state.root, record, 1)?;
             if operation == "GenerateMac" {
-                let tag = mac::mac(spec, key.expose(), alg, &message)
+                let tag = mac::mac(spec, key.expose(), alg, message)
                     .map_err(|_| err("ValidationException", "The MAC cannot be computed."))?;
                 return Ok(
                     json!({ "Mac": b64().encode(tag), "MacAlgorithm": algorithm, "KeyId": arn }),
                 );
             }
-            let tag = super::blob(input, "Mac")?
-                .ok_or_else(|| err("ValidationException", "Mac is required."))?;
-            if !mac::verify(spec, key.expose(), alg, &message, &tag).unwrap_or(false) {
+            let tag =
+                i.mac.as_ref().ok_or_else(|| err("ValidationException", "Mac is required."))?;
+            if !mac::verify(spec, key.expose(), alg, message, &tag.0).unwrap_or(false) {
                 return Err(err("KMSInvalidMacException", "The MAC is not valid."));
             }
             Ok(json!({ "KeyId": arn, "MacValid": true, "MacAlgorithm": algorithm }))
+        }
+        _ => Err(ApiError::internal("not a cryptographic operation")),
+    }
+}
+
+/// A ciphertext to decrypt and how: `Decrypt`'s, or `ReEncrypt`'s source.
+pub(super) struct Ciphertext<'a> {
+    pub blob: Option<&'a [u8]>,
+    pub key_id: Option<&'a str>,
+    pub algorithm: &'a str,
+    pub context: Vec<(String, String)>,
+}
+
+impl<'a> Ciphertext<'a> {
+    pub(super) fn of_decrypt(i: &'a super::input::Decrypt) -> Ciphertext<'a> {
+        Ciphertext {
+            blob: i.ciphertext_blob.as_ref().map(|b| b.0.as_slice()),
+            key_id: i.key_id.as_deref(),
+            algorithm: i.encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
+            context: pairs(&i.encryption_context),
+        }
+    }
+
+    pub(super) fn of_re_encrypt(i: &'a super::input::ReEncrypt) -> Ciphertext<'a> {
+        Ciphertext {
+            blob: i.ciphertext_blob.as_ref().map(|b| b.0.as_slice()),
+            key_id: i.source_key_id.as_deref(),
+            algorithm: i.source_encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT"),
+            context: pairs(&i.source_encryption_context),
         }
     }
 }
@@ -442,8 +449,7 @@ fn set(body: &mut Value, key: &str, value: Value) {
 /// key: the new `body` is written by the caller.
 pub(crate) fn import(
     state: &State,
-    operation: &str,
-    input: &Value,
+    input: &Input,
     record: &Record,
     body: &mut Value,
     now: i64,
@@ -451,10 +457,10 @@ pub(crate) fn import(
 ) -> Result<Value, ApiError> {
     let arn = str_of(&record.body, "Arn");
     let key_state = str_of(&record.body, "KeyState");
-    match operation {
-        "GetParametersForImport" => {
-            let algorithm = required(input, "WrappingAlgorithm")?;
-            let spec_name = required(input, "WrappingKeySpec")?;
+    match input {
+        Input::GetParametersForImport(i) => {
+            let algorithm = i.wrapping_algorithm.as_str();
+            let spec_name = i.wrapping_key_spec.as_str();
             let alg = EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
                 err("UnsupportedOperationException", format!("WrappingAlgorithm {algorithm} is not supported (RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 are)."))
             })?;
@@ -490,11 +496,9 @@ pub(crate) fn import(
                 "ParametersValidTo": crate::support::time::epoch_seconds(valid_to),
             }))
         }
-        "ImportKeyMaterial" => {
-            let token = super::blob(input, "ImportToken")?
-                .ok_or_else(|| err("ValidationException", "ImportToken is required."))?;
-            let wrapped = super::blob(input, "EncryptedKeyMaterial")?
-                .ok_or_else(|| err("ValidationException", "EncryptedKeyMaterial is required."))?;
+        Input::ImportKeyMaterial(i) => {
+            let token = &i.import_token.0;
+            let wrapped = &i.encrypted_key_material.0;
             let params = record.body.get("Import").cloned().ok_or_else(|| {
                 err(
                     "InvalidImportTokenException",
@@ -502,7 +506,7 @@ pub(crate) fn import(
                 )
             })?;
             let expected = params.get("TokenSha256").and_then(Value::as_str).unwrap_or_default();
-            let presented = sigv4::encode::hex(&sigv4::key::sha256(&token));
+            let presented = sigv4::encode::hex(&sigv4::key::sha256(token));
             let matches: bool =
                 subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), expected.as_bytes()).into();
             if !matches {
@@ -529,7 +533,7 @@ pub(crate) fn import(
                 .root
                 .unwrap(&import_context(&arn), &sealed)
                 .map_err(|_| ApiError::internal("the wrapping key cannot be opened"))?;
-            let material_bytes = asymmetric::decrypt(spec, private.expose(), alg, &wrapped)
+            let material_bytes = asymmetric::decrypt(spec, private.expose(), alg, wrapped)
                 .map_err(|_| {
                     err(
                         "InvalidCiphertextException",
@@ -561,8 +565,8 @@ pub(crate) fn import(
                     ));
                 }
             }
-            let model = text(input, "ExpirationModel");
-            let valid_to = input.get("ValidTo").and_then(Value::as_f64);
+            let model = i.expiration_model.as_deref();
+            let valid_to = i.valid_to;
             let (model, valid_to_ms) = match (model, valid_to) {
                 (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), None) | (None, None) => {
                     ("KEY_MATERIAL_DOES_NOT_EXPIRE", None)

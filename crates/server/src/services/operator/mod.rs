@@ -55,20 +55,49 @@ operations! {
 /// The operator API (JSON 1.1, signing service `hermetic`).
 pub(crate) struct Operator;
 
-/// An operator call: the operation and its input.
+/// An operator call: the operation and its typed input.
 pub(crate) struct Call {
     operation: OperatorOperation,
-    input: Value,
+    input: Input,
 }
 
-impl Call {
-    fn field(&self, name: &str) -> Result<&str, ApiError> {
-        self.input.get(name).and_then(Value::as_str).ok_or_else(|| {
-            ApiError::sender(
-                400,
-                "ValidationException",
-                format!("`{name}` is required and must be a string"),
-            )
+/// One operator operation's input (the API is Hermetic's own: no AWS model).
+pub(crate) enum Input {
+    /// `CreateAccount`: a new account's name.
+    Create { name: String },
+    /// `ListAccounts`.
+    List,
+    /// `SuspendAccount` and `ReactivateAccount`: the account.
+    Status { id: String },
+}
+
+impl Input {
+    fn parse(operation: OperatorOperation, body: &Value) -> Result<Input, ApiError> {
+        let field = |name: &str| -> Result<String, ApiError> {
+            body.get(name).and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
+                ApiError::sender(
+                    400,
+                    "ValidationException",
+                    format!("`{name}` is required and must be a string"),
+                )
+            })
+        };
+        Ok(match operation {
+            OperatorOperation::CreateAccount => {
+                let name = field("AccountName")?;
+                if !valid_name(&name) {
+                    return Err(ApiError::sender(
+                        400,
+                        "ValidationException",
+                        "`AccountName` must be 1 to 50 lowercase letters, digits or hyphens",
+                    ));
+                }
+                Input::Create { name }
+            }
+            OperatorOperation::ListAccounts => Input::List,
+            OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
+                Input::Status { id: field("AccountId")? }
+            }
         })
     }
 }
@@ -91,7 +120,10 @@ impl Service for Operator {
                 format!("unknown operation `{name}`"),
             ))
         })?;
-        let input = req.json().map_err(|e| Unrouted::input(operation, e))?;
+        let input = req
+            .json()
+            .and_then(|body| Input::parse(operation, &body))
+            .map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input })
     }
 
@@ -101,21 +133,17 @@ impl Service for Operator {
 
     /// The account an operation acts on: its log gets the event even when the call is refused.
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
-        call.and_then(|c| c.input.get("AccountId"))
-            .and_then(Value::as_str)
-            .map(|id| vec![Named::Account(id.to_string())])
-            .unwrap_or_default()
+        match call.map(|c| &c.input) {
+            Some(Input::Status { id }) => vec![Named::Account(id.clone())],
+            _ => Vec::new(),
+        }
     }
 
     fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
-        Some(match call.operation {
-            OperatorOperation::CreateAccount => {
-                json!({ "accountName": call.input.get("AccountName") })
-            }
-            OperatorOperation::ListAccounts => json!({}),
-            OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
-                json!({ "accountId": call.input.get("AccountId") })
-            }
+        Some(match &call.input {
+            Input::Create { name } => json!({ "accountName": name }),
+            Input::List => json!({}),
+            Input::Status { id } => json!({ "accountId": id }),
         })
     }
 
@@ -146,16 +174,8 @@ impl Service for Operator {
     ) -> Result<Reply, ApiError> {
         let state = ctx.state;
         let now = ctx.now();
-        let output = match call.operation {
-            OperatorOperation::CreateAccount => {
-                let name = call.field("AccountName")?;
-                if !valid_name(name) {
-                    return Err(ApiError::sender(
-                        400,
-                        "ValidationException",
-                        "`AccountName` must be 1 to 50 lowercase letters, digits or hyphens",
-                    ));
-                }
+        let output = match &call.input {
+            Input::Create { name } => {
                 let mut tx = state.store.begin().map_err(store_error)?;
                 let id = new_account_id();
                 tx.create_account(&Account {
@@ -190,7 +210,7 @@ impl Service for Operator {
                 let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
                 json!({ "AccountId": id, "AccessKeyId": key_id, "SecretAccessKey": secret_text })
             }
-            OperatorOperation::ListAccounts => {
+            Input::List => {
                 let mut tx = state.store.read().map_err(store_error)?;
                 let page = tx.list_accounts(None, 1000).map_err(store_error)?;
                 let accounts: Vec<Value> = page
@@ -200,8 +220,8 @@ impl Service for Operator {
                     .collect();
                 json!({ "Accounts": accounts })
             }
-            OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
-                let id = call.field("AccountId")?.to_string();
+            Input::Status { id } => {
+                let id = id.clone();
                 let status = if call.operation == OperatorOperation::SuspendAccount {
                     AccountStatus::Suspended
                 } else {

@@ -5,25 +5,28 @@ pub(crate) mod sessions;
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{
-    operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
+    operations, Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
 use crate::pipeline::Reply;
-use crate::protocol::query::{param, response, xml_escape};
+use crate::protocol::input::{parse, Rules, Source};
+use crate::protocol::model::Api;
+use crate::protocol::query::{response, xml_escape};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The STS XML namespace.
 pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-/// Handles one read-only STS action for an authenticated caller; returns the XML body.
-/// `lookup_account` finds the account of an access key id (for `GetAccessKeyInfo`).
-pub fn handle(
+/// Answers `GetCallerIdentity` or `GetAccessKeyInfo` (of `key`) for an authenticated caller;
+/// returns the XML body. `lookup_account` finds the account of an access key id.
+fn identity(
     caller: &Caller,
-    params: &[(String, String)],
+    key: Option<&str>,
     request_id: &str,
     lookup_account: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, ApiError> {
-    match param(params, "Action") {
-        Some("GetCallerIdentity") => Ok(response(
+    match key {
+        None => Ok(response(
             "GetCallerIdentity",
             NAMESPACE,
             &format!(
@@ -34,9 +37,8 @@ pub fn handle(
             ),
             request_id,
         )),
-        Some("GetAccessKeyInfo") => {
+        Some(key) => {
             // AWS answers with the account of any well-formed key id; ours are AKIA/ASIA + 16.
-            let key = param(params, "AccessKeyId").unwrap_or_default();
             let well_formed = key.len() == 20
                 && (key.starts_with("AKIA") || key.starts_with("ASIA"))
                 && key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
@@ -55,16 +57,6 @@ pub fn handle(
                 request_id,
             ))
         }
-        Some(other) => Err(ApiError::sender(
-            400,
-            "InvalidAction",
-            format!("The action {other} is not valid for this web service."),
-        )),
-        None => Err(ApiError::sender(
-            400,
-            "MissingAction",
-            "The request must contain the parameter Action.",
-        )),
     }
 }
 
@@ -82,12 +74,101 @@ operations! {
 /// STS (query protocol).
 pub(crate) struct Sts;
 
-/// An STS call: the operation, its parameters and, for `AssumeRole`, what authorizing it
+/// An STS call: the operation, its typed input and, for `AssumeRole`, what authorizing it
 /// found.
 pub(crate) struct Call {
     operation: StsOperation,
-    params: Vec<(String, String)>,
+    input: Input,
     prepared: Option<sessions::Prepared>,
+}
+
+/// One STS operation's input.
+#[derive(Debug)]
+pub(crate) enum Input {
+    AssumeRole(AssumeRole),
+    DecodeAuthorizationMessage(DecodeAuthorizationMessage),
+    GetAccessKeyInfo(GetAccessKeyInfo),
+    GetCallerIdentity,
+    GetSessionToken(GetSessionToken),
+}
+
+/// `AssumeRole`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AssumeRole {
+    pub role_arn: String,
+    pub role_session_name: String,
+    #[serde(default)]
+    pub policy_arns: Vec<PolicyDescriptor>,
+    pub policy: Option<String>,
+    pub duration_seconds: Option<i64>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+    pub external_id: Option<String>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+    pub source_identity: Option<String>,
+}
+
+/// A managed session policy.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PolicyDescriptor {
+    pub arn: Option<String>,
+}
+
+/// A session tag.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// `DecodeAuthorizationMessage`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DecodeAuthorizationMessage {
+    pub encoded_message: String,
+}
+
+/// `GetAccessKeyInfo`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetAccessKeyInfo {
+    pub access_key_id: String,
+}
+
+/// `GetSessionToken`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetSessionToken {
+    pub duration_seconds: Option<i64>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+}
+
+impl Input {
+    fn parse(operation: StsOperation, params: &[(String, String)]) -> Result<Input, ApiError> {
+        let name = operation.name();
+        let source = Source::Query(params);
+        Ok(match operation {
+            StsOperation::AssumeRole => {
+                Input::AssumeRole(parse(Api::Sts, name, source, Rules::All)?)
+            }
+            StsOperation::DecodeAuthorizationMessage => {
+                Input::DecodeAuthorizationMessage(parse(Api::Sts, name, source, Rules::All)?)
+            }
+            StsOperation::GetAccessKeyInfo => {
+                Input::GetAccessKeyInfo(parse(Api::Sts, name, source, Rules::All)?)
+            }
+            StsOperation::GetCallerIdentity => Input::GetCallerIdentity,
+            StsOperation::GetSessionToken => {
+                Input::GetSessionToken(parse(Api::Sts, name, source, Rules::All)?)
+            }
+        })
+    }
 }
 
 impl Service for Sts {
@@ -113,7 +194,9 @@ impl Service for Sts {
                 )))
             }
         };
-        Ok(Call { operation, params: req.params.clone(), prepared: None })
+        let input =
+            Input::parse(operation, &req.params).map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input, prepared: None })
     }
 
     fn operation(call: &Call) -> StsOperation {
@@ -121,9 +204,8 @@ impl Service for Sts {
     }
 
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
-        match call {
-            Some(c) if c.operation == StsOperation::AssumeRole => param(&c.params, "RoleArn")
-                .and_then(sessions::role_of)
+        match call.map(|c| &c.input) {
+            Some(Input::AssumeRole(i)) => sessions::role_of(&i.role_arn)
                 .map(|(account, _)| vec![Named::Account(account.to_string())])
                 .unwrap_or_default(),
             _ => Vec::new(),
@@ -134,10 +216,12 @@ impl Service for Sts {
         match call.operation {
             StsOperation::AssumeRole => Some(match &call.prepared {
                 Some(p) => p.parameters.clone(),
-                None => json!({
-                    "roleArn": param(&call.params, "RoleArn"),
-                    "roleSessionName": param(&call.params, "RoleSessionName"),
-                }),
+                None => match &call.input {
+                    Input::AssumeRole(i) => {
+                        json!({ "roleArn": i.role_arn, "roleSessionName": i.role_session_name })
+                    }
+                    _ => json!({}),
+                },
             }),
             StsOperation::GetSessionToken => None,
             _ => Some(json!({})),
@@ -151,7 +235,10 @@ impl Service for Sts {
     ) -> Result<Authorization, ApiError> {
         Ok(match call.operation {
             StsOperation::AssumeRole => {
-                let (prepared, checks) = sessions::prepare_assume_role(ctx, &call.params)?;
+                let Input::AssumeRole(input) = &call.input else {
+                    return Err(ApiError::internal("the input is not AssumeRole's"));
+                };
+                let (prepared, checks) = sessions::prepare_assume_role(ctx, input)?;
                 call.prepared = Some(prepared);
                 Authorization::Checks(checks)
             }
@@ -173,16 +260,14 @@ impl Service for Sts {
         effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
         let id = &ctx.facts.request_id;
-        let body = match call.operation {
-            StsOperation::AssumeRole => match call.prepared {
+        let body = match &call.input {
+            Input::AssumeRole(_) => match call.prepared {
                 Some(prepared) => sessions::assume_role(ctx, prepared, effect)?,
                 None => return Err(ApiError::internal("the role was not prepared")),
             },
-            StsOperation::GetSessionToken => {
-                sessions::get_session_token(ctx, &call.params, effect)?
-            }
-            StsOperation::DecodeAuthorizationMessage => {
-                let encoded = crate::services::iam::required(&call.params, "EncodedMessage")?;
+            Input::GetSessionToken(input) => sessions::get_session_token(ctx, input, effect)?,
+            Input::DecodeAuthorizationMessage(input) => {
+                let encoded = input.encoded_message.as_str();
                 let decoded = crate::pipeline::authorize::decode_message(
                     ctx.state,
                     &ctx.caller.account,
@@ -195,12 +280,16 @@ impl Service for Sts {
                     id,
                 )
             }
-            StsOperation::GetCallerIdentity | StsOperation::GetAccessKeyInfo => {
+            Input::GetCallerIdentity | Input::GetAccessKeyInfo(_) => {
                 let lookup = |key: &str| -> Option<String> {
                     let mut tx = ctx.state.store.read().ok()?;
                     tx.get_access_key(key).ok().flatten().map(|k| k.account)
                 };
-                handle(ctx.caller, &call.params, id, &lookup)?
+                let key = match &call.input {
+                    Input::GetAccessKeyInfo(i) => Some(i.access_key_id.as_str()),
+                    _ => None,
+                };
+                identity(ctx.caller, key, id, &lookup)?
             }
         };
         Ok(Reply::xml(body))

@@ -2,6 +2,7 @@
 //! policies, session tags with transitive keys, external id, source identity, MFA) and
 //! `GetSessionToken` (MFA), and reading a session back when its credentials sign a request.
 
+use super::{AssumeRole, GetSessionToken};
 use crate::error::ApiError;
 use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, Session};
@@ -19,19 +20,6 @@ pub const MAX_POLICY_ARNS: usize = 10;
 
 fn validation(message: impl Into<String>) -> ApiError {
     ApiError::sender(400, "ValidationError", message)
-}
-
-/// `member.N` values of a list parameter, in order (`PolicyArns.member.N.arn` with `.arn`).
-fn list_param(params: &[(String, String)], prefix: &str, suffix: &str) -> Vec<String> {
-    let mut out: Vec<(usize, String)> = params
-        .iter()
-        .filter_map(|(k, v)| {
-            let n = k.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()?;
-            Some((n, v.clone()))
-        })
-        .collect();
-    out.sort_by_key(|(n, _)| *n);
-    out.into_iter().map(|(_, v)| v).collect()
 }
 
 fn check_session_text(value: &str, what: &str) -> Result<(), ApiError> {
@@ -83,11 +71,9 @@ pub(crate) fn session_of(body: &Value) -> Session {
 fn mfa_of(
     state: &State,
     caller: &Caller,
-    params: &[(String, String)],
+    (serial, code): (Option<&str>, Option<&str>),
     now_ms: i64,
 ) -> Result<Option<(String, u64)>, ApiError> {
-    let serial = query::param(params, "SerialNumber");
-    let code = query::param(params, "TokenCode");
     let Some(serial) = serial else {
         return match code {
             Some(_) => Err(validation("TokenCode requires SerialNumber")),
@@ -143,11 +129,11 @@ pub(crate) fn role_of(role_arn: &str) -> Option<(&str, &str)> {
 /// source identity).
 pub(crate) fn prepare_assume_role(
     ctx: &Ctx<'_>,
-    params: &[(String, String)],
+    input: &AssumeRole,
 ) -> Result<(Prepared, Vec<Check>), ApiError> {
     let (state, caller) = (ctx.state, ctx.caller);
-    let role_arn = crate::services::iam::required(params, "RoleArn")?;
-    let session_name = crate::services::iam::required(params, "RoleSessionName")?;
+    let role_arn = input.role_arn.as_str();
+    let session_name = input.role_session_name.as_str();
     check_session_text(session_name, "RoleSessionName")?;
     let denied = || {
         ApiError::sender(
@@ -171,8 +157,8 @@ pub(crate) fn prepare_assume_role(
     // A chained session (a role session assuming a role) lasts at most an hour.
     let ceiling =
         if caller.session.as_ref().is_some_and(|s| s.role.is_some()) { 3600 } else { max };
-    let duration = match query::param(params, "DurationSeconds") {
-        Some(d) => d.parse::<i64>().ok().filter(|d| (900..=ceiling).contains(d)).ok_or_else(|| {
+    let duration = match input.duration_seconds {
+        Some(d) => Some(d).filter(|d| (900..=ceiling).contains(d)).ok_or_else(|| {
             validation(format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({ceiling})."))
         })?,
         None => 3600.min(ceiling),
@@ -180,7 +166,7 @@ pub(crate) fn prepare_assume_role(
 
     // Session policies: an inline one and up to ten managed ones, packed into the session.
     let mut session_policies: Vec<(String, String)> = Vec::new();
-    if let Some(p) = query::param(params, "Policy") {
+    if let Some(p) = input.policy.as_deref() {
         let findings = policy::validate::validate(p, policy::validate::PolicyKind::Identity);
         if let Some(err) = findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
         {
@@ -195,7 +181,7 @@ pub(crate) fn prepare_assume_role(
         }
         session_policies.push(("session policy".into(), p.to_string()));
     }
-    let policy_arns = list_param(params, "PolicyArns.member.", ".arn");
+    let policy_arns: Vec<String> = input.policy_arns.iter().filter_map(|p| p.arn.clone()).collect();
     if policy_arns.len() > MAX_POLICY_ARNS {
         return Err(validation(format!("at most {MAX_POLICY_ARNS} PolicyArns are allowed")));
     }
@@ -211,7 +197,8 @@ pub(crate) fn prepare_assume_role(
     }
 
     // Session tags: the request's, plus the caller's transitive ones, which cannot be replaced.
-    let request_tags = crate::services::iam::tags::request_tags(params)?;
+    let request_tags: Vec<(String, String)> =
+        input.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
     if request_tags.len() > MAX_SESSION_TAGS {
         return Err(validation(format!("at most {MAX_SESSION_TAGS} session tags are allowed")));
     }
@@ -226,7 +213,7 @@ pub(crate) fn prepare_assume_role(
         }
         seen.push(k.to_lowercase());
     }
-    let transitive_request = list_param(params, "TransitiveTagKeys.member.", "");
+    let transitive_request = input.transitive_tag_keys.clone();
     for key in &transitive_request {
         if !seen.contains(&key.to_lowercase()) {
             return Err(ApiError::sender(
@@ -255,7 +242,7 @@ pub(crate) fn prepare_assume_role(
     }
 
     // Source identity: set once, carried through every chained session.
-    let requested_source = query::param(params, "SourceIdentity");
+    let requested_source = input.source_identity.as_deref();
     if let Some(si) = requested_source {
         check_session_text(si, "SourceIdentity")?;
         if si.to_ascii_lowercase().starts_with("aws:") {
@@ -274,9 +261,14 @@ pub(crate) fn prepare_assume_role(
     }
     let source_identity = inherited_source.or(requested_source.map(str::to_string));
 
-    let mfa = mfa_of(state, caller, params, ctx.now())?;
+    let mfa = mfa_of(
+        state,
+        caller,
+        (input.serial_number.as_deref(), input.token_code.as_deref()),
+        ctx.now(),
+    )?;
     let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
-    if let Some(e) = query::param(params, "ExternalId") {
+    if let Some(e) = input.external_id.as_deref() {
         if !(2..=1224).contains(&e.len()) {
             return Err(validation("ExternalId must be 2 to 1224 characters"));
         }
@@ -519,7 +511,7 @@ fn issue_session<'s>(
 /// MFA-authenticated when `SerialNumber` and `TokenCode` are given.
 pub(crate) fn get_session_token<'s>(
     ctx: &Ctx<'s>,
-    params: &[(String, String)],
+    input: &GetSessionToken,
     effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
     let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
@@ -532,15 +524,18 @@ pub(crate) fn get_session_token<'s>(
     }
     let is_root = caller.arn.ends_with(":root");
     let max = if is_root { 3600 } else { 129_600 };
-    let duration = match query::param(params, "DurationSeconds") {
-        Some(d) => {
-            d.parse::<i64>().ok().filter(|d| (900..=max).contains(d)).ok_or_else(|| {
-                validation(format!("DurationSeconds must be between 900 and {max}"))
-            })?
-        }
+    let duration = match input.duration_seconds {
+        Some(d) => Some(d)
+            .filter(|d| (900..=max).contains(d))
+            .ok_or_else(|| validation(format!("DurationSeconds must be between 900 and {max}")))?,
         None => 43_200.min(max),
     };
-    let mfa = mfa_of(state, caller, params, facts.time_ms)?;
+    let mfa = mfa_of(
+        state,
+        caller,
+        (input.serial_number.as_deref(), input.token_code.as_deref()),
+        facts.time_ms,
+    )?;
     // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
     let (mut tx, issued) = issue_session(
         state,
