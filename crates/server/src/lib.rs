@@ -6,6 +6,7 @@
 //! - [`pipeline`]: the one path every request takes.
 //! - [`protocol`]: the wire formats.
 //! - [`services`]: one folder per service.
+//! - `records`: the stored records' types.
 //! - [`support`]: ids, the store thread pool.
 //! - [`testing`]: the server in-process, for tests.
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod listener;
 pub mod pipeline;
 pub mod protocol;
+pub(crate) mod records;
 pub mod services;
 pub mod support;
 pub mod testing;

@@ -8,6 +8,8 @@ use super::service::{
 };
 use super::{Reply, State};
 use crate::error::ApiError;
+use crate::records::s3::BucketName;
+use crate::records::Stored;
 use audit::event::EventRecord;
 
 /// Events waiting for the group commit: (account, event).
@@ -124,14 +126,8 @@ fn owners(state: &State, named: &[Named]) -> Result<Vec<String>, ApiError> {
                 }
             }
             Named::Bucket(bucket) => {
-                if let Some(index) = tx
-                    .get_record(OPERATOR_ACCOUNT, "s3_bucket_name", bucket)
-                    .map_err(unavailable)?
-                {
-                    if let Some(owner) = index.body.get("Account").and_then(|v| v.as_str()) {
-                        out.push(owner.to_string());
-                    }
-                }
+                let index = Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, bucket)?;
+                out.extend(index.map(|i| i.body.account));
             }
         }
     }

@@ -4,16 +4,19 @@
 //! (`*`) without a condition that fixes the caller or its network to known values.
 
 use super::router::S3Operation;
+use super::Bucket;
 use super::{empty, s3err, xml, xml_reply, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
-use serde_json::{json, Value};
-use store::{PutMode, Record};
+use crate::records::s3::{AccountConfig, PublicAccessBlock};
+use crate::records::Stored;
+use serde_json::Value;
+use store::PutMode;
 
-const FIELDS: [&str; 4] =
-    ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+/// The key of an account's own settings.
+const ACCOUNT_KEY: &str = "publicAccessBlock";
 const CONTROL_NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
 
 /// The S3 Control path of the account-level settings.
@@ -89,55 +92,39 @@ pub fn is_public(policy_text: &str) -> bool {
     })
 }
 
-fn settings_of(body: &Value, field: &str) -> Option<[bool; 4]> {
-    let config = body.get(field)?;
-    let mut out = [false; 4];
-    for (slot, name) in out.iter_mut().zip(FIELDS) {
-        *slot = config.get(name).and_then(Value::as_bool).unwrap_or(false);
-    }
-    Some(out)
-}
-
-fn account_settings(state: &State, account: &str) -> Result<Option<[bool; 4]>, ApiError> {
+fn account_settings(state: &State, account: &str) -> Result<Option<PublicAccessBlock>, ApiError> {
     let mut tx = state.store.read()?;
-    Ok(tx
-        .get_record(account, "s3_account_config", "publicAccessBlock")?
-        .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
+    Ok(Stored::<AccountConfig>::get(tx.as_mut(), account, ACCOUNT_KEY)?
+        .map(|r| r.body.public_access_block))
 }
 
 /// The account's settings, held in `tx` against a concurrent change ([`account_config`]).
 fn held_account_settings(
     tx: &mut dyn store::Tx,
     account: &str,
-) -> Result<Option<[bool; 4]>, ApiError> {
-    Ok(tx
-        .get_record_for_share(account, "s3_account_config", "publicAccessBlock")?
-        .and_then(|r| settings_of(&r.body, "PublicAccessBlock")))
+) -> Result<Option<PublicAccessBlock>, ApiError> {
+    Ok(Stored::<AccountConfig>::get_for_share(tx, account, ACCOUNT_KEY)?
+        .map(|r| r.body.public_access_block))
 }
 
 /// The settings in force for a bucket: the account's and the bucket's, either one blocking.
-pub fn effective(state: &State, bucket: &Record) -> Result<[bool; 4], ApiError> {
+pub fn effective(state: &State, bucket: &Bucket) -> Result<PublicAccessBlock, ApiError> {
     Ok(combine(account_settings(state, &bucket.account)?, bucket))
 }
 
 /// The account's settings (if any) and the bucket's, either one blocking.
-fn combine(account: Option<[bool; 4]>, bucket: &Record) -> [bool; 4] {
-    let own = settings_of(&bucket.body, "PublicAccessBlock").unwrap_or([false; 4]);
-    let mut out = [false; 4];
-    for ((o, a), b) in out.iter_mut().zip(account.unwrap_or([false; 4])).zip(own) {
-        *o = a || b;
-    }
-    out
+fn combine(account: Option<PublicAccessBlock>, bucket: &Bucket) -> PublicAccessBlock {
+    account.unwrap_or_default().or(bucket.body.public_access_block.unwrap_or_default())
 }
 
 /// `RestrictPublicBuckets`: while a bucket's policy is public, only principals of the owner's
 /// account get access through it.
-pub fn restrict(state: &State, caller: &Caller, bucket: &Record) -> Result<(), ApiError> {
-    let Some(policy) = bucket.body.get("Policy").and_then(Value::as_str) else { return Ok(()) };
+pub fn restrict(state: &State, caller: &Caller, bucket: &Bucket) -> Result<(), ApiError> {
+    let Some(policy) = bucket.body.policy.as_deref() else { return Ok(()) };
     if caller.account == bucket.account || !is_public(policy) {
         return Ok(());
     }
-    if effective(state, bucket)?.get(3).copied().unwrap_or(false) {
+    if effective(state, bucket)?.restrict_public_buckets {
         return Err(s3err(403, "AccessDenied", "Access Denied: the bucket's policy is public and its RestrictPublicBuckets block public access setting is on"));
     }
     Ok(())
@@ -147,39 +134,42 @@ pub fn restrict(state: &State, caller: &Caller, bucket: &Record) -> Result<(), A
 /// whose snapshot the account's settings are read in too).
 pub fn check_policy(
     tx: &mut dyn store::Tx,
-    bucket: &Record,
+    bucket: &Bucket,
     policy_text: &str,
 ) -> Result<(), ApiError> {
     let settings = combine(held_account_settings(tx, &bucket.account)?, bucket);
-    if is_public(policy_text) && settings.get(2).copied().unwrap_or(false) {
+    if is_public(policy_text) && settings.block_public_policy {
         return Err(s3err(403, "AccessDenied", "Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting."));
     }
     Ok(())
 }
 
-fn parse_config(body: &[u8]) -> Result<Value, ApiError> {
+fn parse_config(body: &[u8]) -> Result<PublicAccessBlock, ApiError> {
     if xml::element(body, "PublicAccessBlockConfiguration").is_none() {
         return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
     }
-    let mut config = serde_json::Map::new();
-    for name in FIELDS {
-        let on = xml::element(body, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        config.insert(name.into(), json!(on));
-    }
-    Ok(Value::Object(config))
+    let on = |name: &str| {
+        xml::element(body, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    };
+    Ok(PublicAccessBlock {
+        block_public_acls: on("BlockPublicAcls"),
+        ignore_public_acls: on("IgnorePublicAcls"),
+        block_public_policy: on("BlockPublicPolicy"),
+        restrict_public_buckets: on("RestrictPublicBuckets"),
+    })
 }
 
-fn config_xml(settings: [bool; 4], ns: &str) -> String {
-    let fields: String =
-        FIELDS.iter().zip(settings).map(|(n, v)| format!("<{n}>{v}</{n}>")).collect();
+fn config_xml(settings: PublicAccessBlock, ns: &str) -> String {
+    let fields = [
+        ("BlockPublicAcls", settings.block_public_acls),
+        ("IgnorePublicAcls", settings.ignore_public_acls),
+        ("BlockPublicPolicy", settings.block_public_policy),
+        ("RestrictPublicBuckets", settings.restrict_public_buckets),
+    ];
+    let fields: String = fields.iter().map(|(n, v)| format!("<{n}>{v}</{n}>")).collect();
     format!(
         "<PublicAccessBlockConfiguration xmlns=\"{ns}\">{fields}</PublicAccessBlockConfiguration>"
     )
-}
-
-/// The default of new buckets, as AWS sets it: everything blocked.
-pub fn new_bucket_default() -> Value {
-    Value::Object(FIELDS.iter().map(|n| ((*n).to_string(), json!(true))).collect())
 }
 
 /// Bucket-level `Get/Put/DeletePublicAccessBlock` on the owner's bucket.
@@ -187,12 +177,12 @@ pub fn bucket_config<'s>(
     state: &'s State,
     operation: &str,
     req: &S3Request<'_>,
-    bucket: Record,
+    bucket: Bucket,
     now: i64,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     if operation == "GetPublicAccessBlock" {
-        let settings = settings_of(&bucket.body, "PublicAccessBlock").ok_or_else(|| {
+        let settings = bucket.body.public_access_block.ok_or_else(|| {
             s3err(
                 404,
                 "NoSuchPublicAccessBlockConfiguration",
@@ -207,16 +197,9 @@ pub fn bucket_config<'s>(
     // kept).
     let mut tx = state.store.begin()?;
     let mut bucket = super::lock_bucket(tx.as_mut(), &bucket)?;
-    let obj = bucket
-        .body
-        .as_object_mut()
-        .ok_or_else(|| ApiError::internal("a bucket record is malformed"))?;
-    match config {
-        Some(config) => obj.insert("PublicAccessBlock".into(), config),
-        None => obj.remove("PublicAccessBlock"),
-    };
+    bucket.body.public_access_block = config;
     bucket.updated_at_ms = now;
-    tx.put_record(&bucket, PutMode::Update)?;
+    bucket.put(tx.as_mut(), PutMode::Update)?;
     effect.tx = Some(tx);
     Ok(empty(if operation == "DeletePublicAccessBlock" { 204 } else { 200 }, Vec::new()))
 }
@@ -252,19 +235,13 @@ pub fn account_config<'s>(
     // policy commits before the block does (and the block then restricts it) or after (and is
     // refused), never beside it unchecked.
     let existing =
-        tx.get_record_for_update(&caller.account, "s3_account_config", "publicAccessBlock")?;
+        Stored::<AccountConfig>::get_for_update(tx.as_mut(), &caller.account, ACCOUNT_KEY)?;
     if op == S3Operation::PutAccountPublicAccessBlock {
-        let record = Record {
-            account: caller.account.clone(),
-            kind: "s3_account_config".into(),
-            key: "publicAccessBlock".into(),
-            format_version: 1,
-            body: json!({ "PublicAccessBlock": parse_config(&req.body)? }),
-            updated_at_ms: ctx.now(),
-        };
-        tx.put_record(&record, PutMode::Upsert)?;
+        let config = AccountConfig { public_access_block: parse_config(&req.body)? };
+        Stored::new(&caller.account, ACCOUNT_KEY, config, ctx.now())
+            .put(tx.as_mut(), PutMode::Upsert)?;
     } else if existing.is_some() {
-        tx.delete_record(&caller.account, "s3_account_config", "publicAccessBlock")?;
+        Stored::<AccountConfig>::delete(tx.as_mut(), &caller.account, ACCOUNT_KEY)?;
     }
     effect.tx = Some(tx);
     let status = if op == S3Operation::DeleteAccountPublicAccessBlock { 204 } else { 200 };

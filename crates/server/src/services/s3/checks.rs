@@ -5,11 +5,11 @@
 //! version actually read or written (`kms:ViaService`), and each key of a `DeleteObjects`.
 
 use super::router::{Level, S3Operation};
+use super::Bucket;
 use super::{objects, s3_check, s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
-use store::Record;
 
 /// The checks of one call, and the bucket it names as authorization read it (see the module's
 /// documentation).
@@ -17,7 +17,7 @@ pub(super) fn authorization(
     ctx: &Ctx<'_>,
     op: S3Operation,
     req: &S3Request<'_>,
-) -> Result<(Authorization, Option<Record>), ApiError> {
+) -> Result<(Authorization, Option<Bucket>), ApiError> {
     use S3Operation as Op;
     let caller = ctx.caller;
     let name = req.bucket.clone().unwrap_or_default();
@@ -131,7 +131,7 @@ fn version_check(
     ctx: &Ctx<'_>,
     action: &str,
     arn: &str,
-    bucket: Option<&Record>,
+    bucket: Option<&Bucket>,
     version: &str,
 ) -> Result<Check, ApiError> {
     s3_check(ctx, action, arn, bucket, vec![("s3:VersionId".into(), version.to_string())])

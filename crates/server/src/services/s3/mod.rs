@@ -22,9 +22,13 @@ use crate::pipeline::service::{
     Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
 use crate::pipeline::{Reply, State};
+use crate::records::s3::{
+    Bucket as BucketBody, BucketName, ObjectOwnership, PublicAccessBlock, Versioning,
+};
+use crate::records::{PutError, Stored};
 use router::S3Operation;
 use serde_json::{json, Value};
-use store::{PutMode, Record};
+use store::PutMode;
 
 /// The largest request body read whole (bucket configuration, small objects and parts); an
 /// object or part body above [`STREAM_ABOVE`] bytes streams instead.
@@ -75,17 +79,20 @@ impl S3Request<'_> {
     }
 }
 
+/// A bucket as stored.
+pub(crate) type Bucket = Stored<BucketBody>;
+
 /// The bucket's record, found through the global name index.
-pub(crate) fn bucket(state: &State, name: &str) -> Result<Record, ApiError> {
+pub(crate) fn bucket(state: &State, name: &str) -> Result<Bucket, ApiError> {
     let mut tx = state.store.read()?;
     let missing =
         || s3err(404, "NoSuchBucket", format!("The specified bucket does not exist: {name}"));
-    let index = tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", name)?.ok_or_else(missing)?;
-    let owner = index.body.get("Account").and_then(Value::as_str).unwrap_or_default().to_string();
-    tx.get_record(&owner, "s3_bucket", name)?.ok_or_else(missing)
+    let index =
+        Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, name)?.ok_or_else(missing)?;
+    Bucket::get(tx.as_mut(), &index.body.account, name)?.ok_or_else(missing)
 }
 
-fn bucket_gone(bucket: &Record) -> ApiError {
+fn bucket_gone(bucket: &Bucket) -> ApiError {
     s3err(404, "NoSuchBucket", format!("The specified bucket does not exist: {}", bucket.key))
 }
 
@@ -93,20 +100,18 @@ fn bucket_gone(bucket: &Record) -> ApiError {
 /// that locks or holds it: what changes the bucket's record (its configuration, DeleteBucket)
 /// works on its latest version and one at a time, and not beside an object write that
 /// [`hold_bucket`]s it. NoSuchBucket if it is gone.
-pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
-    tx.get_record_for_update(&bucket.account, "s3_bucket", &bucket.key)?
-        .ok_or_else(|| bucket_gone(bucket))
+pub(crate) fn lock_bucket(tx: &mut dyn store::Tx, bucket: &Bucket) -> Result<Bucket, ApiError> {
+    Bucket::get_for_update(tx, &bucket.account, &bucket.key)?.ok_or_else(|| bucket_gone(bucket))
 }
 
 /// Holds `bucket` until `tx` ends against [`lock_bucket`], for a write of its objects or
 /// uploads: such writes run side by side, but a DeleteBucket waits for them (and they for it,
 /// then find the bucket gone), and so does a configuration change. NoSuchBucket if the bucket
 /// the request found is gone (deleted, or deleted and made again); returns it as it is now.
-pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Record, ApiError> {
-    let now = tx
-        .get_record_for_share(&bucket.account, "s3_bucket", &bucket.key)?
+pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Bucket) -> Result<Bucket, ApiError> {
+    let now = Bucket::get_for_share(tx, &bucket.account, &bucket.key)?
         .ok_or_else(|| bucket_gone(bucket))?;
-    if now.body.get("CreatedMs") != bucket.body.get("CreatedMs") {
+    if now.body.created_ms != bucket.body.created_ms {
         return Err(bucket_gone(bucket));
     }
     Ok(now)
@@ -115,7 +120,7 @@ pub(crate) fn hold_bucket(tx: &mut dyn store::Tx, bucket: &Record) -> Result<Rec
 /// Refuses a write prepared under another versioning status than `held`'s (the bucket as
 /// [`hold_bucket`] found it): the status changed while the write's body was sealed. S3 answers
 /// a conflicting operation with OperationAborted, which the client may retry.
-pub(crate) fn same_versioning(held: &Record, bucket: &Record) -> Result<(), ApiError> {
+pub(crate) fn same_versioning(held: &Bucket, bucket: &Bucket) -> Result<(), ApiError> {
     if versions::status(held) != versions::status(bucket) {
         return Err(s3err(
             409,
@@ -145,7 +150,7 @@ pub(crate) fn s3_check(
     ctx: &Ctx<'_>,
     action: &str,
     resource: &str,
-    bucket: Option<&Record>,
+    bucket: Option<&Bucket>,
     mut context: Vec<(String, String)>,
 ) -> Result<Check, ApiError> {
     let facts = ctx.facts;
@@ -165,8 +170,7 @@ pub(crate) fn s3_check(
     if let Some(o) = &owner {
         context.push(("s3:ResourceAccount".into(), o.clone()));
     }
-    let policy =
-        bucket.and_then(|b| b.body.get("Policy")).and_then(Value::as_str).map(str::to_string);
+    let policy = bucket.and_then(|b| b.body.policy.clone());
     Ok(Check { owner, resource_policy: policy, context, ..Check::new(action, resource) })
 }
 
@@ -176,7 +180,7 @@ pub(crate) fn check_now(
     ctx: &Ctx<'_>,
     action: &str,
     resource: &str,
-    bucket: Option<&Record>,
+    bucket: Option<&Bucket>,
     context: Vec<(String, String)>,
 ) -> Result<(), ApiError> {
     ctx.authorize(&s3_check(ctx, action, resource, bucket, context)?)
@@ -198,7 +202,7 @@ pub(crate) struct Call {
     /// A large PutObject or UploadPart body, not read yet.
     pub stream: Option<crate::protocol::payload::PayloadReader>,
     /// The bucket's record, as authorization read it.
-    pub found: Option<Record>,
+    pub found: Option<Bucket>,
 }
 
 impl Call {
@@ -408,7 +412,7 @@ fn run<'s>(
     ctx: &Ctx<'s>,
     op: S3Operation,
     req: &S3Request<'_>,
-    found: Option<Record>,
+    found: Option<Bucket>,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
@@ -419,17 +423,14 @@ fn run<'s>(
     }
     if op == S3Operation::ListBuckets {
         let mut tx = state.store.read()?;
-        let buckets =
-            crate::support::records::list(tx.as_mut(), &caller.account, "s3_bucket", "", 100_000)?;
+        let buckets = Bucket::list(tx.as_mut(), &caller.account, "", 100_000)?;
         let items: String = buckets
             .iter()
             .map(|b| {
                 format!(
                     "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
                     xml::escape(&b.key),
-                    crate::support::time::iso8601(
-                        b.body.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0)
-                    )
+                    crate::support::time::iso8601(b.body.created_ms)
                 )
             })
             .collect();
@@ -447,56 +448,44 @@ fn run<'s>(
         };
         let _ = bucket_arn;
         let mut tx = state.store.begin()?;
-        if let Some(existing) = tx.get_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name)? {
-            let owner = existing.body.get("Account").and_then(Value::as_str).unwrap_or_default();
-            return Err(if owner == caller.account {
+        if let Some(existing) = Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, &name)? {
+            return Err(if existing.body.account == caller.account {
                 s3err(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
             } else {
                 s3err(409, "BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
             });
         }
-        let index = Record {
-            account: OPERATOR_ACCOUNT.into(),
-            kind: "s3_bucket_name".into(),
-            key: name.clone(),
-            format_version: 1,
-            body: json!({ "Account": caller.account }),
-            updated_at_ms: now,
+        let index = BucketName { account: caller.account.clone() };
+        Stored::new(OPERATOR_ACCOUNT, &name, index, now)
+            .put(tx.as_mut(), PutMode::Create)
+            .map_err(|e| match e {
+                PutError::Store(store::StoreError::AlreadyExists) => {
+                    s3err(409, "BucketAlreadyExists", "The requested bucket name is not available.")
+                }
+                other => ApiError::from(other),
+            })?;
+        let body = BucketBody {
+            name: name.clone(),
+            region,
+            created_ms: now,
+            object_ownership: ObjectOwnership::BucketOwnerEnforced,
+            // Everything blocked, as AWS sets new buckets.
+            public_access_block: Some(PublicAccessBlock::ALL),
+            policy: None,
+            kms_key_id: None,
+            versioning: None,
         };
-        tx.put_record(&index, PutMode::Create).map_err(|e| match e {
-            store::StoreError::AlreadyExists => {
-                s3err(409, "BucketAlreadyExists", "The requested bucket name is not available.")
-            }
-            other => ApiError::from(other),
-        })?;
-        let record = Record {
-            account: caller.account.clone(),
-            kind: "s3_bucket".into(),
-            key: name.clone(),
-            format_version: 1,
-            body: json!({
-                "Name": name, "Region": region, "CreatedMs": now,
-                "ObjectOwnership": "BucketOwnerEnforced", "PublicAccessBlock": bpa::new_bucket_default(),
-            }),
-            updated_at_ms: now,
-        };
-        tx.put_record(&record, PutMode::Create)?;
+        Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
         return Ok(empty(200, vec![("location".into(), format!("/{name}"))]));
     }
     let bucket = found.ok_or_else(|| ApiError::internal("the bucket was not authorized"))?;
     match operation {
         "HeadBucket" => {
-            let region = bucket
-                .body
-                .get("Region")
-                .and_then(Value::as_str)
-                .unwrap_or("us-east-1")
-                .to_string();
-            Ok(empty(200, vec![("x-amz-bucket-region".into(), region)]))
+            Ok(empty(200, vec![("x-amz-bucket-region".into(), bucket.body.region.clone())]))
         }
         "GetBucketLocation" => {
-            let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
+            let region = bucket.body.region.as_str();
             let region = if region == "us-east-1" { "" } else { region };
             Ok(xml_reply(
                 200,
@@ -566,8 +555,8 @@ fn run<'s>(
                     "The bucket you tried to delete is not empty",
                 ));
             }
-            tx.delete_record(&bucket.account, "s3_bucket", &name)?;
-            tx.delete_record(OPERATOR_ACCOUNT, "s3_bucket_name", &name)?;
+            Bucket::delete(tx.as_mut(), &bucket.account, &name)?;
+            Stored::<BucketName>::delete(tx.as_mut(), OPERATOR_ACCOUNT, &name)?;
             effect.tx = Some(tx);
             Ok(empty(204, Vec::new()))
         }
@@ -618,7 +607,7 @@ fn run<'s>(
 /// ACLs are disabled on every bucket (Object Ownership `BucketOwnerEnforced`, as for new AWS
 /// buckets): ACLs read as the owner's full control, and only ACLs that say as much are accepted.
 /// The owner cannot turn ACLs on (a difference from AWS, where it may).
-fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Record) -> Result<Reply, ApiError> {
+fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Bucket) -> Result<Reply, ApiError> {
     match operation {
         "GetBucketAcl" | "GetObjectAcl" => Ok(xml_reply(200, owner_acl(&bucket.account))),
         "PutBucketAcl" | "PutObjectAcl" => {
@@ -691,12 +680,12 @@ fn bucket_config<'s>(
     state: &'s State,
     operation: &str,
     req: &S3Request<'_>,
-    mut bucket: Record,
+    mut bucket: Bucket,
     now: i64,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     match operation {
-        "GetBucketPolicy" => match bucket.body.get("Policy").and_then(Value::as_str) {
+        "GetBucketPolicy" => match bucket.body.policy.as_deref() {
             Some(p) => Ok(Reply {
                 status: 200,
                 raw: Some(p.as_bytes().to_vec()),
@@ -706,7 +695,7 @@ fn bucket_config<'s>(
             None => Err(s3err(404, "NoSuchBucketPolicy", "The bucket policy does not exist")),
         },
         "GetBucketEncryption" => {
-            let key = bucket.body.get("KmsKeyId").and_then(Value::as_str);
+            let key = bucket.body.kms_key_id.as_deref();
             let key_xml = key
                 .map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", xml::escape(k)))
                 .unwrap_or_default();
@@ -723,10 +712,7 @@ fn bucket_config<'s>(
             if operation == "PutBucketPolicy" {
                 bpa::check_policy(tx.as_mut(), &bucket, &String::from_utf8_lossy(&req.body))?;
             }
-            let obj = bucket
-                .body
-                .as_object_mut()
-                .ok_or_else(|| ApiError::internal("a bucket record is malformed"))?;
+            let body = &mut bucket.body;
             match operation {
                 "PutBucketPolicy" => {
                     let text = String::from_utf8(req.body.clone()).map_err(|_| {
@@ -746,21 +732,24 @@ fn bucket_config<'s>(
                             "Bucket policies are at most 20 KB.",
                         ));
                     }
-                    obj.insert("Policy".into(), json!(text));
+                    body.policy = Some(text);
                 }
                 "DeleteBucketPolicy" => {
-                    obj.remove("Policy");
+                    body.policy = None;
                 }
                 "PutBucketVersioning" => {
-                    let status = xml::element(&req.body, "Status").unwrap_or_default();
-                    if status != "Enabled" && status != "Suspended" {
-                        return Err(s3err(
-                            400,
-                            "MalformedXML",
-                            "Versioning Status must be Enabled or Suspended",
-                        ));
-                    }
-                    obj.insert("Versioning".into(), json!(status));
+                    let status = match xml::element(&req.body, "Status").as_deref() {
+                        Some("Enabled") => Versioning::Enabled,
+                        Some("Suspended") => Versioning::Suspended,
+                        _ => {
+                            return Err(s3err(
+                                400,
+                                "MalformedXML",
+                                "Versioning Status must be Enabled or Suspended",
+                            ))
+                        }
+                    };
+                    body.versioning = Some(status);
                 }
                 "PutBucketEncryption" => {
                     let algorithm = xml::element(&req.body, "SSEAlgorithm").unwrap_or_default();
@@ -774,19 +763,15 @@ fn bucket_config<'s>(
                             "SSEAlgorithm must be AES256 or aws:kms",
                         ));
                     }
-                    match xml::element(&req.body, "KMSMasterKeyID")
-                        .filter(|k| !k.is_empty() && algorithm != "AES256")
-                    {
-                        Some(k) => obj.insert("KmsKeyId".into(), json!(k)),
-                        None => obj.remove("KmsKeyId"),
-                    };
+                    body.kms_key_id = xml::element(&req.body, "KMSMasterKeyID")
+                        .filter(|k| !k.is_empty() && algorithm != "AES256");
                 }
                 _ => {
-                    obj.remove("KmsKeyId");
+                    body.kms_key_id = None;
                 }
             }
             bucket.updated_at_ms = now;
-            tx.put_record(&bucket, PutMode::Update)?;
+            bucket.put(tx.as_mut(), PutMode::Update)?;
             effect.tx = Some(tx);
             Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
         }

@@ -4,7 +4,7 @@
 
 use super::router::S3Operation;
 use super::sse::{self, COPY_SOURCE, CUSTOMER};
-use super::{empty, s3err, xml, xml_reply, S3Request};
+use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect, Operation};
@@ -82,7 +82,7 @@ impl Drop for BlobWriter {
 
 /// A write transaction on `bucket`'s objects or uploads, holding the bucket
 /// ([`super::hold_bucket`]).
-fn begin_write<'s>(state: &'s State, bucket: &Record) -> Result<Box<dyn store::Tx + 's>, ApiError> {
+fn begin_write<'s>(state: &'s State, bucket: &Bucket) -> Result<Box<dyn store::Tx + 's>, ApiError> {
     let mut tx = state.store.begin()?;
     super::hold_bucket(tx.as_mut(), bucket)?;
     Ok(tx)
@@ -93,7 +93,7 @@ fn begin_write<'s>(state: &'s State, bucket: &Record) -> Result<Box<dyn store::T
 /// ([`super::same_versioning`]).
 fn begin_versioned_write<'s>(
     state: &'s State,
-    bucket: &Record,
+    bucket: &Bucket,
 ) -> Result<Box<dyn store::Tx + 's>, ApiError> {
     let mut tx = state.store.begin()?;
     let held = super::hold_bucket(tx.as_mut(), bucket)?;
@@ -239,7 +239,7 @@ fn metadata_headers(body: &Value) -> Vec<(String, String)> {
 /// `s3:ExistingObjectTag/*` of an object, if it exists (empty otherwise).
 pub(super) fn existing_tags(
     state: &State,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
     Ok(object(state, bucket, key)?
@@ -258,7 +258,7 @@ pub(super) fn existing_tags(
 }
 
 /// The object's record, if it exists.
-fn object(state: &State, bucket: &Record, key: &str) -> Result<Option<Record>, ApiError> {
+fn object(state: &State, bucket: &Bucket, key: &str) -> Result<Option<Record>, ApiError> {
     let mut tx = state.store.read()?;
     tx.get_record(&bucket.account, "s3_object", &format!("{}/{key}", bucket.key))
         .map_err(ApiError::from)
@@ -621,7 +621,7 @@ pub(crate) fn handle<'s>(
     ctx: &Ctx<'s>,
     op: S3Operation,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
@@ -846,7 +846,7 @@ pub(crate) fn handle<'s>(
 fn put<'s>(
     ctx: &Ctx<'s>,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
@@ -899,7 +899,7 @@ fn put<'s>(
 fn replaced_blobs(
     state: &State,
     tx: &mut dyn store::Tx,
-    bucket: &Record,
+    bucket: &Bucket,
     record_key: &str,
 ) -> Result<Vec<PathBuf>, ApiError> {
     if super::versions::status(bucket).is_some() {
@@ -914,7 +914,7 @@ fn replaced_blobs(
 /// commit failed).
 fn commit_object<'s>(
     state: &'s State,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     body: Value,
     facts: &RequestFacts,
@@ -945,7 +945,7 @@ fn commit_object<'s>(
 /// too, and not a delete marker), else the current object.
 fn read_target(
     ctx: &Ctx<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     version_id: Option<&str>,
 ) -> Result<Record, ApiError> {
@@ -983,7 +983,7 @@ fn copy_size_allowed(size: u64) -> Result<(), ApiError> {
 
 /// A copy's source, read with the caller's permissions, and its opened data key.
 struct CopySource {
-    bucket: Record,
+    bucket: Bucket,
     record: Record,
     data_key: crypto::SecretBytes,
 }
@@ -1004,7 +1004,7 @@ impl CopySource {
 /// the source bucket (`NoSuchBucket` if it does not exist), the object's ARN and version, and
 /// the object as it is now, if it exists (authorization reads it for the copied tags).
 pub(super) struct SourceRef {
-    pub bucket: Record,
+    pub bucket: Bucket,
     pub key: String,
     pub arn: String,
     pub version_id: Option<String>,
@@ -1135,7 +1135,7 @@ pub(super) fn put_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, 
 fn copy<'s>(
     ctx: &Ctx<'s>,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
@@ -1188,7 +1188,7 @@ fn copy<'s>(
 fn delete_version(
     state: &State,
     tx: &mut dyn store::Tx,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     version_id: &str,
     facts: &RequestFacts,
@@ -1226,7 +1226,7 @@ fn delete_version(
 fn delete_objects<'s>(
     ctx: &Ctx<'s>,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
@@ -1368,7 +1368,7 @@ fn list(
     ctx: &Ctx<'_>,
     operation: &str,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
 ) -> Result<Reply, ApiError> {
     let state = ctx.state;
     let name = &bucket.key;
@@ -1501,7 +1501,7 @@ pub(crate) fn multipart<'s>(
     ctx: &Ctx<'s>,
     operation: &str,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {

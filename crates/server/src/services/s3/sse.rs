@@ -9,6 +9,7 @@
 //!   object's ARN as associated data. The server keeps neither the customer's key nor a hash of
 //!   it; the wrapping's tag is what tells a wrong key (403) from the right one.
 
+use super::Bucket;
 use super::{s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
@@ -17,7 +18,6 @@ use crate::pipeline::State;
 use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
-use store::Record;
 
 /// The SSE-C request headers for the object itself.
 pub const CUSTOMER: &str = "x-amz-server-side-encryption-customer-";
@@ -147,7 +147,7 @@ pub struct Sealing {
 pub fn new_key(
     ctx: &Ctx<'_>,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
 ) -> Result<Sealing, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
@@ -185,7 +185,7 @@ pub fn open_key(
     ctx: &Ctx<'_>,
     customer: Option<CustomerKey>,
     body: &Value,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
 ) -> Result<(crypto::SecretBytes, Vec<(String, String)>), ApiError> {
     let Some(wrapped) = body.get("CustomerWrappedKey").and_then(Value::as_str) else {
@@ -247,9 +247,8 @@ fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
 }
 
-fn via(bucket: &Record) -> String {
-    let region = bucket.body.get("Region").and_then(Value::as_str).unwrap_or("us-east-1");
-    format!("s3.{region}.amazonaws.com")
+fn via(bucket: &Bucket) -> String {
+    format!("s3.{}.amazonaws.com", bucket.body.region)
 }
 
 fn kms_context(bucket: &str, key: &str) -> Vec<(String, String)> {
@@ -274,16 +273,15 @@ fn kms_denied(mut e: ApiError) -> ApiError {
 fn kms_key(
     state: &State,
     req: &S3Request<'_>,
-    bucket: &Record,
+    bucket: &Bucket,
     facts: &RequestFacts,
 ) -> Result<String, ApiError> {
     if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
         return Ok(k.to_string());
     }
-    if let Some(k) = bucket.body.get("KmsKeyId").and_then(Value::as_str) {
-        return Ok(k.to_string());
+    if let Some(k) = &bucket.body.kms_key_id {
+        return Ok(k.clone());
     }
-    let region =
-        bucket.body.get("Region").and_then(Value::as_str).unwrap_or(&facts.region).to_string();
+    let region = bucket.body.region.clone();
     crate::services::kms::s3_default_key(state, &bucket.account, &region, facts.time_ms)
 }

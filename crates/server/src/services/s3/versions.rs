@@ -3,6 +3,7 @@
 //! version. Versions are records of kind `s3_version`, keyed so that a key's versions list
 //! newest first; the current version stays the `s3_object` record, as without versioning.
 
+use super::Bucket;
 use super::{xml, xml_reply};
 use crate::error::ApiError;
 use crate::pipeline::Reply;
@@ -14,12 +15,12 @@ use store::{PutMode, Record};
 const SEP: char = '\u{1}';
 
 /// The bucket's versioning status: `Enabled`, `Suspended`, or `None` if never enabled.
-pub fn status(bucket: &Record) -> Option<&str> {
-    bucket.body.get("Versioning").and_then(Value::as_str)
+pub fn status(bucket: &Bucket) -> Option<&str> {
+    bucket.body.versioning.map(crate::records::s3::Versioning::as_str)
 }
 
 /// A new version id for this write: a random one when enabled, `null` when suspended.
-pub fn new_id(bucket: &Record) -> Option<String> {
+pub fn new_id(bucket: &Bucket) -> Option<String> {
     match status(bucket) {
         Some("Enabled") => Some(
             sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()))
@@ -39,7 +40,7 @@ fn prefix(bucket: &str, key: &str) -> String {
 /// Every version of a key, newest first.
 pub fn of_key(
     tx: &mut dyn store::ReadTx,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
 ) -> Result<Vec<Record>, ApiError> {
     crate::support::records::list(
@@ -54,7 +55,7 @@ pub fn of_key(
 /// One version of a key.
 pub fn find(
     tx: &mut dyn store::ReadTx,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     version_id: &str,
 ) -> Result<Option<Record>, ApiError> {
@@ -70,7 +71,7 @@ pub fn find(
 /// keeps it, so that the new version does not drop the only record naming its data.
 pub fn record(
     tx: &mut dyn store::Tx,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     body: &Value,
     now: i64,
@@ -92,7 +93,7 @@ pub fn record(
 /// Adds a version record (see [`record`]).
 fn insert(
     tx: &mut dyn store::Tx,
-    bucket: &Record,
+    bucket: &Bucket,
     key: &str,
     body: &Value,
     now: i64,
@@ -134,7 +135,7 @@ fn insert(
 }
 
 /// Whether the bucket holds any version.
-pub fn any(tx: &mut dyn store::ReadTx, bucket: &Record) -> Result<bool, ApiError> {
+pub fn any(tx: &mut dyn store::ReadTx, bucket: &Bucket) -> Result<bool, ApiError> {
     Ok(!crate::support::records::list(
         tx,
         &bucket.account,
@@ -166,7 +167,7 @@ enum Entry<'r> {
 /// page names where the next one starts (`NextKeyMarker`, `NextVersionIdMarker`).
 pub fn list(
     tx: &mut dyn store::ReadTx,
-    bucket: &Record,
+    bucket: &Bucket,
     q: &Listing<'_>,
 ) -> Result<Reply, ApiError> {
     let all = crate::support::records::list(
