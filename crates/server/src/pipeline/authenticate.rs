@@ -69,20 +69,16 @@ pub(crate) fn authenticate(
             })?;
             let caller = match key.owner_kind.as_str() {
                 "user" => {
-                    let user = tx
-                        .get_record(&key.account, "user", &key.owner_key)
-                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
-                        .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
-                    let field = |k: &str| {
-                        user.body
-                            .get(k)
-                            .and_then(serde_json::Value::as_str)
-                            .unwrap_or_default()
-                            .to_string()
-                    };
+                    let user = crate::records::Stored::<crate::records::iam::User>::get(
+                        tx.as_mut(),
+                        &key.account,
+                        &key.owner_key,
+                    )
+                    .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                    .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
                     Caller {
-                        arn: field("Arn"),
-                        user_id: field("UserId"),
+                        arn: user.body.arn,
+                        user_id: user.body.user_id,
                         account: key.account.clone(),
                         session: None,
                     }

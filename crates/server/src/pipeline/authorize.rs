@@ -6,6 +6,8 @@ use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
 use crate::pipeline::service::Check;
 use crate::pipeline::State;
+use crate::records::iam::{Group, Role, User};
+use crate::records::Stored;
 use crate::services::iam;
 
 /// Condition keys a service adds to a check: single-valued and multivalued.
@@ -38,10 +40,14 @@ pub(crate) fn iam_tag_context(
         if let Some((kind, path_and_name)) = target {
             let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
             let mut tx = state.store.read()?;
-            if let Some(record) = tx.get_record(&caller.account, kind, name)? {
-                for (k, v) in crate::services::iam::tags::of(&record.body) {
-                    context.push((format!("aws:ResourceTag/{k}"), v));
+            let tags = match kind {
+                "user" => {
+                    Stored::<User>::get(tx.as_mut(), &caller.account, name)?.map(|u| u.body.tags)
                 }
+                _ => Stored::<Role>::get(tx.as_mut(), &caller.account, name)?.map(|r| r.body.tags),
+            };
+            for t in tags.unwrap_or_default() {
+                context.push((format!("aws:ResourceTag/{}", t.key), t.value));
             }
         }
     }
@@ -76,8 +82,21 @@ pub(crate) fn load_entity(
     kind: &str,
     name: &str,
 ) -> Result<Loaded, ApiError> {
-    let record = tx.get_record(account, kind, name)?;
-    let Some(record) = record else { return Ok(Loaded::default()) };
+    // The entity's boundary and tags; a group has neither.
+    let (boundary, tags) = match kind {
+        "user" => match Stored::<User>::get(tx, account, name)? {
+            Some(u) => (u.body.permissions_boundary_arn, u.body.tags),
+            None => return Ok(Loaded::default()),
+        },
+        "role" => match Stored::<Role>::get(tx, account, name)? {
+            Some(r) => (r.body.permissions_boundary_arn, r.body.tags),
+            None => return Ok(Loaded::default()),
+        },
+        _ => match Stored::<Group>::get(tx, account, name)? {
+            Some(_) => (None, Vec::new()),
+            None => return Ok(Loaded::default()),
+        },
+    };
     let identity = match kind {
         "user" => iam::user_policies(tx, account, name)?,
         "role" => crate::services::iam::roles::role_policies(tx, account, name)?,
@@ -92,14 +111,14 @@ pub(crate) fn load_entity(
             out
         }
     };
-    let boundary = match record.body.get("PermissionsBoundaryArn").and_then(|v| v.as_str()) {
-        Some(arn) => Some((
-            arn.to_string(),
-            crate::services::iam::managed::default_document(tx, account, arn)?,
-        )),
+    let boundary = match boundary {
+        Some(arn) => {
+            let document = crate::services::iam::managed::default_document(tx, account, &arn)?;
+            Some((arn, document))
+        }
         None => None,
     };
-    Ok(Loaded { identity, boundary, tags: crate::services::iam::tags::of(&record.body) })
+    Ok(Loaded { identity, boundary, tags: crate::services::iam::tags::as_pairs(&tags) })
 }
 
 fn iso(ms: i64) -> Option<String> {

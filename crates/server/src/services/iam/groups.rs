@@ -2,21 +2,22 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::{Group, User};
+use crate::records::{Body, Stored};
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
-use crate::services::iam::{check_name, create_entity, members, no_such, required};
-use serde_json::{json, Value};
+use crate::services::iam::{check_name, create, no_such, required, typed_members};
+use serde_json::json;
 use store::{PutMode, Record, Tx};
 
-pub(crate) fn group_xml(body: &Value) -> String {
-    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+pub(crate) fn group_xml(group: &Group) -> String {
     format!(
         "<Path>{}</Path><GroupName>{}</GroupName><GroupId>{}</GroupId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
-        f("Path"),
-        f("GroupName"),
-        f("GroupId"),
-        f("Arn"),
-        f("CreateDate")
+        xml_escape(&group.path),
+        xml_escape(&group.group_name),
+        xml_escape(&group.group_id),
+        xml_escape(&group.arn),
+        xml_escape(&group.create_date)
     )
 }
 
@@ -42,9 +43,9 @@ pub fn groups_of(
     keys_with_prefix(tx, account, "user_group", user)
 }
 
-fn get(tx: &mut dyn Tx, account: &str, kind: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, kind, name)?
-        .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))
+fn get<T: Body>(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Stored<T>, ApiError> {
+    Stored::<T>::get(tx, account, name)?
+        .ok_or_else(|| no_such(&format!("The {} with name {name} cannot be found.", T::KIND)))
 }
 
 fn membership(account: &str, kind: &str, key: String, now: i64) -> Record {
@@ -83,29 +84,25 @@ pub fn handle(
                     "AGPA{}",
                     crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
                 );
-                let body = json!({
-                    "GroupName": name, "GroupId": id, "Path": path,
-                    "Arn": format!("arn:aws:iam::{account}:group{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
-                });
-                let record = Record {
-                    account: account.into(),
-                    kind: "group".into(),
-                    key: name.into(),
-                    format_version: 1,
-                    body: body.clone(),
-                    updated_at_ms: now,
+                let group = Group {
+                    group_name: name.to_string(),
+                    group_id: id,
+                    path: path.to_string(),
+                    arn: format!("arn:aws:iam::{account}:group{path}{name}"),
+                    create_date: crate::support::time::iso8601(now),
                 };
-                create_entity(tx, &record, format!("Group with name {name} already exists."))?;
-                Some(format!("<Group>{}</Group>", group_xml(&body)))
+                let group = Stored::new(account, name, group, now);
+                create(tx, &group, format!("Group with name {name} already exists."))?;
+                Some(format!("<Group>{}</Group>", group_xml(&group.body)))
             }
             Op::GetGroup => {
                 let name = required(input, "GroupName")?;
-                let group = get(tx, account, "group", name)?;
+                let group = get::<Group>(tx, account, name)?;
                 let mut users = Vec::new();
                 for user in keys_with_prefix(tx, account, "group_member", name)? {
-                    users.extend(tx.get_record(account, "user", &user)?);
+                    users.extend(Stored::<User>::get(tx, account, &user)?);
                 }
-                let users = members(&users, crate::services::iam::user_xml);
+                let users = typed_members(&users, crate::services::iam::user_xml);
                 Some(format!(
                     "<Group>{}</Group>{}",
                     group_xml(&group.body),
@@ -113,12 +110,16 @@ pub fn handle(
                 ))
             }
             Op::ListGroups => {
-                let groups = crate::support::records::list(tx, account, "group", "", 100_000)?;
-                Some(crate::services::iam::paged(input, "Groups", members(&groups, group_xml))?)
+                let groups = Stored::<Group>::list(tx, account, "", 100_000)?;
+                Some(crate::services::iam::paged(
+                    input,
+                    "Groups",
+                    typed_members(&groups, group_xml),
+                )?)
             }
             Op::DeleteGroup => {
                 let name = required(input, "GroupName")?;
-                get(tx, account, "group", name)?;
+                get::<Group>(tx, account, name)?;
                 let has_members = !keys_with_prefix(tx, account, "group_member", name)?.is_empty();
                 let has_policies = !crate::services::iam::inline::list(
                     tx,
@@ -136,14 +137,14 @@ pub fn handle(
                         "Cannot delete entity, must remove users and policies from group first.",
                     ));
                 }
-                tx.delete_record(account, "group", name)?;
+                Stored::<Group>::delete(tx, account, name)?;
                 None
             }
             Op::AddUserToGroup | Op::RemoveUserFromGroup => {
                 let group = required(input, "GroupName")?;
                 let user = required(input, "UserName")?;
-                get(tx, account, "group", group)?;
-                get(tx, account, "user", user)?;
+                get::<Group>(tx, account, group)?;
+                get::<User>(tx, account, user)?;
                 if operation == Op::AddUserToGroup {
                     let groups = groups_of(tx, account, user)?;
                     if !groups.iter().any(|g| g == group)
@@ -181,10 +182,10 @@ pub fn handle(
             _ => {
                 // ListGroupsForUser
                 let user = required(input, "UserName")?;
-                get(tx, account, "user", user)?;
+                get::<User>(tx, account, user)?;
                 let mut members = Vec::new();
                 for group in groups_of(tx, account, user)? {
-                    if let Some(g) = tx.get_record(account, "group", &group)? {
+                    if let Some(g) = Stored::<Group>::get(tx, account, &group)? {
                         members.push(format!("<member>{}</member>", group_xml(&g.body)));
                     }
                 }

@@ -5,6 +5,8 @@
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::{Principal, Role, User};
+use crate::records::Stored;
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, create_entity, no_such, required};
@@ -149,8 +151,8 @@ pub fn default_document(
 }
 
 /// The `<PermissionsBoundary>` element of a user or role, empty when it has none.
-pub fn boundary_xml(body: &Value) -> String {
-    match body.get("PermissionsBoundaryArn").and_then(Value::as_str) {
+pub fn boundary_xml(arn: Option<&str>) -> String {
+    match arn {
         Some(arn) => format!(
             "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>{}</PermissionsBoundaryArn></PermissionsBoundary>",
             xml_escape(arn)
@@ -431,33 +433,25 @@ pub fn handle(
             | Op::DeleteUserPermissionsBoundary
             | Op::PutRolePermissionsBoundary
             | Op::DeleteRolePermissionsBoundary => {
-                let (kind, owner_param) = if action.contains("User") {
-                    ("user", "UserName")
+                if action.contains("User") {
+                    set_boundary::<User>(
+                        tx,
+                        account,
+                        required(input, "UserName")?,
+                        input,
+                        action,
+                        now,
+                    )?;
                 } else {
-                    ("role", "RoleName")
-                };
-                let owner = required(input, owner_param)?;
-                let mut record = tx.get_record(account, kind, owner)?.ok_or_else(|| {
-                    no_such(&format!("The {kind} with name {owner} cannot be found."))
-                })?;
-                let obj = record
-                    .body
-                    .as_object_mut()
-                    .ok_or_else(|| ApiError::unavailable("a stored record is malformed"))?;
-                if action.starts_with("Put") {
-                    let arn = required(input, "PermissionsBoundary")?;
-                    // The boundary must be a managed policy that exists.
-                    default_document(tx, account, arn).map_err(|_| {
-                        ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
-                    })?;
-                    obj.insert("PermissionsBoundaryArn".into(), Value::String(arn.to_string()));
-                } else if obj.remove("PermissionsBoundaryArn").is_none() {
-                    return Err(no_such(&format!(
-                        "The {kind} {owner} has no permissions boundary."
-                    )));
+                    set_boundary::<Role>(
+                        tx,
+                        account,
+                        required(input, "RoleName")?,
+                        input,
+                        action,
+                        now,
+                    )?;
                 }
-                record.updated_at_ms = now;
-                tx.put_record(&record, PutMode::Update)?;
                 None
             }
             _ => {
@@ -541,4 +535,31 @@ pub fn handle(
         })
     };
     run()
+}
+
+/// `Put`/`Delete` `User`/`Role` `PermissionsBoundary` on user or role `owner`.
+fn set_boundary<T: Principal>(
+    tx: &mut dyn Tx,
+    account: &str,
+    owner: &str,
+    input: &Input,
+    action: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let kind = T::KIND;
+    let mut entity = Stored::<T>::get(tx, account, owner)?
+        .ok_or_else(|| no_such(&format!("The {kind} with name {owner} cannot be found.")))?;
+    if action.starts_with("Put") {
+        let arn = required(input, "PermissionsBoundary")?;
+        // The boundary must be a managed policy that exists.
+        default_document(tx, account, arn).map_err(|_| {
+            ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
+        })?;
+        *entity.body.boundary_mut() = Some(arn.to_string());
+    } else if entity.body.boundary_mut().take().is_none() {
+        return Err(no_such(&format!("The {kind} {owner} has no permissions boundary.")));
+    }
+    entity.updated_at_ms = now;
+    entity.put(tx, PutMode::Update)?;
+    Ok(())
 }

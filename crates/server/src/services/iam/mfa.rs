@@ -158,8 +158,12 @@ pub fn devices_of(
         .collect())
 }
 
-fn user_exists(tx: &mut dyn store::ReadTx, account: &str, user: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "user", user)?
+fn user_exists(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    user: &str,
+) -> Result<crate::records::Stored<crate::records::iam::User>, ApiError> {
+    crate::records::Stored::<crate::records::iam::User>::get(tx, account, user)?
         .ok_or_else(|| no_such(&format!("The user with name {user} cannot be found.")))
 }
 

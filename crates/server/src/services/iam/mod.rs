@@ -22,6 +22,8 @@ use crate::pipeline::service::{
 };
 use crate::pipeline::Reply;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::User;
+use crate::records::{Body, PutError, Stored};
 use input::Input;
 
 use crypto::RootOfTrust;
@@ -61,6 +63,11 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
 
 /// `<member>` elements, one per record, rendered by `xml`.
 pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> Vec<String> {
+    records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+}
+
+/// `<member>` elements, one per typed record, rendered by `xml`.
+pub(crate) fn typed_members<T>(records: &[Stored<T>], xml: impl Fn(&T) -> String) -> Vec<String> {
     records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
 }
 
@@ -108,7 +115,22 @@ pub(crate) fn page_tail(start: usize, limit: usize, total: usize) -> String {
     }
 }
 
-/// Creates a new user, role, group or policy; one that exists already is IAM's
+/// Creates a new typed user, role or group; one that exists already is IAM's
+/// `EntityAlreadyExists` (409) with `exists_message`.
+pub(crate) fn create<T: Body>(
+    tx: &mut dyn Tx,
+    entity: &Stored<T>,
+    exists_message: String,
+) -> Result<(), ApiError> {
+    entity.put(tx, PutMode::Create).map_err(|e| match e {
+        PutError::Store(StoreError::AlreadyExists) => {
+            ApiError::sender(409, "EntityAlreadyExists", exists_message)
+        }
+        other => other.into(),
+    })
+}
+
+/// Creates a new policy or MFA device; one that exists already is IAM's
 /// `EntityAlreadyExists` (409) with `exists_message`.
 pub(crate) fn create_entity(
     tx: &mut dyn Tx,
@@ -215,11 +237,15 @@ pub(crate) fn action_and_resource(
     (format!("iam:{action}"), resource)
 }
 
-pub(crate) fn user_xml(body: &Value) -> String {
-    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+pub(crate) fn user_xml(user: &User) -> String {
     format!(
         "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>{}",
-        f("Path"), f("UserName"), f("UserId"), f("Arn"), f("CreateDate"), crate::services::iam::managed::boundary_xml(body)
+        xml_escape(&user.path),
+        xml_escape(&user.user_name),
+        xml_escape(&user.user_id),
+        xml_escape(&user.arn),
+        xml_escape(&user.create_date),
+        managed::boundary_xml(user.permissions_boundary_arn.as_deref())
     )
 }
 
@@ -231,8 +257,8 @@ fn wrap(action: &str, result: Option<String>, request_id: &str) -> String {
     )
 }
 
-fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "user", name)?
+fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Stored<User>, ApiError> {
+    Stored::<User>::get(tx, account, name)?
         .ok_or_else(|| no_such(&format!("The user with name {name} cannot be found.")))
 }
 
@@ -585,48 +611,33 @@ fn handle<'s>(
                 "AIDA{}",
                 crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
             );
-            let mut body = json!({
-                "UserName": name, "UserId": id, "Path": path,
-                "Arn": format!("arn:aws:iam::{account}:user{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
-            });
-            crate::services::iam::tags::merge(
-                &mut body,
-                &crate::services::iam::tags::request_tags(input)?,
-            )?;
-            let record = Record {
-                account: account.clone(),
-                kind: "user".into(),
-                key: name.into(),
-                format_version: 1,
-                body: body.clone(),
-                updated_at_ms: now,
+            let mut user = User {
+                user_name: name.to_string(),
+                user_id: id,
+                path: path.to_string(),
+                arn: format!("arn:aws:iam::{account}:user{path}{name}"),
+                create_date: crate::support::time::iso8601(now),
+                tags: Vec::new(),
+                permissions_boundary_arn: None,
             };
-            create_entity(tx.as_mut(), &record, format!("User with name {name} already exists."))?;
-            Some(format!("<User>{}</User>", user_xml(&body)))
+            tags::merge_into(&mut user.tags, &tags::request_tags(input)?)?;
+            let user = Stored::new(&account, name, user, now);
+            create(tx.as_mut(), &user, format!("User with name {name} already exists."))?;
+            Some(format!("<User>{}</User>", user_xml(&user.body)))
         }
         IamOperation::GetUser => {
             let name = user_name_or_caller(input, caller)?;
             let user = get_user(tx.as_mut(), &account, &name)?;
-            Some(format!(
-                "<User>{}{}</User>",
-                user_xml(&user.body),
-                crate::services::iam::tags::xml(&user.body)
-            ))
+            Some(format!("<User>{}{}</User>", user_xml(&user.body), tags::xml(&user.body.tags)))
         }
         IamOperation::ListUsers => {
             let prefix = input.text("PathPrefix").unwrap_or("/");
-            let users: Vec<Record> =
-                crate::support::records::list(tx.as_mut(), &account, "user", "", 100_000)?
+            let users: Vec<Stored<User>> =
+                Stored::<User>::list(tx.as_mut(), &account, "", 100_000)?
                     .into_iter()
-                    .filter(|r| {
-                        r.body
-                            .get("Path")
-                            .and_then(Value::as_str)
-                            .unwrap_or("/")
-                            .starts_with(prefix)
-                    })
+                    .filter(|r| r.body.path.starts_with(prefix))
                     .collect();
-            Some(paged(input, "Users", members(&users, user_xml))?)
+            Some(paged(input, "Users", typed_members(&users, user_xml))?)
         }
         IamOperation::DeleteUser => {
             let name = required(input, "UserName")?;
@@ -643,7 +654,7 @@ fn handle<'s>(
                     "Cannot delete entity, must delete policies and access keys first.",
                 ));
             }
-            tx.delete_record(&account, "user", name)?;
+            Stored::<User>::delete(tx.as_mut(), &account, name)?;
             None
         }
         IamOperation::CreateAccessKey => {

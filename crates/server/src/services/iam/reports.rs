@@ -4,6 +4,8 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::{Group, Role, User};
+use crate::records::Stored;
 use crate::services::iam::inline::Owner;
 use crate::services::iam::input::Input;
 use crate::services::iam::quotas;
@@ -122,11 +124,15 @@ fn attached_list(
     Ok((format!("<AttachedManagedPolicies>{members}</AttachedManagedPolicies>"), arns))
 }
 
-fn tags_xml(body: &Value) -> String {
-    let members: String = crate::services::iam::tags::of(body)
+fn tags_xml(tags: &[crate::records::iam::Tag]) -> String {
+    let members: String = tags
         .iter()
-        .map(|(k, v)| {
-            format!("<member><Key>{}</Key><Value>{}</Value></member>", xml_escape(k), xml_escape(v))
+        .map(|t| {
+            format!(
+                "<member><Key>{}</Key><Value>{}</Value></member>",
+                xml_escape(&t.key),
+                xml_escape(&t.value)
+            )
         })
         .collect();
     format!("<Tags>{members}</Tags>")
@@ -151,7 +157,7 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
     // Every item tagged with its list, so that one page can span the lists in order.
     let mut items: Vec<(u8, String)> = Vec::new();
     let mut attached_aws: Vec<String> = Vec::new();
-    for user in crate::support::records::list(tx, account, "user", "", ALL)? {
+    for user in Stored::<User>::list(tx, account, "", ALL)? {
         let name = user.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::User, &name)?;
         let groups: String = crate::services::iam::groups::groups_of(tx, account, &name)?
@@ -167,12 +173,12 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
                     "<member>{}{}<GroupList>{groups}</GroupList>{attached}{}</member>",
                     crate::services::iam::user_xml(&user.body),
                     policy_list("UserPolicyList", &inline),
-                    tags_xml(&user.body)
+                    tags_xml(&user.body.tags)
                 ),
             ));
         }
     }
-    for group in crate::support::records::list(tx, account, "group", "", ALL)? {
+    for group in Stored::<Group>::list(tx, account, "", ALL)? {
         let name = group.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::Group, &name)?;
         let (attached, arns) = attached_list(tx, account, "group", &name)?;
@@ -188,7 +194,7 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
             ));
         }
     }
-    for role in crate::support::records::list(tx, account, "role", "", ALL)? {
+    for role in Stored::<Role>::list(tx, account, "", ALL)? {
         let name = role.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::Role, &name)?;
         let (attached, arns) = attached_list(tx, account, "role", &name)?;
@@ -200,7 +206,7 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
                     "<member>{}<InstanceProfileList></InstanceProfileList>{}{attached}{}</member>",
                     crate::services::iam::roles::role_xml(&role.body),
                     policy_list("RolePolicyList", &inline),
-                    tags_xml(&role.body)
+                    tags_xml(&role.body.tags)
                 ),
             ));
         }

@@ -2,37 +2,39 @@
 
 use crate::error::ApiError;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::Role;
+use crate::records::Stored;
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
-use crate::services::iam::{check_name, create_entity, members, no_such, required};
-use serde_json::{json, Value};
-use store::{PutMode, Record, Tx};
+use crate::services::iam::{check_name, no_such, required};
+use crate::services::iam::{create, typed_members};
+use store::{PutMode, Tx};
 
 /// Longest session a role allows unless it says otherwise (seconds).
-pub const DEFAULT_MAX_SESSION: i64 = 3600;
+pub const DEFAULT_MAX_SESSION: i64 = crate::records::iam::DEFAULT_MAX_SESSION;
 
-pub(crate) fn role_xml(body: &Value) -> String {
-    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
-    let max = body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(DEFAULT_MAX_SESSION);
+pub(crate) fn role_xml(role: &Role) -> String {
     format!(
         "<Path>{}</Path><RoleName>{}</RoleName><RoleId>{}</RoleId><Arn>{}</Arn><CreateDate>{}</CreateDate>\
-         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{max}</MaxSessionDuration>{}",
-        f("Path"),
-        f("RoleName"),
-        f("RoleId"),
-        f("Arn"),
-        f("CreateDate"),
-        xml_escape(&sigv4::encode::uri_encode(
-            body.get("AssumeRolePolicyDocument").and_then(Value::as_str).unwrap_or_default(),
-            false
-        )),
-        crate::services::iam::managed::boundary_xml(body)
+         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{}</MaxSessionDuration>{}",
+        xml_escape(&role.path),
+        xml_escape(&role.role_name),
+        xml_escape(&role.role_id),
+        xml_escape(&role.arn),
+        xml_escape(&role.create_date),
+        xml_escape(&sigv4::encode::uri_encode(&role.assume_role_policy_document, false)),
+        role.max_session_duration,
+        crate::services::iam::managed::boundary_xml(role.permissions_boundary_arn.as_deref())
     )
 }
 
 /// A role's record.
-pub fn get_role(tx: &mut dyn store::ReadTx, account: &str, name: &str) -> Result<Record, ApiError> {
-    tx.get_record(account, "role", name)?
+pub(crate) fn get_role(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    name: &str,
+) -> Result<Stored<Role>, ApiError> {
+    Stored::<Role>::get(tx, account, name)?
         .ok_or_else(|| no_such(&format!("The role with name {name} cannot be found.")))
 }
 
@@ -99,48 +101,40 @@ pub fn handle(
                     "AROA{}",
                     crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
                 );
-                let mut body = json!({
-                    "RoleName": name, "RoleId": id, "Path": path,
-                    "Arn": format!("arn:aws:iam::{account}:role{path}{name}"), "CreateDate": crate::support::time::iso8601(now),
-                    "AssumeRolePolicyDocument": trust, "MaxSessionDuration": max,
-                });
-                crate::services::iam::tags::merge(
-                    &mut body,
+                let mut role = Role {
+                    role_name: name.to_string(),
+                    role_id: id,
+                    path: path.to_string(),
+                    arn: format!("arn:aws:iam::{account}:role{path}{name}"),
+                    create_date: crate::support::time::iso8601(now),
+                    assume_role_policy_document: trust.to_string(),
+                    max_session_duration: max,
+                    tags: Vec::new(),
+                    permissions_boundary_arn: None,
+                };
+                crate::services::iam::tags::merge_into(
+                    &mut role.tags,
                     &crate::services::iam::tags::request_tags(input)?,
                 )?;
-                let record = Record {
-                    account: account.into(),
-                    kind: "role".into(),
-                    key: name.into(),
-                    format_version: 1,
-                    body: body.clone(),
-                    updated_at_ms: now,
-                };
-                create_entity(tx, &record, format!("Role with name {name} already exists."))?;
-                Some(format!("<Role>{}</Role>", role_xml(&body)))
+                let role = Stored::new(account, name, role, now);
+                create(tx, &role, format!("Role with name {name} already exists."))?;
+                Some(format!("<Role>{}</Role>", role_xml(&role.body)))
             }
             Op::GetRole => {
                 let role = get_role(tx, account, required(input, "RoleName")?)?;
                 Some(format!(
                     "<Role>{}{}</Role>",
                     role_xml(&role.body),
-                    crate::services::iam::tags::xml(&role.body)
+                    crate::services::iam::tags::xml(&role.body.tags)
                 ))
             }
             Op::ListRoles => {
                 let prefix = input.text("PathPrefix").unwrap_or("/");
-                let roles: Vec<Record> =
-                    crate::support::records::list(tx, account, "role", "", 100_000)?
-                        .into_iter()
-                        .filter(|r| {
-                            r.body
-                                .get("Path")
-                                .and_then(Value::as_str)
-                                .unwrap_or("/")
-                                .starts_with(prefix)
-                        })
-                        .collect();
-                Some(crate::services::iam::paged(input, "Roles", members(&roles, role_xml))?)
+                let roles: Vec<Stored<Role>> = Stored::<Role>::list(tx, account, "", 100_000)?
+                    .into_iter()
+                    .filter(|r| r.body.path.starts_with(prefix))
+                    .collect();
+                Some(crate::services::iam::paged(input, "Roles", typed_members(&roles, role_xml))?)
             }
             Op::DeleteRole => {
                 let name = required(input, "RoleName")?;
@@ -152,7 +146,7 @@ pub fn handle(
                         "Cannot delete entity, must delete policies first.",
                     ));
                 }
-                tx.delete_record(account, "role", name)?;
+                Stored::<Role>::delete(tx, account, name)?;
                 None
             }
             Op::UpdateAssumeRolePolicy => {
@@ -168,11 +162,9 @@ pub fn handle(
                     "ACLSizePerRole",
                 )?;
                 let mut role = get_role(tx, account, name)?;
-                if let Some(obj) = role.body.as_object_mut() {
-                    obj.insert("AssumeRolePolicyDocument".into(), Value::String(trust.into()));
-                }
+                role.body.assume_role_policy_document = trust.to_string();
                 role.updated_at_ms = now;
-                tx.put_record(&role, PutMode::Update)?;
+                role.put(tx, PutMode::Update)?;
                 None
             }
             _ => return Err(ApiError::internal("not a role operation")),

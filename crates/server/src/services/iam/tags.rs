@@ -5,6 +5,8 @@
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
 use crate::protocol::query::xml_escape;
+use crate::records::iam::{Principal, Role, Tag, User};
+use crate::records::Stored;
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{no_such, required};
@@ -44,20 +46,23 @@ pub fn request_tag_keys(input: &Input) -> Vec<String> {
     input.tag_keys().to_vec()
 }
 
-/// A record body's tags as IAM's `member` elements (`ListUserTags`, and `Tags` of `GetUser`).
-fn members(body: &Value) -> Vec<String> {
-    of(body)
-        .iter()
-        .map(|(k, v)| {
-            format!("<member><Key>{}</Key><Value>{}</Value></member>", xml_escape(k), xml_escape(v))
+/// Tags as IAM's `member` elements (`ListUserTags`, and `Tags` of `GetUser`).
+fn members(tags: &[Tag]) -> Vec<String> {
+    tags.iter()
+        .map(|t| {
+            format!(
+                "<member><Key>{}</Key><Value>{}</Value></member>",
+                xml_escape(&t.key),
+                xml_escape(&t.value)
+            )
         })
         .collect()
 }
 
 /// The `Tags` element of `GetUser` and `GetRole` (none when the entity has no tags, as IAM
 /// leaves it out).
-pub fn xml(body: &Value) -> String {
-    let members = members(body);
+pub(crate) fn xml(tags: &[Tag]) -> String {
+    let members = members(tags);
     if members.is_empty() {
         String::new()
     } else {
@@ -65,7 +70,12 @@ pub fn xml(body: &Value) -> String {
     }
 }
 
-/// The tags stored on a record body.
+/// Tags as (key, value) pairs.
+pub(crate) fn as_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+}
+
+/// The tags stored on a record body that is not yet typed (an MFA device, a session).
 pub fn of(body: &Value) -> Vec<(String, String)> {
     pairs(body, "Key", "Value")
 }
@@ -85,32 +95,40 @@ pub fn pairs(body: &Value, key: &str, value: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Merges `new` into a record body's tags (same key: replaced), enforcing the quota.
-pub fn merge(body: &mut Value, new: &[(String, String)]) -> Result<(), ApiError> {
-    let mut tags = of(body);
+/// Merges `new` into `tags` (same key: replaced), enforcing the quota.
+pub(crate) fn merge_into(tags: &mut Vec<Tag>, new: &[(String, String)]) -> Result<(), ApiError> {
+    let mut merged = tags.clone();
     for (k, v) in new {
-        match tags.iter_mut().find(|(key, _)| key == k) {
-            Some(t) => t.1 = v.clone(),
-            None => tags.push((k.clone(), v.clone())),
+        match merged.iter_mut().find(|t| &t.key == k) {
+            Some(t) => t.value = v.clone(),
+            None => merged.push(Tag { key: k.clone(), value: v.clone() }),
         }
     }
-    if tags.len() > MAX_TAGS {
+    if merged.len() > MAX_TAGS {
         return Err(ApiError::sender(
             409,
             "LimitExceeded",
             format!("Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"),
         ));
     }
+    *tags = merged;
+    Ok(())
+}
+
+/// Merges `new` into the tags of a record body that is not yet typed (an MFA device).
+pub fn merge(body: &mut Value, new: &[(String, String)]) -> Result<(), ApiError> {
+    let mut tags: Vec<Tag> = of(body).into_iter().map(|(key, value)| Tag { key, value }).collect();
+    merge_into(&mut tags, new)?;
     if let Some(obj) = body.as_object_mut() {
         obj.insert(
             "Tags".into(),
-            tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect(),
+            tags.iter().map(|t| json!({ "Key": t.key, "Value": t.value })).collect(),
         );
     }
     Ok(())
 }
 
-/// Runs a tag action on a user or role; `None` when `action` is not one.
+/// Runs a tag action on a user or role.
 pub fn handle(
     operation: IamOperation,
     tx: &mut dyn Tx,
@@ -118,36 +136,40 @@ pub fn handle(
     input: &Input,
     now: i64,
 ) -> Result<Option<String>, ApiError> {
+    match operation {
+        Op::TagUser | Op::UntagUser | Op::ListUserTags => {
+            edit::<User>(operation, tx, account, required(input, "UserName")?, input, now)
+        }
+        Op::TagRole | Op::UntagRole | Op::ListRoleTags => {
+            edit::<Role>(operation, tx, account, required(input, "RoleName")?, input, now)
+        }
+        _ => Err(ApiError::internal("not an operation of this family")),
+    }
+}
+
+/// Lists, adds or removes the tags of user or role `name`.
+fn edit<T: Principal>(
+    operation: IamOperation,
+    tx: &mut dyn Tx,
+    account: &str,
+    name: &str,
+    input: &Input,
+    now: i64,
+) -> Result<Option<String>, ApiError> {
+    let kind = T::KIND;
+    let mut entity = Stored::<T>::get(tx, account, name)?
+        .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
     let action = operation.name();
-    let (kind, name_param) = match operation {
-        Op::TagUser | Op::UntagUser | Op::ListUserTags => ("user", "UserName"),
-        Op::TagRole | Op::UntagRole | Op::ListRoleTags => ("role", "RoleName"),
-        _ => return Err(ApiError::internal("not an operation of this family")),
-    };
-    let mut run = || -> Result<Option<String>, ApiError> {
-        let name = required(input, name_param)?;
-        let mut record = tx
-            .get_record(account, kind, name)?
-            .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;
-        if action.starts_with("List") {
-            return Ok(Some(crate::services::iam::paged(input, "Tags", members(&record.body))?));
-        }
-        if action.starts_with("Tag") {
-            merge(&mut record.body, &request_tags(input)?)?;
-        } else {
-            let remove = request_tag_keys(input);
-            let kept: Vec<Value> = of(&record.body)
-                .into_iter()
-                .filter(|(k, _)| !remove.contains(k))
-                .map(|(k, v)| json!({ "Key": k, "Value": v }))
-                .collect();
-            if let Some(obj) = record.body.as_object_mut() {
-                obj.insert("Tags".into(), Value::Array(kept));
-            }
-        }
-        record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update)?;
-        Ok(None)
-    };
-    run()
+    if action.starts_with("List") {
+        return Ok(Some(crate::services::iam::paged(input, "Tags", members(entity.body.tags()))?));
+    }
+    if action.starts_with("Tag") {
+        merge_into(entity.body.tags_mut(), &request_tags(input)?)?;
+    } else {
+        let remove = request_tag_keys(input);
+        entity.body.tags_mut().retain(|t| !remove.contains(&t.key));
+    }
+    entity.updated_at_ms = now;
+    entity.put(tx, PutMode::Update)?;
+    Ok(None)
 }

@@ -100,7 +100,7 @@ fn mfa_of(
 
 /// What `AssumeRole` found and checked before it is authorized, for [`assume_role`] to issue.
 pub(crate) struct Prepared {
-    role: store::Record,
+    role: crate::records::Stored<crate::records::iam::Role>,
     role_account: String,
     role_name: String,
     session_name: String,
@@ -152,8 +152,7 @@ pub(crate) fn prepare_assume_role(
         crate::services::iam::roles::get_role(tx.as_mut(), account, role_name)
             .map_err(|_| denied())?
     };
-    let text = |k: &str| role.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let max = role.body.get("MaxSessionDuration").and_then(Value::as_i64).unwrap_or(3600);
+    let max = role.body.max_session_duration;
     // A chained session (a role session assuming a role) lasts at most an hour.
     let ceiling =
         if caller.session.as_ref().is_some_and(|s| s.role.is_some()) { 3600 } else { max };
@@ -305,10 +304,10 @@ pub(crate) fn prepare_assume_role(
         .iter()
         .map(|action| Check {
             owner: Some(account.to_string()),
-            resource_policy: Some(text("AssumeRolePolicyDocument")),
+            resource_policy: Some(role.body.assume_role_policy_document.clone()),
             context: context.clone(),
             multi: multi.clone(),
-            ..Check::new(*action, text("Arn"))
+            ..Check::new(*action, role.body.arn.clone())
         })
         .collect();
     let parameters = json!({
@@ -343,11 +342,10 @@ pub(crate) fn assume_role<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
     let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
-    let text = |k: &str| p.role.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let (role_name, session_name) = (&p.role_name, &p.session_name);
     let assumed_arn =
         format!("arn:aws:sts::{}:assumed-role/{role_name}/{session_name}", p.role_account);
-    let role_id = text("RoleId");
+    let role_id = p.role.body.role_id.clone();
     let mfa_ms = match &p.mfa {
         Some(_) => Some(facts.time_ms),
         None => caller.session.as_ref().and_then(|s| s.mfa_ms),
@@ -357,7 +355,7 @@ pub(crate) fn assume_role<'s>(
         &p.role_account,
         json!({
             "Kind": "role",
-            "RoleName": role_name, "RoleArn": text("Arn"), "RoleId": role_id,
+            "RoleName": role_name, "RoleArn": p.role.body.arn, "RoleId": role_id,
             "SessionName": session_name, "Arn": assumed_arn,
             "UserId": format!("{role_id}:{session_name}"),
             "SessionPolicies": p.session_policies.iter().map(|(n, d)| json!([n, d])).collect::<Vec<_>>(),

@@ -1,0 +1,154 @@
+//! IAM's identities: users, roles and groups (kinds `user`, `role`, `group`, keyed by name).
+
+use super::Body;
+use serde::{Deserialize, Serialize};
+
+/// A tag on a user or role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct User {
+    pub user_name: String,
+    pub user_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_arn: Option<String>,
+}
+
+impl Body for User {
+    const KIND: &'static str = "user";
+}
+
+/// A role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Role {
+    pub role_name: String,
+    pub role_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: String,
+    /// The trust policy.
+    pub assume_role_policy_document: String,
+    /// How long its sessions may last, in seconds.
+    #[serde(default = "default_max_session")]
+    pub max_session_duration: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_arn: Option<String>,
+}
+
+/// AWS's default `MaxSessionDuration`: an hour.
+pub(crate) const DEFAULT_MAX_SESSION: i64 = 3600;
+
+fn default_max_session() -> i64 {
+    DEFAULT_MAX_SESSION
+}
+
+impl Body for Role {
+    const KIND: &'static str = "role";
+}
+
+/// A group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Group {
+    pub group_name: String,
+    pub group_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: String,
+}
+
+impl Body for Group {
+    const KIND: &'static str = "group";
+}
+
+/// What users and roles share: tags and a permissions boundary.
+pub(crate) trait Principal: Body {
+    /// Its tags.
+    fn tags(&self) -> &[Tag];
+    /// Its tags, to change.
+    fn tags_mut(&mut self) -> &mut Vec<Tag>;
+    /// Its permissions boundary's ARN, to change.
+    fn boundary_mut(&mut self) -> &mut Option<String>;
+}
+
+impl Principal for User {
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
+    fn boundary_mut(&mut self) -> &mut Option<String> {
+        &mut self.permissions_boundary_arn
+    }
+}
+
+impl Principal for Role {
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
+    fn boundary_mut(&mut self) -> &mut Option<String> {
+        &mut self.permissions_boundary_arn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::records::Stored;
+
+    fn record(kind: &str, body: serde_json::Value) -> store::Record {
+        store::Record {
+            account: "111122223333".into(),
+            kind: kind.into(),
+            key: "k".into(),
+            format_version: 1,
+            body,
+            updated_at_ms: 1,
+        }
+    }
+
+    /// The layouts are the ones the server has always written.
+    #[test]
+    fn identities_read_as_written_before_records_were_typed() {
+        let user = serde_json::json!({
+            "UserName": "alice", "UserId": "AIDAX", "Path": "/", "Arn": "arn:aws:iam::111122223333:user/alice",
+            "CreateDate": "2026-12-06T00:00:00Z", "Tags": [{ "Key": "team", "Value": "blue" }],
+            "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/b",
+        });
+        let typed = Stored::<User>::from_record(record("user", user.clone())).unwrap();
+        assert_eq!(typed.body.tags, [Tag { key: "team".into(), value: "blue".into() }]);
+        assert_eq!(typed.to_record().unwrap().body, user);
+        let role = serde_json::json!({
+            "RoleName": "r", "RoleId": "AROAX", "Path": "/", "Arn": "arn:aws:iam::111122223333:role/r",
+            "CreateDate": "2026-12-06T00:00:00Z", "AssumeRolePolicyDocument": "{}", "MaxSessionDuration": 3600,
+        });
+        let typed = Stored::<Role>::from_record(record("role", role.clone())).unwrap();
+        assert_eq!(typed.to_record().unwrap().body, role);
+        let group = serde_json::json!({
+            "GroupName": "g", "GroupId": "AGPAX", "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
+            "CreateDate": "2026-12-06T00:00:00Z",
+        });
+        let typed = Stored::<Group>::from_record(record("group", group.clone())).unwrap();
+        assert_eq!(typed.to_record().unwrap().body, group);
+    }
+}
