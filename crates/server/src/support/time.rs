@@ -17,8 +17,13 @@ pub(crate) fn iso8601(ms: i64) -> String {
 
 /// Seconds since the epoch as a JSON number (KMS's and CloudTrail's JSON dates).
 pub(crate) fn epoch_seconds(ms: i64) -> serde_json::Value {
+    serde_json::json!(epoch_seconds_f64(ms))
+}
+
+/// Seconds since the epoch, with milliseconds, as a number.
+pub(crate) fn epoch_seconds_f64(ms: i64) -> f64 {
     // Millisecond precision survives the conversion to f64 for any realistic date.
     #[allow(clippy::cast_precision_loss)]
     let secs = ms as f64 / 1000.0;
-    serde_json::json!(secs)
+    secs
 }

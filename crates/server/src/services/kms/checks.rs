@@ -3,13 +3,14 @@
 //! authorization read is kept in the call for the execution.
 
 use super::input::{pairs, CreateGrant, Input};
-use super::keys::str_of;
 use super::ops::Ciphertext;
+use super::KeyRecord;
 use super::{err, key_check, keys, load, plain_check, resolve, Call, KeyRef, KmsOperation};
 use crate::error::ApiError;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
+use crate::records::kms::Alias;
+use crate::records::Stored;
 use crypto::kms::blob as kblob;
-use store::Record;
 
 /// The checks of one call (see the module's documentation).
 pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorization, ApiError> {
@@ -90,7 +91,7 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
                     | K::RevokeGrant
             );
             if managing && key_ref.account != caller.account && !cross_allowed.contains(&op) {
-                return Err(err("AccessDeniedException", format!("User: {} is not authorized to perform: kms:{name} on resource: {} because it is in another account", caller.arn, str_of(&record.body, "Arn"))));
+                return Err(err("AccessDeniedException", format!("User: {} is not authorized to perform: kms:{name} on resource: {} because it is in another account", caller.arn, record.body.arn)));
             }
             let (context, multi, encryption_context) = keyed_context(&call.input);
             let mut check =
@@ -105,7 +106,7 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
 
 /// A key `KeyId` names, resolved (any account) and read on a snapshot; `NotFoundException` if
 /// it does not exist or its deletion date has passed. Its owner's log gets the request's event.
-pub(super) fn read_key(ctx: &Ctx<'_>, key_id: &str) -> Result<(KeyRef, Record), ApiError> {
+pub(super) fn read_key(ctx: &Ctx<'_>, key_id: &str) -> Result<(KeyRef, KeyRecord), ApiError> {
     let mut tx = ctx.state.store.read()?;
     let key_ref = resolve(tx.as_mut(), &ctx.caller.account, key_id)?;
     ctx.touch(&key_ref.account);
@@ -222,7 +223,7 @@ fn decrypt_check(
     ctx: &Ctx<'_>,
     source: &Ciphertext<'_>,
     operation: &str,
-) -> Result<(KeyRef, Record, Check), ApiError> {
+) -> Result<(KeyRef, KeyRecord, Check), ApiError> {
     let ciphertext =
         source.blob.ok_or_else(|| err("ValidationException", "CiphertextBlob is required."))?;
     let algorithm = source.algorithm;
@@ -285,7 +286,7 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
     keys::check_alias_name(&name)?;
     let alias_arn = keys::alias_arn(&ctx.facts.region, &account, &name);
     let mut tx = ctx.state.store.read()?;
-    let existing = tx.get_record(&account, "kms_alias", &name)?;
+    let existing = Stored::<Alias>::get(tx.as_mut(), &account, &name)?;
     let mut checks = Vec::new();
     if op == K::CreateAlias && existing.is_some() {
         return Err(err(
@@ -319,10 +320,10 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
     if let Some(alias) = alias {
         let key_ref = KeyRef {
             account: account.clone(),
-            key_id: str_of(&alias.body, "TargetKeyId"),
+            key_id: alias.body.target_key_id.clone(),
             alias: (op == K::DeleteAlias).then(|| name.clone()),
         };
-        if let Some(old) = tx.get_record(&account, "kms_key", &key_ref.key_id)? {
+        if let Some(old) = KeyRecord::get(tx.as_mut(), &account, &key_ref.key_id)? {
             checks.push(key_check(caller, op.name(), &old, &key_ref, Vec::new(), None));
             call.keys.push((key_ref, old));
         }

@@ -3,15 +3,19 @@
 //! is strongly consistent), so grant tokens are accepted but add nothing.
 
 use super::input::{CreateGrant, Input, Paging};
-use super::keys::str_of;
-use super::{err, load, resolve, Call};
+use super::{err, load, resolve, Call, KeyRecord};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::State;
+use crate::records::kms::Grant;
+use crate::records::Stored;
 use base64::Engine;
 use serde_json::{json, Value};
-use store::{PutMode, Record};
+use store::PutMode;
+
+/// A grant as stored.
+type GrantRecord = Stored<Grant>;
 
 /// Operations a grant can allow.
 pub const GRANT_OPERATIONS: &[&str] = &[
@@ -76,31 +80,34 @@ fn is_principal(caller: &Caller, grantee: &str) -> bool {
     false
 }
 
-fn constraints_hold(grant: &Value, context: Option<&[(String, String)]>) -> bool {
-    let Some(constraints) = grant.get("Constraints").filter(|c| c.is_object()) else { return true };
+fn constraints_hold(grant: &Grant, context: Option<&[(String, String)]>) -> bool {
+    let Some(constraints) = &grant.constraints else { return true };
     let ec = context.unwrap_or_default();
-    let pairs = |name: &str| -> Option<Vec<(String, String)>> {
-        constraints.get(name).and_then(Value::as_object).map(|m| {
-            m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
-        })
+    let pairs = |m: &super::input::Context| -> Vec<(String, String)> {
+        m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     };
-    if let Some(mut equals) = pairs("EncryptionContextEquals") {
-        equals.sort();
+    if let Some(equals) = &constraints.encryption_context_equals {
+        // The map is in key order.
         let mut given = ec.to_vec();
         given.sort();
-        if equals != given {
+        if pairs(equals) != given {
             return false;
         }
     }
-    if let Some(subset) = pairs("EncryptionContextSubset") {
-        if !subset.iter().all(|p| ec.contains(p)) {
+    if let Some(subset) = &constraints.encryption_context_subset {
+        if !pairs(subset).iter().all(|p| ec.contains(p)) {
             return false;
         }
     }
     true
 }
 
-fn grants_of(tx: &mut dyn store::ReadTx, key: &Record) -> Result<Vec<Record>, ApiError> {
+/// Whether a grant names `operation`.
+fn names(grant: &Grant, operation: &str) -> bool {
+    grant.operations.iter().any(|o| o == operation)
+}
+
+fn grants_of(tx: &mut dyn store::ReadTx, key: &KeyRecord) -> Result<Vec<GrantRecord>, ApiError> {
     grants_in(tx, &key.account, &key.key)
 }
 
@@ -108,14 +115,8 @@ fn grants_in(
     tx: &mut dyn store::ReadTx,
     account: &str,
     key_id: &str,
-) -> Result<Vec<Record>, ApiError> {
-    crate::support::records::list(
-        tx,
-        account,
-        "kms_grant",
-        &format!("{key_id}/"),
-        MAX_GRANTS_PER_KEY,
-    )
+) -> Result<Vec<GrantRecord>, ApiError> {
+    GrantRecord::list(tx, account, &format!("{key_id}/"), MAX_GRANTS_PER_KEY)
 }
 
 /// Whether a grant on `key` lets `caller` do `operation` with `context`.
@@ -132,19 +133,20 @@ pub(crate) fn allows(
     }
     let mut tx = state.store.read()?;
     Ok(grants_in(tx.as_mut(), account, key_id)?.iter().any(|g| {
-        let ops = g.body.get("Operations").and_then(Value::as_array);
-        is_principal(caller, &str_of(&g.body, "GranteePrincipal"))
-            && ops.is_some_and(|o| o.iter().any(|x| x.as_str() == Some(operation)))
+        is_principal(caller, &g.body.grantee_principal)
+            && names(&g.body, operation)
             && constraints_hold(&g.body, context)
     }))
 }
 
-fn entry(grant: &Record) -> Value {
-    let mut out = grant.body.clone();
+/// A grant as `ListGrants` answers it (without its token's digest).
+fn entry(grant: &GrantRecord) -> Result<Value, ApiError> {
+    let mut out = serde_json::to_value(&grant.body)
+        .map_err(|_| ApiError::internal("a grant cannot be written"))?;
     if let Some(obj) = out.as_object_mut() {
         obj.remove("TokenSha256");
     }
-    out
+    Ok(out)
 }
 
 fn parse_token(token: &str) -> Option<(String, String, String)> {
@@ -172,17 +174,14 @@ pub(super) fn run<'s>(
                 err("ValidationException", "1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null")
             })?;
             let mut tx = state.store.read()?;
-            let grants: Vec<Value> = crate::support::records::list(
-                tx.as_mut(),
-                &caller.account,
-                "kms_grant",
-                "",
-                1_000_000,
-            )?
-            .iter()
-            .filter(|g| str_of(&g.body, "RetiringPrincipal") == retiring)
-            .map(entry)
-            .collect();
+            let grants: Vec<Value> =
+                GrantRecord::list(tx.as_mut(), &caller.account, "", 1_000_000)?
+                    .iter()
+                    .filter(|g| {
+                        g.body.retiring_principal.as_deref().unwrap_or_default() == retiring
+                    })
+                    .map(entry)
+                    .collect::<Result<_, _>>()?;
             Ok(paged(&input.paging, grants)?)
         }
         Input::RetireGrant(input) => {
@@ -212,31 +211,32 @@ pub(super) fn run<'s>(
             ctx.touch(&key_ref.account);
             let key = load(tx.as_mut(), &key_ref, now)?;
             effect.resources = vec![super::keys::resource(&key)];
-            let grant = tx
-                .get_record_for_update(&account, "kms_grant", &format!("{key_id}/{grant_id}"))?
-                .ok_or_else(|| {
-                    err("NotFoundException", format!("Grant ID {grant_id} not found"))
-                })?;
+            let grant = GrantRecord::get_for_update(
+                tx.as_mut(),
+                &account,
+                &format!("{key_id}/{grant_id}"),
+            )?
+            .ok_or_else(|| err("NotFoundException", format!("Grant ID {grant_id} not found")))?;
             if let Some(t) = input.grant_token.as_deref() {
                 let presented = sigv4::encode::hex(&sigv4::key::sha256(t.as_bytes()));
-                if presented != str_of(&grant.body, "TokenSha256") {
+                if presented != grant.body.token_sha256 {
                     return Err(err("InvalidGrantTokenException", "The grant token is not valid."));
                 }
             }
-            let ops = grant.body.get("Operations").and_then(Value::as_array);
-            let may = is_principal(caller, &str_of(&grant.body, "RetiringPrincipal"))
-                || (is_principal(caller, &str_of(&grant.body, "GranteePrincipal"))
-                    && ops.is_some_and(|o| o.iter().any(|x| x.as_str() == Some("RetireGrant"))))
-                || caller.arn == format!("arn:aws:iam::{account}:root");
+            let may =
+                is_principal(caller, grant.body.retiring_principal.as_deref().unwrap_or_default())
+                    || (is_principal(caller, &grant.body.grantee_principal)
+                        && names(&grant.body, "RetireGrant"))
+                    || caller.arn == format!("arn:aws:iam::{account}:root");
             if !may {
                 return Err(err(
                     "AccessDeniedException",
                     format!("User: {} is not allowed to retire grant {grant_id}", caller.arn),
                 ));
             }
-            effect.param("keyId", json!(str_of(&key.body, "Arn")));
+            effect.param("keyId", json!(key.body.arn));
             effect.param("grantId", json!(grant_id));
-            tx.delete_record(&account, "kms_grant", &format!("{key_id}/{grant_id}"))?;
+            GrantRecord::delete(tx.as_mut(), &account, &format!("{key_id}/{grant_id}"))?;
             effect.tx = Some(tx);
             Ok(json!({}))
         }
@@ -251,25 +251,23 @@ pub(super) fn run<'s>(
                     let grantee = input.grantee_principal.as_deref();
                     let grants: Vec<Value> = grants_of(tx.as_mut(), key)?
                         .iter()
-                        .filter(|g| grant_id.is_none_or(|id| str_of(&g.body, "GrantId") == id))
-                        .filter(|g| {
-                            grantee.is_none_or(|p| str_of(&g.body, "GranteePrincipal") == p)
-                        })
+                        .filter(|g| grant_id.is_none_or(|id| g.body.grant_id == id))
+                        .filter(|g| grantee.is_none_or(|p| g.body.grantee_principal == p))
                         .map(entry)
-                        .collect();
+                        .collect::<Result<_, _>>()?;
                     paged(&input.paging, grants)
                 }
                 Input::RevokeGrant(input) => {
                     let grant_id = input.grant_id.as_str();
                     effect.param("grantId", json!(grant_id));
                     let k = format!("{}/{grant_id}", key.key);
-                    if tx.get_record(&key.account, "kms_grant", &k)?.is_none() {
+                    if GrantRecord::get(tx.as_mut(), &key.account, &k)?.is_none() {
                         return Err(err(
                             "NotFoundException",
                             format!("Grant ID {grant_id} not found"),
                         ));
                     }
-                    tx.delete_record(&key.account, "kms_grant", &k)?;
+                    GrantRecord::delete(tx.as_mut(), &key.account, &k)?;
                     effect.tx = Some(tx);
                     Ok(json!({}))
                 }
@@ -294,7 +292,7 @@ fn create<'s>(
     input: &CreateGrant,
     effect: &mut Effect<'s>,
     mut tx: Box<dyn store::Tx + 's>,
-    key: &Record,
+    key: &KeyRecord,
 ) -> Result<Value, ApiError> {
     let (caller, now) = (ctx.caller, ctx.now());
     let grantee = input.grantee_principal.clone().unwrap_or_default();
@@ -312,12 +310,7 @@ fn create<'s>(
     if let Some(bad) = operations.iter().find(|o| !GRANT_OPERATIONS.contains(&o.as_str())) {
         return Err(err("ValidationException", format!("{bad} is not a grant operation.")));
     }
-    let constraints = match &input.constraints {
-        Some(c) => Some(
-            serde_json::to_value(c).map_err(|_| ApiError::internal("constraints unwritable"))?,
-        ),
-        None => None,
-    };
+    let constraints = input.constraints.clone();
     if constraints.is_some() {
         if let Some(op) = operations.iter().find(|o| !WITH_CONTEXT.contains(&o.as_str())) {
             return Err(err("ValidationException", format!("Grant constraints cannot be used with {op}, which takes no encryption context.")));
@@ -330,11 +323,14 @@ fn create<'s>(
         effect.param("retiringPrincipal", json!(retiring));
     }
     if let Some(c) = &constraints {
-        effect.param("constraints", c.clone());
+        effect.param(
+            "constraints",
+            serde_json::to_value(c).map_err(|_| ApiError::internal("constraints unwritable"))?,
+        );
     }
     // A key's grants are created one at a time, so the quota and a named grant's idempotency
     // hold against concurrent CreateGrants (a client's retry racing its first try).
-    tx.get_record_for_update(&key.account, "kms_key", &key.key)?;
+    KeyRecord::get_for_update(tx.as_mut(), &key.account, &key.key)?;
     let existing = grants_of(tx.as_mut(), key)?;
     if existing.len() >= MAX_GRANTS_PER_KEY {
         return Err(err("LimitExceededException", "The key has too many grants."));
@@ -342,11 +338,11 @@ fn create<'s>(
     // A named grant with the same parameters is the same grant (CreateGrant is idempotent).
     if !name.is_empty() {
         if let Some(same) = existing.iter().find(|g| {
-            str_of(&g.body, "Name") == name
-                && str_of(&g.body, "GranteePrincipal") == grantee
-                && g.body.get("Operations") == Some(&json!(operations))
+            g.body.name == name
+                && g.body.grantee_principal == grantee
+                && g.body.operations == operations
         }) {
-            let id = str_of(&same.body, "GrantId");
+            let id = same.body.grant_id.clone();
             return Ok(
                 json!({ "GrantId": id, "GrantToken": reissue(&key.account, &key.key, &id) }),
             );
@@ -354,30 +350,20 @@ fn create<'s>(
     }
     let grant_id = sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
     let token = reissue(&key.account, &key.key, &grant_id);
-    let mut body = json!({
-        "KeyId": str_of(&key.body, "Arn"), "GrantId": grant_id, "Name": name,
-        "CreationDate": crate::support::time::epoch_seconds(now), "GranteePrincipal": grantee,
-        "IssuingAccount": format!("arn:aws:iam::{}:root", caller.account),
-        "Operations": operations,
-        "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
-    });
-    if let Some(obj) = body.as_object_mut() {
-        if !retiring.is_empty() {
-            obj.insert("RetiringPrincipal".into(), json!(retiring));
-        }
-        if let Some(c) = constraints {
-            obj.insert("Constraints".into(), c);
-        }
-    }
-    let record = Record {
-        account: key.account.clone(),
-        kind: "kms_grant".into(),
-        key: format!("{}/{grant_id}", key.key),
-        format_version: 1,
-        body,
-        updated_at_ms: now,
+    let grant = Grant {
+        key_id: key.body.arn.clone(),
+        grant_id: grant_id.clone(),
+        name,
+        creation_date: crate::support::time::epoch_seconds_f64(now),
+        grantee_principal: grantee,
+        retiring_principal: Some(retiring).filter(|r| !r.is_empty()),
+        issuing_account: format!("arn:aws:iam::{}:root", caller.account),
+        operations,
+        constraints,
+        token_sha256: sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())),
     };
-    tx.put_record(&record, PutMode::Create)?;
+    GrantRecord::new(&key.account, &format!("{}/{grant_id}", key.key), grant, now)
+        .put(tx.as_mut(), PutMode::Create)?;
     effect.tx = Some(tx);
     effect.response = Some(json!({ "grantId": grant_id }));
     Ok(json!({ "GrantId": grant_id, "GrantToken": token }))

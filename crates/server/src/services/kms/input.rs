@@ -7,7 +7,6 @@ use crate::error::ApiError;
 use crate::protocol::input::{parse, Rules, Source};
 use crate::protocol::model::Api;
 use serde::{Deserialize, Deserializer};
-use std::collections::BTreeMap;
 
 /// A base64 blob member, decoded.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -31,7 +30,7 @@ impl<'de> Deserialize<'de> for Blob {
 }
 
 /// An encryption context: string keys and values, in key order.
-pub(crate) type Context = BTreeMap<String, String>;
+pub(crate) use crate::records::kms::Context;
 
 /// The context as sorted pairs.
 pub(crate) fn pairs(context: &Option<Context>) -> Vec<(String, String)> {
@@ -46,15 +45,8 @@ pub(crate) struct Tag {
     pub tag_value: String,
 }
 
-/// A grant's constraints.
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GrantConstraints {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_context_subset: Option<Context>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_context_equals: Option<Context>,
-}
+/// A grant's constraints (stored with the grant as they are given).
+pub(crate) use crate::records::kms::GrantConstraints;
 
 /// `KeyId` alone.
 #[derive(Clone, Debug, Deserialize)]

@@ -3,54 +3,34 @@
 //! importing key material (BYOK).
 
 use super::input::{CreateKey, Input, Paging, Tag};
-use super::{b64, err, plain_check, Call, KmsOperation};
+use super::{b64, err, plain_check, Call, KeyRecord, KmsOperation};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Access, Check, Ctx, Effect, Operation};
+use crate::records::kms::{
+    Alias, ExpirationModel, Key, KeyState, KeyTag, KeyUsage, KeyVersion, Origin, VersionType,
+};
+use crate::records::Stored;
 use base64::Engine;
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
-use store::{PutMode, Record};
+use store::PutMode;
 
 /// Most on-demand rotations of one key (AWS's quota).
 pub const MAX_ON_DEMAND_ROTATIONS: usize = 10;
 
-/// A string field of a key body (empty when missing).
-pub(crate) fn str_of(body: &Value, key: &str) -> String {
-    body.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
-}
-
-/// Whether a key scheduled for deletion has reached its deletion date.
-pub(crate) fn deleted(body: &Value, now_ms: i64) -> bool {
-    str_of(body, "KeyState") == "PendingDeletion"
-        && body.get("DeletionMs").and_then(Value::as_i64).is_some_and(|d| now_ms >= d)
-}
-
-/// The aliases that point at a key (`kms:ResourceAliases`).
-pub(crate) fn aliases_of(body: &Value) -> Vec<String> {
-    body.get("Aliases")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
-
-/// A key's tags (`TagKey`/`TagValue`, as KMS spells them).
-pub(crate) fn tags_of(body: &Value) -> Vec<(String, String)> {
-    crate::services::iam::tags::pairs(body, "TagKey", "TagValue")
-}
-
 /// The algorithms a key spec and usage allow, as `KeyMetadata` lists them.
 pub(crate) fn algorithms(
     spec: &str,
-    usage: &str,
+    usage: KeyUsage,
 ) -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>) {
     let (mut enc, mut sig, mut mac) = (Vec::new(), Vec::new(), Vec::new());
     match (spec, usage) {
         ("SYMMETRIC_DEFAULT", _) => enc.push("SYMMETRIC_DEFAULT"),
-        (s, "ENCRYPT_DECRYPT") if s.starts_with("RSA_") => {
+        (s, KeyUsage::EncryptDecrypt) if s.starts_with("RSA_") => {
             enc.extend(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]);
         }
-        (s, "SIGN_VERIFY") if s.starts_with("RSA_") => sig.extend([
+        (s, KeyUsage::SignVerify) if s.starts_with("RSA_") => sig.extend([
             "RSASSA_PSS_SHA_256",
             "RSASSA_PSS_SHA_384",
             "RSASSA_PSS_SHA_512",
@@ -69,18 +49,17 @@ pub(crate) fn algorithms(
     (enc, sig, mac)
 }
 
-/// `KeyMetadata` of a key record.
-pub(crate) fn metadata(record: &Record) -> Value {
+/// `KeyMetadata` of a key.
+pub(crate) fn metadata(record: &KeyRecord) -> Value {
     let b = &record.body;
-    let spec = str_of(b, "KeySpec");
-    let usage = str_of(b, "KeyUsage");
-    let (enc, sig, mac) = algorithms(&spec, &usage);
-    let state = str_of(b, "KeyState");
+    let spec = b.key_spec.as_str();
+    let (enc, sig, mac) = algorithms(spec, b.key_usage);
+    let state = b.key_state.as_str();
     let mut m = json!({
-        "AWSAccountId": record.account, "KeyId": record.key, "Arn": str_of(b, "Arn"),
-        "CreationDate": b.get("CreationDate").cloned().unwrap_or(Value::Null),
-        "Enabled": state == "Enabled", "Description": str_of(b, "Description"),
-        "KeyUsage": usage, "KeyState": state, "Origin": str_of(b, "Origin"),
+        "AWSAccountId": record.account, "KeyId": record.key, "Arn": b.arn,
+        "CreationDate": b.creation_date,
+        "Enabled": b.key_state == KeyState::Enabled, "Description": b.description,
+        "KeyUsage": b.key_usage.as_str(), "KeyState": state, "Origin": b.origin.as_str(),
         "KeyManager": "CUSTOMER", "CustomerMasterKeySpec": spec, "KeySpec": spec,
         "MultiRegion": false,
     });
@@ -94,44 +73,27 @@ pub(crate) fn metadata(record: &Record) -> Value {
         if !mac.is_empty() {
             obj.insert("MacAlgorithms".into(), json!(mac));
         }
-        if let Some(d) = b.get("DeletionMs").and_then(Value::as_i64) {
+        if let Some(d) = b.deletion_ms {
             obj.insert("DeletionDate".into(), crate::support::time::epoch_seconds(d));
-            obj.insert(
-                "PendingDeletionWindowInDays".into(),
-                b.get("PendingWindowInDays").cloned().unwrap_or(Value::Null),
-            );
+            obj.insert("PendingDeletionWindowInDays".into(), json!(b.pending_window_in_days));
         }
-        if str_of(b, "Origin") == "EXTERNAL" {
-            let model = b
-                .get("ExpirationModel")
-                .and_then(Value::as_str)
-                .unwrap_or("KEY_MATERIAL_DOES_NOT_EXPIRE");
-            obj.insert("ExpirationModel".into(), json!(model));
-            if let Some(v) = b.get("ValidToMs").and_then(Value::as_i64) {
+        if b.origin == Origin::External {
+            let model = b.expiration_model.unwrap_or(ExpirationModel::KeyMaterialDoesNotExpire);
+            obj.insert("ExpirationModel".into(), json!(model.as_str()));
+            if let Some(v) = b.valid_to_ms {
                 obj.insert("ValidTo".into(), crate::support::time::epoch_seconds(v));
             }
         }
-        if let Some(v) = current_version(b) {
-            obj.insert("CurrentKeyMaterialId".into(), json!(material_id(record, v)));
+        if let Some(v) = b.current_version() {
+            obj.insert("CurrentKeyMaterialId".into(), json!(material_id(b, v)));
         }
     }
     m
 }
 
-/// The backing version new ciphertexts use, if the key has material.
-pub(crate) fn current_version(body: &Value) -> Option<u32> {
-    body.get("Versions")
-        .and_then(Value::as_array)
-        .and_then(|v| v.last())
-        .and_then(|v| v.get("Version"))
-        .and_then(Value::as_u64)
-        .and_then(|v| u32::try_from(v).ok())
-}
-
 /// A public identifier of a backing version (not derived from the material).
-fn material_id(record: &Record, version: u32) -> String {
-    let digest =
-        sigv4::key::sha256(format!("{}/{version}", str_of(&record.body, "Arn")).as_bytes());
+fn material_id(key: &Key, version: u32) -> String {
+    let digest = sigv4::key::sha256(format!("{}/{version}", key.arn).as_bytes());
     sigv4::encode::hex(&digest)
 }
 
@@ -155,20 +117,12 @@ pub(crate) fn seal_material(
 /// key or account does not open).
 pub(crate) fn material(
     root: &dyn RootOfTrust,
-    record: &Record,
+    record: &KeyRecord,
     version: u32,
 ) -> Result<crypto::SecretBytes, ApiError> {
-    let arn = str_of(&record.body, "Arn");
-    let sealed = record
-        .body
-        .get("Versions")
-        .and_then(Value::as_array)
-        .and_then(|vs| {
-            vs.iter().find(|v| v.get("Version").and_then(Value::as_u64) == Some(u64::from(version)))
-        })
-        .and_then(|v| v.get("Sealed"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
+    let key = &record.body;
+    let sealed =
+        key.versions.iter().find(|v| v.version == version).map(|v| &v.sealed).ok_or_else(|| {
             err(
                 "InvalidCiphertextException",
                 "The ciphertext refers to key material this key does not have.",
@@ -176,21 +130,22 @@ pub(crate) fn material(
         })?;
     let bytes =
         b64().decode(sealed).map_err(|_| ApiError::internal("stored key material is malformed"))?;
-    root.unwrap(&seal_context(&arn, version), &bytes)
+    root.unwrap(&seal_context(&key.arn, version), &bytes)
         .map_err(|_| ApiError::internal("stored key material cannot be opened for this key"))
 }
 
 /// Refuses keys that cannot be used for cryptography now.
-pub(crate) fn usable(record: &Record, now_ms: i64) -> Result<(), ApiError> {
-    let arn = str_of(&record.body, "Arn");
-    match str_of(&record.body, "KeyState").as_str() {
-        "Enabled" => {}
-        "Disabled" => return Err(err("DisabledException", format!("{arn} is disabled."))),
+pub(crate) fn usable(record: &KeyRecord, now_ms: i64) -> Result<(), ApiError> {
+    let key = &record.body;
+    let arn = &key.arn;
+    match key.key_state {
+        KeyState::Enabled => {}
+        KeyState::Disabled => return Err(err("DisabledException", format!("{arn} is disabled."))),
         other => {
-            return Err(err("KMSInvalidStateException", format!("{arn} is {other}.")));
+            return Err(err("KMSInvalidStateException", format!("{arn} is {}.", other.as_str())));
         }
     }
-    if record.body.get("ValidToMs").and_then(Value::as_i64).is_some_and(|v| now_ms >= v) {
+    if key.valid_to_ms.is_some_and(|v| now_ms >= v) {
         return Err(err(
             "KMSInvalidStateException",
             format!("{arn} is pending import: its imported key material expired."),
@@ -218,7 +173,7 @@ fn default_policy(account: &str) -> String {
 /// must still let the caller change it.
 fn check_policy(
     ctx: &Ctx<'_>,
-    record: &Record,
+    record: &KeyRecord,
     policy_text: &str,
     bypass: bool,
 ) -> Result<(), ApiError> {
@@ -233,9 +188,7 @@ fn check_policy(
         return Ok(());
     }
     let mut trial = record.clone();
-    if let Some(obj) = trial.body.as_object_mut() {
-        obj.insert("Policy".into(), json!(policy_text));
-    }
+    trial.body.policy = policy_text.to_string();
     // A question about the new policy, not the request's authorization: it touches no log.
     let key_ref =
         super::KeyRef { account: record.account.clone(), key_id: record.key.clone(), alias: None };
@@ -250,7 +203,7 @@ fn check_policy(
     )
 }
 
-fn tags_input(tags: &[Tag]) -> Result<Vec<(String, String)>, ApiError> {
+fn tags_input(tags: &[Tag]) -> Result<Vec<KeyTag>, ApiError> {
     let mut out = Vec::new();
     for t in tags {
         let (k, v) = (t.tag_key.as_str(), t.tag_value.as_str());
@@ -263,28 +216,17 @@ fn tags_input(tags: &[Tag]) -> Result<Vec<(String, String)>, ApiError> {
         if k.starts_with("aws:") {
             return Err(err("TagException", "Tag keys cannot start with aws:"));
         }
-        out.push((k.to_string(), v.to_string()));
+        out.push(KeyTag { tag_key: k.to_string(), tag_value: v.to_string() });
     }
     Ok(out)
 }
 
-fn set_tags(body: &mut Value, tags: &[(String, String)]) -> Result<(), ApiError> {
+fn set_tags(key: &mut Key, tags: Vec<KeyTag>) -> Result<(), ApiError> {
     if tags.len() > 50 {
         return Err(err("TagException", "A key can have at most 50 tags."));
     }
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert(
-            "Tags".into(),
-            tags.iter().map(|(k, v)| json!({ "TagKey": k, "TagValue": v })).collect(),
-        );
-    }
+    key.tags = tags;
     Ok(())
-}
-
-fn set(body: &mut Value, key: &str, value: Value) {
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert(key.into(), value);
-    }
 }
 
 /// Pages of a KMS list: `Limit` (1 to 1000, default 100 or 50 for aliases) and `Marker`.
@@ -368,12 +310,11 @@ pub(super) fn run<'s>(
         },
         K::ListKeys => {
             let mut tx = state.store.read()?;
-            let keys: Vec<Value> =
-                crate::support::records::list(tx.as_mut(), &account, "kms_key", "", 1_000_000)?
-                    .iter()
-                    .filter(|r| !deleted(&r.body, now))
-                    .map(|r| json!({ "KeyId": r.key, "KeyArn": str_of(&r.body, "Arn") }))
-                    .collect();
+            let keys: Vec<Value> = KeyRecord::list(tx.as_mut(), &account, "", 1_000_000)?
+                .iter()
+                .filter(|r| !r.body.deleted(now))
+                .map(|r| json!({ "KeyId": r.key, "KeyArn": r.body.arn }))
+                .collect();
             let paging = match &call.input {
                 Input::ListKeys(p) => p.clone(),
                 _ => Paging::default(),
@@ -383,14 +324,12 @@ pub(super) fn run<'s>(
         K::ListAliases => {
             let filter = call.keys.first().map(|(key_ref, _)| key_ref.key_id.clone());
             let mut tx = state.store.read()?;
-            let aliases: Vec<Value> =
-                crate::support::records::list(tx.as_mut(), &account, "kms_alias", "", 1_000_000)?
-                    .iter()
-                    .filter(|r| {
-                        filter.as_deref().is_none_or(|k| str_of(&r.body, "TargetKeyId") == k)
-                    })
-                    .map(|r| r.body.clone())
-                    .collect();
+            let aliases: Vec<Value> = Stored::<Alias>::list(tx.as_mut(), &account, "", 1_000_000)?
+                .into_iter()
+                .filter(|r| filter.as_deref().is_none_or(|k| r.body.target_key_id == k))
+                .map(|r| serde_json::to_value(r.body))
+                .collect::<Result<_, _>>()
+                .map_err(|_| ApiError::internal("an alias cannot be written"))?;
             let paging = match &call.input {
                 Input::ListAliases(i) => i.paging.clone(),
                 _ => Paging::default(),
@@ -405,10 +344,10 @@ pub(super) fn run<'s>(
 /// What `CreateKey` asks for, checked.
 struct KeyPlan {
     spec: String,
-    usage: String,
-    origin: String,
+    usage: KeyUsage,
+    origin: Origin,
     description: String,
-    tags: Vec<(String, String)>,
+    tags: Vec<KeyTag>,
 }
 
 fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
@@ -425,14 +364,17 @@ fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
     } else {
         "ENCRYPT_DECRYPT"
     };
-    let usage = input.key_usage.as_deref().unwrap_or(default_usage).to_string();
+    let usage_name = input.key_usage.as_deref().unwrap_or(default_usage);
+    let usage = KeyUsage::parse(usage_name);
     let valid = match spec.as_str() {
-        "SYMMETRIC_DEFAULT" => usage == "ENCRYPT_DECRYPT",
+        "SYMMETRIC_DEFAULT" => usage == Some(KeyUsage::EncryptDecrypt),
         "RSA_2048" | "RSA_3072" | "RSA_4096" => {
-            usage == "ENCRYPT_DECRYPT" || usage == "SIGN_VERIFY"
+            matches!(usage, Some(KeyUsage::EncryptDecrypt | KeyUsage::SignVerify))
         }
-        "ECC_NIST_P256" | "ECC_NIST_P384" => usage == "SIGN_VERIFY",
-        "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => usage == "GENERATE_VERIFY_MAC",
+        "ECC_NIST_P256" | "ECC_NIST_P384" => usage == Some(KeyUsage::SignVerify),
+        "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => {
+            usage == Some(KeyUsage::GenerateVerifyMac)
+        }
         "ECC_SECG_P256K1" | "ECC_NIST_P521" | "SM2" | "ML_DSA_44" | "ML_DSA_65" | "ML_DSA_87" => {
             return Err(err(
                 "UnsupportedOperationException",
@@ -446,16 +388,16 @@ fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
             ))
         }
     };
-    if !valid {
-        return Err(err(
+    let usage = usage.filter(|_| valid).ok_or_else(|| {
+        err(
             "ValidationException",
-            format!("KeyUsage {usage} is not valid for KeySpec {spec}."),
-        ));
-    }
-    let origin = input.origin.as_deref().unwrap_or("AWS_KMS").to_string();
-    match origin.as_str() {
-        "AWS_KMS" => {}
-        "EXTERNAL" if spec == "SYMMETRIC_DEFAULT" => {}
+            format!("KeyUsage {usage_name} is not valid for KeySpec {spec}."),
+        )
+    })?;
+    let origin_name = input.origin.as_deref().unwrap_or("AWS_KMS");
+    let origin = match origin_name {
+        "AWS_KMS" => Origin::AwsKms,
+        "EXTERNAL" if spec == "SYMMETRIC_DEFAULT" => Origin::External,
         "EXTERNAL" => {
             return Err(err(
                 "UnsupportedOperationException",
@@ -465,10 +407,10 @@ fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
         _ => {
             return Err(err(
                 "UnsupportedOperationException",
-                format!("Origin {origin} is not supported."),
+                format!("Origin {origin_name} is not supported."),
             ))
         }
-    }
+    };
     if input.multi_region {
         return Err(err("UnsupportedOperationException", "Multi-Region keys are not supported."));
     }
@@ -485,15 +427,18 @@ pub(super) fn create_key_check(caller: &Caller, input: &CreateKey) -> Result<Che
     let plan = key_plan(input)?;
     let mut context = Vec::new();
     let mut multi = Vec::new();
-    for (k, v) in &plan.tags {
-        context.push((format!("aws:RequestTag/{k}"), v.clone()));
+    for t in &plan.tags {
+        context.push((format!("aws:RequestTag/{}", t.tag_key), t.tag_value.clone()));
     }
     if !plan.tags.is_empty() {
-        multi.push(("aws:TagKeys".to_string(), plan.tags.iter().map(|(k, _)| k.clone()).collect()));
+        multi.push((
+            "aws:TagKeys".to_string(),
+            plan.tags.iter().map(|t| t.tag_key.clone()).collect(),
+        ));
     }
     context.push(("kms:KeySpec".into(), plan.spec));
-    context.push(("kms:KeyUsage".into(), plan.usage));
-    context.push(("kms:KeyOrigin".into(), plan.origin));
+    context.push(("kms:KeyUsage".into(), plan.usage.as_str().into()));
+    context.push(("kms:KeyOrigin".into(), plan.origin.as_str().into()));
     Ok(plain_check(caller, "CreateKey", context, multi))
 }
 
@@ -508,59 +453,70 @@ fn create_key<'s>(
     let KeyPlan { spec, usage, origin, description, tags } = key_plan(input)?;
     let key_id = crate::support::ids::uuid();
     let arn = format!("arn:aws:kms:{}:{account}:key/{key_id}", facts.region);
-    let mut body = json!({
-        "KeyId": key_id, "Arn": arn, "CreationDate": crate::support::time::epoch_seconds(now), "CreationMs": now,
-        "Description": description, "KeyUsage": usage, "KeySpec": spec, "Origin": origin,
-        "KeyState": if origin == "EXTERNAL" { "PendingImport" } else { "Enabled" },
-        "Versions": [], "Aliases": [], "Tags": [],
-    });
-    set_tags(&mut body, &tags)?;
-    let mut record = Record {
-        account: account.clone(),
-        kind: "kms_key".into(),
-        key: key_id.clone(),
-        format_version: 1,
-        body,
-        updated_at_ms: now,
+    let mut key = Key {
+        key_id: key_id.clone(),
+        arn: arn.clone(),
+        creation_date: crate::support::time::epoch_seconds_f64(now),
+        creation_ms: now,
+        description,
+        key_usage: usage,
+        key_spec: spec.clone(),
+        origin,
+        key_manager: None,
+        key_state: if origin == Origin::External {
+            KeyState::PendingImport
+        } else {
+            KeyState::Enabled
+        },
+        policy: String::new(),
+        versions: Vec::new(),
+        aliases: Vec::new(),
+        tags: Vec::new(),
+        public_key: None,
+        deletion_ms: None,
+        pending_window_in_days: None,
+        rotation_enabled: None,
+        rotation_period_in_days: None,
+        next_rotation_ms: None,
+        import: None,
+        material_digest_sealed: None,
+        expiration_model: None,
+        valid_to_ms: None,
     };
-    let policy_text = match input.policy.as_deref() {
+    set_tags(&mut key, tags)?;
+    let mut record = KeyRecord::new(&account, &key_id, key, now);
+    record.body.policy = match input.policy.as_deref() {
         Some(p) => {
             check_policy(ctx, &record, p, input.bypass_policy_lockout_safety_check)?;
             p.to_string()
         }
         None => default_policy(&account),
     };
-    set(&mut record.body, "Policy", json!(policy_text));
-    if origin == "AWS_KMS" {
+    if origin == Origin::AwsKms {
         let (material, public) = new_material(&spec)?;
         let sealed = seal_material(&state.root, &arn, 1, material.expose())?;
-        set(
-            &mut record.body,
-            "Versions",
-            json!([{ "Version": 1, "CreatedMs": now, "Sealed": sealed, "Type": "INITIAL" }]),
-        );
-        if let Some(p) = public {
-            set(&mut record.body, "PublicKey", json!(b64().encode(p)));
-        }
+        record.body.versions =
+            vec![KeyVersion { version: 1, created_ms: now, sealed, kind: VersionType::Initial }];
+        record.body.public_key = public.map(|p| b64().encode(p));
     }
     let mut tx = state.store.begin()?;
-    tx.put_record(&record, PutMode::Create)?;
+    record.put(tx.as_mut(), PutMode::Create)?;
     effect.tx = Some(tx);
     effect.resources = vec![resource(&record)];
     effect.param("keySpec", json!(spec));
-    effect.param("keyUsage", json!(usage));
-    effect.param("origin", json!(origin));
-    effect.param("description", json!(str_of(&record.body, "Description")));
+    effect.param("keyUsage", json!(usage.as_str()));
+    effect.param("origin", json!(origin.as_str()));
+    effect.param("description", json!(record.body.description));
     effect.response = Some(json!({ "keyMetadata": { "keyId": key_id, "arn": arn } }));
     Ok(json!({ "KeyMetadata": metadata(&record) }))
 }
 
 /// CloudTrail's `resources` entry of a key.
-pub(super) fn resource(record: &Record) -> audit::event::Resource {
+pub(super) fn resource(record: &KeyRecord) -> audit::event::Resource {
     audit::event::Resource {
         account_id: Some(record.account.clone()),
         resource_type: Some("AWS::KMS::Key".into()),
-        arn: Some(str_of(&record.body, "Arn")),
+        arn: Some(record.body.arn.clone()),
     }
 }
 
@@ -603,16 +559,14 @@ fn alias_change<'s>(
     let alias_arn = alias_arn(&ctx.facts.region, &account, &name);
     effect.param("aliasName", json!(name));
     let mut tx = state.store.begin()?;
-    let existing = tx.get_record_for_update(&account, "kms_alias", &name)?;
+    let existing = Stored::<Alias>::get_for_update(tx.as_mut(), &account, &name)?;
     // A key authorization read, read again under its lock.
-    let lock = |tx: &mut dyn store::Tx, key_id: &str| -> Result<Option<Record>, ApiError> {
-        Ok(tx
-            .get_record_for_update(&account, "kms_key", key_id)?
-            .filter(|r| !deleted(&r.body, now)))
+    let lock = |tx: &mut dyn store::Tx, key_id: &str| -> Result<Option<KeyRecord>, ApiError> {
+        Ok(KeyRecord::get_for_update(tx, &account, key_id)?.filter(|r| !r.body.deleted(now)))
     };
     // The key an alias pointed at when it was authorized may have changed since (a concurrent
     // UpdateAlias): the one it points at now is checked too.
-    let recheck = |key: &Record, key_ref: &super::KeyRef| -> Result<(), ApiError> {
+    let recheck = |key: &KeyRecord, key_ref: &super::KeyRef| -> Result<(), ApiError> {
         let authorized = call.keys.iter().any(|(_, r)| r.key == key.key);
         if authorized {
             return Ok(());
@@ -620,7 +574,7 @@ fn alias_change<'s>(
         ctx.authorize(&super::key_check(ctx.caller, op.name(), key, key_ref, Vec::new(), None))
             .map_err(super::denied)
     };
-    let mut touched: Vec<Record> = Vec::new();
+    let mut touched: Vec<KeyRecord> = Vec::new();
     let target = input.target_key_id.as_deref().unwrap_or_default();
     match op {
         K::CreateAlias | K::UpdateAlias => {
@@ -647,61 +601,48 @@ fn alias_change<'s>(
             effect.param("targetKeyId", json!(target));
             match &mut alias {
                 None => {
-                    if str_of(&new_key.body, "KeyState") == "PendingDeletion" {
+                    if new_key.body.key_state == KeyState::PendingDeletion {
                         return Err(err(
                             "KMSInvalidStateException",
                             "The key is pending deletion.",
                         ));
                     }
-                    let record = Record {
-                        account: account.clone(),
-                        kind: "kms_alias".into(),
-                        key: name.clone(),
-                        format_version: 1,
-                        body: json!({
-                            "AliasName": name, "AliasArn": alias_arn, "TargetKeyId": key_ref.key_id,
-                            "CreationDate": crate::support::time::epoch_seconds(now), "LastUpdatedDate": crate::support::time::epoch_seconds(now),
-                        }),
-                        updated_at_ms: now,
+                    let created = crate::support::time::epoch_seconds_f64(now);
+                    let alias = Alias {
+                        alias_name: name.clone(),
+                        alias_arn: alias_arn.clone(),
+                        target_key_id: key_ref.key_id.clone(),
+                        creation_date: created,
+                        last_updated_date: created,
                     };
-                    tx.put_record(&record, PutMode::Create)?;
+                    Stored::new(&account, &name, alias, now).put(tx.as_mut(), PutMode::Create)?;
                 }
                 Some(alias) => {
                     let old_ref = super::KeyRef {
                         account: account.clone(),
-                        key_id: str_of(&alias.body, "TargetKeyId"),
+                        key_id: alias.body.target_key_id.clone(),
                         alias: None,
                     };
                     if let Some(mut old) = lock(tx.as_mut(), &old_ref.key_id)? {
                         recheck(&old, &old_ref)?;
-                        let same_kind = str_of(&old.body, "KeyUsage")
-                            == str_of(&new_key.body, "KeyUsage")
-                            && (str_of(&old.body, "KeySpec") == "SYMMETRIC_DEFAULT")
-                                == (str_of(&new_key.body, "KeySpec") == "SYMMETRIC_DEFAULT");
+                        let same_kind = old.body.key_usage == new_key.body.key_usage
+                            && old.body.symmetric() == new_key.body.symmetric();
                         if !same_kind {
                             return Err(err(
                                 "ValidationException",
                                 "An alias can only move to a key of the same type and usage.",
                             ));
                         }
-                        let kept: Vec<String> =
-                            aliases_of(&old.body).into_iter().filter(|a| a != &name).collect();
-                        set(&mut old.body, "Aliases", json!(kept));
+                        old.body.aliases.retain(|a| a != &name);
                         touched.push(old);
                     }
-                    set(&mut alias.body, "TargetKeyId", json!(key_ref.key_id));
-                    set(
-                        &mut alias.body,
-                        "LastUpdatedDate",
-                        crate::support::time::epoch_seconds(now),
-                    );
+                    alias.body.target_key_id = key_ref.key_id.clone();
+                    alias.body.last_updated_date = crate::support::time::epoch_seconds_f64(now);
                     alias.updated_at_ms = now;
-                    tx.put_record(alias, PutMode::Update)?;
+                    alias.put(tx.as_mut(), PutMode::Update)?;
                 }
             }
-            let mut aliases = aliases_of(&new_key.body);
-            aliases.push(name.clone());
-            set(&mut new_key.body, "Aliases", json!(aliases));
+            new_key.body.aliases.push(name.clone());
             touched.push(new_key);
         }
         _ => {
@@ -710,22 +651,20 @@ fn alias_change<'s>(
             })?;
             let key_ref = super::KeyRef {
                 account: account.clone(),
-                key_id: str_of(&alias.body, "TargetKeyId"),
+                key_id: alias.body.target_key_id.clone(),
                 alias: Some(name.clone()),
             };
             if let Some(mut key) = lock(tx.as_mut(), &key_ref.key_id)? {
                 recheck(&key, &key_ref)?;
-                let kept: Vec<String> =
-                    aliases_of(&key.body).into_iter().filter(|a| a != &name).collect();
-                set(&mut key.body, "Aliases", json!(kept));
+                key.body.aliases.retain(|a| a != &name);
                 touched.push(key);
             }
-            tx.delete_record(&account, "kms_alias", &name)?;
+            Stored::<Alias>::delete(tx.as_mut(), &account, &name)?;
         }
     }
     for mut record in touched {
         record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update)?;
+        record.put(tx.as_mut(), PutMode::Update)?;
         effect.resources = vec![resource(&record)];
     }
     effect.tx = Some(tx);
@@ -746,21 +685,21 @@ fn key_operation<'s>(
     let read_only = call.operation.access() == Access::Read;
     let (key_ref, authorized) = call.key(0)?;
     // A change works on the key as it is now, locked until it commits.
-    let (mut tx, mut record): (Option<Box<dyn store::Tx + 's>>, Record) = if read_only {
+    let (mut tx, record): (Option<Box<dyn store::Tx + 's>>, KeyRecord) = if read_only {
         (None, authorized.clone())
     } else {
         let mut tx = state.store.begin()?;
-        let record = tx
-            .get_record_for_update(&key_ref.account, "kms_key", &key_ref.key_id)?
-            .filter(|r| !deleted(&r.body, now))
+        let record = KeyRecord::get_for_update(tx.as_mut(), &key_ref.account, &key_ref.key_id)?
+            .filter(|r| !r.body.deleted(now))
             .ok_or_else(|| err("NotFoundException", format!("Key '{key_id}' does not exist")))?;
         (Some(tx), record)
     };
-    let arn = str_of(&record.body, "Arn");
-    let state_now = str_of(&record.body, "KeyState");
-    let symmetric = str_of(&record.body, "KeySpec") == "SYMMETRIC_DEFAULT";
-    let external = str_of(&record.body, "Origin") == "EXTERNAL";
-    let invalid_state = || err("KMSInvalidStateException", format!("{arn} is {state_now}."));
+    let arn = record.body.arn.clone();
+    let state_now = record.body.key_state;
+    let symmetric = record.body.symmetric();
+    let external = record.body.origin == Origin::External;
+    let invalid_state =
+        || err("KMSInvalidStateException", format!("{arn} is {}.", state_now.as_str()));
     let mut body = record.body.clone();
     let mut changed = true;
     let response = match operation {
@@ -768,22 +707,16 @@ fn key_operation<'s>(
             changed = false;
             json!({ "KeyMetadata": metadata(&record) })
         }
-        "EnableKey" => {
-            match state_now.as_str() {
-                "Enabled" | "Disabled" => set(&mut body, "KeyState", json!("Enabled")),
-                _ => return Err(invalid_state()),
+        "EnableKey" | "DisableKey" => {
+            if !matches!(state_now, KeyState::Enabled | KeyState::Disabled) {
+                return Err(invalid_state());
             }
-            json!({})
-        }
-        "DisableKey" => {
-            match state_now.as_str() {
-                "Enabled" | "Disabled" => set(&mut body, "KeyState", json!("Disabled")),
-                _ => return Err(invalid_state()),
-            }
+            body.key_state =
+                if operation == "EnableKey" { KeyState::Enabled } else { KeyState::Disabled };
             json!({})
         }
         "ScheduleKeyDeletion" => {
-            if state_now == "PendingDeletion" {
+            if state_now == KeyState::PendingDeletion {
                 return Err(invalid_state());
             }
             let days = match input {
@@ -797,22 +730,23 @@ fn key_operation<'s>(
                 ));
             }
             let when = now + days * 86_400_000;
-            set(&mut body, "KeyState", json!("PendingDeletion"));
-            set(&mut body, "DeletionMs", json!(when));
-            set(&mut body, "PendingWindowInDays", json!(days));
+            body.key_state = KeyState::PendingDeletion;
+            body.deletion_ms = Some(when);
+            body.pending_window_in_days = Some(days);
             effect.param("pendingWindowInDays", json!(days));
             json!({ "KeyId": arn, "DeletionDate": crate::support::time::epoch_seconds(when), "KeyState": "PendingDeletion", "PendingWindowInDays": days })
         }
         "CancelKeyDeletion" => {
-            if state_now != "PendingDeletion" {
+            if state_now != KeyState::PendingDeletion {
                 return Err(invalid_state());
             }
-            let next = if current_version(&body).is_some() { "Disabled" } else { "PendingImport" };
-            set(&mut body, "KeyState", json!(next));
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("DeletionMs");
-                obj.remove("PendingWindowInDays");
-            }
+            body.key_state = if body.current_version().is_some() {
+                KeyState::Disabled
+            } else {
+                KeyState::PendingImport
+            };
+            body.deletion_ms = None;
+            body.pending_window_in_days = None;
             json!({ "KeyId": arn })
         }
         "UpdateKeyDescription" => {
@@ -823,22 +757,22 @@ fn key_operation<'s>(
             if d.chars().count() > 8192 {
                 return Err(err("ValidationException", "Description is at most 8192 characters."));
             }
-            set(&mut body, "Description", json!(d));
+            body.description = d.to_string();
             json!({})
         }
         "TagResource" => {
-            let mut tags = tags_of(&body);
+            let mut tags = body.tags.clone();
             let given = match input {
                 Input::TagResource(i) => i.tags.as_slice(),
                 _ => &[],
             };
-            for (k, v) in tags_input(given)? {
-                match tags.iter_mut().find(|(key, _)| *key == k) {
-                    Some(t) => t.1 = v,
-                    None => tags.push((k, v)),
+            for tag in tags_input(given)? {
+                match tags.iter_mut().find(|t| t.tag_key == tag.tag_key) {
+                    Some(t) => t.tag_value = tag.tag_value,
+                    None => tags.push(tag),
                 }
             }
-            set_tags(&mut body, &tags)?;
+            set_tags(&mut body, tags)?;
             json!({})
         }
         "UntagResource" => {
@@ -846,15 +780,16 @@ fn key_operation<'s>(
                 Input::UntagResource(i) => i.tag_keys.iter().map(String::as_str).collect(),
                 _ => Vec::new(),
             };
-            let kept: Vec<(String, String)> =
-                tags_of(&body).into_iter().filter(|(k, _)| !remove.contains(&k.as_str())).collect();
-            set_tags(&mut body, &kept)?;
+            body.tags.retain(|t| !remove.contains(&t.tag_key.as_str()));
             json!({})
         }
         "ListResourceTags" => {
             changed = false;
-            let tags: Vec<Value> =
-                tags_of(&body).iter().map(|(k, v)| json!({ "TagKey": k, "TagValue": v })).collect();
+            let tags: Vec<Value> = body
+                .tags
+                .iter()
+                .map(|t| json!({ "TagKey": t.tag_key, "TagValue": t.tag_value }))
+                .collect();
             paged("Tags", page(&paging_of(input), tags, 50)?)
         }
         "GetKeyPolicy" | "PutKeyPolicy" | "ListKeyPolicies" => {
@@ -870,7 +805,7 @@ fn key_operation<'s>(
             match operation {
                 "GetKeyPolicy" => {
                     changed = false;
-                    json!({ "Policy": str_of(&body, "Policy"), "PolicyName": "default" })
+                    json!({ "Policy": body.policy, "PolicyName": "default" })
                 }
                 "ListKeyPolicies" => {
                     changed = false;
@@ -882,7 +817,7 @@ fn key_operation<'s>(
                         err("ValidationException", "1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null")
                     })?;
                     check_policy(ctx, &record, p, i.bypass_policy_lockout_safety_check)?;
-                    set(&mut body, "Policy", json!(p));
+                    body.policy = p.to_string();
                     effect.param("policyName", json!("default"));
                     json!({})
                 }
@@ -892,7 +827,7 @@ fn key_operation<'s>(
             if !symmetric || external {
                 return Err(err("UnsupportedOperationException", format!("{arn} does not support automatic or on-demand rotation (only symmetric keys with AWS_KMS origin do).")));
             }
-            if state_now != "Enabled" && state_now != "Disabled" {
+            if !matches!(state_now, KeyState::Enabled | KeyState::Disabled) {
                 return Err(invalid_state());
             }
             match operation {
@@ -908,45 +843,36 @@ fn key_operation<'s>(
                             "RotationPeriodInDays must be between 90 and 2560.",
                         ));
                     }
-                    set(&mut body, "RotationEnabled", json!(true));
-                    set(&mut body, "RotationPeriodInDays", json!(days));
-                    set(&mut body, "NextRotationMs", json!(now + days * 86_400_000));
+                    body.rotation_enabled = Some(true);
+                    body.rotation_period_in_days = Some(days);
+                    body.next_rotation_ms = Some(now + days * 86_400_000);
                     effect.param("rotationPeriodInDays", json!(days));
                     json!({})
                 }
                 "DisableKeyRotation" => {
-                    set(&mut body, "RotationEnabled", json!(false));
-                    if let Some(obj) = body.as_object_mut() {
-                        obj.remove("NextRotationMs");
-                    }
+                    body.rotation_enabled = Some(false);
+                    body.next_rotation_ms = None;
                     json!({})
                 }
                 _ => {
-                    let on_demand = body.get("Versions").and_then(Value::as_array).map_or(0, |v| {
-                        v.iter()
-                            .filter(|x| x.get("Type").and_then(Value::as_str) == Some("ON_DEMAND"))
-                            .count()
-                    });
+                    let on_demand =
+                        body.versions.iter().filter(|v| v.kind == VersionType::OnDemand).count();
                     if on_demand >= MAX_ON_DEMAND_ROTATIONS {
                         return Err(err("LimitExceededException", format!("A key can be rotated on demand at most {MAX_ON_DEMAND_ROTATIONS} times.")));
                     }
-                    rotate(&state.root, &record, &mut body, now, "ON_DEMAND")?;
+                    rotate(&state.root, &mut body, now, VersionType::OnDemand)?;
                     json!({ "KeyId": arn })
                 }
             }
         }
         "GetKeyRotationStatus" => {
             changed = false;
-            let enabled = body.get("RotationEnabled").and_then(Value::as_bool).unwrap_or(false);
+            let enabled = body.rotation_enabled.unwrap_or(false);
             let mut out = json!({ "KeyRotationEnabled": enabled, "KeyId": arn });
-            if enabled {
-                set(
-                    &mut out,
-                    "RotationPeriodInDays",
-                    body.get("RotationPeriodInDays").cloned().unwrap_or(Value::Null),
-                );
-                if let Some(n) = body.get("NextRotationMs").and_then(Value::as_i64) {
-                    set(&mut out, "NextRotationDate", crate::support::time::epoch_seconds(n));
+            if let (true, Some(obj)) = (enabled, out.as_object_mut()) {
+                obj.insert("RotationPeriodInDays".into(), json!(body.rotation_period_in_days));
+                if let Some(n) = body.next_rotation_ms {
+                    obj.insert("NextRotationDate".into(), crate::support::time::epoch_seconds(n));
                 }
             }
             out
@@ -960,16 +886,14 @@ fn key_operation<'s>(
                 ));
             }
             let rotations: Vec<Value> = body
-                .get("Versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|v| v.get("Type").and_then(Value::as_str) != Some("INITIAL"))
+                .versions
+                .iter()
+                .filter(|v| v.kind != VersionType::Initial)
                 .map(|v| {
                     json!({
                         "KeyId": arn,
-                        "RotationDate": crate::support::time::epoch_seconds(v.get("CreatedMs").and_then(Value::as_i64).unwrap_or(0)),
-                        "RotationType": v.get("Type").cloned().unwrap_or(Value::Null),
+                        "RotationDate": crate::support::time::epoch_seconds(v.created_ms),
+                        "RotationType": v.kind,
                     })
                 })
                 .collect();
@@ -977,28 +901,29 @@ fn key_operation<'s>(
         }
         "GetPublicKey" => {
             changed = false;
-            let public = str_of(&body, "PublicKey");
-            if public.is_empty() {
+            let Some(public) = body.public_key.clone().filter(|p| !p.is_empty()) else {
                 return Err(err(
                     "UnsupportedOperationException",
                     format!("{arn} is not an asymmetric key."),
                 ));
-            }
-            if state_now == "PendingDeletion" {
+            };
+            if state_now == KeyState::PendingDeletion {
                 return Err(invalid_state());
             }
-            if state_now == "Disabled" {
+            if state_now == KeyState::Disabled {
                 return Err(err("DisabledException", format!("{arn} is disabled.")));
             }
-            let spec = str_of(&body, "KeySpec");
-            let usage = str_of(&body, "KeyUsage");
-            let (enc, sig, _) = algorithms(&spec, &usage);
-            let mut out = json!({ "KeyId": arn, "PublicKey": public, "KeySpec": spec, "CustomerMasterKeySpec": spec, "KeyUsage": usage });
-            if !enc.is_empty() {
-                set(&mut out, "EncryptionAlgorithms", json!(enc));
-            }
-            if !sig.is_empty() {
-                set(&mut out, "SigningAlgorithms", json!(sig));
+            let spec = body.key_spec.as_str();
+            let usage = body.key_usage;
+            let (enc, sig, _) = algorithms(spec, usage);
+            let mut out = json!({ "KeyId": arn, "PublicKey": public, "KeySpec": spec, "CustomerMasterKeySpec": spec, "KeyUsage": usage.as_str() });
+            if let Some(obj) = out.as_object_mut() {
+                if !enc.is_empty() {
+                    obj.insert("EncryptionAlgorithms".into(), json!(enc));
+                }
+                if !sig.is_empty() {
+                    obj.insert("SigningAlgorithms".into(), json!(sig));
+                }
             }
             out
         }
@@ -1019,9 +944,8 @@ fn key_operation<'s>(
         }
     };
     if let (true, Some(mut tx)) = (changed, tx.take()) {
-        record.body = body;
-        record.updated_at_ms = now;
-        tx.put_record(&record, PutMode::Update)?;
+        let record = KeyRecord { body, updated_at_ms: now, ..record };
+        record.put(tx.as_mut(), PutMode::Update)?;
         effect.tx = Some(tx);
     }
     Ok(response)
@@ -1031,22 +955,19 @@ fn key_operation<'s>(
 /// decryption.
 pub(crate) fn rotate(
     root: &dyn RootOfTrust,
-    record: &Record,
-    body: &mut Value,
+    key: &mut Key,
     now: i64,
-    kind: &str,
+    kind: VersionType,
 ) -> Result<(), ApiError> {
-    let next = current_version(body).unwrap_or(0) + 1;
+    let next = key.current_version().unwrap_or(0) + 1;
     let mut bytes = vec![0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     let material = crypto::SecretBytes::new(bytes);
-    let sealed = seal_material(root, &str_of(&record.body, "Arn"), next, material.expose())?;
-    let mut versions = body.get("Versions").and_then(Value::as_array).cloned().unwrap_or_default();
-    versions.push(json!({ "Version": next, "CreatedMs": now, "Sealed": sealed, "Type": kind }));
-    set(body, "Versions", json!(versions));
-    if body.get("RotationEnabled").and_then(Value::as_bool) == Some(true) {
-        let days = body.get("RotationPeriodInDays").and_then(Value::as_i64).unwrap_or(365);
-        set(body, "NextRotationMs", json!(now + days * 86_400_000));
+    let sealed = seal_material(root, &key.arn, next, material.expose())?;
+    key.versions.push(KeyVersion { version: next, created_ms: now, sealed, kind });
+    if key.rotation_enabled == Some(true) {
+        let days = key.rotation_period_in_days.unwrap_or(365);
+        key.next_rotation_ms = Some(now + days * 86_400_000);
     }
     Ok(())
 }

@@ -21,8 +21,14 @@ use crate::pipeline::service::{
 };
 use crate::pipeline::{Reply, State};
 
+use crate::records::kms::{
+    Alias, Key, KeyManager, KeyState, KeyUsage, KeyVersion, Origin, VersionType,
+};
+use crate::records::Stored;
 use serde_json::{json, Map, Value};
-use store::Record;
+
+/// A key as stored.
+pub(crate) type KeyRecord = Stored<Key>;
 
 /// The JSON target prefix of KMS operations.
 pub const TARGET_PREFIX: &str = "TrentService.";
@@ -91,14 +97,13 @@ pub(crate) fn resolve(
         return Ok(KeyRef { account, key_id: id.to_ascii_lowercase(), alias: None });
     }
     if rest.starts_with("alias/") {
-        let alias = tx.get_record(&account, "kms_alias", &rest)?.ok_or_else(|| {
+        let alias = Stored::<Alias>::get(tx, &account, &rest)?.ok_or_else(|| {
             err(
                 "NotFoundException",
                 format!("Alias arn:aws:kms:us-east-1:{account}:{rest} is not found."),
             )
         })?;
-        let target = alias.body.get("TargetKeyId").and_then(Value::as_str).unwrap_or_default();
-        return Ok(KeyRef { account, key_id: target.to_string(), alias: Some(rest) });
+        return Ok(KeyRef { account, key_id: alias.body.target_key_id, alias: Some(rest) });
     }
     Err(not_found())
 }
@@ -109,10 +114,10 @@ pub(crate) fn load(
     tx: &mut dyn store::ReadTx,
     key: &KeyRef,
     now_ms: i64,
-) -> Result<Record, ApiError> {
-    let record = tx.get_record(&key.account, "kms_key", &key.key_id)?;
+) -> Result<KeyRecord, ApiError> {
+    let record = KeyRecord::get(tx, &key.account, &key.key_id)?;
     match record {
-        Some(r) if !keys::deleted(&r.body, now_ms) => Ok(r),
+        Some(r) if !r.body.deleted(now_ms) => Ok(r),
         _ => Err(err(
             "NotFoundException",
             format!(
@@ -130,7 +135,7 @@ pub(crate) fn load(
 pub(crate) fn key_check(
     caller: &Caller,
     operation: &str,
-    key: &Record,
+    key: &KeyRecord,
     key_ref: &KeyRef,
     mut context: Vec<(String, String)>,
     encryption_context: Option<&[(String, String)]>,
@@ -138,27 +143,27 @@ pub(crate) fn key_check(
     let body = &key.body;
     let mut multi = Vec::new();
     add_request_keys(caller, &mut context, &mut multi, encryption_context);
-    context.push(("kms:KeySpec".into(), keys::str_of(body, "KeySpec")));
-    context.push(("kms:KeyUsage".into(), keys::str_of(body, "KeyUsage")));
-    context.push(("kms:KeyOrigin".into(), keys::str_of(body, "Origin")));
+    context.push(("kms:KeySpec".into(), body.key_spec.clone()));
+    context.push(("kms:KeyUsage".into(), body.key_usage.as_str().to_string()));
+    context.push(("kms:KeyOrigin".into(), body.origin.as_str().to_string()));
     if let Some(alias) = &key_ref.alias {
         context.push(("kms:RequestAlias".into(), alias.clone()));
     }
-    multi.push(("kms:ResourceAliases".into(), keys::aliases_of(body)));
-    for (k, v) in keys::tags_of(body) {
-        context.push((format!("aws:ResourceTag/{k}"), v));
+    multi.push(("kms:ResourceAliases".into(), body.aliases.clone()));
+    for t in &body.tags {
+        context.push((format!("aws:ResourceTag/{}", t.tag_key), t.tag_value.clone()));
     }
     let (account, key_id, op) = (key.account.clone(), key.key.clone(), operation.to_string());
     let ec = encryption_context.map(<[(String, String)]>::to_vec);
     Check {
         owner: Some(key.account.clone()),
-        resource_policy: Some(keys::str_of(body, "Policy")),
+        resource_policy: Some(body.policy.clone()),
         context,
         multi,
         granted: Some(Box::new(move |state, caller| {
             grants::allows(state, caller, &account, &key_id, &op, ec.as_deref())
         })),
-        ..Check::new(format!("kms:{operation}"), keys::str_of(body, "Arn"))
+        ..Check::new(format!("kms:{operation}"), body.arn.clone())
     }
 }
 
@@ -260,12 +265,12 @@ pub(crate) struct Call {
     /// The keys the checks were about (read on a snapshot), in the order they were found:
     /// the key `KeyId` names; for `ReEncrypt` the source, then the destination; for aliases
     /// the alias's keys.
-    pub keys: Vec<(KeyRef, Record)>,
+    pub keys: Vec<(KeyRef, KeyRecord)>,
 }
 
 impl Call {
     /// The `n`th key authorization found.
-    pub fn key(&self, n: usize) -> Result<&(KeyRef, Record), ApiError> {
+    pub fn key(&self, n: usize) -> Result<&(KeyRef, KeyRecord), ApiError> {
         self.keys.get(n).ok_or_else(|| ApiError::internal("the key was not authorized"))
     }
 }
@@ -332,7 +337,7 @@ impl Service for Kms {
                 vec![audit::event::Resource {
                     account_id: Some(record.account.clone()),
                     resource_type: Some("AWS::KMS::Key".into()),
-                    arn: Some(keys::str_of(&record.body, "Arn")),
+                    arn: Some(record.body.arn.clone()),
                 }]
             })
             .unwrap_or_default()
@@ -395,43 +400,28 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
         for account in &page.items {
             let due: Vec<String> = {
                 let mut tx = state.store.read()?;
-                crate::support::records::list(tx.as_mut(), &account.id, "kms_key", "", 1_000_000)?
+                KeyRecord::list(tx.as_mut(), &account.id, "", 1_000_000)?
                     .iter()
-                    .filter(|r| {
-                        r.body.get("RotationEnabled").and_then(Value::as_bool) == Some(true)
-                    })
-                    .filter(|r| {
-                        r.body
-                            .get("NextRotationMs")
-                            .and_then(Value::as_i64)
-                            .is_some_and(|n| n <= now_ms)
-                    })
+                    .filter(|r| r.body.rotation_enabled == Some(true))
+                    .filter(|r| r.body.next_rotation_ms.is_some_and(|n| n <= now_ms))
                     .map(|r| r.key.clone())
                     .collect()
             };
             for key_id in due {
                 let mut tx = state.store.begin()?;
-                let Some(mut record) = tx.get_record_for_update(&account.id, "kms_key", &key_id)?
+                let Some(mut record) =
+                    KeyRecord::get_for_update(tx.as_mut(), &account.id, &key_id)?
                 else {
                     continue;
                 };
-                let still_due = record
-                    .body
-                    .get("NextRotationMs")
-                    .and_then(Value::as_i64)
-                    .is_some_and(|n| n <= now_ms)
-                    && matches!(
-                        keys::str_of(&record.body, "KeyState").as_str(),
-                        "Enabled" | "Disabled"
-                    );
+                let still_due = record.body.next_rotation_ms.is_some_and(|n| n <= now_ms)
+                    && matches!(record.body.key_state, KeyState::Enabled | KeyState::Disabled);
                 if !still_due {
                     continue;
                 }
-                let mut body = record.body.clone();
-                keys::rotate(&state.root, &record, &mut body, now_ms, "AUTOMATIC")?;
-                record.body = body;
+                keys::rotate(&state.root, &mut record.body, now_ms, VersionType::Automatic)?;
                 record.updated_at_ms = now_ms;
-                tx.put_record(&record, store::PutMode::Update)?;
+                record.put(tx.as_mut(), store::PutMode::Update)?;
                 let facts = RequestFacts {
                     request_id: crate::support::ids::uuid(),
                     event_source: "kms.amazonaws.com".into(),
@@ -447,7 +437,7 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
                 event.resources = Some(vec![audit::event::Resource {
                     account_id: Some(account.id.clone()),
                     resource_type: Some("AWS::KMS::Key".into()),
-                    arn: Some(keys::str_of(&record.body, "Arn")),
+                    arn: Some(record.body.arn.clone()),
                 }]);
                 events::append(tx.as_mut(), &account.id, &event)?;
                 tx.commit()
@@ -475,8 +465,8 @@ pub fn s3_default_key(
 ) -> Result<String, ApiError> {
     {
         let mut tx = state.store.read()?;
-        if let Some(alias) = tx.get_record(account, "kms_alias", S3_DEFAULT_ALIAS)? {
-            let id = keys::str_of(&alias.body, "TargetKeyId");
+        if let Some(alias) = Stored::<Alias>::get(tx.as_mut(), account, S3_DEFAULT_ALIAS)? {
+            let id = alias.body.target_key_id;
             return Ok(format!("arn:aws:kms:{region}:{account}:key/{id}"));
         }
     }
@@ -506,43 +496,62 @@ pub fn s3_default_key(
     let mut material = vec![0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut material);
     let sealed = keys::seal_material(&state.root, &arn, 1, &material)?;
-    let record = Record {
-        account: account.to_string(),
-        kind: "kms_key".into(),
-        key: key_id.clone(),
-        format_version: 1,
-        body: json!({
-            "KeyId": key_id, "Arn": arn, "CreationDate": crate::support::time::epoch_seconds(now_ms), "CreationMs": now_ms,
-            "Description": "Default key that protects my S3 objects when no other key is defined",
-            "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT", "Origin": "AWS_KMS",
-            "KeyManager": "AWS", "KeyState": "Enabled", "Policy": policy,
-            "Versions": [{ "Version": 1, "CreatedMs": now_ms, "Sealed": sealed, "Type": "INITIAL" }],
-            "Aliases": [S3_DEFAULT_ALIAS], "Tags": [],
-        }),
-        updated_at_ms: now_ms,
+    let created = crate::support::time::epoch_seconds_f64(now_ms);
+    let key = Key {
+        key_id: key_id.clone(),
+        arn: arn.clone(),
+        creation_date: created,
+        creation_ms: now_ms,
+        description: "Default key that protects my S3 objects when no other key is defined".into(),
+        key_usage: KeyUsage::EncryptDecrypt,
+        key_spec: "SYMMETRIC_DEFAULT".into(),
+        origin: Origin::AwsKms,
+        key_manager: Some(KeyManager::Aws),
+        key_state: KeyState::Enabled,
+        policy,
+        versions: vec![KeyVersion {
+            version: 1,
+            created_ms: now_ms,
+            sealed,
+            kind: VersionType::Initial,
+        }],
+        aliases: vec![S3_DEFAULT_ALIAS.into()],
+        tags: Vec::new(),
+        public_key: None,
+        deletion_ms: None,
+        pending_window_in_days: None,
+        rotation_enabled: None,
+        rotation_period_in_days: None,
+        next_rotation_ms: None,
+        import: None,
+        material_digest_sealed: None,
+        expiration_model: None,
+        valid_to_ms: None,
     };
-    let alias = Record {
-        account: account.to_string(),
-        kind: "kms_alias".into(),
-        key: S3_DEFAULT_ALIAS.into(),
-        format_version: 1,
-        body: json!({
-            "AliasName": S3_DEFAULT_ALIAS, "AliasArn": format!("arn:aws:kms:{region}:{account}:{S3_DEFAULT_ALIAS}"),
-            "TargetKeyId": key_id, "CreationDate": crate::support::time::epoch_seconds(now_ms), "LastUpdatedDate": crate::support::time::epoch_seconds(now_ms),
-        }),
-        updated_at_ms: now_ms,
-    };
+    let record = KeyRecord::new(account, &key_id, key, now_ms);
+    let alias = Stored::new(
+        account,
+        S3_DEFAULT_ALIAS,
+        Alias {
+            alias_name: S3_DEFAULT_ALIAS.into(),
+            alias_arn: format!("arn:aws:kms:{region}:{account}:{S3_DEFAULT_ALIAS}"),
+            target_key_id: key_id,
+            creation_date: created,
+            last_updated_date: created,
+        },
+        now_ms,
+    );
     let mut tx = state.store.begin()?;
-    match tx.put_record(&alias, store::PutMode::Create) {
+    match alias.put(tx.as_mut(), store::PutMode::Create) {
         Ok(()) => {}
         // Another request created it meanwhile: use that one.
-        Err(store::StoreError::AlreadyExists) => {
+        Err(crate::records::PutError::Store(store::StoreError::AlreadyExists)) => {
             drop(tx);
             return s3_default_key(state, account, region, now_ms);
         }
         Err(e) => return Err(e.into()),
     }
-    tx.put_record(&record, store::PutMode::Create)?;
+    record.put(tx.as_mut(), store::PutMode::Create)?;
     let facts = RequestFacts {
         request_id: crate::support::ids::uuid(),
         event_source: "kms.amazonaws.com".into(),
@@ -577,7 +586,7 @@ pub(crate) fn data_key_for(
     ctx.authorize(&check).map_err(denied)?;
     let data_key = crypto::object::new_data_key();
     let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
-    Ok((data_key, wrapped, keys::str_of(&record.body, "Arn")))
+    Ok((data_key, wrapped, record.body.arn))
 }
 
 /// S3 calling KMS as the caller to open an object's data key (`kms:Decrypt` with

@@ -3,11 +3,14 @@
 //! changes state, so their events join the group commit; plaintext never enters an event.
 
 use super::input::{pairs, Input};
-use super::keys::{current_version, material, str_of, usable};
-use super::{b64, err, Call};
+use super::keys::{material, usable};
+use super::{b64, err, Call, KeyRecord};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::State;
+use crate::records::kms::{
+    ExpirationModel, ImportParameters, Key, KeyState, KeyUsage, KeyVersion, VersionType,
+};
 use base64::Engine;
 use crypto::kms::asymmetric::{
     self, AsymmetricSpec, EncryptionAlgorithm, MessageType, SigningAlgorithm,
@@ -16,7 +19,6 @@ use crypto::kms::blob as kblob;
 use crypto::kms::mac::{self, MacAlgorithm, MacSpec};
 use crypto::RootOfTrust;
 use serde_json::{json, Value};
-use store::Record;
 
 fn invalid_usage(arn: &str, usage: &str, operation: &str) -> ApiError {
     err(
@@ -47,11 +49,13 @@ fn random(n: usize) -> crypto::SecretBytes {
 /// Seals `plaintext` under a symmetric key's current version.
 pub(super) fn seal_with(
     state: &State,
-    record: &Record,
+    record: &KeyRecord,
     context: &[(String, String)],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
-    let version = current_version(&record.body)
+    let version = record
+        .body
+        .current_version()
         .ok_or_else(|| err("KMSInvalidStateException", "The key has no key material."))?;
     let key = material(&state.root, record, version)?;
     let header =
@@ -64,31 +68,31 @@ pub(super) fn seal_with(
     })
 }
 
-fn asym_spec(record: &Record) -> Result<AsymmetricSpec, ApiError> {
-    AsymmetricSpec::parse(&str_of(&record.body, "KeySpec"))
+fn asym_spec(record: &KeyRecord) -> Result<AsymmetricSpec, ApiError> {
+    AsymmetricSpec::parse(&record.body.key_spec)
         .ok_or_else(|| ApiError::internal("the key's spec is not asymmetric"))
 }
 
-fn public_key(record: &Record) -> Result<Vec<u8>, ApiError> {
+fn public_key(record: &KeyRecord) -> Result<Vec<u8>, ApiError> {
     b64()
-        .decode(str_of(&record.body, "PublicKey"))
+        .decode(record.body.public_key.as_deref().unwrap_or_default())
         .map_err(|_| ApiError::internal("the stored public key is malformed"))
 }
 
 /// Encrypts for `Encrypt` and `ReEncrypt`'s destination: (ciphertext, algorithm).
 fn encrypt_with(
     state: &State,
-    record: &Record,
+    record: &KeyRecord,
     algorithm: &str,
     context: &[(String, String)],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
-    let arn = str_of(&record.body, "Arn");
-    let usage = str_of(&record.body, "KeyUsage");
-    if usage != "ENCRYPT_DECRYPT" {
-        return Err(invalid_usage(&arn, &usage, "Encrypt"));
+    let arn = &record.body.arn;
+    let usage = record.body.key_usage;
+    if usage != KeyUsage::EncryptDecrypt {
+        return Err(invalid_usage(arn, usage.as_str(), "Encrypt"));
     }
-    if str_of(&record.body, "KeySpec") == "SYMMETRIC_DEFAULT" {
+    if record.body.symmetric() {
         if algorithm != "SYMMETRIC_DEFAULT" {
             return Err(err(
                 "InvalidKeyUsageException",
@@ -114,7 +118,7 @@ fn encrypt_with(
 /// Decrypts for `Decrypt` and `ReEncrypt`'s source with the key authorization found.
 fn decrypt_with(
     state: &State,
-    record: &Record,
+    record: &KeyRecord,
     source: &Ciphertext<'_>,
     now: i64,
 ) -> Result<crypto::SecretBytes, ApiError> {
@@ -131,9 +135,7 @@ fn decrypt_with(
     let alg = EncryptionAlgorithm::parse(algorithm).ok_or_else(|| {
         err("ValidationException", format!("EncryptionAlgorithm {algorithm} is not valid."))
     })?;
-    if str_of(&record.body, "KeyUsage") != "ENCRYPT_DECRYPT"
-        || str_of(&record.body, "KeySpec") == "SYMMETRIC_DEFAULT"
-    {
+    if record.body.key_usage != KeyUsage::EncryptDecrypt || record.body.symmetric() {
         return Err(err(
             "InvalidKeyUsageException",
             format!("{algorithm} is not valid for this key."),
@@ -175,7 +177,7 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             let ciphertext = encrypt_with(state, record, algorithm, &context, plaintext)?;
             Ok(json!({
                 "CiphertextBlob": b64().encode(ciphertext),
-                "KeyId": str_of(&record.body, "Arn"),
+                "KeyId": record.body.arn,
                 "EncryptionAlgorithm": algorithm,
             }))
         }
@@ -192,7 +194,7 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             let (_, record) = call.key(0)?;
             let plain = decrypt_with(state, record, &source, now)?;
             Ok(json!({
-                "KeyId": str_of(&record.body, "Arn"),
+                "KeyId": record.body.arn,
                 "Plaintext": b64().encode(plain.expose()),
                 "EncryptionAlgorithm": algorithm,
             }))
@@ -211,8 +213,8 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             let out = encrypt_with(state, dest, dest_alg, &dest_context, plain.expose())?;
             Ok(json!({
                 "CiphertextBlob": b64().encode(out),
-                "SourceKeyId": str_of(&source.body, "Arn"),
-                "KeyId": str_of(&dest.body, "Arn"),
+                "SourceKeyId": source.body.arn,
+                "KeyId": dest.body.arn,
                 "SourceEncryptionAlgorithm": source_alg,
                 "DestinationEncryptionAlgorithm": dest_alg,
             }))
@@ -250,16 +252,13 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             let (_, record) = call.key(0)?;
             usable(record, now)?;
-            if str_of(&record.body, "KeySpec") != "SYMMETRIC_DEFAULT" {
-                return Err(invalid_usage(
-                    &str_of(&record.body, "Arn"),
-                    &str_of(&record.body, "KeySpec"),
-                    operation,
-                ));
+            if !record.body.symmetric() {
+                return Err(invalid_usage(&record.body.arn, &record.body.key_spec, operation));
             }
             let data_key = random(n);
             let ciphertext = seal_with(state, record, &context, data_key.expose())?;
-            let mut out = json!({ "CiphertextBlob": b64().encode(ciphertext), "KeyId": str_of(&record.body, "Arn") });
+            let mut out =
+                json!({ "CiphertextBlob": b64().encode(ciphertext), "KeyId": record.body.arn });
             if operation == "GenerateDataKey" {
                 if let Some(obj) = out.as_object_mut() {
                     obj.insert("Plaintext".into(), json!(b64().encode(data_key.expose())));
@@ -278,12 +277,8 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             effect.param("keyPairSpec", json!(pair_spec));
             let (_, record) = call.key(0)?;
             usable(record, now)?;
-            if str_of(&record.body, "KeySpec") != "SYMMETRIC_DEFAULT" {
-                return Err(invalid_usage(
-                    &str_of(&record.body, "Arn"),
-                    &str_of(&record.body, "KeySpec"),
-                    operation,
-                ));
+            if !record.body.symmetric() {
+                return Err(invalid_usage(&record.body.arn, &record.body.key_spec, operation));
             }
             let (private, public) = asymmetric::generate_pair(spec)
                 .map_err(|_| ApiError::internal("key pair generation failed"))?;
@@ -291,7 +286,7 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             let mut out = json!({
                 "PrivateKeyCiphertextBlob": b64().encode(sealed),
                 "PublicKey": b64().encode(public),
-                "KeyId": str_of(&record.body, "Arn"),
+                "KeyId": record.body.arn,
                 "KeyPairSpec": pair_spec,
             });
             if operation == "GenerateDataKeyPair" {
@@ -324,10 +319,10 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             let (_, record) = call.key(0)?;
             usable(record, now)?;
-            let arn = str_of(&record.body, "Arn");
-            let usage = str_of(&record.body, "KeyUsage");
-            if usage != "SIGN_VERIFY" {
-                return Err(invalid_usage(&arn, &usage, operation));
+            let arn = &record.body.arn;
+            let usage = record.body.key_usage;
+            if usage != KeyUsage::SignVerify {
+                return Err(invalid_usage(arn, usage.as_str(), operation));
             }
             let alg = SigningAlgorithm::parse(algorithm)
                 .filter(|a| asym_spec(record).is_ok_and(|s| s.signing_algorithms().contains(a)))
@@ -371,12 +366,11 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             let (_, record) = call.key(0)?;
             usable(record, now)?;
-            let arn = str_of(&record.body, "Arn");
-            let usage = str_of(&record.body, "KeyUsage");
-            let spec = MacSpec::parse(&str_of(&record.body, "KeySpec"));
+            let arn = &record.body.arn;
+            let spec = MacSpec::parse(&record.body.key_spec);
             let alg = MacAlgorithm::parse(algorithm);
             let (Some(spec), Some(alg)) = (spec, alg) else {
-                return Err(invalid_usage(&arn, &usage, operation));
+                return Err(invalid_usage(arn, record.body.key_usage.as_str(), operation));
             };
             if spec.algorithm() != alg {
                 return Err(err(
@@ -439,24 +433,18 @@ fn digest_context(arn: &str) -> Vec<u8> {
     format!("hermetic:kms-import-digest:{arn}").into_bytes()
 }
 
-fn set(body: &mut Value, key: &str, value: Value) {
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert(key.into(), value);
-    }
-}
-
 /// `GetParametersForImport`, `ImportKeyMaterial`, `DeleteImportedKeyMaterial` on an EXTERNAL
 /// key: the new `body` is written by the caller.
 pub(crate) fn import(
     state: &State,
     input: &Input,
-    record: &Record,
-    body: &mut Value,
+    record: &KeyRecord,
+    body: &mut Key,
     now: i64,
     effect: &mut Effect<'_>,
 ) -> Result<Value, ApiError> {
-    let arn = str_of(&record.body, "Arn");
-    let key_state = str_of(&record.body, "KeyState");
+    let arn = record.body.arn.clone();
+    let key_state = record.body.key_state;
     match input {
         Input::GetParametersForImport(i) => {
             let algorithm = i.wrapping_algorithm.as_str();
@@ -468,7 +456,7 @@ pub(crate) fn import(
                 AsymmetricSpec::parse(spec_name).filter(|s| s.is_rsa()).ok_or_else(|| {
                     err("ValidationException", format!("WrappingKeySpec {spec_name} is not valid."))
                 })?;
-            if key_state == "PendingDeletion" {
+            if key_state == KeyState::PendingDeletion {
                 return Err(err("KMSInvalidStateException", format!("{arn} is pending deletion.")));
             }
             effect.param("wrappingAlgorithm", json!(algorithm));
@@ -481,14 +469,13 @@ pub(crate) fn import(
                 .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
             let token = random(32);
             let valid_to = now + 24 * 3_600_000;
-            set(
-                body,
-                "Import",
-                json!({
-                    "Algorithm": alg.as_str(), "Spec": spec.as_str(), "Sealed": b64().encode(sealed),
-                    "TokenSha256": sigv4::encode::hex(&sigv4::key::sha256(token.expose())), "ValidToMs": valid_to,
-                }),
-            );
+            body.import = Some(ImportParameters {
+                algorithm: alg.as_str().to_string(),
+                spec: spec.as_str().to_string(),
+                sealed: b64().encode(sealed),
+                token_sha256: sigv4::encode::hex(&sigv4::key::sha256(token.expose())),
+                valid_to_ms: valid_to,
+            });
             Ok(json!({
                 "KeyId": arn,
                 "ImportToken": b64().encode(token.expose()),
@@ -499,13 +486,13 @@ pub(crate) fn import(
         Input::ImportKeyMaterial(i) => {
             let token = &i.import_token.0;
             let wrapped = &i.encrypted_key_material.0;
-            let params = record.body.get("Import").cloned().ok_or_else(|| {
+            let params = record.body.import.clone().ok_or_else(|| {
                 err(
                     "InvalidImportTokenException",
                     "There are no import parameters for this key: call GetParametersForImport.",
                 )
             })?;
-            let expected = params.get("TokenSha256").and_then(Value::as_str).unwrap_or_default();
+            let expected = params.token_sha256.as_str();
             let presented = sigv4::encode::hex(&sigv4::key::sha256(token));
             let matches: bool =
                 subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), expected.as_bytes()).into();
@@ -515,19 +502,15 @@ pub(crate) fn import(
                     "The import token is not valid for this key.",
                 ));
             }
-            if params.get("ValidToMs").and_then(Value::as_i64).is_some_and(|v| now >= v) {
+            if now >= params.valid_to_ms {
                 return Err(err("ExpiredImportTokenException", "The import token has expired."));
             }
-            let spec = AsymmetricSpec::parse(
-                params.get("Spec").and_then(Value::as_str).unwrap_or_default(),
-            )
-            .ok_or_else(|| ApiError::internal("stored import parameters are malformed"))?;
-            let alg = EncryptionAlgorithm::parse(
-                params.get("Algorithm").and_then(Value::as_str).unwrap_or_default(),
-            )
-            .ok_or_else(|| ApiError::internal("stored import parameters are malformed"))?;
+            let spec = AsymmetricSpec::parse(&params.spec)
+                .ok_or_else(|| ApiError::internal("stored import parameters are malformed"))?;
+            let alg = EncryptionAlgorithm::parse(&params.algorithm)
+                .ok_or_else(|| ApiError::internal("stored import parameters are malformed"))?;
             let sealed = b64()
-                .decode(params.get("Sealed").and_then(Value::as_str).unwrap_or_default())
+                .decode(&params.sealed)
                 .map_err(|_| ApiError::internal("stored import parameters are malformed"))?;
             let private = state
                 .root
@@ -547,8 +530,7 @@ pub(crate) fn import(
                 ));
             }
             let digest = sigv4::key::sha256(material_bytes.expose());
-            if let Some(previous) = record.body.get("MaterialDigestSealed").and_then(Value::as_str)
-            {
+            if let Some(previous) = record.body.material_digest_sealed.as_deref() {
                 let sealed_digest = b64()
                     .decode(previous)
                     .map_err(|_| ApiError::internal("stored digest is malformed"))?;
@@ -569,7 +551,7 @@ pub(crate) fn import(
             let valid_to = i.valid_to;
             let (model, valid_to_ms) = match (model, valid_to) {
                 (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), None) | (None, None) => {
-                    ("KEY_MATERIAL_DOES_NOT_EXPIRE", None)
+                    (ExpirationModel::KeyMaterialDoesNotExpire, None)
                 }
                 (Some("KEY_MATERIAL_EXPIRES") | None, Some(v)) => {
                     #[allow(clippy::cast_possible_truncation)]
@@ -580,7 +562,7 @@ pub(crate) fn import(
                             "ValidTo must be in the future and at most 365 days away.",
                         ));
                     }
-                    ("KEY_MATERIAL_EXPIRES", Some(ms))
+                    (ExpirationModel::KeyMaterialExpires, Some(ms))
                 }
                 _ => {
                     return Err(err(
@@ -589,44 +571,34 @@ pub(crate) fn import(
                     ))
                 }
             };
-            effect.param("expirationModel", json!(model));
+            effect.param("expirationModel", json!(model.as_str()));
             let sealed_material =
                 super::keys::seal_material(&state.root, &arn, 1, material_bytes.expose())?;
             let sealed_digest = state
                 .root
                 .wrap(&digest_context(&arn), &digest)
                 .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-            set(
-                body,
-                "Versions",
-                json!([{ "Version": 1, "CreatedMs": now, "Sealed": sealed_material, "Type": "IMPORTED" }]),
-            );
-            set(body, "MaterialDigestSealed", json!(b64().encode(sealed_digest)));
-            set(body, "ExpirationModel", json!(model));
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("Import");
-                match valid_to_ms {
-                    Some(v) => {
-                        obj.insert("ValidToMs".into(), json!(v));
-                    }
-                    None => {
-                        obj.remove("ValidToMs");
-                    }
-                }
-            }
-            if key_state == "PendingImport" {
-                set(body, "KeyState", json!("Enabled"));
+            body.versions = vec![KeyVersion {
+                version: 1,
+                created_ms: now,
+                sealed: sealed_material,
+                kind: VersionType::Imported,
+            }];
+            body.material_digest_sealed = Some(b64().encode(sealed_digest));
+            body.expiration_model = Some(model);
+            body.import = None;
+            body.valid_to_ms = valid_to_ms;
+            if key_state == KeyState::PendingImport {
+                body.key_state = KeyState::Enabled;
             }
             Ok(json!({}))
         }
         _ => {
             // DeleteImportedKeyMaterial
-            set(body, "Versions", json!([]));
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("ValidToMs");
-            }
-            if key_state != "PendingDeletion" {
-                set(body, "KeyState", json!("PendingImport"));
+            body.versions.clear();
+            body.valid_to_ms = None;
+            if key_state != KeyState::PendingDeletion {
+                body.key_state = KeyState::PendingImport;
             }
             Ok(json!({}))
         }
