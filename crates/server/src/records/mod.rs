@@ -114,6 +114,22 @@ impl<T: Body> Stored<T> {
             .collect()
     }
 
+    /// One page of the records whose keys start with `prefix`, after key `after`.
+    pub fn page(
+        tx: &mut dyn store::ReadTx,
+        account: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<store::Page<Stored<T>>, ApiError> {
+        let page =
+            tx.list_records(&RecordQuery { account, kind: T::KIND, prefix, after, limit })?;
+        Ok(store::Page {
+            items: page.items.into_iter().map(Stored::from_record).collect::<Result<_, _>>()?,
+            truncated: page.truncated,
+        })
+    }
+
     /// Writes the record (the store's error kept, so a caller can tell `AlreadyExists`).
     pub fn put(&self, tx: &mut dyn store::Tx, mode: PutMode) -> Result<(), PutError> {
         let record = self.to_record().map_err(PutError::Api)?;

@@ -1,7 +1,9 @@
-//! S3's records: buckets (and the account's Block Public Access settings).
+//! S3's records: buckets (and the account's Block Public Access settings), objects, their
+//! versions, multipart uploads and their parts.
 
 use super::Body;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Block Public Access settings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,11 +110,143 @@ impl Body for AccountConfig {
     const KIND: &'static str = "s3_account_config";
 }
 
+/// One sealed part of an object's data: a blob file (`crypto::object` format) under the
+/// object's data key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SealedPart {
+    /// The blob file's name (in the account's blob directory).
+    pub blob: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// What the blob's encryption is bound to (`{object ARN}|{write}|{part number}`).
+    pub identity: String,
+    /// The plaintext's MD5, hex (for SSE-C, a keyed digest instead): the part's ETag.
+    #[serde(rename = "MD5")]
+    pub md5: String,
+}
+
+/// How an object's (or upload's) data key is kept: wrapped by KMS (`WrappedKey`, the KMS
+/// ciphertext, and the key's ARN), or by the customer's key (SSE-C).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct WrappedDataKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapped_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_wrapped_key: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+/// An object: the current object of a key (kind `s3_object`, keyed `{bucket}/{key}`), or one
+/// version of it ([`Version`]), which may be a delete marker.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Object {
+    pub key: String,
+    /// Its version id, in a bucket that has had versioning (`null` once suspended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// A delete marker has no data.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub delete_marker: bool,
+    pub last_modified_ms: i64,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default, rename = "ETag", skip_serializing_if = "String::is_empty")]
+    pub etag: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cache_control: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_disposition: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_encoding: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_language: String,
+    /// User metadata (`x-amz-meta-*`, names lower-cased).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// The sealed parts, in order (one unless it was uploaded in parts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<SealedPart>,
+    #[serde(flatten)]
+    pub data_key: WrappedDataKey,
+}
+
+impl Body for Object {
+    const KIND: &'static str = "s3_object";
+}
+
+/// One version of a key (kind `s3_version`, keyed so that a key's versions list newest
+/// first): the object as it was written, or a delete marker.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Version(pub Object);
+
+impl Body for Version {
+    const KIND: &'static str = "s3_version";
+}
+
+/// A multipart upload in progress (kind `s3_upload`, keyed `{bucket}/{key}/{upload id}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Upload {
+    pub key: String,
+    pub upload_id: String,
+    pub created_ms: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// The data key every part is sealed under, and the completed object's.
+    #[serde(flatten)]
+    pub data_key: WrappedDataKey,
+}
+
+impl Body for Upload {
+    const KIND: &'static str = "s3_upload";
+}
+
+/// An uploaded part (kind `s3_part`, keyed `{upload key}/{part number, 5 digits}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Part {
+    pub part_number: u32,
+    pub part: SealedPart,
+    pub last_modified_ms: i64,
+}
+
+impl Body for Part {
+    const KIND: &'static str = "s3_part";
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::records::Stored;
+
+    fn record(kind: &str, body: serde_json::Value) -> store::Record {
+        store::Record {
+            account: "111122223333".into(),
+            kind: kind.into(),
+            key: "k".into(),
+            format_version: 1,
+            body,
+            updated_at_ms: 1,
+        }
+    }
 
     /// The layout is the one the server has always written.
     #[test]
@@ -141,5 +275,53 @@ mod tests {
         assert!(Stored::<Bucket>::from_record(other).is_err());
         let broken = store::Record { body: serde_json::json!({ "Name": 7 }), ..record };
         assert!(Stored::<Bucket>::from_record(broken).is_err());
+    }
+
+    /// Objects, versions, uploads and parts read as written before they were typed (empty
+    /// strings and maps are left out when written again, which reads back the same).
+    #[test]
+    fn objects_read_as_written_before_records_were_typed() {
+        let part =
+            serde_json::json!({ "Blob": "b1", "Size": 5, "Identity": "arn|w|1", "MD5": "ab" });
+        let object = serde_json::json!({
+            "Key": "k", "Size": 5, "ETag": "\"ab\"", "LastModifiedMs": 7,
+            "ContentType": "text/plain", "CacheControl": "", "ContentDisposition": "",
+            "ContentEncoding": "", "ContentLanguage": "", "Metadata": { "a": "1" },
+            "Tags": { "t": "v" }, "Parts": [part.clone()],
+            "WrappedKey": "d2s=", "KmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/k",
+            "VersionId": "null",
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", object)).unwrap();
+        assert_eq!(typed.body.parts[0].md5, "ab");
+        assert_eq!(
+            typed.body.data_key.kms_key_arn.as_deref(),
+            Some("arn:aws:kms:us-east-1:111122223333:key/k")
+        );
+        assert_eq!(typed.body.metadata.get("a").map(String::as_str), Some("1"));
+        let again = Stored::<Object>::from_record(typed.to_record().unwrap()).unwrap();
+        assert_eq!(again, typed);
+
+        let marker = serde_json::json!({ "Key": "k", "VersionId": "v", "DeleteMarker": true, "LastModifiedMs": 8 });
+        let typed = Stored::<Version>::from_record(record("s3_version", marker.clone())).unwrap();
+        assert!(typed.body.0.delete_marker);
+        assert_eq!(
+            typed.to_record().unwrap().body,
+            serde_json::json!({
+                "Key": "k", "VersionId": "v", "DeleteMarker": true, "LastModifiedMs": 8, "Size": 0,
+            })
+        );
+
+        let upload = serde_json::json!({
+            "Key": "k", "UploadId": "u", "CreatedMs": 9, "ContentType": "", "Metadata": {},
+            "Tags": {}, "CustomerWrappedKey": "c2s=",
+        });
+        let typed = Stored::<Upload>::from_record(record("s3_upload", upload)).unwrap();
+        assert_eq!(typed.body.data_key.customer_wrapped_key.as_deref(), Some("c2s="));
+        let again = Stored::<Upload>::from_record(typed.to_record().unwrap()).unwrap();
+        assert_eq!(again, typed);
+
+        let part_record = serde_json::json!({ "PartNumber": 1, "Part": part, "LastModifiedMs": 3 });
+        let typed = Stored::<Part>::from_record(record("s3_part", part_record.clone())).unwrap();
+        assert_eq!(typed.to_record().unwrap().body, part_record);
     }
 }

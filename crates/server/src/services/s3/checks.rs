@@ -6,7 +6,7 @@
 
 use super::router::{Level, S3Operation};
 use super::Bucket;
-use super::{objects, s3_check, s3err, S3Request};
+use super::{copy, listing, objects, s3_check, s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
@@ -53,7 +53,7 @@ pub(super) fn authorization(
         // Each key is authorized as the execution comes to it, refused or not one by one.
         Op::DeleteObjects => return Ok((Authorization::PerItem, Some(bucket))),
         Op::ListObjects | Op::ListObjectsV2 => {
-            let context = objects::list_context(req)?;
+            let context = listing::list_context(req)?;
             vec![s3_check(ctx, op.action(), &bucket_arn, b, context)?]
         }
         Op::ListObjectVersions => {
@@ -88,7 +88,7 @@ pub(super) fn authorization(
             vec![s3_check(ctx, op.action(), &object_arn, b, super::sse::context(req)?)?]
         }
         Op::CopyObject | Op::UploadPartCopy => {
-            let source = objects::copy_source_of(ctx.state, req)?;
+            let source = copy::copy_source_of(ctx.state, req)?;
             ctx.touch(&source.bucket.account);
             let src = Some(&source.bucket);
             let mut list = vec![s3_check(ctx, "s3:GetObject", &source.arn, src, Vec::new())?];
@@ -99,7 +99,7 @@ pub(super) fn authorization(
             // unless the request replaces them).
             let context = match (op, &source.record) {
                 (Op::CopyObject, Some(record)) => {
-                    let copied = objects::copy_headers(req, record);
+                    let copied = copy::copy_headers(req, record);
                     let refs: Vec<(&str, &str)> =
                         copied.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
                     let copy_req = S3Request {

@@ -6,8 +6,13 @@
 //! directory; metadata and the audit event commit together, after the blob is durable, so a
 //! crash leaves no partial object.
 
+mod blobs;
 mod bpa;
 mod checks;
+mod copy;
+mod delete;
+mod listing;
+mod multipart;
 mod objects;
 pub(crate) mod router;
 mod sse;
@@ -66,7 +71,7 @@ pub(crate) struct S3Request<'a> {
     pub body: Vec<u8>,
     /// A large PutObject or UploadPart body, not read yet (then `body` is empty); taken by the
     /// operation that consumes it.
-    pub stream: std::cell::RefCell<Option<objects::Source>>,
+    pub stream: std::cell::RefCell<Option<blobs::Source>>,
 }
 
 impl S3Request<'_> {
@@ -387,7 +392,7 @@ impl Service for S3 {
     ) -> Result<Reply, ApiError> {
         let body = std::mem::take(&mut call.body);
         let view = call.view(req, body);
-        *view.stream.borrow_mut() = call.stream.take().map(objects::Source::Upload);
+        *view.stream.borrow_mut() = call.stream.take().map(blobs::Source::Upload);
         run(ctx, call.operation, &view, call.found.take(), effect)
     }
 }

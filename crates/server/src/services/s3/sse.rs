@@ -15,9 +15,9 @@ use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::Ctx;
 use crate::pipeline::State;
+use crate::records::s3::WrappedDataKey;
 use base64::Engine;
 use md5::{Digest, Md5};
-use serde_json::{json, Map, Value};
 
 /// The SSE-C request headers for the object itself.
 pub const CUSTOMER: &str = "x-amz-server-side-encryption-customer-";
@@ -133,11 +133,11 @@ pub fn context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
     Ok(out)
 }
 
-/// A new object's data key: the plaintext key, the record fields that keep it wrapped, and
-/// the response headers that say how.
+/// A new object's data key: the plaintext key, how the record keeps it wrapped, and the
+/// response headers that say how.
 pub struct Sealing {
     pub data_key: crypto::SecretBytes,
-    pub fields: Map<String, Value>,
+    pub wrapped: WrappedDataKey,
     pub headers: Vec<(String, String)>,
 }
 
@@ -160,9 +160,11 @@ pub fn new_key(
             data_key.expose(),
         )
         .map_err(|_| ApiError::internal("the object's data key could not be sealed"))?;
-        let mut fields = Map::new();
-        fields.insert("CustomerWrappedKey".into(), json!(b64().encode(wrapped)));
-        return Ok(Sealing { data_key, fields, headers: customer.headers() });
+        let wrapped = WrappedDataKey {
+            customer_wrapped_key: Some(b64().encode(wrapped)),
+            ..WrappedDataKey::default()
+        };
+        return Ok(Sealing { data_key, wrapped, headers: customer.headers() });
     }
     let key_id = kms_key(state, req, bucket, facts)?;
     let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
@@ -172,23 +174,26 @@ pub fn new_key(
         &via(bucket),
     )
     .map_err(kms_denied)?;
-    let mut fields = Map::new();
-    fields.insert("WrappedKey".into(), json!(b64().encode(wrapped)));
-    fields.insert("KmsKeyArn".into(), json!(key_arn));
-    Ok(Sealing { data_key, fields, headers: kms_headers(&key_arn) })
+    let headers = kms_headers(&key_arn);
+    let wrapped = WrappedDataKey {
+        wrapped_key: Some(b64().encode(wrapped)),
+        kms_key_arn: Some(key_arn),
+        customer_wrapped_key: None,
+    };
+    Ok(Sealing { data_key, wrapped, headers })
 }
 
-/// Opens the data key of an object (or upload) record `body` of `key` in `bucket`: with the
+/// Opens the data key of an object (or upload) of `key` in `bucket`, kept as `wrapped`: with the
 /// request's customer key (see [`customer_key`]) if it is an SSE-C object, else by KMS as the
 /// caller. Returns the key and the response headers that say how it was sealed.
 pub fn open_key(
     ctx: &Ctx<'_>,
     customer: Option<CustomerKey>,
-    body: &Value,
+    stored: &WrappedDataKey,
     bucket: &Bucket,
     key: &str,
 ) -> Result<(crypto::SecretBytes, Vec<(String, String)>), ApiError> {
-    let Some(wrapped) = body.get("CustomerWrappedKey").and_then(Value::as_str) else {
+    let Some(wrapped) = stored.customer_wrapped_key.as_deref() else {
         if customer.is_some() {
             return Err(s3err(
                 400,
@@ -196,9 +201,12 @@ pub fn open_key(
                 "The encryption parameters are not applicable to this object.",
             ));
         }
-        let wrapped = b64()
-            .decode(body.get("WrappedKey").and_then(Value::as_str).unwrap_or_default())
-            .map_err(|_| ApiError::internal("an object's data key is malformed"))?;
+        // An object always has its data key wrapped one way or the other: none is malformed.
+        let wrapped = stored
+            .wrapped_key
+            .as_deref()
+            .and_then(|w| b64().decode(w).ok())
+            .ok_or_else(|| ApiError::internal("an object's data key is malformed"))?;
         let data_key = crate::services::kms::decrypt_for(
             ctx,
             &wrapped,
@@ -206,7 +214,7 @@ pub fn open_key(
             &via(bucket),
         )
         .map_err(kms_denied)?;
-        let arn = body.get("KmsKeyArn").and_then(Value::as_str).unwrap_or_default();
+        let arn = stored.kms_key_arn.as_deref().unwrap_or_default();
         return Ok((data_key, kms_headers(arn)));
     };
     let customer = customer.ok_or_else(|| {
@@ -239,8 +247,8 @@ pub fn kms_headers(key_arn: &str) -> Vec<(String, String)> {
 }
 
 /// Whether the record is an SSE-C object or upload.
-pub fn is_customer(body: &Value) -> bool {
-    body.get("CustomerWrappedKey").is_some()
+pub fn is_customer(stored: &WrappedDataKey) -> bool {
+    stored.customer_wrapped_key.is_some()
 }
 
 fn object_arn(bucket: &str, key: &str) -> String {

@@ -11,12 +11,10 @@
 
 use crate::error::ApiError;
 use crate::pipeline::State;
-use serde_json::Value;
+use crate::records::s3::{Object, Part, Version};
+use crate::records::Stored;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
-
-/// The record kinds whose bodies name blobs.
-const KINDS: [&str; 3] = ["s3_object", "s3_version", "s3_part"];
 
 /// Sweeps every account's blob directory; returns how many files it removed.
 ///
@@ -53,20 +51,20 @@ pub fn sweep(state: &State, now: SystemTime, grace: Duration) -> Result<usize, A
     Ok(removed)
 }
 
-/// Every blob name the account's records hold, read in one snapshot.
+/// Every blob name the account's records hold (objects, versions and parts), read in one
+/// snapshot. A record that does not read fails the sweep of the account: nothing is removed on
+/// a guess.
 fn named_blobs(state: &State, account: &str) -> Result<HashSet<String>, ApiError> {
     let mut tx = state.store.read()?;
     let mut named = HashSet::new();
-    for kind in KINDS {
-        for record in crate::support::records::list(tx.as_mut(), account, kind, "", usize::MAX)? {
-            let parts = record.body.get("Parts").and_then(Value::as_array).into_iter().flatten();
-            let part = record.body.get("Part").into_iter();
-            for entry in parts.chain(part) {
-                if let Some(blob) = entry.get("Blob").and_then(Value::as_str) {
-                    named.insert(blob.to_string());
-                }
-            }
-        }
+    for object in Stored::<Object>::list(tx.as_mut(), account, "", usize::MAX)? {
+        named.extend(object.body.parts.into_iter().map(|p| p.blob));
+    }
+    for version in Stored::<Version>::list(tx.as_mut(), account, "", usize::MAX)? {
+        named.extend(version.body.0.parts.into_iter().map(|p| p.blob));
+    }
+    for part in Stored::<Part>::list(tx.as_mut(), account, "", usize::MAX)? {
+        named.insert(part.body.part.blob);
     }
     Ok(named)
 }

@@ -7,8 +7,12 @@ use super::Bucket;
 use super::{xml, xml_reply};
 use crate::error::ApiError;
 use crate::pipeline::Reply;
-use serde_json::Value;
-use store::{PutMode, Record};
+use crate::records::s3::{Object, Version};
+use crate::records::Stored;
+use store::PutMode;
+
+/// A version as stored.
+pub(super) type VersionRecord = Stored<Version>;
 
 /// Separates bucket, key and order in a version record's key (S3 keys do not contain it in
 /// practice; the record also carries the key itself).
@@ -42,14 +46,8 @@ pub fn of_key(
     tx: &mut dyn store::ReadTx,
     bucket: &Bucket,
     key: &str,
-) -> Result<Vec<Record>, ApiError> {
-    crate::support::records::list(
-        tx,
-        &bucket.account,
-        "s3_version",
-        &prefix(&bucket.key, key),
-        100_000,
-    )
+) -> Result<Vec<VersionRecord>, ApiError> {
+    VersionRecord::list(tx, &bucket.account, &prefix(&bucket.key, key), 100_000)
 }
 
 /// One version of a key.
@@ -58,13 +56,23 @@ pub fn find(
     bucket: &Bucket,
     key: &str,
     version_id: &str,
-) -> Result<Option<Record>, ApiError> {
+) -> Result<Option<VersionRecord>, ApiError> {
     Ok(of_key(tx, bucket, key)?
         .into_iter()
-        .find(|r| r.body.get("VersionId").and_then(Value::as_str) == Some(version_id)))
+        .find(|r| r.body.0.version_id.as_deref() == Some(version_id)))
 }
 
-/// Records `body` (which carries its `VersionId`) as the newest version of `key`; a `null`
+/// A version as the object it was (for a read or copy of that version).
+pub(super) fn as_object(version: VersionRecord) -> Stored<Object> {
+    Stored {
+        account: version.account,
+        key: version.key,
+        body: version.body.0,
+        updated_at_ms: version.updated_at_ms,
+    }
+}
+
+/// Records `object` (which carries its version id) as the newest version of its key; a `null`
 /// version replaces the previous `null` version, which is returned (its blobs go once the
 /// transaction commits). Call it before the current object record changes: an object written
 /// before versioning was enabled (it has no version id) first becomes the `null` version, as S3
@@ -72,22 +80,20 @@ pub fn find(
 pub fn record(
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
-    key: &str,
-    body: &Value,
+    object: &Object,
     now: i64,
-) -> Result<Option<Record>, ApiError> {
+) -> Result<Option<VersionRecord>, ApiError> {
+    let key = object.key.as_str();
     let current_key = format!("{}/{key}", bucket.key);
-    if let Some(current) = tx.get_record_for_update(&bucket.account, "s3_object", &current_key)? {
-        if current.body.get("VersionId").is_none() {
-            let mut kept = current.body.clone();
-            if let Some(obj) = kept.as_object_mut() {
-                obj.insert("VersionId".into(), Value::from("null"));
-            }
-            let at = kept.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(now);
-            insert(tx, bucket, key, &kept, at.min(now))?;
+    if let Some(current) = Stored::<Object>::get_for_update(tx, &bucket.account, &current_key)? {
+        if current.body.version_id.is_none() {
+            let mut kept = current.body;
+            kept.version_id = Some("null".into());
+            let at = kept.last_modified_ms.min(now);
+            insert(tx, bucket, key, &kept, at)?;
         }
     }
-    insert(tx, bucket, key, body, now)
+    insert(tx, bucket, key, object, now)
 }
 
 /// Adds a version record (see [`record`]).
@@ -95,14 +101,14 @@ fn insert(
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
     key: &str,
-    body: &Value,
+    object: &Object,
     now: i64,
-) -> Result<Option<Record>, ApiError> {
-    let id = body.get("VersionId").and_then(Value::as_str).unwrap_or("null").to_string();
+) -> Result<Option<VersionRecord>, ApiError> {
+    let id = object.version_id.clone().unwrap_or_else(|| "null".into());
     let mut replaced = None;
     if id == "null" {
         if let Some(old) = find(tx, bucket, key, "null")? {
-            tx.delete_record(&bucket.account, "s3_version", &old.key)?;
+            VersionRecord::delete(tx, &bucket.account, &old.key)?;
             replaced = Some(old);
         }
     }
@@ -110,9 +116,7 @@ fn insert(
     // one millisecond (the `null` version just removed aside).
     let mut order = i64::MAX - now;
     let prefix = prefix(&bucket.key, key);
-    if let Some(newest) =
-        crate::support::records::list(tx, &bucket.account, "s3_version", &prefix, 1)?.first()
-    {
+    if let Some(newest) = VersionRecord::list(tx, &bucket.account, &prefix, 1)?.first() {
         let newest_order = newest
             .key
             .strip_prefix(&prefix)
@@ -122,28 +126,19 @@ fn insert(
             order = order.min(n.saturating_sub(1));
         }
     }
-    let record = Record {
-        account: bucket.account.clone(),
-        kind: "s3_version".into(),
-        key: format!("{prefix}{order:019}{id}"),
-        format_version: 1,
-        body: body.clone(),
-        updated_at_ms: now,
-    };
-    tx.put_record(&record, PutMode::Upsert)?;
+    let record = VersionRecord::new(
+        &bucket.account,
+        &format!("{prefix}{order:019}{id}"),
+        Version(object.clone()),
+        now,
+    );
+    record.put(tx, PutMode::Upsert)?;
     Ok(replaced)
 }
 
 /// Whether the bucket holds any version.
 pub fn any(tx: &mut dyn store::ReadTx, bucket: &Bucket) -> Result<bool, ApiError> {
-    Ok(!crate::support::records::list(
-        tx,
-        &bucket.account,
-        "s3_version",
-        &format!("{}{SEP}", bucket.key),
-        1,
-    )?
-    .is_empty())
+    Ok(!VersionRecord::list(tx, &bucket.account, &format!("{}{SEP}", bucket.key), 1)?.is_empty())
 }
 
 /// What a `ListObjectVersions` request asks for.
@@ -157,7 +152,7 @@ pub struct Listing<'a> {
 
 /// One entry of a version listing: a version or delete marker, or a common prefix.
 enum Entry<'r> {
-    Version { record: &'r Record, key: String, latest: bool },
+    Version { object: &'r Object, latest: bool },
     Prefix(String),
 }
 
@@ -170,10 +165,9 @@ pub fn list(
     bucket: &Bucket,
     q: &Listing<'_>,
 ) -> Result<Reply, ApiError> {
-    let all = crate::support::records::list(
+    let all = VersionRecord::list(
         tx,
         &bucket.account,
-        "s3_version",
         &format!("{}{SEP}{}", bucket.key, q.prefix),
         usize::MAX,
     )?;
@@ -182,7 +176,8 @@ pub fn list(
     // With a version id marker, the marker key's versions up to and including it are skipped.
     let mut passed_version = false;
     for r in &all {
-        let key = r.body.get("Key").and_then(Value::as_str).unwrap_or_default().to_string();
+        let object = &r.body.0;
+        let key = object.key.clone();
         let latest = previous_key.as_deref() != Some(key.as_str());
         previous_key = Some(key.clone());
         if let Some(marker) = q.key_marker {
@@ -194,8 +189,7 @@ pub fn list(
                 // up to and including that one are.
                 let Some(version_marker) = q.version_id_marker else { continue };
                 if !passed_version {
-                    let id = r.body.get("VersionId").and_then(Value::as_str);
-                    passed_version = id == Some(version_marker);
+                    passed_version = object.version_id.as_deref() == Some(version_marker);
                     continue;
                 }
             }
@@ -214,7 +208,7 @@ pub fn list(
                     entries.push(Entry::Prefix(cp));
                 }
             }
-            None => entries.push(Entry::Version { record: r, key, latest }),
+            None => entries.push(Entry::Version { object, latest }),
         }
     }
     if q.version_id_marker.is_some() && !passed_version {
@@ -226,11 +220,11 @@ pub fn list(
     let mut next = String::new();
     if truncated {
         match entries.last() {
-            Some(Entry::Version { record, key, .. }) => {
-                let id = record.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
+            Some(Entry::Version { object, .. }) => {
+                let id = object.version_id.as_deref().unwrap_or("null");
                 next = format!(
                     "<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>{}</NextVersionIdMarker>",
-                    xml::escape(key),
+                    xml::escape(&object.key),
                     xml::escape(id)
                 );
             }
@@ -241,7 +235,7 @@ pub fn list(
         }
     }
     for entry in &entries {
-        let (r, key, latest) = match entry {
+        let (object, latest) = match entry {
             Entry::Prefix(cp) => {
                 out.push_str(&format!(
                     "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
@@ -249,13 +243,12 @@ pub fn list(
                 ));
                 continue;
             }
-            Entry::Version { record, key, latest } => (record, key, latest),
+            Entry::Version { object, latest } => (object, latest),
         };
-        let id = r.body.get("VersionId").and_then(Value::as_str).unwrap_or("null");
-        let modified = crate::support::time::iso8601(
-            r.body.get("LastModifiedMs").and_then(Value::as_i64).unwrap_or(0),
-        );
-        if r.body.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
+        let key = &object.key;
+        let id = object.version_id.as_deref().unwrap_or("null");
+        let modified = crate::support::time::iso8601(object.last_modified_ms);
+        if object.delete_marker {
             out.push_str(&format!(
                 "<DeleteMarker><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified></DeleteMarker>",
                 xml::escape(key)
@@ -264,8 +257,8 @@ pub fn list(
             out.push_str(&format!(
                 "<Version><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Version>",
                 xml::escape(key),
-                xml::escape(r.body.get("ETag").and_then(Value::as_str).unwrap_or_default()),
-                r.body.get("Size").and_then(Value::as_u64).unwrap_or(0)
+                xml::escape(&object.etag),
+                object.size
             ));
         }
     }

@@ -1,0 +1,361 @@
+//! Object data on disk: blob files, each one sealed part of an object (`crypto::object`
+//! format) under the object's data key, written durably before the record naming them commits
+//! and read back a chunk at a time.
+
+use super::sse::CUSTOMER;
+use super::{s3err, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::State;
+use crate::records::s3::{Object, SealedPart};
+use base64::Engine;
+use md5::{Digest, Md5};
+use std::path::PathBuf;
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// The directory of an account's blobs.
+pub(super) fn blob_dir(state: &State, account: &str) -> PathBuf {
+    state.config.data_dir.join("blobs").join(account)
+}
+
+/// The blob files of an object's parts, to be removed once the transaction that drops the last
+/// record naming them has committed (see [`crate::pipeline::service::Effect::garbage`]).
+pub(super) fn blob_files(state: &State, account: &str, object: &Object) -> Vec<PathBuf> {
+    object.parts.iter().map(|part| part_file(state, account, part)).collect()
+}
+
+/// The blob file of one sealed part.
+pub(super) fn part_file(state: &State, account: &str, part: &SealedPart) -> PathBuf {
+    blob_dir(state, account).join(&part.blob)
+}
+
+/// A blob being written: a temporary file that becomes the blob on [`BlobWriter::commit`]
+/// (fsync, rename, directory fsync) and is removed if dropped before.
+struct BlobWriter {
+    dir: PathBuf,
+    name: String,
+    file: Option<std::fs::File>,
+}
+
+fn store_failed<E>(_: E) -> ApiError {
+    ApiError::unavailable("the object could not be stored")
+}
+
+impl BlobWriter {
+    fn create(state: &State, account: &str) -> Result<BlobWriter, ApiError> {
+        let dir = blob_dir(state, account);
+        std::fs::create_dir_all(&dir).map_err(store_failed)?;
+        let name = crate::support::ids::uuid();
+        let file = std::fs::File::create(dir.join(format!("{name}.tmp"))).map_err(store_failed)?;
+        Ok(BlobWriter { dir, name, file: Some(file) })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ApiError> {
+        use std::io::Write;
+        let file = self.file.as_mut().ok_or_else(|| store_failed(()))?;
+        file.write_all(bytes).map_err(store_failed)
+    }
+
+    /// Makes the blob durable under its name; returns the name.
+    fn commit(mut self) -> Result<String, ApiError> {
+        let file = self.file.take().ok_or_else(|| store_failed(()))?;
+        let tmp = self.dir.join(format!("{}.tmp", self.name));
+        let durable =
+            file.sync_all().and_then(|()| std::fs::rename(&tmp, self.dir.join(&self.name)));
+        if let Err(e) = durable {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(store_failed(e));
+        }
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(std::mem::take(&mut self.name))
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(self.dir.join(format!("{}.tmp", self.name)));
+        }
+    }
+}
+
+/// `Content-MD5`, the `x-amz-checksum-*` headers and the ETag's MD5, computed as the body goes
+/// by and checked at the end.
+struct Integrity {
+    md5: Md5,
+    content_md5: Option<String>,
+    sums: Vec<(String, String, sigv4::checksum::Checksum)>,
+}
+
+impl Integrity {
+    fn new(req: &S3Request<'_>) -> Integrity {
+        let sums = req
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let sum = sigv4::checksum::Checksum::for_header(&lower)?;
+                Some((lower, value.trim().to_string(), sum))
+            })
+            .collect();
+        let content_md5 = req.header("content-md5").map(|m| m.trim().to_string());
+        Integrity { md5: Md5::new(), content_md5, sums }
+    }
+
+    /// Only the MD5 (the ETag), no declared digest to check.
+    fn none() -> Integrity {
+        Integrity { md5: Md5::new(), content_md5: None, sums: Vec::new() }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        for (_, _, sum) in &mut self.sums {
+            sum.update(bytes);
+        }
+    }
+
+    /// Checks the declared digests; returns the body's MD5 (hex), its ETag.
+    fn finish(self) -> Result<String, ApiError> {
+        let md5 = self.md5.finalize();
+        if let Some(given) = &self.content_md5 {
+            let expected = b64().decode(given).map_err(|_| {
+                s3err(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+            })?;
+            if expected.as_slice() != md5.as_slice() {
+                return Err(s3err(
+                    400,
+                    "BadDigest",
+                    "The Content-MD5 you specified did not match what we received.",
+                ));
+            }
+        }
+        for (name, expected, sum) in &self.sums {
+            if sum.finish_base64() != *expected {
+                return Err(s3err(
+                    400,
+                    "BadDigest",
+                    format!("The {name} you specified did not match the calculated checksum."),
+                ));
+            }
+        }
+        Ok(sigv4::encode::hex(md5.as_slice()))
+    }
+}
+
+/// Seals a request's body as one part under `data_key`: the streamed body if the request has
+/// one, else `plaintext` (its buffered body, or a copy's bytes). Checks the body's digests and
+/// writes its blob durably, listing it in `fresh` (see
+/// [`crate::pipeline::service::Effect::fresh`]); returns the sealed part.
+pub(super) fn seal_body(
+    state: &State,
+    req: &S3Request<'_>,
+    (account, identity): (&str, &str),
+    data_key: &crypto::SecretBytes,
+    plaintext: &[u8],
+    fresh: &mut Vec<PathBuf>,
+) -> Result<SealedPart, ApiError> {
+    let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
+    // A copy's bytes are another object's: the request's digests do not describe them.
+    let source = req.stream.borrow_mut().take();
+    let mut integrity = if matches!(source, Some(Source::Copy(_))) {
+        Integrity::none()
+    } else {
+        Integrity::new(req)
+    };
+    let mut source = source.unwrap_or_else(|| Source::Whole(Some(plaintext.to_vec())));
+    let len = source.len(req)?;
+    let mut blob = BlobWriter::create(state, account)?;
+    let (mut encryptor, header) =
+        crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
+            .map_err(sealing_failed)?;
+    blob.write(&header)?;
+    let mut out = Vec::with_capacity(2 * crypto::object::SEGMENT);
+    let mut total = 0u64;
+    while let Some(bytes) = source.read()? {
+        total = total.saturating_add(bytes.len() as u64);
+        if total > len {
+            return Err(crate::protocol::payload::incomplete());
+        }
+        integrity.update(&bytes);
+        encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
+        blob.write(&out)?;
+        out.clear();
+    }
+    if total != len {
+        return Err(crate::protocol::payload::incomplete());
+    }
+    encryptor.finish(&mut out).map_err(sealing_failed)?;
+    blob.write(&out)?;
+    let mut md5 = integrity.finish()?;
+    // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
+    if req.header(&format!("{CUSTOMER}algorithm")).is_some() {
+        // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
+        // plaintext without a key: an HMAC of the MD5 under the object's data key.
+        let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
+        md5 = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
+    }
+    let name = blob.commit()?;
+    fresh.push(blob_dir(state, account).join(&name));
+    Ok(SealedPart { blob: name, size: len, identity: identity.to_string(), md5 })
+}
+
+/// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
+/// `aws-chunked` bodies, else `Content-Length`; at most 5 GiB, as in S3.
+fn declared_length(req: &S3Request<'_>) -> Result<u64, ApiError> {
+    let len = req
+        .header("x-amz-decoded-content-length")
+        .or_else(|| req.header("content-length"))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            s3err(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+        })?;
+    if len > super::MAX_PUT {
+        return Err(s3err(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ));
+    }
+    Ok(len)
+}
+
+/// Plaintext bytes per chunk read (16 segments): the unit of a streamed GET or copy.
+pub(super) const STREAM_CHUNK: u64 = 1024 * 1024;
+
+/// A part's blob, opened, and where the part lies in its object's plaintext.
+struct OpenPart {
+    file: std::fs::File,
+    /// The part's first plaintext byte in the object.
+    start: u64,
+    size: u64,
+    identity: String,
+}
+
+/// Reads plaintext bytes `first..=last` of an object a chunk at a time, reading from each
+/// part's blob only the segments a chunk needs. Every blob is opened when the reader is made:
+/// an overwrite or delete that commits meanwhile removes blob files, and an open file stays
+/// readable, so a read that has begun always finishes. A malformed or unauthentic blob is an
+/// internal error.
+pub(crate) struct ObjectReader {
+    parts: std::vec::IntoIter<OpenPart>,
+    data_key: crypto::SecretBytes,
+    first: u64,
+    last: u64,
+    /// The part being read, its opener and the next and last part-relative bytes to read.
+    current: Option<(OpenPart, crypto::object::Opener, u64, u64)>,
+    /// Plaintext bytes the reader yields in all.
+    len: u64,
+}
+
+impl ObjectReader {
+    pub(super) fn open(
+        state: &State,
+        account: &str,
+        object: &Object,
+        data_key: &crypto::SecretBytes,
+        first: u64,
+        last: u64,
+    ) -> Result<ObjectReader, ApiError> {
+        let dir = blob_dir(state, account);
+        let mut parts = Vec::new();
+        let mut start = 0u64;
+        for part in &object.parts {
+            let size = part.size;
+            let end = start
+                .checked_add(size)
+                .ok_or_else(|| ApiError::internal("an object's record is malformed"))?;
+            if size > 0 && end > first && start <= last {
+                let file = std::fs::File::open(dir.join(&part.blob))
+                    .map_err(|_| ApiError::internal("an object's data is missing"))?;
+                let identity = part.identity.clone();
+                parts.push(OpenPart { file, start, size, identity });
+            }
+            start = end;
+        }
+        let len = if first > last || first >= start { 0 } else { last.min(start - 1) - first + 1 };
+        Ok(ObjectReader {
+            parts: parts.into_iter(),
+            data_key: data_key.clone(),
+            first,
+            last,
+            current: None,
+            len,
+        })
+    }
+
+    /// Plaintext bytes the reader yields in all.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The next chunk of plaintext, or `None` at the end of the range.
+    pub(super) fn read(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        use std::os::unix::fs::FileExt;
+        let missing = |_| ApiError::internal("an object's data is missing");
+        let corrupt = |_| ApiError::internal("an object failed authentication");
+        loop {
+            if let Some((part, opener, from, to)) = &mut self.current {
+                if *from <= *to {
+                    let chunk_end = from.saturating_add(STREAM_CHUNK - 1).min(*to);
+                    let (at, len) = opener.span(*from, chunk_end).map_err(corrupt)?;
+                    let len = usize::try_from(len)
+                        .map_err(|_| ApiError::internal("an object is too large to read"))?;
+                    let mut buf = vec![0u8; len];
+                    part.file.read_exact_at(&mut buf, at).map_err(missing)?;
+                    opener.open(*from, chunk_end, &mut buf).map_err(corrupt)?;
+                    *from = chunk_end + 1;
+                    return Ok(Some(buf));
+                }
+            }
+            let Some(part) = self.parts.next() else { return Ok(None) };
+            let stored = part.file.metadata().map_err(missing)?.len();
+            let mut header = [0u8; crypto::object::HEADER_LEN];
+            part.file.read_exact_at(&mut header, 0).map_err(missing)?;
+            let opener = crypto::object::Opener::new(
+                &self.data_key,
+                part.identity.as_bytes(),
+                &header,
+                stored,
+            )
+            .map_err(corrupt)?;
+            // `open` kept only parts that overlap the range, with `size >= 1`.
+            let from = self.first.saturating_sub(part.start);
+            let to = self.last.min(part.start + part.size - 1) - part.start;
+            self.current = Some((part, opener, from, to));
+        }
+    }
+}
+
+/// Where a part's bytes come from.
+pub(crate) enum Source {
+    /// A request body, decoded and verified as it arrives.
+    Upload(crate::protocol::payload::PayloadReader),
+    /// Another object's plaintext (CopyObject, UploadPartCopy).
+    Copy(ObjectReader),
+    /// A body read whole, handed over once.
+    Whole(Option<Vec<u8>>),
+}
+
+impl Source {
+    pub(super) fn read(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        match self {
+            Source::Upload(reader) => reader.read(),
+            Source::Copy(reader) => reader.read(),
+            Source::Whole(bytes) => Ok(bytes.take()),
+        }
+    }
+
+    /// The plaintext bytes the source holds in all (before any is read): what an upload
+    /// declares, a copy's range, a whole body's length.
+    fn len(&self, req: &S3Request<'_>) -> Result<u64, ApiError> {
+        match self {
+            Source::Upload(_) => declared_length(req),
+            Source::Copy(reader) => Ok(reader.len),
+            Source::Whole(bytes) => Ok(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Deletes: `DeleteObject` (one object, or one version for good) and `DeleteObjects`. In a
+//! versioned bucket a delete without a version id writes a delete marker and keeps the data.
+
+use super::blobs::blob_files;
+use super::objects::{begin_versioned_write, object_key, ObjectRecord};
+use super::versions::VersionRecord;
+use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::events::RequestFacts;
+use crate::pipeline::service::{Ctx, Effect};
+use crate::pipeline::{Reply, State};
+use crate::records::s3::Object;
+use std::path::PathBuf;
+use store::PutMode;
+
+/// A delete marker for `key`.
+fn marker(key: &str, version_id: &str, now: i64) -> Object {
+    Object {
+        key: key.to_string(),
+        version_id: Some(version_id.to_string()),
+        delete_marker: true,
+        last_modified_ms: now,
+        ..Object::default()
+    }
+}
+
+/// `DeleteObject`.
+pub(super) fn object<'s>(
+    ctx: &Ctx<'s>,
+    req: &S3Request<'_>,
+    bucket: &Bucket,
+    key: &str,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
+    let version = req.param("versionId");
+    // Authorized before: authorization reads on connections of its own, which
+    // must not be waited for while the transaction holds locks.
+    let mut tx = begin_versioned_write(state, bucket)?;
+    let k = object_key(bucket, key);
+    if let Some(v) = version {
+        // One version goes for good; the current object follows the newest
+        // remaining version.
+        let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
+        let deleted = delete_version(state, tx.as_mut(), bucket, key, v, facts)?;
+        effect.tx = Some(tx);
+        if let Some((marker, garbage)) = deleted {
+            if marker {
+                headers.push(("x-amz-delete-marker".into(), "true".into()));
+            }
+            effect.garbage = garbage;
+        }
+        return Ok(empty(204, headers));
+    }
+    if let Some(marker_id) = super::versions::new_id(bucket) {
+        // Versioned: a delete marker becomes the newest version; data stays.
+        let marker = marker(key, &marker_id, facts.time_ms);
+        let replaced = super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
+        effect.garbage =
+            replaced.map(|r| blob_files(state, &bucket.account, &r.body.0)).unwrap_or_default();
+        if ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)?.is_some() {
+            ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
+        }
+        effect.tx = Some(tx);
+        return Ok(empty(
+            204,
+            vec![
+                ("x-amz-delete-marker".into(), "true".into()),
+                ("x-amz-version-id".into(), marker_id),
+            ],
+        ));
+    }
+    if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
+        ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
+        effect.tx = Some(tx);
+        effect.garbage = blob_files(state, &bucket.account, &old.body);
+    } else {
+        effect.tx = Some(tx);
+    }
+    Ok(empty(204, Vec::new()))
+}
+
+/// Deletes version `version_id` of `key` for good in `tx`; the current object becomes the newest
+/// remaining version (none if that is a delete marker). Returns whether it was a delete marker
+/// and the blobs to remove once `tx` commits, or `None` if there is no such version.
+fn delete_version(
+    state: &State,
+    tx: &mut dyn store::Tx,
+    bucket: &Bucket,
+    key: &str,
+    version_id: &str,
+    facts: &RequestFacts,
+) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
+    // The key's current object is what every version write locks first (`versions::record`):
+    // two deletes of a key's newest versions, or a delete beside a PUT, take turns.
+    let k = object_key(bucket, key);
+    let current = ObjectRecord::get_for_update(tx, &bucket.account, &k)?;
+    let Some(found) = super::versions::find(tx, bucket, key, version_id)? else {
+        return Ok(None);
+    };
+    VersionRecord::delete(tx, &bucket.account, &found.key)?;
+    match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
+        Some(newest) if !newest.body.0.delete_marker => {
+            ObjectRecord::new(&bucket.account, &k, newest.body.0, facts.time_ms)
+                .put(tx, PutMode::Upsert)?;
+        }
+        _ => {
+            if current.is_some() {
+                ObjectRecord::delete(tx, &bucket.account, &k)?;
+            }
+        }
+    }
+    let marker = found.body.0.delete_marker;
+    Ok(Some((marker, blob_files(state, &bucket.account, &found.body.0))))
+}
+
+/// `DeleteObjects`.
+pub(super) fn objects<'s>(
+    ctx: &Ctx<'s>,
+    req: &S3Request<'_>,
+    bucket: &Bucket,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
+    let objects = xml::delete_objects(&req.body);
+    if objects.len() > 1000 {
+        return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
+    }
+    let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
+    // Every key is authorized before the transaction begins: authorization reads the store on
+    // connections of its own, which must not be waited for while this one holds locks that
+    // others wait on.
+    let mut allowed = Vec::with_capacity(objects.len());
+    for (key, version_id) in objects {
+        let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
+        let verdict = super::check_now(ctx, "s3:DeleteObject", &arn, Some(bucket), Vec::new())
+            .and_then(|()| match &version_id {
+                Some(v) => {
+                    let context = vec![("s3:VersionId".into(), v.clone())];
+                    super::check_now(ctx, "s3:DeleteObjectVersion", &arn, Some(bucket), context)
+                }
+                None => Ok(()),
+            });
+        match verdict {
+            // A store failure fails the whole request.
+            Err(e) if e.status >= 500 => return Err(e),
+            verdict => allowed.push((key, version_id, verdict)),
+        }
+    }
+    let mut tx = begin_versioned_write(state, bucket)?;
+    // The keys are locked in key order first, so two batches that name the same keys in other
+    // orders take turns instead of deadlocking.
+    let mut keys: Vec<String> = allowed
+        .iter()
+        .filter(|(_, _, verdict)| verdict.is_ok())
+        .map(|(key, _, _)| format!("{}/{key}", bucket.key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for k in &keys {
+        ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, k)?;
+    }
+    let mut out = String::new();
+    let mut garbage = Vec::new();
+    for (key, version_id, verdict) in allowed {
+        let deleted = verdict.and_then(|()| match &version_id {
+                // One version, for good (as DeleteObject with a versionId).
+                Some(v) => {
+                    let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
+                    let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
+                    garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
+                    Ok(format!(
+                        "<VersionId>{}</VersionId>{}",
+                        xml::escape(v),
+                        if marker { "<DeleteMarker>true</DeleteMarker>" } else { "" }
+                    ))
+                }
+                None => {
+                    let k = object_key(bucket, &key);
+                    let marker_id = super::versions::new_id(bucket);
+                    if let Some(id) = &marker_id {
+                        // Versioned: a delete marker; the data stays with its version.
+                        let marker = marker(&key, id, facts.time_ms);
+                        let replaced =
+                            super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
+                        if let Some(old) = replaced {
+                            garbage.extend(blob_files(state, &bucket.account, &old.body.0));
+                        }
+                    }
+                    if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
+                        ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
+                        if marker_id.is_none() {
+                            garbage.extend(blob_files(state, &bucket.account, &old.body));
+                        }
+                    }
+                    Ok(marker_id
+                        .map(|id| {
+                            format!(
+                                "<DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>{}</DeleteMarkerVersionId>",
+                                xml::escape(&id)
+                            )
+                        })
+                        .unwrap_or_default())
+                }
+            });
+        match deleted {
+            Ok(details) => {
+                if !quiet {
+                    out.push_str(&format!(
+                        "<Deleted><Key>{}</Key>{details}</Deleted>",
+                        xml::escape(&key)
+                    ));
+                }
+            }
+            // A store failure fails the whole request (the transaction is not committed).
+            Err(e) if e.status >= 500 => return Err(e),
+            Err(e) => out.push_str(&format!(
+                "<Error><Key>{}</Key>{}<Code>{}</Code><Message>{}</Message></Error>",
+                xml::escape(&key),
+                version_id
+                    .as_ref()
+                    .map(|v| format!("<VersionId>{}</VersionId>", xml::escape(v)))
+                    .unwrap_or_default(),
+                xml::escape(&e.code),
+                xml::escape(&e.message)
+            )),
+        }
+    }
+    effect.tx = Some(tx);
+    effect.garbage = garbage;
+    Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
+}

@@ -1,0 +1,322 @@
+//! Multipart uploads: create, upload a part (or copy one), list parts, abort, complete. An
+//! upload's data key is made when it is created; every part is sealed under it, and the
+//! completed object keeps it. Each part's blob is named by its part record until the upload
+//! completes (the object's record names it then) or is aborted.
+
+use super::blobs::{self, part_file, ObjectReader, Source};
+use super::objects::{
+    begin_versioned_write, begin_write, object_key, parse_range, replaced_blobs, tags_from_query,
+    user_metadata, ObjectRecord,
+};
+use super::sse::{self, CUSTOMER};
+use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
+use crate::error::ApiError;
+use crate::pipeline::service::{Ctx, Effect};
+use crate::pipeline::Reply;
+use crate::records::s3::{Object, Part, Upload};
+use crate::records::Stored;
+use md5::{Digest, Md5};
+use store::PutMode;
+
+/// Smallest part but the last (AWS's 5 MiB).
+pub const MIN_PART: u64 = 5 * 1024 * 1024;
+/// Most parts in one upload.
+pub const MAX_PARTS: u32 = 10_000;
+
+/// An upload as stored.
+pub(super) type UploadRecord = Stored<Upload>;
+/// A part as stored.
+type PartRecord = Stored<Part>;
+
+/// The part records of an upload, in part-number order.
+fn upload_parts(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    upload_key: &str,
+) -> Result<Vec<PartRecord>, ApiError> {
+    PartRecord::list(tx, account, &format!("{upload_key}/"), MAX_PARTS as usize)
+}
+
+/// Deletes an upload's remaining part records and the upload itself in `tx`; returns the part
+/// records, whose blobs go once the transaction has committed.
+fn drop_upload(
+    tx: &mut dyn store::Tx,
+    account: &str,
+    upload_key: &str,
+) -> Result<Vec<PartRecord>, ApiError> {
+    let parts = upload_parts(tx, account, upload_key)?;
+    for p in &parts {
+        PartRecord::delete(tx, account, &p.key)?;
+    }
+    UploadRecord::delete(tx, account, upload_key)?;
+    Ok(parts)
+}
+
+/// Runs a multipart operation on object `key` of `bucket`.
+pub(super) fn handle<'s>(
+    ctx: &Ctx<'s>,
+    operation: &str,
+    req: &S3Request<'_>,
+    bucket: &Bucket,
+    key: &str,
+    effect: &mut Effect<'s>,
+) -> Result<Reply, ApiError> {
+    let (state, facts) = (ctx.state, ctx.facts);
+    let name = &bucket.key;
+    let object_arn = format!("arn:aws:s3:::{name}/{key}");
+    let upload_id = req.param("uploadId").unwrap_or_default().to_string();
+    let upload_key = format!("{name}/{key}/{upload_id}");
+    let no_upload = || {
+        s3err(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+    };
+    let load_upload = || -> Result<UploadRecord, ApiError> {
+        let mut tx = state.store.read()?;
+        UploadRecord::get(tx.as_mut(), &bucket.account, &upload_key)?.ok_or_else(no_upload)
+    };
+    // The upload's record, held until `tx` ends: what changes an upload's parts (UploadPart,
+    // Complete, Abort) takes it first, so none of them works on an upload another has ended
+    // (a part committed after a Complete or Abort listed the parts would be named by a record
+    // no upload owns, and its blob kept forever).
+    let lock_upload = |tx: &mut dyn store::Tx| -> Result<UploadRecord, ApiError> {
+        UploadRecord::get_for_update(tx, &bucket.account, &upload_key)?.ok_or_else(no_upload)
+    };
+    match operation {
+        "CreateMultipartUpload" => {
+            super::refuse_acls(req)?;
+            let sealing = sse::new_key(ctx, req, bucket, key)?;
+            let id =
+                sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
+            let upload = Upload {
+                key: key.to_string(),
+                upload_id: id.clone(),
+                created_ms: facts.time_ms,
+                content_type: req.header("content-type").unwrap_or_default().to_string(),
+                metadata: user_metadata(req),
+                tags: req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default(),
+                data_key: sealing.wrapped,
+            };
+            let record = UploadRecord::new(
+                &bucket.account,
+                &format!("{name}/{key}/{id}"),
+                upload,
+                facts.time_ms,
+            );
+            let mut tx = begin_write(state, bucket)?;
+            record.put(tx.as_mut(), PutMode::Create)?;
+            effect.tx = Some(tx);
+            let mut reply = xml_reply(200, format!(
+                "<InitiateMultipartUploadResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
+                xml::NS, xml::escape(name), xml::escape(key)
+            ));
+            reply.headers.extend(sealing.headers);
+            Ok(reply)
+        }
+        "UploadPart" | "UploadPartCopy" => {
+            let upload = load_upload()?;
+            let number: u32 = req
+                .param("partNumber")
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=MAX_PARTS).contains(n))
+                .ok_or_else(|| {
+                    s3err(
+                        400,
+                        "InvalidArgument",
+                        "Part number must be an integer between 1 and 10000, inclusive",
+                    )
+                })?;
+            let plaintext = if operation == "UploadPartCopy" {
+                let source = super::copy::copy_source(ctx, req)?;
+                let record = &source.record;
+                let size = record.body.size;
+                let (first, last) = match req.header("x-amz-copy-source-range") {
+                    Some(r) => parse_range(r, size)?,
+                    None => (0, size.saturating_sub(1)),
+                };
+                super::copy::copy_size_allowed(if size == 0 { 0 } else { last - first + 1 })?;
+                let reader = ObjectReader::open(
+                    state,
+                    &source.bucket.account,
+                    &record.body,
+                    &source.data_key,
+                    first,
+                    last,
+                )?;
+                *req.stream.borrow_mut() = Some(Source::Copy(reader));
+                Vec::new()
+            } else {
+                req.body.clone()
+            };
+            let (data_key, sse_headers) = sse::open_key(
+                ctx,
+                sse::customer_key(req, CUSTOMER, facts)?,
+                &upload.body.data_key,
+                bucket,
+                key,
+            )?;
+            let identity = format!("{object_arn}|{upload_id}|{number}");
+            let part = blobs::seal_body(
+                state,
+                req,
+                (&bucket.account, &identity),
+                &data_key,
+                &plaintext,
+                &mut effect.fresh,
+            )?;
+            let md5 = part.md5.clone();
+            let record = PartRecord::new(
+                &bucket.account,
+                &format!("{upload_key}/{number:05}"),
+                Part { part_number: number, part, last_modified_ms: facts.time_ms },
+                facts.time_ms,
+            );
+            let mut tx = begin_write(state, bucket)?;
+            // The upload may have been completed or aborted while the part was sealed.
+            lock_upload(tx.as_mut())?;
+            // A part uploaded again under its number replaces the earlier one, whose blob
+            // goes once this commits.
+            if let Some(old) =
+                PartRecord::get_for_update(tx.as_mut(), &bucket.account, &record.key)?
+            {
+                effect.garbage.push(part_file(state, &bucket.account, &old.body.part));
+            }
+            record.put(tx.as_mut(), PutMode::Upsert)?;
+            effect.tx = Some(tx);
+            let etag = format!("\"{md5}\"");
+            if operation == "UploadPartCopy" {
+                let mut reply = xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::support::time::iso8601(facts.time_ms), xml::escape(&etag)));
+                reply.headers.extend(sse_headers);
+                return Ok(reply);
+            }
+            let mut headers = vec![("etag".into(), etag)];
+            headers.extend(sse_headers);
+            Ok(empty(200, headers))
+        }
+        "ListParts" => {
+            load_upload()?;
+            let mut tx = state.store.read()?;
+            let parts = upload_parts(tx.as_mut(), &bucket.account, &upload_key)?;
+            let items: String = parts.iter().map(|p| format!(
+                "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>\"{}\"</ETag><Size>{}</Size></Part>",
+                p.body.part_number,
+                crate::support::time::iso8601(p.body.last_modified_ms),
+                p.body.part.md5,
+                p.body.part.size
+            )).collect();
+            Ok(xml_reply(200, format!("<ListPartsResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId><IsTruncated>false</IsTruncated>{items}</ListPartsResult>", xml::NS, xml::escape(name), xml::escape(key), xml::escape(&upload_id))))
+        }
+        "AbortMultipartUpload" => {
+            let mut tx = begin_write(state, bucket)?;
+            lock_upload(tx.as_mut())?;
+            let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
+            effect.tx = Some(tx);
+            effect.garbage =
+                parts.iter().map(|p| part_file(state, &bucket.account, &p.body.part)).collect();
+            Ok(empty(204, Vec::new()))
+        }
+        _ => {
+            // CompleteMultipartUpload
+            load_upload()?;
+            let numbers: Vec<u32> = xml::elements(&req.body, "PartNumber")
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            let etags = xml::elements(&req.body, "ETag");
+            if numbers.is_empty() || numbers.len() != etags.len() {
+                return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
+            }
+            if numbers.windows(2).any(|w| w.first() >= w.get(1)) {
+                return Err(s3err(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
+            }
+            let mut tx = begin_versioned_write(state, bucket)?;
+            let upload = lock_upload(tx.as_mut())?;
+            let mut parts = Vec::new();
+            let mut md5s = Vec::new();
+            let mut size = 0u64;
+            let count = numbers.len();
+            for (i, (n, etag)) in numbers.iter().zip(&etags).enumerate() {
+                let rec = PartRecord::get_for_update(
+                    tx.as_mut(),
+                    &bucket.account,
+                    &format!("{upload_key}/{n:05}"),
+                )?
+                .ok_or_else(|| {
+                    s3err(
+                        400,
+                        "InvalidPart",
+                        format!("One or more of the specified parts could not be found: part {n}"),
+                    )
+                })?;
+                let part = rec.body.part;
+                let md5 = part.md5.clone();
+                if etag.trim_matches('"') != md5 {
+                    return Err(s3err(
+                        400,
+                        "InvalidPart",
+                        format!("The ETag of part {n} does not match."),
+                    ));
+                }
+                let psize = part.size;
+                if i + 1 < count && psize < MIN_PART {
+                    return Err(s3err(
+                        400,
+                        "EntityTooSmall",
+                        "Your proposed upload is smaller than the minimum allowed object size.",
+                    ));
+                }
+                size += psize;
+                md5s.extend(hex_bytes(&md5));
+                parts.push(part);
+                PartRecord::delete(tx.as_mut(), &bucket.account, &rec.key)?;
+            }
+            // Parts uploaded but not named are discarded.
+            let leftovers = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
+            let etag = format!("\"{}-{count}\"", sigv4::encode::hex(Md5::digest(&md5s).as_slice()));
+            let upload = upload.body;
+            // The upload's data key (sealed by KMS or the customer's key) is the object's.
+            let object = Object {
+                key: key.to_string(),
+                version_id: super::versions::new_id(bucket),
+                delete_marker: false,
+                last_modified_ms: facts.time_ms,
+                size,
+                etag: etag.clone(),
+                content_type: upload.content_type,
+                metadata: upload.metadata,
+                tags: upload.tags,
+                parts,
+                data_key: upload.data_key,
+                ..Object::default()
+            };
+            let record_key = object_key(bucket, key);
+            let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record_key)?;
+            if object.version_id.is_some() {
+                let null = super::versions::record(tx.as_mut(), bucket, &object, facts.time_ms)?;
+                replaced.extend(
+                    null.map(|r| blobs::blob_files(state, &bucket.account, &r.body.0))
+                        .unwrap_or_default(),
+                );
+            }
+            let record = ObjectRecord::new(&bucket.account, &record_key, object, facts.time_ms);
+            record.put(tx.as_mut(), PutMode::Upsert)?;
+            effect.tx = Some(tx);
+            effect.garbage = leftovers
+                .iter()
+                .map(|p| part_file(state, &bucket.account, &p.body.part))
+                .chain(replaced)
+                .collect();
+            Ok(xml_reply(200, format!(
+                "<CompleteMultipartUploadResult xmlns=\"{}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
+                xml::NS, xml::escape(name), xml::escape(key), xml::escape(name), xml::escape(key), xml::escape(&etag)
+            )))
+        }
+    }
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks_exact(2)
+        .filter_map(|pair| {
+            std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
+        .collect()
+}
