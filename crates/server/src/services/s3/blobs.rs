@@ -2,8 +2,8 @@
 //! format) under the object's data key, written durably before the record naming them commits
 //! and read back a chunk at a time.
 
-use super::sse::CUSTOMER;
-use super::{s3err, S3Request};
+use super::input::BodyDigests;
+use super::s3err;
 use crate::error::ApiError;
 use crate::pipeline::State;
 use crate::records::s3::{Object, SealedPart};
@@ -92,18 +92,16 @@ struct Integrity {
 }
 
 impl Integrity {
-    fn new(req: &S3Request<'_>) -> Integrity {
-        let sums = req
-            .headers
+    fn new(digests: &BodyDigests) -> Integrity {
+        let sums = digests
+            .checksums
             .iter()
             .filter_map(|(name, value)| {
-                let lower = name.to_ascii_lowercase();
-                let sum = sigv4::checksum::Checksum::for_header(&lower)?;
-                Some((lower, value.trim().to_string(), sum))
+                let sum = sigv4::checksum::Checksum::for_header(name)?;
+                Some((name.clone(), value.clone(), sum))
             })
             .collect();
-        let content_md5 = req.header("content-md5").map(|m| m.trim().to_string());
-        Integrity { md5: Md5::new(), content_md5, sums }
+        Integrity { md5: Md5::new(), content_md5: digests.content_md5.clone(), sums }
     }
 
     /// Only the MD5 (the ETag), no declared digest to check.
@@ -147,27 +145,22 @@ impl Integrity {
 }
 
 /// Seals a request's body as one part under `data_key`: the streamed body if the request has
-/// one, else `plaintext` (its buffered body, or a copy's bytes). Checks the body's digests and
-/// writes its blob durably, listing it in `fresh` (see
-/// [`crate::pipeline::service::Effect::fresh`]); returns the sealed part.
+/// one, else its body read whole, or a copy's bytes). Checks the body's `digests` and writes
+/// its blob durably, listing it in `fresh` (see [`crate::pipeline::service::Effect::fresh`]);
+/// returns the sealed part. For SSE-C (`customer`), the part's ETag is keyed.
 pub(super) fn seal_body(
     state: &State,
-    req: &S3Request<'_>,
+    mut source: Source,
+    (digests, customer): (&BodyDigests, bool),
     (account, identity): (&str, &str),
     data_key: &crypto::SecretBytes,
-    plaintext: &[u8],
     fresh: &mut Vec<PathBuf>,
 ) -> Result<SealedPart, ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     // A copy's bytes are another object's: the request's digests do not describe them.
-    let source = req.stream.borrow_mut().take();
-    let mut integrity = if matches!(source, Some(Source::Copy(_))) {
-        Integrity::none()
-    } else {
-        Integrity::new(req)
-    };
-    let mut source = source.unwrap_or_else(|| Source::Whole(Some(plaintext.to_vec())));
-    let len = source.len(req)?;
+    let mut integrity =
+        if matches!(source, Source::Copy(_)) { Integrity::none() } else { Integrity::new(digests) };
+    let len = source.len(digests)?;
     let mut blob = BlobWriter::create(state, account)?;
     let (mut encryptor, header) =
         crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
@@ -192,7 +185,7 @@ pub(super) fn seal_body(
     blob.write(&out)?;
     let mut md5 = integrity.finish()?;
     // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
-    if req.header(&format!("{CUSTOMER}algorithm")).is_some() {
+    if customer {
         // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
         // plaintext without a key: an HMAC of the MD5 under the object's data key.
         let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
@@ -205,14 +198,10 @@ pub(super) fn seal_body(
 
 /// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
 /// `aws-chunked` bodies, else `Content-Length`; at most 5 GiB, as in S3.
-fn declared_length(req: &S3Request<'_>) -> Result<u64, ApiError> {
-    let len = req
-        .header("x-amz-decoded-content-length")
-        .or_else(|| req.header("content-length"))
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .ok_or_else(|| {
-            s3err(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
-        })?;
+fn declared_length(digests: &BodyDigests) -> Result<u64, ApiError> {
+    let len = digests.length.ok_or_else(|| {
+        s3err(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+    })?;
     if len > super::MAX_PUT {
         return Err(s3err(
             400,
@@ -351,9 +340,9 @@ impl Source {
 
     /// The plaintext bytes the source holds in all (before any is read): what an upload
     /// declares, a copy's range, a whole body's length.
-    fn len(&self, req: &S3Request<'_>) -> Result<u64, ApiError> {
+    fn len(&self, digests: &BodyDigests) -> Result<u64, ApiError> {
         match self {
-            Source::Upload(_) => declared_length(req),
+            Source::Upload(_) => declared_length(digests),
             Source::Copy(reader) => Ok(reader.len),
             Source::Whole(bytes) => Ok(bytes.as_ref().map_or(0, |b| b.len() as u64)),
         }

@@ -3,6 +3,7 @@
 //! what "public" means for a bucket policy, as AWS defines it: a statement that allows everyone
 //! (`*`) without a condition that fixes the caller or its network to known values.
 
+use super::input::Input;
 use super::router::S3Operation;
 use super::Bucket;
 use super::{empty, s3err, xml, xml_reply, S3Request};
@@ -144,19 +145,13 @@ pub fn check_policy(
     Ok(())
 }
 
-fn parse_config(body: &[u8]) -> Result<PublicAccessBlock, ApiError> {
-    if xml::element(body, "PublicAccessBlockConfiguration").is_none() {
-        return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
+/// The settings a `PutPublicAccessBlock` gives (`MalformedXML` without a
+/// `PublicAccessBlockConfiguration`).
+fn given_config(input: &Input) -> Result<PublicAccessBlock, ApiError> {
+    match input {
+        Input::PutPublicAccessBlock(Some(config)) => Ok(*config),
+        _ => Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")),
     }
-    let on = |name: &str| {
-        xml::element(body, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-    };
-    Ok(PublicAccessBlock {
-        block_public_acls: on("BlockPublicAcls"),
-        ignore_public_acls: on("IgnorePublicAcls"),
-        block_public_policy: on("BlockPublicPolicy"),
-        restrict_public_buckets: on("RestrictPublicBuckets"),
-    })
 }
 
 fn config_xml(settings: PublicAccessBlock, ns: &str) -> String {
@@ -192,7 +187,7 @@ pub fn bucket_config<'s>(
         return Ok(xml_reply(200, config_xml(settings, xml::NS)));
     }
     let config =
-        if operation == "PutPublicAccessBlock" { Some(parse_config(&req.body)?) } else { None };
+        if operation == "PutPublicAccessBlock" { Some(given_config(req.input)?) } else { None };
     // The change applies to the bucket as it is now (a concurrent configuration change is
     // kept).
     let mut tx = state.store.begin()?;
@@ -212,7 +207,7 @@ pub fn account_config<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, caller) = (ctx.state, ctx.caller);
-    let named = req.header("x-amz-account-id").unwrap_or_default();
+    let named = req.account_id.as_deref().unwrap_or_default();
     if named != caller.account {
         return Err(s3err(
             403,
@@ -237,7 +232,7 @@ pub fn account_config<'s>(
     let existing =
         Stored::<AccountConfig>::get_for_update(tx.as_mut(), &caller.account, ACCOUNT_KEY)?;
     if op == S3Operation::PutAccountPublicAccessBlock {
-        let config = AccountConfig { public_access_block: parse_config(&req.body)? };
+        let config = AccountConfig { public_access_block: given_config(req.input)? };
         Stored::new(&caller.account, ACCOUNT_KEY, config, ctx.now())
             .put(tx.as_mut(), PutMode::Upsert)?;
     } else if existing.is_some() {

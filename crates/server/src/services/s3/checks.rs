@@ -4,6 +4,7 @@
 //! reads under its locks go through the same evaluator from there: the KMS key of the object
 //! version actually read or written (`kms:ViaService`), and each key of a `DeleteObjects`.
 
+use super::input::{GetObject, Input, UploadPart};
 use super::router::{Level, S3Operation};
 use super::Bucket;
 use super::{copy, listing, objects, s3_check, s3err, S3Request};
@@ -53,12 +54,14 @@ pub(super) fn authorization(
         // Each key is authorized as the execution comes to it, refused or not one by one.
         Op::DeleteObjects => return Ok((Authorization::PerItem, Some(bucket))),
         Op::ListObjects | Op::ListObjectsV2 => {
-            let context = listing::list_context(req)?;
+            let Input::ListObjects(input) = req.input else { return Err(unexpected()) };
+            let context = listing::list_context(input)?;
             vec![s3_check(ctx, op.action(), &bucket_arn, b, context)?]
         }
         Op::ListObjectVersions => {
-            let prefix = req.param("prefix").unwrap_or_default().to_string();
-            vec![s3_check(ctx, op.action(), &bucket_arn, b, vec![("s3:prefix".into(), prefix)])?]
+            let Input::ListObjectVersions(input) = req.input else { return Err(unexpected()) };
+            let context = vec![("s3:prefix".into(), input.prefix.clone())];
+            vec![s3_check(ctx, op.action(), &bucket_arn, b, context)?]
         }
         Op::GetObject
         | Op::HeadObject
@@ -67,28 +70,36 @@ pub(super) fn authorization(
         | Op::DeleteObjectTagging => {
             let tags = objects::existing_tags(ctx.state, &bucket, &key)?;
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, tags)?];
-            if let (Op::GetObject | Op::HeadObject, Some(v)) = (op, req.param("versionId")) {
+            if let Input::GetObject(GetObject { version_id: Some(v), .. }) = req.input {
                 list.push(version_check(ctx, "s3:GetObjectVersion", &object_arn, b, v)?);
             }
             list
         }
         Op::DeleteObject => {
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, Vec::new())?];
-            if let Some(v) = req.param("versionId") {
+            if let Input::DeleteObject { version_id: Some(v) } = req.input {
                 list.push(version_check(ctx, "s3:DeleteObjectVersion", &object_arn, b, v)?);
             }
             list
         }
         Op::PutObject => {
-            super::refuse_acls(req)?;
-            vec![s3_check(ctx, op.action(), &object_arn, b, objects::put_context(req)?)?]
+            let Input::PutObject(input) = req.input else { return Err(unexpected()) };
+            super::refuse_acls(&input.acl)?;
+            vec![s3_check(ctx, op.action(), &object_arn, b, objects::put_context(input)?)?]
         }
         Op::CreateMultipartUpload => {
-            super::refuse_acls(req)?;
-            vec![s3_check(ctx, op.action(), &object_arn, b, super::sse::context(req)?)?]
+            let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
+            super::refuse_acls(&input.acl)?;
+            let context = super::sse::context(&input.encryption)?;
+            vec![s3_check(ctx, op.action(), &object_arn, b, context)?]
         }
         Op::CopyObject | Op::UploadPartCopy => {
-            let source = copy::copy_source_of(ctx.state, req)?;
+            let copy_source = match req.input {
+                Input::CopyObject(input) => &input.source,
+                Input::UploadPart(UploadPart { source: Some(source), .. }) => source,
+                _ => return Err(unexpected()),
+            };
+            let source = copy::copy_source_of(ctx.state, copy_source)?;
             ctx.touch(&source.bucket.account);
             let src = Some(&source.bucket);
             let mut list = vec![s3_check(ctx, "s3:GetObject", &source.arn, src, Vec::new())?];
@@ -97,21 +108,9 @@ pub(super) fn authorization(
             }
             // A copy is a PutObject of the copied headers (the source's metadata and tags
             // unless the request replaces them).
-            let context = match (op, &source.record) {
-                (Op::CopyObject, Some(record)) => {
-                    let copied = copy::copy_headers(req, record);
-                    let refs: Vec<(&str, &str)> =
-                        copied.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                    let copy_req = S3Request {
-                        method: req.method,
-                        bucket: req.bucket.clone(),
-                        key: req.key.clone(),
-                        query: Vec::new(),
-                        headers: &refs,
-                        body: Vec::new(),
-                        stream: std::cell::RefCell::new(None),
-                    };
-                    objects::put_context(&copy_req)?
+            let context = match (req.input, &source.record) {
+                (Input::CopyObject(input), Some(record)) => {
+                    objects::put_context(&copy::copied_put(input, record))?
                 }
                 _ => Vec::new(),
             };
@@ -124,6 +123,11 @@ pub(super) fn authorization(
         _ => vec![s3_check(ctx, op.action(), &bucket_arn, b, Vec::new())?],
     };
     Ok((checks(list), Some(bucket)))
+}
+
+/// A call whose input is not its operation's (a routing bug): refused.
+fn unexpected() -> ApiError {
+    ApiError::internal("the input is not the operation's")
 }
 
 /// `s3:GetObjectVersion` or `s3:DeleteObjectVersion` with `s3:VersionId`.
@@ -144,10 +148,8 @@ fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
     if !super::valid_bucket_name(&name) {
         return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
     }
-    let acl = req.header("x-amz-acl").filter(|a| *a != "private");
-    let grants =
-        req.headers.iter().any(|(n, _)| n.to_ascii_lowercase().starts_with("x-amz-grant-"));
-    if acl.is_some() || grants {
+    let Input::CreateBucket { acl, .. } = req.input else { return Err(unexpected()) };
+    if acl.acl.as_deref().is_some_and(|a| a != "private") || acl.grants {
         return Err(s3err(
             400,
             "InvalidBucketAclWithObjectOwnership",

@@ -2,9 +2,10 @@
 //! permissions, its data key opened, and its plaintext streamed into the new object's blobs.
 
 use super::blobs::{ObjectReader, Source};
+use super::input::{BodyDigests, CopyObject, CopySource, ObjectFields, PutObject};
 use super::objects::{self, ObjectRecord};
-use super::sse::{self, COPY_SOURCE};
-use super::{s3err, xml, xml_reply, Bucket, S3Request};
+use super::sse;
+use super::{s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
@@ -25,13 +26,13 @@ pub(super) fn copy_size_allowed(size: u64) -> Result<(), ApiError> {
 }
 
 /// A copy's source, read with the caller's permissions, and its opened data key.
-pub(super) struct CopySource {
+pub(super) struct OpenSource {
     pub bucket: Bucket,
     pub record: ObjectRecord,
     pub data_key: crypto::SecretBytes,
 }
 
-impl CopySource {
+impl OpenSource {
     /// `x-amz-copy-source-version-id` when the source is a version.
     fn version_header(&self) -> Vec<(String, String)> {
         self.record
@@ -55,8 +56,8 @@ pub(super) struct SourceRef {
 }
 
 /// Resolves a copy's source (see [`SourceRef`]).
-pub(super) fn copy_source_of(state: &State, req: &S3Request<'_>) -> Result<SourceRef, ApiError> {
-    let header = req.header("x-amz-copy-source").unwrap_or_default();
+pub(super) fn copy_source_of(state: &State, input: &CopySource) -> Result<SourceRef, ApiError> {
+    let header = input.copy_source.as_str();
     let (path, version_id) = match header.split_once("?versionId=") {
         Some((path, v)) => (path, Some(sigv4::encode::percent_decode(v).into_owned())),
         None => (header, None),
@@ -90,86 +91,53 @@ pub(super) fn copy_source_of(state: &State, req: &S3Request<'_>) -> Result<Sourc
 /// A copy's source, read (authorized as `s3:GetObject`, and `s3:GetObjectVersion` for a
 /// version), with its data key opened (with the
 /// `x-amz-copy-source-server-side-encryption-customer-*` key for SSE-C).
-pub(super) fn copy_source(ctx: &Ctx<'_>, req: &S3Request<'_>) -> Result<CopySource, ApiError> {
-    let named = copy_source_of(ctx.state, req)?;
+pub(super) fn copy_source(ctx: &Ctx<'_>, input: &CopySource) -> Result<OpenSource, ApiError> {
+    let named = copy_source_of(ctx.state, input)?;
     let (bucket, key) = (named.bucket, named.key);
     let record = objects::read_target(ctx, &bucket, &key, named.version_id.as_deref())?;
     let (data_key, _) = sse::open_key(
         ctx,
-        sse::customer_key(req, COPY_SOURCE, ctx.facts)?,
+        sse::customer_key(&input.customer, ctx.facts)?,
         &record.body.data_key,
         &bucket,
         &key,
     )?;
-    Ok(CopySource { bucket, record, data_key })
+    Ok(OpenSource { bucket, record, data_key })
 }
 
-/// The headers of a copy: the request's, with the source's metadata and tags unless the
-/// directives say REPLACE, and without the request's digests (they do not describe the copy).
-pub(super) fn copy_headers(req: &S3Request<'_>, record: &ObjectRecord) -> Vec<(String, String)> {
-    let replace_metadata = req.header("x-amz-metadata-directive") == Some("REPLACE");
-    let replace_tags = req.header("x-amz-tagging-directive") == Some("REPLACE");
-    let source = &record.body;
-    let metadata_headers: [(&str, &str); 5] = [
-        ("content-type", &source.content_type),
-        ("cache-control", &source.cache_control),
-        ("content-disposition", &source.content_disposition),
-        ("content-encoding", &source.content_encoding),
-        ("content-language", &source.content_language),
-    ];
-    let mut headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
-        .filter(|(n, _)| {
-            let metadata =
-                n.starts_with("x-amz-meta-") || metadata_headers.iter().any(|(h, _)| h == n);
-            !(n == "content-md5"
-                || n == "content-length"
-                || n.starts_with("x-amz-checksum-")
-                || (metadata && !replace_metadata)
-                || (n == "x-amz-tagging" && !replace_tags))
-        })
-        .collect();
-    if !replace_metadata {
-        for (header, value) in metadata_headers {
-            if !value.is_empty() {
-                headers.push((header.to_string(), value.to_string()));
-            }
-        }
-        for (k, v) in &source.metadata {
-            headers.push((format!("x-amz-meta-{k}"), v.clone()));
-        }
+/// What a copy writes: a `PutObject` with the request's members, but the source's metadata
+/// and tags unless the directives say `REPLACE`, and without the request's digests (they do
+/// not describe the copy).
+pub(super) fn copied_put(input: &CopyObject, source: &ObjectRecord) -> PutObject {
+    let source = &source.body;
+    let mut put = PutObject { digests: BodyDigests::default(), ..input.put.clone() };
+    if !input.replace_metadata {
+        put.fields = ObjectFields {
+            content_type: source.content_type.clone(),
+            cache_control: source.cache_control.clone(),
+            content_disposition: source.content_disposition.clone(),
+            content_encoding: source.content_encoding.clone(),
+            content_language: source.content_language.clone(),
+            metadata: source.metadata.clone(),
+            tagging: put.fields.tagging,
+        };
     }
-    if !replace_tags {
-        let tags: Vec<String> = source
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    sigv4::encode::uri_encode(k, false),
-                    sigv4::encode::uri_encode(v, false)
-                )
-            })
-            .collect();
-        if !tags.is_empty() {
-            headers.push(("x-amz-tagging".into(), tags.join("&")));
-        }
+    if !input.replace_tagging {
+        put.fields.tagging = source.tags.clone();
     }
-    headers
+    put
 }
 
 /// `CopyObject`.
 pub(super) fn object<'s>(
     ctx: &Ctx<'s>,
-    req: &S3Request<'_>,
+    input: &CopyObject,
     bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
-    let source = copy_source(ctx, req)?;
+    let source = copy_source(ctx, &input.source)?;
     let record = &source.record;
     let size = record.body.size;
     copy_size_allowed(size)?;
@@ -182,19 +150,8 @@ pub(super) fn object<'s>(
         0,
         size.saturating_sub(1),
     )?;
-    let headers = copy_headers(req, record);
-    let header_refs: Vec<(&str, &str)> =
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let copy_req = S3Request {
-        method: "PUT",
-        bucket: req.bucket.clone(),
-        key: req.key.clone(),
-        query: Vec::new(),
-        headers: &header_refs,
-        body: Vec::new(),
-        stream: std::cell::RefCell::new(Some(Source::Copy(reader))),
-    };
-    let written = objects::put(ctx, &copy_req, bucket, key, effect)?;
+    let put = copied_put(input, record);
+    let written = objects::put(ctx, &put, Source::Copy(reader), bucket, key, effect)?;
     let etag = written
         .headers
         .iter()

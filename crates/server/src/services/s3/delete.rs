@@ -2,9 +2,10 @@
 //! versioned bucket a delete without a version id writes a delete marker and keeps the data.
 
 use super::blobs::blob_files;
+use super::input::DeleteObjects;
 use super::objects::{begin_versioned_write, object_key, ObjectRecord};
 use super::versions::VersionRecord;
-use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
+use super::{empty, s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect};
@@ -27,13 +28,12 @@ fn marker(key: &str, version_id: &str, now: i64) -> Object {
 /// `DeleteObject`.
 pub(super) fn object<'s>(
     ctx: &Ctx<'s>,
-    req: &S3Request<'_>,
+    version: Option<&str>,
     bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
-    let version = req.param("versionId");
     // Authorized before: authorization reads on connections of its own, which
     // must not be waited for while the transaction holds locks.
     let mut tx = begin_versioned_write(state, bucket)?;
@@ -117,16 +117,16 @@ fn delete_version(
 /// `DeleteObjects`.
 pub(super) fn objects<'s>(
     ctx: &Ctx<'s>,
-    req: &S3Request<'_>,
+    input: &DeleteObjects,
     bucket: &Bucket,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
-    let objects = xml::delete_objects(&req.body);
+    let objects = input.objects.clone();
     if objects.len() > 1000 {
         return Err(s3err(400, "MalformedXML", "At most 1000 keys can be deleted at once."));
     }
-    let quiet = xml::element(&req.body, "Quiet").as_deref() == Some("true");
+    let quiet = input.quiet;
     // Every key is authorized before the transaction begins: authorization reads the store on
     // connections of its own, which must not be waited for while this one holds locks that
     // others wait on.

@@ -1,9 +1,10 @@
 //! Listings: `ListObjects`, `ListObjectsV2` and `ListMultipartUploads` (`ListObjectVersions`
 //! is [`super::versions::list`]).
 
+use super::input::ListObjects;
 use super::multipart::UploadRecord;
 use super::objects::ObjectRecord;
-use super::{s3err, xml, xml_reply, Bucket, S3Request};
+use super::{s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
 use crate::pipeline::service::Ctx;
 use crate::pipeline::Reply;
@@ -25,20 +26,25 @@ pub(super) fn uploads(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<Reply, ApiError>
     Ok(xml_reply(200, format!("<ListMultipartUploadsResult xmlns=\"{}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>", xml::NS, xml::escape(name))))
 }
 
-/// The condition keys of a listing: `s3:prefix`, `s3:max-keys` and `s3:delimiter`.
-pub(super) fn list_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let max_keys: usize = match req.param("max-keys") {
+/// `MaxKeys` as a number (`InvalidArgument` if it is not one), at most 1,000.
+fn max_keys(input: &ListObjects) -> Result<usize, ApiError> {
+    let max_keys: usize = match &input.max_keys {
         Some(m) => {
             m.parse().map_err(|_| s3err(400, "InvalidArgument", "max-keys must be an integer"))?
         }
         None => 1000,
     };
+    Ok(max_keys.min(1000))
+}
+
+/// The condition keys of a listing: `s3:prefix`, `s3:max-keys` and `s3:delimiter`.
+pub(super) fn list_context(input: &ListObjects) -> Result<Vec<(String, String)>, ApiError> {
     let mut context = vec![
-        ("s3:prefix".to_string(), req.param("prefix").unwrap_or_default().to_string()),
-        ("s3:max-keys".to_string(), max_keys.min(1000).to_string()),
+        ("s3:prefix".to_string(), input.prefix.clone()),
+        ("s3:max-keys".to_string(), max_keys(input)?.to_string()),
     ];
-    if let Some(d) = req.param("delimiter").filter(|d| !d.is_empty()) {
-        context.push(("s3:delimiter".into(), d.to_string()));
+    if !input.delimiter.is_empty() {
+        context.push(("s3:delimiter".into(), input.delimiter.clone()));
     }
     Ok(context)
 }
@@ -47,23 +53,17 @@ pub(super) fn list_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>,
 pub(super) fn objects(
     ctx: &Ctx<'_>,
     operation: &str,
-    req: &S3Request<'_>,
+    input: &ListObjects,
     bucket: &Bucket,
 ) -> Result<Reply, ApiError> {
     let state = ctx.state;
     let name = &bucket.key;
-    let prefix = req.param("prefix").unwrap_or_default().to_string();
-    let delimiter = req.param("delimiter").unwrap_or_default().to_string();
-    let max_keys: usize = match req.param("max-keys") {
-        Some(m) => {
-            m.parse().map_err(|_| s3err(400, "InvalidArgument", "max-keys must be an integer"))?
-        }
-        None => 1000,
-    };
-    let max_keys = max_keys.min(1000);
+    let prefix = input.prefix.clone();
+    let delimiter = input.delimiter.clone();
+    let max_keys = max_keys(input)?;
     let v2 = operation == "ListObjectsV2";
     let start_after = if v2 {
-        match req.param("continuation-token") {
+        match input.continuation_token.as_deref() {
             Some(t) => Some(
                 String::from_utf8(b64().decode(t).map_err(|_| {
                     s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
@@ -72,10 +72,10 @@ pub(super) fn objects(
                     s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
                 })?,
             ),
-            None => req.param("start-after").map(str::to_string),
+            None => input.start_after.clone(),
         }
     } else {
-        req.param("marker").map(str::to_string)
+        input.marker.clone()
     };
     let mut contents: Vec<ObjectRecord> = Vec::new();
     let mut common: Vec<String> = Vec::new();
@@ -138,8 +138,9 @@ pub(super) fn objects(
         format!("<Delimiter>{}</Delimiter>", xml::escape(&delimiter))
     };
     let body = if v2 {
-        let token = req
-            .param("continuation-token")
+        let token = input
+            .continuation_token
+            .as_deref()
             .map(|t| format!("<ContinuationToken>{}</ContinuationToken>", xml::escape(t)))
             .unwrap_or_default();
         let next = match (truncated, &last_seen) {
@@ -148,8 +149,9 @@ pub(super) fn objects(
             }
             _ => String::new(),
         };
-        let start = req
-            .param("start-after")
+        let start = input
+            .start_after
+            .as_deref()
             .map(|s| format!("<StartAfter>{}</StartAfter>", xml::escape(s)))
             .unwrap_or_default();
         format!(
@@ -157,7 +159,7 @@ pub(super) fn objects(
             xml::NS, xml::escape(name), xml::escape(&prefix), contents.len() + common.len()
         )
     } else {
-        let marker = req.param("marker").unwrap_or_default();
+        let marker = input.marker.as_deref().unwrap_or_default();
         let next = match (truncated, &last_seen) {
             (true, Some(l)) => format!("<NextMarker>{}</NextMarker>", xml::escape(l)),
             _ => String::new(),

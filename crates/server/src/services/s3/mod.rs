@@ -11,6 +11,7 @@ mod bpa;
 mod checks;
 mod copy;
 mod delete;
+mod input;
 mod listing;
 mod multipart;
 mod objects;
@@ -61,26 +62,28 @@ pub(crate) fn s3err(status: u16, code: &str, message: impl Into<String>) -> ApiE
     ApiError::sender(status, code, message)
 }
 
-/// One S3 request, decoded.
+/// One S3 request as its operation sees it: the bucket and key it names and its typed input
+/// (never the headers, query or body themselves).
 pub(crate) struct S3Request<'a> {
-    pub method: &'a str,
     pub bucket: Option<String>,
     pub key: Option<String>,
-    pub query: Vec<(String, String)>,
-    pub headers: &'a [(&'a str, &'a str)],
+    /// S3 Control's `AccountId` (`x-amz-account-id`), for the account's settings.
+    pub account_id: Option<String>,
+    pub input: &'a input::Input,
+    /// A PutObject or UploadPart body read whole (empty when it streams).
     pub body: Vec<u8>,
-    /// A large PutObject or UploadPart body, not read yet (then `body` is empty); taken by the
-    /// operation that consumes it.
+    /// A large PutObject or UploadPart body, not read yet; taken by the operation that
+    /// consumes it.
     pub stream: std::cell::RefCell<Option<blobs::Source>>,
 }
 
 impl S3Request<'_> {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
-    }
-
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    /// The body to seal: the stream, else the body read whole.
+    pub fn take_body(&self) -> blobs::Source {
+        self.stream
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| blobs::Source::Whole(Some(self.body.clone())))
     }
 }
 
@@ -194,15 +197,20 @@ pub(crate) fn check_now(
 /// S3 (REST-XML).
 pub(crate) struct S3;
 
-/// An S3 call: the operation, the bucket and key it names, its decoded body, and what
-/// authorization found.
+/// An S3 call: the operation, the bucket and key it names, its input, its decoded body, and
+/// what authorization found.
 pub(crate) struct Call {
     pub operation: S3Operation,
     pub bucket: Option<String>,
     pub key: Option<String>,
     /// The `Host` header's name (virtual-hosted style), for the event.
     pub host: String,
-    /// The decoded body (empty when it streams).
+    /// S3 Control's `AccountId`.
+    pub account_id: Option<String>,
+    /// The operation's members, read once at routing.
+    pub input: input::Input,
+    /// The decoded body of a PutObject or UploadPart (empty when it streams; other operations'
+    /// bodies are read into `input`).
     pub body: Vec<u8>,
     /// A large PutObject or UploadPart body, not read yet.
     pub stream: Option<crate::protocol::payload::PayloadReader>,
@@ -211,14 +219,13 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// A view of the request for the operation's code.
-    fn view<'r>(&self, req: &'r Request<'r>, body: Vec<u8>) -> S3Request<'r> {
+    /// A view of the call for the operation's code.
+    fn view(&self, body: Vec<u8>) -> S3Request<'_> {
         S3Request {
-            method: req.method,
             bucket: self.bucket.clone(),
             key: self.key.clone(),
-            query: req.query_params.clone(),
-            headers: req.headers,
+            account_id: self.account_id.clone(),
+            input: &self.input,
             body,
             stream: std::cell::RefCell::new(None),
         }
@@ -302,7 +309,14 @@ impl Service for S3 {
                 None,
             ),
         };
-        Ok(Call { operation, bucket, key, host, body, stream, found: None })
+        let input = input::Input::read(operation, req, &body);
+        // Only a PutObject's or UploadPart's body is needed past its input.
+        let body = match operation {
+            S3Operation::PutObject | S3Operation::UploadPart => body,
+            _ => Vec::new(),
+        };
+        let account_id = req.header("x-amz-account-id").map(str::to_string);
+        Ok(Call { operation, bucket, key, host, account_id, input, body, stream, found: None })
     }
 
     fn operation(call: &Call) -> S3Operation {
@@ -378,7 +392,8 @@ impl Service for S3 {
         req: &Request<'_>,
         call: &mut Call,
     ) -> Result<Authorization, ApiError> {
-        let view = call.view(req, Vec::new());
+        let _ = req;
+        let view = call.view(Vec::new());
         let (authorization, found) = checks::authorization(ctx, call.operation, &view)?;
         call.found = found;
         Ok(authorization)
@@ -390,10 +405,13 @@ impl Service for S3 {
         mut call: Call,
         effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
+        let _ = req;
         let body = std::mem::take(&mut call.body);
-        let view = call.view(req, body);
-        *view.stream.borrow_mut() = call.stream.take().map(blobs::Source::Upload);
-        run(ctx, call.operation, &view, call.found.take(), effect)
+        let stream = call.stream.take().map(blobs::Source::Upload);
+        let found = call.found.take();
+        let view = call.view(body);
+        *view.stream.borrow_mut() = stream;
+        run(ctx, call.operation, &view, found, effect)
     }
 }
 
@@ -447,8 +465,10 @@ fn run<'s>(
     let name = req.bucket.clone().unwrap_or_default();
     let bucket_arn = format!("arn:aws:s3:::{name}");
     if op == S3Operation::CreateBucket {
-        let region = match xml::element(&req.body, "LocationConstraint") {
-            Some(r) if !r.is_empty() => r,
+        let region = match req.input {
+            input::Input::CreateBucket { location_constraint: Some(r), .. } if !r.is_empty() => {
+                r.clone()
+            }
             _ => facts.region.clone(),
         };
         let _ = bucket_arn;
@@ -510,15 +530,10 @@ fn run<'s>(
             ))
         }
         "ListObjectVersions" => {
-            let prefix = req.param("prefix").unwrap_or_default().to_string();
-            let max_keys = req
-                .param("max-keys")
-                .and_then(|m| m.parse::<usize>().ok())
-                .unwrap_or(1000)
-                .min(1000);
-            if req.param("version-id-marker").is_some_and(|m| !m.is_empty())
-                && req.param("key-marker").is_none_or(str::is_empty)
-            {
+            let input::Input::ListObjectVersions(q) = req.input else {
+                return Err(ApiError::internal("the input is not ListObjectVersions'"));
+            };
+            if q.version_id_marker.is_some() && q.key_marker.is_none() {
                 return Err(s3err(
                     400,
                     "InvalidArgument",
@@ -526,30 +541,17 @@ fn run<'s>(
                 ));
             }
             let mut tx = state.store.read()?;
-            let listing = versions::Listing {
-                prefix: &prefix,
-                delimiter: req.param("delimiter"),
-                key_marker: req.param("key-marker").filter(|m| !m.is_empty()),
-                version_id_marker: req.param("version-id-marker").filter(|m| !m.is_empty()),
-                max_keys,
-            };
-            versions::list(tx.as_mut(), &bucket, &listing)
+            versions::list(tx.as_mut(), &bucket, q)
         }
         "DeleteBucket" => {
             let mut tx = state.store.begin()?;
             // Object writes hold the bucket: they have committed, or will find it gone.
             lock_bucket(tx.as_mut(), &bucket)?;
-            let objects = crate::support::records::list(
+            let objects =
+                objects::ObjectRecord::list(tx.as_mut(), &bucket.account, &format!("{name}/"), 1)?;
+            let uploads = multipart::UploadRecord::list(
                 tx.as_mut(),
                 &bucket.account,
-                "s3_object",
-                &format!("{name}/"),
-                1,
-            )?;
-            let uploads = crate::support::records::list(
-                tx.as_mut(),
-                &bucket.account,
-                "s3_upload",
                 &format!("{name}/"),
                 1,
             )?;
@@ -600,7 +602,7 @@ fn run<'s>(
             let key = req.key.clone().unwrap_or_default();
             let mut tx = state.store.read()?;
             let k = format!("{name}/{key}");
-            if tx.get_record(&bucket.account, "s3_object", &k)?.is_none() {
+            if objects::ObjectRecord::get(tx.as_mut(), &bucket.account, &k)?.is_none() {
                 return Err(s3err(404, "NoSuchKey", "The specified key does not exist."));
             }
             acls_disabled(operation, req, &bucket)
@@ -616,9 +618,11 @@ fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Bucket) -> Resul
     match operation {
         "GetBucketAcl" | "GetObjectAcl" => Ok(xml_reply(200, owner_acl(&bucket.account))),
         "PutBucketAcl" | "PutObjectAcl" => {
-            refuse_acls(req)?;
-            let body = String::from_utf8_lossy(&req.body);
-            if body.contains("<Grant>") && !grants_only_owner(&body, &bucket.account) {
+            let input::Input::PutAcl(acl) = req.input else {
+                return Err(ApiError::internal("the input is not an ACL's"));
+            };
+            refuse_acls(&acl.acl)?;
+            if acl.grant_count > 0 && !grants_only_owner(acl, &bucket.account) {
                 return Err(acl_not_supported());
             }
             Ok(empty(200, Vec::new()))
@@ -628,8 +632,11 @@ fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Bucket) -> Resul
             xml::NS
         ))),
         "PutBucketOwnershipControls"
-            if xml::element(&req.body, "ObjectOwnership").as_deref()
-                == Some("BucketOwnerEnforced") =>
+            if matches!(
+                req.input,
+                input::Input::PutBucketOwnershipControls { object_ownership: Some(o) }
+                    if o == "BucketOwnerEnforced"
+            ) =>
         {
             Ok(empty(200, Vec::new()))
         }
@@ -648,14 +655,12 @@ fn acl_not_supported() -> ApiError {
 /// Refuses a write that sets an ACL granting anyone but the owner (an `x-amz-acl` other than
 /// `private` or `bucket-owner-full-control`, which say the same here, or any `x-amz-grant-*`
 /// header), as S3 does when ACLs are disabled. (rclone sends `private` by default.)
-pub(crate) fn refuse_acls(req: &S3Request<'_>) -> Result<(), ApiError> {
-    if req
-        .header("x-amz-acl")
-        .is_some_and(|acl| acl != "bucket-owner-full-control" && acl != "private")
+pub(crate) fn refuse_acls(acl: &input::AclHeaders) -> Result<(), ApiError> {
+    if acl.acl.as_deref().is_some_and(|acl| acl != "bucket-owner-full-control" && acl != "private")
     {
         return Err(acl_not_supported());
     }
-    if req.headers.iter().any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-grant-")) {
+    if acl.grants {
         return Err(acl_not_supported());
     }
     Ok(())
@@ -663,13 +668,11 @@ pub(crate) fn refuse_acls(req: &S3Request<'_>) -> Result<(), ApiError> {
 
 /// Whether an `AccessControlPolicy` grants only the owner (by canonical id, which is the
 /// account id here) full control.
-fn grants_only_owner(body: &str, owner: &str) -> bool {
-    let grants = body.matches("<Grant>").count();
-    grants == 1
-        && !body.contains("<URI>")
-        && !body.contains("<EmailAddress>")
-        && body.contains("<Permission>FULL_CONTROL</Permission>")
-        && xml::elements(body.as_bytes(), "ID").iter().all(|id| id == owner)
+fn grants_only_owner(acl: &input::PutAcl, owner: &str) -> bool {
+    acl.grant_count == 1
+        && !acl.other_grantees
+        && acl.full_control
+        && acl.grantee_ids.iter().all(|id| id == owner)
 }
 
 /// The ACL every bucket and object has: the owner's full control.
@@ -714,15 +717,21 @@ fn bucket_config<'s>(
             // concurrent PutPublicAccessBlock's setting is kept, and checked against).
             let mut tx = state.store.begin()?;
             bucket = lock_bucket(tx.as_mut(), &bucket)?;
-            if operation == "PutBucketPolicy" {
-                bpa::check_policy(tx.as_mut(), &bucket, &String::from_utf8_lossy(&req.body))?;
+            let policy = match req.input {
+                input::Input::PutBucketPolicy { policy } => {
+                    Some(policy.clone().ok_or_else(|| {
+                        s3err(400, "MalformedPolicy", "Policies must be UTF-8 JSON")
+                    })?)
+                }
+                _ => None,
+            };
+            if let Some(text) = &policy {
+                bpa::check_policy(tx.as_mut(), &bucket, text)?;
             }
             let body = &mut bucket.body;
             match operation {
                 "PutBucketPolicy" => {
-                    let text = String::from_utf8(req.body.clone()).map_err(|_| {
-                        s3err(400, "MalformedPolicy", "Policies must be UTF-8 JSON")
-                    })?;
+                    let text = policy.unwrap_or_default();
                     let findings =
                         policy::validate::validate(&text, policy::validate::PolicyKind::Resource);
                     if let Some(e) =
@@ -743,9 +752,15 @@ fn bucket_config<'s>(
                     body.policy = None;
                 }
                 "PutBucketVersioning" => {
-                    let status = match xml::element(&req.body, "Status").as_deref() {
-                        Some("Enabled") => Versioning::Enabled,
-                        Some("Suspended") => Versioning::Suspended,
+                    let status = match req.input {
+                        input::Input::PutBucketVersioning { status: Some(s) } if s == "Enabled" => {
+                            Versioning::Enabled
+                        }
+                        input::Input::PutBucketVersioning { status: Some(s) }
+                            if s == "Suspended" =>
+                        {
+                            Versioning::Suspended
+                        }
                         _ => {
                             return Err(s3err(
                                 400,
@@ -757,7 +772,12 @@ fn bucket_config<'s>(
                     body.versioning = Some(status);
                 }
                 "PutBucketEncryption" => {
-                    let algorithm = xml::element(&req.body, "SSEAlgorithm").unwrap_or_default();
+                    let input::Input::PutBucketEncryption { sse_algorithm, kms_master_key_id } =
+                        req.input
+                    else {
+                        return Err(ApiError::internal("the input is not PutBucketEncryption's"));
+                    };
+                    let algorithm = sse_algorithm.as_str();
                     if algorithm != "aws:kms"
                         && algorithm != "AES256"
                         && algorithm != "aws:kms:dsse"
@@ -768,7 +788,8 @@ fn bucket_config<'s>(
                             "SSEAlgorithm must be AES256 or aws:kms",
                         ));
                     }
-                    body.kms_key_id = xml::element(&req.body, "KMSMasterKeyID")
+                    body.kms_key_id = kms_master_key_id
+                        .clone()
                         .filter(|k| !k.is_empty() && algorithm != "AES256");
                 }
                 _ => {

@@ -4,11 +4,11 @@
 //! completes (the object's record names it then) or is aborted.
 
 use super::blobs::{self, part_file, ObjectReader, Source};
+use super::input::Input;
 use super::objects::{
-    begin_versioned_write, begin_write, object_key, parse_range, replaced_blobs, tags_from_query,
-    user_metadata, ObjectRecord,
+    begin_versioned_write, begin_write, object_key, parse_range, replaced_blobs, ObjectRecord,
 };
-use super::sse::{self, CUSTOMER};
+use super::sse;
 use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect};
@@ -64,7 +64,12 @@ pub(super) fn handle<'s>(
     let (state, facts) = (ctx.state, ctx.facts);
     let name = &bucket.key;
     let object_arn = format!("arn:aws:s3:::{name}/{key}");
-    let upload_id = req.param("uploadId").unwrap_or_default().to_string();
+    let upload_id = match req.input {
+        Input::UploadPart(i) => i.upload_id.clone(),
+        Input::Upload { upload_id } => upload_id.clone(),
+        Input::CompleteMultipartUpload(i) => i.upload_id.clone(),
+        _ => String::new(),
+    };
     let upload_key = format!("{name}/{key}/{upload_id}");
     let no_upload = || {
         s3err(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
@@ -80,19 +85,19 @@ pub(super) fn handle<'s>(
     let lock_upload = |tx: &mut dyn store::Tx| -> Result<UploadRecord, ApiError> {
         UploadRecord::get_for_update(tx, &bucket.account, &upload_key)?.ok_or_else(no_upload)
     };
-    match operation {
-        "CreateMultipartUpload" => {
-            super::refuse_acls(req)?;
-            let sealing = sse::new_key(ctx, req, bucket, key)?;
+    match (operation, req.input) {
+        ("CreateMultipartUpload", Input::CreateMultipartUpload(input)) => {
+            super::refuse_acls(&input.acl)?;
+            let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
             let id =
                 sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
             let upload = Upload {
                 key: key.to_string(),
                 upload_id: id.clone(),
                 created_ms: facts.time_ms,
-                content_type: req.header("content-type").unwrap_or_default().to_string(),
-                metadata: user_metadata(req),
-                tags: req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default(),
+                content_type: input.fields.content_type.clone(),
+                metadata: input.fields.metadata.clone(),
+                tags: input.fields.tagging.clone(),
                 data_key: sealing.wrapped,
             };
             let record = UploadRecord::new(
@@ -111,24 +116,21 @@ pub(super) fn handle<'s>(
             reply.headers.extend(sealing.headers);
             Ok(reply)
         }
-        "UploadPart" | "UploadPartCopy" => {
+        ("UploadPart" | "UploadPartCopy", Input::UploadPart(input)) => {
             let upload = load_upload()?;
-            let number: u32 = req
-                .param("partNumber")
-                .and_then(|n| n.parse().ok())
-                .filter(|n| (1..=MAX_PARTS).contains(n))
-                .ok_or_else(|| {
+            let number: u32 =
+                input.part_number.filter(|n| (1..=MAX_PARTS).contains(n)).ok_or_else(|| {
                     s3err(
                         400,
                         "InvalidArgument",
                         "Part number must be an integer between 1 and 10000, inclusive",
                     )
                 })?;
-            let plaintext = if operation == "UploadPartCopy" {
-                let source = super::copy::copy_source(ctx, req)?;
+            let body = if let Some(copy) = &input.source {
+                let source = super::copy::copy_source(ctx, copy)?;
                 let record = &source.record;
                 let size = record.body.size;
-                let (first, last) = match req.header("x-amz-copy-source-range") {
+                let (first, last) = match copy.copy_source_range.as_deref() {
                     Some(r) => parse_range(r, size)?,
                     None => (0, size.saturating_sub(1)),
                 };
@@ -141,14 +143,13 @@ pub(super) fn handle<'s>(
                     first,
                     last,
                 )?;
-                *req.stream.borrow_mut() = Some(Source::Copy(reader));
-                Vec::new()
+                Source::Copy(reader)
             } else {
-                req.body.clone()
+                req.take_body()
             };
             let (data_key, sse_headers) = sse::open_key(
                 ctx,
-                sse::customer_key(req, CUSTOMER, facts)?,
+                sse::customer_key(&input.customer, facts)?,
                 &upload.body.data_key,
                 bucket,
                 key,
@@ -156,10 +157,10 @@ pub(super) fn handle<'s>(
             let identity = format!("{object_arn}|{upload_id}|{number}");
             let part = blobs::seal_body(
                 state,
-                req,
+                body,
+                (&input.digests, input.customer.algorithm.is_some()),
                 (&bucket.account, &identity),
                 &data_key,
-                &plaintext,
                 &mut effect.fresh,
             )?;
             let md5 = part.md5.clone();
@@ -191,7 +192,7 @@ pub(super) fn handle<'s>(
             headers.extend(sse_headers);
             Ok(empty(200, headers))
         }
-        "ListParts" => {
+        ("ListParts", _) => {
             load_upload()?;
             let mut tx = state.store.read()?;
             let parts = upload_parts(tx.as_mut(), &bucket.account, &upload_key)?;
@@ -204,7 +205,7 @@ pub(super) fn handle<'s>(
             )).collect();
             Ok(xml_reply(200, format!("<ListPartsResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId><IsTruncated>false</IsTruncated>{items}</ListPartsResult>", xml::NS, xml::escape(name), xml::escape(key), xml::escape(&upload_id))))
         }
-        "AbortMultipartUpload" => {
+        ("AbortMultipartUpload", _) => {
             let mut tx = begin_write(state, bucket)?;
             lock_upload(tx.as_mut())?;
             let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
@@ -213,14 +214,10 @@ pub(super) fn handle<'s>(
                 parts.iter().map(|p| part_file(state, &bucket.account, &p.body.part)).collect();
             Ok(empty(204, Vec::new()))
         }
-        _ => {
-            // CompleteMultipartUpload
+        ("CompleteMultipartUpload", Input::CompleteMultipartUpload(input)) => {
             load_upload()?;
-            let numbers: Vec<u32> = xml::elements(&req.body, "PartNumber")
-                .iter()
-                .filter_map(|n| n.parse().ok())
-                .collect();
-            let etags = xml::elements(&req.body, "ETag");
+            let numbers = &input.part_numbers;
+            let etags = &input.etags;
             if numbers.is_empty() || numbers.len() != etags.len() {
                 return Err(s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
             }
@@ -233,7 +230,7 @@ pub(super) fn handle<'s>(
             let mut md5s = Vec::new();
             let mut size = 0u64;
             let count = numbers.len();
-            for (i, (n, etag)) in numbers.iter().zip(&etags).enumerate() {
+            for (i, (n, etag)) in numbers.iter().zip(etags).enumerate() {
                 let rec = PartRecord::get_for_update(
                     tx.as_mut(),
                     &bucket.account,
@@ -309,6 +306,7 @@ pub(super) fn handle<'s>(
                 xml::NS, xml::escape(name), xml::escape(key), xml::escape(name), xml::escape(key), xml::escape(&etag)
             )))
         }
+        _ => Err(ApiError::internal("the input is not the operation's")),
     }
 }
 

@@ -3,9 +3,10 @@
 //! [`super::multipart`]. An object is one or more sealed parts ([`super::blobs`]) under one
 //! data key KMS issued for it as the caller ([`super::sse`]).
 
-use super::blobs::{self, ObjectReader, STREAM_CHUNK};
+use super::blobs::{self, ObjectReader, Source, STREAM_CHUNK};
+use super::input::{GetObject, Input, PutObject};
 use super::router::S3Operation;
-use super::sse::{self, CUSTOMER};
+use super::sse;
 use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
@@ -72,7 +73,7 @@ pub(crate) fn http_date(ms: i64) -> String {
     format!("{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-fn parse_http_date(text: &str) -> Option<i64> {
+pub(super) fn parse_http_date(text: &str) -> Option<i64> {
     // "Sun, 06 Nov 1994 08:49:37 GMT"
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [_, day, mon, year, time, _] = parts.as_slice() else { return None };
@@ -154,22 +155,6 @@ pub(super) fn no_such_key(key: &str) -> ApiError {
     s3err(404, "NoSuchKey", format!("The specified key does not exist: {key}"))
 }
 
-/// User metadata: the `x-amz-meta-*` headers, names lower-cased.
-pub(super) fn user_metadata(req: &S3Request<'_>) -> BTreeMap<String, String> {
-    req.headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let lower = name.to_ascii_lowercase();
-            lower.strip_prefix("x-amz-meta-").map(|k| (k.to_string(), (*value).to_string()))
-        })
-        .collect()
-}
-
-/// Tags as `x-amz-tagging` gives them (a query string).
-pub(super) fn tags_from_query(text: &str) -> BTreeMap<String, String> {
-    crate::protocol::query::parse_form(text).into_iter().collect()
-}
-
 pub(super) fn parse_range(header: &str, size: u64) -> Result<(u64, u64), ApiError> {
     let unsatisfiable = || s3err(416, "InvalidRange", "The requested range is not satisfiable");
     let spec = header.trim().strip_prefix("bytes=").ok_or_else(unsatisfiable)?;
@@ -198,11 +183,11 @@ pub(super) fn parse_range(header: &str, size: u64) -> Result<(u64, u64), ApiErro
 }
 
 /// `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`.
-fn conditions(req: &S3Request<'_>, object: &Object) -> Result<(), ApiError> {
+fn conditions(input: &GetObject, object: &Object) -> Result<(), ApiError> {
     let etag = object.etag.as_str();
     let modified = object.last_modified_ms / 1000 * 1000;
     let matches = |list: &str| list.split(',').any(|t| t.trim() == "*" || t.trim() == etag);
-    if let Some(m) = req.header("if-match") {
+    if let Some(m) = input.if_match.as_deref() {
         if !matches(m) {
             return Err(s3err(
                 412,
@@ -210,7 +195,7 @@ fn conditions(req: &S3Request<'_>, object: &Object) -> Result<(), ApiError> {
                 "At least one of the pre-conditions you specified did not hold",
             ));
         }
-    } else if let Some(t) = req.header("if-unmodified-since").and_then(parse_http_date) {
+    } else if let Some(t) = input.if_unmodified_since {
         if modified > t {
             return Err(s3err(
                 412,
@@ -219,11 +204,11 @@ fn conditions(req: &S3Request<'_>, object: &Object) -> Result<(), ApiError> {
             ));
         }
     }
-    if let Some(m) = req.header("if-none-match") {
+    if let Some(m) = input.if_none_match.as_deref() {
         if matches(m) {
             return Err(s3err(304, "NotModified", "Not Modified"));
         }
-    } else if let Some(t) = req.header("if-modified-since").and_then(parse_http_date) {
+    } else if let Some(t) = input.if_modified_since {
         if modified <= t {
             return Err(s3err(304, "NotModified", "Not Modified"));
         }
@@ -240,26 +225,43 @@ pub(crate) fn handle<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let operation = op.name();
-    match operation {
-        "ListObjects" | "ListObjectsV2" => super::listing::objects(ctx, operation, req, bucket),
-        "ListMultipartUploads" => super::listing::uploads(ctx, bucket),
-        "DeleteObjects" => super::delete::objects(ctx, req, bucket, effect),
-        _ => {
-            let key = req.key.clone().unwrap_or_default();
-            if key.len() > 1024 {
-                return Err(s3err(400, "KeyTooLongError", "Your key is too long"));
-            }
-            match operation {
-                "PutObject" => put(ctx, req, bucket, &key, effect),
-                "CopyObject" => super::copy::object(ctx, req, bucket, &key, effect),
-                "GetObject" | "HeadObject" => get(ctx, operation, req, bucket, &key),
-                "DeleteObject" => super::delete::object(ctx, req, bucket, &key, effect),
-                "GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging" => {
-                    tagging(ctx, operation, req, bucket, &key, effect)
-                }
-                _ => super::multipart::handle(ctx, operation, req, bucket, &key, effect),
-            }
+    let key = req.key.clone().unwrap_or_default();
+    if op.level() == Some(super::router::Level::Object) && key.len() > 1024 {
+        return Err(s3err(400, "KeyTooLongError", "Your key is too long"));
+    }
+    match (operation, req.input) {
+        ("ListObjects" | "ListObjectsV2", Input::ListObjects(input)) => {
+            super::listing::objects(ctx, operation, input, bucket)
         }
+        ("ListMultipartUploads", _) => super::listing::uploads(ctx, bucket),
+        ("DeleteObjects", Input::DeleteObjects(input)) => {
+            super::delete::objects(ctx, input, bucket, effect)
+        }
+        ("PutObject", Input::PutObject(input)) => {
+            put(ctx, input, req.take_body(), bucket, &key, effect)
+        }
+        ("CopyObject", Input::CopyObject(input)) => {
+            super::copy::object(ctx, input, bucket, &key, effect)
+        }
+        ("GetObject" | "HeadObject", Input::GetObject(input)) => {
+            get(ctx, operation, input, bucket, &key)
+        }
+        ("DeleteObject", Input::DeleteObject { version_id }) => {
+            super::delete::object(ctx, version_id.as_deref(), bucket, &key, effect)
+        }
+        ("GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging", input) => {
+            tagging(ctx, operation, input, bucket, &key, effect)
+        }
+        (
+            "CreateMultipartUpload"
+            | "UploadPart"
+            | "UploadPartCopy"
+            | "ListParts"
+            | "AbortMultipartUpload"
+            | "CompleteMultipartUpload",
+            _,
+        ) => super::multipart::handle(ctx, operation, req, bucket, &key, effect),
+        _ => Err(ApiError::internal("the input is not the operation's")),
     }
 }
 
@@ -267,25 +269,31 @@ pub(crate) fn handle<'s>(
 fn get(
     ctx: &Ctx<'_>,
     operation: &str,
-    req: &S3Request<'_>,
+    input: &GetObject,
     bucket: &Bucket,
     key: &str,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
-    let record = read_target(ctx, bucket, key, req.param("versionId"))?;
+    let record = read_target(ctx, bucket, key, input.version_id.as_deref())?;
     let object = &record.body;
     let open = || {
-        sse::open_key(ctx, sse::customer_key(req, CUSTOMER, facts)?, &object.data_key, bucket, key)
+        sse::open_key(
+            ctx,
+            sse::customer_key(&input.customer, facts)?,
+            &object.data_key,
+            bucket,
+            key,
+        )
     };
     // An SSE-C object answers nothing, not even a precondition, without its key.
     let customer_opened = if sse::is_customer(&object.data_key) { Some(open()?) } else { None };
-    conditions(req, object)?;
+    conditions(input, object)?;
     let size = object.size;
     let mut headers = metadata_headers(object);
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
     }
-    let range = match req.header("range") {
+    let range = match input.range.as_deref() {
         Some(r) => Some(parse_range(r, size)?),
         None => None,
     };
@@ -338,7 +346,7 @@ fn get(
 fn tagging<'s>(
     ctx: &Ctx<'s>,
     operation: &str,
-    req: &S3Request<'_>,
+    input: &Input,
     bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
@@ -361,15 +369,14 @@ fn tagging<'s>(
             format!("<Tagging xmlns=\"{}\"><TagSet>{tags}</TagSet></Tagging>", xml::NS),
         ));
     }
-    record.body.tags = if operation == "PutObjectTagging" {
-        let keys = xml::elements(&req.body, "Key");
-        let values = xml::elements(&req.body, "Value");
-        if keys.len() > 10 {
-            return Err(s3err(400, "BadRequest", "Object tags cannot be greater than 10"));
+    record.body.tags = match input {
+        Input::PutObjectTagging { tags } => {
+            if tags.len() > 10 {
+                return Err(s3err(400, "BadRequest", "Object tags cannot be greater than 10"));
+            }
+            tags.iter().cloned().collect()
         }
-        keys.into_iter().zip(values).collect()
-    } else {
-        BTreeMap::new()
+        _ => BTreeMap::new(),
     };
     record.updated_at_ms = ctx.now();
     record.put(tx.as_mut(), PutMode::Update)?;
@@ -377,31 +384,32 @@ fn tagging<'s>(
     Ok(empty(if operation == "DeleteObjectTagging" { 204 } else { 200 }, Vec::new()))
 }
 
-/// `PutObject` (and a copy's write, with the source streamed in as the body).
+/// `PutObject` of `body` (and a copy's write, with the source streamed in as the body).
 pub(super) fn put<'s>(
     ctx: &Ctx<'s>,
-    req: &S3Request<'_>,
+    input: &PutObject,
+    body: Source,
     bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
     let object_arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-    super::refuse_acls(req)?;
-    let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
-    let sealing = sse::new_key(ctx, req, bucket, key)?;
+    super::refuse_acls(&input.acl)?;
+    let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
+    let customer = input.encryption.customer.algorithm.is_some();
     let part = blobs::seal_body(
         state,
-        req,
+        body,
+        (&input.digests, customer),
         (&bucket.account, &identity),
         &sealing.data_key,
-        &req.body,
         &mut effect.fresh,
     )?;
     let etag = format!("\"{}\"", part.md5);
     let version = super::versions::new_id(bucket);
-    let header = |name: &str| req.header(name).unwrap_or_default().to_string();
+    let fields = input.fields.clone();
     let object = Object {
         key: key.to_string(),
         version_id: version.clone(),
@@ -409,17 +417,13 @@ pub(super) fn put<'s>(
         last_modified_ms: facts.time_ms,
         size: part.size,
         etag: etag.clone(),
-        content_type: header("content-type"),
-        cache_control: header("cache-control"),
-        content_disposition: header("content-disposition"),
-        content_encoding: req
-            .header("content-encoding")
-            .filter(|e| *e != "aws-chunked")
-            .unwrap_or_default()
-            .to_string(),
-        content_language: header("content-language"),
-        metadata: user_metadata(req),
-        tags,
+        content_type: fields.content_type,
+        cache_control: fields.cache_control,
+        content_disposition: fields.content_disposition,
+        content_encoding: fields.content_encoding,
+        content_language: fields.content_language,
+        metadata: fields.metadata,
+        tags: fields.tagging,
         parts: vec![part],
         data_key: sealing.wrapped,
     };
@@ -500,11 +504,10 @@ pub(super) fn read_target(
 }
 
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
-pub(super) fn put_context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let mut context = sse::context(req)?;
-    let tags = req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default();
-    for (k, v) in tags {
-        context.push((format!("s3:RequestObjectTag/{k}"), v));
+pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, ApiError> {
+    let mut context = sse::context(&input.encryption)?;
+    for (k, v) in &input.fields.tagging {
+        context.push((format!("s3:RequestObjectTag/{k}"), v.clone()));
     }
     Ok(context)
 }

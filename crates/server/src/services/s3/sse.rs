@@ -9,8 +9,9 @@
 //!   object's ARN as associated data. The server keeps neither the customer's key nor a hash of
 //!   it; the wrapping's tag is what tells a wrong key (403) from the right one.
 
+use super::input::{CustomerKeyHeaders, Encryption};
+use super::s3err;
 use super::Bucket;
-use super::{s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::Ctx;
@@ -48,18 +49,17 @@ impl CustomerKey {
     }
 }
 
-/// The customer key in the headers starting with `prefix` ([`CUSTOMER`] or [`COPY_SOURCE`]),
-/// if the request sends one. SSE-C needs TLS, `AES256`, a 256-bit key and its MD5, as in S3.
+/// The customer key the SSE-C headers give (for the object, or a copy's source), if the
+/// request sends one. SSE-C needs TLS, `AES256`, a 256-bit key and its MD5, as in S3.
 pub fn customer_key(
-    req: &S3Request<'_>,
-    prefix: &str,
+    headers: &CustomerKeyHeaders,
     facts: &RequestFacts,
 ) -> Result<Option<CustomerKey>, ApiError> {
-    let header = |name: &str| req.header(&format!("{prefix}{name}"));
-    let (algorithm, key, md5) = (header("algorithm"), header("key"), header("key-MD5"));
-    if algorithm.is_none() && key.is_none() && md5.is_none() {
+    if !headers.any() {
         return Ok(None);
     }
+    let (algorithm, key, md5) =
+        (headers.algorithm.as_deref(), headers.key.as_deref(), headers.key_md5.as_deref());
     let invalid = |message: &str| s3err(400, "InvalidArgument", message);
     if !facts.secure {
         return Err(s3err(
@@ -99,8 +99,8 @@ pub fn customer_key(
 /// The condition keys a write's encryption headers set (`s3:x-amz-server-side-encryption`,
 /// its KMS key id, and `s3:x-amz-server-side-encryption-customer-algorithm`). Refuses
 /// encryption S3 does not know, and SSE-C together with another method.
-pub fn context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let method = req.header("x-amz-server-side-encryption");
+pub fn context(encryption: &Encryption) -> Result<Vec<(String, String)>, ApiError> {
+    let method = encryption.server_side_encryption.as_deref();
     match method {
         None | Some("aws:kms") | Some("AES256") | Some("aws:kms:dsse") => {}
         Some(other) => {
@@ -112,8 +112,8 @@ pub fn context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
         }
     }
     let mut out = Vec::new();
-    if let Some(algorithm) = req.header(&format!("{CUSTOMER}algorithm")) {
-        if method.is_some() || req.header("x-amz-server-side-encryption-aws-kms-key-id").is_some() {
+    if let Some(algorithm) = &encryption.customer.algorithm {
+        if method.is_some() || encryption.ssekms_key_id.is_some() {
             return Err(s3err(
                 400,
                 "InvalidArgument",
@@ -127,8 +127,8 @@ pub fn context(req: &S3Request<'_>) -> Result<Vec<(String, String)>, ApiError> {
         return Ok(out);
     }
     out.push(("s3:x-amz-server-side-encryption".into(), method.unwrap_or("aws:kms").to_string()));
-    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
-        out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.to_string()));
+    if let Some(k) = &encryption.ssekms_key_id {
+        out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.clone()));
     }
     Ok(out)
 }
@@ -146,12 +146,12 @@ pub struct Sealing {
 /// the account's `aws/s3` key.
 pub fn new_key(
     ctx: &Ctx<'_>,
-    req: &S3Request<'_>,
+    encryption: &Encryption,
     bucket: &Bucket,
     key: &str,
 ) -> Result<Sealing, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
-    if let Some(customer) = customer_key(req, CUSTOMER, facts)? {
+    if let Some(customer) = customer_key(&encryption.customer, facts)? {
         let data_key = crypto::object::new_data_key();
         let wrapped = crypto::seal(
             &customer.key,
@@ -166,7 +166,7 @@ pub fn new_key(
         };
         return Ok(Sealing { data_key, wrapped, headers: customer.headers() });
     }
-    let key_id = kms_key(state, req, bucket, facts)?;
+    let key_id = kms_key(state, encryption, bucket, facts)?;
     let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
         ctx,
         &key_id,
@@ -280,12 +280,12 @@ fn kms_denied(mut e: ApiError) -> ApiError {
 /// key.
 fn kms_key(
     state: &State,
-    req: &S3Request<'_>,
+    encryption: &Encryption,
     bucket: &Bucket,
     facts: &RequestFacts,
 ) -> Result<String, ApiError> {
-    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
-        return Ok(k.to_string());
+    if let Some(k) = &encryption.ssekms_key_id {
+        return Ok(k.clone());
     }
     if let Some(k) = &bucket.body.kms_key_id {
         return Ok(k.clone());

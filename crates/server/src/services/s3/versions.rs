@@ -141,15 +141,6 @@ pub fn any(tx: &mut dyn store::ReadTx, bucket: &Bucket) -> Result<bool, ApiError
     Ok(!VersionRecord::list(tx, &bucket.account, &format!("{}{SEP}", bucket.key), 1)?.is_empty())
 }
 
-/// What a `ListObjectVersions` request asks for.
-pub struct Listing<'a> {
-    pub prefix: &'a str,
-    pub delimiter: Option<&'a str>,
-    pub key_marker: Option<&'a str>,
-    pub version_id_marker: Option<&'a str>,
-    pub max_keys: usize,
-}
-
 /// One entry of a version listing: a version or delete marker, or a common prefix.
 enum Entry<'r> {
     Version { object: &'r Object, latest: bool },
@@ -163,7 +154,7 @@ enum Entry<'r> {
 pub fn list(
     tx: &mut dyn store::ReadTx,
     bucket: &Bucket,
-    q: &Listing<'_>,
+    q: &super::input::ListObjectVersions,
 ) -> Result<Reply, ApiError> {
     let all = VersionRecord::list(
         tx,
@@ -171,6 +162,8 @@ pub fn list(
         &format!("{}{SEP}{}", bucket.key, q.prefix),
         usize::MAX,
     )?;
+    let (prefix, delimiter) = (q.prefix.as_str(), q.delimiter.as_deref());
+    let (key_marker, version_id_marker) = (q.key_marker.as_deref(), q.version_id_marker.as_deref());
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut previous_key: Option<String> = None;
     // With a version id marker, the marker key's versions up to and including it are skipped.
@@ -180,28 +173,28 @@ pub fn list(
         let key = object.key.clone();
         let latest = previous_key.as_deref() != Some(key.as_str());
         previous_key = Some(key.clone());
-        if let Some(marker) = q.key_marker {
+        if let Some(marker) = key_marker {
             if key.as_str() < marker {
                 continue;
             }
             if key == marker {
                 // Without a version id marker the marker key is done; with one, its versions
                 // up to and including that one are.
-                let Some(version_marker) = q.version_id_marker else { continue };
+                let Some(version_marker) = version_id_marker else { continue };
                 if !passed_version {
                     passed_version = object.version_id.as_deref() == Some(version_marker);
                     continue;
                 }
             }
         }
-        let rolled = q.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
-            let rest = key.get(q.prefix.len()..)?;
+        let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rest = key.get(prefix.len()..)?;
             let at = rest.find(d)?;
-            rest.get(..at + d.len()).map(|head| format!("{}{head}", q.prefix))
+            rest.get(..at + d.len()).map(|head| format!("{}{head}", prefix))
         });
         match rolled {
             Some(cp) => {
-                if q.key_marker.is_some_and(|m| m.starts_with(&cp)) {
+                if key_marker.is_some_and(|m| m.starts_with(&cp)) {
                     continue;
                 }
                 if !matches!(entries.last(), Some(Entry::Prefix(last)) if *last == cp) {
@@ -211,7 +204,7 @@ pub fn list(
             None => entries.push(Entry::Version { object, latest }),
         }
     }
-    if q.version_id_marker.is_some() && !passed_version {
+    if version_id_marker.is_some() && !passed_version {
         return Err(super::s3err(400, "InvalidArgument", "Invalid version id specified"));
     }
     let truncated = q.max_keys > 0 && entries.len() > q.max_keys;
@@ -264,18 +257,16 @@ pub fn list(
     }
     let markers = format!(
         "<KeyMarker>{}</KeyMarker><VersionIdMarker>{}</VersionIdMarker>",
-        xml::escape(q.key_marker.unwrap_or_default()),
-        xml::escape(q.version_id_marker.unwrap_or_default())
+        xml::escape(key_marker.unwrap_or_default()),
+        xml::escape(version_id_marker.unwrap_or_default())
     );
-    let delimiter = q
-        .delimiter
-        .map(|d| format!("<Delimiter>{}</Delimiter>", xml::escape(d)))
-        .unwrap_or_default();
+    let delimiter =
+        delimiter.map(|d| format!("<Delimiter>{}</Delimiter>", xml::escape(d))).unwrap_or_default();
     Ok(xml_reply(200, format!(
         "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{markers}{delimiter}<MaxKeys>{}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{out}</ListVersionsResult>",
         xml::NS,
         xml::escape(&bucket.key),
-        xml::escape(q.prefix),
+        xml::escape(prefix),
         q.max_keys
     )))
 }

@@ -1,0 +1,596 @@
+//! S3's inputs: what a request says, read once at routing from its headers, query string and
+//! XML body into the members each operation uses, named as botocore's S3 shapes name them
+//! (`ContentType`, `SSECustomerKey`, `VersionId`, `Delete.Objects`, ...). Handlers and checks
+//! take these structs, never the request's headers, query or body.
+//!
+//! What S3 answers for a malformed member is kept where S3 answers it: a member that does not
+//! read is carried as what it is (`None`, or the text) and refused by the operation with S3's
+//! code (`InvalidArgument`, `MalformedXML`, ...), after authorization, as before.
+
+use super::router::S3Operation;
+use super::xml;
+use crate::pipeline::service::Request;
+use crate::records::s3::PublicAccessBlock;
+use std::collections::BTreeMap;
+
+/// SSE-C headers (`SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5`), for the
+/// object itself or a copy's source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CustomerKeyHeaders {
+    pub algorithm: Option<String>,
+    pub key: Option<String>,
+    pub key_md5: Option<String>,
+}
+
+impl CustomerKeyHeaders {
+    fn read(req: &Request<'_>, prefix: &str) -> CustomerKeyHeaders {
+        let header = |name: &str| req.header(&format!("{prefix}{name}")).map(str::to_string);
+        CustomerKeyHeaders {
+            algorithm: header("algorithm"),
+            key: header("key"),
+            key_md5: header("key-MD5"),
+        }
+    }
+
+    /// Whether the request sends any of them.
+    pub fn any(&self) -> bool {
+        self.algorithm.is_some() || self.key.is_some() || self.key_md5.is_some()
+    }
+}
+
+/// How a write asks its data to be encrypted: `ServerSideEncryption`, `SSEKMSKeyId`, and SSE-C.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Encryption {
+    pub server_side_encryption: Option<String>,
+    pub ssekms_key_id: Option<String>,
+    pub customer: CustomerKeyHeaders,
+}
+
+impl Encryption {
+    fn read(req: &Request<'_>) -> Encryption {
+        Encryption {
+            server_side_encryption: req.header("x-amz-server-side-encryption").map(str::to_string),
+            ssekms_key_id: req
+                .header("x-amz-server-side-encryption-aws-kms-key-id")
+                .map(str::to_string),
+            customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
+        }
+    }
+}
+
+/// The canned ACL and grant headers of a write (`ACL`, `GrantFullControl`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AclHeaders {
+    pub acl: Option<String>,
+    /// Whether any `x-amz-grant-*` header is sent.
+    pub grants: bool,
+}
+
+impl AclHeaders {
+    fn read(req: &Request<'_>) -> AclHeaders {
+        AclHeaders {
+            acl: req.header("x-amz-acl").map(str::to_string),
+            grants: req
+                .headers
+                .iter()
+                .any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-grant-")),
+        }
+    }
+}
+
+/// What an object is written with: its system metadata, user metadata and tags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ObjectFields {
+    pub content_type: String,
+    pub cache_control: String,
+    pub content_disposition: String,
+    /// Without `aws-chunked`, which is the request's framing, not the object's.
+    pub content_encoding: String,
+    pub content_language: String,
+    /// `x-amz-meta-*`, names lower-cased.
+    pub metadata: BTreeMap<String, String>,
+    /// `Tagging` (`x-amz-tagging`, a query string).
+    pub tagging: BTreeMap<String, String>,
+}
+
+impl ObjectFields {
+    fn read(req: &Request<'_>) -> ObjectFields {
+        let header = |name: &str| req.header(name).unwrap_or_default().to_string();
+        ObjectFields {
+            content_type: header("content-type"),
+            cache_control: header("cache-control"),
+            content_disposition: header("content-disposition"),
+            content_encoding: req
+                .header("content-encoding")
+                .filter(|e| *e != "aws-chunked")
+                .unwrap_or_default()
+                .to_string(),
+            content_language: header("content-language"),
+            metadata: req
+                .headers
+                .iter()
+                .filter_map(|(name, value)| {
+                    let lower = name.to_ascii_lowercase();
+                    lower.strip_prefix("x-amz-meta-").map(|k| (k.to_string(), (*value).to_string()))
+                })
+                .collect(),
+            tagging: req.header("x-amz-tagging").map(tags_from_query).unwrap_or_default(),
+        }
+    }
+}
+
+/// Tags as `x-amz-tagging` gives them (a query string; a key given twice keeps its last value).
+pub(crate) fn tags_from_query(text: &str) -> BTreeMap<String, String> {
+    crate::protocol::query::parse_form(text).into_iter().collect()
+}
+
+/// What a body declares about itself: `ContentMD5`, the `Checksum*` members, and its length
+/// (`x-amz-decoded-content-length` for `aws-chunked` bodies, else `Content-Length`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BodyDigests {
+    pub content_md5: Option<String>,
+    /// (`x-amz-checksum-*` header, lower-cased; its value).
+    pub checksums: Vec<(String, String)>,
+    /// The declared length, if one reads as a number.
+    pub length: Option<u64>,
+}
+
+impl BodyDigests {
+    fn read(req: &Request<'_>) -> BodyDigests {
+        BodyDigests {
+            content_md5: req.header("content-md5").map(|m| m.trim().to_string()),
+            checksums: req
+                .headers
+                .iter()
+                .filter_map(|(name, value)| {
+                    let lower = name.to_ascii_lowercase();
+                    sigv4::checksum::Checksum::for_header(&lower)?;
+                    Some((lower, value.trim().to_string()))
+                })
+                .collect(),
+            length: req
+                .header("x-amz-decoded-content-length")
+                .or_else(|| req.header("content-length"))
+                .and_then(|n| n.trim().parse::<u64>().ok()),
+        }
+    }
+}
+
+/// `PutObject`, and what `CreateMultipartUpload` shares with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PutObject {
+    pub fields: ObjectFields,
+    pub acl: AclHeaders,
+    pub encryption: Encryption,
+    pub digests: BodyDigests,
+}
+
+impl PutObject {
+    fn read(req: &Request<'_>) -> PutObject {
+        PutObject {
+            fields: ObjectFields::read(req),
+            acl: AclHeaders::read(req),
+            encryption: Encryption::read(req),
+            digests: BodyDigests::read(req),
+        }
+    }
+}
+
+/// `CopyObject` and `UploadPartCopy`'s source: `CopySource` (`[/]bucket/key[?versionId=ID]`,
+/// URL-encoded), `CopySourceRange`, and its SSE-C key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CopySource {
+    pub copy_source: String,
+    pub copy_source_range: Option<String>,
+    pub customer: CustomerKeyHeaders,
+}
+
+impl CopySource {
+    fn read(req: &Request<'_>) -> CopySource {
+        CopySource {
+            copy_source: req.header("x-amz-copy-source").unwrap_or_default().to_string(),
+            copy_source_range: req.header("x-amz-copy-source-range").map(str::to_string),
+            customer: CustomerKeyHeaders::read(req, super::sse::COPY_SOURCE),
+        }
+    }
+}
+
+/// `CopyObject`: the source, the directives, and the write's own members (used for what the
+/// directives say to replace).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CopyObject {
+    pub source: CopySource,
+    /// `MetadataDirective` is `REPLACE`.
+    pub replace_metadata: bool,
+    /// `TaggingDirective` is `REPLACE`.
+    pub replace_tagging: bool,
+    pub put: PutObject,
+}
+
+/// `GetObject` and `HeadObject`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct GetObject {
+    pub version_id: Option<String>,
+    pub range: Option<String>,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    /// `IfModifiedSince`, in milliseconds (a date that does not read is ignored, as S3 does).
+    pub if_modified_since: Option<i64>,
+    pub if_unmodified_since: Option<i64>,
+    pub customer: CustomerKeyHeaders,
+}
+
+/// `ListObjects` and `ListObjectsV2`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListObjects {
+    pub prefix: String,
+    pub delimiter: String,
+    /// `MaxKeys` as given: `InvalidArgument` if it does not read as a number.
+    pub max_keys: Option<String>,
+    pub marker: Option<String>,
+    pub continuation_token: Option<String>,
+    pub start_after: Option<String>,
+}
+
+/// `ListObjectVersions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListObjectVersions {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Empty markers are no markers.
+    pub key_marker: Option<String>,
+    pub version_id_marker: Option<String>,
+    /// At most 1,000; a value that does not read is the default.
+    pub max_keys: usize,
+}
+
+/// `DeleteObjects`' `Delete`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DeleteObjects {
+    /// (`Key`, `VersionId`) of each `Object`.
+    pub objects: Vec<(String, Option<String>)>,
+    pub quiet: bool,
+}
+
+/// `UploadPart` and `UploadPartCopy`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UploadPart {
+    pub upload_id: String,
+    /// `PartNumber`, if it reads as one (1 to 10,000 is checked by the operation).
+    pub part_number: Option<u32>,
+    pub customer: CustomerKeyHeaders,
+    pub digests: BodyDigests,
+    /// `UploadPartCopy`'s source.
+    pub source: Option<CopySource>,
+}
+
+/// `CompleteMultipartUpload`'s `MultipartUpload`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CompleteMultipartUpload {
+    pub upload_id: String,
+    /// Each `Part`'s `PartNumber` that reads as a number.
+    pub part_numbers: Vec<u32>,
+    /// Each `Part`'s `ETag`.
+    pub etags: Vec<String>,
+}
+
+/// `PutBucketAcl` and `PutObjectAcl`: the headers, and what the `AccessControlPolicy` grants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PutAcl {
+    pub acl: AclHeaders,
+    /// How many `Grant`s the body has.
+    pub grant_count: usize,
+    /// Whether a grantee is a group (`URI`) or an email address.
+    pub other_grantees: bool,
+    /// Whether a grant gives `FULL_CONTROL`.
+    pub full_control: bool,
+    /// Every grantee's `ID`.
+    pub grantee_ids: Vec<String>,
+}
+
+/// A request's input: the operation's members.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// An operation with no members beyond its bucket and key.
+    #[default]
+    None,
+    CreateBucket {
+        location_constraint: Option<String>,
+        acl: AclHeaders,
+    },
+    ListObjects(ListObjects),
+    ListObjectVersions(ListObjectVersions),
+    PutBucketVersioning {
+        /// `Status`, when there is one.
+        status: Option<String>,
+    },
+    PutBucketPolicy {
+        /// The policy document (the body), if it is UTF-8.
+        policy: Option<String>,
+    },
+    PutBucketEncryption {
+        sse_algorithm: String,
+        kms_master_key_id: Option<String>,
+    },
+    /// `PutPublicAccessBlock` (bucket or account): `None` when the body has no
+    /// `PublicAccessBlockConfiguration`.
+    PutPublicAccessBlock(Option<PublicAccessBlock>),
+    PutAcl(PutAcl),
+    PutBucketOwnershipControls {
+        object_ownership: Option<String>,
+    },
+    GetObject(GetObject),
+    PutObject(PutObject),
+    CopyObject(CopyObject),
+    DeleteObject {
+        version_id: Option<String>,
+    },
+    DeleteObjects(DeleteObjects),
+    PutObjectTagging {
+        /// Each `Tag`'s `Key` and `Value`, in order.
+        tags: Vec<(String, String)>,
+    },
+    CreateMultipartUpload(PutObject),
+    UploadPart(UploadPart),
+    /// `ListParts` and `AbortMultipartUpload`.
+    Upload {
+        upload_id: String,
+    },
+    CompleteMultipartUpload(CompleteMultipartUpload),
+}
+
+impl Input {
+    /// Reads `op`'s members from the request (its body decoded).
+    pub fn read(op: S3Operation, req: &Request<'_>, body: &[u8]) -> Input {
+        use S3Operation as Op;
+        let param = |name: &str| {
+            req.query_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.to_string())
+        };
+        let non_empty = |name: &str| param(name).filter(|v| !v.is_empty());
+        match op {
+            Op::CreateBucket => Input::CreateBucket {
+                location_constraint: xml::element(body, "LocationConstraint"),
+                acl: AclHeaders::read(req),
+            },
+            Op::ListObjects | Op::ListObjectsV2 => Input::ListObjects(ListObjects {
+                prefix: param("prefix").unwrap_or_default(),
+                delimiter: param("delimiter").unwrap_or_default(),
+                max_keys: param("max-keys"),
+                marker: param("marker"),
+                continuation_token: param("continuation-token"),
+                start_after: param("start-after"),
+            }),
+            Op::ListObjectVersions => Input::ListObjectVersions(ListObjectVersions {
+                prefix: param("prefix").unwrap_or_default(),
+                delimiter: param("delimiter"),
+                key_marker: non_empty("key-marker"),
+                version_id_marker: non_empty("version-id-marker"),
+                max_keys: param("max-keys")
+                    .and_then(|m| m.parse::<usize>().ok())
+                    .unwrap_or(1000)
+                    .min(1000),
+            }),
+            Op::PutBucketVersioning => {
+                Input::PutBucketVersioning { status: xml::element(body, "Status") }
+            }
+            Op::PutBucketPolicy => {
+                Input::PutBucketPolicy { policy: String::from_utf8(body.to_vec()).ok() }
+            }
+            Op::PutBucketEncryption => Input::PutBucketEncryption {
+                sse_algorithm: xml::element(body, "SSEAlgorithm").unwrap_or_default(),
+                kms_master_key_id: xml::element(body, "KMSMasterKeyID"),
+            },
+            Op::PutPublicAccessBlock | Op::PutAccountPublicAccessBlock => {
+                Input::PutPublicAccessBlock(public_access_block(body))
+            }
+            Op::PutBucketAcl | Op::PutObjectAcl => Input::PutAcl(put_acl(req, body)),
+            Op::PutBucketOwnershipControls => Input::PutBucketOwnershipControls {
+                object_ownership: xml::element(body, "ObjectOwnership"),
+            },
+            Op::GetObject | Op::HeadObject => Input::GetObject(GetObject {
+                version_id: param("versionId"),
+                range: req.header("range").map(str::to_string),
+                if_match: req.header("if-match").map(str::to_string),
+                if_none_match: req.header("if-none-match").map(str::to_string),
+                if_modified_since: req
+                    .header("if-modified-since")
+                    .and_then(super::objects::parse_http_date),
+                if_unmodified_since: req
+                    .header("if-unmodified-since")
+                    .and_then(super::objects::parse_http_date),
+                customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
+            }),
+            Op::PutObject => Input::PutObject(PutObject::read(req)),
+            Op::CopyObject => Input::CopyObject(CopyObject {
+                source: CopySource::read(req),
+                replace_metadata: req.header("x-amz-metadata-directive") == Some("REPLACE"),
+                replace_tagging: req.header("x-amz-tagging-directive") == Some("REPLACE"),
+                put: PutObject::read(req),
+            }),
+            Op::DeleteObject => Input::DeleteObject { version_id: param("versionId") },
+            Op::DeleteObjects => Input::DeleteObjects(DeleteObjects {
+                objects: xml::delete_objects(body),
+                quiet: xml::element(body, "Quiet").as_deref() == Some("true"),
+            }),
+            Op::PutObjectTagging => Input::PutObjectTagging {
+                tags: xml::elements(body, "Key")
+                    .into_iter()
+                    .zip(xml::elements(body, "Value"))
+                    .collect(),
+            },
+            Op::CreateMultipartUpload => Input::CreateMultipartUpload(PutObject::read(req)),
+            Op::UploadPart | Op::UploadPartCopy => Input::UploadPart(UploadPart {
+                upload_id: param("uploadId").unwrap_or_default(),
+                part_number: param("partNumber").and_then(|n| n.parse().ok()),
+                customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
+                digests: BodyDigests::read(req),
+                source: (op == Op::UploadPartCopy).then(|| CopySource::read(req)),
+            }),
+            Op::ListParts | Op::AbortMultipartUpload => {
+                Input::Upload { upload_id: param("uploadId").unwrap_or_default() }
+            }
+            Op::CompleteMultipartUpload => {
+                Input::CompleteMultipartUpload(CompleteMultipartUpload {
+                    upload_id: param("uploadId").unwrap_or_default(),
+                    part_numbers: xml::elements(body, "PartNumber")
+                        .iter()
+                        .filter_map(|n| n.parse().ok())
+                        .collect(),
+                    etags: xml::elements(body, "ETag"),
+                })
+            }
+            _ => Input::None,
+        }
+    }
+}
+
+/// A `PublicAccessBlockConfiguration` (a flag is on when it says `true`).
+fn public_access_block(body: &[u8]) -> Option<PublicAccessBlock> {
+    xml::element(body, "PublicAccessBlockConfiguration")?;
+    let on = |name: &str| {
+        xml::element(body, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    };
+    Some(PublicAccessBlock {
+        block_public_acls: on("BlockPublicAcls"),
+        ignore_public_acls: on("IgnorePublicAcls"),
+        block_public_policy: on("BlockPublicPolicy"),
+        restrict_public_buckets: on("RestrictPublicBuckets"),
+    })
+}
+
+fn put_acl(req: &Request<'_>, body: &[u8]) -> PutAcl {
+    let text = String::from_utf8_lossy(body);
+    PutAcl {
+        acl: AclHeaders::read(req),
+        grant_count: text.matches("<Grant>").count(),
+        other_grantees: text.contains("<URI>") || text.contains("<EmailAddress>"),
+        full_control: text.contains("<Permission>FULL_CONTROL</Permission>"),
+        grantee_ids: xml::elements(body, "ID"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::cell::RefCell;
+
+    fn request<'a>(
+        headers: &'a [(&'a str, &'a str)],
+        query: &[(&str, &str)],
+        body: &'a [u8],
+    ) -> Request<'a> {
+        Request {
+            method: "PUT",
+            path: "/b/k",
+            headers,
+            target: None,
+            params: Vec::new(),
+            query_params: query.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
+            body,
+            payload: sigv4::PayloadMode::Verified,
+            stream: RefCell::new(None),
+        }
+    }
+
+    /// A PutObject's members are read from its headers, once, as botocore names them.
+    #[test]
+    fn put_object_reads_its_headers() {
+        let headers = [
+            ("Content-Type", "text/plain"),
+            ("Content-Encoding", "aws-chunked"),
+            ("X-Amz-Meta-Owner", "ann"),
+            ("x-amz-tagging", "team=blue&team=red&x=y%20z"),
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "alias/k"),
+            ("x-amz-acl", "private"),
+            ("x-amz-grant-read", "id=1"),
+            ("Content-MD5", " bWQ1 "),
+            ("x-amz-checksum-sha256", "c2hh"),
+            ("x-amz-decoded-content-length", "5"),
+            ("content-length", "99"),
+        ];
+        let req = request(&headers, &[], b"");
+        let Input::PutObject(put) = Input::read(S3Operation::PutObject, &req, b"") else {
+            panic!("not a PutObject input")
+        };
+        assert_eq!(put.fields.content_type, "text/plain");
+        assert_eq!(put.fields.content_encoding, "", "aws-chunked is the request's framing");
+        assert_eq!(put.fields.metadata.get("owner").map(String::as_str), Some("ann"));
+        assert_eq!(put.fields.tagging.get("team").map(String::as_str), Some("red"));
+        assert_eq!(put.fields.tagging.get("x").map(String::as_str), Some("y z"));
+        assert_eq!(put.encryption.server_side_encryption.as_deref(), Some("aws:kms"));
+        assert_eq!(put.encryption.ssekms_key_id.as_deref(), Some("alias/k"));
+        assert!(!put.encryption.customer.any());
+        assert_eq!(put.acl, AclHeaders { acl: Some("private".into()), grants: true });
+        assert_eq!(put.digests.content_md5.as_deref(), Some("bWQ1"));
+        assert_eq!(
+            put.digests.checksums,
+            [("x-amz-checksum-sha256".to_string(), "c2hh".to_string())]
+        );
+        assert_eq!(put.digests.length, Some(5), "the decoded length, not the framed one");
+    }
+
+    /// Bodies are read into their members: a batch delete, a completion, a configuration.
+    #[test]
+    fn bodies_are_read_into_members() {
+        let delete = b"<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key><VersionId>v1</VersionId></Object></Delete>";
+        let req = request(&[], &[], delete);
+        assert_eq!(
+            Input::read(S3Operation::DeleteObjects, &req, delete),
+            Input::DeleteObjects(DeleteObjects {
+                objects: vec![("a&b".into(), None), ("c".into(), Some("v1".into()))],
+                quiet: true,
+            })
+        );
+        let complete = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part><Part><PartNumber>x</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>";
+        let req = request(&[], &[("uploadId", "u1")], complete);
+        let Input::CompleteMultipartUpload(c) =
+            Input::read(S3Operation::CompleteMultipartUpload, &req, complete)
+        else {
+            panic!("not a completion")
+        };
+        assert_eq!(c.upload_id, "u1");
+        // A part number that does not read is left out, so the counts differ (MalformedXML).
+        assert_eq!(c.part_numbers, [1]);
+        assert_eq!(c.etags.len(), 2);
+        let block = b"<PublicAccessBlockConfiguration><BlockPublicAcls>TRUE</BlockPublicAcls></PublicAccessBlockConfiguration>";
+        let req = request(&[], &[], block);
+        let Input::PutPublicAccessBlock(Some(config)) =
+            Input::read(S3Operation::PutPublicAccessBlock, &req, block)
+        else {
+            panic!("no configuration")
+        };
+        assert!(config.block_public_acls && !config.block_public_policy);
+        assert_eq!(
+            Input::read(S3Operation::PutPublicAccessBlock, &req, b"<Other/>"),
+            Input::PutPublicAccessBlock(None)
+        );
+    }
+
+    /// Query members: listings and versions.
+    #[test]
+    fn query_members_are_read() {
+        let req = request(
+            &[],
+            &[
+                ("prefix", "p/"),
+                ("max-keys", "abc"),
+                ("key-marker", ""),
+                ("version-id-marker", "v"),
+            ],
+            b"",
+        );
+        let Input::ListObjectVersions(v) = Input::read(S3Operation::ListObjectVersions, &req, b"")
+        else {
+            panic!("not a version listing")
+        };
+        assert_eq!((v.prefix.as_str(), v.max_keys), ("p/", 1000));
+        assert_eq!((v.key_marker, v.version_id_marker.as_deref()), (None, Some("v")));
+        let Input::ListObjects(l) = Input::read(S3Operation::ListObjectsV2, &req, b"") else {
+            panic!("not a listing")
+        };
+        // Refused by the operation (InvalidArgument), not dropped.
+        assert_eq!(l.max_keys.as_deref(), Some("abc"));
+    }
+}
