@@ -1,6 +1,7 @@
 //! The AWS query protocol (IAM, STS): form-encoded parameters in, XML out.
 
 use crate::error::ApiError;
+use crate::protocol::xml::{Writer, Xml};
 
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
 pub fn parse_form(text: &str) -> Vec<(String, String)> {
@@ -39,22 +40,31 @@ pub fn xml_escape(text: &str) -> String {
 }
 
 /// A query-protocol success response: `<{Action}Response xmlns=..><{Action}Result>{result}..`.
-pub fn response(action: &str, namespace: &str, result_xml: &str, request_id: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{namespace}\"><{action}Result>{result_xml}</{action}Result>\
-         <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
-    )
+pub fn response(action: &str, namespace: &str, result: &Xml, request_id: &str) -> String {
+    let mut w = Writer::new();
+    w.elem_named(&format!("{action}Response"), &[("xmlns", namespace)], |w| {
+        w.elem_named(&format!("{action}Result"), &[], |w| {
+            w.fragment(result);
+        });
+        w.elem("ResponseMetadata", |w| {
+            w.text("RequestId", request_id);
+        });
+    });
+    w.finish()
 }
 
 /// A query-protocol error response.
 pub fn error_response(e: &ApiError, namespace: &str, request_id: &str) -> String {
-    format!(
-        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{}</Type><Code>{}</Code>\
-         <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-        if e.sender_fault { "Sender" } else { "Receiver" },
-        xml_escape(&e.code),
-        xml_escape(&e.message)
-    )
+    let mut w = Writer::new();
+    w.elem_named("ErrorResponse", &[("xmlns", namespace)], |w| {
+        w.elem("Error", |w| {
+            w.text("Type", if e.sender_fault { "Sender" } else { "Receiver" })
+                .text("Code", &e.code)
+                .text("Message", &e.message);
+        });
+        w.text("RequestId", request_id);
+    });
+    w.finish()
 }
 
 #[cfg(test)]

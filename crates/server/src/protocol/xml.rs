@@ -1,4 +1,6 @@
-//! The little XML S3 needs: escaping, its namespace, and reading one element of a request body.
+//! XML: a writer that escapes every text it is given (responses are built with it, element by
+//! element, never by formatting strings), S3's namespace, and reading elements of a request
+//! body.
 
 /// S3's XML namespace.
 pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -14,6 +16,170 @@ fn unescape(text: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&apos;", "'")
         .replace("&amp;", "&")
+}
+
+/// Builds XML. Element names are the code's (`&'static str`); every text and attribute value
+/// is data and is escaped, so a tenant's key, tag or policy can never close an element or open
+/// another.
+#[derive(Debug, Default)]
+pub struct Writer {
+    out: String,
+}
+
+/// A piece of XML a [`Writer`] made, to be put into another ([`Writer::fragment`]). Only a
+/// writer makes one, so a fragment never carries unescaped data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Xml(String);
+
+impl Xml {
+    /// The XML.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The XML, to send.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What `content` writes, as a fragment.
+pub fn build(content: impl FnOnce(&mut Writer)) -> Xml {
+    let mut w = Writer::new();
+    content(&mut w);
+    w.into_xml()
+}
+
+impl Writer {
+    /// An empty document fragment.
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    /// `<name>text</name>`, the text escaped.
+    pub fn text(&mut self, name: &'static str, text: &str) -> &mut Writer {
+        self.open(name);
+        self.out.push_str(&escape(text));
+        self.close(name)
+    }
+
+    /// `<name>value</name>` for a number, a boolean or anything else that displays (escaped).
+    pub fn value(&mut self, name: &'static str, value: impl std::fmt::Display) -> &mut Writer {
+        self.text(name, &value.to_string())
+    }
+
+    /// [`Writer::text`] when there is a text.
+    pub fn opt(&mut self, name: &'static str, text: Option<&str>) -> &mut Writer {
+        if let Some(t) = text {
+            self.text(name, t);
+        }
+        self
+    }
+
+    /// `<name>...</name>` with what `content` writes inside.
+    pub fn elem(&mut self, name: &'static str, content: impl FnOnce(&mut Writer)) -> &mut Writer {
+        self.open(name);
+        content(self);
+        self.close(name)
+    }
+
+    /// `<name xmlns="ns">...</name>`.
+    pub fn root(
+        &mut self,
+        name: &'static str,
+        ns: &'static str,
+        content: impl FnOnce(&mut Writer),
+    ) -> &mut Writer {
+        self.with_attributes(name, &[("xmlns", ns)], content)
+    }
+
+    /// `<name a="v" ...>...</name>`, each value escaped.
+    pub fn with_attributes(
+        &mut self,
+        name: &'static str,
+        attributes: &[(&'static str, &str)],
+        content: impl FnOnce(&mut Writer),
+    ) -> &mut Writer {
+        self.elem_named(name, attributes, content)
+    }
+
+    /// Text inside the element being written, escaped (`<LocationConstraint>eu-west-1</...>`).
+    pub fn chars(&mut self, text: &str) -> &mut Writer {
+        self.out.push_str(&escape(text));
+        self
+    }
+
+    /// XML another writer made (a fragment shared by several answers).
+    pub fn fragment(&mut self, xml: &Xml) -> &mut Writer {
+        self.out.push_str(&xml.0);
+        self
+    }
+
+    /// Each fragment, in order.
+    pub fn fragments<'x>(&mut self, xml: impl IntoIterator<Item = &'x Xml>) -> &mut Writer {
+        for x in xml {
+            self.fragment(x);
+        }
+        self
+    }
+
+    /// An element whose name the code makes from its own names (`{Operation}Response`, from
+    /// the operation's name; never from request data), with `attributes` (values escaped).
+    pub fn elem_named(
+        &mut self,
+        name: &str,
+        attributes: &[(&'static str, &str)],
+        content: impl FnOnce(&mut Writer),
+    ) -> &mut Writer {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (attribute, value) in attributes {
+            self.out.push(' ');
+            self.out.push_str(attribute);
+            self.out.push_str("=\"");
+            self.out.push_str(&escape(value));
+            self.out.push('"');
+        }
+        self.out.push('>');
+        content(self);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+
+    /// What was written, as a fragment.
+    pub fn into_xml(self) -> Xml {
+        Xml(self.out)
+    }
+
+    /// The XML written.
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    fn open(&mut self, name: &'static str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    fn close(&mut self, name: &'static str) -> &mut Writer {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+}
+
+/// A document whose root `name` (in namespace `ns`) has what `content` writes.
+pub fn document(name: &'static str, ns: &'static str, content: impl FnOnce(&mut Writer)) -> String {
+    Writer::new().root(name, ns, content).finish()
 }
 
 /// The text of the first `<name>` element of `body` (namespaces and attributes ignored).
@@ -68,6 +234,33 @@ fn raw_elements(body: &[u8], name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_escaped_text_only() {
+        let xml = document("ListBucketResult", NS, |w| {
+            w.text("Name", "b").value("MaxKeys", 1000).value("IsTruncated", false);
+            w.elem("Contents", |w| {
+                w.text("Key", "</Key><Key>evil&").opt("ETag", None).opt("Owner", Some("o'1"));
+            });
+        });
+        assert_eq!(
+            xml,
+            format!(
+                "<ListBucketResult xmlns=\"{NS}\"><Name>b</Name><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>&lt;/Key&gt;&lt;Key&gt;evil&amp;</Key><Owner>o&apos;1</Owner></Contents></ListBucketResult>"
+            )
+        );
+        let part = build(|w| {
+            w.text("A", "1");
+        });
+        assert_eq!(
+            Writer::new()
+                .elem("B", |w| {
+                    w.fragment(&part);
+                })
+                .finish(),
+            "<B><A>1</A></B>"
+        );
+    }
 
     #[test]
     fn reads_elements() {

@@ -1,24 +1,23 @@
 //! IAM groups: membership, and (through `inline`) group policies, which apply to every member.
 
 use crate::error::ApiError;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::{Group, User};
 use crate::records::{Body, Stored};
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
-use crate::services::iam::{check_name, create, no_such, required, typed_members};
+use crate::services::iam::{check_name, create, no_such, required, typed_members, wrapped};
 use serde_json::json;
 use store::{PutMode, Record, Tx};
 
-pub(crate) fn group_xml(group: &Group) -> String {
-    format!(
-        "<Path>{}</Path><GroupName>{}</GroupName><GroupId>{}</GroupId><Arn>{}</Arn><CreateDate>{}</CreateDate>",
-        xml_escape(&group.path),
-        xml_escape(&group.group_name),
-        xml_escape(&group.group_id),
-        xml_escape(&group.arn),
-        xml_escape(&group.create_date)
-    )
+pub(crate) fn group_xml(group: &Group) -> Xml {
+    xml::build(|w| {
+        w.text("Path", &group.path)
+            .text("GroupName", &group.group_name)
+            .text("GroupId", &group.group_id)
+            .text("Arn", &group.arn)
+            .text("CreateDate", &group.create_date);
+    })
 }
 
 fn keys_with_prefix(
@@ -66,8 +65,8 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
-    let mut run = || -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
+    let mut run = || -> Result<Option<Xml>, ApiError> {
         Ok(match operation {
             Op::CreateGroup => {
                 let name = required(input, "GroupName")?;
@@ -93,7 +92,7 @@ pub fn handle(
                 };
                 let group = Stored::new(account, name, group, now);
                 create(tx, &group, format!("Group with name {name} already exists."))?;
-                Some(format!("<Group>{}</Group>", group_xml(&group.body)))
+                Some(wrapped("Group", &[&group_xml(&group.body)]))
             }
             Op::GetGroup => {
                 let name = required(input, "GroupName")?;
@@ -103,11 +102,10 @@ pub fn handle(
                     users.extend(Stored::<User>::get(tx, account, &user)?);
                 }
                 let users = typed_members(&users, crate::services::iam::user_xml);
-                Some(format!(
-                    "<Group>{}</Group>{}",
-                    group_xml(&group.body),
-                    crate::services::iam::paged(input, "Users", users)?
-                ))
+                let users = crate::services::iam::paged(input, "Users", users)?;
+                Some(xml::build(|w| {
+                    w.fragment(&wrapped("Group", &[&group_xml(&group.body)])).fragment(&users);
+                }))
             }
             Op::ListGroups => {
                 let groups = Stored::<Group>::list(tx, account, "", 100_000)?;
@@ -186,7 +184,7 @@ pub fn handle(
                 let mut members = Vec::new();
                 for group in groups_of(tx, account, user)? {
                     if let Some(g) = Stored::<Group>::get(tx, account, &group)? {
-                        members.push(format!("<member>{}</member>", group_xml(&g.body)));
+                        members.push(crate::services::iam::member(&group_xml(&g.body)));
                     }
                 }
                 Some(crate::services::iam::paged(input, "Groups", members)?)

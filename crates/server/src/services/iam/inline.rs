@@ -2,7 +2,7 @@
 //! implementation for both owners.
 
 use crate::error::ApiError;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, no_such, required};
@@ -93,7 +93,7 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
     let (owner, verb) = match operation {
         Op::PutUserPolicy => (Owner::User, "Put"),
         Op::GetUserPolicy => (Owner::User, "Get"),
@@ -109,13 +109,17 @@ pub fn handle(
         Op::DeleteGroupPolicy => (Owner::Group, "Delete"),
         _ => return Err(ApiError::internal("not an operation of this family")),
     };
-    let mut run = || -> Result<Option<String>, ApiError> {
+    let mut run = || -> Result<Option<Xml>, ApiError> {
         let name = required(input, owner.param())?;
         if verb == "List" {
             owner_exists(tx, account, owner, name)?;
-            let members: Vec<String> = list(tx, account, owner, name)?
+            let members: Vec<Xml> = list(tx, account, owner, name)?
                 .iter()
-                .map(|(n, _)| format!("<member>{}</member>", xml_escape(n)))
+                .map(|(n, _)| {
+                    xml::build(|w| {
+                        w.text("member", n);
+                    })
+                })
                 .collect();
             return Ok(Some(crate::services::iam::paged(input, "PolicyNames", members)?));
         }
@@ -164,13 +168,11 @@ pub fn handle(
                 let record = tx.get_record(account, owner.kind(), &key)?.ok_or_else(missing)?;
                 let doc =
                     record.body.get("PolicyDocument").and_then(Value::as_str).unwrap_or_default();
-                Ok(Some(format!(
-                    "<{param}>{}</{param}><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
-                    xml_escape(name),
-                    xml_escape(policy_name),
-                    xml_escape(&sigv4::encode::uri_encode(doc, false)),
-                    param = owner.param()
-                )))
+                Ok(Some(xml::build(|w| {
+                    w.text(owner.param(), name)
+                        .text("PolicyName", policy_name)
+                        .text("PolicyDocument", &sigv4::encode::uri_encode(doc, false));
+                })))
             }
             _ => {
                 if tx.get_record(account, owner.kind(), &key)?.is_none() {

@@ -4,10 +4,11 @@
 
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::{Principal, Role, User};
 use crate::records::Stored;
 use crate::services::iam::input::Input;
+use crate::services::iam::wrapped;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, create_entity, no_such, required};
 use serde_json::{json, Value};
@@ -62,23 +63,34 @@ fn local_name<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
     rest.rsplit('/').next()
 }
 
-pub(crate) fn policy_xml(body: &Value) -> String {
-    let f = |k: &str| xml_escape(body.get(k).and_then(Value::as_str).unwrap_or_default());
+pub(crate) fn policy_xml(body: &Value) -> Xml {
+    let f = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default();
     let n = |k: &str| body.get(k).and_then(Value::as_i64).unwrap_or(0);
-    format!(
-        "<PolicyName>{}</PolicyName><PolicyId>{}</PolicyId><Arn>{}</Arn><Path>{}</Path><DefaultVersionId>{}</DefaultVersionId>\
-         <AttachmentCount>{}</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>{}</CreateDate><UpdateDate>{}</UpdateDate>",
-        f("PolicyName"), f("PolicyId"), f("Arn"), f("Path"), f("DefaultVersionId"), n("AttachmentCount"), f("CreateDate"), f("UpdateDate")
-    )
+    xml::build(|w| {
+        w.text("PolicyName", f("PolicyName"))
+            .text("PolicyId", f("PolicyId"))
+            .text("Arn", f("Arn"))
+            .text("Path", f("Path"))
+            .text("DefaultVersionId", f("DefaultVersionId"))
+            .value("AttachmentCount", n("AttachmentCount"))
+            .value("IsAttachable", true)
+            .text("CreateDate", f("CreateDate"))
+            .text("UpdateDate", f("UpdateDate"));
+    })
 }
 
-pub(crate) fn aws_policy_xml(name: &str) -> String {
-    format!(
-        "<PolicyName>{name}</PolicyName><PolicyId>ANPAHERMETIC{}</PolicyId><Arn>arn:aws:iam::aws:policy/{name}</Arn><Path>/</Path>\
-         <DefaultVersionId>v1</DefaultVersionId><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>\
-         <CreateDate>2015-02-06T18:39:46Z</CreateDate><UpdateDate>2015-02-06T18:39:46Z</UpdateDate>",
-        name.len()
-    )
+pub(crate) fn aws_policy_xml(name: &str) -> Xml {
+    xml::build(|w| {
+        w.text("PolicyName", name)
+            .text("PolicyId", &format!("ANPAHERMETIC{}", name.len()))
+            .text("Arn", &format!("arn:aws:iam::aws:policy/{name}"))
+            .text("Path", "/")
+            .text("DefaultVersionId", "v1")
+            .value("AttachmentCount", 0)
+            .value("IsAttachable", true)
+            .text("CreateDate", "2015-02-06T18:39:46Z")
+            .text("UpdateDate", "2015-02-06T18:39:46Z");
+    })
 }
 
 fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Record, ApiError> {
@@ -151,14 +163,14 @@ pub fn default_document(
 }
 
 /// The `<PermissionsBoundary>` element of a user or role, empty when it has none.
-pub fn boundary_xml(arn: Option<&str>) -> String {
-    match arn {
-        Some(arn) => format!(
-            "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>{}</PermissionsBoundaryArn></PermissionsBoundary>",
-            xml_escape(arn)
-        ),
-        None => String::new(),
-    }
+pub fn boundary_xml(arn: Option<&str>) -> Xml {
+    xml::build(|w| {
+        if let Some(arn) = arn {
+            w.elem("PermissionsBoundary", |w| {
+                w.text("PermissionsBoundaryType", "Policy").text("PermissionsBoundaryArn", arn);
+            });
+        }
+    })
 }
 
 fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64) -> Record {
@@ -198,9 +210,9 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
     let action = operation.name();
-    let mut run = || -> Result<Option<String>, ApiError> {
+    let mut run = || -> Result<Option<Xml>, ApiError> {
         Ok(match operation {
             Op::CreatePolicy => {
                 let name = required(input, "PolicyName")?;
@@ -251,18 +263,15 @@ pub fn handle(
                     &version_record(account, name, "v1", document, now),
                     PutMode::Create,
                 )?;
-                Some(format!("<Policy>{}</Policy>", policy_xml(&body)))
+                Some(wrapped("Policy", &[&policy_xml(&body)]))
             }
             Op::GetPolicy => {
                 let arn = required(input, "PolicyArn")?;
                 if aws_managed(arn).is_some() {
                     let name = arn.rsplit('/').next().unwrap_or_default();
-                    Some(format!("<Policy>{}</Policy>", aws_policy_xml(name)))
+                    Some(wrapped("Policy", &[&aws_policy_xml(name)]))
                 } else {
-                    Some(format!(
-                        "<Policy>{}</Policy>",
-                        policy_xml(&get_policy(tx, account, arn)?.body)
-                    ))
+                    Some(wrapped("Policy", &[&policy_xml(&get_policy(tx, account, arn)?.body)]))
                 }
             }
             Op::ListPolicies => {
@@ -279,7 +288,7 @@ pub fn handle(
                 let mut members = Vec::new();
                 if (scope == "All" || scope == "AWS") && !only_attached && prefix == "/" {
                     for (name, _) in AWS_MANAGED {
-                        members.push(format!("<member>{}</member>", aws_policy_xml(name)));
+                        members.push(crate::services::iam::member(&aws_policy_xml(name)));
                     }
                 }
                 if scope == "All" || scope == "Local" {
@@ -351,7 +360,13 @@ pub fn handle(
                 }
                 policy.updated_at_ms = now;
                 tx.put_record(&policy, PutMode::Update)?;
-                Some(format!("<PolicyVersion><VersionId>{id}</VersionId><IsDefaultVersion>{set_default}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>", crate::support::time::iso8601(now)))
+                Some(xml::build(|w| {
+                    w.elem("PolicyVersion", |w| {
+                        w.text("VersionId", &id)
+                            .value("IsDefaultVersion", set_default)
+                            .text("CreateDate", &crate::support::time::iso8601(now));
+                    });
+                }))
             }
             Op::GetPolicyVersion | Op::DeletePolicyVersion | Op::SetDefaultPolicyVersion => {
                 let arn = required(input, "PolicyArn")?;
@@ -378,12 +393,19 @@ pub fn handle(
                             .get("Document")
                             .and_then(Value::as_str)
                             .unwrap_or_default();
-                        Some(format!(
-                            "<PolicyVersion><Document>{}</Document><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></PolicyVersion>",
-                            xml_escape(&sigv4::encode::uri_encode(doc, false)),
-                            id == default,
-                            xml_escape(version.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default())
-                        ))
+                        let created = version
+                            .body
+                            .get("CreateDate")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        Some(xml::build(|w| {
+                            w.elem("PolicyVersion", |w| {
+                                w.text("Document", &sigv4::encode::uri_encode(doc, false))
+                                    .text("VersionId", id)
+                                    .value("IsDefaultVersion", id == default)
+                                    .text("CreateDate", created);
+                            });
+                        }))
                     }
                     Op::DeletePolicyVersion => {
                         if id == default {
@@ -419,12 +441,17 @@ pub fn handle(
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let members: Vec<String> = versions(tx, account, &policy.key)?
+                let members: Vec<Xml> = versions(tx, account, &policy.key)?
                     .iter()
                     .map(|v| {
-                        let id = v.body.get("VersionId").and_then(Value::as_str).unwrap_or_default();
-                        format!("<member><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></member>",
-                            id == default, xml_escape(v.body.get("CreateDate").and_then(Value::as_str).unwrap_or_default()))
+                        let f = |k: &str| v.body.get(k).and_then(Value::as_str).unwrap_or_default();
+                        xml::build(|w| {
+                            w.elem("member", |w| {
+                                w.text("VersionId", f("VersionId"))
+                                    .value("IsDefaultVersion", f("VersionId") == default)
+                                    .text("CreateDate", f("CreateDate"));
+                            });
+                        })
                     })
                     .collect();
                 Some(crate::services::iam::paged(input, "Versions", members)?)
@@ -472,11 +499,17 @@ pub fn handle(
                 let kind = format!("attached_{owner_kind}");
                 if action.starts_with("ListAttached") {
                     let links = attachments(tx, account, owner_kind, owner)?;
-                    let members: Vec<String> = links
+                    let members: Vec<Xml> = links
                         .iter()
                         .map(|l| {
-                            let f = |k: &str| xml_escape(l.body.get(k).and_then(Value::as_str).unwrap_or_default());
-                            format!("<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>", f("PolicyName"), f("PolicyArn"))
+                            let f =
+                                |k: &str| l.body.get(k).and_then(Value::as_str).unwrap_or_default();
+                            xml::build(|w| {
+                                w.elem("member", |w| {
+                                    w.text("PolicyName", f("PolicyName"))
+                                        .text("PolicyArn", f("PolicyArn"));
+                                });
+                            })
                         })
                         .collect();
                     return Ok(Some(crate::services::iam::paged(

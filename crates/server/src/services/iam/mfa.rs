@@ -4,7 +4,7 @@
 //! `CreateVirtualMFADevice` answer.
 
 use crate::error::ApiError;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{create_entity, no_such, required};
@@ -179,8 +179,8 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
-    let mut run = || -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
+    let mut run = || -> Result<Option<Xml>, ApiError> {
         Ok(match operation {
             Op::CreateVirtualMFADevice => {
                 let name = required(input, "VirtualMFADeviceName")?;
@@ -230,11 +230,12 @@ pub fn handle(
                 // The seed goes out once, as the base32 text authenticator apps take (a blob,
                 // so base64 on the wire).
                 let seed_text = crypto::totp::base32(secret.expose());
-                Some(format!(
-                    "<VirtualMFADevice><SerialNumber>{}</SerialNumber><Base32StringSeed>{}</Base32StringSeed></VirtualMFADevice>",
-                    xml_escape(&serial),
-                    b64().encode(seed_text.as_bytes())
-                ))
+                Some(xml::build(|w| {
+                    w.elem("VirtualMFADevice", |w| {
+                        w.text("SerialNumber", &serial)
+                            .text("Base32StringSeed", &b64().encode(seed_text.as_bytes()));
+                    });
+                }))
             }
             Op::DeleteVirtualMFADevice => {
                 let serial = required(input, "SerialNumber")?;
@@ -313,15 +314,16 @@ pub fn handle(
             Op::ListMFADevices => {
                 let user = required(input, "UserName")?;
                 user_exists(tx, account, user)?;
-                let members: Vec<String> = devices_of(tx, account, user)?
+                let members: Vec<Xml> = devices_of(tx, account, user)?
                     .iter()
                     .map(|r| {
-                        format!(
-                            "<member><UserName>{}</UserName><SerialNumber>{}</SerialNumber><EnableDate>{}</EnableDate></member>",
-                            xml_escape(user),
-                            xml_escape(text(&r.body, "SerialNumber")),
-                            xml_escape(text(&r.body, "EnableDate"))
-                        )
+                        xml::build(|w| {
+                            w.elem("member", |w| {
+                                w.text("UserName", user)
+                                    .text("SerialNumber", text(&r.body, "SerialNumber"))
+                                    .text("EnableDate", text(&r.body, "EnableDate"));
+                            });
+                        })
                     })
                     .collect();
                 Some(crate::services::iam::paged(input, "MFADevices", members)?)
@@ -347,23 +349,23 @@ pub fn handle(
                     if !wanted {
                         continue;
                     }
-                    let mut member = format!(
-                        "<SerialNumber>{}</SerialNumber>",
-                        xml_escape(text(&r.body, "SerialNumber"))
-                    );
-                    if let Some(user) = owner {
-                        if let Ok(u) = user_exists(tx, account, user) {
-                            member.push_str(&format!(
-                                "<User>{}</User>",
-                                crate::services::iam::user_xml(&u.body)
-                            ));
-                        }
-                        member.push_str(&format!(
-                            "<EnableDate>{}</EnableDate>",
-                            xml_escape(text(&r.body, "EnableDate"))
-                        ));
-                    }
-                    out.push(format!("<member>{member}</member>"));
+                    let user = match owner {
+                        Some(user) => user_exists(tx, account, user).ok(),
+                        None => None,
+                    };
+                    out.push(xml::build(|w| {
+                        w.elem("member", |w| {
+                            w.text("SerialNumber", text(&r.body, "SerialNumber"));
+                            if let Some(u) = &user {
+                                w.elem("User", |w| {
+                                    w.fragment(&crate::services::iam::user_xml(&u.body));
+                                });
+                            }
+                            if owner.is_some() {
+                                w.text("EnableDate", text(&r.body, "EnableDate"));
+                            }
+                        });
+                    }));
                 }
                 Some(crate::services::iam::paged(input, "VirtualMFADevices", out)?)
             }

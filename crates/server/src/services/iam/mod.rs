@@ -21,7 +21,7 @@ use crate::pipeline::service::{
     Unrouted,
 };
 use crate::pipeline::Reply;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::User;
 use crate::records::{Body, PutError, Stored};
 use input::Input;
@@ -62,13 +62,22 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
 }
 
 /// `<member>` elements, one per record, rendered by `xml`.
-pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> String) -> Vec<String> {
-    records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+pub(crate) fn members(records: &[Record], xml: impl Fn(&Value) -> Xml) -> Vec<Xml> {
+    records.iter().map(|r| member(&xml(&r.body))).collect()
+}
+
+/// One `<member>` holding `content`.
+pub(crate) fn member(content: &Xml) -> Xml {
+    xml::build(|w| {
+        w.elem("member", |w| {
+            w.fragment(content);
+        });
+    })
 }
 
 /// `<member>` elements, one per typed record, rendered by `xml`.
-pub(crate) fn typed_members<T>(records: &[Stored<T>], xml: impl Fn(&T) -> String) -> Vec<String> {
-    records.iter().map(|r| format!("<member>{}</member>", xml(&r.body))).collect()
+pub(crate) fn typed_members<T>(records: &[Stored<T>], xml: impl Fn(&T) -> Xml) -> Vec<Xml> {
+    records.iter().map(|r| member(&xml(&r.body))).collect()
 }
 
 /// Most items one page holds (IAM's `MaxItems` bound) and the default page size.
@@ -98,20 +107,28 @@ pub(crate) fn page_window(input: &Input) -> Result<(usize, usize), ApiError> {
 
 /// One page of `items` (each a `<member>`), in `<{wrapper}>`, followed by `IsTruncated` and,
 /// when more follow, the `Marker` that fetches them.
-pub(crate) fn paged(input: &Input, wrapper: &str, items: Vec<String>) -> Result<String, ApiError> {
+pub(crate) fn paged(
+    input: &Input,
+    wrapper: &'static str,
+    items: Vec<Xml>,
+) -> Result<Xml, ApiError> {
     let (start, limit) = page_window(input)?;
     let total = items.len();
-    let page: String = items.into_iter().skip(start).take(limit).collect();
-    Ok(format!("<{wrapper}>{page}</{wrapper}>{}", page_tail(start, limit, total)))
+    Ok(xml::build(|w| {
+        w.elem(wrapper, |w| {
+            w.fragments(items.iter().skip(start).take(limit));
+        });
+        page_tail(w, start, limit, total);
+    }))
 }
 
 /// `IsTruncated`, and the `Marker` of the next page when there is one.
-pub(crate) fn page_tail(start: usize, limit: usize, total: usize) -> String {
+pub(crate) fn page_tail(w: &mut xml::Writer, start: usize, limit: usize, total: usize) {
     let next = start.saturating_add(limit);
     if next < total {
-        format!("<IsTruncated>true</IsTruncated><Marker>hm1.{next}</Marker>")
+        w.value("IsTruncated", true).text("Marker", &format!("hm1.{next}"));
     } else {
-        "<IsTruncated>false</IsTruncated>".into()
+        w.value("IsTruncated", false);
     }
 }
 
@@ -237,24 +254,40 @@ pub(crate) fn action_and_resource(
     (format!("iam:{action}"), resource)
 }
 
-pub(crate) fn user_xml(user: &User) -> String {
-    format!(
-        "<Path>{}</Path><UserName>{}</UserName><UserId>{}</UserId><Arn>{}</Arn><CreateDate>{}</CreateDate>{}",
-        xml_escape(&user.path),
-        xml_escape(&user.user_name),
-        xml_escape(&user.user_id),
-        xml_escape(&user.arn),
-        xml_escape(&user.create_date),
-        managed::boundary_xml(user.permissions_boundary_arn.as_deref())
-    )
+pub(crate) fn user_xml(user: &User) -> Xml {
+    xml::build(|w| {
+        w.text("Path", &user.path)
+            .text("UserName", &user.user_name)
+            .text("UserId", &user.user_id)
+            .text("Arn", &user.arn)
+            .text("CreateDate", &user.create_date)
+            .fragment(&managed::boundary_xml(user.permissions_boundary_arn.as_deref()));
+    })
 }
 
-fn wrap(action: &str, result: Option<String>, request_id: &str) -> String {
-    let result =
-        result.map(|r| format!("<{action}Result>{r}</{action}Result>")).unwrap_or_default();
-    format!(
-        "<{action}Response xmlns=\"{NAMESPACE}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
-    )
+/// `<{action}Response>` with its result (if any) and request id.
+fn wrap(action: &str, result: Option<Xml>, request_id: &str) -> String {
+    let mut w = xml::Writer::new();
+    w.elem_named(&format!("{action}Response"), &[("xmlns", NAMESPACE)], |w| {
+        if let Some(r) = &result {
+            w.elem_named(&format!("{action}Result"), &[], |w| {
+                w.fragment(r);
+            });
+        }
+        w.elem("ResponseMetadata", |w| {
+            w.text("RequestId", request_id);
+        });
+    });
+    w.finish()
+}
+
+/// `<name>` holding `content`, as a fragment.
+pub(crate) fn wrapped(name: &'static str, content: &[&Xml]) -> Xml {
+    xml::build(|w| {
+        w.elem(name, |w| {
+            w.fragments(content.iter().copied());
+        });
+    })
 }
 
 fn get_user(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Stored<User>, ApiError> {
@@ -595,7 +628,7 @@ fn handle<'s>(
         tx
     };
     let mut secret_out: Option<String> = None;
-    let result: Option<String> = match operation {
+    let result: Option<Xml> = match operation {
         IamOperation::CreateUser => {
             let name = required(input, "UserName")?;
             check_name(name, "userName")?;
@@ -623,12 +656,12 @@ fn handle<'s>(
             tags::merge_into(&mut user.tags, &tags::request_tags(input)?)?;
             let user = Stored::new(&account, name, user, now);
             create(tx.as_mut(), &user, format!("User with name {name} already exists."))?;
-            Some(format!("<User>{}</User>", user_xml(&user.body)))
+            Some(wrapped("User", &[&user_xml(&user.body)]))
         }
         IamOperation::GetUser => {
             let name = user_name_or_caller(input, caller)?;
             let user = get_user(tx.as_mut(), &account, &name)?;
-            Some(format!("<User>{}{}</User>", user_xml(&user.body), tags::xml(&user.body.tags)))
+            Some(wrapped("User", &[&user_xml(&user.body), &tags::xml(&user.body.tags)]))
         }
         IamOperation::ListUsers => {
             let prefix = input.text("PathPrefix").unwrap_or("/");
@@ -684,10 +717,15 @@ fn handle<'s>(
                 last_used_region: None,
             })?;
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
-            let xml = format!(
-                "<AccessKey><UserName>{}</UserName><AccessKeyId>{key_id}</AccessKeyId><Status>Active</Status><SecretAccessKey>{}</SecretAccessKey><CreateDate>{}</CreateDate></AccessKey>",
-                xml_escape(&name), xml_escape(&secret_text), crate::support::time::iso8601(now)
-            );
+            let xml = xml::build(|w| {
+                w.elem("AccessKey", |w| {
+                    w.text("UserName", &name)
+                        .text("AccessKeyId", &key_id)
+                        .text("Status", "Active")
+                        .text("SecretAccessKey", &secret_text)
+                        .text("CreateDate", &crate::support::time::iso8601(now));
+                });
+            });
             secret_out = Some(key_id);
             Some(xml)
         }
@@ -699,19 +737,19 @@ fn handle<'s>(
                 .ok_or_else(|| {
                     no_such(&format!("The Access Key with id {key_id} cannot be found."))
                 })?;
-            let used = match key.last_used_at_ms {
-                Some(at) => format!(
-                    "<LastUsedDate>{}</LastUsedDate><ServiceName>{}</ServiceName><Region>{}</Region>",
-                    crate::support::time::iso8601(at),
-                    xml_escape(key.last_used_service.as_deref().unwrap_or("N/A")),
-                    xml_escape(key.last_used_region.as_deref().unwrap_or("N/A"))
-                ),
-                None => "<ServiceName>N/A</ServiceName><Region>N/A</Region>".into(),
-            };
-            Some(format!(
-                "<UserName>{}</UserName><AccessKeyLastUsed>{used}</AccessKeyLastUsed>",
-                xml_escape(&key.owner_key)
-            ))
+            Some(xml::build(|w| {
+                w.text("UserName", &key.owner_key);
+                w.elem("AccessKeyLastUsed", |w| match key.last_used_at_ms {
+                    Some(at) => {
+                        w.text("LastUsedDate", &crate::support::time::iso8601(at))
+                            .text("ServiceName", key.last_used_service.as_deref().unwrap_or("N/A"))
+                            .text("Region", key.last_used_region.as_deref().unwrap_or("N/A"));
+                    }
+                    None => {
+                        w.text("ServiceName", "N/A").text("Region", "N/A");
+                    }
+                });
+            }))
         }
         IamOperation::ListAccessKeys => {
             let name = match input.text("UserName") {
@@ -720,13 +758,18 @@ fn handle<'s>(
             };
             get_user(tx.as_mut(), &account, &name)?;
             let keys = tx.list_access_keys(&account, "user", &name)?;
-            let items: Vec<String> = keys
+            let items: Vec<Xml> = keys
                 .iter()
-                .map(|k| format!(
-                    "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>{}</Status><CreateDate>{}</CreateDate></member>",
-                    xml_escape(&name), k.access_key_id,
-                    if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" }, crate::support::time::iso8601(k.created_at_ms)
-                ))
+                .map(|k| {
+                    member(&xml::build(|w| {
+                        let status =
+                            if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" };
+                        w.text("UserName", &name)
+                            .text("AccessKeyId", &k.access_key_id)
+                            .text("Status", status)
+                            .text("CreateDate", &crate::support::time::iso8601(k.created_at_ms));
+                    }))
+                })
                 .collect();
             Some(paged(input, "AccessKeyMetadata", items)?)
         }
@@ -794,8 +837,8 @@ mod tests {
         Input::parse(operation, Source::Query(&params))
     }
 
-    /// Every member the handlers read by name (`text`, `number`, `flag`, `list`) is one the
-    /// model gives that kind: reading a boolean as text would find nothing, silently.
+    /// Every member the handlers read by name (`input.text`, `number`, `flag`, `list`) is one
+    /// the model gives that kind: reading a boolean as text would find nothing, silently.
     #[test]
     fn members_are_read_as_their_kind() {
         use crate::protocol::model::{Api, Kind};
@@ -824,11 +867,11 @@ mod tests {
             include_str!("../../pipeline/authorize.rs"),
         ];
         let accessors = [
-            (".text(\"", &[Kind::String][..]),
+            ("input.text(\"", &[Kind::String][..]),
             ("required(input, \"", &[Kind::String][..]),
-            (".number(\"", &[Kind::Integer, Kind::Long][..]),
-            (".flag(\"", &[Kind::Boolean][..]),
-            (".list(\"", &[Kind::List][..]),
+            ("input.number(\"", &[Kind::Integer, Kind::Long][..]),
+            ("input.flag(\"", &[Kind::Boolean][..]),
+            ("input.list(\"", &[Kind::List][..]),
         ];
         let mut checked = 0;
         for source in sources {
@@ -850,21 +893,30 @@ mod tests {
     #[test]
     fn pages_follow_markers_to_the_end() {
         let list = |pairs: &[(&str, &str)]| input(IamOperation::ListUsers, pairs);
-        let items: Vec<String> = (0..5).map(|i| format!("<member>{i}</member>")).collect();
-        let first = paged(&list(&[("MaxItems", "2")]).unwrap(), "L", items.clone()).unwrap();
+        let items: Vec<Xml> = (0..5)
+            .map(|i| {
+                xml::build(|w| {
+                    w.value("member", i);
+                })
+            })
+            .collect();
+        let first =
+            paged(&list(&[("MaxItems", "2")]).unwrap(), "L", items.clone()).unwrap().into_string();
         assert_eq!(
             first,
             "<L><member>0</member><member>1</member></L><IsTruncated>true</IsTruncated><Marker>hm1.2</Marker>"
         );
         let last =
             paged(&list(&[("MaxItems", "3"), ("Marker", "hm1.2")]).unwrap(), "L", items.clone())
-                .unwrap();
+                .unwrap()
+                .into_string();
         assert_eq!(
             last,
             "<L><member>2</member><member>3</member><member>4</member></L><IsTruncated>false</IsTruncated>"
         );
         assert!(paged(&list(&[]).unwrap(), "L", items.clone())
             .unwrap()
+            .as_str()
             .ends_with("<IsTruncated>false</IsTruncated>"));
         // Bounds are the model's (checked at parsing); a marker this server did not hand out is
         // the handler's.

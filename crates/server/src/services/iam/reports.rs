@@ -3,7 +3,7 @@
 //! policies, for audits and for automated reasoning over the account).
 
 use crate::error::ApiError;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::{Group, Role, User};
 use crate::records::Stored;
 use crate::services::iam::inline::Owner;
@@ -42,16 +42,13 @@ fn text<'a>(body: &'a Value, key: &str) -> &'a str {
     body.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// A policy document as IAM answers it (URL-encoded).
 fn encoded(document: &str) -> String {
-    xml_escape(&sigv4::encode::uri_encode(document, false))
-}
-
-fn entry(key: &str, value: usize) -> String {
-    format!("<entry><key>{key}</key><value>{value}</value></entry>")
+    sigv4::encode::uri_encode(document, false).into_owned()
 }
 
 /// `GetAccountSummary`'s `<SummaryMap>`.
-fn summary(tx: &mut dyn store::ReadTx, account: &str) -> Result<String, ApiError> {
+fn summary(tx: &mut dyn store::ReadTx, account: &str) -> Result<Xml, ApiError> {
     let count = |tx: &mut dyn store::ReadTx, kind: &str| -> Result<usize, ApiError> {
         Ok(crate::support::records::list(tx, account, kind, "", ALL)?.len())
     };
@@ -63,8 +60,7 @@ fn summary(tx: &mut dyn store::ReadTx, account: &str) -> Result<String, ApiError
     let devices = crate::support::records::list(tx, account, "mfa", "", ALL)?;
     let devices_in_use = devices.iter().filter(|d| d.body.get("UserName").is_some()).count();
     let root_keys = tx.list_access_keys(account, "root", account)?.len();
-    let mut out = String::new();
-    for (key, value) in [
+    let entries = [
         ("Users", count(tx, "user")?),
         ("Groups", count(tx, "group")?),
         ("Roles", count(tx, "role")?),
@@ -80,67 +76,73 @@ fn summary(tx: &mut dyn store::ReadTx, account: &str) -> Result<String, ApiError
         ("InstanceProfiles", 0),
         ("Providers", 0),
         ("GlobalEndpointTokenVersion", 1),
-    ] {
-        out.push_str(&entry(key, value));
-    }
-    for (key, value) in QUOTAS {
-        out.push_str(&entry(key, *value));
-    }
-    Ok(format!("<SummaryMap>{out}</SummaryMap>"))
+    ];
+    Ok(xml::build(|w| {
+        w.elem("SummaryMap", |w| {
+            for (key, value) in entries.iter().chain(QUOTAS.iter()) {
+                w.elem("entry", |w| {
+                    w.text("key", key).value("value", value);
+                });
+            }
+        });
+    }))
 }
 
-fn policy_list(wrapper: &str, policies: &[(String, String)]) -> String {
-    let members: String = policies
-        .iter()
-        .map(|(name, doc)| {
-            format!(
-                "<member><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument></member>",
-                xml_escape(name),
-                encoded(doc)
-            )
-        })
-        .collect();
-    format!("<{wrapper}>{members}</{wrapper}>")
+fn policy_list(w: &mut xml::Writer, wrapper: &'static str, policies: &[(String, String)]) {
+    w.elem(wrapper, |w| {
+        for (name, doc) in policies {
+            w.elem("member", |w| {
+                w.text("PolicyName", name).text("PolicyDocument", &encoded(doc));
+            });
+        }
+    });
 }
 
+/// A user's, group's or role's `AttachedManagedPolicies`, and the ARNs they name.
 fn attached_list(
     tx: &mut dyn store::ReadTx,
     account: &str,
     kind: &str,
     name: &str,
-) -> Result<(String, Vec<String>), ApiError> {
+) -> Result<(Xml, Vec<String>), ApiError> {
     let links = crate::services::iam::managed::attachments(tx, account, kind, name)?;
     let arns: Vec<String> = links.iter().map(|l| text(&l.body, "PolicyArn").to_string()).collect();
-    let members: String = links
-        .iter()
-        .map(|l| {
-            format!(
-                "<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn></member>",
-                xml_escape(text(&l.body, "PolicyName")),
-                xml_escape(text(&l.body, "PolicyArn"))
-            )
-        })
-        .collect();
-    Ok((format!("<AttachedManagedPolicies>{members}</AttachedManagedPolicies>"), arns))
+    let list = xml::build(|w| {
+        w.elem("AttachedManagedPolicies", |w| {
+            for l in &links {
+                w.elem("member", |w| {
+                    w.text("PolicyName", text(&l.body, "PolicyName"))
+                        .text("PolicyArn", text(&l.body, "PolicyArn"));
+                });
+            }
+        });
+    });
+    Ok((list, arns))
 }
 
-fn tags_xml(tags: &[crate::records::iam::Tag]) -> String {
-    let members: String = tags
-        .iter()
-        .map(|t| {
-            format!(
-                "<member><Key>{}</Key><Value>{}</Value></member>",
-                xml_escape(&t.key),
-                xml_escape(&t.value)
-            )
-        })
-        .collect();
-    format!("<Tags>{members}</Tags>")
+fn tags_xml(w: &mut xml::Writer, tags: &[crate::records::iam::Tag]) {
+    w.elem("Tags", |w| {
+        for t in tags {
+            w.elem("member", |w| {
+                w.text("Key", &t.key).text("Value", &t.value);
+            });
+        }
+    });
+}
+
+/// One policy version as `PolicyVersionList` lists it.
+fn version(w: &mut xml::Writer, document: &str, id: &str, default: bool, created: &str) {
+    w.elem("member", |w| {
+        w.text("Document", &encoded(document))
+            .text("VersionId", id)
+            .value("IsDefaultVersion", default)
+            .text("CreateDate", created);
+    });
 }
 
 /// `GetAccountAuthorizationDetails`: the entities `Filter` names (all by default), one page of
 /// the users, groups, roles and policies together.
-fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<String, ApiError> {
+fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<Xml, ApiError> {
     const FILTERS: &[&str] = &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
     let mut filter: Vec<String> = input.list("Filter").to_vec();
     if let Some(bad) = filter.iter().find(|f| !FILTERS.contains(&f.as_str())) {
@@ -155,26 +157,30 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
     }
     let wants = |f: &str| filter.iter().any(|x| x == f);
     // Every item tagged with its list, so that one page can span the lists in order.
-    let mut items: Vec<(u8, String)> = Vec::new();
+    let mut items: Vec<(u8, Xml)> = Vec::new();
     let mut attached_aws: Vec<String> = Vec::new();
     for user in Stored::<User>::list(tx, account, "", ALL)? {
         let name = user.key.clone();
         let inline = crate::services::iam::inline::list(tx, account, Owner::User, &name)?;
-        let groups: String = crate::services::iam::groups::groups_of(tx, account, &name)?
-            .iter()
-            .map(|g| format!("<member>{}</member>", xml_escape(g)))
-            .collect();
+        let groups = crate::services::iam::groups::groups_of(tx, account, &name)?;
         let (attached, arns) = attached_list(tx, account, "user", &name)?;
         attached_aws.extend(arns);
         if wants("User") {
             items.push((
                 0,
-                format!(
-                    "<member>{}{}<GroupList>{groups}</GroupList>{attached}{}</member>",
-                    crate::services::iam::user_xml(&user.body),
-                    policy_list("UserPolicyList", &inline),
-                    tags_xml(&user.body.tags)
-                ),
+                xml::build(|w| {
+                    w.elem("member", |w| {
+                        w.fragment(&crate::services::iam::user_xml(&user.body));
+                        policy_list(w, "UserPolicyList", &inline);
+                        w.elem("GroupList", |w| {
+                            for g in &groups {
+                                w.text("member", g);
+                            }
+                        });
+                        w.fragment(&attached);
+                        tags_xml(w, &user.body.tags);
+                    });
+                }),
             ));
         }
     }
@@ -186,11 +192,13 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
         if wants("Group") {
             items.push((
                 1,
-                format!(
-                    "<member>{}{}{attached}</member>",
-                    crate::services::iam::groups::group_xml(&group.body),
-                    policy_list("GroupPolicyList", &inline)
-                ),
+                xml::build(|w| {
+                    w.elem("member", |w| {
+                        w.fragment(&crate::services::iam::groups::group_xml(&group.body));
+                        policy_list(w, "GroupPolicyList", &inline);
+                        w.fragment(&attached);
+                    });
+                }),
             ));
         }
     }
@@ -202,12 +210,15 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
         if wants("Role") {
             items.push((
                 2,
-                format!(
-                    "<member>{}<InstanceProfileList></InstanceProfileList>{}{attached}{}</member>",
-                    crate::services::iam::roles::role_xml(&role.body),
-                    policy_list("RolePolicyList", &inline),
-                    tags_xml(&role.body.tags)
-                ),
+                xml::build(|w| {
+                    w.elem("member", |w| {
+                        w.fragment(&crate::services::iam::roles::role_xml(&role.body));
+                        w.elem("InstanceProfileList", |_| {});
+                        policy_list(w, "RolePolicyList", &inline);
+                        w.fragment(&attached);
+                        tags_xml(w, &role.body.tags);
+                    });
+                }),
             ));
         }
     }
@@ -217,53 +228,54 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<S
             if !attached_aws.contains(&arn) {
                 continue;
             }
-            items.push((3, format!(
-                "<member>{}<PolicyVersionList><member><Document>{}</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>2015-02-06T18:39:46Z</CreateDate></member></PolicyVersionList></member>",
-                crate::services::iam::managed::aws_policy_xml(name),
-                encoded(doc)
-            )));
+            items.push((
+                3,
+                xml::build(|w| {
+                    w.elem("member", |w| {
+                        w.fragment(&crate::services::iam::managed::aws_policy_xml(name));
+                        w.elem("PolicyVersionList", |w| {
+                            version(w, doc, "v1", true, "2015-02-06T18:39:46Z");
+                        });
+                    });
+                }),
+            ));
         }
     }
     if wants("LocalManagedPolicy") {
         for policy in crate::support::records::list(tx, account, "policy", "", ALL)? {
             let default = text(&policy.body, "DefaultVersionId").to_string();
-            let versions: String = crate::services::iam::managed::versions(tx, account, &policy.key)?
-                .iter()
-                .map(|v| {
-                    let id = text(&v.body, "VersionId");
-                    format!(
-                        "<member><Document>{}</Document><VersionId>{id}</VersionId><IsDefaultVersion>{}</IsDefaultVersion><CreateDate>{}</CreateDate></member>",
-                        encoded(text(&v.body, "Document")),
-                        id == default,
-                        xml_escape(text(&v.body, "CreateDate"))
-                    )
-                })
-                .collect();
+            let versions = crate::services::iam::managed::versions(tx, account, &policy.key)?;
             items.push((
                 3,
-                format!(
-                    "<member>{}<PolicyVersionList>{versions}</PolicyVersionList></member>",
-                    crate::services::iam::managed::policy_xml(&policy.body)
-                ),
+                xml::build(|w| {
+                    w.elem("member", |w| {
+                        w.fragment(&crate::services::iam::managed::policy_xml(&policy.body));
+                        w.elem("PolicyVersionList", |w| {
+                            for v in &versions {
+                                let id = text(&v.body, "VersionId");
+                                let (doc, created) =
+                                    (text(&v.body, "Document"), text(&v.body, "CreateDate"));
+                                version(w, doc, id, id == default, created);
+                            }
+                        });
+                    });
+                }),
             ));
         }
     }
     // One window over all four lists; each list shows its part of the window.
     let (start, limit) = crate::services::iam::page_window(input)?;
-    let window: Vec<&(u8, String)> = items.iter().skip(start).take(limit).collect();
-    let list = |n: u8, wrapper: &str| -> String {
-        let members: String =
-            window.iter().filter(|(i, _)| *i == n).map(|(_, m)| m.as_str()).collect();
-        format!("<{wrapper}>{members}</{wrapper}>")
-    };
-    let tail = crate::services::iam::page_tail(start, limit, items.len());
-    Ok(format!(
-        "{}{}{}{}{tail}",
-        list(0, "UserDetailList"),
-        list(1, "GroupDetailList"),
-        list(2, "RoleDetailList"),
-        list(3, "Policies")
-    ))
+    let window: Vec<&(u8, Xml)> = items.iter().skip(start).take(limit).collect();
+    Ok(xml::build(|w| {
+        for (n, wrapper) in
+            [(0, "UserDetailList"), (1, "GroupDetailList"), (2, "RoleDetailList"), (3, "Policies")]
+        {
+            w.elem(wrapper, |w| {
+                w.fragments(window.iter().filter(|(i, _)| *i == n).map(|(_, m)| m));
+            });
+        }
+        crate::services::iam::page_tail(w, start, limit, items.len());
+    }))
 }
 
 /// Runs a report; `None` when `action` is not one.
@@ -272,7 +284,7 @@ pub fn handle(
     tx: &mut dyn store::ReadTx,
     account: &str,
     input: &Input,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
     match operation {
         Op::GetAccountSummary => summary(tx, account).map(Some),
         Op::GetAccountAuthorizationDetails => details(tx, account, input).map(Some),

@@ -1,31 +1,34 @@
 //! IAM roles: trust policies, inline role policies, and the lookups STS needs to assume them.
 
 use crate::error::ApiError;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::Role;
 use crate::records::Stored;
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
 use crate::services::iam::{check_name, no_such, required};
-use crate::services::iam::{create, typed_members};
+use crate::services::iam::{create, typed_members, wrapped};
 use store::{PutMode, Tx};
 
 /// Longest session a role allows unless it says otherwise (seconds).
 pub const DEFAULT_MAX_SESSION: i64 = crate::records::iam::DEFAULT_MAX_SESSION;
 
-pub(crate) fn role_xml(role: &Role) -> String {
-    format!(
-        "<Path>{}</Path><RoleName>{}</RoleName><RoleId>{}</RoleId><Arn>{}</Arn><CreateDate>{}</CreateDate>\
-         <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{}</MaxSessionDuration>{}",
-        xml_escape(&role.path),
-        xml_escape(&role.role_name),
-        xml_escape(&role.role_id),
-        xml_escape(&role.arn),
-        xml_escape(&role.create_date),
-        xml_escape(&sigv4::encode::uri_encode(&role.assume_role_policy_document, false)),
-        role.max_session_duration,
-        crate::services::iam::managed::boundary_xml(role.permissions_boundary_arn.as_deref())
-    )
+pub(crate) fn role_xml(role: &Role) -> Xml {
+    xml::build(|w| {
+        w.text("Path", &role.path)
+            .text("RoleName", &role.role_name)
+            .text("RoleId", &role.role_id)
+            .text("Arn", &role.arn)
+            .text("CreateDate", &role.create_date)
+            .text(
+                "AssumeRolePolicyDocument",
+                &sigv4::encode::uri_encode(&role.assume_role_policy_document, false),
+            )
+            .value("MaxSessionDuration", role.max_session_duration)
+            .fragment(&crate::services::iam::managed::boundary_xml(
+                role.permissions_boundary_arn.as_deref(),
+            ));
+    })
 }
 
 /// A role's record.
@@ -61,8 +64,8 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
-    let mut run = || -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
+    let mut run = || -> Result<Option<Xml>, ApiError> {
         Ok(match operation {
             Op::CreateRole => {
                 let name = required(input, "RoleName")?;
@@ -118,14 +121,13 @@ pub fn handle(
                 )?;
                 let role = Stored::new(account, name, role, now);
                 create(tx, &role, format!("Role with name {name} already exists."))?;
-                Some(format!("<Role>{}</Role>", role_xml(&role.body)))
+                Some(wrapped("Role", &[&role_xml(&role.body)]))
             }
             Op::GetRole => {
                 let role = get_role(tx, account, required(input, "RoleName")?)?;
-                Some(format!(
-                    "<Role>{}{}</Role>",
-                    role_xml(&role.body),
-                    crate::services::iam::tags::xml(&role.body.tags)
+                Some(wrapped(
+                    "Role",
+                    &[&role_xml(&role.body), &crate::services::iam::tags::xml(&role.body.tags)],
                 ))
             }
             Op::ListRoles => {

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::pipeline::authorize::{load_entity, named, Loaded};
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::services::iam::input::Input;
 use crate::services::iam::required;
 use crate::services::iam::IamOperation::{self, self as Op};
@@ -121,7 +121,7 @@ struct Simulation {
     resource_owner: Option<String>,
 }
 
-fn run(sim: &Simulation, input: &Input) -> Result<String, ApiError> {
+fn run(sim: &Simulation, input: &Input) -> Result<Xml, ApiError> {
     let actions = input.list("ActionNames").to_vec();
     if actions.is_empty() || actions.len() > MAX_ITEMS {
         return Err(invalid("ActionNames must list 1 to 1000 actions"));
@@ -153,7 +153,7 @@ fn run(sim: &Simulation, input: &Input) -> Result<String, ApiError> {
         actions.iter().flat_map(|a| resources.iter().map(move |r| (a, r))).collect();
     let (start, limit) = crate::services::iam::page_window(input)?;
     // Only the requested page is evaluated; `paged` cuts the same window.
-    let mut out = vec![String::new(); pairs.len()];
+    let mut out = vec![Xml::default(); pairs.len()];
     for (slot, (action_name, resource)) in out.iter_mut().zip(pairs.iter()).skip(start).take(limit)
     {
         let owner = sim.resource_owner.clone().unwrap_or_else(|| sim.account.clone());
@@ -170,50 +170,51 @@ fn run(sim: &Simulation, input: &Input) -> Result<String, ApiError> {
             Decision::ExplicitlyDenied => "explicitDeny",
             Decision::ImplicitlyDenied => "implicitDeny",
         };
-        let statements: String = evaluation
-            .statements
-            .iter()
-            .map(|s| {
-                let position = all
-                    .iter()
-                    .find(|(n, _)| *n == s.policy)
-                    .and_then(|(_, p)| p.statements.get(s.index))
-                    .map(|st| {
-                        format!(
-                            "<StartPosition><Line>{}</Line><Column>{}</Column></StartPosition>",
-                            st.location.pos.line, st.location.pos.column
-                        )
-                    })
-                    .unwrap_or_default();
-                format!(
-                    "<member><SourcePolicyId>{}</SourcePolicyId><SourcePolicyType>{}</SourcePolicyType>{position}</member>",
-                    xml_escape(&s.policy),
-                    source_type(s.policy_type, &s.policy, sim.entity_kind)
-                )
-            })
-            .collect();
-        let missing: String = missing_keys(&all, action_name, &request.context)
-            .iter()
-            .map(|k| format!("<member>{}</member>", xml_escape(k)))
-            .collect();
-        let boundary = if sim.boundaries.is_empty() {
-            String::new()
-        } else {
-            let allowed = evaluation.missing_allow != Some(PolicyType::PermissionsBoundary)
+        let missing = missing_keys(&all, action_name, &request.context);
+        let boundary = (!sim.boundaries.is_empty()).then(|| {
+            evaluation.missing_allow != Some(PolicyType::PermissionsBoundary)
                 && !evaluation
                     .statements
                     .iter()
-                    .any(|s| s.policy_type == PolicyType::PermissionsBoundary);
-            format!(
-                "<PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{allowed}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>"
-            )
-        };
-        *slot = format!(
-            "<member><EvalActionName>{}</EvalActionName><EvalResourceName>{}</EvalResourceName><EvalDecision>{decision}</EvalDecision>\
-             <MatchedStatements>{statements}</MatchedStatements><MissingContextValues>{missing}</MissingContextValues>{boundary}</member>",
-            xml_escape(action_name),
-            xml_escape(resource)
-        );
+                    .any(|s| s.policy_type == PolicyType::PermissionsBoundary)
+        });
+        *slot = xml::build(|w| {
+            w.elem("member", |w| {
+                w.text("EvalActionName", action_name)
+                    .text("EvalResourceName", resource)
+                    .text("EvalDecision", decision);
+                w.elem("MatchedStatements", |w| {
+                    for s in &evaluation.statements {
+                        let position = all
+                            .iter()
+                            .find(|(n, _)| *n == s.policy)
+                            .and_then(|(_, p)| p.statements.get(s.index));
+                        w.elem("member", |w| {
+                            w.text("SourcePolicyId", &s.policy).text(
+                                "SourcePolicyType",
+                                source_type(s.policy_type, &s.policy, sim.entity_kind),
+                            );
+                            if let Some(st) = position {
+                                w.elem("StartPosition", |w| {
+                                    w.value("Line", st.location.pos.line)
+                                        .value("Column", st.location.pos.column);
+                                });
+                            }
+                        });
+                    }
+                });
+                w.elem("MissingContextValues", |w| {
+                    for k in &missing {
+                        w.text("member", k);
+                    }
+                });
+                if let Some(allowed) = boundary {
+                    w.elem("PermissionsBoundaryDecisionDetail", |w| {
+                        w.value("AllowedByPermissionsBoundary", allowed);
+                    });
+                }
+            });
+        });
     }
     crate::services::iam::paged(input, "EvaluationResults", out)
 }
@@ -234,8 +235,8 @@ pub fn handle(
     tx: &mut dyn store::ReadTx,
     account: &str,
     input: &Input,
-) -> Result<String, ApiError> {
-    let mut go = || -> Result<String, ApiError> {
+) -> Result<Xml, ApiError> {
+    let mut go = || -> Result<Xml, ApiError> {
         let resource_policy = match input.text("ResourcePolicy") {
             Some(d) => Some(parse("ResourcePolicy", d)?),
             None => None,

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
-use crate::protocol::query::xml_escape;
+use crate::protocol::xml::{self, Xml};
 use crate::records::iam::{Principal, Role, Tag, User};
 use crate::records::Stored;
 use crate::services::iam::input::Input;
@@ -47,27 +47,29 @@ pub fn request_tag_keys(input: &Input) -> Vec<String> {
 }
 
 /// Tags as IAM's `member` elements (`ListUserTags`, and `Tags` of `GetUser`).
-fn members(tags: &[Tag]) -> Vec<String> {
+fn members(tags: &[Tag]) -> Vec<Xml> {
     tags.iter()
         .map(|t| {
-            format!(
-                "<member><Key>{}</Key><Value>{}</Value></member>",
-                xml_escape(&t.key),
-                xml_escape(&t.value)
-            )
+            xml::build(|w| {
+                w.elem("member", |w| {
+                    w.text("Key", &t.key).text("Value", &t.value);
+                });
+            })
         })
         .collect()
 }
 
 /// The `Tags` element of `GetUser` and `GetRole` (none when the entity has no tags, as IAM
 /// leaves it out).
-pub(crate) fn xml(tags: &[Tag]) -> String {
+pub(crate) fn xml(tags: &[Tag]) -> Xml {
     let members = members(tags);
-    if members.is_empty() {
-        String::new()
-    } else {
-        format!("<Tags>{}</Tags>", members.concat())
-    }
+    xml::build(|w| {
+        if !members.is_empty() {
+            w.elem("Tags", |w| {
+                w.fragments(&members);
+            });
+        }
+    })
 }
 
 /// Tags as (key, value) pairs.
@@ -135,7 +137,7 @@ pub fn handle(
     account: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
     match operation {
         Op::TagUser | Op::UntagUser | Op::ListUserTags => {
             edit::<User>(operation, tx, account, required(input, "UserName")?, input, now)
@@ -155,7 +157,7 @@ fn edit<T: Principal>(
     name: &str,
     input: &Input,
     now: i64,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Xml>, ApiError> {
     let kind = T::KIND;
     let mut entity = Stored::<T>::get(tx, account, name)?
         .ok_or_else(|| no_such(&format!("The {kind} with name {name} cannot be found.")))?;

@@ -154,17 +154,13 @@ fn given_config(input: &Input) -> Result<PublicAccessBlock, ApiError> {
     }
 }
 
-fn config_xml(settings: PublicAccessBlock, ns: &str) -> String {
-    let fields = [
-        ("BlockPublicAcls", settings.block_public_acls),
-        ("IgnorePublicAcls", settings.ignore_public_acls),
-        ("BlockPublicPolicy", settings.block_public_policy),
-        ("RestrictPublicBuckets", settings.restrict_public_buckets),
-    ];
-    let fields: String = fields.iter().map(|(n, v)| format!("<{n}>{v}</{n}>")).collect();
-    format!(
-        "<PublicAccessBlockConfiguration xmlns=\"{ns}\">{fields}</PublicAccessBlockConfiguration>"
-    )
+fn config_xml(w: &mut xml::Writer, settings: PublicAccessBlock, ns: &'static str) {
+    w.root("PublicAccessBlockConfiguration", ns, |w| {
+        w.value("BlockPublicAcls", settings.block_public_acls)
+            .value("IgnorePublicAcls", settings.ignore_public_acls)
+            .value("BlockPublicPolicy", settings.block_public_policy)
+            .value("RestrictPublicBuckets", settings.restrict_public_buckets);
+    });
 }
 
 /// Bucket-level `Get/Put/DeletePublicAccessBlock` on the owner's bucket.
@@ -184,7 +180,8 @@ pub fn bucket_config<'s>(
                 "The public access block configuration was not found",
             )
         })?;
-        return Ok(xml_reply(200, config_xml(settings, xml::NS)));
+        let answer = xml::build(|w| config_xml(w, settings, xml::NS)).into_string();
+        return Ok(xml_reply(200, answer));
     }
     let config =
         if operation == "PutPublicAccessBlock" { Some(given_config(req.input)?) } else { None };
@@ -223,7 +220,10 @@ pub fn account_config<'s>(
                 "The public access block configuration was not found",
             )
         })?;
-        return Ok(xml_reply(200, format!("<GetPublicAccessBlockOutput xmlns=\"{CONTROL_NS}\">{}</GetPublicAccessBlockOutput>", config_xml(settings, CONTROL_NS))));
+        let answer = xml::document("GetPublicAccessBlockOutput", CONTROL_NS, |w| {
+            config_xml(w, settings, CONTROL_NS);
+        });
+        return Ok(xml_reply(200, answer));
     }
     let mut tx = state.store.begin()?;
     // Locked: a bucket policy being put checks it with a shared lock (`check_policy`), so the

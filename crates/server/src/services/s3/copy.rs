@@ -158,10 +158,13 @@ pub(super) fn object<'s>(
         .find(|(n, _)| n == "etag")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let mut reply = xml_reply(200, format!(
-        "<CopyObjectResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
-        xml::NS, crate::support::time::iso8601(facts.time_ms), xml::escape(&etag)
-    ));
+    let mut reply = xml_reply(
+        200,
+        xml::document("CopyObjectResult", xml::NS, |w| {
+            w.text("LastModified", &crate::support::time::iso8601(facts.time_ms))
+                .text("ETag", &etag);
+        }),
+    );
     // How the copy is sealed, and its version and its source's.
     reply.headers.extend(written.headers.into_iter().filter(|(name, _)| name != "etag"));
     reply.headers.extend(source.version_header());

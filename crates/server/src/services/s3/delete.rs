@@ -160,73 +160,74 @@ pub(super) fn objects<'s>(
     for k in &keys {
         ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, k)?;
     }
-    let mut out = String::new();
+    let mut out = xml::Writer::new();
     let mut garbage = Vec::new();
     for (key, version_id, verdict) in allowed {
         let deleted = verdict.and_then(|()| match &version_id {
-                // One version, for good (as DeleteObject with a versionId).
-                Some(v) => {
-                    let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
-                    let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
-                    garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
-                    Ok(format!(
-                        "<VersionId>{}</VersionId>{}",
-                        xml::escape(v),
-                        if marker { "<DeleteMarker>true</DeleteMarker>" } else { "" }
-                    ))
+            // One version, for good (as DeleteObject with a versionId).
+            Some(v) => {
+                let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
+                let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
+                garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
+                Ok(xml::build(|w| {
+                    w.text("VersionId", v);
+                    if marker {
+                        w.value("DeleteMarker", true);
+                    }
+                }))
+            }
+            None => {
+                let k = object_key(bucket, &key);
+                let marker_id = super::versions::new_id(bucket);
+                if let Some(id) = &marker_id {
+                    // Versioned: a delete marker; the data stays with its version.
+                    let marker = marker(&key, id, facts.time_ms);
+                    let replaced =
+                        super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
+                    if let Some(old) = replaced {
+                        garbage.extend(blob_files(state, &bucket.account, &old.body.0));
+                    }
                 }
-                None => {
-                    let k = object_key(bucket, &key);
-                    let marker_id = super::versions::new_id(bucket);
+                if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
+                    ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
+                    if marker_id.is_none() {
+                        garbage.extend(blob_files(state, &bucket.account, &old.body));
+                    }
+                }
+                Ok(xml::build(|w| {
                     if let Some(id) = &marker_id {
-                        // Versioned: a delete marker; the data stays with its version.
-                        let marker = marker(&key, id, facts.time_ms);
-                        let replaced =
-                            super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
-                        if let Some(old) = replaced {
-                            garbage.extend(blob_files(state, &bucket.account, &old.body.0));
-                        }
+                        w.value("DeleteMarker", true).text("DeleteMarkerVersionId", id);
                     }
-                    if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
-                        ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
-                        if marker_id.is_none() {
-                            garbage.extend(blob_files(state, &bucket.account, &old.body));
-                        }
-                    }
-                    Ok(marker_id
-                        .map(|id| {
-                            format!(
-                                "<DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>{}</DeleteMarkerVersionId>",
-                                xml::escape(&id)
-                            )
-                        })
-                        .unwrap_or_default())
-                }
-            });
+                }))
+            }
+        });
         match deleted {
             Ok(details) => {
                 if !quiet {
-                    out.push_str(&format!(
-                        "<Deleted><Key>{}</Key>{details}</Deleted>",
-                        xml::escape(&key)
-                    ));
+                    out.elem("Deleted", |w| {
+                        w.text("Key", &key).fragment(&details);
+                    });
                 }
             }
             // A store failure fails the whole request (the transaction is not committed).
             Err(e) if e.status >= 500 => return Err(e),
-            Err(e) => out.push_str(&format!(
-                "<Error><Key>{}</Key>{}<Code>{}</Code><Message>{}</Message></Error>",
-                xml::escape(&key),
-                version_id
-                    .as_ref()
-                    .map(|v| format!("<VersionId>{}</VersionId>", xml::escape(v)))
-                    .unwrap_or_default(),
-                xml::escape(&e.code),
-                xml::escape(&e.message)
-            )),
+            Err(e) => {
+                out.elem("Error", |w| {
+                    w.text("Key", &key)
+                        .opt("VersionId", version_id.as_deref())
+                        .text("Code", &e.code)
+                        .text("Message", &e.message);
+                });
+            }
         }
     }
     effect.tx = Some(tx);
     effect.garbage = garbage;
-    Ok(xml_reply(200, format!("<DeleteResult xmlns=\"{}\">{out}</DeleteResult>", xml::NS)))
+    let out = out.into_xml();
+    Ok(xml_reply(
+        200,
+        xml::document("DeleteResult", xml::NS, |w| {
+            w.fragment(&out);
+        }),
+    ))
 }

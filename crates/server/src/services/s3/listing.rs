@@ -19,11 +19,20 @@ pub(super) fn uploads(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<Reply, ApiError>
     let name = &bucket.key;
     let mut tx = ctx.state.store.read()?;
     let uploads = UploadRecord::list(tx.as_mut(), &bucket.account, &format!("{name}/"), 10_000)?;
-    let items: String = uploads
-        .iter()
-        .map(|u| format!("<Upload><Key>{}</Key><UploadId>{}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>", xml::escape(&u.body.key), xml::escape(&u.body.upload_id), crate::support::time::iso8601(u.body.created_ms)))
-        .collect();
-    Ok(xml_reply(200, format!("<ListMultipartUploadsResult xmlns=\"{}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>", xml::NS, xml::escape(name))))
+    Ok(xml_reply(
+        200,
+        xml::document("ListMultipartUploadsResult", xml::NS, |w| {
+            w.text("Bucket", name).value("IsTruncated", false);
+            for u in &uploads {
+                w.elem("Upload", |w| {
+                    w.text("Key", &u.body.key)
+                        .text("UploadId", &u.body.upload_id)
+                        .text("Initiated", &crate::support::time::iso8601(u.body.created_ms))
+                        .text("StorageClass", "STANDARD");
+                });
+            }
+        }),
+    ))
 }
 
 /// `MaxKeys` as a number (`InvalidArgument` if it is not one), at most 1,000.
@@ -116,58 +125,41 @@ pub(super) fn objects(
         }
         after = page.items.last().map(|r| r.key.clone());
     }
-    let entries: String = contents
-        .iter()
-        .map(|r| {
-            format!(
-                "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
-                xml::escape(&r.body.key),
-                crate::support::time::iso8601(r.body.last_modified_ms),
-                xml::escape(&r.body.etag),
-                r.body.size
-            )
-        })
-        .collect();
-    let prefixes: String = common
-        .iter()
-        .map(|p| format!("<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>", xml::escape(p)))
-        .collect();
-    let delim = if delimiter.is_empty() {
-        String::new()
-    } else {
-        format!("<Delimiter>{}</Delimiter>", xml::escape(&delimiter))
-    };
-    let body = if v2 {
-        let token = input
-            .continuation_token
-            .as_deref()
-            .map(|t| format!("<ContinuationToken>{}</ContinuationToken>", xml::escape(t)))
-            .unwrap_or_default();
-        let next = match (truncated, &last_seen) {
-            (true, Some(l)) => {
-                format!("<NextContinuationToken>{}</NextContinuationToken>", b64().encode(l))
-            }
-            _ => String::new(),
-        };
-        let start = input
-            .start_after
-            .as_deref()
-            .map(|s| format!("<StartAfter>{}</StartAfter>", xml::escape(s)))
-            .unwrap_or_default();
-        format!(
-            "<ListBucketResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{delim}<MaxKeys>{max_keys}</MaxKeys><KeyCount>{}</KeyCount><IsTruncated>{truncated}</IsTruncated>{token}{next}{start}{entries}{prefixes}</ListBucketResult>",
-            xml::NS, xml::escape(name), xml::escape(&prefix), contents.len() + common.len()
-        )
-    } else {
-        let marker = input.marker.as_deref().unwrap_or_default();
-        let next = match (truncated, &last_seen) {
-            (true, Some(l)) => format!("<NextMarker>{}</NextMarker>", xml::escape(l)),
-            _ => String::new(),
-        };
-        format!(
-            "<ListBucketResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix><Marker>{}</Marker>{delim}<MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{entries}{prefixes}</ListBucketResult>",
-            xml::NS, xml::escape(name), xml::escape(&prefix), xml::escape(marker)
-        )
-    };
+    let body = xml::document("ListBucketResult", xml::NS, |w| {
+        w.text("Name", name).text("Prefix", &prefix);
+        if !v2 {
+            w.text("Marker", input.marker.as_deref().unwrap_or_default());
+        }
+        if !delimiter.is_empty() {
+            w.text("Delimiter", &delimiter);
+        }
+        w.value("MaxKeys", max_keys);
+        if v2 {
+            w.value("KeyCount", contents.len() + common.len());
+        }
+        w.value("IsTruncated", truncated);
+        let next = last_seen.as_deref().filter(|_| truncated);
+        if v2 {
+            w.opt("ContinuationToken", input.continuation_token.as_deref())
+                .opt("NextContinuationToken", next.map(|l| b64().encode(l)).as_deref())
+                .opt("StartAfter", input.start_after.as_deref());
+        } else {
+            w.opt("NextMarker", next);
+        }
+        for r in &contents {
+            w.elem("Contents", |w| {
+                w.text("Key", &r.body.key)
+                    .text("LastModified", &crate::support::time::iso8601(r.body.last_modified_ms))
+                    .text("ETag", &r.body.etag)
+                    .value("Size", r.body.size)
+                    .text("StorageClass", "STANDARD");
+            });
+        }
+        for p in &common {
+            w.elem("CommonPrefixes", |w| {
+                w.text("Prefix", p);
+            });
+        }
+    });
     Ok(xml_reply(200, body))
 }

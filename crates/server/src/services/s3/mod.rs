@@ -46,11 +46,12 @@ pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 /// An S3 error as its XML.
 pub fn error_xml(e: &ApiError, request_id: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message><RequestId>{request_id}</RequestId></Error>",
-        xml::escape(&e.code),
-        xml::escape(&e.message)
-    )
+    let error = xml::Writer::new()
+        .elem("Error", |w| {
+            w.text("Code", &e.code).text("Message", &e.message).text("RequestId", request_id);
+        })
+        .finish();
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{error}")
 }
 
 /// A body too large for an operation that reads it whole.
@@ -447,20 +448,24 @@ fn run<'s>(
     if op == S3Operation::ListBuckets {
         let mut tx = state.store.read()?;
         let buckets = Bucket::list(tx.as_mut(), &caller.account, "", 100_000)?;
-        let items: String = buckets
-            .iter()
-            .map(|b| {
-                format!(
-                    "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
-                    xml::escape(&b.key),
-                    crate::support::time::iso8601(b.body.created_ms)
-                )
-            })
-            .collect();
-        return Ok(xml_reply(200, format!(
-            "<ListAllMyBucketsResult xmlns=\"{}\"><Owner><ID>{}</ID></Owner><Buckets>{items}</Buckets></ListAllMyBucketsResult>",
-            xml::NS, caller.account
-        )));
+        return Ok(xml_reply(
+            200,
+            xml::document("ListAllMyBucketsResult", xml::NS, |w| {
+                w.elem("Owner", |w| {
+                    w.text("ID", &caller.account);
+                });
+                w.elem("Buckets", |w| {
+                    for b in &buckets {
+                        w.elem("Bucket", |w| {
+                            w.text("Name", &b.key).text(
+                                "CreationDate",
+                                &crate::support::time::iso8601(b.body.created_ms),
+                            );
+                        });
+                    }
+                });
+            }),
+        ));
     }
     let name = req.bucket.clone().unwrap_or_default();
     let bucket_arn = format!("arn:aws:s3:::{name}");
@@ -514,21 +519,17 @@ fn run<'s>(
             let region = if region == "us-east-1" { "" } else { region };
             Ok(xml_reply(
                 200,
-                format!("<LocationConstraint xmlns=\"{}\">{region}</LocationConstraint>", xml::NS),
+                xml::document("LocationConstraint", xml::NS, |w| {
+                    w.chars(region);
+                }),
             ))
         }
-        "GetBucketVersioning" => {
-            let status = versions::status(&bucket)
-                .map(|s| format!("<Status>{s}</Status>"))
-                .unwrap_or_default();
-            Ok(xml_reply(
-                200,
-                format!(
-                    "<VersioningConfiguration xmlns=\"{}\">{status}</VersioningConfiguration>",
-                    xml::NS
-                ),
-            ))
-        }
+        "GetBucketVersioning" => Ok(xml_reply(
+            200,
+            xml::document("VersioningConfiguration", xml::NS, |w| {
+                w.opt("Status", versions::status(&bucket));
+            }),
+        )),
         "ListObjectVersions" => {
             let input::Input::ListObjectVersions(q) = req.input else {
                 return Err(ApiError::internal("the input is not ListObjectVersions'"));
@@ -627,10 +628,14 @@ fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Bucket) -> Resul
             }
             Ok(empty(200, Vec::new()))
         }
-        "GetBucketOwnershipControls" => Ok(xml_reply(200, format!(
-            "<OwnershipControls xmlns=\"{}\"><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>",
-            xml::NS
-        ))),
+        "GetBucketOwnershipControls" => Ok(xml_reply(
+            200,
+            xml::document("OwnershipControls", xml::NS, |w| {
+                w.elem("Rule", |w| {
+                    w.text("ObjectOwnership", "BucketOwnerEnforced");
+                });
+            }),
+        )),
         "PutBucketOwnershipControls"
             if matches!(
                 req.input,
@@ -677,11 +682,23 @@ fn grants_only_owner(acl: &input::PutAcl, owner: &str) -> bool {
 
 /// The ACL every bucket and object has: the owner's full control.
 fn owner_acl(owner: &str) -> String {
-    format!(
-        "<AccessControlPolicy xmlns=\"{ns}\"><Owner><ID>{owner}</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>{owner}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>",
-        ns = xml::NS,
-        owner = xml::escape(owner)
-    )
+    xml::document("AccessControlPolicy", xml::NS, |w| {
+        w.elem("Owner", |w| {
+            w.text("ID", owner);
+        });
+        w.elem("AccessControlList", |w| {
+            w.elem("Grant", |w| {
+                let grantee = [
+                    ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+                    ("xsi:type", "CanonicalUser"),
+                ];
+                w.with_attributes("Grantee", &grantee, |w| {
+                    w.text("ID", owner);
+                });
+                w.text("Permission", "FULL_CONTROL");
+            });
+        });
+    })
 }
 
 fn bucket_config<'s>(
@@ -704,13 +721,17 @@ fn bucket_config<'s>(
         },
         "GetBucketEncryption" => {
             let key = bucket.body.kms_key_id.as_deref();
-            let key_xml = key
-                .map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", xml::escape(k)))
-                .unwrap_or_default();
-            Ok(xml_reply(200, format!(
-                "<ServerSideEncryptionConfiguration xmlns=\"{}\"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>{key_xml}</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>",
-                xml::NS
-            )))
+            Ok(xml_reply(
+                200,
+                xml::document("ServerSideEncryptionConfiguration", xml::NS, |w| {
+                    w.elem("Rule", |w| {
+                        w.elem("ApplyServerSideEncryptionByDefault", |w| {
+                            w.text("SSEAlgorithm", "aws:kms").opt("KMSMasterKeyID", key);
+                        });
+                        w.value("BucketKeyEnabled", false);
+                    });
+                }),
+            ))
         }
         _ => {
             // The change applies to the bucket as it is now, not as the request found it (a

@@ -109,10 +109,12 @@ pub(super) fn handle<'s>(
             let mut tx = begin_write(state, bucket)?;
             record.put(tx.as_mut(), PutMode::Create)?;
             effect.tx = Some(tx);
-            let mut reply = xml_reply(200, format!(
-                "<InitiateMultipartUploadResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
-                xml::NS, xml::escape(name), xml::escape(key)
-            ));
+            let mut reply = xml_reply(
+                200,
+                xml::document("InitiateMultipartUploadResult", xml::NS, |w| {
+                    w.text("Bucket", name).text("Key", key).text("UploadId", &id);
+                }),
+            );
             reply.headers.extend(sealing.headers);
             Ok(reply)
         }
@@ -184,7 +186,13 @@ pub(super) fn handle<'s>(
             effect.tx = Some(tx);
             let etag = format!("\"{md5}\"");
             if operation == "UploadPartCopy" {
-                let mut reply = xml_reply(200, format!("<CopyPartResult xmlns=\"{}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>", xml::NS, crate::support::time::iso8601(facts.time_ms), xml::escape(&etag)));
+                let mut reply = xml_reply(
+                    200,
+                    xml::document("CopyPartResult", xml::NS, |w| {
+                        w.text("LastModified", &crate::support::time::iso8601(facts.time_ms))
+                            .text("ETag", &etag);
+                    }),
+                );
                 reply.headers.extend(sse_headers);
                 return Ok(reply);
             }
@@ -196,14 +204,26 @@ pub(super) fn handle<'s>(
             load_upload()?;
             let mut tx = state.store.read()?;
             let parts = upload_parts(tx.as_mut(), &bucket.account, &upload_key)?;
-            let items: String = parts.iter().map(|p| format!(
-                "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>\"{}\"</ETag><Size>{}</Size></Part>",
-                p.body.part_number,
-                crate::support::time::iso8601(p.body.last_modified_ms),
-                p.body.part.md5,
-                p.body.part.size
-            )).collect();
-            Ok(xml_reply(200, format!("<ListPartsResult xmlns=\"{}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId><IsTruncated>false</IsTruncated>{items}</ListPartsResult>", xml::NS, xml::escape(name), xml::escape(key), xml::escape(&upload_id))))
+            Ok(xml_reply(
+                200,
+                xml::document("ListPartsResult", xml::NS, |w| {
+                    w.text("Bucket", name)
+                        .text("Key", key)
+                        .text("UploadId", &upload_id)
+                        .value("IsTruncated", false);
+                    for p in &parts {
+                        w.elem("Part", |w| {
+                            w.value("PartNumber", p.body.part_number)
+                                .text(
+                                    "LastModified",
+                                    &crate::support::time::iso8601(p.body.last_modified_ms),
+                                )
+                                .text("ETag", &format!("\"{}\"", p.body.part.md5))
+                                .value("Size", p.body.part.size);
+                        });
+                    }
+                }),
+            ))
         }
         ("AbortMultipartUpload", _) => {
             let mut tx = begin_write(state, bucket)?;
@@ -301,10 +321,15 @@ pub(super) fn handle<'s>(
                 .map(|p| part_file(state, &bucket.account, &p.body.part))
                 .chain(replaced)
                 .collect();
-            Ok(xml_reply(200, format!(
-                "<CompleteMultipartUploadResult xmlns=\"{}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
-                xml::NS, xml::escape(name), xml::escape(key), xml::escape(name), xml::escape(key), xml::escape(&etag)
-            )))
+            Ok(xml_reply(
+                200,
+                xml::document("CompleteMultipartUploadResult", xml::NS, |w| {
+                    w.text("Location", &format!("/{name}/{key}"))
+                        .text("Bucket", name)
+                        .text("Key", key)
+                        .text("ETag", &etag);
+                }),
+            ))
         }
         _ => Err(ApiError::internal("the input is not the operation's")),
     }

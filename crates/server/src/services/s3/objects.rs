@@ -356,17 +356,17 @@ fn tagging<'s>(
         ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &object_key(bucket, key))?
             .ok_or_else(|| no_such_key(key))?;
     if operation == "GetObjectTagging" {
-        let tags: String = record
-            .body
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                format!("<Tag><Key>{}</Key><Value>{}</Value></Tag>", xml::escape(k), xml::escape(v))
-            })
-            .collect();
         return Ok(xml_reply(
             200,
-            format!("<Tagging xmlns=\"{}\"><TagSet>{tags}</TagSet></Tagging>", xml::NS),
+            xml::document("Tagging", xml::NS, |w| {
+                w.elem("TagSet", |w| {
+                    for (k, v) in &record.body.tags {
+                        w.elem("Tag", |w| {
+                            w.text("Key", k).text("Value", v);
+                        });
+                    }
+                });
+            }),
         ));
     }
     record.body.tags = match input {

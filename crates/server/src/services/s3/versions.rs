@@ -209,64 +209,54 @@ pub fn list(
     }
     let truncated = q.max_keys > 0 && entries.len() > q.max_keys;
     entries.truncate(q.max_keys);
-    let mut out = String::new();
-    let mut next = String::new();
-    if truncated {
-        match entries.last() {
-            Some(Entry::Version { object, .. }) => {
-                let id = object.version_id.as_deref().unwrap_or("null");
-                next = format!(
-                    "<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>{}</NextVersionIdMarker>",
-                    xml::escape(&object.key),
-                    xml::escape(id)
-                );
+    Ok(xml_reply(
+        200,
+        xml::document("ListVersionsResult", xml::NS, |w| {
+            w.text("Name", &bucket.key)
+                .text("Prefix", prefix)
+                .text("KeyMarker", key_marker.unwrap_or_default())
+                .text("VersionIdMarker", version_id_marker.unwrap_or_default())
+                .opt("Delimiter", delimiter)
+                .value("MaxKeys", q.max_keys)
+                .value("IsTruncated", truncated);
+            match entries.last().filter(|_| truncated) {
+                Some(Entry::Version { object, .. }) => {
+                    w.text("NextKeyMarker", &object.key).text(
+                        "NextVersionIdMarker",
+                        object.version_id.as_deref().unwrap_or("null"),
+                    );
+                }
+                Some(Entry::Prefix(cp)) => {
+                    w.text("NextKeyMarker", cp);
+                }
+                None => {}
             }
-            Some(Entry::Prefix(cp)) => {
-                next = format!("<NextKeyMarker>{}</NextKeyMarker>", xml::escape(cp));
+            for entry in &entries {
+                let (object, latest) = match entry {
+                    Entry::Prefix(cp) => {
+                        w.elem("CommonPrefixes", |w| {
+                            w.text("Prefix", cp);
+                        });
+                        continue;
+                    }
+                    Entry::Version { object, latest } => (object, *latest),
+                };
+                let name = if object.delete_marker { "DeleteMarker" } else { "Version" };
+                w.elem(name, |w| {
+                    w.text("Key", &object.key)
+                        .text("VersionId", object.version_id.as_deref().unwrap_or("null"))
+                        .value("IsLatest", latest)
+                        .text(
+                            "LastModified",
+                            &crate::support::time::iso8601(object.last_modified_ms),
+                        );
+                    if !object.delete_marker {
+                        w.text("ETag", &object.etag)
+                            .value("Size", object.size)
+                            .text("StorageClass", "STANDARD");
+                    }
+                });
             }
-            None => {}
-        }
-    }
-    for entry in &entries {
-        let (object, latest) = match entry {
-            Entry::Prefix(cp) => {
-                out.push_str(&format!(
-                    "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
-                    xml::escape(cp)
-                ));
-                continue;
-            }
-            Entry::Version { object, latest } => (object, latest),
-        };
-        let key = &object.key;
-        let id = object.version_id.as_deref().unwrap_or("null");
-        let modified = crate::support::time::iso8601(object.last_modified_ms);
-        if object.delete_marker {
-            out.push_str(&format!(
-                "<DeleteMarker><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified></DeleteMarker>",
-                xml::escape(key)
-            ));
-        } else {
-            out.push_str(&format!(
-                "<Version><Key>{}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Version>",
-                xml::escape(key),
-                xml::escape(&object.etag),
-                object.size
-            ));
-        }
-    }
-    let markers = format!(
-        "<KeyMarker>{}</KeyMarker><VersionIdMarker>{}</VersionIdMarker>",
-        xml::escape(key_marker.unwrap_or_default()),
-        xml::escape(version_id_marker.unwrap_or_default())
-    );
-    let delimiter =
-        delimiter.map(|d| format!("<Delimiter>{}</Delimiter>", xml::escape(d))).unwrap_or_default();
-    Ok(xml_reply(200, format!(
-        "<ListVersionsResult xmlns=\"{}\"><Name>{}</Name><Prefix>{}</Prefix>{markers}{delimiter}<MaxKeys>{}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}{out}</ListVersionsResult>",
-        xml::NS,
-        xml::escape(&bucket.key),
-        xml::escape(prefix),
-        q.max_keys
-    )))
+        }),
+    ))
 }

@@ -10,7 +10,8 @@ use crate::pipeline::service::{
 use crate::pipeline::Reply;
 use crate::protocol::input::{parse, Rules, Source};
 use crate::protocol::model::Api;
-use crate::protocol::query::{response, xml_escape};
+use crate::protocol::query::response;
+use crate::protocol::xml;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,12 +30,11 @@ fn identity(
         None => Ok(response(
             "GetCallerIdentity",
             NAMESPACE,
-            &format!(
-                "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
-                xml_escape(&caller.arn),
-                xml_escape(&caller.user_id),
-                xml_escape(&caller.account)
-            ),
+            &xml::build(|w| {
+                w.text("Arn", &caller.arn)
+                    .text("UserId", &caller.user_id)
+                    .text("Account", &caller.account);
+            }),
             request_id,
         )),
         Some(key) => {
@@ -53,7 +53,9 @@ fn identity(
             Ok(response(
                 "GetAccessKeyInfo",
                 NAMESPACE,
-                &format!("<Account>{}</Account>", xml_escape(&account)),
+                &xml::build(|w| {
+                    w.text("Account", &account);
+                }),
                 request_id,
             ))
         }
@@ -276,7 +278,9 @@ impl Service for Sts {
                 response(
                     "DecodeAuthorizationMessage",
                     NAMESPACE,
-                    &format!("<DecodedMessage>{}</DecodedMessage>", xml_escape(&decoded)),
+                    &xml::build(|w| {
+                        w.text("DecodedMessage", &decoded);
+                    }),
                     id,
                 )
             }

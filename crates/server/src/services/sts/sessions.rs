@@ -9,6 +9,7 @@ use crate::pipeline::identity::{Caller, Session};
 use crate::pipeline::service::{Check, Ctx, Effect};
 use crate::pipeline::State;
 use crate::protocol::query;
+use crate::protocol::xml;
 use crate::services::sts;
 use crate::support::ids;
 use serde_json::{json, Value};
@@ -385,27 +386,18 @@ pub(crate) fn assume_role<'s>(
         "packedPolicySize": packed_size,
         "sourceIdentity": p.source_identity,
     }));
-    let packed = if p.session_policies.is_empty() && p.tags.is_empty() {
-        String::new()
-    } else {
-        format!("<PackedPolicySize>{packed_size}</PackedPolicySize>")
-    };
-    let source = p
-        .source_identity
-        .as_ref()
-        .map(|s| format!("<SourceIdentity>{}</SourceIdentity>", query::xml_escape(s)))
-        .unwrap_or_default();
-    Ok(query::response(
-        "AssumeRole",
-        sts::NAMESPACE,
-        &format!(
-            "{}<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>{packed}{source}",
-            issued.credentials_xml(),
-            query::xml_escape(&format!("{role_id}:{session_name}")),
-            query::xml_escape(&assumed_arn)
-        ),
-        &facts.request_id,
-    ))
+    let packed = !(p.session_policies.is_empty() && p.tags.is_empty());
+    let result = xml::build(|w| {
+        issued.credentials_xml(w);
+        w.elem("AssumedRoleUser", |w| {
+            w.text("AssumedRoleId", &format!("{role_id}:{session_name}")).text("Arn", &assumed_arn);
+        });
+        if packed {
+            w.value("PackedPolicySize", packed_size);
+        }
+        w.opt("SourceIdentity", p.source_identity.as_deref());
+    });
+    Ok(query::response("AssumeRole", sts::NAMESPACE, &result, &facts.request_id))
 }
 
 /// How full the packed session data is, as a percentage of what a session may carry (AWS's
@@ -429,15 +421,13 @@ struct Issued {
 
 impl Issued {
     /// The `<Credentials>` element STS answers with.
-    fn credentials_xml(&self) -> String {
-        format!(
-            "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-             <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
-            self.key_id,
-            query::xml_escape(&self.secret),
-            query::xml_escape(&self.token),
-            self.expiration
-        )
+    fn credentials_xml(&self, w: &mut xml::Writer) {
+        w.elem("Credentials", |w| {
+            w.text("AccessKeyId", &self.key_id)
+                .text("SecretAccessKey", &self.secret)
+                .text("SessionToken", &self.token)
+                .text("Expiration", &self.expiration);
+        });
     }
 }
 
@@ -560,10 +550,6 @@ pub(crate) fn get_session_token<'s>(
     effect.response = Some(json!({
         "credentials": { "accessKeyId": issued.key_id, "expiration": issued.expiration }
     }));
-    Ok(query::response(
-        "GetSessionToken",
-        sts::NAMESPACE,
-        &issued.credentials_xml(),
-        &facts.request_id,
-    ))
+    let result = xml::build(|w| issued.credentials_xml(w));
+    Ok(query::response("GetSessionToken", sts::NAMESPACE, &result, &facts.request_id))
 }
