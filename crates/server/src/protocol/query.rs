@@ -26,6 +26,17 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
 /// Escapes text for XML element content and attributes.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    xml_escape_into(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out`, escaped for XML element content and attributes.
+pub fn xml_escape_into(out: &mut String, text: &str) {
+    // Most texts (ids, ARNs, dates) have nothing to escape: copied whole.
+    if !text.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -36,7 +47,6 @@ pub fn xml_escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A query-protocol success response: `<{Action}Response xmlns=..><{Action}Result>{result}..`.

@@ -64,7 +64,7 @@ impl Writer {
     /// `<name>text</name>`, the text escaped.
     pub fn text(&mut self, name: &'static str, text: &str) -> &mut Writer {
         self.open(name);
-        self.out.push_str(&escape(text));
+        crate::protocol::query::xml_escape_into(&mut self.out, text);
         self.close(name)
     }
 
@@ -110,7 +110,7 @@ impl Writer {
 
     /// Text inside the element being written, escaped (`<LocationConstraint>eu-west-1</...>`).
     pub fn chars(&mut self, text: &str) -> &mut Writer {
-        self.out.push_str(&escape(text));
+        crate::protocol::query::xml_escape_into(&mut self.out, text);
         self
     }
 
@@ -142,7 +142,7 @@ impl Writer {
             self.out.push(' ');
             self.out.push_str(attribute);
             self.out.push_str("=\"");
-            self.out.push_str(&escape(value));
+            crate::protocol::query::xml_escape_into(&mut self.out, value);
             self.out.push('"');
         }
         self.out.push('>');
