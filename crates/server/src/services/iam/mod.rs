@@ -12,6 +12,7 @@ pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod simulate;
 pub(crate) mod tags;
+mod users;
 
 use crate::error::ApiError;
 use crate::pipeline::authorize::iam_tag_context;
@@ -26,9 +27,8 @@ use crate::records::iam::User;
 use crate::records::{Body, PutError, Stored};
 use input::Input;
 
-use crypto::RootOfTrust;
 use serde_json::{json, Value};
-use store::{AccessKey, AccessKeyStatus, PutMode, Record, StoreError, Tx};
+use store::{PutMode, Record, StoreError, Tx};
 
 /// The IAM XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -628,193 +628,21 @@ fn handle<'s>(
         tx
     };
     let mut secret_out: Option<String> = None;
-    let result: Option<Xml> = match operation {
-        IamOperation::CreateUser => {
-            let name = required(input, "UserName")?;
-            check_name(name, "userName")?;
-            crate::services::iam::quotas::check_count(
-                tx.as_mut(),
-                &account,
-                "user",
-                crate::services::iam::quotas::USERS,
-                "UsersPerAccount",
-            )?;
-            let path = input.text("Path").unwrap_or("/");
-            let id = format!(
-                "AIDA{}",
-                crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-            );
-            let mut user = User {
-                user_name: name.to_string(),
-                user_id: id,
-                path: path.to_string(),
-                arn: format!("arn:aws:iam::{account}:user{path}{name}"),
-                create_date: crate::support::time::iso8601(now),
-                tags: Vec::new(),
-                permissions_boundary_arn: None,
-            };
-            tags::merge_into(&mut user.tags, &tags::request_tags(input)?)?;
-            let user = Stored::new(&account, name, user, now);
-            create(tx.as_mut(), &user, format!("User with name {name} already exists."))?;
-            Some(wrapped("User", &[&user_xml(&user.body)]))
-        }
-        IamOperation::GetUser => {
-            let name = user_name_or_caller(input, caller)?;
-            let user = get_user(tx.as_mut(), &account, &name)?;
-            Some(wrapped("User", &[&user_xml(&user.body), &tags::xml(&user.body.tags)]))
-        }
-        IamOperation::ListUsers => {
-            let prefix = input.text("PathPrefix").unwrap_or("/");
-            let users: Vec<Stored<User>> =
-                Stored::<User>::list(tx.as_mut(), &account, "", 100_000)?
-                    .into_iter()
-                    .filter(|r| r.body.path.starts_with(prefix))
-                    .collect();
-            Some(paged(input, "Users", typed_members(&users, user_xml))?)
-        }
-        IamOperation::DeleteUser => {
-            let name = required(input, "UserName")?;
-            get_user(tx.as_mut(), &account, name)?;
-            let keys = tx.list_access_keys(&account, "user", name)?;
-            let policies = user_policies(tx.as_mut(), &account, name)?;
-            let groups = crate::services::iam::groups::groups_of(tx.as_mut(), &account, name)?;
-            let devices = crate::services::iam::mfa::devices_of(tx.as_mut(), &account, name)?;
-            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() || !devices.is_empty()
-            {
-                return Err(ApiError::sender(
-                    409,
-                    "DeleteConflict",
-                    "Cannot delete entity, must delete policies and access keys first.",
-                ));
+    let result: Option<Xml> = {
+        let (tx, account) = (tx.as_mut(), account.as_str());
+        match Family::of(operation) {
+            Family::Users => {
+                let keys = (root.as_ref(), caller);
+                users::handle(operation, tx, keys, account, input, now, &mut secret_out)?
             }
-            Stored::<User>::delete(tx.as_mut(), &account, name)?;
-            None
-        }
-        IamOperation::CreateAccessKey => {
-            let name = user_name_or_caller(input, caller)?;
-            get_user(tx.as_mut(), &account, &name)?;
-            if tx.list_access_keys(&account, "user", &name)?.len() >= MAX_KEYS_PER_USER {
-                return Err(ApiError::sender(
-                    409,
-                    "LimitExceeded",
-                    format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
-                ));
-            }
-            let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
-            let wrapped = root
-                .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
-                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-            tx.insert_access_key(&AccessKey {
-                access_key_id: key_id.clone(),
-                account: account.clone(),
-                owner_kind: "user".into(),
-                owner_key: name.clone(),
-                status: AccessKeyStatus::Active,
-                secret_wrapped: wrapped,
-                created_at_ms: now,
-                last_used_at_ms: None,
-                last_used_service: None,
-                last_used_region: None,
-            })?;
-            let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
-            let xml = xml::build(|w| {
-                w.elem("AccessKey", |w| {
-                    w.text("UserName", &name)
-                        .text("AccessKeyId", &key_id)
-                        .text("Status", "Active")
-                        .text("SecretAccessKey", &secret_text)
-                        .text("CreateDate", &crate::support::time::iso8601(now));
-                });
-            });
-            secret_out = Some(key_id);
-            Some(xml)
-        }
-        IamOperation::GetAccessKeyLastUsed => {
-            let key_id = required(input, "AccessKeyId")?;
-            let key = tx
-                .get_access_key(key_id)?
-                .filter(|k| k.account == account && k.owner_kind == "user")
-                .ok_or_else(|| {
-                    no_such(&format!("The Access Key with id {key_id} cannot be found."))
-                })?;
-            Some(xml::build(|w| {
-                w.text("UserName", &key.owner_key);
-                w.elem("AccessKeyLastUsed", |w| match key.last_used_at_ms {
-                    Some(at) => {
-                        w.text("LastUsedDate", &crate::support::time::iso8601(at))
-                            .text("ServiceName", key.last_used_service.as_deref().unwrap_or("N/A"))
-                            .text("Region", key.last_used_region.as_deref().unwrap_or("N/A"));
-                    }
-                    None => {
-                        w.text("ServiceName", "N/A").text("Region", "N/A");
-                    }
-                });
-            }))
-        }
-        IamOperation::ListAccessKeys => {
-            let name = match input.text("UserName") {
-                Some(n) => n.to_string(),
-                None => caller_user_name(caller).unwrap_or_default(),
-            };
-            get_user(tx.as_mut(), &account, &name)?;
-            let keys = tx.list_access_keys(&account, "user", &name)?;
-            let items: Vec<Xml> = keys
-                .iter()
-                .map(|k| {
-                    member(&xml::build(|w| {
-                        let status =
-                            if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" };
-                        w.text("UserName", &name)
-                            .text("AccessKeyId", &k.access_key_id)
-                            .text("Status", status)
-                            .text("CreateDate", &crate::support::time::iso8601(k.created_at_ms));
-                    }))
-                })
-                .collect();
-            Some(paged(input, "AccessKeyMetadata", items)?)
-        }
-        IamOperation::DeleteAccessKey | IamOperation::UpdateAccessKey => {
-            let key_id = required(input, "AccessKeyId")?;
-            // Only a user's own keys, in this account (root keys are the operator's business).
-            let found = tx
-                .get_access_key(key_id)?
-                .filter(|k| k.account == account && k.owner_kind == "user");
-            if found.is_none() {
-                return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
-            }
-            if operation == IamOperation::DeleteAccessKey {
-                tx.delete_access_key(key_id)?;
-            } else {
-                let status = match required(input, "Status")? {
-                    "Active" => AccessKeyStatus::Active,
-                    "Inactive" => AccessKeyStatus::Inactive,
-                    other => {
-                        return Err(ApiError::sender(
-                            400,
-                            "ValidationError",
-                            format!("Value '{other}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"),
-                        ))
-                    }
-                };
-                tx.set_access_key_status(key_id, status)?;
-            }
-            None
-        }
-        _ => {
-            let (tx, account) = (tx.as_mut(), account.as_str());
-            match Family::of(operation) {
-                Family::Inline => inline::handle(operation, tx, account, input, now)?,
-                Family::Roles => roles::handle(operation, tx, account, input, now)?,
-                Family::Groups => groups::handle(operation, tx, account, input, now)?,
-                Family::Managed => managed::handle(operation, tx, account, input, now)?,
-                Family::Tags => tags::handle(operation, tx, account, input, now)?,
-                Family::Mfa => mfa::handle(operation, tx, root, account, input, now)?,
-                Family::Reports => reports::handle(operation, tx, account, input)?,
-                Family::Simulate => Some(simulate::handle(operation, tx, account, input)?),
-                Family::Users => {
-                    return Err(ApiError::internal("a user operation was not handled"))
-                }
-            }
+            Family::Inline => inline::handle(operation, tx, account, input, now)?,
+            Family::Roles => roles::handle(operation, tx, account, input, now)?,
+            Family::Groups => groups::handle(operation, tx, account, input, now)?,
+            Family::Managed => managed::handle(operation, tx, account, input, now)?,
+            Family::Tags => tags::handle(operation, tx, account, input, now)?,
+            Family::Mfa => mfa::handle(operation, tx, root, account, input, now)?,
+            Family::Reports => reports::handle(operation, tx, account, input)?,
+            Family::Simulate => Some(simulate::handle(operation, tx, account, input)?),
         }
     };
     effect.response =

@@ -283,8 +283,8 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
         return Err(ApiError::internal("the input is not an alias operation's"));
     };
     let name = input.alias_name.clone();
-    keys::check_alias_name(&name)?;
-    let alias_arn = keys::alias_arn(&ctx.facts.region, &account, &name);
+    super::aliases::check_alias_name(&name)?;
+    let alias_arn = super::aliases::alias_arn(&ctx.facts.region, &account, &name);
     let mut tx = ctx.state.store.read()?;
     let existing = Stored::<Alias>::get(tx.as_mut(), &account, &name)?;
     let mut checks = Vec::new();

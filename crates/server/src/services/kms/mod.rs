@@ -7,6 +7,7 @@
 //! grants as a further allow; the operator is refused every KMS operation before anything else.
 //! Every call is audited with CloudTrail's KMS request parameters, never plaintext.
 
+mod aliases;
 mod checks;
 mod grants;
 mod input;

@@ -84,12 +84,12 @@ pub(super) fn authorization(
         }
         Op::PutObject => {
             let Input::PutObject(input) = req.input else { return Err(unexpected()) };
-            super::refuse_acls(&input.acl)?;
+            super::buckets::refuse_acls(&input.acl)?;
             vec![s3_check(ctx, op.action(), &object_arn, b, objects::put_context(input)?)?]
         }
         Op::CreateMultipartUpload => {
             let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
-            super::refuse_acls(&input.acl)?;
+            super::buckets::refuse_acls(&input.acl)?;
             let context = super::sse::context(&input.encryption)?;
             vec![s3_check(ctx, op.action(), &object_arn, b, context)?]
         }

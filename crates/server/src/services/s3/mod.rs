@@ -8,6 +8,7 @@
 
 mod blobs;
 mod bpa;
+mod buckets;
 mod checks;
 mod copy;
 mod delete;
@@ -28,9 +29,7 @@ use crate::pipeline::service::{
     Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
 use crate::pipeline::{Reply, State};
-use crate::records::s3::{
-    Bucket as BucketBody, BucketName, ObjectOwnership, PublicAccessBlock, Versioning,
-};
+use crate::records::s3::{Bucket as BucketBody, BucketName, ObjectOwnership, PublicAccessBlock};
 use crate::records::{PutError, Stored};
 use router::S3Operation;
 use serde_json::{json, Value};
@@ -594,9 +593,9 @@ fn run<'s>(
             if operation.ends_with("PublicAccessBlock") {
                 bpa::bucket_config(state, operation, req, bucket, now, effect)
             } else if operation.ends_with("Acl") || operation.ends_with("OwnershipControls") {
-                acls_disabled(operation, req, &bucket)
+                buckets::acls_disabled(operation, req, &bucket)
             } else {
-                bucket_config(state, operation, req, bucket, now, effect)
+                buckets::config(state, operation, req, bucket, now, effect)
             }
         }
         "GetObjectAcl" | "PutObjectAcl" => {
@@ -606,222 +605,9 @@ fn run<'s>(
             if objects::ObjectRecord::get(tx.as_mut(), &bucket.account, &k)?.is_none() {
                 return Err(s3err(404, "NoSuchKey", "The specified key does not exist."));
             }
-            acls_disabled(operation, req, &bucket)
+            buckets::acls_disabled(operation, req, &bucket)
         }
         _ => objects::handle(ctx, op, req, &bucket, effect),
-    }
-}
-
-/// ACLs are disabled on every bucket (Object Ownership `BucketOwnerEnforced`, as for new AWS
-/// buckets): ACLs read as the owner's full control, and only ACLs that say as much are accepted.
-/// The owner cannot turn ACLs on (a difference from AWS, where it may).
-fn acls_disabled(operation: &str, req: &S3Request<'_>, bucket: &Bucket) -> Result<Reply, ApiError> {
-    match operation {
-        "GetBucketAcl" | "GetObjectAcl" => Ok(xml_reply(200, owner_acl(&bucket.account))),
-        "PutBucketAcl" | "PutObjectAcl" => {
-            let input::Input::PutAcl(acl) = req.input else {
-                return Err(ApiError::internal("the input is not an ACL's"));
-            };
-            refuse_acls(&acl.acl)?;
-            if acl.grant_count > 0 && !grants_only_owner(acl, &bucket.account) {
-                return Err(acl_not_supported());
-            }
-            Ok(empty(200, Vec::new()))
-        }
-        "GetBucketOwnershipControls" => Ok(xml_reply(
-            200,
-            xml::document("OwnershipControls", xml::NS, |w| {
-                w.elem("Rule", |w| {
-                    w.text("ObjectOwnership", "BucketOwnerEnforced");
-                });
-            }),
-        )),
-        "PutBucketOwnershipControls"
-            if matches!(
-                req.input,
-                input::Input::PutBucketOwnershipControls { object_ownership: Some(o) }
-                    if o == "BucketOwnerEnforced"
-            ) =>
-        {
-            Ok(empty(200, Vec::new()))
-        }
-        _ => Err(s3err(
-            400,
-            "InvalidRequest",
-            "Object Ownership is always BucketOwnerEnforced here: ACLs stay disabled.",
-        )),
-    }
-}
-
-fn acl_not_supported() -> ApiError {
-    s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
-}
-
-/// Refuses a write that sets an ACL granting anyone but the owner (an `x-amz-acl` other than
-/// `private` or `bucket-owner-full-control`, which say the same here, or any `x-amz-grant-*`
-/// header), as S3 does when ACLs are disabled. (rclone sends `private` by default.)
-pub(crate) fn refuse_acls(acl: &input::AclHeaders) -> Result<(), ApiError> {
-    if acl.acl.as_deref().is_some_and(|acl| acl != "bucket-owner-full-control" && acl != "private")
-    {
-        return Err(acl_not_supported());
-    }
-    if acl.grants {
-        return Err(acl_not_supported());
-    }
-    Ok(())
-}
-
-/// Whether an `AccessControlPolicy` grants only the owner (by canonical id, which is the
-/// account id here) full control.
-fn grants_only_owner(acl: &input::PutAcl, owner: &str) -> bool {
-    acl.grant_count == 1
-        && !acl.other_grantees
-        && acl.full_control
-        && acl.grantee_ids.iter().all(|id| id == owner)
-}
-
-/// The ACL every bucket and object has: the owner's full control.
-fn owner_acl(owner: &str) -> String {
-    xml::document("AccessControlPolicy", xml::NS, |w| {
-        w.elem("Owner", |w| {
-            w.text("ID", owner);
-        });
-        w.elem("AccessControlList", |w| {
-            w.elem("Grant", |w| {
-                let grantee = [
-                    ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-                    ("xsi:type", "CanonicalUser"),
-                ];
-                w.with_attributes("Grantee", &grantee, |w| {
-                    w.text("ID", owner);
-                });
-                w.text("Permission", "FULL_CONTROL");
-            });
-        });
-    })
-}
-
-fn bucket_config<'s>(
-    state: &'s State,
-    operation: &str,
-    req: &S3Request<'_>,
-    mut bucket: Bucket,
-    now: i64,
-    effect: &mut Effect<'s>,
-) -> Result<Reply, ApiError> {
-    match operation {
-        "GetBucketPolicy" => match bucket.body.policy.as_deref() {
-            Some(p) => Ok(Reply {
-                status: 200,
-                raw: Some(p.as_bytes().to_vec()),
-                headers: vec![("content-type".into(), "application/json".into())],
-                ..Reply::default()
-            }),
-            None => Err(s3err(404, "NoSuchBucketPolicy", "The bucket policy does not exist")),
-        },
-        "GetBucketEncryption" => {
-            let key = bucket.body.kms_key_id.as_deref();
-            Ok(xml_reply(
-                200,
-                xml::document("ServerSideEncryptionConfiguration", xml::NS, |w| {
-                    w.elem("Rule", |w| {
-                        w.elem("ApplyServerSideEncryptionByDefault", |w| {
-                            w.text("SSEAlgorithm", "aws:kms").opt("KMSMasterKeyID", key);
-                        });
-                        w.value("BucketKeyEnabled", false);
-                    });
-                }),
-            ))
-        }
-        _ => {
-            // The change applies to the bucket as it is now, not as the request found it (a
-            // concurrent PutPublicAccessBlock's setting is kept, and checked against).
-            let mut tx = state.store.begin()?;
-            bucket = lock_bucket(tx.as_mut(), &bucket)?;
-            let policy = match req.input {
-                input::Input::PutBucketPolicy { policy } => {
-                    Some(policy.clone().ok_or_else(|| {
-                        s3err(400, "MalformedPolicy", "Policies must be UTF-8 JSON")
-                    })?)
-                }
-                _ => None,
-            };
-            if let Some(text) = &policy {
-                bpa::check_policy(tx.as_mut(), &bucket, text)?;
-            }
-            let body = &mut bucket.body;
-            match operation {
-                "PutBucketPolicy" => {
-                    let text = policy.unwrap_or_default();
-                    let findings =
-                        policy::validate::validate(&text, policy::validate::PolicyKind::Resource);
-                    if let Some(e) =
-                        findings.iter().find(|f| f.severity == policy::validate::Severity::Error)
-                    {
-                        return Err(s3err(400, "MalformedPolicy", e.message.clone()));
-                    }
-                    if text.len() > 20 * 1024 {
-                        return Err(s3err(
-                            400,
-                            "PolicyTooLarge",
-                            "Bucket policies are at most 20 KB.",
-                        ));
-                    }
-                    body.policy = Some(text);
-                }
-                "DeleteBucketPolicy" => {
-                    body.policy = None;
-                }
-                "PutBucketVersioning" => {
-                    let status = match req.input {
-                        input::Input::PutBucketVersioning { status: Some(s) } if s == "Enabled" => {
-                            Versioning::Enabled
-                        }
-                        input::Input::PutBucketVersioning { status: Some(s) }
-                            if s == "Suspended" =>
-                        {
-                            Versioning::Suspended
-                        }
-                        _ => {
-                            return Err(s3err(
-                                400,
-                                "MalformedXML",
-                                "Versioning Status must be Enabled or Suspended",
-                            ))
-                        }
-                    };
-                    body.versioning = Some(status);
-                }
-                "PutBucketEncryption" => {
-                    let input::Input::PutBucketEncryption { sse_algorithm, kms_master_key_id } =
-                        req.input
-                    else {
-                        return Err(ApiError::internal("the input is not PutBucketEncryption's"));
-                    };
-                    let algorithm = sse_algorithm.as_str();
-                    if algorithm != "aws:kms"
-                        && algorithm != "AES256"
-                        && algorithm != "aws:kms:dsse"
-                    {
-                        return Err(s3err(
-                            400,
-                            "MalformedXML",
-                            "SSEAlgorithm must be AES256 or aws:kms",
-                        ));
-                    }
-                    body.kms_key_id = kms_master_key_id
-                        .clone()
-                        .filter(|k| !k.is_empty() && algorithm != "AES256");
-                }
-                _ => {
-                    body.kms_key_id = None;
-                }
-            }
-            bucket.updated_at_ms = now;
-            bucket.put(tx.as_mut(), PutMode::Update)?;
-            effect.tx = Some(tx);
-            Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
-        }
     }
 }
 

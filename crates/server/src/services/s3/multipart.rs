@@ -87,7 +87,7 @@ pub(super) fn handle<'s>(
     };
     match (operation, req.input) {
         ("CreateMultipartUpload", Input::CreateMultipartUpload(input)) => {
-            super::refuse_acls(&input.acl)?;
+            super::buckets::refuse_acls(&input.acl)?;
             let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
             let id =
                 sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));

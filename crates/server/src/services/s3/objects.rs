@@ -395,7 +395,7 @@ pub(super) fn put<'s>(
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
     let object_arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-    super::refuse_acls(&input.acl)?;
+    super::buckets::refuse_acls(&input.acl)?;
     let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
     let customer = input.encryption.customer.algorithm.is_some();

@@ -1,0 +1,203 @@
+//! IAM users and their access keys: create, get, list, delete users; create, list, update,
+//! delete access keys (whose secrets are sealed by the root of trust and shown once) and their
+//! last use.
+
+use super::input::Input;
+use super::{
+    caller_user_name, check_name, create, get_user, member, no_such, paged, required, tags,
+    typed_members, user_name_or_caller, user_policies, user_xml, wrapped, IamOperation,
+    MAX_KEYS_PER_USER,
+};
+use crate::error::ApiError;
+use crate::pipeline::identity::Caller;
+use crate::protocol::xml::{self, Xml};
+use crate::records::iam::User;
+use crate::records::Stored;
+use crypto::RootOfTrust;
+use store::{AccessKey, AccessKeyStatus, Tx};
+
+/// Runs a user or access-key operation; a new key's id goes to `secret_out` (for the event's
+/// response elements, never its secret).
+pub(super) fn handle(
+    operation: IamOperation,
+    tx: &mut dyn Tx,
+    (root, caller): (&dyn RootOfTrust, &Caller),
+    account: &str,
+    input: &Input,
+    now: i64,
+    secret_out: &mut Option<String>,
+) -> Result<Option<Xml>, ApiError> {
+    Ok(match operation {
+        IamOperation::CreateUser => {
+            let name = required(input, "UserName")?;
+            check_name(name, "userName")?;
+            crate::services::iam::quotas::check_count(
+                tx,
+                account,
+                "user",
+                crate::services::iam::quotas::USERS,
+                "UsersPerAccount",
+            )?;
+            let path = input.text("Path").unwrap_or("/");
+            let id = format!(
+                "AIDA{}",
+                crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
+            );
+            let mut user = User {
+                user_name: name.to_string(),
+                user_id: id,
+                path: path.to_string(),
+                arn: format!("arn:aws:iam::{account}:user{path}{name}"),
+                create_date: crate::support::time::iso8601(now),
+                tags: Vec::new(),
+                permissions_boundary_arn: None,
+            };
+            tags::merge_into(&mut user.tags, &tags::request_tags(input)?)?;
+            let user = Stored::new(account, name, user, now);
+            create(tx, &user, format!("User with name {name} already exists."))?;
+            Some(wrapped("User", &[&user_xml(&user.body)]))
+        }
+        IamOperation::GetUser => {
+            let name = user_name_or_caller(input, caller)?;
+            let user = get_user(tx, account, &name)?;
+            Some(wrapped("User", &[&user_xml(&user.body), &tags::xml(&user.body.tags)]))
+        }
+        IamOperation::ListUsers => {
+            let prefix = input.text("PathPrefix").unwrap_or("/");
+            let users: Vec<Stored<User>> = Stored::<User>::list(tx, account, "", 100_000)?
+                .into_iter()
+                .filter(|r| r.body.path.starts_with(prefix))
+                .collect();
+            Some(paged(input, "Users", typed_members(&users, user_xml))?)
+        }
+        IamOperation::DeleteUser => {
+            let name = required(input, "UserName")?;
+            get_user(tx, account, name)?;
+            let keys = tx.list_access_keys(account, "user", name)?;
+            let policies = user_policies(tx, account, name)?;
+            let groups = crate::services::iam::groups::groups_of(tx, account, name)?;
+            let devices = crate::services::iam::mfa::devices_of(tx, account, name)?;
+            if !keys.is_empty() || !policies.is_empty() || !groups.is_empty() || !devices.is_empty()
+            {
+                return Err(ApiError::sender(
+                    409,
+                    "DeleteConflict",
+                    "Cannot delete entity, must delete policies and access keys first.",
+                ));
+            }
+            Stored::<User>::delete(tx, account, name)?;
+            None
+        }
+        IamOperation::CreateAccessKey => {
+            let name = user_name_or_caller(input, caller)?;
+            get_user(tx, account, &name)?;
+            if tx.list_access_keys(account, "user", &name)?.len() >= MAX_KEYS_PER_USER {
+                return Err(ApiError::sender(
+                    409,
+                    "LimitExceeded",
+                    format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
+                ));
+            }
+            let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
+            let wrapped = root
+                .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
+                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+            tx.insert_access_key(&AccessKey {
+                access_key_id: key_id.clone(),
+                account: account.to_string(),
+                owner_kind: "user".into(),
+                owner_key: name.clone(),
+                status: AccessKeyStatus::Active,
+                secret_wrapped: wrapped,
+                created_at_ms: now,
+                last_used_at_ms: None,
+                last_used_service: None,
+                last_used_region: None,
+            })?;
+            let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
+            let xml = xml::build(|w| {
+                w.elem("AccessKey", |w| {
+                    w.text("UserName", &name)
+                        .text("AccessKeyId", &key_id)
+                        .text("Status", "Active")
+                        .text("SecretAccessKey", &secret_text)
+                        .text("CreateDate", &crate::support::time::iso8601(now));
+                });
+            });
+            *secret_out = Some(key_id);
+            Some(xml)
+        }
+        IamOperation::GetAccessKeyLastUsed => {
+            let key_id = required(input, "AccessKeyId")?;
+            let key = tx
+                .get_access_key(key_id)?
+                .filter(|k| k.account == account && k.owner_kind == "user")
+                .ok_or_else(|| {
+                    no_such(&format!("The Access Key with id {key_id} cannot be found."))
+                })?;
+            Some(xml::build(|w| {
+                w.text("UserName", &key.owner_key);
+                w.elem("AccessKeyLastUsed", |w| match key.last_used_at_ms {
+                    Some(at) => {
+                        w.text("LastUsedDate", &crate::support::time::iso8601(at))
+                            .text("ServiceName", key.last_used_service.as_deref().unwrap_or("N/A"))
+                            .text("Region", key.last_used_region.as_deref().unwrap_or("N/A"));
+                    }
+                    None => {
+                        w.text("ServiceName", "N/A").text("Region", "N/A");
+                    }
+                });
+            }))
+        }
+        IamOperation::ListAccessKeys => {
+            let name = match input.text("UserName") {
+                Some(n) => n.to_string(),
+                None => caller_user_name(caller).unwrap_or_default(),
+            };
+            get_user(tx, account, &name)?;
+            let keys = tx.list_access_keys(account, "user", &name)?;
+            let items: Vec<Xml> = keys
+                .iter()
+                .map(|k| {
+                    member(&xml::build(|w| {
+                        let status =
+                            if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" };
+                        w.text("UserName", &name)
+                            .text("AccessKeyId", &k.access_key_id)
+                            .text("Status", status)
+                            .text("CreateDate", &crate::support::time::iso8601(k.created_at_ms));
+                    }))
+                })
+                .collect();
+            Some(paged(input, "AccessKeyMetadata", items)?)
+        }
+        IamOperation::DeleteAccessKey | IamOperation::UpdateAccessKey => {
+            let key_id = required(input, "AccessKeyId")?;
+            // Only a user's own keys, in this account (root keys are the operator's business).
+            let found = tx
+                .get_access_key(key_id)?
+                .filter(|k| k.account == account && k.owner_kind == "user");
+            if found.is_none() {
+                return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
+            }
+            if operation == IamOperation::DeleteAccessKey {
+                tx.delete_access_key(key_id)?;
+            } else {
+                let status = match required(input, "Status")? {
+                    "Active" => AccessKeyStatus::Active,
+                    "Inactive" => AccessKeyStatus::Inactive,
+                    other => {
+                        return Err(ApiError::sender(
+                            400,
+                            "ValidationError",
+                            format!("Value '{other}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"),
+                        ))
+                    }
+                };
+                tx.set_access_key_status(key_id, status)?;
+            }
+            None
+        }
+        _ => return Err(ApiError::internal("not a user operation")),
+    })
+}
