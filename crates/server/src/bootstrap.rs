@@ -116,16 +116,9 @@ pub fn init(data_dir: &Path) -> Result<(Root, OperatorCredentials), BootstrapErr
 }
 
 fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
-    if !data_dir.exists() {
-        std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(io(data_dir))?;
-        }
-    }
-    Ok(())
+    crate::support::private::create_dirs(data_dir).map_err(io(data_dir))?;
+    // Whatever an earlier version or a hand left readable to others is made private.
+    crate::support::private::tighten(data_dir).map_err(io(data_dir))
 }
 
 fn credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {

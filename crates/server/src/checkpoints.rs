@@ -37,7 +37,7 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, String> {
         SigningKey::from_slice(KEY_NAME, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let public = data_dir.join(PUBLIC_FILE);
     if !public.exists() {
-        std::fs::write(&public, format!("{}\n", key.verifier()))
+        crate::bootstrap::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
             .map_err(|e| format!("{}: {e}", public.display()))?;
     }
     Ok(key)

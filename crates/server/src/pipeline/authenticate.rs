@@ -33,10 +33,29 @@ pub(crate) fn authenticate(
             "The security token included in the request is invalid.",
         )
     };
+    // A long-term key with a session token is refused, as AWS refuses it: a token belongs to
+    // temporary credentials only, and a stray one must not be silently ignored.
+    let stray_token = || {
+        if service == "s3" {
+            ApiError::sender(
+                400,
+                "InvalidToken",
+                "The provided token is malformed or otherwise invalid.",
+            )
+        } else {
+            invalid()
+        }
+    };
+    let has_token = unverified.session_token.as_deref().is_some_and(|t| !t.is_empty());
     // For keys from the store: when the key was last used (refreshed at most once a minute).
     let mut last_used: Option<Option<i64>> = None;
     let (secret, caller) = match state.keys.get(&key_id) {
-        Some(KeyEntry { secret, caller }) => (secret, caller),
+        Some(KeyEntry { secret, caller }) => {
+            if has_token {
+                return Err(fail(stray_token(), Some(caller.account.clone())));
+            }
+            (secret, caller)
+        }
         None => {
             let mut tx = state
                 .store
@@ -67,6 +86,9 @@ pub(crate) fn authenticate(
                     Some(key.account.clone()),
                 )
             })?;
+            if has_token && key.owner_kind != "session" {
+                return Err(fail(stray_token(), Some(key.account.clone())));
+            }
             let caller = match key.owner_kind.as_str() {
                 "user" => {
                     let user = crate::records::Stored::<crate::records::iam::User>::get(
@@ -121,11 +143,33 @@ pub(crate) fn authenticate(
                     if presented.is_empty() || !matches {
                         return Err(fail(invalid(), Some(key.account.clone())));
                     }
+                    let session = sessions::session_of(body);
+                    // A role session is bound to the role's unique id: once the role is deleted
+                    // (even if one of the same name is made again) its sessions are refused.
+                    if let Some((role_arn, role_id)) = &session.role {
+                        let current = sessions::role_of(role_arn)
+                            .filter(|(account, _)| *account == key.account)
+                            .map(|(_, name)| {
+                                crate::records::Stored::<crate::records::iam::Role>::get(
+                                    tx.as_mut(),
+                                    &key.account,
+                                    name,
+                                )
+                            })
+                            .transpose()
+                            .map_err(|_| {
+                                fail(ApiError::unavailable("the store is unavailable"), None)
+                            })?
+                            .flatten();
+                        if current.is_none_or(|role| role.body.role_id != *role_id) {
+                            return Err(fail(invalid(), Some(key.account.clone())));
+                        }
+                    }
                     Caller {
                         arn: text("Arn"),
                         user_id: text("UserId"),
                         account: key.account.clone(),
-                        session: Some(sessions::session_of(body)),
+                        session: Some(session),
                     }
                 }
                 "root" if key.owner_key == key.account => Caller {

@@ -2,5 +2,6 @@
 
 pub mod ids;
 pub mod pool;
+pub mod private;
 pub(crate) mod records;
 pub(crate) mod time;

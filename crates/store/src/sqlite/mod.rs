@@ -49,6 +49,21 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Creates the database file readable by its owner only (0600) when it does not exist yet:
+/// SQLite would create it with the process's default mode, and gives its WAL and shared-memory
+/// files the database file's mode.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Backend(format!("{}: {e}", path.display()))),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if need be) the database file at `path` with default options and migrates
     /// it forward to [`SCHEMA_VERSION`]. The path must name a file: readers open it separately,
@@ -67,6 +82,7 @@ impl SqliteStore {
     /// As [`SqliteStore::open`].
     pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        create_private(&path)?;
         let mut writer = Connection::open(&path).map_err(sql_err)?;
         configure(&writer, options)?;
         let mode: String =
@@ -242,5 +258,31 @@ mod tests {
         let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("h.db")).unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.create_account(&crate::Account {
+            id: "111122223333".into(),
+            name: "a".into(),
+            status: crate::AccountStatus::Active,
+            created_at_ms: 1,
+        })
+        .unwrap();
+        tx.commit().unwrap();
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            seen.push(entry.file_name().to_string_lossy().into_owned());
+            assert_eq!(mode, 0o600, "{:?}", entry.file_name());
+        }
+        seen.sort();
+        assert_eq!(seen, ["h.db", "h.db-shm", "h.db-wal"]);
     }
 }

@@ -46,9 +46,10 @@ fn store_failed<E>(_: E) -> ApiError {
 impl BlobWriter {
     fn create(state: &State, account: &str) -> Result<BlobWriter, ApiError> {
         let dir = blob_dir(state, account);
-        std::fs::create_dir_all(&dir).map_err(store_failed)?;
+        crate::support::private::create_dirs(&dir).map_err(store_failed)?;
         let name = crate::support::ids::uuid();
-        let file = std::fs::File::create(dir.join(format!("{name}.tmp"))).map_err(store_failed)?;
+        let file = crate::support::private::create_file(&dir.join(format!("{name}.tmp")))
+            .map_err(store_failed)?;
         Ok(BlobWriter { dir, name, file: Some(file) })
     }
 
