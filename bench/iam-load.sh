@@ -13,7 +13,9 @@ conns="${4:-32}"
 python="${HERMETIC_PYTHON:-.venv/bin/python}"
 hermetic="${HERMETIC_BIN:-target/release/hermetic}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-tenant=$("$hermetic" account create "load-$(date +%s%N)" --json --endpoint "$url" --data-dir "$data_dir")
+invite=$("$hermetic" account invite "load-$(date +%s%N)" --json --endpoint "$url" --data-dir "$data_dir")
+code=$(printf '%s' "$invite" | "$python" -c 'import json, sys; print(json.load(sys.stdin)["InviteCode"])')
+tenant=$("$hermetic" account redeem "$code" --json --endpoint "$url")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$python" - "$url" "$tenant" "$work" <<'PY'

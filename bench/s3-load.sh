@@ -12,7 +12,9 @@ conns="${4:-8}"
 python="${HERMETIC_PYTHON:-.venv/bin/python}"
 hermetic="${HERMETIC_BIN:-target/release/hermetic}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-tenant=$("$hermetic" account create "s3-load-$(date +%s%N)" --json --endpoint "$url" --data-dir "$data_dir")
+invite=$("$hermetic" account invite "s3-load-$(date +%s%N)" --json --endpoint "$url" --data-dir "$data_dir")
+code=$(printf '%s' "$invite" | "$python" -c 'import json, sys; print(json.load(sys.stdin)["InviteCode"])')
+tenant=$("$hermetic" account redeem "$code" --json --endpoint "$url")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$python" - "$url" "$tenant" "$work" "$data_dir" <<'PY'

@@ -154,9 +154,13 @@ impl ServeArgs {
 
 #[derive(clap::Args)]
 struct OperatorArgs {
-    /// The server's endpoint.
+    /// The server's endpoint (http:// or https://).
     #[arg(long, default_value = "http://127.0.0.1:4566")]
     endpoint: String,
+    /// PEM certificates to trust for an https:// endpoint (default: AWS_CA_BUNDLE, else the
+    /// system's bundle).
+    #[arg(long)]
+    ca_bundle: Option<std::path::PathBuf>,
     /// The server's data directory (where the operator credentials are).
     #[arg(long, default_value = "hermetic-data")]
     data_dir: std::path::PathBuf,
@@ -185,12 +189,33 @@ enum TrailCommand {
 
 #[derive(Subcommand)]
 enum AccountCommand {
-    /// Create a tenant account and print its root access key (shown once).
-    Create {
+    /// Invite a tenant: make an account in state "invited" and print its single-use invitation
+    /// code (no credential: the tenant redeems the code with the server itself).
+    Invite {
         /// Account name: lowercase letters, digits and hyphens.
         name: String,
+        /// How long the code may be redeemed: seconds, or a number with s, m, h or d (at most
+        /// 30d).
+        #[arg(long, default_value = "7d", value_parser = parse_duration)]
+        expires_in: i64,
         #[command(flatten)]
         operator: OperatorArgs,
+    },
+    /// Redeem an invitation (the tenant; no operator credential): print the account's id and
+    /// its root access key, shown only now.
+    Redeem {
+        /// The invitation code the operator passed on.
+        code: String,
+        /// The server's endpoint (http:// or https://).
+        #[arg(long, default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+        /// PEM certificates to trust for an https:// endpoint (default: AWS_CA_BUNDLE, else
+        /// the system's bundle).
+        #[arg(long)]
+        ca_bundle: Option<std::path::PathBuf>,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// List the tenant accounts.
     List {
@@ -528,12 +553,36 @@ fn validate(files: &[std::path::PathBuf], kind: &str, json: bool) -> ExitCode {
     }
 }
 
+/// Seconds of `7d`, `12h`, `30m`, `45s` or `60`.
+fn parse_duration(text: &str) -> Result<i64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let n: i64 = digits.parse().map_err(|_| format!("`{text}` is not a duration like 7d"))?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(format!("`{text}`: the unit must be s, m, h or d")),
+    };
+    n.checked_mul(scale)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("`{text}` is not a positive duration"))
+}
+
 fn account(cmd: AccountCommand) -> ExitCode {
     use serde_json::json;
     let (operation, input, operator) = match cmd {
-        AccountCommand::Create { name, operator } => {
-            ("CreateAccount", json!({ "AccountName": name }), operator)
+        AccountCommand::Redeem { code, endpoint, ca_bundle, json } => {
+            return redeem(&code, &hermetic::client::Endpoint { url: endpoint, ca_bundle }, json)
         }
+        AccountCommand::Invite { name, expires_in, operator } => (
+            "InviteAccount",
+            json!({ "AccountName": name, "ExpiresInSeconds": expires_in }),
+            operator,
+        ),
         AccountCommand::List { operator } => ("ListAccounts", json!({}), operator),
         AccountCommand::Suspend { account_id, operator } => {
             ("SuspendAccount", json!({ "AccountId": account_id }), operator)
@@ -542,26 +591,63 @@ fn account(cmd: AccountCommand) -> ExitCode {
             ("ReactivateAccount", json!({ "AccountId": account_id }), operator)
         }
     };
-    match hermetic::client::call(&operator.endpoint, &operator.data_dir, operation, &input) {
+    let endpoint = hermetic::client::Endpoint {
+        url: operator.endpoint.clone(),
+        ca_bundle: operator.ca_bundle.clone(),
+    };
+    match hermetic::client::call(&endpoint, &operator.data_dir, operation, &input) {
         Ok(answer) => {
             let field =
                 |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            if operator.json && operation == "CreateAccount" {
-                // Exactly these three keys, in this order.
+            if operator.json && operation == "InviteAccount" {
+                // Exactly these two keys, in this order.
                 let q = |k: &str| serde_json::Value::String(field(k));
                 println!(
-                    "{{\"AccountId\": {}, \"AccessKeyId\": {}, \"SecretAccessKey\": {}}}",
+                    "{{\"AccountId\": {}, \"InviteCode\": {}}}",
                     q("AccountId"),
-                    q("AccessKeyId"),
-                    q("SecretAccessKey")
+                    q("InviteCode")
                 );
-            } else if operator.json || operation != "CreateAccount" {
+            } else if operator.json || operation != "InviteAccount" {
                 println!("{answer}");
             } else {
-                println!("account {} created", field("AccountId"));
-                println!("root access key id:     {}", field("AccessKeyId"));
-                println!("root secret access key: {}", field("SecretAccessKey"));
-                println!("(the secret is shown only now; store it safely)");
+                println!("account {} invited", field("AccountId"));
+                println!("invitation code: {}", field("InviteCode"));
+                println!(
+                    "(give it to the tenant; it works once, and only the tenant should redeem it)"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `hermetic account redeem`: the tenant's side of onboarding.
+fn redeem(code: &str, endpoint: &hermetic::client::Endpoint, json: bool) -> ExitCode {
+    match hermetic::client::redeem(endpoint, code) {
+        Ok(answer) => {
+            let field = |k: &str| {
+                serde_json::Value::String(
+                    answer.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string(),
+                )
+            };
+            if json {
+                // Exactly these three keys, in this order.
+                println!(
+                    "{{\"AccountId\": {}, \"AccessKeyId\": {}, \"SecretAccessKey\": {}}}",
+                    field("AccountId"),
+                    field("AccessKeyId"),
+                    field("SecretAccessKey")
+                );
+            } else {
+                let text = |k: &str| field(k).as_str().unwrap_or_default().to_string();
+                println!("account {} is yours", text("AccountId"));
+                println!("root access key id:     {}", text("AccessKeyId"));
+                println!("root secret access key: {}", text("SecretAccessKey"));
+                println!("(the secret is shown only now; store it safely, and make IAM users for daily work)");
             }
             ExitCode::SUCCESS
         }

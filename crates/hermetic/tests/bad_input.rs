@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{hermetic, start};
+use common::start;
 use std::process::Command;
 
 /// Sends signed (or deliberately broken) raw requests with botocore and prints
@@ -48,18 +48,7 @@ for name, (status, body) in cases:
 fn bad_input_gets_aws_errors_changes_nothing_and_is_audited() {
     let server = start("badinput");
     let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &server.url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let created = common::invite_and_redeem(&server.url, &data_dir, "acme");
     let account = created["AccountId"].as_str().unwrap().to_string();
     let store_before = {
         let store = common::open_store(&server);

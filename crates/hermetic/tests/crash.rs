@@ -22,18 +22,7 @@ fn acknowledged_writes_survive_kill_9_on_postgres() {
 fn scenario(backend: Backend) {
     let mut server = start_on("crash", backend, &[]);
     let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &server.url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let created = common::invite_and_redeem(&server.url, &data_dir, "acme");
     let (key, secret) = (
         created["AccessKeyId"].as_str().unwrap().to_string(),
         created["SecretAccessKey"].as_str().unwrap().to_string(),

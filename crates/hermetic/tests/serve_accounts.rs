@@ -1,7 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-//! The operator's first session: `hermetic account create`, the tenant's root key working with
-//! aws-cli, suspension and reactivation, the operator-only API, and every request recorded in
-//! the audit logs whose Merkle heads match a recomputation.
+//! The operator's first session: `hermetic account invite` (no credential for the operator),
+//! the tenant's `hermetic account redeem` (once, before it expires; an operator who redeems
+//! first makes the tenant's redeem fail visibly), the tenant's root key working with aws-cli and
+//! managed by the tenant itself, suspension and reactivation, the operator-only API, and every
+//! request recorded in the audit logs (the account's first events: invited, redeemed, from
+//! where) whose Merkle heads match a recomputation. Neither the code nor a secret is stored.
 
 mod common;
 
@@ -27,16 +30,38 @@ fn scenario(backend: Backend) {
         hermetic(&all)
     };
 
-    let (ok, stdout, stderr) = op(&["account", "create", "acme", "--json"]);
+    // The operator invites: no credential in the answer, the account waits for its tenant.
+    let (ok, stdout, stderr) = op(&["account", "invite", "acme", "--json"]);
     assert!(ok, "{stderr}");
     assert!(stdout.trim_start().starts_with("{\"AccountId\": "), "{stdout}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let invited: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&str> = invited.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["AccountId", "InviteCode"]);
+    let account = invited["AccountId"].as_str().unwrap().to_string();
+    let code = invited["InviteCode"].as_str().unwrap().to_string();
+    assert_eq!(account.len(), 12);
+    let (ok, stdout, _) = op(&["account", "list"]);
+    assert!(ok && stdout.contains("INVITED"), "{stdout}");
+    // The operator cannot make an invited account active in the tenant's place.
+    let (ok, _, stderr) = op(&["account", "reactivate", &account]);
+    assert!(!ok && stderr.contains("InvalidAccountStateException"), "{stderr}");
+
+    // A wrong code (the right account, a guessed secret) is refused.
+    let guessed =
+        format!("{}{}", &code[..code.len() - 1], if code.ends_with('A') { 'B' } else { 'A' });
+    let err = common::redeem(&endpoint, &guessed, &[]).unwrap_err();
+    assert!(err.contains("InvalidInvitationException"), "{err}");
+
+    // The tenant redeems, with no operator credential.
+    let created = common::redeem(&endpoint, &code, &[]).unwrap();
     let keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 3);
-    let account = created["AccountId"].as_str().unwrap().to_string();
+    assert_eq!(keys, ["AccessKeyId", "AccountId", "SecretAccessKey"]);
+    assert_eq!(created["AccountId"], account.as_str());
     let key = created["AccessKeyId"].as_str().unwrap().to_string();
     let secret = created["SecretAccessKey"].as_str().unwrap().to_string();
-    assert_eq!(account.len(), 12);
+    // Once.
+    let err = common::redeem(&endpoint, &code, &[]).unwrap_err();
+    assert!(err.contains("InvitationAlreadyRedeemedException"), "{err}");
 
     // The tenant's root key works with aws-cli.
     let (ok, stdout, stderr) = aws(&endpoint, &key, &secret, &["sts", "get-caller-identity"]);
@@ -45,13 +70,58 @@ fn scenario(backend: Backend) {
     assert_eq!(me["Account"], account.as_str());
     assert_eq!(me["Arn"], format!("arn:aws:iam::{account}:root"));
 
+    // An operator who redeems a code itself gets an account its tenant never uses, and the
+    // tenant's own redeem fails visibly.
+    let (_, stolen) = common::invite(&endpoint, &data_dir, "globex", &[]);
+    assert!(common::redeem(&endpoint, &stolen, &[]).is_ok());
+    let err = common::redeem(&endpoint, &stolen, &[]).unwrap_err();
+    assert!(err.contains("InvitationAlreadyRedeemedException") && err.contains("not you"), "{err}");
+    // An expired code is refused.
+    let (_, late) = common::invite(&endpoint, &data_dir, "initech", &["--expires-in", "1s"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let err = common::redeem(&endpoint, &late, &[]).unwrap_err();
+    assert!(err.contains("ExpiredInvitationException"), "{err}");
+
     // Names are unique; the operator API is the operator's alone.
-    let (ok, _, stderr) = op(&["account", "create", "acme"]);
+    let (ok, _, stderr) = op(&["account", "invite", "acme"]);
     assert!(!ok);
     assert!(stderr.contains("DuplicateAccountException"), "{stderr}");
     let (ok, stdout, _) = op(&["account", "list"]);
     assert!(ok);
     assert!(stdout.contains(&account), "{stdout}");
+
+    // The root user manages its own access keys, as in AWS: at most two.
+    let root = |args: &[&str]| aws(&endpoint, &key, &secret, args);
+    let (ok, out, err) = root(&["iam", "create-access-key"]);
+    assert!(ok, "{err}");
+    let second: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (key2, secret2) = (
+        second["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        second["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    );
+    assert!(second["AccessKey"].get("UserName").is_none(), "{out}");
+    let (ok, _, err) = root(&["iam", "create-access-key"]);
+    assert!(!ok && err.contains("LimitExceeded"), "{err}");
+    let (ok, out, _) = root(&["iam", "list-access-keys"]);
+    assert!(ok && out.contains(&key) && out.contains(&key2), "{out}");
+    let (ok, _, err) = aws(
+        &endpoint,
+        &key2,
+        &secret2,
+        &["iam", "update-access-key", "--access-key-id", &key2, "--status", "Inactive"],
+    );
+    assert!(ok, "{err}");
+    assert!(!aws(&endpoint, &key2, &secret2, &["sts", "get-caller-identity"]).0);
+    let (ok, _, err) = root(&["iam", "delete-access-key", "--access-key-id", &key2]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = root(&["iam", "list-access-keys"]);
+    assert!(ok && out.contains(&key) && !out.contains(&key2), "{out}");
+    // A user's key is not the root user's to name without the user.
+    let (ok, _, err) = root(&["iam", "create-user", "--user-name", "u"]);
+    assert!(ok, "{err}");
+    let (user_key, _) = common::create_user_key(&endpoint, &key, &secret, "u");
+    let (ok, _, err) = root(&["iam", "delete-access-key", "--access-key-id", &user_key]);
+    assert!(!ok && err.contains("NoSuchEntity"), "{err}");
 
     // Suspended: the credentials stop working; reactivated: they work again.
     assert!(op(&["account", "suspend", &account]).0);
@@ -82,17 +152,18 @@ fn scenario(backend: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // Every request is in the audit logs; no secret reached the database; heads verify.
-    check_audit_and_stop(server, &account, &secret);
+    // Every request is in the audit logs; no secret or code reached the database; heads verify.
+    check_audit_and_stop(server, &account, &secret, &code);
 }
 
-fn check_audit_and_stop(server: common::Server, account: &str, secret: &str) {
+fn check_audit_and_stop(server: common::Server, account: &str, secret: &str, code: &str) {
     if server.schema.is_none() {
         let bytes = std::fs::read(server.dir.join("hermetic.db")).unwrap();
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "a secret reached the database"
-        );
+        let wal = std::fs::read(server.dir.join("hermetic.db-wal")).unwrap_or_default();
+        for (what, text) in [("a secret", secret), ("the invitation code", code)] {
+            let found = |b: &[u8]| b.windows(text.len()).any(|w| w == text.as_bytes());
+            assert!(!found(&bytes) && !found(&wal), "{what} reached the database");
+        }
     } else {
         let schema = server.schema.clone().unwrap();
         let out = std::process::Command::new("psql")
@@ -105,11 +176,22 @@ fn check_audit_and_stop(server: common::Server, account: &str, secret: &str) {
             "0",
             "a secret reached the database"
         );
+        let out = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-At", "-c"])
+            .arg(format!("select count(*) from {schema}.records where body::text like '%{code}%'"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "0",
+            "the code reached the database"
+        );
     }
     let store = common::open_store(&server);
     let mut tx = store.read().unwrap();
-    // Tenant: create, 3 GetCallerIdentity (one refused), suspend, reactivate, the denied call.
-    // Operator: create, the duplicate create, list, suspend, reactivate.
+    // Tenant: invite, the refused reactivate, the guessed and the good redeem, the second
+    // redeem, 3 GetCallerIdentity (one refused), its key operations, suspend, reactivate, the
+    // denied call. Operator: invites, the duplicate, lists, suspend, reactivate.
     for (log, at_least) in [(account, 7u64), ("000000000000", 5)] {
         let head = tx.audit_head(log).unwrap();
         assert!(head.size >= at_least, "{log}: {} events", head.size);
@@ -120,15 +202,34 @@ fn check_audit_and_stop(server: common::Server, account: &str, secret: &str) {
             .iter()
             .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap().event_name)
             .collect();
-        assert!(names.iter().any(|n| n == "CreateAccount"), "{log}: {names:?}");
+        assert!(names.iter().any(|n| n == "InviteAccount"), "{log}: {names:?}");
         if log == account {
+            // The account's first events: invited, then redeemed (after a guess), from where.
+            let first: Vec<_> = events[..4]
+                .iter()
+                .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+                .collect();
+            let outcome: Vec<(&str, Option<&str>)> =
+                first.iter().map(|e| (e.event_name.as_str(), e.error_code.as_deref())).collect();
+            assert_eq!(
+                outcome[..3],
+                [
+                    ("InviteAccount", None),
+                    ("ReactivateAccount", Some("InvalidAccountStateException")),
+                    ("RedeemInvitation", Some("InvalidInvitationException")),
+                ],
+                "{outcome:?}"
+            );
+            assert_eq!(outcome[3], ("RedeemInvitation", None));
+            assert_eq!(first[3].source_ip_address, "127.0.0.1");
+            assert!(!format!("{:?}", first[3]).contains(secret), "the secret is not in the event");
             assert!(names.iter().filter(|n| *n == "GetCallerIdentity").count() >= 3, "{names:?}");
             let failed = events
                 .iter()
                 .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
                 .filter(|e| e.error_code.as_deref() == Some("InvalidClientTokenId"))
                 .count();
-            assert_eq!(failed, 1, "the refused call while suspended is recorded");
+            assert_eq!(failed, 2, "the refused calls while suspended and with the inactive key");
         }
     }
 }

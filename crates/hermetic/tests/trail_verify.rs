@@ -23,18 +23,7 @@ fn scenario(backend: Backend) {
     let url = server.url.clone();
     let dir = server.dir.clone();
     let data_dir = dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        "acme",
-        "--json",
-        "--endpoint",
-        &url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let created = common::invite_and_redeem(&url, &data_dir, "acme");
     let (k, s) =
         (created["AccessKeyId"].as_str().unwrap(), created["SecretAccessKey"].as_str().unwrap());
     for _ in 0..3 {
@@ -67,17 +56,17 @@ fn scenario(backend: Backend) {
     match &server.schema {
         None => {
             let script = format!(
-                "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"update audit_events set event = cast(replace(cast(event as text), 'GetCallerIdentity', 'GetCallerIdentitz') as blob) where account = '{account}' and seq = 1\"); c.commit()",
+                "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"update audit_events set event = cast(replace(cast(event as text), 'GetCallerIdentity', 'GetCallerIdentitz') as blob) where account = '{account}' and seq = 2\"); c.commit()",
                 dir.join("hermetic.db").display()
             );
             let out = Command::new(common::python()).arg("-c").arg(script).output().unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
         Some(schema) => common::psql(&format!(
-            "update {schema}.audit_events set event = convert_to(replace(convert_from(event, 'UTF8'), 'GetCallerIdentity', 'GetCallerIdentitz'), 'UTF8') where account = '{account}' and seq = 1"
+            "update {schema}.audit_events set event = convert_to(replace(convert_from(event, 'UTF8'), 'GetCallerIdentity', 'GetCallerIdentitz'), 'UTF8') where account = '{account}' and seq = 2"
         )),
     }
     let (ok, out, _) = hermetic(&verify_args);
     assert!(!ok, "{out}");
-    assert!(out.contains("event 1: stored leaf hash does not match the event"), "{out}");
+    assert!(out.contains("event 2: stored leaf hash does not match the event"), "{out}");
 }

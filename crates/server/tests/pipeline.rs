@@ -160,3 +160,42 @@ async fn an_unknown_service_is_refused_and_recorded() {
     assert_eq!(json_of(&r)["__type"], "UnknownService");
     assert!(h.log(&acme).iter().any(|e| e.error_code.as_deref() == Some("UnknownService")));
 }
+
+#[tokio::test]
+async fn an_invitation_is_redeemed_once_unsigned_and_never_by_the_operators_key() {
+    let h = Harness::new("onboarding").await;
+    let invited = h
+        .operator()
+        .json("hermetic", "HermeticOperator.InviteAccount", json!({ "AccountName": "acme" }))
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.text());
+    let invited = json_of(&invited);
+    assert!(invited.get("SecretAccessKey").is_none() && invited.get("AccessKeyId").is_none());
+    let (account, code) =
+        (invited["AccountId"].as_str().unwrap(), invited["InviteCode"].as_str().unwrap());
+    // The operator's own credentials cannot redeem it.
+    let r = h
+        .operator()
+        .json("hermetic", "HermeticOnboarding.RedeemInvitation", json!({ "InviteCode": code }))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(refused_in(&h.log(account), "RedeemInvitation", OPERATOR_ARN), "the account's log");
+    // A malformed code, a wrong one: refused, and nothing changes.
+    assert_eq!(h.redeem("HINV-nonsense").await.status, 403);
+    let wrong = format!("{}{}", &code[..code.len() - 2], "22");
+    let wrong = if wrong == code { format!("{}{}", &code[..code.len() - 2], "33") } else { wrong };
+    assert_eq!(h.redeem(&wrong).await.status, 403);
+    // The tenant, unsigned: once.
+    let r = h.redeem(code).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(json_of(&r)["AccountId"], account);
+    let again = h.redeem(code).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(json_of(&again)["__type"], "InvitationAlreadyRedeemedException");
+    // Invited, refused, redeemed: the account's log, in that order.
+    let names: Vec<(String, Option<String>)> =
+        h.log(account).into_iter().map(|e| (e.event_name, e.error_code)).collect();
+    let redeemed = names.iter().position(|(n, e)| n == "RedeemInvitation" && e.is_none()).unwrap();
+    assert_eq!(names[0], ("InviteAccount".to_string(), None));
+    assert_eq!(names[1..redeemed].len(), 2, "the operator's and the wrong code's: {names:?}");
+}

@@ -44,7 +44,7 @@ pub use read_only::ReadOnly;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
 /// transaction takes one connection for its lifetime.

@@ -15,15 +15,19 @@ pub enum AccountStatus {
     Active,
     /// The operator suspended the account: its principals are refused.
     Suspended,
+    /// The operator invited a tenant; until the tenant redeems the invitation the account has
+    /// no credential and serves nothing.
+    Invited,
 }
 
 impl AccountStatus {
-    /// The stored spelling: `active` or `suspended`.
+    /// The stored spelling: `active`, `suspended` or `invited`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Suspended => "suspended",
+            Self::Invited => "invited",
         }
     }
 
@@ -31,6 +35,7 @@ impl AccountStatus {
         match s {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
+            "invited" => Ok(Self::Invited),
             other => Err(StoreError::Corrupt(format!("unknown account status `{other}`"))),
         }
     }
@@ -43,7 +48,7 @@ pub struct Account {
     pub id: String,
     /// A name unique across the service.
     pub name: String,
-    /// Active or suspended.
+    /// Active, suspended or invited.
     pub status: AccountStatus,
     /// When the account was created.
     pub created_at_ms: i64,

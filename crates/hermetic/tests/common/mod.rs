@@ -214,28 +214,50 @@ pub fn hermetic(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// A tenant account made with `hermetic account create NAME --json`.
+/// A tenant account: invited by the operator, redeemed by the tenant.
 pub struct Tenant {
     pub account: String,
     pub key: String,
     pub secret: String,
 }
 
-/// Creates a tenant account through the operator CLI.
+/// `hermetic account invite NAME --json` as the operator of `data_dir`: (account, code).
+pub fn invite(url: &str, data_dir: &str, name: &str, extra: &[&str]) -> (String, String) {
+    let mut args =
+        vec!["account", "invite", name, "--json", "--endpoint", url, "--data-dir", data_dir];
+    args.extend_from_slice(extra);
+    let (ok, stdout, stderr) = hermetic(&args);
+    assert!(ok, "{stderr}");
+    let invited: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&str> = invited.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["AccountId", "InviteCode"], "{stdout}");
+    (invited["AccountId"].as_str().unwrap().into(), invited["InviteCode"].as_str().unwrap().into())
+}
+
+/// `hermetic account redeem CODE --json` as the tenant (no operator credential): the answer
+/// `{"AccountId", "AccessKeyId", "SecretAccessKey"}`, or the error output.
+pub fn redeem(url: &str, code: &str, extra: &[&str]) -> Result<serde_json::Value, String> {
+    let mut args = vec!["account", "redeem", code, "--json", "--endpoint", url];
+    args.extend_from_slice(extra);
+    let (ok, stdout, stderr) = hermetic(&args);
+    if !ok {
+        return Err(stderr);
+    }
+    Ok(serde_json::from_str(&stdout).unwrap())
+}
+
+/// Invites a tenant and redeems its code: `{"AccountId", "AccessKeyId", "SecretAccessKey"}`.
+pub fn invite_and_redeem(url: &str, data_dir: &str, name: &str) -> serde_json::Value {
+    let (account, code) = invite(url, data_dir, name, &[]);
+    let redeemed = redeem(url, &code, &[]).unwrap();
+    assert_eq!(redeemed["AccountId"], account.as_str());
+    redeemed
+}
+
+/// Creates a tenant account through the operator's invitation and the tenant's redeem.
 pub fn create_tenant(server: &Server, name: &str) -> Tenant {
     let data_dir = server.dir.display().to_string();
-    let (ok, stdout, stderr) = hermetic(&[
-        "account",
-        "create",
-        name,
-        "--json",
-        "--endpoint",
-        &server.url,
-        "--data-dir",
-        &data_dir,
-    ]);
-    assert!(ok, "{stderr}");
-    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let created = invite_and_redeem(&server.url, &data_dir, name);
     let field = |k: &str| created[k].as_str().unwrap().to_string();
     Tenant {
         account: field("AccountId"),
@@ -353,7 +375,10 @@ pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     let out = Command::new("openssl")
         .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
         .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        // A server certificate, not a CA (`hermetic account`'s TLS refuses a CA as a server's).
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .args(["-addext", "extendedKeyUsage=serverAuth", "-keyout"])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -363,29 +388,16 @@ pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-/// Creates a tenant account on an HTTPS server (`hermetic account` speaks plain HTTP to the
-/// local endpoint): the operator call signed with botocore, the certificate verified. Returns
-/// `{"AccountId", "AccessKeyId", "SecretAccessKey"}`.
+/// Creates a tenant account on an HTTPS server, both `hermetic account` commands speaking TLS
+/// and trusting `cert` (`--ca-bundle`). Returns `{"AccountId", "AccessKeyId", "SecretAccessKey"}`.
 pub fn create_account_over_tls(
     url: &str,
     cert: &Path,
     data_dir: &Path,
     name: &str,
 ) -> serde_json::Value {
-    let (key, secret) = operator_creds(data_dir);
-    let script = format!(
-        "import json, ssl, urllib.request\n\
-         from botocore.auth import SigV4Auth\n\
-         from botocore.awsrequest import AWSRequest\n\
-         from botocore.credentials import Credentials\n\
-         ctx = ssl.create_default_context(cafile='{cert}')\n\
-         req = AWSRequest(method='POST', url='{url}/', data=json.dumps({{'AccountName': '{name}'}}).encode(), headers={{'X-Amz-Target': 'HermeticOperator.CreateAccount', 'Content-Type': 'application/x-amz-json-1.1'}})\n\
-         SigV4Auth(Credentials('{key}', '{secret}'), 'hermetic', 'us-east-1').add_auth(req)\n\
-         r = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers.items()), method='POST')\n\
-         print(urllib.request.urlopen(r, context=ctx).read().decode())\n",
-        cert = cert.display()
-    );
-    let out = Command::new(python()).arg("-c").arg(script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    let cert = cert.display().to_string();
+    let data_dir = data_dir.display().to_string();
+    let (_, code) = invite(url, &data_dir, name, &["--ca-bundle", &cert]);
+    redeem(url, &code, &["--ca-bundle", &cert]).unwrap()
 }

@@ -19,6 +19,7 @@ use crate::services::access_analyzer::AccessAnalyzer;
 use crate::services::cloudtrail::CloudTrail;
 use crate::services::iam::Iam;
 use crate::services::kms::Kms;
+use crate::services::onboarding::Onboarding;
 use crate::services::operator::Operator;
 use crate::services::s3::S3;
 use crate::services::sts::Sts;
@@ -268,6 +269,9 @@ fn decide(
         .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"))
         .map(|(_, v)| v.to_string());
     let json = target.is_some();
+    let onboarding = target
+        .as_deref()
+        .is_some_and(|t| t.starts_with(crate::services::onboarding::TARGET_PREFIX));
     let form_text = if method == "POST" && !json {
         String::from_utf8_lossy(body).into_owned()
     } else {
@@ -318,6 +322,18 @@ fn decide(
                 sigv4::PayloadMode::Unsigned,
             )
         }
+        // A tenant redeeming its invitation has no credential yet: the code is its proof.
+        Err(failure)
+            if onboarding
+                && failure.0.code == "MissingAuthenticationToken"
+                && failure.2.is_none() =>
+        {
+            (
+                crate::pipeline::identity::Caller::anonymous(),
+                "hermetic".to_string(),
+                sigv4::PayloadMode::Unsigned,
+            )
+        }
         Err(failure) => {
             let (e, account, key, service) = *failure;
             facts.access_key_id = key;
@@ -362,6 +378,9 @@ fn decide(
     };
     // One pipeline for every service: each only routes, names its checks and executes.
     match (service.as_str(), target.is_some()) {
+        ("hermetic", true) if onboarding => {
+            run::serve::<Onboarding>(state, &caller, &request, facts, pending)
+        }
         ("s3", _) => run::serve::<S3>(state, &caller, &request, facts, pending),
         ("kms", true) => run::serve::<Kms>(state, &caller, &request, facts, pending),
         ("iam", false) => run::serve::<Iam>(state, &caller, &request, facts, pending),

@@ -6,6 +6,7 @@
 //! The JSON layout of every body is the one the server has always written (format version 1),
 //! so no migration is needed; a later layout bumps [`Body::FORMAT`] and migrates forward here.
 
+pub(crate) mod accounts;
 pub(crate) mod iam;
 pub(crate) mod kms;
 pub(crate) mod s3;

@@ -49,16 +49,20 @@ impl Harness {
         Client { app: &self.app, key: key.to_string(), secret: secret.to_string(), token: None }
     }
 
-    /// A new tenant account through the operator API: (account id, its root as a client).
+    /// A new tenant account through the operator's invitation and the tenant's unsigned
+    /// redeem: (account id, its root as a client).
     pub async fn tenant(&self, name: &str) -> (String, Client<'_>) {
         let r = self
             .operator()
             .json(
                 "hermetic",
-                "HermeticOperator.CreateAccount",
+                "HermeticOperator.InviteAccount",
                 serde_json::json!({ "AccountName": name }),
             )
             .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let invited: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let r = self.redeem(invited["InviteCode"].as_str().unwrap()).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         let client = Client {
@@ -68,6 +72,17 @@ impl Harness {
             token: None,
         };
         (v["AccountId"].as_str().unwrap().to_string(), client)
+    }
+
+    /// `HermeticOnboarding.RedeemInvitation`, unsigned, as a tenant with no credential sends it.
+    pub async fn redeem(&self, code: &str) -> Response {
+        let headers = [
+            ("host".to_string(), "127.0.0.1:4566".to_string()),
+            ("x-amz-target".to_string(), "HermeticOnboarding.RedeemInvitation".to_string()),
+            ("content-type".to_string(), "application/x-amz-json-1.1".to_string()),
+        ];
+        let body = serde_json::json!({ "InviteCode": code }).to_string();
+        self.app.send("POST", "/", &headers, body.into_bytes()).await
     }
 
     /// Every event in `account`'s log.

@@ -85,4 +85,12 @@ ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
 ";
 
 /// Every migration, in order.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: an account may be `invited` (made by the operator, its invitation not yet
+/// redeemed by the tenant).
+const V3: &str = "
+ALTER TABLE accounts DROP CONSTRAINT accounts_status_check;
+ALTER TABLE accounts ADD CONSTRAINT accounts_status_check
+    CHECK (status IN ('active', 'suspended', 'invited'));
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];

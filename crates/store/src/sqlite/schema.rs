@@ -81,4 +81,19 @@ ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
 ";
 
 /// Every migration, in order.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: an account may be `invited` (made by the operator, its invitation not yet
+/// redeemed by the tenant). SQLite cannot change a CHECK constraint: the table is rebuilt.
+const V3: &str = "
+CREATE TABLE accounts_v3 (
+    id         TEXT PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL UNIQUE,
+    status     TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'invited')),
+    created_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO accounts_v3 (id, name, status, created_at)
+    SELECT id, name, status, created_at FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v3 RENAME TO accounts;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];

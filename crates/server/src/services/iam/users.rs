@@ -89,9 +89,11 @@ pub(super) fn handle(
             None
         }
         IamOperation::CreateAccessKey => {
-            let name = user_name_or_caller(input, caller)?;
-            get_user(tx, account, &name)?;
-            if tx.list_access_keys(account, "user", &name)?.len() >= MAX_KEYS_PER_USER {
+            let (kind, name) = key_owner(input, caller, account)?;
+            if kind == "user" {
+                get_user(tx, account, &name)?;
+            }
+            if tx.list_access_keys(account, kind, &name)?.len() >= MAX_KEYS_PER_USER {
                 return Err(ApiError::sender(
                     409,
                     "LimitExceeded",
@@ -105,7 +107,7 @@ pub(super) fn handle(
             tx.insert_access_key(&AccessKey {
                 access_key_id: key_id.clone(),
                 account: account.to_string(),
-                owner_kind: "user".into(),
+                owner_kind: kind.into(),
                 owner_key: name.clone(),
                 status: AccessKeyStatus::Active,
                 secret_wrapped: wrapped,
@@ -117,8 +119,11 @@ pub(super) fn handle(
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
             let xml = xml::build(|w| {
                 w.elem("AccessKey", |w| {
-                    w.text("UserName", &name)
-                        .text("AccessKeyId", &key_id)
+                    // The root user has no user name.
+                    if kind == "user" {
+                        w.text("UserName", &name);
+                    }
+                    w.text("AccessKeyId", &key_id)
                         .text("Status", "Active")
                         .text("SecretAccessKey", &secret_text)
                         .text("CreateDate", &crate::support::time::iso8601(now));
@@ -131,12 +136,16 @@ pub(super) fn handle(
             let key_id = required(input, "AccessKeyId")?;
             let key = tx
                 .get_access_key(key_id)?
-                .filter(|k| k.account == account && k.owner_kind == "user")
+                .filter(|k| {
+                    k.account == account && matches!(k.owner_kind.as_str(), "user" | "root")
+                })
                 .ok_or_else(|| {
                     no_such(&format!("The Access Key with id {key_id} cannot be found."))
                 })?;
             Some(xml::build(|w| {
-                w.text("UserName", &key.owner_key);
+                if key.owner_kind == "user" {
+                    w.text("UserName", &key.owner_key);
+                }
                 w.elem("AccessKeyLastUsed", |w| match key.last_used_at_ms {
                     Some(at) => {
                         w.text("LastUsedDate", &crate::support::time::iso8601(at))
@@ -150,20 +159,25 @@ pub(super) fn handle(
             }))
         }
         IamOperation::ListAccessKeys => {
-            let name = match input.text("UserName") {
-                Some(n) => n.to_string(),
-                None => caller_user_name(caller).unwrap_or_default(),
+            let (kind, name) = match input.text("UserName") {
+                None if is_root(caller, account) => ("root", account.to_string()),
+                Some(n) => ("user", n.to_string()),
+                None => ("user", caller_user_name(caller).unwrap_or_default()),
             };
-            get_user(tx, account, &name)?;
-            let keys = tx.list_access_keys(account, "user", &name)?;
+            if kind == "user" {
+                get_user(tx, account, &name)?;
+            }
+            let keys = tx.list_access_keys(account, kind, &name)?;
             let items: Vec<Xml> = keys
                 .iter()
                 .map(|k| {
                     member(&xml::build(|w| {
                         let status =
                             if k.status == AccessKeyStatus::Active { "Active" } else { "Inactive" };
-                        w.text("UserName", &name)
-                            .text("AccessKeyId", &k.access_key_id)
+                        if kind == "user" {
+                            w.text("UserName", &name);
+                        }
+                        w.text("AccessKeyId", &k.access_key_id)
                             .text("Status", status)
                             .text("CreateDate", &crate::support::time::iso8601(k.created_at_ms));
                     }))
@@ -173,10 +187,12 @@ pub(super) fn handle(
         }
         IamOperation::DeleteAccessKey | IamOperation::UpdateAccessKey => {
             let key_id = required(input, "AccessKeyId")?;
-            // Only a user's own keys, in this account (root keys are the operator's business).
+            // The named user's key, or (without `UserName`) the caller's own: a user's, or the
+            // root user's (AWS's rule; the root user manages its own keys).
+            let (kind, owner) = key_owner(input, caller, account)?;
             let found = tx
                 .get_access_key(key_id)?
-                .filter(|k| k.account == account && k.owner_kind == "user");
+                .filter(|k| k.account == account && k.owner_kind == kind && k.owner_key == owner);
             if found.is_none() {
                 return Err(no_such(&format!("The Access Key with id {key_id} cannot be found.")));
             }
@@ -200,4 +216,24 @@ pub(super) fn handle(
         }
         _ => return Err(ApiError::internal("not a user operation")),
     })
+}
+
+/// Whether the caller is this account's root user, with its long-term credentials.
+fn is_root(caller: &Caller, account: &str) -> bool {
+    caller.session.is_none()
+        && caller.account == account
+        && caller.arn == format!("arn:aws:iam::{account}:root")
+}
+
+/// Whose access keys a key operation acts on: the named user's, else the caller's own (the
+/// root user's when it calls without `UserName`, as in AWS).
+fn key_owner(
+    input: &Input,
+    caller: &Caller,
+    account: &str,
+) -> Result<(&'static str, String), ApiError> {
+    if input.text("UserName").is_none() && is_root(caller, account) {
+        return Ok(("root", account.to_string()));
+    }
+    Ok(("user", user_name_or_caller(input, caller)?))
 }

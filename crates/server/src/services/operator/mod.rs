@@ -1,18 +1,29 @@
 //! The operator API (JSON 1.1 protocol, signing service `hermetic`, target prefix
-//! `HermeticOperator.`): create, list, suspend and reactivate tenant accounts. Only the operator
-//! may call it; a new account's root access key is returned once and stored only wrapped by the
-//! root key.
+//! `HermeticOperator.`): invite, list, suspend and reactivate tenant accounts. Only the operator
+//! may call it. The operator never receives a tenant credential: `InviteAccount` makes an
+//! account in state `invited` and answers a single-use code (stored only as its SHA-256) that
+//! the tenant redeems with the server itself for its root access key
+//! (`services::onboarding`).
 
 use crate::error::ApiError;
 use crate::pipeline::service::{
     operations, Authorization, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
 use crate::pipeline::Reply;
+use crate::records::accounts::{Invitation, INVITATION_KEY};
+use crate::records::Stored;
 use serde_json::{json, Value};
-use store::{AccessKey, AccessKeyStatus, Account, AccountStatus, StoreError};
+use store::{Account, AccountStatus, StoreError};
 
 /// The `X-Amz-Target` prefix of operator operations.
 pub const TARGET_PREFIX: &str = "HermeticOperator.";
+
+/// How long an invitation may be redeemed unless the operator says otherwise: 7 days.
+const DEFAULT_INVITATION_SECS: i64 = 7 * 86_400;
+/// The longest an invitation may be redeemable: 30 days.
+const MAX_INVITATION_SECS: i64 = 30 * 86_400;
+/// The alphabet of an invitation code's secret part (base32, no padding).
+const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 fn store_error(e: StoreError) -> ApiError {
     match e {
@@ -45,7 +56,7 @@ fn new_account_id() -> String {
 operations! {
     /// The operator API's operations.
     OperatorOperation {
-        CreateAccount => "hermetic:CreateAccount", Write;
+        InviteAccount => "hermetic:InviteAccount", Write;
         ListAccounts => "hermetic:ListAccounts", Read;
         SuspendAccount => "hermetic:SuspendAccount", Write;
         ReactivateAccount => "hermetic:ReactivateAccount", Write;
@@ -63,8 +74,8 @@ pub(crate) struct Call {
 
 /// One operator operation's input (the API is Hermetic's own: no AWS model).
 pub(crate) enum Input {
-    /// `CreateAccount`: a new account's name.
-    Create { name: String },
+    /// `InviteAccount`: a new account's name, and how long its code may be redeemed.
+    Invite { name: String, expires_in_secs: i64 },
     /// `ListAccounts`.
     List,
     /// `SuspendAccount` and `ReactivateAccount`: the account.
@@ -83,7 +94,7 @@ impl Input {
             })
         };
         Ok(match operation {
-            OperatorOperation::CreateAccount => {
+            OperatorOperation::InviteAccount => {
                 let name = field("AccountName")?;
                 if !valid_name(&name) {
                     return Err(ApiError::sender(
@@ -92,7 +103,20 @@ impl Input {
                         "`AccountName` must be 1 to 50 lowercase letters, digits or hyphens",
                     ));
                 }
-                Input::Create { name }
+                let expires_in_secs = match body.get("ExpiresInSeconds") {
+                    None | Some(Value::Null) => DEFAULT_INVITATION_SECS,
+                    Some(v) => v
+                        .as_i64()
+                        .filter(|n| (1..=MAX_INVITATION_SECS).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::sender(
+                                400,
+                                "ValidationException",
+                                format!("`ExpiresInSeconds` must be an integer from 1 to {MAX_INVITATION_SECS}"),
+                            )
+                        })?,
+                };
+                Input::Invite { name, expires_in_secs }
             }
             OperatorOperation::ListAccounts => Input::List,
             OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
@@ -141,7 +165,9 @@ impl Service for Operator {
 
     fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
         Some(match &call.input {
-            Input::Create { name } => json!({ "accountName": name }),
+            Input::Invite { name, expires_in_secs } => {
+                json!({ "accountName": name, "expiresInSeconds": expires_in_secs })
+            }
             Input::List => json!({}),
             Input::Status { id } => json!({ "accountId": id }),
         })
@@ -175,40 +201,34 @@ impl Service for Operator {
         let state = ctx.state;
         let now = ctx.now();
         let output = match &call.input {
-            Input::Create { name } => {
+            Input::Invite { name, expires_in_secs } => {
                 let mut tx = state.store.begin().map_err(store_error)?;
                 let id = new_account_id();
                 tx.create_account(&Account {
                     id: id.clone(),
                     name: name.to_string(),
-                    status: AccountStatus::Active,
+                    status: AccountStatus::Invited,
                     created_at_ms: now,
                 })
                 .map_err(store_error)?;
-                let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
-                let wrapped = state
-                    .root
-                    .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
-                    .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-                tx.insert_access_key(&AccessKey {
-                    access_key_id: key_id.clone(),
-                    account: id.clone(),
-                    owner_kind: "root".into(),
-                    owner_key: id.clone(),
-                    status: AccessKeyStatus::Active,
-                    secret_wrapped: wrapped,
-                    created_at_ms: now,
-                    last_used_at_ms: None,
-                    last_used_service: None,
-                    last_used_region: None,
-                })
-                .map_err(store_error)?;
+                let code = format!(
+                    "{}{id}-{}",
+                    crate::services::onboarding::CODE_PREFIX,
+                    crate::support::ids::random_text(CODE_ALPHABET, 40)
+                );
+                let invitation = Invitation {
+                    code_sha256: crate::services::onboarding::code_hash(&code),
+                    expires_ms: now + expires_in_secs * 1000,
+                    redeemed_ms: None,
+                };
+                Stored::new(&id, INVITATION_KEY, invitation, now)
+                    .put(tx.as_mut(), store::PutMode::Create)?;
                 effect.tx = Some(tx);
                 // The new account's log starts with the event that made it.
                 ctx.touch(&id);
-                effect.response = Some(json!({ "AccountId": id, "AccessKeyId": key_id }));
-                let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
-                json!({ "AccountId": id, "AccessKeyId": key_id, "SecretAccessKey": secret_text })
+                // The event records the account, never the code.
+                effect.response = Some(json!({ "AccountId": id }));
+                json!({ "AccountId": id, "InviteCode": code })
             }
             Input::List => {
                 let mut tx = state.store.read().map_err(store_error)?;
@@ -228,6 +248,17 @@ impl Service for Operator {
                     AccountStatus::Active
                 };
                 let mut tx = state.store.begin().map_err(store_error)?;
+                let current = tx.get_account(&id).map_err(store_error)?.ok_or_else(|| {
+                    ApiError::sender(400, "AccountNotFoundException", "no such account")
+                })?;
+                // An invitation is redeemed by the tenant, never made active by the operator.
+                if current.status == AccountStatus::Invited {
+                    return Err(ApiError::sender(
+                        400,
+                        "InvalidAccountStateException",
+                        "the account is invited: it becomes active when the tenant redeems its invitation",
+                    ));
+                }
                 tx.set_account_status(&id, status).map_err(store_error)?;
                 effect.tx = Some(tx);
                 ctx.touch(&id);
