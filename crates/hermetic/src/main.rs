@@ -65,6 +65,10 @@ struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long)]
     tls_key: Option<std::path::PathBuf>,
+    /// The development root key file [default: DIR.root.key beside the data directory DIR,
+    /// never inside it]; unused with an HSM.
+    #[arg(long)]
+    root_key_file: Option<std::path::PathBuf>,
     /// Keep the root of trust in an HSM: the PKCS#11 module (e.g.
     /// /usr/lib/softhsm/libsofthsm2.so) instead of the development key file.
     #[arg(long)]
@@ -138,6 +142,7 @@ impl ServeArgs {
             database_schema,
             tls,
             pkcs11,
+            root_key_file: self.root_key_file.or(file.root_key_file),
             blob_grace: match self.blob_grace_secs.or(file.blob_grace_secs) {
                 None => defaults.blob_grace,
                 // Shorter than an upload may stall for, the sweeper could take a blob whose

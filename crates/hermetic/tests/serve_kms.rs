@@ -392,6 +392,7 @@ fn root_of_trust_in_softhsm() {
     };
     let (mut child, url) = start();
     assert!(!data.join("root.key").exists(), "no key file with an HSM root of trust");
+    assert!(!server::bootstrap::root_key_path(&data, None).exists(), "nor beside the data");
     let server = common::Server {
         child: Command::new("true").spawn().unwrap(),
         url: url.clone(),

@@ -7,6 +7,10 @@
 //!   with a session token.
 //! - Files: everything the server wrote in the data directory (database, WAL, keys, operator
 //!   credentials, checkpoints, sealed blobs) is readable by the server's user only.
+//! - A moved credential: the operator redeems an invitation of its own (an account it controls)
+//!   and, with write access to the database, moves that account's root key row into a tenant's
+//!   account. The key no longer opens where it stands: refused (InternalFailure), an alarm in
+//!   the tenant's log, never the tenant's root.
 
 mod common;
 
@@ -74,6 +78,16 @@ fn every_file_in_the_data_directory_is_private() {
     std::thread::sleep(std::time::Duration::from_millis(1500)); // a checkpoint is written
     let files = assert_private(&server.dir);
     assert!(files >= 5, "{files} files");
+    // The development root key is not in the data directory: a copy of the directory does not
+    // open its secrets. It is beside it, private too.
+    assert!(!server.dir.join("root.key").exists());
+    let key_file = server::bootstrap::root_key_path(&server.dir, None);
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "{}",
+        key_file.display()
+    );
     assert!(server.dir.join("blobs").join(&t.account).is_dir());
 
     // A data directory an earlier version left readable is made private at start.
@@ -86,4 +100,74 @@ fn every_file_in_the_data_directory_is_private() {
     let (child, _, _) = common::start_in(&server.dir);
     server.child = child;
     assert_private(&server.dir);
+}
+
+/// Runs one SQL statement on the server's database (SQLite through Python, or PostgreSQL).
+fn edit_database(server: &common::Server, sql: &str) {
+    match &server.schema {
+        Some(schema) => common::psql(&format!("set search_path to {schema}; {sql}")),
+        None => {
+            let script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()";
+            let out = std::process::Command::new(common::python())
+                .args(["-c", script])
+                .arg(server.dir.join("hermetic.db"))
+                .arg(sql)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+fn moved_credential(backend: Backend) {
+    let server = start_on("moved-key", backend, &[]);
+    let tenant = common::create_tenant(&server, "acme");
+    // The operator's own account, from an invitation it redeemed itself.
+    let own = common::create_tenant(&server, "evil");
+    let (ok, _, err) =
+        common::aws(&server.url, &own.key, &own.secret, &["sts", "get-caller-identity"]);
+    assert!(ok, "{err}");
+    edit_database(
+        &server,
+        &format!(
+            "update access_keys set account = '{a}', owner_key = '{a}' where access_key_id = '{k}'",
+            a = tenant.account,
+            k = own.key
+        ),
+    );
+    let (ok, out, err) =
+        common::aws(&server.url, &own.key, &own.secret, &["s3api", "list-buckets"]);
+    assert!(!ok, "the moved key acted in the tenant's account: {out}");
+    assert!(err.contains("InternalFailure"), "{err}");
+    let (ok, out, err) =
+        common::aws(&server.url, &own.key, &own.secret, &["sts", "get-caller-identity"]);
+    assert!(!ok && !out.contains(&tenant.account), "{out}{err}");
+    // The tenant's log has the alarm; the tenant's own key still works.
+    let store = common::open_store(&server);
+    let mut tx = store.read().unwrap();
+    let size = tx.audit_head(&tenant.account).unwrap().size;
+    let alarms = tx
+        .audit_events(&tenant.account, 0..size)
+        .unwrap()
+        .iter()
+        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .filter(|e| {
+            e.error_code.as_deref() == Some("InternalFailure")
+                && e.user_identity.access_key_id.as_deref() == Some(own.key.as_str())
+        })
+        .count();
+    assert!(alarms >= 2, "{alarms} alarm events in the tenant's log");
+    let (ok, _, err) =
+        common::aws(&server.url, &tenant.key, &tenant.secret, &["sts", "get-caller-identity"]);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn a_moved_access_key_is_refused_on_sqlite() {
+    moved_credential(Backend::Sqlite);
+}
+
+#[test]
+fn a_moved_access_key_is_refused_on_postgres() {
+    moved_credential(Backend::Postgres);
 }

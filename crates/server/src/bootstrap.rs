@@ -54,10 +54,29 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
 /// The root of trust the server holds: whichever provider is configured.
 pub type Root = Box<dyn crypto::RootOfTrust>;
 
+/// Where the development key file lives: `configured`, else beside the data directory
+/// (`DIR.root.key` for data directory `DIR`), never inside it, so that a copy of the data
+/// directory is not a copy of the key that opens it.
+pub fn root_key_path(data_dir: &Path, configured: Option<&Path>) -> PathBuf {
+    if let Some(path) = configured {
+        return path.to_path_buf();
+    }
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let name = dir
+        .file_name()
+        .map_or_else(|| "hermetic-data".to_string(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!("{name}.root.key"))
+}
+
+/// The key file's place before it moved out of the data directory.
+const LEGACY_ROOT_KEY: &str = "root.key";
+
 /// Opens the configured root of trust: the HSM when PKCS#11 is configured, else the
-/// development key file in the data directory (with a loud warning).
+/// development key file outside the data directory ([`root_key_path`]; with a loud warning).
+/// A key file an earlier version left inside the data directory is moved out first.
 pub fn open_root(
     data_dir: &Path,
+    root_key_file: Option<&Path>,
     pkcs11: Option<&crate::config::Pkcs11Settings>,
 ) -> Result<Root, BootstrapError> {
     match pkcs11 {
@@ -87,7 +106,32 @@ pub fn open_root(
             Ok(Box::new(root))
         }
         None => {
-            let path = data_dir.join("root.key");
+            let path = root_key_path(data_dir, root_key_file);
+            let legacy = data_dir.join(LEGACY_ROOT_KEY);
+            if !path.exists() && legacy.exists() {
+                std::fs::rename(&legacy, &path).map_err(|source| BootstrapError::Io {
+                    path: legacy.clone(),
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!(
+                            "cannot move the root key out of the data directory to `{}` ({source}): move it there, or pass --root-key-file",
+                            path.display()
+                        ),
+                    ),
+                })?;
+                eprintln!(
+                    "moved the root key file out of the data directory: {} -> {}",
+                    legacy.display(),
+                    path.display()
+                );
+            }
+            if legacy.exists() {
+                eprintln!(
+                    "WARNING: {} is a root key file inside the data directory; the root key in use is {}",
+                    legacy.display(),
+                    path.display()
+                );
+            }
             let root = crypto::LocalKeyFile::load_or_create(&path)?;
             eprintln!(
                 "WARNING: the root of trust is the key file {} (for development only): whoever can \
@@ -103,16 +147,17 @@ pub fn open_root(
 /// creates, once) the operator's credentials.
 pub fn init_with(
     data_dir: &Path,
+    root_key_file: Option<&Path>,
     pkcs11: Option<&crate::config::Pkcs11Settings>,
 ) -> Result<(Root, OperatorCredentials), BootstrapError> {
     prepare(data_dir)?;
-    let root = open_root(data_dir, pkcs11)?;
+    let root = open_root(data_dir, root_key_file, pkcs11)?;
     Ok((root, credentials(data_dir)?))
 }
 
-/// `init_with` for the development key file.
+/// `init_with` for the development key file in its default place.
 pub fn init(data_dir: &Path) -> Result<(Root, OperatorCredentials), BootstrapError> {
-    init_with(data_dir, None)
+    init_with(data_dir, None, None)
 }
 
 fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
@@ -161,6 +206,53 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
+/// Re-wraps, once, every access key's secret that was wrapped for its key id alone (before
+/// secrets were bound to their account and owner, issue 16) for
+/// [`crate::pipeline::identity::secret_context`]. A key that opens for neither context is left
+/// as it is: authentication refuses it (fail closed) and says so.
+///
+/// What this cannot tell apart: a legacy row that an operator moved to another account before
+/// this upgrade ran (or restored from a copy made before it) is bound to where it stands.
+///
+/// # Errors
+/// The store's, when it cannot be read or written.
+pub fn bind_access_keys(
+    store: &dyn store::Store,
+    root: &dyn crypto::RootOfTrust,
+) -> Result<usize, store::StoreError> {
+    use crate::pipeline::identity::{legacy_secret_context, secret_context};
+    let mut rebound = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.read()?.list_all_access_keys(after.as_deref(), 500)?;
+        let Some(last) = page.last() else {
+            return Ok(rebound);
+        };
+        after = Some(last.access_key_id.clone());
+        let mut tx = store.begin()?;
+        let mut changed = false;
+        for key in &page {
+            let id = &key.access_key_id;
+            let context = secret_context(&key.account, &key.owner_kind, &key.owner_key, id);
+            if root.unwrap(&context, &key.secret_wrapped).is_ok() {
+                continue;
+            }
+            let Ok(secret) = root.unwrap(&legacy_secret_context(id), &key.secret_wrapped) else {
+                continue;
+            };
+            let Ok(wrapped) = root.wrap(&context, secret.expose()) else {
+                continue;
+            };
+            tx.set_access_key_secret(id, &wrapped)?;
+            changed = true;
+            rebound += 1;
+        }
+        if changed {
+            tx.commit()?;
+        }
+    }
+}
+
 /// The key entry of the operator.
 pub fn operator_key(creds: &OperatorCredentials) -> KeyEntry {
     KeyEntry {
@@ -171,5 +263,84 @@ pub fn operator_key(creds: &OperatorCredentials) -> KeyEntry {
             user_id: creds.access_key_id.clone(),
             session: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::pipeline::identity::{legacy_secret_context, secret_context};
+    use crypto::RootOfTrust;
+    use store::Store;
+
+    fn key(id: &str, account: &str, wrapped: Vec<u8>) -> store::AccessKey {
+        store::AccessKey {
+            access_key_id: id.into(),
+            account: account.into(),
+            owner_kind: "root".into(),
+            owner_key: account.into(),
+            status: store::AccessKeyStatus::Active,
+            secret_wrapped: wrapped,
+            created_at_ms: 1,
+            last_used_at_ms: None,
+            last_used_service: None,
+            last_used_region: None,
+        }
+    }
+
+    #[test]
+    fn legacy_secrets_are_bound_once_and_bound_ones_are_left() {
+        let dir = std::env::temp_dir().join(format!("hermetic-bind-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = store::SqliteStore::open(dir.join("h.db")).unwrap();
+        let root = crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![7; 32])).unwrap();
+        let legacy = root.wrap(&legacy_secret_context("AKIALEGACY"), b"old secret").unwrap();
+        let bound = root
+            .wrap(&secret_context("111122223333", "root", "111122223333", "AKIABOUND"), b"new")
+            .unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.insert_access_key(&key("AKIALEGACY", "111122223333", legacy)).unwrap();
+        tx.insert_access_key(&key("AKIABOUND", "111122223333", bound.clone())).unwrap();
+        tx.commit().unwrap();
+
+        assert_eq!(bind_access_keys(&store, &root).unwrap(), 1);
+        let mut r = store.read().unwrap();
+        let rebound = r.get_access_key("AKIALEGACY").unwrap().unwrap();
+        let context = secret_context("111122223333", "root", "111122223333", "AKIALEGACY");
+        assert_eq!(root.unwrap(&context, &rebound.secret_wrapped).unwrap().expose(), b"old secret");
+        assert!(root
+            .unwrap(&legacy_secret_context("AKIALEGACY"), &rebound.secret_wrapped)
+            .is_err());
+        assert_eq!(r.get_access_key("AKIABOUND").unwrap().unwrap().secret_wrapped, bound);
+        drop(r);
+        // Nothing is left to bind.
+        assert_eq!(bind_access_keys(&store, &root).unwrap(), 0);
+        // A bound secret does not open for another account.
+        let other = secret_context("999988887777", "root", "999988887777", "AKIALEGACY");
+        assert!(root.unwrap(&other, &rebound.secret_wrapped).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_key_file_lives_beside_the_data_directory_and_an_old_one_moves_out() {
+        let base = std::env::temp_dir().join(format!("hermetic-keyfile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let data = base.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        assert_eq!(root_key_path(&data, None), base.canonicalize().unwrap().join("data.root.key"));
+        let chosen = base.join("elsewhere.key");
+        assert_eq!(root_key_path(&data, Some(&chosen)), chosen);
+
+        // An earlier version's key inside the data directory moves out, and still opens what
+        // it sealed.
+        let old = crypto::LocalKeyFile::load_or_create(&data.join(LEGACY_ROOT_KEY)).unwrap();
+        let sealed = old.wrap(b"ctx", b"secret").unwrap();
+        let root = open_root(&data, None, None).unwrap();
+        assert!(!data.join(LEGACY_ROOT_KEY).exists());
+        assert!(root_key_path(&data, None).exists());
+        assert_eq!(root.unwrap(b"ctx", &sealed).unwrap().expose(), b"secret");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

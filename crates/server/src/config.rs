@@ -23,6 +23,9 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// The root of trust in an HSM (PKCS#11) instead of the development key file.
     pub pkcs11: Option<Pkcs11Settings>,
+    /// The development key file; `None` for `DIR.root.key` beside data directory `DIR` (never
+    /// inside it).
+    pub root_key_file: Option<PathBuf>,
     /// How old a blob no record names must be before the sweeper removes it (longer than any
     /// request takes between writing a blob and committing its record).
     pub blob_grace: std::time::Duration,
@@ -53,6 +56,7 @@ impl Default for Config {
             database_schema: None,
             tls: None,
             pkcs11: None,
+            root_key_file: None,
             blob_grace: std::time::Duration::from_secs(3600),
         }
     }

@@ -47,7 +47,11 @@ type Parts = (
 pub(crate) async fn open(
     config: Config,
 ) -> Result<(Parts, bootstrap::OperatorCredentials, Arc<SigningKey>), ServeError> {
-    let (root, creds) = bootstrap::init_with(&config.data_dir, config.pkcs11.as_ref())?;
+    let (root, creds) = bootstrap::init_with(
+        &config.data_dir,
+        config.root_key_file.as_deref(),
+        config.pkcs11.as_ref(),
+    )?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let pool = crate::support::pool::Pool::new(16);
@@ -73,6 +77,20 @@ pub(crate) async fn open(
         .ok_or_else(|| {
             ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
         })??;
+    // Access keys wrapped before they were bound to their account and owner are re-wrapped
+    // once, before anything authenticates.
+    let (root, bound) = {
+        let store = store.clone();
+        pool.run(move || {
+            let bound = bootstrap::bind_access_keys(store.as_ref(), root.as_ref());
+            (root, bound)
+        })
+        .await
+        .ok_or_else(|| {
+            ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
+        })?
+    };
+    bound?;
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
     let checkpoint_key = Arc::new(
         crate::checkpoints::load_or_create_key(&config.data_dir)

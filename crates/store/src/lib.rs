@@ -121,6 +121,16 @@ pub trait ReadTx {
         owner_key: &str,
     ) -> Result<Vec<AccessKey>, StoreError>;
 
+    /// Every access key of every account, by id, after `after`, at most `limit` (for a scan).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn list_all_access_keys(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>, StoreError>;
+
     /// The record `(account, kind, key)`, if any.
     ///
     /// # Errors
@@ -311,6 +321,16 @@ pub trait Tx: ReadTx {
         &mut self,
         access_key_id: &str,
         status: AccessKeyStatus,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces an access key's wrapped secret (re-wrapped for another context).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such key.
+    fn set_access_key_secret(
+        &mut self,
+        access_key_id: &str,
+        secret_wrapped: &[u8],
     ) -> Result<(), StoreError>;
 
     /// Records when an access key was last used.

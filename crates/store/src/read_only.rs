@@ -40,6 +40,13 @@ impl ReadTx for ReadOnly<'_> {
     fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
         self.0.get_access_key(access_key_id)
     }
+    fn list_all_access_keys(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.0.list_all_access_keys(after, limit)
+    }
     fn list_access_keys(
         &mut self,
         account: &str,
@@ -107,6 +114,9 @@ impl Tx for ReadOnly<'_> {
         Err(refused())
     }
     fn insert_access_key(&mut self, _: &AccessKey) -> Result<(), StoreError> {
+        Err(refused())
+    }
+    fn set_access_key_secret(&mut self, _: &str, _: &[u8]) -> Result<(), StoreError> {
         Err(refused())
     }
     fn set_access_key_status(&mut self, _: &str, _: AccessKeyStatus) -> Result<(), StoreError> {

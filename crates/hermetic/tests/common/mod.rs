@@ -37,6 +37,8 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The development root key lives beside the data directory.
+        let _ = std::fs::remove_file(server::bootstrap::root_key_path(&self.dir, None));
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(schema) = &self.schema {
             psql(&format!("drop schema if exists {schema} cascade"));

@@ -75,17 +75,31 @@ pub(crate) fn authenticate(
                 return Err(fail(invalid(), Some(key.account.clone())));
             }
             last_used = Some(key.last_used_at_ms);
-            let secret = crypto::RootOfTrust::unwrap(
-                &state.root,
-                &crate::pipeline::identity::secret_context(&key_id),
-                &key.secret_wrapped,
-            )
-            .map_err(|_| {
-                fail(
-                    ApiError::unavailable("the root of trust cannot open the key"),
-                    Some(key.account.clone()),
-                )
-            })?;
+            let context = crate::pipeline::identity::secret_context(
+                &key.account,
+                &key.owner_kind,
+                &key.owner_key,
+                &key_id,
+            );
+            let secret = crypto::RootOfTrust::unwrap(&state.root, &context, &key.secret_wrapped)
+                .map_err(|e| {
+                    let refused = match e {
+                        // The row does not open where it stands: moved to another account or
+                        // owner, or edited. Refused, and said loudly: the event in the account's
+                        // log carries this error, and the server log says it.
+                        crypto::EnvelopeError::Unauthentic | crypto::EnvelopeError::Malformed => {
+                            eprintln!(
+                                "ALARM: access key {key_id} of account {} ({} {}) failed its integrity check: refused (a moved or edited row?)",
+                                key.account, key.owner_kind, key.owner_key
+                            );
+                            ApiError::internal(
+                                "a stored credential failed its integrity check; the request is refused",
+                            )
+                        }
+                        _ => ApiError::unavailable("the root of trust cannot open the key"),
+                    };
+                    fail(refused, Some(key.account.clone()))
+                })?;
             if has_token && key.owner_kind != "session" {
                 return Err(fail(stray_token(), Some(key.account.clone())));
             }

@@ -90,7 +90,21 @@ impl Keys {
     }
 }
 
-/// The context an access key's secret is wrapped for by the root of trust.
-pub fn secret_context(access_key_id: &str) -> Vec<u8> {
+/// The context an access key's secret is wrapped for by the root of trust: bound to the key's
+/// id, its account and its owner, so that a row moved to another account or owner (an operator
+/// with write access to the database) no longer opens (issue 16). The parts are joined with NUL,
+/// which none of them can contain.
+pub fn secret_context(
+    account: &str,
+    owner_kind: &str,
+    owner_key: &str,
+    access_key_id: &str,
+) -> Vec<u8> {
+    format!("access-key/v2\0{account}\0{owner_kind}\0{owner_key}\0{access_key_id}").into_bytes()
+}
+
+/// The context secrets were wrapped for before they were bound to their account and owner:
+/// read only to re-wrap them once, at start ([`crate::bootstrap::bind_access_keys`]).
+pub fn legacy_secret_context(access_key_id: &str) -> Vec<u8> {
     format!("access-key/{access_key_id}").into_bytes()
 }

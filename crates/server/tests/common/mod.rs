@@ -29,6 +29,8 @@ pub struct Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        // The development root key lives beside the data directory.
+        let _ = std::fs::remove_file(server::bootstrap::root_key_path(&self.dir, None));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

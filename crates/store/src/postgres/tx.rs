@@ -286,6 +286,24 @@ impl ReadTx for PgTx<'_> {
         )
     }
 
+    fn list_all_access_keys(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = after.unwrap_or("");
+        self.query_all(
+            concat!(
+                "SELECT ",
+                key_cols!(),
+                " FROM access_keys WHERE access_key_id > $1 ORDER BY access_key_id LIMIT $2"
+            ),
+            &[&after, &limit],
+            access_key_row,
+        )
+    }
+
     fn list_access_keys(
         &mut self,
         account: &str,
@@ -493,6 +511,17 @@ impl Tx for PgTx<'_> {
         exactly_one(self.exec(
             "UPDATE access_keys SET status = $2 WHERE access_key_id = $1",
             &[&access_key_id, &status.as_str()],
+        )?)
+    }
+
+    fn set_access_key_secret(
+        &mut self,
+        access_key_id: &str,
+        secret_wrapped: &[u8],
+    ) -> Result<(), StoreError> {
+        exactly_one(self.exec(
+            "UPDATE access_keys SET secret_wrapped = $2 WHERE access_key_id = $1",
+            &[&access_key_id, &secret_wrapped],
         )?)
     }
 

@@ -226,6 +226,19 @@ impl ReadTx for SqliteTx<'_> {
         self.query_opt(&sql, [access_key_id], access_key_row)
     }
 
+    fn list_all_access_keys(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let sql = format!(
+            "SELECT {KEY_COLS} FROM access_keys WHERE access_key_id > ?1
+             ORDER BY access_key_id LIMIT ?2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_all(&sql, rusqlite::params![after.unwrap_or(""), limit], access_key_row)
+    }
+
     fn list_access_keys(
         &mut self,
         account: &str,
@@ -408,6 +421,17 @@ impl Tx for SqliteTx<'_> {
         exactly_one(self.exec(
             "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1",
             [access_key_id, status.as_str()],
+        )?)
+    }
+
+    fn set_access_key_secret(
+        &mut self,
+        access_key_id: &str,
+        secret_wrapped: &[u8],
+    ) -> Result<(), StoreError> {
+        exactly_one(self.exec(
+            "UPDATE access_keys SET secret_wrapped = ?2 WHERE access_key_id = ?1",
+            rusqlite::params![access_key_id, secret_wrapped],
         )?)
     }
 

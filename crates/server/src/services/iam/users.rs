@@ -102,7 +102,10 @@ pub(super) fn handle(
             }
             let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
             let wrapped = root
-                .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
+                .wrap(
+                    &crate::pipeline::identity::secret_context(account, kind, &name, &key_id),
+                    secret.expose(),
+                )
                 .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
             tx.insert_access_key(&AccessKey {
                 access_key_id: key_id.clone(),

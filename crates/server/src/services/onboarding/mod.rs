@@ -177,7 +177,10 @@ impl Service for Onboarding {
         let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
         let wrapped = state
             .root
-            .wrap(&crate::pipeline::identity::secret_context(&key_id), secret.expose())
+            .wrap(
+                &crate::pipeline::identity::secret_context(id, "root", id, &key_id),
+                secret.expose(),
+            )
             .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
         tx.insert_access_key(&AccessKey {
             access_key_id: key_id.clone(),

@@ -448,7 +448,7 @@ fn issue_session<'s>(
     let expires_ms = facts.time_ms + duration_secs * 1000;
     let wrapped = crypto::RootOfTrust::wrap(
         &state.root,
-        &crate::pipeline::identity::secret_context(&key_id),
+        &crate::pipeline::identity::secret_context(account, "session", &key_id, &key_id),
         secret.expose(),
     )
     .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
