@@ -11,6 +11,10 @@
 //!   and, with write access to the database, moves that account's root key row into a tenant's
 //!   account. The key no longer opens where it stands: refused (InternalFailure), an alarm in
 //!   the tenant's log, never the tenant's root.
+//! - An edited invitation: before the tenant redeems, the operator writes into the invited
+//!   account's invitation the hash of a code it chose. The invitation is sealed for its account
+//!   by the root of trust: the operator's code is refused (InternalFailure, an alarm in the
+//!   account's log), and so is the tenant's, visibly.
 
 mod common;
 
@@ -170,4 +174,61 @@ fn a_moved_access_key_is_refused_on_sqlite() {
 #[test]
 fn a_moved_access_key_is_refused_on_postgres() {
     moved_credential(Backend::Postgres);
+}
+
+fn edited_invitation(backend: Backend) {
+    let server = start_on("edited-invite", backend, &[]);
+    let data_dir = server.dir.display().to_string();
+    let (account, tenant_code) = common::invite(&server.url, &data_dir, "acme", &[]);
+    // A code of the operator's choosing for the same account, and its hash.
+    let chosen = format!("HINV-{account}-{}", "A".repeat(40));
+    let out = std::process::Command::new(common::python())
+        .args([
+            "-c",
+            "import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())",
+        ])
+        .arg(&chosen)
+        .output()
+        .unwrap();
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let set = match backend {
+        Backend::Sqlite => format!("json_set(body, '$.CodeSha256', '{hash}')"),
+        Backend::Postgres => {
+            format!("jsonb_set(body::jsonb, '{{CodeSha256}}', '\"{hash}\"')::text")
+        }
+    };
+    edit_database(
+        &server,
+        &format!(
+            "update records set body = {set} where account = '{account}' and kind = 'invitation'"
+        ),
+    );
+    let err = common::redeem(&server.url, &chosen, &[]).unwrap_err();
+    assert!(err.contains("InternalFailure"), "the operator's code: {err}");
+    let err = common::redeem(&server.url, &tenant_code, &[]).unwrap_err();
+    assert!(err.contains("InternalFailure"), "the tenant sees it fail: {err}");
+    let store = common::open_store(&server);
+    let mut tx = store.read().unwrap();
+    assert_eq!(tx.get_account(&account).unwrap().unwrap().status, store::AccountStatus::Invited);
+    let size = tx.audit_head(&account).unwrap().size;
+    let alarms = tx
+        .audit_events(&account, 0..size)
+        .unwrap()
+        .iter()
+        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .filter(|e| {
+            e.event_name == "RedeemInvitation" && e.error_code.as_deref() == Some("InternalFailure")
+        })
+        .count();
+    assert_eq!(alarms, 2, "both attempts are in the account's log");
+}
+
+#[test]
+fn an_edited_invitation_is_refused_on_sqlite() {
+    edited_invitation(Backend::Sqlite);
+}
+
+#[test]
+fn an_edited_invitation_is_refused_on_postgres() {
+    edited_invitation(Backend::Postgres);
 }

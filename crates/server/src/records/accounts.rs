@@ -19,6 +19,22 @@ pub(crate) struct Invitation {
     /// When it was redeemed (an invitation works once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redeemed_ms: Option<i64>,
+    /// `CODE_SHA256:EXPIRES_MS` sealed by the root of trust for this account (base64): an
+    /// operator who writes another hash (of a code it chose) or moves an invitation between
+    /// accounts cannot make a seal that opens, and the redeem is refused.
+    pub seal: String,
+}
+
+impl Invitation {
+    /// The context an invitation of `account` is sealed for.
+    pub fn context(account: &str) -> Vec<u8> {
+        format!("hermetic:invitation:{account}").into_bytes()
+    }
+
+    /// What the seal holds.
+    pub fn sealed_text(code_sha256: &str, expires_ms: i64) -> String {
+        format!("{code_sha256}:{expires_ms}")
+    }
 }
 
 impl Body for Invitation {

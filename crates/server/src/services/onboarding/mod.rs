@@ -139,6 +139,23 @@ impl Service for Onboarding {
         let account = tx.get_account(id).map_err(store_error)?.ok_or_else(invalid)?;
         let mut invitation = Stored::<Invitation>::get_for_update(tx.as_mut(), id, INVITATION_KEY)?
             .ok_or_else(invalid)?;
+        // The record must be the one the server sealed for this account (fail closed).
+        let sealed = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &invitation.body.seal,
+        )
+        .ok()
+        .and_then(|bytes| state.root.unwrap(&Invitation::context(id), &bytes).ok());
+        let expected =
+            Invitation::sealed_text(&invitation.body.code_sha256, invitation.body.expires_ms);
+        if sealed.is_none_or(|s| s.expose() != expected.as_bytes()) {
+            eprintln!(
+                "ALARM: the invitation of account {id} failed its integrity check: refused (an edited or moved row?)"
+            );
+            return Err(ApiError::internal(
+                "the stored invitation failed its integrity check; the request is refused",
+            ));
+        }
         let presented = code_hash(&call.code);
         let matches: bool = subtle::ConstantTimeEq::ct_eq(
             presented.as_bytes(),

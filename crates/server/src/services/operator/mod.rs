@@ -216,10 +216,23 @@ impl Service for Operator {
                     crate::services::onboarding::CODE_PREFIX,
                     crate::support::ids::random_text(CODE_ALPHABET, 40)
                 );
+                let code_sha256 = crate::services::onboarding::code_hash(&code);
+                let expires_ms = now + expires_in_secs * 1000;
+                let sealed = state
+                    .root
+                    .wrap(
+                        &Invitation::context(&id),
+                        Invitation::sealed_text(&code_sha256, expires_ms).as_bytes(),
+                    )
+                    .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
                 let invitation = Invitation {
-                    code_sha256: crate::services::onboarding::code_hash(&code),
-                    expires_ms: now + expires_in_secs * 1000,
+                    code_sha256,
+                    expires_ms,
                     redeemed_ms: None,
+                    seal: base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        sealed,
+                    ),
                 };
                 Stored::new(&id, INVITATION_KEY, invitation, now)
                     .put(tx.as_mut(), store::PutMode::Create)?;
