@@ -3,6 +3,8 @@
 - a role session outlives its role only as a refusal: delete the role, make one with the same
   name (and the same policies), and the old session's calls and presigned URLs are refused,
   while a session of the new role works (sessions are bound to the role's unique id, as in AWS);
+- a user's session (GetSessionToken) is bound to the user's unique id the same way: delete the
+  user, make one of the same name, and the old session is refused;
 - a long-term key (the tenant's root key, a user's key) sent with a session token is refused
   (`InvalidClientTokenId`; S3 answers `InvalidToken`), as AWS refuses it.
 
@@ -107,6 +109,31 @@ for key, secret in [(KEY, SECRET), (user_key["AccessKeyId"], user_key["SecretAcc
     refused("InvalidToken", client("s3", key, secret, "stray-token").list_buckets)
     # The same another session's real token.
     refused("InvalidClientTokenId", client("sts", key, secret, new[2]).get_caller_identity)
+# --- a user's session bound to the user's unique id
+USER_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": ["s3:GetObject", "sts:GetCallerIdentity"], "Resource": "*"}]})
+
+
+def make_user():
+    iam.create_user(UserName="carol")
+    iam.put_user_policy(UserName="carol", PolicyName="read", PolicyDocument=USER_POLICY)
+    return iam.create_access_key(UserName="carol")["AccessKey"]
+
+
+carol = make_user()
+c = client("sts", carol["AccessKeyId"], carol["SecretAccessKey"]).get_session_token()["Credentials"]
+carol_session = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+assert client("s3", *carol_session).get_object(Bucket="stale-creds", Key="k")["Body"].read() == b"tenant bytes"
+iam.delete_access_key(UserName="carol", AccessKeyId=carol["AccessKeyId"])
+iam.delete_user_policy(UserName="carol", PolicyName="read")
+iam.delete_user(UserName="carol")
+make_user()
+refused("InvalidClientTokenId", client("s3", *carol_session).get_object, Bucket="stale-creds", Key="k")
+refused("InvalidClientTokenId", client("sts", *carol_session).get_caller_identity)
+# The root user's own session is not a user's: it keeps working.
+r = sts.get_session_token()["Credentials"]
+client("sts", r["AccessKeyId"], r["SecretAccessKey"], r["SessionToken"]).get_caller_identity()
+
 # Without the token the keys work.
 client("sts", KEY, SECRET).get_caller_identity()
 print("ok")

@@ -179,6 +179,24 @@ pub(crate) fn authenticate(
                             return Err(fail(invalid(), Some(key.account.clone())));
                         }
                     }
+                    // A user's session (GetSessionToken) is bound to the user's unique id the
+                    // same way: a user deleted and made again under its name is a new user.
+                    let user_name = text("Arn")
+                        .strip_prefix(&format!("arn:aws:iam::{}:user/", key.account))
+                        .and_then(|path| path.rsplit('/').next().map(str::to_string));
+                    if let (None, Some(name)) = (&session.role, user_name) {
+                        let current = crate::records::Stored::<crate::records::iam::User>::get(
+                            tx.as_mut(),
+                            &key.account,
+                            &name,
+                        )
+                        .map_err(|_| {
+                            fail(ApiError::unavailable("the store is unavailable"), None)
+                        })?;
+                        if current.is_none_or(|user| user.body.user_id != text("UserId")) {
+                            return Err(fail(invalid(), Some(key.account.clone())));
+                        }
+                    }
                     Caller {
                         arn: text("Arn"),
                         user_id: text("UserId"),
