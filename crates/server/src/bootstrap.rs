@@ -186,24 +186,8 @@ fn credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
     let (id, secret) = crate::support::ids::new_access_key("AKIA");
     let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
     let doc = json!({ "AccessKeyId": id, "SecretAccessKey": secret_text });
-    write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;
+    crate::support::private::write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;
     Ok(OperatorCredentials { access_key_id: id, secret, path, created: true })
-}
-
-/// Writes a new file readable only by its owner (mode 0600), synced.
-#[cfg(unix)]
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-/// Writes a new file (no permission model off Unix).
-#[cfg(not(unix))]
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 /// Re-wraps, once, every access key's secret that was wrapped for its key id alone (before

@@ -26,7 +26,7 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, String> {
     if !path.exists() {
         let mut seed = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
-        crate::bootstrap::write_private(&path, &seed)
+        crate::support::private::write_private(&path, &seed)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         zeroize::Zeroize::zeroize(&mut seed);
     }
@@ -37,7 +37,7 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, String> {
         SigningKey::from_slice(KEY_NAME, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let public = data_dir.join(PUBLIC_FILE);
     if !public.exists() {
-        crate::bootstrap::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
+        crate::support::private::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
             .map_err(|e| format!("{}: {e}", public.display()))?;
     }
     Ok(key)

@@ -90,6 +90,55 @@ impl Keys {
     }
 }
 
+/// Whose a new access key is.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyOwner<'a> {
+    /// An IAM user of the account, by name.
+    User(&'a str),
+    /// The account's root user.
+    Root,
+    /// Temporary credentials (`ASIA...`): the key is its own owner.
+    Session,
+}
+
+/// Makes a new access key for `owner` in `account`: a fresh id and secret, the secret wrapped
+/// by the root of trust for [`secret_context`] and stored in `tx`. The one place a key is made,
+/// so no key is ever wrapped for another binding. Returns the id and the secret (shown once).
+///
+/// # Errors
+/// `ServiceUnavailable` when the root of trust or the store fails.
+pub fn issue_access_key(
+    tx: &mut dyn store::Tx,
+    root: &dyn crypto::RootOfTrust,
+    account: &str,
+    owner: KeyOwner<'_>,
+    now_ms: i64,
+) -> Result<(String, sigv4::Secret), crate::error::ApiError> {
+    let prefix = if matches!(owner, KeyOwner::Session) { "ASIA" } else { "AKIA" };
+    let (key_id, secret) = crate::support::ids::new_access_key(prefix);
+    let (owner_kind, owner_key) = match owner {
+        KeyOwner::User(name) => ("user", name),
+        KeyOwner::Root => ("root", account),
+        KeyOwner::Session => ("session", key_id.as_str()),
+    };
+    let wrapped = root
+        .wrap(&secret_context(account, owner_kind, owner_key, &key_id), secret.expose())
+        .map_err(|_| crate::error::ApiError::unavailable("the root of trust is unavailable"))?;
+    tx.insert_access_key(&store::AccessKey {
+        access_key_id: key_id.clone(),
+        account: account.to_string(),
+        owner_kind: owner_kind.into(),
+        owner_key: owner_key.to_string(),
+        status: store::AccessKeyStatus::Active,
+        secret_wrapped: wrapped,
+        created_at_ms: now_ms,
+        last_used_at_ms: None,
+        last_used_service: None,
+        last_used_region: None,
+    })?;
+    Ok((key_id, secret))
+}
+
 /// The context an access key's secret is wrapped for by the root of trust: bound to the key's
 /// id, its account and its owner, so that a row moved to another account or owner (an operator
 /// with write access to the database) no longer opens (issue 16). The parts are joined with NUL,

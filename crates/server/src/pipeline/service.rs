@@ -155,6 +155,15 @@ impl<O> Unrouted<O> {
     pub fn unknown(error: ApiError) -> Unrouted<O> {
         Unrouted { operation: None, name: None, error }
     }
+
+    /// An operation name a JSON-protocol service does not have (`UnknownOperationException`).
+    pub fn unknown_operation(name: &str) -> Unrouted<O> {
+        Unrouted::unknown(ApiError::sender(
+            400,
+            "UnknownOperationException",
+            format!("unknown operation `{name}`"),
+        ))
+    }
 }
 
 /// A resource a request names, whose owner's log gets the request's event (allowed or not).

@@ -23,6 +23,22 @@ pub fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Writes a new file readable only by its owner (mode 0600), synced.
+#[cfg(unix)]
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Writes a new file (no permission model off Unix).
+#[cfg(not(unix))]
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
 /// Takes group and other permissions away from `root` and everything under it (files written
 /// before this rule, or by hand): files become at most 0600, directories at most 0700.
 /// Symbolic links are not followed.

@@ -63,13 +63,8 @@ impl Service for CloudTrail {
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<CloudTrailOperation>> {
         let target = req.target.unwrap_or_default();
         let name = target.rsplit('.').next().unwrap_or(target);
-        let operation = CloudTrailOperation::from_name(name).ok_or_else(|| {
-            Unrouted::unknown(ApiError::sender(
-                400,
-                "UnknownOperationException",
-                format!("unknown operation `{name}`"),
-            ))
-        })?;
+        let operation = CloudTrailOperation::from_name(name)
+            .ok_or_else(|| Unrouted::unknown_operation(name))?;
         let input = req
             .json()
             .and_then(|body| {

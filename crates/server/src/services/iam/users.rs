@@ -9,12 +9,12 @@ use super::{
     MAX_KEYS_PER_USER,
 };
 use crate::error::ApiError;
-use crate::pipeline::identity::Caller;
+use crate::pipeline::identity::{issue_access_key, Caller, KeyOwner};
 use crate::protocol::xml::{self, Xml};
 use crate::records::iam::User;
 use crate::records::Stored;
 use crypto::RootOfTrust;
-use store::{AccessKey, AccessKeyStatus, Tx};
+use store::{AccessKeyStatus, Tx};
 
 /// Runs a user or access-key operation; a new key's id goes to `secret_out` (for the event's
 /// response elements, never its secret).
@@ -100,25 +100,8 @@ pub(super) fn handle(
                     format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
                 ));
             }
-            let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
-            let wrapped = root
-                .wrap(
-                    &crate::pipeline::identity::secret_context(account, kind, &name, &key_id),
-                    secret.expose(),
-                )
-                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-            tx.insert_access_key(&AccessKey {
-                access_key_id: key_id.clone(),
-                account: account.to_string(),
-                owner_kind: kind.into(),
-                owner_key: name.clone(),
-                status: AccessKeyStatus::Active,
-                secret_wrapped: wrapped,
-                created_at_ms: now,
-                last_used_at_ms: None,
-                last_used_service: None,
-                last_used_region: None,
-            })?;
+            let owner = if kind == "root" { KeyOwner::Root } else { KeyOwner::User(&name) };
+            let (key_id, secret) = issue_access_key(tx, root, account, owner, now)?;
             let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
             let xml = xml::build(|w| {
                 w.elem("AccessKey", |w| {

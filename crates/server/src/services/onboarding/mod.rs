@@ -16,7 +16,7 @@ use crate::pipeline::Reply;
 use crate::records::accounts::{Invitation, INVITATION_KEY};
 use crate::records::Stored;
 use serde_json::{json, Value};
-use store::{AccessKey, AccessKeyStatus, AccountStatus, PutMode, StoreError};
+use store::{AccountStatus, PutMode};
 
 /// The `X-Amz-Target` prefix of onboarding operations.
 pub const TARGET_PREFIX: &str = "HermeticOnboarding.";
@@ -40,10 +40,6 @@ fn account_of(code: &str) -> Option<&str> {
 
 fn invalid() -> ApiError {
     ApiError::sender(403, "InvalidInvitationException", "the invitation code is not valid")
-}
-
-fn store_error(_: StoreError) -> ApiError {
-    ApiError::unavailable("the store is unavailable")
 }
 
 operations! {
@@ -72,13 +68,8 @@ impl Service for Onboarding {
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<OnboardingOperation>> {
         let target = req.target.unwrap_or_default();
         let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
-        let operation = OnboardingOperation::from_name(name).ok_or_else(|| {
-            Unrouted::unknown(ApiError::sender(
-                400,
-                "UnknownOperationException",
-                format!("unknown operation `{name}`"),
-            ))
-        })?;
+        let operation = OnboardingOperation::from_name(name)
+            .ok_or_else(|| Unrouted::unknown_operation(name))?;
         let body = req.json().map_err(|e| Unrouted::input(operation, e))?;
         let code = body.get("InviteCode").and_then(Value::as_str).ok_or_else(|| {
             Unrouted::input(
@@ -108,20 +99,13 @@ impl Service for Onboarding {
         Some(json!({ "accountId": call.account }))
     }
 
-    /// Anyone holding the code may redeem it; the code is checked in `execute`.
+    /// Anyone holding the code may redeem it; the code is checked in `execute`. (The operator's
+    /// own credentials are refused by the pipeline's guardrail: the call names a tenant account.)
     fn authorization(
-        ctx: &Ctx<'_>,
+        _: &Ctx<'_>,
         _: &Request<'_>,
         _: &mut Call,
     ) -> Result<Authorization, ApiError> {
-        // The operator's own credentials never redeem a tenant's invitation.
-        if ctx.is_operator() {
-            return Err(ApiError::sender(
-                403,
-                "AccessDenied",
-                "the operator may not redeem an invitation: it is the tenant's",
-            ));
-        }
         Ok(Authorization::AnyCaller)
     }
 
@@ -135,8 +119,8 @@ impl Service for Onboarding {
             return Err(invalid());
         };
         let (state, now) = (ctx.state, ctx.now());
-        let mut tx = state.store.begin().map_err(store_error)?;
-        let account = tx.get_account(id).map_err(store_error)?.ok_or_else(invalid)?;
+        let mut tx = state.store.begin()?;
+        let account = tx.get_account(id)?.ok_or_else(invalid)?;
         let mut invitation = Stored::<Invitation>::get_for_update(tx.as_mut(), id, INVITATION_KEY)?
             .ok_or_else(invalid)?;
         // The record must be the one the server sealed for this account (fail closed).
@@ -190,28 +174,14 @@ impl Service for Onboarding {
         invitation.body.redeemed_ms = Some(now);
         invitation.updated_at_ms = now;
         invitation.put(tx.as_mut(), PutMode::Update)?;
-        tx.set_account_status(id, AccountStatus::Active).map_err(store_error)?;
-        let (key_id, secret) = crate::support::ids::new_access_key("AKIA");
-        let wrapped = state
-            .root
-            .wrap(
-                &crate::pipeline::identity::secret_context(id, "root", id, &key_id),
-                secret.expose(),
-            )
-            .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
-        tx.insert_access_key(&AccessKey {
-            access_key_id: key_id.clone(),
-            account: id.to_string(),
-            owner_kind: "root".into(),
-            owner_key: id.to_string(),
-            status: AccessKeyStatus::Active,
-            secret_wrapped: wrapped,
-            created_at_ms: now,
-            last_used_at_ms: None,
-            last_used_service: None,
-            last_used_region: None,
-        })
-        .map_err(store_error)?;
+        tx.set_account_status(id, AccountStatus::Active)?;
+        let (key_id, secret) = crate::pipeline::identity::issue_access_key(
+            tx.as_mut(),
+            state.root.as_ref(),
+            id,
+            crate::pipeline::identity::KeyOwner::Root,
+            now,
+        )?;
         effect.tx = Some(tx);
         ctx.touch(id);
         // The event records the key's id, never its secret.

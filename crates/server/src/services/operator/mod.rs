@@ -137,13 +137,8 @@ impl Service for Operator {
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<OperatorOperation>> {
         let target = req.target.unwrap_or_default();
         let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
-        let operation = OperatorOperation::from_name(name).ok_or_else(|| {
-            Unrouted::unknown(ApiError::sender(
-                400,
-                "UnknownOperationException",
-                format!("unknown operation `{name}`"),
-            ))
-        })?;
+        let operation =
+            OperatorOperation::from_name(name).ok_or_else(|| Unrouted::unknown_operation(name))?;
         let input = req
             .json()
             .and_then(|body| Input::parse(operation, &body))

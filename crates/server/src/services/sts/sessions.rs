@@ -441,17 +441,17 @@ fn issue_session<'s>(
     duration_secs: i64,
     facts: &events::RequestFacts,
 ) -> Result<(Box<dyn store::Tx + 's>, Issued), ApiError> {
-    let unavailable = |_| ApiError::unavailable("the store is unavailable");
-    let (key_id, secret) = ids::new_access_key("ASIA");
     let token =
         ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 160);
     let expires_ms = facts.time_ms + duration_secs * 1000;
-    let wrapped = crypto::RootOfTrust::wrap(
-        &state.root,
-        &crate::pipeline::identity::secret_context(account, "session", &key_id, &key_id),
-        secret.expose(),
-    )
-    .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let mut tx = state.store.begin()?;
+    let (key_id, secret) = crate::pipeline::identity::issue_access_key(
+        tx.as_mut(),
+        state.root.as_ref(),
+        account,
+        crate::pipeline::identity::KeyOwner::Session,
+        facts.time_ms,
+    )?;
     let mut body = session;
     if let Some(obj) = body.as_object_mut() {
         obj.insert("ExpirationMs".into(), expires_ms.into());
@@ -461,20 +461,6 @@ fn issue_session<'s>(
             sigv4::encode::hex(&sigv4::key::sha256(token.as_bytes())).into(),
         );
     }
-    let mut tx = state.store.begin().map_err(unavailable)?;
-    tx.insert_access_key(&store::AccessKey {
-        access_key_id: key_id.clone(),
-        account: account.to_string(),
-        owner_kind: "session".into(),
-        owner_key: key_id.clone(),
-        status: store::AccessKeyStatus::Active,
-        secret_wrapped: wrapped,
-        created_at_ms: facts.time_ms,
-        last_used_at_ms: None,
-        last_used_service: None,
-        last_used_region: None,
-    })
-    .map_err(unavailable)?;
     tx.put_record(
         &store::Record {
             account: account.to_string(),
@@ -485,8 +471,7 @@ fn issue_session<'s>(
             updated_at_ms: facts.time_ms,
         },
         store::PutMode::Create,
-    )
-    .map_err(unavailable)?;
+    )?;
     let expiration =
         audit::event::EventTime::from_unix_millis(u64::try_from(expires_ms).unwrap_or(0))
             .map(|t| t.to_string())
