@@ -13,6 +13,7 @@ pub mod object;
 pub mod pkcs11;
 pub mod root;
 pub mod secret;
+pub mod shamir;
 pub mod totp;
 
 pub use envelope::{open, seal, seal_with_nonce, EnvelopeError, KeyId, NONCE_LEN};

@@ -29,10 +29,48 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Initialise a data directory whose root of trust is split among custodians (Shamir):
+    /// prints each share once; the key itself is never stored.
+    Init(InitArgs),
+    /// Send one custodian's share (read from standard input) to a sealed server.
+    Unseal {
+        /// The server's data directory (where its unseal socket is).
+        #[arg(long, default_value = "hermetic-data")]
+        data_dir: std::path::PathBuf,
+        /// Only report whether the server is sealed.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Seal a server: it stops serving and drops every key it holds until unsealed again.
+    Seal {
+        /// The server's data directory (where its unseal socket is).
+        #[arg(long, default_value = "hermetic-data")]
+        data_dir: std::path::PathBuf,
+    },
     /// Prove things about policies (automated reasoning with Z3). Exit codes: 0 answered or
     /// PASS, 1 FAIL, 3 unknown, 4 a witness that did not replay (a bug), 2 bad input.
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
+}
+
+/// `hermetic init` settings.
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The root-of-trust provider to initialise (only `shamir` needs it).
+    #[arg(long, default_value = "shamir")]
+    root_of_trust: String,
+    /// How many custodians get a share.
+    #[arg(long)]
+    shares: usize,
+    /// How many shares unseal the server (at least 2).
+    #[arg(long)]
+    threshold: usize,
+    /// The data directory to initialise.
+    #[arg(long, default_value = "hermetic-data")]
+    data_dir: std::path::PathBuf,
+    /// Print the shares as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `hermetic serve` settings: flags override the config file, which overrides the defaults.
@@ -65,6 +103,11 @@ struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long)]
     tls_key: Option<std::path::PathBuf>,
+    /// Which root of trust holds the root key: `key-file` (development), `pkcs11` (with
+    /// `--pkcs11-module`) or `shamir` (split among custodians by `hermetic init`; the server
+    /// starts sealed until `hermetic unseal`) [default: key-file, or pkcs11 when configured].
+    #[arg(long)]
+    root_of_trust: Option<String>,
     /// The development root key file [default: DIR.root.key beside the data directory DIR,
     /// never inside it]; unused with an HSM.
     #[arg(long)]
@@ -124,6 +167,19 @@ impl ServeArgs {
             (None, None) => None,
             _ => return Err("`pkcs11_module` and `pkcs11_token_label` go together".into()),
         };
+        let shamir = match self.root_of_trust.or(file.root_of_trust).as_deref() {
+            None | Some("key-file") if pkcs11.is_none() => false,
+            None | Some("pkcs11") if pkcs11.is_some() => false,
+            Some("shamir") if pkcs11.is_none() => true,
+            Some("pkcs11") => return Err("`root_of_trust = pkcs11` needs `pkcs11_module`".into()),
+            Some(other @ ("key-file" | "shamir")) => {
+                return Err(format!("`root_of_trust = {other}` does not go with `pkcs11_module`"))
+            }
+            Some(other) => {
+                return Err(format!("unknown root of trust `{other}` (key-file, pkcs11 or shamir)"))
+            }
+            None => false,
+        };
         let database_url = self.database_url.or(file.database_url);
         let database_schema = self.database_schema.or(file.database_schema);
         if database_schema.is_some() && database_url.is_none() {
@@ -143,6 +199,7 @@ impl ServeArgs {
             tls,
             pkcs11,
             root_key_file: self.root_key_file.or(file.root_key_file),
+            shamir,
             blob_grace: match self.blob_grace_secs.or(file.blob_grace_secs) {
                 None => defaults.blob_grace,
                 // Shorter than an upload may stall for, the sweeper could take a blob whose
@@ -482,6 +539,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Account(cmd) => account(cmd),
+        Command::Init(args) => init(&args),
+        Command::Unseal { data_dir, status } => unseal(&data_dir, status),
+        Command::Seal { data_dir } => {
+            vault_request(&data_dir, &serde_json::json!({ "Seal": true }))
+        }
         Command::Trail(TrailCommand::Verify { data_dir, database_url, database_schema }) => {
             trail_verify(&data_dir, database_url, database_schema)
         }
@@ -489,6 +551,67 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
             validate(&files, &kind, json)
+        }
+    }
+}
+
+fn init(args: &InitArgs) -> ExitCode {
+    if args.root_of_trust != "shamir" {
+        eprintln!("error: only the shamir root of trust is initialised ahead of `serve`");
+        return ExitCode::from(2);
+    }
+    let shares = match server::vault::initialise(&args.data_dir, args.shares, args.threshold) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The only time the shares exist outside the custodians' hands: give one to each.
+    if args.json {
+        let list: Vec<&str> = shares.iter().map(|s| s.as_str()).collect();
+        println!("{}", serde_json::json!({ "Threshold": args.threshold, "Shares": list }));
+    } else {
+        println!(
+            "Root key split into {} shares; any {} unseal the server. Give one to each custodian; they are not stored anywhere.",
+            args.shares, args.threshold
+        );
+        for (i, share) in shares.iter().enumerate() {
+            println!("share {}: {}", i + 1, share.as_str());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn unseal(data_dir: &std::path::Path, status: bool) -> ExitCode {
+    if status {
+        return vault_request(data_dir, &serde_json::json!({ "Status": true }));
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("share: ");
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    if std::io::stdin().read_line(&mut line).is_err() || line.trim().is_empty() {
+        eprintln!("error: no share on standard input");
+        return ExitCode::from(2);
+    }
+    vault_request(data_dir, &serde_json::json!({ "Unseal": line.trim() }))
+}
+
+fn vault_request(data_dir: &std::path::Path, request: &serde_json::Value) -> ExitCode {
+    match server::vault::request(data_dir, request) {
+        Ok(answer) => {
+            println!("{answer}");
+            if answer.get("Error").is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

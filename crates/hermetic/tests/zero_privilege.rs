@@ -15,6 +15,11 @@
 //!   account's invitation the hash of a code it chose. The invitation is sealed for its account
 //!   by the root of trust: the operator's code is refused (InternalFailure, an alarm in the
 //!   account's log), and so is the tenant's, visibly.
+//! - Edited records: with write access to the database, the operator edits a tenant's inline
+//!   policy, role (trust policy), KMS key (key policy), alias, bucket (bucket policy), an access
+//!   key's status, the account row, and copies a tenant's user into its own account. Every row
+//!   carries a MAC under a key the root of trust holds: each edited row is refused
+//!   (InternalFailure, an alarm in the affected account's log), never acted upon.
 
 mod common;
 
@@ -231,4 +236,141 @@ fn an_edited_invitation_is_refused_on_sqlite() {
 #[test]
 fn an_edited_invitation_is_refused_on_postgres() {
     edited_invitation(Backend::Postgres);
+}
+
+/// The error a tenant's call ends with, asserting it failed with InternalFailure.
+fn refused(server: &common::Server, who: &common::Tenant, args: &[&str]) {
+    let (ok, out, err) = common::aws(&server.url, &who.key, &who.secret, args);
+    assert!(!ok, "{args:?} acted on an edited row: {out}");
+    assert!(err.contains("InternalFailure"), "{args:?}: {err}");
+}
+
+fn edited_records(backend: Backend) {
+    let server = start_on("edited-records", backend, &[]);
+    let tenant = common::create_tenant(&server, "acme");
+    let evil = common::create_tenant(&server, "evil");
+    let a = tenant.account.as_str();
+    let run = |args: &[&str]| -> String {
+        let (ok, out, err) = common::aws(&server.url, &tenant.key, &tenant.secret, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let deny =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{a}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    run(&["iam", "create-user", "--user-name", "alice"]);
+    run(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "deny",
+        "--policy-document",
+        deny,
+    ]);
+    let alice: serde_json::Value =
+        serde_json::from_str(&run(&["iam", "create-access-key", "--user-name", "alice"])).unwrap();
+    let alice = common::Tenant {
+        account: tenant.account.clone(),
+        key: alice["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        secret: alice["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    };
+    run(&["iam", "create-role", "--role-name", "ops", "--assume-role-policy-document", &trust]);
+    let key: serde_json::Value = serde_json::from_str(&run(&["kms", "create-key"])).unwrap();
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    run(&["kms", "create-alias", "--alias-name", "alias/main", "--target-key-id", &key_id]);
+    let bucket = format!("acme-{a}");
+    run(&["s3api", "create-bucket", "--bucket", &bucket]);
+    let bucket_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::{bucket}"}}]}}"#
+    );
+    run(&["s3api", "put-bucket-policy", "--bucket", &bucket, "--policy", &bucket_policy]);
+    run(&[
+        "iam",
+        "update-access-key",
+        "--user-name",
+        "alice",
+        "--access-key-id",
+        &alice.key,
+        "--status",
+        "Inactive",
+    ]);
+
+    // A deactivated key set active again.
+    edit_database(
+        &server,
+        &format!("update access_keys set status = 'active' where access_key_id = '{}'", alice.key),
+    );
+    refused(&server, &alice, &["sts", "get-caller-identity"]);
+    // The inline Deny turned into an Allow.
+    edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 'user_policy'"));
+    refused(
+        &server,
+        &tenant,
+        &["iam", "get-user-policy", "--user-name", "alice", "--policy-name", "deny"],
+    );
+    // A trust policy opened to another account.
+    edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'role'", evil.account));
+    refused(&server, &tenant, &["iam", "get-role", "--role-name", "ops"]);
+    refused(
+        &server,
+        &evil,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &format!("arn:aws:iam::{a}:role/ops"),
+            "--role-session-name",
+            "evil",
+        ],
+    );
+    // A key policy (in the KMS key's record) edited.
+    edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'kms_key'", evil.account));
+    refused(&server, &tenant, &["kms", "describe-key", "--key-id", &key_id]);
+    // An alias pointed elsewhere.
+    edit_database(&server, &format!("update records set body = replace(body, '{key_id}', '00000000-0000-0000-0000-000000000000') where account = '{a}' and kind = 'kms_alias'"));
+    refused(&server, &tenant, &["kms", "list-aliases"]);
+    // The bucket policy's Deny removed (it lives in the bucket's record).
+    edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 's3_bucket'"));
+    refused(&server, &tenant, &["s3api", "get-bucket-policy", "--bucket", &bucket]);
+    // The tenant's user copied into the operator's own account, MAC and all.
+    edit_database(
+        &server,
+        &format!(
+            "insert into records (account, kind, key, format_version, body, updated_at, mac) \
+         select '{}', kind, key, format_version, body, updated_at, mac from records \
+         where account = '{a}' and kind = 'user' and key = 'alice'",
+            evil.account
+        ),
+    );
+    refused(&server, &evil, &["iam", "get-user", "--user-name", "alice"]);
+    // The account row itself.
+    edit_database(&server, &format!("update accounts set name = 'renamed' where id = '{a}'"));
+    refused(&server, &tenant, &["sts", "get-caller-identity"]);
+
+    // Every refusal in the tenant's account is in the tenant's log.
+    let store = common::open_store(&server);
+    let mut tx = store.read().unwrap();
+    let size = tx.audit_head(a).unwrap().size;
+    let alarms = tx
+        .audit_events(a, 0..size)
+        .unwrap()
+        .iter()
+        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .filter(|e| e.error_code.as_deref() == Some("InternalFailure"))
+        .count();
+    assert!(alarms >= 7, "{alarms} alarm events in the tenant's log");
+}
+
+#[test]
+fn edited_records_are_refused_on_sqlite() {
+    edited_records(Backend::Sqlite);
+}
+
+#[test]
+fn edited_records_are_refused_on_postgres() {
+    edited_records(Backend::Postgres);
 }

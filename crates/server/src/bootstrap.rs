@@ -155,12 +155,26 @@ pub fn init_with(
     Ok((root, credentials(data_dir)?))
 }
 
+/// Creates the data directory if needed and loads (or creates, once) the operator's
+/// credentials; the root of trust is the caller's.
+///
+/// # Errors
+/// File system trouble, or a malformed credentials file.
+pub fn init_files(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
+    prepare(data_dir)?;
+    credentials(data_dir)
+}
+
 /// `init_with` for the development key file in its default place.
 pub fn init(data_dir: &Path) -> Result<(Root, OperatorCredentials), BootstrapError> {
     init_with(data_dir, None, None)
 }
 
-fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
+/// Creates the data directory (owner-only) and makes private whatever in it is not.
+///
+/// # Errors
+/// File system trouble.
+pub fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
     crate::support::private::create_dirs(data_dir).map_err(io(data_dir))?;
     // Whatever an earlier version or a hand left readable to others is made private.
     crate::support::private::tighten(data_dir).map_err(io(data_dir))
@@ -260,6 +274,7 @@ mod tests {
 
     fn key(id: &str, account: &str, wrapped: Vec<u8>) -> store::AccessKey {
         store::AccessKey {
+            mac: Vec::new(),
             access_key_id: id.into(),
             account: account.into(),
             owner_kind: "root".into(),

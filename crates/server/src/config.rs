@@ -26,6 +26,9 @@ pub struct Config {
     /// The development key file; `None` for `DIR.root.key` beside data directory `DIR` (never
     /// inside it).
     pub root_key_file: Option<PathBuf>,
+    /// The Shamir root of trust: the server starts sealed until custodians unseal it
+    /// ([`crate::vault`]).
+    pub shamir: bool,
     /// How old a blob no record names must be before the sweeper removes it (longer than any
     /// request takes between writing a blob and committing its record).
     pub blob_grace: std::time::Duration,
@@ -57,6 +60,7 @@ impl Default for Config {
             tls: None,
             pkcs11: None,
             root_key_file: None,
+            shamir: false,
             blob_grace: std::time::Duration::from_secs(3600),
         }
     }

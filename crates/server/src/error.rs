@@ -49,7 +49,21 @@ impl From<store::StoreError> for ApiError {
     /// The one mapping of a store failure: the request cannot be served safely now (503). A
     /// failure a caller must answer otherwise (a record that exists already) is matched before
     /// it gets here.
-    fn from(_: store::StoreError) -> ApiError {
-        ApiError::unavailable("the store is unavailable")
+    ///
+    /// A row that failed its integrity check ([`store::StoreError::Forged`]) is refused as an
+    /// internal failure, and said in the server log: an edited database is an alarm, not an
+    /// outage. The request's event (in the affected account's log) carries the error.
+    fn from(e: store::StoreError) -> ApiError {
+        match e {
+            store::StoreError::Forged { account, row } => {
+                eprintln!(
+                    "ALARM: {row} of account {account} failed its integrity check: refused (an edited, moved or copied row?)"
+                );
+                ApiError::internal(
+                    "a stored record failed its integrity check; the request is refused",
+                )
+            }
+            _ => ApiError::unavailable("the store is unavailable"),
+        }
     }
 }

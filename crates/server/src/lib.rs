@@ -20,9 +20,11 @@ pub mod listener;
 pub mod pipeline;
 pub mod protocol;
 pub(crate) mod records;
+pub mod row_macs;
 pub mod services;
 pub mod support;
 pub mod testing;
+pub mod vault;
 
 pub use config::Config;
 pub use listener::{run, serve};

@@ -19,6 +19,12 @@ pub enum ServeError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] store::StoreError),
+    /// The rows' MAC key cannot be had.
+    #[error(transparent)]
+    RowKey(#[from] crate::row_macs::RowKeyError),
+    /// The Shamir root of trust cannot be used.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
     /// The TLS certificate or key cannot be used.
     #[error("tls: {0}")]
     Tls(String),
@@ -46,12 +52,9 @@ type Parts = (
 /// store, and starts the audit writer: everything a server needs but its listener.
 pub(crate) async fn open(
     config: Config,
+    root: bootstrap::Root,
 ) -> Result<(Parts, bootstrap::OperatorCredentials, Arc<SigningKey>), ServeError> {
-    let (root, creds) = bootstrap::init_with(
-        &config.data_dir,
-        config.root_key_file.as_deref(),
-        config.pkcs11.as_ref(),
-    )?;
+    let creds = bootstrap::init_files(&config.data_dir)?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let pool = crate::support::pool::Pool::new(16);
@@ -77,20 +80,26 @@ pub(crate) async fn open(
         .ok_or_else(|| {
             ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
         })??;
-    // Access keys wrapped before they were bound to their account and owner are re-wrapped
-    // once, before anything authenticates.
-    let (root, bound) = {
+    // Every row read is checked against its MAC from here on; a database that predates MACs
+    // has its rows bound once, and each account whose rows were bound is told in its log.
+    let (root, authenticated) = {
         let store = store.clone();
         pool.run(move || {
-            let bound = bootstrap::bind_access_keys(store.as_ref(), root.as_ref());
-            (root, bound)
+            let now = crate::support::time::now_ms();
+            let authenticated = crate::row_macs::authenticate(store, root.as_ref(), now);
+            (root, authenticated)
         })
         .await
         .ok_or_else(|| {
             ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
         })?
     };
-    bound?;
+    let (store, bound) = authenticated?;
+    for (account, rows) in
+        bound.iter().filter(|(a, _)| *a != crate::pipeline::identity::OPERATOR_ACCOUNT)
+    {
+        eprintln!("hermetic: bound {rows} stored rows of account {account} to their MACs");
+    }
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
     let checkpoint_key = Arc::new(
         crate::checkpoints::load_or_create_key(&config.data_dir)
@@ -100,18 +109,87 @@ pub(crate) async fn open(
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
+///
+/// With the Shamir root of trust the server starts sealed: it serves nothing (not even its
+/// listener is bound) until custodians unseal it, and a custodian's `hermetic seal` stops
+/// serving and drops every key, back to sealed; `ready` is called each time serving starts.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
-    ready: impl FnOnce(std::net::SocketAddr, &bootstrap::OperatorCredentials),
+    mut ready: impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<(), ServeError> {
-    let (opened, creds, checkpoint_key) = open(config).await?;
+    tokio::pin!(shutdown);
+    if !config.shamir {
+        bootstrap::prepare(&config.data_dir)?;
+        let root = bootstrap::open_root(
+            &config.data_dir,
+            config.root_key_file.as_deref(),
+            config.pkcs11.as_ref(),
+        )?;
+        let stop = async {
+            (&mut shutdown).await;
+            Stop::Shutdown
+        };
+        serve_unsealed(config, root, stop, &mut ready).await?;
+        return Ok(());
+    }
+    bootstrap::prepare(&config.data_dir)?;
+    let mut vault = crate::vault::Vault::open(&config.data_dir)?;
+    loop {
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(
+                out,
+                "hermetic sealed: waiting for {} custodians' shares (hermetic unseal --data-dir {})",
+                vault.threshold,
+                config.data_dir.display()
+            );
+            let _ = out.flush();
+        }
+        let root = tokio::select! {
+            root = vault.unsealed() => root?,
+            () = &mut shutdown => return Ok(()),
+        };
+        let stop = async {
+            tokio::select! {
+                () = &mut shutdown => Stop::Shutdown,
+                () = vault.seal_requested() => Stop::Seal,
+            }
+        };
+        if serve_unsealed(config.clone(), Box::new(root), stop, &mut ready).await? == Stop::Shutdown
+        {
+            return Ok(());
+        }
+        // Sealed: everything `serve_unsealed` held (the root key, the rows' MAC key, the
+        // store) is dropped and zeroized by now.
+    }
+}
+
+/// Why serving stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// The process is shutting down.
+    Shutdown,
+    /// A custodian sealed the server.
+    Seal,
+}
+
+/// Opens the store with `root` and serves until `stop`.
+async fn serve_unsealed(
+    config: Config,
+    root: bootstrap::Root,
+    stop: impl Future<Output = Stop>,
+    ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
+) -> Result<Stop, ServeError> {
+    let (opened, creds, checkpoint_key) = open(config, root).await?;
     let (config, keys, store, root, audit, pool) = opened;
+    let mut tasks = Vec::new();
     {
         // Signed checkpoints at least once per interval.
         let (store, key, every, pool) =
             (store.clone(), checkpoint_key.clone(), config.checkpoint_interval, pool.clone());
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
@@ -120,7 +198,7 @@ pub async fn run(
                     .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
                     .await;
             }
-        });
+        }));
     }
     let tls = match &config.tls {
         Some((cert, key)) => Some(tls_acceptor(cert, key)?),
@@ -137,7 +215,7 @@ pub async fn run(
     {
         // KMS keys due for automatic rotation, checked as often as checkpoints are written.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
@@ -147,7 +225,7 @@ pub async fn run(
                     .run(move || crate::services::kms::rotate_due(&inner, now_ms()))
                     .await;
             }
-        });
+        }));
     }
     {
         // Blobs no record names (a crash mid-upload), swept at start and then every half
@@ -155,7 +233,7 @@ pub async fn run(
         let grace = state.config.blob_grace;
         let every = (grace / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         let state = state.clone();
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
@@ -166,11 +244,11 @@ pub async fn run(
                     .run(move || crate::services::s3::sweep::sweep(&inner, now, grace))
                     .await;
             }
-        });
+        }));
     }
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
+    tokio::pin!(stop);
+    let reason = loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
@@ -219,9 +297,10 @@ pub async fn run(
                     }
                 }
             }
-            () = &mut shutdown => break,
+            reason = &mut stop => break reason,
         }
-    }
+    };
+    drop(listener);
     graceful.shutdown().await;
     // A last checkpoint covers everything answered before shutdown.
     let (store, key) = (state.store.clone(), checkpoint_key.clone());
@@ -229,7 +308,11 @@ pub async fn run(
         .pool
         .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
         .await;
-    Ok(())
+    for task in tasks {
+        task.abort();
+        let _ = task.await;
+    }
+    Ok(reason)
 }
 
 fn tls_acceptor(

@@ -52,8 +52,10 @@ impl App {
     /// `hermetic serve --data-dir DATA_DIR` would, and the key-file root of trust.
     pub async fn open(data_dir: &Path) -> Result<App, ServeError> {
         let config = Config { data_dir: data_dir.to_path_buf(), ..Config::default() };
+        crate::bootstrap::prepare(data_dir)?;
+        let root = crate::bootstrap::open_root(data_dir, None, None)?;
         let ((config, keys, store, root, audit, pool), creds, _) =
-            crate::listener::open(config).await?;
+            crate::listener::open(config, root).await?;
         let operator = (
             creds.access_key_id.clone(),
             String::from_utf8_lossy(creds.secret.expose()).into_owned(),

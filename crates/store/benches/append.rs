@@ -15,6 +15,7 @@ const ACCOUNT: &str = "123456789012";
 
 fn write_one(store: &dyn Store, i: u64) {
     let record = Record {
+        mac: Vec::new(),
         account: ACCOUNT.into(),
         kind: "user".into(),
         key: format!("user-{i:012}"),

@@ -30,6 +30,15 @@ pub enum StoreError {
     /// body that is not JSON, a negative sequence number).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A row failed its integrity check ([`crate::Authenticated`]): edited, moved or copied
+    /// outside Hermetic. Never acted upon.
+    #[error("a stored row failed its integrity check: {row} of account {account}")]
+    Forged {
+        /// The account the row names.
+        account: String,
+        /// Which row (`record iam_role Admin`, `access key AKIA...`, `account 1234...`).
+        row: String,
+    },
     /// The database was written by a newer build: its schema version is past the newest
     /// migration this build knows.
     #[error(

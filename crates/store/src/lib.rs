@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod audit_log;
+mod authenticated;
 mod error;
 mod model;
 mod postgres;
@@ -34,17 +35,18 @@ mod sqlite;
 
 use std::ops::Range;
 
+pub use authenticated::{Authenticated, RowKey};
 pub use error::StoreError;
 pub use model::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, Record, RecordQuery,
+    Page, PutMode, Record, RecordQuery, RowId,
 };
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_only::ReadOnly;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
 /// transaction takes one connection for its lifetime.
@@ -147,6 +149,19 @@ pub trait ReadTx {
     /// # Errors
     /// See the trait.
     fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError>;
+
+    /// Records that carry no MAC, in (account, kind, key) order, at most `limit` (rows written
+    /// before MACs existed, for [`Authenticated::bind_unauthenticated`]).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// Whether any account, access key or record carries a MAC.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn has_authenticated_rows(&mut self) -> Result<bool, StoreError>;
 
     /// The size and root of `account`'s audit log (size 0 and `SHA-256("")` if it has none).
     ///
@@ -357,6 +372,12 @@ pub trait Tx: ReadTx {
     /// [`StoreError::AlreadyExists`] (create-only, key taken); [`StoreError::NotFound`]
     /// (update-only, no such record); [`StoreError::InvalidInput`] if kind or key is empty.
     fn put_record(&mut self, record: &Record, mode: PutMode) -> Result<(), StoreError>;
+
+    /// Sets the MAC of one row (the job of [`Authenticated`], which refuses it to others).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such row.
+    fn set_mac(&mut self, row: RowId<'_>, mac: &[u8]) -> Result<(), StoreError>;
 
     /// Deletes a record.
     ///

@@ -52,6 +52,9 @@ pub struct Account {
     pub status: AccountStatus,
     /// When the account was created.
     pub created_at_ms: i64,
+    /// The row's MAC, written and checked by [`crate::Authenticated`]; callers leave it empty
+    /// (empty in rows written before MACs existed or below that layer).
+    pub mac: Vec<u8>,
 }
 
 /// Whether an access key may sign requests (AWS's `Active` / `Inactive`).
@@ -107,6 +110,9 @@ pub struct AccessKey {
     pub last_used_service: Option<String>,
     /// The region that request was signed for.
     pub last_used_region: Option<String>,
+    /// The row's MAC, written and checked by [`crate::Authenticated`]; callers leave it empty
+    /// (empty in rows written before MACs existed or below that layer).
+    pub mac: Vec<u8>,
 }
 
 impl fmt::Debug for AccessKey {
@@ -122,6 +128,7 @@ impl fmt::Debug for AccessKey {
             .field("last_used_at_ms", &self.last_used_at_ms)
             .field("last_used_service", &self.last_used_service)
             .field("last_used_region", &self.last_used_region)
+            .field("mac", &format_args!("[{} bytes]", self.mac.len()))
             .finish()
     }
 }
@@ -142,6 +149,27 @@ pub struct Record {
     pub body: serde_json::Value,
     /// When the record was last written.
     pub updated_at_ms: i64,
+    /// The row's MAC, written and checked by [`crate::Authenticated`]; callers leave it empty
+    /// (empty in rows written before MACs existed or below that layer).
+    pub mac: Vec<u8>,
+}
+
+/// Which row [`crate::Tx::set_mac`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowId<'a> {
+    /// The account with this id.
+    Account(&'a str),
+    /// The access key with this id.
+    AccessKey(&'a str),
+    /// The record `(account, kind, key)`.
+    Record {
+        /// The account.
+        account: &'a str,
+        /// The kind.
+        kind: &'a str,
+        /// The key.
+        key: &'a str,
+    },
 }
 
 /// How [`crate::Tx::put_record`] treats an existing record.
@@ -352,6 +380,7 @@ mod tests {
     #[test]
     fn access_key_debug_hides_the_wrapped_secret() {
         let k = AccessKey {
+            mac: Vec::new(),
             access_key_id: "AKIA".into(),
             account: "123456789012".into(),
             owner_kind: "root".into(),

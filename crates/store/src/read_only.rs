@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, StoreError, Tx,
+    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 /// A read-only transaction usable as a [`Tx`].
@@ -54,6 +54,12 @@ impl ReadTx for ReadOnly<'_> {
         owner_key: &str,
     ) -> Result<Vec<AccessKey>, StoreError> {
         self.0.list_access_keys(account, owner_kind, owner_key)
+    }
+    fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.0.unauthenticated_records(limit)
+    }
+    fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
+        self.0.has_authenticated_rows()
     }
     fn get_record(
         &mut self,
@@ -137,6 +143,9 @@ impl Tx for ReadOnly<'_> {
     fn put_record(&mut self, _: &Record, _: PutMode) -> Result<(), StoreError> {
         Err(refused())
     }
+    fn set_mac(&mut self, _: RowId<'_>, _: &[u8]) -> Result<(), StoreError> {
+        Err(refused())
+    }
     fn delete_record(&mut self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
         Err(refused())
     }
@@ -161,6 +170,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("r.db")).unwrap();
         let record = Record {
+            mac: Vec::new(),
             account: "123456789012".into(),
             kind: "user".into(),
             key: "alice".into(),
@@ -170,6 +180,7 @@ mod tests {
         };
         let mut tx = store.begin().unwrap();
         tx.create_account(&Account {
+            mac: Vec::new(),
             id: "123456789012".into(),
             name: "acme".into(),
             status: AccountStatus::Active,

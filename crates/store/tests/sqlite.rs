@@ -34,6 +34,11 @@ impl Harness for SqliteHarness {
         let conn = rusqlite::Connection::open(self.path()).unwrap();
         conn.execute_batch(&format!("DROP TABLE {table}")).unwrap();
     }
+
+    fn sql(&self, statements: &str) {
+        let conn = rusqlite::Connection::open(self.path()).unwrap();
+        conn.execute_batch(statements).unwrap();
+    }
 }
 
 conformance_tests!(SqliteHarness::new());

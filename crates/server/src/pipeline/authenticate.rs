@@ -26,6 +26,14 @@ pub(crate) fn authenticate(
     let fail = |e: ApiError, account: Option<String>| {
         Box::new((e, account, Some(key_id.clone()), Some(service.clone())))
     };
+    // A store failure; a row that failed its integrity check goes to its account's log.
+    let store_fail = |e: store::StoreError| {
+        let account = match &e {
+            store::StoreError::Forged { account, .. } => Some(account.clone()),
+            _ => None,
+        };
+        fail(ApiError::from(e), account)
+    };
     let invalid = || {
         ApiError::sender(
             403,
@@ -57,17 +65,14 @@ pub(crate) fn authenticate(
             (secret, caller)
         }
         None => {
-            let mut tx = state
-                .store
-                .read()
-                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?;
+            let mut tx = state.store.read().map_err(store_fail)?;
             let key = tx
                 .get_access_key(&key_id)
-                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .map_err(store_fail)?
                 .ok_or_else(|| fail(invalid(), None))?;
             let account = tx
                 .get_account(&key.account)
-                .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                .map_err(store_fail)?
                 .ok_or_else(|| fail(invalid(), None))?;
             if key.status != store::AccessKeyStatus::Active
                 || account.status != store::AccountStatus::Active
@@ -110,7 +115,7 @@ pub(crate) fn authenticate(
                         &key.account,
                         &key.owner_key,
                     )
-                    .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                    .map_err(|e: ApiError| fail(e, Some(key.account.clone())))?
                     .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
                     Caller {
                         arn: user.body.arn,
@@ -124,7 +129,7 @@ pub(crate) fn authenticate(
                     // request must carry its token.
                     let session = tx
                         .get_record(&key.account, "session", &key_id)
-                        .map_err(|_| fail(ApiError::unavailable("the store is unavailable"), None))?
+                        .map_err(store_fail)?
                         .ok_or_else(|| fail(invalid(), Some(key.account.clone())))?;
                     let body = &session.body;
                     let text = |k: &str| {
@@ -171,9 +176,7 @@ pub(crate) fn authenticate(
                                 )
                             })
                             .transpose()
-                            .map_err(|_| {
-                                fail(ApiError::unavailable("the store is unavailable"), None)
-                            })?
+                            .map_err(|e: ApiError| fail(e, Some(key.account.clone())))?
                             .flatten();
                         if current.is_none_or(|role| role.body.role_id != *role_id) {
                             return Err(fail(invalid(), Some(key.account.clone())));
@@ -190,9 +193,7 @@ pub(crate) fn authenticate(
                             &key.account,
                             &name,
                         )
-                        .map_err(|_| {
-                            fail(ApiError::unavailable("the store is unavailable"), None)
-                        })?;
+                        .map_err(|e: ApiError| fail(e, Some(key.account.clone())))?;
                         if current.is_none_or(|user| user.body.user_id != text("UserId")) {
                             return Err(fail(invalid(), Some(key.account.clone())));
                         }

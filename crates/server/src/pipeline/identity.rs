@@ -125,6 +125,7 @@ pub fn issue_access_key(
         .wrap(&secret_context(account, owner_kind, owner_key, &key_id), secret.expose())
         .map_err(|_| crate::error::ApiError::unavailable("the root of trust is unavailable"))?;
     tx.insert_access_key(&store::AccessKey {
+        mac: Vec::new(),
         access_key_id: key_id.clone(),
         account: account.to_string(),
         owner_kind: owner_kind.into(),

@@ -116,7 +116,7 @@ fn owners(state: &State, named: &[Named]) -> Result<Vec<String>, ApiError> {
     if named.is_empty() {
         return Ok(out);
     }
-    let unavailable = |_| ApiError::unavailable("the store is unavailable");
+    let unavailable = ApiError::from;
     let mut tx = state.store.read().map_err(unavailable)?;
     for n in named {
         match n {

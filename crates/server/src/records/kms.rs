@@ -288,6 +288,7 @@ mod tests {
 
     fn record(kind: &str, body: serde_json::Value) -> store::Record {
         store::Record {
+            mac: Vec::new(),
             account: "111122223333".into(),
             kind: kind.into(),
             key: "k".into(),

@@ -65,6 +65,7 @@ impl<T: Body> Stored<T> {
     /// The store's form.
     pub fn to_record(&self) -> Result<Record, ApiError> {
         Ok(Record {
+            mac: Vec::new(),
             account: self.account.clone(),
             kind: T::KIND.to_string(),
             key: self.key.clone(),

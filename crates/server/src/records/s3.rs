@@ -239,6 +239,7 @@ mod tests {
 
     fn record(kind: &str, body: serde_json::Value) -> store::Record {
         store::Record {
+            mac: Vec::new(),
             account: "111122223333".into(),
             kind: kind.into(),
             key: "k".into(),
@@ -259,6 +260,7 @@ mod tests {
             "Versioning": "Suspended", "KmsKeyId": "alias/x",
         });
         let record = store::Record {
+            mac: Vec::new(),
             account: "111122223333".into(),
             kind: "s3_bucket".into(),
             key: "b".into(),

@@ -93,4 +93,12 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_status_check
     CHECK (status IN ('active', 'suspended', 'invited'));
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: every account, access key and record row carries a MAC (written and checked by
+/// `store::Authenticated` under a key the root of trust holds; NULL in rows older than it).
+const V4: &str = "
+ALTER TABLE accounts ADD COLUMN mac BYTEA;
+ALTER TABLE access_keys ADD COLUMN mac BYTEA;
+ALTER TABLE records ADD COLUMN mac BYTEA;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];

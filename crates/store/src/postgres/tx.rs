@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, StoreError, Tx,
+    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -154,6 +154,11 @@ fn exactly_one(n: u64) -> Result<(), StoreError> {
     }
 }
 
+/// A MAC as stored: NULL when there is none.
+fn stored_mac(mac: &[u8]) -> Option<&[u8]> {
+    (!mac.is_empty()).then_some(mac)
+}
+
 fn created(n: u64) -> Result<(), StoreError> {
     if n == 0 {
         Err(StoreError::AlreadyExists)
@@ -168,6 +173,7 @@ fn account_row(row: &Row) -> Result<Account, StoreError> {
         name: col(row, 1)?,
         status: AccountStatus::from_stored(col(row, 2)?)?,
         created_at_ms: col(row, 3)?,
+        mac: col::<Option<Vec<u8>>>(row, 4)?.unwrap_or_default(),
     })
 }
 
@@ -183,6 +189,7 @@ fn access_key_row(row: &Row) -> Result<AccessKey, StoreError> {
         last_used_at_ms: col(row, 7)?,
         last_used_service: col(row, 8)?,
         last_used_region: col(row, 9)?,
+        mac: col::<Option<Vec<u8>>>(row, 10)?.unwrap_or_default(),
     })
 }
 
@@ -198,6 +205,7 @@ fn record_row(row: &Row) -> Result<Record, StoreError> {
         body: serde_json::from_str(body)
             .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
         updated_at_ms: col(row, 5)?,
+        mac: col::<Option<Vec<u8>>>(row, 6)?.unwrap_or_default(),
     })
 }
 
@@ -229,18 +237,18 @@ fn head_row(row: &Row) -> Result<(u64, Vec<u8>, Hash), StoreError> {
 
 macro_rules! account_cols {
     () => {
-        "id, name, status, created_at"
+        "id, name, status, created_at, mac"
     };
 }
 macro_rules! key_cols {
     () => {
         "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, created_at, \
-         last_used_at, last_used_service, last_used_region"
+         last_used_at, last_used_service, last_used_region, mac"
     };
 }
 macro_rules! record_cols {
     () => {
-        "account, kind, key, format_version, body, updated_at"
+        "account, kind, key, format_version, body, updated_at, mac"
     };
 }
 
@@ -422,6 +430,29 @@ impl ReadTx for PgTx<'_> {
         Ok(into_page(rows, limit))
     }
 
+    fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_all(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE mac IS NULL ORDER BY account, kind, key LIMIT $1"
+            ),
+            &[&limit],
+            record_row,
+        )
+    }
+
+    fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
+        let rows = self.rows(
+            "SELECT 1 FROM accounts WHERE mac IS NOT NULL
+             UNION ALL SELECT 1 FROM access_keys WHERE mac IS NOT NULL
+             UNION ALL SELECT 1 FROM records WHERE mac IS NOT NULL LIMIT 1",
+            &[],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
     fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
         self.query_opt(
             "SELECT account, size, time_ms, root, note FROM audit_checkpoints
@@ -469,9 +500,9 @@ impl Tx for PgTx<'_> {
     fn create_account(&mut self, a: &Account) -> Result<(), StoreError> {
         a.validate()?;
         created(self.exec(
-            "INSERT INTO accounts (id, name, status, created_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO accounts (id, name, status, created_at, mac) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING",
-            &[&a.id, &a.name, &a.status.as_str(), &a.created_at_ms],
+            &[&a.id, &a.name, &a.status.as_str(), &a.created_at_ms, &stored_mac(&a.mac)],
         )?)
     }
 
@@ -486,8 +517,8 @@ impl Tx for PgTx<'_> {
         created(self.exec(
             "INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
                                       secret_wrapped, created_at, last_used_at,
-                                      last_used_service, last_used_region)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                                      last_used_service, last_used_region, mac)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
             &[
                 &k.access_key_id,
                 &k.account,
@@ -499,6 +530,7 @@ impl Tx for PgTx<'_> {
                 &k.last_used_at_ms,
                 &k.last_used_service,
                 &k.last_used_region,
+                &stored_mac(&k.mac),
             ],
         )?)
     }
@@ -551,18 +583,19 @@ impl Tx for PgTx<'_> {
         let body = serde_json::to_string(&r.body)
             .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
         let version = i64::from(r.format_version);
-        let p: Params<'_> = &[&r.account, &r.kind, &r.key, &version, &body, &r.updated_at_ms];
+        let mac = stored_mac(&r.mac);
+        let p: Params<'_> = &[&r.account, &r.kind, &r.key, &version, &body, &r.updated_at_ms, &mac];
         match mode {
             PutMode::Create => created(self.exec(
                 concat!(
                     "INSERT INTO records (",
                     record_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
                 ),
                 p,
             )?),
             PutMode::Update => exactly_one(self.exec(
-                "UPDATE records SET format_version = $4, body = $5, updated_at = $6
+                "UPDATE records SET format_version = $4, body = $5, updated_at = $6, mac = $7
                  WHERE account = $1 AND kind = $2 AND key = $3",
                 p,
             )?),
@@ -571,15 +604,31 @@ impl Tx for PgTx<'_> {
                     concat!(
                         "INSERT INTO records (",
                         record_cols!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6)
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7)
                          ON CONFLICT (account, kind, key) DO UPDATE SET
                            format_version = excluded.format_version, body = excluded.body,
-                           updated_at = excluded.updated_at"
+                           updated_at = excluded.updated_at, mac = excluded.mac"
                     ),
                     p,
                 )
                 .map(drop),
         }
+    }
+
+    fn set_mac(&mut self, row: RowId<'_>, mac: &[u8]) -> Result<(), StoreError> {
+        let mac = stored_mac(mac);
+        exactly_one(match row {
+            RowId::Account(id) => {
+                self.exec("UPDATE accounts SET mac = $2 WHERE id = $1", &[&id, &mac])?
+            }
+            RowId::AccessKey(id) => {
+                self.exec("UPDATE access_keys SET mac = $2 WHERE access_key_id = $1", &[&id, &mac])?
+            }
+            RowId::Record { account, kind, key } => self.exec(
+                "UPDATE records SET mac = $4 WHERE account = $1 AND kind = $2 AND key = $3",
+                &[&account, &kind, &key, &mac],
+            )?,
+        })
     }
 
     fn delete_record(&mut self, account: &str, kind: &str, key: &str) -> Result<(), StoreError> {

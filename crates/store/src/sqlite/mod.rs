@@ -268,6 +268,7 @@ mod tests {
         let store = SqliteStore::open(dir.path().join("h.db")).unwrap();
         let mut tx = store.begin().unwrap();
         tx.create_account(&crate::Account {
+            mac: Vec::new(),
             id: "111122223333".into(),
             name: "a".into(),
             status: crate::AccountStatus::Active,

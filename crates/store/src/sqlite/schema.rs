@@ -96,4 +96,12 @@ DROP TABLE accounts;
 ALTER TABLE accounts_v3 RENAME TO accounts;
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: every account, access key and record row carries a MAC (written and checked by
+/// `store::Authenticated` under a key the root of trust holds; NULL in rows older than it).
+const V4: &str = "
+ALTER TABLE accounts ADD COLUMN mac BLOB;
+ALTER TABLE access_keys ADD COLUMN mac BLOB;
+ALTER TABLE records ADD COLUMN mac BLOB;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];

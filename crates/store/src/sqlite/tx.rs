@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, StoreError, Tx,
+    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 /// A transaction that owns its connection until it ends.
@@ -116,6 +116,11 @@ impl SqliteTx<'_> {
     }
 }
 
+/// A MAC as stored: NULL when there is none.
+fn stored_mac(mac: &[u8]) -> Option<&[u8]> {
+    (!mac.is_empty()).then_some(mac)
+}
+
 /// An update or delete of one row: 0 rows means the row is not there.
 fn exactly_one(n: usize) -> Result<(), StoreError> {
     if n == 0 {
@@ -131,6 +136,7 @@ fn account_row(row: &Row<'_>) -> Result<Account, StoreError> {
         name: col(row, 1)?,
         status: AccountStatus::from_stored(&col::<String>(row, 2)?)?,
         created_at_ms: col(row, 3)?,
+        mac: col::<Option<Vec<u8>>>(row, 4)?.unwrap_or_default(),
     })
 }
 
@@ -146,6 +152,7 @@ fn access_key_row(row: &Row<'_>) -> Result<AccessKey, StoreError> {
         last_used_at_ms: col(row, 7)?,
         last_used_service: col(row, 8)?,
         last_used_region: col(row, 9)?,
+        mac: col::<Option<Vec<u8>>>(row, 10)?.unwrap_or_default(),
     })
 }
 
@@ -161,6 +168,7 @@ fn record_row(row: &Row<'_>) -> Result<Record, StoreError> {
         body: serde_json::from_str(&body)
             .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
         updated_at_ms: col(row, 5)?,
+        mac: col::<Option<Vec<u8>>>(row, 6)?.unwrap_or_default(),
     })
 }
 
@@ -194,9 +202,10 @@ fn head_row(row: &Row<'_>) -> Result<(u64, Vec<u8>, Hash), StoreError> {
     ))
 }
 
-const ACCOUNT_COLS: &str = "id, name, status, created_at";
+const ACCOUNT_COLS: &str = "id, name, status, created_at, mac";
 const KEY_COLS: &str = "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, \
-                        created_at, last_used_at, last_used_service, last_used_region";
+                        created_at, last_used_at, last_used_service, last_used_region, mac";
+const RECORD_COLS: &str = "account, kind, key, format_version, body, updated_at, mac";
 
 impl ReadTx for SqliteTx<'_> {
     fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
@@ -259,21 +268,22 @@ impl ReadTx for SqliteTx<'_> {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
-        self.query_opt(
-            "SELECT account, kind, key, format_version, body, updated_at FROM records
-             WHERE account = ?1 AND kind = ?2 AND key = ?3",
-            [account, kind, key],
-            record_row,
-        )
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE account = ?1 AND kind = ?2 AND key = ?3"
+        );
+        self.query_opt(&sql, [account, kind, key], record_row)
     }
 
     fn list_records(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
         let upper = prefix_upper_bound(q.prefix);
-        let rows = self.query_all(
-            "SELECT account, kind, key, format_version, body, updated_at FROM records
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records
              WHERE account = ?1 AND kind = ?2 AND key >= ?3
                AND (?4 IS NULL OR key < ?4) AND (?5 IS NULL OR key > ?5)
-             ORDER BY key LIMIT ?6",
+             ORDER BY key LIMIT ?6"
+        );
+        let rows = self.query_all(
+            &sql,
             params![q.account, q.kind, q.prefix, upper, q.after, limit_plus_one(q.limit)],
             record_row,
         )?;
@@ -347,6 +357,26 @@ impl ReadTx for SqliteTx<'_> {
         Ok(into_page(rows, limit))
     }
 
+    fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE mac IS NULL ORDER BY account, kind, key
+             LIMIT ?1"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_all(&sql, [limit], record_row)
+    }
+
+    fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
+        let found = self.query_opt(
+            "SELECT 1 FROM accounts WHERE mac IS NOT NULL
+             UNION ALL SELECT 1 FROM access_keys WHERE mac IS NOT NULL
+             UNION ALL SELECT 1 FROM records WHERE mac IS NOT NULL LIMIT 1",
+            [],
+            |_| Ok(()),
+        )?;
+        Ok(found.is_some())
+    }
+
     fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
         self.query_opt(
             "SELECT account, size, time_ms, root, note FROM audit_checkpoints
@@ -371,9 +401,9 @@ impl Tx for SqliteTx<'_> {
     fn create_account(&mut self, a: &Account) -> Result<(), StoreError> {
         a.validate()?;
         let n = self.exec(
-            "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO accounts (id, name, status, created_at, mac) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT DO NOTHING",
-            params![a.id, a.name, a.status.as_str(), a.created_at_ms],
+            params![a.id, a.name, a.status.as_str(), a.created_at_ms, stored_mac(&a.mac)],
         )?;
         if n == 0 {
             return Err(StoreError::AlreadyExists);
@@ -392,8 +422,8 @@ impl Tx for SqliteTx<'_> {
         let n = self.exec(
             "INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
                                       secret_wrapped, created_at, last_used_at,
-                                      last_used_service, last_used_region)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                                      last_used_service, last_used_region, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
             params![
                 k.access_key_id,
                 k.account,
@@ -404,7 +434,8 @@ impl Tx for SqliteTx<'_> {
                 k.created_at_ms,
                 k.last_used_at_ms,
                 k.last_used_service,
-                k.last_used_region
+                k.last_used_region,
+                stored_mac(&k.mac)
             ],
         )?;
         if n == 0 {
@@ -458,12 +489,14 @@ impl Tx for SqliteTx<'_> {
         r.validate()?;
         let body = serde_json::to_string(&r.body)
             .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
-        let p = params![r.account, r.kind, r.key, r.format_version, body, r.updated_at_ms];
+        let mac = stored_mac(&r.mac);
+        let p = params![r.account, r.kind, r.key, r.format_version, body, r.updated_at_ms, mac];
         match mode {
             PutMode::Create => {
                 let n = self.exec(
-                    "INSERT INTO records (account, kind, key, format_version, body, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                    "INSERT INTO records (account, kind, key, format_version, body, updated_at,
+                                          mac)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
                     p,
                 )?;
                 if n == 0 {
@@ -472,21 +505,39 @@ impl Tx for SqliteTx<'_> {
                 Ok(())
             }
             PutMode::Update => exactly_one(self.exec(
-                "UPDATE records SET format_version = ?4, body = ?5, updated_at = ?6
+                "UPDATE records SET format_version = ?4, body = ?5, updated_at = ?6, mac = ?7
                  WHERE account = ?1 AND kind = ?2 AND key = ?3",
                 p,
             )?),
             PutMode::Upsert => self
                 .exec(
-                    "INSERT INTO records (account, kind, key, format_version, body, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO records (account, kind, key, format_version, body, updated_at,
+                                      mac)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (account, kind, key) DO UPDATE SET
                    format_version = excluded.format_version, body = excluded.body,
-                   updated_at = excluded.updated_at",
+                   updated_at = excluded.updated_at, mac = excluded.mac",
                     p,
                 )
                 .map(drop),
         }
+    }
+
+    fn set_mac(&mut self, row: RowId<'_>, mac: &[u8]) -> Result<(), StoreError> {
+        let mac = stored_mac(mac);
+        exactly_one(match row {
+            RowId::Account(id) => {
+                self.exec("UPDATE accounts SET mac = ?2 WHERE id = ?1", params![id, mac])?
+            }
+            RowId::AccessKey(id) => self.exec(
+                "UPDATE access_keys SET mac = ?2 WHERE access_key_id = ?1",
+                params![id, mac],
+            )?,
+            RowId::Record { account, kind, key } => self.exec(
+                "UPDATE records SET mac = ?4 WHERE account = ?1 AND kind = ?2 AND key = ?3",
+                params![account, kind, key, mac],
+            )?,
+        })
     }
 
     fn delete_record(&mut self, account: &str, kind: &str, key: &str) -> Result<(), StoreError> {

@@ -80,6 +80,7 @@ pub fn accounts_listing(store: &dyn Store) {
 
 fn key(id: &str, owner: &str, created_at_ms: i64) -> AccessKey {
     AccessKey {
+        mac: Vec::new(),
         access_key_id: id.into(),
         account: account_id(1),
         owner_kind: "user".into(),

@@ -2,6 +2,7 @@
 //! PostgreSQL test files each expand [`conformance_tests!`] with their own harness.
 
 pub mod audit;
+pub mod authenticated;
 pub mod concurrency;
 pub mod data;
 
@@ -15,6 +16,9 @@ pub trait Harness {
 
     /// Drops a table behind the stores' backs, so that statements on it fail.
     fn drop_table(&self, table: &str);
+
+    /// Runs SQL on the database behind the stores' backs (an operator editing rows).
+    fn sql(&self, statements: &str);
 }
 
 /// Expands to one `#[test]` per conformance body, each with a fresh harness from `$harness`.
@@ -43,6 +47,9 @@ macro_rules! conformance_tests {
             concurrency::read_modify_write_of_an_absent_record_loses_no_update,
             concurrency::a_shared_read_holds_the_record_against_updates,
             data::a_failed_statement_fails_the_commit,
+            authenticated::rows_written_through_it_read_back,
+            authenticated::edited_rows_are_refused,
+            authenticated::rows_without_macs_are_bound_once,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {
@@ -74,6 +81,7 @@ pub fn account_id(n: u32) -> String {
 /// An active account named `name-<n>`.
 pub fn account(n: u32) -> Account {
     Account {
+        mac: Vec::new(),
         id: account_id(n),
         name: format!("name-{n}"),
         status: AccountStatus::Active,
@@ -84,6 +92,7 @@ pub fn account(n: u32) -> Account {
 /// A record of `kind` and `key` in `account` with a small body naming it.
 pub fn record(account: &str, kind: &str, key: &str) -> Record {
     Record {
+        mac: Vec::new(),
         account: account.to_owned(),
         kind: kind.to_owned(),
         key: key.to_owned(),

@@ -49,6 +49,7 @@ fn get<T: Body>(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Stored<T>,
 
 fn membership(account: &str, kind: &str, key: String, now: i64) -> Record {
     Record {
+        mac: Vec::new(),
         account: account.into(),
         kind: kind.into(),
         key,

@@ -154,6 +154,7 @@ pub fn handle(
                     name,
                 )?;
                 let record = Record {
+                    mac: Vec::new(),
                     account: account.into(),
                     kind: owner.kind().into(),
                     key,

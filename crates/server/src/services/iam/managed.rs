@@ -175,6 +175,7 @@ pub fn boundary_xml(arn: Option<&str>) -> Xml {
 
 fn version_record(account: &str, name: &str, id: &str, document: &str, now: i64) -> Record {
     Record {
+        mac: Vec::new(),
         account: account.into(),
         kind: "policy_version".into(),
         key: format!("{name}/{id}"),
@@ -245,6 +246,7 @@ pub fn handle(
                     "CreateDate": crate::support::time::iso8601(now), "UpdateDate": crate::support::time::iso8601(now), "NextVersion": 2,
                 });
                 let record = Record {
+                    mac: Vec::new(),
                     account: account.into(),
                     kind: "policy".into(),
                     key: name.into(),
@@ -546,6 +548,7 @@ pub fn handle(
                             ));
                         }
                         let link = Record {
+                            mac: Vec::new(),
                             account: account.into(),
                             kind: kind.clone(),
                             key,

@@ -215,6 +215,7 @@ pub fn handle(
                     &crate::services::iam::tags::request_tags(input)?,
                 )?;
                 let record = Record {
+                    mac: Vec::new(),
                     account: account.into(),
                     kind: "mfa".into(),
                     key: name.into(),

@@ -35,7 +35,7 @@ fn store_error(e: StoreError) -> ApiError {
         StoreError::NotFound => {
             ApiError::sender(400, "AccountNotFoundException", "no such account")
         }
-        _ => ApiError::unavailable("the store is unavailable"),
+        other => other.into(),
     }
 }
 
@@ -200,6 +200,7 @@ impl Service for Operator {
                 let mut tx = state.store.begin().map_err(store_error)?;
                 let id = new_account_id();
                 tx.create_account(&Account {
+                    mac: Vec::new(),
                     id: id.clone(),
                     name: name.to_string(),
                     status: AccountStatus::Invited,

@@ -149,9 +149,15 @@ pub(crate) fn prepare_assume_role(
     let (account, role_name) = role_of(role_arn).ok_or_else(denied)?;
     let role = {
         let mut tx = state.store.read()?;
-        // A role that does not exist is refused like one that does not trust the caller.
-        crate::services::iam::roles::get_role(tx.as_mut(), account, role_name)
-            .map_err(|_| denied())?
+        // A role that does not exist is refused like one that does not trust the caller; a
+        // fault (a role row that failed its integrity check) stays what it is.
+        crate::services::iam::roles::get_role(tx.as_mut(), account, role_name).map_err(|e| {
+            if e.sender_fault {
+                denied()
+            } else {
+                e
+            }
+        })?
     };
     let max = role.body.max_session_duration;
     // A chained session (a role session assuming a role) lasts at most an hour.
@@ -463,6 +469,7 @@ fn issue_session<'s>(
     }
     tx.put_record(
         &store::Record {
+            mac: Vec::new(),
             account: account.to_string(),
             kind: "session".into(),
             key: key_id.clone(),

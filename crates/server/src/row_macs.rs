@@ -1,0 +1,178 @@
+//! The key behind every row's MAC ([`store::Authenticated`]): 32 random bytes, wrapped by the
+//! root of trust and kept in the operator realm (one key for every server on a database), so
+//! that whoever can write the database but not use the root of trust cannot make a row the
+//! server accepts.
+//!
+//! Rows that have no MAC (written before MACs existed) are bound once, when the key is made;
+//! each account whose rows were bound gets an event in its own log saying how many, so that a
+//! binding the tenant did not expect (an operator who deleted the key to have edited rows bound)
+//! is visible to the tenant. Once bound, a row without a valid MAC is refused, never re-bound.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::pipeline::identity::OPERATOR_ACCOUNT;
+
+/// How many rows of each account a start bound.
+pub type Bound = std::collections::BTreeMap<String, u64>;
+
+/// Where the wrapped key is stored: a record of the operator realm.
+const KEY_KIND: &str = "row_mac_key";
+const KEY_NAME: &str = "v1";
+/// The root of trust's wrapping context for the key.
+const KEY_CONTEXT: &[u8] = b"hermetic:row-mac-key/v1";
+
+/// HMAC-SHA-256 under the unwrapped key.
+struct RowMacKey(Zeroizing<[u8; 32]>);
+
+impl store::RowKey for RowMacKey {
+    fn tag(&self, message: &[u8]) -> [u8; 32] {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_slice()) else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// Why the row key cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum RowKeyError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The root of trust would not wrap or open the key.
+    #[error("the root of trust cannot open the row MAC key: {0}")]
+    Root(String),
+    /// The key's record is gone or unreadable while rows carry MACs made with it.
+    #[error("the row MAC key is missing or malformed while rows carry MACs: the database was edited; refusing to start")]
+    Missing,
+}
+
+/// Puts MACs in front of `inner`: loads the row key (making it, and binding every row that has
+/// none, on a database that has no key and no MAC yet), and returns the authenticated store
+/// with how many rows of each account this start bound.
+///
+/// # Errors
+/// [`RowKeyError::Missing`] if rows carry MACs but the key is gone (fail closed: nothing is
+/// served); the root of trust's or the store's failures.
+pub fn authenticate(
+    inner: Arc<dyn store::Store>,
+    root: &dyn crypto::RootOfTrust,
+    now_ms: i64,
+) -> Result<(Arc<dyn store::Store>, Bound), RowKeyError> {
+    let (key, pending) = load_or_make(inner.as_ref(), root, now_ms)?;
+    let authenticated = Arc::new(store::Authenticated::new(inner.clone(), Arc::new(key)));
+    let mut bound = Bound::new();
+    if pending {
+        // Access keys wrapped before they were bound to their account and owner are re-wrapped
+        // first, then every row gets its MAC as it stands.
+        crate::bootstrap::bind_access_keys(inner.as_ref(), root)?;
+        bound = authenticated.bind_unauthenticated()?;
+        record_binding(authenticated.as_ref(), &bound, now_ms)?;
+        let mut tx = inner.begin()?;
+        if let Some(mut record) = tx.get_record_for_update(OPERATOR_ACCOUNT, KEY_KIND, KEY_NAME)? {
+            record.body = json!({ "Wrapped": record.body.get("Wrapped"), "Binding": false });
+            record.updated_at_ms = now_ms;
+            // The key's record is outside the rows it authenticates: the root's wrapping
+            // authenticates the key, and nothing it says grants anything.
+            record.mac = Vec::new();
+            tx.put_record(&record, store::PutMode::Update)?;
+        }
+        tx.commit()?;
+    }
+    Ok((authenticated, bound))
+}
+
+/// The key, and whether rows are still to be bound with it.
+fn load_or_make(
+    inner: &dyn store::Store,
+    root: &dyn crypto::RootOfTrust,
+    now_ms: i64,
+) -> Result<(RowMacKey, bool), RowKeyError> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let open = |record: &store::Record| -> Result<(RowMacKey, bool), RowKeyError> {
+        let wrapped = record
+            .body
+            .get("Wrapped")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| engine.decode(s).ok())
+            .ok_or(RowKeyError::Missing)?;
+        let bytes =
+            root.unwrap(KEY_CONTEXT, &wrapped).map_err(|e| RowKeyError::Root(e.to_string()))?;
+        let key: [u8; 32] = bytes.expose().try_into().map_err(|_| RowKeyError::Missing)?;
+        Ok((RowMacKey(Zeroizing::new(key)), record.body.get("Binding") == Some(&json!(true))))
+    };
+    loop {
+        let mut tx = inner.begin()?;
+        if let Some(record) = tx.get_record_for_update(OPERATOR_ACCOUNT, KEY_KIND, KEY_NAME)? {
+            return open(&record);
+        }
+        if tx.has_authenticated_rows()? {
+            return Err(RowKeyError::Missing);
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, key.as_mut_slice());
+        let wrapped =
+            root.wrap(KEY_CONTEXT, key.as_slice()).map_err(|e| RowKeyError::Root(e.to_string()))?;
+        let record = store::Record {
+            account: OPERATOR_ACCOUNT.into(),
+            kind: KEY_KIND.into(),
+            key: KEY_NAME.into(),
+            format_version: 1,
+            body: json!({ "Wrapped": engine.encode(wrapped), "Binding": true }),
+            updated_at_ms: now_ms,
+            mac: Vec::new(),
+        };
+        match tx.put_record(&record, store::PutMode::Create).and_then(|()| tx.commit()) {
+            Ok(()) => return Ok((RowMacKey(key), true)),
+            // Another server on the database made it first: use theirs.
+            Err(store::StoreError::AlreadyExists) => continue,
+            Err(e) if e.is_retryable() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Tells each tenant account whose rows this start bound, in its own log.
+fn record_binding(
+    store: &dyn store::Store,
+    bound: &Bound,
+    now_ms: i64,
+) -> Result<(), store::StoreError> {
+    let facts = crate::pipeline::events::RequestFacts {
+        request_id: crate::support::ids::uuid(),
+        event_source: "hermetic.internal".into(),
+        event_name: "BindStoredRows".into(),
+        region: "us-east-1".into(),
+        source_ip: "hermetic.internal".into(),
+        time_ms: now_ms,
+        ..Default::default()
+    };
+    for (account, rows) in bound {
+        if account == OPERATOR_ACCOUNT {
+            continue;
+        }
+        let Ok(mut event) = crate::pipeline::events::event(&facts, None, account, None, None, None)
+        else {
+            return Err(store::StoreError::InvalidInput("the binding event's time".into()));
+        };
+        event.event_type = audit::event::EventType::AwsServiceEvent;
+        event.user_identity.identity_type = audit::event::IdentityType::AwsService;
+        event.user_identity.invoked_by = Some("hermetic.internal".into());
+        event.additional_event_data = Some(audit::event::Redacted::new(json!({
+            "rowsBound": rows,
+            "reason": "rows written before rows carried MACs were bound as they stood",
+        })));
+        let mut tx = store.begin()?;
+        crate::pipeline::events::append(tx.as_mut(), account, &event)
+            .map_err(|e| store::StoreError::Backend(e.message))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
