@@ -87,9 +87,23 @@ fn scenario(backend: Backend) {
     }
     let head = read.audit_head(&account).unwrap();
     let events = read.audit_events(&account, 0..head.size).unwrap();
+    // The parameters are sealed under the account's key: opened with the server's root of trust.
+    let root = server::bootstrap::open_root(&server.dir, None, None).unwrap();
+    let keys = server::support::account_keys::AccountKeys::default();
     let created_users: std::collections::HashSet<String> = events
         .iter()
-        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .map(|e| {
+            let mut e = audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap();
+            server::pipeline::events::open_parameters(
+                &keys,
+                &root,
+                read.as_mut(),
+                &mut e,
+                &account,
+            )
+            .unwrap();
+            e
+        })
         .filter(|e| e.event_name == "CreateUser" && e.error_code.is_none())
         .filter_map(|e| {
             e.request_parameters.and_then(|p| {

@@ -86,7 +86,13 @@ pub(crate) async fn open(
         let store = store.clone();
         pool.run(move || {
             let now = crate::support::time::now_ms();
-            let authenticated = crate::row_macs::authenticate(store, root.as_ref(), now);
+            let authenticated = crate::row_macs::authenticate(store, root.as_ref(), now).and_then(
+                |(store, bound)| {
+                    // Every account has its sealing key before anything is recorded.
+                    crate::support::account_keys::ensure_all(store.as_ref(), root.as_ref(), now)?;
+                    Ok((store, bound))
+                },
+            );
             (root, authenticated)
         })
         .await
@@ -211,7 +217,22 @@ async fn serve_unsealed(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State { config, keys, store, root, audit, pool });
+    let state = Arc::new(State {
+        config,
+        keys,
+        store,
+        root,
+        audit,
+        pool,
+        account_keys: Default::default(),
+    });
+    {
+        let inner = state.clone();
+        let _ = state
+            .pool
+            .run(move || inner.account_keys.warm(inner.store.as_ref(), &inner.root))
+            .await;
+    }
     {
         // KMS keys due for automatic rotation, checked as often as checkpoints are written.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);

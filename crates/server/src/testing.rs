@@ -60,7 +60,15 @@ impl App {
             creds.access_key_id.clone(),
             String::from_utf8_lossy(creds.secret.expose()).into_owned(),
         );
-        let state = Arc::new(State { config, keys, store, root, audit, pool });
+        let state = Arc::new(State {
+            config,
+            keys,
+            store,
+            root,
+            audit,
+            pool,
+            account_keys: Default::default(),
+        });
         Ok(App { state, operator })
     }
 

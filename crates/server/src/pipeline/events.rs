@@ -134,6 +134,90 @@ pub fn event(
     })
 }
 
+/// `event` as `account`'s log keeps it: addressed to the account, its request parameters and
+/// response elements sealed under the account's key (bound to the account, the event's id and
+/// which of the two it is), so that reading the database shows neither; the Merkle leaf is
+/// computed over this sealed form, so the log's integrity is checked without opening them.
+///
+/// # Errors
+/// `ServiceUnavailable` if the account's key cannot be had (the request then fails).
+pub fn for_account(
+    state: &crate::pipeline::State,
+    tx: Option<&mut dyn store::Tx>,
+    event: &EventRecord,
+    account: &str,
+) -> Result<EventRecord, ApiError> {
+    let mut e = event.clone();
+    e.recipient_account_id = account.to_string();
+    if e.request_parameters.is_none() && e.response_elements.is_none() {
+        return Ok(e);
+    }
+    let key = match (state.account_keys.cached(account), tx) {
+        (Some(key), _) => key,
+        (None, Some(tx)) => state.account_keys.get(tx, &state.root, account)?,
+        (None, None) => {
+            state.account_keys.get(state.store.read()?.as_mut(), &state.root, account)?
+        }
+    };
+    for (slot, which) in
+        [(&mut e.request_parameters, "request"), (&mut e.response_elements, "response")]
+    {
+        if let Some(value) = slot.take() {
+            let context = parameters_context(account, &event.event_id, which);
+            let sealed =
+                crate::support::account_keys::seal_value(&key, &context, value.as_value())?;
+            *slot = Some(Redacted::new(sealed));
+        }
+    }
+    Ok(e)
+}
+
+fn parameters_context(account: &str, event_id: &str, which: &str) -> String {
+    format!("hermetic:audit-parameters/v1\0{account}\0{event_id}\0{which}")
+}
+
+/// Opens what [`for_account`] sealed, for the account's own reading (`LookupEvents`).
+///
+/// # Errors
+/// As [`crate::support::account_keys::open_value`].
+pub fn opened(
+    state: &crate::pipeline::State,
+    tx: &mut dyn store::ReadTx,
+    event: &mut EventRecord,
+    account: &str,
+) -> Result<(), ApiError> {
+    open_parameters(&state.account_keys, &state.root, tx, event, account)
+}
+
+/// [`opened`] with the keys and root of trust given (for tools and tests that hold the
+/// server's root of trust).
+///
+/// # Errors
+/// As [`opened`].
+pub fn open_parameters(
+    keys: &crate::support::account_keys::AccountKeys,
+    root: &dyn crypto::RootOfTrust,
+    tx: &mut dyn store::ReadTx,
+    event: &mut EventRecord,
+    account: &str,
+) -> Result<(), ApiError> {
+    if event.request_parameters.is_none() && event.response_elements.is_none() {
+        return Ok(());
+    }
+    let key = keys.get(tx, root, account)?;
+    let id = event.event_id.clone();
+    for (slot, which) in
+        [(&mut event.request_parameters, "request"), (&mut event.response_elements, "response")]
+    {
+        if let Some(value) = slot.take() {
+            let context = parameters_context(account, &id, which);
+            let open = crate::support::account_keys::open_value(&key, &context, value.as_value())?;
+            *slot = Some(Redacted::new(open));
+        }
+    }
+    Ok(())
+}
+
 /// Appends `event` to `account`'s log inside `tx`, locking the log's head until `tx` ends. A
 /// transaction that appends to several logs does so in account order, as every other one
 /// does, so that two of them never hold each other's heads (on PostgreSQL that was a deadlock:

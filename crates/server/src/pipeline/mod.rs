@@ -46,6 +46,8 @@ pub struct State {
     pub pool: crate::support::pool::Pool,
     /// The root of trust that wraps stored secrets.
     pub root: bootstrap::Root,
+    /// Each account's sealing key, opened once (audit parameters, object metadata).
+    pub account_keys: crate::support::account_keys::AccountKeys,
 }
 
 impl std::fmt::Debug for State {

@@ -177,16 +177,14 @@ fn finish(
     match (effect.tx.take(), error) {
         (Some(mut tx), None) => {
             for account in &accounts {
-                let mut e = event.clone();
-                e.recipient_account_id.clone_from(account);
+                let e = events::for_account(ctx.state, Some(tx.as_mut()), &event, account)?;
                 events::append(tx.as_mut(), account, &e)?;
             }
             effect.commit(tx)?;
         }
         _ => {
             for account in accounts {
-                let mut e = event.clone();
-                e.recipient_account_id.clone_from(&account);
+                let e = events::for_account(ctx.state, None, &event, &account)?;
                 pending.push((account, e));
             }
         }

@@ -170,9 +170,13 @@ pub(crate) struct Object {
     pub content_encoding: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_language: String,
-    /// User metadata (`x-amz-meta-*`, names lower-cased).
+    /// User metadata (`x-amz-meta-*`, names lower-cased) of a record written before metadata
+    /// was sealed; empty in new ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// User metadata sealed under the account's key (`services::s3::metadata`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_metadata: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// The sealed parts, in order (one unless it was uploaded in parts).
@@ -207,6 +211,9 @@ pub(crate) struct Upload {
     pub content_type: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// User metadata sealed under the account's key, as the object's will be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_metadata: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// The data key every part is sealed under, and the completed object's.

@@ -1,5 +1,6 @@
 //! Small support modules every part of the server uses.
 
+pub mod account_keys;
 pub mod ids;
 pub mod pool;
 pub mod private;

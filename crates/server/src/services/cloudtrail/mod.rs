@@ -102,8 +102,7 @@ impl Service for CloudTrail {
     ) -> Result<Reply, ApiError> {
         match call.operation {
             CloudTrailOperation::LookupEvents => {
-                lookup_events(ctx.state.store.as_ref(), &ctx.caller.account, &call.input)
-                    .map(|v| Reply::json(&v))
+                lookup_events(ctx.state, &ctx.caller.account, &call.input).map(|v| Reply::json(&v))
             }
         }
     }
@@ -149,7 +148,7 @@ fn seconds(v: Option<&Value>) -> Result<Option<f64>, ApiError> {
 
 /// Answers `LookupEvents` for `account`.
 pub(crate) fn lookup_events(
-    store: &dyn store::Store,
+    state: &crate::pipeline::State,
     account: &str,
     input: &LookupEvents,
 ) -> Result<Value, ApiError> {
@@ -184,7 +183,7 @@ pub(crate) fn lookup_events(
         }
         None => MAX_RESULTS,
     };
-    let mut tx = store.read()?;
+    let mut tx = state.store.read()?;
     let head = tx.audit_head(account)?;
     // NextToken is the sequence number to continue below (newest first).
     let mut cursor = match input.next_token.as_deref() {
@@ -201,7 +200,7 @@ pub(crate) fn lookup_events(
         let from = cursor.saturating_sub(BATCH);
         let events = tx.audit_events(account, from..cursor)?;
         for stored in events.iter().rev() {
-            let Ok(event) = EventRecord::from_canonical_bytes(&stored.event) else { continue };
+            let Ok(mut event) = EventRecord::from_canonical_bytes(&stored.event) else { continue };
             let t = event.event_time.unix_seconds() as f64;
             if start.is_some_and(|s| t < s) || end.is_some_and(|e| t > e) || !event.management_event
             {
@@ -224,6 +223,11 @@ pub(crate) fn lookup_events(
                     .filter(|a| a.ends_with(":root"))
                     .map(|_| "root".to_string())
             });
+            // The account reads its own parameters in the clear; the log keeps them sealed.
+            crate::pipeline::events::opened(state, tx.as_mut(), &mut event, account)?;
+            let text = event
+                .canonical_bytes()
+                .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
             out.push(json!({
                 "EventId": event.event_id,
                 "EventName": event.event_name,
@@ -233,7 +237,7 @@ pub(crate) fn lookup_events(
                 "EventSource": event.event_source,
                 "Username": user_name,
                 "Resources": [],
-                "CloudTrailEvent": String::from_utf8_lossy(&stored.event),
+                "CloudTrailEvent": String::from_utf8_lossy(&text),
             }));
         }
         cursor = from;

@@ -207,6 +207,8 @@ impl Service for Operator {
                     created_at_ms: now,
                 })
                 .map_err(store_error)?;
+                crate::support::account_keys::ensure(tx.as_mut(), &state.root, &id, now)
+                    .map_err(store_error)?;
                 let code = format!(
                     "{}{id}-{}",
                     crate::services::onboarding::CODE_PREFIX,

@@ -150,7 +150,17 @@ pub(super) fn object<'s>(
         0,
         size.saturating_sub(1),
     )?;
-    let put = copied_put(input, record);
+    let mut put = copied_put(input, record);
+    if !input.replace_metadata {
+        let source_bucket = &source.bucket;
+        put.fields.metadata = super::metadata::open(
+            state,
+            &source_bucket.account,
+            &source_bucket.key,
+            &record.body.key,
+            &record.body,
+        )?;
+    }
     let written = objects::put(ctx, &put, Source::Copy(reader), bucket, key, effect)?;
     let etag = written
         .headers

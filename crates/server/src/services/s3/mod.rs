@@ -14,6 +14,7 @@ mod copy;
 mod delete;
 mod input;
 mod listing;
+mod metadata;
 mod multipart;
 mod objects;
 pub(crate) mod router;

@@ -96,7 +96,14 @@ pub(super) fn handle<'s>(
                 upload_id: id.clone(),
                 created_ms: facts.time_ms,
                 content_type: input.fields.content_type.clone(),
-                metadata: input.fields.metadata.clone(),
+                metadata: std::collections::BTreeMap::new(),
+                sealed_metadata: super::metadata::seal(
+                    state,
+                    &bucket.account,
+                    &bucket.key,
+                    key,
+                    &input.fields.metadata,
+                )?,
                 tags: input.fields.tagging.clone(),
                 data_key: sealing.wrapped,
             };
@@ -299,6 +306,7 @@ pub(super) fn handle<'s>(
                 etag: etag.clone(),
                 content_type: upload.content_type,
                 metadata: upload.metadata,
+                sealed_metadata: upload.sealed_metadata,
                 tags: upload.tags,
                 parts,
                 data_key: upload.data_key,

@@ -92,7 +92,7 @@ pub(super) fn parse_http_date(text: &str) -> Option<i64> {
     Some((days * 86_400 + h * 3600 + mi * 60 + s) * 1000)
 }
 
-fn metadata_headers(object: &Object) -> Vec<(String, String)> {
+fn metadata_headers(object: &Object, user: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let mut out = vec![
         ("etag".to_string(), object.etag.clone()),
         ("last-modified".to_string(), http_date(object.last_modified_ms)),
@@ -105,7 +105,7 @@ fn metadata_headers(object: &Object) -> Vec<(String, String)> {
         ),
         ("accept-ranges".to_string(), "bytes".to_string()),
     ];
-    for (k, v) in &object.metadata {
+    for (k, v) in user {
         out.push((format!("x-amz-meta-{k}"), v.clone()));
     }
     for (header, value) in [
@@ -289,7 +289,8 @@ fn get(
     let customer_opened = if sse::is_customer(&object.data_key) { Some(open()?) } else { None };
     conditions(input, object)?;
     let size = object.size;
-    let mut headers = metadata_headers(object);
+    let user = super::metadata::open(state, &bucket.account, &bucket.key, key, object)?;
+    let mut headers = metadata_headers(object, &user);
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
     }
@@ -422,7 +423,14 @@ pub(super) fn put<'s>(
         content_disposition: fields.content_disposition,
         content_encoding: fields.content_encoding,
         content_language: fields.content_language,
-        metadata: fields.metadata,
+        metadata: BTreeMap::new(),
+        sealed_metadata: super::metadata::seal(
+            state,
+            &bucket.account,
+            &bucket.key,
+            key,
+            &fields.metadata,
+        )?,
         tags: fields.tagging,
         parts: vec![part],
         data_key: sealing.wrapped,

@@ -1,0 +1,83 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! What a MAC per row costs ([`store::Authenticated`], HMAC-SHA-256 as the server keys it): a
+//! record read, and a record write in its own transaction, on SQLite, with and without the
+//! layer. `cargo bench -p store --bench authenticated`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use store::{Authenticated, PutMode, Record, RowKey, SqliteStore, Store};
+
+const ACCOUNT: &str = "123456789012";
+
+struct HmacKey([u8; 32]);
+impl RowKey for HmacKey {
+    fn tag(&self, message: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap();
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// A role-sized record: a trust policy, tags, ids (about 700 bytes of JSON).
+fn role(i: u64) -> Record {
+    Record {
+        mac: Vec::new(),
+        account: ACCOUNT.into(),
+        kind: "role".into(),
+        key: format!("role-{i:06}"),
+        format_version: 1,
+        body: serde_json::json!({
+            "RoleName": format!("role-{i}"), "RoleId": "AROAEXAMPLEEXAMPLE0001", "Path": "/",
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:role/role-{i}"), "CreateDate": 1_700_000_000,
+            "AssumeRolePolicyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"sts:AssumeRole\",\"Condition\":{\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}}}]}",
+            "MaxSessionDuration": 3600, "Description": "a role of the benchmark",
+            "Tags": [{"Key": "team", "Value": "payments"}, {"Key": "env", "Value": "prod"}],
+        }),
+        updated_at_ms: 1_700_000_000_000,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let raw: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("hermetic.db")).unwrap());
+    let authenticated = Authenticated::new(raw.clone(), Arc::new(HmacKey([7; 32])));
+    {
+        let mut tx = authenticated.begin().unwrap();
+        for i in 0..1000 {
+            tx.put_record(&role(i), PutMode::Create).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let mut group = c.benchmark_group("record");
+    group.sample_size(50).measurement_time(Duration::from_secs(5));
+    for (name, store) in [("raw", raw.as_ref()), ("authenticated", &authenticated as &dyn Store)] {
+        let mut i = 0u64;
+        group.bench_function(format!("get/{name}"), |b| {
+            b.iter(|| {
+                let mut r = store.read().unwrap();
+                let got = r.get_record(ACCOUNT, "role", &format!("role-{:06}", i % 1000)).unwrap();
+                assert!(got.is_some());
+                i += 1;
+            });
+        });
+        let mut j = 0u64;
+        group.bench_function(format!("put/{name}"), |b| {
+            b.iter(|| {
+                let mut record = role(j % 1000);
+                record.updated_at_ms += i64::try_from(j).unwrap();
+                let mut tx = store.begin().unwrap();
+                tx.put_record(&record, PutMode::Upsert).unwrap();
+                tx.commit().unwrap();
+                j += 1;
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
