@@ -39,7 +39,7 @@ pub enum ServeError {
 }
 
 /// What a server is made of, before it listens.
-type Parts = (
+pub(crate) type Parts = (
     Config,
     Keys,
     Arc<dyn store::Store>,
@@ -217,15 +217,7 @@ async fn serve_unsealed(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State {
-        config,
-        keys,
-        store,
-        root,
-        audit,
-        pool,
-        account_keys: Default::default(),
-    });
+    let state = Arc::new(State::new((config, keys, store, root, audit, pool)));
     {
         let inner = state.clone();
         let _ = state

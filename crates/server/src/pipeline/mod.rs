@@ -50,6 +50,14 @@ pub struct State {
     pub account_keys: crate::support::account_keys::AccountKeys,
 }
 
+impl State {
+    /// The state of a server over what [`crate::listener`] opened; no account key opened yet.
+    pub(crate) fn new(parts: crate::listener::Parts) -> State {
+        let (config, keys, store, root, audit, pool) = parts;
+        State { config, keys, store, root, audit, pool, account_keys: Default::default() }
+    }
+}
+
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("State").field("config", &self.config).finish_non_exhaustive()
