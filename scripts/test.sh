@@ -43,6 +43,10 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
 fi
 pg_isready -h 127.0.0.1 -p 5432
+# The tests drive psql, and pg_dump (zero_privilege.rs dumps a schema as the operator would).
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq postgresql-client
+fi
 
 section "format"
 cargo fmt --all -- --check
