@@ -143,33 +143,6 @@ pub fn open_root(
     }
 }
 
-/// Creates the data directory if needed, opens the configured root of trust, and loads (or
-/// creates, once) the operator's credentials.
-pub fn init_with(
-    data_dir: &Path,
-    root_key_file: Option<&Path>,
-    pkcs11: Option<&crate::config::Pkcs11Settings>,
-) -> Result<(Root, OperatorCredentials), BootstrapError> {
-    prepare(data_dir)?;
-    let root = open_root(data_dir, root_key_file, pkcs11)?;
-    Ok((root, credentials(data_dir)?))
-}
-
-/// Creates the data directory if needed and loads (or creates, once) the operator's
-/// credentials; the root of trust is the caller's.
-///
-/// # Errors
-/// File system trouble, or a malformed credentials file.
-pub fn init_files(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
-    prepare(data_dir)?;
-    credentials(data_dir)
-}
-
-/// `init_with` for the development key file in its default place.
-pub fn init(data_dir: &Path) -> Result<(Root, OperatorCredentials), BootstrapError> {
-    init_with(data_dir, None, None)
-}
-
 /// Creates the data directory (owner-only) and makes private whatever in it is not.
 ///
 /// # Errors
@@ -180,7 +153,12 @@ pub fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
     crate::support::private::tighten(data_dir).map_err(io(data_dir))
 }
 
-fn credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
+/// Loads (or creates, once) the operator's credentials in a data directory made by
+/// [`prepare`].
+///
+/// # Errors
+/// File system trouble, or a malformed credentials file.
+pub fn operator_credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
     let path = data_dir.join(OPERATOR_CREDENTIALS_FILE);
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;

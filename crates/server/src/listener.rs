@@ -46,6 +46,7 @@ pub(crate) type Parts = (
     bootstrap::Root,
     crate::pipeline::group_commit::AuditWriter,
     crate::support::pool::Pool,
+    crate::support::account_keys::AccountKeys,
 );
 
 /// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
@@ -54,7 +55,8 @@ pub(crate) async fn open(
     config: Config,
     root: bootstrap::Root,
 ) -> Result<(Parts, bootstrap::OperatorCredentials, Arc<SigningKey>), ServeError> {
-    let creds = bootstrap::init_files(&config.data_dir)?;
+    // The data directory was made private by `bootstrap::prepare` before the root was opened.
+    let creds = bootstrap::operator_credentials(&config.data_dir)?;
     let keys = Keys::default();
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let pool = crate::support::pool::Pool::new(16);
@@ -88,9 +90,13 @@ pub(crate) async fn open(
             let now = crate::support::time::now_ms();
             let authenticated = crate::row_macs::authenticate(store, root.as_ref(), now).and_then(
                 |(store, bound)| {
-                    // Every account has its sealing key before anything is recorded.
-                    crate::support::account_keys::ensure_all(store.as_ref(), root.as_ref(), now)?;
-                    Ok((store, bound))
+                    // Every account has its sealing key, opened, before anything is recorded.
+                    let account_keys = crate::support::account_keys::AccountKeys::open_all(
+                        store.as_ref(),
+                        root.as_ref(),
+                        now,
+                    )?;
+                    Ok((store, bound, account_keys))
                 },
             );
             (root, authenticated)
@@ -100,7 +106,7 @@ pub(crate) async fn open(
             ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
         })?
     };
-    let (store, bound) = authenticated?;
+    let (store, bound, account_keys) = authenticated?;
     for (account, rows) in
         bound.iter().filter(|(a, _)| *a != crate::pipeline::identity::OPERATOR_ACCOUNT)
     {
@@ -111,7 +117,7 @@ pub(crate) async fn open(
         crate::checkpoints::load_or_create_key(&config.data_dir)
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
-    Ok(((config, keys, store, root, audit, pool), creds, checkpoint_key))
+    Ok(((config, keys, store, root, audit, pool, account_keys), creds, checkpoint_key))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
@@ -125,8 +131,8 @@ pub async fn run(
     mut ready: impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<(), ServeError> {
     tokio::pin!(shutdown);
+    bootstrap::prepare(&config.data_dir)?;
     if !config.shamir {
-        bootstrap::prepare(&config.data_dir)?;
         let root = bootstrap::open_root(
             &config.data_dir,
             config.root_key_file.as_deref(),
@@ -139,7 +145,6 @@ pub async fn run(
         serve_unsealed(config, root, stop, &mut ready).await?;
         return Ok(());
     }
-    bootstrap::prepare(&config.data_dir)?;
     let mut vault = crate::vault::Vault::open(&config.data_dir)?;
     loop {
         {
@@ -189,7 +194,7 @@ async fn serve_unsealed(
     ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<Stop, ServeError> {
     let (opened, creds, checkpoint_key) = open(config, root).await?;
-    let (config, keys, store, root, audit, pool) = opened;
+    let (config, keys, store, root, audit, pool, account_keys) = opened;
     let mut tasks = Vec::new();
     {
         // Signed checkpoints at least once per interval.
@@ -217,14 +222,7 @@ async fn serve_unsealed(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State::new((config, keys, store, root, audit, pool)));
-    {
-        let inner = state.clone();
-        let _ = state
-            .pool
-            .run(move || inner.account_keys.warm(inner.store.as_ref(), &inner.root))
-            .await;
-    }
+    let state = Arc::new(State::new((config, keys, store, root, audit, pool, account_keys)));
     {
         // KMS keys due for automatic rotation, checked as often as checkpoints are written.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);

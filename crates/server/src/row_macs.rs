@@ -11,9 +11,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
@@ -32,11 +30,7 @@ struct RowMacKey(Zeroizing<[u8; 32]>);
 
 impl store::RowKey for RowMacKey {
     fn tag(&self, message: &[u8]) -> [u8; 32] {
-        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_slice()) else {
-            unreachable!("HMAC takes a key of any length")
-        };
-        mac.update(message);
-        mac.finalize().into_bytes().into()
+        sigv4::key::hmac(self.0.as_slice(), message)
     }
 }
 

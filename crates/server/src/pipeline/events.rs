@@ -152,12 +152,10 @@ pub fn for_account(
     if e.request_parameters.is_none() && e.response_elements.is_none() {
         return Ok(e);
     }
-    let key = match (state.account_keys.cached(account), tx) {
-        (Some(key), _) => key,
-        (None, Some(tx)) => state.account_keys.get(tx, &state.root, account)?,
-        (None, None) => {
-            state.account_keys.get(state.store.read()?.as_mut(), &state.root, account)?
-        }
+    // Read through the caller's transaction when it holds one (no second connection).
+    let key = match tx {
+        Some(tx) => state.account_keys.get(tx, &state.root, account)?,
+        None => state.account_keys.of(state.store.as_ref(), &state.root, account)?,
     };
     for (slot, which) in
         [(&mut e.request_parameters, "request"), (&mut e.response_elements, "response")]

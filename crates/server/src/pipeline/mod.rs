@@ -51,10 +51,10 @@ pub struct State {
 }
 
 impl State {
-    /// The state of a server over what [`crate::listener`] opened; no account key opened yet.
+    /// The state of a server over what [`crate::listener`] opened.
     pub(crate) fn new(parts: crate::listener::Parts) -> State {
-        let (config, keys, store, root, audit, pool) = parts;
-        State { config, keys, store, root, audit, pool, account_keys: Default::default() }
+        let (config, keys, store, root, audit, pool, account_keys) = parts;
+        State { config, keys, store, root, audit, pool, account_keys }
     }
 }
 

@@ -73,55 +73,56 @@ pub fn ensure(
     )
 }
 
-/// Gives every account (and the operator realm) a key if it has none; at start.
-///
-/// # Errors
-/// The store's.
-pub fn ensure_all(
-    store: &dyn store::Store,
-    root: &dyn RootOfTrust,
-    now_ms: i64,
-) -> Result<(), store::StoreError> {
-    let mut accounts = vec![crate::pipeline::identity::OPERATOR_ACCOUNT.to_string()];
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.read()?.list_accounts(after.as_deref(), 500)?;
-        accounts.extend(page.items.iter().map(|a| a.id.clone()));
-        after = page.items.last().map(|a| a.id.clone());
-        if !page.truncated {
-            break;
-        }
-    }
-    for account in accounts {
-        if store.read()?.get_record(&account, KIND, NAME)?.is_some() {
-            continue;
-        }
-        match store::with_retries(store, 3, |tx| ensure(tx, root, &account, now_ms)) {
-            // Another server on the database made it at the same moment.
-            Ok(()) | Err(store::StoreError::AlreadyExists) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 impl AccountKeys {
-    /// Opens every account's key (at start, so that a request seldom has to read one while it
-    /// holds a transaction). An account whose key does not open is left to fail its requests.
-    pub fn warm(&self, store: &dyn store::Store, root: &dyn RootOfTrust) {
+    /// At start: gives every account (and the operator realm) a key if it has none, and opens
+    /// them all, so that a request seldom has to read one while it holds a transaction. An
+    /// account whose key does not open is left to fail its requests.
+    ///
+    /// # Errors
+    /// The store's, when a missing key cannot be made.
+    pub fn open_all(
+        store: &dyn store::Store,
+        root: &dyn RootOfTrust,
+        now_ms: i64,
+    ) -> Result<AccountKeys, store::StoreError> {
         let mut accounts = vec![crate::pipeline::identity::OPERATOR_ACCOUNT.to_string()];
         let mut after: Option<String> = None;
-        while let Ok(page) = store.read().and_then(|mut r| r.list_accounts(after.as_deref(), 500)) {
+        loop {
+            let page = store.read()?.list_accounts(after.as_deref(), 500)?;
             accounts.extend(page.items.iter().map(|a| a.id.clone()));
             after = page.items.last().map(|a| a.id.clone());
             if !page.truncated {
                 break;
             }
         }
+        let keys = AccountKeys::default();
         for account in accounts {
-            if let Ok(mut tx) = store.read() {
-                let _ = self.get(tx.as_mut(), root, &account);
+            if store.read()?.get_record(&account, KIND, NAME)?.is_none() {
+                match store::with_retries(store, 3, |tx| ensure(tx, root, &account, now_ms)) {
+                    // Another server on the database made it at the same moment.
+                    Ok(()) | Err(store::StoreError::AlreadyExists) => {}
+                    Err(e) => return Err(e),
+                }
             }
+            let _ = keys.get(store.read()?.as_mut(), root, &account);
+        }
+        Ok(keys)
+    }
+
+    /// `account`'s key: the one opened already, else read in a transaction of its own (for a
+    /// caller that holds none).
+    ///
+    /// # Errors
+    /// As [`AccountKeys::get`].
+    pub fn of(
+        &self,
+        store: &dyn store::Store,
+        root: &dyn RootOfTrust,
+        account: &str,
+    ) -> Result<Arc<crypto::RootKey>, ApiError> {
+        match self.cached(account) {
+            Some(key) => Ok(key),
+            None => self.get(store.read()?.as_mut(), root, account),
         }
     }
 
@@ -168,17 +169,45 @@ impl AccountKeys {
     }
 }
 
+/// Seals `value`, as JSON, for `context` under `key`: the base64 of the envelope. `what` names
+/// it in the error.
+///
+/// # Errors
+/// `ServiceUnavailable` if sealing fails.
+pub fn seal_text<T: serde::Serialize + ?Sized>(
+    key: &crypto::RootKey,
+    context: &str,
+    value: &T,
+    what: &str,
+) -> Result<String, ApiError> {
+    let failed = || ApiError::unavailable(format!("the {what} could not be sealed"));
+    let bytes = serde_json::to_vec(value).map_err(|_| failed())?;
+    let sealed = key.wrap(context.as_bytes(), &bytes).map_err(|_| failed())?;
+    Ok(b64().encode(sealed))
+}
+
+/// Opens what [`seal_text`] sealed for `context`.
+///
+/// # Errors
+/// `InternalFailure` if it does not open (edited or moved) or is not a `T`.
+pub fn open_text<T: serde::de::DeserializeOwned>(
+    key: &crypto::RootKey,
+    context: &str,
+    sealed: &str,
+    what: &str,
+) -> Result<T, ApiError> {
+    let refused = || ApiError::internal(format!("{what} failed its integrity check"));
+    let wrapped = b64().decode(sealed).map_err(|_| refused())?;
+    let bytes = key.unwrap(context.as_bytes(), &wrapped).map_err(|_| refused())?;
+    serde_json::from_slice(bytes.expose()).map_err(|_| refused())
+}
+
 /// Seals a JSON value for `context` under `key`: `{"hermeticSealed": "<base64>"}`.
 ///
 /// # Errors
 /// `ServiceUnavailable` if sealing fails.
 pub fn seal_value(key: &crypto::RootKey, context: &str, value: &Value) -> Result<Value, ApiError> {
-    let bytes = serde_json::to_vec(value)
-        .map_err(|_| ApiError::unavailable("a value could not be sealed"))?;
-    let sealed = key
-        .wrap(context.as_bytes(), &bytes)
-        .map_err(|_| ApiError::unavailable("a value could not be sealed"))?;
-    Ok(json!({ SEALED: b64().encode(sealed) }))
+    Ok(json!({ SEALED: seal_text(key, context, value, "value")? }))
 }
 
 /// Opens what [`seal_value`] sealed for `context`; a value that is not sealed is returned as it
@@ -187,11 +216,8 @@ pub fn seal_value(key: &crypto::RootKey, context: &str, value: &Value) -> Result
 /// # Errors
 /// `InternalFailure` if a sealed value does not open (edited or moved).
 pub fn open_value(key: &crypto::RootKey, context: &str, value: &Value) -> Result<Value, ApiError> {
-    let Some(sealed) = value.get(SEALED).and_then(Value::as_str) else {
-        return Ok(value.clone());
-    };
-    let refused = || ApiError::internal("a sealed value failed its integrity check");
-    let wrapped = b64().decode(sealed).map_err(|_| refused())?;
-    let bytes = key.unwrap(context.as_bytes(), &wrapped).map_err(|_| refused())?;
-    serde_json::from_slice(bytes.expose()).map_err(|_| refused())
+    match value.get(SEALED).and_then(Value::as_str) {
+        Some(sealed) => open_text(key, context, sealed, "a sealed value"),
+        None => Ok(value.clone()),
+    }
 }

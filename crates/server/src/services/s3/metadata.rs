@@ -4,28 +4,14 @@
 //! written before keep theirs in the clear and are read as they are.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use base64::Engine as _;
-use crypto::RootOfTrust;
 
 use crate::error::ApiError;
 use crate::pipeline::State;
 use crate::records::s3::Object;
+use crate::support::account_keys::{open_text, seal_text};
 
 fn context(bucket: &str, key: &str) -> String {
     format!("hermetic:object-metadata/v1\0{bucket}\0{key}")
-}
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
-
-fn account_key(state: &State, account: &str) -> Result<Arc<crypto::RootKey>, ApiError> {
-    match state.account_keys.cached(account) {
-        Some(key) => Ok(key),
-        None => state.account_keys.get(state.store.read()?.as_mut(), &state.root, account),
-    }
 }
 
 /// `metadata` sealed for object `key` of `bucket` (owned by `account`); `None` when empty.
@@ -39,12 +25,8 @@ pub(super) fn seal(
     if metadata.is_empty() {
         return Ok(None);
     }
-    let bytes = serde_json::to_vec(metadata)
-        .map_err(|_| ApiError::unavailable("the metadata could not be sealed"))?;
-    let sealed = account_key(state, account)?
-        .wrap(context(bucket, key).as_bytes(), &bytes)
-        .map_err(|_| ApiError::unavailable("the metadata could not be sealed"))?;
-    Ok(Some(b64().encode(sealed)))
+    let sealing = state.account_keys.of(state.store.as_ref(), &state.root, account)?;
+    seal_text(&sealing, &context(bucket, key), metadata, "metadata").map(Some)
 }
 
 /// The user metadata of `object` (key `key` of `bucket`, owned by `account`).
@@ -58,10 +40,6 @@ pub(super) fn open(
     let Some(sealed) = &object.sealed_metadata else {
         return Ok(object.metadata.clone());
     };
-    let refused = || ApiError::internal("an object's metadata failed its integrity check");
-    let wrapped = b64().decode(sealed).map_err(|_| refused())?;
-    let bytes = account_key(state, account)?
-        .unwrap(context(bucket, key).as_bytes(), &wrapped)
-        .map_err(|_| refused())?;
-    serde_json::from_slice(bytes.expose()).map_err(|_| refused())
+    let sealing = state.account_keys.of(state.store.as_ref(), &state.root, account)?;
+    open_text(&sealing, &context(bucket, key), sealed, "an object's metadata")
 }
