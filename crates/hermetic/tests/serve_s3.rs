@@ -99,6 +99,16 @@ fn s3_streamed_bodies_on_postgres() {
 }
 
 #[test]
+fn s3_sse_kms_etags_on_sqlite() {
+    feature("sse_kms_etags", Backend::Sqlite);
+}
+
+#[test]
+fn s3_sse_kms_etags_on_postgres() {
+    feature("sse_kms_etags", Backend::Postgres);
+}
+
+#[test]
 fn s3_multipart_on_sqlite() {
     feature("multipart", Backend::Sqlite);
 }

@@ -461,7 +461,24 @@ fn sealed_metadata(backend: Backend) {
         "--encryption-context",
         "purpose=CANARYCTX",
     ]);
+    // An SSE-KMS object of content the operator knows (and an SSE-S3 one, the positive control).
+    let put = |key: &str, content: &[u8], sse: &[&str]| -> String {
+        std::fs::write(&body, content).unwrap();
+        let mut args = vec!["s3api", "put-object", "--bucket", &bucket, "--key", key];
+        args.extend_from_slice(&["--body", &body_arg]);
+        args.extend_from_slice(sse);
+        let out: serde_json::Value = serde_json::from_str(&run(&args)).unwrap();
+        out["ETag"].as_str().unwrap().trim_matches('"').to_string()
+    };
+    let kms_etag =
+        put("kms", b"a file the operator also has", &["--server-side-encryption", "aws:kms"]);
+    let s3_etag = put("s3", b"a control file", &[]);
     std::fs::remove_file(&body).unwrap();
+    // The MD5s of those bytes, as the operator would compute them for files it has.
+    let (known_md5, control_md5) =
+        ("353f1bea2bd29a269527271593ed07b8", "aa5130379d11c3e38bcd2c5440b7ac28");
+    assert_eq!(s3_etag, control_md5, "SSE-S3's ETag is the MD5, as in S3");
+    assert_ne!(kms_etag, known_md5, "SSE-KMS's ETag is not");
 
     // The tenant reads all of it back.
     assert!(
@@ -484,7 +501,11 @@ fn sealed_metadata(backend: Backend) {
     for canary in ["CANARYMETA1", "CANARYMETA2", "CANARYCTX"] {
         assert!(!holds(&bytes, canary), "{canary} is in the database in the clear");
     }
-    // (The check can fail: the bucket name, which stays visible, is found.)
+    // Nor the MD5 of the SSE-KMS object's bytes (its keyed ETag is there instead). The checks
+    // can fail: the SSE-S3 object's MD5 is found, as is the bucket name, which stays visible.
+    assert!(!holds(&bytes, known_md5), "the SSE-KMS object's MD5 is in the database");
+    assert!(holds(&bytes, &kms_etag));
+    assert!(holds(&bytes, control_md5));
     assert!(holds(&bytes, &bucket));
 }
 
@@ -496,4 +517,235 @@ fn metadata_and_audit_parameters_are_sealed_on_sqlite() {
 #[test]
 fn metadata_and_audit_parameters_are_sealed_on_postgres() {
     sealed_metadata(Backend::Postgres);
+}
+
+/// Puts the rows `filter` selects back as the operator's copy `old_records` has them.
+fn put_back(server: &common::Server, filter: &str) {
+    edit_database(server, &format!("delete from records where {filter}"));
+    edit_database(server, &format!("insert into records select * from old_records where {filter}"));
+}
+
+fn rolled_back_records(backend: Backend) {
+    let server = start_on("rolled-back", backend, &[]);
+    let tenant = common::create_tenant(&server, "acme");
+    let evil = common::create_tenant(&server, "evil");
+    let (a, e) = (tenant.account.as_str(), evil.account.as_str());
+    let run = |args: &[&str]| -> String {
+        let (ok, out, err) = common::aws(&server.url, &tenant.key, &tenant.secret, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let deny =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+    let allow =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let trust = |who: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{who}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        )
+    };
+    let key_policy = |who: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{who}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+        )
+    };
+    // Once, the tenant trusted the other account with a role and a key, and alice could do
+    // anything with an active key.
+    run(&["iam", "create-user", "--user-name", "alice"]);
+    run(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "all",
+        "--policy-document",
+        allow,
+    ]);
+    let alice: serde_json::Value =
+        serde_json::from_str(&run(&["iam", "create-access-key", "--user-name", "alice"])).unwrap();
+    let alice = common::Tenant {
+        account: tenant.account.clone(),
+        key: alice["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        secret: alice["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
+    };
+    run(&["iam", "create-group", "--group-name", "frozen"]);
+    run(&[
+        "iam",
+        "put-group-policy",
+        "--group-name",
+        "frozen",
+        "--policy-name",
+        "deny",
+        "--policy-document",
+        deny,
+    ]);
+    let trust_both = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{a}:root","arn:aws:iam::{e}:root"]}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let key_policy_both = trust_both.replace("sts:AssumeRole\"", "kms:*\",\"Resource\":\"*\"");
+    run(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "ops",
+        "--assume-role-policy-document",
+        &trust_both,
+    ]);
+    run(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        "ops",
+        "--policy-name",
+        "all",
+        "--policy-document",
+        allow,
+    ]);
+    let key: serde_json::Value =
+        serde_json::from_str(&run(&["kms", "create-key", "--policy", &key_policy_both])).unwrap();
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let evil_can = |args: &[&str]| common::aws(&server.url, &evil.key, &evil.secret, args).0;
+    let assume = [
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &format!("arn:aws:iam::{a}:role/ops"),
+        "--role-session-name",
+        "evil",
+    ];
+    let describe =
+        ["kms", "describe-key", "--key-id", &format!("arn:aws:kms:us-east-1:{a}:key/{key_id}")];
+    // A second key the other account may use through a grant, and a bucket without a policy.
+    let granted: serde_json::Value = serde_json::from_str(&run(&["kms", "create-key"])).unwrap();
+    let granted_id = granted["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let grant: serde_json::Value = serde_json::from_str(&run(&[
+        "kms",
+        "create-grant",
+        "--key-id",
+        &granted_id,
+        "--grantee-principal",
+        &format!("arn:aws:iam::{e}:root"),
+        "--operations",
+        "DescribeKey",
+    ]))
+    .unwrap();
+    let grant_id = grant["GrantId"].as_str().unwrap().to_string();
+    let describe_granted =
+        ["kms", "describe-key", "--key-id", &format!("arn:aws:kms:us-east-1:{a}:key/{granted_id}")];
+    let bucket = format!("rolled-{a}");
+    run(&["s3api", "create-bucket", "--bucket", &bucket]);
+    assert!(evil_can(&assume));
+    assert!(evil_can(&describe));
+    assert!(evil_can(&describe_granted));
+    assert!(common::aws(&server.url, &alice.key, &alice.secret, &["iam", "list-users"]).0);
+
+    // The operator keeps a copy of the database as it is now.
+    edit_database(&server, "create table old_records as select * from records");
+    edit_database(&server, "create table old_keys as select * from access_keys");
+
+    // The tenant takes it all back: the role trusts only itself, the key policy names only
+    // the tenant, alice's key is deactivated, and alice joins the group that denies everything.
+    run(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "ops",
+        "--policy-document",
+        &trust(a),
+    ]);
+    run(&[
+        "kms",
+        "put-key-policy",
+        "--key-id",
+        &key_id,
+        "--policy-name",
+        "default",
+        "--policy",
+        &key_policy(a),
+    ]);
+    run(&["iam", "add-user-to-group", "--group-name", "frozen", "--user-name", "alice"]);
+    let alice_can = |args: &[&str]| common::aws(&server.url, &alice.key, &alice.secret, args);
+    let (ok, _, err) = alice_can(&["iam", "list-users"]);
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    assert!(!evil_can(&assume));
+    assert!(!evil_can(&describe));
+
+    // Each, put back as the copy has it: every row carries a MAC the server made, but not the
+    // current one, so each is refused rather than acted upon.
+    put_back(&server, &format!("account = '{a}' and kind = 'role' and key = 'ops'"));
+    refused(&server, &evil, &assume);
+    refused(&server, &tenant, &["iam", "get-role", "--role-name", "ops"]);
+    put_back(&server, &format!("account = '{a}' and kind = 'kms_key'"));
+    refused(&server, &evil, &describe);
+    // The grant revoked, then put back.
+    run(&["kms", "revoke-grant", "--key-id", &granted_id, "--grant-id", &grant_id]);
+    assert!(!evil_can(&describe_granted));
+    put_back(&server, &format!("account = '{a}' and kind = 'kms_grant'"));
+    refused(&server, &evil, &describe_granted);
+    // A bucket policy that denies deleting the bucket, and the bucket's row from before it.
+    let no_delete = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::{bucket}"}}]}}"#
+    );
+    run(&["s3api", "put-bucket-policy", "--bucket", &bucket, "--policy", &no_delete]);
+    put_back(&server, &format!("account = '{a}' and kind = 's3_bucket' and key = '{bucket}'"));
+    refused(&server, &tenant, &["s3api", "delete-bucket", "--bucket", &bucket]);
+    refused(&server, &tenant, &["s3api", "get-bucket-policy", "--bucket", &bucket]);
+    // The group membership deleted, as it was before alice joined.
+    edit_database(
+        &server,
+        &format!(
+            "delete from records where account = '{a}' and kind in ('group_member', 'user_group')"
+        ),
+    );
+    refused(&server, &alice, &["iam", "list-users"]);
+    // The tenant deactivates alice's key; the operator puts the active row back.
+    run(&[
+        "iam",
+        "update-access-key",
+        "--user-name",
+        "alice",
+        "--access-key-id",
+        &alice.key,
+        "--status",
+        "Inactive",
+    ]);
+    edit_database(
+        &server,
+        &format!("delete from access_keys where access_key_id = '{}'", alice.key),
+    );
+    edit_database(
+        &server,
+        &format!(
+            "insert into access_keys select * from old_keys where access_key_id = '{}'",
+            alice.key
+        ),
+    );
+    refused(&server, &alice, &["sts", "get-caller-identity"]);
+    // The operator deletes the account's manifest to have nothing to compare with.
+    edit_database(
+        &server,
+        &format!("delete from records where account = '{a}' and kind = '~manifest'"),
+    );
+    refused(&server, &tenant, &["iam", "list-users"]);
+    // Restarting changes nothing: the manifests are built once, never from rows as they stand.
+    let mut server = server;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let db_args: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
+    let (child, url, _) = common::start_with(&server.dir, &db_args);
+    (server.child, server.url) = (child, url);
+    refused(&server, &tenant, &["iam", "list-users"]);
+    // The other account is untouched.
+    assert!(common::aws(&server.url, &evil.key, &evil.secret, &["iam", "list-users"]).0);
+}
+
+#[test]
+fn rolled_back_records_are_refused_on_sqlite() {
+    rolled_back_records(Backend::Sqlite);
+}
+
+#[test]
+fn rolled_back_records_are_refused_on_postgres() {
+    rolled_back_records(Backend::Postgres);
 }

@@ -88,11 +88,13 @@ pub(crate) async fn open(
         let store = store.clone();
         pool.run(move || {
             let now = crate::support::time::now_ms();
+            let unchecked = store.clone();
             let authenticated = crate::row_macs::authenticate(store, root.as_ref(), now).and_then(
                 |(store, bound)| {
                     // Every account has its sealing key, opened, before anything is recorded.
                     let account_keys = crate::support::account_keys::AccountKeys::open_all(
                         store.as_ref(),
+                        unchecked.as_ref(),
                         root.as_ref(),
                         now,
                     )?;

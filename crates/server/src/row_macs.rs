@@ -7,6 +7,11 @@
 //! each account whose rows were bound gets an event in its own log saying how many, so that a
 //! binding the tenant did not expect (an operator who deleted the key to have edited rows bound)
 //! is visible to the tenant. Once bound, a row without a valid MAC is refused, never re-bound.
+//!
+//! Each account's manifest (`store::Authenticated::build_manifests`) names the current version
+//! of each of its rows, so that a row put back as it was, or deleted, is refused too. It is
+//! built once from the rows as they stand, on a database that has none (one written before
+//! manifests existed): each account is told in its log, as for a binding.
 
 use std::sync::Arc;
 
@@ -24,6 +29,13 @@ const KEY_KIND: &str = "row_mac_key";
 const KEY_NAME: &str = "v1";
 /// The root of trust's wrapping context for the key.
 const KEY_CONTEXT: &[u8] = b"hermetic:row-mac-key/v1";
+
+/// Record kinds the manifests leave out (their rows' MACs are still checked): objects and
+/// their versions, uploads and parts (written at data rates; what they grant is decided by the
+/// bucket's and the account's indexed records), sessions (written once, never changed, and
+/// carrying their own expiry), and the row key itself (authenticated by the root's wrapping).
+const UNINDEXED: &[&str] =
+    &["s3_object", "s3_version", "s3_upload", "s3_part", "session", KEY_KIND];
 
 /// HMAC-SHA-256 under the unwrapped key.
 struct RowMacKey(Zeroizing<[u8; 32]>);
@@ -61,20 +73,34 @@ pub fn authenticate(
     now_ms: i64,
 ) -> Result<(Arc<dyn store::Store>, Bound), RowKeyError> {
     let (key, pending) = load_or_make(inner.as_ref(), root, now_ms)?;
-    let authenticated = Arc::new(store::Authenticated::new(inner.clone(), Arc::new(key)));
+    let authenticated =
+        Arc::new(store::Authenticated::new(inner.clone(), Arc::new(key)).unindexed(UNINDEXED));
     let mut bound = Bound::new();
-    if pending {
+    if pending.binding {
         // Access keys wrapped before they were bound to their account and owner are re-wrapped
         // first, then every row gets its MAC as it stands.
         crate::bootstrap::bind_access_keys(inner.as_ref(), root)?;
         bound = authenticated.bind_unauthenticated()?;
-        record_binding(authenticated.as_ref(), &bound, now_ms)?;
+        record_binding(authenticated.as_ref(), &bound, BINDING_REASON, now_ms)?;
+    }
+    if pending.binding || pending.manifests {
+        let named = authenticated.build_manifests()?;
+        record_binding(authenticated.as_ref(), &named, MANIFEST_REASON, now_ms)?;
+        for (account, rows) in named {
+            *bound.entry(account).or_default() += rows;
+        }
         let mut tx = inner.begin()?;
         if let Some(mut record) = tx.get_record_for_update(OPERATOR_ACCOUNT, KEY_KIND, KEY_NAME)? {
-            record.body = json!({ "Wrapped": record.body.get("Wrapped"), "Binding": false });
+            record.body = json!({
+                "Wrapped": record.body.get("Wrapped"),
+                "Binding": false,
+                "Manifests": true,
+            });
             record.updated_at_ms = now_ms;
             // The key's record is outside the rows it authenticates: the root's wrapping
-            // authenticates the key, and nothing it says grants anything.
+            // authenticates the key, and nothing it says grants anything. (An operator who
+            // edits `Manifests` away has the manifests rebuilt from the rows as they stand:
+            // every tenant is told in its log, as here.)
             record.mac = Vec::new();
             tx.put_record(&record, store::PutMode::Update)?;
         }
@@ -83,14 +109,26 @@ pub fn authenticate(
     Ok((authenticated, bound))
 }
 
-/// The key, and whether rows are still to be bound with it.
+/// What a start still has to do with the key.
+struct Pending {
+    /// Bind rows that have no MAC.
+    binding: bool,
+    /// Build the accounts' manifests.
+    manifests: bool,
+}
+
+const BINDING_REASON: &str = "rows written before rows carried MACs were bound as they stood";
+const MANIFEST_REASON: &str =
+    "the account's manifest (which version of each row is current) was built from its rows as they stood";
+
+/// The key, and what is still to be done with it.
 fn load_or_make(
     inner: &dyn store::Store,
     root: &dyn crypto::RootOfTrust,
     now_ms: i64,
-) -> Result<(RowMacKey, bool), RowKeyError> {
+) -> Result<(RowMacKey, Pending), RowKeyError> {
     let engine = base64::engine::general_purpose::STANDARD;
-    let open = |record: &store::Record| -> Result<(RowMacKey, bool), RowKeyError> {
+    let open = |record: &store::Record| -> Result<(RowMacKey, Pending), RowKeyError> {
         let wrapped = record
             .body
             .get("Wrapped")
@@ -100,7 +138,11 @@ fn load_or_make(
         let bytes =
             root.unwrap(KEY_CONTEXT, &wrapped).map_err(|e| RowKeyError::Root(e.to_string()))?;
         let key: [u8; 32] = bytes.expose().try_into().map_err(|_| RowKeyError::Missing)?;
-        Ok((RowMacKey(Zeroizing::new(key)), record.body.get("Binding") == Some(&json!(true))))
+        let pending = Pending {
+            binding: record.body.get("Binding") == Some(&json!(true)),
+            manifests: record.body.get("Manifests") != Some(&json!(true)),
+        };
+        Ok((RowMacKey(Zeroizing::new(key)), pending))
     };
     loop {
         let mut tx = inner.begin()?;
@@ -124,7 +166,9 @@ fn load_or_make(
             mac: Vec::new(),
         };
         match tx.put_record(&record, store::PutMode::Create).and_then(|()| tx.commit()) {
-            Ok(()) => return Ok((RowMacKey(key), true)),
+            Ok(()) => {
+                return Ok((RowMacKey(key), Pending { binding: true, manifests: true }));
+            }
             // Another server on the database made it first: use theirs.
             Err(store::StoreError::AlreadyExists) => continue,
             Err(e) if e.is_retryable() => continue,
@@ -137,6 +181,7 @@ fn load_or_make(
 fn record_binding(
     store: &dyn store::Store,
     bound: &Bound,
+    reason: &str,
     now_ms: i64,
 ) -> Result<(), store::StoreError> {
     let facts = crate::pipeline::events::RequestFacts {
@@ -161,7 +206,7 @@ fn record_binding(
         event.user_identity.invoked_by = Some("hermetic.internal".into());
         event.additional_event_data = Some(audit::event::Redacted::new(json!({
             "rowsBound": rows,
-            "reason": "rows written before rows carried MACs were bound as they stood",
+            "reason": reason,
         })));
         let mut tx = store.begin()?;
         crate::pipeline::events::append(tx.as_mut(), account, &event)

@@ -7,15 +7,18 @@
 //! creation time (not when it was last used); a record's account, kind, key, format version,
 //! write time and body. The key is the caller's ([`RowKey`]); the store never holds it.
 //!
-//! What a MAC per row does not show: a row deleted, or a whole row put back as it was at an
-//! earlier write (its MAC was valid then). `docs/SECURITY.md` says what covers those.
+//! A MAC per row does not show a row deleted, or put back as it was at an earlier write (its MAC
+//! was valid then): each account's manifest ([`crate::manifest`]) does, for every kind of record
+//! but those the caller names as unindexed ([`Authenticated::unindexed`]) and for every access
+//! key but a session's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
 
+use crate::manifest::{self, Cache, Entries, Head, Pending, Tag};
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
     Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store, StoreError, Tx,
@@ -25,6 +28,11 @@ use crate::{
 const MAC_VERSION: u8 = 1;
 /// Rows bound per transaction by [`Authenticated::bind_unauthenticated`].
 const BIND_BATCH: usize = 500;
+/// The owner kind of a session's access key: made once, never changed, and bound to a session
+/// record that carries its expiry, so it is left out of the manifest.
+const SESSION_OWNER: &str = "session";
+/// How many times a writer reads a row and its manifest again before refusing ([`Checked::again`]).
+const REREADS: u32 = 3;
 
 /// A keyed MAC (HMAC-SHA-256 in the server): the key never leaves the implementation.
 pub trait RowKey: Send + Sync {
@@ -36,6 +44,9 @@ pub trait RowKey: Send + Sync {
 pub struct Authenticated {
     inner: Arc<dyn Store>,
     key: Arc<dyn RowKey>,
+    /// Record kinds left out of the manifests.
+    unindexed: Vec<String>,
+    cache: Cache,
 }
 
 impl std::fmt::Debug for Authenticated {
@@ -48,7 +59,104 @@ impl Authenticated {
     /// Puts `key`'s MACs in front of `inner`.
     #[must_use]
     pub fn new(inner: Arc<dyn Store>, key: Arc<dyn RowKey>) -> Authenticated {
-        Authenticated { inner, key }
+        Authenticated { inner, key, unindexed: Vec::new(), cache: Cache::default() }
+    }
+
+    /// Leaves records of `kinds` out of the manifests: their MACs are still checked, but one put
+    /// back as it was at an earlier write, or deleted, is not noticed. For kinds written at a
+    /// rate a manifest cannot follow (objects) and kinds that never change once written.
+    #[must_use]
+    pub fn unindexed(mut self, kinds: &[&str]) -> Authenticated {
+        self.unindexed = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self
+    }
+
+    fn indexed(&self, kind: &str) -> bool {
+        kind != manifest::KIND && !self.unindexed.iter().any(|k| k == kind)
+    }
+
+    /// Writes every account's manifest from its rows as they stand (rows whose MAC does not
+    /// check are left out, so they stay refused), and returns how many rows of each account it
+    /// named. For a database whose rows have MACs but no manifest yet; whoever calls it vouches
+    /// for the rows' versions, as for [`Authenticated::bind_unauthenticated`].
+    ///
+    /// # Errors
+    /// Any store error; accounts already written stay written.
+    pub fn build_manifests(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut found: BTreeMap<String, (Option<Tag>, BTreeMap<String, Entries>)> = BTreeMap::new();
+        let key = &*self.key;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.inner.read()?.list_accounts(after.as_deref(), BIND_BATCH)?;
+            for a in &page.items {
+                if verify(key, &account_message(a), &a.mac) {
+                    found.entry(a.id.clone()).or_default().0 = manifest::tag_of(&a.mac);
+                }
+            }
+            after = page.items.last().map(|a| a.id.clone());
+            if !page.truncated {
+                break;
+            }
+        }
+        let mut after: Option<String> = None;
+        loop {
+            let keys = self.inner.read()?.list_all_access_keys(after.as_deref(), BIND_BATCH)?;
+            for k in &keys {
+                let (Some(entry), Some(tag)) = (key_entry(k), manifest::tag_of(&k.mac)) else {
+                    continue;
+                };
+                if verify(key, &access_key_message(k), &k.mac) {
+                    let shards = &mut found.entry(k.account.clone()).or_default().1;
+                    shards.entry(manifest::ACCESS_KEYS.to_owned()).or_default().insert(entry, tag);
+                }
+            }
+            after = keys.last().map(|k| k.access_key_id.clone());
+            if keys.len() < BIND_BATCH {
+                break;
+            }
+        }
+        let kinds = self.inner.read()?.record_kinds()?;
+        for (account, kind) in kinds.iter().filter(|(_, kind)| self.indexed(kind)) {
+            let mut after: Option<String> = None;
+            loop {
+                let q = RecordQuery {
+                    account,
+                    kind,
+                    prefix: "",
+                    after: after.as_deref(),
+                    limit: BIND_BATCH,
+                };
+                let page = self.inner.read()?.list_records(&q)?;
+                for r in &page.items {
+                    if let (true, Some(tag)) =
+                        (verify(key, &record_message(r)?, &r.mac), manifest::tag_of(&r.mac))
+                    {
+                        let shards = &mut found.entry(account.clone()).or_default().1;
+                        shards.entry(kind.clone()).or_default().insert(r.key.clone(), tag);
+                    }
+                }
+                after = page.items.last().map(|r| r.key.clone());
+                if !page.truncated {
+                    break;
+                }
+            }
+        }
+        let mut named = BTreeMap::new();
+        for (account, (account_tag, shards)) in found {
+            let mut tx = Checked::new(self.inner.begin()?, self);
+            tx.head(&account, true)?;
+            let mut head = Head { account: account_tag, shards: BTreeMap::new() };
+            let count = shards.values().map(|e| e.len() as u64).sum::<u64>()
+                + u64::from(account_tag.is_some());
+            for (name, entries) in shards {
+                let tag = tx.put_manifest_row(&account, &name, manifest::shard_body(&entries))?;
+                head.shards.insert(name, tag);
+            }
+            tx.put_manifest_row(&account, manifest::HEAD, head.to_body())?;
+            Box::new(tx).commit()?;
+            named.insert(account, count);
+        }
+        Ok(named)
     }
 
     /// Gives every row that has no MAC one, as it stands now, and returns how many rows of
@@ -107,11 +215,11 @@ impl Authenticated {
 
 impl Store for Authenticated {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        Ok(Box::new(Checked { inner: self.inner.begin()?, key: &*self.key }))
+        Ok(Box::new(Checked::new(self.inner.begin()?, self)))
     }
 
     fn read(&self) -> Result<Box<dyn ReadTx + '_>, StoreError> {
-        Ok(Box::new(Checked { inner: self.inner.read()?, key: &*self.key }))
+        Ok(Box::new(Checked::new(self.inner.read()?, self)))
     }
 
     fn schema_version(&self) -> Result<u32, StoreError> {
@@ -123,10 +231,52 @@ impl Store for Authenticated {
     }
 }
 
+/// The backend transaction under a [`Checked`]: a read-only one or a writer.
+trait Source {
+    /// A writer: on PostgreSQL it reads `READ COMMITTED`, so two reads can see two commits.
+    const WRITER: bool;
+    fn reads(&mut self) -> &mut dyn ReadTx;
+    /// A record read under the lock writers take before changing it (a plain read for readers).
+    fn get_locked(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError>;
+}
+
+impl<'a> Source for Box<dyn ReadTx + 'a> {
+    const WRITER: bool = false;
+    fn reads(&mut self) -> &mut dyn ReadTx {
+        &mut **self
+    }
+    fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        self.get_record(a, kind, key)
+    }
+}
+
+impl<'a> Source for Box<dyn Tx + 'a> {
+    const WRITER: bool = true;
+    fn reads(&mut self) -> &mut dyn ReadTx {
+        &mut **self
+    }
+    fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        self.get_record_for_update(a, kind, key)
+    }
+}
+
 /// A transaction of [`Authenticated`]: `B` is the backend's `Box<dyn Tx>` or `Box<dyn ReadTx>`.
 struct Checked<'a, B> {
     inner: B,
     key: &'a dyn RowKey,
+    cache: &'a Cache,
+    unindexed: &'a [String],
+    /// Each account's head as this transaction last read it.
+    heads: HashMap<String, Arc<Head>>,
+    /// Accounts whose head this transaction holds the lock of.
+    locked: HashSet<String>,
+    /// What this transaction's writes change in each account's manifest.
+    pending: BTreeMap<String, Pending>,
 }
 
 /// Appends a length-prefixed field.
@@ -207,7 +357,47 @@ fn forged(account: &str, row: String) -> StoreError {
     StoreError::Forged { account: account.to_owned(), row }
 }
 
-impl<B> Checked<'_, B> {
+fn rolled_back(account: &str, row: String) -> StoreError {
+    forged(
+        account,
+        format!("{row}: not the version its account's manifest names (put back or deleted)"),
+    )
+}
+
+/// The manifest entry of a long-term access key (`None` for a session's: see the module doc).
+fn key_entry(k: &AccessKey) -> Option<String> {
+    (k.owner_kind != SESSION_OWNER)
+        .then(|| format!("{}/{}/{}", k.owner_kind, k.owner_key, k.access_key_id))
+}
+
+/// The expected page of a listing over `entries`, the shard with this transaction's changes.
+fn expected_page(entries: &BTreeMap<&str, Tag>, q: &RecordQuery<'_>) -> (Vec<(String, Tag)>, bool) {
+    let mut matching = entries
+        .range::<str, _>((std::ops::Bound::Included(q.prefix), std::ops::Bound::Unbounded))
+        .take_while(|(k, _)| k.starts_with(q.prefix))
+        .filter(|(k, _)| q.after.is_none_or(|a| **k > a));
+    let items: Vec<(String, Tag)> =
+        matching.by_ref().take(q.limit).map(|(k, t)| ((*k).to_owned(), *t)).collect();
+    (items, matching.next().is_some())
+}
+
+impl<'a, B> Checked<'a, B> {
+    fn new(inner: B, store: &'a Authenticated) -> Self {
+        Checked {
+            inner,
+            key: &*store.key,
+            cache: &store.cache,
+            unindexed: &store.unindexed,
+            heads: HashMap::new(),
+            locked: HashSet::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    fn indexed(&self, kind: &str) -> bool {
+        kind != manifest::KIND && !self.unindexed.iter().any(|k| k == kind)
+    }
+
     fn account(&self, a: Account) -> Result<Account, StoreError> {
         if verify(self.key, &account_message(&a), &a.mac) {
             Ok(a)
@@ -232,121 +422,464 @@ impl<B> Checked<'_, B> {
         }
     }
 
-    fn records(&self, rs: Vec<Record>) -> Result<Vec<Record>, StoreError> {
-        rs.into_iter().map(|r| self.record(r)).collect()
+    fn note(&mut self, account: &str, shard: &str, key: &str, mac: Option<&[u8]>) {
+        let tag = mac.and_then(manifest::tag_of);
+        let pending = self.pending.entry(account.to_owned()).or_default();
+        pending.shards.entry(shard.to_owned()).or_default().insert(key.to_owned(), tag);
     }
 }
 
-/// The reads of [`Checked`], the same for a read-only and a read-write transaction.
-macro_rules! checked_reads {
-    () => {
-        fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
-            self.inner.get_account(id)?.map(|a| self.account(a)).transpose()
+impl<B: Source> Checked<'_, B> {
+    /// `account`'s head: as read earlier in this transaction, or read now (under its lock if
+    /// `lock`, and then always read again).
+    fn head(&mut self, account: &str, lock: bool) -> Result<Arc<Head>, StoreError> {
+        if !lock {
+            if let Some(head) = self.heads.get(account) {
+                return Ok(head.clone());
+            }
         }
+        let row = if lock {
+            self.inner.get_locked(account, manifest::KIND, manifest::HEAD)?
+        } else {
+            self.inner.reads().get_record(account, manifest::KIND, manifest::HEAD)?
+        };
+        let head = match row {
+            None => Arc::new(Head::default()),
+            Some(row) => {
+                let tag = manifest::tag_of(&row.mac)
+                    .ok_or_else(|| forged(account, "manifest head".into()))?;
+                match self.cache.head(account, &tag) {
+                    Some(head) => head,
+                    None => {
+                        let row = self.record(row)?;
+                        let head = Head::from_body(&row.body)
+                            .ok_or_else(|| forged(account, "manifest head".into()))?;
+                        let head = Arc::new(head);
+                        self.cache.put_head(account, tag, head.clone());
+                        head
+                    }
+                }
+            }
+        };
+        if lock {
+            self.locked.insert(account.to_owned());
+        }
+        self.heads.insert(account.to_owned(), head.clone());
+        Ok(head)
+    }
 
-        fn get_account_by_name(&mut self, name: &str) -> Result<Option<Account>, StoreError> {
-            self.inner.get_account_by_name(name)?.map(|a| self.account(a)).transpose()
+    /// The shard `name` of `account` as its head (this transaction's) names it.
+    fn shard(&mut self, account: &str, name: &str) -> Result<Arc<Entries>, StoreError> {
+        let head = self.head(account, false)?;
+        let Some(tag) = head.shards.get(name) else {
+            return Ok(Arc::new(Entries::new()));
+        };
+        if let Some(entries) = self.cache.shard(account, name, tag) {
+            return Ok(entries);
         }
+        let what = || format!("manifest shard {name}");
+        let row = self
+            .inner
+            .reads()
+            .get_record(account, manifest::KIND, name)?
+            .ok_or_else(|| rolled_back(account, what()))?;
+        let row = self.record(row)?;
+        if manifest::tag_of(&row.mac).as_ref() != Some(tag) {
+            return Err(rolled_back(account, what()));
+        }
+        let entries =
+            Arc::new(manifest::shard_from(&row.body).ok_or_else(|| forged(account, what()))?);
+        self.cache.put_shard(account, name, *tag, entries.clone());
+        Ok(entries)
+    }
 
-        fn list_accounts(
-            &mut self,
-            after: Option<&str>,
-            limit: usize,
-        ) -> Result<Page<Account>, StoreError> {
-            let page = self.inner.list_accounts(after, limit)?;
-            let items =
-                page.items.into_iter().map(|a| self.account(a)).collect::<Result<_, _>>()?;
-            Ok(Page { items, truncated: page.truncated })
+    /// Whether `mac` (`None`: no row) is what the manifest names for `key` in `shard`.
+    fn current(
+        &mut self,
+        account: &str,
+        shard: &str,
+        key: &str,
+        mac: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let found = mac.and_then(manifest::tag_of);
+        let pending = self.pending.get(account).and_then(|p| p.shards.get(shard));
+        if let Some(tag) = pending.and_then(|p| p.get(key)) {
+            return Ok(*tag == found);
         }
+        Ok(self.shard(account, shard)?.get(key).copied() == found)
+    }
 
-        fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-            self.inner.get_access_key(access_key_id)?.map(|k| self.access_key(k)).transpose()
+    /// For a writer, reads again what did not match (`read` answers `None` while it still does
+    /// not) before refusing: on PostgreSQL a writer's statements each see the latest commit, so
+    /// a row and its manifest read a moment apart can straddle another writer's commit. The
+    /// head is read afresh each time, and under its lock the last time (the lock is held to the
+    /// end of the transaction, which can deadlock with a writer waiting for the head at its
+    /// commit: PostgreSQL then fails one of them as a conflict, which the caller retries).
+    fn again<T>(
+        &mut self,
+        account: &str,
+        mut read: impl FnMut(&mut Self) -> Result<Option<T>, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        for attempt in 1..=REREADS {
+            if !B::WRITER || self.locked.contains(account) {
+                break;
+            }
+            self.heads.remove(account);
+            self.head(account, attempt == REREADS)?;
+            if let Some(found) = read(self)? {
+                return Ok(Some(found));
+            }
         }
+        Ok(None)
+    }
 
-        fn list_access_keys(
-            &mut self,
-            account: &str,
-            owner_kind: &str,
-            owner_key: &str,
-        ) -> Result<Vec<AccessKey>, StoreError> {
-            let keys = self.inner.list_access_keys(account, owner_kind, owner_key)?;
-            keys.into_iter().map(|k| self.access_key(k)).collect()
+    fn account_current(&mut self, a: &Account) -> Result<bool, StoreError> {
+        let found = manifest::tag_of(&a.mac);
+        if let Some(tag) = self.pending.get(&a.id).and_then(|p| p.account) {
+            return Ok(Some(tag) == found);
         }
+        Ok(self.head(&a.id, false)?.account == found)
+    }
 
-        fn list_all_access_keys(
-            &mut self,
-            after: Option<&str>,
-            limit: usize,
-        ) -> Result<Vec<AccessKey>, StoreError> {
-            let keys = self.inner.list_all_access_keys(after, limit)?;
-            keys.into_iter().map(|k| self.access_key(k)).collect()
+    /// An account row, checked: its MAC, and that it is the current one.
+    fn fresh_account(&mut self, a: Account) -> Result<Account, StoreError> {
+        let a = self.account(a)?;
+        if self.account_current(&a)? {
+            return Ok(a);
         }
+        let again = self.again(&a.id, |s| {
+            let Some(again) = s.inner.reads().get_account(&a.id)? else { return Ok(None) };
+            let again = s.account(again)?;
+            Ok(s.account_current(&again)?.then_some(again))
+        })?;
+        again.ok_or_else(|| rolled_back(&a.id, format!("account {}", a.id)))
+    }
 
-        fn get_record(
-            &mut self,
-            account: &str,
-            kind: &str,
-            key: &str,
-        ) -> Result<Option<Record>, StoreError> {
-            self.inner.get_record(account, kind, key)?.map(|r| self.record(r)).transpose()
+    /// An access key, checked: its MAC, and for a long-term key that it is the current one.
+    fn fresh_access_key(&mut self, k: AccessKey) -> Result<AccessKey, StoreError> {
+        let k = self.access_key(k)?;
+        let Some(entry) = key_entry(&k) else { return Ok(k) };
+        if self.current(&k.account, manifest::ACCESS_KEYS, &entry, Some(&k.mac))? {
+            return Ok(k);
         }
+        let again = self.again(&k.account, |s| {
+            let Some(again) = s.inner.reads().get_access_key(&k.access_key_id)? else {
+                return Ok(None);
+            };
+            let again = s.access_key(again)?;
+            let same = again.account == k.account && key_entry(&again).as_ref() == Some(&entry);
+            Ok((same && s.current(&k.account, manifest::ACCESS_KEYS, &entry, Some(&again.mac))?)
+                .then_some(again))
+        })?;
+        again.ok_or_else(|| rolled_back(&k.account, format!("access key {}", k.access_key_id)))
+    }
 
-        fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
-            let page = self.inner.list_records(query)?;
-            Ok(Page { items: self.records(page.items)?, truncated: page.truncated })
-        }
+    fn fetch_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        lock: bool,
+    ) -> Result<Option<Record>, StoreError> {
+        let row = if lock {
+            self.inner.get_locked(account, kind, key)?
+        } else {
+            self.inner.reads().get_record(account, kind, key)?
+        };
+        row.map(|r| self.record(r)).transpose()
+    }
 
-        fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError> {
-            // Unchecked by definition: they are the rows that have no MAC.
-            self.inner.unauthenticated_records(limit)
+    /// A record (or its absence), checked: its MAC, and that it is the current version.
+    fn fresh_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        lock: bool,
+    ) -> Result<Option<Record>, StoreError> {
+        let found = self.fetch_record(account, kind, key, lock)?;
+        if !self.indexed(kind) {
+            return Ok(found);
         }
+        if self.current(account, kind, key, found.as_ref().map(|r| r.mac.as_slice()))? {
+            return Ok(found);
+        }
+        let again = self.again(account, |s| {
+            let found = s.fetch_record(account, kind, key, lock)?;
+            let mac = found.as_ref().map(|r| r.mac.as_slice());
+            Ok(s.current(account, kind, key, mac)?.then_some(found))
+        })?;
+        again.ok_or_else(|| rolled_back(account, format!("record {kind} {key}")))
+    }
 
-        fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
-            self.inner.has_authenticated_rows()
+    /// Whether `page` is exactly what the manifest says the listing holds.
+    fn listing_current(
+        &mut self,
+        q: &RecordQuery<'_>,
+        page: &Page<Record>,
+    ) -> Result<bool, StoreError> {
+        let shard = self.shard(q.account, q.kind)?;
+        let mut entries: BTreeMap<&str, Tag> =
+            shard.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        if let Some(changes) = self.pending.get(q.account).and_then(|p| p.shards.get(q.kind)) {
+            for (k, tag) in changes {
+                match tag {
+                    Some(tag) => entries.insert(k.as_str(), *tag),
+                    None => entries.remove(k.as_str()),
+                };
+            }
         }
+        let (expected, truncated) = expected_page(&entries, q);
+        let found = page.items.iter().map(|r| Some((r.key.clone(), manifest::tag_of(&r.mac)?)));
+        Ok(truncated == page.truncated
+            && expected.len() == page.items.len()
+            && found.zip(&expected).all(|(f, e)| f.as_ref() == Some(e)))
+    }
 
-        fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-            self.inner.audit_head(account)
-        }
+    fn fetch_listing(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
+        let page = self.inner.reads().list_records(q)?;
+        let items = page.items.into_iter().map(|r| self.record(r)).collect::<Result<_, _>>()?;
+        Ok(Page { items, truncated: page.truncated })
+    }
 
-        fn audit_events(
-            &mut self,
-            account: &str,
-            seqs: Range<u64>,
-        ) -> Result<Vec<AuditEvent>, StoreError> {
-            self.inner.audit_events(account, seqs)
+    fn fresh_listing(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
+        let page = self.fetch_listing(q)?;
+        if !self.indexed(q.kind) || self.listing_current(q, &page)? {
+            return Ok(page);
         }
+        let again = self.again(q.account, |s| {
+            let page = s.fetch_listing(q)?;
+            Ok(s.listing_current(q, &page)?.then_some(page))
+        })?;
+        again.ok_or_else(|| rolled_back(q.account, format!("listing of {} records", q.kind)))
+    }
 
-        fn audit_subtree(
-            &mut self,
-            account: &str,
-            level: u8,
-            index: u64,
-        ) -> Result<Option<Hash>, StoreError> {
-            self.inner.audit_subtree(account, level, index)
+    /// Whether `keys` are exactly the long-term keys the manifest names for the owner.
+    fn keys_current(
+        &mut self,
+        account: &str,
+        prefix: &str,
+        keys: &[AccessKey],
+    ) -> Result<bool, StoreError> {
+        let shard = self.shard(account, manifest::ACCESS_KEYS)?;
+        let mut entries: BTreeMap<&str, Tag> =
+            shard.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        if let Some(changes) =
+            self.pending.get(account).and_then(|p| p.shards.get(manifest::ACCESS_KEYS))
+        {
+            for (k, tag) in changes {
+                match tag {
+                    Some(tag) => entries.insert(k.as_str(), *tag),
+                    None => entries.remove(k.as_str()),
+                };
+            }
         }
+        let expected: BTreeMap<&str, Tag> =
+            entries.into_iter().filter(|(k, _)| k.starts_with(prefix)).collect();
+        let mut found = BTreeMap::new();
+        for k in keys {
+            let (Some(entry), Some(tag)) = (key_entry(k), manifest::tag_of(&k.mac)) else {
+                return Ok(false);
+            };
+            found.insert(entry, tag);
+        }
+        Ok(found.len() == expected.len()
+            && found.iter().zip(&expected).all(|((fk, ft), (ek, et))| fk == ek && ft == et))
+    }
 
-        fn list_checkpoints(
-            &mut self,
-            account: &str,
-            from_size: u64,
-            limit: usize,
-        ) -> Result<Page<Checkpoint>, StoreError> {
-            self.inner.list_checkpoints(account, from_size, limit)
-        }
+    fn fetch_keys(
+        &mut self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let keys = self.inner.reads().list_access_keys(account, owner_kind, owner_key)?;
+        keys.into_iter().map(|k| self.access_key(k)).collect()
+    }
 
-        fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
-            self.inner.latest_checkpoint(account)
+    fn fresh_keys(
+        &mut self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let keys = self.fetch_keys(account, owner_kind, owner_key)?;
+        if owner_kind == SESSION_OWNER {
+            return Ok(keys);
         }
-    };
+        let prefix = format!("{owner_kind}/{owner_key}/");
+        if self.keys_current(account, &prefix, &keys)? {
+            return Ok(keys);
+        }
+        let again = self.again(account, |s| {
+            let keys = s.fetch_keys(account, owner_kind, owner_key)?;
+            Ok(s.keys_current(account, &prefix, &keys)?.then_some(keys))
+        })?;
+        again
+            .ok_or_else(|| rolled_back(account, format!("access keys of {owner_kind} {owner_key}")))
+    }
 }
 
-impl<'a> ReadTx for Checked<'_, Box<dyn ReadTx + 'a>> {
-    checked_reads!();
+impl<B: Source> ReadTx for Checked<'_, B> {
+    fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.inner.reads().get_account(id)?.map(|a| self.fresh_account(a)).transpose()
+    }
+
+    fn get_account_by_name(&mut self, name: &str) -> Result<Option<Account>, StoreError> {
+        self.inner.reads().get_account_by_name(name)?.map(|a| self.fresh_account(a)).transpose()
+    }
+
+    fn list_accounts(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Account>, StoreError> {
+        let page = self.inner.reads().list_accounts(after, limit)?;
+        let items =
+            page.items.into_iter().map(|a| self.fresh_account(a)).collect::<Result<_, _>>()?;
+        Ok(Page { items, truncated: page.truncated })
+    }
+
+    fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        let key = self.inner.reads().get_access_key(access_key_id)?;
+        key.map(|k| self.fresh_access_key(k)).transpose()
+    }
+
+    fn list_access_keys(
+        &mut self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.fresh_keys(account, owner_kind, owner_key)
+    }
+
+    fn list_all_access_keys(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let keys = self.inner.reads().list_all_access_keys(after, limit)?;
+        keys.into_iter().map(|k| self.fresh_access_key(k)).collect()
+    }
+
+    fn get_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.fresh_record(account, kind, key, false)
+    }
+
+    fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
+        self.fresh_listing(query)
+    }
+
+    fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        // Unchecked by definition: they are the rows that have no MAC.
+        self.inner.reads().unauthenticated_records(limit)
+    }
+
+    fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        self.inner.reads().record_kinds()
+    }
+
+    fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
+        self.inner.reads().has_authenticated_rows()
+    }
+
+    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
+        self.inner.reads().audit_head(account)
+    }
+
+    fn audit_events(
+        &mut self,
+        account: &str,
+        seqs: Range<u64>,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.reads().audit_events(account, seqs)
+    }
+
+    fn audit_subtree(
+        &mut self,
+        account: &str,
+        level: u8,
+        index: u64,
+    ) -> Result<Option<Hash>, StoreError> {
+        self.inner.reads().audit_subtree(account, level, index)
+    }
+
+    fn list_checkpoints(
+        &mut self,
+        account: &str,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Page<Checkpoint>, StoreError> {
+        self.inner.reads().list_checkpoints(account, from_size, limit)
+    }
+
+    fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
+        self.inner.reads().latest_checkpoint(account)
+    }
 }
 
-impl<'a> ReadTx for Checked<'_, Box<dyn Tx + 'a>> {
-    checked_reads!();
+impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
+    /// Writes this transaction's changes to each account's manifest, under its head's lock.
+    fn write_manifests(&mut self) -> Result<(), StoreError> {
+        for (account, changes) in std::mem::take(&mut self.pending) {
+            let head = self.head(&account, true)?;
+            let mut next = (*head).clone();
+            if let Some(tag) = changes.account {
+                next.account = Some(tag);
+            }
+            for (name, edits) in changes.shards {
+                let mut entries = (*self.shard(&account, &name)?).clone();
+                for (key, tag) in edits {
+                    match tag {
+                        Some(tag) => entries.insert(key, tag),
+                        None => entries.remove(&key),
+                    };
+                }
+                if entries.is_empty() {
+                    if next.shards.remove(&name).is_some() {
+                        self.inner.delete_record(&account, manifest::KIND, &name)?;
+                    }
+                    continue;
+                }
+                let body = manifest::shard_body(&entries);
+                let tag = self.put_manifest_row(&account, &name, body)?;
+                self.cache.put_shard(&account, &name, tag, Arc::new(entries));
+                next.shards.insert(name, tag);
+            }
+            if next != *head {
+                let tag = self.put_manifest_row(&account, manifest::HEAD, next.to_body())?;
+                self.cache.put_head(&account, tag, Arc::new(next));
+            }
+        }
+        Ok(())
+    }
+
+    fn put_manifest_row(
+        &mut self,
+        account: &str,
+        name: &str,
+        body: serde_json::Value,
+    ) -> Result<Tag, StoreError> {
+        let mut row = Record {
+            account: account.to_owned(),
+            kind: manifest::KIND.to_owned(),
+            key: name.to_owned(),
+            format_version: 1,
+            body,
+            updated_at_ms: 0,
+            mac: Vec::new(),
+        };
+        row.mac = seal(self.key, &record_message(&row)?);
+        self.inner.put_record(&row, PutMode::Upsert)?;
+        manifest::tag_of(&row.mac)
+            .ok_or_else(|| StoreError::InvalidInput("a MAC without a tag".into()))
+    }
 }
 
 impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
@@ -356,7 +889,7 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
-        self.inner.get_record_for_update(account, kind, key)?.map(|r| self.record(r)).transpose()
+        self.fresh_record(account, kind, key, true)
     }
 
     fn get_record_for_share(
@@ -365,12 +898,22 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
-        self.inner.get_record_for_share(account, kind, key)?.map(|r| self.record(r)).transpose()
+        let found = self.inner.get_record_for_share(account, kind, key)?;
+        let found = found.map(|r| self.record(r)).transpose()?;
+        if !self.indexed(kind)
+            || self.current(account, kind, key, found.as_ref().map(|r| r.mac.as_slice()))?
+        {
+            return Ok(found);
+        }
+        // Read again as `get_record` does (the share lock is held from the first read).
+        self.fresh_record(account, kind, key, false)
     }
 
     fn create_account(&mut self, account: &Account) -> Result<(), StoreError> {
         let mac = seal(self.key, &account_message(account));
-        self.inner.create_account(&Account { mac, ..account.clone() })
+        self.inner.create_account(&Account { mac: mac.clone(), ..account.clone() })?;
+        self.pending.entry(account.id.clone()).or_default().account = manifest::tag_of(&mac);
+        Ok(())
     }
 
     fn set_account_status(&mut self, id: &str, status: AccountStatus) -> Result<(), StoreError> {
@@ -378,12 +921,19 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         let current = self.get_account(id)?.ok_or(StoreError::NotFound)?;
         self.inner.set_account_status(id, status)?;
         let mac = seal(self.key, &account_message(&Account { status, ..current }));
-        self.inner.set_mac(RowId::Account(id), &mac)
+        self.inner.set_mac(RowId::Account(id), &mac)?;
+        self.pending.entry(id.to_owned()).or_default().account = manifest::tag_of(&mac);
+        Ok(())
     }
 
     fn insert_access_key(&mut self, key: &AccessKey) -> Result<(), StoreError> {
         let mac = seal(self.key, &access_key_message(key));
-        self.inner.insert_access_key(&AccessKey { mac, ..key.clone() })
+        let key = AccessKey { mac, ..key.clone() };
+        self.inner.insert_access_key(&key)?;
+        if let Some(entry) = key_entry(&key) {
+            self.note(&key.account, manifest::ACCESS_KEYS, &entry, Some(&key.mac));
+        }
+        Ok(())
     }
 
     fn set_access_key_status(
@@ -393,8 +943,8 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
     ) -> Result<(), StoreError> {
         let current = self.get_access_key(access_key_id)?.ok_or(StoreError::NotFound)?;
         self.inner.set_access_key_status(access_key_id, status)?;
-        let mac = seal(self.key, &access_key_message(&AccessKey { status, ..current }));
-        self.inner.set_mac(RowId::AccessKey(access_key_id), &mac)
+        let changed = AccessKey { status, ..current };
+        self.rebind_key(changed)
     }
 
     fn set_access_key_secret(
@@ -404,9 +954,7 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
     ) -> Result<(), StoreError> {
         let current = self.get_access_key(access_key_id)?.ok_or(StoreError::NotFound)?;
         self.inner.set_access_key_secret(access_key_id, secret_wrapped)?;
-        let changed = AccessKey { secret_wrapped: secret_wrapped.to_vec(), ..current };
-        let mac = seal(self.key, &access_key_message(&changed));
-        self.inner.set_mac(RowId::AccessKey(access_key_id), &mac)
+        self.rebind_key(AccessKey { secret_wrapped: secret_wrapped.to_vec(), ..current })
     }
 
     fn set_access_key_last_used(
@@ -421,12 +969,22 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
     }
 
     fn delete_access_key(&mut self, access_key_id: &str) -> Result<(), StoreError> {
-        self.inner.delete_access_key(access_key_id)
+        let current = self.get_access_key(access_key_id)?;
+        self.inner.delete_access_key(access_key_id)?;
+        if let Some(entry) = current.as_ref().and_then(key_entry) {
+            let account = current.map(|k| k.account).unwrap_or_default();
+            self.note(&account, manifest::ACCESS_KEYS, &entry, None);
+        }
+        Ok(())
     }
 
     fn put_record(&mut self, record: &Record, mode: PutMode) -> Result<(), StoreError> {
         let mac = seal(self.key, &record_message(record)?);
-        self.inner.put_record(&Record { mac, ..record.clone() }, mode)
+        self.inner.put_record(&Record { mac: mac.clone(), ..record.clone() }, mode)?;
+        if self.indexed(&record.kind) {
+            self.note(&record.account, &record.kind, &record.key, Some(&mac));
+        }
+        Ok(())
     }
 
     fn set_mac(&mut self, _row: RowId<'_>, _mac: &[u8]) -> Result<(), StoreError> {
@@ -434,7 +992,11 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
     }
 
     fn delete_record(&mut self, account: &str, kind: &str, key: &str) -> Result<(), StoreError> {
-        self.inner.delete_record(account, kind, key)
+        self.inner.delete_record(account, kind, key)?;
+        if self.indexed(kind) {
+            self.note(account, kind, key, None);
+        }
+        Ok(())
     }
 
     fn append_event(
@@ -458,8 +1020,21 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         self.inner.insert_checkpoint(checkpoint)
     }
 
-    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.write_manifests()?;
         self.inner.commit()
+    }
+}
+
+impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
+    /// A key's row changed in place: a new MAC, and the manifest told.
+    fn rebind_key(&mut self, changed: AccessKey) -> Result<(), StoreError> {
+        let mac = seal(self.key, &access_key_message(&changed));
+        self.inner.set_mac(RowId::AccessKey(&changed.access_key_id), &mac)?;
+        if let Some(entry) = key_entry(&changed) {
+            self.note(&changed.account, manifest::ACCESS_KEYS, &entry, Some(&mac));
+        }
+        Ok(())
     }
 }
 

@@ -27,6 +27,7 @@
 mod audit_log;
 mod authenticated;
 mod error;
+mod manifest;
 mod model;
 mod postgres;
 mod read_only;
@@ -156,6 +157,13 @@ pub trait ReadTx {
     /// # Errors
     /// See the trait.
     fn unauthenticated_records(&mut self, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// Every (account, kind) that has at least one record, in that order (for
+    /// [`Authenticated::build_manifests`], once per database).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Whether any account, access key or record carries a MAC.
     ///

@@ -61,6 +61,9 @@ impl ReadTx for ReadOnly<'_> {
     fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
         self.0.has_authenticated_rows()
     }
+    fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        self.0.record_kinds()
+    }
     fn get_record(
         &mut self,
         account: &str,

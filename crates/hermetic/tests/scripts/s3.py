@@ -110,7 +110,7 @@ def objects():
     for name, data in payloads.items():
         put = s3.put_object(Bucket="acme-objects", Key=f"objects/{name}", Body=data, Metadata={"owner": "acme"}, ContentType="application/x-test")
         assert put["ETag"] == '"%s"' % hashlib.md5(data).hexdigest(), put
-        assert put["ServerSideEncryption"] == "aws:kms", put
+        assert put["ServerSideEncryption"] == "AES256", put  # SSE-S3, what S3 gives a write that asks for nothing
     for name, data in payloads.items():
         got = s3.get_object(Bucket="acme-objects", Key=f"objects/{name}")
         assert got["Body"].read() == data, name
@@ -300,11 +300,47 @@ def kms_as_caller():
     encrypt_bucket_with("acme-strict", strict)
     enc = s3.get_bucket_encryption(Bucket="acme-strict")["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert enc["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == strict, enc
+    assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", enc
     put = s3.put_object(Bucket="acme-strict", Key="k", Body=b"root only")
-    assert put["SSEKMSKeyId"] == strict, put
+    assert put["SSEKMSKeyId"] == strict and put["ServerSideEncryption"] == "aws:kms", put
     fails("AccessDenied", bob.get_object, Bucket="acme-strict", Key="k")   # no kms:Decrypt on the bucket key
     fails("AccessDenied", bob.put_object, Bucket="acme-strict", Key="k2", Body=b"x")  # no kms:GenerateDataKey
     bob.head_object(Bucket="acme-strict", Key="k")  # metadata needs no key
+
+
+def sse_kms_etags():
+    """SSE-KMS objects' ETags are not their MD5 (as S3 documents); SSE-S3 ones are; both work in conditions."""
+    s3.create_bucket(Bucket="acme-etags")
+    plain = s3.get_bucket_encryption(Bucket="acme-etags")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert plain["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", plain
+    data = b"the same bytes twice"
+    md5 = '"%s"' % hashlib.md5(data).hexdigest()
+    s3_put = s3.put_object(Bucket="acme-etags", Key="s3", Body=data)
+    assert s3_put["ETag"] == md5 and s3_put["ServerSideEncryption"] == "AES256", s3_put
+    kms_put = s3.put_object(Bucket="acme-etags", Key="kms", Body=data, ServerSideEncryption="aws:kms")
+    assert kms_put["ServerSideEncryption"] == "aws:kms" and kms_put["ETag"] != md5, kms_put
+    again = s3.put_object(Bucket="acme-etags", Key="kms2", Body=data, ServerSideEncryption="aws:kms")
+    assert again["ETag"] != kms_put["ETag"], "each object's ETag is keyed by its own data key"
+    got = s3.get_object(Bucket="acme-etags", Key="kms", IfMatch=kms_put["ETag"])
+    assert got["Body"].read() == data and got["ETag"] == kms_put["ETag"] and got["ServerSideEncryption"] == "aws:kms", got
+    head = s3.head_object(Bucket="acme-etags", Key="kms")
+    assert head["ETag"] == kms_put["ETag"] and head["ServerSideEncryption"] == "aws:kms", head
+    assert s3.head_object(Bucket="acme-etags", Key="s3")["ServerSideEncryption"] == "AES256"
+    listed = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket="acme-etags")["Contents"]}
+    assert listed["kms"] == kms_put["ETag"] and listed["s3"] == md5, listed
+    # The bucket's default made SSE-KMS: a write that asks for nothing is SSE-KMS, keyed ETag.
+    s3.put_bucket_encryption(Bucket="acme-etags", ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    default_kms = s3.put_object(Bucket="acme-etags", Key="default", Body=data)
+    assert default_kms["ServerSideEncryption"] == "aws:kms" and default_kms["ETag"] != md5, default_kms
+    # Multipart SSE-KMS: part ETags keyed too, and the upload completes with them.
+    up = s3.create_multipart_upload(Bucket="acme-etags", Key="multi", ServerSideEncryption="aws:kms")
+    part = s3.upload_part(Bucket="acme-etags", Key="multi", UploadId=up["UploadId"], PartNumber=1, Body=data)
+    assert part["ETag"] != md5, part
+    s3.complete_multipart_upload(Bucket="acme-etags", Key="multi", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.get_object(Bucket="acme-etags", Key="multi")["Body"].read() == data
+    # Back to SSE-S3 by deleting the configuration.
+    s3.delete_bucket_encryption(Bucket="acme-etags")
+    assert s3.put_object(Bucket="acme-etags", Key="s3-again", Body=data)["ETag"] == md5
 
 
 def bucket_policies():
@@ -517,7 +553,7 @@ def data_events():
 
 
 FEATURES = {f.__name__: f for f in [
-    buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership,
+    buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events,
 ]}

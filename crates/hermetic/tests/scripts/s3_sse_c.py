@@ -72,9 +72,9 @@ fails("InvalidArgument", s3.put_object, Bucket="sse-c", Key="both", Body=b"x",
 # SSE-C parameters on an object that is not SSE-C.
 s3.put_object(Bucket="sse-c", Key="plain", Body=b"plain")
 fails("InvalidRequest", s3.get_object, Bucket="sse-c", Key="plain", **c1)
-assert s3.get_object(Bucket="sse-c", Key="plain")["ServerSideEncryption"] == "aws:kms"
+assert s3.get_object(Bucket="sse-c", Key="plain")["ServerSideEncryption"] == "AES256"
 
-# Copies: SSE-C to SSE-C under a new key, SSE-C to SSE-KMS, SSE-KMS to SSE-C.
+# Copies: SSE-C to SSE-C under a new key, SSE-C to SSE-S3, SSE-S3 to SSE-C.
 copy = s3.copy_object(Bucket="sse-c", Key="copy", CopySource={"Bucket": "sse-c", "Key": "secret"},
                       CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=k1, **c2)
 assert copy["SSECustomerKeyMD5"] == b64(hashlib.md5(k2).digest()), copy
@@ -86,7 +86,7 @@ fails("AccessDenied", s3.copy_object, Bucket="sse-c", Key="copy2", CopySource={"
 s3.copy_object(Bucket="sse-c", Key="to-kms", CopySource={"Bucket": "sse-c", "Key": "secret"},
                CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=k1)
 got = s3.get_object(Bucket="sse-c", Key="to-kms")
-assert got["Body"].read() == body and got["ServerSideEncryption"] == "aws:kms"
+assert got["Body"].read() == body and got["ServerSideEncryption"] == "AES256"
 s3.copy_object(Bucket="sse-c", Key="from-kms", CopySource={"Bucket": "sse-c", "Key": "plain"}, **c1)
 assert s3.get_object(Bucket="sse-c", Key="from-kms", **c1)["Body"].read() == b"plain"
 

@@ -79,6 +79,11 @@ pub(crate) struct Bucket {
     /// The default key of SSE-KMS (`PutBucketEncryption`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+    /// The default encryption `PutBucketEncryption` asked for (`AES256`, `aws:kms`,
+    /// `aws:kms:dsse`); none: SSE-S3, as in S3 (or SSE-KMS for a bucket written before this
+    /// was kept and that has a default key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_algorithm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<Versioning>,
 }
@@ -137,6 +142,11 @@ pub(crate) struct WrappedDataKey {
     pub kms_key_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_wrapped_key: Option<String>,
+    /// The encryption the object was written with, as S3 reports it (`AES256` for SSE-S3,
+    /// `aws:kms`, `aws:kms:dsse`); none for SSE-C and for objects written before this was kept
+    /// (reported as `aws:kms`, which they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

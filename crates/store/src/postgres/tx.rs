@@ -443,6 +443,14 @@ impl ReadTx for PgTx<'_> {
         )
     }
 
+    fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        self.query_all(
+            "SELECT DISTINCT account, kind FROM records ORDER BY account, kind",
+            &[],
+            |row| Ok((col(row, 0)?, col(row, 1)?)),
+        )
+    }
+
     fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
         let rows = self.rows(
             "SELECT 1 FROM accounts WHERE mac IS NOT NULL

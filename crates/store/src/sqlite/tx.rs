@@ -366,6 +366,14 @@ impl ReadTx for SqliteTx<'_> {
         self.query_all(&sql, [limit], record_row)
     }
 
+    fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        self.query_all(
+            "SELECT DISTINCT account, kind FROM records ORDER BY account, kind",
+            [],
+            |row| Ok((col(row, 0)?, col(row, 1)?)),
+        )
+    }
+
     fn has_authenticated_rows(&mut self) -> Result<bool, StoreError> {
         let found = self.query_opt(
             "SELECT 1 FROM accounts WHERE mac IS NOT NULL

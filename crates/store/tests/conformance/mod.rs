@@ -50,6 +50,9 @@ macro_rules! conformance_tests {
             authenticated::rows_written_through_it_read_back,
             authenticated::edited_rows_are_refused,
             authenticated::rows_without_macs_are_bound_once,
+            authenticated::rows_put_back_as_they_were_are_refused,
+            authenticated::rows_deleted_or_manifests_edited_are_refused,
+            authenticated::concurrent_writers_see_no_false_rollback,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {

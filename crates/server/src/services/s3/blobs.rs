@@ -148,11 +148,11 @@ impl Integrity {
 /// Seals a request's body as one part under `data_key`: the streamed body if the request has
 /// one, else its body read whole, or a copy's bytes). Checks the body's `digests` and writes
 /// its blob durably, listing it in `fresh` (see [`crate::pipeline::service::Effect::fresh`]);
-/// returns the sealed part. For SSE-C (`customer`), the part's ETag is keyed.
+/// returns the sealed part. For SSE-KMS and SSE-C (`keyed`), the part's ETag is keyed.
 pub(super) fn seal_body(
     state: &State,
     mut source: Source,
-    (digests, customer): (&BodyDigests, bool),
+    (digests, keyed): (&BodyDigests, bool),
     (account, identity): (&str, &str),
     data_key: &crypto::SecretBytes,
     fresh: &mut Vec<PathBuf>,
@@ -185,10 +185,9 @@ pub(super) fn seal_body(
     encryptor.finish(&mut out).map_err(sealing_failed)?;
     blob.write(&out)?;
     let mut md5 = integrity.finish()?;
-    // The caller has opened or sealed the data key already, so SSE-C headers mean SSE-C here.
-    if customer {
-        // SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored hashes the
-        // plaintext without a key: an HMAC of the MD5 under the object's data key.
+    if keyed {
+        // SSE-KMS and SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored
+        // hashes the plaintext without a key: an HMAC of the MD5 under the object's data key.
         let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
         md5 = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
     }

@@ -122,12 +122,19 @@ pub(super) fn config<'s>(
         },
         "GetBucketEncryption" => {
             let key = bucket.body.kms_key_id.as_deref();
+            // No configuration is SSE-S3, as in S3 (a bucket from before the algorithm was kept
+            // that has a default key is SSE-KMS).
+            let algorithm = match (bucket.body.sse_algorithm.as_deref(), key) {
+                (Some(algorithm), _) => algorithm,
+                (None, Some(_)) => "aws:kms",
+                (None, None) => "AES256",
+            };
             Ok(xml_reply(
                 200,
                 xml::document("ServerSideEncryptionConfiguration", xml::NS, |w| {
                     w.elem("Rule", |w| {
                         w.elem("ApplyServerSideEncryptionByDefault", |w| {
-                            w.text("SSEAlgorithm", "aws:kms").opt("KMSMasterKeyID", key);
+                            w.text("SSEAlgorithm", algorithm).opt("KMSMasterKeyID", key);
                         });
                         w.value("BucketKeyEnabled", false);
                     });
@@ -209,9 +216,11 @@ pub(super) fn config<'s>(
                     body.kms_key_id = kms_master_key_id
                         .clone()
                         .filter(|k| !k.is_empty() && algorithm != "AES256");
+                    body.sse_algorithm = Some(algorithm.to_string());
                 }
                 _ => {
                     body.kms_key_id = None;
+                    body.sse_algorithm = None;
                 }
             }
             bucket.updated_at_ms = now;

@@ -503,6 +503,7 @@ fn run<'s>(
             public_access_block: Some(PublicAccessBlock::ALL),
             policy: None,
             kms_key_id: None,
+            sse_algorithm: None,
             versioning: None,
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;

@@ -167,7 +167,7 @@ pub(super) fn handle<'s>(
             let part = blobs::seal_body(
                 state,
                 body,
-                (&input.digests, input.customer.algorithm.is_some()),
+                (&input.digests, sse::keyed_etag(&upload.body.data_key)),
                 (&bucket.account, &identity),
                 &data_key,
                 &mut effect.fresh,

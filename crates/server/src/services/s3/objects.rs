@@ -299,8 +299,8 @@ fn get(
         None => None,
     };
     if operation == "HeadObject" && customer_opened.is_none() {
-        let arn = object.data_key.kms_key_arn.as_deref().unwrap_or_default();
-        headers.extend(sse::kms_headers(arn));
+        // Without opening the key (an SSE-C object's HEAD opened it to check the customer's).
+        headers.extend(sse::stored_headers(&object.data_key));
         headers.push(("content-length".into(), size.to_string()));
         return Ok(empty(200, headers));
     }
@@ -399,11 +399,10 @@ pub(super) fn put<'s>(
     super::buckets::refuse_acls(&input.acl)?;
     let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
-    let customer = input.encryption.customer.algorithm.is_some();
     let part = blobs::seal_body(
         state,
         body,
-        (&input.digests, customer),
+        (&input.digests, sealing.keyed_etag()),
         (&bucket.account, &identity),
         &sealing.data_key,
         &mut effect.fresh,

@@ -2,12 +2,17 @@
 //! gets it back. Every object is sealed under a fresh data key (`crypto::object`); that key is
 //! kept wrapped either
 //!
-//! - by KMS (SSE-KMS, the default; SSE-S3's `AES256` maps to the account's `aws/s3` key), which
-//!   S3 calls **as the caller** with `kms:ViaService` = `s3.<region>.amazonaws.com` and the
-//!   encryption context `aws:s3:arn`, as AWS does; or
+//! - by KMS, which S3 calls **as the caller** with `kms:ViaService` = `s3.<region>.amazonaws.com`
+//!   and the encryption context `aws:s3:arn`, as AWS does: under the key the request or the
+//!   bucket's default names for SSE-KMS, under the account's `aws/s3` key for SSE-S3 (`AES256`,
+//!   what a write that asks for nothing gets, as in S3); or
 //! - by a key the customer sends with each request (SSE-C, only over TLS): AES-256-GCM with the
 //!   object's ARN as associated data. The server keeps neither the customer's key nor a hash of
 //!   it; the wrapping's tag is what tells a wrong key (403) from the right one.
+//!
+//! As in S3, the ETag of an SSE-KMS or SSE-C object is not the MD5 of its plaintext: it is an
+//! HMAC of that MD5 under the object's data key ([`Sealing::keyed_etag`]), so nothing stored
+//! in the clear hashes their plaintext. An SSE-S3 object's ETag is its MD5, as S3's is.
 
 use super::input::{CustomerKeyHeaders, Encryption};
 use super::s3err;
@@ -141,6 +146,49 @@ pub struct Sealing {
     pub headers: Vec<(String, String)>,
 }
 
+impl Sealing {
+    /// Whether the object's ETags are keyed (SSE-KMS and SSE-C) rather than its MD5 (SSE-S3).
+    pub fn keyed_etag(&self) -> bool {
+        keyed_etag(&self.wrapped)
+    }
+}
+
+/// Whether an object (or upload) kept as `stored` has keyed ETags: SSE-C, and SSE-KMS written
+/// since ETags were keyed.
+pub fn keyed_etag(stored: &WrappedDataKey) -> bool {
+    is_customer(stored) || stored.sse.as_deref().is_some_and(|m| m.starts_with("aws:kms"))
+}
+
+/// The encryption a write gets: the request's, else the bucket's default, else SSE-S3.
+fn method<'a>(encryption: &'a Encryption, bucket: &'a Bucket) -> &'a str {
+    if let Some(m) = encryption.server_side_encryption.as_deref() {
+        return m;
+    }
+    if encryption.ssekms_key_id.is_some() {
+        return "aws:kms";
+    }
+    match (bucket.body.sse_algorithm.as_deref(), &bucket.body.kms_key_id) {
+        (Some(m), _) => m,
+        (None, Some(_)) => "aws:kms",
+        (None, None) => SSE_S3,
+    }
+}
+
+/// SSE-S3's name in S3's headers.
+const SSE_S3: &str = "AES256";
+
+/// The response headers that say how an object kept as `stored` is encrypted (not SSE-C's:
+/// those echo the request's key).
+pub fn stored_headers(stored: &WrappedDataKey) -> Vec<(String, String)> {
+    match stored.sse.as_deref() {
+        Some(SSE_S3) => vec![("x-amz-server-side-encryption".into(), SSE_S3.into())],
+        method => {
+            let arn = stored.kms_key_arn.as_deref().unwrap_or_default();
+            kms_headers(method.unwrap_or("aws:kms"), arn)
+        }
+    }
+}
+
 /// A fresh data key for object `key` of `bucket`, wrapped under the request's customer key
 /// (SSE-C) or else by KMS as the caller under the request's key, the bucket's default key, or
 /// the account's `aws/s3` key.
@@ -166,7 +214,17 @@ pub fn new_key(
         };
         return Ok(Sealing { data_key, wrapped, headers: customer.headers() });
     }
-    let key_id = kms_key(state, encryption, bucket, facts)?;
+    let method = method(encryption, bucket);
+    let key_id = if method == SSE_S3 {
+        crate::services::kms::s3_default_key(
+            state,
+            &bucket.account,
+            &bucket.body.region,
+            facts.time_ms,
+        )?
+    } else {
+        kms_key(state, encryption, bucket, facts)?
+    };
     let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
         ctx,
         &key_id,
@@ -174,13 +232,13 @@ pub fn new_key(
         &via(bucket),
     )
     .map_err(kms_denied)?;
-    let headers = kms_headers(&key_arn);
     let wrapped = WrappedDataKey {
         wrapped_key: Some(b64().encode(wrapped)),
         kms_key_arn: Some(key_arn),
         customer_wrapped_key: None,
+        sse: Some(method.to_string()),
     };
-    Ok(Sealing { data_key, wrapped, headers })
+    Ok(Sealing { data_key, headers: stored_headers(&wrapped), wrapped })
 }
 
 /// Opens the data key of an object (or upload) of `key` in `bucket`, kept as `wrapped`: with the
@@ -214,8 +272,7 @@ pub fn open_key(
             &via(bucket),
         )
         .map_err(kms_denied)?;
-        let arn = stored.kms_key_arn.as_deref().unwrap_or_default();
-        return Ok((data_key, kms_headers(arn)));
+        return Ok((data_key, stored_headers(stored)));
     };
     let customer = customer.ok_or_else(|| {
         s3err(
@@ -237,11 +294,10 @@ pub fn open_key(
     Ok((data_key, customer.headers()))
 }
 
-/// The response headers of an object record without opening its key (HEAD of an SSE-KMS
-/// object; an SSE-C object's HEAD opens the key to check the customer's).
-pub fn kms_headers(key_arn: &str) -> Vec<(String, String)> {
+/// SSE-KMS's response headers.
+fn kms_headers(method: &str, key_arn: &str) -> Vec<(String, String)> {
     vec![
-        ("x-amz-server-side-encryption".into(), "aws:kms".into()),
+        ("x-amz-server-side-encryption".into(), method.into()),
         ("x-amz-server-side-encryption-aws-kms-key-id".into(), key_arn.to_string()),
     ]
 }
