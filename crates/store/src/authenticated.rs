@@ -236,6 +236,9 @@ trait Source {
     /// A writer: on PostgreSQL it reads `READ COMMITTED`, so two reads can see two commits.
     const WRITER: bool;
     fn reads(&mut self) -> &mut dyn ReadTx;
+    /// An account's manifest head, read under the lock writers of the manifest take (a plain
+    /// read for readers).
+    fn lock_head(&mut self, account: &str) -> Result<Option<Record>, StoreError>;
     /// A record read under the lock writers take before changing it (a plain read for readers).
     fn get_locked(
         &mut self,
@@ -250,6 +253,9 @@ impl<'a> Source for Box<dyn ReadTx + 'a> {
     fn reads(&mut self) -> &mut dyn ReadTx {
         &mut **self
     }
+    fn lock_head(&mut self, account: &str) -> Result<Option<Record>, StoreError> {
+        self.get_record(account, manifest::KIND, manifest::HEAD)
+    }
     fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
         self.get_record(a, kind, key)
     }
@@ -259,6 +265,9 @@ impl<'a> Source for Box<dyn Tx + 'a> {
     const WRITER: bool = true;
     fn reads(&mut self) -> &mut dyn ReadTx {
         &mut **self
+    }
+    fn lock_head(&mut self, account: &str) -> Result<Option<Record>, StoreError> {
+        self.lock_record(account, manifest::KIND, manifest::HEAD)
     }
     fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
         self.get_record_for_update(a, kind, key)
@@ -439,10 +448,20 @@ impl<B: Source> Checked<'_, B> {
             }
         }
         let row = if lock {
-            self.inner.get_locked(account, manifest::KIND, manifest::HEAD)?
+            self.inner.lock_head(account)?
         } else {
             self.inner.reads().get_record(account, manifest::KIND, manifest::HEAD)?
         };
+        self.adopt_head(account, row, lock)
+    }
+
+    /// Takes `row` (read just now) as `account`'s head for the rest of the transaction.
+    fn adopt_head(
+        &mut self,
+        account: &str,
+        row: Option<Record>,
+        lock: bool,
+    ) -> Result<Arc<Head>, StoreError> {
         let head = match row {
             None => Arc::new(Head::default()),
             Some(row) => {
@@ -583,6 +602,12 @@ impl<B: Source> Checked<'_, B> {
     ) -> Result<Option<Record>, StoreError> {
         let row = if lock {
             self.inner.get_locked(account, kind, key)?
+        } else if self.indexed(kind) && !self.heads.contains_key(account) {
+            // The first read of the account in this transaction brings its head along.
+            let head = (manifest::KIND, manifest::HEAD);
+            let (row, head) = self.inner.reads().get_record_pair(account, (kind, key), head)?;
+            self.adopt_head(account, head, false)?;
+            row
         } else {
             self.inner.reads().get_record(account, kind, key)?
         };
@@ -741,7 +766,14 @@ impl<B: Source> ReadTx for Checked<'_, B> {
     }
 
     fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        let key = self.inner.reads().get_access_key(access_key_id)?;
+        // The key's account's head comes with it (one round trip on PostgreSQL).
+        let head = (manifest::KIND, manifest::HEAD);
+        let (key, head) = self.inner.reads().get_access_key_and_record(access_key_id, head)?;
+        if let Some(k) = &key {
+            if !self.heads.contains_key(&k.account) {
+                self.adopt_head(&k.account, head, false)?;
+            }
+        }
         key.map(|k| self.fresh_access_key(k)).transpose()
     }
 
@@ -830,6 +862,7 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
         for (account, changes) in std::mem::take(&mut self.pending) {
             let head = self.head(&account, true)?;
             let mut next = (*head).clone();
+            let mut rows = Vec::new();
             if let Some(tag) = changes.account {
                 next.account = Some(tag);
             }
@@ -847,15 +880,19 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
                     }
                     continue;
                 }
-                let body = manifest::shard_body(&entries);
-                let tag = self.put_manifest_row(&account, &name, body)?;
+                let (row, tag) =
+                    self.manifest_row(&account, &name, manifest::shard_body(&entries))?;
+                rows.push(row);
                 self.cache.put_shard(&account, &name, tag, Arc::new(entries));
                 next.shards.insert(name, tag);
             }
             if next != *head {
-                let tag = self.put_manifest_row(&account, manifest::HEAD, next.to_body())?;
+                let (row, tag) = self.manifest_row(&account, manifest::HEAD, next.to_body())?;
+                rows.push(row);
                 self.cache.put_head(&account, tag, Arc::new(next));
             }
+            // The changed shards and the head in one statement where the backend can.
+            self.inner.upsert_records(&rows)?;
         }
         Ok(())
     }
@@ -866,6 +903,18 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
         name: &str,
         body: serde_json::Value,
     ) -> Result<Tag, StoreError> {
+        let (row, tag) = self.manifest_row(account, name, body)?;
+        self.inner.put_record(&row, PutMode::Upsert)?;
+        Ok(tag)
+    }
+
+    /// A manifest row with its MAC, and its tag.
+    fn manifest_row(
+        &self,
+        account: &str,
+        name: &str,
+        body: serde_json::Value,
+    ) -> Result<(Record, Tag), StoreError> {
         let mut row = Record {
             account: account.to_owned(),
             kind: manifest::KIND.to_owned(),
@@ -876,9 +925,9 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
             mac: Vec::new(),
         };
         row.mac = seal(self.key, &record_message(&row)?);
-        self.inner.put_record(&row, PutMode::Upsert)?;
-        manifest::tag_of(&row.mac)
-            .ok_or_else(|| StoreError::InvalidInput("a MAC without a tag".into()))
+        let tag = manifest::tag_of(&row.mac)
+            .ok_or_else(|| StoreError::InvalidInput("a MAC without a tag".into()))?;
+        Ok((row, tag))
     }
 }
 

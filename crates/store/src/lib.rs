@@ -151,6 +151,34 @@ pub trait ReadTx {
     /// See the trait.
     fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError>;
 
+    /// Two records of one account, read together (one round trip where the backend can): the
+    /// one at (`kind`, `key`) and the one at (`other_kind`, `other_key`).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_record_pair(
+        &mut self,
+        account: &str,
+        (kind, key): (&str, &str),
+        (other_kind, other_key): (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        Ok((self.get_record(account, kind, key)?, self.get_record(account, other_kind, other_key)?))
+    }
+
+    /// An access key and the record at (`kind`, `key`) of the key's account, read together.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_access_key_and_record(
+        &mut self,
+        access_key_id: &str,
+        (kind, key): (&str, &str),
+    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
+        let Some(found) = self.get_access_key(access_key_id)? else { return Ok((None, None)) };
+        let record = self.get_record(&found.account, kind, key)?;
+        Ok((Some(found), record))
+    }
+
     /// Records that carry no MAC, in (account, kind, key) order, at most `limit` (rows written
     /// before MACs existed, for [`Authenticated::bind_unauthenticated`]).
     ///
@@ -314,6 +342,30 @@ pub trait Tx: ReadTx {
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
         self.get_record_for_update(account, kind, key)
+    }
+
+    /// The record at (`account`, `kind`, `key`), locked against other writers as
+    /// [`Tx::get_record_for_update`] locks it, in fewer round trips where the backend can when
+    /// the record exists (PostgreSQL: a row lock alone; the key lock only for an absent record).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn lock_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.get_record_for_update(account, kind, key)
+    }
+
+    /// Inserts or replaces each of `records` ([`PutMode::Upsert`]), in one statement where the
+    /// backend can.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn upsert_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        records.iter().try_for_each(|r| self.put_record(r, PutMode::Upsert))
     }
 
     /// Creates an account.

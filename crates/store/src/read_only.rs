@@ -64,6 +64,21 @@ impl ReadTx for ReadOnly<'_> {
     fn record_kinds(&mut self) -> Result<Vec<(String, String)>, StoreError> {
         self.0.record_kinds()
     }
+    fn get_record_pair(
+        &mut self,
+        account: &str,
+        first: (&str, &str),
+        second: (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        self.0.get_record_pair(account, first, second)
+    }
+    fn get_access_key_and_record(
+        &mut self,
+        access_key_id: &str,
+        record: (&str, &str),
+    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
+        self.0.get_access_key_and_record(access_key_id, record)
+    }
     fn get_record(
         &mut self,
         account: &str,

@@ -194,19 +194,33 @@ fn access_key_row(row: &Row) -> Result<AccessKey, StoreError> {
 }
 
 fn record_row(row: &Row) -> Result<Record, StoreError> {
-    let version: i64 = col(row, 3)?;
-    let body: &str = col(row, 4)?;
+    record_at(row, 0)
+}
+
+/// The record whose columns start at `base`.
+fn record_at(row: &Row, base: usize) -> Result<Record, StoreError> {
+    let version: i64 = col(row, base + 3)?;
+    let body: &str = col(row, base + 4)?;
     Ok(Record {
-        account: col(row, 0)?,
-        kind: col(row, 1)?,
-        key: col(row, 2)?,
+        account: col(row, base)?,
+        kind: col(row, base + 1)?,
+        key: col(row, base + 2)?,
         format_version: u32::try_from(version)
             .map_err(|_| StoreError::Corrupt(format!("record format version {version}")))?,
         body: serde_json::from_str(body)
             .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
-        updated_at_ms: col(row, 5)?,
-        mac: col::<Option<Vec<u8>>>(row, 6)?.unwrap_or_default(),
+        updated_at_ms: col(row, base + 5)?,
+        mac: col::<Option<Vec<u8>>>(row, base + 6)?.unwrap_or_default(),
     })
+}
+
+/// An access key and, from the columns after it, a record of its account if there is one.
+fn key_and_record_row(row: &Row) -> Result<(AccessKey, Option<Record>), StoreError> {
+    let record = match col::<Option<String>>(row, 11)? {
+        Some(_) => Some(record_at(row, 11)?),
+        None => None,
+    };
+    Ok((access_key_row(row)?, record))
 }
 
 fn event_row(row: &Row) -> Result<AuditEvent, StoreError> {
@@ -345,6 +359,62 @@ impl ReadTx for PgTx<'_> {
             &[&account, &kind, &key],
             record_row,
         )
+    }
+
+    fn get_record_pair(
+        &mut self,
+        account: &str,
+        (kind, key): (&str, &str),
+        (other_kind, other_key): (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        let rows = self.query_all(
+            concat!(
+                // Two primary-key lookups (an `OR` would scan the whole account).
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3
+                 UNION ALL SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $4 AND key = $5"
+            ),
+            &[&account, &kind, &key, &other_kind, &other_key],
+            record_row,
+        )?;
+        let (mut first, mut second) = (None, None);
+        for r in rows {
+            if r.kind == kind && r.key == key {
+                first = Some(r.clone());
+            }
+            if r.kind == other_kind && r.key == other_key {
+                second = Some(r);
+            }
+        }
+        Ok((first, second))
+    }
+
+    fn get_access_key_and_record(
+        &mut self,
+        access_key_id: &str,
+        (kind, key): (&str, &str),
+    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
+        let row = self.query_opt(
+            "SELECT k.access_key_id, k.account, k.owner_kind, k.owner_key, k.status,
+                    k.secret_wrapped, k.created_at, k.last_used_at, k.last_used_service,
+                    k.last_used_region, k.mac,
+                    r.account, r.kind, r.key, r.format_version, r.body, r.updated_at, r.mac
+               FROM access_keys k
+               LEFT JOIN LATERAL (
+                   SELECT * FROM records
+                    WHERE account = k.account AND kind = $2 AND key = $3
+                   OFFSET 0) r ON true
+              WHERE k.access_key_id = $1",
+            &[&access_key_id, &kind, &key],
+            key_and_record_row,
+        )?;
+        Ok(match row {
+            Some((k, r)) => (Some(k), r),
+            None => (None, None),
+        })
     }
 
     fn list_records(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
@@ -621,6 +691,72 @@ impl Tx for PgTx<'_> {
                 )
                 .map(drop),
         }
+    }
+
+    fn lock_record(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        // An existing row: its row lock serializes writers (a waiter re-reads the row's latest
+        // version when the holder commits). An absent one has no row to lock: the key lock.
+        let found = self.query_opt(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE"
+            ),
+            &[&account, &kind, &key],
+            record_row,
+        )?;
+        match found {
+            Some(r) => Ok(Some(r)),
+            None => self.get_record_for_update(account, kind, key),
+        }
+    }
+
+    fn upsert_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        let [a, b] = records else {
+            return records.iter().try_for_each(|r| self.put_record(r, PutMode::Upsert));
+        };
+        let mut owned = Vec::with_capacity(2);
+        for r in [a, b] {
+            r.validate()?;
+            let body = serde_json::to_string(&r.body)
+                .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
+            owned.push((i64::from(r.format_version), body, stored_mac(&r.mac)));
+        }
+        let [(va, ba, ma), (vb, bb, mb)] = owned.as_slice() else {
+            return Err(StoreError::InvalidInput("two records expected".into()));
+        };
+        self.exec(
+            concat!(
+                "INSERT INTO records (",
+                record_cols!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)
+                 ON CONFLICT (account, kind, key) DO UPDATE SET
+                   format_version = excluded.format_version, body = excluded.body,
+                   updated_at = excluded.updated_at, mac = excluded.mac"
+            ),
+            &[
+                &a.account,
+                &a.kind,
+                &a.key,
+                va,
+                ba,
+                &a.updated_at_ms,
+                ma,
+                &b.account,
+                &b.kind,
+                &b.key,
+                vb,
+                bb,
+                &b.updated_at_ms,
+                mb,
+            ],
+        )
+        .map(drop)
     }
 
     fn set_mac(&mut self, row: RowId<'_>, mac: &[u8]) -> Result<(), StoreError> {

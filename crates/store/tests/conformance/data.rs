@@ -363,3 +363,30 @@ pub fn nul_characters_are_refused(store: &dyn Store) {
     tx.create_account(&account(1)).unwrap();
     tx.commit().unwrap();
 }
+
+pub fn pairs_read_together(store: &dyn Store) {
+    let acct = account_id(1);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&account(1)).unwrap();
+    tx.insert_access_key(&key("AKIAPAIR000000000001", "alice", 1)).unwrap();
+    tx.put_record(&record(&acct, "user", "alice"), PutMode::Create).unwrap();
+    tx.put_record(&record(&acct, "~manifest", "~head"), PutMode::Create).unwrap();
+    tx.put_record(&record(&account_id(2), "user", "bob"), PutMode::Create).unwrap();
+    tx.commit().unwrap();
+    let mut r = store.read().unwrap();
+    let (a, h) = r.get_record_pair(&acct, ("user", "alice"), ("~manifest", "~head")).unwrap();
+    assert_eq!((a.unwrap().key, h.unwrap().key), ("alice".to_string(), "~head".to_string()));
+    let (a, h) = r.get_record_pair(&acct, ("user", "carol"), ("~manifest", "~head")).unwrap();
+    assert!(a.is_none() && h.is_some());
+    // The same key asked for twice, and a record of another account never returned.
+    let (a, b) = r.get_record_pair(&acct, ("user", "bob"), ("user", "bob")).unwrap();
+    assert!(a.is_none() && b.is_none());
+    let (k, h) =
+        r.get_access_key_and_record("AKIAPAIR000000000001", ("~manifest", "~head")).unwrap();
+    assert_eq!(k.unwrap().owner_key, "alice");
+    assert_eq!(h.unwrap().account, acct);
+    let (k, u) = r.get_access_key_and_record("AKIAPAIR000000000001", ("user", "bob")).unwrap();
+    assert!(k.is_some() && u.is_none());
+    let (k, u) = r.get_access_key_and_record("AKIANONE000000000000", ("user", "alice")).unwrap();
+    assert!(k.is_none() && u.is_none());
+}
