@@ -248,6 +248,34 @@ fn refused(server: &common::Server, who: &common::Tenant, args: &[&str]) {
     assert!(err.contains("InternalFailure"), "{args:?}: {err}");
 }
 
+/// A user of `tenant` with one inline policy and an access key, as a caller.
+fn user_with_policy(
+    server: &common::Server,
+    tenant: &common::Tenant,
+    user: &str,
+    policy_name: &str,
+    policy: &str,
+) -> common::Tenant {
+    for args in [
+        &["iam", "create-user", "--user-name", user][..],
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            policy_name,
+            "--policy-document",
+            policy,
+        ],
+    ] {
+        let (ok, _, err) = common::aws(&server.url, &tenant.key, &tenant.secret, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let (key, secret) = common::create_user_key(&server.url, &tenant.key, &tenant.secret, user);
+    common::Tenant { account: tenant.account.clone(), key, secret }
+}
+
 fn edited_records(backend: Backend) {
     let server = start_on("edited-records", backend, &[]);
     let tenant = common::create_tenant(&server, "acme");
@@ -263,24 +291,7 @@ fn edited_records(backend: Backend) {
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{a}:root"}},"Action":"sts:AssumeRole"}}]}}"#
     );
-    run(&["iam", "create-user", "--user-name", "alice"]);
-    run(&[
-        "iam",
-        "put-user-policy",
-        "--user-name",
-        "alice",
-        "--policy-name",
-        "deny",
-        "--policy-document",
-        deny,
-    ]);
-    let alice: serde_json::Value =
-        serde_json::from_str(&run(&["iam", "create-access-key", "--user-name", "alice"])).unwrap();
-    let alice = common::Tenant {
-        account: tenant.account.clone(),
-        key: alice["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        secret: alice["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    };
+    let alice = user_with_policy(&server, &tenant, "alice", "deny", deny);
     run(&["iam", "create-role", "--role-name", "ops", "--assume-role-policy-document", &trust]);
     let key: serde_json::Value = serde_json::from_str(&run(&["kms", "create-key"])).unwrap();
     let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
@@ -551,24 +562,7 @@ fn rolled_back_records(backend: Backend) {
     };
     // Once, the tenant trusted the other account with a role and a key, and alice could do
     // anything with an active key.
-    run(&["iam", "create-user", "--user-name", "alice"]);
-    run(&[
-        "iam",
-        "put-user-policy",
-        "--user-name",
-        "alice",
-        "--policy-name",
-        "all",
-        "--policy-document",
-        allow,
-    ]);
-    let alice: serde_json::Value =
-        serde_json::from_str(&run(&["iam", "create-access-key", "--user-name", "alice"])).unwrap();
-    let alice = common::Tenant {
-        account: tenant.account.clone(),
-        key: alice["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        secret: alice["AccessKey"]["SecretAccessKey"].as_str().unwrap().to_string(),
-    };
+    let alice = user_with_policy(&server, &tenant, "alice", "all", allow);
     run(&["iam", "create-group", "--group-name", "frozen"]);
     run(&[
         "iam",

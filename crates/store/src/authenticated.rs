@@ -72,7 +72,7 @@ impl Authenticated {
     }
 
     fn indexed(&self, kind: &str) -> bool {
-        kind != manifest::KIND && !self.unindexed.iter().any(|k| k == kind)
+        indexed(&self.unindexed, kind)
     }
 
     /// Writes every account's manifest from its rows as they stand (rows whose MAC does not
@@ -379,14 +379,19 @@ fn key_entry(k: &AccessKey) -> Option<String> {
         .then(|| format!("{}/{}/{}", k.owner_kind, k.owner_key, k.access_key_id))
 }
 
+/// Whether records of `kind` are in the manifests.
+fn indexed(unindexed: &[String], kind: &str) -> bool {
+    kind != manifest::KIND && !unindexed.iter().any(|k| k == kind)
+}
+
 /// The expected page of a listing over `entries`, the shard with this transaction's changes.
-fn expected_page(entries: &BTreeMap<&str, Tag>, q: &RecordQuery<'_>) -> (Vec<(String, Tag)>, bool) {
+fn expected_page(entries: &Entries, q: &RecordQuery<'_>) -> (Vec<(String, Tag)>, bool) {
     let mut matching = entries
         .range::<str, _>((std::ops::Bound::Included(q.prefix), std::ops::Bound::Unbounded))
         .take_while(|(k, _)| k.starts_with(q.prefix))
-        .filter(|(k, _)| q.after.is_none_or(|a| **k > a));
+        .filter(|(k, _)| q.after.is_none_or(|a| k.as_str() > a));
     let items: Vec<(String, Tag)> =
-        matching.by_ref().take(q.limit).map(|(k, t)| ((*k).to_owned(), *t)).collect();
+        matching.by_ref().take(q.limit).map(|(k, t)| (k.clone(), *t)).collect();
     (items, matching.next().is_some())
 }
 
@@ -404,7 +409,7 @@ impl<'a, B> Checked<'a, B> {
     }
 
     fn indexed(&self, kind: &str) -> bool {
-        kind != manifest::KIND && !self.unindexed.iter().any(|k| k == kind)
+        indexed(self.unindexed, kind)
     }
 
     fn account(&self, a: Account) -> Result<Account, StoreError> {
@@ -510,6 +515,20 @@ impl<B: Source> Checked<'_, B> {
             Arc::new(manifest::shard_from(&row.body).ok_or_else(|| forged(account, what()))?);
         self.cache.put_shard(account, name, *tag, entries.clone());
         Ok(entries)
+    }
+
+    /// The shard `name` of `account` with this transaction's own changes applied (the cached
+    /// entries themselves when it has none).
+    fn shard_as_written(&mut self, account: &str, name: &str) -> Result<Arc<Entries>, StoreError> {
+        let shard = self.shard(account, name)?;
+        match self.pending.get(account).and_then(|p| p.shards.get(name)) {
+            Some(changes) => {
+                let mut entries = (*shard).clone();
+                manifest::apply(&mut entries, changes);
+                Ok(Arc::new(entries))
+            }
+            None => Ok(shard),
+        }
     }
 
     /// Whether `mac` (`None`: no row) is what the manifest names for `key` in `shard`.
@@ -643,17 +662,7 @@ impl<B: Source> Checked<'_, B> {
         q: &RecordQuery<'_>,
         page: &Page<Record>,
     ) -> Result<bool, StoreError> {
-        let shard = self.shard(q.account, q.kind)?;
-        let mut entries: BTreeMap<&str, Tag> =
-            shard.iter().map(|(k, t)| (k.as_str(), *t)).collect();
-        if let Some(changes) = self.pending.get(q.account).and_then(|p| p.shards.get(q.kind)) {
-            for (k, tag) in changes {
-                match tag {
-                    Some(tag) => entries.insert(k.as_str(), *tag),
-                    None => entries.remove(k.as_str()),
-                };
-            }
-        }
+        let entries = self.shard_as_written(q.account, q.kind)?;
         let (expected, truncated) = expected_page(&entries, q);
         let found = page.items.iter().map(|r| Some((r.key.clone(), manifest::tag_of(&r.mac)?)));
         Ok(truncated == page.truncated
@@ -686,21 +695,12 @@ impl<B: Source> Checked<'_, B> {
         prefix: &str,
         keys: &[AccessKey],
     ) -> Result<bool, StoreError> {
-        let shard = self.shard(account, manifest::ACCESS_KEYS)?;
-        let mut entries: BTreeMap<&str, Tag> =
-            shard.iter().map(|(k, t)| (k.as_str(), *t)).collect();
-        if let Some(changes) =
-            self.pending.get(account).and_then(|p| p.shards.get(manifest::ACCESS_KEYS))
-        {
-            for (k, tag) in changes {
-                match tag {
-                    Some(tag) => entries.insert(k.as_str(), *tag),
-                    None => entries.remove(k.as_str()),
-                };
-            }
-        }
-        let expected: BTreeMap<&str, Tag> =
-            entries.into_iter().filter(|(k, _)| k.starts_with(prefix)).collect();
+        let entries = self.shard_as_written(account, manifest::ACCESS_KEYS)?;
+        let expected: BTreeMap<&str, Tag> = entries
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, t)| (k.as_str(), *t))
+            .collect();
         let mut found = BTreeMap::new();
         for k in keys {
             let (Some(entry), Some(tag)) = (key_entry(k), manifest::tag_of(&k.mac)) else {
@@ -868,12 +868,7 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
             }
             for (name, edits) in changes.shards {
                 let mut entries = (*self.shard(&account, &name)?).clone();
-                for (key, tag) in edits {
-                    match tag {
-                        Some(tag) => entries.insert(key, tag),
-                        None => entries.remove(&key),
-                    };
-                }
+                manifest::apply(&mut entries, &edits);
                 if entries.is_empty() {
                     if next.shards.remove(&name).is_some() {
                         self.inner.delete_record(&account, manifest::KIND, &name)?;

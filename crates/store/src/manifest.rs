@@ -107,6 +107,16 @@ pub(crate) fn shard_from(body: &Value) -> Option<Entries> {
     tags_from(body.get("Entries")?)
 }
 
+/// Applies a transaction's changes to a shard's entries (`None`: deleted).
+pub(crate) fn apply(entries: &mut Entries, changes: &BTreeMap<String, Option<Tag>>) {
+    for (key, tag) in changes {
+        match tag {
+            Some(tag) => entries.insert(key.clone(), *tag),
+            None => entries.remove(key),
+        };
+    }
+}
+
 /// What a transaction changed in one account's manifest, applied when it commits.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
@@ -116,44 +126,59 @@ pub(crate) struct Pending {
     pub shards: BTreeMap<String, BTreeMap<String, Option<Tag>>>,
 }
 
-type CacheKey = (String, String, Tag);
+/// A cached row: its account and name (checked on every hit), and what it says.
+type Cached<T> = (String, String, Arc<T>);
 
-/// Parsed heads and shards, by (account, name, tag): only ever filled with what was read from a
-/// row whose MAC was checked, so a hit stands for the checked row.
+/// Parsed heads and shards, by tag: only ever filled with what was read from a row whose MAC
+/// was checked, so a hit for the same account and name stands for the checked row. (Keyed by
+/// the tag alone so that a lookup, on every read of a row, allocates nothing.)
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
-    heads: Mutex<HashMap<CacheKey, Arc<Head>>>,
-    shards: Mutex<HashMap<CacheKey, Arc<Entries>>>,
+    heads: Mutex<HashMap<Tag, Cached<Head>>>,
+    shards: Mutex<HashMap<Tag, Cached<Entries>>>,
 }
 
-fn get<T>(map: &Mutex<HashMap<CacheKey, Arc<T>>>, key: &CacheKey) -> Option<Arc<T>> {
-    map.lock().ok()?.get(key).cloned()
+fn get<T>(
+    map: &Mutex<HashMap<Tag, Cached<T>>>,
+    account: &str,
+    name: &str,
+    tag: &Tag,
+) -> Option<Arc<T>> {
+    let map = map.lock().ok()?;
+    let (a, n, value) = map.get(tag)?;
+    (a == account && n == name).then(|| value.clone())
 }
 
-fn put<T>(map: &Mutex<HashMap<CacheKey, Arc<T>>>, key: CacheKey, value: Arc<T>) {
+fn put<T>(
+    map: &Mutex<HashMap<Tag, Cached<T>>>,
+    account: &str,
+    name: &str,
+    tag: Tag,
+    value: Arc<T>,
+) {
     if let Ok(mut map) = map.lock() {
         if map.len() >= CACHE_LIMIT {
             map.clear();
         }
-        map.insert(key, value);
+        map.insert(tag, (account.to_owned(), name.to_owned(), value));
     }
 }
 
 impl Cache {
     pub fn head(&self, account: &str, tag: &Tag) -> Option<Arc<Head>> {
-        get(&self.heads, &(account.to_owned(), HEAD.to_owned(), *tag))
+        get(&self.heads, account, HEAD, tag)
     }
 
     pub fn put_head(&self, account: &str, tag: Tag, head: Arc<Head>) {
-        put(&self.heads, (account.to_owned(), HEAD.to_owned(), tag), head);
+        put(&self.heads, account, HEAD, tag, head);
     }
 
     pub fn shard(&self, account: &str, name: &str, tag: &Tag) -> Option<Arc<Entries>> {
-        get(&self.shards, &(account.to_owned(), name.to_owned(), *tag))
+        get(&self.shards, account, name, tag)
     }
 
     pub fn put_shard(&self, account: &str, name: &str, tag: Tag, entries: Arc<Entries>) {
-        put(&self.shards, (account.to_owned(), name.to_owned(), tag), entries);
+        put(&self.shards, account, name, tag, entries);
     }
 }
 
@@ -174,6 +199,19 @@ mod tests {
         assert_eq!(shard_from(&shard_body(&entries)), Some(entries));
         assert_eq!(shard_from(&serde_json::json!({ "Entries": { "a": "00" } })), None);
         assert_eq!(Head::from_body(&serde_json::json!({ "Account": 3, "Shards": {} })), None);
+    }
+
+    #[test]
+    fn a_cache_hit_needs_the_same_account_and_name() {
+        let cache = Cache::default();
+        cache.put_shard("111", "user", [1; 16], Arc::new(Entries::new()));
+        assert!(cache.shard("111", "user", &[1; 16]).is_some());
+        assert!(cache.shard("222", "user", &[1; 16]).is_none());
+        assert!(cache.shard("111", "role", &[1; 16]).is_none());
+        assert!(cache.shard("111", "user", &[2; 16]).is_none());
+        cache.put_head("111", [3; 16], Arc::new(Head::default()));
+        assert!(cache.head("111", &[3; 16]).is_some());
+        assert!(cache.head("222", &[3; 16]).is_none());
     }
 
     #[test]

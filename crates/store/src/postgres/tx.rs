@@ -155,6 +155,14 @@ fn exactly_one(n: u64) -> Result<(), StoreError> {
 }
 
 /// A MAC as stored: NULL when there is none.
+/// A record's format version and body as stored, once it is checked.
+fn stored_fields(r: &Record) -> Result<(i64, String), StoreError> {
+    r.validate()?;
+    let body = serde_json::to_string(&r.body)
+        .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
+    Ok((i64::from(r.format_version), body))
+}
+
 fn stored_mac(mac: &[u8]) -> Option<&[u8]> {
     (!mac.is_empty()).then_some(mac)
 }
@@ -264,6 +272,26 @@ macro_rules! record_cols {
     () => {
         "account, kind, key, format_version, body, updated_at, mac"
     };
+}
+
+impl PgTx<'_> {
+    /// The record, its row locked (nothing locked if it is absent).
+    fn select_for_update(
+        &mut self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        self.query_opt(
+            concat!(
+                "SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE"
+            ),
+            &[&account, &kind, &key],
+            record_row,
+        )
+    }
 }
 
 impl ReadTx for PgTx<'_> {
@@ -552,15 +580,7 @@ impl Tx for PgTx<'_> {
         // find it absent would both write it, and the later write would replace the earlier
         // unseen (an S3 object's blob no record names). So the key itself is locked first.
         self.lock_key(false, account, kind, key)?;
-        self.query_opt(
-            concat!(
-                "SELECT ",
-                record_cols!(),
-                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE"
-            ),
-            &[&account, &kind, &key],
-            record_row,
-        )
+        self.select_for_update(account, kind, key)
     }
 
     fn get_record_for_share(
@@ -657,10 +677,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn put_record(&mut self, r: &Record, mode: PutMode) -> Result<(), StoreError> {
-        r.validate()?;
-        let body = serde_json::to_string(&r.body)
-            .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
-        let version = i64::from(r.format_version);
+        let (version, body) = stored_fields(r)?;
         let mac = stored_mac(&r.mac);
         let p: Params<'_> = &[&r.account, &r.kind, &r.key, &version, &body, &r.updated_at_ms, &mac];
         match mode {
@@ -701,16 +718,7 @@ impl Tx for PgTx<'_> {
     ) -> Result<Option<Record>, StoreError> {
         // An existing row: its row lock serializes writers (a waiter re-reads the row's latest
         // version when the holder commits). An absent one has no row to lock: the key lock.
-        let found = self.query_opt(
-            concat!(
-                "SELECT ",
-                record_cols!(),
-                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE"
-            ),
-            &[&account, &kind, &key],
-            record_row,
-        )?;
-        match found {
+        match self.select_for_update(account, kind, key)? {
             Some(r) => Ok(Some(r)),
             None => self.get_record_for_update(account, kind, key),
         }
@@ -722,10 +730,8 @@ impl Tx for PgTx<'_> {
         };
         let mut owned = Vec::with_capacity(2);
         for r in [a, b] {
-            r.validate()?;
-            let body = serde_json::to_string(&r.body)
-                .map_err(|e| StoreError::InvalidInput(format!("record body: {e}")))?;
-            owned.push((i64::from(r.format_version), body, stored_mac(&r.mac)));
+            let (version, body) = stored_fields(r)?;
+            owned.push((version, body, stored_mac(&r.mac)));
         }
         let [(va, ba, ma), (vb, bb, mb)] = owned.as_slice() else {
             return Err(StoreError::InvalidInput("two records expected".into()));

@@ -122,13 +122,7 @@ pub(super) fn config<'s>(
         },
         "GetBucketEncryption" => {
             let key = bucket.body.kms_key_id.as_deref();
-            // No configuration is SSE-S3, as in S3 (a bucket from before the algorithm was kept
-            // that has a default key is SSE-KMS).
-            let algorithm = match (bucket.body.sse_algorithm.as_deref(), key) {
-                (Some(algorithm), _) => algorithm,
-                (None, Some(_)) => "aws:kms",
-                (None, None) => "AES256",
-            };
+            let algorithm = super::sse::bucket_default(&bucket.body);
             Ok(xml_reply(
                 200,
                 xml::document("ServerSideEncryptionConfiguration", xml::NS, |w| {

@@ -167,7 +167,13 @@ fn method<'a>(encryption: &'a Encryption, bucket: &'a Bucket) -> &'a str {
     if encryption.ssekms_key_id.is_some() {
         return "aws:kms";
     }
-    match (bucket.body.sse_algorithm.as_deref(), &bucket.body.kms_key_id) {
+    bucket_default(&bucket.body)
+}
+
+/// A bucket's default encryption: what `PutBucketEncryption` asked for; none is SSE-S3, as in
+/// S3 (a bucket from before the algorithm was kept that has a default key is SSE-KMS).
+pub fn bucket_default(bucket: &crate::records::s3::Bucket) -> &str {
+    match (bucket.sse_algorithm.as_deref(), &bucket.kms_key_id) {
         (Some(m), _) => m,
         (None, Some(_)) => "aws:kms",
         (None, None) => SSE_S3,
