@@ -246,6 +246,13 @@ trait Source {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError>;
+    /// [`Source::get_locked`] and a plain read of another record of the account, together.
+    fn get_locked_and(
+        &mut self,
+        account: &str,
+        locked: (&str, &str),
+        other: (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError>;
 }
 
 impl<'a> Source for Box<dyn ReadTx + 'a> {
@@ -258,6 +265,14 @@ impl<'a> Source for Box<dyn ReadTx + 'a> {
     }
     fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
         self.get_record(a, kind, key)
+    }
+    fn get_locked_and(
+        &mut self,
+        a: &str,
+        locked: (&str, &str),
+        other: (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        self.get_record_pair(a, locked, other)
     }
 }
 
@@ -272,6 +287,14 @@ impl<'a> Source for Box<dyn Tx + 'a> {
     fn get_locked(&mut self, a: &str, kind: &str, key: &str) -> Result<Option<Record>, StoreError> {
         self.get_record_for_update(a, kind, key)
     }
+    fn get_locked_and(
+        &mut self,
+        a: &str,
+        locked: (&str, &str),
+        other: (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        self.get_record_for_update_and_record(a, locked, other)
+    }
 }
 
 /// A transaction of [`Authenticated`]: `B` is the backend's `Box<dyn Tx>` or `Box<dyn ReadTx>`.
@@ -280,8 +303,11 @@ struct Checked<'a, B> {
     key: &'a dyn RowKey,
     cache: &'a Cache,
     unindexed: &'a [String],
-    /// Each account's head as this transaction last read it.
-    heads: HashMap<String, Arc<Head>>,
+    /// Each account's head as this transaction last read it, with the head row's MAC (empty
+    /// when there is no row).
+    heads: HashMap<String, (Arc<Head>, Vec<u8>)>,
+    /// Account rows a reader read along with an access key, not yet asked for.
+    prefetched: HashMap<String, Account>,
     /// Accounts whose head this transaction holds the lock of.
     locked: HashSet<String>,
     /// What this transaction's writes change in each account's manifest.
@@ -403,6 +429,7 @@ impl<'a, B> Checked<'a, B> {
             cache: &store.cache,
             unindexed: &store.unindexed,
             heads: HashMap::new(),
+            prefetched: HashMap::new(),
             locked: HashSet::new(),
             pending: BTreeMap::new(),
         }
@@ -448,7 +475,7 @@ impl<B: Source> Checked<'_, B> {
     /// `lock`, and then always read again).
     fn head(&mut self, account: &str, lock: bool) -> Result<Arc<Head>, StoreError> {
         if !lock {
-            if let Some(head) = self.heads.get(account) {
+            if let Some((head, _)) = self.heads.get(account) {
                 return Ok(head.clone());
             }
         }
@@ -467,6 +494,7 @@ impl<B: Source> Checked<'_, B> {
         row: Option<Record>,
         lock: bool,
     ) -> Result<Arc<Head>, StoreError> {
+        let mac = row.as_ref().map(|r| r.mac.clone()).unwrap_or_default();
         let head = match row {
             None => Arc::new(Head::default()),
             Some(row) => {
@@ -488,7 +516,7 @@ impl<B: Source> Checked<'_, B> {
         if lock {
             self.locked.insert(account.to_owned());
         }
-        self.heads.insert(account.to_owned(), head.clone());
+        self.heads.insert(account.to_owned(), (head.clone(), mac));
         Ok(head)
     }
 
@@ -619,14 +647,18 @@ impl<B: Source> Checked<'_, B> {
         key: &str,
         lock: bool,
     ) -> Result<Option<Record>, StoreError> {
-        let row = if lock {
-            self.inner.get_locked(account, kind, key)?
-        } else if self.indexed(kind) && !self.heads.contains_key(account) {
+        let row = if self.indexed(kind) && !self.heads.contains_key(account) {
             // The first read of the account in this transaction brings its head along.
             let head = (manifest::KIND, manifest::HEAD);
-            let (row, head) = self.inner.reads().get_record_pair(account, (kind, key), head)?;
+            let (row, head) = if lock {
+                self.inner.get_locked_and(account, (kind, key), head)?
+            } else {
+                self.inner.reads().get_record_pair(account, (kind, key), head)?
+            };
             self.adopt_head(account, head, false)?;
             row
+        } else if lock {
+            self.inner.get_locked(account, kind, key)?
         } else {
             self.inner.reads().get_record(account, kind, key)?
         };
@@ -747,7 +779,12 @@ impl<B: Source> Checked<'_, B> {
 
 impl<B: Source> ReadTx for Checked<'_, B> {
     fn get_account(&mut self, id: &str) -> Result<Option<Account>, StoreError> {
-        self.inner.reads().get_account(id)?.map(|a| self.fresh_account(a)).transpose()
+        // A reader's snapshot does not change: the row read with an access key is the row.
+        let row = match self.prefetched.remove(id) {
+            Some(a) => Some(a),
+            None => self.inner.reads().get_account(id)?,
+        };
+        row.map(|a| self.fresh_account(a)).transpose()
     }
 
     fn get_account_by_name(&mut self, name: &str) -> Result<Option<Account>, StoreError> {
@@ -766,15 +803,19 @@ impl<B: Source> ReadTx for Checked<'_, B> {
     }
 
     fn get_access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        // The key's account's head comes with it (one round trip on PostgreSQL).
+        // The key's account and its head come with it (one round trip on PostgreSQL).
         let head = (manifest::KIND, manifest::HEAD);
-        let (key, head) = self.inner.reads().get_access_key_and_record(access_key_id, head)?;
-        if let Some(k) = &key {
-            if !self.heads.contains_key(&k.account) {
-                self.adopt_head(&k.account, head, false)?;
+        let found = self.inner.reads().get_access_key_and_record(access_key_id, head)?;
+        let Some(k) = found.key else { return Ok(None) };
+        if !self.heads.contains_key(&k.account) {
+            self.adopt_head(&k.account, found.record, false)?;
+        }
+        if let (false, Some(a)) = (B::WRITER, found.account) {
+            if a.id == k.account {
+                self.prefetched.insert(a.id.clone(), a);
             }
         }
-        key.map(|k| self.fresh_access_key(k)).transpose()
+        self.fresh_access_key(k).map(Some)
     }
 
     fn list_access_keys(
@@ -857,9 +898,13 @@ impl<B: Source> ReadTx for Checked<'_, B> {
 }
 
 impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
-    /// Writes this transaction's changes to each account's manifest, under its head's lock.
+    /// Writes this transaction's changes to each account's manifest: swapped for the head this
+    /// transaction read when that is still the account's head, else under the head's lock.
     fn write_manifests(&mut self) -> Result<(), StoreError> {
         for (account, changes) in std::mem::take(&mut self.pending) {
+            if self.swap_manifest(&account, &changes)? {
+                continue;
+            }
             let head = self.head(&account, true)?;
             let mut next = (*head).clone();
             let mut rows = Vec::new();
@@ -890,6 +935,58 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
             self.inner.upsert_records(&rows)?;
         }
         Ok(())
+    }
+
+    /// Writes `changes` over the head this transaction read (unlocked) and the shards it names,
+    /// if that head is still the account's: one compare-and-swap of the head row, which carries
+    /// the changed shard with it. Says whether it wrote; when it did not (no head read, a shard
+    /// not at hand, a shard left empty, or the head changed since), nothing was written and the
+    /// caller takes the head's lock instead.
+    fn swap_manifest(&mut self, account: &str, changes: &Pending) -> Result<bool, StoreError> {
+        if self.locked.contains(account) {
+            return Ok(false);
+        }
+        let Some((head, expected)) = self.heads.get(account).cloned() else { return Ok(false) };
+        if expected.is_empty() {
+            return Ok(false);
+        }
+        let mut next = (*head).clone();
+        if let Some(tag) = changes.account {
+            next.account = Some(tag);
+        }
+        let mut rows = Vec::new();
+        let mut shards = Vec::new();
+        for (name, edits) in &changes.shards {
+            // Only shards already checked (cached under the tag this head names): a read now
+            // could see a shard newer than the head, which the lock's path sorts out.
+            let cached = head.shards.get(name).map(|tag| self.cache.shard(account, name, tag));
+            let mut entries = match cached {
+                Some(Some(entries)) => (*entries).clone(),
+                Some(None) => return Ok(false),
+                None => Entries::new(),
+            };
+            manifest::apply(&mut entries, edits);
+            if entries.is_empty() {
+                return Ok(false);
+            }
+            let (row, tag) = self.manifest_row(account, name, manifest::shard_body(&entries))?;
+            rows.push(row);
+            shards.push((name.clone(), tag, entries));
+            next.shards.insert(name.clone(), tag);
+        }
+        if next == *head {
+            return Ok(true);
+        }
+        let (row, head_tag) = self.manifest_row(account, manifest::HEAD, next.to_body())?;
+        rows.push(row);
+        if !self.inner.upsert_records_if(&rows, &expected)? {
+            return Ok(false);
+        }
+        for (name, tag, entries) in shards {
+            self.cache.put_shard(account, &name, tag, Arc::new(entries));
+        }
+        self.cache.put_head(account, head_tag, Arc::new(next));
+        Ok(true)
     }
 
     fn put_manifest_row(

@@ -40,7 +40,7 @@ pub use authenticated::{Authenticated, RowKey};
 pub use error::StoreError;
 pub use model::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, Record, RecordQuery, RowId,
+    KeyAndRecord, Page, PutMode, Record, RecordQuery, RowId,
 };
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_only::ReadOnly;
@@ -165,7 +165,8 @@ pub trait ReadTx {
         Ok((self.get_record(account, kind, key)?, self.get_record(account, other_kind, other_key)?))
     }
 
-    /// An access key and the record at (`kind`, `key`) of the key's account, read together.
+    /// An access key, its account and the record at (`kind`, `key`) of that account, read
+    /// together (one round trip where the backend can).
     ///
     /// # Errors
     /// See the trait.
@@ -173,10 +174,13 @@ pub trait ReadTx {
         &mut self,
         access_key_id: &str,
         (kind, key): (&str, &str),
-    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
-        let Some(found) = self.get_access_key(access_key_id)? else { return Ok((None, None)) };
+    ) -> Result<KeyAndRecord, StoreError> {
+        let Some(found) = self.get_access_key(access_key_id)? else {
+            return Ok(KeyAndRecord::default());
+        };
+        let account = self.get_account(&found.account)?;
         let record = self.get_record(&found.account, kind, key)?;
-        Ok((Some(found), record))
+        Ok(KeyAndRecord { key: Some(found), account, record })
     }
 
     /// Records that carry no MAC, in (account, kind, key) order, at most `limit` (rows written
@@ -366,6 +370,46 @@ pub trait Tx: ReadTx {
     /// See the trait.
     fn upsert_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
         records.iter().try_for_each(|r| self.put_record(r, PutMode::Upsert))
+    }
+
+    /// [`Tx::get_record_for_update`] of the record at (`kind`, `key`), and a plain read of the
+    /// one at (`other_kind`, `other_key`) of the same account, together where the backend can
+    /// (PostgreSQL: the key lock, then one statement for both).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn get_record_for_update_and_record(
+        &mut self,
+        account: &str,
+        (kind, key): (&str, &str),
+        (other_kind, other_key): (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        let locked = self.get_record_for_update(account, kind, key)?;
+        Ok((locked, self.get_record(account, other_kind, other_key)?))
+    }
+
+    /// Upserts `records` only if the row of the last of them exists and its MAC is `expected`
+    /// (read under the row's lock, which is then held to the end of the transaction), and says
+    /// whether it did: a compare-and-swap on that row, in one statement where the backend can.
+    /// Nothing is written when it answers `false`.
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for no records.
+    fn upsert_records_if(
+        &mut self,
+        records: &[Record],
+        expected: &[u8],
+    ) -> Result<bool, StoreError> {
+        let Some(last) = records.last() else {
+            return Err(StoreError::InvalidInput("no records to write".into()));
+        };
+        match self.lock_record(&last.account, &last.kind, &last.key)? {
+            Some(current) if !expected.is_empty() && current.mac == expected => {
+                self.upsert_records(records)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Creates an account.

@@ -199,6 +199,18 @@ pub struct RecordQuery<'a> {
     pub limit: usize,
 }
 
+/// An access key with its account and one record of that account, as
+/// [`crate::ReadTx::get_access_key_and_record`] reads them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyAndRecord {
+    /// The key (`None`: no such key, and then nothing else is read).
+    pub key: Option<AccessKey>,
+    /// The key's account.
+    pub account: Option<Account>,
+    /// The record asked for, of the key's account.
+    pub record: Option<Record>,
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {

@@ -76,7 +76,7 @@ impl ReadTx for ReadOnly<'_> {
         &mut self,
         access_key_id: &str,
         record: (&str, &str),
-    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
+    ) -> Result<crate::KeyAndRecord, StoreError> {
         self.0.get_access_key_and_record(access_key_id, record)
     }
     fn get_record(

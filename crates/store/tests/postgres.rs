@@ -72,6 +72,13 @@ impl Harness for PgHarness {
 conformance_tests!(PgHarness::new());
 
 #[test]
+fn a_writer_with_a_stale_head_commits_over_the_newer_one() {
+    conformance::authenticated::a_writer_with_a_stale_head_commits_over_the_newer_one(
+        &PgHarness::new(),
+    );
+}
+
+#[test]
 fn migrations_are_idempotent() {
     let h = PgHarness::new();
     let a = account(1);

@@ -10,14 +10,29 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
 pub(crate) type AuthFailure = Box<(ApiError, Option<String>, Option<String>, Option<String>)>;
 
-/// Verifies the signature and finds the caller: (caller, service, region, access key id), or
-/// the error with the account and key it names when known.
-pub(crate) fn authenticate(
-    state: &State,
+/// Who sent a request, as its signature proves.
+pub(crate) struct Authenticated<'s> {
+    pub caller: Caller,
+    /// The service and region the signature is scoped to.
+    pub service: String,
+    pub region: String,
+    pub access_key_id: String,
+    /// How the signature covers the payload.
+    pub payload: sigv4::PayloadMode,
+    /// The read transaction the caller was found in, still open, for the rest of the request's
+    /// reads (one snapshot: authorization sees the store as authentication did). `None` for a
+    /// key the server holds itself.
+    pub reads: Option<Box<dyn store::ReadTx + 's>>,
+}
+
+/// Verifies the signature and finds the caller, or the error with the account, key and
+/// service it names when known.
+pub(crate) fn authenticate<'s>(
+    state: &'s State,
     signed: &sigv4::HttpRequest<'_>,
     body: sigv4::Payload<'_>,
     now_ms: i64,
-) -> Result<(Caller, String, String, String, sigv4::PayloadMode), AuthFailure> {
+) -> Result<Authenticated<'s>, AuthFailure> {
     let unverified = sigv4::parse(signed)
         .map_err(|e| Box::new((ApiError::from_sigv4(&e, false), None, None, None)))?;
     let service = unverified.credential.service.clone();
@@ -57,6 +72,7 @@ pub(crate) fn authenticate(
     let has_token = unverified.session_token.as_deref().is_some_and(|t| !t.is_empty());
     // For keys from the store: when the key was last used (refreshed at most once a minute).
     let mut last_used: Option<Option<i64>> = None;
+    let mut reads: Option<Box<dyn store::ReadTx + 's>> = None;
     let (secret, caller) = match state.keys.get(&key_id) {
         Some(KeyEntry { secret, caller }) => {
             if has_token {
@@ -65,7 +81,7 @@ pub(crate) fn authenticate(
             (secret, caller)
         }
         None => {
-            let mut tx = state.store.read().map_err(store_fail)?;
+            let tx = reads.insert(state.store.read().map_err(store_fail)?);
             let key = tx
                 .get_access_key(&key_id)
                 .map_err(store_fail)?
@@ -225,6 +241,8 @@ pub(crate) fn authenticate(
         .map_err(|e| fail(ApiError::from_sigv4(&e, s3), account))?;
     if let Some(previous) = last_used {
         if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
+            // The reads end first: a thread never holds two of the store's connections.
+            reads = None;
             // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
             if let Ok(mut tx) = state.store.begin() {
                 if tx.set_access_key_last_used(&key_id, now_ms, &service, &region).is_ok() {
@@ -233,5 +251,12 @@ pub(crate) fn authenticate(
             }
         }
     }
-    Ok((caller, service, region, key_id, verified.payload))
+    Ok(Authenticated {
+        caller,
+        service,
+        region,
+        access_key_id: key_id,
+        payload: verified.payload,
+        reads,
+    })
 }

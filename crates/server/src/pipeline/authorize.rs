@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
-use crate::pipeline::service::Check;
+use crate::pipeline::service::{Check, Ctx};
 use crate::pipeline::State;
 use crate::records::iam::{Group, Role, User};
 use crate::records::Stored;
@@ -16,11 +16,11 @@ pub(crate) type Keys = (Vec<(String, String)>, Vec<(String, Vec<String>)>);
 /// The tag condition keys of an IAM request: `aws:RequestTag/*` and `aws:TagKeys` from the
 /// request, `aws:ResourceTag/*` from the user or role it acts on.
 pub(crate) fn iam_tag_context(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     input: &crate::services::iam::input::Input,
     resource: &str,
 ) -> Result<Keys, ApiError> {
+    let caller = ctx.caller;
     let (mut context, mut multi) = (Vec::new(), Vec::new());
     let tags = crate::services::iam::tags::request_tags(input)?;
     let mut keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
@@ -39,13 +39,12 @@ pub(crate) fn iam_tag_context(
             .or_else(|| rest.strip_prefix("role/").map(|r| ("role", r)));
         if let Some((kind, path_and_name)) = target {
             let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-            let mut tx = state.store.read()?;
-            let tags = match kind {
-                "user" => {
-                    Stored::<User>::get(tx.as_mut(), &caller.account, name)?.map(|u| u.body.tags)
-                }
-                _ => Stored::<Role>::get(tx.as_mut(), &caller.account, name)?.map(|r| r.body.tags),
-            };
+            let tags = ctx.read(|tx| {
+                Ok(match kind {
+                    "user" => Stored::<User>::get(tx, &caller.account, name)?.map(|u| u.body.tags),
+                    _ => Stored::<Role>::get(tx, &caller.account, name)?.map(|r| r.body.tags),
+                })
+            })?;
             for t in tags.unwrap_or_default() {
                 context.push((format!("aws:ResourceTag/{}", t.key), t.value));
             }
@@ -178,17 +177,10 @@ pub(crate) fn guardrail_denial(arn: &str, action: &str, resource: Option<&str>) 
 /// session policy, and the resource's policy, after the operator guardrail. Fail closed. A
 /// denial's message names the policy type, as AWS's do, and carries an encoded message only
 /// the account can decode (`sts:DecodeAuthorizationMessage`).
-pub(crate) fn evaluate(
-    state: &State,
-    caller: &Caller,
-    facts: &events::RequestFacts,
-    check: &Check,
-) -> Result<(), ApiError> {
-    let grant = check.granted.as_ref().map(|g| move || g(state, caller));
+pub(crate) fn evaluate(ctx: &Ctx<'_>, check: &Check) -> Result<(), ApiError> {
+    let grant = check.granted.as_ref().map(|g| move || g(ctx));
     decide(
-        state,
-        caller,
-        facts,
+        ctx,
         Question {
             action: &check.action,
             resource: &check.resource,
@@ -212,12 +204,11 @@ struct Question<'q> {
 }
 
 fn decide(
-    state: &State,
-    caller: &Caller,
-    facts: &events::RequestFacts,
+    ctx: &Ctx<'_>,
     q: Question<'_>,
     granted: Option<&dyn Fn() -> Result<bool, ApiError>>,
 ) -> Result<(), ApiError> {
+    let (state, caller, facts) = (ctx.state, ctx.caller, ctx.facts);
     let (action, resource) = (q.action, q.resource);
     let resource_account = q.owner.unwrap_or(&caller.account);
     // The operator guardrail, before any policy: operator principals have no access to tenant
@@ -230,10 +221,7 @@ fn decide(
     let mut context = base_context(caller, facts);
     // The user, or the role behind a session: its tags, its policies and its boundary.
     let loaded = match iam::caller_entity(caller) {
-        Some((kind, name)) => {
-            let mut tx = state.store.read()?;
-            load_entity(tx.as_mut(), &caller.account, kind, &name)?
-        }
+        Some((kind, name)) => ctx.read(|tx| load_entity(tx, &caller.account, kind, &name))?,
         None => Loaded::default(),
     };
     for (k, v) in &loaded.tags {

@@ -315,11 +315,11 @@ fn decide(
     let payload_given =
         if stream.is_some() { sigv4::Payload::Deferred } else { sigv4::Payload::Bytes(body) };
     let auth = authenticate(state, &signed, payload_given, now);
-    let (caller, service, payload) = match auth {
-        Ok((caller, service, region, key, payload)) => {
-            facts.region = region;
-            facts.access_key_id = Some(key);
-            (caller, service, payload)
+    let (caller, service, payload, reads) = match auth {
+        Ok(found) => {
+            facts.region = found.region;
+            facts.access_key_id = Some(found.access_key_id);
+            (found.caller, found.service, found.payload, found.reads)
         }
         // S3 serves unsigned requests as the anonymous principal: only a bucket policy that
         // grants to everyone (and that Block Public Access lets through) can allow them.
@@ -330,6 +330,7 @@ fn decide(
                 crate::pipeline::identity::Caller::anonymous(),
                 "s3".to_string(),
                 sigv4::PayloadMode::Unsigned,
+                None,
             )
         }
         // A tenant redeeming its invitation has no credential yet: the code is its proof.
@@ -342,6 +343,7 @@ fn decide(
                 crate::pipeline::identity::Caller::anonymous(),
                 "hermetic".to_string(),
                 sigv4::PayloadMode::Unsigned,
+                None,
             )
         }
         Err(failure) => {
@@ -389,16 +391,20 @@ fn decide(
     // One pipeline for every service: each only routes, names its checks and executes.
     match (service.as_str(), target.is_some()) {
         ("hermetic", true) if onboarding => {
-            run::serve::<Onboarding>(state, &caller, &request, facts, pending)
+            run::serve::<Onboarding>(state, &caller, &request, facts, reads, pending)
         }
-        ("s3", _) => run::serve::<S3>(state, &caller, &request, facts, pending),
-        ("kms", true) => run::serve::<Kms>(state, &caller, &request, facts, pending),
-        ("iam", false) => run::serve::<Iam>(state, &caller, &request, facts, pending),
-        ("sts", false) => run::serve::<Sts>(state, &caller, &request, facts, pending),
-        ("hermetic", true) => run::serve::<Operator>(state, &caller, &request, facts, pending),
-        ("cloudtrail", true) => run::serve::<CloudTrail>(state, &caller, &request, facts, pending),
+        ("s3", _) => run::serve::<S3>(state, &caller, &request, facts, reads, pending),
+        ("kms", true) => run::serve::<Kms>(state, &caller, &request, facts, reads, pending),
+        ("iam", false) => run::serve::<Iam>(state, &caller, &request, facts, reads, pending),
+        ("sts", false) => run::serve::<Sts>(state, &caller, &request, facts, reads, pending),
+        ("hermetic", true) => {
+            run::serve::<Operator>(state, &caller, &request, facts, reads, pending)
+        }
+        ("cloudtrail", true) => {
+            run::serve::<CloudTrail>(state, &caller, &request, facts, reads, pending)
+        }
         ("access-analyzer", false) => {
-            run::serve::<AccessAnalyzer>(state, &caller, &request, facts, pending)
+            run::serve::<AccessAnalyzer>(state, &caller, &request, facts, reads, pending)
         }
         (other, _) => {
             let e = ApiError::sender(

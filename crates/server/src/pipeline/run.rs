@@ -23,6 +23,7 @@ pub(crate) fn serve<S: Service>(
     caller: &Caller,
     req: &Request<'_>,
     mut facts: RequestFacts,
+    reads: Option<Box<dyn store::ReadTx + '_>>,
     pending: &mut Pending,
 ) -> Result<Reply, ApiError> {
     facts.event_source = S::EVENT_SOURCE.to_string();
@@ -42,7 +43,10 @@ pub(crate) fn serve<S: Service>(
         }
     }
     let named = S::named(req, routed.as_ref().ok());
-    let ctx = Ctx::new(state, caller, &facts);
+    let ctx = Ctx::new(state, caller, &facts, reads);
+    if !S::SHARES_READS {
+        ctx.end_reads();
+    }
     let mut effect = Effect::default();
     let mut parameters = None;
     let result = match routed {
@@ -52,9 +56,16 @@ pub(crate) fn serve<S: Service>(
             // What authorization found (a role's session parameters, a key) joins the event.
             parameters = S::parameters(req, &call);
             effect.resources = S::resources(&call);
+            // Authorization's reads end here unless the operation reads on in the same
+            // snapshot (and then takes the transaction): a thread never holds two of the
+            // store's connections.
+            if !operation.is_some_and(S::keeps_reads) {
+                ctx.end_reads();
+            }
             authorized.and_then(|()| S::execute(&ctx, req, call, &mut effect))
         }
     };
+    ctx.end_reads();
     let data_event = operation.is_some_and(Operation::data_event);
     finish(&ctx, result, effect, parameters, &named, data_event, pending)
 }

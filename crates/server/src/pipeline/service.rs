@@ -176,7 +176,7 @@ pub(crate) enum Named {
 }
 
 /// A further allow consulted only when the policies deny implicitly (a KMS grant).
-pub(crate) type Grant = Box<dyn Fn(&State, &Caller) -> Result<bool, ApiError>>;
+pub(crate) type Grant = Box<dyn Fn(&Ctx<'_>) -> Result<bool, ApiError>>;
 
 /// One authorization question: may the caller perform `action` on `resource`?
 pub(crate) struct Check {
@@ -253,12 +253,68 @@ pub(crate) struct Ctx<'a> {
     pub facts: &'a RequestFacts,
     /// Accounts whose resources the request touched: their logs get its event.
     touched: RefCell<Vec<String>>,
+    /// The request's read transaction (authentication's, or opened by the first read): one
+    /// snapshot for its authorization and, where the service keeps it, its execution.
+    reads: RefCell<Option<Box<dyn store::ReadTx + 'a>>>,
+    /// Set once the request's read transaction has ended: a read after that has a transaction
+    /// of its own, closed when it is done.
+    reads_ended: std::cell::Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
-    /// The context of one request.
-    pub fn new(state: &'a State, caller: &'a Caller, facts: &'a RequestFacts) -> Ctx<'a> {
-        Ctx { state, caller, facts, touched: RefCell::new(Vec::new()) }
+    /// The context of one request, with the read transaction authentication left open.
+    pub fn new(
+        state: &'a State,
+        caller: &'a Caller,
+        facts: &'a RequestFacts,
+        reads: Option<Box<dyn store::ReadTx + 'a>>,
+    ) -> Ctx<'a> {
+        Ctx {
+            state,
+            caller,
+            facts,
+            touched: RefCell::new(Vec::new()),
+            reads: RefCell::new(reads),
+            reads_ended: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Runs `f` in the request's read transaction (opened now if there is none). A read
+    /// nested in another, or made once the transaction has ended, gets one of its own.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn store::ReadTx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let slot = self.reads.try_borrow_mut().ok().filter(|_| !self.reads_ended.get());
+        let Some(mut slot) = slot else {
+            let mut tx = self.state.store.read()?;
+            return f(tx.as_mut());
+        };
+        let tx = match slot.as_mut() {
+            Some(tx) => tx,
+            None => slot.insert(self.state.store.read()?),
+        };
+        f(tx.as_mut())
+    }
+
+    /// The request's read transaction itself, for an operation that reads on in it (one the
+    /// service [`Service::keeps_reads`]); a new one if there is none. Reads after this have
+    /// transactions of their own.
+    pub fn take_reads(&self) -> Result<Box<dyn store::ReadTx + 'a>, ApiError> {
+        self.reads_ended.set(true);
+        match self.reads.try_borrow_mut().ok().and_then(|mut slot| slot.take()) {
+            Some(tx) => Ok(tx),
+            None => Ok(self.state.store.read()?),
+        }
+    }
+
+    /// Ends the request's read transaction (before anything opens another); reads after this
+    /// have transactions of their own.
+    pub fn end_reads(&self) {
+        self.reads_ended.set(true);
+        if let Ok(mut slot) = self.reads.try_borrow_mut() {
+            slot.take();
+        }
     }
 
     /// The request's time, ms since the epoch.
@@ -285,7 +341,7 @@ impl<'a> Ctx<'a> {
         if let Some(owner) = &check.owner {
             self.touch(owner);
         }
-        super::authorize::evaluate(self.state, self.caller, self.facts, check)
+        super::authorize::evaluate(self, check)
     }
 
     /// Whether the caller is the operator.
@@ -406,6 +462,18 @@ pub(crate) trait Service {
         call: Self::Call,
         effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError>;
+
+    /// Whether the service's authorization reads only through [`Ctx::read`] (and what it
+    /// calls opens no transaction of its own), so that it can read in the transaction
+    /// authentication left open. Otherwise that transaction ends before routing.
+    const SHARES_READS: bool = false;
+
+    /// Whether `operation`'s execution reads in the request's read transaction, which it then
+    /// takes with [`Ctx::take_reads`] and opens no other. Otherwise the transaction ends before
+    /// execution.
+    fn keeps_reads(_operation: Self::Operation) -> bool {
+        false
+    }
 
     /// The service's form of a refusal (KMS answers `AccessDeniedException`, 400).
     fn refusal(e: ApiError) -> ApiError {

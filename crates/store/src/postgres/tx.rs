@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    KeyAndRecord, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -176,12 +176,17 @@ fn created(n: u64) -> Result<(), StoreError> {
 }
 
 fn account_row(row: &Row) -> Result<Account, StoreError> {
+    account_at(row, 0)
+}
+
+/// The account whose columns start at `base`.
+fn account_at(row: &Row, base: usize) -> Result<Account, StoreError> {
     Ok(Account {
-        id: col(row, 0)?,
-        name: col(row, 1)?,
-        status: AccountStatus::from_stored(col(row, 2)?)?,
-        created_at_ms: col(row, 3)?,
-        mac: col::<Option<Vec<u8>>>(row, 4)?.unwrap_or_default(),
+        id: col(row, base)?,
+        name: col(row, base + 1)?,
+        status: AccountStatus::from_stored(col(row, base + 2)?)?,
+        created_at_ms: col(row, base + 3)?,
+        mac: col::<Option<Vec<u8>>>(row, base + 4)?.unwrap_or_default(),
     })
 }
 
@@ -222,13 +227,37 @@ fn record_at(row: &Row, base: usize) -> Result<Record, StoreError> {
     })
 }
 
-/// An access key and, from the columns after it, a record of its account if there is one.
-fn key_and_record_row(row: &Row) -> Result<(AccessKey, Option<Record>), StoreError> {
-    let record = match col::<Option<String>>(row, 11)? {
-        Some(_) => Some(record_at(row, 11)?),
+/// An access key and, from the columns after it, its account and a record of that account
+/// where there are.
+fn key_and_record_row(row: &Row) -> Result<KeyAndRecord, StoreError> {
+    let account = match col::<Option<String>>(row, 11)? {
+        Some(_) => Some(account_at(row, 11)?),
         None => None,
     };
-    Ok((access_key_row(row)?, record))
+    let record = match col::<Option<String>>(row, 16)? {
+        Some(_) => Some(record_at(row, 16)?),
+        None => None,
+    };
+    Ok(KeyAndRecord { key: Some(access_key_row(row)?), account, record })
+}
+
+/// The rows of a two-record read sorted out: the one at `first` and the one at `second` (the
+/// same row for both when they name one).
+fn pair(
+    rows: Vec<Record>,
+    (kind, key): (&str, &str),
+    (other_kind, other_key): (&str, &str),
+) -> (Option<Record>, Option<Record>) {
+    let (mut first, mut second) = (None, None);
+    for r in rows {
+        if r.kind == kind && r.key == key {
+            first = Some(r.clone());
+        }
+        if r.kind == other_kind && r.key == other_key {
+            second = Some(r);
+        }
+    }
+    (first, second)
 }
 
 fn event_row(row: &Row) -> Result<AuditEvent, StoreError> {
@@ -275,6 +304,24 @@ macro_rules! record_cols {
 }
 
 impl PgTx<'_> {
+    /// [`Tx::upsert_records_if`] in steps: the last row locked and compared, then the writes.
+    fn upsert_records_if_locked(
+        &mut self,
+        records: &[Record],
+        expected: &[u8],
+    ) -> Result<bool, StoreError> {
+        let Some(last) = records.last() else {
+            return Err(StoreError::InvalidInput("no records to write".into()));
+        };
+        match self.select_for_update(&last.account, &last.kind, &last.key)? {
+            Some(current) if !expected.is_empty() && current.mac == expected => {
+                self.upsert_records(records)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// The record, its row locked (nothing locked if it is absent).
     fn select_for_update(
         &mut self,
@@ -408,29 +455,22 @@ impl ReadTx for PgTx<'_> {
             &[&account, &kind, &key, &other_kind, &other_key],
             record_row,
         )?;
-        let (mut first, mut second) = (None, None);
-        for r in rows {
-            if r.kind == kind && r.key == key {
-                first = Some(r.clone());
-            }
-            if r.kind == other_kind && r.key == other_key {
-                second = Some(r);
-            }
-        }
-        Ok((first, second))
+        Ok(pair(rows, (kind, key), (other_kind, other_key)))
     }
 
     fn get_access_key_and_record(
         &mut self,
         access_key_id: &str,
         (kind, key): (&str, &str),
-    ) -> Result<(Option<AccessKey>, Option<Record>), StoreError> {
+    ) -> Result<KeyAndRecord, StoreError> {
         let row = self.query_opt(
             "SELECT k.access_key_id, k.account, k.owner_kind, k.owner_key, k.status,
                     k.secret_wrapped, k.created_at, k.last_used_at, k.last_used_service,
                     k.last_used_region, k.mac,
+                    a.id, a.name, a.status, a.created_at, a.mac,
                     r.account, r.kind, r.key, r.format_version, r.body, r.updated_at, r.mac
                FROM access_keys k
+               LEFT JOIN accounts a ON a.id = k.account
                LEFT JOIN LATERAL (
                    SELECT * FROM records
                     WHERE account = k.account AND kind = $2 AND key = $3
@@ -439,10 +479,7 @@ impl ReadTx for PgTx<'_> {
             &[&access_key_id, &kind, &key],
             key_and_record_row,
         )?;
-        Ok(match row {
-            Some((k, r)) => (Some(k), r),
-            None => (None, None),
-        })
+        Ok(row.unwrap_or_default())
     }
 
     fn list_records(&mut self, q: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
@@ -763,6 +800,104 @@ impl Tx for PgTx<'_> {
             ],
         )
         .map(drop)
+    }
+
+    fn get_record_for_update_and_record(
+        &mut self,
+        account: &str,
+        (kind, key): (&str, &str),
+        (other_kind, other_key): (&str, &str),
+    ) -> Result<(Option<Record>, Option<Record>), StoreError> {
+        // The key lock first, in a statement of its own (as `get_record_for_update`), so the
+        // read after it takes its snapshot once the lock is held.
+        self.lock_key(false, account, kind, key)?;
+        let rows = self.query_all(
+            concat!(
+                "WITH locked AS MATERIALIZED (SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE)
+                 SELECT ",
+                record_cols!(),
+                " FROM locked UNION ALL SELECT ",
+                record_cols!(),
+                " FROM records WHERE account = $1 AND kind = $4 AND key = $5"
+            ),
+            &[&account, &kind, &key, &other_kind, &other_key],
+            record_row,
+        )?;
+        Ok(pair(rows, (kind, key), (other_kind, other_key)))
+    }
+
+    fn upsert_records_if(
+        &mut self,
+        records: &[Record],
+        expected: &[u8],
+    ) -> Result<bool, StoreError> {
+        // The last row alone (a head whose shards did not change) or one row and the last: one
+        // statement, the swap of the last row deciding whether the other is written. Any other
+        // shape takes the lock, compares and writes.
+        let (first, last) = match records {
+            [last] => (None, last),
+            [first, last] => (Some(first), last),
+            _ => return self.upsert_records_if_locked(records, expected),
+        };
+        if expected.is_empty() {
+            return Ok(false);
+        }
+        let (lv, lb) = stored_fields(last)?;
+        let lm = stored_mac(&last.mac);
+        let Some(first) = first else {
+            let n = self.exec(
+                "UPDATE records SET format_version = $4, body = $5, updated_at = $6, mac = $7
+                  WHERE account = $1 AND kind = $2 AND key = $3 AND mac = $8",
+                &[
+                    &last.account,
+                    &last.kind,
+                    &last.key,
+                    &lv,
+                    &lb,
+                    &last.updated_at_ms,
+                    &lm,
+                    &expected,
+                ],
+            )?;
+            return Ok(n == 1);
+        };
+        let (fv, fb) = stored_fields(first)?;
+        let fm = stored_mac(&first.mac);
+        let n = self.exec(
+            concat!(
+                "WITH swapped AS (
+                   UPDATE records SET format_version = $11, body = $12, updated_at = $13, mac = $14
+                    WHERE account = $8 AND kind = $9 AND key = $10 AND mac = $15
+                   RETURNING 1)
+                 INSERT INTO records (",
+                record_cols!(),
+                ") SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::BIGINT, $7::BYTEA
+                   WHERE EXISTS (SELECT 1 FROM swapped)
+                 ON CONFLICT (account, kind, key) DO UPDATE SET
+                   format_version = excluded.format_version, body = excluded.body,
+                   updated_at = excluded.updated_at, mac = excluded.mac"
+            ),
+            &[
+                &first.account,
+                &first.kind,
+                &first.key,
+                &fv,
+                &fb,
+                &first.updated_at_ms,
+                &fm,
+                &last.account,
+                &last.kind,
+                &last.key,
+                &lv,
+                &lb,
+                &last.updated_at_ms,
+                &lm,
+                &expected,
+            ],
+        )?;
+        Ok(n == 1)
     }
 
     fn set_mac(&mut self, row: RowId<'_>, mac: &[u8]) -> Result<(), StoreError> {

@@ -344,3 +344,38 @@ pub fn concurrent_writers_see_no_false_rollback(harness: &dyn Harness) {
     let q = RecordQuery { account: &a1, kind: "role_policy", prefix: "", after: None, limit: 100 };
     assert_eq!(store.read().unwrap().list_records(&q).unwrap().items.len(), 6);
 }
+
+/// A writer whose manifest head another writer changed after it read it commits over the
+/// newer head (its swap fails, and it takes the head's lock instead): both writes stand and
+/// read back, and neither is taken for a rollback. Backends with concurrent writers only (on
+/// SQLite the second writer would wait for the first).
+#[allow(dead_code)]
+pub fn a_writer_with_a_stale_head_commits_over_the_newer_one(harness: &dyn Harness) {
+    let store = authenticated(harness);
+    populate(&store);
+    let a1 = account_id(1);
+    let mut first = store.begin().unwrap();
+    // Reads the head (with the record), unlocked.
+    first.get_record(&a1, "role_policy", "admin/p").unwrap().unwrap();
+    let mut second = store.begin().unwrap();
+    let mut theirs = record(&a1, "role_policy", "admin/q");
+    theirs.updated_at_ms += 1;
+    second.put_record(&theirs, PutMode::Upsert).unwrap();
+    second.put_record(&record(&a1, "role_policy", "new/r"), PutMode::Create).unwrap();
+    second.commit().unwrap();
+    let mut mine = record(&a1, "role_policy", "admin/p");
+    mine.updated_at_ms += 2;
+    first.put_record(&mine, PutMode::Upsert).unwrap();
+    first.commit().unwrap();
+    let mut r = store.read().unwrap();
+    let q = RecordQuery { account: &a1, kind: "role_policy", prefix: "", after: None, limit: 10 };
+    let page = r.list_records(&q).unwrap();
+    let found: Vec<(&str, i64)> =
+        page.items.iter().map(|r| (r.key.as_str(), r.updated_at_ms)).collect();
+    let base = record(&a1, "role_policy", "x").updated_at_ms;
+    assert_eq!(found, [("admin/p", base + 2), ("admin/q", base + 1), ("new/r", base)]);
+    drop(r);
+    // A fresh store (no cache) agrees.
+    let fresh = authenticated(harness);
+    assert_eq!(fresh.read().unwrap().list_records(&q).unwrap().items.len(), 3);
+}

@@ -381,12 +381,80 @@ pub fn pairs_read_together(store: &dyn Store) {
     // The same key asked for twice, and a record of another account never returned.
     let (a, b) = r.get_record_pair(&acct, ("user", "bob"), ("user", "bob")).unwrap();
     assert!(a.is_none() && b.is_none());
-    let (k, h) =
+    let found =
         r.get_access_key_and_record("AKIAPAIR000000000001", ("~manifest", "~head")).unwrap();
-    assert_eq!(k.unwrap().owner_key, "alice");
-    assert_eq!(h.unwrap().account, acct);
-    let (k, u) = r.get_access_key_and_record("AKIAPAIR000000000001", ("user", "bob")).unwrap();
-    assert!(k.is_some() && u.is_none());
-    let (k, u) = r.get_access_key_and_record("AKIANONE000000000000", ("user", "alice")).unwrap();
-    assert!(k.is_none() && u.is_none());
+    assert_eq!(found.key.unwrap().owner_key, "alice");
+    assert_eq!(found.account.unwrap(), account(1));
+    assert_eq!(found.record.unwrap().account, acct);
+    let found = r.get_access_key_and_record("AKIAPAIR000000000001", ("user", "bob")).unwrap();
+    assert!(found.key.is_some() && found.account.is_some() && found.record.is_none());
+    let found = r.get_access_key_and_record("AKIANONE000000000000", ("user", "alice")).unwrap();
+    assert_eq!(found, store::KeyAndRecord::default());
+    drop(r);
+    // A locked read and a plain one together: both found, or each absent on its own.
+    let mut tx = store.begin().unwrap();
+    let (a, h) = tx
+        .get_record_for_update_and_record(&acct, ("user", "alice"), ("~manifest", "~head"))
+        .unwrap();
+    assert_eq!((a.unwrap().key, h.unwrap().key), ("alice".to_string(), "~head".to_string()));
+    let (a, h) = tx
+        .get_record_for_update_and_record(&acct, ("user", "carol"), ("~manifest", "~head"))
+        .unwrap();
+    assert!(a.is_none() && h.is_some());
+    let (a, b) =
+        tx.get_record_for_update_and_record(&acct, ("user", "bob"), ("user", "x")).unwrap();
+    assert!(a.is_none() && b.is_none());
+}
+
+/// `upsert_records_if` writes every record when the last one's row has the MAC it names, and
+/// nothing at all otherwise, whatever the number of records.
+pub fn records_swapped_only_when_unchanged(store: &dyn Store) {
+    let acct = account_id(1);
+    let with_mac = |kind: &str, key: &str, body: &str, mac: &[u8]| {
+        let mut r = record(&acct, kind, key);
+        r.body = serde_json::json!({ "v": body });
+        r.mac = mac.to_vec();
+        r
+    };
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&account(1)).unwrap();
+    tx.put_record(&with_mac("m", "head", "0", b"mac-0"), PutMode::Create).unwrap();
+    tx.commit().unwrap();
+    let body = |kind: &str, key: &str| -> Option<serde_json::Value> {
+        let mut r = store.read().unwrap();
+        r.get_record(&acct, kind, key).unwrap().map(|r| r.body["v"].clone())
+    };
+    for n in 1..=3usize {
+        let shards: Vec<store::Record> =
+            (1..n).map(|i| with_mac("m", &format!("shard{i}"), &format!("{n}"), b"s")).collect();
+        let mut rows = shards.clone();
+        // A stale MAC: nothing is written.
+        rows.push(with_mac("m", "head", &format!("{n}"), format!("mac-{n}").as_bytes()));
+        let mut tx = store.begin().unwrap();
+        assert!(!tx.upsert_records_if(&rows, b"stale").unwrap(), "{n} rows, stale");
+        assert!(!tx.upsert_records_if(&rows, b"").unwrap(), "{n} rows, empty");
+        tx.commit().unwrap();
+        assert_eq!(body("m", "head"), Some(serde_json::json!(format!("{}", n - 1))));
+        for (i, s) in (1..).zip(&shards) {
+            let before = (i + 1 < n).then(|| serde_json::json!(format!("{}", n - 1)));
+            assert_eq!(body("m", &s.key), before, "{n} rows, shard {i}");
+        }
+        // The current MAC: everything is written.
+        let mut tx = store.begin().unwrap();
+        let current = format!("mac-{}", n - 1);
+        assert!(tx.upsert_records_if(&rows, current.as_bytes()).unwrap(), "{n} rows");
+        tx.commit().unwrap();
+        assert_eq!(body("m", "head"), Some(serde_json::json!(format!("{n}"))));
+        for s in &shards {
+            assert_eq!(body("m", &s.key), Some(serde_json::json!(format!("{n}"))));
+        }
+    }
+    // No such row: nothing is written.
+    let mut tx = store.begin().unwrap();
+    let rows = [with_mac("m", "shard9", "x", b"s"), with_mac("m", "absent", "x", b"m")];
+    assert!(!tx.upsert_records_if(&rows, b"m").unwrap());
+    assert!(matches!(tx.upsert_records_if(&[], b"m"), Err(StoreError::InvalidInput(_))));
+    tx.commit().unwrap();
+    assert_eq!(body("m", "shard9"), None);
+    assert_eq!(body("m", "absent"), None);
 }

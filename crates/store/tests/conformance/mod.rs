@@ -30,6 +30,7 @@ macro_rules! conformance_tests {
             data::access_keys_crud,
             data::records_modes,
             data::pairs_read_together,
+            data::records_swapped_only_when_unchanged,
             data::records_listing,
             data::expected_errors_leave_the_transaction_usable,
             data::rollback_on_drop,

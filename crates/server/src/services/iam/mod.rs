@@ -510,6 +510,7 @@ impl Service for Iam {
     type Call = Call;
     const EVENT_SOURCE: &'static str = "iam.amazonaws.com";
     const TENANT_ONLY: bool = false;
+    const SHARES_READS: bool = true;
 
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<IamOperation>> {
         let name = req.param("Action").unwrap_or_default();
@@ -565,13 +566,12 @@ impl Service for Iam {
         _: &Request<'_>,
         call: &mut Call,
     ) -> Result<Authorization, ApiError> {
-        let (state, caller, input) = (ctx.state, ctx.caller, &call.input);
+        let (caller, input) = (ctx.caller, &call.input);
         let (action, mut resource) = action_and_resource(caller, call.operation, input);
         if call.operation == IamOperation::GetAccessKeyLastUsed {
             // The key's owner is the resource.
             let owner = input.text("AccessKeyId").and_then(|k| {
-                let mut tx = state.store.read().ok()?;
-                tx.get_access_key(k).ok().flatten()
+                ctx.read(|tx| Ok(tx.get_access_key(k).ok().flatten())).ok().flatten()
             });
             if let Some(k) = owner.filter(|k| k.account == caller.account && k.owner_kind == "user")
             {
@@ -586,7 +586,7 @@ impl Service for Iam {
                 format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
             ));
         }
-        let (context, multi) = iam_tag_context(state, caller, input, &resource)?;
+        let (context, multi) = iam_tag_context(ctx, input, &resource)?;
         Ok(Authorization::Checks(vec![Check { context, multi, ..Check::new(action, resource) }]))
     }
 
@@ -597,6 +597,11 @@ impl Service for Iam {
         effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
         handle(ctx, call.operation, &call.input, effect).map(Reply::xml)
+    }
+
+    fn keeps_reads(operation: IamOperation) -> bool {
+        // A read is served from the snapshot it was authorized in (`handle`).
+        operation.access() == Access::Read
     }
 }
 
@@ -613,9 +618,10 @@ fn handle<'s>(
     let account = caller.account.clone();
     let now = ctx.now();
     let read_only = operation.access() == Access::Read;
-    // Reads run on a snapshot, without the write lock; their event joins the group commit.
+    // Reads run on a snapshot, without the write lock (the one authorization read in); their
+    // event joins the group commit.
     let mut tx: Box<dyn Tx + '_> = if read_only {
-        Box::new(store::ReadOnly(store.read()?))
+        Box::new(store::ReadOnly(ctx.take_reads()?))
     } else {
         let mut tx = store.begin()?;
         // An account's IAM changes take turns, as on SQLite's single writer: each reads what

@@ -107,11 +107,12 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
 /// A key `KeyId` names, resolved (any account) and read on a snapshot; `NotFoundException` if
 /// it does not exist or its deletion date has passed. Its owner's log gets the request's event.
 pub(super) fn read_key(ctx: &Ctx<'_>, key_id: &str) -> Result<(KeyRef, KeyRecord), ApiError> {
-    let mut tx = ctx.state.store.read()?;
-    let key_ref = resolve(tx.as_mut(), &ctx.caller.account, key_id)?;
-    ctx.touch(&key_ref.account);
-    let record = load(tx.as_mut(), &key_ref, ctx.now())?;
-    Ok((key_ref, record))
+    ctx.read(|tx| {
+        let key_ref = resolve(tx, &ctx.caller.account, key_id)?;
+        ctx.touch(&key_ref.account);
+        let record = load(tx, &key_ref, ctx.now())?;
+        Ok((key_ref, record))
+    })
 }
 
 /// The condition keys an operation on one key adds: single-valued, multivalued, and the
@@ -232,19 +233,21 @@ fn decrypt_check(
         let header = kblob::parse_header(ciphertext).map_err(|_| invalid_ciphertext())?;
         let named =
             KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
-        let mut tx = ctx.state.store.read()?;
-        let key_ref = match source.key_id {
-            Some(k) => {
-                let given = resolve(tx.as_mut(), &ctx.caller.account, k)?;
-                if given.key_id != named.key_id || given.account != named.account {
-                    return Err(err("IncorrectKeyException", "The key ID in the request does not identify the key that encrypted the ciphertext."));
+        let (key_ref, record) = ctx.read(|tx| {
+            let key_ref = match source.key_id {
+                Some(k) => {
+                    let given = resolve(tx, &ctx.caller.account, k)?;
+                    if given.key_id != named.key_id || given.account != named.account {
+                        return Err(err("IncorrectKeyException", "The key ID in the request does not identify the key that encrypted the ciphertext."));
+                    }
+                    given
                 }
-                given
-            }
-            None => named,
-        };
-        ctx.touch(&key_ref.account);
-        let record = load(tx.as_mut(), &key_ref, ctx.now())?;
+                None => named,
+            };
+            ctx.touch(&key_ref.account);
+            let record = load(tx, &key_ref, ctx.now())?;
+            Ok((key_ref, record))
+        })?;
         let check = key_check(
             ctx.caller,
             operation,
@@ -285,8 +288,7 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
     let name = input.alias_name.clone();
     super::aliases::check_alias_name(&name)?;
     let alias_arn = super::aliases::alias_arn(&ctx.facts.region, &account, &name);
-    let mut tx = ctx.state.store.read()?;
-    let existing = Stored::<Alias>::get(tx.as_mut(), &account, &name)?;
+    let existing = ctx.read(|tx| Stored::<Alias>::get(tx, &account, &name))?;
     let mut checks = Vec::new();
     if op == K::CreateAlias && existing.is_some() {
         return Err(err(
@@ -305,14 +307,15 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
         let target = input.target_key_id.as_deref().ok_or_else(|| {
             err("ValidationException", "1 validation error detected: Value null at 'targetKeyId' failed to satisfy constraint: Member must not be null")
         })?;
-        let key_ref = resolve(tx.as_mut(), &account, target)?;
+        let key_ref = ctx.read(|tx| resolve(tx, &account, target))?;
         if key_ref.alias.is_some() || key_ref.account != account {
             return Err(err(
                 "ValidationException",
                 "TargetKeyId must be a key id or key ARN of this account.",
             ));
         }
-        let record = load(tx.as_mut(), &key_ref, ctx.now())
+        let record = ctx
+            .read(|tx| load(tx, &key_ref, ctx.now()))
             .map_err(|_| err("NotFoundException", format!("Key '{target}' does not exist")))?;
         checks.push(key_check(caller, op.name(), &record, &key_ref, Vec::new(), None));
         call.keys.push((key_ref, record));
@@ -323,7 +326,7 @@ fn alias_checks(ctx: &Ctx<'_>, call: &mut Call) -> Result<Vec<Check>, ApiError> 
             key_id: alias.body.target_key_id.clone(),
             alias: (op == K::DeleteAlias).then(|| name.clone()),
         };
-        if let Some(old) = KeyRecord::get(tx.as_mut(), &account, &key_ref.key_id)? {
+        if let Some(old) = ctx.read(|tx| KeyRecord::get(tx, &account, &key_ref.key_id))? {
             checks.push(key_check(caller, op.name(), &old, &key_ref, Vec::new(), None));
             call.keys.push((key_ref, old));
         }

@@ -7,7 +7,6 @@ use super::{err, load, resolve, Call, KeyRecord};
 use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Ctx, Effect};
-use crate::pipeline::State;
 use crate::records::kms::Grant;
 use crate::records::Stored;
 use base64::Engine;
@@ -121,8 +120,7 @@ fn grants_in(
 
 /// Whether a grant on `key` lets `caller` do `operation` with `context`.
 pub(crate) fn allows(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     account: &str,
     key_id: &str,
     operation: &str,
@@ -131,8 +129,8 @@ pub(crate) fn allows(
     if !GRANT_OPERATIONS.contains(&operation) {
         return Ok(false);
     }
-    let mut tx = state.store.read()?;
-    Ok(grants_in(tx.as_mut(), account, key_id)?.iter().any(|g| {
+    let caller = ctx.caller;
+    Ok(ctx.read(|tx| grants_in(tx, account, key_id))?.iter().any(|g| {
         is_principal(caller, &g.body.grantee_principal)
             && names(&g.body, operation)
             && constraints_hold(&g.body, context)

@@ -192,14 +192,12 @@ fn check_policy(
     let key_ref =
         super::KeyRef { account: record.account.clone(), key_id: record.key.clone(), alias: None };
     let question = super::key_check(ctx.caller, "PutKeyPolicy", &trial, &key_ref, Vec::new(), None);
-    crate::pipeline::authorize::evaluate(ctx.state, ctx.caller, ctx.facts, &question).map_err(
-        |_| {
-            err(
-                "MalformedPolicyDocumentException",
-                "The new key policy will not allow you to update the key policy in the future.",
-            )
-        },
-    )
+    crate::pipeline::authorize::evaluate(ctx, &question).map_err(|_| {
+        err(
+            "MalformedPolicyDocumentException",
+            "The new key policy will not allow you to update the key policy in the future.",
+        )
+    })
 }
 
 fn tags_input(tags: &[Tag]) -> Result<Vec<KeyTag>, ApiError> {

@@ -161,8 +161,8 @@ pub(crate) fn key_check(
         resource_policy: Some(body.policy.clone()),
         context,
         multi,
-        granted: Some(Box::new(move |state, caller| {
-            grants::allows(state, caller, &account, &key_id, &op, ec.as_deref())
+        granted: Some(Box::new(move |ctx| {
+            grants::allows(ctx, &account, &key_id, &op, ec.as_deref())
         })),
         ..Check::new(format!("kms:{operation}"), body.arn.clone())
     }
@@ -282,6 +282,7 @@ impl Service for Kms {
     const EVENT_SOURCE: &'static str = "kms.amazonaws.com";
     /// The operator is denied every key operation, always.
     const TENANT_ONLY: bool = true;
+    const SHARES_READS: bool = true;
 
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<KmsOperation>> {
         let target = req.target.unwrap_or_default();
