@@ -55,7 +55,9 @@ SERVED = {
         ListResourceTags ListRetirableGrants PutKeyPolicy ReEncrypt RetireGrant RevokeGrant
         RotateKeyOnDemand ScheduleKeyDeletion Sign TagResource UntagResource UpdateAlias
         UpdateKeyDescription Verify VerifyMac""",
-    "cloudtrail": "LookupEvents",
+    "cloudtrail": """LookupEvents CreateTrail UpdateTrail DeleteTrail GetTrail DescribeTrails
+        ListTrails StartLogging StopLogging GetTrailStatus PutEventSelectors GetEventSelectors
+        AddTags RemoveTags ListTags""",
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
 }
 

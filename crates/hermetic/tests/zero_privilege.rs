@@ -361,6 +361,17 @@ fn edited_records(backend: Backend) {
         ),
     );
     refused(&server, &evil, &["iam", "get-user", "--user-name", "alice"]);
+    // A trail's logging switched off (and its delivery bucket redirected) in its row.
+    let logs = format!("acme-logs-{a}");
+    run(&["s3api", "create-bucket", "--bucket", &logs]);
+    let logs_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::{logs}"}},{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::{logs}/AWSLogs/{a}/*"}}]}}"#
+    );
+    run(&["s3api", "put-bucket-policy", "--bucket", &logs, "--policy", &logs_policy]);
+    run(&["cloudtrail", "create-trail", "--name", "main", "--s3-bucket-name", &logs]);
+    run(&["cloudtrail", "start-logging", "--name", "main"]);
+    edit_database(&server, &format!("update records set body = replace(replace(body, '\"IsLogging\":true', '\"IsLogging\":false'), '{logs}', 'evil-bucket') where account = '{a}' and kind = 'trail'"));
+    refused(&server, &tenant, &["cloudtrail", "get-trail-status", "--name", "main"]);
     // The account row itself.
     edit_database(&server, &format!("update accounts set name = 'renamed' where id = '{a}'"));
     refused(&server, &tenant, &["sts", "get-caller-identity"]);
@@ -376,7 +387,7 @@ fn edited_records(backend: Backend) {
         .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
         .filter(|e| e.error_code.as_deref() == Some("InternalFailure"))
         .count();
-    assert!(alarms >= 7, "{alarms} alarm events in the tenant's log");
+    assert!(alarms >= 8, "{alarms} alarm events in the tenant's log");
 }
 
 #[test]

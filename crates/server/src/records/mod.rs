@@ -7,6 +7,7 @@
 //! so no migration is needed; a later layout bumps [`Body::FORMAT`] and migrates forward here.
 
 pub(crate) mod accounts;
+pub(crate) mod cloudtrail;
 pub(crate) mod iam;
 pub(crate) mod kms;
 pub(crate) mod s3;

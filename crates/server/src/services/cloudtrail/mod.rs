@@ -1,5 +1,8 @@
-//! CloudTrail `LookupEvents` (JSON 1.1, target `CloudTrail_20131101.LookupEvents`): an
-//! account's management events, newest first, filtered by one lookup attribute and a time range.
+//! CloudTrail (JSON 1.1, target `CloudTrail_20131101.<Operation>`): `LookupEvents` (an
+//! account's management events, newest first, filtered by one lookup attribute and a time
+//! range) and trails ([`trails`]).
+
+mod trails;
 
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
@@ -17,6 +20,20 @@ operations! {
     /// CloudTrail's operations.
     CloudTrailOperation {
         LookupEvents => "cloudtrail:LookupEvents", Read;
+        CreateTrail => "cloudtrail:CreateTrail", Write;
+        UpdateTrail => "cloudtrail:UpdateTrail", Write;
+        DeleteTrail => "cloudtrail:DeleteTrail", Write;
+        GetTrail => "cloudtrail:GetTrail", Read;
+        DescribeTrails => "cloudtrail:DescribeTrails", Read;
+        ListTrails => "cloudtrail:ListTrails", Read;
+        StartLogging => "cloudtrail:StartLogging", Write;
+        StopLogging => "cloudtrail:StopLogging", Write;
+        GetTrailStatus => "cloudtrail:GetTrailStatus", Read;
+        PutEventSelectors => "cloudtrail:PutEventSelectors", Write;
+        GetEventSelectors => "cloudtrail:GetEventSelectors", Read;
+        AddTags => "cloudtrail:AddTags", Write;
+        RemoveTags => "cloudtrail:RemoveTags", Write;
+        ListTags => "cloudtrail:ListTags", Read;
     }
 }
 
@@ -26,7 +43,83 @@ pub(crate) struct CloudTrail;
 /// A CloudTrail call: the operation and its input.
 pub(crate) struct Call {
     operation: CloudTrailOperation,
-    input: LookupEvents,
+    input: Input,
+}
+
+/// One operation's input.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Input {
+    LookupEvents(LookupEvents),
+    CreateTrail(trails::Settings),
+    UpdateTrail(trails::Settings),
+    DeleteTrail(trails::Named),
+    GetTrail(trails::Named),
+    DescribeTrails(trails::Describe),
+    ListTrails(trails::List),
+    StartLogging(trails::Named),
+    StopLogging(trails::Named),
+    GetTrailStatus(trails::Named),
+    PutEventSelectors(trails::Selectors),
+    GetEventSelectors(trails::Selectors),
+    AddTags(trails::Tags),
+    RemoveTags(trails::Tags),
+    ListTags(trails::ListTags),
+}
+
+impl Input {
+    fn parse(operation: CloudTrailOperation, body: &Value) -> Result<Input, ApiError> {
+        use CloudTrailOperation as O;
+        fn p<T: serde::de::DeserializeOwned>(
+            op: CloudTrailOperation,
+            body: &Value,
+        ) -> Result<T, ApiError> {
+            parse(Api::CloudTrail, op.name(), Source::Json(body), Rules::Shape)
+        }
+        Ok(match operation {
+            O::LookupEvents => Input::LookupEvents(p(operation, body)?),
+            O::CreateTrail => Input::CreateTrail(p(operation, body)?),
+            O::UpdateTrail => Input::UpdateTrail(p(operation, body)?),
+            O::DeleteTrail => Input::DeleteTrail(p(operation, body)?),
+            O::GetTrail => Input::GetTrail(p(operation, body)?),
+            O::DescribeTrails => Input::DescribeTrails(p(operation, body)?),
+            O::ListTrails => Input::ListTrails(p(operation, body)?),
+            O::StartLogging => Input::StartLogging(p(operation, body)?),
+            O::StopLogging => Input::StopLogging(p(operation, body)?),
+            O::GetTrailStatus => Input::GetTrailStatus(p(operation, body)?),
+            O::PutEventSelectors => Input::PutEventSelectors(p(operation, body)?),
+            O::GetEventSelectors => Input::GetEventSelectors(p(operation, body)?),
+            O::AddTags => Input::AddTags(p(operation, body)?),
+            O::RemoveTags => Input::RemoveTags(p(operation, body)?),
+            O::ListTags => Input::ListTags(p(operation, body)?),
+        })
+    }
+
+    /// The trails the call names (by name, ARN or resource id), checked as names.
+    fn trails(&self) -> Result<Vec<trails::TrailRef>, ApiError> {
+        let one = |n: &str| trails::TrailRef::parse(n).map(|t| vec![t]);
+        match self {
+            Input::CreateTrail(s) | Input::UpdateTrail(s) => one(&s.name),
+            Input::DeleteTrail(n)
+            | Input::GetTrail(n)
+            | Input::StartLogging(n)
+            | Input::StopLogging(n)
+            | Input::GetTrailStatus(n) => one(&n.name),
+            Input::PutEventSelectors(s) | Input::GetEventSelectors(s) => one(&s.trail_name),
+            Input::AddTags(t) | Input::RemoveTags(t) => one(&t.resource_id),
+            Input::ListTags(l) => {
+                l.resource_id_list.iter().map(|r| trails::TrailRef::parse(r)).collect()
+            }
+            Input::LookupEvents(_) | Input::DescribeTrails(_) | Input::ListTrails(_) => {
+                Ok(Vec::new())
+            }
+        }
+    }
+}
+
+/// A CloudTrail error (400).
+pub(crate) fn err(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::sender(400, code, message.into())
 }
 
 /// `LookupEvents`' input. Bounds are CloudTrail's own errors (`InvalidMaxResultsException`,
@@ -67,10 +160,10 @@ impl Service for CloudTrail {
             .ok_or_else(|| Unrouted::unknown_operation(name))?;
         let input = req
             .json()
-            .and_then(|body| {
-                parse(Api::CloudTrail, operation.name(), Source::Json(&body), Rules::Shape)
-            })
+            .and_then(|body| Input::parse(operation, &body))
             .map_err(|e| Unrouted::input(operation, e))?;
+        // A trail named by a malformed name or ARN is refused before anything else.
+        input.trails().map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input })
     }
 
@@ -78,8 +171,14 @@ impl Service for CloudTrail {
         call.operation
     }
 
-    fn named(_: &Request<'_>, _: Option<&Call>) -> Vec<Named> {
-        Vec::new()
+    fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
+        // A trail named by ARN names its account: that account's log gets the event (and the
+        // operator guardrail refuses the operator a tenant's trail).
+        let trails = call.and_then(|c| c.input.trails().ok()).unwrap_or_default();
+        trails
+            .into_iter()
+            .filter_map(|t| t.scope.map(|(_, account)| Named::Account(account)))
+            .collect()
     }
 
     fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
@@ -87,23 +186,41 @@ impl Service for CloudTrail {
     }
 
     fn authorization(
-        _: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _: &Request<'_>,
-        _: &mut Call,
+        call: &mut Call,
     ) -> Result<Authorization, ApiError> {
-        Ok(Authorization::Checks(vec![Check::new("cloudtrail:LookupEvents", "*")]))
+        let action = call.operation.action();
+        let named = call.input.trails()?;
+        if named.is_empty() {
+            return Ok(Authorization::Checks(vec![Check::new(action, "*")]));
+        }
+        let (account, region) = (&ctx.caller.account, &ctx.facts.region);
+        Ok(Authorization::Checks(
+            named.iter().map(|t| Check::new(action, t.arn(account, region))).collect(),
+        ))
+    }
+
+    fn refusal(e: ApiError) -> ApiError {
+        // A JSON service's refusal, as CloudTrail names it.
+        if e.code == "AccessDenied" {
+            err("AccessDeniedException", e.message)
+        } else {
+            e
+        }
     }
 
     fn execute<'s>(
         ctx: &Ctx<'s>,
         _: &Request<'_>,
         call: Call,
-        _: &mut Effect<'s>,
+        effect: &mut Effect<'s>,
     ) -> Result<Reply, ApiError> {
-        match call.operation {
-            CloudTrailOperation::LookupEvents => {
-                lookup_events(ctx.state, &ctx.caller.account, &call.input).map(|v| Reply::json(&v))
+        match call.input {
+            Input::LookupEvents(input) => {
+                lookup_events(ctx.state, &ctx.caller.account, &input).map(|v| Reply::json(&v))
             }
+            input => trails::run(ctx, call.operation, input, effect).map(|v| Reply::json(&v)),
         }
     }
 }
