@@ -190,4 +190,17 @@ for expected in ["CreateTrail", "StartLogging", "StopLogging", "UpdateTrail", "P
                  "AddTags", "RemoveTags", "DeleteTrail"]:
     assert expected in names, (expected, names)
 
+# --- looked up by resource: type, ARN or name, each event naming the trail
+for attr, value in [("ResourceType", "AWS::CloudTrail::Trail"), ("ResourceName", ARN),
+                    ("ResourceName", "main")]:
+    found = ct.lookup_events(LookupAttributes=[{"AttributeKey": attr, "AttributeValue": value}],
+                             MaxResults=50)["Events"]
+    got = {e["EventName"] for e in found}
+    assert {"CreateTrail", "StartLogging", "DeleteTrail"} <= got, (attr, value, got)
+    for e in found:
+        assert {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": ARN} in e["Resources"] or \
+            attr == "ResourceType", e
+assert ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName",
+                                            "AttributeValue": "no-such-trail"}])["Events"] == []
+
 print("ok")

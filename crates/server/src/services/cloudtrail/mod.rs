@@ -44,6 +44,8 @@ pub(crate) struct CloudTrail;
 pub(crate) struct Call {
     operation: CloudTrailOperation,
     input: Input,
+    /// The ARNs of the trails the call names, as authorization found them.
+    arns: Vec<String>,
 }
 
 /// One operation's input.
@@ -164,7 +166,7 @@ impl Service for CloudTrail {
             .map_err(|e| Unrouted::input(operation, e))?;
         // A trail named by a malformed name or ARN is refused before anything else.
         input.trails().map_err(|e| Unrouted::input(operation, e))?;
-        Ok(Call { operation, input })
+        Ok(Call { operation, input, arns: Vec::new() })
     }
 
     fn operation(call: &Call) -> CloudTrailOperation {
@@ -196,9 +198,19 @@ impl Service for CloudTrail {
             return Ok(Authorization::Checks(vec![Check::new(action, "*")]));
         }
         let (account, region) = (&ctx.caller.account, &ctx.facts.region);
-        Ok(Authorization::Checks(
-            named.iter().map(|t| Check::new(action, t.arn(account, region))).collect(),
-        ))
+        call.arns = named.iter().map(|t| t.arn(account, region)).collect();
+        Ok(Authorization::Checks(call.arns.iter().map(|arn| Check::new(action, arn)).collect()))
+    }
+
+    fn resources(call: &Call) -> Vec<audit::event::Resource> {
+        call.arns
+            .iter()
+            .map(|arn| audit::event::Resource {
+                account_id: arn.split(':').nth(4).map(str::to_string),
+                resource_type: Some("AWS::CloudTrail::Trail".into()),
+                arn: Some(arn.clone()),
+            })
+            .collect()
     }
 
     fn refusal(e: ApiError) -> ApiError {
@@ -248,9 +260,21 @@ fn matches(event: &EventRecord, key: &str, value: &str) -> Result<bool, ApiError
         "ReadOnly" => event.read_only.map(|r| r.to_string()).as_deref() == Some(value),
         "Username" => user_name.as_deref() == Some(value),
         "AccessKeyId" => event.user_identity.access_key_id.as_deref() == Some(value),
-        "ResourceType" | "ResourceName" => false,
+        "ResourceType" => resources(event).any(|(t, _)| t == value),
+        // A resource's ARN, or its name (the ARN's last `/` or `:` segment).
+        "ResourceName" => resources(event)
+            .any(|(_, arn)| arn == value || arn.rsplit(['/', ':']).next() == Some(value)),
         other => return Err(invalid(&format!("lookup attribute key `{other}` is not supported"))),
     })
+}
+
+/// An event's resources as (type, ARN).
+fn resources(event: &EventRecord) -> impl Iterator<Item = (&str, &str)> {
+    event
+        .resources
+        .iter()
+        .flatten()
+        .filter_map(|r| Some((r.resource_type.as_deref()?, r.arn.as_deref()?)))
 }
 
 fn seconds(v: Option<&Value>) -> Result<Option<f64>, ApiError> {
@@ -345,6 +369,9 @@ pub(crate) fn lookup_events(
             let text = event
                 .canonical_bytes()
                 .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
+            let listed: Vec<Value> = resources(&event)
+                .map(|(t, arn)| json!({ "ResourceType": t, "ResourceName": arn }))
+                .collect();
             out.push(json!({
                 "EventId": event.event_id,
                 "EventName": event.event_name,
@@ -353,7 +380,7 @@ pub(crate) fn lookup_events(
                 "EventTime": event.event_time.unix_seconds(),
                 "EventSource": event.event_source,
                 "Username": user_name,
-                "Resources": [],
+                "Resources": listed,
                 "CloudTrailEvent": String::from_utf8_lossy(&text),
             }));
         }
