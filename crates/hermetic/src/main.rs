@@ -246,6 +246,11 @@ enum TrailCommand {
         /// Its schema.
         #[arg(long, requires = "database_url")]
         database_schema: Option<String>,
+        /// The checkpoint verifier key to trust: a copy of `checkpoint.pub` kept outside the
+        /// data directory since the server first wrote it. Without it the data directory's
+        /// copy is used, which whoever can write there can replace along with the history.
+        #[arg(long)]
+        public_key: Option<std::path::PathBuf>,
     },
 }
 
@@ -544,9 +549,12 @@ fn main() -> ExitCode {
         Command::Seal { data_dir } => {
             vault_request(&data_dir, &serde_json::json!({ "Seal": true }))
         }
-        Command::Trail(TrailCommand::Verify { data_dir, database_url, database_schema }) => {
-            trail_verify(&data_dir, database_url, database_schema)
-        }
+        Command::Trail(TrailCommand::Verify {
+            data_dir,
+            database_url,
+            database_schema,
+            public_key,
+        }) => trail_verify(&data_dir, database_url, database_schema, public_key.as_deref()),
         Command::Analyze(command) => analyze(command),
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),
         Command::Policy(PolicyCommand::Validate { files, kind, json }) => {
@@ -790,8 +798,19 @@ fn trail_verify(
     data_dir: &std::path::Path,
     database_url: Option<String>,
     database_schema: Option<String>,
+    pinned: Option<&std::path::Path>,
 ) -> ExitCode {
-    let public = data_dir.join(server::checkpoints::PUBLIC_FILE);
+    let public = match pinned {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let path = data_dir.join(server::checkpoints::PUBLIC_FILE);
+            eprintln!(
+                "warning: the checkpoint public key is read from the data directory ({}): whoever can write there can replace it together with the history it vouches for. Keep a copy elsewhere and pass it with --public-key.",
+                path.display()
+            );
+            path
+        }
+    };
     let verifier = match std::fs::read_to_string(&public)
         .map_err(|e| e.to_string())
         .and_then(|t| audit::note::VerifierKey::parse(t.trim()).map_err(|e| e.to_string()))

@@ -70,3 +70,106 @@ fn scenario(backend: Backend) {
     assert!(!ok, "{out}");
     assert!(out.contains("event 2: stored leaf hash does not match the event"), "{out}");
 }
+
+#[test]
+fn deleted_checkpoints_and_a_replaced_key_are_detected_on_sqlite() {
+    rewritten(Backend::Sqlite);
+}
+
+#[test]
+fn deleted_checkpoints_and_a_replaced_key_are_detected_on_postgres() {
+    rewritten(Backend::Postgres);
+}
+
+/// Stops `child` gracefully (its last checkpoint written).
+fn stop(child: &mut std::process::Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+/// The operator's rewrites that a verifier pinning the public key catches: every checkpoint of
+/// one account deleted (that account fails, the others are still reported), then every
+/// checkpoint deleted and the signing key replaced, the server restarted to sign the history
+/// anew (the data directory's key then vouches for it; the pinned one does not).
+fn rewritten(backend: Backend) {
+    let mut server = start_on("trail-rewrite", backend, &["--checkpoint-interval-secs", "1"]);
+    let (url, dir) = (server.url.clone(), server.dir.clone());
+    let data_dir = dir.display().to_string();
+    let acme = common::invite_and_redeem(&url, &data_dir, "acme");
+    let globex = common::invite_and_redeem(&url, &data_dir, "globex");
+    for t in [&acme, &globex] {
+        let (k, s) = (t["AccessKeyId"].as_str().unwrap(), t["SecretAccessKey"].as_str().unwrap());
+        assert!(aws(&url, k, s, &["sts", "get-caller-identity"]).0);
+    }
+    stop(&mut server.child);
+    // The verifier's pinned copy, taken at the first start.
+    let pinned = dir.with_extension("pinned.pub");
+    std::fs::copy(dir.join("checkpoint.pub"), &pinned).unwrap();
+    let pinned_text = pinned.display().to_string();
+    let mut args = vec!["trail", "verify", "--data-dir", data_dir.as_str()];
+    args.extend(server.db_args.iter().map(String::as_str));
+    let mut pinned_args = args.clone();
+    pinned_args.extend(["--public-key", pinned_text.as_str()]);
+    let (ok, out, err) = hermetic(&pinned_args);
+    assert!(ok, "{out}{err}");
+    assert!(!err.contains("warning"), "a pinned key needs no warning: {err}");
+    let (ok, _, err) = hermetic(&args);
+    assert!(
+        ok && err.contains("warning: the checkpoint public key is read from the data directory"),
+        "{err}"
+    );
+
+    let sql = |statement: &str| match &server.schema {
+        Some(schema) => common::psql(&format!("set search_path to {schema}; {statement}")),
+        None => {
+            let script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()";
+            let out = Command::new(common::python())
+                .args(["-c", script])
+                .arg(dir.join("hermetic.db"))
+                .arg(statement)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    };
+    // One account's checkpoints deleted: it fails, the others are still verified and pass.
+    let (a, g) = (acme["AccountId"].as_str().unwrap(), globex["AccountId"].as_str().unwrap());
+    sql(&format!("delete from audit_checkpoints where account = '{a}'"));
+    let (ok, out, _) = hermetic(&pinned_args);
+    assert!(!ok, "{out}");
+    let line = |who: &str| out.lines().find(|l| l.starts_with(who)).unwrap_or_default().to_string();
+    assert!(line(a).ends_with("FAILED"), "{out}");
+    assert!(out.contains("but no checkpoint vouches for them"), "{out}");
+    assert!(line(g).ends_with(": ok"), "{out}");
+
+    // Every checkpoint deleted, the signing key replaced, the history signed anew.
+    sql("delete from audit_checkpoints");
+    std::fs::remove_file(dir.join("checkpoint.key")).unwrap();
+    std::fs::remove_file(dir.join("checkpoint.pub")).unwrap();
+    let mut restart: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
+    restart.extend(["--checkpoint-interval-secs", "1"]);
+    let (child, _, _) = common::start_with(&dir, &restart);
+    server.child = child;
+    stop(&mut server.child);
+    // The data directory's new key vouches for the rewritten history ...
+    let (ok, out, _) = hermetic(&args);
+    assert!(ok, "the re-signed history verifies under the replaced key: {out}");
+    // ... the pinned key does not.
+    let (ok, out, _) = hermetic(&pinned_args);
+    assert!(!ok, "{out}");
+    assert!(line_has(&out, a, "FAILED") && line_has(&out, g, "FAILED"), "{out}");
+
+    // What one account's proofs need deleted (its Merkle tree's stored nodes): reading them
+    // fails for that account alone, and the others are still verified.
+    sql(&format!("delete from audit_nodes where account = '{a}'"));
+    let (ok, out, _) = hermetic(&args);
+    assert!(!ok, "{out}");
+    assert!(line_has(&out, a, "FAILED") && out.contains("the log cannot be read"), "{out}");
+    assert!(line_has(&out, g, ": ok"), "{out}");
+    assert!(out.trim_end().ends_with("1 failed"), "{out}");
+    let _ = std::fs::remove_file(&pinned);
+}
+
+fn line_has(out: &str, who: &str, what: &str) -> bool {
+    out.lines().any(|l| l.starts_with(who) && l.ends_with(what))
+}

@@ -107,7 +107,10 @@ pub struct AccountReport {
     pub problems: Vec<String>,
 }
 
-/// Verifies every account's log against its checkpoints.
+/// Verifies every account's log against its checkpoints. Each account is reported on its own:
+/// what fails to read in one (a corrupt row) is that account's problem, and the others are
+/// still verified. A log with events but no checkpoint fails (its checkpoints were deleted, or
+/// it was never checkpointed: either way nothing vouches for it).
 pub fn verify(
     store: &dyn store::Store,
     verifier: &VerifierKey,
@@ -115,82 +118,94 @@ pub fn verify(
     let mut tx = store.read().map_err(|e| e.to_string())?;
     let mut reports = Vec::new();
     for account in accounts(tx.as_mut())? {
-        let mut problems = Vec::new();
-        let head = tx.audit_head(&account).map_err(|e| e.to_string())?;
-        let events = tx.audit_events(&account, 0..head.size).map_err(|e| e.to_string())?;
-        let mut leaves = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let leaf = audit::merkle::leaf_hash(&e.event);
-            if leaf != e.leaf_hash {
-                problems.push(format!("event {i}: stored leaf hash does not match the event"));
-            }
-            if audit::event::EventRecord::from_canonical_bytes(&e.event).is_err() {
-                problems.push(format!("event {i}: not a canonical CloudTrail record"));
-            }
-            leaves.push(leaf);
+        let mut report = AccountReport { account, events: 0, checkpoints: 0, problems: Vec::new() };
+        if let Err(e) = verify_account(tx.as_mut(), verifier, &mut report) {
+            report.problems.push(format!("the log cannot be read: {e}"));
         }
-        if u64::try_from(leaves.len()).unwrap_or(0) != head.size {
-            problems.push(format!(
-                "the head says {} events but {} are stored",
-                head.size,
-                leaves.len()
-            ));
-        }
-        if audit::merkle::root(&leaves) != head.root {
-            problems.push("the stored head's root is not the root of the stored events".into());
-        }
-        let checkpoints =
-            tx.list_checkpoints(&account, 0, usize::MAX).map_err(|e| e.to_string())?.items;
-        let mut previous: Option<Checkpoint> = None;
-        for c in &checkpoints {
-            let opened = match Checkpoint::open(&c.note, &origin(&account), verifier) {
-                Ok(cp) => cp,
-                Err(e) => {
-                    problems.push(format!("checkpoint at size {}: {e}", c.size));
-                    continue;
-                }
-            };
-            let size = usize::try_from(opened.size()).unwrap_or(usize::MAX);
-            match leaves.get(..size) {
-                Some(prefix) if audit::merkle::root(prefix) == *opened.root() => {}
-                _ => problems.push(format!(
-                    "checkpoint at size {}: root does not match the events",
-                    opened.size()
-                )),
-            }
-            if let Some(prev) = &previous {
-                let proof = tx
-                    .audit_consistency_proof(&account, prev.size(), opened.size())
-                    .map_err(|e| e.to_string())?;
-                if let Err(e) = prev.verify_extended_by(&opened, &proof) {
-                    problems.push(format!("checkpoints {} → {}: {e}", prev.size(), opened.size()));
-                }
-            }
-            previous = Some(opened);
-        }
-        if let Some(last) = &previous {
-            // Every event the last checkpoint covers is provably in it.
-            for (i, leaf) in
-                leaves.iter().enumerate().take(usize::try_from(last.size()).unwrap_or(0))
-            {
-                let index = u64::try_from(i).unwrap_or(0);
-                let proof = tx
-                    .audit_inclusion_proof(&account, index, last.size())
-                    .map_err(|e| e.to_string())?;
-                if last.verify_inclusion(leaf, index, &proof).is_err() {
-                    problems.push(format!(
-                        "event {i} is not included in the checkpoint at size {}",
-                        last.size()
-                    ));
-                }
-            }
-        }
-        reports.push(AccountReport {
-            account,
-            events: head.size,
-            checkpoints: checkpoints.len(),
-            problems,
-        });
+        reports.push(report);
     }
     Ok(reports)
+}
+
+/// Verifies one account's log into `report`; an error is a read that failed.
+fn verify_account(
+    tx: &mut dyn store::ReadTx,
+    verifier: &VerifierKey,
+    report: &mut AccountReport,
+) -> Result<(), String> {
+    let account = report.account.clone();
+    let problems = &mut report.problems;
+    let head = tx.audit_head(&account).map_err(|e| e.to_string())?;
+    report.events = head.size;
+    let events = tx.audit_events(&account, 0..head.size).map_err(|e| e.to_string())?;
+    let mut leaves = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        let leaf = audit::merkle::leaf_hash(&e.event);
+        if leaf != e.leaf_hash {
+            problems.push(format!("event {i}: stored leaf hash does not match the event"));
+        }
+        if audit::event::EventRecord::from_canonical_bytes(&e.event).is_err() {
+            problems.push(format!("event {i}: not a canonical CloudTrail record"));
+        }
+        leaves.push(leaf);
+    }
+    if u64::try_from(leaves.len()).unwrap_or(0) != head.size {
+        problems.push(format!(
+            "the head says {} events but {} are stored",
+            head.size,
+            leaves.len()
+        ));
+    }
+    if audit::merkle::root(&leaves) != head.root {
+        problems.push("the stored head's root is not the root of the stored events".into());
+    }
+    let checkpoints =
+        tx.list_checkpoints(&account, 0, usize::MAX).map_err(|e| e.to_string())?.items;
+    report.checkpoints = checkpoints.len();
+    if checkpoints.is_empty() && head.size > 0 {
+        problems.push(format!("{} events but no checkpoint vouches for them", head.size));
+    }
+    let mut previous: Option<Checkpoint> = None;
+    for c in &checkpoints {
+        let opened = match Checkpoint::open(&c.note, &origin(&account), verifier) {
+            Ok(cp) => cp,
+            Err(e) => {
+                problems.push(format!("checkpoint at size {}: {e}", c.size));
+                continue;
+            }
+        };
+        let size = usize::try_from(opened.size()).unwrap_or(usize::MAX);
+        match leaves.get(..size) {
+            Some(prefix) if audit::merkle::root(prefix) == *opened.root() => {}
+            _ => problems.push(format!(
+                "checkpoint at size {}: root does not match the events",
+                opened.size()
+            )),
+        }
+        if let Some(prev) = &previous {
+            let proof = tx
+                .audit_consistency_proof(&account, prev.size(), opened.size())
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = prev.verify_extended_by(&opened, &proof) {
+                problems.push(format!("checkpoints {} → {}: {e}", prev.size(), opened.size()));
+            }
+        }
+        previous = Some(opened);
+    }
+    if let Some(last) = &previous {
+        // Every event the last checkpoint covers is provably in it.
+        for (i, leaf) in leaves.iter().enumerate().take(usize::try_from(last.size()).unwrap_or(0)) {
+            let index = u64::try_from(i).unwrap_or(0);
+            let proof = tx
+                .audit_inclusion_proof(&account, index, last.size())
+                .map_err(|e| e.to_string())?;
+            if last.verify_inclusion(leaf, index, &proof).is_err() {
+                problems.push(format!(
+                    "event {i} is not included in the checkpoint at size {}",
+                    last.size()
+                ));
+            }
+        }
+    }
+    Ok(())
 }

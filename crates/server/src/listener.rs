@@ -362,7 +362,10 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         .build()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
-    runtime.block_on(run(config, shutdown_signal(), |addr, creds| {
+    // The signals are taken before the server says it listens: a SIGTERM that follows at once
+    // stops it gracefully (its last checkpoint written), never by the default action.
+    let signals = runtime.block_on(async { Signals::take() });
+    runtime.block_on(run(config, signals.wait(), |addr, creds| {
         // A closed stdout (the reader went away) must not stop the server.
         use std::io::Write;
         let mut out = std::io::stdout();
@@ -377,24 +380,45 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
     }))
 }
 
-async fn shutdown_signal() {
+/// SIGTERM and SIGINT, registered (unix; elsewhere Ctrl-C, registered when awaited).
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn take() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let (Some(mut term), Some(mut interrupt)) = (self.term, self.interrupt) else {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            };
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
