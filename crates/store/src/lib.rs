@@ -400,16 +400,7 @@ pub trait Tx: ReadTx {
         records: &[Record],
         expected: &[u8],
     ) -> Result<bool, StoreError> {
-        let Some(last) = records.last() else {
-            return Err(StoreError::InvalidInput("no records to write".into()));
-        };
-        match self.lock_record(&last.account, &last.kind, &last.key)? {
-            Some(current) if !expected.is_empty() && current.mac == expected => {
-                self.upsert_records(records)?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        upsert_records_if_locked(self, records, expected)
     }
 
     /// Creates an account.
@@ -608,4 +599,23 @@ fn check_size<T: ReadTx + ?Sized>(tx: &mut T, account: &str, size: u64) -> Resul
         )));
     }
     Ok(())
+}
+
+/// [`Tx::upsert_records_if`] in steps: the last record's row locked ([`Tx::lock_record`]) and
+/// compared, then the writes. Every backend's fallback.
+pub(crate) fn upsert_records_if_locked<T: Tx + ?Sized>(
+    tx: &mut T,
+    records: &[Record],
+    expected: &[u8],
+) -> Result<bool, StoreError> {
+    let Some(last) = records.last() else {
+        return Err(StoreError::InvalidInput("no records to write".into()));
+    };
+    match tx.lock_record(&last.account, &last.kind, &last.key)? {
+        Some(current) if !expected.is_empty() && current.mac == expected => {
+            tx.upsert_records(records)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }

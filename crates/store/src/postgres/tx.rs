@@ -304,24 +304,6 @@ macro_rules! record_cols {
 }
 
 impl PgTx<'_> {
-    /// [`Tx::upsert_records_if`] in steps: the last row locked and compared, then the writes.
-    fn upsert_records_if_locked(
-        &mut self,
-        records: &[Record],
-        expected: &[u8],
-    ) -> Result<bool, StoreError> {
-        let Some(last) = records.last() else {
-            return Err(StoreError::InvalidInput("no records to write".into()));
-        };
-        match self.select_for_update(&last.account, &last.kind, &last.key)? {
-            Some(current) if !expected.is_empty() && current.mac == expected => {
-                self.upsert_records(records)?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
     /// The record, its row locked (nothing locked if it is absent).
     fn select_for_update(
         &mut self,
@@ -839,7 +821,7 @@ impl Tx for PgTx<'_> {
         let (first, last) = match records {
             [last] => (None, last),
             [first, last] => (Some(first), last),
-            _ => return self.upsert_records_if_locked(records, expected),
+            _ => return crate::upsert_records_if_locked(self, records, expected),
         };
         if expected.is_empty() {
             return Ok(false);
