@@ -314,6 +314,22 @@ struct Checked<'a, B> {
     pending: BTreeMap<String, Pending>,
 }
 
+/// A manifest change ready to write ([`Checked::plan`]).
+#[derive(Default)]
+struct Plan {
+    /// The account's head once written.
+    next: Head,
+    /// The rows to write: changed shards, then the head if it changed (last, as
+    /// [`Tx::upsert_records_if`] compares it).
+    rows: Vec<Record>,
+    /// The changed shards with their tags, for the cache.
+    shards: Vec<(String, Tag, Entries)>,
+    /// Shards left empty, to delete.
+    emptied: Vec<String>,
+    /// The new head's tag, if the head changed.
+    head: Option<Tag>,
+}
+
 /// Appends a length-prefixed field.
 fn field(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
@@ -906,33 +922,15 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
                 continue;
             }
             let head = self.head(&account, true)?;
-            let mut next = (*head).clone();
-            let mut rows = Vec::new();
-            if let Some(tag) = changes.account {
-                next.account = Some(tag);
-            }
-            for (name, edits) in changes.shards {
-                let mut entries = (*self.shard(&account, &name)?).clone();
-                manifest::apply(&mut entries, &edits);
-                if entries.is_empty() {
-                    if next.shards.remove(&name).is_some() {
-                        self.inner.delete_record(&account, manifest::KIND, &name)?;
-                    }
-                    continue;
-                }
-                let (row, tag) =
-                    self.manifest_row(&account, &name, manifest::shard_body(&entries))?;
-                rows.push(row);
-                self.cache.put_shard(&account, &name, tag, Arc::new(entries));
-                next.shards.insert(name, tag);
-            }
-            if next != *head {
-                let (row, tag) = self.manifest_row(&account, manifest::HEAD, next.to_body())?;
-                rows.push(row);
-                self.cache.put_head(&account, tag, Arc::new(next));
+            let plan = self.plan(&account, &head, &changes, false)?.ok_or_else(|| {
+                StoreError::Backend("a manifest change could not be planned".into())
+            })?;
+            for name in &plan.emptied {
+                self.inner.delete_record(&account, manifest::KIND, name)?;
             }
             // The changed shards and the head in one statement where the backend can.
-            self.inner.upsert_records(&rows)?;
+            self.inner.upsert_records(&plan.rows)?;
+            self.remember(&account, plan);
         }
         Ok(())
     }
@@ -950,43 +948,74 @@ impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
         if expected.is_empty() {
             return Ok(false);
         }
-        let mut next = (*head).clone();
-        if let Some(tag) = changes.account {
-            next.account = Some(tag);
+        let Some(plan) = self.plan(account, &head, changes, true)? else { return Ok(false) };
+        if plan.next == *head {
+            return Ok(true);
         }
-        let mut rows = Vec::new();
-        let mut shards = Vec::new();
+        if !self.inner.upsert_records_if(&plan.rows, &expected)? {
+            return Ok(false);
+        }
+        self.remember(account, plan);
+        Ok(true)
+    }
+
+    /// The manifest rows that write `changes` over `head`: each changed shard (or, for a shard
+    /// left empty, its name to delete), then the new head if it changed. With `cached_only`,
+    /// shards come only from the cache under the tags `head` names (a read could see a shard
+    /// newer than an unlocked head), and `None` answers a shard not at hand or left empty;
+    /// otherwise they are read as the transaction's head names them.
+    fn plan(
+        &mut self,
+        account: &str,
+        head: &Head,
+        changes: &Pending,
+        cached_only: bool,
+    ) -> Result<Option<Plan>, StoreError> {
+        let mut plan = Plan { next: head.clone(), ..Plan::default() };
+        if let Some(tag) = changes.account {
+            plan.next.account = Some(tag);
+        }
         for (name, edits) in &changes.shards {
-            // Only shards already checked (cached under the tag this head names): a read now
-            // could see a shard newer than the head, which the lock's path sorts out.
-            let cached = head.shards.get(name).map(|tag| self.cache.shard(account, name, tag));
-            let mut entries = match cached {
-                Some(Some(entries)) => (*entries).clone(),
-                Some(None) => return Ok(false),
-                None => Entries::new(),
+            let mut entries = if cached_only {
+                match head.shards.get(name).map(|tag| self.cache.shard(account, name, tag)) {
+                    Some(Some(entries)) => (*entries).clone(),
+                    Some(None) => return Ok(None),
+                    None => Entries::new(),
+                }
+            } else {
+                (*self.shard(account, name)?).clone()
             };
             manifest::apply(&mut entries, edits);
             if entries.is_empty() {
-                return Ok(false);
+                if cached_only {
+                    return Ok(None);
+                }
+                if plan.next.shards.remove(name).is_some() {
+                    plan.emptied.push(name.clone());
+                }
+                continue;
             }
             let (row, tag) = self.manifest_row(account, name, manifest::shard_body(&entries))?;
-            rows.push(row);
-            shards.push((name.clone(), tag, entries));
-            next.shards.insert(name.clone(), tag);
+            plan.rows.push(row);
+            plan.next.shards.insert(name.clone(), tag);
+            plan.shards.push((name.clone(), tag, entries));
         }
-        if next == *head {
-            return Ok(true);
+        if plan.next != *head {
+            let (row, tag) = self.manifest_row(account, manifest::HEAD, plan.next.to_body())?;
+            plan.rows.push(row);
+            plan.head = Some(tag);
         }
-        let (row, head_tag) = self.manifest_row(account, manifest::HEAD, next.to_body())?;
-        rows.push(row);
-        if !self.inner.upsert_records_if(&rows, &expected)? {
-            return Ok(false);
-        }
-        for (name, tag, entries) in shards {
+        Ok(Some(plan))
+    }
+
+    /// Caches what a plan wrote: its shards, and its head if it changed.
+    fn remember(&self, account: &str, plan: Plan) {
+        for (name, tag, entries) in plan.shards {
             self.cache.put_shard(account, &name, tag, Arc::new(entries));
         }
-        self.cache.put_head(account, head_tag, Arc::new(next));
-        Ok(true)
+        if let Some(tag) = plan.head {
+            self.cache.put_head(account, tag, Arc::new(plan.next));
+        }
     }
 
     fn put_manifest_row(

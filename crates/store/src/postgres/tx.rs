@@ -154,7 +154,6 @@ fn exactly_one(n: u64) -> Result<(), StoreError> {
     }
 }
 
-/// A MAC as stored: NULL when there is none.
 /// A record's format version and body as stored, once it is checked.
 fn stored_fields(r: &Record) -> Result<(i64, String), StoreError> {
     r.validate()?;
@@ -163,6 +162,7 @@ fn stored_fields(r: &Record) -> Result<(i64, String), StoreError> {
     Ok((i64::from(r.format_version), body))
 }
 
+/// A MAC as stored: NULL when there is none.
 fn stored_mac(mac: &[u8]) -> Option<&[u8]> {
     (!mac.is_empty()).then_some(mac)
 }

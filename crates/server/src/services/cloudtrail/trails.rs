@@ -6,11 +6,11 @@
 
 use super::{err, CloudTrailOperation, Input};
 use crate::error::ApiError;
-use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::records::cloudtrail::{Trail, TrailTag};
-use crate::records::s3::{Bucket, BucketName};
+use crate::records::s3::Bucket;
 use crate::records::{PutError, Stored};
+use crate::support::time::{epoch_seconds, iso8601};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use store::{PutMode, StoreError};
@@ -198,14 +198,6 @@ fn not_found(name: &str, account: &str) -> ApiError {
     err("TrailNotFoundException", format!("Unknown trail: {name} for the user: {account}"))
 }
 
-fn epoch(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
-}
-
-fn iso(ms: i64) -> Option<String> {
-    audit::event::EventTime::from_unix_millis(u64::try_from(ms).ok()?).ok().map(|t| t.to_string())
-}
-
 /// A trail as DescribeTrails and GetTrail answer it.
 fn described(t: &Trail) -> Value {
     let mut out = json!({
@@ -333,14 +325,12 @@ fn check_bucket(
     if prefix.is_some_and(|p| p.len() > 200) {
         return Err(err("InvalidS3PrefixException", "The S3 key prefix is longer than 200."));
     }
-    let bucket = ctx.read(|tx| {
-        let Some(index) = Stored::<BucketName>::get(tx, OPERATOR_ACCOUNT, name)? else {
-            return Ok(None);
-        };
-        Stored::<Bucket>::get(tx, &index.body.account, name)
-    })?;
-    let bucket = bucket.ok_or_else(|| {
-        err("S3BucketDoesNotExistException", format!("S3 bucket {name} does not exist."))
+    let bucket = crate::services::s3::bucket(ctx.state, name).map_err(|e| {
+        if e.code == "NoSuchBucket" {
+            err("S3BucketDoesNotExistException", format!("S3 bucket {name} does not exist."))
+        } else {
+            e
+        }
     })?;
     ctx.touch(&bucket.account);
     if !bucket_policy_allows(&bucket, prefix, &ctx.caller.account, trail_arn)? {
@@ -548,12 +538,12 @@ pub(super) fn run<'s>(
             let mut out = Map::new();
             out.insert("IsLogging".into(), json!(t.is_logging));
             if let Some(ms) = t.start_logging_ms {
-                out.insert("StartLoggingTime".into(), epoch(ms));
-                out.insert("TimeLoggingStarted".into(), json!(iso(ms)));
+                out.insert("StartLoggingTime".into(), epoch_seconds(ms));
+                out.insert("TimeLoggingStarted".into(), json!(iso8601(ms)));
             }
             if let Some(ms) = t.stop_logging_ms {
-                out.insert("StopLoggingTime".into(), epoch(ms));
-                out.insert("TimeLoggingStopped".into(), json!(iso(ms)));
+                out.insert("StopLoggingTime".into(), epoch_seconds(ms));
+                out.insert("TimeLoggingStopped".into(), json!(iso8601(ms)));
             }
             Ok(Value::Object(out))
         }
