@@ -57,7 +57,7 @@ SERVED = {
         UpdateKeyDescription Verify VerifyMac""",
     "cloudtrail": """LookupEvents CreateTrail UpdateTrail DeleteTrail GetTrail DescribeTrails
         ListTrails StartLogging StopLogging GetTrailStatus PutEventSelectors GetEventSelectors
-        AddTags RemoveTags ListTags""",
+        AddTags RemoveTags ListTags ListPublicKeys""",
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
 }
 

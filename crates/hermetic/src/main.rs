@@ -129,6 +129,16 @@ struct ServeArgs {
     /// mid-upload leaves); at least 600 [default: 3600].
     #[arg(long)]
     blob_grace_secs: Option<u64>,
+    /// Seconds between deliveries of a logging trail's events to its bucket [default: 300].
+    #[arg(long)]
+    trail_delivery_secs: Option<u64>,
+    /// Seconds between signed digest files of a trail with log file validation [default: 3600].
+    #[arg(long)]
+    trail_digest_secs: Option<u64>,
+    /// Seconds a digest signing key signs before a new one takes over [default: 2592000, 30
+    /// days].
+    #[arg(long)]
+    trail_key_rotation_secs: Option<u64>,
 }
 
 /// The shortest grace period the blob sweeper may be given (ten minutes).
@@ -209,6 +219,18 @@ impl ServeArgs {
                 }
                 Some(secs) => std::time::Duration::from_secs(secs),
             },
+            trail_delivery: std::time::Duration::from_secs(
+                self.trail_delivery_secs.or(file.trail_delivery_secs).unwrap_or(300).max(1),
+            ),
+            trail_digest: std::time::Duration::from_secs(
+                self.trail_digest_secs.or(file.trail_digest_secs).unwrap_or(3600).max(1),
+            ),
+            trail_key_rotation: std::time::Duration::from_secs(
+                self.trail_key_rotation_secs
+                    .or(file.trail_key_rotation_secs)
+                    .unwrap_or(30 * 86_400)
+                    .max(1),
+            ),
             ..defaults
         })
     }

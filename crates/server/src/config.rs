@@ -32,6 +32,12 @@ pub struct Config {
     /// How old a blob no record names must be before the sweeper removes it (longer than any
     /// request takes between writing a blob and committing its record).
     pub blob_grace: std::time::Duration,
+    /// How often logging trails get the events logged since their last file (AWS: 5 minutes).
+    pub trail_delivery: std::time::Duration,
+    /// How often a trail with log file validation gets a signed digest (AWS: an hour).
+    pub trail_digest: std::time::Duration,
+    /// How long a digest signing key signs before the next one takes over.
+    pub trail_key_rotation: std::time::Duration,
 }
 
 /// Where the PKCS#11 root of trust lives.
@@ -62,6 +68,9 @@ impl Default for Config {
             root_key_file: None,
             shamir: false,
             blob_grace: std::time::Duration::from_secs(3600),
+            trail_delivery: std::time::Duration::from_secs(300),
+            trail_digest: std::time::Duration::from_secs(3600),
+            trail_key_rotation: std::time::Duration::from_secs(30 * 86_400),
         }
     }
 }

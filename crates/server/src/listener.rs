@@ -240,6 +240,20 @@ async fn serve_unsealed(
             }
         }));
     }
+    for digest in [false, true] {
+        // Trails' files: their events every delivery interval, their signed digests every
+        // digest interval.
+        let every = if digest { state.config.trail_digest } else { state.config.trail_delivery };
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                crate::services::cloudtrail::delivery::pass(&state, digest).await;
+            }
+        }));
+    }
     {
         // Blobs no record names (a crash mid-upload), swept at start and then every half
         // grace period (at most hourly).

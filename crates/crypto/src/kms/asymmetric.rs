@@ -443,6 +443,21 @@ pub fn generate_pair(spec: AsymmetricSpec) -> Result<(SecretBytes, Vec<u8>), Asy
     Ok((private, public))
 }
 
+/// The public key of an RSA private key as PKCS #1 `RSAPublicKey` DER (the form CloudTrail's
+/// `ListPublicKeys` serves digest keys in).
+///
+/// # Errors
+/// [`AsymmetricError::Encoding`] if `private_pkcs8` is not an RSA key.
+pub fn rsa_public_pkcs1_der(private_pkcs8: &[u8]) -> Result<Vec<u8>, AsymmetricError> {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    let spec = AsymmetricSpec::Rsa2048;
+    let key = RsaPrivateKey::from_pkcs8_der(private_pkcs8)
+        .map_err(|_| AsymmetricError::Encoding { spec })?;
+    let der =
+        RsaPublicKey::from(&key).to_pkcs1_der().map_err(|_| AsymmetricError::Encoding { spec })?;
+    Ok(der.as_bytes().to_vec())
+}
+
 /// Signs `message` with a private key of `spec` (Sign).
 ///
 /// RSA signatures are as long as the modulus; ECDSA signatures are DER-encoded.

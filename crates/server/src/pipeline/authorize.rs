@@ -139,6 +139,10 @@ pub(crate) fn base_context(caller: &Caller, facts: &events::RequestFacts) -> pol
         context.set("aws:CurrentTime", t);
     }
     context.set("aws:userid", caller.user_id.clone());
+    if let Some((arn, account)) = &facts.source {
+        context.set("aws:SourceArn", arn.clone());
+        context.set("aws:SourceAccount", account.clone());
+    }
     // Long-term keys carry no MFA context at all (as in AWS: the keys are absent, so only
     // `...IfExists` and `Null` conditions can test them).
     if let Some(session) = &caller.session {

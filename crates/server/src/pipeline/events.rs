@@ -38,6 +38,9 @@ pub struct RequestFacts {
     pub presigned: bool,
     /// How old the signature was when the request arrived, in milliseconds.
     pub signature_age_ms: Option<i64>,
+    /// For a request a service makes on a resource's behalf (CloudTrail delivering a trail's
+    /// files): the resource and its account, `aws:SourceArn` and `aws:SourceAccount`.
+    pub source: Option<(String, String)>,
 }
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {
@@ -52,6 +55,19 @@ fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentit
             user_name: None,
             session_context: None,
             invoked_by: None,
+        };
+    }
+    // A service principal acting on its own (CloudTrail writing a trail's files).
+    if let Some(service) = caller.map(|c| c.arn.as_str()).filter(|a| is_service_principal(a)) {
+        return UserIdentity {
+            identity_type: IdentityType::AwsService,
+            principal_id: None,
+            arn: None,
+            account_id: None,
+            access_key_id: None,
+            user_name: None,
+            session_context: None,
+            invoked_by: Some(service.to_string()),
         };
     }
     let kind = match (caller, session) {
@@ -87,6 +103,11 @@ fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentit
         session_context,
         invoked_by: None,
     }
+}
+
+/// Whether `arn` names an AWS service principal (`cloudtrail.amazonaws.com`), not an ARN.
+pub fn is_service_principal(arn: &str) -> bool {
+    !arn.starts_with("arn:") && arn.ends_with(".amazonaws.com")
 }
 
 /// The event of one request; `error` is the AWS error it ended with, if any.

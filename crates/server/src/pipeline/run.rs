@@ -15,6 +15,11 @@ use audit::event::EventRecord;
 /// Events waiting for the group commit: (account, event).
 pub(crate) type Pending = Vec<(String, EventRecord)>;
 
+/// A change the server itself makes together with a request's (a trail's delivery cursor
+/// with the object that delivers its events): run in the request's transaction before its
+/// events are appended, so both commit or neither does.
+pub(crate) type Also<'h> = &'h dyn Fn(&mut dyn store::Tx) -> Result<(), ApiError>;
+
 /// Serves one request of service `S` for an authenticated `caller`. Every outcome, allowed or
 /// refused at any step, is recorded in the caller's log and in the log of every account whose
 /// resource the request named or touched; a change commits together with those events.
@@ -22,9 +27,24 @@ pub(crate) fn serve<S: Service>(
     state: &State,
     caller: &Caller,
     req: &Request<'_>,
+    facts: RequestFacts,
+    reads: Option<Box<dyn store::ReadTx + '_>>,
+    pending: &mut Pending,
+) -> Result<Reply, ApiError> {
+    serve_with::<S>(state, caller, req, facts, reads, pending, None)
+}
+
+/// [`serve`], with `also` committed in the request's transaction (a request the server makes
+/// itself). An operation that ends without a transaction, or an `also` that fails, fails the
+/// request: nothing of it commits.
+pub(crate) fn serve_with<S: Service>(
+    state: &State,
+    caller: &Caller,
+    req: &Request<'_>,
     mut facts: RequestFacts,
     reads: Option<Box<dyn store::ReadTx + '_>>,
     pending: &mut Pending,
+    also: Option<Also<'_>>,
 ) -> Result<Reply, ApiError> {
     facts.event_source = S::EVENT_SOURCE.to_string();
     let routed = S::route(req);
@@ -67,6 +87,13 @@ pub(crate) fn serve<S: Service>(
     };
     ctx.end_reads();
     let data_event = operation.is_some_and(Operation::data_event);
+    let result = match (result, also) {
+        (Ok(reply), Some(also)) => match effect.tx.as_mut() {
+            Some(tx) => also(tx.as_mut()).map(|()| reply),
+            None => Err(ApiError::internal("the request changed nothing to commit with")),
+        },
+        (result, _) => result,
+    };
     finish(&ctx, result, effect, parameters, &named, data_event, pending)
 }
 

@@ -2,6 +2,8 @@
 //! account's management events, newest first, filtered by one lookup attribute and a time
 //! range) and trails ([`trails`]).
 
+pub(crate) mod delivery;
+mod keys;
 mod trails;
 
 use crate::error::ApiError;
@@ -34,6 +36,7 @@ operations! {
         AddTags => "cloudtrail:AddTags", Write;
         RemoveTags => "cloudtrail:RemoveTags", Write;
         ListTags => "cloudtrail:ListTags", Read;
+        ListPublicKeys => "cloudtrail:ListPublicKeys", Read;
     }
 }
 
@@ -67,6 +70,7 @@ pub(crate) enum Input {
     AddTags(trails::Tags),
     RemoveTags(trails::Tags),
     ListTags(trails::ListTags),
+    ListPublicKeys(ListPublicKeys),
 }
 
 impl Input {
@@ -94,6 +98,7 @@ impl Input {
             O::AddTags => Input::AddTags(p(operation, body)?),
             O::RemoveTags => Input::RemoveTags(p(operation, body)?),
             O::ListTags => Input::ListTags(p(operation, body)?),
+            O::ListPublicKeys => Input::ListPublicKeys(p(operation, body)?),
         })
     }
 
@@ -112,9 +117,10 @@ impl Input {
             Input::ListTags(l) => {
                 l.resource_id_list.iter().map(|r| trails::TrailRef::parse(r)).collect()
             }
-            Input::LookupEvents(_) | Input::DescribeTrails(_) | Input::ListTrails(_) => {
-                Ok(Vec::new())
-            }
+            Input::LookupEvents(_)
+            | Input::DescribeTrails(_)
+            | Input::ListTrails(_)
+            | Input::ListPublicKeys(_) => Ok(Vec::new()),
         }
     }
 }
@@ -137,6 +143,18 @@ pub(crate) struct LookupEvents {
     end_time: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_results: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// `ListPublicKeys`' input.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListPublicKeys {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_time: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_time: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
 }
@@ -232,6 +250,7 @@ impl Service for CloudTrail {
             Input::LookupEvents(input) => {
                 lookup_events(ctx.state, &ctx.caller.account, &input).map(|v| Reply::json(&v))
             }
+            Input::ListPublicKeys(input) => list_public_keys(ctx, &input).map(|v| Reply::json(&v)),
             input => trails::run(ctx, call.operation, input, effect).map(|v| Reply::json(&v)),
         }
     }
@@ -285,6 +304,29 @@ fn seconds(v: Option<&Value>) -> Result<Option<f64>, ApiError> {
             Err(ApiError::sender(400, "InvalidTimeRangeException", "times must be epoch seconds"))
         }
     }
+}
+
+/// `ListPublicKeys`: the digest keys valid in the range (default: the last day until now).
+fn list_public_keys(ctx: &Ctx<'_>, input: &ListPublicKeys) -> Result<Value, ApiError> {
+    if input.next_token.as_deref().is_some_and(|t| !t.is_empty()) {
+        return Err(err("InvalidTokenException", "The NextToken is not valid."));
+    }
+    let ms = |s: f64| {
+        #[allow(clippy::cast_possible_truncation)]
+        let ms = (s * 1000.0) as i64;
+        ms
+    };
+    let now = ctx.now();
+    let end = seconds(input.end_time.as_ref())?.map_or(now, ms);
+    let start = seconds(input.start_time.as_ref())?.map_or(end - 86_400_000, ms);
+    if start > end {
+        return Err(ApiError::sender(
+            400,
+            "InvalidTimeRangeException",
+            "StartTime must be before EndTime",
+        ));
+    }
+    keys::list_public_keys(ctx.state, start, end)
 }
 
 /// Answers `LookupEvents` for `account`.

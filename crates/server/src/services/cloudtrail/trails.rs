@@ -7,7 +7,7 @@
 use super::{err, CloudTrailOperation, Input};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect};
-use crate::records::cloudtrail::{Trail, TrailTag};
+use crate::records::cloudtrail::{Trail, TrailDelivery, TrailTag};
 use crate::records::s3::Bucket;
 use crate::records::{PutError, Stored};
 use crate::support::time::{epoch_seconds, iso8601};
@@ -506,6 +506,10 @@ pub(super) fn run<'s>(
             let mut tx = ctx.state.store.begin()?;
             let trail = locked(tx.as_mut(), &name, &account, &region)?;
             Stored::<Trail>::delete(tx.as_mut(), &account, &trail.key)?;
+            if Stored::<TrailDelivery>::get_for_update(tx.as_mut(), &account, &trail.key)?.is_some()
+            {
+                Stored::<TrailDelivery>::delete(tx.as_mut(), &account, &trail.key)?;
+            }
             effect.tx = Some(tx);
             Ok(json!({}))
         }
@@ -523,6 +527,7 @@ pub(super) fn run<'s>(
                 }
                 trail.updated_at_ms = now;
                 trail.put(tx.as_mut(), PutMode::Upsert).map_err(ApiError::from)?;
+                super::delivery::logging_changed(tx.as_mut(), &account, &trail.body, start, now)?;
             }
             effect.tx = Some(tx);
             Ok(json!({}))
@@ -638,7 +643,9 @@ pub(super) fn run<'s>(
             }
             Ok(json!({ "ResourceTagList": out }))
         }
-        Input::LookupEvents(_) => Err(ApiError::internal("not a trail operation")),
+        Input::LookupEvents(_) | Input::ListPublicKeys(_) => {
+            Err(ApiError::internal("not a trail operation"))
+        }
     }
 }
 

@@ -513,6 +513,9 @@ pub(super) fn read_target(
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
 pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, ApiError> {
     let mut context = sse::context(&input.encryption)?;
+    if let Some(acl) = &input.acl.acl {
+        context.push(("s3:x-amz-acl".into(), acl.clone()));
+    }
     for (k, v) in &input.fields.tagging {
         context.push((format!("s3:RequestObjectTag/{k}"), v.clone()));
     }
