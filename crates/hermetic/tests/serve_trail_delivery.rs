@@ -20,6 +20,13 @@ fn restart(server: &mut Server) {
     server.url = url;
 }
 
+/// Stops the server gracefully.
+fn stop(server: &mut Server) {
+    let _ =
+        std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status();
+    let _ = server.child.wait();
+}
+
 fn delivery(backend: Backend) {
     let mut server = start_on("trail-delivery", backend, &INTERVALS);
     let t = common::create_tenant(&server, "acme");
@@ -36,13 +43,19 @@ fn delivery(backend: Backend) {
     restart(&mut server);
     phase(&server, "traffic");
     phase(&server, "check");
-    // kill -9 while events are being delivered, at a different moment each time: nothing
-    // committed is lost, nothing is delivered twice.
-    for wait_ms in [0, 350, 800, 1300] {
-        phase(&server, "traffic");
+    // kill -9 while events are being made and delivered, at a different moment each time:
+    // nothing committed is lost, nothing is delivered twice.
+    for wait_ms in [300, 650, 1000, 1400] {
+        let mut burst = std::process::Command::new(common::python())
+            .arg(format!("{}/tests/scripts/trail_delivery.py", env!("CARGO_MANIFEST_DIR")))
+            .args([&server.url, &t.account, &t.key, &t.secret, "burst"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(wait_ms));
         server.child.kill().unwrap();
         let _ = server.child.wait();
+        let _ = burst.wait();
         restart(&mut server);
     }
     phase(&server, "check");
@@ -51,6 +64,22 @@ fn delivery(backend: Backend) {
         "trail_validate",
         &[&server.url, &t.account, &t.key, &t.secret, &aws.display().to_string()],
     );
+    // The operator rewinds the trail's cursor in the database, to have its events delivered
+    // again (or, the other way, skipped): the row no longer authenticates, and delivery stops
+    // rather than deliver anything twice.
+    let files = |server: &Server| {
+        run("trail_delivery", &[&server.url, &t.account, &t.key, &t.secret, "files"])
+    };
+    stop(&mut server);
+    common::edit_database(
+        &server,
+        "update records set body = replace(body, '\"Next\":', '\"Next\":0,\"Was\":') where kind = 'trail_delivery'",
+    );
+    restart(&mut server);
+    let before = files(&server);
+    phase(&server, "traffic");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(files(&server), before, "delivery went on from an edited cursor");
     common::stop_and_verify_trail(&mut server);
 }
 

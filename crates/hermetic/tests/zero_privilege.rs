@@ -115,22 +115,6 @@ fn every_file_in_the_data_directory_is_private() {
 }
 
 /// Runs one SQL statement on the server's database (SQLite through Python, or PostgreSQL).
-fn edit_database(server: &common::Server, sql: &str) {
-    match &server.schema {
-        Some(schema) => common::psql(&format!("set search_path to {schema}; {sql}")),
-        None => {
-            let script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()";
-            let out = std::process::Command::new(common::python())
-                .args(["-c", script])
-                .arg(server.dir.join("hermetic.db"))
-                .arg(sql)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
-}
-
 fn moved_credential(backend: Backend) {
     let server = start_on("moved-key", backend, &[]);
     let tenant = common::create_tenant(&server, "acme");
@@ -139,7 +123,7 @@ fn moved_credential(backend: Backend) {
     let (ok, _, err) =
         common::aws(&server.url, &own.key, &own.secret, &["sts", "get-caller-identity"]);
     assert!(ok, "{err}");
-    edit_database(
+    common::edit_database(
         &server,
         &format!(
             "update access_keys set account = '{a}', owner_key = '{a}' where access_key_id = '{k}'",
@@ -205,7 +189,7 @@ fn edited_invitation(backend: Backend) {
             format!("jsonb_set(body::jsonb, '{{CodeSha256}}', '\"{hash}\"')::text")
         }
     };
-    edit_database(
+    common::edit_database(
         &server,
         &format!(
             "update records set body = {set} where account = '{account}' and kind = 'invitation'"
@@ -314,20 +298,20 @@ fn edited_records(backend: Backend) {
     ]);
 
     // A deactivated key set active again.
-    edit_database(
+    common::edit_database(
         &server,
         &format!("update access_keys set status = 'active' where access_key_id = '{}'", alice.key),
     );
     refused(&server, &alice, &["sts", "get-caller-identity"]);
     // The inline Deny turned into an Allow.
-    edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 'user_policy'"));
+    common::edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 'user_policy'"));
     refused(
         &server,
         &tenant,
         &["iam", "get-user-policy", "--user-name", "alice", "--policy-name", "deny"],
     );
     // A trust policy opened to another account.
-    edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'role'", evil.account));
+    common::edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'role'", evil.account));
     refused(&server, &tenant, &["iam", "get-role", "--role-name", "ops"]);
     refused(
         &server,
@@ -342,16 +326,16 @@ fn edited_records(backend: Backend) {
         ],
     );
     // A key policy (in the KMS key's record) edited.
-    edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'kms_key'", evil.account));
+    common::edit_database(&server, &format!("update records set body = replace(body, ':{a}:root', ':{}:root') where account = '{a}' and kind = 'kms_key'", evil.account));
     refused(&server, &tenant, &["kms", "describe-key", "--key-id", &key_id]);
     // An alias pointed elsewhere.
-    edit_database(&server, &format!("update records set body = replace(body, '{key_id}', '00000000-0000-0000-0000-000000000000') where account = '{a}' and kind = 'kms_alias'"));
+    common::edit_database(&server, &format!("update records set body = replace(body, '{key_id}', '00000000-0000-0000-0000-000000000000') where account = '{a}' and kind = 'kms_alias'"));
     refused(&server, &tenant, &["kms", "list-aliases"]);
     // The bucket policy's Deny removed (it lives in the bucket's record).
-    edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 's3_bucket'"));
+    common::edit_database(&server, &format!("update records set body = replace(body, 'Deny', 'Allow') where account = '{a}' and kind = 's3_bucket'"));
     refused(&server, &tenant, &["s3api", "get-bucket-policy", "--bucket", &bucket]);
     // The tenant's user copied into the operator's own account, MAC and all.
-    edit_database(
+    common::edit_database(
         &server,
         &format!(
             "insert into records (account, kind, key, format_version, body, updated_at, mac) \
@@ -370,10 +354,13 @@ fn edited_records(backend: Backend) {
     run(&["s3api", "put-bucket-policy", "--bucket", &logs, "--policy", &logs_policy]);
     run(&["cloudtrail", "create-trail", "--name", "main", "--s3-bucket-name", &logs]);
     run(&["cloudtrail", "start-logging", "--name", "main"]);
-    edit_database(&server, &format!("update records set body = replace(replace(body, '\"IsLogging\":true', '\"IsLogging\":false'), '{logs}', 'evil-bucket') where account = '{a}' and kind = 'trail'"));
+    common::edit_database(&server, &format!("update records set body = replace(replace(body, '\"IsLogging\":true', '\"IsLogging\":false'), '{logs}', 'evil-bucket') where account = '{a}' and kind = 'trail'"));
     refused(&server, &tenant, &["cloudtrail", "get-trail-status", "--name", "main"]);
     // The account row itself.
-    edit_database(&server, &format!("update accounts set name = 'renamed' where id = '{a}'"));
+    common::edit_database(
+        &server,
+        &format!("update accounts set name = 'renamed' where id = '{a}'"),
+    );
     refused(&server, &tenant, &["sts", "get-caller-identity"]);
 
     // Every refusal in the tenant's account is in the tenant's log.
@@ -543,8 +530,11 @@ fn metadata_and_audit_parameters_are_sealed_on_postgres() {
 
 /// Puts the rows `filter` selects back as the operator's copy `old_records` has them.
 fn put_back(server: &common::Server, filter: &str) {
-    edit_database(server, &format!("delete from records where {filter}"));
-    edit_database(server, &format!("insert into records select * from old_records where {filter}"));
+    common::edit_database(server, &format!("delete from records where {filter}"));
+    common::edit_database(
+        server,
+        &format!("insert into records select * from old_records where {filter}"),
+    );
 }
 
 fn rolled_back_records(backend: Backend) {
@@ -646,8 +636,8 @@ fn rolled_back_records(backend: Backend) {
     assert!(common::aws(&server.url, &alice.key, &alice.secret, &["iam", "list-users"]).0);
 
     // The operator keeps a copy of the database as it is now.
-    edit_database(&server, "create table old_records as select * from records");
-    edit_database(&server, "create table old_keys as select * from access_keys");
+    common::edit_database(&server, "create table old_records as select * from records");
+    common::edit_database(&server, "create table old_keys as select * from access_keys");
 
     // The tenant takes it all back: the role trusts only itself, the key policy names only
     // the tenant, alice's key is deactivated, and alice joins the group that denies everything.
@@ -697,7 +687,7 @@ fn rolled_back_records(backend: Backend) {
     refused(&server, &tenant, &["s3api", "delete-bucket", "--bucket", &bucket]);
     refused(&server, &tenant, &["s3api", "get-bucket-policy", "--bucket", &bucket]);
     // The group membership deleted, as it was before alice joined.
-    edit_database(
+    common::edit_database(
         &server,
         &format!(
             "delete from records where account = '{a}' and kind in ('group_member', 'user_group')"
@@ -715,11 +705,11 @@ fn rolled_back_records(backend: Backend) {
         "--status",
         "Inactive",
     ]);
-    edit_database(
+    common::edit_database(
         &server,
         &format!("delete from access_keys where access_key_id = '{}'", alice.key),
     );
-    edit_database(
+    common::edit_database(
         &server,
         &format!(
             "insert into access_keys select * from old_keys where access_key_id = '{}'",
@@ -728,7 +718,7 @@ fn rolled_back_records(backend: Backend) {
     );
     refused(&server, &alice, &["sts", "get-caller-identity"]);
     // The operator deletes the account's manifest to have nothing to compare with.
-    edit_database(
+    common::edit_database(
         &server,
         &format!("delete from records where account = '{a}' and kind = '~manifest'"),
     );

@@ -91,6 +91,25 @@ pub fn start_on(tag: &str, backend: Backend, extra: &[&str]) -> Server {
     Server { child, url, dir, db_args, schema }
 }
 
+/// Runs one SQL statement on a server's database behind its back (the operator's write access
+/// to the database).
+#[allow(dead_code)]
+pub fn edit_database(server: &Server, sql: &str) {
+    match &server.schema {
+        Some(schema) => psql(&format!("set search_path to {schema}; {sql}")),
+        None => {
+            let script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()";
+            let out = std::process::Command::new(python())
+                .args(["-c", script])
+                .arg(server.dir.join("hermetic.db"))
+                .arg(sql)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
 /// Opens the store a server used (after it stopped, or alongside it).
 pub fn open_store(server: &Server) -> Box<dyn store::Store> {
     match &server.schema {

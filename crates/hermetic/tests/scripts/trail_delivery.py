@@ -5,6 +5,8 @@ Usage: trail_delivery.py URL ACCOUNT KEY SECRET PHASE
   setup    the log bucket (CloudTrail's bucket policy), a data bucket, trail `main` with log
            file validation, management events and S3 data events on the data bucket; logging
   traffic  management events (IAM) and data events (objects written to the data bucket)
+  burst    traffic over and over until the server goes away
+  files    checks no event was delivered twice; prints the number of files delivered
   check    waits until the delivered files hold every management event LookupEvents lists since
            logging started, then checks each event is delivered exactly once, in the log's
            order within a file, every data event written is delivered, the files sit under
@@ -64,6 +66,20 @@ def traffic():
         iam.get_user(UserName=name)
         iam.delete_user(UserName=name)
         s3.put_object(Bucket=DATA, Key=f"obj/{name}", Body=b"x" * i)
+
+
+def burst():
+    try:
+        while True:
+            traffic()
+    except Exception:  # the server was killed: that is the point
+        pass
+
+
+def files():
+    ids = [r["eventID"] for records, _ in delivered().values() for r in records]
+    assert len(ids) == len(set(ids)), "an event was delivered twice"
+    print(f"files {len(delivered())}")
 
 
 def delivered():
@@ -137,8 +153,11 @@ def check():
     management = {r["eventID"] for records, _ in files.values() for r in records
                   if r["eventCategory"] == "Management"}
     assert management <= set(since_logging()), "a delivered event LookupEvents lacks"
+    status = ct.get_trail_status(Name="main")
+    assert "LatestDeliveryTime" in status and "LatestDeliveryError" not in status, status
+    assert "LatestDigestDeliveryTime" in status, status
     print(f"{len(files)} files, {len(ids)} events")
 
 
-{"setup": setup, "traffic": traffic, "check": check}[PHASE]()
+{"setup": setup, "traffic": traffic, "burst": burst, "files": files, "check": check}[PHASE]()
 print("ok")

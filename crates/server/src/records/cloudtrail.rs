@@ -72,6 +72,16 @@ pub(crate) struct TrailDelivery {
     /// Each region's digest chain (trails with log file validation).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub chains: std::collections::BTreeMap<String, DigestChain>,
+    /// When a log file, and a digest, was last delivered (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivery_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_digest_ms: Option<i64>,
+    /// The error code of the last delivery (or digest) that failed since the last that did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_error: Option<String>,
 }
 
 impl Body for TrailDelivery {

@@ -122,7 +122,8 @@ struct Found {
     delivery: TrailDelivery,
 }
 
-/// Every trail with a delivery state, in every account.
+/// Every trail with a delivery state, in every account (one whose rows do not authenticate
+/// left out).
 fn found(state: &State) -> Result<Vec<Found>, ApiError> {
     let mut out = Vec::new();
     let mut tx = state.store.read()?;
@@ -130,9 +131,14 @@ fn found(state: &State) -> Result<Vec<Found>, ApiError> {
     loop {
         let page = tx.list_accounts(after.as_deref(), ACCOUNTS_PAGE)?;
         for account in &page.items {
-            let deliveries = Stored::<TrailDelivery>::list(tx.as_mut(), &account.id, "", 100)?;
+            // An account whose rows do not authenticate (edited in the database) gets nothing
+            // delivered; the others go on.
+            let Ok(deliveries) = Stored::<TrailDelivery>::list(tx.as_mut(), &account.id, "", 100)
+            else {
+                continue;
+            };
             for d in deliveries {
-                let Some(trail) = Stored::<Trail>::get(tx.as_mut(), &account.id, &d.key)? else {
+                let Ok(Some(trail)) = Stored::<Trail>::get(tx.as_mut(), &account.id, &d.key) else {
                     continue;
                 };
                 if trail.body.trail_arn == d.body.trail_arn {
@@ -159,10 +165,17 @@ pub(crate) fn deliver_all(state: &State, now: i64, pending: &mut Pending) -> usi
     let Ok(trails) = found(state) else { return 0 };
     let mut files = 0;
     for f in trails {
+        // Up to the log's head as the pass found it: events logged meanwhile wait for the next
+        // pass (rather than make a file of each handful).
+        let mut head = None;
         for _ in 0..FILES_PER_PASS {
-            match deliver_one(state, &f.account, &f.trail.name, now, pending) {
+            match deliver_one(state, &f.account, &f.trail.name, &mut head, now, pending) {
                 Ok(Some(wrote)) => files += usize::from(wrote),
-                Ok(None) | Err(_) => break,
+                Ok(None) => break,
+                Err(e) => {
+                    failed(state, &f, &e, false, now);
+                    break;
+                }
             }
         }
     }
@@ -183,12 +196,42 @@ pub(crate) fn digest_all(state: &State, now: i64, pending: &mut Pending) -> usiz
             if !logging && chain.files.is_empty() {
                 continue;
             }
-            if digest_one(state, &f, region, chain, now, pending).is_ok() {
-                digests += 1;
+            match digest_one(state, &f, region, chain, now, pending) {
+                Ok(()) => digests += 1,
+                Err(e) => failed(state, &f, &e, true, now),
             }
         }
     }
     digests
+}
+
+/// Records why a trail's delivery (or digest) failed, for `GetTrailStatus`, when the cause is
+/// the trail's (its bucket's policy, a missing bucket, its KMS key): the tenant's to fix.
+/// Failures of the server (a conflict with another server, the store) are retried quietly.
+fn failed(state: &State, f: &Found, e: &ApiError, digest: bool, now: i64) {
+    if e.status >= 500 {
+        return;
+    }
+    let record = || -> Result<(), ApiError> {
+        let mut tx = state.store.begin()?;
+        let Some(mut record) =
+            Stored::<TrailDelivery>::get_for_update(tx.as_mut(), &f.account, &f.trail.name)?
+                .filter(|r| r.body.trail_arn == f.trail.trail_arn)
+        else {
+            return Ok(());
+        };
+        let slot =
+            if digest { &mut record.body.digest_error } else { &mut record.body.delivery_error };
+        if slot.as_deref() == Some(e.code.as_str()) {
+            return Ok(());
+        }
+        *slot = Some(e.code.clone());
+        record.updated_at_ms = now;
+        record.put(tx.as_mut(), PutMode::Update).map_err(ApiError::from)?;
+        tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+        Ok(())
+    };
+    let _ = record();
 }
 
 /// The region a trail files `event` under, if the trail takes it.
@@ -206,6 +249,7 @@ fn deliver_one(
     state: &State,
     account: &str,
     name: &str,
+    head: &mut Option<u64>,
     now: i64,
     pending: &mut Pending,
 ) -> Result<Option<bool>, ApiError> {
@@ -218,14 +262,17 @@ fn deliver_one(
     if d.trail_arn != trail.trail_arn {
         return Ok(None);
     }
-    let head = tx.audit_head(account)?.size;
+    let head = match *head {
+        Some(h) => h,
+        None => *head.insert(tx.audit_head(account)?.size),
+    };
     let end = head.min(d.until.unwrap_or(u64::MAX)).min(d.next.saturating_add(SCAN));
     if d.next >= end {
         return Ok(None);
     }
     // The events of one region, from the first the trail takes until one of another region.
     let mut region: Option<String> = None;
-    let mut records = Vec::new();
+    let mut records: Vec<u8> = Vec::new();
     let (mut oldest, mut newest) = (i64::MAX, i64::MIN);
     let mut upto = end;
     'scan: for stored in tx.audit_events(account, d.next..end)? {
@@ -249,13 +296,13 @@ fn deliver_one(
         let ms = i64::try_from(event.event_time.unix_seconds()).unwrap_or(0) * 1000;
         oldest = oldest.min(ms);
         newest = newest.max(ms);
-        let value: Value = serde_json::from_slice(
-            &event
+        // The event's canonical JSON, as the file's next record.
+        records.push(if records.is_empty() { b'[' } else { b',' });
+        records.extend(
+            event
                 .canonical_bytes()
                 .map_err(|_| ApiError::unavailable("an audit event could not be encoded"))?,
-        )
-        .map_err(|_| ApiError::unavailable("an audit event could not be encoded"))?;
-        records.push(value);
+        );
     }
     drop(tx);
     let from = d.next;
@@ -266,8 +313,9 @@ fn deliver_one(
         tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
         return Ok(Some(false));
     };
-    let content = serde_json::to_vec(&json!({ "Records": records }))
-        .map_err(|_| ApiError::internal("the log file could not be encoded"))?;
+    let mut content = b"{\"Records\":".to_vec();
+    content.extend(records);
+    content.extend(b"]}");
     let stamp = compact(now);
     let day = iso8601(now);
     let key = format!(
@@ -311,6 +359,10 @@ fn advance(
     let d = &mut record.body;
     d.next = to;
     d.skip.retain(|(_, end)| *end > to);
+    if file.is_some() {
+        d.last_delivery_ms = Some(now);
+        d.delivery_error = None;
+    }
     if let (Some((region, file)), true) = (file, trail.log_file_validation_enabled) {
         let start = trail.start_logging_ms.unwrap_or(now);
         d.chains
@@ -418,6 +470,8 @@ fn digest_one(
         chain.files.drain(..expected.files.len());
         chain.start_ms = end;
         chain.previous = Some(signed.clone());
+        record.body.last_digest_ms = Some(now);
+        record.body.digest_error = None;
         record.updated_at_ms = now;
         record.put(tx, PutMode::Update).map_err(ApiError::from)
     };

@@ -550,6 +550,21 @@ pub(super) fn run<'s>(
                 out.insert("StopLoggingTime".into(), epoch_seconds(ms));
                 out.insert("TimeLoggingStopped".into(), json!(iso8601(ms)));
             }
+            let delivery = ctx.read(|tx| Stored::<TrailDelivery>::get(tx, &account, &t.name))?;
+            if let Some(d) = delivery.map(|d| d.body).filter(|d| d.trail_arn == t.trail_arn) {
+                if let Some(ms) = d.last_delivery_ms {
+                    out.insert("LatestDeliveryTime".into(), epoch_seconds(ms));
+                }
+                if let Some(ms) = d.last_digest_ms {
+                    out.insert("LatestDigestDeliveryTime".into(), epoch_seconds(ms));
+                }
+                if let Some(code) = d.delivery_error {
+                    out.insert("LatestDeliveryError".into(), json!(code));
+                }
+                if let Some(code) = d.digest_error {
+                    out.insert("LatestDigestDeliveryError".into(), json!(code));
+                }
+            }
             Ok(Value::Object(out))
         }
         Input::DescribeTrails(d) => {
