@@ -160,13 +160,27 @@ fn exchange(endpoint: &Endpoint, request: &[u8]) -> Result<Vec<u8>, ClientError>
     Ok(raw)
 }
 
-/// POSTs a JSON 1.1 request with `target`, signed for service `hermetic` when `signer` is
-/// given, and reads the JSON answer.
+/// Who signs a request, for which service and region.
+pub struct Signer<'a> {
+    /// The access key id.
+    pub key_id: &'a str,
+    /// Its secret.
+    pub secret: &'a sigv4::Secret,
+    /// The session token of temporary credentials.
+    pub token: Option<&'a str>,
+    /// The service the request is signed for (`hermetic`, `cloudtrail`).
+    pub service: &'a str,
+    /// The region it is signed for.
+    pub region: &'a str,
+}
+
+/// POSTs a JSON 1.1 request with `target`, signed when `signer` is given, and reads the JSON
+/// answer.
 fn post(
     endpoint: &Endpoint,
     target: &str,
     input: &Value,
-    signer: Option<(&str, &sigv4::Secret)>,
+    signer: Option<Signer<'_>>,
 ) -> Result<Value, ClientError> {
     let (_, _, authority) = parse_endpoint(&endpoint.url)?;
     let host = endpoint
@@ -181,7 +195,7 @@ fn post(
         ("x-amz-target", target),
     ];
     let mut added = Vec::new();
-    if let Some((key_id, secret)) = signer {
+    if let Some(signer) = signer {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let date = amz_date(now);
         let signing = sigv4::sign::SigningInput {
@@ -190,12 +204,12 @@ fn post(
             query: "",
             headers: &headers,
             body: body.as_bytes(),
-            access_key_id: key_id,
-            secret,
-            region: "us-east-1",
-            service: "hermetic",
+            access_key_id: signer.key_id,
+            secret: signer.secret,
+            region: signer.region,
+            service: signer.service,
             amz_date: &date,
-            session_token: None,
+            session_token: signer.token,
             content_sha256_header: false,
         };
         added = sigv4::sign::sign(&signing).map_err(|_| ClientError::Response)?;
@@ -238,7 +252,21 @@ pub fn call(
         return Err(ClientError::Credentials(creds_path.display().to_string()));
     };
     let secret = sigv4::Secret::new(secret);
-    post(endpoint, &format!("HermeticOperator.{operation}"), input, Some((key_id, &secret)))
+    let signer =
+        Signer { key_id, secret: &secret, token: None, service: "hermetic", region: "us-east-1" };
+    post(endpoint, &format!("HermeticOperator.{operation}"), input, Some(signer))
+}
+
+/// Calls `{target}` (a JSON 1.1 operation) with `input`, signed by `signer` (a tenant's
+/// credentials).
+pub fn call_as(
+    endpoint: &Endpoint,
+    target: &str,
+    input: &Value,
+    signer: Signer<'_>,
+) -> Result<Value, ClientError> {
+    parse_endpoint(&endpoint.url)?;
+    post(endpoint, target, input, Some(signer))
 }
 
 /// Redeems an invitation code (`HermeticOnboarding.RedeemInvitation`, unsigned): the new

@@ -5,4 +5,5 @@
 pub mod analyze;
 pub mod client;
 pub mod simulate;
+pub mod tenant_verify;
 pub mod validate;

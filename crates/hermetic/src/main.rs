@@ -255,8 +255,12 @@ struct OperatorArgs {
 
 #[derive(Subcommand)]
 enum TrailCommand {
-    /// Check every account's stored audit log against its signed checkpoints: leaf hashes,
-    /// roots, checkpoint signatures, consistency between checkpoints, inclusion of every event.
+    /// The operator's check (`--data-dir`): every account's stored audit log against its signed
+    /// checkpoints (leaf hashes, roots, checkpoint signatures, consistency between checkpoints,
+    /// inclusion of every event). A tenant's check (`--endpoint URL --state FILE`, with its
+    /// credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY[, AWS_SESSION_TOKEN]): the
+    /// account's signed checkpoint against the key pinned in FILE, consistent with the one
+    /// FILE recorded, and its recent events proven in it; the first run records FILE.
     Verify {
         /// The server's data directory (holds the checkpoint public key, and the SQLite
         /// database unless `--database-url` is given).
@@ -273,6 +277,18 @@ enum TrailCommand {
         /// copy is used, which whoever can write there can replace along with the history.
         #[arg(long)]
         public_key: Option<std::path::PathBuf>,
+        /// A tenant's check against this server (with `--state`), instead of the data
+        /// directory.
+        #[arg(long, requires = "state")]
+        endpoint: Option<String>,
+        /// The tenant's record of its log (created by the first run, advanced by each run that
+        /// passes).
+        #[arg(long, requires = "endpoint")]
+        state: Option<std::path::PathBuf>,
+        /// PEM certificates to trust for an `https://` endpoint [default: AWS_CA_BUNDLE, else
+        /// the system's].
+        #[arg(long)]
+        ca_bundle: Option<std::path::PathBuf>,
     },
 }
 
@@ -572,10 +588,30 @@ fn main() -> ExitCode {
             vault_request(&data_dir, &serde_json::json!({ "Seal": true }))
         }
         Command::Trail(TrailCommand::Verify {
+            endpoint: Some(url),
+            state: Some(state),
+            public_key,
+            ca_bundle,
+            ..
+        }) => {
+            let endpoint = hermetic::client::Endpoint { url, ca_bundle };
+            match hermetic::tenant_verify::run(&endpoint, &state, public_key.as_deref()) {
+                Ok(summary) => {
+                    println!("{summary}: ok");
+                    ExitCode::SUCCESS
+                }
+                Err(reason) => {
+                    println!("FAILED: {reason}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Trail(TrailCommand::Verify {
             data_dir,
             database_url,
             database_schema,
             public_key,
+            ..
         }) => trail_verify(&data_dir, database_url, database_schema, public_key.as_deref()),
         Command::Analyze(command) => analyze(command),
         Command::Policy(PolicyCommand::Simulate { cases, check }) => simulate(&cases, check),

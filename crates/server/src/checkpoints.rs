@@ -8,37 +8,59 @@ use audit::checkpoint::Checkpoint;
 use audit::note::{SigningKey, VerifierKey};
 use std::path::Path;
 
-/// The signing key's file in the data directory (32-byte Ed25519 seed, mode 0600).
-pub const KEY_FILE: &str = "checkpoint.key";
+/// The signing key's file in the data directory: its 32-byte Ed25519 seed sealed by the root of
+/// trust (mode 0600); whoever reads the file without the root of trust cannot sign.
+pub const KEY_FILE: &str = "checkpoint.key.sealed";
+/// Where an earlier version kept the seed in the clear: sealed into [`KEY_FILE`] and removed at
+/// the next start.
+pub const LEGACY_KEY_FILE: &str = "checkpoint.key";
 /// The verifier key's file (`name+keyid+base64`, public).
 pub const PUBLIC_FILE: &str = "checkpoint.pub";
 /// The key name in signed notes.
 pub const KEY_NAME: &str = "hermetic-checkpoint";
+/// What the root of trust seals the seed for.
+const SEALING_CONTEXT: &[u8] = b"hermetic:checkpoint-key/v1";
 
 /// The origin line of an account's checkpoints.
 pub fn origin(account: &str) -> String {
     format!("hermetic/{account}")
 }
 
-/// Loads the checkpoint signing key, creating it (and the public key file) on first start.
-pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, String> {
+/// Loads the checkpoint signing key, sealed by `root`, creating it (and the public key file) on
+/// first start; a seed an earlier version left in the clear is sealed and its file removed.
+pub fn load_or_create_key(
+    data_dir: &Path,
+    root: &dyn crypto::RootOfTrust,
+) -> Result<SigningKey, String> {
     let path = data_dir.join(KEY_FILE);
+    let legacy = data_dir.join(LEGACY_KEY_FILE);
+    let shown = |e: &dyn std::fmt::Display, p: &Path| format!("{}: {e}", p.display());
     if !path.exists() {
-        let mut seed = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
-        crate::support::private::write_private(&path, &seed)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        zeroize::Zeroize::zeroize(&mut seed);
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        if legacy.exists() {
+            let old =
+                zeroize::Zeroizing::new(std::fs::read(&legacy).map_err(|e| shown(&e, &legacy))?);
+            let bytes: [u8; 32] = old
+                .as_slice()
+                .try_into()
+                .map_err(|_| format!("{}: not a 32-byte seed", legacy.display()))?;
+            *seed = bytes;
+        } else {
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
+        }
+        let sealed = root.wrap(SEALING_CONTEXT, seed.as_ref()).map_err(|e| shown(&e, &path))?;
+        crate::support::private::write_private(&path, &sealed).map_err(|e| shown(&e, &path))?;
     }
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-    );
-    let key =
-        SigningKey::from_slice(KEY_NAME, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if legacy.exists() {
+        std::fs::remove_file(&legacy).map_err(|e| shown(&e, &legacy))?;
+    }
+    let sealed = std::fs::read(&path).map_err(|e| shown(&e, &path))?;
+    let seed = root.unwrap(SEALING_CONTEXT, &sealed).map_err(|e| shown(&e, &path))?;
+    let key = SigningKey::from_slice(KEY_NAME, seed.expose()).map_err(|e| shown(&e, &path))?;
     let public = data_dir.join(PUBLIC_FILE);
     if !public.exists() {
         crate::support::private::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
-            .map_err(|e| format!("{}: {e}", public.display()))?;
+            .map_err(|e| shown(&e, &public))?;
     }
     Ok(key)
 }
@@ -208,4 +230,34 @@ fn verify_account(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn root(byte: u8) -> crypto::RootKey {
+        crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![byte; 32])).unwrap()
+    }
+
+    #[test]
+    fn the_key_is_sealed_and_a_plaintext_one_is_sealed_then_removed() {
+        let dir = std::env::temp_dir().join(format!("hermetic-cpkey-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // An earlier version's plaintext seed.
+        let seed = [7u8; 32];
+        std::fs::write(dir.join(LEGACY_KEY_FILE), seed).unwrap();
+        let expected = SigningKey::from_slice(KEY_NAME, &seed).unwrap().verifier().to_string();
+        let key = load_or_create_key(&dir, &root(1)).unwrap();
+        assert_eq!(key.verifier().to_string(), expected);
+        assert!(!dir.join(LEGACY_KEY_FILE).exists(), "the plaintext seed is gone");
+        let sealed = std::fs::read(dir.join(KEY_FILE)).unwrap();
+        assert!(!sealed.windows(32).any(|w| w == seed), "the seed is not in the sealed file");
+        // The same key at the next start; another root of trust cannot open it.
+        assert_eq!(load_or_create_key(&dir, &root(1)).unwrap().verifier().to_string(), expected);
+        assert!(load_or_create_key(&dir, &root(2)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

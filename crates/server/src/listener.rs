@@ -47,6 +47,7 @@ pub(crate) type Parts = (
     crate::pipeline::group_commit::AuditWriter,
     crate::support::pool::Pool,
     crate::support::account_keys::AccountKeys,
+    Arc<SigningKey>,
 );
 
 /// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
@@ -54,7 +55,7 @@ pub(crate) type Parts = (
 pub(crate) async fn open(
     config: Config,
     root: bootstrap::Root,
-) -> Result<(Parts, bootstrap::OperatorCredentials, Arc<SigningKey>), ServeError> {
+) -> Result<(Parts, bootstrap::OperatorCredentials), ServeError> {
     // The data directory was made private by `bootstrap::prepare` before the root was opened.
     let creds = bootstrap::operator_credentials(&config.data_dir)?;
     let keys = Keys::default();
@@ -116,10 +117,10 @@ pub(crate) async fn open(
     }
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
     let checkpoint_key = Arc::new(
-        crate::checkpoints::load_or_create_key(&config.data_dir)
+        crate::checkpoints::load_or_create_key(&config.data_dir, root.as_ref())
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
-    Ok(((config, keys, store, root, audit, pool, account_keys), creds, checkpoint_key))
+    Ok(((config, keys, store, root, audit, pool, account_keys, checkpoint_key), creds))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
@@ -195,8 +196,8 @@ async fn serve_unsealed(
     stop: impl Future<Output = Stop>,
     ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<Stop, ServeError> {
-    let (opened, creds, checkpoint_key) = open(config, root).await?;
-    let (config, keys, store, root, audit, pool, account_keys) = opened;
+    let (opened, creds) = open(config, root).await?;
+    let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = opened;
     let mut tasks = Vec::new();
     {
         // Signed checkpoints at least once per interval.
@@ -224,7 +225,16 @@ async fn serve_unsealed(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
     ready(addr, &creds);
-    let state = Arc::new(State::new((config, keys, store, root, audit, pool, account_keys)));
+    let state = Arc::new(State::new((
+        config,
+        keys,
+        store,
+        root,
+        audit,
+        pool,
+        account_keys,
+        checkpoint_key.clone(),
+    )));
     {
         // KMS keys due for automatic rotation, checked as often as checkpoints are written.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);

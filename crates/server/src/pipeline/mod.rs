@@ -48,13 +48,15 @@ pub struct State {
     pub root: bootstrap::Root,
     /// Each account's sealing key, opened once (audit parameters, object metadata).
     pub account_keys: crate::support::account_keys::AccountKeys,
+    /// The key that signs the audit logs' checkpoints (opened from its sealed file).
+    pub checkpoint_key: Arc<audit::note::SigningKey>,
 }
 
 impl State {
     /// The state of a server over what [`crate::listener`] opened.
     pub(crate) fn new(parts: crate::listener::Parts) -> State {
-        let (config, keys, store, root, audit, pool, account_keys) = parts;
-        State { config, keys, store, root, audit, pool, account_keys }
+        let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = parts;
+        State { config, keys, store, root, audit, pool, account_keys, checkpoint_key }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod delivery;
 mod keys;
+mod proofs;
 mod trails;
 
 use crate::error::ApiError;
@@ -37,6 +38,9 @@ operations! {
         RemoveTags => "cloudtrail:RemoveTags", Write;
         ListTags => "cloudtrail:ListTags", Read;
         ListPublicKeys => "cloudtrail:ListPublicKeys", Read;
+        GetLogCheckpoint => "cloudtrail:GetLogCheckpoint", Read;
+        GetLogInclusionProof => "cloudtrail:GetLogInclusionProof", Read;
+        GetLogConsistencyProof => "cloudtrail:GetLogConsistencyProof", Read;
     }
 }
 
@@ -71,6 +75,9 @@ pub(crate) enum Input {
     RemoveTags(trails::Tags),
     ListTags(trails::ListTags),
     ListPublicKeys(ListPublicKeys),
+    GetLogCheckpoint(proofs::Latest),
+    GetLogInclusionProof(proofs::Inclusion),
+    GetLogConsistencyProof(proofs::Consistency),
 }
 
 impl Input {
@@ -99,6 +106,10 @@ impl Input {
             O::RemoveTags => Input::RemoveTags(p(operation, body)?),
             O::ListTags => Input::ListTags(p(operation, body)?),
             O::ListPublicKeys => Input::ListPublicKeys(p(operation, body)?),
+            // Hermetic's extension: not in AWS's model.
+            O::GetLogCheckpoint => Input::GetLogCheckpoint(proofs::parse(body)?),
+            O::GetLogInclusionProof => Input::GetLogInclusionProof(proofs::parse(body)?),
+            O::GetLogConsistencyProof => Input::GetLogConsistencyProof(proofs::parse(body)?),
         })
     }
 
@@ -120,7 +131,10 @@ impl Input {
             Input::LookupEvents(_)
             | Input::DescribeTrails(_)
             | Input::ListTrails(_)
-            | Input::ListPublicKeys(_) => Ok(Vec::new()),
+            | Input::ListPublicKeys(_)
+            | Input::GetLogCheckpoint(_)
+            | Input::GetLogInclusionProof(_)
+            | Input::GetLogConsistencyProof(_) => Ok(Vec::new()),
         }
     }
 }
@@ -251,6 +265,13 @@ impl Service for CloudTrail {
                 lookup_events(ctx.state, &ctx.caller.account, &input).map(|v| Reply::json(&v))
             }
             Input::ListPublicKeys(input) => list_public_keys(ctx, &input).map(|v| Reply::json(&v)),
+            Input::GetLogCheckpoint(_) => proofs::checkpoint(ctx).map(|v| Reply::json(&v)),
+            Input::GetLogInclusionProof(input) => {
+                proofs::inclusion(ctx, &input).map(|v| Reply::json(&v))
+            }
+            Input::GetLogConsistencyProof(input) => {
+                proofs::consistency(ctx, &input).map(|v| Reply::json(&v))
+            }
             input => trails::run(ctx, call.operation, input, effect).map(|v| Reply::json(&v)),
         }
     }

@@ -658,9 +658,11 @@ pub(super) fn run<'s>(
             }
             Ok(json!({ "ResourceTagList": out }))
         }
-        Input::LookupEvents(_) | Input::ListPublicKeys(_) => {
-            Err(ApiError::internal("not a trail operation"))
-        }
+        Input::LookupEvents(_)
+        | Input::ListPublicKeys(_)
+        | Input::GetLogCheckpoint(_)
+        | Input::GetLogInclusionProof(_)
+        | Input::GetLogConsistencyProof(_) => Err(ApiError::internal("not a trail operation")),
     }
 }
 
