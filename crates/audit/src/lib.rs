@@ -43,3 +43,4 @@ pub mod checkpoint;
 pub mod event;
 pub mod merkle;
 pub mod note;
+pub mod witness;

@@ -23,6 +23,10 @@ enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Trail(TrailCommand),
+    /// Run a witness: cosigns a Hermetic server's checkpoints after checking each extends the
+    /// last one it cosigned (run by a tenant or a third party, not the operator).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Manage tenant accounts (operator only).
     #[command(subcommand)]
     Account(AccountCommand),
@@ -139,6 +143,14 @@ struct ServeArgs {
     /// days].
     #[arg(long)]
     trail_key_rotation_secs: Option<u64>,
+    /// A witness (`http://host:port`) each new checkpoint is sent to for its cosignature
+    /// (repeatable).
+    #[arg(long)]
+    #[serde(default)]
+    witness: Vec<String>,
+    /// How many witnesses should cosign each checkpoint [default: all of them].
+    #[arg(long)]
+    witness_quorum: Option<usize>,
 }
 
 /// The shortest grace period the blob sweeper may be given (ten minutes).
@@ -231,6 +243,10 @@ impl ServeArgs {
                     .unwrap_or(30 * 86_400)
                     .max(1),
             ),
+            witness_quorum: self.witness_quorum.or(file.witness_quorum).unwrap_or(
+                if self.witness.is_empty() { file.witness.len() } else { self.witness.len() },
+            ),
+            witnesses: if self.witness.is_empty() { file.witness } else { self.witness },
             ..defaults
         })
     }
@@ -251,6 +267,29 @@ struct OperatorArgs {
     /// Print the answer as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Serve `POST /add-checkpoint` (the C2SP tlog-witness protocol's shape); prints its
+    /// address and its verifier key.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4567")]
+        listen: std::net::SocketAddr,
+        /// The witness's Ed25519 seed (created, mode 0600, if missing).
+        #[arg(long, default_value = "witness.key")]
+        key_file: std::path::PathBuf,
+        /// What it last cosigned of each log (created if missing).
+        #[arg(long, default_value = "witness-state.json")]
+        state_file: std::path::PathBuf,
+        /// The name of its key in cosignatures.
+        #[arg(long, default_value = "hermetic-witness")]
+        name: String,
+        /// A file holding the logs' verifier key (the server's `checkpoint.pub`).
+        #[arg(long)]
+        log_key: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -289,6 +328,12 @@ enum TrailCommand {
         /// the system's].
         #[arg(long)]
         ca_bundle: Option<std::path::PathBuf>,
+        /// A witness's verifier key whose cosignature counts (repeatable; with `--endpoint`).
+        #[arg(long)]
+        witness_key: Vec<String>,
+        /// How many of the `--witness-key`s must have cosigned the checkpoint [default: all].
+        #[arg(long)]
+        witness_quorum: Option<usize>,
     },
 }
 
@@ -587,15 +632,23 @@ fn main() -> ExitCode {
         Command::Seal { data_dir } => {
             vault_request(&data_dir, &serde_json::json!({ "Seal": true }))
         }
+        Command::Witness(WitnessCommand::Serve { listen, key_file, state_file, name, log_key }) => {
+            witness_serve(listen, key_file, state_file, name, &log_key)
+        }
         Command::Trail(TrailCommand::Verify {
             endpoint: Some(url),
             state: Some(state),
             public_key,
             ca_bundle,
+            witness_key,
+            witness_quorum,
             ..
         }) => {
             let endpoint = hermetic::client::Endpoint { url, ca_bundle };
-            match hermetic::tenant_verify::run(&endpoint, &state, public_key.as_deref()) {
+            let quorum = witness_quorum.unwrap_or(witness_key.len());
+            let witnesses = (witness_key.as_slice(), quorum);
+            match hermetic::tenant_verify::run(&endpoint, &state, public_key.as_deref(), witnesses)
+            {
                 Ok(summary) => {
                     println!("{summary}: ok");
                     ExitCode::SUCCESS
@@ -845,6 +898,47 @@ fn redeem(code: &str, endpoint: &hermetic::client::Endpoint, json: bool) -> Exit
             }
             ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn witness_serve(
+    listen: std::net::SocketAddr,
+    key_file: std::path::PathBuf,
+    state_file: std::path::PathBuf,
+    name: String,
+    log_key: &std::path::Path,
+) -> ExitCode {
+    let log_key = match std::fs::read_to_string(log_key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: the log key {}: {e}", log_key.display());
+            return ExitCode::from(2);
+        }
+    };
+    let config = server::witness::WitnessConfig { listen, key_file, state_file, name, log_key };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = runtime.block_on(server::witness::serve(config, stop, |addr, key| {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "hermetic witness listening on http://{addr}");
+        let _ = writeln!(out, "witness key: {key}");
+        let _ = out.flush();
+    }));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -86,10 +86,15 @@ fn hashes(answer: &Value) -> Result<Vec<audit::merkle::Hash>, String> {
 
 /// Runs the check; `Ok(summary)` when everything held (FILE advanced), `Err(reason)` otherwise
 /// (FILE unchanged).
+///
+/// `witnesses` are the verifier keys of the witnesses the tenant trusts and how many of them
+/// must have cosigned the checkpoint (a checkpoint of a forked history is cosigned by none that
+/// saw the other).
 pub fn run(
     endpoint: &Endpoint,
     state_file: &Path,
     pinned: Option<&Path>,
+    witnesses: (&[String], usize),
 ) -> Result<String, String> {
     let creds = credentials()?;
     let previous: Option<State> =
@@ -137,6 +142,19 @@ pub fn run(
     };
     let new = Checkpoint::open(note, &origin, &verifier)
         .map_err(|e| format!("the checkpoint does not verify with the pinned key: {e}"))?;
+    let (keys, quorum) = witnesses;
+    let mut cosigned = 0;
+    for k in keys {
+        let w = audit::witness::WitnessVerifier::parse(k.trim())
+            .map_err(|e| format!("the witness key `{k}`: {e}"))?;
+        cosigned += usize::from(w.cosigned(note).is_some());
+    }
+    if cosigned < quorum {
+        return Err(format!(
+            "the checkpoint of {} events is cosigned by {cosigned} of the witnesses, fewer than the quorum of {quorum}: no witness vouches that it extends what they saw",
+            new.size()
+        ));
+    }
     if let Some(p) = &previous {
         let old = Checkpoint::open(&p.checkpoint, &origin, &verifier)
             .map_err(|e| format!("the state file's checkpoint does not verify: {e}"))?;

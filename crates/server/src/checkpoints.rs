@@ -78,11 +78,123 @@ fn accounts(tx: &mut dyn store::ReadTx) -> Result<Vec<String>, String> {
     }
 }
 
-/// Signs and stores a checkpoint for every log that grew since its last one. Returns how many
-/// were written.
+/// The witnesses a server sends each new checkpoint to (`--witness URL`), and the size each
+/// last cosigned of each log, as far as this server knows.
+#[derive(Debug, Default)]
+pub struct Witnesses {
+    urls: Vec<String>,
+    quorum: usize,
+    sizes: std::sync::Mutex<std::collections::HashMap<(String, String), u64>>,
+}
+
+impl Witnesses {
+    /// Witnesses at `urls` (`http://host:port`), `quorum` of them wanted on each checkpoint.
+    pub fn new(urls: Vec<String>, quorum: usize) -> Witnesses {
+        Witnesses { urls, quorum, sizes: std::sync::Mutex::default() }
+    }
+
+    /// The cosignature lines the witnesses give `note` (the checkpoint of `account`'s log at
+    /// `size`), each witness sent the consistency proof from the size it last cosigned. A
+    /// witness that is down or refuses gives none; fewer than the quorum is reported on
+    /// stderr (a tenant requiring the quorum then refuses the checkpoint).
+    fn cosign(&self, read: &mut dyn store::ReadTx, account: &str, note: &str, size: u64) -> String {
+        let origin = origin(account);
+        let mut lines = String::new();
+        let mut cosigned = 0;
+        for url in &self.urls {
+            let known =
+                self.sizes.lock().ok().and_then(|s| s.get(&(url.clone(), origin.clone())).copied());
+            let mut old = known.unwrap_or(0);
+            for _ in 0..2 {
+                let proof = if old == 0 || old > size {
+                    Vec::new()
+                } else {
+                    match read.audit_consistency_proof(account, old, size) {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    }
+                };
+                let body = audit::witness::add_checkpoint_body(old, &proof, note);
+                match post(url, &body) {
+                    Ok((200, answer)) if valid_cosignatures(&answer) => {
+                        lines.push_str(&answer);
+                        cosigned += 1;
+                        if let Ok(mut sizes) = self.sizes.lock() {
+                            sizes.insert((url.clone(), origin.clone()), size);
+                        }
+                        break;
+                    }
+                    // The witness last cosigned another size: once more, from that one.
+                    Ok((409, answer)) => match answer.trim().parse::<u64>() {
+                        Ok(theirs) if theirs != old && theirs <= size => old = theirs,
+                        _ => break,
+                    },
+                    _ => break,
+                }
+            }
+        }
+        if cosigned < self.quorum {
+            eprintln!(
+                "hermetic: the checkpoint of {origin} at {size} has {cosigned} cosignatures, fewer than the quorum of {}",
+                self.quorum
+            );
+        }
+        lines
+    }
+}
+
+/// Whether `answer` is only signed-note signature lines (what is appended to a stored note).
+fn valid_cosignatures(answer: &str) -> bool {
+    use base64::Engine;
+    !answer.is_empty()
+        && answer.ends_with('\n')
+        && answer.lines().all(|l| {
+            l.strip_prefix("\u{2014} ").and_then(|r| r.split_once(' ')).is_some_and(
+                |(name, sig)| {
+                    !name.is_empty()
+                        && !name.contains('+')
+                        && base64::engine::general_purpose::STANDARD.decode(sig).is_ok()
+                },
+            )
+        })
+}
+
+/// POSTs `body` to `url`/add-checkpoint (plain HTTP, 5 s timeouts): (status, body).
+fn post(url: &str, body: &str) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let authority = url
+        .strip_prefix("http://")
+        .map(|r| r.trim_end_matches('/'))
+        .filter(|a| !a.is_empty() && !a.contains('/'))
+        .ok_or_else(|| format!("witness URL `{url}` must be http://host:port"))?;
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address")?;
+    let timeout = std::time::Duration::from_secs(5);
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST /add-checkpoint HTTP/1.1\r\nhost: {authority}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    stream.take(1 << 16).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, answer) = text.split_once("\r\n\r\n").ok_or("no HTTP answer")?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
+    Ok((status, answer.to_string()))
+}
+
+/// Signs and stores a checkpoint for every log that grew since its last one, cosigned by the
+/// witnesses that agree. Returns how many were written.
 pub fn checkpoint_all(
     store: &dyn store::Store,
     key: &SigningKey,
+    witnesses: &Witnesses,
     now_ms: i64,
 ) -> Result<usize, String> {
     let mut read = store.read().map_err(|e| e.to_string())?;
@@ -100,7 +212,10 @@ pub fn checkpoint_all(
             u64::try_from(now_ms).unwrap_or(0),
         )
         .map_err(|e| e.to_string())?;
-        let note = cp.sign(key).map_err(|e| e.to_string())?;
+        let mut note = cp.sign(key).map_err(|e| e.to_string())?;
+        if !witnesses.urls.is_empty() {
+            note.push_str(&witnesses.cosign(read.as_mut(), &account, &note, head.size));
+        }
         let mut tx = store.begin().map_err(|e| e.to_string())?;
         tx.insert_checkpoint(&store::Checkpoint {
             account: account.clone(),

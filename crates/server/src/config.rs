@@ -38,6 +38,10 @@ pub struct Config {
     pub trail_digest: std::time::Duration,
     /// How long a digest signing key signs before the next one takes over.
     pub trail_key_rotation: std::time::Duration,
+    /// Witnesses (`http://host:port`) each new checkpoint is sent to for cosigning.
+    pub witnesses: Vec<String>,
+    /// How many of them should cosign each checkpoint (fewer is reported on stderr).
+    pub witness_quorum: usize,
 }
 
 /// Where the PKCS#11 root of trust lives.
@@ -71,6 +75,8 @@ impl Default for Config {
             trail_delivery: std::time::Duration::from_secs(300),
             trail_digest: std::time::Duration::from_secs(3600),
             trail_key_rotation: std::time::Duration::from_secs(30 * 86_400),
+            witnesses: Vec::new(),
+            witness_quorum: 0,
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod services;
 pub mod support;
 pub mod testing;
 pub mod vault;
+pub mod witness;
 
 pub use config::Config;
 pub use listener::{run, serve};

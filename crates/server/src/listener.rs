@@ -198,18 +198,34 @@ async fn serve_unsealed(
 ) -> Result<Stop, ServeError> {
     let (opened, creds) = open(config, root).await?;
     let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = opened;
+    let witnesses = Arc::new(crate::checkpoints::Witnesses::new(
+        config.witnesses.clone(),
+        config.witness_quorum,
+    ));
     let mut tasks = Vec::new();
     {
         // Signed checkpoints at least once per interval.
-        let (store, key, every, pool) =
-            (store.clone(), checkpoint_key.clone(), config.checkpoint_interval, pool.clone());
+        let (store, key, every, pool, witnesses) = (
+            store.clone(),
+            checkpoint_key.clone(),
+            config.checkpoint_interval,
+            pool.clone(),
+            witnesses.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                let (store, key) = (store.clone(), key.clone());
+                let (store, key, witnesses) = (store.clone(), key.clone(), witnesses.clone());
                 let _ = pool
-                    .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
+                    .run(move || {
+                        crate::checkpoints::checkpoint_all(
+                            store.as_ref(),
+                            &key,
+                            &witnesses,
+                            now_ms(),
+                        )
+                    })
                     .await;
             }
         }));
@@ -343,7 +359,7 @@ async fn serve_unsealed(
     let (store, key) = (state.store.clone(), checkpoint_key.clone());
     let _ = state
         .pool
-        .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, now_ms()))
+        .run(move || crate::checkpoints::checkpoint_all(store.as_ref(), &key, &witnesses, now_ms()))
         .await;
     for task in tasks {
         task.abort();
