@@ -9,7 +9,10 @@ mod common;
 
 use common::{run_script as run, start_on, start_with, Backend, Server};
 
-const INTERVALS: [&str; 4] = ["--trail-delivery-secs", "1", "--trail-digest-secs", "2"];
+/// Short intervals, and a digest key that rotates every few seconds (so validate-logs checks
+/// digests signed by several keys).
+const INTERVALS: [&str; 6] =
+    ["--trail-delivery-secs", "1", "--trail-digest-secs", "2", "--trail-key-rotation-secs", "5"];
 
 /// Starts the server again on its data directory (and database), with the short intervals.
 fn restart(server: &mut Server) {

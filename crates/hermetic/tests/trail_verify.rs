@@ -309,3 +309,43 @@ fn a_tenant_detects_a_database_put_back_on_sqlite() {
     let _ = std::fs::remove_dir_all(&backup);
     let _ = std::fs::remove_file(&state);
 }
+
+/// The tenant's check over TLS, trusting the server's certificate through `AWS_CA_BUNDLE` (and
+/// refusing a server it cannot authenticate).
+#[test]
+fn a_tenant_verifies_over_tls() {
+    let dir = common::unique_dir("tenant-tls");
+    let (cert, key) = common::self_signed_cert(&dir.with_extension("pki"));
+    let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
+    let (mut child, url, _) = common::start_with(
+        &dir,
+        &["--tls-cert", &cert_s, "--tls-key", &key_s, "--checkpoint-interval-secs", "1"],
+    );
+    assert!(url.starts_with("https://"), "{url}");
+    let created = common::create_account_over_tls(&url, &cert, &dir, "acme");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let state = dir.with_extension("tenant-state.json");
+    let run = |bundle: Option<&std::path::Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hermetic"));
+        cmd.args(["trail", "verify", "--endpoint", &url, "--state"])
+            .arg(&state)
+            .env("AWS_ACCESS_KEY_ID", created["AccessKeyId"].as_str().unwrap())
+            .env("AWS_SECRET_ACCESS_KEY", created["SecretAccessKey"].as_str().unwrap())
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_CA_BUNDLE");
+        if let Some(b) = bundle {
+            cmd.env("AWS_CA_BUNDLE", b);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, out) = run(None);
+    assert!(!ok, "a server it cannot authenticate: {out}");
+    let (ok, out) = run(Some(&cert));
+    assert!(ok && out.contains("first run"), "{out}");
+    stop(&mut child);
+    let _ = std::fs::remove_file(&state);
+    let _ = std::fs::remove_file(server::bootstrap::root_key_path(&dir, None));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir.with_extension("pki"));
+}

@@ -155,7 +155,11 @@ def check():
     assert management <= set(since_logging()), "a delivered event LookupEvents lacks"
     status = ct.get_trail_status(Name="main")
     assert "LatestDeliveryTime" in status and "LatestDeliveryError" not in status, status
-    assert "LatestDigestDeliveryTime" in status, status
+    deadline = time.time() + 30
+    while "LatestDigestDeliveryTime" not in status and time.time() < deadline:
+        time.sleep(0.5)
+        status = ct.get_trail_status(Name="main")
+    assert "LatestDigestDeliveryTime" in status and "LatestDigestDeliveryError" not in status, status
     print(f"{len(files)} files, {len(ids)} events")
 
 

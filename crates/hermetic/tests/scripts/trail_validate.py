@@ -81,6 +81,12 @@ while True:
 assert listing, f"no digest lists a log file: {keys}"
 out = valid()
 assert "digest files valid" in out and "log files valid" in out, out
+# The digest key rotated while the trail ran: ListPublicKeys serves every key of the range, and
+# the digests name several of them.
+keys = ct.list_public_keys(StartTime=ct.get_trail_status(Name="main")["StartLoggingTime"])["PublicKeyList"]
+assert len(keys) >= 2, keys
+prints = {json.loads(gzip.decompress(fetch(k)[0]))["digestPublicKeyFingerprint"] for k in digests()}
+assert len(prints) >= 2 and prints <= {k["Fingerprint"] for k in keys}, (prints, keys)
 assert f"s3://{LOGS}/{listing[0]}\tvalid" in out, out
 
 # --- a log file modified, then deleted
