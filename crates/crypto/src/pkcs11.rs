@@ -292,6 +292,87 @@ impl Pkcs11Root {
     }
 }
 
+impl Pkcs11Root {
+    /// Generates an RSA-2048 key pair in the token: the private half a private, sensitive,
+    /// non-extractable token object that can only sign; returns the public half as PKCS #1 DER.
+    fn make_rsa_key(&self, label: &str) -> Result<Vec<u8>, Pkcs11Error> {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let bits = Ulong::from(2048u64);
+        let public_template = [
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::Encrypt(false),
+            Attribute::Wrap(false),
+            Attribute::ModulusBits(bits),
+            Attribute::PublicExponent(vec![1, 0, 1]),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ];
+        let private_template = [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+            Attribute::Decrypt(false),
+            Attribute::Unwrap(false),
+            Attribute::Derive(false),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ];
+        let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
+        let (public, _private) = session
+            .generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public_template, &private_template)
+            .map_err(hsm("C_GenerateKeyPair"))?;
+        let wanted = [AttributeType::Modulus, AttributeType::PublicExponent];
+        let attributes =
+            session.get_attributes(public, &wanted).map_err(hsm("C_GetAttributeValue"))?;
+        let (mut n, mut e) = (None, None);
+        for a in attributes {
+            match a {
+                Attribute::Modulus(v) => n = Some(v),
+                Attribute::PublicExponent(v) => e = Some(v),
+                _ => {}
+            }
+        }
+        let (Some(n), Some(e)) = (n, e) else { return Err(Pkcs11Error::UnexpectedOutput(0)) };
+        let key = rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(&n),
+            rsa::BigUint::from_bytes_be(&e),
+        )
+        .map_err(|_| Pkcs11Error::UnexpectedOutput(n.len()))?;
+        let der = key.to_pkcs1_der().map_err(|_| Pkcs11Error::UnexpectedOutput(n.len()))?;
+        Ok(der.as_bytes().to_vec())
+    }
+
+    /// Signs with the token's private key labelled `label` (refused unless it is exactly one
+    /// sensitive, non-extractable key).
+    fn rsa_sign(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
+        let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
+        let template = [
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::Token(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ];
+        let found = session.find_objects(&template).map_err(hsm("C_FindObjects"))?;
+        let [key] = found.as_slice() else {
+            return Err(Pkcs11Error::KeyAmbiguous(label.to_owned()));
+        };
+        let wanted = [AttributeType::Sensitive, AttributeType::Extractable];
+        let attributes =
+            session.get_attributes(*key, &wanted).map_err(hsm("C_GetAttributeValue"))?;
+        if !attributes.contains(&Attribute::Sensitive(true))
+            || !attributes.contains(&Attribute::Extractable(false))
+        {
+            return Err(Pkcs11Error::KeyUnsuitable {
+                label: label.to_owned(),
+                reason: "it is extractable",
+            });
+        }
+        session.sign(&Mechanism::Sha256RsaPkcs, *key, message).map_err(hsm("C_Sign"))
+    }
+}
+
 impl RootOfTrust for Pkcs11Root {
     fn wrap(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
         Ok(self.seal(context, plaintext)?)
@@ -299,6 +380,14 @@ impl RootOfTrust for Pkcs11Root {
 
     fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError> {
         Ok(self.open_sealed(context, wrapped)?)
+    }
+
+    fn create_rsa_signing_key(&self, label: &str) -> Result<Option<Vec<u8>>, EnvelopeError> {
+        Ok(Some(self.make_rsa_key(label)?))
+    }
+
+    fn sign_rsa_sha256(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        Ok(self.rsa_sign(label, message)?)
     }
 }
 

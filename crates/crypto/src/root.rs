@@ -15,6 +15,20 @@ pub trait RootOfTrust: Send + Sync {
     fn wrap(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EnvelopeError>;
     /// Opens what [`RootOfTrust::wrap`] sealed for the same context.
     fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError>;
+
+    /// Makes an RSA-2048 signing key that the root of trust holds itself and never lets out (an
+    /// HSM's non-extractable key), labelled `label`, and returns its public key as PKCS #1 DER.
+    /// `None` when the root holds no keys of its own: the caller then makes the key and keeps
+    /// it sealed with [`RootOfTrust::wrap`].
+    fn create_rsa_signing_key(&self, _label: &str) -> Result<Option<Vec<u8>>, EnvelopeError> {
+        Ok(None)
+    }
+
+    /// Signs `message` (SHA-256, RSASSA-PKCS1-v1_5) with the key labelled `label` that
+    /// [`RootOfTrust::create_rsa_signing_key`] made.
+    fn sign_rsa_sha256(&self, _label: &str, _message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        Err(EnvelopeError::BadKey)
+    }
 }
 
 /// A boxed provider is a provider (so the server can hold whichever one is configured).
@@ -25,6 +39,14 @@ impl<T: RootOfTrust + ?Sized> RootOfTrust for Box<T> {
 
     fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError> {
         (**self).unwrap(context, wrapped)
+    }
+
+    fn create_rsa_signing_key(&self, label: &str) -> Result<Option<Vec<u8>>, EnvelopeError> {
+        (**self).create_rsa_signing_key(label)
+    }
+
+    fn sign_rsa_sha256(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        (**self).sign_rsa_sha256(label, message)
     }
 }
 

@@ -330,39 +330,7 @@ fn kms_automatic_rotation_on_postgres() {
 #[test]
 fn root_of_trust_in_softhsm() {
     let dir = common::unique_dir("hsm");
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let init = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", &conf)
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "hermetic-ci",
-            "--so-pin",
-            "5678",
-            "--pin",
-            "1234",
-        ])
-        .output()
-        .expect("softhsm2-util runs (apt-get install softhsm2; ./scripts/test.sh installs it)");
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let pin = dir.join("pin");
-    std::fs::write(&pin, "1234\n").unwrap();
-    let module =
-        ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("the SoftHSM2 module is installed");
+    let (conf, module, pin) = common::softhsm_token(&dir);
     let data = dir.join("data");
     let args = [
         "--pkcs11-module",

@@ -95,3 +95,52 @@ fn delivery_on_sqlite() {
 fn delivery_on_postgres() {
     delivery(Backend::Postgres);
 }
+
+/// With the root of trust in an HSM (SoftHSM2 through PKCS#11), the digest keys are made in the
+/// HSM, non-extractable, and sign there: the database keeps only their public halves and
+/// labels, and validate-logs checks their digests.
+#[test]
+fn digest_keys_in_an_hsm() {
+    let dir = common::unique_dir("trail-hsm");
+    let (conf, module, pin) = common::softhsm_token(&dir);
+    let data = dir.join("data");
+    let pin_arg = pin.display().to_string();
+    let mut args = vec![
+        "--pkcs11-module",
+        module,
+        "--pkcs11-token-label",
+        "hermetic-ci",
+        "--pkcs11-pin-file",
+        pin_arg.as_str(),
+    ];
+    args.extend_from_slice(&INTERVALS);
+    let (child, url, _) = common::start_with_env(&data, &args, &[("SOFTHSM2_CONF", &conf)]);
+    let mut server = Server { child, url, dir: data.clone(), db_args: Vec::new(), schema: None };
+    // Accounts are invited with the operator's credentials, which the server wrote to `data`.
+    let t = common::create_tenant(&server, "acme");
+    for phase in ["setup", "traffic", "check"] {
+        run("trail_delivery", &[&server.url, &t.account, &t.key, &t.secret, phase]);
+    }
+    let aws = common::aws_cli();
+    run(
+        "trail_validate",
+        &[&server.url, &t.account, &t.key, &t.secret, &aws.display().to_string()],
+    );
+    stop(&mut server);
+    let out = std::process::Command::new(common::python())
+        .args([
+            "-c",
+            "import sqlite3, sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute(\"select body from records where kind = 'digest_key'\")))",
+        ])
+        .arg(data.join("hermetic.db"))
+        .output()
+        .unwrap();
+    let bodies = String::from_utf8_lossy(&out.stdout);
+    assert!(bodies.lines().count() >= 2, "{bodies}");
+    for body in bodies.lines() {
+        assert!(body.contains("\"HeldLabel\":\"hermetic-digest-"), "{body}");
+        assert!(!body.contains("SealedPrivateKey"), "{body}");
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -184,35 +184,6 @@ fn a_tenant_detects_a_replaced_key_and_an_edited_event_on_postgres() {
     tenant_checks(Backend::Postgres);
 }
 
-/// `hermetic trail verify --endpoint URL --state FILE`, run by a tenant with its own
-/// credentials (FILE outside the data directory).
-fn tenant_verify(
-    server: &common::Server,
-    t: &common::Tenant,
-    state: &std::path::Path,
-) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hermetic"))
-        .args(["trail", "verify", "--endpoint", &server.url, "--state"])
-        .arg(state)
-        .env("AWS_ACCESS_KEY_ID", &t.key)
-        .env("AWS_SECRET_ACCESS_KEY", &t.secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
-}
-
-/// A few of the tenant's own events, then a checkpoint over them.
-fn tenant_traffic(server: &common::Server, t: &common::Tenant) {
-    for _ in 0..3 {
-        let (ok, _, err) = common::aws(&server.url, &t.key, &t.secret, &["iam", "list-users"]);
-        assert!(ok, "{err}");
-    }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-}
-
 fn restart(server: &mut common::Server) {
     let mut args: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
     args.extend_from_slice(&["--checkpoint-interval-secs", "1"]);
@@ -229,11 +200,11 @@ fn tenant_checks(backend: Backend) {
     let t = common::create_tenant(&server, "acme");
     let state = server.dir.with_extension("tenant-state.json");
     let _ = std::fs::remove_file(&state);
-    tenant_traffic(&server, &t);
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok && out.contains("first run"), "{out}");
-    tenant_traffic(&server, &t);
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok && out.contains("consistent with the last one seen"), "{out}");
     assert!(out.contains("recent events proven"), "{out}");
 
@@ -252,10 +223,10 @@ fn tenant_checks(backend: Backend) {
         common::edit_database(&server, &sql);
     };
     edit("\"eventName\":\"ListUsers\"", "\"eventName\":\"ListRoles\"");
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(!ok && out.contains("edited"), "{out}");
     edit("\"eventName\":\"ListRoles\"", "\"eventName\":\"ListUsers\"");
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok, "{out}");
 
     // The signing key replaced, every checkpoint deleted, the history signed anew.
@@ -264,8 +235,8 @@ fn tenant_checks(backend: Backend) {
     std::fs::remove_file(server.dir.join(server::checkpoints::PUBLIC_FILE)).unwrap();
     common::edit_database(&server, "delete from audit_checkpoints");
     restart(&mut server);
-    tenant_traffic(&server, &t);
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(!ok && out.contains("another key than the pinned one"), "{out}");
     let _ = std::fs::remove_file(&state);
 }
@@ -280,31 +251,21 @@ fn a_tenant_detects_a_database_put_back_on_sqlite() {
     let t = common::create_tenant(&server, "acme");
     let state = server.dir.with_extension("tenant-state.json");
     let _ = std::fs::remove_file(&state);
-    tenant_traffic(&server, &t);
+    common::tenant_events(&server.url, &t);
     stop(&mut server.child);
     let backup = server.dir.with_extension("backup");
-    std::fs::create_dir_all(&backup).unwrap();
-    for f in ["hermetic.db", "hermetic.db-wal", "hermetic.db-shm"] {
-        if server.dir.join(f).exists() {
-            std::fs::copy(server.dir.join(f), backup.join(f)).unwrap();
-        }
-    }
+    common::copy_sqlite(&server.dir, &backup);
     restart(&mut server);
-    tenant_traffic(&server, &t);
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok, "{out}");
     stop(&mut server.child);
-    for f in ["hermetic.db", "hermetic.db-wal", "hermetic.db-shm"] {
-        let _ = std::fs::remove_file(server.dir.join(f));
-        if backup.join(f).exists() {
-            std::fs::copy(backup.join(f), server.dir.join(f)).unwrap();
-        }
-    }
+    common::copy_sqlite(&backup, &server.dir);
     restart(&mut server);
     for _ in 0..3 {
-        tenant_traffic(&server, &t);
+        common::tenant_events(&server.url, &t);
     }
-    let (ok, out) = tenant_verify(&server, &t, &state);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(!ok && (out.contains("rewritten") || out.contains("cut back")), "{out}");
     let _ = std::fs::remove_dir_all(&backup);
     let _ = std::fs::remove_file(&state);

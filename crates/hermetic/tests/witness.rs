@@ -11,9 +11,6 @@ use common::{start_with, Backend};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-/// The SQLite database's files.
-const DB_FILES: [&str; 3] = ["hermetic.db", "hermetic.db-wal", "hermetic.db-shm"];
-
 /// A witness process, killed when the test ends (passed or not).
 struct Witness(std::process::Child);
 
@@ -53,29 +50,6 @@ fn witness(
     (child, addr, key)
 }
 
-fn verify(url: &str, t: &common::Tenant, state: &std::path::Path, key: &str) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hermetic"))
-        .args(["trail", "verify", "--endpoint", url, "--state"])
-        .arg(state)
-        .args(["--witness-key", key])
-        .env("AWS_ACCESS_KEY_ID", &t.key)
-        .env("AWS_SECRET_ACCESS_KEY", &t.secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
-}
-
-fn traffic(url: &str, t: &common::Tenant) {
-    for _ in 0..3 {
-        let (ok, _, err) = common::aws(url, &t.key, &t.secret, &["iam", "list-users"]);
-        assert!(ok, "{err}");
-    }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-}
-
 /// POSTs `body` to the witness: (status, answer).
 fn post(addr: &str, body: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -111,39 +85,29 @@ fn a_witness_refuses_a_forked_history_and_tenants_requiring_it_do_too() {
         server.url = url;
     };
     restart(&mut server);
-    traffic(&server.url, &t);
+    common::tenant_events(&server.url, &t);
     // Cosigned: the tenant, requiring the witness, accepts.
     let state = dir.join("tenant-state.json");
-    let (ok, out) = verify(&server.url, &t, &state, &key);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &["--witness-key", &key]);
     assert!(ok, "{out}");
     let backup = dir.join("backup");
-    std::fs::create_dir_all(&backup).unwrap();
     stop(&mut server.child);
-    for f in DB_FILES {
-        if server.dir.join(f).exists() {
-            std::fs::copy(server.dir.join(f), backup.join(f)).unwrap();
-        }
-    }
+    common::copy_sqlite(&server.dir, &backup);
     restart(&mut server);
-    traffic(&server.url, &t);
-    let (ok, out) = verify(&server.url, &t, &state, &key);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &["--witness-key", &key]);
     assert!(ok, "{out}");
 
     // The database put back as the backup had it; the server goes on and signs a new history.
     stop(&mut server.child);
-    for f in DB_FILES {
-        let _ = std::fs::remove_file(server.dir.join(f));
-        if backup.join(f).exists() {
-            std::fs::copy(backup.join(f), server.dir.join(f)).unwrap();
-        }
-    }
+    common::copy_sqlite(&backup, &server.dir);
     restart(&mut server);
     for _ in 0..3 {
-        traffic(&server.url, &t);
+        common::tenant_events(&server.url, &t);
     }
     // A tenant with no state of its own still refuses it: the witness did not cosign.
     let fresh = dir.join("fresh-state.json");
-    let (ok, out) = verify(&server.url, &t, &fresh, &key);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &fresh, &["--witness-key", &key]);
     assert!(!ok && out.contains("fewer than the quorum"), "{out}");
     // The witness's own answers: a malformed request, an inconsistent size.
     assert_eq!(post(&addr, "nonsense").0, 400);

@@ -148,10 +148,20 @@ pub fn start_in(dir: &Path) -> (Child, String, String) {
 
 /// Starts `hermetic serve` with extra arguments.
 pub fn start_with(dir: &Path, extra: &[&str]) -> (Child, String, String) {
+    start_with_env(dir, extra, &[])
+}
+
+/// Starts `hermetic serve` with extra arguments and environment variables.
+pub fn start_with_env(
+    dir: &Path,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -432,4 +442,86 @@ pub fn create_account_over_tls(
     let data_dir = data_dir.display().to_string();
     let (_, code) = invite(url, &data_dir, name, &["--ca-bundle", &cert]);
     redeem(url, &code, &["--ca-bundle", &cert]).unwrap()
+}
+
+/// A fresh SoftHSM2 token `hermetic-ci` (user PIN 1234) under `dir`: (its `SOFTHSM2_CONF`, the
+/// PKCS#11 module, a file holding the PIN).
+#[allow(dead_code)]
+pub fn softhsm_token(dir: &Path) -> (PathBuf, &'static str, PathBuf) {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let init = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", &conf)
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "hermetic-ci",
+            "--so-pin",
+            "5678",
+            "--pin",
+            "1234",
+        ])
+        .output()
+        .expect("softhsm2-util runs (apt-get install softhsm2; ./scripts/test.sh installs it)");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let pin = dir.join("pin");
+    std::fs::write(&pin, "1234\n").unwrap();
+    let module =
+        ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("the SoftHSM2 module is installed");
+    (conf, module, pin)
+}
+
+/// `hermetic trail verify --endpoint URL --state FILE [EXTRA]`, run by a tenant with its own
+/// credentials: (success, output).
+#[allow(dead_code)]
+pub fn tenant_verify(url: &str, t: &Tenant, state: &Path, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["trail", "verify", "--endpoint", url, "--state"])
+        .arg(state)
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", &t.key)
+        .env("AWS_SECRET_ACCESS_KEY", &t.secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A few of the tenant's own events, then time for a checkpoint over them (servers started
+/// with `--checkpoint-interval-secs 1`).
+#[allow(dead_code)]
+pub fn tenant_events(url: &str, t: &Tenant) {
+    for _ in 0..3 {
+        let (ok, _, err) = aws(url, &t.key, &t.secret, &["iam", "list-users"]);
+        assert!(ok, "{err}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+}
+
+/// Copies a stopped server's SQLite database (its main file, WAL and shared memory) from
+/// directory `from` to `to`, replacing what `to` had: a backup, or putting one back.
+#[allow(dead_code)]
+pub fn copy_sqlite(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in ["hermetic.db", "hermetic.db-wal", "hermetic.db-shm"] {
+        let _ = std::fs::remove_file(to.join(f));
+        if from.join(f).exists() {
+            std::fs::copy(from.join(f), to.join(f)).unwrap();
+        }
+    }
 }

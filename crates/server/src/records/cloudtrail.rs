@@ -123,8 +123,13 @@ pub(crate) struct LogFile {
 pub(crate) struct DigestKey {
     /// PKCS #1 `RSAPublicKey` DER, base64.
     pub public_key: String,
-    /// The PKCS #8 private key as the root of trust sealed it, base64.
+    /// The PKCS #8 private key as the root of trust sealed it, base64; empty when the root of
+    /// trust holds the key itself (an HSM: `held_label`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sealed_private_key: String,
+    /// The label of the private key in the HSM that made it (non-extractable, signs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_label: Option<String>,
     /// When it started signing, and when the next key takes over (ms since the epoch).
     pub valid_from_ms: i64,
     pub valid_until_ms: i64,

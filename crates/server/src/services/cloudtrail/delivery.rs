@@ -451,7 +451,7 @@ fn digest_one(
         hex(&Sha256::digest(&content)),
         chain.previous.as_ref().map_or("null", |(_, _, s)| s.as_str()),
     );
-    let signature = hex(&signer.sign(to_sign.as_bytes())?);
+    let signature = hex(&signer.sign(state, to_sign.as_bytes())?);
     let expected = chain.clone();
     let (region_name, signed) =
         (region.to_string(), (bucket.clone(), key.clone(), signature.clone()));

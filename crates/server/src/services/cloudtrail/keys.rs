@@ -1,8 +1,9 @@
 //! The keys that sign trails' digest files (SHA256withRSA, as AWS signs them). A key signs for
 //! a rotation period, then the next one takes over; `ListPublicKeys` serves every public key
 //! whose validity overlaps the asked range, so digests signed by a retired key still verify.
-//! The private keys are kept sealed by the root of trust, bound to their fingerprint: the data
-//! directory and the database hold no usable signing key.
+//! With an HSM root of trust (PKCS#11) a key is made in the HSM, non-extractable, and signs
+//! there; otherwise its private half is kept sealed by the root of trust, bound to its
+//! fingerprint. Either way the data directory and the database hold no usable signing key.
 
 use crate::error::ApiError;
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
@@ -28,23 +29,37 @@ fn sealing_context(fingerprint: &str) -> Vec<u8> {
     format!("hermetic:cloudtrail-digest-key/v1\0{fingerprint}").into_bytes()
 }
 
-/// The key signing digests now, opened.
+/// Where a signing key's private half is.
+enum Private {
+    /// Opened from its sealed form, in memory.
+    Opened(crypto::SecretBytes),
+    /// In the HSM, under this label: it signs there.
+    Held(String),
+}
+
+/// The key signing digests now.
 pub(crate) struct Signer {
     pub fingerprint: String,
-    private: crypto::SecretBytes,
+    private: Private,
 }
 
 impl Signer {
     /// Signs `message` (SHA256withRSA, PKCS #1 v1.5).
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ApiError> {
-        asymmetric::sign(
-            AsymmetricSpec::Rsa2048,
-            self.private.expose(),
-            SigningAlgorithm::RsassaPkcs1V15Sha256,
-            message,
-            MessageType::Raw,
-        )
-        .map_err(|_| ApiError::unavailable("the digest could not be signed"))
+    pub fn sign(&self, state: &State, message: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let failed = |_| ApiError::unavailable("the digest could not be signed");
+        match &self.private {
+            Private::Opened(key) => asymmetric::sign(
+                AsymmetricSpec::Rsa2048,
+                key.expose(),
+                SigningAlgorithm::RsassaPkcs1V15Sha256,
+                message,
+                MessageType::Raw,
+            )
+            .map_err(|_| ApiError::unavailable("the digest could not be signed")),
+            Private::Held(label) => {
+                crypto::RootOfTrust::sign_rsa_sha256(&state.root, label, message).map_err(failed)
+            }
+        }
     }
 }
 
@@ -54,6 +69,9 @@ fn fingerprint(public_pkcs1: &[u8]) -> String {
 }
 
 fn open(state: &State, key: &Stored<DigestKey>) -> Result<Signer, ApiError> {
+    if let Some(label) = &key.body.held_label {
+        return Ok(Signer { fingerprint: key.key.clone(), private: Private::Held(label.clone()) });
+    }
     let sealed = b64()
         .decode(&key.body.sealed_private_key)
         .map_err(|_| ApiError::unavailable("a digest key could not be read"))?;
@@ -65,7 +83,7 @@ fn open(state: &State, key: &Stored<DigestKey>) -> Result<Signer, ApiError> {
     if fingerprint(&public) != key.key || b64().encode(&public) != key.body.public_key {
         return Err(ApiError::unavailable("a digest key does not match its public key"));
     }
-    Ok(Signer { fingerprint: key.key.clone(), private })
+    Ok(Signer { fingerprint: key.key.clone(), private: Private::Opened(private) })
 }
 
 fn valid_at(key: &Stored<DigestKey>, now: i64) -> bool {
@@ -90,17 +108,29 @@ pub(crate) fn current(state: &State, now: i64) -> Result<Signer, ApiError> {
     if let Some(key) = newest(keys) {
         return open(state, &key);
     }
-    let private = asymmetric::generate(AsymmetricSpec::Rsa2048)
-        .map_err(|_| ApiError::unavailable("a digest key could not be made"))?;
-    let public = asymmetric::rsa_public_pkcs1_der(private.expose())
-        .map_err(|_| ApiError::unavailable("a digest key could not be made"))?;
-    let print = fingerprint(&public);
-    let sealed = crypto::RootOfTrust::wrap(&state.root, &sealing_context(&print), private.expose())
+    let unavailable = |_| ApiError::unavailable("a digest key could not be made");
+    // An HSM makes the key and keeps it; otherwise it is made here and kept sealed.
+    let label = format!("hermetic-digest-{}", crate::support::ids::uuid());
+    let held = crypto::RootOfTrust::create_rsa_signing_key(&state.root, &label)
         .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+    let (public, private, sealed) = match held {
+        Some(public) => (public, Private::Held(label.clone()), String::new()),
+        None => {
+            let private = asymmetric::generate(AsymmetricSpec::Rsa2048).map_err(unavailable)?;
+            let public = asymmetric::rsa_public_pkcs1_der(private.expose()).map_err(unavailable)?;
+            let context = sealing_context(&fingerprint(&public));
+            let sealed = crypto::RootOfTrust::wrap(&state.root, &context, private.expose())
+                .map_err(|_| ApiError::unavailable("the root of trust is unavailable"))?;
+            (public, Private::Opened(private), b64().encode(sealed))
+        }
+    };
+    let print = fingerprint(&public);
     let rotation = i64::try_from(state.config.trail_key_rotation.as_millis()).unwrap_or(i64::MAX);
+    let held_label = matches!(private, Private::Held(_)).then_some(label);
     let body = DigestKey {
         public_key: b64().encode(&public),
-        sealed_private_key: b64().encode(sealed),
+        sealed_private_key: sealed,
+        held_label,
         valid_from_ms: now,
         valid_until_ms: now.saturating_add(rotation),
     };
