@@ -88,7 +88,7 @@ impl SigningKey {
     pub fn from_seed(name: &str, seed: &[u8; SECRET_KEY_LENGTH]) -> Result<Self, NoteError> {
         check_key_name(name)?;
         let key = ed25519_dalek::SigningKey::from_bytes(seed);
-        let id = key_id(name, key.verifying_key().as_bytes());
+        let id = key_id(ALG_ED25519, name, key.verifying_key().as_bytes());
         Ok(Self { name: name.to_owned(), key, id })
     }
 
@@ -154,7 +154,7 @@ impl VerifierKey {
         check_key_name(name)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(public)
             .map_err(|_| NoteError::InvalidPublicKey)?;
-        Ok(Self { name: name.to_owned(), key, id: key_id(name, public) })
+        Ok(Self { name: name.to_owned(), key, id: key_id(ALG_ED25519, name, public) })
     }
 
     /// Parses a verifier key string, checking that its key id matches its name and key.
@@ -163,24 +163,8 @@ impl VerifierKey {
     /// [`NoteError::InvalidVerifierKey`], [`NoteError::InvalidKeyName`] or
     /// [`NoteError::InvalidPublicKey`].
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
-        let (name, rest) =
-            vkey.split_once('+').ok_or(NoteError::InvalidVerifierKey("missing `+` separators"))?;
-        let (id_hex, key_b64) =
-            rest.split_once('+').ok_or(NoteError::InvalidVerifierKey("missing `+` separators"))?;
-        let id = parse_key_id(id_hex).ok_or(NoteError::InvalidVerifierKey("bad key id"))?;
-        let raw =
-            BASE64.decode(key_b64).map_err(|_| NoteError::InvalidVerifierKey("bad base64"))?;
-        let (alg, public) = raw.split_first().ok_or(NoteError::InvalidVerifierKey("empty key"))?;
-        if *alg != ALG_ED25519 {
-            return Err(NoteError::InvalidVerifierKey("not an ed25519 key"));
-        }
-        let public: &[u8; 32] =
-            public.try_into().map_err(|_| NoteError::InvalidVerifierKey("wrong key length"))?;
-        let key = Self::new(name, public)?;
-        if key.id != id {
-            return Err(NoteError::InvalidVerifierKey("key id does not match"));
-        }
-        Ok(key)
+        let (name, key, id) = parse_vkey(vkey, ALG_ED25519, "not an ed25519 key")?;
+        Ok(Self { name, key, id })
     }
 
     /// The key's name.
@@ -204,15 +188,55 @@ impl VerifierKey {
 
 impl fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut raw = Vec::with_capacity(33);
-        raw.push(ALG_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
-        write!(f, "{}+", self.name)?;
-        for b in self.id {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "+{}", BASE64.encode(raw))
+        write_vkey(f, &self.name, self.id, ALG_ED25519, self.key.as_bytes())
     }
+}
+
+/// Parses a verifier key string `<name>+<key id hex>+<base64(alg || public key)>` of key type
+/// `alg`, checking its name and that its key id matches: (name, key, id). `wrong_type` is the
+/// refusal of another key type.
+pub(crate) fn parse_vkey(
+    vkey: &str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(String, ed25519_dalek::VerifyingKey, [u8; KEY_ID_LEN]), NoteError> {
+    let (name, rest) =
+        vkey.split_once('+').ok_or(NoteError::InvalidVerifierKey("missing `+` separators"))?;
+    let (id_hex, key_b64) =
+        rest.split_once('+').ok_or(NoteError::InvalidVerifierKey("missing `+` separators"))?;
+    let id = parse_key_id(id_hex).ok_or(NoteError::InvalidVerifierKey("bad key id"))?;
+    let raw = BASE64.decode(key_b64).map_err(|_| NoteError::InvalidVerifierKey("bad base64"))?;
+    let (found, public) = raw.split_first().ok_or(NoteError::InvalidVerifierKey("empty key"))?;
+    if *found != alg {
+        return Err(NoteError::InvalidVerifierKey(wrong_type));
+    }
+    let public: &[u8; 32] =
+        public.try_into().map_err(|_| NoteError::InvalidVerifierKey("wrong key length"))?;
+    check_key_name(name)?;
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(public).map_err(|_| NoteError::InvalidPublicKey)?;
+    if key_id(alg, name, public) != id {
+        return Err(NoteError::InvalidVerifierKey("key id does not match"));
+    }
+    Ok((name.to_owned(), key, id))
+}
+
+/// Writes a verifier key string (see [`parse_vkey`]).
+pub(crate) fn write_vkey(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    id: [u8; KEY_ID_LEN],
+    alg: u8,
+    public: &[u8; 32],
+) -> fmt::Result {
+    let mut raw = Vec::with_capacity(33);
+    raw.push(alg);
+    raw.extend_from_slice(public);
+    write!(f, "{name}+")?;
+    for b in id {
+        write!(f, "{b:02x}")?;
+    }
+    write!(f, "+{}", BASE64.encode(raw))
 }
 
 /// Signs `text` with every key in `signers`, giving the signed note.
@@ -276,7 +300,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &VerifierKey) -> Result<&'a str, N
 }
 
 /// Splits `— <name> <base64>` into the name and the decoded blob.
-fn parse_signature_line(line: &str) -> Result<(&str, Vec<u8>), NoteError> {
+pub(crate) fn parse_signature_line(line: &str) -> Result<(&str, Vec<u8>), NoteError> {
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or(NoteError::Malformed("signature line must start with an em dash"))?;
@@ -290,12 +314,12 @@ fn parse_signature_line(line: &str) -> Result<(&str, Vec<u8>), NoteError> {
     Ok((name, blob))
 }
 
-/// The key id of an Ed25519 key: `SHA-256(name || "\n" || 0x01 || public)[..4]`.
-fn key_id(name: &str, public: &[u8; 32]) -> [u8; KEY_ID_LEN] {
+/// The key id of a key of type `alg`: `SHA-256(name || "\n" || alg || public)[..4]`.
+pub(crate) fn key_id(alg: u8, name: &str, public: &[u8; 32]) -> [u8; KEY_ID_LEN] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([alg]);
     h.update(public);
     let digest: [u8; 32] = h.finalize().into();
     let mut id = [0u8; KEY_ID_LEN];
@@ -314,7 +338,7 @@ fn parse_key_id(s: &str) -> Option<[u8; KEY_ID_LEN]> {
 }
 
 /// Key names are non-empty and hold no whitespace and no `+`.
-fn check_key_name(name: &str) -> Result<(), NoteError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
         return Err(NoteError::InvalidKeyName(name.to_owned()));
     }

@@ -13,11 +13,10 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
-use crate::note::{NoteError, VerifierKey};
+use crate::note::{self, NoteError, VerifierKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, Verifier as _};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -27,22 +26,8 @@ pub const ALG_COSIGNATURE: u8 = 0x04;
 const MAX_PROOF: usize = 63;
 const PREFIX: &str = "\u{2014} ";
 
-fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(b"\n");
-    h.update([ALG_COSIGNATURE]);
-    h.update(public);
-    let digest: [u8; 32] = h.finalize().into();
-    [digest[0], digest[1], digest[2], digest[3]]
-}
-
 fn message(text: &str, time: u64) -> String {
     format!("cosignature/v1\ntime {time}\n{text}")
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == '+')
 }
 
 /// A witness's signing key. Its bytes are zeroized on drop and never printed.
@@ -64,13 +49,11 @@ impl WitnessKey {
     /// # Errors
     /// [`NoteError::InvalidKeyName`] or [`NoteError::InvalidSeedLength`].
     pub fn from_seed(name: &str, seed: &[u8]) -> Result<Self, NoteError> {
-        if !valid_name(name) {
-            return Err(NoteError::InvalidKeyName(name.to_owned()));
-        }
+        note::check_key_name(name)?;
         let seed: Zeroizing<[u8; 32]> =
             Zeroizing::new(seed.try_into().map_err(|_| NoteError::InvalidSeedLength(seed.len()))?);
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-        let id = key_id(name, key.verifying_key().as_bytes());
+        let id = note::key_id(ALG_COSIGNATURE, name, key.verifying_key().as_bytes());
         Ok(Self { name: name.to_owned(), key, id })
     }
 
@@ -108,30 +91,8 @@ impl WitnessVerifier {
     /// [`NoteError::InvalidVerifierKey`], [`NoteError::InvalidKeyName`] or
     /// [`NoteError::InvalidPublicKey`].
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(NoteError::InvalidVerifierKey("missing `+` separators"));
-        };
-        if !valid_name(name) {
-            return Err(NoteError::InvalidKeyName(name.to_owned()));
-        }
-        let raw =
-            BASE64.decode(key_b64).map_err(|_| NoteError::InvalidVerifierKey("bad base64"))?;
-        let (alg, public) = raw.split_first().ok_or(NoteError::InvalidVerifierKey("empty key"))?;
-        if *alg != ALG_COSIGNATURE {
-            return Err(NoteError::InvalidVerifierKey("not a cosignature/v1 key"));
-        }
-        let public: &[u8; 32] =
-            public.try_into().map_err(|_| NoteError::InvalidVerifierKey("wrong key length"))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public)
-            .map_err(|_| NoteError::InvalidPublicKey)?;
-        let id = key_id(name, public);
-        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        if hex != id_hex {
-            return Err(NoteError::InvalidVerifierKey("key id does not match"));
-        }
-        Ok(Self { name: name.to_owned(), key, id })
+        let (name, key, id) = note::parse_vkey(vkey, ALG_COSIGNATURE, "not a cosignature/v1 key")?;
+        Ok(Self { name, key, id })
     }
 
     /// The key's name.
@@ -147,11 +108,10 @@ impl WitnessVerifier {
         let text = note.get(..=split)?;
         let lines = note.get(split + 2..)?;
         lines.lines().find_map(|line| {
-            let (name, b64) = line.strip_prefix(PREFIX)?.split_once(' ')?;
+            let (name, blob) = note::parse_signature_line(line).ok()?;
             if name != self.name {
                 return None;
             }
-            let blob = BASE64.decode(b64).ok()?;
             let (id, rest) = blob.split_first_chunk::<4>()?;
             let (time, sig) = rest.split_first_chunk::<8>()?;
             if *id != self.id {
@@ -166,13 +126,7 @@ impl WitnessVerifier {
 
 impl fmt::Display for WitnessVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut raw = vec![ALG_COSIGNATURE];
-        raw.extend_from_slice(self.key.as_bytes());
-        write!(f, "{}+", self.name)?;
-        for b in self.id {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "+{}", BASE64.encode(raw))
+        note::write_vkey(f, &self.name, self.id, ALG_COSIGNATURE, self.key.as_bytes())
     }
 }
 

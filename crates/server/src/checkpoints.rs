@@ -65,11 +65,12 @@ pub fn load_or_create_key(
     Ok(key)
 }
 
-fn accounts(tx: &mut dyn store::ReadTx) -> Result<Vec<String>, String> {
+/// Every account's id, the operator realm's first (what has an audit log).
+pub(crate) fn accounts(tx: &mut dyn store::ReadTx) -> Result<Vec<String>, store::StoreError> {
     let mut out = vec![OPERATOR_ACCOUNT.to_string()];
     let mut after: Option<String> = None;
     loop {
-        let page = tx.list_accounts(after.as_deref(), 1000).map_err(|e| e.to_string())?;
+        let page = tx.list_accounts(after.as_deref(), 1000)?;
         out.extend(page.items.iter().map(|a| a.id.clone()));
         if !page.truncated {
             return Ok(out);
@@ -199,7 +200,7 @@ pub fn checkpoint_all(
 ) -> Result<usize, String> {
     let mut read = store.read().map_err(|e| e.to_string())?;
     let mut written = 0;
-    for account in accounts(read.as_mut())? {
+    for account in accounts(read.as_mut()).map_err(|e| e.to_string())? {
         let head = read.audit_head(&account).map_err(|e| e.to_string())?;
         let last = read.latest_checkpoint(&account).map_err(|e| e.to_string())?;
         if head.size == 0 || last.as_ref().is_some_and(|c| c.size >= head.size) {
@@ -254,7 +255,7 @@ pub fn verify(
 ) -> Result<Vec<AccountReport>, String> {
     let mut tx = store.read().map_err(|e| e.to_string())?;
     let mut reports = Vec::new();
-    for account in accounts(tx.as_mut())? {
+    for account in accounts(tx.as_mut()).map_err(|e| e.to_string())? {
         let mut report = AccountReport { account, events: 0, checkpoints: 0, problems: Vec::new() };
         if let Err(e) = verify_account(tx.as_mut(), verifier, &mut report) {
             report.problems.push(format!("the log cannot be read: {e}"));

@@ -32,8 +32,6 @@ use store::PutMode;
 const SCAN: u64 = 2000;
 /// Most files one trail gets in one pass (the next pass goes on).
 const FILES_PER_PASS: usize = 50;
-/// Accounts listed per page.
-const ACCOUNTS_PAGE: usize = 500;
 /// Services whose events are global: a single-region trail gets them when it includes global
 /// service events.
 const GLOBAL_SOURCES: &[&str] = &["iam.amazonaws.com", "sts.amazonaws.com"];
@@ -51,25 +49,20 @@ pub(crate) fn logging_changed(
     // The request's own event takes the next position (its account's head is locked when it
     // is appended in this transaction).
     let head = tx.audit_head(account)?.size;
-    let existing = Stored::<TrailDelivery>::get_for_update(tx, account, &trail.name)?
-        .filter(|d| d.body.trail_arn == trail.trail_arn);
-    let (mut record, mode) = match existing {
-        Some(record) => (record, PutMode::Update),
-        None => {
-            let fresh = TrailDelivery {
-                trail_arn: trail.trail_arn.clone(),
-                next: head,
-                ..TrailDelivery::default()
-            };
-            let mode =
-                if Stored::<TrailDelivery>::get_for_update(tx, account, &trail.name)?.is_some() {
-                    PutMode::Update
-                } else {
-                    PutMode::Create
+    // A record of another trail of this name (none should outlive its trail) starts over.
+    let (mut record, mode) =
+        match Stored::<TrailDelivery>::get_for_update(tx, account, &trail.name)? {
+            Some(record) if record.body.trail_arn == trail.trail_arn => (record, PutMode::Update),
+            other => {
+                let fresh = TrailDelivery {
+                    trail_arn: trail.trail_arn.clone(),
+                    next: head,
+                    ..TrailDelivery::default()
                 };
-            (Stored::new(account, &trail.name, fresh, now), mode)
-        }
-    };
+                let mode = if other.is_some() { PutMode::Update } else { PutMode::Create };
+                (Stored::new(account, &trail.name, fresh, now), mode)
+            }
+        };
     let d = &mut record.body;
     if start && trail.log_file_validation_enabled {
         d.chains
@@ -127,32 +120,19 @@ struct Found {
 fn found(state: &State) -> Result<Vec<Found>, ApiError> {
     let mut out = Vec::new();
     let mut tx = state.store.read()?;
-    let mut after: Option<String> = None;
-    loop {
-        let page = tx.list_accounts(after.as_deref(), ACCOUNTS_PAGE)?;
-        for account in &page.items {
-            // An account whose rows do not authenticate (edited in the database) gets nothing
-            // delivered; the others go on.
-            let Ok(deliveries) = Stored::<TrailDelivery>::list(tx.as_mut(), &account.id, "", 100)
-            else {
+    for account in crate::checkpoints::accounts(tx.as_mut())? {
+        // An account whose rows do not authenticate (edited in the database) gets nothing
+        // delivered; the others go on.
+        let Ok(deliveries) = Stored::<TrailDelivery>::list(tx.as_mut(), &account, "", 100) else {
+            continue;
+        };
+        for d in deliveries {
+            let Ok(Some(trail)) = Stored::<Trail>::get(tx.as_mut(), &account, &d.key) else {
                 continue;
             };
-            for d in deliveries {
-                let Ok(Some(trail)) = Stored::<Trail>::get(tx.as_mut(), &account.id, &d.key) else {
-                    continue;
-                };
-                if trail.body.trail_arn == d.body.trail_arn {
-                    out.push(Found {
-                        account: account.id.clone(),
-                        trail: trail.body,
-                        delivery: d.body,
-                    });
-                }
+            if trail.body.trail_arn == d.body.trail_arn {
+                out.push(Found { account: account.clone(), trail: trail.body, delivery: d.body });
             }
-        }
-        match (page.truncated, page.items.last()) {
-            (true, Some(last)) => after = Some(last.id.clone()),
-            _ => break,
         }
     }
     Ok(out)
@@ -316,16 +296,14 @@ fn deliver_one(
     let mut content = b"{\"Records\":".to_vec();
     content.extend(records);
     content.extend(b"]}");
-    let stamp = compact(now);
-    let day = iso8601(now);
     let key = format!(
-        "{}AWSLogs/{account}/CloudTrail/{region}/{}/{}/{}/{account}_CloudTrail_{region}_{}Z_{}.json.gz",
-        prefix(&trail),
-        day.get(0..4).unwrap_or_default(),
-        day.get(5..7).unwrap_or_default(),
-        day.get(8..10).unwrap_or_default(),
-        stamp.get(0..13).unwrap_or_default(),
-        crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 16),
+        "{}{account}_CloudTrail_{region}_{}Z_{}.json.gz",
+        folder(&trail, account, "CloudTrail", &region, now),
+        compact(now).get(0..13).unwrap_or_default(),
+        crate::support::ids::random_text(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            16
+        ),
     );
     let file = LogFile {
         bucket: trail.s3_bucket_name.clone(),
@@ -391,16 +369,12 @@ fn digest_one(
 ) -> Result<(), ApiError> {
     let (account, trail) = (f.account.as_str(), &f.trail);
     let end = now / 1000 * 1000;
-    let stamp = compact(end);
-    let day = iso8601(end);
     let key = format!(
-        "{}AWSLogs/{account}/CloudTrail-Digest/{region}/{}/{}/{}/{account}_CloudTrail-Digest_{region}_{}_{}_{stamp}.json.gz",
-        prefix(trail),
-        day.get(0..4).unwrap_or_default(),
-        day.get(5..7).unwrap_or_default(),
-        day.get(8..10).unwrap_or_default(),
+        "{}{account}_CloudTrail-Digest_{region}_{}_{}_{}.json.gz",
+        folder(trail, account, "CloudTrail-Digest", region, end),
         trail.name,
         trail.home_region,
+        compact(end),
     );
     if chain.previous.as_ref().is_some_and(|(_, k, _)| *k == key) || end <= chain.start_ms {
         // Within the second of the last digest: the next pass writes it.
@@ -527,10 +501,9 @@ fn put(
         payload: sigv4::PayloadMode::Verified,
         stream: std::cell::RefCell::new(None),
     };
+    // The pipeline names the event's source and operation from the request, as for any.
     let facts = RequestFacts {
         request_id: crate::support::ids::uuid(),
-        event_source: S3_SOURCE.into(),
-        event_name: "PutObject".into(),
         region: trail.home_region.clone(),
         source_ip: principal.to_string(),
         user_agent: Some(principal.to_string()),
@@ -542,16 +515,19 @@ fn put(
     run::serve_with::<S3>(state, &caller, &request, facts, None, pending, Some(also)).map(|_| ())
 }
 
-const S3_SOURCE: &str = "s3.amazonaws.com";
-
-/// `prefix/`, or nothing.
-fn prefix(trail: &Trail) -> String {
-    trail
-        .s3_key_prefix
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("{p}/"))
-        .unwrap_or_default()
+/// Where a trail's files of `kind` (`CloudTrail`, `CloudTrail-Digest`) for `region` and the day
+/// of `ms` go: `[prefix/]AWSLogs/ACCOUNT/KIND/REGION/YYYY/MM/DD/`.
+fn folder(trail: &Trail, account: &str, kind: &str, region: &str, ms: i64) -> String {
+    let prefix = trail.s3_key_prefix.as_deref().filter(|p| !p.is_empty());
+    let prefix = prefix.map(|p| format!("{p}/")).unwrap_or_default();
+    let day = iso8601(ms);
+    let part = |r: std::ops::Range<usize>| day.get(r).unwrap_or_default().to_string();
+    format!(
+        "{prefix}AWSLogs/{account}/{kind}/{region}/{}/{}/{}/",
+        part(0..4),
+        part(5..7),
+        part(8..10)
+    )
 }
 
 /// `YYYYMMDDTHHMMSSZ`.
@@ -559,7 +535,8 @@ fn compact(ms: i64) -> String {
     iso8601(ms).chars().filter(|c| *c != '-' && *c != ':').collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex.
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -615,17 +592,9 @@ fn basic_selected(selector: &Value, event: &EventRecord) -> bool {
     resources.into_iter().flatten().any(|r| {
         let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
         let values = strings(r.get("Values"));
-        event_resources(event)
+        super::resources(event)
             .any(|(t, arn)| t == kind && values.iter().any(|v| arn.starts_with(v)))
     })
-}
-
-fn event_resources(event: &EventRecord) -> impl Iterator<Item = (&str, &str)> {
-    event
-        .resources
-        .iter()
-        .flatten()
-        .filter_map(|r| Some((r.resource_type.as_deref()?, r.arn.as_deref()?)))
 }
 
 /// The values an advanced selector's field has in `event`.
@@ -640,8 +609,8 @@ fn field_values(event: &EventRecord, field: &str) -> Vec<String> {
         "errorCode" => event.error_code.iter().cloned().collect(),
         "userIdentity.arn" => event.user_identity.arn.iter().cloned().collect(),
         "sessionCredentialFromConsole" => one("false"),
-        "resources.type" => event_resources(event).map(|(t, _)| t.to_string()).collect(),
-        "resources.ARN" => event_resources(event).map(|(_, a)| a.to_string()).collect(),
+        "resources.type" => super::resources(event).map(|(t, _)| t.to_string()).collect(),
+        "resources.ARN" => super::resources(event).map(|(_, a)| a.to_string()).collect(),
         _ => Vec::new(),
     }
 }

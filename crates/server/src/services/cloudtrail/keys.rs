@@ -65,7 +65,7 @@ impl Signer {
 
 /// A key's fingerprint: the MD5 of its PKCS #1 public key, hex.
 fn fingerprint(public_pkcs1: &[u8]) -> String {
-    Md5::digest(public_pkcs1).iter().map(|b| format!("{b:02x}")).collect()
+    super::delivery::hex(&Md5::digest(public_pkcs1))
 }
 
 fn open(state: &State, key: &Stored<DigestKey>) -> Result<Signer, ApiError> {

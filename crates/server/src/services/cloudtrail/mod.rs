@@ -309,7 +309,7 @@ fn matches(event: &EventRecord, key: &str, value: &str) -> Result<bool, ApiError
 }
 
 /// An event's resources as (type, ARN).
-fn resources(event: &EventRecord) -> impl Iterator<Item = (&str, &str)> {
+pub(super) fn resources(event: &EventRecord) -> impl Iterator<Item = (&str, &str)> {
     event
         .resources
         .iter()
