@@ -200,36 +200,53 @@ pub fn checkpoint_all(
 ) -> Result<usize, String> {
     let mut read = store.read().map_err(|e| e.to_string())?;
     let mut written = 0;
+    let mut failure = None;
     for account in accounts(read.as_mut()).map_err(|e| e.to_string())? {
-        let head = read.audit_head(&account).map_err(|e| e.to_string())?;
-        let last = read.latest_checkpoint(&account).map_err(|e| e.to_string())?;
-        if head.size == 0 || last.as_ref().is_some_and(|c| c.size >= head.size) {
-            continue;
+        // One account's failure (another pass, running at the same time, checkpointed it
+        // first) does not keep the others from theirs.
+        match checkpoint_one(store, read.as_mut(), key, witnesses, &account, now_ms) {
+            Ok(wrote) => written += usize::from(wrote),
+            Err(e) => failure = failure.or(Some(e)),
         }
-        let cp = Checkpoint::new(
-            &origin(&account),
-            head.size,
-            head.root,
-            u64::try_from(now_ms).unwrap_or(0),
-        )
-        .map_err(|e| e.to_string())?;
-        let mut note = cp.sign(key).map_err(|e| e.to_string())?;
-        if !witnesses.urls.is_empty() {
-            note.push_str(&witnesses.cosign(read.as_mut(), &account, &note, head.size));
-        }
-        let mut tx = store.begin().map_err(|e| e.to_string())?;
-        tx.insert_checkpoint(&store::Checkpoint {
-            account: account.clone(),
-            size: head.size,
-            root: head.root,
-            time_ms: now_ms,
-            note,
-        })
-        .map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
-        written += 1;
     }
-    Ok(written)
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Signs and stores `account`'s checkpoint if its log grew since the last one; whether it did.
+fn checkpoint_one(
+    store: &dyn store::Store,
+    read: &mut dyn store::ReadTx,
+    key: &SigningKey,
+    witnesses: &Witnesses,
+    account: &str,
+    now_ms: i64,
+) -> Result<bool, String> {
+    let head = read.audit_head(account).map_err(|e| e.to_string())?;
+    let last = read.latest_checkpoint(account).map_err(|e| e.to_string())?;
+    if head.size == 0 || last.as_ref().is_some_and(|c| c.size >= head.size) {
+        return Ok(false);
+    }
+    let cp =
+        Checkpoint::new(&origin(account), head.size, head.root, u64::try_from(now_ms).unwrap_or(0))
+            .map_err(|e| e.to_string())?;
+    let mut note = cp.sign(key).map_err(|e| e.to_string())?;
+    if !witnesses.urls.is_empty() {
+        note.push_str(&witnesses.cosign(read, account, &note, head.size));
+    }
+    let mut tx = store.begin().map_err(|e| e.to_string())?;
+    tx.insert_checkpoint(&store::Checkpoint {
+        account: account.to_string(),
+        size: head.size,
+        root: head.root,
+        time_ms: now_ms,
+        note,
+    })
+    .map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())?;
+    Ok(true)
 }
 
 /// What verification found for one account.
