@@ -222,9 +222,10 @@ fn tenant_checks(backend: Backend) {
         };
         common::edit_database(&server, &sql);
     };
+    // Each event row carries a MAC: the server itself refuses to serve the edited ones.
     edit("\"eventName\":\"ListUsers\"", "\"eventName\":\"ListRoles\"");
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
-    assert!(!ok && out.contains("edited"), "{out}");
+    assert!(!ok && out.contains("failed its integrity check"), "{out}");
     edit("\"eventName\":\"ListRoles\"", "\"eventName\":\"ListUsers\"");
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok, "{out}");
@@ -238,6 +239,61 @@ fn tenant_checks(backend: Backend) {
     common::tenant_events(&server.url, &t);
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(!ok && out.contains("another key than the pinned one"), "{out}");
+    let _ = std::fs::remove_file(&state);
+}
+
+#[test]
+fn an_event_the_operator_appends_is_refused_on_sqlite() {
+    forged_append(Backend::Sqlite);
+}
+
+#[test]
+fn an_event_the_operator_appends_is_refused_on_postgres() {
+    forged_append(Backend::Postgres);
+}
+
+/// The operator appends an event of their own making to a tenant's log, below the server (the
+/// store used directly, so the tree nodes and the head are rewritten to match, as anyone with
+/// write access to the database could): the server signs no checkpoint over it, serves it to
+/// nobody, and records nothing more in that log (the tenant's requests fail, loudly); the
+/// tenant's check fails.
+fn forged_append(backend: Backend) {
+    let server = start_on("forged-append", backend, &["--checkpoint-interval-secs", "1"]);
+    let t = common::create_tenant(&server, "acme");
+    let state = server.dir.with_extension("tenant-state.json");
+    let _ = std::fs::remove_file(&state);
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
+    assert!(ok, "{out}");
+
+    let raw = common::open_store(&server);
+    let head = raw.read().unwrap().audit_head(&t.account).unwrap();
+    let last = raw.read().unwrap().audit_events(&t.account, head.size - 1..head.size).unwrap();
+    let mut event: serde_json::Value = serde_json::from_slice(&last[0].event).unwrap();
+    event["eventName"] = "DeleteUser".into();
+    let forged = serde_json::to_string(&event).unwrap();
+    let mut tx = raw.begin().unwrap();
+    let seq = tx
+        .append_event(&t.account, forged.as_bytes(), &audit::merkle::leaf_hash(forged.as_bytes()))
+        .unwrap();
+    tx.commit().unwrap();
+
+    let (ok, _, err) = aws(&server.url, &t.key, &t.secret, &["iam", "list-users"]);
+    assert!(!ok && err.contains("InternalFailure"), "{err}");
+    let (ok, _, err) = aws(&server.url, &t.key, &t.secret, &["cloudtrail", "lookup-events"]);
+    assert!(!ok && err.contains("integrity check"), "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let signed = raw.read().unwrap().latest_checkpoint(&t.account).unwrap().unwrap();
+    assert!(
+        signed.size <= seq,
+        "a checkpoint of size {} covers the forged event {seq}",
+        signed.size
+    );
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
+    assert!(!ok && out.contains("failed its integrity check"), "{out}");
+    // Other accounts go on.
+    let other = common::create_tenant(&server, "other");
+    common::tenant_events(&server.url, &other);
     let _ = std::fs::remove_file(&state);
 }
 

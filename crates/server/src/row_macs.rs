@@ -8,6 +8,9 @@
 //! binding the tenant did not expect (an operator who deleted the key to have edited rows bound)
 //! is visible to the tenant. Once bound, a row without a valid MAC is refused, never re-bound.
 //!
+//! Audit logs written before audit events and heads carried MACs are bound once, the same way
+//! (`store::Authenticated::bind_audit_log`), each account told in its log.
+//!
 //! Each account's manifest (`store::Authenticated::build_manifests`) names the current version
 //! of each of its rows, so that a row put back as it was, or deleted, is refused too. It is
 //! built once from the rows as they stand, on a database that has none (one written before
@@ -76,6 +79,14 @@ pub fn authenticate(
     let authenticated =
         Arc::new(store::Authenticated::new(inner.clone(), Arc::new(key)).unindexed(UNINDEXED));
     let mut bound = Bound::new();
+    if pending.audit {
+        // Before anything else appends (the bindings below tell tenants in their logs).
+        let logs = bind_audit_logs(&authenticated, inner.as_ref())?;
+        record_binding(authenticated.as_ref(), &logs, AUDIT_REASON, now_ms)?;
+        for (account, events) in logs {
+            *bound.entry(account).or_default() += events;
+        }
+    }
     if pending.binding {
         // Access keys wrapped before they were bound to their account and owner are re-wrapped
         // first, then every row gets its MAC as it stands.
@@ -89,18 +100,21 @@ pub fn authenticate(
         for (account, rows) in named {
             *bound.entry(account).or_default() += rows;
         }
+    }
+    if pending.binding || pending.manifests || pending.audit {
         let mut tx = inner.begin()?;
         if let Some(mut record) = tx.get_record_for_update(OPERATOR_ACCOUNT, KEY_KIND, KEY_NAME)? {
             record.body = json!({
                 "Wrapped": record.body.get("Wrapped"),
                 "Binding": false,
                 "Manifests": true,
+                "AuditLogs": true,
             });
             record.updated_at_ms = now_ms;
             // The key's record is outside the rows it authenticates: the root's wrapping
             // authenticates the key, and nothing it says grants anything. (An operator who
-            // edits `Manifests` away has the manifests rebuilt from the rows as they stand:
-            // every tenant is told in its log, as here.)
+            // edits `Manifests` or `AuditLogs` away has the manifests rebuilt, or the audit logs
+            // bound, as they stand: every tenant is told in its log, as here.)
             record.mac = Vec::new();
             tx.put_record(&record, store::PutMode::Update)?;
         }
@@ -115,11 +129,39 @@ struct Pending {
     binding: bool,
     /// Build the accounts' manifests.
     manifests: bool,
+    /// Bind audit logs whose heads have no MAC.
+    audit: bool,
 }
 
 const BINDING_REASON: &str = "rows written before rows carried MACs were bound as they stood";
 const MANIFEST_REASON: &str =
     "the account's manifest (which version of each row is current) was built from its rows as they stood";
+
+const AUDIT_REASON: &str =
+    "the account's audit log, written before audit events carried MACs, was bound as it stood";
+
+/// Binds every account's audit log that has no MAC yet ([`store::Authenticated::bind_audit_log`]),
+/// and returns how many events of each it bound. A log that does not hold together is left
+/// unbound, so refused: its account can do nothing that must be recorded (fail closed).
+fn bind_audit_logs(
+    authenticated: &store::Authenticated,
+    inner: &dyn store::Store,
+) -> Result<Bound, store::StoreError> {
+    let mut bound = Bound::new();
+    for account in crate::checkpoints::accounts(inner.read()?.as_mut())? {
+        match authenticated.bind_audit_log(&account) {
+            Ok(Some(events)) => {
+                bound.insert(account, events);
+            }
+            Ok(None) => {}
+            Err(store::StoreError::Corrupt(why)) => eprintln!(
+                "ALARM: {why}: the log was not bound, and the account's requests are refused"
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(bound)
+}
 
 /// The key, and what is still to be done with it.
 fn load_or_make(
@@ -141,6 +183,7 @@ fn load_or_make(
         let pending = Pending {
             binding: record.body.get("Binding") == Some(&json!(true)),
             manifests: record.body.get("Manifests") != Some(&json!(true)),
+            audit: record.body.get("AuditLogs") != Some(&json!(true)),
         };
         Ok((RowMacKey(Zeroizing::new(key)), pending))
     };
@@ -167,7 +210,10 @@ fn load_or_make(
         };
         match tx.put_record(&record, store::PutMode::Create).and_then(|()| tx.commit()) {
             Ok(()) => {
-                return Ok((RowMacKey(key), Pending { binding: true, manifests: true }));
+                return Ok((
+                    RowMacKey(key),
+                    Pending { binding: true, manifests: true, audit: true },
+                ));
             }
             // Another server on the database made it first: use theirs.
             Err(store::StoreError::AlreadyExists) => continue,
@@ -214,4 +260,77 @@ fn record_binding(
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn append(store: &dyn store::Store, account: &str, event: &[u8]) {
+        let mut tx = store.begin().unwrap();
+        tx.append_event(account, event, &audit::merkle::leaf_hash(event)).unwrap();
+        tx.commit().unwrap();
+    }
+
+    /// A database whose audit logs predate audit MACs (its key record has no `AuditLogs`): each
+    /// log is bound at the next start and its account told; a log that does not hold together
+    /// is left refused; the start after that binds nothing.
+    #[test]
+    fn audit_logs_are_bound_once_at_the_start_after_the_upgrade() {
+        let dir = std::env::temp_dir().join(format!("hermetic-auditbind-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![3; 32])).unwrap();
+        let inner: Arc<dyn store::Store> =
+            Arc::new(store::SqliteStore::open(dir.join("hermetic.db")).unwrap());
+        let (good, bad) = ("111111111111", "222222222222");
+        let mut tx = inner.begin().unwrap();
+        for id in [good, bad] {
+            tx.create_account(&store::Account {
+                id: id.into(),
+                name: id.into(),
+                status: store::AccountStatus::Active,
+                created_at_ms: 1,
+                mac: Vec::new(),
+            })
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        // The first start makes the key (and binds the accounts); then, as an older build
+        // would, the key record loses `AuditLogs` and events are appended without MACs.
+        authenticate(inner.clone(), &root, 5).unwrap();
+        let mut tx = inner.begin().unwrap();
+        let mut record = tx.get_record_for_update(OPERATOR_ACCOUNT, KEY_KIND, KEY_NAME).unwrap();
+        let record = record.as_mut().unwrap();
+        record.body.as_object_mut().unwrap().remove("AuditLogs");
+        tx.put_record(record, store::PutMode::Update).unwrap();
+        tx.commit().unwrap();
+        let before_good = inner.read().unwrap().audit_head(good).unwrap().size;
+        for account in [good, bad] {
+            append(inner.as_ref(), account, b"{\"eventName\":\"old\"}");
+            append(inner.as_ref(), account, b"{\"eventName\":\"older\"}");
+        }
+        // `bad`'s log does not hold together: an event that does not hash to its leaf.
+        let mut tx = inner.begin().unwrap();
+        tx.append_event(bad, b"{}", &audit::merkle::leaf_hash(b"{\"other\":1}")).unwrap();
+        tx.commit().unwrap();
+
+        let (store, bound) = authenticate(inner.clone(), &root, 6).unwrap();
+        assert_eq!(bound.get(good), Some(&(before_good + 2)));
+        assert_eq!(bound.get(bad), None);
+        let mut r = store.read().unwrap();
+        // Bound, then told: the binding event follows the old events.
+        let head = r.audit_head(good).unwrap();
+        assert_eq!(head.size, before_good + 3);
+        let told = r.audit_events(good, head.size - 1..head.size).unwrap();
+        let told = String::from_utf8(told[0].event.clone()).unwrap();
+        assert!(told.contains("BindStoredRows") && told.contains(AUDIT_REASON), "{told}");
+        assert!(matches!(r.audit_head(bad), Err(store::StoreError::Forged { .. })));
+        drop(r);
+        // Nothing is bound again.
+        let (_, bound) = authenticate(inner.clone(), &root, 7).unwrap();
+        assert!(bound.is_empty(), "{bound:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

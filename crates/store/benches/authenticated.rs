@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! What a MAC per row costs ([`store::Authenticated`], HMAC-SHA-256 as the server keys it): a
 //! record read, and a record write in its own transaction, on SQLite, with and without the
-//! layer. `cargo bench -p store --bench authenticated`.
+//! layer; and for the audit log, a group commit's append of 16 events and a `LookupEvents`-sized
+//! read of 50. `cargo bench -p store --bench authenticated`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,5 +83,57 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// An event of the size the server writes (about 900 bytes of CloudTrail JSON).
+fn event(i: u64) -> Vec<u8> {
+    format!(
+        "{{\"eventVersion\":\"1.11\",\"userIdentity\":{{\"type\":\"Root\",\"principalId\":\"{ACCOUNT}\",\
+         \"arn\":\"arn:aws:iam::{ACCOUNT}:root\",\"accountId\":\"{ACCOUNT}\",\"accessKeyId\":\"AKIAEXAMPLEEXAMPLE01\"}},\
+         \"eventTime\":\"2026-12-06T19:51:54Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"GetUser\",\
+         \"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"127.0.0.1\",\"userAgent\":\"aws-cli/2.22.0 Python/3.12.6\",\
+         \"requestParameters\":{{\"hermeticSealed\":\"AUNQzapR7zM+JABeTcX4im8XCtRFLBTaq/CJ3aXecZnucfHfiAeuUnGKSz+O9VTVJhe3WJZewrUp5SYb8YC4CKgqj5itYMzpk5SNzYSLEZ6nnTWSGi1EdjZY8MrIoKCpH829gA==\"}},\
+         \"requestID\":\"46da233c-ef17-4c13-aaf4-{i:012}\",\"eventID\":\"103f123a-4d75-4fbc-adc8-{i:012}\",\
+         \"readOnly\":true,\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\
+         \"recipientAccountId\":\"{ACCOUNT}\",\"eventCategory\":\"Management\"}}"
+    )
+    .into_bytes()
+}
+
+fn bench_audit(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let raw: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("hermetic.db")).unwrap());
+    let authenticated = Authenticated::new(raw.clone(), Arc::new(HmacKey([7; 32])));
+    let mut group = c.benchmark_group("audit");
+    group.sample_size(50).measurement_time(Duration::from_secs(5));
+    // Each store appends to its own account's log (the raw store's rows carry no MAC).
+    for (name, store, account) in [
+        ("raw", raw.as_ref(), "111111111111"),
+        ("authenticated", &authenticated as &dyn Store, "222222222222"),
+    ] {
+        let mut n = 0u64;
+        group.bench_function(format!("append16/{name}"), |b| {
+            b.iter(|| {
+                let events: Vec<Vec<u8>> = (n..n + 16).map(event).collect();
+                let batch: Vec<(&[u8], store::Hash)> =
+                    events.iter().map(|e| (e.as_slice(), audit::merkle::leaf_hash(e))).collect();
+                let mut tx = store.begin().unwrap();
+                tx.append_events(account, &batch).unwrap();
+                tx.commit().unwrap();
+                n += 16;
+            });
+        });
+        let size = store.read().unwrap().audit_head(account).unwrap().size;
+        let mut k = 0u64;
+        group.bench_function(format!("read50/{name}"), |b| {
+            b.iter(|| {
+                let from = (k * 50) % (size - 50);
+                let got = store.read().unwrap().audit_events(account, from..from + 50).unwrap();
+                assert_eq!(got.len(), 50);
+                k += 1;
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_audit);
 criterion_main!(benches);

@@ -7,6 +7,13 @@
 //! creation time (not when it was last used); a record's account, kind, key, format version,
 //! write time and body. The key is the caller's ([`RowKey`]); the store never holds it.
 //!
+//! Each audit event row carries a MAC over its account, sequence number and leaf hash (checked
+//! against the event's bytes on read), and each account's audit head a MAC over its size, root
+//! and frontier, checked before an append extends it and whenever it is read: whoever can write
+//! the database cannot append an event the server will sign a checkpoint over, deliver or serve,
+//! nor edit one before a checkpoint covers it. (Interior tree nodes carry none: a proof built
+//! from an edited node fails against the root the head vouches for.)
+//!
 //! A MAC per row does not show a row deleted, or put back as it was at an earlier write (its MAC
 //! was valid then): each account's manifest ([`crate::manifest`]) does, for every kind of record
 //! but those the caller names as unindexed ([`Authenticated::unindexed`]) and for every access
@@ -20,8 +27,9 @@ use subtle::ConstantTimeEq;
 
 use crate::manifest::{self, Cache, Entries, Head, Pending, Tag};
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store, StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
+    AuditSeal, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store,
+    StoreError, Tx,
 };
 
 /// The version byte that starts every stored MAC.
@@ -157,6 +165,54 @@ impl Authenticated {
             named.insert(account, count);
         }
         Ok(named)
+    }
+
+    /// Gives `account`'s audit log its MACs as it stands, if its head has none that checks:
+    /// every event (whose leaf hash must be its bytes') and the head (which must be the root
+    /// and frontier of those leaves). Returns how many events it bound (`None`: nothing to
+    /// bind). For a log written before audit rows carried MACs; whoever calls it vouches for
+    /// the log as it stands, as for [`Authenticated::bind_unauthenticated`].
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the log does not hold together (then nothing is bound, and
+    /// the log stays refused); any store error.
+    pub fn bind_audit_log(&self, account: &str) -> Result<Option<u64>, StoreError> {
+        let key = &*self.key;
+        let mut tx = self.inner.begin()?;
+        let Some(head) = tx.audit_head_row(account)? else {
+            return Ok(None);
+        };
+        if check_audit_head(key, account, &head).is_ok() {
+            return Ok(None);
+        }
+        let corrupt = |what: String| StoreError::Corrupt(format!("audit log of {account}: {what}"));
+        let mut range = audit::merkle::CompactRange::new();
+        while range.size() < head.size {
+            let from = range.size();
+            let to = head.size.min(from + BIND_BATCH as u64);
+            for e in tx.audit_events(account, from..to)? {
+                if e.seq != range.size() {
+                    return Err(corrupt(format!("event {} is missing", range.size())));
+                }
+                if audit::merkle::leaf_hash(&e.event) != e.leaf_hash {
+                    return Err(corrupt(format!("event {} does not hash to its leaf", e.seq)));
+                }
+                let mac = seal(key, &audit_event_message(account, e.seq, &e.leaf_hash));
+                tx.set_mac(RowId::AuditEvent { account, seq: e.seq }, &mac)?;
+                range.append(e.leaf_hash).map_err(|e| corrupt(e.to_string()))?;
+            }
+            if range.size() < to {
+                return Err(corrupt(format!("event {} is missing", range.size())));
+            }
+        }
+        let frontier = range.hashes().concat();
+        if range.root() != head.root || frontier != head.frontier {
+            return Err(corrupt("the head is not the root of its events".into()));
+        }
+        let mac = seal(key, &audit_head_message(account, head.size, &head.root, &frontier));
+        tx.set_mac(RowId::AuditHead(account), &mac)?;
+        tx.commit()?;
+        Ok(Some(head.size))
     }
 
     /// Gives every row that has no MAC one, as it stands now, and returns how many rows of
@@ -388,6 +444,48 @@ fn record_message(r: &Record) -> Result<Vec<u8>, StoreError> {
             &body,
         ],
     ))
+}
+
+fn audit_event_message(account: &str, seq: u64, leaf: &Hash) -> Vec<u8> {
+    message("audit_event", &[account.as_bytes(), &seq.to_be_bytes(), leaf])
+}
+
+fn audit_head_message(account: &str, size: u64, root: &Hash, frontier: &[u8]) -> Vec<u8> {
+    message("audit_head", &[account.as_bytes(), &size.to_be_bytes(), root, frontier])
+}
+
+/// Refuses a head this key did not write. The empty log's head needs no MAC (it vouches for
+/// nothing), but must be the empty log's.
+fn check_audit_head(
+    key: &dyn RowKey,
+    account: &str,
+    head: &AuditHeadRow,
+) -> Result<(), StoreError> {
+    let valid = if head.size == 0 {
+        head.root == crate::audit_log::empty_root() && head.frontier.is_empty()
+    } else {
+        verify(key, &audit_head_message(account, head.size, &head.root, &head.frontier), &head.mac)
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(forged(account, format!("the audit log's head (size {})", head.size)))
+    }
+}
+
+/// The row key as an [`AuditSeal`].
+struct AuditKey<'a>(&'a dyn RowKey);
+
+impl AuditSeal for AuditKey<'_> {
+    fn check_head(&self, account: &str, head: &AuditHeadRow) -> Result<(), StoreError> {
+        check_audit_head(self.0, account, head)
+    }
+    fn event_mac(&self, account: &str, seq: u64, leaf: &Hash) -> Vec<u8> {
+        seal(self.0, &audit_event_message(account, seq, leaf))
+    }
+    fn head_mac(&self, account: &str, size: u64, root: &Hash, frontier: &[u8]) -> Vec<u8> {
+        seal(self.0, &audit_head_message(account, size, root, frontier))
+    }
 }
 
 fn seal(key: &dyn RowKey, message: &[u8]) -> Vec<u8> {
@@ -879,7 +977,18 @@ impl<B: Source> ReadTx for Checked<'_, B> {
     }
 
     fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-        self.inner.reads().audit_head(account)
+        Ok(match self.audit_head_row(account)? {
+            Some(row) => AuditHead { size: row.size, root: row.root },
+            None => AuditHead { size: 0, root: crate::audit_log::empty_root() },
+        })
+    }
+
+    fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
+        let row = self.inner.reads().audit_head_row(account)?;
+        if let Some(head) = &row {
+            check_audit_head(self.key, account, head)?;
+        }
+        Ok(row)
     }
 
     fn audit_events(
@@ -887,7 +996,22 @@ impl<B: Source> ReadTx for Checked<'_, B> {
         account: &str,
         seqs: Range<u64>,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        self.inner.reads().audit_events(account, seqs)
+        let events = self.inner.reads().audit_events(account, seqs.clone())?;
+        for (e, expected) in events.iter().zip(seqs.start..) {
+            let message = audit_event_message(account, e.seq, &e.leaf_hash);
+            if e.seq != expected
+                || audit::merkle::leaf_hash(&e.event) != e.leaf_hash
+                || !verify(self.key, &message, &e.mac)
+            {
+                return Err(forged(account, format!("audit event {expected}")));
+            }
+        }
+        // A short answer must end at the head: an event deleted below it is refused too.
+        let next = seqs.start + events.len() as u64;
+        if next < seqs.end && next < self.audit_head(account)?.size {
+            return Err(forged(account, format!("audit event {next} (deleted)")));
+        }
+        Ok(events)
     }
 
     fn audit_subtree(
@@ -1169,21 +1293,23 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         Ok(())
     }
 
-    fn append_event(
-        &mut self,
-        account: &str,
-        event: &[u8],
-        leaf_hash: &Hash,
-    ) -> Result<u64, StoreError> {
-        self.inner.append_event(account, event, leaf_hash)
-    }
-
     fn append_events(
         &mut self,
         account: &str,
         events: &[(&[u8], Hash)],
     ) -> Result<u64, StoreError> {
-        self.inner.append_events(account, events)
+        self.inner.append_events_sealed(account, events, &AuditKey(self.key))
+    }
+
+    fn append_events_sealed(
+        &mut self,
+        _account: &str,
+        _events: &[(&[u8], Hash)],
+        _seal: &dyn AuditSeal,
+    ) -> Result<u64, StoreError> {
+        Err(StoreError::InvalidInput(
+            "audit rows are sealed by the authenticating store only".into(),
+        ))
     }
 
     fn insert_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {

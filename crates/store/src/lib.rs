@@ -39,15 +39,15 @@ use std::ops::Range;
 pub use authenticated::{Authenticated, RowKey};
 pub use error::StoreError;
 pub use model::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    KeyAndRecord, Page, PutMode, Record, RecordQuery, RowId,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
+    Checkpoint, Hash, KeyAndRecord, Page, PutMode, Record, RecordQuery, RowId,
 };
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_only::ReadOnly;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
 /// transaction takes one connection for its lifetime.
@@ -207,7 +207,18 @@ pub trait ReadTx {
     ///
     /// # Errors
     /// See the trait.
-    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError>;
+    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
+        Ok(match self.audit_head_row(account)? {
+            Some(row) => AuditHead { size: row.size, root: row.root },
+            None => AuditHead { size: 0, root: audit_log::empty_root() },
+        })
+    }
+
+    /// `account`'s audit head row as stored, if it has one.
+    ///
+    /// # Errors
+    /// See the trait.
+    fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError>;
 
     /// The events of `account` whose sequence numbers lie in `seqs`, in order.
     ///
@@ -493,11 +504,12 @@ pub trait Tx: ReadTx {
         account: &str,
         event: &[u8],
         leaf_hash: &Hash,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        self.append_events(account, &[(event, *leaf_hash)])
+    }
 
     /// Appends `events` (each with its leaf hash) to `account`'s log in order, as
     /// [`Tx::append_event`] one after the other would; returns the first one's sequence number.
-    /// Backends may do it in fewer round trips.
     ///
     /// # Errors
     /// As [`Tx::append_event`].
@@ -506,13 +518,21 @@ pub trait Tx: ReadTx {
         account: &str,
         events: &[(&[u8], Hash)],
     ) -> Result<u64, StoreError> {
-        let mut first = None;
-        for (event, leaf) in events {
-            let seq = self.append_event(account, event, leaf)?;
-            first.get_or_insert(seq);
-        }
-        first.map_or_else(|| self.audit_head(account).map(|h| h.size), Ok)
+        self.append_events_sealed(account, events, &Unsealed)
     }
+
+    /// [`Tx::append_events`] with `seal` checking the stored head before it is extended and
+    /// giving each new event row and the new head its MAC. Backends do it in one read of the
+    /// head and one write of each table.
+    ///
+    /// # Errors
+    /// As [`Tx::append_event`]; [`StoreError::Forged`] if `seal` refuses the stored head.
+    fn append_events_sealed(
+        &mut self,
+        account: &str,
+        events: &[(&[u8], Hash)],
+        seal: &dyn AuditSeal,
+    ) -> Result<u64, StoreError>;
 
     /// Stores a checkpoint of `account`'s log.
     ///
@@ -528,6 +548,35 @@ pub trait Tx: ReadTx {
     /// [`StoreError::Conflict`] / [`StoreError::Busy`] (retryable, nothing committed);
     /// [`StoreError::Backend`] otherwise (for a lost connection the outcome is unknown).
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// What checks and MACs an account's audit rows as [`Tx::append_events_sealed`] writes them
+/// ([`Authenticated`]'s row key).
+pub trait AuditSeal {
+    /// Refuses a stored head (of a non-empty log) that is not one this seal wrote.
+    ///
+    /// # Errors
+    /// [`StoreError::Forged`] for a head this seal did not write.
+    fn check_head(&self, account: &str, head: &AuditHeadRow) -> Result<(), StoreError>;
+    /// The MAC of event `seq` whose leaf hash is `leaf`.
+    fn event_mac(&self, account: &str, seq: u64, leaf: &Hash) -> Vec<u8>;
+    /// The MAC of the head `(size, root, frontier)`.
+    fn head_mac(&self, account: &str, size: u64, root: &Hash, frontier: &[u8]) -> Vec<u8>;
+}
+
+/// No seal: every head accepted, every MAC empty (a store used without [`Authenticated`]).
+pub(crate) struct Unsealed;
+
+impl AuditSeal for Unsealed {
+    fn check_head(&self, _account: &str, _head: &AuditHeadRow) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn event_mac(&self, _account: &str, _seq: u64, _leaf: &Hash) -> Vec<u8> {
+        Vec::new()
+    }
+    fn head_mac(&self, _account: &str, _size: u64, _root: &Hash, _frontier: &[u8]) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// Runs `work` in a transaction and commits it, starting over (up to `attempts` times in all)

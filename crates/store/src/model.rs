@@ -170,6 +170,15 @@ pub enum RowId<'a> {
         /// The key.
         key: &'a str,
     },
+    /// Event `seq` of `account`'s audit log.
+    AuditEvent {
+        /// The account.
+        account: &'a str,
+        /// The event's sequence number.
+        seq: u64,
+    },
+    /// The head of `account`'s audit log.
+    AuditHead(&'a str),
 }
 
 /// How [`crate::Tx::put_record`] treats an existing record.
@@ -230,6 +239,22 @@ pub struct AuditEvent {
     /// The event's bytes, opaque to the store (CloudTrail records carry their own
     /// `eventVersion`).
     pub event: Vec<u8>,
+    /// The row's MAC, over the account, `seq` and `leaf_hash` ([`crate::Authenticated`];
+    /// empty below that layer and in rows older than it).
+    pub mac: Vec<u8>,
+}
+
+/// An account's audit head row as stored: what an append extends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHeadRow {
+    /// How many events the log holds.
+    pub size: u64,
+    /// The RFC 6962 Merkle Tree Hash of those events.
+    pub root: Hash,
+    /// The hashes of the perfect subtrees the next append combines, concatenated.
+    pub frontier: Vec<u8>,
+    /// The row's MAC, over the account, size, root and frontier ([`crate::Authenticated`]).
+    pub mac: Vec<u8>,
 }
 
 /// The current size and root of an account's audit log.

@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
+    AuditSeal, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 /// A read-only transaction usable as a [`Tx`].
@@ -93,6 +93,9 @@ impl ReadTx for ReadOnly<'_> {
     fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
         self.0.audit_head(account)
     }
+    fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
+        self.0.audit_head_row(account)
+    }
     fn audit_events(
         &mut self,
         account: &str,
@@ -167,7 +170,12 @@ impl Tx for ReadOnly<'_> {
     fn delete_record(&mut self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
         Err(refused())
     }
-    fn append_event(&mut self, _: &str, _: &[u8], _: &Hash) -> Result<u64, StoreError> {
+    fn append_events_sealed(
+        &mut self,
+        _: &str,
+        _: &[(&[u8], Hash)],
+        _: &dyn AuditSeal,
+    ) -> Result<u64, StoreError> {
         Err(refused())
     }
     fn insert_checkpoint(&mut self, _: &Checkpoint) -> Result<(), StoreError> {

@@ -167,6 +167,8 @@ fn a_version_1_database_migrates_forward_keeping_its_data() {
              ALTER TABLE accounts DROP COLUMN mac;
              ALTER TABLE access_keys DROP COLUMN mac;
              ALTER TABLE records DROP COLUMN mac;
+             ALTER TABLE audit_events DROP COLUMN mac;
+             ALTER TABLE audit_heads DROP COLUMN mac;
              UPDATE schema_version SET version = 1;
              INSERT INTO access_keys (access_key_id, account, owner_kind, owner_key, status,
                                       secret_wrapped, created_at, last_used_at)

@@ -247,6 +247,8 @@ pub fn append(tx: &mut dyn store::Tx, account: &str, event: &EventRecord) -> Res
         .canonical_bytes()
         .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
     let leaf = audit::merkle::leaf_hash(&bytes);
-    tx.append_event(account, &bytes, &leaf)
-        .map_err(|_| ApiError::unavailable("the audit log could not be written"))
+    tx.append_event(account, &bytes, &leaf).map_err(|e| match e {
+        e @ store::StoreError::Forged { .. } => ApiError::from(e),
+        _ => ApiError::unavailable("the audit log could not be written"),
+    })
 }

@@ -87,7 +87,12 @@ fn commit(store: &dyn store::Store, batch: &[Job]) -> Result<(), ApiError> {
             .filter(|j| j.account == account)
             .map(|j| (j.event.as_slice(), j.leaf))
             .collect();
-        tx.append_events(account, &events).map_err(unavailable)?;
+        // A log whose head fails its MAC (events appended or rewritten behind the server's
+        // back) takes no more events: said as an alarm, and the requests fail.
+        tx.append_events(account, &events).map_err(|e| match e {
+            e @ store::StoreError::Forged { .. } => ApiError::from(e),
+            other => unavailable(other),
+        })?;
     }
     tx.commit().map_err(unavailable)
 }

@@ -101,4 +101,10 @@ ALTER TABLE access_keys ADD COLUMN mac BYTEA;
 ALTER TABLE records ADD COLUMN mac BYTEA;
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: every audit event and head carries a MAC, as SQLite's version 5.
+const V5: &str = "
+ALTER TABLE audit_events ADD COLUMN mac BYTEA;
+ALTER TABLE audit_heads ADD COLUMN mac BYTEA;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];

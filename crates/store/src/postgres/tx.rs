@@ -8,13 +8,14 @@ use postgres::types::{FromSql, ToSql};
 use postgres::Row;
 
 use super::{pg_err, PgConn};
-use crate::audit_log::{empty_root, plan_append, EMPTY_FRONTIER};
+use crate::audit_log::{empty_root, plan_appends, EMPTY_FRONTIER};
 use crate::model::{
     check_text, from_i64, hash_from_bytes, into_page, limit_plus_one, prefix_upper_bound, to_i64,
 };
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    KeyAndRecord, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
+    Checkpoint, Hash, KeyAndRecord, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError,
+    Tx,
 };
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -265,6 +266,7 @@ fn event_row(row: &Row) -> Result<AuditEvent, StoreError> {
         seq: from_i64("sequence number", col(row, 0)?)?,
         leaf_hash: hash_from_bytes(col(row, 1)?)?,
         event: col(row, 2)?,
+        mac: col::<Option<Vec<u8>>>(row, 3)?.unwrap_or_default(),
     })
 }
 
@@ -282,9 +284,17 @@ fn hash_row(row: &Row) -> Result<Hash, StoreError> {
     hash_from_bytes(col(row, 0)?)
 }
 
-fn head_row(row: &Row) -> Result<(u64, Vec<u8>, Hash), StoreError> {
-    Ok((from_i64("audit log size", col(row, 0)?)?, col(row, 1)?, hash_from_bytes(col(row, 2)?)?))
+fn head_row(row: &Row) -> Result<AuditHeadRow, StoreError> {
+    Ok(AuditHeadRow {
+        size: from_i64("audit log size", col(row, 0)?)?,
+        frontier: col(row, 1)?,
+        root: hash_from_bytes(col(row, 2)?)?,
+        mac: col::<Option<Vec<u8>>>(row, 3)?.unwrap_or_default(),
+    })
 }
+
+/// The columns [`head_row`] reads.
+const HEAD_COLS: &str = "SELECT size, frontier, root, mac FROM audit_heads WHERE account = $1";
 
 macro_rules! account_cols {
     () => {
@@ -480,16 +490,8 @@ impl ReadTx for PgTx<'_> {
         Ok(into_page(rows, q.limit))
     }
 
-    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-        let head = self.query_opt(
-            "SELECT size, frontier, root FROM audit_heads WHERE account = $1",
-            &[&account],
-            head_row,
-        )?;
-        Ok(match head {
-            Some((size, _, root)) => AuditHead { size, root },
-            None => AuditHead { size: 0, root: empty_root() },
-        })
+    fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
+        self.query_opt(HEAD_COLS, &[&account], head_row)
     }
 
     fn audit_events(
@@ -500,7 +502,7 @@ impl ReadTx for PgTx<'_> {
         let start = i64::try_from(seqs.start).unwrap_or(i64::MAX);
         let end = i64::try_from(seqs.end).unwrap_or(i64::MAX);
         self.query_all(
-            "SELECT seq, leaf_hash, event FROM audit_events
+            "SELECT seq, leaf_hash, event, mac FROM audit_events
              WHERE account = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
             &[&account, &start, &end],
             event_row,
@@ -895,6 +897,13 @@ impl Tx for PgTx<'_> {
                 "UPDATE records SET mac = $4 WHERE account = $1 AND kind = $2 AND key = $3",
                 &[&account, &kind, &key, &mac],
             )?,
+            RowId::AuditEvent { account, seq } => self.exec(
+                "UPDATE audit_events SET mac = $3 WHERE account = $1 AND seq = $2",
+                &[&account, &to_i64("sequence number", seq)?, &mac],
+            )?,
+            RowId::AuditHead(account) => {
+                self.exec("UPDATE audit_heads SET mac = $2 WHERE account = $1", &[&account, &mac])?
+            }
         })
     }
 
@@ -905,19 +914,21 @@ impl Tx for PgTx<'_> {
         )?)
     }
 
-    fn append_event(
+    fn append_events_sealed(
         &mut self,
         account: &str,
-        event: &[u8],
-        leaf_hash: &Hash,
+        events: &[(&[u8], Hash)],
+        seal: &dyn AuditSeal,
     ) -> Result<u64, StoreError> {
         check_text("account", account)?;
         const LOCK_HEAD: &str =
-            "SELECT size, frontier, root FROM audit_heads WHERE account = $1 FOR UPDATE";
+            "SELECT size, frontier, root, mac FROM audit_heads WHERE account = $1 FOR UPDATE";
         // Lock the head row: appenders on other connections (other servers) wait here until
         // this transaction ends, then read the head it wrote (READ COMMITTED re-reads the
         // locked row's latest version). The first append of an account creates the row; a
-        // racing creator waits on the insert and then does nothing.
+        // racing creator waits on the insert and then does nothing. One head lock, one
+        // multi-row insert of the events, one of the nodes, one head update: four round trips
+        // for the whole batch.
         let mut head = self.query_opt(LOCK_HEAD, &[&account], head_row)?;
         if head.is_none() {
             self.exec(
@@ -927,72 +938,34 @@ impl Tx for PgTx<'_> {
             )?;
             head = self.query_opt(LOCK_HEAD, &[&account], head_row)?;
         }
-        let (size, frontier, _) = head.ok_or_else(|| {
+        let head = head.ok_or_else(|| {
             StoreError::Backend("the audit head row vanished after its creation".into())
         })?;
-        let plan = plan_append(size, &frontier, leaf_hash)?;
-        let seq = to_i64("sequence number", plan.seq)?;
-        self.exec(
-            "INSERT INTO audit_events (account, seq, leaf_hash, event) VALUES ($1, $2, $3, $4)",
-            &[&account, &seq, &&leaf_hash[..], &event],
-        )?;
-        for (level, index, hash) in &plan.nodes {
-            self.exec(
-                "INSERT INTO audit_nodes (account, level, idx, hash) VALUES ($1, $2, $3, $4)",
-                &[&account, &i16::from(*level), &to_i64("node index", *index)?, &&hash[..]],
-            )?;
+        if events.is_empty() {
+            return Ok(head.size);
+        }
+        let plan = plan_appends(account, Some(&head), events, seal)?;
+        let (mut seqs, mut leaves, mut bodies, mut macs) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, ((event, leaf), mac)) in events.iter().zip(&plan.event_macs).enumerate() {
+            seqs.push(to_i64("sequence number", plan.first + i as u64)?);
+            leaves.push(&leaf[..]);
+            bodies.push(*event);
+            macs.push(stored_mac(mac));
         }
         self.exec(
-            "UPDATE audit_heads SET size = $2, root = $3, frontier = $4 WHERE account = $1",
-            &[&account, &to_i64("audit log size", plan.size)?, &&plan.root[..], &plan.frontier],
+            "INSERT INTO audit_events (account, seq, leaf_hash, event, mac)
+             SELECT $1, s, l, e, m
+             FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[]) AS t(s, l, e, m)",
+            &[&account, &seqs, &leaves, &bodies, &macs],
         )?;
-        Ok(plan.seq)
-    }
-
-    fn append_events(
-        &mut self,
-        account: &str,
-        events: &[(&[u8], Hash)],
-    ) -> Result<u64, StoreError> {
-        // One head lock, one multi-row insert of the events, one of the nodes, one head update:
-        // four round trips for the whole batch instead of four or more per event.
-        let Some(((first_event, first_leaf), rest)) = events.split_first() else {
-            return self.audit_head(account).map(|h| h.size);
-        };
-        let first = self.append_event(account, first_event, first_leaf)?;
-        if rest.is_empty() {
-            return Ok(first);
-        }
-        let (mut size, mut frontier, _) = self
-            .query_opt(
-                "SELECT size, frontier, root FROM audit_heads WHERE account = $1 FOR UPDATE",
-                &[&account],
-                head_row,
-            )?
-            .ok_or_else(|| StoreError::Backend("the audit head row vanished".into()))?;
-        let (mut seqs, mut leaves, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut levels, mut indexes, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-        let mut root = Vec::new();
-        for (event, leaf) in rest {
-            let plan = plan_append(size, &frontier, leaf)?;
-            seqs.push(to_i64("sequence number", plan.seq)?);
-            leaves.push(leaf.to_vec());
-            bodies.push(event.to_vec());
+        if !plan.nodes.is_empty() {
+            let (mut levels, mut indexes, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
             for (level, index, hash) in &plan.nodes {
                 levels.push(i16::from(*level));
                 indexes.push(to_i64("node index", *index)?);
-                hashes.push(hash.to_vec());
+                hashes.push(&hash[..]);
             }
-            size = plan.size;
-            frontier = plan.frontier;
-            root = plan.root.to_vec();
-        }
-        self.exec(
-            "INSERT INTO audit_events (account, seq, leaf_hash, event)
-             SELECT $1, s, l, e FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[]) AS t(s, l, e)",
-            &[&account, &seqs, &leaves, &bodies],
-        )?;
-        if !levels.is_empty() {
             self.exec(
                 "INSERT INTO audit_nodes (account, level, idx, hash)
                  SELECT $1, v, i, h FROM UNNEST($2::SMALLINT[], $3::BIGINT[], $4::BYTEA[])
@@ -1001,10 +974,17 @@ impl Tx for PgTx<'_> {
             )?;
         }
         self.exec(
-            "UPDATE audit_heads SET size = $2, root = $3, frontier = $4 WHERE account = $1",
-            &[&account, &to_i64("audit log size", size)?, &root, &frontier],
+            "UPDATE audit_heads SET size = $2, root = $3, frontier = $4, mac = $5
+             WHERE account = $1",
+            &[
+                &account,
+                &to_i64("audit log size", plan.size)?,
+                &&plan.root[..],
+                &plan.frontier,
+                &stored_mac(&plan.mac),
+            ],
         )?;
-        Ok(first)
+        Ok(plan.first)
     }
 
     fn insert_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {

@@ -104,4 +104,12 @@ ALTER TABLE access_keys ADD COLUMN mac BLOB;
 ALTER TABLE records ADD COLUMN mac BLOB;
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: every audit event and head carries a MAC (over the account, sequence number and
+/// leaf hash; over the account, size, root and frontier), written and checked by
+/// `store::Authenticated`; NULL in rows older than it.
+const V5: &str = "
+ALTER TABLE audit_events ADD COLUMN mac BLOB;
+ALTER TABLE audit_heads ADD COLUMN mac BLOB;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];

@@ -9,13 +9,13 @@ use rusqlite::types::FromSql;
 use rusqlite::{params, Connection, Params, Row};
 
 use super::sql_err;
-use crate::audit_log::{empty_root, plan_append, EMPTY_FRONTIER};
+use crate::audit_log::plan_appends;
 use crate::model::{
     check_text, from_i64, hash_from_bytes, into_page, limit_plus_one, prefix_upper_bound, to_i64,
 };
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, Checkpoint, Hash,
-    Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
+    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 /// A transaction that owns its connection until it ends.
@@ -177,6 +177,7 @@ fn event_row(row: &Row<'_>) -> Result<AuditEvent, StoreError> {
         seq: from_i64("sequence number", col(row, 0)?)?,
         leaf_hash: hash_from_bytes(&col::<Vec<u8>>(row, 1)?)?,
         event: col(row, 2)?,
+        mac: col::<Option<Vec<u8>>>(row, 3)?.unwrap_or_default(),
     })
 }
 
@@ -194,13 +195,17 @@ fn hash_row(row: &Row<'_>) -> Result<Hash, StoreError> {
     hash_from_bytes(&col::<Vec<u8>>(row, 0)?)
 }
 
-fn head_row(row: &Row<'_>) -> Result<(u64, Vec<u8>, Hash), StoreError> {
-    Ok((
-        from_i64("audit log size", col(row, 0)?)?,
-        col(row, 1)?,
-        hash_from_bytes(&col::<Vec<u8>>(row, 2)?)?,
-    ))
+fn head_row(row: &Row<'_>) -> Result<AuditHeadRow, StoreError> {
+    Ok(AuditHeadRow {
+        size: from_i64("audit log size", col(row, 0)?)?,
+        frontier: col(row, 1)?,
+        root: hash_from_bytes(&col::<Vec<u8>>(row, 2)?)?,
+        mac: col::<Option<Vec<u8>>>(row, 3)?.unwrap_or_default(),
+    })
 }
+
+/// The columns [`head_row`] reads.
+const HEAD_COLS: &str = "SELECT size, frontier, root, mac FROM audit_heads WHERE account = ?1";
 
 const ACCOUNT_COLS: &str = "id, name, status, created_at, mac";
 const KEY_COLS: &str = "access_key_id, account, owner_kind, owner_key, status, secret_wrapped, \
@@ -290,16 +295,8 @@ impl ReadTx for SqliteTx<'_> {
         Ok(into_page(rows, q.limit))
     }
 
-    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-        let head = self.query_opt(
-            "SELECT size, frontier, root FROM audit_heads WHERE account = ?1",
-            [account],
-            head_row,
-        )?;
-        Ok(match head {
-            Some((size, _, root)) => AuditHead { size, root },
-            None => AuditHead { size: 0, root: empty_root() },
-        })
+    fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
+        self.query_opt(HEAD_COLS, [account], head_row)
     }
 
     fn audit_events(
@@ -310,7 +307,7 @@ impl ReadTx for SqliteTx<'_> {
         let start = i64::try_from(seqs.start).unwrap_or(i64::MAX);
         let end = i64::try_from(seqs.end).unwrap_or(i64::MAX);
         self.query_all(
-            "SELECT seq, leaf_hash, event FROM audit_events
+            "SELECT seq, leaf_hash, event, mac FROM audit_events
              WHERE account = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
             params![account, start, end],
             event_row,
@@ -545,6 +542,14 @@ impl Tx for SqliteTx<'_> {
                 "UPDATE records SET mac = ?4 WHERE account = ?1 AND kind = ?2 AND key = ?3",
                 params![account, kind, key, mac],
             )?,
+            RowId::AuditEvent { account, seq } => self.exec(
+                "UPDATE audit_events SET mac = ?3 WHERE account = ?1 AND seq = ?2",
+                params![account, to_i64("sequence number", seq)?, mac],
+            )?,
+            RowId::AuditHead(account) => self.exec(
+                "UPDATE audit_heads SET mac = ?2 WHERE account = ?1",
+                params![account, mac],
+            )?,
         })
     }
 
@@ -555,30 +560,25 @@ impl Tx for SqliteTx<'_> {
         )?)
     }
 
-    fn append_event(
+    fn append_events_sealed(
         &mut self,
         account: &str,
-        event: &[u8],
-        leaf_hash: &Hash,
+        events: &[(&[u8], Hash)],
+        seal: &dyn AuditSeal,
     ) -> Result<u64, StoreError> {
         check_text("account", account)?;
         // The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else appends
         // between this read and the writes below.
-        let head = self.query_opt(
-            "SELECT size, frontier, root FROM audit_heads WHERE account = ?1",
-            [account],
-            head_row,
-        )?;
-        let (size, frontier) = match head {
-            Some((size, frontier, _)) => (size, frontier),
-            None => (0, EMPTY_FRONTIER.to_vec()),
-        };
-        let plan = plan_append(size, &frontier, leaf_hash)?;
-        let seq = to_i64("sequence number", plan.seq)?;
-        self.exec(
-            "INSERT INTO audit_events (account, seq, leaf_hash, event) VALUES (?1, ?2, ?3, ?4)",
-            params![account, seq, &leaf_hash[..], event],
-        )?;
+        let head = self.query_opt(HEAD_COLS, [account], head_row)?;
+        let plan = plan_appends(account, head.as_ref(), events, seal)?;
+        for (i, ((event, leaf), mac)) in events.iter().zip(&plan.event_macs).enumerate() {
+            let seq = to_i64("sequence number", plan.first + i as u64)?;
+            self.exec(
+                "INSERT INTO audit_events (account, seq, leaf_hash, event, mac)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![account, seq, &leaf[..], event, stored_mac(mac)],
+            )?;
+        }
         for (level, index, hash) in &plan.nodes {
             self.exec(
                 "INSERT INTO audit_nodes (account, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
@@ -586,12 +586,18 @@ impl Tx for SqliteTx<'_> {
             )?;
         }
         self.exec(
-            "INSERT INTO audit_heads (account, size, root, frontier) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (account) DO UPDATE SET
-               size = excluded.size, root = excluded.root, frontier = excluded.frontier",
-            params![account, to_i64("audit log size", plan.size)?, &plan.root[..], plan.frontier],
+            "INSERT INTO audit_heads (account, size, root, frontier, mac) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (account) DO UPDATE SET size = excluded.size, root = excluded.root,
+               frontier = excluded.frontier, mac = excluded.mac",
+            params![
+                account,
+                to_i64("audit log size", plan.size)?,
+                &plan.root[..],
+                plan.frontier,
+                stored_mac(&plan.mac)
+            ],
         )?;
-        Ok(plan.seq)
+        Ok(plan.first)
     }
 
     fn insert_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {

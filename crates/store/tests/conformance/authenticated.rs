@@ -379,3 +379,102 @@ pub fn a_writer_with_a_stale_head_commits_over_the_newer_one(harness: &dyn Harne
     let fresh = authenticated(harness);
     assert_eq!(fresh.read().unwrap().list_records(&q).unwrap().items.len(), 3);
 }
+
+/// `n` events appended to `account`'s log through `store`, as the server does (one, then a
+/// batch); their bytes.
+fn append(store: &dyn Store, account: &str, n: u8) -> Vec<Vec<u8>> {
+    let events: Vec<Vec<u8>> =
+        (0..n).map(|i| format!("{account} event {i}").into_bytes()).collect();
+    let mut tx = store.begin().unwrap();
+    if let Some((first, rest)) = events.split_first() {
+        tx.append_event(account, first, &audit::merkle::leaf_hash(first)).unwrap();
+        let batch: Vec<(&[u8], store::Hash)> =
+            rest.iter().map(|e| (e.as_slice(), audit::merkle::leaf_hash(e))).collect();
+        tx.append_events(account, &batch).unwrap();
+    }
+    tx.commit().unwrap();
+    events
+}
+
+/// Audit events and heads written through the authenticating store carry MACs; an event edited,
+/// copied over another or deleted, and an event appended behind the store's back (with its
+/// head rewritten to match), are refused on every read and by the next append.
+pub fn audit_rows_are_sealed(harness: &dyn Harness) {
+    let store = authenticated(harness);
+    let raw = harness.open();
+    let (a1, a2, a3, a4) = (account_id(1), account_id(2), account_id(3), account_id(4));
+    let events = append(&store, &a1, 4);
+    let read = store.read().unwrap().audit_events(&a1, 0..10).unwrap();
+    assert_eq!(read.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events);
+    assert!(read.iter().all(|e| e.mac.len() == 33));
+    assert_eq!(store.read().unwrap().audit_head(&a1).unwrap().size, 4);
+    // An empty log needs nothing.
+    assert_eq!(store.read().unwrap().audit_head(&a4).unwrap().size, 0);
+    assert!(store.read().unwrap().audit_events(&a4, 0..10).unwrap().is_empty());
+    // Nobody but the authenticating store seals.
+    let mut tx = store.begin().unwrap();
+    assert!(matches!(
+        tx.set_mac(RowId::AuditHead(&a1), &[1; 33]),
+        Err(StoreError::InvalidInput(_))
+    ));
+    drop(tx);
+
+    // An event appended below the authenticating store, head and nodes written to match.
+    let mut tx = raw.begin().unwrap();
+    tx.append_event(&a1, b"forged", &audit::merkle::leaf_hash(b"forged")).unwrap();
+    tx.commit().unwrap();
+    forged(store.read().unwrap().audit_head(&a1), &a1);
+    forged(store.read().unwrap().audit_events(&a1, 0..10), &a1);
+    let mut tx = store.begin().unwrap();
+    forged(tx.append_event(&a1, b"next", &audit::merkle::leaf_hash(b"next")), &a1);
+    drop(tx);
+    // The events before it still read.
+    assert_eq!(store.read().unwrap().audit_events(&a1, 0..4).unwrap().len(), 4);
+
+    // An event's bytes edited; another's copied over its neighbour.
+    append(&store, &a2, 3);
+    harness.sql(&format!(
+        "UPDATE audit_events SET event = leaf_hash WHERE account = '{a2}' AND seq = 1"
+    ));
+    forged(store.read().unwrap().audit_events(&a2, 0..3), &a2);
+    assert_eq!(store.read().unwrap().audit_events(&a2, 0..1).unwrap().len(), 1);
+    harness.sql(&format!(
+        "UPDATE audit_events SET (event, leaf_hash, mac) =
+             (SELECT event, leaf_hash, mac FROM audit_events WHERE account = '{a2}' AND seq = 0)
+         WHERE account = '{a2}' AND seq = 2"
+    ));
+    forged(store.read().unwrap().audit_events(&a2, 2..3), &a2);
+    // The head is untouched: appends go on (the tenant's proofs show the edited events).
+    append(&store, &a2, 1);
+
+    // An event deleted below the head.
+    append(&store, &a3, 3);
+    harness.sql(&format!("DELETE FROM audit_events WHERE account = '{a3}' AND seq = 1"));
+    forged(store.read().unwrap().audit_events(&a3, 0..3), &a3);
+    forged(store.read().unwrap().audit_events(&a3, 1..2), &a3);
+    assert_eq!(store.read().unwrap().audit_events(&a3, 2..9).unwrap().len(), 1);
+}
+
+/// A log written before audit rows carried MACs is bound once, as it stands, and then reads
+/// and appends; one that does not hold together is not bound and stays refused.
+pub fn audit_logs_without_macs_are_bound_once(harness: &dyn Harness) {
+    let store = authenticated(harness);
+    let raw = harness.open();
+    let (a1, a2) = (account_id(1), account_id(2));
+    let events = append(raw.as_ref(), &a1, 7);
+    forged(store.read().unwrap().audit_head(&a1), &a1);
+    assert_eq!(store.bind_audit_log(&a1).unwrap(), Some(7));
+    assert_eq!(store.bind_audit_log(&a1).unwrap(), None);
+    let read = store.read().unwrap().audit_events(&a1, 0..7).unwrap();
+    assert_eq!(read.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events);
+    append(&store, &a1, 2);
+    assert_eq!(store.read().unwrap().audit_head(&a1).unwrap().size, 9);
+    assert_eq!(store.bind_audit_log(&account_id(3)).unwrap(), None);
+
+    append(raw.as_ref(), &a2, 3);
+    harness.sql(&format!(
+        "UPDATE audit_events SET event = leaf_hash WHERE account = '{a2}' AND seq = 1"
+    ));
+    assert!(matches!(store.bind_audit_log(&a2), Err(StoreError::Corrupt(_))));
+    forged(store.read().unwrap().audit_head(&a2), &a2);
+}

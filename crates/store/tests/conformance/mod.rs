@@ -55,6 +55,8 @@ macro_rules! conformance_tests {
             authenticated::rows_put_back_as_they_were_are_refused,
             authenticated::rows_deleted_or_manifests_edited_are_refused,
             authenticated::concurrent_writers_see_no_false_rollback,
+            authenticated::audit_rows_are_sealed,
+            authenticated::audit_logs_without_macs_are_bound_once,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {
