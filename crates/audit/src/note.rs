@@ -8,10 +8,11 @@
 //! and the signature is Ed25519 over the text exactly (final newline included). A verifier
 //! ignores signatures by keys it does not know, and fails on a bad signature by a key it does.
 //!
-//! Keys arrive as bytes from the caller (the `crypto` crate's root of trust); this module never
-//! generates, stores or logs them.
+//! Keys arrive as bytes from the caller (the `crypto` crate's root of trust), or stay with it
+//! (an HSM's key, [`SigningKey::external`]); this module never generates, stores or logs them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -53,6 +54,9 @@ pub enum NoteError {
     /// A signed note whose layout is wrong.
     #[error("signed note is malformed: {0}")]
     Malformed(&'static str),
+    /// An external signer failed, or gave a signature its public key does not verify.
+    #[error("the note signer failed: {0}")]
+    Signer(String),
     /// More signature lines than a verifier reads.
     #[error("signed note has more than {MAX_SIGNATURES} signatures")]
     TooManySignatures,
@@ -64,12 +68,20 @@ pub enum NoteError {
     BadSignature(String),
 }
 
-/// An Ed25519 note-signing key with its name. The key bytes are zeroized when it is dropped and
-/// never printed: `{:?}` shows `[redacted]`.
+/// Signs a message with a key held elsewhere (an HSM): the 64-byte Ed25519 signature.
+pub type ExternalSigner = Arc<dyn Fn(&[u8]) -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// An Ed25519 note-signing key with its name: its private key in memory (zeroized when dropped,
+/// never printed: `{:?}` shows `[redacted]`), or held by an external signer.
 pub struct SigningKey {
     name: String,
-    key: ed25519_dalek::SigningKey,
+    key: Key,
     id: [u8; KEY_ID_LEN],
+}
+
+enum Key {
+    Local(ed25519_dalek::SigningKey),
+    External { public: ed25519_dalek::VerifyingKey, sign: ExternalSigner },
 }
 
 // `ed25519_dalek::SigningKey` zeroizes its secret on drop (its `zeroize` feature is on), and it
@@ -89,7 +101,30 @@ impl SigningKey {
         check_key_name(name)?;
         let key = ed25519_dalek::SigningKey::from_bytes(seed);
         let id = key_id(ALG_ED25519, name, key.verifying_key().as_bytes());
-        Ok(Self { name: name.to_owned(), key, id })
+        Ok(Self { name: name.to_owned(), key: Key::Local(key), id })
+    }
+
+    /// The key `name` whose private half `sign` holds (an HSM's), with the 32-byte public key
+    /// `public`. Each signature it gives is checked against `public` before it is used.
+    ///
+    /// # Errors
+    /// [`NoteError::InvalidKeyName`] or [`NoteError::InvalidPublicKey`].
+    pub fn external(
+        name: &str,
+        public: &[u8; 32],
+        sign: ExternalSigner,
+    ) -> Result<Self, NoteError> {
+        check_key_name(name)?;
+        let public = ed25519_dalek::VerifyingKey::from_bytes(public)
+            .map_err(|_| NoteError::InvalidPublicKey)?;
+        let id = key_id(ALG_ED25519, name, public.as_bytes());
+        Ok(Self { name: name.to_owned(), key: Key::External { public, sign }, id })
+    }
+
+    /// Whether the private key is held by an external signer.
+    #[must_use]
+    pub fn is_external(&self) -> bool {
+        matches!(self.key, Key::External { .. })
     }
 
     /// As [`Self::from_seed`], from a slice that must be 32 bytes long.
@@ -117,16 +152,32 @@ impl SigningKey {
     /// The matching verifier key, to publish.
     #[must_use]
     pub fn verifier(&self) -> VerifierKey {
-        VerifierKey { name: self.name.clone(), key: self.key.verifying_key(), id: self.id }
+        let key = match &self.key {
+            Key::Local(key) => key.verifying_key(),
+            Key::External { public, .. } => *public,
+        };
+        VerifierKey { name: self.name.clone(), key, id: self.id }
     }
 
     /// The signature line of this key over `text`, newline included.
-    fn signature_line(&self, text: &str) -> String {
-        let sig = self.key.sign(text.as_bytes());
+    fn signature_line(&self, text: &str) -> Result<String, NoteError> {
+        let sig = match &self.key {
+            Key::Local(key) => key.sign(text.as_bytes()).to_bytes(),
+            Key::External { public, sign } => {
+                let bytes = sign(text.as_bytes()).map_err(NoteError::Signer)?;
+                let sig = ed25519_dalek::Signature::from_slice(&bytes).map_err(|_| {
+                    NoteError::Signer(format!("a signature of {} bytes", bytes.len()))
+                })?;
+                public.verify_strict(text.as_bytes(), &sig).map_err(|_| {
+                    NoteError::Signer("a signature its public key does not verify".into())
+                })?;
+                sig.to_bytes()
+            }
+        };
         let mut blob = Vec::with_capacity(KEY_ID_LEN + ed25519_dalek::SIGNATURE_LENGTH);
         blob.extend_from_slice(&self.id);
-        blob.extend_from_slice(&sig.to_bytes());
-        format!("{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(blob))
+        blob.extend_from_slice(&sig);
+        Ok(format!("{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(blob)))
     }
 }
 
@@ -243,14 +294,14 @@ pub(crate) fn write_vkey(
 ///
 /// # Errors
 /// [`NoteError::InvalidText`] if `text` is empty, lacks its final newline, or holds a blank line
-/// or a control character other than newline.
+/// or a control character other than newline; [`NoteError::Signer`] if an external signer fails.
 pub fn sign_note(text: &str, signers: &[&SigningKey]) -> Result<String, NoteError> {
     check_text(text)?;
     let mut out = String::with_capacity(text.len() + 1 + signers.len() * 100);
     out.push_str(text);
     out.push('\n');
     for s in signers {
-        out.push_str(&s.signature_line(text));
+        out.push_str(&s.signature_line(text)?);
     }
     Ok(out)
 }
@@ -367,6 +418,39 @@ mod tests {
     fn debug_is_redacted() {
         let k = SigningKey::from_seed("log", &[7; 32]);
         assert_eq!(k.map(|k| format!("{k:?}")), Ok("[redacted]".to_owned()));
+    }
+
+    #[test]
+    fn an_external_signer_signs_as_the_local_key_would_and_is_checked() {
+        let local = SigningKey::from_seed("log", &[9; 32]).unwrap();
+        let public = local.verifier().public_key();
+        let held = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let external = SigningKey::external(
+            "log",
+            &public,
+            Arc::new(move |m: &[u8]| Ok(held.sign(m).to_bytes().to_vec())),
+        )
+        .unwrap();
+        assert!(external.is_external() && !local.is_external());
+        assert_eq!(external.verifier().to_string(), local.verifier().to_string());
+        // Ed25519 is deterministic: the same note.
+        let text = "hello\n";
+        let signed = sign_note(text, &[&external]).unwrap();
+        assert_eq!(signed, sign_note(text, &[&local]).unwrap());
+        assert_eq!(open_note(&signed, &external.verifier()), Ok(text));
+        // A signer that fails, or signs with another key, signs nothing.
+        let failing =
+            SigningKey::external("log", &public, Arc::new(|_: &[u8]| Err("token gone".into())))
+                .unwrap();
+        assert_eq!(sign_note(text, &[&failing]), Err(NoteError::Signer("token gone".into())));
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+        let lying = SigningKey::external(
+            "log",
+            &public,
+            Arc::new(move |m: &[u8]| Ok(other.sign(m).to_bytes().to_vec())),
+        )
+        .unwrap();
+        assert!(matches!(sign_note(text, &[&lying]), Err(NoteError::Signer(_))));
     }
 
     #[test]

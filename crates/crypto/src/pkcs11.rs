@@ -308,17 +308,8 @@ impl Pkcs11Root {
             Attribute::PublicExponent(vec![1, 0, 1]),
             Attribute::Label(label.as_bytes().to_vec()),
         ];
-        let private_template = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Sign(true),
-            Attribute::Decrypt(false),
-            Attribute::Unwrap(false),
-            Attribute::Derive(false),
-            Attribute::Label(label.as_bytes().to_vec()),
-        ];
+        let private_template =
+            signing_only(label, &[Attribute::Decrypt(false), Attribute::Unwrap(false)]);
         let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
         let (public, _private) = session
             .generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public_template, &private_template)
@@ -344,33 +335,123 @@ impl Pkcs11Root {
         Ok(der.as_bytes().to_vec())
     }
 
-    /// Signs with the token's private key labelled `label` (refused unless it is exactly one
-    /// sensitive, non-extractable key).
+    /// Signs with the token's RSA private key labelled `label` (refused unless it is exactly
+    /// one sensitive, non-extractable key).
     fn rsa_sign(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
         let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
-        let template = [
-            Attribute::Class(ObjectClass::PRIVATE_KEY),
-            Attribute::KeyType(KeyType::RSA),
+        let key = signing_key(&session, KeyType::RSA, label)?;
+        session.sign(&Mechanism::Sha256RsaPkcs, key, message).map_err(hsm("C_Sign"))
+    }
+
+    /// The public key of the token's Ed25519 key pair labelled `label`, generated on first use:
+    /// the private half a private, sensitive, non-extractable token object that can only sign.
+    fn ed25519_key(&self, label: &str) -> Result<[u8; 32], Pkcs11Error> {
+        let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
+        let public_template = [
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::EC_EDWARDS),
             Attribute::Token(true),
             Attribute::Label(label.as_bytes().to_vec()),
         ];
-        let found = session.find_objects(&template).map_err(hsm("C_FindObjects"))?;
-        let [key] = found.as_slice() else {
-            return Err(Pkcs11Error::KeyAmbiguous(label.to_owned()));
+        let found = session.find_objects(&public_template).map_err(hsm("C_FindObjects"))?;
+        let public = match found.as_slice() {
+            [public] => {
+                // The private half must be there, and fit, before the public one is trusted.
+                signing_key(&session, KeyType::EC_EDWARDS, label)?;
+                *public
+            }
+            [] => {
+                let public_template = [
+                    Attribute::Token(true),
+                    Attribute::Private(false),
+                    Attribute::Verify(true),
+                    Attribute::EcParams(ED25519_OID.to_vec()),
+                    Attribute::Label(label.as_bytes().to_vec()),
+                ];
+                let private_template = signing_only(label, &[]);
+                session
+                    .generate_key_pair(
+                        &Mechanism::EccEdwardsKeyPairGen,
+                        &public_template,
+                        &private_template,
+                    )
+                    .map_err(hsm("C_GenerateKeyPair"))?
+                    .0
+            }
+            _ => return Err(Pkcs11Error::KeyAmbiguous(label.to_owned())),
         };
-        let wanted = [AttributeType::Sensitive, AttributeType::Extractable];
-        let attributes =
-            session.get_attributes(*key, &wanted).map_err(hsm("C_GetAttributeValue"))?;
-        if !attributes.contains(&Attribute::Sensitive(true))
-            || !attributes.contains(&Attribute::Extractable(false))
-        {
-            return Err(Pkcs11Error::KeyUnsuitable {
-                label: label.to_owned(),
-                reason: "it is extractable",
-            });
-        }
-        session.sign(&Mechanism::Sha256RsaPkcs, *key, message).map_err(hsm("C_Sign"))
+        let attributes = session
+            .get_attributes(public, &[AttributeType::EcPoint])
+            .map_err(hsm("C_GetAttributeValue"))?;
+        let point = attributes
+            .into_iter()
+            .find_map(|a| match a {
+                Attribute::EcPoint(v) => Some(v),
+                _ => None,
+            })
+            .unwrap_or_default();
+        // CKA_EC_POINT is the DER OCTET STRING of the 32-byte key (some tokens give it bare).
+        let raw = match point.as_slice() {
+            [0x04, 32, rest @ ..] if rest.len() == 32 => rest,
+            bare if bare.len() == 32 => bare,
+            other => return Err(Pkcs11Error::UnexpectedOutput(other.len())),
+        };
+        let mut out = [0u8; 32];
+        out.copy_from_slice(raw);
+        Ok(out)
     }
+
+    /// Signs with the token's Ed25519 private key labelled `label` (as [`Self::rsa_sign`]).
+    fn ed25519_sign(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
+        let session = self.session.lock().map_err(|_| Pkcs11Error::LockPoisoned)?;
+        let key = signing_key(&session, KeyType::EC_EDWARDS, label)?;
+        session.sign(&Mechanism::Eddsa, key, message).map_err(hsm("C_Sign"))
+    }
+}
+
+/// The template of a private key that is a token object, private, sensitive, non-extractable
+/// and can only sign, labelled `label`, with `more`.
+fn signing_only(label: &str, more: &[Attribute]) -> Vec<Attribute> {
+    let mut template = vec![
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::Derive(false),
+        Attribute::Label(label.as_bytes().to_vec()),
+    ];
+    template.extend_from_slice(more);
+    template
+}
+
+/// The DER encoding of Ed25519's object identifier, 1.3.101.112 (CKA_EC_PARAMS).
+const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+
+/// The token's one private key of `kind` labelled `label`, refused unless it is sensitive and
+/// non-extractable.
+fn signing_key(session: &Session, kind: KeyType, label: &str) -> Result<ObjectHandle, Pkcs11Error> {
+    let template = [
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::KeyType(kind),
+        Attribute::Token(true),
+        Attribute::Label(label.as_bytes().to_vec()),
+    ];
+    let found = session.find_objects(&template).map_err(hsm("C_FindObjects"))?;
+    let [key] = found.as_slice() else {
+        return Err(Pkcs11Error::KeyAmbiguous(label.to_owned()));
+    };
+    let wanted = [AttributeType::Sensitive, AttributeType::Extractable];
+    let attributes = session.get_attributes(*key, &wanted).map_err(hsm("C_GetAttributeValue"))?;
+    if !attributes.contains(&Attribute::Sensitive(true))
+        || !attributes.contains(&Attribute::Extractable(false))
+    {
+        return Err(Pkcs11Error::KeyUnsuitable {
+            label: label.to_owned(),
+            reason: "it is extractable",
+        });
+    }
+    Ok(*key)
 }
 
 impl RootOfTrust for Pkcs11Root {
@@ -388,6 +469,14 @@ impl RootOfTrust for Pkcs11Root {
 
     fn sign_rsa_sha256(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
         Ok(self.rsa_sign(label, message)?)
+    }
+
+    fn ed25519_signing_key(&self, label: &str) -> Result<Option<[u8; 32]>, EnvelopeError> {
+        Ok(Some(self.ed25519_key(label)?))
+    }
+
+    fn sign_ed25519(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        Ok(self.ed25519_sign(label, message)?)
     }
 }
 

@@ -29,26 +29,55 @@ pub trait RootOfTrust: Send + Sync {
     fn sign_rsa_sha256(&self, _label: &str, _message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
         Err(EnvelopeError::BadKey)
     }
-}
 
-/// A boxed provider is a provider (so the server can hold whichever one is configured).
-impl<T: RootOfTrust + ?Sized> RootOfTrust for Box<T> {
-    fn wrap(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
-        (**self).wrap(context, plaintext)
+    /// The Ed25519 signing key labelled `label` that the root of trust holds itself and never
+    /// lets out (an HSM's non-extractable key), made on first use: its 32-byte public key.
+    /// `None` when the root holds no keys of its own: the caller then makes the key and keeps
+    /// it sealed with [`RootOfTrust::wrap`].
+    fn ed25519_signing_key(&self, _label: &str) -> Result<Option<[u8; 32]>, EnvelopeError> {
+        Ok(None)
     }
 
-    fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError> {
-        (**self).unwrap(context, wrapped)
-    }
-
-    fn create_rsa_signing_key(&self, label: &str) -> Result<Option<Vec<u8>>, EnvelopeError> {
-        (**self).create_rsa_signing_key(label)
-    }
-
-    fn sign_rsa_sha256(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
-        (**self).sign_rsa_sha256(label, message)
+    /// Signs `message` (pure Ed25519, RFC 8032) with the key labelled `label` that
+    /// [`RootOfTrust::ed25519_signing_key`] made: the 64-byte signature.
+    fn sign_ed25519(&self, _label: &str, _message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        Err(EnvelopeError::BadKey)
     }
 }
+
+/// A boxed or shared provider is a provider (so the server can hold whichever one is
+/// configured, and share it with what signs for it).
+macro_rules! forward {
+    ($($holder:ident)::+) => {
+        impl<T: RootOfTrust + ?Sized> RootOfTrust for $($holder)::+<T> {
+            fn wrap(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+                (**self).wrap(context, plaintext)
+            }
+
+            fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Result<SecretBytes, EnvelopeError> {
+                (**self).unwrap(context, wrapped)
+            }
+
+            fn create_rsa_signing_key(&self, label: &str) -> Result<Option<Vec<u8>>, EnvelopeError> {
+                (**self).create_rsa_signing_key(label)
+            }
+
+            fn sign_rsa_sha256(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+                (**self).sign_rsa_sha256(label, message)
+            }
+
+            fn ed25519_signing_key(&self, label: &str) -> Result<Option<[u8; 32]>, EnvelopeError> {
+                (**self).ed25519_signing_key(label)
+            }
+
+            fn sign_ed25519(&self, label: &str, message: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+                (**self).sign_ed25519(label, message)
+            }
+        }
+    };
+}
+forward!(Box);
+forward!(std::sync::Arc);
 
 /// A 256-bit root key held in memory.
 #[derive(Debug)]

@@ -128,6 +128,7 @@ fn softhsm2_root_of_trust() {
     another_label_is_another_key(&hsm, &root);
     key_attributes(&hsm);
     unsuitable_or_ambiguous_keys_are_refused(&hsm);
+    ed25519_keys_are_made_and_used_in_the_token(&hsm, &root);
     concurrent_use(root);
     wrong_pin_and_token(&hsm);
 }
@@ -267,6 +268,43 @@ fn key_attributes(hsm: &SoftHsm) {
         assert!(attributes.contains(&expected), "{expected:?} missing from {attributes:?}");
     }
     // The HSM refuses to reveal the value.
+    let info = session.get_attribute_info(key, &[AttributeType::Value]).unwrap();
+    assert!(matches!(info[..], [AttributeInfo::Sensitive]), "CKA_VALUE: {info:?}");
+}
+
+/// An Ed25519 signing key (the checkpoint key's kind) is made in the token on first use, found
+/// again after, never lets its private half out, and signs what its public key verifies.
+fn ed25519_keys_are_made_and_used_in_the_token(hsm: &SoftHsm, root: &Pkcs11Root) {
+    let label = "test-ed25519";
+    assert!(root.sign_ed25519(label, b"m").is_err(), "no key yet");
+    let public = root.ed25519_signing_key(label).unwrap().unwrap();
+    assert_eq!(root.ed25519_signing_key(label).unwrap(), Some(public), "found, not made again");
+    let reopened = Pkcs11Root::open(&hsm.config("hermetic-root", PIN)).unwrap();
+    assert_eq!(reopened.ed25519_signing_key(label).unwrap(), Some(public));
+    let verifier = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
+    for message in [&b""[..], b"hermetic/123456789012\n5\nroot\n"] {
+        let sig: [u8; 64] = root.sign_ed25519(label, message).unwrap().try_into().unwrap();
+        verifier.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig)).unwrap();
+    }
+    let session = hsm.session();
+    let private = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ])
+        .unwrap();
+    let [key] = private[..] else { panic!("one private key: {private:?}") };
+    let attributes = session
+        .get_attributes(
+            key,
+            &[AttributeType::Sensitive, AttributeType::Extractable, AttributeType::Private],
+        )
+        .unwrap();
+    for expected in
+        [Attribute::Sensitive(true), Attribute::Extractable(false), Attribute::Private(true)]
+    {
+        assert!(attributes.contains(&expected), "{expected:?} missing from {attributes:?}");
+    }
     let info = session.get_attribute_info(key, &[AttributeType::Value]).unwrap();
     assert!(matches!(info[..], [AttributeInfo::Sensitive]), "CKA_VALUE: {info:?}");
 }

@@ -330,21 +330,13 @@ fn kms_automatic_rotation_on_postgres() {
 #[test]
 fn root_of_trust_in_softhsm() {
     let dir = common::unique_dir("hsm");
-    let (conf, module, pin) = common::softhsm_token(&dir);
+    let (conf, args) = common::softhsm_token(&dir);
     let data = dir.join("data");
-    let args = [
-        "--pkcs11-module",
-        module,
-        "--pkcs11-token-label",
-        "hermetic-ci",
-        "--pkcs11-pin-file",
-        pin.to_str().unwrap(),
-    ];
     let start = || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
-            .args(args)
+            .args(&args)
             .env("SOFTHSM2_CONF", &conf)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())

@@ -102,17 +102,9 @@ fn delivery_on_postgres() {
 #[test]
 fn digest_keys_in_an_hsm() {
     let dir = common::unique_dir("trail-hsm");
-    let (conf, module, pin) = common::softhsm_token(&dir);
+    let (conf, hsm) = common::softhsm_token(&dir);
     let data = dir.join("data");
-    let pin_arg = pin.display().to_string();
-    let mut args = vec![
-        "--pkcs11-module",
-        module,
-        "--pkcs11-token-label",
-        "hermetic-ci",
-        "--pkcs11-pin-file",
-        pin_arg.as_str(),
-    ];
+    let mut args: Vec<&str> = hsm.iter().map(String::as_str).collect();
     args.extend_from_slice(&INTERVALS);
     let (child, url, _) = common::start_with_env(&data, &args, &[("SOFTHSM2_CONF", &conf)]);
     let mut server = Server { child, url, dir: data.clone(), db_args: Vec::new(), schema: None };

@@ -366,3 +366,39 @@ fn a_tenant_verifies_over_tls() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(dir.with_extension("pki"));
 }
+
+/// With an HSM (SoftHSM2 here) the checkpoint key is made in the token, non-extractable, and
+/// signs there: no sealed key in the data directory, the same key after a restart (the tenant's
+/// pinned key still verifies), and the public key file is the token key's.
+#[test]
+fn the_checkpoint_key_is_made_and_used_in_an_hsm() {
+    let dir = common::unique_dir("checkpoint-hsm");
+    let (conf, hsm) = common::softhsm_token(&dir);
+    let data = dir.join("data");
+    let mut args: Vec<&str> = hsm.iter().map(String::as_str).collect();
+    args.extend_from_slice(&["--checkpoint-interval-secs", "1"]);
+    let env = [("SOFTHSM2_CONF", conf.as_path())];
+    let (child, url, _) = common::start_with_env(&data, &args, &env);
+    let mut server =
+        common::Server { child, url, dir: data.clone(), db_args: Vec::new(), schema: None };
+    let t = common::create_tenant(&server, "acme");
+    let state = dir.join("tenant-state.json");
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
+    assert!(ok && out.contains("first run"), "{out}");
+    assert!(!data.join(server::checkpoints::KEY_FILE).exists(), "no sealed key: the token's");
+    assert!(!data.join(server::checkpoints::LEGACY_KEY_FILE).exists());
+    let public = std::fs::read_to_string(data.join(server::checkpoints::PUBLIC_FILE)).unwrap();
+    let pinned = std::fs::read_to_string(&state).unwrap();
+    assert!(pinned.contains(public.trim()), "the tenant pinned the token's key: {pinned}");
+
+    stop(&mut server.child);
+    let (child, url, _) = common::start_with_env(&data, &args, &env);
+    server.child = child;
+    server.url = url;
+    common::tenant_events(&server.url, &t);
+    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
+    assert!(ok && out.contains("consistent with the last one seen"), "{out}");
+    stop(&mut server.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

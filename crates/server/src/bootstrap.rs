@@ -52,7 +52,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
 /// Creates the data directory (mode 0700) and root key on first start, and loads or creates the
 /// operator credentials (mode 0600). Returns the root key and the credentials.
 /// The root of trust the server holds: whichever provider is configured.
-pub type Root = Box<dyn crypto::RootOfTrust>;
+pub type Root = std::sync::Arc<dyn crypto::RootOfTrust>;
 
 /// Where the development key file lives: `configured`, else beside the data directory
 /// (`DIR.root.key` for data directory `DIR`), never inside it, so that a copy of the data
@@ -103,7 +103,7 @@ pub fn open_root(
             };
             let root = crypto::pkcs11::Pkcs11Root::open(&config)
                 .map_err(|e| BootstrapError::Pkcs11(e.to_string()))?;
-            Ok(Box::new(root))
+            Ok(std::sync::Arc::new(root))
         }
         None => {
             let path = root_key_path(data_dir, root_key_file);
@@ -138,7 +138,7 @@ pub fn open_root(
                  read it can open every stored secret. Use an HSM (--pkcs11-module) in production.",
                 path.display()
             );
-            Ok(Box::new(root))
+            Ok(std::sync::Arc::new(root))
         }
     }
 }

@@ -9,7 +9,8 @@ use audit::note::{SigningKey, VerifierKey};
 use std::path::Path;
 
 /// The signing key's file in the data directory: its 32-byte Ed25519 seed sealed by the root of
-/// trust (mode 0600); whoever reads the file without the root of trust cannot sign.
+/// trust (mode 0600); whoever reads the file without the root of trust cannot sign. Not written
+/// when the root of trust holds keys of its own (PKCS #11): the key is then the token's.
 pub const KEY_FILE: &str = "checkpoint.key.sealed";
 /// Where an earlier version kept the seed in the clear: sealed into [`KEY_FILE`] and removed at
 /// the next start.
@@ -18,6 +19,8 @@ pub const LEGACY_KEY_FILE: &str = "checkpoint.key";
 pub const PUBLIC_FILE: &str = "checkpoint.pub";
 /// The key name in signed notes.
 pub const KEY_NAME: &str = "hermetic-checkpoint";
+/// The label of the key in an HSM: made there, non-extractable, and signing there.
+pub const HSM_LABEL: &str = "hermetic-checkpoint-ed25519-v1";
 /// What the root of trust seals the seed for.
 const SEALING_CONTEXT: &[u8] = b"hermetic:checkpoint-key/v1";
 
@@ -26,43 +29,72 @@ pub fn origin(account: &str) -> String {
     format!("hermetic/{account}")
 }
 
-/// Loads the checkpoint signing key, sealed by `root`, creating it (and the public key file) on
-/// first start; a seed an earlier version left in the clear is sealed and its file removed.
+/// Loads the checkpoint signing key. A key sealed in the data directory by an earlier start is
+/// kept (tenants pinned its public key); a seed an earlier version left in the clear is sealed
+/// and its file removed. Else, with a root of trust that holds keys of its own (an HSM), the
+/// key is the token's [`HSM_LABEL`] key, made there on first start and used there; else a new
+/// seed, sealed by `root`. The public key file is written when missing.
 pub fn load_or_create_key(
     data_dir: &Path,
-    root: &dyn crypto::RootOfTrust,
+    root: &std::sync::Arc<dyn crypto::RootOfTrust>,
 ) -> Result<SigningKey, String> {
     let path = data_dir.join(KEY_FILE);
     let legacy = data_dir.join(LEGACY_KEY_FILE);
     let shown = |e: &dyn std::fmt::Display, p: &Path| format!("{}: {e}", p.display());
-    if !path.exists() {
-        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        if legacy.exists() {
-            let old =
-                zeroize::Zeroizing::new(std::fs::read(&legacy).map_err(|e| shown(&e, &legacy))?);
-            let bytes: [u8; 32] = old
-                .as_slice()
-                .try_into()
-                .map_err(|_| format!("{}: not a 32-byte seed", legacy.display()))?;
-            *seed = bytes;
-        } else {
-            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
+    let key = if !path.exists() && !legacy.exists() {
+        match root.ed25519_signing_key(HSM_LABEL).map_err(|e| format!("{HSM_LABEL}: {e}"))? {
+            Some(public) => {
+                let held = root.clone();
+                let sign: audit::note::ExternalSigner = std::sync::Arc::new(move |m: &[u8]| {
+                    held.sign_ed25519(HSM_LABEL, m).map_err(|e| e.to_string())
+                });
+                Some(SigningKey::external(KEY_NAME, &public, sign).map_err(|e| e.to_string())?)
+            }
+            None => None,
         }
-        let sealed = root.wrap(SEALING_CONTEXT, seed.as_ref()).map_err(|e| shown(&e, &path))?;
-        crate::support::private::write_private(&path, &sealed).map_err(|e| shown(&e, &path))?;
-    }
-    if legacy.exists() {
-        std::fs::remove_file(&legacy).map_err(|e| shown(&e, &legacy))?;
-    }
-    let sealed = std::fs::read(&path).map_err(|e| shown(&e, &path))?;
-    let seed = root.unwrap(SEALING_CONTEXT, &sealed).map_err(|e| shown(&e, &path))?;
-    let key = SigningKey::from_slice(KEY_NAME, seed.expose()).map_err(|e| shown(&e, &path))?;
+    } else {
+        None
+    };
+    let key = match key {
+        Some(key) => key,
+        None => load_or_seal(&path, &legacy, root.as_ref())?,
+    };
     let public = data_dir.join(PUBLIC_FILE);
     if !public.exists() {
         crate::support::private::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
             .map_err(|e| shown(&e, &public))?;
     }
     Ok(key)
+}
+
+/// The key sealed at `path`, sealing first a plaintext seed at `legacy` or a new one.
+fn load_or_seal(
+    path: &Path,
+    legacy: &Path,
+    root: &dyn crypto::RootOfTrust,
+) -> Result<SigningKey, String> {
+    fn at(p: &Path, e: impl std::fmt::Display) -> String {
+        format!("{}: {e}", p.display())
+    }
+    if !path.exists() {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        if legacy.exists() {
+            let old = zeroize::Zeroizing::new(std::fs::read(legacy).map_err(|e| at(legacy, e))?);
+            let bytes: [u8; 32] =
+                old.as_slice().try_into().map_err(|_| at(legacy, "not a 32-byte seed"))?;
+            *seed = bytes;
+        } else {
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
+        }
+        let sealed = root.wrap(SEALING_CONTEXT, seed.as_ref()).map_err(|e| at(path, e))?;
+        crate::support::private::write_private(path, &sealed).map_err(|e| at(path, e))?;
+    }
+    if legacy.exists() {
+        std::fs::remove_file(legacy).map_err(|e| at(legacy, e))?;
+    }
+    let sealed = std::fs::read(path).map_err(|e| at(path, e))?;
+    let seed = root.unwrap(SEALING_CONTEXT, &sealed).map_err(|e| at(path, e))?;
+    SigningKey::from_slice(KEY_NAME, seed.expose()).map_err(|e| at(path, e))
 }
 
 /// Every account's id, the operator realm's first (what has an audit log).
@@ -370,8 +402,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn root(byte: u8) -> crypto::RootKey {
-        crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![byte; 32])).unwrap()
+    fn root(byte: u8) -> std::sync::Arc<dyn crypto::RootOfTrust> {
+        std::sync::Arc::new(
+            crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![byte; 32])).unwrap(),
+        )
     }
 
     #[test]

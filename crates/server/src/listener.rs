@@ -117,7 +117,7 @@ pub(crate) async fn open(
     }
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
     let checkpoint_key = Arc::new(
-        crate::checkpoints::load_or_create_key(&config.data_dir, root.as_ref())
+        crate::checkpoints::load_or_create_key(&config.data_dir, &root)
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
     Ok(((config, keys, store, root, audit, pool, account_keys, checkpoint_key), creds))
@@ -171,7 +171,8 @@ pub async fn run(
                 () = vault.seal_requested() => Stop::Seal,
             }
         };
-        if serve_unsealed(config.clone(), Box::new(root), stop, &mut ready).await? == Stop::Shutdown
+        if serve_unsealed(config.clone(), std::sync::Arc::new(root), stop, &mut ready).await?
+            == Stop::Shutdown
         {
             return Ok(());
         }

@@ -444,10 +444,10 @@ pub fn create_account_over_tls(
     redeem(url, &code, &["--ca-bundle", &cert]).unwrap()
 }
 
-/// A fresh SoftHSM2 token `hermetic-ci` (user PIN 1234) under `dir`: (its `SOFTHSM2_CONF`, the
-/// PKCS#11 module, a file holding the PIN).
+/// A fresh SoftHSM2 token `hermetic-ci` (user PIN 1234, in a file) under `dir`: (its
+/// `SOFTHSM2_CONF`, the `hermetic serve` flags that keep the root of trust in it).
 #[allow(dead_code)]
-pub fn softhsm_token(dir: &Path) -> (PathBuf, &'static str, PathBuf) {
+pub fn softhsm_token(dir: &Path) -> (PathBuf, Vec<String>) {
     let tokens = dir.join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     let conf = dir.join("softhsm2.conf");
@@ -481,7 +481,17 @@ pub fn softhsm_token(dir: &Path) -> (PathBuf, &'static str, PathBuf) {
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("the SoftHSM2 module is installed");
-    (conf, module, pin)
+    let args = [
+        "--pkcs11-module",
+        module,
+        "--pkcs11-token-label",
+        "hermetic-ci",
+        "--pkcs11-pin-file",
+        &pin.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    (conf, args)
 }
 
 /// `hermetic trail verify --endpoint URL --state FILE [EXTRA]`, run by a tenant with its own
