@@ -3,14 +3,15 @@
 # the local PostgreSQL, each on a fresh server and data directory (and schema). For a before and
 # after comparison, run it for both binaries in one sitting on the same machine.
 # Usage: bench/all-load.sh HERMETIC_BIN [LABEL]   (writes its report to stdout)
+# STORES="sqlite postgres" and LOADS="iam kms sts s3" (the defaults) choose what runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:?usage: bench/all-load.sh HERMETIC_BIN [LABEL]}")"
 label="${2:-run}"
 pg="postgres://postgres@127.0.0.1:5432/test"
 port=4790
-for store in sqlite postgres; do
-    for load in iam kms sts s3; do
+for store in ${STORES:-sqlite postgres}; do
+    for load in ${LOADS:-iam kms sts s3}; do
         port=$((port + 1))
         dir=$(mktemp -d "/tmp/hermetic-load-$label-$store-$load-XXXX")
         schema="lb_${label//[^a-z0-9]/_}_${load}_$$"
