@@ -59,6 +59,8 @@ SERVED = {
         ListTrails StartLogging StopLogging GetTrailStatus PutEventSelectors GetEventSelectors
         AddTags RemoveTags ListTags ListPublicKeys""",
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
+    "mpa": """CreateApprovalTeam GetApprovalTeam ListApprovalTeams ListIdentitySources
+        GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource""",
 }
 
 SHAPE_KEYS = ("type", "required", "min", "max", "enum", "flattened")

@@ -25,22 +25,7 @@ fn serve(backend: Backend) -> (Server, Tenant) {
 fn feature(name: &str, backend: Backend) {
     let (mut server, a) = serve(backend);
     let b = common::create_tenant(&server, "globex");
-    let (op_key, op_secret) = common::operator_creds(&server.dir);
-    run(
-        "kms",
-        &[
-            &server.url,
-            &a.account,
-            &a.key,
-            &a.secret,
-            &b.account,
-            &b.key,
-            &b.secret,
-            &op_key,
-            &op_secret,
-            name,
-        ],
-    );
+    common::run_with_tenants(&server, "kms", &a, &b, &[name]);
     common::stop_and_verify_trail(&mut server);
 }
 

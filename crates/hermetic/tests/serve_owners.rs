@@ -24,21 +24,7 @@ fn scenario(backend: Backend) {
     let mut server = start_on("owners", backend, &[]);
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
-    let (op_key, op_secret) = common::operator_creds(&server.dir);
-    let out = common::run_script(
-        "owners",
-        &[
-            &server.url,
-            &a.account,
-            &a.key,
-            &a.secret,
-            &b.account,
-            &b.key,
-            &b.secret,
-            &op_key,
-            &op_secret,
-        ],
-    );
+    let out = common::run_with_tenants(&server, "owners", &a, &b, &[]);
     let refused: Vec<serde_json::Value> = out
         .lines()
         .filter(|l| l.starts_with('{'))

@@ -40,22 +40,7 @@ fn feature(name: &str, backend: Backend) {
 /// Runs `scripts/s3.py FEATURE` as acme, with globex as the other account and the operator's
 /// credentials.
 fn run_feature(server: &Server, a: &Tenant, b: &Tenant, name: &str) {
-    let (op_key, op_secret) = common::operator_creds(&server.dir);
-    common::run_script(
-        "s3",
-        &[
-            &server.url,
-            &a.account,
-            &a.key,
-            &a.secret,
-            &b.account,
-            &b.key,
-            &b.secret,
-            &op_key,
-            &op_secret,
-            name,
-        ],
-    );
+    common::run_with_tenants(server, "s3", a, b, &[name]);
 }
 
 #[test]

@@ -6,27 +6,13 @@
 
 mod common;
 
-use common::{run_script as run, start_on, Backend};
+use common::{start_on, Backend};
 
 fn trails(backend: Backend) {
     let mut server = start_on("trails", backend, &[]);
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
-    let (op_key, op_secret) = common::operator_creds(&server.dir);
-    run(
-        "trails",
-        &[
-            &server.url,
-            &a.account,
-            &a.key,
-            &a.secret,
-            &b.account,
-            &b.key,
-            &b.secret,
-            &op_key,
-            &op_secret,
-        ],
-    );
+    common::run_with_tenants(&server, "trails", &a, &b, &[]);
     // aws-cli, unmodified: the same operations through its own serializer.
     let bucket = format!("cli-trail-{}", a.account);
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [

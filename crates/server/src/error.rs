@@ -14,6 +14,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A refusal (`AccessDenied`) under the name the JSON services give it,
+    /// `AccessDeniedException`, with their `status` (KMS and CloudTrail 400, MPA 403); any other
+    /// error as it is.
+    pub fn denied_as_exception(self, status: u16) -> ApiError {
+        if self.code == "AccessDenied" {
+            ApiError::sender(status, "AccessDeniedException", self.message)
+        } else {
+            self
+        }
+    }
+
     /// A client error.
     pub fn sender(status: u16, code: &str, message: impl Into<String>) -> ApiError {
         ApiError { status, code: code.into(), message: message.into(), sender_fault: true }

@@ -194,6 +194,33 @@ pub fn run_script(script: &str, args: &[&str]) -> String {
     stdout.into_owned()
 }
 
+/// Runs `scripts/SCRIPT.py URL A_ACCOUNT A_KEY A_SECRET B_ACCOUNT B_KEY B_SECRET OP_KEY
+/// OP_SECRET [EXTRA...]`: tenant `a` acting, tenant `b` as the other account, and the
+/// operator's credentials from `server`'s data directory. Returns what it printed.
+#[allow(dead_code)]
+pub fn run_with_tenants(
+    server: &Server,
+    script: &str,
+    a: &Tenant,
+    b: &Tenant,
+    extra: &[&str],
+) -> String {
+    let (op_key, op_secret) = operator_creds(&server.dir);
+    let mut args = vec![
+        server.url.as_str(),
+        &a.account,
+        &a.key,
+        &a.secret,
+        &b.account,
+        &b.key,
+        &b.secret,
+        &op_key,
+        &op_secret,
+    ];
+    args.extend_from_slice(extra);
+    run_script(script, &args)
+}
+
 pub fn aws_cli() -> PathBuf {
     let py = PathBuf::from(python());
     match py.parent() {

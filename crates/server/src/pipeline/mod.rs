@@ -19,6 +19,7 @@ use crate::services::access_analyzer::AccessAnalyzer;
 use crate::services::cloudtrail::CloudTrail;
 use crate::services::iam::Iam;
 use crate::services::kms::Kms;
+use crate::services::mpa::Mpa;
 use crate::services::onboarding::Onboarding;
 use crate::services::operator::Operator;
 use crate::services::s3::S3;
@@ -121,8 +122,8 @@ pub(crate) async fn handle<B: RequestBody>(
     let id = crate::support::ids::uuid();
     let service = signing_service(&req);
     // JSON errors: the JSON protocols (X-Amz-Target) and rest-json services.
-    let json =
-        req.headers().contains_key("x-amz-target") || service.as_deref() == Some("access-analyzer");
+    let json = req.headers().contains_key("x-amz-target")
+        || matches!(service.as_deref(), Some("access-analyzer" | "mpa"));
     let s3 =
         service.as_deref() == Some("s3") || (service.is_none() && !json && req.uri().path() != "/");
     let head = req.method() == hyper::Method::HEAD;
@@ -408,6 +409,7 @@ fn decide(
         ("access-analyzer", false) => {
             run::serve::<AccessAnalyzer>(state, &caller, &request, facts, reads, pending)
         }
+        ("mpa", false) => run::serve::<Mpa>(state, &caller, &request, facts, reads, pending),
         (other, _) => {
             let e = ApiError::sender(
                 400,

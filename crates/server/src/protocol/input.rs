@@ -20,9 +20,9 @@ pub(crate) enum Source<'a> {
     Query(&'a [(String, String)]),
     /// A JSON body (KMS, CloudTrail).
     Json(&'a Value),
-    /// A REST-JSON request (Access Analyzer): the body, and the query string for the members
-    /// the model places there.
-    RestJson(&'a Value, &'a [(String, String)]),
+    /// A REST-JSON request (Access Analyzer, MPA): the body, the query string and the path's
+    /// labels (percent-decoded, by their `locationName`) for the members the model places there.
+    RestJson(&'a Value, &'a [(String, String)], &'a [(&'a str, String)]),
 }
 
 /// How much of the model a service checks at routing.
@@ -53,9 +53,9 @@ pub(crate) fn parse<T: DeserializeOwned>(
             let value = match source {
                 Source::Query(params) => from_query(model, shape, params, "")?,
                 Source::Json(body) => from_json(model, shape, body, "")?,
-                Source::RestJson(body, query) => {
+                Source::RestJson(body, query, labels) => {
                     let mut value = from_json(model, shape, body, "")?;
-                    from_querystring(model, shape, query, &mut value)?;
+                    from_located(model, shape, query, labels, &mut value)?;
                     value
                 }
             };
@@ -225,20 +225,23 @@ fn scalar_from_text(kind: Kind, text: &str, path: &str, code: &str) -> Result<Va
     })
 }
 
-/// The members a REST request carries in its query string, added to the body's.
-fn from_querystring(
+/// The members a REST request carries in its query string and path, added to the body's.
+fn from_located(
     model: &Model,
     s: &Shape,
     query: &[(String, String)],
+    labels: &[(&str, String)],
     value: &mut Value,
 ) -> Result<(), ApiError> {
     let Value::Object(out) = value else { return Ok(()) };
     for (name, member) in &s.members {
-        if member.location.as_deref() != Some("querystring") {
-            continue;
-        }
         let key = wire_name(name, member);
-        if let Some((_, text)) = query.iter().find(|(k, _)| k == key) {
+        let text = match member.location.as_deref() {
+            Some("querystring") => query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()),
+            Some("uri") => labels.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str()),
+            _ => None,
+        };
+        if let Some(text) = text {
             let kind = shape(model, &member.shape)?.kind;
             let path = lower_first(name);
             out.insert(name.clone(), scalar_from_text(kind, text, &path, "ValidationException")?);

@@ -93,6 +93,7 @@ pub(crate) enum Api {
     Kms,
     CloudTrail,
     AccessAnalyzer,
+    Mpa,
 }
 
 impl Api {
@@ -103,6 +104,7 @@ impl Api {
             Api::Kms => include_str!("../../models/kms.json"),
             Api::CloudTrail => include_str!("../../models/cloudtrail.json"),
             Api::AccessAnalyzer => include_str!("../../models/accessanalyzer.json"),
+            Api::Mpa => include_str!("../../models/mpa.json"),
         }
     }
 
@@ -112,12 +114,14 @@ impl Api {
         static KMS: OnceLock<Option<Model>> = OnceLock::new();
         static CLOUDTRAIL: OnceLock<Option<Model>> = OnceLock::new();
         static ANALYZER: OnceLock<Option<Model>> = OnceLock::new();
+        static MPA: OnceLock<Option<Model>> = OnceLock::new();
         match self {
             Api::Iam => &IAM,
             Api::Sts => &STS,
             Api::Kms => &KMS,
             Api::CloudTrail => &CLOUDTRAIL,
             Api::AccessAnalyzer => &ANALYZER,
+            Api::Mpa => &MPA,
         }
     }
 
@@ -134,7 +138,9 @@ mod tests {
 
     #[test]
     fn every_model_parses_and_is_closed() {
-        for service in [Api::Iam, Api::Sts, Api::Kms, Api::CloudTrail, Api::AccessAnalyzer] {
+        for service in
+            [Api::Iam, Api::Sts, Api::Kms, Api::CloudTrail, Api::AccessAnalyzer, Api::Mpa]
+        {
             let model = service.model().expect("the model parses");
             for (name, op) in &model.operations {
                 if let Some(input) = &op.input {

@@ -10,6 +10,7 @@ pub(crate) mod accounts;
 pub(crate) mod cloudtrail;
 pub(crate) mod iam;
 pub(crate) mod kms;
+pub(crate) mod mpa;
 pub(crate) mod s3;
 
 use crate::error::ApiError;

@@ -100,7 +100,7 @@ impl Input {
         use crate::protocol::input::{parse, Rules, Source};
         use crate::protocol::model::Api;
         let body = req.json()?;
-        let source = Source::RestJson(&body, &req.query_params);
+        let source = Source::RestJson(&body, &req.query_params, &[]);
         let name = operation.name();
         let s = Api::AccessAnalyzer;
         Ok(match operation {

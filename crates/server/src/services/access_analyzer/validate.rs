@@ -494,7 +494,7 @@ mod tests {
             crate::protocol::input::parse::<ValidatePolicy>(
                 crate::protocol::model::Api::AccessAnalyzer,
                 "ValidatePolicy",
-                crate::protocol::input::Source::RestJson(input, query),
+                crate::protocol::input::Source::RestJson(input, query, &[]),
                 crate::protocol::input::Rules::All,
             )
             .and_then(|i| super::validate_policy(&i))

@@ -246,12 +246,7 @@ impl Service for CloudTrail {
     }
 
     fn refusal(e: ApiError) -> ApiError {
-        // A JSON service's refusal, as CloudTrail names it.
-        if e.code == "AccessDenied" {
-            err("AccessDeniedException", e.message)
-        } else {
-            e
-        }
+        e.denied_as_exception(400)
     }
 
     fn execute<'s>(

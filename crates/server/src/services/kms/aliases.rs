@@ -84,7 +84,7 @@ pub(super) fn change<'s>(
             return Ok(());
         }
         ctx.authorize(&super::key_check(ctx.caller, op.name(), key, key_ref, Vec::new(), None))
-            .map_err(super::denied)
+            .map_err(|e| e.denied_as_exception(400))
     };
     let mut touched: Vec<KeyRecord> = Vec::new();
     let target = input.target_key_id.as_deref().unwrap_or_default();

@@ -197,15 +197,6 @@ fn add_request_keys(
     }
 }
 
-/// KMS names its refusal `AccessDeniedException` (400).
-pub(crate) fn denied(e: ApiError) -> ApiError {
-    if e.code == "AccessDenied" {
-        err("AccessDeniedException", e.message)
-    } else {
-        e
-    }
-}
-
 operations! {
     /// KMS's operations served here.
     KmsOperation {
@@ -383,8 +374,9 @@ impl Service for Kms {
         Ok(Reply::json(&value))
     }
 
+    /// KMS names its refusal `AccessDeniedException` (400).
     fn refusal(e: ApiError) -> ApiError {
-        denied(e)
+        e.denied_as_exception(400)
     }
 }
 
@@ -585,7 +577,7 @@ pub(crate) fn data_key_for(
     keys::usable(&record, ctx.now())?;
     let via = vec![("kms:ViaService".into(), via_service.to_string())];
     let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
-    ctx.authorize(&check).map_err(denied)?;
+    ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
     let data_key = crypto::object::new_data_key();
     let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
     Ok((data_key, wrapped, record.body.arn))
@@ -610,7 +602,7 @@ pub(crate) fn decrypt_for(
     keys::usable(&record, ctx.now())?;
     let via = vec![("kms:ViaService".into(), via_service.to_string())];
     let check = key_check(ctx.caller, "Decrypt", &record, &key_ref, via, Some(context));
-    ctx.authorize(&check).map_err(denied)?;
+    ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
     let material = keys::material(&ctx.state.root, &record, header.version)?;
     crypto::kms::blob::open(&material, wrapped, context).map_err(|_| invalid())
 }

@@ -1,0 +1,58 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Multi-party approval (issue 18) driven by boto3's `mpa` client (`scripts/approval_teams.py`)
+//! against `hermetic serve`, on both stores: the built-in identity source, teams of the
+//! account's IAM users, AWS's errors, IAM authorization, another tenant and the operator kept
+//! out, and the calls in the tenant's log.
+
+mod common;
+
+use common::{start_on, Backend};
+
+fn teams(backend: Backend) {
+    let server = start_on("approvals", backend, &[]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    common::run_with_tenants(&server, "approval_teams", &a, &b, &[]);
+    // aws-cli, unmodified: its own serializer, the ARN as a path label.
+    let aws = |args: &[&str]| {
+        let (ok, out, err) = common::aws(&server.url, &a.key, &a.secret, args);
+        assert!(ok, "aws {args:?}: {err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let listed = aws(&["mpa", "list-approval-teams"]);
+    let teams = listed["ApprovalTeams"].as_array().unwrap();
+    assert_eq!(teams.len(), 2, "{listed}");
+    for team in teams {
+        let arn = team["Arn"].as_str().unwrap();
+        let got = aws(&["mpa", "get-approval-team", "--arn", arn]);
+        assert_eq!(got["Arn"], team["Arn"], "{got}");
+        assert_eq!(got["Status"], "ACTIVE", "{got}");
+    }
+    let sources = aws(&["mpa", "list-identity-sources"]);
+    let expected = format!("arn:aws:mpa:us-east-1:{}:identity-source/iam", a.account);
+    assert_eq!(sources["IdentitySources"][0]["IdentitySourceArn"], expected.as_str(), "{sources}");
+
+    // The operator, with write access to the database, lowers the team's M to 1: the team's
+    // row fails its MAC and is refused, never acted on.
+    common::edit_database(
+        &server,
+        &format!(
+            "update records set body = replace(body, '\"MinApprovals\":2', '\"MinApprovals\":1') where account = '{}' and kind = 'mpa_team'",
+            a.account
+        ),
+    );
+    let arn = teams.iter().find(|t| t["Name"] == "support").unwrap()["Arn"].as_str().unwrap();
+    let (ok, _, err) =
+        common::aws(&server.url, &a.key, &a.secret, &["mpa", "get-approval-team", "--arn", arn]);
+    assert!(!ok && err.contains("integrity check"), "{err}");
+}
+
+#[test]
+fn approval_teams_on_sqlite() {
+    teams(Backend::Sqlite);
+}
+
+#[test]
+fn approval_teams_on_postgres() {
+    teams(Backend::Postgres);
+}

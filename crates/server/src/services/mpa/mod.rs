@@ -1,0 +1,633 @@
+//! AWS Multi-party Approval (`mpa`, rest-json): approval teams whose approvers are the
+//! account's IAM users, in the account's built-in identity source (issue 18, decision 014).
+//! Teams are records of their account (`mpa_team`: MAC'd and in the manifest), so no one who
+//! can only write the database adds an approver or lowers a team's M.
+
+use std::collections::BTreeMap;
+
+use crate::error::ApiError;
+use crate::pipeline::service::{
+    operations, Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+};
+use crate::pipeline::Reply;
+use crate::records::iam::User;
+use crate::records::mpa::{Approver, Team};
+use crate::records::{PutError, Stored};
+use crate::support::time::iso8601;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The region MPA's ARNs name (its resources are global to the account here).
+const REGION: &str = "us-east-1";
+/// The team policy for operator access requests to the account.
+pub(crate) const OPERATOR_ACCESS_POLICY: &str =
+    "arn:aws:mpa:::aws:policy/hermetic/OperatorAccess/$DEFAULT";
+/// The team policy for the account's protected operations.
+pub(crate) const PROTECTED_OPERATIONS_POLICY: &str =
+    "arn:aws:mpa:::aws:policy/hermetic/ProtectedOperations/$DEFAULT";
+/// The most tags a team carries.
+const MAX_TAGS: usize = 50;
+
+/// The account's built-in identity source: its IAM users.
+pub(crate) fn identity_source(account: &str) -> String {
+    format!("arn:aws:mpa:{REGION}:{account}:identity-source/iam")
+}
+
+fn team_arn(account: &str, id: &str) -> String {
+    format!("arn:aws:mpa:{REGION}:{account}:approval-team/{id}")
+}
+
+operations! {
+    /// The Multi-party Approval operations served here.
+    MpaOperation {
+        CreateApprovalTeam => "mpa:CreateApprovalTeam", Write;
+        GetApprovalTeam => "mpa:GetApprovalTeam", Read;
+        ListApprovalTeams => "mpa:ListApprovalTeams", Read;
+        ListIdentitySources => "mpa:ListIdentitySources", Read;
+        GetIdentitySource => "mpa:GetIdentitySource", Read;
+        ListPolicies => "mpa:ListPolicies", Read;
+        TagResource => "mpa:TagResource", Write;
+        UntagResource => "mpa:UntagResource", Write;
+        ListTagsForResource => "mpa:ListTagsForResource", Read;
+    }
+}
+
+impl MpaOperation {
+    /// The operation a request's method, path segments (percent-decoded) and query name, with
+    /// the path's labels.
+    fn of(
+        method: &str,
+        segments: &[String],
+        query: &[(String, String)],
+    ) -> Option<(MpaOperation, Vec<(&'static str, String)>)> {
+        use MpaOperation as O;
+        let list = query.iter().any(|(k, _)| k == "List");
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let label = |name: &'static str, v: &str| vec![(name, v.to_string())];
+        Some(match (method, segs.as_slice()) {
+            ("POST", ["approval-teams"]) if !list => (O::CreateApprovalTeam, Vec::new()),
+            ("POST", ["approval-teams", ""]) if list => (O::ListApprovalTeams, Vec::new()),
+            ("GET", ["approval-teams", arn]) if !arn.is_empty() => {
+                (O::GetApprovalTeam, label("Arn", arn))
+            }
+            ("POST", ["identity-sources", ""]) if list => (O::ListIdentitySources, Vec::new()),
+            ("GET", ["identity-sources", arn]) if !arn.is_empty() => {
+                (O::GetIdentitySource, label("IdentitySourceArn", arn))
+            }
+            ("POST", ["policies", ""]) if list => (O::ListPolicies, Vec::new()),
+            ("GET", ["tags", arn]) => (O::ListTagsForResource, label("ResourceArn", arn)),
+            ("PUT", ["tags", arn]) => (O::TagResource, label("ResourceArn", arn)),
+            ("POST", ["tags", arn]) => (O::UntagResource, label("ResourceArn", arn)),
+            _ => return None,
+        })
+    }
+}
+
+/// Multi-party Approval (rest-json, signing name `mpa`).
+pub(crate) struct Mpa;
+
+/// An MPA call: the operation, its typed input, and the id a new team gets.
+pub(crate) struct Call {
+    operation: MpaOperation,
+    input: Input,
+    new_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MofN {
+    min_approvals_required: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Strategy {
+    #[serde(rename = "MofN")]
+    mof_n: Option<MofN>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ApproverInput {
+    primary_identity_id: String,
+    primary_identity_source_arn: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PolicyRef {
+    policy_arn: String,
+}
+
+/// `CreateApprovalTeam`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CreateApprovalTeam {
+    approval_strategy: Strategy,
+    approvers: Vec<ApproverInput>,
+    description: String,
+    policies: Vec<PolicyRef>,
+    name: String,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+/// An input naming one resource by ARN (under the member name the operation uses).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ByArn {
+    #[serde(alias = "Arn", alias = "IdentitySourceArn", alias = "ResourceArn")]
+    arn: String,
+}
+
+/// A listing's paging.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Paging {
+    max_results: Option<usize>,
+    next_token: Option<String>,
+}
+
+/// `TagResource`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TagResource {
+    resource_arn: String,
+    tags: BTreeMap<String, String>,
+}
+
+/// `UntagResource`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UntagResource {
+    resource_arn: String,
+    tag_keys: Vec<String>,
+}
+
+/// One operation's input.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Create(CreateApprovalTeam),
+    Arn(ByArn),
+    List(Paging),
+    Tag(TagResource),
+    Untag(UntagResource),
+}
+
+impl Input {
+    fn parse(
+        operation: MpaOperation,
+        req: &Request<'_>,
+        labels: &[(&'static str, String)],
+    ) -> Result<Input, ApiError> {
+        use crate::protocol::input::{parse, Rules, Source};
+        use crate::protocol::model::Api;
+        use MpaOperation as O;
+        let body = req.json()?;
+        let source = Source::RestJson(&body, &req.query_params, labels);
+        let name = operation.name();
+        let s = Api::Mpa;
+        Ok(match operation {
+            O::CreateApprovalTeam => Input::Create(parse(s, name, source, Rules::All)?),
+            O::GetApprovalTeam | O::GetIdentitySource | O::ListTagsForResource => {
+                Input::Arn(parse(s, name, source, Rules::All)?)
+            }
+            O::ListApprovalTeams | O::ListIdentitySources | O::ListPolicies => {
+                Input::List(parse(s, name, source, Rules::All)?)
+            }
+            O::TagResource => Input::Tag(parse(s, name, source, Rules::All)?),
+            O::UntagResource => Input::Untag(parse(s, name, source, Rules::All)?),
+        })
+    }
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::sender(404, "ResourceNotFoundException", format!("{what} does not exist"))
+}
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::sender(400, "ValidationException", message)
+}
+
+/// The id of `account`'s team that `arn` names; another account's, or not a team's ARN, is
+/// not found (teams are not shared across accounts).
+fn team_id<'a>(account: &str, arn: &'a str) -> Result<&'a str, ApiError> {
+    arn.strip_prefix(&format!("arn:aws:mpa:{REGION}:{account}:approval-team/"))
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .ok_or_else(|| not_found("the approval team"))
+}
+
+impl Service for Mpa {
+    type Operation = MpaOperation;
+    type Call = Call;
+    const EVENT_SOURCE: &'static str = "mpa.amazonaws.com";
+    /// The operator has no approval teams of its own, and no say in a tenant's.
+    const TENANT_ONLY: bool = true;
+
+    fn route(req: &Request<'_>) -> Result<Call, Unrouted<MpaOperation>> {
+        let segments: Vec<String> = req
+            .path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| sigv4::encode::percent_decode(s).into_owned())
+            .collect();
+        let (operation, labels) = MpaOperation::of(req.method, &segments, &req.query_params)
+            .ok_or_else(|| {
+                Unrouted::unknown(ApiError::sender(
+                    404,
+                    "UnknownOperationException",
+                    format!("`{} {}` is not an operation served here", req.method, req.path),
+                ))
+            })?;
+        let input =
+            Input::parse(operation, req, &labels).map_err(|e| Unrouted::input(operation, e))?;
+        Ok(Call { operation, input, new_id: String::new() })
+    }
+
+    fn operation(call: &Call) -> MpaOperation {
+        call.operation
+    }
+
+    fn named(_: &Request<'_>, _: Option<&Call>) -> Vec<Named> {
+        Vec::new()
+    }
+
+    fn parameters(_: &Request<'_>, call: &Call) -> Option<Value> {
+        Some(match &call.input {
+            Input::Create(c) => json!({
+                "name": c.name,
+                "approvers": c.approvers.iter().map(|a| &a.primary_identity_id).collect::<Vec<_>>(),
+                "minApprovalsRequired": c.approval_strategy.mof_n.as_ref().map(|m| m.min_approvals_required),
+                "policies": c.policies.iter().map(|p| &p.policy_arn).collect::<Vec<_>>(),
+            }),
+            Input::Arn(a) => json!({ "arn": a.arn }),
+            Input::List(_) => json!({}),
+            Input::Tag(t) => {
+                json!({ "resourceArn": t.resource_arn, "tagKeys": t.tags.keys().collect::<Vec<_>>() })
+            }
+            Input::Untag(u) => json!({ "resourceArn": u.resource_arn, "tagKeys": u.tag_keys }),
+        })
+    }
+
+    fn authorization(
+        ctx: &Ctx<'_>,
+        _: &Request<'_>,
+        call: &mut Call,
+    ) -> Result<Authorization, ApiError> {
+        let account = &ctx.caller.account;
+        let action = call.operation.action();
+        let mut check = match &call.input {
+            Input::Create(c) => {
+                call.new_id =
+                    crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
+                let mut check = Check::new(action, team_arn(account, &call.new_id));
+                request_tags(&mut check, &c.tags);
+                check
+            }
+            Input::Arn(a) => Check::new(action, a.arn.clone()),
+            Input::List(_) => Check::new(action, "*"),
+            Input::Tag(t) => {
+                let mut check = Check::new(action, t.resource_arn.clone());
+                request_tags(&mut check, &t.tags);
+                check
+            }
+            Input::Untag(u) => {
+                let mut check = Check::new(action, u.resource_arn.clone());
+                check.multi.push(("aws:TagKeys".into(), u.tag_keys.clone()));
+                check
+            }
+        };
+        check.owner = Some(account.clone());
+        Ok(Authorization::Checks(vec![check]))
+    }
+
+    /// MPA names its refusal `AccessDeniedException` (403).
+    fn refusal(e: ApiError) -> ApiError {
+        e.denied_as_exception(403)
+    }
+
+    fn execute<'s>(
+        ctx: &Ctx<'s>,
+        _: &Request<'_>,
+        call: Call,
+        effect: &mut Effect<'s>,
+    ) -> Result<Reply, ApiError> {
+        let account = ctx.caller.account.clone();
+        let out = match (call.operation, &call.input) {
+            (MpaOperation::CreateApprovalTeam, Input::Create(c)) => {
+                create(ctx, &account, &call.new_id, c, effect)?
+            }
+            (MpaOperation::GetApprovalTeam, Input::Arn(a)) => {
+                let id = team_id(&account, &a.arn)?;
+                let team = ctx
+                    .read(|tx| Stored::<Team>::get(tx, &account, id))?
+                    .ok_or_else(|| not_found("the approval team"))?;
+                describe(&team.body, true)
+            }
+            (MpaOperation::ListApprovalTeams, Input::List(p)) => {
+                let limit = p.max_results.unwrap_or(20).clamp(1, 20);
+                let page = ctx.read(|tx| {
+                    Stored::<Team>::page(tx, &account, "", p.next_token.as_deref(), limit)
+                })?;
+                let teams: Vec<Value> =
+                    page.items.iter().map(|t| describe(&t.body, false)).collect();
+                let mut out = serde_json::Map::new();
+                out.insert("ApprovalTeams".into(), Value::Array(teams));
+                if let (true, Some(last)) = (page.truncated, page.items.last()) {
+                    out.insert("NextToken".into(), json!(last.key));
+                }
+                Value::Object(out)
+            }
+            (MpaOperation::ListIdentitySources, Input::List(_)) => {
+                json!({ "IdentitySources": [identity_source_view(&account)] })
+            }
+            (MpaOperation::GetIdentitySource, Input::Arn(a)) => {
+                if a.arn != identity_source(&account) {
+                    return Err(not_found("the identity source"));
+                }
+                identity_source_view(&account)
+            }
+            (MpaOperation::ListPolicies, Input::List(_)) => {
+                let policies: Vec<Value> = [OPERATOR_ACCESS_POLICY, PROTECTED_OPERATIONS_POLICY]
+                    .iter()
+                    .map(|arn| {
+                        let unqualified = arn.trim_end_matches("/$DEFAULT");
+                        json!({
+                            "Arn": unqualified,
+                            "DefaultVersion": 1,
+                            "PolicyType": "AWS_MANAGED",
+                            "Name": unqualified.rsplit('/').next().unwrap_or_default(),
+                        })
+                    })
+                    .collect();
+                json!({ "Policies": policies })
+            }
+            (MpaOperation::ListTagsForResource, Input::Arn(a)) => {
+                let id = team_id(&account, &a.arn)?;
+                let team = ctx
+                    .read(|tx| Stored::<Team>::get(tx, &account, id))?
+                    .ok_or_else(|| not_found("the approval team"))?;
+                json!({ "Tags": team.body.tags })
+            }
+            (MpaOperation::TagResource, Input::Tag(t)) => {
+                retag(ctx, &account, &t.resource_arn, effect, |tags| {
+                    tags.extend(t.tags.clone());
+                })?
+            }
+            (MpaOperation::UntagResource, Input::Untag(u)) => {
+                retag(ctx, &account, &u.resource_arn, effect, |tags| {
+                    for k in &u.tag_keys {
+                        tags.remove(k);
+                    }
+                })?
+            }
+            _ => return Err(ApiError::internal("the call's input does not fit its operation")),
+        };
+        Ok(Reply::json(&out))
+    }
+}
+
+/// `aws:RequestTag/K` and `aws:TagKeys` of a request that sets `tags`.
+fn request_tags(check: &mut Check, tags: &BTreeMap<String, String>) {
+    for (k, v) in tags {
+        check.context.push((format!("aws:RequestTag/{k}"), v.clone()));
+    }
+    check.multi.push(("aws:TagKeys".into(), tags.keys().cloned().collect()));
+}
+
+fn identity_source_view(account: &str) -> Value {
+    json!({
+        "IdentitySourceArn": identity_source(account),
+        "IdentitySourceType": "IAM",
+        "Status": "ACTIVE",
+    })
+}
+
+/// A team as `GetApprovalTeam` (`full`) or `ListApprovalTeams` shows it.
+fn describe(team: &Team, full: bool) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("CreationTime".into(), json!(iso8601(team.created_ms)));
+    out.insert(
+        "ApprovalStrategy".into(),
+        json!({ "MofN": { "MinApprovalsRequired": team.min_approvals } }),
+    );
+    out.insert("NumberOfApprovers".into(), json!(team.approvers.len()));
+    out.insert("Arn".into(), json!(team.arn));
+    out.insert("Name".into(), json!(team.name));
+    out.insert("Description".into(), json!(team.description));
+    out.insert("Status".into(), json!("ACTIVE"));
+    if full {
+        out.insert("VersionId".into(), json!(team.version_id));
+        out.insert("LastUpdateTime".into(), json!(iso8601(team.updated_ms)));
+        let policies: Vec<Value> =
+            team.policies.iter().map(|p| json!({ "PolicyArn": p })).collect();
+        out.insert("Policies".into(), Value::Array(policies));
+        let approvers: Vec<Value> = team
+            .approvers
+            .iter()
+            .map(|a| {
+                json!({
+                    "ApproverId": a.approver_id,
+                    "ResponseTime": iso8601(a.added_ms),
+                    "PrimaryIdentityId": a.primary_identity_id,
+                    "PrimaryIdentitySourceArn": a.primary_identity_source_arn,
+                    "PrimaryIdentityStatus": "ACCEPTED",
+                })
+            })
+            .collect();
+        out.insert("Approvers".into(), Value::Array(approvers));
+    }
+    Value::Object(out)
+}
+
+/// `CreateApprovalTeam`: the policies ours, each held by no other team of the account; every
+/// approver an existing IAM user of the account, once; M at most N.
+fn create<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    id: &str,
+    c: &CreateApprovalTeam,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let min = c
+        .approval_strategy
+        .mof_n
+        .as_ref()
+        .map(|m| m.min_approvals_required)
+        .ok_or_else(|| validation("ApprovalStrategy must give MofN"))?;
+    if usize::try_from(min).unwrap_or(usize::MAX) > c.approvers.len() {
+        return Err(validation(format!(
+            "MinApprovalsRequired ({min}) exceeds the number of approvers ({})",
+            c.approvers.len()
+        )));
+    }
+    if c.tags.len() > MAX_TAGS {
+        return Err(validation(format!("a team has at most {MAX_TAGS} tags")));
+    }
+    let mut policies: Vec<String> = c.policies.iter().map(|p| p.policy_arn.clone()).collect();
+    policies.sort();
+    policies.dedup();
+    for p in &policies {
+        if p != OPERATOR_ACCESS_POLICY && p != PROTECTED_OPERATIONS_POLICY {
+            return Err(validation(format!(
+                "the policy {p} is not one of {OPERATOR_ACCESS_POLICY} or {PROTECTED_OPERATIONS_POLICY}"
+            )));
+        }
+    }
+    let source = identity_source(account);
+    let now = ctx.now();
+    let mut approvers = Vec::new();
+    let mut tx = ctx.state.store.begin()?;
+    for a in &c.approvers {
+        if a.primary_identity_source_arn != source {
+            return Err(validation(format!(
+                "an approver's PrimaryIdentitySourceArn must be the account's identity source {source}"
+            )));
+        }
+        let user = a
+            .primary_identity_id
+            .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
+            .and_then(|p| p.rsplit('/').next())
+            .ok_or_else(|| {
+                validation("an approver's PrimaryIdentityId must be an IAM user ARN of the account")
+            })?;
+        let found = Stored::<User>::get(tx.as_mut(), account, user)?;
+        if found.map(|u| u.body.arn) != Some(a.primary_identity_id.clone()) {
+            return Err(validation(format!(
+                "the approver {} is not an IAM user of the account",
+                a.primary_identity_id
+            )));
+        }
+        if approvers.iter().any(|x: &Approver| x.primary_identity_id == a.primary_identity_id) {
+            return Err(validation(format!(
+                "the approver {} is named twice",
+                a.primary_identity_id
+            )));
+        }
+        approvers.push(Approver {
+            approver_id: crate::support::ids::uuid(),
+            primary_identity_id: a.primary_identity_id.clone(),
+            primary_identity_source_arn: source.clone(),
+            added_ms: now,
+        });
+    }
+    // One team per policy in an account: the teams are read under the lock writers take.
+    for team in Stored::<Team>::list(tx.as_mut(), account, "", 1000)? {
+        if let Some(p) = team.body.policies.iter().find(|p| policies.contains(p)) {
+            return Err(ApiError::sender(
+                409,
+                "ConflictException",
+                format!("the approval team {} already approves for {p}", team.body.arn),
+            ));
+        }
+    }
+    let arn = team_arn(account, id);
+    let team = Team {
+        name: c.name.clone(),
+        arn: arn.clone(),
+        description: c.description.clone(),
+        policies,
+        approvers,
+        min_approvals: min,
+        version_id: "1".into(),
+        created_ms: now,
+        updated_ms: now,
+        tags: c.tags.clone(),
+    };
+    Stored::new(account, id, team.clone(), now).put(tx.as_mut(), store::PutMode::Create).map_err(
+        |e| match e {
+            PutError::Store(store::StoreError::AlreadyExists) => {
+                ApiError::sender(409, "ConflictException", "the approval team exists")
+            }
+            other => other.into(),
+        },
+    )?;
+    effect.tx = Some(tx);
+    Ok(json!({
+        "CreationTime": iso8601(now),
+        "Arn": arn,
+        "Name": team.name,
+        "VersionId": team.version_id,
+    }))
+}
+
+/// Tag changes to the team `arn` names.
+fn retag<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    arn: &str,
+    effect: &mut Effect<'s>,
+    change: impl FnOnce(&mut BTreeMap<String, String>),
+) -> Result<Value, ApiError> {
+    let id = team_id(account, arn)?;
+    let mut tx = ctx.state.store.begin()?;
+    let mut team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
+        .ok_or_else(|| not_found("the approval team"))?;
+    change(&mut team.body.tags);
+    if team.body.tags.len() > MAX_TAGS {
+        return Err(validation(format!("a team has at most {MAX_TAGS} tags")));
+    }
+    team.updated_at_ms = ctx.now();
+    team.put(tx.as_mut(), store::PutMode::Update)?;
+    effect.tx = Some(tx);
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn route(method: &str, path: &str, query: &[&str]) -> Option<(MpaOperation, Vec<String>)> {
+        let segments: Vec<String> = path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| sigv4::encode::percent_decode(s).into_owned())
+            .collect();
+        let query: Vec<(String, String)> =
+            query.iter().map(|k| ((*k).to_string(), String::new())).collect();
+        MpaOperation::of(method, &segments, &query)
+            .map(|(op, labels)| (op, labels.into_iter().map(|(_, v)| v).collect()))
+    }
+
+    #[test]
+    fn paths_route_as_botocore_writes_them() {
+        let arn = "arn:aws:mpa:us-east-1:111122223333:approval-team/abc";
+        let encoded = "arn%3Aaws%3Ampa%3Aus-east-1%3A111122223333%3Aapproval-team%2Fabc";
+        assert_eq!(
+            route("POST", "/approval-teams", &[]),
+            Some((MpaOperation::CreateApprovalTeam, vec![]))
+        );
+        assert_eq!(
+            route("POST", "/approval-teams/", &["List"]),
+            Some((MpaOperation::ListApprovalTeams, vec![]))
+        );
+        assert_eq!(
+            route("GET", &format!("/approval-teams/{encoded}"), &[]),
+            Some((MpaOperation::GetApprovalTeam, vec![arn.to_string()]))
+        );
+        assert_eq!(
+            route("PUT", &format!("/tags/{encoded}"), &[]),
+            Some((MpaOperation::TagResource, vec![arn.to_string()]))
+        );
+        assert_eq!(route("GET", "/approval-teams/a/b", &[]), None);
+        assert_eq!(route("POST", "/approval-teams/", &[]), None);
+        assert_eq!(route("DELETE", "/approval-teams", &[]), None);
+    }
+
+    #[test]
+    fn every_operation_has_its_input_in_the_model() {
+        let model = crate::protocol::model::Api::Mpa.model().unwrap();
+        for op in MpaOperation::ALL {
+            let entry = model.operations.get(op.name()).unwrap_or_else(|| panic!("{op:?}"));
+            assert!(entry.input.is_some(), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn a_team_arn_names_a_team_of_the_account() {
+        let account = "111122223333";
+        assert_eq!(team_id(account, &team_arn(account, "abc")).unwrap(), "abc");
+        assert!(team_id(account, &team_arn("444455556666", "abc")).is_err());
+        assert!(team_id(account, &format!("{}/x", team_arn(account, "abc"))).is_err());
+        assert!(team_id(account, &team_arn(account, "")).is_err());
+    }
+}
