@@ -60,7 +60,8 @@ SERVED = {
         AddTags RemoveTags ListTags ListPublicKeys""",
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
     "mpa": """CreateApprovalTeam GetApprovalTeam ListApprovalTeams ListIdentitySources
-        GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource""",
+        GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource GetSession
+        ListSessions CancelSession""",
 }
 
 SHAPE_KEYS = ("type", "required", "min", "max", "enum", "flattened")

@@ -176,9 +176,83 @@ pub struct Signer<'a> {
 
 /// POSTs a JSON 1.1 request with `target`, signed when `signer` is given, and reads the JSON
 /// answer.
+/// A principal's credentials from the usual AWS environment variables (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`).
+pub struct Credentials {
+    /// The access key id.
+    pub key_id: String,
+    /// Its secret.
+    pub secret: sigv4::Secret,
+    /// The session token of temporary credentials.
+    pub token: Option<String>,
+    /// The region (default `us-east-1`).
+    pub region: String,
+}
+
+impl Credentials {
+    /// The credentials the environment holds.
+    ///
+    /// # Errors
+    /// Which variable is missing.
+    pub fn from_env() -> Result<Credentials, String> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let key_id = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?;
+        let secret = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY is not set")?;
+        Ok(Credentials {
+            key_id,
+            secret: sigv4::Secret::new(&secret),
+            token: var("AWS_SESSION_TOKEN"),
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or("us-east-1".into()),
+        })
+    }
+
+    /// A signer for `service`.
+    #[must_use]
+    pub fn signer<'a>(&'a self, service: &'a str) -> Signer<'a> {
+        Signer {
+            key_id: &self.key_id,
+            secret: &self.secret,
+            token: self.token.as_deref(),
+            service,
+            region: &self.region,
+        }
+    }
+}
+
+/// What one request is, but for its body.
+struct Http<'a> {
+    method: &'a str,
+    /// The path, percent-encoded as sent.
+    path: &'a str,
+    /// The query string as sent (`Vote`), or empty.
+    query: &'a str,
+    content_type: &'a str,
+    target: Option<&'a str>,
+}
+
+/// POSTs `input` to a JSON 1.1 `target`, signed by `signer` when given.
 fn post(
     endpoint: &Endpoint,
     target: &str,
+    input: &Value,
+    signer: Option<Signer<'_>>,
+) -> Result<Value, ClientError> {
+    let http = Http {
+        method: "POST",
+        path: "/",
+        query: "",
+        content_type: "application/x-amz-json-1.1",
+        target: Some(target),
+    };
+    send(endpoint, &http, input, signer)
+}
+
+/// Sends one JSON request and reads its JSON answer (an error answer as [`ClientError::Api`]).
+fn send(
+    endpoint: &Endpoint,
+    http: &Http<'_>,
     input: &Value,
     signer: Option<Signer<'_>>,
 ) -> Result<Value, ClientError> {
@@ -189,19 +263,18 @@ fn post(
         .map(|(_, r)| r.trim_end_matches('/').to_string())
         .unwrap_or(authority);
     let body = input.to_string();
-    let headers = [
-        ("host", host.as_str()),
-        ("content-type", "application/x-amz-json-1.1"),
-        ("x-amz-target", target),
-    ];
+    let mut headers = vec![("host", host.as_str()), ("content-type", http.content_type)];
+    if let Some(target) = http.target {
+        headers.push(("x-amz-target", target));
+    }
     let mut added = Vec::new();
     if let Some(signer) = signer {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let date = amz_date(now);
         let signing = sigv4::sign::SigningInput {
-            method: "POST",
-            path: "/",
-            query: "",
+            method: http.method,
+            path: http.path,
+            query: http.query,
             headers: &headers,
             body: body.as_bytes(),
             access_key_id: signer.key_id,
@@ -214,7 +287,12 @@ fn post(
         };
         added = sigv4::sign::sign(&signing).map_err(|_| ClientError::Response)?;
     }
-    let mut request = String::from("POST / HTTP/1.1\r\n");
+    let target = if http.query.is_empty() {
+        http.path.to_string()
+    } else {
+        format!("{}?{}", http.path, http.query)
+    };
+    let mut request = format!("{} {target} HTTP/1.1\r\n", http.method);
     for (n, v) in headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).chain(added) {
         request.push_str(&format!("{n}: {v}\r\n"));
     }
@@ -230,6 +308,27 @@ fn post(
         return Err(ClientError::Api { code: field("__type"), message: field("message") });
     }
     Ok(doc)
+}
+
+/// Answers an approval session (`mpa`'s `VoteOnSession`: `POST /sessions/{SessionArn}?Vote`)
+/// as `signer`, an approver with its own credentials.
+pub fn vote(
+    endpoint: &Endpoint,
+    session_arn: &str,
+    approve: bool,
+    signer: Signer<'_>,
+) -> Result<Value, ClientError> {
+    parse_endpoint(&endpoint.url)?;
+    let path = format!("/sessions/{}", sigv4::encode::uri_encode(session_arn, false));
+    let http = Http {
+        method: "POST",
+        path: &path,
+        query: "Vote",
+        content_type: "application/json",
+        target: None,
+    };
+    let input = serde_json::json!({ "Response": if approve { "APPROVE" } else { "REJECT" } });
+    send(endpoint, &http, &input, Some(signer))
 }
 
 /// Calls `HermeticOperator.{operation}` with `input`, as the operator of `data_dir`.

@@ -30,6 +30,14 @@ enum Command {
     /// Manage tenant accounts (operator only).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Ask for access to a tenant account, which the tenant's approval team decides (operator
+    /// only).
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// Answer approval sessions (an approver, with its own credentials in the usual AWS
+    /// environment variables).
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -338,6 +346,54 @@ enum TrailCommand {
 }
 
 #[derive(Subcommand)]
+enum AccessCommand {
+    /// Open an approval session on the account's operator-access team asking for ACTIONS on
+    /// RESOURCES for a time; prints its ARN (`{"SessionArn": ...}` with --json).
+    Request {
+        /// The tenant account.
+        #[arg(long)]
+        account: String,
+        /// The actions, comma-separated (`s3:GetObject,kms:Decrypt`).
+        #[arg(long, value_delimiter = ',', required = true)]
+        actions: Vec<String>,
+        /// The resources' ARNs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        resources: Vec<String>,
+        /// How long the access lasts once approved: 900 to 43200 seconds.
+        #[arg(long)]
+        duration_secs: i64,
+        /// Why (the tenant's approvers read it).
+        #[arg(long)]
+        justification: String,
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApprovalsCommand {
+    /// Approve or reject an approval session, as the approver whose credentials are in the
+    /// environment.
+    Vote {
+        /// The session's ARN.
+        session_arn: String,
+        /// Approve it.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        approve: bool,
+        /// Reject it.
+        #[arg(long)]
+        reject: bool,
+        /// The server's endpoint (http:// or https://).
+        #[arg(long, default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+        /// PEM certificates to trust for an https:// endpoint (default: AWS_CA_BUNDLE, else
+        /// the system's bundle).
+        #[arg(long)]
+        ca_bundle: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AccountCommand {
     /// Invite a tenant: make an account in state "invited" and print its single-use invitation
     /// code (no credential: the tenant redeems the code with the server itself).
@@ -627,6 +683,68 @@ fn main() -> ExitCode {
             }
         }
         Command::Account(cmd) => account(cmd),
+        Command::Access(AccessCommand::Request {
+            account,
+            actions,
+            resources,
+            duration_secs,
+            justification,
+            operator,
+        }) => {
+            let input = serde_json::json!({
+                "AccountId": account,
+                "Actions": actions,
+                "Resources": resources,
+                "DurationSeconds": duration_secs,
+                "Justification": justification,
+            });
+            let endpoint = hermetic::client::Endpoint {
+                url: operator.endpoint.clone(),
+                ca_bundle: operator.ca_bundle.clone(),
+            };
+            match hermetic::client::call(&endpoint, &operator.data_dir, "RequestAccess", &input) {
+                Ok(answer) if operator.json => {
+                    let arn = answer.get("SessionArn").cloned().unwrap_or_default();
+                    println!("{}", serde_json::json!({ "SessionArn": arn }));
+                    ExitCode::SUCCESS
+                }
+                Ok(answer) => {
+                    let arn = answer.get("SessionArn").and_then(|v| v.as_str()).unwrap_or_default();
+                    println!("access requested: approval session {arn}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hermetic access request: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Approvals(ApprovalsCommand::Vote {
+            session_arn,
+            approve,
+            reject: _,
+            endpoint,
+            ca_bundle,
+        }) => {
+            let creds = match hermetic::client::Credentials::from_env() {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("hermetic approvals vote: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let endpoint = hermetic::client::Endpoint { url: endpoint, ca_bundle };
+            match hermetic::client::vote(&endpoint, &session_arn, approve, creds.signer("mpa")) {
+                Ok(answer) => {
+                    println!("{answer}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hermetic approvals vote: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Init(args) => init(&args),
         Command::Unseal { data_dir, status } => unseal(&data_dir, status),
         Command::Seal { data_dir } => {

@@ -7,7 +7,7 @@
 //! A history rewritten (even re-signed by the server), a replaced key, a log cut back and an
 //! edited event each fail with the reason.
 
-use crate::client::{self, Endpoint, Signer};
+use crate::client::{self, Endpoint};
 use audit::checkpoint::Checkpoint;
 use audit::note::VerifierKey;
 use base64::Engine;
@@ -31,42 +31,14 @@ struct State {
     checkpoint: String,
 }
 
-/// The tenant's credentials from the usual AWS environment variables.
-struct Credentials {
-    key_id: String,
-    secret: sigv4::Secret,
-    token: Option<String>,
-    region: String,
-}
-
-fn credentials() -> Result<Credentials, String> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let key_id = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?;
-    let secret = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY is not set")?;
-    Ok(Credentials {
-        key_id,
-        secret: sigv4::Secret::new(&secret),
-        token: var("AWS_SESSION_TOKEN"),
-        region: var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .unwrap_or("us-east-1".into()),
-    })
-}
-
 fn call(
     endpoint: &Endpoint,
-    creds: &Credentials,
+    creds: &client::Credentials,
     target: &str,
     input: &Value,
 ) -> Result<Value, String> {
-    let signer = Signer {
-        key_id: &creds.key_id,
-        secret: &creds.secret,
-        token: creds.token.as_deref(),
-        service: "cloudtrail",
-        region: &creds.region,
-    };
-    client::call_as(endpoint, target, input, signer).map_err(|e| format!("{target}: {e}"))
+    client::call_as(endpoint, target, input, creds.signer("cloudtrail"))
+        .map_err(|e| format!("{target}: {e}"))
 }
 
 fn hashes(answer: &Value) -> Result<Vec<audit::merkle::Hash>, String> {
@@ -96,7 +68,7 @@ pub fn run(
     pinned: Option<&Path>,
     witnesses: (&[String], usize),
 ) -> Result<String, String> {
-    let creds = credentials()?;
+    let creds = client::Credentials::from_env()?;
     let previous: Option<State> =
         match std::fs::read_to_string(state_file) {
             Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
@@ -210,7 +182,7 @@ pub fn run(
 /// the checkpoint covers must be there, as shown.
 fn check_events(
     endpoint: &Endpoint,
-    creds: &Credentials,
+    creds: &client::Credentials,
     cp: &Checkpoint,
 ) -> Result<usize, String> {
     let page =

@@ -56,3 +56,43 @@ fn approval_teams_on_sqlite() {
 fn approval_teams_on_postgres() {
     teams(Backend::Postgres);
 }
+
+/// Approval sessions (`scripts/approval_sessions.py`): the operator's access request, the
+/// tenant's view of it, votes with `hermetic approvals vote`, cancel, all in the tenant's log.
+fn sessions(backend: Backend) {
+    let server = start_on("approval-sessions", backend, &[]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    let data_dir = server.dir.display().to_string();
+    let extra = [env!("CARGO_BIN_EXE_hermetic"), data_dir.as_str()];
+    common::run_with_tenants(&server, "approval_sessions", &a, &b, &extra);
+
+    // The operator, with write access to the database, marks its rejected request approved:
+    // the session's row fails its MAC and is refused, never acted on.
+    let (ok, out, err) =
+        common::aws(&server.url, &a.key, &a.secret, &["mpa", "list-approval-teams"]);
+    assert!(ok, "{err}");
+    let teams: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let team = teams["ApprovalTeams"][0]["Arn"].as_str().unwrap().to_string();
+    let list = ["mpa", "list-sessions", "--approval-team-arn", team.as_str()];
+    assert!(common::aws(&server.url, &a.key, &a.secret, &list).0);
+    common::edit_database(
+        &server,
+        &format!(
+            "update records set body = replace(body, '\"Status\":\"FAILED\"', '\"Status\":\"APPROVED\"') where account = '{}' and kind = 'mpa_session'",
+            a.account
+        ),
+    );
+    let (ok, _, err) = common::aws(&server.url, &a.key, &a.secret, &list);
+    assert!(!ok && err.contains("integrity check"), "{err}");
+}
+
+#[test]
+fn approval_sessions_on_sqlite() {
+    sessions(Backend::Sqlite);
+}
+
+#[test]
+fn approval_sessions_on_postgres() {
+    sessions(Backend::Postgres);
+}

@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 
 /// The catalog text, embedded at build time.
 const DATA: &str = include_str!("../data/catalog.txt");
+/// Hermetic's own actions, added to the services they extend (`data/hermetic.txt`).
+const HERMETIC: &str = include_str!("../data/hermetic.txt");
 
 /// The version of the catalog's line format this parser reads (the file's `V` record).
 const FORMAT_VERSION: &str = "1";
@@ -31,7 +33,7 @@ pub const PARTITIONS: &[&str] =
 /// it ever not to, the catalog would be empty, and every service, action and key unknown.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| parse(DATA).unwrap_or_default())
+    CATALOG.get_or_init(|| parse(&[DATA, HERMETIC]).unwrap_or_default())
 }
 
 /// AWS's services, their actions and resource types, and all known condition keys.
@@ -541,10 +543,26 @@ enum CatalogError {
     UnknownResource { action: String, resource: String },
 }
 
-/// The catalog in `text` (the format is in `data/README.md`).
-fn parse(text: &'static str) -> Result<Catalog, CatalogError> {
+/// The catalog in `texts` (the format is in `data/README.md`): the first defines services, each
+/// later one adds to services already defined (an `S` record there names one).
+fn parse(texts: &[&'static str]) -> Result<Catalog, CatalogError> {
     let mut catalog = Catalog::default();
+    for (n, text) in texts.iter().enumerate() {
+        parse_one(&mut catalog, text, n > 0)?;
+    }
+    catalog.check_resources()?;
+    catalog.index_keys();
+    Ok(catalog)
+}
+
+/// Adds the records of `text` to `catalog`; with `extending`, its services must exist already.
+fn parse_one(
+    catalog: &mut Catalog,
+    text: &'static str,
+    extending: bool,
+) -> Result<(), CatalogError> {
     let mut version_seen = false;
+    let mut current: Option<usize> = None;
     for (index, line) in text.lines().enumerate() {
         let bad = |problem| CatalogError::Malformed { line: index + 1, problem };
         if line.is_empty() || line.starts_with('#') {
@@ -573,11 +591,17 @@ fn parse(text: &'static str) -> Result<Catalog, CatalogError> {
             ("V", &[version]) if version == FORMAT_VERSION => version_seen = true,
             ("V", &[version]) => return Err(CatalogError::Version(version.to_owned())),
             ("G", &[name, kind]) => catalog.globals.push(ConditionKeyInfo::new(name, kind)),
-            ("S", &[prefix, name]) => catalog.add_service(prefix, name).map_err(bad)?,
+            ("S", &[prefix, _]) if extending => {
+                let found = catalog.by_prefix.get(&prefix.to_ascii_lowercase()).copied();
+                current = Some(found.ok_or_else(|| bad("an extension of an unknown service"))?);
+            }
+            ("S", &[prefix, name]) => {
+                catalog.add_service(prefix, name).map_err(bad)?;
+                current = Some(catalog.services.len() - 1);
+            }
             (_, fields) => {
-                let service = catalog
-                    .services
-                    .last_mut()
+                let service = current
+                    .and_then(|i| catalog.services.get_mut(i))
                     .ok_or_else(|| bad("a record before any service"))?;
                 service.add(tag, fields).map_err(bad)?;
             }
@@ -586,9 +610,7 @@ fn parse(text: &'static str) -> Result<Catalog, CatalogError> {
     if !version_seen {
         return Err(CatalogError::Malformed { line: 1, problem: "no format version" });
     }
-    catalog.check_resources()?;
-    catalog.index_keys();
-    Ok(catalog)
+    Ok(())
 }
 
 /// A comma-separated list field.

@@ -15,7 +15,7 @@ fn key(name: &str) -> Option<(String, KeyType)> {
 
 #[test]
 fn the_embedded_data_parses_in_full() {
-    let parsed = parse(DATA).unwrap();
+    let parsed = parse(&[DATA, HERMETIC]).unwrap();
     assert!(parsed.services.len() > 400, "{} services", parsed.services.len());
     assert_eq!(catalog().services().count(), parsed.services.len());
     for service in catalog().services() {
@@ -215,7 +215,7 @@ fn arn_segments_split_placeholders() {
 
 #[test]
 fn malformed_data_is_an_error_with_its_line() {
-    let err = |text: &'static str| parse(text).err().map(|e| e.to_string());
+    let err = |text: &'static str| parse(&[text]).err().map(|e| e.to_string());
     assert_eq!(err("V\t2\n"), Some("catalog format version `2` is not supported".into()));
     assert_eq!(
         err("# comment\nS\ts3\tAmazon S3\n"),
@@ -242,5 +242,28 @@ fn malformed_data_is_an_error_with_its_line() {
     assert!(err("V\t1\nV\t1\n").is_some());
     assert!(err("V\t1\nS\ts3\tS3\nS\tS3\tS3\n").is_some());
     assert!(err("").is_some());
-    assert!(parse("V\t1\nS\ts3\tS3\nR\tobject\tarn:x\t\nA\tGet\tR\tobject*\t\n").is_ok());
+    assert!(parse(&["V\t1\nS\ts3\tS3\nR\tobject\tarn:x\t\nA\tGet\tR\tobject*\t\n"]).is_ok());
+}
+
+#[test]
+fn hermetic_actions_extend_their_services() {
+    let base = "V\t1\nS\ts3\tS3\nR\tobject\tarn:x\t\nA\tGet\tR\tobject*\t\n";
+    let parsed = parse(&[base, "V\t1\nS\ts3\tS3\nA\tVote\tW\tobject*\t\n"]).unwrap();
+    let s3 = parsed.service("s3").unwrap();
+    assert!(s3.action("Get").is_some() && s3.action("vote").is_some());
+    assert_eq!(parsed.services().count(), 1);
+    let err = |ext: &'static str| parse(&[base, ext]).err().map(|e| e.to_string());
+    assert_eq!(
+        err("V\t1\nS\tkms\tKMS\nA\tVote\tW\t\t\n"),
+        Some("catalog line 2: an extension of an unknown service".into())
+    );
+    assert_eq!(
+        err("V\t1\nS\ts3\tS3\nA\tget\tR\t\t\n"),
+        Some("catalog line 3: an action defined twice".into())
+    );
+    // The shipped extensions: Hermetic's operations, nameable in policies.
+    for action in ["mpa:VoteOnSession", "cloudtrail:GetLogCheckpoint"] {
+        let (service, name) = action.split_once(':').unwrap();
+        assert!(catalog().service(service).unwrap().action(name).is_some(), "{action}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Multi-party approval's records: approval teams (issue 18, decision 014).
+//! Multi-party approval's records: approval teams and their sessions (issue 18, decision 014).
 
 use super::Body;
 use serde::{Deserialize, Serialize};
@@ -39,4 +39,80 @@ pub(crate) struct Team {
 
 impl Body for Team {
     const KIND: &'static str = "mpa_team";
+}
+
+/// Where a session stands (MPA's `SessionStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum SessionStatus {
+    Pending,
+    Approved,
+    Failed,
+    Cancelled,
+}
+
+impl SessionStatus {
+    /// MPA's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Pending => "PENDING",
+            SessionStatus::Approved => "APPROVED",
+            SessionStatus::Failed => "FAILED",
+            SessionStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// One approver's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Vote {
+    /// `APPROVE` or `REJECT`.
+    pub response: String,
+    pub time_ms: i64,
+}
+
+/// What an operator access request asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Access {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    pub duration_secs: i64,
+}
+
+/// An approval session (kind `mpa_session`, keyed by `TEAM_ID/SESSION_ID`, in the account of
+/// the team it runs on). It keeps the team's approvers and M as they were when it started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Session {
+    pub arn: String,
+    pub team_arn: String,
+    pub team_name: String,
+    /// What is asked (`hermetic:OperatorAccess`).
+    pub action_name: String,
+    pub protected_resource_arn: String,
+    pub requester_principal_arn: String,
+    pub requester_account_id: String,
+    pub requester_comment: String,
+    pub approvers: Vec<Approver>,
+    pub min_approvals: u32,
+    /// Each approver's answer, by approver id.
+    #[serde(default)]
+    pub votes: BTreeMap<String, Vote>,
+    pub status: SessionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    pub initiated_ms: i64,
+    /// Votes are taken until then.
+    pub expires_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_ms: Option<i64>,
+    /// An operator access request's scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+}
+
+impl Body for Session {
+    const KIND: &'static str = "mpa_session";
 }

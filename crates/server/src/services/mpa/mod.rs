@@ -11,7 +11,7 @@ use crate::pipeline::service::{
 };
 use crate::pipeline::Reply;
 use crate::records::iam::User;
-use crate::records::mpa::{Approver, Team};
+use crate::records::mpa::{Approver, Session, SessionStatus, Team, Vote};
 use crate::records::{PutError, Stored};
 use crate::support::time::iso8601;
 use serde::Deserialize;
@@ -49,6 +49,10 @@ operations! {
         TagResource => "mpa:TagResource", Write;
         UntagResource => "mpa:UntagResource", Write;
         ListTagsForResource => "mpa:ListTagsForResource", Read;
+        GetSession => "mpa:GetSession", Read;
+        ListSessions => "mpa:ListSessions", Read;
+        CancelSession => "mpa:CancelSession", Write;
+        VoteOnSession => "mpa:VoteOnSession", Write;
     }
 }
 
@@ -78,6 +82,14 @@ impl MpaOperation {
             ("GET", ["tags", arn]) => (O::ListTagsForResource, label("ResourceArn", arn)),
             ("PUT", ["tags", arn]) => (O::TagResource, label("ResourceArn", arn)),
             ("POST", ["tags", arn]) => (O::UntagResource, label("ResourceArn", arn)),
+            ("GET", ["sessions", arn]) => (O::GetSession, label("SessionArn", arn)),
+            ("PUT", ["sessions", arn]) => (O::CancelSession, label("SessionArn", arn)),
+            ("POST", ["sessions", arn]) if query.iter().any(|(k, _)| k == "Vote") => {
+                (O::VoteOnSession, label("SessionArn", arn))
+            }
+            ("POST", ["approval-teams", arn, "sessions", ""]) if list => {
+                (O::ListSessions, label("ApprovalTeamArn", arn))
+            }
             _ => return None,
         })
     }
@@ -134,7 +146,12 @@ pub(crate) struct CreateApprovalTeam {
 /// An input naming one resource by ARN (under the member name the operation uses).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ByArn {
-    #[serde(alias = "Arn", alias = "IdentitySourceArn", alias = "ResourceArn")]
+    #[serde(
+        alias = "Arn",
+        alias = "IdentitySourceArn",
+        alias = "ResourceArn",
+        alias = "SessionArn"
+    )]
     arn: String,
 }
 
@@ -162,10 +179,29 @@ pub(crate) struct UntagResource {
     tag_keys: Vec<String>,
 }
 
+/// `ListSessions`' input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListSessions {
+    approval_team_arn: String,
+    max_results: Option<usize>,
+    next_token: Option<String>,
+}
+
+/// An approver's answer to a session (`VoteOnSession`, Hermetic's own operation: AWS has its
+/// approvers answer in a portal).
+#[derive(Debug)]
+pub(crate) struct VoteOnSession {
+    session_arn: String,
+    approve: bool,
+}
+
 /// One operation's input.
 #[derive(Debug)]
 pub(crate) enum Input {
     Create(CreateApprovalTeam),
+    Sessions(ListSessions),
+    Vote(VoteOnSession),
     Arn(ByArn),
     List(Paging),
     Tag(TagResource),
@@ -187,8 +223,20 @@ impl Input {
         let s = Api::Mpa;
         Ok(match operation {
             O::CreateApprovalTeam => Input::Create(parse(s, name, source, Rules::All)?),
-            O::GetApprovalTeam | O::GetIdentitySource | O::ListTagsForResource => {
-                Input::Arn(parse(s, name, source, Rules::All)?)
+            O::GetApprovalTeam
+            | O::GetIdentitySource
+            | O::ListTagsForResource
+            | O::GetSession
+            | O::CancelSession => Input::Arn(parse(s, name, source, Rules::All)?),
+            O::ListSessions => Input::Sessions(parse(s, name, source, Rules::All)?),
+            O::VoteOnSession => {
+                let approve = match body.get("Response").and_then(Value::as_str) {
+                    Some("APPROVE") => true,
+                    Some("REJECT") => false,
+                    _ => return Err(validation("Response must be APPROVE or REJECT")),
+                };
+                let session_arn = labels.first().map(|(_, v)| v.clone()).unwrap_or_default();
+                Input::Vote(VoteOnSession { session_arn, approve })
             }
             O::ListApprovalTeams | O::ListIdentitySources | O::ListPolicies => {
                 Input::List(parse(s, name, source, Rules::All)?)
@@ -264,6 +312,11 @@ impl Service for Mpa {
                 json!({ "resourceArn": t.resource_arn, "tagKeys": t.tags.keys().collect::<Vec<_>>() })
             }
             Input::Untag(u) => json!({ "resourceArn": u.resource_arn, "tagKeys": u.tag_keys }),
+            Input::Sessions(l) => json!({ "approvalTeamArn": l.approval_team_arn }),
+            Input::Vote(v) => json!({
+                "sessionArn": v.session_arn,
+                "response": if v.approve { "APPROVE" } else { "REJECT" },
+            }),
         })
     }
 
@@ -294,6 +347,8 @@ impl Service for Mpa {
                 check.multi.push(("aws:TagKeys".into(), u.tag_keys.clone()));
                 check
             }
+            Input::Sessions(l) => Check::new(action, l.approval_team_arn.clone()),
+            Input::Vote(v) => Check::new(action, v.session_arn.clone()),
         };
         check.owner = Some(account.clone());
         Ok(Authorization::Checks(vec![check]))
@@ -379,6 +434,81 @@ impl Service for Mpa {
                     }
                 })?
             }
+            (MpaOperation::GetSession, Input::Arn(a)) => {
+                let key = session_key(&account, &a.arn)?;
+                let mut session = ctx
+                    .read(|tx| Stored::<Session>::get(tx, &account, &key))?
+                    .ok_or_else(|| not_found("the session"))?;
+                settle(&mut session.body, ctx.now());
+                session_view(&session.body, true)
+            }
+            (MpaOperation::ListSessions, Input::Sessions(l)) => {
+                let id = team_id(&account, &l.approval_team_arn)?;
+                let limit = l.max_results.unwrap_or(20).clamp(1, 20);
+                let prefix = format!("{id}/");
+                let page = ctx.read(|tx| {
+                    Stored::<Session>::page(tx, &account, &prefix, l.next_token.as_deref(), limit)
+                })?;
+                let now = ctx.now();
+                let next = page.items.last().map(|s| s.key.clone()).filter(|_| page.truncated);
+                let sessions: Vec<Value> = page
+                    .items
+                    .into_iter()
+                    .map(|mut s| {
+                        settle(&mut s.body, now);
+                        session_view(&s.body, false)
+                    })
+                    .collect();
+                let mut out = serde_json::Map::new();
+                out.insert("Sessions".into(), Value::Array(sessions));
+                if let Some(next) = next {
+                    out.insert("NextToken".into(), json!(next));
+                }
+                Value::Object(out)
+            }
+            (MpaOperation::CancelSession, Input::Arn(a)) => {
+                change_session(ctx, &account, &a.arn, effect, |session, now| {
+                    if !matches!(session.status, SessionStatus::Pending | SessionStatus::Approved) {
+                        return Err(conflict(session));
+                    }
+                    session.status = SessionStatus::Cancelled;
+                    session.completed_ms = Some(now);
+                    Ok(())
+                })?;
+                json!({})
+            }
+            (MpaOperation::VoteOnSession, Input::Vote(v)) => {
+                let caller = ctx.caller.arn.clone();
+                change_session(ctx, &account, &v.session_arn, effect, |session, now| {
+                    if session.status != SessionStatus::Pending {
+                        return Err(conflict(session));
+                    }
+                    let approver = session
+                        .approvers
+                        .iter()
+                        .find(|a| a.primary_identity_id == caller)
+                        .map(|a| a.approver_id.clone())
+                        .ok_or_else(|| {
+                            ApiError::sender(
+                                403,
+                                "AccessDeniedException",
+                                format!("{caller} is not an approver of this session"),
+                            )
+                        })?;
+                    if session.votes.contains_key(&approver) {
+                        return Err(ApiError::sender(
+                            409,
+                            "ConflictException",
+                            "this approver has answered the session already; an answer counts once",
+                        ));
+                    }
+                    let response = if v.approve { "APPROVE" } else { "REJECT" };
+                    session.votes.insert(approver, Vote { response: response.into(), time_ms: now });
+                    settle(session, now);
+                    Ok(())
+                })
+                .map(|session| json!({ "SessionArn": session.arn, "Status": session.status.as_str() }))?
+            }
             _ => return Err(ApiError::internal("the call's input does not fit its operation")),
         };
         Ok(Reply::json(&out))
@@ -436,6 +566,146 @@ fn describe(team: &Team, full: bool) -> Value {
         out.insert("Approvers".into(), Value::Array(approvers));
     }
     Value::Object(out)
+}
+
+/// The record key (`TEAM_ID/SESSION_ID`) of `account`'s session `arn` names.
+fn session_key(account: &str, arn: &str) -> Result<String, ApiError> {
+    arn.strip_prefix(&format!("arn:aws:mpa:{REGION}:{account}:session/"))
+        .filter(|k| {
+            let mut parts = k.split('/');
+            matches!((parts.next(), parts.next(), parts.next()), (Some(t), Some(s), None) if !t.is_empty() && !s.is_empty())
+        })
+        .map(str::to_string)
+        .ok_or_else(|| not_found("the session"))
+}
+
+/// A session's ARN.
+pub(crate) fn session_arn(account: &str, team_id: &str, id: &str) -> String {
+    format!("arn:aws:mpa:{REGION}:{account}:session/{team_id}/{id}")
+}
+
+/// Decides a pending session from its votes and the time: `APPROVED` at M approvals, `FAILED`
+/// (`REJECTED`) once M can no longer be reached, `FAILED` (`EXPIRED`) after its deadline. Only
+/// the approvers the session started with count.
+pub(crate) fn settle(session: &mut Session, now: i64) {
+    if session.status != SessionStatus::Pending {
+        return;
+    }
+    let count = |answer: &str| {
+        session
+            .approvers
+            .iter()
+            .filter(|a| session.votes.get(&a.approver_id).is_some_and(|v| v.response == answer))
+            .count()
+    };
+    let (approvals, rejections) = (count("APPROVE"), count("REJECT"));
+    let m = usize::try_from(session.min_approvals).unwrap_or(usize::MAX);
+    let n = session.approvers.len();
+    let outcome = if approvals >= m {
+        Some((SessionStatus::Approved, None))
+    } else if rejections > n.saturating_sub(m) {
+        Some((SessionStatus::Failed, Some("REJECTED")))
+    } else if now >= session.expires_ms {
+        Some((SessionStatus::Failed, Some("EXPIRED")))
+    } else {
+        None
+    };
+    if let Some((status, code)) = outcome {
+        session.status = status;
+        session.status_code = code.map(str::to_string);
+        session.completed_ms = Some(now.min(session.expires_ms));
+    }
+}
+
+fn conflict(session: &Session) -> ApiError {
+    ApiError::sender(
+        409,
+        "ConflictException",
+        format!("the session is {}", session.status.as_str()),
+    )
+}
+
+/// A session as `GetSession` (`full`) or `ListSessions` shows it.
+fn session_view(s: &Session, full: bool) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("SessionArn".into(), json!(s.arn));
+    out.insert("ApprovalTeamArn".into(), json!(s.team_arn));
+    out.insert("ApprovalTeamName".into(), json!(s.team_name));
+    out.insert("ProtectedResourceArn".into(), json!(s.protected_resource_arn));
+    out.insert("InitiationTime".into(), json!(iso8601(s.initiated_ms)));
+    out.insert("ExpirationTime".into(), json!(iso8601(s.expires_ms)));
+    if let Some(ms) = s.completed_ms {
+        out.insert("CompletionTime".into(), json!(iso8601(ms)));
+    }
+    out.insert("ActionName".into(), json!(s.action_name));
+    out.insert("RequesterPrincipalArn".into(), json!(s.requester_principal_arn));
+    out.insert("RequesterAccountId".into(), json!(s.requester_account_id));
+    out.insert("RequesterRegion".into(), json!(REGION));
+    out.insert("RequesterComment".into(), json!(s.requester_comment));
+    out.insert("Status".into(), json!(s.status.as_str()));
+    if let Some(code) = &s.status_code {
+        out.insert("StatusCode".into(), json!(code));
+    }
+    out.insert("ActionCompletionStrategy".into(), json!("AUTO_COMPLETION_UPON_APPROVAL"));
+    if full {
+        out.insert(
+            "ApprovalStrategy".into(),
+            json!({ "MofN": { "MinApprovalsRequired": s.min_approvals } }),
+        );
+        out.insert("NumberOfApprovers".into(), json!(s.approvers.len()));
+        let responses: Vec<Value> = s
+            .approvers
+            .iter()
+            .map(|a| {
+                let vote = s.votes.get(&a.approver_id);
+                let mut r = serde_json::Map::new();
+                r.insert("ApproverId".into(), json!(a.approver_id));
+                r.insert("IdentitySourceArn".into(), json!(a.primary_identity_source_arn));
+                r.insert("IdentityId".into(), json!(a.primary_identity_id));
+                r.insert(
+                    "Response".into(),
+                    json!(vote.map_or("NO_RESPONSE", |v| v.response.as_str())),
+                );
+                if let Some(v) = vote {
+                    r.insert("ResponseTime".into(), json!(iso8601(v.time_ms)));
+                }
+                Value::Object(r)
+            })
+            .collect();
+        out.insert("ApproverResponses".into(), Value::Array(responses));
+        if let Some(access) = &s.access {
+            out.insert(
+                "Metadata".into(),
+                json!({
+                    "Actions": access.actions.join(","),
+                    "Resources": access.resources.join(","),
+                    "DurationSeconds": access.duration_secs.to_string(),
+                }),
+            );
+        }
+    }
+    Value::Object(out)
+}
+
+/// A change to the session `arn` names, read under the writers' lock and settled first.
+fn change_session<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    arn: &str,
+    effect: &mut Effect<'s>,
+    change: impl FnOnce(&mut Session, i64) -> Result<(), ApiError>,
+) -> Result<Session, ApiError> {
+    let key = session_key(account, arn)?;
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin()?;
+    let mut session = Stored::<Session>::get_for_update(tx.as_mut(), account, &key)?
+        .ok_or_else(|| not_found("the session"))?;
+    settle(&mut session.body, now);
+    change(&mut session.body, now)?;
+    session.updated_at_ms = now;
+    session.put(tx.as_mut(), store::PutMode::Update)?;
+    effect.tx = Some(tx);
+    Ok(session.body)
 }
 
 /// `CreateApprovalTeam`: the policies ours, each held by no other team of the account; every
@@ -616,10 +886,78 @@ mod tests {
     #[test]
     fn every_operation_has_its_input_in_the_model() {
         let model = crate::protocol::model::Api::Mpa.model().unwrap();
-        for op in MpaOperation::ALL {
+        // VoteOnSession is Hermetic's own (AWS's approvers answer in a portal): no model.
+        for op in MpaOperation::ALL.iter().filter(|op| **op != MpaOperation::VoteOnSession) {
             let entry = model.operations.get(op.name()).unwrap_or_else(|| panic!("{op:?}"));
             assert!(entry.input.is_some(), "{op:?}");
         }
+    }
+
+    fn session(n: usize, m: u32) -> Session {
+        let approvers = (0..n)
+            .map(|i| Approver {
+                approver_id: format!("a{i}"),
+                primary_identity_id: format!("arn:aws:iam::111122223333:user/u{i}"),
+                primary_identity_source_arn: identity_source("111122223333"),
+                added_ms: 0,
+            })
+            .collect();
+        Session {
+            arn: String::new(),
+            team_arn: String::new(),
+            team_name: String::new(),
+            action_name: String::new(),
+            protected_resource_arn: String::new(),
+            requester_principal_arn: String::new(),
+            requester_account_id: String::new(),
+            requester_comment: String::new(),
+            approvers,
+            min_approvals: m,
+            votes: BTreeMap::new(),
+            status: SessionStatus::Pending,
+            status_code: None,
+            initiated_ms: 0,
+            expires_ms: 1000,
+            completed_ms: None,
+            access: None,
+        }
+    }
+
+    fn vote(s: &mut Session, who: &str, answer: &str) {
+        s.votes.insert(who.into(), Vote { response: answer.into(), time_ms: 1 });
+        settle(s, 1);
+    }
+
+    #[test]
+    fn a_session_is_decided_by_m_of_its_own_approvers() {
+        // 2 of 3: one approval is not enough, the second approves.
+        let mut s = session(3, 2);
+        vote(&mut s, "a0", "APPROVE");
+        assert_eq!(s.status, SessionStatus::Pending);
+        // Someone not among the session's approvers does not count.
+        vote(&mut s, "intruder", "APPROVE");
+        assert_eq!(s.status, SessionStatus::Pending);
+        vote(&mut s, "a1", "APPROVE");
+        assert_eq!((s.status, s.completed_ms), (SessionStatus::Approved, Some(1)));
+        // Decided sessions stay as they are.
+        vote(&mut s, "a2", "REJECT");
+        assert_eq!(s.status, SessionStatus::Approved);
+        // 2 of 3: two rejections leave M out of reach.
+        let mut s = session(3, 2);
+        vote(&mut s, "a0", "REJECT");
+        assert_eq!(s.status, SessionStatus::Pending);
+        vote(&mut s, "a1", "REJECT");
+        assert_eq!((s.status, s.status_code.as_deref()), (SessionStatus::Failed, Some("REJECTED")));
+        // 3 of 3: any rejection fails it.
+        let mut s = session(3, 3);
+        vote(&mut s, "a2", "REJECT");
+        assert_eq!(s.status, SessionStatus::Failed);
+        // Unanswered by its deadline: expired.
+        let mut s = session(2, 1);
+        settle(&mut s, 999);
+        assert_eq!(s.status, SessionStatus::Pending);
+        settle(&mut s, 1000);
+        assert_eq!((s.status, s.status_code.as_deref()), (SessionStatus::Failed, Some("EXPIRED")));
     }
 
     #[test]

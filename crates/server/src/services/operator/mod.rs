@@ -22,6 +22,11 @@ pub const TARGET_PREFIX: &str = "HermeticOperator.";
 const DEFAULT_INVITATION_SECS: i64 = 7 * 86_400;
 /// The longest an invitation may be redeemable: 30 days.
 const MAX_INVITATION_SECS: i64 = 30 * 86_400;
+/// The shortest and longest operator access a request may ask for: 15 minutes to 12 hours.
+const MIN_ACCESS_SECS: i64 = 900;
+const MAX_ACCESS_SECS: i64 = 43_200;
+/// How long a tenant's approvers have to answer an access request: a day.
+const ACCESS_VOTING_SECS: i64 = 86_400;
 /// The alphabet of an invitation code's secret part (base32, no padding).
 const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -60,6 +65,7 @@ operations! {
         ListAccounts => "hermetic:ListAccounts", Read;
         SuspendAccount => "hermetic:SuspendAccount", Write;
         ReactivateAccount => "hermetic:ReactivateAccount", Write;
+        RequestAccess => "hermetic:RequestAccess", Write;
     }
 }
 
@@ -80,6 +86,8 @@ pub(crate) enum Input {
     List,
     /// `SuspendAccount` and `ReactivateAccount`: the account.
     Status { id: String },
+    /// `RequestAccess`: an approval session on the account's operator-access team.
+    Access { id: String, access: crate::records::mpa::Access, justification: String },
 }
 
 impl Input {
@@ -122,6 +130,61 @@ impl Input {
             OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
                 Input::Status { id: field("AccountId")? }
             }
+            OperatorOperation::RequestAccess => {
+                let invalid = |m: &str| ApiError::sender(400, "ValidationException", m.to_string());
+                let list = |name: &str| -> Result<Vec<String>, ApiError> {
+                    let items: Vec<String> = body
+                        .get(name)
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .unwrap_or_default();
+                    if items.is_empty() || items.len() > 50 {
+                        return Err(invalid(&format!("`{name}` must list 1 to 50 strings")));
+                    }
+                    Ok(items)
+                };
+                let actions = list("Actions")?;
+                if actions.iter().any(|a| {
+                    let mut parts = a.splitn(2, ':');
+                    !matches!((parts.next(), parts.next()), (Some(s), Some(n)) if !s.is_empty() && !n.is_empty() && !a.contains('*'))
+                }) {
+                    return Err(invalid("each of `Actions` is one action, `service:Action`, without wildcards"));
+                }
+                let id = field("AccountId")?;
+                let resources = list("Resources")?;
+                // An ARN of the account (or of no account: S3's), never `*` alone.
+                let foreign = |r: &String| {
+                    let mut parts = r.splitn(6, ':');
+                    let (arn, _, _, _, account) =
+                        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next());
+                    arn != Some("arn")
+                        || parts.next().is_none()
+                        || !matches!(account, Some(a) if a.is_empty() || a == id)
+                };
+                if resources.iter().any(foreign) {
+                    return Err(invalid(
+                        "each of `Resources` is an ARN of the account's (or of no account's, as S3's)",
+                    ));
+                }
+                let duration_secs = body
+                    .get("DurationSeconds")
+                    .and_then(Value::as_i64)
+                    .filter(|d| (MIN_ACCESS_SECS..=MAX_ACCESS_SECS).contains(d))
+                    .ok_or_else(|| {
+                        invalid(&format!(
+                            "`DurationSeconds` must be an integer from {MIN_ACCESS_SECS} to {MAX_ACCESS_SECS}"
+                        ))
+                    })?;
+                let justification = field("Justification")?;
+                if justification.trim().is_empty() || justification.len() > 1000 {
+                    return Err(invalid("`Justification` must be 1 to 1000 characters"));
+                }
+                Input::Access {
+                    id,
+                    access: crate::records::mpa::Access { actions, resources, duration_secs },
+                    justification,
+                }
+            }
         })
     }
 }
@@ -153,7 +216,9 @@ impl Service for Operator {
     /// The account an operation acts on: its log gets the event even when the call is refused.
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
         match call.map(|c| &c.input) {
-            Some(Input::Status { id }) => vec![Named::Account(id.clone())],
+            Some(Input::Status { id } | Input::Access { id, .. }) => {
+                vec![Named::Account(id.clone())]
+            }
             _ => Vec::new(),
         }
     }
@@ -165,6 +230,13 @@ impl Service for Operator {
             }
             Input::List => json!({}),
             Input::Status { id } => json!({ "accountId": id }),
+            Input::Access { id, access, justification } => json!({
+                "accountId": id,
+                "actions": access.actions,
+                "resources": access.resources,
+                "durationSeconds": access.duration_secs,
+                "justification": justification,
+            }),
         })
     }
 
@@ -276,10 +348,70 @@ impl Service for Operator {
                 effect.response = Some(json!({}));
                 json!({})
             }
+            Input::Access { id, access, justification } => {
+                let arn = request_access(ctx, id, access, justification, effect)?;
+                json!({ "SessionArn": arn })
+            }
         };
         if effect.response.is_none() {
             effect.response = Some(output.clone());
         }
         Ok(Reply::json(&output))
     }
+}
+
+/// `RequestAccess`: a session on the tenant's operator-access team, in the tenant's account (its
+/// log gets the event, its approvers see the session). Refused when the account has no such team:
+/// without approval the operator has no access.
+fn request_access<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    access: &crate::records::mpa::Access,
+    justification: &str,
+    effect: &mut Effect<'s>,
+) -> Result<String, ApiError> {
+    use crate::records::mpa::{Session, SessionStatus, Team};
+    use crate::services::mpa::{session_arn, OPERATOR_ACCESS_POLICY};
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin().map_err(store_error)?;
+    let known = tx.get_account(account).map_err(store_error)?;
+    if known.map(|a| a.status) != Some(AccountStatus::Active) {
+        return Err(ApiError::sender(400, "AccountNotFoundException", "no such active account"));
+    }
+    let team = Stored::<Team>::list(tx.as_mut(), account, "", 1000)?
+        .into_iter()
+        .find(|t| t.body.policies.iter().any(|p| p == OPERATOR_ACCESS_POLICY))
+        .ok_or_else(|| {
+            ApiError::sender(
+                404,
+                "ResourceNotFoundException",
+                format!("the account {account} has no approval team for operator access: the operator has no access to it"),
+            )
+        })?;
+    let id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
+    let arn = session_arn(account, &team.key, &id);
+    let session = Session {
+        arn: arn.clone(),
+        team_arn: team.body.arn.clone(),
+        team_name: team.body.name.clone(),
+        action_name: "hermetic:OperatorAccess".into(),
+        protected_resource_arn: format!("arn:aws:iam::{account}:root"),
+        requester_principal_arn: ctx.caller.arn.clone(),
+        requester_account_id: ctx.caller.account.clone(),
+        requester_comment: justification.to_string(),
+        approvers: team.body.approvers.clone(),
+        min_approvals: team.body.min_approvals,
+        votes: std::collections::BTreeMap::new(),
+        status: SessionStatus::Pending,
+        status_code: None,
+        initiated_ms: now,
+        expires_ms: now + ACCESS_VOTING_SECS * 1000,
+        completed_ms: None,
+        access: Some(access.clone()),
+    };
+    Stored::new(account, &format!("{}/{id}", team.key), session, now)
+        .put(tx.as_mut(), store::PutMode::Create)?;
+    effect.tx = Some(tx);
+    ctx.touch(account);
+    Ok(arn)
 }

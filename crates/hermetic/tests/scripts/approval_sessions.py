@@ -1,0 +1,157 @@
+"""Approval sessions (issue 18): the operator asks for access to a tenant account with
+`hermetic access request`; the request is a session on the tenant's operator-access team, which
+the tenant sees with boto3's `mpa` client (GetSession, ListSessions) and its approvers answer
+with `hermetic approvals vote` under their own IAM credentials: M-1 approvals are not enough, an
+approver's second answer does not count, a non-approver is refused, M approvals approve,
+rejections that leave M out of reach fail it, the tenant cancels one; another tenant and the
+operator see none of it; every step is in the tenant's own log.
+
+Usage: approval_sessions.py URL ACCOUNT ROOT_KEY ROOT_SECRET OTHER_ACCOUNT OTHER_KEY OTHER_SECRET OP_KEY OP_SECRET HERMETIC DATA_DIR
+Prints "ok" when every check held.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import boto3
+from checks import fails
+
+(URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, HERMETIC,
+ DATA_DIR) = sys.argv[1:12]
+OPERATOR_ACCESS = "arn:aws:mpa:::aws:policy/hermetic/OperatorAccess/$DEFAULT"
+SOURCE = f"arn:aws:mpa:us-east-1:{ACCOUNT}:identity-source/iam"
+
+
+def client(service, key, secret):
+    return boto3.client(
+        service, endpoint_url=URL, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=secret,
+    )
+
+
+def hermetic(*args, env=None):
+    out = subprocess.run([HERMETIC, *args], capture_output=True, text=True, env=env)
+    return out.returncode == 0, out.stdout + out.stderr
+
+
+def request(justification="support case 42"):
+    ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions",
+                       "s3:ListBucket,s3:GetObject", "--resources",
+                       f"arn:aws:s3:::logs-{ACCOUNT},arn:aws:s3:::logs-{ACCOUNT}/*",
+                       "--duration-secs", "900", "--justification", justification, "--json",
+                       "--endpoint", URL, "--data-dir", DATA_DIR)
+    assert ok, out
+    return json.loads(out)["SessionArn"]
+
+
+def vote(who, arn, answer):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=who["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=who["SecretAccessKey"])
+    env.pop("AWS_SESSION_TOKEN", None)
+    return hermetic("approvals", "vote", arn, f"--{answer}", "--endpoint", URL, env=env)
+
+
+mpa = client("mpa", KEY, SECRET)
+iam = client("iam", KEY, SECRET)
+
+# Without a team for operator access, the operator has no way in.
+ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions", "s3:ListBucket",
+                   "--resources", f"arn:aws:s3:::logs-{ACCOUNT}", "--duration-secs", "900",
+                   "--justification", "no team yet", "--json", "--endpoint", URL,
+                   "--data-dir", DATA_DIR)
+assert not ok and "ResourceNotFoundException" in out, out
+# Nor with bad scopes.
+for bad in [["--actions", "s3:*"], ["--resources", "*"], ["--duration-secs", "60"],
+            ["--resources", f"arn:aws:kms:us-east-1:{OTHER}:key/k"]]:
+    args = {"--actions": "s3:ListBucket", "--resources": f"arn:aws:s3:::logs-{ACCOUNT}",
+            "--duration-secs": "900"}
+    args[bad[0]] = bad[1]
+    flat = [x for kv in args.items() for x in kv]
+    ok, out = hermetic("access", "request", "--account", ACCOUNT, *flat, "--justification", "x",
+                       "--endpoint", URL, "--data-dir", DATA_DIR)
+    assert not ok and "ValidationException" in out, (bad, out)
+
+# The team: three approvers, two needed; each may answer sessions.
+creds = {}
+for name in ["alice", "bob", "carol", "dave"]:
+    iam.create_user(UserName=name)
+    creds[name] = iam.create_access_key(UserName=name)["AccessKey"]
+    iam.put_user_policy(UserName=name, PolicyName="approve", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["mpa:VoteOnSession", "mpa:GetSession"], "Resource": "*"}]}))
+arns = {n: iam.get_user(UserName=n)["User"]["Arn"] for n in creds}
+team = mpa.create_approval_team(
+    ApprovalStrategy={"MofN": {"MinApprovalsRequired": 2}},
+    Approvers=[{"PrimaryIdentityId": arns[n], "PrimaryIdentitySourceArn": SOURCE}
+               for n in ["alice", "bob", "carol"]],
+    Description="support access", Policies=[{"PolicyArn": OPERATOR_ACCESS}], Name="support")
+team_arn = team["Arn"]
+time.sleep(0.2)
+
+# A request, seen by the tenant.
+first = request()
+assert first.startswith(f"arn:aws:mpa:us-east-1:{ACCOUNT}:session/"), first
+listed = mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]
+assert [s["SessionArn"] for s in listed] == [first], listed
+got = mpa.get_session(SessionArn=first)
+assert got["Status"] == "PENDING", got
+assert got["RequesterComment"] == "support case 42", got
+assert got["RequesterPrincipalArn"] == "arn:aws:iam::000000000000:user/operator", got
+assert got["ApprovalStrategy"] == {"MofN": {"MinApprovalsRequired": 2}}, got
+assert sorted(r["Response"] for r in got["ApproverResponses"]) == ["NO_RESPONSE"] * 3, got
+assert got["Metadata"]["Actions"] == "s3:ListBucket,s3:GetObject", got
+
+# M-1 approvals are not enough; a second answer does not count; a non-approver is refused.
+ok, out = vote(creds["alice"], first, "approve")
+assert ok and '"PENDING"' in out, out
+ok, out = vote(creds["alice"], first, "approve")
+assert not ok and "ConflictException" in out, out
+ok, out = vote(creds["dave"], first, "approve")
+assert not ok and "AccessDeniedException" in out, out
+assert mpa.get_session(SessionArn=first)["Status"] == "PENDING"
+# The M-th approval approves.
+ok, out = vote(creds["bob"], first, "approve")
+assert ok and '"APPROVED"' in out, out
+got = mpa.get_session(SessionArn=first)
+assert got["Status"] == "APPROVED" and "CompletionTime" in got, got
+answers = {r["IdentityId"]: r["Response"] for r in got["ApproverResponses"]}
+assert answers == {arns["alice"]: "APPROVE", arns["bob"]: "APPROVE", arns["carol"]: "NO_RESPONSE"}, answers
+ok, out = vote(creds["carol"], first, "reject")
+assert not ok and "ConflictException" in out, out
+
+# Rejections that leave M out of reach fail the session.
+second = request("another case")
+ok, out = vote(creds["carol"], second, "reject")
+assert ok and '"PENDING"' in out, out
+ok, out = vote(creds["bob"], second, "reject")
+assert ok and '"FAILED"' in out, out
+got = mpa.get_session(SessionArn=second)
+assert got["Status"] == "FAILED" and got["StatusCode"] == "REJECTED", got
+
+# The tenant cancels a request; no answer is taken after.
+third = request("a third case")
+mpa.cancel_session(SessionArn=third)
+assert mpa.get_session(SessionArn=third)["Status"] == "CANCELLED"
+ok, out = vote(creds["alice"], third, "approve")
+assert not ok and "ConflictException" in out, out
+fails("ConflictException", mpa.cancel_session, SessionArn=third)
+assert len(mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]) == 3
+
+# Another tenant and the operator see none of it.
+other = client("mpa", OTHER_KEY, OTHER_SECRET)
+fails("ResourceNotFoundException", other.get_session, SessionArn=first)
+fails("AccessDeniedException", client("mpa", OP_KEY, OP_SECRET).get_session, SessionArn=first)
+
+# Every step is in the tenant's own log.
+ct = client("cloudtrail", KEY, SECRET)
+names = {}
+for page in ct.get_paginator("lookup_events").paginate():
+    for e in page["Events"]:
+        names[e["EventName"]] = names.get(e["EventName"], 0) + 1
+assert names.get("RequestAccess", 0) >= 4, names  # three sessions and the refused one
+assert names.get("VoteOnSession", 0) >= 8, names
+assert names.get("CancelSession", 0) >= 2, names
+print("ok")
