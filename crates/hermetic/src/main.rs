@@ -368,6 +368,15 @@ enum AccessCommand {
         #[command(flatten)]
         operator: OperatorArgs,
     },
+    /// Print temporary credentials for an approved session (`{"AccessKeyId", "SecretAccessKey",
+    /// "SessionToken", "Expiration"}` with --json); fails before approval, after rejection,
+    /// cancellation or expiry.
+    Credentials {
+        /// The approval session's ARN (from `access request`).
+        session_arn: String,
+        #[command(flatten)]
+        operator: OperatorArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -715,6 +724,43 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("hermetic access request: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Access(AccessCommand::Credentials { session_arn, operator }) => {
+            let endpoint = hermetic::client::Endpoint {
+                url: operator.endpoint.clone(),
+                ca_bundle: operator.ca_bundle.clone(),
+            };
+            let input = serde_json::json!({ "SessionArn": session_arn });
+            match hermetic::client::call(
+                &endpoint,
+                &operator.data_dir,
+                "GetAccessCredentials",
+                &input,
+            ) {
+                Ok(answer) => {
+                    let field = |k: &str| answer.get(k).cloned().unwrap_or_default();
+                    if operator.json {
+                        println!(
+                            "{}",
+                            serde_json::json!({
+                                "AccessKeyId": field("AccessKeyId"),
+                                "SecretAccessKey": field("SecretAccessKey"),
+                                "SessionToken": field("SessionToken"),
+                                "Expiration": field("Expiration"),
+                            })
+                        );
+                    } else {
+                        for k in ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] {
+                            println!("{k}: {}", field(k).as_str().unwrap_or_default());
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hermetic access credentials: {e}");
                     ExitCode::FAILURE
                 }
             }

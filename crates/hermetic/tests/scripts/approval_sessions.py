@@ -37,14 +37,30 @@ def hermetic(*args, env=None):
     return out.returncode == 0, out.stdout + out.stderr
 
 
+BUCKET = f"logs-{ACCOUNT}"
+KEY_ARN = {}
+
+
 def request(justification="support case 42"):
     ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions",
-                       "s3:ListBucket,s3:GetObject", "--resources",
-                       f"arn:aws:s3:::logs-{ACCOUNT},arn:aws:s3:::logs-{ACCOUNT}/*",
+                       "s3:ListBucket,s3:GetObject,kms:DescribeKey", "--resources",
+                       f"arn:aws:s3:::{BUCKET},arn:aws:s3:::{BUCKET}/*,{KEY_ARN['arn']}",
                        "--duration-secs", "900", "--justification", justification, "--json",
                        "--endpoint", URL, "--data-dir", DATA_DIR)
     assert ok, out
     return json.loads(out)["SessionArn"]
+
+
+def credentials(arn):
+    return hermetic("access", "credentials", arn, "--json", "--endpoint", URL,
+                    "--data-dir", DATA_DIR)
+
+
+def as_operator(service, c):
+    return boto3.client(
+        service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+    )
 
 
 def vote(who, arn, answer):
@@ -89,6 +105,15 @@ team = mpa.create_approval_team(
                for n in ["alice", "bob", "carol"]],
     Description="support access", Policies=[{"PolicyArn": OPERATOR_ACCESS}], Name="support")
 team_arn = team["Arn"]
+# What the operator will ask to read: a bucket with an object, and a key whose policy names
+# only alice (it does not delegate to the account's IAM policies).
+s3 = client("s3", KEY, SECRET)
+s3.create_bucket(Bucket=BUCKET)
+s3.put_object(Bucket=BUCKET, Key="app.log", Body=b"line 1\n")
+kms = client("kms", KEY, SECRET)
+KEY_ARN["arn"] = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=json.dumps({
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": arns["alice"]}, "Action": "kms:*", "Resource": "*"}]}))["KeyMetadata"]["Arn"]
 time.sleep(0.2)
 
 # A request, seen by the tenant.
@@ -102,7 +127,9 @@ assert got["RequesterComment"] == "support case 42", got
 assert got["RequesterPrincipalArn"] == "arn:aws:iam::000000000000:user/operator", got
 assert got["ApprovalStrategy"] == {"MofN": {"MinApprovalsRequired": 2}}, got
 assert sorted(r["Response"] for r in got["ApproverResponses"]) == ["NO_RESPONSE"] * 3, got
-assert got["Metadata"]["Actions"] == "s3:ListBucket,s3:GetObject", got
+assert got["Metadata"]["Actions"] == "s3:ListBucket,s3:GetObject,kms:DescribeKey", got
+ok, out = credentials(first)
+assert not ok and "PENDING" in out, out
 
 # M-1 approvals are not enough; a second answer does not count; a non-approver is refused.
 ok, out = vote(creds["alice"], first, "approve")
@@ -122,6 +149,23 @@ assert answers == {arns["alice"]: "APPROVE", arns["bob"]: "APPROVE", arns["carol
 ok, out = vote(creds["carol"], first, "reject")
 assert not ok and "ConflictException" in out, out
 
+# The approved access: a principal of the tenant account, exactly the approved scope.
+ok, out = credentials(first)
+assert ok, out
+access = json.loads(out)
+assert sorted(access) == ["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken"], access
+session_id = first.rsplit("/", 1)[1]
+who = as_operator("sts", access).get_caller_identity()
+assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/HermeticOperatorAccess/{session_id}", who
+assert who["Account"] == ACCOUNT, who
+op_s3 = as_operator("s3", access)
+assert [o["Key"] for o in op_s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["app.log"]
+assert op_s3.get_object(Bucket=BUCKET, Key="app.log")["Body"].read() == b"line 1\n"
+fails("AccessDenied", op_s3.put_object, Bucket=BUCKET, Key="x", Body=b"x")
+fails("AccessDenied", as_operator("iam", access).list_users)
+# Approval never bypasses a key policy.
+fails("AccessDeniedException", as_operator("kms", access).describe_key, KeyId=KEY_ARN["arn"])
+
 # Rejections that leave M out of reach fail the session.
 second = request("another case")
 ok, out = vote(creds["carol"], second, "reject")
@@ -131,6 +175,15 @@ assert ok and '"FAILED"' in out, out
 got = mpa.get_session(SessionArn=second)
 assert got["Status"] == "FAILED" and got["StatusCode"] == "REJECTED", got
 
+ok, out = credentials(second)
+assert not ok and "FAILED" in out, out
+
+# The tenant cancels the approved access: the next request with its credentials is refused.
+mpa.cancel_session(SessionArn=first)
+fails("ExpiredToken", op_s3.list_objects_v2, Bucket=BUCKET)
+ok, out = credentials(first)
+assert not ok and "CANCELLED" in out, out
+
 # The tenant cancels a request; no answer is taken after.
 third = request("a third case")
 mpa.cancel_session(SessionArn=third)
@@ -139,6 +192,8 @@ ok, out = vote(creds["alice"], third, "approve")
 assert not ok and "ConflictException" in out, out
 fails("ConflictException", mpa.cancel_session, SessionArn=third)
 assert len(mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]) == 3
+ok, out = credentials(third)
+assert not ok and "CANCELLED" in out, out
 
 # Another tenant and the operator see none of it.
 other = client("mpa", OTHER_KEY, OTHER_SECRET)
@@ -153,5 +208,11 @@ for page in ct.get_paginator("lookup_events").paginate():
         names[e["EventName"]] = names.get(e["EventName"], 0) + 1
 assert names.get("RequestAccess", 0) >= 4, names  # three sessions and the refused one
 assert names.get("VoteOnSession", 0) >= 8, names
-assert names.get("CancelSession", 0) >= 2, names
+assert names.get("CancelSession", 0) >= 3, names
+assert names.get("GetAccessCredentials", 0) >= 4, names
+# What the operator did with the access is in the tenant's log, under the approval session.
+refused = [json.loads(e["CloudTrailEvent"]) for page in ct.get_paginator("lookup_events").paginate(
+    LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ListUsers"}])
+    for e in page["Events"]]
+assert any(session_id in e["userIdentity"]["arn"] for e in refused), refused
 print("ok")

@@ -179,6 +179,18 @@ pub(crate) fn authenticate<'s>(
                         return Err(fail(invalid(), Some(key.account.clone())));
                     }
                     let session = sessions::session_of(body);
+                    // An operator's approved access holds only while its approval does: a
+                    // session cancelled, failed or past its approved duration refuses the next
+                    // request.
+                    if let Some(approval) = &session.approved_access {
+                        crate::services::mpa::check_approved(
+                            tx.as_mut(),
+                            &key.account,
+                            approval,
+                            now_ms,
+                        )
+                        .map_err(|e| fail(e, Some(key.account.clone())))?;
+                    }
                     // A role session is bound to the role's unique id: once the role is deleted
                     // (even if one of the same name is made again) its sessions are refused.
                     if let Some((role_arn, role_id)) = &session.role {

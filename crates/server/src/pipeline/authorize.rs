@@ -224,9 +224,14 @@ fn decide(
         .map_err(|_| ApiError::sender(403, "AccessDenied", "the caller cannot be authorized"))?;
     let mut context = base_context(caller, facts);
     // The user, or the role behind a session: its tags, its policies and its boundary.
-    let loaded = match iam::caller_entity(caller) {
-        Some((kind, name)) => ctx.read(|tx| load_entity(tx, &caller.account, kind, &name))?,
-        None => Loaded::default(),
+    let loaded = match (caller.session.as_ref(), iam::caller_entity(caller)) {
+        // An operator's approved access: exactly what its tenant's approvers approved (its
+        // session policy), and no entity of the account behind it.
+        (Some(s), _) if s.approved_access.is_some() => {
+            Loaded { identity: s.policies.clone(), ..Loaded::default() }
+        }
+        (_, Some((kind, name))) => ctx.read(|tx| load_entity(tx, &caller.account, kind, &name))?,
+        (_, None) => Loaded::default(),
     };
     for (k, v) in &loaded.tags {
         context.set(&format!("aws:PrincipalTag/{k}"), v.clone());

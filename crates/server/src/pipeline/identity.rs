@@ -56,6 +56,10 @@ pub struct Session {
     pub transitive_keys: Vec<String>,
     /// The source identity set when the role was assumed (`aws:SourceIdentity`).
     pub source_identity: Option<String>,
+    /// For an operator's approved access (issue 18), the approval session's ARN: its session
+    /// policies are then its identity policies too, and the approval is checked on every
+    /// request.
+    pub approved_access: Option<String>,
 }
 
 /// The operator realm's account id: reserved, never a tenant.

@@ -579,6 +579,43 @@ fn session_key(account: &str, arn: &str) -> Result<String, ApiError> {
         .ok_or_else(|| not_found("the session"))
 }
 
+/// When the access an approved session grants ends: its approval plus the duration asked for.
+pub(crate) fn access_ends_ms(session: &Session) -> Option<i64> {
+    match (session.status, session.completed_ms, &session.access) {
+        (SessionStatus::Approved, Some(at), Some(access)) => {
+            Some(at.saturating_add(access.duration_secs.saturating_mul(1000)))
+        }
+        _ => None,
+    }
+}
+
+/// The approved session `arn` of `account`, read in `tx`: refused unless it is approved and
+/// its access has not ended (the check every request with its credentials passes).
+pub(crate) fn check_approved(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    arn: &str,
+    now_ms: i64,
+) -> Result<Session, ApiError> {
+    let ended = |why: String| {
+        ApiError::sender(
+            403,
+            "ExpiredToken",
+            format!("the approval behind these credentials {why}"),
+        )
+    };
+    let key = session_key(account, arn).map_err(|_| ended("does not exist".into()))?;
+    let mut session = Stored::<Session>::get(tx, account, &key)?
+        .ok_or_else(|| ended("does not exist".into()))?
+        .body;
+    settle(&mut session, now_ms);
+    match access_ends_ms(&session) {
+        Some(end) if now_ms < end => Ok(session),
+        Some(_) => Err(ended("has ended (its approved duration is over)".into())),
+        None => Err(ended(format!("is {}", session.status.as_str()))),
+    }
+}
+
 /// A session's ARN.
 pub(crate) fn session_arn(account: &str, team_id: &str, id: &str) -> String {
     format!("arn:aws:mpa:{REGION}:{account}:session/{team_id}/{id}")

@@ -66,6 +66,7 @@ operations! {
         SuspendAccount => "hermetic:SuspendAccount", Write;
         ReactivateAccount => "hermetic:ReactivateAccount", Write;
         RequestAccess => "hermetic:RequestAccess", Write;
+        GetAccessCredentials => "hermetic:GetAccessCredentials", Write;
     }
 }
 
@@ -88,6 +89,8 @@ pub(crate) enum Input {
     Status { id: String },
     /// `RequestAccess`: an approval session on the account's operator-access team.
     Access { id: String, access: crate::records::mpa::Access, justification: String },
+    /// `GetAccessCredentials`: credentials for an approved session (in account `id`).
+    Credentials { id: String, session_arn: String },
 }
 
 impl Input {
@@ -129,6 +132,23 @@ impl Input {
             OperatorOperation::ListAccounts => Input::List,
             OperatorOperation::SuspendAccount | OperatorOperation::ReactivateAccount => {
                 Input::Status { id: field("AccountId")? }
+            }
+            OperatorOperation::GetAccessCredentials => {
+                let session_arn = field("SessionArn")?;
+                // arn:aws:mpa:REGION:ACCOUNT:session/TEAM/ID
+                let id = session_arn
+                    .split(':')
+                    .nth(4)
+                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        ApiError::sender(
+                            400,
+                            "ValidationException",
+                            "`SessionArn` is not a session's ARN",
+                        )
+                    })?
+                    .to_string();
+                Input::Credentials { id, session_arn }
             }
             OperatorOperation::RequestAccess => {
                 let invalid = |m: &str| ApiError::sender(400, "ValidationException", m.to_string());
@@ -216,7 +236,9 @@ impl Service for Operator {
     /// The account an operation acts on: its log gets the event even when the call is refused.
     fn named(_: &Request<'_>, call: Option<&Call>) -> Vec<Named> {
         match call.map(|c| &c.input) {
-            Some(Input::Status { id } | Input::Access { id, .. }) => {
+            Some(
+                Input::Status { id } | Input::Access { id, .. } | Input::Credentials { id, .. },
+            ) => {
                 vec![Named::Account(id.clone())]
             }
             _ => Vec::new(),
@@ -230,6 +252,9 @@ impl Service for Operator {
             }
             Input::List => json!({}),
             Input::Status { id } => json!({ "accountId": id }),
+            Input::Credentials { id, session_arn } => {
+                json!({ "accountId": id, "sessionArn": session_arn })
+            }
             Input::Access { id, access, justification } => json!({
                 "accountId": id,
                 "actions": access.actions,
@@ -352,6 +377,9 @@ impl Service for Operator {
                 let arn = request_access(ctx, id, access, justification, effect)?;
                 json!({ "SessionArn": arn })
             }
+            Input::Credentials { id, session_arn } => {
+                access_credentials(ctx, id, session_arn, effect)?
+            }
         };
         if effect.response.is_none() {
             effect.response = Some(output.clone());
@@ -414,4 +442,58 @@ fn request_access<'s>(
     effect.tx = Some(tx);
     ctx.touch(account);
     Ok(arn)
+}
+
+/// The name of the session principal an approved access acts as, in the tenant account.
+const ACCESS_ROLE: &str = "HermeticOperatorAccess";
+
+/// `GetAccessCredentials`: temporary credentials of a session principal in the tenant account
+/// (`assumed-role/HermeticOperatorAccess/SESSION_ID`) whose identity and session policy are
+/// the approved actions on the approved resources, expiring when the approved access does.
+/// Refused unless the session is approved and its access has not ended. The event keeps the
+/// key id and expiry, never the secret or the token.
+fn access_credentials<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    session_arn: &str,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let now = ctx.now();
+    let session = {
+        let mut tx = ctx.state.store.read().map_err(store_error)?;
+        crate::services::mpa::check_approved(tx.as_mut(), account, session_arn, now).map_err(
+            |e| ApiError::sender(403, "AccessDenied", format!("no credentials: {}", e.message)),
+        )?
+    };
+    let (Some(access), Some(end)) =
+        (session.access.as_ref(), crate::services::mpa::access_ends_ms(&session))
+    else {
+        return Err(ApiError::sender(403, "AccessDenied", "the session approves no access"));
+    };
+    let id = session_arn.rsplit('/').next().unwrap_or_default().to_string();
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": access.actions, "Resource": access.resources }],
+    });
+    let body = json!({
+        "Kind": "operator-access",
+        "Arn": format!("arn:aws:sts::{account}:assumed-role/{ACCESS_ROLE}/{id}"),
+        "UserId": format!("{}:{id}", ACCESS_ROLE.to_uppercase()),
+        "SessionName": id,
+        "ApprovalSession": session_arn,
+        "SessionPolicies": [["approved-access", policy.to_string()]],
+    });
+    let secs = ((end - now) / 1000).max(1);
+    let (tx, issued) =
+        crate::services::sts::sessions::issue_session(ctx.state, account, body, secs, ctx.facts)?;
+    effect.tx = Some(tx);
+    ctx.touch(account);
+    effect.response =
+        Some(json!({ "AccessKeyId": issued.key_id, "Expiration": issued.expiration }));
+    Ok(json!({
+        "AccessKeyId": issued.key_id,
+        "SecretAccessKey": issued.secret,
+        "SessionToken": issued.token,
+        "Expiration": issued.expiration,
+    }))
 }

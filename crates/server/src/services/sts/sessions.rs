@@ -62,6 +62,7 @@ pub(crate) fn session_of(body: &Value) -> Session {
             .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
             .unwrap_or_default(),
         source_identity: text("SourceIdentity"),
+        approved_access: text("ApprovalSession"),
         role,
     }
 }
@@ -418,11 +419,11 @@ fn packed_percent(policies: &[(String, String)], tags: &[(String, String)]) -> i
 }
 
 /// Temporary credentials just created, inside the transaction that records them.
-struct Issued {
-    key_id: String,
-    secret: String,
-    token: String,
-    expiration: String,
+pub(crate) struct Issued {
+    pub key_id: String,
+    pub secret: String,
+    pub token: String,
+    pub expiration: String,
 }
 
 impl Issued {
@@ -440,7 +441,7 @@ impl Issued {
 /// Creates temporary credentials in `account`: an `ASIA` key whose secret is wrapped by the root
 /// key, and a session record (`session` fields plus expiry and the token's SHA-256), in a
 /// transaction the caller finishes with its audit events.
-fn issue_session<'s>(
+pub(crate) fn issue_session<'s>(
     state: &'s State,
     account: &str,
     session: serde_json::Value,
