@@ -359,7 +359,7 @@ enum AccessCommand {
         /// The resources' ARNs, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         resources: Vec<String>,
-        /// How long the access lasts once approved: 900 to 43200 seconds.
+        /// How long the access lasts once approved: 5 to 43200 seconds.
         #[arg(long)]
         duration_secs: i64,
         /// Why (the tenant's approvers read it).

@@ -41,11 +41,11 @@ BUCKET = f"logs-{ACCOUNT}"
 KEY_ARN = {}
 
 
-def request(justification="support case 42"):
+def request(justification="support case 42", duration="900"):
     ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions",
                        "s3:ListBucket,s3:GetObject,kms:DescribeKey", "--resources",
                        f"arn:aws:s3:::{BUCKET},arn:aws:s3:::{BUCKET}/*,{KEY_ARN['arn']}",
-                       "--duration-secs", "900", "--justification", justification, "--json",
+                       "--duration-secs", duration, "--justification", justification, "--json",
                        "--endpoint", URL, "--data-dir", DATA_DIR)
     assert ok, out
     return json.loads(out)["SessionArn"]
@@ -80,7 +80,7 @@ ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions", "s3:L
                    "--data-dir", DATA_DIR)
 assert not ok and "ResourceNotFoundException" in out, out
 # Nor with bad scopes.
-for bad in [["--actions", "s3:*"], ["--resources", "*"], ["--duration-secs", "60"],
+for bad in [["--actions", "s3:*"], ["--resources", "*"], ["--duration-secs", "4"],
             ["--resources", f"arn:aws:kms:us-east-1:{OTHER}:key/k"]]:
     args = {"--actions": "s3:ListBucket", "--resources": f"arn:aws:s3:::logs-{ACCOUNT}",
             "--duration-secs": "900"}
@@ -184,6 +184,21 @@ fails("ExpiredToken", op_s3.list_objects_v2, Bucket=BUCKET)
 ok, out = credentials(first)
 assert not ok and "CANCELLED" in out, out
 
+# An approved access ends with its duration: the next request is refused, and no new
+# credentials are given.
+brief = request("a brief look", duration="5")
+for who in ["alice", "carol"]:
+    ok, out = vote(creds[who], brief, "approve")
+    assert ok, out
+ok, out = credentials(brief)
+assert ok, out
+brief_s3 = as_operator("s3", json.loads(out))
+assert brief_s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1
+time.sleep(6)
+fails("ExpiredToken", brief_s3.list_objects_v2, Bucket=BUCKET)
+ok, out = credentials(brief)
+assert not ok and "has ended" in out, out
+
 # The tenant cancels a request; no answer is taken after.
 third = request("a third case")
 mpa.cancel_session(SessionArn=third)
@@ -191,7 +206,7 @@ assert mpa.get_session(SessionArn=third)["Status"] == "CANCELLED"
 ok, out = vote(creds["alice"], third, "approve")
 assert not ok and "ConflictException" in out, out
 fails("ConflictException", mpa.cancel_session, SessionArn=third)
-assert len(mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]) == 3
+assert len(mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]) == 4
 ok, out = credentials(third)
 assert not ok and "CANCELLED" in out, out
 
@@ -206,7 +221,7 @@ names = {}
 for page in ct.get_paginator("lookup_events").paginate():
     for e in page["Events"]:
         names[e["EventName"]] = names.get(e["EventName"], 0) + 1
-assert names.get("RequestAccess", 0) >= 4, names  # three sessions and the refused one
+assert names.get("RequestAccess", 0) >= 5, names  # four sessions and the refused one
 assert names.get("VoteOnSession", 0) >= 8, names
 assert names.get("CancelSession", 0) >= 3, names
 assert names.get("GetAccessCredentials", 0) >= 4, names

@@ -22,8 +22,9 @@ pub const TARGET_PREFIX: &str = "HermeticOperator.";
 const DEFAULT_INVITATION_SECS: i64 = 7 * 86_400;
 /// The longest an invitation may be redeemable: 30 days.
 const MAX_INVITATION_SECS: i64 = 30 * 86_400;
-/// The shortest and longest operator access a request may ask for: 15 minutes to 12 hours.
-const MIN_ACCESS_SECS: i64 = 900;
+/// The shortest and longest operator access a request may ask for: 5 seconds (shorter is only
+/// safer) to 12 hours.
+const MIN_ACCESS_SECS: i64 = 5;
 const MAX_ACCESS_SECS: i64 = 43_200;
 /// How long a tenant's approvers have to answer an access request: a day.
 const ACCESS_VOTING_SECS: i64 = 86_400;
