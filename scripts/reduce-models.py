@@ -61,7 +61,7 @@ SERVED = {
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
     "mpa": """CreateApprovalTeam GetApprovalTeam ListApprovalTeams ListIdentitySources
         GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource GetSession
-        ListSessions CancelSession""",
+        ListSessions CancelSession UpdateApprovalTeam""",
 }
 
 SHAPE_KEYS = ("type", "required", "min", "max", "enum", "flattened")

@@ -210,6 +210,47 @@ assert len(mpa.list_sessions(ApprovalTeamArn=team_arn)["Sessions"]) == 4
 ok, out = credentials(third)
 assert not ok and "CANCELLED" in out, out
 
+# Changing the team needs the team: an update waits for M of the approvers the team has now.
+before = mpa.get_approval_team(Arn=team_arn)
+upd = mpa.update_approval_team(
+    Arn=team_arn, ApprovalStrategy={"MofN": {"MinApprovalsRequired": 1}},
+    Approvers=[{"PrimaryIdentityId": arns[n], "PrimaryIdentitySourceArn": SOURCE}
+               for n in ["alice", "dave"]])
+assert upd["VersionId"] == "2", upd
+t = mpa.get_approval_team(Arn=team_arn)
+assert t["ApprovalStrategy"] == {"MofN": {"MinApprovalsRequired": 2}}, t
+assert t["NumberOfApprovers"] == 3 and t["VersionId"] == before["VersionId"], t
+assert t["StatusCode"] == "UPDATE_PENDING_APPROVAL", t
+assert t["PendingUpdate"]["NumberOfApprovers"] == 2, t
+update_session = t["UpdateSessionArn"]
+assert mpa.get_session(SessionArn=update_session)["ActionName"] == "mpa:UpdateApprovalTeam"
+fails("ConflictException", mpa.update_approval_team, Arn=team_arn, Description="again")
+# Its proposed approver has no say yet; one current approver is not enough, two are.
+ok, out = vote(creds["dave"], update_session, "approve")
+assert not ok and "AccessDeniedException" in out, out
+ok, out = vote(creds["alice"], update_session, "approve")
+assert ok and '"PENDING"' in out, out
+ok, out = vote(creds["carol"], update_session, "approve")
+assert ok and '"APPROVED"' in out, out
+t = mpa.get_approval_team(Arn=team_arn)
+assert t["ApprovalStrategy"] == {"MofN": {"MinApprovalsRequired": 1}}, t
+assert sorted(a["PrimaryIdentityId"] for a in t["Approvers"]) == sorted([arns["alice"], arns["dave"]]), t
+assert t["VersionId"] == "2" and "PendingUpdate" not in t and "UpdateSessionArn" not in t, t
+alice_id = [a["ApproverId"] for a in before["Approvers"] if a["PrimaryIdentityId"] == arns["alice"]]
+assert alice_id == [a["ApproverId"] for a in t["Approvers"] if a["PrimaryIdentityId"] == arns["alice"]]
+# A cancelled update changes nothing, and the next may start.
+mpa.update_approval_team(Arn=team_arn, Description="cancelled change")
+pending = mpa.get_approval_team(Arn=team_arn)["UpdateSessionArn"]
+mpa.cancel_session(SessionArn=pending)
+t = mpa.get_approval_team(Arn=team_arn)
+assert t["Description"] == "support access" and "PendingUpdate" not in t, t
+# The new team decides the next request: one of alice and dave.
+fourth = request("after the update")
+ok, out = vote(creds["dave"], fourth, "approve")
+assert ok and '"APPROVED"' in out, out
+ok, out = vote(creds["bob"], fourth, "approve")
+assert not ok, out
+
 # Another tenant and the operator see none of it.
 other = client("mpa", OTHER_KEY, OTHER_SECRET)
 fails("ResourceNotFoundException", other.get_session, SessionArn=first)
@@ -221,7 +262,8 @@ names = {}
 for page in ct.get_paginator("lookup_events").paginate():
     for e in page["Events"]:
         names[e["EventName"]] = names.get(e["EventName"], 0) + 1
-assert names.get("RequestAccess", 0) >= 5, names  # four sessions and the refused one
+assert names.get("RequestAccess", 0) >= 6, names  # five sessions and the refused one
+assert names.get("UpdateApprovalTeam", 0) >= 3, names
 assert names.get("VoteOnSession", 0) >= 8, names
 assert names.get("CancelSession", 0) >= 3, names
 assert names.get("GetAccessCredentials", 0) >= 4, names

@@ -35,6 +35,28 @@ pub(crate) struct Team {
     pub updated_ms: i64,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// A change waiting for the team's approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_update: Option<PendingUpdate>,
+}
+
+/// A team as an approved update leaves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TeamUpdate {
+    pub description: String,
+    pub min_approvals: u32,
+    pub approvers: Vec<Approver>,
+    pub version_id: String,
+}
+
+/// An update of a team and the session on the team that decides it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PendingUpdate {
+    pub session_arn: String,
+    pub update: TeamUpdate,
+    pub initiated_ms: i64,
 }
 
 impl Body for Team {
@@ -111,6 +133,9 @@ pub(crate) struct Session {
     /// An operator access request's scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<Access>,
+    /// A team update's result, applied when the session is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_update: Option<TeamUpdate>,
 }
 
 impl Body for Session {

@@ -11,7 +11,9 @@ use crate::pipeline::service::{
 };
 use crate::pipeline::Reply;
 use crate::records::iam::User;
-use crate::records::mpa::{Approver, Session, SessionStatus, Team, Vote};
+use crate::records::mpa::{
+    Approver, PendingUpdate, Session, SessionStatus, Team, TeamUpdate, Vote,
+};
 use crate::records::{PutError, Stored};
 use crate::support::time::iso8601;
 use serde::Deserialize;
@@ -27,6 +29,8 @@ pub(crate) const PROTECTED_OPERATIONS_POLICY: &str =
     "arn:aws:mpa:::aws:policy/hermetic/ProtectedOperations/$DEFAULT";
 /// The most tags a team carries.
 const MAX_TAGS: usize = 50;
+/// How long a team's approvers have to answer an update of the team: a day.
+const UPDATE_VOTING_MS: i64 = 86_400_000;
 
 /// The account's built-in identity source: its IAM users.
 pub(crate) fn identity_source(account: &str) -> String {
@@ -53,6 +57,7 @@ operations! {
         ListSessions => "mpa:ListSessions", Read;
         CancelSession => "mpa:CancelSession", Write;
         VoteOnSession => "mpa:VoteOnSession", Write;
+        UpdateApprovalTeam => "mpa:UpdateApprovalTeam", Write;
     }
 }
 
@@ -73,6 +78,9 @@ impl MpaOperation {
             ("POST", ["approval-teams", ""]) if list => (O::ListApprovalTeams, Vec::new()),
             ("GET", ["approval-teams", arn]) if !arn.is_empty() => {
                 (O::GetApprovalTeam, label("Arn", arn))
+            }
+            ("PATCH", ["approval-teams", arn]) if !arn.is_empty() => {
+                (O::UpdateApprovalTeam, label("Arn", arn))
             }
             ("POST", ["identity-sources", ""]) if list => (O::ListIdentitySources, Vec::new()),
             ("GET", ["identity-sources", arn]) if !arn.is_empty() => {
@@ -179,6 +187,16 @@ pub(crate) struct UntagResource {
     tag_keys: Vec<String>,
 }
 
+/// `UpdateApprovalTeam`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateApprovalTeam {
+    arn: String,
+    approval_strategy: Option<Strategy>,
+    approvers: Option<Vec<ApproverInput>>,
+    description: Option<String>,
+}
+
 /// `ListSessions`' input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -200,6 +218,7 @@ pub(crate) struct VoteOnSession {
 #[derive(Debug)]
 pub(crate) enum Input {
     Create(CreateApprovalTeam),
+    Update(UpdateApprovalTeam),
     Sessions(ListSessions),
     Vote(VoteOnSession),
     Arn(ByArn),
@@ -223,6 +242,7 @@ impl Input {
         let s = Api::Mpa;
         Ok(match operation {
             O::CreateApprovalTeam => Input::Create(parse(s, name, source, Rules::All)?),
+            O::UpdateApprovalTeam => Input::Update(parse(s, name, source, Rules::All)?),
             O::GetApprovalTeam
             | O::GetIdentitySource
             | O::ListTagsForResource
@@ -307,6 +327,11 @@ impl Service for Mpa {
                 "policies": c.policies.iter().map(|p| &p.policy_arn).collect::<Vec<_>>(),
             }),
             Input::Arn(a) => json!({ "arn": a.arn }),
+            Input::Update(u) => json!({
+                "arn": u.arn,
+                "approvers": u.approvers.as_ref().map(|a| a.iter().map(|a| &a.primary_identity_id).collect::<Vec<_>>()),
+                "minApprovalsRequired": u.approval_strategy.as_ref().and_then(|s| s.mof_n.as_ref()).map(|m| m.min_approvals_required),
+            }),
             Input::List(_) => json!({}),
             Input::Tag(t) => {
                 json!({ "resourceArn": t.resource_arn, "tagKeys": t.tags.keys().collect::<Vec<_>>() })
@@ -336,6 +361,7 @@ impl Service for Mpa {
                 check
             }
             Input::Arn(a) => Check::new(action, a.arn.clone()),
+            Input::Update(u) => Check::new(action, u.arn.clone()),
             Input::List(_) => Check::new(action, "*"),
             Input::Tag(t) => {
                 let mut check = Check::new(action, t.resource_arn.clone());
@@ -369,6 +395,9 @@ impl Service for Mpa {
         let out = match (call.operation, &call.input) {
             (MpaOperation::CreateApprovalTeam, Input::Create(c)) => {
                 create(ctx, &account, &call.new_id, c, effect)?
+            }
+            (MpaOperation::UpdateApprovalTeam, Input::Update(u)) => {
+                update(ctx, &account, u, effect)?
             }
             (MpaOperation::GetApprovalTeam, Input::Arn(a)) => {
                 let id = team_id(&account, &a.arn)?;
@@ -564,6 +593,35 @@ fn describe(team: &Team, full: bool) -> Value {
             })
             .collect();
         out.insert("Approvers".into(), Value::Array(approvers));
+        if let Some(p) = &team.pending_update {
+            out.insert("StatusCode".into(), json!("UPDATE_PENDING_APPROVAL"));
+            out.insert("UpdateSessionArn".into(), json!(p.session_arn));
+            let approvers: Vec<Value> = p
+                .update
+                .approvers
+                .iter()
+                .map(|a| {
+                    json!({
+                        "ApproverId": a.approver_id,
+                        "PrimaryIdentityId": a.primary_identity_id,
+                        "PrimaryIdentitySourceArn": a.primary_identity_source_arn,
+                    })
+                })
+                .collect();
+            out.insert(
+                "PendingUpdate".into(),
+                json!({
+                    "VersionId": p.update.version_id,
+                    "Description": p.update.description,
+                    "ApprovalStrategy": { "MofN": { "MinApprovalsRequired": p.update.min_approvals } },
+                    "NumberOfApprovers": p.update.approvers.len(),
+                    "Status": "PENDING",
+                    "StatusCode": "UPDATE_PENDING_APPROVAL",
+                    "Approvers": approvers,
+                    "UpdateInitiationTime": iso8601(p.initiated_ms),
+                }),
+            );
+        }
     }
     Value::Object(out)
 }
@@ -741,8 +799,190 @@ fn change_session<'s>(
     change(&mut session.body, now)?;
     session.updated_at_ms = now;
     session.put(tx.as_mut(), store::PutMode::Update)?;
+    if session.body.team_update.is_some() && session.body.status != SessionStatus::Pending {
+        let team_id = key.split('/').next().unwrap_or_default();
+        conclude_update(tx.as_mut(), account, team_id, &session.body, now)?;
+    }
     effect.tx = Some(tx);
     Ok(session.body)
+}
+
+/// A decided team-update session, in its transaction: approved, the team becomes what the
+/// update says (a new version); otherwise the update is dropped.
+fn conclude_update(
+    tx: &mut dyn store::Tx,
+    account: &str,
+    team_id: &str,
+    session: &Session,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(mut team) = Stored::<Team>::get_for_update(tx, account, team_id)? else {
+        return Ok(());
+    };
+    let pending = team.body.pending_update.take();
+    let Some(pending) = pending.filter(|p| p.session_arn == session.arn) else {
+        return Ok(());
+    };
+    if session.status == SessionStatus::Approved {
+        let u = pending.update;
+        team.body.description = u.description;
+        team.body.min_approvals = u.min_approvals;
+        team.body.approvers = u.approvers;
+        team.body.version_id = u.version_id;
+        team.body.updated_ms = now;
+    }
+    team.updated_at_ms = now;
+    team.put(tx, store::PutMode::Update)?;
+    Ok(())
+}
+
+/// `UpdateApprovalTeam`: the change waits for the team's own approval, as a session on the
+/// team with the approvers and M it has now; one update at a time.
+fn update<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    u: &UpdateApprovalTeam,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let id = team_id(account, &u.arn)?;
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin()?;
+    let mut team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
+        .ok_or_else(|| not_found("the approval team"))?;
+    if let Some(pending) = &team.body.pending_update {
+        let key = session_key(account, &pending.session_arn)?;
+        let waiting = Stored::<Session>::get(tx.as_mut(), account, &key)?
+            .map(|mut s| {
+                settle(&mut s.body, now);
+                s.body.status == SessionStatus::Pending
+            })
+            .unwrap_or(false);
+        if waiting {
+            return Err(ApiError::sender(
+                409,
+                "ConflictException",
+                format!("an update of the team waits for approval in {}", pending.session_arn),
+            ));
+        }
+    }
+    let approvers = match &u.approvers {
+        Some(inputs) => approvers_of(tx.as_mut(), account, inputs, &team.body.approvers, now)?,
+        None => team.body.approvers.clone(),
+    };
+    let min = match &u.approval_strategy {
+        Some(strategy) => strategy_min(strategy, approvers.len())?,
+        None if usize::try_from(team.body.min_approvals).unwrap_or(usize::MAX)
+            > approvers.len() =>
+        {
+            return Err(validation("MinApprovalsRequired exceeds the number of approvers"))
+        }
+        None => team.body.min_approvals,
+    };
+    let version_id =
+        (team.body.version_id.parse::<u64>().unwrap_or(0).saturating_add(1)).to_string();
+    let update = TeamUpdate {
+        description: u.description.clone().unwrap_or_else(|| team.body.description.clone()),
+        min_approvals: min,
+        approvers,
+        version_id: version_id.clone(),
+    };
+    let session_id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
+    let arn = session_arn(account, id, &session_id);
+    let session = Session {
+        arn: arn.clone(),
+        team_arn: team.body.arn.clone(),
+        team_name: team.body.name.clone(),
+        action_name: "mpa:UpdateApprovalTeam".into(),
+        protected_resource_arn: team.body.arn.clone(),
+        requester_principal_arn: ctx.caller.arn.clone(),
+        requester_account_id: ctx.caller.account.clone(),
+        requester_comment: String::new(),
+        approvers: team.body.approvers.clone(),
+        min_approvals: team.body.min_approvals,
+        votes: BTreeMap::new(),
+        status: SessionStatus::Pending,
+        status_code: None,
+        initiated_ms: now,
+        expires_ms: now + UPDATE_VOTING_MS,
+        completed_ms: None,
+        access: None,
+        team_update: Some(update.clone()),
+    };
+    Stored::new(account, &format!("{id}/{session_id}"), session, now)
+        .put(tx.as_mut(), store::PutMode::Create)?;
+    team.body.pending_update = Some(PendingUpdate { session_arn: arn, update, initiated_ms: now });
+    team.updated_at_ms = now;
+    team.put(tx.as_mut(), store::PutMode::Update)?;
+    effect.tx = Some(tx);
+    Ok(json!({ "VersionId": version_id }))
+}
+
+/// M of an M-of-N strategy over `n` approvers: given, and at most `n`.
+fn strategy_min(strategy: &Strategy, n: usize) -> Result<u32, ApiError> {
+    let min = strategy
+        .mof_n
+        .as_ref()
+        .map(|m| m.min_approvals_required)
+        .ok_or_else(|| validation("ApprovalStrategy must give MofN"))?;
+    if usize::try_from(min).unwrap_or(usize::MAX) > n {
+        return Err(validation(format!(
+            "MinApprovalsRequired ({min}) exceeds the number of approvers ({n})"
+        )));
+    }
+    Ok(min)
+}
+
+/// The approvers `inputs` name: each an existing IAM user of `account` in its identity source,
+/// named once. One already in `current` keeps its id and the time it joined.
+fn approvers_of(
+    tx: &mut dyn store::Tx,
+    account: &str,
+    inputs: &[ApproverInput],
+    current: &[Approver],
+    now: i64,
+) -> Result<Vec<Approver>, ApiError> {
+    let source = identity_source(account);
+    let mut approvers: Vec<Approver> = Vec::new();
+    for a in inputs {
+        if a.primary_identity_source_arn != source {
+            return Err(validation(format!(
+                "an approver's PrimaryIdentitySourceArn must be the account's identity source {source}"
+            )));
+        }
+        let user = a
+            .primary_identity_id
+            .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
+            .and_then(|p| p.rsplit('/').next())
+            .ok_or_else(|| {
+                validation("an approver's PrimaryIdentityId must be an IAM user ARN of the account")
+            })?;
+        let found = Stored::<User>::get(tx, account, user)?;
+        if found.map(|u| u.body.arn) != Some(a.primary_identity_id.clone()) {
+            return Err(validation(format!(
+                "the approver {} is not an IAM user of the account",
+                a.primary_identity_id
+            )));
+        }
+        if approvers.iter().any(|x| x.primary_identity_id == a.primary_identity_id) {
+            return Err(validation(format!(
+                "the approver {} is named twice",
+                a.primary_identity_id
+            )));
+        }
+        approvers.push(
+            current
+                .iter()
+                .find(|x| x.primary_identity_id == a.primary_identity_id)
+                .cloned()
+                .unwrap_or_else(|| Approver {
+                    approver_id: crate::support::ids::uuid(),
+                    primary_identity_id: a.primary_identity_id.clone(),
+                    primary_identity_source_arn: source.clone(),
+                    added_ms: now,
+                }),
+        );
+    }
+    Ok(approvers)
 }
 
 /// `CreateApprovalTeam`: the policies ours, each held by no other team of the account; every
@@ -754,18 +994,7 @@ fn create<'s>(
     c: &CreateApprovalTeam,
     effect: &mut Effect<'s>,
 ) -> Result<Value, ApiError> {
-    let min = c
-        .approval_strategy
-        .mof_n
-        .as_ref()
-        .map(|m| m.min_approvals_required)
-        .ok_or_else(|| validation("ApprovalStrategy must give MofN"))?;
-    if usize::try_from(min).unwrap_or(usize::MAX) > c.approvers.len() {
-        return Err(validation(format!(
-            "MinApprovalsRequired ({min}) exceeds the number of approvers ({})",
-            c.approvers.len()
-        )));
-    }
+    let min = strategy_min(&c.approval_strategy, c.approvers.len())?;
     if c.tags.len() > MAX_TAGS {
         return Err(validation(format!("a team has at most {MAX_TAGS} tags")));
     }
@@ -779,43 +1008,9 @@ fn create<'s>(
             )));
         }
     }
-    let source = identity_source(account);
     let now = ctx.now();
-    let mut approvers = Vec::new();
     let mut tx = ctx.state.store.begin()?;
-    for a in &c.approvers {
-        if a.primary_identity_source_arn != source {
-            return Err(validation(format!(
-                "an approver's PrimaryIdentitySourceArn must be the account's identity source {source}"
-            )));
-        }
-        let user = a
-            .primary_identity_id
-            .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
-            .and_then(|p| p.rsplit('/').next())
-            .ok_or_else(|| {
-                validation("an approver's PrimaryIdentityId must be an IAM user ARN of the account")
-            })?;
-        let found = Stored::<User>::get(tx.as_mut(), account, user)?;
-        if found.map(|u| u.body.arn) != Some(a.primary_identity_id.clone()) {
-            return Err(validation(format!(
-                "the approver {} is not an IAM user of the account",
-                a.primary_identity_id
-            )));
-        }
-        if approvers.iter().any(|x: &Approver| x.primary_identity_id == a.primary_identity_id) {
-            return Err(validation(format!(
-                "the approver {} is named twice",
-                a.primary_identity_id
-            )));
-        }
-        approvers.push(Approver {
-            approver_id: crate::support::ids::uuid(),
-            primary_identity_id: a.primary_identity_id.clone(),
-            primary_identity_source_arn: source.clone(),
-            added_ms: now,
-        });
-    }
+    let approvers = approvers_of(tx.as_mut(), account, &c.approvers, &[], now)?;
     // One team per policy in an account: the teams are read under the lock writers take.
     for team in Stored::<Team>::list(tx.as_mut(), account, "", 1000)? {
         if let Some(p) = team.body.policies.iter().find(|p| policies.contains(p)) {
@@ -838,6 +1033,7 @@ fn create<'s>(
         created_ms: now,
         updated_ms: now,
         tags: c.tags.clone(),
+        pending_update: None,
     };
     Stored::new(account, id, team.clone(), now).put(tx.as_mut(), store::PutMode::Create).map_err(
         |e| match e {
@@ -957,6 +1153,7 @@ mod tests {
             expires_ms: 1000,
             completed_ms: None,
             access: None,
+            team_update: None,
         }
     }
 

@@ -437,6 +437,7 @@ fn request_access<'s>(
         expires_ms: now + ACCESS_VOTING_SECS * 1000,
         completed_ms: None,
         access: Some(access.clone()),
+        team_update: None,
     };
     Stored::new(account, &format!("{}/{id}", team.key), session, now)
         .put(tx.as_mut(), store::PutMode::Create)?;
