@@ -251,6 +251,23 @@ assert ok and '"APPROVED"' in out, out
 ok, out = vote(creds["bob"], fourth, "approve")
 assert not ok, out
 
+# An approver is the user, not its name: dave deleted and made again (by an administrator who
+# then holds the new dave's keys) is no approver.
+iam.delete_user_policy(UserName="dave", PolicyName="approve")
+iam.delete_access_key(UserName="dave", AccessKeyId=creds["dave"]["AccessKeyId"])
+iam.delete_user(UserName="dave")
+iam.create_user(UserName="dave")
+iam.put_user_policy(UserName="dave", PolicyName="approve", PolicyDocument=json.dumps({
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["mpa:VoteOnSession"], "Resource": "*"}]}))
+impostor = iam.create_access_key(UserName="dave")["AccessKey"]
+time.sleep(0.2)
+fifth = request("after dave was replaced")
+ok, out = vote(impostor, fifth, "approve")
+assert not ok and "AccessDeniedException" in out, out
+ok, out = vote(creds["alice"], fifth, "approve")
+assert ok and '"APPROVED"' in out, out
+
 # Another tenant and the operator see none of it.
 other = client("mpa", OTHER_KEY, OTHER_SECRET)
 fails("ResourceNotFoundException", other.get_session, SessionArn=first)
@@ -262,7 +279,7 @@ names = {}
 for page in ct.get_paginator("lookup_events").paginate():
     for e in page["Events"]:
         names[e["EventName"]] = names.get(e["EventName"], 0) + 1
-assert names.get("RequestAccess", 0) >= 6, names  # five sessions and the refused one
+assert names.get("RequestAccess", 0) >= 7, names  # six sessions and the refused one
 assert names.get("UpdateApprovalTeam", 0) >= 3, names
 assert names.get("VoteOnSession", 0) >= 8, names
 assert names.get("CancelSession", 0) >= 3, names

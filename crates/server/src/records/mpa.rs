@@ -12,6 +12,10 @@ pub(crate) struct Approver {
     pub approver_id: String,
     /// The IAM user's ARN.
     pub primary_identity_id: String,
+    /// The IAM user's unique id when it joined: a user deleted and made again under the same
+    /// name is another user, and no approver.
+    #[serde(default)]
+    pub user_id: String,
     /// The identity source it comes from (the account's built-in one).
     pub primary_identity_source_arn: String,
     /// When the approver joined the team.

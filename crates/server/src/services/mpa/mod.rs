@@ -507,7 +507,7 @@ impl Service for Mpa {
                 json!({})
             }
             (MpaOperation::VoteOnSession, Input::Vote(v)) => {
-                let caller = ctx.caller.arn.clone();
+                let (caller, caller_id) = (ctx.caller.arn.clone(), ctx.caller.user_id.clone());
                 change_session(ctx, &account, &v.session_arn, effect, |session, now| {
                     if session.status != SessionStatus::Pending {
                         return Err(conflict(session));
@@ -515,7 +515,7 @@ impl Service for Mpa {
                     let approver = session
                         .approvers
                         .iter()
-                        .find(|a| a.primary_identity_id == caller)
+                        .find(|a| a.primary_identity_id == caller && a.user_id == caller_id)
                         .map(|a| a.approver_id.clone())
                         .ok_or_else(|| {
                             ApiError::sender(
@@ -956,13 +956,14 @@ fn approvers_of(
             .ok_or_else(|| {
                 validation("an approver's PrimaryIdentityId must be an IAM user ARN of the account")
             })?;
-        let found = Stored::<User>::get(tx, account, user)?;
-        if found.map(|u| u.body.arn) != Some(a.primary_identity_id.clone()) {
-            return Err(validation(format!(
-                "the approver {} is not an IAM user of the account",
-                a.primary_identity_id
-            )));
-        }
+        let found = Stored::<User>::get(tx, account, user)?
+            .filter(|u| u.body.arn == a.primary_identity_id)
+            .ok_or_else(|| {
+                validation(format!(
+                    "the approver {} is not an IAM user of the account",
+                    a.primary_identity_id
+                ))
+            })?;
         if approvers.iter().any(|x| x.primary_identity_id == a.primary_identity_id) {
             return Err(validation(format!(
                 "the approver {} is named twice",
@@ -972,11 +973,15 @@ fn approvers_of(
         approvers.push(
             current
                 .iter()
-                .find(|x| x.primary_identity_id == a.primary_identity_id)
+                .find(|x| {
+                    x.primary_identity_id == a.primary_identity_id
+                        && x.user_id == found.body.user_id
+                })
                 .cloned()
                 .unwrap_or_else(|| Approver {
                     approver_id: crate::support::ids::uuid(),
                     primary_identity_id: a.primary_identity_id.clone(),
+                    user_id: found.body.user_id.clone(),
                     primary_identity_source_arn: source.clone(),
                     added_ms: now,
                 }),
@@ -1131,6 +1136,7 @@ mod tests {
             .map(|i| Approver {
                 approver_id: format!("a{i}"),
                 primary_identity_id: format!("arn:aws:iam::111122223333:user/u{i}"),
+                user_id: format!("AIDA{i}"),
                 primary_identity_source_arn: identity_source("111122223333"),
                 added_ms: 0,
             })
