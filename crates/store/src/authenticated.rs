@@ -27,9 +27,8 @@ use subtle::ConstantTimeEq;
 
 use crate::manifest::{self, Cache, Entries, Head, Pending, Tag};
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
-    AuditSeal, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store,
-    StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
+    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store, StoreError, Tx,
 };
 
 /// The version byte that starts every stored MAC.
@@ -976,12 +975,7 @@ impl<B: Source> ReadTx for Checked<'_, B> {
         self.inner.reads().has_authenticated_rows()
     }
 
-    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-        Ok(match self.audit_head_row(account)? {
-            Some(row) => AuditHead { size: row.size, root: row.root },
-            None => AuditHead { size: 0, root: crate::audit_log::empty_root() },
-        })
-    }
+    // `audit_head` is the trait's: from `audit_head_row` below, so checked too.
 
     fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
         let row = self.inner.reads().audit_head_row(account)?;

@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use crate::{
-    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
-    AuditSeal, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
+    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
 };
 
 /// A read-only transaction usable as a [`Tx`].
@@ -89,9 +89,6 @@ impl ReadTx for ReadOnly<'_> {
     }
     fn list_records(&mut self, query: &RecordQuery<'_>) -> Result<Page<Record>, StoreError> {
         self.0.list_records(query)
-    }
-    fn audit_head(&mut self, account: &str) -> Result<AuditHead, StoreError> {
-        self.0.audit_head(account)
     }
     fn audit_head_row(&mut self, account: &str) -> Result<Option<AuditHeadRow>, StoreError> {
         self.0.audit_head_row(account)

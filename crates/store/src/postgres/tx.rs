@@ -921,6 +921,9 @@ impl Tx for PgTx<'_> {
         seal: &dyn AuditSeal,
     ) -> Result<u64, StoreError> {
         check_text("account", account)?;
+        if events.is_empty() {
+            return Ok(self.audit_head_row(account)?.map_or(0, |h| h.size));
+        }
         const LOCK_HEAD: &str =
             "SELECT size, frontier, root, mac FROM audit_heads WHERE account = $1 FOR UPDATE";
         // Lock the head row: appenders on other connections (other servers) wait here until
@@ -941,9 +944,6 @@ impl Tx for PgTx<'_> {
         let head = head.ok_or_else(|| {
             StoreError::Backend("the audit head row vanished after its creation".into())
         })?;
-        if events.is_empty() {
-            return Ok(head.size);
-        }
         let plan = plan_appends(account, Some(&head), events, seal)?;
         let (mut seqs, mut leaves, mut bodies, mut macs) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
