@@ -12,7 +12,7 @@ use crate::pipeline::service::{
 use crate::pipeline::Reply;
 use crate::records::iam::User;
 use crate::records::mpa::{
-    Approver, PendingUpdate, Session, SessionStatus, Team, TeamUpdate, Vote,
+    Access, Approver, PendingUpdate, Session, SessionStatus, Team, TeamUpdate, Vote,
 };
 use crate::records::{PutError, Stored};
 use crate::support::time::iso8601;
@@ -101,6 +101,15 @@ impl MpaOperation {
             _ => return None,
         })
     }
+}
+
+/// A path's segments, each percent-decoded after the split (an ARN label arrives with its `/`
+/// as `%2F`).
+fn segments(path: &str) -> Vec<String> {
+    path.trim_start_matches('/')
+        .split('/')
+        .map(|s| sigv4::encode::percent_decode(s).into_owned())
+        .collect()
 }
 
 /// Multi-party Approval (rest-json, signing name `mpa`).
@@ -291,20 +300,16 @@ impl Service for Mpa {
     const TENANT_ONLY: bool = true;
 
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<MpaOperation>> {
-        let segments: Vec<String> = req
-            .path
-            .trim_start_matches('/')
-            .split('/')
-            .map(|s| sigv4::encode::percent_decode(s).into_owned())
-            .collect();
-        let (operation, labels) = MpaOperation::of(req.method, &segments, &req.query_params)
-            .ok_or_else(|| {
-                Unrouted::unknown(ApiError::sender(
-                    404,
-                    "UnknownOperationException",
-                    format!("`{} {}` is not an operation served here", req.method, req.path),
-                ))
-            })?;
+        let (operation, labels) =
+            MpaOperation::of(req.method, &segments(req.path), &req.query_params).ok_or_else(
+                || {
+                    Unrouted::unknown(ApiError::sender(
+                        404,
+                        "UnknownOperationException",
+                        format!("`{} {}` is not an operation served here", req.method, req.path),
+                    ))
+                },
+            )?;
         let input =
             Input::parse(operation, req, &labels).map_err(|e| Unrouted::input(operation, e))?;
         Ok(Call { operation, input, new_id: String::new() })
@@ -836,6 +841,56 @@ fn conclude_update(
     Ok(())
 }
 
+/// What a new session asks its team to approve.
+pub(crate) struct SessionAsk {
+    /// `ActionName` (`mpa:UpdateApprovalTeam`, `hermetic:OperatorAccess`).
+    pub action_name: &'static str,
+    pub protected_resource_arn: String,
+    /// The requester's comment (an access request's justification).
+    pub comment: String,
+    /// How long votes are taken.
+    pub voting_ms: i64,
+    pub access: Option<Access>,
+    pub team_update: Option<TeamUpdate>,
+}
+
+/// Opens a pending session on `team` in `tx`, asked by `requester` (its ARN and account), with
+/// the approvers and M the team has now; returns the session's ARN.
+pub(crate) fn open_session(
+    tx: &mut dyn store::Tx,
+    team: &Stored<Team>,
+    requester: &str,
+    requester_account: &str,
+    ask: SessionAsk,
+    now: i64,
+) -> Result<String, ApiError> {
+    let id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
+    let arn = session_arn(&team.account, &team.key, &id);
+    let session = Session {
+        arn: arn.clone(),
+        team_arn: team.body.arn.clone(),
+        team_name: team.body.name.clone(),
+        action_name: ask.action_name.into(),
+        protected_resource_arn: ask.protected_resource_arn,
+        requester_principal_arn: requester.into(),
+        requester_account_id: requester_account.into(),
+        requester_comment: ask.comment,
+        approvers: team.body.approvers.clone(),
+        min_approvals: team.body.min_approvals,
+        votes: BTreeMap::new(),
+        status: SessionStatus::Pending,
+        status_code: None,
+        initiated_ms: now,
+        expires_ms: now + ask.voting_ms,
+        completed_ms: None,
+        access: ask.access,
+        team_update: ask.team_update,
+    };
+    Stored::new(&team.account, &format!("{}/{id}", team.key), session, now)
+        .put(tx, store::PutMode::Create)?;
+    Ok(arn)
+}
+
 /// `UpdateApprovalTeam`: the change waits for the team's own approval, as a session on the
 /// team with the approvers and M it has now; one update at a time.
 fn update<'s>(
@@ -886,30 +941,15 @@ fn update<'s>(
         approvers,
         version_id: version_id.clone(),
     };
-    let session_id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
-    let arn = session_arn(account, id, &session_id);
-    let session = Session {
-        arn: arn.clone(),
-        team_arn: team.body.arn.clone(),
-        team_name: team.body.name.clone(),
-        action_name: "mpa:UpdateApprovalTeam".into(),
+    let ask = SessionAsk {
+        action_name: "mpa:UpdateApprovalTeam",
         protected_resource_arn: team.body.arn.clone(),
-        requester_principal_arn: ctx.caller.arn.clone(),
-        requester_account_id: ctx.caller.account.clone(),
-        requester_comment: String::new(),
-        approvers: team.body.approvers.clone(),
-        min_approvals: team.body.min_approvals,
-        votes: BTreeMap::new(),
-        status: SessionStatus::Pending,
-        status_code: None,
-        initiated_ms: now,
-        expires_ms: now + UPDATE_VOTING_MS,
-        completed_ms: None,
+        comment: String::new(),
+        voting_ms: UPDATE_VOTING_MS,
         access: None,
         team_update: Some(update.clone()),
     };
-    Stored::new(account, &format!("{id}/{session_id}"), session, now)
-        .put(tx.as_mut(), store::PutMode::Create)?;
+    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
     team.body.pending_update = Some(PendingUpdate { session_arn: arn, update, initiated_ms: now });
     team.updated_at_ms = now;
     team.put(tx.as_mut(), store::PutMode::Update)?;
@@ -1085,14 +1125,9 @@ mod tests {
     use super::*;
 
     fn route(method: &str, path: &str, query: &[&str]) -> Option<(MpaOperation, Vec<String>)> {
-        let segments: Vec<String> = path
-            .trim_start_matches('/')
-            .split('/')
-            .map(|s| sigv4::encode::percent_decode(s).into_owned())
-            .collect();
         let query: Vec<(String, String)> =
             query.iter().map(|k| ((*k).to_string(), String::new())).collect();
-        MpaOperation::of(method, &segments, &query)
+        MpaOperation::of(method, &segments(path), &query)
             .map(|(op, labels)| (op, labels.into_iter().map(|(_, v)| v).collect()))
     }
 

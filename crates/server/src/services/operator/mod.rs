@@ -399,8 +399,8 @@ fn request_access<'s>(
     justification: &str,
     effect: &mut Effect<'s>,
 ) -> Result<String, ApiError> {
-    use crate::records::mpa::{Session, SessionStatus, Team};
-    use crate::services::mpa::{session_arn, OPERATOR_ACCESS_POLICY};
+    use crate::records::mpa::Team;
+    use crate::services::mpa::{open_session, SessionAsk, OPERATOR_ACCESS_POLICY};
     let now = ctx.now();
     let mut tx = ctx.state.store.begin().map_err(store_error)?;
     let known = tx.get_account(account).map_err(store_error)?;
@@ -417,30 +417,15 @@ fn request_access<'s>(
                 format!("the account {account} has no approval team for operator access: the operator has no access to it"),
             )
         })?;
-    let id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
-    let arn = session_arn(account, &team.key, &id);
-    let session = Session {
-        arn: arn.clone(),
-        team_arn: team.body.arn.clone(),
-        team_name: team.body.name.clone(),
-        action_name: "hermetic:OperatorAccess".into(),
+    let ask = SessionAsk {
+        action_name: "hermetic:OperatorAccess",
         protected_resource_arn: format!("arn:aws:iam::{account}:root"),
-        requester_principal_arn: ctx.caller.arn.clone(),
-        requester_account_id: ctx.caller.account.clone(),
-        requester_comment: justification.to_string(),
-        approvers: team.body.approvers.clone(),
-        min_approvals: team.body.min_approvals,
-        votes: std::collections::BTreeMap::new(),
-        status: SessionStatus::Pending,
-        status_code: None,
-        initiated_ms: now,
-        expires_ms: now + ACCESS_VOTING_SECS * 1000,
-        completed_ms: None,
+        comment: justification.to_string(),
+        voting_ms: ACCESS_VOTING_SECS * 1000,
         access: Some(access.clone()),
         team_update: None,
     };
-    Stored::new(account, &format!("{}/{id}", team.key), session, now)
-        .put(tx.as_mut(), store::PutMode::Create)?;
+    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
     effect.tx = Some(tx);
     ctx.touch(account);
     Ok(arn)
