@@ -81,12 +81,6 @@ fn deleted_checkpoints_and_a_replaced_key_are_detected_on_postgres() {
     rewritten(Backend::Postgres);
 }
 
-/// Stops `child` gracefully (its last checkpoint written).
-fn stop(child: &mut std::process::Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
-}
-
 /// The operator's rewrites that a verifier pinning the public key catches: every checkpoint of
 /// one account deleted (that account fails, the others are still reported), then every
 /// checkpoint deleted and the signing key replaced, the server restarted to sign the history
@@ -101,7 +95,7 @@ fn rewritten(backend: Backend) {
         let (k, s) = (t["AccessKeyId"].as_str().unwrap(), t["SecretAccessKey"].as_str().unwrap());
         assert!(aws(&url, k, s, &["sts", "get-caller-identity"]).0);
     }
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     // The verifier's pinned copy, taken at the first start.
     let pinned = dir.with_extension("pinned.pub");
     std::fs::copy(dir.join("checkpoint.pub"), &pinned).unwrap();
@@ -150,7 +144,7 @@ fn rewritten(backend: Backend) {
     restart.extend(["--checkpoint-interval-secs", "1"]);
     let (child, _, _) = common::start_with(&dir, &restart);
     server.child = child;
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     // The data directory's new key vouches for the rewritten history ...
     let (ok, out, _) = hermetic(&args);
     assert!(ok, "the re-signed history verifies under the replaced key: {out}");
@@ -231,7 +225,7 @@ fn tenant_checks(backend: Backend) {
     assert!(ok, "{out}");
 
     // The signing key replaced, every checkpoint deleted, the history signed anew.
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     std::fs::remove_file(server.dir.join(server::checkpoints::KEY_FILE)).unwrap();
     std::fs::remove_file(server.dir.join(server::checkpoints::PUBLIC_FILE)).unwrap();
     common::edit_database(&server, "delete from audit_checkpoints");
@@ -308,19 +302,11 @@ fn a_tenant_detects_a_database_put_back_on_sqlite() {
     let state = server.dir.with_extension("tenant-state.json");
     let _ = std::fs::remove_file(&state);
     common::tenant_events(&server.url, &t);
-    stop(&mut server.child);
     let backup = server.dir.with_extension("backup");
-    common::copy_sqlite(&server.dir, &backup);
-    restart(&mut server);
-    common::tenant_events(&server.url, &t);
-    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
-    assert!(ok, "{out}");
-    stop(&mut server.child);
-    common::copy_sqlite(&backup, &server.dir);
-    restart(&mut server);
-    for _ in 0..3 {
-        common::tenant_events(&server.url, &t);
-    }
+    common::put_database_back(&mut server, &t, &backup, restart, |server| {
+        let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
+        assert!(ok, "{out}");
+    });
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(!ok && (out.contains("rewritten") || out.contains("cut back")), "{out}");
     let _ = std::fs::remove_dir_all(&backup);
@@ -360,7 +346,7 @@ fn a_tenant_verifies_over_tls() {
     assert!(!ok, "a server it cannot authenticate: {out}");
     let (ok, out) = run(Some(&cert));
     assert!(ok && out.contains("first run"), "{out}");
-    stop(&mut child);
+    common::stop_gracefully(&mut child);
     let _ = std::fs::remove_file(&state);
     let _ = std::fs::remove_file(server::bootstrap::root_key_path(&dir, None));
     let _ = std::fs::remove_dir_all(&dir);
@@ -392,13 +378,13 @@ fn the_checkpoint_key_is_made_and_used_in_an_hsm() {
     let pinned = std::fs::read_to_string(&state).unwrap();
     assert!(pinned.contains(public.trim()), "the tenant pinned the token's key: {pinned}");
 
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     let (child, url, _) = common::start_with_env(&data, &args, &env);
     server.child = child;
     server.url = url;
     common::tenant_events(&server.url, &t);
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok && out.contains("consistent with the last one seen"), "{out}");
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,11 +21,6 @@ impl Drop for Witness {
     }
 }
 
-fn stop(child: &mut std::process::Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
-}
-
 /// Starts a witness for the logs `log_key` signs: (child, address, its verifier key).
 fn witness(
     dir: &std::path::Path,
@@ -70,7 +65,7 @@ fn a_witness_refuses_a_forked_history_and_tenants_requiring_it_do_too() {
     let mut server =
         common::start_on("witness", Backend::Sqlite, &["--checkpoint-interval-secs", "1"]);
     let t = common::create_tenant(&server, "acme");
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     let dir = server.dir.with_extension("witness");
     std::fs::create_dir_all(&dir).unwrap();
     let log_key = dir.join("log.pub");
@@ -90,21 +85,11 @@ fn a_witness_refuses_a_forked_history_and_tenants_requiring_it_do_too() {
     let state = dir.join("tenant-state.json");
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &["--witness-key", &key]);
     assert!(ok, "{out}");
-    let backup = dir.join("backup");
-    stop(&mut server.child);
-    common::copy_sqlite(&server.dir, &backup);
-    restart(&mut server);
-    common::tenant_events(&server.url, &t);
-    let (ok, out) = common::tenant_verify(&server.url, &t, &state, &["--witness-key", &key]);
-    assert!(ok, "{out}");
-
-    // The database put back as the backup had it; the server goes on and signs a new history.
-    stop(&mut server.child);
-    common::copy_sqlite(&backup, &server.dir);
-    restart(&mut server);
-    for _ in 0..3 {
-        common::tenant_events(&server.url, &t);
-    }
+    // The database put back as a backup had it; the server goes on and signs a new history.
+    common::put_database_back(&mut server, &t, &dir.join("backup"), restart, |server| {
+        let (ok, out) = common::tenant_verify(&server.url, &t, &state, &["--witness-key", &key]);
+        assert!(ok, "{out}");
+    });
     // A tenant with no state of its own still refuses it: the witness did not cosign.
     let fresh = dir.join("fresh-state.json");
     let (ok, out) = common::tenant_verify(&server.url, &t, &fresh, &["--witness-key", &key]);
@@ -114,6 +99,6 @@ fn a_witness_refuses_a_forked_history_and_tenants_requiring_it_do_too() {
     let note = std::fs::read_to_string(&log_key).unwrap();
     let (status, _) = post(&addr, &format!("old 0\n\n{note}"));
     assert!(status == 403 || status == 404, "{status}");
-    stop(&mut server.child);
+    common::stop_gracefully(&mut server.child);
     let _ = std::fs::remove_dir_all(&dir);
 }

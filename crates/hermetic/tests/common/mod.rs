@@ -550,6 +550,38 @@ pub fn tenant_events(url: &str, t: &Tenant) {
     std::thread::sleep(std::time::Duration::from_millis(1500));
 }
 
+/// Stops a server gracefully (SIGTERM: its final checkpoint is written) and waits for it.
+#[allow(dead_code)]
+pub fn stop_gracefully(child: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+/// The operator's put-back of a whole SQLite database: stops `server`, keeps a copy of its
+/// database at `backup`, restarts it (`restart`), has tenant `t` act, and runs `checked` (the
+/// tenant's check of the history so far); then puts the copy back, restarts, and has the tenant
+/// act three times more, so that the server signs a new history over the one `checked` saw.
+#[allow(dead_code)]
+pub fn put_database_back(
+    server: &mut Server,
+    t: &Tenant,
+    backup: &Path,
+    restart: impl Fn(&mut Server),
+    checked: impl FnOnce(&Server),
+) {
+    stop_gracefully(&mut server.child);
+    copy_sqlite(&server.dir, backup);
+    restart(server);
+    tenant_events(&server.url, t);
+    checked(server);
+    stop_gracefully(&mut server.child);
+    copy_sqlite(backup, &server.dir);
+    restart(server);
+    for _ in 0..3 {
+        tenant_events(&server.url, t);
+    }
+}
+
 /// Copies a stopped server's SQLite database (its main file, WAL and shared memory) from
 /// directory `from` to `to`, replacing what `to` had: a backup, or putting one back.
 #[allow(dead_code)]
