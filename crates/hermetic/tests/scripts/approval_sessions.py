@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 
-import boto3
-from checks import fails
+from checks import clients, fails
 
 (URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, HERMETIC,
  DATA_DIR) = sys.argv[1:12]
@@ -25,11 +24,7 @@ OPERATOR_ACCESS = "arn:aws:mpa:::aws:policy/hermetic/OperatorAccess/$DEFAULT"
 SOURCE = f"arn:aws:mpa:us-east-1:{ACCOUNT}:identity-source/iam"
 
 
-def client(service, key, secret):
-    return boto3.client(
-        service, endpoint_url=URL, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret,
-    )
+client = clients(URL)
 
 
 def hermetic(*args, env=None):
@@ -57,10 +52,7 @@ def credentials(arn):
 
 
 def as_operator(service, c):
-    return boto3.client(
-        service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
-        aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
-    )
+    return client(service, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
 
 def vote(who, arn, answer):

@@ -12,8 +12,7 @@ import json
 import sys
 import time
 
-import boto3
-from checks import fails
+from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
 OPERATOR_ACCESS = "arn:aws:mpa:::aws:policy/hermetic/OperatorAccess/$DEFAULT"
@@ -21,11 +20,7 @@ PROTECTED = "arn:aws:mpa:::aws:policy/hermetic/ProtectedOperations/$DEFAULT"
 SOURCE = f"arn:aws:mpa:us-east-1:{ACCOUNT}:identity-source/iam"
 
 
-def client(service, key, secret):
-    return boto3.client(
-        service, endpoint_url=URL, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret,
-    )
+client = clients(URL)
 
 
 mpa = client("mpa", KEY, SECRET)

@@ -1,6 +1,19 @@
-"""What the test scripts share: expecting an AWS error from a boto3 call."""
+"""What the test scripts share: boto3 clients for the server under test, and expecting an AWS
+error from a boto3 call."""
 
+import boto3
 import botocore.exceptions
+
+
+def clients(url, **extra):
+    """A factory of boto3 clients for the server at `url`: `client(service, key, secret,
+    token=None)` (`extra` goes to each, e.g. `config=` or `verify=`)."""
+    def client(service, key, secret, token=None):
+        return boto3.client(
+            service, endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
+            aws_secret_access_key=secret, aws_session_token=token, **extra,
+        )
+    return client
 
 
 def fails(code, call, *args, **kwargs):

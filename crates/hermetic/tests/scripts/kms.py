@@ -15,10 +15,9 @@ import os
 import sys
 import time
 
-import boto3
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
-from checks import fails
+from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, FEATURE = sys.argv[1:11]
 
@@ -26,11 +25,7 @@ URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, FE
 # --- shared setup
 
 
-def client(service, key, secret):
-    return boto3.client(
-        service, endpoint_url=URL, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret,
-    )
+client = clients(URL)
 
 
 kms = client("kms", KEY, SECRET)

@@ -28,7 +28,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-from checks import fails
+from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, FEATURE = sys.argv[1:11]
 
@@ -36,8 +36,7 @@ URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET, FE
 # --- shared setup
 
 
-def client(service, key, secret):
-    return boto3.client(service, endpoint_url=URL, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+client = clients(URL)
 
 
 def presigner_for(key, secret):

@@ -11,17 +11,12 @@ Prints "ok" when every check held.
 import json
 import sys
 
-import boto3
-from checks import fails
+from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
 
 
-def client(service, key, secret):
-    return boto3.client(
-        service, endpoint_url=URL, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret,
-    )
+client = clients(URL)
 
 
 ct = client("cloudtrail", KEY, SECRET)
