@@ -61,7 +61,8 @@ SERVED = {
     "accessanalyzer": "CheckAccessNotGranted CheckNoNewAccess CheckNoPublicAccess ValidatePolicy",
     "mpa": """CreateApprovalTeam GetApprovalTeam ListApprovalTeams ListIdentitySources
         GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource GetSession
-        ListSessions CancelSession UpdateApprovalTeam""",
+        ListSessions CancelSession UpdateApprovalTeam StartActiveApprovalTeamDeletion
+        DeleteInactiveApprovalTeamVersion StartApprovalTeamBaseline""",
 }
 
 SHAPE_KEYS = ("type", "required", "min", "max", "enum", "flattened")

@@ -151,6 +151,10 @@ struct ServeArgs {
     /// days].
     #[arg(long)]
     trail_key_rotation_secs: Option<u64>,
+    /// Seconds an approval session's approvers have to answer before it expires [default:
+    /// 86400].
+    #[arg(long)]
+    approval_voting_secs: Option<u64>,
     /// A witness (`http://host:port`) each new checkpoint is sent to for its cosignature
     /// (repeatable).
     #[arg(long)]
@@ -250,6 +254,9 @@ impl ServeArgs {
                     .or(file.trail_key_rotation_secs)
                     .unwrap_or(30 * 86_400)
                     .max(1),
+            ),
+            approval_voting: std::time::Duration::from_secs(
+                self.approval_voting_secs.or(file.approval_voting_secs).unwrap_or(86_400).max(1),
             ),
             witness_quorum: self.witness_quorum.or(file.witness_quorum).unwrap_or(
                 if self.witness.is_empty() { file.witness.len() } else { self.witness.len() },
@@ -365,6 +372,10 @@ enum AccessCommand {
         /// Why (the tenant's approvers read it).
         #[arg(long)]
         justification: String,
+        /// Emergency access, open at once without approval: only where the tenant allowed it in
+        /// advance, for at most 3600 seconds, and every approver is notified in the tenant's log.
+        #[arg(long)]
+        break_glass: bool,
         #[command(flatten)]
         operator: OperatorArgs,
     },
@@ -698,6 +709,7 @@ fn main() -> ExitCode {
             resources,
             duration_secs,
             justification,
+            break_glass,
             operator,
         }) => {
             let input = serde_json::json!({
@@ -706,6 +718,7 @@ fn main() -> ExitCode {
                 "Resources": resources,
                 "DurationSeconds": duration_secs,
                 "Justification": justification,
+                "BreakGlass": break_glass,
             });
             let endpoint = hermetic::client::Endpoint {
                 url: operator.endpoint.clone(),

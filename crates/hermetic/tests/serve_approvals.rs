@@ -96,3 +96,81 @@ fn approval_sessions_on_sqlite() {
 fn approval_sessions_on_postgres() {
     sessions(Backend::Postgres);
 }
+
+/// Protected operations (`scripts/approval_protected.py`): held for the tenant's
+/// ProtectedOperations team, run as their caller once approved, never when rejected or
+/// expired, team changes through the team, all in the tenant's log. Then the operator, with
+/// write access to the database, tries to get a held operation run without the team.
+fn protected(backend: Backend) {
+    let server = start_on("approval-protected", backend, &["--approval-voting-secs", "20"]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    let out = common::run_with_tenants(
+        &server,
+        "approval_protected",
+        &a,
+        &b,
+        &[env!("CARGO_BIN_EXE_hermetic")],
+    );
+    let left: serde_json::Value = serde_json::from_str(
+        out.lines().find(|l| l.starts_with('{')).expect("the script names what it left"),
+    )
+    .unwrap();
+    let waiting = left["waiting"].as_str().unwrap();
+    let bucket = left["bucket"].as_str().unwrap();
+    let policy_is_there = || {
+        let (ok, out, err) = common::aws(
+            &server.url,
+            &a.key,
+            &a.secret,
+            &["s3api", "get-bucket-policy", "--bucket", bucket],
+        );
+        (ok, out, err)
+    };
+    assert!(policy_is_there().0);
+
+    // The operator marks the waiting session approved: its row fails its MAC, the session is
+    // refused, and nothing runs.
+    common::edit_database(
+        &server,
+        &format!(
+            "update records set body = replace(body, '\"Status\":\"PENDING\"', '\"Status\":\"APPROVED\"') where account = '{}' and kind = 'mpa_session'",
+            a.account
+        ),
+    );
+    let (ok, _, err) = common::aws(
+        &server.url,
+        &a.key,
+        &a.secret,
+        &["mpa", "get-session", "--session-arn", waiting],
+    );
+    assert!(!ok && err.contains("integrity check"), "{err}");
+    let (ok, out, err) = policy_is_there();
+    assert!(ok, "the held DeleteBucketPolicy did not run: {out} {err}");
+
+    // The operator deletes the team's row, so that protected calls would run at once: the
+    // account's manifest misses it, and the next protected call is refused, not run.
+    common::edit_database(
+        &server,
+        &format!("delete from records where account = '{}' and kind = 'mpa_team'", a.account),
+    );
+    let (ok, _, err) = common::aws(
+        &server.url,
+        &a.key,
+        &a.secret,
+        &["s3api", "delete-bucket-policy", "--bucket", bucket],
+    );
+    assert!(!ok, "a protected call ran without its team: {err}");
+    let (ok, out, err) = policy_is_there();
+    assert!(ok, "the bucket policy is still there: {out} {err}");
+}
+
+#[test]
+fn approval_protected_operations_on_sqlite() {
+    protected(Backend::Sqlite);
+}
+
+#[test]
+fn approval_protected_operations_on_postgres() {
+    protected(Backend::Postgres);
+}

@@ -42,6 +42,8 @@ pub struct Config {
     pub witnesses: Vec<String>,
     /// How many of them should cosign each checkpoint (fewer is reported on stderr).
     pub witness_quorum: usize,
+    /// How long an approval session's approvers have to answer before it expires (issue 18).
+    pub approval_voting: std::time::Duration,
 }
 
 /// Where the PKCS#11 root of trust lives.
@@ -77,6 +79,7 @@ impl Default for Config {
             trail_key_rotation: std::time::Duration::from_secs(30 * 86_400),
             witnesses: Vec::new(),
             witness_quorum: 0,
+            approval_voting: std::time::Duration::from_secs(86_400),
         }
     }
 }

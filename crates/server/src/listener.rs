@@ -253,17 +253,26 @@ async fn serve_unsealed(
         checkpoint_key.clone(),
     )));
     {
-        // KMS keys due for automatic rotation, checked as often as checkpoints are written.
+        // As often as checkpoints are written: KMS keys due for automatic rotation, and held
+        // operations whose sessions were approved but have not run (the server stopped
+        // before, or failed itself), the first time at start.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let inner = state.clone();
-                let _ = state
+                let pending = state
                     .pool
-                    .run(move || crate::services::kms::rotate_due(&inner, now_ms()))
-                    .await;
+                    .run(move || {
+                        let _ = crate::services::kms::rotate_due(&inner, now_ms());
+                        let mut pending = Vec::new();
+                        crate::services::mpa::protected::sweep(&inner, &mut pending);
+                        pending
+                    })
+                    .await
+                    .unwrap_or_default();
+                let _ = crate::pipeline::record(&state, pending).await;
             }
         }));
     }

@@ -75,20 +75,23 @@ assert team["ApprovalStrategy"] == {"MofN": {"MinApprovalsRequired": 2}}, team
 assert sorted(a["PrimaryIdentityId"] for a in team["Approvers"]) == sorted(users.values()), team
 assert all(a["ApproverId"] for a in team["Approvers"])
 assert team["Policies"] == [{"PolicyArn": OPERATOR_ACCESS}], team
+# Tags.
+assert mpa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "sre"}
+mpa.tag_resource(ResourceArn=arn, Tags={"env": "prod"})
+mpa.untag_resource(ResourceArn=arn, TagKeys=["team"])
+assert mpa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"env": "prod"}
+
 # One team per policy in an account.
 fails("ConflictException", create, Name="second")
 second = create(Name="guards", Policies=[{"PolicyArn": PROTECTED}],
                 ApprovalStrategy={"MofN": {"MinApprovalsRequired": 1}}, Approvers=approvers("carol"))
 listed = mpa.list_approval_teams()["ApprovalTeams"]
 assert sorted(t["Name"] for t in listed) == ["guards", "support"], listed
+# With a team for protected operations, a team's tags change only with its approval.
+fails("PendingApproval", mpa.tag_resource, ResourceArn=arn, Tags={"env": "dev"})
+assert mpa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"env": "prod"}
 fails("ResourceNotFoundException", mpa.get_approval_team,
       Arn=f"arn:aws:mpa:us-east-1:{ACCOUNT}:approval-team/nosuchteam")
-
-# Tags.
-assert mpa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "sre"}
-mpa.tag_resource(ResourceArn=arn, Tags={"env": "prod"})
-mpa.untag_resource(ResourceArn=arn, TagKeys=["team"])
-assert mpa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"env": "prod"}
 
 # IAM decides: a user with no policy is refused; one allowed to read teams reads, not writes.
 iam.create_user(UserName="reader")

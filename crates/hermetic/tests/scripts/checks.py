@@ -1,6 +1,10 @@
 """What the test scripts share: boto3 clients for the server under test, and expecting an AWS
 error from a boto3 call."""
 
+import json
+import os
+import subprocess
+
 import boto3
 import botocore.exceptions
 
@@ -26,3 +30,30 @@ def fails(code, call, *args, **kwargs):
         assert got == code, f"expected {code}, got {got}: {e}"
         return e.response
     raise AssertionError(f"expected {code}, the call succeeded")
+
+
+def cloudtrail_policy(account, bucket, prefix=None, trails="main"):
+    """The bucket policy AWS documents for CloudTrail's delivery to `bucket`, for `account`'s
+    trails that `trails` matches (a name or a pattern)."""
+    path = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
+    source = {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{account}:trail/{trails}"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringLike": source}},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{path}",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"},
+                       "StringLike": source}},
+    ]})
+
+
+def vote(hermetic, url, who, arn, answer):
+    """`hermetic approvals vote ARN --approve|--reject` as the IAM user whose access key `who`
+    is; returns (succeeded, output)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=who["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=who["SecretAccessKey"])
+    env.pop("AWS_SESSION_TOKEN", None)
+    out = subprocess.run([hermetic, "approvals", "vote", arn, f"--{answer}", "--endpoint", url],
+                         capture_output=True, text=True, env=env)
+    return out.returncode == 0, out.stdout + out.stderr

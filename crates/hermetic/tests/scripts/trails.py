@@ -11,6 +11,7 @@ Prints "ok" when every check held.
 import json
 import sys
 
+import checks
 from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, OTHER, OTHER_KEY, OTHER_SECRET, OP_KEY, OP_SECRET = sys.argv[1:10]
@@ -28,19 +29,7 @@ ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"
 
 
 def cloudtrail_policy(bucket, prefix=None, trails="main"):
-    """The bucket policy AWS documents for CloudTrail's delivery, for the trails `trails`
-    matches (a name or a pattern)."""
-    path = f"{prefix}/AWSLogs/{ACCOUNT}/*" if prefix else f"AWSLogs/{ACCOUNT}/*"
-    source = {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{trails}"}
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
-         "Condition": {"StringLike": source}},
-        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{path}",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"},
-                       "StringLike": source}},
-    ]})
+    return checks.cloudtrail_policy(ACCOUNT, bucket, prefix, trails)
 
 
 # --- the bucket: missing, then without a policy, then with one for another prefix

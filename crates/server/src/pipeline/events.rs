@@ -41,6 +41,9 @@ pub struct RequestFacts {
     /// For a request a service makes on a resource's behalf (CloudTrail delivering a trail's
     /// files): the resource and its account, `aws:SourceArn` and `aws:SourceAccount`.
     pub source: Option<(String, String)>,
+    /// For a protected operation run once its approval session was approved (issue 18): the
+    /// session's ARN. The run is not held for approval again, and its event names the session.
+    pub approval: Option<String>,
 }
 
 fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentity {
@@ -105,6 +108,14 @@ fn identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> UserIdentit
     }
 }
 
+/// The approval session a request acts under, which its event names: the one that approved
+/// a protected operation's run, or the one behind an operator's approved access.
+fn approval_session<'a>(facts: &'a RequestFacts, caller: Option<&'a Caller>) -> Option<&'a str> {
+    facts.approval.as_deref().or_else(|| {
+        caller.and_then(|c| c.session.as_ref()).and_then(|s| s.approved_access.as_deref())
+    })
+}
+
 /// Whether `arn` names an AWS service principal (`cloudtrail.amazonaws.com`), not an ARN.
 pub fn is_service_principal(arn: &str) -> bool {
     !arn.starts_with("arn:") && arn.ends_with(".amazonaws.com")
@@ -135,7 +146,8 @@ pub fn event(
         error_message: error.map(|e| e.message.clone()),
         request_parameters: request_parameters.map(Redacted::new),
         response_elements: response_elements.map(Redacted::new),
-        additional_event_data: None,
+        additional_event_data: approval_session(facts, caller)
+            .map(|arn| Redacted::new(serde_json::json!({ "approvalSession": arn }))),
         request_id: Some(facts.request_id.clone()),
         event_id: crate::support::ids::uuid(),
         read_only: Some(facts.read_only),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// The principal behind an access key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Caller {
     /// The 12-digit account (`000000000000` is the operator realm).
     pub account: String,
@@ -39,7 +39,7 @@ impl Caller {
 }
 
 /// What temporary credentials carry from the call that issued them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
     /// When the credentials were issued (ms since the epoch): `aws:TokenIssueTime`.
     pub issued_ms: i64,

@@ -253,12 +253,25 @@ async fn pipeline<B: RequestBody>(
     };
     // The request's own event, if it had no transaction of its own, commits (in a batch with
     // other requests' events) before anyone sees the answer. Fail closed.
-    for (account, event) in pending {
-        let bytes = audit::event::EventRecord::canonical_bytes(&event)
-            .map_err(|_| ApiError::unavailable("the audit event could not be encoded"))?;
-        state.audit.append(&account, bytes).await?;
-    }
+    record(state, pending).await?;
     result
+}
+
+/// Appends events a request (or the server's own work) left for the group commit, each to its
+/// account's log. The first failure is the answer (fail closed); the other events are still
+/// appended.
+pub(crate) async fn record(state: &State, pending: run::Pending) -> Result<(), ApiError> {
+    let mut outcome = Ok(());
+    for (account, event) in pending {
+        let appended = match audit::event::EventRecord::canonical_bytes(&event) {
+            Ok(bytes) => state.audit.append(&account, bytes).await,
+            Err(_) => Err(ApiError::unavailable("the audit event could not be encoded")),
+        };
+        if let (Err(e), Ok(())) = (appended, &outcome) {
+            outcome = Err(e);
+        }
+    }
+    outcome
 }
 
 /// Authenticate, handle, audit: the synchronous part of the pipeline.
@@ -392,31 +405,59 @@ fn decide(
         stream: std::cell::RefCell::new(stream),
     };
     // One pipeline for every service: each only routes, names its checks and executes.
-    match (service.as_str(), target.is_some()) {
+    dispatch(state, &service, &caller, &request, facts, reads, pending, None)
+}
+
+/// Serves `request` with the service whose signing name is `service`, for `caller`, through
+/// [`run::serve_with`] (`also` committed with its change): the one table of services, for
+/// requests that arrive and for held ones run after their approval.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dispatch(
+    state: &State,
+    service: &str,
+    caller: &identity::Caller,
+    request: &service::Request<'_>,
+    facts: events::RequestFacts,
+    reads: Option<Box<dyn store::ReadTx + '_>>,
+    pending: &mut Vec<(String, audit::event::EventRecord)>,
+    also: Option<run::Also<'_>>,
+) -> Result<Reply, ApiError> {
+    let target = request.target;
+    let onboarding =
+        target.is_some_and(|t| t.starts_with(crate::services::onboarding::TARGET_PREFIX));
+    match (service, target.is_some()) {
         ("hermetic", true) if onboarding => {
-            run::serve::<Onboarding>(state, &caller, &request, facts, reads, pending)
+            run::serve_with::<Onboarding>(state, caller, request, facts, reads, pending, also)
         }
-        ("s3", _) => run::serve::<S3>(state, &caller, &request, facts, reads, pending),
-        ("kms", true) => run::serve::<Kms>(state, &caller, &request, facts, reads, pending),
-        ("iam", false) => run::serve::<Iam>(state, &caller, &request, facts, reads, pending),
-        ("sts", false) => run::serve::<Sts>(state, &caller, &request, facts, reads, pending),
+        ("s3", _) => run::serve_with::<S3>(state, caller, request, facts, reads, pending, also),
+        ("kms", true) => {
+            run::serve_with::<Kms>(state, caller, request, facts, reads, pending, also)
+        }
+        ("iam", false) => {
+            run::serve_with::<Iam>(state, caller, request, facts, reads, pending, also)
+        }
+        ("sts", false) => {
+            run::serve_with::<Sts>(state, caller, request, facts, reads, pending, also)
+        }
         ("hermetic", true) => {
-            run::serve::<Operator>(state, &caller, &request, facts, reads, pending)
+            run::serve_with::<Operator>(state, caller, request, facts, reads, pending, also)
         }
         ("cloudtrail", true) => {
-            run::serve::<CloudTrail>(state, &caller, &request, facts, reads, pending)
+            run::serve_with::<CloudTrail>(state, caller, request, facts, reads, pending, also)
         }
         ("access-analyzer", false) => {
-            run::serve::<AccessAnalyzer>(state, &caller, &request, facts, reads, pending)
+            run::serve_with::<AccessAnalyzer>(state, caller, request, facts, reads, pending, also)
         }
-        ("mpa", false) => run::serve::<Mpa>(state, &caller, &request, facts, reads, pending),
+        ("mpa", false) => {
+            run::serve_with::<Mpa>(state, caller, request, facts, reads, pending, also)
+        }
         (other, _) => {
             let e = ApiError::sender(
                 400,
                 "UnknownService",
                 format!("the service `{other}` is not served here yet"),
             );
-            run::refuse(&caller, &facts, e, pending)
+            run::refuse(caller, &facts, e, pending)
         }
     }
 }

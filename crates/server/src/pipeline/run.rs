@@ -22,20 +22,8 @@ pub(crate) type Also<'h> = &'h dyn Fn(&mut dyn store::Tx) -> Result<(), ApiError
 
 /// Serves one request of service `S` for an authenticated `caller`. Every outcome, allowed or
 /// refused at any step, is recorded in the caller's log and in the log of every account whose
-/// resource the request named or touched; a change commits together with those events.
-pub(crate) fn serve<S: Service>(
-    state: &State,
-    caller: &Caller,
-    req: &Request<'_>,
-    facts: RequestFacts,
-    reads: Option<Box<dyn store::ReadTx + '_>>,
-    pending: &mut Pending,
-) -> Result<Reply, ApiError> {
-    serve_with::<S>(state, caller, req, facts, reads, pending, None)
-}
-
-/// [`serve`], with `also` committed in the request's transaction (a request the server makes
-/// itself). An operation that ends without a transaction, or an `also` that fails, fails the
+/// resource the request named or touched; a change commits together with those events. `also`
+/// is committed in the request's transaction (a request the server makes itself). An operation that ends without a transaction, or an `also` that fails, fails the
 /// request: nothing of it commits.
 pub(crate) fn serve_with<S: Service>(
     state: &State,
@@ -82,44 +70,84 @@ pub(crate) fn serve_with<S: Service>(
             if !operation.is_some_and(S::keeps_reads) {
                 ctx.end_reads();
             }
-            authorized.and_then(|()| S::execute(&ctx, req, call, &mut effect))
+            authorized.and_then(|checked| {
+                // A protected operation waits for its account's approval team, unless this is
+                // its approved run.
+                let held = match (operation, checked) {
+                    (Some(op), Some((resource, owner))) if ctx.facts.approval.is_none() => {
+                        let account = owner.unwrap_or_else(|| ctx.caller.account.clone());
+                        crate::services::mpa::protected::hold(
+                            &ctx,
+                            req,
+                            S::EVENT_SOURCE,
+                            op.name(),
+                            op.action(),
+                            &resource,
+                            &account,
+                            &mut effect,
+                        )?
+                    }
+                    _ => None,
+                };
+                match held {
+                    Some(pending_approval) => Err(pending_approval),
+                    None => S::execute(&ctx, req, call, &mut effect),
+                }
+            })
         }
     };
     ctx.end_reads();
     let data_event = operation.is_some_and(Operation::data_event);
     let result = match (result, also) {
-        (Ok(reply), Some(also)) => match effect.tx.as_mut() {
-            Some(tx) => also(tx.as_mut()).map(|()| reply),
-            None => Err(ApiError::internal("the request changed nothing to commit with")),
-        },
+        (Ok(reply), Some(also)) => {
+            // What the server changes with the request commits with it, even when the
+            // request itself changed nothing.
+            let tx = match effect.tx.as_mut() {
+                Some(tx) => tx,
+                None => effect.tx.insert(state.store.begin()?),
+            };
+            also(tx.as_mut()).map(|()| reply)
+        }
         (result, _) => result,
     };
-    finish(&ctx, result, effect, parameters, &named, data_event, pending)
+    let approved = std::mem::take(&mut effect.approved);
+    let result = finish(&ctx, result, effect, parameters, &named, data_event, pending);
+    if result.is_ok() {
+        for (account, arn) in approved {
+            // Its outcome is the session's (EXECUTED or FAILED) and its own event's; the
+            // server's own failure leaves it for the sweep.
+            let _ = crate::services::mpa::protected::run_approved(state, &account, &arn, pending);
+        }
+    }
+    result
 }
 
-/// The guardrail, then the service's checks, each through the one evaluator.
+/// The guardrail, then the service's checks, each through the one evaluator. Returns the
+/// first check's resource and its owner (what a held operation's session names).
 fn authorize<S: Service>(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
     named: &[Named],
     operation: Option<S::Operation>,
     call: &mut S::Call,
-) -> Result<(), ApiError> {
+) -> Result<Option<(String, Option<String>)>, ApiError> {
     guardrail::<S>(ctx, named, operation)?;
     match S::authorization(ctx, req, call).map_err(S::refusal)? {
         Authorization::Checks(checks) if checks.is_empty() => {
             Err(ApiError::internal("the operation names no authorization"))
         }
         Authorization::Checks(checks) => {
-            checks.iter().try_for_each(|check| ctx.authorize(check).map_err(S::refusal))
+            checks.iter().try_for_each(|check| ctx.authorize(check).map_err(S::refusal))?;
+            Ok(checks.first().map(|c| (c.resource.clone(), c.owner.clone())))
         }
         Authorization::Operator if !ctx.is_operator() => {
             Err(ApiError::internal("only the operator may call this"))
         }
+        // No check names a resource: a protected operation is still held (fail closed).
         Authorization::Operator
         | Authorization::AnyCaller
         | Authorization::ByResource
-        | Authorization::PerItem => Ok(()),
+        | Authorization::PerItem => Ok(Some(("*".to_string(), None))),
     }
 }
 
@@ -212,8 +240,9 @@ fn finish(
         event.event_category = audit::event::EventCategory::Data;
         event.management_event = false;
     }
-    match (effect.tx.take(), error) {
-        (Some(mut tx), None) => {
+    // A request held for approval answers an error, and its session commits with its event.
+    match effect.tx.take() {
+        Some(mut tx) if error.is_none() || effect.held => {
             for account in &accounts {
                 let e = events::for_account(ctx.state, Some(tx.as_mut()), &event, account)?;
                 events::append(tx.as_mut(), account, &e)?;

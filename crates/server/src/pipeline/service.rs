@@ -371,6 +371,12 @@ pub(crate) struct Effect<'s> {
     /// that lost a race), kept once it has committed. A commit whose outcome is unknown (a
     /// lost connection) keeps them: the sweeper removes them later if no record names them.
     pub fresh: Vec<std::path::PathBuf>,
+    /// The request was held for approval (a protected operation): `tx` holds its session and
+    /// commits with the event, though the request answers an error (`PendingApproval`).
+    pub held: bool,
+    /// Approval sessions (account, ARN) this request approved whose held operations run once
+    /// it has committed.
+    pub approved: Vec<(String, String)>,
 }
 
 impl Effect<'_> {

@@ -42,6 +42,46 @@ pub(crate) struct Team {
     /// A change waiting for the team's approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_update: Option<PendingUpdate>,
+    /// The team's deletion: waiting for the team's approval, or approved and under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<Deletion>,
+}
+
+/// A team's deletion (`StartActiveApprovalTeamDeletion`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Deletion {
+    /// The session on the team that decides it.
+    pub session_arn: String,
+    pub initiated_ms: i64,
+    /// Days from the approval until the team is gone (`PendingWindowDays`).
+    pub days: u32,
+    /// When the team approved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_ms: Option<i64>,
+}
+
+/// Where a team stands (MPA's `ApprovalTeamStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TeamStatus {
+    Active,
+    /// Its deletion is approved and its pending window runs: it still approves.
+    Deleting,
+    /// Deleted: it approves nothing, and its policies are free for another team.
+    Inactive,
+}
+
+impl Team {
+    /// The team's status at `now`.
+    pub fn status(&self, now: i64) -> TeamStatus {
+        match self.deletion.as_ref().and_then(|d| d.approved_ms.map(|at| (at, d.days))) {
+            Some((at, days)) if now >= at.saturating_add(i64::from(days) * 86_400_000) => {
+                TeamStatus::Inactive
+            }
+            Some(_) => TeamStatus::Deleting,
+            None => TeamStatus::Active,
+        }
+    }
 }
 
 /// A team as an approved update leaves it.
@@ -140,6 +180,40 @@ pub(crate) struct Session {
     /// A team update's result, applied when the session is approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_update: Option<TeamUpdate>,
+    /// A protected operation held for approval, run when the session is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<Held>,
+    /// A deletion of the team, done when the session is approved: the days before the team
+    /// is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_deletion_days: Option<u32>,
+    /// An operator's emergency access, open without approval because the tenant allowed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+}
+
+/// A protected operation's request, kept until its session is decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Held {
+    /// The request and its caller, sealed under the account's key for this session (they
+    /// carry the tenant's data: a bucket policy, a key policy).
+    pub sealed: String,
+    /// What became of it once the session was approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<Execution>,
+}
+
+/// A held operation's run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Execution {
+    /// `EXECUTED` or `FAILED` (MPA's `SessionExecutionStatus`).
+    pub status: String,
+    /// The error it ended with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub time_ms: i64,
 }
 
 impl Body for Session {

@@ -101,11 +101,7 @@ pub(crate) async fn pass(state: &std::sync::Arc<State>, digest: bool) {
         })
         .await
         .unwrap_or_default();
-    for (account, event) in pending {
-        if let Ok(bytes) = event.canonical_bytes() {
-            let _ = state.audit.append(&account, bytes).await;
-        }
-    }
+    let _ = crate::pipeline::record(state, pending).await;
 }
 
 /// A trail and where its delivery stands, as one pass found them.

@@ -3,6 +3,8 @@
 //! Teams are records of their account (`mpa_team`: MAC'd and in the manifest), so no one who
 //! can only write the database adds an approver or lowers a team's M.
 
+pub(crate) mod protected;
+
 use std::collections::BTreeMap;
 
 use crate::error::ApiError;
@@ -12,7 +14,8 @@ use crate::pipeline::service::{
 use crate::pipeline::Reply;
 use crate::records::iam::User;
 use crate::records::mpa::{
-    Access, Approver, PendingUpdate, Session, SessionStatus, Team, TeamUpdate, Vote,
+    Access, Approver, Deletion, Held, PendingUpdate, Session, SessionStatus, Team, TeamStatus,
+    TeamUpdate, Vote,
 };
 use crate::records::{PutError, Stored};
 use crate::support::time::iso8601;
@@ -29,8 +32,15 @@ pub(crate) const PROTECTED_OPERATIONS_POLICY: &str =
     "arn:aws:mpa:::aws:policy/hermetic/ProtectedOperations/$DEFAULT";
 /// The most tags a team carries.
 const MAX_TAGS: usize = 50;
-/// How long a team's approvers have to answer an update of the team: a day.
-const UPDATE_VOTING_MS: i64 = 86_400_000;
+/// Days a deleted team stays in its pending window when the deletion names none.
+const DEFAULT_DELETION_DAYS: u32 = 7;
+/// The longest pending window of a team's deletion.
+const MAX_DELETION_DAYS: i64 = 90;
+
+/// How long a session's approvers have to answer (`serve --approval-voting-secs`).
+pub(crate) fn voting_ms(ctx: &Ctx<'_>) -> i64 {
+    i64::try_from(ctx.state.config.approval_voting.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// The account's built-in identity source: its IAM users.
 pub(crate) fn identity_source(account: &str) -> String {
@@ -58,6 +68,9 @@ operations! {
         CancelSession => "mpa:CancelSession", Write;
         VoteOnSession => "mpa:VoteOnSession", Write;
         UpdateApprovalTeam => "mpa:UpdateApprovalTeam", Write;
+        StartActiveApprovalTeamDeletion => "mpa:StartActiveApprovalTeamDeletion", Write;
+        DeleteInactiveApprovalTeamVersion => "mpa:DeleteInactiveApprovalTeamVersion", Write;
+        StartApprovalTeamBaseline => "mpa:StartApprovalTeamBaseline", Write;
     }
 }
 
@@ -81,6 +94,18 @@ impl MpaOperation {
             }
             ("PATCH", ["approval-teams", arn]) if !arn.is_empty() => {
                 (O::UpdateApprovalTeam, label("Arn", arn))
+            }
+            ("POST", ["approval-teams", arn])
+                if !arn.is_empty() && query.iter().any(|(k, _)| k == "Delete") =>
+            {
+                (O::StartActiveApprovalTeamDeletion, label("Arn", arn))
+            }
+            ("DELETE", ["approval-teams", arn, version]) if !arn.is_empty() => (
+                O::DeleteInactiveApprovalTeamVersion,
+                vec![("Arn", arn.to_string()), ("VersionId", version.to_string())],
+            ),
+            ("POST", ["approval-teams", arn, "baseline"]) if !arn.is_empty() => {
+                (O::StartApprovalTeamBaseline, label("Arn", arn))
             }
             ("POST", ["identity-sources", ""]) if list => (O::ListIdentitySources, Vec::new()),
             ("GET", ["identity-sources", arn]) if !arn.is_empty() => {
@@ -213,6 +238,42 @@ pub(crate) struct ListSessions {
     approval_team_arn: String,
     max_results: Option<usize>,
     next_token: Option<String>,
+    #[serde(default)]
+    filters: Vec<Filter>,
+}
+
+/// One of `ListSessions`' filters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Filter {
+    field_name: String,
+    operator: String,
+    value: String,
+}
+
+/// `StartActiveApprovalTeamDeletion`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct StartDeletion {
+    arn: String,
+    pending_window_days: Option<i64>,
+}
+
+/// `DeleteInactiveApprovalTeamVersion`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DeleteVersion {
+    arn: String,
+    version_id: String,
+}
+
+/// `StartApprovalTeamBaseline`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct StartBaseline {
+    arn: String,
+    #[serde(default)]
+    approver_ids: Vec<String>,
 }
 
 /// An approver's answer to a session (`VoteOnSession`, Hermetic's own operation: AWS has its
@@ -234,6 +295,9 @@ pub(crate) enum Input {
     List(Paging),
     Tag(TagResource),
     Untag(UntagResource),
+    StartDeletion(StartDeletion),
+    DeleteVersion(DeleteVersion),
+    Baseline(StartBaseline),
 }
 
 impl Input {
@@ -271,6 +335,13 @@ impl Input {
                 Input::List(parse(s, name, source, Rules::All)?)
             }
             O::TagResource => Input::Tag(parse(s, name, source, Rules::All)?),
+            O::StartActiveApprovalTeamDeletion => {
+                Input::StartDeletion(parse(s, name, source, Rules::All)?)
+            }
+            O::DeleteInactiveApprovalTeamVersion => {
+                Input::DeleteVersion(parse(s, name, source, Rules::All)?)
+            }
+            O::StartApprovalTeamBaseline => Input::Baseline(parse(s, name, source, Rules::All)?),
             O::UntagResource => Input::Untag(parse(s, name, source, Rules::All)?),
         })
     }
@@ -347,6 +418,11 @@ impl Service for Mpa {
                 "sessionArn": v.session_arn,
                 "response": if v.approve { "APPROVE" } else { "REJECT" },
             }),
+            Input::StartDeletion(d) => {
+                json!({ "arn": d.arn, "pendingWindowDays": d.pending_window_days })
+            }
+            Input::DeleteVersion(d) => json!({ "arn": d.arn, "versionId": d.version_id }),
+            Input::Baseline(b) => json!({ "arn": b.arn, "approverIds": b.approver_ids }),
         })
     }
 
@@ -380,6 +456,9 @@ impl Service for Mpa {
             }
             Input::Sessions(l) => Check::new(action, l.approval_team_arn.clone()),
             Input::Vote(v) => Check::new(action, v.session_arn.clone()),
+            Input::StartDeletion(d) => Check::new(action, d.arn.clone()),
+            Input::DeleteVersion(d) => Check::new(action, d.arn.clone()),
+            Input::Baseline(b) => Check::new(action, b.arn.clone()),
         };
         check.owner = Some(account.clone());
         Ok(Authorization::Checks(vec![check]))
@@ -406,10 +485,16 @@ impl Service for Mpa {
             }
             (MpaOperation::GetApprovalTeam, Input::Arn(a)) => {
                 let id = team_id(&account, &a.arn)?;
-                let team = ctx
-                    .read(|tx| Stored::<Team>::get(tx, &account, id))?
-                    .ok_or_else(|| not_found("the approval team"))?;
-                describe(&team.body, true)
+                let now = ctx.now();
+                let team = ctx.read(|tx| {
+                    let Some(mut team) = Stored::<Team>::get(tx, &account, id)? else {
+                        return Ok(None);
+                    };
+                    forget_undecided(tx, &account, &mut team.body, now)?;
+                    Ok(Some(team))
+                })?;
+                let team = team.ok_or_else(|| not_found("the approval team"))?;
+                describe(&team.body, true, now)
             }
             (MpaOperation::ListApprovalTeams, Input::List(p)) => {
                 let limit = p.max_results.unwrap_or(20).clamp(1, 20);
@@ -417,7 +502,7 @@ impl Service for Mpa {
                     Stored::<Team>::page(tx, &account, "", p.next_token.as_deref(), limit)
                 })?;
                 let teams: Vec<Value> =
-                    page.items.iter().map(|t| describe(&t.body, false)).collect();
+                    page.items.iter().map(|t| describe(&t.body, false, ctx.now())).collect();
                 let mut out = serde_json::Map::new();
                 out.insert("ApprovalTeams".into(), Value::Array(teams));
                 if let (true, Some(last)) = (page.truncated, page.items.last()) {
@@ -478,6 +563,8 @@ impl Service for Mpa {
             }
             (MpaOperation::ListSessions, Input::Sessions(l)) => {
                 let id = team_id(&account, &l.approval_team_arn)?;
+                let filters =
+                    l.filters.iter().map(SessionFilter::of).collect::<Result<Vec<_>, _>>()?;
                 let limit = l.max_results.unwrap_or(20).clamp(1, 20);
                 let prefix = format!("{id}/");
                 let page = ctx.read(|tx| {
@@ -488,9 +575,12 @@ impl Service for Mpa {
                 let sessions: Vec<Value> = page
                     .items
                     .into_iter()
-                    .map(|mut s| {
+                    .filter_map(|mut s| {
                         settle(&mut s.body, now);
-                        session_view(&s.body, false)
+                        filters
+                            .iter()
+                            .all(|f| f.admits(&s.body))
+                            .then(|| session_view(&s.body, false))
                     })
                     .collect();
                 let mut out = serde_json::Map::new();
@@ -513,35 +603,62 @@ impl Service for Mpa {
             }
             (MpaOperation::VoteOnSession, Input::Vote(v)) => {
                 let (caller, caller_id) = (ctx.caller.arn.clone(), ctx.caller.user_id.clone());
-                change_session(ctx, &account, &v.session_arn, effect, |session, now| {
-                    if session.status != SessionStatus::Pending {
-                        return Err(conflict(session));
-                    }
-                    let approver = session
-                        .approvers
-                        .iter()
-                        .find(|a| a.primary_identity_id == caller && a.user_id == caller_id)
-                        .map(|a| a.approver_id.clone())
-                        .ok_or_else(|| {
-                            ApiError::sender(
-                                403,
-                                "AccessDeniedException",
-                                format!("{caller} is not an approver of this session"),
-                            )
-                        })?;
-                    if session.votes.contains_key(&approver) {
-                        return Err(ApiError::sender(
+                // A deleted team's sessions take no answer.
+                let key = session_key(&account, &v.session_arn)?;
+                let team_id = key.split('/').next().unwrap_or_default();
+                let team = ctx.read(|tx| Stored::<Team>::get(tx, &account, team_id))?;
+                if team.is_none_or(|t| t.body.status(ctx.now()) == TeamStatus::Inactive) {
+                    return Err(ApiError::sender(
+                        409,
+                        "ConflictException",
+                        "the session's approval team is deleted",
+                    ));
+                }
+                let session =
+                    change_session(ctx, &account, &v.session_arn, effect, |session, now| {
+                        if session.status != SessionStatus::Pending {
+                            return Err(conflict(session));
+                        }
+                        let approver = session
+                            .approvers
+                            .iter()
+                            .find(|a| a.primary_identity_id == caller && a.user_id == caller_id)
+                            .map(|a| a.approver_id.clone())
+                            .ok_or_else(|| {
+                                ApiError::sender(
+                                    403,
+                                    "AccessDeniedException",
+                                    format!("{caller} is not an approver of this session"),
+                                )
+                            })?;
+                        if session.votes.contains_key(&approver) {
+                            return Err(ApiError::sender(
                             409,
                             "ConflictException",
                             "this approver has answered the session already; an answer counts once",
                         ));
-                    }
-                    let response = if v.approve { "APPROVE" } else { "REJECT" };
-                    session.votes.insert(approver, Vote { response: response.into(), time_ms: now });
-                    settle(session, now);
-                    Ok(())
-                })
-                .map(|session| json!({ "SessionArn": session.arn, "Status": session.status.as_str() }))?
+                        }
+                        let response = if v.approve { "APPROVE" } else { "REJECT" };
+                        session
+                            .votes
+                            .insert(approver, Vote { response: response.into(), time_ms: now });
+                        settle(session, now);
+                        Ok(())
+                    })?;
+                // An approved protected operation runs once this vote has committed.
+                if session.status == SessionStatus::Approved && session.protected.is_some() {
+                    effect.approved.push((account.clone(), session.arn.clone()));
+                }
+                json!({ "SessionArn": session.arn, "Status": session.status.as_str() })
+            }
+            (MpaOperation::StartActiveApprovalTeamDeletion, Input::StartDeletion(d)) => {
+                start_deletion(ctx, &account, d, effect)?
+            }
+            (MpaOperation::DeleteInactiveApprovalTeamVersion, Input::DeleteVersion(d)) => {
+                delete_version(ctx, &account, d, effect)?
+            }
+            (MpaOperation::StartApprovalTeamBaseline, Input::Baseline(b)) => {
+                baseline(ctx, &account, b, effect)?
             }
             _ => return Err(ApiError::internal("the call's input does not fit its operation")),
         };
@@ -565,8 +682,36 @@ fn identity_source_view(account: &str) -> Value {
     })
 }
 
-/// A team as `GetApprovalTeam` (`full`) or `ListApprovalTeams` shows it.
-fn describe(team: &Team, full: bool) -> Value {
+/// Drops from `team` (as shown, not stored) the changes whose sessions ended without
+/// approval and so were never concluded (expired unanswered).
+fn forget_undecided(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    team: &mut Team,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut ended = |arn: &str| -> Result<bool, ApiError> {
+        let key = session_key(account, arn)?;
+        Ok(Stored::<Session>::get(tx, account, &key)?.is_none_or(|mut s| {
+            settle(&mut s.body, now);
+            s.body.status != SessionStatus::Pending && s.body.status != SessionStatus::Approved
+        }))
+    };
+    if let Some(p) = &team.pending_update {
+        if ended(&p.session_arn)? {
+            team.pending_update = None;
+        }
+    }
+    if let Some(d) = team.deletion.as_ref().filter(|d| d.approved_ms.is_none()) {
+        if ended(&d.session_arn)? {
+            team.deletion = None;
+        }
+    }
+    Ok(())
+}
+
+/// A team as `GetApprovalTeam` (`full`) or `ListApprovalTeams` shows it at `now`.
+fn describe(team: &Team, full: bool, now: i64) -> Value {
     let mut out = serde_json::Map::new();
     out.insert("CreationTime".into(), json!(iso8601(team.created_ms)));
     out.insert(
@@ -577,7 +722,19 @@ fn describe(team: &Team, full: bool) -> Value {
     out.insert("Arn".into(), json!(team.arn));
     out.insert("Name".into(), json!(team.name));
     out.insert("Description".into(), json!(team.description));
-    out.insert("Status".into(), json!("ACTIVE"));
+    let status = match team.status(now) {
+        TeamStatus::Active => "ACTIVE",
+        TeamStatus::Deleting => "DELETING",
+        TeamStatus::Inactive => "INACTIVE",
+    };
+    out.insert("Status".into(), json!(status));
+    if let Some(d) = team.deletion.as_ref().filter(|d| d.approved_ms.is_none()) {
+        out.insert("StatusCode".into(), json!("DELETE_PENDING_APPROVAL"));
+        out.insert(
+            "StatusMessage".into(),
+            json!(format!("the deletion waits for approval in {}", d.session_arn)),
+        );
+    }
     if full {
         out.insert("VersionId".into(), json!(team.version_id));
         out.insert("LastUpdateTime".into(), json!(iso8601(team.updated_ms)));
@@ -747,7 +904,29 @@ fn session_view(s: &Session, full: bool) -> Value {
         out.insert("StatusCode".into(), json!(code));
     }
     out.insert("ActionCompletionStrategy".into(), json!("AUTO_COMPLETION_UPON_APPROVAL"));
+    if s.break_glass {
+        out.insert(
+            "Description".into(),
+            json!("BREAK-GLASS: emergency operator access opened without approval, as the account allows"),
+        );
+        out.insert("StatusCode".into(), json!("BREAK_GLASS"));
+    }
+    let execution = s.protected.as_ref().map(|h| h.execution.as_ref());
+    if let Some(Some(e)) = execution {
+        if let Some(m) = &e.message {
+            out.insert("StatusMessage".into(), json!(m));
+        }
+    }
     if full {
+        match (execution, s.status) {
+            (Some(Some(e)), _) => {
+                out.insert("ExecutionStatus".into(), json!(e.status));
+            }
+            (Some(None), SessionStatus::Pending | SessionStatus::Approved) => {
+                out.insert("ExecutionStatus".into(), json!("PENDING"));
+            }
+            _ => {}
+        }
         out.insert(
             "ApprovalStrategy".into(),
             json!({ "MofN": { "MinApprovalsRequired": s.min_approvals } }),
@@ -804,17 +983,20 @@ fn change_session<'s>(
     change(&mut session.body, now)?;
     session.updated_at_ms = now;
     session.put(tx.as_mut(), store::PutMode::Update)?;
-    if session.body.team_update.is_some() && session.body.status != SessionStatus::Pending {
+    let changes_team =
+        session.body.team_update.is_some() || session.body.team_deletion_days.is_some();
+    if changes_team && session.body.status != SessionStatus::Pending {
         let team_id = key.split('/').next().unwrap_or_default();
-        conclude_update(tx.as_mut(), account, team_id, &session.body, now)?;
+        conclude_team_change(tx.as_mut(), account, team_id, &session.body, now)?;
     }
     effect.tx = Some(tx);
     Ok(session.body)
 }
 
-/// A decided team-update session, in its transaction: approved, the team becomes what the
-/// update says (a new version); otherwise the update is dropped.
-fn conclude_update(
+/// A decided session that changes its team, in its transaction. An update approved, the team
+/// becomes what it says (a new version); a deletion approved, the team's pending window
+/// starts. Otherwise the change is dropped.
+fn conclude_team_change(
     tx: &mut dyn store::Tx,
     account: &str,
     team_id: &str,
@@ -824,17 +1006,25 @@ fn conclude_update(
     let Some(mut team) = Stored::<Team>::get_for_update(tx, account, team_id)? else {
         return Ok(());
     };
-    let pending = team.body.pending_update.take();
-    let Some(pending) = pending.filter(|p| p.session_arn == session.arn) else {
+    let approved = session.status == SessionStatus::Approved;
+    let at = session.completed_ms.unwrap_or(now);
+    if team.body.pending_update.as_ref().is_some_and(|p| p.session_arn == session.arn) {
+        let pending = team.body.pending_update.take();
+        if let (true, Some(pending)) = (approved, pending) {
+            let u = pending.update;
+            team.body.description = u.description;
+            team.body.min_approvals = u.min_approvals;
+            team.body.approvers = u.approvers;
+            team.body.version_id = u.version_id;
+            team.body.updated_ms = now;
+        }
+    } else if team.body.deletion.as_ref().is_some_and(|d| d.session_arn == session.arn) {
+        match (approved, team.body.deletion.as_mut()) {
+            (true, Some(deletion)) => deletion.approved_ms = Some(at),
+            _ => team.body.deletion = None,
+        }
+    } else {
         return Ok(());
-    };
-    if session.status == SessionStatus::Approved {
-        let u = pending.update;
-        team.body.description = u.description;
-        team.body.min_approvals = u.min_approvals;
-        team.body.approvers = u.approvers;
-        team.body.version_id = u.version_id;
-        team.body.updated_ms = now;
     }
     team.updated_at_ms = now;
     team.put(tx, store::PutMode::Update)?;
@@ -842,9 +1032,12 @@ fn conclude_update(
 }
 
 /// What a new session asks its team to approve.
+#[derive(Default)]
 pub(crate) struct SessionAsk {
-    /// `ActionName` (`mpa:UpdateApprovalTeam`, `hermetic:OperatorAccess`).
-    pub action_name: &'static str,
+    /// The session's id ([`new_session_id`]).
+    pub id: String,
+    /// `ActionName` (`mpa:UpdateApprovalTeam`, `hermetic:OperatorAccess`, `kms:DisableKey`).
+    pub action_name: String,
     pub protected_resource_arn: String,
     /// The requester's comment (an access request's justification).
     pub comment: String,
@@ -852,6 +1045,29 @@ pub(crate) struct SessionAsk {
     pub voting_ms: i64,
     pub access: Option<Access>,
     pub team_update: Option<TeamUpdate>,
+    pub protected: Option<Held>,
+    pub team_deletion_days: Option<u32>,
+    /// Who answers, when not the whole team (a baseline): every one of them must approve.
+    pub approvers: Option<Vec<Approver>>,
+    /// Open without votes: an operator's emergency access the tenant allowed in advance.
+    pub break_glass: bool,
+}
+
+/// A new session's id.
+pub(crate) fn new_session_id() -> String {
+    crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
+}
+
+/// The team of `account` that approves for `policy` and is not deleted, read in `tx`.
+pub(crate) fn team_for(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    policy: &str,
+    now: i64,
+) -> Result<Option<Stored<Team>>, ApiError> {
+    Ok(Stored::<Team>::list(tx, account, "", 1000)?.into_iter().find(|t| {
+        t.body.status(now) != TeamStatus::Inactive && t.body.policies.iter().any(|p| p == policy)
+    }))
 }
 
 /// Opens a pending session on `team` in `tx`, asked by `requester` (its ARN and account), with
@@ -864,27 +1080,42 @@ pub(crate) fn open_session(
     ask: SessionAsk,
     now: i64,
 ) -> Result<String, ApiError> {
-    let id = crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20);
+    let id = if ask.id.is_empty() { new_session_id() } else { ask.id };
     let arn = session_arn(&team.account, &team.key, &id);
+    let (approvers, min_approvals) = match ask.approvers {
+        Some(some) => {
+            let m = u32::try_from(some.len()).unwrap_or(u32::MAX);
+            (some, m)
+        }
+        None => (team.body.approvers.clone(), team.body.min_approvals),
+    };
+    let (status, completed_ms) = if ask.break_glass {
+        (SessionStatus::Approved, Some(now))
+    } else {
+        (SessionStatus::Pending, None)
+    };
     let session = Session {
         arn: arn.clone(),
         team_arn: team.body.arn.clone(),
         team_name: team.body.name.clone(),
-        action_name: ask.action_name.into(),
+        action_name: ask.action_name,
         protected_resource_arn: ask.protected_resource_arn,
         requester_principal_arn: requester.into(),
         requester_account_id: requester_account.into(),
         requester_comment: ask.comment,
-        approvers: team.body.approvers.clone(),
-        min_approvals: team.body.min_approvals,
+        approvers,
+        min_approvals,
         votes: BTreeMap::new(),
-        status: SessionStatus::Pending,
+        status,
         status_code: None,
         initiated_ms: now,
-        expires_ms: now + ask.voting_ms,
-        completed_ms: None,
+        expires_ms: now.saturating_add(ask.voting_ms),
+        completed_ms,
         access: ask.access,
         team_update: ask.team_update,
+        protected: ask.protected,
+        team_deletion_days: ask.team_deletion_days,
+        break_glass: ask.break_glass,
     };
     Stored::new(&team.account, &format!("{}/{id}", team.key), session, now)
         .put(tx, store::PutMode::Create)?;
@@ -904,22 +1135,7 @@ fn update<'s>(
     let mut tx = ctx.state.store.begin()?;
     let mut team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
         .ok_or_else(|| not_found("the approval team"))?;
-    if let Some(pending) = &team.body.pending_update {
-        let key = session_key(account, &pending.session_arn)?;
-        let waiting = Stored::<Session>::get(tx.as_mut(), account, &key)?
-            .map(|mut s| {
-                settle(&mut s.body, now);
-                s.body.status == SessionStatus::Pending
-            })
-            .unwrap_or(false);
-        if waiting {
-            return Err(ApiError::sender(
-                409,
-                "ConflictException",
-                format!("an update of the team waits for approval in {}", pending.session_arn),
-            ));
-        }
-    }
+    unchanging(tx.as_mut(), account, &team.body, now)?;
     let approvers = match &u.approvers {
         Some(inputs) => approvers_of(tx.as_mut(), account, inputs, &team.body.approvers, now)?,
         None => team.body.approvers.clone(),
@@ -942,12 +1158,11 @@ fn update<'s>(
         version_id: version_id.clone(),
     };
     let ask = SessionAsk {
-        action_name: "mpa:UpdateApprovalTeam",
+        action_name: "mpa:UpdateApprovalTeam".into(),
         protected_resource_arn: team.body.arn.clone(),
-        comment: String::new(),
-        voting_ms: UPDATE_VOTING_MS,
-        access: None,
+        voting_ms: voting_ms(ctx),
         team_update: Some(update.clone()),
+        ..SessionAsk::default()
     };
     let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
     team.body.pending_update = Some(PendingUpdate { session_arn: arn, update, initiated_ms: now });
@@ -955,6 +1170,226 @@ fn update<'s>(
     team.put(tx.as_mut(), store::PutMode::Update)?;
     effect.tx = Some(tx);
     Ok(json!({ "VersionId": version_id }))
+}
+
+/// Refuses a change to `team` while another waits for its approval or it is being deleted:
+/// one change at a time, each decided by the team as it is.
+fn unchanging(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    team: &Team,
+    now: i64,
+) -> Result<(), ApiError> {
+    let busy = |what: &str| ApiError::sender(409, "ConflictException", what.to_string());
+    if team.status(now) == TeamStatus::Inactive {
+        return Err(not_found("the approval team"));
+    }
+    if team.deletion.as_ref().is_some_and(|d| d.approved_ms.is_some()) {
+        return Err(busy("the approval team is being deleted"));
+    }
+    let waiting = [
+        team.pending_update.as_ref().map(|p| p.session_arn.as_str()),
+        team.deletion.as_ref().map(|d| d.session_arn.as_str()),
+    ];
+    for arn in waiting.into_iter().flatten() {
+        let key = session_key(account, arn)?;
+        let pending = Stored::<Session>::get(tx, account, &key)?.is_some_and(|mut s| {
+            settle(&mut s.body, now);
+            s.body.status == SessionStatus::Pending
+        });
+        if pending {
+            return Err(busy(&format!("a change of the team waits for approval in {arn}")));
+        }
+    }
+    Ok(())
+}
+
+/// `StartActiveApprovalTeamDeletion`: the deletion waits for the team's own approval; once
+/// approved, the team goes on approving for its pending window, then is inactive.
+fn start_deletion<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    d: &StartDeletion,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let id = team_id(account, &d.arn)?;
+    let days = match d.pending_window_days {
+        None => DEFAULT_DELETION_DAYS,
+        Some(n) if (0..=MAX_DELETION_DAYS).contains(&n) => u32::try_from(n).unwrap_or(0),
+        Some(_) => {
+            return Err(validation(format!(
+                "PendingWindowDays must be between 0 and {MAX_DELETION_DAYS}"
+            )))
+        }
+    };
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin()?;
+    let mut team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
+        .ok_or_else(|| not_found("the approval team"))?;
+    unchanging(tx.as_mut(), account, &team.body, now)?;
+    let ask = SessionAsk {
+        action_name: "mpa:StartActiveApprovalTeamDeletion".into(),
+        protected_resource_arn: team.body.arn.clone(),
+        voting_ms: voting_ms(ctx),
+        team_deletion_days: Some(days),
+        ..SessionAsk::default()
+    };
+    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    team.body.deletion =
+        Some(Deletion { session_arn: arn, initiated_ms: now, days, approved_ms: None });
+    team.updated_at_ms = now;
+    team.put(tx.as_mut(), store::PutMode::Update)?;
+    effect.tx = Some(tx);
+    Ok(json!({
+        "DeletionStartTime": iso8601(now),
+        "DeletionCompletionTime": iso8601(now.saturating_add(i64::from(days) * 86_400_000)),
+    }))
+}
+
+/// `DeleteInactiveApprovalTeamVersion`: removes a team whose approved deletion has taken
+/// effect, named with its version.
+fn delete_version<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    d: &DeleteVersion,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let id = team_id(account, &d.arn)?;
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin()?;
+    let team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
+        .filter(|t| t.body.version_id == d.version_id)
+        .ok_or_else(|| not_found("the approval team version"))?;
+    if team.body.status(now) != TeamStatus::Inactive {
+        return Err(ApiError::sender(
+            409,
+            "ConflictException",
+            "the approval team version is not inactive: delete the team first (StartActiveApprovalTeamDeletion)",
+        ));
+    }
+    Stored::<Team>::delete(tx.as_mut(), account, id)?;
+    effect.tx = Some(tx);
+    Ok(json!({}))
+}
+
+/// `StartApprovalTeamBaseline`: a session every named approver (all, when none are named)
+/// answers, to show they can still respond.
+fn baseline<'s>(
+    ctx: &Ctx<'s>,
+    account: &str,
+    b: &StartBaseline,
+    effect: &mut Effect<'s>,
+) -> Result<Value, ApiError> {
+    let id = team_id(account, &b.arn)?;
+    let now = ctx.now();
+    let mut tx = ctx.state.store.begin()?;
+    let team = Stored::<Team>::get_for_update(tx.as_mut(), account, id)?
+        .filter(|t| t.body.status(now) != TeamStatus::Inactive)
+        .ok_or_else(|| not_found("the approval team"))?;
+    let approvers: Vec<Approver> = if b.approver_ids.is_empty() {
+        team.body.approvers.clone()
+    } else {
+        b.approver_ids
+            .iter()
+            .map(|id| {
+                team.body
+                    .approvers
+                    .iter()
+                    .find(|a| a.approver_id == *id)
+                    .cloned()
+                    .ok_or_else(|| validation(format!("{id} is not an approver of the team")))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let ask = SessionAsk {
+        action_name: "mpa:StartApprovalTeamBaseline".into(),
+        protected_resource_arn: team.body.arn.clone(),
+        voting_ms: voting_ms(ctx),
+        approvers: Some(approvers),
+        ..SessionAsk::default()
+    };
+    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    effect.tx = Some(tx);
+    Ok(json!({ "BaselineSessionArn": arn }))
+}
+
+/// One `ListSessions` filter, checked.
+struct SessionFilter<'f> {
+    field: &'f str,
+    operator: &'f str,
+    value: &'f str,
+    /// For `InitiationTime`: the bounds, ms.
+    times: (i64, i64),
+}
+
+impl<'f> SessionFilter<'f> {
+    fn of(f: &'f Filter) -> Result<SessionFilter<'f>, ApiError> {
+        let (field, operator, value) =
+            (f.field_name.as_str(), f.operator.as_str(), f.value.as_str());
+        let supported = match field {
+            "ActionName" | "ApprovalTeamName" => {
+                matches!(operator, "EQ" | "NE" | "CONTAINS" | "NOT_CONTAINS")
+            }
+            "SessionStatus" => matches!(operator, "EQ" | "NE"),
+            "InitiationTime" => matches!(operator, "GT" | "LT" | "GTE" | "LTE" | "BETWEEN"),
+            _ => false,
+        };
+        if !supported {
+            return Err(validation(format!(
+                "the filter {field} {operator} is not supported (ActionName and ApprovalTeamName: EQ, NE, CONTAINS, NOT_CONTAINS; SessionStatus: EQ, NE; InitiationTime: GT, LT, GTE, LTE, BETWEEN)"
+            )));
+        }
+        let mut times = (0, 0);
+        if field == "InitiationTime" {
+            let time = |t: &str| -> Result<i64, ApiError> {
+                let t = t.trim();
+                audit::event::EventTime::parse(t)
+                    .map(|e| i64::try_from(e.unix_seconds()).unwrap_or(i64::MAX) * 1000)
+                    .ok()
+                    .or_else(|| t.parse::<f64>().ok().map(|secs| (secs * 1000.0) as i64))
+                    .ok_or_else(|| validation(format!("{t} is not a time")))
+            };
+            times = if operator == "BETWEEN" {
+                // ASCII lowercasing keeps every byte where it was.
+                let at = value
+                    .to_ascii_lowercase()
+                    .find(" and ")
+                    .ok_or_else(|| validation("BETWEEN takes `a AND b`"))?;
+                (
+                    time(value.get(..at).unwrap_or_default())?,
+                    time(value.get(at + 5..).unwrap_or_default())?,
+                )
+            } else {
+                let t = time(value)?;
+                (t, t)
+            };
+        }
+        Ok(SessionFilter { field, operator, value, times })
+    }
+
+    fn admits(&self, s: &Session) -> bool {
+        let text = match self.field {
+            "ActionName" => s.action_name.as_str(),
+            "ApprovalTeamName" => s.team_name.as_str(),
+            "SessionStatus" => s.status.as_str(),
+            _ => {
+                let t = s.initiated_ms;
+                return match self.operator {
+                    "GT" => t > self.times.0,
+                    "LT" => t < self.times.0,
+                    "GTE" => t >= self.times.0,
+                    "LTE" => t <= self.times.0,
+                    _ => t >= self.times.0 && t <= self.times.1,
+                };
+            }
+        };
+        match self.operator {
+            "EQ" => text == self.value,
+            "NE" => text != self.value,
+            "CONTAINS" => text.contains(self.value),
+            _ => !text.contains(self.value),
+        }
+    }
 }
 
 /// M of an M-of-N strategy over `n` approvers: given, and at most `n`.
@@ -1056,8 +1491,12 @@ fn create<'s>(
     let now = ctx.now();
     let mut tx = ctx.state.store.begin()?;
     let approvers = approvers_of(tx.as_mut(), account, &c.approvers, &[], now)?;
-    // One team per policy in an account: the teams are read under the lock writers take.
+    // One team per policy in an account: the teams are read under the lock writers take. A
+    // deleted team's policies are free.
     for team in Stored::<Team>::list(tx.as_mut(), account, "", 1000)? {
+        if team.body.status(now) == TeamStatus::Inactive {
+            continue;
+        }
         if let Some(p) = team.body.policies.iter().find(|p| policies.contains(p)) {
             return Err(ApiError::sender(
                 409,
@@ -1079,6 +1518,7 @@ fn create<'s>(
         updated_ms: now,
         tags: c.tags.clone(),
         pending_update: None,
+        deletion: None,
     };
     Stored::new(account, id, team.clone(), now).put(tx.as_mut(), store::PutMode::Create).map_err(
         |e| match e {
@@ -1195,6 +1635,9 @@ mod tests {
             completed_ms: None,
             access: None,
             team_update: None,
+            protected: None,
+            team_deletion_days: None,
+            break_glass: false,
         }
     }
 

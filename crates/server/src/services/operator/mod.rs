@@ -26,8 +26,10 @@ const MAX_INVITATION_SECS: i64 = 30 * 86_400;
 /// safer) to 12 hours.
 const MIN_ACCESS_SECS: i64 = 5;
 const MAX_ACCESS_SECS: i64 = 43_200;
-/// How long a tenant's approvers have to answer an access request: a day.
-const ACCESS_VOTING_SECS: i64 = 86_400;
+/// The longest break-glass access: an hour.
+const MAX_BREAK_GLASS_SECS: i64 = 3_600;
+/// The tag of an operator-access team by which its account allows break-glass access.
+pub(crate) const BREAK_GLASS_TAG: (&str, &str) = ("hermetic:break-glass", "enabled");
 /// The alphabet of an invitation code's secret part (base32, no padding).
 const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -89,7 +91,13 @@ pub(crate) enum Input {
     /// `SuspendAccount` and `ReactivateAccount`: the account.
     Status { id: String },
     /// `RequestAccess`: an approval session on the account's operator-access team.
-    Access { id: String, access: crate::records::mpa::Access, justification: String },
+    Access {
+        id: String,
+        access: crate::records::mpa::Access,
+        justification: String,
+        /// Emergency access without approval, where the account allows it.
+        break_glass: bool,
+    },
     /// `GetAccessCredentials`: credentials for an approved session (in account `id`).
     Credentials { id: String, session_arn: String },
 }
@@ -200,10 +208,17 @@ impl Input {
                 if justification.trim().is_empty() || justification.len() > 1000 {
                     return Err(invalid("`Justification` must be 1 to 1000 characters"));
                 }
+                let break_glass = body.get("BreakGlass").and_then(Value::as_bool).unwrap_or(false);
+                if break_glass && duration_secs > MAX_BREAK_GLASS_SECS {
+                    return Err(invalid(&format!(
+                        "break-glass access lasts at most {MAX_BREAK_GLASS_SECS} seconds"
+                    )));
+                }
                 Input::Access {
                     id,
                     access: crate::records::mpa::Access { actions, resources, duration_secs },
                     justification,
+                    break_glass,
                 }
             }
         })
@@ -256,12 +271,13 @@ impl Service for Operator {
             Input::Credentials { id, session_arn } => {
                 json!({ "accountId": id, "sessionArn": session_arn })
             }
-            Input::Access { id, access, justification } => json!({
+            Input::Access { id, access, justification, break_glass } => json!({
                 "accountId": id,
                 "actions": access.actions,
                 "resources": access.resources,
                 "durationSeconds": access.duration_secs,
                 "justification": justification,
+                "breakGlass": break_glass,
             }),
         })
     }
@@ -374,9 +390,8 @@ impl Service for Operator {
                 effect.response = Some(json!({}));
                 json!({})
             }
-            Input::Access { id, access, justification } => {
-                let arn = request_access(ctx, id, access, justification, effect)?;
-                json!({ "SessionArn": arn })
+            Input::Access { id, access, justification, break_glass } => {
+                request_access(ctx, id, access, justification, *break_glass, effect)?
             }
             Input::Credentials { id, session_arn } => {
                 access_credentials(ctx, id, session_arn, effect)?
@@ -391,44 +406,68 @@ impl Service for Operator {
 
 /// `RequestAccess`: a session on the tenant's operator-access team, in the tenant's account (its
 /// log gets the event, its approvers see the session). Refused when the account has no such team:
-/// without approval the operator has no access.
+/// without approval the operator has no access. Break-glass access, only where the team carries
+/// the tag [`BREAK_GLASS_TAG`] (set by the tenant in advance), is approved as it opens, listed as
+/// break-glass, and its event in the tenant's log names every approver it notifies.
 fn request_access<'s>(
     ctx: &Ctx<'s>,
     account: &str,
     access: &crate::records::mpa::Access,
     justification: &str,
+    break_glass: bool,
     effect: &mut Effect<'s>,
-) -> Result<String, ApiError> {
-    use crate::records::mpa::Team;
-    use crate::services::mpa::{open_session, SessionAsk, OPERATOR_ACCESS_POLICY};
+) -> Result<Value, ApiError> {
+    use crate::services::mpa::{
+        open_session, team_for, voting_ms, SessionAsk, OPERATOR_ACCESS_POLICY,
+    };
     let now = ctx.now();
     let mut tx = ctx.state.store.begin().map_err(store_error)?;
     let known = tx.get_account(account).map_err(store_error)?;
     if known.map(|a| a.status) != Some(AccountStatus::Active) {
         return Err(ApiError::sender(400, "AccountNotFoundException", "no such active account"));
     }
-    let team = Stored::<Team>::list(tx.as_mut(), account, "", 1000)?
-        .into_iter()
-        .find(|t| t.body.policies.iter().any(|p| p == OPERATOR_ACCESS_POLICY))
-        .ok_or_else(|| {
+    let team = team_for(tx.as_mut(), account, OPERATOR_ACCESS_POLICY, now)?.ok_or_else(|| {
             ApiError::sender(
                 404,
                 "ResourceNotFoundException",
                 format!("the account {account} has no approval team for operator access: the operator has no access to it"),
             )
         })?;
+    ctx.touch(account);
+    let (tag, enabled) = BREAK_GLASS_TAG;
+    if break_glass && team.body.tags.get(tag).map(String::as_str) != Some(enabled) {
+        return Err(ApiError::sender(
+            403,
+            "AccessDeniedException",
+            format!("the account {account} does not allow break-glass access (its operator-access team has no tag {tag}={enabled}); ask for approval"),
+        ));
+    }
     let ask = SessionAsk {
-        action_name: "hermetic:OperatorAccess",
+        action_name: if break_glass {
+            "hermetic:BreakGlassAccess"
+        } else {
+            "hermetic:OperatorAccess"
+        }
+        .into(),
         protected_resource_arn: format!("arn:aws:iam::{account}:root"),
         comment: justification.to_string(),
-        voting_ms: ACCESS_VOTING_SECS * 1000,
+        voting_ms: voting_ms(ctx),
         access: Some(access.clone()),
-        team_update: None,
+        break_glass,
+        ..SessionAsk::default()
     };
     let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
     effect.tx = Some(tx);
-    ctx.touch(account);
-    Ok(arn)
+    if break_glass {
+        let notified: Vec<&str> =
+            team.body.approvers.iter().map(|a| a.primary_identity_id.as_str()).collect();
+        effect.response = Some(json!({
+            "SessionArn": arn,
+            "BreakGlass": true,
+            "ApproversNotified": notified,
+        }));
+    }
+    Ok(json!({ "SessionArn": arn }))
 }
 
 /// The name of the session principal an approved access acts as, in the tenant account.
