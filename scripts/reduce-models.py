@@ -62,7 +62,8 @@ SERVED = {
     "mpa": """CreateApprovalTeam GetApprovalTeam ListApprovalTeams ListIdentitySources
         GetIdentitySource ListPolicies TagResource UntagResource ListTagsForResource GetSession
         ListSessions CancelSession UpdateApprovalTeam StartActiveApprovalTeamDeletion
-        DeleteInactiveApprovalTeamVersion StartApprovalTeamBaseline""",
+        DeleteInactiveApprovalTeamVersion StartApprovalTeamBaseline ListPolicyVersions
+        GetPolicyVersion""",
 }
 
 SHAPE_KEYS = ("type", "required", "min", "max", "enum", "flattened")

@@ -102,7 +102,11 @@ fn approval_sessions_on_postgres() {
 /// expired, team changes through the team, all in the tenant's log. Then the operator, with
 /// write access to the database, tries to get a held operation run without the team.
 fn protected(backend: Backend) {
-    let server = start_on("approval-protected", backend, &["--approval-voting-secs", "20"]);
+    let server = start_on(
+        "approval-protected",
+        backend,
+        &["--approval-voting-secs", "20", "--checkpoint-interval-secs", "1"],
+    );
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
     let out = common::run_with_tenants(
@@ -173,4 +177,71 @@ fn approval_protected_operations_on_sqlite() {
 #[test]
 fn approval_protected_operations_on_postgres() {
     protected(Backend::Postgres);
+}
+
+/// Held operations across kill -9 (`scripts/approval_crash.py`): approvals of 24 held
+/// DisableKey calls in flight when the server dies; after a restart every approved one has run
+/// exactly once (the sweep runs what the stop left approved and not run), no other has, and
+/// the audit log verifies.
+fn held_across_a_crash(backend: Backend) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut server = start_on("approval-crash", backend, &[]);
+    let a = common::create_tenant(&server, "acme");
+    let out = common::run_script(
+        "approval_crash",
+        &["setup", &server.url, &a.account, &a.key, &a.secret, "24"],
+    );
+    let setup: serde_json::Value =
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    let alice = &setup["alice"];
+    let holds = setup["holds"].as_array().unwrap();
+    let mut voter = Command::new(common::python())
+        .arg(format!("{}/tests/scripts/approval_crash.py", env!("CARGO_MANIFEST_DIR")))
+        .args(["vote", &server.url, env!("CARGO_BIN_EXE_hermetic")])
+        .args([alice["AccessKeyId"].as_str().unwrap(), alice["SecretAccessKey"].as_str().unwrap()])
+        .args(holds.iter().map(|h| h[0].as_str().unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answered = BufReader::new(voter.stdout.take().unwrap()).lines();
+    // Once a few approvals are answered, others are in flight: kill -9.
+    let started = Instant::now();
+    let mut seen = 0;
+    while seen < 6 && started.elapsed() < Duration::from_secs(60) {
+        if answered.next().is_some() {
+            seen += 1;
+        }
+    }
+    Command::new("kill").args(["-9", &server.child.id().to_string()]).status().unwrap();
+    let _ = server.child.wait();
+    let _ = voter.wait();
+    assert!(seen >= 6, "only {seen} approvals were answered before the kill");
+
+    let mut args: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
+    args.extend(["--checkpoint-interval-secs", "1"]);
+    let (child, url, second) = common::start_with(&server.dir, &args);
+    assert!(second.ends_with("(existing)"), "{second}");
+    server.child = child;
+    server.url = url;
+    let holds = serde_json::to_string(holds).unwrap();
+    let out =
+        common::run_script("approval_crash", &["check", &server.url, &a.key, &a.secret, &holds]);
+    let counts: serde_json::Value =
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    assert!(counts["approved"].as_u64().unwrap() >= 6, "{counts}");
+    common::stop_and_verify_trail(&mut server);
+}
+
+#[test]
+fn approval_held_operations_survive_kill_9_on_sqlite() {
+    held_across_a_crash(Backend::Sqlite);
+}
+
+#[test]
+fn approval_held_operations_survive_kill_9_on_postgres() {
+    held_across_a_crash(Backend::Postgres);
 }

@@ -133,6 +133,20 @@ iam.put_user_policy(UserName="ops", PolicyName="admin", PolicyDocument=json.dump
     "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 time.sleep(0.2)
 
+# --- Two persons: an approver who asks does not answer its own request.
+iam.put_user_policy(UserName="alice", PolicyName="keys", PolicyDocument=json.dumps({
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*",
+                                            "Resource": "*"}]}))
+time.sleep(0.2)
+alice_kms = client("kms", creds["alice"]["AccessKeyId"], creds["alice"]["SecretAccessKey"])
+own = held(alice_kms.disable_key, KeyId=key_id)
+ok, out = vote(creds["alice"], own, "approve")
+assert not ok and "AccessDeniedException" in out and "requester" in out, out
+assert '"APPROVED"' in approve(own, "bob", "carol")
+assert ops["kms"].describe_key(KeyId=key_id)["KeyMetadata"]["Enabled"] is False
+ops["kms"].enable_key(KeyId=key_id)
+iam.delete_user_policy(UserName="alice", PolicyName="keys")
+
 # --- Rejected: ScheduleKeyDeletion never runs.
 schedule = held(ops["kms"].schedule_key_deletion, KeyId=key_id, PendingWindowInDays=7)
 ok, out = vote(creds["alice"], schedule, "reject")
@@ -234,7 +248,8 @@ def events(name):
 
 disables = events("DisableKey")
 pending = [e for e in disables if e.get("errorCode") == "PendingApproval"]
-assert len(pending) == 2 and all(e["userIdentity"]["arn"] == arns["ops"] for e in pending), pending
+assert sorted(e["userIdentity"]["arn"] for e in pending) == sorted(
+    [arns["ops"], arns["ops"], arns["alice"]]), pending
 runs = [e for e in disables
         if (e.get("additionalEventData") or {}).get("approvalSession") == disable]
 assert len(runs) == 1 and "errorCode" not in runs[0], disables

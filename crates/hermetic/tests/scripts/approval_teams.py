@@ -34,6 +34,13 @@ fails("ResourceNotFoundException", mpa.get_identity_source,
       IdentitySourceArn=f"arn:aws:mpa:us-east-1:{OTHER}:identity-source/iam")
 names = sorted(p["Name"] for p in mpa.list_policies()["Policies"])
 assert names == ["OperatorAccess", "ProtectedOperations"], names
+versions = mpa.list_policy_versions(PolicyArn=OPERATOR_ACCESS.replace("/$DEFAULT", ""))
+assert [v["VersionId"] for v in versions["PolicyVersions"]] == [1], versions
+version = mpa.get_policy_version(PolicyVersionArn=PROTECTED.replace("$DEFAULT", "1"))["PolicyVersion"]
+assert version["Name"] == "ProtectedOperations" and version["IsDefault"], version
+assert "kms:ScheduleKeyDeletion" in json.loads(version["Document"])["Statement"][0]["Action"], version
+fails("ResourceNotFoundException", mpa.get_policy_version,
+      PolicyVersionArn="arn:aws:mpa:::aws:policy/hermetic/Nothing/1")
 
 # Approvers are the account's IAM users.
 users = {}

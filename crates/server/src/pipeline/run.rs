@@ -60,7 +60,10 @@ pub(crate) fn serve_with<S: Service>(
     let result = match routed {
         Err(unrouted) => Err(unrouted.error),
         Ok(mut call) => {
-            let authorized = authorize::<S>(&ctx, req, &named, operation, &mut call);
+            let protected = operation.is_some_and(|op| {
+                crate::services::mpa::protected::is_protected(S::EVENT_SOURCE, op.name())
+            });
+            let authorized = authorize::<S>(&ctx, req, &named, operation, &mut call, protected);
             // What authorization found (a role's session parameters, a key) joins the event.
             parameters = S::parameters(req, &call);
             effect.resources = S::resources(&call);
@@ -122,14 +125,16 @@ pub(crate) fn serve_with<S: Service>(
     result
 }
 
-/// The guardrail, then the service's checks, each through the one evaluator. Returns the
-/// first check's resource and its owner (what a held operation's session names).
+/// The guardrail, then the service's checks, each through the one evaluator. For a
+/// `protected` operation, returns the first check's resource and its owner (what its session
+/// names when it is held).
 fn authorize<S: Service>(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
     named: &[Named],
     operation: Option<S::Operation>,
     call: &mut S::Call,
+    protected: bool,
 ) -> Result<Option<(String, Option<String>)>, ApiError> {
     guardrail::<S>(ctx, named, operation)?;
     match S::authorization(ctx, req, call).map_err(S::refusal)? {
@@ -138,7 +143,7 @@ fn authorize<S: Service>(
         }
         Authorization::Checks(checks) => {
             checks.iter().try_for_each(|check| ctx.authorize(check).map_err(S::refusal))?;
-            Ok(checks.first().map(|c| (c.resource.clone(), c.owner.clone())))
+            Ok(checks.first().filter(|_| protected).map(|c| (c.resource.clone(), c.owner.clone())))
         }
         Authorization::Operator if !ctx.is_operator() => {
             Err(ApiError::internal("only the operator may call this"))
@@ -147,7 +152,7 @@ fn authorize<S: Service>(
         Authorization::Operator
         | Authorization::AnyCaller
         | Authorization::ByResource
-        | Authorization::PerItem => Ok(Some(("*".to_string(), None))),
+        | Authorization::PerItem => Ok(protected.then(|| ("*".to_string(), None))),
     }
 }
 

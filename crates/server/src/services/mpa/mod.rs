@@ -60,6 +60,8 @@ operations! {
         ListIdentitySources => "mpa:ListIdentitySources", Read;
         GetIdentitySource => "mpa:GetIdentitySource", Read;
         ListPolicies => "mpa:ListPolicies", Read;
+        ListPolicyVersions => "mpa:ListPolicyVersions", Read;
+        GetPolicyVersion => "mpa:GetPolicyVersion", Read;
         TagResource => "mpa:TagResource", Write;
         UntagResource => "mpa:UntagResource", Write;
         ListTagsForResource => "mpa:ListTagsForResource", Read;
@@ -112,6 +114,12 @@ impl MpaOperation {
                 (O::GetIdentitySource, label("IdentitySourceArn", arn))
             }
             ("POST", ["policies", ""]) if list => (O::ListPolicies, Vec::new()),
+            ("POST", ["policies", arn, ""]) if list && !arn.is_empty() => {
+                (O::ListPolicyVersions, label("PolicyArn", arn))
+            }
+            ("GET", ["policy-versions", arn]) if !arn.is_empty() => {
+                (O::GetPolicyVersion, label("PolicyVersionArn", arn))
+            }
             ("GET", ["tags", arn]) => (O::ListTagsForResource, label("ResourceArn", arn)),
             ("PUT", ["tags", arn]) => (O::TagResource, label("ResourceArn", arn)),
             ("POST", ["tags", arn]) => (O::UntagResource, label("ResourceArn", arn)),
@@ -192,7 +200,9 @@ pub(crate) struct ByArn {
         alias = "Arn",
         alias = "IdentitySourceArn",
         alias = "ResourceArn",
-        alias = "SessionArn"
+        alias = "SessionArn",
+        alias = "PolicyArn",
+        alias = "PolicyVersionArn"
     )]
     arn: String,
 }
@@ -320,7 +330,9 @@ impl Input {
             | O::GetIdentitySource
             | O::ListTagsForResource
             | O::GetSession
-            | O::CancelSession => Input::Arn(parse(s, name, source, Rules::All)?),
+            | O::CancelSession
+            | O::ListPolicyVersions
+            | O::GetPolicyVersion => Input::Arn(parse(s, name, source, Rules::All)?),
             O::ListSessions => Input::Sessions(parse(s, name, source, Rules::All)?),
             O::VoteOnSession => {
                 let approve = match body.get("Response").and_then(Value::as_str) {
@@ -534,6 +546,13 @@ impl Service for Mpa {
                     .collect();
                 json!({ "Policies": policies })
             }
+            (MpaOperation::ListPolicyVersions, Input::Arn(a)) => {
+                let version = policy_version(&a.arn, false)?;
+                json!({ "PolicyVersions": [version] })
+            }
+            (MpaOperation::GetPolicyVersion, Input::Arn(a)) => {
+                json!({ "PolicyVersion": policy_version(&a.arn, true)? })
+            }
             (MpaOperation::ListTagsForResource, Input::Arn(a)) => {
                 let id = team_id(&account, &a.arn)?;
                 let team = ctx
@@ -619,6 +638,14 @@ impl Service for Mpa {
                         if session.status != SessionStatus::Pending {
                             return Err(conflict(session));
                         }
+                        // Two persons: whoever asked does not answer, even as an approver.
+                        if session.requester_principal_arn == caller {
+                            return Err(ApiError::sender(
+                                403,
+                                "AccessDeniedException",
+                                "the requester of a session cannot answer it",
+                            ));
+                        }
                         let approver = session
                             .approvers
                             .iter()
@@ -672,6 +699,55 @@ fn request_tags(check: &mut Check, tags: &BTreeMap<String, String>) {
         check.context.push((format!("aws:RequestTag/{k}"), v.clone()));
     }
     check.multi.push(("aws:TagKeys".into(), tags.keys().cloned().collect()));
+}
+
+/// The one version of the team policy `arn` names (unqualified, or qualified with `1` or
+/// `$DEFAULT`): what it has its team approve, as an IAM-style document of the actions. `full`
+/// adds the document (`GetPolicyVersion`).
+fn policy_version(arn: &str, full: bool) -> Result<Value, ApiError> {
+    let unqualified = arn.trim_end_matches("/$DEFAULT").trim_end_matches("/1");
+    let (name, actions): (&str, Vec<String>) = if format!("{unqualified}/$DEFAULT")
+        == OPERATOR_ACCESS_POLICY
+    {
+        (
+            "OperatorAccess",
+            vec!["hermetic:OperatorAccess".into(), "hermetic:BreakGlassAccess".into()],
+        )
+    } else if format!("{unqualified}/$DEFAULT") == PROTECTED_OPERATIONS_POLICY {
+        let mut actions: Vec<String> = protected::PROTECTED
+            .iter()
+            .map(|(source, op)| format!("{}:{op}", source.trim_end_matches(".amazonaws.com")))
+            .collect();
+        actions.extend(
+            ["UpdateApprovalTeam", "StartActiveApprovalTeamDeletion"].map(|op| format!("mpa:{op}")),
+        );
+        ("ProtectedOperations", actions)
+    } else {
+        return Err(not_found("the policy"));
+    };
+    // The policies are Hermetic's, fixed since issue 18.
+    let since = iso8601(1_796_083_200_000);
+    let mut out = json!({
+        "Arn": format!("{unqualified}/1"),
+        "PolicyArn": unqualified,
+        "VersionId": 1,
+        "PolicyType": "AWS_MANAGED",
+        "IsDefault": true,
+        "Name": name,
+        "Status": "ATTACHABLE",
+        "CreationTime": since,
+        "LastUpdatedTime": since,
+    });
+    if full {
+        let document = json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Effect": "Allow", "Action": actions, "Resource": "*" }],
+        });
+        if let Some(fields) = out.as_object_mut() {
+            fields.insert("Document".into(), json!(document.to_string()));
+        }
+    }
+    Ok(out)
 }
 
 fn identity_source_view(account: &str) -> Value {
