@@ -67,7 +67,8 @@ def vote(arn):
                      headers={"Content-Type": "application/json"})
     SigV4Auth(alice_creds, "mpa", "us-east-1").add_auth(req)
     prepared = req.prepare()
-    r = urllib.request.Request(prepared.url, data=prepared.body, method="POST",
+    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+    r = urllib.request.Request(prepared.url, data=body, method="POST",
                                headers=dict(prepared.headers))
     with urllib.request.urlopen(r) as answer:
         return json.loads(answer.read())

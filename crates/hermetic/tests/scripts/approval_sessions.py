@@ -272,9 +272,15 @@ assert not ok and "AccessDeniedException" in out and "break-glass" in out, out
 mpa.tag_resource(ResourceArn=team_arn, Tags={"hermetic:break-glass": "enabled"})
 ok, out = break_glass("3601")
 assert not ok and "ValidationException" in out, out
+ok, out = hermetic("access", "request", "--account", ACCOUNT, "--actions", "iam:CreateAccessKey",
+                   "--resources", f"arn:aws:iam::{ACCOUNT}:user/alice", "--duration-secs", "600",
+                   "--justification", "x", "--break-glass", "--endpoint", URL, "--data-dir", DATA_DIR)
+assert not ok and "ValidationException" in out and "iam" in out, out
 ok, out = break_glass("600")
 assert ok, out
 glass = json.loads(out)["SessionArn"]
+ok, out = break_glass("600")
+assert not ok and "ConflictException" in out, out
 got = mpa.get_session(SessionArn=glass)
 assert got["Status"] == "APPROVED" and got["ActionName"] == "hermetic:BreakGlassAccess", got
 assert got["Description"].startswith("BREAK-GLASS"), got

@@ -60,6 +60,14 @@ pub struct Session {
     /// policies are then its identity policies too, and the approval is checked on every
     /// request.
     pub approved_access: Option<String>,
+    /// The principal that began the chain of sessions these credentials end (a user or the
+    /// root user): who acts, whatever role it took on the way (issue 18's two-person rule).
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// For a user's session (`GetSessionToken`), when the long-term access key that asked for
+    /// it was made (ms): an approval session's answer needs credentials older than the session.
+    #[serde(default)]
+    pub origin_key_ms: Option<i64>,
 }
 
 /// The operator realm's account id: reserved, never a tenant.

@@ -161,6 +161,10 @@ pub(crate) struct Session {
     pub requester_principal_arn: String,
     pub requester_account_id: String,
     pub requester_comment: String,
+    /// The person behind the requester (the user that began its chain of role sessions): it
+    /// does not answer the session either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_origin: Option<String>,
     pub approvers: Vec<Approver>,
     pub min_approvals: u32,
     /// Each approver's answer, by approver id.

@@ -8,6 +8,7 @@ pub(crate) mod protected;
 use std::collections::BTreeMap;
 
 use crate::error::ApiError;
+use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{
     operations, Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
@@ -611,7 +612,14 @@ impl Service for Mpa {
             }
             (MpaOperation::CancelSession, Input::Arn(a)) => {
                 change_session(ctx, &account, &a.arn, effect, |session, now| {
-                    if !matches!(session.status, SessionStatus::Pending | SessionStatus::Approved) {
+                    // An approved session is cancelled only while it grants access (an
+                    // operator's); what else it approved is done.
+                    let cancellable = match session.status {
+                        SessionStatus::Pending => true,
+                        SessionStatus::Approved => session.access.is_some(),
+                        _ => false,
+                    };
+                    if !cancellable {
                         return Err(conflict(session));
                     }
                     session.status = SessionStatus::Cancelled;
@@ -622,6 +630,15 @@ impl Service for Mpa {
             }
             (MpaOperation::VoteOnSession, Input::Vote(v)) => {
                 let (caller, caller_id) = (ctx.caller.arn.clone(), ctx.caller.user_id.clone());
+                let key_ms = match ctx.caller.session.as_ref() {
+                    Some(session) => session.origin_key_ms,
+                    None => match &ctx.facts.access_key_id {
+                        Some(id) => {
+                            ctx.read(|tx| Ok(tx.get_access_key(id)?))?.map(|k| k.created_at_ms)
+                        }
+                        None => None,
+                    },
+                };
                 // A deleted team's sessions take no answer.
                 let key = session_key(&account, &v.session_arn)?;
                 let team_id = key.split('/').next().unwrap_or_default();
@@ -633,17 +650,33 @@ impl Service for Mpa {
                         "the session's approval team is deleted",
                     ));
                 }
-                let session =
-                    change_session(ctx, &account, &v.session_arn, effect, |session, now| {
+                let session = change_session(
+                    ctx,
+                    &account,
+                    &v.session_arn,
+                    effect,
+                    |session, now| {
                         if session.status != SessionStatus::Pending {
                             return Err(conflict(session));
                         }
-                        // Two persons: whoever asked does not answer, even as an approver.
-                        if session.requester_principal_arn == caller {
+                        // Two persons: whoever asked (or began the chain of roles that asked)
+                        // does not answer, even as an approver.
+                        if session.requester_principal_arn == caller
+                            || session.requester_origin.as_deref() == Some(caller.as_str())
+                        {
                             return Err(ApiError::sender(
                                 403,
                                 "AccessDeniedException",
                                 "the requester of a session cannot answer it",
+                            ));
+                        }
+                        // Credentials made after the session began (a key an administrator
+                        // made for an approver meanwhile) do not answer it.
+                        if key_ms.is_none_or(|made| made >= session.initiated_ms) {
+                            return Err(ApiError::sender(
+                                403,
+                                "AccessDeniedException",
+                                "these credentials were made after the session began: answer it with credentials older than the session",
                             ));
                         }
                         let approver = session
@@ -671,7 +704,8 @@ impl Service for Mpa {
                             .insert(approver, Vote { response: response.into(), time_ms: now });
                         settle(session, now);
                         Ok(())
-                    })?;
+                    },
+                )?;
                 // An approved protected operation runs once this vote has committed.
                 if session.status == SessionStatus::Approved && session.protected.is_some() {
                     effect.approved.push((account.clone(), session.arn.clone()));
@@ -1094,7 +1128,12 @@ fn conclude_team_change(
             team.body.version_id = u.version_id;
             team.body.updated_ms = now;
         }
-    } else if team.body.deletion.as_ref().is_some_and(|d| d.session_arn == session.arn) {
+    } else if team
+        .body
+        .deletion
+        .as_ref()
+        .is_some_and(|d| d.session_arn == session.arn && d.approved_ms.is_none())
+    {
         match (approved, team.body.deletion.as_mut()) {
             (true, Some(deletion)) => deletion.approved_ms = Some(at),
             _ => team.body.deletion = None,
@@ -1134,6 +1173,20 @@ pub(crate) fn new_session_id() -> String {
     crate::support::ids::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
 }
 
+/// Every team of `account`, read in `tx`, page by page.
+fn all_teams(tx: &mut dyn store::ReadTx, account: &str) -> Result<Vec<Stored<Team>>, ApiError> {
+    let mut out: Vec<Stored<Team>> = Vec::new();
+    loop {
+        let after = out.last().map(|t| t.key.clone());
+        let page = Stored::<Team>::page(tx, account, "", after.as_deref(), 1000)?;
+        let more = page.truncated && !page.items.is_empty();
+        out.extend(page.items);
+        if !more {
+            return Ok(out);
+        }
+    }
+}
+
 /// The team of `account` that approves for `policy` and is not deleted, read in `tx`.
 pub(crate) fn team_for(
     tx: &mut dyn store::ReadTx,
@@ -1141,18 +1194,23 @@ pub(crate) fn team_for(
     policy: &str,
     now: i64,
 ) -> Result<Option<Stored<Team>>, ApiError> {
-    Ok(Stored::<Team>::list(tx, account, "", 1000)?.into_iter().find(|t| {
+    Ok(all_teams(tx, account)?.into_iter().find(|t| {
         t.body.status(now) != TeamStatus::Inactive && t.body.policies.iter().any(|p| p == policy)
     }))
 }
 
-/// Opens a pending session on `team` in `tx`, asked by `requester` (its ARN and account), with
-/// the approvers and M the team has now; returns the session's ARN.
+/// The person behind `caller`: the principal that began its chain of sessions (a user or the
+/// root user), or the caller itself.
+pub(crate) fn origin_of(caller: &Caller) -> String {
+    caller.session.as_ref().and_then(|s| s.origin.clone()).unwrap_or_else(|| caller.arn.clone())
+}
+
+/// Opens a session on `team` in `tx`, asked by `requester`, with the approvers and M the team
+/// has now; returns the session's ARN.
 pub(crate) fn open_session(
     tx: &mut dyn store::Tx,
     team: &Stored<Team>,
-    requester: &str,
-    requester_account: &str,
+    requester: &Caller,
     ask: SessionAsk,
     now: i64,
 ) -> Result<String, ApiError> {
@@ -1176,8 +1234,9 @@ pub(crate) fn open_session(
         team_name: team.body.name.clone(),
         action_name: ask.action_name,
         protected_resource_arn: ask.protected_resource_arn,
-        requester_principal_arn: requester.into(),
-        requester_account_id: requester_account.into(),
+        requester_principal_arn: requester.arn.clone(),
+        requester_account_id: requester.account.clone(),
+        requester_origin: Some(origin_of(requester)),
         requester_comment: ask.comment,
         approvers,
         min_approvals,
@@ -1240,7 +1299,7 @@ fn update<'s>(
         team_update: Some(update.clone()),
         ..SessionAsk::default()
     };
-    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    let arn = open_session(tx.as_mut(), &team, ctx.caller, ask, now)?;
     team.body.pending_update = Some(PendingUpdate { session_arn: arn, update, initiated_ms: now });
     team.updated_at_ms = now;
     team.put(tx.as_mut(), store::PutMode::Update)?;
@@ -1310,7 +1369,7 @@ fn start_deletion<'s>(
         team_deletion_days: Some(days),
         ..SessionAsk::default()
     };
-    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    let arn = open_session(tx.as_mut(), &team, ctx.caller, ask, now)?;
     team.body.deletion =
         Some(Deletion { session_arn: arn, initiated_ms: now, days, approved_ms: None });
     team.updated_at_ms = now;
@@ -1384,7 +1443,7 @@ fn baseline<'s>(
         approvers: Some(approvers),
         ..SessionAsk::default()
     };
-    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    let arn = open_session(tx.as_mut(), &team, ctx.caller, ask, now)?;
     effect.tx = Some(tx);
     Ok(json!({ "BaselineSessionArn": arn }))
 }
@@ -1569,7 +1628,7 @@ fn create<'s>(
     let approvers = approvers_of(tx.as_mut(), account, &c.approvers, &[], now)?;
     // One team per policy in an account: the teams are read under the lock writers take. A
     // deleted team's policies are free.
-    for team in Stored::<Team>::list(tx.as_mut(), account, "", 1000)? {
+    for team in all_teams(tx.as_mut(), account)? {
         if team.body.status(now) == TeamStatus::Inactive {
             continue;
         }
@@ -1711,6 +1770,7 @@ mod tests {
             completed_ms: None,
             access: None,
             team_update: None,
+            requester_origin: None,
             protected: None,
             team_deletion_days: None,
             break_glass: false,

@@ -29,6 +29,7 @@ pub(crate) const PROTECTED: &[(&str, &str)] = &[
     ("kms.amazonaws.com", "ScheduleKeyDeletion"),
     ("kms.amazonaws.com", "DisableKey"),
     ("kms.amazonaws.com", "PutKeyPolicy"),
+    ("kms.amazonaws.com", "DeleteImportedKeyMaterial"),
     ("s3.amazonaws.com", "DeleteBucket"),
     ("s3.amazonaws.com", "PutBucketPolicy"),
     ("s3.amazonaws.com", "DeleteBucketPolicy"),
@@ -36,6 +37,9 @@ pub(crate) const PROTECTED: &[(&str, &str)] = &[
     ("s3.amazonaws.com", "DeletePublicAccessBlock"),
     ("cloudtrail.amazonaws.com", "DeleteTrail"),
     ("cloudtrail.amazonaws.com", "StopLogging"),
+    ("cloudtrail.amazonaws.com", "UpdateTrail"),
+    ("cloudtrail.amazonaws.com", "PutEventSelectors"),
+    ("mpa.amazonaws.com", "CreateApprovalTeam"),
     ("mpa.amazonaws.com", "TagResource"),
     ("mpa.amazonaws.com", "UntagResource"),
 ];
@@ -89,8 +93,15 @@ pub(crate) fn hold<'s>(
     account: &str,
     effect: &mut Effect<'s>,
 ) -> Result<Option<ApiError>, ApiError> {
-    if !is_protected(event_source, operation) || account.is_empty() {
+    if !is_protected(event_source, operation) {
         return Ok(None);
+    }
+    if account.is_empty() {
+        return Err(ApiError::sender(
+            403,
+            "AccessDenied",
+            "a protected operation must name an account's resource",
+        ));
     }
     let now = ctx.now();
     let found = ctx.read(|tx| team_for(tx, account, PROTECTED_OPERATIONS_POLICY, now))?;
@@ -160,7 +171,7 @@ pub(crate) fn hold<'s>(
         protected: Some(Held { sealed, execution: None }),
         ..SessionAsk::default()
     };
-    let opened = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    let opened = open_session(tx.as_mut(), &team, ctx.caller, ask, now)?;
     effect.tx = Some(tx);
     effect.held = true;
     ctx.touch(account);
@@ -213,7 +224,10 @@ pub(crate) fn run_approved(
     };
     let current = {
         let mut tx = state.store.read()?;
-        principal_current(tx.as_mut(), &held.caller, now)?
+        // A suspended account runs nothing, as it is refused everything.
+        let accounts_active = active(tx.as_mut(), account)?
+            && (held.caller.account.is_empty() || active(tx.as_mut(), &held.caller.account)?);
+        accounts_active && principal_current(tx.as_mut(), &held.caller, now)?
     };
     let result = if current {
         let body = base64::engine::general_purpose::STANDARD
@@ -265,7 +279,7 @@ pub(crate) fn run_approved(
         let e = ApiError::sender(
             403,
             "AccessDenied",
-            "the principal that asked for the held operation no longer exists; it does not run",
+            "the principal that asked for the held operation no longer exists, or its account is not active; it does not run",
         );
         crate::pipeline::run::refuse(&held.caller, &facts, e.clone(), pending).map(|_| ())
     };
@@ -296,6 +310,11 @@ fn mark_run(
     let Some(mut session) = Stored::<Session>::get_for_update(tx, account, key)? else {
         return Ok(false);
     };
+    // Only an approved session runs (one cancelled meanwhile does not).
+    settle(&mut session.body, now);
+    if session.body.status != SessionStatus::Approved {
+        return Ok(false);
+    }
     let Some(held) = session.body.protected.as_mut().filter(|h| h.execution.is_none()) else {
         return Ok(false);
     };
@@ -307,6 +326,11 @@ fn mark_run(
     session.updated_at_ms = now;
     session.put(tx, store::PutMode::Update)?;
     Ok(true)
+}
+
+/// Whether `account` exists and is active.
+fn active(tx: &mut dyn store::ReadTx, account: &str) -> Result<bool, ApiError> {
+    Ok(tx.get_account(account)?.is_some_and(|a| a.status == store::AccountStatus::Active))
 }
 
 /// Whether the principal `caller` names is the one that asked: the same user or role (by its

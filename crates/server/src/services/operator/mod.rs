@@ -28,6 +28,9 @@ const MIN_ACCESS_SECS: i64 = 5;
 const MAX_ACCESS_SECS: i64 = 43_200;
 /// The longest break-glass access: an hour.
 const MAX_BREAK_GLASS_SECS: i64 = 3_600;
+/// The services none of whose actions break-glass access may take: identities, credentials,
+/// approvals and the operator's own.
+const BREAK_GLASS_NEVER: [&str; 5] = ["iam", "sts", "mpa", "hermetic", "organizations"];
 /// The tag of an operator-access team by which its account allows break-glass access.
 pub(crate) const BREAK_GLASS_TAG: (&str, &str) = ("hermetic:break-glass", "enabled");
 /// The alphabet of an invitation code's secret part (base32, no padding).
@@ -212,6 +215,19 @@ impl Input {
                 if break_glass && duration_secs > MAX_BREAK_GLASS_SECS {
                     return Err(invalid(&format!(
                         "break-glass access lasts at most {MAX_BREAK_GLASS_SECS} seconds"
+                    )));
+                }
+                // Emergency access repairs; it never makes identities, credentials or
+                // approvals that would outlast it.
+                if break_glass
+                    && actions.iter().any(|a| {
+                        let service = a.split(':').next().unwrap_or_default().to_ascii_lowercase();
+                        BREAK_GLASS_NEVER.contains(&service.as_str())
+                    })
+                {
+                    return Err(invalid(&format!(
+                        "break-glass access takes no action of {}",
+                        BREAK_GLASS_NEVER.join(", ")
                     )));
                 }
                 Input::Access {
@@ -442,6 +458,26 @@ fn request_access<'s>(
             format!("the account {account} does not allow break-glass access (its operator-access team has no tag {tag}={enabled}); ask for approval"),
         ));
     }
+    if break_glass {
+        // One emergency access at a time.
+        let prefix = format!("{}/", team.key);
+        let open =
+            Stored::<crate::records::mpa::Session>::list(tx.as_mut(), account, &prefix, 100_000)?
+                .into_iter()
+                .any(|mut s| {
+                    crate::services::mpa::settle(&mut s.body, now);
+                    s.body.break_glass
+                        && crate::services::mpa::access_ends_ms(&s.body)
+                            .is_some_and(|end| now < end)
+                });
+        if open {
+            return Err(ApiError::sender(
+                409,
+                "ConflictException",
+                "a break-glass access to this account is open already",
+            ));
+        }
+    }
     let ask = SessionAsk {
         action_name: if break_glass {
             "hermetic:BreakGlassAccess"
@@ -456,7 +492,7 @@ fn request_access<'s>(
         break_glass,
         ..SessionAsk::default()
     };
-    let arn = open_session(tx.as_mut(), &team, &ctx.caller.arn, &ctx.caller.account, ask, now)?;
+    let arn = open_session(tx.as_mut(), &team, ctx.caller, ask, now)?;
     effect.tx = Some(tx);
     if break_glass {
         let notified: Vec<&str> =

@@ -63,6 +63,8 @@ pub(crate) fn session_of(body: &Value) -> Session {
             .unwrap_or_default(),
         source_identity: text("SourceIdentity"),
         approved_access: text("ApprovalSession"),
+        origin: text("Origin"),
+        origin_key_ms: body.get("OriginKeyCreatedMs").and_then(Value::as_i64),
         role,
     }
 }
@@ -371,6 +373,7 @@ pub(crate) fn assume_role<'s>(
             "TransitiveTagKeys": p.transitive,
             "SourceIdentity": p.source_identity,
             "MfaMs": mfa_ms,
+            "Origin": crate::services::mpa::origin_of(caller),
         }),
         p.duration,
         facts,
@@ -511,6 +514,12 @@ pub(crate) fn get_session_token<'s>(
             .ok_or_else(|| validation(format!("DurationSeconds must be between 900 and {max}")))?,
         None => 43_200.min(max),
     };
+    // When the long-term key asking was made (an approver's answer needs credentials older
+    // than the session it answers).
+    let origin_key_ms = match &facts.access_key_id {
+        Some(id) => ctx.read(|tx| Ok(tx.get_access_key(id)?))?.map(|k| k.created_at_ms),
+        None => None,
+    };
     let mfa = mfa_of(
         state,
         caller,
@@ -524,6 +533,8 @@ pub(crate) fn get_session_token<'s>(
         json!({
             "Kind": "user", "Arn": caller.arn, "UserId": caller.user_id,
             "MfaMs": mfa.as_ref().map(|_| facts.time_ms),
+            "Origin": crate::services::mpa::origin_of(caller),
+            "OriginKeyCreatedMs": origin_key_ms,
         }),
         duration,
         facts,
