@@ -43,7 +43,8 @@ SERVED = {
         ListUsers ListVirtualMFADevices PutGroupPolicy PutRolePermissionsBoundary PutRolePolicy
         PutUserPermissionsBoundary PutUserPolicy RemoveUserFromGroup ResyncMFADevice
         SetDefaultPolicyVersion SimulateCustomPolicy SimulatePrincipalPolicy TagRole TagUser
-        UntagRole UntagUser UpdateAccessKey UpdateAssumeRolePolicy""",
+        UntagRole UntagUser UpdateAccessKey UpdateAssumeRolePolicy UpdateRole
+        UpdateRoleDescription""",
     "sts": """AssumeRole DecodeAuthorizationMessage GetAccessKeyInfo GetCallerIdentity
         GetSessionToken""",
     "kms": """CancelKeyDeletion CreateAlias CreateGrant CreateKey Decrypt DeleteAlias

@@ -254,3 +254,32 @@ fn scenario(backend: Backend) {
         "no secret in the trail"
     );
 }
+
+/// What real tools call on roles and boundaries (`scripts/iam_updates.py`, issue 19): a role's
+/// `Description`, `UpdateRole`, `UpdateRoleDescription`, and the boundary `CreateRole` and
+/// `CreateUser` set, with the `iam:PermissionsBoundary` condition key.
+fn updates(backend: Backend) {
+    let server = start_on("iam-updates", backend, &[]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    common::run_with_tenants(&server, "iam_updates", &a, &b, &[]);
+    // aws-cli, unmodified.
+    let (ok, out, err) = aws(
+        &server.url,
+        &a.key,
+        &a.secret,
+        &["iam", "update-role-description", "--role-name", "app", "--description", "by aws-cli"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(json(&out)["Role"]["Description"], "by aws-cli", "{out}");
+}
+
+#[test]
+fn role_updates_and_boundaries_on_sqlite() {
+    updates(Backend::Sqlite);
+}
+
+#[test]
+fn role_updates_and_boundaries_on_postgres() {
+    updates(Backend::Postgres);
+}

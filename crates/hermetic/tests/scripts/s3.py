@@ -425,7 +425,33 @@ def versioning():
 
 
 def null_versions():
-    """Objects from before versioning survive as the null version; DeleteObjects by version id."""
+    """Objects from before versioning survive as the null version; DeleteObjects by version id.
+    A bucket never versioned lists each object as its null version, which deletes for good; a
+    bucket holding only unfinished uploads is deleted with them."""
+    s3.create_bucket(Bucket="acme-never-versioned")
+    s3.put_object(Bucket="acme-never-versioned", Key="a", Body=b"a")
+    s3.put_object(Bucket="acme-never-versioned", Key="b/c", Body=b"bc")
+    listed = s3.list_object_versions(Bucket="acme-never-versioned")
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [("a", "null", True), ("b/c", "null", True)], listed
+    assert s3.head_object(Bucket="acme-never-versioned", Key="a", VersionId="null")["ContentLength"] == 1
+    rolled = s3.list_object_versions(Bucket="acme-never-versioned", Delimiter="/")
+    assert [v["Key"] for v in rolled["Versions"]] == ["a"] and [p["Prefix"] for p in rolled["CommonPrefixes"]] == ["b/"], rolled
+    first = s3.list_object_versions(Bucket="acme-never-versioned", MaxKeys=1)
+    assert first["IsTruncated"] and (first["NextKeyMarker"], first["NextVersionIdMarker"]) == ("a", "null"), first
+    rest = s3.list_object_versions(Bucket="acme-never-versioned", KeyMarker="a", VersionIdMarker="null")
+    assert [v["Key"] for v in rest["Versions"]] == ["b/c"], rest
+    deleted = s3.delete_objects(Bucket="acme-never-versioned", Delete={"Objects": [{"Key": "a", "VersionId": "null"}]})
+    assert deleted["Deleted"] == [{"Key": "a", "VersionId": "null"}], deleted
+    fails("NoSuchKey", s3.get_object, Bucket="acme-never-versioned", Key="a")
+    s3.delete_object(Bucket="acme-never-versioned", Key="b/c", VersionId="null")
+    fails("NoSuchKey", s3.get_object, Bucket="acme-never-versioned", Key="b/c")
+    assert "Versions" not in s3.list_object_versions(Bucket="acme-never-versioned")
+    s3.delete_bucket(Bucket="acme-never-versioned")
+    s3.create_bucket(Bucket="acme-only-uploads")
+    upload = s3.create_multipart_upload(Bucket="acme-only-uploads", Key="half")
+    s3.upload_part(Bucket="acme-only-uploads", Key="half", UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 10)
+    s3.delete_bucket(Bucket="acme-only-uploads")
+    fails("NoSuchBucket", s3.list_objects_v2, Bucket="acme-only-uploads")
     s3.create_bucket(Bucket="acme-late-versions")
     s3.put_object(Bucket="acme-late-versions", Key="k", Body=b"before")
     s3.put_object(Bucket="acme-late-versions", Key="gone", Body=b"kept too")

@@ -48,6 +48,8 @@ pub(crate) struct Role {
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_boundary_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// AWS's default `MaxSessionDuration`: an hour.

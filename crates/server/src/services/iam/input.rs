@@ -691,6 +691,16 @@ pub(crate) struct UpdateAssumeRolePolicyRequest {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UpdateRoleRequest {
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+    #[serde(rename = "Description")]
+    pub description: Option<String>,
+    #[serde(rename = "MaxSessionDuration")]
+    pub max_session_duration: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 pub(crate) struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
@@ -809,6 +819,8 @@ pub(crate) enum Input {
     UntagUser(UntagUserRequest),
     UpdateAccessKey(UpdateAccessKeyRequest),
     UpdateAssumeRolePolicy(UpdateAssumeRolePolicyRequest),
+    /// `UpdateRole` and `UpdateRoleDescription` (whose `Description` is required).
+    UpdateRole(UpdateRoleRequest),
 }
 
 impl Input {
@@ -1062,6 +1074,10 @@ impl Input {
                 source,
                 Rules::All,
             )?),
+            Op::UpdateRole => Input::UpdateRole(parse(Api::Iam, "UpdateRole", source, Rules::All)?),
+            Op::UpdateRoleDescription => {
+                Input::UpdateRole(parse(Api::Iam, "UpdateRoleDescription", source, Rules::All)?)
+            }
         })
     }
 }
@@ -1243,6 +1259,8 @@ impl Input {
             (Input::UpdateAccessKey(i), "AccessKeyId") => Some(i.access_key_id.as_str()),
             (Input::UpdateAccessKey(i), "Status") => Some(i.status.as_str()),
             (Input::UpdateAssumeRolePolicy(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::UpdateRole(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::UpdateRole(i), "Description") => i.description.as_deref(),
             (Input::UpdateAssumeRolePolicy(i), "PolicyDocument") => {
                 Some(i.policy_document.as_str())
             }
@@ -1254,6 +1272,7 @@ impl Input {
     pub(crate) fn number(&self, member: &str) -> Option<i64> {
         match (self, member) {
             (Input::CreateRole(i), "MaxSessionDuration") => i.max_session_duration,
+            (Input::UpdateRole(i), "MaxSessionDuration") => i.max_session_duration,
             (Input::CreateRole(i), "MaxSigninSessionDuration") => i.max_signin_session_duration,
             (Input::GetAccountAuthorizationDetails(i), "MaxItems") => i.max_items,
             (Input::GetGroup(i), "MaxItems") => i.max_items,

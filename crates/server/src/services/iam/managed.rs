@@ -573,6 +573,19 @@ pub fn handle(
     run()
 }
 
+/// The permissions boundary a request names (`PermissionsBoundary`), checked to be a managed
+/// policy that exists; `None` when it names none.
+pub(crate) fn requested_boundary(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    input: &Input,
+) -> Result<Option<String>, ApiError> {
+    let Some(arn) = input.text("PermissionsBoundary") else { return Ok(None) };
+    default_document(tx, account, arn)
+        .map_err(|_| ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid.")))?;
+    Ok(Some(arn.to_string()))
+}
+
 /// `Put`/`Delete` `User`/`Role` `PermissionsBoundary` on user or role `owner`.
 fn set_boundary<T: Principal>(
     tx: &mut dyn Tx,
@@ -586,12 +599,8 @@ fn set_boundary<T: Principal>(
     let mut entity = Stored::<T>::get(tx, account, owner)?
         .ok_or_else(|| no_such(&format!("The {kind} with name {owner} cannot be found.")))?;
     if action.starts_with("Put") {
-        let arn = required(input, "PermissionsBoundary")?;
-        // The boundary must be a managed policy that exists.
-        default_document(tx, account, arn).map_err(|_| {
-            ApiError::sender(400, "InvalidInput", format!("ARN {arn} is not valid."))
-        })?;
-        *entity.body.boundary_mut() = Some(arn.to_string());
+        required(input, "PermissionsBoundary")?;
+        *entity.body.boundary_mut() = requested_boundary(tx, account, input)?;
     } else if entity.body.boundary_mut().take().is_none() {
         return Err(no_such(&format!("The {kind} {owner} has no permissions boundary.")));
     }

@@ -401,6 +401,8 @@ operations! {
         UntagUser => "iam:UntagUser", Write;
         UpdateAccessKey => "iam:UpdateAccessKey", Write;
         UpdateAssumeRolePolicy => "iam:UpdateAssumeRolePolicy", Write;
+        UpdateRole => "iam:UpdateRole", Write;
+        UpdateRoleDescription => "iam:UpdateRoleDescription", Write;
     }
 }
 
@@ -450,7 +452,9 @@ impl Family {
             | Op::GetRole
             | Op::ListRoles
             | Op::DeleteRole
-            | Op::UpdateAssumeRolePolicy => Family::Roles,
+            | Op::UpdateAssumeRolePolicy
+            | Op::UpdateRole
+            | Op::UpdateRoleDescription => Family::Roles,
             Op::CreateGroup
             | Op::GetGroup
             | Op::ListGroups
@@ -586,7 +590,12 @@ impl Service for Iam {
                 format!("User: {} is not authorized to perform: {action} on resource: {resource} because GetSessionToken credentials need MFA to call IAM", caller.arn),
             ));
         }
-        let (context, multi) = iam_tag_context(ctx, input, &resource)?;
+        let (mut context, multi) = iam_tag_context(ctx, input, &resource)?;
+        // The boundary a request would set (CreateUser, CreateRole, Put*PermissionsBoundary):
+        // what delegated administrators' policies condition on.
+        if let Some(boundary) = input.text("PermissionsBoundary") {
+            context.push(("iam:PermissionsBoundary".into(), boundary.to_string()));
+        }
         Ok(Authorization::Checks(vec![Check { context, multi, ..Check::new(action, resource) }]))
     }
 

@@ -25,10 +25,27 @@ pub(crate) fn role_xml(role: &Role) -> Xml {
                 &sigv4::encode::uri_encode(&role.assume_role_policy_document, false),
             )
             .value("MaxSessionDuration", role.max_session_duration)
+            .opt("Description", role.description.as_deref())
             .fragment(&crate::services::iam::managed::boundary_xml(
                 role.permissions_boundary_arn.as_deref(),
             ));
     })
+}
+
+/// `MaxSessionDuration` when the request gives it: an hour to twelve.
+fn max_session(input: &Input) -> Result<Option<i64>, ApiError> {
+    input
+        .number("MaxSessionDuration")
+        .map(|v| {
+            Some(v).filter(|m| (3600..=43_200).contains(m)).ok_or_else(|| {
+                ApiError::sender(
+                    400,
+                    "ValidationError",
+                    "MaxSessionDuration must be between 3600 and 43200 seconds",
+                )
+            })
+        })
+        .transpose()
 }
 
 /// A role's record.
@@ -88,18 +105,7 @@ pub fn handle(
                     "RolesPerAccount",
                 )?;
                 let path = input.text("Path").unwrap_or("/");
-                let max = match input.number("MaxSessionDuration") {
-                    Some(v) => {
-                        Some(v).filter(|m| (3600..=43_200).contains(m)).ok_or_else(|| {
-                            ApiError::sender(
-                                400,
-                                "ValidationError",
-                                "MaxSessionDuration must be between 3600 and 43200 seconds",
-                            )
-                        })?
-                    }
-                    None => DEFAULT_MAX_SESSION,
-                };
+                let max = max_session(input)?.unwrap_or(DEFAULT_MAX_SESSION);
                 let id = format!(
                     "AROA{}",
                     crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
@@ -113,7 +119,10 @@ pub fn handle(
                     assume_role_policy_document: trust.to_string(),
                     max_session_duration: max,
                     tags: Vec::new(),
-                    permissions_boundary_arn: None,
+                    permissions_boundary_arn: crate::services::iam::managed::requested_boundary(
+                        tx, account, input,
+                    )?,
+                    description: input.text("Description").map(str::to_string),
                 };
                 crate::services::iam::tags::merge_into(
                     &mut role.tags,
@@ -150,6 +159,23 @@ pub fn handle(
                 }
                 Stored::<Role>::delete(tx, account, name)?;
                 None
+            }
+            Op::UpdateRole | Op::UpdateRoleDescription => {
+                let mut role = get_role(tx, account, required(input, "RoleName")?)?;
+                if let Some(description) = input.text("Description") {
+                    role.body.description = Some(description.to_string());
+                }
+                if let Some(max) = max_session(input)? {
+                    role.body.max_session_duration = max;
+                }
+                role.updated_at_ms = now;
+                role.put(tx, PutMode::Update)?;
+                // UpdateRole answers an empty result; UpdateRoleDescription the role.
+                Some(if operation == Op::UpdateRoleDescription {
+                    wrapped("Role", &[&role_xml(&role.body)])
+                } else {
+                    xml::build(|_| {})
+                })
             }
             Op::UpdateAssumeRolePolicy => {
                 let name = required(input, "RoleName")?;

@@ -50,7 +50,9 @@ pub(super) fn handle(
                 arn: format!("arn:aws:iam::{account}:user{path}{name}"),
                 create_date: crate::support::time::iso8601(now),
                 tags: Vec::new(),
-                permissions_boundary_arn: None,
+                permissions_boundary_arn: crate::services::iam::managed::requested_boundary(
+                    tx, account, input,
+                )?,
             };
             tags::merge_into(&mut user.tags, &tags::request_tags(input)?)?;
             let user = Stored::new(account, name, user, now);

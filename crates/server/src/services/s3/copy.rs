@@ -76,7 +76,7 @@ pub(super) fn copy_source_of(state: &State, input: &CopySource) -> Result<Source
         None => objects::object(state, &bucket, src_key)?,
         Some(v) => {
             let mut tx = state.store.read()?;
-            super::versions::find(tx.as_mut(), &bucket, src_key, v)?.map(super::versions::as_object)
+            super::versions::find_object(tx.as_mut(), &bucket, src_key, v)?
         }
     };
     Ok(SourceRef {

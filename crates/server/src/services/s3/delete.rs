@@ -96,7 +96,15 @@ fn delete_version(
     let k = object_key(bucket, key);
     let current = ObjectRecord::get_for_update(tx, &bucket.account, &k)?;
     let Some(found) = super::versions::find(tx, bucket, key, version_id)? else {
-        return Ok(None);
+        // The `null` version of a key written while the bucket was never versioned is its
+        // current object itself.
+        return match current.filter(|c| version_id == "null" && c.body.version_id.is_none()) {
+            Some(object) => {
+                ObjectRecord::delete(tx, &bucket.account, &k)?;
+                Ok(Some((false, blob_files(state, &bucket.account, &object.body))))
+            }
+            None => Ok(None),
+        };
     };
     VersionRecord::delete(tx, &bucket.account, &found.key)?;
     match super::versions::of_key(tx, bucket, key)?.into_iter().next() {

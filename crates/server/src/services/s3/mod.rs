@@ -551,19 +551,15 @@ fn run<'s>(
             lock_bucket(tx.as_mut(), &bucket)?;
             let objects =
                 objects::ObjectRecord::list(tx.as_mut(), &bucket.account, &format!("{name}/"), 1)?;
-            let uploads = multipart::UploadRecord::list(
-                tx.as_mut(),
-                &bucket.account,
-                &format!("{name}/"),
-                1,
-            )?;
-            if !objects.is_empty() || !uploads.is_empty() || versions::any(tx.as_mut(), &bucket)? {
+            if !objects.is_empty() || versions::any(tx.as_mut(), &bucket)? {
                 return Err(s3err(
                     409,
                     "BucketNotEmpty",
                     "The bucket you tried to delete is not empty",
                 ));
             }
+            // Unfinished uploads do not keep a bucket: S3 aborts them with it.
+            effect.garbage = multipart::drop_all_uploads(state, tx.as_mut(), &bucket)?;
             Bucket::delete(tx.as_mut(), &bucket.account, &name)?;
             Stored::<BucketName>::delete(tx.as_mut(), OPERATOR_ACCOUNT, &name)?;
             effect.tx = Some(tx);

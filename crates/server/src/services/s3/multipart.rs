@@ -52,6 +52,22 @@ fn drop_upload(
     Ok(parts)
 }
 
+/// Aborts every unfinished upload of `bucket` in `tx` (a bucket deleted with only uploads in
+/// it, as S3 does); returns their parts' blob files, which go once `tx` has committed.
+pub(super) fn drop_all_uploads(
+    state: &crate::pipeline::State,
+    tx: &mut dyn store::Tx,
+    bucket: &Bucket,
+) -> Result<Vec<std::path::PathBuf>, ApiError> {
+    let uploads = UploadRecord::list(tx, &bucket.account, &format!("{}/", bucket.key), usize::MAX)?;
+    let mut files = Vec::new();
+    for upload in uploads {
+        let parts = drop_upload(tx, &bucket.account, &upload.key)?;
+        files.extend(parts.iter().map(|p| part_file(state, &bucket.account, &p.body.part)));
+    }
+    Ok(files)
+}
+
 /// Runs a multipart operation on object `key` of `bucket`.
 pub(super) fn handle<'s>(
     ctx: &Ctx<'s>,

@@ -498,16 +498,16 @@ pub(super) fn read_target(
         return object(state, bucket, key)?.ok_or_else(|| no_such_key(key));
     };
     let mut tx = state.store.read()?;
-    let found = super::versions::find(tx.as_mut(), bucket, key, v)?
+    let found = super::versions::find_object(tx.as_mut(), bucket, key, v)?
         .ok_or_else(|| s3err(404, "NoSuchVersion", "The specified version does not exist."))?;
-    if found.body.0.delete_marker {
+    if found.body.delete_marker {
         return Err(s3err(
             405,
             "MethodNotAllowed",
             "The specified method is not allowed against a delete marker.",
         ));
     }
-    Ok(super::versions::as_object(found))
+    Ok(found)
 }
 
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.

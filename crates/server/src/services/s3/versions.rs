@@ -62,6 +62,25 @@ pub fn find(
         .find(|r| r.body.0.version_id.as_deref() == Some(version_id)))
 }
 
+/// Version `version_id` of `key` as the object it was: its version record, or for `null` the
+/// current object when it was written while the bucket was never versioned (it has no
+/// version record; S3 lists it as the `null` version).
+pub(super) fn find_object(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Bucket,
+    key: &str,
+    version_id: &str,
+) -> Result<Option<Stored<Object>>, ApiError> {
+    if let Some(found) = find(tx, bucket, key, version_id)? {
+        return Ok(Some(as_object(found)));
+    }
+    if version_id != "null" {
+        return Ok(None);
+    }
+    Ok(Stored::<Object>::get(tx, &bucket.account, &super::objects::object_key(bucket, key))?
+        .filter(|o| o.body.version_id.is_none()))
+}
+
 /// A version as the object it was (for a read or copy of that version).
 pub(super) fn as_object(version: VersionRecord) -> Stored<Object> {
     Stored {
@@ -164,12 +183,39 @@ pub fn list(
     )?;
     let (prefix, delimiter) = (q.prefix.as_str(), q.delimiter.as_deref());
     let (key_marker, version_id_marker) = (q.key_marker.as_deref(), q.version_id_marker.as_deref());
+    // Objects written while the bucket was never versioned have no version record: each is
+    // its key's `null` version, and its latest (a later versioned write moves it aside).
+    let unversioned: Vec<Stored<Object>> = Stored::<Object>::list(
+        tx,
+        &bucket.account,
+        &super::objects::object_key(bucket, &q.prefix),
+        usize::MAX,
+    )?
+    .into_iter()
+    .filter(|o| o.body.version_id.is_none())
+    .collect();
+    let mut merged: Vec<&Object> = Vec::with_capacity(all.len() + unversioned.len());
+    let (mut versions, mut plain) = (all.iter().peekable(), unversioned.iter().peekable());
+    loop {
+        let plain_first = match (versions.peek(), plain.peek()) {
+            (Some(v), Some(p)) => p.body.key <= v.body.0.key,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        match if plain_first {
+            plain.next().map(|p| &p.body)
+        } else {
+            versions.next().map(|v| &v.body.0)
+        } {
+            Some(object) => merged.push(object),
+            None => break,
+        }
+    }
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut previous_key: Option<String> = None;
     // With a version id marker, the marker key's versions up to and including it are skipped.
     let mut passed_version = false;
-    for r in &all {
-        let object = &r.body.0;
+    for object in merged {
         let key = object.key.clone();
         let latest = previous_key.as_deref() != Some(key.as_str());
         previous_key = Some(key.clone());
@@ -182,7 +228,8 @@ pub fn list(
                 // up to and including that one are.
                 let Some(version_marker) = version_id_marker else { continue };
                 if !passed_version {
-                    passed_version = object.version_id.as_deref() == Some(version_marker);
+                    passed_version =
+                        object.version_id.as_deref().unwrap_or("null") == version_marker;
                     continue;
                 }
             }
