@@ -212,8 +212,12 @@ pub(crate) struct Held {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Execution {
-    /// `EXECUTED` or `FAILED` (MPA's `SessionExecutionStatus`).
+    /// `RUNNING` (claimed by one runner), then `EXECUTED` or `FAILED` (MPA's
+    /// `SessionExecutionStatus`; `RUNNING` shows as `PENDING`).
     pub status: String,
+    /// The runner's claim while `RUNNING`: `SERVER_INSTANCE:TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
     /// The error it ended with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

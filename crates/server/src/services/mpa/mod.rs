@@ -1030,7 +1030,8 @@ fn session_view(s: &Session, full: bool) -> Value {
     if full {
         match (execution, s.status) {
             (Some(Some(e)), _) => {
-                out.insert("ExecutionStatus".into(), json!(e.status));
+                let status = if e.status == "RUNNING" { "PENDING" } else { e.status.as_str() };
+                out.insert("ExecutionStatus".into(), json!(status));
             }
             (Some(None), SessionStatus::Pending | SessionStatus::Approved) => {
                 out.insert("ExecutionStatus".into(), json!("PENDING"));

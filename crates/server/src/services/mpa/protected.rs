@@ -185,11 +185,63 @@ pub(crate) fn hold<'s>(
     )))
 }
 
+/// This server process's name in the claims of the runs it makes: a claim of another process
+/// (one stopped mid-run) is stale.
+fn instance() -> &'static str {
+    static INSTANCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    INSTANCE.get_or_init(crate::support::ids::uuid)
+}
+
+/// How long a claim of this process holds before another runner may take the run over.
+const CLAIM_MS: i64 = 300_000;
+
+/// Whether a held request's run is waiting for a runner: never claimed, or claimed by a
+/// runner that is gone (another process, or this one too long ago).
+fn runnable(execution: Option<&Execution>, now: i64) -> bool {
+    match execution {
+        None => true,
+        Some(e) if e.status == "RUNNING" => {
+            let mine = e.claim.as_deref().is_some_and(|c| c.starts_with(instance()));
+            !mine || now - e.time_ms >= CLAIM_MS
+        }
+        Some(_) => false,
+    }
+}
+
+/// Claims the run of `account`'s session `key` for one runner: the session must be approved
+/// and its run waiting. Returns the claim, or `None` when it is not this runner's to run.
+fn claim(state: &State, account: &str, key: &str, now: i64) -> Result<Option<String>, ApiError> {
+    let mut tx = state.store.begin()?;
+    let Some(mut session) = Stored::<Session>::get_for_update(tx.as_mut(), account, key)? else {
+        return Ok(None);
+    };
+    settle(&mut session.body, now);
+    if session.body.status != SessionStatus::Approved {
+        return Ok(None);
+    }
+    let Some(held) = session.body.protected.as_mut() else { return Ok(None) };
+    if !runnable(held.execution.as_ref(), now) {
+        return Ok(None);
+    }
+    let token = format!("{}:{}", instance(), crate::support::ids::uuid());
+    held.execution = Some(Execution {
+        status: "RUNNING".into(),
+        claim: Some(token.clone()),
+        message: None,
+        time_ms: now,
+    });
+    session.updated_at_ms = now;
+    session.put(tx.as_mut(), store::PutMode::Update)?;
+    tx.commit().map_err(|_| ApiError::unavailable("the change could not be committed"))?;
+    Ok(Some(token))
+}
+
 /// Runs the held request of `account`'s approved session `arn`, once: through the pipeline as
-/// its original caller, authorized now, its event naming the session. Its change commits with
-/// the session's `EXECUTED` mark; a refusal or failure is marked `FAILED` with its error. A
-/// session not approved, already run, or with nothing held is left as it is. A failure of the
-/// server itself (503) leaves it for [`sweep`] to retry.
+/// its original caller, authorized now, its event naming the session. One runner claims the
+/// run first (a vote's and a sweep's never both run it); its change commits with the session's
+/// `EXECUTED` mark, and a refusal or failure is marked `FAILED` with its error. A session not
+/// approved, already run or claimed, or with nothing held is left as it is. A failure of the
+/// server itself (503) leaves the claim to go stale, for [`sweep`] to run it again.
 pub(crate) fn run_approved(
     state: &State,
     account: &str,
@@ -198,15 +250,13 @@ pub(crate) fn run_approved(
 ) -> Result<(), ApiError> {
     let key = session_key(account, arn)?;
     let now = crate::support::time::now_ms();
+    let Some(token) = claim(state, account, &key, now)? else { return Ok(()) };
     let session = {
         let mut tx = state.store.read()?;
         Stored::<Session>::get(tx.as_mut(), account, &key)?
     };
-    let Some(mut session) = session else { return Ok(()) };
-    settle(&mut session.body, now);
-    let sealed = match (&session.body.status, &session.body.protected) {
-        (SessionStatus::Approved, Some(Held { sealed, execution: None })) => sealed.clone(),
-        _ => return Ok(()),
+    let Some(sealed) = session.and_then(|s| s.body.protected.map(|h| h.sealed)) else {
+        return Ok(());
     };
     let account_key = state.account_keys.of(state.store.as_ref(), &state.root, account)?;
     let held: HeldRequest =
@@ -256,7 +306,7 @@ pub(crate) fn run_approved(
             stream: std::cell::RefCell::new(None),
         };
         let mark = |tx: &mut dyn store::Tx| {
-            mark_run(tx, account, &key, now, None).and_then(|marked| {
+            finish_run(tx, account, &key, &token, now, None).and_then(|marked| {
                 if marked {
                     Ok(())
                 } else {
@@ -285,11 +335,11 @@ pub(crate) fn run_approved(
     };
     match result {
         Ok(()) => Ok(()),
-        // The server's own trouble: left approved, for the sweep to run again.
+        // The server's own trouble: the claim goes stale, for the sweep to run it again.
         Err(e) if !e.sender_fault => Err(e),
         Err(e) => {
             let mut tx = state.store.begin()?;
-            if mark_run(tx.as_mut(), account, &key, now, Some(&e))? {
+            if finish_run(tx.as_mut(), account, &key, &token, now, Some(&e))? {
                 tx.commit()
                     .map_err(|_| ApiError::unavailable("the change could not be committed"))?;
             }
@@ -298,28 +348,29 @@ pub(crate) fn run_approved(
     }
 }
 
-/// Marks the session's held request as run (`error`: how it failed), in `tx`; false when it
-/// was marked already.
-fn mark_run(
+/// Marks the run this runner claimed (`token`) as done (`error`: how it failed), in `tx`; false
+/// when the claim is no longer its own.
+fn finish_run(
     tx: &mut dyn store::Tx,
     account: &str,
     key: &str,
+    token: &str,
     now: i64,
     error: Option<&ApiError>,
 ) -> Result<bool, ApiError> {
     let Some(mut session) = Stored::<Session>::get_for_update(tx, account, key)? else {
         return Ok(false);
     };
-    // Only an approved session runs (one cancelled meanwhile does not).
-    settle(&mut session.body, now);
-    if session.body.status != SessionStatus::Approved {
-        return Ok(false);
-    }
-    let Some(held) = session.body.protected.as_mut().filter(|h| h.execution.is_none()) else {
+    let Some(held) = session.body.protected.as_mut().filter(|h| {
+        h.execution
+            .as_ref()
+            .is_some_and(|e| e.status == "RUNNING" && e.claim.as_deref() == Some(token))
+    }) else {
         return Ok(false);
     };
     held.execution = Some(Execution {
         status: if error.is_some() { "FAILED" } else { "EXECUTED" }.into(),
+        claim: None,
         message: error.map(|e| format!("{}: {}", e.code, e.message)),
         time_ms: now,
     });
@@ -377,7 +428,8 @@ pub(crate) fn sweep(state: &State, pending: &mut Pending) {
             };
             for mut s in sessions {
                 settle(&mut s.body, now);
-                let waiting = s.body.protected.as_ref().is_some_and(|h| h.execution.is_none());
+                let waiting =
+                    s.body.protected.as_ref().is_some_and(|h| runnable(h.execution.as_ref(), now));
                 if waiting && s.body.status == SessionStatus::Approved {
                     due.push((account.clone(), s.body.arn.clone()));
                 }
