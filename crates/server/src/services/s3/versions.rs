@@ -211,6 +211,23 @@ pub fn list(
             None => break,
         }
     }
+    // A version id is `null` or 32 hex digits; any other marker is refused, as S3 does. One
+    // that names no version of the marker key (deleted since the page that named it, as a
+    // cleanup deletes each page before it asks for the next) cannot be placed: the key's
+    // remaining versions are listed from its newest.
+    if let Some(v) = version_id_marker {
+        let well_formed =
+            v == "null" || (v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Err(super::s3err(400, "InvalidArgument", "Invalid version id specified"));
+        }
+    }
+    let marker_found = match (key_marker, version_id_marker) {
+        (Some(k), Some(v)) => {
+            merged.iter().any(|o| o.key == k && o.version_id.as_deref().unwrap_or("null") == v)
+        }
+        _ => false,
+    };
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut previous_key: Option<String> = None;
     // With a version id marker, the marker key's versions up to and including it are skipped.
@@ -227,7 +244,7 @@ pub fn list(
                 // Without a version id marker the marker key is done; with one, its versions
                 // up to and including that one are.
                 let Some(version_marker) = version_id_marker else { continue };
-                if !passed_version {
+                if marker_found && !passed_version {
                     passed_version =
                         object.version_id.as_deref().unwrap_or("null") == version_marker;
                     continue;
@@ -250,9 +267,6 @@ pub fn list(
             }
             None => entries.push(Entry::Version { object, latest }),
         }
-    }
-    if version_id_marker.is_some() && !passed_version {
-        return Err(super::s3err(400, "InvalidArgument", "Invalid version id specified"));
     }
     let truncated = q.max_keys > 0 && entries.len() > q.max_keys;
     entries.truncate(q.max_keys);
