@@ -17,6 +17,8 @@ pub(crate) struct Authenticated<'s> {
     pub service: String,
     pub region: String,
     pub access_key_id: String,
+    /// When the access key was made (ms; `None` for a key the server holds itself).
+    pub access_key_created_ms: Option<i64>,
     /// How the signature covers the payload.
     pub payload: sigv4::PayloadMode,
     /// The read transaction the caller was found in, still open, for the rest of the request's
@@ -72,6 +74,7 @@ pub(crate) fn authenticate<'s>(
     let has_token = unverified.session_token.as_deref().is_some_and(|t| !t.is_empty());
     // For keys from the store: when the key was last used (refreshed at most once a minute).
     let mut last_used: Option<Option<i64>> = None;
+    let mut key_created_ms: Option<i64> = None;
     let mut reads: Option<Box<dyn store::ReadTx + 's>> = None;
     let (secret, caller) = match state.keys.get(&key_id) {
         Some(KeyEntry { secret, caller }) => {
@@ -96,6 +99,7 @@ pub(crate) fn authenticate<'s>(
                 return Err(fail(invalid(), Some(key.account.clone())));
             }
             last_used = Some(key.last_used_at_ms);
+            key_created_ms = Some(key.created_at_ms);
             let context = crate::pipeline::identity::secret_context(
                 &key.account,
                 &key.owner_kind,
@@ -268,6 +272,7 @@ pub(crate) fn authenticate<'s>(
         service,
         region,
         access_key_id: key_id,
+        access_key_created_ms: key_created_ms,
         payload: verified.payload,
         reads,
     })

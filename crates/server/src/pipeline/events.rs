@@ -26,6 +26,8 @@ pub struct RequestFacts {
     pub user_agent: Option<String>,
     /// The access key the request was signed with.
     pub access_key_id: Option<String>,
+    /// When that key was made (ms), as authentication found it.
+    pub access_key_created_ms: Option<i64>,
     /// Whether the action only reads.
     pub read_only: bool,
     /// Time of the request, ms since the epoch.

@@ -335,6 +335,7 @@ fn decide(
         Ok(found) => {
             facts.region = found.region;
             facts.access_key_id = Some(found.access_key_id);
+            facts.access_key_created_ms = found.access_key_created_ms;
             (found.caller, found.service, found.payload, found.reads)
         }
         // S3 serves unsigned requests as the anonymous principal: only a bucket policy that

@@ -71,11 +71,14 @@ pub(crate) enum TeamStatus {
     Inactive,
 }
 
+/// A day, in milliseconds.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+
 impl Team {
     /// The team's status at `now`.
     pub fn status(&self, now: i64) -> TeamStatus {
         match self.deletion.as_ref().and_then(|d| d.approved_ms.map(|at| (at, d.days))) {
-            Some((at, days)) if now >= at.saturating_add(i64::from(days) * 86_400_000) => {
+            Some((at, days)) if now >= at.saturating_add(i64::from(days) * DAY_MS) => {
                 TeamStatus::Inactive
             }
             Some(_) => TeamStatus::Deleting,

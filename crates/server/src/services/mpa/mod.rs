@@ -16,7 +16,7 @@ use crate::pipeline::Reply;
 use crate::records::iam::User;
 use crate::records::mpa::{
     Access, Approver, Deletion, Held, PendingUpdate, Session, SessionStatus, Team, TeamStatus,
-    TeamUpdate, Vote,
+    TeamUpdate, Vote, DAY_MS,
 };
 use crate::records::{PutError, Stored};
 use crate::support::time::iso8601;
@@ -632,12 +632,7 @@ impl Service for Mpa {
                 let (caller, caller_id) = (ctx.caller.arn.clone(), ctx.caller.user_id.clone());
                 let key_ms = match ctx.caller.session.as_ref() {
                     Some(session) => session.origin_key_ms,
-                    None => match &ctx.facts.access_key_id {
-                        Some(id) => {
-                            ctx.read(|tx| Ok(tx.get_access_key(id)?))?.map(|k| k.created_at_ms)
-                        }
-                        None => None,
-                    },
+                    None => ctx.facts.access_key_created_ms,
                 };
                 // A deleted team's sessions take no answer.
                 let key = session_key(&account, &v.session_arn)?;
@@ -801,10 +796,8 @@ fn forget_undecided(
     now: i64,
 ) -> Result<(), ApiError> {
     let mut ended = |arn: &str| -> Result<bool, ApiError> {
-        let key = session_key(account, arn)?;
-        Ok(Stored::<Session>::get(tx, account, &key)?.is_none_or(|mut s| {
-            settle(&mut s.body, now);
-            s.body.status != SessionStatus::Pending && s.body.status != SessionStatus::Approved
+        Ok(settled(tx, account, arn, now)?.is_none_or(|s| {
+            s.status != SessionStatus::Pending && s.status != SessionStatus::Approved
         }))
     };
     if let Some(p) = &team.pending_update {
@@ -934,16 +927,28 @@ pub(crate) fn check_approved(
             format!("the approval behind these credentials {why}"),
         )
     };
-    let key = session_key(account, arn).map_err(|_| ended("does not exist".into()))?;
-    let mut session = Stored::<Session>::get(tx, account, &key)?
-        .ok_or_else(|| ended("does not exist".into()))?
-        .body;
-    settle(&mut session, now_ms);
+    let session =
+        settled(tx, account, arn, now_ms)?.ok_or_else(|| ended("does not exist".into()))?;
     match access_ends_ms(&session) {
         Some(end) if now_ms < end => Ok(session),
         Some(_) => Err(ended("has ended (its approved duration is over)".into())),
         None => Err(ended(format!("is {}", session.status.as_str()))),
     }
+}
+
+/// `account`'s session `arn` names, read in `tx` and settled at `now`; `None` when there is no
+/// such session of the account.
+fn settled(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    arn: &str,
+    now: i64,
+) -> Result<Option<Session>, ApiError> {
+    let Ok(key) = session_key(account, arn) else { return Ok(None) };
+    Ok(Stored::<Session>::get(tx, account, &key)?.map(|mut s| {
+        settle(&mut s.body, now);
+        s.body
+    }))
 }
 
 /// A session's ARN.
@@ -1328,11 +1333,8 @@ fn unchanging(
         team.deletion.as_ref().map(|d| d.session_arn.as_str()),
     ];
     for arn in waiting.into_iter().flatten() {
-        let key = session_key(account, arn)?;
-        let pending = Stored::<Session>::get(tx, account, &key)?.is_some_and(|mut s| {
-            settle(&mut s.body, now);
-            s.body.status == SessionStatus::Pending
-        });
+        let pending =
+            settled(tx, account, arn, now)?.is_some_and(|s| s.status == SessionStatus::Pending);
         if pending {
             return Err(busy(&format!("a change of the team waits for approval in {arn}")));
         }
@@ -1378,7 +1380,7 @@ fn start_deletion<'s>(
     effect.tx = Some(tx);
     Ok(json!({
         "DeletionStartTime": iso8601(now),
-        "DeletionCompletionTime": iso8601(now.saturating_add(i64::from(days) * 86_400_000)),
+        "DeletionCompletionTime": iso8601(now.saturating_add(i64::from(days) * DAY_MS)),
     }))
 }
 

@@ -516,10 +516,7 @@ pub(crate) fn get_session_token<'s>(
     };
     // When the long-term key asking was made (an approver's answer needs credentials older
     // than the session it answers).
-    let origin_key_ms = match &facts.access_key_id {
-        Some(id) => ctx.read(|tx| Ok(tx.get_access_key(id)?))?.map(|k| k.created_at_ms),
-        None => None,
-    };
+    let origin_key_ms = facts.access_key_created_ms;
     let mfa = mfa_of(
         state,
         caller,
