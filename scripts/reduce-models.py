@@ -44,7 +44,13 @@ SERVED = {
         PutUserPermissionsBoundary PutUserPolicy RemoveUserFromGroup ResyncMFADevice
         SetDefaultPolicyVersion SimulateCustomPolicy SimulatePrincipalPolicy TagRole TagUser
         UntagRole UntagUser UpdateAccessKey UpdateAssumeRolePolicy UpdateRole
-        UpdateRoleDescription""",
+        UpdateRoleDescription CreateInstanceProfile GetInstanceProfile DeleteInstanceProfile
+        ListInstanceProfiles AddRoleToInstanceProfile RemoveRoleFromInstanceProfile
+        ListInstanceProfilesForRole TagInstanceProfile UntagInstanceProfile ListInstanceProfileTags
+        UpdateUser UpdateGroup TagPolicy UntagPolicy ListPolicyTags ListEntitiesForPolicy
+        CreateAccountAlias DeleteAccountAlias ListAccountAliases UpdateAccountPasswordPolicy
+        GetAccountPasswordPolicy DeleteAccountPasswordPolicy GetContextKeysForCustomPolicy
+        GetContextKeysForPrincipalPolicy GetMFADevice""",
     "sts": """AssumeRole DecodeAuthorizationMessage GetAccessKeyInfo GetCallerIdentity
         GetSessionToken""",
     "kms": """CancelKeyDeletion CreateAlias CreateGrant CreateKey Decrypt DeleteAlias

@@ -283,3 +283,52 @@ fn role_updates_and_boundaries_on_sqlite() {
 fn role_updates_and_boundaries_on_postgres() {
     updates(Backend::Postgres);
 }
+
+/// IAM operations real tools call (`scripts/iam_tools.py`, issue 19): instance profiles,
+/// renames, policy tags, account aliases, the password policy, ListEntitiesForPolicy, context
+/// keys, GetMFADevice and AWS's managed policy set. Then the operator, with write access to the
+/// database, puts a role into an instance profile by editing its row: the row fails its MAC
+/// and is refused, never served.
+fn tools(backend: Backend) {
+    let server = start_on("iam-tools", backend, &[]);
+    let a = common::create_tenant(&server, "acme");
+    let b = common::create_tenant(&server, "globex");
+    common::run_with_tenants(&server, "iam_tools", &a, &b, &[]);
+    // aws-cli, unmodified: Terraform's destroy-time call.
+    let cli = |args: &[&str]| {
+        let (ok, out, err) = aws(&server.url, &a.key, &a.secret, args);
+        assert!(ok, "{args:?}: {err}");
+        json(&out)
+    };
+    cli(&["iam", "create-instance-profile", "--instance-profile-name", "cli-profile"]);
+    let listed = cli(&["iam", "list-instance-profiles-for-role", "--role-name", "db"]);
+    assert_eq!(listed["InstanceProfiles"][0]["InstanceProfileName"], "db-profile", "{listed}");
+    let policies =
+        cli(&["iam", "list-policies", "--scope", "AWS", "--path-prefix", "/job-function/"]);
+    assert!(policies["Policies"].as_array().unwrap().len() >= 10, "{policies}");
+
+    common::edit_database(
+        &server,
+        &format!(
+            "update records set body = replace(body, '\"InstanceProfileName\":\"cli-profile\"', '\"InstanceProfileName\":\"cli-profile\",\"Roles\":[\"db\"]') where account = '{}' and kind = 'instance_profile'",
+            a.account
+        ),
+    );
+    let (ok, _, err) = aws(
+        &server.url,
+        &a.key,
+        &a.secret,
+        &["iam", "get-instance-profile", "--instance-profile-name", "cli-profile"],
+    );
+    assert!(!ok && err.contains("integrity check"), "{err}");
+}
+
+#[test]
+fn iam_tools_on_sqlite() {
+    tools(Backend::Sqlite);
+}
+
+#[test]
+fn iam_tools_on_postgres() {
+    tools(Backend::Postgres);
+}

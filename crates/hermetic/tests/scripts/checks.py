@@ -1,8 +1,11 @@
 """What the test scripts share: boto3 clients for the server under test, and expecting an AWS
 error from a boto3 call."""
 
+import hashlib
+import hmac
 import json
 import os
+import struct
 import subprocess
 
 import boto3
@@ -30,6 +33,15 @@ def fails(code, call, *args, **kwargs):
         assert got == code, f"expected {code}, got {got}: {e}"
         return e.response
     raise AssertionError(f"expected {code}, the call succeeded")
+
+
+def totp(seed, step):
+    """The RFC 6238 code (SHA-1, 6 digits) of `seed` (bytes) at time step `step`, computed
+    here independently of the server's implementation."""
+    digest = hmac.new(seed, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[19] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1_000_000)
 
 
 def cloudtrail_policy(account, bucket, prefix=None, trails="main"):

@@ -10,15 +10,12 @@ the server's implementation.
 """
 
 import base64
-import hashlib
-import hmac
 import json
-import struct
 import sys
 import time
 
 import boto3
-from checks import fails
+from checks import fails, totp
 
 URL, ACCOUNT, ROOT_KEY, ROOT_SECRET, FEATURE = sys.argv[1:6]
 
@@ -40,13 +37,6 @@ def client(service, key, secret, token=None):
 def creds_of(response):
     c = response["Credentials"]
     return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
-
-
-def totp(seed, step):
-    digest = hmac.new(seed, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[19] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return "%06d" % (value % 1_000_000)
 
 
 iam = client("iam", ROOT_KEY, ROOT_SECRET)

@@ -6,7 +6,7 @@ use crate::pipeline::events;
 use crate::pipeline::identity::{Caller, OPERATOR_ACCOUNT};
 use crate::pipeline::service::{Check, Ctx};
 use crate::pipeline::State;
-use crate::records::iam::{Group, Role, User};
+use crate::records::iam::{Group, InstanceProfile, Role, Tag, User};
 use crate::records::Stored;
 use crate::services::iam;
 
@@ -33,16 +33,25 @@ pub(crate) fn iam_tag_context(
     }
     let prefix = format!("arn:aws:iam::{}:", caller.account);
     if let Some(rest) = resource.strip_prefix(&prefix) {
-        let target = rest
-            .strip_prefix("user/")
-            .map(|r| ("user", r))
-            .or_else(|| rest.strip_prefix("role/").map(|r| ("role", r)));
+        let target = ["user/", "role/", "instance-profile/", "policy/"]
+            .into_iter()
+            .find_map(|kind| rest.strip_prefix(kind).map(|r| (kind, r)));
         if let Some((kind, path_and_name)) = target {
             let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+            let account = caller.account.as_str();
             let tags = ctx.read(|tx| {
                 Ok(match kind {
-                    "user" => Stored::<User>::get(tx, &caller.account, name)?.map(|u| u.body.tags),
-                    _ => Stored::<Role>::get(tx, &caller.account, name)?.map(|r| r.body.tags),
+                    "user/" => Stored::<User>::get(tx, account, name)?.map(|u| u.body.tags),
+                    "role/" => Stored::<Role>::get(tx, account, name)?.map(|r| r.body.tags),
+                    "instance-profile/" => {
+                        Stored::<InstanceProfile>::get(tx, account, name)?.map(|p| p.body.tags)
+                    }
+                    _ => tx.get_record(account, "policy", name)?.map(|p| {
+                        crate::services::iam::tags::of(&p.body)
+                            .into_iter()
+                            .map(|(key, value)| Tag { key, value })
+                            .collect()
+                    }),
                 })
             })?;
             for t in tags.unwrap_or_default() {

@@ -78,35 +78,107 @@ impl Body for Group {
     const KIND: &'static str = "group";
 }
 
-/// What users and roles share: tags and a permissions boundary.
-pub(crate) trait Principal: Body {
+/// An instance profile: a container for one role, named by EC2 instances (kind
+/// `instance_profile`, keyed by name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct InstanceProfile {
+    pub instance_profile_name: String,
+    pub instance_profile_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: String,
+    /// The names of its roles (at most one, AWS's quota).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl Body for InstanceProfile {
+    const KIND: &'static str = "instance_profile";
+}
+
+/// An account's alias (kind `account_alias`, key `alias`), and, in the operator realm, the
+/// index that keeps aliases unique across accounts (kind `account_alias_index`, keyed by alias).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AccountAlias {
+    pub alias: String,
+    pub account: String,
+}
+
+impl Body for AccountAlias {
+    const KIND: &'static str = "account_alias";
+}
+
+/// The operator-realm entry that reserves an alias for one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AliasIndex {
+    pub account: String,
+}
+
+impl Body for AliasIndex {
+    const KIND: &'static str = "account_alias_index";
+}
+
+/// An account's password policy (kind `password_policy`, key `policy`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PasswordPolicy {
+    pub minimum_password_length: i64,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    /// Days a password lasts; 0 when passwords do not expire.
+    pub max_password_age: i64,
+    /// Earlier passwords a user may not reuse; 0 when reuse is not checked.
+    pub password_reuse_prevention: i64,
+    pub hard_expiry: bool,
+}
+
+impl Body for PasswordPolicy {
+    const KIND: &'static str = "password_policy";
+}
+
+/// What carries tags: users, roles and instance profiles.
+pub(crate) trait Tagged: Body {
     /// Its tags.
     fn tags(&self) -> &[Tag];
     /// Its tags, to change.
     fn tags_mut(&mut self) -> &mut Vec<Tag>;
+}
+
+/// What users and roles share: tags and a permissions boundary.
+pub(crate) trait Principal: Tagged {
     /// Its permissions boundary's ARN, to change.
     fn boundary_mut(&mut self) -> &mut Option<String>;
 }
 
+macro_rules! tagged {
+    ($($t:ty),*) => {$(
+        impl Tagged for $t {
+            fn tags(&self) -> &[Tag] {
+                &self.tags
+            }
+            fn tags_mut(&mut self) -> &mut Vec<Tag> {
+                &mut self.tags
+            }
+        }
+    )*};
+}
+tagged!(User, Role, InstanceProfile);
+
 impl Principal for User {
-    fn tags(&self) -> &[Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<Tag> {
-        &mut self.tags
-    }
     fn boundary_mut(&mut self) -> &mut Option<String> {
         &mut self.permissions_boundary_arn
     }
 }
 
 impl Principal for Role {
-    fn tags(&self) -> &[Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<Tag> {
-        &mut self.tags
-    }
     fn boundary_mut(&mut self) -> &mut Option<String> {
         &mut self.permissions_boundary_arn
     }

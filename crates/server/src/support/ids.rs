@@ -4,6 +4,12 @@ const KEY_ID_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_ALPHABET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// An IAM unique id: its kind's prefix (`AIDA` user, `AROA` role, `AGPA` group, `ANPA`
+/// policy, `AIPA` instance profile) and 17 random base32 characters, as AWS makes them.
+pub fn iam_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_text(KEY_ID_ALPHABET, 17))
+}
+
 /// Random text from an alphabet of 32 or 64 symbols (unbiased: both divide 256).
 pub fn random_text(alphabet: &[u8], len: usize) -> String {
     let mut bytes = vec![0u8; len];

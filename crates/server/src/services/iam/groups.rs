@@ -80,10 +80,7 @@ pub fn handle(
                     "GroupsPerAccount",
                 )?;
                 let path = input.text("Path").unwrap_or("/");
-                let id = format!(
-                    "AGPA{}",
-                    crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-                );
+                let id = crate::support::ids::iam_id("AGPA");
                 let group = Group {
                     group_name: name.to_string(),
                     group_id: id,
@@ -115,6 +112,29 @@ pub fn handle(
                     "Groups",
                     typed_members(&groups, group_xml),
                 )?)
+            }
+            Op::UpdateGroup => {
+                let name = required(input, "GroupName")?;
+                let group = get::<Group>(tx, account, name)?;
+                let new_name = input.text("NewGroupName").unwrap_or(name).to_string();
+                check_name(&new_name, "newGroupName")?;
+                let path = crate::services::iam::check_path(
+                    input.text("NewPath").unwrap_or(&group.body.path),
+                )?
+                .to_string();
+                let mut body = group.body.clone();
+                body.arn = format!("arn:aws:iam::{account}:group{path}{new_name}");
+                body.group_name.clone_from(&new_name);
+                body.path = path;
+                if new_name == name {
+                    let mut group = group;
+                    group.body = body;
+                    group.updated_at_ms = now;
+                    group.put(tx, PutMode::Update)?;
+                } else {
+                    rename(tx, account, name, body, now)?;
+                }
+                None
             }
             Op::DeleteGroup => {
                 let name = required(input, "GroupName")?;
@@ -193,4 +213,43 @@ pub fn handle(
         })
     };
     run()
+}
+
+/// Renames group `old` to `group.group_name`, with everything keyed by its name: inline
+/// policies, attachments and both sides of each membership.
+fn rename(
+    tx: &mut dyn Tx,
+    account: &str,
+    old: &str,
+    group: Group,
+    now: i64,
+) -> Result<(), ApiError> {
+    let new = group.group_name.clone();
+    create(
+        tx,
+        &Stored::new(account, &new, group, now),
+        format!("Group with name {new} already exists."),
+    )?;
+    Stored::<Group>::delete(tx, account, old)?;
+    let (old_prefix, new_prefix) = (format!("{old}/"), format!("{new}/"));
+    let mut moves: Vec<(&str, String, String)> = Vec::new();
+    for kind in ["group_policy", "attached_group", "group_member"] {
+        for key in keys_with_prefix(tx, account, kind, old)? {
+            moves.push((kind, format!("{old_prefix}{key}"), format!("{new_prefix}{key}")));
+            if kind == "group_member" {
+                moves.push(("user_group", format!("{key}/{old}"), format!("{key}/{new}")));
+            }
+        }
+    }
+    for (kind, from, to) in moves {
+        let mut record = tx
+            .get_record(account, kind, &from)?
+            .ok_or_else(|| ApiError::unavailable("a group's record could not be read"))?;
+        tx.delete_record(account, kind, &from)?;
+        record.key = to;
+        record.updated_at_ms = now;
+        record.mac = Vec::new();
+        tx.put_record(&record, PutMode::Create)?;
+    }
+    Ok(())
 }

@@ -698,6 +698,228 @@ pub(crate) struct UpdateRoleRequest {
     pub description: Option<String>,
     #[serde(rename = "MaxSessionDuration")]
     pub max_session_duration: Option<i64>,
+    #[serde(rename = "MaxSigninSessionDuration")]
+    pub max_signin_session_duration: Option<i64>,
+    #[serde(rename = "ResetMaxSigninSessionDuration")]
+    pub reset_max_signin_session_duration: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UpdateRoleDescriptionRequest {
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+    #[serde(rename = "Description")]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct CreateInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "Path")]
+    pub path: Option<String>,
+    #[serde(rename = "Tags", default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GetInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct DeleteInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListInstanceProfilesRequest {
+    #[serde(rename = "PathPrefix")]
+    pub path_prefix: Option<String>,
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct AddRoleToInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct RemoveRoleFromInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListInstanceProfilesForRoleRequest {
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct TagInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UntagInstanceProfileRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "TagKeys")]
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListInstanceProfileTagsRequest {
+    #[serde(rename = "InstanceProfileName")]
+    pub instance_profile_name: String,
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UpdateUserRequest {
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    #[serde(rename = "NewPath")]
+    pub new_path: Option<String>,
+    #[serde(rename = "NewUserName")]
+    pub new_user_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UpdateGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "NewPath")]
+    pub new_path: Option<String>,
+    #[serde(rename = "NewGroupName")]
+    pub new_group_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct TagPolicyRequest {
+    #[serde(rename = "PolicyArn")]
+    pub policy_arn: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UntagPolicyRequest {
+    #[serde(rename = "PolicyArn")]
+    pub policy_arn: String,
+    #[serde(rename = "TagKeys")]
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListPolicyTagsRequest {
+    #[serde(rename = "PolicyArn")]
+    pub policy_arn: String,
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListEntitiesForPolicyRequest {
+    #[serde(rename = "PolicyArn")]
+    pub policy_arn: String,
+    #[serde(rename = "EntityFilter")]
+    pub entity_filter: Option<String>,
+    #[serde(rename = "PathPrefix")]
+    pub path_prefix: Option<String>,
+    #[serde(rename = "PolicyUsageFilter")]
+    pub policy_usage_filter: Option<String>,
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct CreateAccountAliasRequest {
+    #[serde(rename = "AccountAlias")]
+    pub account_alias: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct DeleteAccountAliasRequest {
+    #[serde(rename = "AccountAlias")]
+    pub account_alias: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ListAccountAliasesRequest {
+    #[serde(rename = "Marker")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    pub max_items: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct UpdateAccountPasswordPolicyRequest {
+    #[serde(rename = "MinimumPasswordLength")]
+    pub minimum_password_length: Option<i64>,
+    #[serde(rename = "RequireSymbols")]
+    pub require_symbols: Option<bool>,
+    #[serde(rename = "RequireNumbers")]
+    pub require_numbers: Option<bool>,
+    #[serde(rename = "RequireUppercaseCharacters")]
+    pub require_uppercase_characters: Option<bool>,
+    #[serde(rename = "RequireLowercaseCharacters")]
+    pub require_lowercase_characters: Option<bool>,
+    #[serde(rename = "AllowUsersToChangePassword")]
+    pub allow_users_to_change_password: Option<bool>,
+    #[serde(rename = "MaxPasswordAge")]
+    pub max_password_age: Option<i64>,
+    #[serde(rename = "PasswordReusePrevention")]
+    pub password_reuse_prevention: Option<i64>,
+    #[serde(rename = "HardExpiry")]
+    pub hard_expiry: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GetContextKeysForCustomPolicyRequest {
+    #[serde(rename = "PolicyInputList")]
+    pub policy_input_list: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GetContextKeysForPrincipalPolicyRequest {
+    #[serde(rename = "PolicySourceArn")]
+    pub policy_source_arn: String,
+    #[serde(rename = "PolicyInputList", default)]
+    pub policy_input_list: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GetMFADeviceRequest {
+    #[serde(rename = "SerialNumber")]
+    pub serial_number: String,
+    #[serde(rename = "UserName")]
+    pub user_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -819,8 +1041,33 @@ pub(crate) enum Input {
     UntagUser(UntagUserRequest),
     UpdateAccessKey(UpdateAccessKeyRequest),
     UpdateAssumeRolePolicy(UpdateAssumeRolePolicyRequest),
-    /// `UpdateRole` and `UpdateRoleDescription` (whose `Description` is required).
     UpdateRole(UpdateRoleRequest),
+    UpdateRoleDescription(UpdateRoleDescriptionRequest),
+    CreateInstanceProfile(CreateInstanceProfileRequest),
+    GetInstanceProfile(GetInstanceProfileRequest),
+    DeleteInstanceProfile(DeleteInstanceProfileRequest),
+    ListInstanceProfiles(ListInstanceProfilesRequest),
+    AddRoleToInstanceProfile(AddRoleToInstanceProfileRequest),
+    RemoveRoleFromInstanceProfile(RemoveRoleFromInstanceProfileRequest),
+    ListInstanceProfilesForRole(ListInstanceProfilesForRoleRequest),
+    TagInstanceProfile(TagInstanceProfileRequest),
+    UntagInstanceProfile(UntagInstanceProfileRequest),
+    ListInstanceProfileTags(ListInstanceProfileTagsRequest),
+    UpdateUser(UpdateUserRequest),
+    UpdateGroup(UpdateGroupRequest),
+    TagPolicy(TagPolicyRequest),
+    UntagPolicy(UntagPolicyRequest),
+    ListPolicyTags(ListPolicyTagsRequest),
+    ListEntitiesForPolicy(ListEntitiesForPolicyRequest),
+    CreateAccountAlias(CreateAccountAliasRequest),
+    DeleteAccountAlias(DeleteAccountAliasRequest),
+    ListAccountAliases(ListAccountAliasesRequest),
+    UpdateAccountPasswordPolicy(UpdateAccountPasswordPolicyRequest),
+    GetAccountPasswordPolicy,
+    DeleteAccountPasswordPolicy,
+    GetContextKeysForCustomPolicy(GetContextKeysForCustomPolicyRequest),
+    GetContextKeysForPrincipalPolicy(GetContextKeysForPrincipalPolicyRequest),
+    GetMFADevice(GetMFADeviceRequest),
 }
 
 impl Input {
@@ -1075,8 +1322,129 @@ impl Input {
                 Rules::All,
             )?),
             Op::UpdateRole => Input::UpdateRole(parse(Api::Iam, "UpdateRole", source, Rules::All)?),
-            Op::UpdateRoleDescription => {
-                Input::UpdateRole(parse(Api::Iam, "UpdateRoleDescription", source, Rules::All)?)
+            Op::UpdateRoleDescription => Input::UpdateRoleDescription(parse(
+                Api::Iam,
+                "UpdateRoleDescription",
+                source,
+                Rules::All,
+            )?),
+            Op::CreateInstanceProfile => Input::CreateInstanceProfile(parse(
+                Api::Iam,
+                "CreateInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::GetInstanceProfile => Input::GetInstanceProfile(parse(
+                Api::Iam,
+                "GetInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::DeleteInstanceProfile => Input::DeleteInstanceProfile(parse(
+                Api::Iam,
+                "DeleteInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::ListInstanceProfiles => Input::ListInstanceProfiles(parse(
+                Api::Iam,
+                "ListInstanceProfiles",
+                source,
+                Rules::All,
+            )?),
+            Op::AddRoleToInstanceProfile => Input::AddRoleToInstanceProfile(parse(
+                Api::Iam,
+                "AddRoleToInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::RemoveRoleFromInstanceProfile => Input::RemoveRoleFromInstanceProfile(parse(
+                Api::Iam,
+                "RemoveRoleFromInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::ListInstanceProfilesForRole => Input::ListInstanceProfilesForRole(parse(
+                Api::Iam,
+                "ListInstanceProfilesForRole",
+                source,
+                Rules::All,
+            )?),
+            Op::TagInstanceProfile => Input::TagInstanceProfile(parse(
+                Api::Iam,
+                "TagInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::UntagInstanceProfile => Input::UntagInstanceProfile(parse(
+                Api::Iam,
+                "UntagInstanceProfile",
+                source,
+                Rules::All,
+            )?),
+            Op::ListInstanceProfileTags => Input::ListInstanceProfileTags(parse(
+                Api::Iam,
+                "ListInstanceProfileTags",
+                source,
+                Rules::All,
+            )?),
+            Op::UpdateUser => Input::UpdateUser(parse(Api::Iam, "UpdateUser", source, Rules::All)?),
+            Op::UpdateGroup => {
+                Input::UpdateGroup(parse(Api::Iam, "UpdateGroup", source, Rules::All)?)
+            }
+            Op::TagPolicy => Input::TagPolicy(parse(Api::Iam, "TagPolicy", source, Rules::All)?),
+            Op::UntagPolicy => {
+                Input::UntagPolicy(parse(Api::Iam, "UntagPolicy", source, Rules::All)?)
+            }
+            Op::ListPolicyTags => {
+                Input::ListPolicyTags(parse(Api::Iam, "ListPolicyTags", source, Rules::All)?)
+            }
+            Op::ListEntitiesForPolicy => Input::ListEntitiesForPolicy(parse(
+                Api::Iam,
+                "ListEntitiesForPolicy",
+                source,
+                Rules::All,
+            )?),
+            Op::CreateAccountAlias => Input::CreateAccountAlias(parse(
+                Api::Iam,
+                "CreateAccountAlias",
+                source,
+                Rules::All,
+            )?),
+            Op::DeleteAccountAlias => Input::DeleteAccountAlias(parse(
+                Api::Iam,
+                "DeleteAccountAlias",
+                source,
+                Rules::All,
+            )?),
+            Op::ListAccountAliases => Input::ListAccountAliases(parse(
+                Api::Iam,
+                "ListAccountAliases",
+                source,
+                Rules::All,
+            )?),
+            Op::UpdateAccountPasswordPolicy => Input::UpdateAccountPasswordPolicy(parse(
+                Api::Iam,
+                "UpdateAccountPasswordPolicy",
+                source,
+                Rules::All,
+            )?),
+            Op::GetAccountPasswordPolicy => Input::GetAccountPasswordPolicy,
+            Op::DeleteAccountPasswordPolicy => Input::DeleteAccountPasswordPolicy,
+            Op::GetContextKeysForCustomPolicy => Input::GetContextKeysForCustomPolicy(parse(
+                Api::Iam,
+                "GetContextKeysForCustomPolicy",
+                source,
+                Rules::All,
+            )?),
+            Op::GetContextKeysForPrincipalPolicy => Input::GetContextKeysForPrincipalPolicy(parse(
+                Api::Iam,
+                "GetContextKeysForPrincipalPolicy",
+                source,
+                Rules::All,
+            )?),
+            Op::GetMFADevice => {
+                Input::GetMFADevice(parse(Api::Iam, "GetMFADevice", source, Rules::All)?)
             }
         })
     }
@@ -1259,11 +1627,70 @@ impl Input {
             (Input::UpdateAccessKey(i), "AccessKeyId") => Some(i.access_key_id.as_str()),
             (Input::UpdateAccessKey(i), "Status") => Some(i.status.as_str()),
             (Input::UpdateAssumeRolePolicy(i), "RoleName") => Some(i.role_name.as_str()),
-            (Input::UpdateRole(i), "RoleName") => Some(i.role_name.as_str()),
-            (Input::UpdateRole(i), "Description") => i.description.as_deref(),
             (Input::UpdateAssumeRolePolicy(i), "PolicyDocument") => {
                 Some(i.policy_document.as_str())
             }
+            (Input::UpdateRole(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::UpdateRole(i), "Description") => i.description.as_deref(),
+            (Input::UpdateRoleDescription(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::UpdateRoleDescription(i), "Description") => Some(i.description.as_str()),
+            (Input::CreateInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::CreateInstanceProfile(i), "Path") => i.path.as_deref(),
+            (Input::GetInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::DeleteInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::ListInstanceProfiles(i), "PathPrefix") => i.path_prefix.as_deref(),
+            (Input::ListInstanceProfiles(i), "Marker") => i.marker.as_deref(),
+            (Input::AddRoleToInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::AddRoleToInstanceProfile(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::RemoveRoleFromInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::RemoveRoleFromInstanceProfile(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::ListInstanceProfilesForRole(i), "RoleName") => Some(i.role_name.as_str()),
+            (Input::ListInstanceProfilesForRole(i), "Marker") => i.marker.as_deref(),
+            (Input::TagInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::UntagInstanceProfile(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::ListInstanceProfileTags(i), "InstanceProfileName") => {
+                Some(i.instance_profile_name.as_str())
+            }
+            (Input::ListInstanceProfileTags(i), "Marker") => i.marker.as_deref(),
+            (Input::UpdateUser(i), "UserName") => Some(i.user_name.as_str()),
+            (Input::UpdateUser(i), "NewPath") => i.new_path.as_deref(),
+            (Input::UpdateUser(i), "NewUserName") => i.new_user_name.as_deref(),
+            (Input::UpdateGroup(i), "GroupName") => Some(i.group_name.as_str()),
+            (Input::UpdateGroup(i), "NewPath") => i.new_path.as_deref(),
+            (Input::UpdateGroup(i), "NewGroupName") => i.new_group_name.as_deref(),
+            (Input::TagPolicy(i), "PolicyArn") => Some(i.policy_arn.as_str()),
+            (Input::UntagPolicy(i), "PolicyArn") => Some(i.policy_arn.as_str()),
+            (Input::ListPolicyTags(i), "PolicyArn") => Some(i.policy_arn.as_str()),
+            (Input::ListPolicyTags(i), "Marker") => i.marker.as_deref(),
+            (Input::ListEntitiesForPolicy(i), "PolicyArn") => Some(i.policy_arn.as_str()),
+            (Input::ListEntitiesForPolicy(i), "EntityFilter") => i.entity_filter.as_deref(),
+            (Input::ListEntitiesForPolicy(i), "PathPrefix") => i.path_prefix.as_deref(),
+            (Input::ListEntitiesForPolicy(i), "PolicyUsageFilter") => {
+                i.policy_usage_filter.as_deref()
+            }
+            (Input::ListEntitiesForPolicy(i), "Marker") => i.marker.as_deref(),
+            (Input::CreateAccountAlias(i), "AccountAlias") => Some(i.account_alias.as_str()),
+            (Input::DeleteAccountAlias(i), "AccountAlias") => Some(i.account_alias.as_str()),
+            (Input::ListAccountAliases(i), "Marker") => i.marker.as_deref(),
+            (Input::GetContextKeysForPrincipalPolicy(i), "PolicySourceArn") => {
+                Some(i.policy_source_arn.as_str())
+            }
+            (Input::GetMFADevice(i), "SerialNumber") => Some(i.serial_number.as_str()),
+            (Input::GetMFADevice(i), "UserName") => i.user_name.as_deref(),
             _ => None,
         }
     }
@@ -1272,7 +1699,6 @@ impl Input {
     pub(crate) fn number(&self, member: &str) -> Option<i64> {
         match (self, member) {
             (Input::CreateRole(i), "MaxSessionDuration") => i.max_session_duration,
-            (Input::UpdateRole(i), "MaxSessionDuration") => i.max_session_duration,
             (Input::CreateRole(i), "MaxSigninSessionDuration") => i.max_signin_session_duration,
             (Input::GetAccountAuthorizationDetails(i), "MaxItems") => i.max_items,
             (Input::GetGroup(i), "MaxItems") => i.max_items,
@@ -1295,6 +1721,21 @@ impl Input {
             (Input::ListVirtualMFADevices(i), "MaxItems") => i.max_items,
             (Input::SimulateCustomPolicy(i), "MaxItems") => i.max_items,
             (Input::SimulatePrincipalPolicy(i), "MaxItems") => i.max_items,
+            (Input::UpdateRole(i), "MaxSessionDuration") => i.max_session_duration,
+            (Input::UpdateRole(i), "MaxSigninSessionDuration") => i.max_signin_session_duration,
+            (Input::ListInstanceProfiles(i), "MaxItems") => i.max_items,
+            (Input::ListInstanceProfilesForRole(i), "MaxItems") => i.max_items,
+            (Input::ListInstanceProfileTags(i), "MaxItems") => i.max_items,
+            (Input::ListPolicyTags(i), "MaxItems") => i.max_items,
+            (Input::ListEntitiesForPolicy(i), "MaxItems") => i.max_items,
+            (Input::ListAccountAliases(i), "MaxItems") => i.max_items,
+            (Input::UpdateAccountPasswordPolicy(i), "MinimumPasswordLength") => {
+                i.minimum_password_length
+            }
+            (Input::UpdateAccountPasswordPolicy(i), "MaxPasswordAge") => i.max_password_age,
+            (Input::UpdateAccountPasswordPolicy(i), "PasswordReusePrevention") => {
+                i.password_reuse_prevention
+            }
             _ => None,
         }
     }
@@ -1304,6 +1745,21 @@ impl Input {
         match (self, member) {
             (Input::CreatePolicyVersion(i), "SetAsDefault") => i.set_as_default,
             (Input::ListPolicies(i), "OnlyAttached") => i.only_attached,
+            (Input::UpdateRole(i), "ResetMaxSigninSessionDuration") => {
+                i.reset_max_signin_session_duration
+            }
+            (Input::UpdateAccountPasswordPolicy(i), "RequireSymbols") => i.require_symbols,
+            (Input::UpdateAccountPasswordPolicy(i), "RequireNumbers") => i.require_numbers,
+            (Input::UpdateAccountPasswordPolicy(i), "RequireUppercaseCharacters") => {
+                i.require_uppercase_characters
+            }
+            (Input::UpdateAccountPasswordPolicy(i), "RequireLowercaseCharacters") => {
+                i.require_lowercase_characters
+            }
+            (Input::UpdateAccountPasswordPolicy(i), "AllowUsersToChangePassword") => {
+                i.allow_users_to_change_password
+            }
+            (Input::UpdateAccountPasswordPolicy(i), "HardExpiry") => i.hard_expiry,
             _ => None,
         }
     }
@@ -1326,6 +1782,10 @@ impl Input {
             (Input::SimulatePrincipalPolicy(i), "ResourceArns") => &i.resource_arns,
             (Input::UntagRole(i), "TagKeys") => &i.tag_keys,
             (Input::UntagUser(i), "TagKeys") => &i.tag_keys,
+            (Input::UntagInstanceProfile(i), "TagKeys") => &i.tag_keys,
+            (Input::UntagPolicy(i), "TagKeys") => &i.tag_keys,
+            (Input::GetContextKeysForCustomPolicy(i), "PolicyInputList") => &i.policy_input_list,
+            (Input::GetContextKeysForPrincipalPolicy(i), "PolicyInputList") => &i.policy_input_list,
             _ => &[],
         }
     }
@@ -1339,6 +1799,9 @@ impl Input {
             Input::CreateVirtualMFADevice(i) => &i.tags,
             Input::TagRole(i) => &i.tags,
             Input::TagUser(i) => &i.tags,
+            Input::CreateInstanceProfile(i) => &i.tags,
+            Input::TagInstanceProfile(i) => &i.tags,
+            Input::TagPolicy(i) => &i.tags,
             _ => &[],
         }
     }
@@ -1348,6 +1811,8 @@ impl Input {
         match self {
             Input::UntagRole(i) => &i.tag_keys,
             Input::UntagUser(i) => &i.tag_keys,
+            Input::UntagInstanceProfile(i) => &i.tag_keys,
+            Input::UntagPolicy(i) => &i.tag_keys,
             _ => &[],
         }
     }

@@ -7,6 +7,7 @@ use crate::pipeline::service::Operation;
 use crate::protocol::xml::{self, Xml};
 use crate::records::iam::{Principal, Role, User};
 use crate::records::Stored;
+use crate::services::iam::aws_policies::{self, AwsPolicy};
 use crate::services::iam::input::Input;
 use crate::services::iam::wrapped;
 use crate::services::iam::IamOperation::{self, self as Op};
@@ -19,42 +20,27 @@ pub const MAX_VERSIONS: usize = 5;
 /// Most managed policies attached to one user, group or role (AWS's default quota).
 pub const MAX_ATTACHED: usize = 10;
 
-/// AWS-managed policies Hermetic provides, with their documents (for the services it serves).
-pub const AWS_MANAGED: &[(&str, &str)] = &[
-    (
-        "AdministratorAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-    ),
-    (
-        "PowerUserAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
-    ),
-    (
-        "ReadOnlyAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Generate*","iam:Simulate*","sts:GetCallerIdentity","sts:GetAccessKeyInfo","cloudtrail:LookupEvents","cloudtrail:Get*","cloudtrail:Describe*","cloudtrail:List*","kms:Describe*","kms:Get*","kms:List*","s3:Get*","s3:List*","access-analyzer:Get*","access-analyzer:List*"],"Resource":"*"}]}"#,
-    ),
-    (
-        "ViewOnlyAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:List*","iam:GetAccountSummary","iam:GetLoginProfile","cloudtrail:DescribeTrails","cloudtrail:LookupEvents","kms:List*","kms:DescribeKey","s3:ListAllMyBuckets","s3:ListBucket","s3:GetBucketLocation"],"Resource":"*"}]}"#,
-    ),
-    (
-        "SecurityAudit",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy","cloudtrail:DescribeTrails","cloudtrail:GetTrailStatus","cloudtrail:GetEventSelectors","cloudtrail:ListTags","cloudtrail:LookupEvents","kms:Describe*","kms:Get*","kms:List*","s3:GetBucket*","s3:GetAccountPublicAccessBlock","s3:ListAllMyBuckets","s3:ListBucket","access-analyzer:Get*","access-analyzer:List*","access-analyzer:ValidatePolicy"],"Resource":"*"}]}"#,
-    ),
-    (
-        "IAMFullAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#,
-    ),
-    (
-        "IAMReadOnlyAccess",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
-    ),
-];
-
 fn aws_managed(arn: &str) -> Option<&'static str> {
-    let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
-    let name = name.rsplit('/').next()?;
-    AWS_MANAGED.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    aws_policies::by_arn(arn).map(|p| p.document.as_str())
+}
+
+/// How many users, groups and roles of `account` each AWS managed policy is attached to (AWS
+/// counts per account); policies attached nowhere are absent.
+pub(crate) fn aws_attachment_counts(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+) -> Result<std::collections::HashMap<String, i64>, ApiError> {
+    let mut counts = std::collections::HashMap::new();
+    for owner_kind in ["user", "group", "role"] {
+        let kind = format!("attached_{owner_kind}");
+        for link in crate::support::records::list(tx, account, &kind, "", 1_000_000)? {
+            let arn = link.body.get("PolicyArn").and_then(Value::as_str).unwrap_or_default();
+            if aws_policies::is_aws_arn(arn) {
+                *counts.entry(arn.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// A customer policy's name from its ARN, when it is in `account`.
@@ -74,26 +60,40 @@ pub(crate) fn policy_xml(body: &Value) -> Xml {
             .text("DefaultVersionId", f("DefaultVersionId"))
             .value("AttachmentCount", n("AttachmentCount"))
             .value("IsAttachable", true)
+            .opt("Description", body.get("Description").and_then(Value::as_str))
             .text("CreateDate", f("CreateDate"))
             .text("UpdateDate", f("UpdateDate"));
     })
 }
 
-pub(crate) fn aws_policy_xml(name: &str) -> Xml {
+/// A customer policy with its tags, as `CreatePolicy` and `GetPolicy` answer it.
+fn policy_with_tags(body: &Value) -> Xml {
+    let tags: Vec<crate::records::iam::Tag> = crate::services::iam::tags::of(body)
+        .into_iter()
+        .map(|(key, value)| crate::records::iam::Tag { key, value })
+        .collect();
+    wrapped("Policy", &[&policy_xml(body), &crate::services::iam::tags::xml(&tags)])
+}
+
+pub(crate) fn aws_policy_xml(policy: &AwsPolicy, attachments: i64) -> Xml {
     xml::build(|w| {
-        w.text("PolicyName", name)
-            .text("PolicyId", &format!("ANPAHERMETIC{}", name.len()))
-            .text("Arn", &format!("arn:aws:iam::aws:policy/{name}"))
-            .text("Path", "/")
-            .text("DefaultVersionId", "v1")
-            .value("AttachmentCount", 0)
+        w.text("PolicyName", &policy.name)
+            .text("PolicyId", &policy.id())
+            .text("Arn", &policy.arn())
+            .text("Path", &policy.path)
+            .text("DefaultVersionId", &policy.version)
+            .value("AttachmentCount", attachments)
             .value("IsAttachable", true)
-            .text("CreateDate", "2015-02-06T18:39:46Z")
-            .text("UpdateDate", "2015-02-06T18:39:46Z");
+            .text("CreateDate", &policy.created)
+            .text("UpdateDate", &policy.updated);
     })
 }
 
-fn get_policy(tx: &mut dyn store::ReadTx, account: &str, arn: &str) -> Result<Record, ApiError> {
+pub(crate) fn get_policy(
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    arn: &str,
+) -> Result<Record, ApiError> {
     let missing = || no_such(&format!("Policy {arn} does not exist or is not attachable."));
     let name = local_name(account, arn).ok_or_else(missing)?;
     tx.get_record(account, "policy", name)?.ok_or_else(missing)
@@ -236,15 +236,19 @@ pub fn handle(
                     "PoliciesPerAccount",
                 )?;
                 let path = input.text("Path").unwrap_or("/");
-                let id = format!(
-                    "ANPA{}",
-                    crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-                );
-                let body = json!({
+                let id = crate::support::ids::iam_id("ANPA");
+                let mut body = json!({
                     "PolicyName": name, "PolicyId": id, "Path": path, "DefaultVersionId": "v1",
                     "Arn": format!("arn:aws:iam::{account}:policy{path}{name}"), "AttachmentCount": 0,
                     "CreateDate": crate::support::time::iso8601(now), "UpdateDate": crate::support::time::iso8601(now), "NextVersion": 2,
                 });
+                if let (Some(d), Some(obj)) = (input.text("Description"), body.as_object_mut()) {
+                    obj.insert("Description".into(), d.into());
+                }
+                crate::services::iam::tags::merge(
+                    &mut body,
+                    &crate::services::iam::tags::request_tags(input)?,
+                )?;
                 let record = Record {
                     mac: Vec::new(),
                     account: account.into(),
@@ -265,15 +269,15 @@ pub fn handle(
                     &version_record(account, name, "v1", document, now),
                     PutMode::Create,
                 )?;
-                Some(wrapped("Policy", &[&policy_xml(&body)]))
+                Some(policy_with_tags(&body))
             }
             Op::GetPolicy => {
                 let arn = required(input, "PolicyArn")?;
-                if aws_managed(arn).is_some() {
-                    let name = arn.rsplit('/').next().unwrap_or_default();
-                    Some(wrapped("Policy", &[&aws_policy_xml(name)]))
+                if let Some(p) = aws_policies::by_arn(arn) {
+                    let count = aws_attachment_counts(tx, account)?.get(arn).copied().unwrap_or(0);
+                    Some(wrapped("Policy", &[&aws_policy_xml(p, count)]))
                 } else {
-                    Some(wrapped("Policy", &[&policy_xml(&get_policy(tx, account, arn)?.body)]))
+                    Some(policy_with_tags(&get_policy(tx, account, arn)?.body))
                 }
             }
             Op::ListPolicies => {
@@ -288,9 +292,13 @@ pub fn handle(
                 let only_attached = input.flag("OnlyAttached") == Some(true);
                 let prefix = input.text("PathPrefix").unwrap_or("/");
                 let mut members = Vec::new();
-                if (scope == "All" || scope == "AWS") && !only_attached && prefix == "/" {
-                    for (name, _) in AWS_MANAGED {
-                        members.push(crate::services::iam::member(&aws_policy_xml(name)));
+                if scope == "All" || scope == "AWS" {
+                    let counts = aws_attachment_counts(tx, account)?;
+                    for p in aws_policies::all() {
+                        let count = counts.get(&p.arn()).copied().unwrap_or(0);
+                        if p.path.starts_with(prefix) && (!only_attached || count > 0) {
+                            members.push(crate::services::iam::member(&aws_policy_xml(p, count)));
+                        }
                     }
                 }
                 if scope == "All" || scope == "Local" {
@@ -373,6 +381,23 @@ pub fn handle(
             Op::GetPolicyVersion | Op::DeletePolicyVersion | Op::SetDefaultPolicyVersion => {
                 let arn = required(input, "PolicyArn")?;
                 let id = required(input, "VersionId")?;
+                // An AWS managed policy: its default version only (older ones are not in the
+                // data); changing one is refused at authorization.
+                if let (Op::GetPolicyVersion, Some(p)) = (operation, aws_policies::by_arn(arn)) {
+                    if id != p.version {
+                        return Err(no_such(&format!(
+                            "Policy {arn} version {id} does not exist or is not attachable."
+                        )));
+                    }
+                    return Ok(Some(xml::build(|w| {
+                        w.elem("PolicyVersion", |w| {
+                            w.text("Document", &sigv4::encode::uri_encode(&p.document, false))
+                                .text("VersionId", &p.version)
+                                .value("IsDefaultVersion", true)
+                                .text("CreateDate", &p.updated);
+                        });
+                    })));
+                }
                 let mut policy = get_policy(tx, account, arn)?;
                 let name = policy.key.clone();
                 let default = policy
@@ -436,6 +461,16 @@ pub fn handle(
             }
             Op::ListPolicyVersions => {
                 let arn = required(input, "PolicyArn")?;
+                if let Some(p) = aws_policies::by_arn(arn) {
+                    let member = xml::build(|w| {
+                        w.elem("member", |w| {
+                            w.text("VersionId", &p.version)
+                                .value("IsDefaultVersion", true)
+                                .text("CreateDate", &p.updated);
+                        });
+                    });
+                    return Ok(Some(crate::services::iam::paged(input, "Versions", vec![member])?));
+                }
                 let policy = get_policy(tx, account, arn)?;
                 let default = policy
                     .body
@@ -483,6 +518,7 @@ pub fn handle(
                 }
                 None
             }
+            Op::ListEntitiesForPolicy => Some(entities_for_policy(tx, account, input)?),
             _ => {
                 // Attach/Detach/ListAttached for users, groups and roles.
                 let (owner_kind, owner_param) = if action.contains("User") {
@@ -521,8 +557,8 @@ pub fn handle(
                     )?));
                 }
                 let arn = required(input, "PolicyArn")?;
-                let policy_name = if aws_managed(arn).is_some() {
-                    arn.rsplit('/').next().unwrap_or_default().to_string()
+                let policy_name = if let Some(p) = aws_policies::by_arn(arn) {
+                    p.name.clone()
                 } else {
                     get_policy(tx, account, arn)?.key
                 };
@@ -607,4 +643,98 @@ fn set_boundary<T: Principal>(
     entity.updated_at_ms = now;
     entity.put(tx, PutMode::Update)?;
     Ok(())
+}
+
+/// `ListEntitiesForPolicy`: the users, groups and roles a managed policy is attached to (or
+/// bounds), one page over the three lists in that order.
+fn entities_for_policy(tx: &mut dyn Tx, account: &str, input: &Input) -> Result<Xml, ApiError> {
+    let arn = required(input, "PolicyArn")?;
+    if aws_policies::by_arn(arn).is_none() {
+        get_policy(tx, account, arn)?;
+    }
+    let filter = input.text("EntityFilter");
+    let usage = input.text("PolicyUsageFilter");
+    let prefix = input.text("PathPrefix").unwrap_or("/");
+    let wanted = |kind: &str| filter.is_none_or(|f| f.eq_ignore_ascii_case(kind));
+    let attached_to = |tx: &mut dyn Tx, owner_kind: &str| -> Result<Vec<String>, ApiError> {
+        if usage == Some("PermissionsBoundary") {
+            return Ok(Vec::new());
+        }
+        let suffix = format!("/{arn}");
+        Ok(crate::support::records::list(
+            tx,
+            account,
+            &format!("attached_{owner_kind}"),
+            "",
+            1_000_000,
+        )?
+        .into_iter()
+        .filter_map(|r| r.key.strip_suffix(&suffix).map(str::to_string))
+        .collect())
+    };
+    let bounds = usage != Some("PermissionsPolicy");
+    // (list, name, id) of every entity, in list order.
+    let mut items: Vec<(u8, String, String)> = Vec::new();
+    if wanted("Group") {
+        for name in attached_to(tx, "group")? {
+            if let Some(g) = Stored::<crate::records::iam::Group>::get(tx, account, &name)? {
+                if g.body.path.starts_with(prefix) {
+                    items.push((0, g.body.group_name, g.body.group_id));
+                }
+            }
+        }
+    }
+    if wanted("User") {
+        let mut names = attached_to(tx, "user")?;
+        for u in Stored::<User>::list(tx, account, "", 1_000_000)? {
+            if bounds && u.body.permissions_boundary_arn.as_deref() == Some(arn) {
+                names.push(u.key.clone());
+            }
+        }
+        names.sort();
+        names.dedup();
+        for name in names {
+            if let Some(u) = Stored::<User>::get(tx, account, &name)? {
+                if u.body.path.starts_with(prefix) {
+                    items.push((1, u.body.user_name, u.body.user_id));
+                }
+            }
+        }
+    }
+    if wanted("Role") {
+        let mut names = attached_to(tx, "role")?;
+        for r in Stored::<Role>::list(tx, account, "", 1_000_000)? {
+            if bounds && r.body.permissions_boundary_arn.as_deref() == Some(arn) {
+                names.push(r.key.clone());
+            }
+        }
+        names.sort();
+        names.dedup();
+        for name in names {
+            if let Some(r) = Stored::<Role>::get(tx, account, &name)? {
+                if r.body.path.starts_with(prefix) {
+                    items.push((2, r.body.role_name, r.body.role_id));
+                }
+            }
+        }
+    }
+    let (start, limit) = crate::services::iam::page_window(input)?;
+    let page: Vec<&(u8, String, String)> = items.iter().skip(start).take(limit).collect();
+    let lists = [
+        ("PolicyGroups", "GroupName", "GroupId"),
+        ("PolicyUsers", "UserName", "UserId"),
+        ("PolicyRoles", "RoleName", "RoleId"),
+    ];
+    Ok(xml::build(|w| {
+        for (i, (list, name, id)) in (0u8..).zip(lists) {
+            w.elem(list, |w| {
+                for (_, n, d) in page.iter().filter(|(l, _, _)| *l == i) {
+                    w.elem("member", |w| {
+                        w.text(name, n).text(id, d);
+                    });
+                }
+            });
+        }
+        crate::services::iam::page_tail(w, start, limit, items.len());
+    }))
 }

@@ -312,6 +312,23 @@ pub fn handle(
                 tx.put_record(&record, PutMode::Update)?;
                 None
             }
+            Op::GetMFADevice => {
+                let serial = required(input, "SerialNumber")?;
+                let record = device(tx, account, serial)?;
+                let owner = record.body.get("UserName").and_then(Value::as_str);
+                // A device that is not enabled, or is another user's, is not found.
+                let missing =
+                    || no_such(&format!("MFA device with serial number {serial} not found."));
+                let owner = owner.ok_or_else(missing)?;
+                if input.text("UserName").is_some_and(|u| u != owner) {
+                    return Err(missing());
+                }
+                Some(xml::build(|w| {
+                    w.text("UserName", owner)
+                        .text("SerialNumber", text(&record.body, "SerialNumber"))
+                        .text("EnableDate", text(&record.body, "EnableDate"));
+                }))
+            }
             Op::ListMFADevices => {
                 let user = required(input, "UserName")?;
                 user_exists(tx, account, user)?;

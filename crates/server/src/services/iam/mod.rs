@@ -2,11 +2,14 @@
 //! access keys and inline policies. Each operation runs in one store transaction together with
 //! its audit event.
 
+pub(crate) mod account;
+pub(crate) mod aws_policies;
 pub(crate) mod groups;
 pub(crate) mod inline;
 pub(crate) mod input;
 pub(crate) mod managed;
 pub(crate) mod mfa;
+pub(crate) mod profiles;
 pub(crate) mod quotas;
 pub(crate) mod reports;
 pub(crate) mod roles;
@@ -58,6 +61,21 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::sender(400, "ValidationError", format!("The specified value for {what} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-")))
+    }
+}
+
+/// IAM paths: `/`, or `/` then 1–510 printable ASCII characters ending in `/` (AWS's pattern).
+pub(crate) fn check_path(path: &str) -> Result<&str, ApiError> {
+    let ok = path == "/"
+        || (path.len() <= 512
+            && path.len() > 2
+            && path.starts_with('/')
+            && path.ends_with('/')
+            && path.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    if ok {
+        Ok(path)
+    } else {
+        Err(ApiError::sender(400, "ValidationError", "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters."))
     }
 }
 
@@ -219,22 +237,42 @@ pub(crate) fn action_and_resource(
     {
         return (format!("iam:{action}"), serial.to_string());
     }
-    if let ("SimulatePrincipalPolicy", Some(source)) =
-        (action.as_str(), input.text("PolicySourceArn"))
-    {
+    if let (true, Some(source)) = (
+        ["SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy"].contains(&action.as_str()),
+        input.text("PolicySourceArn"),
+    ) {
         return (format!("iam:{action}"), source.to_string());
     }
     const ACCOUNT_WIDE: &[&str] = &[
         "GetAccountSummary",
         "GetAccountAuthorizationDetails",
         "SimulateCustomPolicy",
+        "GetContextKeysForCustomPolicy",
         "ListPolicies",
+        "CreateAccountAlias",
+        "DeleteAccountAlias",
+        "ListAccountAliases",
+        "UpdateAccountPasswordPolicy",
+        "GetAccountPasswordPolicy",
+        "DeleteAccountPasswordPolicy",
     ];
     if ACCOUNT_WIDE.contains(&action.as_str()) {
         return (format!("iam:{action}"), "*".into());
     }
     if action == "ListGroups" {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:group/", caller.account));
+    }
+    if let Some(profile) = input.text("InstanceProfileName") {
+        return (
+            format!("iam:{action}"),
+            format!("arn:aws:iam::{}:instance-profile/{profile}", caller.account),
+        );
+    }
+    if action == "ListInstanceProfiles" {
+        return (
+            format!("iam:{action}"),
+            format!("arn:aws:iam::{}:instance-profile/", caller.account),
+        );
     }
     if action == "ListVirtualMFADevices" {
         return (format!("iam:{action}"), format!("arn:aws:iam::{}:mfa/", caller.account));
@@ -329,12 +367,15 @@ const IAM_LOCK: (&str, &str) = ("iam_lock", "changes");
 operations! {
     /// IAM's operations served here.
     IamOperation {
+        AddRoleToInstanceProfile => "iam:AddRoleToInstanceProfile", Write;
         AddUserToGroup => "iam:AddUserToGroup", Write;
         AttachGroupPolicy => "iam:AttachGroupPolicy", Write;
         AttachRolePolicy => "iam:AttachRolePolicy", Write;
         AttachUserPolicy => "iam:AttachUserPolicy", Write;
         CreateAccessKey => "iam:CreateAccessKey", Write;
+        CreateAccountAlias => "iam:CreateAccountAlias", Write;
         CreateGroup => "iam:CreateGroup", Write;
+        CreateInstanceProfile => "iam:CreateInstanceProfile", Write;
         CreatePolicy => "iam:CreatePolicy", Write;
         CreatePolicyVersion => "iam:CreatePolicyVersion", Write;
         CreateRole => "iam:CreateRole", Write;
@@ -342,8 +383,11 @@ operations! {
         CreateVirtualMFADevice => "iam:CreateVirtualMFADevice", Write;
         DeactivateMFADevice => "iam:DeactivateMFADevice", Write;
         DeleteAccessKey => "iam:DeleteAccessKey", Write;
+        DeleteAccountAlias => "iam:DeleteAccountAlias", Write;
+        DeleteAccountPasswordPolicy => "iam:DeleteAccountPasswordPolicy", Write;
         DeleteGroup => "iam:DeleteGroup", Write;
         DeleteGroupPolicy => "iam:DeleteGroupPolicy", Write;
+        DeleteInstanceProfile => "iam:DeleteInstanceProfile", Write;
         DeletePolicy => "iam:DeletePolicy", Write;
         DeletePolicyVersion => "iam:DeletePolicyVersion", Write;
         DeleteRole => "iam:DeleteRole", Write;
@@ -359,9 +403,14 @@ operations! {
         EnableMFADevice => "iam:EnableMFADevice", Write;
         GetAccessKeyLastUsed => "iam:GetAccessKeyLastUsed", Read;
         GetAccountAuthorizationDetails => "iam:GetAccountAuthorizationDetails", Read;
+        GetAccountPasswordPolicy => "iam:GetAccountPasswordPolicy", Read;
         GetAccountSummary => "iam:GetAccountSummary", Read;
+        GetContextKeysForCustomPolicy => "iam:GetContextKeysForCustomPolicy", Read;
+        GetContextKeysForPrincipalPolicy => "iam:GetContextKeysForPrincipalPolicy", Read;
         GetGroup => "iam:GetGroup", Read;
         GetGroupPolicy => "iam:GetGroupPolicy", Read;
+        GetInstanceProfile => "iam:GetInstanceProfile", Read;
+        GetMFADevice => "iam:GetMFADevice", Read;
         GetPolicy => "iam:GetPolicy", Read;
         GetPolicyVersion => "iam:GetPolicyVersion", Read;
         GetRole => "iam:GetRole", Read;
@@ -369,14 +418,20 @@ operations! {
         GetUser => "iam:GetUser", Read;
         GetUserPolicy => "iam:GetUserPolicy", Read;
         ListAccessKeys => "iam:ListAccessKeys", Read;
+        ListAccountAliases => "iam:ListAccountAliases", Read;
         ListAttachedGroupPolicies => "iam:ListAttachedGroupPolicies", Read;
         ListAttachedRolePolicies => "iam:ListAttachedRolePolicies", Read;
         ListAttachedUserPolicies => "iam:ListAttachedUserPolicies", Read;
+        ListEntitiesForPolicy => "iam:ListEntitiesForPolicy", Read;
         ListGroupPolicies => "iam:ListGroupPolicies", Read;
         ListGroups => "iam:ListGroups", Read;
         ListGroupsForUser => "iam:ListGroupsForUser", Read;
+        ListInstanceProfileTags => "iam:ListInstanceProfileTags", Read;
+        ListInstanceProfiles => "iam:ListInstanceProfiles", Read;
+        ListInstanceProfilesForRole => "iam:ListInstanceProfilesForRole", Read;
         ListMFADevices => "iam:ListMFADevices", Read;
         ListPolicies => "iam:ListPolicies", Read;
+        ListPolicyTags => "iam:ListPolicyTags", Read;
         ListPolicyVersions => "iam:ListPolicyVersions", Read;
         ListRolePolicies => "iam:ListRolePolicies", Read;
         ListRoleTags => "iam:ListRoleTags", Read;
@@ -390,19 +445,27 @@ operations! {
         PutRolePolicy => "iam:PutRolePolicy", Write;
         PutUserPermissionsBoundary => "iam:PutUserPermissionsBoundary", Write;
         PutUserPolicy => "iam:PutUserPolicy", Write;
+        RemoveRoleFromInstanceProfile => "iam:RemoveRoleFromInstanceProfile", Write;
         RemoveUserFromGroup => "iam:RemoveUserFromGroup", Write;
         ResyncMFADevice => "iam:ResyncMFADevice", Write;
         SetDefaultPolicyVersion => "iam:SetDefaultPolicyVersion", Write;
         SimulateCustomPolicy => "iam:SimulateCustomPolicy", Read;
         SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy", Read;
+        TagInstanceProfile => "iam:TagInstanceProfile", Write;
+        TagPolicy => "iam:TagPolicy", Write;
         TagRole => "iam:TagRole", Write;
         TagUser => "iam:TagUser", Write;
+        UntagInstanceProfile => "iam:UntagInstanceProfile", Write;
+        UntagPolicy => "iam:UntagPolicy", Write;
         UntagRole => "iam:UntagRole", Write;
         UntagUser => "iam:UntagUser", Write;
         UpdateAccessKey => "iam:UpdateAccessKey", Write;
+        UpdateAccountPasswordPolicy => "iam:UpdateAccountPasswordPolicy", Write;
         UpdateAssumeRolePolicy => "iam:UpdateAssumeRolePolicy", Write;
+        UpdateGroup => "iam:UpdateGroup", Write;
         UpdateRole => "iam:UpdateRole", Write;
         UpdateRoleDescription => "iam:UpdateRoleDescription", Write;
+        UpdateUser => "iam:UpdateUser", Write;
     }
 }
 
@@ -421,6 +484,8 @@ enum Family {
     Mfa,
     Reports,
     Simulate,
+    Profiles,
+    Account,
 }
 
 impl Family {
@@ -435,7 +500,8 @@ impl Family {
             | Op::GetAccessKeyLastUsed
             | Op::ListAccessKeys
             | Op::DeleteAccessKey
-            | Op::UpdateAccessKey => Family::Users,
+            | Op::UpdateAccessKey
+            | Op::UpdateUser => Family::Users,
             Op::PutUserPolicy
             | Op::GetUserPolicy
             | Op::ListUserPolicies
@@ -461,7 +527,8 @@ impl Family {
             | Op::DeleteGroup
             | Op::AddUserToGroup
             | Op::RemoveUserFromGroup
-            | Op::ListGroupsForUser => Family::Groups,
+            | Op::ListGroupsForUser
+            | Op::UpdateGroup => Family::Groups,
             Op::CreatePolicy
             | Op::GetPolicy
             | Op::ListPolicies
@@ -483,22 +550,46 @@ impl Family {
             | Op::PutUserPermissionsBoundary
             | Op::DeleteUserPermissionsBoundary
             | Op::PutRolePermissionsBoundary
-            | Op::DeleteRolePermissionsBoundary => Family::Managed,
+            | Op::DeleteRolePermissionsBoundary
+            | Op::ListEntitiesForPolicy => Family::Managed,
             Op::TagUser
             | Op::UntagUser
             | Op::ListUserTags
             | Op::TagRole
             | Op::UntagRole
-            | Op::ListRoleTags => Family::Tags,
+            | Op::ListRoleTags
+            | Op::TagPolicy
+            | Op::UntagPolicy
+            | Op::ListPolicyTags => Family::Tags,
             Op::CreateVirtualMFADevice
             | Op::DeleteVirtualMFADevice
             | Op::EnableMFADevice
             | Op::ResyncMFADevice
             | Op::DeactivateMFADevice
             | Op::ListMFADevices
-            | Op::ListVirtualMFADevices => Family::Mfa,
+            | Op::ListVirtualMFADevices
+            | Op::GetMFADevice => Family::Mfa,
             Op::GetAccountSummary | Op::GetAccountAuthorizationDetails => Family::Reports,
-            Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => Family::Simulate,
+            Op::SimulatePrincipalPolicy
+            | Op::SimulateCustomPolicy
+            | Op::GetContextKeysForCustomPolicy
+            | Op::GetContextKeysForPrincipalPolicy => Family::Simulate,
+            Op::CreateInstanceProfile
+            | Op::GetInstanceProfile
+            | Op::DeleteInstanceProfile
+            | Op::ListInstanceProfiles
+            | Op::AddRoleToInstanceProfile
+            | Op::RemoveRoleFromInstanceProfile
+            | Op::ListInstanceProfilesForRole
+            | Op::TagInstanceProfile
+            | Op::UntagInstanceProfile
+            | Op::ListInstanceProfileTags => Family::Profiles,
+            Op::CreateAccountAlias
+            | Op::DeleteAccountAlias
+            | Op::ListAccountAliases
+            | Op::UpdateAccountPasswordPolicy
+            | Op::GetAccountPasswordPolicy
+            | Op::DeleteAccountPasswordPolicy => Family::Account,
         }
     }
 }
@@ -582,6 +673,24 @@ impl Service for Iam {
                 resource = format!("arn:aws:iam::{}:user/{}", caller.account, k.owner_key);
             }
         }
+        // AWS managed policies belong to AWS: no tenant changes one, whatever its policies say.
+        const CHANGES_POLICY: &[IamOperation] = &[
+            IamOperation::CreatePolicyVersion,
+            IamOperation::DeletePolicy,
+            IamOperation::DeletePolicyVersion,
+            IamOperation::SetDefaultPolicyVersion,
+            IamOperation::TagPolicy,
+            IamOperation::UntagPolicy,
+        ];
+        if CHANGES_POLICY.contains(&call.operation)
+            && input.text("PolicyArn").is_some_and(aws_policies::is_aws_arn)
+        {
+            return Err(ApiError::sender(
+                403,
+                "AccessDenied",
+                format!("User: {} is not authorized to perform: {action} on resource: policy {resource} because AWS managed policies are changed only by AWS", caller.arn),
+            ));
+        }
         // As in AWS, GetSessionToken credentials reach IAM only with MFA.
         if caller.session.as_ref().is_some_and(|s| s.role.is_none() && s.mfa_ms.is_none()) {
             return Err(ApiError::sender(
@@ -596,7 +705,15 @@ impl Service for Iam {
         if let Some(boundary) = input.text("PermissionsBoundary") {
             context.push(("iam:PermissionsBoundary".into(), boundary.to_string()));
         }
-        Ok(Authorization::Checks(vec![Check { context, multi, ..Check::new(action, resource) }]))
+        let mut checks = vec![Check { context, multi, ..Check::new(action, resource) }];
+        // As in AWS, putting a role in an instance profile also needs `iam:PassRole` on it.
+        if let (IamOperation::AddRoleToInstanceProfile, Some(role)) =
+            (call.operation, input.text("RoleName"))
+        {
+            let role = format!("arn:aws:iam::{}:role/{role}", caller.account);
+            checks.push(Check::new("iam:PassRole", role));
+        }
+        Ok(Authorization::Checks(checks))
     }
 
     fn execute<'s>(
@@ -658,6 +775,8 @@ fn handle<'s>(
             Family::Mfa => mfa::handle(operation, tx, root, account, input, now)?,
             Family::Reports => reports::handle(operation, tx, account, input)?,
             Family::Simulate => Some(simulate::handle(operation, tx, account, input)?),
+            Family::Profiles => profiles::handle(operation, tx, account, input, now)?,
+            Family::Account => account::handle(operation, tx, account, input, now)?,
         }
     };
     effect.response =
@@ -707,6 +826,9 @@ mod tests {
             include_str!("roles.rs"),
             include_str!("simulate.rs"),
             include_str!("tags.rs"),
+            include_str!("users.rs"),
+            include_str!("account.rs"),
+            include_str!("profiles.rs"),
             include_str!("../../pipeline/authorize.rs"),
         ];
         let accessors = [

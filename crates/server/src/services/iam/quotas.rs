@@ -9,6 +9,8 @@ pub const USERS: usize = 5000;
 pub const GROUPS: usize = 300;
 /// Roles per account.
 pub const ROLES: usize = 1000;
+/// Instance profiles per account.
+pub const INSTANCE_PROFILES: usize = 1000;
 /// Customer-managed policies per account.
 pub const POLICIES: usize = 1500;
 /// Groups one user belongs to.

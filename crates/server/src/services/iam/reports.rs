@@ -207,13 +207,21 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<X
         let inline = crate::services::iam::inline::list(tx, account, Owner::Role, &name)?;
         let (attached, arns) = attached_list(tx, account, "role", &name)?;
         attached_aws.extend(arns);
+        let mut profiles = Vec::new();
+        for p in crate::services::iam::profiles::holding(tx, account, &name)? {
+            profiles.push(crate::services::iam::member(
+                &crate::services::iam::profiles::profile_xml(tx, account, &p.body)?,
+            ));
+        }
         if wants("Role") {
             items.push((
                 2,
                 xml::build(|w| {
                     w.elem("member", |w| {
                         w.fragment(&crate::services::iam::roles::role_xml(&role.body));
-                        w.elem("InstanceProfileList", |_| {});
+                        w.elem("InstanceProfileList", |w| {
+                            w.fragments(&profiles);
+                        });
                         policy_list(w, "RolePolicyList", &inline);
                         w.fragment(&attached);
                         tags_xml(w, &role.body.tags);
@@ -223,18 +231,19 @@ fn details(tx: &mut dyn store::ReadTx, account: &str, input: &Input) -> Result<X
         }
     }
     if wants("AWSManagedPolicy") {
-        for (name, doc) in crate::services::iam::managed::AWS_MANAGED {
-            let arn = format!("arn:aws:iam::aws:policy/{name}");
-            if !attached_aws.contains(&arn) {
-                continue;
-            }
+        let mut counts = std::collections::HashMap::new();
+        for arn in &attached_aws {
+            *counts.entry(arn.clone()).or_insert(0_i64) += 1;
+        }
+        for p in crate::services::iam::aws_policies::all() {
+            let Some(count) = counts.get(&p.arn()).copied() else { continue };
             items.push((
                 3,
                 xml::build(|w| {
                     w.elem("member", |w| {
-                        w.fragment(&crate::services::iam::managed::aws_policy_xml(name));
+                        w.fragment(&crate::services::iam::managed::aws_policy_xml(p, count));
                         w.elem("PolicyVersionList", |w| {
-                            version(w, doc, "v1", true, "2015-02-06T18:39:46Z");
+                            version(w, &p.document, &p.version, true, &p.updated);
                         });
                     });
                 }),

@@ -104,12 +104,20 @@ pub fn handle(
                     crate::services::iam::quotas::ROLES,
                     "RolesPerAccount",
                 )?;
-                let path = input.text("Path").unwrap_or("/");
+                let path = crate::services::iam::check_path(input.text("Path").unwrap_or("/"))?;
+                // Service-linked and reserved roles are made only by AWS.
+                if let Some(reserved) = ["/aws-service-role/", "/aws-reserved/"]
+                    .into_iter()
+                    .find(|p| path.starts_with(p))
+                {
+                    return Err(ApiError::sender(
+                        400,
+                        "InvalidInput",
+                        format!("Path prefix '{reserved}' can only be used for AWS Service linked Roles"),
+                    ));
+                }
                 let max = max_session(input)?.unwrap_or(DEFAULT_MAX_SESSION);
-                let id = format!(
-                    "AROA{}",
-                    crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-                );
+                let id = crate::support::ids::iam_id("AROA");
                 let mut role = Role {
                     role_name: name.to_string(),
                     role_id: id,
@@ -150,6 +158,13 @@ pub fn handle(
             Op::DeleteRole => {
                 let name = required(input, "RoleName")?;
                 get_role(tx, account, name)?;
+                if !crate::services::iam::profiles::holding(tx, account, name)?.is_empty() {
+                    return Err(ApiError::sender(
+                        409,
+                        "DeleteConflict",
+                        "Cannot delete entity, must remove roles from instance profile first.",
+                    ));
+                }
                 if !role_policies(tx, account, name)?.is_empty() {
                     return Err(ApiError::sender(
                         409,

@@ -325,6 +325,56 @@ pub fn handle(
     };
     match operation {
         Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => go(),
+        Op::GetContextKeysForCustomPolicy | Op::GetContextKeysForPrincipalPolicy => {
+            context_keys(operation, tx, account, input)
+        }
         _ => Err(ApiError::internal("not a simulation")),
     }
+}
+
+/// `GetContextKeysFor*Policy`: every condition key the policies use, once each (compared
+/// without case, as keys are), in the order they first appear.
+fn context_keys(
+    operation: IamOperation,
+    tx: &mut dyn store::ReadTx,
+    account: &str,
+    input: &Input,
+) -> Result<Xml, ApiError> {
+    let mut policies = Vec::new();
+    if operation == Op::GetContextKeysForPrincipalPolicy {
+        let source = required(input, "PolicySourceArn")?;
+        let missing = || {
+            ApiError::sender(404, "NoSuchEntity", format!("The entity {source} cannot be found."))
+        };
+        let rest = source.strip_prefix(&format!("arn:aws:iam::{account}:")).ok_or_else(missing)?;
+        let (kind, path_and_name) = rest.split_once('/').ok_or_else(missing)?;
+        let kind =
+            ["user", "role", "group"].into_iter().find(|k| *k == kind).ok_or_else(missing)?;
+        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+        if tx.get_record(account, kind, name)?.is_none() {
+            return Err(missing());
+        }
+        let Loaded { identity, .. } = load_entity(tx, account, kind, name)?;
+        for (n, d) in &identity {
+            policies.push(parse(n, d)?);
+        }
+    }
+    policies.extend(input_policies(input, "PolicyInputList")?);
+    let mut keys: Vec<String> = Vec::new();
+    for (_, p) in &policies {
+        for statement in &p.statements {
+            for c in &statement.conditions {
+                if !keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key)) {
+                    keys.push(c.key.clone());
+                }
+            }
+        }
+    }
+    Ok(xml::build(|w| {
+        w.elem("ContextKeyNames", |w| {
+            for k in &keys {
+                w.text("member", k);
+            }
+        });
+    }))
 }

@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::pipeline::service::Operation;
 use crate::protocol::xml::{self, Xml};
-use crate::records::iam::{Principal, Role, Tag, User};
+use crate::records::iam::{Role, Tag, Tagged, User};
 use crate::records::Stored;
 use crate::services::iam::input::Input;
 use crate::services::iam::IamOperation::{self, self as Op};
@@ -145,12 +145,37 @@ pub fn handle(
         Op::TagRole | Op::UntagRole | Op::ListRoleTags => {
             edit::<Role>(operation, tx, account, required(input, "RoleName")?, input, now)
         }
+        Op::TagPolicy | Op::UntagPolicy | Op::ListPolicyTags => {
+            let arn = required(input, "PolicyArn")?;
+            let mut policy = crate::services::iam::managed::get_policy(tx, account, arn)?;
+            if operation == Op::ListPolicyTags {
+                let tags: Vec<Tag> =
+                    of(&policy.body).into_iter().map(|(key, value)| Tag { key, value }).collect();
+                return Ok(Some(crate::services::iam::paged(input, "Tags", members(&tags))?));
+            }
+            if operation == Op::TagPolicy {
+                merge(&mut policy.body, &request_tags(input)?)?;
+            } else {
+                let remove = request_tag_keys(input);
+                let kept: Vec<Value> = of(&policy.body)
+                    .into_iter()
+                    .filter(|(k, _)| !remove.contains(k))
+                    .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                    .collect();
+                if let Some(obj) = policy.body.as_object_mut() {
+                    obj.insert("Tags".into(), Value::Array(kept));
+                }
+            }
+            policy.updated_at_ms = now;
+            tx.put_record(&policy, PutMode::Update)?;
+            Ok(None)
+        }
         _ => Err(ApiError::internal("not an operation of this family")),
     }
 }
 
 /// Lists, adds or removes the tags of user or role `name`.
-fn edit<T: Principal>(
+pub(crate) fn edit<T: Tagged>(
     operation: IamOperation,
     tx: &mut dyn Tx,
     account: &str,

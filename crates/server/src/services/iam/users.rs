@@ -39,10 +39,7 @@ pub(super) fn handle(
                 "UsersPerAccount",
             )?;
             let path = input.text("Path").unwrap_or("/");
-            let id = format!(
-                "AIDA{}",
-                crate::support::ids::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-            );
+            let id = crate::support::ids::iam_id("AIDA");
             let mut user = User {
                 user_name: name.to_string(),
                 user_id: id,
@@ -71,6 +68,27 @@ pub(super) fn handle(
                 .filter(|r| r.body.path.starts_with(prefix))
                 .collect();
             Some(paged(input, "Users", typed_members(&users, user_xml))?)
+        }
+        IamOperation::UpdateUser => {
+            let name = required(input, "UserName")?;
+            let user = get_user(tx, account, name)?;
+            let new_name = input.text("NewUserName").unwrap_or(name);
+            check_name(new_name, "newUserName")?;
+            let path =
+                crate::services::iam::check_path(input.text("NewPath").unwrap_or(&user.body.path))?;
+            let mut body = user.body.clone();
+            body.user_name = new_name.to_string();
+            body.path = path.to_string();
+            body.arn = format!("arn:aws:iam::{account}:user{path}{new_name}");
+            if new_name == name {
+                let mut user = user;
+                user.body = body;
+                user.updated_at_ms = now;
+                user.put(tx, store::PutMode::Update)?;
+            } else {
+                rename_user(tx, root, account, name, body, now)?;
+            }
+            None
         }
         IamOperation::DeleteUser => {
             let name = required(input, "UserName")?;
@@ -224,4 +242,70 @@ fn key_owner(
         return Ok(("root", account.to_string()));
     }
     Ok(("user", user_name_or_caller(input, caller)?))
+}
+
+/// Renames user `old` to `user.user_name`: the user and everything keyed by its name (inline
+/// policies, attachments, group memberships, MFA devices, access keys, whose secrets are bound
+/// to their owner and so are re-wrapped for the new name), in the one transaction.
+fn rename_user(
+    tx: &mut dyn Tx,
+    root: &dyn RootOfTrust,
+    account: &str,
+    old: &str,
+    user: User,
+    now: i64,
+) -> Result<(), ApiError> {
+    let new = user.user_name.clone();
+    create(
+        tx,
+        &Stored::new(account, &new, user, now),
+        format!("User with name {new} already exists."),
+    )?;
+    Stored::<User>::delete(tx, account, old)?;
+    let (old_prefix, new_prefix) = (format!("{old}/"), format!("{new}/"));
+    for kind in ["user_policy", "attached_user", "user_group"] {
+        for mut record in crate::support::records::list(tx, account, kind, &old_prefix, 1_000_000)?
+        {
+            tx.delete_record(account, kind, &record.key)?;
+            record.key = format!("{new_prefix}{}", &record.key[old_prefix.len()..]);
+            record.updated_at_ms = now;
+            record.mac = Vec::new();
+            tx.put_record(&record, store::PutMode::Create)?;
+        }
+    }
+    for group in crate::services::iam::groups::groups_of(tx, account, &new)? {
+        let old_key = format!("{group}/{old}");
+        let mut record = tx
+            .get_record(account, "group_member", &old_key)?
+            .ok_or_else(|| ApiError::unavailable("a group membership could not be read"))?;
+        tx.delete_record(account, "group_member", &old_key)?;
+        record.key = format!("{group}/{new}");
+        record.updated_at_ms = now;
+        record.mac = Vec::new();
+        tx.put_record(&record, store::PutMode::Create)?;
+    }
+    for mut device in crate::services::iam::mfa::devices_of(tx, account, old)? {
+        if let Some(obj) = device.body.as_object_mut() {
+            obj.insert("UserName".into(), new.clone().into());
+        }
+        device.updated_at_ms = now;
+        tx.put_record(&device, store::PutMode::Update)?;
+    }
+    for key in tx.list_access_keys(account, "user", old)? {
+        let unavailable = || ApiError::unavailable("the root of trust is unavailable");
+        let old_context =
+            crate::pipeline::identity::secret_context(account, "user", old, &key.access_key_id);
+        let secret = root.unwrap(&old_context, &key.secret_wrapped).map_err(|_| unavailable())?;
+        let new_context =
+            crate::pipeline::identity::secret_context(account, "user", &new, &key.access_key_id);
+        let wrapped = root.wrap(&new_context, secret.expose()).map_err(|_| unavailable())?;
+        tx.delete_access_key(&key.access_key_id)?;
+        tx.insert_access_key(&store::AccessKey {
+            owner_key: new.clone(),
+            secret_wrapped: wrapped,
+            mac: Vec::new(),
+            ..key
+        })?;
+    }
+    Ok(())
 }
