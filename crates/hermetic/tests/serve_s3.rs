@@ -535,3 +535,13 @@ fn one_gib_multipart_round_trip() {
     common::assert_no_unnamed_blobs(&server, &[&a.account]);
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn s3_conformance_on_sqlite() {
+    feature("conformance", Backend::Sqlite);
+}
+
+#[test]
+fn s3_conformance_on_postgres() {
+    feature("conformance", Backend::Postgres);
+}

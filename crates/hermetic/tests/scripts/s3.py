@@ -93,7 +93,13 @@ def share_with_other(bucket):
 def buckets():
     """Buckets are created once, with valid names, and are listed, headed and located."""
     s3.create_bucket(Bucket="acme-buckets")
-    fails("BucketAlreadyOwnedByYou", s3.create_bucket, Bucket="acme-buckets")
+    # The owner's repeated create: 200 in us-east-1 (nothing changes), BucketAlreadyOwnedByYou
+    # elsewhere, as in S3.
+    s3.create_bucket(Bucket="acme-buckets")
+    s3.create_bucket(Bucket="acme-west", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    fails("BucketAlreadyOwnedByYou", s3.create_bucket, Bucket="acme-west",
+          CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    s3.delete_bucket(Bucket="acme-west")
     fails("BucketAlreadyExists", other.create_bucket, Bucket="acme-buckets")
     fails("InvalidBucketName", s3.create_bucket, Bucket="Bad_Name")
     assert "acme-buckets" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
@@ -223,7 +229,7 @@ def object_ownership():
     # Sub-resources this server does not implement are refused, never taken for another operation.
     fails("NotImplemented", s3.delete_bucket_cors, Bucket="acme-ownership")
     fails("NotImplemented", s3.delete_bucket_lifecycle, Bucket="acme-ownership")
-    fails("NotImplemented", s3.delete_bucket_tagging, Bucket="acme-ownership")
+    fails("NotImplemented", s3.get_bucket_website, Bucket="acme-ownership")
     s3.head_bucket(Bucket="acme-ownership")
 
 
@@ -411,12 +417,14 @@ def versioning():
     pc = s3.upload_part_copy(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], PartNumber=1, CopySource={"Bucket": "acme-versions", "Key": "doc", "VersionId": v1})
     s3.complete_multipart_upload(Bucket="acme-versions", Key="doc-parts", UploadId=mp["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pc["CopyPartResult"]["ETag"]}]})
     assert s3.get_object(Bucket="acme-versions", Key="doc-parts")["Body"].read() == b"first"
-    # Suspended: writes get the null version.
+    # Suspended: writes get the null version (which, as in S3, their answers do not name;
+    # reads do).
     s3.put_bucket_versioning(Bucket="acme-versions", VersioningConfiguration={"Status": "Suspended"})
-    assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") == "null"
+    assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null one").get("VersionId") is None
+    assert s3.head_object(Bucket="acme-versions", Key="doc")["VersionId"] == "null"
     # A second write while suspended replaces the null version (whose data goes); the versions
     # from before suspension stay.
-    assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null two").get("VersionId") == "null"
+    assert s3.put_object(Bucket="acme-versions", Key="doc", Body=b"null two").get("VersionId") is None
     assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId="null")["Body"].read() == b"null two"
     assert s3.get_object(Bucket="acme-versions", Key="doc", VersionId=v1)["Body"].read() == b"first"
     nulls = [v for v in s3.list_object_versions(Bucket="acme-versions", Prefix="doc")["Versions"] if v["VersionId"] == "null"]
@@ -580,10 +588,90 @@ def data_events():
     assert other.get_object(Bucket="acme-events", Key="report")["Body"].read() == b"for globex"
 
 
+def conformance():
+    """What the ceph s3-tests showed (issue 19): bucket tagging and policy status, listing
+    encodings and markers, the answers of writes (versions, encryption), refusals S3 makes
+    (SSE headers on reads, tag limits, a copy onto itself, a copy range past the source),
+    Content-Encoding, and a 16 MiB upload sent the way botocore sends it (no Content-Length)."""
+    b = "acme-conformance"
+    s3.create_bucket(Bucket=b)
+    # Bucket tagging.
+    fails("NoSuchTagSet", s3.get_bucket_tagging, Bucket=b)
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "team", "Value": "blue"}, {"Key": "env", "Value": "prod"}]})
+    assert sorted((t["Key"], t["Value"]) for t in s3.get_bucket_tagging(Bucket=b)["TagSet"]) == [("env", "prod"), ("team", "blue")]
+    fails("InvalidTag", s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [{"Key": "k" * 129, "Value": "v"}]})
+    fails("InvalidTag", s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [{"Key": "aws:x", "Value": "v"}]})
+    fails("InvalidTag", s3.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]})
+    fails("AccessDenied", other.get_bucket_tagging, Bucket=b)
+    s3.delete_bucket_tagging(Bucket=b)
+    fails("NoSuchTagSet", s3.get_bucket_tagging, Bucket=b)
+    # Policy status: none without a policy; not public with an account-only one.
+    fails("NoSuchBucketPolicy", s3.get_bucket_policy_status, Bucket=b)
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    assert s3.get_bucket_policy_status(Bucket=b)["PolicyStatus"]["IsPublic"] is False
+    s3.delete_bucket_policy(Bucket=b)
+    # Listing: url encoding (botocore asks for it and decodes), markers past a common prefix,
+    # max-keys=0, owners.
+    for k in ["asdf+b", "a b/c", "boo/bar", "boo/baz/xyzzy", "cquux/thud", "cquux/bla"]:
+        s3.put_object(Bucket=b, Key=k, Body=b"x")
+    listed = s3.list_objects(Bucket=b, Prefix="asdf")
+    assert [c["Key"] for c in listed["Contents"]] == ["asdf+b"], listed
+    page = s3.list_objects(Bucket=b, Delimiter="/", Marker="boo/")
+    assert [p["Prefix"] for p in page.get("CommonPrefixes", [])] == ["cquux/"] and not page["IsTruncated"], page
+    page = s3.list_objects_v2(Bucket=b, Delimiter="/", StartAfter="boo/")
+    assert [p["Prefix"] for p in page.get("CommonPrefixes", [])] == ["cquux/"], page
+    zero = s3.list_objects_v2(Bucket=b, MaxKeys=0)
+    assert zero["KeyCount"] == 0 and zero["IsTruncated"] is False, zero
+    assert all(c["Owner"]["ID"] == ACCOUNT for c in s3.list_objects(Bucket=b)["Contents"])
+    assert "Owner" not in s3.list_objects_v2(Bucket=b)["Contents"][0]
+    assert s3.list_objects_v2(Bucket=b, FetchOwner=True)["Contents"][0]["Owner"]["ID"] == ACCOUNT
+    # Reads refuse a write's encryption headers; AES256 with a KMS key id is refused.
+    sse_read = client("s3", KEY, SECRET)
+    sse_read.meta.events.register("before-sign.s3.HeadObject", lambda request, **_: request.headers.__setitem__("x-amz-server-side-encryption", "AES256"))
+    fails("400", sse_read.head_object, Bucket=b, Key="boo/bar")
+    fails("InvalidArgument", s3.put_object, Bucket=b, Key="enc", Body=b"x", ServerSideEncryption="AES256", SSEKMSKeyId="alias/aws/s3")
+    # Tags: key and value lengths.
+    fails("InvalidTag", s3.put_object_tagging, Bucket=b, Key="boo/bar", Tagging={"TagSet": [{"Key": "k" * 129, "Value": "v"}]})
+    fails("InvalidTag", s3.put_object_tagging, Bucket=b, Key="boo/bar", Tagging={"TagSet": [{"Key": "k", "Value": "v" * 257}]})
+    # A copy onto itself must change something; a copy range must lie within the source.
+    fails("InvalidRequest", s3.copy_object, Bucket=b, Key="boo/bar", CopySource={"Bucket": b, "Key": "boo/bar"})
+    s3.copy_object(Bucket=b, Key="boo/bar", CopySource={"Bucket": b, "Key": "boo/bar"}, MetadataDirective="REPLACE", Metadata={"m": "1"})
+    assert s3.head_object(Bucket=b, Key="boo/bar")["Metadata"] == {"m": "1"}
+    mp = s3.create_multipart_upload(Bucket=b, Key="ranged")
+    fails("InvalidRange", s3.upload_part_copy, Bucket=b, Key="ranged", UploadId=mp["UploadId"], PartNumber=1,
+          CopySource={"Bucket": b, "Key": "boo/bar"}, CopySourceRange="bytes=0-5")
+    s3.abort_multipart_upload(Bucket=b, Key="ranged", UploadId=mp["UploadId"])
+    # Complete answers the encryption and (versioned) the version, as PutObject does.
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    mp = s3.create_multipart_upload(Bucket=b, Key="parts", ServerSideEncryption="AES256")
+    part = s3.upload_part(Bucket=b, Key="parts", UploadId=mp["UploadId"], PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(Bucket=b, Key="parts", UploadId=mp["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["ServerSideEncryption"] == "AES256" and done["VersionId"] == s3.head_object(Bucket=b, Key="parts")["VersionId"], done
+    # Content-Encoding keeps what the client meant, not the aws-chunked framing.
+    s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding="gzip")
+    assert s3.head_object(Bucket=b, Key="gz")["ContentEncoding"] == "gzip"
+    # 16 MiB and more, as botocore sends it (chunked, no Content-Length), streams.
+    big = os.urandom(16 * 1024 * 1024 + 5)
+    s3.put_object(Bucket=b, Key="big", Body=big)
+    got = s3.get_object(Bucket=b, Key="big")["Body"].read()
+    assert hashlib.sha256(got).digest() == hashlib.sha256(big).digest()
+    # A condition on s3:x-amz-server-side-encryption with Null: a write without the header has
+    # no such key (the bucket's default encrypts it), as in S3.
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{b}/*",
+        "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}]}))
+    fails("AccessDenied", s3.put_object, Bucket=b, Key="plain", Body=b"x")
+    s3.put_object(Bucket=b, Key="plain", Body=b"x", ServerSideEncryption="AES256")
+    s3.delete_bucket_policy(Bucket=b)
+
+
 FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
-    version_listing, block_public_access, operator_refused, trail, data_events,
+    version_listing, block_public_access, operator_refused, trail, data_events, conformance,
 ]}
 
 if __name__ == "__main__":

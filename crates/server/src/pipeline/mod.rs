@@ -200,15 +200,22 @@ async fn pipeline<B: RequestBody>(
     let (parts, body) = req.into_parts();
     // A large S3 PUT streams: its bytes go to the store thread as they arrive, decoded and
     // verified there, and are never held whole.
-    let declared = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    // SDKs that frame an upload as `aws-chunked` over HTTP chunked transfer send no
+    // `Content-Length` (botocore since 1.36): the object's size is `x-amz-decoded-content-length`.
+    // Such a body streams only when it is too large to hold: a refusal made before a streamed
+    // body is read closes the connection, which clients report as a broken pipe, not the error.
+    let length_of = |name: &str| {
+        parts.headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
+    };
+    let large = match length_of("content-length") {
+        Some(n) => n > crate::services::s3::STREAM_ABOVE,
+        None => length_of("x-amz-decoded-content-length")
+            .is_some_and(|n| n > crate::services::s3::MAX_BODY as u64 / 2),
+    };
     let streamed = s3
         && parts.method == hyper::Method::PUT
         && !parts.headers.contains_key("x-amz-copy-source")
-        && declared.is_some_and(|n| n > crate::services::s3::STREAM_ABOVE);
+        && large;
     let (body, stream) = if streamed {
         match crate::protocol::payload::BodyStream::start(body, 8).await {
             Ok(stream) => (Bytes::new(), Some(stream)),

@@ -86,6 +86,9 @@ pub(crate) struct Bucket {
     pub sse_algorithm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<Versioning>,
+    /// The bucket's tags (`PutBucketTagging`), by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Body for Bucket {

@@ -102,6 +102,9 @@ fn owner_acl(owner: &str) -> String {
     })
 }
 
+/// Most tags on one bucket (S3's quota).
+const MAX_BUCKET_TAGS: usize = 50;
+
 pub(super) fn config<'s>(
     state: &'s State,
     operation: &str,
@@ -120,6 +123,36 @@ pub(super) fn config<'s>(
             }),
             None => Err(s3err(404, "NoSuchBucketPolicy", "The bucket policy does not exist")),
         },
+        "GetBucketTagging" => {
+            if bucket.body.tags.is_empty() {
+                return Err(s3err(404, "NoSuchTagSet", "The TagSet does not exist"));
+            }
+            Ok(xml_reply(
+                200,
+                xml::document("Tagging", xml::NS, |w| {
+                    w.elem("TagSet", |w| {
+                        for (k, v) in &bucket.body.tags {
+                            w.elem("Tag", |w| {
+                                w.text("Key", k).text("Value", v);
+                            });
+                        }
+                    });
+                }),
+            ))
+        }
+        "GetBucketPolicyStatus" => {
+            // As in S3: a bucket without a policy has no policy status.
+            let Some(policy) = bucket.body.policy.as_deref() else {
+                return Err(s3err(404, "NoSuchBucketPolicy", "The bucket policy does not exist"));
+            };
+            let public = super::bpa::is_public(policy);
+            Ok(xml_reply(
+                200,
+                xml::document("PolicyStatus", xml::NS, |w| {
+                    w.value("IsPublic", public);
+                }),
+            ))
+        }
         "GetBucketEncryption" => {
             let key = bucket.body.kms_key_id.as_deref();
             let algorithm = super::sse::bucket_default(&bucket.body);
@@ -173,6 +206,16 @@ pub(super) fn config<'s>(
                 "DeleteBucketPolicy" => {
                     body.policy = None;
                 }
+                "PutBucketTagging" => {
+                    let Input::PutObjectTagging { tags } = req.input else {
+                        return Err(ApiError::internal("the input is not PutBucketTagging's"));
+                    };
+                    super::objects::check_tags(tags.iter().map(|(k, v)| (k, v)), MAX_BUCKET_TAGS)?;
+                    body.tags = tags.iter().cloned().collect();
+                }
+                "DeleteBucketTagging" => {
+                    body.tags.clear();
+                }
                 "PutBucketVersioning" => {
                     let status = match req.input {
                         Input::PutBucketVersioning { status: Some(s) } if s == "Enabled" => {
@@ -220,7 +263,9 @@ pub(super) fn config<'s>(
             bucket.updated_at_ms = now;
             bucket.put(tx.as_mut(), PutMode::Update)?;
             effect.tx = Some(tx);
-            Ok(empty(if operation.starts_with("Delete") { 204 } else { 200 }, Vec::new()))
+            // S3 answers deletions and PutBucketPolicy with 204 No Content.
+            let no_content = operation.starts_with("Delete") || operation == "PutBucketPolicy";
+            Ok(empty(if no_content { 204 } else { 200 }, Vec::new()))
         }
     }
 }

@@ -139,6 +139,19 @@ pub(super) fn object<'s>(
     let (state, facts) = (ctx.state, ctx.facts);
     let source = copy_source(ctx, &input.source)?;
     let record = &source.record;
+    // A copy onto itself must change something, as in S3.
+    let encryption = &input.put.encryption;
+    let changes_encryption = encryption.server_side_encryption.is_some()
+        || encryption.ssekms_key_id.is_some()
+        || encryption.customer.algorithm.is_some();
+    if source.bucket.key == bucket.key
+        && record.body.key == key
+        && !input.source.copy_source.contains("?versionId=")
+        && !input.replace_metadata
+        && !changes_encryption
+    {
+        return Err(s3err(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."));
+    }
     let size = record.body.size;
     copy_size_allowed(size)?;
     // Streamed from the source's blobs into the new object's, a chunk at a time.

@@ -102,9 +102,12 @@ impl ObjectFields {
             content_disposition: header("content-disposition"),
             content_encoding: req
                 .header("content-encoding")
-                .filter(|e| *e != "aws-chunked")
                 .unwrap_or_default()
-                .to_string(),
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .collect::<Vec<_>>()
+                .join(","),
             content_language: header("content-language"),
             metadata: req
                 .headers
@@ -218,6 +221,9 @@ pub(crate) struct GetObject {
     pub if_modified_since: Option<i64>,
     pub if_unmodified_since: Option<i64>,
     pub customer: CustomerKeyHeaders,
+    /// Whether the request carries a write's encryption headers (`x-amz-server-side-encryption`
+    /// or its KMS key id), which S3 refuses on reads.
+    pub write_encryption: bool,
 }
 
 /// `ListObjects` and `ListObjectsV2`.
@@ -230,6 +236,10 @@ pub(crate) struct ListObjects {
     pub marker: Option<String>,
     pub continuation_token: Option<String>,
     pub start_after: Option<String>,
+    /// `encoding-type`: `url` asks for keys and prefixes percent-encoded.
+    pub encoding_type: Option<String>,
+    /// `fetch-owner` (ListObjectsV2): each key's owner too.
+    pub fetch_owner: bool,
 }
 
 /// `ListObjectVersions`.
@@ -359,6 +369,8 @@ impl Input {
                 marker: param("marker"),
                 continuation_token: param("continuation-token"),
                 start_after: param("start-after"),
+                encoding_type: param("encoding-type"),
+                fetch_owner: param("fetch-owner").is_some_and(|v| v == "true"),
             }),
             Op::ListObjectVersions => Input::ListObjectVersions(ListObjectVersions {
                 prefix: param("prefix").unwrap_or_default(),
@@ -399,6 +411,8 @@ impl Input {
                     .header("if-unmodified-since")
                     .and_then(super::objects::parse_http_date),
                 customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
+                write_encryption: req.header("x-amz-server-side-encryption").is_some()
+                    || req.header("x-amz-server-side-encryption-aws-kms-key-id").is_some(),
             }),
             Op::PutObject => Input::PutObject(PutObject::read(req)),
             Op::CopyObject => Input::CopyObject(CopyObject {
@@ -412,7 +426,7 @@ impl Input {
                 objects: xml::delete_objects(body),
                 quiet: xml::element(body, "Quiet").as_deref() == Some("true"),
             }),
-            Op::PutObjectTagging => Input::PutObjectTagging {
+            Op::PutObjectTagging | Op::PutBucketTagging => Input::PutObjectTagging {
                 tags: xml::elements(body, "Key")
                     .into_iter()
                     .zip(xml::elements(body, "Value"))

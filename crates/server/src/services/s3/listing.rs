@@ -86,13 +86,31 @@ pub(super) fn objects(
     } else {
         input.marker.clone()
     };
+    let url = match input.encoding_type.as_deref() {
+        None => false,
+        Some("url") => true,
+        Some(_) => {
+            return Err(s3err(
+                400,
+                "InvalidArgument",
+                "Invalid Encoding Method specified in Request",
+            ))
+        }
+    };
+    // `encoding-type=url`: every byte but the unreserved ones and `/` percent-encoded.
+    let enc =
+        |s: &str| if url { sigv4::encode::uri_encode(s, true).into_owned() } else { s.to_string() };
     let mut contents: Vec<ObjectRecord> = Vec::new();
     let mut common: Vec<String> = Vec::new();
     let mut after = start_after.clone().map(|s| format!("{name}/{s}"));
     let full_prefix = format!("{name}/{prefix}");
     let mut truncated = false;
     let mut last_seen: Option<String> = None;
+    // `max-keys=0` lists nothing and is not truncated.
     'outer: loop {
+        if max_keys == 0 {
+            break;
+        }
         let page = {
             let mut tx = state.store.read()?;
             ObjectRecord::page(tx.as_mut(), &bucket.account, &full_prefix, after.as_deref(), 1000)?
@@ -108,6 +126,11 @@ pub(super) fn objects(
                 if let Some(pos) = key.get(prefix.len()..).and_then(|rest| rest.find(&delimiter)) {
                     let cp =
                         key.get(..prefix.len() + pos + delimiter.len()).unwrap_or(&key).to_string();
+                    // A common prefix at or before the marker was listed on an earlier page.
+                    if start_after.as_deref().is_some_and(|m| cp.as_str() <= m) {
+                        after = Some(format!("{name}/{cp}\u{10FFFF}"));
+                        continue 'outer;
+                    }
                     if common.last() != Some(&cp) {
                         common.push(cp.clone());
                     }
@@ -125,13 +148,17 @@ pub(super) fn objects(
         }
         after = page.items.last().map(|r| r.key.clone());
     }
+    let owner = !v2 || input.fetch_owner;
     let body = xml::document("ListBucketResult", xml::NS, |w| {
-        w.text("Name", name).text("Prefix", &prefix);
+        w.text("Name", name).text("Prefix", &enc(&prefix));
         if !v2 {
-            w.text("Marker", input.marker.as_deref().unwrap_or_default());
+            w.text("Marker", &enc(input.marker.as_deref().unwrap_or_default()));
         }
         if !delimiter.is_empty() {
-            w.text("Delimiter", &delimiter);
+            w.text("Delimiter", &enc(&delimiter));
+        }
+        if url {
+            w.text("EncodingType", "url");
         }
         w.value("MaxKeys", max_keys);
         if v2 {
@@ -142,22 +169,28 @@ pub(super) fn objects(
         if v2 {
             w.opt("ContinuationToken", input.continuation_token.as_deref())
                 .opt("NextContinuationToken", next.map(|l| b64().encode(l)).as_deref())
-                .opt("StartAfter", input.start_after.as_deref());
+                .opt("StartAfter", input.start_after.as_deref().map(enc).as_deref());
         } else {
-            w.opt("NextMarker", next);
+            w.opt("NextMarker", next.map(enc).as_deref());
         }
         for r in &contents {
             w.elem("Contents", |w| {
-                w.text("Key", &r.body.key)
+                w.text("Key", &enc(&r.body.key))
                     .text("LastModified", &crate::support::time::iso8601(r.body.last_modified_ms))
                     .text("ETag", &r.body.etag)
                     .value("Size", r.body.size)
                     .text("StorageClass", "STANDARD");
+                // Objects are the bucket owner's (Object Ownership `BucketOwnerEnforced`).
+                if owner {
+                    w.elem("Owner", |w| {
+                        w.text("ID", &bucket.account);
+                    });
+                }
             });
         }
         for p in &common {
             w.elem("CommonPrefixes", |w| {
-                w.text("Prefix", p);
+                w.text("Prefix", &enc(p));
             });
         }
     });

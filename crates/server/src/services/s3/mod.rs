@@ -480,6 +480,12 @@ fn run<'s>(
         let mut tx = state.store.begin()?;
         if let Some(existing) = Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, &name)? {
             return Err(if existing.body.account == caller.account {
+                // In us-east-1 S3 answers the owner's repeated create with 200 and changes
+                // nothing; elsewhere with BucketAlreadyOwnedByYou.
+                let own = Bucket::get(tx.as_mut(), &caller.account, &name)?;
+                if own.is_some_and(|b| b.body.region == "us-east-1") && region == "us-east-1" {
+                    return Ok(empty(200, vec![("location".into(), format!("/{name}"))]));
+                }
                 s3err(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
             } else {
                 s3err(409, "BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
@@ -505,6 +511,7 @@ fn run<'s>(
             kms_key_id: None,
             sse_algorithm: None,
             versioning: None,
+            tags: std::collections::BTreeMap::new(),
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
@@ -579,7 +586,11 @@ fn run<'s>(
         | "PutBucketAcl"
         | "GetBucketOwnershipControls"
         | "PutBucketOwnershipControls"
-        | "DeleteBucketOwnershipControls" => {
+        | "DeleteBucketOwnershipControls"
+        | "GetBucketTagging"
+        | "PutBucketTagging"
+        | "DeleteBucketTagging"
+        | "GetBucketPolicyStatus" => {
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
                 return Err(s3err(

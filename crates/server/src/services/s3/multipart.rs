@@ -6,7 +6,7 @@
 use super::blobs::{self, part_file, ObjectReader, Source};
 use super::input::Input;
 use super::objects::{
-    begin_versioned_write, begin_write, object_key, parse_range, replaced_blobs, ObjectRecord,
+    begin_versioned_write, begin_write, object_key, replaced_blobs, ObjectRecord,
 };
 use super::sse;
 use super::{empty, s3err, xml, xml_reply, Bucket, S3Request};
@@ -156,7 +156,7 @@ pub(super) fn handle<'s>(
                 let record = &source.record;
                 let size = record.body.size;
                 let (first, last) = match copy.copy_source_range.as_deref() {
-                    Some(r) => parse_range(r, size)?,
+                    Some(r) => copy_range(r, size)?,
                     None => (0, size.saturating_sub(1)),
                 };
                 super::copy::copy_size_allowed(if size == 0 { 0 } else { last - first + 1 })?;
@@ -337,6 +337,15 @@ pub(super) fn handle<'s>(
                         .unwrap_or_default(),
                 );
             }
+            // As PutObject answers: the encryption (not SSE-C's, whose request carries the key)
+            // and the version, unless the write is the `null` version.
+            let mut headers = Vec::new();
+            if let Some(v) = object.version_id.as_deref().filter(|v| *v != "null") {
+                headers.push(("x-amz-version-id".to_string(), v.to_string()));
+            }
+            if !super::sse::is_customer(&object.data_key) {
+                headers.extend(super::sse::stored_headers(&object.data_key));
+            }
             let record = ObjectRecord::new(&bucket.account, &record_key, object, facts.time_ms);
             record.put(tx.as_mut(), PutMode::Upsert)?;
             effect.tx = Some(tx);
@@ -345,7 +354,7 @@ pub(super) fn handle<'s>(
                 .map(|p| part_file(state, &bucket.account, &p.body.part))
                 .chain(replaced)
                 .collect();
-            Ok(xml_reply(
+            let mut reply = xml_reply(
                 200,
                 xml::document("CompleteMultipartUploadResult", xml::NS, |w| {
                     w.text("Location", &format!("/{name}/{key}"))
@@ -353,10 +362,27 @@ pub(super) fn handle<'s>(
                         .text("Key", key)
                         .text("ETag", &etag);
                 }),
-            ))
+            );
+            reply.headers.extend(headers);
+            Ok(reply)
         }
         _ => Err(ApiError::internal("the input is not the operation's")),
     }
+}
+
+/// `x-amz-copy-source-range`: unlike a GET's `Range`, exactly `bytes=FIRST-LAST` within the
+/// source (S3 answers anything else `InvalidRange`).
+fn copy_range(range: &str, size: u64) -> Result<(u64, u64), ApiError> {
+    let invalid = || s3err(416, "InvalidRange", "The requested range is not satisfiable");
+    let (first, last) = range
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(f, l)| Some((f.parse::<u64>().ok()?, l.parse::<u64>().ok()?)))
+        .ok_or_else(invalid)?;
+    if first > last || last >= size {
+        return Err(invalid());
+    }
+    Ok((first, last))
 }
 
 fn hex_bytes(hex: &str) -> Vec<u8> {

@@ -274,6 +274,13 @@ fn get(
     key: &str,
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
+    if input.write_encryption {
+        return Err(s3err(
+            400,
+            "InvalidArgument",
+            "x-amz-server-side-encryption header is not supported for this operation.",
+        ));
+    }
     let record = read_target(ctx, bucket, key, input.version_id.as_deref())?;
     let object = &record.body;
     let open = || {
@@ -372,9 +379,7 @@ fn tagging<'s>(
     }
     record.body.tags = match input {
         Input::PutObjectTagging { tags } => {
-            if tags.len() > 10 {
-                return Err(s3err(400, "BadRequest", "Object tags cannot be greater than 10"));
-            }
+            check_tags(tags.iter().map(|(k, v)| (k, v)), 10)?;
             tags.iter().cloned().collect()
         }
         _ => BTreeMap::new(),
@@ -435,8 +440,11 @@ pub(super) fn put<'s>(
         data_key: sealing.wrapped,
     };
     commit_object(state, bucket, object, facts, effect)?;
-    let mut headers: Vec<(String, String)> =
-        version.map(|v| vec![("x-amz-version-id".to_string(), v)]).unwrap_or_default();
+    // A write that is the `null` version (a suspended bucket) answers no version, as in S3.
+    let mut headers: Vec<(String, String)> = version
+        .filter(|v| v != "null")
+        .map(|v| vec![("x-amz-version-id".to_string(), v)])
+        .unwrap_or_default();
     headers.push(("etag".into(), etag));
     headers.extend(sealing.headers);
     Ok(empty(200, headers))
@@ -510,8 +518,42 @@ pub(super) fn read_target(
     Ok(found)
 }
 
+/// S3's rules for a tag set of at most `max` tags: keys of 1 to 128 characters, values of at
+/// most 256, each key once, none in the reserved `aws:` namespace. Too many object tags is
+/// `BadRequest` (S3's answer), anything else `InvalidTag`.
+pub(super) fn check_tags<'a>(
+    tags: impl IntoIterator<Item = (&'a String, &'a String)>,
+    max: usize,
+) -> Result<(), ApiError> {
+    let invalid = |m: String| s3err(400, "InvalidTag", m);
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, v) in tags {
+        if !(1..=128).contains(&k.chars().count()) {
+            return Err(invalid("The TagKey you have provided is invalid".into()));
+        }
+        if v.chars().count() > 256 {
+            return Err(invalid("The TagValue you have provided is invalid".into()));
+        }
+        if k.starts_with("aws:") {
+            return Err(invalid("System tags cannot be added/updated by requester".into()));
+        }
+        if !seen.insert(k) {
+            return Err(invalid("Cannot provide multiple Tags with the same key".into()));
+        }
+    }
+    if seen.len() > max {
+        return Err(if max == 10 {
+            s3err(400, "BadRequest", "Object tags cannot be greater than 10")
+        } else {
+            invalid(format!("Bucket tag count cannot be greater than {max}"))
+        });
+    }
+    Ok(())
+}
+
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
 pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, ApiError> {
+    check_tags(&input.fields.tagging, 10)?;
     let mut context = sse::context(&input.encryption)?;
     if let Some(acl) = &input.acl.acl {
         context.push(("s3:x-amz-acl".into(), acl.clone()));

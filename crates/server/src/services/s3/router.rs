@@ -152,6 +152,10 @@ pub(crate) enum S3Operation {
     PutAccountPublicAccessBlock,
     /// S3 Control's `DeletePublicAccessBlock`.
     DeleteAccountPublicAccessBlock,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
+    GetBucketPolicyStatus,
     GetObject,
     HeadObject,
     PutObject,
@@ -203,6 +207,10 @@ impl Operation for S3Operation {
             Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
+            Op::GetBucketTagging => "GetBucketTagging",
+            Op::PutBucketTagging => "PutBucketTagging",
+            Op::DeleteBucketTagging => "DeleteBucketTagging",
+            Op::GetBucketPolicyStatus => "GetBucketPolicyStatus",
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
             Op::PutObject => "PutObject",
@@ -255,6 +263,9 @@ impl Operation for S3Operation {
                 "s3:PutAccountPublicAccessBlock"
             }
             Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
+            Op::GetBucketTagging => "s3:GetBucketTagging",
+            Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
+            Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             Op::GetObject | Op::HeadObject => "s3:GetObject",
             Op::DeleteObject | Op::DeleteObjects => "s3:DeleteObject",
             Op::AbortMultipartUpload => "s3:AbortMultipartUpload",
@@ -353,6 +364,10 @@ fn with_subresource(method: &str, level: Level, sub: &str) -> Option<S3Operation
         ("PUT", Bucket, "encryption") => Op::PutBucketEncryption,
         ("DELETE", Bucket, "encryption") => Op::DeleteBucketEncryption,
         ("GET", Bucket, "location") => Op::GetBucketLocation,
+        ("GET", Bucket, "tagging") => Op::GetBucketTagging,
+        ("PUT", Bucket, "tagging") => Op::PutBucketTagging,
+        ("DELETE", Bucket, "tagging") => Op::DeleteBucketTagging,
+        ("GET", Bucket, "policyStatus") => Op::GetBucketPolicyStatus,
         ("GET", Bucket, "versioning") => Op::GetBucketVersioning,
         ("PUT", Bucket, "versioning") => Op::PutBucketVersioning,
         ("GET", Bucket, "versions") => Op::ListObjectVersions,
@@ -545,7 +560,7 @@ mod tests {
         assert_eq!(refused("DELETE", Object, "annotation"), "NotImplemented");
         assert_eq!(refused("PUT", Object, "encryption"), "NotImplemented");
         assert_eq!(refused("DELETE", Bucket, "cors"), "NotImplemented");
-        assert_eq!(refused("GET", Bucket, "tagging"), "NotImplemented");
+        assert_eq!(refused("GET", Bucket, "website"), "NotImplemented");
         assert_eq!(refused("DELETE", Bucket, "acl"), "MethodNotAllowed");
         assert_eq!(refused("POST", Bucket, "policy"), "MethodNotAllowed");
     }

@@ -131,7 +131,19 @@ pub fn context(encryption: &Encryption) -> Result<Vec<(String, String)>, ApiErro
         ));
         return Ok(out);
     }
-    out.push(("s3:x-amz-server-side-encryption".into(), method.unwrap_or("aws:kms").to_string()));
+    // A KMS key id needs `aws:kms` (or `aws:kms:dsse`), as in S3.
+    if method == Some(SSE_S3) && encryption.ssekms_key_id.is_some() {
+        return Err(s3err(
+            400,
+            "InvalidArgument",
+            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+        ));
+    }
+    // The key is present only when the request sends the header (a `Null` condition then
+    // tells un-headed writes, which get the bucket's default, from headed ones), as in S3.
+    if let Some(method) = method {
+        out.push(("s3:x-amz-server-side-encryption".into(), method.to_string()));
+    }
     if let Some(k) = &encryption.ssekms_key_id {
         out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.clone()));
     }
