@@ -388,8 +388,9 @@ fn statement_matches(
     resource_side: bool,
     bounded: bool,
 ) -> Match {
-    // Action.
-    let action_hit = st.action.actions.iter().any(|a| a.pattern.matches(&request.action_lower));
+    // Action (a malformed action a lenient parse kept matches nothing).
+    let action_hit =
+        st.action.actions.iter().any(|a| !a.never && a.pattern.matches(&request.action_lower));
     if action_hit == st.action.negated {
         return Match::No;
     }

@@ -27,5 +27,5 @@ pub use ast::{Effect, Location, Policy, Statement, Version};
 pub use evaluate::{
     evaluate, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PolicyType, StatementRef,
 };
-pub use parse::{parse_policy, ParseError, ParseErrors};
+pub use parse::{parse_policy, parse_policy_lenient, ParseError, ParseErrors};
 pub use request::{Context, Principal, PrincipalType, Request};

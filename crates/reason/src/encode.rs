@@ -37,7 +37,8 @@ impl Actions {
         let mut patterns: Vec<Glob> = Vec::new();
         for p in policies {
             for s in &p.statements {
-                for a in &s.action.actions {
+                // A malformed action a lenient parse kept matches nothing: no pattern.
+                for a in s.action.actions.iter().filter(|a| !a.never) {
                     if !patterns.contains(&a.pattern) {
                         patterns.push(a.pattern.clone());
                     }
@@ -139,7 +140,7 @@ impl Actions {
     /// The classes an `Action` or `NotAction` element matches.
     pub fn of_clause(&self, clause: &policy::ast::ActionClause) -> Vec<usize> {
         let mut classes: Vec<usize> = Vec::new();
-        for a in &clause.actions {
+        for a in clause.actions.iter().filter(|a| !a.never) {
             for c in self.matching(&a.pattern) {
                 if !classes.contains(&c) {
                     classes.push(c);
