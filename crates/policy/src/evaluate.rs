@@ -161,7 +161,8 @@ enum Named {
     Implicit,
     /// By the principal's account (delegation to the account's identity policies).
     Account,
-    /// By the role of a role session.
+    /// By the role of a role session, or by its own ARN for a role acting directly (either
+    /// way bounded by the permissions boundary and session policy).
     Role,
     /// By the principal itself (user, session, federated user, service, provider, or `*`).
     Direct,
@@ -463,10 +464,14 @@ fn statement_matches(
         Some(clause) => match principal_named(&clause.set, request) {
             Some(n) if !clause.negated => n,
             None if !clause.negated => return Match::No,
+            // An Allow with NotPrincipal (which AWS no longer supports) grants only to callers
+            // it does not name at all: naming the caller, its role or its account excludes it.
+            Some(_) if st.effect == Effect::Allow => return Match::No,
+            None if st.effect == Effect::Allow => Named::Direct,
             _ => {
-                // NotPrincipal applies unless every identity of the caller is listed. A Deny
-                // with NotPrincipal always applies to a principal with a permissions boundary
-                // (IAM user guide, NotPrincipal).
+                // A Deny with NotPrincipal applies unless every identity of the caller is
+                // listed, and always to a principal with a permissions boundary (IAM user
+                // guide, NotPrincipal).
                 let always = bounded && st.effect == Effect::Deny && resource_side;
                 if !always && every_identity_listed(&clause.set, request) {
                     return Match::No;
@@ -504,6 +509,12 @@ fn entry_names(kind: PrincipalKind, value: &str, request: &Request) -> Option<Na
             if value == "*" {
                 return Some(Named::Direct);
             }
+            // A role acting directly, named by its own ARN: the grant is to the role, and a
+            // grant to a role ARN is bounded by the permissions boundary and session policy
+            // (IAM user guide, "How AWS enforcement code logic evaluates requests").
+            if p.kind == PrincipalType::Role && same_role(value, &p.arn) {
+                return Some(Named::Role);
+            }
             if value == p.arn
                 && p.kind != PrincipalType::Service
                 && p.kind != PrincipalType::WebIdentity
@@ -519,9 +530,6 @@ fn entry_names(kind: PrincipalKind, value: &str, request: &Request) -> Option<Na
                 if same_role(value, role_arn) {
                     return Some(Named::Role);
                 }
-            }
-            if p.kind == PrincipalType::Role && same_role(value, &p.arn) {
-                return Some(Named::Direct);
             }
             None
         }
@@ -590,7 +598,9 @@ fn every_identity_listed(set: &PrincipalSet, request: &Request) -> bool {
         PrincipalType::AssumedRole => {
             listed(Named::Direct) && listed(Named::Role) && listed(Named::Account)
         }
-        PrincipalType::User | PrincipalType::Role | PrincipalType::FederatedUser => {
+        // A role acting directly is named by its ARN as a role (see `entry_names`).
+        PrincipalType::Role => listed(Named::Role) && listed(Named::Account),
+        PrincipalType::User | PrincipalType::FederatedUser => {
             listed(Named::Direct) && listed(Named::Account)
         }
     }
