@@ -1,8 +1,13 @@
 //! `hermetic policy simulate`: load evaluation cases from JSON and run them through the policy
 //! engine. The same loader runs the corpus in `cargo test`.
+//!
+//! Policies are read with `policy::parse_policy_lenient`: a few forms IAM refuses but AWS
+//! still evaluates (malformed actions, a bare ARN as principal, an empty `Statement`) are kept,
+//! and each case's output lists the warnings saying how they were read.
 
+use policy::validate::Finding;
 use policy::{
-    evaluate, parse_policy, Context, Decision, Evaluation, NamedPolicy, OrgLevel, Policy,
+    evaluate, parse_policy_lenient, Context, Decision, Evaluation, NamedPolicy, OrgLevel, Policy,
     PolicySet, Principal, Request,
 };
 use serde_json::Value;
@@ -14,6 +19,8 @@ pub struct CasePolicy {
     pub name: String,
     /// The parsed policy.
     pub policy: Policy,
+    /// Forms IAM would refuse that the lenient parse kept, and how it read them.
+    pub findings: Vec<Finding>,
 }
 
 /// One level of SCPs or RCPs.
@@ -74,6 +81,19 @@ pub fn load_cases(text: &str) -> Result<Vec<Result<Case, LoadError>>, LoadError>
     Ok(items.iter().enumerate().map(|(i, item)| load_case(i, item)).collect())
 }
 
+/// What a case's `principal` may be.
+const PRINCIPAL_FORMS: &str = "`principal` must be a string (an ARN, a service or provider \
+                               name, `*`) or {\"type\": \"Anonymous\"}";
+
+/// `{"type": "Anonymous"}` (the type in any case): the object form of an anonymous caller.
+fn is_anonymous(map: &serde_json::Map<String, Value>) -> bool {
+    map.len() == 1
+        && map
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("anonymous"))
+}
+
 fn load_case(position: usize, item: &Value) -> Result<Case, LoadError> {
     let name = item
         .get("name")
@@ -87,8 +107,13 @@ fn load_case(position: usize, item: &Value) -> Result<Case, LoadError> {
             .map(str::to_string)
             .ok_or_else(|| fail(format!("`{key}` must be a string")))
     };
-    let principal_text = str_field(request, "principal")?;
-    let principal = Principal::parse(&principal_text).map_err(|e| fail(e.to_string()))?;
+    let principal = match request.get("principal") {
+        Some(Value::String(text)) => Principal::parse(text),
+        // `{"type": "Anonymous"}`: an unauthenticated caller, as `"*"`.
+        Some(Value::Object(map)) if is_anonymous(map) => Principal::parse("*"),
+        _ => return Err(fail(PRINCIPAL_FORMS.into())),
+    }
+    .map_err(|e| fail(e.to_string()))?;
     let action = str_field(request, "action")?;
     let (resource, account) = match request.get("resource") {
         Some(Value::String(s)) => (s.clone(), None),
@@ -136,8 +161,9 @@ fn load_case(position: usize, item: &Value) -> Result<Case, LoadError> {
 
     let one = |v: &Value, label: String| -> Result<CasePolicy, LoadError> {
         let text = serde_json::to_string_pretty(v).map_err(|e| fail(e.to_string()))?;
-        let policy = parse_policy(&text).map_err(|e| fail(format!("{label} is invalid: {e}")))?;
-        Ok(CasePolicy { name: label, policy })
+        let (policy, findings) =
+            parse_policy_lenient(&text).map_err(|e| fail(format!("{label} is invalid: {e}")))?;
+        Ok(CasePolicy { name: label, policy, findings })
     };
     let list = |key: &str, label: &str| -> Result<Vec<CasePolicy>, LoadError> {
         match item.get(key) {
@@ -218,6 +244,24 @@ impl Case {
         evaluate(&self.request, &self.policy_set())
     }
 
+    /// Every policy of the case, in the order the fields are listed.
+    pub fn policies(&self) -> impl Iterator<Item = &CasePolicy> {
+        self.identity
+            .iter()
+            .chain(self.resource.iter())
+            .chain(self.boundaries.iter())
+            .chain(self.session.iter())
+            .chain(self.scps.iter().flat_map(|l| l.policies.iter()))
+            .chain(self.rcps.iter().flat_map(|l| l.policies.iter()))
+    }
+
+    /// The lenient parse's warnings, one line each, naming the policy.
+    pub fn warnings(&self) -> Vec<String> {
+        self.policies()
+            .flat_map(|p| p.findings.iter().map(move |f| format!("{}: {f}", p.name)))
+            .collect()
+    }
+
     /// The case's policies as the evaluator takes them.
     pub fn policy_set(&self) -> PolicySet<'_> {
         PolicySet {
@@ -264,6 +308,9 @@ pub fn run_cases(text: &str, check: bool) -> Result<Report, LoadError> {
                     case.name,
                     result.explain(&case.request)
                 ));
+                for warning in case.warnings() {
+                    report.output.push_str(&format!("  warning: {warning}\n"));
+                }
                 match case.expected {
                     Some(want) if check && want != result.decision => {
                         report.failures.push(format!(

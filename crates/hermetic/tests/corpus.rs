@@ -76,3 +76,26 @@ fn simulate_check_reports_totals_and_fails_on_mismatch() {
     assert!(stdout.trim_end().ends_with("4 passed, 1 failed"), "{stdout}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn simulate_reads_cases_leniently_and_warns() {
+    let text = r#"[{"name": "lenient",
+        "request": {"principal": {"type": "Anonymous"}, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"},
+        "identityPolicies": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject,PutObject", "Resource": "*"}]}],
+        "resourcePolicy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]},
+        "expected": {"response": "Allowed"}}]"#;
+    let report = hermetic::simulate::run_cases(text, true).unwrap();
+    assert_eq!((report.passed, report.failed), (1, 0), "{}", report.output);
+    assert!(
+        report.output.contains("warning: identity policy 1: WARNING INVALID_ACTION"),
+        "{}",
+        report.output
+    );
+    // Only the anonymous object form is accepted.
+    let other = text.replace(r#"{"type": "Anonymous"}"#, r#"{"type": "User"}"#);
+    let report = hermetic::simulate::run_cases(&other, true).unwrap();
+    assert_eq!(report.failed, 1, "{}", report.output);
+    assert!(report.output.contains(r#"or {"type": "Anonymous"}"#), "{}", report.output);
+}

@@ -177,6 +177,10 @@ pub struct ActionPattern {
     pub name: String,
     /// Compiled, case-folded pattern over the whole `service:name` text.
     pub pattern: crate::pattern::Glob,
+    /// A malformed action (a comma, a space, an empty name) kept by
+    /// [`crate::parse::parse_policy_lenient`]: it matches no action, as in AWS. The strict
+    /// parser refuses such actions, so its patterns never have this set.
+    pub never: bool,
     /// Where it is.
     pub location: Location,
 }

@@ -2,12 +2,16 @@
 //!
 //! The order follows the IAM user guide ("Policy evaluation logic"): an explicit deny in any
 //! applicable policy wins; then every level of the organization's SCPs must allow (for IAM
-//! principals) and every level of its RCPs must allow (for the resource); then resource-based
-//! and identity-based policies decide, bounded by permissions boundaries and session policies,
-//! with the same-account and cross-account rules. [`evaluate`] is total: it returns a decision,
-//! never an error, and anything it cannot interpret denies.
+//! principals) and every level of its RCPs must allow (for the resource, on the services RCPs
+//! cover); then resource-based and identity-based policies decide, bounded by permissions
+//! boundaries and session policies, with the same-account and cross-account rules. Two rules
+//! of AWS's own come around that ([`crate::aws_rules`]): an action that needs no permission is
+//! allowed before any policy is read, and a change to a resource AWS owns is refused right
+//! after the explicit-deny step. [`evaluate`] is total: it returns a decision, never an error,
+//! and anything it cannot interpret denies.
 
 use crate::ast::{Effect, Policy, PrincipalKind, PrincipalSet, Statement};
+use crate::aws_rules::{self, AwsOwned};
 use crate::condition::{self, Outcome};
 use crate::request::{PrincipalType, Request};
 
@@ -123,16 +127,29 @@ pub struct StatementRef {
     pub effect: Effect,
 }
 
+/// A rule of AWS's own that decided a request without the policies (see [`crate::aws_rules`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AwsRule {
+    /// The action needs no permission (`sts:GetCallerIdentity` by an authenticated caller):
+    /// allowed before any policy, explicit denies included.
+    NoPermissionRequired,
+    /// The action would change a resource AWS owns: implicitly denied whatever the policies
+    /// allow (an explicit deny still decides first).
+    AwsOwned(AwsOwned),
+}
+
 /// A decision with what decided it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evaluation {
     /// The decision.
     pub decision: Decision,
     /// For `ExplicitlyDenied`, the matching deny statements; for `Allowed`, the allow statements
-    /// that granted access.
+    /// that granted access (none when [`Evaluation::rule`] allowed it).
     pub statements: Vec<StatementRef>,
     /// For `ImplicitlyDenied`, the policy type that lacked an allow.
     pub missing_allow: Option<PolicyType>,
+    /// The rule of AWS's that decided instead of the policies, if one did.
+    pub rule: Option<AwsRule>,
     /// Request values that could not be interpreted (each denies what it touches).
     pub errors: Vec<String>,
 }
@@ -144,7 +161,8 @@ enum Named {
     Implicit,
     /// By the principal's account (delegation to the account's identity policies).
     Account,
-    /// By the role of a role session.
+    /// By the role of a role session, or by its own ARN for a role acting directly (either
+    /// way bounded by the permissions boundary and session policy).
     Role,
     /// By the principal itself (user, session, federated user, service, provider, or `*`).
     Direct,
@@ -166,13 +184,26 @@ struct Verdicts {
 
 /// Evaluates `request` against `policies`.
 pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
+    // 0. An action that needs no permission, by an authenticated caller: no policy is read,
+    // not even an explicit deny (STS API reference, GetCallerIdentity).
+    if aws_rules::needs_no_permission(request) {
+        return Evaluation {
+            decision: Decision::Allowed,
+            statements: Vec::new(),
+            missing_allow: None,
+            rule: Some(AwsRule::NoPermissionRequired),
+            errors: Vec::new(),
+        };
+    }
     let principal = &request.principal;
     let iam_principal = principal.has_identity_policies();
     let is_root = principal.kind == PrincipalType::Root;
     let scps_apply = iam_principal && !policies.service_control.is_empty();
     // RCPs bind every caller, services included (AWS's data-perimeter RCPs exempt services with
-    // an `aws:PrincipalIsAWSService` condition, which only makes sense if they apply).
-    let rcps_apply = !policies.resource_control.is_empty();
+    // an `aws:PrincipalIsAWSService` condition, which only makes sense if they apply), but only
+    // for actions of the services RCPs cover: for any other action they are not read at all.
+    let rcps_apply =
+        !policies.resource_control.is_empty() && aws_rules::rcp_covers(request.service());
 
     // Whether the principal has a permissions boundary (changes how NotPrincipal applies).
     let bounded = iam_principal && !is_root && !policies.boundaries.is_empty();
@@ -233,6 +264,17 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
             decision: Decision::ExplicitlyDenied,
             statements: denies,
             missing_allow: None,
+            rule: None,
+            errors,
+        };
+    }
+    // 1b. A change to a resource AWS owns: refused whatever the policies allow.
+    if let Some(owned) = aws_rules::aws_owned(&request.action_lower, &request.resource) {
+        return Evaluation {
+            decision: Decision::ImplicitlyDenied,
+            statements: Vec::new(),
+            missing_allow: None,
+            rule: Some(AwsRule::AwsOwned(owned)),
             errors,
         };
     }
@@ -240,6 +282,7 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
         decision: Decision::ImplicitlyDenied,
         statements: Vec::new(),
         missing_allow: Some(missing),
+        rule: None,
         errors,
     };
     // 2. Every SCP level must allow; 3. every RCP level must allow.
@@ -280,6 +323,7 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
         decision: Decision::Allowed,
         statements,
         missing_allow: None,
+        rule: None,
         errors,
     };
 
@@ -388,8 +432,9 @@ fn statement_matches(
     resource_side: bool,
     bounded: bool,
 ) -> Match {
-    // Action.
-    let action_hit = st.action.actions.iter().any(|a| a.pattern.matches(&request.action_lower));
+    // Action (a malformed action a lenient parse kept matches nothing).
+    let action_hit =
+        st.action.actions.iter().any(|a| !a.never && a.pattern.matches(&request.action_lower));
     if action_hit == st.action.negated {
         return Match::No;
     }
@@ -419,10 +464,14 @@ fn statement_matches(
         Some(clause) => match principal_named(&clause.set, request) {
             Some(n) if !clause.negated => n,
             None if !clause.negated => return Match::No,
+            // An Allow with NotPrincipal (which AWS no longer supports) grants only to callers
+            // it does not name at all: naming the caller, its role or its account excludes it.
+            Some(_) if st.effect == Effect::Allow => return Match::No,
+            None if st.effect == Effect::Allow => Named::Direct,
             _ => {
-                // NotPrincipal applies unless every identity of the caller is listed. A Deny
-                // with NotPrincipal always applies to a principal with a permissions boundary
-                // (IAM user guide, NotPrincipal).
+                // A Deny with NotPrincipal applies unless every identity of the caller is
+                // listed, and always to a principal with a permissions boundary (IAM user
+                // guide, NotPrincipal).
                 let always = bounded && st.effect == Effect::Deny && resource_side;
                 if !always && every_identity_listed(&clause.set, request) {
                     return Match::No;
@@ -460,6 +509,12 @@ fn entry_names(kind: PrincipalKind, value: &str, request: &Request) -> Option<Na
             if value == "*" {
                 return Some(Named::Direct);
             }
+            // A role acting directly, named by its own ARN: the grant is to the role, and a
+            // grant to a role ARN is bounded by the permissions boundary and session policy
+            // (IAM user guide, "How AWS enforcement code logic evaluates requests").
+            if p.kind == PrincipalType::Role && same_role(value, &p.arn) {
+                return Some(Named::Role);
+            }
             if value == p.arn
                 && p.kind != PrincipalType::Service
                 && p.kind != PrincipalType::WebIdentity
@@ -475,9 +530,6 @@ fn entry_names(kind: PrincipalKind, value: &str, request: &Request) -> Option<Na
                 if same_role(value, role_arn) {
                     return Some(Named::Role);
                 }
-            }
-            if p.kind == PrincipalType::Role && same_role(value, &p.arn) {
-                return Some(Named::Direct);
             }
             None
         }
@@ -546,7 +598,9 @@ fn every_identity_listed(set: &PrincipalSet, request: &Request) -> bool {
         PrincipalType::AssumedRole => {
             listed(Named::Direct) && listed(Named::Role) && listed(Named::Account)
         }
-        PrincipalType::User | PrincipalType::Role | PrincipalType::FederatedUser => {
+        // A role acting directly is named by its ARN as a role (see `entry_names`).
+        PrincipalType::Role => listed(Named::Role) && listed(Named::Account),
+        PrincipalType::User | PrincipalType::FederatedUser => {
             listed(Named::Direct) && listed(Named::Account)
         }
     }

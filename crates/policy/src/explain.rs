@@ -1,14 +1,33 @@
 //! Human explanations of decisions, in the words AWS's `AccessDenied` messages use.
 
-use crate::evaluate::{Decision, Evaluation, StatementRef};
+use crate::evaluate::{AwsRule, Decision, Evaluation, StatementRef};
 use crate::request::Request;
 use std::fmt::Write;
 
 impl Evaluation {
     /// The reason clause: `because no identity-based policy allows the s3:GetObject action`,
-    /// `with an explicit deny in a service control policy`, or for an allow, what granted it.
+    /// `with an explicit deny in a service control policy`, `because the resource is an AWS
+    /// managed policy, which only AWS can change`, or for an allow, what granted it.
     pub fn reason(&self, request: &Request) -> String {
-        match self.decision {
+        match (self.decision, self.rule) {
+            (Decision::Allowed, Some(AwsRule::NoPermissionRequired)) => format!(
+                "allowed without any policy: the {} action needs no permission from an \
+                 authenticated caller",
+                request.action
+            ),
+            (Decision::ImplicitlyDenied, Some(AwsRule::AwsOwned(owned))) => format!(
+                "because the resource is {}, which only AWS can change: no policy can allow the \
+                 {} action on it",
+                owned.phrase(),
+                request.action
+            ),
+            (decision, _) => self.policy_reason(decision, request),
+        }
+    }
+
+    /// The reason clause when the policies decided.
+    fn policy_reason(&self, decision: Decision, request: &Request) -> String {
+        match decision {
             Decision::ExplicitlyDenied => match self.statements.first() {
                 Some(s) => format!("with an explicit deny in {}", s.policy_type.with_article()),
                 None => "with an explicit deny".into(),

@@ -36,6 +36,10 @@ impl ActionIndex {
                 continue;
             }
             for a in &st.action.actions {
+                // A pattern that matches nothing makes its statement a candidate for nothing.
+                if a.never {
+                    continue;
+                }
                 if !a.service.contains(['*', '?']) {
                     index.mask |= service_bit(&a.service);
                 }

@@ -10,6 +10,7 @@
 pub mod arb;
 
 pub mod ast;
+pub mod aws_rules;
 pub mod catalog;
 pub mod condition;
 pub mod evaluate;
@@ -25,7 +26,8 @@ pub mod value;
 
 pub use ast::{Effect, Location, Policy, Statement, Version};
 pub use evaluate::{
-    evaluate, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PolicyType, StatementRef,
+    evaluate, AwsRule, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PolicyType,
+    StatementRef,
 };
-pub use parse::{parse_policy, ParseError, ParseErrors};
+pub use parse::{parse_policy, parse_policy_lenient, ParseError, ParseErrors};
 pub use request::{Context, Principal, PrincipalType, Request};

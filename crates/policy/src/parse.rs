@@ -1,11 +1,16 @@
 //! From JSON text to a [`Policy`]: every error IAM would reject the document for, each with a
 //! stable code, a message and a location. Parsing continues past an error so a document's
 //! problems are reported together.
+//!
+//! [`parse_policy`] is strict: it is what the server and the validator use. The simulator reads
+//! test cases with [`parse_policy_lenient`], which keeps a few malformed forms that AWS still
+//! evaluates, each with a warning finding saying how it is read.
 
 use crate::ast::*;
 use crate::condition::{Operator, Typed};
 use crate::json::{self, Json, JsonValue, Member};
 use crate::pattern::{Glob, Template};
+use crate::validate::{Finding, Severity};
 use std::fmt;
 
 /// One reason a document is not a valid policy.
@@ -43,8 +48,27 @@ impl fmt::Display for ParseErrors {
     }
 }
 
-/// Parses a policy document.
+/// Parses a policy document, refusing everything IAM would refuse.
 pub fn parse_policy(text: &str) -> Result<Policy, ParseErrors> {
+    parse(text, false).map(|(policy, _)| policy)
+}
+
+/// Parses a policy document the way `hermetic policy simulate` reads test cases: forms IAM
+/// refuses but AWS's evaluation still gives a meaning to are kept, each with a `WARNING`
+/// finding (the strict parser's code) saying how it is read:
+///
+/// - an action with a comma, a space or an empty part (`s3:GetObject,PutObject`, `s3: Get*`,
+///   `s3:`) matches no action (so in `NotAction` it excludes nothing);
+/// - a bare ARN as `Principal` or `NotPrincipal` (`"Principal": "arn:aws:iam::1:role/r"`) is read
+///   as `{"AWS": ...}`;
+/// - an empty `Statement` array is a policy without statements, which allows nothing.
+///
+/// Everything else is refused as [`parse_policy`] refuses it.
+pub fn parse_policy_lenient(text: &str) -> Result<(Policy, Vec<Finding>), ParseErrors> {
+    parse(text, true)
+}
+
+fn parse(text: &str, lenient: bool) -> Result<(Policy, Vec<Finding>), ParseErrors> {
     let doc = json::parse(text).map_err(|e| {
         ParseErrors(vec![ParseError {
             code: "INVALID_JSON",
@@ -53,10 +77,10 @@ pub fn parse_policy(text: &str) -> Result<Policy, ParseErrors> {
         }])
     })?;
     let size = text.chars().filter(|c| !c.is_whitespace()).count();
-    let mut p = Parser { errors: Vec::new() };
+    let mut p = Parser { errors: Vec::new(), lenient, tolerated: Vec::new() };
     let policy = p.policy(&doc, size);
     match policy {
-        Some(policy) if p.errors.is_empty() => Ok(policy),
+        Some(policy) if p.errors.is_empty() => Ok((policy, p.tolerated)),
         _ => {
             if p.errors.is_empty() {
                 p.err("INVALID_POLICY", "the policy is not valid".into(), &doc, "$");
@@ -68,6 +92,10 @@ pub fn parse_policy(text: &str) -> Result<Policy, ParseErrors> {
 
 struct Parser {
     errors: Vec<ParseError>,
+    /// Whether forms AWS still evaluates are kept (with a finding) rather than refused.
+    lenient: bool,
+    /// The findings for the forms kept.
+    tolerated: Vec<Finding>,
 }
 
 fn loc(v: &Json, path: &str) -> Location {
@@ -85,6 +113,31 @@ impl Parser {
 
     fn err_at(&mut self, code: &'static str, message: String, location: Location) {
         self.errors.push(ParseError { code, message, location });
+    }
+
+    /// A form IAM refuses that AWS still evaluates: in lenient mode a warning saying how it is
+    /// read (`reading`), and true (the caller keeps it); in strict mode an error, and false.
+    fn tolerate(
+        &mut self,
+        code: &'static str,
+        message: String,
+        location: Location,
+        reading: &str,
+    ) -> bool {
+        if !self.lenient {
+            self.err_at(code, message, location);
+            return false;
+        }
+        self.tolerated.push(Finding {
+            code,
+            severity: Severity::Warning,
+            message: format!(
+                "{message}; IAM would refuse the policy, the simulator reads it {reading}"
+            ),
+            location,
+            learn_more: crate::validate::learn_more(code),
+        });
+        true
     }
 
     /// Checks an object's member names against `allowed`, reporting unknown and duplicate ones.
@@ -173,11 +226,11 @@ impl Parser {
             }
             Some(s @ Json { value: JsonValue::Array(items), .. }) => {
                 if items.is_empty() {
-                    self.err(
+                    self.tolerate(
                         "MISSING_STATEMENT",
                         "`Statement` must have at least one statement".into(),
-                        s,
-                        "$.Statement",
+                        loc(s, "$.Statement"),
+                        "as a policy without statements, which allows nothing",
                     );
                 }
                 let mut out = Vec::new();
@@ -427,16 +480,24 @@ impl Parser {
                 PrincipalSet::Named(entries)
             }
             other => {
-                self.err(
-                    "INVALID_PRINCIPAL",
-                    format!(
-                        "`{what}` must be \"*\" or an object with `AWS`, `Service`, `Federated` or `CanonicalUser`, not {}",
-                        describe(other)
-                    ),
-                    v,
-                    path,
+                let message = format!(
+                    "`{what}` must be \"*\" or an object with `AWS`, `Service`, `Federated` or `CanonicalUser`, not {}",
+                    describe(other)
                 );
-                return None;
+                // A bare ARN (or account) string: read as `{"AWS": ...}`.
+                let JsonValue::String(value) = other else {
+                    self.err("INVALID_PRINCIPAL", message, v, path);
+                    return None;
+                };
+                let reading = format!("as {{\"AWS\": \"{value}\"}}");
+                if !self.tolerate("INVALID_PRINCIPAL", message, loc(v, path), &reading) {
+                    return None;
+                }
+                PrincipalSet::Named(vec![PrincipalEntry {
+                    kind: PrincipalKind::Aws,
+                    value: value.clone(),
+                    location: loc(v, path),
+                }])
             }
         };
         Some(PrincipalClause { negated, set, location: loc(v, path) })
@@ -452,6 +513,7 @@ impl Parser {
                     service: "*".into(),
                     name: "*".into(),
                     pattern: Glob::new("*", true),
+                    never: false,
                     location,
                 });
                 continue;
@@ -473,11 +535,24 @@ impl Parser {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '?' | '-' | '_' | '.'));
             if !service_ok || !name_ok {
-                self.err_at(
+                // A comma, a space or an empty part: AWS compares the text with the request's
+                // action, so it matches nothing.
+                let kept = self.tolerate(
                     "INVALID_ACTION",
                     format!("action `{raw}` is not a valid service prefix and action name"),
-                    location,
+                    location.clone(),
+                    "as an action that matches nothing",
                 );
+                if kept {
+                    actions.push(ActionPattern {
+                        raw: raw.into(),
+                        service: service.to_lowercase(),
+                        name: name.to_lowercase(),
+                        pattern: Glob::new(&raw.to_lowercase(), false),
+                        never: true,
+                        location,
+                    });
+                }
                 continue;
             }
             let lower = raw.to_lowercase();
@@ -486,6 +561,7 @@ impl Parser {
                 service: service.to_lowercase(),
                 name: name.to_lowercase(),
                 pattern: Glob::new(&lower, true),
+                never: false,
                 location,
             });
         }

@@ -2,8 +2,8 @@
 //! Explanations use the words of AWS's AccessDenied messages and name the deciding statements.
 
 use policy::{
-    evaluate, parse_policy, Context, Decision, NamedPolicy, OrgLevel, PolicySet, PolicyType,
-    Principal, Request,
+    evaluate, parse_policy, AwsRule, Context, Decision, NamedPolicy, OrgLevel, PolicySet,
+    PolicyType, Principal, Request,
 };
 
 fn request(principal: &str, context: Context) -> Request {
@@ -138,4 +138,60 @@ fn allow_lists_the_granting_statements_and_errors_deny() {
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
     assert_eq!(e.errors.len(), 1);
     assert!(e.errors[0].contains("`not-a-number` is not a number"), "{:?}", e.errors);
+}
+
+#[test]
+fn aws_rules_decide_without_the_policies_and_say_so() {
+    let alice = || Principal::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+    let deny_all =
+        p(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#);
+    let allow_all =
+        p(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#);
+    let named = |policy| NamedPolicy { name: "n", policy };
+
+    // GetCallerIdentity needs no permission: even a deny of everything does not stop it.
+    let who = Request::new(alice(), "sts:GetCallerIdentity", "*", None, Context::new());
+    let e = evaluate(&who, &PolicySet { identity: vec![named(&deny_all)], ..Default::default() });
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.rule, Some(AwsRule::NoPermissionRequired));
+    assert!(e.statements.is_empty());
+    assert!(e.reason(&who).contains("needs no permission"), "{}", e.reason(&who));
+    // An anonymous caller gets no such pass.
+    let anonymous = Request::new(
+        Principal::parse("*").unwrap(),
+        "sts:GetCallerIdentity",
+        "*",
+        None,
+        Context::new(),
+    );
+    assert_eq!(evaluate(&anonymous, &PolicySet::default()).decision, Decision::ImplicitlyDenied);
+
+    // An AWS managed policy is AWS's: refused whatever the identity policy allows.
+    let delete = Request::new(
+        alice(),
+        "iam:DeletePolicy",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        Some("111122223333"),
+        Context::new(),
+    );
+    let e =
+        evaluate(&delete, &PolicySet { identity: vec![named(&allow_all)], ..Default::default() });
+    assert_eq!(e.decision, Decision::ImplicitlyDenied);
+    assert_eq!(e.rule, Some(AwsRule::AwsOwned(policy::aws_rules::AwsOwned::ManagedPolicy)));
+    assert_eq!(e.missing_allow, None);
+    assert!(
+        e.access_denied_message(&delete).ends_with(
+            "because the resource is an AWS managed policy, which only AWS can change: no policy \
+             can allow the iam:DeletePolicy action on it"
+        ),
+        "{}",
+        e.access_denied_message(&delete)
+    );
+    // An explicit deny is still reported as one.
+    let e = evaluate(
+        &delete,
+        &PolicySet { identity: vec![named(&allow_all), named(&deny_all)], ..Default::default() },
+    );
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert_eq!(e.rule, None);
 }

@@ -200,3 +200,39 @@ fn reports_every_error_not_just_the_first() {
     );
     assert_eq!(errs, ["INVALID_EFFECT", "INVALID_ACTION"]);
 }
+
+#[test]
+fn lenient_parse_keeps_what_aws_still_evaluates() {
+    let text = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["s3:GetObject,PutObject","s3:","s3:ListBucket"],"Resource":"*"},
+        {"Effect":"Allow","Principal":"arn:aws:iam::111122223333:role/r","Action":"s3:GetObject","Resource":"*"}]}"#;
+    assert_eq!(codes(text), ["INVALID_ACTION", "INVALID_ACTION", "INVALID_PRINCIPAL"]);
+    let (p, findings) = policy::parse_policy_lenient(text).unwrap();
+    let found: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    assert_eq!(found, ["INVALID_ACTION", "INVALID_ACTION", "INVALID_PRINCIPAL"]);
+    assert!(findings.iter().all(|f| f.severity == policy::validate::Severity::Warning));
+    assert!(findings[0].message.contains("matches nothing"), "{}", findings[0].message);
+    let never: Vec<bool> = p.statements[0].action.actions.iter().map(|a| a.never).collect();
+    assert_eq!(never, [true, true, false]);
+    match &p.statements[1].principal.as_ref().unwrap().set {
+        PrincipalSet::Named(entries) => {
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0].kind, PrincipalKind::Aws);
+            assert_eq!(entries[0].value, "arn:aws:iam::111122223333:role/r");
+        }
+        PrincipalSet::Any => panic!("a bare ARN is not `*`"),
+    }
+
+    let empty = r#"{"Version":"2012-10-17","Statement":[]}"#;
+    assert_eq!(codes(empty), ["MISSING_STATEMENT"]);
+    let (p, findings) = policy::parse_policy_lenient(empty).unwrap();
+    assert!(p.statements.is_empty());
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, "MISSING_STATEMENT");
+
+    // What AWS gives no meaning to stays refused.
+    let no_service = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"GetObject","Resource":"*"}]}"#;
+    assert!(policy::parse_policy_lenient(no_service).is_err());
+    let number = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":7,"Action":"*","Resource":"*"}]}"#;
+    assert!(policy::parse_policy_lenient(number).is_err());
+}

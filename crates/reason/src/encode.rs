@@ -37,7 +37,8 @@ impl Actions {
         let mut patterns: Vec<Glob> = Vec::new();
         for p in policies {
             for s in &p.statements {
-                for a in &s.action.actions {
+                // A malformed action a lenient parse kept matches nothing: no pattern.
+                for a in s.action.actions.iter().filter(|a| !a.never) {
                     if !patterns.contains(&a.pattern) {
                         patterns.push(a.pattern.clone());
                     }
@@ -139,7 +140,7 @@ impl Actions {
     /// The classes an `Action` or `NotAction` element matches.
     pub fn of_clause(&self, clause: &policy::ast::ActionClause) -> Vec<usize> {
         let mut classes: Vec<usize> = Vec::new();
-        for a in &clause.actions {
+        for a in clause.actions.iter().filter(|a| !a.never) {
             for c in self.matching(&a.pattern) {
                 if !classes.contains(&c) {
                     classes.push(c);
@@ -181,6 +182,30 @@ impl Actions {
             .collect();
         catalog_actions().iter().filter(|a| !named.contains(a)).cloned().collect()
     }
+}
+
+/// The actions `policy::aws_rules` decides without the policies (those that need no
+/// permission, those refused on AWS-owned resources), as patterns every query splits its
+/// action classes by, so that each is a class of its own.
+fn rule_globs() -> impl Iterator<Item = Glob> {
+    policy::aws_rules::NO_PERMISSION_ACTIONS
+        .iter()
+        .chain(policy::aws_rules::AWS_OWNED.iter().flat_map(|rule| rule.actions.iter()))
+        .map(|a| Glob::new(a, false))
+}
+
+/// The classes of `actions` whose members are among `names` (lowercase, each a class of its
+/// own by [`rule_globs`]).
+fn classes_named(actions: &Actions, names: &[&str]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for name in names {
+        for c in actions.matching(&Glob::new(name, false)) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Every catalog action, lowercase `service:action`, sorted, once.
@@ -380,6 +405,8 @@ impl Query {
             // Trust policies decide alone for these (`resource_policy_required`).
             extra.push(Glob::new("sts:assumerole*", true));
         }
+        // AWS's own rules decide these whatever the policies say.
+        extra.extend(rule_globs());
         let actions = Actions::new(policies, &extra);
         let mut vars = Vars::default();
         let resource = vars.add("resource", Sort::Str);
@@ -592,6 +619,14 @@ impl Query {
             Formula::In(self.resource, Re::Union(vec![Re::Lit("*".into()), arn])),
             Formula::In(self.user, principal::name()),
         ];
+        // A request AWS allows an authenticated caller without any policy
+        // (`policy::aws_rules::needs_no_permission`) says nothing about a policy read from one
+        // side: the identity and resource views leave it out (every policy would "grant" it);
+        // a scenario models it (`scenario`).
+        let authenticated = kind.is_none_or(Kind::is_iam);
+        if authenticated && !matches!(self.view, View::Caller { .. }) {
+            parts.push(self.no_permission_needed().negate());
+        }
         // In a scenario the caller is a given constant (pinned by the question), whatever its
         // shape.
         if let (Some(kind), false) = (kind, matches!(self.view, View::Caller { .. })) {
@@ -712,7 +747,7 @@ impl Query {
     fn principal_levels(
         &self,
         kind: Kind,
-        _s: &Statement,
+        s: &Statement,
         clause: &policy::ast::PrincipalClause,
     ) -> (Formula, Formula, Formula) {
         let entries: Vec<[Formula; 3]> = match &clause.set {
@@ -729,8 +764,13 @@ impl Query {
         if !clause.negated {
             return (d, r, a);
         }
-        // NotPrincipal applies (naming the caller directly) unless every identity of the
-        // caller is listed.
+        // An Allow with NotPrincipal applies (naming the caller directly) only to a caller it
+        // names in no way: not itself, not its role, not its account.
+        if s.effect == Effect::Allow {
+            return (Formula::or(vec![d, r, a]).negate(), Formula::False, Formula::False);
+        }
+        // A Deny with NotPrincipal applies (naming the caller directly) unless every identity
+        // of the caller is listed.
         let listed = match kind {
             Kind::Anonymous => Formula::False,
             Kind::Service | Kind::WebIdentity | Kind::Root => d,
@@ -1161,8 +1201,8 @@ impl Query {
         Ok((holds, error))
     }
 
-    /// When an identity policy allows the request: no Deny applies (or fails) and an Allow
-    /// matches.
+    /// When an identity policy allows the request: no Deny applies (or fails), the request
+    /// changes no AWS-owned resource, and an Allow matches.
     pub fn allows(&self, p: &Policy) -> Result<Formula, Unsupported> {
         let mut allow = Vec::new();
         let mut deny = Vec::new();
@@ -1173,7 +1213,11 @@ impl Query {
                 Effect::Deny => deny.push(Formula::or(vec![a.matched, a.failed])),
             }
         }
-        Ok(Formula::and(vec![Formula::or(deny).negate(), Formula::or(allow)]))
+        Ok(Formula::and(vec![
+            Formula::or(deny).negate(),
+            self.aws_owned().negate(),
+            Formula::or(allow),
+        ]))
     }
 
     /// When a resource policy (resource view, owner account from the view) allows a caller of
@@ -1212,7 +1256,35 @@ impl Query {
             };
             Formula::ite(same, Formula::or(vec![d, r, root_path]), any)
         };
-        Ok(Formula::and(vec![Formula::or(deny).negate(), allowed]))
+        Ok(Formula::and(vec![Formula::or(deny).negate(), self.aws_owned().negate(), allowed]))
+    }
+
+    /// `policy::aws_rules::needs_no_permission` for an authenticated caller: an action that
+    /// needs no permission, on `*`.
+    pub(crate) fn no_permission_needed(&self) -> Formula {
+        Formula::and(vec![
+            Formula::ActionIn(classes_named(
+                &self.actions,
+                policy::aws_rules::NO_PERMISSION_ACTIONS,
+            )),
+            Formula::In(self.resource, Re::Lit("*".into())),
+        ])
+    }
+
+    /// `policy::aws_rules::aws_owned`: the request changes a resource AWS owns, which
+    /// `policy::evaluate` refuses whatever the policies allow (after an explicit deny).
+    pub(crate) fn aws_owned(&self) -> Formula {
+        Formula::or(
+            policy::aws_rules::AWS_OWNED
+                .iter()
+                .map(|rule| {
+                    Formula::and(vec![
+                        Formula::ActionIn(classes_named(&self.actions, rule.actions)),
+                        Formula::In(self.resource, resource_re(&Glob::new(rule.resource, true))),
+                    ])
+                })
+                .collect(),
+        )
     }
 
     /// `policy::evaluate::resource_policy_required`: `sts:AssumeRole*` on a role, or any action

@@ -65,7 +65,12 @@ impl<'a> Setup<'a> {
             )));
         }
         let view = View::Caller { owner: owner.to_string(), principal: principal.clone() };
-        let query = Query::new(&policies(set), extra, view)?;
+        // RCPs apply only to the services they cover: split the classes by those services.
+        let mut extra = extra.to_vec();
+        if !set.resource_control.is_empty() {
+            extra.extend(rcp_globs());
+        }
+        let query = Query::new(&policies(set), &extra, view)?;
         Ok(Setup { query, kind, principal, owner: owner.to_string(), set })
     }
 
@@ -83,7 +88,10 @@ impl<'a> Setup<'a> {
         }
     }
 
-    /// When the scenario allows the request (decision 006, §4.8).
+    /// When the scenario allows the request (decision 006, §4.8), with AWS's own rules
+    /// (`policy::aws_rules`): an action that needs no permission is allowed to an
+    /// authenticated caller before any policy, a change to an AWS-owned resource is refused
+    /// after the explicit denies, and RCPs bind only the services they cover.
     fn allowed(&self) -> Result<Formula, Unsupported> {
         let q = &self.query;
         let set = self.set;
@@ -91,17 +99,31 @@ impl<'a> Setup<'a> {
         let iam = self.principal.has_identity_policies();
         let root = self.principal.kind == PrincipalType::Root;
         let bounded = iam && !root && !set.boundaries.is_empty();
+        // The actions RCPs cover (their classes, split by `rcp_globs` in `Setup::new`).
+        let mut rcp_classes: Vec<usize> = Vec::new();
+        for g in rcp_globs() {
+            for c in q.actions.matching(&g) {
+                if !rcp_classes.contains(&c) {
+                    rcp_classes.push(c);
+                }
+            }
+        }
+        let rcp_scope = Formula::ActionIn(rcp_classes);
         let mut deny = Vec::new();
-        // Allows of a list of policies, denies collected.
+        // Allows of a list of policies, denies (for actions in `scope`) collected.
         let mut run = |list: &[&Policy],
-                       resource_side: bool|
+                       resource_side: bool,
+                       scope: &Formula|
          -> Result<Vec<crate::encode::Applies>, Unsupported> {
             let mut allows = Vec::new();
             for p in list {
                 for s in &p.statements {
                     let a = q.statement_in(s, kind, resource_side, bounded)?;
                     match s.effect {
-                        Effect::Deny => deny.push(Formula::or(vec![a.matched, a.failed])),
+                        Effect::Deny => deny.push(Formula::and(vec![
+                            scope.clone(),
+                            Formula::or(vec![a.matched, a.failed]),
+                        ])),
                         Effect::Allow => allows.push(a),
                     }
                 }
@@ -111,32 +133,35 @@ impl<'a> Setup<'a> {
         let any = |allows: &[crate::encode::Applies]| {
             Formula::or(allows.iter().map(|a| a.matched.clone()).collect())
         };
+        let always = Formula::True;
         let mut scp_ok = Vec::new();
         if iam && !set.service_control.is_empty() {
             for level in &set.service_control {
                 let list: Vec<&Policy> = level.policies.iter().map(|n| n.policy).collect();
-                scp_ok.push(any(&run(&list, false)?));
+                scp_ok.push(any(&run(&list, false, &always)?));
             }
         }
+        // Outside the services RCPs cover, a level need not allow (and its denies are void).
         let mut rcp_ok = Vec::new();
         for level in &set.resource_control {
             let list: Vec<&Policy> = level.policies.iter().map(|n| n.policy).collect();
-            rcp_ok.push(any(&run(&list, true)?));
+            let level_ok = any(&run(&list, true, &rcp_scope)?);
+            rcp_ok.push(Formula::or(vec![rcp_scope.clone().negate(), level_ok]));
         }
         let resource_allows = match &set.resource {
-            Some(n) => run(&[n.policy], true)?,
+            Some(n) => run(&[n.policy], true, &always)?,
             None => Vec::new(),
         };
         let (mut identity_ok, mut boundary_ok, mut session_ok) =
             (Formula::from(root), Vec::new(), Vec::new());
         if iam && !root {
             let list: Vec<&Policy> = set.identity.iter().map(|n| n.policy).collect();
-            identity_ok = any(&run(&list, false)?);
+            identity_ok = any(&run(&list, false, &always)?);
             for b in &set.boundaries {
-                boundary_ok.push(any(&run(&[b.policy], false)?));
+                boundary_ok.push(any(&run(&[b.policy], false, &always)?));
             }
             for s in &set.session {
-                session_ok.push(any(&run(&[s.policy], false)?));
+                session_ok.push(any(&run(&[s.policy], false, &always)?));
             }
         }
         let level = |pick: fn(&crate::encode::Applies) -> Formula| {
@@ -171,12 +196,15 @@ impl<'a> Setup<'a> {
         } else {
             Formula::and(vec![path, named])
         };
-        Ok(Formula::and(vec![
+        let by_policies = Formula::and(vec![
             Formula::or(deny).negate(),
+            q.aws_owned().negate(),
             Formula::and(scp_ok),
             Formula::and(rcp_ok),
             grant,
-        ]))
+        ]);
+        let free = if iam { q.no_permission_needed() } else { Formula::False };
+        Ok(Formula::or(vec![free, by_policies]))
     }
 
     /// Looks for a request (action in `actions`, resource in `resource`) the scenario allows
@@ -230,6 +258,11 @@ impl<'a> Setup<'a> {
             }
         }
     }
+}
+
+/// One pattern per service resource control policies cover (`svc:*`).
+fn rcp_globs() -> impl Iterator<Item = Glob> {
+    policy::aws_rules::RCP_SERVICES.iter().map(|s| Glob::new(&format!("{s}:*"), true))
 }
 
 /// The resource account of a request: `owner` if given, else the account in the resource ARN,

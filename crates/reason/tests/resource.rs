@@ -396,3 +396,18 @@ fn external_review_regressions() {
         "{findings:#?}"
     );
 }
+
+/// An `Allow` with `NotPrincipal` grants to every caller it does not name: the user it lists is
+/// left out even though its account is not listed.
+#[test]
+fn allow_with_not_principal_leaves_out_the_named_caller() {
+    let view = View::Resource { owner: OWNER.into() };
+    let all_but_alice = policy(
+        r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}"#,
+    );
+    let everyone = policy(&bucket(r#""*""#, ""));
+    let c = compare_in(&view, &all_but_alice, &everyone, &mut Z3::default());
+    assert_eq!(c.a_not_b, Answer::No, "{c:?}");
+    let Answer::Yes(w) = &c.b_not_a else { panic!("{c:?}") };
+    assert_eq!(w.principal, "arn:aws:iam::111122223333:user/alice", "{w:?}");
+}

@@ -227,3 +227,50 @@ fn sessions_and_resource_control_policies() {
         );
     }
 }
+
+/// AWS's own rules (`policy::aws_rules`), encoded as the evaluator applies them.
+#[test]
+fn aws_rules_hold_in_scenarios() {
+    let all = policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+    let deny_all = policy(r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#);
+    let alice = principal(USER);
+    let ask = |set: &PolicySet<'_>, action: &str, resource: &str, allowed: bool| {
+        decide(set, &alice, action, resource, None, allowed, &mut Z3::default())
+    };
+
+    // GetCallerIdentity needs no permission: allowed on `*` (the resource its requests name),
+    // whatever the policies deny. (`*` as a question's resource is a pattern: any resource.)
+    let denied = PolicySet {
+        identity: vec![NamedPolicy { name: "deny", policy: &deny_all }],
+        ..Default::default()
+    };
+    let Answer::Yes(w) = ask(&denied, "sts:GetCallerIdentity", "*", true) else { panic!() };
+    assert_eq!(w.resource, "*", "{w:?}");
+    assert_eq!(ask(&denied, "sts:GetSessionToken", "*", true), Answer::No);
+
+    // An AWS managed policy is AWS's to change, even for a caller allowed everything.
+    let allowed = PolicySet {
+        identity: vec![NamedPolicy { name: "all", policy: &all }],
+        ..Default::default()
+    };
+    let managed = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    assert_eq!(ask(&allowed, "iam:DeletePolicy", managed, true), Answer::No);
+    assert!(matches!(ask(&allowed, "iam:GetPolicy", managed, true), Answer::Yes(_)));
+    let own = "arn:aws:iam::111122223333:policy/Mine";
+    assert!(matches!(ask(&allowed, "iam:DeletePolicy", own, true), Answer::Yes(_)));
+
+    // RCPs bind only the services they cover: a deny-everything RCP leaves EC2 alone.
+    let rcp = policy(
+        r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#,
+    );
+    let with_rcp = PolicySet {
+        identity: vec![NamedPolicy { name: "all", policy: &all }],
+        resource_control: vec![OrgLevel {
+            org_identifier: "r-root",
+            policies: vec![NamedPolicy { name: "rcp", policy: &rcp }],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(ask(&with_rcp, "ec2:RunInstances", "*", false), Answer::No);
+    assert_eq!(ask(&with_rcp, "s3:GetObject", "arn:aws:s3:::bucket/k", true), Answer::No);
+}

@@ -6,20 +6,7 @@ use super::principal::{oidc_host, provider_arn};
 use super::raw;
 use super::{label, Ctx, Findings, PolicyKind};
 use crate::ast::{Effect, PrincipalKind, PrincipalSet, Statement};
-
-/// The services whose actions resource control policies can restrict.
-const RCP_SERVICES: &[&str] = &[
-    "s3",
-    "sts",
-    "sqs",
-    "secretsmanager",
-    "kms",
-    "dynamodb",
-    "ecr",
-    "aoss",
-    "cognito-identity",
-    "logs",
-];
+use crate::aws_rules::RCP_SERVICES;
 
 /// The actions a role trust policy can allow.
 const TRUST_ACTIONS: &[&str] = &[

@@ -257,6 +257,11 @@ pub fn validate_with(text: &str, kind: PolicyKind, limits: &Limits) -> Vec<Findi
     validate_with_catalog(text, kind, limits, default_catalog())
 }
 
+/// The documentation page of a finding code (the policy grammar when the code has none).
+pub(crate) fn learn_more(code: &str) -> Option<&'static str> {
+    codes::learn_more(code)
+}
+
 /// The service catalog the validator checks actions, resources and condition keys against.
 fn default_catalog() -> Option<&'static dyn ServiceCatalog> {
     Some(crate::catalog::catalog())
