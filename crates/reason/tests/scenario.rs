@@ -271,6 +271,8 @@ fn aws_rules_hold_in_scenarios() {
         }],
         ..Default::default()
     };
-    assert_eq!(ask(&with_rcp, "ec2:RunInstances", "*", false), Answer::No);
+    // (On an EC2 resource: `*` would also stand for a KMS key, whose key policy must allow.)
+    let instance = "arn:aws:ec2:us-east-1:111122223333:instance/i-1";
+    assert_eq!(ask(&with_rcp, "ec2:RunInstances", instance, false), Answer::No);
     assert_eq!(ask(&with_rcp, "s3:GetObject", "arn:aws:s3:::bucket/k", true), Answer::No);
 }
