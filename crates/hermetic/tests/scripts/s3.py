@@ -650,6 +650,32 @@ def conformance():
     done = s3.complete_multipart_upload(Bucket=b, Key="parts", UploadId=mp["UploadId"],
                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
     assert done["ServerSideEncryption"] == "AES256" and done["VersionId"] == s3.head_object(Bucket=b, Key="parts")["VersionId"], done
+    # One part of an object by partNumber (GET and HEAD); GetObjectAttributes.
+    first, second = os.urandom(5 * 1024 * 1024), b"tail"
+    mp = s3.create_multipart_upload(Bucket=b, Key="two")
+    p1 = s3.upload_part(Bucket=b, Key="two", UploadId=mp["UploadId"], PartNumber=1, Body=first)
+    p3 = s3.upload_part(Bucket=b, Key="two", UploadId=mp["UploadId"], PartNumber=3, Body=second)
+    s3.complete_multipart_upload(Bucket=b, Key="two", UploadId=mp["UploadId"], MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": p1["ETag"]}, {"PartNumber": 3, "ETag": p3["ETag"]}]})
+    got = s3.get_object(Bucket=b, Key="two", PartNumber=3)
+    assert got["Body"].read() == second and got["PartsCount"] == 2, got
+    assert got["ContentRange"] == f"bytes {len(first)}-{len(first) + 3}/{len(first) + 4}", got
+    head = s3.head_object(Bucket=b, Key="two", PartNumber=1)
+    assert head["ContentLength"] == len(first) and head["PartsCount"] == 2, head
+    fails("InvalidPartNumber", s3.get_object, Bucket=b, Key="two", PartNumber=2)
+    fails("InvalidRequest", s3.get_object, Bucket=b, Key="two", PartNumber=1, Range="bytes=0-1")
+    assert s3.get_object(Bucket=b, Key="boo/bar", PartNumber=1)["Body"].read() == b"x"
+    attrs = s3.get_object_attributes(Bucket=b, Key="two", ObjectAttributes=["ETag", "ObjectSize", "StorageClass", "ObjectParts"], MaxParts=1)
+    assert attrs["ObjectSize"] == len(first) + 4 and attrs["StorageClass"] == "STANDARD", attrs
+    assert attrs["ETag"] == s3.head_object(Bucket=b, Key="two")["ETag"].strip('"'), attrs
+    parts = attrs["ObjectParts"]
+    assert parts["TotalPartsCount"] == 2 and parts["IsTruncated"] and parts["Parts"] == [{"PartNumber": 1, "Size": len(first)}], parts
+    rest = s3.get_object_attributes(Bucket=b, Key="two", ObjectAttributes=["ObjectParts"], PartNumberMarker=parts["NextPartNumberMarker"])
+    assert rest["ObjectParts"]["Parts"] == [{"PartNumber": 3, "Size": 4}] and not rest["ObjectParts"]["IsTruncated"], rest
+    plain = s3.get_object_attributes(Bucket=b, Key="boo/bar", ObjectAttributes=["ObjectSize", "ObjectParts"])
+    assert plain["ObjectSize"] == 1 and "ObjectParts" not in plain and "VersionId" not in plain, plain
+    fails("NoSuchKey", s3.get_object_attributes, Bucket=b, Key="nothing", ObjectAttributes=["ETag"])
+    fails("AccessDenied", other.get_object_attributes, Bucket=b, Key="two", ObjectAttributes=["ETag"])
     # Content-Encoding keeps what the client meant, not the aws-chunked framing.
     s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding="gzip")
     assert s3.head_object(Bucket=b, Key="gz")["ContentEncoding"] == "gzip"

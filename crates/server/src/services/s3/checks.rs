@@ -65,13 +65,19 @@ pub(super) fn authorization(
         }
         Op::GetObject
         | Op::HeadObject
+        | Op::GetObjectAttributes
         | Op::GetObjectTagging
         | Op::PutObjectTagging
         | Op::DeleteObjectTagging => {
             let tags = objects::existing_tags(ctx.state, &bucket, &key)?;
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, tags)?];
             if let Input::GetObject(GetObject { version_id: Some(v), .. }) = req.input {
-                list.push(version_check(ctx, "s3:GetObjectVersion", &object_arn, b, v)?);
+                let action = if op == Op::GetObjectAttributes {
+                    "s3:GetObjectVersionAttributes"
+                } else {
+                    "s3:GetObjectVersion"
+                };
+                list.push(version_check(ctx, action, &object_arn, b, v)?);
             }
             list
         }

@@ -224,6 +224,13 @@ pub(crate) struct GetObject {
     /// Whether the request carries a write's encryption headers (`x-amz-server-side-encryption`
     /// or its KMS key id), which S3 refuses on reads.
     pub write_encryption: bool,
+    /// `partNumber`: one part of a multipart object (part 1 of any other is all of it).
+    pub part_number: Option<String>,
+    /// GetObjectAttributes: `x-amz-object-attributes` (each trimmed), `x-amz-max-parts`,
+    /// `x-amz-part-number-marker`.
+    pub object_attributes: Vec<String>,
+    pub max_parts: Option<String>,
+    pub part_number_marker: Option<String>,
 }
 
 /// `ListObjects` and `ListObjectsV2`.
@@ -399,21 +406,34 @@ impl Input {
             Op::PutBucketOwnershipControls => Input::PutBucketOwnershipControls {
                 object_ownership: xml::element(body, "ObjectOwnership"),
             },
-            Op::GetObject | Op::HeadObject => Input::GetObject(GetObject {
-                version_id: param("versionId"),
-                range: req.header("range").map(str::to_string),
-                if_match: req.header("if-match").map(str::to_string),
-                if_none_match: req.header("if-none-match").map(str::to_string),
-                if_modified_since: req
-                    .header("if-modified-since")
-                    .and_then(super::objects::parse_http_date),
-                if_unmodified_since: req
-                    .header("if-unmodified-since")
-                    .and_then(super::objects::parse_http_date),
-                customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
-                write_encryption: req.header("x-amz-server-side-encryption").is_some()
-                    || req.header("x-amz-server-side-encryption-aws-kms-key-id").is_some(),
-            }),
+            Op::GetObject | Op::HeadObject | Op::GetObjectAttributes => {
+                Input::GetObject(GetObject {
+                    version_id: param("versionId"),
+                    range: req.header("range").map(str::to_string),
+                    if_match: req.header("if-match").map(str::to_string),
+                    if_none_match: req.header("if-none-match").map(str::to_string),
+                    if_modified_since: req
+                        .header("if-modified-since")
+                        .and_then(super::objects::parse_http_date),
+                    if_unmodified_since: req
+                        .header("if-unmodified-since")
+                        .and_then(super::objects::parse_http_date),
+                    customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
+                    write_encryption: req.header("x-amz-server-side-encryption").is_some()
+                        || req.header("x-amz-server-side-encryption-aws-kms-key-id").is_some(),
+                    part_number: param("partNumber"),
+                    object_attributes: req
+                        .headers
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case("x-amz-object-attributes"))
+                        .flat_map(|(_, v)| v.split(','))
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect(),
+                    max_parts: req.header("x-amz-max-parts").map(str::to_string),
+                    part_number_marker: req.header("x-amz-part-number-marker").map(str::to_string),
+                })
+            }
             Op::PutObject => Input::PutObject(PutObject::read(req)),
             Op::CopyObject => Input::CopyObject(CopyObject {
                 source: CopySource::read(req),

@@ -246,6 +246,7 @@ pub(crate) fn handle<'s>(
         ("GetObject" | "HeadObject", Input::GetObject(input)) => {
             get(ctx, operation, input, bucket, &key)
         }
+        ("GetObjectAttributes", Input::GetObject(input)) => attributes(ctx, input, bucket, &key),
         ("DeleteObject", Input::DeleteObject { version_id }) => {
             super::delete::object(ctx, version_id.as_deref(), bucket, &key, effect)
         }
@@ -301,15 +302,40 @@ fn get(
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
     }
-    let range = match input.range.as_deref() {
-        Some(r) => Some(parse_range(r, size)?),
-        None => None,
+    let range = match (input.range.as_deref(), input.part_number.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(s3err(
+                400,
+                "InvalidRequest",
+                "Cannot specify both Range header and partNumber query parameter",
+            ))
+        }
+        (Some(r), None) => Some(parse_range(r, size)?),
+        (None, Some(n)) => {
+            let (first, last, count) = part_range(object, n)?;
+            if let Some(count) = count {
+                headers.push(("x-amz-mp-parts-count".into(), count.to_string()));
+            }
+            Some((first, last))
+        }
+        (None, None) => None,
+    };
+    // A HEAD of one part answers as its GET would: 206, the part's length and range.
+    let head = |mut headers: Vec<(String, String)>| match (input.part_number.is_some(), range) {
+        (true, Some((f, l))) => {
+            headers.push(("content-range".into(), format!("bytes {f}-{l}/{size}")));
+            headers.push(("content-length".into(), (l + 1 - f).to_string()));
+            empty(206, headers)
+        }
+        _ => {
+            headers.push(("content-length".into(), size.to_string()));
+            empty(200, headers)
+        }
     };
     if operation == "HeadObject" && customer_opened.is_none() {
         // Without opening the key (an SSE-C object's HEAD opened it to check the customer's).
         headers.extend(sse::stored_headers(&object.data_key));
-        headers.push(("content-length".into(), size.to_string()));
-        return Ok(empty(200, headers));
+        return Ok(head(headers));
     }
     let (data_key, sse_headers) = match customer_opened {
         Some(opened) => opened,
@@ -317,8 +343,7 @@ fn get(
     };
     headers.extend(sse_headers);
     if operation == "HeadObject" {
-        headers.push(("content-length".into(), size.to_string()));
-        return Ok(empty(200, headers));
+        return Ok(head(headers));
     }
     let (status, first, last) = match range {
         Some((f, l)) => {
@@ -348,6 +373,114 @@ fn get(
         }
     });
     Ok(Reply { status, headers, stream: Some(producer), ..Reply::default() })
+}
+
+/// `GetObjectAttributes`: what `x-amz-object-attributes` asks of an object, without its data
+/// (its ETag unquoted, size, storage class, and for an object uploaded in parts a page of its
+/// parts). An SSE-C object answers only with its key, as its GET does.
+fn attributes(
+    ctx: &Ctx<'_>,
+    input: &GetObject,
+    bucket: &Bucket,
+    key: &str,
+) -> Result<Reply, ApiError> {
+    const KNOWN: &[&str] = &["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+    let wanted = &input.object_attributes;
+    if wanted.is_empty() || wanted.iter().any(|a| !KNOWN.contains(&a.as_str())) {
+        return Err(s3err(400, "InvalidArgument", "Invalid attribute name specified."));
+    }
+    let number = |v: &Option<String>, default: usize| -> Result<usize, ApiError> {
+        v.as_deref().map_or(Ok(default), |t| {
+            t.parse().map_err(|_| s3err(400, "InvalidArgument", format!("Invalid value: {t}")))
+        })
+    };
+    let max_parts = number(&input.max_parts, 1000)?.min(1000);
+    let marker = number(&input.part_number_marker, 0)?;
+    let record = read_target(ctx, bucket, key, input.version_id.as_deref())?;
+    let object = &record.body;
+    if sse::is_customer(&object.data_key) {
+        sse::open_key(
+            ctx,
+            sse::customer_key(&input.customer, ctx.facts)?,
+            &object.data_key,
+            bucket,
+            key,
+        )?;
+    }
+    let has = |a: &str| wanted.iter().any(|w| w == a);
+    let multipart = object.etag.trim_matches('"').rsplit_once('-').is_some();
+    // (number, size) of each part, in order.
+    let parts: Vec<(u64, u64)> = object
+        .parts
+        .iter()
+        .filter_map(|p| Some((p.identity.rsplit('|').next()?.parse().ok()?, p.size)))
+        .collect();
+    let after: Vec<&(u64, u64)> = parts.iter().filter(|(n, _)| *n > marker as u64).collect();
+    let page: Vec<&&(u64, u64)> = after.iter().take(max_parts).collect();
+    let truncated = after.len() > page.len();
+    let mut headers = vec![("last-modified".to_string(), http_date(object.last_modified_ms))];
+    if let Some(v) = &object.version_id {
+        headers.push(("x-amz-version-id".into(), v.clone()));
+    }
+    let body = xml::document("GetObjectAttributesResponse", xml::NS, |w| {
+        if has("ETag") {
+            w.text("ETag", object.etag.trim_matches('"'));
+        }
+        if has("ObjectParts") && multipart {
+            w.elem("ObjectParts", |w| {
+                w.value("PartsCount", parts.len())
+                    .value("PartNumberMarker", marker)
+                    .value("NextPartNumberMarker", page.last().map_or(marker as u64, |(n, _)| *n))
+                    .value("MaxParts", max_parts)
+                    .value("IsTruncated", truncated);
+                for (n, size) in &page {
+                    w.elem("Part", |w| {
+                        w.value("PartNumber", n).value("Size", size);
+                    });
+                }
+            });
+        }
+        if has("StorageClass") {
+            w.text("StorageClass", "STANDARD");
+        }
+        if has("ObjectSize") {
+            w.value("ObjectSize", object.size);
+        }
+    });
+    let mut reply = xml_reply(200, body);
+    reply.headers.extend(headers);
+    Ok(reply)
+}
+
+/// The byte range of part `n` (`partNumber`) of `object`, and its number of parts when it was
+/// uploaded in parts (its ETag ends `-N`). Part 1 of an object written whole is all of it; a
+/// part it does not have is `InvalidPartNumber` (416), as in S3.
+pub(super) fn part_range(object: &Object, n: &str) -> Result<(u64, u64, Option<usize>), ApiError> {
+    let n: u64 = n.parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
+        s3err(
+            400,
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+        )
+    })?;
+    let unsatisfiable =
+        || s3err(416, "InvalidPartNumber", "The requested partnumber is not satisfiable");
+    let count =
+        object.etag.trim_matches('"').rsplit_once('-').and_then(|(_, c)| c.parse::<usize>().ok());
+    let whole = (0, object.size.saturating_sub(1), count);
+    let Some(count) = count else {
+        return if n == 1 { Ok(whole) } else { Err(unsatisfiable()) };
+    };
+    // Each sealed part is bound to its part number (the last field of its identity).
+    let mut first = 0u64;
+    for part in &object.parts {
+        let number = part.identity.rsplit('|').next().and_then(|p| p.parse::<u64>().ok());
+        if number == Some(n) {
+            return Ok((first, (first + part.size).saturating_sub(1), Some(count)));
+        }
+        first += part.size;
+    }
+    Err(unsatisfiable())
 }
 
 /// `GetObjectTagging`, `PutObjectTagging`, `DeleteObjectTagging`.

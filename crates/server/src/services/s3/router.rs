@@ -156,6 +156,7 @@ pub(crate) enum S3Operation {
     PutBucketTagging,
     DeleteBucketTagging,
     GetBucketPolicyStatus,
+    GetObjectAttributes,
     GetObject,
     HeadObject,
     PutObject,
@@ -211,6 +212,7 @@ impl Operation for S3Operation {
             Op::PutBucketTagging => "PutBucketTagging",
             Op::DeleteBucketTagging => "DeleteBucketTagging",
             Op::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            Op::GetObjectAttributes => "GetObjectAttributes",
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
             Op::PutObject => "PutObject",
@@ -266,6 +268,7 @@ impl Operation for S3Operation {
             Op::GetBucketTagging => "s3:GetBucketTagging",
             Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
             Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+            Op::GetObjectAttributes => "s3:GetObjectAttributes",
             Op::GetObject | Op::HeadObject => "s3:GetObject",
             Op::DeleteObject | Op::DeleteObjects => "s3:DeleteObject",
             Op::AbortMultipartUpload => "s3:AbortMultipartUpload",
@@ -325,6 +328,7 @@ impl S3Operation {
             | Op::DeleteAccountPublicAccessBlock => None,
             Op::GetObject
             | Op::HeadObject
+            | Op::GetObjectAttributes
             | Op::PutObject
             | Op::CopyObject
             | Op::DeleteObject
@@ -375,6 +379,7 @@ fn with_subresource(method: &str, level: Level, sub: &str) -> Option<S3Operation
         ("GET", Bucket, "list-type") => Op::ListObjectsV2,
         ("POST", Bucket, "delete") => Op::DeleteObjects,
         ("GET", Object, "tagging") => Op::GetObjectTagging,
+        ("GET", Object, "attributes") => Op::GetObjectAttributes,
         ("PUT", Object, "tagging") => Op::PutObjectTagging,
         ("DELETE", Object, "tagging") => Op::DeleteObjectTagging,
         ("POST", Object, "uploads") => Op::CreateMultipartUpload,
