@@ -61,7 +61,7 @@ SERVED = {
         ImportKeyMaterial ListAliases ListGrants ListKeyPolicies ListKeyRotations ListKeys
         ListResourceTags ListRetirableGrants PutKeyPolicy ReEncrypt RetireGrant RevokeGrant
         RotateKeyOnDemand ScheduleKeyDeletion Sign TagResource UntagResource UpdateAlias
-        UpdateKeyDescription Verify VerifyMac""",
+        UpdateKeyDescription Verify VerifyMac DeriveSharedSecret""",
     "cloudtrail": """LookupEvents CreateTrail UpdateTrail DeleteTrail GetTrail DescribeTrails
         ListTrails StartLogging StopLogging GetTrailStatus PutEventSelectors GetEventSelectors
         AddTags RemoveTags ListTags ListPublicKeys""",

@@ -390,3 +390,13 @@ fn root_of_trust_in_softhsm() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn kms_key_agreement_on_sqlite() {
+    feature("key_agreement", Backend::Sqlite);
+}
+
+#[test]
+fn kms_key_agreement_on_postgres() {
+    feature("key_agreement", Backend::Postgres);
+}

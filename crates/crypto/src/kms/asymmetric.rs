@@ -703,8 +703,41 @@ macro_rules! ecdsa_curve {
                 };
                 Ok(key.verify_prehash(digest, &signature).is_ok())
             }
+
+            pub(super) fn ecdh(
+                spec: AsymmetricSpec,
+                private_pkcs8: &[u8],
+                peer_spki_der: &[u8],
+            ) -> Result<SecretBytes, AsymmetricError> {
+                let key = SecretKey::from_pkcs8_der(private_pkcs8)
+                    .map_err(|_| AsymmetricError::InvalidPrivateKey { spec })?;
+                let peer = $curve::PublicKey::from_public_key_der(peer_spki_der)
+                    .map_err(|_| AsymmetricError::InvalidPublicKey { spec })?;
+                let shared =
+                    $curve::ecdh::diffie_hellman(key.to_nonzero_scalar(), peer.as_affine());
+                Ok(SecretBytes::new(shared.raw_secret_bytes().to_vec()))
+            }
         }
     };
+}
+
+/// ECDH (KMS `DeriveSharedSecret`): the shared secret of a private key of `spec` (PKCS#8
+/// DER) and a peer's public key on the same curve (SubjectPublicKeyInfo DER), as KMS returns
+/// it: the x-coordinate of the shared point, unhashed.
+///
+/// # Errors
+/// [`AsymmetricError::InvalidPublicKey`] when the peer's key is not a point of the curve
+/// (another curve, malformed DER); RSA specs agree no keys.
+pub fn ecdh(
+    spec: AsymmetricSpec,
+    private_pkcs8: &[u8],
+    peer_spki_der: &[u8],
+) -> Result<SecretBytes, AsymmetricError> {
+    match spec {
+        AsymmetricSpec::EccNistP256 => nist_p256::ecdh(spec, private_pkcs8, peer_spki_der),
+        AsymmetricSpec::EccNistP384 => nist_p384::ecdh(spec, private_pkcs8, peer_spki_der),
+        _ => Err(AsymmetricError::InvalidPublicKey { spec }),
+    }
 }
 
 ecdsa_curve!(nist_p256, p256);

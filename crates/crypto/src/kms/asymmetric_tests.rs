@@ -563,3 +563,19 @@ fn decrypts_openssl_oaep_known_answers() {
         assert_eq!(plaintext.expose(), b"Hermetic OAEP known answer", "{alg}");
     }
 }
+
+#[test]
+fn ecdh_agrees_both_ways_and_refuses_another_curve() {
+    for spec in [AsymmetricSpec::EccNistP256, AsymmetricSpec::EccNistP384] {
+        let (a, a_pub) = generate_pair(spec).unwrap();
+        let (b, b_pub) = generate_pair(spec).unwrap();
+        let ab = ecdh(spec, a.expose(), &b_pub).unwrap();
+        let ba = ecdh(spec, b.expose(), &a_pub).unwrap();
+        assert_eq!(ab.expose(), ba.expose());
+        assert_eq!(ab.expose().len(), if spec == AsymmetricSpec::EccNistP256 { 32 } else { 48 });
+    }
+    let (p256, _) = generate_pair(AsymmetricSpec::EccNistP256).unwrap();
+    let (_, p384_pub) = generate_pair(AsymmetricSpec::EccNistP384).unwrap();
+    assert!(ecdh(AsymmetricSpec::EccNistP256, p256.expose(), &p384_pub).is_err());
+    assert!(ecdh(AsymmetricSpec::EccNistP256, p256.expose(), b"not a key").is_err());
+}

@@ -349,10 +349,40 @@ def trail():
     assert "card 4111" not in everything
 
 
+def key_agreement():
+    """DeriveSharedSecret (ECDH) on KEY_AGREEMENT keys, checked against an independent ECDH
+    (cryptography): both sides agree on the secret; wrong usage, curve or key refused."""
+    for spec, curve in [("ECC_NIST_P256", ec.SECP256R1()), ("ECC_NIST_P384", ec.SECP384R1())]:
+        meta = kms.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+        assert meta["KeyUsage"] == "KEY_AGREEMENT" and meta["KeyAgreementAlgorithms"] == ["ECDH"], meta
+        assert "SigningAlgorithms" not in meta, meta
+        public = kms.get_public_key(KeyId=meta["KeyId"])
+        assert public["KeyAgreementAlgorithms"] == ["ECDH"], public
+        kms_public = serialization.load_der_public_key(public["PublicKey"])
+        mine = ec.generate_private_key(curve)
+        my_public = mine.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        derived = kms.derive_shared_secret(KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=my_public)
+        assert derived["KeyId"] == meta["Arn"] and derived["KeyAgreementAlgorithm"] == "ECDH", derived
+        assert derived["SharedSecret"] == mine.exchange(ec.ECDH(), kms_public)
+        other_curve = ec.generate_private_key(ec.SECP384R1() if spec == "ECC_NIST_P256" else ec.SECP256R1())
+        fails("ValidationException", kms.derive_shared_secret, KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH",
+              PublicKey=other_curve.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+        fails("DryRunOperationException", kms.derive_shared_secret, KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH",
+              PublicKey=my_public, DryRun=True)
+        fails("InvalidKeyUsageException", kms.sign, KeyId=meta["KeyId"], Message=b"x", SigningAlgorithm="ECDSA_SHA_256")
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    mine = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    fails("InvalidKeyUsageException", kms.derive_shared_secret, KeyId=signing, KeyAgreementAlgorithm="ECDH", PublicKey=mine)
+    fails("ValidationException", kms.create_key, KeySpec="RSA_2048", KeyUsage="KEY_AGREEMENT")
+    # Another account, without a key policy that lets it: refused.
+    agreement = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["Arn"]
+    fails("AccessDeniedException", other.derive_shared_secret, KeyId=agreement, KeyAgreementAlgorithm="ECDH", PublicKey=mine)
+
+
 FEATURES = {f.__name__: f for f in [
     key_metadata_aliases_tags, encryption_context, data_keys, disable_and_rotation,
     policies_and_grants, cross_account, operator_refused, asymmetric_keys, hmac_keys,
-    imported_material, deletion_windows, trail,
+    imported_material, deletion_windows, trail, key_agreement,
 ]}
 
 if __name__ == "__main__":

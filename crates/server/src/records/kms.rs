@@ -36,6 +36,7 @@ pub(crate) enum KeyUsage {
     EncryptDecrypt,
     SignVerify,
     GenerateVerifyMac,
+    KeyAgreement,
 }
 
 impl KeyUsage {
@@ -45,14 +46,20 @@ impl KeyUsage {
             KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
             KeyUsage::SignVerify => "SIGN_VERIFY",
             KeyUsage::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
+            KeyUsage::KeyAgreement => "KEY_AGREEMENT",
         }
     }
 
     /// The usage KMS names `name`.
     pub fn parse(name: &str) -> Option<KeyUsage> {
-        [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify, KeyUsage::GenerateVerifyMac]
-            .into_iter()
-            .find(|u| u.as_str() == name)
+        [
+            KeyUsage::EncryptDecrypt,
+            KeyUsage::SignVerify,
+            KeyUsage::GenerateVerifyMac,
+            KeyUsage::KeyAgreement,
+        ]
+        .into_iter()
+        .find(|u| u.as_str() == name)
     }
 }
 

@@ -84,6 +84,7 @@ pub(super) fn authorization(ctx: &Ctx<'_>, call: &mut Call) -> Result<Authorizat
                     | K::GenerateDataKeyPairWithoutPlaintext
                     | K::Sign
                     | K::Verify
+                    | K::DeriveSharedSecret
                     | K::GenerateMac
                     | K::VerifyMac
                     | K::CreateGrant

@@ -25,6 +25,7 @@ pub const GRANT_OPERATIONS: &[&str] = &[
     "ReEncryptFrom",
     "ReEncryptTo",
     "Sign",
+    "DeriveSharedSecret",
     "Verify",
     "GetPublicKey",
     "CreateGrant",

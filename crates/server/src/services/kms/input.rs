@@ -233,6 +233,17 @@ pub(crate) struct SignVerify {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub(crate) struct DeriveSharedSecret {
+    pub key_id: String,
+    pub key_agreement_algorithm: String,
+    pub public_key: Blob,
+    /// An enclave's attestation: the secret would go back sealed to it (not served here).
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct Mac {
     pub key_id: String,
     pub message: Blob,
@@ -308,6 +319,7 @@ pub(crate) enum Input {
     GenerateDataKeyPair(GenerateDataKeyPair),
     GenerateRandom(GenerateRandom),
     SignVerify(SignVerify),
+    DeriveSharedSecret(DeriveSharedSecret),
     Mac(Mac),
     CreateGrant(CreateGrant),
     ListGrants(ListGrants),
@@ -362,6 +374,7 @@ impl Input {
             }
             K::GenerateRandom => as_!(GenerateRandom),
             K::Sign | K::Verify => as_!(SignVerify),
+            K::DeriveSharedSecret => as_!(DeriveSharedSecret),
             K::GenerateMac | K::VerifyMac => as_!(Mac),
             K::CreateGrant => as_!(CreateGrant),
             K::ListGrants => as_!(ListGrants),
@@ -390,6 +403,7 @@ impl Input {
             Input::GenerateDataKey(i) => Some(&i.key_id),
             Input::GenerateDataKeyPair(i) => Some(&i.key_id),
             Input::SignVerify(i) => Some(&i.key_id),
+            Input::DeriveSharedSecret(i) => Some(&i.key_id),
             Input::Mac(i) => Some(&i.key_id),
             Input::CreateGrant(i) => Some(&i.key_id),
             Input::ListGrants(i) => Some(&i.key_id),

@@ -37,6 +37,7 @@ pub(crate) fn algorithms(
             "RSASSA_PKCS1_V1_5_SHA_384",
             "RSASSA_PKCS1_V1_5_SHA_512",
         ]),
+        (s, KeyUsage::KeyAgreement) if s.starts_with("ECC_") => {}
         ("ECC_NIST_P256", _) => sig.push("ECDSA_SHA_256"),
         ("ECC_NIST_P384", _) => sig.push("ECDSA_SHA_384"),
         ("HMAC_224", _) => mac.push("HMAC_SHA_224"),
@@ -71,6 +72,9 @@ pub(crate) fn metadata(record: &KeyRecord) -> Value {
         }
         if !mac.is_empty() {
             obj.insert("MacAlgorithms".into(), json!(mac));
+        }
+        if b.key_usage == KeyUsage::KeyAgreement {
+            obj.insert("KeyAgreementAlgorithms".into(), json!(["ECDH"]));
         }
         if let Some(d) = b.deletion_ms {
             obj.insert("DeletionDate".into(), crate::support::time::epoch_seconds(d));
@@ -336,7 +340,9 @@ fn key_plan(input: &CreateKey) -> Result<KeyPlan, ApiError> {
         "RSA_2048" | "RSA_3072" | "RSA_4096" => {
             matches!(usage, Some(KeyUsage::EncryptDecrypt | KeyUsage::SignVerify))
         }
-        "ECC_NIST_P256" | "ECC_NIST_P384" => usage == Some(KeyUsage::SignVerify),
+        "ECC_NIST_P256" | "ECC_NIST_P384" => {
+            matches!(usage, Some(KeyUsage::SignVerify | KeyUsage::KeyAgreement))
+        }
         "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => {
             usage == Some(KeyUsage::GenerateVerifyMac)
         }
@@ -755,6 +761,9 @@ fn key_operation<'s>(
                 }
                 if !sig.is_empty() {
                     obj.insert("SigningAlgorithms".into(), json!(sig));
+                }
+                if usage == KeyUsage::KeyAgreement {
+                    obj.insert("KeyAgreementAlgorithms".into(), json!(["ECDH"]));
                 }
             }
             out

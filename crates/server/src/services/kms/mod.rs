@@ -222,6 +222,7 @@ operations! {
         GetKeyPolicy => "kms:GetKeyPolicy", Read;
         GetKeyRotationStatus => "kms:GetKeyRotationStatus", Read;
         GetParametersForImport => "kms:GetParametersForImport", Write;
+        DeriveSharedSecret => "kms:DeriveSharedSecret", Read;
         GetPublicKey => "kms:GetPublicKey", Read;
         ImportKeyMaterial => "kms:ImportKeyMaterial", Write;
         ListAliases => "kms:ListAliases", Read;
@@ -362,6 +363,7 @@ impl Service for Kms {
             | K::GenerateRandom
             | K::Sign
             | K::Verify
+            | K::DeriveSharedSecret
             | K::GenerateMac
             | K::VerifyMac => ops::run(ctx, &call, effect),
             K::CreateGrant

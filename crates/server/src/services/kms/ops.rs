@@ -296,6 +296,53 @@ pub(super) fn run(ctx: &Ctx<'_>, call: &Call, effect: &mut Effect<'_>) -> Result
             }
             Ok(out)
         }
+        Input::DeriveSharedSecret(i) => {
+            effect.param("keyId", json!(i.key_id));
+            effect.param("keyAgreementAlgorithm", json!(i.key_agreement_algorithm));
+            let (_, record) = call.key(0)?;
+            usable(record, now)?;
+            let arn = &record.body.arn;
+            let usage = record.body.key_usage;
+            if usage != KeyUsage::KeyAgreement {
+                return Err(invalid_usage(arn, usage.as_str(), operation));
+            }
+            if i.key_agreement_algorithm != "ECDH" {
+                return Err(err(
+                    "ValidationException",
+                    format!("KeyAgreementAlgorithm {} is not valid.", i.key_agreement_algorithm),
+                ));
+            }
+            // A secret sealed to an enclave's attestation: no enclaves here, and the secret
+            // is never answered in the clear to a request that asked for it sealed.
+            if i.recipient.is_some() {
+                return Err(err(
+                    "UnsupportedOperationException",
+                    "Recipient (Nitro Enclaves attestation) is not supported here.",
+                ));
+            }
+            if i.dry_run == Some(true) {
+                return Err(err(
+                    "DryRunOperationException",
+                    "The request would have succeeded, but the DryRun option is set.",
+                ));
+            }
+            let spec = asym_spec(record)?;
+            let private = material(&state.root, record, 1)?;
+            let secret =
+                asymmetric::ecdh(spec, private.expose(), &i.public_key.0).map_err(|_| {
+                    err(
+                        "ValidationException",
+                        format!(
+                            "PublicKey is not a valid public key of {}'s curve.",
+                            record.body.key_spec
+                        ),
+                    )
+                })?;
+            Ok(json!({
+                "KeyId": arn, "SharedSecret": b64().encode(secret.expose()),
+                "KeyAgreementAlgorithm": "ECDH", "KeyOrigin": record.body.origin.as_str(),
+            }))
+        }
         Input::SignVerify(i) => {
             let key_id = &i.key_id;
             let message = &i.message.0;
