@@ -30,6 +30,8 @@ SERVED = {
     "GetBucketLocation", "GetBucketVersioning", "PutBucketVersioning", "ListObjectVersions",
     "ListMultipartUploads", "ListObjectsV2", "DeleteObjects",
     "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
+    "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetBucketPolicyStatus",
+    "GetObjectAttributes",
 }
 
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY,
