@@ -11,6 +11,9 @@ pub struct ApiError {
     pub message: String,
     /// Whether the client (`Sender`) or the service (`Receiver`) is at fault.
     pub sender_fault: bool,
+    /// Headers the error answer carries (S3's `ETag` on a 304, `x-amz-delete-marker` on a
+    /// 404 of a deleted key); never secrets.
+    pub headers: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -27,7 +30,20 @@ impl ApiError {
 
     /// A client error.
     pub fn sender(status: u16, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.into(), message: message.into(), sender_fault: true }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            sender_fault: true,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The same error, its answer carrying header `name: value` too.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiError {
+        self.headers.push((name.to_string(), value.into()));
+        self
     }
 
     /// A service-side error.
@@ -37,6 +53,7 @@ impl ApiError {
             code: "InternalFailure".into(),
             message: message.into(),
             sender_fault: false,
+            headers: Vec::new(),
         }
     }
 
@@ -47,6 +64,7 @@ impl ApiError {
             code: "ServiceUnavailable".into(),
             message: message.into(),
             sender_fault: false,
+            headers: Vec::new(),
         }
     }
 

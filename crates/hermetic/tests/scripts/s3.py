@@ -676,9 +676,48 @@ def conformance():
     assert plain["ObjectSize"] == 1 and "ObjectParts" not in plain and "VersionId" not in plain, plain
     fails("NoSuchKey", s3.get_object_attributes, Bucket=b, Key="nothing", ObjectAttributes=["ETag"])
     fails("AccessDenied", other.get_object_attributes, Bucket=b, Key="two", ObjectAttributes=["ETag"])
+    # ListBuckets pages and prefixes.
+    for extra in ["acme-conformance-a", "acme-conformance-b"]:
+        s3.create_bucket(Bucket=extra)
+    first = s3.list_buckets(Prefix="acme-conformance", MaxBuckets=2)
+    assert [x["Name"] for x in first["Buckets"]] == [b, "acme-conformance-a"] and first["Prefix"] == "acme-conformance", first
+    rest = s3.list_buckets(Prefix="acme-conformance", MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+    assert [x["Name"] for x in rest["Buckets"]] == ["acme-conformance-b"] and "ContinuationToken" not in rest, rest
+    assert rest["Buckets"][0]["BucketRegion"] == "us-east-1", rest
+    for extra in ["acme-conformance-a", "acme-conformance-b"]:
+        s3.delete_bucket(Bucket=extra)
+    # Conditional writes (S3's subset): If-None-Match: * and If-Match: ETAG.
+    made = s3.put_object(Bucket=b, Key="once", Body=b"1", IfNoneMatch="*")
+    fails("PreconditionFailed", s3.put_object, Bucket=b, Key="once", Body=b"2", IfNoneMatch="*")
+    fails("PreconditionFailed", s3.put_object, Bucket=b, Key="once", Body=b"2", IfMatch='"0123"')
+    s3.put_object(Bucket=b, Key="once", Body=b"2", IfMatch=made["ETag"])
+    assert s3.get_object(Bucket=b, Key="once")["Body"].read() == b"2"
+    fails("NoSuchKey", s3.put_object, Bucket=b, Key="never", Body=b"x", IfMatch=made["ETag"])
+    fails("NotImplemented", s3.put_object, Bucket=b, Key="once", Body=b"3", IfNoneMatch=made["ETag"])
+    # Expires and the other system metadata, also through a multipart upload; response-*
+    # overrides on GET.
+    s3.put_object(Bucket=b, Key="exp", Body=b"x", Expires="Wed, 21 Oct 2037 07:28:00 GMT")
+    assert s3.head_object(Bucket=b, Key="exp")["ExpiresString"] == "Wed, 21 Oct 2037 07:28:00 GMT"
+    mp = s3.create_multipart_upload(Bucket=b, Key="mp-meta", ContentDisposition="attachment", CacheControl="no-cache", ContentLanguage="fr")
+    part = s3.upload_part(Bucket=b, Key="mp-meta", UploadId=mp["UploadId"], PartNumber=1, Body=b"p")
+    s3.complete_multipart_upload(Bucket=b, Key="mp-meta", UploadId=mp["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    head = s3.head_object(Bucket=b, Key="mp-meta")
+    assert (head["ContentDisposition"], head["CacheControl"], head["ContentLanguage"]) == ("attachment", "no-cache", "fr"), head
+    got = s3.get_object(Bucket=b, Key="exp", ResponseContentType="text/plain", ResponseContentDisposition="inline")
+    assert got["ContentType"] == "text/plain" and got["ContentDisposition"] == "inline", got
     # Content-Encoding keeps what the client meant, not the aws-chunked framing.
     s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding="gzip")
     assert s3.head_object(Bucket=b, Key="gz")["ContentEncoding"] == "gzip"
+    # Error answers that name what they refer to: a 304's ETag, a deleted key's marker.
+    etag = s3.head_object(Bucket=b, Key="gz")["ETag"]
+    not_modified = fails("304", s3.head_object, Bucket=b, Key="gz", IfNoneMatch=etag)
+    assert not_modified["ResponseMetadata"]["HTTPHeaders"]["etag"] == etag, not_modified
+    marker = s3.delete_object(Bucket=b, Key="gz")
+    gone = fails("404", s3.head_object, Bucket=b, Key="gz")
+    headers = gone["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-delete-marker"] == "true" and headers["x-amz-version-id"] == marker["VersionId"], headers
+    by_id = fails("405", s3.head_object, Bucket=b, Key="gz", VersionId=marker["VersionId"])
+    assert by_id["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true", by_id
     # 16 MiB and more, as botocore sends it (chunked, no Content-Length), streams.
     big = os.urandom(16 * 1024 * 1024 + 5)
     s3.put_object(Bucket=b, Key="big", Body=big)

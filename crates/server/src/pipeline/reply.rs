@@ -119,5 +119,5 @@ pub(crate) fn error_reply(e: &ApiError, json: bool, s3: bool, request_id: &str) 
     } else {
         query::error_response(e, sts::NAMESPACE, request_id)
     };
-    Reply { status: e.status, json, body, ..Default::default() }
+    Reply { status: e.status, json, body, headers: e.headers.clone(), ..Default::default() }
 }

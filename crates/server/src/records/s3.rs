@@ -183,6 +183,9 @@ pub(crate) struct Object {
     pub content_encoding: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_language: String,
+    /// `Expires`, as the writer gave it (an HTTP date).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub expires: String,
     /// User metadata (`x-amz-meta-*`, names lower-cased) of a record written before metadata
     /// was sealed; empty in new ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -222,6 +225,17 @@ pub(crate) struct Upload {
     pub created_ms: i64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_type: String,
+    /// The other system metadata the completed object will have.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cache_control: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_disposition: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_encoding: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_language: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub expires: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
     /// User metadata sealed under the account's key, as the object's will be.

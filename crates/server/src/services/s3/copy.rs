@@ -118,6 +118,7 @@ pub(super) fn copied_put(input: &CopyObject, source: &ObjectRecord) -> PutObject
             content_disposition: source.content_disposition.clone(),
             content_encoding: source.content_encoding.clone(),
             content_language: source.content_language.clone(),
+            expires: source.expires.clone(),
             metadata: source.metadata.clone(),
             tagging: put.fields.tagging,
         };

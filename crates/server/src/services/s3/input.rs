@@ -87,6 +87,8 @@ pub(crate) struct ObjectFields {
     /// Without `aws-chunked`, which is the request's framing, not the object's.
     pub content_encoding: String,
     pub content_language: String,
+    /// `Expires`, as given.
+    pub expires: String,
     /// `x-amz-meta-*`, names lower-cased.
     pub metadata: BTreeMap<String, String>,
     /// `Tagging` (`x-amz-tagging`, a query string).
@@ -109,6 +111,7 @@ impl ObjectFields {
                 .collect::<Vec<_>>()
                 .join(","),
             content_language: header("content-language"),
+            expires: header("expires"),
             metadata: req
                 .headers
                 .iter()
@@ -166,6 +169,10 @@ pub(crate) struct PutObject {
     pub acl: AclHeaders,
     pub encryption: Encryption,
     pub digests: BodyDigests,
+    /// A conditional write: `If-Match` (the current object's ETag) and `If-None-Match` (`*`:
+    /// only if there is none).
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 impl PutObject {
@@ -175,6 +182,8 @@ impl PutObject {
             acl: AclHeaders::read(req),
             encryption: Encryption::read(req),
             digests: BodyDigests::read(req),
+            if_match: req.header("if-match").map(str::to_string),
+            if_none_match: req.header("if-none-match").map(str::to_string),
         }
     }
 }
@@ -231,6 +240,17 @@ pub(crate) struct GetObject {
     pub object_attributes: Vec<String>,
     pub max_parts: Option<String>,
     pub part_number_marker: Option<String>,
+    /// `response-content-type` and its kin: (header, value) the answer is to carry instead.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// `ListBuckets`: `max-buckets`, `continuation-token`, `prefix`, `bucket-region`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListBuckets {
+    pub max_buckets: Option<String>,
+    pub continuation_token: Option<String>,
+    pub prefix: Option<String>,
+    pub bucket_region: Option<String>,
 }
 
 /// `ListObjects` and `ListObjectsV2`.
@@ -315,6 +335,7 @@ pub(crate) enum Input {
         location_constraint: Option<String>,
         acl: AclHeaders,
     },
+    ListBuckets(ListBuckets),
     ListObjects(ListObjects),
     ListObjectVersions(ListObjectVersions),
     PutBucketVersioning {
@@ -432,6 +453,17 @@ impl Input {
                         .collect(),
                     max_parts: req.header("x-amz-max-parts").map(str::to_string),
                     part_number_marker: req.header("x-amz-part-number-marker").map(str::to_string),
+                    overrides: [
+                        ("response-content-type", "content-type"),
+                        ("response-content-language", "content-language"),
+                        ("response-expires", "expires"),
+                        ("response-cache-control", "cache-control"),
+                        ("response-content-disposition", "content-disposition"),
+                        ("response-content-encoding", "content-encoding"),
+                    ]
+                    .into_iter()
+                    .filter_map(|(p, h)| param(p).map(|v| (h.to_string(), v)))
+                    .collect(),
                 })
             }
             Op::PutObject => Input::PutObject(PutObject::read(req)),
@@ -473,6 +505,12 @@ impl Input {
                     etags: xml::elements(body, "ETag"),
                 })
             }
+            Op::ListBuckets => Input::ListBuckets(ListBuckets {
+                max_buckets: param("max-buckets"),
+                continuation_token: param("continuation-token"),
+                prefix: param("prefix"),
+                bucket_region: param("bucket-region"),
+            }),
             _ => Input::None,
         }
     }

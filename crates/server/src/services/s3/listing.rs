@@ -1,7 +1,7 @@
 //! Listings: `ListObjects`, `ListObjectsV2` and `ListMultipartUploads` (`ListObjectVersions`
 //! is [`super::versions::list`]).
 
-use super::input::ListObjects;
+use super::input::{ListBuckets, ListObjects};
 use super::multipart::UploadRecord;
 use super::objects::ObjectRecord;
 use super::{s3err, xml, xml_reply, Bucket};
@@ -12,6 +12,56 @@ use base64::Engine;
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
+}
+
+/// `ListBuckets`: the caller's buckets in name order, `prefix` and `bucket-region` filtering,
+/// pages of `max-buckets` (1 to 10,000; all without it) after a `continuation-token`.
+pub(super) fn buckets(ctx: &Ctx<'_>, input: &ListBuckets) -> Result<Reply, ApiError> {
+    let account = &ctx.caller.account;
+    let max = match input.max_buckets.as_deref() {
+        None => usize::MAX,
+        Some(m) => m.parse::<usize>().ok().filter(|m| (1..=10_000).contains(m)).ok_or_else(|| {
+            s3err(400, "InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000")
+        })?,
+    };
+    let after = match input.continuation_token.as_deref() {
+        None => None,
+        Some(t) => Some(
+            b64()
+                .decode(t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| s3err(400, "InvalidArgument", "The continuation token provided is incorrect"))?,
+        ),
+    };
+    let prefix = input.prefix.as_deref().unwrap_or("");
+    let mut tx = ctx.state.store.read()?;
+    let all = Bucket::list(tx.as_mut(), account, prefix, 100_000)?;
+    let matching: Vec<&Bucket> = all
+        .iter()
+        .filter(|b| after.as_deref().is_none_or(|a| b.key.as_str() > a))
+        .filter(|b| input.bucket_region.as_deref().is_none_or(|r| b.body.region == r))
+        .collect();
+    let page: Vec<&&Bucket> = matching.iter().take(max).collect();
+    let next = (matching.len() > page.len()).then(|| page.last().map(|b| b64().encode(&b.key))).flatten();
+    Ok(xml_reply(
+        200,
+        xml::document("ListAllMyBucketsResult", xml::NS, |w| {
+            w.elem("Owner", |w| {
+                w.text("ID", account);
+            });
+            w.elem("Buckets", |w| {
+                for b in &page {
+                    w.elem("Bucket", |w| {
+                        w.text("Name", &b.key)
+                            .text("CreationDate", &crate::support::time::iso8601(b.body.created_ms))
+                            .text("BucketRegion", &b.body.region);
+                    });
+                }
+            });
+            w.opt("ContinuationToken", next.as_deref()).opt("Prefix", input.prefix.as_deref());
+        }),
+    ))
 }
 
 /// `ListMultipartUploads`.

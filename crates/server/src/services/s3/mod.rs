@@ -446,26 +446,10 @@ fn run<'s>(
         return bpa::account_config(ctx, op, req, effect);
     }
     if op == S3Operation::ListBuckets {
-        let mut tx = state.store.read()?;
-        let buckets = Bucket::list(tx.as_mut(), &caller.account, "", 100_000)?;
-        return Ok(xml_reply(
-            200,
-            xml::document("ListAllMyBucketsResult", xml::NS, |w| {
-                w.elem("Owner", |w| {
-                    w.text("ID", &caller.account);
-                });
-                w.elem("Buckets", |w| {
-                    for b in &buckets {
-                        w.elem("Bucket", |w| {
-                            w.text("Name", &b.key).text(
-                                "CreationDate",
-                                &crate::support::time::iso8601(b.body.created_ms),
-                            );
-                        });
-                    }
-                });
-            }),
-        ));
+        let input::Input::ListBuckets(input) = &req.input else {
+            return Err(ApiError::internal("the input is not ListBuckets'"));
+        };
+        return listing::buckets(ctx, input);
     }
     let name = req.bucket.clone().unwrap_or_default();
     let bucket_arn = format!("arn:aws:s3:::{name}");

@@ -113,6 +113,7 @@ fn metadata_headers(object: &Object, user: &BTreeMap<String, String>) -> Vec<(St
         ("content-disposition", &object.content_disposition),
         ("content-encoding", &object.content_encoding),
         ("content-language", &object.content_language),
+        ("expires", &object.expires),
     ] {
         if !value.is_empty() {
             out.push((header.into(), value.clone()));
@@ -204,13 +205,19 @@ fn conditions(input: &GetObject, object: &Object) -> Result<(), ApiError> {
             ));
         }
     }
+    // A 304 names the object it refers to, as S3's does.
+    let not_modified = || {
+        s3err(304, "NotModified", "Not Modified")
+            .with_header("etag", etag)
+            .with_header("last-modified", http_date(object.last_modified_ms))
+    };
     if let Some(m) = input.if_none_match.as_deref() {
         if matches(m) {
-            return Err(s3err(304, "NotModified", "Not Modified"));
+            return Err(not_modified());
         }
     } else if let Some(t) = input.if_modified_since {
         if modified <= t {
-            return Err(s3err(304, "NotModified", "Not Modified"));
+            return Err(not_modified());
         }
     }
     Ok(())
@@ -301,6 +308,21 @@ fn get(
     let mut headers = metadata_headers(object, &user);
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
+    }
+    // `response-*` parameters replace headers of the answer; S3 allows them only to signed
+    // requests.
+    if !input.overrides.is_empty() {
+        if ctx.caller.is_anonymous() {
+            return Err(s3err(
+                400,
+                "InvalidRequest",
+                "Request specific response headers cannot be used for anonymous GET requests.",
+            ));
+        }
+        for (header, value) in &input.overrides {
+            headers.retain(|(n, _)| n != header);
+            headers.push((header.clone(), value.clone()));
+        }
     }
     let range = match (input.range.as_deref(), input.part_number.as_deref()) {
         (Some(_), Some(_)) => {
@@ -535,6 +557,15 @@ pub(super) fn put<'s>(
     let (state, facts) = (ctx.state, ctx.facts);
     let object_arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
     super::buckets::refuse_acls(&input.acl)?;
+    // S3's conditional writes: `If-None-Match: *` and `If-Match: ETAG`; any other
+    // `If-None-Match` is not implemented there either.
+    if input.if_none_match.as_deref().is_some_and(|v| v.trim() != "*") {
+        return Err(s3err(
+            501,
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+        ));
+    }
     let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
     let part = blobs::seal_body(
@@ -560,6 +591,7 @@ pub(super) fn put<'s>(
         content_disposition: fields.content_disposition,
         content_encoding: fields.content_encoding,
         content_language: fields.content_language,
+        expires: fields.expires,
         metadata: BTreeMap::new(),
         sealed_metadata: super::metadata::seal(
             state,
@@ -572,7 +604,7 @@ pub(super) fn put<'s>(
         parts: vec![part],
         data_key: sealing.wrapped,
     };
-    commit_object(state, bucket, object, facts, effect)?;
+    commit_object(state, bucket, object, (input, facts), effect)?;
     // A write that is the `null` version (a suspended bucket) answers no version, as in S3.
     let mut headers: Vec<(String, String)> = version
         .filter(|v| v != "null")
@@ -606,10 +638,34 @@ fn commit_object<'s>(
     state: &'s State,
     bucket: &Bucket,
     object: Object,
-    facts: &RequestFacts,
+    (input, facts): (&PutObject, &RequestFacts),
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
     let mut tx = begin_versioned_write(state, bucket)?;
+    // A conditional write is checked against the key's current object under the key's lock,
+    // so that of two racing `If-None-Match: *` writes one fails.
+    if input.if_match.is_some() || input.if_none_match.is_some() {
+        let record_key = object_key(bucket, &object.key);
+        let current = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &record_key)?
+            .filter(|c| !c.body.delete_marker);
+        let failed = || {
+            s3err(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            )
+        };
+        if input.if_none_match.is_some() && current.is_some() {
+            return Err(failed());
+        }
+        if let Some(wanted) = input.if_match.as_deref() {
+            let Some(current) = &current else { return Err(no_such_key(&object.key)) };
+            let wanted = wanted.trim().trim_matches('"');
+            if wanted != "*" && wanted != current.body.etag.trim_matches('"') {
+                return Err(failed());
+            }
+        }
+    }
     if object.version_id.is_some() {
         let replaced = super::versions::record(tx.as_mut(), bucket, &object, facts.time_ms)?;
         effect.garbage.extend(
@@ -636,7 +692,18 @@ pub(super) fn read_target(
 ) -> Result<ObjectRecord, ApiError> {
     let state = ctx.state;
     let Some(v) = version_id else {
-        return object(state, bucket, key)?.ok_or_else(|| no_such_key(key));
+        if let Some(current) = object(state, bucket, key)? {
+            return Ok(current);
+        }
+        // A key whose newest version is a delete marker says so, as S3's 404 does.
+        let mut tx = state.store.read()?;
+        let newest = super::versions::of_key(tx.as_mut(), bucket, key)?.into_iter().next();
+        return Err(match newest.filter(|n| n.body.0.delete_marker) {
+            Some(marker) => no_such_key(key)
+                .with_header("x-amz-delete-marker", "true")
+                .with_header("x-amz-version-id", marker.body.0.version_id.unwrap_or_default()),
+            None => no_such_key(key),
+        });
     };
     let mut tx = state.store.read()?;
     let found = super::versions::find_object(tx.as_mut(), bucket, key, v)?
@@ -646,7 +713,9 @@ pub(super) fn read_target(
             405,
             "MethodNotAllowed",
             "The specified method is not allowed against a delete marker.",
-        ));
+        )
+        .with_header("x-amz-delete-marker", "true")
+        .with_header("last-modified", http_date(found.body.last_modified_ms)));
     }
     Ok(found)
 }
