@@ -20,19 +20,23 @@ pub(super) fn buckets(ctx: &Ctx<'_>, input: &ListBuckets) -> Result<Reply, ApiEr
     let account = &ctx.caller.account;
     let max = match input.max_buckets.as_deref() {
         None => usize::MAX,
-        Some(m) => m.parse::<usize>().ok().filter(|m| (1..=10_000).contains(m)).ok_or_else(|| {
-            s3err(400, "InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000")
-        })?,
+        Some(m) => {
+            m.parse::<usize>().ok().filter(|m| (1..=10_000).contains(m)).ok_or_else(|| {
+                s3err(
+                    400,
+                    "InvalidArgument",
+                    "Argument max-buckets must be an integer between 1 and 10000",
+                )
+            })?
+        }
     };
     let after = match input.continuation_token.as_deref() {
         None => None,
-        Some(t) => Some(
-            b64()
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| s3err(400, "InvalidArgument", "The continuation token provided is incorrect"))?,
-        ),
+        Some(t) => {
+            Some(b64().decode(t).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+                s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
+            })?)
+        }
     };
     let prefix = input.prefix.as_deref().unwrap_or("");
     let mut tx = ctx.state.store.read()?;
@@ -43,7 +47,8 @@ pub(super) fn buckets(ctx: &Ctx<'_>, input: &ListBuckets) -> Result<Reply, ApiEr
         .filter(|b| input.bucket_region.as_deref().is_none_or(|r| b.body.region == r))
         .collect();
     let page: Vec<&&Bucket> = matching.iter().take(max).collect();
-    let next = (matching.len() > page.len()).then(|| page.last().map(|b| b64().encode(&b.key))).flatten();
+    let next =
+        (matching.len() > page.len()).then(|| page.last().map(|b| b64().encode(&b.key))).flatten();
     Ok(xml_reply(
         200,
         xml::document("ListAllMyBucketsResult", xml::NS, |w| {

@@ -336,7 +336,6 @@ pub(super) fn handle<'s>(
                 tags: upload.tags,
                 parts,
                 data_key: upload.data_key,
-                ..Object::default()
             };
             let record_key = object_key(bucket, key);
             let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record_key)?;
