@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, clippy (warnings are errors), every test, and a
 # short fuzz smoke run of each fuzz target. Installs what it needs first.
+#
+# `--s3-tests` also runs the ceph s3-tests conformance suite (`../shared/tools/run-s3-tests`,
+# about 6 minutes more) against a release build, and fails if fewer than $S3_TESTS_MIN_PASSED
+# (default 327, the count at 0526539) of its tests pass. It is not part of every CI run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+s3_tests=false
+for arg in "$@"; do
+    case "$arg" in
+        --s3-tests) s3_tests=true ;;
+        *) echo "usage: $0 [--s3-tests]"; exit 2 ;;
+    esac
+done
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -71,5 +82,20 @@ for target in $(cd fuzz && "${fuzz[@]}" list); do
     cp examples/*.json "fuzz/corpus/$target/" 2>/dev/null || true
     (cd fuzz && "${fuzz[@]}" run "$target" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 2)
 done
+
+if $s3_tests; then
+    section "ceph s3-tests (conformance)"
+    runner="../shared/tools/run-s3-tests"
+    [ -x "$runner" ] || { echo "$runner is not here: the conformance suite cannot run"; exit 1; }
+    cargo build --release -p hermetic
+    report="target/s3-tests-report.txt"
+    summary=$("$runner" --bin target/release/hermetic --report "$report" | tail -n 1)
+    echo "$summary (failures listed in $report)"
+    passed=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+    if [ -z "$passed" ] || [ "$passed" -lt "${S3_TESTS_MIN_PASSED:-327}" ]; then
+        echo "fewer s3-tests pass than ${S3_TESTS_MIN_PASSED:-327}: a conformance regression"
+        exit 1
+    fi
+fi
 
 section "done"

@@ -694,6 +694,16 @@ def conformance():
     assert s3.get_object(Bucket=b, Key="once")["Body"].read() == b"2"
     fails("NoSuchKey", s3.put_object, Bucket=b, Key="never", Body=b"x", IfMatch=made["ETag"])
     fails("NotImplemented", s3.put_object, Bucket=b, Key="once", Body=b"3", IfNoneMatch=made["ETag"])
+    for target, ok in [("once", False), ("fresh", True)]:
+        mp = s3.create_multipart_upload(Bucket=b, Key=target)
+        part = s3.upload_part(Bucket=b, Key=target, UploadId=mp["UploadId"], PartNumber=1, Body=b"p")
+        complete = dict(Bucket=b, Key=target, UploadId=mp["UploadId"], IfNoneMatch="*",
+                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+        if ok:
+            s3.complete_multipart_upload(**complete)
+        else:
+            fails("PreconditionFailed", s3.complete_multipart_upload, **complete)
+            s3.abort_multipart_upload(Bucket=b, Key=target, UploadId=mp["UploadId"])
     # Expires and the other system metadata, also through a multipart upload; response-*
     # overrides on GET.
     s3.put_object(Bucket=b, Key="exp", Body=b"x", Expires="Wed, 21 Oct 2037 07:28:00 GMT")

@@ -309,6 +309,9 @@ pub(crate) struct CompleteMultipartUpload {
     pub part_numbers: Vec<u32>,
     /// Each `Part`'s `ETag`.
     pub etags: Vec<String>,
+    /// A conditional write, as `PutObject`'s.
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 /// `PutBucketAcl` and `PutObjectAcl`: the headers, and what the `AccessControlPolicy` grants.
@@ -503,6 +506,8 @@ impl Input {
                         .filter_map(|n| n.parse().ok())
                         .collect(),
                     etags: xml::elements(body, "ETag"),
+                    if_match: req.header("if-match").map(str::to_string),
+                    if_none_match: req.header("if-none-match").map(str::to_string),
                 })
             }
             Op::ListBuckets => Input::ListBuckets(ListBuckets {

@@ -264,6 +264,7 @@ pub(super) fn handle<'s>(
         }
         ("CompleteMultipartUpload", Input::CompleteMultipartUpload(input)) => {
             load_upload()?;
+            super::objects::refuse_unsupported_conditions(input.if_none_match.as_deref())?;
             let numbers = &input.part_numbers;
             let etags = &input.etags;
             if numbers.is_empty() || numbers.len() != etags.len() {
@@ -274,6 +275,8 @@ pub(super) fn handle<'s>(
             }
             let mut tx = begin_versioned_write(state, bucket)?;
             let upload = lock_upload(tx.as_mut())?;
+            let conditions = (input.if_match.as_deref(), input.if_none_match.as_deref());
+            super::objects::write_conditions(tx.as_mut(), bucket, key, conditions)?;
             let mut parts = Vec::new();
             let mut md5s = Vec::new();
             let mut size = 0u64;

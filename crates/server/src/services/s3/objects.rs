@@ -557,15 +557,8 @@ pub(super) fn put<'s>(
     let (state, facts) = (ctx.state, ctx.facts);
     let object_arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
     super::buckets::refuse_acls(&input.acl)?;
-    // S3's conditional writes: `If-None-Match: *` and `If-Match: ETAG`; any other
-    // `If-None-Match` is not implemented there either.
-    if input.if_none_match.as_deref().is_some_and(|v| v.trim() != "*") {
-        return Err(s3err(
-            501,
-            "NotImplemented",
-            "A header you provided implies functionality that is not implemented",
-        ));
-    }
+    // S3's conditional writes: `If-None-Match: *` and `If-Match: ETAG`.
+    refuse_unsupported_conditions(input.if_none_match.as_deref())?;
     let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
     let part = blobs::seal_body(
@@ -642,30 +635,8 @@ fn commit_object<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
     let mut tx = begin_versioned_write(state, bucket)?;
-    // A conditional write is checked against the key's current object under the key's lock,
-    // so that of two racing `If-None-Match: *` writes one fails.
-    if input.if_match.is_some() || input.if_none_match.is_some() {
-        let record_key = object_key(bucket, &object.key);
-        let current = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &record_key)?
-            .filter(|c| !c.body.delete_marker);
-        let failed = || {
-            s3err(
-                412,
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-            )
-        };
-        if input.if_none_match.is_some() && current.is_some() {
-            return Err(failed());
-        }
-        if let Some(wanted) = input.if_match.as_deref() {
-            let Some(current) = &current else { return Err(no_such_key(&object.key)) };
-            let wanted = wanted.trim().trim_matches('"');
-            if wanted != "*" && wanted != current.body.etag.trim_matches('"') {
-                return Err(failed());
-            }
-        }
-    }
+    let conditions = (input.if_match.as_deref(), input.if_none_match.as_deref());
+    write_conditions(tx.as_mut(), bucket, &object.key, conditions)?;
     if object.version_id.is_some() {
         let replaced = super::versions::record(tx.as_mut(), bucket, &object, facts.time_ms)?;
         effect.garbage.extend(
@@ -679,6 +650,52 @@ fn commit_object<'s>(
     ObjectRecord::new(&bucket.account, &record_key, object, facts.time_ms)
         .put(tx.as_mut(), PutMode::Upsert)?;
     effect.tx = Some(tx);
+    Ok(())
+}
+
+/// `If-None-Match: *` (501 for any other value, as in S3) before a write does any work.
+pub(super) fn refuse_unsupported_conditions(if_none_match: Option<&str>) -> Result<(), ApiError> {
+    if if_none_match.is_some_and(|v| v.trim() != "*") {
+        return Err(s3err(
+            501,
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+        ));
+    }
+    Ok(())
+}
+
+/// A conditional write (`If-Match`, `If-None-Match: *`), checked against the key's current
+/// object under the key's lock in the write's transaction, so that of two racing
+/// `If-None-Match: *` writes one fails.
+pub(super) fn write_conditions(
+    tx: &mut dyn store::Tx,
+    bucket: &Bucket,
+    key: &str,
+    (if_match, if_none_match): (Option<&str>, Option<&str>),
+) -> Result<(), ApiError> {
+    if if_match.is_none() && if_none_match.is_none() {
+        return Ok(());
+    }
+    let current = ObjectRecord::get_for_update(tx, &bucket.account, &object_key(bucket, key))?
+        .filter(|c| !c.body.delete_marker);
+    let failed = || {
+        s3err(
+            412,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        )
+    };
+    if if_none_match.is_some() && current.is_some() {
+        return Err(failed());
+    }
+    if let Some(wanted) = if_match {
+        let Some(current) = &current else { return Err(no_such_key(key)) };
+        let wanted = wanted.trim().trim_matches('"');
+        if wanted != "*" && wanted != current.body.etag.trim_matches('"') {
+            return Err(failed());
+        }
+    }
     Ok(())
 }
 
