@@ -533,7 +533,12 @@ def block_public_access():
     s3.put_bucket_policy(Bucket="acme-public", Policy=public_policy)
     s3.put_object(Bucket="acme-public", Key="hello", Body=b"hi")
     assert [o["Key"] for o in anon.list_objects_v2(Bucket="acme-public")["Contents"]] == ["hello"]
-    fails("AccessDenied", anon.get_object, Bucket="acme-public", Key="hello")  # SSE-KMS: no key for anonymous callers
+    # SSE-S3 (the default) is S3's own: the public reads it, as in AWS; SSE-KMS needs a key
+    # anonymous callers cannot be given.
+    assert anon.get_object(Bucket="acme-public", Key="hello")["Body"].read() == b"hi"
+    s3.put_object(Bucket="acme-public", Key="kms", Body=b"k", ServerSideEncryption="aws:kms")
+    fails("AccessDenied", anon.get_object, Bucket="acme-public", Key="kms")
+    s3.delete_object(Bucket="acme-public", Key="kms")
     fails("AccessDenied", anon.put_object, Bucket="acme-private", Key="x", Body=b"x")
     fails("AccessDenied", anon.list_objects_v2, Bucket="acme-private")
 
@@ -616,8 +621,10 @@ def conformance():
     # max-keys=0, owners.
     for k in ["asdf+b", "a b/c", "boo/bar", "boo/baz/xyzzy", "cquux/thud", "cquux/bla"]:
         s3.put_object(Bucket=b, Key=k, Body=b"x")
-    listed = s3.list_objects(Bucket=b, Prefix="asdf")
-    assert [c["Key"] for c in listed["Contents"]] == ["asdf+b"], listed
+    listed = s3.list_objects(Bucket=b, Prefix="a b")
+    assert [c["Key"] for c in listed["Contents"]] == ["a b/c"] and listed["Prefix"] == "a b", listed
+    listed = s3.list_objects_v2(Bucket=b, Prefix="asdf+")
+    assert [c["Key"] for c in listed["Contents"]] == ["asdf+b"] and listed["Prefix"] == "asdf+", listed
     page = s3.list_objects(Bucket=b, Delimiter="/", Marker="boo/")
     assert [p["Prefix"] for p in page.get("CommonPrefixes", [])] == ["cquux/"] and not page["IsTruncated"], page
     page = s3.list_objects_v2(Bucket=b, Delimiter="/", StartAfter="boo/")
@@ -716,8 +723,11 @@ def conformance():
     got = s3.get_object(Bucket=b, Key="exp", ResponseContentType="text/plain", ResponseContentDisposition="inline")
     assert got["ContentType"] == "text/plain" and got["ContentDisposition"] == "inline", got
     # Content-Encoding keeps what the client meant, not the aws-chunked framing.
-    s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding="gzip")
-    assert s3.head_object(Bucket=b, Key="gz")["ContentEncoding"] == "gzip"
+    for given, stored in [("deflate, gzip", "deflate, gzip"), ("aws-chunked, gzip", "gzip"), ("gzip", "gzip")]:
+        s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding=given)
+        assert s3.head_object(Bucket=b, Key="gz")["ContentEncoding"] == stored, given
+    s3.put_object(Bucket=b, Key="unframed", Body=b"x", ContentEncoding="aws-chunked")
+    assert "ContentEncoding" not in s3.head_object(Bucket=b, Key="unframed")
     # Error answers that name what they refer to: a 304's ETag, a deleted key's marker.
     etag = s3.head_object(Bucket=b, Key="gz")["ETag"]
     not_modified = fails("304", s3.head_object, Bucket=b, Key="gz", IfNoneMatch=etag)
@@ -740,6 +750,18 @@ def conformance():
         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}]}))
     fails("AccessDenied", s3.put_object, Bucket=b, Key="plain", Body=b"x")
     s3.put_object(Bucket=b, Key="plain", Body=b"x", ServerSideEncryption="AES256")
+    s3.delete_bucket_policy(Bucket=b)
+    # SSE-S3 is S3's own encryption: another account a bucket policy admits reads and writes
+    # SSE-S3 objects with no KMS permission of its own (SSE-KMS under aws/s3 stays the
+    # account's, as in AWS).
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+        "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    assert other.get_object(Bucket=b, Key="plain")["Body"].read() == b"x"
+    other.put_object(Bucket=b, Key="from-other", Body=b"theirs")
+    assert s3.get_object(Bucket=b, Key="from-other")["Body"].read() == b"theirs"
+    s3.put_object(Bucket=b, Key="kms-managed", Body=b"k", ServerSideEncryption="aws:kms")
+    fails("AccessDenied", other.get_object, Bucket=b, Key="kms-managed")
     s3.delete_bucket_policy(Bucket=b)
 
 

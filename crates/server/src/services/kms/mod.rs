@@ -448,6 +448,34 @@ pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
     }
 }
 
+/// SSE-S3: a data key wrapped under the bucket owner's `aws/s3` key, opened by S3 itself once S3
+/// has authorized the read. AWS's SSE-S3 asks no KMS permission of the reader (anonymous and
+/// other accounts' readers a bucket policy admits read it); any key but the owner's `aws/s3`
+/// is refused here, so this opens nothing a caller could not read through S3 anyway.
+pub(crate) fn decrypt_as_s3(
+    ctx: &Ctx<'_>,
+    wrapped: &[u8],
+    context: &[(String, String)],
+    owner: &str,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let invalid = || ApiError::internal("an object's data key cannot be opened");
+    let header = crypto::kms::blob::parse_header(wrapped).map_err(|_| invalid())?;
+    let mut tx = ctx.state.store.read()?;
+    let s3_key = Stored::<Alias>::get(tx.as_mut(), owner, S3_DEFAULT_ALIAS)?
+        .map(|a| a.body.target_key_id)
+        .ok_or_else(invalid)?;
+    if header.account != owner || header.key_id != s3_key {
+        return Err(invalid());
+    }
+    let key_ref =
+        KeyRef { account: header.account.clone(), key_id: header.key_id.clone(), alias: None };
+    let record = load(tx.as_mut(), &key_ref, ctx.now())?;
+    drop(tx);
+    keys::usable(&record, ctx.now())?;
+    let material = keys::material(&ctx.state.root, &record, header.version)?;
+    crypto::kms::blob::open(&material, wrapped, context).map_err(|_| invalid())
+}
+
 /// The alias of each account's default key for S3 (AWS's managed key `aws/s3`).
 pub const S3_DEFAULT_ALIAS: &str = "alias/aws/s3";
 
@@ -573,13 +601,16 @@ pub(crate) fn data_key_for(
     ctx: &Ctx<'_>,
     key_id: &str,
     context: &[(String, String)],
-    via_service: &str,
+    via_service: Option<&str>,
 ) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
     let (key_ref, record) = checks::read_key(ctx, key_id)?;
     keys::usable(&record, ctx.now())?;
-    let via = vec![("kms:ViaService".into(), via_service.to_string())];
-    let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
-    ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
+    // Without a service (SSE-S3): S3's own key, asked of no caller (see `decrypt_as_s3`).
+    if let Some(via_service) = via_service {
+        let via = vec![("kms:ViaService".into(), via_service.to_string())];
+        let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
+        ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
+    }
     let data_key = crypto::object::new_data_key();
     let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
     Ok((data_key, wrapped, record.body.arn))

@@ -106,10 +106,11 @@ impl ObjectFields {
                 .header("content-encoding")
                 .unwrap_or_default()
                 .split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .filter(|e| !e.trim().is_empty() && !e.trim().eq_ignore_ascii_case("aws-chunked"))
                 .collect::<Vec<_>>()
-                .join(","),
+                .join(",")
+                .trim()
+                .to_string(),
             content_language: header("content-language"),
             expires: header("expires"),
             metadata: req

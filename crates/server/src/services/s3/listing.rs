@@ -205,7 +205,9 @@ pub(super) fn objects(
     }
     let owner = !v2 || input.fetch_owner;
     let body = xml::document("ListBucketResult", xml::NS, |w| {
-        w.text("Name", name).text("Prefix", &enc(&prefix));
+        // botocore decodes a V1 listing's keys, markers and common prefixes, and a V2
+        // listing's prefix too: `Prefix` is encoded only in V2.
+        w.text("Name", name).text("Prefix", &if v2 { enc(&prefix) } else { prefix.clone() });
         if !v2 {
             w.text("Marker", &enc(input.marker.as_deref().unwrap_or_default()));
         }

@@ -243,11 +243,13 @@ pub fn new_key(
     } else {
         kms_key(state, encryption, bucket, facts)?
     };
+    // SSE-S3 is S3's own encryption: the writer needs no KMS permission, as in S3.
+    let via_service = (method != SSE_S3).then(|| via(bucket));
     let (data_key, wrapped, key_arn) = crate::services::kms::data_key_for(
         ctx,
         &key_id,
         &kms_context(&bucket.key, key),
-        &via(bucket),
+        via_service.as_deref(),
     )
     .map_err(kms_denied)?;
     let wrapped = WrappedDataKey {
@@ -283,13 +285,14 @@ pub fn open_key(
             .as_deref()
             .and_then(|w| b64().decode(w).ok())
             .ok_or_else(|| ApiError::internal("an object's data key is malformed"))?;
-        let data_key = crate::services::kms::decrypt_for(
-            ctx,
-            &wrapped,
-            &kms_context(&bucket.key, key),
-            &via(bucket),
-        )
-        .map_err(kms_denied)?;
+        let context = kms_context(&bucket.key, key);
+        let data_key = if stored.sse.as_deref() == Some(SSE_S3) {
+            // SSE-S3 is S3's own: whoever S3 lets read the object reads it.
+            crate::services::kms::decrypt_as_s3(ctx, &wrapped, &context, &bucket.account)?
+        } else {
+            crate::services::kms::decrypt_for(ctx, &wrapped, &context, &via(bucket))
+                .map_err(kms_denied)?
+        };
         return Ok((data_key, stored_headers(stored)));
     };
     let customer = customer.ok_or_else(|| {
