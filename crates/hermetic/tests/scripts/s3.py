@@ -722,6 +722,14 @@ def conformance():
     assert (head["ContentDisposition"], head["CacheControl"], head["ContentLanguage"]) == ("attachment", "no-cache", "fr"), head
     got = s3.get_object(Bucket=b, Key="exp", ResponseContentType="text/plain", ResponseContentDisposition="inline")
     assert got["ContentType"] == "text/plain" and got["ContentDisposition"] == "inline", got
+    # Object Lock is not served: asking for it is refused, never ignored.
+    fails("NotImplemented", s3.create_bucket, Bucket="acme-locked", ObjectLockEnabledForBucket=True)
+    fails("NotImplemented", s3.put_object, Bucket=b, Key="locked", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    fails("NotImplemented", s3.create_multipart_upload, Bucket=b, Key="locked", ObjectLockMode="GOVERNANCE",
+          ObjectLockRetainUntilDate="2030-01-01T00:00:00Z")
+    # A CRC-64/NVME checksum is checked like the others.
+    s3.put_object(Bucket=b, Key="crc64", Body=b"123456789", ChecksumCRC64NVME="rosUhgp5mIg=")
+    fails("BadDigest", s3.put_object, Bucket=b, Key="crc64", Body=b"123456780", ChecksumCRC64NVME="rosUhgp5mIg=")
     # Content-Encoding keeps what the client meant, not the aws-chunked framing.
     for given, stored in [("deflate, gzip", "deflate, gzip"), ("aws-chunked, gzip", "gzip"), ("gzip", "gzip")]:
         s3.put_object(Bucket=b, Key="gz", Body=b"not really gzip", ContentEncoding=given)

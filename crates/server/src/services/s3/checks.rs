@@ -96,6 +96,9 @@ pub(super) fn authorization(
         Op::CreateMultipartUpload => {
             let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
             super::buckets::refuse_acls(&input.acl)?;
+            if input.object_lock {
+                return Err(object_lock_not_served());
+            }
             let context = super::sse::context(&input.encryption)?;
             vec![s3_check(ctx, op.action(), &object_arn, b, context)?]
         }
@@ -149,12 +152,28 @@ fn version_check(
 
 /// `CreateBucket`'s input: a valid name and no ACL (Object Ownership is always
 /// `BucketOwnerEnforced`).
+/// Object Lock is not implemented here: asking for it is refused, never silently ignored.
+pub(super) fn object_lock_not_served() -> ApiError {
+    s3err(
+        501,
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented: Object Lock.",
+    )
+}
+
 fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
     let name = req.bucket.clone().unwrap_or_default();
     if !super::valid_bucket_name(&name) {
         return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
     }
-    let Input::CreateBucket { acl, .. } = req.input else { return Err(unexpected()) };
+    let Input::CreateBucket { acl, object_lock, .. } = req.input else {
+        return Err(unexpected());
+    };
+    // Object Lock is not served: a bucket asked for it is refused rather than made without
+    // the retention its owner counts on.
+    if *object_lock {
+        return Err(object_lock_not_served());
+    }
     if acl.acl.as_deref().is_some_and(|a| a != "private") || acl.grants {
         return Err(s3err(
             400,

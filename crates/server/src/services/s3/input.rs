@@ -174,6 +174,8 @@ pub(crate) struct PutObject {
     /// only if there is none).
     pub if_match: Option<String>,
     pub if_none_match: Option<String>,
+    /// Whether it asks for Object Lock (`x-amz-object-lock-*`), which is not served here.
+    pub object_lock: bool,
 }
 
 impl PutObject {
@@ -185,6 +187,10 @@ impl PutObject {
             digests: BodyDigests::read(req),
             if_match: req.header("if-match").map(str::to_string),
             if_none_match: req.header("if-none-match").map(str::to_string),
+            object_lock: req
+                .headers
+                .iter()
+                .any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-object-lock-")),
         }
     }
 }
@@ -338,6 +344,8 @@ pub(crate) enum Input {
     CreateBucket {
         location_constraint: Option<String>,
         acl: AclHeaders,
+        /// `x-amz-bucket-object-lock-enabled: true` (Object Lock, not served here).
+        object_lock: bool,
     },
     ListBuckets(ListBuckets),
     ListObjects(ListObjects),
@@ -393,6 +401,9 @@ impl Input {
             Op::CreateBucket => Input::CreateBucket {
                 location_constraint: xml::element(body, "LocationConstraint"),
                 acl: AclHeaders::read(req),
+                object_lock: req
+                    .header("x-amz-bucket-object-lock-enabled")
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
             },
             Op::ListObjects | Op::ListObjectsV2 => Input::ListObjects(ListObjects {
                 prefix: param("prefix").unwrap_or_default(),

@@ -772,6 +772,9 @@ pub(super) fn check_tags<'a>(
 
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
 pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, ApiError> {
+    if input.object_lock {
+        return Err(super::checks::object_lock_not_served());
+    }
     check_tags(&input.fields.tagging, 10)?;
     let mut context = sse::context(&input.encryption)?;
     if let Some(acl) = &input.acl.acl {
