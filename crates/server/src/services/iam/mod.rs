@@ -673,24 +673,6 @@ impl Service for Iam {
                 resource = format!("arn:aws:iam::{}:user/{}", caller.account, k.owner_key);
             }
         }
-        // AWS managed policies belong to AWS: no tenant changes one, whatever its policies say.
-        const CHANGES_POLICY: &[IamOperation] = &[
-            IamOperation::CreatePolicyVersion,
-            IamOperation::DeletePolicy,
-            IamOperation::DeletePolicyVersion,
-            IamOperation::SetDefaultPolicyVersion,
-            IamOperation::TagPolicy,
-            IamOperation::UntagPolicy,
-        ];
-        if CHANGES_POLICY.contains(&call.operation)
-            && input.text("PolicyArn").is_some_and(aws_policies::is_aws_arn)
-        {
-            return Err(ApiError::sender(
-                403,
-                "AccessDenied",
-                format!("User: {} is not authorized to perform: {action} on resource: policy {resource} because AWS managed policies are changed only by AWS", caller.arn),
-            ));
-        }
         // As in AWS, GetSessionToken credentials reach IAM only with MFA.
         if caller.session.as_ref().is_some_and(|s| s.role.is_none() && s.mfa_ms.is_none()) {
             return Err(ApiError::sender(
