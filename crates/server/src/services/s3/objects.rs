@@ -712,7 +712,11 @@ pub(super) fn read_target(
         if let Some(current) = object(state, bucket, key)? {
             return Ok(current);
         }
-        // A key whose newest version is a delete marker says so, as S3's 404 does.
+        // A key whose newest version is a delete marker says so, as S3's 404 does. Only a
+        // bucket that has had versioning has markers: another's miss reads nothing more.
+        if bucket.body.versioning.is_none() {
+            return Err(no_such_key(key));
+        }
         let mut tx = state.store.read()?;
         let newest = super::versions::of_key(tx.as_mut(), bucket, key)?.into_iter().next();
         return Err(match newest.filter(|n| n.body.0.delete_marker) {
