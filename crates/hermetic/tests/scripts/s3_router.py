@@ -31,7 +31,8 @@ SERVED = {
     "ListMultipartUploads", "ListObjectsV2", "DeleteObjects",
     "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
     "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetBucketPolicyStatus",
-    "GetObjectAttributes",
+    "GetObjectAttributes", "GetObjectLockConfiguration", "PutObjectLockConfiguration",
+    "GetObjectRetention", "PutObjectRetention", "GetObjectLegalHold", "PutObjectLegalHold",
 }
 
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY,

@@ -62,6 +62,75 @@ pub(crate) enum ObjectOwnership {
     BucketOwnerEnforced,
 }
 
+/// An Object Lock retention mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub(crate) enum RetentionMode {
+    /// Shortened or removed only with `s3:BypassGovernanceRetention` and the bypass header.
+    Governance,
+    /// Never shortened or removed before it ends.
+    Compliance,
+}
+
+impl RetentionMode {
+    /// As S3 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetentionMode::Governance => "GOVERNANCE",
+            RetentionMode::Compliance => "COMPLIANCE",
+        }
+    }
+
+    /// The mode S3 names `text` (exactly, upper case), if any.
+    pub fn parse(text: &str) -> Option<RetentionMode> {
+        match text {
+            "GOVERNANCE" => Some(RetentionMode::Governance),
+            "COMPLIANCE" => Some(RetentionMode::Compliance),
+            _ => None,
+        }
+    }
+}
+
+/// A bucket's default retention (`ObjectLockConfiguration`'s `Rule`): exactly one of `days`
+/// and `years`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DefaultRetention {
+    pub mode: RetentionMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub years: Option<u32>,
+}
+
+/// A bucket's Object Lock: present once enabled (it is never disabled again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ObjectLockConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_retention: Option<DefaultRetention>,
+}
+
+/// An object version's (or an upload's, for the object it will make) Object Lock state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ObjectLock {
+    #[serde(default, rename = "ObjectLockMode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<RetentionMode>,
+    /// When the retention ends (milliseconds since the epoch).
+    #[serde(default, rename = "ObjectLockRetainUntilMs", skip_serializing_if = "Option::is_none")]
+    pub retain_until_ms: Option<i64>,
+    /// The legal hold: `None` if never set, else whether it is on.
+    #[serde(default, rename = "ObjectLockLegalHold", skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<bool>,
+}
+
+impl ObjectLock {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == ObjectLock::default()
+    }
+}
+
 /// A bucket (kind `s3_bucket`, keyed by its name, in its owner's account).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -89,6 +158,9 @@ pub(crate) struct Bucket {
     /// The bucket's tags (`PutBucketTagging`), by key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Object Lock, once enabled (at creation, or later on a versioned bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<ObjectLockConfig>,
 }
 
 impl Body for Bucket {
@@ -200,6 +272,9 @@ pub(crate) struct Object {
     pub parts: Vec<SealedPart>,
     #[serde(flatten)]
     pub data_key: WrappedDataKey,
+    /// Its Object Lock retention and legal hold.
+    #[serde(flatten)]
+    pub lock: ObjectLock,
 }
 
 impl Body for Object {
@@ -246,6 +321,9 @@ pub(crate) struct Upload {
     /// The data key every part is sealed under, and the completed object's.
     #[serde(flatten)]
     pub data_key: WrappedDataKey,
+    /// The Object Lock the completed object will have.
+    #[serde(flatten)]
+    pub lock: ObjectLock,
 }
 
 impl Body for Upload {

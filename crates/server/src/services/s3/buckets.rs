@@ -232,6 +232,14 @@ pub(super) fn config<'s>(
                             ))
                         }
                     };
+                    // Object Lock needs every version kept.
+                    if body.object_lock.is_some() && status != Versioning::Enabled {
+                        return Err(s3err(
+                            409,
+                            "InvalidBucketState",
+                            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+                        ));
+                    }
                     body.versioning = Some(status);
                 }
                 "PutBucketEncryption" => {

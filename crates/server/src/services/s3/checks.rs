@@ -4,10 +4,10 @@
 //! reads under its locks go through the same evaluator from there: the KMS key of the object
 //! version actually read or written (`kms:ViaService`), and each key of a `DeleteObjects`.
 
-use super::input::{GetObject, Input, UploadPart};
+use super::input::{GetObject, Input, LockHeaders, UploadPart};
 use super::router::{Level, S3Operation};
 use super::Bucket;
-use super::{copy, listing, objects, s3_check, s3err, S3Request};
+use super::{copy, listing, lock, objects, s3_check, s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
@@ -36,9 +36,16 @@ pub(super) fn authorization(
             return Ok((checks(vec![s3_check(ctx, op.action(), "*", None, Vec::new())?]), None));
         }
         Some(_) if op == Op::CreateBucket => {
-            create_bucket_input(req)?;
-            let check = s3_check(ctx, op.action(), &bucket_arn, None, Vec::new())?;
-            return Ok((checks(vec![check]), None));
+            let object_lock = create_bucket_input(req)?;
+            let mut list = vec![s3_check(ctx, op.action(), &bucket_arn, None, Vec::new())?];
+            // A bucket made with Object Lock is also a lock configuration and a versioning
+            // change, and needs both permissions, as in S3.
+            if object_lock {
+                for action in ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"] {
+                    list.push(s3_check(ctx, action, &bucket_arn, None, Vec::new())?);
+                }
+            }
+            return Ok((checks(list), None));
         }
         Some(_) => {}
     }
@@ -83,7 +90,7 @@ pub(super) fn authorization(
         }
         Op::DeleteObject => {
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, Vec::new())?];
-            if let Input::DeleteObject { version_id: Some(v) } = req.input {
+            if let Input::DeleteObject { version_id: Some(v), .. } = req.input {
                 list.push(version_check(ctx, "s3:DeleteObjectVersion", &object_arn, b, v)?);
             }
             list
@@ -91,15 +98,37 @@ pub(super) fn authorization(
         Op::PutObject => {
             let Input::PutObject(input) = req.input else { return Err(unexpected()) };
             super::buckets::refuse_acls(&input.acl)?;
-            vec![s3_check(ctx, op.action(), &object_arn, b, objects::put_context(input)?)?]
+            let context = objects::put_context(input, ctx.facts.time_ms)?;
+            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
+            list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
+            list
         }
         Op::CreateMultipartUpload => {
             let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
             super::buckets::refuse_acls(&input.acl)?;
-            if input.object_lock {
-                return Err(object_lock_not_served());
-            }
-            let context = super::sse::context(&input.encryption)?;
+            let mut context = super::sse::context(&input.encryption)?;
+            context.extend(lock::context(&input.lock, ctx.facts.time_ms));
+            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
+            list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
+            list
+        }
+        Op::PutObjectRetention | Op::PutObjectLegalHold => {
+            let context = match req.input {
+                Input::PutObjectRetention { mode, retain_until, .. } => {
+                    let headers = LockHeaders {
+                        mode: mode.clone(),
+                        retain_until: retain_until.clone(),
+                        legal_hold: None,
+                    };
+                    lock::context(&headers, ctx.facts.time_ms)
+                }
+                Input::PutObjectLegalHold { status, .. } => {
+                    let headers =
+                        LockHeaders { legal_hold: status.clone(), ..LockHeaders::default() };
+                    lock::context(&headers, ctx.facts.time_ms)
+                }
+                _ => return Err(unexpected()),
+            };
             vec![s3_check(ctx, op.action(), &object_arn, b, context)?]
         }
         Op::CopyObject | Op::UploadPartCopy => {
@@ -119,11 +148,14 @@ pub(super) fn authorization(
             // unless the request replaces them).
             let context = match (req.input, &source.record) {
                 (Input::CopyObject(input), Some(record)) => {
-                    objects::put_context(&copy::copied_put(input, record))?
+                    objects::put_context(&copy::copied_put(input, record), ctx.facts.time_ms)?
                 }
                 _ => Vec::new(),
             };
             list.push(s3_check(ctx, "s3:PutObject", &object_arn, b, context)?);
+            if let Input::CopyObject(input) = req.input {
+                list.extend(lock_checks(ctx, &bucket, &input.put.lock, &object_arn)?);
+            }
             list
         }
         _ if op.level() == Some(Level::Object) => {
@@ -150,18 +182,25 @@ fn version_check(
     s3_check(ctx, action, arn, bucket, vec![("s3:VersionId".into(), version.to_string())])
 }
 
-/// `CreateBucket`'s input: a valid name and no ACL (Object Ownership is always
-/// `BucketOwnerEnforced`).
-/// Object Lock is not implemented here: asking for it is refused, never silently ignored.
-pub(super) fn object_lock_not_served() -> ApiError {
-    s3err(
-        501,
-        "NotImplemented",
-        "A header you provided implies functionality that is not implemented: Object Lock.",
-    )
+/// A write's Object Lock headers, checked against the bucket before the body is read (they are
+/// checked again, at the write's own time, when the version is made), and the permissions they
+/// need besides the write's own.
+fn lock_checks(
+    ctx: &Ctx<'_>,
+    bucket: &Bucket,
+    headers: &LockHeaders,
+    object_arn: &str,
+) -> Result<Vec<Check>, ApiError> {
+    lock::for_write(bucket, headers, ctx.facts.time_ms)?;
+    lock::write_actions(headers)
+        .into_iter()
+        .map(|action| s3_check(ctx, action, object_arn, Some(bucket), Vec::new()))
+        .collect()
 }
 
-fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
+/// `CreateBucket`'s input: a valid name and no ACL (Object Ownership is always
+/// `BucketOwnerEnforced`); whether it asks for Object Lock.
+fn create_bucket_input(req: &S3Request<'_>) -> Result<bool, ApiError> {
     let name = req.bucket.clone().unwrap_or_default();
     if !super::valid_bucket_name(&name) {
         return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
@@ -169,11 +208,6 @@ fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
     let Input::CreateBucket { acl, object_lock, .. } = req.input else {
         return Err(unexpected());
     };
-    // Object Lock is not served: a bucket asked for it is refused rather than made without
-    // the retention its owner counts on.
-    if *object_lock {
-        return Err(object_lock_not_served());
-    }
     if acl.acl.as_deref().is_some_and(|a| a != "private") || acl.grants {
         return Err(s3err(
             400,
@@ -181,5 +215,5 @@ fn create_bucket_input(req: &S3Request<'_>) -> Result<(), ApiError> {
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
         ));
     }
-    Ok(())
+    Ok(*object_lock)
 }

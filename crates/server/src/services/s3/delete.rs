@@ -29,6 +29,7 @@ fn marker(key: &str, version_id: &str, now: i64) -> Object {
 pub(super) fn object<'s>(
     ctx: &Ctx<'s>,
     version: Option<&str>,
+    bypass: bool,
     bucket: &Bucket,
     key: &str,
     effect: &mut Effect<'s>,
@@ -42,7 +43,7 @@ pub(super) fn object<'s>(
         // One version goes for good; the current object follows the newest
         // remaining version.
         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
-        let deleted = delete_version(state, tx.as_mut(), bucket, key, v, facts)?;
+        let deleted = delete_version(state, tx.as_mut(), bucket, (key, v, bypass), facts)?;
         effect.tx = Some(tx);
         if let Some((marker, garbage)) = deleted {
             if marker {
@@ -82,13 +83,13 @@ pub(super) fn object<'s>(
 
 /// Deletes version `version_id` of `key` for good in `tx`; the current object becomes the newest
 /// remaining version (none if that is a delete marker). Returns whether it was a delete marker
-/// and the blobs to remove once `tx` commits, or `None` if there is no such version.
+/// and the blobs to remove once `tx` commits, or `None` if there is no such version. A version
+/// Object Lock protects is refused (`bypass`: the caller may bypass governance retention).
 fn delete_version(
     state: &State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
-    key: &str,
-    version_id: &str,
+    (key, version_id, bypass): (&str, &str, bool),
     facts: &RequestFacts,
 ) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
     // The key's current object is what every version write locks first (`versions::record`):
@@ -100,12 +101,14 @@ fn delete_version(
         // current object itself.
         return match current.filter(|c| version_id == "null" && c.body.version_id.is_none()) {
             Some(object) => {
+                super::lock::check_delete(&object.body, facts.time_ms, bypass)?;
                 ObjectRecord::delete(tx, &bucket.account, &k)?;
                 Ok(Some((false, blob_files(state, &bucket.account, &object.body))))
             }
             None => Ok(None),
         };
     };
+    super::lock::check_delete(&found.body.0, facts.time_ms, bypass)?;
     VersionRecord::delete(tx, &bucket.account, &found.key)?;
     match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
         Some(newest) if !newest.body.0.delete_marker => {
@@ -145,9 +148,10 @@ pub(super) fn objects<'s>(
             .and_then(|()| match &version_id {
                 Some(v) => {
                     let context = vec![("s3:VersionId".into(), v.clone())];
-                    super::check_now(ctx, "s3:DeleteObjectVersion", &arn, Some(bucket), context)
+                    super::check_now(ctx, "s3:DeleteObjectVersion", &arn, Some(bucket), context)?;
+                    super::lock::may_bypass(ctx, bucket, &key, input.bypass)
                 }
-                None => Ok(()),
+                None => Ok(false),
             });
         match verdict {
             // A store failure fails the whole request.
@@ -171,10 +175,10 @@ pub(super) fn objects<'s>(
     let mut out = xml::Writer::new();
     let mut garbage = Vec::new();
     for (key, version_id, verdict) in allowed {
-        let deleted = verdict.and_then(|()| match &version_id {
+        let deleted = verdict.and_then(|bypass| match &version_id {
             // One version, for good (as DeleteObject with a versionId).
             Some(v) => {
-                let found = delete_version(state, tx.as_mut(), bucket, &key, v, facts)?;
+                let found = delete_version(state, tx.as_mut(), bucket, (&key, v, bypass), facts)?;
                 let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
                 garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
                 Ok(xml::build(|w| {

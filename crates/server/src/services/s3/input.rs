@@ -174,8 +174,52 @@ pub(crate) struct PutObject {
     /// only if there is none).
     pub if_match: Option<String>,
     pub if_none_match: Option<String>,
-    /// Whether it asks for Object Lock (`x-amz-object-lock-*`), which is not served here.
-    pub object_lock: bool,
+    /// Its Object Lock headers.
+    pub lock: LockHeaders,
+}
+
+/// A write's Object Lock headers: `x-amz-object-lock-mode`, `-retain-until-date` and
+/// `-legal-hold`, as given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LockHeaders {
+    pub mode: Option<String>,
+    pub retain_until: Option<String>,
+    pub legal_hold: Option<String>,
+}
+
+impl LockHeaders {
+    fn read(req: &Request<'_>) -> LockHeaders {
+        let header = |name: &str| req.header(name).map(|v| v.trim().to_string());
+        LockHeaders {
+            mode: header("x-amz-object-lock-mode"),
+            retain_until: header("x-amz-object-lock-retain-until-date"),
+            legal_hold: header("x-amz-object-lock-legal-hold"),
+        }
+    }
+
+    /// Whether any is given.
+    pub fn any(&self) -> bool {
+        self.mode.is_some() || self.retain_until.is_some() || self.legal_hold.is_some()
+    }
+}
+
+/// `PutObjectLockConfiguration`'s body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ObjectLockConfiguration {
+    /// `ObjectLockEnabled`.
+    pub enabled: Option<String>,
+    /// Whether there is a `Rule`.
+    pub rule: bool,
+    /// `DefaultRetention`'s `Mode`, `Days` and `Years`, as given.
+    pub mode: Option<String>,
+    pub days: Option<String>,
+    pub years: Option<String>,
+}
+
+/// Whether `x-amz-bypass-governance-retention` says `true`.
+fn bypass(req: &Request<'_>) -> bool {
+    req.header("x-amz-bypass-governance-retention")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 impl PutObject {
@@ -187,10 +231,7 @@ impl PutObject {
             digests: BodyDigests::read(req),
             if_match: req.header("if-match").map(str::to_string),
             if_none_match: req.header("if-none-match").map(str::to_string),
-            object_lock: req
-                .headers
-                .iter()
-                .any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-object-lock-")),
+            lock: LockHeaders::read(req),
         }
     }
 }
@@ -294,6 +335,8 @@ pub(crate) struct DeleteObjects {
     /// (`Key`, `VersionId`) of each `Object`.
     pub objects: Vec<(String, Option<String>)>,
     pub quiet: bool,
+    /// `x-amz-bypass-governance-retention: true`.
+    pub bypass: bool,
 }
 
 /// `UploadPart` and `UploadPartCopy`.
@@ -344,7 +387,8 @@ pub(crate) enum Input {
     CreateBucket {
         location_constraint: Option<String>,
         acl: AclHeaders,
-        /// `x-amz-bucket-object-lock-enabled: true` (Object Lock, not served here).
+        /// `x-amz-bucket-object-lock-enabled: true`: the bucket has Object Lock (and
+        /// versioning) from the start.
         object_lock: bool,
     },
     ListBuckets(ListBuckets),
@@ -373,6 +417,25 @@ pub(crate) enum Input {
     PutObject(PutObject),
     CopyObject(CopyObject),
     DeleteObject {
+        version_id: Option<String>,
+        /// `x-amz-bypass-governance-retention: true`.
+        bypass: bool,
+    },
+    PutObjectLockConfiguration(ObjectLockConfiguration),
+    /// `PutObjectRetention`: the `Retention`'s `Mode` and `RetainUntilDate` (neither: remove).
+    PutObjectRetention {
+        version_id: Option<String>,
+        mode: Option<String>,
+        retain_until: Option<String>,
+        bypass: bool,
+    },
+    /// `PutObjectLegalHold`: the `LegalHold`'s `Status`.
+    PutObjectLegalHold {
+        version_id: Option<String>,
+        status: Option<String>,
+    },
+    /// `GetObjectRetention` and `GetObjectLegalHold`.
+    ObjectVersion {
         version_id: Option<String>,
     },
     DeleteObjects(DeleteObjects),
@@ -488,11 +551,36 @@ impl Input {
                 replace_tagging: req.header("x-amz-tagging-directive") == Some("REPLACE"),
                 put: PutObject::read(req),
             }),
-            Op::DeleteObject => Input::DeleteObject { version_id: param("versionId") },
+            Op::DeleteObject => {
+                Input::DeleteObject { version_id: param("versionId"), bypass: bypass(req) }
+            }
             Op::DeleteObjects => Input::DeleteObjects(DeleteObjects {
                 objects: xml::delete_objects(body),
                 quiet: xml::element(body, "Quiet").as_deref() == Some("true"),
+                bypass: bypass(req),
             }),
+            Op::PutObjectLockConfiguration => {
+                Input::PutObjectLockConfiguration(ObjectLockConfiguration {
+                    enabled: xml::element(body, "ObjectLockEnabled"),
+                    rule: xml::element(body, "Rule").is_some(),
+                    mode: xml::element(body, "Mode"),
+                    days: xml::element(body, "Days"),
+                    years: xml::element(body, "Years"),
+                })
+            }
+            Op::PutObjectRetention => Input::PutObjectRetention {
+                version_id: param("versionId"),
+                mode: xml::element(body, "Mode"),
+                retain_until: xml::element(body, "RetainUntilDate"),
+                bypass: bypass(req),
+            },
+            Op::PutObjectLegalHold => Input::PutObjectLegalHold {
+                version_id: param("versionId"),
+                status: xml::element(body, "Status"),
+            },
+            Op::GetObjectRetention | Op::GetObjectLegalHold => {
+                Input::ObjectVersion { version_id: param("versionId") }
+            }
             Op::PutObjectTagging | Op::PutBucketTagging => Input::PutObjectTagging {
                 tags: xml::elements(body, "Key")
                     .into_iter()
@@ -630,6 +718,7 @@ mod tests {
             Input::DeleteObjects(DeleteObjects {
                 objects: vec![("a&b".into(), None), ("c".into(), Some("v1".into()))],
                 quiet: true,
+                bypass: false,
             })
         );
         let complete = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part><Part><PartNumber>x</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>";

@@ -14,6 +14,7 @@ mod copy;
 mod delete;
 mod input;
 mod listing;
+mod lock;
 mod metadata;
 mod multipart;
 mod objects;
@@ -460,6 +461,8 @@ fn run<'s>(
             }
             _ => facts.region.clone(),
         };
+        // A bucket made with Object Lock is versioned from the start, and stays so.
+        let object_lock = matches!(req.input, input::Input::CreateBucket { object_lock: true, .. });
         let _ = bucket_arn;
         let mut tx = state.store.begin()?;
         if let Some(existing) = Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, &name)? {
@@ -494,8 +497,9 @@ fn run<'s>(
             policy: None,
             kms_key_id: None,
             sse_algorithm: None,
-            versioning: None,
+            versioning: object_lock.then_some(crate::records::s3::Versioning::Enabled),
             tags: std::collections::BTreeMap::new(),
+            object_lock: object_lock.then(crate::records::s3::ObjectLockConfig::default),
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
@@ -574,7 +578,9 @@ fn run<'s>(
         | "GetBucketTagging"
         | "PutBucketTagging"
         | "DeleteBucketTagging"
-        | "GetBucketPolicyStatus" => {
+        | "GetBucketPolicyStatus"
+        | "GetObjectLockConfiguration"
+        | "PutObjectLockConfiguration" => {
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
                 return Err(s3err(
@@ -583,7 +589,9 @@ fn run<'s>(
                     "Bucket configuration belongs to the bucket owner.",
                 ));
             }
-            if operation.ends_with("PublicAccessBlock") {
+            if operation.ends_with("ObjectLockConfiguration") {
+                lock::bucket_config(state, operation, req, bucket, now, effect)
+            } else if operation.ends_with("PublicAccessBlock") {
                 bpa::bucket_config(state, operation, req, bucket, now, effect)
             } else if operation.ends_with("Acl") || operation.ends_with("OwnershipControls") {
                 buckets::acls_disabled(operation, req, &bucket)

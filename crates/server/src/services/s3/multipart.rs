@@ -104,6 +104,13 @@ pub(super) fn handle<'s>(
     match (operation, req.input) {
         ("CreateMultipartUpload", Input::CreateMultipartUpload(input)) => {
             super::buckets::refuse_acls(&input.acl)?;
+            // The upload keeps what its headers ask; the bucket's default retention is the
+            // completed object's, from when it is completed.
+            let lock = if input.lock.any() {
+                super::lock::for_write(bucket, &input.lock, facts.time_ms)?
+            } else {
+                crate::records::s3::ObjectLock::default()
+            };
             let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
             let id =
                 sigv4::encode::hex(&sigv4::key::sha256(crate::support::ids::uuid().as_bytes()));
@@ -127,6 +134,7 @@ pub(super) fn handle<'s>(
                 )?,
                 tags: input.fields.tagging.clone(),
                 data_key: sealing.wrapped,
+                lock,
             };
             let record = UploadRecord::new(
                 &bucket.account,
@@ -339,6 +347,7 @@ pub(super) fn handle<'s>(
                 tags: upload.tags,
                 parts,
                 data_key: upload.data_key,
+                lock: super::lock::at_completion(bucket, upload.lock, facts.time_ms),
             };
             let record_key = object_key(bucket, key);
             let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record_key)?;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::{Reply, State};
-use crate::records::s3::Object;
+use crate::records::s3::{Object, ObjectLock};
 use crate::records::Stored;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -254,9 +254,15 @@ pub(crate) fn handle<'s>(
             get(ctx, operation, input, bucket, &key)
         }
         ("GetObjectAttributes", Input::GetObject(input)) => attributes(ctx, input, bucket, &key),
-        ("DeleteObject", Input::DeleteObject { version_id }) => {
-            super::delete::object(ctx, version_id.as_deref(), bucket, &key, effect)
+        ("DeleteObject", Input::DeleteObject { version_id, bypass }) => {
+            let bypass = super::lock::may_bypass(ctx, bucket, &key, *bypass)?;
+            super::delete::object(ctx, version_id.as_deref(), bypass, bucket, &key, effect)
         }
+        (
+            "GetObjectRetention" | "PutObjectRetention" | "GetObjectLegalHold"
+            | "PutObjectLegalHold",
+            _,
+        ) => super::lock::object(ctx, operation, req, bucket, &key, effect),
         ("GetObjectTagging" | "PutObjectTagging" | "DeleteObjectTagging", input) => {
             tagging(ctx, operation, input, bucket, &key, effect)
         }
@@ -271,6 +277,35 @@ pub(crate) fn handle<'s>(
         ) => super::multipart::handle(ctx, operation, req, bucket, &key, effect),
         _ => Err(ApiError::internal("the input is not the operation's")),
     }
+}
+
+/// The Object Lock headers of a read: the retention only to a caller who may read it
+/// (`s3:GetObjectRetention`), the legal hold only to one who may read that
+/// (`s3:GetObjectLegalHold`), as in S3.
+fn lock_headers(
+    ctx: &Ctx<'_>,
+    bucket: &Bucket,
+    key: &str,
+    object: &Object,
+) -> Result<Vec<(String, String)>, ApiError> {
+    if object.lock.is_empty() {
+        return Ok(Vec::new());
+    }
+    let arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
+    let may = |action: &str| match super::check_now(ctx, action, &arn, Some(bucket), Vec::new()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.status >= 500 => Err(e),
+        Err(_) => Ok(false),
+    };
+    let mut shown = ObjectLock::default();
+    if object.lock.mode.is_some() && may("s3:GetObjectRetention")? {
+        shown.mode = object.lock.mode;
+        shown.retain_until_ms = object.lock.retain_until_ms;
+    }
+    if object.lock.legal_hold.is_some() && may("s3:GetObjectLegalHold")? {
+        shown.legal_hold = object.lock.legal_hold;
+    }
+    Ok(super::lock::headers(&shown))
 }
 
 /// `GetObject` and `HeadObject`.
@@ -309,6 +344,7 @@ fn get(
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
     }
+    headers.extend(lock_headers(ctx, bucket, key, object)?);
     // `response-*` parameters replace headers of the answer; S3 allows them only to signed
     // requests.
     if !input.overrides.is_empty() {
@@ -572,6 +608,7 @@ pub(super) fn put<'s>(
     let etag = format!("\"{}\"", part.md5);
     let version = super::versions::new_id(bucket);
     let fields = input.fields.clone();
+    let lock = super::lock::for_write(bucket, &input.lock, facts.time_ms)?;
     let object = Object {
         key: key.to_string(),
         version_id: version.clone(),
@@ -596,6 +633,7 @@ pub(super) fn put<'s>(
         tags: fields.tagging,
         parts: vec![part],
         data_key: sealing.wrapped,
+        lock,
     };
     commit_object(state, bucket, object, (input, facts), effect)?;
     // A write that is the `null` version (a suspended bucket) answers no version, as in S3.
@@ -775,10 +813,7 @@ pub(super) fn check_tags<'a>(
 }
 
 /// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
-pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, ApiError> {
-    if input.object_lock {
-        return Err(super::checks::object_lock_not_served());
-    }
+pub(super) fn put_context(input: &PutObject, now: i64) -> Result<Vec<(String, String)>, ApiError> {
     check_tags(&input.fields.tagging, 10)?;
     let mut context = sse::context(&input.encryption)?;
     if let Some(acl) = &input.acl.acl {
@@ -787,6 +822,7 @@ pub(super) fn put_context(input: &PutObject) -> Result<Vec<(String, String)>, Ap
     for (k, v) in &input.fields.tagging {
         context.push((format!("s3:RequestObjectTag/{k}"), v.clone()));
     }
+    context.extend(super::lock::context(&input.lock, now));
     Ok(context)
 }
 

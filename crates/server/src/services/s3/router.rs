@@ -174,6 +174,12 @@ pub(crate) enum S3Operation {
     ListParts,
     AbortMultipartUpload,
     CompleteMultipartUpload,
+    GetObjectLockConfiguration,
+    PutObjectLockConfiguration,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
 }
 
 use S3Operation as Op;
@@ -230,6 +236,12 @@ impl Operation for S3Operation {
             Op::ListParts => "ListParts",
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Op::GetObjectLockConfiguration => "GetObjectLockConfiguration",
+            Op::PutObjectLockConfiguration => "PutObjectLockConfiguration",
+            Op::GetObjectRetention => "GetObjectRetention",
+            Op::PutObjectRetention => "PutObjectRetention",
+            Op::GetObjectLegalHold => "GetObjectLegalHold",
+            Op::PutObjectLegalHold => "PutObjectLegalHold",
         }
     }
 
@@ -276,6 +288,12 @@ impl Operation for S3Operation {
             Op::PutObjectTagging => "s3:PutObjectTagging",
             Op::GetObjectTagging => "s3:GetObjectTagging",
             Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
+            Op::GetObjectLockConfiguration => "s3:GetBucketObjectLockConfiguration",
+            Op::PutObjectLockConfiguration => "s3:PutBucketObjectLockConfiguration",
+            Op::GetObjectRetention => "s3:GetObjectRetention",
+            Op::PutObjectRetention => "s3:PutObjectRetention",
+            Op::GetObjectLegalHold => "s3:GetObjectLegalHold",
+            Op::PutObjectLegalHold => "s3:PutObjectLegalHold",
             Op::PutObject
             | Op::CopyObject
             | Op::CreateMultipartUpload
@@ -342,7 +360,11 @@ impl S3Operation {
             | Op::UploadPartCopy
             | Op::ListParts
             | Op::AbortMultipartUpload
-            | Op::CompleteMultipartUpload => Some(Object),
+            | Op::CompleteMultipartUpload
+            | Op::GetObjectRetention
+            | Op::PutObjectRetention
+            | Op::GetObjectLegalHold
+            | Op::PutObjectLegalHold => Some(Object),
             _ => Some(Bucket),
         }
     }
@@ -383,6 +405,12 @@ fn with_subresource(method: &str, level: Level, sub: &str) -> Option<S3Operation
         ("PUT", Object, "tagging") => Op::PutObjectTagging,
         ("DELETE", Object, "tagging") => Op::DeleteObjectTagging,
         ("POST", Object, "uploads") => Op::CreateMultipartUpload,
+        ("GET", Bucket, "object-lock") => Op::GetObjectLockConfiguration,
+        ("PUT", Bucket, "object-lock") => Op::PutObjectLockConfiguration,
+        ("GET", Object, "retention") => Op::GetObjectRetention,
+        ("PUT", Object, "retention") => Op::PutObjectRetention,
+        ("GET", Object, "legal-hold") => Op::GetObjectLegalHold,
+        ("PUT", Object, "legal-hold") => Op::PutObjectLegalHold,
         _ => return None,
     })
 }
