@@ -2,7 +2,7 @@
 //! S3 driven by boto3, aws-cli and rclone against `hermetic serve`, on both stores. Each
 //! feature of `scripts/s3.py` (buckets, objects, presigned URLs, streamed bodies, multipart,
 //! Object Ownership, copy and tagging, listing, KMS as the caller, bucket policies, versioning,
-//! Block Public Access, the operator's refusal, the trail) is a test of its own on a fresh
+//! Block Public Access, the operator's refusal, the trail, CORS) is a test of its own on a fresh
 //! server; so are aws-cli's and rclone's high-level commands, the zero-plaintext check (no file
 //! under the data directory and no database row holds uploaded content) and the data events in
 //! the audit log. Every such test ends by checking that no blob is left that no record names
@@ -211,6 +211,36 @@ fn s3_trail_on_sqlite() {
 #[test]
 fn s3_trail_on_postgres() {
     feature("trail", Backend::Postgres);
+}
+
+/// CORS through boto3 and unsigned preflights (`s3.py cors`), then aws-cli reads back the
+/// configuration the script left.
+fn cors(backend: Backend) {
+    let (server, a, b) = serve(backend);
+    run_feature(&server, &a, &b, "cors");
+    let (ok, out, err) = common::aws(
+        &server.url,
+        &a.key,
+        &a.secret,
+        &["s3api", "get-bucket-cors", "--bucket", "acme-cors"],
+    );
+    assert!(ok, "{err}");
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rule = &got["CORSRules"][0];
+    assert_eq!(rule["AllowedOrigins"], serde_json::json!(["https://app.example"]), "{got}");
+    assert_eq!(rule["AllowedMethods"], serde_json::json!(["GET", "PUT"]), "{got}");
+    assert_eq!(rule["MaxAgeSeconds"], 600, "{got}");
+    after_checks(server, &a, &b);
+}
+
+#[test]
+fn s3_cors_on_sqlite() {
+    cors(Backend::Sqlite);
+}
+
+#[test]
+fn s3_cors_on_postgres() {
+    cors(Backend::Postgres);
 }
 
 /// Content that is easy to find (the zero-plaintext check looks for it).

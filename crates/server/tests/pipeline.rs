@@ -69,7 +69,7 @@ async fn an_unknown_s3_subresource_is_refused_and_changes_nothing() {
         ("DELETE", "/acme-data?metadataConfiguration"),
         ("DELETE", "/acme-data/k?annotation"),
         ("PUT", "/acme-data/k?encryption"),
-        ("DELETE", "/acme-data?cors"),
+        ("DELETE", "/acme-data?website"),
     ] {
         let r = root.s3(method, path, b"<x/>").await;
         assert_eq!(r.status, 501, "{method} {path}: {}", r.text());
@@ -198,4 +198,134 @@ async fn an_invitation_is_redeemed_once_unsigned_and_never_by_the_operators_key(
     let redeemed = names.iter().position(|(n, e)| n == "RedeemInvitation" && e.is_none()).unwrap();
     assert_eq!(names[0], ("InviteAccount".to_string(), None));
     assert_eq!(names[1..redeemed].len(), 2, "the operator's and the wrong code's: {names:?}");
+}
+
+/// An unsigned `OPTIONS` (a browser's CORS preflight) with `headers`.
+async fn preflight(h: &Harness, path: &str, headers: &[(&str, &str)]) -> server::testing::Response {
+    let mut all = vec![("host".to_string(), "127.0.0.1:4566".to_string())];
+    all.extend(headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    h.app.send("OPTIONS", path, &all, Vec::new()).await
+}
+
+/// A CORS preflight is unsigned and needs no permission: it is answered from the bucket's CORS
+/// rules alone (the same whether the key it names exists or not), and it is recorded in the
+/// bucket owner's log as a read-only data event.
+#[tokio::test]
+async fn a_cors_preflight_is_answered_unsigned_from_the_rules_and_recorded() {
+    let h = Harness::new("cors-preflight").await;
+    let (acme, root) = h.tenant("acme").await;
+    assert_eq!(root.s3("PUT", "/acme-web", b"").await.status, 200);
+    let asked = [("origin", "https://app.example"), ("access-control-request-method", "PUT")];
+    let refused = |r: &server::testing::Response, status: u16, code: &str, message: &str| {
+        assert_eq!(r.status, status, "{}", r.text());
+        assert!(r.text().contains(&format!("<Code>{code}</Code>")), "{}", r.text());
+        assert!(r.text().contains(message), "{}", r.text());
+        assert!(r.header("access-control-allow-origin").is_none());
+    };
+    // No origin; an unknown method; no bucket; no configuration.
+    let r = preflight(&h, "/acme-web/k", &[("access-control-request-method", "GET")]).await;
+    refused(&r, 400, "BadRequest", "Origin request header needed.");
+    let r = preflight(
+        &h,
+        "/acme-web/k",
+        &[("origin", "https://app.example"), ("access-control-request-method", "BLAH")],
+    )
+    .await;
+    refused(&r, 400, "BadRequest", "Invalid Access-Control-Request-Method: BLAH");
+    refused(
+        &preflight(&h, "/no-such-web/k", &asked).await,
+        403,
+        "AccessForbidden",
+        "CORSResponse: Bucket not found",
+    );
+    refused(
+        &preflight(&h, "/acme-web/k", &asked).await,
+        403,
+        "AccessForbidden",
+        "CORS is not enabled for this bucket.",
+    );
+    let r = root.s3("GET", "/acme-web?cors", b"").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.text().contains("<Code>NoSuchCORSConfiguration</Code>"), "{}", r.text());
+
+    let rules = b"<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>";
+    assert_eq!(root.s3("PUT", "/acme-web?cors", rules).await.status, 200);
+    let r = root.s3("GET", "/acme-web?cors", b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<CORSRule><AllowedHeader>x-amz-*</AllowedHeader><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://app.example</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>"), "{}", r.text());
+
+    // Allowed, on a key that does not exist and on one that does: the same answer.
+    let with_headers = [
+        asked[0],
+        asked[1],
+        ("access-control-request-headers", "X-Amz-Date, x-amz-content-sha256"),
+    ];
+    let missing = preflight(&h, "/acme-web/k", &with_headers).await;
+    assert_eq!(root.s3("PUT", "/acme-web/k", b"there").await.status, 200);
+    let present = preflight(&h, "/acme-web/k", &with_headers).await;
+    for r in [&missing, &present] {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.body.is_empty());
+        for (name, value) in [
+            ("access-control-allow-origin", "https://app.example"),
+            ("access-control-allow-methods", "GET, PUT"),
+            ("access-control-allow-headers", "X-Amz-Date, x-amz-content-sha256"),
+            ("access-control-expose-headers", "ETag"),
+            ("access-control-max-age", "600"),
+            ("access-control-allow-credentials", "true"),
+            ("vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"),
+        ] {
+            assert_eq!(r.header(name), Some(value), "{name}");
+        }
+    }
+    // Another origin, a method or a header the rule does not allow.
+    let not_allowed = "CORSResponse: This CORS request is not allowed.";
+    let r = preflight(&h, "/acme-web/k", &[("origin", "https://evil.example"), asked[1]]).await;
+    refused(&r, 403, "AccessForbidden", not_allowed);
+    let r =
+        preflight(&h, "/acme-web", &[asked[0], ("access-control-request-method", "DELETE")]).await;
+    refused(&r, 403, "AccessForbidden", not_allowed);
+    let r = preflight(
+        &h,
+        "/acme-web/k",
+        &[asked[0], asked[1], ("access-control-request-headers", "range")],
+    )
+    .await;
+    refused(&r, 403, "AccessForbidden", not_allowed);
+
+    // An actual request from the origin gets the headers, allowed or refused; another origin's
+    // gets none.
+    let app = [("origin", "https://app.example")];
+    let r = root.send("s3", "GET", "/acme-web/k", &app, b"").await;
+    assert_eq!((r.status, r.body.as_slice()), (200, b"there".as_slice()));
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example"));
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET, PUT"));
+    assert_eq!(r.header("access-control-expose-headers"), Some("ETag"));
+    let r = root.send("s3", "GET", "/acme-web/gone", &app, b"").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example"));
+    let evil = [("origin", "https://evil.example")];
+    let r = root.send("s3", "GET", "/acme-web/k", &evil, b"").await;
+    assert!(r.header("access-control-allow-origin").is_none());
+
+    // In the owner's log: the allowed preflights, anonymous, read-only data events.
+    let log = h.log(&acme);
+    let allowed: Vec<_> = log
+        .iter()
+        .filter(|e| e.event_name == "PreflightRequest" && e.error_code.is_none())
+        .collect();
+    assert_eq!(allowed.len(), 2);
+    assert!(allowed.iter().all(|e| e.read_only == Some(true) && !e.management_event));
+    assert!(log.iter().any(|e| e.event_name == "PreflightRequest"
+        && e.error_code.as_deref() == Some("AccessForbidden")));
+
+    // Deleted (204, and again when there is none): preflights are refused again.
+    assert_eq!(root.s3("DELETE", "/acme-web?cors", b"").await.status, 204);
+    assert_eq!(root.s3("DELETE", "/acme-web?cors", b"").await.status, 204);
+    refused(
+        &preflight(&h, "/acme-web/k", &asked).await,
+        403,
+        "AccessForbidden",
+        "CORS is not enabled for this bucket.",
+    );
 }

@@ -88,7 +88,7 @@ for who, key, secret in [("operator", OP_KEY, OP_SECRET), ("other", OTHER_KEY, O
     refused(who, S, "ListObjectsV2", s3x.list_objects_v2, Bucket="owned-by-a")
     refused(who, S, "GetBucketPolicy", s3x.get_bucket_policy, Bucket="owned-by-a")
     refused(who, S, "DeleteBucket", s3x.delete_bucket, Bucket="owned-by-a")
-    # A sub-resource the router refuses (NotImplemented) names the bucket too.
+    # A bucket's sub-resource (its CORS configuration, the owner's alone) names the bucket too.
     refused(who, S, "GetBucketCors", s3x.get_bucket_cors, Bucket="owned-by-a")
     refused(who, K, "Encrypt", kmsx.encrypt, KeyId=key_arn, Plaintext=b"x")
     refused(who, K, "DescribeKey", kmsx.describe_key, KeyId=key_arn)

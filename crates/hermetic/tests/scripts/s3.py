@@ -2,7 +2,7 @@
 (0 B, 1 B, 5 MiB + 1 multipart, ranges, conditions, metadata, checksums, copy, tagging, batch
 delete), presigned URLs, streamed bodies, listing with prefixes, delimiters and pages, Object
 Ownership, bucket policies, default encryption, KMS as the caller, versioning, Block Public
-Access, cross-account access, the operator's refusal, and the trail.
+Access, cross-account access, the operator's refusal, the trail, and CORS.
 
 Usage: s3.py URL ACCOUNT KEY SECRET OTHER_ACCOUNT OTHER_KEY OTHER_SECRET OP_KEY OP_SECRET FEATURE
 
@@ -227,7 +227,6 @@ def object_ownership():
     s3.delete_object(Bucket="acme-ownership", Key="acl")
     fails("InvalidBucketAclWithObjectOwnership", s3.create_bucket, Bucket="acme-acl", ACL="public-read")
     # Sub-resources this server does not implement are refused, never taken for another operation.
-    fails("NotImplemented", s3.delete_bucket_cors, Bucket="acme-ownership")
     fails("NotImplemented", s3.delete_bucket_lifecycle, Bucket="acme-ownership")
     fails("NotImplemented", s3.get_bucket_website, Bucket="acme-ownership")
     s3.head_bucket(Bucket="acme-ownership")
@@ -593,6 +592,135 @@ def data_events():
     assert other.get_object(Bucket="acme-events", Key="report")["Body"].read() == b"for globex"
 
 
+def from_origin(origin):
+    """An S3 client of acme's whose requests carry `Origin: ORIGIN`, as a browser's do."""
+    browser = client("s3", KEY, SECRET)
+
+    def add_origin(request, **_):
+        request.headers["Origin"] = origin
+    browser.meta.events.register("before-sign.s3", add_origin)
+    return browser
+
+
+def preflight(path, headers):
+    """An unsigned OPTIONS of URL + `path` with `headers`, as a browser sends it before a
+    cross-origin request: (status, headers, body)."""
+    request = urllib.request.Request(URL + path, headers=headers, method="OPTIONS")
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def cors_headers(headers):
+    """The CORS headers of an answer (`Access-Control-*` and `Vary`), names lower-cased."""
+    return {k.lower(): v for k, v in headers.items() if k.lower().startswith("access-control-") or k.lower() == "vary"}
+
+
+def cors():
+    """CORS: the configuration (put, read back as given, deleted, S3's refusals, the owner's
+    alone); unsigned preflights answered from the rules alone (first matching rule, origins with
+    a wildcard, headers case-insensitive; the same answer whether the key exists or not); the
+    headers of actual requests from an allowed origin, which allow nothing themselves."""
+    s3.create_bucket(Bucket="acme-cors")
+    fails("NoSuchCORSConfiguration", s3.get_bucket_cors, Bucket="acme-cors")
+    s3.delete_bucket_cors(Bucket="acme-cors")  # 204, even with no configuration
+
+    def refused(answer, status, code, message):
+        got, headers, body = answer
+        assert got == status and f"<Code>{code}</Code>".encode() in body and message.encode() in body, (got, body)
+        assert not cors_headers(headers), dict(headers)
+
+    app = {"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"}
+    refused(preflight("/acme-cors/k", app), 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
+    refused(preflight("/acme-cors/k", {"Access-Control-Request-Method": "PUT"}), 400, "BadRequest", "Insufficient information. Origin request header needed.")
+    refused(preflight("/acme-cors", {"Origin": "https://app.example"}), 400, "BadRequest", "Invalid Access-Control-Request-Method: null")
+    refused(preflight("/acme-no-such-cors/k", app), 403, "AccessForbidden", "CORSResponse: Bucket not found")
+
+    rules = [
+        {"ID": "app", "AllowedHeaders": ["x-amz-*", "Content-Type"], "AllowedMethods": ["GET", "PUT"],
+         "AllowedOrigins": ["https://app.example"], "ExposeHeaders": ["ETag", "x-amz-version-id"], "MaxAgeSeconds": 600},
+        {"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["http://*.example.org"]},
+        {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]},
+    ]
+    s3.put_bucket_cors(Bucket="acme-cors", CORSConfiguration={"CORSRules": rules})
+    assert s3.get_bucket_cors(Bucket="acme-cors")["CORSRules"] == rules
+
+    # What S3 refuses; the configuration stays as it was.
+    def bad(code, *given):
+        return fails(code, s3.put_bucket_cors, Bucket="acme-cors", CORSConfiguration={"CORSRules": list(given)})
+    e = bad("InvalidRequest", {"AllowedMethods": ["GET", "PATCH"], "AllowedOrigins": ["*"]})
+    assert e["Error"]["Message"] == "Found unsupported HTTP method in CORS config. Unsupported method is PATCH", e
+    bad("InvalidRequest", {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://*.*.example"]})
+    bad("InvalidRequest", {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "AllowedHeaders": ["x-*-*"]})
+    bad("InvalidArgument", {"ID": "i" * 256, "AllowedMethods": ["GET"], "AllowedOrigins": ["*"]})
+    bad("MalformedXML")
+    bad("MalformedXML", *[{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}] * 101)
+    # The owner's alone.
+    fails("AccessDenied", other.get_bucket_cors, Bucket="acme-cors")
+    fails("AccessDenied", other.put_bucket_cors, Bucket="acme-cors", CORSConfiguration={"CORSRules": rules[2:]})
+    fails("AccessDenied", operator.delete_bucket_cors, Bucket="acme-cors")
+    assert s3.get_bucket_cors(Bucket="acme-cors")["CORSRules"] == rules
+
+    # Allowed: the same answer for a key that exists and one that does not.
+    s3.put_object(Bucket="acme-cors", Key="k", Body=b"shared")
+    asked = dict(app, **{"Access-Control-Request-Headers": "X-Amz-Date, content-type"})
+    answers = [preflight(path, asked) for path in ["/acme-cors/k", "/acme-cors/missing"]]
+    assert [(status, body) for status, _, body in answers] == [(200, b""), (200, b"")], answers
+    expected = {
+        "access-control-allow-origin": "https://app.example",
+        "access-control-allow-methods": "GET, PUT",
+        "access-control-allow-headers": "X-Amz-Date, content-type",
+        "access-control-expose-headers": "ETag, x-amz-version-id",
+        "access-control-max-age": "600",
+        "access-control-allow-credentials": "true",
+        "vary": "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+    }
+    assert cors_headers(answers[0][1]) == cors_headers(answers[1][1]) == expected, answers
+    # A wildcard origin; the first rule that matches wins; a rule for any origin answers `*`
+    # and no credentials.
+    status, headers, _ = preflight("/acme-cors", {"Origin": "http://www.example.org", "Access-Control-Request-Method": "HEAD"})
+    assert status == 200 and cors_headers(headers) == {
+        "access-control-allow-origin": "http://www.example.org", "access-control-allow-methods": "GET, HEAD",
+        "access-control-allow-credentials": "true", "vary": expected["vary"]}, (status, dict(headers))
+    status, headers, _ = preflight("/acme-cors/k", {"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert status == 200 and cors_headers(headers)["access-control-allow-origin"] == "https://app.example", dict(headers)
+    status, headers, _ = preflight("/acme-cors/k", {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"})
+    assert status == 200 and cors_headers(headers) == {
+        "access-control-allow-origin": "*", "access-control-allow-methods": "GET", "vary": expected["vary"]}, dict(headers)
+    # Not allowed: another scheme, a method, a header.
+    not_allowed = "CORSResponse: This CORS request is not allowed."
+    refused(preflight("/acme-cors/k", {"Origin": "https://www.example.org", "Access-Control-Request-Method": "HEAD"}), 403, "AccessForbidden", not_allowed)
+    refused(preflight("/acme-cors/k", dict(app, **{"Access-Control-Request-Method": "DELETE"})), 403, "AccessForbidden", not_allowed)
+    refused(preflight("/acme-cors/k", dict(app, **{"Access-Control-Request-Headers": "x-amz-date, range"})), 403, "AccessForbidden", not_allowed)
+    refused(preflight("/acme-cors/k", {"Origin": "http://a.example.org", "Access-Control-Request-Method": "HEAD", "Access-Control-Request-Headers": "x-amz-date"}), 403, "AccessForbidden", not_allowed)
+
+    # Actual requests from an allowed origin carry the headers, answered or refused; CORS lets a
+    # browser read an answer, it allows no request (a PUT no rule allows for the origin succeeds,
+    # without the headers).
+    browser = from_origin("https://app.example")
+    got = browser.get_object(Bucket="acme-cors", Key="k")
+    h = got["ResponseMetadata"]["HTTPHeaders"]
+    assert got["Body"].read() == b"shared", got
+    assert (h["access-control-allow-origin"], h["access-control-allow-methods"], h["access-control-expose-headers"]) == ("https://app.example", "GET, PUT", "ETag, x-amz-version-id"), h
+    missing = fails("NoSuchKey", browser.get_object, Bucket="acme-cors", Key="missing")
+    assert missing["ResponseMetadata"]["HTTPHeaders"]["access-control-allow-origin"] == "https://app.example", missing
+    elsewhere = from_origin("https://elsewhere.example")
+    h = elsewhere.get_object(Bucket="acme-cors", Key="k")["ResponseMetadata"]["HTTPHeaders"]
+    assert h["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in h, h
+    h = elsewhere.put_object(Bucket="acme-cors", Key="k2", Body=b"no rule")["ResponseMetadata"]["HTTPHeaders"]
+    assert "access-control-allow-origin" not in h, h
+    s3.delete_object(Bucket="acme-cors", Key="k2")
+
+    s3.delete_bucket_cors(Bucket="acme-cors")
+    fails("NoSuchCORSConfiguration", s3.get_bucket_cors, Bucket="acme-cors")
+    refused(preflight("/acme-cors/k", app), 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
+    assert "access-control-allow-origin" not in browser.get_object(Bucket="acme-cors", Key="k")["ResponseMetadata"]["HTTPHeaders"]
+    # Left for serve_s3.rs's aws-cli check.
+    s3.put_bucket_cors(Bucket="acme-cors", CORSConfiguration={"CORSRules": rules[:1]})
+
+
 def conformance():
     """What the ceph s3-tests showed (issue 19): bucket tagging and policy status, listing
     encodings and markers, the answers of writes (versions, encryption), refusals S3 makes
@@ -887,7 +1015,7 @@ FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events, conformance,
-    object_lock,
+    object_lock, cors,
 ]}
 
 if __name__ == "__main__":

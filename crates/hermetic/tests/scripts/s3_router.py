@@ -1,5 +1,5 @@
 """S3 routing is exact, checked against botocore's own S3 model and a running `hermetic serve`:
-every operation the model gives a sub-resource (`?cors`, `?metadataConfiguration`,
+every operation the model gives a sub-resource (`?website`, `?metadataConfiguration`,
 `?annotation`, ...) that this server does not serve is refused with 501 NotImplemented, and none
 of them changes anything (the bucket and its object stay as they were: a `DELETE
 /bucket?metadataConfiguration` must not delete the bucket, a `PUT /bucket/key?encryption` must
@@ -33,6 +33,7 @@ SERVED = {
     "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetBucketPolicyStatus",
     "GetObjectAttributes", "GetObjectLockConfiguration", "PutObjectLockConfiguration",
     "GetObjectRetention", "PutObjectRetention", "GetObjectLegalHold", "PutObjectLegalHold",
+    "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
 }
 
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY,

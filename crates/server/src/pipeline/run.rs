@@ -57,6 +57,7 @@ pub(crate) fn serve_with<S: Service>(
     }
     let mut effect = Effect::default();
     let mut parameters = None;
+    let mut answer_headers = Vec::new();
     let result = match routed {
         Err(unrouted) => Err(unrouted.error),
         Ok(mut call) => {
@@ -67,6 +68,7 @@ pub(crate) fn serve_with<S: Service>(
             // What authorization found (a role's session parameters, a key) joins the event.
             parameters = S::parameters(req, &call);
             effect.resources = S::resources(&call);
+            answer_headers = S::answer_headers(req, &call);
             // Authorization's reads end here unless the operation reads on in the same
             // snapshot (and then takes the transaction): a thread never holds two of the
             // store's connections.
@@ -114,7 +116,12 @@ pub(crate) fn serve_with<S: Service>(
         (result, _) => result,
     };
     let approved = std::mem::take(&mut effect.approved);
-    let result = finish(&ctx, result, effect, parameters, &named, data_event, pending);
+    let mut result = finish(&ctx, result, effect, parameters, &named, data_event, pending);
+    // What the service adds to every answer of the call (S3's CORS headers), refusals too.
+    match &mut result {
+        Ok(reply) => reply.headers.extend(answer_headers),
+        Err(e) => e.headers.extend(answer_headers),
+    }
     if result.is_ok() {
         for (account, arn) in approved {
             // Its outcome is the session's (EXECUTED or FAILED) and its own event's; the

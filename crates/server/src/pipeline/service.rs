@@ -230,7 +230,9 @@ pub(crate) enum Authorization {
     /// The pipeline evaluates each check in order; the first refusal refuses the request. An
     /// empty list is refused (fail closed).
     Checks(Vec<Check>),
-    /// AWS lets every authenticated caller do this (`sts:GetCallerIdentity`).
+    /// AWS lets every caller do this, with no permission: any authenticated caller
+    /// (`sts:GetCallerIdentity`), or anyone at all where AWS serves unsigned requests so (S3's
+    /// CORS preflight, which browsers never sign). The operator guardrail still applies.
     AnyCaller,
     /// Only operator principals, as who they are: the operator API (no tenant policy applies
     /// to the operator realm's administration of accounts).
@@ -449,6 +451,13 @@ pub(crate) trait Service {
     /// CloudTrail's `resources` for the call, asked with [`Service::parameters`]; what the
     /// execution sets in [`Effect::resources`] replaces them.
     fn resources(_call: &Self::Call) -> Vec<audit::event::Resource> {
+        Vec::new()
+    }
+
+    /// Headers every answer to the call carries, allowed or refused (S3's CORS headers for a
+    /// browser origin its bucket's rules allow), asked with [`Service::parameters`], once
+    /// authorization has found what they depend on.
+    fn answer_headers(_req: &Request<'_>, _call: &Self::Call) -> Vec<(String, String)> {
         Vec::new()
     }
 

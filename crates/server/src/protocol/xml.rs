@@ -203,6 +203,12 @@ pub fn delete_objects(body: &[u8]) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The inner XML of every `<name>` element of `body`, still escaped, to read its own
+/// elements from with [`element`] and [`elements`] (each `<CORSRule>` of a configuration).
+pub fn sections(body: &[u8], name: &str) -> Vec<String> {
+    raw_elements(body, name)
+}
+
 /// The inner XML of every `<name>` element, still escaped.
 fn raw_elements(body: &[u8], name: &str) -> Vec<String> {
     let text = String::from_utf8_lossy(body);

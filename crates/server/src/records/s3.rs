@@ -161,10 +161,73 @@ pub(crate) struct Bucket {
     /// Object Lock, once enabled (at creation, or later on a versioned bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_lock: Option<ObjectLockConfig>,
+    /// The bucket's CORS rules (`PutBucketCors`), in the order given; none without a
+    /// configuration. Part of the row-MAC'd record, so no one but the owner sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Vec<CorsRule>>,
 }
 
 impl Body for Bucket {
     const KIND: &'static str = "s3_bucket";
+}
+
+/// A method a CORS rule allows (`AllowedMethod`): S3 knows these five.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub(crate) enum CorsMethod {
+    Get,
+    Put,
+    Head,
+    Post,
+    Delete,
+}
+
+impl CorsMethod {
+    /// The method S3 names `name` (exactly, upper case).
+    pub fn parse(name: &str) -> Option<CorsMethod> {
+        Some(match name {
+            "GET" => CorsMethod::Get,
+            "PUT" => CorsMethod::Put,
+            "HEAD" => CorsMethod::Head,
+            "POST" => CorsMethod::Post,
+            "DELETE" => CorsMethod::Delete,
+            _ => return None,
+        })
+    }
+
+    /// As S3 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorsMethod::Get => "GET",
+            CorsMethod::Put => "PUT",
+            CorsMethod::Head => "HEAD",
+            CorsMethod::Post => "POST",
+            CorsMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// One rule of a bucket's CORS configuration (`CORSRule`), as the owner gave it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CorsRule {
+    /// `ID`, at most 255 characters.
+    #[serde(rename = "ID", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `AllowedHeader`s: what `Access-Control-Request-Headers` may name (each with at most one
+    /// `*`; compared case-insensitively).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_headers: Vec<String>,
+    /// `AllowedMethod`s, at least one.
+    pub allowed_methods: Vec<CorsMethod>,
+    /// `AllowedOrigin`s, at least one, each with at most one `*`.
+    pub allowed_origins: Vec<String>,
+    /// `ExposeHeader`s: response headers a browser script may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose_headers: Vec<String>,
+    /// `MaxAgeSeconds`: how long a browser may cache the preflight's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<i64>,
 }
 
 /// The global bucket-name index (kind `s3_bucket_name`, in the operator realm): which account

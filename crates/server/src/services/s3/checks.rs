@@ -47,6 +47,22 @@ pub(super) fn authorization(
             }
             return Ok((checks(list), None));
         }
+        Some(_) if op == Op::PreflightRequest => {
+            // A browser's CORS preflight: unsigned, so anyone's, and no IAM action authorizes
+            // it (as in S3). Its question is checked first, as S3 answers it whatever the path
+            // names; then only the bucket's record is read, for its CORS rules.
+            let Input::Preflight(asked) = req.input else { return Err(unexpected()) };
+            asked.asked()?;
+            let bucket = super::bucket(ctx.state, &name).map_err(|e| {
+                if e.code == "NoSuchBucket" {
+                    super::cors::no_bucket()
+                } else {
+                    e
+                }
+            })?;
+            ctx.touch(&bucket.account);
+            return Ok((Authorization::AnyCaller, Some(bucket)));
+        }
         Some(_) => {}
     }
     let bucket = super::bucket(ctx.state, &name)?;

@@ -450,6 +450,11 @@ pub(crate) enum Input {
         upload_id: String,
     },
     CompleteMultipartUpload(CompleteMultipartUpload),
+    /// `PutBucketCors`: the rules, or S3's refusal of the configuration (answered once the
+    /// request is authorized).
+    PutBucketCors(Result<Vec<crate::records::s3::CorsRule>, crate::error::ApiError>),
+    /// A CORS preflight's question (`OPTIONS`).
+    Preflight(super::cors::Preflight),
 }
 
 impl Input {
@@ -610,6 +615,8 @@ impl Input {
                     if_none_match: req.header("if-none-match").map(str::to_string),
                 })
             }
+            Op::PutBucketCors => Input::PutBucketCors(super::cors::read_configuration(body)),
+            Op::PreflightRequest => Input::Preflight(super::cors::Preflight::read(req)),
             Op::ListBuckets => Input::ListBuckets(ListBuckets {
                 max_buckets: param("max-buckets"),
                 continuation_token: param("continuation-token"),

@@ -583,6 +583,7 @@ mod tests {
                 versioning: Some(Versioning::Enabled),
                 tags: Default::default(),
                 object_lock: lock,
+                cors: None,
             };
             Bucket::new("111122223333", "b", body, 0)
         };

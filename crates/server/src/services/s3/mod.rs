@@ -11,6 +11,7 @@ mod bpa;
 mod buckets;
 mod checks;
 mod copy;
+mod cors;
 mod delete;
 mod input;
 mod listing;
@@ -389,6 +390,17 @@ impl Service for S3 {
         resources
     }
 
+    /// The CORS headers of a request from a browser origin that the bucket's CORS rules allow
+    /// for its method: its answer carries them, allowed or refused (a preflight makes its own).
+    fn answer_headers(req: &Request<'_>, call: &Call) -> Vec<(String, String)> {
+        match (req.header("origin"), &call.found) {
+            (Some(origin), Some(bucket)) if call.operation != S3Operation::PreflightRequest => {
+                cors::actual(bucket, origin, req.method)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn authorization(
         ctx: &Ctx<'_>,
         req: &Request<'_>,
@@ -500,6 +512,7 @@ fn run<'s>(
             versioning: object_lock.then_some(crate::records::s3::Versioning::Enabled),
             tags: std::collections::BTreeMap::new(),
             object_lock: object_lock.then(crate::records::s3::ObjectLockConfig::default),
+            cors: None,
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
@@ -507,6 +520,8 @@ fn run<'s>(
     }
     let bucket = found.ok_or_else(|| ApiError::internal("the bucket was not authorized"))?;
     match operation {
+        // Answered from the bucket's CORS rules alone: nothing of its objects is read.
+        "PreflightRequest" => cors::preflight(req, &bucket),
         "HeadBucket" => {
             Ok(empty(200, vec![("x-amz-bucket-region".into(), bucket.body.region.clone())]))
         }
@@ -580,7 +595,10 @@ fn run<'s>(
         | "DeleteBucketTagging"
         | "GetBucketPolicyStatus"
         | "GetObjectLockConfiguration"
-        | "PutObjectLockConfiguration" => {
+        | "PutObjectLockConfiguration"
+        | "GetBucketCors"
+        | "PutBucketCors"
+        | "DeleteBucketCors" => {
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
                 return Err(s3err(
@@ -595,6 +613,8 @@ fn run<'s>(
                 bpa::bucket_config(state, operation, req, bucket, now, effect)
             } else if operation.ends_with("Acl") || operation.ends_with("OwnershipControls") {
                 buckets::acls_disabled(operation, req, &bucket)
+            } else if operation.ends_with("Cors") {
+                cors::config(state, operation, req, bucket, now, effect)
             } else {
                 buckets::config(state, operation, req, bucket, now, effect)
             }

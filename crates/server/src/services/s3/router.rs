@@ -1,7 +1,7 @@
 //! S3's operations and the router that finds one from a request's method, path and
 //! sub-resource. Routing is exact: a request naming a sub-resource of S3's model that this
 //! server does not implement is refused with `NotImplemented`, never taken for the plain
-//! bucket or object operation (a `DELETE /bucket?cors` must never delete the bucket).
+//! bucket or object operation (a `DELETE /bucket?website` must never delete the bucket).
 
 use super::s3err;
 use crate::error::ApiError;
@@ -180,6 +180,14 @@ pub(crate) enum S3Operation {
     PutObjectRetention,
     GetObjectLegalHold,
     PutObjectLegalHold,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    /// A browser's CORS preflight (`OPTIONS` on a bucket or a key), answered from the bucket's
+    /// CORS rules alone. No IAM action authorizes it (browsers never sign a preflight):
+    /// anyone may ask, as in S3; its "action" names it only in the operator guardrail's
+    /// refusal.
+    PreflightRequest,
 }
 
 use S3Operation as Op;
@@ -242,6 +250,10 @@ impl Operation for S3Operation {
             Op::PutObjectRetention => "PutObjectRetention",
             Op::GetObjectLegalHold => "GetObjectLegalHold",
             Op::PutObjectLegalHold => "PutObjectLegalHold",
+            Op::GetBucketCors => "GetBucketCors",
+            Op::PutBucketCors => "PutBucketCors",
+            Op::DeleteBucketCors => "DeleteBucketCors",
+            Op::PreflightRequest => "PreflightRequest",
         }
     }
 
@@ -300,12 +312,19 @@ impl Operation for S3Operation {
             | Op::UploadPart
             | Op::UploadPartCopy
             | Op::CompleteMultipartUpload => "s3:PutObject",
+            Op::GetBucketCors => "s3:GetBucketCORS",
+            Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
+            Op::PreflightRequest => "s3:PreflightRequest",
         }
     }
 
     fn access(self) -> Access {
         let name = self.name();
-        if name.starts_with("Get") || name.starts_with("List") || name.starts_with("Head") {
+        if self == Op::PreflightRequest
+            || name.starts_with("Get")
+            || name.starts_with("List")
+            || name.starts_with("Head")
+        {
             Access::Read
         } else {
             Access::Write
@@ -322,6 +341,9 @@ impl Operation for S3Operation {
                     | Op::ListObjectVersions
                     | Op::ListMultipartUploads
                     | Op::DeleteObjects
+                    // Anyone's, unsigned, and as frequent as a browser's requests: out of
+                    // trails that do not select data events (AWS records preflights in no trail).
+                    | Op::PreflightRequest
             )
     }
 
@@ -411,6 +433,9 @@ fn with_subresource(method: &str, level: Level, sub: &str) -> Option<S3Operation
         ("PUT", Object, "retention") => Op::PutObjectRetention,
         ("GET", Object, "legal-hold") => Op::GetObjectLegalHold,
         ("PUT", Object, "legal-hold") => Op::PutObjectLegalHold,
+        ("GET", Bucket, "cors") => Op::GetBucketCors,
+        ("PUT", Bucket, "cors") => Op::PutBucketCors,
+        ("DELETE", Bucket, "cors") => Op::DeleteBucketCors,
         _ => return None,
     })
 }
@@ -459,7 +484,8 @@ impl From<ApiError> for Refused {
 
 /// The operation a request is. A sub-resource S3's model knows is the operation it names at
 /// this method and level, or `NotImplemented` when that is not served here; a method S3 has
-/// no operation for is `MethodNotAllowed`.
+/// no operation for is `MethodNotAllowed`. An `OPTIONS` on a bucket or a key is a CORS
+/// preflight whatever its query (S3 answers it before it looks at the path's sub-resource).
 pub(crate) fn route(t: &Target<'_>) -> Result<S3Operation, Refused> {
     let has = |name: &str| t.query.contains(&name);
     let Some(level) = t.level else {
@@ -468,6 +494,9 @@ pub(crate) fn route(t: &Target<'_>) -> Result<S3Operation, Refused> {
             _ => Err(method_not_allowed().into()),
         };
     };
+    if t.method == "OPTIONS" {
+        return Ok(Op::PreflightRequest);
+    }
     let mut subs: Vec<&str> =
         MODEL_SUBRESOURCES.iter().map(|(_, _, sub, _)| *sub).filter(|sub| has(sub)).collect();
     subs.dedup();
@@ -592,7 +621,8 @@ mod tests {
         assert_eq!(refused("DELETE", Bucket, "metadataConfiguration"), "NotImplemented");
         assert_eq!(refused("DELETE", Object, "annotation"), "NotImplemented");
         assert_eq!(refused("PUT", Object, "encryption"), "NotImplemented");
-        assert_eq!(refused("DELETE", Bucket, "cors"), "NotImplemented");
+        assert_eq!(refused("DELETE", Bucket, "website"), "NotImplemented");
+        assert_eq!(refused("PUT", Bucket, "replication"), "NotImplemented");
         assert_eq!(refused("GET", Bucket, "website"), "NotImplemented");
         assert_eq!(refused("DELETE", Bucket, "acl"), "MethodNotAllowed");
         assert_eq!(refused("POST", Bucket, "policy"), "MethodNotAllowed");
@@ -614,5 +644,24 @@ mod tests {
         let v2 = route(&Target { list_type: Some("2"), ..target("GET", Bucket, &["list-type"]) });
         assert_eq!(v2.unwrap(), Op::ListObjectsV2);
         assert_eq!(route(&target("POST", Bucket, &[])).unwrap_err().error.code, "MethodNotAllowed");
+    }
+
+    /// `?cors` is served at GET, PUT and DELETE (bucket level only); an `OPTIONS` on a bucket
+    /// or a key is a preflight whatever its query, and at the service root is not allowed.
+    #[test]
+    fn cors_and_preflights() {
+        let op = |method, level, query: &[&'static str]| route(&target(method, level, query));
+        assert_eq!(op("GET", Bucket, &["cors"]).unwrap(), Op::GetBucketCors);
+        assert_eq!(op("PUT", Bucket, &["cors"]).unwrap(), Op::PutBucketCors);
+        assert_eq!(op("DELETE", Bucket, &["cors"]).unwrap(), Op::DeleteBucketCors);
+        assert_eq!(op("POST", Bucket, &["cors"]).unwrap_err().error.code, "MethodNotAllowed");
+        assert_eq!(op("GET", Object, &["cors"]).unwrap_err().error.code, "MethodNotAllowed");
+        for (level, query) in [(Bucket, &[][..]), (Object, &[][..]), (Bucket, &["cors"][..])] {
+            assert_eq!(op("OPTIONS", level, query).unwrap(), Op::PreflightRequest);
+        }
+        let root = Target { level: None, ..target("OPTIONS", Bucket, &[]) };
+        assert_eq!(route(&root).unwrap_err().error.code, "MethodNotAllowed");
+        assert_eq!(Op::PreflightRequest.access(), Access::Read);
+        assert_eq!(Op::DeleteBucketCors.action(), "s3:PutBucketCORS");
     }
 }
