@@ -32,6 +32,8 @@ SERVED = {
     "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
     "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetBucketPolicyStatus",
     "GetObjectAttributes",
+    "GetBucketLifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
 }
 
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY,

@@ -13,6 +13,7 @@ mod checks;
 mod copy;
 mod delete;
 mod input;
+pub(crate) mod lifecycle;
 mod listing;
 mod metadata;
 mod multipart;
@@ -496,6 +497,7 @@ fn run<'s>(
             sse_algorithm: None,
             versioning: None,
             tags: std::collections::BTreeMap::new(),
+            lifecycle: None,
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
@@ -574,6 +576,9 @@ fn run<'s>(
         | "GetBucketTagging"
         | "PutBucketTagging"
         | "DeleteBucketTagging"
+        | "GetBucketLifecycleConfiguration"
+        | "PutBucketLifecycleConfiguration"
+        | "DeleteBucketLifecycle"
         | "GetBucketPolicyStatus" => {
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
