@@ -155,6 +155,14 @@ struct ServeArgs {
     /// 86400].
     #[arg(long)]
     approval_voting_secs: Option<u64>,
+    /// Seconds between passes applying S3 buckets' lifecycle rules [default: 3600].
+    #[arg(long)]
+    lifecycle_interval_secs: Option<u64>,
+    /// How long a lifecycle day is, in seconds: for tests only (as Ceph's
+    /// rgw_lc_debug_interval), and refused by release builds; with anything but a day, `Days`
+    /// count from the write without rounding to midnight [default: 86400].
+    #[arg(long)]
+    lifecycle_day_secs: Option<u64>,
     /// A witness (`http://host:port`) each new checkpoint is sent to for its cosignature
     /// (repeatable).
     #[arg(long)]
@@ -258,6 +266,24 @@ impl ServeArgs {
             approval_voting: std::time::Duration::from_secs(
                 self.approval_voting_secs.or(file.approval_voting_secs).unwrap_or(86_400).max(1),
             ),
+            lifecycle_interval: std::time::Duration::from_secs(
+                self.lifecycle_interval_secs
+                    .or(file.lifecycle_interval_secs)
+                    .unwrap_or(3600)
+                    .max(1),
+            ),
+            lifecycle_day: match self.lifecycle_day_secs.or(file.lifecycle_day_secs) {
+                None | Some(86_400) => std::time::Duration::from_secs(86_400),
+                // A shorter day would let whoever runs the server hasten every tenant's
+                // expirations: only test builds take one.
+                Some(secs) if cfg!(debug_assertions) => std::time::Duration::from_secs(secs.max(1)),
+                Some(_) => {
+                    return Err(
+                        "`lifecycle_day_secs` is for tests: only a debug build takes a day other than 86400 s"
+                            .to_string(),
+                    )
+                }
+            },
             witness_quorum: self.witness_quorum.or(file.witness_quorum).unwrap_or(
                 if self.witness.is_empty() { file.witness.len() } else { self.witness.len() },
             ),

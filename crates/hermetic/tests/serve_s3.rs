@@ -2,11 +2,12 @@
 //! S3 driven by boto3, aws-cli and rclone against `hermetic serve`, on both stores. Each
 //! feature of `scripts/s3.py` (buckets, objects, presigned URLs, streamed bodies, multipart,
 //! Object Ownership, copy and tagging, listing, KMS as the caller, bucket policies, versioning,
-//! Block Public Access, the operator's refusal, the trail, CORS) is a test of its own on a fresh
-//! server; so are aws-cli's and rclone's high-level commands, the zero-plaintext check (no file
-//! under the data directory and no database row holds uploaded content) and the data events in
-//! the audit log. Every such test ends by checking that no blob is left that no record names
-//! and that the trail verifies. Then, on SQLite only, a 1 GiB round trip through aws-cli.
+//! Block Public Access, the operator's refusal, the trail, CORS, Object Lock, lifecycle rules) is
+//! a test of its own on a fresh server; so are aws-cli's and rclone's high-level commands, the
+//! zero-plaintext check (no file under the data directory and no database row holds uploaded
+//! content) and the data events in the audit log. Every such test ends by checking that no blob
+//! is left that no record names and that the trail verifies. Then, on SQLite only, a 1 GiB round
+//! trip through aws-cli.
 
 mod common;
 
@@ -16,7 +17,14 @@ use std::process::Command;
 
 /// A server as every S3 test here starts it, with the tenants acme and globex.
 fn serve(backend: Backend) -> (Server, Tenant, Tenant) {
-    let server = start_on("s3", backend, &["--checkpoint-interval-secs", "1"]);
+    serve_with(backend, &[])
+}
+
+/// [`serve`] with `extra` flags.
+fn serve_with(backend: Backend, extra: &[&str]) -> (Server, Tenant, Tenant) {
+    let mut flags = vec!["--checkpoint-interval-secs", "1"];
+    flags.extend_from_slice(extra);
+    let server = start_on("s3", backend, &flags);
     let a = common::create_tenant(&server, "acme");
     let b = common::create_tenant(&server, "globex");
     (server, a, b)
@@ -32,7 +40,12 @@ fn after_checks(mut server: Server, a: &Tenant, b: &Tenant) {
 
 /// Runs `scripts/s3.py` with its feature `name` on a fresh server, then the after-checks.
 fn feature(name: &str, backend: Backend) {
-    let (server, a, b) = serve(backend);
+    feature_with(name, backend, &[]);
+}
+
+/// [`feature`] on a server started with `extra` flags.
+fn feature_with(name: &str, backend: Backend, extra: &[&str]) {
+    let (server, a, b) = serve_with(backend, extra);
     run_feature(&server, &a, &b, name);
     after_checks(server, &a, &b);
 }
@@ -201,6 +214,20 @@ fn s3_operator_refused_on_sqlite() {
 #[test]
 fn s3_operator_refused_on_postgres() {
     feature("operator_refused", Backend::Postgres);
+}
+
+/// Lifecycle rules, on a server whose lifecycle day is 2 s and whose pass runs every second
+/// (`--lifecycle-day-secs` is for tests only).
+const LIFECYCLE_FLAGS: &[&str] = &["--lifecycle-day-secs", "2", "--lifecycle-interval-secs", "1"];
+
+#[test]
+fn s3_lifecycle_on_sqlite() {
+    feature_with("lifecycle", Backend::Sqlite, LIFECYCLE_FLAGS);
+}
+
+#[test]
+fn s3_lifecycle_on_postgres() {
+    feature_with("lifecycle", Backend::Postgres, LIFECYCLE_FLAGS);
 }
 
 #[test]

@@ -20,6 +20,10 @@
 //!   key's status, the account row, and copies a tenant's user into its own account. Every row
 //!   carries a MAC under a key the root of trust holds: each edited row is refused
 //!   (InternalFailure, an alarm in the affected account's log), never acted upon.
+//! - A planted lifecycle rule: the operator writes an expiration rule into a tenant's bucket
+//!   row (lifecycle rules live in the bucket's record), hoping S3's own lifecycle pass deletes
+//!   the tenant's objects for it. The row is refused like any edited row: the pass deletes
+//!   nothing, and once the row is as it was the object is there and the bucket has no rules.
 //! - Reading the database: an object's user metadata and the audit events' request and
 //!   response parameters are sealed under the account's key; a dump of the whole database
 //!   (and SQLite's files, WAL included) holds neither, while the tenant reads both back.
@@ -385,6 +389,70 @@ fn edited_records_are_refused_on_sqlite() {
 #[test]
 fn edited_records_are_refused_on_postgres() {
     edited_records(Backend::Postgres);
+}
+
+fn planted_lifecycle_rule(backend: Backend) {
+    // A lifecycle day of a second, a pass every second: a rule that acted would act at once.
+    let flags = ["--lifecycle-day-secs", "1", "--lifecycle-interval-secs", "1"];
+    let server = start_on("planted-lifecycle", backend, &flags);
+    let tenant = common::create_tenant(&server, "acme");
+    let a = tenant.account.as_str();
+    let run = |args: &[&str]| -> String {
+        let (ok, out, err) = common::aws(&server.url, &tenant.key, &tenant.secret, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let bucket = format!("acme-kept-{a}");
+    run(&["s3api", "create-bucket", "--bucket", &bucket]);
+    run(&["s3api", "put-object", "--bucket", &bucket, "--key", "doomed"]);
+    // Every object expires a day after its write, if the server took the rule.
+    let rule = r#""Lifecycle":{"Rules":[{"ID":"planted","Status":"Enabled","Filter":{},"Expiration":{"Days":1}}]},"#;
+    common::edit_database(
+        &server,
+        &format!("update records set body = replace(body, '\"Region\":', '{rule}\"Region\":') where account = '{a}' and kind = 's3_bucket'"),
+    );
+    // Several passes run over the planted rule.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    refused(
+        &server,
+        &tenant,
+        &["s3api", "get-bucket-lifecycle-configuration", "--bucket", &bucket],
+    );
+    // The row as it was: it reads again, the object was not deleted, and there are no rules.
+    common::edit_database(
+        &server,
+        &format!("update records set body = replace(body, '{rule}', '') where account = '{a}' and kind = 's3_bucket'"),
+    );
+    run(&["s3api", "head-object", "--bucket", &bucket, "--key", "doomed"]);
+    let (ok, _, err) = common::aws(
+        &server.url,
+        &tenant.key,
+        &tenant.secret,
+        &["s3api", "get-bucket-lifecycle-configuration", "--bucket", &bucket],
+    );
+    assert!(!ok && err.contains("NoSuchLifecycleConfiguration"), "{err}");
+    // S3 acted on nothing: no lifecycle event in the tenant's log.
+    let store = common::open_store(&server);
+    let mut tx = store.read().unwrap();
+    let size = tx.audit_head(a).unwrap().size;
+    let acted = tx
+        .audit_events(a, 0..size)
+        .unwrap()
+        .iter()
+        .map(|e| audit::event::EventRecord::from_canonical_bytes(&e.event).unwrap())
+        .filter(|e| e.event_name.starts_with("S3Lifecycle"))
+        .count();
+    assert_eq!(acted, 0);
+}
+
+#[test]
+fn a_planted_lifecycle_rule_is_refused_on_sqlite() {
+    planted_lifecycle_rule(Backend::Sqlite);
+}
+
+#[test]
+fn a_planted_lifecycle_rule_is_refused_on_postgres() {
+    planted_lifecycle_rule(Backend::Postgres);
 }
 
 /// Everything the database holds, as the operator could read it: SQLite's files (WAL included)

@@ -44,6 +44,13 @@ pub struct Config {
     pub witness_quorum: usize,
     /// How long an approval session's approvers have to answer before it expires (issue 18).
     pub approval_voting: std::time::Duration,
+    /// How often S3 applies its buckets' lifecycle rules (default an hour; AWS's own runs are
+    /// about daily, and a rule's actions are due at a midnight).
+    pub lifecycle_interval: std::time::Duration,
+    /// How long a lifecycle day is (a real day; shorter only for tests, as Ceph's
+    /// `rgw_lc_debug_interval`: with another length, `Days` count from the write without
+    /// rounding to midnight).
+    pub lifecycle_day: std::time::Duration,
 }
 
 /// Where the PKCS#11 root of trust lives.
@@ -80,6 +87,8 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_quorum: 0,
             approval_voting: std::time::Duration::from_secs(86_400),
+            lifecycle_interval: std::time::Duration::from_secs(3600),
+            lifecycle_day: std::time::Duration::from_secs(86_400),
         }
     }
 }

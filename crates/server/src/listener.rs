@@ -309,6 +309,25 @@ async fn serve_unsealed(
             }
         }));
     }
+    {
+        // Buckets' lifecycle rules, applied at start and then every lifecycle interval.
+        let every = state.config.lifecycle_interval.max(Duration::from_secs(1));
+        let day_ms =
+            i64::try_from(state.config.lifecycle_day.as_millis()).unwrap_or(i64::MAX).max(1);
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let inner = state.clone();
+                let _ = state
+                    .pool
+                    .run(move || crate::services::s3::lifecycle::pass(&inner, now_ms(), day_ms))
+                    .await;
+            }
+        }));
+    }
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(stop);
     let reason = loop {

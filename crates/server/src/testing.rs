@@ -73,6 +73,13 @@ impl App {
         self.state.store.as_ref()
     }
 
+    /// Runs S3's lifecycle pass as the server's timer does, as if it were `now_ms` and a
+    /// lifecycle day lasted `day_ms`; returns how many actions it applied (or the store's
+    /// error listing the accounts).
+    pub fn lifecycle_pass(&self, now_ms: i64, day_ms: i64) -> Result<usize, String> {
+        crate::services::s3::lifecycle::pass(&self.state, now_ms, day_ms).map_err(|e| e.message)
+    }
+
     /// Sends one request through the pipeline, from 127.0.0.1 over plain HTTP.
     pub async fn send(
         &self,

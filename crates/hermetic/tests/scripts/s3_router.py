@@ -34,6 +34,8 @@ SERVED = {
     "GetObjectAttributes", "GetObjectLockConfiguration", "PutObjectLockConfiguration",
     "GetObjectRetention", "PutObjectRetention", "GetObjectLegalHold", "PutObjectLegalHold",
     "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
+    "GetBucketLifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
 }
 
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY,

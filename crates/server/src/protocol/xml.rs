@@ -192,6 +192,13 @@ pub fn elements(body: &[u8], name: &str) -> Vec<String> {
     raw_elements(body, name).iter().map(|inner| unescape(inner)).collect()
 }
 
+/// The inner XML of every `<name>` element of `body`, in order and still escaped: to read the
+/// members of each (a lifecycle configuration's `Rule`s, a CORS configuration's `CORSRule`s) with [`element`] and [`elements`],
+/// which unescape their texts once.
+pub fn sections(body: &[u8], name: &str) -> Vec<String> {
+    raw_elements(body, name)
+}
+
 /// `(Key, VersionId)` of each `<Object>` of a `<Delete>` request.
 pub fn delete_objects(body: &[u8]) -> Vec<(String, Option<String>)> {
     raw_elements(body, "Object")
@@ -201,12 +208,6 @@ pub fn delete_objects(body: &[u8]) -> Vec<(String, Option<String>)> {
             (key, element(inner.as_bytes(), "VersionId").filter(|v| !v.is_empty()))
         })
         .collect()
-}
-
-/// The inner XML of every `<name>` element of `body`, still escaped, to read its own
-/// elements from with [`element`] and [`elements`] (each `<CORSRule>` of a configuration).
-pub fn sections(body: &[u8], name: &str) -> Vec<String> {
-    raw_elements(body, name)
 }
 
 /// The inner XML of every `<name>` element, still escaped.
@@ -219,16 +220,18 @@ fn raw_elements(body: &[u8], name: &str) -> Vec<String> {
     while let Some(start) = rest.find(&open) {
         let after = rest.get(start + open.len()..).unwrap_or_default();
         // `<NameSuffix` is another element.
-        if !after.starts_with('>') && !after.starts_with(' ') && !after.starts_with('/') {
+        if !after.starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace()) {
             rest = after;
             continue;
         }
-        if after.starts_with("/>") {
+        let Some(gt) = after.find('>') else { break };
+        // An empty element: `<Name/>`, or `<Name />` as Python's ElementTree (botocore) writes
+        // an empty structure or string.
+        if after.get(..gt).is_some_and(|tag| tag.ends_with('/')) {
             out.push(String::new());
-            rest = after.get(2..).unwrap_or_default();
+            rest = after.get(gt + 1..).unwrap_or_default();
             continue;
         }
-        let Some(gt) = after.find('>') else { break };
         let inner_start = after.get(gt + 1..).unwrap_or_default();
         let Some(end) = inner_start.find(&close) else { break };
         out.push(inner_start.get(..end).unwrap_or_default().to_string());
@@ -281,5 +284,11 @@ mod tests {
         );
         assert_eq!(element(b"<A><KeyMarker>x</KeyMarker></A>", "Key"), None);
         assert_eq!(element(b"<LocationConstraint/>", "LocationConstraint").as_deref(), Some(""));
+        // botocore's empty elements have a space: `<Filter />`, `<Prefix />`.
+        let rule = b"<Rule><Filter /><Prefix /><ID>r</ID></Rule>";
+        assert_eq!(sections(rule, "Filter"), vec![String::new()]);
+        assert_eq!(element(rule, "Prefix").as_deref(), Some(""));
+        assert_eq!(element(rule, "ID").as_deref(), Some("r"));
+        assert_eq!(sections(b"<Filter>\n<Prefix>p</Prefix></Filter>", "Filter").len(), 1);
     }
 }

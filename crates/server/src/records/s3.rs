@@ -165,6 +165,12 @@ pub(crate) struct Bucket {
     /// configuration. Part of the row-MAC'd record, so no one but the owner sets them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<Vec<CorsRule>>,
+    /// The lifecycle rules the owner set (`PutBucketLifecycleConfiguration`), which S3 applies
+    /// itself (`services::s3::lifecycle`). They live in this record, which the store
+    /// authenticates: a rule written into the row behind the server's back is refused, never
+    /// applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
 }
 
 impl Body for Bucket {
@@ -228,6 +234,123 @@ pub(crate) struct CorsRule {
     /// `MaxAgeSeconds`: how long a browser may cache the preflight's answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age_seconds: Option<i64>,
+}
+
+/// A bucket's lifecycle configuration: its rules, each as the owner gave it (a rule given
+/// with the legacy rule-level `Prefix` keeps it, one given with a `Filter` keeps that), so
+/// that `GetBucketLifecycleConfiguration` answers what was put.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Lifecycle {
+    pub rules: Vec<LifecycleRule>,
+}
+
+/// Whether a lifecycle rule acts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum RuleStatus {
+    Enabled,
+    Disabled,
+}
+
+impl RuleStatus {
+    /// As S3 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Enabled => "Enabled",
+            RuleStatus::Disabled => "Disabled",
+        }
+    }
+}
+
+/// One lifecycle rule (`LifecycleRule`): which objects (the legacy `Prefix`, or a `Filter`)
+/// and what happens to them. Transitions are never stored: there are no storage classes here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LifecycleRule {
+    /// The rule's `ID` (one is made for a rule put without).
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub status: RuleStatus,
+    /// The legacy rule-level `Prefix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<LifecycleFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<LifecycleExpiration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
+}
+
+/// A rule's `Filter`: at most one of its members (several go in `And`); none matches every
+/// object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LifecycleFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<LifecycleTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub and: Option<LifecycleAnd>,
+}
+
+/// A filter's `And`: every condition it names holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LifecycleAnd {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<LifecycleTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<u64>,
+}
+
+/// A tag a filter names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LifecycleTag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A rule's `Expiration`: exactly one of its members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum LifecycleExpiration {
+    /// Current versions expire this many days after they were written.
+    Days(u32),
+    /// Current versions expire from this midnight (UTC, milliseconds since the epoch).
+    DateMs(i64),
+    /// A delete marker that is its key's only version is removed (when `true`).
+    ExpiredObjectDeleteMarker(bool),
+}
+
+/// A rule's `NoncurrentVersionExpiration`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct NoncurrentVersionExpiration {
+    /// Days after a version became noncurrent.
+    pub noncurrent_days: u32,
+    /// How many of the newest noncurrent versions are kept whatever their age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_noncurrent_versions: Option<u32>,
+}
+
+/// A rule's `AbortIncompleteMultipartUpload`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AbortIncompleteMultipartUpload {
+    /// Days after an upload began.
+    pub days_after_initiation: u32,
 }
 
 /// The global bucket-name index (kind `s3_bucket_name`, in the operator realm): which account
@@ -452,6 +575,36 @@ mod tests {
         assert!(Stored::<Bucket>::from_record(other).is_err());
         let broken = store::Record { body: serde_json::json!({ "Name": 7 }), ..record };
         assert!(Stored::<Bucket>::from_record(broken).is_err());
+    }
+
+    /// Objects, versions, uploads and parts read as written before they were typed (empty
+    /// strings and maps are left out when written again, which reads back the same).
+    #[test]
+    fn lifecycle_rules_round_trip() {
+        let written = serde_json::json!({
+            "Name": "b", "Region": "us-east-1", "CreatedMs": 5,
+            "ObjectOwnership": "BucketOwnerEnforced",
+            "Lifecycle": { "Rules": [
+                { "ID": "old", "Status": "Enabled", "Prefix": "logs/",
+                  "Expiration": { "Days": 30 } },
+                { "ID": "new", "Status": "Disabled",
+                  "Filter": { "And": { "Prefix": "a/", "Tags": [{ "Key": "k", "Value": "v" }],
+                                       "ObjectSizeGreaterThan": 10 } },
+                  "Expiration": { "DateMs": 1_506_470_400_000_i64 },
+                  "NoncurrentVersionExpiration": { "NoncurrentDays": 2,
+                                                   "NewerNoncurrentVersions": 3 },
+                  "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 7 } },
+                { "ID": "markers", "Status": "Enabled", "Filter": {},
+                  "Expiration": { "ExpiredObjectDeleteMarker": true } },
+            ] },
+        });
+        let bucket = Stored::<Bucket>::from_record(record("s3_bucket", written.clone())).unwrap();
+        let rules = &bucket.body.lifecycle.as_ref().unwrap().rules;
+        assert_eq!(rules[0].prefix.as_deref(), Some("logs/"));
+        assert_eq!(rules[0].filter, None);
+        assert_eq!(rules[1].expiration, Some(LifecycleExpiration::DateMs(1_506_470_400_000)));
+        assert_eq!(rules[2].filter, Some(LifecycleFilter::default()));
+        assert_eq!(bucket.to_record().unwrap().body, written);
     }
 
     /// Objects, versions, uploads and parts read as written before they were typed (empty

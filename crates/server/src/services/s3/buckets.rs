@@ -1,5 +1,6 @@
-//! Bucket configuration the owner sets: policy, default encryption, versioning, and the ACLs
-//! and Object Ownership that stay as AWS sets new buckets (ACLs disabled).
+//! Bucket configuration the owner sets: policy, default encryption, versioning, tags,
+//! lifecycle rules ([`super::lifecycle`]), and the ACLs and Object Ownership that stay as AWS
+//! sets new buckets (ACLs disabled).
 
 use super::input::{self, Input};
 use super::{empty, lock_bucket, s3err, xml, xml_reply, Bucket, S3Request};
@@ -140,6 +141,7 @@ pub(super) fn config<'s>(
                 }),
             ))
         }
+        "GetBucketLifecycleConfiguration" => super::lifecycle::get(&bucket),
         "GetBucketPolicyStatus" => {
             // As in S3: a bucket without a policy has no policy status.
             let Some(policy) = bucket.body.policy.as_deref() else {
@@ -215,6 +217,15 @@ pub(super) fn config<'s>(
                 }
                 "DeleteBucketTagging" => {
                     body.tags.clear();
+                }
+                "PutBucketLifecycleConfiguration" => {
+                    let Input::PutBucketLifecycle(lifecycle) = req.input else {
+                        return Err(ApiError::internal("the input is not a lifecycle's"));
+                    };
+                    body.lifecycle = Some(super::lifecycle::with_ids(lifecycle.clone()?));
+                }
+                "DeleteBucketLifecycle" => {
+                    body.lifecycle = None;
                 }
                 "PutBucketVersioning" => {
                     let status = match req.input {

@@ -7,7 +7,6 @@ use super::objects::{begin_versioned_write, object_key, ObjectRecord};
 use super::versions::VersionRecord;
 use super::{empty, s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
-use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
 use crate::records::s3::Object;
@@ -38,12 +37,11 @@ pub(super) fn object<'s>(
     // Authorized before: authorization reads on connections of its own, which
     // must not be waited for while the transaction holds locks.
     let mut tx = begin_versioned_write(state, bucket)?;
-    let k = object_key(bucket, key);
     if let Some(v) = version {
         // One version goes for good; the current object follows the newest
         // remaining version.
         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
-        let deleted = delete_version(state, tx.as_mut(), bucket, (key, v, bypass), facts)?;
+        let deleted = delete_version(state, tx.as_mut(), bucket, (key, v, bypass), facts.time_ms)?;
         effect.tx = Some(tx);
         if let Some((marker, garbage)) = deleted {
             if marker {
@@ -53,44 +51,62 @@ pub(super) fn object<'s>(
         }
         return Ok(empty(204, headers));
     }
-    if let Some(marker_id) = super::versions::new_id(bucket) {
-        // Versioned: a delete marker becomes the newest version; data stays.
-        let marker = marker(key, &marker_id, facts.time_ms);
-        let replaced = super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
-        effect.garbage =
-            replaced.map(|r| blob_files(state, &bucket.account, &r.body.0)).unwrap_or_default();
-        if ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)?.is_some() {
-            ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
+    let (marker_id, garbage) = delete_current(state, tx.as_mut(), bucket, key, facts.time_ms)?;
+    effect.tx = Some(tx);
+    effect.garbage = garbage;
+    Ok(empty(
+        204,
+        match marker_id {
+            Some(id) => {
+                vec![("x-amz-delete-marker".into(), "true".into()), ("x-amz-version-id".into(), id)]
+            }
+            None => Vec::new(),
+        },
+    ))
+}
+
+/// Deletes the current object of `key` in `tx`, as a delete without a version id does (and a
+/// lifecycle expiration): in a bucket with versioning a delete marker becomes the newest
+/// version (a `null` one, replacing the `null` version, while versioning is suspended) and the
+/// data stays with its version; without versioning the object goes. Returns the marker's
+/// version id, if one was written, and the blobs to remove once `tx` commits.
+pub(super) fn delete_current(
+    state: &State,
+    tx: &mut dyn store::Tx,
+    bucket: &Bucket,
+    key: &str,
+    now: i64,
+) -> Result<(Option<String>, Vec<PathBuf>), ApiError> {
+    let k = object_key(bucket, key);
+    let marker_id = super::versions::new_id(bucket);
+    let mut garbage = Vec::new();
+    if let Some(id) = &marker_id {
+        // Versioned: a delete marker becomes the newest version; the data stays.
+        let replaced = super::versions::record(tx, bucket, &marker(key, id, now), now)?;
+        if let Some(old) = replaced {
+            garbage.extend(blob_files(state, &bucket.account, &old.body.0));
         }
-        effect.tx = Some(tx);
-        return Ok(empty(
-            204,
-            vec![
-                ("x-amz-delete-marker".into(), "true".into()),
-                ("x-amz-version-id".into(), marker_id),
-            ],
-        ));
     }
-    if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
-        ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
-        effect.tx = Some(tx);
-        effect.garbage = blob_files(state, &bucket.account, &old.body);
-    } else {
-        effect.tx = Some(tx);
+    if let Some(old) = ObjectRecord::get_for_update(tx, &bucket.account, &k)? {
+        ObjectRecord::delete(tx, &bucket.account, &k)?;
+        if marker_id.is_none() {
+            garbage.extend(blob_files(state, &bucket.account, &old.body));
+        }
     }
-    Ok(empty(204, Vec::new()))
+    Ok((marker_id, garbage))
 }
 
 /// Deletes version `version_id` of `key` for good in `tx`; the current object becomes the newest
 /// remaining version (none if that is a delete marker). Returns whether it was a delete marker
 /// and the blobs to remove once `tx` commits, or `None` if there is no such version. A version
-/// Object Lock protects is refused (`bypass`: the caller may bypass governance retention).
-fn delete_version(
+/// Object Lock protects is refused (`bypass`: the caller may bypass governance retention; a
+/// lifecycle expiration never does).
+pub(super) fn delete_version(
     state: &State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
     (key, version_id, bypass): (&str, &str, bool),
-    facts: &RequestFacts,
+    now: i64,
 ) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
     // The key's current object is what every version write locks first (`versions::record`):
     // two deletes of a key's newest versions, or a delete beside a PUT, take turns.
@@ -101,19 +117,18 @@ fn delete_version(
         // current object itself.
         return match current.filter(|c| version_id == "null" && c.body.version_id.is_none()) {
             Some(object) => {
-                super::lock::check_delete(&object.body, facts.time_ms, bypass)?;
+                super::lock::check_delete(&object.body, now, bypass)?;
                 ObjectRecord::delete(tx, &bucket.account, &k)?;
                 Ok(Some((false, blob_files(state, &bucket.account, &object.body))))
             }
             None => Ok(None),
         };
     };
-    super::lock::check_delete(&found.body.0, facts.time_ms, bypass)?;
+    super::lock::check_delete(&found.body.0, now, bypass)?;
     VersionRecord::delete(tx, &bucket.account, &found.key)?;
     match super::versions::of_key(tx, bucket, key)?.into_iter().next() {
         Some(newest) if !newest.body.0.delete_marker => {
-            ObjectRecord::new(&bucket.account, &k, newest.body.0, facts.time_ms)
-                .put(tx, PutMode::Upsert)?;
+            ObjectRecord::new(&bucket.account, &k, newest.body.0, now).put(tx, PutMode::Upsert)?;
         }
         _ => {
             if current.is_some() {
@@ -178,7 +193,8 @@ pub(super) fn objects<'s>(
         let deleted = verdict.and_then(|bypass| match &version_id {
             // One version, for good (as DeleteObject with a versionId).
             Some(v) => {
-                let found = delete_version(state, tx.as_mut(), bucket, (&key, v, bypass), facts)?;
+                let found =
+                    delete_version(state, tx.as_mut(), bucket, (&key, v, bypass), facts.time_ms)?;
                 let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
                 garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
                 Ok(xml::build(|w| {
@@ -189,23 +205,11 @@ pub(super) fn objects<'s>(
                 }))
             }
             None => {
-                let k = object_key(bucket, &key);
-                let marker_id = super::versions::new_id(bucket);
-                if let Some(id) = &marker_id {
-                    // Versioned: a delete marker; the data stays with its version.
-                    let marker = marker(&key, id, facts.time_ms);
-                    let replaced =
-                        super::versions::record(tx.as_mut(), bucket, &marker, facts.time_ms)?;
-                    if let Some(old) = replaced {
-                        garbage.extend(blob_files(state, &bucket.account, &old.body.0));
-                    }
-                }
-                if let Some(old) = ObjectRecord::get_for_update(tx.as_mut(), &bucket.account, &k)? {
-                    ObjectRecord::delete(tx.as_mut(), &bucket.account, &k)?;
-                    if marker_id.is_none() {
-                        garbage.extend(blob_files(state, &bucket.account, &old.body));
-                    }
-                }
+                // Versioned: a delete marker, the data staying with its version; else the
+                // object goes.
+                let (marker_id, files) =
+                    delete_current(state, tx.as_mut(), bucket, &key, facts.time_ms)?;
+                garbage.extend(files);
                 Ok(xml::build(|w| {
                     if let Some(id) = &marker_id {
                         w.value("DeleteMarker", true).text("DeleteMarkerVersionId", id);

@@ -9,8 +9,9 @@
 
 use super::router::S3Operation;
 use super::xml;
+use crate::error::ApiError;
 use crate::pipeline::service::Request;
-use crate::records::s3::PublicAccessBlock;
+use crate::records::s3::{Lifecycle, PublicAccessBlock};
 use std::collections::BTreeMap;
 
 /// SSE-C headers (`SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5`), for the
@@ -413,6 +414,9 @@ pub(crate) enum Input {
     PutBucketOwnershipControls {
         object_ownership: Option<String>,
     },
+    /// `PutBucketLifecycleConfiguration`'s `LifecycleConfiguration` as it reads, or what S3
+    /// answers a configuration that does not (refused after authorization, as any input).
+    PutBucketLifecycle(Result<Lifecycle, ApiError>),
     GetObject(GetObject),
     PutObject(PutObject),
     CopyObject(CopyObject),
@@ -510,6 +514,9 @@ impl Input {
             Op::PutBucketOwnershipControls => Input::PutBucketOwnershipControls {
                 object_ownership: xml::element(body, "ObjectOwnership"),
             },
+            Op::PutBucketLifecycleConfiguration => {
+                Input::PutBucketLifecycle(super::lifecycle::read(body))
+            }
             Op::GetObject | Op::HeadObject | Op::GetObjectAttributes => {
                 Input::GetObject(GetObject {
                     version_id: param("versionId"),

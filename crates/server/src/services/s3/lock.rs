@@ -584,6 +584,7 @@ mod tests {
                 tags: Default::default(),
                 object_lock: lock,
                 cors: None,
+                lifecycle: None,
             };
             Bucket::new("111122223333", "b", body, 0)
         };

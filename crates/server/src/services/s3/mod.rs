@@ -14,6 +14,7 @@ mod copy;
 mod cors;
 mod delete;
 mod input;
+pub(crate) mod lifecycle;
 mod listing;
 mod lock;
 mod metadata;
@@ -513,6 +514,7 @@ fn run<'s>(
             tags: std::collections::BTreeMap::new(),
             object_lock: object_lock.then(crate::records::s3::ObjectLockConfig::default),
             cors: None,
+            lifecycle: None,
         };
         Bucket::new(&caller.account, &name, body, now).put(tx.as_mut(), PutMode::Create)?;
         effect.tx = Some(tx);
@@ -598,7 +600,10 @@ fn run<'s>(
         | "PutObjectLockConfiguration"
         | "GetBucketCors"
         | "PutBucketCors"
-        | "DeleteBucketCors" => {
+        | "DeleteBucketCors"
+        | "GetBucketLifecycleConfiguration"
+        | "PutBucketLifecycleConfiguration"
+        | "DeleteBucketLifecycle" => {
             // Bucket configuration is the owner's alone.
             if bucket.account != caller.account {
                 return Err(s3err(

@@ -52,6 +52,19 @@ fn drop_upload(
     Ok(parts)
 }
 
+/// Aborts the upload whose record is at `upload_key` in `tx` (AbortMultipartUpload, and a
+/// lifecycle rule's `AbortIncompleteMultipartUpload`): its parts' records and its own go;
+/// returns the parts' blob files, which go once `tx` has committed.
+pub(super) fn abort_upload(
+    state: &crate::pipeline::State,
+    tx: &mut dyn store::Tx,
+    account: &str,
+    upload_key: &str,
+) -> Result<Vec<std::path::PathBuf>, ApiError> {
+    let parts = drop_upload(tx, account, upload_key)?;
+    Ok(parts.iter().map(|p| part_file(state, account, &p.body.part)).collect())
+}
+
 /// Aborts every unfinished upload of `bucket` in `tx` (a bucket deleted with only uploads in
 /// it, as S3 does); returns their parts' blob files, which go once `tx` has committed.
 pub(super) fn drop_all_uploads(
@@ -62,8 +75,7 @@ pub(super) fn drop_all_uploads(
     let uploads = UploadRecord::list(tx, &bucket.account, &format!("{}/", bucket.key), usize::MAX)?;
     let mut files = Vec::new();
     for upload in uploads {
-        let parts = drop_upload(tx, &bucket.account, &upload.key)?;
-        files.extend(parts.iter().map(|p| part_file(state, &bucket.account, &p.body.part)));
+        files.extend(abort_upload(state, tx, &bucket.account, &upload.key)?);
     }
     Ok(files)
 }
@@ -264,10 +276,9 @@ pub(super) fn handle<'s>(
         ("AbortMultipartUpload", _) => {
             let mut tx = begin_write(state, bucket)?;
             lock_upload(tx.as_mut())?;
-            let parts = drop_upload(tx.as_mut(), &bucket.account, &upload_key)?;
+            let garbage = abort_upload(state, tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
-            effect.garbage =
-                parts.iter().map(|p| part_file(state, &bucket.account, &p.body.part)).collect();
+            effect.garbage = garbage;
             Ok(empty(204, Vec::new()))
         }
         ("CompleteMultipartUpload", Input::CompleteMultipartUpload(input)) => {

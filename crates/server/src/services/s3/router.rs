@@ -156,6 +156,10 @@ pub(crate) enum S3Operation {
     PutBucketTagging,
     DeleteBucketTagging,
     GetBucketPolicyStatus,
+    /// Also what the legacy `PutBucketLifecycle` sends (the same request).
+    PutBucketLifecycleConfiguration,
+    GetBucketLifecycleConfiguration,
+    DeleteBucketLifecycle,
     GetObjectAttributes,
     GetObject,
     HeadObject,
@@ -226,6 +230,9 @@ impl Operation for S3Operation {
             Op::PutBucketTagging => "PutBucketTagging",
             Op::DeleteBucketTagging => "DeleteBucketTagging",
             Op::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            Op::PutBucketLifecycleConfiguration => "PutBucketLifecycleConfiguration",
+            Op::GetBucketLifecycleConfiguration => "GetBucketLifecycleConfiguration",
+            Op::DeleteBucketLifecycle => "DeleteBucketLifecycle",
             Op::GetObjectAttributes => "GetObjectAttributes",
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
@@ -292,6 +299,10 @@ impl Operation for S3Operation {
             Op::GetBucketTagging => "s3:GetBucketTagging",
             Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
             Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+            Op::PutBucketLifecycleConfiguration | Op::DeleteBucketLifecycle => {
+                "s3:PutLifecycleConfiguration"
+            }
+            Op::GetBucketLifecycleConfiguration => "s3:GetLifecycleConfiguration",
             Op::GetObjectAttributes => "s3:GetObjectAttributes",
             Op::GetObject | Op::HeadObject => "s3:GetObject",
             Op::DeleteObject | Op::DeleteObjects => "s3:DeleteObject",
@@ -416,6 +427,9 @@ fn with_subresource(method: &str, level: Level, sub: &str) -> Option<S3Operation
         ("PUT", Bucket, "tagging") => Op::PutBucketTagging,
         ("DELETE", Bucket, "tagging") => Op::DeleteBucketTagging,
         ("GET", Bucket, "policyStatus") => Op::GetBucketPolicyStatus,
+        ("GET", Bucket, "lifecycle") => Op::GetBucketLifecycleConfiguration,
+        ("PUT", Bucket, "lifecycle") => Op::PutBucketLifecycleConfiguration,
+        ("DELETE", Bucket, "lifecycle") => Op::DeleteBucketLifecycle,
         ("GET", Bucket, "versioning") => Op::GetBucketVersioning,
         ("PUT", Bucket, "versioning") => Op::PutBucketVersioning,
         ("GET", Bucket, "versions") => Op::ListObjectVersions,
@@ -626,6 +640,25 @@ mod tests {
         assert_eq!(refused("GET", Bucket, "website"), "NotImplemented");
         assert_eq!(refused("DELETE", Bucket, "acl"), "MethodNotAllowed");
         assert_eq!(refused("POST", Bucket, "policy"), "MethodNotAllowed");
+        assert_eq!(refused("POST", Bucket, "lifecycle"), "MethodNotAllowed");
+        assert_eq!(refused("GET", Object, "lifecycle"), "MethodNotAllowed");
+    }
+
+    /// `?lifecycle` is the bucket's lifecycle configuration: the legacy PutBucketLifecycle
+    /// (the same request) is PutBucketLifecycleConfiguration, and a delete needs the Put
+    /// permission, as in AWS.
+    #[test]
+    fn lifecycle_operations() {
+        let op = |method| route(&target(method, Bucket, &["lifecycle"])).unwrap();
+        assert_eq!(op("PUT"), Op::PutBucketLifecycleConfiguration);
+        assert_eq!(op("GET"), Op::GetBucketLifecycleConfiguration);
+        assert_eq!(op("DELETE"), Op::DeleteBucketLifecycle);
+        assert_eq!(op("PUT").action(), "s3:PutLifecycleConfiguration");
+        assert_eq!(op("DELETE").action(), "s3:PutLifecycleConfiguration");
+        assert_eq!(op("GET").action(), "s3:GetLifecycleConfiguration");
+        assert_eq!(op("GET").access(), Access::Read);
+        assert_eq!(op("DELETE").access(), Access::Write);
+        assert!(!op("PUT").data_event());
     }
 
     #[test]

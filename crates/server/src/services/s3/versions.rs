@@ -50,6 +50,14 @@ pub fn of_key(
     VersionRecord::list(tx, &bucket.account, &prefix(&bucket.key, key), 100_000)
 }
 
+/// Every version of every key of the bucket, in key order and newest first within a key.
+pub fn of_bucket(
+    tx: &mut dyn store::ReadTx,
+    bucket: &Bucket,
+) -> Result<Vec<VersionRecord>, ApiError> {
+    VersionRecord::list(tx, &bucket.account, &format!("{}{SEP}", bucket.key), usize::MAX)
+}
+
 /// One version of a key.
 pub fn find(
     tx: &mut dyn store::ReadTx,
