@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod derive;
 pub mod envelope;
 pub mod kms;
 pub mod object;

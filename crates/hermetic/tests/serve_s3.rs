@@ -2,8 +2,8 @@
 //! S3 driven by boto3, aws-cli and rclone against `hermetic serve`, on both stores. Each
 //! feature of `scripts/s3.py` (buckets, objects, presigned URLs, streamed bodies, multipart,
 //! Object Ownership, copy and tagging, listing, KMS as the caller, bucket policies, versioning,
-//! Block Public Access, the operator's refusal, the trail, CORS, Object Lock, lifecycle rules) is
-//! a test of its own on a fresh server; so are aws-cli's and rclone's high-level commands, the
+//! Block Public Access, the operator's refusal, the trail, CORS, Object Lock, lifecycle rules,
+//! S3 Bucket Keys) is a test of its own on a fresh server; so are aws-cli's and rclone's high-level commands, the
 //! zero-plaintext check (no file under the data directory and no database row holds uploaded
 //! content) and the data events in the audit log. Every such test ends by checking that no blob
 //! is left that no record names and that the trail verifies. Then, on SQLite only, a 1 GiB round
@@ -228,6 +228,16 @@ fn s3_lifecycle_on_sqlite() {
 #[test]
 fn s3_lifecycle_on_postgres() {
     feature_with("lifecycle", Backend::Postgres, LIFECYCLE_FLAGS);
+}
+
+#[test]
+fn s3_bucket_keys_on_sqlite() {
+    feature("bucket_keys", Backend::Sqlite);
+}
+
+#[test]
+fn s3_bucket_keys_on_postgres() {
+    feature("bucket_keys", Backend::Postgres);
 }
 
 #[test]

@@ -253,9 +253,10 @@ async fn serve_unsealed(
         checkpoint_key.clone(),
     )));
     {
-        // As often as checkpoints are written: KMS keys due for automatic rotation, and held
+        // As often as checkpoints are written: KMS keys due for automatic rotation, held
         // operations whose sessions were approved but have not run (the server stopped
-        // before, or failed itself), the first time at start.
+        // before, or failed itself), the first time at start, and S3 Bucket Keys past their
+        // lifetime dropped from memory even where no request touches them.
         let (state, every) = (state.clone(), state.config.checkpoint_interval);
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -266,6 +267,7 @@ async fn serve_unsealed(
                     .pool
                     .run(move || {
                         let _ = crate::services::kms::rotate_due(&inner, now_ms());
+                        inner.bucket_keys.purge(now_ms());
                         let mut pending = Vec::new();
                         crate::services::mpa::protected::sweep(&inner, &mut pending);
                         pending

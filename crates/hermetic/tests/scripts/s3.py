@@ -593,6 +593,110 @@ def data_events():
     assert other.get_object(Bucket="acme-events", Key="report")["Body"].read() == b"for globex"
 
 
+def bucket_keys():
+    """S3 Bucket Keys: the default encryption reads back as set; objects sealed with a bucket key
+    say so on every answer and read back; KMS makes fewer data keys than objects are written, with
+    the bucket's ARN as encryption context; a user without kms:Decrypt reads nothing, even right
+    after the owner read it; the request's header asks for one (or none); SSE-S3 is unaffected."""
+    key_arn = kms.create_key(Description="bucket keys")["KeyMetadata"]["Arn"]
+    b = "acme-bucket-keys"
+    s3.create_bucket(Bucket=b)
+    default = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert default == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}, default
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+        "BucketKeyEnabled": True}]})
+    rule = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": True}, rule
+
+    payloads = {f"k{i}": os.urandom(100 + i) for i in range(8)}
+    for k, data in payloads.items():
+        put = s3.put_object(Bucket=b, Key=k, Body=data)
+        assert put["BucketKeyEnabled"] is True and put["ServerSideEncryption"] == "aws:kms", put
+        assert put["SSEKMSKeyId"] == key_arn, put
+    for k, data in payloads.items():
+        got = s3.get_object(Bucket=b, Key=k)
+        assert got["Body"].read() == data and got["BucketKeyEnabled"] is True, got
+        assert s3.head_object(Bucket=b, Key=k)["BucketKeyEnabled"] is True
+    # Multipart uploads and copies too.
+    up = s3.create_multipart_upload(Bucket=b, Key="multi")
+    assert up["BucketKeyEnabled"] is True, up
+    part = s3.upload_part(Bucket=b, Key="multi", UploadId=up["UploadId"], PartNumber=1, Body=b"p" * 10)
+    assert part["BucketKeyEnabled"] is True, part
+    done = s3.complete_multipart_upload(Bucket=b, Key="multi", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["BucketKeyEnabled"] is True, done
+    assert s3.get_object(Bucket=b, Key="multi")["Body"].read() == b"p" * 10
+    copied = s3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "k0"})
+    assert copied["BucketKeyEnabled"] is True, copied
+    assert s3.get_object(Bucket=b, Key="copy")["Body"].read() == payloads["k0"]
+    # Equal contents, keys of their own: keyed ETags differ.
+    e1 = s3.put_object(Bucket=b, Key="same1", Body=b"same")["ETag"]
+    e2 = s3.put_object(Bucket=b, Key="same2", Body=b"same")["ETag"]
+    assert e1 != e2, (e1, e2)
+
+    # KMS, as CloudTrail shows its calls through S3: fewer data keys than objects, each made for
+    # the bucket (its ARN the encryption context), by acme through S3.
+    cloudtrail = client("cloudtrail", KEY, SECRET)
+    records = []
+    for page in cloudtrail.get_paginator("lookup_events").paginate():
+        records.extend(json.loads(e["CloudTrailEvent"]) for e in page["Events"])
+    through_s3 = [r for r in records if r["eventSource"] == "kms.amazonaws.com"
+                  and r["userIdentity"].get("invokedBy") == "s3.amazonaws.com"
+                  and any(x.get("ARN") == key_arn for x in r.get("resources", []))]
+    made = [r for r in through_s3 if r["eventName"] == "GenerateDataKey"]
+    written = len(payloads) + 5  # the objects, the upload, the copy and the two equal ones
+    assert 1 <= len(made) < written, (len(made), written)
+    for r in through_s3:
+        assert r["requestParameters"]["encryptionContext"] == {"aws:s3:arn": f"arn:aws:s3:::{b}"}, r
+        assert r["userIdentity"]["accountId"] == ACCOUNT and r["sourceIPAddress"] == "s3.amazonaws.com", r
+    assert made[0]["requestParameters"]["keyId"] == key_arn, made[0]
+
+    # A user who may use S3 but not the key reads nothing, right after the owner read it, and
+    # writes nothing; the object's metadata needs no key.
+    iam.create_user(UserName="carol")
+    iam.put_user_policy(UserName="carol", PolicyName="s3", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    ck = iam.create_access_key(UserName="carol")["AccessKey"]
+    carol = client("s3", ck["AccessKeyId"], ck["SecretAccessKey"])
+    assert s3.get_object(Bucket=b, Key="k1")["Body"].read() == payloads["k1"]
+    fails("AccessDenied", carol.get_object, Bucket=b, Key="k1")
+    fails("AccessDenied", carol.get_object, Bucket=b, Key="multi")
+    fails("AccessDenied", carol.put_object, Bucket=b, Key="carol", Body=b"x")
+    assert carol.head_object(Bucket=b, Key="k1")["BucketKeyEnabled"] is True
+
+    # The request's header: a bucket key in a bucket without one, none in a bucket with one.
+    plain = "acme-bucket-keys-plain"
+    s3.create_bucket(Bucket=plain)
+    asked = s3.put_object(Bucket=plain, Key="asked", Body=b"asked", ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId=key_arn, BucketKeyEnabled=True)
+    assert asked["BucketKeyEnabled"] is True and asked["SSEKMSKeyId"] == key_arn, asked
+    got = s3.get_object(Bucket=plain, Key="asked")
+    assert got["Body"].read() == b"asked" and got["BucketKeyEnabled"] is True, got
+    fails("AccessDenied", carol.get_object, Bucket=plain, Key="asked")
+    kms_only = s3.put_object(Bucket=plain, Key="kms", Body=b"kms", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
+    assert kms_only["ServerSideEncryption"] == "aws:kms" and "BucketKeyEnabled" not in kms_only, kms_only
+    own = s3.put_object(Bucket=b, Key="own", Body=b"own", BucketKeyEnabled=False)
+    assert own["ServerSideEncryption"] == "aws:kms" and "BucketKeyEnabled" not in own, own
+    assert s3.get_object(Bucket=b, Key="own")["Body"].read() == b"own"
+    # SSE-S3 never uses one, asked or not.
+    sse_s3 = s3.put_object(Bucket=plain, Key="s3", Body=b"s3", BucketKeyEnabled=True)
+    assert sse_s3["ServerSideEncryption"] == "AES256" and "BucketKeyEnabled" not in sse_s3, sse_s3
+    assert carol.get_object(Bucket=plain, Key="s3")["Body"].read() == b"s3"
+    s3.put_bucket_encryption(Bucket=plain, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
+    rule = s3.get_bucket_encryption(Bucket=plain)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}, rule
+    assert "BucketKeyEnabled" not in s3.put_object(Bucket=plain, Key="s3-default", Body=b"d")
+
+    # Deleting the configuration drops the bucket key; what was sealed with it still reads.
+    s3.delete_bucket_encryption(Bucket=b)
+    rule = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["BucketKeyEnabled"] is False, rule
+    assert s3.get_object(Bucket=b, Key="k2")["Body"].read() == payloads["k2"]
+
+
 def from_origin(origin):
     """An S3 client of acme's whose requests carry `Origin: ORIGIN`, as a browser's do."""
     browser = client("s3", KEY, SECRET)
@@ -1163,7 +1267,7 @@ FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events, conformance,
-    object_lock, cors, lifecycle,
+    object_lock, cors, lifecycle, bucket_keys,
 ]}
 
 if __name__ == "__main__":

@@ -123,6 +123,20 @@ s3.put_bucket_policy(Bucket="sse-c-only", Policy=json.dumps({"Version": "2012-10
 fails("AccessDenied", s3.put_object, Bucket="sse-c-only", Key="k", Body=b"x")
 s3.put_object(Bucket="sse-c-only", Key="k", Body=b"x", **c1)
 
+# A bucket whose default is SSE-KMS with an S3 Bucket Key: SSE-C writes there use no bucket key
+# (as in S3), and SSE-KMS copies of SSE-C sources do.
+s3.create_bucket(Bucket="sse-c-bucket-key")
+s3.put_bucket_encryption(Bucket="sse-c-bucket-key", ServerSideEncryptionConfiguration={"Rules": [
+    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+put = s3.put_object(Bucket="sse-c-bucket-key", Key="c", Body=b"customer", BucketKeyEnabled=True, **c1)
+assert "BucketKeyEnabled" not in put and put["SSECustomerKeyMD5"] == md5_1, put
+got = s3.get_object(Bucket="sse-c-bucket-key", Key="c", **c1)
+assert got["Body"].read() == b"customer" and "BucketKeyEnabled" not in got, got
+copied = s3.copy_object(Bucket="sse-c-bucket-key", Key="kms", CopySource={"Bucket": "sse-c", "Key": "secret"},
+                        CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=k1)
+assert copied["BucketKeyEnabled"] is True and copied["ServerSideEncryption"] == "aws:kms", copied
+assert s3.get_object(Bucket="sse-c-bucket-key", Key="kms")["Body"].read() == body
+
 print(b64(k1))
 print(b64(k2))
 print("ok")

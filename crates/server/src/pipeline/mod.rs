@@ -51,13 +51,25 @@ pub struct State {
     pub account_keys: crate::support::account_keys::AccountKeys,
     /// The key that signs the audit logs' checkpoints (opened from its sealed file).
     pub checkpoint_key: Arc<audit::note::SigningKey>,
+    /// S3 Bucket Keys, held in memory only for a few minutes (`services::s3::bucket_keys`).
+    pub(crate) bucket_keys: crate::services::s3::bucket_keys::BucketKeys,
 }
 
 impl State {
     /// The state of a server over what [`crate::listener`] opened.
     pub(crate) fn new(parts: crate::listener::Parts) -> State {
         let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = parts;
-        State { config, keys, store, root, audit, pool, account_keys, checkpoint_key }
+        State {
+            config,
+            keys,
+            store,
+            root,
+            audit,
+            pool,
+            account_keys,
+            checkpoint_key,
+            bucket_keys: Default::default(),
+        }
     }
 }
 

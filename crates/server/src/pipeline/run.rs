@@ -4,7 +4,7 @@
 use super::events::{self, RequestFacts};
 use super::identity::{Caller, OPERATOR_ACCOUNT};
 use super::service::{
-    Access, Authorization, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
+    Access, Authorization, Ctx, Effect, Named, Operation, Request, Service, ServiceCall, Unrouted,
 };
 use super::{Reply, State};
 use crate::error::ApiError;
@@ -212,10 +212,37 @@ fn owners(state: &State, named: &[Named]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+/// The events of the calls the service made to others as the caller while serving the request
+/// (S3's to KMS), each with the accounts whose logs get it: the caller's identity, `invokedBy`
+/// the calling service, as CloudTrail records a forward access session's calls.
+fn call_events(ctx: &Ctx<'_>) -> Result<Vec<(Vec<String>, EventRecord)>, ApiError> {
+    ctx.take_calls()
+        .into_iter()
+        .map(|call: ServiceCall| {
+            let facts = RequestFacts {
+                request_id: crate::support::ids::uuid(),
+                event_source: call.event_source.to_string(),
+                event_name: call.event_name.to_string(),
+                source_ip: call.invoked_by.to_string(),
+                user_agent: Some(call.invoked_by.to_string()),
+                read_only: true,
+                tls: None,
+                ..ctx.facts.clone()
+            };
+            let mut event =
+                events::event(&facts, Some(ctx.caller), "", Some(call.parameters), None, None)?;
+            event.user_identity.invoked_by = Some(call.invoked_by.to_string());
+            event.resources = Some(call.resources);
+            Ok((call.accounts, event))
+        })
+        .collect()
+}
+
 /// Records the request: one event, in account order, to the caller's log and to every
-/// account touched (or, for a refusal, named); committed with the change when there is one,
-/// else through the group commit before the answer. Fail closed: an event that cannot be
-/// recorded fails the request.
+/// account touched (or, for a refusal, named), and beside it in each of those logs the events
+/// of the calls it made to other services as the caller that concern the account; committed
+/// with the change when there is one, else through the group commit before the answer. Fail
+/// closed: an event that cannot be recorded fails the request.
 fn finish(
     ctx: &Ctx<'_>,
     result: Result<Reply, ApiError>,
@@ -252,19 +279,27 @@ fn finish(
         event.event_category = audit::event::EventCategory::Data;
         event.management_event = false;
     }
+    // Each account gets the events of the calls that concern it, then the request's own.
+    let calls = call_events(ctx)?;
     // A request held for approval answers an error, and its session commits with its event.
     match effect.tx.take() {
         Some(mut tx) if error.is_none() || effect.held => {
             for account in &accounts {
-                let e = events::for_account(ctx.state, Some(tx.as_mut()), &event, account)?;
-                events::append(tx.as_mut(), account, &e)?;
+                let mine = calls.iter().filter(|(to, _)| to.contains(account)).map(|(_, e)| e);
+                for one in mine.chain([&event]) {
+                    let e = events::for_account(ctx.state, Some(tx.as_mut()), one, account)?;
+                    events::append(tx.as_mut(), account, &e)?;
+                }
             }
             effect.commit(tx)?;
         }
         _ => {
-            for account in accounts {
-                let e = events::for_account(ctx.state, None, &event, &account)?;
-                pending.push((account, e));
+            for account in &accounts {
+                let mine = calls.iter().filter(|(to, _)| to.contains(account)).map(|(_, e)| e);
+                for one in mine.chain([&event]) {
+                    let e = events::for_account(ctx.state, None, one, account)?;
+                    pending.push((account.clone(), e));
+                }
             }
         }
     }

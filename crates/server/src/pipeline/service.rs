@@ -245,6 +245,27 @@ pub(crate) enum Authorization {
     PerItem,
 }
 
+/// A call one service made to another **as the caller** while serving a request (a forward
+/// access session: S3's `GenerateDataKey` and `Decrypt` calls to KMS), which the pipeline
+/// records as an event of its own beside the request's, as CloudTrail shows such calls.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceCall {
+    /// Where the call went (`kms.amazonaws.com`).
+    pub event_source: &'static str,
+    /// The operation called (`GenerateDataKey`).
+    pub event_name: &'static str,
+    /// The service that made the call for the caller (`s3.amazonaws.com`): the event's
+    /// `invokedBy`, source address and user agent.
+    pub invoked_by: &'static str,
+    /// CloudTrail's `requestParameters` (never secrets).
+    pub parameters: Value,
+    /// CloudTrail's `resources`.
+    pub resources: Vec<audit::event::Resource>,
+    /// The accounts whose logs get the event (the caller's and the resource owner's); it is
+    /// written only to those the request's own event goes to.
+    pub accounts: Vec<String>,
+}
+
 /// What the pipeline hands a service while it authorizes and executes one request.
 pub(crate) struct Ctx<'a> {
     /// The server.
@@ -261,6 +282,8 @@ pub(crate) struct Ctx<'a> {
     /// Set once the request's read transaction has ended: a read after that has a transaction
     /// of its own, closed when it is done.
     reads_ended: std::cell::Cell<bool>,
+    /// Calls the service made to others as the caller: each becomes an event of its own.
+    calls: RefCell<Vec<ServiceCall>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -278,6 +301,7 @@ impl<'a> Ctx<'a> {
             touched: RefCell::new(Vec::new()),
             reads: RefCell::new(reads),
             reads_ended: std::cell::Cell::new(false),
+            calls: RefCell::new(Vec::new()),
         }
     }
 
@@ -335,6 +359,17 @@ impl<'a> Ctx<'a> {
     /// The accounts touched so far.
     pub fn touched(&self) -> Vec<String> {
         self.touched.borrow().clone()
+    }
+
+    /// Records a call the service made to another as the caller (see [`ServiceCall`]); the
+    /// pipeline writes its event with the request's.
+    pub fn record_call(&self, call: ServiceCall) {
+        self.calls.borrow_mut().push(call);
+    }
+
+    /// The calls recorded so far, taken.
+    pub fn take_calls(&self) -> Vec<ServiceCall> {
+        std::mem::take(&mut *self.calls.borrow_mut())
     }
 
     /// Evaluates one check: the operator guardrail, then the policies (the one evaluator every

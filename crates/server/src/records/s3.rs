@@ -153,6 +153,11 @@ pub(crate) struct Bucket {
     /// was kept and that has a default key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse_algorithm: Option<String>,
+    /// `BucketKeyEnabled` of the default encryption, as `PutBucketEncryption` set it: SSE-KMS
+    /// writes that do not say otherwise use an S3 Bucket Key (`services::s3::sse`). Left out
+    /// when false, so buckets written before this read as they were.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bucket_key_enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<Versioning>,
     /// The bucket's tags (`PutBucketTagging`), by key.
@@ -393,7 +398,9 @@ pub(crate) struct SealedPart {
 }
 
 /// How an object's (or upload's) data key is kept: wrapped by KMS (`WrappedKey`, the KMS
-/// ciphertext, and the key's ARN), or by the customer's key (SSE-C).
+/// ciphertext, and the key's ARN), derived from an S3 Bucket Key (`WrappedKey` is then the
+/// bucket key's KMS ciphertext, made with the bucket's ARN as encryption context, and
+/// `BucketKeySalt` the object's salt), or wrapped by the customer's key (SSE-C).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct WrappedDataKey {
@@ -408,6 +415,11 @@ pub(crate) struct WrappedDataKey {
     /// (reported as `aws:kms`, which they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<String>,
+    /// For an object sealed with an S3 Bucket Key: the 32 random bytes (base64) its data key
+    /// was derived with from the bucket key (`crypto::derive::object_key`). None for every
+    /// other object, those written before bucket keys included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_key_salt: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -569,12 +581,56 @@ mod tests {
         let bucket = Stored::<Bucket>::from_record(record.clone()).unwrap();
         assert_eq!(bucket.body.versioning, Some(Versioning::Suspended));
         assert_eq!(bucket.body.public_access_block, Some(PublicAccessBlock::ALL));
+        assert!(!bucket.body.bucket_key_enabled, "no bucket key unless set");
         assert_eq!(bucket.to_record().unwrap().body, written);
         // Another kind, or a body that does not read, is refused.
         let other = store::Record { kind: "s3_object".into(), ..record.clone() };
         assert!(Stored::<Bucket>::from_record(other).is_err());
         let broken = store::Record { body: serde_json::json!({ "Name": 7 }), ..record };
         assert!(Stored::<Bucket>::from_record(broken).is_err());
+    }
+
+    /// A bucket's `BucketKeyEnabled` is kept when set and left out when not; an object sealed
+    /// with a bucket key keeps its salt beside the wrapped bucket key, and an object without
+    /// one reads with none.
+    #[test]
+    fn bucket_keys_are_kept_and_older_records_read_without_them() {
+        let written = serde_json::json!({
+            "Name": "b", "Region": "us-east-1", "CreatedMs": 5,
+            "ObjectOwnership": "BucketOwnerEnforced", "KmsKeyId": "alias/x",
+            "SseAlgorithm": "aws:kms", "BucketKeyEnabled": true,
+        });
+        let bucket = Stored::<Bucket>::from_record(record("s3_bucket", written.clone())).unwrap();
+        assert!(bucket.body.bucket_key_enabled);
+        assert_eq!(bucket.to_record().unwrap().body, written);
+        let mut off = bucket.clone();
+        off.body.bucket_key_enabled = false;
+        assert!(off.to_record().unwrap().body.get("BucketKeyEnabled").is_none());
+
+        let sealed = serde_json::json!({
+            "Key": "k", "Size": 1, "ETag": "\"ab\"", "LastModifiedMs": 7,
+            "WrappedKey": "d2s=", "KmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/k",
+            "Sse": "aws:kms", "BucketKeySalt": "c2FsdA==",
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", sealed.clone())).unwrap();
+        assert_eq!(typed.body.data_key.bucket_key_salt.as_deref(), Some("c2FsdA=="));
+        assert_eq!(typed.to_record().unwrap().body, sealed);
+        let upload = serde_json::json!({
+            "Key": "k", "UploadId": "u", "CreatedMs": 9, "WrappedKey": "d2s=",
+            "KmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/k", "Sse": "aws:kms",
+            "BucketKeySalt": "c2FsdA==",
+        });
+        let typed = Stored::<Upload>::from_record(record("s3_upload", upload.clone())).unwrap();
+        assert_eq!(typed.body.data_key.bucket_key_salt.as_deref(), Some("c2FsdA=="));
+        assert_eq!(typed.to_record().unwrap().body, upload);
+
+        let older = serde_json::json!({
+            "Key": "k", "Size": 1, "ETag": "\"ab\"", "LastModifiedMs": 7,
+            "WrappedKey": "d2s=", "KmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/k",
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", older.clone())).unwrap();
+        assert_eq!(typed.body.data_key.bucket_key_salt, None);
+        assert_eq!(typed.to_record().unwrap().body, older);
     }
 
     /// Objects, versions, uploads and parts read as written before they were typed (empty

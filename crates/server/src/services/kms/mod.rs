@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::pipeline::events::{self, RequestFacts};
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{
-    operations, Authorization, Check, Ctx, Effect, Named, Request, Service, Unrouted,
+    operations, Authorization, Check, Ctx, Effect, Named, Request, Service, ServiceCall, Unrouted,
 };
 use crate::pipeline::{Reply, State};
 
@@ -593,37 +593,68 @@ pub fn s3_default_key(
     Ok(arn)
 }
 
-/// S3 calling KMS as the caller (a forward access session): a data key for an object under
-/// `key_id`, authorized as `kms:GenerateDataKey` with `kms:ViaService` through the pipeline's
-/// evaluator (the key's owner's log gets the request's event). Returns (plaintext data key,
-/// its KMS ciphertext, the key's ARN).
-pub(crate) fn data_key_for(
+/// A KMS key S3 may use for the caller in this request: the caller was authorized for one
+/// operation through S3 (`kms:ViaService`) with one encryption context, and the key found
+/// usable. Only the cryptography of that operation remains ([`generate_authorized`],
+/// [`decrypt_authorized`]); what S3 keeps of such work (`services::s3::bucket_keys`) it may
+/// use only once it holds this.
+pub(crate) struct Authorized {
+    /// The key's record, as authorization read it.
+    record: KeyRecord,
+    /// The encryption context the caller was authorized with.
+    context: Vec<(String, String)>,
+    /// For `kms:Decrypt`: the ciphertext the caller may open, and the key version it names.
+    ciphertext: Option<(Vec<u8>, u32)>,
+}
+
+impl Authorized {
+    /// The key's ARN.
+    pub fn arn(&self) -> &str {
+        &self.record.body.arn
+    }
+}
+
+/// S3 authorizing the caller (a forward access session) for `kms:GenerateDataKey` on
+/// `key_id`, with `kms:ViaService` = `via_service` and encryption context `context`, through
+/// the pipeline's evaluator (the key's owner's log gets the request's event); the key must be
+/// usable. Nothing is generated yet: see [`generate_authorized`].
+pub(crate) fn authorize_generate(
     ctx: &Ctx<'_>,
     key_id: &str,
     context: &[(String, String)],
-    via_service: Option<&str>,
-) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
+    via_service: &str,
+) -> Result<Authorized, ApiError> {
     let (key_ref, record) = checks::read_key(ctx, key_id)?;
     keys::usable(&record, ctx.now())?;
-    // Without a service (SSE-S3): S3's own key, asked of no caller (see `decrypt_as_s3`).
-    if let Some(via_service) = via_service {
-        let via = vec![("kms:ViaService".into(), via_service.to_string())];
-        let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
-        ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
-    }
-    let data_key = crypto::object::new_data_key();
-    let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
-    Ok((data_key, wrapped, record.body.arn))
+    let via = vec![("kms:ViaService".into(), via_service.to_string())];
+    let check = key_check(ctx.caller, "GenerateDataKey", &record, &key_ref, via, Some(context));
+    ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
+    Ok(Authorized { record, context: context.to_vec(), ciphertext: None })
 }
 
-/// S3 calling KMS as the caller to open an object's data key (`kms:Decrypt` with
-/// `kms:ViaService`), through the pipeline's evaluator.
-pub(crate) fn decrypt_for(
+/// A fresh 256-bit data key under an [`Authorized`] key, sealed with the encryption context
+/// it was authorized with: (plaintext, KMS ciphertext). Recorded as the caller's
+/// `GenerateDataKey` invoked by S3.
+pub(crate) fn generate_authorized(
+    ctx: &Ctx<'_>,
+    key: &Authorized,
+) -> Result<(crypto::SecretBytes, Vec<u8>), ApiError> {
+    let data_key = crypto::object::new_data_key();
+    let wrapped = ops::seal_with(ctx.state, &key.record, &key.context, data_key.expose())?;
+    record_s3_call(ctx, "GenerateDataKey", &key.record, &key.context);
+    Ok((data_key, wrapped))
+}
+
+/// S3 authorizing the caller (a forward access session) for `kms:Decrypt` of `wrapped` (a
+/// ciphertext KMS made) with `kms:ViaService` = `via_service` and encryption context
+/// `context`, through the pipeline's evaluator; the key that made it must exist, be usable and
+/// have the version it names. Nothing is opened yet: see [`decrypt_authorized`].
+pub(crate) fn authorize_decrypt(
     ctx: &Ctx<'_>,
     wrapped: &[u8],
     context: &[(String, String)],
     via_service: &str,
-) -> Result<crypto::SecretBytes, ApiError> {
+) -> Result<Authorized, ApiError> {
     let invalid = || ApiError::internal("an object's data key cannot be opened");
     let header = crypto::kms::blob::parse_header(wrapped).map_err(|_| invalid())?;
     let key_ref =
@@ -636,6 +667,99 @@ pub(crate) fn decrypt_for(
     let via = vec![("kms:ViaService".into(), via_service.to_string())];
     let check = key_check(ctx.caller, "Decrypt", &record, &key_ref, via, Some(context));
     ctx.authorize(&check).map_err(|e| e.denied_as_exception(400))?;
-    let material = keys::material(&ctx.state.root, &record, header.version)?;
-    crypto::kms::blob::open(&material, wrapped, context).map_err(|_| invalid())
+    // What opening it would find first (`keys::material`), so that a cached opening is refused
+    // where KMS would refuse.
+    if !record.body.versions.iter().any(|v| v.version == header.version) {
+        return Err(err(
+            "InvalidCiphertextException",
+            "The ciphertext refers to key material this key does not have.",
+        ));
+    }
+    Ok(Authorized {
+        record,
+        context: context.to_vec(),
+        ciphertext: Some((wrapped.to_vec(), header.version)),
+    })
+}
+
+/// Opens the ciphertext an [`Authorized`] `kms:Decrypt` is for. Recorded as the caller's
+/// `Decrypt` invoked by S3.
+pub(crate) fn decrypt_authorized(
+    ctx: &Ctx<'_>,
+    key: &Authorized,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let invalid = || ApiError::internal("an object's data key cannot be opened");
+    let (wrapped, version) = key.ciphertext.as_ref().ok_or_else(invalid)?;
+    let material = keys::material(&ctx.state.root, &key.record, *version)?;
+    let plaintext =
+        crypto::kms::blob::open(&material, wrapped, &key.context).map_err(|_| invalid())?;
+    record_s3_call(ctx, "Decrypt", &key.record, &key.context);
+    Ok(plaintext)
+}
+
+/// Records S3's call to KMS as the caller as CloudTrail shows one: a KMS event of its own, with
+/// the caller's identity and `invokedBy` S3, in the caller's log and the key owner's (the
+/// request's own event is in both too). CloudTrail's own deliveries (a service principal
+/// writing a trail's files) are left out: each such event would be one more for the next
+/// delivery to write.
+fn record_s3_call(
+    ctx: &Ctx<'_>,
+    operation: &'static str,
+    record: &KeyRecord,
+    context: &[(String, String)],
+) {
+    if events::is_service_principal(&ctx.caller.arn) {
+        return;
+    }
+    let mut parameters = Map::new();
+    parameters.insert("encryptionContext".into(), context_json(context));
+    if operation == "GenerateDataKey" {
+        parameters.insert("keyId".into(), Value::String(record.body.arn.clone()));
+        parameters.insert("keySpec".into(), Value::String("AES_256".into()));
+    } else {
+        parameters.insert("encryptionAlgorithm".into(), Value::String("SYMMETRIC_DEFAULT".into()));
+    }
+    ctx.record_call(ServiceCall {
+        event_source: "kms.amazonaws.com",
+        event_name: operation,
+        invoked_by: "s3.amazonaws.com",
+        parameters: Value::Object(parameters),
+        resources: vec![keys::resource(record)],
+        accounts: vec![ctx.caller.account.clone(), record.account.clone()],
+    });
+}
+
+/// S3 calling KMS as the caller (a forward access session): a data key for an object under
+/// `key_id`, authorized as `kms:GenerateDataKey` with `kms:ViaService` through the pipeline's
+/// evaluator (the key's owner's log gets the request's event) and recorded as a KMS event.
+/// Without a service (SSE-S3), S3's own key, asked of no caller and recorded as no KMS call
+/// (see [`decrypt_as_s3`]). Returns (plaintext data key, its KMS ciphertext, the key's ARN).
+pub(crate) fn data_key_for(
+    ctx: &Ctx<'_>,
+    key_id: &str,
+    context: &[(String, String)],
+    via_service: Option<&str>,
+) -> Result<(crypto::SecretBytes, Vec<u8>, String), ApiError> {
+    let Some(via_service) = via_service else {
+        let (_, record) = checks::read_key(ctx, key_id)?;
+        keys::usable(&record, ctx.now())?;
+        let data_key = crypto::object::new_data_key();
+        let wrapped = ops::seal_with(ctx.state, &record, context, data_key.expose())?;
+        return Ok((data_key, wrapped, record.body.arn));
+    };
+    let key = authorize_generate(ctx, key_id, context, via_service)?;
+    let (data_key, wrapped) = generate_authorized(ctx, &key)?;
+    Ok((data_key, wrapped, key.record.body.arn))
+}
+
+/// S3 calling KMS as the caller to open an object's data key (`kms:Decrypt` with
+/// `kms:ViaService`), through the pipeline's evaluator, recorded as a KMS event.
+pub(crate) fn decrypt_for(
+    ctx: &Ctx<'_>,
+    wrapped: &[u8],
+    context: &[(String, String)],
+    via_service: &str,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let key = authorize_decrypt(ctx, wrapped, context, via_service)?;
+    decrypt_authorized(ctx, &key)
 }

@@ -156,6 +156,9 @@ pub(super) fn config<'s>(
             ))
         }
         "GetBucketEncryption" => {
+            // What PutBucketEncryption set (the algorithm, the key as it was named, and
+            // BucketKeyEnabled); a bucket that has none answers S3's default, SSE-S3 without a
+            // bucket key.
             let key = bucket.body.kms_key_id.as_deref();
             let algorithm = super::sse::bucket_default(&bucket.body);
             Ok(xml_reply(
@@ -165,7 +168,7 @@ pub(super) fn config<'s>(
                         w.elem("ApplyServerSideEncryptionByDefault", |w| {
                             w.text("SSEAlgorithm", algorithm).opt("KMSMasterKeyID", key);
                         });
-                        w.value("BucketKeyEnabled", false);
+                        w.value("BucketKeyEnabled", bucket.body.bucket_key_enabled);
                     });
                 }),
             ))
@@ -254,9 +257,27 @@ pub(super) fn config<'s>(
                     body.versioning = Some(status);
                 }
                 "PutBucketEncryption" => {
-                    let Input::PutBucketEncryption { sse_algorithm, kms_master_key_id } = req.input
+                    let Input::PutBucketEncryption {
+                        sse_algorithm,
+                        kms_master_key_id,
+                        bucket_key_enabled,
+                    } = req.input
                     else {
                         return Err(ApiError::internal("the input is not PutBucketEncryption's"));
+                    };
+                    // Kept as given, whatever the algorithm (S3 answers it back so); only
+                    // SSE-KMS writes use a bucket key (`sse`).
+                    let bucket_key = match bucket_key_enabled.as_deref() {
+                        None => false,
+                        Some(v) if v.eq_ignore_ascii_case("true") => true,
+                        Some(v) if v.eq_ignore_ascii_case("false") => false,
+                        Some(_) => {
+                            return Err(s3err(
+                                400,
+                                "MalformedXML",
+                                "BucketKeyEnabled must be true or false",
+                            ))
+                        }
                     };
                     let algorithm = sse_algorithm.as_str();
                     if algorithm != "aws:kms"
@@ -273,10 +294,12 @@ pub(super) fn config<'s>(
                         .clone()
                         .filter(|k| !k.is_empty() && algorithm != "AES256");
                     body.sse_algorithm = Some(algorithm.to_string());
+                    body.bucket_key_enabled = bucket_key;
                 }
                 _ => {
                     body.kms_key_id = None;
                     body.sse_algorithm = None;
+                    body.bucket_key_enabled = false;
                 }
             }
             bucket.updated_at_ms = now;

@@ -39,11 +39,15 @@ impl CustomerKeyHeaders {
     }
 }
 
-/// How a write asks its data to be encrypted: `ServerSideEncryption`, `SSEKMSKeyId`, and SSE-C.
+/// How a write asks its data to be encrypted: `ServerSideEncryption`, `SSEKMSKeyId`,
+/// `BucketKeyEnabled`, and SSE-C.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Encryption {
     pub server_side_encryption: Option<String>,
     pub ssekms_key_id: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`, as given (`true` or `false`; another
+    /// value is refused by the write).
+    pub bucket_key_enabled: Option<String>,
     pub customer: CustomerKeyHeaders,
 }
 
@@ -54,6 +58,9 @@ impl Encryption {
             ssekms_key_id: req
                 .header("x-amz-server-side-encryption-aws-kms-key-id")
                 .map(str::to_string),
+            bucket_key_enabled: req
+                .header("x-amz-server-side-encryption-bucket-key-enabled")
+                .map(|v| v.trim().to_string()),
             customer: CustomerKeyHeaders::read(req, super::sse::CUSTOMER),
         }
     }
@@ -406,6 +413,8 @@ pub(crate) enum Input {
     PutBucketEncryption {
         sse_algorithm: String,
         kms_master_key_id: Option<String>,
+        /// The rule's `BucketKeyEnabled`, as given (none: false).
+        bucket_key_enabled: Option<String>,
     },
     /// `PutPublicAccessBlock` (bucket or account): `None` when the body has no
     /// `PublicAccessBlockConfiguration`.
@@ -506,6 +515,8 @@ impl Input {
             Op::PutBucketEncryption => Input::PutBucketEncryption {
                 sse_algorithm: xml::element(body, "SSEAlgorithm").unwrap_or_default(),
                 kms_master_key_id: xml::element(body, "KMSMasterKeyID"),
+                bucket_key_enabled: xml::element(body, "BucketKeyEnabled")
+                    .map(|v| v.trim().to_string()),
             },
             Op::PutPublicAccessBlock | Op::PutAccountPublicAccessBlock => {
                 Input::PutPublicAccessBlock(public_access_block(body))
@@ -694,6 +705,7 @@ mod tests {
             ("x-amz-tagging", "team=blue&team=red&x=y%20z"),
             ("x-amz-server-side-encryption", "aws:kms"),
             ("x-amz-server-side-encryption-aws-kms-key-id", "alias/k"),
+            ("x-amz-server-side-encryption-bucket-key-enabled", " true"),
             ("x-amz-acl", "private"),
             ("x-amz-grant-read", "id=1"),
             ("Content-MD5", " bWQ1 "),
@@ -712,6 +724,7 @@ mod tests {
         assert_eq!(put.fields.tagging.get("x").map(String::as_str), Some("y z"));
         assert_eq!(put.encryption.server_side_encryption.as_deref(), Some("aws:kms"));
         assert_eq!(put.encryption.ssekms_key_id.as_deref(), Some("alias/k"));
+        assert_eq!(put.encryption.bucket_key_enabled.as_deref(), Some("true"));
         assert!(!put.encryption.customer.any());
         assert_eq!(put.acl, AclHeaders { acl: Some("private".into()), grants: true });
         assert_eq!(put.digests.content_md5.as_deref(), Some("bWQ1"));
@@ -757,6 +770,16 @@ mod tests {
         assert_eq!(
             Input::read(S3Operation::PutPublicAccessBlock, &req, b"<Other/>"),
             Input::PutPublicAccessBlock(None)
+        );
+        let encryption = b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>alias/k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>";
+        let req = request(&[], &[], encryption);
+        assert_eq!(
+            Input::read(S3Operation::PutBucketEncryption, &req, encryption),
+            Input::PutBucketEncryption {
+                sse_algorithm: "aws:kms".into(),
+                kms_master_key_id: Some("alias/k".into()),
+                bucket_key_enabled: Some("true".into()),
+            }
         );
     }
 

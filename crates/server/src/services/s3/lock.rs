@@ -580,6 +580,7 @@ mod tests {
                 policy: None,
                 kms_key_id: None,
                 sse_algorithm: None,
+                bucket_key_enabled: false,
                 versioning: Some(Versioning::Enabled),
                 tags: Default::default(),
                 object_lock: lock,

@@ -8,6 +8,7 @@
 
 mod blobs;
 mod bpa;
+pub(crate) mod bucket_keys;
 mod buckets;
 mod checks;
 mod copy;
@@ -510,6 +511,7 @@ fn run<'s>(
             policy: None,
             kms_key_id: None,
             sse_algorithm: None,
+            bucket_key_enabled: false,
             versioning: object_lock.then_some(crate::records::s3::Versioning::Enabled),
             tags: std::collections::BTreeMap::new(),
             object_lock: object_lock.then(crate::records::s3::ObjectLockConfig::default),

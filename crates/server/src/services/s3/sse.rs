@@ -10,10 +10,23 @@
 //!   object's ARN as associated data. The server keeps neither the customer's key nor a hash of
 //!   it; the wrapping's tag is what tells a wrong key (403) from the right one.
 //!
+//! **S3 Bucket Keys.** An SSE-KMS write into a bucket whose default encryption has
+//! `BucketKeyEnabled` (or that sends `x-amz-server-side-encryption-bucket-key-enabled: true`,
+//! which `false` overrides) does not ask KMS for a data key of its own: KMS makes a bucket key
+//! (the encryption context is then the bucket's ARN, `aws:s3:arn` = `arn:aws:s3:::BUCKET`), the
+//! server keeps it in memory a few minutes ([`super::bucket_keys`]), and each object's data key
+//! is derived from it with a fresh salt and the object's ARN (`crypto::derive::object_key`). The
+//! record keeps the bucket key's KMS ciphertext and the salt. KMS's cryptography is done once per
+//! bucket, KMS key and period; its authorization is not spared: every write is authorized as
+//! its caller for `kms:GenerateDataKey`, and every read for `kms:Decrypt` of the object's bucket
+//! key, before anything kept in memory is used. SSE-S3, DSSE-KMS and SSE-C never use one, as
+//! in S3.
+//!
 //! As in S3, the ETag of an SSE-KMS or SSE-C object is not the MD5 of its plaintext: it is an
 //! HMAC of that MD5 under the object's data key ([`Sealing::keyed_etag`]), so nothing stored
 //! in the clear hashes their plaintext. An SSE-S3 object's ETag is its MD5, as S3's is.
 
+use super::bucket_keys::WriteKey;
 use super::input::{CustomerKeyHeaders, Encryption};
 use super::s3err;
 use super::Bucket;
@@ -29,6 +42,9 @@ use md5::{Digest, Md5};
 pub const CUSTOMER: &str = "x-amz-server-side-encryption-customer-";
 /// The SSE-C request headers for a copy's source.
 pub const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer-";
+
+/// The response header that says an object is sealed with an S3 Bucket Key.
+pub const BUCKET_KEY_HEADER: &str = "x-amz-server-side-encryption-bucket-key-enabled";
 
 /// The envelope key id for SSE-C wrappings: the customer's key has no id we keep.
 const CUSTOMER_KEY_ID: crypto::KeyId = crypto::KeyId([0; 8]);
@@ -105,6 +121,7 @@ pub fn customer_key(
 /// its KMS key id, and `s3:x-amz-server-side-encryption-customer-algorithm`). Refuses
 /// encryption S3 does not know, and SSE-C together with another method.
 pub fn context(encryption: &Encryption) -> Result<Vec<(String, String)>, ApiError> {
+    requested_bucket_key(encryption)?;
     let method = encryption.server_side_encryption.as_deref();
     match method {
         None | Some("aws:kms") | Some("AES256") | Some("aws:kms:dsse") => {}
@@ -148,6 +165,22 @@ pub fn context(encryption: &Encryption) -> Result<Vec<(String, String)>, ApiErro
         out.push(("s3:x-amz-server-side-encryption-aws-kms-key-id".into(), k.clone()));
     }
     Ok(out)
+}
+
+/// What `x-amz-server-side-encryption-bucket-key-enabled` asks of a write: a bucket key
+/// (`Some(true)`), none (`Some(false)`), or what the bucket's default says (`None`). Any other
+/// value is refused.
+fn requested_bucket_key(encryption: &Encryption) -> Result<Option<bool>, ApiError> {
+    match encryption.bucket_key_enabled.as_deref() {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(_) => Err(s3err(
+            400,
+            "InvalidArgument",
+            "x-amz-server-side-encryption-bucket-key-enabled must be true or false",
+        )),
+    }
 }
 
 /// A new object's data key: the plaintext key, how the record keeps it wrapped, and the
@@ -194,22 +227,28 @@ pub fn bucket_default(bucket: &crate::records::s3::Bucket) -> &str {
 
 /// SSE-S3's name in S3's headers.
 const SSE_S3: &str = "AES256";
+/// SSE-KMS's name in S3's headers (the one encryption S3 Bucket Keys are for).
+const SSE_KMS: &str = "aws:kms";
 
 /// The response headers that say how an object kept as `stored` is encrypted (not SSE-C's:
-/// those echo the request's key).
+/// those echo the request's key), and whether it is sealed with an S3 Bucket Key.
 pub fn stored_headers(stored: &WrappedDataKey) -> Vec<(String, String)> {
     match stored.sse.as_deref() {
         Some(SSE_S3) => vec![("x-amz-server-side-encryption".into(), SSE_S3.into())],
         method => {
             let arn = stored.kms_key_arn.as_deref().unwrap_or_default();
-            kms_headers(method.unwrap_or("aws:kms"), arn)
+            let mut headers = kms_headers(method.unwrap_or(SSE_KMS), arn);
+            if stored.bucket_key_salt.is_some() {
+                headers.push((BUCKET_KEY_HEADER.into(), "true".into()));
+            }
+            headers
         }
     }
 }
 
 /// A fresh data key for object `key` of `bucket`, wrapped under the request's customer key
 /// (SSE-C) or else by KMS as the caller under the request's key, the bucket's default key, or
-/// the account's `aws/s3` key.
+/// the account's `aws/s3` key; for SSE-KMS with an S3 Bucket Key, derived from the bucket key.
 pub fn new_key(
     ctx: &Ctx<'_>,
     encryption: &Encryption,
@@ -233,6 +272,12 @@ pub fn new_key(
         return Ok(Sealing { data_key, wrapped, headers: customer.headers() });
     }
     let method = method(encryption, bucket);
+    // An S3 Bucket Key: SSE-KMS only, when the request asks for one or, saying nothing, the
+    // bucket's default does.
+    let bucket_key = requested_bucket_key(encryption)?.unwrap_or(bucket.body.bucket_key_enabled);
+    if method == SSE_KMS && bucket_key {
+        return with_bucket_key(ctx, encryption, bucket, key);
+    }
     let key_id = if method == SSE_S3 {
         crate::services::kms::s3_default_key(
             state,
@@ -257,13 +302,100 @@ pub fn new_key(
         kms_key_arn: Some(key_arn),
         customer_wrapped_key: None,
         sse: Some(method.to_string()),
+        bucket_key_salt: None,
     };
     Ok(Sealing { data_key, headers: stored_headers(&wrapped), wrapped })
 }
 
+/// A new SSE-KMS object's data key derived from the bucket key of its bucket and KMS key: the
+/// caller is authorized for `kms:GenerateDataKey` (through S3, the bucket's ARN as encryption
+/// context) as every SSE-KMS write is; KMS makes a bucket key only when this server holds
+/// none made in the last minutes ([`super::bucket_keys`]). The object's salt is fresh.
+fn with_bucket_key(
+    ctx: &Ctx<'_>,
+    encryption: &Encryption,
+    bucket: &Bucket,
+    key: &str,
+) -> Result<Sealing, ApiError> {
+    let key_id = kms_key(ctx.state, encryption, bucket, ctx.facts)?;
+    let arn = bucket_arn(&bucket.key);
+    let context = bucket_context(&bucket.key);
+    let authorized = crate::services::kms::authorize_generate(ctx, &key_id, &context, &via(bucket))
+        .map_err(kms_denied)?;
+    let held = &ctx.state.bucket_keys;
+    let slot = WriteKey {
+        account: bucket.account.clone(),
+        bucket: bucket.key.clone(),
+        created_ms: bucket.body.created_ms,
+        key_arn: authorized.arn().to_string(),
+    };
+    let (wrapped, bucket_key) = match held.for_writing(&slot, ctx.now()) {
+        Some(found) => found,
+        None => {
+            let (plaintext, wrapped) =
+                crate::services::kms::generate_authorized(ctx, &authorized).map_err(kms_denied)?;
+            held.issued(slot, &arn, &wrapped, &plaintext, ctx.now());
+            (wrapped, plaintext)
+        }
+    };
+    let salt = crypto::derive::new_salt();
+    let data_key = object_data_key(&bucket_key, &salt, bucket, key)?;
+    let wrapped = WrappedDataKey {
+        wrapped_key: Some(b64().encode(&wrapped)),
+        kms_key_arn: Some(authorized.arn().to_string()),
+        customer_wrapped_key: None,
+        sse: Some(SSE_KMS.to_string()),
+        bucket_key_salt: Some(b64().encode(salt)),
+    };
+    Ok(Sealing { data_key, headers: stored_headers(&wrapped), wrapped })
+}
+
+/// Opens the data key of object `key` of `bucket`, sealed with the bucket key `wrapped` and
+/// `salt`. The caller is authorized for `kms:Decrypt` of `wrapped` (through S3, the bucket's
+/// ARN as encryption context) on every request, and only then may a bucket key this server
+/// opened (or made) in the last minutes spare KMS's cryptography: an entry is found by that
+/// very ciphertext and context, so it gives exactly what KMS would give this caller.
+fn open_with_bucket_key(
+    ctx: &Ctx<'_>,
+    wrapped: &[u8],
+    salt: &str,
+    bucket: &Bucket,
+    key: &str,
+) -> Result<crypto::SecretBytes, ApiError> {
+    let salt =
+        b64().decode(salt).map_err(|_| ApiError::internal("an object's data key is malformed"))?;
+    let arn = bucket_arn(&bucket.key);
+    let context = bucket_context(&bucket.key);
+    let authorized = crate::services::kms::authorize_decrypt(ctx, wrapped, &context, &via(bucket))
+        .map_err(kms_denied)?;
+    let held = &ctx.state.bucket_keys;
+    let bucket_key = match held.opened(&arn, wrapped, ctx.now()) {
+        Some(opened) => opened,
+        None => {
+            let opened =
+                crate::services::kms::decrypt_authorized(ctx, &authorized).map_err(kms_denied)?;
+            held.remember_opened(&arn, wrapped, &opened, ctx.now());
+            opened
+        }
+    };
+    object_data_key(&bucket_key, &salt, bucket, key)
+}
+
+/// Object `key`'s data key from its bucket's bucket key and its salt.
+fn object_data_key(
+    bucket_key: &crypto::SecretBytes,
+    salt: &[u8],
+    bucket: &Bucket,
+    key: &str,
+) -> Result<crypto::SecretBytes, ApiError> {
+    crypto::derive::object_key(bucket_key, salt, &object_arn(&bucket.key, key))
+        .map_err(|_| ApiError::internal("an object's data key cannot be derived"))
+}
+
 /// Opens the data key of an object (or upload) of `key` in `bucket`, kept as `wrapped`: with the
 /// request's customer key (see [`customer_key`]) if it is an SSE-C object, else by KMS as the
-/// caller. Returns the key and the response headers that say how it was sealed.
+/// caller (for an object sealed with an S3 Bucket Key, its bucket key, then derived). Returns
+/// the key and the response headers that say how it was sealed.
 pub fn open_key(
     ctx: &Ctx<'_>,
     customer: Option<CustomerKey>,
@@ -285,6 +417,10 @@ pub fn open_key(
             .as_deref()
             .and_then(|w| b64().decode(w).ok())
             .ok_or_else(|| ApiError::internal("an object's data key is malformed"))?;
+        if let Some(salt) = stored.bucket_key_salt.as_deref() {
+            let data_key = open_with_bucket_key(ctx, &wrapped, salt, bucket, key)?;
+            return Ok((data_key, stored_headers(stored)));
+        }
         let context = kms_context(&bucket.key, key);
         let data_key = if stored.sse.as_deref() == Some(SSE_S3) {
             // SSE-S3 is S3's own: whoever S3 lets read the object reads it.
@@ -330,6 +466,15 @@ pub fn is_customer(stored: &WrappedDataKey) -> bool {
 
 fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+fn bucket_arn(bucket: &str) -> String {
+    format!("arn:aws:s3:::{bucket}")
+}
+
+/// A bucket key's encryption context: the bucket's ARN, as S3 Bucket Keys have it.
+fn bucket_context(bucket: &str) -> Vec<(String, String)> {
+    vec![("aws:s3:arn".to_string(), bucket_arn(bucket))]
 }
 
 fn via(bucket: &Bucket) -> String {
