@@ -10,6 +10,7 @@ mod blobs;
 mod bpa;
 mod buckets;
 mod checks;
+mod checksums;
 mod copy;
 mod cors;
 mod delete;
