@@ -34,11 +34,19 @@ const KEY_NAME: &str = "v1";
 const KEY_CONTEXT: &[u8] = b"hermetic:row-mac-key/v1";
 
 /// Record kinds the manifests leave out (their rows' MACs are still checked): objects and
-/// their versions, uploads and parts (written at data rates; what they grant is decided by the
-/// bucket's and the account's indexed records), sessions (written once, never changed, and
-/// carrying their own expiry), and the row key itself (authenticated by the root's wrapping).
-const UNINDEXED: &[&str] =
-    &["s3_object", "s3_version", "s3_upload", "s3_part", "session", KEY_KIND];
+/// their versions, uploads, parts and completed uploads (written at data rates; what they grant
+/// is decided by the bucket's and the account's indexed records), sessions (written once, never
+/// changed, and carrying their own expiry), and the row key itself (authenticated by the root's
+/// wrapping).
+const UNINDEXED: &[&str] = &[
+    "s3_object",
+    "s3_version",
+    "s3_upload",
+    "s3_part",
+    "s3_completed_upload",
+    "session",
+    KEY_KIND,
+];
 
 /// HMAC-SHA-256 under the unwrapped key.
 struct RowMacKey(Zeroizing<[u8; 32]>);

@@ -1,5 +1,7 @@
 //! The flexible checksums S3 clients send as trailers (`x-amz-checksum-crc32`, `-crc32c`,
-//! `-crc64nvme`, `-sha1`, `-sha256`), computed over the decoded body as it streams.
+//! `-crc64nvme`, `-sha1`, `-sha256`), computed over the decoded body as it streams; and, for
+//! the three CRCs, the CRC of data laid end to end from its pieces' CRCs ([`combine_crc`]), as
+//! S3's full-object checksum of a multipart upload is.
 
 use sha1::Digest as _;
 
@@ -59,17 +61,118 @@ impl Checksum {
         }
     }
 
-    /// The checksum as base64, as the header carries it.
-    pub fn finish_base64(&self) -> String {
-        let bytes = match self.clone() {
+    /// The checksum's bytes (a CRC big-endian), as the header carries them before base64.
+    pub fn finish_bytes(&self) -> Vec<u8> {
+        match self.clone() {
             Checksum::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
             Checksum::Crc32c(c) => c.to_be_bytes().to_vec(),
             Checksum::Crc64Nvme(c) => (!c).to_be_bytes().to_vec(),
             Checksum::Sha1(h) => h.finalize().to_vec(),
             Checksum::Sha256(h) => sha2::Digest::finalize(h).to_vec(),
-        };
-        base64(&bytes)
+        }
     }
+
+    /// The checksum as base64, as the header carries it.
+    pub fn finish_base64(&self) -> String {
+        base64(&self.finish_bytes())
+    }
+}
+
+/// CRC-32's polynomial, bit-reflected.
+const CRC32_REFLECTED: u64 = 0xEDB8_8320;
+/// CRC-32C's polynomial, bit-reflected.
+const CRC32C_REFLECTED: u64 = 0x82F6_3B78;
+
+/// A linear operator on a CRC register over GF(2): row `n` is what bit `n` becomes (only the
+/// first `width` rows are used).
+type Matrix = [u64; 64];
+
+/// `matrix` applied to `vector`.
+fn matrix_times(matrix: &Matrix, mut vector: u64) -> u64 {
+    let mut sum = 0;
+    for row in matrix {
+        if vector == 0 {
+            break;
+        }
+        if vector & 1 == 1 {
+            sum ^= row;
+        }
+        vector >>= 1;
+    }
+    sum
+}
+
+/// `matrix` applied twice, as one operator.
+fn matrix_square(matrix: &Matrix, width: usize) -> Matrix {
+    let mut square = [0u64; 64];
+    for (out, row) in square.iter_mut().zip(matrix.iter()).take(width) {
+        *out = matrix_times(matrix, *row);
+    }
+    square
+}
+
+/// The CRC of `A || B` from `crc(A)`, `crc(B)` and `B`'s length in bytes, for a bit-reflected
+/// CRC of `width` bits (32 or 64) with polynomial `poly` whose initial value and final XOR are
+/// all ones (zlib's `crc32_combine`: `crc(A)` is run through `len2` zero bytes by squaring the
+/// one-zero-bit operator, then XORed with `crc(B)`). O(width² log len2), independent of the
+/// data.
+fn combine(poly: u64, width: usize, mut crc1: u64, crc2: u64, mut len2: u64) -> u64 {
+    if len2 == 0 {
+        return crc1;
+    }
+    // The operator for one zero bit: shift right, XOR the polynomial in for the bit shifted out.
+    let mut odd: Matrix = [0u64; 64];
+    for (n, row) in odd.iter_mut().enumerate().take(width) {
+        *row = if n == 0 { poly } else { 1u64 << (n - 1) };
+    }
+    // Two zero bits, then four.
+    let mut even = matrix_square(&odd, width);
+    odd = matrix_square(&even, width);
+    // Each pass squares once more (the first gives one zero byte) and applies the operator
+    // for each bit of `len2` that is set.
+    loop {
+        even = matrix_square(&odd, width);
+        if len2 & 1 == 1 {
+            crc1 = matrix_times(&even, crc1);
+        }
+        len2 >>= 1;
+        if len2 == 0 {
+            break;
+        }
+        odd = matrix_square(&even, width);
+        if len2 & 1 == 1 {
+            crc1 = matrix_times(&odd, crc1);
+        }
+        len2 >>= 1;
+        if len2 == 0 {
+            break;
+        }
+    }
+    crc1 ^ crc2
+}
+
+/// For the CRC a trailer header names (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`): the CRC
+/// (big-endian bytes, as [`Checksum::finish_bytes`] gives them) of data `A` followed by data
+/// `B`, from `first` (`A`'s CRC), `second` (`B`'s) and `B`'s length in bytes. `None` for
+/// another algorithm (a hash does not combine) or a CRC of the wrong length.
+pub fn combine_crc(
+    header_name: &str,
+    first: &[u8],
+    second: &[u8],
+    second_len: u64,
+) -> Option<Vec<u8>> {
+    let (poly, width) = match header_name.trim().to_ascii_lowercase().as_str() {
+        "x-amz-checksum-crc32" => (CRC32_REFLECTED, 32),
+        "x-amz-checksum-crc32c" => (CRC32C_REFLECTED, 32),
+        "x-amz-checksum-crc64nvme" => (CRC64_NVME_REFLECTED, 64),
+        _ => return None,
+    };
+    let bytes = width / 8;
+    let read = |crc: &[u8]| -> Option<u64> {
+        (crc.len() == bytes).then(|| crc.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b)))
+    };
+    let combined = combine(poly, width, read(first)?, read(second)?, second_len);
+    combined.to_be_bytes().get(8 - bytes..).map(<[u8]>::to_vec)
 }
 
 /// CRC-64/NVME's polynomial, bit-reflected (0xAD93D23594C93659 reversed).
@@ -140,5 +243,65 @@ mod tests {
         c.update(b"6789");
         assert_eq!(c.finish_base64(), base64(&0xAE8B_1486_0A79_9888u64.to_be_bytes()));
         assert!(Checksum::for_header("x-amz-checksum-md5").is_none());
+    }
+
+    fn crc_of(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut c = Checksum::for_header(name).unwrap();
+        c.update(data);
+        c.finish_bytes()
+    }
+
+    /// Combining two pieces' CRCs gives the CRC computed over the two laid end to end, for
+    /// every split of the data (empty pieces too) and each of the three CRCs.
+    #[test]
+    fn crcs_combine_as_computed_over_the_concatenation() {
+        let data: Vec<u8> =
+            (0u32..3000).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for name in ["x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme"] {
+            for split in [0, 1, 7, 64, 1000, 2999, 3000] {
+                let (a, b) = data.split_at(split);
+                let combined =
+                    combine_crc(name, &crc_of(name, a), &crc_of(name, b), b.len() as u64).unwrap();
+                assert_eq!(combined, crc_of(name, &data), "{name} split at {split}");
+            }
+            // Three pieces, folded left, as a multipart upload's parts are.
+            let (a, rest) = data.split_at(1234);
+            let (b, c) = rest.split_at(555);
+            let ab = combine_crc(name, &crc_of(name, a), &crc_of(name, b), b.len() as u64).unwrap();
+            let abc = combine_crc(name, &ab, &crc_of(name, c), c.len() as u64).unwrap();
+            assert_eq!(abc, crc_of(name, &data), "{name} in three pieces");
+        }
+        // Hashes do not combine; a CRC of the wrong length is refused.
+        assert!(combine_crc("x-amz-checksum-sha256", &[0; 32], &[0; 32], 1).is_none());
+        assert!(combine_crc("x-amz-checksum-crc32", &[0; 8], &[0; 4], 1).is_none());
+    }
+
+    /// The full-object checksums of ceph's s3-tests (`test_multipart_use_cksum_helper_*`): three
+    /// 5 MiB parts of `A`, `B` and `C`, each part's CRC as the test gives it, and the whole.
+    #[test]
+    fn crcs_combine_to_s3_tests_full_object_values() {
+        const PART: u64 = 5 * 1024 * 1024;
+        let fold = |name: &str, parts: [&[u8]; 3]| {
+            let ab = combine_crc(name, parts[0], parts[1], PART).unwrap();
+            combine_crc(name, &ab, parts[2], PART).unwrap()
+        };
+        let crc32 = [0x2514_c2c9u32, 0x4286_531a, 0x6008_23ab].map(u32::to_be_bytes);
+        assert_eq!(
+            fold("x-amz-checksum-crc32", [&crc32[0][..], &crc32[1][..], &crc32[2][..]]),
+            0x5a00_e105u32.to_be_bytes()
+        );
+        let crc32c = [0x3036_8bafu32, 0x4c7e_0466, 0x67b9_8121].map(u32::to_be_bytes);
+        assert_eq!(
+            fold("x-amz-checksum-crc32c", [&crc32c[0][..], &crc32c[1][..], &crc32c[2][..]]),
+            0xc54f_8aafu32.to_be_bytes()
+        );
+        let crc64 = [0x2ff1_3859_89fc_bfdfu64, 0xc56d_65d7_d568_6d83, 0x70ae_4c9c_d696_ad6e]
+            .map(u64::to_be_bytes);
+        assert_eq!(
+            fold("x-amz-checksum-crc64nvme", [&crc64[0][..], &crc64[1][..], &crc64[2][..]]),
+            0x8bee_8b47_4cb7_785au64.to_be_bytes()
+        );
+        // And the first part's CRC-32 as computed here.
+        assert_eq!(crc_of("x-amz-checksum-crc32", &vec![b'A'; PART as usize]), crc32[0]);
     }
 }

@@ -2,8 +2,8 @@
 (0 B, 1 B, 5 MiB + 1 multipart, ranges, conditions, metadata, checksums, copy, tagging, batch
 delete), presigned URLs, streamed bodies, listing with prefixes, delimiters and pages, Object
 Ownership, bucket policies, default encryption, KMS as the caller, versioning, Block Public
-Access, cross-account access, the operator's refusal, the trail, CORS, Object Lock and
-lifecycle rules.
+Access, cross-account access, the operator's refusal, the trail, CORS, Object Lock,
+lifecycle rules, S3 Bucket Keys and additional checksums.
 
 Usage: s3.py URL ACCOUNT KEY SECRET OTHER_ACCOUNT OTHER_KEY OTHER_SECRET OP_KEY OP_SECRET FEATURE
 
@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -1263,11 +1264,196 @@ def lifecycle():
     assert touched == {"logs/old", "logs/upload", "v/k"}, touched
 
 
+# --- additional checksums
+
+
+def crc_table(poly):
+    """The byte-at-a-time table of the bit-reflected CRC whose reflected polynomial is `poly`."""
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C = (crc_table(0x82F63B78), 2**32 - 1, 4)
+CRC64NVME = (crc_table(0x9A6C9329AC4BC9B5), 2**64 - 1, 8)
+
+
+def crc_register(crc, data, register=None):
+    """The register of CRC `crc` (CRC32C or CRC64NVME: table, all-ones mask, bytes) run over
+    `data` from `register` (all ones to start): a reference computed here, independently of
+    the server's (Python's zlib has only CRC-32)."""
+    table, mask, _ = crc
+    register = mask if register is None else register
+    for b in data:
+        register = table[(register ^ b) & 0xFF] ^ (register >> 8)
+    return register
+
+
+def crc_b64(crc, register):
+    """A CRC's register as the checksum headers carry it (base64 of the big-endian value)."""
+    _, mask, size = crc
+    return b64((register ^ mask).to_bytes(size, "big"))
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def checksums():
+    """Additional checksums kept and answered: each algorithm on PutObject (HEAD answers it only
+    with ChecksumMode, GET and GetObjectAttributes, never for a range), multipart COMPOSITE and
+    FULL_OBJECT (compared with values computed here), parts' checksums in UploadPart, ListParts,
+    GET partNumber and GetObjectAttributes, S3's refusals, copies, and CompleteMultipartUpload
+    sent again. Prints the checksums it made: serve_s3.rs looks for them in the clear."""
+    b = "acme-checksums"
+    s3.create_bucket(Bucket=b)
+    # The references, checked against the CRC catalogue's check values.
+    assert crc_register(CRC32C, b"123456789") ^ CRC32C[1] == 0xE3069283
+    assert crc_register(CRC64NVME, b"123456789") ^ CRC64NVME[1] == 0xAE8B14860A799888
+    made = []
+
+    # PutObject with each algorithm (values given, so botocore needs no CRT for the CRCs).
+    data = os.urandom(100_000)
+    expected = {
+        "CRC32": b64(zlib.crc32(data).to_bytes(4, "big")),
+        "CRC32C": crc_b64(CRC32C, crc_register(CRC32C, data)),
+        "CRC64NVME": crc_b64(CRC64NVME, crc_register(CRC64NVME, data)),
+        "SHA1": b64(hashlib.sha1(data).digest()),
+        "SHA256": b64(hashlib.sha256(data).digest()),
+    }
+    for algorithm, value in expected.items():
+        key, member = f"whole/{algorithm}", f"Checksum{algorithm}"
+        put = s3.put_object(Bucket=b, Key=key, Body=data, **{member: value})
+        assert put[member] == value and put["ChecksumType"] == "FULL_OBJECT", put
+        head = s3.head_object(Bucket=b, Key=key)
+        assert member not in head and "ChecksumType" not in head, head
+        head = s3.head_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+        assert (head[member], head["ChecksumType"]) == (value, "FULL_OBJECT"), head
+        # botocore checks the body it reads against a CRC-32, SHA-1 or SHA-256 it is answered.
+        got = s3.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+        assert got[member] == value and got["Body"].read() == data, got
+        ranged = s3.get_object(Bucket=b, Key=key, Range="bytes=0-9", ChecksumMode="ENABLED")
+        assert member not in ranged and ranged["Body"].read() == data[:10], ranged
+        attributes = s3.get_object_attributes(Bucket=b, Key=key, ObjectAttributes=["Checksum"])
+        assert attributes["Checksum"] == {member: value, "ChecksumType": "FULL_OBJECT"}, attributes
+        fails("BadDigest", s3.put_object, Bucket=b, Key=key, Body=data + b"!", **{member: value})
+        assert s3.head_object(Bucket=b, Key=key, ChecksumMode="ENABLED")[member] == value
+        made.append(value)
+    # botocore sends a CRC-32 of its own by default, and computes a SHA-256 when asked.
+    assert s3.put_object(Bucket=b, Key="default", Body=data)["ChecksumCRC32"] == expected["CRC32"]
+    asked = s3.put_object(Bucket=b, Key="asked", Body=data, ChecksumAlgorithm="SHA256")
+    assert asked["ChecksumSHA256"] == expected["SHA256"], asked
+
+    # Multipart, COMPOSITE: the SHA-256 of the parts' SHA-256s, with -2.
+    plain = clients(URL, config=Config(request_checksum_calculation="when_required",
+                                       response_checksum_validation="when_required"))("s3", KEY, SECRET)
+    part1, part2 = os.urandom(5 * 1024 * 1024), os.urandom(1000)
+    sha = [b64(hashlib.sha256(p).digest()) for p in (part1, part2)]
+    composite = b64(hashlib.sha256(hashlib.sha256(part1).digest() + hashlib.sha256(part2).digest()).digest()) + "-2"
+    key = "multi/composite"
+    up = s3.create_multipart_upload(Bucket=b, Key=key, ChecksumAlgorithm="SHA256")
+    assert (up["ChecksumAlgorithm"], up["ChecksumType"]) == ("SHA256", "COMPOSITE"), up
+    uid = up["UploadId"]
+    # A part must carry the upload's checksum; one sent with none gets it computed.
+    fails("InvalidRequest", s3.upload_part, Bucket=b, Key=key, UploadId=uid, PartNumber=1, Body=b"x", ChecksumAlgorithm="CRC32")
+    p1 = s3.upload_part(Bucket=b, Key=key, UploadId=uid, PartNumber=1, Body=part1, ChecksumAlgorithm="SHA256")
+    assert p1["ChecksumSHA256"] == sha[0], p1
+    p2 = plain.upload_part(Bucket=b, Key=key, UploadId=uid, PartNumber=2, Body=part2)
+    assert p2["ChecksumSHA256"] == sha[1], p2
+    listed = s3.list_parts(Bucket=b, Key=key, UploadId=uid)
+    assert (listed["ChecksumAlgorithm"], listed["ChecksumType"]) == ("SHA256", "COMPOSITE"), listed
+    assert [p["ChecksumSHA256"] for p in listed["Parts"]] == sha, listed
+    parts = [{"PartNumber": 1, "ETag": p1["ETag"], "ChecksumSHA256": sha[0]},
+             {"PartNumber": 2, "ETag": p2["ETag"], "ChecksumSHA256": sha[1]}]
+    wrong = [parts[0], dict(parts[1], ChecksumSHA256=sha[0])]
+    fails("InvalidPart", s3.complete_multipart_upload, Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": wrong})
+    fails("BadDigest", s3.complete_multipart_upload, Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": parts}, ChecksumSHA256=sha[0])
+    fails("InvalidRequest", s3.complete_multipart_upload, Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": parts}, ChecksumType="FULL_OBJECT")
+    done = s3.complete_multipart_upload(Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": parts}, ChecksumSHA256=composite)
+    assert (done["ChecksumSHA256"], done["ChecksumType"]) == (composite, "COMPOSITE"), done
+    # Sent again, the completion is answered as it was; with other parts, the upload is gone.
+    again = s3.complete_multipart_upload(Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": parts})
+    assert (again["ETag"], again["ChecksumSHA256"], again["ChecksumType"]) == (done["ETag"], composite, "COMPOSITE"), again
+    fails("NoSuchUpload", s3.complete_multipart_upload, Bucket=b, Key=key, UploadId=uid, MultipartUpload={"Parts": parts[:1]})
+    head = s3.head_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+    assert (head["ChecksumSHA256"], head["ChecksumType"]) == (composite, "COMPOSITE"), head
+    first = s3.get_object(Bucket=b, Key=key, PartNumber=1, ChecksumMode="ENABLED")
+    assert (first["ChecksumSHA256"], first["ChecksumType"]) == (sha[0], "COMPOSITE"), first
+    assert first["Body"].read() == part1
+    whole = s3.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+    assert whole["ChecksumSHA256"] == composite and whole["Body"].read() == part1 + part2
+    attributes = s3.get_object_attributes(Bucket=b, Key=key, ObjectAttributes=["Checksum", "ObjectParts"])
+    assert attributes["Checksum"] == {"ChecksumSHA256": composite, "ChecksumType": "COMPOSITE"}, attributes
+    assert [p["ChecksumSHA256"] for p in attributes["ObjectParts"]["Parts"]] == sha, attributes
+    made += [composite] + sha
+
+    # Multipart, FULL_OBJECT: the CRC of the whole object, combined from the parts' CRCs.
+    fails("InvalidRequest", s3.create_multipart_upload, Bucket=b, Key="multi/bad", ChecksumAlgorithm="SHA256", ChecksumType="FULL_OBJECT")
+    fails("InvalidRequest", s3.create_multipart_upload, Bucket=b, Key="multi/bad", ChecksumType="COMPOSITE")
+    whole_crc32 = b64(zlib.crc32(part1 + part2).to_bytes(4, "big"))
+    register = crc_register(CRC32C, part1)
+    crc32c = [crc_b64(CRC32C, register), crc_b64(CRC32C, crc_register(CRC32C, part2))]
+    whole_crc32c = crc_b64(CRC32C, crc_register(CRC32C, part2, register))
+    register = crc_register(CRC64NVME, part1)
+    crc64 = [crc_b64(CRC64NVME, register), crc_b64(CRC64NVME, crc_register(CRC64NVME, part2))]
+    whole_crc64 = crc_b64(CRC64NVME, crc_register(CRC64NVME, part2, register))
+    for algorithm, uploads, whole_value in [
+        # Parts whose CRC botocore computes; parts sent with none (the server computes them);
+        # parts whose CRC is given.
+        ("CRC32", [{"ChecksumAlgorithm": "CRC32"}] * 2, whole_crc32),
+        ("CRC32C", [{}, {}], whole_crc32c),
+        ("CRC64NVME", [{"ChecksumCRC64NVME": v} for v in crc64], whole_crc64),
+    ]:
+        key, member = f"multi/{algorithm}", f"Checksum{algorithm}"
+        extra = {} if algorithm == "CRC64NVME" else {"ChecksumType": "FULL_OBJECT"}
+        up = s3.create_multipart_upload(Bucket=b, Key=key, ChecksumAlgorithm=algorithm, **extra)
+        assert (up["ChecksumAlgorithm"], up["ChecksumType"]) == (algorithm, "FULL_OBJECT"), up
+        client = s3 if algorithm != "CRC32C" else plain
+        sent = [client.upload_part(Bucket=b, Key=key, UploadId=up["UploadId"], PartNumber=n + 1, Body=body, **args)
+                for n, (body, args) in enumerate(zip((part1, part2), uploads))]
+        if algorithm == "CRC32C":
+            assert [p[member] for p in sent] == crc32c, sent
+        named = [{"PartNumber": n + 1, "ETag": p["ETag"], member: p[member]} for n, p in enumerate(sent)]
+        done = s3.complete_multipart_upload(Bucket=b, Key=key, UploadId=up["UploadId"], ChecksumType="FULL_OBJECT",
+                                            MultipartUpload={"Parts": named}, **{member: whole_value})
+        assert (done[member], done["ChecksumType"]) == (whole_value, "FULL_OBJECT"), done
+        got = s3.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+        assert (got[member], got["ChecksumType"]) == (whole_value, "FULL_OBJECT"), got
+        assert got["Body"].read() == part1 + part2
+        made += [whole_value, sent[0][member], sent[1][member]]
+
+    # Copies: of the source's algorithm over the bytes copied, or of the one asked for; a part
+    # copied into an upload gets the upload's.
+    copied = s3.copy_object(Bucket=b, Key="copies/crc32", CopySource={"Bucket": b, "Key": "multi/CRC32"})
+    result = copied["CopyObjectResult"]
+    assert (result["ChecksumCRC32"], result["ChecksumType"]) == (whole_crc32, "FULL_OBJECT"), copied
+    copied = s3.copy_object(Bucket=b, Key="copies/sha256", CopySource={"Bucket": b, "Key": "multi/composite"})
+    whole_sha = b64(hashlib.sha256(part1 + part2).digest())
+    assert copied["CopyObjectResult"]["ChecksumSHA256"] == whole_sha, copied
+    copied = s3.copy_object(Bucket=b, Key="copies/sha1", CopySource={"Bucket": b, "Key": "whole/CRC32"}, ChecksumAlgorithm="SHA1")
+    assert copied["CopyObjectResult"]["ChecksumSHA1"] == expected["SHA1"], copied
+    assert s3.head_object(Bucket=b, Key="copies/sha1", ChecksumMode="ENABLED")["ChecksumSHA1"] == expected["SHA1"]
+    up = s3.create_multipart_upload(Bucket=b, Key="copies/part", ChecksumAlgorithm="SHA256")
+    part = s3.upload_part_copy(Bucket=b, Key="copies/part", UploadId=up["UploadId"], PartNumber=1, CopySource={"Bucket": b, "Key": "whole/SHA1"})
+    assert part["CopyPartResult"]["ChecksumSHA256"] == expected["SHA256"], part
+    s3.abort_multipart_upload(Bucket=b, Key="copies/part", UploadId=up["UploadId"])
+    made.append(whole_sha)
+
+    # A completion is answered again only while the object it made is there.
+    s3.put_object(Bucket=b, Key="multi/composite", Body=b"replaced")
+    fails("NoSuchUpload", s3.complete_multipart_upload, Bucket=b, Key="multi/composite", UploadId=uid, MultipartUpload={"Parts": parts})
+    print(json.dumps({"checksums": made}))
+
+
 FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events, conformance,
-    object_lock, cors, lifecycle, bucket_keys,
+    object_lock, cors, lifecycle, bucket_keys, checksums,
 ]}
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 //! S3's records: buckets (and the account's Block Public Access settings), objects, their
-//! versions, multipart uploads and their parts.
+//! versions, multipart uploads and their parts, and the completions of uploads (answered to a
+//! repeated CompleteMultipartUpload).
 
 use super::Body;
 use serde::{Deserialize, Serialize};
@@ -128,6 +129,111 @@ impl ObjectLock {
     /// Whether nothing is set.
     pub fn is_empty(&self) -> bool {
         *self == ObjectLock::default()
+    }
+}
+
+/// An additional checksum's algorithm (`ChecksumAlgorithm`), as S3 names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ChecksumAlgorithm {
+    #[serde(rename = "CRC32")]
+    Crc32,
+    #[serde(rename = "CRC32C")]
+    Crc32c,
+    #[serde(rename = "CRC64NVME")]
+    Crc64Nvme,
+    #[serde(rename = "SHA1")]
+    Sha1,
+    #[serde(rename = "SHA256")]
+    Sha256,
+}
+
+impl ChecksumAlgorithm {
+    /// Every algorithm, in the order S3 lists them.
+    pub const ALL: [ChecksumAlgorithm; 5] = [
+        ChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32c,
+        ChecksumAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Sha256,
+    ];
+
+    /// As S3 writes it (`CRC32`, ..., `SHA256`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "CRC32",
+            ChecksumAlgorithm::Crc32c => "CRC32C",
+            ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
+            ChecksumAlgorithm::Sha1 => "SHA1",
+            ChecksumAlgorithm::Sha256 => "SHA256",
+        }
+    }
+
+    /// The algorithm `text` names (case-insensitively, as S3 reads `x-amz-checksum-algorithm`).
+    pub fn parse(text: &str) -> Option<ChecksumAlgorithm> {
+        ChecksumAlgorithm::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The header that carries its value (`x-amz-checksum-crc32`, ...).
+    pub fn header(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+            ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
+            ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
+            ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// The algorithm whose value header `name` (any case) is.
+    pub fn from_header(name: &str) -> Option<ChecksumAlgorithm> {
+        ChecksumAlgorithm::ALL.into_iter().find(|a| a.header().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The member that carries its value in S3's XML and botocore's shapes (`ChecksumCRC32`).
+    pub fn member(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "ChecksumCRC32",
+            ChecksumAlgorithm::Crc32c => "ChecksumCRC32C",
+            ChecksumAlgorithm::Crc64Nvme => "ChecksumCRC64NVME",
+            ChecksumAlgorithm::Sha1 => "ChecksumSHA1",
+            ChecksumAlgorithm::Sha256 => "ChecksumSHA256",
+        }
+    }
+
+    /// Whether it is a CRC (whose parts' values combine into the whole object's).
+    pub fn is_crc(self) -> bool {
+        matches!(
+            self,
+            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64Nvme
+        )
+    }
+}
+
+/// How an object's checksum covers it (`ChecksumType`): the checksum of all its bytes
+/// (`FULL_OBJECT`), or of its parts' checksums (`COMPOSITE`, a multipart upload's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum ChecksumType {
+    Composite,
+    FullObject,
+}
+
+impl ChecksumType {
+    /// As S3 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumType::Composite => "COMPOSITE",
+            ChecksumType::FullObject => "FULL_OBJECT",
+        }
+    }
+
+    /// The type `text` names (exactly, upper case), if any.
+    pub fn parse(text: &str) -> Option<ChecksumType> {
+        match text.trim() {
+            "COMPOSITE" => Some(ChecksumType::Composite),
+            "FULL_OBJECT" => Some(ChecksumType::FullObject),
+            _ => None,
+        }
     }
 }
 
@@ -395,6 +501,12 @@ pub(crate) struct SealedPart {
     /// The plaintext's MD5, hex (for SSE-C, a keyed digest instead): the part's ETag.
     #[serde(rename = "MD5")]
     pub md5: String,
+    /// A multipart upload's part: its additional checksum (algorithm and value) sealed under the
+    /// account's key (`services::s3::checksums`); none for a part sent without one in an
+    /// upload that asks for none, for a whole object's only part (its object keeps the sum),
+    /// and in records written before checksums were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 /// How an object's (or upload's) data key is kept: wrapped by KMS (`WrappedKey`, the KMS
@@ -473,6 +585,13 @@ pub(crate) struct Object {
     /// Its Object Lock retention and legal hold.
     #[serde(flatten)]
     pub lock: ObjectLock,
+    /// Its additional checksum (algorithm and value) sealed under the account's key
+    /// (`services::s3::checksums`): a checksum of the plaintext is not kept in the clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+    /// How `checksum` covers the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
 }
 
 impl Body for Object {
@@ -522,6 +641,12 @@ pub(crate) struct Upload {
     /// The Object Lock the completed object will have.
     #[serde(flatten)]
     pub lock: ObjectLock,
+    /// The checksum every part carries (`x-amz-checksum-algorithm`), if the upload asked for
+    /// one, and how the completed object's covers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
 }
 
 impl Body for Upload {
@@ -539,6 +664,33 @@ pub(crate) struct Part {
 
 impl Body for Part {
     const KIND: &'static str = "s3_part";
+}
+
+/// A multipart upload that was completed (kind `s3_completed_upload`, keyed as its upload was,
+/// `{bucket}/{key}/{upload id}`), kept for [`CompletedUpload::KEPT_MS`] so that a repeated
+/// CompleteMultipartUpload is answered as the first was while the object it made is still
+/// there. It names no blob: the object it made (found by its version) names its parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CompletedUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub completed_ms: i64,
+    /// The version the completion made, in a bucket that has had versioning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The object's ETag, as answered.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+impl CompletedUpload {
+    /// How long a completion is kept: a day.
+    pub const KEPT_MS: i64 = 24 * 60 * 60 * 1000;
+}
+
+impl Body for CompletedUpload {
+    const KIND: &'static str = "s3_completed_upload";
 }
 
 #[cfg(test)]
@@ -709,5 +861,70 @@ mod tests {
         let part_record = serde_json::json!({ "PartNumber": 1, "Part": part, "LastModifiedMs": 3 });
         let typed = Stored::<Part>::from_record(record("s3_part", part_record.clone())).unwrap();
         assert_eq!(typed.to_record().unwrap().body, part_record);
+    }
+
+    /// Records written before checksums were kept read with none, and are written again as
+    /// they were; the checksum fields, when present, are sealed text and the clear enums.
+    #[test]
+    fn checksums_are_optional_and_sealed_in_records() {
+        let part =
+            serde_json::json!({ "Blob": "b1", "Size": 5, "Identity": "arn|u|1", "MD5": "ab" });
+        let old = serde_json::json!({
+            "Key": "k", "Size": 5, "ETag": "\"ab-1\"", "LastModifiedMs": 7, "Parts": [part],
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", old.clone())).unwrap();
+        assert_eq!((typed.body.checksum.as_ref(), typed.body.checksum_type), (None, None));
+        assert_eq!(typed.body.parts[0].checksum, None);
+        assert_eq!(typed.to_record().unwrap().body, old);
+
+        let sealed = serde_json::json!({
+            "Blob": "b1", "Size": 5, "Identity": "arn|u|1", "MD5": "ab", "Checksum": "c2VhbGVk",
+        });
+        let new = serde_json::json!({
+            "Key": "k", "Size": 5, "ETag": "\"ab-1\"", "LastModifiedMs": 7, "Parts": [sealed],
+            "Checksum": "b2JqZWN0", "ChecksumType": "FULL_OBJECT",
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", new.clone())).unwrap();
+        assert_eq!(typed.body.checksum.as_deref(), Some("b2JqZWN0"));
+        assert_eq!(typed.body.checksum_type, Some(ChecksumType::FullObject));
+        assert_eq!(typed.body.parts[0].checksum.as_deref(), Some("c2VhbGVk"));
+        assert_eq!(typed.to_record().unwrap().body, new);
+
+        let upload = serde_json::json!({
+            "Key": "k", "UploadId": "u", "CreatedMs": 9,
+            "ChecksumAlgorithm": "CRC64NVME", "ChecksumType": "COMPOSITE",
+        });
+        let typed = Stored::<Upload>::from_record(record("s3_upload", upload.clone())).unwrap();
+        assert_eq!(typed.body.checksum_algorithm, Some(ChecksumAlgorithm::Crc64Nvme));
+        assert_eq!(typed.body.checksum_type, Some(ChecksumType::Composite));
+        assert_eq!(typed.to_record().unwrap().body, upload);
+
+        let completed = serde_json::json!({
+            "Key": "k", "UploadId": "u", "CompletedMs": 10, "VersionId": "v1", "ETag": "\"e-2\"",
+        });
+        let typed = Stored::<CompletedUpload>::from_record(record(
+            "s3_completed_upload",
+            completed.clone(),
+        ))
+        .unwrap();
+        assert_eq!(typed.body.version_id.as_deref(), Some("v1"));
+        assert_eq!(typed.to_record().unwrap().body, completed);
+    }
+
+    /// The names S3 gives algorithms and types read both ways.
+    #[test]
+    fn checksum_names_read_as_s3_writes_them() {
+        for a in ChecksumAlgorithm::ALL {
+            assert_eq!(ChecksumAlgorithm::parse(a.as_str()), Some(a));
+            assert_eq!(ChecksumAlgorithm::parse(&a.as_str().to_ascii_lowercase()), Some(a));
+            assert_eq!(ChecksumAlgorithm::from_header(a.header()), Some(a));
+            assert_eq!(a.member(), format!("Checksum{}", a.as_str()));
+            assert_eq!(serde_json::to_value(a).unwrap(), serde_json::json!(a.as_str()));
+        }
+        assert_eq!(ChecksumAlgorithm::parse("MD5"), None);
+        for t in [ChecksumType::Composite, ChecksumType::FullObject] {
+            assert_eq!(ChecksumType::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(t.as_str()));
+        }
     }
 }

@@ -2,11 +2,12 @@
 //! format) under the object's data key, written durably before the record naming them commits
 //! and read back a chunk at a time.
 
+use super::checksums::Sum;
 use super::input::BodyDigests;
 use super::s3err;
 use crate::error::ApiError;
 use crate::pipeline::State;
-use crate::records::s3::{Object, SealedPart};
+use crate::records::s3::{ChecksumAlgorithm, Object, SealedPart};
 use base64::Engine;
 use md5::{Digest, Md5};
 use std::path::PathBuf;
@@ -85,16 +86,25 @@ impl Drop for BlobWriter {
 }
 
 /// `Content-MD5`, the `x-amz-checksum-*` headers and the ETag's MD5, computed as the body goes
-/// by and checked at the end.
+/// by and checked at the end; and the additional checksum the object keeps, computed in the
+/// same pass.
 struct Integrity {
     md5: Md5,
     content_md5: Option<String>,
     sums: Vec<(String, String, sigv4::checksum::Checksum)>,
+    /// The checksum kept when no header declares one: the trailer's (which the body's decoder
+    /// checks against the trailer's value) or the one the write asks for.
+    computed: Option<(ChecksumAlgorithm, sigv4::checksum::Checksum)>,
+}
+
+/// A running checksum of `algorithm`.
+fn running(algorithm: ChecksumAlgorithm) -> Option<(ChecksumAlgorithm, sigv4::checksum::Checksum)> {
+    Some((algorithm, sigv4::checksum::Checksum::for_header(algorithm.header())?))
 }
 
 impl Integrity {
     fn new(digests: &BodyDigests) -> Integrity {
-        let sums = digests
+        let sums: Vec<_> = digests
             .checksums
             .iter()
             .filter_map(|(name, value)| {
@@ -102,12 +112,21 @@ impl Integrity {
                 Some((name.clone(), value.clone(), sum))
             })
             .collect();
-        Integrity { md5: Md5::new(), content_md5: digests.content_md5.clone(), sums }
+        let computed = if sums.is_empty() { digests.trailer.and_then(running) } else { None };
+        Integrity { md5: Md5::new(), content_md5: digests.content_md5.clone(), sums, computed }
     }
 
     /// Only the MD5 (the ETag), no declared digest to check.
     fn none() -> Integrity {
-        Integrity { md5: Md5::new(), content_md5: None, sums: Vec::new() }
+        Integrity { md5: Md5::new(), content_md5: None, sums: Vec::new(), computed: None }
+    }
+
+    /// Computes `algorithm`'s checksum too, to keep, if the body declares none.
+    fn keeping(mut self, algorithm: Option<ChecksumAlgorithm>) -> Integrity {
+        if self.sums.is_empty() && self.computed.is_none() {
+            self.computed = algorithm.and_then(running);
+        }
+        self
     }
 
     fn update(&mut self, bytes: &[u8]) {
@@ -115,10 +134,14 @@ impl Integrity {
         for (_, _, sum) in &mut self.sums {
             sum.update(bytes);
         }
+        if let Some((_, sum)) = &mut self.computed {
+            sum.update(bytes);
+        }
     }
 
-    /// Checks the declared digests; returns the body's MD5 (hex), its ETag.
-    fn finish(self) -> Result<String, ApiError> {
+    /// Checks the declared digests; returns the body's MD5 (hex), its ETag, and the checksum
+    /// kept: the first a header declares (checked), else the one computed.
+    fn finish(self) -> Result<(String, Option<Sum>), ApiError> {
         let md5 = self.md5.finalize();
         if let Some(given) = &self.content_md5 {
             let expected = b64().decode(given).map_err(|_| {
@@ -141,26 +164,35 @@ impl Integrity {
                 ));
             }
         }
-        Ok(sigv4::encode::hex(md5.as_slice()))
+        let declared = self.sums.first().and_then(|(name, value, _)| {
+            Some(Sum { algorithm: ChecksumAlgorithm::from_header(name)?, value: value.clone() })
+        });
+        let kept = declared.or_else(|| {
+            self.computed.map(|(algorithm, sum)| Sum { algorithm, value: sum.finish_base64() })
+        });
+        Ok((sigv4::encode::hex(md5.as_slice()), kept))
     }
 }
 
 /// Seals a request's body as one part under `data_key`: the streamed body if the request has
 /// one, else its body read whole, or a copy's bytes). Checks the body's `digests` and writes
 /// its blob durably, listing it in `fresh` (see [`crate::pipeline::service::Effect::fresh`]);
-/// returns the sealed part. For SSE-KMS and SSE-C (`keyed`), the part's ETag is keyed.
+/// returns the sealed part (its checksum not set) and the additional checksum to keep: the
+/// one the body declares, else `keep`'s computed over the body. For SSE-KMS and SSE-C
+/// (`keyed`), the part's ETag is keyed.
 pub(super) fn seal_body(
     state: &State,
     mut source: Source,
-    (digests, keyed): (&BodyDigests, bool),
+    (digests, keyed, keep): (&BodyDigests, bool, Option<ChecksumAlgorithm>),
     (account, identity): (&str, &str),
     data_key: &crypto::SecretBytes,
     fresh: &mut Vec<PathBuf>,
-) -> Result<SealedPart, ApiError> {
+) -> Result<(SealedPart, Option<Sum>), ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     // A copy's bytes are another object's: the request's digests do not describe them.
-    let mut integrity =
+    let integrity =
         if matches!(source, Source::Copy(_)) { Integrity::none() } else { Integrity::new(digests) };
+    let mut integrity = integrity.keeping(keep);
     let len = source.len(digests)?;
     let mut blob = BlobWriter::create(state, account)?;
     let (mut encryptor, header) =
@@ -184,7 +216,7 @@ pub(super) fn seal_body(
     }
     encryptor.finish(&mut out).map_err(sealing_failed)?;
     blob.write(&out)?;
-    let mut md5 = integrity.finish()?;
+    let (mut md5, kept) = integrity.finish()?;
     if keyed {
         // SSE-KMS and SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored
         // hashes the plaintext without a key: an HMAC of the MD5 under the object's data key.
@@ -193,7 +225,9 @@ pub(super) fn seal_body(
     }
     let name = blob.commit()?;
     fresh.push(blob_dir(state, account).join(&name));
-    Ok(SealedPart { blob: name, size: len, identity: identity.to_string(), md5 })
+    let part =
+        SealedPart { blob: name, size: len, identity: identity.to_string(), md5, checksum: None };
+    Ok((part, kept))
 }
 
 /// The object bytes a streamed body declares: `x-amz-decoded-content-length` for
@@ -346,5 +380,54 @@ impl Source {
             Source::Copy(reader) => Ok(reader.len),
             Source::Whole(bytes) => Ok(bytes.as_ref().map_or(0, |b| b.len() as u64)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn digests(checksums: &[(&str, &str)], trailer: Option<ChecksumAlgorithm>) -> BodyDigests {
+        BodyDigests {
+            checksums: checksums
+                .iter()
+                .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+                .collect(),
+            trailer,
+            ..BodyDigests::default()
+        }
+    }
+
+    fn over_hello_world(mut integrity: Integrity) -> Result<(String, Option<Sum>), ApiError> {
+        integrity.update(b"Hello ");
+        integrity.update(b"world");
+        integrity.finish()
+    }
+
+    fn sum(algorithm: ChecksumAlgorithm, value: &str) -> Option<Sum> {
+        Some(Sum { algorithm, value: value.to_string() })
+    }
+
+    /// The checksum kept is the one a header declares (checked), else the trailer's, else the
+    /// one the write asks for, computed in the MD5's pass ("Hello world": CRC-32 `i9aeUg==`,
+    /// CRC-32C `crUfeA==`).
+    #[test]
+    fn the_kept_checksum_is_declared_or_computed() {
+        use ChecksumAlgorithm as A;
+        let declared = Integrity::new(&digests(&[("x-amz-checksum-crc32", "i9aeUg==")], None));
+        let (md5, kept) = over_hello_world(declared.keeping(Some(A::Sha256))).unwrap();
+        assert_eq!(md5, "3e25960a79dbc69b674cd4ec67a72c62");
+        assert_eq!(kept, sum(A::Crc32, "i9aeUg=="));
+        let trailer = Integrity::new(&digests(&[], Some(A::Crc32c)));
+        assert_eq!(
+            over_hello_world(trailer.keeping(Some(A::Crc32))).unwrap().1,
+            sum(A::Crc32c, "crUfeA==")
+        );
+        let asked = Integrity::none().keeping(Some(A::Crc32));
+        assert_eq!(over_hello_world(asked).unwrap().1, sum(A::Crc32, "i9aeUg=="));
+        assert_eq!(over_hello_world(Integrity::none()).unwrap().1, None);
+        let wrong = Integrity::new(&digests(&[("x-amz-checksum-crc32", "AAAAAA==")], None));
+        assert_eq!(over_hello_world(wrong).unwrap_err().code, "BadDigest");
     }
 }

@@ -9,6 +9,7 @@ use super::{s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
+use crate::records::s3::ChecksumAlgorithm;
 
 /// Copies read their source whole (at most 5 GiB, S3's limit for one copy).
 pub(super) fn copy_size_allowed(size: u64) -> Result<(), ApiError> {
@@ -165,6 +166,20 @@ pub(super) fn object<'s>(
         size.saturating_sub(1),
     )?;
     let mut put = copied_put(input, record);
+    // The copy's checksum: of the algorithm the request names, else of the source's (computed
+    // over the bytes copied, a full-object checksum), else none.
+    if put.checksum_algorithm.is_none() {
+        if let Some(sealed) = &record.body.checksum {
+            let source_bucket = &source.bucket;
+            let sealer = super::checksums::Sealer::new(
+                state,
+                &source_bucket.account,
+                &source_bucket.key,
+                &record.body.key,
+            )?;
+            put.checksum_algorithm = Some(sealer.open(sealed)?.algorithm.as_str().to_string());
+        }
+    }
     if !input.replace_metadata {
         let source_bucket = &source.bucket;
         put.fields.metadata = super::metadata::open(
@@ -182,15 +197,32 @@ pub(super) fn object<'s>(
         .find(|(n, _)| n == "etag")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    // The copy's checksum, which CopyObject answers in its body.
+    let checksum: Vec<(&'static str, String)> = written
+        .headers
+        .iter()
+        .filter_map(|(n, v)| match ChecksumAlgorithm::from_header(n) {
+            Some(algorithm) => Some((algorithm.member(), v.clone())),
+            None => (n == "x-amz-checksum-type").then(|| ("ChecksumType", v.clone())),
+        })
+        .collect();
     let mut reply = xml_reply(
         200,
         xml::document("CopyObjectResult", xml::NS, |w| {
             w.text("LastModified", &crate::support::time::iso8601(facts.time_ms))
                 .text("ETag", &etag);
+            for (member, value) in &checksum {
+                w.text(member, value);
+            }
         }),
     );
     // How the copy is sealed, and its version and its source's.
-    reply.headers.extend(written.headers.into_iter().filter(|(name, _)| name != "etag"));
+    reply.headers.extend(
+        written
+            .headers
+            .into_iter()
+            .filter(|(name, _)| name != "etag" && !name.starts_with("x-amz-checksum-")),
+    );
     reply.headers.extend(source.version_header());
     Ok(reply)
 }

@@ -11,7 +11,7 @@ use super::router::S3Operation;
 use super::xml;
 use crate::error::ApiError;
 use crate::pipeline::service::Request;
-use crate::records::s3::{Lifecycle, PublicAccessBlock};
+use crate::records::s3::{ChecksumAlgorithm, Lifecycle, PublicAccessBlock};
 use std::collections::BTreeMap;
 
 /// SSE-C headers (`SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5`), for the
@@ -146,6 +146,9 @@ pub(crate) struct BodyDigests {
     pub content_md5: Option<String>,
     /// (`x-amz-checksum-*` header, lower-cased; its value).
     pub checksums: Vec<(String, String)>,
+    /// The checksum an `aws-chunked` body carries as a trailer (`x-amz-trailer`), whose value
+    /// the body's decoder checks as the last chunk arrives.
+    pub trailer: Option<ChecksumAlgorithm>,
     /// The declared length, if one reads as a number.
     pub length: Option<u64>,
 }
@@ -163,6 +166,7 @@ impl BodyDigests {
                     Some((lower, value.trim().to_string()))
                 })
                 .collect(),
+            trailer: req.header("x-amz-trailer").and_then(ChecksumAlgorithm::from_header),
             length: req
                 .header("x-amz-decoded-content-length")
                 .or_else(|| req.header("content-length"))
@@ -184,6 +188,10 @@ pub(crate) struct PutObject {
     pub if_none_match: Option<String>,
     /// Its Object Lock headers.
     pub lock: LockHeaders,
+    /// `ChecksumAlgorithm` of CreateMultipartUpload and CopyObject (`x-amz-checksum-algorithm`)
+    /// and CreateMultipartUpload's `ChecksumType` (`x-amz-checksum-type`), as given.
+    pub checksum_algorithm: Option<String>,
+    pub checksum_type: Option<String>,
 }
 
 /// A write's Object Lock headers: `x-amz-object-lock-mode`, `-retain-until-date` and
@@ -240,6 +248,8 @@ impl PutObject {
             if_match: req.header("if-match").map(str::to_string),
             if_none_match: req.header("if-none-match").map(str::to_string),
             lock: LockHeaders::read(req),
+            checksum_algorithm: req.header("x-amz-checksum-algorithm").map(str::to_string),
+            checksum_type: req.header("x-amz-checksum-type").map(str::to_string),
         }
     }
 }
@@ -298,6 +308,9 @@ pub(crate) struct GetObject {
     pub part_number_marker: Option<String>,
     /// `response-content-type` and its kin: (header, value) the answer is to carry instead.
     pub overrides: Vec<(String, String)>,
+    /// `ChecksumMode` is `ENABLED` (`x-amz-checksum-mode`): the answer carries the object's
+    /// checksum.
+    pub checksum_mode: bool,
 }
 
 /// `ListBuckets`: `max-buckets`, `continuation-token`, `prefix`, `bucket-region`.
@@ -367,6 +380,13 @@ pub(crate) struct CompleteMultipartUpload {
     pub part_numbers: Vec<u32>,
     /// Each `Part`'s `ETag`.
     pub etags: Vec<String>,
+    /// (`PartNumber`, algorithm, value) of each `Part` that gives a number and a `Checksum*`
+    /// member (the first it gives).
+    pub part_checksums: Vec<(u32, ChecksumAlgorithm, String)>,
+    /// The whole object's checksum the request gives (`x-amz-checksum-*`, the first).
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// `ChecksumType` (`x-amz-checksum-type`), as given.
+    pub checksum_type: Option<String>,
     /// A conditional write, as `PutObject`'s.
     pub if_match: Option<String>,
     pub if_none_match: Option<String>,
@@ -565,6 +585,9 @@ impl Input {
                     .into_iter()
                     .filter_map(|(p, h)| param(p).map(|v| (h.to_string(), v)))
                     .collect(),
+                    checksum_mode: req
+                        .header("x-amz-checksum-mode")
+                        .is_some_and(|m| m.trim().eq_ignore_ascii_case("ENABLED")),
                 })
             }
             Op::PutObject => Input::PutObject(PutObject::read(req)),
@@ -629,6 +652,11 @@ impl Input {
                         .filter_map(|n| n.parse().ok())
                         .collect(),
                     etags: xml::elements(body, "ETag"),
+                    part_checksums: part_checksums(body),
+                    checksum: ChecksumAlgorithm::ALL
+                        .into_iter()
+                        .find_map(|a| req.header(a.header()).map(|v| (a, v.trim().to_string()))),
+                    checksum_type: req.header("x-amz-checksum-type").map(str::to_string),
                     if_match: req.header("if-match").map(str::to_string),
                     if_none_match: req.header("if-none-match").map(str::to_string),
                 })
@@ -644,6 +672,22 @@ impl Input {
             _ => Input::None,
         }
     }
+}
+
+/// (`PartNumber`, algorithm, value) of each `Part` of a `CompleteMultipartUpload` that gives a
+/// number and a `Checksum*` member.
+fn part_checksums(body: &[u8]) -> Vec<(u32, ChecksumAlgorithm, String)> {
+    xml::sections(body, "Part")
+        .iter()
+        .filter_map(|part| {
+            let part = part.as_bytes();
+            let number = xml::element(part, "PartNumber")?.trim().parse().ok()?;
+            let (algorithm, value) = ChecksumAlgorithm::ALL
+                .into_iter()
+                .find_map(|a| xml::element(part, a.member()).map(|v| (a, v)))?;
+            Some((number, algorithm, value.trim().to_string()))
+        })
+        .collect()
 }
 
 /// A `PublicAccessBlockConfiguration` (a flag is on when it says `true`).
@@ -733,6 +777,22 @@ mod tests {
             [("x-amz-checksum-sha256".to_string(), "c2hh".to_string())]
         );
         assert_eq!(put.digests.length, Some(5), "the decoded length, not the framed one");
+        assert_eq!(put.digests.trailer, None);
+        // A trailing checksum is named by `x-amz-trailer`; a multipart upload's by its headers.
+        let headers = [
+            ("x-amz-trailer", "x-amz-checksum-crc64nvme"),
+            ("x-amz-checksum-algorithm", "sha1"),
+            ("x-amz-checksum-type", "COMPOSITE"),
+        ];
+        let req = request(&headers, &[], b"");
+        let Input::CreateMultipartUpload(create) =
+            Input::read(S3Operation::CreateMultipartUpload, &req, b"")
+        else {
+            panic!("not a CreateMultipartUpload input")
+        };
+        assert_eq!(create.digests.trailer, Some(ChecksumAlgorithm::Crc64Nvme));
+        assert_eq!(create.checksum_algorithm.as_deref(), Some("sha1"));
+        assert_eq!(create.checksum_type.as_deref(), Some("COMPOSITE"));
     }
 
     /// Bodies are read into their members: a batch delete, a completion, a configuration.
@@ -759,6 +819,25 @@ mod tests {
         // A part number that does not read is left out, so the counts differ (MalformedXML).
         assert_eq!(c.part_numbers, [1]);
         assert_eq!(c.etags.len(), 2);
+        assert!(c.part_checksums.is_empty() && c.checksum.is_none());
+        let complete = b"<CompleteMultipartUpload><Part><ETag>e1</ETag><ChecksumSHA256>c2E=</ChecksumSHA256><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber><ETag>e2</ETag></Part><Part><PartNumber>3</PartNumber><ChecksumCRC32C>Y3I=</ChecksumCRC32C></Part></CompleteMultipartUpload>";
+        let headers =
+            [("x-amz-checksum-sha256", " d2hvbGU=-3 "), ("x-amz-checksum-type", "COMPOSITE")];
+        let req = request(&headers, &[("uploadId", "u1")], complete);
+        let Input::CompleteMultipartUpload(c) =
+            Input::read(S3Operation::CompleteMultipartUpload, &req, complete)
+        else {
+            panic!("not a completion")
+        };
+        assert_eq!(
+            c.part_checksums,
+            [
+                (1, ChecksumAlgorithm::Sha256, "c2E=".to_string()),
+                (3, ChecksumAlgorithm::Crc32c, "Y3I=".to_string())
+            ]
+        );
+        assert_eq!(c.checksum, Some((ChecksumAlgorithm::Sha256, "d2hvbGU=-3".to_string())));
+        assert_eq!(c.checksum_type.as_deref(), Some("COMPOSITE"));
         let block = b"<PublicAccessBlockConfiguration><BlockPublicAcls>TRUE</BlockPublicAcls></PublicAccessBlockConfiguration>";
         let req = request(&[], &[], block);
         let Input::PutPublicAccessBlock(Some(config)) =

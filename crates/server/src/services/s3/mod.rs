@@ -11,6 +11,7 @@ mod bpa;
 pub(crate) mod bucket_keys;
 mod buckets;
 mod checks;
+mod checksums;
 mod copy;
 mod cors;
 mod delete;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::{Reply, State};
-use crate::records::s3::{Object, ObjectLock};
+use crate::records::s3::{ChecksumType, Object, ObjectLock};
 use crate::records::Stored;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -378,6 +378,7 @@ fn get(
         }
         (None, None) => None,
     };
+    headers.extend(super::checksums::read_headers(state, input, bucket, key, object)?);
     // A HEAD of one part answers as its GET would: 206, the part's length and range.
     let head = |mut headers: Vec<(String, String)>| match (input.part_number.is_some(), range) {
         (true, Some((f, l))) => {
@@ -467,15 +468,32 @@ fn attributes(
     }
     let has = |a: &str| wanted.iter().any(|w| w == a);
     let multipart = object.etag.trim_matches('"').rsplit_once('-').is_some();
-    // (number, size) of each part, in order.
-    let parts: Vec<(u64, u64)> = object
+    // (number, size, sealed checksum) of each part, in order.
+    let parts: Vec<(u64, u64, Option<&str>)> = object
         .parts
         .iter()
-        .filter_map(|p| Some((p.identity.rsplit('|').next()?.parse().ok()?, p.size)))
+        .filter_map(|p| {
+            Some((p.identity.rsplit('|').next()?.parse().ok()?, p.size, p.checksum.as_deref()))
+        })
         .collect();
-    let after: Vec<&(u64, u64)> = parts.iter().filter(|(n, _)| *n > marker as u64).collect();
-    let page: Vec<&&(u64, u64)> = after.iter().take(max_parts).collect();
+    let after: Vec<&(u64, u64, Option<&str>)> =
+        parts.iter().filter(|(n, _, _)| *n > marker as u64).collect();
+    let page: Vec<&&(u64, u64, Option<&str>)> = after.iter().take(max_parts).collect();
     let truncated = after.len() > page.len();
+    // The object's checksum and its parts' (those on the page), opened.
+    let sealed_parts = has("ObjectParts") && page.iter().any(|(_, _, c)| c.is_some());
+    let sealer = if (has("Checksum") && object.checksum.is_some()) || sealed_parts {
+        Some(super::checksums::Sealer::new(ctx.state, &bucket.account, &bucket.key, key)?)
+    } else {
+        None
+    };
+    let open = |sealed: Option<&str>| match (&sealer, sealed) {
+        (Some(sealer), Some(sealed)) => sealer.open(sealed).map(Some),
+        _ => Ok(None),
+    };
+    let checksum = if has("Checksum") { open(object.checksum.as_deref())? } else { None };
+    let part_sums: Vec<Option<super::checksums::Sum>> =
+        page.iter().map(|(_, _, c)| open(*c)).collect::<Result<_, _>>()?;
     let mut headers = vec![("last-modified".to_string(), http_date(object.last_modified_ms))];
     if let Some(v) = &object.version_id {
         headers.push(("x-amz-version-id".into(), v.clone()));
@@ -484,16 +502,25 @@ fn attributes(
         if has("ETag") {
             w.text("ETag", object.etag.trim_matches('"'));
         }
+        if let Some(sum) = &checksum {
+            w.elem("Checksum", |w| super::checksums::members(w, sum, object.checksum_type));
+        }
         if has("ObjectParts") && multipart {
             w.elem("ObjectParts", |w| {
                 w.value("PartsCount", parts.len())
                     .value("PartNumberMarker", marker)
-                    .value("NextPartNumberMarker", page.last().map_or(marker as u64, |(n, _)| *n))
+                    .value(
+                        "NextPartNumberMarker",
+                        page.last().map_or(marker as u64, |(n, _, _)| *n),
+                    )
                     .value("MaxParts", max_parts)
                     .value("IsTruncated", truncated);
-                for (n, size) in &page {
+                for ((n, size, _), sum) in page.iter().zip(&part_sums) {
                     w.elem("Part", |w| {
                         w.value("PartNumber", n).value("Size", size);
+                        if let Some(sum) = sum {
+                            super::checksums::members(w, sum, None);
+                        }
                     });
                 }
             });
@@ -595,16 +622,24 @@ pub(super) fn put<'s>(
     super::buckets::refuse_acls(&input.acl)?;
     // S3's conditional writes: `If-None-Match: *` and `If-Match: ETAG`.
     refuse_unsupported_conditions(input.if_none_match.as_deref())?;
+    let keep = super::checksums::algorithm(input.checksum_algorithm.as_deref())?;
     let sealing = sse::new_key(ctx, &input.encryption, bucket, key)?;
     let identity = format!("{object_arn}|{}|1", crate::support::ids::uuid());
-    let part = blobs::seal_body(
+    let (part, sum) = blobs::seal_body(
         state,
         body,
-        (&input.digests, sealing.keyed_etag()),
+        (&input.digests, sealing.keyed_etag(), keep),
         (&bucket.account, &identity),
         &sealing.data_key,
         &mut effect.fresh,
     )?;
+    // The checksum is the whole object's (its only part keeps none of its own).
+    let checksum = match &sum {
+        Some(sum) => Some(
+            super::checksums::Sealer::new(state, &bucket.account, &bucket.key, key)?.seal(sum)?,
+        ),
+        None => None,
+    };
     let etag = format!("\"{}\"", part.md5);
     let version = super::versions::new_id(bucket);
     let fields = input.fields.clone();
@@ -634,6 +669,8 @@ pub(super) fn put<'s>(
         parts: vec![part],
         data_key: sealing.wrapped,
         lock,
+        checksum,
+        checksum_type: sum.as_ref().map(|_| ChecksumType::FullObject),
     };
     commit_object(state, bucket, object, (input, facts), effect)?;
     // A write that is the `null` version (a suspended bucket) answers no version, as in S3.
@@ -642,6 +679,9 @@ pub(super) fn put<'s>(
         .map(|v| vec![("x-amz-version-id".to_string(), v)])
         .unwrap_or_default();
     headers.push(("etag".into(), etag));
+    if let Some(sum) = &sum {
+        headers.extend(super::checksums::headers(sum, Some(ChecksumType::FullObject)));
+    }
     headers.extend(sealing.headers);
     Ok(empty(200, headers))
 }

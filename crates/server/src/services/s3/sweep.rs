@@ -4,6 +4,9 @@
 //! replaced `null` versions and parts uploaded again under their number remove the blobs they
 //! drop once they commit; a request that fails after writing its blob removes that blob.
 //!
+//! The same pass forgets completed multipart uploads once they are a day old
+//! ([`crate::records::s3::CompletedUpload`]).
+//!
 //! A blob is only a candidate once it is older than the grace period: a request in flight may
 //! have written its blob and not yet committed. The records consulted are read in one snapshot,
 //! so a blob that moves from one record to another meanwhile (a part becoming part of a
@@ -24,9 +27,14 @@ pub fn sweep(state: &State, now: SystemTime, grace: Duration) -> Result<usize, A
     let root = state.config.data_dir.join("blobs");
     let Ok(dirs) = std::fs::read_dir(&root) else { return Ok(0) };
     let cutoff = now.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH);
+    let now_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let mut removed = 0;
     for dir in dirs.flatten() {
         let account = dir.file_name().to_string_lossy().into_owned();
+        // Completed uploads are remembered for a day (they name no blob).
+        super::multipart::expire_completions(state, &account, now_ms)?;
         // Files old enough first, then the snapshot: a file listed here was written before
         // the snapshot began, so a record naming it that committed is in the snapshot.
         let old: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir.path())
