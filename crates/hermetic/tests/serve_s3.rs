@@ -604,6 +604,16 @@ fn one_gib_multipart_round_trip() {
 }
 
 #[test]
+fn s3_post_object_on_sqlite() {
+    feature("post_object", Backend::Sqlite);
+}
+
+#[test]
+fn s3_post_object_on_postgres() {
+    feature("post_object", Backend::Postgres);
+}
+
+#[test]
 fn s3_conformance_on_sqlite() {
     feature("conformance", Backend::Sqlite);
 }

@@ -18,6 +18,7 @@ pub mod chunked;
 pub mod encode;
 pub mod error;
 pub mod key;
+pub mod post;
 pub mod sign;
 pub mod time;
 pub mod verify;

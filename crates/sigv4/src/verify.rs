@@ -299,7 +299,7 @@ fn parse_presigned<'a>(
     })
 }
 
-fn parse_credential(text: &str) -> Result<Credential, Error> {
+pub(crate) fn parse_credential(text: &str) -> Result<Credential, Error> {
     let parts: Vec<&str> = text.split('/').collect();
     let [akid, date, region, service, terminator] = parts.as_slice() else {
         return Err(Error::Malformed(format!(
@@ -342,7 +342,7 @@ fn parse_signed_headers(text: &str) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
-fn parse_signature(text: &str) -> Result<[u8; 32], Error> {
+pub(crate) fn parse_signature(text: &str) -> Result<[u8; 32], Error> {
     unhex32(text)
         .ok_or_else(|| Error::Malformed("the signature must be 64 hexadecimal digits".into()))
 }

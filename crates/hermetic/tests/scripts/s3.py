@@ -1449,11 +1449,94 @@ def checksums():
     print(json.dumps({"checksums": made}))
 
 
+def post_form(url, fields, filename, data, file_type="text/plain"):
+    """POSTs a browser upload form (the file last, as browsers and S3 want it); returns the
+    status, the headers and the body."""
+    boundary = "----hermetic" + os.urandom(8).hex()
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\nContent-Type: {file_type}\r\n\r\n'.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    req = urllib.request.Request(url, data=b"".join(parts), method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def post_object():
+    """Browser uploads (POST object) with SigV4 forms as boto3's generate_presigned_post makes
+    them: the policy's conditions hold the form to what was signed; the write is a PutObject,
+    authorized as one."""
+    b = "acme-post"
+    s3.create_bucket(Bucket=b)
+    # Forms signed with SigV4 (a client configured for s3v4, as the AWS SDKs sign them today).
+    signer = presigner_for(KEY, SECRET)
+    conditions = [["starts-with", "$key", "uploads/"], {"Content-Type": "text/plain"},
+                  {"x-amz-meta-who": "browser"}, ["content-length-range", 1, 1000]]
+    fields = {"Content-Type": "text/plain", "x-amz-meta-who": "browser"}
+    post = signer.generate_presigned_post(Bucket=b, Key="uploads/${filename}", Fields=fields,
+                                      Conditions=conditions, ExpiresIn=300)
+    status, headers, body = post_form(post["url"], post["fields"], "hello.txt", b"hello from a form")
+    assert status == 204, (status, headers, body, post)
+    got = s3.get_object(Bucket=b, Key="uploads/hello.txt")
+    assert got["Body"].read() == b"hello from a form"
+    assert got["ContentType"] == "text/plain" and got["Metadata"] == {"who": "browser"}, got
+    assert headers["etag"] == got["ETag"], headers
+    # success_action_status 201 answers where the object is.
+    post201 = signer.generate_presigned_post(Bucket=b, Key="uploads/created", Fields={**fields, "success_action_status": "201"},
+                                         Conditions=conditions + [{"success_action_status": "201"}], ExpiresIn=300)
+    status, _, body = post_form(post201["url"], post201["fields"], "c.txt", b"created")
+    assert status == 201 and b"<Key>uploads/created</Key>" in body, (status, body)
+
+    def refused(form, data=b"data", name="f.txt"):
+        status, _, body = post_form(post["url"], form, name, data)
+        return status, body.decode(errors="replace")
+    # What the policy does not allow: another value, an extra field, the wrong size, another key.
+    status, body = refused({**post["fields"], "Content-Type": "text/html"})
+    assert status == 403 and "AccessDenied" in body and "Policy Condition failed" in body, body
+    status, body = refused({**post["fields"], "x-amz-meta-extra": "1"})
+    assert status == 403 and "Extra input fields" in body, body
+    status, body = refused(post["fields"], data=b"x" * 1001)
+    assert status == 400 and "EntityTooLarge" in body, body
+    status, body = refused({**post["fields"], "key": "elsewhere/f"})
+    assert status == 403 and "AccessDenied" in body, body
+    # A signature that is not the policy's, and a policy past its expiration.
+    status, body = refused({**post["fields"], "x-amz-signature": "0" * 64})
+    assert status == 403 and "SignatureDoesNotMatch" in body, body
+    expired = signer.generate_presigned_post(Bucket=b, Key="uploads/late", Conditions=[], ExpiresIn=-10)
+    status, _, body = post_form(expired["url"], expired["fields"], "f", b"late")
+    assert status == 403 and b"Policy expired" in body, body
+    # SigV2 forms (what a client left on SigV2 makes) are refused, as S3 refuses them for
+    # buckets made since 2020.
+    v2 = s3.generate_presigned_post(Bucket=b, Key="uploads/v2", ExpiresIn=300) if "signature" in s3.generate_presigned_post(Bucket=b, Key="k")["fields"] else None
+    status, body = refused(v2["fields"] if v2 else {"key": "uploads/v2", "AWSAccessKeyId": KEY, "policy": "e30=", "signature": "abc"})
+    assert status == 400 and "InvalidRequest" in body and "AWS4-HMAC-SHA256" in body, body
+    # An unsigned form is anonymous: refused unless a bucket policy lets anyone write.
+    status, body = refused({"key": "uploads/anon"})
+    assert status == 403 and "AccessDenied" in body, body
+    # A valid form of a user whose own policy does not allow the write is refused.
+    bob, bob_key = make_bob()
+    iam.put_user_policy(UserName="bob", PolicyName="no-uploads", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{b}/uploads/*"}]}))
+    import time
+    time.sleep(0.2)
+    bobs = presigner_for(bob_key["AccessKeyId"], bob_key["SecretAccessKey"]).generate_presigned_post(Bucket=b, Key="uploads/bob", Conditions=[], ExpiresIn=300)
+    status, _, body = post_form(bobs["url"], bobs["fields"], "f", b"bob")
+    assert status == 403 and b"AccessDenied" in body, body
+    fails("404", s3.head_object, Bucket=b, Key="uploads/bob")
+    for key in ["uploads/elsewhere", "uploads/anon", "uploads/v2", "uploads/late"]:
+        fails("404", s3.head_object, Bucket=b, Key=key)
+
+
 FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events, conformance,
-    object_lock, cors, lifecycle, bucket_keys, checksums,
+    object_lock, cors, lifecycle, bucket_keys, checksums, post_object,
 ]}
 
 if __name__ == "__main__":

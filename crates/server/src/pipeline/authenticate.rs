@@ -37,9 +37,98 @@ pub(crate) fn authenticate<'s>(
 ) -> Result<Authenticated<'s>, AuthFailure> {
     let unverified = sigv4::parse(signed)
         .map_err(|e| Box::new((ApiError::from_sigv4(&e, false), None, None, None)))?;
-    let service = unverified.credential.service.clone();
-    let region = unverified.credential.region.clone();
-    let key_id = unverified.access_key_id().to_string();
+    let credential = unverified.credential.clone();
+    let token = unverified.session_token.clone();
+    let found = find_caller(state, &credential, token, now_ms)?;
+    let mut cache = sigv4::KeyCache::new(1);
+    let s3 = credential.service == "s3";
+    let verified = unverified
+        .verify(&found.secret, now_ms / 1000, body, &mut cache)
+        .map_err(|e| found.failure(ApiError::from_sigv4(&e, s3)))?;
+    Ok(found.authenticated(state, verified.payload, now_ms))
+}
+
+/// Verifies a browser upload form's signature (S3's POST object: the signature is over the
+/// form's policy document) and finds the caller, as [`authenticate`] does for a signed request.
+pub(crate) fn authenticate_post<'s>(
+    state: &'s State,
+    post: &sigv4::post::PostSignature,
+    now_ms: i64,
+) -> Result<Authenticated<'s>, AuthFailure> {
+    let found = find_caller(state, &post.credential, post.session_token.clone(), now_ms)?;
+    post.verify(&found.secret).map_err(|e| found.failure(ApiError::from_sigv4(&e, true)))?;
+    Ok(found.authenticated(state, sigv4::PayloadMode::Verified, now_ms))
+}
+
+/// The caller a credential names, with its secret, before the signature is checked.
+struct Found<'s> {
+    secret: sigv4::Secret,
+    caller: Caller,
+    key_id: String,
+    service: String,
+    region: String,
+    /// For keys from the store: when the key was last used, and made.
+    last_used: Option<Option<i64>>,
+    key_created_ms: Option<i64>,
+    reads: Option<Box<dyn store::ReadTx + 's>>,
+}
+
+impl<'s> Found<'s> {
+    /// A refusal after the caller was found: it goes to the caller's account's log.
+    fn failure(&self, e: ApiError) -> AuthFailure {
+        Box::new((
+            e,
+            Some(self.caller.account.clone()),
+            Some(self.key_id.clone()),
+            Some(self.service.clone()),
+        ))
+    }
+
+    /// The request's authentication, once its signature held (the key's last use noted).
+    fn authenticated(
+        mut self,
+        state: &'s State,
+        payload: sigv4::PayloadMode,
+        now_ms: i64,
+    ) -> Authenticated<'s> {
+        if let Some(previous) = self.last_used {
+            if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
+                // The reads end first: a thread never holds two of the store's connections.
+                self.reads = None;
+                // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
+                if let Ok(mut tx) = state.store.begin() {
+                    if tx
+                        .set_access_key_last_used(&self.key_id, now_ms, &self.service, &self.region)
+                        .is_ok()
+                    {
+                        let _ = tx.commit();
+                    }
+                }
+            }
+        }
+        Authenticated {
+            caller: self.caller,
+            service: self.service,
+            region: self.region,
+            access_key_id: self.key_id,
+            access_key_created_ms: self.key_created_ms,
+            payload,
+            reads: self.reads,
+        }
+    }
+}
+
+/// Finds the caller `credential` names (and the token, for temporary credentials), or the
+/// error with the account, key and service it names when known.
+fn find_caller<'s>(
+    state: &'s State,
+    credential: &sigv4::Credential,
+    session_token: Option<String>,
+    now_ms: i64,
+) -> Result<Found<'s>, AuthFailure> {
+    let service = credential.service.clone();
+    let region = credential.region.clone();
+    let key_id = credential.access_key_id.clone();
     let fail = |e: ApiError, account: Option<String>| {
         Box::new((e, account, Some(key_id.clone()), Some(service.clone())))
     };
@@ -71,7 +160,7 @@ pub(crate) fn authenticate<'s>(
             invalid()
         }
     };
-    let has_token = unverified.session_token.as_deref().is_some_and(|t| !t.is_empty());
+    let has_token = session_token.as_deref().is_some_and(|t| !t.is_empty());
     // For keys from the store: when the key was last used (refreshed at most once a minute).
     let mut last_used: Option<Option<i64>> = None;
     let mut key_created_ms: Option<i64> = None;
@@ -170,7 +259,7 @@ pub(crate) fn authenticate<'s>(
                             Some(key.account.clone()),
                         ));
                     }
-                    let presented = unverified.session_token.clone().unwrap_or_default();
+                    let presented = session_token.clone().unwrap_or_default();
                     let presented_hash =
                         sigv4::encode::hex(&sigv4::key::sha256(presented.as_bytes()));
                     let stored_hash = text("TokenSha256");
@@ -249,31 +338,5 @@ pub(crate) fn authenticate<'s>(
             (sigv4::Secret::new(String::from_utf8_lossy(secret.expose()).into_owned()), caller)
         }
     };
-    let account = Some(caller.account.clone());
-    let mut cache = sigv4::KeyCache::new(1);
-    let s3 = service == "s3";
-    let verified = unverified
-        .verify(&secret, now_ms / 1000, body, &mut cache)
-        .map_err(|e| fail(ApiError::from_sigv4(&e, s3), account))?;
-    if let Some(previous) = last_used {
-        if previous.is_none_or(|at| now_ms - at >= LAST_USED_GRANULARITY_MS) {
-            // The reads end first: a thread never holds two of the store's connections.
-            reads = None;
-            // Bookkeeping, not a tenant mutation: a failure here does not fail the request.
-            if let Ok(mut tx) = state.store.begin() {
-                if tx.set_access_key_last_used(&key_id, now_ms, &service, &region).is_ok() {
-                    let _ = tx.commit();
-                }
-            }
-        }
-    }
-    Ok(Authenticated {
-        caller,
-        service,
-        region,
-        access_key_id: key_id,
-        access_key_created_ms: key_created_ms,
-        payload: verified.payload,
-        reads,
-    })
+    Ok(Found { secret, caller, key_id, service, region, last_used, key_created_ms, reads })
 }

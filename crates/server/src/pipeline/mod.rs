@@ -293,6 +293,43 @@ pub(crate) async fn record(state: &State, pending: run::Pending) -> Result<(), A
     outcome
 }
 
+/// The signature of a browser upload form: a `POST` of `multipart/form-data` to a bucket, not
+/// otherwise signed, whose fields hold a SigV4 signature of its policy (`None` for any other
+/// request, or a form that is not signed: that one is anonymous). A form signed with SigV2
+/// (`AWSAccessKeyId`, `signature`) is refused, as S3 refuses SigV2 for buckets made since 2020.
+pub(crate) fn post_form_signature(
+    method: &str,
+    query_text: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<Result<sigv4::post::PostSignature, authenticate::AuthFailure>> {
+    let header =
+        |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
+    if method != "POST" || !query_text.is_empty() || header("authorization").is_some() {
+        return None;
+    }
+    let boundary = crate::protocol::form::boundary(header("content-type")?)?;
+    let fields = crate::protocol::form::parse(&boundary, body).ok()?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .map(|f| String::from_utf8_lossy(&f.value).into_owned())
+    };
+    let refuse = |e: ApiError| Box::new((e, None, None, Some("s3".to_string())));
+    if field("x-amz-signature").is_some() {
+        return Some(sigv4::post::parse(field).map_err(|e| refuse(ApiError::from_sigv4(&e, true))));
+    }
+    if field("awsaccesskeyid").is_some() || field("signature").is_some() {
+        return Some(Err(refuse(ApiError::sender(
+            400,
+            "InvalidRequest",
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+        ))));
+    }
+    None
+}
+
 /// Authenticate, handle, audit: the synchronous part of the pipeline.
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -349,7 +386,13 @@ fn decide(
     // Authenticate. Failures are audited too, in the account the credential names when known.
     let payload_given =
         if stream.is_some() { sigv4::Payload::Deferred } else { sigv4::Payload::Bytes(body) };
-    let auth = authenticate(state, &signed, payload_given, now);
+    // A browser upload form (S3's POST object) carries its signature in its fields.
+    let auth =
+        match s3.then(|| post_form_signature(method, query_text, &header_refs, body)).flatten() {
+            Some(Ok(post)) => authenticate::authenticate_post(state, &post, now),
+            Some(Err(failure)) => Err(failure),
+            None => authenticate(state, &signed, payload_given, now),
+        };
     let (caller, service, payload, reads) = match auth {
         Ok(found) => {
             facts.region = found.region;

@@ -119,6 +119,17 @@ pub(super) fn authorization(
             list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
             list
         }
+        Op::PostObject => {
+            let Input::PostObject(post) = req.input else { return Err(unexpected()) };
+            let signed = !ctx.caller.is_anonymous();
+            super::post::check_form(post, &name, signed, ctx.facts.time_ms)?;
+            let input = &post.put;
+            super::buckets::refuse_acls(&input.acl)?;
+            let context = objects::put_context(input, ctx.facts.time_ms)?;
+            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
+            list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
+            list
+        }
         Op::CreateMultipartUpload => {
             let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
             super::buckets::refuse_acls(&input.acl)?;

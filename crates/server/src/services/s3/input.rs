@@ -488,6 +488,120 @@ pub(crate) enum Input {
     PutBucketCors(Result<Vec<crate::records::s3::CorsRule>, crate::error::ApiError>),
     /// A CORS preflight's question (`OPTIONS`).
     Preflight(super::cors::Preflight),
+    /// A browser upload's form.
+    PostObject(Box<PostObject>),
+}
+
+/// A browser upload (`POST` of a form to the bucket): the form's fields, read as S3 reads
+/// them, and the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PostObject {
+    /// Whether the body reads as a form at all.
+    pub readable: bool,
+    /// Every field before the file (names as sent, values as text), for the policy's checks.
+    pub fields: Vec<(String, String)>,
+    /// `key`, with `${filename}` replaced by the file's name.
+    pub key: Option<String>,
+    /// The file's bytes, if the form has a `file` field.
+    pub file: Option<Vec<u8>>,
+    /// The base64 policy document, if any.
+    pub policy: Option<String>,
+    pub success_action_status: Option<String>,
+    pub success_action_redirect: Option<String>,
+    /// What the form's fields say of the object, as a PutObject's headers would.
+    pub put: PutObject,
+}
+
+impl PostObject {
+    /// Reads a form body; the fields that are an object's headers (`Content-Type`,
+    /// `x-amz-meta-*`, `acl`, `tagging`, encryption, Object Lock, ...) are read as a PutObject
+    /// reads its headers.
+    fn read(req: &Request<'_>, body: &[u8]) -> PostObject {
+        let Some(fields) = req
+            .header("content-type")
+            .and_then(crate::protocol::form::boundary)
+            .and_then(|b| crate::protocol::form::parse(&b, body).ok())
+        else {
+            return PostObject::default();
+        };
+        let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        let file = fields.iter().find(|f| f.name.eq_ignore_ascii_case("file"));
+        let named: Vec<(String, String)> = fields
+            .iter()
+            .filter(|f| !f.name.eq_ignore_ascii_case("file"))
+            .map(|f| (f.name.clone(), text(&f.value)))
+            .collect();
+        let field = |name: &str| {
+            named.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        };
+        let filename = file.and_then(|f| f.filename.clone()).unwrap_or_default();
+        // The headers a PutObject of this form would send.
+        let mut headers: Vec<(String, String)> = named
+            .iter()
+            .filter_map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let header = match lower.as_str() {
+                    "acl" => "x-amz-acl".to_string(),
+                    "tagging" => {
+                        let tags: Vec<(String, String)> = xml::elements(value.as_bytes(), "Key")
+                            .into_iter()
+                            .zip(xml::elements(value.as_bytes(), "Value"))
+                            .collect();
+                        let query = tags
+                            .iter()
+                            .map(|(k, v)| {
+                                format!(
+                                    "{}={}",
+                                    sigv4::encode::uri_encode(k, true),
+                                    sigv4::encode::uri_encode(v, true)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("&");
+                        return Some(("x-amz-tagging".to_string(), query));
+                    }
+                    "content-type"
+                    | "cache-control"
+                    | "content-disposition"
+                    | "content-encoding"
+                    | "content-language"
+                    | "expires"
+                    | "content-md5" => lower,
+                    _ if lower.starts_with("x-amz-") => lower,
+                    _ => return None,
+                };
+                Some((header, value.clone()))
+            })
+            .collect();
+        if field("content-type").is_none() {
+            if let Some(t) = file.and_then(|f| f.content_type.clone()) {
+                headers.push(("content-type".into(), t));
+            }
+        }
+        let refs: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let as_put = Request {
+            method: "PUT",
+            path: req.path,
+            headers: &refs,
+            target: None,
+            params: Vec::new(),
+            query_params: Vec::new(),
+            body: &[],
+            payload: sigv4::PayloadMode::Verified,
+            stream: std::cell::RefCell::new(None),
+        };
+        PostObject {
+            readable: true,
+            key: field("key").map(|k| k.replace("${filename}", &filename)),
+            file: file.map(|f| f.value.clone()),
+            policy: field("policy"),
+            success_action_status: field("success_action_status"),
+            success_action_redirect: field("success_action_redirect").or_else(|| field("redirect")),
+            put: PutObject::read(&as_put),
+            fields: named,
+        }
+    }
 }
 
 impl Input {
@@ -663,6 +777,7 @@ impl Input {
             }
             Op::PutBucketCors => Input::PutBucketCors(super::cors::read_configuration(body)),
             Op::PreflightRequest => Input::Preflight(super::cors::Preflight::read(req)),
+            Op::PostObject => Input::PostObject(Box::new(PostObject::read(req, body))),
             Op::ListBuckets => Input::ListBuckets(ListBuckets {
                 max_buckets: param("max-buckets"),
                 continuation_token: param("continuation-token"),

@@ -22,6 +22,7 @@ mod lock;
 mod metadata;
 mod multipart;
 mod objects;
+mod post;
 pub(crate) mod router;
 mod sse;
 pub(crate) mod sweep;
@@ -288,6 +289,10 @@ impl Service for S3 {
                     .find(|(k, _)| k == "list-type")
                     .map(|(_, v)| v.as_str()),
                 copy: req.header("x-amz-copy-source").is_some(),
+                form: req
+                    .header("content-type")
+                    .and_then(crate::protocol::form::boundary)
+                    .is_some(),
             })
         }
         .map_err(|refused| Unrouted {
@@ -316,6 +321,11 @@ impl Service for S3 {
             ),
         };
         let input = input::Input::read(operation, req, &body);
+        // A form names its object in its `key` field.
+        let key = match &input {
+            input::Input::PostObject(post) => post.key.clone(),
+            _ => key,
+        };
         // Only a PutObject's or UploadPart's body is needed past its input.
         let body = match operation {
             S3Operation::PutObject | S3Operation::UploadPart => body,

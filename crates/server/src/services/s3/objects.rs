@@ -244,6 +244,9 @@ pub(crate) fn handle<'s>(
         ("DeleteObjects", Input::DeleteObjects(input)) => {
             super::delete::objects(ctx, input, bucket, effect)
         }
+        ("PostObject", Input::PostObject(post)) => {
+            super::post::object(ctx, post, bucket, &key, effect)
+        }
         ("PutObject", Input::PutObject(input)) => {
             put(ctx, input, req.take_body(), bucket, &key, effect)
         }

@@ -187,6 +187,9 @@ pub(crate) enum S3Operation {
     GetBucketCors,
     PutBucketCors,
     DeleteBucketCors,
+    /// A browser upload: a `POST` of a form to the bucket, whose fields name the key and
+    /// carry the object's headers, the policy and its signature.
+    PostObject,
     /// A browser's CORS preflight (`OPTIONS` on a bucket or a key), answered from the bucket's
     /// CORS rules alone. No IAM action authorizes it (browsers never sign a preflight):
     /// anyone may ask, as in S3; its "action" names it only in the operator guardrail's
@@ -261,6 +264,7 @@ impl Operation for S3Operation {
             Op::PutBucketCors => "PutBucketCors",
             Op::DeleteBucketCors => "DeleteBucketCors",
             Op::PreflightRequest => "PreflightRequest",
+            Op::PostObject => "PostObject",
         }
     }
 
@@ -318,6 +322,7 @@ impl Operation for S3Operation {
             Op::GetObjectLegalHold => "s3:GetObjectLegalHold",
             Op::PutObjectLegalHold => "s3:PutObjectLegalHold",
             Op::PutObject
+            | Op::PostObject
             | Op::CopyObject
             | Op::CreateMultipartUpload
             | Op::UploadPart
@@ -381,6 +386,7 @@ impl S3Operation {
             | Op::HeadObject
             | Op::GetObjectAttributes
             | Op::PutObject
+            | Op::PostObject
             | Op::CopyObject
             | Op::DeleteObject
             | Op::GetObjectAcl
@@ -466,6 +472,8 @@ pub(crate) struct Target<'a> {
     pub list_type: Option<&'a str>,
     /// Whether `x-amz-copy-source` is present.
     pub copy: bool,
+    /// Whether the body is a `multipart/form-data` form (a browser upload).
+    pub form: bool,
 }
 
 fn not_implemented(what: &str) -> ApiError {
@@ -552,6 +560,7 @@ pub(crate) fn route(t: &Target<'_>) -> Result<S3Operation, Refused> {
         ("PUT", Object) if has("partNumber") => Op::UploadPart,
         ("PUT", Object) if t.copy => Op::CopyObject,
         ("PUT", Object) => Op::PutObject,
+        ("POST", Bucket) if t.form => Op::PostObject,
         ("GET", Object) if multipart => Op::ListParts,
         ("GET", Object) => Op::GetObject,
         ("HEAD", Object) => Op::HeadObject,
@@ -585,7 +594,14 @@ mod tests {
     use super::*;
 
     fn target<'a>(method: &'a str, level: Level, query: &[&'a str]) -> Target<'a> {
-        Target { method, level: Some(level), query: query.to_vec(), list_type: None, copy: false }
+        Target {
+            method,
+            level: Some(level),
+            query: query.to_vec(),
+            list_type: None,
+            copy: false,
+            form: false,
+        }
     }
 
     /// Every sub-resource of S3's model, at every method and level the model names it, is
@@ -677,6 +693,10 @@ mod tests {
         let v2 = route(&Target { list_type: Some("2"), ..target("GET", Bucket, &["list-type"]) });
         assert_eq!(v2.unwrap(), Op::ListObjectsV2);
         assert_eq!(route(&target("POST", Bucket, &[])).unwrap_err().error.code, "MethodNotAllowed");
+        let form = Target { form: true, ..target("POST", Bucket, &[]) };
+        assert_eq!(route(&form).unwrap(), Op::PostObject);
+        let form_with_sub = Target { form: true, ..target("POST", Bucket, &["delete"]) };
+        assert_eq!(route(&form_with_sub).unwrap(), Op::DeleteObjects);
     }
 
     /// `?cors` is served at GET, PUT and DELETE (bucket level only); an `OPTIONS` on a bucket
