@@ -92,8 +92,8 @@ if $s3_tests; then
     summary=$("$runner" --bin target/release/hermetic --report "$report" | tail -n 1)
     echo "$summary (failures listed in $report)"
     passed=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-    if [ -z "$passed" ] || [ "$passed" -lt "${S3_TESTS_MIN_PASSED:-330}" ]; then
-        echo "fewer s3-tests pass than ${S3_TESTS_MIN_PASSED:-330}: a conformance regression"
+    if [ -z "$passed" ] || [ "$passed" -lt "${S3_TESTS_MIN_PASSED:-410}" ]; then
+        echo "fewer s3-tests pass than ${S3_TESTS_MIN_PASSED:-410}: a conformance regression"
         exit 1
     fi
 fi
