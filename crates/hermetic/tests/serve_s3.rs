@@ -1,13 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! S3 driven by boto3, aws-cli and rclone against `hermetic serve`, on both stores. Each
 //! feature of `scripts/s3.py` (buckets, objects, presigned URLs, streamed bodies, multipart,
-//! Object Ownership, copy and tagging, listing, KMS as the caller, bucket policies, versioning,
-//! Block Public Access, the operator's refusal, the trail, CORS, Object Lock, lifecycle rules,
-//! S3 Bucket Keys, additional checksums) is a test of its own on a fresh server; so are
-//! aws-cli's and rclone's high-level commands, the zero-plaintext check (no file under the data
-//! directory and no database row holds uploaded content, nor a checksum of it) and the data
-//! events in the audit log. Every such test ends by checking that no blob is left that no record
-//! names and that the trail verifies. Then, on SQLite only, a 1 GiB round trip through aws-cli.
+//! Object Ownership, ACLs, copy and tagging, listing, KMS as the caller, bucket policies,
+//! versioning, Block Public Access, the operator's refusal, the trail, CORS, Object Lock,
+//! lifecycle rules, S3 Bucket Keys, additional checksums) is a test of its own on a fresh
+//! server; so are aws-cli's and rclone's high-level commands, the zero-plaintext check (no file
+//! under the data directory and no database row holds uploaded content, nor a checksum of it)
+//! and the data events in the audit log. Every such test ends by checking that no blob is left
+//! that no record names and that the trail verifies. Then, on SQLite only, a 1 GiB round trip
+//! through aws-cli.
 
 mod common;
 
@@ -124,6 +125,16 @@ fn s3_object_ownership_on_sqlite() {
 #[test]
 fn s3_object_ownership_on_postgres() {
     feature("object_ownership", Backend::Postgres);
+}
+
+#[test]
+fn s3_acls_on_sqlite() {
+    feature("acls", Backend::Sqlite);
+}
+
+#[test]
+fn s3_acls_on_postgres() {
+    feature("acls", Backend::Postgres);
 }
 
 #[test]

@@ -1,8 +1,8 @@
 """S3 through boto3 against a running `hermetic serve`, one feature per run: buckets, objects
 (0 B, 1 B, 5 MiB + 1 multipart, ranges, conditions, metadata, checksums, copy, tagging, batch
 delete), presigned URLs, streamed bodies, listing with prefixes, delimiters and pages, Object
-Ownership, bucket policies, default encryption, KMS as the caller, versioning, Block Public
-Access, cross-account access, the operator's refusal, the trail, CORS, Object Lock,
+Ownership and ACLs, bucket policies, default encryption, KMS as the caller, versioning, Block
+Public Access, cross-account access, the operator's refusal, the trail, CORS, Object Lock,
 lifecycle rules, S3 Bucket Keys and additional checksums.
 
 Usage: s3.py URL ACCOUNT KEY SECRET OTHER_ACCOUNT OTHER_KEY OTHER_SECRET OP_KEY OP_SECRET FEATURE
@@ -214,13 +214,16 @@ def multipart():
 
 
 def object_ownership():
-    """BucketOwnerEnforced: ACLs read as the owner's and grant no more; unknown sub-resources are refused."""
+    """BucketOwnerEnforced (every new bucket's): ACLs read as the owner's and grant no more; unknown sub-resources are refused."""
     s3.create_bucket(Bucket="acme-ownership")
     acl = s3.get_bucket_acl(Bucket="acme-ownership")
     assert acl["Owner"]["ID"] == ACCOUNT and [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"], acl
     assert s3.get_bucket_ownership_controls(Bucket="acme-ownership")["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
-    fails("InvalidRequest", s3.put_bucket_ownership_controls, Bucket="acme-ownership", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    # Setting it again changes nothing (the other settings are the acls feature's).
+    s3.put_bucket_ownership_controls(Bucket="acme-ownership", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_acl(Bucket="acme-ownership", ACL="private")
     fails("AccessControlListNotSupported", s3.put_bucket_acl, Bucket="acme-ownership", ACL="public-read")
+    fails("AccessControlListNotSupported", s3.put_bucket_acl, Bucket="acme-ownership", GrantRead=f'id="{OTHER}"')
     fails("AccessControlListNotSupported", s3.put_object, Bucket="acme-ownership", Key="acl", Body=b"x", ACL="public-read")
     fails("AccessControlListNotSupported", s3.put_object, Bucket="acme-ownership", Key="acl", Body=b"x", GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
     s3.put_object(Bucket="acme-ownership", Key="acl", Body=b"x", ACL="bucket-owner-full-control")
@@ -232,6 +235,173 @@ def object_ownership():
     # Sub-resources this server does not implement are refused, never taken for another operation.
     fails("NotImplemented", s3.get_bucket_website, Bucket="acme-ownership")
     s3.head_bucket(Bucket="acme-ownership")
+
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def acl_grants(answer):
+    """A GetBucketAcl or GetObjectAcl answer's grants, as a set of (ID or URI, permission)."""
+    return {(g["Grantee"].get("ID") or g["Grantee"].get("URI"), g["Permission"]) for g in answer["Grants"]}
+
+
+def acls():
+    """ACLs where Object Ownership enables them (decision 018): the ownership controls round
+    trip; Block Public Access refuses public ACLs (BlockPublicAcls) and makes them count for
+    nothing (IgnorePublicAcls); a public-read bucket ACL lets an unsigned client list; object
+    ACL grants let the other account read (its IAM users with their own allow too), each form
+    (canned, grant headers, AccessControlPolicy), a version's own ACL; a bucket's WRITE grant
+    lets the other account write (the bucket owner owns what it writes); a copy gets the
+    request's ACL and its source's ACL grants the read; an explicit Deny wins over a grant;
+    BucketOwnerEnforced refuses ACLs again and their grants stop counting."""
+    anon = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", config=Config(signature_version=UNSIGNED))
+    off = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    b = "acme-acls"
+
+    def rules(bucket=b):
+        return s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+
+    def owned_as(setting, bucket=b):
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": setting}]})
+
+    # Ownership controls: each setting round-trips; deleted, there are none (404) and ACLs are
+    # enabled, as under ObjectWriter; bucket configuration stays the owner's.
+    s3.create_bucket(Bucket=b)
+    assert rules() == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    for setting in ["BucketOwnerPreferred", "BucketOwnerEnforced", "ObjectWriter"]:
+        owned_as(setting)
+        assert rules() == [{"ObjectOwnership": setting}], setting
+    fails("MalformedXML", owned_as, "Nobody")
+    fails("AccessDenied", other.put_bucket_ownership_controls, Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_bucket_ownership_controls(Bucket=b)
+    fails("OwnershipControlsNotFoundError", s3.get_bucket_ownership_controls, Bucket=b)
+    s3.delete_bucket_ownership_controls(Bucket=b)
+    s3.put_bucket_acl(Bucket=b, ACL="private")
+    owned_as("ObjectWriter")
+    # CreateBucket takes x-amz-object-ownership; a new bucket blocks public ACLs, and one that
+    # keeps ACLs disabled refuses any that grants others.
+    s3.create_bucket(Bucket="acme-acls-writer", ObjectOwnership="ObjectWriter")
+    assert rules("acme-acls-writer") == [{"ObjectOwnership": "ObjectWriter"}]
+    fails("AccessDenied", s3.create_bucket, Bucket="acme-acls-public", ObjectOwnership="ObjectWriter", ACL="public-read")
+    fails("InvalidBucketAclWithObjectOwnership", s3.create_bucket, Bucket="acme-acls-public", ACL="public-read")
+    fails("InvalidArgument", s3.create_bucket, Bucket="acme-acls-public", ObjectOwnership="Nobody")
+    fails("404", s3.head_bucket, Bucket="acme-acls-public")
+
+    # BlockPublicAcls (on for every new bucket) refuses public ACLs, whatever their form.
+    s3.put_object(Bucket=b, Key="doc", Body=b"shared")
+    fails("AccessDenied", s3.put_bucket_acl, Bucket=b, ACL="public-read")
+    fails("AccessDenied", s3.put_object_acl, Bucket=b, Key="doc", ACL="public-read")
+    fails("AccessDenied", s3.put_object, Bucket=b, Key="public", Body=b"x", GrantRead=f'uri="{ALL_USERS}"')
+    fails("AccessDenied", s3.put_object, Bucket=b, Key="public", Body=b"x", ACL="authenticated-read")
+    fails("404", s3.head_object, Bucket=b, Key="public")
+
+    # Block Public Access off: a public-read bucket ACL lets anyone list, not read.
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=off)
+    fails("AccessDenied", anon.list_objects_v2, Bucket=b)
+    s3.put_bucket_acl(Bucket=b, ACL="public-read")
+    answer = s3.get_bucket_acl(Bucket=b)
+    assert answer["Owner"] == {"ID": ACCOUNT}, answer
+    assert acl_grants(answer) == {(ACCOUNT, "FULL_CONTROL"), (ALL_USERS, "READ")}, answer
+    assert [o["Key"] for o in anon.list_objects_v2(Bucket=b)["Contents"]] == ["doc"]
+    fails("AccessDenied", anon.get_object, Bucket=b, Key="doc")
+    fails("AccessDenied", anon.get_bucket_acl, Bucket=b)
+    # IgnorePublicAcls: the public grant counts for nothing.
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={**off, "IgnorePublicAcls": True})
+    fails("AccessDenied", anon.list_objects_v2, Bucket=b)
+    # BlockPublicAcls refuses new public ACLs; one set before still counts.
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={**off, "BlockPublicAcls": True})
+    assert [o["Key"] for o in anon.list_objects_v2(Bucket=b)["Contents"]] == ["doc"]
+    fails("AccessDenied", s3.put_object_acl, Bucket=b, Key="doc", ACL="public-read")
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=off)
+
+    # An object ACL's grant to the other account: refused before it, allowed after.
+    fails("AccessDenied", other.get_object, Bucket=b, Key="doc")
+    s3.put_object_acl(Bucket=b, Key="doc", GrantRead=f'id="{OTHER}"', GrantFullControl=f'id="{ACCOUNT}"')
+    assert acl_grants(s3.get_object_acl(Bucket=b, Key="doc")) == {(OTHER, "READ"), (ACCOUNT, "FULL_CONTROL")}
+    assert other.get_object(Bucket=b, Key="doc")["Body"].read() == b"shared"
+    fails("AccessDenied", other.get_object_acl, Bucket=b, Key="doc")
+    fails("AccessDenied", anon.get_object, Bucket=b, Key="doc")
+    # The other account's IAM user needs its own allow too, as with any resource policy.
+    other_iam = client("iam", OTHER_KEY, OTHER_SECRET)
+    other_iam.create_user(UserName="acl-reader")
+    rk = other_iam.create_access_key(UserName="acl-reader")["AccessKey"]
+    reader = client("s3", rk["AccessKeyId"], rk["SecretAccessKey"])
+    fails("AccessDenied", reader.get_object, Bucket=b, Key="doc")
+    other_iam.put_user_policy(UserName="acl-reader", PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    assert reader.get_object(Bucket=b, Key="doc")["Body"].read() == b"shared"
+    # The AccessControlPolicy form replaces the ACL; grantees S3 cannot resolve are refused.
+    s3.put_object_acl(Bucket=b, Key="doc", AccessControlPolicy={"Owner": {"ID": ACCOUNT}, "Grants": [
+        {"Grantee": {"Type": "CanonicalUser", "ID": OTHER}, "Permission": "READ_ACP"}]})
+    fails("AccessDenied", other.get_object, Bucket=b, Key="doc")
+    answer = other.get_object_acl(Bucket=b, Key="doc")
+    assert answer["Owner"] == {"ID": ACCOUNT} and acl_grants(answer) == {(OTHER, "READ_ACP")}, answer
+    fails("UnresolvableGrantByEmailAddress", s3.put_object_acl, Bucket=b, Key="doc", GrantRead='emailAddress="nobody@example.com"')
+    fails("InvalidArgument", s3.put_object_acl, Bucket=b, Key="doc", GrantRead='id="999999999999"')
+    fails("InvalidRequest", s3.put_object_acl, Bucket=b, Key="doc", ACL="private", GrantRead=f'id="{OTHER}"')
+    fails("InvalidArgument", s3.put_object_acl, Bucket=b, Key="doc", ACL="no-such-canned-acl")
+
+    # A bucket's WRITE grant: the other account writes and deletes (not lists); what it writes
+    # is the bucket owner's, with full control for the writer.
+    s3.put_bucket_acl(Bucket=b, GrantWrite=f'id="{OTHER}"', GrantFullControl=f'id="{ACCOUNT}"')
+    other.put_object(Bucket=b, Key="from-other", Body=b"theirs")
+    answer = s3.get_object_acl(Bucket=b, Key="from-other")
+    assert answer["Owner"] == {"ID": ACCOUNT}, answer
+    assert acl_grants(answer) == {(ACCOUNT, "FULL_CONTROL"), (OTHER, "FULL_CONTROL")}, answer
+    assert other.get_object(Bucket=b, Key="from-other")["Body"].read() == b"theirs"
+    assert s3.get_object(Bucket=b, Key="from-other")["Body"].read() == b"theirs"
+    fails("AccessDenied", other.list_objects_v2, Bucket=b)
+    other.delete_object(Bucket=b, Key="from-other")
+    fails("404", s3.head_object, Bucket=b, Key="from-other")
+
+    # A public object; a copy gets the request's ACL, not its source's; the source's ACL
+    # grants the copy's read; a multipart upload's ACL is the completed object's.
+    s3.put_object_acl(Bucket=b, Key="doc", ACL="public-read")
+    assert anon.get_object(Bucket=b, Key="doc")["Body"].read() == b"shared"
+    s3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "doc"})
+    fails("AccessDenied", anon.get_object, Bucket=b, Key="copy")
+    s3.copy_object(Bucket=b, Key="public-copy", CopySource={"Bucket": b, "Key": "doc"}, ACL="public-read")
+    assert anon.get_object(Bucket=b, Key="public-copy")["Body"].read() == b"shared"
+    other.create_bucket(Bucket="globex-acls")
+    other.copy_object(Bucket="globex-acls", Key="copied", CopySource={"Bucket": b, "Key": "doc"})
+    fails("AccessDenied", other.copy_object, Bucket="globex-acls", Key="copied", CopySource={"Bucket": b, "Key": "copy"})
+    upload = s3.create_multipart_upload(Bucket=b, Key="multi", ACL="public-read")
+    etag = s3.upload_part(Bucket=b, Key="multi", UploadId=upload["UploadId"], PartNumber=1, Body=b"m")["ETag"]
+    s3.complete_multipart_upload(Bucket=b, Key="multi", UploadId=upload["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert anon.get_object(Bucket=b, Key="multi")["Body"].read() == b"m"
+
+    # An explicit Deny wins over a grant; a user of the account with no policy at all is
+    # "everyone" to the public grant.
+    iam.create_user(UserName="acl-denied")
+    iam.put_user_policy(UserName="acl-denied", PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    dk = iam.create_access_key(UserName="acl-denied")["AccessKey"]
+    fails("AccessDenied", client("s3", dk["AccessKeyId"], dk["SecretAccessKey"]).get_object, Bucket=b, Key="doc")
+    iam.create_user(UserName="acl-nobody")
+    nk = iam.create_access_key(UserName="acl-nobody")["AccessKey"]
+    assert client("s3", nk["AccessKeyId"], nk["SecretAccessKey"]).get_object(Bucket=b, Key="doc")["Body"].read() == b"shared"
+
+    # A version has its own ACL.
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=b, Key="versioned", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=b, Key="versioned", Body=b"two")
+    s3.put_object_acl(Bucket=b, Key="versioned", VersionId=v1, GrantRead=f'id="{OTHER}"')
+    assert other.get_object(Bucket=b, Key="versioned", VersionId=v1)["Body"].read() == b"one"
+    fails("AccessDenied", other.get_object, Bucket=b, Key="versioned")
+    assert acl_grants(s3.get_object_acl(Bucket=b, Key="versioned", VersionId=v1)) == {(OTHER, "READ")}
+    assert acl_grants(s3.get_object_acl(Bucket=b, Key="versioned")) == {(ACCOUNT, "FULL_CONTROL")}
+
+    # ACLs disabled again: only once the bucket's own grants nobody else; then the grants kept
+    # count for nothing and ACLs are refused; enabled again, they count again, as in S3.
+    fails("InvalidBucketAclWithObjectOwnership", owned_as, "BucketOwnerEnforced")
+    s3.put_bucket_acl(Bucket=b, ACL="private")
+    owned_as("BucketOwnerEnforced")
+    fails("AccessDenied", anon.get_object, Bucket=b, Key="doc")
+    fails("AccessDenied", other.get_object, Bucket=b, Key="versioned", VersionId=v1)
+    assert acl_grants(s3.get_object_acl(Bucket=b, Key="doc")) == {(ACCOUNT, "FULL_CONTROL")}
+    fails("AccessControlListNotSupported", s3.put_object_acl, Bucket=b, Key="doc", ACL="public-read")
+    fails("AccessControlListNotSupported", s3.put_bucket_acl, Bucket=b, ACL="public-read")
+    fails("AccessControlListNotSupported", s3.put_object, Bucket=b, Key="x", Body=b"x", GrantRead=f'id="{OTHER}"')
+    owned_as("ObjectWriter")
+    assert anon.get_object(Bucket=b, Key="doc")["Body"].read() == b"shared"
 
 
 def copy_tagging_delete():
@@ -1536,7 +1706,7 @@ FEATURES = {f.__name__: f for f in [
     buckets, objects, presigned_urls, streamed_bodies, multipart, object_ownership, sse_kms_etags,
     copy_tagging_delete, listing, kms_as_caller, bucket_policies, versioning, null_versions,
     version_listing, block_public_access, operator_refused, trail, data_events, conformance,
-    object_lock, cors, lifecycle, bucket_keys, checksums, post_object,
+    object_lock, cors, lifecycle, bucket_keys, checksums, post_object, acls,
 ]}
 
 if __name__ == "__main__":

@@ -57,10 +57,196 @@ impl Versioning {
     }
 }
 
-/// Object Ownership: always `BucketOwnerEnforced` here (ACLs disabled).
+/// Object Ownership (`OwnershipControls`): whether the bucket's ACLs and its objects' count.
+/// A bucket whose controls were deleted has none (`Bucket::object_ownership` is `None`), which
+/// S3 treats as `ObjectWriter`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ObjectOwnership {
+    /// ACLs are disabled: they read as the owner's full control and grant nothing (what AWS
+    /// sets on new buckets).
     BucketOwnerEnforced,
+    /// ACLs are enabled; a write that says `bucket-owner-full-control` is the bucket owner's.
+    BucketOwnerPreferred,
+    /// ACLs are enabled; in AWS the writer owns what it writes (here the bucket owner does,
+    /// decision 018).
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    /// Every setting, as S3 lists them.
+    pub const ALL: [ObjectOwnership; 3] = [
+        ObjectOwnership::BucketOwnerEnforced,
+        ObjectOwnership::BucketOwnerPreferred,
+        ObjectOwnership::ObjectWriter,
+    ];
+
+    /// As S3 writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    /// The setting S3 names `text` (exactly), if any.
+    pub fn parse(text: &str) -> Option<ObjectOwnership> {
+        ObjectOwnership::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// A permission an ACL grants (`Permission`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum Permission {
+    FullControl,
+    Write,
+    WriteAcp,
+    Read,
+    ReadAcp,
+}
+
+impl Permission {
+    /// Every permission, in the order S3 documents them.
+    pub const ALL: [Permission; 5] = [
+        Permission::FullControl,
+        Permission::Write,
+        Permission::WriteAcp,
+        Permission::Read,
+        Permission::ReadAcp,
+    ];
+
+    /// As S3 writes it (`FULL_CONTROL`, `READ_ACP`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::FullControl => "FULL_CONTROL",
+            Permission::Write => "WRITE",
+            Permission::WriteAcp => "WRITE_ACP",
+            Permission::Read => "READ",
+            Permission::ReadAcp => "READ_ACP",
+        }
+    }
+
+    /// The permission S3 names `text` (exactly, upper case), if any.
+    pub fn parse(text: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// The header that grants it on a write (`x-amz-grant-read`, ...).
+    pub fn header(self) -> &'static str {
+        match self {
+            Permission::FullControl => "x-amz-grant-full-control",
+            Permission::Write => "x-amz-grant-write",
+            Permission::WriteAcp => "x-amz-grant-write-acp",
+            Permission::Read => "x-amz-grant-read",
+            Permission::ReadAcp => "x-amz-grant-read-acp",
+        }
+    }
+
+    /// The permission whose header `name` (any case) is.
+    pub fn from_header(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.header().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// One of S3's predefined groups an ACL can grant to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum AclGroup {
+    /// Everyone, signed or not.
+    AllUsers,
+    /// Every signed request, of any account.
+    AuthenticatedUsers,
+    /// S3's server access log delivery (a service principal nothing here acts as).
+    LogDelivery,
+}
+
+impl AclGroup {
+    /// Every group.
+    pub const ALL: [AclGroup; 3] =
+        [AclGroup::AllUsers, AclGroup::AuthenticatedUsers, AclGroup::LogDelivery];
+
+    /// The group's URI, as S3 names it.
+    pub fn uri(self) -> &'static str {
+        match self {
+            AclGroup::AllUsers => "http://acs.amazonaws.com/groups/global/AllUsers",
+            AclGroup::AuthenticatedUsers => {
+                "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+            }
+            AclGroup::LogDelivery => "http://acs.amazonaws.com/groups/s3/LogDelivery",
+        }
+    }
+
+    /// The group `uri` names (exactly), if any.
+    pub fn from_uri(uri: &str) -> Option<AclGroup> {
+        AclGroup::ALL.into_iter().find(|g| g.uri() == uri)
+    }
+
+    /// Whether a grant to it is public (AWS's definition: `AllUsers` and
+    /// `AuthenticatedUsers`).
+    pub fn is_public(self) -> bool {
+        matches!(self, AclGroup::AllUsers | AclGroup::AuthenticatedUsers)
+    }
+}
+
+/// Who an ACL grant is to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Grantee {
+    /// An account, by its canonical id (its 12-digit account id here).
+    CanonicalUser(String),
+    /// One of S3's groups.
+    Group(AclGroup),
+}
+
+/// One grant of an ACL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Grant {
+    pub grantee: Grantee,
+    pub permission: Permission,
+}
+
+/// An access control list (`AccessControlPolicy`): its owner and its grants, as a bucket or an
+/// object keeps it. Its grants count only while the bucket's Object Ownership enables ACLs;
+/// they are evaluated as resource-policy statements with the bucket policy
+/// (`services::s3::acl`). A record without one has S3's default: the owner's full control.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Acl {
+    /// The owner's canonical id: the bucket owner's account id (objects included, decision 018).
+    pub owner: String,
+    /// The grants, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+}
+
+impl Acl {
+    /// S3's default ACL (the `private` canned ACL): the owner's full control.
+    pub fn private(owner: &str) -> Acl {
+        Acl {
+            owner: owner.to_string(),
+            grants: vec![Grant {
+                grantee: Grantee::CanonicalUser(owner.to_string()),
+                permission: Permission::FullControl,
+            }],
+        }
+    }
+
+    /// Whether it is the default ACL exactly.
+    pub fn is_private(&self) -> bool {
+        *self == Acl::private(&self.owner)
+    }
+
+    /// Whether it grants nothing to anyone but its owner (what `BucketOwnerEnforced` allows).
+    pub fn grants_only_owner(&self) -> bool {
+        self.grants
+            .iter()
+            .all(|g| matches!(&g.grantee, Grantee::CanonicalUser(id) if *id == self.owner))
+    }
+
+    /// Whether a grant is public (to `AllUsers` or `AuthenticatedUsers`).
+    pub fn is_public(&self) -> bool {
+        self.grants.iter().any(|g| matches!(g.grantee, Grantee::Group(group) if group.is_public()))
+    }
 }
 
 /// An Object Lock retention mode.
@@ -245,7 +431,15 @@ pub(crate) struct Bucket {
     pub region: String,
     /// When it was made: a bucket deleted and made again is another bucket.
     pub created_ms: i64,
-    pub object_ownership: ObjectOwnership,
+    /// Its Object Ownership; none once `DeleteBucketOwnershipControls` removed it (S3 then
+    /// treats the bucket as `ObjectWriter`). Every bucket written before ACLs could be enabled
+    /// says `BucketOwnerEnforced`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_ownership: Option<ObjectOwnership>,
+    /// The bucket's ACL, when one other than the default (the owner's full control) was set
+    /// while ACLs were enabled. Kept (and ignored) while they are disabled, as S3 keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
     /// The bucket's own Block Public Access; none once deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<PublicAccessBlock>,
@@ -286,6 +480,14 @@ pub(crate) struct Bucket {
 
 impl Body for Bucket {
     const KIND: &'static str = "s3_bucket";
+}
+
+impl Bucket {
+    /// Whether its ACLs (and its objects') count: Object Ownership is not
+    /// `BucketOwnerEnforced` (no ownership controls count as `ObjectWriter`, as in S3).
+    pub fn acls_enabled(&self) -> bool {
+        self.object_ownership != Some(ObjectOwnership::BucketOwnerEnforced)
+    }
 }
 
 /// A method a CORS rule allows (`AllowedMethod`): S3 knows these five.
@@ -592,6 +794,10 @@ pub(crate) struct Object {
     /// How `checksum` covers the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
+    /// Its ACL, when one other than the default (the bucket owner's full control) was set
+    /// while its bucket had ACLs enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
 }
 
 impl Body for Object {
@@ -647,6 +853,9 @@ pub(crate) struct Upload {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
+    /// The ACL the completed object will have (CreateMultipartUpload's), when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
 }
 
 impl Body for Upload {
@@ -909,6 +1118,67 @@ mod tests {
         .unwrap();
         assert_eq!(typed.body.version_id.as_deref(), Some("v1"));
         assert_eq!(typed.to_record().unwrap().body, completed);
+    }
+
+    /// Buckets written before ACLs could be enabled read as `BucketOwnerEnforced` with no
+    /// ACL and are written again as they were; deleted controls, an ACL and an object's ACL
+    /// round-trip in the layout S3's names give them.
+    #[test]
+    fn ownership_and_acls_round_trip() {
+        let old = serde_json::json!({
+            "Name": "b", "Region": "us-east-1", "CreatedMs": 5,
+            "ObjectOwnership": "BucketOwnerEnforced",
+        });
+        let bucket = Stored::<Bucket>::from_record(record("s3_bucket", old.clone())).unwrap();
+        assert_eq!(bucket.body.object_ownership, Some(ObjectOwnership::BucketOwnerEnforced));
+        assert!(!bucket.body.acls_enabled() && bucket.body.acl.is_none());
+        assert_eq!(bucket.to_record().unwrap().body, old);
+
+        let open = serde_json::json!({
+            "Name": "b", "Region": "us-east-1", "CreatedMs": 5,
+            "Acl": { "Owner": "111122223333", "Grants": [
+                { "Grantee": { "CanonicalUser": "111122223333" }, "Permission": "FULL_CONTROL" },
+                { "Grantee": { "Group": "AllUsers" }, "Permission": "READ" },
+                { "Grantee": { "CanonicalUser": "444455556666" }, "Permission": "WRITE_ACP" },
+            ] },
+        });
+        let bucket = Stored::<Bucket>::from_record(record("s3_bucket", open.clone())).unwrap();
+        assert_eq!(bucket.body.object_ownership, None, "deleted controls");
+        assert!(bucket.body.acls_enabled(), "no controls count as ObjectWriter");
+        let acl = bucket.body.acl.clone().unwrap();
+        assert!(acl.is_public() && !acl.grants_only_owner() && !acl.is_private());
+        assert_eq!(acl.grants.get(2).map(|g| g.permission), Some(Permission::WriteAcp));
+        assert_eq!(bucket.to_record().unwrap().body, open);
+        let mut preferred = bucket.clone();
+        preferred.body.object_ownership = Some(ObjectOwnership::BucketOwnerPreferred);
+        assert_eq!(
+            preferred.to_record().unwrap().body.get("ObjectOwnership"),
+            Some(&serde_json::json!("BucketOwnerPreferred"))
+        );
+        for o in ObjectOwnership::ALL {
+            assert_eq!(ObjectOwnership::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(ObjectOwnership::parse("bucketownerenforced"), None);
+
+        let object = serde_json::json!({
+            "Key": "k", "Size": 1, "ETag": "\"ab\"", "LastModifiedMs": 7,
+            "Acl": { "Owner": "111122223333", "Grants": [
+                { "Grantee": { "Group": "AuthenticatedUsers" }, "Permission": "READ" },
+            ] },
+        });
+        let typed = Stored::<Object>::from_record(record("s3_object", object.clone())).unwrap();
+        assert!(typed.body.acl.as_ref().unwrap().is_public());
+        assert_eq!(typed.to_record().unwrap().body, object);
+        assert!(Acl::private("111122223333").is_private());
+        assert!(Acl::private("111122223333").grants_only_owner());
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+            assert_eq!(Permission::from_header(&p.header().to_ascii_uppercase()), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), serde_json::json!(p.as_str()));
+        }
+        for g in AclGroup::ALL {
+            assert_eq!(AclGroup::from_uri(g.uri()), Some(g));
+        }
     }
 
     /// The names S3 gives algorithms and types read both ways.

@@ -1,7 +1,10 @@
 //! Block Public Access, at account level (the S3 Control API's
 //! `/v20180820/configuration/publicAccessBlock`) and bucket level (`?publicAccessBlock`), and
 //! what "public" means for a bucket policy, as AWS defines it: a statement that allows everyone
-//! (`*`) without a condition that fixes the caller or its network to known values.
+//! (`*`) without a condition that fixes the caller or its network to known values. An ACL is
+//! public when it grants `AllUsers` or `AuthenticatedUsers` (`records::s3::Acl::is_public`):
+//! `BlockPublicAcls` refuses setting one ([`check_acl`]), `IgnorePublicAcls` makes its public
+//! grants count for nothing where ACLs are evaluated (`ownership::resource_policy`).
 
 use super::input::Input;
 use super::router::S3Operation;
@@ -11,7 +14,7 @@ use crate::error::ApiError;
 use crate::pipeline::identity::Caller;
 use crate::pipeline::service::{Ctx, Effect};
 use crate::pipeline::{Reply, State};
-use crate::records::s3::{AccountConfig, PublicAccessBlock};
+use crate::records::s3::{AccountConfig, Acl, PublicAccessBlock};
 use crate::records::Stored;
 use serde_json::Value;
 use store::PutMode;
@@ -141,6 +144,29 @@ pub fn check_policy(
     let settings = combine(held_account_settings(tx, &bucket.account)?, bucket);
     if is_public(policy_text) && settings.block_public_policy {
         return Err(s3err(403, "AccessDenied", "Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting."));
+    }
+    Ok(())
+}
+
+/// `BlockPublicAcls`' refusal of a public ACL (403, as S3 answers it).
+pub fn public_acl_blocked() -> ApiError {
+    s3err(
+        403,
+        "AccessDenied",
+        "Access Denied: public ACLs are blocked by the BlockPublicAcls block public access setting.",
+    )
+}
+
+/// `BlockPublicAcls`: a public ACL (one that grants `AllUsers` or `AuthenticatedUsers`) cannot
+/// be set on the bucket or its objects (`bucket` as locked or held in `tx`, whose snapshot the
+/// account's settings are read in too). `IgnorePublicAcls` is applied where ACLs are evaluated
+/// (`ownership::resource_policy`).
+pub fn check_acl(tx: &mut dyn store::Tx, bucket: &Bucket, acl: &Acl) -> Result<(), ApiError> {
+    if !acl.is_public() {
+        return Ok(());
+    }
+    if combine(held_account_settings(tx, &bucket.account)?, bucket).block_public_acls {
+        return Err(public_acl_blocked());
     }
     Ok(())
 }

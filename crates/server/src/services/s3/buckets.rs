@@ -1,6 +1,6 @@
-//! Bucket configuration the owner sets: policy, default encryption, versioning, tags,
-//! lifecycle rules ([`super::lifecycle`]), and the ACLs and Object Ownership that stay as AWS
-//! sets new buckets (ACLs disabled).
+//! Bucket configuration the owner sets: policy, default encryption, versioning, tags and
+//! lifecycle rules ([`super::lifecycle`]). Object Ownership and ACLs are
+//! [`super::ownership`]'s.
 
 use super::input::{self, Input};
 use super::{empty, lock_bucket, s3err, xml, xml_reply, Bucket, S3Request};
@@ -10,97 +10,23 @@ use crate::pipeline::{Reply, State};
 use crate::records::s3::Versioning;
 use store::PutMode;
 
-/// ACLs are disabled on every bucket (Object Ownership `BucketOwnerEnforced`, as for new AWS
-/// buckets): ACLs read as the owner's full control, and only ACLs that say as much are accepted.
-/// The owner cannot turn ACLs on (a difference from AWS, where it may).
-pub(super) fn acls_disabled(
-    operation: &str,
-    req: &S3Request<'_>,
-    bucket: &Bucket,
-) -> Result<Reply, ApiError> {
-    match operation {
-        "GetBucketAcl" | "GetObjectAcl" => Ok(xml_reply(200, owner_acl(&bucket.account))),
-        "PutBucketAcl" | "PutObjectAcl" => {
-            let Input::PutAcl(acl) = req.input else {
-                return Err(ApiError::internal("the input is not an ACL's"));
-            };
-            refuse_acls(&acl.acl)?;
-            if acl.grant_count > 0 && !grants_only_owner(acl, &bucket.account) {
-                return Err(acl_not_supported());
-            }
-            Ok(empty(200, Vec::new()))
-        }
-        "GetBucketOwnershipControls" => Ok(xml_reply(
-            200,
-            xml::document("OwnershipControls", xml::NS, |w| {
-                w.elem("Rule", |w| {
-                    w.text("ObjectOwnership", "BucketOwnerEnforced");
-                });
-            }),
-        )),
-        "PutBucketOwnershipControls"
-            if matches!(
-                req.input,
-                Input::PutBucketOwnershipControls { object_ownership: Some(o) }
-                    if o == "BucketOwnerEnforced"
-            ) =>
-        {
-            Ok(empty(200, Vec::new()))
-        }
-        _ => Err(s3err(
-            400,
-            "InvalidRequest",
-            "Object Ownership is always BucketOwnerEnforced here: ACLs stay disabled.",
-        )),
-    }
-}
-
-fn acl_not_supported() -> ApiError {
+/// Refusal of an ACL a bucket whose ACLs are disabled does not take.
+pub(super) fn acl_not_supported() -> ApiError {
     s3err(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
 }
 
 /// Refuses a write that sets an ACL granting anyone but the owner (an `x-amz-acl` other than
 /// `private` or `bucket-owner-full-control`, which say the same here, or any `x-amz-grant-*`
-/// header), as S3 does when ACLs are disabled. (rclone sends `private` by default.)
+/// header), as S3 does while a bucket's ACLs are disabled. (rclone sends `private` by default.)
 pub(crate) fn refuse_acls(acl: &input::AclHeaders) -> Result<(), ApiError> {
     if acl.acl.as_deref().is_some_and(|acl| acl != "bucket-owner-full-control" && acl != "private")
     {
         return Err(acl_not_supported());
     }
-    if acl.grants {
+    if !acl.grants.is_empty() {
         return Err(acl_not_supported());
     }
     Ok(())
-}
-
-/// Whether an `AccessControlPolicy` grants only the owner (by canonical id, which is the
-/// account id here) full control.
-fn grants_only_owner(acl: &input::PutAcl, owner: &str) -> bool {
-    acl.grant_count == 1
-        && !acl.other_grantees
-        && acl.full_control
-        && acl.grantee_ids.iter().all(|id| id == owner)
-}
-
-/// The ACL every bucket and object has: the owner's full control.
-fn owner_acl(owner: &str) -> String {
-    xml::document("AccessControlPolicy", xml::NS, |w| {
-        w.elem("Owner", |w| {
-            w.text("ID", owner);
-        });
-        w.elem("AccessControlList", |w| {
-            w.elem("Grant", |w| {
-                let grantee = [
-                    ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-                    ("xsi:type", "CanonicalUser"),
-                ];
-                w.with_attributes("Grantee", &grantee, |w| {
-                    w.text("ID", owner);
-                });
-                w.text("Permission", "FULL_CONTROL");
-            });
-        });
-    })
 }
 
 /// Most tags on one bucket (S3's quota).

@@ -1,16 +1,19 @@
 //! What each S3 operation is authorized as: the bucket (read on a snapshot, its owner's log
-//! touched), the object's tags or a copy's source when the checks depend on them, and the
-//! checks, which the pipeline evaluates (STYLE 13). Checks that depend on what the execution
-//! reads under its locks go through the same evaluator from there: the KMS key of the object
-//! version actually read or written (`kms:ViaService`), and each key of a `DeleteObjects`.
+//! touched), the object's tags or a copy's source when the checks depend on them (and the
+//! object's ACL while the bucket's ACLs are enabled: its grants join the checks' resource
+//! policy, decision 018), and the checks, which the pipeline evaluates (STYLE 13). Checks that
+//! depend on what the execution reads under its locks go through the same evaluator from there:
+//! the KMS key of the object version actually read or written (`kms:ViaService`), and each key
+//! of a `DeleteObjects`.
 
 use super::input::{GetObject, Input, LockHeaders, UploadPart};
 use super::router::{Level, S3Operation};
 use super::Bucket;
-use super::{copy, listing, lock, objects, s3_check, s3err, S3Request};
+use super::{copy, listing, lock, objects, s3_check, s3_object_check, s3err, S3Request};
 use crate::error::ApiError;
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use crate::pipeline::service::{Authorization, Check, Ctx, Operation};
+use crate::records::s3::{Acl, ObjectOwnership};
 
 /// The checks of one call, and the bucket it names as authorization read it (see the module's
 /// documentation).
@@ -36,14 +39,24 @@ pub(super) fn authorization(
             return Ok((checks(vec![s3_check(ctx, op.action(), "*", None, Vec::new())?]), None));
         }
         Some(_) if op == Op::CreateBucket => {
-            let object_lock = create_bucket_input(req)?;
+            let asks = create_bucket_input(req, &caller.account)?;
             let mut list = vec![s3_check(ctx, op.action(), &bucket_arn, None, Vec::new())?];
             // A bucket made with Object Lock is also a lock configuration and a versioning
-            // change, and needs both permissions, as in S3.
-            if object_lock {
-                for action in ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"] {
-                    list.push(s3_check(ctx, action, &bucket_arn, None, Vec::new())?);
-                }
+            // change, and needs both permissions, as in S3; so is one made with an Object
+            // Ownership (`s3:PutBucketOwnershipControls`) or an ACL that grants more than the
+            // owner's full control (`s3:PutBucketAcl`).
+            let mut more = Vec::new();
+            if asks.object_lock {
+                more.extend(["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"]);
+            }
+            if asks.ownership {
+                more.push("s3:PutBucketOwnershipControls");
+            }
+            if asks.acl {
+                more.push("s3:PutBucketAcl");
+            }
+            for action in more {
+                list.push(s3_check(ctx, action, &bucket_arn, None, Vec::new())?);
             }
             return Ok((checks(list), None));
         }
@@ -92,28 +105,54 @@ pub(super) fn authorization(
         | Op::GetObjectTagging
         | Op::PutObjectTagging
         | Op::DeleteObjectTagging => {
-            let tags = objects::existing_tags(ctx.state, &bucket, &key)?;
-            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, tags)?];
-            if let Input::GetObject(GetObject { version_id: Some(v), .. }) = req.input {
+            let version = match req.input {
+                Input::GetObject(GetObject { version_id, .. }) => version_id.as_deref(),
+                _ => None,
+            };
+            let found = objects::for_checks(ctx.state, &bucket, &key, version)?;
+            let acl = found.acl.as_ref();
+            let mut list =
+                vec![s3_object_check(ctx, op.action(), &object_arn, b, acl, found.tags)?];
+            if let Some(v) = version {
                 let action = if op == Op::GetObjectAttributes {
                     "s3:GetObjectVersionAttributes"
                 } else {
                     "s3:GetObjectVersion"
                 };
-                list.push(version_check(ctx, action, &object_arn, b, v)?);
+                list.push(version_check(ctx, action, &object_arn, b, acl, v)?);
+            }
+            list
+        }
+        Op::GetObjectAcl | Op::PutObjectAcl => {
+            let version = match req.input {
+                Input::ObjectVersion { version_id } => version_id.as_deref(),
+                Input::PutAcl(input) => input.version_id.as_deref(),
+                _ => return Err(unexpected()),
+            };
+            let found = objects::for_checks(ctx.state, &bucket, &key, version)?;
+            let acl = found.acl.as_ref();
+            let mut list =
+                vec![s3_object_check(ctx, op.action(), &object_arn, b, acl, found.tags)?];
+            if let Some(v) = version {
+                let action = if op == Op::GetObjectAcl {
+                    "s3:GetObjectVersionAcl"
+                } else {
+                    "s3:PutObjectVersionAcl"
+                };
+                list.push(version_check(ctx, action, &object_arn, b, acl, v)?);
             }
             list
         }
         Op::DeleteObject => {
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, Vec::new())?];
             if let Input::DeleteObject { version_id: Some(v), .. } = req.input {
-                list.push(version_check(ctx, "s3:DeleteObjectVersion", &object_arn, b, v)?);
+                list.push(version_check(ctx, "s3:DeleteObjectVersion", &object_arn, b, None, v)?);
             }
             list
         }
         Op::PutObject => {
             let Input::PutObject(input) = req.input else { return Err(unexpected()) };
-            super::buckets::refuse_acls(&input.acl)?;
+            super::ownership::check_headers(&bucket, &input.acl)?;
             let context = objects::put_context(input, ctx.facts.time_ms)?;
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
             list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
@@ -124,7 +163,7 @@ pub(super) fn authorization(
             let signed = !ctx.caller.is_anonymous();
             super::post::check_form(post, &name, signed, ctx.facts.time_ms)?;
             let input = &post.put;
-            super::buckets::refuse_acls(&input.acl)?;
+            super::ownership::check_headers(&bucket, &input.acl)?;
             let context = objects::put_context(input, ctx.facts.time_ms)?;
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
             list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
@@ -132,7 +171,7 @@ pub(super) fn authorization(
         }
         Op::CreateMultipartUpload => {
             let Input::CreateMultipartUpload(input) = req.input else { return Err(unexpected()) };
-            super::buckets::refuse_acls(&input.acl)?;
+            super::ownership::check_headers(&bucket, &input.acl)?;
             let mut context = super::sse::context(&input.encryption)?;
             context.extend(lock::context(&input.lock, ctx.facts.time_ms));
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
@@ -167,9 +206,17 @@ pub(super) fn authorization(
             let source = copy::copy_source_of(ctx.state, copy_source)?;
             ctx.touch(&source.bucket.account);
             let src = Some(&source.bucket);
-            let mut list = vec![s3_check(ctx, "s3:GetObject", &source.arn, src, Vec::new())?];
+            // The source object's ACL grants its reads, as for a GetObject of it.
+            let source_acl = source
+                .record
+                .as_ref()
+                .filter(|_| source.bucket.body.acls_enabled())
+                .map(|r| super::ownership::object_acl(&source.bucket, &r.body));
+            let acl = source_acl.as_ref();
+            let mut list =
+                vec![s3_object_check(ctx, "s3:GetObject", &source.arn, src, acl, Vec::new())?];
             if let Some(v) = &source.version_id {
-                list.push(version_check(ctx, "s3:GetObjectVersion", &source.arn, src, v)?);
+                list.push(version_check(ctx, "s3:GetObjectVersion", &source.arn, src, acl, v)?);
             }
             // A copy is a PutObject of the copied headers (the source's metadata and tags
             // unless the request replaces them).
@@ -198,15 +245,18 @@ fn unexpected() -> ApiError {
     ApiError::internal("the input is not the operation's")
 }
 
-/// `s3:GetObjectVersion` or `s3:DeleteObjectVersion` with `s3:VersionId`.
+/// `s3:GetObjectVersion`, `s3:DeleteObjectVersion` and the like with `s3:VersionId`, the
+/// version's ACL granting too (when its bucket's ACLs are enabled).
 fn version_check(
     ctx: &Ctx<'_>,
     action: &str,
     arn: &str,
     bucket: Option<&Bucket>,
+    acl: Option<&Acl>,
     version: &str,
 ) -> Result<Check, ApiError> {
-    s3_check(ctx, action, arn, bucket, vec![("s3:VersionId".into(), version.to_string())])
+    let context = vec![("s3:VersionId".into(), version.to_string())];
+    s3_object_check(ctx, action, arn, bucket, acl, context)
 }
 
 /// A write's Object Lock headers, checked against the bucket before the body is read (they are
@@ -225,22 +275,45 @@ fn lock_checks(
         .collect()
 }
 
-/// `CreateBucket`'s input: a valid name and no ACL (Object Ownership is always
-/// `BucketOwnerEnforced`); whether it asks for Object Lock.
-fn create_bucket_input(req: &S3Request<'_>) -> Result<bool, ApiError> {
+/// What a `CreateBucket` asks besides the bucket, each needing a permission of its own.
+struct CreateAsks {
+    /// Object Lock (`x-amz-bucket-object-lock-enabled`).
+    object_lock: bool,
+    /// An Object Ownership (`x-amz-object-ownership`).
+    ownership: bool,
+    /// An ACL other than the owner's full control (`x-amz-acl` other than `private`, or
+    /// `x-amz-grant-*` headers).
+    acl: bool,
+}
+
+/// `CreateBucket`'s input: a valid name, a known Object Ownership, and no ACL that grants
+/// others under `BucketOwnerEnforced` (the default, as in AWS) or that does not read; what it
+/// asks for.
+fn create_bucket_input(req: &S3Request<'_>, caller: &str) -> Result<CreateAsks, ApiError> {
     let name = req.bucket.clone().unwrap_or_default();
     if !super::valid_bucket_name(&name) {
         return Err(s3err(400, "InvalidBucketName", "The specified bucket is not valid."));
     }
-    let Input::CreateBucket { acl, object_lock, .. } = req.input else {
+    let Input::CreateBucket { acl, object_lock, object_ownership, .. } = req.input else {
         return Err(unexpected());
     };
-    if acl.acl.as_deref().is_some_and(|a| a != "private") || acl.grants {
-        return Err(s3err(
-            400,
-            "InvalidBucketAclWithObjectOwnership",
-            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
-        ));
+    let ownership = super::ownership::new_bucket_ownership(object_ownership.as_deref())?;
+    let grants_others =
+        acl.acl.as_deref().is_some_and(|a| a != "private") || !acl.grants.is_empty();
+    if ownership == ObjectOwnership::BucketOwnerEnforced {
+        if grants_others {
+            return Err(s3err(
+                400,
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            ));
+        }
+    } else {
+        super::acl::from_headers(acl, caller)?;
     }
-    Ok(*object_lock)
+    Ok(CreateAsks {
+        object_lock: *object_lock,
+        ownership: object_ownership.is_some(),
+        acl: grants_others,
+    })
 }

@@ -11,7 +11,7 @@ use super::router::S3Operation;
 use super::xml;
 use crate::error::ApiError;
 use crate::pipeline::service::Request;
-use crate::records::s3::{ChecksumAlgorithm, Lifecycle, PublicAccessBlock};
+use crate::records::s3::{ChecksumAlgorithm, Lifecycle, Permission, PublicAccessBlock};
 use std::collections::BTreeMap;
 
 /// SSE-C headers (`SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5`), for the
@@ -66,22 +66,28 @@ impl Encryption {
     }
 }
 
-/// The canned ACL and grant headers of a write (`ACL`, `GrantFullControl`, ...).
+/// The canned ACL and grant headers of a write (`ACL`, `GrantFullControl`, ...), as given
+/// (read into an ACL by `super::acl`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct AclHeaders {
+    /// `x-amz-acl`.
     pub acl: Option<String>,
-    /// Whether any `x-amz-grant-*` header is sent.
-    pub grants: bool,
+    /// Each `x-amz-grant-read`, `-write`, `-read-acp`, `-write-acp` and `-full-control`
+    /// header: the permission and its value (`id="..."`, `uri="..."`, comma-separated).
+    pub grants: Vec<(Permission, String)>,
 }
 
 impl AclHeaders {
     fn read(req: &Request<'_>) -> AclHeaders {
         AclHeaders {
-            acl: req.header("x-amz-acl").map(str::to_string),
+            acl: req.header("x-amz-acl").map(|a| a.trim().to_string()),
             grants: req
                 .headers
                 .iter()
-                .any(|(name, _)| name.to_ascii_lowercase().starts_with("x-amz-grant-")),
+                .filter_map(|(name, value)| {
+                    Permission::from_header(name).map(|p| (p, (*value).to_string()))
+                })
+                .collect(),
         }
     }
 }
@@ -392,18 +398,15 @@ pub(crate) struct CompleteMultipartUpload {
     pub if_none_match: Option<String>,
 }
 
-/// `PutBucketAcl` and `PutObjectAcl`: the headers, and what the `AccessControlPolicy` grants.
+/// `PutBucketAcl` and `PutObjectAcl`: the headers, and the `AccessControlPolicy` body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PutAcl {
     pub acl: AclHeaders,
-    /// How many `Grant`s the body has.
-    pub grant_count: usize,
-    /// Whether a grantee is a group (`URI`) or an email address.
-    pub other_grantees: bool,
-    /// Whether a grant gives `FULL_CONTROL`.
-    pub full_control: bool,
-    /// Every grantee's `ID`.
-    pub grantee_ids: Vec<String>,
+    /// The body's `AccessControlPolicy` as it reads (none without a body), or S3's refusal of
+    /// it (answered once the request is authorized).
+    pub policy: Option<Result<super::acl::Requested, ApiError>>,
+    /// `versionId` (PutObjectAcl).
+    pub version_id: Option<String>,
 }
 
 /// A request's input: the operation's members.
@@ -415,6 +418,8 @@ pub(crate) enum Input {
     CreateBucket {
         location_constraint: Option<String>,
         acl: AclHeaders,
+        /// `x-amz-object-ownership`, as given.
+        object_ownership: Option<String>,
         /// `x-amz-bucket-object-lock-enabled: true`: the bucket has Object Lock (and
         /// versioning) from the start.
         object_lock: bool,
@@ -467,7 +472,7 @@ pub(crate) enum Input {
         version_id: Option<String>,
         status: Option<String>,
     },
-    /// `GetObjectRetention` and `GetObjectLegalHold`.
+    /// `GetObjectRetention`, `GetObjectLegalHold` and `GetObjectAcl`.
     ObjectVersion {
         version_id: Option<String>,
     },
@@ -616,6 +621,7 @@ impl Input {
             Op::CreateBucket => Input::CreateBucket {
                 location_constraint: xml::element(body, "LocationConstraint"),
                 acl: AclHeaders::read(req),
+                object_ownership: req.header("x-amz-object-ownership").map(str::to_string),
                 object_lock: req
                     .header("x-amz-bucket-object-lock-enabled")
                     .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
@@ -655,7 +661,12 @@ impl Input {
             Op::PutPublicAccessBlock | Op::PutAccountPublicAccessBlock => {
                 Input::PutPublicAccessBlock(public_access_block(body))
             }
-            Op::PutBucketAcl | Op::PutObjectAcl => Input::PutAcl(put_acl(req, body)),
+            Op::PutBucketAcl | Op::PutObjectAcl => Input::PutAcl(PutAcl {
+                acl: AclHeaders::read(req),
+                policy: (!body.iter().all(u8::is_ascii_whitespace))
+                    .then(|| super::acl::read_policy(body)),
+                version_id: param("versionId"),
+            }),
             Op::PutBucketOwnershipControls => Input::PutBucketOwnershipControls {
                 object_ownership: xml::element(body, "ObjectOwnership"),
             },
@@ -738,7 +749,7 @@ impl Input {
                 version_id: param("versionId"),
                 status: xml::element(body, "Status"),
             },
-            Op::GetObjectRetention | Op::GetObjectLegalHold => {
+            Op::GetObjectRetention | Op::GetObjectLegalHold | Op::GetObjectAcl => {
                 Input::ObjectVersion { version_id: param("versionId") }
             }
             Op::PutObjectTagging | Op::PutBucketTagging => Input::PutObjectTagging {
@@ -819,17 +830,6 @@ fn public_access_block(body: &[u8]) -> Option<PublicAccessBlock> {
     })
 }
 
-fn put_acl(req: &Request<'_>, body: &[u8]) -> PutAcl {
-    let text = String::from_utf8_lossy(body);
-    PutAcl {
-        acl: AclHeaders::read(req),
-        grant_count: text.matches("<Grant>").count(),
-        other_grantees: text.contains("<URI>") || text.contains("<EmailAddress>"),
-        full_control: text.contains("<Permission>FULL_CONTROL</Permission>"),
-        grantee_ids: xml::elements(body, "ID"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -885,7 +885,13 @@ mod tests {
         assert_eq!(put.encryption.ssekms_key_id.as_deref(), Some("alias/k"));
         assert_eq!(put.encryption.bucket_key_enabled.as_deref(), Some("true"));
         assert!(!put.encryption.customer.any());
-        assert_eq!(put.acl, AclHeaders { acl: Some("private".into()), grants: true });
+        assert_eq!(
+            put.acl,
+            AclHeaders {
+                acl: Some("private".into()),
+                grants: vec![(Permission::Read, "id=1".into())]
+            }
+        );
         assert_eq!(put.digests.content_md5.as_deref(), Some("bWQ1"));
         assert_eq!(
             put.digests.checksums,
@@ -974,6 +980,52 @@ mod tests {
                 kms_master_key_id: Some("alias/k".into()),
                 bucket_key_enabled: Some("true".into()),
             }
+        );
+    }
+
+    /// An ACL's members: the grant headers by permission, the body's `AccessControlPolicy`
+    /// (none without a body, S3's refusal for one that does not read), the version; and
+    /// CreateBucket's `x-amz-object-ownership`.
+    #[test]
+    fn acl_members_are_read() {
+        let headers = [
+            ("x-amz-grant-read-acp", "id=\"444455556666\""),
+            ("X-Amz-Grant-Full-Control", "id=111122223333"),
+            ("x-amz-grant-unknown", "id=1"),
+        ];
+        let req = request(&headers, &[("versionId", "v1")], b"");
+        let Input::PutAcl(acl) = Input::read(S3Operation::PutObjectAcl, &req, b"") else {
+            panic!("not an ACL input")
+        };
+        assert_eq!(
+            acl.acl.grants,
+            [
+                (Permission::ReadAcp, "id=\"444455556666\"".to_string()),
+                (Permission::FullControl, "id=111122223333".to_string())
+            ]
+        );
+        assert_eq!((acl.policy, acl.version_id.as_deref()), (None, Some("v1")));
+        let body = b"<AccessControlPolicy><AccessControlList><Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>";
+        let req = request(&[], &[], body);
+        let Input::PutAcl(acl) = Input::read(S3Operation::PutBucketAcl, &req, body) else {
+            panic!("not an ACL input")
+        };
+        assert_eq!(acl.policy.unwrap().unwrap().grants.len(), 1);
+        let Input::PutAcl(acl) = Input::read(S3Operation::PutBucketAcl, &req, b"<Nothing/>") else {
+            panic!("not an ACL input")
+        };
+        assert_eq!(acl.policy.unwrap().unwrap_err().code, "MalformedACLError");
+        let req = request(&[("x-amz-object-ownership", "ObjectWriter")], &[], b"");
+        let Input::CreateBucket { object_ownership, .. } =
+            Input::read(S3Operation::CreateBucket, &req, b"")
+        else {
+            panic!("not CreateBucket's input")
+        };
+        assert_eq!(object_ownership.as_deref(), Some("ObjectWriter"));
+        let req = request(&[], &[("versionId", "v2")], b"");
+        assert_eq!(
+            Input::read(S3Operation::GetObjectAcl, &req, b""),
+            Input::ObjectVersion { version_id: Some("v2".into()) }
         );
     }
 

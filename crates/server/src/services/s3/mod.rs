@@ -6,6 +6,7 @@
 //! directory; metadata and the audit event commit together, after the blob is durable, so a
 //! crash leaves no partial object.
 
+mod acl;
 mod blobs;
 mod bpa;
 pub(crate) mod bucket_keys;
@@ -22,6 +23,7 @@ mod lock;
 mod metadata;
 mod multipart;
 mod objects;
+mod ownership;
 mod post;
 pub(crate) mod router;
 mod sse;
@@ -36,7 +38,7 @@ use crate::pipeline::service::{
     Authorization, Check, Ctx, Effect, Named, Operation, Request, Service, Unrouted,
 };
 use crate::pipeline::{Reply, State};
-use crate::records::s3::{Bucket as BucketBody, BucketName, ObjectOwnership, PublicAccessBlock};
+use crate::records::s3::{Acl, Bucket as BucketBody, BucketName, PublicAccessBlock};
 use crate::records::{PutError, Stored};
 use router::S3Operation;
 use serde_json::{json, Value};
@@ -158,14 +160,29 @@ fn valid_bucket_name(name: &str) -> bool {
         && !name.split('.').all(|p| p.parse::<u8>().is_ok())
 }
 
-/// The check of `action` on `resource` against the bucket's policy; `context` joins the S3
-/// condition keys every request has. Refused outright while the bucket's public policy is
-/// restricted to its own account (`RestrictPublicBuckets`).
+/// The check of `action` on `resource` against the bucket's policy (and, while the bucket's
+/// ACLs are enabled, the statements its ACL stands for); `context` joins the S3 condition keys
+/// every request has. Refused outright while the bucket's public policy is restricted to its
+/// own account (`RestrictPublicBuckets`).
 pub(crate) fn s3_check(
     ctx: &Ctx<'_>,
     action: &str,
     resource: &str,
     bucket: Option<&Bucket>,
+    context: Vec<(String, String)>,
+) -> Result<Check, ApiError> {
+    s3_object_check(ctx, action, resource, bucket, None, context)
+}
+
+/// [`s3_check`] of an action on one object, whose ACL (`object_acl`, as it counts:
+/// `ownership::object_acl`) grants too while its bucket's ACLs are enabled. Its grants join
+/// the resource policy the one evaluator reads (decision 018).
+pub(crate) fn s3_object_check(
+    ctx: &Ctx<'_>,
+    action: &str,
+    resource: &str,
+    bucket: Option<&Bucket>,
+    object_acl: Option<&Acl>,
     mut context: Vec<(String, String)>,
 ) -> Result<Check, ApiError> {
     let facts = ctx.facts;
@@ -185,7 +202,10 @@ pub(crate) fn s3_check(
     if let Some(o) = &owner {
         context.push(("s3:ResourceAccount".into(), o.clone()));
     }
-    let policy = bucket.and_then(|b| b.body.policy.clone());
+    let policy = match bucket {
+        Some(b) => ownership::resource_policy(ctx.state, b, object_acl)?,
+        None => None,
+    };
     Ok(Check { owner, resource_policy: policy, context, ..Check::new(action, resource) })
 }
 
@@ -489,6 +509,8 @@ fn run<'s>(
         // A bucket made with Object Lock is versioned from the start, and stays so.
         let object_lock = matches!(req.input, input::Input::CreateBucket { object_lock: true, .. });
         let _ = bucket_arn;
+        // Its Object Ownership and ACL, the ACL's grantees found before the write begins.
+        let (object_ownership, acl) = ownership::for_new_bucket(ctx, req.input)?;
         let mut tx = state.store.begin()?;
         if let Some(existing) = Stored::<BucketName>::get(tx.as_mut(), OPERATOR_ACCOUNT, &name)? {
             return Err(if existing.body.account == caller.account {
@@ -516,7 +538,8 @@ fn run<'s>(
             name: name.clone(),
             region,
             created_ms: now,
-            object_ownership: ObjectOwnership::BucketOwnerEnforced,
+            object_ownership: Some(object_ownership),
+            acl,
             // Everything blocked, as AWS sets new buckets.
             public_access_block: Some(PublicAccessBlock::ALL),
             policy: None,
@@ -617,8 +640,10 @@ fn run<'s>(
         | "GetBucketLifecycleConfiguration"
         | "PutBucketLifecycleConfiguration"
         | "DeleteBucketLifecycle" => {
-            // Bucket configuration is the owner's alone.
-            if bucket.account != caller.account {
+            // Bucket configuration is the owner's alone; its ACL is also whoever's the
+            // evaluator allowed (an ACL's READ_ACP and WRITE_ACP grants, a bucket policy).
+            let acl_operation = operation == "GetBucketAcl" || operation == "PutBucketAcl";
+            if bucket.account != caller.account && !acl_operation {
                 return Err(s3err(
                     403,
                     "AccessDenied",
@@ -630,22 +655,14 @@ fn run<'s>(
             } else if operation.ends_with("PublicAccessBlock") {
                 bpa::bucket_config(state, operation, req, bucket, now, effect)
             } else if operation.ends_with("Acl") || operation.ends_with("OwnershipControls") {
-                buckets::acls_disabled(operation, req, &bucket)
+                ownership::bucket_config(ctx, operation, req, bucket, effect)
             } else if operation.ends_with("Cors") {
                 cors::config(state, operation, req, bucket, now, effect)
             } else {
                 buckets::config(state, operation, req, bucket, now, effect)
             }
         }
-        "GetObjectAcl" | "PutObjectAcl" => {
-            let key = req.key.clone().unwrap_or_default();
-            let mut tx = state.store.read()?;
-            let k = format!("{name}/{key}");
-            if objects::ObjectRecord::get(tx.as_mut(), &bucket.account, &k)?.is_none() {
-                return Err(s3err(404, "NoSuchKey", "The specified key does not exist."));
-            }
-            buckets::acls_disabled(operation, req, &bucket)
-        }
+        "GetObjectAcl" | "PutObjectAcl" => ownership::object(ctx, operation, req, &bucket, effect),
         _ => objects::handle(ctx, op, req, &bucket, effect),
     }
 }

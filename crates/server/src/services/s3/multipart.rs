@@ -164,7 +164,8 @@ pub(super) fn handle<'s>(
     };
     match (operation, req.input) {
         ("CreateMultipartUpload", Input::CreateMultipartUpload(input)) => {
-            super::buckets::refuse_acls(&input.acl)?;
+            // The completed object's ACL, its grantees found before anything is written.
+            let acl = super::ownership::for_write(ctx, bucket, &input.acl)?;
             // The upload keeps what its headers ask; the bucket's default retention is the
             // completed object's, from when it is completed.
             let lock = if input.lock.any() {
@@ -202,6 +203,7 @@ pub(super) fn handle<'s>(
                 lock,
                 checksum_algorithm: mode.map(|(algorithm, _)| algorithm),
                 checksum_type: mode.map(|(_, kind)| kind),
+                acl,
             };
             let record = UploadRecord::new(
                 &bucket.account,
@@ -210,6 +212,7 @@ pub(super) fn handle<'s>(
                 facts.time_ms,
             );
             let mut tx = begin_write(state, bucket)?;
+            super::ownership::check_held(tx.as_mut(), bucket, record.body.acl.as_ref())?;
             record.put(tx.as_mut(), PutMode::Create)?;
             effect.tx = Some(tx);
             let mut reply = xml_reply(
@@ -561,6 +564,7 @@ fn complete<'s>(
         lock: super::lock::at_completion(bucket, upload.lock, facts.time_ms),
         checksum: checksum.as_ref().map(|(s, _)| sealer.seal(s)).transpose()?,
         checksum_type: checksum.as_ref().map(|(_, kind)| *kind),
+        acl: upload.acl,
     };
     let record_key = object_key(bucket, key);
     let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record_key)?;

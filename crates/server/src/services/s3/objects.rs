@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::pipeline::events::RequestFacts;
 use crate::pipeline::service::{Ctx, Effect, Operation};
 use crate::pipeline::{Reply, State};
-use crate::records::s3::{ChecksumType, Object, ObjectLock};
+use crate::records::s3::{Acl, ChecksumType, Object, ObjectLock};
 use crate::records::Stored;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -125,13 +125,28 @@ fn metadata_headers(object: &Object, user: &BTreeMap<String, String>) -> Vec<(St
     out
 }
 
-/// `s3:ExistingObjectTag/*` of an object, if it exists (empty otherwise).
-pub(super) fn existing_tags(
+/// What the checks of an object operation read of the object.
+pub(super) struct ForChecks {
+    /// `s3:ExistingObjectTag/*` of the current object, if it exists (empty otherwise).
+    pub tags: Vec<(String, String)>,
+    /// The ACL of the object the request names (the version `versionId` names, else the
+    /// current object), as it counts, while the bucket's ACLs are enabled and the object
+    /// exists: its grants join the checks' resource policy.
+    pub acl: Option<Acl>,
+}
+
+/// Reads what the checks of an operation on `key` (its version `version_id`, if named) need:
+/// the current object once, and a version's record only when the request names one that is
+/// not the current object and the bucket's ACLs are enabled.
+pub(super) fn for_checks(
     state: &State,
     bucket: &Bucket,
     key: &str,
-) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(object(state, bucket, key)?
+    version_id: Option<&str>,
+) -> Result<ForChecks, ApiError> {
+    let current = object(state, bucket, key)?;
+    let tags = current
+        .as_ref()
         .map(|r| {
             r.body
                 .tags
@@ -139,7 +154,22 @@ pub(super) fn existing_tags(
                 .map(|(k, v)| (format!("s3:ExistingObjectTag/{k}"), v.clone()))
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default();
+    if !bucket.body.acls_enabled() {
+        return Ok(ForChecks { tags, acl: None });
+    }
+    let named = match (version_id, current) {
+        (None, current) => current.map(|r| r.body),
+        (Some(v), Some(current)) if current.body.version_id.as_deref() == Some(v) => {
+            Some(current.body)
+        }
+        (Some(v), _) => {
+            let mut tx = state.store.read()?;
+            super::versions::find_object(tx.as_mut(), bucket, key, v)?.map(|r| r.body)
+        }
+    };
+    let acl = named.filter(|o| !o.delete_marker).map(|o| super::ownership::object_acl(bucket, &o));
+    Ok(ForChecks { tags, acl })
 }
 
 /// The object's record, if it exists.
@@ -622,7 +652,9 @@ pub(super) fn put<'s>(
 ) -> Result<Reply, ApiError> {
     let (state, facts) = (ctx.state, ctx.facts);
     let object_arn = format!("arn:aws:s3:::{}/{key}", bucket.key);
-    super::buckets::refuse_acls(&input.acl)?;
+    // The request's ACL (a copy's too: not its source's), its grantees found before the body
+    // is read.
+    let acl = super::ownership::for_write(ctx, bucket, &input.acl)?;
     // S3's conditional writes: `If-None-Match: *` and `If-Match: ETAG`.
     refuse_unsupported_conditions(input.if_none_match.as_deref())?;
     let keep = super::checksums::algorithm(input.checksum_algorithm.as_deref())?;
@@ -674,6 +706,7 @@ pub(super) fn put<'s>(
         lock,
         checksum,
         checksum_type: sum.as_ref().map(|_| ChecksumType::FullObject),
+        acl,
     };
     commit_object(state, bucket, object, (input, facts), effect)?;
     // A write that is the `null` version (a suspended bucket) answers no version, as in S3.
@@ -716,6 +749,7 @@ fn commit_object<'s>(
     effect: &mut Effect<'s>,
 ) -> Result<(), ApiError> {
     let mut tx = begin_versioned_write(state, bucket)?;
+    super::ownership::check_held(tx.as_mut(), bucket, object.acl.as_ref())?;
     let conditions = (input.if_match.as_deref(), input.if_none_match.as_deref());
     write_conditions(tx.as_mut(), bucket, &object.key, conditions)?;
     if object.version_id.is_some() {
@@ -855,12 +889,16 @@ pub(super) fn check_tags<'a>(
     Ok(())
 }
 
-/// The condition keys of a write: its encryption headers' and `s3:RequestObjectTag/*`.
+/// The condition keys of a write: its encryption headers', its ACL's (`s3:x-amz-acl`,
+/// `s3:x-amz-grant-*`) and `s3:RequestObjectTag/*`.
 pub(super) fn put_context(input: &PutObject, now: i64) -> Result<Vec<(String, String)>, ApiError> {
     check_tags(&input.fields.tagging, 10)?;
     let mut context = sse::context(&input.encryption)?;
     if let Some(acl) = &input.acl.acl {
         context.push(("s3:x-amz-acl".into(), acl.clone()));
+    }
+    for (permission, value) in &input.acl.grants {
+        context.push((format!("s3:{}", permission.header()), value.clone()));
     }
     for (k, v) in &input.fields.tagging {
         context.push((format!("s3:RequestObjectTag/{k}"), v.clone()));
