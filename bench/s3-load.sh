@@ -3,7 +3,8 @@
 # tenant against a running `hermetic serve` (encryption, KMS as the caller and audit on), and the
 # physical reference: the same sizes written (with fsync) and read as plain local files in the
 # data directory's file system. Signs one request per operation with botocore and replays it
-# with wrk. Usage: bench/s3-load.sh [URL] [DATA_DIR] [SECONDS] [CONNECTIONS]
+# with wrk. Usage: [S3_LOAD_ENCRYPTION=kms|kms-bucket-key] bench/s3-load.sh [URL] [DATA_DIR]
+# [SECONDS] [CONNECTIONS]
 set -euo pipefail
 url="${1:-http://127.0.0.1:4566}"
 data_dir="${2:-hermetic-data}"
@@ -29,6 +30,16 @@ s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                   aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key)
 bucket = "load-" + tenant["AccountId"]
 s3.create_bucket(Bucket=bucket)
+# S3_LOAD_ENCRYPTION: the bucket's default encryption: unset (SSE-S3, S3's default), `kms` (a
+# customer managed KMS key), or `kms-bucket-key` (the same, with S3 Bucket Keys).
+encryption = os.environ.get("S3_LOAD_ENCRYPTION", "")
+if encryption in ("kms", "kms-bucket-key"):
+    kms = boto3.client("kms", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+        "BucketKeyEnabled": encryption == "kms-bucket-key"}]})
 sizes = {"4KiB": 4096, "1MiB": 1 << 20, "64MiB": 64 << 20}
 with open(f"{work}/sizes", "w") as f:
     for name, n in sizes.items():
