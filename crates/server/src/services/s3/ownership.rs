@@ -79,6 +79,25 @@ fn resolve(ctx: &Ctx<'_>, requested: &Requested, owner: &str) -> Result<Acl, Api
     acl::resolve(requested, owner, |id| ctx.read(|tx| Ok(tx.get_account(id)?.is_some())))
 }
 
+/// The ACL a PutBucketAcl or PutObjectAcl asks for, its grantees resolved. `None` when the
+/// bucket's ACLs are disabled and the ACL asked for is the owner's full control, which every
+/// ACL is there (accepted; nothing changes); any other ACL is then refused.
+fn asked_acl(ctx: &Ctx<'_>, req: &S3Request<'_>, bucket: &Bucket) -> Result<Option<Acl>, ApiError> {
+    let Input::PutAcl(input) = req.input else {
+        return Err(ApiError::internal("the input is not an ACL's"));
+    };
+    let owner = bucket.account.clone();
+    let asked = requested(input, &owner)?;
+    if !bucket.body.acls_enabled() {
+        return if asked.is_owner_full_control(&owner) {
+            Ok(None)
+        } else {
+            Err(acl_not_supported())
+        };
+    }
+    resolve(ctx, &asked, &owner).map(Some)
+}
+
 /// What a PutBucketAcl or PutObjectAcl asks: its headers or its body, not both, not neither.
 fn requested(input: &PutAcl, owner: &str) -> Result<Requested, ApiError> {
     match (acl::from_headers(&input.acl, owner)?, &input.policy) {
@@ -223,19 +242,9 @@ pub(super) fn bucket_config<'s>(
             ))
         }
         "PutBucketAcl" => {
-            let Input::PutAcl(input) = req.input else {
-                return Err(ApiError::internal("the input is not an ACL's"));
+            let Some(acl) = asked_acl(ctx, req, &bucket)? else {
+                return Ok(empty(200, Vec::new()));
             };
-            let owner = bucket.account.clone();
-            let asked = requested(input, &owner)?;
-            if !bucket.body.acls_enabled() {
-                return if asked.is_owner_full_control(&owner) {
-                    Ok(empty(200, Vec::new()))
-                } else {
-                    Err(acl_not_supported())
-                };
-            }
-            let acl = resolve(ctx, &asked, &owner)?;
             // The change applies to the bucket as it is now (its ownership and blocks).
             let mut tx = state.store.begin()?;
             let mut bucket = lock_bucket(tx.as_mut(), &bucket)?;
@@ -303,19 +312,9 @@ pub(super) fn object<'s>(
     if operation == "GetObjectAcl" {
         return Ok(xml_reply(200, acl::document(&object_acl(bucket, &found.body))));
     }
-    let Input::PutAcl(input) = req.input else {
-        return Err(ApiError::internal("the input is not an ACL's"));
+    let Some(acl) = asked_acl(ctx, req, bucket)? else {
+        return Ok(empty(200, Vec::new()));
     };
-    let owner = bucket.account.clone();
-    let asked = requested(input, &owner)?;
-    if !bucket.body.acls_enabled() {
-        return if asked.is_owner_full_control(&owner) {
-            Ok(empty(200, Vec::new()))
-        } else {
-            Err(acl_not_supported())
-        };
-    }
-    let acl = resolve(ctx, &asked, &owner)?;
     let stored = (!acl.is_private()).then(|| acl.clone());
     let now = ctx.now();
     let mut tx = ctx.state.store.begin()?;

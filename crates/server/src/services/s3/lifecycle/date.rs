@@ -3,6 +3,7 @@
 use super::rules::DAY_MS;
 use crate::error::ApiError;
 use crate::services::s3::s3err;
+use crate::support::time::parse_iso8601;
 
 /// A lifecycle `Date` (ISO 8601), which must be a midnight UTC (not before 1970), in
 /// milliseconds since the epoch.
@@ -16,94 +17,13 @@ pub(super) fn midnight(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| s3err(400, "InvalidArgument", "'Date' must be at midnight GMT"))
 }
 
-/// `YYYY-MM-DD`, optionally `THH:MM:SS[.fff]` and `Z` or `±HH:MM`, in milliseconds since the
-/// epoch.
+/// `YYYY-MM-DD`, or a date-time as [`parse_iso8601`] reads it (with `Z` or `±HH:MM`), in
+/// milliseconds since the epoch.
 fn date_ms(text: &str) -> Option<i64> {
-    let (date, time) = match text.split_once(['T', 't']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (text, None),
-    };
-    let mut fields = date.split('-');
-    let (y, m, d) = (fields.next()?, fields.next()?, fields.next()?);
-    if fields.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
+    if text.len() == 10 {
+        return parse_iso8601(&format!("{text}T00:00:00Z"));
     }
-    let (y, m, d) = (digits(y)?, digits(m)?, digits(d)?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    let day = days_from_civil(y, m, d).checked_mul(DAY_MS)?;
-    let Some(time) = time else { return Some(day) };
-    let (clock, offset_ms) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        (clock, 0)
-    } else if let Some(at) = time.rfind(['+', '-']) {
-        let (clock, zone) = time.split_at(at);
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let (h, mi) = zone.get(1..)?.split_once(':')?;
-        if h.len() != 2 || mi.len() != 2 {
-            return None;
-        }
-        (clock, sign * (digits(h)? * 3_600_000 + digits(mi)? * 60_000))
-    } else {
-        (time, 0)
-    };
-    let (hms, fraction) = match clock.split_once('.') {
-        Some((hms, f)) => (hms, Some(f)),
-        None => (clock, None),
-    };
-    let mut parts = hms.split(':');
-    let (h, mi, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || h.len() != 2 || mi.len() != 2 || s.len() != 2 {
-        return None;
-    }
-    let (h, mi, s) = (digits(h)?, digits(mi)?, digits(s)?);
-    if h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
-    let mut ms = h * 3_600_000 + mi * 60_000 + s * 1000;
-    if let Some(f) = fraction {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        // Milliseconds; a finer fraction is not a time S3 keeps.
-        let (millis, finer) = f.split_at(f.len().min(3));
-        if finer.bytes().any(|b| b != b'0') {
-            return None;
-        }
-        for (digit, unit) in millis.bytes().zip([100, 10, 1]) {
-            ms += i64::from(digit - b'0') * unit;
-        }
-    }
-    day.checked_add(ms)?.checked_sub(offset_ms)
-}
-
-/// A field of ASCII digits as a number.
-fn digits(text: &str) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    parse_iso8601(text)
 }
 
 #[cfg(test)]
