@@ -387,65 +387,60 @@ impl Service for Kms {
 /// `kms.amazonaws.com`, as CloudTrail records it). Returns how many keys were rotated.
 pub fn rotate_due(state: &State, now_ms: i64) -> Result<usize, ApiError> {
     let mut rotated = 0;
-    let mut after: Option<String> = None;
-    loop {
-        let page = {
+    let accounts = {
+        let mut tx = state.store.read()?;
+        crate::checkpoints::accounts(tx.as_mut())?
+    };
+    // The operator realm has no KMS keys.
+    for account in
+        accounts.iter().filter(|a| a.as_str() != crate::pipeline::identity::OPERATOR_ACCOUNT)
+    {
+        let due: Vec<String> = {
             let mut tx = state.store.read()?;
-            tx.list_accounts(after.as_deref(), 500)?
+            KeyRecord::list(tx.as_mut(), account, "", 1_000_000)?
+                .iter()
+                .filter(|r| r.body.rotation_enabled == Some(true))
+                .filter(|r| r.body.next_rotation_ms.is_some_and(|n| n <= now_ms))
+                .map(|r| r.key.clone())
+                .collect()
         };
-        for account in &page.items {
-            let due: Vec<String> = {
-                let mut tx = state.store.read()?;
-                KeyRecord::list(tx.as_mut(), &account.id, "", 1_000_000)?
-                    .iter()
-                    .filter(|r| r.body.rotation_enabled == Some(true))
-                    .filter(|r| r.body.next_rotation_ms.is_some_and(|n| n <= now_ms))
-                    .map(|r| r.key.clone())
-                    .collect()
+        for key_id in due {
+            let mut tx = state.store.begin()?;
+            let Some(mut record) = KeyRecord::get_for_update(tx.as_mut(), account, &key_id)? else {
+                continue;
             };
-            for key_id in due {
-                let mut tx = state.store.begin()?;
-                let Some(mut record) =
-                    KeyRecord::get_for_update(tx.as_mut(), &account.id, &key_id)?
-                else {
-                    continue;
-                };
-                let still_due = record.body.next_rotation_ms.is_some_and(|n| n <= now_ms)
-                    && matches!(record.body.key_state, KeyState::Enabled | KeyState::Disabled);
-                if !still_due {
-                    continue;
-                }
-                keys::rotate(&state.root, &mut record.body, now_ms, VersionType::Automatic)?;
-                record.updated_at_ms = now_ms;
-                record.put(tx.as_mut(), store::PutMode::Update)?;
-                let facts = RequestFacts {
-                    request_id: crate::support::ids::uuid(),
-                    event_source: "kms.amazonaws.com".into(),
-                    event_name: "RotateKey".into(),
-                    region: "us-east-1".into(),
-                    source_ip: "kms.amazonaws.com".into(),
-                    time_ms: now_ms,
-                    ..RequestFacts::default()
-                };
-                let mut event = events::event(&facts, None, &account.id, None, None, None)?;
-                event.user_identity.identity_type = audit::event::IdentityType::AwsService;
-                event.user_identity.invoked_by = Some("kms.amazonaws.com".into());
-                event.resources = Some(vec![audit::event::Resource {
-                    account_id: Some(account.id.clone()),
-                    resource_type: Some("AWS::KMS::Key".into()),
-                    arn: Some(record.body.arn.clone()),
-                }]);
-                events::append(tx.as_mut(), &account.id, &event)?;
-                tx.commit()
-                    .map_err(|_| ApiError::unavailable("the rotation could not be committed"))?;
-                rotated += 1;
+            let still_due = record.body.next_rotation_ms.is_some_and(|n| n <= now_ms)
+                && matches!(record.body.key_state, KeyState::Enabled | KeyState::Disabled);
+            if !still_due {
+                continue;
             }
-        }
-        match (page.truncated, page.items.last()) {
-            (true, Some(last)) => after = Some(last.id.clone()),
-            _ => return Ok(rotated),
+            keys::rotate(&state.root, &mut record.body, now_ms, VersionType::Automatic)?;
+            record.updated_at_ms = now_ms;
+            record.put(tx.as_mut(), store::PutMode::Update)?;
+            let facts = RequestFacts {
+                request_id: crate::support::ids::uuid(),
+                event_source: "kms.amazonaws.com".into(),
+                event_name: "RotateKey".into(),
+                region: "us-east-1".into(),
+                source_ip: "kms.amazonaws.com".into(),
+                time_ms: now_ms,
+                ..RequestFacts::default()
+            };
+            let mut event = events::event(&facts, None, account, None, None, None)?;
+            event.user_identity.identity_type = audit::event::IdentityType::AwsService;
+            event.user_identity.invoked_by = Some("kms.amazonaws.com".into());
+            event.resources = Some(vec![audit::event::Resource {
+                account_id: Some(account.clone()),
+                resource_type: Some("AWS::KMS::Key".into()),
+                arn: Some(record.body.arn.clone()),
+            }]);
+            events::append(tx.as_mut(), account, &event)?;
+            tx.commit()
+                .map_err(|_| ApiError::unavailable("the rotation could not be committed"))?;
+            rotated += 1;
         }
     }
+    Ok(rotated)
 }
 
 /// SSE-S3: a data key wrapped under the bucket owner's `aws/s3` key, opened by S3 itself once S3

@@ -90,22 +90,17 @@ struct Done {
 /// # Errors
 /// A store failure listing the accounts.
 pub fn pass(state: &State, now_ms: i64, day_ms: i64) -> Result<usize, ApiError> {
-    let mut applied = 0;
-    let mut after: Option<String> = None;
-    loop {
-        let page = {
-            let mut tx = state.store.read()?;
-            tx.list_accounts(after.as_deref(), 500)?
-        };
-        for account in &page.items {
-            // An account whose buckets do not read is skipped; the others go on.
-            applied += account_pass(state, &account.id, now_ms, day_ms).unwrap_or(0);
-        }
-        match (page.truncated, page.items.last()) {
-            (true, Some(last)) => after = Some(last.id.clone()),
-            _ => return Ok(applied),
-        }
-    }
+    let accounts = {
+        let mut tx = state.store.read()?;
+        crate::checkpoints::accounts(tx.as_mut())?
+    };
+    // An account whose buckets do not read is skipped; the others go on. The operator realm
+    // has no buckets.
+    Ok(accounts
+        .iter()
+        .filter(|a| a.as_str() != crate::pipeline::identity::OPERATOR_ACCOUNT)
+        .map(|a| account_pass(state, a, now_ms, day_ms).unwrap_or(0))
+        .sum())
 }
 
 /// One account's buckets with rules; returns how many actions were applied.
