@@ -150,19 +150,17 @@ pub(super) fn authorization(
             }
             list
         }
-        Op::PutObject => {
-            let Input::PutObject(input) = req.input else { return Err(unexpected()) };
-            super::ownership::check_headers(&bucket, &input.acl)?;
-            let context = objects::put_context(input, ctx.facts.time_ms)?;
-            let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
-            list.extend(lock_checks(ctx, &bucket, &input.lock, &object_arn)?);
-            list
-        }
-        Op::PostObject => {
-            let Input::PostObject(post) = req.input else { return Err(unexpected()) };
-            let signed = !ctx.caller.is_anonymous();
-            super::post::check_form(post, &name, signed, ctx.facts.time_ms)?;
-            let input = &post.put;
+        Op::PutObject | Op::PostObject => {
+            // A browser form is a PutObject of its fields, once the form itself holds.
+            let input = match req.input {
+                Input::PutObject(input) => input,
+                Input::PostObject(post) => {
+                    let signed = !ctx.caller.is_anonymous();
+                    super::post::check_form(post, &name, signed, ctx.facts.time_ms)?;
+                    &post.put
+                }
+                _ => return Err(unexpected()),
+            };
             super::ownership::check_headers(&bucket, &input.acl)?;
             let context = objects::put_context(input, ctx.facts.time_ms)?;
             let mut list = vec![s3_check(ctx, op.action(), &object_arn, b, context)?];
