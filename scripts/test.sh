@@ -26,13 +26,14 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 cargo --version
 
-section "python clients (boto3/botocore in .venv)"
+section "python clients (boto3/botocore, moto's S3 server, in .venv)"
 if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq python3-venv
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
+# moto's server is the S3-compatible blob store the `--blob-store s3://` tests run against.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check boto3 botocore awscli \
-    aws-encryption-sdk aws-cryptographic-material-providers
+    aws-encryption-sdk aws-cryptographic-material-providers 'moto[server]'
 export HERMETIC_PYTHON="$PWD/.venv/bin/python"
 "$HERMETIC_PYTHON" -c "import botocore; print('botocore', botocore.__version__)"
 

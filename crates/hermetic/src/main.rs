@@ -137,6 +137,29 @@ struct ServeArgs {
     /// A file holding the token's user PIN; without it, HERMETIC_PKCS11_PIN.
     #[arg(long)]
     pkcs11_pin_file: Option<std::path::PathBuf>,
+    /// Keep object data (sealed blobs, ciphertext only) in an S3-compatible bucket,
+    /// `s3://BUCKET[/PREFIX]`, instead of the data directory: what several nodes share. Its
+    /// endpoint, region and credentials come from `--blob-endpoint`, `--blob-region` and
+    /// `--blob-credentials-file`, else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) [default: files in
+    /// DIR/blobs].
+    #[arg(long)]
+    blob_store: Option<String>,
+    /// The blob store's endpoint (`http://127.0.0.1:9000`, `https://s3.example.net`) [default:
+    /// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS S3].
+    #[arg(long)]
+    blob_endpoint: Option<String>,
+    /// The blob store's region [default: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1].
+    #[arg(long)]
+    blob_region: Option<String>,
+    /// A JSON file (readable only by its owner) with the blob store's `AccessKeyId`,
+    /// `SecretAccessKey` and optional `SessionToken` [default: the AWS_* variables].
+    #[arg(long)]
+    blob_credentials_file: Option<std::path::PathBuf>,
+    /// Virtual-hosted-style requests to the blob store (`BUCKET.endpoint`) instead of
+    /// path-style.
+    #[arg(long)]
+    blob_virtual_hosted: Option<bool>,
     /// Seconds an S3 blob no record names is kept before the sweeper removes it (what a crash
     /// mid-upload leaves); at least 600 [default: 3600].
     #[arg(long)]
@@ -171,6 +194,65 @@ struct ServeArgs {
     /// How many witnesses should cosign each checkpoint [default: all of them].
     #[arg(long)]
     witness_quorum: Option<usize>,
+}
+
+/// The S3 blob store of `--blob-store URL`: flags first, then the standard AWS variables.
+fn blob_options(
+    url: &str,
+    endpoint: Option<String>,
+    region: Option<String>,
+    credentials_file: Option<std::path::PathBuf>,
+    virtual_hosted: bool,
+) -> Result<store::S3BlobOptions, String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (bucket, prefix) = store::S3BlobOptions::parse_url(url)?;
+    let endpoint =
+        endpoint.or_else(|| env("AWS_ENDPOINT_URL_S3")).or_else(|| env("AWS_ENDPOINT_URL"));
+    let region = region
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    let (access_key_id, secret_access_key, session_token) = match credentials_file {
+        Some(path) => {
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Credentials {
+                access_key_id: String,
+                secret_access_key: String,
+                session_token: Option<String>,
+            }
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
+            );
+            let c: Credentials = serde_json::from_str(&text).map_err(|_| {
+                format!("`{}` is not {{\"AccessKeyId\", \"SecretAccessKey\"}} JSON", path.display())
+            })?;
+            (
+                Some(c.access_key_id),
+                Some(zeroize::Zeroizing::new(c.secret_access_key)),
+                c.session_token.map(zeroize::Zeroizing::new),
+            )
+        }
+        None => (
+            env("AWS_ACCESS_KEY_ID"),
+            env("AWS_SECRET_ACCESS_KEY").map(zeroize::Zeroizing::new),
+            env("AWS_SESSION_TOKEN").map(zeroize::Zeroizing::new),
+        ),
+    };
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        return Err("the blob store needs both an access key id and its secret".into());
+    }
+    Ok(store::S3BlobOptions {
+        bucket,
+        prefix,
+        endpoint,
+        region,
+        access_key_id,
+        secret_access_key,
+        session_token,
+        virtual_hosted,
+    })
 }
 
 /// The shortest grace period the blob sweeper may be given (ten minutes).
@@ -227,7 +309,18 @@ impl ServeArgs {
         if database_schema.is_some() && database_url.is_none() {
             return Err("`database_schema` needs `database_url`".into());
         }
+        let blob_store = match self.blob_store.or(file.blob_store) {
+            None => server::config::BlobStoreConfig::Local,
+            Some(url) => server::config::BlobStoreConfig::S3(blob_options(
+                &url,
+                self.blob_endpoint.or(file.blob_endpoint),
+                self.blob_region.or(file.blob_region),
+                self.blob_credentials_file.or(file.blob_credentials_file),
+                self.blob_virtual_hosted.or(file.blob_virtual_hosted).unwrap_or(false),
+            )?),
+        };
         Ok(server::Config {
+            blob_store,
             listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
             data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
             checkpoint_interval: std::time::Duration::from_secs(

@@ -53,7 +53,7 @@ fn scenario(backend: Backend) {
         let file = std::fs::File::options().write(true).open(file.unwrap().path()).unwrap();
         file.set_modified(two_hours_ago).unwrap();
     }
-    let extra: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = server.state_args();
     let (ok, _, err) = common::hermetic(&[
         "serve",
         "--data-dir",

@@ -344,6 +344,7 @@ fn root_of_trust_in_softhsm() {
         url: url.clone(),
         dir: data.clone(),
         db_args: Vec::new(),
+        blob_args: Vec::new(),
         schema: None,
     };
     let tenant = common::create_tenant(&server, "hsm");

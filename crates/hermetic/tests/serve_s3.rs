@@ -78,6 +78,11 @@ fn s3_objects_on_postgres() {
 }
 
 #[test]
+fn s3_objects_on_postgres_and_an_s3_blob_store() {
+    feature("objects", Backend::PostgresS3);
+}
+
+#[test]
 fn s3_presigned_urls_on_sqlite() {
     feature("presigned_urls", Backend::Sqlite);
 }
@@ -98,6 +103,11 @@ fn s3_streamed_bodies_on_postgres() {
 }
 
 #[test]
+fn s3_streamed_bodies_on_postgres_and_an_s3_blob_store() {
+    feature("streamed_bodies", Backend::PostgresS3);
+}
+
+#[test]
 fn s3_sse_kms_etags_on_sqlite() {
     feature("sse_kms_etags", Backend::Sqlite);
 }
@@ -108,6 +118,11 @@ fn s3_sse_kms_etags_on_postgres() {
 }
 
 #[test]
+fn s3_sse_kms_etags_on_postgres_and_an_s3_blob_store() {
+    feature("sse_kms_etags", Backend::PostgresS3);
+}
+
+#[test]
 fn s3_multipart_on_sqlite() {
     feature("multipart", Backend::Sqlite);
 }
@@ -115,6 +130,11 @@ fn s3_multipart_on_sqlite() {
 #[test]
 fn s3_multipart_on_postgres() {
     feature("multipart", Backend::Postgres);
+}
+
+#[test]
+fn s3_multipart_on_postgres_and_an_s3_blob_store() {
+    feature("multipart", Backend::PostgresS3);
 }
 
 #[test]
@@ -145,6 +165,11 @@ fn s3_copy_tagging_delete_on_sqlite() {
 #[test]
 fn s3_copy_tagging_delete_on_postgres() {
     feature("copy_tagging_delete", Backend::Postgres);
+}
+
+#[test]
+fn s3_copy_tagging_delete_on_postgres_and_an_s3_blob_store() {
+    feature("copy_tagging_delete", Backend::PostgresS3);
 }
 
 #[test]
@@ -188,6 +213,11 @@ fn s3_versioning_on_postgres() {
 }
 
 #[test]
+fn s3_versioning_on_postgres_and_an_s3_blob_store() {
+    feature("versioning", Backend::PostgresS3);
+}
+
+#[test]
 fn s3_null_versions_on_sqlite() {
     feature("null_versions", Backend::Sqlite);
 }
@@ -195,6 +225,11 @@ fn s3_null_versions_on_sqlite() {
 #[test]
 fn s3_null_versions_on_postgres() {
     feature("null_versions", Backend::Postgres);
+}
+
+#[test]
+fn s3_null_versions_on_postgres_and_an_s3_blob_store() {
+    feature("null_versions", Backend::PostgresS3);
 }
 
 #[test]
@@ -359,6 +394,11 @@ fn s3_aws_cli_on_postgres() {
     aws_cli(Backend::Postgres);
 }
 
+#[test]
+fn s3_aws_cli_on_postgres_and_an_s3_blob_store() {
+    aws_cli(Backend::PostgresS3);
+}
+
 /// rclone as a third client: make a bucket, copy, list, read, check.
 fn rclone_client(backend: Backend) {
     let (server, a, b) = serve(backend);
@@ -387,6 +427,11 @@ fn s3_rclone_on_sqlite() {
 #[test]
 fn s3_rclone_on_postgres() {
     rclone_client(Backend::Postgres);
+}
+
+#[test]
+fn s3_rclone_on_postgres_and_an_s3_blob_store() {
+    rclone_client(Backend::PostgresS3);
 }
 
 /// Zero plaintext: after the marker went up through aws-cli (in parts and whole) and rclone,
@@ -420,6 +465,22 @@ fn zero_plaintext(backend: Backend) {
         }
     }
     walk(&server.dir, MARKER);
+    if let Some(url) = common::flag(&server.blob_args, "--blob-store") {
+        // The blob store: every key, every object's metadata and every byte of every object.
+        let bucket = url.trim_start_matches("s3://").split('/').next().unwrap();
+        let found = common::moto::s3_call(&format!(
+            "marker = {marker:?}.encode()\nfound = []\nn = 0\n\
+             for page in s3.get_paginator('list_objects_v2').paginate(Bucket={bucket:?}):\n\
+             \x20   for o in page.get('Contents', []):\n\
+             \x20       n += 1\n\
+             \x20       got = s3.get_object(Bucket={bucket:?}, Key=o['Key'])\n\
+             \x20       if marker in got['Body'].read() or marker in o['Key'].encode() or marker in repr(got.get('Metadata')).encode():\n\
+             \x20           found.append(o['Key'])\n\
+             print(n, found)",
+            marker = String::from_utf8_lossy(MARKER)
+        ));
+        assert!(found.trim().ends_with("[]") && !found.starts_with("0 "), "{found}");
+    }
     if let Some(schema) = &server.schema {
         let out = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc"])
@@ -442,6 +503,11 @@ fn s3_zero_plaintext_on_sqlite() {
 #[test]
 fn s3_zero_plaintext_on_postgres() {
     zero_plaintext(Backend::Postgres);
+}
+
+#[test]
+fn s3_zero_plaintext_on_postgres_and_an_s3_blob_store() {
+    zero_plaintext(Backend::PostgresS3);
 }
 
 /// Data events: in the log (not in LookupEvents, which `scripts/s3.py trail` checks), category

@@ -18,8 +18,14 @@ fn sse_c_over_tls() {
         &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
     );
     // Killed on drop, also when an assertion fails.
-    let mut server =
-        common::Server { child, url: url.clone(), dir: dir.clone(), db_args: vec![], schema: None };
+    let mut server = common::Server {
+        child,
+        url: url.clone(),
+        dir: dir.clone(),
+        db_args: vec![],
+        blob_args: Vec::new(),
+        schema: None,
+    };
     let created = common::create_account_over_tls(&url, &cert, &data, "acme");
     let (k, s) =
         (created["AccessKeyId"].as_str().unwrap(), created["SecretAccessKey"].as_str().unwrap());

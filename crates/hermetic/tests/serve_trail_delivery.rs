@@ -107,7 +107,14 @@ fn digest_keys_in_an_hsm() {
     let mut args: Vec<&str> = hsm.iter().map(String::as_str).collect();
     args.extend_from_slice(&INTERVALS);
     let (child, url, _) = common::start_with_env(&data, &args, &[("SOFTHSM2_CONF", &conf)]);
-    let mut server = Server { child, url, dir: data.clone(), db_args: Vec::new(), schema: None };
+    let mut server = Server {
+        child,
+        url,
+        dir: data.clone(),
+        db_args: Vec::new(),
+        blob_args: Vec::new(),
+        schema: None,
+    };
     // Accounts are invited with the operator's credentials, which the server wrote to `data`.
     let t = common::create_tenant(&server, "acme");
     for phase in ["setup", "traffic", "check"] {

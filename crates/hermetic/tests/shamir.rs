@@ -131,6 +131,7 @@ fn run(backend: common::Backend) {
         url: url.clone(),
         dir: dir.clone(),
         db_args: Vec::new(),
+        blob_args: Vec::new(),
         schema: (backend == common::Backend::Postgres).then(|| schema.clone()),
     };
     let tenant = common::create_tenant(&server, "acme");

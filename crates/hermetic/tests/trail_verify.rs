@@ -209,7 +209,7 @@ fn tenant_checks(backend: Backend) {
                 "update audit_events set event = cast(replace(cast(event as text), '{from}', '{to}') as blob) where account = '{}'",
                 t.account
             ),
-            Backend::Postgres => format!(
+            Backend::Postgres | Backend::PostgresS3 => format!(
                 "update audit_events set event = convert_to(replace(convert_from(event, 'UTF8'), '{from}', '{to}'), 'UTF8') where account = '{}'",
                 t.account
             ),
@@ -365,8 +365,14 @@ fn the_checkpoint_key_is_made_and_used_in_an_hsm() {
     args.extend_from_slice(&["--checkpoint-interval-secs", "1"]);
     let env = [("SOFTHSM2_CONF", conf.as_path())];
     let (child, url, _) = common::start_with_env(&data, &args, &env);
-    let mut server =
-        common::Server { child, url, dir: data.clone(), db_args: Vec::new(), schema: None };
+    let mut server = common::Server {
+        child,
+        url,
+        dir: data.clone(),
+        db_args: Vec::new(),
+        blob_args: Vec::new(),
+        schema: None,
+    };
     let t = common::create_tenant(&server, "acme");
     let state = dir.join("tenant-state.json");
     common::tenant_events(&server.url, &t);

@@ -189,7 +189,7 @@ fn edited_invitation(backend: Backend) {
     let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let set = match backend {
         Backend::Sqlite => format!("json_set(body, '$.CodeSha256', '{hash}')"),
-        Backend::Postgres => {
+        Backend::Postgres | Backend::PostgresS3 => {
             format!("jsonb_set(body::jsonb, '{{CodeSha256}}', '\"{hash}\"')::text")
         }
     };

@@ -29,6 +29,8 @@ pub struct Config {
     /// The Shamir root of trust: the server starts sealed until custodians unseal it
     /// ([`crate::vault`]).
     pub shamir: bool,
+    /// Where object data lives: files in the data directory, or an S3-compatible bucket.
+    pub blob_store: BlobStoreConfig,
     /// How old a blob no record names must be before the sweeper removes it (longer than any
     /// request takes between writing a blob and committing its record).
     pub blob_grace: std::time::Duration,
@@ -51,6 +53,17 @@ pub struct Config {
     /// `rgw_lc_debug_interval`: with another length, `Days` count from the write without
     /// rounding to midnight).
     pub lifecycle_day: std::time::Duration,
+}
+
+/// Where object data (sealed blobs) lives.
+#[derive(Clone, Debug, Default)]
+pub enum BlobStoreConfig {
+    /// Files under `DATA_DIR/blobs` (one node, or nodes sharing a file system).
+    #[default]
+    Local,
+    /// An S3-compatible bucket (`--blob-store s3://BUCKET[/PREFIX]`); its `Debug` hides the
+    /// credentials.
+    S3(store::S3BlobOptions),
 }
 
 /// Where the PKCS#11 root of trust lives.
@@ -80,6 +93,7 @@ impl Default for Config {
             pkcs11: None,
             root_key_file: None,
             shamir: false,
+            blob_store: BlobStoreConfig::Local,
             blob_grace: std::time::Duration::from_secs(3600),
             trail_delivery: std::time::Duration::from_secs(300),
             trail_digest: std::time::Duration::from_secs(3600),

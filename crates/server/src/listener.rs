@@ -25,6 +25,9 @@ pub enum ServeError {
     /// The Shamir root of trust cannot be used.
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),
+    /// The blob store cannot be reached.
+    #[error("cannot use the blob store: {0}")]
+    Blobs(String),
     /// The TLS certificate or key cannot be used.
     #[error("tls: {0}")]
     Tls(String),
@@ -48,7 +51,33 @@ pub(crate) type Parts = (
     crate::support::pool::Pool,
     crate::support::account_keys::AccountKeys,
     Arc<SigningKey>,
+    Arc<dyn store::BlobStore>,
 );
+
+/// Opens the blob store the configuration names; an S3 bucket must answer (a listing of one
+/// key) before the server serves.
+async fn open_blobs(
+    config: &Config,
+    pool: &crate::support::pool::Pool,
+) -> Result<Arc<dyn store::BlobStore>, ServeError> {
+    match &config.blob_store {
+        crate::config::BlobStoreConfig::Local => {
+            Ok(Arc::new(store::LocalBlobs::new(config.data_dir.join("blobs"))))
+        }
+        crate::config::BlobStoreConfig::S3(options) => {
+            let blobs: Arc<dyn store::BlobStore> = Arc::new(
+                store::S3Blobs::new(options).map_err(|e| ServeError::Blobs(e.to_string()))?,
+            );
+            let probe = blobs.clone();
+            let bucket = options.bucket.clone();
+            pool.run(move || probe.probe())
+                .await
+                .ok_or_else(|| ServeError::Blobs("the store thread failed".into()))?
+                .map_err(|e| ServeError::Blobs(format!("bucket {bucket}: {e}")))?;
+            Ok(blobs)
+        }
+    }
+}
 
 /// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
 /// store, and starts the audit writer: everything a server needs but its listener.
@@ -115,12 +144,13 @@ pub(crate) async fn open(
     {
         eprintln!("hermetic: bound {rows} stored rows of account {account} to their MACs");
     }
+    let blobs = open_blobs(&config, &pool).await?;
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
     let checkpoint_key = Arc::new(
         crate::checkpoints::load_or_create_key(&config.data_dir, &root)
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
-    Ok(((config, keys, store, root, audit, pool, account_keys, checkpoint_key), creds))
+    Ok(((config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs), creds))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
@@ -198,7 +228,7 @@ async fn serve_unsealed(
     ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
 ) -> Result<Stop, ServeError> {
     let (opened, creds) = open(config, root).await?;
-    let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = opened;
+    let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs) = opened;
     let witnesses = Arc::new(crate::checkpoints::Witnesses::new(
         config.witnesses.clone(),
         config.witness_quorum,
@@ -251,6 +281,7 @@ async fn serve_unsealed(
         pool,
         account_keys,
         checkpoint_key.clone(),
+        blobs,
     )));
     {
         // As often as checkpoints are written: KMS keys due for automatic rotation, held

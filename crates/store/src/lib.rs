@@ -26,6 +26,7 @@
 
 mod audit_log;
 mod authenticated;
+pub mod blobs;
 mod error;
 mod manifest;
 mod model;
@@ -37,6 +38,10 @@ mod sqlite;
 use std::ops::Range;
 
 pub use authenticated::{Authenticated, RowKey};
+pub use blobs::{
+    BlobEntry, BlobError, BlobRead, BlobRef, BlobStats, BlobStore, BlobWrite, LocalBlobs,
+    S3BlobOptions, S3Blobs,
+};
 pub use error::StoreError;
 pub use model::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,

@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod moto;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +20,9 @@ pub enum Backend {
     Sqlite,
     /// The machine's PostgreSQL (127.0.0.1:5432, database `test`), in a schema of its own.
     Postgres,
+    /// PostgreSQL as [`Backend::Postgres`], and object data in a bucket of its own on the test
+    /// process's moto server (`--blob-store s3://...`): what several nodes share.
+    PostgresS3,
 }
 
 /// The PostgreSQL URL tests use.
@@ -30,6 +35,9 @@ pub struct Server {
     pub dir: PathBuf,
     /// `--database-url ... --database-schema ...` when on PostgreSQL.
     pub db_args: Vec<String>,
+    /// The `--blob-*` flags of an S3 blob store (with `db_args`, what another node on the
+    /// same state is started with).
+    pub blob_args: Vec<String>,
     pub schema: Option<String>,
 }
 
@@ -43,7 +51,29 @@ impl Drop for Server {
         if let Some(schema) = &self.schema {
             psql(&format!("drop schema if exists {schema} cascade"));
         }
+        if let Some(file) = flag(&self.blob_args, "--blob-credentials-file") {
+            let _ = std::fs::remove_file(file);
+        }
     }
+}
+
+impl Server {
+    /// The flags another `serve` on this server's state takes: its database and blob store.
+    pub fn state_args(&self) -> Vec<&str> {
+        self.db_args.iter().chain(&self.blob_args).map(String::as_str).collect()
+    }
+}
+
+/// The value of `name` in `args`.
+pub fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+/// The S3 blob store a server was started with (`--blob-store s3://BUCKET/PREFIX`).
+pub fn s3_blobs(server: &Server) -> Option<store::S3Blobs> {
+    let url = flag(&server.blob_args, "--blob-store")?;
+    let (bucket, prefix) = store::S3BlobOptions::parse_url(url).unwrap();
+    Some(store::S3Blobs::new(&moto::options(&bucket, &prefix)).unwrap())
 }
 
 /// Runs one SQL statement on the test PostgreSQL database.
@@ -71,7 +101,7 @@ pub fn start_on(tag: &str, backend: Backend, extra: &[&str]) -> Server {
     let dir = unique_dir(tag);
     let (db_args, schema) = match backend {
         Backend::Sqlite => (Vec::new(), None),
-        Backend::Postgres => {
+        Backend::Postgres | Backend::PostgresS3 => {
             let schema =
                 format!("t_{}", dir.file_name().unwrap().to_string_lossy().replace('-', "_"));
             (
@@ -85,10 +115,30 @@ pub fn start_on(tag: &str, backend: Backend, extra: &[&str]) -> Server {
             )
         }
     };
-    let mut args: Vec<&str> = db_args.iter().map(String::as_str).collect();
+    let blob_args =
+        if backend == Backend::PostgresS3 { s3_blob_args(tag, &dir) } else { Vec::new() };
+    let mut args: Vec<&str> = db_args.iter().chain(&blob_args).map(String::as_str).collect();
     args.extend_from_slice(extra);
     let (child, url, _) = start_with(&dir, &args);
-    Server { child, url, dir, db_args, schema }
+    Server { child, url, dir, db_args, blob_args, schema }
+}
+
+/// The `--blob-*` flags of a fresh bucket on the moto server, with its credentials in a file
+/// beside `dir` (never inside: a test may compare or remove data directories).
+pub fn s3_blob_args(tag: &str, dir: &Path) -> Vec<String> {
+    let bucket = moto::bucket(tag);
+    let credentials = dir.with_extension("blob-credentials.json");
+    let json =
+        format!(r#"{{"AccessKeyId": "{}", "SecretAccessKey": "{}"}}"#, moto::KEY, moto::SECRET);
+    std::fs::write(&credentials, json).unwrap();
+    vec![
+        "--blob-store".to_string(),
+        format!("s3://{bucket}/node"),
+        "--blob-endpoint".to_string(),
+        moto::endpoint().to_string(),
+        "--blob-credentials-file".to_string(),
+        credentials.to_string_lossy().into_owned(),
+    ]
 }
 
 /// Runs one SQL statement on a server's database behind its back (the operator's write access
@@ -357,14 +407,18 @@ pub fn stop_and_verify_trail(server: &mut Server) {
     assert!(ok, "{out}\n{err}");
 }
 
-/// Blob files under the data directory that no S3 record names (objects, versions, parts).
+/// Blobs (files under the data directory, or keys in the S3 blob store) that no S3 record
+/// names (objects, versions, parts).
 pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
+    use store::BlobStore;
     let store = open_store(server);
     let mut tx = store.read().unwrap();
     let mut unnamed = Vec::new();
-    let Ok(dirs) = std::fs::read_dir(server.dir.join("blobs")) else { return unnamed };
-    for dir in dirs.map(Result::unwrap) {
-        let account = dir.file_name().to_string_lossy().into_owned();
+    let blobs: Box<dyn BlobStore> = match s3_blobs(server) {
+        Some(s3) => Box::new(s3),
+        None => Box::new(store::LocalBlobs::new(server.dir.join("blobs"))),
+    };
+    for account in blobs.accounts().unwrap() {
         let mut named = std::collections::HashSet::new();
         for kind in ["s3_object", "s3_version", "s3_part"] {
             let query = store::RecordQuery {
@@ -383,9 +437,9 @@ pub fn unnamed_blobs(server: &Server) -> Vec<PathBuf> {
                 }
             }
         }
-        for file in std::fs::read_dir(dir.path()).unwrap().map(Result::unwrap) {
-            if !named.contains(&*file.file_name().to_string_lossy()) {
-                unnamed.push(file.path());
+        for blob in blobs.list(&account).unwrap() {
+            if !named.contains(&blob.name) {
+                unnamed.push(PathBuf::from(format!("blobs/{account}/{}", blob.name)));
             }
         }
     }
@@ -406,7 +460,7 @@ fn explain_unnamed(server: &Server, accounts: &[&str], unnamed: &[PathBuf]) -> S
     let now = std::time::SystemTime::now();
     let mut out = String::from("blobs no record names:\n");
     for path in unnamed {
-        let meta = std::fs::metadata(path).ok();
+        let meta = std::fs::metadata(server.dir.join(path)).ok();
         let size = meta.as_ref().map_or(0, std::fs::Metadata::len);
         let age = meta
             .and_then(|m| m.modified().ok())

@@ -51,6 +51,8 @@ pub struct State {
     pub account_keys: crate::support::account_keys::AccountKeys,
     /// The key that signs the audit logs' checkpoints (opened from its sealed file).
     pub checkpoint_key: Arc<audit::note::SigningKey>,
+    /// Where object data lives (files in the data directory, or an S3-compatible bucket).
+    pub blobs: Arc<dyn store::BlobStore>,
     /// S3 Bucket Keys, held in memory only for a few minutes (`services::s3::bucket_keys`).
     pub(crate) bucket_keys: crate::services::s3::bucket_keys::BucketKeys,
 }
@@ -58,7 +60,7 @@ pub struct State {
 impl State {
     /// The state of a server over what [`crate::listener`] opened.
     pub(crate) fn new(parts: crate::listener::Parts) -> State {
-        let (config, keys, store, root, audit, pool, account_keys, checkpoint_key) = parts;
+        let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs) = parts;
         State {
             config,
             keys,
@@ -68,6 +70,7 @@ impl State {
             pool,
             account_keys,
             checkpoint_key,
+            blobs,
             bucket_keys: Default::default(),
         }
     }

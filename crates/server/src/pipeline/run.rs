@@ -55,7 +55,7 @@ pub(crate) fn serve_with<S: Service>(
     if !S::SHARES_READS {
         ctx.end_reads();
     }
-    let mut effect = Effect::default();
+    let mut effect = Effect::with_blobs(&state.blobs);
     let mut parameters = None;
     let mut answer_headers = Vec::new();
     let result = match routed {

@@ -399,15 +399,18 @@ pub(crate) struct Effect<'s> {
     pub response: Option<Value>,
     /// CloudTrail's `resources`.
     pub resources: Vec<audit::event::Resource>,
-    /// Blob files no record names once `tx` has committed: removed after the commit, never
+    /// The blob store `garbage` and `fresh` are in (the server's; `None` only in unit tests
+    /// that write no blob).
+    pub blobs: Option<std::sync::Arc<dyn store::BlobStore>>,
+    /// Blobs no record names once `tx` has committed: removed after the commit, never
     /// before (a failed commit must leave every object readable). Blobs a crash leaves behind
     /// are the sweeper's.
-    pub garbage: Vec<std::path::PathBuf>,
-    /// Blob files this request wrote, which only records in `tx` name: removed when the
-    /// request ends without committing `tx` (an error after the blob was written, or a commit
-    /// that lost a race), kept once it has committed. A commit whose outcome is unknown (a
-    /// lost connection) keeps them: the sweeper removes them later if no record names them.
-    pub fresh: Vec<std::path::PathBuf>,
+    pub garbage: Vec<store::BlobRef>,
+    /// Blobs this request wrote, which only records in `tx` name: removed when the request
+    /// ends without committing `tx` (an error after the blob was written, or a commit that
+    /// lost a race), kept once it has committed. A commit whose outcome is unknown (a lost
+    /// connection) keeps them: the sweeper removes them later if no record names them.
+    pub fresh: Vec<store::BlobRef>,
     /// The request was held for approval (a protected operation): `tx` holds its session and
     /// commits with the event, though the request answers an error (`PendingApproval`).
     pub held: bool,
@@ -417,6 +420,22 @@ pub(crate) struct Effect<'s> {
 }
 
 impl Effect<'_> {
+    /// An effect whose blobs are in `blobs`.
+    pub fn with_blobs(blobs: &std::sync::Arc<dyn store::BlobStore>) -> Self {
+        let mut effect = Effect::default();
+        effect.blobs = Some(blobs.clone());
+        effect
+    }
+
+    /// Removes blobs, best effort (what fails to go is the sweeper's).
+    fn remove(&self, blobs: Vec<store::BlobRef>) {
+        if let Some(store) = &self.blobs {
+            for blob in blobs {
+                let _ = store.delete(&blob);
+            }
+        }
+    }
+
     /// Sets one request parameter of the event.
     pub fn param(&mut self, name: &str, value: Value) {
         self.parameters.get_or_insert_with(Map::new).insert(name.into(), value);
@@ -428,9 +447,8 @@ impl Effect<'_> {
         match tx.commit() {
             Ok(()) => {
                 self.fresh.clear();
-                for file in self.garbage.drain(..) {
-                    let _ = std::fs::remove_file(file);
-                }
+                let garbage = std::mem::take(&mut self.garbage);
+                self.remove(garbage);
                 Ok(())
             }
             Err(e) => {
@@ -445,9 +463,8 @@ impl Effect<'_> {
 
 impl Drop for Effect<'_> {
     fn drop(&mut self) {
-        for file in self.fresh.drain(..) {
-            let _ = std::fs::remove_file(file);
-        }
+        let fresh = std::mem::take(&mut self.fresh);
+        self.remove(fresh);
     }
 }
 

@@ -10,79 +10,25 @@ use crate::pipeline::State;
 use crate::records::s3::{ChecksumAlgorithm, Object, SealedPart};
 use base64::Engine;
 use md5::{Digest, Md5};
-use std::path::PathBuf;
+use store::BlobRef;
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// The directory of an account's blobs.
-pub(super) fn blob_dir(state: &State, account: &str) -> PathBuf {
-    state.config.data_dir.join("blobs").join(account)
-}
-
-/// The blob files of an object's parts, to be removed once the transaction that drops the last
+/// The blobs of an object's parts, to be removed once the transaction that drops the last
 /// record naming them has committed (see [`crate::pipeline::service::Effect::garbage`]).
-pub(super) fn blob_files(state: &State, account: &str, object: &Object) -> Vec<PathBuf> {
-    object.parts.iter().map(|part| part_file(state, account, part)).collect()
+pub(super) fn blob_files(account: &str, object: &Object) -> Vec<BlobRef> {
+    object.parts.iter().map(|part| part_file(account, part)).collect()
 }
 
-/// The blob file of one sealed part.
-pub(super) fn part_file(state: &State, account: &str, part: &SealedPart) -> PathBuf {
-    blob_dir(state, account).join(&part.blob)
-}
-
-/// A blob being written: a temporary file that becomes the blob on [`BlobWriter::commit`]
-/// (fsync, rename, directory fsync) and is removed if dropped before.
-struct BlobWriter {
-    dir: PathBuf,
-    name: String,
-    file: Option<std::fs::File>,
+/// The blob of one sealed part.
+pub(super) fn part_file(account: &str, part: &SealedPart) -> BlobRef {
+    BlobRef { account: account.to_string(), name: part.blob.clone() }
 }
 
 fn store_failed<E>(_: E) -> ApiError {
     ApiError::unavailable("the object could not be stored")
-}
-
-impl BlobWriter {
-    fn create(state: &State, account: &str) -> Result<BlobWriter, ApiError> {
-        let dir = blob_dir(state, account);
-        crate::support::private::create_dirs(&dir).map_err(store_failed)?;
-        let name = crate::support::ids::uuid();
-        let file = crate::support::private::create_file(&dir.join(format!("{name}.tmp")))
-            .map_err(store_failed)?;
-        Ok(BlobWriter { dir, name, file: Some(file) })
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<(), ApiError> {
-        use std::io::Write;
-        let file = self.file.as_mut().ok_or_else(|| store_failed(()))?;
-        file.write_all(bytes).map_err(store_failed)
-    }
-
-    /// Makes the blob durable under its name; returns the name.
-    fn commit(mut self) -> Result<String, ApiError> {
-        let file = self.file.take().ok_or_else(|| store_failed(()))?;
-        let tmp = self.dir.join(format!("{}.tmp", self.name));
-        let durable =
-            file.sync_all().and_then(|()| std::fs::rename(&tmp, self.dir.join(&self.name)));
-        if let Err(e) = durable {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(store_failed(e));
-        }
-        if let Ok(d) = std::fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(std::mem::take(&mut self.name))
-    }
-}
-
-impl Drop for BlobWriter {
-    fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(self.dir.join(format!("{}.tmp", self.name)));
-        }
-    }
 }
 
 /// `Content-MD5`, the `x-amz-checksum-*` headers and the ETag's MD5, computed as the body goes
@@ -186,7 +132,7 @@ pub(super) fn seal_body(
     (digests, keyed, keep): (&BodyDigests, bool, Option<ChecksumAlgorithm>),
     (account, identity): (&str, &str),
     data_key: &crypto::SecretBytes,
-    fresh: &mut Vec<PathBuf>,
+    fresh: &mut Vec<BlobRef>,
 ) -> Result<(SealedPart, Option<Sum>), ApiError> {
     let sealing_failed = |_| ApiError::internal("the object could not be encrypted");
     // A copy's bytes are another object's: the request's digests do not describe them.
@@ -194,11 +140,12 @@ pub(super) fn seal_body(
         if matches!(source, Source::Copy(_)) { Integrity::none() } else { Integrity::new(digests) };
     let mut integrity = integrity.keeping(keep);
     let len = source.len(digests)?;
-    let mut blob = BlobWriter::create(state, account)?;
+    let blob_ref = BlobRef { account: account.to_string(), name: crate::support::ids::uuid() };
+    let mut blob = state.blobs.create(&blob_ref).map_err(store_failed)?;
     let (mut encryptor, header) =
         crypto::object::Encryptor::new(data_key, identity.as_bytes(), len)
             .map_err(sealing_failed)?;
-    blob.write(&header)?;
+    blob.write(&header).map_err(store_failed)?;
     let mut out = Vec::with_capacity(2 * crypto::object::SEGMENT);
     let mut total = 0u64;
     while let Some(bytes) = source.read()? {
@@ -208,14 +155,14 @@ pub(super) fn seal_body(
         }
         integrity.update(&bytes);
         encryptor.push(&bytes, &mut out).map_err(sealing_failed)?;
-        blob.write(&out)?;
+        blob.write(&out).map_err(store_failed)?;
         out.clear();
     }
     if total != len {
         return Err(crate::protocol::payload::incomplete());
     }
     encryptor.finish(&mut out).map_err(sealing_failed)?;
-    blob.write(&out)?;
+    blob.write(&out).map_err(store_failed)?;
     let (mut md5, kept) = integrity.finish()?;
     if keyed {
         // SSE-KMS and SSE-C: the ETag is not the plaintext's MD5 (as in S3), and nothing stored
@@ -223,8 +170,9 @@ pub(super) fn seal_body(
         let keyed = sigv4::key::hmac(data_key.expose(), md5.as_bytes());
         md5 = sigv4::encode::hex(keyed.get(..16).unwrap_or_default());
     }
-    let name = blob.commit()?;
-    fresh.push(blob_dir(state, account).join(&name));
+    blob.commit().map_err(store_failed)?;
+    let name = blob_ref.name.clone();
+    fresh.push(blob_ref);
     let part =
         SealedPart { blob: name, size: len, identity: identity.to_string(), md5, checksum: None };
     Ok((part, kept))
@@ -251,7 +199,9 @@ pub(super) const STREAM_CHUNK: u64 = 1024 * 1024;
 
 /// A part's blob, opened, and where the part lies in its object's plaintext.
 struct OpenPart {
-    file: std::fs::File,
+    blob: Box<dyn store::BlobRead>,
+    /// The blob's length (a function of the part's size).
+    stored: u64,
     /// The part's first plaintext byte in the object.
     start: u64,
     size: u64,
@@ -260,9 +210,9 @@ struct OpenPart {
 
 /// Reads plaintext bytes `first..=last` of an object a chunk at a time, reading from each
 /// part's blob only the segments a chunk needs. Every blob is opened when the reader is made:
-/// an overwrite or delete that commits meanwhile removes blob files, and an open file stays
-/// readable, so a read that has begun always finishes. A malformed or unauthentic blob is an
-/// internal error.
+/// an overwrite or delete that commits meanwhile drops blobs, and an open file stays readable
+/// (local files) or the dropped blob outlives the read grace (S3, deferred deletion), so a
+/// read that has begun finishes. A malformed or unauthentic blob is an internal error.
 pub(crate) struct ObjectReader {
     parts: std::vec::IntoIter<OpenPart>,
     data_key: crypto::SecretBytes,
@@ -283,7 +233,6 @@ impl ObjectReader {
         first: u64,
         last: u64,
     ) -> Result<ObjectReader, ApiError> {
-        let dir = blob_dir(state, account);
         let mut parts = Vec::new();
         let mut start = 0u64;
         for part in &object.parts {
@@ -292,10 +241,13 @@ impl ObjectReader {
                 .checked_add(size)
                 .ok_or_else(|| ApiError::internal("an object's record is malformed"))?;
             if size > 0 && end > first && start <= last {
-                let file = std::fs::File::open(dir.join(&part.blob))
+                let stored = crypto::object::ciphertext_len(size);
+                let blob = state
+                    .blobs
+                    .open(&part_file(account, part), stored)
                     .map_err(|_| ApiError::internal("an object's data is missing"))?;
                 let identity = part.identity.clone();
-                parts.push(OpenPart { file, start, size, identity });
+                parts.push(OpenPart { blob, stored, start, size, identity });
             }
             start = end;
         }
@@ -317,7 +269,6 @@ impl ObjectReader {
 
     /// The next chunk of plaintext, or `None` at the end of the range.
     pub(super) fn read(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
-        use std::os::unix::fs::FileExt;
         let missing = |_| ApiError::internal("an object's data is missing");
         let corrupt = |_| ApiError::internal("an object failed authentication");
         loop {
@@ -328,16 +279,16 @@ impl ObjectReader {
                     let len = usize::try_from(len)
                         .map_err(|_| ApiError::internal("an object is too large to read"))?;
                     let mut buf = vec![0u8; len];
-                    part.file.read_exact_at(&mut buf, at).map_err(missing)?;
+                    part.blob.read_at(at, &mut buf).map_err(missing)?;
                     opener.open(*from, chunk_end, &mut buf).map_err(corrupt)?;
                     *from = chunk_end + 1;
                     return Ok(Some(buf));
                 }
             }
-            let Some(part) = self.parts.next() else { return Ok(None) };
-            let stored = part.file.metadata().map_err(missing)?.len();
+            let Some(mut part) = self.parts.next() else { return Ok(None) };
+            let stored = part.stored;
             let mut header = [0u8; crypto::object::HEADER_LEN];
-            part.file.read_exact_at(&mut header, 0).map_err(missing)?;
+            part.blob.read_at(0, &mut header).map_err(missing)?;
             let opener = crypto::object::Opener::new(
                 &self.data_key,
                 part.identity.as_bytes(),

@@ -8,9 +8,9 @@ use super::versions::VersionRecord;
 use super::{empty, s3err, xml, xml_reply, Bucket};
 use crate::error::ApiError;
 use crate::pipeline::service::{Ctx, Effect};
-use crate::pipeline::{Reply, State};
+use crate::pipeline::Reply;
 use crate::records::s3::Object;
-use std::path::PathBuf;
+use store::BlobRef;
 use store::PutMode;
 
 /// A delete marker for `key`.
@@ -41,7 +41,7 @@ pub(super) fn object<'s>(
         // One version goes for good; the current object follows the newest
         // remaining version.
         let mut headers = vec![("x-amz-version-id".to_string(), v.to_string())];
-        let deleted = delete_version(state, tx.as_mut(), bucket, (key, v, bypass), facts.time_ms)?;
+        let deleted = delete_version(tx.as_mut(), bucket, (key, v, bypass), facts.time_ms)?;
         effect.tx = Some(tx);
         if let Some((marker, garbage)) = deleted {
             if marker {
@@ -51,7 +51,7 @@ pub(super) fn object<'s>(
         }
         return Ok(empty(204, headers));
     }
-    let (marker_id, garbage) = delete_current(state, tx.as_mut(), bucket, key, facts.time_ms)?;
+    let (marker_id, garbage) = delete_current(tx.as_mut(), bucket, key, facts.time_ms)?;
     effect.tx = Some(tx);
     effect.garbage = garbage;
     Ok(empty(
@@ -71,12 +71,11 @@ pub(super) fn object<'s>(
 /// data stays with its version; without versioning the object goes. Returns the marker's
 /// version id, if one was written, and the blobs to remove once `tx` commits.
 pub(super) fn delete_current(
-    state: &State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
     key: &str,
     now: i64,
-) -> Result<(Option<String>, Vec<PathBuf>), ApiError> {
+) -> Result<(Option<String>, Vec<BlobRef>), ApiError> {
     let k = object_key(bucket, key);
     let marker_id = super::versions::new_id(bucket);
     let mut garbage = Vec::new();
@@ -84,13 +83,13 @@ pub(super) fn delete_current(
         // Versioned: a delete marker becomes the newest version; the data stays.
         let replaced = super::versions::record(tx, bucket, &marker(key, id, now), now)?;
         if let Some(old) = replaced {
-            garbage.extend(blob_files(state, &bucket.account, &old.body.0));
+            garbage.extend(blob_files(&bucket.account, &old.body.0));
         }
     }
     if let Some(old) = ObjectRecord::get_for_update(tx, &bucket.account, &k)? {
         ObjectRecord::delete(tx, &bucket.account, &k)?;
         if marker_id.is_none() {
-            garbage.extend(blob_files(state, &bucket.account, &old.body));
+            garbage.extend(blob_files(&bucket.account, &old.body));
         }
     }
     Ok((marker_id, garbage))
@@ -102,12 +101,11 @@ pub(super) fn delete_current(
 /// Object Lock protects is refused (`bypass`: the caller may bypass governance retention; a
 /// lifecycle expiration never does).
 pub(super) fn delete_version(
-    state: &State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
     (key, version_id, bypass): (&str, &str, bool),
     now: i64,
-) -> Result<Option<(bool, Vec<PathBuf>)>, ApiError> {
+) -> Result<Option<(bool, Vec<BlobRef>)>, ApiError> {
     // The key's current object is what every version write locks first (`versions::record`):
     // two deletes of a key's newest versions, or a delete beside a PUT, take turns.
     let k = object_key(bucket, key);
@@ -119,7 +117,7 @@ pub(super) fn delete_version(
             Some(object) => {
                 super::lock::check_delete(&object.body, now, bypass)?;
                 ObjectRecord::delete(tx, &bucket.account, &k)?;
-                Ok(Some((false, blob_files(state, &bucket.account, &object.body))))
+                Ok(Some((false, blob_files(&bucket.account, &object.body))))
             }
             None => Ok(None),
         };
@@ -137,7 +135,7 @@ pub(super) fn delete_version(
         }
     }
     let marker = found.body.0.delete_marker;
-    Ok(Some((marker, blob_files(state, &bucket.account, &found.body.0))))
+    Ok(Some((marker, blob_files(&bucket.account, &found.body.0))))
 }
 
 /// `DeleteObjects`.
@@ -193,8 +191,7 @@ pub(super) fn objects<'s>(
         let deleted = verdict.and_then(|bypass| match &version_id {
             // One version, for good (as DeleteObject with a versionId).
             Some(v) => {
-                let found =
-                    delete_version(state, tx.as_mut(), bucket, (&key, v, bypass), facts.time_ms)?;
+                let found = delete_version(tx.as_mut(), bucket, (&key, v, bypass), facts.time_ms)?;
                 let marker = found.as_ref().is_some_and(|(marker, _)| *marker);
                 garbage.extend(found.map(|(_, files)| files).unwrap_or_default());
                 Ok(xml::build(|w| {
@@ -207,8 +204,7 @@ pub(super) fn objects<'s>(
             None => {
                 // Versioned: a delete marker, the data staying with its version; else the
                 // object goes.
-                let (marker_id, files) =
-                    delete_current(state, tx.as_mut(), bucket, &key, facts.time_ms)?;
+                let (marker_id, files) = delete_current(tx.as_mut(), bucket, &key, facts.time_ms)?;
                 garbage.extend(files);
                 Ok(xml::build(|w| {
                     if let Some(id) = &marker_id {

@@ -607,7 +607,7 @@ fn run<'s>(
                 ));
             }
             // Unfinished uploads do not keep a bucket: S3 aborts them with it.
-            effect.garbage = multipart::drop_all_uploads(state, tx.as_mut(), &bucket)?;
+            effect.garbage = multipart::drop_all_uploads(tx.as_mut(), &bucket)?;
             Bucket::delete(tx.as_mut(), &bucket.account, &name)?;
             Stored::<BucketName>::delete(tx.as_mut(), OPERATOR_ACCOUNT, &name)?;
             effect.tx = Some(tx);
@@ -683,29 +683,35 @@ mod tests {
             crate::support::ids::uuid()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        let blobs: std::sync::Arc<dyn store::BlobStore> =
+            std::sync::Arc::new(store::LocalBlobs::new(dir.join("blobs")));
         let file = |name: &str| {
-            let path = dir.join(name);
-            std::fs::write(&path, b"sealed").unwrap();
-            path
+            let blob = store::BlobRef { account: "111122223333".into(), name: name.into() };
+            let mut writer = blobs.create(&blob).unwrap();
+            writer.write(b"sealed").unwrap();
+            writer.commit().unwrap();
+            let path = dir.join("blobs/111122223333").join(name);
+            (blob, path)
         };
         let store = store::SqliteStore::open(dir.join("hermetic.db")).unwrap();
 
         // An error after the blob was written: no transaction, or one that is never committed.
-        let lost = file("lost");
-        let mut effect = Effect::default();
-        effect.fresh.push(lost.clone());
+        let (lost, lost_path) = file("lost");
+        assert!(lost_path.exists());
+        let mut effect = Effect::with_blobs(&blobs);
+        effect.fresh.push(lost);
         effect.tx = Some(store.begin().unwrap());
         drop(effect);
-        assert!(!lost.exists());
+        assert!(!lost_path.exists());
 
         // A commit: the new blob stays, the one it replaced goes.
-        let (new, old) = (file("new"), file("old"));
-        let mut effect = Effect::default();
-        effect.fresh.push(new.clone());
-        effect.garbage.push(old.clone());
+        let ((new, new_path), (old, old_path)) = (file("new"), file("old"));
+        let mut effect = Effect::with_blobs(&blobs);
+        effect.fresh.push(new);
+        effect.garbage.push(old);
         effect.commit(store.begin().unwrap()).unwrap();
         drop(effect);
-        assert!(new.exists() && !old.exists());
+        assert!(new_path.exists() && !old_path.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -62,28 +62,26 @@ fn drop_upload(
 /// lifecycle rule's `AbortIncompleteMultipartUpload`): its parts' records and its own go;
 /// returns the parts' blob files, which go once `tx` has committed.
 pub(super) fn abort_upload(
-    state: &crate::pipeline::State,
     tx: &mut dyn store::Tx,
     account: &str,
     upload_key: &str,
-) -> Result<Vec<std::path::PathBuf>, ApiError> {
+) -> Result<Vec<store::BlobRef>, ApiError> {
     let parts = drop_upload(tx, account, upload_key)?;
-    Ok(parts.iter().map(|p| part_file(state, account, &p.body.part)).collect())
+    Ok(parts.iter().map(|p| part_file(account, &p.body.part)).collect())
 }
 
 /// Aborts every unfinished upload of `bucket` in `tx` (a bucket deleted with only uploads in
 /// it, as S3 does) and forgets its completed ones; returns the parts' blob files, which go
 /// once `tx` has committed.
 pub(super) fn drop_all_uploads(
-    state: &crate::pipeline::State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
-) -> Result<Vec<std::path::PathBuf>, ApiError> {
+) -> Result<Vec<store::BlobRef>, ApiError> {
     let prefix = format!("{}/", bucket.key);
     let uploads = UploadRecord::list(tx, &bucket.account, &prefix, usize::MAX)?;
     let mut files = Vec::new();
     for upload in uploads {
-        files.extend(abort_upload(state, tx, &bucket.account, &upload.key)?);
+        files.extend(abort_upload(tx, &bucket.account, &upload.key)?);
     }
     for completed in CompletedRecord::list(tx, &bucket.account, &prefix, usize::MAX)? {
         CompletedRecord::delete(tx, &bucket.account, &completed.key)?;
@@ -304,7 +302,7 @@ pub(super) fn handle<'s>(
             if let Some(old) =
                 PartRecord::get_for_update(tx.as_mut(), &bucket.account, &record.key)?
             {
-                effect.garbage.push(part_file(state, &bucket.account, &old.body.part));
+                effect.garbage.push(part_file(&bucket.account, &old.body.part));
             }
             record.put(tx.as_mut(), PutMode::Upsert)?;
             effect.tx = Some(tx);
@@ -375,7 +373,7 @@ pub(super) fn handle<'s>(
         ("AbortMultipartUpload", _) => {
             let mut tx = begin_write(state, bucket)?;
             lock_upload(tx.as_mut())?;
-            let garbage = abort_upload(state, tx.as_mut(), &bucket.account, &upload_key)?;
+            let garbage = abort_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             effect.tx = Some(tx);
             effect.garbage = garbage;
             Ok(empty(204, Vec::new()))
@@ -567,11 +565,11 @@ fn complete<'s>(
         acl: upload.acl,
     };
     let record_key = object_key(bucket, key);
-    let mut replaced = replaced_blobs(state, tx.as_mut(), bucket, &record_key)?;
+    let mut replaced = replaced_blobs(tx.as_mut(), bucket, &record_key)?;
     if object.version_id.is_some() {
         let null = super::versions::record(tx.as_mut(), bucket, &object, facts.time_ms)?;
         replaced.extend(
-            null.map(|r| blobs::blob_files(state, &bucket.account, &r.body.0)).unwrap_or_default(),
+            null.map(|r| blobs::blob_files(&bucket.account, &r.body.0)).unwrap_or_default(),
         );
     }
     let headers = completion_headers(&object);
@@ -590,7 +588,7 @@ fn complete<'s>(
     effect.tx = Some(tx);
     effect.garbage = leftovers
         .iter()
-        .map(|p| part_file(state, &bucket.account, &p.body.part))
+        .map(|p| part_file(&bucket.account, &p.body.part))
         .chain(replaced)
         .collect();
     let checksum = checksum.as_ref().map(|(s, kind)| (s, Some(*kind)));

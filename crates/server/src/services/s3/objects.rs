@@ -15,7 +15,7 @@ use crate::pipeline::{Reply, State};
 use crate::records::s3::{Acl, ChecksumType, Object, ObjectLock};
 use crate::records::Stored;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use store::BlobRef;
 use store::PutMode;
 
 /// An object record as stored.
@@ -726,16 +726,15 @@ pub(super) fn put<'s>(
 /// versioning (with versioning, they stay with the object's version; a suspended bucket's
 /// replaced `null` version is what `versions::record` returns).
 pub(super) fn replaced_blobs(
-    state: &State,
     tx: &mut dyn store::Tx,
     bucket: &Bucket,
     record_key: &str,
-) -> Result<Vec<PathBuf>, ApiError> {
+) -> Result<Vec<BlobRef>, ApiError> {
     if super::versions::status(bucket).is_some() {
         return Ok(Vec::new());
     }
     let old = ObjectRecord::get_for_update(tx, &bucket.account, record_key)?;
-    Ok(old.map(|old| blobs::blob_files(state, &bucket.account, &old.body)).unwrap_or_default())
+    Ok(old.map(|old| blobs::blob_files(&bucket.account, &old.body)).unwrap_or_default())
 }
 
 /// Writes an object's record in the transaction the event joins. The blobs of an object it
@@ -755,13 +754,11 @@ fn commit_object<'s>(
     if object.version_id.is_some() {
         let replaced = super::versions::record(tx.as_mut(), bucket, &object, facts.time_ms)?;
         effect.garbage.extend(
-            replaced
-                .map(|r| blobs::blob_files(state, &bucket.account, &r.body.0))
-                .unwrap_or_default(),
+            replaced.map(|r| blobs::blob_files(&bucket.account, &r.body.0)).unwrap_or_default(),
         );
     }
     let record_key = object_key(bucket, &object.key);
-    effect.garbage.extend(replaced_blobs(state, tx.as_mut(), bucket, &record_key)?);
+    effect.garbage.extend(replaced_blobs(tx.as_mut(), bucket, &record_key)?);
     ObjectRecord::new(&bucket.account, &record_key, object, facts.time_ms)
         .put(tx.as_mut(), PutMode::Upsert)?;
     effect.tx = Some(tx);

@@ -1,4 +1,4 @@
-//! The blob sweeper: removes blob files that no record names. They are what a crash leaves
+//! The blob sweeper: removes blobs that no record names. They are what a crash leaves
 //! between writing a blob and committing the record that names it (and `.tmp` files cut off
 //! mid-write) or a commit whose outcome the store could not tell. Deletes, overwrites,
 //! replaced `null` versions and parts uploaded again under their number remove the blobs they
@@ -19,39 +19,38 @@ use crate::records::Stored;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
-/// Sweeps every account's blob directory; returns how many files it removed.
+/// Sweeps every account's blobs; returns how many it removed.
 ///
 /// # Errors
-/// A store failure (nothing is removed for the account being swept).
+/// A store or blob-store failure (nothing more is removed for the account being swept).
 pub fn sweep(state: &State, now: SystemTime, grace: Duration) -> Result<usize, ApiError> {
-    let root = state.config.data_dir.join("blobs");
-    let Ok(dirs) = std::fs::read_dir(&root) else { return Ok(0) };
+    let unavailable = |_| ApiError::unavailable("the blob store could not be listed");
+    let accounts = state.blobs.accounts().map_err(unavailable)?;
     let cutoff = now.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH);
     let now_ms = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let mut removed = 0;
-    for dir in dirs.flatten() {
-        let account = dir.file_name().to_string_lossy().into_owned();
+    for account in accounts {
         // Completed uploads are remembered for a day (they name no blob).
         super::multipart::expire_completions(state, &account, now_ms)?;
-        // Files old enough first, then the snapshot: a file listed here was written before
+        // Blobs old enough first, then the snapshot: a blob listed here was written before
         // the snapshot began, so a record naming it that committed is in the snapshot.
-        let old: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir.path())
+        let old: Vec<String> = state
+            .blobs
+            .list(&account)
+            .map_err(unavailable)?
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|f| {
-                f.metadata().and_then(|m| m.modified()).is_ok_and(|modified| modified < cutoff)
-            })
-            .map(|f| (f.file_name().to_string_lossy().into_owned(), f.path()))
+            .filter(|blob| blob.modified < cutoff)
+            .map(|blob| blob.name)
             .collect();
         if old.is_empty() {
             continue;
         }
         let named = named_blobs(state, &account)?;
-        for (name, path) in old {
-            if !named.contains(&name) && std::fs::remove_file(&path).is_ok() {
+        for name in old {
+            let blob = store::BlobRef { account: account.clone(), name };
+            if !named.contains(&blob.name) && state.blobs.delete(&blob).is_ok() {
                 removed += 1;
             }
         }

@@ -29,7 +29,7 @@ use crate::services::s3::versions::{self, VersionRecord};
 use crate::services::s3::{delete, hold_bucket, multipart, Bucket};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use store::BlobRef;
 
 /// Who acts: S3 itself.
 const S3: &str = "s3.amazonaws.com";
@@ -80,7 +80,7 @@ struct Done {
     /// The delete marker an expiration wrote.
     marker: Option<String>,
     /// Blob files no record names once the action has committed.
-    garbage: Vec<PathBuf>,
+    garbage: Vec<BlobRef>,
 }
 
 /// Applies what every bucket's lifecycle rules make due at `now_ms`, a lifecycle day lasting
@@ -215,8 +215,7 @@ fn apply(
             let Some(rule) = rules::due(&lifecycle, subject, facts(object), now_ms, day_ms) else {
                 return Ok(false);
             };
-            let (marker, garbage) =
-                delete::delete_current(state, tx.as_mut(), &bucket, key, now_ms)?;
+            let (marker, garbage) = delete::delete_current(tx.as_mut(), &bucket, key, now_ms)?;
             Done {
                 rule_id: rule.id.clone(),
                 version_id: object.version_id.clone(),
@@ -251,13 +250,8 @@ fn apply(
                 return Ok(false);
             };
             let rule_id = rule.id.clone();
-            let Some((_, garbage)) = delete::delete_version(
-                state,
-                tx.as_mut(),
-                &bucket,
-                (key, version_id, false),
-                now_ms,
-            )?
+            let Some((_, garbage)) =
+                delete::delete_version(tx.as_mut(), &bucket, (key, version_id, false), now_ms)?
             else {
                 return Ok(false);
             };
@@ -283,8 +277,7 @@ fn apply(
                 return Ok(false);
             };
             let rule_id = rule.id.clone();
-            let garbage =
-                multipart::abort_upload(state, tx.as_mut(), &bucket.account, &upload_key)?;
+            let garbage = multipart::abort_upload(tx.as_mut(), &bucket.account, &upload_key)?;
             Done {
                 rule_id,
                 version_id: None,
@@ -295,7 +288,7 @@ fn apply(
         }
     };
     append_event(state, tx.as_mut(), &bucket, action.event_name(), key, &done, now_ms)?;
-    let mut effect = Effect::default();
+    let mut effect = Effect::with_blobs(&state.blobs);
     effect.garbage.extend(done.garbage);
     effect.commit(tx)?;
     Ok(true)
