@@ -194,6 +194,19 @@ struct ServeArgs {
     /// How many witnesses should cosign each checkpoint [default: all of them].
     #[arg(long)]
     witness_quorum: Option<usize>,
+    /// Serve `GET /metrics` (Prometheus text), `/healthz` and `/readyz` on this address, plain
+    /// HTTP with no authentication: bind it to a private interface. Its address is printed as
+    /// `hermetic metrics on ADDR`.
+    #[arg(long)]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// How log lines are written on stderr: `text` or `json` (one object per line) [default:
+    /// text].
+    #[arg(long)]
+    log_format: Option<String>,
+    /// The least severe log lines written: error, warn, info, debug, trace or off; RUST_LOG
+    /// overrides it [default: info].
+    #[arg(long)]
+    log_level: Option<String>,
 }
 
 /// The S3 blob store of `--blob-store URL`: flags first, then the standard AWS variables.
@@ -304,6 +317,18 @@ impl ServeArgs {
             }
             None => false,
         };
+        let log_format = match self.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => server::config::LogFormat::Text,
+            Some("json") => server::config::LogFormat::Json,
+            Some(other) => return Err(format!("unknown log format `{other}` (text or json)")),
+        };
+        let log_level = self.log_level.or(file.log_level).unwrap_or_else(|| "info".into());
+        if !server::observe::logs::LEVELS.contains(&log_level.as_str()) {
+            return Err(format!(
+                "unknown log level `{log_level}` ({})",
+                server::observe::logs::LEVELS.join(", ")
+            ));
+        }
         let database_url = self.database_url.or(file.database_url);
         let database_schema = self.database_schema.or(file.database_schema);
         if database_schema.is_some() && database_url.is_none() {
@@ -381,6 +406,9 @@ impl ServeArgs {
                 if self.witness.is_empty() { file.witness.len() } else { self.witness.len() },
             ),
             witnesses: if self.witness.is_empty() { file.witness } else { self.witness },
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
+            log_format,
+            log_level,
             ..defaults
         })
     }

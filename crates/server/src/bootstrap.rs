@@ -119,21 +119,21 @@ pub fn open_root(
                         ),
                     ),
                 })?;
-                eprintln!(
+                tracing::warn!(
                     "moved the root key file out of the data directory: {} -> {}",
                     legacy.display(),
                     path.display()
                 );
             }
             if legacy.exists() {
-                eprintln!(
+                tracing::warn!(
                     "WARNING: {} is a root key file inside the data directory; the root key in use is {}",
                     legacy.display(),
                     path.display()
                 );
             }
             let root = crypto::LocalKeyFile::load_or_create(&path)?;
-            eprintln!(
+            tracing::warn!(
                 "WARNING: the root of trust is the key file {} (for development only): whoever can \
                  read it can open every stored secret. Use an HSM (--pkcs11-module) in production.",
                 path.display()

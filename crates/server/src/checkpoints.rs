@@ -167,8 +167,8 @@ impl Witnesses {
             }
         }
         if cosigned < self.quorum {
-            eprintln!(
-                "hermetic: the checkpoint of {origin} at {size} has {cosigned} cosignatures, fewer than the quorum of {}",
+            tracing::warn!(
+                "the checkpoint of {origin} at {size} has {cosigned} cosignatures, fewer than the quorum of {}",
                 self.quorum
             );
         }
@@ -230,21 +230,60 @@ pub fn checkpoint_all(
     witnesses: &Witnesses,
     now_ms: i64,
 ) -> Result<usize, String> {
+    let pass = checkpoint_pass(store, key, witnesses, now_ms)?;
+    match pass.failure {
+        Some(e) => Err(e),
+        None => Ok(pass.written),
+    }
+}
+
+/// What one pass over every account's log did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Checkpoints written.
+    pub written: usize,
+    /// The first account's failure (the others were still checkpointed).
+    pub failure: Option<String>,
+    /// When the oldest event no checkpoint covers after the pass was logged (ms since the
+    /// epoch), if a log was left uncovered (its account's checkpoint failed). Read in the
+    /// pass's snapshot: a log another server checkpointed meanwhile counts until the next pass.
+    pub uncovered_since_ms: Option<i64>,
+}
+
+/// [`checkpoint_all`], saying what was left uncovered; an error only when the accounts could
+/// not be listed (the pass did not happen).
+pub fn checkpoint_pass(
+    store: &dyn store::Store,
+    key: &SigningKey,
+    witnesses: &Witnesses,
+    now_ms: i64,
+) -> Result<Pass, String> {
     let mut read = store.read().map_err(|e| e.to_string())?;
-    let mut written = 0;
-    let mut failure = None;
+    let mut pass = Pass::default();
     for account in accounts(read.as_mut()).map_err(|e| e.to_string())? {
         // One account's failure (another pass, running at the same time, checkpointed it
         // first) does not keep the others from theirs.
         match checkpoint_one(store, read.as_mut(), key, witnesses, &account, now_ms) {
-            Ok(wrote) => written += usize::from(wrote),
-            Err(e) => failure = failure.or(Some(e)),
+            Ok(wrote) => pass.written += usize::from(wrote),
+            Err(e) => {
+                pass.failure = pass.failure.or(Some(e));
+                if let Some(since) = uncovered_since(read.as_mut(), &account) {
+                    pass.uncovered_since_ms =
+                        Some(pass.uncovered_since_ms.map_or(since, |s| s.min(since)));
+                }
+            }
         }
     }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(written),
-    }
+    Ok(pass)
+}
+
+/// When the first event of `account`'s log that its latest checkpoint does not cover was
+/// logged (ms since the epoch), if it can be read.
+fn uncovered_since(read: &mut dyn store::ReadTx, account: &str) -> Option<i64> {
+    let covered = read.latest_checkpoint(account).ok()?.map_or(0, |c| c.size);
+    let first = read.audit_events(account, covered..covered.saturating_add(1)).ok()?;
+    let event = audit::event::EventRecord::from_canonical_bytes(&first.first()?.event).ok()?;
+    i64::try_from(event.event_time.unix_seconds()).ok()?.checked_mul(1000)
 }
 
 /// Signs and stores `account`'s checkpoint if its log grew since the last one; whether it did.

@@ -53,6 +53,24 @@ pub struct Config {
     /// `rgw_lc_debug_interval`: with another length, `Days` count from the write without
     /// rounding to midnight).
     pub lifecycle_day: std::time::Duration,
+    /// Where to serve `GET /metrics`, `/healthz` and `/readyz` (plain HTTP, no authentication:
+    /// a private address); `None` serves none of them ([`crate::observe`]).
+    pub metrics_listen: Option<SocketAddr>,
+    /// How log lines are written on stderr.
+    pub log_format: LogFormat,
+    /// The least severe log lines written (`error`, `warn`, `info`, `debug`, `trace`);
+    /// `RUST_LOG` overrides it.
+    pub log_level: String,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Where object data (sealed blobs) lives.
@@ -103,6 +121,9 @@ impl Default for Config {
             approval_voting: std::time::Duration::from_secs(86_400),
             lifecycle_interval: std::time::Duration::from_secs(3600),
             lifecycle_day: std::time::Duration::from_secs(86_400),
+            metrics_listen: None,
+            log_format: LogFormat::Text,
+            log_level: "info".to_string(),
         }
     }
 }

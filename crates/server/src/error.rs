@@ -85,8 +85,10 @@ impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> ApiError {
         match e {
             store::StoreError::Forged { account, row } => {
-                eprintln!(
-                    "ALARM: {row} of account {account} failed its integrity check: refused (an edited, moved or copied row?)"
+                tracing::error!(
+                    account = %account,
+                    "ALARM: {} of account {account} failed its integrity check: refused (an edited, moved or copied row?)",
+                    crate::observe::logs::loggable_row(&row)
                 );
                 ApiError::internal(
                     "a stored record failed its integrity check; the request is refused",

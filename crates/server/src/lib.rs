@@ -8,6 +8,7 @@
 //! - [`services`]: one folder per service.
 //! - `records`: the stored records' types.
 //! - [`support`]: ids, the store thread pool.
+//! - [`observe`]: metrics, health and readiness, log lines.
 //! - [`testing`]: the server in-process, for tests.
 
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod checkpoints;
 pub mod config;
 pub mod error;
 pub mod listener;
+pub mod observe;
 pub mod pipeline;
 pub mod protocol;
 pub(crate) mod records;

@@ -52,6 +52,7 @@ pub(crate) type Parts = (
     crate::support::account_keys::AccountKeys,
     Arc<SigningKey>,
     Arc<dyn store::BlobStore>,
+    Arc<crate::observe::Metrics>,
 );
 
 /// Opens the blob store the configuration names; an S3 bucket must answer (a listing of one
@@ -80,10 +81,12 @@ async fn open_blobs(
 }
 
 /// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
-/// store, and starts the audit writer: everything a server needs but its listener.
+/// store, and starts the audit writer (measured into `metrics`): everything a server needs but
+/// its listener.
 pub(crate) async fn open(
     config: Config,
     root: bootstrap::Root,
+    metrics: Arc<crate::observe::Metrics>,
 ) -> Result<(Parts, bootstrap::OperatorCredentials), ServeError> {
     // The data directory was made private by `bootstrap::prepare` before the root was opened.
     let creds = bootstrap::operator_credentials(&config.data_dir)?;
@@ -142,15 +145,18 @@ pub(crate) async fn open(
     for (account, rows) in
         bound.iter().filter(|(a, _)| *a != crate::pipeline::identity::OPERATOR_ACCOUNT)
     {
-        eprintln!("hermetic: bound {rows} stored rows of account {account} to their MACs");
+        tracing::info!(account = %account, rows, "bound stored rows to their MACs");
     }
     let blobs = open_blobs(&config, &pool).await?;
-    let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone());
+    let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone(), metrics.clone());
     let checkpoint_key = Arc::new(
         crate::checkpoints::load_or_create_key(&config.data_dir, &root)
             .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
     );
-    Ok(((config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs), creds))
+    Ok((
+        (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs, metrics),
+        creds,
+    ))
 }
 
 /// Serves until `shutdown` completes; in-flight requests finish first.
@@ -158,6 +164,11 @@ pub(crate) async fn open(
 /// With the Shamir root of trust the server starts sealed: it serves nothing (not even its
 /// listener is bound) until custodians unseal it, and a custodian's `hermetic seal` stops
 /// serving and drops every key, back to sealed; `ready` is called each time serving starts.
+///
+/// With `metrics_listen`, the metrics listener ([`crate::observe::listener`]) is bound first,
+/// before any unseal, and serves until the end; its address is said on stdout once, as
+/// `hermetic metrics on ADDR`: after `ready`'s first lines, or, sealed, after the first
+/// `hermetic sealed: ...` line.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
@@ -165,6 +176,25 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     tokio::pin!(shutdown);
     bootstrap::prepare(&config.data_dir)?;
+    let observer = Arc::new(crate::observe::Observer::new(&config));
+    let announce = std::cell::Cell::new(None);
+    let _metrics_listener = match config.metrics_listen {
+        Some(addr) => {
+            let (listener, bound) = crate::observe::listener::bind(addr).await?;
+            announce.set(Some(bound));
+            Some(AbortOnDrop(crate::observe::listener::spawn(listener, observer.clone())))
+        }
+        None => None,
+    };
+    let say_metrics = || {
+        if let Some(addr) = announce.take() {
+            say(&format!("hermetic metrics on {addr}"));
+        }
+    };
+    let mut ready = |addr: std::net::SocketAddr, creds: &bootstrap::OperatorCredentials| {
+        ready(addr, creds);
+        say_metrics();
+    };
     if !config.shamir {
         let root = bootstrap::open_root(
             &config.data_dir,
@@ -175,39 +205,55 @@ pub async fn run(
             (&mut shutdown).await;
             Stop::Shutdown
         };
-        serve_unsealed(config, root, stop, &mut ready).await?;
+        serve_unsealed(config, root, stop, &mut ready, &observer).await?;
         return Ok(());
     }
     let mut vault = crate::vault::Vault::open(&config.data_dir)?;
     loop {
-        {
-            use std::io::Write;
-            let mut out = std::io::stdout();
-            let _ = writeln!(
-                out,
-                "hermetic sealed: waiting for {} custodians' shares (hermetic unseal --data-dir {})",
-                vault.threshold,
-                config.data_dir.display()
-            );
-            let _ = out.flush();
-        }
+        observer.set_sealed(true);
+        say(&format!(
+            "hermetic sealed: waiting for {} custodians' shares (hermetic unseal --data-dir {})",
+            vault.threshold,
+            config.data_dir.display()
+        ));
+        say_metrics();
         let root = tokio::select! {
             root = vault.unsealed() => root?,
             () = &mut shutdown => return Ok(()),
         };
+        observer.set_sealed(false);
         let stop = async {
             tokio::select! {
                 () = &mut shutdown => Stop::Shutdown,
                 () = vault.seal_requested() => Stop::Seal,
             }
         };
-        if serve_unsealed(config.clone(), std::sync::Arc::new(root), stop, &mut ready).await?
+        if serve_unsealed(config.clone(), std::sync::Arc::new(root), stop, &mut ready, &observer)
+            .await?
             == Stop::Shutdown
         {
             return Ok(());
         }
         // Sealed: everything `serve_unsealed` held (the root key, the rows' MAC key, the
         // store) is dropped and zeroized by now.
+    }
+}
+
+/// Writes one line on stdout, flushed. A closed stdout (the reader went away) must not stop
+/// the server.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Aborts a task when dropped (the metrics listener, when [`run`] ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -220,15 +266,18 @@ enum Stop {
     Seal,
 }
 
-/// Opens the store with `root` and serves until `stop`.
+/// Opens the store with `root` and serves until `stop`; `observer` sees the store while the
+/// listener is bound.
 async fn serve_unsealed(
     config: Config,
     root: bootstrap::Root,
     stop: impl Future<Output = Stop>,
     ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
+    observer: &crate::observe::Observer,
 ) -> Result<Stop, ServeError> {
-    let (opened, creds) = open(config, root).await?;
-    let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs) = opened;
+    let (opened, creds) = open(config, root, observer.metrics.clone()).await?;
+    let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs, metrics) =
+        opened;
     let witnesses = Arc::new(crate::checkpoints::Witnesses::new(
         config.witnesses.clone(),
         config.witness_quorum,
@@ -236,28 +285,34 @@ async fn serve_unsealed(
     let mut tasks = Vec::new();
     {
         // Signed checkpoints at least once per interval.
-        let (store, key, every, pool, witnesses) = (
+        let (store, key, every, pool, witnesses, metrics) = (
             store.clone(),
             checkpoint_key.clone(),
             config.checkpoint_interval,
             pool.clone(),
             witnesses.clone(),
+            metrics.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let (store, key, witnesses) = (store.clone(), key.clone(), witnesses.clone());
-                let _ = pool
+                let pass = pool
                     .run(move || {
-                        crate::checkpoints::checkpoint_all(
+                        let now = now_ms();
+                        let pass = crate::checkpoints::checkpoint_pass(
                             store.as_ref(),
                             &key,
                             &witnesses,
-                            now_ms(),
-                        )
+                            now,
+                        );
+                        (now, pass)
                     })
                     .await;
+                if let Some((now, Ok(pass))) = pass {
+                    metrics.checkpoint_pass(now, pass.uncovered_since_ms);
+                }
             }
         }));
     }
@@ -271,7 +326,6 @@ async fn serve_unsealed(
     let addr = listener
         .local_addr()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
-    ready(addr, &creds);
     let state = Arc::new(State::new((
         config,
         keys,
@@ -282,7 +336,11 @@ async fn serve_unsealed(
         account_keys,
         checkpoint_key.clone(),
         blobs,
+        metrics,
     )));
+    // Ready (to `/readyz`) before the listening line is said, which tests and scripts wait for.
+    observer.set_serving(Some((&state.store, &state.blobs)));
+    ready(addr, &creds);
     {
         // As often as checkpoints are written: KMS keys due for automatic rotation, held
         // operations whose sessions were approved but have not run (the server stopped
@@ -416,6 +474,7 @@ async fn serve_unsealed(
         }
     };
     drop(listener);
+    observer.set_serving(None);
     graceful.shutdown().await;
     // A last checkpoint covers everything answered before shutdown.
     let (store, key) = (state.store.clone(), checkpoint_key.clone());
@@ -459,6 +518,7 @@ fn tls_acceptor(
 /// Serves until SIGINT or SIGTERM, printing where it listens and where the operator's
 /// credentials are (never the secret itself).
 pub fn serve(config: Config) -> Result<(), ServeError> {
+    crate::observe::logs::init(config.log_format, &config.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -468,17 +528,11 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
     // stops it gracefully (its last checkpoint written), never by the default action.
     let signals = runtime.block_on(async { Signals::take() });
     runtime.block_on(run(config, signals.wait(), |addr, creds| {
-        // A closed stdout (the reader went away) must not stop the server.
-        use std::io::Write;
-        let mut out = std::io::stdout();
-        let _ = writeln!(out, "hermetic listening on {scheme}://{addr}");
-        let _ = writeln!(
-            out,
-            "operator credentials: {} ({})",
+        say(&format!(
+            "hermetic listening on {scheme}://{addr}\noperator credentials: {} ({})",
             creds.path.display(),
             if creds.created { "created" } else { "existing" }
-        );
-        let _ = out.flush();
+        ));
     }))
 }
 

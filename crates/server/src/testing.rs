@@ -54,7 +54,7 @@ impl App {
         let config = Config { data_dir: data_dir.to_path_buf(), ..Config::default() };
         crate::bootstrap::prepare(data_dir)?;
         let root = crate::bootstrap::open_root(data_dir, None, None)?;
-        let (parts, creds) = crate::listener::open(config, root).await?;
+        let (parts, creds) = crate::listener::open(config, root, Arc::default()).await?;
         let operator = (
             creds.access_key_id.clone(),
             String::from_utf8_lossy(creds.secret.expose()).into_owned(),

@@ -215,7 +215,7 @@ impl Custodians {
             if self.unsealed {
                 self.unsealed = false;
                 seal.notify_one();
-                eprintln!("hermetic: sealed by a custodian; every key is being dropped");
+                tracing::warn!("sealed by a custodian; every key is being dropped");
             }
             return self.status();
         }
@@ -235,7 +235,7 @@ impl Custodians {
             return json!({ "Error": format!("share {} was already given", share.index) });
         }
         self.shares.push(share);
-        eprintln!("hermetic: unseal progress {} of {}", self.shares.len(), self.threshold);
+        tracing::info!("unseal progress {} of {}", self.shares.len(), self.threshold);
         if self.shares.len() < self.threshold {
             return self.status();
         }
@@ -245,7 +245,7 @@ impl Custodians {
             return json!({ "Error": "the shares do not combine; start again" });
         };
         if key_check(secret.expose()) != self.check {
-            eprintln!("hermetic: the shares given do not make the root key; unseal starts again");
+            tracing::warn!("the shares given do not make the root key; unseal starts again");
             return json!({ "Error": "the shares do not make this server's root key; start again" });
         }
         let Ok(root) = crypto::RootKey::from_bytes(secret) else {
@@ -255,7 +255,7 @@ impl Custodians {
             return json!({ "Error": "the server is stopping" });
         }
         self.unsealed = true;
-        eprintln!("hermetic: unsealed");
+        tracing::info!("unsealed");
         self.status()
     }
 }

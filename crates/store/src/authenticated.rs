@@ -284,6 +284,10 @@ impl Store for Authenticated {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
+
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        self.inner.pool_stats()
+    }
 }
 
 /// The backend transaction under a [`Checked`]: a read-only one or a writer.

@@ -49,6 +49,7 @@ pub use model::{
 };
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_only::ReadOnly;
+pub use slots::PoolStats;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
@@ -82,6 +83,12 @@ pub trait Store: Send + Sync {
 
     /// Which backend this is: `"sqlite"` or `"postgres"` (for logs and metrics).
     fn backend(&self) -> &'static str;
+
+    /// What each of its connection pools measured (waits for a connection, timeouts), for the
+    /// server's metrics; none for a store without pools.
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
 }
 
 /// Reads, inside a transaction. A `Tx` reads its own writes.

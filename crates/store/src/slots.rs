@@ -2,11 +2,74 @@
 //! A caller takes the first free slot, or waits until one is free, for a bounded time.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use crate::StoreError;
+
+/// The upper bounds (microseconds) of the buckets [`Slots::take`]'s waits are counted in; a
+/// last bucket counts the waits above them all.
+const WAIT_BOUNDS_US: [u64; 12] = [
+    100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000,
+    30_000_000,
+];
+
+/// What one connection pool measured since the store opened: how long [`crate::Store::begin`]
+/// and [`crate::Store::read`] waited for a connection (a histogram with fixed buckets), and how
+/// often they gave up ([`StoreError::Busy`]). Counts only: nothing of what the connections did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolStats {
+    /// Which pool: `read` and `write` (SQLite's readers and its writer) or `postgres`.
+    pub pool: &'static str,
+    /// The buckets' upper bounds, in seconds, ascending.
+    pub bounds_seconds: Vec<f64>,
+    /// How many waits fell in each bucket (at most its bound, above the one before); one more
+    /// entry than `bounds_seconds`, the last counting the waits above every bound.
+    pub waits: Vec<u64>,
+    /// The waits' total, in seconds.
+    pub wait_seconds_sum: f64,
+    /// How many callers got no connection within the wait.
+    pub timeouts: u64,
+}
+
+/// The counters behind [`PoolStats`], updated with atomics only.
+struct WaitStats {
+    buckets: [AtomicU64; WAIT_BOUNDS_US.len() + 1],
+    sum_us: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl WaitStats {
+    fn new() -> WaitStats {
+        WaitStats {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_us: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+        }
+    }
+
+    fn waited(&self, took: Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let bucket = WAIT_BOUNDS_US.partition_point(|&bound| bound < us);
+        if let Some(count) = self.buckets.get(bucket) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self, pool: &'static str) -> PoolStats {
+        #[allow(clippy::cast_precision_loss)]
+        let seconds = |us: u64| us as f64 / 1e6;
+        PoolStats {
+            pool,
+            bounds_seconds: WAIT_BOUNDS_US.iter().map(|&us| seconds(us)).collect(),
+            waits: self.buckets.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
+            wait_seconds_sum: seconds(self.sum_us.load(Ordering::Relaxed)),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// How long [`Slots::take`] waits for a free connection before it answers
 /// [`StoreError::Busy`]: a server whose every connection stays held this long is stuck or
@@ -25,6 +88,8 @@ pub(crate) struct Slots<C> {
     /// the slot a woken waiter is about to take.
     waiting: AtomicUsize,
     wait: Duration,
+    /// How long takers waited, and how often in vain.
+    stats: WaitStats,
 }
 
 /// A connection taken from [`Slots`]: given back when dropped, and then a waiter is woken
@@ -69,6 +134,7 @@ impl<C> Slots<C> {
             freed: (Mutex::new(()), Condvar::new()),
             waiting: AtomicUsize::new(0),
             wait: WAIT,
+            stats: WaitStats::new(),
         })
     }
 
@@ -81,10 +147,12 @@ impl<C> Slots<C> {
     pub(crate) fn take(&self) -> Result<Slot<'_, C>, StoreError> {
         if self.waiting.load(Ordering::Acquire) == 0 {
             if let Some(slot) = self.free() {
+                self.stats.waited(Duration::ZERO);
                 return Ok(slot);
             }
         }
-        let deadline = Instant::now() + self.wait;
+        let started = Instant::now();
+        let deadline = started + self.wait;
         let mut signal = self.freed.0.lock().unwrap_or_else(PoisonError::into_inner);
         self.waiting.fetch_add(1, Ordering::AcqRel);
         let taken = loop {
@@ -102,7 +170,16 @@ impl<C> Slots<C> {
             };
         };
         self.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.stats.waited(started.elapsed());
+        if taken.is_err() {
+            self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
         taken
+    }
+
+    /// What the pool measured so far, under the name `pool`.
+    pub(crate) fn stats(&self, pool: &'static str) -> PoolStats {
+        self.stats.snapshot(pool)
     }
 
     /// The first free slot, if any.
@@ -165,5 +242,30 @@ mod tests {
         assert!(matches!(slots.take(), Err(StoreError::Busy)));
         drop(held);
         assert_eq!(*slots.take().unwrap(), 7);
+        let stats = slots.stats("read");
+        assert_eq!(stats.timeouts, 1);
+        // Three takes: two at once (the first bucket), one that waited 20 ms in vain.
+        assert_eq!(stats.waits.iter().sum::<u64>(), 3);
+        assert_eq!(stats.waits[0], 2);
+        assert!(stats.wait_seconds_sum >= 0.02, "{stats:?}");
+    }
+
+    /// Each wait lands in the first bucket whose bound is at least the wait; above every bound
+    /// it lands in the last one.
+    #[test]
+    fn waits_are_counted_in_fixed_buckets() {
+        let stats = WaitStats::new();
+        stats.waited(Duration::from_micros(100));
+        stats.waited(Duration::from_micros(101));
+        stats.waited(Duration::from_secs(31));
+        let snap = stats.snapshot("write");
+        assert_eq!(snap.waits.len(), snap.bounds_seconds.len() + 1);
+        assert_eq!(snap.waits[0], 1);
+        assert_eq!(snap.waits[1], 1);
+        assert_eq!(*snap.waits.last().unwrap(), 1);
+        assert!((snap.bounds_seconds[0] - 0.0001).abs() < 1e-12);
+        assert!((snap.bounds_seconds.last().unwrap() - 30.0).abs() < 1e-12);
+        assert!((snap.wait_seconds_sum - 31.000201).abs() < 1e-9, "{snap:?}");
+        assert_eq!(snap.pool, "write");
     }
 }

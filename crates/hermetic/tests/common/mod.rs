@@ -207,7 +207,13 @@ pub fn start_with_env(
     extra: &[&str],
     env: &[(&str, &Path)],
 ) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hermetic"));
+    // Warnings and alarms only (not every request's access line) on the test's stderr, unless
+    // the run asks for more.
+    if std::env::var_os("RUST_LOG").is_none() {
+        command.env("RUST_LOG", "warn");
+    }
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)

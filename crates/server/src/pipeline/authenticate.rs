@@ -202,9 +202,13 @@ fn find_caller<'s>(
                         // owner, or edited. Refused, and said loudly: the event in the account's
                         // log carries this error, and the server log says it.
                         crypto::EnvelopeError::Unauthentic | crypto::EnvelopeError::Malformed => {
-                            eprintln!(
-                                "ALARM: access key {key_id} of account {} ({} {}) failed its integrity check: refused (a moved or edited row?)",
-                                key.account, key.owner_kind, key.owner_key
+                            // The owner's kind, not its name: a user's name is tenant data.
+                            tracing::error!(
+                                account = %key.account,
+                                access_key_id = %key_id,
+                                "ALARM: access key {key_id} of account {} (a {}'s) failed its integrity check: refused (a moved or edited row?)",
+                                key.account,
+                                crate::observe::logs::owner_kind(&key.owner_kind),
                             );
                             ApiError::internal(
                                 "a stored credential failed its integrity check; the request is refused",

@@ -5,8 +5,10 @@
 //! request in it).
 
 use crate::error::ApiError;
+use crate::observe::Metrics;
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Most events in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -15,6 +17,8 @@ struct Job {
     account: String,
     event: Vec<u8>,
     leaf: audit::merkle::Hash,
+    /// When the request handed it over (its wait ends when its batch does).
+    enqueued: Instant,
     done: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
 }
 
@@ -34,12 +38,12 @@ impl std::fmt::Debug for JobEnvelope {
 }
 
 impl AuditWriter {
-    /// Starts the writer thread over `store`.
-    pub fn start(store: Arc<dyn store::Store>) -> AuditWriter {
+    /// Starts the writer thread over `store`, measuring its batches into `metrics`.
+    pub fn start(store: Arc<dyn store::Store>, metrics: Arc<Metrics>) -> AuditWriter {
         let (tx, rx) = mpsc::channel::<JobEnvelope>();
         std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || writer(store.as_ref(), &rx))
+            .spawn(move || writer(store.as_ref(), &rx, &metrics))
             .ok();
         AuditWriter { jobs: tx }
     }
@@ -48,7 +52,7 @@ impl AuditWriter {
     pub async fn append(&self, account: &str, event: Vec<u8>) -> Result<(), ApiError> {
         let (done, wait) = tokio::sync::oneshot::channel();
         let leaf = audit::merkle::leaf_hash(&event);
-        let job = Job { account: account.to_string(), event, leaf, done };
+        let job = Job { account: account.to_string(), event, leaf, enqueued: Instant::now(), done };
         self.jobs
             .send(JobEnvelope(job))
             .map_err(|_| ApiError::unavailable("the audit log is unavailable"))?;
@@ -56,7 +60,7 @@ impl AuditWriter {
     }
 }
 
-fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>) {
+fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &Metrics) {
     while let Ok(JobEnvelope(first)) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -66,7 +70,9 @@ fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>) {
             }
         }
         let result = commit(store, &batch);
+        metrics.audit_batch(batch.len(), result.is_err());
         for job in batch {
+            metrics.audit_waited(job.enqueued.elapsed());
             let _ = job.done.send(result.clone());
         }
     }

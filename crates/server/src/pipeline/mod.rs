@@ -55,12 +55,15 @@ pub struct State {
     pub blobs: Arc<dyn store::BlobStore>,
     /// S3 Bucket Keys, held in memory only for a few minutes (`services::s3::bucket_keys`).
     pub(crate) bucket_keys: crate::services::s3::bucket_keys::BucketKeys,
+    /// What the server measures (requests, the group commit, checkpoints).
+    pub metrics: Arc<crate::observe::Metrics>,
 }
 
 impl State {
     /// The state of a server over what [`crate::listener`] opened.
     pub(crate) fn new(parts: crate::listener::Parts) -> State {
-        let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs) = parts;
+        let (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs, metrics) =
+            parts;
         State {
             config,
             keys,
@@ -72,6 +75,7 @@ impl State {
             checkpoint_key,
             blobs,
             bucket_keys: Default::default(),
+            metrics,
         }
     }
 }
@@ -127,31 +131,60 @@ where
     type Failure = B::Error;
 }
 
-/// Runs one request through the pipeline.
+/// Runs one request through the pipeline, in a span whose `request_id` is the id its audit
+/// event's `requestID` carries; measures it and writes its access line.
 pub(crate) async fn handle<B: RequestBody>(
     state: Arc<State>,
     req: Request<B>,
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
 ) -> Response<Body> {
+    use tracing::Instrument;
     let id = crate::support::ids::uuid();
+    let span = tracing::info_span!("request", request_id = %id);
+    handle_as(state, req, peer, tls, id).instrument(span).await
+}
+
+/// [`handle`] for the request whose id is `id`.
+async fn handle_as<B: RequestBody>(
+    state: Arc<State>,
+    req: Request<B>,
+    peer: std::net::SocketAddr,
+    tls: Option<Arc<TlsSession>>,
+    id: String,
+) -> Response<Body> {
+    let started = std::time::Instant::now();
     let service = signing_service(&req);
+    let mut labels = crate::observe::RequestLabels::signed_for(service.as_deref());
     // JSON errors: the JSON protocols (X-Amz-Target) and rest-json services.
     let json = req.headers().contains_key("x-amz-target")
         || matches!(service.as_deref(), Some("access-analyzer" | "mpa"));
     let s3 =
         service.as_deref() == Some("s3") || (service.is_none() && !json && req.uri().path() != "/");
     let head = req.method() == hyper::Method::HEAD;
-    let reply = match pipeline(&state, req, &id, peer, tls, s3).await {
-        Ok(reply) => reply,
+    let (reply, outcome) = match pipeline(&state, req, &id, peer, tls, s3, &mut labels).await {
+        Ok(reply) => (reply, crate::observe::Outcome::Ok),
         Err(e) => {
             let mut r = error_reply(&e, json, s3, &id);
             if head {
                 r.raw = Some(Vec::new());
             }
-            r
+            (r, crate::observe::Outcome::of(&e))
         }
     };
+    let took = started.elapsed();
+    state.metrics.request(labels, outcome, took);
+    // Fixed names and numbers only: never the request's own text (decision 019).
+    tracing::info!(
+        target: "hermetic::access",
+        request_id = %id,
+        service = labels.service,
+        operation = labels.operation,
+        status = reply.status,
+        outcome = outcome.as_str(),
+        duration_ms = took.as_secs_f64() * 1000.0,
+        "request"
+    );
     respond(&state, reply, &id)
 }
 
@@ -204,6 +237,7 @@ async fn refused_unread(
     }
 }
 
+/// The request through the pipeline; `labels` learn its operation once a service routed it.
 async fn pipeline<B: RequestBody>(
     state: &Arc<State>,
     req: Request<B>,
@@ -211,6 +245,7 @@ async fn pipeline<B: RequestBody>(
     peer: std::net::SocketAddr,
     tls: Option<Arc<TlsSession>>,
     s3: bool,
+    labels: &mut crate::observe::RequestLabels,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
     // A large S3 PUT streams: its bytes go to the store thread as they arrive, decoded and
@@ -248,13 +283,17 @@ async fn pipeline<B: RequestBody>(
     let query_text = parts.uri.query().unwrap_or("").to_string();
     let path = parts.uri.path().to_string();
     let method = parts.method.as_str().to_string();
-    // Store work is synchronous: run the rest on this worker, allowing it to block.
+    // Store work is synchronous: run the rest on this worker, allowing it to block (in the
+    // request's span: what it logs carries the request id).
     let (result, pending) = {
         let state2 = state.clone();
         let id = id.to_string();
-        state
+        let span = tracing::Span::current();
+        let mut found = *labels;
+        let (result, pending, found) = state
             .pool
             .run(move || {
+                let _span = span.enter();
                 let mut pending = Vec::new();
                 let result = decide(
                     &state2,
@@ -267,11 +306,16 @@ async fn pipeline<B: RequestBody>(
                     (peer, tls),
                     s3,
                     &mut pending,
+                    &mut found,
                 );
-                (result, pending)
+                (result, pending, found)
             })
             .await
-            .unwrap_or_else(|| (Err(ApiError::unavailable("the store is unavailable")), Vec::new()))
+            .unwrap_or_else(|| {
+                (Err(ApiError::unavailable("the store is unavailable")), Vec::new(), *labels)
+            });
+        *labels = found;
+        (result, pending)
     };
     // The request's own event, if it had no transaction of its own, commits (in a batch with
     // other requests' events) before anyone sees the answer. Fail closed.
@@ -346,6 +390,7 @@ fn decide(
     (peer, tls): (std::net::SocketAddr, Option<Arc<TlsSession>>),
     s3: bool,
     pending: &mut Vec<(String, audit::event::EventRecord)>,
+    labels: &mut crate::observe::RequestLabels,
 ) -> Result<Reply, ApiError> {
     let header_refs: Vec<(&str, &str)> =
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -471,12 +516,13 @@ fn decide(
         stream: std::cell::RefCell::new(stream),
     };
     // One pipeline for every service: each only routes, names its checks and executes.
-    dispatch(state, &service, &caller, &request, facts, reads, pending, None)
+    dispatch(state, &service, &caller, &request, facts, reads, pending, None, labels)
 }
 
 /// Serves `request` with the service whose signing name is `service`, for `caller`, through
-/// [`run::serve_with`] (`also` committed with its change): the one table of services, for
-/// requests that arrive and for held ones run after their approval.
+/// [`run::serve_with`] (`also` committed with its change; `labels` get its service and
+/// operation): the one table of services, for requests that arrive and for held ones run after
+/// their approval.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn dispatch(
     state: &State,
@@ -487,35 +533,38 @@ pub(crate) fn dispatch(
     reads: Option<Box<dyn store::ReadTx + '_>>,
     pending: &mut Vec<(String, audit::event::EventRecord)>,
     also: Option<run::Also<'_>>,
+    labels: &mut crate::observe::RequestLabels,
 ) -> Result<Reply, ApiError> {
     let target = request.target;
     let onboarding =
         target.is_some_and(|t| t.starts_with(crate::services::onboarding::TARGET_PREFIX));
     match (service, target.is_some()) {
-        ("hermetic", true) if onboarding => {
-            run::serve_with::<Onboarding>(state, caller, request, facts, reads, pending, also)
+        ("hermetic", true) if onboarding => run::serve_with::<Onboarding>(
+            state, caller, request, facts, reads, pending, also, labels,
+        ),
+        ("s3", _) => {
+            run::serve_with::<S3>(state, caller, request, facts, reads, pending, also, labels)
         }
-        ("s3", _) => run::serve_with::<S3>(state, caller, request, facts, reads, pending, also),
         ("kms", true) => {
-            run::serve_with::<Kms>(state, caller, request, facts, reads, pending, also)
+            run::serve_with::<Kms>(state, caller, request, facts, reads, pending, also, labels)
         }
         ("iam", false) => {
-            run::serve_with::<Iam>(state, caller, request, facts, reads, pending, also)
+            run::serve_with::<Iam>(state, caller, request, facts, reads, pending, also, labels)
         }
         ("sts", false) => {
-            run::serve_with::<Sts>(state, caller, request, facts, reads, pending, also)
+            run::serve_with::<Sts>(state, caller, request, facts, reads, pending, also, labels)
         }
         ("hermetic", true) => {
-            run::serve_with::<Operator>(state, caller, request, facts, reads, pending, also)
+            run::serve_with::<Operator>(state, caller, request, facts, reads, pending, also, labels)
         }
-        ("cloudtrail", true) => {
-            run::serve_with::<CloudTrail>(state, caller, request, facts, reads, pending, also)
-        }
-        ("access-analyzer", false) => {
-            run::serve_with::<AccessAnalyzer>(state, caller, request, facts, reads, pending, also)
-        }
+        ("cloudtrail", true) => run::serve_with::<CloudTrail>(
+            state, caller, request, facts, reads, pending, also, labels,
+        ),
+        ("access-analyzer", false) => run::serve_with::<AccessAnalyzer>(
+            state, caller, request, facts, reads, pending, also, labels,
+        ),
         ("mpa", false) => {
-            run::serve_with::<Mpa>(state, caller, request, facts, reads, pending, also)
+            run::serve_with::<Mpa>(state, caller, request, facts, reads, pending, also, labels)
         }
         (other, _) => {
             let e = ApiError::sender(

@@ -24,7 +24,9 @@ pub(crate) type Also<'h> = &'h dyn Fn(&mut dyn store::Tx) -> Result<(), ApiError
 /// refused at any step, is recorded in the caller's log and in the log of every account whose
 /// resource the request named or touched; a change commits together with those events. `also`
 /// is committed in the request's transaction (a request the server makes itself). An operation that ends without a transaction, or an `also` that fails, fails the
-/// request: nothing of it commits.
+/// request: nothing of it commits. `labels` get the service's name and the operation's, both
+/// `&'static` names from the code, never the request's text.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn serve_with<S: Service>(
     state: &State,
     caller: &Caller,
@@ -33,8 +35,11 @@ pub(crate) fn serve_with<S: Service>(
     reads: Option<Box<dyn store::ReadTx + '_>>,
     pending: &mut Pending,
     also: Option<Also<'_>>,
+    labels: &mut crate::observe::RequestLabels,
 ) -> Result<Reply, ApiError> {
     facts.event_source = S::EVENT_SOURCE.to_string();
+    labels.service =
+        crate::observe::metrics::service_label(S::EVENT_SOURCE.strip_suffix(".amazonaws.com"));
     let routed = S::route(req);
     let operation = match &routed {
         Ok(call) => Some(S::operation(call)),
@@ -42,8 +47,10 @@ pub(crate) fn serve_with<S: Service>(
     };
     if let Err(Unrouted { name: Some(name), .. }) = &routed {
         facts.event_name = (*name).to_string();
+        labels.operation = *name;
     }
     if let Some(op) = operation {
+        labels.operation = op.name();
         facts.event_name = op.name().to_string();
         facts.read_only = op.access() == Access::Read;
         if let Some(source) = op.event_source() {

@@ -116,7 +116,11 @@ impl AccountKeys {
                     let _ = keys.get(store.read()?.as_mut(), root, &account);
                 }
                 Err(store::StoreError::Forged { account, row }) => {
-                    eprintln!("ALARM: {row} of account {account} failed its integrity check: the account is not served");
+                    tracing::error!(
+                        account = %account,
+                        "ALARM: {} of account {account} failed its integrity check: the account is not served",
+                        crate::observe::logs::loggable_row(&row)
+                    );
                 }
                 Err(e) => return Err(e),
             }

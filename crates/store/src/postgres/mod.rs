@@ -192,6 +192,10 @@ impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        vec![self.slots.stats("postgres")]
+    }
 }
 
 /// The recorded schema version; 0 for a database that has none yet.

@@ -143,6 +143,10 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        vec![self.readers.stats("read"), self.writer.stats("write")]
+    }
 }
 
 /// Per-connection settings: durability, lock waits, foreign keys.

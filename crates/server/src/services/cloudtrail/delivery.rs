@@ -508,7 +508,10 @@ fn put(
         source: Some((trail.trail_arn.clone(), account.to_string())),
         ..RequestFacts::default()
     };
-    run::serve_with::<S3>(state, &caller, &request, facts, None, pending, Some(also)).map(|_| ())
+    // The server's own request: not one a client made, so not counted among them.
+    let mut labels = crate::observe::RequestLabels::signed_for(None);
+    run::serve_with::<S3>(state, &caller, &request, facts, None, pending, Some(also), &mut labels)
+        .map(|_| ())
 }
 
 /// Where a trail's files of `kind` (`CloudTrail`, `CloudTrail-Digest`) for `region` and the day

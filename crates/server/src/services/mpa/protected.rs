@@ -323,6 +323,8 @@ pub(crate) fn run_approved(
             None,
             pending,
             Some(&mark),
+            // The held run is the approving request's work, measured under its labels.
+            &mut crate::observe::RequestLabels::signed_for(None),
         )
         .map(|_| ())
     } else {

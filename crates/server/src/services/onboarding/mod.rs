@@ -133,7 +133,8 @@ impl Service for Onboarding {
         let expected =
             Invitation::sealed_text(&invitation.body.code_sha256, invitation.body.expires_ms);
         if sealed.is_none_or(|s| s.expose() != expected.as_bytes()) {
-            eprintln!(
+            tracing::error!(
+                account = %id,
                 "ALARM: the invitation of account {id} failed its integrity check: refused (an edited or moved row?)"
             );
             return Err(ApiError::internal(
