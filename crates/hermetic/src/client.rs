@@ -1,5 +1,6 @@
 //! A small client of the operator and onboarding APIs, for `hermetic account ...`: signs
-//! operator calls with the operator's credentials from the data directory (a redeem is
+//! operator calls with the operator's credentials file (`--credentials-file`, by default the
+//! copy in the data directory) (a redeem is
 //! unsigned: the tenant has no credential yet) and speaks HTTP/1.1 over TCP, or over TLS for an
 //! `https://` endpoint, trusting the certificates of `--ca-bundle`, else `AWS_CA_BUNDLE`, else
 //! the system's bundle.
@@ -18,7 +19,7 @@ pub enum ClientError {
     #[error("the endpoint `{0}` must look like http://127.0.0.1:4566 or https://host:port")]
     Endpoint(String),
     /// The operator credentials are missing or unreadable.
-    #[error("cannot read the operator credentials `{0}`: start the server once with this data directory")]
+    #[error("cannot read the operator credentials `{0}`: start the server once with this data directory, or name the operator's copy with --credentials-file")]
     Credentials(String),
     /// The CA bundle cannot be read or holds no certificate.
     #[error("cannot use the CA bundle `{0}`: {1}")]
@@ -331,16 +332,17 @@ pub fn vote(
     send(endpoint, &http, &input, Some(signer))
 }
 
-/// Calls `HermeticOperator.{operation}` with `input`, as the operator of `data_dir`.
+/// Calls `HermeticOperator.{operation}` with `input`, as the operator whose credentials are in
+/// the file `creds_path` (`operator-credentials.json`, which every node writes to its data
+/// directory).
 pub fn call(
     endpoint: &Endpoint,
-    data_dir: &Path,
+    creds_path: &Path,
     operation: &str,
     input: &Value,
 ) -> Result<Value, ClientError> {
     parse_endpoint(&endpoint.url)?;
-    let creds_path = data_dir.join("operator-credentials.json");
-    let creds: Value = std::fs::read_to_string(&creds_path)
+    let creds: Value = std::fs::read_to_string(creds_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .ok_or_else(|| ClientError::Credentials(creds_path.display().to_string()))?;

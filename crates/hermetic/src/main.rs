@@ -77,9 +77,16 @@ struct InitArgs {
     /// How many shares unseal the server (at least 2).
     #[arg(long)]
     threshold: usize,
-    /// The data directory to initialise.
+    /// The data directory to initialise (its `shamir.json`), for a single node on SQLite.
     #[arg(long, default_value = "hermetic-data")]
     data_dir: std::path::PathBuf,
+    /// Initialise the PostgreSQL database the nodes will share instead: the setup is kept
+    /// there, where every node reads it (no data directory is written).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Its schema (created if missing).
+    #[arg(long, requires = "database_url")]
+    database_schema: Option<String>,
     /// Print the shares as JSON.
     #[arg(long)]
     json: bool,
@@ -426,9 +433,22 @@ struct OperatorArgs {
     /// The server's data directory (where the operator credentials are).
     #[arg(long, default_value = "hermetic-data")]
     data_dir: std::path::PathBuf,
+    /// The operator's credentials file [default: DIR/operator-credentials.json in the data
+    /// directory; every node writes its copy there].
+    #[arg(long)]
+    credentials_file: Option<std::path::PathBuf>,
     /// Print the answer as JSON.
     #[arg(long)]
     json: bool,
+}
+
+impl OperatorArgs {
+    /// The operator's credentials file: `--credentials-file`, else the data directory's copy.
+    fn credentials(&self) -> std::path::PathBuf {
+        self.credentials_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(server::bootstrap::OPERATOR_CREDENTIALS_FILE))
+    }
 }
 
 #[derive(Subcommand)]
@@ -475,7 +495,8 @@ enum TrailCommand {
         database_schema: Option<String>,
         /// The checkpoint verifier key to trust: a copy of `checkpoint.pub` kept outside the
         /// data directory since the server first wrote it. Without it the data directory's
-        /// copy is used, which whoever can write there can replace along with the history.
+        /// copy is used (with `--database-url` and no copy there, the database's key record),
+        /// which whoever can write there can replace along with the history.
         #[arg(long)]
         public_key: Option<std::path::PathBuf>,
         /// A tenant's check against this server (with `--state`), instead of the data
@@ -871,7 +892,12 @@ fn main() -> ExitCode {
                 url: operator.endpoint.clone(),
                 ca_bundle: operator.ca_bundle.clone(),
             };
-            match hermetic::client::call(&endpoint, &operator.data_dir, "RequestAccess", &input) {
+            match hermetic::client::call(
+                &endpoint,
+                &operator.credentials(),
+                "RequestAccess",
+                &input,
+            ) {
                 Ok(answer) if operator.json => {
                     let arn = answer.get("SessionArn").cloned().unwrap_or_default();
                     println!("{}", serde_json::json!({ "SessionArn": arn }));
@@ -896,7 +922,7 @@ fn main() -> ExitCode {
             let input = serde_json::json!({ "SessionArn": session_arn });
             match hermetic::client::call(
                 &endpoint,
-                &operator.data_dir,
+                &operator.credentials(),
                 "GetAccessCredentials",
                 &input,
             ) {
@@ -1003,7 +1029,21 @@ fn init(args: &InitArgs) -> ExitCode {
         eprintln!("error: only the shamir root of trust is initialised ahead of `serve`");
         return ExitCode::from(2);
     }
-    let shares = match server::vault::initialise(&args.data_dir, args.shares, args.threshold) {
+    let made = match &args.database_url {
+        Some(url) => match store::PostgresStore::connect_with(&store::PostgresOptions {
+            url: url.clone(),
+            schema: args.database_schema.clone(),
+            connections: 1,
+        }) {
+            Ok(store) => server::vault::initialise_in_database(&store, args.shares, args.threshold),
+            Err(e) => {
+                eprintln!("error: cannot open the store: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => server::vault::initialise(&args.data_dir, args.shares, args.threshold),
+    };
+    let shares = match made {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -1166,7 +1206,7 @@ fn account(cmd: AccountCommand) -> ExitCode {
         url: operator.endpoint.clone(),
         ca_bundle: operator.ca_bundle.clone(),
     };
-    match hermetic::client::call(&endpoint, &operator.data_dir, operation, &input) {
+    match hermetic::client::call(&endpoint, &operator.credentials(), operation, &input) {
         Ok(answer) => {
             let field =
                 |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
@@ -1276,27 +1316,7 @@ fn trail_verify(
     database_schema: Option<String>,
     pinned: Option<&std::path::Path>,
 ) -> ExitCode {
-    let public = match pinned {
-        Some(path) => path.to_path_buf(),
-        None => {
-            let path = data_dir.join(server::checkpoints::PUBLIC_FILE);
-            eprintln!(
-                "warning: the checkpoint public key is read from the data directory ({}): whoever can write there can replace it together with the history it vouches for. Keep a copy elsewhere and pass it with --public-key.",
-                path.display()
-            );
-            path
-        }
-    };
-    let verifier = match std::fs::read_to_string(&public)
-        .map_err(|e| e.to_string())
-        .and_then(|t| audit::note::VerifierKey::parse(t.trim()).map_err(|e| e.to_string()))
-    {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: cannot read the checkpoint public key `{}`: {e}", public.display());
-            return ExitCode::from(2);
-        }
-    };
+    let on_postgres = database_url.is_some();
     let opened: Result<Box<dyn store::Store>, store::StoreError> = match database_url {
         Some(url) => store::PostgresStore::connect_with(&store::PostgresOptions {
             url,
@@ -1312,6 +1332,50 @@ fn trail_verify(
         Err(e) => {
             eprintln!("error: cannot open the store: {e}");
             return ExitCode::from(2);
+        }
+    };
+    let unpinned = |whence: &str| {
+        eprintln!(
+            "warning: the checkpoint public key is read from {whence}: whoever can write there can replace it together with the history it vouches for. Keep a copy elsewhere and pass it with --public-key."
+        );
+    };
+    let in_directory = data_dir.join(server::checkpoints::PUBLIC_FILE);
+    let public = match pinned {
+        Some(path) => Some(path.to_path_buf()),
+        // A node on PostgreSQL need keep no data directory: the database's record names the key.
+        None if on_postgres && !in_directory.exists() => None,
+        None => {
+            unpinned(&format!("the data directory ({})", in_directory.display()));
+            Some(in_directory)
+        }
+    };
+    let verifier = match &public {
+        Some(public) => match std::fs::read_to_string(public)
+            .map_err(|e| e.to_string())
+            .and_then(|t| audit::note::VerifierKey::parse(t.trim()).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read the checkpoint public key `{}`: {e}",
+                    public.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            unpinned("the database (its checkpoint key record)");
+            match server::checkpoints::stored_verifier(store.as_ref()) {
+                Ok(Some(v)) => v,
+                Ok(None) => {
+                    eprintln!("error: the database has no checkpoint key record: pass the public key with --public-key");
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!("error: cannot read the database's checkpoint public key: {e}");
+                    return ExitCode::from(2);
+                }
+            }
         }
     };
     match server::checkpoints::verify(store.as_ref(), &verifier) {

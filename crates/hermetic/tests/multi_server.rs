@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Two `hermetic serve` processes on one PostgreSQL database (and one data directory, which
-//! holds the shared root of trust and checkpoint key): concurrent writes through both stay
+//! holds the development root key both use: `stateless_nodes.rs` runs nodes with directories of
+//! their own on an HSM): concurrent writes through both stay
 //! consistent, a name is created once, every write has its audit event, and the account's log
 //! is one linear history that verifies.
 

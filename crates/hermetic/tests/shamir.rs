@@ -224,3 +224,125 @@ fn shamir_unseal_and_seal_on_sqlite() {
 fn shamir_unseal_and_seal_on_postgres() {
     run(common::Backend::Postgres);
 }
+
+/// `hermetic serve --root-of-trust shamir` on `dir` with `extra`, sealed: the child and its
+/// stdout's lines.
+fn sealed_node(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--root-of-trust", "shamir", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("hermetic sealed: waiting for 2"), "{first}");
+    (child, lines)
+}
+
+/// Unseals the node on `dir` with `shares`: the URL it then listens on, and its operator
+/// credentials line.
+fn unseal_node(
+    dir: &std::path::Path,
+    shares: &[&String],
+    lines: &mut std::io::Lines<BufReader<std::process::ChildStdout>>,
+) -> (String, String) {
+    for (i, share) in shares.iter().enumerate() {
+        let answer = unseal(dir, share);
+        assert_eq!(answer["Sealed"], i + 1 < shares.len(), "{answer}");
+    }
+    let listening = lines.next().unwrap().unwrap();
+    let url = listening.strip_prefix("hermetic listening on ").unwrap().to_string();
+    (url, lines.next().unwrap().unwrap())
+}
+
+/// Several nodes on one database (issue 20): `hermetic init --database-url` keeps the Shamir
+/// setup in the database (no data directory is written); two nodes started with empty data
+/// directories each read it there and are unsealed by the same custodians (any threshold of
+/// the shares); what the first made under the root the shares make (the operator's key, the
+/// checkpoint key's sealed seed) the other uses, and the checkpoints both signed verify with
+/// the one public key the database names. The setup is not authenticated: the operator edits
+/// its key check, and the shares no longer unseal (never another key let in).
+#[test]
+fn a_shamir_setup_in_the_database_unseals_every_node() {
+    let base = common::unique_dir("shamir-nodes");
+    let name = base.file_name().unwrap().to_string_lossy().to_string();
+    let schema = format!("t_{}", name.replace('-', "_"));
+    let db = ["--database-url", common::POSTGRES_URL, "--database-schema", schema.as_str()];
+    let base_arg = base.display().to_string();
+    let mut init_args = vec!["init", "--root-of-trust", "shamir", "--shares", "3"];
+    init_args.extend(["--threshold", "2", "--json", "--data-dir", base_arg.as_str()]);
+    init_args.extend(db);
+    let (ok, out, err) = hermetic(&init_args, None);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let shares: Vec<String> =
+        doc["Shares"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().into()).collect();
+    assert!(!base.exists(), "no data directory was written: the setup is in the database");
+    let (ok, _, err) = hermetic(&init_args, None);
+    assert!(!ok && err.contains("already initialised"), "{err}");
+
+    let mut extra = db.to_vec();
+    extra.extend(["--checkpoint-interval-secs", "1"]);
+    let (a_dir, b_dir) = (base.join("a"), base.join("b"));
+    let (a_child, mut a_lines) = sealed_node(&a_dir, &extra);
+    let (b_child, mut b_lines) = sealed_node(&b_dir, &extra);
+    let (a_url, line) = unseal_node(&a_dir, &[&shares[0], &shares[1]], &mut a_lines);
+    assert!(line.ends_with("(created)"), "{line}");
+    let (b_url, line) = unseal_node(&b_dir, &[&shares[2], &shares[0]], &mut b_lines);
+    assert!(line.ends_with("(copied from the database)"), "{line}");
+    let db_args: Vec<String> = db.iter().map(|s| s.to_string()).collect();
+    let mut a = common::Server {
+        child: a_child,
+        url: a_url,
+        dir: a_dir.clone(),
+        db_args: db_args.clone(),
+        blob_args: Vec::new(),
+        schema: Some(schema.clone()),
+    };
+    let mut b = common::Server {
+        child: b_child,
+        url: b_url,
+        dir: b_dir.clone(),
+        db_args,
+        blob_args: Vec::new(),
+        schema: None,
+    };
+
+    // One operator key and one root: a tenant made through A acts through B.
+    assert_eq!(common::operator_creds(&a_dir), common::operator_creds(&b_dir));
+    let tenant = common::create_tenant(&a, "acme");
+    common::tenant_events(&b.url, &tenant);
+    common::stop_gracefully(&mut a.child);
+    common::tenant_events(&b.url, &tenant);
+    common::stop_gracefully(&mut b.child);
+    let public = std::fs::read_to_string(a_dir.join("checkpoint.pub")).unwrap();
+    assert_eq!(std::fs::read_to_string(b_dir.join("checkpoint.pub")).unwrap(), public);
+    let nowhere = base.join("nowhere").display().to_string();
+    let mut verify = vec!["trail", "verify", "--data-dir", nowhere.as_str()];
+    verify.extend(db);
+    let (ok, out, err) = hermetic(&verify, None);
+    assert!(ok && out.trim_end().ends_with("2 passed, 0 failed"), "{out}{err}");
+
+    // The operator edits the setup's key check: the custodians' shares no longer unseal.
+    common::edit_database(
+        &a,
+        "update node_settings set value = replace(value, '\"KeyCheck\":\"', '\"KeyCheck\":\"00') \
+         where name = 'shamir_setup'",
+    );
+    let c_dir = base.join("c");
+    let (mut c_child, _c_lines) = sealed_node(&c_dir, &extra);
+    assert_eq!(unseal(&c_dir, &shares[0])["Progress"], 1);
+    let refused = unseal(&c_dir, &shares[1]);
+    assert!(refused["Error"].as_str().unwrap().contains("do not make"), "{refused}");
+    let _ = c_child.kill();
+    let _ = c_child.wait();
+    drop(b);
+    drop(a);
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -83,8 +83,9 @@ fn deleted_checkpoints_and_a_replaced_key_are_detected_on_postgres() {
 
 /// The operator's rewrites that a verifier pinning the public key catches: every checkpoint of
 /// one account deleted (that account fails, the others are still reported), then every
-/// checkpoint deleted and the signing key replaced, the server restarted to sign the history
-/// anew (the data directory's key then vouches for it; the pinned one does not).
+/// checkpoint deleted and the signing key replaced (its record deleted with the root of trust's
+/// powers: the development key file), the server restarted to sign the history anew (the data
+/// directory's key then vouches for it; the pinned one does not).
 fn rewritten(backend: Backend) {
     let mut server = start_on("trail-rewrite", backend, &["--checkpoint-interval-secs", "1"]);
     let (url, dir) = (server.url.clone(), server.dir.clone());
@@ -138,7 +139,7 @@ fn rewritten(backend: Backend) {
 
     // Every checkpoint deleted, the signing key replaced, the history signed anew.
     sql("delete from audit_checkpoints");
-    std::fs::remove_file(dir.join(server::checkpoints::KEY_FILE)).unwrap();
+    common::delete_checkpoint_key(&server);
     std::fs::remove_file(dir.join("checkpoint.pub")).unwrap();
     let mut restart: Vec<&str> = server.db_args.iter().map(String::as_str).collect();
     restart.extend(["--checkpoint-interval-secs", "1"]);
@@ -224,9 +225,10 @@ fn tenant_checks(backend: Backend) {
     let (ok, out) = common::tenant_verify(&server.url, &t, &state, &[]);
     assert!(ok, "{out}");
 
-    // The signing key replaced, every checkpoint deleted, the history signed anew.
+    // The signing key replaced (by an operator holding the root of trust, here the
+    // development key file), every checkpoint deleted, the history signed anew.
     common::stop_gracefully(&mut server.child);
-    std::fs::remove_file(server.dir.join(server::checkpoints::KEY_FILE)).unwrap();
+    common::delete_checkpoint_key(&server);
     std::fs::remove_file(server.dir.join(server::checkpoints::PUBLIC_FILE)).unwrap();
     common::edit_database(&server, "delete from audit_checkpoints");
     restart(&mut server);

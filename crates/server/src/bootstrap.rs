@@ -1,8 +1,12 @@
-//! First start: the data directory, the root key, and the operator's credentials.
+//! First start: the data directory, the root key, the node's id, and the operator's
+//! credentials ([`operator_credentials`], kept in the database).
+
+mod operator_key;
 
 use crate::pipeline::identity::{Caller, KeyEntry, OPERATOR_ACCOUNT};
-use serde_json::json;
 use std::path::{Path, PathBuf};
+
+pub use operator_key::{operator_credentials, OWNER as OPERATOR_KEY_OWNER};
 
 /// Why the data directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -27,19 +31,48 @@ pub enum BootstrapError {
     /// The operator credentials file is not what we wrote.
     #[error("operator credentials file `{0}` is malformed")]
     Credentials(PathBuf),
+    /// The operator's key in the database cannot be used (or the file disagrees with it).
+    #[error("operator key: {0}")]
+    OperatorKey(String),
+    /// The database failed.
+    #[error("the database: {0}")]
+    Store(#[from] store::StoreError),
 }
 
-/// The operator's access key, as stored in the credentials file.
+/// The operator's access key (kept in the database), with the operator's copy of it in the
+/// data directory.
 #[derive(Debug)]
 pub struct OperatorCredentials {
     /// Access key id.
     pub access_key_id: String,
     /// Secret access key.
     pub secret: sigv4::Secret,
-    /// The file they are in.
+    /// The file the operator's copy is in.
     pub path: PathBuf,
-    /// Whether this start created them.
-    pub created: bool,
+    /// How this start came by that file.
+    pub file: CredentialsFile,
+}
+
+/// How a start came by the operator's credentials file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialsFile {
+    /// This start made the key, and wrote the file.
+    Created,
+    /// The file was there (and holds the database's key, or was imported into it).
+    Existing,
+    /// The key was in the database, and this start wrote the operator's copy.
+    Copied,
+}
+
+impl CredentialsFile {
+    /// How the server's start line says it (`created`, `existing`, `copied from the database`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialsFile::Created => "created",
+            CredentialsFile::Existing => "existing",
+            CredentialsFile::Copied => "copied from the database",
+        }
+    }
 }
 
 /// The name of the operator credentials file in the data directory.
@@ -153,33 +186,34 @@ pub fn prepare(data_dir: &Path) -> Result<(), BootstrapError> {
     crate::support::private::tighten(data_dir).map_err(io(data_dir))
 }
 
-/// Loads (or creates, once) the operator's credentials in a data directory made by
-/// [`prepare`].
+/// The name of the file that holds a node's id in its data directory.
+pub const NODE_ID_FILE: &str = "node-id";
+
+/// This node's id: a UUID made at its first start and kept in the data directory (not a
+/// secret, and needed by no other node), so that a node restarted on its directory holds its
+/// leases on background work again at once instead of waiting for them to expire. A node
+/// started with an empty directory gets a new one.
 ///
 /// # Errors
-/// File system trouble, or a malformed credentials file.
-pub fn operator_credentials(data_dir: &Path) -> Result<OperatorCredentials, BootstrapError> {
-    let path = data_dir.join(OPERATOR_CREDENTIALS_FILE);
-    if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|_| BootstrapError::Credentials(path.clone()))?;
-        let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let (Some(id), Some(secret)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
-            return Err(BootstrapError::Credentials(path));
-        };
-        return Ok(OperatorCredentials {
-            access_key_id: id,
-            secret: sigv4::Secret::new(secret),
-            path,
-            created: false,
-        });
+/// File system trouble.
+pub fn node_id(data_dir: &Path) -> Result<String, BootstrapError> {
+    let path = data_dir.join(NODE_ID_FILE);
+    let valid = |id: &str| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if valid(text.trim()) => return Ok(text.trim().to_string()),
+        // Unreadable as an id: replaced by a new one.
+        Ok(_) => std::fs::remove_file(&path).map_err(io(&path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&path)(e)),
     }
-    let (id, secret) = crate::support::ids::new_access_key("AKIA");
-    let secret_text = String::from_utf8_lossy(secret.expose()).into_owned();
-    let doc = json!({ "AccessKeyId": id, "SecretAccessKey": secret_text });
-    crate::support::private::write_private(&path, doc.to_string().as_bytes()).map_err(io(&path))?;
-    Ok(OperatorCredentials { access_key_id: id, secret, path, created: true })
+    let id = crate::support::ids::uuid();
+    crate::support::private::write_private(&path, format!("{id}\n").as_bytes())
+        .map_err(io(&path))?;
+    Ok(id)
 }
 
 /// Re-wraps, once, every access key's secret that was wrapped for its key id alone (before

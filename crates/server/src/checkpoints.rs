@@ -3,19 +3,24 @@
 //! checkpoint with the public key, and prove each checkpoint consistent with the next and with
 //! the current head.
 
+mod key;
+
 use crate::pipeline::identity::OPERATOR_ACCOUNT;
 use audit::checkpoint::Checkpoint;
 use audit::note::{SigningKey, VerifierKey};
-use std::path::Path;
 
-/// The signing key's file in the data directory: its 32-byte Ed25519 seed sealed by the root of
-/// trust (mode 0600); whoever reads the file without the root of trust cannot sign. Not written
-/// when the root of trust holds keys of its own (PKCS #11): the key is then the token's.
+pub use key::{load_or_create_key, stored_verifier, KEY_KIND, KEY_RECORD};
+
+/// Where an earlier version kept the signing key in the data directory: its 32-byte Ed25519
+/// seed sealed by the root of trust (mode 0600). The key is kept in the database now
+/// ([`load_or_create_key`]): a file found there is imported once, and must agree with the
+/// database's key after that.
 pub const KEY_FILE: &str = "checkpoint.key.sealed";
-/// Where an earlier version kept the seed in the clear: sealed into [`KEY_FILE`] and removed at
-/// the next start.
+/// Where an older version kept the seed in the clear: imported (sealed) into the database and
+/// removed at the next start.
 pub const LEGACY_KEY_FILE: &str = "checkpoint.key";
-/// The verifier key's file (`name+keyid+base64`, public).
+/// The verifier key's file (`name+keyid+base64`, public): a convenience copy in each node's
+/// data directory.
 pub const PUBLIC_FILE: &str = "checkpoint.pub";
 /// The key name in signed notes.
 pub const KEY_NAME: &str = "hermetic-checkpoint";
@@ -27,74 +32,6 @@ const SEALING_CONTEXT: &[u8] = b"hermetic:checkpoint-key/v1";
 /// The origin line of an account's checkpoints.
 pub fn origin(account: &str) -> String {
     format!("hermetic/{account}")
-}
-
-/// Loads the checkpoint signing key. A key sealed in the data directory by an earlier start is
-/// kept (tenants pinned its public key); a seed an earlier version left in the clear is sealed
-/// and its file removed. Else, with a root of trust that holds keys of its own (an HSM), the
-/// key is the token's [`HSM_LABEL`] key, made there on first start and used there; else a new
-/// seed, sealed by `root`. The public key file is written when missing.
-pub fn load_or_create_key(
-    data_dir: &Path,
-    root: &std::sync::Arc<dyn crypto::RootOfTrust>,
-) -> Result<SigningKey, String> {
-    let path = data_dir.join(KEY_FILE);
-    let legacy = data_dir.join(LEGACY_KEY_FILE);
-    let shown = |e: &dyn std::fmt::Display, p: &Path| format!("{}: {e}", p.display());
-    let key = if !path.exists() && !legacy.exists() {
-        match root.ed25519_signing_key(HSM_LABEL).map_err(|e| format!("{HSM_LABEL}: {e}"))? {
-            Some(public) => {
-                let held = root.clone();
-                let sign: audit::note::ExternalSigner = std::sync::Arc::new(move |m: &[u8]| {
-                    held.sign_ed25519(HSM_LABEL, m).map_err(|e| e.to_string())
-                });
-                Some(SigningKey::external(KEY_NAME, &public, sign).map_err(|e| e.to_string())?)
-            }
-            None => None,
-        }
-    } else {
-        None
-    };
-    let key = match key {
-        Some(key) => key,
-        None => load_or_seal(&path, &legacy, root.as_ref())?,
-    };
-    let public = data_dir.join(PUBLIC_FILE);
-    if !public.exists() {
-        crate::support::private::write_private(&public, format!("{}\n", key.verifier()).as_bytes())
-            .map_err(|e| shown(&e, &public))?;
-    }
-    Ok(key)
-}
-
-/// The key sealed at `path`, sealing first a plaintext seed at `legacy` or a new one.
-fn load_or_seal(
-    path: &Path,
-    legacy: &Path,
-    root: &dyn crypto::RootOfTrust,
-) -> Result<SigningKey, String> {
-    fn at(p: &Path, e: impl std::fmt::Display) -> String {
-        format!("{}: {e}", p.display())
-    }
-    if !path.exists() {
-        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        if legacy.exists() {
-            let old = zeroize::Zeroizing::new(std::fs::read(legacy).map_err(|e| at(legacy, e))?);
-            let bytes: [u8; 32] =
-                old.as_slice().try_into().map_err(|_| at(legacy, "not a 32-byte seed"))?;
-            *seed = bytes;
-        } else {
-            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
-        }
-        let sealed = root.wrap(SEALING_CONTEXT, seed.as_ref()).map_err(|e| at(path, e))?;
-        crate::support::private::write_private(path, &sealed).map_err(|e| at(path, e))?;
-    }
-    if legacy.exists() {
-        std::fs::remove_file(legacy).map_err(|e| at(legacy, e))?;
-    }
-    let sealed = std::fs::read(path).map_err(|e| at(path, e))?;
-    let seed = root.unwrap(SEALING_CONTEXT, &sealed).map_err(|e| at(path, e))?;
-    SigningKey::from_slice(KEY_NAME, seed.expose()).map_err(|e| at(path, e))
 }
 
 /// Every account's id, the operator realm's first (what has an audit log).
@@ -434,36 +371,4 @@ fn verify_account(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    fn root(byte: u8) -> std::sync::Arc<dyn crypto::RootOfTrust> {
-        std::sync::Arc::new(
-            crypto::RootKey::from_bytes(crypto::SecretBytes::new(vec![byte; 32])).unwrap(),
-        )
-    }
-
-    #[test]
-    fn the_key_is_sealed_and_a_plaintext_one_is_sealed_then_removed() {
-        let dir = std::env::temp_dir().join(format!("hermetic-cpkey-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        // An earlier version's plaintext seed.
-        let seed = [7u8; 32];
-        std::fs::write(dir.join(LEGACY_KEY_FILE), seed).unwrap();
-        let expected = SigningKey::from_slice(KEY_NAME, &seed).unwrap().verifier().to_string();
-        let key = load_or_create_key(&dir, &root(1)).unwrap();
-        assert_eq!(key.verifier().to_string(), expected);
-        assert!(!dir.join(LEGACY_KEY_FILE).exists(), "the plaintext seed is gone");
-        let sealed = std::fs::read(dir.join(KEY_FILE)).unwrap();
-        assert!(!sealed.windows(32).any(|w| w == seed), "the seed is not in the sealed file");
-        // The same key at the next start; another root of trust cannot open it.
-        assert_eq!(load_or_create_key(&dir, &root(1)).unwrap().verifier().to_string(), expected);
-        assert!(load_or_create_key(&dir, &root(2)).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

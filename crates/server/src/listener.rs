@@ -80,45 +80,48 @@ async fn open_blobs(
     }
 }
 
-/// Opens the data directory (root of trust, operator credentials, checkpoint key) and the
-/// store, and starts the audit writer (measured into `metrics`): everything a server needs but
-/// its listener.
+/// The store `config` names: PostgreSQL at its database URL with `connections` connections,
+/// else SQLite in its data directory. Blocking: run it on a store thread
+/// ([`crate::support::pool::Pool`]), never on one tokio drives.
+fn open_store(
+    config: &Config,
+    connections: usize,
+) -> Result<Arc<dyn store::Store>, store::StoreError> {
+    Ok(match &config.database_url {
+        Some(url) => Arc::new(store::PostgresStore::connect_with(&store::PostgresOptions {
+            url: url.clone(),
+            schema: config.database_schema.clone(),
+            connections,
+        })?),
+        None => Arc::new(store::SqliteStore::open(config.data_dir.join("hermetic.db"))?),
+    })
+}
+
+fn thread_failed() -> ServeError {
+    ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
+}
+
+/// Opens the store and, under the root of trust, what the data directory and the database keep
+/// (the rows' MAC key, the operator's key, the checkpoint key), and starts the audit writer:
+/// everything a server needs but its listener.
 pub(crate) async fn open(
     config: Config,
     root: bootstrap::Root,
     metrics: Arc<crate::observe::Metrics>,
 ) -> Result<(Parts, bootstrap::OperatorCredentials), ServeError> {
     // The data directory was made private by `bootstrap::prepare` before the root was opened.
-    let creds = bootstrap::operator_credentials(&config.data_dir)?;
-    let keys = Keys::default();
-    keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let pool = crate::support::pool::Pool::new(16);
-    let (url, schema, sqlite_path) = (
-        config.database_url.clone(),
-        config.database_schema.clone(),
-        config.data_dir.join("hermetic.db"),
-    );
-    let store: Arc<dyn store::Store> = pool
-        .run(move || -> Result<Arc<dyn store::Store>, store::StoreError> {
-            Ok(match url {
-                Some(url) => {
-                    Arc::new(store::PostgresStore::connect_with(&store::PostgresOptions {
-                        url,
-                        schema,
-                        connections: 8,
-                    })?)
-                }
-                None => Arc::new(store::SqliteStore::open(sqlite_path)?),
-            })
-        })
-        .await
-        .ok_or_else(|| {
-            ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
-        })??;
+    // The blob store first: a store dropped here on a later error would block this runtime.
+    let blobs = open_blobs(&config, &pool).await?;
+    let store: Arc<dyn store::Store> = {
+        let config = config.clone();
+        pool.run(move || open_store(&config, 8)).await.ok_or_else(thread_failed)??
+    };
     // Every row read is checked against its MAC from here on; a database that predates MACs
     // has its rows bound once, and each account whose rows were bound is told in its log.
+    // (The store moves to the store thread: no handle of it stays here, where dropping it on
+    // an error would block the runtime.)
     let (root, authenticated) = {
-        let store = store.clone();
         pool.run(move || {
             let now = crate::support::time::now_ms();
             let unchecked = store.clone();
@@ -137,9 +140,7 @@ pub(crate) async fn open(
             (root, authenticated)
         })
         .await
-        .ok_or_else(|| {
-            ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
-        })?
+        .ok_or_else(thread_failed)?
     };
     let (store, bound, account_keys) = authenticated?;
     for (account, rows) in
@@ -147,12 +148,27 @@ pub(crate) async fn open(
     {
         tracing::info!(account = %account, rows, "bound stored rows to their MACs");
     }
-    let blobs = open_blobs(&config, &pool).await?;
+    // The operator's key and the checkpoint key: the database's (one for every node on it),
+    // made by the first start, checked against their MACs.
+    // The store moves to the store thread and back: on an error it is dropped there (the
+    // PostgreSQL client must not be dropped on a runtime's thread).
+    let (store, creds, checkpoint_key) = {
+        let (root, data_dir) = (root.clone(), config.data_dir.clone());
+        pool.run(move || -> Result<_, ServeError> {
+            let now = now_ms();
+            let creds =
+                bootstrap::operator_credentials(store.as_ref(), root.as_ref(), &data_dir, now)?;
+            let key = crate::checkpoints::load_or_create_key(store.as_ref(), &root, &data_dir, now)
+                .map_err(bootstrap::BootstrapError::CheckpointKey)?;
+            Ok((store, creds, key))
+        })
+        .await
+        .ok_or_else(thread_failed)??
+    };
+    let keys = Keys::default();
+    keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
+    let checkpoint_key = Arc::new(checkpoint_key);
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone(), metrics.clone());
-    let checkpoint_key = Arc::new(
-        crate::checkpoints::load_or_create_key(&config.data_dir, &root)
-            .map_err(|e| ServeError::Bootstrap(bootstrap::BootstrapError::CheckpointKey(e)))?,
-    );
     Ok((
         (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs, metrics),
         creds,
@@ -195,6 +211,7 @@ pub async fn run(
         ready(addr, creds);
         say_metrics();
     };
+    let node: Arc<str> = Arc::from(bootstrap::node_id(&config.data_dir)?);
     if !config.shamir {
         let root = bootstrap::open_root(
             &config.data_dir,
@@ -205,10 +222,25 @@ pub async fn run(
             (&mut shutdown).await;
             Stop::Shutdown
         };
-        serve_unsealed(config, root, stop, &mut ready, &observer).await?;
+        serve_unsealed(config, root, &node, stop, &mut ready, &observer).await?;
         return Ok(());
     }
-    let mut vault = crate::vault::Vault::open(&config.data_dir)?;
+    // The Shamir setup: the database's when there is one (every node on it reads the same),
+    // read before anything is unsealed (it is not authenticated: see `vault`).
+    let setup = {
+        let config = config.clone();
+        crate::support::pool::Pool::new(1)
+            .run(move || -> Result<crate::vault::Setup, ServeError> {
+                let store = match config.database_url {
+                    Some(_) => Some(open_store(&config, 1)?),
+                    None => None,
+                };
+                Ok(crate::vault::load_setup(&config.data_dir, store.as_deref())?)
+            })
+            .await
+            .ok_or_else(thread_failed)??
+    };
+    let mut vault = crate::vault::Vault::open(&config.data_dir, &setup)?;
     loop {
         observer.set_sealed(true);
         say(&format!(
@@ -228,8 +260,15 @@ pub async fn run(
                 () = vault.seal_requested() => Stop::Seal,
             }
         };
-        if serve_unsealed(config.clone(), std::sync::Arc::new(root), stop, &mut ready, &observer)
-            .await?
+        if serve_unsealed(
+            config.clone(),
+            std::sync::Arc::new(root),
+            &node,
+            stop,
+            &mut ready,
+            &observer,
+        )
+        .await?
             == Stop::Shutdown
         {
             return Ok(());
@@ -266,11 +305,39 @@ enum Stop {
     Seal,
 }
 
-/// Opens the store with `root` and serves until `stop`; `observer` sees the store while the
-/// listener is bound.
+/// How many of a task's intervals its lease lasts: the holder renews it at every tick, and
+/// another node takes over within this many intervals of the holder stopping.
+const LEASE_INTERVALS: u32 = 3;
+
+/// Whether node `node` holds the lease `name` on a task run every `every` (taking it when it
+/// is free or expired, extending it when it is this node's). Leases only keep the task's
+/// work to one node at a time; each task is safe run by several at once, so a store failure
+/// answers no and the task waits for its next tick.
+async fn holds_lease(
+    state: &Arc<State>,
+    node: &Arc<str>,
+    name: &'static str,
+    every: Duration,
+) -> bool {
+    let ttl_ms =
+        i64::try_from(every.saturating_mul(LEASE_INTERVALS).as_millis()).unwrap_or(i64::MAX);
+    let (store, node) = (state.store.clone(), node.clone());
+    state
+        .pool
+        .run(move || {
+            store::with_retries(store.as_ref(), 3, |tx| tx.try_lease(name, &node, now_ms(), ttl_ms))
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false)
+}
+
+/// Opens the store with `root` and serves until `stop`; `node` is this node's id, the holder of
+/// its leases on background work; `observer` sees the store while the listener is bound.
 async fn serve_unsealed(
     config: Config,
     root: bootstrap::Root,
+    node: &Arc<str>,
     stop: impl Future<Output = Stop>,
     ready: &mut impl FnMut(std::net::SocketAddr, &bootstrap::OperatorCredentials),
     observer: &crate::observe::Observer,
@@ -344,21 +411,25 @@ async fn serve_unsealed(
     {
         // As often as checkpoints are written: KMS keys due for automatic rotation, held
         // operations whose sessions were approved but have not run (the server stopped
-        // before, or failed itself), the first time at start, and S3 Bucket Keys past their
-        // lifetime dropped from memory even where no request touches them.
-        let (state, every) = (state.clone(), state.config.checkpoint_interval);
+        // before, or failed itself), the first time at start, by the node holding the lease;
+        // and on every node, S3 Bucket Keys past their lifetime dropped from its memory even
+        // where no request touches them.
+        let (state, every, node) = (state.clone(), state.config.checkpoint_interval, node.clone());
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                let held = holds_lease(&state, &node, "kms-rotation", every).await;
                 let inner = state.clone();
                 let pending = state
                     .pool
                     .run(move || {
-                        let _ = crate::services::kms::rotate_due(&inner, now_ms());
                         inner.bucket_keys.purge(now_ms());
                         let mut pending = Vec::new();
-                        crate::services::mpa::protected::sweep(&inner, &mut pending);
+                        if held {
+                            let _ = crate::services::kms::rotate_due(&inner, now_ms());
+                            crate::services::mpa::protected::sweep(&inner, &mut pending);
+                        }
                         pending
                     })
                     .await
@@ -371,13 +442,16 @@ async fn serve_unsealed(
         // Trails' files: their events every delivery interval, their signed digests every
         // digest interval.
         let every = if digest { state.config.trail_digest } else { state.config.trail_delivery };
-        let state = state.clone();
+        let lease = if digest { "trail-digests" } else { "trail-delivery" };
+        let (state, node) = (state.clone(), node.clone());
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                crate::services::cloudtrail::delivery::pass(&state, digest).await;
+                if holds_lease(&state, &node, lease, every).await {
+                    crate::services::cloudtrail::delivery::pass(&state, digest).await;
+                }
             }
         }));
     }
@@ -386,11 +460,14 @@ async fn serve_unsealed(
         // grace period (at most hourly).
         let grace = state.config.blob_grace;
         let every = (grace / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
-        let state = state.clone();
+        let (state, node) = (state.clone(), node.clone());
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                if !holds_lease(&state, &node, "blob-sweep", every).await {
+                    continue;
+                }
                 let inner = state.clone();
                 let now = std::time::SystemTime::now();
                 let _ = state
@@ -405,12 +482,15 @@ async fn serve_unsealed(
         let every = state.config.lifecycle_interval.max(Duration::from_secs(1));
         let day_ms =
             i64::try_from(state.config.lifecycle_day.as_millis()).unwrap_or(i64::MAX).max(1);
-        let state = state.clone();
+        let (state, node) = (state.clone(), node.clone());
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if !holds_lease(&state, &node, "s3-lifecycle", every).await {
+                    continue;
+                }
                 let inner = state.clone();
                 let _ = state
                     .pool
@@ -531,7 +611,7 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         say(&format!(
             "hermetic listening on {scheme}://{addr}\noperator credentials: {} ({})",
             creds.path.display(),
-            if creds.created { "created" } else { "existing" }
+            creds.file.as_str()
         ));
     }))
 }

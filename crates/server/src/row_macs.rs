@@ -30,6 +30,9 @@ pub type Bound = std::collections::BTreeMap<String, u64>;
 /// Where the wrapped key is stored: a record of the operator realm.
 const KEY_KIND: &str = "row_mac_key";
 const KEY_NAME: &str = "v1";
+/// The key's record (kind, key) in the operator realm: a database that has it was opened by a
+/// root of trust.
+pub(crate) const KEY_RECORD: (&str, &str) = (KEY_KIND, KEY_NAME);
 /// The root of trust's wrapping context for the key.
 const KEY_CONTEXT: &[u8] = b"hermetic:row-mac-key/v1";
 

@@ -2,7 +2,13 @@
 //!
 //! `hermetic init --root-of-trust shamir --shares N --threshold M` makes a random root key,
 //! splits it into N shares ([`crypto::shamir`]), prints each once and keeps only what checks a
-//! reconstruction (`shamir.json`: the threshold, the count and a hash of the key). The server
+//! reconstruction (the [`Setup`]: the threshold, the count and a hash of the key), in
+//! `shamir.json` for a single node on SQLite, or with `--database-url` in the database's node
+//! settings ([`SETUP_SETTING`]), where every node on the database reads it (a node's
+//! `shamir.json` is imported there once, and must agree with it after that). The setup is not
+//! authenticated (it is read before anything can be): an edited one gains nothing, since a
+//! threshold that is not the shares' does not combine, and a key check of another key either
+//! refuses the custodians' shares or lets in a root that opens none of the rows. The server
 //! then starts **sealed**: it opens nothing and listens for nothing but the unseal socket
 //! (`DIR/unseal.sock`, owner-only) until M custodians have each sent a share with
 //! `hermetic unseal`. The shares are combined in memory, checked against the hash, and the
@@ -22,8 +28,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-/// The file that says how the root key was split (no secret in it).
+/// The file that says how the root key was split (no secret in it), for a node on SQLite.
 pub const META_FILE: &str = "shamir.json";
+/// The node setting that says it, for the nodes on a database.
+pub const SETUP_SETTING: &str = "shamir_setup";
 /// The socket custodians send their shares to.
 pub const SOCKET_FILE: &str = "unseal.sock";
 /// The longest line the socket reads (a share is about 80 bytes).
@@ -46,6 +54,9 @@ pub enum VaultError {
     /// The shares cannot be made.
     #[error(transparent)]
     Shamir(#[from] crypto::shamir::ShamirError),
+    /// The database failed.
+    #[error("the database: {0}")]
+    Store(#[from] store::StoreError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
@@ -57,6 +68,57 @@ fn key_check(key: &[u8]) -> String {
     let digest =
         Sha256::new().chain_update(b"hermetic:shamir-key-check/v1\0").chain_update(key).finalize();
     sigv4::encode::hex(&digest)
+}
+
+/// How the root key was split: no secret, only what checks a reconstruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// How many custodians got a share.
+    pub shares: usize,
+    /// How many shares unseal (at least 2).
+    pub threshold: usize,
+    /// [`key_check`] of the root key.
+    key_check: String,
+}
+
+impl Setup {
+    /// The stored form (`shamir.json`'s, and the node setting's).
+    fn to_json(&self) -> String {
+        json!({
+            "Version": 1,
+            "Shares": self.shares,
+            "Threshold": self.threshold,
+            "KeyCheck": self.key_check,
+        })
+        .to_string()
+    }
+
+    /// Reads the stored form; `whence` names it in errors.
+    fn parse(text: &str, whence: &str) -> Result<Setup, VaultError> {
+        let meta: Value =
+            serde_json::from_str(text).map_err(|e| VaultError::State(format!("{whence}: {e}")))?;
+        let count =
+            |k: &str| meta.get(k).and_then(Value::as_u64).and_then(|t| usize::try_from(t).ok());
+        let threshold = count("Threshold")
+            .filter(|t| *t >= 2)
+            .ok_or_else(|| VaultError::State(format!("{whence}: no threshold")))?;
+        let key_check = meta
+            .get("KeyCheck")
+            .and_then(Value::as_str)
+            .ok_or_else(|| VaultError::State(format!("{whence}: no key check")))?
+            .to_string();
+        Ok(Setup { shares: count("Shares").unwrap_or(0), threshold, key_check })
+    }
+}
+
+/// A new random root key split into `shares`: its setup and the shares (the key itself is gone
+/// when this returns).
+fn split(shares: usize, threshold: usize) -> Result<(Setup, Vec<Zeroizing<String>>), VaultError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, key.as_mut_slice());
+    let split = crypto::shamir::split(key.as_slice(), threshold, shares, &mut rand_core::OsRng)?;
+    let setup = Setup { shares, threshold, key_check: key_check(key.as_slice()) };
+    Ok((setup, split.iter().map(crypto::shamir::Share::encode).collect()))
 }
 
 /// Makes the root key of a new data directory and splits it: the shares, to be printed once.
@@ -77,19 +139,98 @@ pub fn initialise(
             data_dir.display()
         )));
     }
+    let (setup, shares) = split(shares, threshold)?;
     crate::support::private::create_dirs(data_dir).map_err(io(data_dir))?;
-    let mut key = Zeroizing::new([0u8; 32]);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, key.as_mut_slice());
-    let split = crypto::shamir::split(key.as_slice(), threshold, shares, &mut rand_core::OsRng)?;
-    let body = json!({
-        "Version": 1,
-        "Shares": shares,
-        "Threshold": threshold,
-        "KeyCheck": key_check(key.as_slice()),
-    });
-    crate::support::private::write_private(&meta, body.to_string().as_bytes())
-        .map_err(io(&meta))?;
-    Ok(split.iter().map(crypto::shamir::Share::encode).collect())
+    crate::support::private::write_private(&meta, setup.to_json().as_bytes()).map_err(io(&meta))?;
+    Ok(shares)
+}
+
+/// As [`initialise`], for the nodes on a database: the setup is written to the database's node
+/// settings, where each node reads it ([`load_setup`]).
+///
+/// # Errors
+/// [`VaultError::State`] if the database already holds a Shamir setup, or rows a root key
+/// sealed; [`VaultError::Shamir`] for a threshold or count out of range; the store's.
+pub fn initialise_in_database(
+    store: &dyn store::Store,
+    shares: usize,
+    threshold: usize,
+) -> Result<Vec<Zeroizing<String>>, VaultError> {
+    let initialised = || {
+        VaultError::State(
+            "the database is already initialised: its root key cannot be split again".into(),
+        )
+    };
+    let mut tx = store.begin()?;
+    let (kind, name) = crate::row_macs::KEY_RECORD;
+    if tx.node_setting(SETUP_SETTING)?.is_some()
+        || tx.has_authenticated_rows()?
+        || tx.get_record(crate::pipeline::identity::OPERATOR_ACCOUNT, kind, name)?.is_some()
+    {
+        return Err(initialised());
+    }
+    let (setup, shares) = split(shares, threshold)?;
+    match tx.put_node_setting(SETUP_SETTING, &setup.to_json(), store::PutMode::Create) {
+        Err(store::StoreError::AlreadyExists) => return Err(initialised()),
+        other => other?,
+    }
+    tx.commit()?;
+    Ok(shares)
+}
+
+/// The Shamir setup a node uses: `shamir.json` in its data directory, or with a database the
+/// database's (a `shamir.json` found beside it is imported once, and must agree with it).
+///
+/// # Errors
+/// [`VaultError::State`] when there is none, when one cannot be read, or when the file and the
+/// database disagree; file and store trouble.
+pub fn load_setup(data_dir: &Path, store: Option<&dyn store::Store>) -> Result<Setup, VaultError> {
+    let meta_path = data_dir.join(META_FILE);
+    let file = match std::fs::read_to_string(&meta_path) {
+        Ok(text) => Some(Setup::parse(&text, &meta_path.display().to_string())?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&meta_path)(e)),
+    };
+    let Some(store) = store else {
+        return file.ok_or_else(|| {
+            VaultError::State(format!(
+                "{} has no Shamir setup: run `hermetic init --root-of-trust shamir` first",
+                data_dir.display()
+            ))
+        });
+    };
+    let mut attempts = 3;
+    loop {
+        attempts -= 1;
+        let mut tx = store.begin()?;
+        let stored = match tx.node_setting(SETUP_SETTING)? {
+            Some(text) => Some(Setup::parse(&text, "the database's Shamir setup")?),
+            None => None,
+        };
+        return match (stored, &file) {
+            (Some(stored), Some(file)) if stored != *file => Err(VaultError::State(format!(
+                "{} is not the database's Shamir setup: refusing to start (move the file away if the database's is the one the custodians' shares are of)",
+                meta_path.display()
+            ))),
+            (Some(stored), _) => Ok(stored),
+            (None, Some(file)) => {
+                let imported = tx
+                    .put_node_setting(SETUP_SETTING, &file.to_json(), store::PutMode::Create)
+                    .and_then(|()| tx.commit());
+                match imported {
+                    // Another node imported one at the same time: compared on the next round.
+                    Err(e) if attempts > 0 && (e.is_retryable() || e == store::StoreError::AlreadyExists) => {
+                        continue
+                    }
+                    Err(e) => Err(e.into()),
+                    Ok(()) => Ok(file.clone()),
+                }
+            }
+            (None, None) => Err(VaultError::State(
+                "the database has no Shamir setup: run `hermetic init --root-of-trust shamir --database-url ...` first".into(),
+            )),
+        };
+    }
 }
 
 /// The unseal socket's side of the server: hands out the root key once enough shares came, and
@@ -104,31 +245,12 @@ pub struct Vault {
 }
 
 impl Vault {
-    /// Opens the data directory's Shamir setup and listens on its unseal socket.
+    /// Listens on the data directory's unseal socket for shares of `setup`'s key.
     ///
     /// # Errors
-    /// [`VaultError::State`] if the directory was not initialised for Shamir.
-    pub fn open(data_dir: &Path) -> Result<Vault, VaultError> {
-        let meta_path = data_dir.join(META_FILE);
-        let text = std::fs::read_to_string(&meta_path).map_err(|_| {
-            VaultError::State(format!(
-                "{} has no Shamir setup: run `hermetic init --root-of-trust shamir` first",
-                data_dir.display()
-            ))
-        })?;
-        let meta: Value = serde_json::from_str(&text)
-            .map_err(|e| VaultError::State(format!("{}: {e}", meta_path.display())))?;
-        let threshold = meta
-            .get("Threshold")
-            .and_then(Value::as_u64)
-            .and_then(|t| usize::try_from(t).ok())
-            .filter(|t| *t >= 2)
-            .ok_or_else(|| VaultError::State(format!("{}: no threshold", meta_path.display())))?;
-        let check = meta
-            .get("KeyCheck")
-            .and_then(Value::as_str)
-            .ok_or_else(|| VaultError::State(format!("{}: no key check", meta_path.display())))?
-            .to_string();
+    /// The socket's.
+    pub fn open(data_dir: &Path, setup: &Setup) -> Result<Vault, VaultError> {
+        let (threshold, check) = (setup.threshold, setup.key_check.clone());
         let socket = data_dir.join(SOCKET_FILE);
         // A socket left by an earlier run is only a name in the directory.
         let _ = std::fs::remove_file(&socket);

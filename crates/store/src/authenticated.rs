@@ -18,6 +18,10 @@
 //! was valid then): each account's manifest ([`crate::manifest`]) does, for every kind of record
 //! but those the caller names as unindexed ([`Authenticated::unindexed`]) and for every access
 //! key but a session's.
+//!
+//! The operator's bookkeeping (blobs queued for deletion, leases on background work, node
+//! settings such as the Shamir setup) passes through unchecked: it grants nothing, and what an
+//! operator gains by editing it is written down in `docs/SECURITY.md`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -28,7 +32,8 @@ use subtle::ConstantTimeEq;
 use crate::manifest::{self, Cache, Entries, Head, Pending, Tag};
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
-    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store, StoreError, Tx,
+    BlobGarbage, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, Store,
+    StoreError, Tx,
 };
 
 /// The version byte that starts every stored MAC.
@@ -1033,6 +1038,24 @@ impl<B: Source> ReadTx for Checked<'_, B> {
     fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
         self.inner.reads().latest_checkpoint(account)
     }
+
+    // The operator's bookkeeping carries no MAC (see the module doc): passed through.
+
+    fn due_blob_deletions(
+        &mut self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<BlobGarbage>, StoreError> {
+        self.inner.reads().due_blob_deletions(before_ms, limit)
+    }
+
+    fn queued_blob_deletions(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.reads().queued_blob_deletions(account)
+    }
+
+    fn node_setting(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        self.inner.reads().node_setting(name)
+    }
 }
 
 impl<'a> Checked<'_, Box<dyn Tx + 'a>> {
@@ -1312,6 +1335,37 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
 
     fn insert_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         self.inner.insert_checkpoint(checkpoint)
+    }
+
+    fn queue_blob_deletions(
+        &mut self,
+        blobs: &[(String, String)],
+        dropped_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.inner.queue_blob_deletions(blobs, dropped_at_ms)
+    }
+
+    fn forget_blob_deletion(&mut self, account: &str, name: &str) -> Result<(), StoreError> {
+        self.inner.forget_blob_deletion(account, name)
+    }
+
+    fn try_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.try_lease(name, holder, now_ms, ttl_ms)
+    }
+
+    fn put_node_setting(
+        &mut self,
+        name: &str,
+        value: &str,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        self.inner.put_node_setting(name, value, mode)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -45,7 +45,7 @@ pub use blobs::{
 pub use error::StoreError;
 pub use model::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHead, AuditHeadRow,
-    Checkpoint, Hash, KeyAndRecord, Page, PutMode, Record, RecordQuery, RowId,
+    BlobGarbage, Checkpoint, Hash, KeyAndRecord, Page, PutMode, Record, RecordQuery, RowId,
 };
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_only::ReadOnly;
@@ -53,7 +53,7 @@ pub use slots::PoolStats;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The newest schema version this build knows; [`Store::schema_version`] of an opened store.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// A database holding Hermetic's state. Cheap to share (`&dyn Store` across threads); each
 /// transaction takes one connection for its lifetime.
@@ -271,6 +271,37 @@ pub trait ReadTx {
     /// # Errors
     /// See the trait.
     fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError>;
+
+    // The operator's bookkeeping (schema 6): rows without MACs, which grant nothing
+    // (`docs/SECURITY.md`); [`Authenticated`] passes them through unchecked.
+
+    /// Queued deletions dropped before `before_ms`, oldest first, at most `limit`.
+    ///
+    /// The rows are not authenticated (anyone who can write the database can plant one): a
+    /// deleter must check that no record names a blob before it deletes it
+    /// (`docs/SECURITY.md`, the blob deletion queue).
+    ///
+    /// # Errors
+    /// See the trait.
+    fn due_blob_deletions(
+        &mut self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<BlobGarbage>, StoreError>;
+
+    /// The names of an account's blobs queued for deletion (the sweeper leaves them to the
+    /// deleter), in name order.
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for an account with a NUL character.
+    fn queued_blob_deletions(&mut self, account: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The node setting `name` (settings every node on the database reads before it can
+    /// open anything else, such as the Shamir setup), if there is one.
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for an empty name or a NUL character.
+    fn node_setting(&mut self, name: &str) -> Result<Option<String>, StoreError>;
 
     /// The root of the first `size` events of `account`'s log, from at most 64 stored subtrees.
     ///
@@ -553,6 +584,53 @@ pub trait Tx: ReadTx {
     /// root at that size; [`StoreError::AlreadyExists`] if one with the same size and time is
     /// stored.
     fn insert_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// Queues blobs, each `(account, name)`, for deletion (idempotent: an already-queued blob
+    /// keeps its time).
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for an empty account or name, or a NUL
+    /// character (then nothing is queued).
+    fn queue_blob_deletions(
+        &mut self,
+        blobs: &[(String, String)],
+        dropped_at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a queued deletion once its blob is gone (a missing row is not an error).
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for a NUL character.
+    fn forget_blob_deletion(&mut self, account: &str, name: &str) -> Result<(), StoreError>;
+
+    /// Takes the lease `name` for `holder` if it is free, expired (its expiry at or before
+    /// `now_ms`) or already `holder`'s, and extends it to `now_ms + ttl_ms`; says whether
+    /// `holder` holds it now. Leases only spare work: whoever relies on one for correctness is
+    /// wrong (clocks differ between nodes, and a holder may stall past its expiry).
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for an empty name or holder, or a NUL
+    /// character.
+    fn try_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes the node setting `name` as `mode` says.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] (create-only, already set); [`StoreError::NotFound`]
+    /// (update-only, not set); [`StoreError::InvalidInput`] for an empty name or a NUL
+    /// character.
+    fn put_node_setting(
+        &mut self,
+        name: &str,
+        value: &str,
+        mode: PutMode,
+    ) -> Result<(), StoreError>;
 
     /// Commits: every write of the transaction becomes visible, durably, or none does.
     ///

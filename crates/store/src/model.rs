@@ -282,6 +282,18 @@ pub struct Checkpoint {
     pub note: String,
 }
 
+/// A blob queued for deletion (`blob_garbage`, schema 6): operator bookkeeping without a MAC,
+/// read by the deleter, which removes the blob once no record names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobGarbage {
+    /// The account whose blob it is.
+    pub account: String,
+    /// The blob's name within the account.
+    pub name: String,
+    /// When it was queued (ms since the epoch).
+    pub dropped_at_ms: i64,
+}
+
 /// Refuses anything but twelve ASCII digits.
 fn check_account_id(id: &str) -> Result<(), StoreError> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
@@ -292,7 +304,7 @@ fn check_account_id(id: &str) -> Result<(), StoreError> {
 }
 
 /// Refuses an empty value of a field that names something, or one with a NUL character.
-fn check_non_empty(field: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn check_non_empty(field: &str, value: &str) -> Result<(), StoreError> {
     if value.is_empty() {
         return Err(StoreError::InvalidInput(format!("{field} is empty")));
     }

@@ -7,7 +7,8 @@ use std::ops::Range;
 
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
-    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    BlobGarbage, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError,
+    Tx,
 };
 
 /// A read-only transaction usable as a [`Tx`].
@@ -119,6 +120,19 @@ impl ReadTx for ReadOnly<'_> {
     fn latest_checkpoint(&mut self, account: &str) -> Result<Option<Checkpoint>, StoreError> {
         self.0.latest_checkpoint(account)
     }
+    fn due_blob_deletions(
+        &mut self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<BlobGarbage>, StoreError> {
+        self.0.due_blob_deletions(before_ms, limit)
+    }
+    fn queued_blob_deletions(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        self.0.queued_blob_deletions(account)
+    }
+    fn node_setting(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        self.0.node_setting(name)
+    }
 }
 
 impl Tx for ReadOnly<'_> {
@@ -176,6 +190,18 @@ impl Tx for ReadOnly<'_> {
         Err(refused())
     }
     fn insert_checkpoint(&mut self, _: &Checkpoint) -> Result<(), StoreError> {
+        Err(refused())
+    }
+    fn queue_blob_deletions(&mut self, _: &[(String, String)], _: i64) -> Result<(), StoreError> {
+        Err(refused())
+    }
+    fn forget_blob_deletion(&mut self, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(refused())
+    }
+    fn try_lease(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
+        Err(refused())
+    }
+    fn put_node_setting(&mut self, _: &str, _: &str, _: PutMode) -> Result<(), StoreError> {
         Err(refused())
     }
     fn commit(self: Box<Self>) -> Result<(), StoreError> {

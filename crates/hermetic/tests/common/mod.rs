@@ -185,6 +185,23 @@ pub fn open_trusted_store(server: &Server) -> std::sync::Arc<dyn store::Store> {
     server::row_macs::authenticate(inner, root.as_ref(), 0).unwrap().0
 }
 
+/// Deletes the checkpoint key's record with the server's own powers ([`open_trusted_store`]):
+/// what an operator who holds the root of trust (here the development key file) does to sign a
+/// rewritten history with a new key. Without the root of trust the deletion is refused at the
+/// next start (the operator realm's manifest names the record).
+#[allow(dead_code)]
+pub fn delete_checkpoint_key(server: &Server) {
+    let store = open_trusted_store(server);
+    let mut tx = store.begin().unwrap();
+    tx.delete_record(
+        server::pipeline::identity::OPERATOR_ACCOUNT,
+        server::checkpoints::KEY_KIND,
+        server::checkpoints::KEY_RECORD,
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
 pub fn unique_dir(tag: &str) -> PathBuf {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();

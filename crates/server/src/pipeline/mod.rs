@@ -37,7 +37,8 @@ use std::sync::Arc;
 pub struct State {
     /// Settings.
     pub config: Config,
-    /// The operator's key (held in memory, never in the store).
+    /// The operator's key, opened at start from its row in the store (wrapped by the root of
+    /// trust, MAC'd: `bootstrap::operator_credentials`) and held in memory.
     pub keys: Keys,
     /// Persistence: accounts, keys, records, audit logs.
     pub store: Arc<dyn store::Store>,

@@ -107,4 +107,26 @@ ALTER TABLE audit_events ADD COLUMN mac BYTEA;
 ALTER TABLE audit_heads ADD COLUMN mac BYTEA;
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Version 6: the operator's bookkeeping tables, as SQLite's version 6.
+const V6: &str = r#"
+CREATE TABLE blob_garbage (
+    account       TEXT COLLATE "C" NOT NULL,
+    name          TEXT COLLATE "C" NOT NULL,
+    dropped_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (account, name)
+);
+CREATE INDEX blob_garbage_by_time ON blob_garbage (dropped_at_ms);
+
+CREATE TABLE leases (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+
+CREATE TABLE node_settings (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];

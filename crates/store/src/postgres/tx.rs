@@ -1,6 +1,8 @@
 //! A transaction on one PostgreSQL connection, held for its lifetime; `ROLLBACK` on drop unless
 //! committed. Statements are prepared once per connection.
 
+mod bookkeeping;
+
 use crate::slots::Slot;
 use std::ops::Range;
 
@@ -14,8 +16,8 @@ use crate::model::{
 };
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
-    Checkpoint, Hash, KeyAndRecord, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError,
-    Tx,
+    BlobGarbage, Checkpoint, Hash, KeyAndRecord, Page, PutMode, ReadTx, Record, RecordQuery, RowId,
+    StoreError, Tx,
 };
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -588,6 +590,22 @@ impl ReadTx for PgTx<'_> {
             checkpoint_row,
         )
     }
+
+    fn due_blob_deletions(
+        &mut self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<BlobGarbage>, StoreError> {
+        bookkeeping::due_blob_deletions(self, before_ms, limit)
+    }
+
+    fn queued_blob_deletions(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        bookkeeping::queued_blob_deletions(self, account)
+    }
+
+    fn node_setting(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        bookkeeping::node_setting(self, name)
+    }
 }
 
 impl Tx for PgTx<'_> {
@@ -1000,6 +1018,37 @@ impl Tx for PgTx<'_> {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             &[&c.account, &to_i64("checkpoint size", c.size)?, &c.time_ms, &&c.root[..], &c.note],
         )?)
+    }
+
+    fn queue_blob_deletions(
+        &mut self,
+        blobs: &[(String, String)],
+        dropped_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        bookkeeping::queue_blob_deletions(self, blobs, dropped_at_ms)
+    }
+
+    fn forget_blob_deletion(&mut self, account: &str, name: &str) -> Result<(), StoreError> {
+        bookkeeping::forget_blob_deletion(self, account, name)
+    }
+
+    fn try_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        bookkeeping::try_lease(self, name, holder, now_ms, ttl_ms)
+    }
+
+    fn put_node_setting(
+        &mut self,
+        name: &str,
+        value: &str,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        bookkeeping::put_node_setting(self, name, value, mode)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

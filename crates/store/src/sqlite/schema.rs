@@ -112,4 +112,29 @@ ALTER TABLE audit_events ADD COLUMN mac BLOB;
 ALTER TABLE audit_heads ADD COLUMN mac BLOB;
 ";
 
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Version 6: the operator's bookkeeping for several nodes on one database, none of it
+/// authenticated (it grants nothing): blobs queued for deletion (deleted once no record names
+/// them), leases that keep background work to one node at a time, and settings every node
+/// reads before it can open anything else (the Shamir setup).
+const V6: &str = "
+CREATE TABLE blob_garbage (
+    account       TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    dropped_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, name)
+) STRICT;
+CREATE INDEX blob_garbage_by_time ON blob_garbage (dropped_at_ms);
+
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY NOT NULL,
+    holder     TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE node_settings (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) STRICT;
+";
+
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];

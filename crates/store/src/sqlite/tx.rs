@@ -2,6 +2,8 @@
 //! (the write lock is taken up front, so no upgrade can deadlock), plain `BEGIN` for readers;
 //! `ROLLBACK` on drop unless committed.
 
+mod bookkeeping;
+
 use crate::slots::Slot;
 use std::ops::Range;
 
@@ -15,7 +17,8 @@ use crate::model::{
 };
 use crate::{
     AccessKey, AccessKeyStatus, Account, AccountStatus, AuditEvent, AuditHeadRow, AuditSeal,
-    Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError, Tx,
+    BlobGarbage, Checkpoint, Hash, Page, PutMode, ReadTx, Record, RecordQuery, RowId, StoreError,
+    Tx,
 };
 
 /// A transaction that owns its connection until it ends.
@@ -390,6 +393,22 @@ impl ReadTx for SqliteTx<'_> {
             checkpoint_row,
         )
     }
+
+    fn due_blob_deletions(
+        &mut self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<BlobGarbage>, StoreError> {
+        bookkeeping::due_blob_deletions(self, before_ms, limit)
+    }
+
+    fn queued_blob_deletions(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        bookkeeping::queued_blob_deletions(self, account)
+    }
+
+    fn node_setting(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        bookkeeping::node_setting(self, name)
+    }
 }
 
 impl Tx for SqliteTx<'_> {
@@ -617,6 +636,37 @@ impl Tx for SqliteTx<'_> {
             return Err(StoreError::AlreadyExists);
         }
         Ok(())
+    }
+
+    fn queue_blob_deletions(
+        &mut self,
+        blobs: &[(String, String)],
+        dropped_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        bookkeeping::queue_blob_deletions(self, blobs, dropped_at_ms)
+    }
+
+    fn forget_blob_deletion(&mut self, account: &str, name: &str) -> Result<(), StoreError> {
+        bookkeeping::forget_blob_deletion(self, account, name)
+    }
+
+    fn try_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        bookkeeping::try_lease(self, name, holder, now_ms, ttl_ms)
+    }
+
+    fn put_node_setting(
+        &mut self,
+        name: &str,
+        value: &str,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        bookkeeping::put_node_setting(self, name, value, mode)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

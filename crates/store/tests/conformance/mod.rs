@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authenticated;
+pub mod bookkeeping;
 pub mod concurrency;
 pub mod data;
 
@@ -42,6 +43,9 @@ macro_rules! conformance_tests {
             audit::batched_appends_match_single_ones,
             audit::logs_are_per_account,
             audit::checkpoints,
+            bookkeeping::blob_deletions_are_queued_once_and_listed_oldest_first,
+            bookkeeping::leases_are_taken_when_free_expired_or_held,
+            bookkeeping::node_settings_are_written_as_asked,
         );
         conformance_tests!(@harness_tests $harness;
             concurrency::concurrent_appends_are_linear,
@@ -57,6 +61,8 @@ macro_rules! conformance_tests {
             authenticated::concurrent_writers_see_no_false_rollback,
             authenticated::audit_rows_are_sealed,
             authenticated::audit_logs_without_macs_are_bound_once,
+            bookkeeping::one_node_of_many_takes_a_lease,
+            bookkeeping::bookkeeping_passes_through_authenticated_stores,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {

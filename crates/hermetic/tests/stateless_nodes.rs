@@ -1,0 +1,211 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Nodes with no local state (issue 20): two `hermetic serve` processes on one PostgreSQL
+//! schema, each started with its own empty data directory, the root of trust in one HSM. (The
+//! HSM is a SoftHSM2 token whose directory both processes open: the test's stand-in for a
+//! network HSM, not a file Hermetic shares between nodes.) What the first node made, the other
+//! uses: the operator's key (its credentials work on either), the checkpoint key (checkpoints
+//! signed by both verify with the one public key the database names), a tenant's credentials.
+//!
+//! And the operator's write access to that database: the operator-key row or the
+//! checkpoint-key row edited (or deleted) refuses the start, never lets the operator in and
+//! never makes a new key; put back as it was, the same key serves again.
+//!
+//! (Objects are not used: blobs are still files in each node's data directory.)
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{aws, hermetic, Server, POSTGRES_URL};
+
+/// Runs `hermetic serve` on `dir` with `args`, which must refuse to start: its error output.
+fn start_refused(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started on an edited database");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    err
+}
+
+/// A node started on `dir` (empty at first) with `args`, on PostgreSQL schema `schema` (dropped
+/// when the server is, if `owner`).
+fn node(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    schema: &str,
+    owner: bool,
+) -> (Server, String) {
+    let (child, url, line) = common::start_with_env(dir, args, env);
+    let db_args =
+        ["--database-url", POSTGRES_URL, "--database-schema", schema].map(String::from).to_vec();
+    let schema = owner.then(|| schema.to_string());
+    (Server { child, url, dir: dir.to_path_buf(), db_args, blob_args: Vec::new(), schema }, line)
+}
+
+#[test]
+fn two_nodes_with_empty_data_directories_share_the_database() {
+    let base = common::unique_dir("nodes");
+    let (conf, hsm) = common::softhsm_token(&base);
+    let schema = format!("t_{}", base.file_name().unwrap().to_string_lossy().replace('-', "_"));
+    let mut args: Vec<&str> = hsm.iter().map(String::as_str).collect();
+    args.extend([
+        "--database-url",
+        POSTGRES_URL,
+        "--database-schema",
+        &schema,
+        "--checkpoint-interval-secs",
+        "1",
+    ]);
+    let env = [("SOFTHSM2_CONF", conf.as_path())];
+    let (a_dir, b_dir) = (base.join("a"), base.join("b"));
+
+    // Node A starts first (the HSM's keys are made then), then B, each on an empty directory.
+    let (mut a, line) = node(&a_dir, &args, &env, &schema, true);
+    assert!(line.ends_with("(created)"), "{line}");
+    assert!(!b_dir.exists());
+    let (mut b, line) = node(&b_dir, &args, &env, &schema, false);
+    assert!(line.ends_with("(copied from the database)"), "{line}");
+
+    // One operator key: A's works on B, through the CLI's --credentials-file too.
+    let (op_key, op_secret) = common::operator_creds(&a_dir);
+    assert_eq!(common::operator_creds(&b_dir), (op_key.clone(), op_secret.clone()));
+    let (ok, out, err) = aws(&b.url, &op_key, &op_secret, &["sts", "get-caller-identity"]);
+    assert!(ok && out.contains("000000000000"), "{out}{err}");
+    let a_file = a_dir.join("operator-credentials.json").display().to_string();
+    let nowhere = base.join("no-data-dir").display().to_string();
+    let (account, code) =
+        common::invite(&b.url, &nowhere, "acme", &["--credentials-file", &a_file]);
+    // A tenant invited through B redeems on A and acts on both.
+    let redeemed = common::redeem(&a.url, &code, &[]).unwrap();
+    assert_eq!(redeemed["AccountId"], account.as_str());
+    let tenant = common::Tenant {
+        account: account.clone(),
+        key: redeemed["AccessKeyId"].as_str().unwrap().into(),
+        secret: redeemed["SecretAccessKey"].as_str().unwrap().into(),
+    };
+    common::tenant_events(&a.url, &tenant);
+    common::tenant_events(&b.url, &tenant);
+
+    // Checkpoints signed by A (its last at its stop) and then by B, over events B recorded
+    // after A stopped: one public key verifies them all, the one the database names (read
+    // there: no data directory at hand), and each node's copy is that key.
+    common::stop_gracefully(&mut a.child);
+    common::tenant_events(&b.url, &tenant);
+    common::stop_gracefully(&mut b.child);
+    let public = std::fs::read_to_string(a_dir.join("checkpoint.pub")).unwrap();
+    assert_eq!(std::fs::read_to_string(b_dir.join("checkpoint.pub")).unwrap(), public);
+    let verify = [
+        "trail",
+        "verify",
+        "--data-dir",
+        nowhere.as_str(),
+        "--database-url",
+        POSTGRES_URL,
+        "--database-schema",
+        &schema,
+    ];
+    let (ok, out, err) = hermetic(&verify);
+    assert!(ok, "{out}{err}");
+    assert!(err.contains("read from the database"), "{err}");
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+    let pinned = base.join("pinned.pub");
+    std::fs::write(&pinned, &public).unwrap();
+    let pinned_arg = pinned.display().to_string();
+    let mut pinned_verify = verify.to_vec();
+    pinned_verify.extend(["--public-key", pinned_arg.as_str()]);
+    let (ok, out, err) = hermetic(&pinned_verify);
+    assert!(ok && !err.contains("warning"), "{out}{err}");
+
+    // The operator edits the operator-key row (re-activating a key it revoked would be the
+    // same edit): refused, the operator let in by no node; as it was, the same key again.
+    let operator_keys = "access_keys where account = '000000000000'";
+    common::edit_database(
+        &a,
+        "update access_keys set status = 'inactive' where account = '000000000000'",
+    );
+    let err = start_refused(&b_dir, &args, &env);
+    assert!(err.contains("operator key") && err.contains("integrity check"), "{err}");
+    common::edit_database(
+        &a,
+        "update access_keys set status = 'active' where account = '000000000000'",
+    );
+    // The row deleted: refused too (the operator realm's manifest names it), and a node with
+    // an empty directory makes no key of its own.
+    common::edit_database(
+        &a,
+        &format!(
+            "create table op_saved as select * from {operator_keys}; delete from {operator_keys}"
+        ),
+    );
+    let fresh = base.join("c");
+    let err = start_refused(&fresh, &args, &env);
+    assert!(err.contains("integrity check"), "{err}");
+    assert!(!fresh.join("operator-credentials.json").exists());
+    common::edit_database(
+        &a,
+        "insert into access_keys select * from op_saved; drop table op_saved",
+    );
+
+    // The checkpoint key's row edited, or deleted while checkpoints exist: refused, never a
+    // new key; put back, the same key signs on.
+    let key_row = "account = '000000000000' and kind = 'checkpoint_key'";
+    common::edit_database(
+        &a,
+        &format!("update records set updated_at = updated_at + 1 where {key_row}"),
+    );
+    let err = start_refused(&b_dir, &args, &env);
+    assert!(err.contains("checkpoint key") && err.contains("integrity check"), "{err}");
+    common::edit_database(
+        &a,
+        &format!("update records set updated_at = updated_at - 1 where {key_row}"),
+    );
+    common::edit_database(
+        &a,
+        &format!(
+            "create table cp_saved as select * from records where {key_row}; \
+             delete from records where {key_row}"
+        ),
+    );
+    let err = start_refused(&b_dir, &args, &env);
+    assert!(err.contains("checkpoint key") && err.contains("integrity check"), "{err}");
+    common::edit_database(&a, "insert into records select * from cp_saved; drop table cp_saved");
+
+    let (child, url, line) = common::start_with_env(&b_dir, &args, &env);
+    assert!(line.ends_with("(existing)"), "{line}");
+    b.child = child;
+    b.url = url;
+    let (ok, _, err) = aws(&b.url, &op_key, &op_secret, &["sts", "get-caller-identity"]);
+    assert!(ok, "{err}");
+    common::tenant_events(&b.url, &tenant);
+    common::stop_gracefully(&mut b.child);
+    assert_eq!(std::fs::read_to_string(b_dir.join("checkpoint.pub")).unwrap(), public);
+    let (ok, out, err) = hermetic(&pinned_verify);
+    assert!(ok, "{out}{err}");
+    drop(b);
+    drop(a);
+    let _ = std::fs::remove_dir_all(&base);
+}
