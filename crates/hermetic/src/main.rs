@@ -167,6 +167,10 @@ struct ServeArgs {
     /// path-style.
     #[arg(long)]
     blob_virtual_hosted: Option<bool>,
+    /// Seconds a blob a commit dropped (an overwrite, a delete) stays in an S3 blob store for
+    /// the GETs that began before it [default: 900].
+    #[arg(long)]
+    blob_read_grace_secs: Option<u64>,
     /// Seconds an S3 blob no record names is kept before the sweeper removes it (what a crash
     /// mid-upload leaves); at least 600 [default: 3600].
     #[arg(long)]
@@ -367,6 +371,9 @@ impl ServeArgs {
             pkcs11,
             root_key_file: self.root_key_file.or(file.root_key_file),
             shamir,
+            blob_read_grace: std::time::Duration::from_secs(
+                self.blob_read_grace_secs.or(file.blob_read_grace_secs).unwrap_or(900).max(1),
+            ),
             blob_grace: match self.blob_grace_secs.or(file.blob_grace_secs) {
                 None => defaults.blob_grace,
                 // Shorter than an upload may stall for, the sweeper could take a blob whose

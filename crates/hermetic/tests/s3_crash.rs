@@ -45,13 +45,18 @@ fn scenario(backend: Backend) {
     // Blobs no record names, as a crash between writing a blob and committing leaves them: the
     // sweeper removes them once they are older than its grace period (an hour by default) and
     // nothing else. Every blob file is made two hours old, as if the restart came that late.
-    let account_blobs = server.dir.join("blobs").join(&tenant.account);
-    std::fs::write(account_blobs.join("orphan-of-a-crash"), b"sealed bytes").unwrap();
-    std::fs::write(account_blobs.join("cut-off.tmp"), b"sealed by").unwrap();
-    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
-    for file in std::fs::read_dir(&account_blobs).unwrap() {
-        let file = std::fs::File::options().write(true).open(file.unwrap().path()).unwrap();
-        file.set_modified(two_hours_ago).unwrap();
+    // (An S3 bucket's times cannot be back-dated: there the sweeper is shown in process, by
+    // `crates/server/tests/blob_store.rs`, and the orphans a kill can leave are counted.)
+    let on_files = backend != Backend::PostgresS3;
+    if on_files {
+        let account_blobs = server.dir.join("blobs").join(&tenant.account);
+        std::fs::write(account_blobs.join("orphan-of-a-crash"), b"sealed bytes").unwrap();
+        std::fs::write(account_blobs.join("cut-off.tmp"), b"sealed by").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for file in std::fs::read_dir(&account_blobs).unwrap() {
+            let file = std::fs::File::options().write(true).open(file.unwrap().path()).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
     }
     let extra: Vec<&str> = server.state_args();
     let (ok, _, err) = common::hermetic(&[
@@ -66,7 +71,12 @@ fn scenario(backend: Backend) {
     server.child = child;
     server.url = url.clone();
     let mut waited = 0;
-    while !common::unnamed_blobs(&server).is_empty() {
+    if !on_files {
+        // The uploads in flight when the node died: at most one blob each.
+        let orphans = common::unnamed_blobs(&server);
+        assert!(orphans.len() <= 4, "{orphans:?}");
+    }
+    while on_files && !common::unnamed_blobs(&server).is_empty() {
         assert!(waited < 300, "the sweeper left {:?}", common::unnamed_blobs(&server));
         std::thread::sleep(std::time::Duration::from_millis(100));
         waited += 1;
@@ -102,7 +112,6 @@ fn scenario(backend: Backend) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let _ = backend;
 }
 
 #[test]
@@ -113,4 +122,9 @@ fn kill_during_uploads_on_sqlite() {
 #[test]
 fn kill_during_uploads_on_postgres() {
     scenario(Backend::Postgres);
+}
+
+#[test]
+fn kill_during_uploads_on_postgres_and_an_s3_blob_store() {
+    scenario(Backend::PostgresS3);
 }

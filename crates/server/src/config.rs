@@ -31,6 +31,9 @@ pub struct Config {
     pub shamir: bool,
     /// Where object data lives: files in the data directory, or an S3-compatible bucket.
     pub blob_store: BlobStoreConfig,
+    /// How long a blob store with deferred deletion (S3) keeps a blob a commit dropped, for the
+    /// reads that began before it (a GET streams ranges of it as it goes).
+    pub blob_read_grace: std::time::Duration,
     /// How old a blob no record names must be before the sweeper removes it (longer than any
     /// request takes between writing a blob and committing its record).
     pub blob_grace: std::time::Duration,
@@ -113,6 +116,7 @@ impl Default for Config {
             shamir: false,
             blob_store: BlobStoreConfig::Local,
             blob_grace: std::time::Duration::from_secs(3600),
+            blob_read_grace: std::time::Duration::from_secs(900),
             trail_delivery: std::time::Duration::from_secs(300),
             trail_digest: std::time::Duration::from_secs(3600),
             trail_key_rotation: std::time::Duration::from_secs(30 * 86_400),

@@ -477,6 +477,29 @@ async fn serve_unsealed(
             }
         }));
     }
+    if state.blobs.deferred_deletion() {
+        // Blobs commits dropped from a blob store that keeps them for the read grace (S3),
+        // deleted once it has passed.
+        let grace = state.config.blob_read_grace;
+        let every = (grace / 3).clamp(Duration::from_secs(1), Duration::from_secs(300));
+        let (state, node) = (state.clone(), node.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if !holds_lease(&state, &node, "blob-delete", every).await {
+                    continue;
+                }
+                let inner = state.clone();
+                let _ = state
+                    .pool
+                    .run(move || {
+                        crate::services::s3::sweep::delete_dropped(&inner, now_ms(), grace)
+                    })
+                    .await;
+            }
+        }));
+    }
     {
         // Buckets' lifecycle rules, applied at start and then every lifecycle interval.
         let every = state.config.lifecycle_interval.max(Duration::from_secs(1));

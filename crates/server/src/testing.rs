@@ -51,7 +51,14 @@ impl App {
     /// Opens an app over `data_dir` (created if missing) with its embedded SQLite store, as
     /// `hermetic serve --data-dir DATA_DIR` would, and the key-file root of trust.
     pub async fn open(data_dir: &Path) -> Result<App, ServeError> {
-        let config = Config { data_dir: data_dir.to_path_buf(), ..Config::default() };
+        App::open_with(Config { data_dir: data_dir.to_path_buf(), ..Config::default() }).await
+    }
+
+    /// Opens an app with `config` (its data directory, store and blob store) and the key-file
+    /// root of trust beside its data directory.
+    pub async fn open_with(config: Config) -> Result<App, ServeError> {
+        let data_dir = config.data_dir.clone();
+        let data_dir = data_dir.as_path();
         crate::bootstrap::prepare(data_dir)?;
         let root = crate::bootstrap::open_root(data_dir, None, None)?;
         let (parts, creds) = crate::listener::open(config, root, Arc::default()).await?;
@@ -71,6 +78,32 @@ impl App {
     /// The store behind the app (to look at what a request left).
     pub fn store(&self) -> &dyn store::Store {
         self.state.store.as_ref()
+    }
+
+    /// The blob store behind the app.
+    pub fn blobs(&self) -> &dyn store::BlobStore {
+        self.state.blobs.as_ref()
+    }
+
+    /// Runs the blob sweeper as the server's timer does, as if it were `now`, with grace
+    /// `grace`; returns how many blobs it removed.
+    pub fn sweep(
+        &self,
+        now: std::time::SystemTime,
+        grace: std::time::Duration,
+    ) -> Result<usize, String> {
+        crate::services::s3::sweep::sweep(&self.state, now, grace).map_err(|e| e.message)
+    }
+
+    /// Runs the deleter of dropped blobs as the server's timer does, as if it were `now_ms`;
+    /// returns how many blobs it removed.
+    pub fn delete_dropped(&self, now_ms: i64) -> Result<usize, String> {
+        crate::services::s3::sweep::delete_dropped(
+            &self.state,
+            now_ms,
+            self.state.config.blob_read_grace,
+        )
+        .map_err(|e| e.message)
     }
 
     /// Runs S3's lifecycle pass as the server's timer does, as if it were `now_ms` and a

@@ -443,12 +443,28 @@ impl Effect<'_> {
 
     /// Commits `tx`, then removes the garbage it leaves; on failure the request's own blobs go
     /// (when the store says nothing was committed) and the request answers 503.
-    pub fn commit(&mut self, tx: Box<dyn store::Tx + '_>) -> Result<(), ApiError> {
+    ///
+    /// A blob store whose reads fetch ranges as they go (S3) keeps dropped blobs for the read
+    /// grace: `tx` queues them for deletion (`blob_garbage`), in the same commit as the change
+    /// that drops them, and the deleter ([`crate::services::s3::sweep::delete_dropped`])
+    /// removes them once no read that began before can still want them.
+    pub fn commit(&mut self, mut tx: Box<dyn store::Tx + '_>) -> Result<(), ApiError> {
+        let deferred = self.blobs.as_ref().is_some_and(|b| b.deferred_deletion());
+        if deferred && !self.garbage.is_empty() {
+            let queued: Vec<(String, String)> =
+                self.garbage.iter().map(|b| (b.account.clone(), b.name.clone())).collect();
+            let now = crate::support::time::now_ms();
+            if tx.queue_blob_deletions(&queued, now).is_err() {
+                return Err(ApiError::unavailable("the change could not be committed"));
+            }
+        }
         match tx.commit() {
             Ok(()) => {
                 self.fresh.clear();
                 let garbage = std::mem::take(&mut self.garbage);
-                self.remove(garbage);
+                if !deferred {
+                    self.remove(garbage);
+                }
                 Ok(())
             }
             Err(e) => {

@@ -37,11 +37,17 @@ impl Drop for Harness {
 
 impl Harness {
     pub async fn new(tag: &str) -> Harness {
+        Harness::with_blobs(tag, server::config::BlobStoreConfig::Local).await
+    }
+
+    /// An app whose object data lives in `blob_store`.
+    pub async fn with_blobs(tag: &str, blob_store: server::config::BlobStoreConfig) -> Harness {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir()
             .join(format!("hermetic-inproc-{tag}-{}-{nanos}", std::process::id()));
-        let app = App::open(&dir).await.unwrap();
+        let config = server::Config { data_dir: dir.clone(), blob_store, ..Default::default() };
+        let app = App::open_with(config).await.unwrap();
         Harness { app, dir }
     }
 
