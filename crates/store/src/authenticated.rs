@@ -293,6 +293,10 @@ impl Store for Authenticated {
     fn pool_stats(&self) -> Vec<crate::PoolStats> {
         self.inner.pool_stats()
     }
+
+    fn maintain(&self) {
+        self.inner.maintain();
+    }
 }
 
 /// The backend transaction under a [`Checked`]: a read-only one or a writer.

@@ -89,6 +89,13 @@ pub trait Store: Send + Sync {
     fn pool_stats(&self) -> Vec<PoolStats> {
         Vec::new()
     }
+
+    /// Housekeeping for an idle moment, called about once a second (the server's audit
+    /// writer calls it): on PostgreSQL it ends the read transactions that dropped readers left
+    /// open on connections idle for a second or more (their `ROLLBACK` otherwise goes with the
+    /// connection's next `BEGIN`), so that no idle connection keeps an old snapshot. It takes
+    /// only free connections and waits for none. Nothing to do for SQLite.
+    fn maintain(&self) {}
 }
 
 /// Reads, inside a transaction. A `Tx` reads its own writes.

@@ -142,8 +142,9 @@ impl<C> Slots<C> {
     /// [`StoreError::Busy`] after that.
     ///
     /// A slot whose last holder panicked is taken all the same: holders leave no transaction
-    /// open (their guards roll back on drop, unwinding included), and each backend checks the
-    /// connection's state when it begins.
+    /// open that the next one does not end (their guards roll back on drop, unwinding
+    /// included, or leave a reader's rollback to the connection's next `BEGIN`), and each
+    /// backend checks the connection's state when it begins.
     pub(crate) fn take(&self) -> Result<Slot<'_, C>, StoreError> {
         if self.waiting.load(Ordering::Acquire) == 0 {
             if let Some(slot) = self.free() {
@@ -192,6 +193,25 @@ impl<C> Slots<C> {
             };
             Some(Slot { guard, _given_back: GivenBack(&self.freed) })
         })
+    }
+
+    /// Runs `f` on each connection that is free at this moment, one at a time, and waits for
+    /// none that is held (housekeeping must not delay the connections' users); nothing while
+    /// callers wait for a connection. A waiter is woken after each, as when a holder gives one
+    /// back.
+    pub(crate) fn for_each_free(&self, mut f: impl FnMut(&mut C)) {
+        for slot in &self.slots {
+            if self.waiting.load(Ordering::Acquire) != 0 {
+                return;
+            }
+            let guard = match slot.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => continue,
+            };
+            let mut taken = Slot { guard, _given_back: GivenBack(&self.freed) };
+            f(&mut *taken);
+        }
     }
 
     /// How many connections there are.
@@ -248,6 +268,29 @@ mod tests {
         assert_eq!(stats.waits.iter().sum::<u64>(), 3);
         assert_eq!(stats.waits[0], 2);
         assert!(stats.wait_seconds_sum >= 0.02, "{stats:?}");
+    }
+
+    /// Housekeeping visits the free connections only, and counts no wait.
+    #[test]
+    fn for_each_free_skips_held_slots() {
+        let mut n = 0;
+        let slots = Slots::open(3, || {
+            n += 1;
+            Ok(n)
+        })
+        .unwrap();
+        let held = slots.take().unwrap();
+        let mut seen = Vec::new();
+        slots.for_each_free(|c| {
+            seen.push(*c);
+            *c += 10;
+        });
+        assert_eq!(seen, vec![2, 3]);
+        assert_eq!(*held, 1);
+        drop(held);
+        let (a, b, c) = (slots.take().unwrap(), slots.take().unwrap(), slots.take().unwrap());
+        assert_eq!((*a, *b, *c), (1, 12, 13));
+        assert_eq!(slots.stats("postgres").waits.iter().sum::<u64>(), 4);
     }
 
     /// Each wait lands in the first bucket whose bound is at least the wait; above every bound

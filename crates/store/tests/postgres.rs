@@ -7,7 +7,7 @@
 mod conformance;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use conformance::{account, Harness};
 use store::{PostgresOptions, PostgresStore, Store, StoreError, SCHEMA_VERSION};
@@ -188,4 +188,90 @@ fn a_version_1_database_migrates_forward_keeping_its_data() {
     tx.commit().unwrap();
     let key = store.read().unwrap().get_access_key("AKIAOLDOLDOLDOLDOLD1").unwrap().unwrap();
     assert_eq!(key.last_used_region.as_deref(), Some("eu-west-1"));
+}
+
+/// Whether `table` of the harness's schema can be locked `ACCESS EXCLUSIVE` within `wait`: not
+/// while a connection is in a transaction that read it.
+fn lockable(h: &PgHarness, table: &str, wait: Duration) -> bool {
+    admin()
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}ms';
+             LOCK TABLE {}.{table} IN ACCESS EXCLUSIVE MODE; ROLLBACK",
+            wait.as_millis(),
+            h.schema
+        ))
+        .is_ok()
+}
+
+/// A dropped reader's transaction stays open on its connection (the next `BEGIN` carries its
+/// `ROLLBACK`) until `maintain` finds the connection idle for a second and ends it.
+#[test]
+fn maintain_ends_a_dropped_readers_transaction() {
+    let h = PgHarness::new();
+    let options = PostgresOptions { connections: 1, ..h.options() };
+    let store = PostgresStore::connect_with(&options).unwrap();
+    let a = account(1);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    tx.commit().unwrap();
+    assert!(lockable(&h, "accounts", Duration::from_secs(5)));
+
+    let mut r = store.read().unwrap();
+    assert!(r.get_account(&a.id).unwrap().is_some());
+    drop(r);
+    assert!(!lockable(&h, "accounts", Duration::from_millis(100)));
+    std::thread::sleep(Duration::from_millis(1100));
+    store.maintain();
+    assert!(lockable(&h, "accounts", Duration::from_secs(5)));
+    // And the connection serves the next reader.
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
+}
+
+/// A connection killed while its reader's rollback waits: the store does not go on with it
+/// silently. The next transaction either finds it closed and reconnects, or fails on it and
+/// marks it broken; the one after works on a new connection.
+#[test]
+fn a_connection_lost_with_a_rollback_pending_is_replaced() {
+    let h = PgHarness::new();
+    let options = PostgresOptions { connections: 1, ..h.options() };
+    let store = PostgresStore::connect_with(&options).unwrap();
+    let a = account(1);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    tx.commit().unwrap();
+    let mut r = store.read().unwrap();
+    assert!(r.get_account(&a.id).unwrap().is_some());
+    drop(r);
+
+    // The store's only connection is the one still in the reader's transaction on `accounts`.
+    let mut admin = admin();
+    let pid: i32 = admin
+        .query_one(
+            &format!(
+                "SELECT pid FROM pg_locks WHERE relation = '{}.accounts'::regclass
+                   AND mode = 'AccessShareLock' AND pid <> pg_backend_pid()",
+                h.schema
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    admin.execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while admin
+        .query_opt("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&pid])
+        .unwrap()
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "backend {pid} outlived its termination");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    if let Ok(mut r) = store.read() {
+        // Reconnected before `BEGIN`, or the statement fails on the dead connection.
+        if let Ok(found) = r.get_account(&a.id) {
+            assert_eq!(found, Some(a.clone()));
+        }
+    }
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
 }

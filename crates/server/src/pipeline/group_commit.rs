@@ -3,15 +3,22 @@
 //! request only after the batch has committed. One fsync then covers many requests, and every
 //! request still waits for its own event to be durable (fail closed: a failed batch fails every
 //! request in it).
+//!
+//! The writer also does the store's housekeeping ([`store::Store::maintain`]) about once a
+//! second: when no event came for `MAINTAIN_EVERY`, and between batches when it is busy.
 
 use crate::error::ApiError;
 use crate::observe::Metrics;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Most events in one transaction.
 pub const MAX_BATCH: usize = 256;
+
+/// How often the writer calls [`store::Store::maintain`]: after this long without an event,
+/// and between batches once this long has passed since the last call.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
 
 struct Job {
     account: String,
@@ -61,7 +68,17 @@ impl AuditWriter {
 }
 
 fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &Metrics) {
-    while let Ok(JobEnvelope(first)) = rx.recv() {
+    let mut maintained = Instant::now();
+    loop {
+        let first = match rx.recv_timeout(MAINTAIN_EVERY) {
+            Ok(JobEnvelope(job)) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                store.maintain();
+                maintained = Instant::now();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -74,6 +91,11 @@ fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &
         for job in batch {
             metrics.audit_waited(job.enqueued.elapsed());
             let _ = job.done.send(result.clone());
+        }
+        // A busy writer never times out: connections idle all the same get their turn.
+        if maintained.elapsed() >= MAINTAIN_EVERY {
+            store.maintain();
+            maintained = Instant::now();
         }
     }
 }

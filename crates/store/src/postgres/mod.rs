@@ -5,6 +5,12 @@
 //!
 //! The client runs its own small runtime per connection; call the store from plain threads (the
 //! async server uses its blocking pool), never from inside an async task.
+//!
+//! A dropped reader does not send its `ROLLBACK`: the connection's next transaction sends it
+//! with its `BEGIN`, in one round trip, and [`Store::maintain`] sends it on connections left
+//! idle with one pending for `PENDING_ROLLBACK_MAX` (an idle connection in a transaction
+//! keeps its snapshot, which holds back vacuum, and its tables' `ACCESS SHARE` locks, which
+//! hold back DDL). A PostgreSQL `idle_in_transaction_session_timeout` must stay above that.
 
 mod schema;
 mod tx;
@@ -12,7 +18,7 @@ mod tx;
 use crate::slots::Slot;
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Statement};
@@ -24,6 +30,10 @@ use tx::PgTx;
 
 /// The advisory lock that serializes migrations of servers starting at once ("Hermetic").
 const MIGRATION_LOCK: i64 = 0x4865_726d_6574_6963;
+
+/// How long a free connection keeps a dropped reader's transaction open before
+/// [`Store::maintain`] rolls it back.
+const PENDING_ROLLBACK_MAX: Duration = Duration::from_secs(1);
 
 /// How to connect a PostgreSQL store.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,12 +73,28 @@ pub(super) struct PgConn {
     statements: HashMap<&'static str, Statement>,
     /// Set when a rollback failed: the connection's transaction state is unknown.
     broken: bool,
+    /// When a read-only transaction on it was dropped without its `ROLLBACK`, which the
+    /// connection's next `BEGIN` then carries (or [`PgConn::settle`] sends). Until then the
+    /// connection is still in that transaction, with its snapshot.
+    rollback_pending: Option<Instant>,
 }
 
 impl PgConn {
     fn open(config: &Config) -> Result<Self, StoreError> {
         let client = config.connect(NoTls).map_err(pg_err)?;
-        Ok(Self { client, statements: HashMap::new(), broken: false })
+        Ok(Self { client, statements: HashMap::new(), broken: false, rollback_pending: None })
+    }
+
+    /// Ends the transaction a dropped reader left open, if there is one. If that fails the
+    /// connection's state is unknown: it is marked broken, and replaced before its next use.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        if self.rollback_pending.take().is_some() {
+            if let Err(e) = self.client.batch_execute("ROLLBACK") {
+                self.broken = true;
+                return Err(pg_err(e));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -132,6 +158,7 @@ impl PostgresStore {
     /// As [`PostgresStore::connect`].
     pub fn migrate(&self) -> Result<u32, StoreError> {
         let mut conn = self.take()?;
+        conn.settle()?;
         loop {
             let mut tx = conn.client.transaction().map_err(pg_err)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(pg_err)?;
@@ -165,7 +192,9 @@ impl PostgresStore {
         }
     }
 
-    /// Takes a connection, replacing it first if it was closed or left in an unknown state.
+    /// Takes a connection, replacing it first if it was closed or left in an unknown state. It
+    /// may still be in a dropped reader's transaction: [`PgTx::begin`] ends that with its
+    /// `BEGIN`, anything else calls [`PgConn::settle`] first.
     fn take(&self) -> Result<Slot<'_, PgConn>, StoreError> {
         let mut conn = self.slots.take()?;
         if conn.broken || conn.client.is_closed() {
@@ -186,6 +215,7 @@ impl Store for PostgresStore {
 
     fn schema_version(&self) -> Result<u32, StoreError> {
         let mut conn = self.take()?;
+        conn.settle()?;
         read_version(&mut conn.client)
     }
 
@@ -195,6 +225,18 @@ impl Store for PostgresStore {
 
     fn pool_stats(&self) -> Vec<crate::PoolStats> {
         vec![self.slots.stats("postgres")]
+    }
+
+    fn maintain(&self) {
+        self.slots.for_each_free(|conn| {
+            let stale =
+                conn.rollback_pending.is_some_and(|at| at.elapsed() >= PENDING_ROLLBACK_MAX);
+            if stale {
+                // A connection whose rollback fails is marked broken by `settle`, and replaced
+                // before its next use: nobody waits for this result.
+                let _ = conn.settle();
+            }
+        });
     }
 }
 

@@ -1,10 +1,13 @@
-//! A transaction on one PostgreSQL connection, held for its lifetime; `ROLLBACK` on drop unless
-//! committed. Statements are prepared once per connection.
+//! A transaction on one PostgreSQL connection, held for its lifetime. A writer dropped before
+//! its commit sends `ROLLBACK`; a reader dropped leaves it to the connection's next `BEGIN`
+//! (`ROLLBACK; BEGIN ...`, one round trip), or to [`crate::Store::maintain`]. Statements are
+//! prepared once per connection.
 
 mod bookkeeping;
 
 use crate::slots::Slot;
 use std::ops::Range;
+use std::time::Instant;
 
 use postgres::types::{FromSql, ToSql};
 use postgres::Row;
@@ -36,20 +39,27 @@ pub(super) struct PgTx<'a> {
     /// A statement failed: PostgreSQL has aborted the transaction, and `COMMIT` would silently
     /// roll back, so [`Tx::commit`] refuses.
     failed: bool,
+    /// A read-write transaction (else `READ ONLY`, whose `ROLLBACK` may wait).
+    write: bool,
 }
 
 impl<'a> PgTx<'a> {
+    /// Begins a transaction on `conn`, ending first the one a dropped reader left open on it
+    /// (in the same simple query: one round trip). If that fails, the connection is marked
+    /// broken (replaced before its next use) and the error returned.
     pub(super) fn begin(mut conn: Slot<'a, PgConn>, write: bool) -> Result<Self, StoreError> {
-        let sql = if write {
-            "BEGIN ISOLATION LEVEL READ COMMITTED"
-        } else {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        let pending = conn.rollback_pending.take().is_some();
+        let sql = match (write, pending) {
+            (true, false) => "BEGIN ISOLATION LEVEL READ COMMITTED",
+            (true, true) => "ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED",
+            (false, false) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            (false, true) => "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         };
         if let Err(e) = conn.client.batch_execute(sql) {
             conn.broken = true;
             return Err(pg_err(e));
         }
-        Ok(Self { conn, open: true, failed: false })
+        Ok(Self { conn, open: true, failed: false, write })
     }
 
     fn fail(&mut self, e: postgres::Error) -> StoreError {
@@ -138,7 +148,16 @@ impl<'a> PgTx<'a> {
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
-        if self.open && self.conn.client.batch_execute("ROLLBACK").is_err() {
+        if !self.open {
+            return;
+        }
+        if !self.write && !self.failed {
+            // A reader wrote and locked nothing (no row locks, no advisory locks): ending its
+            // transaction can wait for the connection's next `BEGIN`, which carries the
+            // `ROLLBACK`, or for `Store::maintain`. A reader whose statement failed rolls back
+            // now, so that a dead connection is found here, as before.
+            self.conn.rollback_pending = Some(Instant::now());
+        } else if self.conn.client.batch_execute("ROLLBACK").is_err() {
             // State unknown: the store replaces the connection before its next use.
             self.conn.broken = true;
         }

@@ -6,6 +6,7 @@ pub mod authenticated;
 pub mod bookkeeping;
 pub mod concurrency;
 pub mod data;
+pub mod snapshots;
 
 use store::{Account, AccountStatus, Record, Store};
 
@@ -63,6 +64,8 @@ macro_rules! conformance_tests {
             authenticated::audit_logs_without_macs_are_bound_once,
             bookkeeping::one_node_of_many_takes_a_lease,
             bookkeeping::bookkeeping_passes_through_authenticated_stores,
+            snapshots::a_dropped_read_leaves_no_snapshot_behind,
+            snapshots::maintain_leaves_the_store_usable,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {
