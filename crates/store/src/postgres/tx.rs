@@ -966,9 +966,9 @@ impl Tx for PgTx<'_> {
         // Lock the head row: appenders on other connections (other servers) wait here until
         // this transaction ends, then read the head it wrote (READ COMMITTED re-reads the
         // locked row's latest version). The first append of an account creates the row; a
-        // racing creator waits on the insert and then does nothing. One head lock, one
-        // multi-row insert of the events, one of the nodes, one head update: four round trips
-        // for the whole batch.
+        // racing creator waits on the insert and then does nothing. The head lock, then one
+        // statement that inserts the events and the nodes and updates the head: two round
+        // trips for the whole batch (the first append of an account: four).
         let mut head = self.query_opt(LOCK_HEAD, &[&account], head_row)?;
         if head.is_none() {
             self.exec(
@@ -990,31 +990,36 @@ impl Tx for PgTx<'_> {
             bodies.push(*event);
             macs.push(stored_mac(mac));
         }
-        self.exec(
-            "INSERT INTO audit_events (account, seq, leaf_hash, event, mac)
-             SELECT $1, s, l, e, m
-             FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[]) AS t(s, l, e, m)",
-            &[&account, &seqs, &leaves, &bodies, &macs],
-        )?;
-        if !plan.nodes.is_empty() {
-            let (mut levels, mut indexes, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-            for (level, index, hash) in &plan.nodes {
-                levels.push(i16::from(*level));
-                indexes.push(to_i64("node index", *index)?);
-                hashes.push(&hash[..]);
-            }
-            self.exec(
-                "INSERT INTO audit_nodes (account, level, idx, hash)
-                 SELECT $1, v, i, h FROM UNNEST($2::SMALLINT[], $3::BIGINT[], $4::BYTEA[])
-                     AS t(v, i, h)",
-                &[&account, &levels, &indexes, &hashes],
-            )?;
+        let (mut levels, mut indexes, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        for (level, index, hash) in &plan.nodes {
+            levels.push(i16::from(*level));
+            indexes.push(to_i64("node index", *index)?);
+            hashes.push(&hash[..]);
         }
+        // Each part of a data-modifying `WITH` runs exactly once, to completion, whether or not
+        // the rest reads it; none of the three reads what another writes. No nodes (an empty
+        // array) insert nothing.
         self.exec(
-            "UPDATE audit_heads SET size = $2, root = $3, frontier = $4, mac = $5
+            "WITH events AS (
+                 INSERT INTO audit_events (account, seq, leaf_hash, event, mac)
+                 SELECT $1::TEXT, s, l, e, m
+                 FROM UNNEST($2::BIGINT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[])
+                     AS t(s, l, e, m)),
+             nodes AS (
+                 INSERT INTO audit_nodes (account, level, idx, hash)
+                 SELECT $1::TEXT, v, i, h
+                 FROM UNNEST($6::SMALLINT[], $7::BIGINT[], $8::BYTEA[]) AS t(v, i, h))
+             UPDATE audit_heads SET size = $9, root = $10, frontier = $11, mac = $12
              WHERE account = $1",
             &[
                 &account,
+                &seqs,
+                &leaves,
+                &bodies,
+                &macs,
+                &levels,
+                &indexes,
+                &hashes,
                 &to_i64("audit log size", plan.size)?,
                 &&plan.root[..],
                 &plan.frontier,
