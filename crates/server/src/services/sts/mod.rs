@@ -178,6 +178,9 @@ impl Service for Sts {
     type Call = Call;
     const EVENT_SOURCE: &'static str = "sts.amazonaws.com";
     const TENANT_ONLY: bool = false;
+    /// Authorization reads only through [`Ctx::read`] (`AssumeRole`'s role, managed session
+    /// policies and MFA device; the policies of the checks), none nested in another.
+    const SHARES_READS: bool = true;
 
     fn route(req: &Request<'_>) -> Result<Call, Unrouted<StsOperation>> {
         let operation = match req.param("Action") {
@@ -285,8 +288,10 @@ impl Service for Sts {
                 )
             }
             Input::GetCallerIdentity | Input::GetAccessKeyInfo(_) => {
+                // `GetAccessKeyInfo` reads in the snapshot it was authenticated in
+                // (`keeps_reads`), and nothing else.
                 let lookup = |key: &str| -> Option<String> {
-                    let mut tx = ctx.state.store.read().ok()?;
+                    let mut tx = ctx.take_reads().ok()?;
                     tx.get_access_key(key).ok().flatten().map(|k| k.account)
                 };
                 let key = match &call.input {
@@ -297,5 +302,12 @@ impl Service for Sts {
             }
         };
         Ok(Reply::xml(body))
+    }
+
+    fn keeps_reads(operation: StsOperation) -> bool {
+        // Its one read, the key's account, is in the request's snapshot. Every other operation
+        // ends the snapshot before it runs: `AssumeRole` and `GetSessionToken` begin a writer
+        // (a thread never holds two of the store's connections).
+        operation == StsOperation::GetAccessKeyInfo
     }
 }

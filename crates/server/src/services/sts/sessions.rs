@@ -5,7 +5,7 @@
 use super::{AssumeRole, GetSessionToken};
 use crate::error::ApiError;
 use crate::pipeline::events;
-use crate::pipeline::identity::{Caller, Session};
+use crate::pipeline::identity::Session;
 use crate::pipeline::service::{Check, Ctx, Effect};
 use crate::pipeline::State;
 use crate::protocol::query;
@@ -71,13 +71,14 @@ pub(crate) fn session_of(body: &Value) -> Session {
 
 /// Checks `SerialNumber` + `TokenCode` when given: the device must be the calling user's and
 /// the code current. Returns the device and the code's time step, consumed when the session is
-/// issued so that a code works once.
+/// issued so that a code works once. Reads through [`Ctx::read`]: in the request's snapshot
+/// while authorizing, in a short transaction of its own once that has ended.
 fn mfa_of(
-    state: &State,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     (serial, code): (Option<&str>, Option<&str>),
     now_ms: i64,
 ) -> Result<Option<(String, u64)>, ApiError> {
+    let (state, caller) = (ctx.state, ctx.caller);
     let Some(serial) = serial else {
         return match code {
             Some(_) => Err(validation("TokenCode requires SerialNumber")),
@@ -89,16 +90,17 @@ fn mfa_of(
         return Err(validation("TokenCode must be 6 digits"));
     }
     let user = crate::services::iam::caller_user_name(caller).filter(|_| caller.session.is_none());
-    let mut tx = state.store.read()?;
-    let step = crate::services::iam::mfa::check_code(
-        tx.as_mut(),
-        &state.root,
-        &caller.account,
-        serial,
-        user.as_deref(),
-        code,
-        now_ms,
-    )?;
+    let step = ctx.read(|tx| {
+        crate::services::iam::mfa::check_code(
+            tx,
+            &state.root,
+            &caller.account,
+            serial,
+            user.as_deref(),
+            code,
+            now_ms,
+        )
+    })?;
     Ok(Some((serial.to_string(), step)))
 }
 
@@ -130,12 +132,14 @@ pub(crate) fn role_of(role_arn: &str) -> Option<(&str, &str)> {
 /// does not trust the caller), the session's policies, tags, source identity and MFA, and the
 /// checks: the caller's identity policies and the role's trust policy must allow
 /// `sts:AssumeRole` (and `sts:TagSession` / `sts:SetSourceIdentity` when it passes tags or a
-/// source identity).
+/// source identity). Every read goes through [`Ctx::read`], in the request's snapshot (STS
+/// [`crate::pipeline::service::Service::SHARES_READS`]), and none opens a transaction of its
+/// own.
 pub(crate) fn prepare_assume_role(
     ctx: &Ctx<'_>,
     input: &AssumeRole,
 ) -> Result<(Prepared, Vec<Check>), ApiError> {
-    let (state, caller) = (ctx.state, ctx.caller);
+    let caller = ctx.caller;
     let role_arn = input.role_arn.as_str();
     let session_name = input.role_session_name.as_str();
     check_session_text(session_name, "RoleSessionName")?;
@@ -150,18 +154,11 @@ pub(crate) fn prepare_assume_role(
         )
     };
     let (account, role_name) = role_of(role_arn).ok_or_else(denied)?;
-    let role = {
-        let mut tx = state.store.read()?;
-        // A role that does not exist is refused like one that does not trust the caller; a
-        // fault (a role row that failed its integrity check) stays what it is.
-        crate::services::iam::roles::get_role(tx.as_mut(), account, role_name).map_err(|e| {
-            if e.sender_fault {
-                denied()
-            } else {
-                e
-            }
-        })?
-    };
+    // A role that does not exist is refused like one that does not trust the caller; a fault
+    // (a role row that failed its integrity check) stays what it is.
+    let role = ctx
+        .read(|tx| crate::services::iam::roles::get_role(tx, account, role_name))
+        .map_err(|e| if e.sender_fault { denied() } else { e })?;
     let max = role.body.max_session_duration;
     // A chained session (a role session assuming a role) lasts at most an hour.
     let ceiling =
@@ -194,13 +191,19 @@ pub(crate) fn prepare_assume_role(
     if policy_arns.len() > MAX_POLICY_ARNS {
         return Err(validation(format!("at most {MAX_POLICY_ARNS} PolicyArns are allowed")));
     }
-    {
-        let mut tx = state.store.read()?;
-        for arn in &policy_arns {
-            let doc = crate::services::iam::managed::default_document(tx.as_mut(), account, arn)
-                .map_err(|_| {
-                    validation(format!("Policy {arn} does not exist or is not attachable."))
-                })?;
+    if !policy_arns.is_empty() {
+        let docs = ctx.read(|tx| {
+            let mut docs = Vec::with_capacity(policy_arns.len());
+            for arn in &policy_arns {
+                let doc = crate::services::iam::managed::default_document(tx, account, arn)
+                    .map_err(|_| {
+                        validation(format!("Policy {arn} does not exist or is not attachable."))
+                    })?;
+                docs.push(doc);
+            }
+            Ok(docs)
+        })?;
+        for (arn, doc) in policy_arns.iter().zip(docs) {
             session_policies.push((format!("session policy {arn}"), doc));
         }
     }
@@ -270,12 +273,8 @@ pub(crate) fn prepare_assume_role(
     }
     let source_identity = inherited_source.or(requested_source.map(str::to_string));
 
-    let mfa = mfa_of(
-        state,
-        caller,
-        (input.serial_number.as_deref(), input.token_code.as_deref()),
-        ctx.now(),
-    )?;
+    let mfa =
+        mfa_of(ctx, (input.serial_number.as_deref(), input.token_code.as_deref()), ctx.now())?;
     let mut context = vec![("sts:RoleSessionName".to_string(), session_name.to_string())];
     if let Some(e) = input.external_id.as_deref() {
         if !(2..=1224).contains(&e.len()) {
@@ -517,12 +516,8 @@ pub(crate) fn get_session_token<'s>(
     // When the long-term key asking was made (an approver's answer needs credentials older
     // than the session it answers).
     let origin_key_ms = facts.access_key_created_ms;
-    let mfa = mfa_of(
-        state,
-        caller,
-        (input.serial_number.as_deref(), input.token_code.as_deref()),
-        facts.time_ms,
-    )?;
+    let mfa =
+        mfa_of(ctx, (input.serial_number.as_deref(), input.token_code.as_deref()), facts.time_ms)?;
     // Like AWS, GetSessionToken needs no permission: the credentials carry exactly the caller's.
     let (mut tx, issued) = issue_session(
         state,
