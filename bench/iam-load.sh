@@ -56,5 +56,8 @@ end
 PY
 for op in iam-read iam-write sts; do
     echo "== $op ($conns connections, ${secs}s)"
+    # LOAD_HOOK (bench/capacity.sh) samples CPU and WAL counters around each run.
+    [ -z "${LOAD_HOOK:-}" ] || "$LOAD_HOOK" before "$op"
     wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/$op.lua" "$url/" | tail -n 3
+    [ -z "${LOAD_HOOK:-}" ] || "$LOAD_HOOK" after "$op"
 done
