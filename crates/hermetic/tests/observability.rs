@@ -88,26 +88,6 @@ impl Drop for Observed {
     }
 }
 
-/// `GET path` over plain HTTP/1.1: (status, content type, body).
-fn get(addr: &str, path: &str) -> (u16, String, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-type").then(|| value.trim().to_string())
-        })
-        .unwrap_or_default();
-    (status, content_type, body.to_string())
-}
-
 /// Checks `text` is the Prometheus text format as Hermetic writes it and returns its samples
 /// (`name{labels}` → value): every family has `# HELP` and `# TYPE`, every sample's name starts
 /// with `hermetic_` and belongs to a declared family, every value is a number.
@@ -186,19 +166,19 @@ fn tag() -> String {
 fn health_readiness_and_request_metrics() {
     let mut observed = Observed::start("observe-metrics");
     let m = observed.metrics.clone();
-    assert_eq!(get(&m, "/healthz").0, 200);
-    let (status, _, body) = get(&m, "/readyz");
+    assert_eq!(common::http_get(&m, "/healthz").0, 200);
+    let (status, _, body) = common::http_get(&m, "/readyz");
     assert_eq!((status, body.trim()), (200, "ready"));
-    assert_eq!(get(&m, "/nothing-here").0, 404);
-    assert_eq!(get(&m, "/").0, 404);
+    assert_eq!(common::http_get(&m, "/nothing-here").0, 404);
+    assert_eq!(common::http_get(&m, "/").0, 404);
 
     let tenant = common::create_tenant(&observed.server, "acme");
-    let (status, content_type, before) = get(&m, "/metrics");
+    let (status, content_type, before) = common::http_get(&m, "/metrics");
     assert_eq!((status, content_type.as_str()), (200, "text/plain; version=0.0.4"));
     let before = parse(&before);
     let answer = workload(&observed.server, &tenant, &tag());
     assert!(answer["ids"]["ListUsers denied"].is_string(), "{answer}");
-    let (_, _, after) = get(&m, "/metrics");
+    let (_, _, after) = common::http_get(&m, "/metrics");
     let after = parse(&after);
 
     for (service, operation, outcome) in [
@@ -237,7 +217,7 @@ fn health_readiness_and_request_metrics() {
     // for a bucket named `metrics`).
     let main = observed.server.url.strip_prefix("http://").unwrap().to_string();
     for path in ["/metrics", "/readyz", "/healthz"] {
-        let (status, _, body) = get(&main, path);
+        let (status, _, body) = common::http_get(&main, path);
         assert!(status == 403 || status == 404, "{path}: {status} {body}");
         assert!(body.contains("<Error>") && !body.contains("hermetic_"), "{path}: {body}");
     }
@@ -298,7 +278,7 @@ fn no_tenant_data_or_secret_in_logs_or_metrics() {
         secret: redeemed["SecretAccessKey"].as_str().unwrap().to_string(),
     };
     let answer = workload(&observed.server, &tenant, &tag());
-    let (_, _, scrape) = get(&observed.metrics, "/metrics");
+    let (_, _, scrape) = common::http_get(&observed.metrics, "/metrics");
     let (stdout, stderr) = observed.stop();
     assert!(stderr.contains("\"request_id\""), "no request lines on stderr: {stderr}");
 
@@ -414,10 +394,10 @@ fn a_sealed_node_is_not_ready_until_unsealed() {
     };
 
     // Sealed: alive, not ready, and the metrics say so.
-    assert_eq!(get(&m, "/healthz").0, 200);
-    let (status, _, body) = get(&m, "/readyz");
+    assert_eq!(common::http_get(&m, "/healthz").0, 200);
+    let (status, _, body) = common::http_get(&m, "/readyz");
     assert_eq!((status, body.trim()), (503, "sealed"));
-    let samples = parse(&get(&m, "/metrics").2);
+    let samples = parse(&common::http_get(&m, "/metrics").2);
     assert_eq!(sample(&samples, "hermetic_sealed"), 1.0);
 
     // Unsealed: ready once it listens.
@@ -425,15 +405,15 @@ fn a_sealed_node_is_not_ready_until_unsealed() {
     assert_eq!(unseal(&dir, &shares[2])["Sealed"], false);
     assert!(next_line(&mut lines).starts_with("hermetic listening on "));
     assert!(next_line(&mut lines).starts_with("operator credentials: "));
-    let (status, _, body) = get(&m, "/readyz");
+    let (status, _, body) = common::http_get(&m, "/readyz");
     assert_eq!((status, body.trim()), (200, "ready"));
-    assert_eq!(sample(&parse(&get(&m, "/metrics").2), "hermetic_sealed"), 0.0);
+    assert_eq!(sample(&parse(&common::http_get(&m, "/metrics").2), "hermetic_sealed"), 0.0);
 
     // Sealed again by a custodian: not ready again.
     let (ok, out, err) = common::hermetic(&["seal", "--data-dir", d.as_str()]);
     assert!(ok, "{out}{err}");
     assert!(next_line(&mut lines).starts_with("hermetic sealed: "));
-    let (status, _, body) = get(&m, "/readyz");
+    let (status, _, body) = common::http_get(&m, "/readyz");
     assert_eq!((status, body.trim()), (503, "sealed"));
     drop(server);
 }
