@@ -417,3 +417,39 @@ fn a_sealed_node_is_not_ready_until_unsealed() {
     assert_eq!((status, body.trim()), (503, "sealed"));
     drop(server);
 }
+
+/// A node whose database stops answering (its PostgreSQL schema dropped under it, as an outage
+/// of the store would look) is alive but not ready, and says why: `store`.
+#[test]
+fn a_node_whose_store_is_gone_is_not_ready() {
+    let dir = common::unique_dir("observe-store");
+    let schema = format!("t_{}", dir.file_name().unwrap().to_string_lossy().replace('-', "_"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hermetic"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["--database-url", common::POSTGRES_URL, "--database-schema", &schema])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    assert!(url.starts_with("hermetic listening on "), "{url}");
+    assert!(lines.next().unwrap().unwrap().starts_with("operator credentials: "));
+    let m =
+        lines.next().unwrap().unwrap().strip_prefix("hermetic metrics on ").unwrap().to_string();
+    let server = common::Server {
+        child,
+        url: String::new(),
+        dir,
+        db_args: Vec::new(),
+        blob_args: Vec::new(),
+        schema: Some(schema.clone()),
+    };
+    assert_eq!(common::http_get(&m, "/readyz").0, 200);
+    common::psql(&format!("drop schema {schema} cascade"));
+    let (status, _, body) = common::http_get(&m, "/readyz");
+    assert_eq!((status, body.trim()), (503, "store"));
+    assert_eq!(common::http_get(&m, "/healthz").0, 200);
+    drop(server);
+}
