@@ -324,10 +324,7 @@ fn a_shamir_setup_in_the_database_unseals_every_node() {
     let public = std::fs::read_to_string(a_dir.join("checkpoint.pub")).unwrap();
     assert_eq!(std::fs::read_to_string(b_dir.join("checkpoint.pub")).unwrap(), public);
     let nowhere = base.join("nowhere").display().to_string();
-    let mut verify = vec!["trail", "verify", "--data-dir", nowhere.as_str()];
-    verify.extend(db);
-    let (ok, out, err) = hermetic(&verify, None);
-    assert!(ok && out.trim_end().ends_with("2 passed, 0 failed"), "{out}{err}");
+    common::verify_shared_trail(&nowhere, &db, &a_dir.join("checkpoint.pub"));
 
     // The operator edits the setup's key check: the custodians' shares no longer unseal.
     common::edit_database(

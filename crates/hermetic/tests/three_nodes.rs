@@ -259,25 +259,8 @@ fn three_nodes_share_postgres_an_hsm_and_a_bucket_and_survive_a_kill() {
     let public = std::fs::read_to_string(a_dir.join("checkpoint.pub")).unwrap();
     assert_eq!(std::fs::read_to_string(d_dir.join("checkpoint.pub")).unwrap(), public);
     let nowhere = base.join("no-data-dir").display().to_string();
-    let verify = [
-        "trail",
-        "verify",
-        "--data-dir",
-        nowhere.as_str(),
-        "--database-url",
-        POSTGRES_URL,
-        "--database-schema",
-        &schema,
-    ];
-    let (ok, out, err) = common::hermetic(&verify);
-    assert!(ok, "{out}{err}");
-    assert!(err.contains("read from the database"), "{err}");
-    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
-    let pinned = a_dir.join("checkpoint.pub").display().to_string();
-    let mut pinned_verify = verify.to_vec();
-    pinned_verify.extend(["--public-key", pinned.as_str()]);
-    let (ok, out, err) = common::hermetic(&pinned_verify);
-    assert!(ok && !err.contains("warning"), "{out}{err}");
+    let db = ["--database-url", POSTGRES_URL, "--database-schema", &schema];
+    common::verify_shared_trail(&nowhere, &db, &a_dir.join("checkpoint.pub"));
 
     drop(d);
     drop(c);

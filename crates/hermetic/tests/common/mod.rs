@@ -695,3 +695,20 @@ pub fn http_get(addr: &str, path: &str) -> (u16, String, String) {
         .unwrap_or_default();
     (status, content_type, body.to_string())
 }
+
+/// The operator's `trail verify` of a database several nodes shared, with no data directory at
+/// hand (`nowhere`): the checkpoint key is read from the database (said on stderr) and every
+/// log verifies (`2 passed, 0 failed`: the operator realm's and one tenant's); then again with
+/// `public` (a node's copy of the key) pinned, without a warning.
+pub fn verify_shared_trail(nowhere: &str, db_args: &[&str], public: &Path) {
+    let mut verify = vec!["trail", "verify", "--data-dir", nowhere];
+    verify.extend_from_slice(db_args);
+    let (ok, out, err) = hermetic(&verify);
+    assert!(ok, "{out}{err}");
+    assert!(err.contains("read from the database"), "{err}");
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+    let pinned = public.display().to_string();
+    verify.extend(["--public-key", pinned.as_str()]);
+    let (ok, out, err) = hermetic(&verify);
+    assert!(ok && !err.contains("warning"), "{out}{err}");
+}
