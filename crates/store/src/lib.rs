@@ -31,6 +31,7 @@ mod error;
 mod manifest;
 mod model;
 mod postgres;
+pub mod private;
 mod read_only;
 mod slots;
 mod sqlite;

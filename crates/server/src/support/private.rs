@@ -5,23 +5,8 @@
 
 use std::path::Path;
 
-/// Creates `dir` and its missing parents, each new one mode 0700.
-pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Creates (or truncates) `path` for writing, mode 0600 when new.
-pub fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
+/// The store's: blob files and the data directory are made private the same way.
+pub use store::private::{create_dirs, create_file};
 
 /// Writes a new file readable only by its owner (mode 0600), synced.
 #[cfg(unix)]

@@ -3,7 +3,8 @@
 
 use super::Counters;
 use super::{plain, BlobEntry, BlobError, BlobRead, BlobRef, BlobStats, BlobStore, BlobWrite};
-use std::path::{Path, PathBuf};
+use crate::private::{create_dirs, create_file};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Blobs in a directory of the data directory (`DIR/blobs`).
@@ -38,24 +39,6 @@ impl LocalBlobs {
 
 fn unavailable<E>(_: E) -> BlobError {
     BlobError::Unavailable("a blob file could not be written")
-}
-
-/// Creates `dir` and its missing parents, each new one mode 0700.
-fn create_dirs(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Creates (or truncates) `path` for writing, mode 0600 when new.
-fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
 }
 
 impl BlobStore for LocalBlobs {
