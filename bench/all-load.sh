@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:?usage: bench/all-load.sh HERMETIC_BIN [LABEL]}")"
 label="${2:-run}"
-pg="postgres://postgres@127.0.0.1:5432/test"
+# PG_URL: the PostgreSQL to load (default: TCP to the local server; a co-located one can be
+# reached over its Unix socket, PG_URL="host=/var/run/postgresql user=postgres dbname=test").
+pg="${PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 port=4790
 for store in ${STORES:-sqlite postgres}; do
     for load in ${LOADS:-iam kms sts s3}; do
@@ -17,7 +19,9 @@ for store in ${STORES:-sqlite postgres}; do
         schema="lb_${label//[^a-z0-9]/_}_${load}_$$"
         args=(serve --listen "127.0.0.1:$port" --data-dir "$dir")
         if [ "$store" = postgres ]; then
-            args+=(--database-url "$pg" --database-schema "$schema")
+            # PG_ARGS: more serve flags for PostgreSQL (--database-connections 16).
+            # shellcheck disable=SC2206
+            args+=(--database-url "$pg" --database-schema "$schema" ${PG_ARGS:-})
         fi
         "$bin" "${args[@]}" >"$dir.log" 2>&1 &
         server=$!

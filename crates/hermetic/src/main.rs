@@ -116,6 +116,10 @@ struct ServeArgs {
     /// PostgreSQL schema (created if missing).
     #[arg(long)]
     database_schema: Option<String>,
+    /// How many PostgreSQL connections this node keeps open, 1 to 256 [default: 8]; the
+    /// database's `max_connections` must cover every node's.
+    #[arg(long)]
+    database_connections: Option<usize>,
     /// PEM certificate chain: serve HTTPS (with `--tls-key`).
     #[arg(long)]
     tls_cert: Option<std::path::PathBuf>,
@@ -345,6 +349,16 @@ impl ServeArgs {
         if database_schema.is_some() && database_url.is_none() {
             return Err("`database_schema` needs `database_url`".into());
         }
+        let database_connections = self.database_connections.or(file.database_connections);
+        if database_connections.is_some() && database_url.is_none() {
+            return Err("`database_connections` needs `database_url`".into());
+        }
+        let database_connections = database_connections.unwrap_or(defaults.database_connections);
+        if !(1..=256).contains(&database_connections) {
+            return Err(format!(
+                "`database_connections` is {database_connections}: it must be 1 to 256"
+            ));
+        }
         let blob_store = match self.blob_store.or(file.blob_store) {
             None => server::config::BlobStoreConfig::Local,
             Some(url) => server::config::BlobStoreConfig::S3(blob_options(
@@ -367,6 +381,7 @@ impl ServeArgs {
             ),
             database_url,
             database_schema,
+            database_connections,
             tls,
             pkcs11,
             root_key_file: self.root_key_file.or(file.root_key_file),

@@ -192,3 +192,55 @@ fn two_nodes_with_empty_data_directories_share_the_database() {
     drop(a);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// The connections of one node, by the `application_name` its URL gives them.
+fn connections_named(app: &str) -> usize {
+    let out = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc"])
+        .arg(format!("select count(*) from pg_stat_activity where application_name = '{app}'"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// `--database-connections N`: the node keeps N connections to PostgreSQL open and serves on
+/// them; 0, more than 256, or without a database, it refuses to start.
+#[test]
+fn a_node_keeps_the_database_connections_it_is_given() {
+    let dir = common::unique_dir("connections");
+    let schema = format!("t_connections_{}", std::process::id());
+    let app = format!("hermetic_connections_{}", std::process::id());
+    let url = format!("{POSTGRES_URL}?application_name={app}");
+    let db = ["--database-url", url.as_str(), "--database-schema", schema.as_str()];
+    let mut args = db.to_vec();
+    args.extend(["--database-connections", "3"]);
+    let (child, url, _) = common::start_with(&dir, &args);
+    let server = Server {
+        child,
+        url,
+        dir: dir.clone(),
+        db_args: db.iter().map(|s| (*s).to_string()).collect(),
+        blob_args: Vec::new(),
+        schema: Some(schema.clone()),
+    };
+    assert_eq!(connections_named(&app), 3);
+    let (key, secret) = common::operator_creds(&dir);
+    let (ok, out, err) = aws(&server.url, &key, &secret, &["sts", "get-caller-identity"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(connections_named(&app), 3);
+    drop(server);
+
+    let other = common::unique_dir("connections-refused");
+    for (extra, says) in [
+        (vec!["--database-connections", "0"], "1 to 256"),
+        (vec!["--database-connections", "257"], "1 to 256"),
+    ] {
+        let mut args = db.to_vec();
+        args.extend(extra);
+        let err = start_refused(&other, &args, &[]);
+        assert!(err.contains(says), "{err}");
+    }
+    let err = start_refused(&other, &["--database-connections", "4"], &[]);
+    assert!(err.contains("needs `database_url`"), "{err}");
+    let _ = std::fs::remove_dir_all(&other);
+}

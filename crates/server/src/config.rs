@@ -19,6 +19,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The PostgreSQL schema to use (created if missing); `None` for the default search path.
     pub database_schema: Option<String>,
+    /// How many PostgreSQL connections the node keeps open (default 8).
+    pub database_connections: usize,
     /// PEM certificate chain and private key: serve HTTPS (rustls) instead of HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// The root of trust in an HSM (PKCS#11) instead of the development key file.
@@ -110,6 +112,7 @@ impl Default for Config {
             checkpoint_interval: std::time::Duration::from_secs(60),
             database_url: None,
             database_schema: None,
+            database_connections: 8,
             tls: None,
             pkcs11: None,
             root_key_file: None,

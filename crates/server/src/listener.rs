@@ -97,6 +97,9 @@ fn open_store(
     })
 }
 
+/// The store threads a node runs requests on (more when it has more PostgreSQL connections).
+const STORE_THREADS: usize = 16;
+
 fn thread_failed() -> ServeError {
     ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
 }
@@ -110,12 +113,14 @@ pub(crate) async fn open(
     metrics: Arc<crate::observe::Metrics>,
 ) -> Result<(Parts, bootstrap::OperatorCredentials), ServeError> {
     // The data directory was made private by `bootstrap::prepare` before the root was opened.
-    let pool = crate::support::pool::Pool::new(16);
+    // A store thread per PostgreSQL connection at least, so that every connection can be busy.
+    let pool = crate::support::pool::Pool::new(STORE_THREADS.max(config.database_connections));
     // The blob store first: a store dropped here on a later error would block this runtime.
     let blobs = open_blobs(&config, &pool).await?;
     let store: Arc<dyn store::Store> = {
         let config = config.clone();
-        pool.run(move || open_store(&config, 8)).await.ok_or_else(thread_failed)??
+        let connections = config.database_connections.max(1);
+        pool.run(move || open_store(&config, connections)).await.ok_or_else(thread_failed)??
     };
     // Every row read is checked against its MAC from here on; a database that predates MACs
     // has its rows bound once, and each account whose rows were bound is told in its log.

@@ -275,3 +275,48 @@ fn a_connection_lost_with_a_rollback_pending_is_replaced() {
     }
     assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
 }
+
+/// A transaction's `BEGIN` waits for its first statement: one that runs none sends nothing, and
+/// the rollback a dropped reader left owed on the connection is still owed after it (and still
+/// ended by `maintain`).
+#[test]
+fn a_transaction_that_runs_nothing_keeps_the_rollback_owed() {
+    let h = PgHarness::new();
+    let options = PostgresOptions { connections: 1, ..h.options() };
+    let store = PostgresStore::connect_with(&options).unwrap();
+    let a = account(1);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    tx.commit().unwrap();
+    let mut r = store.read().unwrap();
+    assert!(r.get_account(&a.id).unwrap().is_some());
+    drop(r);
+    assert!(!lockable(&h, "accounts", Duration::from_millis(100)));
+
+    drop(store.read().unwrap());
+    store.begin().unwrap().commit().unwrap();
+    drop(store.begin().unwrap());
+    assert!(!lockable(&h, "accounts", Duration::from_millis(100)));
+    std::thread::sleep(Duration::from_millis(1100));
+    store.maintain();
+    assert!(lockable(&h, "accounts", Duration::from_secs(5)));
+}
+
+/// A writer whose first statement changes something sends its `BEGIN` first: dropped, it
+/// leaves nothing, even on a connection that owed a reader's rollback.
+#[test]
+fn a_writers_first_change_is_inside_its_transaction() {
+    let h = PgHarness::new();
+    let options = PostgresOptions { connections: 1, ..h.options() };
+    let store = PostgresStore::connect_with(&options).unwrap();
+    drop(store.read().unwrap().get_account(&account(9).id).unwrap());
+    let a = account(1);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    drop(tx);
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), None);
+    let mut tx = store.begin().unwrap();
+    tx.create_account(&a).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
+}

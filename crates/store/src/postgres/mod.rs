@@ -1,10 +1,11 @@
-//! The backend for several servers on one database: PostgreSQL through the synchronous
-//! `postgres` client, a fixed set of connections, `READ COMMITTED` writers that lock what they
+//! The backend for several servers on one database: PostgreSQL through `tokio_postgres`, driven
+//! synchronously ([`client`]), a fixed set of connections, `READ COMMITTED` writers that lock what they
 //! read-modify-write (`SELECT ... FOR UPDATE` on the audit head row, and on records read with
 //! [`crate::Tx::get_record_for_update`]), and `REPEATABLE READ READ ONLY` readers.
 //!
-//! The client runs its own small runtime per connection; call the store from plain threads (the
-//! async server uses its blocking pool), never from inside an async task.
+//! Each connection runs its own small runtime; call the store from plain threads (the async
+//! server uses its blocking pool), never from inside an async task. A transaction's `BEGIN`
+//! goes out with its first statement, in one round trip.
 //!
 //! A dropped reader does not send its `ROLLBACK`: the connection's next transaction sends it
 //! with its `BEGIN`, in one round trip, and [`Store::maintain`] sends it on connections left
@@ -12,6 +13,7 @@
 //! keeps its snapshot, which holds back vacuum, and its tables' `ACCESS SHARE` locks, which
 //! hold back DDL). A PostgreSQL `idle_in_transaction_session_timeout` must stay above that.
 
+mod client;
 mod schema;
 mod tx;
 
@@ -20,8 +22,10 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Config, Statement};
+
+use client::{ConnectError, PgClient};
 
 use crate::slots::Slots;
 use crate::{ReadTx, Store, StoreError, Tx, SCHEMA_VERSION};
@@ -69,7 +73,7 @@ impl PostgresOptions {
 
 /// One pooled connection with its prepared statements.
 pub(super) struct PgConn {
-    client: Client,
+    client: PgClient,
     statements: HashMap<&'static str, Statement>,
     /// Set when a rollback failed: the connection's transaction state is unknown.
     broken: bool,
@@ -81,7 +85,7 @@ pub(super) struct PgConn {
 
 impl PgConn {
     fn open(config: &Config) -> Result<Self, StoreError> {
-        let client = config.connect(NoTls).map_err(pg_err)?;
+        let client = PgClient::connect(config).map_err(connect_err)?;
         Ok(Self { client, statements: HashMap::new(), broken: false, rollback_pending: None })
     }
 
@@ -130,12 +134,15 @@ impl PostgresStore {
     pub fn connect_with(options: &PostgresOptions) -> Result<Self, StoreError> {
         let mut config = Config::from_str(&options.url)
             .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
-        config.application_name("hermetic");
+        // An `application_name` in the URL tells one node's connections from another's.
+        if config.get_application_name().is_none() {
+            config.application_name("hermetic");
+        }
         config.connect_timeout(Duration::from_secs(10));
         if let Some(schema) = &options.schema {
             check_identifier(schema)?;
             // Create the schema if it is missing (several servers may race: tolerate that).
-            let mut client = config.connect(NoTls).map_err(pg_err)?;
+            let mut client = PgClient::connect(&config).map_err(connect_err)?;
             if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")) {
                 let exists = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
                     || e.code() == Some(&SqlState::DUPLICATE_SCHEMA);
@@ -143,7 +150,7 @@ impl PostgresStore {
                     return Err(pg_err(e));
                 }
             }
-            config.options(&format!("-c search_path={schema}"));
+            config.options(format!("-c search_path={schema}"));
         }
         let slots = Slots::open(options.connections, || PgConn::open(&config))?;
         let store = Self { config, slots };
@@ -160,35 +167,15 @@ impl PostgresStore {
         let mut conn = self.take()?;
         conn.settle()?;
         loop {
-            let mut tx = conn.client.transaction().map_err(pg_err)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(pg_err)?;
-            tx.batch_execute(schema::VERSION_TABLE).map_err(pg_err)?;
-            let current = read_version(&mut tx)?;
-            if current > SCHEMA_VERSION {
-                return Err(StoreError::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
+            let step = migrate_once(&mut conn.client);
+            if step.is_err() {
+                // Its transaction may still be open: the connection is replaced before its
+                // next use, which rolls it back.
+                conn.broken = true;
             }
-            if current == SCHEMA_VERSION {
-                tx.commit().map_err(pg_err)?;
-                return Ok(current);
+            if let Some(version) = step? {
+                return Ok(version);
             }
-            let step =
-                usize::try_from(current).ok().and_then(|i| schema::MIGRATIONS.get(i)).ok_or_else(
-                    || StoreError::Backend(format!("no migration from version {current}")),
-                )?;
-            tx.batch_execute(step).map_err(|e| {
-                StoreError::Backend(format!(
-                    "migration to version {}: {}",
-                    current + 1,
-                    describe(&e)
-                ))
-            })?;
-            tx.execute(
-                "INSERT INTO schema_version (id, version) VALUES (1, $1)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                &[&(i64::from(current) + 1)],
-            )
-            .map_err(pg_err)?;
-            tx.commit().map_err(pg_err)?;
         }
     }
 
@@ -206,11 +193,11 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn begin(&self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        Ok(Box::new(PgTx::begin(self.take()?, true)?))
+        Ok(Box::new(PgTx::begin(self.take()?, true)))
     }
 
     fn read(&self) -> Result<Box<dyn ReadTx + '_>, StoreError> {
-        Ok(Box::new(PgTx::begin(self.take()?, false)?))
+        Ok(Box::new(PgTx::begin(self.take()?, false)))
     }
 
     fn schema_version(&self) -> Result<u32, StoreError> {
@@ -240,11 +227,45 @@ impl Store for PostgresStore {
     }
 }
 
+/// One step of [`PostgresStore::migrate`], in a transaction of its own under the migration
+/// lock: the current version if there is nothing left to do (`Some`), else `None` once the
+/// next migration is committed.
+fn migrate_once(client: &mut PgClient) -> Result<Option<u32>, StoreError> {
+    client.batch_execute("BEGIN").map_err(pg_err)?;
+    client.query_once("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(pg_err)?;
+    client.batch_execute(schema::VERSION_TABLE).map_err(pg_err)?;
+    let current = read_version(client)?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
+    }
+    if current == SCHEMA_VERSION {
+        client.batch_execute("COMMIT").map_err(pg_err)?;
+        return Ok(Some(current));
+    }
+    let step = usize::try_from(current)
+        .ok()
+        .and_then(|i| schema::MIGRATIONS.get(i))
+        .ok_or_else(|| StoreError::Backend(format!("no migration from version {current}")))?;
+    client.batch_execute(step).map_err(|e| {
+        StoreError::Backend(format!("migration to version {}: {}", current + 1, describe(&e)))
+    })?;
+    client
+        .query_once(
+            "INSERT INTO schema_version (id, version) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            &[&(i64::from(current) + 1)],
+        )
+        .map_err(pg_err)?;
+    client.batch_execute("COMMIT").map_err(pg_err)?;
+    Ok(None)
+}
+
 /// The recorded schema version; 0 for a database that has none yet.
-fn read_version(client: &mut impl postgres::GenericClient) -> Result<u32, StoreError> {
-    let row =
-        client.query_opt("SELECT version FROM schema_version WHERE id = 1", &[]).map_err(pg_err)?;
-    let v: i64 = match row {
+fn read_version(client: &mut PgClient) -> Result<u32, StoreError> {
+    let rows = client
+        .query_once("SELECT version FROM schema_version WHERE id = 1", &[])
+        .map_err(pg_err)?;
+    let v: i64 = match rows.first() {
         Some(row) => row.try_get(0).map_err(pg_err)?,
         None => 0,
     };
@@ -264,7 +285,7 @@ fn check_identifier(name: &str) -> Result<(), StoreError> {
 }
 
 /// The error's SQLSTATE and message (the client's own `Display` says only "db error").
-fn describe(e: &postgres::Error) -> String {
+fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),
@@ -272,7 +293,7 @@ fn describe(e: &postgres::Error) -> String {
 }
 
 /// Maps a PostgreSQL error to what it means for the caller.
-pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
+pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => StoreError::Conflict,
         Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => StoreError::Conflict,
@@ -280,6 +301,16 @@ pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
         Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS => StoreError::Busy,
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::AlreadyExists,
         _ => StoreError::Backend(describe(&e)),
+    }
+}
+
+/// Maps a failed connection attempt.
+fn connect_err(e: ConnectError) -> StoreError {
+    match e {
+        ConnectError::Postgres(e) => pg_err(e),
+        ConnectError::Runtime(e) => {
+            StoreError::Backend(format!("postgres connection runtime: {e}"))
+        }
     }
 }
 

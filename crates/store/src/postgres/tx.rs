@@ -1,16 +1,19 @@
-//! A transaction on one PostgreSQL connection, held for its lifetime. A writer dropped before
-//! its commit sends `ROLLBACK`; a reader dropped leaves it to the connection's next `BEGIN`
-//! (`ROLLBACK; BEGIN ...`, one round trip), or to [`crate::Store::maintain`]. Statements are
-//! prepared once per connection.
+//! A transaction on one PostgreSQL connection, held for its lifetime. Its `BEGIN` goes out with
+//! its first statement (one round trip); a writer dropped before its commit sends `ROLLBACK`;
+//! a reader dropped leaves it to the connection's next `BEGIN` (`ROLLBACK; BEGIN ...`, the same
+//! round trip), or to [`crate::Store::maintain`]. Statements are prepared once per connection.
+//! A reader answers a record it has already read from what it read (its snapshot cannot
+//! change).
 
 mod bookkeeping;
 
 use crate::slots::Slot;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Instant;
 
-use postgres::types::{FromSql, ToSql};
-use postgres::Row;
+use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::{Row, Statement};
 
 use super::{pg_err, PgConn};
 use crate::audit_log::{empty_root, plan_appends, EMPTY_FRONTIER};
@@ -41,30 +44,62 @@ pub(super) struct PgTx<'a> {
     failed: bool,
     /// A read-write transaction (else `READ ONLY`, whose `ROLLBACK` may wait).
     write: bool,
+    /// The `BEGIN` not sent yet (it goes with the first statement), and the pending rollback
+    /// of a dropped reader that it carries, to give back to the connection if no statement
+    /// ever runs.
+    unsent: Option<(&'static str, Option<Instant>)>,
+    /// A reader's records by (account, kind, key), as its snapshot has them.
+    seen: HashMap<(String, String, String), Option<Record>>,
 }
 
 impl<'a> PgTx<'a> {
-    /// Begins a transaction on `conn`, ending first the one a dropped reader left open on it
-    /// (in the same simple query: one round trip). If that fails, the connection is marked
-    /// broken (replaced before its next use) and the error returned.
-    pub(super) fn begin(mut conn: Slot<'a, PgConn>, write: bool) -> Result<Self, StoreError> {
-        let pending = conn.rollback_pending.take().is_some();
-        let sql = match (write, pending) {
+    /// A transaction on `conn`; its `BEGIN` (which first ends a transaction a dropped reader
+    /// left open on the connection) is sent with its first statement.
+    pub(super) fn begin(mut conn: Slot<'a, PgConn>, write: bool) -> Self {
+        let pending = conn.rollback_pending.take();
+        let sql = match (write, pending.is_some()) {
             (true, false) => "BEGIN ISOLATION LEVEL READ COMMITTED",
             (true, true) => "ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED",
             (false, false) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             (false, true) => "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         };
-        if let Err(e) = conn.client.batch_execute(sql) {
-            conn.broken = true;
-            return Err(pg_err(e));
+        Self {
+            conn,
+            open: true,
+            failed: false,
+            write,
+            unsent: Some((sql, pending)),
+            seen: HashMap::new(),
         }
-        Ok(Self { conn, open: true, failed: false, write })
     }
 
-    fn fail(&mut self, e: postgres::Error) -> StoreError {
+    fn fail(&mut self, e: tokio_postgres::Error) -> StoreError {
         self.failed = true;
         pg_err(e)
+    }
+
+    /// Sends the `BEGIN` on its own, if it has not gone yet (before a statement that must not
+    /// run outside the transaction). If it fails, the connection is marked broken (replaced
+    /// before its next use).
+    fn send_begin(&mut self) -> Result<(), StoreError> {
+        if let Some((sql, _)) = self.unsent.take() {
+            if let Err(e) = self.conn.client.batch_execute(sql) {
+                self.conn.broken = true;
+                self.failed = true;
+                return Err(pg_err(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// The statement `sql`, prepared on this connection once.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(stmt) = self.conn.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.conn.client.prepare(sql).map_err(|e| self.fail(e))?;
+        self.conn.statements.insert(sql, stmt.clone());
+        Ok(stmt)
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -78,30 +113,38 @@ impl<'a> PgTx<'a> {
 
     fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
         self.check()?;
-        let conn = &mut *self.conn;
-        let result = match conn.statements.get(sql) {
-            Some(stmt) => conn.client.query(stmt, params),
-            None => conn.client.prepare(sql).and_then(|stmt| {
-                let rows = conn.client.query(&stmt, params);
-                conn.statements.insert(sql, stmt);
-                rows
-            }),
-        };
-        result.map_err(|e| self.fail(e))
+        // A statement that changes nothing may go out with the `BEGIN`: should the `BEGIN`
+        // fail, it ran on its own (a read, or a lock released as it ended) and its answer is
+        // dropped. Anything else waits for the `BEGIN` to succeed.
+        let harmless = sql.starts_with("SELECT ");
+        if !harmless {
+            self.send_begin()?;
+        }
+        // Preparing (once per connection) runs outside any transaction.
+        let stmt = self.statement(sql)?;
+        match self.unsent.take() {
+            None => self.conn.client.query(&stmt, params).map_err(|e| self.fail(e)),
+            Some((begin, _)) => {
+                let (began, rows) = self.conn.client.begin_then_query(begin, &stmt, params);
+                if let Err(e) = began {
+                    self.conn.broken = true;
+                    self.failed = true;
+                    return Err(pg_err(e));
+                }
+                rows.map_err(|e| self.fail(e))
+            }
+        }
     }
 
     fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
         self.check()?;
-        let conn = &mut *self.conn;
-        let result = match conn.statements.get(sql) {
-            Some(stmt) => conn.client.execute(stmt, params),
-            None => conn.client.prepare(sql).and_then(|stmt| {
-                let n = conn.client.execute(&stmt, params);
-                conn.statements.insert(sql, stmt);
-                n
-            }),
-        };
-        result.map_err(|e| self.fail(e))
+        if sql.starts_with("SELECT ") {
+            // With its `BEGIN` if that is still to go (see `rows`).
+            return self.rows(sql, params).map(|rows| rows.len() as u64);
+        }
+        self.send_begin()?;
+        let stmt = self.statement(sql)?;
+        self.conn.client.execute(&stmt, params).map_err(|e| self.fail(e))
     }
 
     /// Takes the advisory lock on a record's key ([`RECORD_LOCKS`]), shared or exclusive, until
@@ -149,6 +192,11 @@ impl<'a> PgTx<'a> {
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         if !self.open {
+            return;
+        }
+        if let Some((_, pending)) = self.unsent.take() {
+            // Nothing was sent: the connection is as it was, with the rollback it owed.
+            self.conn.rollback_pending = pending;
             return;
         }
         if !self.write && !self.failed {
@@ -438,7 +486,11 @@ impl ReadTx for PgTx<'_> {
         kind: &str,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
-        self.query_opt(
+        let id = (!self.write).then(|| (account.to_string(), kind.to_string(), key.to_string()));
+        if let Some(record) = id.as_ref().and_then(|id| self.seen.get(id)) {
+            return Ok(record.clone());
+        }
+        let record = self.query_opt(
             concat!(
                 "SELECT ",
                 record_cols!(),
@@ -446,7 +498,11 @@ impl ReadTx for PgTx<'_> {
             ),
             &[&account, &kind, &key],
             record_row,
-        )
+        )?;
+        if let Some(id) = id {
+            self.seen.insert(id, record.clone());
+        }
+        Ok(record)
     }
 
     fn get_record_pair(
@@ -1077,6 +1133,13 @@ impl Tx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.check()?;
+        if let Some((_, pending)) = self.unsent.take() {
+            // No statement ran: there is nothing to commit, and the connection still owes
+            // the rollback it had.
+            self.conn.rollback_pending = pending;
+            self.open = false;
+            return Ok(());
+        }
         self.conn.client.batch_execute("COMMIT").map_err(pg_err)?;
         self.open = false;
         Ok(())

@@ -66,6 +66,8 @@ macro_rules! conformance_tests {
             bookkeeping::bookkeeping_passes_through_authenticated_stores,
             snapshots::a_dropped_read_leaves_no_snapshot_behind,
             snapshots::maintain_leaves_the_store_usable,
+            snapshots::transactions_that_run_nothing_change_nothing,
+            snapshots::rereads_see_the_transactions_own_state,
         );
     };
     (@tests $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -83,3 +83,61 @@ pub fn maintain_leaves_the_store_usable(harness: &dyn Harness) {
     assert_eq!(seen(&mut *two.read().unwrap(), &acct), Some(3));
     assert_eq!(seen(&mut *one.read().unwrap(), &acct), Some(3));
 }
+
+/// Transactions that run no statement (a reader dropped unused, a writer committed empty) leave
+/// every connection as it was: a reader dropped before them does not leave its snapshot to
+/// the transactions after them, and an empty commit commits nothing.
+pub fn transactions_that_run_nothing_change_nothing(harness: &dyn Harness) {
+    let (one, two) = (harness.open(), harness.open());
+    let acct = account_id(1);
+    put(&*one, &acct, 1);
+    let mut r = one.read().unwrap();
+    assert_eq!(seen(&mut *r, &acct), Some(1));
+    drop(r);
+
+    drop(one.read().unwrap());
+    one.begin().unwrap().commit().unwrap();
+    drop(one.begin().unwrap());
+    put(&*two, &acct, 2);
+    assert_eq!(seen(&mut *one.read().unwrap(), &acct), Some(2));
+    let mut tx = one.begin().unwrap();
+    assert_eq!(seen(&mut *tx, &acct), Some(2));
+    drop(tx);
+    one.maintain();
+    put(&*one, &acct, 3);
+    assert_eq!(seen(&mut *two.read().unwrap(), &acct), Some(3));
+}
+
+/// A writer that reads a record, changes it and reads it again sees its change; a reader that
+/// reads it twice sees its snapshot both times, whatever commits in between.
+pub fn rereads_see_the_transactions_own_state(harness: &dyn Harness) {
+    let (one, two) = (harness.open(), harness.open());
+    let acct = account_id(1);
+    put(&*one, &acct, 1);
+
+    let mut tx = one.begin().unwrap();
+    assert_eq!(seen(&mut *tx, &acct), Some(1));
+    let mut rec = record(&acct, "user", "a");
+    rec.updated_at_ms = 2;
+    tx.put_record(&rec, PutMode::Update).unwrap();
+    assert_eq!(seen(&mut *tx, &acct), Some(2));
+    tx.delete_record(&acct, "user", "a").unwrap();
+    assert_eq!(seen(&mut *tx, &acct), None);
+    drop(tx);
+
+    let mut r = one.read().unwrap();
+    assert_eq!(seen(&mut *r, &acct), Some(1));
+    assert!(r.get_record(&acct, "user", "b").unwrap().is_none());
+    put(&*two, &acct, 3);
+    let mut b = record(&acct, "user", "b");
+    b.updated_at_ms = 3;
+    let mut tx = two.begin().unwrap();
+    tx.put_record(&b, PutMode::Create).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(seen(&mut *r, &acct), Some(1));
+    assert!(r.get_record(&acct, "user", "b").unwrap().is_none());
+    drop(r);
+    let mut r = one.read().unwrap();
+    assert_eq!(seen(&mut *r, &acct), Some(3));
+    assert!(r.get_record(&acct, "user", "b").unwrap().is_some());
+}
