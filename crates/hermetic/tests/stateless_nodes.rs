@@ -193,14 +193,61 @@ fn two_nodes_with_empty_data_directories_share_the_database() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
-/// The connections of one node, by the `application_name` its URL gives them.
-fn connections_named(app: &str) -> usize {
+/// What one SQL query prints (unaligned, tuples only) on the test database.
+fn psql_text(sql: &str) -> String {
     let out = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc"])
-        .arg(format!("select count(*) from pg_stat_activity where application_name = '{app}'"))
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc", sql])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The connections of one node, by the `application_name` its URL gives them.
+fn connections_named(app: &str) -> usize {
+    psql_text(&format!("select count(*) from pg_stat_activity where application_name = '{app}'"))
+        .parse()
+        .unwrap()
+}
+
+/// Waits up to 30 s for `query` to print `want`.
+fn wait_for(query: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = psql_text(query);
+        if got == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{query}: {got:?}, not {want:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The leases on background work, against the operator's write access to them: a row edited
+/// to a made-up holder with an expiry decades off (which would stop that work on every node
+/// until removed) is void, and the node takes the lease back at its next tick; a node stopped
+/// gracefully gives its leases up, so that another takes the work over at once.
+#[test]
+fn leases_edited_far_ahead_are_void_and_a_stopping_node_gives_its_up() {
+    let mut server =
+        common::start_on("leases", common::Backend::Postgres, &["--checkpoint-interval-secs", "1"]);
+    let schema = server.schema.clone().unwrap();
+    let node = std::fs::read_to_string(server.dir.join("node-id")).unwrap();
+    let node = node.trim();
+    let holder = format!("select holder from {schema}.leases where name = 'kms-rotation'");
+    wait_for(&holder, node);
+    common::psql(&format!(
+        "update {schema}.leases set holder = 'ghost', expires_ms = 9000000000000000
+          where name = 'kms-rotation'"
+    ));
+    assert_eq!(psql_text(&holder), "ghost");
+    wait_for(&holder, node);
+
+    common::stop_gracefully(&mut server.child);
+    assert_eq!(
+        psql_text(&format!("select count(*) from {schema}.leases where holder = '{node}'")),
+        "0"
+    );
 }
 
 /// `--database-connections N`: the node keeps N connections to PostgreSQL open and serves on

@@ -311,8 +311,39 @@ enum Stop {
 }
 
 /// How many of a task's intervals its lease lasts: the holder renews it at every tick, and
-/// another node takes over within this many intervals of the holder stopping.
+/// another node takes over within this many intervals of the holder stopping (at once when it
+/// stops gracefully: it gives its leases up).
 const LEASE_INTERVALS: u32 = 3;
+
+/// The leases on background work, one node at a time each.
+mod lease {
+    pub(super) const KMS_ROTATION: &str = "kms-rotation";
+    pub(super) const TRAIL_DELIVERY: &str = "trail-delivery";
+    pub(super) const TRAIL_DIGESTS: &str = "trail-digests";
+    pub(super) const BLOB_SWEEP: &str = "blob-sweep";
+    pub(super) const BLOB_DELETE: &str = "blob-delete";
+    pub(super) const S3_LIFECYCLE: &str = "s3-lifecycle";
+    /// Every one of them, which a node stopping gracefully gives up.
+    pub(super) const ALL: [&str; 6] =
+        [KMS_ROTATION, TRAIL_DELIVERY, TRAIL_DIGESTS, BLOB_SWEEP, BLOB_DELETE, S3_LIFECYCLE];
+}
+
+/// Gives up the leases node `node` holds (its background tasks have stopped), so that another
+/// node takes the work over at its next tick. A failure leaves them to expire.
+async fn release_leases(state: &Arc<State>, node: &Arc<str>) {
+    let (store, node) = (state.store.clone(), node.clone());
+    let released = state
+        .pool
+        .run(move || {
+            store::with_retries(store.as_ref(), 3, |tx| {
+                lease::ALL.iter().try_for_each(|name| tx.release_lease(name, &node))
+            })
+        })
+        .await;
+    if !matches!(released, Some(Ok(()))) {
+        tracing::warn!("the node's leases on background work could not be released; they expire");
+    }
+}
 
 /// Whether node `node` holds the lease `name` on a task run every `every` (taking it when it
 /// is free or expired, extending it when it is this node's). Leases only keep the task's
@@ -424,7 +455,7 @@ async fn serve_unsealed(
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                let held = holds_lease(&state, &node, "kms-rotation", every).await;
+                let held = holds_lease(&state, &node, lease::KMS_ROTATION, every).await;
                 let inner = state.clone();
                 let pending = state
                     .pool
@@ -447,7 +478,7 @@ async fn serve_unsealed(
         // Trails' files: their events every delivery interval, their signed digests every
         // digest interval.
         let every = if digest { state.config.trail_digest } else { state.config.trail_delivery };
-        let lease = if digest { "trail-digests" } else { "trail-delivery" };
+        let lease = if digest { lease::TRAIL_DIGESTS } else { lease::TRAIL_DELIVERY };
         let (state, node) = (state.clone(), node.clone());
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -470,7 +501,7 @@ async fn serve_unsealed(
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if !holds_lease(&state, &node, "blob-sweep", every).await {
+                if !holds_lease(&state, &node, lease::BLOB_SWEEP, every).await {
                     continue;
                 }
                 let inner = state.clone();
@@ -492,7 +523,7 @@ async fn serve_unsealed(
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if !holds_lease(&state, &node, "blob-delete", every).await {
+                if !holds_lease(&state, &node, lease::BLOB_DELETE, every).await {
                     continue;
                 }
                 let inner = state.clone();
@@ -516,7 +547,7 @@ async fn serve_unsealed(
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if !holds_lease(&state, &node, "s3-lifecycle", every).await {
+                if !holds_lease(&state, &node, lease::S3_LIFECYCLE, every).await {
                     continue;
                 }
                 let inner = state.clone();
@@ -594,6 +625,7 @@ async fn serve_unsealed(
         task.abort();
         let _ = task.await;
     }
+    release_leases(&state, node).await;
     Ok(reason)
 }
 

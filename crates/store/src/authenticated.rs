@@ -1363,6 +1363,10 @@ impl<'a> Tx for Checked<'_, Box<dyn Tx + 'a>> {
         self.inner.try_lease(name, holder, now_ms, ttl_ms)
     }
 
+    fn release_lease(&mut self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.inner.release_lease(name, holder)
+    }
+
     fn put_node_setting(
         &mut self,
         name: &str,

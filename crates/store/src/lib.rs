@@ -612,9 +612,11 @@ pub trait Tx: ReadTx {
     fn forget_blob_deletion(&mut self, account: &str, name: &str) -> Result<(), StoreError>;
 
     /// Takes the lease `name` for `holder` if it is free, expired (its expiry at or before
-    /// `now_ms`) or already `holder`'s, and extends it to `now_ms + ttl_ms`; says whether
-    /// `holder` holds it now. Leases only spare work: whoever relies on one for correctness is
-    /// wrong (clocks differ between nodes, and a holder may stall past its expiry).
+    /// `now_ms`), void (its expiry later than `now_ms + 2 × ttl_ms`, which no holder renewing
+    /// with this lifetime writes, allowing for a clock a lifetime ahead: an edited row) or
+    /// already `holder`'s, and extends it to `now_ms + ttl_ms`; says whether `holder` holds it
+    /// now. Leases only spare work: whoever relies on one for correctness is wrong (clocks
+    /// differ between nodes, and a holder may stall past its expiry).
     ///
     /// # Errors
     /// See the trait; [`StoreError::InvalidInput`] for an empty name or holder, or a NUL
@@ -626,6 +628,14 @@ pub trait Tx: ReadTx {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<bool, StoreError>;
+
+    /// Gives up the lease `name` if `holder` holds it (another's, or none, is left as it is),
+    /// so that another node takes it at its next try instead of after its expiry.
+    ///
+    /// # Errors
+    /// See the trait; [`StoreError::InvalidInput`] for an empty name or holder, or a NUL
+    /// character.
+    fn release_lease(&mut self, name: &str, holder: &str) -> Result<(), StoreError>;
 
     /// Writes the node setting `name` as `mode` says.
     ///

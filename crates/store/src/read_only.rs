@@ -201,6 +201,9 @@ impl Tx for ReadOnly<'_> {
     fn try_lease(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
         Err(refused())
     }
+    fn release_lease(&mut self, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(refused())
+    }
     fn put_node_setting(&mut self, _: &str, _: &str, _: PutMode) -> Result<(), StoreError> {
         Err(refused())
     }

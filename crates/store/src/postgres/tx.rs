@@ -1122,6 +1122,10 @@ impl Tx for PgTx<'_> {
         bookkeeping::try_lease(self, name, holder, now_ms, ttl_ms)
     }
 
+    fn release_lease(&mut self, name: &str, holder: &str) -> Result<(), StoreError> {
+        bookkeeping::release_lease(self, name, holder)
+    }
+
     fn put_node_setting(
         &mut self,
         name: &str,

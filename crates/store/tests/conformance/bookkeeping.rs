@@ -87,6 +87,22 @@ pub fn leases_are_taken_when_free_expired_or_held(store: &dyn Store) {
     assert!(lease("other", "node-b", 170), "each lease on its own");
     assert!(lease("sweep", "node-b", 190), "expired at 190");
     assert!(!lease("sweep", "node-a", 200), "node-b's now");
+    // Released by its holder, free at once; released by another, held still.
+    with_retries(store, 5, |tx| tx.release_lease("sweep", "node-a")).unwrap();
+    assert!(!lease("sweep", "node-a", 201), "node-a released nothing of node-b's");
+    with_retries(store, 5, |tx| tx.release_lease("sweep", "node-b")).unwrap();
+    assert!(lease("sweep", "node-a", 202), "released");
+    with_retries(store, 5, |tx| tx.release_lease("never-taken", "node-a")).unwrap();
+    // An expiry further off than two lifetimes was written by no holder renewing with this
+    // lifetime (an edited row): the lease is void; within two lifetimes (a clock ahead) it
+    // stands.
+    assert!(lease("edited", "node-x", 1000), "free");
+    let mut tx = store.begin().unwrap();
+    assert!(tx.try_lease("edited", "node-x", 1000, 1_000_000).unwrap(), "node-x's own");
+    tx.commit().unwrap();
+    assert!(lease("edited", "node-b", 1000), "expiry 1,001,000 > 1000 + 2 × 50: void");
+    assert!(lease("ahead", "node-x", 1040), "held until 1090");
+    assert!(!lease("ahead", "node-b", 1000), "1090 ≤ 1000 + 2 × 50: a clock ahead, held");
     // A lease taken in a transaction rolled back was never taken.
     let mut tx = store.begin().unwrap();
     assert!(tx.try_lease("rolled-back", "node-a", 0, 1000).unwrap());
@@ -95,6 +111,7 @@ pub fn leases_are_taken_when_free_expired_or_held(store: &dyn Store) {
     let mut tx = store.begin().unwrap();
     for (name, holder) in [("", "h"), ("n", ""), ("n\0", "h"), ("n", "h\0")] {
         assert!(matches!(tx.try_lease(name, holder, 0, 1), Err(StoreError::InvalidInput(_))));
+        assert!(matches!(tx.release_lease(name, holder), Err(StoreError::InvalidInput(_))));
     }
     tx.commit().unwrap();
 }
@@ -176,6 +193,8 @@ pub fn bookkeeping_passes_through_authenticated_stores(harness: &dyn Harness) {
     tx.queue_blob_deletions(&blobs(&[(&a, "through")]), 6).unwrap();
     tx.forget_blob_deletion(&a, "below").unwrap();
     assert!(tx.try_lease("lease", "node", 0, 10).unwrap());
+    tx.release_lease("lease", "node").unwrap();
+    assert!(tx.try_lease("lease", "other", 1, 10).unwrap());
     tx.put_node_setting("set-through", "w", PutMode::Create).unwrap();
     tx.commit().unwrap();
     let mut r = inner.read().unwrap();
@@ -189,6 +208,7 @@ pub fn bookkeeping_passes_through_authenticated_stores(harness: &dyn Harness) {
     assert_eq!(ro.queued_blob_deletions(&a).unwrap(), ["through"]);
     assert_eq!(ro.node_setting("set-through").unwrap().as_deref(), Some("w"));
     assert!(matches!(ro.try_lease("lease", "other", 100, 10), Err(StoreError::InvalidInput(_))));
+    assert!(matches!(ro.release_lease("lease", "other"), Err(StoreError::InvalidInput(_))));
     assert!(matches!(
         ro.queue_blob_deletions(&blobs(&[(&a, "n")]), 1),
         Err(StoreError::InvalidInput(_))

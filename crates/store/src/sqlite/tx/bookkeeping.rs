@@ -86,16 +86,29 @@ pub(super) fn try_lease(
 ) -> Result<bool, StoreError> {
     check_non_empty("lease name", name)?;
     check_non_empty("lease holder", holder)?;
-    let expires = now_ms.saturating_add(ttl_ms.max(0));
+    let ttl_ms = ttl_ms.max(0);
+    let expires = now_ms.saturating_add(ttl_ms);
+    let void_after = expires.saturating_add(ttl_ms);
     // Inserted, or updated where the WHERE holds: one row changed; a lease held by another
     // and not expired: none.
     let changed = tx.exec(
         "INSERT INTO leases (name, holder, expires_ms) VALUES (?1, ?2, ?3)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
-         WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4",
-        params![name, holder, expires, now_ms],
+         WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4
+            OR leases.expires_ms > ?5",
+        params![name, holder, expires, now_ms, void_after],
     )?;
     Ok(changed > 0)
+}
+
+pub(super) fn release_lease(
+    tx: &mut SqliteTx<'_>,
+    name: &str,
+    holder: &str,
+) -> Result<(), StoreError> {
+    check_non_empty("lease name", name)?;
+    check_non_empty("lease holder", holder)?;
+    tx.exec("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder]).map(drop)
 }
 
 pub(super) fn put_node_setting(
