@@ -4,8 +4,9 @@
 //! request still waits for its own event to be durable (fail closed: a failed batch fails every
 //! request in it).
 //!
-//! The writer also does the store's housekeeping ([`store::Store::maintain`]) about once a
-//! second: when no event came for `MAINTAIN_EVERY`, and between batches when it is busy.
+//! Beside it, a thread of its own does the store's housekeeping ([`store::Store::maintain`])
+//! every `MAINTAIN_EVERY`, so that nothing the writer waits for (a lock a migration's DDL
+//! requested, behind a connection that still owes a reader's rollback) holds it back.
 
 use crate::error::ApiError;
 use crate::observe::Metrics;
@@ -16,9 +17,8 @@ use std::time::{Duration, Instant};
 /// Most events in one transaction.
 pub const MAX_BATCH: usize = 256;
 
-/// How often the writer calls [`store::Store::maintain`]: after this long without an event,
-/// and between batches once this long has passed since the last call.
-const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
+/// How often the housekeeping thread calls [`store::Store::maintain`].
+const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
 
 struct Job {
     account: String,
@@ -48,6 +48,11 @@ impl AuditWriter {
     /// Starts the writer thread over `store`, measuring its batches into `metrics`.
     pub fn start(store: Arc<dyn store::Store>, metrics: Arc<Metrics>) -> AuditWriter {
         let (tx, rx) = mpsc::channel::<JobEnvelope>();
+        let housekeeping = Arc::downgrade(&store);
+        std::thread::Builder::new()
+            .name("store-maintain".into())
+            .spawn(move || maintain(&housekeeping))
+            .ok();
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || writer(store.as_ref(), &rx, &metrics))
@@ -67,18 +72,21 @@ impl AuditWriter {
     }
 }
 
-fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &Metrics) {
-    let mut maintained = Instant::now();
+/// Calls the store's `maintain` every [`MAINTAIN_EVERY`] until the store is gone (the server
+/// stopped).
+fn maintain(store: &std::sync::Weak<dyn store::Store>) {
     loop {
-        let first = match rx.recv_timeout(MAINTAIN_EVERY) {
-            Ok(JobEnvelope(job)) => job,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                store.maintain();
-                maintained = Instant::now();
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
+        std::thread::sleep(MAINTAIN_EVERY);
+        match store.upgrade() {
+            Some(store) => store.maintain(),
+            None => return,
+        }
+    }
+}
+
+fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &Metrics) {
+    loop {
+        let Ok(JobEnvelope(first)) = rx.recv() else { return };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -91,11 +99,6 @@ fn writer(store: &dyn store::Store, rx: &mpsc::Receiver<JobEnvelope>, metrics: &
         for job in batch {
             metrics.audit_waited(job.enqueued.elapsed());
             let _ = job.done.send(result.clone());
-        }
-        // A busy writer never times out: connections idle all the same get their turn.
-        if maintained.elapsed() >= MAINTAIN_EVERY {
-            store.maintain();
-            maintained = Instant::now();
         }
     }
 }
