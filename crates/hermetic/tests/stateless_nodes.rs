@@ -291,3 +291,68 @@ fn a_node_keeps_the_database_connections_it_is_given() {
     assert!(err.contains("needs `database_url`"), "{err}");
     let _ = std::fs::remove_dir_all(&other);
 }
+
+/// A reader's deferred `ROLLBACK` does not wait on the audit writer: with the writer stuck
+/// behind a lock (a migration's DDL, here a psql session holding `audit_heads`), the connection
+/// the request read on still ends its transaction within a couple of seconds, so the DDL's own
+/// wait is bounded.
+#[test]
+fn a_stuck_audit_writer_does_not_hold_a_readers_snapshot() {
+    use std::io::Write;
+    let dir = common::unique_dir("housekeeping");
+    let schema = format!("t_housekeeping_{}", std::process::id());
+    let app = format!("hermetic_housekeeping_{}", std::process::id());
+    let url = format!("{POSTGRES_URL}?application_name={app}");
+    let db = ["--database-url", url.as_str(), "--database-schema", schema.as_str()];
+    let (child, url, _) = common::start_with(&dir, &db);
+    let server = Server {
+        child,
+        url,
+        dir: dir.clone(),
+        db_args: db.iter().map(|s| (*s).to_string()).collect(),
+        blob_args: Vec::new(),
+        schema: Some(schema.clone()),
+    };
+    let mut locker = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut sql = locker.stdin.take().unwrap();
+    writeln!(sql, "BEGIN; LOCK TABLE {schema}.audit_heads IN ACCESS EXCLUSIVE MODE;").unwrap();
+    sql.flush().unwrap();
+    wait_for(
+        &format!(
+            "select count(*) from pg_locks where relation = '{schema}.audit_heads'::regclass
+               and mode = 'AccessExclusiveLock' and granted"
+        ),
+        "1",
+    );
+
+    let (key, secret) = common::operator_creds(&dir);
+    let endpoint = server.url.clone();
+    let request = std::thread::spawn(move || {
+        aws(&endpoint, &key, &secret, &["sts", "get-caller-identity"]).0
+    });
+    // The request's event waits on the lock; its read transaction has ended.
+    wait_for(
+        &format!(
+            "select count(*) from pg_stat_activity
+              where application_name = '{app}' and wait_event_type = 'Lock'"
+        ),
+        "1",
+    );
+    wait_for(
+        &format!(
+            "select count(*) from pg_stat_activity
+              where application_name = '{app}' and state = 'idle in transaction'"
+        ),
+        "0",
+    );
+    writeln!(sql, "ROLLBACK;").unwrap();
+    drop(sql);
+    let _ = locker.wait();
+    assert!(request.join().unwrap(), "the request answered once the lock was gone");
+    drop(server);
+}
