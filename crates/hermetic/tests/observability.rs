@@ -204,6 +204,9 @@ fn health_readiness_and_request_metrics() {
     assert!(sample(&after, "hermetic_store_pool_wait_seconds_count{pool=\"read\"}") > 0.0);
     assert!(sample(&after, "hermetic_store_pool_wait_seconds_count{pool=\"write\"}") > 0.0);
     assert_eq!(sample(&after, "hermetic_sealed"), 0.0);
+    // The workload's bodies are small: none streamed, none streams now.
+    assert_eq!(after.get("hermetic_streams_in_use"), Some(&0.0));
+    assert_eq!(after.get("hermetic_streams_max"), Some(&8.0));
     assert!(after
         .keys()
         .any(|k| k.starts_with("hermetic_build_info{") && k.contains("store=\"sqlite\"")));
