@@ -6,8 +6,9 @@
 //! ready while sealed. And the grep test: after a workload whose every tenant-chosen name and
 //! value is a canary, neither the server's stdout and stderr (JSON log lines) nor a scrape
 //! holds a canary or a secret (the invitation code, the tenant's root secret, a user's secret
-//! access key, an STS session's secret and token, the operator's secret; raw, base64 or
-//! URL-encoded), and every log line's `request_id` is an audit event's `requestID`.
+//! access key, an STS session's secret and token, the operator's secret, SSE-C customer keys and
+//! their MD5s; raw, base64 or URL-encoded, a key also as hex and as bytes), and every log line's
+//! `request_id` is an audit event's `requestID`.
 
 mod common;
 
@@ -16,8 +17,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// A server started with `--metrics-listen 127.0.0.1:0 --log-format json`, its stderr in a
-/// file and the rest of its stdout read by a thread.
+/// A server started with `--metrics-listen 127.0.0.1:0 --log-format json` (and any other
+/// flags), its stderr in a file and the rest of its stdout read by a thread.
 struct Observed {
     server: common::Server,
     metrics: String,
@@ -28,7 +29,7 @@ struct Observed {
 }
 
 impl Observed {
-    fn start(tag: &str) -> Observed {
+    fn start(tag: &str, extra: &[&str]) -> Observed {
         let dir = common::unique_dir(tag);
         let stderr =
             dir.with_file_name(format!("{}.stderr", dir.file_name().unwrap().to_string_lossy()));
@@ -37,6 +38,7 @@ impl Observed {
             .arg(&dir)
             .args(["--metrics-listen", "127.0.0.1:0", "--log-format", "json"])
             .args(["--checkpoint-interval-secs", "1"])
+            .args(extra)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -146,12 +148,23 @@ fn sample(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
     samples.get(series).copied().unwrap_or(0.0)
 }
 
-/// Runs `scripts/observability.py` as `tenant`: its JSON answer.
-fn workload(server: &common::Server, tenant: &common::Tenant, tag: &str) -> serde_json::Value {
-    let out = common::run_script(
-        "observability",
-        &[&server.url, &tenant.account, &tenant.key, &tenant.secret, tag],
-    );
+/// Runs `scripts/observability.py` as `tenant` (over HTTPS trusting `ca`, with SSE-C, if
+/// given): its JSON answer.
+fn workload(
+    server: &common::Server,
+    tenant: &common::Tenant,
+    tag: &str,
+    ca: Option<&str>,
+) -> serde_json::Value {
+    let mut args = vec![
+        server.url.as_str(),
+        tenant.account.as_str(),
+        tenant.key.as_str(),
+        tenant.secret.as_str(),
+        tag,
+    ];
+    args.extend(ca);
+    let out = common::run_script("observability", &args);
     let line = out.lines().rev().nth(1).unwrap();
     serde_json::from_str(line).unwrap()
 }
@@ -164,7 +177,7 @@ fn tag() -> String {
 
 #[test]
 fn health_readiness_and_request_metrics() {
-    let mut observed = Observed::start("observe-metrics");
+    let mut observed = Observed::start("observe-metrics", &[]);
     let m = observed.metrics.clone();
     assert_eq!(common::http_get(&m, "/healthz").0, 200);
     let (status, _, body) = common::http_get(&m, "/readyz");
@@ -176,7 +189,7 @@ fn health_readiness_and_request_metrics() {
     let (status, content_type, before) = common::http_get(&m, "/metrics");
     assert_eq!((status, content_type.as_str()), (200, "text/plain; version=0.0.4"));
     let before = parse(&before);
-    let answer = workload(&observed.server, &tenant, &tag());
+    let answer = workload(&observed.server, &tenant, &tag(), None);
     assert!(answer["ids"]["ListUsers denied"].is_string(), "{answer}");
     let (_, _, after) = common::http_get(&m, "/metrics");
     let after = parse(&after);
@@ -204,6 +217,9 @@ fn health_readiness_and_request_metrics() {
     assert!(sample(&after, "hermetic_store_pool_wait_seconds_count{pool=\"read\"}") > 0.0);
     assert!(sample(&after, "hermetic_store_pool_wait_seconds_count{pool=\"write\"}") > 0.0);
     assert_eq!(sample(&after, "hermetic_sealed"), 0.0);
+    // No upload is in flight: every streaming slot is free.
+    assert_eq!(after.get("hermetic_streams_in_use"), Some(&0.0));
+    assert_eq!(after.get("hermetic_streams_max"), Some(&8.0));
     assert!(after
         .keys()
         .any(|k| k.starts_with("hermetic_build_info{") && k.contains("store=\"sqlite\"")));
@@ -248,6 +264,22 @@ fn forms(value: &str) -> Vec<String> {
     ]
 }
 
+/// The needles an SSE-C customer key (`name`, sent as `b64`) makes: its base64 (whose [`forms`]
+/// cover the URL-encoded header value) and the raw key's hex, in both cases, and bytes as Rust's
+/// `{:?}` writes them.
+fn customer_key_forms(name: &str, b64: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    assert_eq!(raw.len(), 32, "{name}: {b64}");
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        (name.to_string(), b64.to_string()),
+        (format!("{name} (hex)"), hex.to_uppercase()),
+        (format!("{name} (hex)"), hex),
+        (format!("{name} (bytes)"), format!("{raw:?}")),
+    ]
+}
+
 /// Every `requestID` in the audit logs of the stopped server's store.
 fn audited_request_ids(server: &common::Server) -> BTreeSet<String> {
     let store = common::open_store(server);
@@ -267,17 +299,24 @@ fn audited_request_ids(server: &common::Server) -> BTreeSet<String> {
 
 #[test]
 fn no_tenant_data_or_secret_in_logs_or_metrics() {
-    let mut observed = Observed::start("observe-grep");
+    // Over TLS: S3 refuses SSE-C, whose customer keys are secrets too, on plain HTTP.
+    let certs = common::unique_dir("observe-grep-tls");
+    let (cert, cert_key) = common::self_signed_cert(&certs);
+    let (cert, cert_key) = (cert.display().to_string(), cert_key.display().to_string());
+    let mut observed =
+        Observed::start("observe-grep", &["--tls-cert", &cert, "--tls-key", &cert_key]);
+    assert!(observed.server.url.starts_with("https://"), "{}", observed.server.url);
+    let tls = ["--ca-bundle", cert.as_str()];
     // The invitation code is a secret too: the tenant's proof when it redeems.
     let data_dir = observed.server.dir.display().to_string();
-    let (account, code) = common::invite(&observed.server.url, &data_dir, "acme", &[]);
-    let redeemed = common::redeem(&observed.server.url, &code, &[]).unwrap();
+    let (account, code) = common::invite(&observed.server.url, &data_dir, "acme", &tls);
+    let redeemed = common::redeem(&observed.server.url, &code, &tls).unwrap();
     let tenant = common::Tenant {
         account,
         key: redeemed["AccessKeyId"].as_str().unwrap().to_string(),
         secret: redeemed["SecretAccessKey"].as_str().unwrap().to_string(),
     };
-    let answer = workload(&observed.server, &tenant, &tag());
+    let answer = workload(&observed.server, &tenant, &tag(), Some(cert.as_str()));
     let (_, _, scrape) = common::http_get(&observed.metrics, "/metrics");
     let (stdout, stderr) = observed.stop();
     assert!(stderr.contains("\"request_id\""), "no request lines on stderr: {stderr}");
@@ -292,6 +331,15 @@ fn no_tenant_data_or_secret_in_logs_or_metrics() {
     needles.push(("tenant root secret".into(), tenant.secret.clone()));
     needles.push(("invitation code".into(), code));
     needles.push(("operator secret".into(), operator_secret));
+    // The SSE-C calls were made and answered (the script checks the content came back under
+    // its key, and the key's MD5 echoed): two keys sent, looked for in every form.
+    let customer_keys = answer["customer_keys"].as_object().unwrap();
+    assert_eq!(customer_keys.len(), 2, "{answer}");
+    for (name, value) in customer_keys {
+        needles.extend(customer_key_forms(name, value.as_str().unwrap()));
+    }
+    assert!(answer["secrets"]["sse-c key md5"].is_string(), "{answer}");
+    assert!(answer["ids"]["HeadObject ok"].is_string(), "{answer}");
     for (name, value) in &needles {
         assert!(value.len() >= 16, "{name} is too short to look for: {value}");
         for form in forms(value) {
@@ -329,6 +377,7 @@ fn no_tenant_data_or_secret_in_logs_or_metrics() {
         assert!(line["status"].is_u64() && line["duration_ms"].is_number(), "{line}");
         assert!(line["service"].is_string(), "{line}");
     }
+    let _ = std::fs::remove_dir_all(&certs);
 }
 
 /// `hermetic unseal` with `share` on its standard input: its JSON answer.

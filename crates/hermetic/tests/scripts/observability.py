@@ -1,24 +1,32 @@
 """A workload for the observability tests (tests/observability.rs), through boto3: an IAM read,
 a call IAM denies, an STS session, an S3 PUT and GET, with every tenant-chosen name and value a
 canary built from TAG (user, role, policy name and document, role session name, bucket, object
-key, content, x-amz-meta-*, tag keys and values).
+key, content, x-amz-meta-*, tag keys and values). Over HTTPS (CA_BUNDLE given), also an object
+under a customer-provided key (SSE-C, which S3 takes only over TLS): put, got and headed with
+it, and got with another key (refused).
 
-Usage: observability.py URL ACCOUNT KEY SECRET TAG
+Usage: observability.py URL ACCOUNT KEY SECRET TAG [CA_BUNDLE]
 
-Prints one JSON object, {"canaries": {...}, "secrets": {...}, "ids": {...}}: the canaries, the
-secrets the server handed out (the user's secret access key, the session's secret and token),
-and the request id each call was answered with (named "Operation outcome"); then "ok".
+Prints one JSON object, {"canaries": {...}, "secrets": {...}, "customer_keys": {...},
+"ids": {...}}: the canaries, the secrets the server handed out (the user's secret access key,
+the session's secret and token) or was sent (the SSE-C keys' MD5s), the SSE-C keys as sent
+(base64; none over HTTP), and the request id each call was answered with (named "Operation
+outcome"); then "ok".
 """
 
+import base64
+import hashlib
 import json
+import os
 import sys
 import urllib.parse
 
 from checks import clients, fails
 
 URL, ACCOUNT, KEY, SECRET, TAG = sys.argv[1:6]
+CA = sys.argv[6] if len(sys.argv) > 6 else None
 
-client = clients(URL)
+client = clients(URL, verify=CA) if CA else clients(URL)
 iam = client("iam", KEY, SECRET)
 s3 = client("s3", KEY, SECRET)
 
@@ -86,5 +94,34 @@ secrets = {
     "session_secret": creds["SecretAccessKey"],
     "session_token": creds["SessionToken"],
 }
-print(json.dumps({"canaries": canaries, "secrets": secrets, "ids": ids}))
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+# SSE-C: the object's content under a customer key, written, read and headed with it (the
+# server echoes the key's MD5, so it was sent), then read with another key: refused.
+customer_keys = {}
+if CA:
+    k1, k2 = os.urandom(32), os.urandom(32)
+    md5_1, md5_2 = b64(hashlib.md5(k1).digest()), b64(hashlib.md5(k2).digest())
+    sse_c = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": k1}
+    sealed = c["key"] + ".sse-c"
+    put = s3.put_object(Bucket=c["bucket"], Key=sealed, Body=c["content"].encode(), **sse_c)
+    assert put["SSECustomerKeyMD5"] == md5_1, put
+    got = s3.get_object(Bucket=c["bucket"], Key=sealed, **sse_c)
+    assert got["Body"].read() == c["content"].encode()
+    assert got["SSECustomerKeyMD5"] == md5_1, got
+    head = s3.head_object(Bucket=c["bucket"], Key=sealed, **sse_c)
+    assert head["SSECustomerKeyMD5"] == md5_1, head
+    ids["HeadObject ok"] = rid(head)
+    fails("AccessDenied", s3.get_object, Bucket=c["bucket"], Key=sealed,
+          SSECustomerAlgorithm="AES256", SSECustomerKey=k2)
+    customer_keys = {"sse-c key": b64(k1), "sse-c other key": b64(k2)}
+    secrets["sse-c key md5"] = md5_1
+    secrets["sse-c other key md5"] = md5_2
+
+print(json.dumps({"canaries": canaries, "secrets": secrets, "customer_keys": customer_keys,
+                  "ids": ids}))
 print("ok")

@@ -15,6 +15,7 @@ pub mod metrics;
 pub use metrics::{Metrics, Outcome, RequestLabels};
 
 use crate::config::Config;
+use crate::protocol::payload;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
@@ -153,7 +154,7 @@ impl Observer {
     }
 
     /// The exposition of one scrape: the registry's families, the store's pools, whether the
-    /// server is sealed, and what build it is.
+    /// server is sealed, its streaming slots, and what build it is.
     pub fn render(&self) -> String {
         let mut out = exposition::Exposition::new();
         self.metrics.render(&mut out);
@@ -212,6 +213,16 @@ impl Observer {
             "1 while the server waits for its custodians' shares (Shamir), else 0.",
             if self.sealed.load(Ordering::Relaxed) { 1.0 } else { 0.0 },
         );
+        out.gauge(
+            "streams_in_use",
+            "Request bodies streaming now (large S3 uploads), each holding one of hermetic_streams_max slots.",
+            whole(payload::streams_in_use()),
+        );
+        out.gauge(
+            "streams_max",
+            "Request bodies that may stream at once; one more waits for a slot, then is answered SlowDown.",
+            whole(payload::MAX_STREAMS),
+        );
         out.family(
             "build_info",
             exposition::Kind::Gauge,
@@ -228,6 +239,11 @@ impl Observer {
         );
         out.finish()
     }
+}
+
+/// A count as a sample's value (a count past `u32::MAX` is written as that).
+fn whole(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// A pool's label: one of `read`, `write`, `postgres`, else `other`.
@@ -267,6 +283,11 @@ mod tests {
             assert!(text.contains(&format!("# HELP {family} ")), "{family}");
         }
         assert!(text.contains("hermetic_sealed 0\n"));
+        // No body streams in this test binary's process: every slot is free.
+        assert!(text.contains("# TYPE hermetic_streams_in_use gauge\n"), "{text}");
+        assert!(text.contains("hermetic_streams_in_use 0\n"), "{text}");
+        assert!(text.contains("# TYPE hermetic_streams_max gauge\n"), "{text}");
+        assert!(text.contains("hermetic_streams_max 8\n"), "{text}");
         assert!(text.contains("hermetic_build_info{version=\""), "{text}");
         assert!(text.contains("store=\"sqlite\",blob_backend=\"none\"} 1\n"), "{text}");
     }

@@ -21,6 +21,12 @@ pub const IDLE: std::time::Duration = std::time::Duration::from_secs(20);
 
 static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_STREAMS);
 
+/// How many of the [`MAX_STREAMS`] slots bodies streaming now hold (the process's, across
+/// seals: the slots are not the server state's).
+pub fn streams_in_use() -> usize {
+    MAX_STREAMS.saturating_sub(SLOTS.available_permits())
+}
+
 /// Why a body stopped early.
 #[derive(Debug)]
 enum Cut {
