@@ -250,28 +250,29 @@ fn leases_edited_far_ahead_are_void_and_a_stopping_node_gives_its_up() {
     );
 }
 
+/// A node on a PostgreSQL schema of its own (dropped with it), whose connections carry an
+/// `application_name` of their own (returned): `pg_stat_activity` tells them from others'.
+fn named_node(tag: &str, extra: &[&str]) -> (Server, String) {
+    let dir = common::unique_dir(tag);
+    let schema = format!("t_{tag}_{}", std::process::id());
+    let app = format!("hermetic_{tag}_{}", std::process::id());
+    let url = format!("{POSTGRES_URL}?application_name={app}");
+    let db_args =
+        vec!["--database-url".to_string(), url, "--database-schema".into(), schema.clone()];
+    let mut args: Vec<&str> = db_args.iter().map(String::as_str).collect();
+    args.extend(extra);
+    let (child, url, _) = common::start_with(&dir, &args);
+    let server = Server { child, url, dir, db_args, blob_args: Vec::new(), schema: Some(schema) };
+    (server, app)
+}
+
 /// `--database-connections N`: the node keeps N connections to PostgreSQL open and serves on
 /// them; 0, more than 256, or without a database, it refuses to start.
 #[test]
 fn a_node_keeps_the_database_connections_it_is_given() {
-    let dir = common::unique_dir("connections");
-    let schema = format!("t_connections_{}", std::process::id());
-    let app = format!("hermetic_connections_{}", std::process::id());
-    let url = format!("{POSTGRES_URL}?application_name={app}");
-    let db = ["--database-url", url.as_str(), "--database-schema", schema.as_str()];
-    let mut args = db.to_vec();
-    args.extend(["--database-connections", "3"]);
-    let (child, url, _) = common::start_with(&dir, &args);
-    let server = Server {
-        child,
-        url,
-        dir: dir.clone(),
-        db_args: db.iter().map(|s| (*s).to_string()).collect(),
-        blob_args: Vec::new(),
-        schema: Some(schema.clone()),
-    };
+    let (server, app) = named_node("connections", &["--database-connections", "3"]);
     assert_eq!(connections_named(&app), 3);
-    let (key, secret) = common::operator_creds(&dir);
+    let (key, secret) = common::operator_creds(&server.dir);
     let (ok, out, err) = aws(&server.url, &key, &secret, &["sts", "get-caller-identity"]);
     assert!(ok, "{out}{err}");
     assert_eq!(connections_named(&app), 3);
@@ -282,7 +283,8 @@ fn a_node_keeps_the_database_connections_it_is_given() {
         (vec!["--database-connections", "0"], "1 to 256"),
         (vec!["--database-connections", "257"], "1 to 256"),
     ] {
-        let mut args = db.to_vec();
+        // Refused before anything connects.
+        let mut args = vec!["--database-url", POSTGRES_URL];
         args.extend(extra);
         let err = start_refused(&other, &args, &[]);
         assert!(err.contains(says), "{err}");
@@ -299,20 +301,8 @@ fn a_node_keeps_the_database_connections_it_is_given() {
 #[test]
 fn a_stuck_audit_writer_does_not_hold_a_readers_snapshot() {
     use std::io::Write;
-    let dir = common::unique_dir("housekeeping");
-    let schema = format!("t_housekeeping_{}", std::process::id());
-    let app = format!("hermetic_housekeeping_{}", std::process::id());
-    let url = format!("{POSTGRES_URL}?application_name={app}");
-    let db = ["--database-url", url.as_str(), "--database-schema", schema.as_str()];
-    let (child, url, _) = common::start_with(&dir, &db);
-    let server = Server {
-        child,
-        url,
-        dir: dir.clone(),
-        db_args: db.iter().map(|s| (*s).to_string()).collect(),
-        blob_args: Vec::new(),
-        schema: Some(schema.clone()),
-    };
+    let (server, app) = named_node("housekeeping", &[]);
+    let schema = server.schema.clone().unwrap();
     let mut locker = Command::new("psql")
         .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q"])
         .stdin(Stdio::piped())
@@ -330,7 +320,7 @@ fn a_stuck_audit_writer_does_not_hold_a_readers_snapshot() {
         "1",
     );
 
-    let (key, secret) = common::operator_creds(&dir);
+    let (key, secret) = common::operator_creds(&server.dir);
     let endpoint = server.url.clone();
     let request = std::thread::spawn(move || {
         aws(&endpoint, &key, &secret, &["sts", "get-caller-identity"]).0

@@ -227,12 +227,9 @@ fn maintain_ends_a_dropped_readers_transaction() {
     assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
 }
 
-/// A connection killed while its reader's rollback waits: the store does not go on with it
-/// silently. The next transaction either finds it closed and reconnects, or fails on it and
-/// marks it broken; the one after works on a new connection.
-#[test]
-fn a_connection_lost_with_a_rollback_pending_is_replaced() {
-    let h = PgHarness::new();
+/// A store on one connection, holding account 1, whose last reader was dropped: the
+/// connection still owes its `ROLLBACK` (and holds `accounts`' `ACCESS SHARE` lock).
+fn owing_a_rollback(h: &PgHarness) -> (PostgresStore, store::Account) {
     let options = PostgresOptions { connections: 1, ..h.options() };
     let store = PostgresStore::connect_with(&options).unwrap();
     let a = account(1);
@@ -242,6 +239,16 @@ fn a_connection_lost_with_a_rollback_pending_is_replaced() {
     let mut r = store.read().unwrap();
     assert!(r.get_account(&a.id).unwrap().is_some());
     drop(r);
+    (store, a)
+}
+
+/// A connection killed while its reader's rollback waits: the store does not go on with it
+/// silently. The next transaction either finds it closed and reconnects, or fails on it and
+/// marks it broken; the one after works on a new connection.
+#[test]
+fn a_connection_lost_with_a_rollback_pending_is_replaced() {
+    let h = PgHarness::new();
+    let (store, a) = owing_a_rollback(&h);
 
     // The store's only connection is the one still in the reader's transaction on `accounts`.
     let mut admin = admin();
@@ -282,15 +289,7 @@ fn a_connection_lost_with_a_rollback_pending_is_replaced() {
 #[test]
 fn a_transaction_that_runs_nothing_keeps_the_rollback_owed() {
     let h = PgHarness::new();
-    let options = PostgresOptions { connections: 1, ..h.options() };
-    let store = PostgresStore::connect_with(&options).unwrap();
-    let a = account(1);
-    let mut tx = store.begin().unwrap();
-    tx.create_account(&a).unwrap();
-    tx.commit().unwrap();
-    let mut r = store.read().unwrap();
-    assert!(r.get_account(&a.id).unwrap().is_some());
-    drop(r);
+    let (store, a) = owing_a_rollback(&h);
     assert!(!lockable(&h, "accounts", Duration::from_millis(100)));
 
     drop(store.read().unwrap());
@@ -300,6 +299,7 @@ fn a_transaction_that_runs_nothing_keeps_the_rollback_owed() {
     std::thread::sleep(Duration::from_millis(1100));
     store.maintain();
     assert!(lockable(&h, "accounts", Duration::from_secs(5)));
+    assert_eq!(store.read().unwrap().get_account(&a.id).unwrap(), Some(a));
 }
 
 /// A writer whose first statement changes something sends its `BEGIN` first: dropped, it
