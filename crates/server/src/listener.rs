@@ -100,6 +100,27 @@ fn open_store(
 /// The store threads a node runs requests on (more when it has more PostgreSQL connections).
 const STORE_THREADS: usize = 16;
 
+/// How often the housekeeping thread calls [`store::Store::maintain`].
+const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
+
+/// Starts the store's housekeeping ([`store::Store::maintain`]) on a thread of its own, every
+/// [`MAINTAIN_EVERY`] until the store is gone (the server stopped): nothing a request or the
+/// audit writer waits for (a lock a migration's DDL requested, behind a connection that still
+/// owes a reader's rollback) holds it back.
+fn start_housekeeping(store: &Arc<dyn store::Store>) {
+    let store = Arc::downgrade(store);
+    std::thread::Builder::new()
+        .name("store-maintain".into())
+        .spawn(move || loop {
+            std::thread::sleep(MAINTAIN_EVERY);
+            match store.upgrade() {
+                Some(store) => store.maintain(),
+                None => return,
+            }
+        })
+        .ok();
+}
+
 fn thread_failed() -> ServeError {
     ServeError::Store(store::StoreError::Backend("the store thread failed".into()))
 }
@@ -174,6 +195,7 @@ pub(crate) async fn open(
     keys.insert(&creds.access_key_id, bootstrap::operator_key(&creds));
     let checkpoint_key = Arc::new(checkpoint_key);
     let audit = crate::pipeline::group_commit::AuditWriter::start(store.clone(), metrics.clone());
+    start_housekeeping(&store);
     Ok((
         (config, keys, store, root, audit, pool, account_keys, checkpoint_key, blobs, metrics),
         creds,

@@ -3,22 +3,15 @@
 //! request only after the batch has committed. One fsync then covers many requests, and every
 //! request still waits for its own event to be durable (fail closed: a failed batch fails every
 //! request in it).
-//!
-//! Beside it, a thread of its own does the store's housekeeping ([`store::Store::maintain`])
-//! every `MAINTAIN_EVERY`, so that nothing the writer waits for (a lock a migration's DDL
-//! requested, behind a connection that still owes a reader's rollback) holds it back.
 
 use crate::error::ApiError;
 use crate::observe::Metrics;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Most events in one transaction.
 pub const MAX_BATCH: usize = 256;
-
-/// How often the housekeeping thread calls [`store::Store::maintain`].
-const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
 
 struct Job {
     account: String,
@@ -48,11 +41,6 @@ impl AuditWriter {
     /// Starts the writer thread over `store`, measuring its batches into `metrics`.
     pub fn start(store: Arc<dyn store::Store>, metrics: Arc<Metrics>) -> AuditWriter {
         let (tx, rx) = mpsc::channel::<JobEnvelope>();
-        let housekeeping = Arc::downgrade(&store);
-        std::thread::Builder::new()
-            .name("store-maintain".into())
-            .spawn(move || maintain(&housekeeping))
-            .ok();
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || writer(store.as_ref(), &rx, &metrics))
@@ -69,18 +57,6 @@ impl AuditWriter {
             .send(JobEnvelope(job))
             .map_err(|_| ApiError::unavailable("the audit log is unavailable"))?;
         wait.await.unwrap_or_else(|_| Err(ApiError::unavailable("the audit log is unavailable")))
-    }
-}
-
-/// Calls the store's `maintain` every [`MAINTAIN_EVERY`] until the store is gone (the server
-/// stopped).
-fn maintain(store: &std::sync::Weak<dyn store::Store>) {
-    loop {
-        std::thread::sleep(MAINTAIN_EVERY);
-        match store.upgrade() {
-            Some(store) => store.maintain(),
-            None => return,
-        }
     }
 }
 
