@@ -79,17 +79,32 @@ impl<'a> PgTx<'a> {
     }
 
     /// Sends the `BEGIN` on its own, if it has not gone yet (before a statement that must not
-    /// run outside the transaction). If it fails, the connection is marked broken (replaced
-    /// before its next use).
+    /// run outside the transaction).
     fn send_begin(&mut self) -> Result<(), StoreError> {
         if let Some((sql, _)) = self.unsent.take() {
-            if let Err(e) = self.conn.client.batch_execute(sql) {
-                self.conn.broken = true;
-                self.failed = true;
-                return Err(pg_err(e));
-            }
+            let began = self.conn.client.batch_execute(sql);
+            began.map_err(|e| self.begin_failed(e))?;
         }
         Ok(())
+    }
+
+    /// The `BEGIN` failed: the connection's state is unknown, so it is marked broken (replaced
+    /// before its next use), and the transaction failed.
+    fn begin_failed(&mut self, e: tokio_postgres::Error) -> StoreError {
+        self.conn.broken = true;
+        self.fail(e)
+    }
+
+    /// If no statement was sent (the `BEGIN` still waits for one), gives the connection back
+    /// the rollback it owed before this transaction, and says so: there is nothing to end.
+    fn nothing_sent(&mut self) -> bool {
+        match self.unsent.take() {
+            Some((_, pending)) => {
+                self.conn.rollback_pending = pending;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The statement `sql`, prepared on this connection once.
@@ -113,11 +128,7 @@ impl<'a> PgTx<'a> {
 
     fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
         self.check()?;
-        // A statement that changes nothing may go out with the `BEGIN`: should the `BEGIN`
-        // fail, it ran on its own (a read, or a lock released as it ended) and its answer is
-        // dropped. Anything else waits for the `BEGIN` to succeed.
-        let harmless = sql.starts_with("SELECT ");
-        if !harmless {
+        if !goes_with_begin(sql) {
             self.send_begin()?;
         }
         // Preparing (once per connection) runs outside any transaction.
@@ -126,11 +137,7 @@ impl<'a> PgTx<'a> {
             None => self.conn.client.query(&stmt, params).map_err(|e| self.fail(e)),
             Some((begin, _)) => {
                 let (began, rows) = self.conn.client.begin_then_query(begin, &stmt, params);
-                if let Err(e) = began {
-                    self.conn.broken = true;
-                    self.failed = true;
-                    return Err(pg_err(e));
-                }
+                began.map_err(|e| self.begin_failed(e))?;
                 rows.map_err(|e| self.fail(e))
             }
         }
@@ -138,8 +145,7 @@ impl<'a> PgTx<'a> {
 
     fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
         self.check()?;
-        if sql.starts_with("SELECT ") {
-            // With its `BEGIN` if that is still to go (see `rows`).
+        if goes_with_begin(sql) {
             return self.rows(sql, params).map(|rows| rows.len() as u64);
         }
         self.send_begin()?;
@@ -194,9 +200,7 @@ impl Drop for PgTx<'_> {
         if !self.open {
             return;
         }
-        if let Some((_, pending)) = self.unsent.take() {
-            // Nothing was sent: the connection is as it was, with the rollback it owed.
-            self.conn.rollback_pending = pending;
+        if self.nothing_sent() {
             return;
         }
         if !self.write && !self.failed {
@@ -210,6 +214,13 @@ impl Drop for PgTx<'_> {
             self.conn.broken = true;
         }
     }
+}
+
+/// Whether `sql` may go out with its transaction's `BEGIN` (one round trip): a `SELECT`
+/// changes nothing should the `BEGIN` fail (it ran on its own, a read or a lock released as
+/// it ended, and its answer is dropped). Anything else waits for the `BEGIN` to succeed.
+fn goes_with_begin(sql: &str) -> bool {
+    sql.starts_with("SELECT ")
 }
 
 fn col<'r, T: FromSql<'r>>(row: &'r Row, i: usize) -> Result<T, StoreError> {
@@ -1137,10 +1148,7 @@ impl Tx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.check()?;
-        if let Some((_, pending)) = self.unsent.take() {
-            // No statement ran: there is nothing to commit, and the connection still owes
-            // the rollback it had.
-            self.conn.rollback_pending = pending;
+        if self.nothing_sent() {
             self.open = false;
             return Ok(());
         }
