@@ -20,6 +20,12 @@ pub enum Callers<'a> {
     Given(&'a [String]),
 }
 
+/// Whether `text` can name an IAM user (`[A-Za-z0-9+=,.@_-]+`): the reasoner's space
+/// (`reason::principal::name`, decision 006 §3) holds no other user, so neither does this one.
+fn iam_name(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
 /// Keys the evaluator derives from the caller: never set in a context.
 const DERIVED: &[&str] = &[
     "aws:username",
@@ -68,9 +74,7 @@ pub fn requests(
                     }
                     let values = domain(c.operator.kind, &v.raw, &v.typed);
                     if c.key_lower == "aws:username" {
-                        users.extend(
-                            values.iter().filter(|u| !u.is_empty() && !u.contains('/')).cloned(),
-                        );
+                        users.extend(values.iter().filter(|u| iam_name(u)).cloned());
                     }
                     entry.0.extend(values);
                 }
