@@ -673,9 +673,11 @@ fn one_gib_multipart_round_trip() {
         assert!(ok, "{err}");
         assert_eq!(std::fs::read(&range).unwrap(), whole, "{key}");
     }
-    // Stalled streamed uploads: at most eight stream at once (the ninth waits for a slot), each
-    // is cut off after 20 idle seconds (RequestTimeout) and stores nothing.
-    common::run_script("s3_stalled", &[&server.url, &a.key, &a.secret, "acme-gib"]);
+    // Stalled streamed uploads and downloads: at most eight uploads stream at once (the ninth
+    // waits for a slot) and sixteen downloads (the seventeenth waits), other requests answer
+    // while they are all held, and each is cut off after 20 idle seconds (an upload with
+    // RequestTimeout, storing nothing; a download ends short).
+    common::run_script("s3_stalled", &[&server.url, &a.key, &a.secret, "acme-gib", "one.gib"]);
     common::assert_no_unnamed_blobs(&server, &[&a.account]);
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -97,9 +97,6 @@ fn open_store(
     })
 }
 
-/// The store threads a node runs requests on (more when it has more PostgreSQL connections).
-const STORE_THREADS: usize = 16;
-
 /// How often the housekeeping thread calls [`store::Store::maintain`].
 const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
 
@@ -134,8 +131,16 @@ pub(crate) async fn open(
     metrics: Arc<crate::observe::Metrics>,
 ) -> Result<(Parts, bootstrap::OperatorCredentials), ServeError> {
     // The data directory was made private by `bootstrap::prepare` before the root was opened.
-    // A store thread per PostgreSQL connection at least, so that every connection can be busy.
-    let pool = crate::support::pool::Pool::new(STORE_THREADS.max(config.database_connections));
+    // A store thread per PostgreSQL connection, so that every connection can be busy, and no
+    // more (`support::pool`); streamed bodies have lanes of their own.
+    let pool = {
+        use crate::support::pool::{Pool, DOWNLOAD_THREADS, STORE_THREADS};
+        Pool::with_lanes(
+            STORE_THREADS.max(config.database_connections),
+            crate::protocol::payload::MAX_STREAMS,
+            DOWNLOAD_THREADS,
+        )
+    };
     // The blob store first: a store dropped here on a later error would block this runtime.
     let blobs = open_blobs(&config, &pool).await?;
     let store: Arc<dyn store::Store> = {

@@ -44,7 +44,7 @@ pub struct State {
     pub store: Arc<dyn store::Store>,
     /// Group commit for audit-only appends.
     pub audit: crate::pipeline::group_commit::AuditWriter,
-    /// Threads for store work.
+    /// Threads for store work, and for streamed bodies (lanes of their own).
     pub pool: crate::support::pool::Pool,
     /// The root of trust that wraps stored secrets.
     pub root: bootstrap::Root,
@@ -249,7 +249,7 @@ async fn pipeline<B: RequestBody>(
     labels: &mut crate::observe::RequestLabels,
 ) -> Result<Reply, ApiError> {
     let (parts, body) = req.into_parts();
-    // A large S3 PUT streams: its bytes go to the store thread as they arrive, decoded and
+    // A large S3 PUT streams: its bytes go to its thread as they arrive, decoded and
     // verified there, and are never held whole.
     // SDKs that frame an upload as `aws-chunked` over HTTP chunked transfer send no
     // `Content-Length` (botocore since 1.36): the object's size is `x-amz-decoded-content-length`.
@@ -291,9 +291,15 @@ async fn pipeline<B: RequestBody>(
         let id = id.to_string();
         let span = tracing::Span::current();
         let mut found = *labels;
+        // A streamed body holds its thread while it arrives: on the upload lane, never one
+        // of the store threads every request needs.
+        let lane = match stream {
+            Some(_) => crate::support::pool::Lane::Upload,
+            None => crate::support::pool::Lane::Store,
+        };
         let (result, pending, found) = state
             .pool
-            .run(move || {
+            .run_in(lane, move || {
                 let _span = span.enter();
                 let mut pending = Vec::new();
                 let result = decide(

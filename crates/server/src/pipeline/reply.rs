@@ -10,9 +10,8 @@ use http_body_util::Full;
 use hyper::Response;
 use std::sync::Arc;
 
-/// A response body with its protocol.
-/// Produces a streamed response body on a store thread: it hands each chunk to the sender,
-/// and stops when the sender says the client has gone.
+/// Produces a streamed response body on a download-lane thread: it hands each chunk to the
+/// sender, and stops when the sender says the client has gone (or stalled: [`send_within`]).
 pub(crate) type Producer = Box<dyn FnOnce(&mut dyn FnMut(Vec<u8>) -> bool) + Send>;
 
 /// A response body: whole, or streamed from a [`Producer`].
@@ -61,19 +60,40 @@ impl Reply {
     }
 }
 
+/// Hands `chunk` to a streamed answer's body from a thread outside the runtime: `false` if
+/// the client is gone, or took nothing for `idle` (the answer then ends short and frees its
+/// thread, as S3 cuts off a reader that stalls).
+fn send_within(
+    runtime: &tokio::runtime::Handle,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+    chunk: Bytes,
+    idle: std::time::Duration,
+) -> bool {
+    runtime
+        .block_on(async { matches!(tokio::time::timeout(idle, tx.send(chunk)).await, Ok(Ok(()))) })
+}
+
 pub(crate) fn respond(state: &Arc<State>, mut reply: Reply, request_id: &str) -> Response<Body> {
     let has_raw = reply.raw.is_some() || reply.stream.is_some();
     let body = match reply.stream.take() {
         Some(producer) => {
-            // The producer runs on a store thread; a full channel holds it back until the
-            // client reads (at most four chunks in flight).
+            // The producer runs on the download lane (a slow reader holds no store thread); a
+            // full channel holds it back until the client reads (at most four chunks in
+            // flight).
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
             let pool = state.pool.clone();
+            let runtime = tokio::runtime::Handle::current();
             tokio::spawn(async move {
                 let _ = pool
-                    .run(move || {
-                        let mut send =
-                            |chunk: Vec<u8>| tx.blocking_send(Bytes::from(chunk)).is_ok();
+                    .run_in(crate::support::pool::Lane::Download, move || {
+                        let mut send = |chunk: Vec<u8>| {
+                            send_within(
+                                &runtime,
+                                &tx,
+                                Bytes::from(chunk),
+                                crate::protocol::payload::IDLE,
+                            )
+                        };
                         producer(&mut send);
                     })
                     .await;
@@ -120,4 +140,47 @@ pub(crate) fn error_reply(e: &ApiError, json: bool, s3: bool, request_id: &str) 
         query::error_response(e, sts::NAMESPACE, request_id)
     };
     Reply { status: e.status, json, body, headers: e.headers.clone(), ..Default::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_streamed_answer_stops_for_a_reader_that_stalls_or_left() {
+        let runtime = tokio::runtime::Handle::current();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+        // From a thread outside the runtime, as the download lane's.
+        let sender = std::thread::spawn(move || {
+            let idle = Duration::from_millis(50);
+            let first = send_within(&runtime, &tx, Bytes::from_static(b"a"), idle);
+            // The channel is full and nobody reads: cut off after `idle`.
+            let stalled = send_within(&runtime, &tx, Bytes::from_static(b"b"), idle);
+            (first, stalled, tx, runtime)
+        });
+        let (first, stalled, tx, runtime) =
+            tokio::task::spawn_blocking(move || sender.join()).await.unwrap().unwrap();
+        assert!(first);
+        assert!(!stalled);
+        assert_eq!(rx.recv().await.unwrap(), Bytes::from_static(b"a"));
+        // A reader that takes its chunks gets them; one that left stops the producer.
+        let reader = tokio::spawn(async move { rx.recv().await });
+        let tx2 = tx.clone();
+        let runtime2 = runtime.clone();
+        let sent = tokio::task::spawn_blocking(move || {
+            send_within(&runtime2, &tx2, Bytes::from_static(b"c"), Duration::from_secs(600))
+        })
+        .await
+        .unwrap();
+        assert!(sent);
+        assert_eq!(reader.await.unwrap().unwrap(), Bytes::from_static(b"c"));
+        let gone = tokio::task::spawn_blocking(move || {
+            send_within(&runtime, &tx, Bytes::from_static(b"d"), Duration::from_secs(600))
+        })
+        .await
+        .unwrap();
+        assert!(!gone);
+    }
 }

@@ -1,4 +1,4 @@
-//! Request bodies that are not buffered: a large S3 upload's bytes arrive on the store thread a
+//! Request bodies that are not buffered: a large S3 upload's bytes arrive on an upload-lane thread a
 //! frame at a time ([`BodyStream`]) and are decoded and verified as they come
 //! ([`PayloadReader`]): `aws-chunked` chunk signatures and trailing checksums chunk by chunk,
 //! a signed `x-amz-content-sha256` once the last byte is in. Nothing read from a stream may be
@@ -9,8 +9,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
-/// Most bodies streaming at once: each holds a store thread while it lasts, so they may take
-/// at most half of the pool. A request past that waits (without a thread) for a slot, up to
+/// Most bodies streaming at once: each holds a thread of the pool's upload lane (this many
+/// threads) while it lasts. A request past that waits (without a thread) for a slot, up to
 /// [`QUEUE_WAIT`], then is refused with `SlowDown`, as S3 does under load.
 pub const MAX_STREAMS: usize = 8;
 /// How long a streaming request may wait for a slot.
