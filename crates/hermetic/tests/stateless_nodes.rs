@@ -346,3 +346,101 @@ fn a_stuck_audit_writer_does_not_hold_a_readers_snapshot() {
     assert!(request.join().unwrap(), "the request answered once the lock was gone");
     drop(server);
 }
+
+/// A thread never holds two of the store's connections at once (decision 010): a node given
+/// one connection serves a mixed IAM/KMS/S3 load (streamed and multipart uploads, streamed
+/// downloads, reads back of every acknowledged write) and STS (the operator's and a tenant's
+/// `GetCallerIdentity`, `AssumeRole`, and calls with the session). A request that took a second
+/// connection while holding one would wait for itself and be refused (`Busy` after the pool's
+/// 30 s wait, a 503), which the load reports as an error.
+#[test]
+fn one_connection_serves_every_service() {
+    let (server, app) = named_node("oneconn", &["--database-connections", "1"]);
+    assert_eq!(connections_named(&app), 1);
+    let tenant = common::create_tenant(&server, "acme");
+    let bucket = "oneconn-bucket";
+    let as_tenant = |args: &[&str]| aws(&server.url, &tenant.key, &tenant.secret, args);
+    let (ok, _, err) = as_tenant(&["s3", "mb", &format!("s3://{bucket}")]);
+    assert!(ok, "{err}");
+
+    let script = |name: &str| format!("{}/tests/scripts/{name}.py", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(common::python())
+        .args([&script("mixed_load"), &server.url, &tenant.account, &tenant.key, &tenant.secret])
+        .args([bucket, "6", "raced-oneconn", "4"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().filter(|l| *l != "done").collect();
+    let errors: Vec<&&str> = lines.iter().filter(|l| l.starts_with("error ")).collect();
+    assert!(errors.is_empty(), "errors with one connection: {errors:#?}");
+    for kind in ["user ", "tag ", "key ", "enc ", "obj "] {
+        assert!(lines.iter().any(|l| l.starts_with(kind)), "no `{kind}` write acknowledged");
+    }
+    let mut check = Command::new(common::python())
+        .args([&script("mixed_check"), &server.url, &tenant.key, &tenant.secret, bucket])
+        .arg("raced-oneconn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = check.stdin.take().unwrap();
+        stdin.write_all(lines.join("\n").as_bytes()).unwrap();
+    }
+    let checked = check.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && said.trim_end().ends_with("ok"),
+        "{said}\n{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // STS: the operator's identity, a tenant's, and a role session's calls.
+    let (key, secret) = common::operator_creds(&server.dir);
+    let (ok, out, err) = aws(&server.url, &key, &secret, &["sts", "get-caller-identity"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = as_tenant(&["sts", "get-caller-identity"]);
+    assert!(ok && out.contains(&tenant.account), "{out}{err}");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        tenant.account
+    );
+    let (ok, _, err) = as_tenant(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "oneconn",
+        "--assume-role-policy-document",
+        &trust,
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = as_tenant(&[
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "oneconn",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
+    assert!(ok, "{err}");
+    let role = format!("arn:aws:iam::{}:role/oneconn", tenant.account);
+    let (ok, out, err) =
+        as_tenant(&["sts", "assume-role", "--role-arn", &role, "--role-session-name", "one"]);
+    assert!(ok, "{out}{err}");
+    let session: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let field = |k: &str| session["Credentials"][k].as_str().unwrap().to_string();
+    let (id, secret, token) =
+        (field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken"));
+    for args in [
+        &["sts", "get-caller-identity"][..],
+        &["iam", "get-role", "--role-name", "oneconn"][..],
+        &["s3api", "list-objects-v2", "--bucket", bucket, "--max-items", "1"][..],
+    ] {
+        let (ok, out, err) = common::aws_session(&server.url, &id, &secret, Some(&token), args);
+        assert!(ok, "{args:?}: {out}{err}");
+    }
+    assert_eq!(connections_named(&app), 1);
+}

@@ -159,7 +159,11 @@ fn bind_audit_logs(
     inner: &dyn store::Store,
 ) -> Result<Bound, store::StoreError> {
     let mut bound = Bound::new();
-    for account in crate::checkpoints::accounts(inner.read()?.as_mut())? {
+    // The accounts first, their reader ended: a temporary in the `for` would hold its
+    // connection through the loop, and each binding takes one (with one connection, the start
+    // waited for itself).
+    let accounts = crate::checkpoints::accounts(inner.read()?.as_mut())?;
+    for account in accounts {
         match authenticated.bind_audit_log(&account) {
             Ok(Some(events)) => {
                 bound.insert(account, events);

@@ -101,7 +101,9 @@ impl AccountKeys {
         }
         let keys = AccountKeys::default();
         for account in accounts {
-            let opened = store.read()?.get_record(&account, KIND, NAME).and_then(|found| {
+            // The reader ends before a missing key is made (that takes a connection too).
+            let found = store.read()?.get_record(&account, KIND, NAME);
+            let opened = found.and_then(|found| {
                 if found.is_none() {
                     match store::with_retries(store, 3, |tx| ensure(tx, root, &account, now_ms)) {
                         // Another server on the database made it at the same moment.
