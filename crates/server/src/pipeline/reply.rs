@@ -69,6 +69,10 @@ fn send_within(
     chunk: Bytes,
     idle: std::time::Duration,
 ) -> bool {
+    // A runtime that has stopped has dropped the body (and a timer on it would panic).
+    if tx.is_closed() {
+        return false;
+    }
     runtime
         .block_on(async { matches!(tokio::time::timeout(idle, tx.send(chunk)).await, Ok(Ok(()))) })
 }
