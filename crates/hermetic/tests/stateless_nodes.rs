@@ -363,9 +363,9 @@ fn one_connection_serves_every_service() {
     let (ok, _, err) = as_tenant(&["s3", "mb", &format!("s3://{bucket}")]);
     assert!(ok, "{err}");
 
-    let script = |name: &str| format!("{}/tests/scripts/{name}.py", env!("CARGO_MANIFEST_DIR"));
+    let script = format!("{}/tests/scripts/mixed_load.py", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(common::python())
-        .args([&script("mixed_load"), &server.url, &tenant.account, &tenant.key, &tenant.secret])
+        .args([&script, &server.url, &tenant.account, &tenant.key, &tenant.secret])
         .args([bucket, "6", "raced-oneconn", "4"])
         .output()
         .unwrap();
@@ -377,26 +377,13 @@ fn one_connection_serves_every_service() {
     for kind in ["user ", "tag ", "key ", "enc ", "obj "] {
         assert!(lines.iter().any(|l| l.starts_with(kind)), "no `{kind}` write acknowledged");
     }
-    let mut check = Command::new(common::python())
-        .args([&script("mixed_check"), &server.url, &tenant.key, &tenant.secret, bucket])
-        .arg("raced-oneconn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = check.stdin.take().unwrap();
-        stdin.write_all(lines.join("\n").as_bytes()).unwrap();
-    }
-    let checked = check.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&checked.stdout);
-    assert!(
-        checked.status.success() && said.trim_end().ends_with("ok"),
-        "{said}\n{}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    common::finish_mixed_check(common::start_mixed_check(
+        &server.url,
+        &tenant,
+        bucket,
+        "raced-oneconn",
+        &lines,
+    ));
 
     // STS: the operator's identity, a tenant's, and a role session's calls.
     let (key, secret) = common::operator_creds(&server.dir);

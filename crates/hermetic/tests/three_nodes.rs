@@ -26,12 +26,12 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{python, Server, Tenant, POSTGRES_URL};
+use common::{python, Server, POSTGRES_URL};
 
 /// The driver's threads: also the most blobs a kill may leave unnamed (one upload each).
 const THREADS: usize = 6;
@@ -58,31 +58,6 @@ fn node(dir: &Path, args: &[&str], env: &[(&str, &Path)], db_args: &[String]) ->
         schema: None,
     };
     (server, line)
-}
-
-/// Starts `scripts/mixed_check.py` through `url` for `tenant`, fed the driver's `lines`.
-fn start_check(url: &str, tenant: &Tenant, lines: &[String]) -> Child {
-    let script = format!("{}/tests/scripts/mixed_check.py", env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(python())
-        .args([script.as_str(), url, tenant.key.as_str(), tenant.secret.as_str(), BUCKET, RACED])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(lines.join("\n").as_bytes()).unwrap();
-    drop(stdin);
-    child
-}
-
-/// Waits for a check started by [`start_check`]; it must pass.
-fn finish_check(child: Child) {
-    let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{}", stdout.trim_end());
-    assert!(out.status.success() && stdout.trim_end().ends_with("ok"), "{stdout}\n{stderr}");
 }
 
 /// The kind (first word) and the `RequestId` (last word) of one of the driver's lines.
@@ -206,9 +181,12 @@ fn three_nodes_share_postgres_an_hsm_and_a_bucket_and_survive_a_kill() {
     let (mut d, line) = node(&d_dir, &args, &env, &db_args);
     assert!(line.ends_with("(copied from the database)"), "{line}");
     assert_eq!(common::operator_creds(&d_dir), common::operator_creds(&a_dir));
-    let checks = [start_check(&a.url, &tenant, &lines), start_check(&d.url, &tenant, &lines)];
+    let checks = [
+        common::start_mixed_check(&a.url, &tenant, BUCKET, RACED, &lines),
+        common::start_mixed_check(&d.url, &tenant, BUCKET, RACED, &lines),
+    ];
     for check in checks {
-        finish_check(check);
+        common::finish_mixed_check(check);
     }
 
     // One linear history, one event per acknowledged request (and per refused attempt).

@@ -712,3 +712,37 @@ pub fn verify_shared_trail(nowhere: &str, db_args: &[&str], public: &Path) {
     let (ok, out, err) = hermetic(&verify);
     assert!(ok && !err.contains("warning"), "{out}{err}");
 }
+
+/// Starts `scripts/mixed_check.py` through `url` for `tenant` (its bucket, its raced user
+/// name), fed `lines`, what `scripts/mixed_load.py` printed.
+pub fn start_mixed_check(
+    url: &str,
+    tenant: &Tenant,
+    bucket: &str,
+    raced: &str,
+    lines: &[impl AsRef<str>],
+) -> Child {
+    use std::io::Write;
+    let script = format!("{}/tests/scripts/mixed_check.py", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python())
+        .args([script.as_str(), url, tenant.key.as_str(), tenant.secret.as_str(), bucket, raced])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+    stdin.write_all(text.join("\n").as_bytes()).unwrap();
+    drop(stdin);
+    child
+}
+
+/// Waits for a check started by [`start_mixed_check`]; it must pass.
+pub fn finish_mixed_check(child: Child) {
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{}", stdout.trim_end());
+    assert!(out.status.success() && stdout.trim_end().ends_with("ok"), "{stdout}\n{stderr}");
+}

@@ -29,31 +29,31 @@ host, port = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).por
 s3 = boto3.client("s3", endpoint_url=URL, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET)
 
 
-def start(key, announced, sent):
-    # Signed for the whole announced body (botocore hashes it into x-amz-content-sha256).
-    req = AWSRequest(method="PUT", url=f"{URL}/{BUCKET}/{key}", data=b"x" * announced,
-                     headers={"Content-Length": str(announced)})
+def open_signed(method, key, body=b"", sent=b"", rcvbuf=None):
+    """A connection that has sent a request signed for `body` (botocore hashes it into
+    x-amz-content-sha256) and, of the body, only `sent`; `rcvbuf` shrinks its receive buffer."""
+    headers = {"Content-Length": str(len(body))} if body else {}
+    req = AWSRequest(method=method, url=f"{URL}/{BUCKET}/{key}", data=body, headers=headers)
     S3SigV4Auth(Credentials(KEY, SECRET), "s3", "us-east-1").add_auth(req)
-    conn = socket.create_connection((host, port))
+    conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    conn.connect((host, port))
     headers = dict(req.headers.items())
     headers.setdefault("Host", f"{host}:{port}")
-    head = f"PUT /{BUCKET}/{key} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    conn.sendall(head.encode() + b"x" * sent)
+    head = f"{method} /{BUCKET}/{key} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    conn.sendall(head.encode() + sent)
     return conn
+
+
+def start(key, announced, sent):
+    """A PUT that announces `announced` bytes and sends `sent` of them."""
+    return open_signed("PUT", key, b"x" * announced, b"x" * sent)
 
 
 def stall_get(key):
     """A signed GET of `key` whose answer is never read (a small receive buffer)."""
-    req = AWSRequest(method="GET", url=f"{URL}/{BUCKET}/{key}")
-    S3SigV4Auth(Credentials(KEY, SECRET), "s3", "us-east-1").add_auth(req)
-    conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    conn.connect((host, port))
-    headers = dict(req.headers.items())
-    headers.setdefault("Host", f"{host}:{port}")
-    head = f"GET /{BUCKET}/{key} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    conn.sendall(head.encode())
-    return conn
+    return open_signed("GET", key, rcvbuf=4096)
 
 
 def drain(conn, timeout):

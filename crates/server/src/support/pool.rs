@@ -4,8 +4,8 @@
 //!
 //! A server's pool has three lanes. Requests run on the store lane, as many threads as the
 //! store has connections (at least [`STORE_THREADS`]): more would only wait for a connection,
-//! and on a small machine their waking costs the database CPU (PERFORMANCE.md, "Store
-//! threads"). A request whose body streams holds its thread while the body arrives, and a
+//! and on a small machine their waking costs the database CPU (PERFORMANCE.md, issue
+//! 20's "Step 5"). A request whose body streams holds its thread while the body arrives, and a
 //! streamed answer holds one while the client reads it: those wait on the network, not the
 //! store, and run on lanes of their own, so that slow uploads or downloads never take the
 //! threads every other request needs.
